@@ -1,0 +1,80 @@
+// One build for every process (STYLE.md rule 27): the extension host and the language server
+// (Node, `vscode` external), the sidecar (Node, native TF.js packages external), and the panels
+// (browser). `tsc --noEmit` gates it so that a type error never ships.
+import * as esbuild from 'esbuild';
+import { execFileSync } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync } from 'node:fs';
+
+const production = process.argv.includes('--production');
+const watch = process.argv.includes('--watch');
+const skipTypecheck = process.argv.includes('--no-typecheck');
+
+if (!skipTypecheck && !watch) {
+  const tsc = 'node_modules/typescript/bin/tsc';
+  execFileSync(process.execPath, [tsc, '-p', '.', '--noEmit'], { stdio: 'inherit' });
+  execFileSync(process.execPath, [tsc, '-p', 'webview', '--noEmit'], { stdio: 'inherit' });
+}
+
+const common = {
+  bundle: true,
+  sourcemap: !production,
+  minify: production,
+  logLevel: 'warning',
+};
+
+// Native or optional packages that must be resolved at run time, never bundled.
+const sidecarExternal = [
+  '@tensorflow/tfjs-node',
+  '@tensorflow/tfjs-node-gpu',
+  'webgpu',
+];
+
+const nodeEntries = [
+  { entryPoints: { extension: 'extension/extension.ts' }, external: ['vscode'] },
+  { entryPoints: { server: 'extension/server/server.ts' }, external: ['vscode'] },
+  { entryPoints: { sidecar: 'sidecar/cli/main.ts' }, external: sidecarExternal },
+].filter((entry) => Object.values(entry.entryPoints).every((p) => existsSync(p)));
+
+const webEntries = ['monitor', 'inspector', 'compare']
+  .map((name) => `webview/${name}/main.ts`)
+  .filter((p) => existsSync(p));
+
+const contexts = [];
+for (const entry of nodeEntries) {
+  contexts.push(await esbuild.context({
+    ...common,
+    ...entry,
+    platform: 'node',
+    target: 'node20',
+    format: 'cjs',
+    outdir: 'dist',
+  }));
+}
+if (webEntries.length > 0) {
+  contexts.push(await esbuild.context({
+    ...common,
+    entryPoints: Object.fromEntries(webEntries.map((p) => [p.split('/')[1], p])),
+    platform: 'browser',
+    target: 'es2022',
+    format: 'iife',
+    outdir: 'dist/webview',
+    loader: { '.css': 'css' },
+  }));
+}
+
+// WebAssembly payloads that the bundles load from disk at run time.
+mkdirSync('dist/wasm', { recursive: true });
+for (const file of [
+  'node_modules/@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm',
+  'node_modules/@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm',
+  'node_modules/@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm',
+]) {
+  if (existsSync(file)) cpSync(file, `dist/wasm/${file.split('/').pop()}`);
+}
+
+if (watch) {
+  await Promise.all(contexts.map((c) => c.watch()));
+} else {
+  await Promise.all(contexts.map((c) => c.rebuild()));
+  await Promise.all(contexts.map((c) => c.dispose()));
+}

@@ -1,0 +1,14 @@
+/** Exit codes of the `l3m` command, so that scripts and schedulers can tell how a command ended. */
+export const exitCodes = {
+  ok: 0,
+  /** The command's subject has errors (an invalid config, an unreadable file). */
+  invalid: 1,
+  /** The command line itself is wrong. */
+  usage: 2,
+  /** A run failed (NaN loss, crash, full disk). */
+  runFailed: 3,
+  /** A run was cancelled (Ctrl-C or a cancel request); it can be resumed. */
+  cancelled: 4,
+  /** A bug in L3M Studio. */
+  internal: 70,
+} as const;

@@ -1,0 +1,43 @@
+// Entry point of the sidecar process and of the `l3m` command. Each subcommand lives in its own
+// module under sidecar/cli/ and exports `run(args): Promise<number>` (the exit code).
+// Exit codes: 0 success, 1 the command's subject had errors (e.g. invalid config), 2 usage error,
+// 3 run failed, 4 run cancelled, 70 internal error.
+import { exitCodes } from './exit_codes';
+
+interface Command {
+  summary: string;
+  load: () => Promise<{ run(args: string[]): Promise<number> }>;
+}
+
+// Static imports per entry keep esbuild able to bundle every command.
+const commands: Record<string, Command> = {
+};
+
+function usage(): string {
+  const width = Math.max(...Object.keys(commands).map((c) => c.length), 4);
+  const lines = Object.entries(commands).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`);
+  return ['Usage: l3m <command> [options]', '', 'Commands:', ...lines, '', 'Run "l3m <command> --help" for its options.'].join('\n');
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    console.log(usage());
+    return name ? exitCodes.ok : exitCodes.usage;
+  }
+  const command = commands[name];
+  if (!command) {
+    console.error(`l3m: unknown command "${name}".\n\n${usage()}`);
+    return exitCodes.usage;
+  }
+  const module = await command.load();
+  return module.run(rest);
+}
+
+main(process.argv.slice(2)).then(
+  (code) => { process.exitCode = code; },
+  (error: unknown) => {
+    console.error(`l3m: internal error: ${error instanceof Error ? error.stack ?? error.message : String(error)}`);
+    process.exitCode = exitCodes.internal;
+  },
+);

@@ -1,0 +1,54 @@
+// The six simulation parameters of the L3M dataset (paper Table 1; SIMULATOR.md §1.1) in the one
+// canonical order used everywhere in L3M Studio: model outputs, labels, panels and metric names.
+// The order is the reference code's positional label order [m, Om, E0, log LX, log Tvir, zeta]
+// (L3M-REFERENCE.md §5.1), so results line up with the paper's figures.
+
+export const parameterNames = ['mWDM', 'omegaM', 'E0', 'log10LX', 'log10Tvir', 'zeta'] as const;
+export type ParameterName = (typeof parameterNames)[number];
+
+/** The six parameters of one lightcone, in physical units (not normalised). */
+export type AstroParams = Record<ParameterName, number>;
+
+export interface ParameterInfo {
+  /** Symbol for plots and tables. */
+  label: string;
+  unit: string;
+  /** Prior bounds of the dataset, also the min-max normalisation bounds (paper Eq. 32). */
+  min: number;
+  max: number;
+  /** How the dataset draws it: uniform in the stored quantity (log10 T_vir and log10 L_X are stored as logs). */
+  fiducial: number;
+}
+
+/** Prior bounds of the reference code (`src/utils/datasets.py`), which the paper's Table 1 gives too. */
+export const parameterInfo: Readonly<Record<ParameterName, ParameterInfo>> = {
+  mWDM: { label: 'm_WDM', unit: 'keV', min: 0.3, max: 10, fiducial: 2 },
+  omegaM: { label: 'Ω_m', unit: '', min: 0.2, max: 0.4, fiducial: 0.30966 },
+  E0: { label: 'E_0', unit: 'eV', min: 100, max: 1500, fiducial: 500 },
+  log10LX: { label: 'log₁₀ L_X', unit: 'erg s⁻¹ M_⊙⁻¹ yr', min: 38, max: 42, fiducial: 40 },
+  log10Tvir: { label: 'log₁₀ T_vir', unit: 'K', min: 4.0, max: 5.3, fiducial: 4.69897 },
+  zeta: { label: 'ζ', unit: '', min: 10, max: 250, fiducial: 30 },
+};
+
+export const fiducialParams: AstroParams = Object.fromEntries(
+  parameterNames.map((name) => [name, parameterInfo[name].fiducial]),
+) as AstroParams;
+
+/** Min-max normalisation to [0, 1] (paper Eq. 32). */
+export function normalizeParams(params: AstroParams): Float64Array {
+  return Float64Array.from(parameterNames, (name) => {
+    const { min, max } = parameterInfo[name];
+    return (params[name] - min) / (max - min);
+  });
+}
+
+/** Inverse of `normalizeParams`. */
+export function denormalizeParams(normalized: ArrayLike<number>): AstroParams {
+  if (normalized.length !== parameterNames.length) {
+    throw new Error(`denormalizeParams: expected ${parameterNames.length} values, got ${normalized.length}`);
+  }
+  return Object.fromEntries(parameterNames.map((name, i) => {
+    const { min, max } = parameterInfo[name];
+    return [name, min + normalized[i] * (max - min)];
+  })) as AstroParams;
+}

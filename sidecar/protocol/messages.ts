@@ -1,0 +1,128 @@
+// Every message between the extension host and the sidecar (JSON-RPC 2.0 over stdio, vscode-jsonrpc).
+// Both sides import this module and nothing else of each other (STYLE.md rules 1, 9-11).
+// Each constant says who sends it and when.
+import { NotificationType, RequestType, RequestType0 } from 'vscode-jsonrpc';
+import type { MetricRecord, RunRecord, RunStatus, SampleEntry } from './run_folder';
+
+/** The protocol version; the extension refuses a sidecar that speaks another major version. */
+export const protocolVersion = '1.0';
+
+// ---- Errors (outside JSON-RPC's reserved range -32768..-32000) ----
+
+export const enum ErrorCodes {
+  /** The config has errors; `data` is ConfigErrorData. */
+  configInvalid = 1001,
+  /** No run with that id, or the run folder is unreadable. */
+  runNotFound = 1002,
+  /** The run cannot do that in its current state (e.g. sample from a run with no checkpoint). */
+  runStateConflict = 1003,
+  /** The requested compute backend is not available. */
+  backendUnavailable = 1004,
+  /** The workspace is not trusted; nothing is started. */
+  untrusted = 1005,
+  /** Anything else that went wrong inside the sidecar. */
+  internal = 1099,
+}
+
+export interface ConfigErrorData {
+  kind: 'config-invalid';
+  file: string;
+  diagnostics: { line: number; column: number; severity: 'error' | 'warning'; message: string; path: string }[];
+}
+
+// ---- Requests (extension → sidecar) ----
+
+/** Sent once after the sidecar starts. */
+export interface InitializeParams { clientName: string; protocolVersion: string; runsDir: string }
+export interface InitializeResult { protocolVersion: string; sidecarVersion: string; pid: number }
+export const initialize = new RequestType<InitializeParams, InitializeResult, void>('sidecar/initialize');
+
+/** Start training a config. Resolves as soon as the run folder exists (the run may be queued). */
+export interface StartRunParams {
+  /** Absolute path of a `*.l3m.json` file. */
+  configPath: string;
+  runsDir: string;
+}
+export interface StartRunResult { runId: string; runDir: string; status: RunStatus }
+export const startRun = new RequestType<StartRunParams, StartRunResult, void>('run/start');
+
+/** Resume a cancelled or failed run from its last checkpoint. */
+export interface ResumeRunParams { runDir: string }
+export const resumeRun = new RequestType<ResumeRunParams, StartRunResult, void>('run/resume');
+
+/** Cancel a queued or running run; the trainer stops within one step and leaves it resumable. */
+export interface CancelRunParams { runDir: string }
+export const cancelRun = new RequestType<CancelRunParams, { status: RunStatus }, void>('run/cancel');
+
+/** Sample lightcone slices from a finished generation run. */
+export interface SampleParams {
+  runDir: string;
+  /** Index of the test lightcone. */
+  lightcone: number;
+  /** Ground-truth slices given as context. */
+  contextSlices: number;
+  /** Slices to generate. */
+  slices: number;
+  seed?: number;
+}
+export interface SampleResult { entry: SampleEntry }
+export const sample = new RequestType<SampleParams, SampleResult, void>('run/sample');
+
+/** Evaluate a finished run on its test split (writes eval/ in the run folder). */
+export interface EvaluateParams { runDir: string }
+export const evaluate = new RequestType<EvaluateParams, { resultFile: string }, void>('run/evaluate');
+
+/** What the sidecar is doing now. */
+export interface StatusResult { active: { runDir: string; status: RunStatus } | null; queued: string[] }
+export const status = new RequestType0<StatusResult, void>('sidecar/status');
+
+/** Which compute backends and devices are available. */
+export interface BackendProbe {
+  name: 'cuda' | 'cpu-native' | 'webgpu' | 'wasm' | 'cpu';
+  available: boolean;
+  /** Package and version, or why it is unavailable. */
+  detail: string;
+  device?: string;
+}
+export const probeDevices = new RequestType0<{ backends: BackendProbe[]; chosen: string }, void>('devices/probe');
+
+/** Ask the sidecar to finish its work and exit. */
+export const shutdown = new RequestType0<void, void>('sidecar/shutdown');
+
+// ---- Notifications (sidecar → extension) ----
+
+/** Throttled training progress (at most a few per second). */
+export interface ProgressParams {
+  runDir: string;
+  step: number;
+  totalSteps: number;
+  epoch: number;
+  loss: number | null;
+  lr: number;
+  stepsPerSecond: number;
+  etaSeconds: number | null;
+  /** What the sidecar is doing when not stepping, e.g. "simulating lightcone 3/40". */
+  phase?: string;
+}
+export const progress = new NotificationType<ProgressParams>('run/progress');
+
+/** New metric records, the same as the lines appended to metrics.jsonl. */
+export const metrics = new NotificationType<{ runDir: string; records: MetricRecord[] }>('run/metrics');
+
+/** A sample was written to the run folder. */
+export const sampleWritten = new NotificationType<{ runDir: string; entry: SampleEntry }>('run/samples');
+
+/** A run changed state; carries the whole new run.json. */
+export type RunStateParams =
+  | { kind: 'queued'; runDir: string; record: RunRecord }
+  | { kind: 'running'; runDir: string; record: RunRecord }
+  | { kind: 'completed'; runDir: string; record: RunRecord }
+  | { kind: 'cancelled'; runDir: string; record: RunRecord }
+  | { kind: 'failed'; runDir: string; record: RunRecord; message: string };
+export const runState = new NotificationType<RunStateParams>('run/state');
+
+/** A log line for the output channel (the sidecar's stderr carries the same). */
+export const log = new NotificationType<{ level: 'info' | 'warn' | 'error'; message: string }>('sidecar/log');
+
+/** Sent just before the sidecar exits because of a fatal error (STYLE.md rule 24). */
+export const fatal = new NotificationType<{ message: string; stack?: string }>('sidecar/fatal');

@@ -1,0 +1,146 @@
+// The on-disk format of a run folder: the single source of truth about a run (DESIGN.md "Runs").
+// The extension, the panels and the sidecar all read these files; only the sidecar writes them.
+// This module is part of the protocol, so the extension may import it; it holds types and pure
+// parsing only (no file system access), which keeps it usable from a webview as well.
+//
+// runs/<experiment>/<run-id>/
+//   config.json      the resolved experiment config (defaults filled in)
+//   run.json         RunRecord
+//   metrics.jsonl    one MetricRecord a line
+//   checkpoints/     <name>.safetensors + <name>.json (metadata) + optimizer state
+//   samples/         index.json (SampleIndex) + .npy files
+//   eval/            evaluation results (regression.json, next_patch.json)
+
+/** Life cycle of a run. Allowed transitions are in `allowedTransitions`. */
+export type RunStatus = 'queued' | 'running' | 'completed' | 'failed' | 'cancelled';
+
+/**
+ * Which status may follow which. A cancelled or failed run may be resumed (back to running);
+ * a completed run is final.
+ */
+export const allowedTransitions: Readonly<Record<RunStatus, readonly RunStatus[]>> = {
+  queued: ['running', 'cancelled', 'failed'],
+  running: ['completed', 'failed', 'cancelled'],
+  failed: ['running'],
+  cancelled: ['running'],
+  completed: [],
+};
+
+export interface RunRecord {
+  /** Sortable by creation time: `YYYYMMDD-HHMMSS-<4 hex>`. */
+  id: string;
+  /** The experiment's name (the config file name without `.l3m.json`). */
+  experiment: string;
+  /** The task the config trains. */
+  task: 'regression' | 'generation';
+  status: RunStatus;
+  /** ISO 8601 times. */
+  createdAt: string;
+  startedAt?: string;
+  endedAt?: string;
+  /** Absolute path of the config file the run was started from, when there was one. */
+  configPath?: string;
+  /** The compute backend and device actually used, e.g. { backend: 'wasm', device: 'cpu (2 threads)' }. */
+  device?: { backend: string; device: string };
+  /** The process that runs (or ran) it, to tell a crashed run from a live one. */
+  pid?: number;
+  host?: string;
+  /** Why the run failed or was cancelled; absent otherwise. */
+  error?: { message: string; step?: number; exitCode?: number };
+  /** Progress as last written by the trainer (step counts, not times). */
+  progress?: { step: number; totalSteps: number; epoch: number };
+  /** The package version that wrote the run. */
+  version: string;
+}
+
+/**
+ * One line of metrics.jsonl. `split` says where the values come from; the other keys are metric
+ * names with numeric values (e.g. loss, lr, grad_norm, steps_per_s, nll, r2_omega_m). Non-finite
+ * values are written as null, since JSON has no NaN.
+ */
+export interface MetricRecord {
+  step: number;
+  epoch: number;
+  /** Seconds since the run started. */
+  wall_time: number;
+  split: 'train' | 'val' | 'test';
+  [metric: string]: number | string | null;
+}
+
+/** samples/index.json: what the sampler wrote, in the order it wrote it. */
+export interface SampleIndex {
+  entries: SampleEntry[];
+}
+
+export interface SampleEntry {
+  /** Which lightcone of the test split (index into its sorted file list or simulator seed list). */
+  lightcone: number;
+  /** First slice (time step) of the generated stretch, in the lightcone's own slice numbering. */
+  firstSlice: number;
+  /** Number of ground-truth context slices before the generated ones. */
+  contextSlices: number;
+  /** Files relative to samples/: float32 .npy arrays [slices, x, y]. */
+  generated: string;
+  truth: string;
+  /** Redshift of each slice in `truth`, when known. */
+  redshifts?: number[];
+  createdAt: string;
+}
+
+/** The result of parsing a metrics.jsonl text: good records, and what could not be read. */
+export interface ParsedMetrics {
+  records: MetricRecord[];
+  problems: string[];
+}
+
+/**
+ * Parses metrics.jsonl. A run that is still writing may leave a truncated last line, and a disk
+ * may corrupt a line: those are reported in `problems` and skipped, never thrown.
+ */
+export function parseMetricsJsonl(text: string): ParsedMetrics {
+  const records: MetricRecord[] = [];
+  const problems: string[] = [];
+  const lines = text.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i].trim();
+    if (line === '') continue;
+    try {
+      const value = JSON.parse(line) as unknown;
+      if (!isMetricRecord(value)) {
+        problems.push(`metrics.jsonl line ${i + 1}: not a metric record (needs step, epoch, wall_time, split)`);
+        continue;
+      }
+      records.push(value);
+    } catch {
+      const last = i === lines.length - 1 || lines.slice(i + 1).every((l) => l.trim() === '');
+      problems.push(`metrics.jsonl line ${i + 1}: ${last ? 'truncated last line (the run may still be writing it)' : 'not valid JSON'}`);
+    }
+  }
+  return { records, problems };
+}
+
+function isMetricRecord(value: unknown): value is MetricRecord {
+  if (typeof value !== 'object' || value === null) return false;
+  const v = value as Record<string, unknown>;
+  return typeof v.step === 'number' && typeof v.epoch === 'number' && typeof v.wall_time === 'number'
+    && (v.split === 'train' || v.split === 'val' || v.split === 'test');
+}
+
+/** Parses run.json, returning a reason instead of throwing when it is not a run record. */
+export function parseRunRecord(text: string): { record: RunRecord } | { error: string } {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (e) {
+    return { error: `run.json is not valid JSON (${(e as Error).message})` };
+  }
+  if (typeof value !== 'object' || value === null) return { error: 'run.json does not hold an object' };
+  const v = value as Record<string, unknown>;
+  for (const key of ['id', 'experiment', 'status', 'createdAt'] as const) {
+    if (typeof v[key] !== 'string') return { error: `run.json lacks the string field "${key}"` };
+  }
+  if (!(v.status as string in allowedTransitions)) {
+    return { error: `run.json has an unknown status "${String(v.status)}"` };
+  }
+  return { record: value as RunRecord };
+}
