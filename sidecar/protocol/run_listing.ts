@@ -1,0 +1,107 @@
+// Reading run folders from disk: the listing of `runs/<experiment>/<run-id>/` that the extension's
+// Runs view, `l3m runs` and the sidecar's queue all share. It lives beside run_folder.ts because it
+// is part of the on-disk protocol (the extension may import it), but unlike run_folder.ts it touches
+// the file system, so webviews must not import it.
+//
+// Two promises matter here. A corrupt or half-created run folder is listed as unreadable with the
+// reason and never hides or breaks the others. And a run whose run.json says "running" while its
+// process is gone (killed, out of memory, machine rebooted) is reported as stale, so nobody waits
+// for a run that will never finish.
+import { readdir, readFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { parseRunRecord, type RunRecord, type RunStatus } from './run_folder';
+
+/** What a listing shows as a run's status: the recorded one, or `stale` for a crashed run. */
+export type DisplayStatus = RunStatus | 'stale';
+
+export type RunListing =
+  | {
+    kind: 'run';
+    experiment: string;
+    runId: string;
+    runDir: string;
+    record: RunRecord;
+    /** The recorded status, or 'stale' when the run claims to be live but its process is dead. */
+    displayStatus: DisplayStatus;
+  }
+  | { kind: 'unreadable'; experiment: string; runId: string; runDir: string; reason: string };
+
+/**
+ * Whether a process with this pid exists on this machine. Signal 0 tests for existence without
+ * sending anything; EPERM means it exists but belongs to another user.
+ */
+export function isProcessAlive(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Whether a run claims to be live (queued or running) although the process that owns it is dead.
+ * A run recorded on another host cannot be checked from here (a cluster job seen over a shared file
+ * system), so it is never called stale; nor is a record without a pid.
+ */
+export function isStale(record: RunRecord, thisHost: string = hostname()): boolean {
+  if (record.status !== 'running' && record.status !== 'queued') return false;
+  if (record.pid === undefined) return false;
+  if (record.host !== undefined && record.host !== thisHost) return false;
+  return !isProcessAlive(record.pid);
+}
+
+/** Reads one run folder; never throws. `experiment` and `runId` default to the last path parts. */
+export async function readRunFolder(runDir: string, experiment?: string, runId?: string): Promise<RunListing> {
+  const parts = runDir.split(/[\\/]/).filter((p) => p !== '');
+  const id = runId ?? parts[parts.length - 1] ?? runDir;
+  const exp = experiment ?? parts[parts.length - 2] ?? '';
+  let text: string;
+  try {
+    text = await readFile(join(runDir, 'run.json'), 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const reason = code === 'ENOENT'
+      ? 'no run.json (the run may still be being created, or this is not a run folder)'
+      : `run.json cannot be read (${code ?? (error as Error).message})`;
+    return { kind: 'unreadable', experiment: exp, runId: id, runDir, reason };
+  }
+  const parsed = parseRunRecord(text);
+  if ('error' in parsed) return { kind: 'unreadable', experiment: exp, runId: id, runDir, reason: parsed.error };
+  const record = parsed.record;
+  return {
+    kind: 'run',
+    experiment: exp,
+    runId: id,
+    runDir,
+    record,
+    displayStatus: isStale(record) ? 'stale' : record.status,
+  };
+}
+
+async function subdirectories(dir: string): Promise<string[]> {
+  try {
+    const entries = await readdir(dir, { withFileTypes: true });
+    // Hidden entries are temporary files and folders of the atomic writers, or editor litter.
+    return entries.filter((e) => e.isDirectory() && !e.name.startsWith('.')).map((e) => e.name).sort();
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * Lists every run under `runsDir` (`<runsDir>/<experiment>/<run-id>/`), sorted by experiment and
+ * then by run id (which sorts by time). A missing runs folder is an empty listing, not an error.
+ */
+export async function listRuns(runsDir: string): Promise<RunListing[]> {
+  const listings: RunListing[] = [];
+  for (const experiment of await subdirectories(runsDir)) {
+    const experimentDir = join(runsDir, experiment);
+    const runIds = await subdirectories(experimentDir);
+    const runs = await Promise.all(runIds.map((id) => readRunFolder(join(experimentDir, id), experiment, id)));
+    listings.push(...runs);
+  }
+  return listings;
+}
