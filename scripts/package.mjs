@@ -1,7 +1,6 @@
 // `npm run package`: builds the extension for production and packages dist/l3m-studio.vsix with
 // @vscode/vsce (see scripts/workbench/vsix.ts).
-import { register } from 'tsx/esm/api';
+import { tsImport } from 'tsx/esm/api';
 
-register();
-const { main } = await import('./workbench/vsix.ts');
+const { main } = await tsImport('./workbench/vsix.ts', import.meta.url);
 process.exitCode = await main();

@@ -49,6 +49,11 @@ export interface Studio {
   treeItems(viewTitle: string): Promise<string[]>;
   /** Waits until an item whose label matches appears in the view, and returns its row. */
   waitForTreeItem(viewTitle: string, label: string | RegExp, timeoutMs?: number): Promise<Locator>;
+  /**
+   * Waits until an item whose label matches is visible in the view, expanding collapsed items on the
+   * way (for trees that group items, e.g. runs under their experiment), and returns its row.
+   */
+  revealTreeItem(viewTitle: string, label: string | RegExp, timeoutMs?: number): Promise<Locator>;
   /** Opens a workspace file through Quick Open (its path relative to the workspace). */
   openFile(relativePath: string): Promise<void>;
   /** Runs a command by its title from the Command Palette, e.g. 'View: Toggle Terminal'. */
@@ -57,6 +62,8 @@ export interface Studio {
   problems(): Promise<string[]>;
   /** Waits until some Problems row matches, and returns all rows. */
   waitForProblem(match: RegExp, timeoutMs?: number): Promise<string[]>;
+  /** Runs `body`; when it throws, saves test-artifacts/<name>-failed.png and names it in the error. */
+  screenshotOnFailure<T>(name: string, body: () => Promise<T>): Promise<T>;
   /** Saves a screenshot as test-artifacts/<name>.png and returns its path. */
   screenshot(name: string): Promise<string>;
   /** Closes the browser, ends code-server's process tree and removes the session folder. */
@@ -214,6 +221,27 @@ function makeStudio(parts: Parts): Studio {
       return row;
     },
 
+    async revealTreeItem(viewTitle, label, timeoutMs = defaultTimeoutMs) {
+      const found = await expandPane(viewTitle);
+      const pattern = typeof label === 'string' ? new RegExp(`^${escapeRegExp(label)}$`) : label;
+      const target = found.locator('.pane-body .monaco-list-row', { has: page.locator('.label-name', { hasText: pattern }) }).first();
+      const collapsed = found.locator('.pane-body .monaco-list-row[aria-expanded="false"]').first();
+      const deadline = Date.now() + timeoutMs;
+      // Each round waits for an event: the item itself, or a collapsed parent to open. Opening a
+      // parent makes its children appear, so the rounds end; the deadline bounds a tree that never
+      // shows the item.
+      for (;;) {
+        const remaining = deadline - Date.now();
+        if (remaining <= 0) throw new Error(`No item matching ${pattern} appeared in the ${viewTitle} view within ${timeoutMs / 1000} s.`);
+        await target.or(collapsed).first().waitFor({ state: 'visible', timeout: remaining });
+        if (await target.isVisible()) return target;
+        const parentLabel = await collapsed.getAttribute('aria-label');
+        await collapsed.locator('.monaco-tl-twistie').click();
+        await found.locator(`.pane-body .monaco-list-row[aria-expanded="true"][aria-label="${(parentLabel ?? '').replace(/"/g, '\\"')}"]`).first()
+          .or(target).first().waitFor({ state: 'visible', timeout: Math.max(1, deadline - Date.now()) });
+      }
+    },
+
     async openFile(relativePath) {
       await openQuickInput('', relativePath);
       const name = relativePath.split('/').pop()!;
@@ -243,6 +271,16 @@ function makeStudio(parts: Parts): Studio {
         { timeout: timeoutMs },
       );
       return rowsText(markers.locator('.monaco-list-row'));
+    },
+
+    async screenshotOnFailure(name, body) {
+      try {
+        return await body();
+      } catch (error) {
+        const path = await this.screenshot(`${name}-failed`).catch(() => undefined);
+        if (error instanceof Error && path !== undefined) error.message += `\n(screenshot: ${path})`;
+        throw error;
+      }
     },
 
     async screenshot(name) {
