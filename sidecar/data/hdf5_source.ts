@@ -1,0 +1,287 @@
+// Loader of 21cmFAST lightcone HDF5 files, layouts v3 and v4 (L3M-REFERENCE.md §10, SIMULATOR.md §6),
+// through h5wasm. Detection (SIMULATOR.md §6.4): `InputParameters` at the root → v4; `lightcones` +
+// `user_params` → v3 (with `distances` → v3.3/3.4). Everything else is rejected as non-21cmFAST.
+//   - voxels: `lightcones/<field>` (default brightness_temp), float32 [N, N, n_los], LOS fastest, low z first;
+//     read with Dataset.slice per slice range so that a large cone is never loaded whole.
+//   - v4 buffers: keep LOS indices [lowz_buffer_pixels, n_los − highz_buffer_pixels), as LightCone.from_file does.
+//   - redshifts: invert the comoving distance (comoving_distance.ts) with the file's cosmology;
+//     v3.0–3.3 store no distances: slice i sits at χ(attrs.redshift) + linspace(0, N·BOX_LEN/HII_DIM, N)[i],
+//     exactly as 21cmFAST 3.x writes it (note linspace's spacing N·Δ/(N−1)).
+//   - parameters: Ω_m = cosmo_params@OMm, E_0 = astro_params@NU_X_THRESH, log10 L_X = @L_X,
+//     log10 T_vir = @ION_Tvir_MIN, ζ = @HII_EFF_FACTOR; m_WDM = _globals@M_WDM (v3) — v4 has no WDM
+//     parameter, so `mWDMFallback` (default 2 keV, the value hard-coded in 21cmFAST's M_J_WDM) applies.
+//   - h5wasm returns int64 attributes as BigInt and bools as enums 0/1: every number goes through Number().
+import { basename } from 'node:path';
+import { access } from 'node:fs/promises';
+import type { Dataset, File as H5File, Group } from 'h5wasm';
+import { ComovingDistanceTable } from './comoving_distance';
+import type { AstroParams } from './parameters';
+import {
+  DataError, checkFinite, checkParamsInPriors, checkRank, resolveSliceRange, xytToTxy,
+  type LightconeEntry, type LightconeRecord, type LightconeSource, type SliceRange,
+} from './lightcone_record';
+
+type H5Module = typeof import('h5wasm');
+let h5Promise: Promise<H5Module> | undefined;
+
+/** Loads h5wasm's Node build once (ESM-only package, hence the dynamic import). */
+export async function loadH5wasm(): Promise<H5Module> {
+  h5Promise ??= import('h5wasm/node').then(async (m) => {
+    const mod = ((m as unknown as { default?: H5Module }).default ?? m) as H5Module;
+    await mod.ready;
+    return mod;
+  });
+  return h5Promise;
+}
+
+export interface Hdf5Options {
+  /** Lightcone field to read; default 'brightness_temp'. */
+  field?: string;
+  /** m_WDM for v4 files (no WDM parameter there) and v3 files without _globals@M_WDM. Default 2 keV. */
+  mWDMFallback?: number;
+  allowOutsidePriors?: boolean;
+}
+
+export interface Hdf5LightconeInfo {
+  layout: 'v3' | 'v4';
+  version: string;
+  shape: { nx: number; ny: number; nt: number };
+  /** First kept LOS index in the stored dataset (v4 low-z buffer), and the stored length. */
+  bufferLow: number;
+  storedLength: number;
+  params: AstroParams;
+  /** Redshift of every kept slice, ascending. */
+  redshifts: Float64Array;
+  history?: LightconeRecord['history'];
+}
+
+function num(value: unknown): number {
+  return typeof value === 'bigint' ? Number(value) : Number(value);
+}
+
+function attr(group: Group, name: string, file: string, where: string): number {
+  const a = group.attrs[name];
+  if (!a) {
+    throw new DataError(`${file}: attribute ${where}@${name} is missing; expected a 21cmFAST lightcone with its input parameter groups.`);
+  }
+  return num(a.value);
+}
+
+function group(f: H5File, path: string, file: string): Group {
+  const g = f.get(path);
+  if (!g || !('keys' in g)) {
+    throw new DataError(`${file}: group "${path}" is missing; expected a 21cmFAST lightcone file (v3 or v4 layout).`);
+  }
+  return g as Group;
+}
+
+function float64(value: unknown): Float64Array | undefined {
+  if (value === null || value === undefined || typeof value !== 'object' || !('length' in (value as object))) return undefined;
+  return Float64Array.from(value as ArrayLike<number>, Number);
+}
+
+/** Reads the metadata of an open 21cmFAST lightcone file (layout, shape, parameters, redshifts). */
+export function describeLightconeFile(f: H5File, file: string, options: Hdf5Options = {}): Hdf5LightconeInfo {
+  const rootKeys = f.keys();
+  const isV4 = rootKeys.includes('InputParameters');
+  const isV3 = !isV4 && rootKeys.includes('lightcones') && rootKeys.includes('user_params');
+  if (!isV4 && !isV3) {
+    throw new DataError(`${file}: not a 21cmFAST lightcone file (root holds ${rootKeys.join(', ') || 'nothing'}); ` +
+      'expected groups "lightcones" and "InputParameters" (v4) or "lightcones" and "user_params" (v3).');
+  }
+  const field = options.field ?? 'brightness_temp';
+  const dataset = f.get(`lightcones/${field}`) as Dataset | null;
+  if (!dataset || !('shape' in dataset)) {
+    const have = rootKeys.includes('lightcones') ? group(f, 'lightcones', file).keys().join(', ') : 'no lightcones group';
+    throw new DataError(`${file}: dataset "lightcones/${field}" is missing (found ${have}); expected the lightcone field to read.`);
+  }
+  const shape = dataset.shape ?? [];
+  checkRank(shape, 3, file, `lightcones/${field}`, '[x, y, line of sight] (angular lightcones are not supported)');
+  const [nx, ny, storedLength] = shape;
+
+  const prefix = isV4 ? 'InputParameters/' : '';
+  const cosmo = group(f, `${prefix}cosmo_params`, file);
+  const astro = group(f, `${prefix}astro_params`, file);
+  const where = (g: string) => `${prefix}${g}`;
+  const omegaM = attr(cosmo, 'OMm', file, where('cosmo_params'));
+  const hubble = cosmo.attrs.hlittle ? num(cosmo.attrs.hlittle.value) : 0.6766;
+  let mWDM = options.mWDMFallback ?? 2;
+  if (isV3 && rootKeys.includes('_globals')) {
+    const globals = group(f, '_globals', file);
+    if (globals.attrs.M_WDM) mWDM = num(globals.attrs.M_WDM.value);
+  }
+  const params: AstroParams = {
+    mWDM,
+    omegaM,
+    E0: attr(astro, 'NU_X_THRESH', file, where('astro_params')),
+    log10LX: attr(astro, 'L_X', file, where('astro_params')),
+    log10Tvir: attr(astro, 'ION_Tvir_MIN', file, where('astro_params')),
+    zeta: attr(astro, 'HII_EFF_FACTOR', file, where('astro_params')),
+  };
+
+  let bufferLow = 0;
+  let bufferHigh = 0;
+  if (isV4) {
+    bufferLow = f.attrs.lowz_buffer_pixels ? num(f.attrs.lowz_buffer_pixels.value) : 0;
+    bufferHigh = f.attrs.highz_buffer_pixels ? num(f.attrs.highz_buffer_pixels.value) : 0;
+  }
+  const nt = storedLength - bufferLow - bufferHigh;
+  if (nt <= 0) {
+    throw new DataError(`${file}: lightcone has ${storedLength} slices but the buffers remove ${bufferLow} + ${bufferHigh}; ` +
+      'expected lowz_buffer_pixels + highz_buffer_pixels smaller than the line of sight.');
+  }
+
+  const table = new ComovingDistanceTable({ omegaM, hubble });
+  const distancePath = isV4 ? 'lightcone_distances' : 'distances';
+  let distances = rootKeys.includes(distancePath) ? float64((f.get(distancePath) as Dataset).value) : undefined;
+  if (distances && distances.length !== storedLength) {
+    throw new DataError(`${file}: dataset "${distancePath}" has ${distances.length} entries but the lightcone has ${storedLength} slices; ` +
+      'expected one comoving distance per slice.');
+  }
+  if (!distances) {
+    if (isV4) throw new DataError(`${file}: dataset "lightcone_distances" is missing; expected it in every 21cmFAST v4 lightcone.`);
+    // 21cmFAST 3.0–3.3: distances derived from the lowest redshift as outputs.py does.
+    const user = group(f, 'user_params', file);
+    const boxLength = attr(user, 'BOX_LEN', file, 'user_params');
+    const cells = attr(user, 'HII_DIM', file, 'user_params');
+    const zMin = f.attrs.redshift ? num(f.attrs.redshift.value) : NaN;
+    if (!Number.isFinite(zMin)) {
+      throw new DataError(`${file}: root attribute "redshift" is missing; expected the lowest redshift of a 21cmFAST v3 lightcone.`);
+    }
+    const chiMin = table.distance(zMin);
+    const span = (storedLength * boxLength) / cells;
+    distances = Float64Array.from({ length: storedLength }, (_, i) => chiMin + (storedLength === 1 ? 0 : (span * i) / (storedLength - 1)));
+  }
+  const redshifts = Float64Array.from(distances.subarray(bufferLow, storedLength - bufferHigh), (chi) => table.redshift(chi));
+
+  const version = String(
+    (isV4 ? f.attrs.__version__?.value ?? group(f, 'InputParameters', file).attrs['21cmFAST-version']?.value : f.attrs.version?.value) ?? 'unknown',
+  );
+  return { layout: isV4 ? 'v4' : 'v3', version, shape: { nx, ny, nt }, bufferLow, storedLength, params, redshifts, history: readHistory(f, isV4) };
+}
+
+/** Global histories from global_quantities, ordered by ascending redshift (files store nodes high z first). */
+function readHistory(f: H5File, isV4: boolean): LightconeRecord['history'] {
+  const nodesDataset = f.get(isV4 ? 'InputParameters/node_redshifts' : 'node_redshifts') as Dataset | null;
+  const z = nodesDataset ? float64(nodesDataset.value) : undefined;
+  if (!z || z.length === 0 || !f.keys().includes('global_quantities')) return undefined;
+  const quantities = f.get('global_quantities') as Group;
+  const read = (name: string) => {
+    if (!quantities.keys().includes(name)) return undefined;
+    const values = float64((quantities.get(name) as Dataset).value);
+    return values && values.length === z.length ? values : undefined;
+  };
+  const order = Array.from(z.keys()).sort((a, b) => z[a] - z[b]);
+  const reorder = (v: Float64Array | undefined) => (v ? Float64Array.from(order, (i) => v[i]) : undefined);
+  return { z: reorder(z)!, xHI: reorder(read('xH_box') ?? read('neutral_fraction')), meanTb: reorder(read('brightness_temp')) };
+}
+
+/** h5wasm throws bare messages ("name not defined!") on damaged files; give them a file name and a cause. */
+function describeSafely(f: H5File, file: string, options: Hdf5Options): Hdf5LightconeInfo {
+  try {
+    return describeLightconeFile(f, file, options);
+  } catch (error) {
+    if (error instanceof DataError) throw error;
+    throw new DataError(`${file}: reading the HDF5 structure failed (${(error as Error).message}); the file is truncated or damaged. ` +
+      'Expected a complete 21cmFAST lightcone .h5 file.');
+  }
+}
+
+/** Reads one 21cmFAST lightcone file, or a slice range of its kept (buffer-free) slices. */
+export async function readLightconeHdf5(file: string, range?: SliceRange, options: Hdf5Options = {}): Promise<LightconeRecord> {
+  const h5 = await loadH5wasm();
+  try {
+    await access(file);
+  } catch {
+    throw new DataError(`${file}: file not found; expected a 21cmFAST lightcone .h5 file.`);
+  }
+  let f: H5File;
+  try {
+    f = new h5.File(file, 'r');
+  } catch (error) {
+    throw new DataError(`${file}: cannot open as HDF5 (${(error as Error).message}); the file is truncated or not HDF5. ` +
+      'Expected a 21cmFAST lightcone .h5 file.');
+  }
+  try {
+    const info = describeSafely(f, file, options);
+    const { nx, ny, nt } = info.shape;
+    const { start, end } = resolveSliceRange(range, nt, file);
+    const field = `lightcones/${options.field ?? 'brightness_temp'}`;
+    const dataset = f.get(field) as Dataset;
+    let block: unknown;
+    try {
+      block = dataset.slice([[], [], [info.bufferLow + start, info.bufferLow + end]]);
+    } catch (error) {
+      throw new DataError(`${file}: reading "${field}" slices [${start}, ${end}) failed (${(error as Error).message}); the file is truncated or damaged.`);
+    }
+    if (!(block instanceof Float32Array || block instanceof Float64Array) || block.length !== nx * ny * (end - start)) {
+      throw new DataError(`${file}: dataset "${field}" returned ${(block as { constructor?: { name: string } })?.constructor?.name ?? typeof block}; ` +
+        `expected ${nx * ny * (end - start)} float values (float32 brightness temperatures).`);
+    }
+    checkFinite(block, file, field);
+    if (!options.allowOutsidePriors) checkParamsInPriors(info.params, file, 'the input parameter groups');
+    return {
+      id: basename(file),
+      brightness: xytToTxy(block, nx, ny, end - start),
+      shape: { nx, ny, nt: end - start },
+      redshifts: info.redshifts.slice(start, end),
+      params: info.params,
+      source: file,
+      firstSlice: start,
+      history: info.history,
+    };
+  } finally {
+    f.close();
+  }
+}
+
+/** Opens a file only to describe it (no voxels read). */
+export async function describeLightconeHdf5(file: string, options: Hdf5Options = {}): Promise<Hdf5LightconeInfo> {
+  const h5 = await loadH5wasm();
+  try {
+    await access(file);
+  } catch {
+    throw new DataError(`${file}: file not found; expected a 21cmFAST lightcone .h5 file.`);
+  }
+  let f: H5File;
+  try {
+    f = new h5.File(file, 'r');
+  } catch (error) {
+    throw new DataError(`${file}: cannot open as HDF5 (${(error as Error).message}); the file is truncated or not HDF5.`);
+  }
+  try {
+    return describeSafely(f, file, options);
+  } finally {
+    f.close();
+  }
+}
+
+/** A list of 21cmFAST lightcone files (sorted by file name). */
+export class Hdf5FilesSource implements LightconeSource {
+  readonly description: string;
+  private readonly files: Map<string, string>;
+
+  constructor(paths: string[], private readonly options: Hdf5Options = {}) {
+    const sorted = [...paths].sort((a, b) => (basename(a) < basename(b) ? -1 : basename(a) > basename(b) ? 1 : 0));
+    this.files = new Map(sorted.map((p) => [basename(p), p]));
+    this.description = `${sorted.length} 21cmFAST HDF5 file(s)`;
+  }
+
+  async list(): Promise<LightconeEntry[]> {
+    const out: LightconeEntry[] = [];
+    for (const [id, path] of this.files) {
+      const info = await describeLightconeHdf5(path, this.options);
+      if (!this.options.allowOutsidePriors) checkParamsInPriors(info.params, path, 'the input parameter groups');
+      out.push({ id, shape: info.shape, params: info.params });
+    }
+    return out;
+  }
+
+  async load(id: string, range?: SliceRange): Promise<LightconeRecord> {
+    const path = this.files.get(basename(id));
+    if (!path) throw new DataError(`${id}: not one of this source's files (${[...this.files.keys()].join(', ')}).`);
+    return readLightconeHdf5(path, range, this.options);
+  }
+
+  async close(): Promise<void> { /* files are opened per call */ }
+}

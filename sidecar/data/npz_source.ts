@@ -1,0 +1,136 @@
+// Loader of the paper's own dataset format (L3M-REFERENCE.md §5.1): a folder of `.npz` files, one
+// per lightcone, each with `image` [x, y, t] (t from low to high redshift) and `label`, a 1-D array
+// whose LAST six entries are the parameters. The label order is configurable because the paper's
+// code, its README and the generator that made the data disagree:
+//   'code'   [m_WDM, Ω_m, E_0, log10 L_X, log10 T_vir, ζ]  (reference code and skatr; the default)
+//   'readme' [m_WDM, Ω_m, log10 L_X, E_0, log10 T_vir, ζ]  (README, get_default_label_names, 3D-21cmPIE-Net)
+// The zip container is read with fflate; the .npy members with our npy.ts. The README's key
+// "labels" is accepted as a fallback for "label" because files written after the README exist.
+import { readdir, readFile } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import { unzipSync, zipSync } from 'fflate';
+import { readNpy, writeNpy, type NpyArray } from './npy';
+import { parameterNames, type AstroParams } from './parameters';
+import {
+  DataError, checkFinite, checkParamsInPriors, checkRank, resolveSliceRange, xytToTxy,
+  type LightconeEntry, type LightconeRecord, type LightconeSource, type SliceRange,
+} from './lightcone_record';
+
+export type LabelOrder = 'code' | 'readme';
+
+/** Positions of the canonical parameters inside the last six label entries, per order. */
+export const labelOrders: Readonly<Record<LabelOrder, readonly (typeof parameterNames)[number][]>> = {
+  code: ['mWDM', 'omegaM', 'E0', 'log10LX', 'log10Tvir', 'zeta'],
+  readme: ['mWDM', 'omegaM', 'log10LX', 'E0', 'log10Tvir', 'zeta'],
+};
+
+/** Reads the last six label entries in the given order into AstroParams. */
+export function paramsFromLabel(label: ArrayLike<number>, order: LabelOrder): AstroParams {
+  const names = labelOrders[order];
+  const offset = label.length - 6;
+  return Object.fromEntries(names.map((name, i) => [name, Number(label[offset + i])])) as AstroParams;
+}
+
+/** Writes AstroParams as a six-entry label in the given order. */
+export function labelFromParams(params: AstroParams, order: LabelOrder = 'code'): Float64Array {
+  return Float64Array.from(labelOrders[order], (name) => params[name]);
+}
+
+interface NpzContents {
+  image: NpyArray;
+  label: NpyArray;
+}
+
+/** Unzips one .npz and decodes `image` and `label`; `file` is the path for messages. */
+export function readLightconeNpz(bytes: Uint8Array, file: string): NpzContents {
+  let members: Record<string, Uint8Array>;
+  try {
+    members = unzipSync(bytes, { filter: (f) => /^(image|label|labels)\.npy$/.test(f.name) });
+  } catch (error) {
+    throw new DataError(`${file}: not a readable .npz (zip) archive (${(error as Error).message}); ` +
+      'expected a file written by numpy.savez with arrays "image" and "label".');
+  }
+  const imageBytes = members['image.npy'];
+  const labelBytes = members['label.npy'] ?? members['labels.npy'];
+  if (!imageBytes || !labelBytes) {
+    const have = Object.keys(members).join(', ') || 'none of image/label';
+    throw new DataError(`${file}: .npz lacks ${imageBytes ? '"label"' : '"image"'} (found ${have}); ` +
+      'expected arrays "image" [x, y, t] and "label" (last six entries = the parameters).');
+  }
+  return { image: readNpy(imageBytes, `${file}:image`), label: readNpy(labelBytes, `${file}:label`) };
+}
+
+/** Encodes a lightcone as the paper's .npz: `image` [x, y, t] float32 and `label` float64. */
+export function encodeLightconeNpz(imageXyt: Float32Array, shape: [number, number, number], label: Float64Array): Uint8Array {
+  return zipSync({
+    'image.npy': [writeNpy(imageXyt, shape), { level: 0 }],
+    'label.npy': [writeNpy(label, [label.length]), { level: 0 }],
+  });
+}
+
+export interface NpzSourceOptions {
+  labelOrder?: LabelOrder;
+  /** Skip the prior check (e.g. for data deliberately outside the paper's priors). Default false. */
+  allowOutsidePriors?: boolean;
+}
+
+/** A folder of .npz lightcones. Entries are sorted by file name, never by directory order. */
+export class NpzFolderSource implements LightconeSource {
+  readonly description: string;
+  private entries: Map<string, LightconeEntry> | undefined;
+
+  constructor(private readonly folder: string, private readonly options: NpzSourceOptions = {}) {
+    this.description = `npz folder ${folder}`;
+  }
+
+  async list(): Promise<LightconeEntry[]> {
+    if (!this.entries) {
+      let names: string[];
+      try {
+        names = (await readdir(this.folder)).filter((n) => n.endsWith('.npz')).sort();
+      } catch (error) {
+        throw new DataError(`${this.folder}: cannot list the dataset folder (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); ` +
+          'expected a folder of .npz files, one per lightcone.');
+      }
+      if (names.length === 0) throw new DataError(`${this.folder}: no .npz files found; expected one .npz per lightcone.`);
+      this.entries = new Map();
+      // Listing decodes each file once (fflate has no partial member read); the result is cached.
+      for (const name of names) {
+        const record = await this.readFile(name, undefined);
+        this.entries.set(name, { id: name, shape: { ...record.shape }, params: record.params });
+      }
+    }
+    return [...this.entries.values()];
+  }
+
+  async load(id: string, range?: SliceRange): Promise<LightconeRecord> {
+    return this.readFile(basename(id), range);
+  }
+
+  async close(): Promise<void> { this.entries = undefined; }
+
+  private async readFile(name: string, range: SliceRange | undefined): Promise<LightconeRecord> {
+    const file = join(this.folder, name);
+    let bytes: Uint8Array;
+    try {
+      bytes = await readFile(file);
+    } catch (error) {
+      throw new DataError(`${file}: cannot read the lightcone (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); ` +
+        'expected an existing .npz file.');
+    }
+    const { image, label } = readLightconeNpz(bytes, file);
+    checkRank(image.shape, 3, file, 'image', '[x, y, t]');
+    if (label.shape.length !== 1 || label.shape[0] < 6) {
+      throw new DataError(`${file}: dataset "label" has shape [${label.shape.join(', ')}]; expected a 1-D array of at least 6 entries ` +
+        '(the last six are the parameters).');
+    }
+    const [nx, ny, ntFull] = image.shape;
+    const { start, end } = resolveSliceRange(range, ntFull, file);
+    const params = paramsFromLabel(label.data, this.options.labelOrder ?? 'code');
+    if (!this.options.allowOutsidePriors) checkParamsInPriors(params, file, `"label" (order ${this.options.labelOrder ?? 'code'})`);
+    const full = xytToTxy(image.data, nx, ny, ntFull);
+    const brightness = start === 0 && end === ntFull ? full : full.slice(start * nx * ny, end * nx * ny);
+    checkFinite(brightness, file, 'image');
+    return { id: name, brightness, shape: { nx, ny, nt: end - start }, params, source: file, firstSlice: start };
+  }
+}
