@@ -11,6 +11,9 @@ interface Command {
 
 // Static imports per entry keep esbuild able to bundle every command.
 const commands: Record<string, Command> = {
+  runs: { summary: 'List run folders with status and progress', load: () => import('./runs') },
+  probe: { summary: 'Show the available compute backends and devices', load: () => import('./probe') },
+  serve: { summary: 'Serve the JSON-RPC protocol on stdio (used by the extension)', load: () => import('./serve') },
 };
 
 function usage(): string {

@@ -1,0 +1,185 @@
+// One run at a time, the rest waiting in order (issue 5: "one run at a time on one GPU, the rest
+// queued"). The queue owns the AbortController of each run, turns the engine's callbacks into
+// listener events, and makes sure run.json ends in a final state however the engine ends: if the
+// engine throws before it recorded the failure, the queue records it.
+import type { ProgressParams, RunStateParams, StatusResult } from '../protocol/messages';
+import type { MetricRecord, RunRecord, RunStatus } from '../protocol/run_folder';
+import { failRun, readRun, updateRun } from '../runs/run_store';
+import type { TrainingEngine } from './training_engine';
+
+export interface QueueListener {
+  runState(params: RunStateParams): void;
+  progress(params: ProgressParams): void;
+  metrics(runDir: string, records: MetricRecord[]): void;
+  log(level: 'info' | 'warn' | 'error', message: string): void;
+}
+
+interface Entry { runDir: string; controller: AbortController; done: Promise<void>; finish: () => void }
+
+/** Runs may only be resumed from these states (a stale "running" run is failed first by its owner). */
+const resumable: readonly RunStatus[] = ['cancelled', 'failed'];
+
+export class RunQueue {
+  private active: Entry | null = null;
+  private waiting: Entry[] = [];
+  private readonly progressThrottleMs: number;
+
+  constructor(
+    private readonly loadEngine: () => Promise<TrainingEngine>,
+    private readonly listener: QueueListener,
+    options: { progressThrottleMs?: number } = {},
+  ) {
+    this.progressThrottleMs = options.progressThrottleMs ?? 250;
+  }
+
+  status(): StatusResult {
+    return {
+      active: this.active ? { runDir: this.active.runDir, status: 'running' } : null,
+      queued: this.waiting.map((e) => e.runDir),
+    };
+  }
+
+  /** Whether the run is queued or running here. */
+  has(runDir: string): boolean {
+    return this.active?.runDir === runDir || this.waiting.some((e) => e.runDir === runDir);
+  }
+
+  /** Validates the config and creates a queued run folder through the engine, then enqueues it. */
+  async start(configPath: string, runsDir: string): Promise<{ runId: string; runDir: string; status: RunStatus }> {
+    const engine = await this.loadEngine();
+    const { runId, runDir } = await engine.prepareRun(configPath, runsDir);
+    const record = await readRun(runDir);
+    this.listener.runState({ kind: 'queued', runDir, record });
+    this.enqueue(runDir);
+    return { runId, runDir, status: this.active?.runDir === runDir ? 'running' : 'queued' };
+  }
+
+  /** Enqueues a cancelled or failed run to continue from its last checkpoint. */
+  async resume(runDir: string): Promise<{ runId: string; runDir: string; status: RunStatus }> {
+    await this.loadEngine();
+    const record = await readRun(runDir);
+    if (this.has(runDir)) throw new QueueConflictError(`Run ${runDir} is already queued or running here.`);
+    if (!resumable.includes(record.status)) {
+      throw new QueueConflictError(`Run ${runDir} is "${record.status}"; only a cancelled or failed run can be resumed.`);
+    }
+    this.enqueue(runDir);
+    return { runId: record.id, runDir, status: this.active?.runDir === runDir ? 'running' : 'queued' };
+  }
+
+  /**
+   * Cancels a queued run at once, or asks the active run to stop and waits until it has (the
+   * engine stops within one step and leaves it resumable). Returns the run's final status.
+   */
+  async cancel(runDir: string): Promise<RunStatus> {
+    const index = this.waiting.findIndex((e) => e.runDir === runDir);
+    if (index >= 0) {
+      const [entry] = this.waiting.splice(index, 1);
+      entry.finish();
+      const current = await readRun(runDir);
+      // A queued resume is still "cancelled" or "failed" on disk and stays so.
+      const record = current.status === 'queued' ? await updateRun(runDir, { status: 'cancelled' }) : current;
+      if (record.status === 'cancelled') this.listener.runState({ kind: 'cancelled', runDir, record });
+      return record.status;
+    }
+    if (this.active?.runDir === runDir) {
+      const entry = this.active;
+      entry.controller.abort();
+      await entry.done;
+      return (await readRun(runDir)).status;
+    }
+    throw new QueueConflictError(`Run ${runDir} is neither queued nor running in this sidecar.`);
+  }
+
+  /** Cancels everything (shutdown): queued runs first, then the active one. */
+  async cancelAll(): Promise<void> {
+    for (const entry of [...this.waiting]) await this.cancel(entry.runDir).catch(() => undefined);
+    if (this.active) await this.cancel(this.active.runDir).catch(() => undefined);
+  }
+
+  private enqueue(runDir: string): void {
+    let finish!: () => void;
+    const done = new Promise<void>((resolve) => { finish = resolve; });
+    this.waiting.push({ runDir, controller: new AbortController(), done, finish });
+    this.pump();
+  }
+
+  private pump(): void {
+    if (this.active || this.waiting.length === 0) return;
+    const entry = this.waiting.shift()!;
+    this.active = entry;
+    void this.execute(entry).finally(() => {
+      this.active = null;
+      entry.finish();
+      this.pump();
+    });
+  }
+
+  private async execute(entry: Entry): Promise<void> {
+    const { runDir } = entry;
+    let announcedRunning = false;
+    const announceRunning = () => {
+      if (announcedRunning) return;
+      announcedRunning = true;
+      readRun(runDir).then(
+        (record) => this.listener.runState({ kind: 'running', runDir, record: { ...record, status: 'running' } }),
+        () => undefined,
+      );
+    };
+    let lastProgress = 0;
+    let outcome: 'completed' | 'cancelled';
+    try {
+      const engine = await this.loadEngine();
+      announceRunning();
+      outcome = await engine.runTraining({
+        runDir,
+        signal: entry.controller.signal,
+        events: {
+          progress: (p) => {
+            const now = Date.now();
+            if (now - lastProgress < this.progressThrottleMs && p.step < p.totalSteps) return;
+            lastProgress = now;
+            this.listener.progress(p);
+          },
+          metrics: (records) => this.listener.metrics(runDir, records),
+          log: (level, message) => this.listener.log(level, message),
+        },
+      });
+    } catch (error) {
+      const message = (error as Error).message ?? String(error);
+      this.listener.log('error', `Run ${runDir} failed: ${(error as Error).stack ?? message}`);
+      const record = await this.ensureFinal(runDir, 'failed', message);
+      this.listener.runState({ kind: 'failed', runDir, record, message: record.error?.message ?? message });
+      return;
+    }
+    const record = await this.ensureFinal(runDir, outcome);
+    if (record.status === 'failed') this.listener.runState({ kind: 'failed', runDir, record, message: record.error?.message ?? 'failed' });
+    else this.listener.runState({ kind: outcome, runDir, record });
+  }
+
+  /** Makes run.json final when the engine did not (it threw early, or returned without writing). */
+  private async ensureFinal(runDir: string, status: 'completed' | 'cancelled' | 'failed', message?: string): Promise<RunRecord> {
+    let record: RunRecord;
+    try {
+      record = await readRun(runDir);
+    } catch {
+      return { id: runDir, experiment: '', task: 'regression', status, createdAt: new Date().toISOString(), version: '' };
+    }
+    if (record.status === 'completed' || record.status === 'cancelled' || record.status === 'failed') return record;
+    try {
+      if (status === 'failed') return await failRun(runDir, message ?? 'the training engine failed');
+      if (status === 'completed' && record.status === 'queued') return await failRun(runDir, 'the engine reported completion without starting the run');
+      return await updateRun(runDir, { status });
+    } catch (error) {
+      this.listener.log('error', `Could not record the end of run ${runDir}: ${(error as Error).message}`);
+      return record;
+    }
+  }
+}
+
+/** A request that conflicts with the queue's state (maps to ErrorCodes.runStateConflict). */
+export class QueueConflictError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'QueueConflictError';
+  }
+}

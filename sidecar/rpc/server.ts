@@ -1,0 +1,129 @@
+// The sidecar's JSON-RPC server: binds the requests of sidecar/protocol/messages.ts to the run queue,
+// the backend probe and the engines. It takes any MessageConnection, so tests drive it over in-memory
+// streams (STYLE.md rule 17) and `l3m serve` over stdio.
+import { ResponseError, type MessageConnection } from 'vscode-jsonrpc';
+import * as protocol from '../protocol/messages';
+import { ErrorCodes } from '../protocol/messages';
+import { packageVersion, RunUnreadableError, IllegalTransitionError } from '../runs/run_store';
+import { probeBackends, BackendUnavailableError } from '../runtime/backends';
+import { RunQueue, QueueConflictError } from './run_queue';
+import { EngineMissingError, loadEvaluationEngine, loadSamplingEngine, loadTrainingEngine, type TrainingEngine } from './training_engine';
+import { isAbsolute, resolve } from 'node:path';
+
+export interface ServerOptions {
+  /** Replaces the lazily loaded training engine (tests of the queue wiring). */
+  loadEngine?: () => Promise<TrainingEngine>;
+  /** Called after the shutdown response was sent; `l3m serve` exits there. */
+  onShutdown?: () => void;
+  progressThrottleMs?: number;
+}
+
+export interface Server {
+  queue: RunQueue;
+  log(level: 'info' | 'warn' | 'error', message: string): void;
+}
+
+/**
+ * Maps an exception to a JSON-RPC error with an application code (STYLE.md rule 11). A config error
+ * from the engine carries its diagnostics as ConfigErrorData.
+ */
+export function toResponseError(error: unknown): ResponseError<unknown> {
+  if (error instanceof ResponseError) return error;
+  const e = error as Error & { data?: unknown; diagnostics?: unknown; file?: string };
+  const message = e?.message ?? String(error);
+  const data = e?.data as { kind?: string } | undefined;
+  if (data?.kind === 'config-invalid') return new ResponseError(ErrorCodes.configInvalid, message, data);
+  if (e?.name === 'ConfigInvalidError' || Array.isArray(e?.diagnostics)) {
+    const payload: protocol.ConfigErrorData = { kind: 'config-invalid', file: e.file ?? '', diagnostics: (e.diagnostics ?? []) as protocol.ConfigErrorData['diagnostics'] };
+    return new ResponseError(ErrorCodes.configInvalid, message, payload);
+  }
+  if (error instanceof RunUnreadableError) return new ResponseError(ErrorCodes.runNotFound, message);
+  if (error instanceof QueueConflictError || error instanceof IllegalTransitionError) return new ResponseError(ErrorCodes.runStateConflict, message);
+  if (error instanceof BackendUnavailableError) return new ResponseError(ErrorCodes.backendUnavailable, message);
+  if (error instanceof EngineMissingError) return new ResponseError(ErrorCodes.internal, message);
+  return new ResponseError(ErrorCodes.internal, `Internal error in the sidecar: ${message}`);
+}
+
+function absolutePath(name: string, value: unknown): string {
+  if (typeof value !== 'string' || value === '') {
+    throw new ResponseError(-32602, `${name} must be a non-empty path string, got ${JSON.stringify(value)}.`);
+  }
+  return isAbsolute(value) ? value : resolve(value);
+}
+
+async function handle<T>(body: () => Promise<T> | T): Promise<T | ResponseError<unknown>> {
+  try {
+    return await body();
+  } catch (error) {
+    return toResponseError(error);
+  }
+}
+
+export function startServer(connection: MessageConnection, options: ServerOptions = {}): Server {
+  let runsDirDefault: string | null = null;
+  const log = (level: 'info' | 'warn' | 'error', message: string) => {
+    process.stderr.write(`[${level}] ${message}\n`);
+    void connection.sendNotification(protocol.log, { level, message }).catch(() => undefined);
+  };
+  const queue = new RunQueue(options.loadEngine ?? loadTrainingEngine, {
+    runState: (params) => void connection.sendNotification(protocol.runState, params).catch(() => undefined),
+    progress: (params) => void connection.sendNotification(protocol.progress, params).catch(() => undefined),
+    metrics: (runDir, records) => void connection.sendNotification(protocol.metrics, { runDir, records }).catch(() => undefined),
+    log,
+  }, { progressThrottleMs: options.progressThrottleMs });
+
+  connection.onRequest(protocol.initialize, (params) => handle(() => {
+    if (typeof params?.protocolVersion !== 'string') {
+      throw new ResponseError(-32602, `initialize needs protocolVersion (a string like "${protocol.protocolVersion}"), got ${JSON.stringify(params?.protocolVersion)}.`);
+    }
+    const [major] = params.protocolVersion.split('.');
+    if (major !== protocol.protocolVersion.split('.')[0]) {
+      throw new ResponseError(ErrorCodes.internal, `The client speaks protocol ${params.protocolVersion}, this sidecar ${protocol.protocolVersion}; rebuild the extension and the sidecar together (npm run build).`);
+    }
+    if (typeof params.runsDir === 'string' && params.runsDir !== '') runsDirDefault = absolutePath('runsDir', params.runsDir);
+    log('info', `initialized by ${params.clientName ?? 'a client'}; runs folder ${runsDirDefault ?? '(none)'}`);
+    return { protocolVersion: protocol.protocolVersion, sidecarVersion: packageVersion, pid: process.pid };
+  }));
+
+  connection.onRequest(protocol.status, () => queue.status());
+
+  connection.onRequest(protocol.probeDevices, () => handle(async () => {
+    const backends = await probeBackends();
+    return { backends, chosen: backends.find((b) => b.available)?.name ?? 'none' };
+  }));
+
+  connection.onRequest(protocol.startRun, (params) => handle(() => {
+    const configPath = absolutePath('configPath', params?.configPath);
+    const runsDir = params?.runsDir ? absolutePath('runsDir', params.runsDir) : runsDirDefault;
+    if (!runsDir) throw new ResponseError(-32602, 'run/start needs runsDir (or a runsDir given at initialize).');
+    return queue.start(configPath, runsDir);
+  }));
+
+  connection.onRequest(protocol.resumeRun, (params) => handle(() => queue.resume(absolutePath('runDir', params?.runDir))));
+
+  connection.onRequest(protocol.cancelRun, (params) => handle(async () => ({ status: await queue.cancel(absolutePath('runDir', params?.runDir)) })));
+
+  connection.onRequest(protocol.sample, (params, token) => handle(async () => {
+    const engine = await loadSamplingEngine();
+    const controller = new AbortController();
+    token.onCancellationRequested(() => controller.abort());
+    const result = await engine.sampleRun({ ...params, runDir: absolutePath('runDir', params?.runDir) }, controller.signal);
+    void connection.sendNotification(protocol.sampleWritten, { runDir: params.runDir, entry: result.entry }).catch(() => undefined);
+    return result;
+  }));
+
+  connection.onRequest(protocol.evaluate, (params, token) => handle(async () => {
+    const engine = await loadEvaluationEngine();
+    const controller = new AbortController();
+    token.onCancellationRequested(() => controller.abort());
+    return engine.evaluateRun(absolutePath('runDir', params?.runDir), controller.signal);
+  }));
+
+  connection.onRequest(protocol.shutdown, async () => {
+    log('info', 'shutdown requested; cancelling queued and running runs (they stay resumable)');
+    await queue.cancelAll();
+    if (options.onShutdown) setImmediate(options.onShutdown);
+  });
+
+  return { queue, log };
+}

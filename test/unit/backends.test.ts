@@ -1,0 +1,65 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as tf from '@tensorflow/tfjs';
+import { BackendUnavailableError, backendOrder, isSoftwareAdapter, probeBackends, selectBackend, wasmDirectory } from '../../sidecar/runtime/backends';
+
+test('the probe lists every backend once, in the order of DESIGN.md', async () => {
+  const probes = await probeBackends();
+  assert.deepEqual(probes.map((p) => p.name), ['cuda', 'cpu-native', 'webgpu', 'wasm', 'cpu']);
+  assert.deepEqual([...backendOrder], probes.map((p) => p.name));
+  for (const p of probes) assert.ok(p.detail.length > 0, `${p.name} has a detail`);
+});
+
+test('wasm and cpu are available here; absent native packages are reported, not thrown', async () => {
+  const byName = new Map((await probeBackends()).map((p) => [p.name, p]));
+  assert.equal(byName.get('cpu')?.available, true);
+  assert.equal(byName.get('wasm')?.available, true);
+  assert.match(byName.get('wasm')?.detail ?? '', /tfjs-backend-wasm 4\./);
+  // The native packages cannot be installed without internet; when absent the reason says so.
+  const native = byName.get('cpu-native');
+  if (native && !native.available) assert.match(native.detail, /@tensorflow\/tfjs-node is not installed|failed to load/);
+  const cuda = byName.get('cuda');
+  if (cuda && !cuda.available) assert.match(cuda.detail, /no NVIDIA GPU is visible|tfjs-node-gpu is not installed|failed to load/);
+});
+
+test('the wasm files are located (node_modules in development)', () => {
+  const dir = wasmDirectory();
+  assert.ok(dir, 'a directory holding tfjs-backend-wasm.wasm');
+});
+
+test('selecting wasm and cpu makes them the active TF.js backend and computes', async () => {
+  const wasm = await selectBackend('wasm');
+  assert.equal(wasm.name, 'wasm');
+  assert.equal(tf.getBackend(), 'wasm');
+  assert.equal(wasm.versions['tfjs-backend-wasm'], tf.version_core);
+  assert.deepEqual(Array.from(tf.tidy(() => tf.add(tf.tensor1d([1, 2]), tf.tensor1d([3, 4])).dataSync())), [4, 6]);
+  const cpu = await selectBackend('cpu');
+  assert.equal(tf.getBackend(), 'cpu');
+  assert.match(cpu.device, /CPU/);
+});
+
+test('auto picks the first available backend in preference order', async () => {
+  const first = (await probeBackends()).find((p) => p.available);
+  const chosen = await selectBackend('auto');
+  assert.equal(chosen.name, first?.name);
+});
+
+test('an unavailable or unknown backend is refused with the reason and the fix', async () => {
+  const probes = await probeBackends();
+  const missing = probes.find((p) => !p.available);
+  if (missing) {
+    await assert.rejects(selectBackend(missing.name), (error: unknown) => {
+      assert.ok(error instanceof BackendUnavailableError);
+      assert.match(error.message, new RegExp(`"${missing.name}" is unavailable: .+runtime\\.backend`));
+      return true;
+    });
+  }
+  await assert.rejects(selectBackend('tpu' as never), /unknown backend; choose one of auto, cuda/);
+});
+
+test('software adapters count as no GPU', () => {
+  assert.equal(isSoftwareAdapter({ vendor: 'mesa', description: 'llvmpipe (LLVM 15.0.6, 256 bits)' }, false), true);
+  assert.equal(isSoftwareAdapter({ vendor: 'google', architecture: 'swiftshader' }, false), true);
+  assert.equal(isSoftwareAdapter({ vendor: 'nvidia', description: 'NVIDIA H100' }, true), true, 'a fallback adapter');
+  assert.equal(isSoftwareAdapter({ vendor: 'nvidia', architecture: 'hopper', description: 'NVIDIA H100 80GB HBM3' }, false), false);
+});
