@@ -1,0 +1,149 @@
+// Streaming reader of the safetensors format (https://github.com/huggingface/safetensors, "Format"):
+// 8 bytes little-endian u64 N, N bytes of JSON header {name: {dtype, shape, data_offsets: [begin, end]},
+// "__metadata__"?: {string: string}}, then the data region; offsets are relative to the data region.
+// Opening a file reads and validates only the header; each tensor is read later with one positioned read at
+// its offset, so a multi-GB checkpoint never sits in memory whole. Every inconsistency (truncated file,
+// offsets that overlap or run past the end, a size that does not match dtype × shape) is an error naming
+// the file and the tensor, raised at open time, before any weight is used.
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import * as tf from '@tensorflow/tfjs';
+import { decodeToFloat32, dtypeBytes, floatDtypes, isFloatDtype } from './safetensors_dtype';
+
+export interface TensorInfo {
+  name: string;
+  dtype: string;
+  shape: number[];
+  /** Byte range inside the data region. */
+  begin: number;
+  end: number;
+}
+
+/** Headers larger than this are refused (the Rust library's limit is 100 MB too), so a corrupt length cannot OOM us. */
+const maxHeaderBytes = 100_000_000;
+
+export class SafetensorsFile {
+  readonly tensors = new Map<string, TensorInfo>();
+  readonly metadata: Record<string, string> = {};
+  private fd: number | null;
+  private readonly dataStart: number;
+
+  /** Opens `path` and validates its header; throws an error naming the file on any inconsistency. */
+  constructor(readonly path: string) {
+    this.fd = openSync(path, 'r');
+    try {
+      const fileSize = fstatSync(this.fd).size;
+      if (fileSize < 8) throw this.error(`the file is ${fileSize} bytes, shorter than the 8-byte header length; it is truncated or not safetensors`);
+      const lengthBytes = this.readExactly(0, 8);
+      const headerLength = Number(new DataView(lengthBytes.buffer, lengthBytes.byteOffset, 8).getBigUint64(0, true));
+      if (headerLength > maxHeaderBytes || 8 + headerLength > fileSize) {
+        throw this.error(`the header claims ${headerLength} bytes but the file has only ${fileSize - 8} after the length; ` +
+          'the file is truncated or not safetensors');
+      }
+      this.dataStart = 8 + headerLength;
+      let header: unknown;
+      try {
+        header = JSON.parse(Buffer.from(this.readExactly(8, headerLength)).toString('utf8'));
+      } catch (cause) {
+        throw this.error(`the header is not valid JSON (${(cause as Error).message})`);
+      }
+      if (typeof header !== 'object' || header === null || Array.isArray(header)) throw this.error('the header is not a JSON object');
+      this.parseHeader(header as Record<string, unknown>, fileSize - this.dataStart);
+    } catch (error) {
+      closeSync(this.fd);
+      this.fd = null;
+      throw error;
+    }
+  }
+
+  private error(problem: string): Error {
+    return new Error(`Safetensors file ${this.path}: ${problem}.`);
+  }
+
+  private parseHeader(header: Record<string, unknown>, dataLength: number): void {
+    for (const [name, entry] of Object.entries(header)) {
+      if (name === '__metadata__') {
+        if (typeof entry === 'object' && entry !== null) {
+          for (const [key, value] of Object.entries(entry)) if (typeof value === 'string') this.metadata[key] = value;
+        }
+        continue;
+      }
+      const info = entry as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
+      const offsets = info?.data_offsets;
+      if (typeof info?.dtype !== 'string' || !Array.isArray(info.shape) || !Array.isArray(offsets) || offsets.length !== 2 ||
+        !info.shape.every((s) => Number.isInteger(s) && s >= 0) || !offsets.every((o) => Number.isInteger(o) && o >= 0)) {
+        throw this.error(`tensor "${name}" has a malformed header entry ${JSON.stringify(entry)}; expected ` +
+          '{dtype, shape: int[], data_offsets: [begin, end]}');
+      }
+      const bytesPerElement = dtypeBytes[info.dtype];
+      if (bytesPerElement === undefined) throw this.error(`tensor "${name}" has unknown dtype "${info.dtype}"`);
+      const [begin, end] = offsets as [number, number];
+      const shape = info.shape as number[];
+      const expectedBytes = shape.reduce((a, b) => a * b, 1) * bytesPerElement;
+      if (end < begin || end - begin !== expectedBytes) {
+        throw this.error(`the header lies about tensor "${name}": data_offsets [${begin}, ${end}] hold ${end - begin} bytes, ` +
+          `but ${info.dtype} [${shape.join(', ')}] needs ${expectedBytes}`);
+      }
+      if (end > dataLength) {
+        throw this.error(`tensor "${name}" ends at data byte ${end}, past the end of the data (${dataLength} bytes); ` +
+          'the file is truncated or its header lies about offsets');
+      }
+      this.tensors.set(name, { name, dtype: info.dtype, shape, begin, end });
+    }
+    // The format requires the tensors to tile the data region without overlaps; an overlap means a corrupt header.
+    const sorted = [...this.tensors.values()].sort((a, b) => a.begin - b.begin);
+    for (let i = 1; i < sorted.length; i++) {
+      if (sorted[i]!.begin < sorted[i - 1]!.end) {
+        throw this.error(`the header lies about offsets: tensors "${sorted[i - 1]!.name}" and "${sorted[i]!.name}" overlap`);
+      }
+    }
+  }
+
+  private readExactly(position: number, length: number): Uint8Array {
+    if (this.fd === null) throw this.error('the file was closed');
+    const buffer = new Uint8Array(length);
+    let done = 0;
+    while (done < length) {
+      const read = readSync(this.fd, buffer, done, length - done, position + done);
+      if (read === 0) throw this.error(`unexpected end of file at byte ${position + done}; the file is truncated`);
+      done += read;
+    }
+    return buffer;
+  }
+
+  has(name: string): boolean {
+    return this.tensors.has(name);
+  }
+
+  info(name: string): TensorInfo {
+    const info = this.tensors.get(name);
+    if (!info) throw this.error(`no tensor named "${name}"`);
+    return info;
+  }
+
+  /** The raw little-endian bytes of one tensor, read from disk now. */
+  readBytes(name: string): Uint8Array {
+    const info = this.info(name);
+    return this.readExactly(this.dataStart + info.begin, info.end - info.begin);
+  }
+
+  /** One tensor converted to float32 values (BF16, F16 and F32 only). */
+  readFloat32(name: string): Float32Array {
+    const info = this.info(name);
+    if (!isFloatDtype(info.dtype)) {
+      throw this.error(`tensor "${name}" has dtype ${info.dtype}, which is not supported for weights; ` +
+        `supported: ${floatDtypes.join(', ')}`);
+    }
+    return decodeToFloat32(this.readBytes(name), info.dtype);
+  }
+
+  /** One tensor as a float32 tf.Tensor of its stored shape. */
+  readTensor(name: string): tf.Tensor {
+    const info = this.info(name);
+    return tf.tensor(this.readFloat32(name), info.shape, 'float32');
+  }
+
+  close(): void {
+    if (this.fd !== null) closeSync(this.fd);
+    this.fd = null;
+  }
+}

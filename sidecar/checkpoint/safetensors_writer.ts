@@ -1,0 +1,77 @@
+// Writes the safetensors format (https://github.com/huggingface/safetensors, "Format") so that Python's
+// `safetensors` library loads it unchanged: u64 LE header length, a JSON header padded with spaces to a
+// multiple of 8 bytes (as the Rust writer pads, so the data is aligned), then the tensors back to back.
+// The file is streamed tensor by tensor into a temporary file in the same folder, fsynced and renamed over the
+// target, so a reader never sees half a checkpoint and a large model is never held twice in memory.
+import { closeSync, fsyncSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { dtypeBytes, encodeFromFloat32, type FloatDtype } from './safetensors_dtype';
+import { tempFilePrefix } from '../runs/atomic_write';
+
+export interface TensorToWrite {
+  name: string;
+  shape: readonly number[];
+  /** Called when the tensor is written, so that only one tensor's values are materialised at a time. */
+  values: () => Float32Array;
+  /** Stored dtype; default F32. */
+  dtype?: FloatDtype;
+}
+
+function writeAll(fd: number, bytes: Uint8Array): void {
+  let offset = 0;
+  while (offset < bytes.length) offset += writeSync(fd, bytes, offset, bytes.length - offset);
+}
+
+/** The header bytes (length prefix + padded JSON) for the tensors in order. */
+export function safetensorsHeader(tensors: readonly TensorToWrite[], metadata?: Record<string, string>): Uint8Array {
+  const header: Record<string, unknown> = {};
+  if (metadata && Object.keys(metadata).length > 0) header.__metadata__ = metadata;
+  let offset = 0;
+  const names = new Set<string>();
+  for (const tensor of tensors) {
+    if (names.has(tensor.name)) throw new Error(`safetensors writer: tensor name "${tensor.name}" appears twice.`);
+    names.add(tensor.name);
+    const dtype = tensor.dtype ?? 'F32';
+    const bytes = tensor.shape.reduce((a, b) => a * b, 1) * dtypeBytes[dtype]!;
+    header[tensor.name] = { dtype, shape: [...tensor.shape], data_offsets: [offset, offset + bytes] };
+    offset += bytes;
+  }
+  let json = JSON.stringify(header);
+  const padding = (8 - (Buffer.byteLength(json) % 8)) % 8;
+  json += ' '.repeat(padding);
+  const jsonBytes = Buffer.from(json, 'utf8');
+  const out = new Uint8Array(8 + jsonBytes.length);
+  new DataView(out.buffer).setBigUint64(0, BigInt(jsonBytes.length), true);
+  out.set(jsonBytes, 8);
+  return out;
+}
+
+/** Writes `tensors` to `path` atomically (temporary file + fsync + rename). */
+export function writeSafetensors(path: string, tensors: readonly TensorToWrite[], metadata?: Record<string, string>): void {
+  const header = safetensorsHeader(tensors, metadata);
+  const tempPath = join(dirname(path), `${tempFilePrefix}${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}`);
+  const fd = openSync(tempPath, 'wx');
+  let renamed = false;
+  try {
+    writeAll(fd, header);
+    for (const tensor of tensors) {
+      const values = tensor.values();
+      const expected = tensor.shape.reduce((a, b) => a * b, 1);
+      if (values.length !== expected) {
+        throw new Error(`safetensors writer: tensor "${tensor.name}" has ${values.length} values but shape ` +
+          `[${tensor.shape.join(', ')}] needs ${expected}.`);
+      }
+      writeAll(fd, encodeFromFloat32(values, tensor.dtype ?? 'F32'));
+    }
+    fsyncSync(fd);
+    closeSync(fd);
+    renameSync(tempPath, path);
+    renamed = true;
+  } finally {
+    if (!renamed) {
+      try { closeSync(fd); } catch { /* already closed */ }
+      try { unlinkSync(tempPath); } catch { /* never created */ }
+    }
+  }
+}

@@ -1,0 +1,109 @@
+// Grouped-query self-attention as HF `Qwen2Attention` (eager path): q/k/v projections with biases, o_proj
+// without; rotary on q and k; query head h reads key/value head floor(h / (nHeads / nKv)) (HF `repeat_kv`);
+// scores scaled by 1/sqrt(d); an additive causal mask or none; softmax in float32; dropout on the softmax
+// weights while training (HF `attention_dropout`).
+import * as tf from '@tensorflow/tfjs';
+import { headDim, type Qwen2Config } from './qwen2_config';
+import { LoraLinear } from './lora_linear';
+import { applyRotary } from './qwen2_rotary';
+import type { KvCache } from './kv_cache';
+import type { WeightSource } from './weight_source';
+
+/** Per-call inputs shared by every layer of one forward pass. */
+export interface AttentionContext {
+  cos: tf.Tensor; // (T, d) for the new positions
+  sin: tf.Tensor; // (T, d)
+  /** Additive mask (Tq, Tk): 0 where a query may attend, a large negative number where not; null = full attention. */
+  mask: tf.Tensor | null;
+  cache: KvCache | null;
+  training: boolean;
+  dropoutSeed?: number;
+}
+
+/** The additive mask value: large enough that exp underflows to exactly 0, finite so gradients stay finite. */
+export const maskValue = -1e9;
+
+/**
+ * Causal mask for `queryLength` new tokens after `pastLength` cached ones: query i (absolute position
+ * pastLength + i) sees keys 0 … pastLength + i. Shape (queryLength, pastLength + queryLength).
+ */
+export function causalMask(queryLength: number, pastLength: number): tf.Tensor2D {
+  const keyLength = pastLength + queryLength;
+  const values = new Float32Array(queryLength * keyLength);
+  for (let i = 0; i < queryLength; i++) {
+    for (let j = pastLength + i + 1; j < keyLength; j++) values[i * keyLength + j] = maskValue;
+  }
+  return tf.tensor2d(values, [queryLength, keyLength]);
+}
+
+export class Qwen2Attention {
+  readonly qProj: LoraLinear;
+  readonly kProj: LoraLinear;
+  readonly vProj: LoraLinear;
+  readonly oProj: LoraLinear;
+  private readonly numHeads: number;
+  private readonly numKvHeads: number;
+  private readonly headDim: number;
+  private readonly dropout: number;
+
+  constructor(readonly config: Qwen2Config, readonly layerIndex: number, name: string, source: WeightSource) {
+    this.numHeads = config.numAttentionHeads;
+    this.numKvHeads = config.numKeyValueHeads;
+    this.headDim = headDim(config);
+    this.dropout = config.attentionDropout;
+    const hidden = config.hiddenSize;
+    this.qProj = new LoraLinear(`${name}.q_proj`, hidden, this.numHeads * this.headDim, true, source);
+    this.kProj = new LoraLinear(`${name}.k_proj`, hidden, this.numKvHeads * this.headDim, true, source);
+    this.vProj = new LoraLinear(`${name}.v_proj`, hidden, this.numKvHeads * this.headDim, true, source);
+    this.oProj = new LoraLinear(`${name}.o_proj`, this.numHeads * this.headDim, hidden, false, source);
+  }
+
+  get projections(): Record<'q' | 'k' | 'v' | 'o', LoraLinear> {
+    return { q: this.qProj, k: this.kProj, v: this.vProj, o: this.oProj };
+  }
+
+  /** (B, T, heads·d) → (B, heads, T, d). */
+  private splitHeads(x: tf.Tensor, heads: number): tf.Tensor4D {
+    const [batch, length] = x.shape as [number, number, number];
+    return x.reshape([batch, length, heads, this.headDim]).transpose([0, 2, 1, 3]) as tf.Tensor4D;
+  }
+
+  /** HF `repeat_kv`: (B, nKv, T, d) → (B, nKv·groups, T, d), each KV head repeated for its query group. */
+  private repeatKv(x: tf.Tensor4D): tf.Tensor4D {
+    const groups = this.numHeads / this.numKvHeads;
+    if (groups === 1) return x;
+    const [batch, kvHeads, length, d] = x.shape;
+    return tf.tile(x.expandDims(2), [1, 1, groups, 1, 1]) // (B, nKv, groups, T, d)
+      .reshape([batch, kvHeads * groups, length, d]) as tf.Tensor4D;
+  }
+
+  apply(x: tf.Tensor, context: AttentionContext): tf.Tensor {
+    return tf.tidy(() => {
+      const [batch, length] = x.shape as [number, number, number];
+      const q = applyRotary(this.splitHeads(this.qProj.apply(x), this.numHeads), context.cos, context.sin); // (B, nH, T, d)
+      let k = applyRotary(this.splitHeads(this.kProj.apply(x), this.numKvHeads), context.cos, context.sin) as tf.Tensor4D; // (B, nKv, T, d)
+      let v = this.splitHeads(this.vProj.apply(x), this.numKvHeads); // (B, nKv, T, d)
+      if (context.cache) {
+        const past = context.cache.get(this.layerIndex);
+        if (past) {
+          k = tf.concat([past.keys, k], 2); // (B, nKv, Tpast + T, d)
+          v = tf.concat([past.values, v], 2);
+        }
+        context.cache.set(this.layerIndex, { keys: k, values: v });
+      }
+      const keys = this.repeatKv(k); // (B, nH, Tk, d)
+      const values = this.repeatKv(v); // (B, nH, Tk, d)
+      let scores = tf.mul(tf.matMul(q, keys, false, true), 1 / Math.sqrt(this.headDim)); // (B, nH, T, Tk)
+      if (context.mask) scores = tf.add(scores, context.mask);
+      let weights = tf.softmax(scores, -1); // (B, nH, T, Tk)
+      if (context.training && this.dropout > 0) weights = tf.dropout(weights, this.dropout, undefined, context.dropoutSeed);
+      const attended = tf.matMul(weights, values); // (B, nH, T, d)
+      const merged = attended.transpose([0, 2, 1, 3]).reshape([batch, length, this.numHeads * this.headDim]); // (B, T, nH·d)
+      return this.oProj.apply(merged); // (B, T, H)
+    });
+  }
+
+  dispose(): void {
+    for (const projection of Object.values(this.projections)) projection.dispose();
+  }
+}
