@@ -25,9 +25,11 @@ export function isolatedEnv(root: string, extra: NodeJS.ProcessEnv = {}): NodeJS
   };
   for (const dir of Object.values(dirs)) mkdirSync(dir, { recursive: true, mode: 0o700 });
   const env: NodeJS.ProcessEnv = { ...process.env, ...dirs, ...extra };
-  // Variables of an enclosing VS Code or code-server would make the child believe it runs inside it.
+  // Variables of an enclosing VS Code or code-server would make the child believe it runs inside it;
+  // those of an enclosing `npm run` or `node --test` would reach every process the workbench starts
+  // (terminals, the sidecar) and change how npm and node behave there.
   for (const key of Object.keys(env)) {
-    if (/^(VSCODE_|CODE_SERVER_)/.test(key) || key === 'ELECTRON_RUN_AS_NODE') delete env[key];
+    if (/^(VSCODE_|CODE_SERVER_|npm_)/i.test(key) || ['ELECTRON_RUN_AS_NODE', 'NODE_TEST_CONTEXT', 'NODE_OPTIONS'].includes(key)) delete env[key];
   }
   return env;
 }

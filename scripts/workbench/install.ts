@@ -126,6 +126,16 @@ async function installPackage(target: string, spec: string, env: NodeJS.ProcessE
   }
 }
 
+/**
+ * The environment minus what an enclosing `npm run` puts there: npm passes its own configuration to
+ * scripts as npm_config_* variables (user agent, prefix, ...), and a nested npm would take them as
+ * its own, installing into the wrong folder and reporting the outer Node version to code-server's
+ * postinstall check.
+ */
+export function withoutNpmVariables(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return Object.fromEntries(Object.entries(env).filter(([key]) => !/^npm_/i.test(key)));
+}
+
 /** Returns the workbench, installing whatever part of it is missing (Node 24, then code-server). */
 export async function ensureWorkbench(log: (line: string) => void = (line) => console.error(line)): Promise<Workbench> {
   const dir = workbenchDir();
@@ -136,13 +146,13 @@ export async function ensureWorkbench(log: (line: string) => void = (line) => co
 
   if (!existsSync(p.node)) {
     log(`Installing Node ${nodeMajor} (npm package ${nodePackageName()}@${nodeMajor}) into ${join(dir, 'node24')} ...`);
-    await installPackage(join(dir, 'node24'), `${nodePackageName()}@${nodeMajor}`, process.env, process.execPath, log);
+    await installPackage(join(dir, 'node24'), `${nodePackageName()}@${nodeMajor}`, withoutNpmVariables(process.env), process.execPath, log);
   }
 
   if (!existsSync(p.codeServerEntry) || !existsSync(p.codeDependencies)) {
     log(`Installing code-server ${codeServerVersion} into ${join(dir, 'code-server')} (a few minutes, once) ...`);
     const env: NodeJS.ProcessEnv = {
-      ...process.env,
+      ...withoutNpmVariables(process.env),
       // The postinstall of code-server checks that npm runs under Node 24 and runs a nested
       // `npm install` in lib/vscode, which finds `node` and `npm` on PATH.
       PATH: `${dirname(p.node)}:${dirname(process.execPath)}:${process.env.PATH ?? ''}`,

@@ -62,20 +62,25 @@ test('checkEngine accepts the code-server release and rejects an older VS Code',
   assert.throws(() => checkEngine(workbench('1.80.0')), /engines\.vscode .* VS Code 1\.80\.0/);
 });
 
-test('isolatedEnv moves HOME, XDG folders and TMPDIR under the session folder and drops an outer VS Code', () => {
+test('isolatedEnv moves HOME, XDG folders and TMPDIR under the session folder and drops an outer VS Code and npm', () => {
   const dir = mkdtempSync(join(tmpdir(), 'l3m-env-'));
   const previous = process.env.VSCODE_IPC_HOOK_CLI;
+  const previousNpm = process.env.npm_config_local_prefix;
   process.env.VSCODE_IPC_HOOK_CLI = '/tmp/outer.sock';
+  process.env.npm_config_local_prefix = '/somewhere/else';
   try {
     const env = isolatedEnv(dir);
     for (const key of ['HOME', 'XDG_CONFIG_HOME', 'XDG_DATA_HOME', 'XDG_CACHE_HOME', 'XDG_STATE_HOME', 'XDG_RUNTIME_DIR', 'TMPDIR']) {
       assert.ok(env[key]?.startsWith(dir), `${key} is ${env[key]}, not under ${dir}`);
     }
     assert.equal(env.VSCODE_IPC_HOOK_CLI, undefined);
+    assert.equal(env.npm_config_local_prefix, undefined);
     assert.equal(env.PATH, process.env.PATH);
   } finally {
     if (previous === undefined) delete process.env.VSCODE_IPC_HOOK_CLI;
     else process.env.VSCODE_IPC_HOOK_CLI = previous;
+    if (previousNpm === undefined) delete process.env.npm_config_local_prefix;
+    else process.env.npm_config_local_prefix = previousNpm;
     rmSync(dir, { recursive: true, force: true });
   }
 });
