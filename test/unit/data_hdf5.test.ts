@@ -11,6 +11,9 @@ const nx = 4;
 const ny = 3;
 const nLos = 10;
 
+/** h5wasm's typings omit bigint, but its runtime writes a BigInt with dtype '<q' as a true int64 attribute. */
+const int64 = (value: number) => BigInt(value) as unknown as number;
+
 /** Voxel value encodes its file position (x, y, k) so that axis mix-ups show. */
 const voxel = (i: number, j: number, k: number) => i * 100 + j * 10 + k + 0.5;
 
@@ -25,11 +28,11 @@ async function writeV3(path: string, withDistances: boolean): Promise<void> {
   const h5 = await loadH5wasm();
   const f = new h5.File(path, 'w');
   f.create_attribute('redshift', 5.0);
-  f.create_attribute('random_seed', BigInt(12345), null, '<q');
+  f.create_attribute('random_seed', int64(12345), null, '<q');
   f.create_attribute('version', '3.1.2');
   const user = f.create_group('user_params');
-  user.create_attribute('HII_DIM', BigInt(nx), null, '<q');
-  user.create_attribute('BOX_LEN', BigInt(200), null, '<q');
+  user.create_attribute('HII_DIM', int64(nx), null, '<q');
+  user.create_attribute('BOX_LEN', int64(200), null, '<q');
   const cosmo = f.create_group('cosmo_params');
   cosmo.create_attribute('OMm', 0.31);
   cosmo.create_attribute('hlittle', 0.6766);
@@ -40,7 +43,7 @@ async function writeV3(path: string, withDistances: boolean): Promise<void> {
   astro.create_attribute('NU_X_THRESH', 700.0);
   const globals = f.create_group('_globals');
   globals.create_attribute('M_WDM', 3.5);
-  globals.create_attribute('P_CUTOFF', BigInt(1), null, '<q');
+  globals.create_attribute('P_CUTOFF', int64(1), null, '<q');
   f.create_group('flag_options');
   const lc = f.create_group('lightcones');
   lc.create_dataset({ name: 'brightness_temp', data: cube(nLos), shape: [nx, ny, nLos], dtype: '<f' });
@@ -60,13 +63,13 @@ async function writeV4(path: string): Promise<void> {
   const h5 = await loadH5wasm();
   const f = new h5.File(path, 'w');
   f.create_attribute('lightcone', 1, null, '|b1');
-  f.create_attribute('lowz_buffer_pixels', BigInt(2), null, '<q');
-  f.create_attribute('highz_buffer_pixels', BigInt(3), null, '<q');
+  f.create_attribute('lowz_buffer_pixels', int64(2), null, '<q');
+  f.create_attribute('highz_buffer_pixels', int64(3), null, '<q');
   f.create_attribute('__version__', '4.0.0');
   const inputs = f.create_group('InputParameters');
-  inputs.create_attribute('random_seed', BigInt(7), null, '<q');
+  inputs.create_attribute('random_seed', int64(7), null, '<q');
   const sim = inputs.create_group('simulation_options');
-  sim.create_attribute('HII_DIM', BigInt(nx), null, '<q');
+  sim.create_attribute('HII_DIM', int64(nx), null, '<q');
   sim.create_attribute('BOX_LEN', 200.0);
   const cosmo = inputs.create_group('cosmo_params');
   cosmo.create_attribute('OMm', 0.25);
@@ -96,6 +99,11 @@ test('comoving distance: inversion round-trips and the dataset cone reaches z �
 test('v3.0–3.2 layout: axes, distances from attrs.redshift, parameters from the groups (BigInt ints)', async () => {
   const path = join(dir, 'v3.h5');
   await writeV3(path, false);
+  const h5 = await loadH5wasm();
+  const raw = new h5.File(path, 'r');
+  // The reader must cope with int64 attributes arriving as BigInt (L3M-REFERENCE.md §10.3).
+  assert.equal(typeof (raw.get('user_params') as import('h5wasm').Group).attrs.HII_DIM.value, 'bigint');
+  raw.close();
   const record = await readLightconeHdf5(path);
   assert.deepEqual(record.shape, { nx, ny, nt: nLos });
   // [t, x, y] layout: slice k at (i, j) holds the file's [i, j, k].
