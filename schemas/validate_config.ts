@@ -47,8 +47,14 @@ export async function schemaDiagnostics(document: TextDocument, json: JSONDocume
     comments: 'error', trailingCommas: 'error', schemaValidation: 'error', schemaRequest: 'ignore',
   });
   // `$schema` may name a file the service cannot load; the built-in schema applies anyway.
-  return diagnostics.filter((d) => !/Unable to load schema|Problems loading reference/.test(d.message))
+  return diagnostics.filter((d) => !/Unable to load schema|Problems loading reference/.test(messageText(d)))
     .map((d) => ({ ...d, source: d.source ?? 'json-schema' }));
+}
+
+/** The plain text of a diagnostic message (LSP 3.18 allows markup there). */
+export function messageText(diagnostic: Diagnostic): string {
+  const message: unknown = diagnostic.message;
+  return typeof message === 'string' ? message : (message as { value: string }).value;
 }
 
 function byPosition(a: Diagnostic, b: Diagnostic): number {
@@ -85,5 +91,5 @@ export function formatDiagnostic(diagnostic: Diagnostic, file: string): string {
     : diagnostic.severity === DiagnosticSeverity.Warning ? 'warning'
       : diagnostic.severity === DiagnosticSeverity.Information ? 'info' : 'hint';
   const { line, character } = diagnostic.range.start;
-  return `${file}:${line + 1}:${character + 1}: ${severity}: ${diagnostic.message}`;
+  return `${file}:${line + 1}:${character + 1}: ${severity}: ${messageText(diagnostic)}`;
 }
