@@ -1,0 +1,248 @@
+// The extension's side of the sidecar: spawns `node dist/sidecar.js serve`, speaks the protocol of
+// sidecar/protocol/messages.ts over its stdio, and owns the policy for a sidecar that dies
+// (STYLE.md rule 24, issue 5 item 5):
+//   - the death is noticed (exit event), logged with the exit code or signal;
+//   - every run this sidecar had queued or running is marked failed in its run.json, with the
+//     reason and the exit code, through a fresh `l3m runs --mark-failed` process (the extension may
+//     only import the protocol, not the run store, and the dead sidecar cannot write it any more;
+//     the fresh process applies the same checked transition and atomic write);
+//   - nothing is restarted eagerly: the next request starts a new sidecar.
+// This module does not import `vscode`, so the integration tests drive it in plain Node.
+import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import {
+  createMessageConnection, StreamMessageReader, StreamMessageWriter,
+  type MessageConnection, type NotificationType, type RequestType, type RequestType0,
+} from 'vscode-jsonrpc/node';
+import * as protocol from '../sidecar/protocol/messages';
+import type { RunStatus } from '../sidecar/protocol/run_folder';
+
+export interface SidecarClientOptions {
+  /** The Node executable (l3m.nodePath, or the extension host's own with ELECTRON_RUN_AS_NODE=1). */
+  nodePath: string;
+  /** Absolute path of dist/sidecar.js. */
+  sidecarScript: string;
+  /** Extra environment for the sidecar (e.g. ELECTRON_RUN_AS_NODE, L3M_BACKEND). */
+  env?: Record<string, string>;
+  runsDir: string;
+  clientName: string;
+  /** Receives the sidecar's stderr and the client's own notes (the "L3M Sidecar" output channel). */
+  output(text: string): void;
+}
+
+export interface SidecarExit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  /** The runs that were queued or running and have been marked failed. */
+  failedRuns: string[];
+  /** A `sidecar/fatal` message received just before the exit, if any. */
+  fatalMessage?: string;
+  /** Whether the exit was asked for (shutdown), in which case nothing is marked failed. */
+  expected: boolean;
+}
+
+type Listener<T> = (value: T) => void;
+
+/** A small event emitter, since this module cannot use vscode.EventEmitter. */
+class Emitter<T> {
+  private listeners = new Set<Listener<T>>();
+  on(listener: Listener<T>): { dispose(): void } {
+    this.listeners.add(listener);
+    return { dispose: () => this.listeners.delete(listener) };
+  }
+  fire(value: T): void {
+    for (const l of [...this.listeners]) l(value);
+  }
+}
+
+/** The exit code a shell would report: the code, or 128 + the signal number. */
+export function exitCodeOf(code: number | null, signal: NodeJS.Signals | null): number | undefined {
+  if (code !== null) return code;
+  const numbers: Partial<Record<NodeJS.Signals, number>> = { SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGABRT: 6, SIGKILL: 9, SIGSEGV: 11, SIGTERM: 15 };
+  return signal && numbers[signal] !== undefined ? 128 + numbers[signal]! : undefined;
+}
+
+interface Running { child: ChildProcess; connection: MessageConnection; ready: Promise<protocol.InitializeResult>; fatal?: string; stopping: boolean }
+
+export class SidecarClient {
+  private current: Running | null = null;
+  /** Runs queued or running in the current sidecar, from run/start, run/resume and run/state. */
+  private readonly liveRuns = new Set<string>();
+  readonly onRunState = new Emitter<protocol.RunStateParams>();
+  readonly onProgress = new Emitter<protocol.ProgressParams>();
+  readonly onMetrics = new Emitter<{ runDir: string; records: unknown[] }>();
+  readonly onExit = new Emitter<SidecarExit>();
+
+  constructor(private readonly options: SidecarClientOptions) {}
+
+  /** Whether a sidecar process is running now. */
+  get isRunning(): boolean {
+    return this.current !== null;
+  }
+
+  get pid(): number | undefined {
+    return this.current?.child.pid;
+  }
+
+  /** Runs this client believes are queued or running in the sidecar. */
+  get activeRuns(): string[] {
+    return [...this.liveRuns];
+  }
+
+  /** Starts the sidecar if none is running, and waits for `initialize`. */
+  async ensureStarted(): Promise<protocol.InitializeResult> {
+    if (!this.current) this.current = this.spawn();
+    return this.current.ready;
+  }
+
+  private spawn(): Running {
+    const { nodePath, sidecarScript, env, output } = this.options;
+    output(`Starting the sidecar: ${nodePath} ${sidecarScript} serve\n`);
+    const child = spawn(nodePath, [sidecarScript, 'serve'], {
+      stdio: ['pipe', 'pipe', 'pipe'],
+      env: { ...process.env, ...env },
+      windowsHide: true,
+    });
+    // Writes to a process that failed to start or died fail here; the exit handler reports it.
+    child.stdin!.on('error', () => undefined);
+    child.stderr!.setEncoding('utf8');
+    child.stderr!.on('data', (text: string) => output(text));
+    const connection = createMessageConnection(new StreamMessageReader(child.stdout!), new StreamMessageWriter(child.stdin!));
+    const running: Running = { child, connection, ready: Promise.resolve() as never, stopping: false };
+
+    connection.onNotification(protocol.runState, (params) => {
+      if (params.kind === 'queued' || params.kind === 'running') this.liveRuns.add(params.runDir);
+      else this.liveRuns.delete(params.runDir);
+      this.onRunState.fire(params);
+    });
+    connection.onNotification(protocol.progress, (p) => this.onProgress.fire(p));
+    connection.onNotification(protocol.metrics, (p) => this.onMetrics.fire(p));
+    connection.onNotification(protocol.log, (p) => output(`[${p.level}] ${p.message}\n`));
+    connection.onNotification(protocol.fatal, (p) => {
+      running.fatal = p.message;
+      output(`[fatal] ${p.stack ?? p.message}\n`);
+    });
+    connection.onError(([error]) => output(`[client] protocol error: ${error.message}\n`));
+    connection.listen();
+
+    const exited = new Promise<never>((_, reject) => {
+      child.on('error', (error) => {
+        output(`[client] could not start the sidecar with "${nodePath}": ${error.message}. Set l3m.nodePath to a Node 20+ executable.\n`);
+        reject(new Error(`Could not start the L3M sidecar with "${nodePath}": ${error.message}. Set the l3m.nodePath setting to a Node 20 (or newer) executable.`));
+        // A spawn failure may come without an exit event: forget this process here.
+        if (this.current === running) this.current = null;
+        setImmediate(() => connection.dispose());
+      });
+      child.on('exit', (code, signal) => {
+        reject(new Error(`The L3M sidecar exited (${signal ?? `code ${code}`}) before it was ready${running.fatal ? `: ${running.fatal}` : ''}; see the "L3M Sidecar" output.`));
+        void this.handleExit(running, code, signal);
+      });
+    });
+    exited.catch(() => undefined);
+    // Send nothing before the process exists: a write to a process that failed to start makes
+    // vscode-jsonrpc reject a promise nobody can catch.
+    const spawned = new Promise<void>((res) => child.once('spawn', () => res()));
+    const initialized = spawned.then(() => connection.sendRequest(protocol.initialize, { clientName: this.options.clientName, protocolVersion: protocol.protocolVersion, runsDir: this.options.runsDir }));
+    initialized.catch(() => undefined);
+    running.ready = Promise.race([initialized, exited]);
+    running.ready.catch(() => undefined);
+    return running;
+  }
+
+  private async handleExit(running: Running, code: number | null, signal: NodeJS.Signals | null): Promise<void> {
+    if (this.current === running) this.current = null;
+    running.connection.dispose();
+    const expected = running.stopping && code === 0;
+    const runs = [...this.liveRuns];
+    this.liveRuns.clear();
+    const failedRuns: string[] = [];
+    const how = signal ? `was killed by ${signal}` : `exited with code ${code}`;
+    this.options.output(`[client] the sidecar (pid ${running.child.pid}) ${how}${expected ? ' after shutdown' : ''}.\n`);
+    {
+      const reason = `The L3M sidecar ${how}${running.fatal ? `: ${running.fatal}` : ''}.`;
+      const exitCode = exitCodeOf(code, signal);
+      for (const runDir of runs) {
+        try {
+          await this.markFailed(runDir, reason, exitCode);
+          failedRuns.push(runDir);
+        } catch (error) {
+          this.options.output(`[client] could not mark ${runDir} failed: ${(error as Error).message}\n`);
+        }
+      }
+    }
+    this.onExit.fire({ code, signal, failedRuns, fatalMessage: running.fatal, expected });
+  }
+
+  /** Records a failed run through a fresh `l3m runs --mark-failed` process (see the header). */
+  private markFailed(runDir: string, reason: string, exitCode: number | undefined): Promise<void> {
+    const args = [this.options.sidecarScript, 'runs', '--mark-failed', runDir, '--reason', reason];
+    if (exitCode !== undefined) args.push('--exit-code', String(exitCode));
+    return new Promise((resolveDone, reject) => {
+      execFile(this.options.nodePath, args, { env: { ...process.env, ...this.options.env }, timeout: 60_000 }, (error, _stdout, stderr) => {
+        if (error) reject(new Error(stderr.trim() || error.message));
+        else {
+          this.options.output(`[client] marked ${runDir} failed: ${reason}\n`);
+          resolveDone();
+        }
+      });
+    });
+  }
+
+  async request<R>(type: RequestType0<R, void>): Promise<R>;
+  async request<P, R>(type: RequestType<P, R, void>, params: P): Promise<R>;
+  async request(type: RequestType0<unknown, void> | RequestType<unknown, unknown, void>, params?: unknown): Promise<unknown> {
+    await this.ensureStarted();
+    const running = this.current;
+    if (!running) throw new Error('The L3M sidecar exited while starting; see the "L3M Sidecar" output.');
+    return params === undefined
+      ? running.connection.sendRequest(type as RequestType0<unknown, void>)
+      : running.connection.sendRequest(type as RequestType<unknown, unknown, void>, params);
+  }
+
+  /**
+   * Tells the client that a run belongs to the current sidecar, so that the sidecar's death marks it
+   * failed. startRun and resumeRun call it; run/state notifications keep the set current.
+   */
+  trackRun(runDir: string): void {
+    this.liveRuns.add(runDir);
+  }
+
+  /** Starts a run; remembers it so that a sidecar crash marks it failed. */
+  async startRun(params: protocol.StartRunParams): Promise<protocol.StartRunResult> {
+    const result = await this.request(protocol.startRun, params);
+    this.liveRuns.add(result.runDir);
+    return result;
+  }
+
+  async resumeRun(params: protocol.ResumeRunParams): Promise<protocol.StartRunResult> {
+    const result = await this.request(protocol.resumeRun, params);
+    this.liveRuns.add(result.runDir);
+    return result;
+  }
+
+  async cancelRun(runDir: string): Promise<RunStatus> {
+    const { status } = await this.request(protocol.cancelRun, { runDir });
+    this.liveRuns.delete(runDir);
+    return status;
+  }
+
+  /** Listens to a notification type not covered by the emitters above. */
+  onNotification<P>(type: NotificationType<P>, handler: (params: P) => void): void {
+    this.current?.connection.onNotification(type, handler);
+  }
+
+  /** Asks the sidecar to shut down (it cancels its runs, which stay resumable) and waits for it to exit. */
+  async stop(timeoutMs = 10_000): Promise<void> {
+    const running = this.current;
+    if (!running) return;
+    running.stopping = true;
+    const exited = new Promise<void>((res) => running.child.once('exit', () => res()));
+    try {
+      await Promise.race([running.connection.sendRequest(protocol.shutdown), new Promise((res) => setTimeout(res, timeoutMs))]);
+    } catch {
+      // The sidecar may already be gone; the exit handler records that.
+    }
+    const timer = setTimeout(() => running.child.kill('SIGKILL'), timeoutMs);
+    await exited;
+    clearTimeout(timer);
+  }
+}

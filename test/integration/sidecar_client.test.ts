@@ -1,0 +1,75 @@
+// The extension's sidecar client (extension/sidecar_client.ts, which does not import vscode) against
+// the real sidecar process: start on first use, the dead-sidecar policy after kill -9, restart on
+// the next use, and a clean stop.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { SidecarClient, exitCodeOf, type SidecarExit } from '../../extension/sidecar_client';
+import * as protocol from '../../sidecar/protocol/messages';
+import { createRun, readRun, updateRun } from '../../sidecar/runs/run_store';
+
+const root = resolve(__dirname, '../..');
+const sidecarScript = join(root, 'dist', 'sidecar.js');
+
+test('exit codes of signals follow the shell convention', () => {
+  assert.equal(exitCodeOf(3, null), 3);
+  assert.equal(exitCodeOf(null, 'SIGKILL'), 137);
+  assert.equal(exitCodeOf(null, 'SIGTERM'), 143);
+});
+
+test('a sidecar killed with SIGKILL is detected, its run marked failed, and the next use starts a new one', async (t) => {
+  assert.ok(existsSync(sidecarScript), `${sidecarScript} is missing; run "node esbuild.mjs --no-typecheck" first`);
+  const runsDir = mkdtempSync(join(tmpdir(), 'l3m-client-'));
+  let output = '';
+  const client = new SidecarClient({ nodePath: process.execPath, sidecarScript, runsDir, clientName: 'client test', output: (text) => { output += text; } });
+  t.after(async () => {
+    await client.stop();
+    rmSync(runsDir, { recursive: true, force: true });
+  });
+
+  assert.equal(client.isRunning, false, 'nothing starts before the first use');
+  const status = await client.request(protocol.status);
+  assert.deepEqual(status, { active: null, queued: [] });
+  const firstPid = client.pid;
+  assert.ok(firstPid);
+
+  // A run as the training engine would leave it while it runs inside this sidecar.
+  const { runDir } = await createRun({ runsDir, experiment: 'quick', task: 'regression', config: {} });
+  await updateRun(runDir, { status: 'running', pid: firstPid });
+  client.trackRun(runDir);
+
+  const exit = new Promise<SidecarExit>((res) => client.onExit.on(res));
+  process.kill(firstPid, 'SIGKILL');
+  const { signal, failedRuns, expected } = await exit;
+  assert.equal(signal, 'SIGKILL');
+  assert.equal(expected, false);
+  assert.deepEqual(failedRuns, [runDir]);
+  const record = await readRun(runDir);
+  assert.equal(record.status, 'failed');
+  assert.match(record.error?.message ?? '', /sidecar was killed by SIGKILL/);
+  assert.equal(record.error?.exitCode, 137);
+  assert.equal(client.isRunning, false);
+  assert.deepEqual(client.activeRuns, []);
+  assert.match(output, /was killed by SIGKILL/);
+
+  // The next request starts a fresh sidecar.
+  const probe = await client.request(protocol.probeDevices);
+  assert.ok(probe.backends.length === 5);
+  assert.notEqual(client.pid, firstPid);
+
+  // A requested stop is an expected exit with code 0 and marks nothing.
+  const stopped = new Promise<SidecarExit>((res) => client.onExit.on(res));
+  await client.stop();
+  const stop = await stopped;
+  assert.equal(stop.code, 0);
+  assert.equal(stop.expected, true);
+  assert.deepEqual(stop.failedRuns, []);
+});
+
+test('a Node path that does not exist gives a clear error naming the setting', async () => {
+  const client = new SidecarClient({ nodePath: '/nonexistent/node', sidecarScript, runsDir: tmpdir(), clientName: 't', output: () => undefined });
+  await assert.rejects(client.request(protocol.status), /Could not start the L3M sidecar with "\/nonexistent\/node".*l3m\.nodePath/);
+  assert.equal(client.isRunning, false);
+});
