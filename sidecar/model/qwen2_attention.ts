@@ -68,15 +68,6 @@ export class Qwen2Attention {
     return x.reshape([batch, length, heads, this.headDim]).transpose([0, 2, 1, 3]) as tf.Tensor4D;
   }
 
-  /** HF `repeat_kv`: (B, nKv, T, d) → (B, nKv·groups, T, d), each KV head repeated for its query group. */
-  private repeatKv(x: tf.Tensor4D): tf.Tensor4D {
-    const groups = this.numHeads / this.numKvHeads;
-    if (groups === 1) return x;
-    const [batch, kvHeads, length, d] = x.shape;
-    return tf.tile(x.expandDims(2), [1, 1, groups, 1, 1]) // (B, nKv, groups, T, d)
-      .reshape([batch, kvHeads * groups, length, d]) as tf.Tensor4D;
-  }
-
   apply(x: tf.Tensor, context: AttentionContext): tf.Tensor {
     return tf.tidy(() => {
       const [batch, length] = x.shape as [number, number, number];
@@ -91,13 +82,19 @@ export class Qwen2Attention {
         }
         context.cache.set(this.layerIndex, { keys: k, values: v });
       }
-      const keys = this.repeatKv(k); // (B, nH, Tk, d)
-      const values = this.repeatKv(v); // (B, nH, Tk, d)
-      let scores = tf.mul(tf.matMul(q, keys, false, true), 1 / Math.sqrt(this.headDim)); // (B, nH, T, Tk)
+      // Grouped-query attention without copying keys/values (equivalent to HF `repeat_kv`): query heads
+      // h = kv·groups + g are contiguous per KV head, so folding the group into the query axis lets each KV head
+      // serve its `groups` query heads in one batched matmul.
+      const groups = this.numHeads / this.numKvHeads;
+      const keyLength = k.shape[2];
+      const groupedQ = q.reshape([batch, this.numKvHeads, groups * length, this.headDim]); // (B, nKv, groups·T, d)
+      let scores = tf.mul(tf.matMul(groupedQ, k, false, true), 1 / Math.sqrt(this.headDim)) // (B, nKv, groups·T, Tk)
+        .reshape([batch, this.numHeads, length, keyLength]); // (B, nH, T, Tk)
       if (context.mask) scores = tf.add(scores, context.mask);
       let weights = tf.softmax(scores, -1); // (B, nH, T, Tk)
       if (context.training && this.dropout > 0) weights = tf.dropout(weights, this.dropout, undefined, context.dropoutSeed);
-      const attended = tf.matMul(weights, values); // (B, nH, T, d)
+      const attended = tf.matMul(weights.reshape([batch, this.numKvHeads, groups * length, keyLength]), v) // (B, nKv, groups·T, d)
+        .reshape([batch, this.numHeads, length, this.headDim]); // (B, nH, T, d)
       const merged = attended.transpose([0, 2, 1, 3]).reshape([batch, length, this.numHeads * this.headDim]); // (B, T, nH·d)
       return this.oProj.apply(merged); // (B, T, H)
     });
