@@ -24,6 +24,15 @@ import * as tf from '@tensorflow/tfjs';
 export const paramCount = 6;
 /** 6 means + 6 diagonal + 15 off-diagonal entries. */
 export const headOutputSize = paramCount + (paramCount * (paramCount + 1)) / 2;
+/** 6 means + 6 diagonal entries: the `diagonal` covariance ablation (off-diagonals fixed at 0). */
+export const diagonalHeadOutputSize = 2 * paramCount;
+
+export type CovarianceKind = 'full' | 'diagonal';
+
+/** Raw outputs the output connector must produce for a covariance structure. */
+export function outputSizeFor(covariance: CovarianceKind): number {
+  return covariance === 'full' ? headOutputSize : diagonalHeadOutputSize;
+}
 /** Row scale of the Cholesky factor, 1/sqrt(0.25·(i+1)) (reference `sigma_scale`). */
 export const choleskyRowScale: readonly number[] = Array.from({ length: paramCount }, (_, i) => 1 / Math.sqrt(0.25 * (i + 1)));
 
@@ -58,7 +67,7 @@ export interface GaussianOutputs {
  * has no gradient for the comparison that tf.where would need), and the gradient → 1 for very
  * negative x without a 0/0.
  */
-export const logSoftplus: (x: tf.Tensor) => tf.Tensor = tf.customGrad((x: tf.Tensor, save: tf.GradSaveFunc) => {
+export const logSoftplus = tf.customGrad(((x: tf.Tensor, save: tf.GradSaveFunc) => {
   const threshold = -15;
   const small = tf.less(x, threshold);
   const safeLarge = tf.maximum(x, threshold);
@@ -73,18 +82,24 @@ export const logSoftplus: (x: tf.Tensor) => tf.Tensor = tf.customGrad((x: tf.Ten
       return [tf.mul(dy, slope)];
     },
   };
-}) as (x: tf.Tensor) => tf.Tensor;
+}) as unknown as Parameters<typeof tf.customGrad>[0]) as (x: tf.Tensor) => tf.Tensor;
 
-/** Splits the raw (B, 27) output of the output connector into mean, Cholesky factor and log det L. */
+/**
+ * Splits the raw output of the output connector, (B, 27) for a full precision factor or (B, 12) for a
+ * diagonal one, into mean, Cholesky factor and log det L.
+ */
 export function gaussianOutputs(raw: tf.Tensor2D): GaussianOutputs {
-  if (raw.rank !== 2 || raw.shape[1] !== headOutputSize) {
-    throw new Error(`Gaussian head expects (batch, ${headOutputSize}) outputs, got [${raw.shape}]; the output connector must map to ${headOutputSize} values.`);
+  if (raw.rank !== 2 || (raw.shape[1] !== headOutputSize && raw.shape[1] !== diagonalHeadOutputSize)) {
+    throw new Error(`Gaussian head expects (batch, ${headOutputSize}) outputs (or (batch, ${diagonalHeadOutputSize}) for a diagonal covariance), got [${raw.shape}]; the output connector must map to ${headOutputSize} values.`);
   }
+  const diagonalOnly = raw.shape[1] === diagonalHeadOutputSize;
   return tf.tidy(() => {
     const batch = raw.shape[0];
     const meanRaw = tf.slice(raw, [0, 0], [batch, paramCount]);                        // (B, 6)
     const diagRaw = tf.slice(raw, [0, paramCount], [batch, paramCount]);               // (B, 6)
-    const offRaw = tf.slice(raw, [0, 2 * paramCount], [batch, offDiagonalIndices.length]); // (B, 15)
+    const offRaw = diagonalOnly
+      ? tf.zeros([batch, offDiagonalIndices.length])                                   // (B, 15)
+      : tf.slice(raw, [0, 2 * paramCount], [batch, offDiagonalIndices.length]);        // (B, 15)
     const packed = tf.concat([tf.softplus(diagRaw), offRaw, tf.zeros([batch, 1])], 1); // (B, 22)
     const entries = tf.mul(tf.gather(packed, tf.tensor1d(entrySource, 'int32'), 1), tf.tensor1d(entryScale)); // (B, 36)
     const cholesky = tf.reshape(entries, [batch, paramCount, paramCount]) as tf.Tensor3D; // (B, 6, 6)

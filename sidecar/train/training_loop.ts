@@ -1,0 +1,253 @@
+// The training loop shared by every task (nanoGPT-style: short, with named helpers). Each step takes
+// the next batch of the epoch's seeded order, runs every update phase of the task (compute the loss and
+// gradients of the phase's variables, check the loss is finite, clip, apply AdamW at the scheduled
+// rate), yields to the event loop so a cancel request is seen within one step, and periodically logs,
+// validates (tracking the best checkpoint and early stopping) and checkpoints. Everything random is a
+// function of (seed, epoch, step), so a run resumed from a checkpoint continues with exactly the
+// numbers an uninterrupted run would have produced.
+import * as tf from '@tensorflow/tfjs';
+import type { MetricRecord } from '../protocol/run_folder';
+import type { Qwen2Config } from '../model/qwen2_config';
+import { AdamOptimizer } from './adam_optimizer';
+import { clipByGlobalNorm } from './clip_grad_norm';
+import { epochOrder, opSeed } from './seeded_random';
+import type { StepContext, TrainingTask, UpdatePhase } from './training_task';
+import { wsdFactor, type WsdPhases } from './wsd_schedule';
+import {
+  bestCheckpointName, listStepCheckpoints, readTrainerCheckpoint, rotateCheckpoints, stepCheckpointName,
+  writeTrainerCheckpoint, type TrainerState,
+} from './trainer_checkpoints';
+
+export interface LoopSettings {
+  lr: number;
+  optimizer: { kind: 'adam' | 'adamw'; beta1: number; beta2: number; epsilon: number };
+  batchSize: number;
+  accumulation: number;
+  stepsPerEpoch: number;
+  totalSteps: number;
+  schedule: WsdPhases;
+  /** ≤ 0 disables clipping. */
+  maxGradNorm: number;
+  seed: number;
+  multiplicity: number;
+  /** Steps between validations (0 = only at the end). */
+  validateEvery: number;
+  /** Steps between checkpoints (0 = only at the end). */
+  checkpointEvery: number;
+  keepCheckpoints: number;
+  earlyStopping: { enabled: boolean; patience: number; minDelta: number };
+  /** Steps between train metric records. */
+  logEvery: number;
+}
+
+export interface LoopProgress {
+  step: number;
+  totalSteps: number;
+  epoch: number;
+  loss: number | null;
+  lr: number;
+  stepsPerSecond: number;
+  etaSeconds: number | null;
+}
+
+export interface LoopIO {
+  signal: AbortSignal;
+  checkpointDir: string;
+  /** Stored in every checkpoint's metadata (the architecture, STYLE.md rule 15). */
+  backboneConfig: Qwen2Config;
+  checkpointExtra?: Record<string, unknown>;
+  metrics(records: MetricRecord[]): Promise<void>;
+  progress(progress: LoopProgress): void;
+  log(level: 'info' | 'warn' | 'error', message: string): void;
+}
+
+export type LoopOutcome = 'completed' | 'early_stopped' | 'cancelled';
+
+export interface LoopResult {
+  outcome: LoopOutcome;
+  state: TrainerState;
+}
+
+/** A non-finite loss: the run fails with the step and the last finite loss (issue 5, "Bad input"). */
+export class NonFiniteLossError extends Error {
+  constructor(readonly step: number, readonly phase: string, readonly value: string, readonly lastFiniteLoss: number | null) {
+    super(`Loss became ${value} at step ${step} (phase "${phase}"); the last finite loss was ${lastFiniteLoss ?? 'none (the first step already failed)'}. `
+      + 'Lower training.lr, enable clipping (training.max_grad_norm), or check the data for NaNs; the run can be resumed from its last checkpoint.');
+    this.name = 'NonFiniteLossError';
+  }
+}
+
+/** Steps per epoch as the reference computes it: ⌊N·multiplicity / (batch·accumulation)⌋ (drop_last). */
+export function stepsPerEpochFor(trainSize: number, multiplicity: number, batchSize: number, accumulation: number): number {
+  const steps = Math.floor((trainSize * multiplicity) / (batchSize * accumulation));
+  if (steps < 1) {
+    throw new Error(`The training split has ${trainSize} examples (×${multiplicity}), fewer than one step of ${batchSize}×${accumulation}; `
+      + 'lower training.batch_size or use more data.');
+  }
+  return steps;
+}
+
+export async function runLoop<Batch>(task: TrainingTask<Batch>, settings: LoopSettings, io: LoopIO): Promise<LoopResult> {
+  const optimizers = task.phases.map((phase) => ({ phase: phase.name, optimizer: new AdamOptimizer(phase.groups, settings.optimizer) }));
+  const weights = task.namedWeights();
+  let state: TrainerState = { step: 0, bestLoss: null, bestStep: null, evaluationsWithoutImprovement: 0, wallTime: 0, lastFiniteLoss: null };
+  try {
+    const resumeFrom = listStepCheckpoints(io.checkpointDir).pop();
+    if (resumeFrom !== undefined) {
+      state = readTrainerCheckpoint(io.checkpointDir, stepCheckpointName(resumeFrom), { weights, optimizers });
+      io.log('info', `Resuming from checkpoint ${stepCheckpointName(resumeFrom)} (step ${state.step} of ${settings.totalSteps}).`);
+    }
+    const sessionStart = performance.now();
+    const sessionStartStep = state.step;
+    const wallTimeBefore = state.wallTime;
+    const elapsed = () => wallTimeBefore + (performance.now() - sessionStart) / 1000;
+    const save = (name: string) => writeTrainerCheckpoint(io.checkpointDir, name, {
+      weights, optimizers, state: { ...state, wallTime: elapsed() }, config: io.backboneConfig, extra: io.checkpointExtra,
+    });
+    const epochOf = (step: number) => step / settings.stepsPerEpoch;
+    let lastSavedStep = resumeFrom ?? -1;
+    let lastValidatedStep = -1;
+    let lastProgress = 0;
+    let pending: MetricRecord[] = [];
+
+    const checkpointNow = () => {
+      save(stepCheckpointName(state.step));
+      lastSavedStep = state.step;
+      rotateCheckpoints(io.checkpointDir, settings.keepCheckpoints);
+    };
+    const validateNow = async (): Promise<boolean> => {
+      const result = await task.validate();
+      lastValidatedStep = state.step;
+      pending.push({ step: state.step, epoch: epochOf(state.step), wall_time: elapsed(), split: 'val', loss: result.loss, ...result.metrics });
+      const improved = Number.isFinite(result.loss) && (state.bestLoss === null || result.loss < state.bestLoss - settings.earlyStopping.minDelta);
+      if (improved) {
+        state = { ...state, bestLoss: result.loss, bestStep: state.step, evaluationsWithoutImprovement: 0 };
+        save(bestCheckpointName);
+      } else {
+        state = { ...state, evaluationsWithoutImprovement: state.evaluationsWithoutImprovement + 1 };
+      }
+      return settings.earlyStopping.enabled && state.evaluationsWithoutImprovement >= settings.earlyStopping.patience;
+    };
+
+    let outcome: LoopOutcome = 'completed';
+    while (state.step < settings.totalSteps) {
+      if (io.signal.aborted) {
+        outcome = 'cancelled';
+        break;
+      }
+      const step = state.step;
+      const lr = settings.lr * wsdFactor(step, settings.schedule);
+      const losses = trainStep(task, optimizers, settings, step, lr);
+      const lossValues = [...losses.values()];
+      const firstBad = [...losses].find(([, loss]) => !Number.isFinite(loss.value) || !Number.isFinite(loss.gradNorm));
+      if (firstBad) {
+        const [phase, { value, gradNorm }] = firstBad;
+        throw new NonFiniteLossError(step + 1, phase, Number.isFinite(value) ? `finite (${value}) but its gradient norm is ${gradNorm}` : String(value), state.lastFiniteLoss);
+      }
+      state = { ...state, step: step + 1, lastFiniteLoss: lossValues[0].value };
+
+      const stepsPerSecond = (state.step - sessionStartStep) / Math.max(1e-9, (performance.now() - sessionStart) / 1000);
+      if (state.step % settings.logEvery === 0 || state.step === settings.totalSteps) {
+        const record: MetricRecord = { step: state.step, epoch: epochOf(state.step), wall_time: elapsed(), split: 'train', loss: lossValues[0].value, lr, steps_per_s: stepsPerSecond };
+        for (const [phase, loss] of losses) {
+          record[`grad_norm_${phase}`] = loss.gradNorm;
+          if (phase !== task.phases[0].name) record[`loss_${phase}`] = loss.value;
+        }
+        pending.push(record);
+      }
+      const now = performance.now();
+      if (now - lastProgress > 200 || state.step === settings.totalSteps) {
+        lastProgress = now;
+        io.progress({
+          step: state.step, totalSteps: settings.totalSteps, epoch: epochOf(state.step), loss: lossValues[0].value, lr, stepsPerSecond,
+          etaSeconds: stepsPerSecond > 0 ? (settings.totalSteps - state.step) / stepsPerSecond : null,
+        });
+      }
+      let stopEarly = false;
+      if (settings.validateEvery > 0 && state.step % settings.validateEvery === 0 && state.step < settings.totalSteps) stopEarly = await validateNow();
+      if (settings.checkpointEvery > 0 && state.step % settings.checkpointEvery === 0) checkpointNow();
+      if (pending.length > 0) {
+        const records = pending;
+        pending = [];
+        await io.metrics(records);
+      }
+      if (stopEarly) {
+        io.log('info', `Early stopping at step ${state.step}: no improvement of the validation loss in ${state.evaluationsWithoutImprovement} evaluations (best ${state.bestLoss} at step ${state.bestStep}).`);
+        outcome = 'early_stopped';
+        break;
+      }
+      // Yield once per step so that a cancel request (RPC or SIGINT) is handled before the next step.
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+    if (outcome === 'completed' && lastValidatedStep !== state.step) {
+      // The last validation happens at the end (the reference evaluates after training if it did not just do so).
+      await validateNow();
+    }
+    if (lastSavedStep !== state.step) checkpointNow();
+    if (pending.length > 0) await io.metrics(pending);
+    state = { ...state, wallTime: elapsed() };
+    return { outcome, state };
+  } finally {
+    for (const { optimizer } of optimizers) optimizer.dispose();
+  }
+}
+
+interface PhaseLoss { value: number; gradNorm: number }
+
+/**
+ * One optimizer step: for each phase in order, the mean loss and gradients over the accumulation
+ * micro-batches, clipping, and the update. Later phases see the weights earlier phases just updated
+ * (the interleaved update recomputes the forward pass after the connector step, as the reference).
+ */
+function trainStep<Batch>(task: TrainingTask<Batch>, optimizers: { phase: string; optimizer: AdamOptimizer }[],
+  settings: LoopSettings, step: number, lr: number): Map<string, PhaseLoss> {
+  const epoch = Math.floor(step / settings.stepsPerEpoch);
+  const order = epochOrder(settings.seed, epoch, task.trainSize, settings.multiplicity);
+  const perStep = settings.batchSize * settings.accumulation;
+  const offset = (step % settings.stepsPerEpoch) * perStep;
+  const losses = new Map<string, PhaseLoss>();
+  task.phases.forEach((phase, phaseIndex) => {
+    const optimizer = optimizers[phaseIndex].optimizer;
+    const variables = optimizer.updatedVariables();
+    if (variables.length === 0) return;
+    let lossSum = 0;
+    let summed: Record<string, tf.Tensor> | null = null;
+    for (let micro = 0; micro < settings.accumulation; micro++) {
+      const indices = order.subarray(offset + micro * settings.batchSize, offset + (micro + 1) * settings.batchSize);
+      const context: StepContext = { step, seed: opSeed(settings.seed, step, phaseIndex * 4096 + micro) };
+      const { value, grads } = computeGradients(task, phase, indices, context, variables);
+      lossSum += value;
+      if (summed === null) summed = grads;
+      else {
+        const previous: Record<string, tf.Tensor> = summed;
+        summed = Object.fromEntries(Object.entries(grads).map(([name, g]) => [name, tf.add(previous[name], g)]));
+        tf.dispose([...Object.values(previous), ...Object.values(grads)]);
+      }
+    }
+    const accumulated: Record<string, tf.Tensor> = summed!;
+    const mean = settings.accumulation === 1 ? accumulated
+      : Object.fromEntries(Object.entries(accumulated).map(([name, g]) => [name, tf.div(g, settings.accumulation)]));
+    if (mean !== accumulated) tf.dispose(Object.values(accumulated));
+    const loss = lossSum / settings.accumulation;
+    const { gradients, norm } = clipByGlobalNorm(mean, settings.maxGradNorm);
+    tf.dispose(Object.values(mean));
+    // A non-finite loss or gradient must not reach the weights: the step is skipped and the caller fails the run.
+    if (Number.isFinite(loss) && Number.isFinite(norm)) optimizer.apply(gradients, lr);
+    tf.dispose(Object.values(gradients));
+    losses.set(phase.name, { value: loss, gradNorm: norm });
+  });
+  return losses;
+}
+
+function computeGradients<Batch>(task: TrainingTask<Batch>, phase: UpdatePhase<Batch>, indices: Int32Array,
+  context: StepContext, variables: tf.Variable[]): { value: number; grads: Record<string, tf.Tensor> } {
+  const batch = task.batch(indices, context);
+  try {
+    const { value, grads } = tf.variableGrads(() => phase.loss(batch, context), variables);
+    const loss = value.dataSync()[0];
+    value.dispose();
+    return { value: loss, grads };
+  } finally {
+    task.disposeBatch(batch);
+  }
+}
