@@ -117,12 +117,14 @@ test('wasm: the global BatchMatMul override gives the stock numbers for tf.matMu
   const a = randn([2, 3, 9, 5]); const b = randn([2, 3, 7, 5]);
   const f = (x: tf.Tensor, y: tf.Tensor) => tf.sum(tf.square(tf.matMul(x, y, false, true)));
   const [stockValue, ...stockGrads] = tf.tidy(() => [f(a, b), ...tf.grads(f)([a, b])].map((t) => tf.keep(t)));
-  assert.equal(overrideWasmBatchMatMul(), true);
   try {
-    tf.tidy(() => {
-      assertClose(f(a, b), stockValue!, 'overridden value');
-      tf.grads(f)([a, b]).forEach((g, i) => assertClose(g, stockGrads[i]!, `overridden gradient ${i}`));
-    });
+    for (const variant of ['xnn', 'transpose'] as const) {
+      assert.equal(overrideWasmBatchMatMul(variant), true);
+      tf.tidy(() => {
+        assertClose(f(a, b), stockValue!, `${variant} override: value`);
+        tf.grads(f)([a, b]).forEach((g, i) => assertClose(g, stockGrads[i]!, `${variant} override: gradient ${i}`));
+      });
+    }
   } finally {
     restoreStockWasmMatMul();
     tf.dispose([a, b, stockValue!, ...stockGrads]);

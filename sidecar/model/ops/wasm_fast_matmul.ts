@@ -158,24 +158,58 @@ export function registerFastWasmMatMul(): void {
   });
 }
 
+/**
+ * The first remedy alone, for measurements: materialise transposed operands with the Transpose kernel, then
+ * run the stock kernel without transpose flags. Batch-1 products then reach XNNPACK; batched ones still do not.
+ */
+export function transposeThenStockMatMul(args: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap },
+  stock: tf.KernelFunc): tf.TensorInfo {
+  const a = args.inputs['a']!;
+  const b = args.inputs['b']!;
+  const transposeA = Boolean(args.attrs?.['transposeA']);
+  const transposeB = Boolean(args.attrs?.['transposeB']);
+  const backend = args.backend as WasmBackendInternals;
+  if ((!transposeA && !transposeB) || a.dtype !== 'float32' || b.dtype !== 'float32') {
+    return stock(args as Parameters<tf.KernelFunc>[0]) as tf.TensorInfo;
+  }
+  const { batchA, batchB, m, k, n } = productShape(a, b, transposeA, transposeB);
+  const aInfo = transposeA ? transposeLastTwo(a, batchA, k, m, backend) : a;
+  const bInfo = transposeB ? transposeLastTwo(b, batchB, n, k, backend) : b;
+  const a3: tf.TensorInfo = { dataId: aInfo.dataId, shape: [...a.shape.slice(0, -2), m, k], dtype: 'float32' };
+  const b3: tf.TensorInfo = { dataId: bInfo.dataId, shape: [...b.shape.slice(0, -2), k, n], dtype: 'float32' };
+  const out = stock({ inputs: { a: a3, b: b3 }, backend: args.backend as tf.KernelBackend,
+    attrs: { transposeA: false, transposeB: false } }) as tf.TensorInfo;
+  if (transposeA) backend.disposeData(aInfo.dataId);
+  if (transposeB) backend.disposeData(bInfo.dataId);
+  return out;
+}
+
+/** Which kernel replaces the stock wasm BatchMatMul: the full fast one, or only the transpose remedy. */
+export type WasmMatMulOverride = 'xnn' | 'transpose';
+
 let overridden: tf.KernelConfig | null = null;
 
 /**
- * Replaces the wasm backend's stock `BatchMatMul` with the fast one for every tf.matMul in the process
- * (including TF.js's own matMul gradient). Call once after importing tfjs-backend-wasm; undo with
- * `restoreStockWasmMatMul`. Returns false when the wasm backend is not loaded.
+ * Replaces the wasm backend's stock `BatchMatMul` for every tf.matMul in the process (including TF.js's own
+ * matMul gradient), with the fast kernel ('xnn', default) or only the transpose remedy ('transpose', for
+ * measurements). Call after importing tfjs-backend-wasm; undo with `restoreStockWasmMatMul`. Returns false
+ * when the wasm backend is not loaded.
  */
-export function overrideWasmBatchMatMul(): boolean {
-  if (overridden) return true;
-  const stock = tf.getKernel('BatchMatMul', 'wasm');
+export function overrideWasmBatchMatMul(variant: WasmMatMulOverride = 'xnn'): boolean {
+  const stock = overridden ?? tf.getKernel('BatchMatMul', 'wasm');
   if (!stock) return false;
-  overridden = stock;
-  tf.unregisterKernel('BatchMatMul', 'wasm');
+  if (overridden) tf.unregisterKernel('BatchMatMul', 'wasm');
+  else {
+    overridden = stock;
+    tf.unregisterKernel('BatchMatMul', 'wasm');
+  }
   tf.registerKernel({
     kernelName: 'BatchMatMul',
     backendName: 'wasm',
     setupFunc: stock.setupFunc,
-    kernelFunc: (args) => fastBatchMatMul(args, stock.kernelFunc),
+    kernelFunc: variant === 'xnn'
+      ? (args) => fastBatchMatMul(args, stock.kernelFunc)
+      : (args) => transposeThenStockMatMul(args, stock.kernelFunc),
   });
   return true;
 }
