@@ -122,3 +122,41 @@ export const LYMAN_RECYCLE = [1, 0, 0.2609, 0.3078, 0.3259, 0.3353, 0.341, 0.344
 export function lymanHorizon(zPrime: number, n: number): number {
   return ((1 + zPrime) * (1 - (n + 1) ** -2)) / (1 - n ** -2) - 1;
 }
+
+/**
+ * α_A, κ_HH, κ_eH and κ_pH tabulated on a uniform ln T grid (1 K … 10⁵ K): the per-cell loops of the
+ * spin-temperature step then need one logarithm and a linear interpolation instead of ~10
+ * transcendental functions per cell. The 4096-point grid keeps the interpolation error below 1e-5.
+ */
+export class TemperatureRateTable {
+  static readonly lnTMin = 0;
+  static readonly lnTMax = Math.log(1e5);
+  static readonly points = 4096;
+  readonly step = (TemperatureRateTable.lnTMax - TemperatureRateTable.lnTMin) / (TemperatureRateTable.points - 1);
+  readonly alphaA = new Float64Array(TemperatureRateTable.points);
+  readonly kappaHH = new Float64Array(TemperatureRateTable.points);
+  readonly kappaEH = new Float64Array(TemperatureRateTable.points);
+  readonly kappaPH = new Float64Array(TemperatureRateTable.points);
+
+  constructor() {
+    for (let i = 0; i < TemperatureRateTable.points; i++) {
+      const t = Math.exp(TemperatureRateTable.lnTMin + i * this.step);
+      this.alphaA[i] = alphaA(t);
+      this.kappaHH[i] = kappaHH(t);
+      this.kappaEH[i] = kappaEH(t);
+      this.kappaPH[i] = kappaPH(t);
+    }
+  }
+
+  /** Fractional table position of temperature T (clamped to the grid). */
+  position(temperature: number): number {
+    const u = (Math.log(Math.max(temperature, 1)) - TemperatureRateTable.lnTMin) / this.step;
+    return Math.min(u, TemperatureRateTable.points - 1.000001);
+  }
+}
+
+/** Linear interpolation of `table` at fractional position u (from `TemperatureRateTable.position`). */
+export function lookup(table: Float64Array, u: number): number {
+  const i = u | 0;
+  return table[i] + (u - i) * (table[i + 1] - table[i]);
+}

@@ -8,7 +8,7 @@ import type { Fft3 } from './fft';
 import type { HaloModel } from './hmf';
 import type { InitialConditions } from './ics';
 import { applyTopHat, type KGrid } from './kspace';
-import { alphaA, fHeat, kappaEH, kappaHH, kappaPH, recfast } from './atomic';
+import { TemperatureRateTable, fHeat, lookup, recfast } from './atomic';
 import { ShellModel } from './shells';
 
 export interface SpinState {
@@ -29,6 +29,7 @@ export class SpinTemperature {
   private readonly lyaStar: Float64Array;
   private readonly weight: Float32Array;
   private previousZ: number | null = null;
+  private readonly rates = new TemperatureRateTable();
 
   constructor(private readonly cosmology: Cosmology, private readonly halos: HaloModel, private readonly ics: InitialConditions,
     grid: KGrid, fft: Fft3, shellCount: number, zeta: number, log10LX: number, e0: number) {
@@ -92,7 +93,7 @@ export class SpinTemperature {
       const delta = delta0 * growth;
       const t = tk[q];
       const x = xe[q];
-      const dxe = dtdz * (this.ion[q] - alphaA(t) * 2 * x * x * c.fH * nB * (1 + delta));
+      const dxe = dtdz * (this.ion[q] - lookup(this.rates.alphaA, this.rates.position(t)) * 2 * x * x * c.fH * nB * (1 + delta));
       // Heating uses the local deposition fraction relative to the one in the shell kernels.
       const heating = this.heat[q] * (fHeat(x) / xeMeanHeat);
       const structure = Math.abs(delta0) > 1e-7 ? (2 / 3) * t * (dGrowth / (1 / delta0 + growth)) : 0;
@@ -119,6 +120,7 @@ export class SpinTemperature {
     this.lyaX.fill(0);
     this.lyaStar.fill(0);
     const total = this.heat.length;
+    const uniform = [0, 0, 0, 0];
     for (let r = 0; r < node.zShell.length; r++) {
       const zs = node.zShell[r];
       const meanPsi = node.dzShell[r] * node.sfrWeight[r];
@@ -129,12 +131,10 @@ export class SpinTemperature {
       const field = this.shellDensity[r];
       if (field === null || variance <= 1e-4 * sigmaMin ** 2) {
         // Uniform shell: every cell sees the box-mean source density.
-        for (let q = 0; q < total; q++) {
-          this.heat[q] += meanPsi * node.heat[r];
-          this.ion[q] += meanPsi * node.ion[r];
-          this.lyaX[q] += meanPsi * node.lyaX[r];
-          this.lyaStar[q] += meanPsi * node.lyaStar[r];
-        }
+        uniform[0] += meanPsi * node.heat[r];
+        uniform[1] += meanPsi * node.ion[r];
+        uniform[2] += meanPsi * node.lyaX[r];
+        uniform[3] += meanPsi * node.lyaStar[r];
         continue;
       }
       // |dF_cond/dz″| ∝ exp(−X²), X = (δ_c/D − δ_R)/(√2 s); the constant factors cancel in the
@@ -163,6 +163,12 @@ export class SpinTemperature {
         this.lyaStar[q] += w * ks;
       }
     }
+    for (let q = 0; q < total; q++) {
+      this.heat[q] += uniform[0];
+      this.ion[q] += uniform[1];
+      this.lyaX[q] += uniform[2];
+      this.lyaStar[q] += uniform[3];
+    }
   }
 
   /** T_s from collisional and Wouthuysen–Field coupling (SIMULATOR.md §3.6.6; Hirata 2006 fits). */
@@ -178,7 +184,9 @@ export class SpinTemperature {
       const t = tk[q];
       const x = xe[q];
       const onePlusDelta = Math.max(1 + this.ics.delta0[q] * growth, 1e-3);
-      const xc = onePlusDelta * xcPrefactor * ((1 - x) * c.nH0 * kappaHH(t) + x * c.nB0 * kappaEH(t) + x * c.nH0 * kappaPH(t));
+      const u = this.rates.position(t);
+      const xc = onePlusDelta * xcPrefactor * ((1 - x) * c.nH0 * lookup(this.rates.kappaHH, u)
+        + x * c.nB0 * lookup(this.rates.kappaEH, u) + x * c.nH0 * lookup(this.rates.kappaPH, u));
       const jAlpha = this.lyaStar[q] + this.lyaX[q] * onePlusDelta;
       let spin: number;
       if (jAlpha > 1e-20) {
