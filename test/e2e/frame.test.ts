@@ -1,13 +1,14 @@
 // The frame of L3M Studio in a real VS Code workbench (issue 2, item 7): the packaged extension is
 // installed into code-server, the examples workspace is open, and Chromium drives it like a user.
 import assert from 'node:assert/strict';
-import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { repoRoot } from '../../scripts/workbench/install';
 import { launchStudio, type Studio } from './harness';
 
-const exampleNames = readdirSync(join(repoRoot, 'examples'))
+const examplesDir = join(repoRoot, 'examples');
+const exampleNames = (existsSync(examplesDir) ? readdirSync(examplesDir) : [])
   .filter((name) => name.endsWith('.l3m.json'))
   .map((name) => name.slice(0, -'.l3m.json'.length))
   .sort();

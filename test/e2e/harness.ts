@@ -95,7 +95,8 @@ export async function launchStudio(options: LaunchOptions = {}): Promise<Studio>
     const env = isolatedEnv(join(sessionRoot, 'env'));
     const folders = { userDataDir: join(sessionRoot, 'user-data'), extensionsDir: join(sessionRoot, 'extensions') };
     const workspace = join(sessionRoot, 'workspace');
-    cpSync(join(repoRoot, 'examples'), workspace, { recursive: true });
+    // A copy, so that what a test writes (broken configs, runs) never touches the repository.
+    if (existsSync(join(repoRoot, 'examples'))) cpSync(join(repoRoot, 'examples'), workspace, { recursive: true });
     mkdirSync(join(workspace, 'runs'), { recursive: true });
 
     const trustSettings = options.workspaceTrust === 'untrusted'
