@@ -130,7 +130,8 @@ export class NpyFolderSource implements LightconeSource {
   }
 
   async load(id: string, range?: SliceRange): Promise<LightconeRecord> {
-    const name = basename(id);
+    // Ids are file names; a bare stem (as in a simulated dataset's manifest) is accepted too.
+    const name = basename(id).endsWith('.npy') ? basename(id) : `${basename(id)}.npy`;
     const file = join(this.folder, name);
     const h = await readHeader(file);
     const { start, end } = resolveSliceRange(range, h.nt, file);

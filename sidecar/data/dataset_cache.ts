@@ -1,0 +1,108 @@
+// On-disk cache of simulated datasets. A dataset lives in `<cache root>/<key>/` where the key is the
+// sha256 of everything that determines its content (simulator version, the size preset's values,
+// seed, count, priors, cache format), so a change to any of them makes a new dataset and an
+// unchanged config finds the old one. The cache root is `$L3M_CACHE_DIR/datasets` or
+// `~/.cache/l3m-studio/datasets`. A dataset is built in a temporary sibling folder and renamed into
+// place in one step, so a crash never leaves a half-written dataset under the final name.
+import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, rename, rm } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import type { AstroParams, ParameterName } from './parameters';
+import type { SimulatorPresetName, SimulatorSize } from './simulator';
+
+/** Bump when the layout of a cached dataset changes. */
+export const datasetCacheFormat = 1;
+
+export type Priors = Record<ParameterName, { min: number; max: number }>;
+
+/** Everything that determines a simulated dataset's content. */
+export interface SimulatedDatasetKey {
+  simulatorVersion: string;
+  preset: SimulatorPresetName | 'custom';
+  size: SimulatorSize;
+  seed: number;
+  count: number;
+  priors: Priors;
+}
+
+export function datasetCacheRoot(env: NodeJS.ProcessEnv = process.env): string {
+  const base = env.L3M_CACHE_DIR && env.L3M_CACHE_DIR.length > 0 ? env.L3M_CACHE_DIR : join(homedir(), '.cache', 'l3m-studio');
+  return join(base, 'datasets');
+}
+
+/** JSON with object keys sorted at every level, so equal keys always hash equally. */
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value && typeof value === 'object') {
+    return `{${Object.keys(value).sort().map((k) => `${JSON.stringify(k)}:${canonicalJson((value as Record<string, unknown>)[k])}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+
+export function datasetCacheKey(key: SimulatedDatasetKey): string {
+  return createHash('sha256').update(canonicalJson({ format: datasetCacheFormat, ...key })).digest('hex');
+}
+
+/** One accepted cone in a cached dataset. */
+export interface ManifestCone {
+  id: string;
+  /** Index of the parameter draw (sampleParams(seed, drawIndex)). */
+  drawIndex: number;
+  params: AstroParams;
+  tau: number;
+  neutralFractionAtZMin: number;
+}
+
+export interface ManifestRejection {
+  drawIndex: number;
+  reason: string;
+}
+
+export interface DatasetManifest {
+  format: number;
+  key: SimulatedDatasetKey;
+  hash: string;
+  createdAt: string;
+  shape: { nx: number; ny: number; nt: number };
+  cones: ManifestCone[];
+  rejected: ManifestRejection[];
+  /** Mean over the accepted cones of ⟨x_HI⟩ and ⟨δT_b⟩ per node, ascending z (for `l3m data`). */
+  meanHistory: { z: number[]; xHI: number[]; meanTb: number[] };
+  seconds: number;
+}
+
+export const manifestName = 'manifest.json';
+
+/** Reads a complete cached dataset, or undefined when there is none (a folder without manifest is not complete). */
+export async function readCachedManifest(folder: string): Promise<DatasetManifest | undefined> {
+  const path = join(folder, manifestName);
+  if (!existsSync(path)) return undefined;
+  const manifest = JSON.parse(await readFile(path, 'utf8')) as DatasetManifest;
+  return manifest.format === datasetCacheFormat ? manifest : undefined;
+}
+
+/** A fresh temporary folder next to the final one, on the same file system so that rename is atomic. */
+export async function makeTemporaryFolder(finalFolder: string): Promise<string> {
+  const temporary = `${finalFolder}.tmp-${process.pid}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
+  await mkdir(temporary, { recursive: true });
+  return temporary;
+}
+
+/**
+ * Moves a finished temporary folder into place. When another process finished the same dataset
+ * first, its copy wins (same content by construction) and ours is removed.
+ */
+export async function commitFolder(temporary: string, finalFolder: string): Promise<void> {
+  try {
+    await rename(temporary, finalFolder);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if ((code === 'ENOTEMPTY' || code === 'EEXIST' || code === 'EPERM') && existsSync(join(finalFolder, manifestName))) {
+      await rm(temporary, { recursive: true, force: true });
+      return;
+    }
+    throw error;
+  }
+}
