@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { DiagnosticSeverity } from 'vscode-json-languageservice';
 import { semanticDiagnostics } from '../../schemas/semantic_checks';
+import { messageText } from '../../schemas/validate_config';
 import type { ConfigContext, ConfigFileSystem } from '../../schemas/config_context';
 
 /** An in-memory file system: paths ending in "/" are folders, others files with their text. */
@@ -35,12 +36,12 @@ function check(config: unknown, ctx = context()) {
 }
 
 /** Asserts exactly one diagnostic with `code`, matching `message`, whose range covers `covered` in the text. */
-function expectOne(config: unknown, code: string, message: RegExp, covered: string, severity = DiagnosticSeverity.Error, ctx = context()) {
+function expectOne(config: unknown, code: string, message: RegExp, covered: string, severity: DiagnosticSeverity = DiagnosticSeverity.Error, ctx = context()) {
   const { text, diagnostics } = check(config, ctx);
   const hits = diagnostics.filter((d) => d.code === code);
   assert.equal(hits.length, 1, `expected one ${code}, got ${JSON.stringify(diagnostics.map((d) => d.message))}`);
   const [d] = hits;
-  assert.match(d.message, message);
+  assert.match(messageText(d), message);
   assert.equal(d.severity, severity);
   const lines = text.split('\n');
   const start = lines.slice(0, d.range.start.line).join('\n').length + (d.range.start.line ? 1 : 0) + d.range.start.character;

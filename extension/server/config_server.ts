@@ -1,0 +1,93 @@
+// The LSP shell of the *.l3m.json language server (STYLE.md rule 2) over the pure features in
+// config_features.ts: it publishes diagnostics on open and change, answers hover and completion,
+// and re-validates the open configs when checkpoints or data files appear or vanish (they decide
+// the path diagnostics). server.ts starts it on the process's connection; tests start it on
+// in-memory streams.
+import {
+  DidChangeWatchedFilesNotification, TextDocuments, TextDocumentSyncKind,
+  type Connection, type Diagnostic, type InitializeParams, type InitializeResult,
+} from 'vscode-languageserver/node';
+import { TextDocument } from 'vscode-languageserver-textdocument';
+import type { ConfigFileSystem } from '../../schemas/config_context';
+import { configCompletion, configDiagnostics, configHover, isExperimentConfig } from './config_features';
+
+/**
+ * Wires the config features to an LSP connection and starts listening. The file system decides
+ * the path diagnostics (tests pass an in-memory one).
+ */
+export function startConfigServer(connection: Connection, fileSystem: ConfigFileSystem): void {
+  const documents = new TextDocuments(TextDocument);
+  let canWatchFiles = false;
+
+  connection.onInitialize((params: InitializeParams): InitializeResult => {
+    canWatchFiles = params.capabilities.workspace?.didChangeWatchedFiles?.dynamicRegistration === true;
+    return {
+      capabilities: {
+        textDocumentSync: TextDocumentSyncKind.Incremental,
+        hoverProvider: true,
+        completionProvider: { triggerCharacters: ['"', ':', ' '], resolveProvider: false },
+      },
+      serverInfo: { name: 'L3M Studio config server' },
+    };
+  });
+
+  connection.onInitialized(() => {
+    if (!canWatchFiles) return;
+    // Files that decide the path diagnostics: a checkpoint's config.json and weights, and data files.
+    void connection.client.register(DidChangeWatchedFilesNotification.type, {
+      watchers: [{ globPattern: '**/{config.json,*.safetensors,model.safetensors.index.json,*.npz,*.npy,*.h5,*.hdf5}' }],
+    });
+  });
+
+  /** Validates a document and publishes the result unless a newer version arrived meanwhile. */
+  async function validate(document: TextDocument): Promise<void> {
+    if (!isExperimentConfig(document.uri)) return;
+    const version = document.version;
+    let diagnostics: Diagnostic[];
+    try {
+      // vscode-json-languageservice and vscode-languageserver pin different copies of the same LSP
+      // types package; the shapes are identical.
+      diagnostics = await configDiagnostics(document.uri, document.getText(), fileSystem) as unknown as Diagnostic[];
+    } catch (caught) {
+      // validateConfig does not throw for any text; this guards against bugs (STYLE.md rule 23).
+      connection.console.error(`L3M: validating ${document.uri} failed: ${caught instanceof Error ? caught.stack ?? caught.message : String(caught)}`);
+      return;
+    }
+    if (documents.get(document.uri)?.version !== version) return;
+    await connection.sendDiagnostics({ uri: document.uri, version, diagnostics });
+}
+
+documents.onDidOpen((event) => { void validate(event.document); });
+documents.onDidChangeContent((event) => { void validate(event.document); });
+documents.onDidClose((event) => {
+  void connection.sendDiagnostics({ uri: event.document.uri, diagnostics: [] });
+});
+connection.onDidChangeWatchedFiles(() => {
+  for (const document of documents.all()) void validate(document);
+});
+
+connection.onHover(async ({ textDocument, position }) => {
+  const document = documents.get(textDocument.uri);
+  if (!document || !isExperimentConfig(document.uri)) return null;
+  try {
+    return await configHover(document.uri, document.getText(), position, fileSystem);
+  } catch (caught) {
+    connection.console.error(`L3M: hover failed: ${caught instanceof Error ? caught.message : String(caught)}`);
+    return null;
+  }
+});
+
+connection.onCompletion(async ({ textDocument, position }) => {
+  const document = documents.get(textDocument.uri);
+  if (!document || !isExperimentConfig(document.uri)) return null;
+  try {
+    return await configCompletion(document.uri, document.getText(), position);
+  } catch (caught) {
+    connection.console.error(`L3M: completion failed: ${caught instanceof Error ? caught.message : String(caught)}`);
+    return null;
+  }
+});
+
+documents.listen(connection);
+connection.listen();
+}
