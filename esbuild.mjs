@@ -33,6 +33,8 @@ const nodeEntries = [
   { entryPoints: { extension: 'extension/extension.ts' }, external: ['vscode'] },
   { entryPoints: { server: 'extension/server/server.ts' }, external: ['vscode'] },
   { entryPoints: { sidecar: 'sidecar/cli/main.ts' }, external: sidecarExternal },
+  // Worker-thread entry of dataset generation; simulated_dataset.ts looks for it next to the bundle.
+  { entryPoints: { dataset_worker: 'sidecar/data/dataset_worker.ts' }, external: sidecarExternal },
 ].filter((entry) => Object.values(entry.entryPoints).every((p) => existsSync(p)));
 
 const webEntries = ['monitor', 'inspector', 'compare']
