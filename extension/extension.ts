@@ -1,0 +1,112 @@
+// Entry point of L3M Studio in VS Code's extension host: the Experiments and Runs views, the
+// language client for *.l3m.json, the sidecar client and the commands that drive it, the queue in
+// the status bar, and a notification when a run ends. Activation: package.json activationEvents
+// (a workspace with *.l3m.json files, or a view or command of the extension).
+import * as vscode from 'vscode';
+import { execFile } from 'node:child_process';
+import type { LanguageClient } from 'vscode-languageclient/node';
+import type { RunStateParams } from '../sidecar/protocol/messages';
+import { ExperimentsTree, experimentGlob } from './experiments_tree';
+import { RunsTree } from './runs_tree';
+import { SidecarClient } from './sidecar_client';
+import { QueueStatusBar } from './status_bar';
+import { TrainCodeLensProvider } from './train_code_lens';
+import { startLanguageClient } from './language_client';
+import * as commands from './run_commands';
+import * as settings from './settings';
+
+let languageClient: LanguageClient | undefined;
+let sidecar: SidecarClient | undefined;
+
+function notifyRunEnded(state: RunStateParams, output: vscode.OutputChannel): void {
+  const name = `${state.record.experiment}/${state.record.id}`;
+  const reveal = 'Reveal Run Folder';
+  const act = (choice: string | undefined) => {
+    if (choice === reveal) void vscode.commands.executeCommand('revealFileInOS', vscode.Uri.file(state.runDir));
+    else if (choice === 'Show Output') output.show(true);
+  };
+  if (state.kind === 'completed') void vscode.window.showInformationMessage(`L3M: run ${name} completed.`, reveal).then(act);
+  else if (state.kind === 'cancelled') void vscode.window.showWarningMessage(`L3M: run ${name} was cancelled; it can be resumed.`).then(act);
+  else if (state.kind === 'failed') void vscode.window.showErrorMessage(`L3M: run ${name} failed: ${state.message}`, 'Show Output', reveal).then(act);
+}
+
+export async function activate(context: vscode.ExtensionContext): Promise<void> {
+  const output = vscode.window.createOutputChannel('L3M Sidecar');
+  const languageOutput = vscode.window.createOutputChannel('L3M Language Server');
+  context.subscriptions.push(output, languageOutput);
+
+  const experimentsTree = new ExperimentsTree();
+  const runsTree = new RunsTree(settings.runsDir());
+  context.subscriptions.push(
+    experimentsTree,
+    runsTree,
+    vscode.window.createTreeView('l3m.experiments', { treeDataProvider: experimentsTree, showCollapseAll: true }),
+    vscode.window.createTreeView('l3m.runs', { treeDataProvider: runsTree, canSelectMany: true, showCollapseAll: true }),
+  );
+
+  const sidecarScript = context.asAbsolutePath('dist/sidecar.js');
+  const node = settings.nodeCommand();
+  const client = new SidecarClient({
+    nodePath: node.nodePath,
+    env: node.env,
+    sidecarScript,
+    runsDir: settings.runsDir() ?? '',
+    clientName: `${vscode.env.appName} ${vscode.version}`,
+    output: (text) => output.append(text),
+  });
+  sidecar = client;
+
+  const statusBar = new QueueStatusBar();
+  context.subscriptions.push(statusBar);
+  client.onRunState.on((state) => {
+    statusBar.onRunState(state);
+    runsTree.refresh();
+    if (state.kind === 'completed' || state.kind === 'cancelled' || state.kind === 'failed') notifyRunEnded(state, output);
+  });
+  client.onProgress.on((p) => statusBar.onProgress(p));
+  client.onExit.on((exit) => {
+    statusBar.clear();
+    runsTree.refresh();
+    if (exit.expected) return;
+    const how = exit.signal ? `was killed by ${exit.signal}` : `exited with code ${exit.code}`;
+    const runs = exit.failedRuns.length > 0 ? ` ${exit.failedRuns.length} run(s) marked failed.` : '';
+    void vscode.window.showErrorMessage(`L3M: the sidecar ${how}${exit.fatalMessage ? `: ${exit.fatalMessage}` : ''}.${runs} The next Train starts a new one.`, 'Show Output')
+      .then((c) => { if (c) output.show(true); });
+  });
+
+  const markFailed = (runDir: string, reason: string) => new Promise<void>((resolve, reject) => {
+    execFile(node.nodePath, [sidecarScript, 'runs', '--mark-failed', runDir, '--reason', reason], { env: { ...process.env, ...node.env } }, (error, _out, stderr) => (error ? reject(new Error(stderr.trim() || error.message)) : resolve()));
+  });
+  const ctx: commands.CommandContext = { client, runsTree, output, markFailed };
+
+  context.subscriptions.push(
+    vscode.commands.registerCommand('l3m.train', (arg: unknown) => commands.train(ctx, arg)),
+    vscode.commands.registerCommand('l3m.cancelRun', (clicked: unknown, selected: unknown) => commands.cancelRuns(ctx, clicked, selected)),
+    vscode.commands.registerCommand('l3m.resumeRun', (clicked: unknown, selected: unknown) => commands.resumeRuns(ctx, clicked, selected)),
+    vscode.commands.registerCommand('l3m.openConfig', (arg: unknown) => commands.openConfig(arg)),
+    vscode.commands.registerCommand('l3m.revealRunFolder', (clicked: unknown, selected: unknown) => commands.revealRunFolder(clicked, selected)),
+    vscode.commands.registerCommand('l3m.refresh', () => {
+      runsTree.setRunsDir(settings.runsDir());
+      experimentsTree.refresh();
+      runsTree.refresh();
+    }),
+    vscode.languages.registerCodeLensProvider({ scheme: 'file', pattern: experimentGlob }, new TrainCodeLensProvider()),
+    vscode.workspace.onDidChangeConfiguration((e) => {
+      if (e.affectsConfiguration('l3m.runsDir')) runsTree.setRunsDir(settings.runsDir());
+      if (e.affectsConfiguration('l3m.nodePath') || e.affectsConfiguration('l3m.backend')) {
+        void vscode.window.showInformationMessage('L3M: the new sidecar setting applies after a window reload.');
+      }
+    }),
+    vscode.workspace.onDidChangeWorkspaceFolders(() => runsTree.setRunsDir(settings.runsDir())),
+    vscode.workspace.onDidGrantWorkspaceTrust(() => runsTree.refresh()),
+  );
+
+  languageClient = await startLanguageClient(context, languageOutput);
+}
+
+export async function deactivate(): Promise<void> {
+  // Stop the sidecar first: it cancels its runs, which stay resumable.
+  await Promise.allSettled([sidecar?.stop(5_000), languageClient?.stop()]);
+  sidecar = undefined;
+  languageClient = undefined;
+}

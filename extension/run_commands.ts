@@ -1,0 +1,167 @@
+// The commands on experiments and runs: Train, Cancel, Resume, Open Config, Reveal Run Folder.
+// Train and Resume are refused in an untrusted workspace (they execute code on this machine); the
+// views and validation keep working there. Errors from the sidecar are shown as they are — in
+// particular, until the training engine is built, Train shows the sidecar's error and no run.
+import * as vscode from 'vscode';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { ResponseError } from 'vscode-jsonrpc';
+import { ErrorCodes, type ConfigErrorData } from '../sidecar/protocol/messages';
+import { isProcessAlive } from '../sidecar/protocol/run_listing';
+import type { SidecarClient } from './sidecar_client';
+import { ExperimentItem } from './experiments_tree';
+import { RunItem, type RunsTree } from './runs_tree';
+import * as settings from './settings';
+
+export interface CommandContext {
+  client: SidecarClient;
+  runsTree: RunsTree;
+  output: vscode.OutputChannel;
+  /** Marks a stale run failed through a fresh l3m process (see sidecar_client.ts). */
+  markFailed(runDir: string, reason: string): Promise<void>;
+}
+
+/** Refuses with a message in an untrusted workspace; returns whether the action may go on. */
+export async function requireTrust(action: string): Promise<boolean> {
+  if (vscode.workspace.isTrusted) return true;
+  const manage = 'Manage Workspace Trust';
+  const choice = await vscode.window.showWarningMessage(
+    `L3M Studio does not ${action} in an untrusted workspace: training runs code and reads files named by the config. Trust this workspace to ${action}.`,
+    manage,
+  );
+  if (choice === manage) await vscode.commands.executeCommand('workbench.trust.manage');
+  return false;
+}
+
+/** The config to train: an Experiments item, a URI (code lens, explorer), or the active editor. */
+function configUriOf(arg: unknown): vscode.Uri | undefined {
+  if (arg instanceof ExperimentItem) return arg.uri;
+  if (arg instanceof vscode.Uri) return arg;
+  const active = vscode.window.activeTextEditor?.document.uri;
+  return active?.fsPath.endsWith('.l3m.json') ? active : undefined;
+}
+
+/** The run items a command applies to: the multi-selection when the clicked item is part of it. */
+function runItemsOf(clicked: unknown, selected: unknown): RunItem[] {
+  const all = Array.isArray(selected) ? selected.filter((s): s is RunItem => s instanceof RunItem) : [];
+  if (clicked instanceof RunItem) return all.some((s) => s.runDir === clicked.runDir) ? all : [clicked];
+  return all;
+}
+
+export function describeSidecarError(error: unknown): string {
+  if (error instanceof ResponseError) {
+    if (error.code === ErrorCodes.configInvalid) {
+      const data = error.data as ConfigErrorData | undefined;
+      const errors = data?.diagnostics?.filter((d) => d.severity === 'error') ?? [];
+      const first = errors[0];
+      return `${error.message}${first ? ` — ${data?.file ?? ''}:${first.line}:${first.column} ${first.message}` : ''}${errors.length > 1 ? ` (and ${errors.length - 1} more; see the Problems panel)` : ''}`;
+    }
+    return error.message;
+  }
+  return (error as Error).message ?? String(error);
+}
+
+export async function train(ctx: CommandContext, arg: unknown): Promise<void> {
+  const uri = configUriOf(arg);
+  if (!uri) {
+    void vscode.window.showErrorMessage('L3M: choose an experiment (*.l3m.json) to train: use Train on an item of the Experiments view, or open the config.');
+    return;
+  }
+  if (!(await requireTrust('train'))) return;
+  const runsDir = settings.runsDir();
+  if (!runsDir) {
+    void vscode.window.showErrorMessage('L3M: the runs folder is unknown: open a workspace folder, or set l3m.runsDir to an absolute path.');
+    return;
+  }
+  // Train what the user sees: save the config first if it has unsaved edits.
+  const open = vscode.workspace.textDocuments.find((d) => d.uri.toString() === uri.toString());
+  if (open?.isDirty) await open.save();
+  try {
+    const result = await vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Window, title: `L3M: starting ${uri.fsPath.split(/[\\/]/).pop()}` },
+      () => ctx.client.startRun({ configPath: uri.fsPath, runsDir }),
+    );
+    ctx.runsTree.refresh();
+    void vscode.window.showInformationMessage(`L3M: run ${result.runId} ${result.status === 'queued' ? 'queued' : 'started'}.`);
+  } catch (error) {
+    const message = describeSidecarError(error);
+    ctx.output.appendLine(`[train] ${uri.fsPath}: ${message}`);
+    void vscode.window.showErrorMessage(`L3M: could not train ${uri.fsPath.split(/[\\/]/).pop()}: ${message}`, 'Show Output').then((c) => {
+      if (c) ctx.output.show(true);
+    });
+  }
+}
+
+export async function cancelRuns(ctx: CommandContext, clicked: unknown, selected: unknown): Promise<void> {
+  const items = runItemsOf(clicked, selected).filter((i) => i.status === 'queued' || i.status === 'running');
+  if (items.length === 0) {
+    void vscode.window.showInformationMessage('L3M: select a queued or running run to cancel.');
+    return;
+  }
+  for (const item of items) {
+    try {
+      if (ctx.client.activeRuns.includes(item.runDir)) {
+        await ctx.client.cancelRun(item.runDir);
+      } else if (item.listing.kind === 'run' && item.listing.record.pid && isProcessAlive(item.listing.record.pid)) {
+        // A run started elsewhere on this machine (`l3m train` in a terminal): SIGINT is its Ctrl-C,
+        // which stops within one step and leaves the run resumable.
+        process.kill(item.listing.record.pid, 'SIGINT');
+      } else {
+        void vscode.window.showWarningMessage(`L3M: run ${item.label as string} is not owned by this window's sidecar and its process cannot be reached from here.`);
+      }
+    } catch (error) {
+      void vscode.window.showErrorMessage(`L3M: could not cancel ${item.label as string}: ${describeSidecarError(error)}`);
+    }
+  }
+  ctx.runsTree.refresh();
+}
+
+export async function resumeRuns(ctx: CommandContext, clicked: unknown, selected: unknown): Promise<void> {
+  const items = runItemsOf(clicked, selected).filter((i) => i.status === 'cancelled' || i.status === 'failed' || i.status === 'stale');
+  if (items.length === 0) {
+    void vscode.window.showInformationMessage('L3M: select a cancelled, failed or stale run to resume.');
+    return;
+  }
+  if (!(await requireTrust('resume a run'))) return;
+  for (const item of items) {
+    try {
+      if (item.status === 'stale' && item.listing.kind === 'run') {
+        // Its process is gone: record that first, so the run may legally go back to running.
+        await ctx.markFailed(item.runDir, `The process that ran it (pid ${item.listing.record.pid}) is gone; found stale by the extension.`);
+      }
+      const result = await ctx.client.resumeRun({ runDir: item.runDir });
+      void vscode.window.showInformationMessage(`L3M: run ${result.runId} ${result.status === 'queued' ? 'queued to resume' : 'resumed'}.`);
+    } catch (error) {
+      void vscode.window.showErrorMessage(`L3M: could not resume ${item.label as string}: ${describeSidecarError(error)}`);
+    }
+  }
+  ctx.runsTree.refresh();
+}
+
+export async function openConfig(arg: unknown): Promise<void> {
+  let uri: vscode.Uri | undefined;
+  if (arg instanceof ExperimentItem) uri = arg.uri;
+  else if (arg instanceof vscode.Uri) uri = arg;
+  else if (arg instanceof RunItem) {
+    // The file the run was started from when it still exists, else the resolved copy in the run.
+    const source = arg.listing.kind === 'run' ? arg.listing.record.configPath : undefined;
+    uri = vscode.Uri.file(source && existsSync(source) ? source : join(arg.runDir, 'config.json'));
+  }
+  if (!uri) {
+    void vscode.window.showErrorMessage('L3M: Open Config needs an experiment or a run item.');
+    return;
+  }
+  await vscode.window.showTextDocument(uri, { preview: true });
+}
+
+export async function revealRunFolder(clicked: unknown, selected: unknown): Promise<void> {
+  const item = runItemsOf(clicked, selected)[0];
+  if (!item) {
+    void vscode.window.showErrorMessage('L3M: Reveal Run Folder needs a run item.');
+    return;
+  }
+  const uri = vscode.Uri.file(item.runDir);
+  // Inside the workspace the Explorer can show it (also in code-server); elsewhere the OS file manager.
+  if (vscode.workspace.getWorkspaceFolder(uri)) await vscode.commands.executeCommand('revealInExplorer', uri);
+  else await vscode.commands.executeCommand('revealFileInOS', uri);
+}
