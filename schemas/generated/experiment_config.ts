@@ -334,7 +334,7 @@ export interface Data {
   splits?: Splits;
   preprocessing?: Preprocessing;
   /**
-   * Side of the square spatial patches of generation tokens, in cells (paper: 14 on 140 × 140 slices). It must divide the slice size.
+   * Side of the square spatial patches of generation tokens, in cells (paper: 14 on 140 × 140 slices). It must divide the slice size. Default: 14, or 8 on the built-in simulator's 32- and 64-cell presets (test, default, faithful), which 14 does not divide.
    */
   patch_size?: number;
   sublightcone?: Sublightcone;
@@ -1097,7 +1097,7 @@ export interface ResolvedData {
   splits: ResolvedSplits;
   preprocessing: ResolvedPreprocessing;
   /**
-   * Side of the square spatial patches of generation tokens, in cells (paper: 14 on 140 × 140 slices). It must divide the slice size.
+   * Side of the square spatial patches of generation tokens, in cells (paper: 14 on 140 × 140 slices). It must divide the slice size. Default: 14, or 8 on the built-in simulator's 32- and 64-cell presets (test, default, faithful), which 14 does not divide.
    */
   patch_size: number;
   sublightcone: ResolvedSublightcone;

@@ -11,6 +11,7 @@ interface Command {
 
 // Static imports per entry keep esbuild able to bundle every command.
 const commands: Record<string, Command> = {
+  validate: { summary: 'Check experiment configs (schema + semantic rules), file:line:col diagnostics', load: () => import('./validate') },
   runs: { summary: 'List run folders with status and progress', load: () => import('./runs') },
   probe: { summary: 'Show the available compute backends and devices', load: () => import('./probe') },
   serve: { summary: 'Serve the JSON-RPC protocol on stdio (used by the extension)', load: () => import('./serve') },
