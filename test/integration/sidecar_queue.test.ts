@@ -1,0 +1,159 @@
+// The server's run queue over the protocol, client and server on in-memory streams (STYLE.md rule 17).
+// The training engine here is a minimal engine that honours the contract of sidecar/rpc/training_engine.ts
+// (it writes run.json through the real run store and stops on the abort signal), with a gate the test
+// opens; it checks the queue's behaviour — one run at a time, queued status, cancel, failure recording —
+// and says nothing about training itself, which has its own tests.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { PassThrough } from 'node:stream';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createMessageConnection, ResponseError, StreamMessageReader, StreamMessageWriter } from 'vscode-jsonrpc/node';
+import * as protocol from '../../sidecar/protocol/messages';
+import { startServer } from '../../sidecar/rpc/server';
+import type { TrainingEngine } from '../../sidecar/rpc/training_engine';
+import { createRun, experimentNameOf, readRun, updateRun } from '../../sidecar/runs/run_store';
+
+function gatedEngine() {
+  const gates = new Map<string, () => void>();
+  const started: string[] = [];
+  const engine: TrainingEngine = {
+    async prepareRun(configPath, runsDir) {
+      if (configPath.includes('invalid')) {
+        throw Object.assign(new Error(`Config ${configPath} has 1 error.`), { name: 'ConfigInvalidError', file: configPath, diagnostics: [{ line: 2, column: 3, severity: 'error', message: 'bad', path: 'training' }] });
+      }
+      const { runId, runDir } = await createRun({ runsDir, experiment: experimentNameOf(configPath), task: 'regression', config: { configPath } });
+      return { runId, runDir };
+    },
+    async runTraining({ runDir, signal, events }) {
+      await updateRun(runDir, { status: 'running' });
+      started.push(runDir);
+      events.progress({ runDir, step: 1, totalSteps: 2, epoch: 0, loss: 1.5, lr: 1e-3, stepsPerSecond: 10, etaSeconds: 0.1 });
+      const released = new Promise<void>((res) => gates.set(runDir, res));
+      const aborted = new Promise<void>((res) => signal.addEventListener('abort', () => res(), { once: true }));
+      await Promise.race([released, aborted]);
+      if (runDir.includes('explode')) throw new Error('NaN loss at step 2 (last finite loss 1.5)');
+      if (signal.aborted) {
+        await updateRun(runDir, { status: 'cancelled' });
+        return 'cancelled';
+      }
+      events.metrics([{ step: 2, epoch: 0, wall_time: 0.2, split: 'train', loss: 1.2 }]);
+      await updateRun(runDir, { status: 'completed', progress: { step: 2, totalSteps: 2, epoch: 0 } });
+      return 'completed';
+    },
+  };
+  return { engine, started, release: (runDir: string) => gates.get(runDir)?.() };
+}
+
+function connect(engine: TrainingEngine) {
+  const toServer = new PassThrough();
+  const toClient = new PassThrough();
+  const serverConnection = createMessageConnection(new StreamMessageReader(toServer), new StreamMessageWriter(toClient));
+  const server = startServer(serverConnection, { loadEngine: async () => engine, progressThrottleMs: 0 });
+  serverConnection.listen();
+  const client = createMessageConnection(new StreamMessageReader(toClient), new StreamMessageWriter(toServer));
+  const states: protocol.RunStateParams[] = [];
+  const waiters: { match: (s: protocol.RunStateParams) => boolean; resolve: (s: protocol.RunStateParams) => void }[] = [];
+  client.onNotification(protocol.runState, (s) => {
+    states.push(s);
+    for (const w of [...waiters]) if (w.match(s)) { waiters.splice(waiters.indexOf(w), 1); w.resolve(s); }
+  });
+  const progress: protocol.ProgressParams[] = [];
+  const progressWaiters: { runDir: string; count: number; resolve: () => void }[] = [];
+  const progressCount = (runDir: string) => progress.filter((p) => p.runDir === runDir).length;
+  client.onNotification(protocol.progress, (p) => {
+    progress.push(p);
+    for (const w of [...progressWaiters]) if (progressCount(w.runDir) >= w.count) { progressWaiters.splice(progressWaiters.indexOf(w), 1); w.resolve(); }
+  });
+  /** Resolves once the engine reported progress `count` times for the run (it is inside runTraining). */
+  const waitForProgress = (runDir: string, count = 1) => (progressCount(runDir) >= count
+    ? Promise.resolve()
+    : new Promise<void>((resolve) => progressWaiters.push({ runDir, count, resolve })));
+  client.listen();
+  const waitForState = (runDir: string, kind: protocol.RunStateParams['kind']) => {
+    const found = states.find((s) => s.runDir === runDir && s.kind === kind);
+    if (found) return Promise.resolve(found);
+    return new Promise<protocol.RunStateParams>((resolve) => waiters.push({ match: (s) => s.runDir === runDir && s.kind === kind, resolve }));
+  };
+  return { client, server, states, progress, waitForState, waitForProgress, close: () => { client.dispose(); serverConnection.dispose(); } };
+}
+
+test('one run at a time: the second is queued, then runs when the first completes', async (t) => {
+  const runsDir = mkdtempSync(join(tmpdir(), 'l3m-queue-'));
+  const { engine, started, release } = gatedEngine();
+  const c = connect(engine);
+  t.after(() => { c.close(); rmSync(runsDir, { recursive: true, force: true }); });
+
+  const first = await c.client.sendRequest(protocol.startRun, { configPath: '/w/alpha.l3m.json', runsDir });
+  const second = await c.client.sendRequest(protocol.startRun, { configPath: '/w/beta.l3m.json', runsDir });
+  assert.equal(second.status, 'queued');
+  await c.waitForState(first.runDir, 'running');
+  await c.waitForProgress(first.runDir);
+  assert.deepEqual(await c.client.sendRequest(protocol.status), { active: { runDir: first.runDir, status: 'running' }, queued: [second.runDir] });
+  assert.equal((await readRun(second.runDir)).status, 'queued', 'a waiting run is queued in run.json');
+  assert.deepEqual(started, [first.runDir]);
+
+  release(first.runDir);
+  const done = await c.waitForState(first.runDir, 'completed');
+  assert.equal(done.record.status, 'completed');
+  await c.waitForProgress(second.runDir);
+  assert.deepEqual(started, [first.runDir, second.runDir]);
+  release(second.runDir);
+  await c.waitForState(second.runDir, 'completed');
+  assert.ok(c.progress.some((p) => p.runDir === first.runDir && p.step === 1));
+  assert.deepEqual(await c.client.sendRequest(protocol.status), { active: null, queued: [] });
+});
+
+test('cancel: a queued run is cancelled at once, the running one stops via its signal and can be resumed', async (t) => {
+  const runsDir = mkdtempSync(join(tmpdir(), 'l3m-queue-'));
+  const { engine, release } = gatedEngine();
+  const c = connect(engine);
+  t.after(() => { c.close(); rmSync(runsDir, { recursive: true, force: true }); });
+
+  const running = await c.client.sendRequest(protocol.startRun, { configPath: '/w/alpha.l3m.json', runsDir });
+  const waiting = await c.client.sendRequest(protocol.startRun, { configPath: '/w/beta.l3m.json', runsDir });
+  await c.waitForProgress(running.runDir);
+  assert.deepEqual(await c.client.sendRequest(protocol.cancelRun, { runDir: waiting.runDir }), { status: 'cancelled' });
+  assert.equal((await readRun(waiting.runDir)).status, 'cancelled');
+  assert.deepEqual(await c.client.sendRequest(protocol.cancelRun, { runDir: running.runDir }), { status: 'cancelled' });
+  await c.waitForState(running.runDir, 'cancelled');
+
+  // A completed run cannot be resumed; a cancelled one can.
+  const resumed = await c.client.sendRequest(protocol.resumeRun, { runDir: running.runDir });
+  assert.equal(resumed.runId, running.runId);
+  await c.waitForProgress(running.runDir, 2);
+  release(running.runDir);
+  await c.waitForState(running.runDir, 'completed');
+  await assert.rejects(c.client.sendRequest(protocol.resumeRun, { runDir: running.runDir }), (e: unknown) => {
+    assert.ok(e instanceof ResponseError);
+    assert.equal(e.code, protocol.ErrorCodes.runStateConflict);
+    assert.match(e.message, /is "completed"; only a cancelled or failed run can be resumed/);
+    return true;
+  });
+});
+
+test('an engine failure is recorded in run.json and announced; an invalid config carries its diagnostics', async (t) => {
+  const runsDir = mkdtempSync(join(tmpdir(), 'l3m-queue-'));
+  const { engine, release } = gatedEngine();
+  const c = connect(engine);
+  t.after(() => { c.close(); rmSync(runsDir, { recursive: true, force: true }); });
+
+  const run = await c.client.sendRequest(protocol.startRun, { configPath: '/w/explode.l3m.json', runsDir });
+  await c.waitForProgress(run.runDir);
+  release(run.runDir);
+  const failed = await c.waitForState(run.runDir, 'failed');
+  assert.equal(failed.kind === 'failed' ? failed.message : '', 'NaN loss at step 2 (last finite loss 1.5)');
+  const record = await readRun(run.runDir);
+  assert.equal(record.status, 'failed');
+  assert.equal(record.error?.message, 'NaN loss at step 2 (last finite loss 1.5)');
+
+  await assert.rejects(c.client.sendRequest(protocol.startRun, { configPath: '/w/invalid.l3m.json', runsDir }), (e: unknown) => {
+    assert.ok(e instanceof ResponseError);
+    assert.equal(e.code, protocol.ErrorCodes.configInvalid);
+    const data = e.data as protocol.ConfigErrorData;
+    assert.equal(data.kind, 'config-invalid');
+    assert.equal(data.diagnostics[0].line, 2);
+    return true;
+  });
+});
