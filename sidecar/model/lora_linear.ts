@@ -2,7 +2,7 @@
 // adapter, as peft's `lora.Linear`: y = W x + b + (alpha / r) · B A x, with A [r, in] Kaiming-uniform and
 // B [out, r] zero, so a fresh adapter leaves the network unchanged (Hu et al. 2021, Eq. 3).
 import * as tf from '@tensorflow/tfjs';
-import { linear } from './linear_plain';
+import { linear } from './ops/linear';
 import { kaimingUniformInit, SeedStream } from './init';
 import { variableFrom, type WeightSource } from './weight_source';
 

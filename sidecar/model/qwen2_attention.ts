@@ -6,6 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import { headDim, type Qwen2Config } from './qwen2_config';
 import { LoraLinear } from './lora_linear';
 import { applyRotary } from './qwen2_rotary';
+import { attentionOutput, attentionScores } from './ops/attention_matmul';
 import type { KvCache } from './kv_cache';
 import type { WeightSource } from './weight_source';
 
@@ -88,12 +89,12 @@ export class Qwen2Attention {
       const groups = this.numHeads / this.numKvHeads;
       const keyLength = k.shape[2];
       const groupedQ = q.reshape([batch, this.numKvHeads, groups * length, this.headDim]); // (B, nKv, groups·T, d)
-      let scores = tf.mul(tf.matMul(groupedQ, k, false, true), 1 / Math.sqrt(this.headDim)) // (B, nKv, groups·T, Tk)
+      let scores = tf.mul(attentionScores(groupedQ, k), 1 / Math.sqrt(this.headDim)) // (B, nKv, groups·T, Tk)
         .reshape([batch, this.numHeads, length, keyLength]); // (B, nH, T, Tk)
       if (context.mask) scores = tf.add(scores, context.mask);
       let weights = tf.softmax(scores, -1); // (B, nH, T, Tk)
       if (context.training && this.dropout > 0) weights = tf.dropout(weights, this.dropout, undefined, context.dropoutSeed);
-      const attended = tf.matMul(weights.reshape([batch, this.numKvHeads, groups * length, keyLength]), v) // (B, nKv, groups·T, d)
+      const attended = attentionOutput(weights.reshape([batch, this.numKvHeads, groups * length, keyLength]), v) // (B, nKv, groups·T, d)
         .reshape([batch, this.numHeads, length, this.headDim]); // (B, nH, T, d)
       const merged = attended.transpose([0, 2, 1, 3]).reshape([batch, length, this.numHeads * this.headDim]); // (B, T, nH·d)
       return this.oProj.apply(merged); // (B, T, H)

@@ -9,7 +9,7 @@ import { Qwen2DecoderLayer } from './qwen2_decoder_layer';
 import { Qwen2RmsNorm } from './qwen2_rms_norm';
 import { causalMask, type AttentionContext } from './qwen2_attention';
 import { rotaryTables } from './qwen2_rotary';
-import { linear } from './linear_plain';
+import { linear } from './ops/linear';
 import type { KvCache } from './kv_cache';
 import { LoraLinear, type LoraOptions } from './lora_linear';
 import { SeedStream } from './init';
