@@ -15,6 +15,7 @@ const commands: Record<string, Command> = {
   runs: { summary: 'List run folders with status and progress', load: () => import('./runs') },
   probe: { summary: 'Show the available compute backends and devices', load: () => import('./probe') },
   serve: { summary: 'Serve the JSON-RPC protocol on stdio (used by the extension)', load: () => import('./serve') },
+  data: { summary: 'Inspect a config\'s dataset: size, parameter coverage, x_HI history, global signal; writes preview slices', load: () => import('./data') },
 };
 
 function usage(): string {

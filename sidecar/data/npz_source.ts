@@ -10,7 +10,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { unzipSync, zipSync } from 'fflate';
 import { readNpy, writeNpy, type NpyArray } from './npy';
-import { parameterNames, type AstroParams } from './parameters';
+import { parameterNames, type AstroParams, type ParameterName } from './parameters';
 import {
   DataError, checkFinite, checkParamsInPriors, checkRank, resolveSliceRange, xytToTxy,
   type LightconeEntry, type LightconeRecord, type LightconeSource, type SliceRange,
@@ -19,21 +19,32 @@ import {
 export type LabelOrder = 'code' | 'readme';
 
 /** Positions of the canonical parameters inside the last six label entries, per order. */
-export const labelOrders: Readonly<Record<LabelOrder, readonly (typeof parameterNames)[number][]>> = {
+export const labelOrders: Readonly<Record<LabelOrder, readonly ParameterName[]>> = {
   code: ['mWDM', 'omegaM', 'E0', 'log10LX', 'log10Tvir', 'zeta'],
   readme: ['mWDM', 'omegaM', 'log10LX', 'E0', 'log10Tvir', 'zeta'],
 };
 
+/** A named order, or any permutation of the six canonical names (the config's `label_order`). */
+export type LabelOrderSpec = LabelOrder | readonly ParameterName[];
+
+function orderNames(order: LabelOrderSpec): readonly ParameterName[] {
+  if (typeof order === 'string') return labelOrders[order];
+  if (order.length !== 6 || new Set(order).size !== 6 || order.some((n) => !parameterNames.includes(n))) {
+    throw new DataError(`label order [${order.join(', ')}] is not a permutation of the six parameters ${parameterNames.join(', ')}.`);
+  }
+  return order;
+}
+
 /** Reads the last six label entries in the given order into AstroParams. */
-export function paramsFromLabel(label: ArrayLike<number>, order: LabelOrder): AstroParams {
-  const names = labelOrders[order];
+export function paramsFromLabel(label: ArrayLike<number>, order: LabelOrderSpec): AstroParams {
+  const names = orderNames(order);
   const offset = label.length - 6;
   return Object.fromEntries(names.map((name, i) => [name, Number(label[offset + i])])) as AstroParams;
 }
 
 /** Writes AstroParams as a six-entry label in the given order. */
-export function labelFromParams(params: AstroParams, order: LabelOrder = 'code'): Float64Array {
-  return Float64Array.from(labelOrders[order], (name) => params[name]);
+export function labelFromParams(params: AstroParams, order: LabelOrderSpec = 'code'): Float64Array {
+  return Float64Array.from(orderNames(order), (name) => params[name]);
 }
 
 interface NpzContents {
@@ -69,7 +80,7 @@ export function encodeLightconeNpz(imageXyt: Float32Array, shape: [number, numbe
 }
 
 export interface NpzSourceOptions {
-  labelOrder?: LabelOrder;
+  labelOrder?: LabelOrderSpec;
   /** Skip the prior check (e.g. for data deliberately outside the paper's priors). Default false. */
   allowOutsidePriors?: boolean;
 }
@@ -127,7 +138,8 @@ export class NpzFolderSource implements LightconeSource {
     const [nx, ny, ntFull] = image.shape;
     const { start, end } = resolveSliceRange(range, ntFull, file);
     const params = paramsFromLabel(label.data, this.options.labelOrder ?? 'code');
-    if (!this.options.allowOutsidePriors) checkParamsInPriors(params, file, `"label" (order ${this.options.labelOrder ?? 'code'})`);
+    const orderName = typeof this.options.labelOrder === 'object' ? this.options.labelOrder.join(',') : this.options.labelOrder ?? 'code';
+    if (!this.options.allowOutsidePriors) checkParamsInPriors(params, file, `"label" (order ${orderName})`);
     const full = xytToTxy(image.data, nx, ny, ntFull);
     const brightness = start === 0 && end === ntFull ? full : full.slice(start * nx * ny, end * nx * ny);
     checkFinite(brightness, file, 'image');
