@@ -10,6 +10,7 @@ import { Qwen2RmsNorm } from './qwen2_rms_norm';
 import { causalMask, type AttentionContext } from './qwen2_attention';
 import { rotaryTables } from './qwen2_rotary';
 import { linear } from './ops/linear';
+import { embeddingLookup } from './embedding_lookup';
 import type { KvCache } from './kv_cache';
 import { LoraLinear, type LoraOptions } from './lora_linear';
 import { SeedStream } from './init';
@@ -103,10 +104,7 @@ export class Qwen2Model {
 
   /** Token embedding lookup: ids (B, T) → (B, T, H). */
   embed(inputIds: tf.Tensor): tf.Tensor3D {
-    return tf.tidy(() => {
-      const ids = inputIds.dtype === 'int32' ? inputIds : tf.cast(inputIds, 'int32');
-      return tf.gather(this.embedTokens, ids) as tf.Tensor3D; // (B, T, H)
-    });
+    return embeddingLookup(this.embedTokens as tf.Tensor2D, inputIds) as tf.Tensor3D; // (B, T, H)
   }
 
   /** LM head: hidden (B, T, H) → logits (B, T, vocab). */

@@ -1,6 +1,8 @@
 // Parity of the TF.js Qwen2 with an independent PyTorch implementation (test/reference/reference_qwen2.py),
 // through committed fixtures: the same tiny checkpoints load here and there, and logits, hidden states and
 // gradients must agree within 1e-4 relative error. The reference computes in float64.
+// Runs on the deterministic cpu backend; `L3M_TEST_BACKEND=wasm node --import tsx --test <this file>` runs the
+// same checks on wasm (where the perf helper's fast kernels are active).
 import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
@@ -18,7 +20,9 @@ let extra: Map<string, tf.Tensor>;
 const inputs = fixtureInputs();
 
 before(async () => {
-  await tf.setBackend('cpu');
+  const backend = process.env.L3M_TEST_BACKEND ?? 'cpu';
+  if (backend === 'wasm') await import('@tensorflow/tfjs-backend-wasm');
+  assert.ok(await tf.setBackend(backend), `backend ${backend} initialises`);
   expected = readFixture('expected.safetensors');
   extra = readFixture('inputs.safetensors');
 });
