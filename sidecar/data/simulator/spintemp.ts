@@ -96,7 +96,9 @@ export class SpinTemperature {
       const dxe = dtdz * (this.ion[q] - lookup(this.rates.alphaA, this.rates.position(t)) * 2 * x * x * c.fH * nB * (1 + delta));
       // Heating uses the local deposition fraction relative to the one in the shell kernels.
       const heating = this.heat[q] * (fHeat(x) / xeMeanHeat);
-      const structure = Math.abs(delta0) > 1e-7 ? (2 / 3) * t * (dGrowth / (1 / delta0 + growth)) : 0;
+      // Compression/expansion with the cell: (2/3) T dδ/dz / (1 + δ) = (2/3) T δ0 D′/(1 + δ0 D). Linear
+      // theory lets δ0 D pass −1 in deep voids, where this term would diverge; 1 + δ is floored at 0.1.
+      const structure = (2 / 3) * t * ((delta0 * dGrowth) / Math.max(1 + delta, 0.1));
       const dTk = structure - (dxe * t) / (1 + x)
         + compton * (x / (1 + x + c.fHe)) * (tGamma - t)
         + ((2 / 3) * dtdz * heating) / (K_B * (1 + x));
