@@ -135,8 +135,12 @@ export function sliceTransformOptions(data: ResolvedData, trainingVoxels: readon
   }
 }
 
-/** Prepares cones for generation batches: cosmic-time order, trimmed, transformed. */
-export async function buildGenerationCones(opened: OpenedDataset, data: ResolvedData, ids: readonly string[], transform?: SliceTransformOptions): Promise<PreparedCone[]> {
+/**
+ * Prepares cones for generation batches: cosmic-time order, trimmed, then `transform` applied
+ * (pass undefined for raw mK values; buildGenerationSet fits it on the training split).
+ */
+export async function buildGenerationCones(opened: OpenedDataset, data: ResolvedData, ids: readonly string[],
+  transform: SliceTransformOptions | undefined): Promise<PreparedCone[]> {
   const cones: PreparedCone[] = [];
   for (const id of ids) {
     const record = toCosmicTimeOrder(await opened.source.load(id));
@@ -150,6 +154,29 @@ export async function buildGenerationCones(opened: OpenedDataset, data: Resolved
     cones.push({ slices, n: record.shape.nx, nt: trimmed.shape.nt, params: record.params });
   }
   return cones;
+}
+
+export interface GenerationSet {
+  train: PreparedCone[];
+  validation: PreparedCone[];
+  test: PreparedCone[];
+  /** The voxel transform applied (statistics of 'sgn_log' fitted on the training split); store it with the run. */
+  transform: SliceTransformOptions | undefined;
+}
+
+/** Prepares all three splits for generation, fitting the 'sgn_log' statistics on training cones only. */
+export async function buildGenerationSet(opened: OpenedDataset, data: ResolvedData): Promise<GenerationSet> {
+  const untransformedTrain = await buildGenerationCones(opened, data, opened.split.train, undefined);
+  const transform = sliceTransformOptions(data, untransformedTrain.map((c) => c.slices));
+  const train = transform
+    ? untransformedTrain.map((c) => ({ ...c, slices: transformVoxels(c.slices, transform) }))
+    : untransformedTrain;
+  return {
+    train,
+    validation: await buildGenerationCones(opened, data, opened.split.validation, transform),
+    test: await buildGenerationCones(opened, data, opened.split.test, transform),
+    transform,
+  };
 }
 
 /** Parameter names in canonical order, re-exported for CLI tables. */
