@@ -34,7 +34,8 @@ export function toResponseError(error: unknown): ResponseError<unknown> {
   const data = e?.data as { kind?: string } | undefined;
   if (data?.kind === 'config-invalid') return new ResponseError(ErrorCodes.configInvalid, message, data);
   if (e?.name === 'ConfigInvalidError' || Array.isArray(e?.diagnostics)) {
-    const payload: protocol.ConfigErrorData = { kind: 'config-invalid', file: e.file ?? '', diagnostics: (e.diagnostics ?? []) as protocol.ConfigErrorData['diagnostics'] };
+    const file = (e as { path?: string }).path ?? e.file ?? '';
+    const payload: protocol.ConfigErrorData = { kind: 'config-invalid', file, diagnostics: (Array.isArray(e.diagnostics) ? e.diagnostics : []).map(toProtocolDiagnostic) };
     return new ResponseError(ErrorCodes.configInvalid, message, payload);
   }
   if (error instanceof RunUnreadableError) return new ResponseError(ErrorCodes.runNotFound, message);
@@ -42,6 +43,29 @@ export function toResponseError(error: unknown): ResponseError<unknown> {
   if (error instanceof BackendUnavailableError) return new ResponseError(ErrorCodes.backendUnavailable, message);
   if (error instanceof EngineMissingError) return new ResponseError(ErrorCodes.internal, message);
   return new ResponseError(ErrorCodes.internal, `Internal error in the sidecar: ${message}`);
+}
+
+type ProtocolDiagnostic = protocol.ConfigErrorData['diagnostics'][number];
+
+/**
+ * The validator reports LSP diagnostics (0-based range, numeric severity); the protocol carries
+ * 1-based line and column as a terminal prints them. Both shapes are accepted.
+ */
+function toProtocolDiagnostic(d: unknown): ProtocolDiagnostic {
+  const v = d as Partial<Omit<ProtocolDiagnostic, 'severity'>> & { range?: { start: { line: number; character: number } }; severity?: unknown; data?: { path?: string } };
+  if (v.range) {
+    return {
+      line: v.range.start.line + 1,
+      column: v.range.start.character + 1,
+      severity: v.severity === 1 || v.severity === 'error' ? 'error' : 'warning',
+      message: String(v.message ?? ''),
+      path: typeof v.data?.path === 'string' ? v.data.path : '',
+    };
+  }
+  return {
+    line: Number(v.line ?? 0), column: Number(v.column ?? 0),
+    severity: v.severity === 'error' ? 'error' : 'warning', message: String(v.message ?? ''), path: String(v.path ?? ''),
+  };
 }
 
 function absolutePath(name: string, value: unknown): string {

@@ -21,7 +21,7 @@ function gatedEngine() {
   const engine: TrainingEngine = {
     async prepareRun(configPath, runsDir) {
       if (configPath.includes('invalid')) {
-        throw Object.assign(new Error(`Config ${configPath} has 1 error.`), { name: 'ConfigInvalidError', file: configPath, diagnostics: [{ line: 2, column: 3, severity: 'error', message: 'bad', path: 'training' }] });
+        throw Object.assign(new Error(`Config ${configPath} has 1 error.`), { name: 'ConfigInvalidError', file: configPath, diagnostics: [{ range: { start: { line: 1, character: 2 }, end: { line: 1, character: 9 } }, severity: 1, message: 'bad' }] });
       }
       const { runId, runDir } = await createRun({ runsDir, experiment: experimentNameOf(configPath), task: 'regression', config: { configPath } });
       return { runId, runDir };
@@ -153,7 +153,8 @@ test('an engine failure is recorded in run.json and announced; an invalid config
     assert.equal(e.code, protocol.ErrorCodes.configInvalid);
     const data = e.data as protocol.ConfigErrorData;
     assert.equal(data.kind, 'config-invalid');
-    assert.equal(data.diagnostics[0].line, 2);
+    // The validator's LSP diagnostics (0-based) arrive 1-based, as a terminal prints them.
+    assert.deepEqual(data.diagnostics[0], { line: 2, column: 3, severity: 'error', message: 'bad', path: '' });
     return true;
   });
 });
