@@ -11,10 +11,13 @@ interface Command {
 
 // Static imports per entry keep esbuild able to bundle every command.
 const commands: Record<string, Command> = {
+  import: { summary: 'Convert a config of the paper\'s PyTorch code into an L3M Studio config', load: () => import('./import') },
   validate: { summary: 'Check experiment configs (schema + semantic rules), file:line:col diagnostics', load: () => import('./validate') },
   runs: { summary: 'List run folders with status and progress', load: () => import('./runs') },
   probe: { summary: 'Show the available compute backends and devices', load: () => import('./probe') },
   serve: { summary: 'Serve the JSON-RPC protocol on stdio (used by the extension)', load: () => import('./serve') },
+  train: { summary: 'Train an experiment config (progress bar; Ctrl-C cancels, resumable)', load: () => import('./train') },
+  resume: { summary: 'Resume a cancelled or failed run from its last checkpoint', load: () => import('./resume') },
   data: { summary: 'Inspect a config\'s dataset: size, parameter coverage, x_HI history, global signal; writes preview slices', load: () => import('./data') },
 };
 
