@@ -16,6 +16,8 @@ const commands: Record<string, Command> = {
   runs: { summary: 'List run folders with status and progress', load: () => import('./runs') },
   probe: { summary: 'Show the available compute backends and devices', load: () => import('./probe') },
   serve: { summary: 'Serve the JSON-RPC protocol on stdio (used by the extension)', load: () => import('./serve') },
+  train: { summary: 'Train an experiment config (progress bar; Ctrl-C cancels, resumable)', load: () => import('./train') },
+  resume: { summary: 'Resume a cancelled or failed run from its last checkpoint', load: () => import('./resume') },
   data: { summary: 'Inspect a config\'s dataset: size, parameter coverage, x_HI history, global signal; writes preview slices', load: () => import('./data') },
 };
 

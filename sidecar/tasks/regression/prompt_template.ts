@@ -12,17 +12,11 @@
 // has no meaningful embedding for them, so each piece is then a trainable stand-in vector instead.
 // The summary token is always last, so the model reads the hidden state at the final position.
 
-export type PromptTemplateName = 'minimal' | 'chat' | 'chat_trainable';
+import type { ChatTokenIds } from '../../model/qwen2_tokenizer';
 
-/** Token ids of the chat pieces, from the backbone's tokenizer.json. */
-export interface ChatTokenIds {
-  imStart: number;
-  imEnd: number;
-  system: readonly number[];
-  user: readonly number[];
-  assistant: readonly number[];
-  newline: readonly number[];
-}
+export type { ChatTokenIds };
+
+export type PromptTemplateName = 'minimal' | 'chat' | 'chat_trainable';
 
 export type PromptSegment =
   | { kind: 'text'; ids: number[] }
@@ -61,8 +55,7 @@ export function buildPrompt(options: PromptOptions): PromptSegment[] {
   const piece = (key: keyof typeof standIn) => {
     if (options.chatIds === null) push({ kind: 'trainable', names: [standIn[key]] });
     else {
-      const value = options.chatIds[key];
-      push({ kind: 'text', ids: typeof value === 'number' ? [value] : [...value] });
+      push({ kind: 'text', ids: [options.chatIds[key]] });
     }
   };
   const { template } = options;

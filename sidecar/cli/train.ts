@@ -1,0 +1,82 @@
+// `l3m train <config.l3m.json> [--runs-dir DIR]`: validates the config as a run would (the editor's
+// diagnostics, file:line:col), creates the run folder and trains in this process with a progress bar.
+// The runs folder is --runs-dir, else $L3M_RUNS_DIR, else runs/ in the config's workspace: the nearest
+// folder above the config holding .git, package.json or .vscode (else the config's own folder), which is
+// where the extension's Runs view looks by default (${workspaceFolder}/runs).
+import { existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { ConfigInvalidError } from '../../schemas/load_config';
+import { formatDiagnostic } from '../../schemas/validate_config';
+import { prepareRun } from '../train/run_training';
+import { trainInTerminal } from '../train/terminal_run';
+import { exitCodes } from './exit_codes';
+
+const help = `Usage: l3m train <config.l3m.json> [--runs-dir DIR]
+
+Trains an experiment config in this process and prints where the run is.
+The run folder is <runs>/<experiment>/<run-id>/ (config.json, run.json, metrics.jsonl, checkpoints/, eval/).
+
+Options:
+  --runs-dir DIR  where runs go (default: $L3M_RUNS_DIR, else runs/ in the config's workspace)
+  -h, --help      show this help
+
+Ctrl-C cancels after the current step (resume with "l3m resume <run folder>"); a second Ctrl-C quits at once.
+Exit codes: 0 completed, 1 config has errors, 2 usage error, 3 run failed, 4 cancelled.`;
+
+/** The workspace of a config: the nearest folder up holding .git, package.json or .vscode; else the config's folder. */
+export function workspaceOf(configPath: string): string {
+  const start = dirname(resolve(configPath));
+  for (let dir = start; ; dir = dirname(dir)) {
+    if (['.git', 'package.json', '.vscode'].some((marker) => existsSync(join(dir, marker)))) return dir;
+    if (dirname(dir) === dir) return start;
+  }
+}
+
+export function defaultRunsDir(configPath: string, env: NodeJS.ProcessEnv = process.env): string {
+  if (env.L3M_RUNS_DIR) return resolve(env.L3M_RUNS_DIR);
+  return join(workspaceOf(configPath), 'runs');
+}
+
+export async function run(args: string[]): Promise<number> {
+  if (args.includes('-h') || args.includes('--help')) {
+    console.log(help);
+    return exitCodes.ok;
+  }
+  let runsDir: string | undefined;
+  const positional: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i];
+    if (arg === '--runs-dir') {
+      runsDir = args[++i];
+      if (runsDir === undefined) {
+        console.error(`l3m train: --runs-dir needs a folder.\n\n${help}`);
+        return exitCodes.usage;
+      }
+    } else if (arg.startsWith('--runs-dir=')) {
+      runsDir = arg.slice('--runs-dir='.length);
+    } else if (arg.startsWith('-')) {
+      console.error(`l3m train: unknown option ${arg}.\n\n${help}`);
+      return exitCodes.usage;
+    } else {
+      positional.push(arg);
+    }
+  }
+  if (positional.length !== 1) {
+    console.error(`l3m train: give exactly one config file, got ${positional.length}.\n\n${help}`);
+    return exitCodes.usage;
+  }
+  const configPath = resolve(positional[0]);
+  let runDir: string;
+  try {
+    ({ runDir } = await prepareRun(configPath, resolve(runsDir ?? defaultRunsDir(configPath))));
+  } catch (error) {
+    if (error instanceof ConfigInvalidError) {
+      for (const diagnostic of error.diagnostics) console.error(formatDiagnostic(diagnostic, error.path));
+      console.error(`l3m train: ${configPath} has errors; no run was started.`);
+      return exitCodes.invalid;
+    }
+    console.error(`l3m train: could not create the run folder: ${(error as Error).message}`);
+    return exitCodes.runFailed;
+  }
+  return trainInTerminal(runDir);
+}

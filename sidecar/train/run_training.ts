@@ -1,0 +1,123 @@
+// The entry points the sidecar's RPC server and the `l3m train` / `l3m resume` commands call:
+// `prepareRun` validates a config in run mode and creates the run folder (status queued, config.json =
+// the resolved config); `runTraining` trains the run in a folder — from scratch, or resumed from its
+// last checkpoint — writing metrics, checkpoints, the final evaluation and run.json as it goes, and
+// streaming the same through `events`. A failure marks run.json failed with the reason before it throws.
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { ConfigInvalidError, loadConfigFile } from '../../schemas/load_config';
+import type { ResolvedExperimentConfig } from '../../schemas/generated/experiment_config';
+import type { ProgressParams } from '../protocol/messages';
+import type { MetricRecord, RunRecord } from '../protocol/run_folder';
+import { appendMetrics, createRun, experimentNameOf, failRun, readRun, updateRun } from '../runs/run_store';
+import { selectBackend, type BackendRequest } from '../runtime/backends';
+import { runRegression } from '../tasks/regression/regression_run';
+
+export interface TrainingEvents {
+  progress(p: ProgressParams): void;
+  metrics(records: MetricRecord[]): void;
+  log(level: 'info' | 'warn' | 'error', message: string): void;
+}
+
+export interface RunTrainingOptions {
+  runDir: string;
+  signal: AbortSignal;
+  events: TrainingEvents;
+}
+
+/** Everything a task's run function gets from the engine. */
+export interface TaskRunContext {
+  runDir: string;
+  config: ResolvedExperimentConfig;
+  record: RunRecord;
+  signal: AbortSignal;
+  events: TrainingEvents;
+  /** Appends to metrics.jsonl and forwards to events.metrics. */
+  writeMetrics(records: MetricRecord[]): Promise<void>;
+  /** Forwards progress and keeps run.json's progress field current (throttled). */
+  reportProgress(p: Omit<ProgressParams, 'runDir'>): void;
+}
+
+/**
+ * Validates `configPath` in run mode (missing data or checkpoint paths are errors) and creates the run
+ * folder with status queued. Throws ConfigInvalidError (with the diagnostics) when the config has errors.
+ */
+export async function prepareRun(configPath: string, runsDir: string): Promise<{ runId: string; runDir: string }> {
+  const loaded = await loadConfigFile(configPath, 'run');
+  if (!loaded.config) throw new ConfigInvalidError(loaded.path, loaded.diagnostics);
+  const created = await createRun({
+    runsDir, experiment: experimentNameOf(loaded.path), task: loaded.config.task, config: loaded.config, configPath: loaded.path, status: 'queued',
+  });
+  return { runId: created.runId, runDir: created.runDir };
+}
+
+/**
+ * Trains the run in `runDir` until it completes, is cancelled through `signal` (resolves 'cancelled'
+ * within one step, leaving a resumable run), or fails (run.json failed with the reason; throws).
+ */
+export async function runTraining(options: RunTrainingOptions): Promise<'completed' | 'cancelled'> {
+  const { runDir, signal, events } = options;
+  let lastStep: number | undefined;
+  try {
+    const record = await readRun(runDir);
+    if (record.status === 'completed') throw new Error(`Run ${runDir} is already completed; start a new run instead of resuming it.`);
+    const config = await readResolvedConfig(runDir);
+    const backend = await selectBackend(config.runtime.backend as BackendRequest);
+    events.log('info', `Backend ${backend.name} (${backend.device}).`);
+    const running = await updateRun(runDir, { status: 'running', device: { backend: backend.name, device: backend.device }, pid: process.pid });
+    let lastRunJsonWrite = 0;
+    const context: TaskRunContext = {
+      runDir, config, record: running, signal, events,
+      writeMetrics: async (records) => {
+        await appendMetrics(runDir, records);
+        events.metrics(records);
+      },
+      reportProgress: (p) => {
+        if (p.phase === undefined) lastStep = p.step;
+        events.progress({ runDir, ...p });
+        const now = Date.now();
+        if (now - lastRunJsonWrite > 2000 && p.phase === undefined) {
+          lastRunJsonWrite = now;
+          // run.json progress is for readers without the protocol (the Runs view, `l3m runs`); best effort.
+          void updateRun(runDir, { progress: { step: p.step, totalSteps: p.totalSteps, epoch: p.epoch } }).catch(() => undefined);
+        }
+      },
+    };
+    const outcome = await runTask(context);
+    if (outcome.kind === 'cancelled') {
+      await updateRun(runDir, { status: 'cancelled', progress: outcome.progress, error: { message: 'Cancelled; resume to continue from the last checkpoint.', step: outcome.progress.step } });
+      return 'cancelled';
+    }
+    await updateRun(runDir, { status: 'completed', progress: outcome.progress });
+    return 'completed';
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    const step = (error as { step?: number }).step ?? lastStep;
+    await failRun(runDir, message, step !== undefined ? { step } : {}).catch((writeError: unknown) => {
+      events.log('error', `Could not mark ${runDir} failed: ${(writeError as Error).message}`);
+    });
+    events.log('error', message);
+    throw error;
+  }
+}
+
+export type TaskOutcome = { kind: 'completed' | 'cancelled'; progress: NonNullable<RunRecord['progress']> };
+
+/** Dispatches on config.task; each task trains with the shared engine (sidecar/train/training_loop.ts). */
+async function runTask(context: TaskRunContext): Promise<TaskOutcome> {
+  switch (context.config.task) {
+    case 'regression':
+      return runRegression(context);
+    case 'generation':
+      throw new Error('Task "generation" has no training entry yet in sidecar/train/run_training.ts; it plugs into runTask like the regression task.');
+  }
+}
+
+async function readResolvedConfig(runDir: string): Promise<ResolvedExperimentConfig> {
+  const path = join(runDir, 'config.json');
+  try {
+    return JSON.parse(await readFile(path, 'utf8')) as ResolvedExperimentConfig;
+  } catch (error) {
+    throw new Error(`Cannot read the run's config ${path} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); a run folder needs the config.json that prepareRun wrote.`);
+  }
+}

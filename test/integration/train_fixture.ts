@@ -1,0 +1,66 @@
+// A tiny regression workspace for the training tests: synthetic lightcones written as .npy [x, y, t]
+// with their parameter JSON (the data module's npy folder format), whose global signal depends
+// smoothly on the parameters so that a small model can learn them, and a config that trains a
+// 1-block random backbone on them in seconds.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { writeNpy } from '../../sidecar/data/npy';
+import { denormalizeParams, parameterNames } from '../../sidecar/data/parameters';
+import { mulberry32 } from '../../sidecar/train/seeded_random';
+
+export interface FixtureOptions {
+  lightcones?: number;
+  slices?: number;
+  seed?: number;
+}
+
+/** Writes `lightcones` cones into <workspace>/data and returns the folder. */
+export function writeSyntheticLightcones(workspace: string, options: FixtureOptions = {}): string {
+  const count = options.lightcones ?? 40;
+  const nt = options.slices ?? 64;
+  const n = 4;
+  const random = mulberry32(options.seed ?? 7);
+  const folder = join(workspace, 'data');
+  mkdirSync(folder, { recursive: true });
+  for (let c = 0; c < count; c++) {
+    const y = Array.from({ length: 6 }, () => 0.02 + 0.96 * random());
+    const image = new Float32Array(n * n * nt);
+    for (let k = 0; k < nt; k++) {
+      // A "global signal" whose depth, timing and width depend on the parameters, plus voxel noise.
+      const t = k / nt;
+      const signal = -20 * (0.5 + y[1]) * Math.exp(-(((t - 0.3 - 0.4 * y[4]) / (0.08 + 0.1 * y[5])) ** 2)) + 10 * y[0] * t + 5 * y[2] * Math.sin(6 * t) + 3 * y[3] * t * t;
+      for (let ij = 0; ij < n * n; ij++) image[ij * nt + k] = signal + 0.5 * (random() - 0.5);
+    }
+    const name = `cone-${String(c).padStart(3, '0')}`;
+    writeFileSync(join(folder, `${name}.npy`), writeNpy(image, [n, n, nt]));
+    writeFileSync(join(folder, `${name}.json`), JSON.stringify(Object.fromEntries(parameterNames.map((p, i) => [p, denormalizeParams(y)[p] ?? i]))));
+  }
+  return folder;
+}
+
+/** A config for the synthetic data; `overrides.training` etc. are merged into the sections. */
+export function tinyConfig(overrides: Record<string, Record<string, unknown>> = {}): Record<string, unknown> {
+  const base: Record<string, Record<string, unknown>> = {
+    backbone: {
+      source: 'random', finetune: 'frozen', causal: false,
+      architecture: { hidden_size: 16, num_hidden_layers: 1, num_attention_heads: 2, num_key_value_heads: 1, intermediate_size: 32, vocab_size: 16, max_position_embeddings: 256 },
+    },
+    prompt: { template: 'minimal' },
+    data: { source: 'files', files: { format: 'npy', path: 'data' }, splits: { validation_fraction: 0.2, test_fraction: 0.2, seed: 1 }, preprocessing: { global_signal_tokens: 8 } },
+    training: { batch_size: 4, unit: 'steps', steps: 40, lr: 0.01, schedule: { warmup: 2, decay: 10 }, checkpoint_every: 10, seed: 3 },
+    evaluation: { every: 20, regression_samples: 20, batch_size: 8 },
+    runtime: { backend: 'cpu' },
+  };
+  const merged: Record<string, unknown> = { name: 'tiny', task: 'regression' };
+  for (const key of new Set([...Object.keys(base), ...Object.keys(overrides)])) merged[key] = { ...base[key], ...overrides[key] };
+  return merged;
+}
+
+/** Writes a workspace (a .vscode folder marks it) with data and tiny.l3m.json; returns the config path. */
+export function writeTinyWorkspace(workspace: string, overrides: Record<string, Record<string, unknown>> = {}, fixture: FixtureOptions = {}): string {
+  mkdirSync(join(workspace, '.vscode'), { recursive: true });
+  writeSyntheticLightcones(workspace, fixture);
+  const path = join(workspace, 'tiny.l3m.json');
+  writeFileSync(path, JSON.stringify(tinyConfig(overrides), null, 2) + '\n');
+  return path;
+}
