@@ -25,8 +25,16 @@ export interface CheckpointMetadata {
   savedAt: string;
   weightsFile: string;
   optimizerFile: string | null;
+  /** The LoRA adapters the weights include (peft keys), so that a model can be rebuilt with them; null when none. */
+  lora: CheckpointLora | null;
   /** Anything the trainer adds (epoch, best validation loss, experiment config hash, finetune mode, ...). */
   extra: Record<string, unknown>;
+}
+
+export interface CheckpointLora {
+  rank: number;
+  alpha: number;
+  targets: string[];
 }
 
 export type NamedTensors = readonly (readonly [string, tf.Tensor])[];
@@ -39,6 +47,7 @@ export interface SaveCheckpointArgs {
   step: number;
   weights: NamedTensors;
   optimizerState?: NamedTensors;
+  lora?: CheckpointLora | null;
   extra?: Record<string, unknown>;
 }
 
@@ -71,6 +80,7 @@ export function saveCheckpoint(args: SaveCheckpointArgs): string {
     savedAt: new Date().toISOString(),
     weightsFile,
     optimizerFile,
+    lora: args.lora ?? null,
     extra: args.extra ?? {},
   };
   const metadataPath = join(args.dir, `${args.name}.json`);

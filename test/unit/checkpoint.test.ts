@@ -120,3 +120,49 @@ print(json.dumps({'meta': meta, 'tensors': out}))
     model.dispose();
   });
 });
+
+describe('model checkpoints (resume)', () => {
+  test('save after one step, restore, continue: identical to training on without a restart', async () => {
+    const { saveModelCheckpoint, loadModelCheckpoint } = await import('../../sidecar/checkpoint/model_checkpoint');
+    const { SpecialTokens } = await import('../../sidecar/model/special_tokens');
+    const { mixInputs } = await import('../../sidecar/model/input_mixing');
+    const ids = tf.tensor2d([[1, 2, 3, 4]], [1, 4], 'int32');
+    const setup = (model: Qwen2Model, tokens: InstanceType<typeof SpecialTokens>, connector: tf.Variable) => {
+      const optimizer = tf.train.adam(1e-2);
+      const variables = [...flattenGroups(trainableVariables(model, 'lora', tokens)), connector];
+      const loss = () => tf.tidy(() => {
+        const vectors = tf.concat([tokens.stack(['<|a|>']), connector], 0); // (2, H)
+        const embeds = mixInputs((x) => model.embed(x), ids, [0, 2], vectors);
+        return tf.mean(tf.square(model.forward({ inputsEmbeds: embeds }).hidden)) as tf.Scalar;
+      });
+      const step = () => (optimizer.minimize(loss, true, variables) as tf.Scalar).dataSync()[0]!;
+      return { optimizer, step };
+    };
+    const model = Qwen2Model.random(config, 5);
+    model.addLora({ rank: 2, alpha: 4 });
+    const tokens = new SpecialTokens(16, ['<|a|>'], 2);
+    const connector = tf.variable(tf.randomNormal([1, 16], 0, 1, 'float32', 3));
+    const original = setup(model, tokens, connector);
+    original.step();
+    saveModelCheckpoint({
+      dir, name: 'resume', model, step: 1, lora: { rank: 2, alpha: 4, targets: ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'] },
+      specialTokens: tokens, otherWeights: [['connector.weight', connector]],
+      optimizerState: (await original.optimizer.getWeights()).map((w) => [w.name, w.tensor] as const),
+    });
+    const continued = [original.step(), original.step()];
+
+    const restored = loadModelCheckpoint(dir, 'resume');
+    assert.equal(restored.metadata.step, 1);
+    assert.deepEqual(restored.specialTokens!.names, ['<|a|>']);
+    assert.deepEqual([...restored.otherWeights.keys()], ['connector.weight']);
+    const restoredConnector = tf.variable(restored.otherWeights.get('connector.weight')!);
+    const resumed = setup(restored.model, restored.specialTokens!, restoredConnector);
+    // tfjs's Adam matches its slots to variables by position (the order of the var list), not by name, so
+    // restoring them in saved order resumes the same optimizer state.
+    await resumed.optimizer.setWeights([...restored.optimizerState].map(([key, tensor]) => ({ name: key, tensor })));
+    const after = [resumed.step(), resumed.step()];
+    for (let i = 0; i < 2; i++) assert.ok(Math.abs(after[i]! - continued[i]!) < 1e-6 * Math.abs(continued[i]!), `${after[i]} vs ${continued[i]}`);
+    model.dispose();
+    restored.model.dispose();
+  });
+});
