@@ -18,6 +18,8 @@ export interface TensorInfo {
   end: number;
 }
 
+const hostIsLittleEndian = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
 /** Headers larger than this are refused (the Rust library's limit is 100 MB too), so a corrupt length cannot OOM us. */
 const maxHeaderBytes = 100_000_000;
 
@@ -133,7 +135,10 @@ export class SafetensorsFile {
       throw this.error(`tensor "${name}" has dtype ${info.dtype}, which is not supported for weights; ` +
         `supported: ${floatDtypes.join(', ')}`);
     }
-    return decodeToFloat32(this.readBytes(name), info.dtype);
+    const bytes = this.readBytes(name);
+    // F32 on a little-endian host is already the float32 layout: view the freshly read buffer instead of copying.
+    if (info.dtype === 'F32' && hostIsLittleEndian) return new Float32Array(bytes.buffer, 0, bytes.byteLength / 4);
+    return decodeToFloat32(bytes, info.dtype);
   }
 
   /** One tensor as a float32 tf.Tensor of its stored shape. */
