@@ -45,6 +45,17 @@ function permutation(n: number, a: Augmentation): Int32Array {
   return map;
 }
 
+/**
+ * For every voxel of the augmented n×n slice, the index of the source voxel it comes from: the
+ * gather form of `applyAugmentation`, which lets batch code fuse augmentation with patching.
+ */
+export function augmentationSourceIndex(n: number, a: Augmentation): Int32Array {
+  const map = permutation(n, a);
+  const source = new Int32Array(n * n);
+  for (let p = 0; p < map.length; p++) source[map[p]] = p;
+  return source;
+}
+
 function checkSquare(nx: number, ny: number): void {
   if (nx !== ny) throw new Error(`augmentation needs square slices; got ${nx}×${ny}. Rotations of a non-square box are not symmetries.`);
 }

@@ -4,11 +4,11 @@
 //    normalised parameters (Eq. 32) as targets; one sample per lightcone, shuffled per epoch.
 //  - Generation: random 12-slice windows of preprocessed cones (cosmic-time order), each with a
 //    random D4 symmetry and periodic translation (reference training collate), cut into patches.
-import { applyAugmentation, randomAugmentation, identityAugmentation, type Augmentation } from './augmentation';
+import { augmentationSourceIndex, randomAugmentation, identityAugmentation, type Augmentation } from './augmentation';
 import { normalizeParams, type AstroParams } from './parameters';
 import { randomInt, seededRandom, shuffled, type Random } from './splits';
 import { lossMask, randomWindowStart, trainingContextSlices, trainingWindowLength } from './sublightcones';
-import { patchGrid, patchify } from './tokenization';
+import { patchGrid } from './tokenization';
 
 export interface RegressionSample {
   /** Standardised tokens (e.g. 47 global-signal values). */
@@ -87,6 +87,22 @@ export interface GenerationBatch {
   augmentations: Augmentation[];
 }
 
+/** Source voxel (in the original n×n slice) of every position of the augmented slice's patch vectors. */
+function patchGatherIndex(n: number, patchSize: number, augmentation: Augmentation): Int32Array {
+  const source = augmentationSourceIndex(n, augmentation);
+  const map = new Int32Array(n * n);
+  const blocks = n / patchSize;
+  let o = 0;
+  for (let a = 0; a < blocks; a++) {
+    for (let b = 0; b < blocks; b++) {
+      for (let u = 0; u < patchSize; u++) {
+        for (let v = 0; v < patchSize; v++) map[o++] = source[(a * patchSize + u) * n + b * patchSize + v];
+      }
+    }
+  }
+  return map;
+}
+
 /** Draws one generation batch from `cones` with `random` (pass seededRandom(seed) for reproducibility). */
 export function generationBatch(cones: readonly PreparedCone[], options: GenerationBatchOptions, random: Random): GenerationBatch {
   if (cones.length === 0) throw new Error('generationBatch: no cones; load a dataset first.');
@@ -107,10 +123,16 @@ export function generationBatch(cones: readonly PreparedCone[], options: Generat
     const cone = cones[coneIndex];
     if (cone.n !== n) throw new Error(`generationBatch: cone ${coneIndex} is ${cone.n}² but cone 0 is ${n}²; a dataset needs one slice size.`);
     const start = randomWindowStart(cone.nt, windowLength, random);
-    const window = cone.slices.subarray(start * n * n, (start + windowLength) * n * n);
     const augmentation = options.augment === false ? identityAugmentation : randomAugmentation(random, n);
-    const augmented = options.augment === false ? window : applyAugmentation(window, n, windowLength, augmentation);
-    patches.set(patchify(augmented, n, n, windowLength, options.patchSize), b * perSample);
+    // One gather per voxel: augmentation and patching fused through a per-sample index map
+    // (equal to patchify(applyAugmentation(window)), which the tests check).
+    const gather = patchGatherIndex(n, options.patchSize, augmentation);
+    const plane = n * n;
+    for (let k = 0; k < windowLength; k++) {
+      const src = (start + k) * plane;
+      const dst = b * perSample + k * plane;
+      for (let o = 0; o < plane; o++) patches[dst + o] = cone.slices[src + gather[o]];
+    }
     params.set(normalizeParams(cone.params), b * 6);
     startSlices[b] = start;
     coneIndices[b] = coneIndex;
