@@ -120,6 +120,20 @@ describe('bad checkpoint folders', () => {
     rejects(folder, /Safetensors file .*truncated\/model.safetensors: tensor .* past the end of the data/);
   });
 
+  test('an unsupported dtype is named with the tensor and the file', () => {
+    const folder = copyOf('tied_f32', 'int-weights');
+    const path = join(folder, 'model.safetensors');
+    const bytes = readFileSync(path);
+    const headerLength = Number(bytes.readBigUInt64LE(0));
+    const header = JSON.parse(bytes.subarray(8, 8 + headerLength).toString());
+    header['model.layers.0.self_attn.o_proj.weight'].dtype = 'I32'; // same width as F32, so offsets stay valid
+    const json = JSON.stringify(header).padEnd(headerLength, ' ');
+    assert.equal(json.length, headerLength);
+    Buffer.from(json).copy(bytes, 8);
+    writeFileSync(path, bytes);
+    rejects(folder, /"model.layers.0.self_attn.o_proj.weight" in .*int-weights\/model.safetensors has dtype I32; supported: F32, F16, BF16/);
+  });
+
   test('a shard index pointing at a missing shard', () => {
     const folder = copyOf('untied_bf16_sharded', 'missing-shard');
     unlinkSync(join(folder, 'model-00002-of-00003.safetensors'));
