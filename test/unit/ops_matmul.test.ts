@@ -130,3 +130,30 @@ test('wasm: the global BatchMatMul override gives the stock numbers for tf.matMu
     tf.dispose([a, b, stockValue!, ...stockGrads]);
   }
 });
+
+test('wasm: zero-copy Identity/Cast share buffers safely: a clone outlives its source, gradients unchanged', async () => {
+  await use('wasm');
+  const { overrideWasmCopies, restoreWasmCopies } = await import('../../sidecar/model/ops/wasm_zero_copy');
+  const x = randn([4, 5]); const w = randn([3, 5]); const b = randn([3]);
+  const f = (xx: tf.Tensor, ww: tf.Tensor, bb: tf.Tensor) => tf.sum(tf.square(tf.sigmoid(linear(xx, ww, bb))));
+  const stock = tf.tidy(() => tf.grads(f)([x, w, b]).map((g) => tf.keep(g)));
+  assert.equal(overrideWasmCopies(), true);
+  try {
+    const before = tf.memory().numTensors;
+    const source = tf.tensor1d([1, 2, 3]);
+    const copy = source.clone();
+    const same = tf.cast(source, 'float32');
+    source.dispose();
+    assert.deepEqual(Array.from(copy.dataSync()), [1, 2, 3], 'the clone keeps its data after the source is disposed');
+    const converted = tf.cast(same, 'int32');
+    assert.equal(converted.dtype, 'int32');
+    assert.deepEqual(Array.from(converted.dataSync()), [1, 2, 3], 'a real cast still converts');
+    tf.dispose([copy, same, converted]);
+    assert.equal(tf.memory().numTensors, before);
+    tf.tidy(() => tf.grads(f)([x, w, b]).forEach((g, i) => assertClose(g, stock[i]!, `zero-copy gradient ${i}`)));
+    assert.equal(tf.memory().numTensors, before, 'no tensors leak');
+  } finally {
+    restoreWasmCopies();
+    tf.dispose([x, w, b, ...stock]);
+  }
+});

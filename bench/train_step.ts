@@ -1,0 +1,277 @@
+// bench/train_step: one forward + backward + Adam step of the real Qwen2 model (sidecar/model/qwen2_model.ts)
+// on every available TF.js backend, and the same step in PyTorch on the same weights and batch.
+//
+//   npm run bench -- train_step [--quick] [--shapes a,b,c] [--no-torch] [--no-cpu] [--no-big]
+//
+// Shapes (issue 3): (a) the paper's large regression reference net (hidden 128, 6 blocks, 4/4 heads, MLP 256,
+// 48 tokens, batch 64, non-causal); (b) mid-size (hidden 256, 6 blocks, 4/2 heads, MLP 256, seq 256, batch 8,
+// causal); (c) the issue's comparison shape (hidden 128, 4 blocks, 4/2 heads, MLP 256, seq 64, batch 32, causal).
+// Loss: mean squared error of the final hidden states against a fixed random target; inputs enter as vectors
+// (inputsEmbeds), as the connectors feed them, so the embedding matrix is not trained.
+//
+// FLOPs are counted analytically, matrix products only (norms, rotary, softmax and Adam are O(N·H) and left
+// out): forward = 2·N·(H·nH·d + 2·H·nKv·d + nH·d·H + 3·H·I) per block for the projections and MLP
+// (N = B·T tokens) plus 2·2·B·nH·T·S·d per block for q·kᵀ and p·v; a training step = 3 × forward (backward
+// computes the input and weight gradient of every product). GFLOP/s = those FLOPs / median step time.
+//
+// wasm is measured in variants, each a kernel for the wasm BatchMatMul (sidecar/model/ops/wasm_fast_matmul.ts),
+// so the same model code is timed before and after: stock TF.js; transposes materialised (batch-1 products
+// reach XNNPACK); the fast kernel (every product, batched ones split per batch entry, on XNNPACK); and that plus
+// zero-copy Identity/Cast kernels (sidecar/model/ops/wasm_zero_copy.ts: TF.js copies every tensor it saves for
+// backward).
+import * as tf from '@tensorflow/tfjs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Qwen2Model } from '../sidecar/model/qwen2_model';
+import { qwen2Config, qwen25_05bInstruct, type Qwen2Config } from '../sidecar/model/qwen2_config';
+import { writeNpy } from '../sidecar/data/npy';
+import { probeBackends, selectBackend } from '../sidecar/runtime/backends';
+import { overrideWasmBatchMatMul, restoreStockWasmMatMul, type WasmMatMulOverride } from '../sidecar/model/ops/wasm_fast_matmul';
+import { overrideWasmCopies, restoreWasmCopies } from '../sidecar/model/ops/wasm_zero_copy';
+import { runTorch, torchVariants, type TorchResult } from './_torch/torch_runner';
+
+interface Shape {
+  id: 'a' | 'b' | 'c';
+  label: string;
+  config: Qwen2Config;
+  batch: number;
+  length: number;
+}
+
+const argv = process.argv.slice(2);
+const quick = argv.includes('--quick');
+const flagValue = (name: string): string | undefined => {
+  const i = argv.indexOf(name);
+  return i >= 0 ? argv[i + 1] : undefined;
+};
+
+function shape(id: Shape['id'], label: string, hidden: number, layers: number, heads: number, kvHeads: number,
+  mlp: number, length: number, batch: number, causal: boolean): Shape {
+  return {
+    id, label, batch, length,
+    config: qwen2Config({
+      vocabSize: 16, hiddenSize: hidden, numHiddenLayers: layers, numAttentionHeads: heads, numKeyValueHeads: kvHeads,
+      intermediateSize: mlp, causal, tieWordEmbeddings: true, ropeTheta: 1e6,
+    }),
+  };
+}
+
+const allShapes: Shape[] = [
+  shape('a', 'paper large reference net: H128 L6 4/4h MLP256 T48 B64 non-causal', 128, 6, 4, 4, 256, 48, 64, false),
+  shape('b', 'mid-size: H256 L6 4/2h MLP256 T256 B8 causal', 256, 6, 4, 2, 256, 256, 8, true),
+  shape('c', 'issue comparison: H128 L4 4/2h MLP256 T64 B32 causal', 128, 4, 4, 2, 256, 64, 32, true),
+];
+
+/** Matrix-product FLOPs of one training step (see the header). */
+function stepFlops(s: Shape): number {
+  const c = s.config;
+  const d = c.hiddenSize / c.numAttentionHeads;
+  const tokens = s.batch * s.length;
+  const projections = 2 * tokens * (c.hiddenSize * c.numAttentionHeads * d + 2 * c.hiddenSize * c.numKeyValueHeads * d +
+    c.numAttentionHeads * d * c.hiddenSize + 3 * c.hiddenSize * c.intermediateSize);
+  const attention = 2 * 2 * s.batch * c.numAttentionHeads * s.length * s.length * d;
+  return 3 * c.numHiddenLayers * (projections + attention);
+}
+
+const median = (xs: number[]): number => {
+  const sorted = [...xs].sort((p, q) => p - q);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+};
+
+/** Fixed random inputs and targets, identical for every backend (generated in JS, not by a backend RNG). */
+function fixedBatch(s: Shape): { input: Float32Array; target: Float32Array } {
+  let state = 12345;
+  const next = (): number => {
+    // mulberry32, then Box-Muller: a deterministic normal stream that does not depend on the backend.
+    state = (state + 0x6d2b79f5) | 0;
+    let t = Math.imul(state ^ (state >>> 15), 1 | state);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  const normal = (): number => Math.sqrt(-2 * Math.log(next() + 1e-12)) * Math.cos(2 * Math.PI * next());
+  const size = s.batch * s.length * s.config.hiddenSize;
+  const input = new Float32Array(size);
+  const target = new Float32Array(size);
+  for (let i = 0; i < size; i++) { input[i] = normal(); target[i] = normal(); }
+  return { input, target };
+}
+
+const learningRate = 1e-3;
+
+interface Trainer { step: () => number; dispose: () => void; weights: () => [string, tf.Variable][] }
+
+/** The model, its trainable weights (all but the unused embedding) and an Adam optimizer on the current backend. */
+function makeTrainer(s: Shape): Trainer {
+  const model = Qwen2Model.random(s.config, 7);
+  const trainable = model.namedWeights().filter(([name]) => name !== 'model.embed_tokens.weight');
+  const { input, target } = fixedBatch(s);
+  const x = tf.tensor3d(input, [s.batch, s.length, s.config.hiddenSize]);
+  const y = tf.tensor3d(target, [s.batch, s.length, s.config.hiddenSize]);
+  const optimizer = tf.train.adam(learningRate);
+  // Mean over features, then over tokens: a single float32 sum of B·T·H terms would round the loss by ~1e-4
+  // (wasm sums sequentially), more than the cross-framework tolerance; two levels keep it near 1e-7.
+  const loss = (): tf.Scalar =>
+    tf.mean(tf.mean(tf.squaredDifference(model.forward({ inputsEmbeds: x, training: true }).hidden, y), -1));
+  return {
+    step: () => {
+      const value = optimizer.minimize(loss, true, trainable.map(([, v]) => v))!;
+      const result = value.dataSync()[0]!;
+      value.dispose();
+      return result;
+    },
+    weights: () => trainable,
+    dispose: () => { optimizer.dispose(); model.dispose(); tf.dispose([x, y]); },
+  };
+}
+
+/** Writes the initial weights, batch and config for the PyTorch reference. */
+function exportForTorch(s: Shape, trainer: Trainer, folder: string): void {
+  const { input, target } = fixedBatch(s);
+  const shapeOf = [s.batch, s.length, s.config.hiddenSize];
+  writeFileSync(path.join(folder, 'input.npy'), writeNpy(input, shapeOf));
+  writeFileSync(path.join(folder, 'target.npy'), writeNpy(target, shapeOf));
+  const names: string[] = [];
+  for (const [name, variable] of trainer.weights()) {
+    writeFileSync(path.join(folder, `${name}.npy`), writeNpy(variable.dataSync() as Float32Array, variable.shape));
+    names.push(name);
+  }
+  writeFileSync(path.join(folder, 'config.json'), JSON.stringify({ ...s.config, weights: names, learningRate }));
+}
+
+interface Measurement { backend: string; variant: string; ms: number; gflops: number; loss: number; steps: number }
+
+function timeSteps(trainer: Trainer, warmup: number, iterations: number): { first: number; times: number[]; leaked: number } {
+  const first = trainer.step();
+  for (let i = 1; i < warmup; i++) trainer.step();
+  // Counted after the first step, which creates Adam's two moment variables per weight.
+  const before = tf.memory().numTensors;
+  const times: number[] = [];
+  for (let i = 0; i < iterations; i++) {
+    const start = performance.now();
+    trainer.step();
+    times.push(performance.now() - start);
+  }
+  return { first, times, leaked: tf.memory().numTensors - before };
+}
+
+async function measureShape(s: Shape, backends: string[], torchFolder: string | null): Promise<Measurement[]> {
+  const flops = stepFlops(s);
+  const out: Measurement[] = [];
+  const iterations = quick ? 2 : 5;
+  for (const backend of backends) {
+    await selectBackend(backend as 'wasm' | 'cpu' | 'webgpu');
+    const variants = backend === 'wasm' ? ['stock', 'transpose', 'xnn', 'xnn+0copy'] : ['default'];
+    for (const variant of variants) {
+      if (backend === 'wasm') {
+        if (variant === 'stock') restoreStockWasmMatMul();
+        else overrideWasmBatchMatMul(variant.startsWith('xnn') ? 'xnn' : variant as WasmMatMulOverride);
+        if (variant.endsWith('0copy')) overrideWasmCopies();
+        else restoreWasmCopies();
+      }
+      // Pure-JS cpu runs at ~1 GFLOP/s: one timed step is all it can afford.
+      const slow = backend === 'cpu' || (backend === 'wasm' && variant === 'stock' && s.id === 'b');
+      const trainer = makeTrainer(s);
+      if (torchFolder && out.length === 0) exportForTorch(s, trainer, torchFolder);
+      const { first, times, leaked } = timeSteps(trainer, 1, slow ? 1 : iterations);
+      trainer.dispose();
+      const ms = median(times);
+      out.push({ backend, variant, ms, gflops: flops / ms / 1e6, loss: first, steps: times.length });
+      console.log(`  ${backend.padEnd(6)} ${variant.padEnd(10)} ${ms.toFixed(0).padStart(7)} ms/step ` +
+        `${(flops / ms / 1e6).toFixed(2).padStart(6)} GFLOP/s  loss ${first.toPrecision(7)}  (${times.length} steps` +
+        `${leaked !== 0 ? `, ${leaked} tensors left` : ''})`);
+    }
+    if (backend === 'wasm') { restoreStockWasmMatMul(); restoreWasmCopies(); }
+  }
+  return out;
+}
+
+/** Forward time and peak RSS of Qwen2.5-0.5B (random weights) for 64 tokens, in a fresh process. */
+function bigModelChild(): void {
+  void (async () => {
+    await selectBackend('wasm');
+    overrideWasmBatchMatMul('xnn');
+    overrideWasmCopies();
+    const startInit = performance.now();
+    const model = Qwen2Model.random(qwen25_05bInstruct, 3);
+    const initMs = performance.now() - startInit;
+    const ids = tf.tensor2d(Array.from({ length: 64 }, (_, i) => (i * 7919) % qwen25_05bInstruct.vocabSize), [1, 64], 'int32');
+    const times: number[] = [];
+    for (let i = 0; i < (quick ? 2 : 3); i++) {
+      const start = performance.now();
+      const { hidden, logits } = model.forward({ inputIds: ids as tf.Tensor2D, returnLogits: true });
+      logits!.dataSync();
+      times.push(performance.now() - start);
+      tf.dispose([hidden, logits!]);
+    }
+    console.log(JSON.stringify({ initMs, forwardMs: times, parameters: model.parameterCount(),
+      peakRssMiB: process.resourceUsage().maxRSS / 1024 }));
+  })();
+}
+
+async function main(): Promise<void> {
+  if (argv.includes('--big-child')) return bigModelChild();
+  const shapeIds = (flagValue('--shapes') ?? 'a,b,c').split(',');
+  const shapes = allShapes.filter((s) => shapeIds.includes(s.id));
+  const probes = await probeBackends();
+  const backends: string[] = [];
+  console.log('Backends:');
+  for (const p of probes) {
+    const wanted = p.name === 'wasm' || (p.name === 'cpu' && !argv.includes('--no-cpu')) || p.name === 'webgpu';
+    const used = p.available && wanted && p.name !== 'cuda' && p.name !== 'cpu-native';
+    console.log(`  ${p.name.padEnd(10)} ${used ? 'measured' : 'skipped'}: ${p.detail}`);
+    if (used) backends.push(p.name);
+  }
+  const torchOk = !argv.includes('--no-torch') &&
+    spawnSync('/usr/bin/python3', ['-c', 'import torch'], { encoding: 'utf8' }).status === 0;
+  if (!torchOk) console.log('PyTorch: skipped (--no-torch, or /usr/bin/python3 cannot import torch)');
+  const figures: Record<string, unknown> = { quick, shapes: {} };
+  for (const s of shapes) {
+    console.log(`\n(${s.id}) ${s.label}: ${(stepFlops(s) / 1e9).toFixed(2)} GFLOP per step`);
+    const folder = torchOk ? mkdtempSync(path.join(os.tmpdir(), 'l3m-train-step-')) : null;
+    try {
+      const tfjs = await measureShape(s, backends.filter((b) => b !== 'cpu' || s.id === 'c'), folder);
+      let torch: TorchResult[] = [];
+      // PyTorch's loss is checked against the wasm fast-kernel loss (the configuration that matters).
+      const reference = tfjs.find((m) => m.backend === 'wasm' && m.variant === 'xnn+0copy') ?? tfjs[0]!;
+      if (folder) torch = runTorch(folder, torchVariants(), quick ? 2 : 5, reference.loss, stepFlops(s), s.id === 'b');
+      const correct = torch.filter((t) => t.lossMatches);
+      const best = correct.length ? correct.reduce((p, q) => (q.ms < p.ms ? q : p)) : null;
+      if (best) {
+        console.log(`  fastest correct PyTorch: ${best.name} ${best.ms.toFixed(0)} ms/step`);
+        console.log('  ratio tfjs / PyTorch (lower is better, goal ≤ 4 on wasm):');
+        for (const m of tfjs) console.log(`    ${m.backend.padEnd(6)} ${m.variant.padEnd(10)} ${(m.ms / best.ms).toFixed(1)}×`);
+      }
+      (figures['shapes'] as Record<string, unknown>)[s.id] = {
+        label: s.label, gflopPerStep: stepFlops(s) / 1e9,
+        tfjs: tfjs.map((m) => ({ ...m, ratioToTorch: best ? m.ms / best.ms : null })),
+        torch, torchBest: best?.name ?? null,
+      };
+    } finally {
+      if (folder) rmSync(folder, { recursive: true, force: true });
+    }
+  }
+  if (!argv.includes('--no-big')) {
+    console.log('\nQwen2.5-0.5B shape, random weights, forward of 64 tokens with logits, wasm (fast kernel), fresh process:');
+    const child = spawnSync(process.execPath, ['--import', 'tsx', 'bench/train_step.ts', '--big-child', ...(quick ? ['--quick'] : [])],
+      { encoding: 'utf8', maxBuffer: 1 << 24 });
+    const line = child.stdout.trim().split('\n').pop() ?? '';
+    try {
+      const big = JSON.parse(line) as { initMs: number; forwardMs: number[]; parameters: number; peakRssMiB: number };
+      console.log(`  ${(big.parameters / 1e6).toFixed(0)}M parameters, init ${(big.initMs / 1000).toFixed(1)} s, forward ` +
+        `${big.forwardMs.map((t) => t.toFixed(0)).join(', ')} ms (first includes warm-up), peak RSS ${big.peakRssMiB.toFixed(0)} MiB`);
+      figures['qwen25_05b'] = { ...big, forwardMsMedian: median(big.forwardMs.slice(1)) };
+    } catch {
+      console.log(`  failed: ${child.stderr.slice(-2000)}`);
+      figures['qwen25_05b'] = { error: child.stderr.slice(-500) };
+    }
+  }
+  console.log(JSON.stringify(figures));
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
