@@ -206,10 +206,11 @@ function trainStep<Batch>(task: TrainingTask<Batch>, optimizers: { phase: string
   const perStep = settings.batchSize * settings.accumulation;
   const offset = (step % settings.stepsPerEpoch) * perStep;
   const losses = new Map<string, PhaseLoss>();
-  task.phases.forEach((phase, phaseIndex) => {
+  for (let phaseIndex = 0; phaseIndex < task.phases.length; phaseIndex++) {
+    const phase = task.phases[phaseIndex];
     const optimizer = optimizers[phaseIndex].optimizer;
     const variables = optimizer.updatedVariables();
-    if (variables.length === 0) return;
+    if (variables.length === 0) continue;
     let lossSum = 0;
     let summed: Record<string, tf.Tensor> | null = null;
     for (let micro = 0; micro < settings.accumulation; micro++) {
@@ -231,11 +232,14 @@ function trainStep<Batch>(task: TrainingTask<Batch>, optimizers: { phase: string
     const loss = lossSum / settings.accumulation;
     const { gradients, norm } = clipByGlobalNorm(mean, settings.maxGradNorm);
     tf.dispose(Object.values(mean));
-    // A non-finite loss or gradient must not reach the weights: the step is skipped and the caller fails the run.
-    if (Number.isFinite(loss) && Number.isFinite(norm)) optimizer.apply(gradients, lr);
-    tf.dispose(Object.values(gradients));
     losses.set(phase.name, { value: loss, gradNorm: norm });
-  });
+    // A non-finite loss or gradient must not reach the weights: the rest of the step is skipped and
+    // the caller fails the run, so the last checkpoint and the weights stay as they were.
+    const finite = Number.isFinite(loss) && Number.isFinite(norm);
+    if (finite) optimizer.apply(gradients, lr);
+    tf.dispose(Object.values(gradients));
+    if (!finite) break;
+  }
   return losses;
 }
 

@@ -12,7 +12,7 @@ import { qwen2Config } from '../../sidecar/model/qwen2_config';
 import { RegressionModel } from '../../sidecar/tasks/regression/regression_model';
 import { RegressionTask, type RegressionData, type RegressionSplit } from '../../sidecar/tasks/regression/regression_task';
 import { buildPrompt } from '../../sidecar/tasks/regression/prompt_template';
-import { runLoop, type LoopSettings, type LoopIO } from '../../sidecar/train/training_loop';
+import { NonFiniteLossError, runLoop, type LoopSettings, type LoopIO } from '../../sidecar/train/training_loop';
 import { mulberry32 } from '../../sidecar/train/seeded_random';
 import type { MetricRecord } from '../../sidecar/protocol/run_folder';
 
@@ -153,6 +153,26 @@ test('resume: k steps, cancel, resume k more equals 2k uninterrupted steps bit f
   second.model.dispose();
   rmSync(dirA, { recursive: true, force: true });
   rmSync(dirB, { recursive: true, force: true });
+});
+
+test('a NaN loss stops the run naming the step and the last finite loss, before the weights change', async () => {
+  const task = makeTask({ interleaved: true });
+  // One training target is NaN: the loss of the first batch holding it is NaN.
+  task.data.train.targets[6 * 17] = NaN;
+  const dir = mkdtempSync(join(tmpdir(), 'l3m-train-'));
+  let before: ReturnType<typeof snapshot> = [];
+  const records: MetricRecord[] = [];
+  await assert.rejects(runLoop(task, settings(30), io(dir, records, new AbortController(), () => { before = snapshot(task); })), (error: unknown) => {
+    assert.ok(error instanceof NonFiniteLossError);
+    const trainRecords = records.filter((r) => r.split === 'train');
+    assert.equal(error.step, trainRecords.length + 1);
+    assert.equal(error.lastFiniteLoss, trainRecords.length > 0 ? trainRecords[trainRecords.length - 1].loss : null);
+    assert.match(error.message, new RegExp(`Loss became NaN at step ${error.step} \\(phase "connector"\\); the last finite loss was`));
+    return true;
+  });
+  if (before.length > 0) assert.deepEqual(snapshot(task), before);
+  task.model.dispose();
+  rmSync(dir, { recursive: true, force: true });
 });
 
 test('no tensors leak across training steps', async () => {

@@ -1,0 +1,113 @@
+// runTraining / prepareRun on a tiny workspace: a run completes with metrics, checkpoints and the
+// evaluation; a config with errors never creates a run; an unwritable checkpoint fails the run with the reason and leaves the earlier
+// checkpoints intact; cancel leaves a resumable run.
+import { before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { prepareRun, runTraining, type TrainingEvents } from '../../sidecar/train/run_training';
+import { ConfigInvalidError } from '../../schemas/load_config';
+import { loadCheckpoint } from '../../sidecar/checkpoint/checkpoint';
+import { parseMetricsJsonl, type MetricRecord } from '../../sidecar/protocol/run_folder';
+import { writeTinyWorkspace, tinyConfig } from '../integration/train_fixture';
+
+before(async () => { await tf.setBackend('cpu'); });
+
+function quietEvents(records: MetricRecord[] = []): TrainingEvents & { logs: string[] } {
+  const logs: string[] = [];
+  return { logs, progress: () => undefined, metrics: (r) => records.push(...r), log: (level, message) => logs.push(`${level}: ${message}`) };
+}
+
+const readJson = (path: string) => JSON.parse(readFileSync(path, 'utf8'));
+
+test('a run completes: run.json, metrics (train, val, test), checkpoints, eval/regression.json', async () => {
+  const workspace = mkdtempSync(join(tmpdir(), 'l3m-run-'));
+  const configPath = writeTinyWorkspace(workspace);
+  const { runDir } = await prepareRun(configPath, join(workspace, 'runs'));
+  assert.equal(readJson(join(runDir, 'run.json')).status, 'queued');
+  assert.equal(readJson(join(runDir, 'config.json')).training.seed, 3);
+  const events = quietEvents();
+  assert.equal(await runTraining({ runDir, signal: new AbortController().signal, events }), 'completed');
+  const record = readJson(join(runDir, 'run.json'));
+  assert.equal(record.status, 'completed');
+  assert.equal(record.device.backend, 'cpu');
+  const { records, problems } = parseMetricsJsonl(readFileSync(join(runDir, 'metrics.jsonl'), 'utf8'));
+  assert.deepEqual(problems, []);
+  assert.equal(records.filter((r) => r.split === 'train').length, 40);
+  assert.equal(records.filter((r) => r.split === 'val').length, 2);
+  const testRecord = records.find((r) => r.split === 'test')!;
+  for (const key of ['nll', 'r2_omegaM', 'coverage68_zeta', 'coverage95_log10Tvir']) assert.equal(typeof testRecord[key], 'number', key);
+  const evaluation = readJson(join(runDir, 'eval', 'regression.json'));
+  assert.equal(evaluation.parameters.length, 6);
+  assert.equal(evaluation.parameters[0].bins.length, 10);
+  assert.equal(evaluation.parameters[0].bins.reduce((s: number, b: { count: number }) => s + b.count, 0), evaluation.testLightcones);
+  const checkpoints = readdirSync(join(runDir, 'checkpoints'));
+  assert.ok(checkpoints.includes('best.json'));
+  assert.ok(checkpoints.includes('step-00000040.json'));
+  // keep_checkpoints (default 2) step checkpoints remain besides best.
+  assert.equal(checkpoints.filter((f) => /^step-\d+\.json$/.test(f)).length, 2);
+  rmSync(workspace, { recursive: true, force: true });
+});
+
+test('a config with errors never creates a run and carries the diagnostics', async () => {
+  const workspace = mkdtempSync(join(tmpdir(), 'l3m-run-'));
+  const configPath = writeTinyWorkspace(workspace, { training: { batch_size: 0 } });
+  await assert.rejects(prepareRun(configPath, join(workspace, 'runs')), (error: unknown) => {
+    assert.ok(error instanceof ConfigInvalidError);
+    assert.ok(error.diagnostics.length > 0);
+    assert.match(error.message, /tiny\.l3m\.json:\d+:\d+: error/);
+    return true;
+  });
+  assert.equal(existsSync(join(workspace, 'runs', 'tiny')), false);
+  rmSync(workspace, { recursive: true, force: true });
+});
+
+test('an unwritable checkpoint fails the run with the reason; earlier checkpoints stay loadable', async () => {
+  const workspace = mkdtempSync(join(tmpdir(), 'l3m-run-'));
+  const configPath = writeTinyWorkspace(workspace, { training: { checkpoint_every: 10 } });
+  const { runDir } = await prepareRun(configPath, join(workspace, 'runs'));
+  // A non-empty folder where the step-20 weights file must go makes its rename fail (as a full disk
+  // or a read-only folder would), whatever the user's privileges.
+  const blocked = join(runDir, 'checkpoints', 'step-00000020.safetensors');
+  mkdirSync(blocked, { recursive: true });
+  writeFileSync(join(blocked, 'occupied'), 'x');
+  await assert.rejects(runTraining({ runDir, signal: new AbortController().signal, events: quietEvents() }), /Could not write checkpoint "step-00000020"/);
+  const record = readJson(join(runDir, 'run.json'));
+  assert.equal(record.status, 'failed');
+  assert.match(record.error.message, /Earlier checkpoints are intact/);
+  const earlier = loadCheckpoint(join(runDir, 'checkpoints'), 'step-00000010');
+  assert.equal(earlier.metadata.step, 10);
+  tf.dispose([...earlier.weights.values(), ...earlier.optimizerState.values()]);
+  rmSync(workspace, { recursive: true, force: true });
+});
+
+test('cancel stops within a step and the run resumes to completion with the uninterrupted numbers', async () => {
+  const workspace = mkdtempSync(join(tmpdir(), 'l3m-run-'));
+  const configPath = writeTinyWorkspace(workspace, { backbone: { attention_dropout: 0.1 } });
+  const straight = await prepareRun(configPath, join(workspace, 'runs'));
+  await runTraining({ runDir: straight.runDir, signal: new AbortController().signal, events: quietEvents() });
+
+  const interrupted = await prepareRun(configPath, join(workspace, 'runs'));
+  const controller = new AbortController();
+  const seen: MetricRecord[] = [];
+  const events = quietEvents();
+  events.metrics = (records) => {
+    seen.push(...records);
+    if (records.some((r) => r.split === 'train' && r.step === 13)) controller.abort();
+  };
+  assert.equal(await runTraining({ runDir: interrupted.runDir, signal: controller.signal, events }), 'cancelled');
+  const cancelled = readJson(join(interrupted.runDir, 'run.json'));
+  assert.equal(cancelled.status, 'cancelled');
+  assert.equal(cancelled.progress.step, 13);
+  assert.equal(await runTraining({ runDir: interrupted.runDir, signal: new AbortController().signal, events: quietEvents() }), 'completed');
+  const lossesOf = (runDir: string) => parseMetricsJsonl(readFileSync(join(runDir, 'metrics.jsonl'), 'utf8')).records
+    .map((r) => ({ ...r, wall_time: 0, steps_per_s: 0 }));
+  assert.deepEqual(lossesOf(interrupted.runDir), lossesOf(straight.runDir));
+  rmSync(workspace, { recursive: true, force: true });
+});
+
+test('tinyConfig is a valid experiment config', () => {
+  assert.equal(tinyConfig().task, 'regression');
+});
