@@ -46,7 +46,8 @@ export async function main(argv: string[]): Promise<number> {
   const log = (line: string) => console.error(`  ${line}`);
   try {
     console.error('Building the extension ...');
-    await buildExtension({ typecheck: true, log });
+    // The build's output is in the error when it fails, and is noise when it does not.
+    await buildExtension({ typecheck: true });
     console.error('Packaging dist/l3m-studio.vsix ...');
     const vsix = await packageVsix(join(repoRoot, 'dist', 'l3m-studio.vsix'));
     const workbench = await ensureWorkbench(log);

@@ -95,9 +95,9 @@ export async function packageVsix(outPath: string, log: (line: string) => void =
     throw new Error(`The .vsix would lack ${missing.join(', ')}. Build first (npm run build), and check that .vscodeignore does not exclude them `
       + `and that the extension, server and sidecar entry points exist (esbuild.mjs bundles only those that do).`);
   }
-  const leaked = [...files].filter((file) => /^(node_modules|test|\.workbench|extension|sidecar)\//.test(file));
+  const leaked = [...files].filter((file) => /^(node_modules|test|\.workbench|extension|sidecar)\/|\.(map|vsix)$/.test(file));
   if (leaked.length > 0) {
-    throw new Error(`The .vsix would include sources or dependencies (${leaked.slice(0, 5).join(', ')}); extend .vscodeignore.`);
+    throw new Error(`The .vsix would include sources, dependencies, source maps or an older package (${leaked.slice(0, 5).join(', ')}); extend .vscodeignore.`);
   }
   await runNode([vsceCli, 'package', '--no-dependencies', '--skip-license', '--allow-missing-repository', '--out', outPath], log);
   return outPath;

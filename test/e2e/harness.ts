@@ -179,6 +179,14 @@ function makeStudio(parts: Parts): Studio {
     return found;
   }
 
+  /** What a view shows, for failure messages: its items, or its message (e.g. "no data provider"). */
+  async function describePane(found: Locator): Promise<string> {
+    const items = await found.locator('.pane-body .monaco-list-row .label-name').allTextContents();
+    if (items.length > 0) return `It shows: ${items.join(', ')}.`;
+    const text = ((await found.locator('.pane-body').textContent().catch(() => '')) ?? '').trim();
+    return text !== '' ? `It shows the message: "${text}".` : 'It is empty.';
+  }
+
   async function showProblemsPanel(): Promise<Locator> {
     const markers = page.locator('.markers-panel');
     if (!(await markers.isVisible())) await runCommand('View: Focus Problems (Errors, Warnings, Infos)');
@@ -218,7 +226,9 @@ function makeStudio(parts: Parts): Studio {
       const found = await expandPane(viewTitle);
       const pattern = typeof label === 'string' ? new RegExp(`^${escapeRegExp(label)}$`) : label;
       const row = found.locator('.pane-body .monaco-list-row', { has: page.locator('.label-name', { hasText: pattern }) }).first();
-      await row.waitFor({ state: 'visible', timeout: timeoutMs });
+      await row.waitFor({ state: 'visible', timeout: timeoutMs }).catch(async () => {
+        throw new Error(`No item matching ${pattern} appeared in the ${viewTitle} view within ${timeoutMs / 1000} s. ${await describePane(found)}`);
+      });
       return row;
     },
 
@@ -233,8 +243,11 @@ function makeStudio(parts: Parts): Studio {
       // shows the item.
       for (;;) {
         const remaining = deadline - Date.now();
-        if (remaining <= 0) throw new Error(`No item matching ${pattern} appeared in the ${viewTitle} view within ${timeoutMs / 1000} s.`);
-        await target.or(collapsed).first().waitFor({ state: 'visible', timeout: remaining });
+        const fail = async () => {
+          throw new Error(`No item matching ${pattern} appeared in the ${viewTitle} view within ${timeoutMs / 1000} s. ${await describePane(found)}`);
+        };
+        if (remaining <= 0) await fail();
+        await target.or(collapsed).first().waitFor({ state: 'visible', timeout: remaining }).catch(fail);
         if (await target.isVisible()) return target;
         const parentLabel = await collapsed.getAttribute('aria-label');
         await collapsed.locator('.monaco-tl-twistie').click();
@@ -270,7 +283,11 @@ function makeStudio(parts: Parts): Studio {
         `Array.from(document.querySelectorAll('.markers-panel .monaco-list-row')).some((row) => ${pattern}.test(row.getAttribute('aria-label') || ''))`,
         undefined,
         { timeout: timeoutMs },
-      );
+      ).catch(async () => {
+        const shown = await rowsText(markers.locator('.monaco-list-row'));
+        throw new Error(`No Problems entry matching ${match} appeared within ${timeoutMs / 1000} s. The Problems panel shows: `
+          + `${shown.length > 0 ? shown.join(' | ') : '(nothing)'}. Is the language server running for *.l3m.json files?`);
+      });
       return rowsText(markers.locator('.monaco-list-row'));
     },
 
