@@ -93,7 +93,11 @@ export class Qwen2Attention {
         .reshape([batch, this.numHeads, length, keyLength]); // (B, nH, T, Tk)
       if (context.mask) scores = tf.add(scores, context.mask);
       let weights = tf.softmax(scores, -1); // (B, nH, T, Tk)
-      if (context.training && this.dropout > 0) weights = tf.dropout(weights, this.dropout, undefined, context.dropoutSeed);
+      if (context.training && this.dropout > 0) {
+        // Each layer gets its own seed, so a seeded step does not drop the same positions in every layer.
+        const seed = context.dropoutSeed === undefined ? undefined : context.dropoutSeed * 1009 + this.layerIndex;
+        weights = tf.dropout(weights, this.dropout, undefined, seed);
+      }
       const attended = attentionOutput(weights.reshape([batch, this.numKvHeads, groups * length, keyLength]), v) // (B, nKv, groups·T, d)
         .reshape([batch, this.numHeads, length, this.headDim]); // (B, nH, T, d)
       const merged = attended.transpose([0, 2, 1, 3]).reshape([batch, length, this.numHeads * this.headDim]); // (B, T, nH·d)
