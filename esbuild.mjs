@@ -50,6 +50,10 @@ for (const entry of nodeEntries) {
     target: 'node20',
     format: 'cjs',
     outdir: 'dist',
+    // ESM-only packages bundled into CommonJS (h5wasm's Node build calls createRequire(import.meta.url))
+    // need import.meta.url, which esbuild leaves empty in cjs output: point it at the bundle file.
+    banner: { js: "const __importMetaUrl = require('url').pathToFileURL(__filename).href;" },
+    define: { 'import.meta.url': '__importMetaUrl' },
   }));
 }
 if (webEntries.length > 0) {
