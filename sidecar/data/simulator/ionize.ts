@@ -99,11 +99,14 @@ export class IonizationSolver {
       }
       const variance = sigmaMin2 - this.halos.power.sigmaOfMass(Math.max(massR, cellMass)) ** 2;
       const denominator = growth * Math.sqrt(2 * Math.max(variance, 1e-12));
+      const tableErfc = erfcFast;
+      const deltaCrit = DELTA_C;
+      const nPoisson = fixedAstro.nPoisson;
       let sumRaw = 0;
       // The k-space scratch (N²(N+2) floats ≥ N³) holds the raw erfc values for the normalisation pass.
       const fRaw = this.filtered;
       for (let q = 0; q < total; q++) {
-        const value = variance > 1e-12 ? erfcFast((DELTA_C - this.deltaR[q]) / denominator) : 1e-6;
+        const value = variance > 1e-12 ? tableErfc((deltaCrit - this.deltaR[q]) / denominator) : 1e-6;
         fRaw[q] = value;
         sumRaw += value;
       }
@@ -121,8 +124,8 @@ export class IonizationSolver {
           const massColl = fCell * cellMass * onePlusDelta;
           let f = fCell;
           if (massColl < mMin / 5) f = 0;
-          else if (massColl / mMin < fixedAstro.nPoisson) {
-            f = (this.rng.poisson(fixedAstro.nPoisson) * (massColl / fixedAstro.nPoisson)) / (cellMass * onePlusDelta);
+          else if (massColl / mMin < nPoisson) {
+            f = (this.rng.poisson(nPoisson) * (massColl / nPoisson)) / (cellMass * onePlusDelta);
           }
           xHI[q] = Math.min(Math.max(1 - zeta * Math.min(f, 1) - xe[q], 0), 1);
         }

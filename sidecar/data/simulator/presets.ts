@@ -10,7 +10,7 @@ export const simulatorPresets: Readonly<Record<SimulatorPresetName, Readonly<Sim
    * The quickstart's built-in training set: small boxes so that a few dozen cones are made in well
    * under a minute on two cores; same cell size as `faithful`.
    */
-  default: { n: 32, boxMpc: 100, nLos: 1024, zMin: 5, zMax: 35, zStepFactor: 1.04, deltaRFactor: 1.2, tsShells: 20, clumping: 3 },
+  default: { n: 32, boxMpc: 100, nLos: 1024, zMin: 5, zMax: 35, zStepFactor: 1.04, deltaRFactor: 1.2, tsShells: 16, clumping: 3 },
   /** 21cmFAST's own numerical settings on a 64³, 200 Mpc box (validation). */
   faithful: { n: 64, boxMpc: 200, nLos: 1024, zMin: 5, zMax: 35, zStepFactor: 1.02, deltaRFactor: 1.1, tsShells: 40, clumping: 3 },
   /**

@@ -87,15 +87,21 @@ export class SpinTemperature {
     const nB = c.nB0 * (1 + zPrime) ** 3;
     const compton = ((-1.51e-4 / (c.hubble(zPrime) / c.hubble0)) / c.h) * tGamma ** 4 / (1 + zPrime);
     const adiabatic = ((1 + zPrime) / (1 + zPrime - dz)) ** 2;
-    const xeMeanHeat = fHeat(xeMean);
+    // Module imports are hoisted into locals: under tsx/CommonJS each imported binding is a getter,
+    // which costs more than the arithmetic in these per-cell loops.
+    const heatFraction = fHeat;
+    const interpolateRate = lookup;
+    const alphaTable = this.rates.alphaA;
+    const maxTk = fixedAstro.maxTk;
+    const xeMeanHeat = heatFraction(xeMean);
     for (let q = 0; q < tk.length; q++) {
       const delta0 = this.ics.delta0[q];
       const delta = delta0 * growth;
       const t = tk[q];
       const x = xe[q];
-      const dxe = dtdz * (this.ion[q] - lookup(this.rates.alphaA, this.rates.position(t)) * 2 * x * x * c.fH * nB * (1 + delta));
+      const dxe = dtdz * (this.ion[q] - interpolateRate(alphaTable, this.rates.position(t)) * 2 * x * x * c.fH * nB * (1 + delta));
       // Heating uses the local deposition fraction relative to the one in the shell kernels.
-      const heating = this.heat[q] * (fHeat(x) / xeMeanHeat);
+      const heating = this.heat[q] * (heatFraction(x) / xeMeanHeat);
       // Compression/expansion with the cell: (2/3) T dδ/dz / (1 + δ) = (2/3) T δ0 D′/(1 + δ0 D). Linear
       // theory lets δ0 D pass −1 in deep voids, where this term would diverge; 1 + δ is floored at 0.1.
       const structure = (2 / 3) * t * ((delta0 * dGrowth) / Math.max(1 + delta, 0.1));
@@ -104,7 +110,7 @@ export class SpinTemperature {
         + ((2 / 3) * dtdz * heating) / (K_B * (1 + x));
       xe[q] = Math.min(Math.max(x + dxe * dz, 0), 1 - 1e-7);
       // Adiabatic cooling T ∝ (1+z)² is applied exactly, so coarse node steps do not bias T_k.
-      if (t < fixedAstro.maxTk) {
+      if (t < maxTk) {
         let next = t * adiabatic + dTk * dz;
         if (next < 0) next = tGamma;
         tk[q] = next;
@@ -181,14 +187,17 @@ export class SpinTemperature {
     const growth = c.growth(zPrime);
     const a3 = (1 + zPrime) ** 3;
     const xcPrefactor = (a3 * T21) / (tGamma * A10_HYPERFINE);
+    const { nH0, nB0 } = c;
     const xiPrefactor = Math.cbrt(1e-7 * (1.342881e-7 / c.hubble(zPrime)) * c.nH0 * a3);
+    const interpolateRate = lookup;
+    const { kappaHH, kappaEH, kappaPH } = this.rates;
     for (let q = 0; q < tk.length; q++) {
       const t = tk[q];
       const x = xe[q];
       const onePlusDelta = Math.max(1 + this.ics.delta0[q] * growth, 1e-3);
       const u = this.rates.position(t);
-      const xc = onePlusDelta * xcPrefactor * ((1 - x) * c.nH0 * lookup(this.rates.kappaHH, u)
-        + x * c.nB0 * lookup(this.rates.kappaEH, u) + x * c.nH0 * lookup(this.rates.kappaPH, u));
+      const xc = onePlusDelta * xcPrefactor * ((1 - x) * nH0 * interpolateRate(kappaHH, u)
+        + x * nB0 * interpolateRate(kappaEH, u) + x * nH0 * interpolateRate(kappaPH, u));
       const jAlpha = this.lyaStar[q] + this.lyaX[q] * onePlusDelta;
       let spin: number;
       if (jAlpha > 1e-20) {
