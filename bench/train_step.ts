@@ -30,6 +30,7 @@ import { writeNpy } from '../sidecar/data/npy';
 import { probeBackends, selectBackend } from '../sidecar/runtime/backends';
 import { overrideWasmBatchMatMul, restoreStockWasmMatMul, type WasmMatMulOverride } from '../sidecar/model/ops/wasm_fast_matmul';
 import { overrideWasmCopies, restoreWasmCopies } from '../sidecar/model/ops/wasm_zero_copy';
+import { setMatMulMode } from '../sidecar/model/ops/matmul';
 import { runTorch, torchVariants, type TorchResult } from './_torch/torch_runner';
 
 interface Shape {
@@ -166,6 +167,9 @@ async function measureShape(s: Shape, backends: string[], torchFolder: string | 
     const variants = backend === 'wasm' ? ['stock', 'transpose', 'xnn', 'xnn+0copy'] : ['default'];
     for (const variant of variants) {
       if (backend === 'wasm') {
+        // The model's own products go through sidecar/model/ops (matMulFast), other tf.matMul calls through the
+        // backend's BatchMatMul kernel: each variant sets both.
+        setMatMulMode(variant === 'stock' ? 'stock' : variant === 'transpose' ? 'transpose' : 'xnn');
         if (variant === 'stock') restoreStockWasmMatMul();
         else overrideWasmBatchMatMul(variant.startsWith('xnn') ? 'xnn' : variant as WasmMatMulOverride);
         if (variant.endsWith('0copy')) overrideWasmCopies();
@@ -183,7 +187,7 @@ async function measureShape(s: Shape, backends: string[], torchFolder: string | 
         `${(flops / ms / 1e6).toFixed(2).padStart(6)} GFLOP/s  loss ${first.toPrecision(7)}  (${times.length} steps` +
         `${leaked !== 0 ? `, ${leaked} tensors left` : ''})`);
     }
-    if (backend === 'wasm') { restoreStockWasmMatMul(); restoreWasmCopies(); }
+    if (backend === 'wasm') { restoreStockWasmMatMul(); restoreWasmCopies(); setMatMulMode('xnn'); }
   }
   return out;
 }
