@@ -4,12 +4,15 @@
 // code, its README and the generator that made the data disagree:
 //   'code'   [m_WDM, Ω_m, E_0, log10 L_X, log10 T_vir, ζ]  (reference code and skatr; the default)
 //   'readme' [m_WDM, Ω_m, log10 L_X, E_0, log10 T_vir, ζ]  (README, get_default_label_names, 3D-21cmPIE-Net)
-// The zip container is read with fflate; the .npy members with our npy.ts. The README's key
-// "labels" is accepted as a fallback for "label" because files written after the README exist.
-import { readdir, readFile } from 'node:fs/promises';
+// The zip container is read with yauzl, which reads the central directory and opens single members,
+// so listing a folder reads only each file's `label` and the first bytes of `image` (its .npy
+// header), never the voxels; fflate writes .npz files (tests, exports). The .npy members are decoded
+// by our npy.ts. The README's key "labels" is accepted as a fallback for "label".
+import { readdir } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import { unzipSync, zipSync } from 'fflate';
-import { readNpy, writeNpy, type NpyArray } from './npy';
+import { zipSync } from 'fflate';
+import yauzl from 'yauzl';
+import { parseNpyHeader, readNpy, writeNpy, type NpyArray } from './npy';
 import { parameterNames, type AstroParams, type ParameterName } from './parameters';
 import {
   DataError, checkFinite, checkParamsInPriors, checkRank, resolveSliceRange, xytToTxy,
@@ -47,28 +50,78 @@ export function labelFromParams(params: AstroParams, order: LabelOrderSpec = 'co
   return Float64Array.from(orderNames(order), (name) => params[name]);
 }
 
-interface NpzContents {
-  image: NpyArray;
-  label: NpyArray;
+interface NpzMembers {
+  zip: yauzl.ZipFile;
+  image: yauzl.Entry;
+  label: yauzl.Entry;
 }
 
-/** Unzips one .npz and decodes `image` and `label`; `file` is the path for messages. */
-export function readLightconeNpz(bytes: Uint8Array, file: string): NpzContents {
-  let members: Record<string, Uint8Array>;
+function describeError(error: unknown): string {
+  return (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+}
+
+/** Opens an .npz and finds its `image` and `label` members (reading only the central directory). */
+async function openNpz(file: string): Promise<NpzMembers> {
+  let zip: yauzl.ZipFile;
   try {
-    members = unzipSync(bytes, { filter: (f) => /^(image|label|labels)\.npy$/.test(f.name) });
+    zip = await yauzl.openPromise(file, { autoClose: false });
   } catch (error) {
-    throw new DataError(`${file}: not a readable .npz (zip) archive (${(error as Error).message}); ` +
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'EACCES' || code === 'EISDIR') {
+      throw new DataError(`${file}: cannot read the lightcone (${code}); expected an existing .npz file.`);
+    }
+    throw new DataError(`${file}: not a readable .npz (zip) archive (${describeError(error)}); ` +
       'expected a file written by numpy.savez with arrays "image" and "label".');
   }
-  const imageBytes = members['image.npy'];
-  const labelBytes = members['label.npy'] ?? members['labels.npy'];
-  if (!imageBytes || !labelBytes) {
-    const have = Object.keys(members).join(', ') || 'none of image/label';
-    throw new DataError(`${file}: .npz lacks ${imageBytes ? '"label"' : '"image"'} (found ${have}); ` +
+  const members = new Map<string, yauzl.Entry>();
+  try {
+    for await (const entry of zip.eachEntry()) members.set(entry.fileName, entry);
+  } catch (error) {
+    zip.close();
+    throw new DataError(`${file}: the .npz (zip) directory is damaged (${describeError(error)}); the file is truncated or not an .npz.`);
+  }
+  const image = members.get('image.npy');
+  const label = members.get('label.npy') ?? members.get('labels.npy');
+  if (!image || !label) {
+    zip.close();
+    const have = [...members.keys()].join(', ') || 'no members';
+    throw new DataError(`${file}: .npz lacks ${image ? '"label"' : '"image"'} (found ${have}); ` +
       'expected arrays "image" [x, y, t] and "label" (last six entries = the parameters).');
   }
-  return { image: readNpy(imageBytes, `${file}:image`), label: readNpy(labelBytes, `${file}:label`) };
+  return { zip, image, label };
+}
+
+/** Reads a member's decompressed bytes, all of them or only the first `limit`. */
+async function readMember(zip: yauzl.ZipFile, entry: yauzl.Entry, file: string, limit = Infinity): Promise<Uint8Array> {
+  try {
+    const stream = await zip.openReadStreamPromise(entry);
+    const chunks: Buffer[] = [];
+    let length = 0;
+    for await (const chunk of stream) {
+      chunks.push(chunk as Buffer);
+      length += (chunk as Buffer).length;
+      if (length >= limit) { stream.destroy(); break; }
+    }
+    return Buffer.concat(chunks);
+  } catch (error) {
+    throw new DataError(`${file}: reading member "${entry.fileName}" failed (${describeError(error)}); the file is truncated or damaged.`);
+  }
+}
+
+/** Decodes `image` and `label` of one .npz file; `headerOnly` reads just the image's .npy header. */
+export async function readLightconeNpz(file: string, headerOnly = false): Promise<{ image?: NpyArray; imageShape: number[]; label: NpyArray }> {
+  const { zip, image, label } = await openNpz(file);
+  try {
+    const labelArray = readNpy(await readMember(zip, label, file), `${file}:label`);
+    if (headerOnly) {
+      const head = await readMember(zip, image, file, 65536);
+      return { imageShape: parseNpyHeader(head, `${file}:image`).shape, label: labelArray };
+    }
+    const imageArray = readNpy(await readMember(zip, image, file), `${file}:image`);
+    return { image: imageArray, imageShape: imageArray.shape, label: labelArray };
+  } finally {
+    zip.close();
+  }
 }
 
 /** Encodes a lightcone as the paper's .npz: `image` [x, y, t] float32 and `label` float64. */
@@ -105,10 +158,13 @@ export class NpzFolderSource implements LightconeSource {
       }
       if (names.length === 0) throw new DataError(`${this.folder}: no .npz files found; expected one .npz per lightcone.`);
       this.entries = new Map();
-      // Listing decodes each file once (fflate has no partial member read); the result is cached.
+      // Listing reads each file's label and image header only, never its voxels.
       for (const name of names) {
-        const record = await this.readFile(name, undefined);
-        this.entries.set(name, { id: name, shape: { ...record.shape }, params: record.params });
+        const file = join(this.folder, name);
+        const { imageShape, label } = await readLightconeNpz(file, true);
+        checkRank(imageShape, 3, file, 'image', '[x, y, t]');
+        const params = this.params(label, file);
+        this.entries.set(name, { id: name, shape: { nx: imageShape[0], ny: imageShape[1], nt: imageShape[2] }, params });
       }
     }
     return [...this.entries.values()];
@@ -120,27 +176,26 @@ export class NpzFolderSource implements LightconeSource {
 
   async close(): Promise<void> { this.entries = undefined; }
 
-  private async readFile(name: string, range: SliceRange | undefined): Promise<LightconeRecord> {
-    const file = join(this.folder, name);
-    let bytes: Uint8Array;
-    try {
-      bytes = await readFile(file);
-    } catch (error) {
-      throw new DataError(`${file}: cannot read the lightcone (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); ` +
-        'expected an existing .npz file.');
-    }
-    const { image, label } = readLightconeNpz(bytes, file);
-    checkRank(image.shape, 3, file, 'image', '[x, y, t]');
+  private params(label: NpyArray, file: string): AstroParams {
     if (label.shape.length !== 1 || label.shape[0] < 6) {
       throw new DataError(`${file}: dataset "label" has shape [${label.shape.join(', ')}]; expected a 1-D array of at least 6 entries ` +
         '(the last six are the parameters).');
     }
-    const [nx, ny, ntFull] = image.shape;
-    const { start, end } = resolveSliceRange(range, ntFull, file);
-    const params = paramsFromLabel(label.data, this.options.labelOrder ?? 'code');
-    const orderName = typeof this.options.labelOrder === 'object' ? this.options.labelOrder.join(',') : this.options.labelOrder ?? 'code';
+    const order = this.options.labelOrder ?? 'code';
+    const params = paramsFromLabel(label.data, order);
+    const orderName = typeof order === 'object' ? order.join(',') : order;
     if (!this.options.allowOutsidePriors) checkParamsInPriors(params, file, `"label" (order ${orderName})`);
-    const full = xytToTxy(image.data, nx, ny, ntFull);
+    return params;
+  }
+
+  private async readFile(name: string, range: SliceRange | undefined): Promise<LightconeRecord> {
+    const file = join(this.folder, name);
+    const { image, label } = await readLightconeNpz(file);
+    checkRank(image!.shape, 3, file, 'image', '[x, y, t]');
+    const params = this.params(label, file);
+    const [nx, ny, ntFull] = image!.shape;
+    const { start, end } = resolveSliceRange(range, ntFull, file);
+    const full = xytToTxy(image!.data, nx, ny, ntFull);
     const brightness = start === 0 && end === ntFull ? full : full.slice(start * nx * ny, end * nx * ny);
     checkFinite(brightness, file, 'image');
     return { id: name, brightness, shape: { nx, ny, nt: end - start }, params, source: file, firstSlice: start };

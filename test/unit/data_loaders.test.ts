@@ -84,6 +84,15 @@ test('.npz bad input: missing file, wrong rank, NaN, missing label, not a zip', 
   await assert.rejects(source.load('nan.npz'), /nan\.npz: dataset "image" holds NaN/);
   writeFileSync(join(folder, 'nolabel.npz'), zipSync({ 'image.npy': writeNpy(imageXyt(), [nx, ny, nt]) }));
   await assert.rejects(source.load('nolabel.npz'), /nolabel\.npz: \.npz lacks "label"/);
+  // Listing reads only the label and the image header: a member whose voxels are cut short lists
+  // fine (shape from the header) and fails only when loaded.
+  const lazyFolder = join(root, 'npz-lazy');
+  mkdirSync(lazyFolder);
+  const whole = writeNpy(imageXyt(), [nx, ny, nt]);
+  writeFileSync(join(lazyFolder, 'short.npz'), zipSync({ 'label.npy': writeNpy(labelFromParams(fiducialParams), [6]), 'image.npy': whole.subarray(0, whole.length - 8) }));
+  const lazy = new NpzFolderSource(lazyFolder);
+  assert.deepEqual((await lazy.list())[0].shape, { nx, ny, nt });
+  await assert.rejects(lazy.load('short.npz'), /short\.npz:image: .*the file is truncated/);
   writeFileSync(join(folder, 'text.npz'), 'hello');
   await assert.rejects(source.load('text.npz'), /text\.npz: not a readable \.npz \(zip\) archive/);
   await assert.rejects(new NpzFolderSource(join(root, 'nowhere')).list(), /nowhere: cannot list the dataset folder/);
