@@ -57,3 +57,18 @@ export function randomWindowStart(nt: number, length: number, random: () => numb
   if (nt < length) throw new Error(`randomWindowStart: the cone has ${nt} slices, fewer than the window of ${length}.`);
   return Math.min(nt - length, Math.floor(random() * (nt - length + 1)));
 }
+
+/**
+ * Windows of `length` slices every `stride` slices (default length − context, the reference's
+ * overlap by the context), for evaluation over whole cones with the config's `data.sublightcone`.
+ */
+export function slidingWindows(nt: number, sublightcone: { length: number; context: number; stride: number | null }): SublightconeWindow[] {
+  const { length, context } = sublightcone;
+  const stride = sublightcone.stride ?? length - context;
+  if (!Number.isInteger(stride) || stride < 1) throw new Error(`slidingWindows: stride ${stride} must be a positive integer.`);
+  if (stride === length - context) return chunkWindows(nt, context, length - context, true);
+  if (nt < length) throw new Error(`slidingWindows: the cone has ${nt} slices, fewer than one window of ${length}.`);
+  const windows: SublightconeWindow[] = [];
+  for (let start = 0; start + length <= nt; start += stride) windows.push({ start, end: start + length, context });
+  return windows;
+}

@@ -8,7 +8,7 @@ import {
   standardize, toCosmicTimeOrder, transformVoxels, trimLateZeros, unstandardize,
 } from '../../sidecar/data/preprocessing';
 import { seededRandom } from '../../sidecar/data/splits';
-import { appendixBWindows, chunkWindows, lossMask } from '../../sidecar/data/sublightcones';
+import { appendixBWindows, chunkWindows, lossMask, slidingWindows } from '../../sidecar/data/sublightcones';
 import { detokenize, nl1Code, nl2Code, patchify, tokenizeSlices, tokenLayout, tokensPerSlice, unpatchify } from '../../sidecar/data/tokenization';
 import type { LightconeRecord } from '../../sidecar/data/lightcone_record';
 
@@ -148,6 +148,9 @@ test('sublightcones: 12-slice loss mask, App. B windows of 5 + 45 with stride 45
   assert.deepEqual(scored.slice(5), new Array(195).fill(1));
   assert.deepEqual(chunkWindows(50, 5, 45).length, 1);
   assert.throws(() => chunkWindows(10, 5, 45), /fewer than one window of 50/);
+  // The config's default stride (null) is length − context: windows of 12 every 10 slices.
+  assert.deepEqual(slidingWindows(32, { length: 12, context: 2, stride: null }).map((w) => w.start), [0, 10, 20]);
+  assert.deepEqual(slidingWindows(32, { length: 12, context: 2, stride: 12 }).map((w) => w.start), [0, 12]);
 });
 
 test('batches: regression inputs and normalised targets; generation windows are seeded and augmented patches of the cone', () => {
