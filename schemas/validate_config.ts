@@ -3,7 +3,7 @@
 // checks (schemas/semantic_checks.ts). Pure apart from the file system passed in the context; no
 // vscode imports, so the language server, the CLI and the sidecar share it (STYLE.md rule 2).
 import {
-  getLanguageService, DiagnosticSeverity, type Diagnostic, type JSONDocument, type LanguageService,
+  getLanguageService, DiagnosticSeverity, type Diagnostic, type JSONDocument, type JSONSchema, type LanguageService,
 } from 'vscode-json-languageservice';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import { pathToFileURL } from 'node:url';
@@ -23,7 +23,12 @@ let sharedService: LanguageService | undefined;
 export function configLanguageService(): LanguageService {
   if (!sharedService) {
     sharedService = getLanguageService({
-      schemaRequestService: (uri) => Promise.reject(new Error(`L3M Studio does not fetch schemas (${uri}); the experiment schema is built in.`)),
+      // A config's own "$schema" (e.g. ../schemas/l3m-experiment.schema.json, for editors without
+      // L3M Studio) would replace the fileMatch association; any URI naming the experiment schema
+      // gets the built-in copy, and nothing is fetched from disk or the network.
+      schemaRequestService: (uri) => (/l3m-experiment\.schema\.json$/.test(uri)
+        ? Promise.resolve(JSON.stringify(experimentSchema))
+        : Promise.reject(new Error(`L3M Studio does not fetch schemas (${uri}); the experiment schema is built in.`))),
     });
     sharedService.configure({
       validate: true,
@@ -43,9 +48,11 @@ export function configDocument(text: string, configPath: string, version = 0): T
 export async function schemaDiagnostics(document: TextDocument, json: JSONDocument): Promise<Diagnostic[]> {
   // The service reports schema violations as warnings by default; a config that breaks its
   // schema cannot run, so they are errors here.
+  // The schema is passed explicitly so that a "$schema" naming some other schema cannot switch the
+  // validation off.
   const diagnostics = await configLanguageService().doValidation(document, json, {
     comments: 'error', trailingCommas: 'error', schemaValidation: 'error', schemaRequest: 'ignore',
-  });
+  }, experimentSchema as JSONSchema);
   // `$schema` may name a file the service cannot load; the built-in schema applies anyway.
   return diagnostics.filter((d) => !/Unable to load schema|Problems loading reference/.test(messageText(d)))
     .map((d) => ({ ...d, source: d.source ?? 'json-schema' }));
