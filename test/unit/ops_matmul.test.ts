@@ -92,6 +92,9 @@ function suite(backend: 'cpu' | 'wasm'): void {
         assertClose(matMulFast(a, bb, ta, tb), tf.matMul(a, bb, ta, tb), `batched ${ta}/${tb}`);
         const w = randn(tb ? [7, 6] : [6, 7]);
         assertClose(matMulFast(a, w, ta, tb), tf.matMul(a, w, ta, tb), `shared right ${ta}/${tb}`);
+        // Few rows against a wide weight: the kernel computes (op(B)ᵀ·op(A)ᵀ)ᵀ instead.
+        const rows = randn(ta ? [40, 2] : [2, 40]); const wide = randn(tb ? [50, 40] : [40, 50]);
+        assertClose(matMulFast(rows, wide, ta, tb), tf.matMul(rows, wide, ta, tb), `swapped 2D ${ta}/${tb}`);
         const left = randn(ta ? [6, 5] : [5, 6]);
         assertClose(matMulFast(left, bb, ta, tb), tf.matMul(left, bb, ta, tb), `shared left ${ta}/${tb}`);
       }

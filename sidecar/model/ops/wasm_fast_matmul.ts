@@ -86,7 +86,7 @@ function productShape(a: tf.TensorInfo, b: tf.TensorInfo, transposeA: boolean, t
  * one side has a single batch entry. Shapes it cannot split (other broadcasts, non-float32) go to `fallback`.
  */
 export function fastBatchMatMul(args: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap },
-  fallback: tf.KernelFunc): tf.TensorInfo {
+  fallback: tf.KernelFunc, allowSwap = true): tf.TensorInfo {
   const a = args.inputs['a']!;
   const b = args.inputs['b']!;
   const transposeA = Boolean(args.attrs?.['transposeA']);
@@ -97,6 +97,20 @@ export function fastBatchMatMul(args: { inputs: tf.NamedTensorInfoMap; backend: 
   const batch = Math.max(batchA, batchB);
   if (!(batchA === batchB || batchA === 1 || batchB === 1) || m * k * n === 0) {
     return fallback(args as Parameters<tf.KernelFunc>[0]) as tf.TensorInfo;
+  }
+  if (allowSwap && batch === 1) {
+    // A 2D product can also be computed as (op(B)ᵀ · op(A)ᵀ)ᵀ. Pick the form that moves fewer floats through
+    // Transpose: x · Wᵀ with a huge W and few rows (the LM head: W is 151936 × 896, 64 tokens) would otherwise
+    // transpose, and have XNNPACK pack, all of W on every call.
+    const directCost = (transposeA ? m * k : 0) + (transposeB ? k * n : 0);
+    const swappedCost = (transposeB ? 0 : k * n) + (transposeA ? 0 : m * k) + m * n;
+    if (swappedCost < directCost) {
+      const swapped = fastBatchMatMul({ inputs: { a: b, b: a }, backend: args.backend,
+        attrs: { transposeA: !transposeB, transposeB: !transposeA } }, fallback, false); // (n, m)
+      const out = transposeLastTwo(swapped, 1, n, m, backend); // (m, n)
+      backend.disposeData(swapped.dataId);
+      return { ...out, shape: outShape };
+    }
   }
   const temporaries: tf.TensorInfo[] = [];
   // Bring both operands to the layout XNNPACK's path wants: A (batch, m, k), B (batch, k, n), contiguous.
