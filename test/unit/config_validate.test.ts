@@ -49,3 +49,22 @@ test('formatDiagnostic prints 1-based line and column', () => {
   const line = formatDiagnostic({ range: { start: { line: 2, character: 4 }, end: { line: 2, character: 9 } }, severity: DiagnosticSeverity.Warning, message: 'careful' }, 'x.l3m.json');
   assert.equal(line, 'x.l3m.json:3:5: warning: careful');
 });
+
+test('random damage to a real example (cuts, deletions, swapped types) never throws', async () => {
+  const { readFileSync } = await import('node:fs');
+  const original = readFileSync('examples/generation-pretrained-lora-r8.l3m.json', 'utf8');
+  let seed = 12345;
+  const next = () => { seed = (seed * 1103515245 + 12345) % 2 ** 31; return seed / 2 ** 31; };
+  for (let i = 0; i < 150; i++) {
+    const at = Math.floor(next() * original.length);
+    const variants = [
+      original.slice(0, at),
+      original.slice(0, at) + original.slice(at + 1 + Math.floor(next() * 20)),
+      original.replace(/: (\d+(\.\d+)?)/g, (match, _n, _f, offset: number) => (offset > at ? ': "x"' : match)),
+      original.replace(/"(\w+)": \{/g, (match, _k, offset: number) => (offset > at ? `"${_k}": [` : match)),
+    ];
+    for (const text of variants) {
+      await assert.doesNotReject(validateConfig(text, context), `variant at ${at}`);
+    }
+  }
+});
