@@ -1,7 +1,8 @@
 // The Experiments view: the workspace's `*.l3m.json` files, grouped by folder, each labelled with
 // its file name without `.l3m.json` and described by its task and backbone. Clicking one opens it.
 import * as vscode from 'vscode';
-import { parse as parseJsonc } from 'jsonc-parser';
+// The ES module build: esbuild cannot follow the UMD build's factory-style requires (./impl/format).
+import { parse as parseJsonc } from 'jsonc-parser/lib/esm/main.js';
 import { basename, dirname } from 'node:path';
 
 export const experimentGlob = '**/*.l3m.json';
