@@ -23,14 +23,18 @@ export class DiagnosticSink {
     this.document = TextDocument.create('config.l3m.json', 'json', 0, text);
   }
 
-  /** Reports at `path`, or at the key of the nearest ancestor the text contains. */
-  report(code: string, path: Path, severity: DiagnosticSeverity, message: string): void {
+  /**
+   * Reports at `path` (its value, or its key when `at` is 'key'), or at the key of the nearest
+   * ancestor the text contains.
+   */
+  report(code: string, path: Path, severity: DiagnosticSeverity, message: string, at: 'value' | 'key' = 'value'): void {
     let range = { start: this.document.positionAt(0), end: this.document.positionAt(1) };
     for (let length = path.length; length >= 1; length--) {
       const node = findNodeAtLocation(this.root, path.slice(0, length));
       if (!node) continue;
       // The value itself when the field is written; the ancestor's key otherwise.
-      const target = length === path.length ? node : (node.parent?.type === 'property' ? node.parent.children?.[0] ?? node : node);
+      const useKey = length < path.length || at === 'key';
+      const target = useKey && node.parent?.type === 'property' ? node.parent.children?.[0] ?? node : node;
       range = { start: this.document.positionAt(target.offset), end: this.document.positionAt(target.offset + target.length) };
       break;
     }
@@ -212,6 +216,57 @@ function checkDataSplitsAndPriors({ config, sink }: RuleInput): void {
   }
 }
 
+function checkSplitSizes({ config, sink }: RuleInput): void {
+  const data = config.data;
+  const splits = data?.splits;
+  if (data?.source !== 'simulator' || !splits || !isInt(data.simulator?.count)) return;
+  if (!isNum(splits.validation_fraction) || !isNum(splits.test_fraction)) return;
+  // The same rounding as the dataset split (sidecar/data/splits.ts): round(n·f) per split.
+  const count = data.simulator.count;
+  const validation = Math.round(count * splits.validation_fraction);
+  const test = Math.round(count * splits.test_fraction);
+  const train = count - validation - test;
+  if (train < 1) return; // reported by the splits rule, or a count the schema rejects
+  for (const [name, fraction, size] of [['validation_fraction', splits.validation_fraction, validation], ['test_fraction', splits.test_fraction, test]] as const) {
+    if (fraction > 0 && size === 0) {
+      sink.report('split-empty', ['data', 'splits', name], warning,
+        `data.splits.${name} (${fraction}) of ${count} lightcones rounds to an empty split. Raise it to at least ${(1 / count).toFixed(3)} or simulate more lightcones (data.simulator.count).`);
+    }
+  }
+  const batch = config.training?.batch_size;
+  if (config.task === 'regression' && isInt(batch) && batch > train * (config.training.train_ds_multiplicity ?? 1)) {
+    sink.report('batch-too-large', ['training', 'batch_size'], warning,
+      `training.batch_size (${batch}) is larger than the ${train} training lightcones: an epoch has no full batch. Lower the batch size or simulate more lightcones (data.simulator.count).`);
+  }
+}
+
+function checkGlobalSignalTokens({ config, sink }: RuleInput): void {
+  const data = config.data;
+  if (config.task !== 'regression' || data?.source !== 'simulator' || data.preprocessing?.tokens !== 'global_signal') return;
+  const preset = simulatorPresets[data.simulator?.preset as keyof typeof simulatorPresets];
+  const tokens = data.preprocessing.global_signal_tokens;
+  if (preset && isInt(tokens) && tokens > preset.nLos) {
+    sink.report('global-signal-tokens', ['data', 'preprocessing', 'global_signal_tokens'], error,
+      `data.preprocessing.global_signal_tokens (${tokens}) is more than the ${preset.nLos} slices of simulator preset '${data.simulator.preset}': each token averages at least one slice. Use at most ${preset.nLos} (the paper: 47).`);
+  }
+}
+
+/** Sections written in the text that the rest of the config makes irrelevant: a hint, not an error. */
+function checkIgnoredSections({ config, sink }: RuleInput): void {
+  const ignored: Array<[Array<string>, string]> = [];
+  if (config.backbone?.finetune !== 'lora') ignored.push([['backbone', 'lora'], `backbone.lora is ignored because backbone.finetune is '${String(config.backbone?.finetune)}'. Set finetune to 'lora' to use it.`]);
+  if (config.data?.source !== 'files') ignored.push([['data', 'files'], "data.files is ignored because data.source is 'simulator'. Set data.source to 'files' to read them."]);
+  if (config.data?.source !== 'simulator') ignored.push([['data', 'simulator'], "data.simulator is ignored because data.source is 'files'. Set data.source to 'simulator' to use it."]);
+  if (config.task !== 'generation') {
+    for (const key of ['sublightcone', 'augmentation', 'patch_size']) {
+      ignored.push([['data', key], `data.${key} only applies to generation; this is a regression config.`]);
+    }
+  }
+  for (const [path, message] of ignored) {
+    if (sink.written(path)) sink.report('ignored-section', path, information, message, 'key');
+  }
+}
+
 function checkCausal({ config, sink }: RuleInput): void {
   if (config.task === 'generation' && config.backbone?.causal === false) {
     sink.report('causal-generation', ['backbone', 'causal'], error,
@@ -270,7 +325,8 @@ function checkDataPath({ config, context, sink }: RuleInput): void {
 /** Every semantic rule, in the order their diagnostics are reported. */
 export const semanticRules: ReadonlyArray<(input: RuleInput) => void> = [
   checkHeadMatchesTask, checkAttentionHeads, checkLoraRank, checkPatches, checkSublightcone,
-  checkSchedule, checkDataSplitsAndPriors, checkCausal, checkPretrainedPath, checkDataPath,
+  checkSchedule, checkDataSplitsAndPriors, checkSplitSizes, checkGlobalSignalTokens, checkCausal, checkIgnoredSections,
+  checkPretrainedPath, checkDataPath,
 ];
 
 /**

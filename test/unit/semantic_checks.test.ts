@@ -151,3 +151,24 @@ test('bad input never throws: not JSON, not an object, wrong types', () => {
     assert.doesNotThrow(() => semanticDiagnostics(text, context()), text);
   }
 });
+
+test('split sizes: a fraction that rounds to no lightcones warns; a batch larger than the training set warns', () => {
+  const cfg = (count: number, test: number, batch = 4) => ({ name: 'x', task: 'regression', data: { simulator: { count }, splits: { validation_fraction: 0.1, test_fraction: test } }, training: { batch_size: batch } });
+  expectNone(cfg(20, 0.05), 'split-empty'); // round(1) = 1
+  expectOne(cfg(8, 0.05), 'split-empty', /test_fraction \(0.05\) of 8 lightcones rounds to an empty split/, '0.05', DiagnosticSeverity.Warning);
+  expectNone(cfg(20, 0.1, 16), 'batch-too-large');
+  expectOne(cfg(20, 0.1, 17), 'batch-too-large', /batch_size \(17\) is larger than the 16 training lightcones/, '17', DiagnosticSeverity.Warning);
+});
+
+test('global-signal tokens cannot outnumber the slices', () => {
+  const cfg = (tokens: number) => ({ name: 'x', task: 'regression', data: { simulator: { preset: 'test' }, preprocessing: { global_signal_tokens: tokens } } });
+  expectNone(cfg(1024), 'global-signal-tokens');
+  expectOne(cfg(1025), 'global-signal-tokens', /\(1025\) is more than the 1024 slices of simulator preset 'test'/, '1025');
+});
+
+test('sections made irrelevant by other fields are hinted at their key', () => {
+  expectNone({ name: 'x', task: 'generation', backbone: { finetune: 'lora', lora: { rank: 4 } } }, 'ignored-section');
+  expectOne({ name: 'x', task: 'regression', backbone: { finetune: 'frozen', lora: { rank: 4 } } }, 'ignored-section',
+    /backbone.lora is ignored because backbone.finetune is 'frozen'/, '"lora"', DiagnosticSeverity.Information);
+  expectOne({ name: 'x', task: 'regression', data: { files: { path: 'd' } } }, 'ignored-section', /data.files is ignored because data.source is 'simulator'/, '"files"', DiagnosticSeverity.Information);
+});
