@@ -50,6 +50,9 @@ for (const entry of nodeEntries) {
     target: 'node20',
     format: 'cjs',
     outdir: 'dist',
+    // Prefer ES module builds: vscode-json-languageservice's UMD "main" build requires its own
+    // files by relative path at run time, which a bundle cannot satisfy.
+    mainFields: ['module', 'main'],
     // ESM-only packages bundled into CommonJS (h5wasm's Node build calls createRequire(import.meta.url))
     // need import.meta.url, which esbuild leaves empty in cjs output: point it at the bundle file.
     banner: { js: "const __importMetaUrl = require('url').pathToFileURL(__filename).href;" },
