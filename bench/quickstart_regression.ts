@@ -1,0 +1,124 @@
+// The quickstart regression (examples/quickstart-regression.l3m.json) on the built-in simulator, end
+// to end through prepareRun/runTraining as `l3m train` runs it: wall time (dataset simulation vs
+// training, on this machine's cores), the validation NLL against the NLL of predicting the prior, and
+// R² per parameter on the test split. The reference in the same run is the prior itself, two ways:
+// the uniform prior on the normalised unit cube (NLL 0 nats) and the best Gaussian fitted to the
+// training labels (their mean and covariance), evaluated on the same validation lightcones.
+// Goal (issue 5): validation NLL clearly below the prior's, positive R² for Ω_m, T_vir and ζ, < 2 min.
+//   npm run bench -- quickstart_regression [--config path] [--keep]
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { loadConfigFile } from '../schemas/load_config';
+import { parameterNames } from '../sidecar/data/parameters';
+import { parseMetricsJsonl } from '../sidecar/protocol/run_folder';
+import { loadRegressionData, openSource } from '../sidecar/tasks/regression/regression_data';
+import { prepareRun, runTraining } from '../sidecar/train/run_training';
+
+const args = process.argv.slice(2);
+const configPath = resolve(args.includes('--config') ? args[args.indexOf('--config') + 1] : 'examples/quickstart-regression.l3m.json');
+
+/** NLL (nats) of a Gaussian with the train labels' mean and covariance, averaged over `rows`. */
+function gaussianPriorNll(train: Float32Array, rows: Float32Array): number {
+  const d = 6;
+  const n = train.length / d;
+  const mean = new Float64Array(d);
+  for (let i = 0; i < n; i++) for (let p = 0; p < d; p++) mean[p] += train[i * d + p] / n;
+  const cov = new Float64Array(d * d);
+  for (let i = 0; i < n; i++) for (let p = 0; p < d; p++) for (let q = 0; q < d; q++) cov[p * d + q] += (train[i * d + p] - mean[p]) * (train[i * d + q] - mean[q]) / n;
+  // Cholesky of the covariance: log det and solves.
+  const L = new Float64Array(d * d);
+  for (let i = 0; i < d; i++) for (let j = 0; j <= i; j++) {
+    let s = cov[i * d + j];
+    for (let k = 0; k < j; k++) s -= L[i * d + k] * L[j * d + k];
+    L[i * d + j] = i === j ? Math.sqrt(s) : s / L[j * d + j];
+  }
+  let logDet = 0;
+  for (let i = 0; i < d; i++) logDet += 2 * Math.log(L[i * d + i]);
+  const m = rows.length / d;
+  let total = 0;
+  for (let r = 0; r < m; r++) {
+    const z = new Float64Array(d);
+    for (let i = 0; i < d; i++) {
+      let s = rows[r * d + i] - mean[i];
+      for (let k = 0; k < i; k++) s -= L[i * d + k] * z[k];
+      z[i] = s / L[i * d + i];
+    }
+    const quad = z.reduce((a, b) => a + b * b, 0);
+    total += 0.5 * quad + 0.5 * logDet + 0.5 * d * Math.log(2 * Math.PI);
+  }
+  return total / m;
+}
+
+async function main(): Promise<void> {
+  const runsDir = mkdtempSync(join(tmpdir(), 'l3m-bench-quickstart-'));
+  const loaded = await loadConfigFile(configPath, 'run');
+  if (!loaded.config) throw new Error(`${configPath} has errors; run "l3m validate ${configPath}".`);
+  console.log(`Quickstart regression: ${configPath}`);
+  console.log(`Cores: ${availableParallelism()}; runs in ${runsDir}`);
+
+  const start = performance.now();
+  let trainingStartedAt: number | null = null;
+  const { runDir } = await prepareRun(configPath, runsDir);
+  const outcome = await runTraining({
+    runDir,
+    signal: new AbortController().signal,
+    events: {
+      progress: (p) => { if (p.phase === undefined && trainingStartedAt === null) trainingStartedAt = performance.now(); },
+      metrics: () => undefined,
+      log: (level, message) => console.log(`  [${level}] ${message}`),
+    },
+  });
+  const totalSeconds = (performance.now() - start) / 1000;
+  const trainingSeconds = trainingStartedAt === null ? totalSeconds : (performance.now() - trainingStartedAt) / 1000;
+  if (outcome !== 'completed') throw new Error(`run ended ${outcome}`);
+  const record = JSON.parse(readFileSync(join(runDir, 'run.json'), 'utf8'));
+
+  const { records } = parseMetricsJsonl(readFileSync(join(runDir, 'metrics.jsonl'), 'utf8'));
+  const val = records.filter((r) => r.split === 'val');
+  const bestVal = val.reduce((best, r) => ((r.nll as number) < (best.nll as number) ? r : best));
+  const test = records.find((r) => r.split === 'test')!;
+  const train = records.filter((r) => r.split === 'train');
+
+  // The Gaussian prior baseline on the same (cached) data and split.
+  const source = await openSource(loaded.config, resolve(configPath, '..'));
+  const data = (await loadRegressionData(loaded.config, source)).data;
+  await source.close();
+  const priorVal = gaussianPriorNll(data.train.targets, data.validation.targets);
+  const priorTest = gaussianPriorNll(data.train.targets, data.test.targets);
+
+  console.log('');
+  console.log(`Backend: ${record.device.backend} (${record.device.device})`);
+  console.log(`Wall time: ${totalSeconds.toFixed(1)} s total, of which training + evaluation ${trainingSeconds.toFixed(1)} s `
+    + `(${train.length > 0 ? (train[train.length - 1].steps_per_s as number).toFixed(1) : '?'} steps/s); goal < 120 s`);
+  console.log(`Lightcones: ${data.train.ids.length} train / ${data.validation.ids.length} validation / ${data.test.ids.length} test`);
+  console.log('');
+  console.log('NLL per lightcone (nats, lower is better)     validation   test');
+  console.log(`  model (best validation, step ${bestVal.step})            ${(bestVal.nll as number).toFixed(3).padStart(8)}   ${(test.nll as number).toFixed(3).padStart(6)}`);
+  console.log(`  uniform prior                                 ${(0).toFixed(3).padStart(8)}   ${(0).toFixed(3).padStart(6)}`);
+  console.log(`  Gaussian fit to the training labels           ${priorVal.toFixed(3).padStart(8)}   ${priorTest.toFixed(3).padStart(6)}`);
+  console.log(`  model − uniform prior: ${(bestVal.nll as number).toFixed(3)} nats (validation)`);
+  console.log('');
+  console.log('Test split, per parameter:   R²      68% cover  95% cover');
+  for (const name of parameterNames) {
+    const r2 = test[`r2_${name}`] as number | null;
+    console.log(`  ${name.padEnd(10)}             ${r2 === null ? '   n/a' : r2.toFixed(3).padStart(6)}   ${(test[`coverage68_${name}`] as number).toFixed(2).padStart(6)}     ${(test[`coverage95_${name}`] as number).toFixed(2).padStart(6)}`);
+  }
+  const goal = ['omegaM', 'log10Tvir', 'zeta'].every((n) => (test[`r2_${n}`] as number) > 0);
+  console.log(`Positive R² for Ω_m, T_vir and ζ: ${goal ? 'yes' : 'no'}`);
+  if (!args.includes('--keep')) rmSync(runsDir, { recursive: true, force: true });
+  console.log(JSON.stringify({
+    bench: 'quickstart_regression', backend: record.device.backend, cores: availableParallelism(),
+    wall_s: totalSeconds, train_eval_s: trainingSeconds, val_nll_best: bestVal.nll, val_nll_best_step: bestVal.step, test_nll: test.nll,
+    prior_uniform_nll: 0, prior_gaussian_val_nll: priorVal, prior_gaussian_test_nll: priorTest,
+    r2: Object.fromEntries(parameterNames.map((n) => [n, test[`r2_${n}`]])),
+    coverage68: Object.fromEntries(parameterNames.map((n) => [n, test[`coverage68_${n}`]])),
+    coverage95: Object.fromEntries(parameterNames.map((n) => [n, test[`coverage95_${n}`]])),
+    goal_positive_r2_omegaM_Tvir_zeta: goal,
+  }));
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof Error ? error.stack ?? error.message : String(error));
+  process.exitCode = 1;
+});
