@@ -77,7 +77,7 @@ export function bundlesAreFresh(): boolean {
     .map(([, bundle]) => join(repoRoot, bundle));
   if (bundles.length === 0 || !bundles.every((p) => existsSync(p))) return false;
   const oldestBundle = Math.min(...bundles.map((p) => statSync(p).mtimeMs));
-  const newestSource = Math.max(...['extension', 'sidecar', 'webview', 'schemas', 'package.json'].map((p) => newestMtime(join(repoRoot, p))));
+  const newestSource = Math.max(...['extension', 'sidecar', 'webview', 'schemas', 'package.json', 'esbuild.mjs'].map((p) => newestMtime(join(repoRoot, p))));
   return newestSource <= oldestBundle;
 }
 

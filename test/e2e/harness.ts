@@ -183,7 +183,7 @@ function makeStudio(parts: Parts): Studio {
   async function describePane(found: Locator): Promise<string> {
     const items = await found.locator('.pane-body .monaco-list-row .label-name').allTextContents();
     if (items.length > 0) return `It shows: ${items.join(', ')}.`;
-    const text = ((await found.locator('.pane-body').textContent().catch(() => '')) ?? '').trim();
+    const text = (await found.locator('.pane-body').innerText().catch(() => '')).trim();
     return text !== '' ? `It shows the message: "${text}".` : 'It is empty.';
   }
 
