@@ -144,3 +144,44 @@ export function parseRunRecord(text: string): { record: RunRecord } | { error: s
   }
   return { record: value as RunRecord };
 }
+
+/**
+ * eval/regression.json as the panels read it (written by sidecar/tasks/regression/regression_run.ts
+ * from evaluateRegression; the paper's Fig. 6). Values are normalised to [0, 1] with the prior
+ * bounds `min`/`max`; non-finite numbers are written as null.
+ */
+export interface RegressionEvaluationFile {
+  kind: 'regression';
+  formatVersion: 1;
+  testLightcones: number;
+  samplesPerLightcone: number;
+  nll: number | null;
+  parameters: {
+    name: string;
+    label: string;
+    unit: string;
+    min: number;
+    max: number;
+    r2: number | null;
+    coverage68: number | null;
+    coverage95: number | null;
+    meanSigma: number | null;
+    bins: { lo: number; hi: number; count: number; mean: number | null; std: number | null; meanAbsError: number | null }[];
+  }[];
+  points: { id: string; truth: number[]; mean: number[]; sigma: number[] }[];
+}
+
+/** Parses eval/regression.json, returning a reason instead of throwing when it is not one. */
+export function parseRegressionEvaluation(text: string): { evaluation: RegressionEvaluationFile } | { error: string } {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (e) {
+    return { error: `eval/regression.json is not valid JSON (${(e as Error).message})` };
+  }
+  const v = value as Partial<RegressionEvaluationFile> | null;
+  if (typeof v !== 'object' || v === null || v.kind !== 'regression') return { error: 'eval/regression.json does not hold a regression evaluation (kind "regression")' };
+  if (v.formatVersion !== 1) return { error: `eval/regression.json has format version ${String(v.formatVersion)}; this version of L3M Studio reads version 1` };
+  if (!Array.isArray(v.parameters) || !Array.isArray(v.points)) return { error: 'eval/regression.json lacks the "parameters" or "points" array' };
+  return { evaluation: v as RegressionEvaluationFile };
+}

@@ -1,0 +1,250 @@
+// Run comparison: the runs picked in the Runs view, their curves overlaid (one colour per run; the
+// legend's checkboxes hide or show a run), a sortable table of each run's final and best metrics,
+// and a table of only the config fields that differ. Runs can be added (the host shows a picker)
+// or removed in place.
+import '@vscode-elements/elements';
+import '../shared/panel.css';
+import { connect } from '../shared/vscode_api';
+import { Chart, formatValue, type ChartData, type ChartSeries } from '../shared/chart';
+import { Curve, alignCurves, appendToCurve, finalAndBest, metricNames } from '../shared/metric_series';
+import { smoothExponential } from '../shared/smoothing';
+import { ProblemList } from '../shared/problems';
+import { checkbox, controlRow } from '../shared/controls';
+import { seriesColors, withAlpha } from '../shared/theme';
+import { configDifferences } from './config_diff';
+import type { CompareRun, CompareState, HostMessage, XAxis } from '../shared/panel_protocol';
+
+const app = document.getElementById('app') ?? document.body;
+const title = document.createElement('h2');
+title.textContent = 'Compare runs';
+app.append(title);
+const bridge = connect(onMessage);
+const saved = bridge.state<CompareState>('compare');
+const settings = {
+  xAxis: saved?.xAxis ?? ('step' as XAxis),
+  smoothing: saved?.smoothing ?? 0.6,
+  logY: saved?.logY ?? false,
+  hidden: new Set(saved?.hidden ?? []),
+  sort: saved?.sort ?? { column: 'run', descending: false },
+};
+const controls = controlRow(app, {
+  ...settings,
+  onXAxis: (x) => { settings.xAxis = x; render(); saveState(); },
+  onSmoothing: (s) => { settings.smoothing = s; render(); saveState(); },
+  onLogY: (log) => { settings.logY = log; render(); saveState(); },
+});
+const add = document.createElement('vscode-button');
+add.textContent = 'Add runs…';
+add.addEventListener('click', () => bridge.post({ type: 'compare/addRuns' }));
+controls.element.append(add);
+const problems = new ProblemList(app);
+const legend = document.createElement('div');
+legend.className = 'toolbar legend';
+legend.setAttribute('aria-label', 'Runs');
+const grid = document.createElement('div');
+grid.className = 'charts';
+const metricsHeading = document.createElement('h2');
+metricsHeading.textContent = 'Metrics';
+const metricsTable = document.createElement('table');
+metricsTable.className = 'data metrics';
+const configHeading = document.createElement('h2');
+configHeading.textContent = 'Config fields that differ';
+const configTable = document.createElement('table');
+configTable.className = 'data config-diff';
+app.append(legend, grid, metricsHeading, metricsTable, configHeading, configTable);
+
+let runs: CompareRun[] = [];
+const charts = new Map<string, Chart>();
+
+function onMessage(message: HostMessage): void {
+  if (message.type !== 'compare/runs') return;
+  runs = message.runs;
+  problems.set('runs', runs.flatMap((r) => r.problems.map((p) => `${r.run.name}: ${p}`)));
+  render();
+  saveState();
+}
+
+/** Chart keys: "metric · split" for every metric and split some run logged. */
+function chartKeys(): { key: string; metric: string; split: string }[] {
+  const keys: { key: string; metric: string; split: string }[] = [];
+  const names = metricNames(runs.flatMap((r) => r.records));
+  for (const metric of names) {
+    for (const split of ['train', 'val', 'test']) {
+      if (runs.some((r) => r.records.some((rec) => rec.split === split && metric in rec))) keys.push({ key: `${metric} · ${split}`, metric, split });
+    }
+  }
+  return keys;
+}
+
+function curveOf(run: CompareRun, metric: string, split: string): Curve {
+  const curve = new Curve();
+  for (const r of run.records) if (r.split === split) appendToCurve(curve, r, metric, settings.xAxis);
+  return curve;
+}
+
+function render(): void {
+  const colors = seriesColors();
+  const colorOf = (i: number) => colors[i % colors.length];
+  renderLegend(colorOf);
+  const keys = chartKeys();
+  const wanted = new Set(keys.map((k) => k.key));
+  for (const [key, chart] of charts) if (!wanted.has(key)) { chart.destroy(); charts.delete(key); }
+  const table: { run: CompareRun; values: Map<string, { final: number | null; best: number | null }> }[] = runs.map((run) => ({ run, values: new Map() }));
+  for (const { key, metric, split } of keys) {
+    const curves = runs.map((r) => curveOf(r, metric, split));
+    curves.forEach((c, i) => table[i].values.set(key, finalAndBest(c, metric)));
+    // Test-split metrics are one value per run: they belong in the table, not in a chart.
+    if (split === 'test') continue;
+    const series: ChartSeries[] = [];
+    runs.forEach((r, i) => {
+      const show = !settings.hidden.has(r.run.runDir);
+      series.push({ label: `${r.run.name} (raw)`, color: withAlpha(colorOf(i), 0.25), faint: true, show });
+      series.push({ label: r.run.name, color: colorOf(i), width: 2, show });
+    });
+    const options = { title: key, xLabel: settings.xAxis === 'wall_time' ? 'wall time [s]' : settings.xAxis, logY: settings.logY, series };
+    let chart = charts.get(key);
+    if (chart) chart.reconfigure(options);
+    else charts.set(key, (chart = new Chart(grid, options, bridge)));
+    const { x, ys } = alignCurves(curves);
+    const data: (number | null)[][] = [];
+    for (const y of ys) data.push(y, smoothExponential(y, settings.smoothing));
+    chart.setData([x, ...data] as ChartData);
+  }
+  renderMetricsTable(table, keys.map((k) => k.key), colorOf);
+  renderConfigTable(colorOf);
+}
+
+function renderLegend(colorOf: (i: number) => string): void {
+  legend.replaceChildren();
+  if (runs.length === 0) {
+    legend.textContent = 'No runs: select runs in the Runs view and choose Compare Runs, or use Add runs….';
+    return;
+  }
+  runs.forEach((r, i) => {
+    const item = document.createElement('span');
+    item.className = 'legend-item';
+    const swatch = document.createElement('span');
+    swatch.className = 'swatch';
+    swatch.style.background = colorOf(i);
+    const box = checkbox(r.run.name, !settings.hidden.has(r.run.runDir), (checked) => {
+      if (checked) settings.hidden.delete(r.run.runDir);
+      else settings.hidden.add(r.run.runDir);
+      for (const chart of charts.values()) {
+        chart.uplot?.setSeries(2 * i + 1, { show: checked });
+        chart.uplot?.setSeries(2 * i + 2, { show: checked });
+      }
+      saveState();
+    });
+    const remove = document.createElement('vscode-button');
+    remove.setAttribute('secondary', '');
+    remove.textContent = 'Remove';
+    remove.setAttribute('aria-label', `Remove ${r.run.name} from the comparison`);
+    remove.addEventListener('click', () => bridge.post({ type: 'compare/removeRun', runDir: r.run.runDir }));
+    item.append(swatch, box, remove);
+    legend.append(item);
+  });
+}
+
+function header(table: HTMLTableElement, columns: string[], sortable: boolean): void {
+  const row = table.createTHead().insertRow();
+  for (const column of columns) {
+    const th = document.createElement('th');
+    th.textContent = column;
+    th.scope = 'col';
+    if (sortable) {
+      th.tabIndex = 0;
+      if (settings.sort.column === column) th.setAttribute('aria-sort', settings.sort.descending ? 'descending' : 'ascending');
+      const sort = () => {
+        settings.sort = { column, descending: settings.sort.column === column ? !settings.sort.descending : false };
+        render();
+        saveState();
+      };
+      th.addEventListener('click', sort);
+      th.addEventListener('keydown', (e) => { if (e.key === 'Enter' || e.key === ' ') { e.preventDefault(); sort(); } });
+    }
+    row.append(th);
+  }
+}
+
+function renderMetricsTable(rows: { run: CompareRun; values: Map<string, { final: number | null; best: number | null }> }[], keys: string[], colorOf: (i: number) => string): void {
+  metricsTable.replaceChildren();
+  const columns = ['run', 'status', ...keys.flatMap((k) => [`${k} final`, `${k} best`])];
+  header(metricsTable, columns, true);
+  const cell = (row: (typeof rows)[number], column: string): string | number | null => {
+    if (column === 'run') return row.run.run.name;
+    if (column === 'status') return row.run.run.record?.status ?? 'unreadable';
+    const key = column.replace(/ (final|best)$/, '');
+    const v = row.values.get(key);
+    return column.endsWith(' final') ? v?.final ?? null : v?.best ?? null;
+  };
+  const indexed = rows.map((row, i) => ({ row, i }));
+  const { column, descending } = settings.sort;
+  if (columns.includes(column)) {
+    indexed.sort((a, b) => {
+      const va = cell(a.row, column);
+      const vb = cell(b.row, column);
+      if (va === null) return 1;
+      if (vb === null) return -1;
+      const order = typeof va === 'number' && typeof vb === 'number' ? va - vb : String(va).localeCompare(String(vb));
+      return descending ? -order : order;
+    });
+  }
+  const body = metricsTable.createTBody();
+  for (const { row, i } of indexed) {
+    const tr = body.insertRow();
+    columns.forEach((c, k) => {
+      const td = tr.insertCell();
+      const v = cell(row, c);
+      if (k === 0) {
+        const swatch = document.createElement('span');
+        swatch.className = 'swatch';
+        swatch.style.background = colorOf(i);
+        td.append(swatch);
+      }
+      td.append(v === null ? '–' : typeof v === 'number' ? formatValue(v) : v);
+    });
+  }
+}
+
+function renderConfigTable(colorOf: (i: number) => string): void {
+  configTable.replaceChildren();
+  const differences = configDifferences(runs.map((r) => r.config));
+  header(configTable, ['field', ...runs.map((r) => r.run.name)], false);
+  const body = configTable.createTBody();
+  if (runs.length < 2) {
+    body.insertRow().insertCell().textContent = 'Add a second run to see how the configs differ.';
+    return;
+  }
+  if (differences.length === 0) {
+    body.insertRow().insertCell().textContent = 'The configs are identical.';
+    return;
+  }
+  for (const d of differences) {
+    const tr = body.insertRow();
+    tr.dataset.path = d.path;
+    tr.insertCell().textContent = d.path;
+    d.values.forEach((v, i) => {
+      const td = tr.insertCell();
+      td.textContent = runs[i].config === null ? 'unreadable' : v === undefined ? '(absent)' : v;
+      td.style.borderLeft = `2px solid ${colorOf(i)}`;
+    });
+  }
+}
+
+function saveState(): void {
+  bridge.saveState({
+    kind: 'compare',
+    runDirs: runs.map((r) => r.run.runDir),
+    xAxis: settings.xAxis,
+    smoothing: settings.smoothing,
+    logY: settings.logY,
+    hidden: [...settings.hidden],
+    sort: settings.sort,
+  });
+}
+
+(window as unknown as { l3mPanel: unknown }).l3mPanel = {
+  charts: () => [...charts].map(([key, chart]) => ({ key, uplot: chart.uplot })),
+  differingFields: () => [...configTable.querySelectorAll('tbody tr[data-path]')].map((tr) => (tr as HTMLElement).dataset.path),
+  problems: () => problems.all(),
+};

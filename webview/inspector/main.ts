@@ -1,0 +1,374 @@
+// The lightcone inspector: true and generated slices side by side with their difference, a slider
+// (and play/pause) over the time step / redshift, colour maps for δT_21 with colour bars on a
+// shared or per-panel scale, a read-out of the values under the mouse, the global signal (mean
+// δT_21 per slice) of both lightcones with the current slice marked, and the 2D power spectrum of
+// the current slice, true against generated. For regression runs, the Fig. 6 view instead.
+// Slices arrive as the bytes of their .npy files; a missing or corrupt file leaves that panel
+// saying why while the rest still shows.
+import '@vscode-elements/elements';
+import '../shared/panel.css';
+import './inspector.css';
+import type uPlot from 'uplot';
+import { connect } from '../shared/vscode_api';
+import { parseNpy, type NpyArray } from '../shared/npy';
+import { colorRangeFor, finiteRange, type ColorRange } from '../shared/colormaps';
+import { powerSpectrum2d } from '../shared/power_spectrum';
+import { Chart, formatValue, type ChartData } from '../shared/chart';
+import { ProblemList } from '../shared/problems';
+import { labelled, runSubtitle, select } from '../shared/controls';
+import { pngOf } from '../shared/export';
+import { seriesColors, foreground, background, cssVar } from '../shared/theme';
+import { SliceView } from './slice_view';
+import { showRegression } from './regression_view';
+import type { ColormapName, HostMessage, InspectorInit, InspectorSample, InspectorState, SampleIndex } from '../shared/panel_protocol';
+
+const app = document.getElementById('app') ?? document.body;
+const title = document.createElement('h2');
+title.textContent = 'Lightcone inspector';
+const subtitle = document.createElement('div');
+subtitle.className = 'subtitle';
+app.append(title, subtitle);
+
+const bridge = connect(onMessage);
+const saved = bridge.state<InspectorState>('inspector');
+const view = {
+  runDir: saved?.runDir ?? '',
+  sample: saved?.sample ?? 0,
+  slice: saved?.slice ?? 0,
+  colormap: saved?.colormap ?? ('diverging' as ColormapName),
+  scale: saved?.scale ?? ('shared' as 'shared' | 'per-panel'),
+};
+
+const toolbar = document.createElement('div');
+toolbar.className = 'toolbar';
+app.append(toolbar);
+let sampleSelect: HTMLElement & { value: string } = select([], '', () => undefined);
+labelled(toolbar, 'Sample', sampleSelect);
+const colormapSelect = select<ColormapName>([['diverging', 'Diverging (RdBu, 0 = white)'], ['sequential', 'Sequential (viridis)']], view.colormap, (v) => { view.colormap = v; draw(); saveState(); });
+labelled(toolbar, 'Colour map', colormapSelect);
+const scaleSelect = select<'shared' | 'per-panel'>([['shared', 'Shared'], ['per-panel', 'Per panel']], view.scale, (v) => { view.scale = v; draw(); saveState(); });
+labelled(toolbar, 'Scale', scaleSelect);
+const exportButton = document.createElement('vscode-button');
+exportButton.setAttribute('secondary', '');
+exportButton.textContent = 'Export view as PNG';
+exportButton.addEventListener('click', () => void exportView());
+toolbar.append(exportButton);
+
+const sliceRow = document.createElement('div');
+sliceRow.className = 'toolbar';
+const play = document.createElement('vscode-button');
+play.textContent = 'Play';
+play.setAttribute('aria-label', 'Play or pause stepping through the slices');
+play.addEventListener('click', () => togglePlay());
+const slider = document.createElement('input');
+slider.type = 'range';
+slider.min = '0';
+slider.max = '0';
+slider.step = '1';
+slider.value = '0';
+slider.className = 'slice-slider';
+slider.addEventListener('input', () => { view.slice = Number(slider.value); draw(); saveState(); });
+const sliceLabel = document.createElement('span');
+sliceLabel.className = 'slice-label';
+sliceRow.append(play);
+labelled(sliceRow, 'Slice', slider);
+sliceRow.append(sliceLabel);
+app.append(sliceRow);
+
+const problems = new ProblemList(app);
+const slices = document.createElement('div');
+slices.className = 'slices';
+app.append(slices);
+const truthView = new SliceView(slices, 'True');
+const generatedView = new SliceView(slices, 'Generated');
+const differenceView = new SliceView(slices, 'Generated − true');
+const readout = document.createElement('div');
+readout.className = 'readout';
+readout.setAttribute('aria-live', 'polite');
+app.append(readout);
+const chartGrid = document.createElement('div');
+chartGrid.className = 'charts';
+app.append(chartGrid);
+const regressionHost = document.createElement('div');
+app.append(regressionHost);
+
+let samples: SampleIndex | null = null;
+let truth: NpyArray | null = null;
+let generated: NpyArray | null = null;
+let difference: Float32Array | null = null;
+let ranges: { truth: ColorRange | null; generated: ColorRange | null; difference: ColorRange | null } = { truth: null, generated: null, difference: null };
+let globalChart: Chart | null = null;
+let spectrumChart: Chart | null = null;
+let playing = 0;
+let spectrumFrame = 0;
+
+for (const v of [truthView, generatedView, differenceView]) {
+  v.canvas.addEventListener('mousemove', (e) => showReadout(v.valueAt(e)));
+  v.canvas.addEventListener('mouseleave', () => { readout.textContent = ''; });
+}
+
+function onMessage(message: HostMessage): void {
+  if (message.type === 'inspector/init') init(message);
+  else if (message.type === 'inspector/sample') loadSample(message);
+  else if (message.type === 'run/state') subtitle.textContent = runSubtitle(message.record);
+}
+
+function init(message: InspectorInit): void {
+  title.textContent = `Lightcone inspector — ${message.run.name}`;
+  subtitle.textContent = runSubtitle(message.run.record);
+  if (view.runDir !== message.run.runDir) { view.sample = 0; view.slice = 0; }
+  view.runDir = message.run.runDir;
+  problems.set('init', message.problems);
+  samples = message.samples;
+  const entries = samples?.entries ?? [];
+  const options: [string, string][] = entries.map((e, i) => [String(i), `lightcone ${e.lightcone}, slices from ${e.firstSlice - e.contextSlices} (${e.contextSlices} context)`]);
+  const replacement = select(options, String(Math.min(view.sample, Math.max(entries.length - 1, 0))), (v) => { view.sample = Number(v); view.slice = 0; bridge.post({ type: 'inspector/loadSample', index: view.sample }); saveState(); });
+  sampleSelect.replaceWith(replacement);
+  sampleSelect = replacement;
+  regressionHost.replaceChildren();
+  if (message.regression) showRegression(regressionHost, message.regression, bridge);
+  if (entries.length > 0) {
+    if (view.sample >= entries.length) view.sample = 0;
+    bridge.post({ type: 'inspector/loadSample', index: view.sample });
+  } else {
+    slices.style.display = message.regression ? 'none' : '';
+    sliceRow.style.display = 'none';
+    for (const v of [truthView, generatedView, differenceView]) v.showMissing('this run has no samples yet (samples/index.json)');
+  }
+  saveState();
+}
+
+function loadSample(message: InspectorSample): void {
+  const entry = samples?.entries[message.index];
+  const found: string[] = [...message.problems];
+  const read = (bytes: ArrayBuffer | null, file: string | undefined): NpyArray | null => {
+    if (!bytes) return null;
+    const parsed = parseNpy(bytes, `samples/${file ?? '?'}`);
+    if ('error' in parsed) { found.push(parsed.error); return null; }
+    if (parsed.array.shape.length !== 3) { found.push(`samples/${file}: shape (${parsed.array.shape.join(', ')}) is not [slices, x, y]`); return null; }
+    return parsed.array;
+  };
+  truth = read(message.truth, entry?.truth);
+  generated = read(message.generated, entry?.generated);
+  if (truth && generated && (truth.shape[1] !== generated.shape[1] || truth.shape[2] !== generated.shape[2])) {
+    found.push(`the generated slices are ${generated.shape[1]}×${generated.shape[2]} but the true ones ${truth.shape[1]}×${truth.shape[2]}; showing them apart, without a difference`);
+  }
+  difference = truth && generated && sameSliceShape() ? differenceOf(truth, generated, generatedOffset()) : null;
+  ranges = {
+    truth: truth ? finiteRange(truth.data) : null,
+    generated: generated ? finiteRange(generated.data) : null,
+    difference: difference ? finiteRange(difference) : null,
+  };
+  const count = Math.max(truth?.shape[0] ?? 0, (generated?.shape[0] ?? 0) + generatedOffset());
+  slider.max = String(Math.max(count - 1, 0));
+  view.slice = Math.min(view.slice, Math.max(count - 1, 0));
+  slider.value = String(view.slice);
+  problems.set('sample', found);
+  sliceRow.style.display = count > 0 ? '' : 'none';
+  buildCharts();
+  draw();
+}
+
+/** Slices of `truth` before the first slice of `generated`: 0 when the generated file repeats the context. */
+function generatedOffset(): number {
+  if (!truth || !generated) return 0;
+  return Math.max(truth.shape[0] - generated.shape[0], 0);
+}
+
+function sameSliceShape(): boolean {
+  return !!truth && !!generated && truth.shape[1] === generated.shape[1] && truth.shape[2] === generated.shape[2];
+}
+
+function differenceOf(t: NpyArray, g: NpyArray, offset: number): Float32Array {
+  const size = t.shape[1] * t.shape[2];
+  const out = new Float32Array(t.data.length).fill(NaN);
+  for (let s = offset; s < t.shape[0] && s - offset < g.shape[0]; s++) {
+    for (let i = 0; i < size; i++) out[s * size + i] = g.data[(s - offset) * size + i] - t.data[s * size + i];
+  }
+  return out;
+}
+
+function draw(): void {
+  const entry = samples?.entries[view.sample];
+  const s = view.slice;
+  const context = entry ? s < entry.contextSlices : false;
+  const redshift = entry?.redshifts?.[s];
+  const lightconeSlice = entry ? entry.firstSlice - entry.contextSlices + s : s;
+  sliceLabel.textContent = `${s + 1} / ${Number(slider.max) + 1} · lightcone slice ${lightconeSlice}${redshift !== undefined ? ` · z = ${redshift.toFixed(2)}` : ''}${context ? ' · context (ground truth given to the model)' : ''}`;
+  const shared = view.scale === 'shared' && ranges.truth && ranges.generated
+    ? { lo: Math.min(ranges.truth.lo, ranges.generated.lo), hi: Math.max(ranges.truth.hi, ranges.generated.hi) }
+    : null;
+  const show = (v: SliceView, array: NpyArray | null, sliceIndex: number, range: ColorRange | null, label: string, why: string) => {
+    if (!array || !range) return v.showMissing(why);
+    if (sliceIndex < 0 || sliceIndex >= array.shape[0]) return v.showMissing(`no slice ${s + 1} in this file`);
+    const [, rows, cols] = array.shape;
+    v.show(array.data, sliceIndex * rows * cols, rows, cols, colorRangeFor(shared ?? range, view.colormap), view.colormap);
+    v.setCaption(label);
+  };
+  const offset = generatedOffset();
+  show(truthView, truth, s, ranges.truth, 'True', 'could not be read');
+  const generatedIsContext = context && offset === 0;
+  show(generatedView, generated, s - offset, ranges.generated, generatedIsContext ? 'Generated — context slice (copied from the truth)' : 'Generated', 'could not be read');
+  if (difference && truth && ranges.difference) {
+    const [, rows, cols] = truth.shape;
+    const slice = difference.subarray(s * rows * cols, (s + 1) * rows * cols);
+    const r = finiteRange(slice);
+    if (r) {
+      differenceView.show(difference, s * rows * cols, rows, cols, colorRangeFor(ranges.difference, 'diverging'), 'diverging');
+      differenceView.setCaption('Generated − true');
+    } else differenceView.showMissing(context && offset > 0 ? 'context slice (not generated)' : 'no finite values');
+  } else differenceView.showMissing('needs both true and generated slices');
+  globalChart?.uplot?.redraw(false, false);
+  // The power spectrum is computed after this frame is shown, so the slider stays responsive.
+  cancelAnimationFrame(spectrumFrame);
+  spectrumFrame = requestAnimationFrame(updateSpectrum);
+}
+
+function sliceMeans(array: NpyArray): (number | null)[] {
+  const [n, rows, cols] = array.shape;
+  const size = rows * cols;
+  return Array.from({ length: n }, (_, s) => {
+    let sum = 0;
+    for (let i = 0; i < size; i++) sum += array.data[s * size + i];
+    const mean = sum / size;
+    return Number.isFinite(mean) ? mean : null;
+  });
+}
+
+function buildCharts(): void {
+  globalChart?.destroy();
+  spectrumChart?.destroy();
+  globalChart = null;
+  spectrumChart = null;
+  if (!truth && !generated) return;
+  const [blue, orange] = seriesColors();
+  const entry = samples?.entries[view.sample];
+  const count = Number(slider.max) + 1;
+  const useRedshift = !!entry?.redshifts && entry.redshifts.length >= count;
+  const x = Array.from({ length: count }, (_, s) => (useRedshift && entry?.redshifts ? entry.redshifts[s] : s));
+  const offset = generatedOffset();
+  const truthMeans = truth ? sliceMeans(truth) : [];
+  const generatedMeans = generated ? sliceMeans(generated) : [];
+  const data: ChartData = [x, x.map((_, s) => truthMeans[s] ?? null), x.map((_, s) => generatedMeans[s - offset] ?? null)];
+  if (useRedshift && x.length > 1 && x[0] > x[x.length - 1]) { for (const col of data) col.reverse(); }
+  globalChart = new Chart(chartGrid, {
+    title: 'Global signal ⟨δT₂₁⟩',
+    xLabel: useRedshift ? 'redshift z' : 'slice',
+    logY: false,
+    series: [{ label: 'true', color: blue, width: 2 }, { label: 'generated', color: orange, width: 2 }],
+    plugins: [currentSliceMarker(() => (useRedshift && entry?.redshifts ? entry.redshifts[view.slice] : view.slice))],
+  }, bridge);
+  globalChart.setData(data);
+  spectrumChart = new Chart(chartGrid, {
+    title: 'Power spectrum of the slice',
+    xLabel: 'k [2π/L]',
+    logY: true,
+    logX: true,
+    series: [{ label: 'true', color: blue, width: 2 }, { label: 'generated', color: orange, width: 2 }],
+  }, bridge);
+}
+
+function updateSpectrum(): void {
+  if (!spectrumChart) return;
+  const s = view.slice;
+  const spectrum = (array: NpyArray | null, index: number) => {
+    if (!array || index < 0 || index >= array.shape[0]) return null;
+    const [, rows, cols] = array.shape;
+    return powerSpectrum2d(array.data, index * rows * cols, rows, cols);
+  };
+  const t = spectrum(truth, s);
+  const g = spectrum(generated, s - generatedOffset());
+  const k = (t ?? g)?.k ?? [];
+  spectrumChart.setData([k, t?.power ?? k.map(() => null), g?.power ?? k.map(() => null)]);
+}
+
+/** A vertical line at the current slice, drawn after the series. */
+function currentSliceMarker(at: () => number): uPlot.Plugin {
+  return {
+    hooks: {
+      draw: (u) => {
+        const x = Math.round(u.valToPos(at(), 'x', true));
+        const ctx = u.ctx;
+        ctx.save();
+        ctx.strokeStyle = cssVar('--vscode-editorCursor-foreground', foreground());
+        ctx.setLineDash([4, 3]);
+        ctx.lineWidth = 1;
+        ctx.beginPath();
+        ctx.moveTo(x, u.bbox.top);
+        ctx.lineTo(x, u.bbox.top + u.bbox.height);
+        ctx.stroke();
+        ctx.restore();
+      },
+    },
+  };
+}
+
+function showReadout(hit: { row: number; col: number; value: number } | null): void {
+  if (!hit) { readout.textContent = ''; return; }
+  const at = (v: SliceView) => (v.values && v.rows === truthView.rows ? v.values[v.offset + hit.row * v.cols + hit.col] : undefined);
+  const parts = [`x ${hit.col}, y ${hit.row}`];
+  for (const [name, v] of [['true', truthView], ['generated', generatedView], ['difference', differenceView]] as const) {
+    const value = at(v);
+    if (value !== undefined) parts.push(`${name} ${Number.isFinite(value) ? formatValue(value) : 'NaN'} mK`);
+  }
+  readout.textContent = parts.join(' · ');
+}
+
+function togglePlay(): void {
+  if (playing) {
+    clearInterval(playing);
+    playing = 0;
+    play.textContent = 'Play';
+    return;
+  }
+  play.textContent = 'Pause';
+  playing = window.setInterval(() => {
+    const max = Number(slider.max);
+    view.slice = view.slice >= max ? 0 : view.slice + 1;
+    slider.value = String(view.slice);
+    draw();
+  }, 125);
+}
+
+/** The three slice panels with captions and colour bars, as one PNG. */
+async function exportView(): Promise<void> {
+  const views = [truthView, generatedView, differenceView];
+  const cell = 280;
+  const canvas = document.createElement('canvas');
+  canvas.width = views.length * (cell + 16) + 16;
+  canvas.height = cell + 80;
+  const ctx = canvas.getContext('2d');
+  if (!ctx) return;
+  ctx.fillStyle = background();
+  ctx.fillRect(0, 0, canvas.width, canvas.height);
+  ctx.fillStyle = foreground();
+  ctx.font = '13px sans-serif';
+  ctx.fillText(sliceLabel.textContent ?? '', 16, 18);
+  ctx.imageSmoothingEnabled = false;
+  views.forEach((v, i) => {
+    const left = 16 + i * (cell + 16);
+    ctx.fillText(v.element.querySelector('figcaption')?.textContent ?? v.name, left, 40);
+    if (v.values) ctx.drawImage(v.canvas, left, 48, cell, cell);
+    ctx.drawImage(v.colorBar, left, 48 + cell + 6, cell, 8);
+    if (v.range) {
+      ctx.fillText(formatValue(v.range.lo), left, 48 + cell + 28);
+      const hi = formatValue(v.range.hi);
+      ctx.fillText(hi, left + cell - ctx.measureText(hi).width, 48 + cell + 28);
+    }
+  });
+  bridge.post({ type: 'export', fileName: 'lightcone_view.png', mime: 'image/png', data: await pngOf(canvas) });
+}
+
+function saveState(): void {
+  bridge.saveState({ kind: 'inspector', ...view });
+}
+
+(window as unknown as { l3mPanel: unknown }).l3mPanel = {
+  views: { truth: truthView, generated: generatedView, difference: differenceView },
+  slider,
+  view: () => ({ ...view }),
+  problems: () => problems.all(),
+  globalChart: () => globalChart?.uplot ?? null,
+  spectrumChart: () => spectrumChart?.uplot ?? null,
+  exportView,
+};

@@ -1,0 +1,182 @@
+// The training monitor: one chart per metric (loss first, then learning rate, throughput, gradient
+// norm and whatever else the run logs), one curve per split, against step, epoch or wall time.
+// Exponential smoothing draws the smoothed curve over the faint raw one (as TensorBoard does); the
+// y axis can be logarithmic. Records arrive once in `monitor/init` and then in `monitor/append` as
+// the run writes them; appends are batched into one redraw per animation frame, and a chart the
+// user zoomed keeps its zoom while it grows.
+import '@vscode-elements/elements';
+import '../shared/panel.css';
+import { connect } from '../shared/vscode_api';
+import { Chart, formatDuration, type ChartData, type ChartSeries } from '../shared/chart';
+import { Curve, alignCurves, appendToCurve, metricNames, nonFiniteProblems } from '../shared/metric_series';
+import { smoothExponential } from '../shared/smoothing';
+import { ProblemList } from '../shared/problems';
+import { seriesColors, withAlpha, onThemeChange } from '../shared/theme';
+import { controlRow, runSubtitle } from '../shared/controls';
+import type { HostMessage, MetricRecord, MonitorState, RunSummary, XAxis } from '../shared/panel_protocol';
+
+const splitOrder = ['train', 'val', 'test'] as const;
+const axisLabels: Record<XAxis, string> = { step: 'step', epoch: 'epoch', wall_time: 'wall time' };
+const metricTitles: Record<string, string> = { loss: 'Loss', lr: 'Learning rate', steps_per_s: 'Throughput (steps/s)', grad_norm: 'Gradient norm', nll: 'NLL' };
+
+interface MetricChart {
+  chart: Chart;
+  curves: Map<string, Curve>;
+  splits: string[];
+  dirty: boolean;
+}
+
+const app = document.getElementById('app') ?? document.body;
+let run: RunSummary | null = null;
+const records: MetricRecord[] = [];
+const metrics: string[] = [];
+const charts = new Map<string, MetricChart>();
+let frame = 0;
+
+const title = document.createElement('h2');
+title.textContent = 'Training monitor';
+const subtitle = document.createElement('div');
+subtitle.className = 'subtitle';
+app.append(title, subtitle);
+
+const bridge = connect(onMessage);
+const saved = bridge.state<MonitorState>('monitor');
+const settings = { xAxis: saved?.xAxis ?? ('step' as XAxis), smoothing: saved?.smoothing ?? 0.6, logY: saved?.logY ?? false };
+
+const controls = controlRow(app, {
+  xAxis: settings.xAxis,
+  smoothing: settings.smoothing,
+  logY: settings.logY,
+  onXAxis: (x) => { settings.xAxis = x; rebuildCurves(); saveState(); },
+  onSmoothing: (s) => { settings.smoothing = s; for (const m of charts.values()) m.dirty = true; schedule(); saveState(); },
+  onLogY: (log) => { settings.logY = log; for (const [metric, m] of charts) { m.chart.reconfigure(chartOptions(metric, m.splits)); m.dirty = true; } schedule(); saveState(); },
+});
+const problems = new ProblemList(app);
+const empty = document.createElement('div');
+empty.className = 'empty';
+empty.textContent = 'Waiting for the run to write metrics…';
+const grid = document.createElement('div');
+grid.className = 'charts';
+app.append(empty, grid);
+onThemeChange(() => { for (const [metric, m] of charts) { m.chart.reconfigure(chartOptions(metric, m.splits)); m.dirty = true; } schedule(); });
+
+function onMessage(message: HostMessage): void {
+  if (message.type === 'monitor/init') {
+    run = message.run;
+    title.textContent = `Training monitor — ${run.name}`;
+    subtitle.textContent = runSubtitle(run.record);
+    records.length = 0;
+    problems.set('metrics', message.problems);
+    addRecords(message.records, true);
+    saveState();
+  } else if (message.type === 'monitor/append') {
+    if (message.problems.length > 0) problems.add('metrics', message.problems);
+    addRecords(message.records, false);
+  } else if (message.type === 'run/state' && run) {
+    run = { ...run, record: message.record };
+    subtitle.textContent = runSubtitle(message.record);
+  }
+}
+
+function addRecords(batch: MetricRecord[], rebuild: boolean): void {
+  for (const r of batch) records.push(r);
+  const before = metrics.length;
+  metricNames(batch, metrics);
+  if (rebuild || metrics.length !== before) {
+    rebuildCurves();
+    return;
+  }
+  for (const r of batch) {
+    for (const metric of metrics) {
+      if (!(metric in r)) continue;
+      const m = charts.get(metric);
+      if (!m) continue;
+      let curve = m.curves.get(r.split);
+      if (!curve) {
+        // A split appears for the first time (the first validation): the chart needs a new series.
+        rebuildCurves();
+        return;
+      }
+      appendToCurve(curve, r, metric, settings.xAxis);
+      m.dirty = true;
+    }
+  }
+  schedule();
+}
+
+/** Recomputes every curve from all records (new metric, new split, or another x axis). */
+function rebuildCurves(): void {
+  const wanted = new Set(metrics);
+  for (const [metric, m] of charts) if (!wanted.has(metric)) { m.chart.destroy(); charts.delete(metric); }
+  for (const metric of metrics) {
+    const curves = new Map<string, Curve>();
+    for (const r of records) {
+      if (!(metric in r)) continue;
+      let curve = curves.get(r.split);
+      if (!curve) curves.set(r.split, (curve = new Curve()));
+      appendToCurve(curve, r, metric, settings.xAxis);
+    }
+    const splits = splitOrder.filter((s) => curves.has(s));
+    const existing = charts.get(metric);
+    if (existing) {
+      existing.curves = curves;
+      existing.splits = splits;
+      existing.chart.reconfigure(chartOptions(metric, splits));
+      existing.dirty = true;
+    } else {
+      charts.set(metric, { chart: new Chart(grid, chartOptions(metric, splits), bridge), curves, splits, dirty: true });
+    }
+  }
+  // Keep the grid in metric order (loss first).
+  for (const metric of metrics) { const m = charts.get(metric); if (m) grid.append(m.chart.element); }
+  schedule();
+}
+
+function chartOptions(metric: string, splits: string[]) {
+  const colors = seriesColors();
+  const series: ChartSeries[] = [];
+  splits.forEach((split, i) => {
+    const color = colors[i % colors.length];
+    series.push({ label: `${split} (raw)`, color: withAlpha(color, 0.25), faint: true });
+    series.push({ label: split, color, width: 2 });
+  });
+  return {
+    title: metricTitles[metric] ?? metric,
+    xLabel: axisLabels[settings.xAxis],
+    logY: settings.logY,
+    series,
+    formatX: settings.xAxis === 'wall_time' ? formatDuration : undefined,
+  };
+}
+
+function schedule(): void {
+  if (frame === 0) frame = requestAnimationFrame(render);
+}
+
+/** Redraws the charts whose curves changed; one pass per animation frame however many appends came. */
+function render(): void {
+  frame = 0;
+  empty.style.display = records.length === 0 ? '' : 'none';
+  for (const [, m] of charts) {
+    if (!m.dirty) continue;
+    m.dirty = false;
+    const curves = m.splits.map((s) => m.curves.get(s) as Curve);
+    const { x, ys } = alignCurves(curves);
+    const data: (number | null)[][] = [];
+    for (const y of ys) data.push(y, smoothExponential(y, settings.smoothing));
+    m.chart.setData([x, ...data] as ChartData, m.chart.zoomed);
+  }
+  problems.set('nan', [...charts].flatMap(([metric, m]) => nonFiniteProblems(m.splits.map((s) => ({ label: `${metricTitles[metric] ?? metric} (${s})`, curve: m.curves.get(s) as Curve })), settings.xAxis)));
+}
+
+function saveState(): void {
+  bridge.saveState({ kind: 'monitor', runDir: run?.runDir ?? '', ...settings });
+}
+
+// The browser tests and the benchmark read the charts' data through this handle.
+(window as unknown as { l3mPanel: unknown }).l3mPanel = {
+  charts: () => [...charts].map(([metric, m]) => ({ metric, title: m.chart.title, uplot: m.chart.uplot })),
+  problems: () => problems.all(),
+  settings: () => ({ ...settings }),
+  controls,
+};

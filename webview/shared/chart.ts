@@ -1,0 +1,208 @@
+// A chart card: a uPlot plot (canvas; fast at 100k points per curve) with a title, PNG and CSV
+// export buttons, the theme's colours, a live hover read-out (uPlot's legend), drag-to-zoom on x,
+// wheel zoom around the cursor, Alt-drag pan, and double-click to reset. The log axis is a uPlot
+// scale distribution that cannot change in place, so toggling it rebuilds the plot.
+import uPlot from 'uplot';
+import 'uplot/dist/uPlot.min.css';
+import type { PanelBridge } from './vscode_api';
+import { exportCsv, exportPng } from './export';
+import { foreground, gridColor } from './theme';
+
+export interface ChartSeries {
+  label: string;
+  color: string;
+  width?: number;
+  /** Drawn faint and kept out of the legend read-out: the raw curve behind a smoothed one. */
+  faint?: boolean;
+  show?: boolean;
+  /** Points only, no line (a scatter plot). */
+  scatter?: boolean;
+}
+
+export interface ChartOptions {
+  title: string;
+  xLabel: string;
+  logY: boolean;
+  /** Logarithmic x axis (power spectra). */
+  logX?: boolean;
+  series: ChartSeries[];
+  /** Extra uPlot plugins (e.g. a marker at the current slice). */
+  plugins?: uPlot.Plugin[];
+  height?: number;
+  /** Formats an x value in the read-out (e.g. wall time as h:mm:ss). */
+  formatX?: (x: number) => string;
+}
+
+export type ChartData = [number[], ...(number | null)[][]];
+
+export class Chart {
+  readonly element: HTMLElement;
+  private readonly plotHost: HTMLElement;
+  private plot: uPlot | null = null;
+  private data: ChartData = [[]];
+  private options: ChartOptions;
+  private readonly resize: ResizeObserver;
+
+  constructor(parent: HTMLElement, options: ChartOptions, private readonly bridge: PanelBridge) {
+    this.options = options;
+    this.element = document.createElement('section');
+    this.element.className = 'chart-card';
+    const header = document.createElement('header');
+    const title = document.createElement('h3');
+    title.textContent = options.title;
+    const png = document.createElement('vscode-button');
+    png.setAttribute('secondary', '');
+    png.textContent = 'PNG';
+    png.title = `Save the ${options.title} chart as PNG`;
+    png.addEventListener('click', () => void this.exportPng());
+    const csv = document.createElement('vscode-button');
+    csv.setAttribute('secondary', '');
+    csv.textContent = 'CSV';
+    csv.title = `Save the data of the ${options.title} chart as CSV`;
+    csv.addEventListener('click', () => this.exportCsv());
+    header.append(title, png, csv);
+    this.plotHost = document.createElement('div');
+    this.plotHost.className = 'plot';
+    this.element.append(header, this.plotHost);
+    parent.append(this.element);
+    this.build();
+    this.resize = new ResizeObserver(() => this.plot?.setSize(this.size()));
+    this.resize.observe(this.plotHost);
+  }
+
+  get uplot(): uPlot | null {
+    return this.plot;
+  }
+
+  get title(): string {
+    return this.options.title;
+  }
+
+  /** Replaces the options (series, log axis) and rebuilds the plot with the current data. */
+  reconfigure(options: ChartOptions): void {
+    this.options = options;
+    this.build();
+  }
+
+  setData(data: ChartData, keepZoom = false): void {
+    // A log axis cannot show zero or negative values: they become gaps rather than breaking the scale.
+    this.data = this.options.logY ? (data.map((col, i) => (i === 0 ? col : (col as (number | null)[]).map((v) => (v !== null && v > 0 ? v : null)))) as ChartData) : data;
+    if (!this.plot) return;
+    if (keepZoom) {
+      const { min, max } = this.plot.scales.x;
+      this.plot.setData(this.data as uPlot.AlignedData, false);
+      if (min !== undefined && max !== undefined) this.plot.setScale('x', { min, max });
+    } else {
+      this.plot.setData(this.data as uPlot.AlignedData);
+    }
+  }
+
+  /** Whether the user has zoomed in (then live updates keep the zoom). */
+  get zoomed(): boolean {
+    const p = this.plot;
+    if (!p || p.data[0].length === 0) return false;
+    const xs = p.data[0];
+    return (p.scales.x.min ?? xs[0]) > xs[0] || (p.scales.x.max ?? xs[xs.length - 1]) < xs[xs.length - 1];
+  }
+
+  destroy(): void {
+    this.resize.disconnect();
+    this.plot?.destroy();
+    this.element.remove();
+  }
+
+  private size(): { width: number; height: number } {
+    return { width: Math.max(this.plotHost.clientWidth, 200), height: this.options.height ?? 220 };
+  }
+
+  private build(): void {
+    this.plot?.destroy();
+    const fg = foreground();
+    const grid = { stroke: gridColor(), width: 1 };
+    const axis = { stroke: fg, grid, ticks: grid, font: '11px sans-serif' };
+    const formatX = this.options.formatX;
+    const opts: uPlot.Options = {
+      ...this.size(),
+      cursor: { drag: { x: true, y: false, setScale: true } },
+      scales: { x: this.options.logX ? { time: false, distr: 3 } : { time: false }, y: this.options.logY ? { distr: 3 } : {} },
+      axes: [{ ...axis, label: this.options.xLabel, labelFont: '11px sans-serif' }, { ...axis, size: 60 }],
+      legend: { live: true },
+      series: [
+        { label: this.options.xLabel, value: formatX ? (_u, v) => (v === null ? '–' : formatX(v)) : undefined },
+        ...this.options.series.map((s): uPlot.Series => ({
+          label: s.label,
+          stroke: s.color,
+          width: s.width ?? (s.faint ? 1 : 1.5),
+          spanGaps: true,
+          show: s.show ?? true,
+          points: s.scatter ? { show: true, size: 4, fill: s.color, stroke: s.color } : { show: false },
+          paths: s.scatter ? () => null : undefined,
+          class: s.faint ? 'faint' : undefined,
+          value: (_u, v) => (v === null || v === undefined ? '–' : formatValue(v)),
+        })),
+      ],
+      plugins: [wheelZoomAndPan(), ...(this.options.plugins ?? [])],
+    };
+    this.plot = new uPlot(opts, this.data as uPlot.AlignedData, this.plotHost);
+  }
+
+  private async exportPng(): Promise<void> {
+    if (this.plot) await exportPng(this.bridge, this.plot.ctx.canvas, this.options.title, this.options.title);
+  }
+
+  private exportCsv(): void {
+    const header = [this.options.xLabel, ...this.options.series.map((s) => s.label)];
+    exportCsv(this.bridge, this.options.title, header, this.data as ArrayLike<number | null>[]);
+  }
+}
+
+export function formatValue(v: number): string {
+  const a = Math.abs(v);
+  if (a !== 0 && (a < 1e-3 || a >= 1e5)) return v.toExponential(3);
+  return Number(v.toPrecision(5)).toString();
+}
+
+export function formatDuration(seconds: number): string {
+  const s = Math.round(seconds);
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  return `${h}:${String(m).padStart(2, '0')}:${String(s % 60).padStart(2, '0')}`;
+}
+
+/** Wheel zoom on x around the cursor, and Alt-drag to pan; uPlot's own drag zooms, double-click resets. */
+function wheelZoomAndPan(): uPlot.Plugin {
+  return {
+    hooks: {
+      ready: (u) => {
+        const over = u.over;
+        over.addEventListener('wheel', (e) => {
+          const { min, max } = u.scales.x;
+          if (min === undefined || max === undefined || u.data[0].length < 2) return;
+          e.preventDefault();
+          const at = u.posToVal(u.cursor.left ?? 0, 'x');
+          const factor = e.deltaY < 0 ? 0.8 : 1.25;
+          u.setScale('x', { min: at - (at - min) * factor, max: at + (max - at) * factor });
+        }, { passive: false });
+        over.addEventListener('mousedown', (e) => {
+          if (!e.altKey) return;
+          e.stopPropagation();
+          e.preventDefault();
+          const { min, max } = u.scales.x;
+          if (min === undefined || max === undefined) return;
+          const startX = e.clientX;
+          const perPixel = (max - min) / over.clientWidth;
+          const move = (m: MouseEvent) => {
+            const d = (m.clientX - startX) * perPixel;
+            u.setScale('x', { min: min - d, max: max - d });
+          };
+          const up = () => {
+            window.removeEventListener('mousemove', move);
+            window.removeEventListener('mouseup', up);
+          };
+          window.addEventListener('mousemove', move);
+          window.addEventListener('mouseup', up);
+        }, true);
+      },
+    },
+  };
+}

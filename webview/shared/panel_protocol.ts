@@ -1,0 +1,97 @@
+// Every message between a panel's page (webview/) and its host in the extension (extension/panels/),
+// typed once and imported by both sides (STYLE.md rule 12). It imports neither `vscode` nor the DOM,
+// so both tsconfigs accept it. A page posts `ready` first; the host posts nothing before it.
+// Slices travel as binary (the raw bytes of their .npy files in an ArrayBuffer, which VS Code
+// transfers without JSON-encoding); metric records travel as the objects of metrics.jsonl.
+import type { MetricRecord, RegressionEvaluationFile, RunRecord, SampleIndex } from '../../sidecar/protocol/run_folder';
+
+export type { MetricRecord, RegressionEvaluationFile, RunRecord, SampleIndex };
+
+/** What a panel shows about a run besides its data. */
+export interface RunSummary {
+  runDir: string;
+  /** `<experiment>/<run-id>`, or the folder name when run.json is unreadable. */
+  name: string;
+  record: RunRecord | null;
+}
+
+// ---- Page → host ----
+
+export type PageMessage =
+  /** Sent once when the page has its listeners in place; the host then posts the data. */
+  | { type: 'ready' }
+  /** Inspector: load the slices of sample entry `index` of samples/index.json. */
+  | { type: 'inspector/loadSample'; index: number }
+  /** Compare: ask the host to let the user pick more runs. */
+  | { type: 'compare/addRuns' }
+  /** Compare: drop a run from the panel. */
+  | { type: 'compare/removeRun'; runDir: string }
+  /** Any panel: save a file the user exported (PNG bytes or CSV text) through a save dialog. */
+  | { type: 'export'; fileName: string; mime: 'image/png' | 'text/csv'; data: ArrayBuffer | string };
+
+// ---- Host → page ----
+
+export interface MonitorInit {
+  type: 'monitor/init';
+  run: RunSummary;
+  records: MetricRecord[];
+  /** Lines or files that could not be read; the page shows them. */
+  problems: string[];
+}
+
+export interface MonitorAppend {
+  type: 'monitor/append';
+  records: MetricRecord[];
+  problems: string[];
+}
+
+export interface RunStateMessage {
+  type: 'run/state';
+  record: RunRecord;
+}
+
+export interface InspectorInit {
+  type: 'inspector/init';
+  run: RunSummary;
+  /** samples/index.json, or null when the run has none. */
+  samples: SampleIndex | null;
+  /** eval/regression.json for regression runs, or null. */
+  regression: RegressionEvaluationFile | null;
+  problems: string[];
+}
+
+export interface InspectorSample {
+  type: 'inspector/sample';
+  index: number;
+  /** The bytes of the truth and generated .npy files; null when a file could not be read. */
+  truth: ArrayBuffer | null;
+  generated: ArrayBuffer | null;
+  problems: string[];
+}
+
+export interface CompareRun {
+  run: RunSummary;
+  /** config.json of the run, or null when unreadable. */
+  config: unknown;
+  records: MetricRecord[];
+  problems: string[];
+}
+
+export interface CompareRuns {
+  type: 'compare/runs';
+  runs: CompareRun[];
+}
+
+export type HostMessage = MonitorInit | MonitorAppend | RunStateMessage | InspectorInit | InspectorSample | CompareRuns;
+
+/** State a page keeps with setState, so that it survives hiding and a window reload. */
+export interface MonitorState { kind: 'monitor'; runDir: string; xAxis: XAxis; smoothing: number; logY: boolean }
+export interface InspectorState { kind: 'inspector'; runDir: string; sample: number; slice: number; colormap: ColormapName; scale: 'shared' | 'per-panel' }
+export interface CompareState { kind: 'compare'; runDirs: string[]; xAxis: XAxis; smoothing: number; logY: boolean; hidden: string[]; sort: { column: string; descending: boolean } }
+export type PanelState = MonitorState | InspectorState | CompareState;
+
+export type XAxis = 'step' | 'epoch' | 'wall_time';
+export type ColormapName = 'diverging' | 'sequential';
+
+/** The keys of a metric record that are not metric values. */
+export const recordKeys: ReadonlySet<string> = new Set(['step', 'epoch', 'wall_time', 'split']);
