@@ -18,7 +18,8 @@
 // so the same model code is timed before and after: stock TF.js; transposes materialised (batch-1 products
 // reach XNNPACK); the fast kernel (every product, batched ones split per batch entry, on XNNPACK); and that plus
 // zero-copy Identity/Cast kernels (sidecar/model/ops/wasm_zero_copy.ts: TF.js copies every tensor it saves for
-// backward).
+// backward); and that on two worker threads with averaged gradients (sidecar/train/data_parallel: the wasm
+// backend's own thread pool is off under Node, so this is how a step uses both cores).
 import * as tf from '@tensorflow/tfjs';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -31,6 +32,9 @@ import { probeBackends, selectBackend } from '../sidecar/runtime/backends';
 import { overrideWasmBatchMatMul, restoreStockWasmMatMul, type WasmMatMulOverride } from '../sidecar/model/ops/wasm_fast_matmul';
 import { overrideWasmCopies, restoreWasmCopies } from '../sidecar/model/ops/wasm_zero_copy';
 import { setMatMulMode } from '../sidecar/model/ops/matmul';
+import { hiddenMse } from './_replicas/qwen2_mse';
+import { DataParallelTrainer } from '../sidecar/train/data_parallel/data_parallel_trainer';
+import type { Shard } from '../sidecar/train/data_parallel/replica';
 import { runTorch, torchVariants, type TorchResult } from './_torch/torch_runner';
 
 interface Shape {
@@ -114,8 +118,7 @@ function makeTrainer(s: Shape): Trainer {
   const optimizer = tf.train.adam(learningRate);
   // Mean over features, then over tokens: a single float32 sum of B·T·H terms would round the loss by ~1e-4
   // (wasm sums sequentially), more than the cross-framework tolerance; two levels keep it near 1e-7.
-  const loss = (): tf.Scalar =>
-    tf.mean(tf.mean(tf.squaredDifference(model.forward({ inputsEmbeds: x, training: true }).hidden, y), -1));
+  const loss = (): tf.Scalar => hiddenMse(model, x, y);
   return {
     step: () => {
       const value = optimizer.minimize(loss, true, trainable.map(([, v]) => v))!;
@@ -158,6 +161,40 @@ function timeSteps(trainer: Trainer, warmup: number, iterations: number): { firs
   return { first, times, leaked: tf.memory().numTensors - before };
 }
 
+/** The fast wasm step on N worker threads, each with 1/N of the batch (sidecar/train/data_parallel). */
+async function measureDataParallel(s: Shape, workers: number, iterations: number): Promise<Measurement> {
+  const { input, target } = fixedBatch(s);
+  const per = s.batch / workers;
+  const size = per * s.length * s.config.hiddenSize;
+  const shards: Shard[] = Array.from({ length: workers }, (_, i) => ({
+    input: input.slice(i * size, (i + 1) * size), inputShape: [per, s.length, s.config.hiddenSize],
+    target: target.slice(i * size, (i + 1) * size), targetShape: [per, s.length, s.config.hiddenSize],
+  }));
+  const probe = Qwen2Model.random(s.config, 7);
+  const parameterCount = probe.namedWeights().filter(([n]) => n !== 'model.embed_tokens.weight').reduce((p, [, v]) => p + v.size, 0);
+  probe.dispose();
+  const trainer = await DataParallelTrainer.create({ workers, replicaModule: 'bench/_replicas/qwen2_mse.ts',
+    replicaOptions: { config: s.config, seed: 7 }, parameterCount, learningRate, backend: 'wasm' });
+  try {
+    const first = await trainer.step(shards);
+    const times: number[] = [];
+    for (let i = 0; i < iterations; i++) {
+      const start = performance.now();
+      await trainer.step(shards);
+      times.push(performance.now() - start);
+    }
+    const ms = median(times);
+    const flops = stepFlops(s);
+    const variant = `dp×${workers}`;
+    console.log(`  ${'wasm'.padEnd(6)} ${variant.padEnd(10)} ${ms.toFixed(0).padStart(7)} ms/step ` +
+      `${(flops / ms / 1e6).toFixed(2).padStart(6)} GFLOP/s  loss ${first.toPrecision(7)}  (${times.length} steps, ` +
+      `${workers} worker threads, fast kernels, gradients averaged)`);
+    return { backend: 'wasm', variant, ms, gflops: flops / ms / 1e6, loss: first, steps: times.length };
+  } finally {
+    await trainer.close();
+  }
+}
+
 async function measureShape(s: Shape, backends: string[], torchFolder: string | null): Promise<Measurement[]> {
   const flops = stepFlops(s);
   const out: Measurement[] = [];
@@ -187,7 +224,10 @@ async function measureShape(s: Shape, backends: string[], torchFolder: string | 
         `${(flops / ms / 1e6).toFixed(2).padStart(6)} GFLOP/s  loss ${first.toPrecision(7)}  (${times.length} steps` +
         `${leaked !== 0 ? `, ${leaked} tensors left` : ''})`);
     }
-    if (backend === 'wasm') { restoreStockWasmMatMul(); restoreWasmCopies(); setMatMulMode('xnn'); }
+    if (backend === 'wasm') {
+      restoreStockWasmMatMul(); restoreWasmCopies(); setMatMulMode('xnn');
+      out.push(await measureDataParallel(s, 2, iterations));
+    }
   }
   return out;
 }
