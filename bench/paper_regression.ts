@@ -8,7 +8,7 @@
 // validation loss (Eq. 34 convention: (NLL − 3·log 2π)/6, lower is better) and the validation NLL in
 // nats, mean ± standard deviation over the seeds. The reference in the same run is the reference
 // network, and the prior (uniform: loss −0.919, NLL 0). We print what we find, whichever way it goes.
-//   npm run bench -- paper_regression [--steps N] [--hidden H] [--seeds K]
+//   npm run bench -- paper_regression [--steps N] [--hidden H] [--seeds K] [--config cfg.l3m.json (its data)]
 import { mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -29,7 +29,7 @@ const option = (name: string, fallback: number) => (args.includes(name) ? Number
 const steps = option('--steps', 240);
 const hidden = option('--hidden', 64);
 const seeds = option('--seeds', 3);
-const configPath = resolve('examples/quickstart-regression.l3m.json');
+const configPath = resolve(args.includes('--config') ? args[args.indexOf('--config') + 1] : 'examples/quickstart-regression.l3m.json');
 
 interface Variant { name: string; kind: 'frozen' | 'reference'; config: Qwen2Config }
 interface Outcome { bestLoss: number; bestNll: number; trainable: number; seconds: number }

@@ -43,14 +43,17 @@ export const offDiagonalIndices: readonly (readonly [number, number])[] = (() =>
   return pairs;
 })();
 
-// For each of the 36 entries of L (row-major), the index into [diag(6), offdiag(15), zero(1)].
-const entrySource: Int32Array = (() => {
-  const source = new Int32Array(paramCount * paramCount).fill(paramCount + offDiagonalIndices.length);
-  for (let i = 0; i < paramCount; i++) source[i * paramCount + i] = i;
-  offDiagonalIndices.forEach(([i, j], k) => { source[i * paramCount + j] = paramCount + k; });
-  return source;
+// The placement of [diag(6), offdiag(15)] into the 36 entries of L (row-major), with the row scale
+// folded in, as a (21, 36) matrix: L = packed · placement. A matmul rather than tf.gather because
+// gather's gradient needs the UnsortedSegmentSum kernel, which the wasm backend does not have; each
+// entry is one product with its scale plus exact zeros, so the values are the same.
+const packedSize = paramCount + offDiagonalIndices.length;
+const placementValues: Float32Array = (() => {
+  const values = new Float32Array(packedSize * paramCount * paramCount);
+  for (let i = 0; i < paramCount; i++) values[i * paramCount * paramCount + i * paramCount + i] = choleskyRowScale[i];
+  offDiagonalIndices.forEach(([i, j], k) => { values[(paramCount + k) * paramCount * paramCount + i * paramCount + j] = choleskyRowScale[i]; });
+  return values;
 })();
-const entryScale: Float32Array = Float32Array.from({ length: paramCount * paramCount }, (_, e) => choleskyRowScale[Math.floor(e / paramCount)]);
 
 export interface GaussianOutputs {
   /** (B, 6) means in [0, 1]. */
@@ -100,8 +103,9 @@ export function gaussianOutputs(raw: tf.Tensor2D): GaussianOutputs {
     const offRaw = diagonalOnly
       ? tf.zeros([batch, offDiagonalIndices.length])                                   // (B, 15)
       : tf.slice(raw, [0, 2 * paramCount], [batch, offDiagonalIndices.length]);        // (B, 15)
-    const packed = tf.concat([tf.softplus(diagRaw), offRaw, tf.zeros([batch, 1])], 1); // (B, 22)
-    const entries = tf.mul(tf.gather(packed, tf.tensor1d(entrySource, 'int32'), 1), tf.tensor1d(entryScale)); // (B, 36)
+    const packed = tf.concat([tf.softplus(diagRaw), offRaw], 1);                        // (B, 21)
+    const placement = tf.tensor2d(placementValues, [packedSize, paramCount * paramCount]); // (21, 36)
+    const entries = tf.matMul(packed, placement);                                      // (B, 36)
     const cholesky = tf.reshape(entries, [batch, paramCount, paramCount]) as tf.Tensor3D; // (B, 6, 6)
     const logScale = choleskyRowScale.reduce((sum, s) => sum + Math.log(s), 0);
     const logDetL = tf.add(tf.sum(logSoftplus(diagRaw), 1), logScale) as tf.Tensor1D;  // (B,)
