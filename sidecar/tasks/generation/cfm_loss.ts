@@ -1,0 +1,44 @@
+// The conditional flow-matching loss of the paper's Eq. 41 with linear interpolation paths (reference
+// `L3M_CFM_Head.get_loss`, L3M-REFERENCE.md §3.4): for a target patch x₁, noise ε ~ N(0, I) and a
+// flow time τ ~ U(0, 1) drawn per patch,
+//   x_τ = (1 − τ)·ε + τ·x₁,   v* = x₁ − ε,   L = mean over patches and pixels of (v(x_τ, τ | c) − v*)².
+// No σ_min and no time weighting, as the reference. The noise and times are arguments, so that a test
+// can compute the loss by hand; `drawCfmNoise` draws them from a seed for training.
+import * as tf from '@tensorflow/tfjs';
+
+export type VelocityField = (x: tf.Tensor, tau: tf.Tensor, cond: tf.Tensor) => tf.Tensor;
+
+export interface CfmNoise {
+  /** (M, D) standard normal noise ε. */
+  noise: tf.Tensor2D;
+  /** (M) flow times τ in [0, 1). */
+  tau: tf.Tensor1D;
+}
+
+/** Draws ε and τ for M patches of D pixels from a seed (deterministic for a seed). */
+export function drawCfmNoise(patches: number, pixels: number, seed: number): CfmNoise {
+  return tf.tidy(() => ({
+    noise: tf.randomNormal([patches, pixels], 0, 1, 'float32', seed) as tf.Tensor2D,
+    tau: tf.randomUniform([patches], 0, 1, 'float32', seed + 1) as tf.Tensor1D,
+  }));
+}
+
+/** The point on the linear path and its target velocity: x_τ = (1−τ)ε + τx₁, v* = x₁ − ε. */
+export function linearPath(target: tf.Tensor2D, { noise, tau }: CfmNoise): { xTau: tf.Tensor2D; velocity: tf.Tensor2D } {
+  return tf.tidy(() => {
+    const t = tf.reshape(tau, [-1, 1]); // (M, 1)
+    const xTau = tf.add(tf.mul(tf.sub(1, t), noise), tf.mul(t, target)) as tf.Tensor2D; // (M, D)
+    return { xTau, velocity: tf.sub(target, noise) as tf.Tensor2D };
+  });
+}
+
+/** Eq. 41: the mean squared error between the predicted and the path velocity, over every patch and pixel. */
+export function cfmLoss(field: VelocityField, target: tf.Tensor2D, cond: tf.Tensor, draws: CfmNoise): tf.Scalar {
+  if (target.rank !== 2 || draws.noise.shape[0] !== target.shape[0] || draws.noise.shape[1] !== target.shape[1] || draws.tau.shape[0] !== target.shape[0]) {
+    throw new Error(`CFM loss: target [${target.shape}], noise [${draws.noise.shape}] and τ [${draws.tau.shape}] must be (M, D), (M, D) and (M).`);
+  }
+  return tf.tidy(() => {
+    const { xTau, velocity } = linearPath(target, draws);
+    return tf.mean(tf.square(tf.sub(field(xTau, draws.tau, cond), velocity))) as tf.Scalar;
+  });
+}
