@@ -1,9 +1,9 @@
-// The Experiments view: the workspace's `*.l3m.json` files, grouped by folder, each labelled with
+// The Experiments view: the workspace's `*.l3m.json` files, grouped by task, each labelled with
 // its file name without `.l3m.json` and described by its task and backbone. Clicking one opens it.
 import * as vscode from 'vscode';
 // The ES module build: esbuild cannot follow the UMD build's factory-style requires (./impl/format).
 import { parse as parseJsonc } from 'jsonc-parser/lib/esm/main.js';
-import { basename, dirname } from 'node:path';
+import { basename } from 'node:path';
 
 export const experimentGlob = '**/*.l3m.json';
 const excludeGlob = '{**/node_modules/**,**/.git/**,**/dist/**,**/.workbench/**}';
@@ -13,22 +13,24 @@ export function experimentLabel(uri: vscode.Uri): string {
   return basename(uri.fsPath).replace(/\.l3m\.json$/, '');
 }
 
-/** "regression · pretrained, lora" from a config's text; tolerant of half-typed JSON. */
-export function describeConfig(text: string): string {
+/** The task (the group) and "regression · pretrained, lora" (the description) of a config's text; tolerant of half-typed JSON. */
+export function describeConfig(text: string): { task: string; description: string } {
   const config = parseJsonc(text, [], { allowTrailingComma: true, disallowComments: false }) as Record<string, unknown> | undefined;
-  if (!config || typeof config !== 'object') return 'not valid JSON';
-  const task = typeof config.task === 'string' ? config.task : 'task?';
+  if (!config || typeof config !== 'object' || Array.isArray(config)) return { task: 'not valid', description: 'not a JSON object' };
+  const task = typeof config.task === 'string' ? config.task : 'no task';
   const backbone = (config.backbone && typeof config.backbone === 'object' ? config.backbone : {}) as Record<string, unknown>;
   const parts = [backbone.source, backbone.finetune].filter((p): p is string => typeof p === 'string');
-  return parts.length > 0 ? `${task} · ${parts.join(', ')}` : task;
+  return { task, description: parts.length > 0 ? `${task} · ${parts.join(', ')}` : task };
 }
 
+/** A group of experiments of one task (regression, generation), as in the paper's Sections 4 and 5. */
 export class ExperimentGroupItem extends vscode.TreeItem {
-  constructor(readonly folder: string, readonly experiments: ExperimentItem[]) {
-    super(folder === '' ? '(workspace root)' : folder, vscode.TreeItemCollapsibleState.Expanded);
+  constructor(readonly task: string, readonly experiments: ExperimentItem[]) {
+    super(task, vscode.TreeItemCollapsibleState.Expanded);
     this.contextValue = 'experimentGroup';
-    this.iconPath = vscode.ThemeIcon.Folder;
-    this.id = `group:${folder}`;
+    this.iconPath = new vscode.ThemeIcon(task === 'regression' ? 'graph-scatter' : task === 'generation' ? 'sparkle' : 'warning');
+    this.description = `${experiments.length}`;
+    this.id = `group:${task}`;
   }
 }
 
@@ -77,19 +79,20 @@ export class ExperimentsTree implements vscode.TreeDataProvider<Node>, vscode.Di
     const uris = (await vscode.workspace.findFiles(experimentGlob, excludeGlob)).sort((a, b) => a.fsPath.localeCompare(b.fsPath));
     const groups = new Map<string, ExperimentItem[]>();
     for (const uri of uris) {
-      let description: string;
+      let described: { task: string; description: string };
       try {
-        description = describeConfig(Buffer.from(await vscode.workspace.fs.readFile(uri)).toString('utf8'));
+        described = describeConfig(Buffer.from(await vscode.workspace.fs.readFile(uri)).toString('utf8'));
       } catch (error) {
-        description = `unreadable: ${(error as Error).message}`;
+        described = { task: 'not valid', description: `unreadable: ${(error as Error).message}` };
       }
-      const relative = vscode.workspace.asRelativePath(uri, vscode.workspace.workspaceFolders !== undefined && vscode.workspace.workspaceFolders.length > 1);
-      const folder = dirname(relative) === '.' ? '' : dirname(relative);
-      const list = groups.get(folder) ?? [];
-      list.push(new ExperimentItem(uri, description));
-      groups.set(folder, list);
+      const list = groups.get(described.task) ?? [];
+      list.push(new ExperimentItem(uri, described.description));
+      groups.set(described.task, list);
     }
-    return [...groups.entries()].map(([folder, items]) => new ExperimentGroupItem(folder, items));
+    // Regression first, then generation (the paper's order), then anything else.
+    const rank = (task: string) => (task === 'regression' ? 0 : task === 'generation' ? 1 : 2);
+    const ordered = [...groups.entries()].sort(([a], [b]) => rank(a) - rank(b) || a.localeCompare(b));
+    return ordered.map(([task, items]) => new ExperimentGroupItem(task, items));
   }
 
   dispose(): void {
