@@ -24,13 +24,14 @@ test('maps (M, p²) patches with τ and a condition to (M, p²), τ as a number 
   const x = tf.randomNormal([5, 16]);
   const cond = tf.randomNormal([5, 32]);
   const a = cnn.apply(x, 0.3, cond);
-  const b = cnn.apply(x, tf.fill([5], 0.3), cond);
+  const taus = tf.fill([5], 0.3);
+  const b = cnn.apply(x, taus, cond);
   const c = cnn.apply(x, 0.9, cond);
   assert.deepEqual(a.shape, [5, 16]);
   const gap = (u: tf.Tensor, v: tf.Tensor) => tf.tidy(() => tf.max(tf.abs(tf.sub(u, v))).dataSync()[0]);
   assert.ok(gap(a, b) < 1e-6, 'scalar and per-patch τ agree');
   assert.ok(gap(a, c) > 1e-4, 'τ changes the output');
-  tf.dispose([x, cond, a, b, c]);
+  tf.dispose([x, cond, a, b, c, taus]);
   assert.equal(tf.memory().numTensors, before);
   assert.throws(() => cnn.apply(tf.zeros([5, 15]), 0, tf.zeros([5, 32])), /x must be \(patches, 16\)/);
   assert.throws(() => cnn.apply(tf.zeros([5, 16]), 0, tf.zeros([5, 16])), /cond must be \(5, 32\)/);
