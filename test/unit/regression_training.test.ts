@@ -175,6 +175,39 @@ test('a NaN loss stops the run naming the step and the last finite loss, before 
   rmSync(dir, { recursive: true, force: true });
 });
 
+test('early stopping: no improvement for `patience` validations ends the run', async () => {
+  const task = makeTask({ interleaved: true });
+  const dir = mkdtempSync(join(tmpdir(), 'l3m-train-'));
+  const records: MetricRecord[] = [];
+  // With a zero learning rate the validation loss never improves after the first validation.
+  const result = await runLoop(task, settings(30, { lr: 0, validateEvery: 3, earlyStopping: { enabled: true, patience: 2, minDelta: 0 } }), io(dir, records));
+  assert.equal(result.outcome, 'early_stopped');
+  assert.equal(result.state.step, 9);
+  assert.equal(result.state.bestStep, 3);
+  assert.equal(records.filter((r) => r.split === 'val').length, 3);
+  task.model.dispose();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+test('gradient accumulation over 2×4 matches one batch of 8', async () => {
+  const whole = makeTask({ interleaved: false, finetune: 'scratch' });
+  const split = makeTask({ interleaved: false, finetune: 'scratch' });
+  const dirA = mkdtempSync(join(tmpdir(), 'l3m-train-'));
+  const dirB = mkdtempSync(join(tmpdir(), 'l3m-train-'));
+  const base = { validateEvery: 0, checkpointEvery: 0, schedule: { warmup: 0, stable: 1, decay: 0 } };
+  await runLoop(whole, settings(1, { ...base, batchSize: 8, accumulation: 1 }), io(dirA, []));
+  await runLoop(split, settings(1, { ...base, batchSize: 4, accumulation: 2 }), io(dirB, []));
+  const a = snapshot(whole);
+  const b = snapshot(split);
+  for (let i = 0; i < a.length; i++) {
+    for (let k = 0; k < a[i][1].length; k++) assert.ok(Math.abs(a[i][1][k] - b[i][1][k]) < 1e-5, `${a[i][0]}[${k}]`);
+  }
+  whole.model.dispose();
+  split.model.dispose();
+  rmSync(dirA, { recursive: true, force: true });
+  rmSync(dirB, { recursive: true, force: true });
+});
+
 test('no tensors leak across training steps', async () => {
   const task = makeTask({ interleaved: true });
   const dir = mkdtempSync(join(tmpdir(), 'l3m-train-'));
