@@ -119,7 +119,7 @@ export class Chart {
     this.plot?.destroy();
     const fg = foreground();
     const grid = { stroke: gridColor(), width: 1 };
-    const axis = { stroke: fg, grid, ticks: grid, font: '11px sans-serif' };
+    const axis = { stroke: fg, grid, ticks: grid, font: '11px sans-serif', values: (_u: uPlot, splits: number[]) => splits.map((v) => (v === null ? '' : formatValue(v))) };
     const formatX = this.options.formatX;
     const opts: uPlot.Options = {
       ...this.size(),
