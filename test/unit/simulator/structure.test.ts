@@ -107,8 +107,12 @@ test('excursion set: ⟨x_HII⟩ ≤ ζ F_ST (+ Poisson noise), and monotone in 
   }
 });
 
-test('same seed → identical cone; another seed → a different cone', async () => {
-  const a = await simulateLightcone(fiducialCdm, { size: tinySize, seed: 21 });
+test('same seed → identical cone; another seed → a different cone; progress runs from 0 to 1', async () => {
+  const fractions: number[] = [];
+  const a = await simulateLightcone(fiducialCdm, { size: tinySize, seed: 21, onProgress: (f) => fractions.push(f) });
+  assert.equal(fractions[0], 0);
+  assert.equal(fractions[fractions.length - 1], 1);
+  for (let i = 1; i < fractions.length; i++) assert.ok(fractions[i] >= fractions[i - 1], 'progress went backwards');
   const b = await simulateLightcone(fiducialCdm, { size: tinySize, seed: 21 });
   const c = await simulateLightcone(fiducialCdm, { size: tinySize, seed: 22 });
   assert.deepEqual(a.brightness, b.brightness);
@@ -133,4 +137,14 @@ test('lightcone: slice 0 is the z_min coeval slice, slices tile the box periodic
   };
   const [low, high] = await Promise.all([far(0.2), far(0.4)]);
   assert.ok(high > low + 5, `far-end z: Ω_m 0.2 → ${low}, 0.4 → ${high}`);
+});
+
+test('the fft.js fallback gives the same cone as kissfft-wasm up to float32 rounding', async () => {
+  const kiss = await simulateLightcone(fiducialCdm, { size: tinySize, seed: 9, fftBackend: 'kissfft' });
+  const js = await simulateLightcone(fiducialCdm, { size: tinySize, seed: 9, fftBackend: 'fftjs' });
+  for (let i = 0; i < kiss.history.z.length; i++) {
+    assert.ok(Math.abs(kiss.history.meanTb[i] - js.history.meanTb[i]) < 0.05 + 1e-3 * Math.abs(kiss.history.meanTb[i]),
+      `⟨δT_b⟩ at z=${kiss.history.z[i]}: ${kiss.history.meanTb[i]} vs ${js.history.meanTb[i]}`);
+    assert.ok(Math.abs(kiss.history.xHI[i] - js.history.xHI[i]) < 0.01, `x_HI at z=${kiss.history.z[i]}`);
+  }
 });
