@@ -1,0 +1,284 @@
+// The generation model of the paper's Sec. 5 (reference generation/network/modeling.py `L3MGenerator`,
+// L3M-REFERENCE.md §3.3-3.6): connectors map the six parameters (one map each), the window's start
+// slice (t-index connector) and every p×p patch (Linear p² → H) into the backbone's hidden space;
+// the prompt (generation_prompt.ts) and the patch/newline layout (tokenization.ts) place them in one
+// causal sequence; the hidden state (after the final RMSNorm) at the token before each patch goes
+// through the output connector (H → cond_channels·p²) into the CFM head's velocity CNN, trained with
+// the loss of Eq. 41 on every patch of the non-context slices.
+import * as tf from '@tensorflow/tfjs';
+import type { Qwen2Model } from '../../model/qwen2_model';
+import type { KvCache } from '../../model/kv_cache';
+import { SpecialTokens } from '../../model/special_tokens';
+import { trainableVariables, type FinetuneMode } from '../../model/finetune_groups';
+import { tokensPerSlice } from '../../data/tokenization';
+import type { ParameterGroup } from '../../train/parameter_group';
+import { Mlp, inputConnectorSizes, type ConnectorShape } from '../regression/connectors';
+import { cfmLoss, drawCfmNoise } from './cfm_loss';
+import { integrate, type OdeOptions } from './ode_solvers';
+import {
+  generationTrainableNames, lightconeStartName, prefixLength, rowSeparatorName, sliceSeparatorName, type GenerationSegment,
+} from './generation_prompt';
+import { VelocityCnn } from './velocity_cnn';
+
+export interface GenerationModelOptions {
+  prompt: GenerationSegment[];
+  patchSize: number;
+  /** Patches per slice along x and y. */
+  rows: number;
+  cols: number;
+  lightconeConnector: ConnectorShape;
+  parameterConnector: ConnectorShape;
+  /** null when connectors.t_index.enabled is false. */
+  timeStepConnector: ConnectorShape | null;
+  head: { channels: number; blocks: number; residualFactor: number; kernelSize: number; condChannels: number };
+  finetune: FinetuneMode;
+  /** LoRA mode: also train the norm scales (lora.train_norms). */
+  trainNorms: boolean;
+  seed: number;
+}
+
+/** Learning-rate ratios by the config's group names (training.lr_ratios). */
+export interface GenerationLrRatios {
+  lightcone_connector: number;
+  parameter_connectors: number;
+  special_tokens: number;
+  head: number;
+  backbone: number;
+}
+
+/** A batch of windows: patches (B, W, rows·cols, p²), parameters (B, 6) in [0, 1], time steps (B). */
+export interface GenerationInputs {
+  patches: tf.Tensor4D;
+  params: tf.Tensor2D;
+  timeSteps: tf.Tensor1D;
+}
+
+export interface GenerationForwardOptions {
+  training: boolean;
+  dropoutSeed?: number;
+}
+
+export class GenerationModel {
+  readonly patchConnector: Mlp;
+  readonly parameterConnectors: Mlp[];
+  readonly timeStepConnector: Mlp | null;
+  readonly outputConnector: Mlp;
+  readonly cnn: VelocityCnn;
+  readonly specialTokens: SpecialTokens;
+  readonly prompt: GenerationSegment[];
+  readonly patchSize: number;
+  readonly rows: number;
+  readonly cols: number;
+  readonly finetune: FinetuneMode;
+  private readonly trainNorms: boolean;
+
+  constructor(readonly backbone: Qwen2Model, options: GenerationModelOptions) {
+    const hidden = backbone.config.hiddenSize;
+    if (options.timeStepConnector === null && options.prompt.some((s) => s.kind === 'time_step')) {
+      throw new Error('Generation prompt has a <|time_step|> token but the t-index connector is disabled; enable connectors.t_index or drop the token.');
+    }
+    this.prompt = options.prompt;
+    this.patchSize = options.patchSize;
+    this.rows = options.rows;
+    this.cols = options.cols;
+    this.finetune = options.finetune;
+    this.trainNorms = options.trainNorms;
+    const p2 = options.patchSize * options.patchSize;
+    const s = options.seed * 16;
+    const patchSizes = inputConnectorSizes(options.lightconeConnector, hidden);
+    patchSizes[0] = p2;
+    this.patchConnector = new Mlp('lightcone_connector', patchSizes, s + 1);
+    this.parameterConnectors = Array.from({ length: 6 }, (_, i) => new Mlp(`parameter_connector.${i}`, inputConnectorSizes(options.parameterConnector, hidden), s + 2 + 7 * i));
+    this.timeStepConnector = options.timeStepConnector ? new Mlp('t_index_connector', inputConnectorSizes(options.timeStepConnector, hidden), s + 3) : null;
+    this.outputConnector = new Mlp('cond_connector', [hidden, options.head.condChannels * p2], s + 4);
+    this.cnn = new VelocityCnn({ patchSize: options.patchSize, condChannels: options.head.condChannels, channels: options.head.channels,
+      blocks: options.head.blocks, residualFactor: options.head.residualFactor, kernelSize: options.head.kernelSize, seed: s + 5 });
+    this.specialTokens = new SpecialTokens(hidden, generationTrainableNames(options.prompt), s + 6);
+  }
+
+  get patchesPerSlice(): number {
+    return this.rows * this.cols;
+  }
+
+  get tokensPerSlice(): number {
+    return tokensPerSlice(this.rows, this.cols);
+  }
+
+  get prefixLength(): number {
+    return prefixLength(this.prompt);
+  }
+
+  /** Longest window (in slices) the backbone's rotary tables were built for. */
+  maxSlices(): number {
+    return Math.floor((this.backbone.config.maxPositionEmbeddings - this.prefixLength) / this.tokensPerSlice);
+  }
+
+  /** The prompt prefix (B, P, H) for parameters (B, 6) and time steps (B). */
+  prefixEmbeds(params: tf.Tensor2D, timeSteps: tf.Tensor1D): tf.Tensor3D {
+    return tf.tidy(() => {
+      const batch = params.shape[0];
+      const hidden = this.backbone.config.hiddenSize;
+      const parts = this.prompt.map((segment) => {
+        switch (segment.kind) {
+          case 'text':
+            return tf.tile(this.backbone.embed(tf.tensor2d(segment.ids, [1, segment.ids.length], 'int32')), [batch, 1, 1]); // (B, n, H)
+          case 'trainable':
+            return tf.tile(tf.reshape(this.specialTokens.stack(segment.names), [1, segment.names.length, hidden]), [batch, 1, 1]); // (B, k, H)
+          case 'parameter':
+            return this.parameterConnectors[segment.index].apply(tf.reshape(tf.slice(params, [0, segment.index], [batch, 1]), [batch, 1, 1])); // (B, 1, H)
+          case 'time_step':
+            return this.timeStepConnector!.apply(tf.reshape(timeSteps, [batch, 1, 1])); // (B, 1, H)
+        }
+      });
+      return tf.concat(parts, 1) as tf.Tensor3D; // (B, P, H)
+    });
+  }
+
+  /** The lightcone tokens (B, W·tokensPerSlice, H) of patches (B, W, rows·cols, p²): [patch×cols, nl_1]×rows, nl_2 per slice. */
+  lightconeEmbeds(patches: tf.Tensor4D): tf.Tensor3D {
+    return tf.tidy(() => {
+      // Rank-3 pieces only: TF.js has no gradient for tiling rank-5 tensors.
+      const [batch, slices] = patches.shape;
+      const hidden = this.backbone.config.hiddenSize;
+      const rowCount = batch * slices * this.rows;
+      const embedded = tf.reshape(this.patchConnector.apply(patches), [rowCount, this.cols, hidden]); // (B·W·X, Y, H)
+      const rowSeparator = tf.broadcastTo(tf.reshape(this.specialTokens.get(rowSeparatorName), [1, 1, hidden]), [rowCount, 1, hidden]);
+      const rowsWithSeparators = tf.reshape(tf.concat([embedded, rowSeparator], 1), [batch * slices, this.rows * (this.cols + 1), hidden]); // (B·W, X(Y+1), H)
+      const sliceSeparator = tf.broadcastTo(tf.reshape(this.specialTokens.get(sliceSeparatorName), [1, 1, hidden]), [batch * slices, 1, hidden]);
+      return tf.reshape(tf.concat([rowsWithSeparators, sliceSeparator], 1), [batch, slices * this.tokensPerSlice, hidden]) as tf.Tensor3D;
+    });
+  }
+
+  /** Embedding (B, n, H) of single tokens to append while sampling: a patch (B, p²) and/or separators. */
+  stepEmbeds(patch: tf.Tensor2D | null, separators: readonly ('row' | 'slice')[], batch: number): tf.Tensor3D {
+    return tf.tidy(() => {
+      const hidden = this.backbone.config.hiddenSize;
+      const parts: tf.Tensor[] = [];
+      if (patch) parts.push(tf.reshape(this.patchConnector.apply(patch), [batch, 1, hidden]));
+      for (const kind of separators) {
+        const vector = this.specialTokens.get(kind === 'row' ? rowSeparatorName : sliceSeparatorName);
+        parts.push(tf.broadcastTo(tf.reshape(vector, [1, 1, hidden]), [batch, 1, hidden]));
+      }
+      return tf.concat(parts, 1) as tf.Tensor3D;
+    });
+  }
+
+  /** Backbone hidden states (B, P + W·tokensPerSlice, H) of a batch. */
+  hidden(inputs: GenerationInputs, options: GenerationForwardOptions, cache?: KvCache): tf.Tensor3D {
+    this.checkInputs(inputs);
+    return tf.tidy(() => {
+      const embeds = tf.concat([this.prefixEmbeds(inputs.params, inputs.timeSteps), this.lightconeEmbeds(inputs.patches)], 1) as tf.Tensor3D;
+      return this.backbone.forward({ inputsEmbeds: embeds, training: options.training, dropoutSeed: options.dropoutSeed, cache }).hidden;
+    });
+  }
+
+  /**
+   * The hidden state that predicts each patch of slices firstSlice … W−1: the state at the token just
+   * before the patch (the previous patch, a separator, or <|lightcone-token|>). Returns (B·W'·X·Y, H),
+   * ordered window, slice, row, column.
+   */
+  predictingHidden(hidden: tf.Tensor3D, slices: number, firstSlice: number): tf.Tensor2D {
+    return tf.tidy(() => {
+      const [batch, , width] = hidden.shape;
+      const perSlice = this.tokensPerSlice;
+      const shifted = tf.slice(hidden, [0, this.prefixLength - 1, 0], [batch, slices * perSlice, width]); // (B, W·S, H): state before each token
+      const bySlice = tf.reshape(shifted, [batch, slices, perSlice, width]);
+      const used = slices - firstSlice;
+      const rows = tf.reshape(tf.slice(bySlice, [0, firstSlice, 0, 0], [batch, used, this.rows * (this.cols + 1), width]), [batch * used, this.rows, this.cols + 1, width]);
+      return tf.reshape(tf.slice(rows, [0, 0, 0, 0], [batch * used, this.rows, this.cols, width]), [-1, width]) as tf.Tensor2D;
+    });
+  }
+
+  /** The condition images (M, cond_channels·p²) of predicting states (M, H). */
+  conditions(states: tf.Tensor2D): tf.Tensor2D {
+    return this.outputConnector.apply(states) as tf.Tensor2D;
+  }
+
+  /** The CFM loss (Eq. 41) of a batch on the patches of slices firstSlice … W−1. */
+  loss(inputs: GenerationInputs, firstSlice: number, noiseSeed: number, options: GenerationForwardOptions): tf.Scalar {
+    return tf.tidy(() => {
+      const [batch, slices, perSlice, p2] = inputs.patches.shape;
+      const cond = this.conditions(this.predictingHidden(this.hidden(inputs, options), slices, firstSlice));
+      const targets = tf.reshape(tf.slice(inputs.patches, [0, firstSlice, 0, 0], [batch, slices - firstSlice, perSlice, p2]), [-1, p2]) as tf.Tensor2D;
+      const draws = drawCfmNoise(targets.shape[0], p2, noiseSeed);
+      return cfmLoss((x, tau, c) => this.cnn.apply(x, tau, c), targets, cond, draws);
+    });
+  }
+
+  /** Samples patches (M, p²) for conditions (M, cond·p²) by integrating the CFM ODE from noise (M, p²) at τ = 0 to τ = 1. */
+  samplePatches(cond: tf.Tensor2D, noise: tf.Tensor2D, ode: Omit<OdeOptions, 't0' | 't1'>): tf.Tensor2D {
+    return integrate((tau, x) => this.cnn.apply(x, tau, cond), noise, ode).x as tf.Tensor2D;
+  }
+
+  /** Parameter groups by the config's group names; biases exempt from weight decay as the reference. */
+  parameterGroups(ratios: GenerationLrRatios, weightDecay: number): ParameterGroup[] {
+    const biases = new Set<string>([
+      ...[this.patchConnector, ...this.parameterConnectors, this.outputConnector, ...(this.timeStepConnector ? [this.timeStepConnector] : [])]
+        .flatMap((m) => m.layers.map((l) => l.bias.name)),
+      ...this.cnn.biases().map((v) => v.name),
+    ]);
+    const noDecay = (name: string) => biases.has(name);
+    const vars = (named: [string, tf.Variable][]) => named.map(([, v]) => v);
+    const groups: ParameterGroup[] = [
+      { name: 'lightcone_connector', variables: vars(this.patchConnector.namedWeights()), lrRatio: ratios.lightcone_connector, weightDecay, noDecay },
+      { name: 'parameter_connectors', variables: vars(this.conditioningWeights()), lrRatio: ratios.parameter_connectors, weightDecay, noDecay },
+      { name: 'special_tokens', variables: vars(this.specialTokens.namedWeights()), lrRatio: ratios.special_tokens, weightDecay: 0 },
+      { name: 'head', variables: vars([...this.outputConnector.namedWeights(), ...this.cnn.namedWeights()]), lrRatio: ratios.head, weightDecay, noDecay },
+    ];
+    const backbone = vars(this.backboneTrainables());
+    // Norm scales and adapters: the reference exempts only biases; Qwen2 has biases on q/k/v only.
+    if (backbone.length > 0) groups.push({ name: 'backbone', variables: backbone, lrRatio: ratios.backbone, weightDecay, noDecay: (name) => /bias/.test(name) });
+    return groups.filter((g) => g.variables.length > 0);
+  }
+
+  /** Every trainable variable by checkpoint key. */
+  namedTrainableWeights(): [string, tf.Variable][] {
+    return [
+      ...this.patchConnector.namedWeights(),
+      ...this.conditioningWeights(),
+      ...this.specialTokens.namedWeights(),
+      ...this.outputConnector.namedWeights(),
+      ...this.cnn.namedWeights(),
+      ...this.backboneTrainables(),
+    ];
+  }
+
+  trainableParameterCount(): number {
+    return this.namedTrainableWeights().reduce((sum, [, v]) => sum + v.size, 0);
+  }
+
+  dispose(): void {
+    for (const m of [this.patchConnector, ...this.parameterConnectors, this.outputConnector, ...(this.timeStepConnector ? [this.timeStepConnector] : [])]) m.dispose();
+    this.cnn.dispose();
+    this.specialTokens.dispose();
+    this.backbone.dispose();
+  }
+
+  private conditioningWeights(): [string, tf.Variable][] {
+    return [...this.parameterConnectors.flatMap((m) => m.namedWeights()), ...(this.timeStepConnector?.namedWeights() ?? [])];
+  }
+
+  private backboneTrainables(): [string, tf.Variable][] {
+    return trainableVariables(this.backbone, this.finetune)
+      .filter((g) => g.group !== 'specialTokens' && (this.trainNorms || this.finetune !== 'lora' || g.group !== 'norms'))
+      .flatMap((g) => g.variables.map(({ name, variable }) => [name, variable] as [string, tf.Variable]));
+  }
+
+  private checkInputs(inputs: GenerationInputs): void {
+    const p2 = this.patchSize * this.patchSize;
+    const [batch, slices, perSlice, dim] = inputs.patches.shape;
+    if (inputs.patches.rank !== 4 || perSlice !== this.patchesPerSlice || dim !== p2) {
+      throw new Error(`Generation model: patches must be (batch, slices, ${this.patchesPerSlice}, ${p2}), got [${inputs.patches.shape}]; check data.patch_size against the slices.`);
+    }
+    if (inputs.params.rank !== 2 || inputs.params.shape[0] !== batch || inputs.params.shape[1] !== 6) {
+      throw new Error(`Generation model: params must be (${batch}, 6) normalised parameters, got [${inputs.params.shape}].`);
+    }
+    if (inputs.timeSteps.rank !== 1 || inputs.timeSteps.shape[0] !== batch) throw new Error(`Generation model: timeSteps must be (${batch}), got [${inputs.timeSteps.shape}].`);
+    const length = this.prefixLength + slices * this.tokensPerSlice;
+    if (length > this.backbone.config.maxPositionEmbeddings) {
+      throw new Error(`Generation model: ${slices} slices make a sequence of ${length} tokens, longer than the backbone's max_position_embeddings ${this.backbone.config.maxPositionEmbeddings}; use at most ${this.maxSlices()} slices or a larger max_position_embeddings.`);
+    }
+  }
+}
+
+export { lightconeStartName };
