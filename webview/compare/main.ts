@@ -168,7 +168,8 @@ function header(table: HTMLTableElement, columns: string[], sortable: boolean): 
 
 function renderMetricsTable(rows: { run: CompareRun; values: Map<string, { final: number | null; best: number | null }> }[], keys: string[], colorOf: (i: number) => string): void {
   metricsTable.replaceChildren();
-  const columns = ['run', 'status', ...keys.flatMap((k) => [`${k} final`, `${k} best`])];
+  // A best learning rate or throughput means nothing; those get their final value only.
+  const columns = ['run', 'status', ...keys.flatMap((k) => (/^(lr|steps_per_s) /.test(k) ? [`${k} final`] : [`${k} final`, `${k} best`]))];
   header(metricsTable, columns, true);
   const cell = (row: (typeof rows)[number], column: string): string | number | null => {
     if (column === 'run') return row.run.run.name;

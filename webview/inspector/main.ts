@@ -128,10 +128,13 @@ function init(message: InspectorInit): void {
   regressionHost.replaceChildren();
   if (message.regression) showRegression(regressionHost, message.regression, bridge);
   if (entries.length > 0) {
+    slices.style.display = '';
+    toolbar.style.display = '';
     if (view.sample >= entries.length) view.sample = 0;
     bridge.post({ type: 'inspector/loadSample', index: view.sample });
   } else {
     slices.style.display = message.regression ? 'none' : '';
+    toolbar.style.display = message.regression ? 'none' : '';
     sliceRow.style.display = 'none';
     for (const v of [truthView, generatedView, differenceView]) v.showMissing('this run has no samples yet (samples/index.json)');
   }

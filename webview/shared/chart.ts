@@ -158,7 +158,7 @@ export class Chart {
 
 export function formatValue(v: number): string {
   const a = Math.abs(v);
-  if (a !== 0 && (a < 1e-3 || a >= 1e5)) return v.toExponential(3);
+  if (a !== 0 && (a < 1e-3 || a >= 1e5)) return Number(v.toPrecision(4)).toExponential();
   return Number(v.toPrecision(5)).toString();
 }
 

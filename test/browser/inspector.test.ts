@@ -1,0 +1,139 @@
+// The lightcone inspector page in real Chromium with a generation run's samples/ and a regression
+// run's eval/regression.json: the slider moves the slice (the pixels change), the colour bar spans
+// the data's range (symmetric about zero for the diverging map), context slices are marked, a
+// corrupt and a missing .npy are reported while the page keeps showing, and the Fig. 6 view shows.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Page } from 'playwright-core';
+import { inspectorInit, inspectorSample } from '../../extension/panels/run_data';
+import { deliver, frames, pageErrors, posted, startPanelHost, type PanelHost } from './panel_host';
+import { writeRegressionEvaluation, writeRun, writeSamples } from './run_fixtures';
+
+let host: PanelHost;
+let runsDir: string;
+
+before(async () => {
+  host = await startPanelHost();
+  runsDir = mkdtempSync(join(tmpdir(), 'l3m-inspector-'));
+});
+after(async () => {
+  await host?.close();
+  rmSync(runsDir, { recursive: true, force: true });
+});
+
+/** A digest of the truth canvas's pixels, and its colour bar's ends. */
+function truthView(page: Page): Promise<{ digest: number; lo: number; hi: number; caption: string; generatedCaption: string; label: string }> {
+  return page.evaluate(() => {
+    const canvas = document.querySelectorAll('canvas.slice')[0] as HTMLCanvasElement;
+    const pixels = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height).data;
+    let digest = 0;
+    for (let i = 0; i < pixels.length; i++) digest = (digest * 31 + pixels[i]) % 1000000007;
+    const bar = document.querySelectorAll('.colorbar canvas')[0] as HTMLCanvasElement;
+    const captions = document.querySelectorAll('figcaption');
+    return { digest, lo: Number(bar.dataset.lo), hi: Number(bar.dataset.hi), caption: captions[0].textContent ?? '', generatedCaption: captions[1].textContent ?? '', label: document.querySelector('.slice-label')?.textContent ?? '' };
+  });
+}
+
+async function serve(page: Page, runDir: string): Promise<void> {
+  const init = await inspectorInit(runDir);
+  await deliver(page, init);
+  // Answer the page's sample requests as the host does.
+  const answered = new Set<number>();
+  for (let round = 0; round < 2; round++) {
+    await frames(page);
+    for (const m of await posted(page)) {
+      if (m.type === 'inspector/loadSample' && !answered.has(m.index as number)) {
+        answered.add(m.index as number);
+        await deliver(page, await inspectorSample(runDir, init.samples, m.index as number));
+      }
+    }
+  }
+  await frames(page);
+}
+
+test('inspector: slider moves the slice, colour bar spans the data, context marked, bad files reported', async () => {
+  const runDir = writeRun(runsDir, 'gen', '20261123-100000-cccc', 'generation', {});
+  const { truth, generated } = writeSamples(runDir, 16, 32);
+  const page = await host.open('inspector');
+  await serve(page, runDir);
+
+  const first = await truthView(page);
+  // Shared diverging scale: symmetric about zero at the largest |value| of truth and generated.
+  let m = 0;
+  for (const a of [truth, generated]) for (const v of a) m = Math.max(m, Math.abs(v));
+  assert.ok(Math.abs(first.hi - m) < 1e-3 && Math.abs(first.lo + m) < 1e-3, `colour bar [${first.lo}, ${first.hi}] vs data ±${m}`);
+  assert.match(first.label, /1 \/ 16 .*z = 12\.00.*context/);
+  assert.match(first.generatedCaption, /context slice/);
+
+  await page.locator('input.slice-slider').fill('10');
+  await frames(page);
+  const moved = await truthView(page);
+  assert.notEqual(moved.digest, first.digest, 'the truth pixels change with the slider');
+  assert.doesNotMatch(moved.label, /context/);
+  assert.equal(moved.generatedCaption, 'Generated');
+
+  // Sequential map, per-panel scale: the truth bar spans exactly the truth's range.
+  await page.evaluate(() => {
+    const selects = document.querySelectorAll('vscode-single-select') as NodeListOf<HTMLElement & { value: string }>;
+    selects[1].value = 'sequential';
+    selects[1].dispatchEvent(new Event('change'));
+    selects[2].value = 'per-panel';
+    selects[2].dispatchEvent(new Event('change'));
+  });
+  await frames(page);
+  const sequential = await truthView(page);
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (const v of truth) { lo = Math.min(lo, v); hi = Math.max(hi, v); }
+  assert.ok(Math.abs(sequential.lo - lo) < 1e-3 && Math.abs(sequential.hi - hi) < 1e-3, `[${sequential.lo}, ${sequential.hi}] vs [${lo}, ${hi}]`);
+
+  // Hover read-out names the values under the mouse.
+  const box = await page.locator('canvas.slice').first().boundingBox();
+  assert.ok(box);
+  await page.mouse.move(box.x + 5, box.y + 5);
+  assert.match(await page.locator('.readout').textContent() ?? '', /x 0, y 0 · true .* mK · generated .* mK · difference/);
+
+  // Global signal and power spectrum are drawn: one point per slice and per k annulus.
+  const charts = await page.evaluate(() => {
+    const p = (globalThis as unknown as { l3mPanel: { globalChart(): { data: unknown[][] }; spectrumChart(): { data: (number | null)[][] } } }).l3mPanel;
+    return { global: p.globalChart().data[0].length, spectrum: p.spectrumChart().data[0].length, spectrumFinite: p.spectrumChart().data[1].filter((v) => v !== null && v > 0).length };
+  });
+  assert.deepEqual(charts, { global: 16, spectrum: 16, spectrumFinite: 16 });
+  await page.screenshot({ path: 'test-artifacts/browser/inspector.png', fullPage: true });
+
+  // The view exports as a PNG.
+  await page.locator('vscode-button', { hasText: 'Export view as PNG' }).click();
+  await page.waitForFunction(() => (globalThis as unknown as { __posted: { type: string }[] }).__posted.some((x) => x.type === 'export'));
+  const png = (await posted(page)).find((x) => x.type === 'export') as { data: { head: number[] } };
+  assert.deepEqual(png.data.head.slice(0, 4), [0x89, 0x50, 0x4e, 0x47]);
+
+  // Second sample: truth missing, generated corrupt — the page says so and does not go blank.
+  await page.evaluate(() => {
+    const select = document.querySelectorAll('vscode-single-select')[0] as HTMLElement & { value: string };
+    select.value = '1';
+    select.dispatchEvent(new Event('change'));
+  });
+  await serve(page, runDir);
+  const problems = await page.evaluate(() => (globalThis as unknown as { l3mPanel: { problems(): string[] } }).l3mPanel.problems());
+  assert.ok(problems.some((p) => /lc1_truth\.npy: the file is missing/.test(p)), problems.join('\n'));
+  assert.ok(problems.some((p) => /lc1_generated\.npy is not a NumPy \.npy file/.test(p)), problems.join('\n'));
+  assert.match(await page.locator('figcaption').first().textContent() ?? '', /could not be read/);
+  await page.screenshot({ path: 'test-artifacts/browser/inspector_bad_sample.png', fullPage: true });
+  assert.deepEqual(pageErrors(page), []);
+});
+
+test('inspector: regression run shows the Fig. 6 view and the calibration table', async () => {
+  const runDir = writeRun(runsDir, 'reg', '20261123-100000-dddd', 'regression', {});
+  const evaluation = writeRegressionEvaluation(runDir);
+  const page = await host.open('inspector', { height: 1400 });
+  await serve(page, runDir);
+  const rows = await page.locator('table.calibration tbody tr').count();
+  assert.equal(rows, 6);
+  assert.equal(await page.locator('table.calibration tbody tr').first().locator('td').nth(1).textContent(), evaluation.parameters[0].r2?.toFixed(3));
+  assert.equal(await page.locator('.chart-card').count(), 6);
+  await page.screenshot({ path: 'test-artifacts/browser/inspector_regression.png', fullPage: true });
+  assert.deepEqual(pageErrors(page), []);
+});
