@@ -23,7 +23,7 @@ export const simulatorPresets: Readonly<Record<SimulatorPresetName, Readonly<Sim
 /**
  * Bump whenever the simulator's output for the same inputs changes: the dataset cache is keyed by it.
  */
-export const simulatorVersion = '1.0.0';
+export const simulatorVersion = '1.0.1';
 
 /** Resolves a preset name or checks an explicit size, with an error naming the bad field. */
 export function resolveSize(size: SimulatorPresetName | SimulatorSize): SimulatorSize {

@@ -192,7 +192,10 @@ export class SpinTemperature {
     const interpolateRate = lookup;
     const { kappaHH, kappaEH, kappaPH } = this.rates;
     for (let q = 0; q < tk.length; q++) {
-      const t = tk[q];
+      // Without X-ray heating, gas in voids cools adiabatically far below 1 K by z ≈ 6, where the
+      // Hirata (2006) fits for x̃_α (and the κ tables) no longer hold and the iteration can reach
+      // T_s ≤ 0; the couplings are evaluated at T_k ≥ 1 K instead (the κ tables are clamped there too).
+      const t = Math.max(tk[q], 1);
       const x = xe[q];
       const onePlusDelta = Math.max(1 + this.ics.delta0[q] * growth, 1e-3);
       const u = this.rates.position(t);

@@ -148,3 +148,17 @@ test('the fft.js fallback gives the same cone as kissfft-wasm up to float32 roun
     assert.ok(Math.abs(kiss.history.xHI[i] - js.history.xHI[i]) < 0.01, `x_HI at z=${kiss.history.z[i]}`);
   }
 });
+
+test('corners of the prior (no sources, no heating, very early reionisation) give finite cones', async () => {
+  const corners = [
+    { mWDM: 0.3, omegaM: 0.2, E0: 100, log10LX: 38, log10Tvir: 5.3, zeta: 10 },
+    { mWDM: 10, omegaM: 0.4, E0: 1500, log10LX: 42, log10Tvir: 4.0, zeta: 250 },
+    { mWDM: 0.3, omegaM: 0.4, E0: 1500, log10LX: 38, log10Tvir: 4.0, zeta: 250 },
+  ];
+  for (const params of corners) {
+    const cone = await simulateLightcone(params, { size: tinySize, seed: 3 });
+    assert.ok(cone.brightness.every(Number.isFinite), `non-finite δT_b for ${JSON.stringify(params)}`);
+    assert.ok(cone.history.meanTb.every((v) => Number.isFinite(v) && v > -400), `global signal for ${JSON.stringify(params)}`);
+    assert.ok(Number.isFinite(cone.tau));
+  }
+});
