@@ -110,7 +110,7 @@ test('a few steps on one tiny batch lower the CFM loss; the loss is finite and l
   const evaluate = () => tf.tidy(() => model.loss(inputs, 1, 123, { training: false }).dataSync()[0]);
   const first = evaluate();
   const before = tf.memory().numTensors;
-  for (let i = 0; i < 30; i++) tf.dispose(optimizer.minimize(() => model.loss(inputs, 1, 1000 + i, { training: true, dropoutSeed: i }), true, variables));
+  for (let i = 0; i < 30; i++) optimizer.minimize(() => model.loss(inputs, 1, 1000 + i, { training: true, dropoutSeed: i }), true, variables)?.dispose();
   const last = evaluate();
   assert.ok(Number.isFinite(first) && last < 0.8 * first, `loss ${first} → ${last}`);
   assert.ok(tf.memory().numTensors <= before + 2 * variables.length + 2, 'only optimizer slots are added');

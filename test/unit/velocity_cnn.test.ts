@@ -47,7 +47,7 @@ test('a few Adam steps lower the regression loss of the CNN', () => {
   const optimizer = tf.train.adam(0.01);
   const loss = () => tf.mean(tf.square(tf.sub(cnn.apply(x, 0.5, cond), target))) as tf.Scalar;
   const first = loss().dataSync()[0];
-  for (let i = 0; i < 20; i++) tf.dispose(optimizer.minimize(loss, true, cnn.namedWeights().map(([, v]) => v)));
+  for (let i = 0; i < 20; i++) optimizer.minimize(loss, true, cnn.namedWeights().map(([, v]) => v))?.dispose();
   assert.ok(loss().dataSync()[0] < 0.5 * first);
   optimizer.dispose();
   cnn.dispose();
