@@ -7,17 +7,19 @@ import { ensureWorkbench, repoRoot, workbenchDir } from './install';
 import { quietWorkbenchSettings, writeUserSettings } from './settings';
 import { buildExtension, packageVsix } from './vsix';
 
-const usage = `Usage: npm start [-- --port <number>] [--workspace <folder>]
-  --port       the loopback port to listen on (default: a free one)
-  --workspace  the folder to open (default: examples/)`;
+const usage = `Usage: npm start [-- --port <number>] [--workspace <folder>] [--no-typecheck]
+  --port          the loopback port to listen on (default: a free one)
+  --workspace     the folder to open (default: examples/)
+  --no-typecheck  bundle without running tsc first (while another part of the tree does not compile)`;
 
 interface StudioArgs {
   port: number;
   workspace: string;
+  typecheck: boolean;
 }
 
 function parseArgs(args: string[]): StudioArgs | string {
-  const parsed: StudioArgs = { port: 0, workspace: join(repoRoot, 'examples') };
+  const parsed: StudioArgs = { port: 0, workspace: join(repoRoot, 'examples'), typecheck: true };
   for (let i = 0; i < args.length; i++) {
     const value = args[i + 1];
     if (args[i] === '--port' && value !== undefined) {
@@ -27,6 +29,8 @@ function parseArgs(args: string[]): StudioArgs | string {
     } else if (args[i] === '--workspace' && value !== undefined) {
       parsed.workspace = resolve(value);
       i++;
+    } else if (args[i] === '--no-typecheck') {
+      parsed.typecheck = false;
     } else if (args[i] === '--help' || args[i] === '-h') {
       return '';
     } else {
@@ -47,7 +51,7 @@ export async function main(argv: string[]): Promise<number> {
   try {
     console.error('Building the extension ...');
     // The build's output is in the error when it fails, and is noise when it does not.
-    await buildExtension({ typecheck: true });
+    await buildExtension({ typecheck: args.typecheck });
     console.error('Packaging dist/l3m-studio.vsix ...');
     const vsix = await packageVsix(join(repoRoot, 'dist', 'l3m-studio.vsix'));
     const workbench = await ensureWorkbench(log);

@@ -118,7 +118,9 @@ export async function launchStudio(options: LaunchOptions = {}): Promise<Studio>
       executablePath: chromiumPath,
       args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
       env: isolatedEnv(join(sessionRoot, 'chromium-env')) as Record<string, string>,
-      viewport: { width: 1400, height: 900 },
+      // Tall, because tree views render only the rows inside their viewport: an item scrolled out of
+      // sight is not in the page at all. 1500 px shows about 30 rows in each of two stacked views.
+      viewport: { width: 1400, height: 1500 },
       headless: true,
     });
     context.setDefaultTimeout(defaultTimeoutMs);
