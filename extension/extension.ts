@@ -14,6 +14,7 @@ import { TrainCodeLensProvider } from './train_code_lens';
 import { startLanguageClient } from './language_client';
 import * as commands from './run_commands';
 import * as settings from './settings';
+import { registerPanels } from './panels/panels';
 
 let languageClient: LanguageClient | undefined;
 let sidecar: SidecarClient | undefined;
@@ -101,6 +102,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     vscode.workspace.onDidGrantWorkspaceTrust(() => runsTree.refresh()),
   );
 
+  registerPanels(context, { runEvents: client, runsDir: settings.runsDir });
   languageClient = await startLanguageClient(context, languageOutput);
 }
 

@@ -26,15 +26,25 @@ after(async () => {
 
 /** A digest of the truth canvas's pixels, and its colour bar's ends. */
 function truthView(page: Page): Promise<{ digest: number; lo: number; hi: number; caption: string; generatedCaption: string; label: string }> {
-  return page.evaluate(() => {
-    const canvas = document.querySelectorAll('canvas.slice')[0] as HTMLCanvasElement;
-    const pixels = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height).data;
+  // Page code as a string: the tests' tsconfig has no DOM types.
+  return page.evaluate(`(() => {
+    const canvas = document.querySelectorAll('canvas.slice')[0];
+    const pixels = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
     let digest = 0;
     for (let i = 0; i < pixels.length; i++) digest = (digest * 31 + pixels[i]) % 1000000007;
-    const bar = document.querySelectorAll('.colorbar canvas')[0] as HTMLCanvasElement;
+    const bar = document.querySelectorAll('.colorbar canvas')[0];
     const captions = document.querySelectorAll('figcaption');
-    return { digest, lo: Number(bar.dataset.lo), hi: Number(bar.dataset.hi), caption: captions[0].textContent ?? '', generatedCaption: captions[1].textContent ?? '', label: document.querySelector('.slice-label')?.textContent ?? '' };
-  });
+    return { digest, lo: Number(bar.dataset.lo), hi: Number(bar.dataset.hi), caption: captions[0].textContent, generatedCaption: captions[1].textContent, label: document.querySelector('.slice-label').textContent };
+  })()`);
+}
+
+/** Chooses a value in the n-th vscode-single-select, as a click on an option does. */
+function choose(page: Page, n: number, value: string): Promise<void> {
+  return page.evaluate(`(() => {
+    const select = document.querySelectorAll('vscode-single-select')[${n}];
+    select.value = ${JSON.stringify(value)};
+    select.dispatchEvent(new Event('change'));
+  })()`);
 }
 
 async function serve(page: Page, runDir: string): Promise<void> {
@@ -76,13 +86,8 @@ test('inspector: slider moves the slice, colour bar spans the data, context mark
   assert.equal(moved.generatedCaption, 'Generated');
 
   // Sequential map, per-panel scale: the truth bar spans exactly the truth's range.
-  await page.evaluate(() => {
-    const selects = document.querySelectorAll('vscode-single-select') as NodeListOf<HTMLElement & { value: string }>;
-    selects[1].value = 'sequential';
-    selects[1].dispatchEvent(new Event('change'));
-    selects[2].value = 'per-panel';
-    selects[2].dispatchEvent(new Event('change'));
-  });
+  await choose(page, 1, 'sequential');
+  await choose(page, 2, 'per-panel');
   await frames(page);
   const sequential = await truthView(page);
   let lo = Infinity;
@@ -107,15 +112,11 @@ test('inspector: slider moves the slice, colour bar spans the data, context mark
   // The view exports as a PNG.
   await page.locator('vscode-button', { hasText: 'Export view as PNG' }).click();
   await page.waitForFunction(() => (globalThis as unknown as { __posted: { type: string }[] }).__posted.some((x) => x.type === 'export'));
-  const png = (await posted(page)).find((x) => x.type === 'export') as { data: { head: number[] } };
+  const png = (await posted(page)).find((x) => x.type === 'export') as unknown as { data: { head: number[] } };
   assert.deepEqual(png.data.head.slice(0, 4), [0x89, 0x50, 0x4e, 0x47]);
 
   // Second sample: truth missing, generated corrupt — the page says so and does not go blank.
-  await page.evaluate(() => {
-    const select = document.querySelectorAll('vscode-single-select')[0] as HTMLElement & { value: string };
-    select.value = '1';
-    select.dispatchEvent(new Event('change'));
-  });
+  await choose(page, 0, '1');
   await serve(page, runDir);
   const problems = await page.evaluate(() => (globalThis as unknown as { l3mPanel: { problems(): string[] } }).l3mPanel.problems());
   assert.ok(problems.some((p) => /lc1_truth\.npy: the file is missing/.test(p)), problems.join('\n'));

@@ -1,0 +1,51 @@
+// The lightcone inspector's host: one panel per run. It posts samples/index.json and
+// eval/regression.json when the page is ready, answers the page's sample requests with the bytes of
+// the .npy files (binary, never JSON numbers), and posts again when the sampler adds an entry.
+import * as vscode from 'vscode';
+import { watch, type FSWatcher } from 'chokidar';
+import { basename, join } from 'node:path';
+import { PanelChannel, viewTypes, webviewOptions } from './panel_channel';
+import { inspectorInit, inspectorSample } from './run_data';
+import type { SampleIndex } from '../../sidecar/protocol/run_folder';
+
+export class InspectorPanel implements vscode.Disposable {
+  private readonly channel: PanelChannel;
+  private samples: SampleIndex | null = null;
+  private watcher: FSWatcher | null = null;
+
+  static create(extensionUri: vscode.Uri, runDir: string, onDispose: () => void): InspectorPanel {
+    const panel = vscode.window.createWebviewPanel(viewTypes.inspector, `Inspector: ${basename(runDir)}`, vscode.ViewColumn.Active, webviewOptions(extensionUri, [runDir]));
+    return new InspectorPanel(panel, extensionUri, runDir, onDispose);
+  }
+
+  constructor(readonly panel: vscode.WebviewPanel, extensionUri: vscode.Uri, readonly runDir: string, onDispose: () => void) {
+    panel.title = `Inspector: ${basename(runDir)}`;
+    this.channel = new PanelChannel(panel, 'inspector', extensionUri, {
+      onReady: () => this.sendInit(),
+      onMessage: async (message) => {
+        if (message.type === 'inspector/loadSample') this.channel.post(await inspectorSample(runDir, this.samples, message.index));
+      },
+      exportDir: () => runDir,
+    });
+    this.channel.setRunDirs([runDir]);
+    // New samples or a new evaluation: send the index again (the page keeps its slice and view).
+    this.watcher = watch([join(runDir, 'samples', 'index.json'), join(runDir, 'eval', 'regression.json')], { ignoreInitial: true, atomic: true });
+    this.watcher.on('add', () => void this.sendInit()).on('change', () => void this.sendInit());
+    panel.onDidDispose(() => {
+      this.dispose();
+      onDispose();
+    });
+  }
+
+  dispose(): void {
+    void this.watcher?.close();
+    this.watcher = null;
+    this.channel.dispose();
+  }
+
+  private async sendInit(): Promise<void> {
+    const init = await inspectorInit(this.runDir);
+    this.samples = init.samples;
+    this.channel.post(init);
+  }
+}

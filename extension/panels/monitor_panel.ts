@@ -1,0 +1,57 @@
+// The training monitor's host: one panel per run. It posts the whole metrics.jsonl when the page
+// is ready, then what is appended. The file is the single source of truth (DESIGN.md "Runs"), so
+// records are read from it by a chokidar follower for every run; for runs this extension launched,
+// the sidecar's run/metrics notification only makes the follower read at once, which gives the
+// stream's latency without the duplicates that mixing two sources would create.
+import * as vscode from 'vscode';
+import { basename } from 'node:path';
+import { MetricsFollower } from './metrics_follower';
+import { PanelChannel, viewTypes, webviewOptions } from './panel_channel';
+import { monitorInit } from './run_data';
+import type { RunRecord } from '../../sidecar/protocol/run_folder';
+
+export class MonitorPanel implements vscode.Disposable {
+  private follower: MetricsFollower | null = null;
+  private readonly channel: PanelChannel;
+
+  static create(extensionUri: vscode.Uri, runDir: string, onDispose: () => void): MonitorPanel {
+    const panel = vscode.window.createWebviewPanel(viewTypes.monitor, `Monitor: ${basename(runDir)}`, { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true }, webviewOptions(extensionUri, [runDir]));
+    return new MonitorPanel(panel, extensionUri, runDir, onDispose);
+  }
+
+  constructor(readonly panel: vscode.WebviewPanel, extensionUri: vscode.Uri, readonly runDir: string, onDispose: () => void) {
+    panel.title = `Monitor: ${basename(runDir)}`;
+    this.channel = new PanelChannel(panel, 'monitor', extensionUri, { onReady: () => this.sendAll(), exportDir: () => runDir });
+    this.channel.setRunDirs([runDir]);
+    panel.onDidDispose(() => {
+      this.dispose();
+      onDispose();
+    });
+  }
+
+  /** The sidecar wrote metrics for this run: read them now rather than at the next file event. */
+  metricsArrived(): void {
+    void this.follower?.readAppended();
+  }
+
+  runState(record: RunRecord): void {
+    this.channel.post({ type: 'run/state', record });
+  }
+
+  dispose(): void {
+    void this.follower?.close();
+    this.follower = null;
+    this.channel.dispose();
+  }
+
+  private async sendAll(): Promise<void> {
+    await this.follower?.close();
+    const { message, bytes } = await monitorInit(this.runDir);
+    this.channel.post(message);
+    this.follower = new MetricsFollower(this.runDir, bytes, {
+      onRecords: (records, problems) => this.channel.post({ type: 'monitor/append', records, problems }),
+      onReset: () => void this.sendAll(),
+    });
+    this.follower.start();
+  }
+}
