@@ -112,15 +112,20 @@ function run(command: string, args: string[], options: { cwd: string; env: NodeJ
  * interrupted install never leaves a half-installed workbench that looks complete, and two
  * concurrent first uses (npm start and npm test) do not write into the same folder.
  */
-async function installPackage(target: string, spec: string, env: NodeJS.ProcessEnv, node: string, log: (line: string) => void): Promise<void> {
+async function installPackage(
+  target: string, spec: string, env: NodeJS.ProcessEnv, node: string, log: (line: string) => void, isComplete: () => boolean,
+): Promise<void> {
   const staging = `${target}.partial-${process.pid}`;
   rmSync(staging, { recursive: true, force: true });
   mkdirSync(staging, { recursive: true });
   writeFileSync(join(staging, 'package.json'), JSON.stringify({ name: `l3m-workbench-${spec.split('@')[0]}`, private: true }, null, 2));
   try {
     await run(node, [npmCli(), 'install', '--no-audit', '--no-fund', '--no-save', spec], { cwd: staging, env, log });
-    rmSync(target, { recursive: true, force: true });
-    renameSync(staging, target);
+    // Another process may have finished the same install meanwhile and be using it: keep that one.
+    if (!isComplete()) {
+      rmSync(target, { recursive: true, force: true });
+      renameSync(staging, target);
+    }
   } finally {
     rmSync(staging, { recursive: true, force: true });
   }
@@ -146,7 +151,7 @@ export async function ensureWorkbench(log: (line: string) => void = (line) => co
 
   if (!existsSync(p.node)) {
     log(`Installing Node ${nodeMajor} (npm package ${nodePackageName()}@${nodeMajor}) into ${join(dir, 'node24')} ...`);
-    await installPackage(join(dir, 'node24'), `${nodePackageName()}@${nodeMajor}`, withoutNpmVariables(process.env), process.execPath, log);
+    await installPackage(join(dir, 'node24'), `${nodePackageName()}@${nodeMajor}`, withoutNpmVariables(process.env), process.execPath, log, () => existsSync(p.node));
   }
 
   if (!existsSync(p.codeServerEntry) || !existsSync(p.codeDependencies)) {
@@ -165,7 +170,8 @@ export async function ensureWorkbench(log: (line: string) => void = (line) => co
       // scripts are allowed for this install only, which is code-server's own pinned dependency tree.
       npm_config_dangerously_allow_all_scripts: 'true',
     };
-    await installPackage(join(dir, 'code-server'), `code-server@${codeServerVersion}`, env, p.node, log);
+    await installPackage(join(dir, 'code-server'), `code-server@${codeServerVersion}`, env, p.node, log,
+      () => existsSync(p.codeServerEntry) && existsSync(p.codeDependencies));
   }
 
   const installed = findWorkbench(dir);
