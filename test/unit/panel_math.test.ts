@@ -1,0 +1,107 @@
+// Pure maths of the panels: exponential smoothing (TensorBoard's debiased form), curve alignment,
+// final/best values, the 2D power spectrum (a pure mode lands in its annulus with the right power;
+// the FFT and direct-DFT paths agree), colour ranges, and the config difference.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { smoothExponential } from '../../webview/shared/smoothing';
+import { Curve, alignCurves, finalAndBest, metricNames } from '../../webview/shared/metric_series';
+import { powerSpectrum2d } from '../../webview/shared/power_spectrum';
+import { colorRangeFor, finiteRange, paintSlice } from '../../webview/shared/colormaps';
+import { configDifferences, flattenConfig } from '../../webview/compare/config_diff';
+
+test('smoothing: weight 0 is the identity; debiased EMA by hand; gaps stay gaps', () => {
+  assert.deepEqual(smoothExponential([1, 2, null, 4], 0), [1, 2, null, 4]);
+  const s = smoothExponential([1, 3, null, 5], 0.5);
+  // last = 0.5, 0.5/(1-0.5) = 1; last = 0.25+1.5 = 1.75, /(1-0.25) = 2.3333; gap; last = 0.875+2.5 = 3.375, /(1-0.125) = 3.857
+  assert.equal(s[0], 1);
+  assert.ok(Math.abs((s[1] as number) - 7 / 3) < 1e-12);
+  assert.equal(s[2], null);
+  assert.ok(Math.abs((s[3] as number) - 3.375 / 0.875) < 1e-12);
+  assert.deepEqual(smoothExponential([NaN, 2], 0.9), [null, 2]);
+});
+
+test('curves: aligned on the union of x with gaps; out-of-order steps are sorted; final and best', () => {
+  const a = new Curve();
+  const b = new Curve();
+  for (const [x, y] of [[1, 5], [2, 4], [3, 3]]) a.push(x, y);
+  for (const [x, y] of [[2, 9], [4, 7]]) b.push(x, y);
+  assert.deepEqual(alignCurves([a, b]), { x: [1, 2, 3, 4], ys: [[5, 4, 3, null], [null, 9, null, 7]] });
+  const resumed = new Curve();
+  for (const [x, y] of [[1, 1], [3, 3], [2, 2]]) resumed.push(x, y);
+  assert.deepEqual(alignCurves([resumed]).x, [1, 2, 3]);
+  const withNaN = new Curve();
+  withNaN.push(1, 2);
+  withNaN.push(2, null);
+  withNaN.push(3, 1.5);
+  assert.equal(withNaN.nonFinite, 1);
+  assert.equal(withNaN.firstNonFiniteX, 2);
+  assert.deepEqual(finalAndBest(withNaN, 'loss'), { final: 1.5, best: 1.5 });
+  assert.deepEqual(finalAndBest(a, 'r2_omegaM'), { final: 3, best: 5 });
+  assert.deepEqual(metricNames([{ step: 1, epoch: 0, wall_time: 0, split: 'train', grad_norm: 1, r2_x: 0.5, loss: 2, lr: 1 }]), ['loss', 'lr', 'grad_norm', 'r2_x']);
+});
+
+function mode(rows: number, cols: number, kr: number, kc: number, amplitude: number): Float32Array {
+  const out = new Float32Array(rows * cols);
+  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[r * cols + c] = amplitude * Math.cos(2 * Math.PI * (kr * r / rows + kc * c / cols));
+  return out;
+}
+
+test('power spectrum: a pure cosine puts all power in its annulus (A²/4 per ± mode)', () => {
+  for (const n of [32, 20]) { // fft.js path and direct-DFT path
+    const ps = powerSpectrum2d(mode(n, n, 0, 3, 2), 0, n, n);
+    assert.deepEqual(ps.k.length, n / 2);
+    // |δ̃(k)|²/N² for A cos: two modes each (A/2)² = 1; the |k| = 3 annulus holds 2 of its cells with power 1.
+    const cells = [...Array(n).keys()].flatMap((r) => [...Array(n).keys()].map((c) => Math.round(Math.hypot(r <= n / 2 ? r : r - n, c <= n / 2 ? c : c - n)))).filter((b) => b === 3).length;
+    assert.ok(Math.abs((ps.power[2] as number) - 2 / cells) < 1e-6, `n=${n}: ${ps.power[2]} vs ${2 / cells}`);
+    for (const [i, p] of ps.power.entries()) if (i !== 2) assert.ok((p ?? 0) < 1e-9, `n=${n} bin ${i + 1}: ${p}`);
+  }
+  const bad = new Float32Array(16).fill(1);
+  bad[3] = NaN;
+  assert.deepEqual(powerSpectrum2d(bad, 0, 4, 4).power, [null, null]);
+});
+
+test('power spectrum: matches a naive 2D DFT on both the fft.js (16) and the direct (18) path', () => {
+  for (const [rows, cols] of [[16, 16], [18, 18], [16, 8]]) {
+    const n = rows * cols;
+    const field = new Float32Array(n).map((_, i) => Math.sin(i * 0.37) + 0.5 * Math.cos(i * 1.3));
+    let mean = 0;
+    for (const v of field) mean += v / n;
+    const bins = Math.floor(Math.min(rows, cols) / 2);
+    const sum = new Array(bins + 1).fill(0);
+    const count = new Array(bins + 1).fill(0);
+    for (let u = 0; u < rows; u++) for (let v = 0; v < cols; v++) {
+      let re = 0;
+      let im = 0;
+      for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) {
+        const phase = -2 * Math.PI * (u * r / rows + v * c / cols);
+        re += (field[r * cols + c] - mean) * Math.cos(phase);
+        im += (field[r * cols + c] - mean) * Math.sin(phase);
+      }
+      const b = Math.round(Math.hypot(u <= rows / 2 ? u : u - rows, v <= cols / 2 ? v : v - cols));
+      if (b >= 1 && b <= bins) { sum[b] += (re * re + im * im) / (n * n); count[b]++; }
+    }
+    const ps = powerSpectrum2d(field, 0, rows, cols);
+    ps.power.forEach((p, i) => {
+      const expected = sum[i + 1] / count[i + 1];
+      assert.ok(Math.abs((p as number) - expected) <= 1e-6 * expected + 1e-12, `${rows}×${cols} k=${i + 1}: ${p} vs ${expected}`);
+    });
+  }
+});
+
+test('colour ranges: diverging is symmetric about zero; non-finite pixels are magenta', () => {
+  assert.deepEqual(finiteRange([3, -1, NaN, 2]), { lo: -1, hi: 3 });
+  assert.equal(finiteRange([NaN]), null);
+  assert.deepEqual(colorRangeFor({ lo: -1, hi: 3 }, 'diverging'), { lo: -3, hi: 3 });
+  assert.deepEqual(colorRangeFor({ lo: -1, hi: 3 }, 'sequential'), { lo: -1, hi: 3 });
+  const out = new Uint8ClampedArray(8);
+  paintSlice(new Float32Array([0, NaN]), 0, 1, 2, { lo: -1, hi: 1 }, 'diverging', out);
+  assert.ok([...out.slice(0, 3)].every((v) => v >= 245), 'zero is (near) white'); // 256 entries have no exact centre
+  assert.deepEqual([...out.slice(4, 8)], [255, 0, 255, 255]);
+});
+
+test('config difference: exactly the differing paths, absent fields included, unreadable ignored', () => {
+  assert.deepEqual([...flattenConfig({ a: { b: [1, { c: 2 }] }, e: {} })], [['a.b.0', '1'], ['a.b.1.c', '2'], ['e', '{}']]);
+  const diffs = configDifferences([{ lr: 1, model: { rank: 8 }, same: 'x' }, { lr: 2, model: { rank: 8 }, same: 'x', extra: true }, null]);
+  assert.deepEqual(diffs, [{ path: 'extra', values: [undefined, 'true', undefined] }, { path: 'lr', values: ['1', '2', undefined] }]);
+  assert.deepEqual(configDifferences([{ a: 1 }]), []);
+});

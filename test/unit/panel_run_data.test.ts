@@ -1,0 +1,142 @@
+// The panels' host side on real run folders: metrics.jsonl read up to its last complete line, the
+// follower reading only appended bytes (and a line written in two parts once), sample files and
+// their problems, the .npy reader's checks, and the page shell's CSP.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { compareRun, inspectorInit, inspectorSample, monitorInit, readMetrics } from '../../extension/panels/run_data';
+import { MetricsFollower } from '../../extension/panels/metrics_follower';
+import { contentSecurityPolicy, makeNonce, panelHtml } from '../../extension/panels/panel_html';
+import { parseNpy } from '../../webview/shared/npy';
+import type { MetricRecord } from '../../sidecar/protocol/run_folder';
+import { npyBytes, trainingRecords, writeMetrics, writeRun, writeSamples } from '../browser/run_fixtures';
+
+const line = (r: MetricRecord) => JSON.stringify(r) + '\n';
+
+test('readMetrics stops at the last complete line and reports an incomplete one', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'l3m-rd-'));
+  try {
+    const runDir = writeRun(dir, 'e', 'r1', 'generation', {});
+    assert.deepEqual(await readMetrics(runDir), { records: [], problems: [], bytes: 0 });
+    const records = trainingRecords(5, 100);
+    writeMetrics(runDir, records, '{"step": 6, "ep');
+    const read = await readMetrics(runDir);
+    assert.equal(read.records.length, 5);
+    assert.match(read.problems[0], /last line is incomplete/);
+    assert.equal(read.bytes, records.map(line).join('').length);
+    // A complete last line without its newline is still a record.
+    writeFileSync(join(runDir, 'metrics.jsonl'), records.map(line).join('') + JSON.stringify(records[0]));
+    assert.equal((await readMetrics(runDir)).records.length, 6);
+    const init = await monitorInit(join(dir, 'e', 'missing'));
+    assert.equal(init.message.run.record, null);
+    assert.match(init.message.problems[0], /run\.json: missing/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('the follower reads appended bytes only, and a line written in two parts once', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'l3m-follow-'));
+  try {
+    const runDir = writeRun(dir, 'e', 'r1', 'generation', {});
+    const records = trainingRecords(6, 100);
+    writeMetrics(runDir, records.slice(0, 2));
+    const { bytes } = await readMetrics(runDir);
+    const got: MetricRecord[] = [];
+    const problems: string[] = [];
+    let resets = 0;
+    const follower = new MetricsFollower(runDir, bytes, { onRecords: (r, p) => { got.push(...r); problems.push(...p); }, onReset: () => resets++ });
+    const text = line(records[2]);
+    appendFileSync(join(runDir, 'metrics.jsonl'), text.slice(0, 10));
+    await follower.readAppended();
+    assert.equal(got.length, 0, 'half a line is not read');
+    appendFileSync(join(runDir, 'metrics.jsonl'), text.slice(10) + line(records[3]));
+    await follower.readAppended();
+    assert.deepEqual(got.map((r) => r.step), [3, 4]);
+    appendFileSync(join(runDir, 'metrics.jsonl'), 'garbage\n' + line(records[4]));
+    await follower.readAppended();
+    assert.deepEqual(got.map((r) => r.step), [3, 4, 5]);
+    assert.match(problems[0], /not valid JSON/);
+    writeFileSync(join(runDir, 'metrics.jsonl'), line(records[0]));
+    await follower.readAppended();
+    assert.equal(resets, 1, 'a shorter file means it was rewritten');
+    await follower.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('inspector data: samples as .npy bytes, missing and corrupt files named, paths kept inside samples/', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'l3m-insp-'));
+  try {
+    const runDir = writeRun(dir, 'e', 'r1', 'generation', {});
+    const none = await inspectorInit(runDir);
+    assert.equal(none.samples, null);
+    assert.match(none.problems[0], /samples\/index\.json is missing/);
+    const { truth } = writeSamples(runDir, 6, 8);
+    const init = await inspectorInit(runDir);
+    assert.equal(init.samples?.entries.length, 2);
+    const good = await inspectorSample(runDir, init.samples, 0);
+    assert.deepEqual(good.problems, []);
+    const parsed = parseNpy(good.truth as ArrayBuffer);
+    assert.ok('array' in parsed);
+    assert.deepEqual(parsed.array.shape, [6, 8, 8]);
+    assert.deepEqual([...parsed.array.data.slice(0, 5)], [...truth.slice(0, 5)]);
+    const bad = await inspectorSample(runDir, init.samples, 1);
+    assert.equal(bad.truth, null);
+    assert.match(bad.problems[0], /lc1_truth\.npy: the file is missing/);
+    const corrupt = parseNpy(bad.generated as ArrayBuffer, 'samples/lc1_generated.npy');
+    assert.ok('error' in corrupt && /not a NumPy \.npy file/.test(corrupt.error));
+    const escape = await inspectorSample(runDir, { entries: [{ ...init.samples!.entries[0], truth: '../run.json' }] }, 0);
+    assert.match(escape.problems[0], /outside samples\//);
+    assert.match((await inspectorSample(runDir, init.samples, 7)).problems[0], /no sample 7/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('npy reader: float64 converted, truncated data and other dtypes refused with the reason', () => {
+  const f32 = npyBytes([2, 2], new Float32Array([1, 2, 3, 4]));
+  const ab = (b: Buffer) => b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer;
+  assert.deepEqual(parseNpy(ab(f32)), { array: { shape: [2, 2], data: new Float32Array([1, 2, 3, 4]) } });
+  const truncated = parseNpy(ab(f32.subarray(0, f32.length - 4)), 'x.npy');
+  assert.ok('error' in truncated && /x\.npy is truncated: shape \(2, 2\) needs 16 data bytes, the file has 12/.test(truncated.error));
+  const header = "{'descr': '<f8', 'fortran_order': False, 'shape': (2,), }".padEnd(117, ' ') + '\n';
+  const head = Buffer.from([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 1, 0, header.length, 0]);
+  const f64 = Buffer.concat([head, Buffer.from(header, 'latin1'), Buffer.from(new Float64Array([0.5, -2]).buffer)]);
+  assert.deepEqual(parseNpy(ab(f64)), { array: { shape: [2], data: new Float32Array([0.5, -2]) } });
+  const i4 = Buffer.from(f64.toString('latin1').replace("'<f8'", "'<i8'"), 'latin1');
+  const refused = parseNpy(ab(i4));
+  assert.ok('error' in refused && /dtype <i8/.test(refused.error));
+});
+
+test('compare data: config and metrics of a run; an unreadable config is a problem, not a failure', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'l3m-cmp-'));
+  try {
+    const runDir = writeRun(dir, 'e', 'r1', 'generation', { lr: 1 });
+    writeMetrics(runDir, trainingRecords(3, 100));
+    const run = await compareRun(runDir);
+    assert.deepEqual(run.config, { lr: 1 });
+    assert.equal(run.records.length, 3);
+    writeFileSync(join(runDir, 'config.json'), '{');
+    const broken = await compareRun(runDir);
+    assert.equal(broken.config, null);
+    assert.match(broken.problems[0], /config\.json is not valid JSON/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('page shell: nonce-only scripts, no eval, no remote content', () => {
+  const nonce = makeNonce((n) => new Uint8Array(n).map((_, i) => i * 7));
+  assert.match(nonce, /^[A-Za-z0-9_-]{24}$/);
+  const csp = contentSecurityPolicy('https://x.vscode-resource', nonce);
+  assert.match(csp, /default-src 'none'/);
+  assert.match(csp, new RegExp(`script-src 'nonce-${nonce}'(;|$)`));
+  assert.doesNotMatch(csp, /unsafe-eval|https?:\/\/(?!x\.vscode-resource)|\*/);
+  const html = panelHtml({ page: 'monitor', title: 'A <b>', scriptUri: 's.js', styleUri: 's.css', cspSource: 'https://x.vscode-resource', nonce });
+  assert.match(html, new RegExp(`<script nonce="${nonce}" src="s.js"></script>`));
+  assert.match(html, /<title>A &#60;b&#62;<\/title>/);
+});
