@@ -52,3 +52,19 @@ test('a few Adam steps lower the regression loss of the CNN', () => {
   optimizer.dispose();
   cnn.dispose();
 });
+
+test('the im2col convolution (for backends without conv2d gradients) equals tf.conv2d, values and gradients', async () => {
+  const { sameConv2d } = await import('../../sidecar/tasks/generation/velocity_cnn');
+  for (const k of [1, 3, 5]) {
+    const x = tf.randomNormal([3, 6, 6, 4], 0, 1, 'float32', k) as tf.Tensor4D;
+    const kernel = tf.randomNormal([k, k, 4, 5], 0, 1, 'float32', k + 1) as tf.Tensor4D;
+    const gap = tf.tidy(() => tf.max(tf.abs(tf.sub(sameConv2d(x, kernel, true), tf.conv2d(x, kernel, 1, 'same')))).dataSync()[0]);
+    assert.ok(gap < 1e-4, `k=${k}: values differ by ${gap}`);
+    const grads = (im2col: boolean) => tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.square(sameConv2d(a as tf.Tensor4D, b as tf.Tensor4D, im2col))))([x, kernel]);
+    const [gx1, gk1] = grads(true);
+    const [gx2, gk2] = grads(false);
+    const gradGap = tf.tidy(() => Math.max(tf.max(tf.abs(tf.sub(gx1, gx2))).dataSync()[0], tf.max(tf.abs(tf.sub(gk1, gk2))).dataSync()[0]));
+    assert.ok(gradGap < 1e-3, `k=${k}: gradients differ by ${gradGap}`);
+    tf.dispose([x, kernel, gx1, gk1, gx2, gk2]);
+  }
+});

@@ -10,6 +10,10 @@
 // 494,465 parameters (the "about 490k"). Tensors are NHWC (TF.js's native layout; the
 // reference runs channels_last too); kernels are stored [k, k, in, out], TF.js's conv2d layout.
 // Initialisation follows torch.nn.Conv2d: U(−1/√fan_in, 1/√fan_in) with fan_in = in·k·k.
+// The wasm backend has Conv2D but not its gradient kernels (Conv2DBackpropFilter/Input), so where
+// those are missing a convolution is computed as patches-to-columns (pad, k² shifted slices,
+// concatenated) times the kernel matrix: only pad, slice, concat and matMul, whose gradients every
+// backend has. Where the backend has them (cpu, webgpu, tfjs-node) tf.conv2d is used.
 import * as tf from '@tensorflow/tfjs';
 
 export interface VelocityCnnOptions {
@@ -89,12 +93,12 @@ export class VelocityCnn {
       const tauColumn = typeof tau === 'number' ? tf.fill([m, 1], tau) : tf.reshape(tau, [m, 1]); // (M, 1)
       const tauImage = tf.mul(tf.ones([m, p, p, 1]), tf.reshape(tauColumn, [m, 1, 1, 1])); // (M, p, p, 1)
       const input = tf.concat([condImage, tauImage, tf.reshape(x, [m, p, p, 1])], 3); // (M, p, p, c+2)
-      let h = tf.add(tf.conv2d(input as tf.Tensor4D, this.convIn as tf.Tensor4D, 1, 'same'), this.convInBias); // (M, p, p, C)
+      let h = tf.add(sameConv2d(input as tf.Tensor4D, this.convIn as tf.Tensor4D), this.convInBias); // (M, p, p, C)
       for (let b = 0; b < this.blockConv.length; b++) {
-        const inner = tf.conv2d(silu(h) as tf.Tensor4D, this.blockConv[b] as tf.Tensor4D, 1, 'same'); // (M, p, p, f·C)
-        h = tf.add(h, tf.conv2d(silu(inner) as tf.Tensor4D, this.blockProjection[b] as tf.Tensor4D, 1, 'same')); // (M, p, p, C)
+        const inner = sameConv2d(silu(h) as tf.Tensor4D, this.blockConv[b] as tf.Tensor4D); // (M, p, p, f·C)
+        h = tf.add(h, sameConv2d(silu(inner) as tf.Tensor4D, this.blockProjection[b] as tf.Tensor4D)); // (M, p, p, C)
       }
-      const out = tf.add(tf.conv2d(silu(h) as tf.Tensor4D, this.convOut as tf.Tensor4D, 1, 'same'), this.convOutBias); // (M, p, p, 1)
+      const out = tf.add(sameConv2d(silu(h) as tf.Tensor4D, this.convOut as tf.Tensor4D), this.convOutBias); // (M, p, p, 1)
       return tf.reshape(out, [m, p * p]) as tf.Tensor2D;
     });
   }
@@ -118,6 +122,32 @@ export class VelocityCnn {
   dispose(): void {
     for (const [, v] of this.namedWeights()) v.dispose();
   }
+}
+
+/** Whether the active backend can differentiate tf.conv2d. */
+function backendHasConvGradients(): boolean {
+  const backend = tf.getBackend();
+  return tf.getKernel('Conv2DBackpropFilter', backend) !== undefined && tf.getKernel('Conv2DBackpropInput', backend) !== undefined;
+}
+
+/**
+ * A stride-1 "same" convolution of x (M, H, W, Cin) with kernel (k, k, Cin, Cout), odd k, equal to
+ * tf.conv2d(x, kernel, 1, 'same'); by im2col where the backend has no conv2d gradients (see header).
+ */
+export function sameConv2d(x: tf.Tensor4D, kernel: tf.Tensor4D, useIm2col = !backendHasConvGradients()): tf.Tensor4D {
+  if (!useIm2col) return tf.conv2d(x, kernel, 1, 'same');
+  return tf.tidy(() => {
+    const [m, height, width, inChannels] = x.shape;
+    const [k, , , outChannels] = kernel.shape;
+    const kernelMatrix = tf.reshape(kernel, [k * k * inChannels, outChannels]); // rows ordered (dy, dx, cin)
+    if (k === 1) return tf.reshape(tf.matMul(tf.reshape(x, [-1, inChannels]), kernelMatrix), [m, height, width, outChannels]) as tf.Tensor4D;
+    const half = (k - 1) / 2;
+    const padded = tf.pad(x, [[0, 0], [half, half], [half, half], [0, 0]]); // (M, H+k−1, W+k−1, Cin)
+    const shifted: tf.Tensor[] = [];
+    for (let dy = 0; dy < k; dy++) for (let dx = 0; dx < k; dx++) shifted.push(tf.slice(padded, [0, dy, dx, 0], [m, height, width, inChannels]));
+    const columns = tf.reshape(tf.concat(shifted, 3), [-1, k * k * inChannels]); // (M·H·W, k²·Cin)
+    return tf.reshape(tf.matMul(columns, kernelMatrix), [m, height, width, outChannels]) as tf.Tensor4D;
+  });
 }
 
 /** SiLU(x) = x·sigmoid(x) (torch.nn.SiLU). */

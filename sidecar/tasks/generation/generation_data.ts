@@ -1,0 +1,169 @@
+// The generation task's data: the config's lightcones (simulator cache or files, data/dataset.ts),
+// split by lightcone, in cosmic-time order, trimmed and transformed (statistics fitted on the training
+// split), cut into sublightcone windows; and the batches the trainer asks for: a training example is a
+// window of `data.sublightcone` (stride apart), read from a random offset inside its stride (the
+// reference's random crop of t_max slices inside a stored chunk, L3M-REFERENCE.md §5.3), with a
+// random rotation / mirror / periodic shift as configured, cut into p×p patches.
+import type { ResolvedExperimentConfig } from '../../../schemas/generated/experiment_config';
+import { augmentationSourceIndex, identityAugmentation, randomAugmentation, type Augmentation } from '../../data/augmentation';
+import type { PreparedCone } from '../../data/batches';
+import { buildGenerationSet, openDataset } from '../../data/dataset';
+import { normalizeParams } from '../../data/parameters';
+import type { SliceTransformOptions } from '../../data/preprocessing';
+import type { DatasetProgress } from '../../data/simulated_dataset';
+import { patchGrid } from '../../data/tokenization';
+import type { Random } from '../../data/splits';
+
+export interface ConeSplit {
+  ids: string[];
+  cones: PreparedCone[];
+}
+
+export interface WindowRef {
+  cone: number;
+  start: number;
+}
+
+export interface GenerationData {
+  train: ConeSplit;
+  validation: ConeSplit;
+  test: ConeSplit;
+  transform: SliceTransformOptions | undefined;
+  /** Slices of the longest training cone: the time-step normalisation (timeStepValue). */
+  sliceScale: number;
+  n: number;
+  patchSize: number;
+  rows: number;
+  cols: number;
+  windowLength: number;
+  contextSlices: number;
+  stride: number;
+  trainWindows: WindowRef[];
+  /** Per-pixel mean of every training patch (p²): the mean-patch baseline. */
+  meanPatch: Float32Array;
+}
+
+/** Loads, splits and prepares the config's dataset for generation. */
+export async function loadGenerationData(config: ResolvedExperimentConfig, configDir: string,
+  onProgress?: (event: DatasetProgress) => void): Promise<GenerationData> {
+  const opened = await openDataset(config.data, { configDir, onProgress });
+  const set = await buildGenerationSet(opened, config.data);
+  if (set.train.length === 0) throw new Error(`The dataset has ${opened.ids.length} lightcones and none is left for training after the validation and test fractions; use more lightcones.`);
+  const { n } = set.train[0];
+  const patchSize = config.data.patch_size;
+  const grid = patchGrid(n, n, 1, patchSize);
+  const { length, context } = config.data.sublightcone;
+  const stride = config.data.sublightcone.stride ?? length - context;
+  const trainWindows: WindowRef[] = [];
+  set.train.forEach((cone, index) => {
+    if (cone.n !== n) throw new Error(`Lightcone ${opened.split.train[index]} has ${cone.n}² slices but ${opened.split.train[0]} has ${n}²; a dataset needs one slice size.`);
+    if (cone.nt < length) throw new Error(`Lightcone ${opened.split.train[index]} has ${cone.nt} slices after trimming, fewer than data.sublightcone.length ${length}; keep more slices (data.preprocessing.trim_keep_slices) or shorten the window.`);
+    for (let start = 0; start + length <= cone.nt; start += stride) trainWindows.push({ cone: index, start });
+  });
+  return {
+    train: { ids: opened.split.train, cones: set.train },
+    validation: { ids: opened.split.validation, cones: set.validation },
+    test: { ids: opened.split.test, cones: set.test },
+    transform: set.transform,
+    sliceScale: Math.max(...set.train.map((c) => c.nt)),
+    n, patchSize, rows: grid.rows, cols: grid.cols, windowLength: length, contextSlices: context, stride, trainWindows,
+    meanPatch: meanPatch(set.train, patchSize),
+  };
+}
+
+/** Patches (length, rows·cols, p²) of slices start … start+length−1 of a cone, after an augmentation. */
+export function windowPatches(cone: PreparedCone, start: number, length: number, patchSize: number, augmentation: Augmentation = identityAugmentation): Float32Array {
+  const { n } = cone;
+  if (start < 0 || start + length > cone.nt) throw new Error(`windowPatches: slices ${start}…${start + length - 1} are outside the cone's ${cone.nt} slices.`);
+  const source = augmentationSourceIndex(n, augmentation);
+  const blocks = n / patchSize;
+  const plane = n * n;
+  const out = new Float32Array(length * plane);
+  let o = 0;
+  for (let k = 0; k < length; k++) {
+    const base = (start + k) * plane;
+    for (let a = 0; a < blocks; a++) {
+      for (let b = 0; b < blocks; b++) {
+        for (let u = 0; u < patchSize; u++) {
+          for (let v = 0; v < patchSize; v++) out[o++] = cone.slices[base + source[(a * patchSize + u) * n + b * patchSize + v]];
+        }
+      }
+    }
+  }
+  return out;
+}
+
+/** Per-pixel mean over every patch of every slice of the cones. */
+export function meanPatch(cones: readonly PreparedCone[], patchSize: number): Float32Array {
+  const p2 = patchSize * patchSize;
+  const sums = new Float64Array(p2);
+  let count = 0;
+  for (const cone of cones) {
+    const patches = windowPatches(cone, 0, cone.nt, patchSize);
+    for (let i = 0; i < patches.length; i += p2) {
+      for (let j = 0; j < p2; j++) sums[j] += patches[i + j];
+      count++;
+    }
+  }
+  return Float32Array.from(sums, (s) => s / Math.max(1, count));
+}
+
+export interface WindowBatch {
+  /** (B, length, rows·cols, p²) */
+  patches: Float32Array;
+  /** (B, 6) */
+  params: Float32Array;
+  /** (B) start slices in their cones */
+  starts: Int32Array;
+  batchSize: number;
+}
+
+/** A training batch: each window read from a random offset within its stride, randomly augmented as configured. */
+export function trainingBatch(data: GenerationData, indices: ArrayLike<number>, augmentation: ResolvedExperimentConfig['data']['augmentation'], random: Random): WindowBatch {
+  const windows = Array.from(indices, (i) => {
+    const window = data.trainWindows[i];
+    const cone = data.train.cones[window.cone];
+    const room = Math.min(data.stride - 1, cone.nt - data.windowLength - window.start);
+    return { cone: window.cone, start: window.start + Math.floor(random() * (Math.max(0, room) + 1)) };
+  });
+  return windowBatch(data.train.cones, windows, data.windowLength, data.patchSize, () => {
+    const drawn = randomAugmentation(random, data.n);
+    return {
+      rotations: augmentation.rotations ? drawn.rotations : 0,
+      transpose: augmentation.reflections ? drawn.transpose : false,
+      shiftX: augmentation.translations ? drawn.shiftX : 0,
+      shiftY: augmentation.translations ? drawn.shiftY : 0,
+    };
+  });
+}
+
+/** Windows of `length` slices of the given cones, unaugmented unless `augment` draws one per window. */
+export function windowBatch(cones: readonly PreparedCone[], windows: readonly WindowRef[], length: number, patchSize: number,
+  augment: () => Augmentation = () => identityAugmentation): WindowBatch {
+  const perWindow = length * cones[windows[0]?.cone ?? 0].n ** 2;
+  const patches = new Float32Array(windows.length * perWindow);
+  const params = new Float32Array(windows.length * 6);
+  const starts = new Int32Array(windows.length);
+  windows.forEach((window, b) => {
+    const cone = cones[window.cone];
+    patches.set(windowPatches(cone, window.start, length, patchSize, augment()), b * perWindow);
+    params.set(normalizeParams(cone.params), b * 6);
+    starts[b] = window.start;
+  });
+  return { patches, params, starts, batchSize: windows.length };
+}
+
+/**
+ * Evaluation windows over whole cones: `length` slices every `stride` slices (data.sublightcone), all
+ * with the configured context, from the first `maxCones` cones (−1 = all). Same-shaped windows batch
+ * together; the few slices after the last whole window are left out.
+ */
+export function evaluationWindows(cones: readonly PreparedCone[], sublightcone: { length: number; context: number; stride: number | null }, maxCones: number): WindowRef[] {
+  const used = maxCones < 0 ? cones.length : Math.min(maxCones, cones.length);
+  const stride = sublightcone.stride ?? sublightcone.length - sublightcone.context;
+  const windows: WindowRef[] = [];
+  for (let cone = 0; cone < used; cone++) {
+    for (let start = 0; start + sublightcone.length <= cones[cone].nt; start += stride) windows.push({ cone, start });
+  }
+  return windows;
+}

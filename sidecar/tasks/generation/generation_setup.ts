@@ -1,0 +1,80 @@
+// Builds the generation model of a resolved config: the backbone (random Qwen2 of the configured
+// shape, or a pretrained HF checkpoint with its tokenizer), LoRA for the lora finetune mode (Table 4:
+// r = 8 or r = 2, norms trained unless lora.train_norms is false), the prompt, connectors and CFM head.
+import type { ResolvedCfmHead, ResolvedExperimentConfig } from '../../../schemas/generated/experiment_config';
+import { loadHfCheckpoint } from '../../checkpoint/hf_checkpoint';
+import type { Qwen2Config } from '../../model/qwen2_config';
+import { Qwen2Model, type LoraTarget } from '../../model/qwen2_model';
+import { Qwen2Tokenizer } from '../../model/qwen2_tokenizer';
+import type { FinetuneMode } from '../../model/finetune_groups';
+import { hashSeed } from '../../train/seeded_random';
+import { configRelative, finetuneModeOf, randomBackboneConfig } from '../regression/regression_setup';
+import { buildGenerationPrompt } from './generation_prompt';
+import { GenerationModel } from './generation_model';
+
+export interface BuiltGenerationModel {
+  model: GenerationModel;
+  backboneConfig: Qwen2Config;
+  finetune: FinetuneMode;
+  description: string;
+}
+
+/** The config's CFM head, or a clear error for another head kind. */
+export function cfmHeadOf(config: ResolvedExperimentConfig): ResolvedCfmHead {
+  if (config.head.kind !== 'cfm') {
+    throw new Error(`A generation config needs head.kind "cfm", got "${config.head.kind}"; the gaussian head is for task "regression".`);
+  }
+  return config.head as ResolvedCfmHead;
+}
+
+export function buildGenerationModel(config: ResolvedExperimentConfig, configPath: string | undefined, runDir: string,
+  grid: { rows: number; cols: number }): BuiltGenerationModel {
+  const head = cfmHeadOf(config);
+  if (!config.backbone.causal) {
+    throw new Error('Generation needs a causal backbone (backbone.causal = true): each patch may only see the patches before it.');
+  }
+  const seed = config.training.seed;
+  let backbone: Qwen2Model;
+  let chatIds = null;
+  let description: string;
+  if (config.backbone.source === 'pretrained') {
+    const folder = configRelative(configPath, runDir, config.backbone.path);
+    const loaded = loadHfCheckpoint(folder, { configOverrides: { attentionDropout: config.backbone.attention_dropout, causal: true } });
+    backbone = loaded.model;
+    if (config.backbone.reinit_final_norm) backbone.resetFinalNorm();
+    if (config.prompt.template !== 'minimal') chatIds = Qwen2Tokenizer.fromFolder(folder).chatTokenIds();
+    description = `pretrained ${folder} (${loaded.config.numHiddenLayers} blocks, hidden ${loaded.config.hiddenSize})`;
+  } else {
+    const backboneConfig = randomBackboneConfig(config);
+    backbone = Qwen2Model.random(backboneConfig, hashSeed(seed, 0xb0b) & 0x7fffffff);
+    description = `random Qwen2 (${backboneConfig.numHiddenLayers} blocks, hidden ${backboneConfig.hiddenSize})`;
+  }
+  const finetune = finetuneModeOf(config);
+  if (finetune === 'lora') {
+    const lora = config.backbone.lora;
+    backbone.addLora({ rank: lora.rank, alpha: lora.alpha ?? 2 * lora.rank, targets: lora.targets as LoraTarget[], seed: hashSeed(seed, 0x10a) & 0x7fffffff });
+  }
+  const shape = (c: { kind: 'linear' | 'mlp'; mlp_depth: number; mlp_width: number }) => ({ kind: c.kind, depth: c.mlp_depth, width: c.mlp_width });
+  const model = new GenerationModel(backbone, {
+    prompt: buildGenerationPrompt({
+      template: config.prompt.template, systemTokens: config.prompt.trainable_system_tokens, timeStep: config.connectors.t_index.enabled, chatIds,
+    }),
+    patchSize: config.data.patch_size,
+    rows: grid.rows,
+    cols: grid.cols,
+    lightconeConnector: shape(config.connectors.lightcone),
+    parameterConnector: shape(config.connectors.parameters),
+    timeStepConnector: config.connectors.t_index.enabled ? shape(config.connectors.t_index) : null,
+    head: { channels: head.channels, blocks: head.blocks, residualFactor: head.residual_factor, kernelSize: head.kernel_size, condChannels: head.cond_channels },
+    finetune,
+    trainNorms: config.backbone.lora.train_norms,
+    seed: hashSeed(seed, 0xc1) & 0xffffff,
+  });
+  return { model, backboneConfig: backbone.config, finetune, description };
+}
+
+/** The ODE options of the config's CFM head. */
+export function odeOptionsOf(config: ResolvedExperimentConfig): { solver: ResolvedCfmHead['solver']; steps: number; rtol: number; atol: number } {
+  const head = cfmHeadOf(config);
+  return { solver: head.solver, steps: head.steps, rtol: head.rtol, atol: head.atol };
+}

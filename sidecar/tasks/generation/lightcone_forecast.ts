@@ -1,0 +1,68 @@
+// Forecasts slices of one test lightcone into the run folder: the first `contextSlices` true slices
+// from `firstSlice` on condition the model, the next `slices` are generated patch by patch with the
+// KV cache, and both the generated and the true slices are written (sample_writer.ts) as they come.
+import { join } from 'node:path';
+import type { SampleEntry } from '../../protocol/run_folder';
+import type { PreparedCone } from '../../data/batches';
+import { windowPatches } from './generation_data';
+import type { GenerationModel } from './generation_model';
+import { timeStepValue } from './generation_prompt';
+import { forecastSlices } from './generation_sampler';
+import type { OdeOptions } from './ode_solvers';
+import { recordSample, writeSampleArrays } from './sample_writer';
+import type { SliceTransformOptions } from '../../data/preprocessing';
+import { normalizeParams } from '../../data/parameters';
+
+export interface LightconeForecastOptions {
+  runDir: string;
+  cone: PreparedCone;
+  /** Index of the cone in the test split (SampleEntry.lightcone). */
+  lightcone: number;
+  firstSlice: number;
+  contextSlices: number;
+  slices: number;
+  seed: number;
+  ode: Omit<OdeOptions, 't0' | 't1'>;
+  patchSize: number;
+  sliceScale: number;
+  transform: SliceTransformOptions | undefined;
+  signal?: AbortSignal;
+  onSlice?: (done: number, total: number, entry: SampleEntry) => void;
+}
+
+/** Checks a forecast request against a cone, before any work. */
+export function checkForecastRange(cone: PreparedCone, lightcone: number, firstSlice: number, contextSlices: number, slices: number): void {
+  if (!Number.isInteger(firstSlice) || firstSlice < 0 || firstSlice + contextSlices + slices > cone.nt) {
+    throw new Error(`Test lightcone ${lightcone} has ${cone.nt} slices; slices ${firstSlice}…${firstSlice + contextSlices + slices - 1} `
+      + `(first slice ${firstSlice}, ${contextSlices} context + ${slices} generated) do not fit. Start earlier or generate fewer slices.`);
+  }
+}
+
+export async function forecastLightcone(model: GenerationModel, options: LightconeForecastOptions): Promise<SampleEntry> {
+  const { cone, firstSlice, contextSlices, slices } = options;
+  checkForecastRange(cone, options.lightcone, firstSlice, contextSlices, slices);
+  const perSlice = model.patchesPerSlice * options.patchSize * options.patchSize;
+  const all = windowPatches(cone, firstSlice, contextSlices + slices, options.patchSize);
+  const samplesDir = join(options.runDir, 'samples');
+  const stem = `lc${String(options.lightcone).padStart(3, '0')}-t${String(firstSlice + contextSlices).padStart(4, '0')}-seed${options.seed}`;
+  const files = { dir: samplesDir, stem, n: cone.n, patchSize: options.patchSize, transform: options.transform };
+  const truthName = await writeSampleArrays(files, 'truth', all.subarray(contextSlices * perSlice), slices);
+  const generated = new Float32Array(slices * perSlice);
+  const entry: SampleEntry = {
+    lightcone: options.lightcone, firstSlice: firstSlice + contextSlices, contextSlices, generated: `${stem}.generated.npy`, truth: truthName, createdAt: new Date().toISOString(),
+  };
+  await forecastSlices(model, {
+    params: normalizeParams(cone.params), timeStep: timeStepValue(firstSlice, options.sliceScale),
+    context: all.slice(0, contextSlices * perSlice), contextSlices, slices, ode: options.ode, seed: options.seed, useCache: true, signal: options.signal,
+    onSlice: async (index, patches) => {
+      generated.set(patches, index * perSlice);
+      // Not yet generated slices stay NaN, so a viewer can tell them from a generated zero.
+      const partial = generated.slice();
+      partial.fill(NaN, (index + 1) * perSlice);
+      await writeSampleArrays(files, 'generated', partial, slices);
+      if (index === 0) await recordSample(samplesDir, entry);
+      options.onSlice?.(index + 1, slices, entry);
+    },
+  });
+  return entry;
+}
