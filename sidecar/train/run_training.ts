@@ -12,6 +12,7 @@ import type { MetricRecord, RunRecord } from '../protocol/run_folder';
 import { appendMetrics, createRun, experimentNameOf, failRun, readRun, updateRun } from '../runs/run_store';
 import { selectBackend, type BackendRequest } from '../runtime/backends';
 import { runRegression } from '../tasks/regression/regression_run';
+import { runGeneration } from '../tasks/generation/generation_run';
 
 export interface TrainingEvents {
   progress(p: ProgressParams): void;
@@ -109,7 +110,7 @@ async function runTask(context: TaskRunContext): Promise<TaskOutcome> {
     case 'regression':
       return runRegression(context);
     case 'generation':
-      throw new Error('Task "generation" has no training entry yet in sidecar/train/run_training.ts; it plugs into runTask like the regression task.');
+      return runGeneration(context);
   }
 }
 
