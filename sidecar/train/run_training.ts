@@ -67,6 +67,7 @@ export async function runTraining(options: RunTrainingOptions): Promise<'complet
     events.log('info', `Backend ${backend.name} (${backend.device}).`);
     const running = await updateRun(runDir, { status: 'running', device: { backend: backend.name, device: backend.device }, pid: process.pid });
     let lastRunJsonWrite = 0;
+    let runJsonWrites: Promise<void> = Promise.resolve();
     const context: TaskRunContext = {
       runDir, config, record: running, signal, events,
       writeMetrics: async (records) => {
@@ -80,11 +81,18 @@ export async function runTraining(options: RunTrainingOptions): Promise<'complet
         if (now - lastRunJsonWrite > 2000 && p.phase === undefined) {
           lastRunJsonWrite = now;
           // run.json progress is for readers without the protocol (the Runs view, `l3m runs`); best effort.
-          void updateRun(runDir, { progress: { step: p.step, totalSteps: p.totalSteps, epoch: p.epoch } }).catch(() => undefined);
+          // Writes are chained so that a late progress write can never overwrite the final status.
+          const progress = { step: p.step, totalSteps: p.totalSteps, epoch: p.epoch };
+          runJsonWrites = runJsonWrites.then(() => updateRun(runDir, { progress })).then(() => undefined, () => undefined);
         }
       },
     };
-    const outcome = await runTask(context);
+    let outcome: TaskOutcome;
+    try {
+      outcome = await runTask(context);
+    } finally {
+      await runJsonWrites;
+    }
     if (outcome.kind === 'cancelled') {
       await updateRun(runDir, { status: 'cancelled', progress: outcome.progress, error: { message: 'Cancelled; resume to continue from the last checkpoint.', step: outcome.progress.step } });
       return 'cancelled';
