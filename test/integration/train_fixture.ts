@@ -64,3 +64,35 @@ export function writeTinyWorkspace(workspace: string, overrides: Record<string, 
   writeFileSync(path, JSON.stringify(tinyConfig(overrides), null, 2) + '\n');
   return path;
 }
+
+/**
+ * A tiny byte-level BPE tokenizer.json in Qwen's layout whose merges build exactly `words`, with
+ * Ġ (space), Ċ (newline) and the ChatML special tokens: enough for the chat templates' ids.
+ */
+export function tinyTokenizerJson(words: string[]): object {
+  const vocab: Record<string, number> = {};
+  const merges: string[] = [];
+  const add = (token: string) => { if (!(token in vocab)) vocab[token] = Object.keys(vocab).length; };
+  for (const word of words) for (const ch of word) add(ch);
+  add('Ġ');
+  add('Ċ');
+  for (const word of words) {
+    for (let i = 2; i <= word.length; i++) {
+      const merge = `${word.slice(0, i - 1)} ${word[i - 1]}`;
+      if (!merges.includes(merge)) merges.push(merge);
+      add(word.slice(0, i));
+    }
+  }
+  const special = (content: string, id: number) => ({ id, content, single_word: false, lstrip: false, rstrip: false, normalized: false, special: true });
+  const next = Object.keys(vocab).length;
+  return {
+    version: '1.0',
+    added_tokens: [special('<|endoftext|>', next), special('<|im_start|>', next + 1), special('<|im_end|>', next + 2)],
+    normalizer: null,
+    pre_tokenizer: { type: 'ByteLevel', add_prefix_space: false, trim_offsets: false, use_regex: true },
+    post_processor: null,
+    decoder: { type: 'ByteLevel', add_prefix_space: false, trim_offsets: false, use_regex: true },
+    model: { type: 'BPE', dropout: null, unk_token: null, continuing_subword_prefix: null, end_of_word_suffix: null,
+      fuse_unk: false, byte_fallback: false, vocab, merges },
+  };
+}

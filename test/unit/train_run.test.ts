@@ -11,7 +11,7 @@ import { prepareRun, runTraining, type TrainingEvents } from '../../sidecar/trai
 import { ConfigInvalidError } from '../../schemas/load_config';
 import { loadCheckpoint } from '../../sidecar/checkpoint/checkpoint';
 import { parseMetricsJsonl, type MetricRecord } from '../../sidecar/protocol/run_folder';
-import { writeTinyWorkspace, tinyConfig } from '../integration/train_fixture';
+import { writeTinyWorkspace, tinyConfig, tinyTokenizerJson } from '../integration/train_fixture';
 
 before(async () => { await tf.setBackend('cpu'); });
 
@@ -110,4 +110,34 @@ test('cancel stops within a step and the run resumes to completion with the unin
 
 test('tinyConfig is a valid experiment config', () => {
   assert.equal(tinyConfig().task, 'regression');
+});
+
+test('a pretrained HF checkpoint with its tokenizer: chat_trainable template and LoRA train end to end', async () => {
+  const workspace = mkdtempSync(join(tmpdir(), 'l3m-run-'));
+  const modelDir = join(workspace, 'models', 'tiny');
+  mkdirSync(modelDir, { recursive: true });
+  // The model helper's committed tiny Qwen2 checkpoint (vocab 40, hidden 32, 2 blocks) and a matching tokenizer.
+  const fixture = join(__dirname, '..', 'reference', 'fixtures', 'tied_f32');
+  for (const file of ['config.json', 'model.safetensors']) writeFileSync(join(modelDir, file), readFileSync(join(fixture, file)));
+  writeFileSync(join(modelDir, 'tokenizer.json'), JSON.stringify(tinyTokenizerJson(['system', 'user', 'assistant'])));
+  const configPath = writeTinyWorkspace(workspace, {
+    backbone: { source: 'pretrained', path: 'models/tiny', finetune: 'lora', lora: { rank: 2 }, causal: true, architecture: undefined },
+    prompt: { template: 'chat_trainable', trainable_system_tokens: 2, trainable_lightcone_tokens: 1 },
+    training: { steps: 6, checkpoint_every: 3, schedule: { warmup: 1, decay: 2 } },
+    evaluation: { every: 3 },
+  });
+  const { runDir } = await prepareRun(configPath, join(workspace, 'runs'));
+  const events = quietEvents();
+  assert.equal(await runTraining({ runDir, signal: new AbortController().signal, events }), 'completed');
+  assert.ok(events.logs.some((l) => /pretrained .*models\/tiny \(2 blocks, hidden 32\)/.test(l)), events.logs.join('\n'));
+  const checkpoint = loadCheckpoint(join(runDir, 'checkpoints'), 'step-00000006');
+  const keys = [...checkpoint.weights.keys()];
+  assert.ok(keys.some((k) => /lora/i.test(k)), keys.join(', '));
+  assert.ok(keys.includes('special_tokens.<|system-prompt-token|>1'));
+  assert.ok(keys.includes('special_tokens.<|lightcone-token|>0'));
+  // The chat pieces come from the tokenizer (frozen embedding rows), not trainable stand-ins.
+  assert.ok(!keys.includes('special_tokens.<|im_start|>'));
+  assert.equal(checkpoint.metadata.config.hiddenSize, 32);
+  tf.dispose([...checkpoint.weights.values(), ...checkpoint.optimizerState.values()]);
+  rmSync(workspace, { recursive: true, force: true });
 });
