@@ -19,6 +19,8 @@ const commands: Record<string, Command> = {
   train: { summary: 'Train an experiment config (progress bar; Ctrl-C cancels, resumable)', load: () => import('./train') },
   resume: { summary: 'Resume a cancelled or failed run from its last checkpoint', load: () => import('./resume') },
   data: { summary: 'Inspect a config\'s dataset: size, parameter coverage, x_HI history, global signal; writes preview slices', load: () => import('./data') },
+  sample: { summary: 'Generate lightcone slices with a trained generation run (KV-cached); writes .npy into its samples/', load: () => import('./sample') },
+  evaluate: { summary: 'Next-patch MSE of a generation run beside the previous-slice and mean-patch baselines', load: () => import('./evaluate') },
 };
 
 function usage(): string {

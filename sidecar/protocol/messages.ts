@@ -63,6 +63,8 @@ export interface SampleParams {
   contextSlices: number;
   /** Slices to generate. */
   slices: number;
+  /** First context slice in the lightcone (cosmic-time order); default 0. */
+  firstSlice?: number;
   seed?: number;
 }
 export interface SampleResult { entry: SampleEntry }
