@@ -130,6 +130,7 @@ export async function runLoop<Batch>(task: TrainingTask<Batch>, settings: LoopSe
     };
 
     let outcome: LoopOutcome = 'completed';
+    let order: { epoch: number; indices: Int32Array } | null = null;
     while (state.step < settings.totalSteps) {
       if (io.signal.aborted) {
         outcome = 'cancelled';
@@ -137,7 +138,9 @@ export async function runLoop<Batch>(task: TrainingTask<Batch>, settings: LoopSe
       }
       const step = state.step;
       const lr = settings.lr * wsdFactor(step, settings.schedule);
-      const losses = trainStep(task, optimizers, settings, step, lr);
+      const epoch = Math.floor(step / settings.stepsPerEpoch);
+      if (order === null || order.epoch !== epoch) order = { epoch, indices: epochOrder(settings.seed, epoch, task.trainSize, settings.multiplicity) };
+      const losses = trainStep(task, optimizers, settings, step, lr, order.indices);
       const lossValues = [...losses.values()];
       const firstBad = [...losses].find(([, loss]) => !Number.isFinite(loss.value) || !Number.isFinite(loss.gradNorm));
       if (firstBad) {
@@ -198,11 +201,10 @@ interface PhaseLoss { value: number; gradNorm: number }
  * One optimizer step: for each phase in order, the mean loss and gradients over the accumulation
  * micro-batches, clipping, and the update. Later phases see the weights earlier phases just updated
  * (the interleaved update recomputes the forward pass after the connector step, as the reference).
+ * `order` is the epoch's seeded visiting order (a function of seed and epoch only, so resume-safe).
  */
 function trainStep<Batch>(task: TrainingTask<Batch>, optimizers: { phase: string; optimizer: AdamOptimizer }[],
-  settings: LoopSettings, step: number, lr: number): Map<string, PhaseLoss> {
-  const epoch = Math.floor(step / settings.stepsPerEpoch);
-  const order = epochOrder(settings.seed, epoch, task.trainSize, settings.multiplicity);
+  settings: LoopSettings, step: number, lr: number, order: Int32Array): Map<string, PhaseLoss> {
   const perStep = settings.batchSize * settings.accumulation;
   const offset = (step % settings.stepsPerEpoch) * perStep;
   const losses = new Map<string, PhaseLoss>();
