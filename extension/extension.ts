@@ -13,6 +13,7 @@ import { QueueStatusBar } from './status_bar';
 import { TrainCodeLensProvider } from './train_code_lens';
 import { startLanguageClient } from './language_client';
 import * as commands from './run_commands';
+import { sampleRun } from './sample_command';
 import * as settings from './settings';
 import { registerPanels } from './panels/panels';
 
@@ -86,6 +87,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     vscode.commands.registerCommand('l3m.resumeRun', (clicked: unknown, selected: unknown) => commands.resumeRuns(ctx, clicked, selected)),
     vscode.commands.registerCommand('l3m.openConfig', (arg: unknown) => commands.openConfig(arg)),
     vscode.commands.registerCommand('l3m.revealRunFolder', (clicked: unknown, selected: unknown) => commands.revealRunFolder(clicked, selected)),
+    vscode.commands.registerCommand('l3m.sample', (clicked: unknown) => sampleRun(client, clicked, (runDir) => void vscode.commands.executeCommand('l3m.openInspector', { runDir }))),
     vscode.commands.registerCommand('l3m.refresh', () => {
       runsTree.setRunsDir(settings.runsDir());
       experimentsTree.refresh();

@@ -1,0 +1,98 @@
+// The Sample action on a finished generation run (issue 6): choose a test lightcone, how many true
+// context slices and how many slices to generate, then the sidecar forecasts them patch by patch
+// (`run/sample`) while a notification shows progress; the slices appear in the run's samples/ folder
+// (the inspector panel follows that folder) and can be opened from the final message.
+// Progress is read from the run folder itself, the source of truth: the sampler rewrites the
+// generated .npy after every slice with the slices still to come as NaN, so counting the finished
+// slices needs only the file (the extension imports nothing of the sidecar but its protocol).
+import * as vscode from 'vscode';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import * as protocol from '../sidecar/protocol/messages';
+import { readRunFolder } from '../sidecar/protocol/run_listing';
+import type { SidecarClient } from './sidecar_client';
+
+interface GenerationConfigView {
+  task?: string;
+  data?: { source?: string; simulator?: { count?: number }; splits?: { test_fraction?: number }; sublightcone?: { length?: number } };
+  evaluation?: { generation_context_slices?: number; generation_slices?: number };
+}
+
+/** Slices whose values are all finite in a float32 .npy [slices, x, y] written by the sampler; null if unreadable. */
+export function finishedSlices(bytes: Uint8Array, slices: number): number | null {
+  if (bytes.length < 10 || bytes[0] !== 0x93 || String.fromCharCode(...bytes.subarray(1, 6)) !== 'NUMPY') return null;
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const headerLength = bytes[6] === 1 ? view.getUint16(8, true) : view.getUint32(8, true);
+  const start = (bytes[6] === 1 ? 10 : 12) + headerLength;
+  const count = (bytes.length - start) / 4;
+  if (slices < 1 || !Number.isInteger(count) || count % slices !== 0) return null;
+  const perSlice = count / slices;
+  let done = 0;
+  while (done < slices && Number.isFinite(view.getFloat32(start + (done * perSlice) * 4, true))) done++;
+  return done;
+}
+
+async function pickNumber(title: string, values: number[], suggested: number, describe: (n: number) => string): Promise<number | undefined> {
+  const items = values.map((n) => ({ label: String(n), description: describe(n), picked: n === suggested }));
+  items.sort((a, b) => Number(b.picked) - Number(a.picked));
+  const choice = await vscode.window.showQuickPick(items, { title, placeHolder: `${suggested} (${describe(suggested)})` });
+  return choice ? Number(choice.label) : undefined;
+}
+
+export async function sampleRun(client: SidecarClient, clicked: unknown, openInspector: (runDir: string) => void): Promise<void> {
+  const runDir = clicked && typeof clicked === 'object' && typeof (clicked as { runDir?: unknown }).runDir === 'string' ? (clicked as { runDir: string }).runDir : undefined;
+  if (!runDir) {
+    void vscode.window.showInformationMessage('L3M: choose a finished generation run in the Runs view, then Sample.');
+    return;
+  }
+  const listing = await readRunFolder(runDir);
+  if (listing.kind === 'unreadable') {
+    void vscode.window.showErrorMessage(`L3M: cannot sample from ${runDir}: ${listing.reason}`);
+    return;
+  }
+  if (listing.record.task !== 'generation') {
+    void vscode.window.showErrorMessage(`L3M: ${listing.record.experiment}/${listing.record.id} is a ${listing.record.task} run; only generation runs can sample lightcones.`);
+    return;
+  }
+  let config: GenerationConfigView = {};
+  try {
+    config = JSON.parse(await readFile(join(runDir, 'config.json'), 'utf8')) as GenerationConfigView;
+  } catch { /* the sidecar reports an unreadable config when asked to sample */ }
+  // The test split's size is known exactly only to the sidecar; for simulated data this is its count.
+  const simulated = config.data?.source === 'simulator' ? Math.round((config.data.simulator?.count ?? 0) * (config.data.splits?.test_fraction ?? 0)) : 0;
+  const lightcones = Array.from({ length: simulated > 0 ? simulated : 10 }, (_, i) => i);
+  const lightcone = await pickNumber('Sample: test lightcone', lightcones, 0, (i) => `test lightcone ${i}`);
+  if (lightcone === undefined) return;
+  const contextDefault = config.evaluation?.generation_context_slices ?? 2;
+  const contextSlices = await pickNumber('Sample: true slices given as context', [...new Set([contextDefault, 1, 2, 4, 5, 8])].sort((a, b) => a - b), contextDefault, (n) => `${n} context slice${n === 1 ? '' : 's'}`);
+  if (contextSlices === undefined) return;
+  const slicesDefault = config.evaluation?.generation_slices ?? 4;
+  const slices = await pickNumber('Sample: slices to generate', [...new Set([slicesDefault, 1, 2, 4, 8, 16, 45])].sort((a, b) => a - b), slicesDefault, (n) => `${n} slice${n === 1 ? '' : 's'}, patch by patch`);
+  if (slices === undefined) return;
+
+  const generatedName = `lc${String(lightcone).padStart(3, '0')}-t${String(contextSlices).padStart(4, '0')}-seed0.generated.npy`;
+  try {
+    const result = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `L3M: sampling ${slices} slices of test lightcone ${lightcone}` }, async (progress) => {
+      let reported = 0;
+      const poll = setInterval(() => {
+        void readFile(join(runDir, 'samples', generatedName)).then((bytes) => {
+          const done = finishedSlices(bytes, slices);
+          if (done !== null && done > reported) {
+            progress.report({ increment: (100 * (done - reported)) / slices, message: `slice ${done}/${slices}` });
+            reported = done;
+          }
+        }, () => undefined);
+      }, 1000);
+      try {
+        return await client.request(protocol.sample, { runDir, lightcone, contextSlices, slices, firstSlice: 0, seed: 0 });
+      } finally {
+        clearInterval(poll);
+      }
+    });
+    const open = 'Open in Inspector';
+    const choice = await vscode.window.showInformationMessage(`L3M: wrote samples/${result.entry.generated} and its true slices.`, open);
+    if (choice === open) openInspector(runDir);
+  } catch (error) {
+    void vscode.window.showErrorMessage(`L3M: sampling failed: ${(error as Error).message}`);
+  }
+}
