@@ -66,7 +66,7 @@ function trainingRate(shape: Shape, steps: number): { tokensPerSecond: number; s
   let loss = NaN;
   const step = (i: number) => {
     const { value, grads } = tf.variableGrads(() => model.loss(inputs, shape.context, 100 + i, { training: true, dropoutSeed: i }), variables);
-    optimizer.applyGradients(grads as tf.NamedVariableMap);
+    optimizer.applyGradients(grads as Parameters<typeof optimizer.applyGradients>[0]);
     loss = value.dataSync()[0];
     tf.dispose([value, ...Object.values(grads)]);
   };
