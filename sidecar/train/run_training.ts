@@ -11,6 +11,7 @@ import type { ProgressParams } from '../protocol/messages';
 import type { MetricRecord, RunRecord } from '../protocol/run_folder';
 import { appendMetrics, createRun, experimentNameOf, failRun, readRun, updateRun } from '../runs/run_store';
 import { selectBackend, type BackendRequest } from '../runtime/backends';
+import { installFastWasmKernels } from '../model/ops/install_wasm_kernels';
 import { runRegression } from '../tasks/regression/regression_run';
 import { runGeneration } from '../tasks/generation/generation_run';
 
@@ -64,7 +65,10 @@ export async function runTraining(options: RunTrainingOptions): Promise<'complet
     if (record.status === 'completed') throw new Error(`Run ${runDir} is already completed; start a new run instead of resuming it.`);
     const config = await readResolvedConfig(runDir);
     const backend = await selectBackend(config.runtime.backend as BackendRequest);
-    events.log('info', `Backend ${backend.name} (${backend.device}).`);
+    // On wasm, route every matmul through XNNPACK and skip the copies of saved tensors (the perf
+    // helper's kernels, numerically equal to the stock ones); process-wide, so installed here.
+    const fastKernels = backend.name === 'wasm' && installFastWasmKernels();
+    events.log('info', `Backend ${backend.name} (${backend.device})${fastKernels ? ', fast wasm kernels' : ''}.`);
     const running = await updateRun(runDir, { status: 'running', device: { backend: backend.name, device: backend.device }, pid: process.pid });
     let lastRunJsonWrite = 0;
     let runJsonWrites: Promise<void> = Promise.resolve();
