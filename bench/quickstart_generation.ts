@@ -1,0 +1,78 @@
+// The quickstart generation (examples/quickstart-generation.l3m.json) on the built-in simulator, end
+// to end through prepareRun/runTraining as `l3m train` runs it: wall time (dataset simulation vs
+// training vs evaluation, on this machine's cores), the validation CFM loss, and the test next-patch
+// MSE beside its two baselines measured in the same run on the same windows: the same patch of the
+// previous (true) slice, and the mean training patch.
+// Goal (issue 6): the model's next-patch MSE below both baselines within the time budget (--budget
+// seconds of training, default 900) on 2 CPU cores.
+//   npm run bench -- quickstart_generation [--config path] [--budget s] [--keep]
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parseMetricsJsonl } from '../sidecar/protocol/run_folder';
+import { prepareRun, runTraining } from '../sidecar/train/run_training';
+import type { NextPatchEvaluation } from '../sidecar/tasks/generation/next_patch_evaluation';
+
+const args = process.argv.slice(2);
+const option = (name: string) => (args.includes(name) ? args[args.indexOf(name) + 1] : undefined);
+const configPath = resolve(option('--config') ?? 'examples/quickstart-generation.l3m.json');
+const budgetSeconds = Number(option('--budget') ?? 900);
+
+async function main(): Promise<void> {
+  const runsDir = mkdtempSync(join(tmpdir(), 'l3m-quickstart-gen-'));
+  try {
+    const started = performance.now();
+    const { runDir } = await prepareRun(configPath, runsDir);
+    let trainingStarted = 0;
+    let trainingEnded = 0;
+    let lastPhase = '';
+    const outcome = await runTraining({
+      runDir, signal: new AbortController().signal,
+      events: {
+        progress: (p) => {
+          if (p.phase === undefined) {
+            if (trainingStarted === 0) trainingStarted = performance.now();
+            trainingEnded = performance.now();
+            if (p.step % 50 === 0 || p.step === p.totalSteps) console.error(`step ${p.step}/${p.totalSteps} loss ${p.loss?.toFixed(4)} (${p.stepsPerSecond.toFixed(2)} steps/s)`);
+          } else if (p.phase.split(' ')[0] !== lastPhase) {
+            lastPhase = p.phase.split(' ')[0];
+            console.error(p.phase);
+          }
+        },
+        metrics: () => undefined,
+        log: (level, message) => console.error(`${level}: ${message}`),
+      },
+    });
+    const total = (performance.now() - started) / 1000;
+    const training = (trainingEnded - trainingStarted) / 1000;
+    const metrics = parseMetricsJsonl(readFileSync(join(runDir, 'metrics.jsonl'), 'utf8')).records;
+    const validation = metrics.filter((r) => r.split === 'val');
+    const evaluation = JSON.parse(readFileSync(join(runDir, 'eval', 'next_patch.json'), 'utf8')) as NextPatchEvaluation;
+    const { model, baselines } = evaluation;
+    console.log(`Quickstart generation (${configPath}), ${outcome}, ${availableParallelism()} cores visible`);
+    console.log(`  wall time ${total.toFixed(0)} s: training ${training.toFixed(0)} s (budget ${budgetSeconds} s), the rest simulation/loading and evaluation`);
+    console.log(`  validation CFM loss: ${validation.map((r) => `step ${r.step} ${(r.loss as number).toFixed(4)}`).join(', ')}`);
+    console.log(`  next-patch MSE on ${evaluation.windows} test windows (${evaluation.lightcones.length} lightcones, ${evaluation.samplesPerPatch} sample/patch, ${evaluation.solver}×${evaluation.steps}):`);
+    const row = (name: string, s: { mse: number; sem: number }) => console.log(`    ${name.padEnd(15)} ${s.mse.toFixed(4)} ± ${s.sem.toFixed(4)}  (model / this: ${(model.mse / s.mse).toFixed(2)})`);
+    row('model', model);
+    row('previous slice', baselines.previousSlice);
+    row('mean patch', baselines.meanPatch);
+    const beatsBoth = model.mse < baselines.previousSlice.mse && model.mse < baselines.meanPatch.mse;
+    const inBudget = training <= budgetSeconds;
+    console.log(`  goal: below both baselines ${beatsBoth ? 'MET' : 'NOT met'}; training within budget ${inBudget ? 'MET' : 'NOT met'}`);
+    console.log(JSON.stringify({
+      bench: 'quickstart_generation', outcome, wallSeconds: total, trainingSeconds: training, budgetSeconds,
+      validationLoss: validation.map((r) => ({ step: r.step, loss: r.loss })),
+      nextPatchMse: model.mse, nextPatchSem: model.sem, previousSliceMse: baselines.previousSlice.mse, meanPatchMse: baselines.meanPatch.mse,
+      windows: evaluation.windows, beatsBothBaselines: beatsBoth, withinBudget: inBudget,
+    }));
+  } finally {
+    if (args.includes('--keep')) console.error(`kept ${runsDir}`);
+    else rmSync(runsDir, { recursive: true, force: true });
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exitCode = 1;
+});
