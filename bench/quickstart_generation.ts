@@ -2,9 +2,12 @@
 // to end through prepareRun/runTraining as `l3m train` runs it: wall time (dataset simulation vs
 // training vs evaluation, on this machine's cores), the validation CFM loss, and the test next-patch
 // MSE beside its two baselines measured in the same run on the same windows: the same patch of the
-// previous (true) slice, and the mean training patch.
-// Goal (issue 6): the model's next-patch MSE below both baselines within the time budget (--budget
-// seconds of training, default 900) on 2 CPU cores.
+// previous (true) slice, and the mean training patch. Two model figures: the sample MSE (the
+// reference's metric; a perfect sampler scores 2·Var(x | past)) and the MSE of the model's point
+// forecast, the conditional mean from the velocity at τ = 0 (next_patch_evaluation.ts), which is the
+// like-for-like comparison with the two point-prediction baselines.
+// Goal (issue 6): the model below both baselines within the time budget (--budget seconds of
+// training, default 900) on 2 CPU cores.
 //   npm run bench -- quickstart_generation [--config path] [--budget s] [--keep]
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
@@ -48,22 +51,25 @@ async function main(): Promise<void> {
     const metrics = parseMetricsJsonl(readFileSync(join(runDir, 'metrics.jsonl'), 'utf8')).records;
     const validation = metrics.filter((r) => r.split === 'val');
     const evaluation = JSON.parse(readFileSync(join(runDir, 'eval', 'next_patch.json'), 'utf8')) as NextPatchEvaluation;
-    const { model, baselines } = evaluation;
+    const { model, baselines, conditionalMean } = evaluation;
     console.log(`Quickstart generation (${configPath}), ${outcome}, ${availableParallelism()} cores visible`);
     console.log(`  wall time ${total.toFixed(0)} s: training ${training.toFixed(0)} s (budget ${budgetSeconds} s), the rest simulation/loading and evaluation`);
     console.log(`  validation CFM loss: ${validation.map((r) => `step ${r.step} ${(r.loss as number).toFixed(4)}`).join(', ')}`);
     console.log(`  next-patch MSE on ${evaluation.windows} test windows (${evaluation.lightcones.length} lightcones, ${evaluation.samplesPerPatch} sample/patch, ${evaluation.solver}×${evaluation.steps}):`);
     const row = (name: string, s: { mse: number; sem: number }) => console.log(`    ${name.padEnd(15)} ${s.mse.toFixed(4)} ± ${s.sem.toFixed(4)}  (model / this: ${(model.mse / s.mse).toFixed(2)})`);
-    row('model', model);
+    row('model samples', model);
+    row('model mean', conditionalMean);
     row('previous slice', baselines.previousSlice);
     row('mean patch', baselines.meanPatch);
-    const beatsBoth = model.mse < baselines.previousSlice.mse && model.mse < baselines.meanPatch.mse;
+    const beats = (value: number) => value < baselines.previousSlice.mse && value < baselines.meanPatch.mse;
+    const beatsBoth = beats(conditionalMean.mse);
+    const samplesBeatBoth = beats(model.mse);
     const inBudget = training <= budgetSeconds;
-    console.log(`  goal: below both baselines ${beatsBoth ? 'MET' : 'NOT met'}; training within budget ${inBudget ? 'MET' : 'NOT met'}`);
+    console.log(`  goal: point forecast below both baselines ${beatsBoth ? 'MET' : 'NOT met'} (samples: ${samplesBeatBoth ? 'below both' : 'not below both'}); training within budget ${inBudget ? 'MET' : 'NOT met'}`);
     console.log(JSON.stringify({
       bench: 'quickstart_generation', outcome, wallSeconds: total, trainingSeconds: training, budgetSeconds,
       validationLoss: validation.map((r) => ({ step: r.step, loss: r.loss })),
-      nextPatchMse: model.mse, nextPatchSem: model.sem, previousSliceMse: baselines.previousSlice.mse, meanPatchMse: baselines.meanPatch.mse,
+      nextPatchMse: model.mse, nextPatchSem: model.sem, meanForecastMse: conditionalMean.mse, meanForecastSem: conditionalMean.sem, samplesBeatBothBaselines: samplesBeatBoth, previousSliceMse: baselines.previousSlice.mse, meanPatchMse: baselines.meanPatch.mse,
       windows: evaluation.windows, beatsBothBaselines: beatsBoth, withinBudget: inBudget,
     }));
   } finally {

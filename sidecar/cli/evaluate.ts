@@ -42,7 +42,8 @@ export async function run(args: string[]): Promise<number> {
       const row = (name: string, s: { mse: number; std: number; sem: number }) => `  ${name.padEnd(16)} ${s.mse.toFixed(5).padStart(10)} ${s.std.toFixed(5).padStart(10)} ${s.sem.toFixed(5).padStart(10)}`;
       console.log(`Next-patch MSE on ${evaluation.windows} test windows (${evaluation.lightcones.length} lightcones, ${evaluation.patchesPerWindow} patches each, ${evaluation.solver} × ${evaluation.steps}):`);
       console.log(`  ${''.padEnd(16)} ${'MSE'.padStart(10)} ${'std'.padStart(10)} ${'sem'.padStart(10)}`);
-      console.log(row('model', evaluation.model));
+      console.log(row('model samples', evaluation.model));
+      console.log(row('model mean', evaluation.conditionalMean));
       console.log(row('previous slice', evaluation.baselines.previousSlice));
       console.log(row('mean patch', evaluation.baselines.meanPatch));
       console.log(resultFile);

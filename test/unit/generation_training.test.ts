@@ -100,6 +100,9 @@ test('a short run learns: validation CFM loss falls and the next-patch MSE beats
   assert.equal(evaluation.windows, 8);
   assert.equal(evaluation.perPosition.length, 4);
   assert.ok(evaluation.model.mse < evaluation.baselines.meanPatch.mse, `model ${evaluation.model.mse} vs mean patch ${evaluation.baselines.meanPatch.mse}`);
+  // The point forecast (ε + v(ε, 0)) has no sampling noise: below the samples' MSE and the mean patch's.
+  assert.ok(evaluation.conditionalMean.mse < evaluation.model.mse && evaluation.conditionalMean.mse < evaluation.baselines.meanPatch.mse,
+    `conditional mean ${evaluation.conditionalMean.mse}, samples ${evaluation.model.mse}`);
   assert.ok(evaluation.baselines.previousSlice.mse < 0.01, 'the previous slice is nearly the same here');
   model.dispose();
   rmSync(dir, { recursive: true, force: true });
