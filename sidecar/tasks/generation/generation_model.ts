@@ -225,9 +225,11 @@ export class GenerationModel {
       { name: 'special_tokens', variables: vars(this.specialTokens.namedWeights()), lrRatio: ratios.special_tokens, weightDecay: 0 },
       { name: 'head', variables: vars([...this.outputConnector.namedWeights(), ...this.cnn.namedWeights()]), lrRatio: ratios.head, weightDecay, noDecay },
     ];
-    const backbone = vars(this.backboneTrainables());
-    // Norm scales and adapters: the reference exempts only biases; Qwen2 has biases on q/k/v only.
-    if (backbone.length > 0) groups.push({ name: 'backbone', variables: backbone, lrRatio: ratios.backbone, weightDecay, noDecay: (name) => /bias/.test(name) });
+    const trainables = this.backboneTrainables();
+    // The reference exempts only parameters named "bias" (Qwen2's q/k/v biases); TF.js variable names
+    // are generated, so the exemption goes by the checkpoint key instead.
+    const backboneBiases = new Set(trainables.filter(([key]) => key.endsWith('.bias')).map(([, v]) => v.name));
+    if (trainables.length > 0) groups.push({ name: 'backbone', variables: vars(trainables), lrRatio: ratios.backbone, weightDecay, noDecay: (name) => backboneBiases.has(name) });
     return groups.filter((g) => g.variables.length > 0);
   }
 
