@@ -12,7 +12,8 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { availableParallelism, cpus } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createRequire } from 'node:module';
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
+import { pathToFileURL } from 'node:url';
 import type { BackendProbe } from '../protocol/messages';
 
 export type BackendName = BackendProbe['name'];
@@ -134,8 +135,47 @@ export function isSoftwareAdapter(info: { vendor?: string; architecture?: string
   return /llvmpipe|swiftshader|softpipe|lavapipe|software|microsoft basic render/.test(text);
 }
 
+// Dawn writes its driver warnings ("Couldn't load Vulkan: libvulkan.so.1 …" with a C++ source line)
+// straight to file descriptor 2, where no JavaScript hook can catch them. So the adapter is first looked
+// for in a short-lived child process whose stderr is captured: on a machine without a GPU the noise ends
+// up in the probe's detail string instead of the sidecar's log, and Dawn is never loaded in-process.
+const adapterScript = `
+const m = await import(process.argv[1]);
+Object.assign(globalThis, m.globals);
+const adapter = await Promise.race([m.create([]).requestAdapter({ powerPreference: 'high-performance' }), new Promise((r) => setTimeout(() => r(null), 15000))]);
+process.stdout.write(JSON.stringify(adapter ? { found: true, info: { ...(adapter.info ?? {}) }, fallback: adapter.isFallbackAdapter === true } : { found: false }));
+process.exit(0);`;
+
+interface AdapterPreflight { found: boolean; info?: { vendor?: string; architecture?: string; device?: string; description?: string }; fallback?: boolean; stderr: string }
+
+function preflightAdapter(entry: string): Promise<AdapterPreflight> {
+  return new Promise((resolvePreflight) => {
+    execFile(process.execPath, ['--input-type=module', '-e', adapterScript, pathToFileURL(entry).href], { timeout: 30_000, encoding: 'utf8' }, (error, stdout, stderr) => {
+      const noise = stderr.split('\n').map((l) => l.trim()).filter((l) => l !== '' && !l.startsWith('at ')).join('; ');
+      try {
+        resolvePreflight({ ...(JSON.parse(stdout) as Omit<AdapterPreflight, 'stderr'>), stderr: noise });
+      } catch {
+        resolvePreflight({ found: false, stderr: noise || (error ? error.message.split('\n')[0] : 'no output') });
+      }
+    });
+  });
+}
+
 async function probeWebgpu(): Promise<BackendProbe> {
   const name = 'webgpu';
+  let entry: string;
+  try {
+    entry = requireHere.resolve('webgpu');
+  } catch (error) {
+    return { name, available: false, detail: describeImportFailure('webgpu', error) };
+  }
+  const preflight = await preflightAdapter(entry);
+  const dawnSaid = preflight.stderr ? ` (Dawn: ${preflight.stderr})` : '';
+  if (!preflight.found) return { name, available: false, detail: `Dawn found no GPU adapter (no Vulkan/Metal/D3D12 driver)${dawnSaid}` };
+  if (isSoftwareAdapter(preflight.info ?? {}, preflight.fallback === true)) {
+    const label = Object.values(preflight.info ?? {}).filter((v) => v).join(' ') || 'unknown adapter';
+    return { name, available: false, detail: `only a software adapter (${label}), which counts as no GPU` };
+  }
   let module: { create(options: string[]): GPUish; globals: Record<string, unknown> };
   try {
     module = (await import('webgpu')) as unknown as typeof module;
@@ -211,25 +251,32 @@ function probeCpu(): BackendProbe {
   return { name: 'cpu', available: true, detail: `@tensorflow/tfjs-backend-cpu ${tf.version['tfjs-backend-cpu'] ?? tf.version_core}`, device: `CPU, pure JavaScript (${cpuDescription()})` };
 }
 
-let probeCache: Promise<BackendProbe[]> | null = null;
+const probeCache = new Map<BackendName, Promise<BackendProbe>>();
+
+/** Probes one backend, once per process. Never throws. */
+export function probeBackend(name: BackendName): Promise<BackendProbe> {
+  let probe = probeCache.get(name);
+  if (!probe) {
+    probe = (async (): Promise<BackendProbe> => {
+      try {
+        if (name === 'cuda' || name === 'cpu-native') return await probeNative(name);
+        if (name === 'webgpu') return await probeWebgpu();
+        if (name === 'wasm') return await probeWasm();
+        return probeCpu();
+      } catch (error) {
+        return { name, available: false, detail: `probe failed: ${(error as Error).message}` };
+      }
+    })();
+    probeCache.set(name, probe);
+  }
+  return probe;
+}
 
 /** Probes every backend once per process, in preference order. Never throws. */
-export function probeBackends(): Promise<BackendProbe[]> {
-  probeCache ??= (async () => {
-    const results: BackendProbe[] = [];
-    for (const name of backendOrder) {
-      try {
-        if (name === 'cuda' || name === 'cpu-native') results.push(await probeNative(name));
-        else if (name === 'webgpu') results.push(await probeWebgpu());
-        else if (name === 'wasm') results.push(await probeWasm());
-        else results.push(probeCpu());
-      } catch (error) {
-        results.push({ name, available: false, detail: `probe failed: ${(error as Error).message}` });
-      }
-    }
-    return results;
-  })();
-  return probeCache;
+export async function probeBackends(): Promise<BackendProbe[]> {
+  const results: BackendProbe[] = [];
+  for (const name of backendOrder) results.push(await probeBackend(name));
+  return results;
 }
 
 /**
@@ -241,11 +288,16 @@ export async function selectBackend(requested: BackendRequest): Promise<Selected
   if (requested !== 'auto' && !backendOrder.includes(requested)) {
     throw new BackendUnavailableError(String(requested), `unknown backend; choose one of auto, ${backendOrder.join(', ')}`);
   }
-  const probes = await probeBackends();
-  const candidates = requested === 'auto' ? probes.filter((p) => p.available) : probes.filter((p) => p.name === requested);
+  // Only the requested backend is probed (auto: in preference order, until one initialises), so that
+  // asking for cpu or wasm never loads a GPU stack.
+  const names = requested === 'auto' ? backendOrder : [requested];
   const failures: string[] = [];
-  for (const probe of candidates) {
-    if (!probe.available) throw new BackendUnavailableError(probe.name, probe.detail);
+  for (const name of names) {
+    const probe = await probeBackend(name);
+    if (!probe.available) {
+      if (requested !== 'auto') throw new BackendUnavailableError(probe.name, probe.detail);
+      continue;
+    }
     let ok = false;
     try {
       ok = await tf.setBackend(tfBackendName[probe.name]);

@@ -63,3 +63,26 @@ test('software adapters count as no GPU', () => {
   assert.equal(isSoftwareAdapter({ vendor: 'nvidia', description: 'NVIDIA H100' }, true), true, 'a fallback adapter');
   assert.equal(isSoftwareAdapter({ vendor: 'nvidia', architecture: 'hopper', description: 'NVIDIA H100 80GB HBM3' }, false), false);
 });
+
+// Dawn writes driver warnings straight to file descriptor 2, so these run in a child process whose
+// stderr can be read: asking for cpu must not load a GPU stack at all, and a full probe must keep
+// Dawn's noise inside the webgpu entry's detail.
+async function childStderr(body: string): Promise<{ stdout: string; stderr: string }> {
+  const { execFile } = await import('node:child_process');
+  const { promisify } = await import('node:util');
+  const script = `const b = require(${JSON.stringify(require.resolve('../../sidecar/runtime/backends'))});\n(async () => { ${body} })();`;
+  return promisify(execFile)(process.execPath, ['--import', 'tsx', '-e', script], { encoding: 'utf8', timeout: 60_000 });
+}
+
+test('selecting cpu probes nothing else: no Dawn/Vulkan output on stderr', async () => {
+  const { stdout, stderr } = await childStderr(`const s = await b.selectBackend('cpu'); process.stdout.write(s.name);`);
+  assert.equal(stdout, 'cpu');
+  assert.doesNotMatch(stderr, /Vulkan|dawn|BackendVk/i);
+});
+
+test('the full probe captures Dawn\'s messages into the webgpu detail instead of stderr', async () => {
+  const { stdout, stderr } = await childStderr(`process.stdout.write(JSON.stringify(await b.probeBackends()));`);
+  const webgpu = (JSON.parse(stdout) as { name: string; available: boolean; detail: string }[]).find((p) => p.name === 'webgpu');
+  assert.ok(webgpu && webgpu.detail.length > 0);
+  assert.doesNotMatch(stderr, /Vulkan|BackendVk/i);
+});
