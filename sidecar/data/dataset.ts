@@ -39,6 +39,8 @@ export interface OpenOptions {
   cacheRoot?: string;
   workers?: number;
   onProgress?: (event: DatasetProgress) => void;
+  /** Cancels simulating a dataset (DatasetCancelledError); a cached or file dataset opens regardless. */
+  signal?: AbortSignal;
 }
 
 function filesSource(data: ResolvedData, configDir: string): LightconeSource {
@@ -73,7 +75,7 @@ export async function openDataset(data: ResolvedData, options: OpenOptions): Pro
     const priors = Object.fromEntries(Object.entries(data.simulator.priors).map(([name, range]) => [schemaParameterNames[name], range])) as Priors;
     simulated = await generateSimulatedDataset(
       { preset: data.simulator.preset, count: data.simulator.count, seed: data.simulator.seed, priors },
-      { cacheRoot: options.cacheRoot, workers: options.workers, onProgress: options.onProgress },
+      { cacheRoot: options.cacheRoot, workers: options.workers, onProgress: options.onProgress, signal: options.signal },
     );
     source = simulated.source;
   } else {

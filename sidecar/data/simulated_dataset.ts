@@ -46,6 +46,20 @@ export interface GenerateOptions {
   onProgress?: (event: DatasetProgress) => void;
   /** Give up after this many draws (default 20·count + 20): narrow priors can reject almost everything. */
   maxDraws?: number;
+  /**
+   * Cancels the generation: the workers are terminated at once (a cone in progress is abandoned), the
+   * temporary folder is removed, and the call rejects with DatasetCancelledError. The cache is never
+   * touched, since only a complete dataset is ever renamed into place.
+   */
+  signal?: AbortSignal;
+}
+
+/** Thrown by generateSimulatedDataset when its signal aborts; the caller ends its run as cancelled. */
+export class DatasetCancelledError extends Error {
+  constructor(readonly completedCones: number, readonly count: number) {
+    super(`Dataset generation was cancelled after ${completedCones} of ${count} lightcones; nothing was cached, the next run simulates the set again.`);
+    this.name = 'DatasetCancelledError';
+  }
 }
 
 export interface SimulatedDataset {
@@ -121,6 +135,7 @@ export async function generateSimulatedDataset(config: SimulatedDatasetConfig, o
   const root = options.cacheRoot ?? datasetCacheRoot();
   const folder = join(root, hash);
   const cached = await readCachedManifest(folder);
+  if (options.signal?.aborted) throw new DatasetCancelledError(0, key.count);
   if (cached) {
     options.onProgress?.({ kind: 'cached', folder, count: cached.cones.length });
     return { folder, manifest: cached, fromCache: true, simulatedCount: 0, source: new NpyFolderSource(folder) };
@@ -154,10 +169,19 @@ async function simulateInto(folder: string, key: SimulatedDatasetKey, hash: stri
   const workers = Array.from({ length: workerCount }, startWorker);
   let nextIndex = 0;
   let acceptedSoFar = 0;
+  let onAbort: (() => void) | undefined;
   try {
     await new Promise<void>((resolvePool, rejectPool) => {
       let inFlight = 0;
       let failed = false;
+      // Terminating a worker is the only way to stop a cone mid-simulation (the simulator is synchronous
+      // inside its thread); the finally block below terminates every worker, so rejecting is enough here.
+      onAbort = () => {
+        failed = true;
+        rejectPool(new DatasetCancelledError(acceptedSoFar, key.count));
+      };
+      if (options.signal?.aborted) onAbort();
+      else options.signal?.addEventListener('abort', onAbort, { once: true });
       const dispatch = (worker: Worker) => {
         if (failed) return;
         if (acceptedSoFar >= key.count || nextIndex >= maxDraws) {
@@ -179,6 +203,7 @@ async function simulateInto(folder: string, key: SimulatedDatasetKey, hash: stri
       };
       for (const worker of workers) {
         worker.on('message', (message: WorkerMessage) => {
+          if (failed) return;
           if (message.kind === 'progress') {
             options.onProgress?.({ kind: 'cone', drawIndex: message.drawIndex, fraction: message.fraction, phase: message.phase });
             return;
@@ -202,6 +227,7 @@ async function simulateInto(folder: string, key: SimulatedDatasetKey, hash: stri
       }
     });
   } finally {
+    if (onAbort) options.signal?.removeEventListener('abort', onAbort);
     await Promise.all(workers.map((w) => w.terminate()));
   }
 

@@ -40,8 +40,12 @@ export interface RunRecord {
   endedAt?: string;
   /** Absolute path of the config file the run was started from, when there was one. */
   configPath?: string;
-  /** The compute backend and device actually used, e.g. { backend: 'wasm', device: 'cpu (2 threads)' }. */
-  device?: { backend: string; device: string };
+  /**
+   * The compute backend and device actually used, e.g. { backend: 'wasm', device: 'cpu (2 threads)' },
+   * with the backend that was asked for ('auto', 'wasm', …) and by what: the editor's l3m.backend
+   * setting (env L3M_BACKEND) or the config's runtime.backend.
+   */
+  device?: { backend: string; device: string; requested?: string; requestedBy?: 'L3M_BACKEND' | 'runtime.backend' };
   /** The process that runs (or ran) it, to tell a crashed run from a live one. */
   pid?: number;
   host?: string;

@@ -14,6 +14,7 @@ import { selectBackend, type BackendRequest } from '../runtime/backends';
 import { installFastWasmKernels } from '../model/ops/install_wasm_kernels';
 import { runRegression } from '../tasks/regression/regression_run';
 import { runGeneration } from '../tasks/generation/generation_run';
+import { DatasetCancelledError } from '../data/simulated_dataset';
 
 export interface TrainingEvents {
   progress(p: ProgressParams): void;
@@ -64,12 +65,15 @@ export async function runTraining(options: RunTrainingOptions): Promise<'complet
     const record = await readRun(runDir);
     if (record.status === 'completed') throw new Error(`Run ${runDir} is already completed; start a new run instead of resuming it.`);
     const config = await readResolvedConfig(runDir);
-    const backend = await selectBackend(config.runtime.backend as BackendRequest);
+    const request = backendRequestOf(config.runtime.backend, process.env.L3M_BACKEND);
+    const backend = await selectBackend(request.backend);
     // On wasm, route every matmul through XNNPACK and skip the copies of saved tensors (the perf
     // helper's kernels, numerically equal to the stock ones); process-wide, so installed here.
     const fastKernels = backend.name === 'wasm' && installFastWasmKernels();
-    events.log('info', `Backend ${backend.name} (${backend.device})${fastKernels ? ', fast wasm kernels' : ''}.`);
-    const running = await updateRun(runDir, { status: 'running', device: { backend: backend.name, device: backend.device }, pid: process.pid });
+    events.log('info', `Backend ${backend.name} (${backend.device})${fastKernels ? ', fast wasm kernels' : ''}; requested "${request.backend}" by ${request.source}.`);
+    const running = await updateRun(runDir, {
+      status: 'running', device: { backend: backend.name, device: backend.device, requested: request.backend, requestedBy: request.source }, pid: process.pid,
+    });
     let lastRunJsonWrite = 0;
     let runJsonWrites: Promise<void> = Promise.resolve();
     const context: TaskRunContext = {
@@ -94,6 +98,11 @@ export async function runTraining(options: RunTrainingOptions): Promise<'complet
     let outcome: TaskOutcome;
     try {
       outcome = await runTask(context);
+    } catch (error) {
+      // Cancelled while the dataset was still being simulated: nothing was trained or cached, and a
+      // resume starts from the beginning (simulating again), so the run ends cancelled, not failed.
+      if (!(error instanceof DatasetCancelledError)) throw error;
+      outcome = { kind: 'cancelled', progress: running.progress ?? { step: 0, totalSteps: 0, epoch: 0 } };
     } finally {
       await runJsonWrites;
     }
@@ -112,6 +121,22 @@ export async function runTraining(options: RunTrainingOptions): Promise<'complet
     events.log('error', message);
     throw error;
   }
+}
+
+const backendRequests: readonly BackendRequest[] = ['auto', 'cuda', 'cpu-native', 'webgpu', 'wasm', 'cpu'];
+
+/**
+ * The backend to ask for: the editor's `l3m.backend` setting reaches the sidecar as L3M_BACKEND (unset
+ * when the setting is "config") and wins over the config's runtime.backend.
+ */
+export function backendRequestOf(configBackend: string, environment: string | undefined): { backend: BackendRequest; source: 'L3M_BACKEND' | 'runtime.backend' } {
+  if (environment !== undefined && environment !== '') {
+    if (!backendRequests.includes(environment as BackendRequest)) {
+      throw new Error(`L3M_BACKEND is "${environment}", which is not a backend; use one of ${backendRequests.join(', ')} (or unset it, or set l3m.backend to "config", to use runtime.backend).`);
+    }
+    return { backend: environment as BackendRequest, source: 'L3M_BACKEND' };
+  }
+  return { backend: configBackend as BackendRequest, source: 'runtime.backend' };
 }
 
 export type TaskOutcome = { kind: 'completed' | 'cancelled'; progress: NonNullable<RunRecord['progress']> };

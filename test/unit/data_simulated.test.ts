@@ -4,7 +4,7 @@ import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { datasetCacheKey, datasetCacheRoot } from '../../sidecar/data/dataset_cache';
-import { datasetKey, drawParams, generateSimulatedDataset, resolvePriors, type DatasetProgress } from '../../sidecar/data/simulated_dataset';
+import { DatasetCancelledError, datasetKey, drawParams, generateSimulatedDataset, resolvePriors, type DatasetProgress } from '../../sidecar/data/simulated_dataset';
 import { fiducialParams, parameterInfo } from '../../sidecar/data/parameters';
 import { sampleParams, simulateLightcone } from '../../sidecar/data/simulator';
 
@@ -71,4 +71,24 @@ test('generation with workers: accepted cones cached; a second run simulates not
   assert.equal(second.simulatedCount, 0);
   assert.deepEqual(secondEvents.map((e) => e.kind), ['cached']);
   assert.deepEqual(second.manifest.cones, first.manifest.cones);
+});
+
+test('an abort during generation terminates the workers and leaves the cache untouched', async () => {
+  const cacheRoot = mkdtempSync(join(tmpdir(), 'l3m-cache-'));
+  const controller = new AbortController();
+  // 40 cones of the default preset take minutes; the abort comes with the first progress report,
+  // while the workers are inside their first cones.
+  const generation = generateSimulatedDataset({ preset: 'default', count: 40, seed: 5 }, {
+    cacheRoot, workers: 2, signal: controller.signal,
+    onProgress: (e) => { if (e.kind === 'cone') controller.abort(); },
+  });
+  await assert.rejects(generation, (error: unknown) => {
+    assert.ok(error instanceof DatasetCancelledError);
+    assert.match(error.message, /cancelled after 0 of 40 lightcones; nothing was cached/);
+    return true;
+  });
+  assert.deepEqual(readdirSync(cacheRoot), [], 'no dataset and no temporary folder');
+  // An already aborted signal never starts a worker.
+  await assert.rejects(generateSimulatedDataset({ preset: 'test', count: 2, seed: 5 }, { cacheRoot, signal: AbortSignal.abort() }), DatasetCancelledError);
+  assert.deepEqual(readdirSync(cacheRoot), []);
 });

@@ -56,15 +56,19 @@ function labelOrderOf(order: readonly string[]): LabelOrder {
     + `nor the README order [${labelOrders.readme.map((n) => configKeys[n]).join(', ')}]; use one of the two.`);
 }
 
-/** Opens the config's lightcone source (simulating and caching the dataset on first use). */
-export async function openSource(config: ResolvedExperimentConfig, configDir: string, onProgress?: (event: DatasetProgress) => void): Promise<LightconeSource> {
+/**
+ * Opens the config's lightcone source (simulating and caching the dataset on first use). An abort of
+ * `signal` while simulating rejects with DatasetCancelledError and leaves the cache as it was.
+ */
+export async function openSource(config: ResolvedExperimentConfig, configDir: string, onProgress?: (event: DatasetProgress) => void,
+  signal?: AbortSignal): Promise<LightconeSource> {
   const data = config.data;
   if (data.source === 'simulator') {
     const priors = Object.fromEntries(parameterNames.map((name) => {
       const range = (data.simulator.priors as unknown as Record<string, { min: number; max: number }>)[configKeys[name]];
       return [name, { min: range.min, max: range.max }];
     })) as Priors;
-    const dataset = await generateSimulatedDataset({ preset: data.simulator.preset, count: data.simulator.count, seed: data.simulator.seed, priors }, { onProgress });
+    const dataset = await generateSimulatedDataset({ preset: data.simulator.preset, count: data.simulator.count, seed: data.simulator.seed, priors }, { onProgress, signal });
     return dataset.source;
   }
   const folder = isAbsolute(data.files.path) ? data.files.path : resolve(configDir, data.files.path);

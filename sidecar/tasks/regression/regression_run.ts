@@ -23,7 +23,7 @@ export async function runRegression(context: TaskRunContext): Promise<TaskOutcom
     if (event.kind === 'started') events.log('info', `Simulating ${event.count} lightcones into ${event.folder} with ${event.workers} workers.`);
     if (event.kind === 'cached') events.log('info', `Using the cached dataset ${event.folder} (${event.count} lightcones).`);
     if (event.kind === 'finished-cone') phaseProgress(`simulating lightcones ${event.acceptedSoFar}/${event.count}`);
-  });
+  }, context.signal);
   let loaded;
   try {
     loaded = await loadRegressionData(config, source, (done, total) => phaseProgress(`reading lightcones ${done}/${total}`));
