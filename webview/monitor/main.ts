@@ -8,11 +8,11 @@ import '@vscode-elements/elements';
 import '../shared/panel.css';
 import { connect } from '../shared/vscode_api';
 import { Chart, formatDuration, type ChartData, type ChartSeries } from '../shared/chart';
-import { Curve, alignCurves, appendToCurve, metricNames, nonFiniteProblems } from '../shared/metric_series';
-import { smoothExponential } from '../shared/smoothing';
+import { AlignedCurves, Curve, appendToCurve, metricNames, nonFiniteProblems } from '../shared/metric_series';
 import { ProblemList } from '../shared/problems';
 import { seriesColors, withAlpha, onThemeChange } from '../shared/theme';
 import { controlRow, runSubtitle } from '../shared/controls';
+import { benchMark } from '../shared/bench_marks';
 import type { HostMessage, MetricRecord, MonitorState, RunSummary, XAxis } from '../shared/panel_protocol';
 
 const splitOrder = ['train', 'val', 'test'] as const;
@@ -23,6 +23,8 @@ interface MetricChart {
   chart: Chart;
   curves: Map<string, Curve>;
   splits: string[];
+  /** The curves merged on x and smoothed, updated in place as points arrive. */
+  aligned: AlignedCurves;
   dirty: boolean;
 }
 
@@ -48,7 +50,7 @@ const controls = controlRow(app, {
   smoothing: settings.smoothing,
   logY: settings.logY,
   onXAxis: (x) => { settings.xAxis = x; rebuildCurves(); saveState(); },
-  onSmoothing: (s) => { settings.smoothing = s; for (const m of charts.values()) m.dirty = true; schedule(); saveState(); },
+  onSmoothing: (s) => { settings.smoothing = s; for (const m of charts.values()) { m.aligned.setWeight(s); m.dirty = true; } schedule(); saveState(); },
   onLogY: (log) => { settings.logY = log; for (const [metric, m] of charts) { m.chart.reconfigure(chartOptions(metric, m.splits)); m.dirty = true; } schedule(); saveState(); },
 });
 const problems = new ProblemList(app);
@@ -118,13 +120,15 @@ function rebuildCurves(): void {
     }
     const splits = splitOrder.filter((s) => curves.has(s));
     const existing = charts.get(metric);
+    const aligned = new AlignedCurves(splits.map((s) => curves.get(s) as Curve), settings.smoothing);
     if (existing) {
       existing.curves = curves;
       existing.splits = splits;
+      existing.aligned = aligned;
       existing.chart.reconfigure(chartOptions(metric, splits));
       existing.dirty = true;
     } else {
-      charts.set(metric, { chart: new Chart(grid, chartOptions(metric, splits), bridge), curves, splits, dirty: true });
+      charts.set(metric, { chart: new Chart(grid, chartOptions(metric, splits), bridge), curves, splits, aligned, dirty: true });
     }
   }
   // Keep the grid in metric order (loss first).
@@ -156,15 +160,15 @@ function schedule(): void {
 /** Redraws the charts whose curves changed; one pass per animation frame however many appends came. */
 function render(): void {
   frame = 0;
+  benchMark('l3m-render-start');
   empty.style.display = records.length === 0 ? '' : 'none';
   for (const [, m] of charts) {
     if (!m.dirty) continue;
     m.dirty = false;
-    const curves = m.splits.map((s) => m.curves.get(s) as Curve);
-    const { x, ys } = alignCurves(curves);
+    m.aligned.update();
     const data: (number | null)[][] = [];
-    for (const y of ys) data.push(y, smoothExponential(y, settings.smoothing));
-    m.chart.setData([x, ...data] as ChartData, m.chart.zoomed);
+    m.aligned.raw.forEach((raw, i) => data.push(raw, m.aligned.smooth[i]));
+    m.chart.setData([m.aligned.x, ...data] as ChartData, m.chart.zoomed);
   }
   problems.set('nan', [...charts].flatMap(([metric, m]) => nonFiniteProblems(m.splits.map((s) => ({ label: `${metricTitles[metric] ?? metric} (${s})`, curve: m.curves.get(s) as Curve })), settings.xAxis)));
 }
@@ -175,7 +179,8 @@ function saveState(): void {
 
 // The browser tests and the benchmark read the charts' data through this handle.
 (window as unknown as { l3mPanel: unknown }).l3mPanel = {
-  charts: () => [...charts].map(([metric, m]) => ({ metric, title: m.chart.title, uplot: m.chart.uplot })),
+  // points: all points of the chart; uPlot holds them decimated above decimationThreshold.
+  charts: () => [...charts].map(([metric, m]) => ({ metric, title: m.chart.title, uplot: m.chart.uplot, points: m.aligned.x.length })),
   problems: () => problems.all(),
   settings: () => ({ ...settings }),
   controls,

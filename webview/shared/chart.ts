@@ -7,6 +7,8 @@ import 'uplot/dist/uPlot.min.css';
 import type { PanelBridge } from './vscode_api';
 import { exportCsv, exportPng } from './export';
 import { foreground, gridColor } from './theme';
+import { benchMark } from './bench_marks';
+import { decimate, decimationThreshold, type Columns } from './decimate';
 
 export interface ChartSeries {
   label: string;
@@ -39,7 +41,11 @@ export class Chart {
   readonly element: HTMLElement;
   private readonly plotHost: HTMLElement;
   private plot: uPlot | null = null;
+  /** All points; uPlot gets them decimated to the visible range (decimate.ts). */
   private data: ChartData = [[]];
+  /** The x range the user zoomed to, or null for everything. */
+  private range: { min: number; max: number } | null = null;
+  private applying = false;
   private options: ChartOptions;
   private readonly resize: ResizeObserver;
 
@@ -85,24 +91,43 @@ export class Chart {
   }
 
   setData(data: ChartData, keepZoom = false): void {
-    // A log axis cannot show zero or negative values: they become gaps rather than breaking the scale.
-    this.data = this.options.logY ? (data.map((col, i) => (i === 0 ? col : (col as (number | null)[]).map((v) => (v !== null && v > 0 ? v : null)))) as ChartData) : data;
-    if (!this.plot) return;
-    if (keepZoom) {
-      const { min, max } = this.plot.scales.x;
-      this.plot.setData(this.data as uPlot.AlignedData, false);
-      if (min !== undefined && max !== undefined) this.plot.setScale('x', { min, max });
-    } else {
-      this.plot.setData(this.data as uPlot.AlignedData);
-    }
+    this.data = data;
+    if (!keepZoom) this.range = null;
+    this.show();
   }
 
   /** Whether the user has zoomed in (then live updates keep the zoom). */
   get zoomed(): boolean {
-    const p = this.plot;
-    if (!p || p.data[0].length === 0) return false;
-    const xs = p.data[0];
-    return (p.scales.x.min ?? xs[0]) > xs[0] || (p.scales.x.max ?? xs[xs.length - 1]) < xs[xs.length - 1];
+    return this.range !== null;
+  }
+
+  /** Full data → the decimated view of the current range → uPlot. */
+  private show(): void {
+    const plot = this.plot;
+    if (!plot) return;
+    const view = decimate(this.data as Columns, this.range, Math.max(200, Math.round(plot.bbox.width / devicePixelRatio) || 600), this.options.logY);
+    this.applying = true;
+    try {
+      plot.setData(view as uPlot.AlignedData, this.range === null);
+      if (this.range) plot.setScale('x', this.range);
+    } finally {
+      this.applying = false;
+    }
+  }
+
+  /** The user zoomed, panned or reset: remember the range and decimate for it. */
+  private onScale(u: uPlot): void {
+    if (this.applying) return;
+    const xs = this.data[0];
+    const { min, max } = u.scales.x;
+    if (min === undefined || max === undefined || xs.length === 0) return;
+    const range = min <= xs[0] && max >= xs[xs.length - 1] ? null : { min, max };
+    // uPlot reports scale changes after a redraw too (including those show() caused): only a
+    // real change of range needs a new view, or the two would feed each other forever.
+    const same = range === null ? this.range === null : this.range !== null && this.range.min === range.min && this.range.max === range.max;
+    if (same) return;
+    this.range = range;
+    if (xs.length > decimationThreshold) queueMicrotask(() => this.show());
   }
 
   destroy(): void {
@@ -142,8 +167,14 @@ export class Chart {
         })),
       ],
       plugins: [wheelZoomAndPan(), ...(this.options.plugins ?? [])],
+      // A performance mark per draw lets bench/panels time first paint and streaming frames.
+      hooks: {
+        draw: [() => benchMark('l3m-chart-draw')],
+        setScale: [(u, key) => { if (key === 'x') this.onScale(u); }],
+      },
     };
-    this.plot = new uPlot(opts, this.data as uPlot.AlignedData, this.plotHost);
+    this.plot = new uPlot(opts, [[], ...this.options.series.map(() => [])] as unknown as uPlot.AlignedData, this.plotHost);
+    this.show();
   }
 
   private async exportPng(): Promise<void> {

@@ -107,3 +107,70 @@ export function finalAndBest(curve: Curve, metric: string): { final: number | nu
   }
   return { final, best };
 }
+
+/**
+ * Curves merged on x with their smoothed copies, kept up to date incrementally: a live run appends
+ * points at the end, and those are merged and smoothed in O(new points) per frame instead of
+ * redoing 100k points. Anything else (a curve that went back in x, a new smoothing weight) rebuilds.
+ */
+export class AlignedCurves {
+  x: number[] = [];
+  raw: (number | null)[][] = [];
+  smooth: (number | null)[][] = [];
+  private consumed: number[] = [];
+  private ema: { last: number; power: number }[] = [];
+
+  constructor(private readonly curves: Curve[], private weight: number) {
+    this.rebuild();
+  }
+
+  setWeight(weight: number): void {
+    this.weight = weight;
+    this.rebuild();
+  }
+
+  /** Takes in the points added to the curves since the last call. */
+  update(): void {
+    const last = this.x.length > 0 ? this.x[this.x.length - 1] : -Infinity;
+    const tails = this.curves.map((c, i) => ({ c, from: this.consumed[i] }));
+    // Only appends after the last x can be merged in place; anything else rebuilds.
+    if (tails.some(({ c, from }) => c.x.length < from || (c.x.length > from && c.x[from] <= last))) {
+      this.rebuild();
+      return;
+    }
+    const at = tails.map((t) => t.from);
+    for (;;) {
+      let next = Infinity;
+      for (let i = 0; i < tails.length; i++) if (at[i] < tails[i].c.x.length && tails[i].c.x[at[i]] < next) next = tails[i].c.x[at[i]];
+      if (next === Infinity) break;
+      this.x.push(next);
+      for (let i = 0; i < tails.length; i++) {
+        const c = tails[i].c;
+        const v = at[i] < c.x.length && c.x[at[i]] === next ? c.y[at[i]++] : null;
+        this.raw[i].push(v);
+        this.smooth[i].push(this.smoothOne(i, v));
+      }
+    }
+    this.consumed = at;
+  }
+
+  private rebuild(): void {
+    const { x, ys } = alignCurves(this.curves);
+    this.x = x;
+    this.raw = ys;
+    this.consumed = this.curves.map((c) => c.x.length);
+    this.ema = ys.map(() => ({ last: 0, power: 1 }));
+    this.smooth = ys.map((y, i) => y.map((v) => this.smoothOne(i, v)));
+  }
+
+  /** One step of smoothExponential (same formula), carried between calls. */
+  private smoothOne(series: number, v: number | null): number | null {
+    if (v === null || !Number.isFinite(v)) return null;
+    if (!(this.weight > 0)) return v;
+    const w = Math.min(this.weight, 0.999);
+    const s = this.ema[series];
+    s.last = s.last * w + (1 - w) * v;
+    s.power *= w;
+    return s.last / (1 - s.power);
+  }
+}

@@ -11,7 +11,7 @@ export function smoothExponential(values: ArrayLike<number | null>, weight: numb
   }
   const w = Math.min(weight, 0.999);
   let last = 0;
-  let steps = 0;
+  let power = 1;
   for (let i = 0; i < values.length; i++) {
     const v = values[i];
     if (v === null || !Number.isFinite(v)) {
@@ -19,8 +19,8 @@ export function smoothExponential(values: ArrayLike<number | null>, weight: numb
       continue;
     }
     last = last * w + (1 - w) * v;
-    steps++;
-    out[i] = last / (1 - Math.pow(w, steps));
+    power *= w; // w^steps, the debiasing term
+    out[i] = last / (1 - power);
   }
   return out;
 }

@@ -1,0 +1,172 @@
+// bench/panels: the panels in real headless Chromium (Debian's chromium via playwright-core), fed
+// from real run folders through the extension's own reader (extension/panels/run_data.ts).
+//  1. Monitor, time to first paint with 100k points per curve: from posting monitor/init (the
+//     structured clone VS Code also does) to the last chart's draw. Goal < 200 ms.
+//  2. Monitor, frame time while streaming 50 metric updates per second onto those 100k points:
+//     per frame, from the render's start to its last chart draw. Goal < 16 ms.
+//  3. Inspector, time to show a 140×140 slice after the slider moves (three panels painted, colour
+//     bars, marker); the deferred power spectrum is reported apart. Goal < 30 ms.
+// References measured in the same run: the monitor at 1k points (how the cost scales), and for the
+// inspector a bare putImageData of one 140×140 image (the floor of any canvas slice view).
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Page } from 'playwright-core';
+import { inspectorInit, inspectorSample, monitorInit } from '../extension/panels/run_data';
+import { deliver, startPanelHost } from '../test/browser/panel_host';
+import { trainingRecords, writeMetrics, writeRun, writeSamples } from '../test/browser/run_fixtures';
+
+function stats(values: number[]): { mean: number; p50: number; p95: number; max: number } {
+  const sorted = [...values].sort((a, b) => a - b);
+  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
+  return { mean: values.reduce((a, b) => a + b, 0) / values.length, p50: at(0.5), p95: at(0.95), max: sorted[sorted.length - 1] };
+}
+
+/** First paint in ms: post monitor/init, wait until the loss chart holds `points`, read the last draw mark. */
+async function firstPaint(page: Page, points: number): Promise<number> {
+  return page.evaluate(`new Promise((resolve) => {
+    window.l3mBenchmark = true;
+    performance.clearMarks();
+    const t0 = performance.now();
+    window.postMessage(window.__benchInit, '*');
+    const check = () => {
+      const charts = window.l3mPanel.charts();
+      if (charts.length === 3 && charts.every((c) => c.points >= ${points}) && performance.getEntriesByName('l3m-chart-draw').length >= 3) {
+        setTimeout(() => {
+          const draws = performance.getEntriesByName('l3m-chart-draw');
+          resolve(draws[draws.length - 1].startTime - t0);
+        });
+      } else requestAnimationFrame(check);
+    };
+    requestAnimationFrame(check);
+  })`);
+}
+
+/** Streams one train record every 20 ms for `seconds`; returns per-frame render work and frame intervals. */
+async function streaming(page: Page, fromStep: number, seconds: number): Promise<{ work: number[]; intervals: number[]; updates: number; points: number; drawn: number }> {
+  return page.evaluate(`new Promise((resolve) => {
+    window.l3mBenchmark = true;
+    performance.clearMarks();
+    let step = ${fromStep};
+    let updates = 0;
+    const stamps = [];
+    let running = true;
+    const tick = (t) => { stamps.push(t); if (running) requestAnimationFrame(tick); };
+    requestAnimationFrame(tick);
+    const timer = setInterval(() => {
+      step++;
+      updates++;
+      window.postMessage({ type: 'monitor/append', problems: [], records: [{ step, epoch: 9, wall_time: step * 0.25, split: 'train', loss: 0.3 + Math.random() * 0.1, lr: 0.001, steps_per_s: 4 + Math.random() }] }, '*');
+    }, 20);
+    setTimeout(() => {
+      clearInterval(timer);
+      setTimeout(() => {
+        running = false;
+        const starts = performance.getEntriesByName('l3m-render-start').map((e) => e.startTime);
+        const draws = performance.getEntriesByName('l3m-chart-draw').map((e) => e.startTime);
+        const work = starts.map((s, i) => {
+          const next = i + 1 < starts.length ? starts[i + 1] : Infinity;
+          const inFrame = draws.filter((d) => d >= s && d < next);
+          return inFrame.length ? inFrame[inFrame.length - 1] - s : 0;
+        });
+        const intervals = stamps.slice(1).map((t, i) => t - stamps[i]);
+        resolve({ work, intervals, updates, points: window.l3mPanel.charts()[0].points, drawn: window.l3mPanel.charts()[0].uplot.data[0].length });
+      }, 200);
+    }, ${seconds * 1000});
+  })`);
+}
+
+async function monitorFigures(host: Awaited<ReturnType<typeof startPanelHost>>, runsDir: string, steps: number) {
+  const runDir = writeRun(runsDir, 'bench', `monitor-${steps}`, 'generation', {});
+  writeMetrics(runDir, trainingRecords(steps, 100));
+  const { message } = await monitorInit(runDir);
+  const paints: number[] = [];
+  let stream: Awaited<ReturnType<typeof streaming>> | null = null;
+  for (let round = 0; round < 3; round++) {
+    const page = await host.open('monitor', { width: 1400, height: 900 });
+    await page.evaluate((m) => { (globalThis as unknown as { __benchInit: unknown }).__benchInit = m; }, message as unknown as Record<string, unknown>);
+    paints.push(await firstPaint(page, steps));
+    if (round === 2) stream = await streaming(page, steps, 3);
+    await page.close();
+  }
+  return { paints, stream: stream! };
+}
+
+async function inspectorFigures(host: Awaited<ReturnType<typeof startPanelHost>>, runsDir: string) {
+  const runDir = writeRun(runsDir, 'bench', 'inspector', 'generation', {});
+  writeSamples(runDir, 40, 140);
+  const init = await inspectorInit(runDir);
+  const page = await host.open('inspector', { width: 1400, height: 1000 });
+  await deliver(page, init);
+  await deliver(page, await inspectorSample(runDir, init.samples, 0));
+  await page.waitForFunction('document.querySelector("input.slice-slider").max === "39"');
+  return page.evaluate(`(async () => {
+    const slider = document.querySelector('input.slice-slider');
+    const frame = () => new Promise((r) => requestAnimationFrame(() => setTimeout(r)));
+    const shown = [];
+    const withSpectrum = [];
+    for (let round = 0; round < 3; round++) {
+      for (let i = 0; i < 40; i++) {
+        await frame();
+        const t0 = performance.now();
+        slider.value = String((i * 7) % 40);
+        slider.dispatchEvent(new Event('input'));
+        shown.push(performance.now() - t0);
+        await frame();
+        withSpectrum.push(performance.now() - t0);
+      }
+    }
+    const canvas = document.createElement('canvas');
+    canvas.width = 140; canvas.height = 140;
+    const ctx = canvas.getContext('2d');
+    const image = new ImageData(140, 140);
+    const bare = [];
+    for (let i = 0; i < 120; i++) {
+      image.data.fill(i);
+      const t0 = performance.now();
+      ctx.putImageData(image, 0, 0);
+      bare.push(performance.now() - t0);
+    }
+    return { shown, withSpectrum, bare };
+  })()`) as Promise<{ shown: number[]; withSpectrum: number[]; bare: number[] }>;
+}
+
+async function main(): Promise<void> {
+  const runsDir = mkdtempSync(join(tmpdir(), 'l3m-bench-panels-'));
+  const host = await startPanelHost();
+  try {
+    const big = await monitorFigures(host, runsDir, 100_000);
+    const small = await monitorFigures(host, runsDir, 1_000);
+    const inspector = await inspectorFigures(host, runsDir);
+    const paint = stats(big.paints);
+    const paintSmall = stats(small.paints);
+    const work = stats(big.stream.work);
+    const workSmall = stats(small.stream.work);
+    const intervals = stats(big.stream.intervals);
+    const shown = stats(inspector.shown);
+    const spectrum = stats(inspector.withSpectrum);
+    const bare = stats(inspector.bare);
+    const ms = (v: number) => `${v.toFixed(1)} ms`;
+    console.log('Chromium headless (software rendering), CPU shared with other work; 3 charts × (train raw + smoothed, val raw + smoothed).');
+    console.log(`Monitor first paint, 100k points per curve: median ${ms(paint.p50)} (runs ${big.paints.map(ms).join(', ')}); at 1k points ${ms(paintSmall.p50)}; ratio ${(paint.p50 / paintSmall.p50).toFixed(1)}×. Goal < 200 ms: ${paint.p50 < 200 ? 'met' : 'NOT met'}.`);
+    console.log(`Monitor streaming ${big.stream.updates} updates at 50/s onto 100k points (${big.stream.work.length} frames drawn, now ${big.stream.points} points, ${big.stream.drawn} after min/max decimation): render work per frame mean ${ms(work.mean)}, p95 ${ms(work.p95)}, max ${ms(work.max)}; frame interval p95 ${ms(intervals.p95)}; at 1k points p95 ${ms(workSmall.p95)}. Goal < 16 ms: ${work.p95 < 16 ? 'met' : 'NOT met'}.`);
+    console.log(`Inspector slice 140×140 after the slider moves: median ${ms(shown.p50)}, p95 ${ms(shown.p95)}; with the two power spectra and the next frame p95 ${ms(spectrum.p95)}; bare putImageData p50 ${ms(bare.p50)} (ratio ${(shown.p50 / Math.max(bare.p50, 0.001)).toFixed(1)}×). Goal < 30 ms: ${shown.p95 < 30 ? 'met' : 'NOT met'}.`);
+    console.log(JSON.stringify({
+      bench: 'panels',
+      monitor_first_paint_100k_ms: +paint.p50.toFixed(2), monitor_first_paint_1k_ms: +paintSmall.p50.toFixed(2),
+      stream_frame_work_mean_ms: +work.mean.toFixed(2), stream_frame_work_p95_ms: +work.p95.toFixed(2), stream_frame_work_max_ms: +work.max.toFixed(2),
+      stream_frame_work_1k_p95_ms: +workSmall.p95.toFixed(2), stream_frame_interval_p95_ms: +intervals.p95.toFixed(2), stream_updates: big.stream.updates, stream_frames: big.stream.work.length,
+      inspector_slice_p50_ms: +shown.p50.toFixed(2), inspector_slice_p95_ms: +shown.p95.toFixed(2), inspector_with_spectrum_p95_ms: +spectrum.p95.toFixed(2), bare_put_image_p50_ms: +bare.p50.toFixed(3),
+      goals: { first_paint_ms: 200, frame_ms: 16, slice_ms: 30 },
+      goals_met: { first_paint: paint.p50 < 200, frame: work.p95 < 16, slice: shown.p95 < 30 },
+    }));
+  } finally {
+    await host.close();
+    rmSync(runsDir, { recursive: true, force: true });
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(`bench panels: ${error instanceof Error ? error.stack ?? error.message : String(error)}`);
+  process.exitCode = 1;
+});
