@@ -4,7 +4,8 @@
 // sentence that the panel shows.
 import { readFile } from 'node:fs/promises';
 import { basename, dirname, join, normalize, sep } from 'node:path';
-import { parseMetricsJsonl, parseRegressionEvaluation, parseRunRecord, type SampleIndex } from '../../sidecar/protocol/run_folder';
+import { parseMetricsJsonl, parseRegressionEvaluation, parseRunRecord, type MetricRecord, type SampleIndex } from '../../sidecar/protocol/run_folder';
+import { recordsToColumns } from '../../webview/shared/metric_table';
 import type { CompareRun, InspectorInit, InspectorSample, MonitorInit, RunSummary } from '../../webview/shared/panel_protocol';
 
 async function readText(path: string): Promise<{ text: string } | { error: string }> {
@@ -26,7 +27,7 @@ export async function readRunSummary(runDir: string): Promise<{ run: RunSummary;
 }
 
 /** metrics.jsonl with the byte length read, so that a follower can continue from there. */
-export async function readMetrics(runDir: string): Promise<{ records: MonitorInit['records']; problems: string[]; bytes: number }> {
+export async function readMetrics(runDir: string): Promise<{ records: MetricRecord[]; problems: string[]; bytes: number }> {
   let buffer: Buffer;
   try {
     buffer = await readFile(join(runDir, 'metrics.jsonl'));
@@ -52,7 +53,7 @@ export async function readMetrics(runDir: string): Promise<{ records: MonitorIni
 
 export async function monitorInit(runDir: string): Promise<{ message: MonitorInit; bytes: number }> {
   const [{ run, problems }, metrics] = await Promise.all([readRunSummary(runDir), readMetrics(runDir)]);
-  return { message: { type: 'monitor/init', run, records: metrics.records, problems: [...problems, ...metrics.problems] }, bytes: metrics.bytes };
+  return { message: { type: 'monitor/init', run, columns: recordsToColumns(metrics.records), problems: [...problems, ...metrics.problems] }, bytes: metrics.bytes };
 }
 
 function parseSampleIndex(text: string): { index: SampleIndex } | { error: string } {

@@ -38,7 +38,7 @@ test('monitor draws one point per record, smooths, grows live, and reports a tru
   records[40] = { ...records[40], loss: null };
   writeMetrics(runDir, records, '{"step": 301, "epoch": 6, "wall_ti');
   const { message } = await monitorInit(runDir);
-  assert.equal(message.records.length, records.length);
+  assert.equal(message.columns.length, records.length);
   const page = await host.open('monitor');
   await deliver(page, message);
   await frames(page);

@@ -31,16 +31,17 @@ window.acquireVsCodeApi = () => ({
   getState: () => state,
   setState: (s) => { state = s; sessionStorage.setItem('l3mState', JSON.stringify(s)); },
 });
-window.__deliver = (m) => {
+window.__revive = (m) => {
   const revive = (v) => {
     if (v && typeof v === 'object') {
-      if (typeof v.__b64 === 'string') { const s = atob(v.__b64); const b = new Uint8Array(s.length); for (let i = 0; i < s.length; i++) b[i] = s.charCodeAt(i); return b.buffer; }
+      if (typeof v.__b64 === 'string') { const s = atob(v.__b64); const b = new Uint8Array(s.length); for (let i = 0; i < s.length; i++) b[i] = s.charCodeAt(i); return v.__view ? new globalThis[v.__view](b.buffer) : b.buffer; }
       for (const k of Object.keys(v)) v[k] = revive(v[k]);
     }
     return v;
   };
-  window.postMessage(revive(m), '*');
-};`;
+  return revive(m);
+};
+window.__deliver = (m) => window.postMessage(window.__revive(m), '*');`;
 
 export interface PanelHost {
   origin: string;
@@ -111,6 +112,7 @@ interface PageGlobals {
 
 function encode(value: unknown): unknown {
   if (value instanceof ArrayBuffer) return { __b64: Buffer.from(value).toString('base64') };
+  if (ArrayBuffer.isView(value)) return { __b64: Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('base64'), __view: value.constructor.name };
   if (Array.isArray(value)) return value.map(encode);
   if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, encode(v)]));
   return value;
@@ -119,6 +121,11 @@ function encode(value: unknown): unknown {
 /** Posts a host message to the page the way VS Code delivers webview messages. */
 export async function deliver(page: Page, message: HostMessage): Promise<void> {
   await page.evaluate((m) => (globalThis as unknown as PageGlobals).__deliver(m), encode(message));
+}
+
+/** Puts a host message into the page as window[name], binary parts as real ArrayBuffers/typed arrays, without posting it. */
+export async function stash(page: Page, name: string, message: HostMessage): Promise<void> {
+  await page.evaluate(([n, m]) => { const g = globalThis as unknown as Record<string, unknown> & { __revive(m: unknown): unknown }; g[n as string] = g.__revive(m); }, [name, encode(message)] as const);
 }
 
 /** The messages the page posted to its host so far. */

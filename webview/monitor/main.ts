@@ -7,8 +7,9 @@
 import '@vscode-elements/elements';
 import '../shared/panel.css';
 import { connect } from '../shared/vscode_api';
+import { MetricTable, recordsToColumns, splitNames } from '../shared/metric_table';
 import { Chart, formatDuration, type ChartData, type ChartSeries } from '../shared/chart';
-import { AlignedCurves, Curve, appendToCurve, metricNames, nonFiniteProblems } from '../shared/metric_series';
+import { AlignedCurves, Curve, addMetricNames, appendToCurve, metricNames, nonFiniteProblems } from '../shared/metric_series';
 import { ProblemList } from '../shared/problems';
 import { seriesColors, withAlpha, onThemeChange } from '../shared/theme';
 import { controlRow, runSubtitle } from '../shared/controls';
@@ -30,7 +31,7 @@ interface MetricChart {
 
 const app = document.getElementById('app') ?? document.body;
 let run: RunSummary | null = null;
-const records: MetricRecord[] = [];
+const table = new MetricTable();
 const metrics: string[] = [];
 const charts = new Map<string, MetricChart>();
 let frame = 0;
@@ -67,9 +68,12 @@ function onMessage(message: HostMessage): void {
     run = message.run;
     title.textContent = `Training monitor — ${run.name}`;
     subtitle.textContent = runSubtitle(run.record);
-    records.length = 0;
+    table.clear();
+    metrics.length = 0;
     problems.set('metrics', message.problems);
-    addRecords(message.records, true);
+    table.append(message.columns);
+    addMetricNames(message.columns.metrics.map((m) => m.name), metrics);
+    rebuildCurves();
     saveState();
   } else if (message.type === 'monitor/append') {
     if (message.problems.length > 0) problems.add('metrics', message.problems);
@@ -81,7 +85,7 @@ function onMessage(message: HostMessage): void {
 }
 
 function addRecords(batch: MetricRecord[], rebuild: boolean): void {
-  for (const r of batch) records.push(r);
+  table.append(recordsToColumns(batch));
   const before = metrics.length;
   metricNames(batch, metrics);
   if (rebuild || metrics.length !== before) {
@@ -112,11 +116,18 @@ function rebuildCurves(): void {
   for (const [metric, m] of charts) if (!wanted.has(metric)) { m.chart.destroy(); charts.delete(metric); }
   for (const metric of metrics) {
     const curves = new Map<string, Curve>();
-    for (const r of records) {
-      if (!(metric in r)) continue;
-      let curve = curves.get(r.split);
-      if (!curve) curves.set(r.split, (curve = new Curve()));
-      appendToCurve(curve, r, metric, settings.xAxis);
+    for (const batch of table.batches) {
+      const column = batch.metrics.find((m) => m.name === metric);
+      if (!column) continue;
+      const xs = batch[settings.xAxis];
+      for (let i = 0; i < batch.length; i++) {
+        if (!column.present[i]) continue;
+        const split = splitNames[batch.split[i]];
+        let curve = curves.get(split);
+        if (!curve) curves.set(split, (curve = new Curve()));
+        const v = column.values[i];
+        curve.push(xs[i], Number.isNaN(v) ? null : v);
+      }
     }
     const splits = splitOrder.filter((s) => curves.has(s));
     const existing = charts.get(metric);
@@ -161,7 +172,7 @@ function schedule(): void {
 function render(): void {
   frame = 0;
   benchMark('l3m-render-start');
-  empty.style.display = records.length === 0 ? '' : 'none';
+  empty.style.display = table.length === 0 ? '' : 'none';
   for (const [, m] of charts) {
     if (!m.dirty) continue;
     m.dirty = false;

@@ -38,23 +38,31 @@ export class Curve {
 
 /** The metric names (value keys) present in records, loss first, then lr and throughput, then the rest in order of appearance. */
 export function metricNames(records: Iterable<MetricRecord>, into: string[] = []): string[] {
-  const seen = new Set(into);
+  const names: string[] = [];
   for (const r of records) {
     for (const key of Object.keys(r)) {
-      if (recordKeys.has(key) || seen.has(key)) continue;
+      if (recordKeys.has(key)) continue;
       const v = r[key];
-      if (typeof v !== 'number' && v !== null) continue;
-      seen.add(key);
-      into.push(key);
+      if (typeof v === 'number' || v === null) names.push(key);
     }
   }
-  const rank = (name: string) => ['loss', 'lr', 'steps_per_s', 'grad_norm'].indexOf(name);
-  return into.sort((a, b) => {
-    const ra = rank(a);
-    const rb = rank(b);
-    if (ra >= 0 || rb >= 0) return (ra < 0 ? 99 : ra) - (rb < 0 ? 99 : rb);
-    return 0;
-  });
+  return addMetricNames(names, into);
+}
+
+/** Adds names not yet in `into` and puts the well-known metrics first (loss, lr, steps_per_s, grad_norm). */
+export function addMetricNames(names: Iterable<string>, into: string[]): string[] {
+  const seen = new Set(into);
+  for (const name of names) {
+    if (seen.has(name)) continue;
+    seen.add(name);
+    into.push(name);
+  }
+  const rank = (name: string) => {
+    const r = ['loss', 'lr', 'steps_per_s', 'grad_norm'].indexOf(name);
+    return r < 0 ? 99 : r;
+  };
+  // Array.prototype.sort is stable, so the others keep their order of appearance.
+  return into.sort((a, b) => rank(a) - rank(b));
 }
 
 /** Adds a record's values of `metric` to the curve (skipping records that lack the metric). */

@@ -4,6 +4,7 @@
 // Slices travel as binary (the raw bytes of their .npy files in an ArrayBuffer, which VS Code
 // transfers without JSON-encoding); metric records travel as the objects of metrics.jsonl.
 import type { MetricRecord, RegressionEvaluationFile, RunRecord, SampleIndex } from '../../sidecar/protocol/run_folder';
+import type { MetricColumns } from './metric_table';
 
 export type { MetricRecord, RegressionEvaluationFile, RunRecord, SampleIndex };
 
@@ -34,7 +35,8 @@ export type PageMessage =
 export interface MonitorInit {
   type: 'monitor/init';
   run: RunSummary;
-  records: MetricRecord[];
+  /** All of metrics.jsonl so far, as typed-array columns (binary; see metric_table.ts). */
+  columns: MetricColumns;
   /** Lines or files that could not be read; the page shows them. */
   problems: string[];
 }
