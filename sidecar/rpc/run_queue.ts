@@ -126,6 +126,7 @@ export class RunQueue {
       );
     };
     let lastProgress = 0;
+    let lastPhaseKind: string | null = null;
     let outcome: 'completed' | 'cancelled';
     try {
       const engine = await this.loadEngine();
@@ -135,9 +136,15 @@ export class RunQueue {
         signal: entry.controller.signal,
         events: {
           progress: (p) => {
+            // Throttled alike for training steps and data phases ("simulating lightcones 12/300", where
+            // step and totalSteps are both 0). Passed at once: the last training step, and the first
+            // report of a new phase (its text without numbers differs), so no stage goes unseen.
             const now = Date.now();
-            if (now - lastProgress < this.progressThrottleMs && p.step < p.totalSteps) return;
+            const phaseKind = p.phase === undefined ? 'training' : p.phase.replace(/[\d./]+/g, '#');
+            const finalStep = p.phase === undefined && p.totalSteps > 0 && p.step >= p.totalSteps;
+            if (now - lastProgress < this.progressThrottleMs && !finalStep && phaseKind === lastPhaseKind) return;
             lastProgress = now;
+            lastPhaseKind = phaseKind;
             this.listener.progress(p);
           },
           metrics: (records) => this.listener.metrics(runDir, records),

@@ -9,6 +9,8 @@ import { probeBackends, BackendUnavailableError } from '../runtime/backends';
 import { RunQueue, QueueConflictError } from './run_queue';
 import { EngineMissingError, loadEvaluationEngine, loadSamplingEngine, loadTrainingEngine, type TrainingEngine } from './training_engine';
 import { isAbsolute, resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { jsonPathAt } from './diagnostic_path';
 
 export interface ServerOptions {
   /** Replaces the lazily loaded training engine (tests of the queue wiring). */
@@ -35,7 +37,8 @@ export function toResponseError(error: unknown): ResponseError<unknown> {
   if (data?.kind === 'config-invalid') return new ResponseError(ErrorCodes.configInvalid, message, data);
   if (e?.name === 'ConfigInvalidError' || Array.isArray(e?.diagnostics)) {
     const file = (e as { path?: string }).path ?? e.file ?? '';
-    const payload: protocol.ConfigErrorData = { kind: 'config-invalid', file, diagnostics: (Array.isArray(e.diagnostics) ? e.diagnostics : []).map(toProtocolDiagnostic) };
+    const text = readConfigText(file);
+    const payload: protocol.ConfigErrorData = { kind: 'config-invalid', file, diagnostics: (Array.isArray(e.diagnostics) ? e.diagnostics : []).map((d) => toProtocolDiagnostic(d, text)) };
     return new ResponseError(ErrorCodes.configInvalid, message, payload);
   }
   if (error instanceof RunUnreadableError) return new ResponseError(ErrorCodes.runNotFound, message);
@@ -47,11 +50,21 @@ export function toResponseError(error: unknown): ResponseError<unknown> {
 
 type ProtocolDiagnostic = protocol.ConfigErrorData['diagnostics'][number];
 
+/** The config's text, to recover JSON paths; null when it cannot be read. */
+function readConfigText(file: string): string | null {
+  try {
+    return file ? readFileSync(file, 'utf8') : null;
+  } catch {
+    return null; // The file went away since validation; the diagnostics keep their positions.
+  }
+}
+
 /**
  * The validator reports LSP diagnostics (0-based range, numeric severity); the protocol carries
- * 1-based line and column as a terminal prints them. Both shapes are accepted.
+ * 1-based line and column as a terminal prints them, and the JSON path of the offending field, which
+ * is recovered from the config text when the diagnostic does not carry it. Both shapes are accepted.
  */
-function toProtocolDiagnostic(d: unknown): ProtocolDiagnostic {
+function toProtocolDiagnostic(d: unknown, text: string | null): ProtocolDiagnostic {
   const v = d as Partial<Omit<ProtocolDiagnostic, 'severity'>> & { range?: { start: { line: number; character: number } }; severity?: unknown; data?: { path?: string } };
   if (v.range) {
     return {
@@ -59,7 +72,7 @@ function toProtocolDiagnostic(d: unknown): ProtocolDiagnostic {
       column: v.range.start.character + 1,
       severity: v.severity === 1 || v.severity === 'error' ? 'error' : 'warning',
       message: String(v.message ?? ''),
-      path: typeof v.data?.path === 'string' ? v.data.path : '',
+      path: typeof v.data?.path === 'string' ? v.data.path : text !== null ? jsonPathAt(text, v.range.start.line, v.range.start.character) : '',
     };
   }
   return {
