@@ -1,6 +1,7 @@
 // Forecasts slices of one test lightcone into the run folder: the first `contextSlices` true slices
 // from `firstSlice` on condition the model, the next `slices` are generated patch by patch with the
-// KV cache, and both the generated and the true slices are written (sample_writer.ts) as they come.
+// KV cache, and both the generated and the true slices (context included) are written
+// (sample_writer.ts) as they come.
 import { join } from 'node:path';
 import type { SampleEntry } from '../../protocol/run_folder';
 import type { PreparedCone } from '../../data/batches';
@@ -46,7 +47,9 @@ export async function forecastLightcone(model: GenerationModel, options: Lightco
   const samplesDir = join(options.runDir, 'samples');
   const stem = `lc${String(options.lightcone).padStart(3, '0')}-t${String(firstSlice + contextSlices).padStart(4, '0')}-seed${options.seed}`;
   const files = { dir: samplesDir, stem, n: cone.n, patchSize: options.patchSize, transform: options.transform };
-  const truthName = await writeSampleArrays(files, 'truth', all.subarray(contextSlices * perSlice), slices);
+  // The truth file holds the context slices too (the inspector shows them as given to the model);
+  // the generated file only the generated ones, which line up with the truth's last `slices`.
+  const truthName = await writeSampleArrays(files, 'truth', all, contextSlices + slices);
   const generated = new Float32Array(slices * perSlice);
   const entry: SampleEntry = {
     lightcone: options.lightcone, firstSlice: firstSlice + contextSlices, contextSlices, generated: `${stem}.generated.npy`, truth: truthName, createdAt: new Date().toISOString(),

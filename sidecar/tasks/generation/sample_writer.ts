@@ -1,5 +1,6 @@
-// Writes a forecast into the run folder (DESIGN.md "Runs"): samples/<name>.generated.npy and
-// samples/<name>.truth.npy as float32 [slices, x, y] in brightness temperature (the voxel transform
+// Writes a forecast into the run folder (DESIGN.md "Runs"): samples/<name>.generated.npy (the
+// generated slices) and samples/<name>.truth.npy (the context slices and the true slices that the
+// generated ones forecast), float32 [slices, x, y] in brightness temperature (the voxel transform
 // undone), and an entry in samples/index.json. The files are rewritten after every generated slice
 // and the index entry is added with the first one, so a watcher sees the sample grow as it is made.
 import { mkdir, readFile } from 'node:fs/promises';
