@@ -44,3 +44,47 @@ test('sampling errors: regression run, no checkpoint, too many slices, bad numbe
     rmSync(runs, { recursive: true, force: true });
   }
 });
+
+test('a forecast writes growing .npy files (truth with its context, generated) in mK and an index entry', async () => {
+  const tf = await import('@tensorflow/tfjs');
+  await tf.setBackend('cpu');
+  const { Qwen2Model } = await import('../../sidecar/model/qwen2_model');
+  const { GenerationModel } = await import('../../sidecar/tasks/generation/generation_model');
+  const { buildGenerationPrompt } = await import('../../sidecar/tasks/generation/generation_prompt');
+  const { forecastLightcone } = await import('../../sidecar/tasks/generation/lightcone_forecast');
+  const { readNpy } = await import('../../sidecar/data/npy');
+  const { transformVoxels } = await import('../../sidecar/data/preprocessing');
+  const { fiducialParams } = await import('../../sidecar/data/parameters');
+  const backbone = Qwen2Model.random(qwen2Config({ vocabSize: 8, hiddenSize: 16, numHiddenLayers: 1, numAttentionHeads: 2, numKeyValueHeads: 1, intermediateSize: 16, maxPositionEmbeddings: 128, tieWordEmbeddings: true }), 1);
+  const linear = { kind: 'linear' as const, depth: 0, width: 0 };
+  const model = new GenerationModel(backbone, {
+    prompt: buildGenerationPrompt({ template: 'minimal', systemTokens: 0, timeStep: true, chatIds: null }), patchSize: 2, rows: 2, cols: 2,
+    lightconeConnector: linear, parameterConnector: linear, timeStepConnector: linear,
+    head: { channels: 4, blocks: 1, residualFactor: 2, kernelSize: 3, condChannels: 1 }, finetune: 'frozen', trainNorms: false, seed: 1,
+  });
+  const mK = Float32Array.from({ length: 6 * 16 }, (_, i) => 20 * Math.sin(i / 7));
+  const transform = { kind: 'log1p' as const };
+  const cone = { slices: transformVoxels(mK, transform), n: 4, nt: 6, params: fiducialParams };
+  const runDir = mkdtempSync(join(tmpdir(), 'l3m-forecast-'));
+  try {
+    const seen: number[] = [];
+    const entry = await forecastLightcone(model, {
+      runDir, cone, lightcone: 3, firstSlice: 1, contextSlices: 2, slices: 2, seed: 5, ode: { solver: 'euler', steps: 2 }, patchSize: 2, sliceScale: 6, transform,
+      onSlice: (done) => seen.push(done),
+    });
+    assert.deepEqual(seen, [1, 2]);
+    assert.equal(entry.firstSlice, 3);
+    const truth = readNpy(readFileSync(join(runDir, 'samples', entry.truth)), entry.truth);
+    const generated = readNpy(readFileSync(join(runDir, 'samples', entry.generated)), entry.generated);
+    assert.deepEqual(truth.shape, [4, 4, 4]);
+    assert.deepEqual(generated.shape, [2, 4, 4]);
+    truth.data.forEach((v, i) => assert.ok(Math.abs(v - mK[16 + i]) < 1e-3, `truth voxel ${i}: ${v} vs ${mK[16 + i]} mK`));
+    assert.ok(Array.from(generated.data).every(Number.isFinite));
+    const index = JSON.parse(readFileSync(join(runDir, 'samples', 'index.json'), 'utf8'));
+    assert.equal(index.entries.length, 1);
+    assert.equal(index.entries[0].generated, entry.generated);
+  } finally {
+    model.dispose();
+    rmSync(runDir, { recursive: true, force: true });
+  }
+});
