@@ -345,9 +345,9 @@ export interface Data {
  */
 export interface Simulator {
   /**
-   * Simulation size preset: `test` (32 cells, < 1 s a cone), `default` (32 cells, finer time steps; the quickstart set), `faithful` (64 cells with 21cmFAST's numerical settings), `half_paper` (70 cells, 1175 slices: half the paper's resolution).
+   * Simulation size preset: `test` (32 cells, < 1 s a cone), `default` (32 cells, finer time steps; the quickstart set), `faithful` (64 cells with 21cmFAST's numerical settings), `half_paper` (70 cells, 1175 slices: half the paper's resolution), `global_signal` (16 cells over 50 Mpc with coarser steps, about 0.3 s a cone: enough for the global signal, which only needs the box mean; the regression quickstart's set).
    */
-  preset?: 'test' | 'default' | 'faithful' | 'half_paper';
+  preset?: 'test' | 'default' | 'faithful' | 'half_paper' | 'global_signal';
   /**
    * Number of lightcones to simulate (train + validation + test). The paper's dataset has about 5000.
    */
@@ -1108,9 +1108,9 @@ export interface ResolvedData {
  */
 export interface ResolvedSimulator {
   /**
-   * Simulation size preset: `test` (32 cells, < 1 s a cone), `default` (32 cells, finer time steps; the quickstart set), `faithful` (64 cells with 21cmFAST's numerical settings), `half_paper` (70 cells, 1175 slices: half the paper's resolution).
+   * Simulation size preset: `test` (32 cells, < 1 s a cone), `default` (32 cells, finer time steps; the quickstart set), `faithful` (64 cells with 21cmFAST's numerical settings), `half_paper` (70 cells, 1175 slices: half the paper's resolution), `global_signal` (16 cells over 50 Mpc with coarser steps, about 0.3 s a cone: enough for the global signal, which only needs the box mean; the regression quickstart's set).
    */
-  preset: 'test' | 'default' | 'faithful' | 'half_paper';
+  preset: 'test' | 'default' | 'faithful' | 'half_paper' | 'global_signal';
   /**
    * Number of lightcones to simulate (train + validation + test). The paper's dataset has about 5000.
    */

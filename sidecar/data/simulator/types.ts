@@ -2,7 +2,7 @@
 // generator, the CLI and the panels code against these; the physics modules fill them in.
 import type { AstroParams } from '../parameters';
 
-export type SimulatorPresetName = 'test' | 'default' | 'faithful' | 'half_paper';
+export type SimulatorPresetName = 'test' | 'default' | 'faithful' | 'half_paper' | 'global_signal';
 
 /** Grid and numerical settings of one simulation (one row of SIMULATOR.md §3.12). */
 export interface SimulatorSize {

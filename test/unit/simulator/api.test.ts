@@ -56,3 +56,40 @@ test('bad input: parameters, sizes and presets are refused with the name, the va
   assert.throws(() => resolveSize({ ...simulatorPresets.test, n: 31 }), /'n' = 31 is invalid; expected an even integer/);
   await assert.rejects(simulateLightcone(fiducialCdm, { size: 'test', seed: Number.NaN }), /seed must be a finite number/);
 });
+
+test('global_signal preset: default\'s cells and line of sight on a 16-cell box, and the same global signal', async () => {
+  const small = simulatorPresets.global_signal;
+  const reference = simulatorPresets.default;
+  assert.equal(small.n, 16);
+  assert.equal(small.boxMpc / small.n, reference.boxMpc / reference.n, 'same cell size');
+  assert.equal(small.nLos, reference.nLos);
+  assert.deepEqual(resolveSize('global_signal'), { ...small });
+  // The regression task reads only the box mean of each slice; binned as its tokens are, the small
+  // box's global signal must follow the default box's for the same parameters.
+  const params = { ...fiducialCdm };
+  const bins = 47;
+  const binned = async (size: 'global_signal' | 'default') => {
+    const cone = await simulateLightcone(params, { size, seed: 3 });
+    const [nx, ny, nt] = cone.shape;
+    const means = new Float64Array(nt);
+    for (let i = 0; i < nx * ny; i++) for (let k = 0; k < nt; k++) means[k] += cone.brightness[i * nt + k] / (nx * ny);
+    return Array.from({ length: bins }, (_, b) => {
+      const from = Math.floor((b * nt) / bins);
+      const to = Math.floor(((b + 1) * nt) / bins);
+      let s = 0;
+      for (let k = from; k < to; k++) s += means[k];
+      return s / (to - from);
+    });
+  };
+  const a = await binned('global_signal');
+  const b = await binned('default');
+  const mean = (v: number[]) => v.reduce((s, x) => s + x, 0) / v.length;
+  const ma = mean(a);
+  const mb = mean(b);
+  let sab = 0; let saa = 0; let sbb = 0;
+  for (let i = 0; i < bins; i++) { sab += (a[i] - ma) * (b[i] - mb); saa += (a[i] - ma) ** 2; sbb += (b[i] - mb) ** 2; }
+  const correlation = sab / Math.sqrt(saa * sbb);
+  console.log(`global signal correlation global_signal vs default: ${correlation.toFixed(4)}; trough ${Math.min(...a).toFixed(1)} vs ${Math.min(...b).toFixed(1)} mK`);
+  assert.ok(correlation > 0.95, `correlation ${correlation}`);
+  assert.ok(Math.abs(Math.min(...a) - Math.min(...b)) < 0.25 * Math.abs(Math.min(...b)), 'absorption trough within 25%');
+});

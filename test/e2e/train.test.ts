@@ -1,0 +1,79 @@
+// Training from the sidebar in a real VS Code workbench (issue 5, "Correct, proven" bullet 3): a tiny
+// regression config on the built-in simulator is written into the workspace, Train is clicked on it in
+// the Experiments view, and the run shows up in the Runs view as running, then completed, with its
+// metrics in the run folder. One code-server start for every Train check of this file.
+import assert from 'node:assert/strict';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { parseMetricsJsonl } from '../../sidecar/protocol/run_folder';
+import { launchStudio, type Studio } from './harness';
+
+const experiment = 'e2e-train';
+
+/**
+ * Six cones of the simulator's `test` preset (about a second each) and a few steps of a one-block
+ * backbone: the run lasts long enough to be seen running and ends well within a minute.
+ */
+const tinyConfig = {
+  name: experiment,
+  task: 'regression',
+  backbone: {
+    source: 'random', finetune: 'full', causal: false,
+    architecture: { hidden_size: 16, num_hidden_layers: 1, num_attention_heads: 2, num_key_value_heads: 1, intermediate_size: 32, vocab_size: 16, max_position_embeddings: 128 },
+  },
+  prompt: { template: 'minimal' },
+  data: {
+    source: 'simulator',
+    simulator: { preset: 'test', count: 6, seed: 4 },
+    splits: { validation_fraction: 0.2, test_fraction: 0.2, seed: 1 },
+    preprocessing: { global_signal_tokens: 8 },
+  },
+  training: { batch_size: 2, unit: 'steps', steps: 8, lr: 0.01, schedule: { warmup: 1, decay: 2 }, checkpoint_every: 8, seed: 1 },
+  evaluation: { every: 4, batch_size: 2, regression_samples: 10 },
+  runtime: { backend: 'cpu' },
+};
+
+describe('Train from the L3M side bar', { timeout: 10 * 60_000 }, () => {
+  let studio: Studio;
+
+  before(async () => {
+    studio = await launchStudio();
+    writeFileSync(join(studio.workspace, `${experiment}.l3m.json`), `${JSON.stringify(tinyConfig, null, 2)}\n`);
+  });
+
+  after(async () => {
+    await studio?.close();
+  });
+
+  test('Train on an experiment: the run is running, then completed, with metrics in its folder', async () => {
+    await studio.screenshotOnFailure('train', async () => {
+      await studio.openL3MView();
+      const row = await studio.revealTreeItem('Experiments', new RegExp(`^${experiment}(\\.l3m\\.json)?$`));
+      // The inline action shows while the row is hovered (package.json menus: view/item/context, group inline).
+      await row.hover();
+      const train = row.locator('.actions .action-label[aria-label="Train"], .actions .action-label[title="Train"]').first();
+      await train.click();
+
+      const runRow = (status: string) => studio.page.locator('.part.sidebar .pane .monaco-list-row', {
+        has: studio.page.locator('.label-description', { hasText: new RegExp(`^${status}$`) }),
+      }).filter({ has: studio.page.locator('.label-name', { hasText: /^\d{8}-\d{6}-[0-9a-f]{4}$/ }) }).first();
+      // The Runs view groups runs under their experiment; reveal opens the group when it appears.
+      await studio.revealTreeItem('Runs', /^\d{8}-\d{6}-[0-9a-f]{4}$/);
+      await runRow('running').waitFor({ state: 'visible', timeout: 120_000 });
+      await runRow('completed').waitFor({ state: 'visible', timeout: 180_000 });
+
+      const runsDir = join(studio.workspace, 'runs', experiment);
+      const runs = readdirSync(runsDir);
+      assert.equal(runs.length, 1, `one run folder under ${runsDir}: ${runs.join(', ')}`);
+      const runDir = join(runsDir, runs[0]!);
+      assert.equal(JSON.parse(readFileSync(join(runDir, 'run.json'), 'utf8')).status, 'completed');
+      assert.ok(existsSync(join(runDir, 'metrics.jsonl')));
+      const { records, problems } = parseMetricsJsonl(readFileSync(join(runDir, 'metrics.jsonl'), 'utf8'));
+      assert.deepEqual(problems, []);
+      assert.equal(records.filter((r) => r.split === 'train').length, 8);
+      assert.ok(records.some((r) => r.split === 'val'));
+      assert.ok(records.some((r) => r.split === 'test' && typeof r.nll === 'number'));
+    });
+  });
+});
