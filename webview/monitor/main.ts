@@ -74,6 +74,9 @@ function onMessage(message: HostMessage): void {
     table.append(message.columns);
     addMetricNames(message.columns.metrics.map((m) => m.name), metrics);
     rebuildCurves();
+    // Draw the first load now rather than on the next animation frame.
+    cancelAnimationFrame(frame);
+    render();
     saveState();
   } else if (message.type === 'monitor/append') {
     if (message.problems.length > 0) problems.add('metrics', message.problems);
