@@ -211,7 +211,7 @@ function draw(): void {
   const offset = generatedOffset();
   show(truthView, truth, s, ranges.truth, 'True', 'could not be read');
   const generatedIsContext = context && offset === 0;
-  show(generatedView, generated, s - offset, ranges.generated, generatedIsContext ? 'Generated — context slice (copied from the truth)' : 'Generated', 'could not be read');
+  show(generatedView, generated, s - offset, ranges.generated, generatedIsContext ? 'Generated — context (= true)' : 'Generated', 'could not be read');
   if (difference && truth && ranges.difference) {
     const [, rows, cols] = truth.shape;
     const slice = difference.subarray(s * rows * cols, (s + 1) * rows * cols);
@@ -282,7 +282,10 @@ function updateSpectrum(): void {
   const t = spectrum(truth, s);
   const g = spectrum(generated, s - generatedOffset());
   const k = (t ?? g)?.k ?? [];
-  spectrumChart.setData([k, t?.power ?? k.map(() => null), g?.power ?? k.map(() => null)]);
+  // Power 10¹² below the peak is round-off of a (near) pure mode, not signal: leave it off the log axis.
+  const peak = Math.max(...[...(t?.power ?? []), ...(g?.power ?? [])].map((p) => p ?? 0));
+  const clean = (power: (number | null)[] | undefined) => (power ?? k.map(() => null)).map((p) => (p !== null && p > peak * 1e-12 ? p : null));
+  spectrumChart.setData([k, clean(t?.power), clean(g?.power)]);
 }
 
 /** A vertical line at the current slice, drawn after the series. */

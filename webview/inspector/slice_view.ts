@@ -79,6 +79,7 @@ export class SliceView {
     this.colorBar.dataset.lo = '';
     this.colorBar.dataset.hi = '';
     this.caption.textContent = `${this.name}: ${reason}`;
+    this.caption.title = this.caption.textContent;
   }
 
   /** The value under a mouse position on the canvas, with its cell, or null outside. */
