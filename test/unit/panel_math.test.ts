@@ -4,7 +4,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { smoothExponential } from '../../webview/shared/smoothing';
-import { Curve, alignCurves, finalAndBest, metricNames } from '../../webview/shared/metric_series';
+import { AlignedCurves, Curve, alignCurves, finalAndBest, metricNames } from '../../webview/shared/metric_series';
+import { decimate, type Columns } from '../../webview/shared/decimate';
 import { powerSpectrum2d } from '../../webview/shared/power_spectrum';
 import { colorRangeFor, finiteRange, paintSlice } from '../../webview/shared/colormaps';
 import { configDifferences, flattenConfig } from '../../webview/compare/config_diff';
@@ -104,4 +105,39 @@ test('config difference: exactly the differing paths, absent fields included, un
   const diffs = configDifferences([{ lr: 1, model: { rank: 8 }, same: 'x' }, { lr: 2, model: { rank: 8 }, same: 'x', extra: true }, null]);
   assert.deepEqual(diffs, [{ path: 'extra', values: [undefined, 'true', undefined] }, { path: 'lr', values: ['1', '2', undefined] }]);
   assert.deepEqual(configDifferences([{ a: 1 }]), []);
+});
+
+test('aligned curves: appending in place gives what a full rebuild gives', () => {
+  const train = new Curve();
+  const val = new Curve();
+  const aligned = new AlignedCurves([train, val], 0.7);
+  for (let step = 1; step <= 50; step++) {
+    train.push(step, Math.sin(step) + 2);
+    if (step % 5 === 0) val.push(step, Math.cos(step) + 2);
+    if (step % 7 === 0) aligned.update();
+  }
+  aligned.update();
+  const full = alignCurves([train, val]);
+  assert.deepEqual(aligned.x, full.x);
+  assert.deepEqual(aligned.raw, full.ys);
+  full.ys.forEach((y, i) => smoothExponential(y, 0.7).forEach((v, k) => assert.ok(v === null ? aligned.smooth[i][k] === null : Math.abs(v - (aligned.smooth[i][k] as number)) < 1e-12)));
+});
+
+test('decimation: small data passes through; large data keeps each series envelope and the x extent', () => {
+  const small: Columns = [[1, 2, 3], [1, -1, 2]];
+  assert.equal(decimate(small, null, 100, false), small);
+  assert.deepEqual(decimate(small, null, 100, true), [[1, 2, 3], [1, null, 2]]);
+  const n = 50_000;
+  const x = Array.from({ length: n }, (_, i) => i);
+  const y = x.map((i) => Math.sin(i / 300) + (i === 12_345 ? 5 : 0));
+  const sparse = x.map((i) => (i % 1000 === 0 ? i : null));
+  const view = decimate([x, y, sparse], null, 500, false);
+  assert.ok(view[0].length <= 2 * 500 + 2 * 2 * 64, `${view[0].length} points`);
+  assert.equal(view[0][0], 0);
+  assert.equal(view[0][view[0].length - 1], n - 1);
+  assert.equal(Math.max(...(view[1].filter((v) => v !== null) as number[])), Math.max(...y), 'the spike survives');
+  assert.equal(view[2].filter((v) => v !== null).length, 50, 'every sparse point survives');
+  // Zoomed: full resolution inside the range.
+  const zoomed = decimate([x, y, sparse], { min: 1000, max: 1400 }, 500, false);
+  assert.ok(zoomed[0].includes(1200) && zoomed[0].includes(1201));
 });

@@ -41,6 +41,7 @@ export function decimate(data: Columns, range: { min: number; max: number } | nu
     const width = (b - a) / count || 1;
     const mins = new Array<number | null>(series);
     const maxs = new Array<number | null>(series);
+    const counts = new Array<number>(series).fill(0);
     let bucket = -1;
     let xFirst = 0;
     let xLast = 0;
@@ -50,28 +51,33 @@ export function decimate(data: Columns, range: { min: number; max: number } | nu
       out[0].push(xFirst);
       for (let s = 0; s < series; s++) (out[s + 1] as (number | null)[]).push(mins[s]);
       if (points > 1) {
+        // A series with one value in the bucket shows it once (a sparse validation curve stays sparse).
         out[0].push(xLast);
-        for (let s = 0; s < series; s++) (out[s + 1] as (number | null)[]).push(maxs[s]);
+        for (let s = 0; s < series; s++) (out[s + 1] as (number | null)[]).push(counts[s] > 1 ? maxs[s] : null);
       }
     };
+    const columns = data.slice(1) as (number | null)[][];
     for (let i = from; i < to; i++) {
-      const b = Math.min(Math.floor((x[i] - a) / width), count - 1);
+      const xi = x[i];
+      const b = Math.min(Math.floor((xi - a) / width), count - 1);
       if (b !== bucket) {
         flush();
         bucket = b;
         points = 0;
-        xFirst = x[i];
+        xFirst = xi;
         mins.fill(null);
         maxs.fill(null);
+        counts.fill(0);
       }
-      xLast = x[i];
+      xLast = xi;
       points++;
       for (let s = 0; s < series; s++) {
-        const v = keep((data[s + 1] as (number | null)[])[i]);
-        if (v === null) continue;
+        const v = columns[s][i];
+        if (v === null || (positiveOnly && !(v > 0))) continue;
+        counts[s]++;
         const mn = mins[s];
-        const mx = maxs[s];
         if (mn === null || v < mn) mins[s] = v;
+        const mx = maxs[s];
         if (mx === null || v > mx) maxs[s] = v;
       }
     }

@@ -167,8 +167,29 @@ export class AlignedCurves {
     this.x = x;
     this.raw = ys;
     this.consumed = this.curves.map((c) => c.x.length);
+    // The bulk pass is one tight loop per series; it leaves the EMA state for later appends.
     this.ema = ys.map(() => ({ last: 0, power: 1 }));
-    this.smooth = ys.map((y, i) => y.map((v) => this.smoothOne(i, v)));
+    this.smooth = ys.map((y, i) => this.smoothAll(i, y));
+  }
+
+  private smoothAll(series: number, y: (number | null)[]): (number | null)[] {
+    const out: (number | null)[] = new Array(y.length);
+    if (!(this.weight > 0)) {
+      for (let i = 0; i < y.length; i++) { const v = y[i]; out[i] = v !== null && Number.isFinite(v) ? v : null; }
+      return out;
+    }
+    const w = Math.min(this.weight, 0.999);
+    let last = 0;
+    let power = 1;
+    for (let i = 0; i < y.length; i++) {
+      const v = y[i];
+      if (v === null || !Number.isFinite(v)) { out[i] = null; continue; }
+      last = last * w + (1 - w) * v;
+      power *= w;
+      out[i] = last / (1 - power);
+    }
+    this.ema[series] = { last, power };
+    return out;
   }
 
   /** One step of smoothExponential (same formula), carried between calls. */
