@@ -5,15 +5,15 @@
 import * as tf from '@tensorflow/tfjs';
 import { headDim, type Qwen2Config } from './qwen2_config';
 import { LoraLinear } from './lora_linear';
-import { applyRotary } from './qwen2_rotary';
+import { applyRotaryTables, type RotaryTables } from './qwen2_rotary';
 import { attentionOutput, attentionScores } from './ops/attention_matmul';
 import type { KvCache } from './kv_cache';
 import type { WeightSource } from './weight_source';
 
 /** Per-call inputs shared by every layer of one forward pass. */
 export interface AttentionContext {
-  cos: tf.Tensor; // (T, d) for the new positions
-  sin: tf.Tensor; // (T, d)
+  /** cos, sin and signed sin, each (T, d), for the new positions. */
+  rotary: RotaryTables;
   /** Additive mask (Tq, Tk): 0 where a query may attend, a large negative number where not; null = full attention. */
   mask: tf.Tensor | null;
   cache: KvCache | null;
@@ -72,8 +72,8 @@ export class Qwen2Attention {
   apply(x: tf.Tensor, context: AttentionContext): tf.Tensor {
     return tf.tidy(() => {
       const [batch, length] = x.shape as [number, number, number];
-      const q = applyRotary(this.splitHeads(this.qProj.apply(x), this.numHeads), context.cos, context.sin); // (B, nH, T, d)
-      let k = applyRotary(this.splitHeads(this.kProj.apply(x), this.numKvHeads), context.cos, context.sin) as tf.Tensor4D; // (B, nKv, T, d)
+      const q = applyRotaryTables(this.splitHeads(this.qProj.apply(x), this.numHeads), context.rotary); // (B, nH, T, d)
+      let k = applyRotaryTables(this.splitHeads(this.kProj.apply(x), this.numKvHeads), context.rotary) as tf.Tensor4D; // (B, nKv, T, d)
       let v = this.splitHeads(this.vProj.apply(x), this.numKvHeads); // (B, nKv, T, d)
       if (context.cache) {
         const past = context.cache.get(this.layerIndex);

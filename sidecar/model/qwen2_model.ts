@@ -131,9 +131,8 @@ export class Qwen2Model {
       throw new Error(`Qwen2Model.forward: ${positions.length} positions given for ${length} tokens; give one per token.`);
     }
     return tf.tidy(() => {
-      const { cos, sin } = rotaryTables(positions, headDim(this.config), this.config.ropeTheta); // (T, d) each
       const context: AttentionContext = {
-        cos, sin,
+        rotary: rotaryTables(positions, headDim(this.config), this.config.ropeTheta), // (T, d) each
         // With a cache the new tokens attend to every cached one; causality only matters among the new tokens.
         mask: this.config.causal && length > 1 ? causalMask(length, pastLength) : null,
         cache: inputs.cache ?? null,

@@ -1,0 +1,152 @@
+// Rotary position embedding as one kernel: y = x ⊙ cos + swapHalves(x) ⊙ signedSin, with signedSin the HF sin
+// table whose first half is negated, so swapHalves(x) ⊙ signedSin equals HF's rotate_half(x) ⊙ sin
+// (transformers/models/qwen2/modeling_qwen2.py, `rotate_half`, `apply_rotary_pos_emb`).
+//
+// Why a kernel: composed from TF.js ops the rotation is split + neg + concat + two products + a sum, six passes
+// over q and k and as many again in backward; on wasm SplitV and Concat along the last axis copy 16-float runs
+// one at a time and took ~8% of a training step of the issue's shape. This kernel is one pass of plain JS over the
+// backend's memory (memory-bound, so JS loses nothing to native code here), registered for the wasm and cpu
+// backends. Its gradient is the inverse rotation, i.e. the same kernel with the sine negated:
+//   dx_j = dy_j c_j + dy_{r(j)} s'_{r(j)} and s'_{r(j)} = −s'_j (r swaps the halves, the HF table repeats its half),
+// so backward is one pass as well. Other backends (webgpu) use the composed ops.
+import * as tf from '@tensorflow/tfjs';
+
+export const rotaryKernelName = 'L3mRotary';
+
+/** What the kernel needs from a backend: read an input's floats and make an output with writable floats. */
+interface FloatAccess {
+  read: (info: tf.TensorInfo) => Float32Array;
+  write: (shape: number[]) => { info: tf.TensorInfo; values: Float32Array };
+}
+
+interface WasmLike {
+  typedArrayFromHeap: (info: tf.TensorInfo) => Float32Array;
+  makeOutput: (shape: number[], dtype: tf.DataType) => tf.TensorInfo;
+}
+
+interface CpuLike {
+  data: { get: (dataId: object) => { values: Float32Array } };
+  makeTensorInfo: (shape: number[], dtype: tf.DataType, values: Float32Array) => tf.TensorInfo;
+}
+
+function accessFor(backendName: string, backend: unknown): FloatAccess {
+  if (backendName === 'wasm') {
+    const wasm = backend as WasmLike;
+    return {
+      read: (info) => wasm.typedArrayFromHeap(info),
+      write: (shape) => {
+        const info = wasm.makeOutput(shape, 'float32');
+        return { info, values: wasm.typedArrayFromHeap(info) };
+      },
+    };
+  }
+  const cpu = backend as CpuLike;
+  return {
+    read: (info) => cpu.data.get(info.dataId).values,
+    write: (shape) => {
+      const values = new Float32Array(shape.reduce((p, s) => p * s, 1));
+      return { info: cpu.makeTensorInfo(shape, 'float32', values), values };
+    },
+  };
+}
+
+/** The loop: x (rows = …·T, d), tables (T, d); the table row of x's row r is r mod T. */
+export function rotateRows(x: Float32Array, cos: Float32Array, sin: Float32Array, out: Float32Array, length: number,
+  headDim: number, inverse: boolean): void {
+  const half = headDim / 2;
+  const rows = x.length / headDim;
+  const sign = inverse ? -1 : 1;
+  for (let r = 0; r < rows; r++) {
+    const base = r * headDim;
+    const table = (r % length) * headDim;
+    for (let j = 0; j < half; j++) {
+      const a = x[base + j]!;
+      const b = x[base + j + half]!;
+      out[base + j] = a * cos[table + j]! + sign * b * sin[table + j]!;
+      out[base + j + half] = b * cos[table + j + half]! + sign * a * sin[table + j + half]!;
+    }
+  }
+}
+
+function kernelFunc(backendName: string): tf.KernelFunc {
+  return ({ inputs, backend, attrs }) => {
+    const x = inputs['x']!;
+    const cos = inputs['cos']!;
+    const sin = inputs['sin']!;
+    const access = accessFor(backendName, backend);
+    const length = x.shape[x.shape.length - 2]!;
+    const headDim = x.shape[x.shape.length - 1]!;
+    const xs = access.read(x);
+    const cs = access.read(cos);
+    const ss = access.read(sin);
+    const out = access.write([...x.shape]);
+    rotateRows(xs, cs, ss, out.values, length, headDim, Boolean(attrs?.['inverse']));
+    return out.info;
+  };
+}
+
+const registered = new Set<string>();
+
+/** 'kernel' (default) or the HF composition of ops, for before/after measurements (bench/train_step.ts). */
+export type RotaryMode = 'kernel' | 'composite';
+let mode: RotaryMode = 'kernel';
+
+export function setRotaryMode(next: RotaryMode): void {
+  mode = next;
+}
+
+export function rotaryMode(): RotaryMode {
+  return mode;
+}
+
+/** Registers the kernel for the backends it supports, once each; false for a backend it does not support. */
+function ensureKernel(backendName: string): boolean {
+  if (backendName !== 'wasm' && backendName !== 'cpu') return false;
+  if (!registered.has(backendName)) {
+    registered.add(backendName);
+    tf.registerKernel({ kernelName: rotaryKernelName, backendName, kernelFunc: kernelFunc(backendName) });
+  }
+  return true;
+}
+
+function checkShapes(x: tf.Tensor, cos: tf.Tensor, signedSin: tf.Tensor): void {
+  const [length, headDim] = [x.shape[x.rank - 2], x.shape[x.rank - 1]];
+  const ok = x.rank >= 2 && headDim !== undefined && headDim % 2 === 0 && x.dtype === 'float32' &&
+    cos.rank === 2 && cos.shape[0] === length && cos.shape[1] === headDim &&
+    signedSin.rank === 2 && signedSin.shape[0] === length && signedSin.shape[1] === headDim;
+  if (!ok) {
+    throw new Error(`applyRotaryFused: x must be float32 (..., T, d) with even d and tables (T, d); got x [${x.shape}] ` +
+      `${x.dtype}, cos [${cos.shape}], signedSin [${signedSin.shape}]. Build the tables with rotaryTables for the same T.`);
+  }
+}
+
+/** swapHalves(x) = cat(x[..., d/2:], x[..., :d/2]) with TF.js ops (the path for backends without the kernel). */
+function swapHalves(x: tf.Tensor): tf.Tensor {
+  const [first, second] = tf.split(x, 2, -1);
+  return tf.concat([second!, first!], -1);
+}
+
+/**
+ * x · cos + rotate_half(x) · sin for x (..., T, d), tables (T, d), with `signedSin` = [−sin_half, sin_half] as
+ * `rotaryTables` makes it. One kernel pass forward and one backward on wasm and cpu; composed ops elsewhere.
+ */
+export function applyRotaryFused(x: tf.Tensor, cos: tf.Tensor, signedSin: tf.Tensor): tf.Tensor {
+  checkShapes(x, cos, signedSin);
+  if (!ensureKernel(tf.getBackend())) {
+    return tf.tidy(() => tf.add(tf.mul(x, cos), tf.mul(swapHalves(x), signedSin)));
+  }
+  // The tables are constants of the forward pass: closed over and saved (so they outlive the forward's tidy
+  // until backward), not inputs, so no gradient is computed for them.
+  const rotate = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const [input, save] = args as [tf.Tensor, tf.GradSaveFunc];
+    save([cos, signedSin]);
+    return {
+      value: tf.engine().runKernel(rotaryKernelName, { x: input, cos, sin: signedSin }, { inverse: false }) as tf.Tensor,
+      gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
+        const [c, s] = saved as [tf.Tensor, tf.Tensor];
+        return [tf.engine().runKernel(rotaryKernelName, { x: dy as tf.Tensor, cos: c, sin: s }, { inverse: true }) as tf.Tensor];
+      },
+    };
+  }) as (input: tf.Tensor) => tf.Tensor;
+  return rotate(x);
+}
