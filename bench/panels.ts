@@ -6,11 +6,17 @@
 //     per frame, from the render's start to its last chart draw. Goal < 16 ms.
 //  3. Inspector, time to show a 140×140 slice after the slider moves (three panels painted, colour
 //     bars, marker); the deferred power spectrum is reported apart. Goal < 30 ms.
-// References measured in the same run: the monitor at 1k points (how the cost scales), and for the
-// inspector a bare putImageData of one 140×140 image (the floor of any canvas slice view).
-import { mkdtempSync, rmSync } from 'node:fs';
+// References measured in the same run: the monitor at 1k points (how the cost scales); the monitor
+// as it was before its curves became Float64Array columns decimated per curve (commit f18305c:
+// `number | null` arrays merged on x at full size, then smoothed and decimated), built from git into
+// dist/webview/ and timed on the same page, data and browser (skipped with a reason when the commit
+// is not in the clone); and for the inspector a bare putImageData of one 140×140 image (the floor
+// of any canvas slice view).
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import * as esbuild from 'esbuild';
 import type { Page } from 'playwright-core';
 import { inspectorInit, inspectorSample, monitorInit } from '../extension/panels/run_data';
 import { deliver, stash, startPanelHost } from '../test/browser/panel_host';
@@ -76,14 +82,39 @@ async function streaming(page: Page, fromStep: number, seconds: number): Promise
   })`);
 }
 
-async function monitorFigures(host: Awaited<ReturnType<typeof startPanelHost>>, runsDir: string, steps: number) {
-  const runDir = writeRun(runsDir, 'bench', `monitor-${steps}`, 'generation', {});
+const baselineCommit = 'f18305c';
+
+/** Builds the monitor page of `baselineCommit` into dist/webview/baseline-monitor.js; returns null or why not. */
+async function buildBaseline(): Promise<string | null> {
+  const root = resolve(import.meta.dirname ?? __dirname, '..');
+  // Inside the repository, so that its imports resolve against the same node_modules.
+  const source = join(root, 'dist', 'bench-baseline-src');
+  rmSync(source, { recursive: true, force: true });
+  mkdirSync(source, { recursive: true });
+  try {
+    const archive = execFileSync('git', ['archive', baselineCommit, 'webview', 'sidecar/protocol'], { cwd: root, maxBuffer: 1 << 26 });
+    execFileSync('tar', ['-x', '-C', source], { input: archive });
+    await esbuild.build({
+      entryPoints: { 'baseline-monitor': join(source, 'webview/monitor/main.ts') },
+      bundle: true, platform: 'browser', target: 'es2022', format: 'iife', outdir: join(root, 'dist/webview'), loader: { '.css': 'css' }, logLevel: 'error',
+      nodePaths: [join(root, 'node_modules')],
+    });
+    return null;
+  } catch (error) {
+    return `the baseline (commit ${baselineCommit}) could not be built: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`;
+  } finally {
+    rmSync(source, { recursive: true, force: true });
+  }
+}
+
+async function monitorFigures(host: Awaited<ReturnType<typeof startPanelHost>>, runsDir: string, steps: number, bundle?: string) {
+  const runDir = writeRun(runsDir, 'bench', `monitor-${steps}-${bundle ?? 'current'}`, 'generation', {});
   writeMetrics(runDir, trainingRecords(steps, 100));
   const { message } = await monitorInit(runDir);
   const paints: number[] = [];
   let stream: Awaited<ReturnType<typeof streaming>> | null = null;
   for (let round = 0; round < 3; round++) {
-    const page = await host.open('monitor', { width: 1400, height: 900 });
+    const page = await host.open('monitor', { width: 1400, height: 900, bundle });
     await stash(page, '__benchInit', message);
     paints.push(await firstPaint(page, steps));
     if (round === 2) stream = await streaming(page, steps, 3);
@@ -135,7 +166,9 @@ async function main(): Promise<void> {
   const runsDir = mkdtempSync(join(tmpdir(), 'l3m-bench-panels-'));
   const host = await startPanelHost();
   try {
+    const baselineProblem = await buildBaseline();
     const big = await monitorFigures(host, runsDir, 100_000);
+    const before = baselineProblem === null ? await monitorFigures(host, runsDir, 100_000, 'baseline-monitor') : null;
     const small = await monitorFigures(host, runsDir, 1_000);
     const inspector = await inspectorFigures(host, runsDir);
     const paint = stats(big.paints);
@@ -147,13 +180,21 @@ async function main(): Promise<void> {
     const spectrum = stats(inspector.withSpectrum);
     const bare = stats(inspector.bare);
     const ms = (v: number) => `${v.toFixed(1)} ms`;
+    const paintBefore = before ? stats(before.paints) : null;
+    const workBefore = before ? stats(before.stream.work) : null;
     console.log('Chromium headless (software rendering), CPU shared with other work; 3 charts × (train raw + smoothed, val raw + smoothed).');
     console.log(`Monitor first paint, 100k points per curve: median ${ms(paint.p50)} (runs ${big.paints.map(ms).join(', ')}); at 1k points ${ms(paintSmall.p50)}; ratio ${(paint.p50 / paintSmall.p50).toFixed(1)}×. Goal < 200 ms: ${paint.p50 < 200 ? 'met' : 'NOT met'}.`);
     console.log(`Monitor streaming ${big.stream.updates} updates at 50/s onto 100k points (${big.stream.work.length} frames drawn, now ${big.stream.points} points, ${big.stream.drawn} after min/max decimation): render work per frame mean ${ms(work.mean)}, p95 ${ms(work.p95)}, max ${ms(work.max)}; frame interval p95 ${ms(intervals.p95)}; at 1k points p95 ${ms(workSmall.p95)}. Goal < 16 ms: ${work.p95 < 16 ? 'met' : 'NOT met'}.`);
+    if (paintBefore && workBefore && before) {
+      console.log(`Baseline, the monitor of commit ${baselineCommit} (number|null arrays merged on x at full size) on the same data: first paint median ${ms(paintBefore.p50)} (runs ${before.paints.map(ms).join(', ')}), now ${ms(paint.p50)}: ${(paintBefore.p50 / paint.p50).toFixed(2)}× faster; streaming frame work p95 ${ms(workBefore.p95)} (mean ${ms(workBefore.mean)}), now ${ms(work.p95)}: ${(workBefore.p95 / work.p95).toFixed(2)}× faster.`);
+    } else console.log(`Baseline skipped: ${baselineProblem}.`);
     console.log(`Inspector slice 140×140 after the slider moves: median ${ms(shown.p50)}, p95 ${ms(shown.p95)}; with the two power spectra and the next frame p95 ${ms(spectrum.p95)}; bare putImageData p50 ${ms(bare.p50)} (ratio ${(shown.p50 / Math.max(bare.p50, 0.001)).toFixed(1)}×). Goal < 30 ms: ${shown.p95 < 30 ? 'met' : 'NOT met'}.`);
     console.log(JSON.stringify({
       bench: 'panels',
       monitor_first_paint_100k_ms: +paint.p50.toFixed(2), monitor_first_paint_1k_ms: +paintSmall.p50.toFixed(2),
+      baseline_commit: paintBefore ? baselineCommit : null,
+      baseline_first_paint_100k_ms: paintBefore ? +paintBefore.p50.toFixed(2) : null, first_paint_speedup: paintBefore ? +(paintBefore.p50 / paint.p50).toFixed(2) : null,
+      baseline_stream_frame_work_p95_ms: workBefore ? +workBefore.p95.toFixed(2) : null, stream_frame_speedup_p95: workBefore ? +(workBefore.p95 / work.p95).toFixed(2) : null,
       stream_frame_work_mean_ms: +work.mean.toFixed(2), stream_frame_work_p95_ms: +work.p95.toFixed(2), stream_frame_work_max_ms: +work.max.toFixed(2),
       stream_frame_work_1k_p95_ms: +workSmall.p95.toFixed(2), stream_frame_interval_p95_ms: +intervals.p95.toFixed(2), stream_updates: big.stream.updates, stream_frames: big.stream.work.length,
       inspector_slice_p50_ms: +shown.p50.toFixed(2), inspector_slice_p95_ms: +shown.p95.toFixed(2), inspector_with_spectrum_p95_ms: +spectrum.p95.toFixed(2), bare_put_image_p50_ms: +bare.p50.toFixed(3),

@@ -122,5 +122,5 @@ export async function compareRun(runDir: string): Promise<CompareRun> {
       problems.push(`config.json is not valid JSON (${(e as Error).message})`);
     }
   } else problems.push(`config.json: ${config.error}`);
-  return { run, config: parsedConfig, records: metrics.records, problems: [...problems, ...metrics.problems] };
+  return { run, config: parsedConfig, columns: recordsToColumns(metrics.records), problems: [...problems, ...metrics.problems] };
 }

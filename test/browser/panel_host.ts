@@ -46,7 +46,8 @@ window.__deliver = (m) => window.postMessage(window.__revive(m), '*');`;
 export interface PanelHost {
   origin: string;
   browser: Browser;
-  open(page: 'monitor' | 'inspector' | 'compare', options?: { width?: number; height?: number }): Promise<Page>;
+  /** options.bundle: another script under dist/webview/ (without .js) in place of the page's own, e.g. a benchmark's baseline build. */
+  open(page: 'monitor' | 'inspector' | 'compare', options?: { width?: number; height?: number; bundle?: string }): Promise<Page>;
   close(): Promise<void>;
 }
 
@@ -58,7 +59,8 @@ export async function startPanelHost(): Promise<PanelHost> {
     const page = /^\/panel\/(monitor|inspector|compare)$/.exec(url.pathname)?.[1] as 'monitor' | 'inspector' | 'compare' | undefined;
     if (page) {
       const nonce = 'testnonce' + Math.random().toString(36).slice(2);
-      let html = panelHtml({ page, title: page, scriptUri: `${origin}/dist/webview/${page}.js`, styleUri: `${origin}/dist/webview/${page}.css`, cspSource: origin, nonce });
+      const bundle = /^[\w/-]+$/.test(url.searchParams.get('bundle') ?? '') ? (url.searchParams.get('bundle') as string) : page;
+      let html = panelHtml({ page, title: page, scriptUri: `${origin}/dist/webview/${bundle}.js`, styleUri: `${origin}/dist/webview/${bundle}.css`, cspSource: origin, nonce });
       html = html.replace('</head>', `<style>${themeCss}</style>\n</head>`).replace('<script nonce=', `<script nonce="${nonce}">${stub}</script>\n<script nonce=`);
       res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(html);
       return;
@@ -86,7 +88,7 @@ export async function startPanelHost(): Promise<PanelHost> {
       page.on('pageerror', (e) => errors.push(e.message));
       page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
       errorsOf.set(page, errors);
-      await page.goto(`${origin}/panel/${name}`);
+      await page.goto(`${origin}/panel/${name}${options.bundle ? `?bundle=${encodeURIComponent(options.bundle)}` : ''}`);
       await page.waitForFunction(() => (globalThis as unknown as { __posted: { type: string }[] }).__posted.some((m) => m.type === 'ready'));
       return page;
     },

@@ -3,33 +3,47 @@
 // the FFT and direct-DFT paths agree), colour ranges, and the config difference.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { smoothExponential } from '../../webview/shared/smoothing';
-import { AlignedCurves, Curve, alignCurves, finalAndBest, metricNames } from '../../webview/shared/metric_series';
-import { decimate, type Columns } from '../../webview/shared/decimate';
+import { smoothExponential, smoothInto } from '../../webview/shared/smoothing';
+import { Curve, SmoothedCurve, alignCurves, columnMetricNames, finalAndBest, metricNames, splitCurves } from '../../webview/shared/metric_series';
+import { recordsToColumns } from '../../webview/shared/metric_table';
+import { toColumn } from '../../webview/shared/columns';
+import type { MetricRecord } from '../../webview/shared/panel_protocol';
+import { decimate, mergeGroups } from '../../webview/shared/decimate';
 import { powerSpectrum2d } from '../../webview/shared/power_spectrum';
 import { colorRangeFor, finiteRange, paintSlice } from '../../webview/shared/colormaps';
 import { configDifferences, flattenConfig } from '../../webview/compare/config_diff';
 
+const gapsAsNull = (column: ArrayLike<number>) => Array.from(column, (v) => (Number.isNaN(v) ? null : v));
+
 test('smoothing: weight 0 is the identity; debiased EMA by hand; gaps stay gaps', () => {
-  assert.deepEqual(smoothExponential([1, 2, null, 4], 0), [1, 2, null, 4]);
-  const s = smoothExponential([1, 3, null, 5], 0.5);
+  assert.deepEqual(gapsAsNull(smoothExponential([1, 2, NaN, 4], 0)), [1, 2, null, 4]);
+  const s = smoothExponential([1, 3, NaN, 5], 0.5);
   // last = 0.5, 0.5/(1-0.5) = 1; last = 0.25+1.5 = 1.75, /(1-0.25) = 2.3333; gap; last = 0.875+2.5 = 3.375, /(1-0.125) = 3.857
   assert.equal(s[0], 1);
-  assert.ok(Math.abs((s[1] as number) - 7 / 3) < 1e-12);
-  assert.equal(s[2], null);
-  assert.ok(Math.abs((s[3] as number) - 3.375 / 0.875) < 1e-12);
-  assert.deepEqual(smoothExponential([NaN, 2], 0.9), [null, 2]);
+  assert.ok(Math.abs(s[1] - 7 / 3) < 1e-12);
+  assert.ok(Number.isNaN(s[2]));
+  assert.ok(Math.abs(s[3] - 3.375 / 0.875) < 1e-12);
+  assert.deepEqual(gapsAsNull(smoothExponential([NaN, 2, Infinity], 0.9)), [null, 2, null]);
+  // Continuing from the returned state equals smoothing the whole curve at once.
+  const values = Float64Array.from({ length: 40 }, (_, i) => (i % 9 === 4 ? NaN : Math.sin(i)));
+  const parts = new Float64Array(40);
+  const state = smoothInto(values, 0.8, parts, 0, 17);
+  smoothInto(values, 0.8, parts, 17, 40, state);
+  assert.deepEqual(gapsAsNull(parts), gapsAsNull(smoothExponential(values, 0.8)));
 });
 
 test('curves: aligned on the union of x with gaps; out-of-order steps are sorted; final and best', () => {
-  const a = new Curve();
+  const a = new Curve(2);
   const b = new Curve();
   for (const [x, y] of [[1, 5], [2, 4], [3, 3]]) a.push(x, y);
   for (const [x, y] of [[2, 9], [4, 7]]) b.push(x, y);
-  assert.deepEqual(alignCurves([a, b]), { x: [1, 2, 3, 4], ys: [[5, 4, 3, null], [null, 9, null, 7]] });
+  const aligned = alignCurves([a, b]);
+  assert.deepEqual([...aligned.x], [1, 2, 3, 4]);
+  assert.deepEqual(aligned.ys.map(gapsAsNull), [[5, 4, 3, null], [null, 9, null, 7]]);
   const resumed = new Curve();
   for (const [x, y] of [[1, 1], [3, 3], [2, 2]]) resumed.push(x, y);
-  assert.deepEqual(alignCurves([resumed]).x, [1, 2, 3]);
+  assert.deepEqual([...alignCurves([resumed]).x], [1, 2, 3]);
+  assert.deepEqual([...alignCurves([resumed]).ys[0]], [1, 2, 3]);
   const withNaN = new Curve();
   withNaN.push(1, 2);
   withNaN.push(2, null);
@@ -39,6 +53,25 @@ test('curves: aligned on the union of x with gaps; out-of-order steps are sorted
   assert.deepEqual(finalAndBest(withNaN, 'loss'), { final: 1.5, best: 1.5 });
   assert.deepEqual(finalAndBest(a, 'r2_omegaM'), { final: 3, best: 5 });
   assert.deepEqual(metricNames([{ step: 1, epoch: 0, wall_time: 0, split: 'train', grad_norm: 1, r2_x: 0.5, loss: 2, lr: 1 }]), ['loss', 'lr', 'grad_norm', 'r2_x']);
+});
+
+test('split curves: typed columns → one curve per split, null values as counted gaps, metric names ordered', () => {
+  const records: MetricRecord[] = [
+    { step: 1, epoch: 0, wall_time: 0.5, split: 'train', loss: 3, lr: 0.1 },
+    { step: 2, epoch: 0, wall_time: 1, split: 'train', loss: null, lr: 0.1 },
+    { step: 2, epoch: 0, wall_time: 1.1, split: 'val', loss: 2.5 },
+    { step: 3, epoch: 1, wall_time: 1.5, split: 'train', loss: 1, lr: 0.05 },
+  ];
+  const batches = [recordsToColumns(records.slice(0, 2)), recordsToColumns(records.slice(2))];
+  assert.deepEqual(columnMetricNames(batches), ['loss', 'lr']);
+  const loss = splitCurves(batches, 'loss', 'wall_time');
+  assert.deepEqual([...loss.keys()], ['train', 'val']);
+  const train = loss.get('train') as Curve;
+  assert.deepEqual([...train.xs], [0.5, 1, 1.5]);
+  assert.deepEqual(gapsAsNull(train.ys), [3, null, 1]);
+  assert.equal(train.nonFinite, 1);
+  assert.deepEqual([...(loss.get('val') as Curve).ys], [2.5]);
+  assert.deepEqual([...splitCurves(batches, 'lr', 'step').keys()], ['train']);
 });
 
 function mode(rows: number, cols: number, kr: number, kc: number, amplitude: number): Float32Array {
@@ -107,37 +140,66 @@ test('config difference: exactly the differing paths, absent fields included, un
   assert.deepEqual(configDifferences([{ a: 1 }]), []);
 });
 
-test('aligned curves: appending in place gives what a full rebuild gives', () => {
-  const train = new Curve();
-  const val = new Curve();
-  const aligned = new AlignedCurves([train, val], 0.7);
-  for (let step = 1; step <= 50; step++) {
-    train.push(step, Math.sin(step) + 2);
-    if (step % 5 === 0) val.push(step, Math.cos(step) + 2);
-    if (step % 7 === 0) aligned.update();
+test('smoothed curve: appending in place gives what smoothing the whole curve gives; a resume re-sorts', () => {
+  const train = new Curve(4);
+  const smoothed = new SmoothedCurve(train, 0.7);
+  for (let step = 1; step <= 3000; step++) {
+    train.push(step, step === 77 ? null : Math.sin(step) + 2);
+    if (step % 7 === 0) smoothed.update();
   }
-  aligned.update();
-  const full = alignCurves([train, val]);
-  assert.deepEqual(aligned.x, full.x);
-  assert.deepEqual(aligned.raw, full.ys);
-  full.ys.forEach((y, i) => smoothExponential(y, 0.7).forEach((v, k) => assert.ok(v === null ? aligned.smooth[i][k] === null : Math.abs(v - (aligned.smooth[i][k] as number)) < 1e-12)));
+  const group = smoothed.group();
+  assert.equal(group.x.length, 3000);
+  assert.deepEqual(gapsAsNull(group.ys[0]), gapsAsNull(train.ys));
+  const whole = smoothExponential(train.ys, 0.7);
+  whole.forEach((v, k) => assert.ok(Number.isNaN(v) ? Number.isNaN(group.ys[1][k]) : Math.abs(v - group.ys[1][k]) < 1e-12, `at ${k}`));
+  // A point before the end (a resume rewinding) re-sorts and smooths again.
+  train.push(10.5, 9);
+  const resumed = smoothed.group();
+  assert.equal(resumed.x.length, 3001);
+  assert.equal(resumed.x[10], 10.5);
+  assert.equal(resumed.ys[0][10], 9);
+  assert.deepEqual(gapsAsNull(resumed.ys[1]), gapsAsNull(smoothExponential(resumed.ys[0], 0.7)));
+  smoothed.setWeight(0);
+  assert.deepEqual(gapsAsNull(smoothed.group().ys[1]), gapsAsNull(resumed.ys[0]));
 });
 
-test('decimation: small data passes through; large data keeps each series envelope and the x extent', () => {
-  const small: Columns = [[1, 2, 3], [1, -1, 2]];
-  assert.equal(decimate(small, null, 100, false), small);
-  assert.deepEqual(decimate(small, null, 100, true), [[1, 2, 3], [1, null, 2]]);
+test('decimation: small data passes through with null gaps; large data keeps each series envelope and the x extent', () => {
+  const small = { x: Float64Array.of(1, 2, 3), ys: [Float64Array.of(1, -1, NaN)] };
+  assert.deepEqual(decimate([small], null, 100, false), [[1, 2, 3], [1, -1, null]]);
+  assert.deepEqual(decimate([small], null, 100, true), [[1, 2, 3], [1, null, null]]);
   const n = 50_000;
-  const x = Array.from({ length: n }, (_, i) => i);
-  const y = x.map((i) => Math.sin(i / 300) + (i === 12_345 ? 5 : 0));
-  const sparse = x.map((i) => (i % 1000 === 0 ? i : null));
-  const view = decimate([x, y, sparse], null, 500, false);
+  const x = Float64Array.from({ length: n }, (_, i) => i);
+  const y = x.map((i) => Math.sin(i / 300) + (i === 12_345 ? 5 : 0) + (i === 20_000 ? NaN : 0));
+  const sparse = x.map((i) => (i % 1000 === 0 ? i : NaN));
+  const view = decimate([{ x, ys: [y, sparse] }], null, 500, false);
   assert.ok(view[0].length <= 2 * 500 + 2 * 2 * 64, `${view[0].length} points`);
   assert.equal(view[0][0], 0);
   assert.equal(view[0][view[0].length - 1], n - 1);
-  assert.equal(Math.max(...(view[1].filter((v) => v !== null) as number[])), Math.max(...y), 'the spike survives');
+  assert.ok(view.slice(1).every((col) => col.every((v) => v === null || Number.isFinite(v))), 'uPlot gets null for gaps, never NaN');
+  assert.equal(Math.max(...(view[1].filter((v) => v !== null) as number[])), Math.max(...[...y].filter((v) => !Number.isNaN(v))), 'the spike survives');
   assert.equal(view[2].filter((v) => v !== null).length, 50, 'every sparse point survives');
   // Zoomed: full resolution inside the range.
-  const zoomed = decimate([x, y, sparse], { min: 1000, max: 1400 }, 500, false);
+  const zoomed = decimate([{ x, ys: [y, sparse] }], { min: 1000, max: 1400 }, 500, false);
   assert.ok(zoomed[0].includes(1200) && zoomed[0].includes(1201));
+});
+
+test('decimation by group: a dense and a sparse curve on their own x, merged after decimation', () => {
+  const n = 40_000;
+  const train = { x: Float64Array.from({ length: n }, (_, i) => i + 1), ys: [Float64Array.from({ length: n }, (_, i) => 1 / (i + 1))] };
+  const val = { x: Float64Array.from({ length: 40 }, (_, i) => (i + 1) * 1000 + 0.5), ys: [Float64Array.from({ length: 40 }, (_, i) => i)] };
+  const view = decimate([train, val], null, 400, false);
+  assert.equal(view.length, 3);
+  assert.ok(view[0].length < 2 * 400 + 4 * 64 + 40, `${view[0].length} rows`);
+  assert.ok(view[0].every((v, i) => i === 0 || v > view[0][i - 1]), 'x strictly increasing');
+  assert.deepEqual(view[2].filter((v) => v !== null), Array.from({ length: 40 }, (_, i) => i), 'every validation point, in order');
+  assert.equal(view[0][0], 1, 'starts at the first train point');
+  assert.equal(Math.max(...(view[1].filter((v) => v !== null) as number[])), 1, 'the first (largest) train value survives');
+  // Small groups merge to the union of x, null where a group has no point.
+  assert.deepEqual(mergeGroups([{ x: [1, 3], ys: [[10, 30]] }, { x: [2, 3], ys: [[NaN, 3]] }]), [[1, 2, 3], [10, null, 30], [null, null, 3]]);
+});
+
+test('chart columns: plain arrays with null become NaN columns; typed columns pass as they are', () => {
+  const typed = Float64Array.of(1, NaN);
+  assert.equal(toColumn(typed), typed);
+  assert.deepEqual(gapsAsNull(toColumn([1, null, 3])), [1, null, 3]);
 });

@@ -119,7 +119,9 @@ test('compare data: config and metrics of a run; an unreadable config is a probl
     writeMetrics(runDir, trainingRecords(3, 100));
     const run = await compareRun(runDir);
     assert.deepEqual(run.config, { lr: 1 });
-    assert.equal(run.records.length, 3);
+    assert.equal(run.columns.length, 3);
+    assert.ok(run.columns.step instanceof Float64Array, "metrics travel as typed columns");
+    assert.deepEqual(run.columns.metrics.map((m) => m.name), ["loss", "lr", "steps_per_s"]);
     writeFileSync(join(runDir, 'config.json'), '{');
     const broken = await compareRun(runDir);
     assert.equal(broken.config, null);

@@ -5,8 +5,9 @@
 import '@vscode-elements/elements';
 import '../shared/panel.css';
 import { connect } from '../shared/vscode_api';
-import { Chart, formatValue, type ChartData, type ChartSeries } from '../shared/chart';
-import { Curve, alignCurves, appendToCurve, finalAndBest, metricNames } from '../shared/metric_series';
+import { Chart, formatValue, type ChartSeries } from '../shared/chart';
+import { Curve, columnMetricNames, finalAndBest, splitCurves } from '../shared/metric_series';
+import { splitNames, type MetricColumns } from '../shared/metric_table';
 import { smoothExponential } from '../shared/smoothing';
 import { ProblemList } from '../shared/problems';
 import { checkbox, controlRow } from '../shared/controls';
@@ -67,19 +68,24 @@ function onMessage(message: HostMessage): void {
 /** Chart keys: "metric · split" for every metric and split some run logged. */
 function chartKeys(): { key: string; metric: string; split: string }[] {
   const keys: { key: string; metric: string; split: string }[] = [];
-  const names = metricNames(runs.flatMap((r) => r.records));
+  const names = columnMetricNames(runs.map((r) => r.columns));
   for (const metric of names) {
-    for (const split of ['train', 'val', 'test']) {
-      if (runs.some((r) => r.records.some((rec) => rec.split === split && metric in rec))) keys.push({ key: `${metric} · ${split}`, metric, split });
-    }
+    const logged = new Set(runs.flatMap((r) => [...splitsWith(r.columns, metric)]));
+    for (const split of splitNames) if (logged.has(split)) keys.push({ key: `${metric} · ${split}`, metric, split });
   }
   return keys;
 }
 
+/** The splits in which a run's columns have a value (or a null) of `metric`. */
+function splitsWith(columns: MetricColumns, metric: string): Set<string> {
+  const found = new Set<string>();
+  const column = columns.metrics.find((m) => m.name === metric);
+  if (column) for (let i = 0; i < columns.length; i++) if (column.present[i]) found.add(splitNames[columns.split[i]]);
+  return found;
+}
+
 function curveOf(run: CompareRun, metric: string, split: string): Curve {
-  const curve = new Curve();
-  for (const r of run.records) if (r.split === split) appendToCurve(curve, r, metric, settings.xAxis);
-  return curve;
+  return splitCurves([run.columns], metric, settings.xAxis).get(split) ?? new Curve(4);
 }
 
 function render(): void {
@@ -105,10 +111,11 @@ function render(): void {
     let chart = charts.get(key);
     if (chart) chart.reconfigure(options);
     else charts.set(key, (chart = new Chart(grid, options, bridge)));
-    const { x, ys } = alignCurves(curves);
-    const data: (number | null)[][] = [];
-    for (const y of ys) data.push(y, smoothExponential(y, settings.smoothing));
-    chart.setData([x, ...data] as ChartData);
+    // One series group per run (its own x, raw and smoothed): runs are merged on x only after decimation.
+    chart.setGroups(curves.map((c) => {
+      c.ensureSorted();
+      return { x: c.xs, ys: [c.ys, smoothExponential(c.ys, settings.smoothing)] };
+    }));
   }
   renderMetricsTable(table, keys.map((k) => k.key), colorOf);
   renderConfigTable(colorOf);

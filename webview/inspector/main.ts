@@ -252,7 +252,7 @@ function buildCharts(): void {
   const offset = generatedOffset();
   const truthMeans = truth ? sliceMeans(truth) : [];
   const generatedMeans = generated ? sliceMeans(generated) : [];
-  const data: ChartData = [x, x.map((_, s) => truthMeans[s] ?? null), x.map((_, s) => generatedMeans[s - offset] ?? null)];
+  const data: (number | null)[][] = [x, x.map((_, s) => truthMeans[s] ?? null), x.map((_, s) => generatedMeans[s - offset] ?? null)];
   if (useRedshift && x.length > 1 && x[0] > x[x.length - 1]) { for (const col of data) col.reverse(); }
   globalChart = new Chart(chartGrid, {
     title: 'Global signal ⟨δT₂₁⟩',

@@ -2,7 +2,7 @@
 // physical units — each test lightcone's predicted mean as a point, the mean of the posterior draws
 // per bin of the true value with its ±1σ spread, and the diagonal — plus the calibration table
 // (R², fraction of true values inside the predicted 68% and 95% intervals, mean predicted σ).
-import { Chart, formatValue, type ChartData } from '../shared/chart';
+import { Chart, formatValue } from '../shared/chart';
 import { Curve, alignCurves } from '../shared/metric_series';
 import { seriesColors, withAlpha } from '../shared/theme';
 import type { PanelBridge } from '../shared/vscode_api';
@@ -53,7 +53,7 @@ export function showRegression(parent: HTMLElement, evaluation: RegressionEvalua
         { label: 'bin mean + σ', color: withAlpha(orange, 0.5), width: 1 },
       ],
     }, bridge);
-    chart.setData([x, ...ys] as ChartData);
+    chart.setData([x, ...ys]);
     charts.push(chart);
   });
   return charts;

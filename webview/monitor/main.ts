@@ -7,9 +7,9 @@
 import '@vscode-elements/elements';
 import '../shared/panel.css';
 import { connect } from '../shared/vscode_api';
-import { MetricTable, recordsToColumns, splitNames } from '../shared/metric_table';
-import { Chart, formatDuration, type ChartData, type ChartSeries } from '../shared/chart';
-import { AlignedCurves, Curve, addMetricNames, appendToCurve, metricNames, nonFiniteProblems } from '../shared/metric_series';
+import { MetricTable, recordsToColumns } from '../shared/metric_table';
+import { Chart, formatDuration, type ChartSeries } from '../shared/chart';
+import { Curve, SmoothedCurve, addMetricNames, appendToCurve, metricNames, nonFiniteProblems, splitCurves } from '../shared/metric_series';
 import { ProblemList } from '../shared/problems';
 import { seriesColors, withAlpha, onThemeChange } from '../shared/theme';
 import { controlRow, runSubtitle } from '../shared/controls';
@@ -24,8 +24,8 @@ interface MetricChart {
   chart: Chart;
   curves: Map<string, Curve>;
   splits: string[];
-  /** The curves merged on x and smoothed, updated in place as points arrive. */
-  aligned: AlignedCurves;
+  /** Each split's curve with its smoothed copy, updated in place as points arrive. */
+  smoothed: SmoothedCurve[];
   dirty: boolean;
 }
 
@@ -51,7 +51,7 @@ const controls = controlRow(app, {
   smoothing: settings.smoothing,
   logY: settings.logY,
   onXAxis: (x) => { settings.xAxis = x; rebuildCurves(); saveState(); },
-  onSmoothing: (s) => { settings.smoothing = s; for (const m of charts.values()) { m.aligned.setWeight(s); m.dirty = true; } schedule(); saveState(); },
+  onSmoothing: (s) => { settings.smoothing = s; for (const m of charts.values()) { for (const c of m.smoothed) c.setWeight(s); m.dirty = true; } schedule(); saveState(); },
   onLogY: (log) => { settings.logY = log; for (const [metric, m] of charts) { m.chart.reconfigure(chartOptions(metric, m.splits)); m.dirty = true; } schedule(); saveState(); },
 });
 const problems = new ProblemList(app);
@@ -118,31 +118,18 @@ function rebuildCurves(): void {
   const wanted = new Set(metrics);
   for (const [metric, m] of charts) if (!wanted.has(metric)) { m.chart.destroy(); charts.delete(metric); }
   for (const metric of metrics) {
-    const curves = new Map<string, Curve>();
-    for (const batch of table.batches) {
-      const column = batch.metrics.find((m) => m.name === metric);
-      if (!column) continue;
-      const xs = batch[settings.xAxis];
-      for (let i = 0; i < batch.length; i++) {
-        if (!column.present[i]) continue;
-        const split = splitNames[batch.split[i]];
-        let curve = curves.get(split);
-        if (!curve) curves.set(split, (curve = new Curve()));
-        const v = column.values[i];
-        curve.push(xs[i], Number.isNaN(v) ? null : v);
-      }
-    }
+    const curves = splitCurves(table.batches, metric, settings.xAxis);
     const splits = splitOrder.filter((s) => curves.has(s));
     const existing = charts.get(metric);
-    const aligned = new AlignedCurves(splits.map((s) => curves.get(s) as Curve), settings.smoothing);
+    const smoothed = splits.map((s) => new SmoothedCurve(curves.get(s) as Curve, settings.smoothing));
     if (existing) {
       existing.curves = curves;
       existing.splits = splits;
-      existing.aligned = aligned;
+      existing.smoothed = smoothed;
       existing.chart.reconfigure(chartOptions(metric, splits));
       existing.dirty = true;
     } else {
-      charts.set(metric, { chart: new Chart(grid, chartOptions(metric, splits), bridge), curves, splits, aligned, dirty: true });
+      charts.set(metric, { chart: new Chart(grid, chartOptions(metric, splits), bridge), curves, splits, smoothed, dirty: true });
     }
   }
   // Keep the grid in metric order (loss first).
@@ -179,10 +166,7 @@ function render(): void {
   for (const [, m] of charts) {
     if (!m.dirty) continue;
     m.dirty = false;
-    m.aligned.update();
-    const data: (number | null)[][] = [];
-    m.aligned.raw.forEach((raw, i) => data.push(raw, m.aligned.smooth[i]));
-    m.chart.setData([m.aligned.x, ...data] as ChartData, m.chart.zoomed);
+    m.chart.setGroups(m.smoothed.map((c) => c.group()), m.chart.zoomed);
   }
   problems.set('nan', [...charts].flatMap(([metric, m]) => nonFiniteProblems(m.splits.map((s) => ({ label: `${metricTitles[metric] ?? metric} (${s})`, curve: m.curves.get(s) as Curve })), settings.xAxis)));
 }
@@ -193,8 +177,8 @@ function saveState(): void {
 
 // The browser tests and the benchmark read the charts' data through this handle.
 (window as unknown as { l3mPanel: unknown }).l3mPanel = {
-  // points: all points of the chart; uPlot holds them decimated above decimationThreshold.
-  charts: () => [...charts].map(([metric, m]) => ({ metric, title: m.chart.title, uplot: m.chart.uplot, points: m.aligned.x.length })),
+  // points: the points of the chart's longest curve; uPlot holds them decimated above decimationThreshold.
+  charts: () => [...charts].map(([metric, m]) => ({ metric, title: m.chart.title, uplot: m.chart.uplot, points: Math.max(0, ...m.smoothed.map((c) => c.curve.length)) })),
   problems: () => problems.all(),
   settings: () => ({ ...settings }),
   controls,

@@ -8,7 +8,8 @@ import type { PanelBridge } from './vscode_api';
 import { exportCsv, exportPng } from './export';
 import { foreground, gridColor } from './theme';
 import { benchMark } from './bench_marks';
-import { decimate, decimationThreshold, type Columns } from './decimate';
+import { decimate, decimationThreshold, mergeGroups, type SeriesGroup } from './decimate';
+import { toColumn } from './columns';
 
 export interface ChartSeries {
   label: string;
@@ -35,14 +36,15 @@ export interface ChartOptions {
   formatX?: (x: number) => string;
 }
 
-export type ChartData = [number[], ...(number | null)[][]];
+/** x, then one column per series: typed columns with NaN for a gap, or plain arrays with null. */
+export type ChartData = (Float64Array | ArrayLike<number | null>)[];
 
 export class Chart {
   readonly element: HTMLElement;
   private readonly plotHost: HTMLElement;
   private plot: uPlot | null = null;
-  /** All points; uPlot gets them decimated to the visible range (decimate.ts). */
-  private data: ChartData = [[]];
+  /** All points, as groups of Float64Array series sharing an x (NaN: gap); uPlot gets them decimated to the visible range (decimate.ts). */
+  private groups: SeriesGroup[] = [];
   /** The x range the user zoomed to, or null for everything. */
   private range: { min: number; max: number } | null = null;
   private applying = false;
@@ -90,10 +92,33 @@ export class Chart {
     this.build();
   }
 
+  /** Aligned data: x and the series in the order of the options' series. */
   setData(data: ChartData, keepZoom = false): void {
-    this.data = data;
+    this.setGroups(data.length === 0 ? [] : [{ x: toColumn(data[0]), ys: data.slice(1).map(toColumn) }], keepZoom);
+  }
+
+  /**
+   * Groups of series that each share their own sorted x (a curve and its smoothed copy); the
+   * series, group after group, are in the order of the options' series. Nothing is copied.
+   */
+  setGroups(groups: SeriesGroup[], keepZoom = false): void {
+    this.groups = groups;
     if (!keepZoom) this.range = null;
     this.show();
+  }
+
+  /** Points over all groups, and the x extent of the data. */
+  private extent(): { points: number; min: number; max: number } {
+    let points = 0;
+    let min = Infinity;
+    let max = -Infinity;
+    for (const g of this.groups) {
+      points += g.x.length;
+      if (g.x.length === 0) continue;
+      min = Math.min(min, g.x[0]);
+      max = Math.max(max, g.x[g.x.length - 1]);
+    }
+    return { points, min, max };
   }
 
   /** Whether the user has zoomed in (then live updates keep the zoom). */
@@ -105,7 +130,7 @@ export class Chart {
   private show(): void {
     const plot = this.plot;
     if (!plot) return;
-    const view = decimate(this.data as Columns, this.range, Math.max(200, Math.round(plot.bbox.width / devicePixelRatio) || 600), this.options.logY);
+    const view = decimate(this.groups, this.range, Math.max(200, Math.round(plot.bbox.width / devicePixelRatio) || 600), this.options.logY);
     this.applying = true;
     try {
       plot.setData(view as uPlot.AlignedData, this.range === null);
@@ -118,16 +143,16 @@ export class Chart {
   /** The user zoomed, panned or reset: remember the range and decimate for it. */
   private onScale(u: uPlot): void {
     if (this.applying) return;
-    const xs = this.data[0];
+    const all = this.extent();
     const { min, max } = u.scales.x;
-    if (min === undefined || max === undefined || xs.length === 0) return;
-    const range = min <= xs[0] && max >= xs[xs.length - 1] ? null : { min, max };
+    if (min === undefined || max === undefined || all.points === 0) return;
+    const range = min <= all.min && max >= all.max ? null : { min, max };
     // uPlot reports scale changes after a redraw too (including those show() caused): only a
     // real change of range needs a new view, or the two would feed each other forever.
     const same = range === null ? this.range === null : this.range !== null && this.range.min === range.min && this.range.max === range.max;
     if (same) return;
     this.range = range;
-    if (xs.length > decimationThreshold) queueMicrotask(() => this.show());
+    if (this.groups.some((g) => g.x.length > decimationThreshold)) queueMicrotask(() => this.show());
   }
 
   destroy(): void {
@@ -183,7 +208,8 @@ export class Chart {
 
   private exportCsv(): void {
     const header = [this.options.xLabel, ...this.options.series.map((s) => s.label)];
-    exportCsv(this.bridge, this.options.title, header, this.data as ArrayLike<number | null>[]);
+    // The full data, aligned on x only now (the chart itself never needs the aligned 100k rows).
+    exportCsv(this.bridge, this.options.title, header, mergeGroups(this.groups));
   }
 }
 

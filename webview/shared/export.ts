@@ -32,12 +32,13 @@ export function pngOf(canvas: HTMLCanvasElement): Promise<ArrayBuffer> {
 }
 
 function csvCell(value: string | number | null): string {
-  if (value === null) return '';
+  // NaN is a gap in the typed curve columns (metric_series.ts): an empty cell, like null.
+  if (value === null || (typeof value === 'number' && Number.isNaN(value))) return '';
   const text = String(value);
   return /[",\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
 
-/** CSV text with a header row; null cells are left empty. */
+/** CSV text with a header row; null and NaN cells are left empty. */
 export function toCsv(header: string[], columns: ArrayLike<string | number | null>[]): string {
   const rows = [header.map(csvCell).join(',')];
   const length = columns.length > 0 ? columns[0].length : 0;

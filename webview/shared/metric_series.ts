@@ -1,38 +1,76 @@
 // Metric records → curves for uPlot. A curve is one metric of one split (monitor) or of one run
 // (compare), against step, epoch or wall time. uPlot wants all curves of a chart on one shared,
-// sorted x array (its "aligned data"), so curves are merged on x with gaps (null) where a curve has
-// no point; `spanGaps` then draws each curve through its own points. Records arrive in write order,
+// sorted x array (its "aligned data"), so curves are merged on x with gaps where a curve has no
+// point; `spanGaps` then draws each curve through its own points. Records arrive in write order,
 // which is sorted by step except after a resume rewinds; a curve that goes back is sorted once.
+//
+// Everything here is Float64Array columns with NaN for a gap (a missing point or a non-finite
+// value), end to end: a 100k-point curve as `(number | null)[]` costs boxed numbers, hidden-class
+// checks in every loop and a large garbage collection on each rebuild, where a typed column is one
+// allocation read by tight loops. uPlot's own gap marker is null, not NaN (NaN passes its
+// `!= null` tests and breaks its path), so the conversion to null happens last, in decimate.ts,
+// on the few thousand points that uPlot actually gets.
 import { recordKeys, type MetricRecord, type XAxis } from './panel_protocol';
+import { emaStart, smoothInto, type EmaState } from './smoothing';
+import { splitNames, type MetricColumns } from './metric_table';
 
+/** A growable pair of columns; x[0, length) and y[0, length) are the points. */
 export class Curve {
-  readonly x: number[] = [];
-  readonly y: (number | null)[] = [];
+  x: Float64Array;
+  y: Float64Array;
+  length = 0;
   private sorted = true;
   /** Non-finite values met (written as null in metrics.jsonl), with the first x where one was. */
   nonFinite = 0;
   firstNonFiniteX: number | null = null;
 
+  constructor(capacity = 64) {
+    this.x = new Float64Array(Math.max(capacity, 4));
+    this.y = new Float64Array(Math.max(capacity, 4));
+  }
+
   push(x: number, y: number | null): void {
-    if (this.x.length > 0 && x < this.x[this.x.length - 1]) this.sorted = false;
-    const finite = y !== null && Number.isFinite(y);
+    const n = this.length;
+    if (n === this.x.length) this.grow(2 * n);
+    if (n > 0 && x < this.x[n - 1]) this.sorted = false;
+    const finite = y !== null && y - y === 0;
     if (!finite) {
       this.nonFinite++;
       if (this.firstNonFiniteX === null) this.firstNonFiniteX = x;
     }
-    this.x.push(x);
-    this.y.push(finite ? y : null);
+    this.x[n] = x;
+    this.y[n] = finite ? y : NaN;
+    this.length = n + 1;
   }
+
+  /** False after a point went back in x, until ensureSorted. */
+  get isSorted(): boolean { return this.sorted; }
+
+  /** The points as exact-length views (no copy). */
+  get xs(): Float64Array { return this.x.subarray(0, this.length); }
+  get ys(): Float64Array { return this.y.subarray(0, this.length); }
 
   /** Sorts by x (stable), once, when a resume wrote steps out of order. */
   ensureSorted(): void {
     if (this.sorted) return;
-    const order = this.x.map((_, i) => i).sort((a, b) => this.x[a] - this.x[b] || a - b);
-    const x = order.map((i) => this.x[i]);
-    const y = order.map((i) => this.y[i]);
-    this.x.splice(0, x.length, ...x);
-    this.y.splice(0, y.length, ...y);
+    const n = this.length;
+    const xs = this.x;
+    const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => xs[a] - xs[b] || a - b);
+    const x = new Float64Array(this.x.length);
+    const y = new Float64Array(this.y.length);
+    for (let i = 0; i < n; i++) { x[i] = xs[order[i]]; y[i] = this.y[order[i]]; }
+    this.x = x;
+    this.y = y;
     this.sorted = true;
+  }
+
+  private grow(capacity: number): void {
+    const x = new Float64Array(capacity);
+    const y = new Float64Array(capacity);
+    x.set(this.x.subarray(0, this.length));
+    y.set(this.y.subarray(0, this.length));
+    this.x = x;
+    this.y = y;
   }
 }
 
@@ -74,26 +112,77 @@ export function appendToCurve(curve: Curve, record: MetricRecord, metric: string
 }
 
 /**
- * Merges curves on x into uPlot's aligned data: [x, y_0, y_1, …], each y with null where that
- * curve has no point. O(total points) for sorted curves (a k-way merge).
+ * One curve per split of `metric` from column batches (metric_table.ts), straight from the typed
+ * columns into the typed curves; splits in the order train, val, test.
  */
-export function alignCurves(curves: Curve[]): { x: number[]; ys: (number | null)[][] } {
-  for (const c of curves) c.ensureSorted();
-  if (curves.length === 1) return { x: curves[0].x.slice(), ys: [curves[0].y.slice()] };
-  const x: number[] = [];
-  const ys: (number | null)[][] = curves.map(() => []);
-  const at = curves.map(() => 0);
-  for (;;) {
-    let next = Infinity;
-    for (let c = 0; c < curves.length; c++) if (at[c] < curves[c].x.length && curves[c].x[at[c]] < next) next = curves[c].x[at[c]];
-    if (next === Infinity) break;
-    x.push(next);
-    for (let c = 0; c < curves.length; c++) {
-      if (at[c] < curves[c].x.length && curves[c].x[at[c]] === next) ys[c].push(curves[c].y[at[c]++]);
-      else ys[c].push(null);
+export function splitCurves(batches: readonly MetricColumns[], metric: string, xAxis: XAxis): Map<string, Curve> {
+  const counts = new Uint32Array(splitNames.length);
+  const found: { batch: MetricColumns; values: Float64Array; present: Uint8Array }[] = [];
+  for (const batch of batches) {
+    const column = batch.metrics.find((m) => m.name === metric);
+    if (!column) continue;
+    found.push({ batch, values: column.values, present: column.present });
+    for (let i = 0; i < batch.length; i++) if (column.present[i]) counts[batch.split[i]]++;
+  }
+  // Exact capacities from a counting pass: no regrowth, no over-allocation for a sparse split.
+  const bySplit = Array.from(counts, (n) => (n > 0 ? new Curve(n) : null));
+  for (const { batch, values, present } of found) {
+    const xs = batch[xAxis];
+    for (let i = 0; i < batch.length; i++) {
+      if (!present[i]) continue;
+      const v = values[i];
+      (bySplit[batch.split[i]] as Curve).push(xs[i], v - v === 0 ? v : null);
     }
   }
-  return { x, ys };
+  const curves = new Map<string, Curve>();
+  bySplit.forEach((curve, i) => { if (curve) curves.set(splitNames[i], curve); });
+  return curves;
+}
+
+/** Metric names of column batches, ordered as metricNames orders them. */
+export function columnMetricNames(batches: readonly MetricColumns[], into: string[] = []): string[] {
+  return addMetricNames(batches.flatMap((b) => b.metrics.map((m) => m.name)), into);
+}
+
+/**
+ * Merges curves[c][from[c], length) on x into the columns x and ys[c] starting at `at`; returns the
+ * new end. A k-way merge, O(points × curves); the caller has room for every point.
+ */
+function mergeInto(curves: Curve[], from: number[], x: Float64Array, ys: Float64Array[], at: number): number {
+  const k = curves.length;
+  if (k === 1) {
+    const c = curves[0];
+    const n = c.length - from[0];
+    x.set(c.x.subarray(from[0], c.length), at);
+    ys[0].set(c.y.subarray(from[0], c.length), at);
+    from[0] = c.length;
+    return at + n;
+  }
+  for (;;) {
+    let next = Infinity;
+    for (let c = 0; c < k; c++) {
+      const curve = curves[c];
+      if (from[c] < curve.length && curve.x[from[c]] < next) next = curve.x[from[c]];
+    }
+    if (next === Infinity) return at;
+    x[at] = next;
+    for (let c = 0; c < k; c++) {
+      const curve = curves[c];
+      const i = from[c];
+      if (i < curve.length && curve.x[i] === next) { ys[c][at] = curve.y[i]; from[c] = i + 1; } else ys[c][at] = NaN;
+    }
+    at++;
+  }
+}
+
+/** Merges curves on x into uPlot's aligned layout: x and one column per curve, NaN where that curve has no point. */
+export function alignCurves(curves: Curve[]): { x: Float64Array; ys: Float64Array[] } {
+  for (const c of curves) c.ensureSorted();
+  const total = curves.reduce((sum, c) => sum + c.length, 0);
+  const x = new Float64Array(total);
+  const ys = curves.map(() => new Float64Array(total));
+  const n = curves.length === 0 ? 0 : mergeInto(curves, curves.map(() => 0), x, ys, 0);
+  return { x: x.subarray(0, n), ys: ys.map((y) => y.subarray(0, n)) };
 }
 
 /** What a person needs to know about non-finite values in the curves, one sentence each. */
@@ -108,8 +197,9 @@ export function finalAndBest(curve: Curve, metric: string): { final: number | nu
   const higherIsBetter = /^(r2|coverage|steps_per_s|accuracy)/.test(metric);
   let best: number | null = null;
   let final: number | null = null;
-  for (const v of curve.y) {
-    if (v === null) continue;
+  for (let i = 0; i < curve.length; i++) {
+    const v = curve.y[i];
+    if (Number.isNaN(v)) continue;
     final = v;
     if (best === null || (higherIsBetter ? v > best : v < best)) best = v;
   }
@@ -117,18 +207,18 @@ export function finalAndBest(curve: Curve, metric: string): { final: number | nu
 }
 
 /**
- * Curves merged on x with their smoothed copies, kept up to date incrementally: a live run appends
- * points at the end, and those are merged and smoothed in O(new points) per frame instead of
- * redoing 100k points. Anything else (a curve that went back in x, a new smoothing weight) rebuilds.
+ * A curve with its smoothed copy, kept up to date incrementally: a live run appends points at the
+ * end, and those are smoothed in O(new points) per frame instead of redoing 100k points. A curve
+ * that went back in x (a resume) is sorted and smoothed again whole, as is a new weight. The chart
+ * gets the curve's own x with [raw, smoothed] as one series group (decimate.ts): curves of
+ * different splits are never merged on x at full size.
  */
-export class AlignedCurves {
-  x: number[] = [];
-  raw: (number | null)[][] = [];
-  smooth: (number | null)[][] = [];
-  private consumed: number[] = [];
-  private ema: { last: number; power: number }[] = [];
+export class SmoothedCurve {
+  private smooth = new Float64Array(0);
+  private consumed = 0;
+  private ema: EmaState = emaStart();
 
-  constructor(private readonly curves: Curve[], private weight: number) {
+  constructor(readonly curve: Curve, private weight: number) {
     this.rebuild();
   }
 
@@ -137,69 +227,33 @@ export class AlignedCurves {
     this.rebuild();
   }
 
-  /** Takes in the points added to the curves since the last call. */
+  /** Smooths the points added since the last call. */
   update(): void {
-    const last = this.x.length > 0 ? this.x[this.x.length - 1] : -Infinity;
-    const tails = this.curves.map((c, i) => ({ c, from: this.consumed[i] }));
-    // Only appends after the last x can be merged in place; anything else rebuilds.
-    if (tails.some(({ c, from }) => c.x.length < from || (c.x.length > from && c.x[from] <= last))) {
-      this.rebuild();
-      return;
+    const c = this.curve;
+    if (!c.isSorted || c.length < this.consumed) { this.rebuild(); return; }
+    if (c.length === this.consumed) return;
+    if (c.length > this.smooth.length) {
+      const grown = new Float64Array(Math.max(2 * this.smooth.length, c.length));
+      grown.set(this.smooth.subarray(0, this.consumed));
+      this.smooth = grown;
     }
-    const at = tails.map((t) => t.from);
-    for (;;) {
-      let next = Infinity;
-      for (let i = 0; i < tails.length; i++) if (at[i] < tails[i].c.x.length && tails[i].c.x[at[i]] < next) next = tails[i].c.x[at[i]];
-      if (next === Infinity) break;
-      this.x.push(next);
-      for (let i = 0; i < tails.length; i++) {
-        const c = tails[i].c;
-        const v = at[i] < c.x.length && c.x[at[i]] === next ? c.y[at[i]++] : null;
-        this.raw[i].push(v);
-        this.smooth[i].push(this.smoothOne(i, v));
-      }
-    }
-    this.consumed = at;
+    smoothInto(c.y, this.weight, this.smooth, this.consumed, c.length, this.ema);
+    this.consumed = c.length;
+  }
+
+  /** x with [raw, smoothed], exact-length views (no copy). */
+  group(): { x: Float64Array; ys: Float64Array[] } {
+    this.update();
+    const n = this.curve.length;
+    return { x: this.curve.xs, ys: [this.curve.ys, this.smooth.subarray(0, n)] };
   }
 
   private rebuild(): void {
-    const { x, ys } = alignCurves(this.curves);
-    this.x = x;
-    this.raw = ys;
-    this.consumed = this.curves.map((c) => c.x.length);
-    // The bulk pass is one tight loop per series; it leaves the EMA state for later appends.
-    this.ema = ys.map(() => ({ last: 0, power: 1 }));
-    this.smooth = ys.map((y, i) => this.smoothAll(i, y));
-  }
-
-  private smoothAll(series: number, y: (number | null)[]): (number | null)[] {
-    const out: (number | null)[] = new Array(y.length);
-    if (!(this.weight > 0)) {
-      for (let i = 0; i < y.length; i++) { const v = y[i]; out[i] = v !== null && Number.isFinite(v) ? v : null; }
-      return out;
-    }
-    const w = Math.min(this.weight, 0.999);
-    let last = 0;
-    let power = 1;
-    for (let i = 0; i < y.length; i++) {
-      const v = y[i];
-      if (v === null || !Number.isFinite(v)) { out[i] = null; continue; }
-      last = last * w + (1 - w) * v;
-      power *= w;
-      out[i] = last / (1 - power);
-    }
-    this.ema[series] = { last, power };
-    return out;
-  }
-
-  /** One step of smoothExponential (same formula), carried between calls. */
-  private smoothOne(series: number, v: number | null): number | null {
-    if (v === null || !Number.isFinite(v)) return null;
-    if (!(this.weight > 0)) return v;
-    const w = Math.min(this.weight, 0.999);
-    const s = this.ema[series];
-    s.last = s.last * w + (1 - w) * v;
-    s.power *= w;
-    return s.last / (1 - s.power);
+    const c = this.curve;
+    c.ensureSorted();
+    // Room for live appends before the first reallocation.
+    this.smooth = new Float64Array(c.length + Math.max(1024, c.length >> 3));
+    this.ema = smoothInto(c.y, this.weight, this.smooth, 0, c.length, emaStart());
+    this.consumed = c.length;
   }
 }

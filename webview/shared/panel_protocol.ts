@@ -2,7 +2,8 @@
 // typed once and imported by both sides (STYLE.md rule 12). It imports neither `vscode` nor the DOM,
 // so both tsconfigs accept it. A page posts `ready` first; the host posts nothing before it.
 // Slices travel as binary (the raw bytes of their .npy files in an ArrayBuffer, which VS Code
-// transfers without JSON-encoding); metric records travel as the objects of metrics.jsonl.
+// transfers without JSON-encoding); a run's metrics travel as typed-array columns (metric_table.ts),
+// and only the monitor's live appends of a few records as the objects of metrics.jsonl.
 import type { MetricRecord, RegressionEvaluationFile, RunRecord, SampleIndex } from '../../sidecar/protocol/run_folder';
 import type { MetricColumns } from './metric_table';
 
@@ -75,7 +76,8 @@ export interface CompareRun {
   run: RunSummary;
   /** config.json of the run, or null when unreadable. */
   config: unknown;
-  records: MetricRecord[];
+  /** metrics.jsonl as typed-array columns (binary, like the monitor's init; see metric_table.ts). */
+  columns: MetricColumns;
   problems: string[];
 }
 
