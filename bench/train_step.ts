@@ -18,7 +18,8 @@
 // so the same model code is timed before and after: stock TF.js; transposes materialised (batch-1 products
 // reach XNNPACK); the fast kernel (every product, batched ones split per batch entry, on XNNPACK); and that plus
 // zero-copy Identity/Cast kernels (sidecar/model/ops/wasm_zero_copy.ts: TF.js copies every tensor it saves for
-// backward); and that on two worker threads with averaged gradients (sidecar/train/data_parallel: the wasm
+// backward); and that plus the one-pass rotary kernel (sidecar/model/ops/rotary_kernel.ts: the earlier variants
+// compose rotate_half from split/neg/concat as HF writes it); and that on two worker threads with averaged gradients (sidecar/train/data_parallel: the wasm
 // backend's own thread pool is off under Node, so this is how a step uses both cores).
 import * as tf from '@tensorflow/tfjs';
 import { spawnSync } from 'node:child_process';
@@ -32,6 +33,7 @@ import { probeBackends, selectBackend } from '../sidecar/runtime/backends';
 import { overrideWasmBatchMatMul, restoreStockWasmMatMul, type WasmMatMulOverride } from '../sidecar/model/ops/wasm_fast_matmul';
 import { overrideWasmCopies, restoreWasmCopies } from '../sidecar/model/ops/wasm_zero_copy';
 import { setMatMulMode } from '../sidecar/model/ops/matmul';
+import { setRotaryMode } from '../sidecar/model/ops/rotary_kernel';
 import { hiddenMse } from './_replicas/qwen2_mse';
 import { DataParallelTrainer } from '../sidecar/train/data_parallel/data_parallel_trainer';
 import type { Shard } from '../sidecar/train/data_parallel/replica';
@@ -145,7 +147,15 @@ function exportForTorch(s: Shape, trainer: Trainer, folder: string): void {
   writeFileSync(path.join(folder, 'config.json'), JSON.stringify({ ...s.config, weights: names, learningRate }));
 }
 
-interface Measurement { backend: string; variant: string; ms: number; gflops: number; loss: number; steps: number }
+interface Measurement {
+  backend: string; variant: string; ms: number; gflops: number; loss: number; steps: number;
+  /** Threads the step computes on (the data-parallel row uses one per worker). */
+  threads: number;
+  /** 1-minute load average when the measurement finished: the machine is shared, so every figure carries it. */
+  load: number;
+}
+
+const load1 = (): number => os.loadavg()[0]!;
 
 function timeSteps(trainer: Trainer, warmup: number, iterations: number): { first: number; times: number[]; leaked: number } {
   const first = trainer.step();
@@ -188,8 +198,9 @@ async function measureDataParallel(s: Shape, workers: number, iterations: number
     const variant = `dp×${workers}`;
     console.log(`  ${'wasm'.padEnd(6)} ${variant.padEnd(10)} ${ms.toFixed(0).padStart(7)} ms/step ` +
       `${(flops / ms / 1e6).toFixed(2).padStart(6)} GFLOP/s  loss ${first.toPrecision(7)}  (${times.length} steps, ` +
-      `${workers} worker threads, fast kernels, gradients averaged)`);
-    return { backend: 'wasm', variant, ms, gflops: flops / ms / 1e6, loss: first, steps: times.length };
+      `${workers} worker threads, fast kernels, gradients averaged, load ${load1().toFixed(1)})`);
+    return { backend: 'wasm', variant, ms, gflops: flops / ms / 1e6, loss: first, steps: times.length, threads: workers,
+      load: load1() };
   } finally {
     await trainer.close();
   }
@@ -201,7 +212,7 @@ async function measureShape(s: Shape, backends: string[], torchFolder: string | 
   const iterations = quick ? 2 : 5;
   for (const backend of backends) {
     await selectBackend(backend as 'wasm' | 'cpu' | 'webgpu');
-    const variants = backend === 'wasm' ? ['stock', 'transpose', 'xnn', 'xnn+0copy'] : ['default'];
+    const variants = backend === 'wasm' ? ['stock', 'transpose', 'xnn', 'xnn+0copy', 'xnn+0copy+rot'] : ['default'];
     for (const variant of variants) {
       if (backend === 'wasm') {
         // The model's own products go through sidecar/model/ops (matMulFast), other tf.matMul calls through the
@@ -209,9 +220,11 @@ async function measureShape(s: Shape, backends: string[], torchFolder: string | 
         setMatMulMode(variant === 'stock' ? 'stock' : variant === 'transpose' ? 'transpose' : 'xnn');
         if (variant === 'stock') restoreStockWasmMatMul();
         else overrideWasmBatchMatMul(variant.startsWith('xnn') ? 'xnn' : variant as WasmMatMulOverride);
-        if (variant.endsWith('0copy')) overrideWasmCopies();
+        if (variant.includes('0copy')) overrideWasmCopies();
         else restoreWasmCopies();
       }
+      // The rotary kernel serves wasm and cpu; only the last wasm variant (and cpu, webgpu's default) use it.
+      setRotaryMode(backend !== 'wasm' || variant.endsWith('+rot') ? 'kernel' : 'composite');
       // Pure-JS cpu runs at ~1 GFLOP/s: one timed step is all it can afford.
       const slow = backend === 'cpu' || (backend === 'wasm' && variant === 'stock' && s.id === 'b');
       const trainer = makeTrainer(s);
@@ -219,13 +232,13 @@ async function measureShape(s: Shape, backends: string[], torchFolder: string | 
       const { first, times, leaked } = timeSteps(trainer, 1, slow ? 1 : iterations);
       trainer.dispose();
       const ms = median(times);
-      out.push({ backend, variant, ms, gflops: flops / ms / 1e6, loss: first, steps: times.length });
-      console.log(`  ${backend.padEnd(6)} ${variant.padEnd(10)} ${ms.toFixed(0).padStart(7)} ms/step ` +
+      out.push({ backend, variant, ms, gflops: flops / ms / 1e6, loss: first, steps: times.length, threads: 1, load: load1() });
+      console.log(`  ${backend.padEnd(6)} ${variant.padEnd(13)} ${ms.toFixed(0).padStart(7)} ms/step ` +
         `${(flops / ms / 1e6).toFixed(2).padStart(6)} GFLOP/s  loss ${first.toPrecision(7)}  (${times.length} steps` +
-        `${leaked !== 0 ? `, ${leaked} tensors left` : ''})`);
+        `${leaked !== 0 ? `, ${leaked} tensors left` : ''}, load ${load1().toFixed(1)})`);
     }
     if (backend === 'wasm') {
-      restoreStockWasmMatMul(); restoreWasmCopies(); setMatMulMode('xnn');
+      restoreStockWasmMatMul(); restoreWasmCopies(); setMatMulMode('xnn'); setRotaryMode('kernel');
       out.push(await measureDataParallel(s, 2, iterations));
     }
   }
@@ -271,7 +284,7 @@ async function main(): Promise<void> {
   const torchOk = !argv.includes('--no-torch') &&
     spawnSync('/usr/bin/python3', ['-c', 'import torch'], { encoding: 'utf8' }).status === 0;
   if (!torchOk) console.log('PyTorch: skipped (--no-torch, or /usr/bin/python3 cannot import torch)');
-  const figures: Record<string, unknown> = { quick, shapes: {} };
+  const figures: Record<string, unknown> = { quick, loadAverageStart: os.loadavg(), shapes: {} };
   for (const s of shapes) {
     console.log(`\n(${s.id}) ${s.label}: ${(stepFlops(s) / 1e9).toFixed(2)} GFLOP per step`);
     const folder = torchOk ? mkdtempSync(path.join(os.tmpdir(), 'l3m-train-step-')) : null;
@@ -279,19 +292,33 @@ async function main(): Promise<void> {
       const tfjs = await measureShape(s, backends.filter((b) => b !== 'cpu' || s.id === 'c'), folder);
       let torch: TorchResult[] = [];
       // PyTorch's loss is checked against the wasm fast-kernel loss (the configuration that matters).
-      const reference = tfjs.find((m) => m.backend === 'wasm' && m.variant === 'xnn+0copy') ?? tfjs[0]!;
+      const reference = tfjs.find((m) => m.backend === 'wasm' && m.variant === 'xnn+0copy+rot') ?? tfjs[0]!;
       if (folder) torch = runTorch(folder, torchVariants(), quick ? 2 : 5, reference.loss, stepFlops(s), s.id === 'b');
       const correct = torch.filter((t) => t.lossMatches);
       const best = correct.length ? correct.reduce((p, q) => (q.ms < p.ms ? q : p)) : null;
       if (best) {
         console.log(`  fastest correct PyTorch: ${best.name} ${best.ms.toFixed(0)} ms/step`);
         console.log('  ratio tfjs / PyTorch (lower is better, goal ≤ 4 on wasm):');
-        for (const m of tfjs) console.log(`    ${m.backend.padEnd(6)} ${m.variant.padEnd(10)} ${(m.ms / best.ms).toFixed(1)}×`);
+        for (const m of tfjs) console.log(`    ${m.backend.padEnd(6)} ${m.variant.padEnd(13)} ${(m.ms / best.ms).toFixed(1)}×`);
+      }
+      // Like for like: single-threaded TF.js against PyTorch's fastest correct 1-thread set-up, the 2-worker step
+      // against its fastest correct 2-thread set-up.
+      const bestWith = (threads: number): TorchResult | null => correct.filter((t) => t.threads === threads)
+        .reduce<TorchResult | null>((p, q) => (!p || q.ms < p.ms ? q : p), null);
+      const like: Record<string, number> = {};
+      for (const threads of [1, 2]) {
+        const torchBest = bestWith(threads);
+        const ours = tfjs.filter((m) => m.backend === 'wasm' && m.threads === threads)
+          .reduce<Measurement | null>((p, q) => (!p || q.ms < p.ms ? q : p), null);
+        if (!torchBest || !ours) continue;
+        like[`threads${threads}`] = ours.ms / torchBest.ms;
+        console.log(`  ${threads} thread${threads > 1 ? 's' : ''}: wasm ${ours.variant} ${ours.ms.toFixed(0)} ms / PyTorch ` +
+          `${torchBest.name} ${torchBest.ms.toFixed(0)} ms = ${(ours.ms / torchBest.ms).toFixed(1)}×`);
       }
       (figures['shapes'] as Record<string, unknown>)[s.id] = {
         label: s.label, gflopPerStep: stepFlops(s) / 1e9,
         tfjs: tfjs.map((m) => ({ ...m, ratioToTorch: best ? m.ms / best.ms : null })),
-        torch, torchBest: best?.name ?? null,
+        torch, torchBest: best?.name ?? null, likeForLikeRatio: like, load: load1(),
       };
     } finally {
       if (folder) rmSync(folder, { recursive: true, force: true });
@@ -312,6 +339,7 @@ async function main(): Promise<void> {
       figures['qwen25_05b'] = { error: child.stderr.slice(-500) };
     }
   }
+  figures['loadAverageEnd'] = os.loadavg();
   console.log(JSON.stringify(figures));
 }
 
