@@ -1,17 +1,22 @@
 // The lightcone inspector's host: one panel per run. It posts samples/index.json and
 // eval/regression.json when the page is ready, answers the page's sample requests with the bytes of
-// the .npy files (binary, never JSON numbers), and posts again when the sampler adds an entry.
+// the .npy files (binary, never JSON numbers), and posts again when the sampler adds an entry. A
+// run without samples gets true slices of its dataset instead (data_preview.ts).
 import * as vscode from 'vscode';
 import { watch, type FSWatcher } from 'chokidar';
 import { basename, join } from 'node:path';
 import { PanelChannel, viewTypes, webviewOptions } from './panel_channel';
 import { inspectorInit, inspectorSample } from './run_data';
+import { ensureDataPreview, readDataPreview } from './data_preview';
 import type { SampleIndex } from '../../sidecar/protocol/run_folder';
 
 export class InspectorPanel implements vscode.Disposable {
   private readonly channel: PanelChannel;
   private samples: SampleIndex | null = null;
   private watcher: FSWatcher | null = null;
+  private readonly sidecarScript: string;
+  /** The data preview in progress or done (one `l3m data` per panel). */
+  private preview: Promise<string | null> | null = null;
 
   static create(extensionUri: vscode.Uri, runDir: string, onDispose: () => void): InspectorPanel {
     const panel = vscode.window.createWebviewPanel(viewTypes.inspector, `Inspector: ${basename(runDir)}`, vscode.ViewColumn.Active, webviewOptions(extensionUri, [runDir]));
@@ -20,6 +25,7 @@ export class InspectorPanel implements vscode.Disposable {
 
   constructor(readonly panel: vscode.WebviewPanel, extensionUri: vscode.Uri, readonly runDir: string, onDispose: () => void) {
     panel.title = `Inspector: ${basename(runDir)}`;
+    this.sidecarScript = join(extensionUri.fsPath, 'dist', 'sidecar.js');
     this.channel = new PanelChannel(panel, 'inspector', extensionUri, {
       onReady: () => this.sendInit(),
       onMessage: async (message) => {
@@ -47,5 +53,16 @@ export class InspectorPanel implements vscode.Disposable {
     const init = await inspectorInit(this.runDir);
     this.samples = init.samples;
     this.channel.post(init);
+    if (!init.samples) await this.sendDataPreview();
+  }
+
+  /** No samples yet: true slices of the run's dataset, through `l3m data` (data_preview.ts). */
+  private async sendDataPreview(): Promise<void> {
+    this.preview ??= ensureDataPreview(this.runDir, this.sidecarScript);
+    const problem = await this.preview;
+    if (this.samples) return; // samples arrived meanwhile: the page shows those
+    const message = await readDataPreview(this.runDir);
+    if (problem) message.problems.unshift(problem);
+    this.channel.post(message);
   }
 }

@@ -4,11 +4,14 @@
 // corrupt and a missing .npy are reported while the page keeps showing, and the Fig. 6 view shows.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { inspectorInit, inspectorSample } from '../../extension/panels/run_data';
+import { ensureDataPreview, readDataPreview } from '../../extension/panels/data_preview';
+import { encodeLightconeNpz, labelFromParams } from '../../sidecar/data/npz_source';
+import { fiducialParams } from '../../sidecar/data/parameters';
 import { deliver, frames, pageErrors, posted, startPanelHost, type PanelHost } from './panel_host';
 import { writeRegressionEvaluation, writeRun, writeSamples } from './run_fixtures';
 
@@ -136,5 +139,63 @@ test('inspector: regression run shows the Fig. 6 view and the calibration table'
   assert.equal(await page.locator('table.calibration tbody tr').first().locator('td').nth(1).textContent(), evaluation.parameters[0].r2?.toFixed(3));
   assert.equal(await page.locator('.chart-card').count(), 6);
   await page.screenshot({ path: 'test-artifacts/browser/inspector_regression.png', fullPage: true });
+  assert.deepEqual(pageErrors(page), []);
+});
+
+test('inspector: a run without samples shows true slices of its dataset (real `l3m data` child process), marked as data', async () => {
+  const sidecar = join(process.cwd(), 'dist', 'sidecar.js');
+  assert.ok(existsSync(sidecar), 'dist/sidecar.js is built (node esbuild.mjs --no-typecheck)');
+  // A tiny .npz dataset: in cone c, slice k is the constant (k + 1)·(c + 1), so every preview slice is checkable.
+  const n = 28;
+  const nt = 30;
+  const dataDir = join(runsDir, 'lcs');
+  mkdirSync(dataDir, { recursive: true });
+  for (let c = 0; c < 4; c++) {
+    const image = new Float32Array(n * n * nt);
+    for (let ij = 0; ij < n * n; ij++) for (let k = 0; k < nt; k++) image[ij * nt + k] = (k + 1) * (c + 1);
+    writeFileSync(join(dataDir, `lc${c}.npz`), encodeLightconeNpz(image, [n, n, nt], labelFromParams({ ...fiducialParams, zeta: 20 + 10 * c })));
+  }
+  const config = {
+    name: 'preview', task: 'regression', backbone: { source: 'random' },
+    data: { source: 'files', files: { format: 'npz', path: './lcs', transverse_cells: n }, patch_size: 14, splits: { validation_fraction: 0.25, test_fraction: 0.25, seed: 1 }, preprocessing: { global_signal_tokens: 6 } },
+  };
+  const configPath = join(runsDir, 'preview.l3m.json');
+  writeFileSync(configPath, JSON.stringify(config));
+  const runDir = writeRun(runsDir, 'preview', '20261123-100000-eeee', 'regression', config, 'running');
+  // The run was started from configPath (relative data path), as run.json records it.
+  const record = JSON.parse(readFileSync(join(runDir, 'run.json'), 'utf8')) as Record<string, unknown>;
+  writeFileSync(join(runDir, 'run.json'), JSON.stringify({ ...record, configPath }));
+
+  assert.equal(await ensureDataPreview(runDir, sidecar, 5), null);
+  const message = await readDataPreview(runDir);
+  assert.deepEqual(message.problems, []);
+  assert.deepEqual(message.shape, [5, n, n]);
+  const values = new Float32Array(message.data as ArrayBuffer);
+  const cone = values[0]; // slice 0 of cone c is c + 1
+  message.slices.forEach((slice, i) => {
+    const plane = values.subarray(i * n * n, (i + 1) * n * n);
+    assert.ok(plane.every((v) => v === (slice + 1) * cone), `preview slice ${slice} is the true slice`);
+  });
+
+  const page = await host.open('inspector');
+  await deliver(page, await inspectorInit(runDir));
+  await deliver(page, message);
+  await frames(page);
+  const view = await truthView(page);
+  assert.equal(view.caption, 'True — data (no samples yet)');
+  assert.match(view.label, /^1 \/ 5 · lightcone slice 0 .*data \(no samples yet\)/);
+  const top = (message.slices[4] + 1) * cone;
+  assert.ok(Math.abs(view.hi - top) < 1e-3 && Math.abs(view.lo + top) < 1e-3, `colour bar [${view.lo}, ${view.hi}] vs ±${top}`);
+  assert.match(await page.locator('.slice-view').nth(1).textContent() ?? '', /no samples yet/);
+  await page.locator('input.slice-slider').fill('4');
+  await frames(page);
+  assert.match((await truthView(page)).label, new RegExp(`^5 / 5 · lightcone slice ${message.slices[4]} `));
+  await page.screenshot({ path: 'test-artifacts/browser/inspector_data_preview.png', fullPage: true });
+
+  // A corrupt preview file: reported, the other slices still shown.
+  writeFileSync(join(runDir, 'data-preview', JSON.parse(readFileSync(join(runDir, 'data-preview', 'index.json'), 'utf8')).files[1].file), 'garbage');
+  const damaged = await readDataPreview(runDir);
+  assert.equal(damaged.shape[0], 4);
+  assert.match(damaged.problems.join('\n'), /is not a NumPy \.npy file/);
   assert.deepEqual(pageErrors(page), []);
 });

@@ -13,14 +13,14 @@ import { connect } from '../shared/vscode_api';
 import { parseNpy, type NpyArray } from '../shared/npy';
 import { colorRangeFor, finiteRange, type ColorRange } from '../shared/colormaps';
 import { powerSpectrum2d } from '../shared/power_spectrum';
-import { Chart, formatValue, type ChartData } from '../shared/chart';
+import { Chart, formatValue } from '../shared/chart';
 import { ProblemList } from '../shared/problems';
 import { labelled, runSubtitle, select } from '../shared/controls';
 import { pngOf } from '../shared/export';
 import { seriesColors, foreground, background, cssVar } from '../shared/theme';
 import { SliceView } from './slice_view';
 import { showRegression } from './regression_view';
-import type { ColormapName, HostMessage, InspectorInit, InspectorSample, InspectorState, SampleIndex } from '../shared/panel_protocol';
+import type { ColormapName, HostMessage, InspectorDataPreview, InspectorInit, InspectorSample, InspectorState, SampleIndex } from '../shared/panel_protocol';
 
 const app = document.getElementById('app') ?? document.body;
 const title = document.createElement('h2');
@@ -93,6 +93,8 @@ const regressionHost = document.createElement('div');
 app.append(regressionHost);
 
 let samples: SampleIndex | null = null;
+/** A run without samples: true slices of its dataset (inspector/dataPreview), shown as the truth alone. */
+let preview: { lightcone: string; slices: number[]; redshifts: number[] | null } | null = null;
 let truth: NpyArray | null = null;
 let generated: NpyArray | null = null;
 let difference: Float32Array | null = null;
@@ -110,6 +112,7 @@ for (const v of [truthView, generatedView, differenceView]) {
 function onMessage(message: HostMessage): void {
   if (message.type === 'inspector/init') init(message);
   else if (message.type === 'inspector/sample') loadSample(message);
+  else if (message.type === 'inspector/dataPreview') showDataPreview(message);
   else if (message.type === 'run/state') subtitle.textContent = runSubtitle(message.record);
 }
 
@@ -121,6 +124,7 @@ function init(message: InspectorInit): void {
   problems.set('init', message.problems);
   samples = message.samples;
   const entries = samples?.entries ?? [];
+  if (entries.length > 0) preview = null;
   const options: [string, string][] = entries.map((e, i) => [String(i), `lightcone ${e.lightcone}, slices from ${e.firstSlice - e.contextSlices} (${e.contextSlices} context)`]);
   const replacement = select(options, String(Math.min(view.sample, Math.max(entries.length - 1, 0))), (v) => { view.sample = Number(v); view.slice = 0; bridge.post({ type: 'inspector/loadSample', index: view.sample }); saveState(); });
   sampleSelect.replaceWith(replacement);
@@ -136,9 +140,42 @@ function init(message: InspectorInit): void {
     slices.style.display = message.regression ? 'none' : '';
     toolbar.style.display = message.regression ? 'none' : '';
     sliceRow.style.display = 'none';
-    for (const v of [truthView, generatedView, differenceView]) v.showMissing('this run has no samples yet (samples/index.json)');
+    if (!preview) for (const v of [truthView, generatedView, differenceView]) v.showMissing('this run has no samples yet (samples/index.json); reading true slices of its dataset…');
   }
   saveState();
+}
+
+/** No samples yet: the true slices of the run's dataset in the truth panel, marked as data. */
+function showDataPreview(message: InspectorDataPreview): void {
+  if ((samples?.entries.length ?? 0) > 0) return;
+  problems.set('sample', message.problems);
+  const [count, rows, cols] = message.shape;
+  if (!message.data || count === 0) {
+    for (const v of [truthView, generatedView, differenceView]) v.showMissing('this run has no samples yet, and its dataset could not be read (see above)');
+    return;
+  }
+  preview = { lightcone: message.lightcone, slices: message.slices, redshifts: message.redshifts };
+  truth = { shape: [count, rows, cols], data: new Float32Array(message.data) };
+  generated = null;
+  difference = null;
+  ranges = { truth: finiteRange(truth.data), generated: null, difference: null };
+  slices.style.display = '';
+  toolbar.style.display = '';
+  slider.max = String(count - 1);
+  view.slice = Math.min(view.slice, count - 1);
+  slider.value = String(view.slice);
+  sliceRow.style.display = '';
+  buildCharts();
+  draw();
+}
+
+/** The x of each slice for the global signal: redshift when known, else the lightcone's slice number. */
+function sliceAxis(count: number): { x: number[]; label: string } {
+  const entry = samples?.entries[view.sample];
+  const redshifts = entry?.redshifts ?? preview?.redshifts ?? null;
+  if (redshifts && redshifts.length >= count) return { x: redshifts.slice(0, count), label: 'redshift z' };
+  if (preview && preview.slices.length >= count) return { x: preview.slices.slice(0, count), label: 'lightcone slice' };
+  return { x: Array.from({ length: count }, (_, s) => s), label: 'slice' };
 }
 
 function loadSample(message: InspectorSample): void {
@@ -195,9 +232,10 @@ function draw(): void {
   const entry = samples?.entries[view.sample];
   const s = view.slice;
   const context = entry ? s < entry.contextSlices : false;
-  const redshift = entry?.redshifts?.[s];
-  const lightconeSlice = entry ? entry.firstSlice - entry.contextSlices + s : s;
-  sliceLabel.textContent = `${s + 1} / ${Number(slider.max) + 1} · lightcone slice ${lightconeSlice}${redshift !== undefined ? ` · z = ${redshift.toFixed(2)}` : ''}${context ? ' · context (ground truth given to the model)' : ''}`;
+  const redshift = entry?.redshifts?.[s] ?? preview?.redshifts?.[s];
+  const lightconeSlice = entry ? entry.firstSlice - entry.contextSlices + s : preview ? preview.slices[s] : s;
+  const source = preview ? ` · data (no samples yet): lightcone ${preview.lightcone}` : '';
+  sliceLabel.textContent = `${s + 1} / ${Number(slider.max) + 1} · lightcone slice ${lightconeSlice}${redshift !== undefined ? ` · z = ${redshift.toFixed(2)}` : ''}${context ? ' · context (ground truth given to the model)' : ''}${source}`;
   const shared = view.scale === 'shared' && ranges.truth && ranges.generated
     ? { lo: Math.min(ranges.truth.lo, ranges.generated.lo), hi: Math.max(ranges.truth.hi, ranges.generated.hi) }
     : null;
@@ -209,9 +247,9 @@ function draw(): void {
     v.setCaption(label);
   };
   const offset = generatedOffset();
-  show(truthView, truth, s, ranges.truth, 'True', 'could not be read');
+  show(truthView, truth, s, ranges.truth, preview ? 'True — data (no samples yet)' : 'True', 'could not be read');
   const generatedIsContext = context && offset === 0;
-  show(generatedView, generated, s - offset, ranges.generated, generatedIsContext ? 'Generated — context (= true)' : 'Generated', 'could not be read');
+  show(generatedView, generated, s - offset, ranges.generated, generatedIsContext ? 'Generated — context (= true)' : 'Generated', preview ? 'no samples yet: the true slices are from the run\'s dataset' : 'could not be read');
   if (difference && truth && ranges.difference) {
     const [, rows, cols] = truth.shape;
     const slice = difference.subarray(s * rows * cols, (s + 1) * rows * cols);
@@ -245,21 +283,20 @@ function buildCharts(): void {
   spectrumChart = null;
   if (!truth && !generated) return;
   const [blue, orange] = seriesColors();
-  const entry = samples?.entries[view.sample];
   const count = Number(slider.max) + 1;
-  const useRedshift = !!entry?.redshifts && entry.redshifts.length >= count;
-  const x = Array.from({ length: count }, (_, s) => (useRedshift && entry?.redshifts ? entry.redshifts[s] : s));
+  const axis = sliceAxis(count);
+  const x = axis.x;
   const offset = generatedOffset();
   const truthMeans = truth ? sliceMeans(truth) : [];
   const generatedMeans = generated ? sliceMeans(generated) : [];
   const data: (number | null)[][] = [x, x.map((_, s) => truthMeans[s] ?? null), x.map((_, s) => generatedMeans[s - offset] ?? null)];
-  if (useRedshift && x.length > 1 && x[0] > x[x.length - 1]) { for (const col of data) col.reverse(); }
+  if (x.length > 1 && x[0] > x[x.length - 1]) { for (const col of data) col.reverse(); }
   globalChart = new Chart(chartGrid, {
     title: 'Global signal ⟨δT₂₁⟩',
-    xLabel: useRedshift ? 'redshift z' : 'slice',
+    xLabel: axis.label,
     logY: false,
     series: [{ label: 'true', color: blue, width: 2 }, { label: 'generated', color: orange, width: 2 }],
-    plugins: [currentSliceMarker(() => (useRedshift && entry?.redshifts ? entry.redshifts[view.slice] : view.slice))],
+    plugins: [currentSliceMarker(() => axis.x[view.slice])],
   }, bridge);
   globalChart.setData(data);
   spectrumChart = new Chart(chartGrid, {

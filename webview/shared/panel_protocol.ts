@@ -72,6 +72,24 @@ export interface InspectorSample {
   problems: string[];
 }
 
+/**
+ * Inspector of a run with no samples: true slices of the run's dataset (from `l3m data`, see
+ * extension/panels/data_preview.ts), shown as "data (no samples yet)".
+ */
+export interface InspectorDataPreview {
+  type: 'inspector/dataPreview';
+  /** The lightcone the slices come from (its file or simulator id). */
+  lightcone: string;
+  /** Each slice's index in the lightcone, and its redshift when known. */
+  slices: number[];
+  redshifts: number[] | null;
+  /** [slices, x, y] of `data`. */
+  shape: [number, number, number];
+  /** float32 values in C order (binary); null when nothing could be read. */
+  data: ArrayBuffer | null;
+  problems: string[];
+}
+
 export interface CompareRun {
   run: RunSummary;
   /** config.json of the run, or null when unreadable. */
@@ -86,7 +104,7 @@ export interface CompareRuns {
   runs: CompareRun[];
 }
 
-export type HostMessage = MonitorInit | MonitorAppend | RunStateMessage | InspectorInit | InspectorSample | CompareRuns;
+export type HostMessage = MonitorInit | MonitorAppend | RunStateMessage | InspectorInit | InspectorSample | InspectorDataPreview | CompareRuns;
 
 /** State a page keeps with setState, so that it survives hiding and a window reload. */
 export interface MonitorState { kind: 'monitor'; runDir: string; xAxis: XAxis; smoothing: number; logY: boolean }
