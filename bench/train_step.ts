@@ -19,7 +19,8 @@
 // reach XNNPACK); the fast kernel (every product, batched ones split per batch entry, on XNNPACK); and that plus
 // zero-copy Identity/Cast kernels (sidecar/model/ops/wasm_zero_copy.ts: TF.js copies every tensor it saves for
 // backward); and that plus the one-pass rotary kernel (sidecar/model/ops/rotary_kernel.ts: the earlier variants
-// compose rotate_half from split/neg/concat as HF writes it); and that on two worker threads with averaged gradients (sidecar/train/data_parallel: the wasm
+// compose rotate_half from split/neg/concat as HF writes it); and that plus the one-pass SiLU-gate kernels
+// (sidecar/model/ops/swiglu_kernel.ts; earlier variants compose sigmoid and products); and that on two worker threads with averaged gradients (sidecar/train/data_parallel: the wasm
 // backend's own thread pool is off under Node, so this is how a step uses both cores).
 import * as tf from '@tensorflow/tfjs';
 import { spawnSync } from 'node:child_process';
@@ -34,6 +35,7 @@ import { overrideWasmBatchMatMul, restoreStockWasmMatMul, type WasmMatMulOverrid
 import { overrideWasmCopies, restoreWasmCopies } from '../sidecar/model/ops/wasm_zero_copy';
 import { setMatMulMode } from '../sidecar/model/ops/matmul';
 import { setRotaryMode } from '../sidecar/model/ops/rotary_kernel';
+import { setSwigluMode } from '../sidecar/model/ops/swiglu_kernel';
 import { hiddenMse } from './_replicas/qwen2_mse';
 import { DataParallelTrainer } from '../sidecar/train/data_parallel/data_parallel_trainer';
 import type { Shard } from '../sidecar/train/data_parallel/replica';
@@ -212,7 +214,7 @@ async function measureShape(s: Shape, backends: string[], torchFolder: string | 
   const iterations = quick ? 2 : 5;
   for (const backend of backends) {
     await selectBackend(backend as 'wasm' | 'cpu' | 'webgpu');
-    const variants = backend === 'wasm' ? ['stock', 'transpose', 'xnn', 'xnn+0copy', 'xnn+0copy+rot'] : ['default'];
+    const variants = backend === 'wasm' ? ['stock', 'transpose', 'xnn', 'xnn+0copy', 'xnn+0copy+rot', 'xnn+0copy+rot+glu'] : ['default'];
     for (const variant of variants) {
       if (backend === 'wasm') {
         // The model's own products go through sidecar/model/ops (matMulFast), other tf.matMul calls through the
@@ -223,8 +225,9 @@ async function measureShape(s: Shape, backends: string[], torchFolder: string | 
         if (variant.includes('0copy')) overrideWasmCopies();
         else restoreWasmCopies();
       }
-      // The rotary kernel serves wasm and cpu; only the last wasm variant (and cpu, webgpu's default) use it.
-      setRotaryMode(backend !== 'wasm' || variant.endsWith('+rot') ? 'kernel' : 'composite');
+      // The JS kernels serve wasm and cpu; only the wasm variants that name them (and every other backend) use them.
+      setRotaryMode(backend !== 'wasm' || variant.includes('+rot') ? 'kernel' : 'composite');
+      setSwigluMode(backend !== 'wasm' || variant.includes('+glu') ? 'kernel' : 'composite');
       // Pure-JS cpu runs at ~1 GFLOP/s: one timed step is all it can afford.
       const slow = backend === 'cpu' || (backend === 'wasm' && variant === 'stock' && s.id === 'b');
       const trainer = makeTrainer(s);
@@ -233,12 +236,12 @@ async function measureShape(s: Shape, backends: string[], torchFolder: string | 
       trainer.dispose();
       const ms = median(times);
       out.push({ backend, variant, ms, gflops: flops / ms / 1e6, loss: first, steps: times.length, threads: 1, load: load1() });
-      console.log(`  ${backend.padEnd(6)} ${variant.padEnd(13)} ${ms.toFixed(0).padStart(7)} ms/step ` +
+      console.log(`  ${backend.padEnd(6)} ${variant.padEnd(17)} ${ms.toFixed(0).padStart(7)} ms/step ` +
         `${(flops / ms / 1e6).toFixed(2).padStart(6)} GFLOP/s  loss ${first.toPrecision(7)}  (${times.length} steps` +
         `${leaked !== 0 ? `, ${leaked} tensors left` : ''}, load ${load1().toFixed(1)})`);
     }
     if (backend === 'wasm') {
-      restoreStockWasmMatMul(); restoreWasmCopies(); setMatMulMode('xnn'); setRotaryMode('kernel');
+      restoreStockWasmMatMul(); restoreWasmCopies(); setMatMulMode('xnn'); setRotaryMode('kernel'); setSwigluMode('kernel');
       out.push(await measureDataParallel(s, 2, iterations));
     }
   }
@@ -292,14 +295,14 @@ async function main(): Promise<void> {
       const tfjs = await measureShape(s, backends.filter((b) => b !== 'cpu' || s.id === 'c'), folder);
       let torch: TorchResult[] = [];
       // PyTorch's loss is checked against the wasm fast-kernel loss (the configuration that matters).
-      const reference = tfjs.find((m) => m.backend === 'wasm' && m.variant === 'xnn+0copy+rot') ?? tfjs[0]!;
+      const reference = tfjs.find((m) => m.backend === 'wasm' && m.variant === 'xnn+0copy+rot+glu') ?? tfjs[0]!;
       if (folder) torch = runTorch(folder, torchVariants(), quick ? 2 : 5, reference.loss, stepFlops(s), s.id === 'b');
       const correct = torch.filter((t) => t.lossMatches);
       const best = correct.length ? correct.reduce((p, q) => (q.ms < p.ms ? q : p)) : null;
       if (best) {
         console.log(`  fastest correct PyTorch: ${best.name} ${best.ms.toFixed(0)} ms/step`);
         console.log('  ratio tfjs / PyTorch (lower is better, goal ≤ 4 on wasm):');
-        for (const m of tfjs) console.log(`    ${m.backend.padEnd(6)} ${m.variant.padEnd(13)} ${(m.ms / best.ms).toFixed(1)}×`);
+        for (const m of tfjs) console.log(`    ${m.backend.padEnd(6)} ${m.variant.padEnd(17)} ${(m.ms / best.ms).toFixed(1)}×`);
       }
       // Like for like: single-threaded TF.js against PyTorch's fastest correct 1-thread set-up, the 2-worker step
       // against its fastest correct 2-thread set-up.

@@ -2,6 +2,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Qwen2Config } from './qwen2_config';
 import { LoraLinear } from './lora_linear';
+import { swiglu } from './ops/swiglu_kernel';
 import type { WeightSource } from './weight_source';
 
 export class Qwen2Mlp {
@@ -21,9 +22,8 @@ export class Qwen2Mlp {
 
   apply(x: tf.Tensor): tf.Tensor {
     return tf.tidy(() => {
-      const gate = this.gateProj.apply(x); // (B, T, I)
-      const silu = tf.mul(gate, tf.sigmoid(gate)); // (B, T, I), silu(z) = z·σ(z)
-      const gated = tf.mul(silu, this.upProj.apply(x)); // (B, T, I)
+      // silu(gate) · up, silu(z) = z·σ(z), in one kernel pass each way (./ops/swiglu_kernel.ts).
+      const gated = swiglu(this.gateProj.apply(x), this.upProj.apply(x)); // (B, T, I)
       return this.downProj.apply(gated); // (B, T, H)
     });
   }

@@ -10,45 +10,9 @@
 //   dx_j = dy_j c_j + dy_{r(j)} s'_{r(j)} and s'_{r(j)} = −s'_j (r swaps the halves, the HF table repeats its half),
 // so backward is one pass as well. Other backends (webgpu) use the composed ops.
 import * as tf from '@tensorflow/tfjs';
+import { floatAccess, registerJsKernel } from './js_kernel_memory';
 
 export const rotaryKernelName = 'L3mRotary';
-
-/** What the kernel needs from a backend: read an input's floats and make an output with writable floats. */
-interface FloatAccess {
-  read: (info: tf.TensorInfo) => Float32Array;
-  write: (shape: number[]) => { info: tf.TensorInfo; values: Float32Array };
-}
-
-interface WasmLike {
-  typedArrayFromHeap: (info: tf.TensorInfo) => Float32Array;
-  makeOutput: (shape: number[], dtype: tf.DataType) => tf.TensorInfo;
-}
-
-interface CpuLike {
-  data: { get: (dataId: object) => { values: Float32Array } };
-  makeTensorInfo: (shape: number[], dtype: tf.DataType, values: Float32Array) => tf.TensorInfo;
-}
-
-function accessFor(backendName: string, backend: unknown): FloatAccess {
-  if (backendName === 'wasm') {
-    const wasm = backend as WasmLike;
-    return {
-      read: (info) => wasm.typedArrayFromHeap(info),
-      write: (shape) => {
-        const info = wasm.makeOutput(shape, 'float32');
-        return { info, values: wasm.typedArrayFromHeap(info) };
-      },
-    };
-  }
-  const cpu = backend as CpuLike;
-  return {
-    read: (info) => cpu.data.get(info.dataId).values,
-    write: (shape) => {
-      const values = new Float32Array(shape.reduce((p, s) => p * s, 1));
-      return { info: cpu.makeTensorInfo(shape, 'float32', values), values };
-    },
-  };
-}
 
 /** The loop: x (rows = …·T, d), tables (T, d); the table row of x's row r is r mod T. */
 export function rotateRows(x: Float32Array, cos: Float32Array, sin: Float32Array, out: Float32Array, length: number,
@@ -73,19 +37,18 @@ function kernelFunc(backendName: string): tf.KernelFunc {
     const x = inputs['x']!;
     const cos = inputs['cos']!;
     const sin = inputs['sin']!;
-    const access = accessFor(backendName, backend);
+    const access = floatAccess(backendName, backend);
     const length = x.shape[x.shape.length - 2]!;
     const headDim = x.shape[x.shape.length - 1]!;
+    // Output first: allocating can grow the wasm heap and detach views taken before.
+    const out = access.write([...x.shape]);
     const xs = access.read(x);
     const cs = access.read(cos);
     const ss = access.read(sin);
-    const out = access.write([...x.shape]);
     rotateRows(xs, cs, ss, out.values, length, headDim, Boolean(attrs?.['inverse']));
     return out.info;
   };
 }
-
-const registered = new Set<string>();
 
 /** 'kernel' (default) or the HF composition of ops, for before/after measurements (bench/train_step.ts). */
 export type RotaryMode = 'kernel' | 'composite';
@@ -99,14 +62,9 @@ export function rotaryMode(): RotaryMode {
   return mode;
 }
 
-/** Registers the kernel for the backends it supports, once each; false for a backend it does not support. */
+/** Registers the kernel for the backend when it is one the kernel serves (wasm, cpu); false otherwise. */
 function ensureKernel(backendName: string): boolean {
-  if (backendName !== 'wasm' && backendName !== 'cpu') return false;
-  if (!registered.has(backendName)) {
-    registered.add(backendName);
-    tf.registerKernel({ kernelName: rotaryKernelName, backendName, kernelFunc: kernelFunc(backendName) });
-  }
-  return true;
+  return registerJsKernel(rotaryKernelName, backendName, kernelFunc);
 }
 
 function checkShapes(x: tf.Tensor, cos: tf.Tensor, signedSin: tf.Tensor): void {
