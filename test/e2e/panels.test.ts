@@ -1,21 +1,49 @@
-// The panels in the real workbench (code-server + Chromium): a run written by another process is
+// The panels in the real workbench (code-server + Chromium): Train on a tiny config opens the
+// monitor by itself and its loss curve grows while the run is running; a run written by another process is
 // opened in the training monitor from the Runs view and its curve grows as lines are appended to
 // metrics.jsonl (the chokidar follower); a generation run with samples opens in the inspector; two
 // runs selected together open in Compare. The webview pages live in nested iframes; the tests find
 // a page's frame by its data-panel attribute.
 import assert from 'node:assert/strict';
-import { appendFileSync } from 'node:fs';
+import { appendFileSync, writeFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import type { Frame, Page } from 'playwright-core';
 import { launchStudio, type Studio } from './harness';
 import { trainingRecords, writeMetrics, writeRun, writeSamples } from '../browser/run_fixtures';
 import { join } from 'node:path';
 
-async function panelFrame(page: Page, panel: 'monitor' | 'inspector' | 'compare', timeoutMs = 60_000): Promise<Frame> {
+const trainExperiment = 'e2e-train-monitor';
+
+/**
+ * The tiny regression config of test/e2e/train.test.ts (six cones of the simulator's `test` preset,
+ * a one-block backbone on the cpu backend), with more steps so that the run is seen running for a
+ * while: its monitor must be caught drawing a curve that then grows before the run completes.
+ */
+const trainConfig = {
+  name: trainExperiment,
+  task: 'regression',
+  backbone: {
+    source: 'random', finetune: 'full', causal: false,
+    architecture: { hidden_size: 16, num_hidden_layers: 1, num_attention_heads: 2, num_key_value_heads: 1, intermediate_size: 32, vocab_size: 16, max_position_embeddings: 128 },
+  },
+  prompt: { template: 'minimal' },
+  data: {
+    source: 'simulator',
+    simulator: { preset: 'test', count: 6, seed: 4 },
+    splits: { validation_fraction: 0.2, test_fraction: 0.2, seed: 1 },
+    preprocessing: { global_signal_tokens: 8 },
+  },
+  training: { batch_size: 2, unit: 'steps', steps: 600, lr: 0.01, schedule: { warmup: 1, decay: 2 }, checkpoint_every: 600, seed: 1 },
+  evaluation: { every: 150, batch_size: 2, regression_samples: 10 },
+  runtime: { backend: 'cpu' },
+};
+
+/** The frame of a panel page; `run`: only one whose heading names that run (several monitors can be open). */
+async function panelFrame(page: Page, panel: 'monitor' | 'inspector' | 'compare', timeoutMs = 60_000, run = ''): Promise<Frame> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     for (const frame of page.frames()) {
-      const found = await frame.evaluate(`document.body && document.body.dataset.panel === ${JSON.stringify(panel)} && typeof window.l3mPanel === 'object'`).catch(() => false);
+      const found = await frame.evaluate(`document.body && document.body.dataset.panel === ${JSON.stringify(panel)} && typeof window.l3mPanel === 'object' && (document.querySelector('h2')?.textContent ?? '').includes(${JSON.stringify(run)})`).catch(() => false);
       if (found) return frame;
     }
     await page.waitForTimeout(250);
@@ -55,6 +83,30 @@ describe('L3M panels in code-server', { timeout: 10 * 60_000 }, () => {
     await studio?.close();
   });
 
+  test('Train: the monitor opens by itself and its curve grows while the run is running', async () => {
+    writeFileSync(join(studio.workspace, `${trainExperiment}.l3m.json`), `${JSON.stringify(trainConfig, null, 2)}\n`);
+    await studio.screenshotOnFailure('panels-train-monitor', async () => {
+      await studio.openL3MView();
+      const row = await studio.revealTreeItem('Experiments', new RegExp(`^${trainExperiment}(\\.l3m\\.json)?$`));
+      // As test/e2e/train.test.ts does: the inline Train action shows while the row is hovered.
+      await row.hover();
+      await row.locator('.actions .action-label[aria-label="Train"], .actions .action-label[title="Train"]').first().click();
+      // Nothing here opens the monitor: the extension does when the run starts.
+      const frame = await panelFrame(studio.page, 'monitor', 180_000, trainExperiment);
+      // One reading of the page: the loss curve's points and the run state it was told, together.
+      const reading = "(() => { const c = window.l3mPanel.charts().find((x) => x.metric === 'loss'); const s = document.querySelector('.subtitle').textContent; return c && c.points > 0 ? { points: c.points, state: s } : false; })()";
+      const first = await waitFor<{ points: number; state: string }>(frame, reading, 180_000);
+      const grown = await waitFor<{ points: number; state: string }>(frame, `(() => { const r = ${reading}; return r && r.points > ${first.points} ? r : false; })()`, 180_000);
+      assert.ok(grown.points > first.points);
+      assert.match(first.state, /^running/, `the first points were drawn while the run was running (${first.state})`);
+      assert.match(grown.state, /^running/, `the curve grew while the run was running (${grown.state}: ${first.points} → ${grown.points} points)`);
+      await studio.screenshot('panels-train-monitor');
+      // The run ends completed, with all its steps on the monitor's loss curve.
+      const done = await waitFor<{ points: number; state: string }>(frame, `(() => { const r = ${reading}; return r && /^completed/.test(r.state) && r.points >= ${trainConfig.training.steps} ? r : false; })()`, 300_000);
+      assert.ok(done.points >= trainConfig.training.steps);
+    });
+  });
+
   test('monitor: opened from the Runs view, its curve grows as metrics.jsonl grows', async () => {
     const runs = join(studio.workspace, 'runs');
     const runDir = writeRun(runs, 'e2e-monitor', '20260101-120000-m001', 'generation', { seed: 1 }, 'running');
@@ -65,7 +117,7 @@ describe('L3M panels in code-server', { timeout: 10 * 60_000 }, () => {
       const row = await studio.revealTreeItem('Runs', /20260101-120000-m001/);
       await row.hover();
       await row.locator('[aria-label="Open Training Monitor"]').click();
-      const frame = await panelFrame(studio.page, 'monitor');
+      const frame = await panelFrame(studio.page, 'monitor', 60_000, '20260101-120000-m001');
       const before = await waitFor<number>(frame, "(() => { const c = window.l3mPanel.charts()[0]; return c && c.points >= 39 ? c.points : false; })()");
       appendFileSync(join(runDir, 'metrics.jsonl'), records.slice(40).map((r) => JSON.stringify(r) + '\n').join(''));
       const after = await waitFor<number>(frame, `(() => { const c = window.l3mPanel.charts()[0]; return c && c.points > ${before} ? c.points : false; })()`);

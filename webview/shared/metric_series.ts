@@ -1,15 +1,16 @@
 // Metric records → curves for uPlot. A curve is one metric of one split (monitor) or of one run
-// (compare), against step, epoch or wall time. uPlot wants all curves of a chart on one shared,
-// sorted x array (its "aligned data"), so curves are merged on x with gaps where a curve has no
-// point; `spanGaps` then draws each curve through its own points. Records arrive in write order,
-// which is sorted by step except after a resume rewinds; a curve that goes back is sorted once.
+// (compare), against step, epoch or wall time. Records arrive in write order, which is sorted by
+// step except after a resume rewinds; a curve that goes back is sorted once. The charts get each
+// curve on its own x (with its smoothed copy) and decimate it there (decimate.ts); merging curves
+// on one shared x (uPlot's "aligned data", gaps where a curve has no point) happens only for the
+// few thousand points drawn. alignCurves does it at full size for small data and CSV export.
 //
 // Everything here is Float64Array columns with NaN for a gap (a missing point or a non-finite
 // value), end to end: a 100k-point curve as `(number | null)[]` costs boxed numbers, hidden-class
 // checks in every loop and a large garbage collection on each rebuild, where a typed column is one
 // allocation read by tight loops. uPlot's own gap marker is null, not NaN (NaN passes its
 // `!= null` tests and breaks its path), so the conversion to null happens last, in decimate.ts,
-// on the few thousand points that uPlot actually gets.
+// on the points that uPlot actually gets.
 import { recordKeys, type MetricRecord, type XAxis } from './panel_protocol';
 import { emaStart, smoothInto, type EmaState } from './smoothing';
 import { splitNames, type MetricColumns } from './metric_table';
