@@ -144,9 +144,21 @@ export function startServer(connection: MessageConnection, options: ServerOption
     const engine = await loadSamplingEngine();
     const controller = new AbortController();
     token.onCancellationRequested(() => controller.abort());
-    const result = await engine.sampleRun({ ...params, runDir: absolutePath('runDir', params?.runDir) }, controller.signal);
-    void connection.sendNotification(protocol.sampleWritten, { runDir: params.runDir, entry: result.entry }).catch(() => undefined);
-    return result;
+    const runDir = absolutePath('runDir', params?.runDir);
+    const started = Date.now();
+    // Each slice is in samples/ when onSlice fires: the inspector shows it at once, and the progress
+    // notification (a phase, not training steps) tells the monitor how far sampling is.
+    return engine.sampleRun({ ...params, runDir }, controller.signal, {
+      log: (message) => log('info', message),
+      onSlice: (done, total, entry) => {
+        void connection.sendNotification(protocol.sampleWritten, { runDir, entry }).catch(() => undefined);
+        const seconds = (Date.now() - started) / 1000;
+        void connection.sendNotification(protocol.progress, {
+          runDir, step: done, totalSteps: total, epoch: 0, loss: null, lr: 0, stepsPerSecond: seconds > 0 ? done / seconds : 0,
+          etaSeconds: done > 0 ? (seconds / done) * (total - done) : null, phase: `sampling slice ${done}/${total}`,
+        }).catch(() => undefined);
+      },
+    });
   }));
 
   connection.onRequest(protocol.evaluate, (params, token) => handle(async () => {

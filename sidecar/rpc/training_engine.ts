@@ -2,7 +2,7 @@
 // The server imports the engine lazily so that it builds and serves initialize/status/probe before
 // the engine exists; a missing engine is reported as such, never papered over with a fake run.
 import type { ProgressParams, SampleParams, SampleResult } from '../protocol/messages';
-import type { MetricRecord } from '../protocol/run_folder';
+import type { MetricRecord, SampleEntry } from '../protocol/run_folder';
 
 export interface TrainingEvents {
   progress(p: ProgressParams): void;
@@ -21,7 +21,9 @@ export interface TrainingEngine {
 }
 
 /** The contract of sidecar/train/sampling.ts and sidecar/train/evaluation.ts. */
-export interface SamplingEngine { sampleRun(params: SampleParams, signal: AbortSignal): Promise<SampleResult> }
+/** After each generated slice (the entry already in samples/index.json), so a client can show it at once. */
+export interface SamplingHooks { log?: (message: string) => void; onSlice?: (done: number, total: number, entry: SampleEntry) => void }
+export interface SamplingEngine { sampleRun(params: SampleParams, signal: AbortSignal, hooks?: SamplingHooks): Promise<SampleResult> }
 export interface EvaluationEngine { evaluateRun(runDir: string, signal: AbortSignal): Promise<{ resultFile: string }> }
 
 /** Thrown when a part of the engine has not been built into this sidecar. */
