@@ -1,5 +1,6 @@
 // The panels in the real workbench (code-server + Chromium): Train on a tiny config opens the
-// monitor by itself and its loss curve grows while the run is running; a run written by another process is
+// monitor by itself and its loss curve grows while the run is running, and the inspector of that
+// run (no samples) shows true slices of its dataset; a run written by another process is
 // opened in the training monitor from the Runs view and its curve grows as lines are appended to
 // metrics.jsonl (the chokidar follower); a generation run with samples opens in the inspector; two
 // runs selected together open in Compare. The webview pages live in nested iframes; the tests find
@@ -104,6 +105,15 @@ describe('L3M panels in code-server', { timeout: 10 * 60_000 }, () => {
       // The run ends completed, with all its steps on the monitor's loss curve.
       const done = await waitFor<{ points: number; state: string }>(frame, `(() => { const r = ${reading}; return r && /^completed/.test(r.state) && r.points >= ${trainConfig.training.steps} ? r : false; })()`, 300_000);
       assert.ok(done.points >= trainConfig.training.steps);
+
+      // The run has no samples (a regression run): the inspector shows true slices of its dataset.
+      const runRow = await studio.revealTreeItem('Runs', /^\d{8}-\d{6}-[0-9a-f]{4}$/);
+      await runRow.click({ button: 'right' });
+      await chooseMenuItem(studio.page, 'Inspect Lightcones');
+      const inspector = await panelFrame(studio.page, 'inspector', 60_000, trainExperiment);
+      const caption = await waitFor<string>(inspector, "(() => { const c = document.querySelector('figcaption'); return c && /data \\(no samples yet\\)/.test(c.textContent) && Number(document.querySelector('input.slice-slider').max) > 0 ? c.textContent : false; })()", 180_000);
+      assert.equal(caption, 'True — data (no samples yet)');
+      await studio.screenshot('panels-train-inspector-data');
     });
   });
 
