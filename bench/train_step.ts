@@ -198,7 +198,7 @@ async function measureDataParallel(s: Shape, workers: number, iterations: number
     const ms = median(times);
     const flops = stepFlops(s);
     const variant = `dp×${workers}`;
-    console.log(`  ${'wasm'.padEnd(6)} ${variant.padEnd(10)} ${ms.toFixed(0).padStart(7)} ms/step ` +
+    console.log(`  ${'wasm'.padEnd(6)} ${variant.padEnd(17)} ${ms.toFixed(0).padStart(7)} ms/step ` +
       `${(flops / ms / 1e6).toFixed(2).padStart(6)} GFLOP/s  loss ${first.toPrecision(7)}  (${times.length} steps, ` +
       `${workers} worker threads, fast kernels, gradients averaged, load ${load1().toFixed(1)})`);
     return { backend: 'wasm', variant, ms, gflops: flops / ms / 1e6, loss: first, steps: times.length, threads: workers,
