@@ -9,35 +9,15 @@ import assert from 'node:assert/strict';
 import { appendFileSync, writeFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import type { Frame, Page } from 'playwright-core';
+import { tinyRegressionConfig } from './tiny_regression_config';
 import { launchStudio, type Studio } from './harness';
 import { trainingRecords, writeMetrics, writeRun, writeSamples } from '../browser/run_fixtures';
 import { join } from 'node:path';
 
 const trainExperiment = 'e2e-train-monitor';
 
-/**
- * The tiny regression config of test/e2e/train.test.ts (six cones of the simulator's `test` preset,
- * a one-block backbone on the cpu backend), with more steps so that the run is seen running for a
- * while: its monitor must be caught drawing a curve that then grows before the run completes.
- */
-const trainConfig = {
-  name: trainExperiment,
-  task: 'regression',
-  backbone: {
-    source: 'random', finetune: 'full', causal: false,
-    architecture: { hidden_size: 16, num_hidden_layers: 1, num_attention_heads: 2, num_key_value_heads: 1, intermediate_size: 32, vocab_size: 16, max_position_embeddings: 128 },
-  },
-  prompt: { template: 'minimal' },
-  data: {
-    source: 'simulator',
-    simulator: { preset: 'test', count: 6, seed: 4 },
-    splits: { validation_fraction: 0.2, test_fraction: 0.2, seed: 1 },
-    preprocessing: { global_signal_tokens: 8 },
-  },
-  training: { batch_size: 2, unit: 'steps', steps: 600, lr: 0.01, schedule: { warmup: 1, decay: 2 }, checkpoint_every: 600, seed: 1 },
-  evaluation: { every: 150, batch_size: 2, regression_samples: 10 },
-  runtime: { backend: 'cpu' },
-};
+/** 600 steps, so that the monitor is caught drawing a curve that grows before the run completes. */
+const trainConfig = tinyRegressionConfig(trainExperiment, 600, 150);
 
 /** The frame of a panel page; `run`: only one whose heading names that run (several monitors can be open). */
 async function panelFrame(page: Page, panel: 'monitor' | 'inspector' | 'compare', timeoutMs = 60_000, run = ''): Promise<Frame> {

@@ -7,32 +7,13 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { parseMetricsJsonl } from '../../sidecar/protocol/run_folder';
+import { tinyRegressionConfig } from './tiny_regression_config';
 import { launchStudio, type Studio } from './harness';
 
 const experiment = 'e2e-train';
 
-/**
- * Six cones of the simulator's `test` preset (about a second each) and a few steps of a one-block
- * backbone: the run lasts long enough to be seen running and ends well within a minute.
- */
-const tinyConfig = {
-  name: experiment,
-  task: 'regression',
-  backbone: {
-    source: 'random', finetune: 'full', causal: false,
-    architecture: { hidden_size: 16, num_hidden_layers: 1, num_attention_heads: 2, num_key_value_heads: 1, intermediate_size: 32, vocab_size: 16, max_position_embeddings: 128 },
-  },
-  prompt: { template: 'minimal' },
-  data: {
-    source: 'simulator',
-    simulator: { preset: 'test', count: 6, seed: 4 },
-    splits: { validation_fraction: 0.2, test_fraction: 0.2, seed: 1 },
-    preprocessing: { global_signal_tokens: 8 },
-  },
-  training: { batch_size: 2, unit: 'steps', steps: 8, lr: 0.01, schedule: { warmup: 1, decay: 2 }, checkpoint_every: 8, seed: 1 },
-  evaluation: { every: 4, batch_size: 2, regression_samples: 10 },
-  runtime: { backend: 'cpu' },
-};
+/** Eight steps: seen running, then completed within a minute (tiny_regression_config.ts). */
+const tinyConfig = tinyRegressionConfig(experiment, 8, 4);
 
 describe('Train from the L3M side bar', { timeout: 10 * 60_000 }, () => {
   let studio: Studio;
