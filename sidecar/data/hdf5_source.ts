@@ -187,21 +187,25 @@ function describeSafely(f: H5File, file: string, options: Hdf5Options): Hdf5Ligh
   }
 }
 
-/** Reads one 21cmFAST lightcone file, or a slice range of its kept (buffer-free) slices. */
-export async function readLightconeHdf5(file: string, range?: SliceRange, options: Hdf5Options = {}): Promise<LightconeRecord> {
+/** Opens a lightcone file read-only, with the errors a missing or non-HDF5 file should give. */
+async function openLightconeFile(file: string): Promise<H5File> {
   const h5 = await loadH5wasm();
   try {
     await access(file);
   } catch {
     throw new DataError(`${file}: file not found; expected a 21cmFAST lightcone .h5 file.`);
   }
-  let f: H5File;
   try {
-    f = new h5.File(file, 'r');
+    return new h5.File(file, 'r');
   } catch (error) {
     throw new DataError(`${file}: cannot open as HDF5 (${(error as Error).message}); the file is truncated or not HDF5. ` +
       'Expected a 21cmFAST lightcone .h5 file.');
   }
+}
+
+/** Reads one 21cmFAST lightcone file, or a slice range of its kept (buffer-free) slices. */
+export async function readLightconeHdf5(file: string, range?: SliceRange, options: Hdf5Options = {}): Promise<LightconeRecord> {
+  const f = await openLightconeFile(file);
   try {
     const info = describeSafely(f, file, options);
     const { nx, ny, nt } = info.shape;
@@ -237,18 +241,7 @@ export async function readLightconeHdf5(file: string, range?: SliceRange, option
 
 /** Opens a file only to describe it (no voxels read). */
 export async function describeLightconeHdf5(file: string, options: Hdf5Options = {}): Promise<Hdf5LightconeInfo> {
-  const h5 = await loadH5wasm();
-  try {
-    await access(file);
-  } catch {
-    throw new DataError(`${file}: file not found; expected a 21cmFAST lightcone .h5 file.`);
-  }
-  let f: H5File;
-  try {
-    f = new h5.File(file, 'r');
-  } catch (error) {
-    throw new DataError(`${file}: cannot open as HDF5 (${(error as Error).message}); the file is truncated or not HDF5.`);
-  }
+  const f = await openLightconeFile(file);
   try {
     return describeSafely(f, file, options);
   } finally {
