@@ -6,6 +6,7 @@
 // function of (seed, epoch, step), so a run resumed from a checkpoint continues with exactly the
 // numbers an uninterrupted run would have produced.
 import * as tf from '@tensorflow/tfjs';
+import type { ProgressParams } from '../protocol/messages';
 import type { MetricRecord } from '../protocol/run_folder';
 import type { Qwen2Config } from '../model/qwen2_config';
 import { AdamOptimizer } from './adam_optimizer';
@@ -40,15 +41,8 @@ export interface LoopSettings {
   logEvery: number;
 }
 
-export interface LoopProgress {
-  step: number;
-  totalSteps: number;
-  epoch: number;
-  loss: number | null;
-  lr: number;
-  stepsPerSecond: number;
-  etaSeconds: number | null;
-}
+/** The loop's progress: the protocol's progress message less what the run driver adds. */
+export type LoopProgress = Omit<ProgressParams, 'runDir' | 'phase'>;
 
 export interface LoopIO {
   signal: AbortSignal;
