@@ -10,11 +10,12 @@
 // 494,465 parameters (the issue's "about 490k"). Tensors are NHWC (TF.js's native layout; the
 // reference runs channels_last too); kernels are stored [k, k, in, out], TF.js's conv2d layout.
 // Initialisation follows torch.nn.Conv2d: U(−1/√fan_in, 1/√fan_in) with fan_in = in·k·k.
-// The wasm backend has Conv2D but not its gradient kernels (Conv2DBackpropFilter/Input), so where
-// those are missing a convolution is computed as patches-to-columns (pad, k² shifted slices,
-// concatenated) times the kernel matrix: only pad, slice, concat and matMul, whose gradients every
-// backend has. Where the backend has them (cpu, webgpu, tfjs-node) tf.conv2d is used.
+// Convolutions are tf.conv2d. TF.js's wasm backend lacks Conv2DBackpropFilter, so on wasm the kernels of
+// sidecar/model/ops/wasm_conv2d_gradients.ts are registered first (both gradients as XNNPACK convolutions;
+// they replaced an im2col of pad + k² slices + concat + matMul whose backward was ~80% of a generation
+// training step). A backend with neither falls back to that im2col, whose ops every backend differentiates.
 import * as tf from '@tensorflow/tfjs';
+import { registerWasmConvGradients } from '../../model/ops/wasm_conv2d_gradients';
 
 export interface VelocityCnnOptions {
   patchSize: number;
@@ -124,15 +125,17 @@ export class VelocityCnn {
   }
 }
 
-/** Whether the active backend can differentiate tf.conv2d. */
+/** Whether the active backend can differentiate tf.conv2d (on wasm, after registering the ops/ kernels). */
 function backendHasConvGradients(): boolean {
   const backend = tf.getBackend();
+  if (backend === 'wasm') registerWasmConvGradients();
   return tf.getKernel('Conv2DBackpropFilter', backend) !== undefined && tf.getKernel('Conv2DBackpropInput', backend) !== undefined;
 }
 
 /**
  * A stride-1 "same" convolution of x (M, H, W, Cin) with kernel (k, k, Cin, Cout), odd k, equal to
- * tf.conv2d(x, kernel, 1, 'same'); by im2col where the backend has no conv2d gradients (see header).
+ * tf.conv2d(x, kernel, 1, 'same'); by im2col where the backend has no conv2d gradients (see header)
+ * or when `useIm2col` asks for it (tests and A/B measurements).
  */
 export function sameConv2d(x: tf.Tensor4D, kernel: tf.Tensor4D, useIm2col = !backendHasConvGradients()): tf.Tensor4D {
   if (!useIm2col) return tf.conv2d(x, kernel, 1, 'same');

@@ -1,0 +1,160 @@
+// The gradients of tf.conv2d for the TF.js wasm backend, on XNNPACK.
+//
+// Why: tfjs-backend-wasm 4.22 registers Conv2D (XNNPACK) but no Conv2DBackpropFilter, so tf.conv2d cannot be
+// differentiated there, and its Conv2DBackpropInput is a scalar C++ loop (~9× slower than the forward conv at
+// the velocity CNN's shapes). Without them the velocity CNN built each convolution from pad + k² slices + concat
+// + matMul, whose backward (SplitV, k² padded slice gradients) took ~80% of a generation training step.
+// Both gradients of a stride-1 convolution are themselves convolutions, so both kernels below are rewritten onto
+// the backend's own compiled Conv2D (and Transpose, BatchMatMul) kernels; no new native code:
+//   dx = conv(dy, W′) with W′[a, b, co, ci] = W[k−1−a, k−1−b, ci, co] (the kernel flipped in space, its channel
+//        axes swapped) and pads k−1−pad on each side (the transposed convolution of a stride-1 conv);
+//   dW[a, b, ci, co] = Σ_{m,i,j} x[m, i+a−top, j+b−left, ci] · dy[m, i, j, co]: a convolution whose "batch" is
+//        ci, whose image is x's (H, W) with the batch m as channels, and whose filter is dy with (i, j) as the
+//        spatial axes and m as input channels: conv(xᵀ (Cin, H, W, M), dyᵀ (outH, outW, M, Cout)) with x's
+//        padding, giving (Cin, kH, kW, Cout), transposed to (kH, kW, Cin, Cout). For 1×1 kernels without
+//        padding it is the plain product x(N, Cin)ᵀ · dy(N, Cout).
+// Stride-1, dilation-1, channels-last convolutions are handled (every convolution of the model); the input
+// gradient of any other goes to the stock kernel, and the filter gradient of any other throws a clear error.
+import * as tf from '@tensorflow/tfjs';
+import { floatAccess } from './js_kernel_memory';
+
+interface WasmBackendLike {
+  disposeData: (dataId: object) => boolean;
+}
+
+type KernelArgs = Parameters<tf.KernelFunc>[0];
+
+function runWasmKernel(name: string, inputs: tf.NamedTensorInfoMap, attrs: tf.NamedAttrMap, backend: unknown): tf.TensorInfo {
+  const kernel = tf.getKernel(name, 'wasm');
+  if (!kernel) throw new Error(`wasm conv2d gradients: the wasm backend has no ${name} kernel; load @tensorflow/tfjs-backend-wasm 4.x.`);
+  return kernel.kernelFunc({ inputs, attrs, backend: backend as tf.KernelBackend }) as tf.TensorInfo;
+}
+
+function release(backend: unknown, ...infos: tf.TensorInfo[]): void {
+  for (const info of infos) (backend as WasmBackendLike).disposeData(info.dataId);
+}
+
+/** W (kH, kW, Cin, Cout) → W′ (kH, kW, Cout, Cin) flipped in space: W′[a, b, co, ci] = W[kH−1−a, kW−1−b, ci, co]. */
+export function flipSwapFilter(w: Float32Array, out: Float32Array, kH: number, kW: number, cin: number, cout: number): void {
+  for (let a = 0; a < kH; a++) {
+    for (let b = 0; b < kW; b++) {
+      const src = ((kH - 1 - a) * kW + (kW - 1 - b)) * cin * cout;
+      const dst = (a * kW + b) * cout * cin;
+      for (let ci = 0; ci < cin; ci++) for (let co = 0; co < cout; co++) out[dst + co * cin + ci] = w[src + ci * cout + co]!;
+    }
+  }
+}
+
+interface StrideOneConv {
+  convInfo: tf.backend_util.Conv2DInfo;
+  /** Padding of the forward convolution. */
+  top: number; bottom: number; left: number; right: number;
+}
+
+/** The forward convolution's geometry when it is one these kernels handle (stride 1, channels-last), else null. */
+function strideOneConv(inputShape: number[], filterShape: number[], attrs: tf.NamedAttrMap): StrideOneConv | null {
+  const dataFormat = tf.backend_util.convertConv2DDataFormat((attrs['dataFormat'] as 'NHWC' | 'NCHW' | undefined) ?? 'NHWC');
+  const convInfo = tf.backend_util.computeConv2DInfo(inputShape as [number, number, number, number],
+    filterShape as [number, number, number, number], attrs['strides'] as [number, number] | number, 1,
+    attrs['pad'] as 'same' | 'valid' | number, attrs['dimRoundingMode'] as 'floor' | 'round' | 'ceil' | undefined, false, dataFormat);
+  if (convInfo.strideHeight !== 1 || convInfo.strideWidth !== 1 || convInfo.dataFormat !== 'channelsLast') return null;
+  const { top, bottom, left, right } = convInfo.padInfo;
+  return { convInfo, top, bottom, left, right };
+}
+
+/** Conv2DBackpropInput for stride 1 as a forward Conv2D (XNNPACK) of dy with the flipped, swapped filter. */
+function backpropInput(args: KernelArgs, stock: tf.KernelFunc | undefined): tf.TensorInfo {
+  const { inputs, backend, attrs = {} } = args;
+  const dy = inputs['dy']!;
+  const filter = inputs['filter']!;
+  const inputShape = attrs['inputShape'] as number[];
+  const conv = dy.dtype === 'float32' && filter.dtype === 'float32' ? strideOneConv(inputShape, filter.shape, attrs) : null;
+  const [kH, kW, cin, cout] = filter.shape as [number, number, number, number];
+  const pads = conv && [kH - 1 - conv.top, kH - 1 - conv.bottom, kW - 1 - conv.left, kW - 1 - conv.right];
+  if (!conv || !pads || pads.some((p) => p < 0)) {
+    if (!stock) throw new Error(`wasm Conv2DBackpropInput: unsupported convolution (strides ${String(attrs['strides'])}, pad ${String(attrs['pad'])}) and no stock kernel to fall back to.`);
+    return stock(args) as tf.TensorInfo;
+  }
+  const access = floatAccess('wasm', backend);
+  const flipped = access.write([kH, kW, cout, cin]);
+  flipSwapFilter(access.read(filter), access.read(flipped.info), kH, kW, cin, cout); // views after the allocation
+  const dx = runWasmKernel('Conv2D', { x: dy, filter: flipped.info }, {
+    strides: 1, dilations: 1, dataFormat: 'NHWC',
+    pad: [[0, 0], [pads[0]!, pads[1]!], [pads[2]!, pads[3]!], [0, 0]] as unknown as tf.NamedAttrMap[string],
+  }, backend);
+  release(backend, flipped.info);
+  return dx;
+}
+
+/** Conv2DBackpropFilter for stride 1: one Conv2D (XNNPACK) of the transposed input with the transposed dy. */
+function backpropFilter(args: KernelArgs): tf.TensorInfo {
+  const { inputs, backend, attrs = {} } = args;
+  const x = inputs['x']!;
+  const dy = inputs['dy']!;
+  const filterShape = attrs['filterShape'] as number[];
+  const conv = strideOneConv(x.shape, filterShape, attrs);
+  if (!conv || x.dtype !== 'float32' || dy.dtype !== 'float32') {
+    throw new Error(`wasm Conv2DBackpropFilter: only stride-1 channels-last float32 convolutions are supported, got strides ` +
+      `${String(attrs['strides'])}, dataFormat ${String(attrs['dataFormat'])}, dtypes ${x.dtype}/${dy.dtype}; use the cpu backend ` +
+      'for other convolutions.');
+  }
+  const [kH, kW, cin, cout] = filterShape as [number, number, number, number];
+  const [m, h, w] = x.shape as [number, number, number, number];
+  const [, outH, outW] = dy.shape as [number, number, number, number];
+  if (kH === 1 && kW === 1 && conv.top + conv.bottom + conv.left + conv.right === 0) {
+    // A 1×1 convolution is a product over the pixels: dW = x(N, Cin)ᵀ · dy(N, Cout).
+    const product = runWasmKernel('BatchMatMul', {
+      a: { dataId: x.dataId, shape: [1, m * h * w, cin], dtype: 'float32' },
+      b: { dataId: dy.dataId, shape: [1, m * outH * outW, cout], dtype: 'float32' },
+    }, { transposeA: true, transposeB: false }, backend);
+    return { ...product, shape: filterShape };
+  }
+  const xT = runWasmKernel('Transpose', { x }, { perm: [3, 1, 2, 0] }, backend); // (Cin, H, W, M)
+  const dyT = runWasmKernel('Transpose', { x: dy }, { perm: [1, 2, 0, 3] }, backend); // (outH, outW, M, Cout)
+  const perCin = runWasmKernel('Conv2D', { x: xT, filter: dyT }, {
+    strides: 1, dilations: 1, dataFormat: 'NHWC',
+    pad: [[0, 0], [conv.top, conv.bottom], [conv.left, conv.right], [0, 0]] as unknown as tf.NamedAttrMap[string],
+  }, backend); // (Cin, kH, kW, Cout)
+  release(backend, xT, dyT);
+  if (perCin.shape[1] !== kH || perCin.shape[2] !== kW) {
+    release(backend, perCin);
+    throw new Error(`wasm Conv2DBackpropFilter: the filter gradient came out [${perCin.shape}] for a ${kH}×${kW} filter; ` +
+      `x [${x.shape}], dy [${dy.shape}] and the padding do not describe one stride-1 convolution.`);
+  }
+  const dW = runWasmKernel('Transpose', { x: perCin }, { perm: [1, 2, 0, 3] }, backend); // (kH, kW, Cin, Cout)
+  release(backend, perCin);
+  return dW;
+}
+
+let stockInput: tf.KernelConfig | null = null;
+let installed = false;
+let ownFilter = false;
+
+/**
+ * Registers Conv2DBackpropFilter and replaces Conv2DBackpropInput for the wasm backend (idempotent), so that
+ * tf.conv2d is differentiable there with every convolution on XNNPACK. False when tfjs-backend-wasm is not loaded.
+ */
+export function registerWasmConvGradients(): boolean {
+  if (installed) return true;
+  if (!tf.getKernel('Conv2D', 'wasm')) return false;
+  stockInput = tf.getKernel('Conv2DBackpropInput', 'wasm') ?? null;
+  if (stockInput) tf.unregisterKernel('Conv2DBackpropInput', 'wasm');
+  const stockFunc = stockInput?.kernelFunc;
+  tf.registerKernel({ kernelName: 'Conv2DBackpropInput', backendName: 'wasm', setupFunc: stockInput?.setupFunc,
+    kernelFunc: (args) => backpropInput(args, stockFunc) });
+  // A later tfjs-backend-wasm may bring its own; keep it then.
+  ownFilter = !tf.getKernel('Conv2DBackpropFilter', 'wasm');
+  if (ownFilter) tf.registerKernel({ kernelName: 'Conv2DBackpropFilter', backendName: 'wasm', kernelFunc: backpropFilter });
+  installed = true;
+  return true;
+}
+
+/** Back to TF.js's own wasm kernels (stock Conv2DBackpropInput, no Conv2DBackpropFilter), for A/B measurements. */
+export function restoreWasmConvGradients(): void {
+  if (!installed) return;
+  if (ownFilter) tf.unregisterKernel('Conv2DBackpropFilter', 'wasm');
+  tf.unregisterKernel('Conv2DBackpropInput', 'wasm');
+  if (stockInput) tf.registerKernel(stockInput);
+  stockInput = null;
+  installed = false;
+}
