@@ -51,7 +51,8 @@ function headParameters(config: ResolvedExperimentConfig, h: number): number {
   const k2 = head.kernel_size * head.kernel_size;
   const c = head.channels;
   const condition = (h + 1) * head.cond_channels * p * p; // Linear(hidden, cond_channels·p²)
-  const input = (2 + head.cond_channels) * c * k2 + c; // k×k conv of [cond, τ, x_τ] with bias
+  const previous = head.previous_slice_residual ? 1 : 0; // the previous slice's patch as one more condition channel
+  const input = (2 + head.cond_channels + previous) * c * k2 + c; // k×k conv of [cond, τ, x_τ] with bias
   const block = c * head.residual_factor * c * k2 + head.residual_factor * c * c; // k×k then 1×1, no biases
   const output = c * k2 + 1; // k×k conv to one channel with bias
   return condition + input + head.blocks * block + output;

@@ -305,6 +305,10 @@ export interface CfmHead {
    */
   cond_channels?: number;
   /**
+   * Model each patch as the same patch of the previous slice plus a change, and give the velocity CNN that previous patch as one more condition channel. The flow then carries noise to the change, not to the patch: an untrained head starts at the previous-slice forecast, and the CNN sees the pixels the backbone's hidden state cannot hold. Not in the paper (false reproduces its head); the first slice of a sequence uses a zero previous patch.
+   */
+  previous_slice_residual?: boolean;
+  /**
    * ODE solver that integrates the velocity field from τ = 0 (noise) to 1 (sample). `dopri5` is the reference code's adaptive solver (torchdiffeq, rtol = atol = 1e-3); the fixed-step solvers have a predictable cost.
    */
   solver?: 'euler' | 'midpoint' | 'rk4' | 'dopri5';
@@ -1067,6 +1071,10 @@ export interface ResolvedCfmHead {
    * Channels of the condition image: the backbone output is mapped to cond_channels × patch × patch values (reference cond_dim 392 = 2 × 14 × 14).
    */
   cond_channels: number;
+  /**
+   * Model each patch as the same patch of the previous slice plus a change, and give the velocity CNN that previous patch as one more condition channel. The flow then carries noise to the change, not to the patch: an untrained head starts at the previous-slice forecast, and the CNN sees the pixels the backbone's hidden state cannot hold. Not in the paper (false reproduces its head); the first slice of a sequence uses a zero previous patch.
+   */
+  previous_slice_residual: boolean;
   /**
    * ODE solver that integrates the velocity field from τ = 0 (noise) to 1 (sample). `dopri5` is the reference code's adaptive solver (torchdiffeq, rtol = atol = 1e-3); the fixed-step solvers have a predictable cost.
    */

@@ -1,20 +1,49 @@
-// `l3m evaluate <run folder>`: the next-patch MSE of a trained generation run on its test split, with
-// the previous-slice and mean-patch baselines beside it (eval/next_patch.json), printed as a table.
+// `l3m evaluate <run folder>`: re-runs a trained run's test evaluation on its best checkpoint, as
+// `run/evaluate` does in the editor (sidecar/train/evaluation.ts dispatches on the task), and prints
+// it as a table: for generation the next-patch scores beside the two baselines (eval/next_patch.json),
+// for regression the NLL, R² and coverage per parameter (eval/regression.json).
+import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { evaluateGenerationRun } from '../train/evaluation_generation';
+import { evaluateRun } from '../train/evaluation';
+import type { NextPatchEvaluation } from '../tasks/generation/next_patch_evaluation';
+import { nextPatchTable, nextPatchVerdict } from '../tasks/generation/next_patch_report';
+import type { RegressionEvaluation } from '../tasks/regression/regression_evaluation';
 import { exitCodes } from './exit_codes';
 
 const help = `Usage: l3m evaluate <run folder> [--json]
 
-Evaluates a trained generation run: next-patch MSE on the test split (each patch sampled given the true
-preceding patches, as the paper's Table 4) with its spread, beside two baselines: the same patch of the
-previous slice, and the mean training patch. Writes <run>/eval/next_patch.json.
+Re-runs the test evaluation of a trained run on its best checkpoint (else its newest) and prints it.
+  generation: next-patch scores on the test split (each patch sampled given the true preceding patches,
+              as the paper's Table 4): MSE and CRPS of the samples, MSE of the model's point forecasts,
+              beside two baselines (the same patch of the previous slice, the mean training patch).
+              Writes <run>/eval/next_patch.json.
+  regression: NLL of the test lightcones, and R² and 68%/95% coverage per parameter (Fig. 6).
+              Writes <run>/eval/regression.json.
 
 Options:
   --json      print the evaluation as JSON
   -h, --help  show this help
 
 Exit codes: 0 done, 1 the run cannot be evaluated, 2 usage error, 4 cancelled.`;
+
+function regressionTable(evaluation: RegressionEvaluation): string {
+  const lines = [
+    `Test evaluation on ${evaluation.testLightcones} lightcones (${evaluation.samplesPerLightcone} samples each): NLL ${evaluation.nll.toFixed(3)} nats (uniform prior: 0)`,
+    `  ${'parameter'.padEnd(12)} ${'R²'.padStart(7)} ${'68%'.padStart(7)} ${'95%'.padStart(7)} ${'mean σ'.padStart(8)}`,
+  ];
+  for (const p of evaluation.parameters) {
+    lines.push(`  ${p.name.padEnd(12)} ${p.r2.toFixed(3).padStart(7)} ${p.coverage68.toFixed(3).padStart(7)} ${p.coverage95.toFixed(3).padStart(7)} ${p.meanSigma.toFixed(3).padStart(8)}`);
+  }
+  lines.push('  Coverage: the fraction of test values inside the central 68% / 95% predictive interval (calibrated: 0.68 / 0.95); σ normalised to the prior range.');
+  return lines.join('\n');
+}
+
+function generationTable(evaluation: NextPatchEvaluation): string {
+  const verdict = nextPatchVerdict(evaluation);
+  const crps = verdict.crpsBeatsBoth === null ? 'CRPS needs ≥ 2 samples per patch (evaluation.cfm_samples_per_patch)'
+    : `sample CRPS ${verdict.crpsBeatsBoth ? 'below' : 'not below'} both baselines`;
+  return `${nextPatchTable(evaluation)}\n  Model ${verdict.pointForecast} ${verdict.pointBeatsBoth ? 'below' : 'not below'} both baselines in MSE; ${crps}.`;
+}
 
 export async function run(args: string[]): Promise<number> {
   if (args.includes('-h') || args.includes('--help')) {
@@ -32,20 +61,16 @@ export async function run(args: string[]): Promise<number> {
   const onSigint = () => controller.abort();
   process.once('SIGINT', onSigint);
   try {
-    const { resultFile, evaluation } = await evaluateGenerationRun(resolve(rest[0]), controller.signal, {
+    const { resultFile } = await evaluateRun(resolve(rest[0]), controller.signal, {
       log: (message) => console.error(message),
       onProgress: (done, total) => console.error(`windows ${done}/${total}`),
     });
+    const text = readFileSync(resultFile, 'utf8');
     if (json) {
-      console.log(JSON.stringify(evaluation));
+      console.log(JSON.stringify(JSON.parse(text)));
     } else {
-      const row = (name: string, s: { mse: number; std: number; sem: number }) => `  ${name.padEnd(16)} ${s.mse.toFixed(5).padStart(10)} ${s.std.toFixed(5).padStart(10)} ${s.sem.toFixed(5).padStart(10)}`;
-      console.log(`Next-patch MSE on ${evaluation.windows} test windows (${evaluation.lightcones.length} lightcones, ${evaluation.patchesPerWindow} patches each, ${evaluation.solver} × ${evaluation.steps}):`);
-      console.log(`  ${''.padEnd(16)} ${'MSE'.padStart(10)} ${'std'.padStart(10)} ${'sem'.padStart(10)}`);
-      console.log(row('model samples', evaluation.model));
-      console.log(row('model mean', evaluation.conditionalMean));
-      console.log(row('previous slice', evaluation.baselines.previousSlice));
-      console.log(row('mean patch', evaluation.baselines.meanPatch));
+      const evaluation = JSON.parse(text) as NextPatchEvaluation | RegressionEvaluation;
+      console.log(evaluation.kind === 'regression' ? regressionTable(evaluation) : generationTable(evaluation));
       console.log(resultFile);
     }
     return exitCodes.ok;

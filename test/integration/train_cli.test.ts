@@ -1,6 +1,7 @@
 // `l3m train` and `l3m resume` as real processes on a tiny workspace: a run completes and prints its
 // folder; SIGINT cancels it cleanly (exit code 4, run.json cancelled, a checkpoint to resume from);
-// `l3m resume` finishes it; a config with errors exits 1 with file:line:col diagnostics and no run.
+// `l3m resume` finishes it; `l3m evaluate` re-runs a finished run's evaluation; a config with errors
+// exits 1 with file:line:col diagnostics and no run.
 // The CLI runs from the TypeScript sources (tsx), so the test does not depend on the bundle.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -45,6 +46,17 @@ test('l3m train completes a tiny run in runs/ beside the workspace and prints th
   assert.match(result.stdout, /Completed\./);
   assert.equal(readJson(join(runDir, 'run.json')).status, 'completed');
   assert.ok(existsSync(join(runDir, 'eval', 'regression.json')));
+
+  // l3m evaluate re-runs the same evaluation on the best checkpoint and prints the table.
+  const trained = readJson(join(runDir, 'eval', 'regression.json'));
+  const evaluated = await l3m(['evaluate', runDir]);
+  assert.equal(evaluated.code, 0, evaluated.stderr);
+  assert.match(evaluated.stdout, new RegExp(`NLL ${trained.nll.toFixed(3)} nats`));
+  for (const p of trained.parameters) assert.match(evaluated.stdout, new RegExp(`${p.name} +${p.r2.toFixed(3)} +${p.coverage68.toFixed(3)}`));
+  assert.deepEqual(readJson(join(runDir, 'eval', 'regression.json')), trained);
+  const notARun = await l3m(['evaluate', workspace]);
+  assert.equal(notARun.code, 1);
+  assert.match(notARun.stderr, /config\.json/);
   rmSync(workspace, { recursive: true, force: true });
 });
 

@@ -10,10 +10,11 @@ import { detokenize, tokenLayout, tokenizeSlices } from '../../sidecar/data/toke
 import { GenerationModel } from '../../sidecar/tasks/generation/generation_model';
 import { buildGenerationPrompt, prefixLength, separatorsAfter } from '../../sidecar/tasks/generation/generation_prompt';
 import { forecastSlices } from '../../sidecar/tasks/generation/generation_sampler';
+import { cfmLoss, drawCfmNoise } from '../../sidecar/tasks/generation/cfm_loss';
 
 before(async () => { await tf.setBackend('cpu'); });
 
-function tinyModel(maxPositions = 128, seed = 1): GenerationModel {
+function tinyModel(maxPositions = 128, seed = 1, previousSliceResidual = false): GenerationModel {
   const backbone = Qwen2Model.random(qwen2Config({
     vocabSize: 8, hiddenSize: 16, numHiddenLayers: 2, numAttentionHeads: 4, numKeyValueHeads: 2, intermediateSize: 24,
     ropeTheta: 10000, maxPositionEmbeddings: maxPositions, tieWordEmbeddings: true,
@@ -24,7 +25,7 @@ function tinyModel(maxPositions = 128, seed = 1): GenerationModel {
     lightconeConnector: { kind: 'linear', depth: 0, width: 0 },
     parameterConnector: { kind: 'linear', depth: 0, width: 0 },
     timeStepConnector: { kind: 'linear', depth: 0, width: 0 },
-    head: { channels: 4, blocks: 1, residualFactor: 2, kernelSize: 3, condChannels: 2 },
+    head: { channels: 4, blocks: 1, residualFactor: 2, kernelSize: 3, condChannels: 2, previousSliceResidual },
     finetune: 'scratch', trainNorms: true, seed,
   });
 }
@@ -71,8 +72,8 @@ test('a sublightcone tokenises and back, and each patch is predicted from the to
   model.dispose();
 });
 
-test('KV-cached sampling gives the same patches as uncached sampling for the same noise', async () => {
-  const model = tinyModel();
+for (const residual of [false, true]) test(`KV-cached sampling gives the same patches as uncached sampling for the same noise${residual ? ' (previous_slice_residual)' : ''}`, async () => {
+  const model = tinyModel(128, 1, residual);
   const context = Float32Array.from({ length: 2 * 4 * 4 }, (_, i) => Math.cos(i));
   const common = { params: [0.1, 0.2, 0.3, 0.4, 0.5, 0.6], timeStep: -0.3, context, contextSlices: 2, slices: 2, ode: { solver: 'rk4' as const, steps: 3 }, seed: 9 };
   const before = tf.memory().numTensors;
@@ -117,5 +118,46 @@ test('a few steps on one tiny batch lower the CFM loss; the loss is finite and l
   assert.throws(() => model.loss({ ...inputs, params: tf.zeros([2, 5]) as tf.Tensor2D }, 1, 0, { training: false }), /params must be \(2, 6\)/);
   optimizer.dispose();
   tf.dispose(Object.values(inputs));
+  model.dispose();
+});
+
+test('previous_slice_residual: the condition carries the previous patch and the flow models the change', () => {
+  const model = tinyModel(128, 2, true);
+  assert.equal(model.cnn.convIn.shape[2], 2 + 2 + 1, 'cond_channels + the previous patch + τ + x');
+  const patches = tf.tensor4d(Float32Array.from({ length: 2 * 3 * 4 * 4 }, (_, i) => Math.sin(i) + Math.floor(i / 16)), [2, 3, 4, 4]);
+  const values = patches.arraySync();
+  // Slices 1…2 are predicted from slices 0…1; from slice 0 on, the first has a zero previous patch.
+  const fromOne = model.previousPatches(patches, 1)!.arraySync();
+  assert.deepEqual(fromOne, [values[0][0], values[0][1], values[1][0], values[1][1]].flat());
+  const fromZero = model.previousPatches(patches, 0)!.arraySync();
+  assert.deepEqual(fromZero.slice(0, 4), [[0, 0, 0, 0], [0, 0, 0, 0], [0, 0, 0, 0], [0, 0, 0, 0]]);
+  assert.deepEqual(fromZero.slice(4, 12), [...values[0][0], ...values[0][1]]);
+
+  const states = tf.randomNormal([16, 16], 0, 1, 'float32', 5) as tf.Tensor2D;
+  assert.throws(() => model.conditions(states), /previous_slice_residual needs the previous slice's patch for each of the 16 states, \(16, 4\), got none/);
+  const previous = model.previousPatches(patches, 1)!;
+  const cond = model.conditions(states, previous);
+  assert.deepEqual(cond.shape, [16, 3 * 4]);
+  assert.deepEqual(tf.slice(cond, [0, 8], [16, 4]).arraySync(), previous.arraySync());
+
+  // The loss is Eq. 41 with the change x₁ − x₀ as the flow's data end.
+  const inputs = { patches, params: tf.tensor2d([[0.1, 0.2, 0.3, 0.4, 0.5, 0.6], [0.6, 0.5, 0.4, 0.3, 0.2, 0.1]]), timeSteps: tf.tensor1d([-0.5, 0]) };
+  const loss = model.loss(inputs, 1, 77, { training: false }).dataSync()[0];
+  const byHand = tf.tidy(() => {
+    const c = model.conditions(model.predictingHidden(model.hidden(inputs, { training: false }), 3, 1), model.previousPatches(patches, 1));
+    const change = tf.sub(tf.reshape(tf.slice(patches, [0, 1, 0, 0], [2, 2, 4, 4]), [-1, 4]), model.previousPatches(patches, 1)!) as tf.Tensor2D;
+    return cfmLoss((x, tau, k) => model.cnn.apply(x, tau, k), change, c, drawCfmNoise(16, 4, 77)).dataSync()[0];
+  });
+  assert.ok(Math.abs(loss - byHand) < 1e-6 * Math.abs(byHand), `${loss} vs ${byHand}`);
+
+  // With a zero velocity field a sample stays at noise + the previous patch, and so does the mean forecast.
+  model.cnn.convOut.assign(tf.zerosLike(model.cnn.convOut));
+  model.cnn.convOutBias.assign(tf.zerosLike(model.cnn.convOutBias));
+  const noise = tf.randomNormal([16, 4], 0, 1, 'float32', 6) as tf.Tensor2D;
+  const sampled = model.samplePatches(cond, noise, { solver: 'rk4', steps: 2 });
+  const expected = tf.add(noise, previous);
+  assert.ok(tf.max(tf.abs(tf.sub(sampled, expected))).dataSync()[0] < 1e-6);
+  assert.ok(tf.max(tf.abs(tf.sub(model.meanForecast(cond, [noise]), expected))).dataSync()[0] < 1e-6);
+  tf.dispose([patches, states, previous, cond, noise, sampled, expected, ...Object.values(inputs)]);
   model.dispose();
 });

@@ -38,19 +38,43 @@ function cones(count: number, seed: number): PreparedCone[] {
   });
 }
 
-function makeData(): GenerationData {
-  const train = cones(24, 1);
+function makeData(make: (count: number, seed: number) => PreparedCone[] = cones): GenerationData {
+  const train = make(24, 1);
   return {
     train: { ids: train.map((_, i) => `train-${i}`), cones: train },
-    validation: { ids: ['val-0', 'val-1', 'val-2', 'val-3'], cones: cones(4, 2) },
-    test: { ids: ['test-0', 'test-1', 'test-2', 'test-3'], cones: cones(4, 3) },
+    validation: { ids: ['val-0', 'val-1', 'val-2', 'val-3'], cones: make(4, 2) },
+    test: { ids: ['test-0', 'test-1', 'test-2', 'test-3'], cones: make(4, 3) },
     transform: undefined, sliceScale: nt, n, patchSize, rows: 2, cols: 2, windowLength: 4, contextSlices: 2, stride: 4,
     trainWindows: train.flatMap((_, cone) => [{ cone, start: 0 }, { cone, start: 4 }]),
     meanPatch: meanPatch(train, patchSize),
   };
 }
 
-function makeModel(finetune: FinetuneMode, lora = false): GenerationModel {
+/**
+ * Cones whose slices follow x_t − L = a·(x_{t−1} − L) + σ·z per pixel around a parameter-dependent level
+ * L, stationary with unit variance: the previous slice scores 2(1 − a), the mean patch 1 + Var(L), the
+ * best forecast L + a·(x_{t−1} − L) scores σ² = 1 − a².
+ */
+function autoregressiveCones(count: number, seed: number, a: number): PreparedCone[] {
+  const random = mulberry32(seed);
+  const normal = () => Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
+  const sigma = Math.sqrt(1 - a * a);
+  return Array.from({ length: count }, () => {
+    const normalised = Array.from({ length: 6 }, () => random());
+    const level = 3 * (normalised[0] - 0.5);
+    const slices = new Float32Array(nt * n * n);
+    for (let p = 0; p < n * n; p++) {
+      let y = normal();
+      for (let t = 0; t < nt; t++) {
+        slices[t * n * n + p] = level + y;
+        y = a * y + sigma * normal();
+      }
+    }
+    return { slices, n, nt, params: denormalizeParams(Float64Array.from(normalised)) };
+  });
+}
+
+function makeModel(finetune: FinetuneMode, lora = false, previousSliceResidual = false): GenerationModel {
   const backbone = Qwen2Model.random(qwen2Config({
     vocabSize: 8, hiddenSize: 16, numHiddenLayers: 1, numAttentionHeads: 2, numKeyValueHeads: 1, intermediateSize: 32, ropeTheta: 10000, maxPositionEmbeddings: 64, tieWordEmbeddings: true,
   }), 2);
@@ -59,7 +83,7 @@ function makeModel(finetune: FinetuneMode, lora = false): GenerationModel {
     prompt: buildGenerationPrompt({ template: 'minimal', systemTokens: 0, timeStep: true, chatIds: null }),
     patchSize, rows: 2, cols: 2,
     lightconeConnector: { kind: 'linear', depth: 0, width: 0 }, parameterConnector: { kind: 'linear', depth: 0, width: 0 }, timeStepConnector: { kind: 'linear', depth: 0, width: 0 },
-    head: { channels: 8, blocks: 1, residualFactor: 2, kernelSize: 3, condChannels: 2 }, finetune, trainNorms: true, seed: 4,
+    head: { channels: 8, blocks: 1, residualFactor: 2, kernelSize: 3, condChannels: 2, previousSliceResidual }, finetune, trainNorms: true, seed: 4,
   });
 }
 
@@ -104,6 +128,29 @@ test('a short run learns: validation CFM loss falls and the next-patch MSE beats
   assert.ok(evaluation.conditionalMean.mse < evaluation.model.mse && evaluation.conditionalMean.mse < evaluation.baselines.meanPatch.mse,
     `conditional mean ${evaluation.conditionalMean.mse}, samples ${evaluation.model.mse}`);
   assert.ok(evaluation.baselines.previousSlice.mse < 0.01, 'the previous slice is nearly the same here');
+  assert.ok(evaluation.ensembleMean && evaluation.ensembleMean.mse <= evaluation.model.mse, 'the mean of two samples scores at most one sample');
+  assert.ok(evaluation.crps.model && evaluation.crps.model.mean < evaluation.crps.meanPatch.mean);
+  model.dispose();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+test('with previous_slice_residual a short run forecasts better than both baselines where the past predicts the next slice', async () => {
+  const a = 0.5;
+  const data = makeData((count, seed) => autoregressiveCones(count, seed, a));
+  const model = makeModel('scratch', false, true);
+  const task = new GenerationTask(model, data, { lrRatios: ratios, weightDecay: 1e-3, evalBatchSize: 8, augmentation, seed: 5, maxValidationWindows: 16 });
+  const dir = mkdtempSync(join(tmpdir(), 'l3m-gen-'));
+  await runLoop(task, settings(160), {
+    signal: new AbortController().signal, checkpointDir: dir, backboneConfig: model.backbone.config,
+    metrics: async () => undefined, progress: () => undefined, log: () => undefined,
+  });
+  const evaluation = await evaluateNextPatch(model, data, { lightcones: -1, samples: 4, batchSize: 8, ode: { solver: 'midpoint', steps: 4 }, seed: 1 });
+  const { previousSlice, meanPatch } = evaluation.baselines;
+  assert.ok(Math.abs(previousSlice.mse - 2 * (1 - a)) < 0.35, `previous slice ${previousSlice.mse}, expected about ${2 * (1 - a)}`);
+  const scores = `mean forecast ${evaluation.conditionalMean.mse}, ensemble ${evaluation.ensembleMean!.mse}, samples ${evaluation.model.mse}, previous ${previousSlice.mse}, mean patch ${meanPatch.mse}; `
+    + `CRPS ${evaluation.crps.model!.mean} vs ${evaluation.crps.previousSlice.mean}, ${evaluation.crps.meanPatch.mean}`;
+  assert.ok(evaluation.conditionalMean.mse < previousSlice.mse && evaluation.conditionalMean.mse < meanPatch.mse, scores);
+  assert.ok(evaluation.crps.model!.mean < evaluation.crps.previousSlice.mean && evaluation.crps.model!.mean < evaluation.crps.meanPatch.mean, scores);
   model.dispose();
   rmSync(dir, { recursive: true, force: true });
 });

@@ -55,7 +55,7 @@ test('generation examples: CFM head from cfm_connector, sublightcone from t_init
     assert.equal(hasErrors(diagnostics), false, `${name}: ${JSON.stringify(diagnostics.map((d) => d.message))}`);
     const r = resolveConfig(config);
     assert.equal(r.task, 'generation');
-    assert.deepEqual(r.head, { kind: 'cfm', channels: 64, blocks: 6, residual_factor: 2, kernel_size: 3, cond_channels: 2, solver: 'dopri5', steps: 20, rtol: 1e-3, atol: 1e-3 });
+    assert.deepEqual(r.head, { kind: 'cfm', channels: 64, blocks: 6, residual_factor: 2, kernel_size: 3, cond_channels: 2, previous_slice_residual: false, solver: 'dopri5', steps: 20, rtol: 1e-3, atol: 1e-3 });
     assert.equal(r.data.patch_size, 14);
     assert.equal(r.data.files.transverse_cells, 140);
     assert.deepEqual([r.data.sublightcone.length, r.data.sublightcone.context], [3, 2]);

@@ -5,6 +5,10 @@
 // causal sequence; the hidden state (after the final RMSNorm) at the token before each patch goes
 // through the output connector (H → cond_channels·p²) into the CFM head's velocity CNN, trained with
 // the loss of Eq. 41 on every patch of the non-context slices.
+// With head.previous_slice_residual (not in the paper) the condition also carries the same patch of
+// the previous slice as one more channel, and the flow models the change from that patch: the hidden
+// state of a small backbone cannot hold a patch's pixels, while the velocity CNN sees them directly,
+// and an untrained head starts from the previous-slice forecast instead of from noise.
 import * as tf from '@tensorflow/tfjs';
 import type { Qwen2Model } from '../../model/qwen2_model';
 import type { KvCache } from '../../model/kv_cache';
@@ -30,7 +34,7 @@ export interface GenerationModelOptions {
   parameterConnector: ConnectorShape;
   /** null when connectors.t_index.enabled is false. */
   timeStepConnector: ConnectorShape | null;
-  head: { channels: number; blocks: number; residualFactor: number; kernelSize: number; condChannels: number };
+  head: { channels: number; blocks: number; residualFactor: number; kernelSize: number; condChannels: number; previousSliceResidual?: boolean };
   finetune: FinetuneMode;
   /** LoRA mode: also train the norm scales (lora.train_norms). */
   trainNorms: boolean;
@@ -70,6 +74,9 @@ export class GenerationModel {
   readonly rows: number;
   readonly cols: number;
   readonly finetune: FinetuneMode;
+  /** head.previous_slice_residual: patches are modelled as the previous slice's patch plus a change. */
+  readonly previousSliceResidual: boolean;
+  private readonly condChannels: number;
   private readonly trainNorms: boolean;
 
   constructor(readonly backbone: Qwen2Model, options: GenerationModelOptions) {
@@ -83,6 +90,8 @@ export class GenerationModel {
     this.cols = options.cols;
     this.finetune = options.finetune;
     this.trainNorms = options.trainNorms;
+    this.previousSliceResidual = options.head.previousSliceResidual ?? false;
+    this.condChannels = options.head.condChannels;
     const p2 = options.patchSize * options.patchSize;
     const s = options.seed * 16;
     const patchSizes = inputConnectorSizes(options.lightconeConnector, hidden);
@@ -91,7 +100,7 @@ export class GenerationModel {
     this.parameterConnectors = Array.from({ length: 6 }, (_, i) => new Mlp(`parameter_connector.${i}`, inputConnectorSizes(options.parameterConnector, hidden), s + 2 + 7 * i));
     this.timeStepConnector = options.timeStepConnector ? new Mlp('t_index_connector', inputConnectorSizes(options.timeStepConnector, hidden), s + 3) : null;
     this.outputConnector = new Mlp('cond_connector', [hidden, options.head.condChannels * p2], s + 4);
-    this.cnn = new VelocityCnn({ patchSize: options.patchSize, condChannels: options.head.condChannels, channels: options.head.channels,
+    this.cnn = new VelocityCnn({ patchSize: options.patchSize, condChannels: options.head.condChannels + (this.previousSliceResidual ? 1 : 0), channels: options.head.channels,
       blocks: options.head.blocks, residualFactor: options.head.residualFactor, kernelSize: options.head.kernelSize, seed: s + 5 });
     this.specialTokens = new SpecialTokens(hidden, generationTrainableNames(options.prompt), s + 6);
   }
@@ -189,17 +198,52 @@ export class GenerationModel {
     });
   }
 
-  /** The condition images (M, cond_channels·p²) of predicting states (M, H). */
-  conditions(states: tf.Tensor2D): tf.Tensor2D {
-    return this.outputConnector.apply(states) as tf.Tensor2D;
+  /**
+   * With previous_slice_residual, the same patch of the previous slice for every predicted patch of
+   * slices firstSlice … W−1 of patches (B, W, rows·cols, p²), as (M, p²) in predictingHidden's order;
+   * zeros for slice 0, which has no previous slice. Null without the option.
+   */
+  previousPatches(patches: tf.Tensor4D, firstSlice: number): tf.Tensor2D | null {
+    if (!this.previousSliceResidual) return null;
+    return tf.tidy(() => {
+      const [batch, slices, perSlice, p2] = patches.shape;
+      const previous = firstSlice === 0
+        ? tf.concat([tf.zeros([batch, 1, perSlice, p2]), tf.slice(patches, [0, 0, 0, 0], [batch, slices - 1, perSlice, p2])], 1)
+        : tf.slice(patches, [0, firstSlice - 1, 0, 0], [batch, slices - firstSlice, perSlice, p2]);
+      return tf.reshape(previous, [-1, p2]) as tf.Tensor2D;
+    });
+  }
+
+  /**
+   * The condition images (M, cond·p²) of predicting states (M, H): the output connector's cond_channels
+   * images, followed with previous_slice_residual by the previous slice's patches (M, p²).
+   */
+  conditions(states: tf.Tensor2D, previous: tf.Tensor2D | null = null): tf.Tensor2D {
+    const image = this.outputConnector.apply(states) as tf.Tensor2D;
+    if (!this.previousSliceResidual) return image;
+    const p2 = this.patchSize * this.patchSize;
+    if (!previous || previous.rank !== 2 || previous.shape[0] !== states.shape[0] || previous.shape[1] !== p2) {
+      image.dispose();
+      throw new Error(`Generation model: head.previous_slice_residual needs the previous slice's patch for each of the ${states.shape[0]} states, (${states.shape[0]}, ${p2}), got ${previous ? `[${previous.shape}]` : 'none'}.`);
+    }
+    return tf.tidy(() => tf.concat([image, previous], 1) as tf.Tensor2D);
+  }
+
+  /** The previous slice's patches (M, p²) carried in conditions (M, cond·p²); null without previous_slice_residual. */
+  private baseOf(cond: tf.Tensor2D): tf.Tensor2D | null {
+    if (!this.previousSliceResidual) return null;
+    const p2 = this.patchSize * this.patchSize;
+    return tf.slice(cond, [0, this.condChannels * p2], [cond.shape[0], p2]);
   }
 
   /** The CFM loss (Eq. 41) of a batch on the patches of slices firstSlice … W−1. */
   loss(inputs: GenerationInputs, firstSlice: number, noiseSeed: number, options: GenerationForwardOptions): tf.Scalar {
     return tf.tidy(() => {
       const [batch, slices, perSlice, p2] = inputs.patches.shape;
-      const cond = this.conditions(this.predictingHidden(this.hidden(inputs, options), slices, firstSlice));
-      const targets = tf.reshape(tf.slice(inputs.patches, [0, firstSlice, 0, 0], [batch, slices - firstSlice, perSlice, p2]), [-1, p2]) as tf.Tensor2D;
+      const previous = this.previousPatches(inputs.patches, firstSlice);
+      const cond = this.conditions(this.predictingHidden(this.hidden(inputs, options), slices, firstSlice), previous);
+      const patches = tf.reshape(tf.slice(inputs.patches, [0, firstSlice, 0, 0], [batch, slices - firstSlice, perSlice, p2]), [-1, p2]) as tf.Tensor2D;
+      const targets = previous ? tf.sub(patches, previous) as tf.Tensor2D : patches; // the flow's data end: the patch or its change
       const draws = drawCfmNoise(targets.shape[0], p2, noiseSeed);
       return cfmLoss((x, tau, c) => this.cnn.apply(x, tau, c), targets, cond, draws);
     });
@@ -207,7 +251,26 @@ export class GenerationModel {
 
   /** Samples patches (M, p²) for conditions (M, cond·p²) by integrating the CFM ODE from noise (M, p²) at τ = 0 to τ = 1. */
   samplePatches(cond: tf.Tensor2D, noise: tf.Tensor2D, ode: Omit<OdeOptions, 't0' | 't1'>): tf.Tensor2D {
-    return integrate((tau, x) => this.cnn.apply(x, tau, cond), noise, ode).x as tf.Tensor2D;
+    return tf.tidy(() => {
+      const end = integrate((tau, x) => this.cnn.apply(x, tau, cond), noise, ode).x as tf.Tensor2D;
+      const base = this.baseOf(cond);
+      return base ? tf.add(end, base) as tf.Tensor2D : end;
+    });
+  }
+
+  /**
+   * The model's point forecast (M, p²), its conditional mean E[x₁ | past]: for linear paths x_τ = ε at
+   * τ = 0 is independent of x₁, so the optimal field there is v(ε, 0) = E[x₁ | past] − ε and ε + v(ε, 0)
+   * estimates the mean for any ε; averaged over the given draws (K, M, p²) to wash out the learned
+   * field's imperfections. One CNN evaluation per draw instead of a whole ODE solve.
+   */
+  meanForecast(cond: tf.Tensor2D, draws: tf.Tensor2D[]): tf.Tensor2D {
+    return tf.tidy(() => {
+      const estimates = draws.map((noise) => tf.add(noise, this.cnn.apply(noise, 0, cond)));
+      const mean = tf.div(tf.addN(estimates), draws.length) as tf.Tensor2D;
+      const base = this.baseOf(cond);
+      return base ? tf.add(mean, base) as tf.Tensor2D : mean;
+    });
   }
 
   /** Parameter groups by the config's group names; biases exempt from weight decay as the reference. */

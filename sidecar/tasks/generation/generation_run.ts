@@ -16,6 +16,7 @@ import { buildGenerationModel, odeOptionsOf } from './generation_setup';
 import { GenerationTask } from './generation_task';
 import { forecastLightcone } from './lightcone_forecast';
 import { evaluateNextPatch, nextPatchMetrics } from './next_patch_evaluation';
+import { nextPatchSummaryLine } from './next_patch_report';
 import type { ResolvedExperimentConfig } from '../../../schemas/generated/experiment_config';
 
 /** What a generation checkpoint stores besides weights, so that sampling needs no retraining of statistics. */
@@ -88,8 +89,7 @@ async function evaluateAfterTraining(model: GenerationModel, data: GenerationDat
     await mkdir(join(runDir, 'eval'), { recursive: true });
     await writeFileAtomic(join(runDir, 'eval', 'next_patch.json'), JSON.stringify(evaluation, null, 1) + '\n');
     await context.writeMetrics([{ step, epoch, wall_time: wallTime, split: 'test', ...nextPatchMetrics(evaluation) }]);
-    events.log('info', `Test next-patch MSE ${evaluation.model.mse.toFixed(4)} ± ${evaluation.model.sem.toFixed(4)} (samples), ${evaluation.conditionalMean.mse.toFixed(4)} ± ${evaluation.conditionalMean.sem.toFixed(4)} (conditional mean); `
-      + `baselines: previous slice ${evaluation.baselines.previousSlice.mse.toFixed(4)}, mean patch ${evaluation.baselines.meanPatch.mse.toFixed(4)}.`);
+    events.log('info', nextPatchSummaryLine(evaluation));
   }
   const count = Math.min(config.evaluation.generated_lightcones, data.test.cones.length);
   for (let lightcone = 0; lightcone < count; lightcone++) {

@@ -47,6 +47,9 @@ export async function forecastSlices(model: GenerationModel, options: ForecastOp
       + `more than the model's max_position_embeddings ${model.backbone.config.maxPositionEmbeddings} (at most ${model.maxSlices()} slices); ask for fewer slices.`);
   }
   const output = new Float32Array(slices * perSlice * p2);
+  // The slice before the one being generated (the last context slice, then each generated slice), for
+  // head.previous_slice_residual; zeros when there is no context.
+  let previousSlice = contextSlices > 0 ? options.context.subarray((contextSlices - 1) * perSlice * p2) : new Float32Array(perSlice * p2);
   const cache = options.useCache ? new KvCache(model.backbone.config.numHiddenLayers) : null;
   // Without a cache the whole input so far is kept and re-run every step.
   let sequence: tf.Tensor3D = tf.tidy(() => {
@@ -66,7 +69,8 @@ export async function forecastSlices(model: GenerationModel, options: ForecastOp
           const { hidden } = model.backbone.forward({ inputsEmbeds: input, cache: cache ?? undefined });
           const last = tf.reshape(tf.slice(hidden, [0, hidden.shape[1] - 1, 0], [1, 1, hidden.shape[2]]), [1, hidden.shape[2]]) as tf.Tensor2D;
           const noise = tf.randomNormal([1, p2], 0, 1, 'float32', hashSeed(options.seed, k) & 0x7fffffff) as tf.Tensor2D;
-          return model.samplePatches(model.conditions(last), noise, options.ode);
+          const previous = model.previousSliceResidual ? tf.tensor2d(previousSlice.subarray(patch * p2, (patch + 1) * p2), [1, p2]) : null;
+          return model.samplePatches(model.conditions(last, previous), noise, options.ode);
         });
         output.set(sampled.dataSync(), k * p2);
         const row = Math.floor(patch / model.cols);
@@ -83,6 +87,7 @@ export async function forecastSlices(model: GenerationModel, options: ForecastOp
         // Let cancellation and progress messages through between patches.
         if (patch % 8 === 7) await new Promise<void>((resolve) => setImmediate(resolve));
       }
+      previousSlice = output.subarray(slice * perSlice * p2, (slice + 1) * perSlice * p2);
       await options.onSlice?.(slice, output.slice(slice * perSlice * p2, (slice + 1) * perSlice * p2));
     }
     return output;

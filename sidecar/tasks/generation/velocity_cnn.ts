@@ -125,6 +125,14 @@ export class VelocityCnn {
   }
 }
 
+/** 'auto': tf.conv2d where the backend differentiates it, else im2col; 'im2col' always (for before/after measurements, bench/sample.ts). */
+export type ConvolutionPath = 'auto' | 'im2col';
+let convolutionPath: ConvolutionPath = 'auto';
+
+export function setConvolutionPath(path: ConvolutionPath): void {
+  convolutionPath = path;
+}
+
 /** Whether the active backend can differentiate tf.conv2d (on wasm, after registering the ops/ kernels). */
 function backendHasConvGradients(): boolean {
   const backend = tf.getBackend();
@@ -137,7 +145,8 @@ function backendHasConvGradients(): boolean {
  * tf.conv2d(x, kernel, 1, 'same'); by im2col where the backend has no conv2d gradients (see header)
  * or when `useIm2col` asks for it (tests and A/B measurements).
  */
-export function sameConv2d(x: tf.Tensor4D, kernel: tf.Tensor4D, useIm2col = !backendHasConvGradients()): tf.Tensor4D {
+export function sameConv2d(x: tf.Tensor4D, kernel: tf.Tensor4D,
+  useIm2col = convolutionPath === 'im2col' || !backendHasConvGradients()): tf.Tensor4D {
   if (!useIm2col) return tf.conv2d(x, kernel, 1, 'same');
   return tf.tidy(() => {
     const [m, height, width, inChannels] = x.shape;

@@ -1,0 +1,60 @@
+// The next-patch evaluation as a person reads it (l3m evaluate, the run's log, bench/quickstart_generation):
+// one table of MSE and CRPS for the model's samples and point forecasts beside the two baselines, and
+// the verdict whether the model beats both baselines like for like (see next_patch_evaluation.ts on
+// why a sample's MSE is not compared with a point forecast's).
+import type { MseSummary, NextPatchEvaluation, ScoreSummary } from './next_patch_evaluation';
+
+export interface NextPatchVerdict {
+  /** The point forecast judged: the ensemble mean, or the τ = 0 mean forecast with 1 sample per patch. */
+  pointForecast: 'ensemble mean' | 'mean forecast';
+  pointForecastMse: number;
+  /** Point-forecast MSE below both baselines' MSE. */
+  pointBeatsBoth: boolean;
+  /** Sample CRPS below both baselines' CRPS (their MAE); null with 1 sample per patch. */
+  crpsBeatsBoth: boolean | null;
+  /** Sample MSE below both baselines (a sample scores 2·Var(x | past), so this can fail for a perfect model). */
+  samplesBeatBoth: boolean;
+}
+
+export function nextPatchVerdict(evaluation: NextPatchEvaluation): NextPatchVerdict {
+  const { previousSlice, meanPatch } = evaluation.baselines;
+  const below = (value: number) => value < previousSlice.mse && value < meanPatch.mse;
+  const point = evaluation.ensembleMean ?? evaluation.conditionalMean;
+  const crps = evaluation.crps.model;
+  return {
+    pointForecast: evaluation.ensembleMean ? 'ensemble mean' : 'mean forecast',
+    pointForecastMse: point.mse,
+    pointBeatsBoth: below(point.mse),
+    crpsBeatsBoth: crps ? crps.mean < evaluation.crps.previousSlice.mean && crps.mean < evaluation.crps.meanPatch.mean : null,
+    samplesBeatBoth: below(evaluation.model.mse),
+  };
+}
+
+/** The table: one row per forecast, MSE and CRPS with their standard errors over windows. */
+export function nextPatchTable(evaluation: NextPatchEvaluation): string {
+  const number = (value: number) => value.toFixed(4).padStart(8);
+  const cell = (s: MseSummary | ScoreSummary | null | undefined) => s ? `${number('mse' in s ? s.mse : s.mean)} ± ${s.sem.toFixed(4)}` : `${'—'.padStart(8)}         `;
+  const row = (name: string, mse: MseSummary | null, crps: ScoreSummary | null | undefined) => `  ${name.padEnd(26)} ${cell(mse)}   ${cell(crps)}`;
+  const m = evaluation.samplesPerPatch;
+  return [
+    `Next-patch scores on ${evaluation.windows} test windows (${evaluation.lightcones.length} lightcones, ${evaluation.patchesPerWindow} patches each; `
+      + `${m} sample${m === 1 ? '' : 's'}/patch, ${evaluation.solver} × ${evaluation.steps}):`,
+    `  ${''.padEnd(26)} ${'MSE'.padStart(8)}          ${'CRPS'.padStart(8)}`,
+    row('model, one sample', evaluation.model, evaluation.crps.model),
+    row(`model, mean of ${m} samples`, evaluation.ensembleMean, undefined),
+    row('model, mean forecast τ=0', evaluation.conditionalMean, undefined),
+    row('previous slice (baseline)', evaluation.baselines.previousSlice, evaluation.crps.previousSlice),
+    row('mean patch (baseline)', evaluation.baselines.meanPatch, evaluation.crps.meanPatch),
+    '  CRPS of a point forecast is its mean absolute error; a sample\'s MSE is 2·Var(x | past) even for a perfect model.',
+  ].join('\n');
+}
+
+/** One line for the run's log. */
+export function nextPatchSummaryLine(evaluation: NextPatchEvaluation): string {
+  const verdict = nextPatchVerdict(evaluation);
+  const { previousSlice, meanPatch } = evaluation.baselines;
+  const crps = evaluation.crps.model ? `, CRPS ${evaluation.crps.model.mean.toFixed(4)} (baselines ${evaluation.crps.previousSlice.mean.toFixed(4)}, ${evaluation.crps.meanPatch.mean.toFixed(4)})` : '';
+  return `Test next-patch MSE: samples ${evaluation.model.mse.toFixed(4)} ± ${evaluation.model.sem.toFixed(4)}, ${verdict.pointForecast} ${verdict.pointForecastMse.toFixed(4)}; `
+    + `baselines previous slice ${previousSlice.mse.toFixed(4)}, mean patch ${meanPatch.mse.toFixed(4)}${crps}. `
+    + `Point forecast ${verdict.pointBeatsBoth ? 'beats' : 'does not beat'} both baselines.`;
+}
