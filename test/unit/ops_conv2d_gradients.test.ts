@@ -16,7 +16,7 @@ const require = createRequire(import.meta.url);
 setWasmPaths(path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm')) + path.sep);
 
 type Pad = 'same' | 'valid' | [[number, number], [number, number], [number, number], [number, number]];
-interface Case { x: number[]; k: [number, number]; cin: number; cout: number; pad: Pad }
+interface Case { x: [number, number, number, number]; k: [number, number]; cin: number; cout: number; pad: Pad }
 
 const cases: Case[] = [
   { x: [3, 6, 6, 4], k: [1, 1], cin: 4, cout: 5, pad: 'same' },
