@@ -38,6 +38,7 @@ function evaluation(sample: number, ensemble: number | null, mean: number, crps:
   return {
     kind: 'next_patch', model: s(sample), ensembleMean: ensemble === null ? null : s(ensemble), conditionalMean: s(mean),
     baselines: { previousSlice: s(0.08), meanPatch: s(1.3) }, crps: { model: crps === null ? null : c(crps), previousSlice: c(0.2), meanPatch: c(0.9) },
+    versusPreviousSlice: { pointMse: c((ensemble ?? mean) - 0.08), crps: crps === null ? null : c(crps - 0.2) },
     perPosition: [], windows: 3, patchesPerWindow: 4, samplesPerPatch: ensemble === null ? 1 : 4, lightcones: ['a'], solver: 'rk4', steps: 8,
   };
 }
@@ -52,4 +53,5 @@ test('the verdict judges the ensemble mean (else the mean forecast) and the CRPS
   const table = nextPatchTable(evaluation(0.12, 0.07, 0.09, 0.15));
   assert.match(table, /model, mean of 4 samples +0\.0700/);
   assert.match(table, /previous slice \(baseline\) +0\.0800 ± 0\.0000 +0\.2000/);
+  assert.match(table, /paired over windows: ensemble-mean MSE −0\.0100 ± 0\.0000, CRPS −0\.0500/);
 });

@@ -46,7 +46,13 @@ export function nextPatchTable(evaluation: NextPatchEvaluation): string {
     row('previous slice (baseline)', evaluation.baselines.previousSlice, evaluation.crps.previousSlice),
     row('mean patch (baseline)', evaluation.baselines.meanPatch, evaluation.crps.meanPatch),
     '  CRPS of a point forecast is its mean absolute error; a sample\'s MSE is 2·Var(x | past) even for a perfect model.',
+    `  Model − previous slice, paired over windows: ${evaluation.ensembleMean ? 'ensemble-mean' : 'mean-forecast'} MSE ${signed(evaluation.versusPreviousSlice.pointMse)}`
+      + (evaluation.versusPreviousSlice.crps ? `, CRPS ${signed(evaluation.versusPreviousSlice.crps)}` : ''),
   ].join('\n');
+}
+
+function signed(s: ScoreSummary): string {
+  return `${s.mean >= 0 ? '+' : '−'}${Math.abs(s.mean).toFixed(4)} ± ${s.sem.toFixed(4)}`;
 }
 
 /** One line for the run's log. */
