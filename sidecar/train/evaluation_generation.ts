@@ -15,7 +15,7 @@ export interface EvaluateHooks {
 
 export async function evaluateGenerationRun(runDir: string, signal: AbortSignal, hooks: EvaluateHooks = {}): Promise<{ resultFile: string; evaluation: NextPatchEvaluation }> {
   const header = await openGenerationRun(runDir);
-  const loaded = await loadGenerationRun(header, hooks.log);
+  const loaded = await loadGenerationRun(header, hooks.log, signal);
   try {
     const config = header.config;
     const evaluation = await evaluateNextPatch(loaded.model, loaded.data, {

@@ -26,7 +26,7 @@ export async function sampleRun(params: SampleParams, signal: AbortSignal, hooks
     throw new Error(`Sampling: ${contextSlices} context + ${slices} generated slices exceed the model's maximum sequence of ${header.maxSlices} slices `
       + `(max_position_embeddings ${header.metadata.config.maxPositionEmbeddings}); ask for at most ${header.maxSlices} slices in all.`);
   }
-  const loaded = await loadGenerationRun(header, hooks.log);
+  const loaded = await loadGenerationRun(header, hooks.log, signal);
   try {
     const cones = loaded.data.test.cones;
     if (lightcone >= cones.length) {

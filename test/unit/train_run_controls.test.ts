@@ -2,7 +2,7 @@
 // simulated, and the editor's backend setting (env L3M_BACKEND) over the config's runtime.backend.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { backendRequestOf, prepareRun, runTraining, type TrainingEvents } from '../../sidecar/train/run_training';
@@ -14,20 +14,34 @@ function events(onLog: (message: string) => void = () => undefined): TrainingEve
   return { progress: () => undefined, metrics: () => undefined, log: (_level, message) => onLog(message) };
 }
 
-test('cancel while the dataset is simulated: the run ends cancelled at once, resumable, nothing cached', async () => {
+/** A generation config: the quickstart example with the given simulator settings. */
+function writeGenerationWorkspace(workspace: string, simulator: Record<string, unknown>): string {
+  const config = JSON.parse(readFileSync(join(import.meta.dirname, '..', '..', 'examples', 'quickstart-generation.l3m.json'), 'utf8'));
+  config.data.simulator = { ...config.data.simulator, ...simulator };
+  const path = join(workspace, 'generation.l3m.json');
+  writeFileSync(path, JSON.stringify(config));
+  return path;
+}
+
+for (const task of ['regression', 'generation'] as const) test(`cancel while the dataset is simulated (${task}): the run ends cancelled at once, resumable, nothing cached`, async () => {
   const workspace = mkdtempSync(join(tmpdir(), 'l3m-run-'));
   const cacheDir = join(workspace, 'cache');
   const previous = process.env.L3M_CACHE_DIR;
   process.env.L3M_CACHE_DIR = cacheDir;
   try {
     // 40 cones of the default preset would take minutes on two cores.
-    const configPath = writeTinyWorkspace(workspace, { data: { source: 'simulator', simulator: { preset: 'default', count: 40, seed: 9 } } });
+    const simulator = { preset: 'default', count: 40, seed: 9 };
+    const configPath = task === 'regression'
+      ? writeTinyWorkspace(workspace, { data: { source: 'simulator', simulator } })
+      : writeGenerationWorkspace(workspace, simulator);
     const { runDir } = await prepareRun(configPath, join(workspace, 'runs'));
     const controller = new AbortController();
+    const started = { at: 0 };
     const outcome = await runTraining({
       runDir, signal: controller.signal,
-      events: events((message) => { if (message.startsWith('Simulating 40 lightcones')) controller.abort(); }),
+      events: events((message) => { if (message.startsWith('Simulating 40 lightcones')) { started.at = performance.now(); controller.abort(); } }),
     });
+    assert.ok(started.at > 0, 'the dataset was being simulated');
     assert.equal(outcome, 'cancelled');
     const record = readJson(join(runDir, 'run.json'));
     assert.equal(record.status, 'cancelled');

@@ -45,8 +45,8 @@ export interface GenerationData {
 
 /** Loads, splits and prepares the config's dataset for generation. */
 export async function loadGenerationData(config: ResolvedExperimentConfig, configDir: string,
-  onProgress?: (event: DatasetProgress) => void): Promise<GenerationData> {
-  const opened = await openDataset(config.data, { configDir, onProgress });
+  onProgress?: (event: DatasetProgress) => void, signal?: AbortSignal): Promise<GenerationData> {
+  const opened = await openDataset(config.data, { configDir, onProgress, signal });
   const set = await buildGenerationSet(opened, config.data);
   if (set.train.length === 0) throw new Error(`The dataset has ${opened.ids.length} lightcones and none is left for training after the validation and test fractions; use more lightcones.`);
   const { n } = set.train[0];

@@ -38,7 +38,7 @@ export async function runGeneration(context: TaskRunContext): Promise<TaskOutcom
     if (event.kind === 'started') events.log('info', `Simulating ${event.count} lightcones into ${event.folder} with ${event.workers} workers.`);
     if (event.kind === 'cached') events.log('info', `Using the cached dataset ${event.folder} (${event.count} lightcones).`);
     if (event.kind === 'finished-cone') phaseProgress(`simulating lightcones ${event.acceptedSoFar}/${event.count}`);
-  });
+  }, context.signal);
   events.log('info', `Data: ${data.train.ids.length} train / ${data.validation.ids.length} validation / ${data.test.ids.length} test lightcones of ${data.n}² slices; `
     + `${data.trainWindows.length} training windows of ${data.windowLength} slices (${data.contextSlices} context), ${data.rows}×${data.cols} patches of ${data.patchSize}².`);
   const built = buildGenerationModel(config, context.record.configPath, runDir, data);

@@ -72,11 +72,11 @@ export interface LoadedGenerationRun {
 }
 
 /** Selects the run's backend, loads its data and builds the model with the checkpoint's weights. */
-export async function loadGenerationRun(header: GenerationRunHeader, log?: (message: string) => void): Promise<LoadedGenerationRun> {
+export async function loadGenerationRun(header: GenerationRunHeader, log?: (message: string) => void, signal?: AbortSignal): Promise<LoadedGenerationRun> {
   const backend = await selectBackend(header.config.runtime.backend as BackendRequest);
   log?.(`Backend ${backend.name} (${backend.device}).`);
   const configDir = header.record.configPath ? dirname(header.record.configPath) : header.runDir;
-  const data = await loadGenerationData(header.config, configDir);
+  const data = await loadGenerationData(header.config, configDir, undefined, signal);
   // Use the statistics training used (identical unless the data changed since).
   data.transform = header.extra.transform ?? undefined;
   data.sliceScale = header.extra.sliceScale;
