@@ -90,10 +90,12 @@ export class VelocityCnn {
       throw new Error(`Velocity CNN: cond must be (${m}, ${c * p * p}) = (patches, cond_channels·p·p), got [${cond.shape}].`);
     }
     return tf.tidy(() => {
-      const condImage = tf.transpose(tf.reshape(cond, [m, c, p, p]), [0, 2, 3, 1]); // (M, p, p, c)
+      // The channels are stacked channel-first, where each is one contiguous p×p block, and transposed to NHWC
+      // once: a concat along the last axis (and its SplitV gradient) moves one float at a time on wasm.
       const tauColumn = typeof tau === 'number' ? tf.fill([m, 1], tau) : tf.reshape(tau, [m, 1]); // (M, 1)
-      const tauImage = tf.mul(tf.ones([m, p, p, 1]), tf.reshape(tauColumn, [m, 1, 1, 1])); // (M, p, p, 1)
-      const input = tf.concat([condImage, tauImage, tf.reshape(x, [m, p, p, 1])], 3); // (M, p, p, c+2)
+      const tauImage = tf.mul(tf.ones([m, 1, p * p]), tf.reshape(tauColumn, [m, 1, 1])); // (M, 1, p·p)
+      const channelsFirst = tf.concat([tf.reshape(cond, [m, c, p * p]), tauImage, tf.reshape(x, [m, 1, p * p])], 1); // (M, c+2, p·p)
+      const input = tf.transpose(tf.reshape(channelsFirst, [m, c + 2, p, p]), [0, 2, 3, 1]); // (M, p, p, c+2)
       let h = tf.add(sameConv2d(input as tf.Tensor4D, this.convIn as tf.Tensor4D), this.convInBias); // (M, p, p, C)
       for (let b = 0; b < this.blockConv.length; b++) {
         const inner = sameConv2d(silu(h) as tf.Tensor4D, this.blockConv[b] as tf.Tensor4D); // (M, p, p, f·C)
