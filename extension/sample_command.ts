@@ -72,7 +72,7 @@ export async function sampleRun(client: SidecarClient, clicked: unknown, openIns
 
   const generatedName = `lc${String(lightcone).padStart(3, '0')}-t${String(contextSlices).padStart(4, '0')}-seed0.generated.npy`;
   try {
-    const result = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `L3M: sampling ${slices} slices of test lightcone ${lightcone}` }, async (progress) => {
+    const result = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `L3M: sampling ${slices} slices of test lightcone ${lightcone}`, cancellable: true }, async (progress, token) => {
       let reported = 0;
       const poll = setInterval(() => {
         void readFile(join(runDir, 'samples', generatedName)).then((bytes) => {
@@ -84,7 +84,8 @@ export async function sampleRun(client: SidecarClient, clicked: unknown, openIns
         }, () => undefined);
       }, 1000);
       try {
-        return await client.request(protocol.sample, { runDir, lightcone, contextSlices, slices, firstSlice: 0, seed: 0 });
+        // Cancel in the notification cancels the request; the sidecar stops between patches and keeps the slices written so far.
+        return await client.request(protocol.sample, { runDir, lightcone, contextSlices, slices, firstSlice: 0, seed: 0 }, token);
       } finally {
         clearInterval(poll);
       }
@@ -93,6 +94,8 @@ export async function sampleRun(client: SidecarClient, clicked: unknown, openIns
     const choice = await vscode.window.showInformationMessage(`L3M: wrote samples/${result.entry.generated} and its true slices.`, open);
     if (choice === open) openInspector(runDir);
   } catch (error) {
-    void vscode.window.showErrorMessage(`L3M: sampling failed: ${(error as Error).message}`);
+    const message = (error as Error).message;
+    if (/cancelled/i.test(message)) void vscode.window.showInformationMessage(`L3M: sampling cancelled; the slices finished so far are in ${join(runDir, 'samples')}.`);
+    else void vscode.window.showErrorMessage(`L3M: sampling failed: ${message}`);
   }
 }

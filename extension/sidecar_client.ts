@@ -11,7 +11,7 @@
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import {
   createMessageConnection, StreamMessageReader, StreamMessageWriter,
-  type MessageConnection, type NotificationType, type RequestType, type RequestType0,
+  type CancellationToken, type MessageConnection, type NotificationType, type RequestType, type RequestType0,
 } from 'vscode-jsonrpc/node';
 import * as protocol from '../sidecar/protocol/messages';
 import type { RunStatus } from '../sidecar/protocol/run_folder';
@@ -188,14 +188,14 @@ export class SidecarClient {
   }
 
   async request<R>(type: RequestType0<R, void>): Promise<R>;
-  async request<P, R>(type: RequestType<P, R, void>, params: P): Promise<R>;
-  async request(type: RequestType0<unknown, void> | RequestType<unknown, unknown, void>, params?: unknown): Promise<unknown> {
+  async request<P, R>(type: RequestType<P, R, void>, params: P, token?: CancellationToken): Promise<R>;
+  async request(type: RequestType0<unknown, void> | RequestType<unknown, unknown, void>, params?: unknown, token?: CancellationToken): Promise<unknown> {
     await this.ensureStarted();
     const running = this.current;
     if (!running) throw new Error('The L3M sidecar exited while starting; see the "L3M Sidecar" output.');
     return params === undefined
       ? running.connection.sendRequest(type as RequestType0<unknown, void>)
-      : running.connection.sendRequest(type as RequestType<unknown, unknown, void>, params);
+      : running.connection.sendRequest(type as RequestType<unknown, unknown, void>, params, token);
   }
 
   /**

@@ -36,8 +36,9 @@ export class QueueStatusBar implements vscode.Disposable {
   }
 
   onProgress(progress: ProgressParams): void {
-    this.active = progress.runDir;
-    this.queued.delete(progress.runDir);
+    // Only the training run the queue started (run/state `running`) shows here: sampling a finished
+    // run also sends progress, with its own notification, and must not look like training.
+    if (progress.runDir !== this.active) return;
     this.lastProgress = progress;
     this.render();
   }

@@ -8,9 +8,9 @@
 import assert from 'node:assert/strict';
 import { appendFileSync, writeFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
-import type { Frame, Page } from 'playwright-core';
 import { tinyRegressionConfig } from './tiny_regression_config';
 import { launchStudio, type Studio } from './harness';
+import { chooseMenuItem, panelFrame, waitFor } from './workbench_ui';
 import { trainingRecords, writeMetrics, writeRun, writeSamples } from '../browser/run_fixtures';
 import { join } from 'node:path';
 
@@ -18,42 +18,6 @@ const trainExperiment = 'e2e-train-monitor';
 
 /** 600 steps, so that the monitor is caught drawing a curve that grows before the run completes. */
 const trainConfig = tinyRegressionConfig(trainExperiment, 600, 150);
-
-/** The frame of a panel page; `run`: only one whose heading names that run (several monitors can be open). */
-async function panelFrame(page: Page, panel: 'monitor' | 'inspector' | 'compare', timeoutMs = 60_000, run = ''): Promise<Frame> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    for (const frame of page.frames()) {
-      const found = await frame.evaluate(`document.body && document.body.dataset.panel === ${JSON.stringify(panel)} && typeof window.l3mPanel === 'object' && (document.querySelector('h2')?.textContent ?? '').includes(${JSON.stringify(run)})`).catch(() => false);
-      if (found) return frame;
-    }
-    await page.waitForTimeout(250);
-  }
-  throw new Error(`no ${panel} panel page appeared within ${timeoutMs} ms`);
-}
-
-/**
- * Polls an expression in the page's frame until it gives something other than false. Not
- * frame.waitForFunction: that evaluates strings with eval, which the panels' CSP rightly forbids.
- */
-async function waitFor<T>(frame: Frame, expression: string, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown = false;
-  while (Date.now() < deadline) {
-    last = await frame.evaluate(expression);
-    if (last !== false) return last as T;
-    await frame.page().waitForTimeout(250);
-  }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${expression}`);
-}
-
-/** Chooses an item of the open context menu (hover, then Enter, as VS Code's menus expect). */
-async function chooseMenuItem(page: Page, label: string): Promise<void> {
-  const item = page.locator('.monaco-menu .action-label', { hasText: label });
-  await item.hover();
-  await page.keyboard.press('Enter');
-  await page.locator('.monaco-menu').waitFor({ state: 'hidden' });
-}
 
 describe('L3M panels in code-server', { timeout: 10 * 60_000 }, () => {
   let studio: Studio;

@@ -10,13 +10,14 @@ import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import type { Frame, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { isolatedEnv } from '../../scripts/workbench/code_server';
 import { repoRoot } from '../../scripts/workbench/install';
 import { readNpy } from '../../sidecar/data/npy';
 import type { SampleIndex } from '../../sidecar/protocol/run_folder';
 import { writeRun } from '../browser/run_fixtures';
 import { launchStudio, type Studio } from './harness';
+import { chooseMenuItem, panelFrame, waitFor } from './workbench_ui';
 
 const experiment = 'e2e-sample';
 
@@ -70,39 +71,6 @@ async function trainWithCli(studio: Studio, configPath: string): Promise<string>
   return runDir;
 }
 
-/** The frame of a panel page whose heading names `run` (as in panels.test.ts). */
-async function panelFrame(page: Page, panel: 'inspector', run: string, timeoutMs = 60_000): Promise<Frame> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    for (const frame of page.frames()) {
-      const found = await frame.evaluate(`document.body && document.body.dataset.panel === ${JSON.stringify(panel)} && typeof window.l3mPanel === 'object' && (document.querySelector('h2')?.textContent ?? '').includes(${JSON.stringify(run)})`).catch(() => false);
-      if (found) return frame;
-    }
-    await page.waitForTimeout(250);
-  }
-  throw new Error(`no ${panel} panel page for ${run} appeared within ${timeoutMs} ms`);
-}
-
-/** Polls an expression in a panel frame until it gives something other than false (the panels' CSP forbids eval, so no waitForFunction). */
-async function waitFor<T>(frame: Frame, expression: string, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown = false;
-  while (Date.now() < deadline) {
-    last = await frame.evaluate(expression);
-    if (last !== false) return last as T;
-    await frame.page().waitForTimeout(250);
-  }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${expression}`);
-}
-
-/** Chooses an item of the open context menu (hover, then Enter, as VS Code's menus expect). */
-async function chooseMenuItem(page: Page, label: string): Promise<void> {
-  const item = page.locator('.monaco-menu .action-label', { hasText: label });
-  await item.hover();
-  await page.keyboard.press('Enter');
-  await page.locator('.monaco-menu').waitFor({ state: 'hidden' });
-}
-
 /** Waits for the quick pick titled `title`, checks which item it suggests first, and picks the item labelled `label`. */
 async function answerQuickPick(page: Page, title: string, label: string): Promise<string> {
   const widget = page.locator('.quick-input-widget');
@@ -153,6 +121,8 @@ describe('Sample Lightcones from the Runs view', { timeout: 10 * 60_000 }, () =>
       if (await failed.first().isVisible()) assert.fail(`Sampling failed in the workbench: ${await failed.first().innerText()}`);
       const message = await done.first().innerText();
       assert.match(message, /L3M: wrote samples\/lc000-t0002-seed0\.generated\.npy and its true slices\./);
+      // Sampling has its own notification: the status bar (the training queue) does not show it as a run.
+      assert.doesNotMatch(await page.locator('.part.statusbar').innerText(), /sampling slice/);
 
       // The run folder as the sidecar left it: one index entry, a truth file with the 2 context + 2
       // generated slices and a generated file with the 2 generated slices, all finite (mK).
@@ -171,7 +141,7 @@ describe('Sample Lightcones from the Runs view', { timeout: 10 * 60_000 }, () =>
 
       // Open in Inspector: the panel of this run shows the sample, 4 slices (2 context + 2 generated).
       await done.first().locator('.monaco-button', { hasText: 'Open in Inspector' }).click();
-      const inspector = await panelFrame(page, 'inspector', runId);
+      const inspector = await panelFrame(page, 'inspector', 60_000, runId);
       const shown = await waitFor<{ max: string; samples: string[] }>(inspector,
         "(() => { const s = document.querySelector('input.slice-slider'); const o = Array.from(document.querySelectorAll('vscode-option')).map((e) => e.textContent).filter((t) => /^lightcone /.test(t)); return s && s.max === '3' && o.length > 0 ? { max: s.max, samples: o } : false; })()", 120_000);
       assert.deepEqual(shown, { max: '3', samples: ['lightcone 0, slices from 0 (2 context)'] });
