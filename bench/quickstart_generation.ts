@@ -59,13 +59,15 @@ async function main(): Promise<void> {
     console.log(`  validation CFM loss: ${validation.map((r) => `step ${r.step} ${(r.loss as number).toFixed(4)}`).join(', ')}`);
     console.log(nextPatchTable(evaluation));
     const { previousSlice, meanPatch } = evaluation.baselines;
-    console.log(`  model ${verdict.pointForecast} / previous slice: ${(verdict.pointForecastMse / previousSlice.mse).toFixed(2)}, / mean patch: ${(verdict.pointForecastMse / meanPatch.mse).toFixed(2)} (MSE)`);
+    for (const point of verdict.pointForecasts) {
+      console.log(`  model ${point.name} / previous slice: ${(point.mse / previousSlice.mse).toFixed(2)}, / mean patch: ${(point.mse / meanPatch.mse).toFixed(2)} (MSE)`);
+    }
     if (evaluation.crps.model) {
       console.log(`  model CRPS / previous slice: ${(evaluation.crps.model.mean / evaluation.crps.previousSlice.mean).toFixed(2)}, / mean patch: ${(evaluation.crps.model.mean / evaluation.crps.meanPatch.mean).toFixed(2)}`);
     }
     const inBudget = training <= budgetSeconds;
     const met = verdict.pointBeatsBoth && verdict.crpsBeatsBoth === true;
-    console.log(`  goal: point forecast below both baselines ${verdict.pointBeatsBoth ? 'MET' : 'NOT met'}; sample CRPS below both ${verdict.crpsBeatsBoth ? 'MET' : 'NOT met'} `
+    console.log(`  goal: point forecasts below both baselines ${verdict.pointBeatsBoth ? 'MET' : 'NOT met'}; sample CRPS below both ${verdict.crpsBeatsBoth ? 'MET' : 'NOT met'} `
       + `(sample MSE ${verdict.samplesBeatBoth ? 'also' : 'not'} below both); training within budget ${inBudget ? 'MET' : 'NOT met'}`);
     console.log(JSON.stringify({
       bench: 'quickstart_generation', outcome, wallSeconds: total, trainingSeconds: training, budgetSeconds,
@@ -74,7 +76,7 @@ async function main(): Promise<void> {
       sampleMse: evaluation.model.mse, sampleMseSem: evaluation.model.sem, ensembleMeanMse: evaluation.ensembleMean?.mse ?? null, meanForecastMse: evaluation.conditionalMean.mse,
       previousSliceMse: previousSlice.mse, meanPatchMse: meanPatch.mse,
       sampleCrps: evaluation.crps.model?.mean ?? null, previousSliceCrps: evaluation.crps.previousSlice.mean, meanPatchCrps: evaluation.crps.meanPatch.mean,
-      pointForecast: verdict.pointForecast, pointBeatsBothBaselines: verdict.pointBeatsBoth, crpsBeatsBothBaselines: verdict.crpsBeatsBoth,
+      spreadRatio: verdict.spreadRatio, pointBeatsBothBaselines: verdict.pointBeatsBoth, crpsBeatsBothBaselines: verdict.crpsBeatsBoth,
       samplesBeatBothBaselines: verdict.samplesBeatBoth, goalMet: met && inBudget, withinBudget: inBudget,
     }));
   } finally {

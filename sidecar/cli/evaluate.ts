@@ -42,7 +42,7 @@ function generationTable(evaluation: NextPatchEvaluation): string {
   const verdict = nextPatchVerdict(evaluation);
   const crps = verdict.crpsBeatsBoth === null ? 'CRPS needs ≥ 2 samples per patch (evaluation.cfm_samples_per_patch)'
     : `sample CRPS ${verdict.crpsBeatsBoth ? 'below' : 'not below'} both baselines`;
-  return `${nextPatchTable(evaluation)}\n  Model ${verdict.pointForecast} ${verdict.pointBeatsBoth ? 'below' : 'not below'} both baselines in MSE; ${crps}.`;
+  return `${nextPatchTable(evaluation)}\n  Model point forecasts ${verdict.pointBeatsBoth ? 'below' : 'not all below'} both baselines in MSE; ${crps}.`;
 }
 
 export async function run(args: string[]): Promise<number> {

@@ -38,20 +38,25 @@ function evaluation(sample: number, ensemble: number | null, mean: number, crps:
   return {
     kind: 'next_patch', model: s(sample), ensembleMean: ensemble === null ? null : s(ensemble), conditionalMean: s(mean),
     baselines: { previousSlice: s(0.08), meanPatch: s(1.3) }, crps: { model: crps === null ? null : c(crps), previousSlice: c(0.2), meanPatch: c(0.9) },
-    versusPreviousSlice: { pointMse: c((ensemble ?? mean) - 0.08), crps: crps === null ? null : c(crps - 0.2) },
+    versusPreviousSlice: { meanForecastMse: c(mean - 0.08), ensembleMeanMse: ensemble === null ? null : c(ensemble - 0.08), crps: crps === null ? null : c(crps - 0.2) },
     perPosition: [], windows: 3, patchesPerWindow: 4, samplesPerPatch: ensemble === null ? 1 : 4, lightcones: ['a'], solver: 'rk4', steps: 8,
   };
 }
 
-test('the verdict judges the ensemble mean (else the mean forecast) and the CRPS against both baselines', () => {
-  const good = nextPatchVerdict(evaluation(0.12, 0.07, 0.09, 0.15));
-  assert.deepEqual(good, { pointForecast: 'ensemble mean', pointForecastMse: 0.07, pointBeatsBoth: true, crpsBeatsBoth: true, samplesBeatBoth: false });
-  const single = nextPatchVerdict(evaluation(0.12, null, 0.09, null));
-  assert.equal(single.pointForecast, 'mean forecast');
-  assert.equal(single.pointBeatsBoth, false);
+test('the verdict needs every point forecast and the CRPS below both baselines', () => {
+  const good = nextPatchVerdict(evaluation(0.12, 0.07, 0.06, 0.15));
+  assert.deepEqual(good, {
+    pointForecasts: [{ name: 'mean forecast', mse: 0.06 }, { name: 'ensemble mean', mse: 0.07 }],
+    pointBeatsBoth: true, crpsBeatsBoth: true, samplesBeatBoth: false, spreadRatio: 1,
+  });
+  assert.equal(nextPatchVerdict(evaluation(0.12, 0.07, 0.09, 0.15)).pointBeatsBoth, false, 'the mean forecast is above the previous slice');
+  const single = nextPatchVerdict(evaluation(0.12, null, 0.06, null));
+  assert.deepEqual(single.pointForecasts, [{ name: 'mean forecast', mse: 0.06 }]);
+  assert.equal(single.pointBeatsBoth, true);
   assert.equal(single.crpsBeatsBoth, null);
-  const table = nextPatchTable(evaluation(0.12, 0.07, 0.09, 0.15));
+  const table = nextPatchTable(evaluation(0.12, 0.07, 0.06, 0.15));
   assert.match(table, /model, mean of 4 samples +0\.0700/);
   assert.match(table, /previous slice \(baseline\) +0\.0800 ± 0\.0000 +0\.2000/);
-  assert.match(table, /paired over windows: ensemble-mean MSE −0\.0100 ± 0\.0000, CRPS −0\.0500/);
+  assert.match(table, /paired over windows: mean-forecast MSE −0\.0200 ± 0\.0000, ensemble-mean MSE −0\.0100 ± 0\.0000, CRPS −0\.0500/);
+  assert.match(table, /sample MSE \/ \(2 · mean-forecast MSE\) = 1\.00/);
 });

@@ -59,10 +59,10 @@ export interface NextPatchEvaluation {
   crps: { model: ScoreSummary | null; previousSlice: ScoreSummary; meanPatch: ScoreSummary };
   /**
    * Model minus the previous-slice baseline, per window on the same windows (a paired comparison, whose
-   * spread is far smaller than either score's): the point forecast's MSE (the ensemble mean, else the
-   * mean forecast) and the samples' CRPS (null with 1 sample per patch). Negative: the model is better.
+   * spread is far smaller than either score's): the point forecasts' MSE and the samples' CRPS (null
+   * with 1 sample per patch). Negative: the model is better.
    */
-  versusPreviousSlice: { pointMse: ScoreSummary; crps: ScoreSummary | null };
+  versusPreviousSlice: { meanForecastMse: ScoreSummary; ensembleMeanMse: ScoreSummary | null; crps: ScoreSummary | null };
   /** Model sample MSE per patch position within a slice (rows·cols, row-major). */
   perPosition: number[];
   windows: number;
@@ -223,7 +223,8 @@ export async function evaluateNextPatch(model: GenerationModel, data: Generation
     baselines: { previousSlice: summary(scores.previousMse), meanPatch: summary(scores.meanPatchMse) },
     crps: { model: m > 1 ? scoreSummary(scores.crps) : null, previousSlice: scoreSummary(scores.previousMae), meanPatch: scoreSummary(scores.meanPatchMae) },
     versusPreviousSlice: {
-      pointMse: scoreSummary((m > 1 ? scores.ensemble : scores.mean).map((v, i) => v - scores.previousMse[i])),
+      meanForecastMse: scoreSummary(scores.mean.map((v, i) => v - scores.previousMse[i])),
+      ensembleMeanMse: m > 1 ? scoreSummary(scores.ensemble.map((v, i) => v - scores.previousMse[i])) : null,
       crps: m > 1 ? scoreSummary(scores.crps.map((v, i) => v - scores.previousMae[i])) : null,
     },
     perPosition: Array.from(perPosition, (v) => v / (windows.length * scored)),

@@ -5,28 +5,33 @@
 import type { MseSummary, NextPatchEvaluation, ScoreSummary } from './next_patch_evaluation';
 
 export interface NextPatchVerdict {
-  /** The point forecast judged: the ensemble mean, or the τ = 0 mean forecast with 1 sample per patch. */
-  pointForecast: 'ensemble mean' | 'mean forecast';
-  pointForecastMse: number;
-  /** Point-forecast MSE below both baselines' MSE. */
+  /** The model's point forecasts: the τ = 0 mean forecast, and the mean of the samples (≥ 2 samples per patch). */
+  pointForecasts: { name: 'mean forecast' | 'ensemble mean'; mse: number }[];
+  /** Every point forecast's MSE below both baselines' MSE (all of them, so that none is picked for being better). */
   pointBeatsBoth: boolean;
   /** Sample CRPS below both baselines' CRPS (their MAE); null with 1 sample per patch. */
   crpsBeatsBoth: boolean | null;
   /** Sample MSE below both baselines (a sample scores 2·Var(x | past), so this can fail for a perfect model). */
   samplesBeatBoth: boolean;
+  /**
+   * Sample MSE / (2 · mean-forecast MSE): about 1 when the samples spread as the data do around their
+   * mean, below 1 when they are too narrow, above when too wide.
+   */
+  spreadRatio: number;
 }
 
 export function nextPatchVerdict(evaluation: NextPatchEvaluation): NextPatchVerdict {
   const { previousSlice, meanPatch } = evaluation.baselines;
   const below = (value: number) => value < previousSlice.mse && value < meanPatch.mse;
-  const point = evaluation.ensembleMean ?? evaluation.conditionalMean;
+  const pointForecasts: NextPatchVerdict['pointForecasts'] = [{ name: 'mean forecast', mse: evaluation.conditionalMean.mse }];
+  if (evaluation.ensembleMean) pointForecasts.push({ name: 'ensemble mean', mse: evaluation.ensembleMean.mse });
   const crps = evaluation.crps.model;
   return {
-    pointForecast: evaluation.ensembleMean ? 'ensemble mean' : 'mean forecast',
-    pointForecastMse: point.mse,
-    pointBeatsBoth: below(point.mse),
+    pointForecasts,
+    pointBeatsBoth: pointForecasts.every((p) => below(p.mse)),
     crpsBeatsBoth: crps ? crps.mean < evaluation.crps.previousSlice.mean && crps.mean < evaluation.crps.meanPatch.mean : null,
     samplesBeatBoth: below(evaluation.model.mse),
+    spreadRatio: evaluation.model.mse / (2 * evaluation.conditionalMean.mse),
   };
 }
 
@@ -46,8 +51,10 @@ export function nextPatchTable(evaluation: NextPatchEvaluation): string {
     row('previous slice (baseline)', evaluation.baselines.previousSlice, evaluation.crps.previousSlice),
     row('mean patch (baseline)', evaluation.baselines.meanPatch, evaluation.crps.meanPatch),
     '  CRPS of a point forecast is its mean absolute error; a sample\'s MSE is 2·Var(x | past) even for a perfect model.',
-    `  Model − previous slice, paired over windows: ${evaluation.ensembleMean ? 'ensemble-mean' : 'mean-forecast'} MSE ${signed(evaluation.versusPreviousSlice.pointMse)}`
+    `  Model − previous slice, paired over windows: mean-forecast MSE ${signed(evaluation.versusPreviousSlice.meanForecastMse)}`
+      + (evaluation.versusPreviousSlice.ensembleMeanMse ? `, ensemble-mean MSE ${signed(evaluation.versusPreviousSlice.ensembleMeanMse)}` : '')
       + (evaluation.versusPreviousSlice.crps ? `, CRPS ${signed(evaluation.versusPreviousSlice.crps)}` : ''),
+    `  Sample spread: sample MSE / (2 · mean-forecast MSE) = ${nextPatchVerdict(evaluation).spreadRatio.toFixed(2)} (1 when the samples spread as the data do; below 1: too narrow).`,
   ].join('\n');
 }
 
@@ -59,8 +66,9 @@ function signed(s: ScoreSummary): string {
 export function nextPatchSummaryLine(evaluation: NextPatchEvaluation): string {
   const verdict = nextPatchVerdict(evaluation);
   const { previousSlice, meanPatch } = evaluation.baselines;
-  const crps = evaluation.crps.model ? `, CRPS ${evaluation.crps.model.mean.toFixed(4)} (baselines ${evaluation.crps.previousSlice.mean.toFixed(4)}, ${evaluation.crps.meanPatch.mean.toFixed(4)})` : '';
-  return `Test next-patch MSE: samples ${evaluation.model.mse.toFixed(4)} ± ${evaluation.model.sem.toFixed(4)}, ${verdict.pointForecast} ${verdict.pointForecastMse.toFixed(4)}; `
+  const points = verdict.pointForecasts.map((p) => `${p.name} ${p.mse.toFixed(4)}`).join(', ');
+  const crps = evaluation.crps.model ? `; CRPS ${evaluation.crps.model.mean.toFixed(4)} (baselines ${evaluation.crps.previousSlice.mean.toFixed(4)}, ${evaluation.crps.meanPatch.mean.toFixed(4)})` : '';
+  return `Test next-patch MSE: samples ${evaluation.model.mse.toFixed(4)} ± ${evaluation.model.sem.toFixed(4)}, ${points}; `
     + `baselines previous slice ${previousSlice.mse.toFixed(4)}, mean patch ${meanPatch.mse.toFixed(4)}${crps}. `
-    + `Point forecast ${verdict.pointBeatsBoth ? 'beats' : 'does not beat'} both baselines.`;
+    + `Point forecasts ${verdict.pointBeatsBoth ? 'beat' : 'do not beat'} both baselines.`;
 }
