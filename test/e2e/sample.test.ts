@@ -16,6 +16,7 @@ import { repoRoot } from '../../scripts/workbench/install';
 import { readNpy } from '../../sidecar/data/npy';
 import type { SampleIndex } from '../../sidecar/protocol/run_folder';
 import { writeRun } from '../browser/run_fixtures';
+import { tinyGenerationModel } from '../integration/train_fixture';
 import { launchStudio, type Studio } from './harness';
 import { chooseMenuItem, panelFrame, waitFor } from './workbench_ui';
 
@@ -29,13 +30,7 @@ const experiment = 'e2e-sample';
 const generationConfig = {
   name: experiment,
   task: 'generation',
-  backbone: {
-    source: 'random', finetune: 'full', causal: true,
-    architecture: { hidden_size: 16, num_hidden_layers: 1, num_attention_heads: 2, num_key_value_heads: 1, intermediate_size: 32, vocab_size: 16, max_position_embeddings: 256, tie_word_embeddings: true },
-  },
-  prompt: { template: 'minimal' },
-  connectors: { lightcone: { kind: 'linear' }, parameters: { kind: 'linear' }, t_index: { enabled: true } },
-  head: { kind: 'cfm', channels: 4, blocks: 1, kernel_size: 3, cond_channels: 1, solver: 'euler', steps: 2 },
+  ...tinyGenerationModel(),
   data: {
     source: 'simulator',
     simulator: { preset: 'test', count: 6, seed: 0 },

@@ -12,18 +12,12 @@ import { PassThrough } from 'node:stream';
 import { CancellationTokenSource, createMessageConnection, StreamMessageReader, StreamMessageWriter } from 'vscode-jsonrpc/node';
 import * as protocol from '../../sidecar/protocol/messages';
 import { startServer } from '../../sidecar/rpc/server';
-import { writeSyntheticLightcones } from './train_fixture';
+import { tinyGenerationModel, writeSyntheticLightcones } from './train_fixture';
 
 function generationConfig(): Record<string, unknown> {
   return {
     name: 'tiny-generation', task: 'generation',
-    backbone: {
-      source: 'random', finetune: 'full', causal: true,
-      architecture: { hidden_size: 16, num_hidden_layers: 1, num_attention_heads: 2, num_key_value_heads: 1, intermediate_size: 32, vocab_size: 16, max_position_embeddings: 256, tie_word_embeddings: true },
-    },
-    prompt: { template: 'minimal' },
-    connectors: { lightcone: { kind: 'linear' }, parameters: { kind: 'linear' }, t_index: { enabled: true } },
-    head: { kind: 'cfm', channels: 4, blocks: 1, kernel_size: 3, cond_channels: 1, solver: 'euler', steps: 2 },
+    ...tinyGenerationModel(),
     data: {
       source: 'files', files: { format: 'npy', path: 'data', transverse_cells: 4 }, splits: { validation_fraction: 0.2, test_fraction: 0.2, seed: 1 },
       preprocessing: { slice_transform: 'sgn_log1p', standardize: true, trim: false }, patch_size: 2,

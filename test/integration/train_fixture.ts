@@ -96,3 +96,16 @@ export function tinyTokenizerJson(words: string[]): object {
       fuse_unk: false, byte_fallback: false, vocab, merges },
   };
 }
+
+/** The model sections of a tiny generation config: a one-block backbone and a one-block velocity CNN with a two-step Euler solver. */
+export function tinyGenerationModel(): Record<string, unknown> {
+  return {
+    backbone: {
+      source: 'random', finetune: 'full', causal: true,
+      architecture: { hidden_size: 16, num_hidden_layers: 1, num_attention_heads: 2, num_key_value_heads: 1, intermediate_size: 32, vocab_size: 16, max_position_embeddings: 256, tie_word_embeddings: true },
+    },
+    prompt: { template: 'minimal' },
+    connectors: { lightcone: { kind: 'linear' }, parameters: { kind: 'linear' }, t_index: { enabled: true } },
+    head: { kind: 'cfm', channels: 4, blocks: 1, kernel_size: 3, cond_channels: 1, solver: 'euler', steps: 2 },
+  };
+}
