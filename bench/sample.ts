@@ -21,7 +21,7 @@ import { selectBackend } from '../sidecar/runtime/backends';
 import { GenerationModel } from '../sidecar/tasks/generation/generation_model';
 import { buildGenerationPrompt } from '../sidecar/tasks/generation/generation_prompt';
 import { forecastSlices } from '../sidecar/tasks/generation/generation_sampler';
-import { setConvolutionPath } from '../sidecar/tasks/generation/velocity_cnn';
+import { VelocityCnn, setConvolutionPath } from '../sidecar/tasks/generation/velocity_cnn';
 
 const quick = process.argv.includes('--quick');
 
@@ -95,6 +95,37 @@ function trainingRate(shape: Shape, steps: number): { tokensPerSecond: number; s
   return { tokensPerSecond: (shape.batch * shape.window * grid * grid) / stepSeconds, stepSeconds, loss };
 }
 
+/**
+ * The velocity CNN alone at the step's shapes: forward on the batch's non-context patches, the MSE to a random
+ * target, gradients to its weights and to the condition (as in the step, where the condition is the backbone's
+ * output); the median over `steps`. Shows how much of the step the CNN takes.
+ */
+function cnnSeconds(shape: Shape, steps: number): number {
+  const p = shape.patchSize;
+  const m = shape.batch * (shape.window - shape.context) * (shape.n / p) ** 2;
+  const cnn = new VelocityCnn({ patchSize: p, condChannels: 2, channels: shape.cnn.channels, blocks: shape.cnn.blocks, residualFactor: 2, kernelSize: 3, seed: 5 });
+  const cond = tf.variable(tf.randomNormal([m, 2 * p * p], 0, 1, 'float32', 6));
+  const x = tf.randomNormal([m, p * p], 0, 1, 'float32', 7);
+  const tau = tf.randomUniform([m], 0, 1, 'float32', 8);
+  const target = tf.randomNormal([m, p * p], 0, 1, 'float32', 9);
+  const variables = [cond, ...cnn.namedWeights().map(([, v]) => v)];
+  const step = () => {
+    const { value, grads } = tf.variableGrads(() => tf.mean(tf.square(tf.sub(cnn.apply(x, tau, cond), target))) as tf.Scalar, variables);
+    value.dataSync();
+    tf.dispose([value, ...Object.values(grads)]);
+  };
+  step();
+  const times: number[] = [];
+  for (let i = 0; i < steps; i++) {
+    const start = performance.now();
+    step();
+    times.push((performance.now() - start) / 1000);
+  }
+  tf.dispose([cond, x, tau, target]);
+  cnn.dispose();
+  return times.sort((a, b) => a - b)[Math.floor(steps / 2)]!;
+}
+
 // The same training step in PyTorch: a Qwen2 decoder (RMSNorm, rotate-half rotary, GQA, q/k/v biases,
 // SwiGLU MLP), the patch/parameter connectors, the velocity CNN with the same layers, the CFM loss, AdamW.
 const torchScript = String.raw`
@@ -157,7 +188,15 @@ n = int(sys.argv[3]); times = []
 for _ in range(n):
     t0 = time.perf_counter(); loss = step(); times.append(time.perf_counter() - t0)
 dt = sorted(times)[len(times) // 2]
-print(json.dumps({'stepSeconds': dt, 'tokensPerSecond': B * W * N / dt, 'loss': loss, 'torch': torch.__version__, 'threads': torch.get_num_threads()}))
+# The velocity CNN alone: forward, loss, backward to its weights and its input (the condition is the backbone's output).
+M = B * (W - s['context']) * N; cinp = torch.randn(M, 4, P, P, requires_grad=True); target = torch.randn(M, P * P)
+def cnn_step():
+    v = model.cout(F.silu(model.res(model.cin(cinp)))).view(M, P * P); opt.zero_grad(); cinp.grad = None
+    ((v - target) ** 2).mean().backward()
+cnn_step(); cnn_times = []
+for _ in range(n):
+    t0 = time.perf_counter(); cnn_step(); cnn_times.append(time.perf_counter() - t0)
+print(json.dumps({'stepSeconds': dt, 'tokensPerSecond': B * W * N / dt, 'cnnSeconds': sorted(cnn_times)[n // 2], 'loss': loss, 'torch': torch.__version__, 'threads': torch.get_num_threads()}))
 `;
 
 /**
@@ -165,16 +204,16 @@ print(json.dumps({'stepSeconds': dt, 'tokensPerSecond': B * W * N / dt, 'loss': 
  * the 2 shared cores a whole run can be ×10 slower (OpenMP threads waiting on a core another process holds:
  * 106 ms and 1548 ms a step in two back-to-back runs), which would flatter TF.js.
  */
-function torchRate(shape: Shape): { tokensPerSecond: number; stepSeconds: number; detail: string } | { skipped: string } {
+function torchRate(shape: Shape): { tokensPerSecond: number; stepSeconds: number; cnnSeconds: number; detail: string } | { skipped: string } {
   const check = spawnSync('/usr/bin/python3', ['-c', 'import torch'], { encoding: 'utf8' });
   if (check.status !== 0) return { skipped: `/usr/bin/python3 cannot import torch (${(check.stderr || check.error?.message || '').trim().split('\n').pop()})` };
-  let best: { tokensPerSecond: number; stepSeconds: number; detail: string } | null = null;
+  let best: { tokensPerSecond: number; stepSeconds: number; cnnSeconds: number; detail: string } | null = null;
   for (const threads of ['1', '2']) {
     const run = spawnSync('/usr/bin/python3', ['-c', torchScript, JSON.stringify(shape), threads, String(quick ? 3 : 5)], { encoding: 'utf8', timeout: 600_000 });
     if (run.status !== 0) return { skipped: `PyTorch run failed: ${run.stderr.trim().split('\n').slice(-3).join(' | ')}` };
-    const result = JSON.parse(run.stdout.trim().split('\n').pop()!) as { tokensPerSecond: number; stepSeconds: number; torch: string; threads: number };
+    const result = JSON.parse(run.stdout.trim().split('\n').pop()!) as { tokensPerSecond: number; stepSeconds: number; cnnSeconds: number; torch: string; threads: number };
     if (!best || result.stepSeconds < best.stepSeconds) {
-      best = { tokensPerSecond: result.tokensPerSecond, stepSeconds: result.stepSeconds, detail: `torch ${result.torch}, ${result.threads} threads, median step, best of 1 and 2 threads` };
+      best = { tokensPerSecond: result.tokensPerSecond, stepSeconds: result.stepSeconds, cnnSeconds: result.cnnSeconds, detail: `torch ${result.torch}, ${result.threads} threads, median step, best of 1 and 2 threads` };
     }
   }
   return best!;
@@ -214,17 +253,20 @@ async function main(): Promise<void> {
       else installFastWasmKernels();
       setConvolutionPath(before ? 'im2col' : 'auto');
       const r = trainingRate(shape, name === 'cpu' ? 1 : quick ? 3 : 5);
+      // The cpu backend's CNN alone would take another minute; its step already shows that backend's speed.
+      const cnn = name === 'cpu' ? undefined : cnnSeconds(shape, quick ? 3 : 5);
       setConvolutionPath('auto');
-      rows[name] = r;
+      rows[name] = { ...r, cnnSeconds: cnn };
       const note = before ? ', stock kernels, im2col convolutions' : name === 'wasm' ? ', fast kernels, tf.conv2d' : '';
-      console.log(`  TF.js ${name.padEnd(11)} ${r.tokensPerSecond.toFixed(0).padStart(8)} patch tokens/s  (${(r.stepSeconds * 1000).toFixed(0)} ms/step, ${selected.device}${note})`);
+      const cnnNote = cnn === undefined ? '' : `; the velocity CNN alone ${(cnn * 1000).toFixed(0)} ms`;
+      console.log(`  TF.js ${name.padEnd(11)} ${r.tokensPerSecond.toFixed(0).padStart(8)} patch tokens/s  (${(r.stepSeconds * 1000).toFixed(0)} ms/step${cnnNote}; ${selected.device}${note})`);
     }
     installFastWasmKernels();
     const torch = torchRate(shape);
     rows.torch = torch;
     if ('skipped' in torch) console.log(`  PyTorch           skipped: ${torch.skipped}`);
     else {
-      console.log(`  PyTorch           ${torch.tokensPerSecond.toFixed(0).padStart(8)} patch tokens/s  (${(torch.stepSeconds * 1000).toFixed(0)} ms/step, ${torch.detail})`);
+      console.log(`  PyTorch           ${torch.tokensPerSecond.toFixed(0).padStart(8)} patch tokens/s  (${(torch.stepSeconds * 1000).toFixed(0)} ms/step; the velocity CNN alone ${(torch.cnnSeconds * 1000).toFixed(0)} ms; ${torch.detail})`);
       const wasm = (rows['wasm'] as { tokensPerSecond: number }).tokensPerSecond;
       const before = (rows['wasm-before'] as { tokensPerSecond: number }).tokensPerSecond;
       console.log(`  wasm / PyTorch: ${(wasm / torch.tokensPerSecond).toFixed(2)} (before: ${(before / torch.tokensPerSecond).toFixed(2)}); ` +
