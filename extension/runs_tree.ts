@@ -73,9 +73,17 @@ export class RunsTree implements vscode.TreeDataProvider<Node>, vscode.Disposabl
   readonly onDidChangeTreeData = this.changed.event;
   private watcher: RunFolderWatcher | null = null;
   private listing: RunListing[] = [];
+  private groups: RunExperimentItem[] = [];
+  // The folder is read by one load at a time, and the tree is told of a change only when a load has
+  // finished: getChildren then answers from that snapshot. Reading the folder inside getChildren let
+  // two refreshes resolve concurrently with different items under the same ids, which left VS Code's
+  // tree with an expanded experiment and no rows under it.
+  private loading: Promise<void> | null = null;
+  private reloadWanted = false;
 
   constructor(private runsDir: string | undefined) {
     this.follow();
+    this.refresh();
   }
 
   /** The runs folder shown, or undefined when there is no workspace to resolve it against. */
@@ -100,8 +108,34 @@ export class RunsTree implements vscode.TreeDataProvider<Node>, vscode.Disposabl
     this.watcher = this.runsDir ? new RunFolderWatcher(this.runsDir, () => this.refresh()) : null;
   }
 
-  refresh(): void {
-    this.changed.fire(undefined);
+  /** Re-reads the runs folder (once more after the load in flight, if any) and then updates the tree. */
+  refresh(): Promise<void> {
+    if (this.loading) {
+      this.reloadWanted = true;
+      return this.loading;
+    }
+    this.loading = (async () => {
+      do {
+        this.reloadWanted = false;
+        await this.load();
+      } while (this.reloadWanted);
+      this.loading = null;
+      this.changed.fire(undefined);
+    })();
+    return this.loading;
+  }
+
+  private async load(): Promise<void> {
+    const listing = this.runsDir ? await listRuns(this.runsDir).catch(() => []) : [];
+    const byExperiment = new Map<string, RunItem[]>();
+    for (const run of listing) {
+      const items = byExperiment.get(run.experiment) ?? [];
+      items.push(new RunItem(run));
+      byExperiment.set(run.experiment, items);
+    }
+    this.listing = listing;
+    // Newest run first: run ids sort by time.
+    this.groups = [...byExperiment.entries()].map(([experiment, items]) => new RunExperimentItem(experiment, items.sort((a, b) => (a.listing.runId < b.listing.runId ? 1 : -1))));
   }
 
   getTreeItem(node: Node): vscode.TreeItem {
@@ -111,16 +145,8 @@ export class RunsTree implements vscode.TreeDataProvider<Node>, vscode.Disposabl
   async getChildren(node?: Node): Promise<Node[]> {
     if (node instanceof RunExperimentItem) return node.runs;
     if (node) return [];
-    if (!this.runsDir) return [];
-    this.listing = await listRuns(this.runsDir);
-    const byExperiment = new Map<string, RunItem[]>();
-    for (const listing of this.listing) {
-      const items = byExperiment.get(listing.experiment) ?? [];
-      items.push(new RunItem(listing));
-      byExperiment.set(listing.experiment, items);
-    }
-    // Newest run first: run ids sort by time.
-    return [...byExperiment.entries()].map(([experiment, items]) => new RunExperimentItem(experiment, items.sort((a, b) => (a.listing.runId < b.listing.runId ? 1 : -1))));
+    if (this.loading) await this.loading;
+    return this.groups;
   }
 
   dispose(): void {
