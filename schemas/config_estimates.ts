@@ -59,10 +59,16 @@ function headParameters(config: ResolvedExperimentConfig, h: number): number {
 }
 
 function specialTokenCount(config: ResolvedExperimentConfig): number {
-  if (config.task === 'generation') return 4; // <|lc_start|>, <|lc_end|>, <|nl_1|>, <|nl_2|> (§3.3)
+  // A random backbone has no embeddings for a chat template's pieces, so each of the six distinct
+  // pieces (<|im_start|>, <|im_end|>, system, user, assistant, newline) is a trainable stand-in.
+  const standIns = config.prompt.template !== 'minimal' && config.backbone.source === 'random' ? 6 : 0;
+  if (config.task === 'generation') {
+    const system = config.prompt.template === 'chat_trainable' ? config.prompt.trainable_system_tokens : 0;
+    return 3 + system + standIns; // <|lightcone-token|>, <|nl_1|>, <|nl_2|> (§3.3) + trainable system tokens
+  }
   const prompt = config.prompt.template === 'chat_trainable'
     ? config.prompt.trainable_system_tokens + config.prompt.trainable_lightcone_tokens : 0;
-  return 1 + prompt; // <|ska_param|> summary token + trainable prompt tokens (§3.2)
+  return 1 + prompt + standIns; // <|ska_param|> summary token + trainable prompt tokens (§3.2)
 }
 
 function adapterParameters(config: ResolvedExperimentConfig, shape: BackboneShape): number {
@@ -98,6 +104,7 @@ export function estimateParameters(config: ResolvedExperimentConfig, shape: Back
   const head = headParameters(config, h);
   const adapters = adapterParameters(config, shape);
   const norms = (2 * shape.num_hidden_layers + 1) * h;
+  // The token-embedding table never trains: L3M inputs are vectors, and chat pieces on a random backbone are stand-ins.
   const backboneTrainable = config.backbone.finetune === 'full' ? backbone
     : config.backbone.finetune === 'lora' && config.backbone.lora.train_norms ? norms : 0;
   const trainable = connectors + specialTokens + head + adapters + backboneTrainable;

@@ -29,9 +29,13 @@ export function configRelative(configPath: string | undefined, fallbackDir: stri
   return resolve(configPath ? dirname(configPath) : fallbackDir, path);
 }
 
-/** The finetune mode of the model module: a random backbone trained in full is trained from scratch (embeddings included). */
+/**
+ * The finetune mode of the model module. A random backbone trained in full trains every block weight
+ * but not its token-embedding table: on a random backbone the L3M prompts never look up a token id
+ * (chat pieces are trainable stand-in vectors), so the table gets no gradient, and training it would
+ * only decay it and hold its Adam state (12 bytes a value: 1.6 GB for Qwen2.5-0.5B's table).
+ */
 export function finetuneModeOf(config: ResolvedExperimentConfig): FinetuneMode {
-  if (config.backbone.source === 'random' && config.backbone.finetune === 'full') return 'scratch';
   return config.backbone.finetune;
 }
 
