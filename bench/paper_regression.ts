@@ -18,7 +18,8 @@ import { qwen2Config, type Qwen2Config } from '../sidecar/model/qwen2_config';
 import { Qwen2Model } from '../sidecar/model/qwen2_model';
 import { selectBackend } from '../sidecar/runtime/backends';
 import { buildPrompt } from '../sidecar/tasks/regression/prompt_template';
-import { loadRegressionData, openSource } from '../sidecar/tasks/regression/regression_data';
+import { openDataset } from '../sidecar/data/dataset';
+import { loadRegressionData } from '../sidecar/tasks/regression/regression_data';
 import { RegressionModel } from '../sidecar/tasks/regression/regression_model';
 import { RegressionTask, type RegressionData } from '../sidecar/tasks/regression/regression_task';
 import { runLoop, stepsPerEpochFor, type LoopSettings } from '../sidecar/train/training_loop';
@@ -147,9 +148,12 @@ async function main(): Promise<void> {
   const backend = await selectBackend('auto');
   const loaded = await loadConfigFile(configPath, 'run');
   if (!loaded.config) throw new Error(`${configPath} has errors.`);
-  const source = await openSource(loaded.config, resolve(configPath, '..'), (e) => { if (e.kind === 'started') console.log(`Simulating ${e.count} lightcones (first run only)…`); });
-  const data = resplit((await loadRegressionData(loaded.config, source)).data, option('--val-fraction', 1 / 3));
-  await source.close();
+  const dataset = await openDataset(loaded.config.data, {
+    configDir: resolve(configPath, '..'),
+    onProgress: (e) => { if (e.kind === 'started') console.log(`Simulating ${e.count} lightcones (first run only)…`); },
+  });
+  const data = resplit((await loadRegressionData(loaded.config, dataset)).data, option('--val-fraction', 1 / 3));
+  await dataset.source.close();
   console.log(`paper_regression: ${data.train.ids.length} train / ${data.validation.ids.length} validation lightcones, ${data.tokenCount} global-signal tokens`);
   console.log(`backend ${backend.name} (${backend.device}), ${availableParallelism()} cores; ${steps} steps, batch 8, ${seeds} seeds; frozen backbones hidden ${hidden}`);
 

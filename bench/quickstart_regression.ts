@@ -12,7 +12,8 @@ import { join, resolve } from 'node:path';
 import { loadConfigFile } from '../schemas/load_config';
 import { parameterNames } from '../sidecar/data/parameters';
 import { parseMetricsJsonl } from '../sidecar/protocol/run_folder';
-import { loadRegressionData, openSource } from '../sidecar/tasks/regression/regression_data';
+import { openDataset } from '../sidecar/data/dataset';
+import { loadRegressionData } from '../sidecar/tasks/regression/regression_data';
 import { prepareRun, runTraining } from '../sidecar/train/run_training';
 
 const args = process.argv.slice(2);
@@ -97,9 +98,9 @@ async function main(): Promise<void> {
   const train = records.filter((r) => r.split === 'train');
 
   // The Gaussian prior baseline on the same (cached) data and split.
-  const source = await openSource(loaded.config, resolve(configPath, '..'));
-  const data = (await loadRegressionData(loaded.config, source)).data;
-  await source.close();
+  const dataset = await openDataset(loaded.config.data, { configDir: resolve(configPath, '..') });
+  const data = (await loadRegressionData(loaded.config, dataset)).data;
+  await dataset.source.close();
   const priorVal = gaussianPriorNll(data.train.targets, data.validation.targets);
   const priorTest = gaussianPriorNll(data.train.targets, data.test.targets);
 

@@ -1,20 +1,19 @@
 // From a resolved experiment config's `data` section to ready training data: the lightcone source
-// (simulator cache or files), the train/validation/test split, and the prepared samples for
-// regression (standardised global-signal or patch-mean tokens + parameters) and generation
-// (transformed, trimmed, cosmic-time ordered cones). This is the one entry point the training and
-// CLI code use; everything below it is a pure function or a loader.
+// (simulator cache or files) and the train/validation/test split (openDataset, the one way every
+// task, `l3m data` and the benchmarks open data), and the prepared cones for generation (transformed,
+// trimmed, cosmic-time ordered). Regression tokens are built from the opened dataset by
+// tasks/regression/regression_data.ts; everything below it is a pure function or a loader.
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { dirname, extname, isAbsolute, join, resolve } from 'node:path';
 import type { ResolvedData } from '../../schemas/generated/experiment_config';
-import type { PreparedCone, RegressionSample } from './batches';
-import { DataError, type LightconeRecord, type LightconeSource } from './lightcone_record';
+import type { PreparedCone } from './batches';
+import { DataError, type LightconeSource } from './lightcone_record';
 import { Hdf5FilesSource } from './hdf5_source';
 import { NpyFolderSource } from './npy_source';
 import { NpzFolderSource } from './npz_source';
 import { parameterNames, type ParameterName } from './parameters';
 import {
-  fitLogStandardization, fitStandardization, globalSignalTokens, patchMeanTokens, standardize, toCosmicTimeOrder,
-  transformVoxels, trimLateZeros, type SliceTransformOptions, type Standardization,
+  fitLogStandardization, toCosmicTimeOrder, transformVoxels, trimLateZeros, type SliceTransformOptions,
 } from './preprocessing';
 import { generateSimulatedDataset, type DatasetProgress, type SimulatedDataset } from './simulated_dataset';
 import { splitByLightcone, type DatasetSplit } from './splits';
@@ -46,7 +45,8 @@ export interface OpenOptions {
 function filesSource(data: ResolvedData, configDir: string): LightconeSource {
   const path = isAbsolute(data.files.path) ? data.files.path : resolve(configDir, data.files.path);
   if (!existsSync(path)) {
-    throw new DataError(`${path}: data.files.path does not exist; expected a folder of ${data.files.format} lightcones.`);
+    throw new DataError(`${path}: data.files.path does not exist; point it at a folder of ${data.files.format} lightcones `
+      + '(a relative path is resolved against the folder of the config file).');
   }
   const isFolder = statSync(path).isDirectory();
   switch (data.files.format) {
@@ -58,10 +58,16 @@ function filesSource(data: ResolvedData, configDir: string): LightconeSource {
     case 'npy':
       return new NpyFolderSource(isFolder ? path : dirname(path));
     case 'hdf5': {
-      const files = isFolder
-        ? readdirSync(path).filter((n) => ['.h5', '.hdf5'].includes(extname(n).toLowerCase())).map((n) => join(path, n))
-        : [path];
-      if (files.length === 0) throw new DataError(`${path}: no .h5/.hdf5 files found; expected 21cmFAST lightcone files.`);
+      let files = [path];
+      if (isFolder) {
+        try {
+          files = readdirSync(path).filter((n) => ['.h5', '.hdf5'].includes(extname(n).toLowerCase())).map((n) => join(path, n));
+        } catch (error) {
+          throw new DataError(`${path}: data.files.path cannot be listed (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); `
+            + 'point it at a readable folder of 21cmFAST lightcone .h5 files.');
+        }
+      }
+      if (files.length === 0) throw new DataError(`${path}: no .h5/.hdf5 files found; point data.files.path at a folder of 21cmFAST lightcone files.`);
       return new Hdf5FilesSource(files);
     }
   }
@@ -86,45 +92,6 @@ export async function openDataset(data: ResolvedData, options: OpenOptions): Pro
   const test = data.splits.test_fraction;
   const split = splitByLightcone(ids, { train: 1 - validation - test, validation, test }, data.splits.seed);
   return { source, ids, split, simulated };
-}
-
-/** Regression tokens of one record, unstandardised, in cosmic-time order (as the reference feeds them). */
-export function regressionTokens(record: LightconeRecord, data: ResolvedData): Float32Array {
-  const ordered = toCosmicTimeOrder(record);
-  if (data.preprocessing.tokens === 'patch_mean') {
-    const [t, x, y] = data.preprocessing.patch_mean_shape;
-    return patchMeanTokens(ordered, { t, x, y }).tokens;
-  }
-  // Bin size chosen so that the cone gives exactly `global_signal_tokens` bins (50 for 2350 → 47).
-  const binSize = Math.floor(record.shape.nt / data.preprocessing.global_signal_tokens);
-  if (binSize < 1) {
-    throw new DataError(`${record.source}: ${record.shape.nt} slices cannot give ${data.preprocessing.global_signal_tokens} global-signal tokens; ` +
-      'lower data.preprocessing.global_signal_tokens.');
-  }
-  return Float32Array.from(globalSignalTokens(ordered, binSize).subarray(0, data.preprocessing.global_signal_tokens));
-}
-
-export interface RegressionSet {
-  train: RegressionSample[];
-  validation: RegressionSample[];
-  test: RegressionSample[];
-  /** Fitted on the training split; store it with the run to apply it at inference. */
-  standardization: Standardization;
-}
-
-/** Loads every cone once and builds standardised regression samples per split. */
-export async function buildRegressionSet(opened: OpenedDataset, data: ResolvedData): Promise<RegressionSet> {
-  const raw = new Map<string, { tokens: Float32Array; record: LightconeRecord }>();
-  for (const id of opened.ids) {
-    const record = await opened.source.load(id);
-    raw.set(id, { tokens: regressionTokens(record, data), record });
-  }
-  const standardization = fitStandardization(opened.split.train.map((id) => raw.get(id)!.tokens));
-  const make = (ids: string[]) => ids.map((id) => {
-    const { tokens, record } = raw.get(id)!;
-    return { tokens: data.preprocessing.standardize ? standardize(tokens, standardization) : tokens, params: record.params };
-  });
-  return { train: make(opened.split.train), validation: make(opened.split.validation), test: make(opened.split.test), standardization };
 }
 
 /** The configured voxel transform; 'sgn_log' needs statistics fitted on training cones. */

@@ -11,7 +11,8 @@ import { writeFileAtomic } from '../runs/atomic_write';
 import { readRun } from '../runs/run_store';
 import { selectBackend, type BackendRequest } from '../runtime/backends';
 import { evaluateRegression, type RegressionEvaluation } from '../tasks/regression/regression_evaluation';
-import { loadRegressionData, openSource } from '../tasks/regression/regression_data';
+import { openDataset } from '../data/dataset';
+import { loadRegressionData } from '../tasks/regression/regression_data';
 import { buildRegressionModel } from '../tasks/regression/regression_setup';
 import { RegressionTask } from '../tasks/regression/regression_task';
 import { bestCheckpointName, listStepCheckpoints, readCheckpointWeights, stepCheckpointName } from './trainer_checkpoints';
@@ -43,12 +44,12 @@ export async function evaluateRegressionRun(runDir: string, signal: AbortSignal,
   hooks.log?.(`Backend ${backend.name} (${backend.device}).`);
   // Relative data paths are relative to the config file, as in training.
   const configDir = record.configPath ? dirname(record.configPath) : runDir;
-  const source = await openSource(config, configDir, undefined, signal);
+  const dataset = await openDataset(config.data, { configDir, signal });
   let loaded;
   try {
-    loaded = await loadRegressionData(config, source);
+    loaded = await loadRegressionData(config, dataset);
   } finally {
-    await source.close();
+    await dataset.source.close();
   }
   if (loaded.data.test.ids.length === 0) {
     throw new Error(`Run ${runDir} has an empty test split (data.splits.test_fraction ${config.data.splits.test_fraction}); there is nothing to evaluate.`);

@@ -4,10 +4,11 @@ import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { run, sparkline } from '../../sidecar/cli/data';
-import { buildGenerationCones, buildGenerationSet, buildRegressionSet, openDataset } from '../../sidecar/data/dataset';
+import { buildGenerationCones, buildGenerationSet, openDataset } from '../../sidecar/data/dataset';
 import { readNpy } from '../../sidecar/data/npy';
 import { encodeLightconeNpz, labelFromParams } from '../../sidecar/data/npz_source';
 import { fiducialParams } from '../../sidecar/data/parameters';
+import { loadRegressionData } from '../../sidecar/tasks/regression/regression_data';
 import { resolveConfig } from '../../schemas/resolve_config';
 import type { ExperimentConfig } from '../../schemas/generated/experiment_config';
 
@@ -83,11 +84,16 @@ test('l3m data: summary of an npz dataset and preview slices written as .npy', a
 test('dataset: regression set standardised on train; generation cones flipped to cosmic time', async () => {
   const config = resolveConfig(rawConfig as unknown as ExperimentConfig);
   const opened = await openDataset(config.data, { configDir: root });
-  const set = await buildRegressionSet(opened, config.data);
-  assert.equal(set.train.length, 2);
-  assert.equal(set.train[0].tokens.length, 6);
+  const { data, standardization } = await loadRegressionData(config, opened);
+  assert.equal(data.train.ids.length, 2);
+  assert.equal(data.tokenCount, 6);
+  assert.equal(data.train.tokens.length, 2 * 6);
   // Standardised over the training split: each token position has mean 0.
-  for (let i = 0; i < 6; i++) assert.ok(Math.abs(set.train[0].tokens[i] + set.train[1].tokens[i]) < 1e-5);
+  for (let i = 0; i < 6; i++) assert.ok(Math.abs(data.train.tokens[i] + data.train.tokens[6 + i]) < 1e-5);
+  // Cosmic-time order, bins of 60 / 6 = 10 slices: token b of cone c averages file slices 59 − 10b … 50 − 10b,
+  // (55.5 − 10b)(c + 1); the fitted means are those values averaged over the training cones.
+  const trainScale = data.train.ids.reduce((sum, id) => sum + Number(/lc(\d)/.exec(id)![1]) + 1, 0) / 2;
+  for (let b = 0; b < 6; b++) assert.ok(Math.abs(standardization.mean[b] - (55.5 - 10 * b) * trainScale) < 1e-9);
   const noTrim = { ...config.data, preprocessing: { ...config.data.preprocessing, trim: false } };
   const cones = await buildGenerationCones(opened, noTrim, ['lc1.npz'], { kind: 'log1p' });
   // Cosmic-time order: the first slice is the highest redshift (file slice nt − 1, value 2·nt), then log1p-transformed.

@@ -10,7 +10,8 @@ import { loopSettingsFor } from '../../train/loop_settings';
 import { bestCheckpointName, readCheckpointWeights } from '../../train/trainer_checkpoints';
 import type { TaskOutcome, TaskRunContext } from '../../train/run_training';
 import { evaluateRegression, regressionMetrics } from './regression_evaluation';
-import { loadRegressionData, openSource } from './regression_data';
+import { openDataset } from '../../data/dataset';
+import { loadRegressionData } from './regression_data';
 import { buildRegressionModel } from './regression_setup';
 import { RegressionTask } from './regression_task';
 
@@ -19,16 +20,16 @@ export async function runRegression(context: TaskRunContext): Promise<TaskOutcom
   const phaseProgress = (phase: string) => context.reportProgress({ step: 0, totalSteps: 0, epoch: 0, loss: null, lr: 0, stepsPerSecond: 0, etaSeconds: null, phase });
   // Relative data paths are relative to the config file, as the editor's checks resolve them.
   const configDir = context.record.configPath ? dirname(context.record.configPath) : runDir;
-  const source = await openSource(config, configDir, (event) => {
+  const dataset = await openDataset(config.data, { configDir, signal: context.signal, onProgress: (event) => {
     if (event.kind === 'started') events.log('info', `Simulating ${event.count} lightcones into ${event.folder} with ${event.workers} workers.`);
     if (event.kind === 'cached') events.log('info', `Using the cached dataset ${event.folder} (${event.count} lightcones).`);
     if (event.kind === 'finished-cone') phaseProgress(`simulating lightcones ${event.acceptedSoFar}/${event.count}`);
-  }, context.signal);
+  } });
   let loaded;
   try {
-    loaded = await loadRegressionData(config, source, (done, total) => phaseProgress(`reading lightcones ${done}/${total}`));
+    loaded = await loadRegressionData(config, dataset, (done, total) => phaseProgress(`reading lightcones ${done}/${total}`));
   } finally {
-    await source.close();
+    await dataset.source.close();
   }
   const { data } = loaded;
   events.log('info', `Data: ${loaded.description}; ${data.train.ids.length} train / ${data.validation.ids.length} validation / ${data.test.ids.length} test lightcones, ${data.tokenCount} tokens each.`);
