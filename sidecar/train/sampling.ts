@@ -36,7 +36,7 @@ export async function sampleRun(params: SampleParams, signal: AbortSignal, hooks
     const entry = await forecastLightcone(loaded.model, {
       runDir: params.runDir, cone: cones[lightcone], lightcone, firstSlice, contextSlices, slices, seed: params.seed ?? 0,
       ode: odeOptionsOf(header.config), patchSize: loaded.data.patchSize, sliceScale: loaded.data.sliceScale, transform: loaded.data.transform,
-      signal, onSlice: hooks.onSlice,
+      signal, onSlice: hooks.onSlice, onWarning: hooks.log,
     });
     return { entry };
   } finally {

@@ -45,7 +45,7 @@ test('sampling errors: regression run, no checkpoint, too many slices, bad numbe
   }
 });
 
-test('a forecast writes growing .npy files (truth with its context, generated) in mK and an index entry', async () => {
+test('a forecast writes growing .npy files (truth with its context, generated) in mK and an index entry; a drifting forecast is said once', async () => {
   const tf = await import('@tensorflow/tfjs');
   await tf.setBackend('cpu');
   const { Qwen2Model } = await import('../../sidecar/model/qwen2_model');
@@ -83,6 +83,28 @@ test('a forecast writes growing .npy files (truth with its context, generated) i
     const index = JSON.parse(readFileSync(join(runDir, 'samples', 'index.json'), 'utf8'));
     assert.equal(index.entries.length, 1);
     assert.equal(index.entries[0].generated, entry.generated);
+
+    // The true slices never count as drifting; a value more than half a span beyond their range does, in its slice.
+    const { driftingSlice } = await import('../../sidecar/tasks/generation/lightcone_forecast');
+    assert.equal(driftingSlice(cone, cone.slices, 16), null);
+    const shifted = cone.slices.slice(0, 32);
+    const span = Math.max(...cone.slices) - Math.min(...cone.slices);
+    shifted[20] = Math.max(...cone.slices) + 0.6 * span;
+    assert.equal(driftingSlice(cone, shifted, 16)?.index, 1);
+    shifted[20] = Math.max(...cone.slices) + 0.4 * span;
+    assert.equal(driftingSlice(cone, shifted, 16), null);
+
+    // A velocity field far off the data (bias 100 per τ) drives every generated value out of the true
+    // cone's range: said once, naming the first slice and a value in mK.
+    model.cnn.convOutBias.assign(tf.fill([1], 100));
+    const warnings: string[] = [];
+    await forecastLightcone(model, {
+      runDir, cone, lightcone: 3, firstSlice: 1, contextSlices: 2, slices: 2, seed: 6, ode: { solver: 'euler', steps: 2 }, patchSize: 2, sliceScale: 6, transform,
+      onWarning: (message) => warnings.push(message),
+    });
+    assert.equal(warnings.length, 1, warnings.join('\n'));
+    assert.match(warnings[0], /^Generated slice 1 of test lightcone 3 leaves the true lightcone's range \(a value of [^,]+ mK[^,]*, outside -?\d+ mK … -?\d+ mK\): the forecast drifts/);
+    assert.match(warnings[0], /a value of \+∞ mK \(beyond float32\)/);
   } finally {
     model.dispose();
     rmSync(runDir, { recursive: true, force: true });

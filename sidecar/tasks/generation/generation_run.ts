@@ -104,6 +104,7 @@ async function evaluateAfterTraining(model: GenerationModel, data: GenerationDat
       runDir, cone, lightcone, firstSlice: 0, contextSlices, slices, seed: config.training.seed, ode, patchSize: data.patchSize,
       sliceScale: data.sliceScale, transform: data.transform, signal: context.signal,
       onSlice: (done, total) => phaseProgress(`sampling test lightcone ${lightcone + 1}/${count}: slice ${done}/${total}`),
+      onWarning: (message) => events.log('warn', message),
     });
     events.log('info', `Sampled test lightcone ${lightcone}: ${slices} slices after ${contextSlices} context slices → samples/${entry.generated}.`);
   }

@@ -2,6 +2,10 @@
 // from `firstSlice` on condition the model, the next `slices` are generated patch by patch with the
 // KV cache, and both the generated and the true slices (context included) are written
 // (sample_writer.ts) as they come.
+// A forecast that leaves the range of the true lightcone is said once, by slice: errors of a weak model
+// add up slice after slice, and the inverse slice transform exponentiates them into brightness
+// temperatures no simulation has (hundreds of thousands of mK), which a panel would otherwise show
+// without comment.
 import { join } from 'node:path';
 import type { SampleEntry } from '../../protocol/run_folder';
 import type { PreparedCone } from '../../data/batches';
@@ -11,7 +15,7 @@ import { timeStepValue } from './generation_prompt';
 import { forecastSlices } from './generation_sampler';
 import type { OdeOptions } from './ode_solvers';
 import { recordSample, writeSampleArrays } from './sample_writer';
-import type { SliceTransformOptions } from '../../data/preprocessing';
+import { inverseTransformVoxels, type SliceTransformOptions } from '../../data/preprocessing';
 import { normalizeParams } from '../../data/parameters';
 
 export interface LightconeForecastOptions {
@@ -29,6 +33,29 @@ export interface LightconeForecastOptions {
   transform: SliceTransformOptions | undefined;
   signal?: AbortSignal;
   onSlice?: (done: number, total: number, entry: SampleEntry) => void;
+  /** Called once if a generated slice leaves the true lightcone's range (see the header). */
+  onWarning?: (message: string) => void;
+}
+
+/**
+ * The first generated slice (index) whose values leave the true cone's range widened by half its span
+ * on each side, with its extreme value; null when every slice stays inside. Values in transformed space.
+ */
+export function driftingSlice(cone: PreparedCone, generated: Float32Array, perSlice: number): { index: number; value: number; low: number; high: number } | null {
+  let min = Infinity;
+  let max = -Infinity;
+  for (const v of cone.slices) {
+    if (v < min) min = v;
+    if (v > max) max = v;
+  }
+  const margin = 0.5 * (max - min);
+  const low = min - margin;
+  const high = max + margin;
+  for (let i = 0; i < generated.length; i++) {
+    const v = generated[i];
+    if (!(v >= low && v <= high)) return { index: Math.floor(i / perSlice), value: v, low, high };
+  }
+  return null;
 }
 
 /** Checks a forecast request against a cone, before any work. */
@@ -51,6 +78,7 @@ export async function forecastLightcone(model: GenerationModel, options: Lightco
   // the generated file only the generated ones, which line up with the truth's last `slices`.
   const truthName = await writeSampleArrays(files, 'truth', all, contextSlices + slices);
   const generated = new Float32Array(slices * perSlice);
+  let warned = false;
   const entry: SampleEntry = {
     lightcone: options.lightcone, firstSlice: firstSlice + contextSlices, contextSlices, generated: `${stem}.generated.npy`, truth: truthName, createdAt: new Date().toISOString(),
   };
@@ -59,6 +87,20 @@ export async function forecastLightcone(model: GenerationModel, options: Lightco
     context: all.slice(0, contextSlices * perSlice), contextSlices, slices, ode: options.ode, seed: options.seed, useCache: true, signal: options.signal,
     onSlice: async (index, patches) => {
       generated.set(patches, index * perSlice);
+      if (!warned) {
+        const drift = driftingSlice(cone, patches, perSlice);
+        if (drift) {
+          warned = true;
+          const inMk = (v: number) => {
+            const x = options.transform ? inverseTransformVoxels(Float32Array.of(v), options.transform)[0] : v;
+            if (!Number.isFinite(x)) return `${x > 0 ? '+' : '−'}∞ mK (beyond float32)`;
+            return Math.abs(x) < 1e5 ? `${Math.round(x)} mK` : `${x.toExponential(1)} mK`;
+          };
+          options.onWarning?.(`Generated slice ${index + 1} of test lightcone ${options.lightcone} leaves the true lightcone's range `
+            + `(a value of ${inMk(drift.value)}, outside ${inMk(drift.low)} … ${inMk(drift.high)}): the forecast drifts, as a model that has not learned `
+            + 'the slice-to-slice change lets its errors add up; its later slices are not physical. Train longer or generate fewer slices.');
+        }
+      }
       // Not yet generated slices stay NaN, so a viewer can tell them from a generated zero.
       const partial = generated.slice();
       partial.fill(NaN, (index + 1) * perSlice);
