@@ -88,7 +88,7 @@ export interface GenerationBatch {
 }
 
 /** Source voxel (in the original n×n slice) of every position of the augmented slice's patch vectors. */
-function patchGatherIndex(n: number, patchSize: number, augmentation: Augmentation): Int32Array {
+export function patchGatherIndex(n: number, patchSize: number, augmentation: Augmentation): Int32Array {
   const source = augmentationSourceIndex(n, augmentation);
   const map = new Int32Array(n * n);
   const blocks = n / patchSize;

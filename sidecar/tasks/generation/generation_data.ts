@@ -5,8 +5,8 @@
 // reference's random crop of t_max slices inside a stored chunk, L3M-REFERENCE.md §5.3), with a
 // random rotation / mirror / periodic shift as configured, cut into p×p patches.
 import type { ResolvedExperimentConfig } from '../../../schemas/generated/experiment_config';
-import { augmentationSourceIndex, identityAugmentation, randomAugmentation, type Augmentation } from '../../data/augmentation';
-import type { PreparedCone } from '../../data/batches';
+import { identityAugmentation, randomAugmentation, type Augmentation } from '../../data/augmentation';
+import { patchGatherIndex, type PreparedCone } from '../../data/batches';
 import { buildGenerationSet, openDataset } from '../../data/dataset';
 import { normalizeParams } from '../../data/parameters';
 import type { SliceTransformOptions } from '../../data/preprocessing';
@@ -73,22 +73,13 @@ export async function loadGenerationData(config: ResolvedExperimentConfig, confi
 
 /** Patches (length, rows·cols, p²) of slices start … start+length−1 of a cone, after an augmentation. */
 export function windowPatches(cone: PreparedCone, start: number, length: number, patchSize: number, augmentation: Augmentation = identityAugmentation): Float32Array {
-  const { n } = cone;
   if (start < 0 || start + length > cone.nt) throw new Error(`windowPatches: slices ${start}…${start + length - 1} are outside the cone's ${cone.nt} slices.`);
-  const source = augmentationSourceIndex(n, augmentation);
-  const blocks = n / patchSize;
-  const plane = n * n;
+  const gather = patchGatherIndex(cone.n, patchSize, augmentation);
+  const plane = cone.n * cone.n;
   const out = new Float32Array(length * plane);
-  let o = 0;
   for (let k = 0; k < length; k++) {
     const base = (start + k) * plane;
-    for (let a = 0; a < blocks; a++) {
-      for (let b = 0; b < blocks; b++) {
-        for (let u = 0; u < patchSize; u++) {
-          for (let v = 0; v < patchSize; v++) out[o++] = cone.slices[base + source[(a * patchSize + u) * n + b * patchSize + v]];
-        }
-      }
-    }
+    for (let o = 0; o < plane; o++) out[k * plane + o] = cone.slices[base + gather[o]];
   }
   return out;
 }
