@@ -7,31 +7,15 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
-import { createMessageConnection, ResponseError, StreamMessageReader, StreamMessageWriter } from 'vscode-jsonrpc/node';
+import { ResponseError } from 'vscode-jsonrpc/node';
 import * as protocol from '../../sidecar/protocol/messages';
-import { startServer } from '../../sidecar/rpc/server';
+import { recordingClient } from './in_memory_server';
 import { writeTinyWorkspace } from './train_fixture';
-
-function connect() {
-  const toServer = new PassThrough();
-  const toClient = new PassThrough();
-  const serverConnection = createMessageConnection(new StreamMessageReader(toServer), new StreamMessageWriter(toClient));
-  startServer(serverConnection, { progressThrottleMs: 0 });
-  serverConnection.listen();
-  const client = createMessageConnection(new StreamMessageReader(toClient), new StreamMessageWriter(toServer));
-  const states: protocol.RunStateParams[] = [];
-  const waiters: (() => void)[] = [];
-  client.onNotification(protocol.runState, (s) => { states.push(s); for (const w of waiters.splice(0)) w(); });
-  client.listen();
-  const until = async (predicate: () => boolean) => { while (!predicate()) await new Promise<void>((r) => waiters.push(r)); };
-  return { client, states, until, close: () => { client.dispose(); serverConnection.dispose(); } };
-}
 
 test('run/evaluate re-runs a regression run\'s test evaluation on its best checkpoint', async (t) => {
   const workspace = mkdtempSync(join(tmpdir(), 'l3m-evaluate-'));
   const runsDir = join(workspace, 'runs');
-  const rpc = connect();
+  const rpc = recordingClient();
   t.after(() => { rpc.close(); rmSync(workspace, { recursive: true, force: true }); });
   await rpc.client.sendRequest(protocol.initialize, { clientName: 'evaluate test', protocolVersion: protocol.protocolVersion, runsDir });
   const configPath = writeTinyWorkspace(workspace, { training: { steps: 20, checkpoint_every: 10 }, evaluation: { every: 10 } }, { lightcones: 20, slices: 32 });

@@ -8,10 +8,9 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
-import { CancellationTokenSource, createMessageConnection, StreamMessageReader, StreamMessageWriter } from 'vscode-jsonrpc/node';
+import { CancellationTokenSource } from 'vscode-jsonrpc/node';
 import * as protocol from '../../sidecar/protocol/messages';
-import { startServer } from '../../sidecar/rpc/server';
+import { recordingClient } from './in_memory_server';
 import { tinyGenerationModel, writeSyntheticLightcones } from './train_fixture';
 
 function generationConfig(): Record<string, unknown> {
@@ -29,30 +28,10 @@ function generationConfig(): Record<string, unknown> {
   };
 }
 
-function connect() {
-  const toServer = new PassThrough();
-  const toClient = new PassThrough();
-  const serverConnection = createMessageConnection(new StreamMessageReader(toServer), new StreamMessageWriter(toClient));
-  startServer(serverConnection, { progressThrottleMs: 0 });
-  serverConnection.listen();
-  const client = createMessageConnection(new StreamMessageReader(toClient), new StreamMessageWriter(toServer));
-  const states: protocol.RunStateParams[] = [];
-  const samples: { runDir: string; entry: protocol.SampleResult['entry'] }[] = [];
-  const progress: protocol.ProgressParams[] = [];
-  const waiters: (() => void)[] = [];
-  const wake = () => { for (const w of waiters.splice(0)) w(); };
-  client.onNotification(protocol.runState, (s) => { states.push(s); wake(); });
-  client.onNotification(protocol.sampleWritten, (s) => { samples.push(s); wake(); });
-  client.onNotification(protocol.progress, (p) => { progress.push(p); wake(); });
-  client.listen();
-  const until = async (predicate: () => boolean) => { while (!predicate()) await new Promise<void>((r) => waiters.push(r)); };
-  return { client, states, samples, progress, until, close: () => { client.dispose(); serverConnection.dispose(); } };
-}
-
 test('run/sample notifies each slice and stops when cancelled; run/evaluate of a generation run', async (t) => {
   const workspace = mkdtempSync(join(tmpdir(), 'l3m-sample-rpc-'));
   const runsDir = join(workspace, 'runs');
-  const rpc = connect();
+  const rpc = recordingClient();
   t.after(() => { rpc.close(); rmSync(workspace, { recursive: true, force: true }); });
   mkdirSync(join(workspace, '.vscode'), { recursive: true });
   writeSyntheticLightcones(workspace, { lightcones: 12, slices: 32 });

@@ -5,14 +5,13 @@
 // and says nothing about training itself, which has its own tests.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { PassThrough } from 'node:stream';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createMessageConnection, ResponseError, StreamMessageReader, StreamMessageWriter } from 'vscode-jsonrpc/node';
+import { ResponseError } from 'vscode-jsonrpc/node';
 import * as protocol from '../../sidecar/protocol/messages';
-import { startServer } from '../../sidecar/rpc/server';
 import type { TrainingEngine } from '../../sidecar/rpc/training_engine';
+import { inMemoryServer } from './in_memory_server';
 import { createRun, experimentNameOf, readRun, updateRun } from '../../sidecar/runs/run_store';
 
 function gatedEngine() {
@@ -47,12 +46,7 @@ function gatedEngine() {
 }
 
 function connect(engine: TrainingEngine) {
-  const toServer = new PassThrough();
-  const toClient = new PassThrough();
-  const serverConnection = createMessageConnection(new StreamMessageReader(toServer), new StreamMessageWriter(toClient));
-  const server = startServer(serverConnection, { loadEngine: async () => engine, progressThrottleMs: 0 });
-  serverConnection.listen();
-  const client = createMessageConnection(new StreamMessageReader(toClient), new StreamMessageWriter(toServer));
+  const { client, server, close } = inMemoryServer({ loadEngine: async () => engine });
   const states: protocol.RunStateParams[] = [];
   const waiters: { match: (s: protocol.RunStateParams) => boolean; resolve: (s: protocol.RunStateParams) => void }[] = [];
   client.onNotification(protocol.runState, (s) => {
@@ -76,7 +70,7 @@ function connect(engine: TrainingEngine) {
     if (found) return Promise.resolve(found);
     return new Promise<protocol.RunStateParams>((resolve) => waiters.push({ match: (s) => s.runDir === runDir && s.kind === kind, resolve }));
   };
-  return { client, server, states, progress, waitForState, waitForProgress, close: () => { client.dispose(); serverConnection.dispose(); } };
+  return { client, server, states, progress, waitForState, waitForProgress, close };
 }
 
 test('one run at a time: the second is queued, then runs when the first completes', async (t) => {
