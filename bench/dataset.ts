@@ -5,7 +5,8 @@
 // 1. A simulated dataset (preset `test`, N cones) is generated once into the dataset cache (reused
 //    on later runs) and then loaded from the cache: seconds per cone to read and prepare it.
 // 2. From the prepared cones: generation batches per second (8 random 12-slice windows with a
-//    random D4 symmetry and periodic roll, cut into 8×8 patches) and regression batches per second
+//    random D4 symmetry and periodic roll, cut into 8×8 patches, by the function training uses,
+//    generation_data.windowBatch) and regression batches per second
 //    (64 samples of 47 standardised global-signal tokens with normalised parameters).
 // 3. At the paper's size (140² slices, 14² patches) on a synthetic cone: generation batches per
 //    second, against the same batch built with NumPy (rot90, transpose, roll, reshape) in the same run.
@@ -18,10 +19,13 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { epochBatches, generationBatch, regressionBatch, type PreparedCone, type RegressionSample } from '../sidecar/data/batches';
+import { randomAugmentation } from '../sidecar/data/augmentation';
+import { epochBatches, regressionBatch, type PreparedCone, type RegressionSample } from '../sidecar/data/batches';
 import { fitStandardization, globalSignalTokens, standardize, toCosmicTimeOrder, transformVoxels } from '../sidecar/data/preprocessing';
 import { generateSimulatedDataset } from '../sidecar/data/simulated_dataset';
-import { seededRandom } from '../sidecar/data/splits';
+import { randomInt, seededRandom, type Random } from '../sidecar/data/splits';
+import { randomWindowStart } from '../sidecar/data/sublightcones';
+import { windowBatch } from '../sidecar/tasks/generation/generation_data';
 import { fiducialParams } from '../sidecar/data/parameters';
 
 const argv = process.argv.slice(2);
@@ -32,6 +36,15 @@ const option = (name: string, fallback: number) => {
 const count = option('--count', 4);
 const repeats = option('--repeats', 30);
 const useTorch = !argv.includes('--no-torch');
+
+/** A training batch as generation training draws one: random cones, window starts and augmentations (generation_data.trainingBatch). */
+function generationBatch(cones: readonly PreparedCone[], batchSize: number, patchSize: number, random: Random) {
+  const windows = Array.from({ length: batchSize }, () => {
+    const cone = randomInt(random, cones.length);
+    return { cone, start: randomWindowStart(cones[cone].nt, 12, random) };
+  });
+  return windowBatch(cones, windows, 12, patchSize, () => randomAugmentation(random, cones[0].n));
+}
 
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
@@ -123,7 +136,7 @@ async function main(): Promise<void> {
   console.log(`cache read + preparation: ${(loadSecondsPerCone * 1000).toFixed(0)} ms per ${n}×${n}×${nt} cone`);
 
   const random = seededRandom(1);
-  const generationSeconds32 = time(() => generationBatch(cones, { batchSize: 8, patchSize: 8 }, random), repeats);
+  const generationSeconds32 = time(() => generationBatch(cones, 8, 8, random), repeats);
   const stats = fitStandardization(rawTokens);
   // Regression epochs repeat the cones (the reference's train_ds_multiplicity) to fill batches of 64.
   const samples: RegressionSample[] = Array.from({ length: 256 }, (_, i) => ({ tokens: standardize(rawTokens[i % rawTokens.length], stats), params: cones[i % cones.length].params }));
@@ -138,7 +151,7 @@ async function main(): Promise<void> {
   const paperNt = 200;
   const synthetic = seededRandom(3);
   const paperCone: PreparedCone = { slices: Float32Array.from({ length: paperN * paperN * paperNt }, () => synthetic()), n: paperN, nt: paperNt, params: fiducialParams };
-  const paperSeconds = time(() => generationBatch([paperCone], { batchSize: 8, patchSize: 14 }, random), Math.max(5, Math.floor(repeats / 3)));
+  const paperSeconds = time(() => generationBatch([paperCone], 8, 14, random), Math.max(5, Math.floor(repeats / 3)));
   console.log(`paper-size generation batch (8 × 12 slices of 140², 14² patches, augmented): ${(paperSeconds * 1000).toFixed(1)} ms → ${(1 / paperSeconds).toFixed(1)} batches/s`);
 
   let reference: Record<string, number | string> = {};

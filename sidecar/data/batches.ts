@@ -1,14 +1,12 @@
 // Batching helpers for the training loop, as plain typed arrays (the training code turns them into
-// tensors). Both are deterministic for a seed.
+// tensors), deterministic for a seed.
 //  - Regression: global-signal (or patch-mean) tokens, already standardised, with the min-max
 //    normalised parameters (Eq. 32) as targets; one sample per lightcone, shuffled per epoch.
-//  - Generation: random 12-slice windows of preprocessed cones (cosmic-time order), each with a
-//    random D4 symmetry and periodic translation (reference training collate), cut into patches.
-import { augmentationSourceIndex, randomAugmentation, identityAugmentation, type Augmentation } from './augmentation';
+//  - Generation: the prepared cone and the index map that augments and patches a slice in one
+//    gather (generation_data.ts draws the windows).
+import { augmentationSourceIndex, type Augmentation } from './augmentation';
 import { normalizeParams, type AstroParams } from './parameters';
-import { randomInt, seededRandom, shuffled, type Random } from './splits';
-import { lossMask, randomWindowStart, trainingContextSlices, trainingWindowLength } from './sublightcones';
-import { patchGrid } from './tokenization';
+import { seededRandom, shuffled } from './splits';
 
 export interface RegressionSample {
   /** Standardised tokens (e.g. 47 global-signal values). */
@@ -61,32 +59,6 @@ export interface PreparedCone {
   params: AstroParams;
 }
 
-export interface GenerationBatchOptions {
-  batchSize: number;
-  patchSize: number;
-  windowLength?: number;
-  contextSlices?: number;
-  augment?: boolean;
-}
-
-export interface GenerationBatch {
-  /** [B, window, rows·cols, p·p] patch vectors, slice by slice, patches row by row. */
-  patches: Float32Array;
-  /** [B, 6] normalised parameters. */
-  params: Float32Array;
-  /** [B] start slice of each window in its cone (the t-index token input). */
-  startSlices: Int32Array;
-  /** [B] index of the cone in the input list. */
-  coneIndices: Int32Array;
-  /** [window] 0 for the context slices excluded from the loss. */
-  lossMask: Uint8Array;
-  batchSize: number;
-  windowLength: number;
-  patchesPerSlice: number;
-  patchDim: number;
-  augmentations: Augmentation[];
-}
-
 /** Source voxel (in the original n×n slice) of every position of the augmented slice's patch vectors. */
 export function patchGatherIndex(n: number, patchSize: number, augmentation: Augmentation): Int32Array {
   const source = augmentationSourceIndex(n, augmentation);
@@ -101,45 +73,4 @@ export function patchGatherIndex(n: number, patchSize: number, augmentation: Aug
     }
   }
   return map;
-}
-
-/** Draws one generation batch from `cones` with `random` (pass seededRandom(seed) for reproducibility). */
-export function generationBatch(cones: readonly PreparedCone[], options: GenerationBatchOptions, random: Random): GenerationBatch {
-  if (cones.length === 0) throw new Error('generationBatch: no cones; load a dataset first.');
-  const windowLength = options.windowLength ?? trainingWindowLength;
-  const context = options.contextSlices ?? trainingContextSlices;
-  const { n } = cones[0];
-  const grid = patchGrid(n, n, windowLength, options.patchSize);
-  const patchesPerSlice = grid.rows * grid.cols;
-  const patchDim = options.patchSize * options.patchSize;
-  const perSample = windowLength * n * n;
-  const patches = new Float32Array(options.batchSize * perSample);
-  const params = new Float32Array(options.batchSize * 6);
-  const startSlices = new Int32Array(options.batchSize);
-  const coneIndices = new Int32Array(options.batchSize);
-  const augmentations: Augmentation[] = [];
-  for (let b = 0; b < options.batchSize; b++) {
-    const coneIndex = randomInt(random, cones.length);
-    const cone = cones[coneIndex];
-    if (cone.n !== n) throw new Error(`generationBatch: cone ${coneIndex} is ${cone.n}² but cone 0 is ${n}²; a dataset needs one slice size.`);
-    const start = randomWindowStart(cone.nt, windowLength, random);
-    const augmentation = options.augment === false ? identityAugmentation : randomAugmentation(random, n);
-    // One gather per voxel: augmentation and patching fused through a per-sample index map
-    // (equal to patchify(applyAugmentation(window)), which the tests check).
-    const gather = patchGatherIndex(n, options.patchSize, augmentation);
-    const plane = n * n;
-    for (let k = 0; k < windowLength; k++) {
-      const src = (start + k) * plane;
-      const dst = b * perSample + k * plane;
-      for (let o = 0; o < plane; o++) patches[dst + o] = cone.slices[src + gather[o]];
-    }
-    params.set(normalizeParams(cone.params), b * 6);
-    startSlices[b] = start;
-    coneIndices[b] = coneIndex;
-    augmentations.push(augmentation);
-  }
-  return {
-    patches, params, startSlices, coneIndices, lossMask: lossMask(windowLength, context),
-    batchSize: options.batchSize, windowLength, patchesPerSlice, patchDim, augmentations,
-  };
 }

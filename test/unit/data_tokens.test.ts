@@ -1,14 +1,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { applyAugmentation, dihedralGroup, invertAugmentation, randomAugmentation } from '../../sidecar/data/augmentation';
-import { epochBatches, generationBatch, regressionBatch } from '../../sidecar/data/batches';
+import { applyAugmentation, dihedralGroup, invertAugmentation, randomAugmentation, type Augmentation } from '../../sidecar/data/augmentation';
+import { epochBatches, regressionBatch } from '../../sidecar/data/batches';
+import { windowBatch } from '../../sidecar/tasks/generation/generation_data';
 import { fiducialParams, normalizeParams } from '../../sidecar/data/parameters';
 import {
   binnedMeans, fitLogStandardization, fitStandardization, globalSignalTokens, inverseTransformVoxels, patchMeanTokens,
   standardize, toCosmicTimeOrder, transformVoxels, trimLateZeros, unstandardize,
 } from '../../sidecar/data/preprocessing';
-import { seededRandom } from '../../sidecar/data/splits';
-import { appendixBWindows, chunkWindows, lossMask, slidingWindows } from '../../sidecar/data/sublightcones';
+import { randomInt, seededRandom } from '../../sidecar/data/splits';
+import { appendixBWindows, chunkWindows, lossMask, randomWindowStart, slidingWindows } from '../../sidecar/data/sublightcones';
 import { detokenize, nl1Code, nl2Code, patchify, tokenizeSlices, tokenLayout, tokensPerSlice, unpatchify } from '../../sidecar/data/tokenization';
 import type { LightconeRecord } from '../../sidecar/data/lightcone_record';
 
@@ -165,16 +166,21 @@ test('batches: regression inputs and normalised targets; generation windows are 
 
   const n = 28, nt = 30;
   const cones = [0, 1].map((i) => ({ slices: randomSlices(n, nt, 10 + i), n, nt, params: fiducialParams }));
-  const options = { batchSize: 3, patchSize: 14 };
-  const a = generationBatch(cones, options, seededRandom(5));
-  const b = generationBatch(cones, options, seededRandom(5));
-  assert.deepEqual(a.patches, b.patches);
-  assert.equal(a.patches.length, 3 * 12 * n * n);
-  assert.deepEqual(Array.from(a.lossMask.subarray(0, 3)), [0, 0, 1]);
+  // A training batch as generation_data.trainingBatch draws it: seeded windows and augmentations.
+  const draw = (random: () => number) => {
+    const windows = [0, 1, 2].map(() => ({ cone: randomInt(random, cones.length), start: randomWindowStart(nt, 12, random) }));
+    const augmentations: Augmentation[] = [];
+    const batch = windowBatch(cones, windows, 12, 14, () => { const drawn = randomAugmentation(random, n); augmentations.push(drawn); return drawn; });
+    return { batch, windows, augmentations };
+  };
+  const a = draw(seededRandom(5));
+  const b = draw(seededRandom(5));
+  assert.deepEqual(a.batch.patches, b.batch.patches);
+  assert.equal(a.batch.patches.length, 3 * 12 * n * n);
   // Undo patching and augmentation of sample 0: it must equal the cone's window exactly.
-  const sample = unpatchify(a.patches.subarray(0, 12 * n * n), n, n, 12, 14);
+  const sample = unpatchify(a.batch.patches.subarray(0, 12 * n * n), n, n, 12, 14);
   const restored = invertAugmentation(sample, n, 12, a.augmentations[0]);
-  const cone = cones[a.coneIndices[0]];
-  const start = a.startSlices[0];
+  const cone = cones[a.windows[0].cone];
+  const start = a.windows[0].start;
   assert.deepEqual(restored, cone.slices.slice(start * n * n, (start + 12) * n * n));
 });
