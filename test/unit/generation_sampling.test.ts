@@ -85,14 +85,15 @@ test('a forecast writes growing .npy files (truth with its context, generated) i
     assert.equal(index.entries[0].generated, entry.generated);
 
     // The true slices never count as drifting; a value more than half a span beyond their range does, in its slice.
-    const { driftingSlice } = await import('../../sidecar/tasks/generation/lightcone_forecast');
-    assert.equal(driftingSlice(cone, cone.slices, 16), null);
+    const { driftingSlice, forecastBounds } = await import('../../sidecar/tasks/generation/lightcone_forecast');
+    const bounds = forecastBounds(cone);
+    assert.equal(driftingSlice(bounds, cone.slices, 16), null);
     const shifted = cone.slices.slice(0, 32);
     const span = Math.max(...cone.slices) - Math.min(...cone.slices);
     shifted[20] = Math.max(...cone.slices) + 0.6 * span;
-    assert.equal(driftingSlice(cone, shifted, 16)?.index, 1);
+    assert.equal(driftingSlice(bounds, shifted, 16)?.index, 1);
     shifted[20] = Math.max(...cone.slices) + 0.4 * span;
-    assert.equal(driftingSlice(cone, shifted, 16), null);
+    assert.equal(driftingSlice(bounds, shifted, 16), null);
 
     // A velocity field far off the data (bias 100 per τ) drives every generated value out of the true
     // cone's range: said once, naming the first slice and a value in mK.

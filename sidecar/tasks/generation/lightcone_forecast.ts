@@ -37,11 +37,8 @@ export interface LightconeForecastOptions {
   onWarning?: (message: string) => void;
 }
 
-/**
- * The first generated slice (index) whose values leave the true cone's range widened by half its span
- * on each side, with its extreme value; null when every slice stays inside. Values in transformed space.
- */
-export function driftingSlice(cone: PreparedCone, generated: Float32Array, perSlice: number): { index: number; value: number; low: number; high: number } | null {
+/** The range a forecast of the cone may take: the true cone's range widened by half its span on each side (transformed space). */
+export function forecastBounds(cone: PreparedCone): { low: number; high: number } {
   let min = Infinity;
   let max = -Infinity;
   for (const v of cone.slices) {
@@ -49,11 +46,14 @@ export function driftingSlice(cone: PreparedCone, generated: Float32Array, perSl
     if (v > max) max = v;
   }
   const margin = 0.5 * (max - min);
-  const low = min - margin;
-  const high = max + margin;
+  return { low: min - margin, high: max + margin };
+}
+
+/** The first generated slice (index) with a value outside the bounds, and that value; null when every slice stays inside. */
+export function driftingSlice(bounds: { low: number; high: number }, generated: Float32Array, perSlice: number): { index: number; value: number } | null {
   for (let i = 0; i < generated.length; i++) {
     const v = generated[i];
-    if (!(v >= low && v <= high)) return { index: Math.floor(i / perSlice), value: v, low, high };
+    if (!(v >= bounds.low && v <= bounds.high)) return { index: Math.floor(i / perSlice), value: v };
   }
   return null;
 }
@@ -78,6 +78,7 @@ export async function forecastLightcone(model: GenerationModel, options: Lightco
   // the generated file only the generated ones, which line up with the truth's last `slices`.
   const truthName = await writeSampleArrays(files, 'truth', all, contextSlices + slices);
   const generated = new Float32Array(slices * perSlice);
+  const bounds = forecastBounds(cone);
   let warned = false;
   const entry: SampleEntry = {
     lightcone: options.lightcone, firstSlice: firstSlice + contextSlices, contextSlices, generated: `${stem}.generated.npy`, truth: truthName, createdAt: new Date().toISOString(),
@@ -88,7 +89,7 @@ export async function forecastLightcone(model: GenerationModel, options: Lightco
     onSlice: async (index, patches) => {
       generated.set(patches, index * perSlice);
       if (!warned) {
-        const drift = driftingSlice(cone, patches, perSlice);
+        const drift = driftingSlice(bounds, patches, perSlice);
         if (drift) {
           warned = true;
           const inMk = (v: number) => {
@@ -97,7 +98,7 @@ export async function forecastLightcone(model: GenerationModel, options: Lightco
             return Math.abs(x) < 1e5 ? `${Math.round(x)} mK` : `${x.toExponential(1)} mK`;
           };
           options.onWarning?.(`Generated slice ${index + 1} of test lightcone ${options.lightcone} leaves the true lightcone's range `
-            + `(a value of ${inMk(drift.value)}, outside ${inMk(drift.low)} … ${inMk(drift.high)}): the forecast drifts, as a model that has not learned `
+            + `(a value of ${inMk(drift.value)}, outside ${inMk(bounds.low)} … ${inMk(bounds.high)}): the forecast drifts, as a model that has not learned `
             + 'the slice-to-slice change lets its errors add up; its later slices are not physical. Train longer or generate fewer slices.');
         }
       }
