@@ -2,6 +2,8 @@
 // queued"). The queue owns the AbortController of each run, turns the engine's callbacks into
 // listener events, and makes sure run.json ends in a final state however the engine ends: if the
 // engine throws before it recorded the failure, the queue records it.
+import { realpath } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import type { ProgressParams, RunStateParams, StatusResult } from '../protocol/messages';
 import type { MetricRecord, RunRecord, RunStatus } from '../protocol/run_folder';
 import { failRun, readRun, updateRun } from '../runs/run_store';
@@ -14,7 +16,24 @@ export interface QueueListener {
   log(level: 'info' | 'warn' | 'error', message: string): void;
 }
 
-interface Entry { runDir: string; controller: AbortController; done: Promise<void>; finish: () => void }
+/**
+ * `runDir` as the request spelled it (notifications and status repeat it); `key` its canonical path,
+ * the run's identity here.
+ */
+interface Entry { runDir: string; key: string; controller: AbortController; done: Promise<void>; finish: () => void }
+
+/**
+ * The run folder's canonical path: `<dir>`, `<dir>/`, `<parent>/../<dir>` and a symlink to it name one
+ * run, and comparing their strings would queue it twice (and let a cancel miss the second entry).
+ * A folder that does not exist (any more) keeps its normalised absolute path.
+ */
+export async function canonicalRunDir(runDir: string): Promise<string> {
+  try {
+    return await realpath(runDir);
+  } catch {
+    return resolve(runDir);
+  }
+}
 
 /** Runs may only be resumed from these states (a stale "running" run is failed first by its owner). */
 const resumable: readonly RunStatus[] = ['cancelled', 'failed'];
@@ -39,31 +58,29 @@ export class RunQueue {
     };
   }
 
-  /** Whether the run is queued or running here. */
-  has(runDir: string): boolean {
-    return this.active?.runDir === runDir || this.waiting.some((e) => e.runDir === runDir);
-  }
-
   /** Validates the config and creates a queued run folder through the engine, then enqueues it. */
   async start(configPath: string, runsDir: string): Promise<{ runId: string; runDir: string; status: RunStatus }> {
     const engine = await this.loadEngine();
     const { runId, runDir } = await engine.prepareRun(configPath, runsDir);
     const record = await readRun(runDir);
     this.listener.runState({ kind: 'queued', runDir, record });
-    this.enqueue(runDir);
-    return { runId, runDir, status: this.active?.runDir === runDir ? 'running' : 'queued' };
+    const key = await canonicalRunDir(runDir);
+    this.enqueue(runDir, key);
+    return { runId, runDir, status: this.active?.key === key ? 'running' : 'queued' };
   }
 
   /** Enqueues a cancelled or failed run to continue from its last checkpoint. */
   async resume(runDir: string): Promise<{ runId: string; runDir: string; status: RunStatus }> {
     await this.loadEngine();
     const record = await readRun(runDir);
-    if (this.has(runDir)) throw new QueueConflictError(`Run ${runDir} is already queued or running here.`);
+    const key = await canonicalRunDir(runDir);
+    const queued = this.active?.key === key ? this.active : this.waiting.find((e) => e.key === key);
+    if (queued) throw new QueueConflictError(`Run ${runDir} is already queued or running here (as ${queued.runDir}).`);
     if (!resumable.includes(record.status)) {
       throw new QueueConflictError(`Run ${runDir} is "${record.status}"; only a cancelled or failed run can be resumed.`);
     }
-    this.enqueue(runDir);
-    return { runId: record.id, runDir, status: this.active?.runDir === runDir ? 'running' : 'queued' };
+    this.enqueue(runDir, key);
+    return { runId: record.id, runDir, status: this.active?.key === key ? 'running' : 'queued' };
   }
 
   /**
@@ -71,21 +88,23 @@ export class RunQueue {
    * engine stops within one step and leaves it resumable). Returns the run's final status.
    */
   async cancel(runDir: string): Promise<RunStatus> {
-    const index = this.waiting.findIndex((e) => e.runDir === runDir);
+    const key = await canonicalRunDir(runDir);
+    const index = this.waiting.findIndex((e) => e.key === key);
     if (index >= 0) {
       const [entry] = this.waiting.splice(index, 1);
       entry.finish();
-      const current = await readRun(runDir);
+      const current = await readRun(entry.runDir);
       // A queued resume is still "cancelled" or "failed" on disk and stays so.
-      const record = current.status === 'queued' ? await updateRun(runDir, { status: 'cancelled' }) : current;
-      if (record.status === 'cancelled') this.listener.runState({ kind: 'cancelled', runDir, record });
+      const record = current.status === 'queued' ? await updateRun(entry.runDir, { status: 'cancelled' }) : current;
+      // Announced under the name the queue announced it with, which is the one clients track.
+      if (record.status === 'cancelled') this.listener.runState({ kind: 'cancelled', runDir: entry.runDir, record });
       return record.status;
     }
-    if (this.active?.runDir === runDir) {
+    if (this.active?.key === key) {
       const entry = this.active;
       entry.controller.abort();
       await entry.done;
-      return (await readRun(runDir)).status;
+      return (await readRun(entry.runDir)).status;
     }
     throw new QueueConflictError(`Run ${runDir} is neither queued nor running in this sidecar.`);
   }
@@ -96,10 +115,10 @@ export class RunQueue {
     if (this.active) await this.cancel(this.active.runDir).catch(() => undefined);
   }
 
-  private enqueue(runDir: string): void {
+  private enqueue(runDir: string, key: string): void {
     let finish!: () => void;
-    const done = new Promise<void>((resolve) => { finish = resolve; });
-    this.waiting.push({ runDir, controller: new AbortController(), done, finish });
+    const done = new Promise<void>((resolveDone) => { finish = resolveDone; });
+    this.waiting.push({ runDir, key, controller: new AbortController(), done, finish });
     this.pump();
   }
 

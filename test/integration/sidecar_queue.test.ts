@@ -5,9 +5,9 @@
 // and says nothing about training itself, which has its own tests.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { ResponseError } from 'vscode-jsonrpc/node';
 import * as protocol from '../../sidecar/protocol/messages';
 import type { TrainingEngine } from '../../sidecar/rpc/training_engine';
@@ -151,4 +151,40 @@ test('an engine failure is recorded in run.json and announced; an invalid config
     assert.deepEqual(data.diagnostics[0], { line: 2, column: 3, severity: 'error', message: 'bad', path: '' });
     return true;
   });
+});
+
+test('one run is one entry however its folder is spelled: a trailing slash or a symlink does not queue it twice', async (t) => {
+  const runsDir = mkdtempSync(join(tmpdir(), 'l3m-queue-'));
+  const { engine, started, release } = gatedEngine();
+  const c = connect(engine);
+  t.after(() => { c.close(); rmSync(runsDir, { recursive: true, force: true }); });
+
+  // beta keeps the queue busy, so that the resumed alpha waits in it.
+  const alpha = await c.client.sendRequest(protocol.startRun, { configPath: '/w/alpha.l3m.json', runsDir });
+  await c.waitForProgress(alpha.runDir);
+  await c.client.sendRequest(protocol.cancelRun, { runDir: alpha.runDir });
+  const beta = await c.client.sendRequest(protocol.startRun, { configPath: '/w/beta.l3m.json', runsDir });
+  await c.waitForProgress(beta.runDir);
+
+  assert.equal((await c.client.sendRequest(protocol.resumeRun, { runDir: alpha.runDir })).status, 'queued');
+  const link = join(runsDir, 'alpha-link');
+  symlinkSync(alpha.runDir, link);
+  for (const spelling of [`${alpha.runDir}/`, `${alpha.runDir}//`, join(alpha.runDir, '..', basename(alpha.runDir)), link]) {
+    await assert.rejects(c.client.sendRequest(protocol.resumeRun, { runDir: spelling }), (e: unknown) => {
+      assert.ok(e instanceof ResponseError, String(e));
+      assert.equal(e.code, protocol.ErrorCodes.runStateConflict, `${spelling}: ${e.message}`);
+      assert.match(e.message, /already queued or running here/);
+      return true;
+    });
+  }
+  assert.deepEqual((await c.client.sendRequest(protocol.status)).queued, [alpha.runDir]);
+
+  // Cancelling by another spelling cancels the one entry, so nothing restarts the cancelled run.
+  assert.deepEqual(await c.client.sendRequest(protocol.cancelRun, { runDir: `${alpha.runDir}/` }), { status: 'cancelled' });
+  assert.deepEqual(await c.client.sendRequest(protocol.status), { active: { runDir: beta.runDir, status: 'running' }, queued: [] });
+  release(beta.runDir);
+  await c.waitForState(beta.runDir, 'completed');
+  assert.deepEqual(await c.client.sendRequest(protocol.status), { active: null, queued: [] });
+  assert.deepEqual(started, [alpha.runDir, beta.runDir]);
+  assert.equal((await readRun(alpha.runDir)).status, 'cancelled');
 });
