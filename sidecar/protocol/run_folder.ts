@@ -97,30 +97,58 @@ export interface ParsedMetrics {
   problems: string[];
 }
 
+/** How many unreadable lines parseMetricsJsonl describes one by one before it only counts them. */
+export const metricsProblemsListed = 20;
+
 /**
  * Parses metrics.jsonl. A run that is still writing may leave a truncated last line, and a disk
- * may corrupt a line: those are reported in `problems` and skipped, never thrown.
+ * may corrupt a line: those are reported in `problems` and skipped, never thrown. Each line is
+ * looked at once, so a file of garbage costs no more than a file of records; past
+ * `metricsProblemsListed` bad lines the rest are counted in one closing problem, since a panel
+ * cannot show a hundred thousand sentences. `firstLine` numbers the lines of a text that
+ * continues a file (a follower's appended bytes).
  */
-export function parseMetricsJsonl(text: string): ParsedMetrics {
+export function parseMetricsJsonl(text: string, firstLine = 1): ParsedMetrics {
   const records: MetricRecord[] = [];
   const problems: string[] = [];
   const lines = text.split('\n');
-  for (let i = 0; i < lines.length; i++) {
+  const lastWritten = lastNonBlankLine(lines);
+  let unlisted = 0;
+  let firstUnlisted = 0;
+  let lastUnlisted = 0;
+  const report = (index: number, reason: string) => {
+    if (problems.length < metricsProblemsListed) {
+      problems.push(`metrics.jsonl line ${firstLine + index}: ${reason}`);
+      return;
+    }
+    if (unlisted === 0) firstUnlisted = firstLine + index;
+    lastUnlisted = firstLine + index;
+    unlisted++;
+  };
+  for (let i = 0; i <= lastWritten; i++) {
     const line = lines[i].trim();
     if (line === '') continue;
+    let value: unknown;
     try {
-      const value = JSON.parse(line) as unknown;
-      if (!isMetricRecord(value)) {
-        problems.push(`metrics.jsonl line ${i + 1}: not a metric record (needs step, epoch, wall_time, split)`);
-        continue;
-      }
-      records.push(value);
+      value = JSON.parse(line);
     } catch {
-      const last = i === lines.length - 1 || lines.slice(i + 1).every((l) => l.trim() === '');
-      problems.push(`metrics.jsonl line ${i + 1}: ${last ? 'truncated last line (the run may still be writing it)' : 'not valid JSON'}`);
+      report(i, i === lastWritten ? 'truncated last line (the run may still be writing it)' : 'not valid JSON');
+      continue;
     }
+    if (isMetricRecord(value)) records.push(value);
+    else report(i, 'not a metric record (needs step, epoch, wall_time, split)');
+  }
+  if (unlisted > 0) {
+    const which = unlisted === 1 ? `line ${firstUnlisted}` : `lines ${firstUnlisted} to ${lastUnlisted}`;
+    problems.push(`metrics.jsonl: ${unlisted.toLocaleString('en-US')} more line${unlisted === 1 ? ' that is not a metric record' : 's that are not metric records'} (${which}) ${unlisted === 1 ? 'was' : 'were'} skipped`);
   }
   return { records, problems };
+}
+
+/** Index of the last line with something on it, or -1. */
+function lastNonBlankLine(lines: readonly string[]): number {
+  for (let i = lines.length - 1; i >= 0; i--) if (lines[i].trim() !== '') return i;
+  return -1;
 }
 
 function isMetricRecord(value: unknown): value is MetricRecord {
