@@ -7,7 +7,7 @@ import { resolve } from 'node:path';
 import { evaluateRun } from '../train/evaluation';
 import type { NextPatchEvaluation } from '../tasks/generation/next_patch_evaluation';
 import { nextPatchTable, nextPatchVerdict } from '../tasks/generation/next_patch_report';
-import type { RegressionEvaluation } from '../tasks/regression/regression_evaluation';
+import type { RegressionEvaluationFile } from '../protocol/run_folder';
 import { exitCodes } from './exit_codes';
 
 const help = `Usage: l3m evaluate <run folder> [--json]
@@ -26,14 +26,35 @@ Options:
 
 Exit codes: 0 done, 1 the run cannot be evaluated, 2 usage error, 4 cancelled.`;
 
-function regressionTable(evaluation: RegressionEvaluation): string {
+/** A figure of eval/regression.json, where a non-finite value was written as null. */
+function figure(value: number | null, width: number): string {
+  return (value === null ? '–' : value.toFixed(3)).padStart(width);
+}
+
+/**
+ * Why an R² is null: R² compares the residuals with the spread of the test values, which one test
+ * lightcone (or a parameter that every test lightcone shares) does not have.
+ */
+function undefinedR2Note(evaluation: RegressionEvaluationFile): string | null {
+  const names = evaluation.parameters.filter((p) => p.r2 === null).map((p) => p.name);
+  if (names.length === 0) return null;
+  if (evaluation.testLightcones === 1) {
+    return '  R² is undefined with one test lightcone (it needs test values that differ); raise data.splits.test_fraction or use more lightcones.';
+  }
+  return `  R² of ${names.join(', ')} is undefined: every test lightcone has the same value of ${names.length === 1 ? 'it' : 'each'}.`;
+}
+
+function regressionTable(evaluation: RegressionEvaluationFile): string {
+  const cones = `${evaluation.testLightcones} lightcone${evaluation.testLightcones === 1 ? '' : 's'}`;
   const lines = [
-    `Test evaluation on ${evaluation.testLightcones} lightcones (${evaluation.samplesPerLightcone} samples each): NLL ${evaluation.nll.toFixed(3)} nats (uniform prior: 0)`,
+    `Test evaluation on ${cones} (${evaluation.samplesPerLightcone} samples each): NLL ${evaluation.nll === null ? 'not finite' : `${evaluation.nll.toFixed(3)} nats`} (uniform prior: 0)`,
     `  ${'parameter'.padEnd(12)} ${'R²'.padStart(7)} ${'68%'.padStart(7)} ${'95%'.padStart(7)} ${'mean σ'.padStart(8)}`,
   ];
   for (const p of evaluation.parameters) {
-    lines.push(`  ${p.name.padEnd(12)} ${p.r2.toFixed(3).padStart(7)} ${p.coverage68.toFixed(3).padStart(7)} ${p.coverage95.toFixed(3).padStart(7)} ${p.meanSigma.toFixed(3).padStart(8)}`);
+    lines.push(`  ${p.name.padEnd(12)} ${figure(p.r2, 7)} ${figure(p.coverage68, 7)} ${figure(p.coverage95, 7)} ${figure(p.meanSigma, 8)}`);
   }
+  const note = undefinedR2Note(evaluation);
+  if (note) lines.push(note);
   lines.push('  Coverage: the fraction of test values inside the central 68% / 95% predictive interval (calibrated: 0.68 / 0.95); σ normalised to the prior range.');
   return lines.join('\n');
 }
@@ -69,7 +90,7 @@ export async function run(args: string[]): Promise<number> {
     if (json) {
       console.log(JSON.stringify(JSON.parse(text)));
     } else {
-      const evaluation = JSON.parse(text) as NextPatchEvaluation | RegressionEvaluation;
+      const evaluation = JSON.parse(text) as NextPatchEvaluation | RegressionEvaluationFile;
       console.log(evaluation.kind === 'regression' ? regressionTable(evaluation) : generationTable(evaluation));
       console.log(resultFile);
     }
