@@ -8,10 +8,12 @@
 // files with an index.json. A child process rather than a `data/preview` request to the running
 // sidecar: the preview works with no sidecar started, cannot write on the protocol's stdout, and a
 // slow or failing dataset open cannot stall the sidecar's training queue. Node only, no `vscode`.
+// `l3m data` reads whatever the config names and may simulate for minutes, so the inspector runs it
+// only in a trusted workspace; what is already in data-preview/ is read anywhere (inside the run folder).
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import { join, normalize, sep } from 'node:path';
+import { confinedPath, readConfined, realPathWithin } from '../../sidecar/protocol/confined_path';
 import { parseRunRecord } from '../../sidecar/protocol/run_folder';
 import { parseNpy } from '../../webview/shared/npy';
 import type { InspectorDataPreview } from '../../webview/shared/panel_protocol';
@@ -25,28 +27,48 @@ interface PreviewIndex {
 }
 
 /**
- * The config to preview: the file the run was started from when it still exists (relative data
- * paths in it resolve against its folder), else the resolved config.json in the run folder.
+ * The config to preview: the file the run was started from when it still exists inside the run
+ * folder or a workspace folder (relative data paths in it resolve against its folder), else the
+ * resolved config.json in the run folder. A run record can name any path, and `l3m data` reads the
+ * files its config names, so a source config elsewhere on the machine is not used; a config.json
+ * that is a link out of the run folder is refused.
  */
-async function previewConfig(runDir: string): Promise<string> {
-  try {
-    const parsed = parseRunRecord(await readFile(join(runDir, 'run.json'), 'utf8'));
-    if ('record' in parsed && parsed.record.configPath && existsSync(parsed.record.configPath)) return parsed.record.configPath;
-  } catch { /* run.json unreadable: the resolved config below */ }
-  return join(runDir, 'config.json');
+export async function previewConfig(runDir: string, workspaceFolders: readonly string[]): Promise<{ path: string } | { problem: string }> {
+  const record = await readConfined(runDir, 'run.json');
+  if ('bytes' in record) {
+    const parsed = parseRunRecord(record.bytes.toString('utf8'));
+    const source = 'record' in parsed ? parsed.record.configPath : undefined;
+    const confined = source ? await realPathWithin(source, [runDir, ...workspaceFolders]) : undefined;
+    if (confined) return { path: confined };
+  }
+  const own = await confinedPath(runDir, 'config.json');
+  if (own.kind === 'inside') return { path: own.path };
+  return { problem: own.kind === 'missing' ? `the run has no config.json, so its dataset is unknown` : own.problem };
 }
 
-/** Runs `l3m data` for the run unless data-preview/index.json exists; null when done, else why not. */
-export async function ensureDataPreview(runDir: string, sidecarScript: string, slices = 12): Promise<string | null> {
+/** Whether data-preview/index.json is there (inside the run folder), so reading needs no `l3m data`. */
+export async function hasDataPreview(runDir: string): Promise<boolean> {
+  return (await confinedPath(runDir, `${previewFolder}/index.json`)).kind === 'inside';
+}
+
+/**
+ * Runs `l3m data` for the run unless data-preview/index.json exists; null when done, else why not.
+ * `workspaceFolders`: where the run's source config may lie (previewConfig).
+ */
+export async function ensureDataPreview(runDir: string, sidecarScript: string, workspaceFolders: readonly string[], slices = 12): Promise<string | null> {
   const out = join(runDir, previewFolder);
+  // data-preview/ linked elsewhere would make `l3m data` write outside the run folder.
+  const folder = await confinedPath(runDir, previewFolder);
+  if (folder.kind === 'outside' || folder.kind === 'error') return folder.problem;
   if (existsSync(join(out, 'index.json'))) return null;
   if (!existsSync(sidecarScript)) return `the sidecar (${sidecarScript}) is missing: build the extension (npm run build)`;
-  const config = await previewConfig(runDir);
+  const config = await previewConfig(runDir, workspaceFolders);
+  if ('problem' in config) return `no data preview: ${config.problem}`;
   return new Promise((resolve) => {
-    execFile(process.execPath, [sidecarScript, 'data', config, '--out', out, '--slices', String(slices), '--max-cones', '1', '--json'], { cwd: runDir, timeout: 10 * 60_000, maxBuffer: 1 << 24 }, (error, _stdout, stderr) => {
+    execFile(process.execPath, [sidecarScript, 'data', config.path, '--out', out, '--slices', String(slices), '--max-cones', '1', '--json'], { cwd: runDir, timeout: 10 * 60_000, maxBuffer: 1 << 24 }, (error, _stdout, stderr) => {
       if (!error) { resolve(null); return; }
       const detail = stderr.trim().split('\n').filter((l) => l.trim() !== '').slice(-3).join(' ') || error.message;
-      resolve(`l3m data could not read the dataset of ${config}: ${detail}`);
+      resolve(`l3m data could not read the dataset of ${config.path}: ${detail}`);
     });
   });
 }
@@ -56,11 +78,13 @@ export async function readDataPreview(runDir: string): Promise<InspectorDataPrev
   const folder = join(runDir, previewFolder);
   const empty = (problem: string): InspectorDataPreview => ({ type: 'inspector/dataPreview', lightcone: '', slices: [], redshifts: null, shape: [0, 0, 0], data: null, problems: [problem] });
   let index: PreviewIndex;
+  const indexFile = await readConfined(runDir, `${previewFolder}/index.json`);
+  if (!('bytes' in indexFile)) return empty(indexFile.problem);
   try {
-    index = JSON.parse(await readFile(join(folder, 'index.json'), 'utf8')) as PreviewIndex;
+    index = JSON.parse(indexFile.bytes.toString('utf8')) as PreviewIndex;
     if (!index || !Array.isArray(index.files)) return empty(`${previewFolder}/index.json has no "files" array; delete the folder to write it again`);
   } catch (e) {
-    return empty(`${previewFolder}/index.json: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'missing' : (e as Error).message}`);
+    return empty(`${previewFolder}/index.json: ${(e as Error).message}`);
   }
   const problems: string[] = [];
   const planes: { data: Float32Array; slice: number; redshift?: number }[] = [];
@@ -69,13 +93,12 @@ export async function readDataPreview(runDir: string): Promise<InspectorDataPrev
   for (const entry of index.files) {
     const path = normalize(join(folder, String(entry.file)));
     if (!path.startsWith(folder + sep)) { problems.push(`${previewFolder}/index.json names "${entry.file}", outside ${previewFolder}/; not read`); continue; }
-    let bytes: Buffer;
-    try {
-      bytes = await readFile(path);
-    } catch (e) {
-      problems.push(`${previewFolder}/${entry.file}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'the file is missing' : (e as Error).message}`);
+    const read = await readConfined(runDir, `${previewFolder}/${String(entry.file)}`);
+    if (!('bytes' in read)) {
+      problems.push(read.missing ? `${previewFolder}/${entry.file}: the file is missing` : read.problem);
       continue;
     }
+    const bytes = read.bytes;
     const parsed = parseNpy(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer, `${previewFolder}/${entry.file}`);
     if ('error' in parsed) { problems.push(parsed.error); continue; }
     const shape = parsed.array.shape;

@@ -1,14 +1,20 @@
 // The lightcone inspector's host: one panel per run. It posts samples/index.json and
 // eval/regression.json when the page is ready, answers the page's sample requests with the bytes of
 // the .npy files (binary, never JSON numbers), and posts again when the sampler adds an entry. A
-// run without samples gets true slices of its dataset instead (data_preview.ts).
+// run without samples gets true slices of its dataset instead (data_preview.ts); making them runs
+// `l3m data` on the run's config, which reads the files the config names, so in an untrusted
+// workspace only a preview already in the run folder is shown.
 import * as vscode from 'vscode';
 import { watch, type FSWatcher } from 'chokidar';
 import { basename, join } from 'node:path';
 import { PanelChannel, viewTypes, webviewOptions } from './panel_channel';
 import { inspectorInit, inspectorSample } from './run_data';
-import { ensureDataPreview, readDataPreview } from './data_preview';
+import { ensureDataPreview, hasDataPreview, readDataPreview } from './data_preview';
 import type { SampleIndex } from '../../sidecar/protocol/run_folder';
+
+/** Shown instead of true slices when making them would run `l3m data` in an untrusted workspace. */
+export const untrustedPreviewProblem = 'True slices of the dataset are not read in an untrusted workspace: reading them runs l3m data on the run\'s config, '
+  + 'which opens the files the config names and may simulate lightcones for minutes. Trust this workspace to see them.';
 
 export class InspectorPanel implements vscode.Disposable {
   private readonly channel: PanelChannel;
@@ -17,6 +23,7 @@ export class InspectorPanel implements vscode.Disposable {
   private readonly sidecarScript: string;
   /** The data preview in progress or done (one `l3m data` per panel). */
   private preview: Promise<string | null> | null = null;
+  private readonly trustGranted: vscode.Disposable;
 
   static create(extensionUri: vscode.Uri, runDir: string, onDispose: () => void): InspectorPanel {
     const panel = vscode.window.createWebviewPanel(viewTypes.inspector, `Inspector: ${basename(runDir)}`, vscode.ViewColumn.Active, webviewOptions(extensionUri, [runDir]));
@@ -37,6 +44,8 @@ export class InspectorPanel implements vscode.Disposable {
     // New samples or a new evaluation: send the index again (the page keeps its slice and view).
     this.watcher = watch([join(runDir, 'samples', 'index.json'), join(runDir, 'eval', 'regression.json')], { ignoreInitial: true, atomic: true });
     this.watcher.on('add', () => void this.sendInit()).on('change', () => void this.sendInit());
+    // Trusted now: the true slices that were withheld can be read.
+    this.trustGranted = vscode.workspace.onDidGrantWorkspaceTrust(() => void this.sendInit());
     panel.onDidDispose(() => {
       this.dispose();
       onDispose();
@@ -46,6 +55,7 @@ export class InspectorPanel implements vscode.Disposable {
   dispose(): void {
     void this.watcher?.close();
     this.watcher = null;
+    this.trustGranted.dispose();
     this.channel.dispose();
   }
 
@@ -58,11 +68,19 @@ export class InspectorPanel implements vscode.Disposable {
 
   /** No samples yet: true slices of the run's dataset, through `l3m data` (data_preview.ts). */
   private async sendDataPreview(): Promise<void> {
-    this.preview ??= ensureDataPreview(this.runDir, this.sidecarScript);
-    const problem = await this.preview;
+    let problem: string | null = null;
+    if (vscode.workspace.isTrusted) {
+      const workspaceFolders = (vscode.workspace.workspaceFolders ?? []).map((f) => f.uri.fsPath);
+      this.preview ??= ensureDataPreview(this.runDir, this.sidecarScript, workspaceFolders);
+      problem = await this.preview;
+    } else if (!(await hasDataPreview(this.runDir))) {
+      problem = untrustedPreviewProblem;
+    }
     if (this.samples) return; // samples arrived meanwhile: the page shows those
     const message = await readDataPreview(this.runDir);
-    if (problem) message.problems.unshift(problem);
+    // Without a preview the reader's "index.json: missing" says nothing the trust message does not.
+    if (problem === untrustedPreviewProblem) message.problems = [problem];
+    else if (problem) message.problems.unshift(problem);
     this.channel.post(message);
   }
 }

@@ -1,10 +1,12 @@
 // Follows metrics.jsonl of a run started elsewhere (a terminal, a cluster job) with chokidar: on
 // each change it reads only the bytes appended since the last read, parses the complete lines, and
 // keeps an incomplete last line for the next read, so a line caught half-written is never reported
-// as corrupt. A file that shrinks was rewritten: the follower starts over and says so.
+// as corrupt. A file that shrinks was rewritten: the follower starts over and says so. A
+// metrics.jsonl that is a link leading out of the run folder is not read (confined_path.ts).
 import { watch, type FSWatcher } from 'chokidar';
 import { open, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { confinedPath } from '../../sidecar/protocol/confined_path';
 import { parseMetricsJsonl, type MetricRecord } from '../../sidecar/protocol/run_folder';
 
 export interface FollowerEvents {
@@ -18,9 +20,11 @@ export class MetricsFollower {
   private offset: number;
   private reading: Promise<void> = Promise.resolve();
   private readonly file: string;
+  /** The last refusal reported, so that every change of a refused file does not repeat it. */
+  private refused: string | null = null;
 
   /** `offset`: the byte length already read (readMetrics' `bytes`). */
-  constructor(runDir: string, offset: number, private readonly events: FollowerEvents) {
+  constructor(private readonly runDir: string, offset: number, private readonly events: FollowerEvents) {
     this.file = join(runDir, 'metrics.jsonl');
     this.offset = offset;
   }
@@ -44,11 +48,19 @@ export class MetricsFollower {
   }
 
   private async readOnce(): Promise<void> {
+    const found = await confinedPath(this.runDir, 'metrics.jsonl');
+    if (found.kind === 'missing') return; // Not there yet: the run has not logged anything.
+    if (found.kind !== 'inside') {
+      if (found.problem !== this.refused) this.events.onRecords([], [found.problem]);
+      this.refused = found.problem;
+      return;
+    }
+    this.refused = null;
     let size: number;
     try {
-      size = (await stat(this.file)).size;
+      size = (await stat(found.path)).size;
     } catch {
-      return; // Not there yet: the run has not logged anything.
+      return; // Removed since it was resolved: the next change event reads again.
     }
     if (size < this.offset) {
       this.offset = 0;
@@ -56,7 +68,7 @@ export class MetricsFollower {
       return;
     }
     if (size === this.offset) return;
-    const handle = await open(this.file, 'r');
+    const handle = await open(found.path, 'r');
     try {
       const buffer = Buffer.alloc(size - this.offset);
       const { bytesRead } = await handle.read(buffer, 0, buffer.length, this.offset);

@@ -1,26 +1,30 @@
 // Reads a run folder into the panel messages (webview/shared/panel_protocol.ts). Node only, no
 // `vscode`, so the browser tests and the benchmark feed the pages through the same code as the
 // extension. Nothing here throws for a bad run folder: what cannot be read becomes a problem
-// sentence that the panel shows.
-import { readFile } from 'node:fs/promises';
+// sentence that the panel shows. Every file is read through readConfined: a link that leads out of
+// the run folder is refused (sidecar/protocol/confined_path.ts).
 import { basename, dirname, join, normalize, sep } from 'node:path';
+import { readConfined } from '../../sidecar/protocol/confined_path';
 import { parseMetricsJsonl, parseRegressionEvaluation, parseRunRecord, type MetricRecord, type SampleIndex } from '../../sidecar/protocol/run_folder';
 import { recordsToColumns } from '../../webview/shared/metric_table';
 import type { CompareRun, InspectorInit, InspectorSample, MonitorInit, RunSummary } from '../../webview/shared/panel_protocol';
 
-async function readText(path: string): Promise<{ text: string } | { error: string }> {
-  try {
-    return { text: await readFile(path, 'utf8') };
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    return { error: code === 'ENOENT' ? 'missing' : (e as Error).message };
-  }
+/** A text file of the run folder by its '/'-separated name; `error` is 'missing' or a whole sentence. */
+async function readText(runDir: string, name: string): Promise<{ text: string } | { error: string }> {
+  const read = await readConfined(runDir, name);
+  if ('bytes' in read) return { text: read.bytes.toString('utf8') };
+  return { error: read.missing ? 'missing' : read.problem };
+}
+
+/** "name: missing" for an absent file; a refused or unreadable file's sentence already names it. */
+function describeError(name: string, error: string): string {
+  return error === 'missing' ? `${name}: missing` : error;
 }
 
 export async function readRunSummary(runDir: string): Promise<{ run: RunSummary; problems: string[] }> {
   const fallback = `${basename(dirname(runDir))}/${basename(runDir)}`;
-  const read = await readText(join(runDir, 'run.json'));
-  if ('error' in read) return { run: { runDir, name: fallback, record: null }, problems: [`run.json: ${read.error}`] };
+  const read = await readText(runDir, 'run.json');
+  if ('error' in read) return { run: { runDir, name: fallback, record: null }, problems: [describeError('run.json', read.error)] };
   const parsed = parseRunRecord(read.text);
   if ('error' in parsed) return { run: { runDir, name: fallback, record: null }, problems: [parsed.error] };
   return { run: { runDir, name: `${parsed.record.experiment}/${parsed.record.id}`, record: parsed.record }, problems: [] };
@@ -28,13 +32,9 @@ export async function readRunSummary(runDir: string): Promise<{ run: RunSummary;
 
 /** metrics.jsonl with the byte length read, so that a follower can continue from there. */
 export async function readMetrics(runDir: string): Promise<{ records: MetricRecord[]; problems: string[]; bytes: number }> {
-  let buffer: Buffer;
-  try {
-    buffer = await readFile(join(runDir, 'metrics.jsonl'));
-  } catch (e) {
-    const missing = (e as NodeJS.ErrnoException).code === 'ENOENT';
-    return { records: [], problems: missing ? [] : [`metrics.jsonl: ${(e as Error).message}`], bytes: 0 };
-  }
+  const read = await readConfined(runDir, 'metrics.jsonl');
+  if (!('bytes' in read)) return { records: [], problems: read.missing ? [] : [read.problem], bytes: 0 };
+  const buffer = read.bytes;
   // A line still being written (no newline yet) is left for the follower to read when it is complete.
   const end = buffer.lastIndexOf(0x0a) + 1;
   const complete = parseMetricsJsonl(buffer.subarray(0, end).toString('utf8'));
@@ -71,37 +71,36 @@ function parseSampleIndex(text: string): { index: SampleIndex } | { error: strin
 export async function inspectorInit(runDir: string): Promise<InspectorInit> {
   const { run, problems } = await readRunSummary(runDir);
   let samples: SampleIndex | null = null;
-  const index = await readText(join(runDir, 'samples', 'index.json'));
+  const index = await readText(runDir, 'samples/index.json');
   if ('text' in index) {
     const parsed = parseSampleIndex(index.text);
     if ('error' in parsed) problems.push(parsed.error);
     else samples = parsed.index;
-  } else if (index.error !== 'missing') problems.push(`samples/index.json: ${index.error}`);
+  } else if (index.error !== 'missing') problems.push(index.error);
   let regression: InspectorInit['regression'] = null;
-  const evaluation = await readText(join(runDir, 'eval', 'regression.json'));
+  const evaluation = await readText(runDir, 'eval/regression.json');
   if ('text' in evaluation) {
     const parsed = parseRegressionEvaluation(evaluation.text);
     if ('error' in parsed) problems.push(parsed.error);
     else regression = parsed.evaluation;
-  } else if (evaluation.error !== 'missing') problems.push(`eval/regression.json: ${evaluation.error}`);
+  } else if (evaluation.error !== 'missing') problems.push(evaluation.error);
   if (!samples && !regression && run.record?.status === 'completed') {
     problems.push(run.record.task === 'regression' ? 'eval/regression.json is missing: the run has no test evaluation' : 'samples/index.json is missing: the run has no samples yet');
   }
   return { type: 'inspector/init', run, samples, regression, problems };
 }
 
-/** A file named by samples/index.json, refused when the name leads out of samples/. */
+/**
+ * A file named by samples/index.json: refused when its name leads out of samples/, or when a link
+ * (the file or samples/ itself) leads out of the run folder.
+ */
 async function readSampleFile(runDir: string, name: string): Promise<{ bytes: ArrayBuffer | null; problem?: string }> {
   const folder = join(runDir, 'samples');
   const path = normalize(join(folder, name));
   if (!path.startsWith(folder + sep)) return { bytes: null, problem: `samples/index.json names "${name}", which is outside samples/; not read` };
-  try {
-    const buffer = await readFile(path);
-    return { bytes: buffer.buffer.slice(buffer.byteOffset, buffer.byteOffset + buffer.byteLength) as ArrayBuffer };
-  } catch (e) {
-    const missing = (e as NodeJS.ErrnoException).code === 'ENOENT';
-    return { bytes: null, problem: `samples/${name}: ${missing ? 'the file is missing' : (e as Error).message}` };
-  }
+  const read = await readConfined(runDir, `samples/${name}`);
+  if ('bytes' in read) return { bytes: read.bytes.buffer.slice(read.bytes.byteOffset, read.bytes.byteOffset + read.bytes.byteLength) as ArrayBuffer };
+  return { bytes: null, problem: read.missing ? `samples/${name}: the file is missing` : read.problem };
 }
 
 export async function inspectorSample(runDir: string, samples: SampleIndex | null, index: number): Promise<InspectorSample> {
@@ -113,7 +112,7 @@ export async function inspectorSample(runDir: string, samples: SampleIndex | nul
 }
 
 export async function compareRun(runDir: string): Promise<CompareRun> {
-  const [{ run, problems }, metrics, config] = await Promise.all([readRunSummary(runDir), readMetrics(runDir), readText(join(runDir, 'config.json'))]);
+  const [{ run, problems }, metrics, config] = await Promise.all([readRunSummary(runDir), readMetrics(runDir), readText(runDir, 'config.json')]);
   let parsedConfig: unknown = null;
   if ('text' in config) {
     try {
@@ -121,6 +120,6 @@ export async function compareRun(runDir: string): Promise<CompareRun> {
     } catch (e) {
       problems.push(`config.json is not valid JSON (${(e as Error).message})`);
     }
-  } else problems.push(`config.json: ${config.error}`);
+  } else problems.push(describeError('config.json', config.error));
   return { run, config: parsedConfig, columns: recordsToColumns(metrics.records), problems: [...problems, ...metrics.problems] };
 }

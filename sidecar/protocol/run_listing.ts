@@ -7,9 +7,10 @@
 // reason and never hides or breaks the others. And a run whose run.json says "running" while its
 // process is gone (killed, out of memory, machine rebooted) is reported as stale, so nobody waits
 // for a run that will never finish.
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
+import { readConfined } from './confined_path';
 import { parseRunRecord, type RunRecord, type RunStatus } from './run_folder';
 
 /** What a listing shows as a run's status: the recorded one, or `stale` for a crashed run. */
@@ -58,16 +59,13 @@ export async function readRunFolder(runDir: string, experiment?: string, runId?:
   const parts = runDir.split(/[\\/]/).filter((p) => p !== '');
   const id = runId ?? parts[parts.length - 1] ?? runDir;
   const exp = experiment ?? parts[parts.length - 2] ?? '';
-  let text: string;
-  try {
-    text = await readFile(join(runDir, 'run.json'), 'utf8');
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    const reason = code === 'ENOENT'
-      ? 'no run.json (the run may still be being created, or this is not a run folder)'
-      : `run.json cannot be read (${code ?? (error as Error).message})`;
+  // A run.json that is a link out of the run folder is not read: the listing would show another file.
+  const read = await readConfined(runDir, 'run.json');
+  if (!('bytes' in read)) {
+    const reason = read.missing ? 'no run.json (the run may still be being created, or this is not a run folder)' : read.problem;
     return { kind: 'unreadable', experiment: exp, runId: id, runDir, reason };
   }
+  const text = read.bytes.toString('utf8');
   const parsed = parseRunRecord(text);
   if ('error' in parsed) return { kind: 'unreadable', experiment: exp, runId: id, runDir, reason: parsed.error };
   const record = parsed.record;

@@ -166,7 +166,7 @@ test('inspector: a run without samples shows true slices of its dataset (real `l
   const record = JSON.parse(readFileSync(join(runDir, 'run.json'), 'utf8')) as Record<string, unknown>;
   writeFileSync(join(runDir, 'run.json'), JSON.stringify({ ...record, configPath }));
 
-  assert.equal(await ensureDataPreview(runDir, sidecar, 5), null);
+  assert.equal(await ensureDataPreview(runDir, sidecar, [runsDir], 5), null);
   const message = await readDataPreview(runDir);
   assert.deepEqual(message.problems, []);
   assert.deepEqual(message.shape, [5, n, n]);
