@@ -4,6 +4,7 @@ import * as vscode from 'vscode';
 // The ES module build: esbuild cannot follow the UMD build's factory-style requires (./impl/format).
 import { parse as parseJsonc } from 'jsonc-parser/lib/esm/main.js';
 import { basename } from 'node:path';
+import { SnapshotLoader, treeChanges, type Snapshot, type TreeChange } from './tree_changes';
 
 export const experimentGlob = '**/*.l3m.json';
 const excludeGlob = '{**/node_modules/**,**/.git/**,**/dist/**,**/.workbench/**}';
@@ -25,48 +26,113 @@ export function describeConfig(text: string): { task: string; description: strin
 
 /** A group of experiments of one task (regression, generation), as in the paper's Sections 4 and 5. */
 export class ExperimentGroupItem extends vscode.TreeItem {
-  constructor(readonly task: string, readonly experiments: ExperimentItem[]) {
+  constructor(readonly task: string, public experiments: ExperimentItem[]) {
     super(task, vscode.TreeItemCollapsibleState.Expanded);
     this.contextValue = 'experimentGroup';
     this.iconPath = new vscode.ThemeIcon(task === 'regression' ? 'graph-scatter' : task === 'generation' ? 'sparkle' : 'warning');
-    this.description = `${experiments.length}`;
     this.id = `group:${task}`;
+    this.setExperiments(experiments);
+  }
+
+  setExperiments(experiments: ExperimentItem[]): void {
+    this.experiments = experiments;
+    this.description = `${experiments.length}`;
   }
 }
 
+/**
+ * A config's row. The same object stays in the tree while its file exists and is updated in place, so
+ * that Train on a row never loses its config to a refresh (tree_changes.ts says why).
+ */
 export class ExperimentItem extends vscode.TreeItem {
   constructor(readonly uri: vscode.Uri, description: string) {
     super(experimentLabel(uri), vscode.TreeItemCollapsibleState.None);
     this.id = `experiment:${uri.toString()}`;
-    this.description = description;
-    this.tooltip = `${vscode.workspace.asRelativePath(uri)}\n${description}`;
     this.resourceUri = uri;
     this.contextValue = 'experiment';
     this.iconPath = new vscode.ThemeIcon('beaker');
     this.command = { command: 'l3m.openConfig', title: 'Open Config', arguments: [this] };
+    this.describe(description);
+  }
+
+  describe(description: string): void {
+    this.description = description;
+    this.tooltip = `${vscode.workspace.asRelativePath(this.uri)}\n${description}`;
   }
 }
 
 type Node = ExperimentGroupItem | ExperimentItem;
 
 export class ExperimentsTree implements vscode.TreeDataProvider<Node>, vscode.Disposable {
-  private readonly changed = new vscode.EventEmitter<Node | undefined>();
+  private readonly changed = new vscode.EventEmitter<Node | Node[] | undefined>();
   readonly onDidChangeTreeData = this.changed.event;
   private readonly watcher: vscode.FileSystemWatcher;
   private readonly subscriptions: vscode.Disposable[] = [];
+  private shown: Snapshot = new Map();
+  private groups: ExperimentGroupItem[] = [];
+  private readonly items = new Map<string, ExperimentItem>();
+  private readonly loader = new SnapshotLoader(() => this.load(), (change) => this.announce(change));
 
   constructor() {
     this.watcher = vscode.workspace.createFileSystemWatcher(experimentGlob);
-    const refresh = () => this.refresh();
+    const refresh = () => void this.refresh();
     this.subscriptions.push(
       this.watcher, this.changed,
       this.watcher.onDidCreate(refresh), this.watcher.onDidDelete(refresh), this.watcher.onDidChange(refresh),
       vscode.workspace.onDidChangeWorkspaceFolders(refresh),
     );
+    void this.refresh();
   }
 
-  refresh(): void {
-    this.changed.fire(undefined);
+  refresh(): Promise<void> {
+    return this.loader.refresh();
+  }
+
+  private async load(): Promise<TreeChange> {
+    const uris = (await vscode.workspace.findFiles(experimentGlob, excludeGlob)).sort((a, b) => a.fsPath.localeCompare(b.fsPath));
+    const grouped = new Map<string, { uri: vscode.Uri; description: string }[]>();
+    for (const uri of uris) {
+      let described: { task: string; description: string };
+      try {
+        described = describeConfig(Buffer.from(await vscode.workspace.fs.readFile(uri)).toString('utf8'));
+      } catch (error) {
+        described = { task: 'not valid', description: `unreadable: ${(error as Error).message}` };
+      }
+      grouped.set(described.task, [...(grouped.get(described.task) ?? []), { uri, description: described.description }]);
+    }
+    // Regression first, then generation (the paper's order), then anything else.
+    const rank = (task: string) => (task === 'regression' ? 0 : task === 'generation' ? 1 : 2);
+    const ordered = [...grouped.entries()].sort(([a], [b]) => rank(a) - rank(b) || a.localeCompare(b));
+    const shown: Snapshot = new Map(ordered.map(([task, configs]) => [task, configs.map((c) => ({ key: c.uri.toString(), signature: c.description }))]));
+    const change = treeChanges(this.shown, shown);
+    this.shown = shown;
+    const seen = new Set<string>();
+    this.groups = ordered.map(([task, configs]) => {
+      const items = configs.map(({ uri, description }) => {
+        const key = uri.toString();
+        seen.add(key);
+        const item = this.items.get(key) ?? new ExperimentItem(uri, description);
+        item.describe(description);
+        this.items.set(key, item);
+        return item;
+      });
+      const group = this.groups.find((g) => g.task === task);
+      if (!group) return new ExperimentGroupItem(task, items);
+      group.setExperiments(items);
+      return group;
+    });
+    for (const key of [...this.items.keys()]) if (!seen.has(key)) this.items.delete(key);
+    return change;
+  }
+
+  /** Tells VS Code which nodes changed, and nothing else. */
+  private announce(change: TreeChange): void {
+    if (change.kind === 'none') return;
+    if (change.kind === 'root') return this.changed.fire(undefined);
+    this.changed.fire([
+      ...this.groups.filter((g) => change.groups.includes(g.task)),
+      ...change.rows.map((key) => this.items.get(key)).filter((i): i is ExperimentItem => i !== undefined),
+    ]);
   }
 
   getTreeItem(node: Node): vscode.TreeItem {
@@ -76,23 +142,8 @@ export class ExperimentsTree implements vscode.TreeDataProvider<Node>, vscode.Di
   async getChildren(node?: Node): Promise<Node[]> {
     if (node instanceof ExperimentGroupItem) return node.experiments;
     if (node) return [];
-    const uris = (await vscode.workspace.findFiles(experimentGlob, excludeGlob)).sort((a, b) => a.fsPath.localeCompare(b.fsPath));
-    const groups = new Map<string, ExperimentItem[]>();
-    for (const uri of uris) {
-      let described: { task: string; description: string };
-      try {
-        described = describeConfig(Buffer.from(await vscode.workspace.fs.readFile(uri)).toString('utf8'));
-      } catch (error) {
-        described = { task: 'not valid', description: `unreadable: ${(error as Error).message}` };
-      }
-      const list = groups.get(described.task) ?? [];
-      list.push(new ExperimentItem(uri, described.description));
-      groups.set(described.task, list);
-    }
-    // Regression first, then generation (the paper's order), then anything else.
-    const rank = (task: string) => (task === 'regression' ? 0 : task === 'generation' ? 1 : 2);
-    const ordered = [...groups.entries()].sort(([a], [b]) => rank(a) - rank(b) || a.localeCompare(b));
-    return ordered.map(([task, items]) => new ExperimentGroupItem(task, items));
+    await this.loader.inFlight;
+    return this.groups;
   }
 
   dispose(): void {

@@ -6,6 +6,7 @@
 import * as vscode from 'vscode';
 import { listRuns, type DisplayStatus, type RunListing } from '../sidecar/protocol/run_listing';
 import { RunFolderWatcher } from './run_folder_watcher';
+import { SnapshotLoader, treeChanges, type Snapshot, type TreeChange } from './tree_changes';
 
 const statusIcons: Record<DisplayStatus | 'unreadable', [string, string | undefined]> = {
   queued: ['clock', undefined],
@@ -23,24 +24,40 @@ function icon(status: DisplayStatus | 'unreadable'): vscode.ThemeIcon {
 }
 
 export class RunExperimentItem extends vscode.TreeItem {
-  constructor(readonly experiment: string, readonly runs: RunItem[]) {
+  constructor(readonly experiment: string, public runs: RunItem[]) {
     super(experiment, vscode.TreeItemCollapsibleState.Expanded);
     this.id = `runs:${experiment}`;
-    this.description = `${runs.length} run${runs.length === 1 ? '' : 's'}`;
     this.contextValue = 'runExperiment';
     this.iconPath = new vscode.ThemeIcon('beaker');
+    this.setRuns(runs);
+  }
+
+  setRuns(runs: RunItem[]): void {
+    this.runs = runs;
+    this.description = `${runs.length} run${runs.length === 1 ? '' : 's'}`;
   }
 }
 
+/**
+ * A run row. The same object stays in the tree for as long as its run folder exists and is updated
+ * in place: VS Code resolves a context-menu command's argument through the object it was given, so
+ * replacing it on every change would lose the clicked row during a refresh.
+ */
 export class RunItem extends vscode.TreeItem {
   readonly runDir: string;
-  readonly status: DisplayStatus | 'unreadable';
+  status: DisplayStatus | 'unreadable' = 'unreadable';
+  listing!: RunListing;
 
-  constructor(readonly listing: RunListing) {
+  constructor(listing: RunListing) {
     super(listing.runId, vscode.TreeItemCollapsibleState.None);
     this.runDir = listing.runDir;
     this.id = `run:${listing.runDir}`;
     this.resourceUri = vscode.Uri.file(listing.runDir);
+    this.update(listing);
+  }
+
+  update(listing: RunListing): void {
+    this.listing = listing;
     if (listing.kind === 'unreadable') {
       this.status = 'unreadable';
       this.description = 'unreadable';
@@ -69,21 +86,18 @@ export class RunItem extends vscode.TreeItem {
 type Node = RunExperimentItem | RunItem;
 
 export class RunsTree implements vscode.TreeDataProvider<Node>, vscode.Disposable {
-  private readonly changed = new vscode.EventEmitter<Node | undefined>();
+  private readonly changed = new vscode.EventEmitter<Node | Node[] | undefined>();
   readonly onDidChangeTreeData = this.changed.event;
   private watcher: RunFolderWatcher | null = null;
   private listing: RunListing[] = [];
+  private shown: Snapshot = new Map();
   private groups: RunExperimentItem[] = [];
-  // The folder is read by one load at a time, and the tree is told of a change only when a load has
-  // finished: getChildren then answers from that snapshot. Reading the folder inside getChildren let
-  // two refreshes resolve concurrently with different items under the same ids, which left VS Code's
-  // tree with an expanded experiment and no rows under it.
-  private loading: Promise<void> | null = null;
-  private reloadWanted = false;
+  private readonly items = new Map<string, RunItem>();
+  private readonly loader = new SnapshotLoader(() => this.load(), (change) => this.announce(change));
 
   constructor(private runsDir: string | undefined) {
     this.follow();
-    this.refresh();
+    void this.refresh();
   }
 
   /** The runs folder shown, or undefined when there is no workspace to resolve it against. */
@@ -100,42 +114,60 @@ export class RunsTree implements vscode.TreeDataProvider<Node>, vscode.Disposabl
     if (runsDir === this.runsDir) return;
     this.runsDir = runsDir;
     this.follow();
-    this.refresh();
+    void this.refresh();
   }
 
   private follow(): void {
     void this.watcher?.dispose();
-    this.watcher = this.runsDir ? new RunFolderWatcher(this.runsDir, () => this.refresh()) : null;
+    this.watcher = this.runsDir ? new RunFolderWatcher(this.runsDir, () => void this.refresh()) : null;
   }
 
   /** Re-reads the runs folder (once more after the load in flight, if any) and then updates the tree. */
   refresh(): Promise<void> {
-    if (this.loading) {
-      this.reloadWanted = true;
-      return this.loading;
-    }
-    this.loading = (async () => {
-      do {
-        this.reloadWanted = false;
-        await this.load();
-      } while (this.reloadWanted);
-      this.loading = null;
-      this.changed.fire(undefined);
-    })();
-    return this.loading;
+    return this.loader.refresh();
   }
 
-  private async load(): Promise<void> {
+  private async load(): Promise<TreeChange> {
     const listing = this.runsDir ? await listRuns(this.runsDir).catch(() => []) : [];
-    const byExperiment = new Map<string, RunItem[]>();
-    for (const run of listing) {
-      const items = byExperiment.get(run.experiment) ?? [];
-      items.push(new RunItem(run));
-      byExperiment.set(run.experiment, items);
-    }
+    // Experiments by name (listRuns sorts them), runs newest first: run ids sort by creation time.
+    const grouped = new Map<string, RunListing[]>();
+    for (const run of listing) grouped.set(run.experiment, [...(grouped.get(run.experiment) ?? []), run]);
+    for (const runs of grouped.values()) runs.sort((a, b) => (a.runId < b.runId ? 1 : a.runId > b.runId ? -1 : 0));
+    const shown: Snapshot = new Map([...grouped].map(([experiment, runs]) => [experiment, runs.map((r) => ({ key: r.runDir, signature: JSON.stringify(r) }))]));
+    const change = treeChanges(this.shown, shown);
+    this.shown = shown;
     this.listing = listing;
-    // Newest run first: run ids sort by time.
-    this.groups = [...byExperiment.entries()].map(([experiment, items]) => new RunExperimentItem(experiment, items.sort((a, b) => (a.listing.runId < b.listing.runId ? 1 : -1))));
+    const seen = new Set<string>();
+    const groups: RunExperimentItem[] = [];
+    for (const [experiment, runs] of grouped) {
+      const items = runs.map((run) => {
+        seen.add(run.runDir);
+        const existing = this.items.get(run.runDir);
+        if (existing) {
+          existing.update(run);
+          return existing;
+        }
+        const created = new RunItem(run);
+        this.items.set(run.runDir, created);
+        return created;
+      });
+      const group = this.groups.find((g) => g.experiment === experiment);
+      if (group) group.setRuns(items);
+      groups.push(group ?? new RunExperimentItem(experiment, items));
+    }
+    for (const runDir of [...this.items.keys()]) if (!seen.has(runDir)) this.items.delete(runDir);
+    this.groups = groups;
+    return change;
+  }
+
+  /** Tells VS Code which nodes changed, and nothing else. */
+  private announce(change: TreeChange): void {
+    if (change.kind === 'none') return;
+    if (change.kind === 'root') return this.changed.fire(undefined);
+    this.changed.fire([
+      ...this.groups.filter((g) => change.groups.includes(g.experiment)),
+      ...change.rows.map((d) => this.items.get(d)).filter((i): i is RunItem => i !== undefined),
+    ]);
   }
 
   getTreeItem(node: Node): vscode.TreeItem {
@@ -145,7 +177,7 @@ export class RunsTree implements vscode.TreeDataProvider<Node>, vscode.Disposabl
   async getChildren(node?: Node): Promise<Node[]> {
     if (node instanceof RunExperimentItem) return node.runs;
     if (node) return [];
-    if (this.loading) await this.loading;
+    await this.loader.inFlight;
     return this.groups;
   }
 

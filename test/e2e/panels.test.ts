@@ -6,7 +6,7 @@
 // runs selected together open in Compare. The webview pages live in nested iframes; the tests find
 // a page's frame by its data-panel attribute.
 import assert from 'node:assert/strict';
-import { appendFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { tinyRegressionConfig } from './tiny_regression_config';
 import { launchStudio, type Studio } from './harness';
@@ -59,6 +59,45 @@ describe('L3M panels in code-server', { timeout: 10 * 60_000 }, () => {
       assert.equal(caption, 'True — data (no samples yet)');
       await studio.screenshot('panels-train-inspector-data');
     });
+  });
+
+  test('a context-menu command keeps its run while another run keeps the Runs view refreshing', async () => {
+    // A training run rewrites its run.json (progress) every few steps, and each rewrite used to refresh
+    // the whole Runs view: VS Code then forgot every row's item until it fetched the rows again, and a
+    // command chosen from a row's context menu in that window got no run and opened a run picker.
+    const runs = join(studio.workspace, 'runs');
+    const busyId = '20260101-120000-r001';
+    const clickedId = '20260101-120000-r002';
+    writeRun(runs, 'e2e-race', busyId, 'regression', {}, 'running');
+    const clickedDir = writeRun(runs, 'e2e-race', clickedId, 'generation', {});
+    writeMetrics(clickedDir, trainingRecords(20, 10));
+    const busyRecord = join(runs, 'e2e-race', busyId, 'run.json');
+    const base = JSON.parse(readFileSync(busyRecord, 'utf8')) as { progress: { step: number; totalSteps: number; epoch: number } };
+    let step = 0;
+    const churn = setInterval(() => {
+      step += 1;
+      writeFileSync(busyRecord, JSON.stringify({ ...base, progress: { step, totalSteps: 100_000, epoch: 0 } }));
+    }, 40);
+    try {
+      await studio.screenshotOnFailure('panels-menu-during-refresh', async () => {
+        await studio.openL3MView();
+        const quickInput = studio.page.locator('.quick-input-widget');
+        for (let attempt = 1; attempt <= 8; attempt++) {
+          const row = await studio.revealTreeItem('Runs', new RegExp(clickedId));
+          await row.click({ button: 'right' });
+          await chooseMenuItem(studio.page, 'Open Training Monitor');
+          // The monitor of the clicked run, or a run picker: whichever shows first says which happened.
+          const outcome = await Promise.race([
+            panelFrame(studio.page, 'monitor', 60_000, clickedId).then(() => 'monitor'),
+            quickInput.waitFor({ state: 'visible', timeout: 60_000 }).then(() => 'picker'),
+          ]);
+          assert.equal(outcome, 'monitor', `attempt ${attempt}: the command lost its run (after ${step} run.json rewrites) and asked for one instead`);
+          await studio.runCommand('View: Close All Editors');
+        }
+      });
+    } finally {
+      clearInterval(churn);
+    }
   });
 
   test('monitor: opened from the Runs view, its curve grows as metrics.jsonl grows', async () => {
