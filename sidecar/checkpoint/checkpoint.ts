@@ -9,6 +9,7 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { writeFileAtomicSync } from '../runs/atomic_write';
+import { confinedPathSync } from '../protocol/confined_path';
 import type { Qwen2Config } from '../model/qwen2_config';
 import { SafetensorsFile } from './safetensors_reader';
 import { writeSafetensors, type TensorToWrite } from './safetensors_writer';
@@ -112,6 +113,24 @@ export function readCheckpointMetadata(dir: string, name: string): CheckpointMet
   return metadata;
 }
 
+/**
+ * The real path of a file that a checkpoint's metadata names (`weightsFile`, `optimizerFile`). The
+ * metadata travels with copied run folders, so the name must stay inside the checkpoint folder,
+ * links followed: otherwise loading would read any file on the machine as weights.
+ */
+export function checkpointFilePath(dir: string, name: string, field: 'weightsFile' | 'optimizerFile', file: unknown): string {
+  const metadataPath = join(dir, `${name}.json`);
+  if (typeof file !== 'string' || file === '') {
+    throw new Error(`Checkpoint ${metadataPath}: ${field} must be a file name, found ${JSON.stringify(file)}. The checkpoint is damaged; resume from another one.`);
+  }
+  const found = confinedPathSync(dir, file, 'checkpoint folder');
+  if (found.kind === 'inside') return found.path;
+  if (found.kind === 'missing') throw new Error(`Checkpoint ${metadataPath}: its ${field} "${file}" does not exist in ${dir}.`);
+  if (found.kind === 'error') throw new Error(`Checkpoint ${metadataPath}: ${found.problem}`);
+  throw new Error(`The ${field} "${file}" of checkpoint ${metadataPath} leads to ${found.target}, outside the checkpoint folder ${dir}; `
+    + 'it was not read. A checkpoint reads only files in its own folder: copy the file there and name it without a path.');
+}
+
 function readAll(path: string): Map<string, tf.Tensor> {
   const file = new SafetensorsFile(path);
   const out = new Map<string, tf.Tensor>();
@@ -129,10 +148,10 @@ function readAll(path: string): Map<string, tf.Tensor> {
 /** Reads a checkpoint written by saveCheckpoint. */
 export function loadCheckpoint(dir: string, name: string): LoadedCheckpoint {
   const metadata = readCheckpointMetadata(dir, name);
-  const weights = readAll(join(dir, metadata.weightsFile));
+  const weights = readAll(checkpointFilePath(dir, name, 'weightsFile', metadata.weightsFile));
   let optimizerState: Map<string, tf.Tensor>;
   try {
-    optimizerState = metadata.optimizerFile ? readAll(join(dir, metadata.optimizerFile)) : new Map();
+    optimizerState = metadata.optimizerFile ? readAll(checkpointFilePath(dir, name, 'optimizerFile', metadata.optimizerFile)) : new Map();
   } catch (error) {
     for (const tensor of weights.values()) tensor.dispose();
     throw error;

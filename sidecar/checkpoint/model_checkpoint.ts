@@ -2,14 +2,13 @@
 // LoRA adapters (peft keys), special-token vectors (`special_tokens.<name>`) and whatever else the trainer
 // adds (connectors, heads) under its own keys. Restoring builds the model straight from the file, tensor by
 // tensor (no second copy of the weights), with the architecture and adapters recorded in the metadata.
-import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { Qwen2Model, type LoraTarget } from '../model/qwen2_model';
 import { SpecialTokens } from '../model/special_tokens';
 import { qwen2WeightShapes } from '../model/qwen2_model';
 import { SafetensorsFile } from './safetensors_reader';
 import {
-  readCheckpointMetadata, saveCheckpoint, type CheckpointLora, type CheckpointMetadata, type NamedTensors,
+  checkpointFilePath, readCheckpointMetadata, saveCheckpoint, type CheckpointLora, type CheckpointMetadata, type NamedTensors,
 } from './checkpoint';
 
 export interface SaveModelCheckpointArgs {
@@ -54,7 +53,7 @@ export interface RestoredModel {
 /** Rebuilds model, adapters, special tokens and the rest from a checkpoint written by saveModelCheckpoint. */
 export function loadModelCheckpoint(dir: string, name: string): RestoredModel {
   const metadata = readCheckpointMetadata(dir, name);
-  const file = new SafetensorsFile(join(dir, metadata.weightsFile));
+  const file = new SafetensorsFile(checkpointFilePath(dir, name, 'weightsFile', metadata.weightsFile));
   const created: { dispose(): void }[] = [];
   try {
     const backboneShapes = qwen2WeightShapes(metadata.config);
@@ -99,7 +98,7 @@ export function loadModelCheckpoint(dir: string, name: string): RestoredModel {
     }
     const optimizerState = new Map<string, tf.Tensor>();
     if (metadata.optimizerFile) {
-      const optimizerFile = new SafetensorsFile(join(dir, metadata.optimizerFile));
+      const optimizerFile = new SafetensorsFile(checkpointFilePath(dir, name, 'optimizerFile', metadata.optimizerFile));
       try {
         for (const key of optimizerFile.tensors.keys()) optimizerState.set(key, optimizerFile.readTensor(key));
       } finally {

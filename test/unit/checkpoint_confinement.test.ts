@@ -1,0 +1,56 @@
+// A checkpoint's metadata names its weight and optimizer files; a name that leads out of the checkpoint
+// folder (through "..", or a file that is a link to elsewhere) is refused with the reason, so a
+// copied run folder cannot make training or sampling read any file on the machine as weights.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { qwen2Config } from '../../sidecar/model/qwen2_config';
+import { Qwen2Model } from '../../sidecar/model/qwen2_model';
+import { loadCheckpoint, saveCheckpoint } from '../../sidecar/checkpoint/checkpoint';
+import { loadModelCheckpoint, saveModelCheckpoint } from '../../sidecar/checkpoint/model_checkpoint';
+
+const config = qwen2Config({ vocabSize: 20, hiddenSize: 16, numHiddenLayers: 1, numAttentionHeads: 4, numKeyValueHeads: 2, intermediateSize: 24 });
+let root: string;
+before(async () => {
+  await tf.setBackend('cpu');
+  root = mkdtempSync(join(tmpdir(), 'l3m-ckpt-confine-'));
+});
+after(() => rmSync(root, { recursive: true, force: true }));
+
+function rewriteMetadata(dir: string, name: string, change: Record<string, unknown>): void {
+  const path = join(dir, `${name}.json`);
+  writeFileSync(path, JSON.stringify({ ...JSON.parse(readFileSync(path, 'utf8')), ...change }));
+}
+
+test('weightsFile or optimizerFile leading out of the checkpoint folder is refused', () => {
+  const model = Qwen2Model.random(config, 1);
+  const dir = join(root, 'run', 'checkpoints');
+  const outside = join(root, 'outside');
+  mkdirSync(outside, { recursive: true });
+  try {
+    saveCheckpoint({ dir, name: 'a', config, step: 1, weights: model.namedWeights(), optimizerState: model.namedWeights() });
+    copyFileSync(join(dir, 'a.safetensors'), join(outside, 'w.safetensors'));
+    const loaded = loadCheckpoint(dir, 'a');
+    for (const t of [...loaded.weights.values(), ...loaded.optimizerState.values()]) t.dispose();
+
+    rewriteMetadata(dir, 'a', { weightsFile: '../../outside/w.safetensors' });
+    assert.throws(() => loadCheckpoint(dir, 'a'), /weightsFile "\.\.\/\.\.\/outside\/w\.safetensors" of checkpoint .*a\.json leads to .*w\.safetensors, outside the checkpoint folder/);
+    rewriteMetadata(dir, 'a', { weightsFile: 'a.safetensors', optimizerFile: '../../outside/w.safetensors' });
+    assert.throws(() => loadCheckpoint(dir, 'a'), /optimizerFile .* outside the checkpoint folder/);
+
+    // The weights file itself a link to a file outside.
+    saveCheckpoint({ dir, name: 'b', config, step: 1, weights: model.namedWeights() });
+    rmSync(join(dir, 'b.safetensors'));
+    symlinkSync(join(outside, 'w.safetensors'), join(dir, 'b.safetensors'));
+    assert.throws(() => loadCheckpoint(dir, 'b'), /weightsFile "b\.safetensors" .* outside the checkpoint folder/);
+
+    saveModelCheckpoint({ dir, name: 'c', model, step: 1 });
+    rewriteMetadata(dir, 'c', { weightsFile: '../../outside/w.safetensors' });
+    assert.throws(() => loadModelCheckpoint(dir, 'c'), /weightsFile .* outside the checkpoint folder/);
+  } finally {
+    model.dispose();
+  }
+});
