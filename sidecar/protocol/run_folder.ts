@@ -102,8 +102,9 @@ export const metricsProblemsListed = 20;
 
 /**
  * Parses metrics.jsonl. A run that is still writing may leave a truncated last line, and a disk
- * may corrupt a line: those are reported in `problems` and skipped, never thrown. Each line is
- * looked at once, so a file of garbage costs no more than a file of records; past
+ * may corrupt a line: those are reported in `problems` and skipped, never thrown. Only a last line
+ * with no line break after it can be a torn write; a bad line that ends with one is corrupt.
+ * Each line is looked at once, so a file of garbage costs no more than a file of records; past
  * `metricsProblemsListed` bad lines the rest are counted in one closing problem, since a panel
  * cannot show a hundred thousand sentences. `firstLine` numbers the lines of a text that
  * continues a file (a follower's appended bytes).
@@ -112,7 +113,6 @@ export function parseMetricsJsonl(text: string, firstLine = 1): ParsedMetrics {
   const records: MetricRecord[] = [];
   const problems: string[] = [];
   const lines = text.split('\n');
-  const lastWritten = lastNonBlankLine(lines);
   let unlisted = 0;
   let firstUnlisted = 0;
   let lastUnlisted = 0;
@@ -125,7 +125,7 @@ export function parseMetricsJsonl(text: string, firstLine = 1): ParsedMetrics {
     lastUnlisted = firstLine + index;
     unlisted++;
   };
-  for (let i = 0; i <= lastWritten; i++) {
+  for (let i = 0; i < lines.length; i++) {
     const line = lines[i].trim();
     if (line === '') continue;
     let value: unknown;
@@ -135,7 +135,7 @@ export function parseMetricsJsonl(text: string, firstLine = 1): ParsedMetrics {
       value = invalid;
     }
     if (value === invalid) {
-      report(i, i === lastWritten ? 'truncated last line (the run may still be writing it)' : 'not valid JSON');
+      report(i, i === lines.length - 1 ? 'truncated last line (the run may still be writing it)' : 'not valid JSON');
       continue;
     }
     if (isMetricRecord(value)) records.push(value);
@@ -159,12 +159,6 @@ function cannotBeJson(line: string): boolean {
   const first = line[0];
   if (first === '{') return line[line.length - 1] !== '}';
   return !'["-0123456789tfn'.includes(first);
-}
-
-/** Index of the last line with something on it, or -1. */
-function lastNonBlankLine(lines: readonly string[]): number {
-  for (let i = lines.length - 1; i >= 0; i--) if (lines[i].trim() !== '') return i;
-  return -1;
 }
 
 function isMetricRecord(value: unknown): value is MetricRecord {

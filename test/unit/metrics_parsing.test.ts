@@ -56,14 +56,18 @@ test('100 000 garbage lines: every record kept, a short problem list that counts
   assert.match(result.problems.at(-1)!, /^metrics\.jsonl: 99,980 more lines that are not metric records \(lines 22 to 100001\) were skipped$/);
 });
 
-test('line numbers, the truncated last line (blank lines after it too) and non-records', () => {
-  const text = [record, '', '{"step": 2}', record, '{"step": 3, "ep', '', '  ', ''].join('\n');
+test('line numbers, non-records, and a torn last line told from a corrupt one by its line break', () => {
+  const text = [record, '', '{"step": 2}', record, '[1, 2]', 'nul', '{"step": 3, "ep'].join('\n');
   const { records, problems } = parseMetricsJsonl(text);
   assert.equal(records.length, 2);
   assert.deepEqual(problems, [
     'metrics.jsonl line 3: not a metric record (needs step, epoch, wall_time, split)',
-    'metrics.jsonl line 5: truncated last line (the run may still be writing it)',
+    'metrics.jsonl line 5: not a metric record (needs step, epoch, wall_time, split)',
+    'metrics.jsonl line 6: not valid JSON',
+    'metrics.jsonl line 7: truncated last line (the run may still be writing it)',
   ]);
-  assert.deepEqual(parseMetricsJsonl('{"st\n' + record).problems, ['metrics.jsonl line 1: not valid JSON']);
+  // A line break after the bad line means the writer finished it: corrupt, not torn.
+  assert.deepEqual(parseMetricsJsonl(`${record}\n{"step": 3, "ep\n  \n`).problems, ['metrics.jsonl line 2: not valid JSON']);
+  assert.deepEqual(parseMetricsJsonl('{"st\n' + record, 41).problems, ['metrics.jsonl line 41: not valid JSON']);
   assert.deepEqual(parseMetricsJsonl(''), { records: [], problems: [] });
 });
