@@ -2,12 +2,15 @@
 // each change it reads only the bytes appended since the last read, parses the complete lines, and
 // keeps an incomplete last line for the next read, so a line caught half-written is never reported
 // as corrupt. A file that shrinks was rewritten: the follower starts over and says so. A
-// metrics.jsonl that is a link leading out of the run folder is not read (confined_path.ts).
+// metrics.jsonl that is a link leading out of the run folder is not read (confined_path.ts). A large
+// append is parsed one bounded window at a time with the host free between windows
+// (metrics_windows.ts).
 import { watch, type FSWatcher } from 'chokidar';
 import { open, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { confinedPath } from '../../sidecar/protocol/confined_path';
-import { parseMetricsJsonl, type MetricRecord } from '../../sidecar/protocol/run_folder';
+import type { MetricRecord } from '../../sidecar/protocol/run_folder';
+import { MetricsLineReader, metricsWindowBytes, yieldToHost } from './metrics_windows';
 
 export interface FollowerEvents {
   onRecords(records: MetricRecord[], problems: string[]): void;
@@ -22,6 +25,7 @@ export class MetricsFollower {
   private readonly file: string;
   /** The last refusal reported, so that every change of a refused file does not repeat it. */
   private refused: string | null = null;
+  private lines = new MetricsLineReader();
 
   /** `offset`: the byte length already read (readMetrics' `bytes`). */
   constructor(private readonly runDir: string, offset: number, private readonly events: FollowerEvents) {
@@ -39,7 +43,7 @@ export class MetricsFollower {
 
   /** Reads what was appended; also callable directly (e.g. when a run/metrics notification hints at new lines). */
   readAppended(): Promise<void> {
-    return this.readOnce().catch((e: unknown) => this.events.onRecords([], [`metrics.jsonl: ${(e as Error).message}`]));
+    return this.readAll().catch((e: unknown) => this.events.onRecords([], [`metrics.jsonl: ${(e as Error).message}`]));
   }
 
   async close(): Promise<void> {
@@ -47,37 +51,42 @@ export class MetricsFollower {
     this.watcher = null;
   }
 
-  private async readOnce(): Promise<void> {
+  private async readAll(): Promise<void> {
+    while (await this.readOnce()) await yieldToHost();
+  }
+
+  /** Reads and parses at most one window; true when more bytes are waiting. */
+  private async readOnce(): Promise<boolean> {
     const found = await confinedPath(this.runDir, 'metrics.jsonl');
-    if (found.kind === 'missing') return; // Not there yet: the run has not logged anything.
+    if (found.kind === 'missing') return false; // Not there yet: the run has not logged anything.
     if (found.kind !== 'inside') {
       if (found.problem !== this.refused) this.events.onRecords([], [found.problem]);
       this.refused = found.problem;
-      return;
+      return false;
     }
     this.refused = null;
     let size: number;
     try {
       size = (await stat(found.path)).size;
     } catch {
-      return; // Removed since it was resolved: the next change event reads again.
+      return false; // Removed since it was resolved: the next change event reads again.
     }
     if (size < this.offset) {
       this.offset = 0;
+      this.lines = new MetricsLineReader();
       this.events.onReset();
-      return;
+      return false;
     }
-    if (size === this.offset) return;
+    if (size === this.offset) return false;
     const handle = await open(found.path, 'r');
     try {
-      const buffer = Buffer.alloc(size - this.offset);
+      const buffer = Buffer.alloc(Math.min(size - this.offset, metricsWindowBytes));
       const { bytesRead } = await handle.read(buffer, 0, buffer.length, this.offset);
-      const chunk = buffer.subarray(0, bytesRead);
-      const end = chunk.lastIndexOf(0x0a) + 1;
-      if (end === 0) return; // Only part of a line so far.
-      this.offset += end;
-      const parsed = parseMetricsJsonl(chunk.subarray(0, end).toString('utf8'));
+      const parsed = this.lines.take(buffer.subarray(0, bytesRead));
+      if (parsed.consumed === 0) return false; // Only part of a line so far.
+      this.offset += parsed.consumed;
       if (parsed.records.length > 0 || parsed.problems.length > 0) this.events.onRecords(parsed.records, parsed.problems);
+      return this.offset < size;
     } finally {
       await handle.close();
     }

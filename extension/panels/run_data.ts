@@ -6,6 +6,7 @@
 import { basename, dirname, join, normalize, sep } from 'node:path';
 import { readConfined } from '../../sidecar/protocol/confined_path';
 import { parseMetricsJsonl, parseRegressionEvaluation, parseRunRecord, type MetricRecord, type SampleIndex } from '../../sidecar/protocol/run_folder';
+import { parseMetricsWindows } from './metrics_windows';
 import { recordsToColumns } from '../../webview/shared/metric_table';
 import type { CompareRun, InspectorInit, InspectorSample, MonitorInit, RunSummary } from '../../webview/shared/panel_protocol';
 
@@ -36,8 +37,8 @@ export async function readMetrics(runDir: string): Promise<{ records: MetricReco
   if (!('bytes' in read)) return { records: [], problems: read.missing ? [] : [read.problem], bytes: 0 };
   const buffer = read.bytes;
   // A line still being written (no newline yet) is left for the follower to read when it is complete.
-  const end = buffer.lastIndexOf(0x0a) + 1;
-  const complete = parseMetricsJsonl(buffer.subarray(0, end).toString('utf8'));
+  const complete = await parseMetricsWindows(buffer);
+  const { end } = complete;
   const tail = buffer.subarray(end).toString('utf8').trim();
   const problems = [...complete.problems];
   if (tail !== '') {
