@@ -1,18 +1,26 @@
 // L3M Studio's own checkpoints: the trainable state as safetensors (F32) that Python's `safetensors` library
 // loads unchanged, the optimizer state in a second safetensors file, and a JSON file with the format
-// version, the model config, the step and whatever the trainer adds. Each file is written atomically
-// (temporary file + rename); the JSON is written last, so its presence means the checkpoint is complete.
-//   <dir>/<name>.safetensors            weights by key (HF keys for the backbone, peft keys for LoRA, ...)
-//   <dir>/<name>.optimizer.safetensors  optimizer slots by name (omitted when none)
-//   <dir>/<name>.json                   CheckpointMetadata
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+// version, the model config, the step and whatever the trainer adds.
+//   <dir>/<name>.<sha256 prefix>.safetensors            weights by key (HF keys for the backbone, peft keys for LoRA, ...)
+//   <dir>/<name>.<sha256 prefix>.optimizer.safetensors  optimizer slots by name (omitted when none)
+//   <dir>/<name>.json                                   CheckpointMetadata, the checkpoint's manifest
+// A checkpoint is one atomic unit although it spans several files. The data files are named by their
+// content, so writing a new version of `best` never touches the files the current `best.json` names;
+// the JSON, naming the files with their hashes, is renamed into place last, and that one rename switches
+// from the old checkpoint to the new one. A process killed at any moment leaves the old checkpoint or
+// the new one, never a mixture; the files of the old one (or of a write that never finished) are removed
+// afterwards. Loading checks every file against the manifest (length, sha256, the step in its header),
+// so a checkpoint of the older layout (`<name>.safetensors`, replaced in place) that a kill tore is
+// refused rather than used.
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, readSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { createHash } from 'node:crypto';
 import * as tf from '@tensorflow/tfjs';
 import { writeFileAtomicSync } from '../runs/atomic_write';
 import { confinedPathSync } from '../protocol/confined_path';
 import type { Qwen2Config } from '../model/qwen2_config';
 import { SafetensorsFile } from './safetensors_reader';
-import { writeSafetensors, type TensorToWrite } from './safetensors_writer';
+import { writeSafetensorsByContent, type TensorToWrite, type WrittenFile } from './safetensors_writer';
 
 /** Bumped when the layout changes incompatibly; readers refuse newer versions. */
 export const checkpointFormatVersion = 1;
@@ -30,6 +38,8 @@ export interface CheckpointMetadata {
   lora: CheckpointLora | null;
   /** Anything the trainer adds (epoch, best validation loss, experiment config hash, finetune mode, ...). */
   extra: Record<string, unknown>;
+  /** Every data file with its sha256 and length; absent in checkpoints of the older layout. */
+  contents?: WrittenFile[];
 }
 
 export interface CheckpointLora {
@@ -63,30 +73,91 @@ function toWrite(tensors: NamedTensors): TensorToWrite[] {
   }));
 }
 
-/** Writes a checkpoint; returns the path of its metadata JSON. */
+/** The first 16 hex digits of the hash name a data file: enough to never meet another version of the same checkpoint. */
+const hashInName = (sha256: string) => sha256.slice(0, 16);
+
+/** Writes a checkpoint as one atomic unit (see the top of this file); returns the path of its metadata JSON. */
 export function saveCheckpoint(args: SaveCheckpointArgs): string {
   if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(args.name)) {
     throw new Error(`Checkpoint name "${args.name}" must be a plain file stem (letters, digits, '.', '_', '-').`);
   }
   mkdirSync(args.dir, { recursive: true });
-  const weightsFile = `${args.name}.safetensors`;
-  const optimizerFile = args.optimizerState && args.optimizerState.length > 0 ? `${args.name}.optimizer.safetensors` : null;
+  const previous = referencedFiles(args.dir, args.name);
   const fileMetadata = { format: 'pt', l3m_format_version: String(checkpointFormatVersion), step: String(args.step) };
-  writeSafetensors(join(args.dir, weightsFile), toWrite(args.weights), fileMetadata);
-  if (optimizerFile) writeSafetensors(join(args.dir, optimizerFile), toWrite(args.optimizerState!), fileMetadata);
+  const weights = writeSafetensorsByContent(args.dir, (hash) => `${args.name}.${hashInName(hash)}.safetensors`, toWrite(args.weights), fileMetadata);
+  const optimizer = args.optimizerState && args.optimizerState.length > 0
+    ? writeSafetensorsByContent(args.dir, (hash) => `${args.name}.${hashInName(hash)}.optimizer.safetensors`, toWrite(args.optimizerState), fileMetadata)
+    : null;
+  // The data files' renames must be on disk before the manifest that names them.
+  syncDirectory(args.dir);
   const metadata: CheckpointMetadata = {
     formatVersion: checkpointFormatVersion,
     config: args.config,
     step: args.step,
     savedAt: new Date().toISOString(),
-    weightsFile,
-    optimizerFile,
+    weightsFile: weights.file,
+    optimizerFile: optimizer?.file ?? null,
     lora: args.lora ?? null,
     extra: args.extra ?? {},
+    contents: optimizer ? [weights, optimizer] : [weights],
   };
   const metadataPath = join(args.dir, `${args.name}.json`);
   writeFileAtomicSync(metadataPath, JSON.stringify(metadata, null, 2) + '\n');
+  const current = new Set(metadata.contents!.map((c) => c.file));
+  for (const file of previous) if (!current.has(file)) rmSync(join(args.dir, file), { force: true });
   return metadataPath;
+}
+
+function syncDirectory(dir: string): void {
+  try {
+    const fd = openSync(dir, 'r');
+    try { fsyncSync(fd); } finally { closeSync(fd); }
+  } catch {
+    // Some file systems (and Windows) refuse fsync on a directory; the renames are still atomic there.
+  }
+}
+
+/** The data files the checkpoint `name` in `dir` names now; none when it has no readable metadata. */
+function referencedFiles(dir: string, name: string): string[] {
+  try {
+    const metadata = JSON.parse(readFileSync(join(dir, `${name}.json`), 'utf8')) as Partial<CheckpointMetadata>;
+    return [metadata.weightsFile, metadata.optimizerFile].filter((f): f is string => typeof f === 'string' && !f.includes('/') && !f.includes('\\'));
+  } catch {
+    return [];
+  }
+}
+
+/** Deletes the checkpoint `name`: its metadata first, so that no half-deleted checkpoint looks complete. */
+export function deleteCheckpoint(dir: string, name: string): void {
+  const files = referencedFiles(dir, name);
+  rmSync(join(dir, `${name}.json`), { force: true });
+  for (const file of files) rmSync(join(dir, file), { force: true });
+}
+
+/**
+ * Removes the data files in `dir` that no checkpoint's metadata names: what a write or a deletion left when
+ * its process was killed. Nothing is removed while any metadata file is unreadable, since the files it
+ * names cannot be told apart. Returns the names removed. Only the process that owns the run calls this.
+ */
+export function removeUnreferencedCheckpointFiles(dir: string): string[] {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return [];
+  }
+  const referenced = new Set<string>();
+  for (const name of names.filter((n) => n.endsWith('.json') && !n.startsWith('.'))) {
+    try {
+      const metadata = JSON.parse(readFileSync(join(dir, name), 'utf8')) as Partial<CheckpointMetadata>;
+      for (const file of [metadata.weightsFile, metadata.optimizerFile]) if (typeof file === 'string') referenced.add(file);
+    } catch {
+      return [];
+    }
+  }
+  const orphans = names.filter((n) => n.endsWith('.safetensors') && !n.startsWith('.') && !referenced.has(n));
+  for (const file of orphans) rmSync(join(dir, file), { force: true });
+  return orphans;
 }
 
 export interface LoadedCheckpoint {
@@ -109,6 +180,11 @@ export function readCheckpointMetadata(dir: string, name: string): CheckpointMet
   if (typeof metadata.formatVersion !== 'number' || metadata.formatVersion > checkpointFormatVersion) {
     throw new Error(`Checkpoint ${path} has format version ${JSON.stringify(metadata.formatVersion)}; this L3M Studio reads ` +
       `up to ${checkpointFormatVersion}. Update L3M Studio to load it.`);
+  }
+  const plainName = (file: unknown) => typeof file === 'string' && /^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(file);
+  if (!plainName(metadata.weightsFile) || !(metadata.optimizerFile === null || plainName(metadata.optimizerFile)) || !Number.isSafeInteger(metadata.step) || metadata.step < 0) {
+    throw new Error(`Checkpoint ${path} is not checkpoint metadata: it needs "weightsFile" (a file name in ${dir}), "optimizerFile" `
+      + `(a file name or null) and "step" (an integer ≥ 0); found ${JSON.stringify({ weightsFile: metadata.weightsFile, optimizerFile: metadata.optimizerFile, step: metadata.step })}.`);
   }
   return metadata;
 }
@@ -145,9 +221,49 @@ function readAll(path: string): Map<string, tf.Tensor> {
   return out;
 }
 
-/** Reads a checkpoint written by saveCheckpoint. */
+function sha256Of(path: string): string {
+  const hash = createHash('sha256');
+  const buffer = Buffer.alloc(1 << 20);
+  const fd = openSync(path, 'r');
+  try {
+    for (let read = readSync(fd, buffer); read > 0; read = readSync(fd, buffer)) hash.update(buffer.subarray(0, read));
+  } finally {
+    closeSync(fd);
+  }
+  return hash.digest('hex');
+}
+
+/**
+ * Checks that the files of a checkpoint are the ones its metadata was written with: each listed file's
+ * length and sha256, and for every checkpoint (the older layout too) the step in each file's header.
+ * Throws an error naming the file, what was found and what to do.
+ */
+export function verifyCheckpointFiles(dir: string, name: string, metadata: CheckpointMetadata): void {
+  const files = [metadata.weightsFile, metadata.optimizerFile].filter((f): f is string => f !== null);
+  const fix = 'Resume from (or evaluate) another checkpoint: delete this one\'s .json to make the run fall back to the one before it.';
+  for (const file of files) {
+    const path = join(dir, file);
+    if (!existsSync(path)) throw new Error(`Checkpoint ${join(dir, `${name}.json`)} names ${file}, which does not exist. ${fix}`);
+    const listed = metadata.contents?.find((c) => c.file === file);
+    if (listed) {
+      const bytes = statSync(path).size;
+      if (bytes !== listed.bytes) throw new Error(`Checkpoint file ${path} has ${bytes} bytes; its metadata ${name}.json records ${listed.bytes}. ${fix}`);
+      if (sha256Of(path) !== listed.sha256) throw new Error(`Checkpoint file ${path}: its content does not match the sha256 its metadata records (${listed.sha256}); the file was changed or damaged after it was written. ${fix}`);
+    }
+    const header = new SafetensorsFile(path);
+    const step = header.metadata.step;
+    header.close();
+    if (step !== undefined && step !== String(metadata.step)) {
+      throw new Error(`Checkpoint ${name} is torn: ${name}.json records step ${metadata.step} but ${file} holds step ${step} (its header), `
+        + `so the files come from two different writes (an older L3M Studio replaced them one by one and was interrupted). ${fix}`);
+    }
+  }
+}
+
+/** Reads a checkpoint written by saveCheckpoint, after checking its files against its metadata. */
 export function loadCheckpoint(dir: string, name: string): LoadedCheckpoint {
   const metadata = readCheckpointMetadata(dir, name);
+  verifyCheckpointFiles(dir, name, metadata);
   const weights = readAll(checkpointFilePath(dir, name, 'weightsFile', metadata.weightsFile));
   let optimizerState: Map<string, tf.Tensor>;
   try {

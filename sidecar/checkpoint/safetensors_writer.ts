@@ -2,10 +2,11 @@
 // `safetensors` library loads it unchanged: u64 LE header length, a JSON header padded with spaces to a
 // multiple of 8 bytes (as the Rust writer pads, so the data is aligned), then the tensors back to back.
 // The file is streamed tensor by tensor into a temporary file in the same folder, fsynced and renamed over the
-// target, so a reader never sees half a checkpoint and a large model is never held twice in memory.
+// target, so a reader never sees half a checkpoint and a large model is never held twice in memory. The bytes
+// are hashed (sha256) as they are written, so a checkpoint can record what each of its files must contain.
 import { closeSync, fsyncSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { dtypeBytes, encodeFromFloat32, type FloatDtype } from './safetensors_dtype';
 import { tempFilePrefix } from '../runs/atomic_write';
 
@@ -47,14 +48,28 @@ export function safetensorsHeader(tensors: readonly TensorToWrite[], metadata?: 
   return out;
 }
 
-/** Writes `tensors` to `path` atomically (temporary file + fsync + rename). */
-export function writeSafetensors(path: string, tensors: readonly TensorToWrite[], metadata?: Record<string, string>): void {
+/** A file written whole: its name in its folder, the sha256 of its bytes (hex) and its length. */
+export interface WrittenFile {
+  file: string;
+  sha256: string;
+  bytes: number;
+}
+
+/** Streams the file into a fresh temporary file in `dir`, fsynced, hashing the bytes as they go. */
+function writeTemporary(dir: string, label: string, tensors: readonly TensorToWrite[], metadata?: Record<string, string>): { tempPath: string; sha256: string; bytes: number } {
   const header = safetensorsHeader(tensors, metadata);
-  const tempPath = join(dirname(path), `${tempFilePrefix}${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}`);
+  const tempPath = join(dir, `${tempFilePrefix}${label}.${process.pid}.${randomBytes(4).toString('hex')}`);
   const fd = openSync(tempPath, 'wx');
-  let renamed = false;
+  const hash = createHash('sha256');
+  let bytes = 0;
+  const write = (chunk: Uint8Array) => {
+    writeAll(fd, chunk);
+    hash.update(chunk);
+    bytes += chunk.length;
+  };
+  let complete = false;
   try {
-    writeAll(fd, header);
+    write(header);
     for (const tensor of tensors) {
       const values = tensor.values();
       const expected = tensor.shape.reduce((a, b) => a * b, 1);
@@ -62,16 +77,44 @@ export function writeSafetensors(path: string, tensors: readonly TensorToWrite[]
         throw new Error(`safetensors writer: tensor "${tensor.name}" has ${values.length} values but shape ` +
           `[${tensor.shape.join(', ')}] needs ${expected}.`);
       }
-      writeAll(fd, encodeFromFloat32(values, tensor.dtype ?? 'F32'));
+      write(encodeFromFloat32(values, tensor.dtype ?? 'F32'));
     }
     fsyncSync(fd);
-    closeSync(fd);
-    renameSync(tempPath, path);
-    renamed = true;
+    complete = true;
   } finally {
-    if (!renamed) {
-      try { closeSync(fd); } catch { /* already closed */ }
+    try { closeSync(fd); } catch { /* already closed */ }
+    if (!complete) {
       try { unlinkSync(tempPath); } catch { /* never created */ }
     }
   }
+  return { tempPath, sha256: hash.digest('hex'), bytes };
+}
+
+function renameInto(tempPath: string, path: string): void {
+  try {
+    renameSync(tempPath, path);
+  } catch (error) {
+    try { unlinkSync(tempPath); } catch { /* already gone */ }
+    throw error;
+  }
+}
+
+/** Writes `tensors` to `path` atomically (temporary file + fsync + rename); returns its hash and length. */
+export function writeSafetensors(path: string, tensors: readonly TensorToWrite[], metadata?: Record<string, string>): WrittenFile {
+  const written = writeTemporary(dirname(path), basename(path), tensors, metadata);
+  renameInto(written.tempPath, path);
+  return { file: basename(path), sha256: written.sha256, bytes: written.bytes };
+}
+
+/**
+ * Writes `tensors` atomically into `dir` under a name derived from the content's hash (`nameOf(hash)`),
+ * so that a new version never replaces the bytes an existing reference points at: a file of that name
+ * already holds exactly these bytes.
+ */
+export function writeSafetensorsByContent(dir: string, nameOf: (sha256: string) => string, tensors: readonly TensorToWrite[],
+  metadata?: Record<string, string>): WrittenFile {
+  const written = writeTemporary(dir, nameOf('content'), tensors, metadata);
+  const file = nameOf(written.sha256);
+  renameInto(written.tempPath, join(dir, file));
+  return { file, sha256: written.sha256, bytes: written.bytes };
 }

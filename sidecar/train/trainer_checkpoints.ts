@@ -1,13 +1,13 @@
 // Checkpoints of a training run: the task's trainable variables, every optimizer's moments and the
-// trainer's own counters, written with the checkpoint module (atomic files, JSON last) into
+// trainer's own counters, written with the checkpoint module (one atomic unit each) into
 // <runDir>/checkpoints/. Names: `step-<8 digits>` every `checkpoint_every` and at cancel/end, and
 // `best` for the lowest validation loss. Rotation keeps the newest `keep` step checkpoints; `best`
-// is never rotated away. A failed write throws and leaves every earlier checkpoint intact, since
-// files are replaced atomically and old ones are deleted only after the new one is complete.
-import { readdirSync, rmSync } from 'node:fs';
+// is never rotated away. A failed write throws and leaves every earlier checkpoint intact, since a
+// checkpoint switches to its new files in one rename and old ones are deleted only after that.
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { assignNamedWeights, loadCheckpoint, saveCheckpoint } from '../checkpoint/checkpoint';
+import { assignNamedWeights, deleteCheckpoint, loadCheckpoint, saveCheckpoint } from '../checkpoint/checkpoint';
 import type { Qwen2Config } from '../model/qwen2_config';
 import type { AdamOptimizer } from './adam_optimizer';
 
@@ -120,8 +120,5 @@ export function readCheckpointWeights(dir: string, name: string, weights: [strin
 /** Deletes step checkpoints beyond the newest `keep` (the JSON first, so no half checkpoint looks complete). */
 export function rotateCheckpoints(dir: string, keep: number): void {
   const steps = listStepCheckpoints(dir);
-  for (const step of steps.slice(0, Math.max(0, steps.length - Math.max(1, keep)))) {
-    const name = stepCheckpointName(step);
-    for (const file of [`${name}.json`, `${name}.safetensors`, `${name}.optimizer.safetensors`]) rmSync(join(dir, file), { force: true });
-  }
+  for (const step of steps.slice(0, Math.max(0, steps.length - Math.max(1, keep)))) deleteCheckpoint(dir, stepCheckpointName(step));
 }

@@ -40,7 +40,9 @@ describe('checkpoints', () => {
     const weights = [...model.namedWeights(), ...model.namedLoraWeights()];
     const optimizerState = (await optimizer.getWeights()).map((w) => [w.name, w.tensor] as const);
     saveCheckpoint({ dir, name: 'step-000001', config, step: 1, weights, optimizerState, extra: { epoch: 0, mode: 'lora' } });
-    assert.deepEqual(readdirSync(dir).sort(), ['step-000001.json', 'step-000001.optimizer.safetensors', 'step-000001.safetensors']);
+    // The manifest and two data files named by their content.
+    assert.deepEqual(readdirSync(dir).sort().map((f) => f.replace(/\.[0-9a-f]{16}\./, '.<hash>.')),
+      ['step-000001.<hash>.optimizer.safetensors', 'step-000001.<hash>.safetensors', 'step-000001.json']);
 
     const loaded = loadCheckpoint(dir, 'step-000001');
     assert.equal(loaded.metadata.formatVersion, checkpointFormatVersion);
@@ -106,7 +108,7 @@ for name, info in sorted(header.items(), key=lambda kv: kv[1]['data_offsets'][0]
 assert end == len(data), 'no trailing bytes'
 print(json.dumps({'meta': meta, 'tensors': out}))
 `;
-    const result = spawnSync('/usr/bin/python3', ['-c', script, join(dir, 'for-python.safetensors')], { encoding: 'utf8' });
+    const result = spawnSync('/usr/bin/python3', ['-c', script, join(dir, readCheckpointMetadata(dir, 'for-python').weightsFile)], { encoding: 'utf8' });
     assert.equal(result.status, 0, result.stderr);
     const parsed = JSON.parse(result.stdout) as { meta: Record<string, string>; tensors: Record<string, [number, number[]]> };
     assert.equal(parsed.meta.step, '5');

@@ -68,9 +68,9 @@ test('an unwritable checkpoint fails the run with the reason; earlier checkpoint
   const workspace = mkdtempSync(join(tmpdir(), 'l3m-run-'));
   const configPath = writeTinyWorkspace(workspace, { training: { checkpoint_every: 10 } });
   const { runDir } = await prepareRun(configPath, join(workspace, 'runs'));
-  // A non-empty folder where the step-20 weights file must go makes its rename fail (as a full disk
+  // A non-empty folder where the step-20 metadata must go makes its rename fail (as a full disk
   // or a read-only folder would), whatever the user's privileges.
-  const blocked = join(runDir, 'checkpoints', 'step-00000020.safetensors');
+  const blocked = join(runDir, 'checkpoints', 'step-00000020.json');
   mkdirSync(blocked, { recursive: true });
   writeFileSync(join(blocked, 'occupied'), 'x');
   await assert.rejects(runTraining({ runDir, signal: new AbortController().signal, events: quietEvents() }), /Could not write checkpoint "step-00000020"/);
