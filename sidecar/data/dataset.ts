@@ -7,6 +7,7 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { dirname, extname, isAbsolute, join, resolve } from 'node:path';
 import type { ResolvedData } from '../../schemas/generated/experiment_config';
 import type { PreparedCone } from './batches';
+import { checkRegularFileSync } from '../runtime/regular_file';
 import { DataError, type LightconeSource } from './lightcone_record';
 import { Hdf5FilesSource } from './hdf5_source';
 import { NpyFolderSource } from './npy_source';
@@ -49,6 +50,9 @@ function filesSource(data: ResolvedData, configDir: string): LightconeSource {
       + '(a relative path is resolved against the folder of the config file).');
   }
   const isFolder = statSync(path).isDirectory();
+  if (!isFolder) {
+    checkRegularFileSync(path, `a folder of ${data.files.format} lightcones, or one such file (data.files.path)`, (message) => new DataError(message));
+  }
   switch (data.files.format) {
     case 'npz': {
       const labelOrder = data.files.label_order.map((name) => schemaParameterNames[name]);

@@ -12,7 +12,7 @@
 //     parameter, so `mWDMFallback` (default 2 keV, the value hard-coded in 21cmFAST's M_J_WDM) applies.
 //   - h5wasm returns int64 attributes as BigInt and bools as enums 0/1: every number goes through Number().
 import { basename } from 'node:path';
-import { access } from 'node:fs/promises';
+import { checkRegularFile } from '../runtime/regular_file';
 import type { Dataset, File as H5File, Group } from 'h5wasm';
 import { ComovingDistanceTable } from './comoving_distance';
 import type { AstroParams } from './parameters';
@@ -187,14 +187,13 @@ function describeSafely(f: H5File, file: string, options: Hdf5Options): Hdf5Ligh
   }
 }
 
-/** Opens a lightcone file read-only, with the errors a missing or non-HDF5 file should give. */
+/**
+ * Opens a lightcone file read-only, with the errors a missing or non-HDF5 file should give. h5wasm opens
+ * by path and synchronously, so a FIFO would block the whole process: the kind is checked first.
+ */
 async function openLightconeFile(file: string): Promise<H5File> {
   const h5 = await loadH5wasm();
-  try {
-    await access(file);
-  } catch {
-    throw new DataError(`${file}: file not found; expected a 21cmFAST lightcone .h5 file.`);
-  }
+  await checkRegularFile(file, 'a 21cmFAST lightcone .h5 file', (message) => new DataError(message));
   try {
     return new h5.File(file, 'r');
   } catch (error) {

@@ -25,23 +25,37 @@ export interface NpyHeader {
 
 const magic = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59];
 
-/** Parses the header of an .npy byte buffer; `name` is used in error messages. */
-export function parseNpyHeader(bytes: Uint8Array, name: string): NpyHeader {
-  if (bytes.length < 10 || magic.some((b, i) => bytes[i] !== b)) {
+/**
+ * Byte length of an .npy header (magic, version, length field and the dict), which is the offset of the
+ * first element; undefined while `bytes` is too short to tell. Lets a stream stop once it has the header.
+ */
+export function npyHeaderExtent(bytes: Uint8Array, name: string): number | undefined {
+  if (bytes.length < 8) return undefined;
+  if (magic.some((b, i) => bytes[i] !== b)) {
     throw new DataError(`${name}: not a NumPy .npy array (the file does not start with "\\x93NUMPY"); ` +
       'expected an array written by numpy.save.');
   }
   const major = bytes[6];
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  let headerLength: number;
-  let headerStart: number;
-  if (major === 1) { headerLength = view.getUint16(8, true); headerStart = 10; }
-  else if (major === 2 || major === 3) { headerLength = view.getUint32(8, true); headerStart = 12; }
-  else throw new DataError(`${name}: .npy format version ${major}.${bytes[7]} is not supported; expected 1.0, 2.0 or 3.0.`);
-  if (headerStart + headerLength > bytes.length) {
+  if (major === 1) return bytes.length < 10 ? undefined : 10 + view.getUint16(8, true);
+  if (major === 2 || major === 3) return bytes.length < 12 ? undefined : 12 + view.getUint32(8, true);
+  throw new DataError(`${name}: .npy format version ${major}.${bytes[7]} is not supported; expected 1.0, 2.0 or 3.0.`);
+}
+
+/** Parses the header of an .npy byte buffer; `name` is used in error messages. */
+export function parseNpyHeader(bytes: Uint8Array, name: string): NpyHeader {
+  const extent = npyHeaderExtent(bytes, name);
+  if (extent === undefined) {
+    throw new DataError(`${name}: not a NumPy .npy array (${bytes.length} bytes, shorter than the .npy preamble); ` +
+      'expected an array written by numpy.save.');
+  }
+  const major = bytes[6];
+  const headerStart = major === 1 ? 10 : 12;
+  const headerLength = extent - headerStart;
+  if (extent > bytes.length) {
     throw new DataError(`${name}: .npy header claims ${headerLength} bytes but the file has ${bytes.length}; the file is truncated.`);
   }
-  const text = new TextDecoder(major === 3 ? 'utf-8' : 'latin1').decode(bytes.subarray(headerStart, headerStart + headerLength));
+  const text = new TextDecoder(major === 3 ? 'utf-8' : 'latin1').decode(bytes.subarray(headerStart, extent));
   const descr = /'descr'\s*:\s*'([^']*)'/.exec(text)?.[1];
   const fortran = /'fortran_order'\s*:\s*(True|False)/.exec(text)?.[1];
   const shapeText = /'shape'\s*:\s*\(([^)]*)\)/.exec(text)?.[1];
@@ -53,7 +67,36 @@ export function parseNpyHeader(bytes: Uint8Array, name: string): NpyHeader {
   if (shape.some((n) => !Number.isInteger(n) || n < 0)) {
     throw new DataError(`${name}: .npy shape (${shapeText}) is not a tuple of non-negative integers.`);
   }
-  return { dtype: descr, fortranOrder: fortran === 'True', shape, dataOffset: headerStart + headerLength };
+  return { dtype: descr, fortranOrder: fortran === 'True', shape, dataOffset: extent };
+}
+
+interface NpyElement { kind: string; size: number; little: boolean }
+
+function elementOf(header: NpyHeader, name: string): NpyElement {
+  const match = /^([<>|=])([fiub])(\d+)$/.exec(header.dtype);
+  if (!match) {
+    throw new DataError(`${name}: .npy dtype '${header.dtype}' is not supported; expected a float, int or bool array ` +
+      "such as '<f4', '<f2', '<f8' or '<i8'.");
+  }
+  const size = Number(match[3]);
+  if (![1, 2, 4, 8].includes(size)) {
+    throw new DataError(`${name}: .npy dtype '${header.dtype}' is not supported; expected float16/32/64, int8-64, uint8-64 or bool.`);
+  }
+  return { kind: match[2], size, little: match[1] !== '>' };
+}
+
+/**
+ * Bytes the elements of an .npy array occupy by its header (shape × item size), so that a reader knows
+ * how much data to expect before reading any. A shape whose size is not an exact integer is refused.
+ */
+export function npyDataByteLength(header: NpyHeader, name: string): number {
+  const { size } = elementOf(header, name);
+  const bytes = header.shape.reduce((a, b) => a * b, size);
+  if (!Number.isSafeInteger(bytes)) {
+    throw new DataError(`${name}: .npy shape [${header.shape.join(', ')}] of dtype ${header.dtype} would hold ${bytes} bytes, ` +
+      'more than any file can; the header is damaged.');
+  }
+  return bytes;
 }
 
 /** Half-precision (IEEE 754 binary16) to number; the paper's TFRecords store float16 images. */
@@ -69,16 +112,10 @@ function halfToFloat(h: number): number {
 /** Decodes the elements of an .npy buffer (C or Fortran order) into a C-order float array. */
 export function readNpy(bytes: Uint8Array, name: string): NpyArray {
   const header = parseNpyHeader(bytes, name);
-  const count = header.shape.reduce((a, b) => a * b, 1);
-  const match = /^([<>|=])([fiub])(\d+)$/.exec(header.dtype);
-  if (!match) {
-    throw new DataError(`${name}: .npy dtype '${header.dtype}' is not supported; expected a float, int or bool array ` +
-      "such as '<f4', '<f2', '<f8' or '<i8'.");
-  }
-  const [, order, kind, sizeText] = match;
-  const size = Number(sizeText);
-  const little = order !== '>';
-  const needed = header.dataOffset + count * size;
+  const { kind, size, little } = elementOf(header, name);
+  const dataBytes = npyDataByteLength(header, name);
+  const count = dataBytes / size;
+  const needed = header.dataOffset + dataBytes;
   if (bytes.length < needed) {
     throw new DataError(`${name}: .npy array of shape [${header.shape.join(', ')}] and dtype ${header.dtype} needs ` +
       `${needed} bytes but the file has ${bytes.length}; the file is truncated.`);

@@ -4,9 +4,10 @@
 // "zeta": 30}, and optionally "redshifts": [...] (one per slice). Because .npy is uncompressed, a
 // slice range is read through a file handle one x-row at a time (ny·nt values), so memory stays at
 // one row plus the requested slices however large the file is.
-import { open, readdir, readFile } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import { parseNpyHeader, readNpy } from './npy';
+import { openRegularFile, readRegularFile } from '../runtime/regular_file';
+import { npyDataByteLength, parseNpyHeader, readNpy } from './npy';
 import { parameterNames, type AstroParams } from './parameters';
 import {
   DataError, checkFinite, checkParamsInPriors, checkRank, resolveSliceRange,
@@ -18,13 +19,12 @@ interface Sidecar {
   redshifts?: Float64Array;
 }
 
+const dataError = (message: string) => new DataError(message);
+const expectedArray = 'an .npy array [x, y, t] written by numpy.save';
+
 async function readSidecarJson(file: string): Promise<Sidecar> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch {
-    throw new DataError(`${file}: parameter file not found; expected a JSON object with ${parameterNames.join(', ')} next to the .npy array.`);
-  }
+  const expected = `a JSON object with ${parameterNames.join(', ')} next to the .npy array`;
+  const text = (await readRegularFile(file, expected, dataError)).toString('utf8');
   let json: Record<string, unknown>;
   try {
     json = JSON.parse(text) as Record<string, unknown>;
@@ -46,17 +46,19 @@ async function readSidecarJson(file: string): Promise<Sidecar> {
 interface Header { nx: number; ny: number; nt: number; dtype: string; dataOffset: number; fortranOrder: boolean }
 
 async function readHeader(file: string): Promise<Header> {
-  let handle;
-  try {
-    handle = await open(file, 'r');
-  } catch {
-    throw new DataError(`${file}: file not found; expected a .npy array [x, y, t].`);
-  }
+  const handle = await openRegularFile(file, expectedArray, dataError);
   try {
     const head = new Uint8Array(65536);
     const { bytesRead } = await handle.read(head, 0, head.length, 0);
     const header = parseNpyHeader(head.subarray(0, bytesRead), file);
     checkRank(header.shape, 3, file, 'array', '[x, y, t]');
+    // Checked before any array is sized by the header, so a damaged shape cannot ask for petabytes.
+    const needed = header.dataOffset + npyDataByteLength(header, file);
+    const { size } = await handle.stat();
+    if (size < needed) {
+      throw new DataError(`${file}: .npy array of shape [${header.shape.join(', ')}] and dtype ${header.dtype} needs ` +
+        `${needed} bytes but the file has ${size}; the file is truncated.`);
+    }
     const [nx, ny, nt] = header.shape;
     return { nx, ny, nt, dtype: header.dtype, dataOffset: header.dataOffset, fortranOrder: header.fortranOrder };
   } finally {
@@ -69,7 +71,7 @@ async function readSliceRange(file: string, h: Header, start: number, end: numbe
   const itemMatch = /^[<>|=][fiub](\d+)$/.exec(h.dtype);
   if (!itemMatch || h.fortranOrder) {
     // Rare layouts fall back to a whole read through the general decoder.
-    const { data, shape } = readNpy(await readFile(file), file);
+    const { data, shape } = readNpy(await readRegularFile(file, expectedArray, dataError), file);
     const [nx, ny, nt] = shape;
     const out = new Float32Array(nx * ny * (end - start));
     for (let ij = 0; ij < nx * ny; ij++) for (let k = start; k < end; k++) out[(k - start) * nx * ny + ij] = data[ij * nt + k];
@@ -79,7 +81,7 @@ async function readSliceRange(file: string, h: Header, start: number, end: numbe
   const rowBytes = h.ny * h.nt * item;
   const plane = h.nx * h.ny;
   const out = new Float32Array(plane * (end - start));
-  const handle = await open(file, 'r');
+  const handle = await openRegularFile(file, expectedArray, dataError);
   try {
     // A fake one-row .npy header lets readNpy decode any dtype of the row bytes.
     const rowHeader = new TextEncoder().encode(`{'descr': '${h.dtype}', 'fortran_order': False, 'shape': (${h.ny}, ${h.nt}), }`);

@@ -4,15 +4,15 @@
 // code, its README and the generator that made the data disagree:
 //   'code'   [m_WDM, Ω_m, E_0, log10 L_X, log10 T_vir, ζ]  (reference code and skatr; the default)
 //   'readme' [m_WDM, Ω_m, log10 L_X, E_0, log10 T_vir, ζ]  (README, get_default_label_names, 3D-21cmPIE-Net)
-// The zip container is read with yauzl, which reads the central directory and opens single members,
-// so listing a folder reads only each file's `label` and the first bytes of `image` (its .npy
-// header), never the voxels; fflate writes .npz files (tests, exports). The .npy members are decoded
-// by our npy.ts. The README's key "labels" is accepted as a fallback for "label".
+// The zip container is read by npz_archive.ts (yauzl, with size and CRC-32 checks), so listing a folder
+// reads only each file's `label` and the first bytes of `image` (its .npy header), never the voxels;
+// fflate writes .npz files (tests, exports). The .npy members are decoded by our npy.ts. The README's
+// key "labels" is accepted as a fallback for "label".
 import { readdir } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { zipSync } from 'fflate';
-import yauzl from 'yauzl';
-import { parseNpyHeader, readNpy, writeNpy, type NpyArray } from './npy';
+import { openNpzArchive, readNpyMember, type NpzArchive } from './npz_archive';
+import { readNpy, writeNpy, type NpyArray } from './npy';
 import { parameterNames, type AstroParams, type ParameterName } from './parameters';
 import {
   DataError, checkFinite, checkParamsInPriors, checkRank, resolveSliceRange, xytToTxy,
@@ -50,77 +50,34 @@ export function labelFromParams(params: AstroParams, order: LabelOrderSpec = 'co
   return Float64Array.from(orderNames(order), (name) => params[name]);
 }
 
-interface NpzMembers {
-  zip: yauzl.ZipFile;
-  image: yauzl.Entry;
-  label: yauzl.Entry;
-}
-
-function describeError(error: unknown): string {
-  return (error as NodeJS.ErrnoException).code ?? (error as Error).message;
-}
+const expectedNpz = 'an .npz file written by numpy.savez with arrays "image" [x, y, t] and "label"';
 
 /** Opens an .npz and finds its `image` and `label` members (reading only the central directory). */
-async function openNpz(file: string): Promise<NpzMembers> {
-  let zip: yauzl.ZipFile;
-  try {
-    zip = await yauzl.openPromise(file, { autoClose: false });
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'EACCES' || code === 'EISDIR') {
-      throw new DataError(`${file}: cannot read the lightcone (${code}); expected an existing .npz file.`);
-    }
-    throw new DataError(`${file}: not a readable .npz (zip) archive (${describeError(error)}); ` +
-      'expected a file written by numpy.savez with arrays "image" and "label".');
-  }
-  const members = new Map<string, yauzl.Entry>();
-  try {
-    for await (const entry of zip.eachEntry()) members.set(entry.fileName, entry);
-  } catch (error) {
-    zip.close();
-    throw new DataError(`${file}: the .npz (zip) directory is damaged (${describeError(error)}); the file is truncated or not an .npz.`);
-  }
-  const image = members.get('image.npy');
-  const label = members.get('label.npy') ?? members.get('labels.npy');
+async function openLightconeNpz(file: string): Promise<{ archive: NpzArchive; image: string; label: string }> {
+  const archive = await openNpzArchive(file, expectedNpz);
+  const image = archive.members.has('image.npy') ? 'image.npy' : undefined;
+  const label = ['label.npy', 'labels.npy'].find((name) => archive.members.has(name));
   if (!image || !label) {
-    zip.close();
-    const have = [...members.keys()].join(', ') || 'no members';
+    archive.zip.close();
+    const have = [...archive.members.keys()].join(', ') || 'no members';
     throw new DataError(`${file}: .npz lacks ${image ? '"label"' : '"image"'} (found ${have}); ` +
       'expected arrays "image" [x, y, t] and "label" (last six entries = the parameters).');
   }
-  return { zip, image, label };
-}
-
-/** Reads a member's decompressed bytes, all of them or only the first `limit`. */
-async function readMember(zip: yauzl.ZipFile, entry: yauzl.Entry, file: string, limit = Infinity): Promise<Uint8Array> {
-  try {
-    const stream = await zip.openReadStreamPromise(entry);
-    const chunks: Buffer[] = [];
-    let length = 0;
-    for await (const chunk of stream) {
-      chunks.push(chunk as Buffer);
-      length += (chunk as Buffer).length;
-      if (length >= limit) { stream.destroy(); break; }
-    }
-    return Buffer.concat(chunks);
-  } catch (error) {
-    throw new DataError(`${file}: reading member "${entry.fileName}" failed (${describeError(error)}); the file is truncated or damaged.`);
-  }
+  return { archive, image, label };
 }
 
 /** Decodes `image` and `label` of one .npz file; `headerOnly` reads just the image's .npy header. */
 export async function readLightconeNpz(file: string, headerOnly = false): Promise<{ image?: NpyArray; imageShape: number[]; label: NpyArray }> {
-  const { zip, image, label } = await openNpz(file);
+  const { archive, image, label } = await openLightconeNpz(file);
   try {
-    const labelArray = readNpy(await readMember(zip, label, file), `${file}:label`);
-    if (headerOnly) {
-      const head = await readMember(zip, image, file, 65536);
-      return { imageShape: parseNpyHeader(head, `${file}:image`).shape, label: labelArray };
-    }
-    const imageArray = readNpy(await readMember(zip, image, file), `${file}:image`);
+    const labelMember = await readNpyMember(archive, archive.members.get(label)!);
+    const labelArray = readNpy(labelMember.bytes!, `${file}:label`);
+    const imageMember = await readNpyMember(archive, archive.members.get(image)!, headerOnly);
+    if (headerOnly) return { imageShape: imageMember.header.shape, label: labelArray };
+    const imageArray = readNpy(imageMember.bytes!, `${file}:image`);
     return { image: imageArray, imageShape: imageArray.shape, label: labelArray };
   } finally {
-    zip.close();
+    archive.zip.close();
   }
 }
 

@@ -147,7 +147,7 @@ test('v4 layout: buffers stripped, slice range read, m_WDM fallback', async () =
 });
 
 test('bad HDF5 input: missing, truncated, non-21cmFAST, wrong rank, NaN, outside priors', async () => {
-  await assert.rejects(readLightconeHdf5(join(dir, 'absent.h5')), /absent\.h5: file not found/);
+  await assert.rejects(readLightconeHdf5(join(dir, 'absent.h5')), /absent\.h5: does not exist; expected a 21cmFAST lightcone \.h5 file/);
   const bytes = readFileSync(join(dir, 'v3.h5'));
   const truncated = join(dir, 'truncated.h5');
   writeFileSync(truncated, bytes.subarray(0, Math.floor(bytes.length / 3)));

@@ -75,7 +75,7 @@ test('.npz bad input: missing file, wrong rank, NaN, missing label, not a zip', 
   const folder = join(root, 'npz-bad');
   mkdirSync(folder);
   const source = new NpzFolderSource(folder);
-  await assert.rejects(source.load('absent.npz'), /absent\.npz: cannot read the lightcone \(ENOENT\)/);
+  await assert.rejects(source.load('absent.npz'), /absent\.npz: does not exist; expected an \.npz file/);
   writeFileSync(join(folder, 'rank.npz'), zipSync({ 'image.npy': writeNpy(new Float32Array(6), [6]), 'label.npy': writeNpy(labelFromParams(fiducialParams), [6]) }));
   await assert.rejects(source.load('rank.npz'), /rank\.npz: dataset "image" has shape \[6\] \(rank 1\); expected rank 3 \[x, y, t\]/);
   const nan = imageXyt();
@@ -84,15 +84,23 @@ test('.npz bad input: missing file, wrong rank, NaN, missing label, not a zip', 
   await assert.rejects(source.load('nan.npz'), /nan\.npz: dataset "image" holds NaN/);
   writeFileSync(join(folder, 'nolabel.npz'), zipSync({ 'image.npy': writeNpy(imageXyt(), [nx, ny, nt]) }));
   await assert.rejects(source.load('nolabel.npz'), /nolabel\.npz: \.npz lacks "label"/);
-  // Listing reads only the label and the image header: a member whose voxels are cut short lists
-  // fine (shape from the header) and fails only when loaded.
+  // Listing reads only the label and the image header: a member whose voxels are damaged lists fine
+  // (shape from the header) and fails only when loaded, by its CRC-32.
   const lazyFolder = join(root, 'npz-lazy');
   mkdirSync(lazyFolder);
-  const whole = writeNpy(imageXyt(), [nx, ny, nt]);
-  writeFileSync(join(lazyFolder, 'short.npz'), zipSync({ 'label.npy': writeNpy(labelFromParams(fiducialParams), [6]), 'image.npy': whole.subarray(0, whole.length - 8) }));
+  const damaged = encodeLightconeNpz(imageXyt(), [nx, ny, nt], labelFromParams(fiducialParams));
+  const imageData = Buffer.from(damaged).indexOf("{'descr': '<f4'") - 10 + 128; // stored member, 128-byte .npy header
+  damaged[imageData + 5] ^= 1;
+  writeFileSync(join(lazyFolder, 'damaged.npz'), damaged);
   const lazy = new NpzFolderSource(lazyFolder);
   assert.deepEqual((await lazy.list())[0].shape, { nx, ny, nt });
-  await assert.rejects(lazy.load('short.npz'), /short\.npz:image: .*the file is truncated/);
+  await assert.rejects(lazy.load('damaged.npz'), /damaged\.npz: member "image\.npy" fails its CRC-32 check/);
+  // A member cut short is refused from its sizes alone, still without reading the voxels.
+  const whole = writeNpy(imageXyt(), [nx, ny, nt]);
+  const shortFolder = join(root, 'npz-short');
+  mkdirSync(shortFolder);
+  writeFileSync(join(shortFolder, 'short.npz'), zipSync({ 'label.npy': writeNpy(labelFromParams(fiducialParams), [6]), 'image.npy': whole.subarray(0, whole.length - 8) }));
+  await assert.rejects(new NpzFolderSource(shortFolder).list(), /short\.npz: member "image\.npy" declares \d+ bytes uncompressed, but its \.npy header \(shape \[3, 2, 5\], dtype <f4\) needs \d+/);
   writeFileSync(join(folder, 'text.npz'), 'hello');
   await assert.rejects(source.load('text.npz'), /text\.npz: not a readable \.npz \(zip\) archive/);
   await assert.rejects(new NpzFolderSource(join(root, 'nowhere')).list(), /nowhere: cannot list the dataset folder/);
