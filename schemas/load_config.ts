@@ -1,8 +1,9 @@
 // Reads, validates and resolves a config file in one call: what `l3m train`, `l3m validate` and
 // the sidecar's run preparation need. The config is only resolved when it has no errors.
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { DiagnosticSeverity, type Diagnostic } from 'vscode-json-languageservice';
+import { configSizeDiagnostic } from './config_limits';
 import { nodeFileSystem } from './node_file_system';
 import { resolveConfig } from './resolve_config';
 import { hasErrors, validateConfig, formatDiagnostic } from './validate_config';
@@ -20,7 +21,7 @@ export interface LoadedConfig {
 
 /**
  * Loads a config file. An unreadable file gives one error diagnostic instead of an exception, so
- * callers treat every problem the same way.
+ * callers treat every problem the same way; so does a file over the size limit, which is not read.
  */
 export async function loadConfigFile(
   path: string, mode: 'edit' | 'run', fileSystem: ConfigFileSystem = nodeFileSystem,
@@ -28,6 +29,8 @@ export async function loadConfigFile(
   const absolute = resolve(path);
   let text: string;
   try {
+    const tooLarge = configSizeDiagnostic(statSync(absolute).size);
+    if (tooLarge) return { path: absolute, text: '', diagnostics: [tooLarge] };
     text = readFileSync(absolute, 'utf8');
   } catch (caught) {
     const reason = caught instanceof Error ? caught.message : String(caught);

@@ -7,6 +7,7 @@ import {
 } from 'vscode-json-languageservice';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import { pathToFileURL } from 'node:url';
+import { configLimitDiagnostic } from './config_limits';
 import { experimentSchema } from './resolve_config';
 import { semanticDiagnostics } from './semantic_checks';
 import type { ConfigContext } from './config_context';
@@ -70,7 +71,8 @@ function byPosition(a: Diagnostic, b: Diagnostic): number {
 
 /**
  * Every diagnostic of a config text, sorted by position. Never throws for any text: malformed
- * JSON, unknown keys and wrong types all come back as diagnostics.
+ * JSON, unknown keys and wrong types all come back as diagnostics, and a text over the size or
+ * nesting limits (config_limits.ts) as the one diagnostic that says so.
  */
 export async function validateConfig(text: string, context: ConfigContext): Promise<Diagnostic[]> {
   const document = configDocument(text, context.configPath);
@@ -81,6 +83,8 @@ export async function validateConfig(text: string, context: ConfigContext): Prom
       message: 'The config is empty: expected a JSON object with at least "name" and "task" (e.g. {"name": "my-run", "task": "regression"}).',
     }];
   }
+  const limit = configLimitDiagnostic(text);
+  if (limit) return [limit];
   const service = configLanguageService();
   const json = service.parseJSONDocument(document);
   const schema = await schemaDiagnostics(document, json);

@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { backboneShape } from '../../schemas/backbone_shape';
 import { describeEstimate, estimateParameters } from '../../schemas/config_estimates';
 import type { ConfigContext, ConfigFileSystem } from '../../schemas/config_context';
+import { configLimitDiagnostic } from '../../schemas/config_limits';
 import { resolveConfig } from '../../schemas/resolve_config';
 import { configDocument, configLanguageService, validateConfig } from '../../schemas/validate_config';
 import type { ExperimentConfig } from '../../schemas/generated/experiment_config';
@@ -62,8 +63,12 @@ function markdownOf(contents: Hover['contents']): string {
   return (contents as MarkupContent).value;
 }
 
-/** Schema documentation of the field under the cursor, plus estimates inside the model sections. */
+/**
+ * Schema documentation of the field under the cursor, plus estimates inside the model sections.
+ * None for a text over the limits: its one diagnostic says why, and parsing it is what the limits avoid.
+ */
 export async function configHover(uri: string, text: string, position: Position, fileSystem: ConfigFileSystem): Promise<Hover | null> {
+  if (configLimitDiagnostic(text)) return null;
   const document = configDocument(text, configPathOf(uri));
   const service = configLanguageService();
   const hover = await service.doHover(document, position, service.parseJSONDocument(document));
@@ -76,8 +81,9 @@ export async function configHover(uri: string, text: string, position: Position,
   return { contents: { kind: 'markdown', value: parts.join('\n\n---\n\n') }, range: hover?.range };
 }
 
-/** Completion of keys and enum values from the schema. */
+/** Completion of keys and enum values from the schema; none for a text over the limits (as hover). */
 export async function configCompletion(uri: string, text: string, position: Position): Promise<CompletionList | null> {
+  if (configLimitDiagnostic(text)) return null;
   const document = configDocument(text, configPathOf(uri));
   const service = configLanguageService();
   return service.doComplete(document, position, service.parseJSONDocument(document));

@@ -1,36 +1,8 @@
 // The language server over LSP on in-memory streams (STYLE.md rule 17): a real server
 // (startConfigServer) and a plain JSON-RPC client, no process and no VS Code.
-import { test, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { PassThrough } from 'node:stream';
-import { createMessageConnection, StreamMessageReader, StreamMessageWriter, type MessageConnection } from 'vscode-jsonrpc/node';
-import { createConnection } from 'vscode-languageserver/node';
-import { startConfigServer } from '../../extension/server/config_server';
-import type { ConfigFileSystem } from '../../schemas/config_context';
-
-const emptyFs: ConfigFileSystem = { exists: () => false, isDirectory: () => false, list: () => [], readText: () => undefined };
-
-function startPair(): MessageConnection {
-  const toServer = new PassThrough();
-  const toClient = new PassThrough();
-  const server = createConnection(new StreamMessageReader(toServer), new StreamMessageWriter(toClient));
-  startConfigServer(server, emptyFs);
-  const client = createMessageConnection(new StreamMessageReader(toClient), new StreamMessageWriter(toServer));
-  client.listen();
-  after(() => { client.dispose(); server.dispose(); });
-  return client;
-}
-
-interface PublishParams { uri: string; version?: number; diagnostics: Array<{ message: string; severity: number; range: { start: { line: number } } }> }
-
-/** Resolves with the next diagnostics published for `uri`. */
-function nextDiagnostics(client: MessageConnection, uri: string, version?: number): Promise<PublishParams> {
-  return new Promise((resolve) => {
-    const subscription = client.onNotification('textDocument/publishDiagnostics', (params: PublishParams) => {
-      if (params.uri === uri && (version === undefined || params.version === version)) { subscription.dispose(); resolve(params); }
-    });
-  });
-}
+import { nextDiagnostics, startPair } from './language_server_pair';
 
 const uri = 'file:///w/broken.l3m.json';
 const text = [
