@@ -48,6 +48,12 @@ export interface RunRecord {
   device?: { backend: string; device: string; requested?: string; requestedBy?: 'L3M_BACKEND' | 'runtime.backend' };
   /** The process that runs (or ran) it, to tell a crashed run from a live one. */
   pid?: number;
+  /**
+   * Who that process is, beyond its number (which the system reuses): Cancel signals a process only
+   * when this still matches it. Absent in run.json files written before it was recorded, and on
+   * systems without /proc.
+   */
+  processIdentity?: ProcessIdentity;
   host?: string;
   /** Why the run failed or was cancelled; absent otherwise. */
   error?: { message: string; step?: number; exitCode?: number };
@@ -55,6 +61,17 @@ export interface RunRecord {
   progress?: { step: number; totalSteps: number; epoch: number };
   /** The package version that wrote the run. */
   version: string;
+}
+
+/** A process as Linux's /proc tells it apart from later ones that reuse its pid. */
+export interface ProcessIdentity {
+  pid: number;
+  /** Start time in clock ticks after boot (/proc/<pid>/stat, field 22). */
+  startTime: number;
+  /** Its arguments, the program first (/proc/<pid>/cmdline). */
+  commandLine: string[];
+  /** /proc/sys/kernel/random/boot_id: start times count from this boot. */
+  bootId?: string;
 }
 
 /**
@@ -166,6 +183,24 @@ function isMetricRecord(value: unknown): value is MetricRecord {
   const v = value as Record<string, unknown>;
   return typeof v.step === 'number' && typeof v.epoch === 'number' && typeof v.wall_time === 'number'
     && (v.split === 'train' || v.split === 'val' || v.split === 'test');
+}
+
+/**
+ * The records with each (split, step) once: where a step was written twice (metrics.jsonl of a run
+ * resumed by an older L3M Studio, which left the lines written after its checkpoint in place), the
+ * last line written wins, since it comes from the process whose checkpoints the run continued from.
+ * Each record stays at the position of its last line, so the order of writing is kept.
+ */
+export function latestPerStep(records: readonly MetricRecord[]): MetricRecord[] {
+  const seen = new Set<string>();
+  const kept: MetricRecord[] = [];
+  for (let i = records.length - 1; i >= 0; i--) {
+    const key = `${records[i].split}\u0000${records[i].step}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    kept.push(records[i]);
+  }
+  return kept.reverse();
 }
 
 /** Parses run.json, returning a reason instead of throwing when it is not a run record. */

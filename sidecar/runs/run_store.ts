@@ -4,20 +4,26 @@
 //
 // One process writes a given run at a time (the sidecar or `l3m train` that owns it), so a
 // read-modify-write of run.json needs no lock; every write is atomic, so readers never see half a file.
-import { appendFile, mkdir, readFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { appendFile, mkdir, readFile, rename, rm } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import {
   allowedTransitions,
+  latestPerStep,
   parseMetricsJsonl,
   parseRunRecord,
   type MetricRecord,
   type ParsedMetrics,
+  type ProcessIdentity,
   type RunRecord,
   type RunStatus,
 } from '../protocol/run_folder';
+import { readProcessIdentity } from '../protocol/run_process';
 import { newRunId } from './run_id';
-import { writeFileAtomic } from './atomic_write';
+import { syncDirectory, tempFilePrefix, writeFileAtomic } from './atomic_write';
+import { removeAbandonedRunFolders } from './run_cleanup';
 
 export { listRuns, readRunFolder, isStale, isProcessAlive, type RunListing, type DisplayStatus } from '../protocol/run_listing';
 export { writeFileAtomic, writeFileAtomicSync } from './atomic_write';
@@ -74,24 +80,54 @@ export interface CreateRunOptions {
 export interface CreatedRun { runId: string; runDir: string; record: RunRecord }
 
 /**
- * Creates `runsDir/<experiment>/<run-id>/` with config.json and run.json. The run folder is made
- * with a non-recursive mkdir, so two processes can never claim the same id: on a collision a new
- * id is drawn.
+ * Creates `runsDir/<experiment>/<run-id>/` with config.json and run.json. The folder is filled under a
+ * hidden temporary name and renamed to its run id once run.json is in it, so a run folder appears
+ * whole or not at all: a process killed half way leaves only a hidden folder, which listings skip and
+ * the next createRun in the experiment removes. A rename never replaces a folder that has files, so
+ * two processes can never claim the same id: on a collision a new id is drawn.
  */
 export async function createRun(options: CreateRunOptions): Promise<CreatedRun> {
   checkExperimentName(options.experiment);
   const experimentDir = join(options.runsDir, options.experiment);
   await mkdir(experimentDir, { recursive: true });
+  await removeAbandonedRunFolders(experimentDir);
   const now = options.now ?? new Date();
   for (let attempt = 0; attempt < 20; attempt++) {
     const runId = newRunId(now);
     const runDir = join(experimentDir, runId);
+    if (existsSync(runDir)) continue;
+    const temporary = join(experimentDir, `${tempFilePrefix}${runId}.${process.pid}.${randomBytes(4).toString('hex')}`);
+    await mkdir(temporary);
+    let claimed = false;
     try {
-      await mkdir(runDir);
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'EEXIST') continue;
-      throw error;
+      const record = await fillRunFolder(temporary, runId, options, now);
+      claimed = await claimFolder(temporary, runDir);
+      if (claimed) {
+        await syncDirectory(experimentDir);
+        return { runId, runDir, record };
+      }
+    } finally {
+      if (!claimed) await rm(temporary, { recursive: true, force: true });
     }
+  }
+  throw new Error(`Could not create a run folder in ${experimentDir}: 20 run ids in a row already existed.`);
+}
+
+/** Renames a filled temporary folder to `runDir`; false when another process holds that id already. */
+async function claimFolder(temporary: string, runDir: string): Promise<boolean> {
+  try {
+    await rename(temporary, runDir);
+    return true;
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOTEMPTY' || code === 'EEXIST' || code === 'EPERM') return false;
+    throw error;
+  }
+}
+
+/** Writes config.json and run.json into the (temporary) run folder; returns the record. */
+async function fillRunFolder(folder: string, runId: string, options: CreateRunOptions, now: Date): Promise<RunRecord> {
+  {
     const status = options.status ?? 'queued';
     const record: RunRecord = {
       id: runId,
@@ -102,15 +138,20 @@ export async function createRun(options: CreateRunOptions): Promise<CreatedRun> 
       ...(status === 'running' ? { startedAt: now.toISOString() } : {}),
       ...(options.configPath !== undefined ? { configPath: options.configPath } : {}),
       pid: process.pid,
+      ...identityOf(process.pid),
       host: hostname(),
       version: packageVersion,
     };
-    // config.json first: a reader that sees run.json can rely on the config being there.
-    await writeFileAtomic(join(runDir, 'config.json'), JSON.stringify(options.config, null, 2) + '\n');
-    await writeFileAtomic(join(runDir, 'run.json'), JSON.stringify(record, null, 2) + '\n');
-    return { runId, runDir, record };
+    await writeFileAtomic(join(folder, 'config.json'), JSON.stringify(options.config, null, 2) + '\n');
+    await writeFileAtomic(join(folder, 'run.json'), JSON.stringify(record, null, 2) + '\n');
+    return record;
   }
-  throw new Error(`Could not create a run folder in ${experimentDir}: 20 run ids in a row already existed.`);
+}
+
+/** `{ processIdentity }` of a pid, for Cancel to recognise the process later; empty where /proc is missing. */
+function identityOf(pid: number): { processIdentity?: ProcessIdentity } {
+  const identity = readProcessIdentity(pid);
+  return identity ? { processIdentity: identity } : {};
 }
 
 /** Reads run.json, throwing RunUnreadableError with the reason when it is missing or corrupt. */
@@ -147,6 +188,9 @@ export async function updateRun(runDir: string, update: RunUpdate, now: Date = n
     if (update.status === 'running') {
       next.startedAt = current.startedAt ?? now.toISOString();
       next.pid = update.pid ?? process.pid;
+      // The previous process's identity must not stay beside the new pid.
+      delete next.processIdentity;
+      Object.assign(next, identityOf(next.pid));
       next.host = update.host ?? hostname();
       delete next.endedAt;
       if (update.error === undefined) delete next.error;
@@ -177,10 +221,44 @@ export async function appendMetrics(runDir: string, records: readonly MetricReco
   await appendFile(join(runDir, 'metrics.jsonl'), records.map(metricLine).join('\n') + '\n', 'utf8');
 }
 
-/** Reads metrics.jsonl; a missing file is an empty list. */
+/**
+ * Makes metrics.jsonl continue from `step`, the step training resumes from: the train and val lines
+ * after it go (the resumed process writes those steps again), and so do test lines (the evaluation
+ * after training writes them again), and a torn last line that a killed process left (the next append
+ * would be glued to it). Every other line stays, an unreadable one too, so nothing is lost that the
+ * run will not write again. The file is replaced atomically, and only when a line goes.
+ */
+export async function rewindMetrics(runDir: string, step: number): Promise<void> {
+  const path = join(runDir, 'metrics.jsonl');
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw error;
+  }
+  const lines = text.split('\n');
+  // The piece after the last line break is a torn write (or '' when the file ends with one).
+  const torn = lines.pop() !== '';
+  const kept = lines.filter((line) => {
+    let value: Partial<MetricRecord>;
+    try {
+      value = JSON.parse(line) as Partial<MetricRecord>;
+    } catch {
+      return true;
+    }
+    if (typeof value !== 'object' || value === null || typeof value.step !== 'number') return true;
+    return value.split !== 'test' && value.step <= step;
+  });
+  if (!torn && kept.length === lines.length) return;
+  await writeFileAtomic(path, kept.map((line) => `${line}\n`).join(''));
+}
+
+/** Reads metrics.jsonl, each (split, step) once (latestPerStep); a missing file is an empty list. */
 export async function readMetrics(runDir: string): Promise<ParsedMetrics> {
   try {
-    return parseMetricsJsonl(await readFile(join(runDir, 'metrics.jsonl'), 'utf8'));
+    const parsed = parseMetricsJsonl(await readFile(join(runDir, 'metrics.jsonl'), 'utf8'));
+    return { records: latestPerStep(parsed.records), problems: parsed.problems };
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { records: [], problems: [] };
     throw error;
