@@ -12,13 +12,15 @@
 // afterwards. Loading checks every file against the manifest (length, sha256, the step in its header),
 // so a checkpoint of the older layout (`<name>.safetensors`, replaced in place) that a kill tore is
 // refused rather than used.
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, readSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import * as tf from '@tensorflow/tfjs';
 import { writeFileAtomicSync } from '../runs/atomic_write';
 import { confinedPathSync } from '../protocol/confined_path';
 import type { Qwen2Config } from '../model/qwen2_config';
+import { checkRegularFileSync, readRegularFileSync } from '../runtime/regular_file';
+import { checkCheckpointMetadata } from './checkpoint_metadata';
 import { SafetensorsFile } from './safetensors_reader';
 import { writeSafetensorsByContent, type TensorToWrite, type WrittenFile } from './safetensors_writer';
 
@@ -120,7 +122,7 @@ function syncDirectory(dir: string): void {
 /** The data files the checkpoint `name` in `dir` names now; none when it has no readable metadata. */
 function referencedFiles(dir: string, name: string): string[] {
   try {
-    const metadata = JSON.parse(readFileSync(join(dir, `${name}.json`), 'utf8')) as Partial<CheckpointMetadata>;
+    const metadata = JSON.parse(readMetadataText(join(dir, `${name}.json`))) as Partial<CheckpointMetadata>;
     return [metadata.weightsFile, metadata.optimizerFile].filter((f): f is string => typeof f === 'string' && !f.includes('/') && !f.includes('\\'));
   } catch {
     return [];
@@ -149,7 +151,7 @@ export function removeUnreferencedCheckpointFiles(dir: string): string[] {
   const referenced = new Set<string>();
   for (const name of names.filter((n) => n.endsWith('.json') && !n.startsWith('.'))) {
     try {
-      const metadata = JSON.parse(readFileSync(join(dir, name), 'utf8')) as Partial<CheckpointMetadata>;
+      const metadata = JSON.parse(readMetadataText(join(dir, name))) as Partial<CheckpointMetadata>;
       for (const file of [metadata.weightsFile, metadata.optimizerFile]) if (typeof file === 'string') referenced.add(file);
     } catch {
       return [];
@@ -171,14 +173,15 @@ export interface LoadedCheckpoint {
 export function readCheckpointMetadata(dir: string, name: string): CheckpointMetadata {
   const path = join(dir, `${name}.json`);
   if (!existsSync(path)) throw new Error(`Checkpoint ${path} does not exist (or was never completed: the JSON is written last).`);
+  const text = readMetadataText(path);
   let metadata: CheckpointMetadata;
   try {
-    metadata = JSON.parse(readFileSync(path, 'utf8'));
+    metadata = JSON.parse(text);
   } catch (cause) {
     throw new Error(`Checkpoint ${path}: not valid JSON (${(cause as Error).message}).`);
   }
-  if (typeof metadata.formatVersion !== 'number' || metadata.formatVersion > checkpointFormatVersion) {
-    throw new Error(`Checkpoint ${path} has format version ${JSON.stringify(metadata.formatVersion)}; this L3M Studio reads ` +
+  if (typeof metadata?.formatVersion !== 'number' || metadata.formatVersion > checkpointFormatVersion) {
+    throw new Error(`Checkpoint ${path} has format version ${JSON.stringify(metadata?.formatVersion)}; this L3M Studio reads ` +
       `up to ${checkpointFormatVersion}. Update L3M Studio to load it.`);
   }
   const plainName = (file: unknown) => typeof file === 'string' && /^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(file);
@@ -186,7 +189,12 @@ export function readCheckpointMetadata(dir: string, name: string): CheckpointMet
     throw new Error(`Checkpoint ${path} is not checkpoint metadata: it needs "weightsFile" (a file name in ${dir}), "optimizerFile" `
       + `(a file name or null) and "step" (an integer ≥ 0); found ${JSON.stringify({ weightsFile: metadata.weightsFile, optimizerFile: metadata.optimizerFile, step: metadata.step })}.`);
   }
-  return metadata;
+  return checkCheckpointMetadata(metadata, path);
+}
+
+/** A metadata file's text; a FIFO or directory in its place is refused instead of blocking or failing bare. */
+function readMetadataText(path: string): string {
+  return readRegularFileSync(path, 'the metadata JSON of a checkpoint').toString('utf8');
 }
 
 /**
@@ -244,6 +252,7 @@ export function verifyCheckpointFiles(dir: string, name: string, metadata: Check
   for (const file of files) {
     const path = join(dir, file);
     if (!existsSync(path)) throw new Error(`Checkpoint ${join(dir, `${name}.json`)} names ${file}, which does not exist. ${fix}`);
+    checkRegularFileSync(path, 'a safetensors file of the checkpoint', (message) => new Error(`${message} ${fix}`));
     const listed = metadata.contents?.find((c) => c.file === file);
     if (listed) {
       const bytes = statSync(path).size;
@@ -278,13 +287,16 @@ export function loadCheckpoint(dir: string, name: string): LoadedCheckpoint {
 /**
  * Assigns loaded tensors to variables by key, checking every key and shape first so that a mismatch changes
  * nothing. Keys in `tensors` without a variable are returned (e.g. optional parts the caller handles).
+ * `source` (the weights file, where known) begins every error message.
  */
-export function assignNamedWeights(variables: readonly (readonly [string, tf.Variable])[], tensors: Map<string, tf.Tensor>): string[] {
+export function assignNamedWeights(variables: readonly (readonly [string, tf.Variable])[], tensors: Map<string, tf.Tensor>,
+  source = 'Checkpoint'): string[] {
+  const fix = 'the checkpoint was written for another model configuration.';
   for (const [name, variable] of variables) {
     const tensor = tensors.get(name);
-    if (!tensor) throw new Error(`Checkpoint has no tensor "${name}" (expected shape [${variable.shape.join(', ')}]).`);
+    if (!tensor) throw new Error(`${source}: no tensor "${name}" (expected shape [${variable.shape.join(', ')}]); ${fix}`);
     if (tensor.shape.length !== variable.shape.length || tensor.shape.some((s, i) => s !== variable.shape[i])) {
-      throw new Error(`Checkpoint tensor "${name}": expected shape [${variable.shape.join(', ')}], found [${tensor.shape.join(', ')}].`);
+      throw new Error(`${source}: tensor "${name}": expected shape [${variable.shape.join(', ')}], found [${tensor.shape.join(', ')}]; ${fix}`);
     }
   }
   for (const [name, variable] of variables) variable.assign(tensors.get(name)!);

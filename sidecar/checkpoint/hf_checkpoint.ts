@@ -4,8 +4,9 @@
 // BEFORE the model is built, so a bad checkpoint gives one clear error and never a half-loaded model; the
 // weights are then streamed one tensor at a time into the model's variables (peak memory ≈ the float32 model
 // plus one tensor).
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { readRegularFileSync } from '../runtime/regular_file';
 import { normalizeHfConfig, type Qwen2Config } from '../model/qwen2_config';
 import { Qwen2Model, qwen2WeightShapes } from '../model/qwen2_model';
 import type { WeightSource } from '../model/weight_source';
@@ -22,9 +23,10 @@ export function readHfConfig(folder: string): Qwen2Config {
     throw new Error(`Checkpoint folder ${folder} has no config.json; a Hugging Face Qwen2 checkpoint folder holds ` +
       'config.json, model.safetensors (or model.safetensors.index.json + shards) and tokenizer.json.');
   }
+  const text = readRegularFileSync(path, 'the config.json of a Hugging Face Qwen2 checkpoint').toString('utf8');
   let json: unknown;
   try {
-    json = JSON.parse(readFileSync(path, 'utf8'));
+    json = JSON.parse(text);
   } catch (cause) {
     throw new Error(`${path}: not valid JSON (${(cause as Error).message}).`);
   }
@@ -53,13 +55,14 @@ export class SafetensorsCollection {
   }
 
   private openSharded(folder: string, indexPath: string): void {
+    const text = readRegularFileSync(indexPath, 'the shard index of a Hugging Face checkpoint (tensor name → shard file)').toString('utf8');
     let index: { weight_map?: Record<string, string> };
     try {
-      index = JSON.parse(readFileSync(indexPath, 'utf8'));
+      index = JSON.parse(text);
     } catch (cause) {
       throw new Error(`${indexPath}: not valid JSON (${(cause as Error).message}).`);
     }
-    const weightMap = index.weight_map;
+    const weightMap = index?.weight_map;
     if (typeof weightMap !== 'object' || weightMap === null) {
       throw new Error(`${indexPath}: no "weight_map" object; a shard index maps each tensor name to its shard file.`);
     }

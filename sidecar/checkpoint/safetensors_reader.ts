@@ -5,8 +5,9 @@
 // its offset, so a multi-GB checkpoint never sits in memory whole. Every inconsistency (truncated file,
 // offsets that overlap or run past the end, a size that does not match dtype × shape) is an error naming
 // the file and the tensor, raised at open time, before any weight is used.
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, fstatSync, readSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
+import { openRegularFileSync } from '../runtime/regular_file';
 import { decodeToFloat32, dtypeBytes, floatDtypes, isFloatDtype } from './safetensors_dtype';
 
 export interface TensorInfo {
@@ -31,7 +32,9 @@ export class SafetensorsFile {
 
   /** Opens `path` and validates its header; throws an error naming the file on any inconsistency. */
   constructor(readonly path: string) {
-    this.fd = openSync(path, 'r');
+    // A FIFO would block here forever and a directory fails later with a bare EISDIR: refuse both by name.
+    this.fd = openRegularFileSync(path, 'a safetensors file (8-byte header length, JSON header, tensor data)',
+      (message) => new Error(`Safetensors file ${message}`));
     try {
       const fileSize = fstatSync(this.fd).size;
       if (fileSize < 8) throw this.error(`the file is ${fileSize} bytes, shorter than the 8-byte header length; it is truncated or not safetensors`);
@@ -81,6 +84,9 @@ export class SafetensorsFile {
       const [begin, end] = offsets as [number, number];
       const shape = info.shape as number[];
       const expectedBytes = shape.reduce((a, b) => a * b, 1) * bytesPerElement;
+      if (!Number.isSafeInteger(expectedBytes)) {
+        throw this.error(`tensor "${name}" has shape [${shape.join(', ')}] of ${info.dtype}, more bytes than any file holds; the header is damaged`);
+      }
       if (end < begin || end - begin !== expectedBytes) {
         throw this.error(`the header lies about tensor "${name}": data_offsets [${begin}, ${end}] hold ${end - begin} bytes, ` +
           `but ${info.dtype} [${shape.join(', ')}] needs ${expectedBytes}`);

@@ -118,7 +118,7 @@ function readNumber(json: Record<string, unknown>, key: string, fallback: number
  */
 export function normalizeHfConfig(json: unknown, source = 'config.json'): Qwen2Config {
   if (typeof json !== 'object' || json === null || Array.isArray(json)) {
-    throw new Error(`${source}: expected a JSON object, got ${Array.isArray(json) ? 'an array' : typeof json}.`);
+    throw new Error(`${source}: expected a JSON object, got ${json === null ? 'null' : Array.isArray(json) ? 'an array' : typeof json}.`);
   }
   const hf = json as Record<string, unknown>;
   const modelType = hf.model_type;
