@@ -6,8 +6,9 @@
 // place in one step, so a crash never leaves a half-written dataset under the final name.
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, rename, rm } from 'node:fs/promises';
-import { homedir } from 'node:os';
+import { mkdir, readFile, readdir, rename, rm } from 'node:fs/promises';
+import { homedir, hostname } from 'node:os';
+import { isProcessAlive } from '../protocol/run_listing';
 import { join } from 'node:path';
 import type { AstroParams, ParameterName } from './parameters';
 import type { SimulatorPresetName, SimulatorSize } from './simulator';
@@ -83,11 +84,44 @@ export async function readCachedManifest(folder: string): Promise<DatasetManifes
   return manifest.format === datasetCacheFormat ? manifest : undefined;
 }
 
-/** A fresh temporary folder next to the final one, on the same file system so that rename is atomic. */
+/** A short tag of this machine's name, so that a cache shared between machines is cleaned only by the machine that wrote a folder. */
+function hostTag(): string {
+  return createHash('sha256').update(hostname()).digest('hex').slice(0, 8);
+}
+
+/**
+ * A fresh temporary folder next to the final one, on the same file system so that rename is atomic.
+ * Its name carries this machine's tag and this process's pid, so that removeAbandonedTemporaryFolders
+ * can tell a folder whose simulation was killed from one that is still being filled.
+ */
 export async function makeTemporaryFolder(finalFolder: string): Promise<string> {
-  const temporary = `${finalFolder}.tmp-${process.pid}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
+  const temporary = `${finalFolder}.tmp-${hostTag()}-${process.pid}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
   await mkdir(temporary, { recursive: true });
   return temporary;
+}
+
+/**
+ * Removes the temporary dataset folders in the cache `root` whose simulating process died (killed, out
+ * of memory) on this machine; returns their paths. A folder of another machine sharing the cache, or of
+ * a live process, is kept. Folders named before the machine tag was added count as this machine's.
+ */
+export async function removeAbandonedTemporaryFolders(root: string): Promise<string[]> {
+  let names: string[];
+  try {
+    names = await readdir(root);
+  } catch {
+    return [];
+  }
+  const removed: string[] = [];
+  for (const name of names) {
+    const match = /\.tmp-(?:([0-9a-f]{8})-)?(\d+)-[0-9a-z]+-[0-9a-z]+$/.exec(name);
+    if (!match || (match[1] !== undefined && match[1] !== hostTag())) continue;
+    const pid = Number(match[2]);
+    if (pid === process.pid || isProcessAlive(pid)) continue;
+    await rm(join(root, name), { recursive: true, force: true });
+    removed.push(join(root, name));
+  }
+  return removed;
 }
 
 /**

@@ -68,7 +68,8 @@ export function writeFileAtomicSync(path: string, data: string | Uint8Array): vo
   }
 }
 
-async function syncDirectory(dir: string): Promise<void> {
+/** Makes the renames in `dir` durable (a rename is on disk only once its directory is). */
+export async function syncDirectory(dir: string): Promise<void> {
   try {
     const handle = await open(dir, 'r');
     try { await handle.sync(); } finally { await handle.close(); }

@@ -4,12 +4,15 @@
 // last checkpoint — writing metrics, checkpoints, the final evaluation and run.json as it goes, and
 // streaming the same through `events`. A failure marks run.json failed with the reason before it throws.
 import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { ConfigInvalidError, loadConfigFile } from '../../schemas/load_config';
 import type { ResolvedExperimentConfig } from '../../schemas/generated/experiment_config';
 import type { ProgressParams } from '../protocol/messages';
 import type { MetricRecord, RunRecord } from '../protocol/run_folder';
-import { appendMetrics, createRun, experimentNameOf, failRun, readRun, updateRun } from '../runs/run_store';
+import { appendMetrics, createRun, experimentNameOf, failRun, readRun, rewindMetrics, updateRun } from '../runs/run_store';
+import { removeTemporaryFiles } from '../runs/run_cleanup';
+import { removeUnreferencedCheckpointFiles } from '../checkpoint/checkpoint';
+import { datasetCacheRoot, removeAbandonedTemporaryFolders } from '../data/dataset_cache';
 import { selectBackend, type BackendRequest } from '../runtime/backends';
 import { installFastWasmKernels } from '../model/ops/install_wasm_kernels';
 import { runRegression } from '../tasks/regression/regression_run';
@@ -37,6 +40,8 @@ export interface TaskRunContext {
   events: TrainingEvents;
   /** Appends to metrics.jsonl and forwards to events.metrics. */
   writeMetrics(records: MetricRecord[]): Promise<void>;
+  /** Drops the metric records after `step`, where training resumes (the loop's LoopIO.rewindMetrics). */
+  rewindMetrics(step: number): Promise<void>;
   /** Forwards progress and keeps run.json's progress field current (throttled). */
   reportProgress(p: Omit<ProgressParams, 'runDir'>): void;
 }
@@ -71,6 +76,10 @@ export async function runTraining(options: RunTrainingOptions): Promise<'complet
     // helper's kernels, numerically equal to the stock ones); process-wide, so installed here.
     const fastKernels = backend.name === 'wasm' && installFastWasmKernels();
     events.log('info', `Backend ${backend.name} (${backend.device})${fastKernels ? ', fast wasm kernels' : ''}; requested "${request.backend}" by ${request.source}.`);
+    removeLeftovers(runDir, events);
+    await removeAbandonedTemporaryFolders(datasetCacheRoot()).then((removed) => {
+      if (removed.length > 0) events.log('info', `Removed ${removed.length} unfinished dataset folder${removed.length === 1 ? '' : 's'} of killed simulations: ${removed.join(', ')}.`);
+    });
     const running = await updateRun(runDir, {
       status: 'running', device: { backend: backend.name, device: backend.device, requested: request.backend, requestedBy: request.source }, pid: process.pid,
     });
@@ -82,6 +91,7 @@ export async function runTraining(options: RunTrainingOptions): Promise<'complet
         await appendMetrics(runDir, records);
         events.metrics(records);
       },
+      rewindMetrics: (step) => rewindMetrics(runDir, step),
       reportProgress: (p) => {
         if (p.phase === undefined) lastStep = p.step;
         events.progress({ runDir, ...p });
@@ -120,6 +130,17 @@ export async function runTraining(options: RunTrainingOptions): Promise<'complet
     });
     events.log('error', message);
     throw error;
+  }
+}
+
+/**
+ * Removes what a killed process left in the run folder (temporary files, checkpoint files no checkpoint
+ * names), before this process, which now owns the run, writes anything.
+ */
+function removeLeftovers(runDir: string, events: TrainingEvents): void {
+  const removed = [...removeTemporaryFiles(runDir), ...removeUnreferencedCheckpointFiles(join(runDir, 'checkpoints')).map((file) => join(runDir, 'checkpoints', file))];
+  if (removed.length > 0) {
+    events.log('info', `Removed ${removed.length} file${removed.length === 1 ? '' : 's'} left by an interrupted process: ${removed.map((path) => relative(runDir, path)).join(', ')}.`);
   }
 }
 

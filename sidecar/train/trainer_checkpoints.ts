@@ -22,6 +22,8 @@ export interface TrainerState {
   wallTime: number;
   /** Last finite training loss, for the NaN message after a resume. */
   lastFiniteLoss: number | null;
+  /** The step of the last validation (-1: none yet); absent in checkpoints written before it was recorded. */
+  lastValidatedStep?: number;
 }
 
 export const bestCheckpointName = 'best';

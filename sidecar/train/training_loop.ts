@@ -18,6 +18,8 @@ import {
   bestCheckpointName, listStepCheckpoints, readTrainerCheckpoint, rotateCheckpoints, stepCheckpointName,
   writeTrainerCheckpoint, type TrainerState,
 } from './trainer_checkpoints';
+import { readCheckpointMetadata } from '../checkpoint/checkpoint';
+import { checkResumable } from './resume_checks';
 
 export interface LoopSettings {
   lr: number;
@@ -51,6 +53,11 @@ export interface LoopIO {
   backboneConfig: Qwen2Config;
   checkpointExtra?: Record<string, unknown>;
   metrics(records: MetricRecord[]): Promise<void>;
+  /**
+   * Called once before the first step with the step training starts from (0 for a fresh start): drops
+   * the metric records a previous process wrote after it, which this one writes again.
+   */
+  rewindMetrics?(step: number): Promise<void>;
   progress(progress: LoopProgress): void;
   log(level: 'info' | 'warn' | 'error', message: string): void;
 }
@@ -88,21 +95,38 @@ export async function runLoop<Batch>(task: TrainingTask<Batch>, settings: LoopSe
   try {
     const resumeFrom = listStepCheckpoints(io.checkpointDir).pop();
     if (resumeFrom !== undefined) {
-      state = readTrainerCheckpoint(io.checkpointDir, stepCheckpointName(resumeFrom), { weights, optimizers });
-      io.log('info', `Resuming from checkpoint ${stepCheckpointName(resumeFrom)} (step ${state.step} of ${settings.totalSteps}).`);
+      const name = stepCheckpointName(resumeFrom);
+      checkResumable(io.checkpointDir, name, readCheckpointMetadata(io.checkpointDir, name), {
+        stepInName: resumeFrom, totalSteps: settings.totalSteps, backboneConfig: io.backboneConfig,
+        extra: io.checkpointExtra ?? {}, phases: optimizers.map((o) => o.phase),
+      });
+      state = readTrainerCheckpoint(io.checkpointDir, name, { weights, optimizers });
+      io.log('info', `Resuming from checkpoint ${name} (step ${state.step} of ${settings.totalSteps}).`);
     }
+    // Only now that the checkpoint is known to be usable: a refused resume leaves the metrics as they were.
+    await io.rewindMetrics?.(state.step);
     const sessionStart = performance.now();
     const sessionStartStep = state.step;
     const wallTimeBefore = state.wallTime;
     const elapsed = () => wallTimeBefore + (performance.now() - sessionStart) / 1000;
     const save = (name: string) => writeTrainerCheckpoint(io.checkpointDir, name, {
-      weights, optimizers, state: { ...state, wallTime: elapsed() }, config: io.backboneConfig, extra: io.checkpointExtra,
+      weights, optimizers, state: { ...state, wallTime: elapsed(), lastValidatedStep }, config: io.backboneConfig, extra: io.checkpointExtra,
     });
     const epochOf = (step: number) => step / settings.stepsPerEpoch;
     let lastSavedStep = resumeFrom ?? -1;
-    let lastValidatedStep = -1;
+    // A validation at the checkpoint's step happened before the checkpoint was written; repeating it
+    // would write its metrics twice.
+    let lastValidatedStep = state.lastValidatedStep ?? -1;
     let lastProgress = 0;
     let pending: MetricRecord[] = [];
+    // The metrics of every step up to a checkpoint are written before the checkpoint, so that a resume
+    // from it finds them all (and rewinds whatever came after).
+    const flushMetrics = async () => {
+      if (pending.length === 0) return;
+      const records = pending;
+      pending = [];
+      await io.metrics(records);
+    };
 
     const checkpointNow = () => {
       save(stepCheckpointName(state.step));
@@ -124,8 +148,13 @@ export async function runLoop<Batch>(task: TrainingTask<Batch>, settings: LoopSe
     };
 
     let outcome: LoopOutcome = 'completed';
+    if (resumeFrom !== undefined && settings.earlyStopping.enabled && state.evaluationsWithoutImprovement >= settings.earlyStopping.patience) {
+      // The run had stopped early when this checkpoint was written; the process ended before run.json said so.
+      outcome = 'early_stopped';
+      io.log('info', `The run had stopped early at step ${state.step} (no improvement in ${state.evaluationsWithoutImprovement} evaluations); finishing it without further steps.`);
+    }
     let order: { epoch: number; indices: Int32Array } | null = null;
-    while (state.step < settings.totalSteps) {
+    while (outcome === 'completed' && state.step < settings.totalSteps) {
       if (io.signal.aborted) {
         outcome = 'cancelled';
         break;
@@ -162,12 +191,8 @@ export async function runLoop<Batch>(task: TrainingTask<Batch>, settings: LoopSe
       }
       let stopEarly = false;
       if (settings.validateEvery > 0 && state.step % settings.validateEvery === 0 && state.step < settings.totalSteps) stopEarly = await validateNow();
+      await flushMetrics();
       if (settings.checkpointEvery > 0 && state.step % settings.checkpointEvery === 0) checkpointNow();
-      if (pending.length > 0) {
-        const records = pending;
-        pending = [];
-        await io.metrics(records);
-      }
       if (stopEarly) {
         io.log('info', `Early stopping at step ${state.step}: no improvement of the validation loss in ${state.evaluationsWithoutImprovement} evaluations (best ${state.bestLoss} at step ${state.bestStep}).`);
         outcome = 'early_stopped';
@@ -180,8 +205,8 @@ export async function runLoop<Batch>(task: TrainingTask<Batch>, settings: LoopSe
       // The last validation happens at the end (the reference evaluates after training if it did not just do so).
       await validateNow();
     }
+    await flushMetrics();
     if (lastSavedStep !== state.step) checkpointNow();
-    if (pending.length > 0) await io.metrics(pending);
     state = { ...state, wallTime: elapsed() };
     return { outcome, state };
   } finally {

@@ -60,7 +60,7 @@ export async function runGeneration(context: TaskRunContext): Promise<TaskOutcom
     };
     const result = await runLoop(task, settings, {
       signal: context.signal, checkpointDir, backboneConfig: built.backboneConfig, checkpointExtra: { ...extra },
-      metrics: context.writeMetrics, progress: (p) => context.reportProgress(p), log: events.log,
+      metrics: context.writeMetrics, rewindMetrics: context.rewindMetrics, progress: (p) => context.reportProgress(p), log: events.log,
     });
     const progress = { step: result.state.step, totalSteps: settings.totalSteps, epoch: result.state.step / settings.stepsPerEpoch };
     if (result.outcome === 'cancelled') return { kind: 'cancelled', progress };

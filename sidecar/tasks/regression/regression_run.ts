@@ -53,6 +53,7 @@ export async function runRegression(context: TaskRunContext): Promise<TaskOutcom
       backboneConfig: built.backboneConfig,
       checkpointExtra: { task: 'regression', standardization: loaded.standardization, finetune: built.finetune },
       metrics: context.writeMetrics,
+      rewindMetrics: context.rewindMetrics,
       progress: (p) => context.reportProgress(p),
       log: events.log,
     });
