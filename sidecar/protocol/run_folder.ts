@@ -203,24 +203,6 @@ export function latestPerStep(records: readonly MetricRecord[]): MetricRecord[] 
   return kept.reverse();
 }
 
-/**
- * The records with each (split, step) once: where a step was written twice (metrics.jsonl of a run
- * resumed by an older L3M Studio, which left the lines written after its checkpoint in place), the
- * last line written wins, since it comes from the process whose checkpoints the run continued from.
- * Each record stays at the position of its last line, so the order of writing is kept.
- */
-export function latestPerStep(records: readonly MetricRecord[]): MetricRecord[] {
-  const seen = new Set<string>();
-  const kept: MetricRecord[] = [];
-  for (let i = records.length - 1; i >= 0; i--) {
-    const key = `${records[i].split}\u0000${records[i].step}`;
-    if (seen.has(key)) continue;
-    seen.add(key);
-    kept.push(records[i]);
-  }
-  return kept.reverse();
-}
-
 /** Parses run.json, returning a reason instead of throwing when it is not a run record. */
 export function parseRunRecord(text: string): { record: RunRecord } | { error: string } {
   let value: unknown;
