@@ -1,7 +1,7 @@
 // The sidecar's JSON-RPC server: binds the requests of sidecar/protocol/messages.ts to the run queue,
 // the backend probe and the engines. It takes any MessageConnection, so tests drive it over in-memory
 // streams (STYLE.md rule 17) and `l3m serve` over stdio.
-import { ResponseError, type MessageConnection } from 'vscode-jsonrpc';
+import { ResponseError, type MessageConnection, type NotificationType } from 'vscode-jsonrpc';
 import * as protocol from '../protocol/messages';
 import { ErrorCodes } from '../protocol/messages';
 import { packageVersion, RunUnreadableError, IllegalTransitionError } from '../runs/run_store';
@@ -96,16 +96,32 @@ async function handle<T>(body: () => Promise<T> | T): Promise<T | ResponseError<
   }
 }
 
+/**
+ * Sends a notification when the connection can still carry one. A connection whose input closed (the
+ * client went away) throws at once and a broken pipe rejects; neither may fail the run that reports,
+ * nor the cancellation that follows the client's departure.
+ */
+export function notifier(connection: MessageConnection): <P>(type: NotificationType<P>, params: P) => void {
+  return (type, params) => {
+    try {
+      void connection.sendNotification(type, params).catch(() => undefined);
+    } catch {
+      // Closed or disposed: nobody is listening any more.
+    }
+  };
+}
+
 export function startServer(connection: MessageConnection, options: ServerOptions = {}): Server {
   let runsDirDefault: string | null = null;
+  const notify = notifier(connection);
   const log = (level: 'info' | 'warn' | 'error', message: string) => {
     process.stderr.write(`[${level}] ${message}\n`);
-    void connection.sendNotification(protocol.log, { level, message }).catch(() => undefined);
+    notify(protocol.log, { level, message });
   };
   const queue = new RunQueue(options.loadEngine ?? loadTrainingEngine, {
-    runState: (params) => void connection.sendNotification(protocol.runState, params).catch(() => undefined),
-    progress: (params) => void connection.sendNotification(protocol.progress, params).catch(() => undefined),
-    metrics: (runDir, records) => void connection.sendNotification(protocol.metrics, { runDir, records }).catch(() => undefined),
+    runState: (params) => notify(protocol.runState, params),
+    progress: (params) => notify(protocol.progress, params),
+    metrics: (runDir, records) => notify(protocol.metrics, { runDir, records }),
     log,
   }, { progressThrottleMs: options.progressThrottleMs });
 
@@ -151,12 +167,12 @@ export function startServer(connection: MessageConnection, options: ServerOption
     return engine.sampleRun({ ...params, runDir }, controller.signal, {
       log: (message) => log('info', message),
       onSlice: (done, total, entry) => {
-        void connection.sendNotification(protocol.sampleWritten, { runDir, entry }).catch(() => undefined);
+        notify(protocol.sampleWritten, { runDir, entry });
         const seconds = (Date.now() - started) / 1000;
-        void connection.sendNotification(protocol.progress, {
+        notify(protocol.progress, {
           runDir, step: done, totalSteps: total, epoch: 0, loss: null, lr: 0, stepsPerSecond: seconds > 0 ? done / seconds : 0,
           etaSeconds: done > 0 ? (seconds / done) * (total - done) : null, phase: `sampling slice ${done}/${total}`,
-        }).catch(() => undefined);
+        });
       },
     });
   }));

@@ -73,3 +73,39 @@ test('a Node path that does not exist gives a clear error naming the setting', a
   await assert.rejects(client.request(protocol.status), /Could not start the L3M sidecar with "\/nonexistent\/node".*l3m\.nodePath/);
   assert.equal(client.isRunning, false);
 });
+
+test('a sidecar that reports sidecar/fatal for broken stdin framing exits; its run is marked failed with the reason, and the next use starts a new one', async (t) => {
+  assert.ok(existsSync(sidecarScript), `${sidecarScript} is missing; run "node esbuild.mjs --no-typecheck" first`);
+  const runsDir = mkdtempSync(join(tmpdir(), 'l3m-client-'));
+  let output = '';
+  const client = new SidecarClient({ nodePath: process.execPath, sidecarScript, runsDir, clientName: 'client test', output: (text) => { output += text; } });
+  t.after(async () => {
+    await client.stop();
+    rmSync(runsDir, { recursive: true, force: true });
+  });
+  await client.request(protocol.status);
+  const firstPid = client.pid!;
+  // A run the sidecar's queue does not hold, as one left by an engine that did not stop: only the
+  // client's policy can record its end.
+  const { runDir } = await createRun({ runsDir, experiment: 'quick', task: 'regression', config: {} });
+  await updateRun(runDir, { status: 'running', pid: firstPid });
+  client.trackRun(runDir);
+
+  const exit = new Promise<SidecarExit>((res) => client.onExit.on(res));
+  // The bytes a bug in a writer (or anything else on the pipe) could put there.
+  const child = (client as unknown as { current: { child: import('node:child_process').ChildProcess } }).current.child;
+  child.stdin!.write('Content-Length: -1\r\n\r\n');
+  const { code, fatalMessage, failedRuns, expected } = await exit;
+  assert.equal(code, 70);
+  assert.equal(expected, false);
+  assert.match(fatalMessage ?? '', /stdin is no longer the protocol: Content-Length "-1" is not a byte count/);
+  assert.deepEqual(failedRuns, [runDir]);
+  const record = await readRun(runDir);
+  assert.equal(record.status, 'failed');
+  assert.match(record.error?.message ?? '', /sidecar exited with code 70: The sidecar's stdin is no longer the protocol/);
+  assert.equal(record.error?.exitCode, 70);
+  assert.match(output, /\[fatal\] The sidecar's stdin is no longer the protocol/);
+
+  assert.equal((await client.request(protocol.probeDevices)).backends.length, 5);
+  assert.notEqual(client.pid, firstPid);
+});
