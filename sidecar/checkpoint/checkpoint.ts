@@ -144,7 +144,7 @@ export function deleteCheckpoint(dir: string, name: string): void {
 export function removeUnreferencedCheckpointFiles(dir: string): string[] {
   let names: string[];
   try {
-    names = readdirSync(dir);
+    names = readdirSync(dir, { withFileTypes: true }).filter((entry) => entry.isFile()).map((entry) => entry.name);
   } catch {
     return [];
   }

@@ -70,11 +70,11 @@ export function writeTrainerCheckpoint(dir: string, name: string, contents: Chec
   }
 }
 
-/** Step numbers of the complete step checkpoints in `dir`, ascending. */
+/** Step numbers of the complete step checkpoints in `dir`, ascending (a folder with a checkpoint's name is none). */
 export function listStepCheckpoints(dir: string): number[] {
   let names: string[];
   try {
-    names = readdirSync(dir);
+    names = readdirSync(dir, { withFileTypes: true }).filter((entry) => entry.isFile()).map((entry) => entry.name);
   } catch {
     return [];
   }
