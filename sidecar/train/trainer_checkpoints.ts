@@ -85,7 +85,7 @@ export function listStepCheckpoints(dir: string): number[] {
 export function readTrainerCheckpoint(dir: string, name: string, contents: Omit<CheckpointContents, 'state' | 'config'>): TrainerState {
   const loaded = loadCheckpoint(dir, name);
   try {
-    assignNamedWeights(contents.weights, loaded.weights);
+    assignNamedWeights(contents.weights, loaded.weights, join(dir, loaded.metadata.weightsFile));
     const extra = loaded.metadata.extra as { trainer?: TrainerState; optimizerSteps?: Record<string, number> };
     if (!extra.trainer || !extra.optimizerSteps) throw new Error(`Checkpoint ${join(dir, name)} has no trainer state; it was not written by the training engine.`);
     const variableOf = new Map(contents.weights.map(([key, variable]) => [key, variable]));
@@ -113,7 +113,7 @@ export function readTrainerCheckpoint(dir: string, name: string, contents: Omit<
 export function readCheckpointWeights(dir: string, name: string, weights: [string, tf.Variable][]): void {
   const loaded = loadCheckpoint(dir, name);
   try {
-    assignNamedWeights(weights, loaded.weights);
+    assignNamedWeights(weights, loaded.weights, join(dir, loaded.metadata.weightsFile));
   } finally {
     tf.dispose([...loaded.weights.values(), ...loaded.optimizerState.values()]);
   }
