@@ -5,7 +5,7 @@
 // the run folder is refused (sidecar/protocol/confined_path.ts).
 import { basename, dirname, join, normalize, sep } from 'node:path';
 import { readConfined } from '../../sidecar/protocol/confined_path';
-import { parseMetricsJsonl, parseRegressionEvaluation, parseRunRecord, type MetricRecord, type SampleIndex } from '../../sidecar/protocol/run_folder';
+import { latestPerStep, parseMetricsJsonl, parseRegressionEvaluation, parseRunRecord, type MetricRecord, type SampleIndex } from '../../sidecar/protocol/run_folder';
 import { parseMetricsWindows } from './metrics_windows';
 import { recordsToColumns } from '../../webview/shared/metric_table';
 import type { CompareRun, InspectorInit, InspectorSample, MonitorInit, RunSummary } from '../../webview/shared/panel_protocol';
@@ -45,11 +45,12 @@ export async function readMetrics(runDir: string): Promise<{ records: MetricReco
     const last = parseMetricsJsonl(tail);
     if (last.records.length === 1) {
       complete.records.push(...last.records);
-      return { records: complete.records, problems, bytes: buffer.length };
+      return { records: latestPerStep(complete.records), problems, bytes: buffer.length };
     }
     problems.push('metrics.jsonl: the last line is incomplete (the run may still be writing it, or it was cut off)');
   }
-  return { records: complete.records, problems, bytes: end };
+  // A step written twice (a run resumed by an older version) is shown once, as its last line says.
+  return { records: latestPerStep(complete.records), problems, bytes: end };
 }
 
 export async function monitorInit(runDir: string): Promise<{ message: MonitorInit; bytes: number }> {

@@ -11,6 +11,7 @@ import { latestPerStep, parseMetricsJsonl, type MetricRecord } from '../../sidec
 import { appendMetrics, createRun, listRuns, readMetrics, rewindMetrics } from '../../sidecar/runs/run_store';
 import { removeTemporaryFiles } from '../../sidecar/runs/run_cleanup';
 import { removeAbandonedTemporaryFolders } from '../../sidecar/data/dataset_cache';
+import { readMetrics as readPanelMetrics } from '../../extension/panels/run_data';
 
 /** The pid of a process that has exited: what a killed writer's pid looks like afterwards. */
 function deadPid(): number {
@@ -64,6 +65,8 @@ test('readers show each (split, step) once: the last line written wins', async (
   const runDir = mkdtempSync(join(tmpdir(), 'l3m-dedupe-'));
   await appendMetrics(runDir, lines);
   assert.deepEqual((await readMetrics(runDir)).records.map((r) => `${r.split}@${r.step}`), ['train@1', 'val@2', 'train@2', 'train@3', 'train@4']);
+  // The panels' reader (monitor, compare) as well.
+  assert.deepEqual((await readPanelMetrics(runDir)).records.map((r) => `${r.split}@${r.step}=${r.loss}`), ['train@1=1', 'val@2=5', 'train@2=20', 'train@3=30', 'train@4=40']);
   rmSync(runDir, { recursive: true, force: true });
 });
 
