@@ -3,9 +3,17 @@
 // levels deep overflows the stack; and their cost grows with the text, so a 50 MB file takes many
 // seconds on every keystroke. A config is a few kB nested at most 5 levels (the schema's deepest
 // field is data.simulator.priors.<name>.min), so the limits leave ample room for real ones.
-import { createScanner, SyntaxKind } from 'jsonc-parser';
+import { createScanner, type SyntaxKind } from 'jsonc-parser';
 import { DiagnosticSeverity, type Diagnostic } from 'vscode-json-languageservice';
 import { diagnosticSource } from './config_context';
+
+// jsonc-parser declares SyntaxKind a const enum, which isolated modules cannot read at run time;
+// the types check that these numbers are the members named.
+const openBrace: SyntaxKind.OpenBraceToken = 1;
+const closeBrace: SyntaxKind.CloseBraceToken = 2;
+const openBracket: SyntaxKind.OpenBracketToken = 3;
+const closeBracket: SyntaxKind.CloseBracketToken = 4;
+const endOfFile: SyntaxKind.EOF = 17;
 
 /** The largest config validated, in UTF-8 bytes. */
 export const maxConfigBytes = 1 << 20;
@@ -36,14 +44,14 @@ export function configLimitDiagnostic(text: string): Diagnostic | undefined {
   if (size) return size;
   const scanner = createScanner(text, true);
   let depth = 0;
-  for (let token = scanner.scan(); token !== SyntaxKind.EOF; token = scanner.scan()) {
-    if (token === SyntaxKind.OpenBraceToken || token === SyntaxKind.OpenBracketToken) {
+  for (let token = scanner.scan(); token !== endOfFile; token = scanner.scan()) {
+    if (token === openBrace || token === openBracket) {
       if (++depth > maxConfigDepth) {
         return limitDiagnostic(scanner.getTokenStartLine(), scanner.getTokenStartCharacter(), 'too-deep',
           `The config is nested deeper than ${maxConfigDepth} levels (here, at level ${depth}); an experiment config has at most 5. `
           + 'Remove the extra brackets; nothing past this point is validated.');
       }
-    } else if (token === SyntaxKind.CloseBraceToken || token === SyntaxKind.CloseBracketToken) {
+    } else if (token === closeBrace || token === closeBracket) {
       depth = Math.max(0, depth - 1);
     }
   }
