@@ -6,7 +6,7 @@
 // runs selected together open in Compare. The webview pages live in nested iframes; the tests find
 // a page's frame by its data-panel attribute.
 import assert from 'node:assert/strict';
-import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { tinyRegressionConfig } from './tiny_regression_config';
 import { launchStudio, type Studio } from './harness';
@@ -62,7 +62,8 @@ describe('L3M panels in code-server', { timeout: 10 * 60_000 }, () => {
   });
 
   test('a context-menu command keeps its run while another run keeps the Runs view refreshing', async () => {
-    // A training run rewrites its run.json (progress) every few steps, and each rewrite used to refresh
+    // A training run rewrites its run.json (progress) every few steps (here every 250 ms, slower than the
+    // folder watcher's 150 ms debounce, so that each rewrite is seen), and each rewrite used to refresh
     // the whole Runs view: VS Code then forgot every row's item until it fetched the rows again, and a
     // command chosen from a row's context menu in that window got no run and opened a run picker.
     const runs = join(studio.workspace, 'runs');
@@ -71,13 +72,15 @@ describe('L3M panels in code-server', { timeout: 10 * 60_000 }, () => {
     writeRun(runs, 'e2e-race', busyId, 'regression', {}, 'running');
     const clickedDir = writeRun(runs, 'e2e-race', clickedId, 'generation', {});
     writeMetrics(clickedDir, trainingRecords(20, 10));
+    // A researcher's runs folder holds many runs: reading it takes a while, which is when the rows were lost.
+    for (let i = 0; i < 150; i++) writeRun(runs, 'e2e-race-history', `20250101-000000-${i.toString(16).padStart(4, '0')}`, 'regression', {});
     const busyRecord = join(runs, 'e2e-race', busyId, 'run.json');
     const base = JSON.parse(readFileSync(busyRecord, 'utf8')) as { progress: { step: number; totalSteps: number; epoch: number } };
     let step = 0;
     const churn = setInterval(() => {
       step += 1;
       writeFileSync(busyRecord, JSON.stringify({ ...base, progress: { step, totalSteps: 100_000, epoch: 0 } }));
-    }, 40);
+    }, 250);
     try {
       await studio.screenshotOnFailure('panels-menu-during-refresh', async () => {
         await studio.openL3MView();
@@ -97,6 +100,8 @@ describe('L3M panels in code-server', { timeout: 10 * 60_000 }, () => {
       });
     } finally {
       clearInterval(churn);
+      // 150 rows would push the later tests' rows out of the view's viewport.
+      rmSync(join(runs, 'e2e-race-history'), { recursive: true, force: true });
     }
   });
 
