@@ -98,7 +98,7 @@ describe('safetensors and Hugging Face folders', () => {
       (error: Error) => error.message.includes(path) && /tensor "w" has shape \[2147483648, 2147483648, 2147483648\] of F32, more bytes than any file holds/.test(error.message));
   });
 
-  test('a directory in place of config.json or the weights, and a null config.json', () => {
+  test('a directory in place of config.json or the weights, a null config.json or shard index', () => {
     const configDir = join(dir, 'config-dir');
     cpSync(join(fixturesDir, 'tied_f32'), configDir, { recursive: true });
     unlinkSync(join(configDir, 'config.json'));
@@ -115,5 +115,8 @@ describe('safetensors and Hugging Face folders', () => {
     cpSync(join(fixturesDir, 'tied_f32'), nullConfig, { recursive: true });
     writeFileSync(join(nullConfig, 'config.json'), 'null');
     assert.throws(() => readHfConfig(nullConfig), /config\.json: expected a JSON object, got null/);
+    cpSync(join(fixturesDir, 'tied_f32', 'config.json'), join(nullConfig, 'config.json'));
+    writeFileSync(join(nullConfig, 'model.safetensors.index.json'), 'null');
+    assert.throws(() => loadHfCheckpoint(nullConfig), /model\.safetensors\.index\.json: no "weight_map" object/);
   });
 });
