@@ -7,11 +7,12 @@ import * as vscode from 'vscode';
 import { basename } from 'node:path';
 import { MetricsFollower } from './metrics_follower';
 import { PanelChannel, viewTypes, webviewOptions } from './panel_channel';
-import { monitorInit } from './run_data';
+import { monitorAppend, monitorInit } from './run_data';
 import type { RunRecord } from '../../sidecar/protocol/run_folder';
 
 export class MonitorPanel implements vscode.Disposable {
   private follower: MetricsFollower | null = null;
+  private appending: Promise<void> = Promise.resolve();
   private readonly channel: PanelChannel;
 
   static create(extensionUri: vscode.Uri, runDir: string, onDispose: () => void): MonitorPanel {
@@ -49,7 +50,10 @@ export class MonitorPanel implements vscode.Disposable {
     const { message, bytes } = await monitorInit(this.runDir);
     this.channel.post(message);
     this.follower = new MetricsFollower(this.runDir, bytes, {
-      onRecords: (records, problems) => this.channel.post({ type: 'monitor/append', records, problems }),
+      // Chained, so that a batch whose message waits for eval/regression.json is not overtaken.
+      onRecords: (records, problems) => {
+        this.appending = this.appending.then(async () => this.channel.post(await monitorAppend(this.runDir, records, problems)));
+      },
       onReset: () => void this.sendAll(),
     });
     this.follower.start();

@@ -8,7 +8,7 @@ import { readConfined } from '../../sidecar/protocol/confined_path';
 import { latestPerStep, parseMetricsJsonl, parseRegressionEvaluation, parseRunRecord, type MetricRecord, type SampleIndex } from '../../sidecar/protocol/run_folder';
 import { parseMetricsWindows } from './metrics_windows';
 import { recordsToColumns } from '../../webview/shared/metric_table';
-import type { CompareRun, InspectorInit, InspectorSample, MonitorInit, RunSummary } from '../../webview/shared/panel_protocol';
+import type { CompareRun, InspectorInit, InspectorSample, MonitorAppend, MonitorInit, RunSummary } from '../../webview/shared/panel_protocol';
 
 /** A text file of the run folder by its '/'-separated name; `error` is 'missing' or a whole sentence. */
 async function readText(runDir: string, name: string): Promise<{ text: string } | { error: string }> {
@@ -53,9 +53,23 @@ export async function readMetrics(runDir: string): Promise<{ records: MetricReco
   return { records: latestPerStep(complete.records), problems, bytes: end };
 }
 
+/** The number of test lightcones in eval/regression.json; null when there is none (its problems are the inspector's to show). */
+async function readTestLightcones(runDir: string): Promise<number | null> {
+  const read = await readText(runDir, 'eval/regression.json');
+  if ('error' in read) return null;
+  const parsed = parseRegressionEvaluation(read.text);
+  return 'error' in parsed || typeof parsed.evaluation.testLightcones !== 'number' ? null : parsed.evaluation.testLightcones;
+}
+
 export async function monitorInit(runDir: string): Promise<{ message: MonitorInit; bytes: number }> {
-  const [{ run, problems }, metrics] = await Promise.all([readRunSummary(runDir), readMetrics(runDir)]);
-  return { message: { type: 'monitor/init', run, columns: recordsToColumns(metrics.records), problems: [...problems, ...metrics.problems] }, bytes: metrics.bytes };
+  const [{ run, problems }, metrics, testLightcones] = await Promise.all([readRunSummary(runDir), readMetrics(runDir), readTestLightcones(runDir)]);
+  return { message: { type: 'monitor/init', run, columns: recordsToColumns(metrics.records), problems: [...problems, ...metrics.problems], testLightcones }, bytes: metrics.bytes };
+}
+
+/** Appended records for the monitor; with the test record comes the size of the test split. */
+export async function monitorAppend(runDir: string, records: MetricRecord[], problems: string[]): Promise<MonitorAppend> {
+  if (!records.some((r) => r.split === 'test')) return { type: 'monitor/append', records, problems };
+  return { type: 'monitor/append', records, problems, testLightcones: await readTestLightcones(runDir) };
 }
 
 function parseSampleIndex(text: string): { index: SampleIndex } | { error: string } {

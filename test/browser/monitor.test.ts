@@ -3,11 +3,12 @@
 // last line and NaN values are reported without blanking the panel.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
-import { monitorInit } from '../../extension/panels/run_data';
+import type { MetricRecord } from '../../sidecar/protocol/run_folder';
+import { monitorAppend, monitorInit } from '../../extension/panels/run_data';
 import { deliver, frames, pageErrors, posted, startPanelHost, type PanelHost } from './panel_host';
 import { trainingRecords, writeMetrics, writeRun } from './run_fixtures';
 
@@ -106,4 +107,41 @@ test('state survives a reload: smoothing and axis come back', async () => {
   const settings = await page.evaluate(() => (globalThis as unknown as { l3mPanel: { settings(): { smoothing: number } } }).l3mPanel.settings());
   assert.equal(settings.smoothing, 0.3);
   assert.equal(await page.locator('input[type=range]').inputValue(), '0.3');
+});
+
+test('an R² that is undefined with one test lightcone is said so, not listed as unreadable', async () => {
+  const runDir = writeRun(runsDir, 'regress', '20261123-100000-cccc', 'regression', { seed: 1 });
+  const training = trainingRecords(40, 20);
+  writeMetrics(runDir, training);
+  // The training's end, as regression_run.ts writes it: eval/regression.json, then the test record
+  // (its R² of one lightcone is NaN, written as null).
+  const evaluation = { kind: 'regression', formatVersion: 1, testLightcones: 1, samplesPerLightcone: 20, nll: 1.5, parameters: [], points: [] };
+  const testRecord = { step: 40, epoch: 1, wall_time: 9, split: 'test', nll: 1.5, r2_omegaM: null, r2_zeta: null, coverage68_omegaM: 1 } as MetricRecord;
+  const live = await host.open('monitor');
+  await deliver(live, (await monitorInit(runDir)).message);
+  mkdirSync(join(runDir, 'eval'));
+  writeFileSync(join(runDir, 'eval', 'regression.json'), JSON.stringify(evaluation));
+  writeMetrics(runDir, [...training, testRecord]);
+  await deliver(live, await monitorAppend(runDir, [testRecord], []));
+  await frames(live);
+  const reopened = await host.open('monitor');
+  await deliver(reopened, (await monitorInit(runDir)).message);
+  await frames(reopened);
+
+  for (const page of [live, reopened]) {
+    const problems = await page.evaluate(() => (globalThis as unknown as { l3mPanel: { problems(): string[] } }).l3mPanel.problems());
+    assert.deepEqual(problems, []);
+    assert.equal(await page.locator('.problems').textContent(), '');
+    const notes = await page.locator('.notes').textContent();
+    assert.match(notes ?? '', /R² omegaM \(test\): undefined with one test lightcone/);
+    assert.match(notes ?? '', /R² zeta \(test\): undefined with one test lightcone/);
+    assert.deepEqual(pageErrors(page), []);
+  }
+  // With more test lightcones a NaN R² is not explained by their number: it stays a reported problem.
+  writeFileSync(join(runDir, 'eval', 'regression.json'), JSON.stringify({ ...evaluation, testLightcones: 8 }));
+  const many = await host.open('monitor');
+  await deliver(many, (await monitorInit(runDir)).message);
+  await frames(many);
+  const problems = await many.evaluate(() => (globalThis as unknown as { l3mPanel: { problems(): string[] } }).l3mPanel.problems());
+  assert.ok(problems.some((p) => /R² omegaM \(test\): 1 value is NaN or infinite/.test(p)), problems.join('\n'));
 });

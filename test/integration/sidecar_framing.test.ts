@@ -65,7 +65,7 @@ for (const { name, bytes, problem } of cases) {
     await sidecar.connection.sendRequest(protocol.initialize, { clientName: 'framing test', protocolVersion: protocol.protocolVersion, runsDir: '' });
     sidecar.child.stdin!.write(bytes);
     const exit = await sidecar.exitWithin();
-    assert.notEqual(exit, 'alive', `the sidecar still runs ${exitDeadlineMs} ms after ${name}; stderr:\n${sidecar.stderr()}`);
+    if (exit === 'alive') assert.fail(`the sidecar still runs ${exitDeadlineMs} ms after ${name}; stderr:\n${sidecar.stderr()}`);
     assert.equal(exit.code, 70, `exit ${JSON.stringify(exit)}; stderr:\n${sidecar.stderr()}`);
     assert.equal(sidecar.fatal.length, 1, `sidecar/fatal notifications: ${JSON.stringify(sidecar.fatal)}`);
     assert.match(sidecar.fatal[0], problem);
@@ -89,7 +89,7 @@ test('binary garbage while a run trains: the run is cancelled (resumable) before
 
   sidecar.child.stdin!.write(cases[3].bytes);
   const exit = await sidecar.exitWithin();
-  assert.notEqual(exit, 'alive', `the sidecar still runs; stderr:\n${sidecar.stderr()}`);
+  if (exit === 'alive') assert.fail(`the sidecar still runs; stderr:\n${sidecar.stderr()}`);
   assert.equal(exit.code, 70, sidecar.stderr());
   assert.match(sidecar.fatal[0] ?? '', /byte 0x00 at offset 0/);
   const record = JSON.parse(readFileSync(join(started.runDir, 'run.json'), 'utf8'));
@@ -113,7 +113,7 @@ test('stdin closed while a run trains: the run is cancelled (resumable) and the 
   // With its client gone the sidecar can notify no one; it must still stop the run cleanly.
   sidecar.child.stdin!.end();
   const exit = await sidecar.exitWithin();
-  assert.notEqual(exit, 'alive', `the sidecar still runs; stderr:\n${sidecar.stderr()}`);
+  if (exit === 'alive') assert.fail(`the sidecar still runs; stderr:\n${sidecar.stderr()}`);
   assert.equal(exit.code, 0, sidecar.stderr());
   assert.doesNotMatch(sidecar.stderr(), /\[fatal\]|Connection is closed/);
   assert.equal(JSON.parse(readFileSync(join(started.runDir, 'run.json'), 'utf8')).status, 'cancelled');

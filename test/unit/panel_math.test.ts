@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { smoothExponential, smoothInto } from '../../webview/shared/smoothing';
-import { Curve, SmoothedCurve, alignCurves, columnMetricNames, finalAndBest, metricNames, splitCurves } from '../../webview/shared/metric_series';
+import { Curve, SmoothedCurve, alignCurves, columnMetricNames, finalAndBest, metricNames, splitCurves, undefinedMetricReason } from '../../webview/shared/metric_series';
 import { recordsToColumns } from '../../webview/shared/metric_table';
 import { toColumn } from '../../webview/shared/columns';
 import type { MetricRecord } from '../../webview/shared/panel_protocol';
@@ -202,4 +202,15 @@ test('chart columns: plain arrays with null become NaN columns; typed columns pa
   const typed = Float64Array.of(1, NaN);
   assert.equal(toColumn(typed), typed);
   assert.deepEqual(gapsAsNull(toColumn([1, null, 3])), [1, null, 3]);
+});
+
+test('a NaN R² is explained only for the test split of one lightcone', () => {
+  const check = (metric: string, split: string, testLightcones: number | null, expected: string | null) =>
+    assert.equal(undefinedMetricReason(metric, split, testLightcones), expected, `${metric} ${split} ${testLightcones}`);
+  check('r2_omegaM', 'test', 1, 'undefined with one test lightcone');
+  check('r2_omegaM', 'test', 2, null);
+  check('r2_omegaM', 'test', null, null);
+  check('r2_omegaM', 'val', 1, null);
+  check('loss', 'test', 1, null);
+  check('coverage68_omegaM', 'test', 1, null);
 });

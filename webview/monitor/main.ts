@@ -9,7 +9,7 @@ import '../shared/panel.css';
 import { connect } from '../shared/vscode_api';
 import { MetricTable, recordsToColumns } from '../shared/metric_table';
 import { Chart, formatDuration, type ChartSeries } from '../shared/chart';
-import { Curve, SmoothedCurve, addMetricNames, appendToCurve, metricNames, nonFiniteProblems, splitCurves } from '../shared/metric_series';
+import { Curve, SmoothedCurve, addMetricNames, appendToCurve, metricNames, nonFiniteProblems, splitCurves, undefinedMetricReason } from '../shared/metric_series';
 import { ProblemList } from '../shared/problems';
 import { seriesColors, withAlpha, onThemeChange } from '../shared/theme';
 import { controlRow, runSubtitle } from '../shared/controls';
@@ -19,6 +19,10 @@ import type { HostMessage, MetricRecord, MonitorState, RunSummary, XAxis } from 
 const splitOrder = ['train', 'val', 'test'] as const;
 const axisLabels: Record<XAxis, string> = { step: 'step', epoch: 'epoch', wall_time: 'wall time' };
 const metricTitles: Record<string, string> = { loss: 'Loss', lr: 'Learning rate', steps_per_s: 'Throughput (steps/s)', grad_norm: 'Gradient norm', nll: 'NLL' };
+
+function metricTitle(metric: string): string {
+  return metricTitles[metric] ?? (metric.startsWith('r2_') ? `R² ${metric.slice(3)}` : metric);
+}
 
 interface MetricChart {
   chart: Chart;
@@ -35,6 +39,8 @@ const table = new MetricTable();
 const metrics: string[] = [];
 const charts = new Map<string, MetricChart>();
 let frame = 0;
+/** Test lightcones of the run's evaluation, null until one is known (see MonitorInit). */
+let testLightcones: number | null = null;
 
 const title = document.createElement('h2');
 title.textContent = 'Training monitor';
@@ -55,6 +61,10 @@ const controls = controlRow(app, {
   onLogY: (log) => { settings.logY = log; for (const [metric, m] of charts) { m.chart.reconfigure(chartOptions(metric, m.splits)); m.dirty = true; } schedule(); saveState(); },
 });
 const problems = new ProblemList(app);
+// Values that are missing for a known reason: said plainly, apart from what could not be read.
+const notes = document.createElement('div');
+notes.className = 'notes';
+app.append(notes);
 const empty = document.createElement('div');
 empty.className = 'empty';
 empty.textContent = 'Waiting for the run to write metrics…';
@@ -71,6 +81,7 @@ function onMessage(message: HostMessage): void {
     table.clear();
     metrics.length = 0;
     problems.set('metrics', message.problems);
+    testLightcones = message.testLightcones;
     table.append(message.columns);
     addMetricNames(message.columns.metrics.map((m) => m.name), metrics);
     rebuildCurves();
@@ -80,6 +91,7 @@ function onMessage(message: HostMessage): void {
     saveState();
   } else if (message.type === 'monitor/append') {
     if (message.problems.length > 0) problems.add('metrics', message.problems);
+    if (message.testLightcones !== undefined) testLightcones = message.testLightcones;
     addRecords(message.records, false);
   } else if (message.type === 'run/state' && run) {
     run = { ...run, record: message.record };
@@ -146,7 +158,7 @@ function chartOptions(metric: string, splits: string[]) {
     series.push({ label: split, color, width: 2 });
   });
   return {
-    title: metricTitles[metric] ?? metric,
+    title: metricTitle(metric),
     xLabel: axisLabels[settings.xAxis],
     logY: settings.logY,
     series,
@@ -168,7 +180,20 @@ function render(): void {
     m.dirty = false;
     m.chart.setGroups(m.smoothed.map((c) => c.group()), m.chart.zoomed);
   }
-  problems.set('nan', [...charts].flatMap(([metric, m]) => nonFiniteProblems(m.splits.map((s) => ({ label: `${metricTitles[metric] ?? metric} (${s})`, curve: m.curves.get(s) as Curve })), settings.xAxis)));
+  const unexplained: { label: string; curve: Curve }[] = [];
+  const explained: string[] = [];
+  for (const [metric, m] of charts) {
+    for (const split of m.splits) {
+      const curve = m.curves.get(split) as Curve;
+      if (curve.nonFinite === 0) continue;
+      const label = `${metricTitle(metric)} (${split})`;
+      const reason = undefinedMetricReason(metric, split, testLightcones);
+      if (reason === null) unexplained.push({ label, curve });
+      else explained.push(`${label}: ${reason}`);
+    }
+  }
+  problems.set('nan', nonFiniteProblems(unexplained, settings.xAxis));
+  notes.textContent = explained.join('\n');
 }
 
 function saveState(): void {

@@ -193,6 +193,15 @@ export function nonFiniteProblems(curves: { label: string; curve: Curve }[], xAx
     .map(({ label, curve }) => `${label}: ${curve.nonFinite} value${curve.nonFinite === 1 ? ' is' : 's are'} NaN or infinite (first at ${xAxis} ${curve.firstNonFiniteX}); shown as gaps`);
 }
 
+/**
+ * Why a metric's NaN values are a property of the evaluation rather than a fault, or null. R² compares
+ * the residuals with the spread of the test values, and one test lightcone has no spread, so the
+ * evaluation writes NaN (null in metrics.jsonl) for every R² of a one-lightcone test split.
+ */
+export function undefinedMetricReason(metric: string, split: string, testLightcones: number | null): string | null {
+  return split === 'test' && metric.startsWith('r2_') && testLightcones === 1 ? 'undefined with one test lightcone' : null;
+}
+
 /** Final and best (minimum, or maximum for r2/coverage/throughput metrics) value of a curve. */
 export function finalAndBest(curve: Curve, metric: string): { final: number | null; best: number | null } {
   const higherIsBetter = /^(r2|coverage|steps_per_s|accuracy)/.test(metric);

@@ -40,12 +40,19 @@ export interface MonitorInit {
   columns: MetricColumns;
   /** Lines or files that could not be read; the page shows them. */
   problems: string[];
+  /**
+   * The test lightcones of the run's evaluation (eval/regression.json), null without one: a NaN R²
+   * of a single test lightcone is undefined, not unreadable, and the page says so.
+   */
+  testLightcones: number | null;
 }
 
 export interface MonitorAppend {
   type: 'monitor/append';
   records: MetricRecord[];
   problems: string[];
+  /** As in MonitorInit, sent with the test record (eval/regression.json is written before it). */
+  testLightcones?: number | null;
 }
 
 export interface RunStateMessage {
