@@ -11,7 +11,7 @@ import { DataError, sliceMeans, type LightconeRecord } from '../data/lightcone_r
 import { writeNpy } from '../data/npy';
 import { parameterInfo, parameterNames } from '../data/parameters';
 import type { DatasetProgress } from '../data/simulated_dataset';
-import { exitCodes } from './exit_codes';
+import { exitCodes } from '../protocol/exit_codes';
 
 const help = `Usage: l3m data <config.l3m.json> [--out DIR] [--slices N] [--max-cones N] [--json]
 

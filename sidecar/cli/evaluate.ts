@@ -8,7 +8,7 @@ import { evaluateRun } from '../train/evaluation';
 import type { NextPatchEvaluation } from '../tasks/generation/next_patch_evaluation';
 import { nextPatchTable, nextPatchVerdict } from '../tasks/generation/next_patch_report';
 import type { RegressionEvaluationFile } from '../protocol/run_folder';
-import { exitCodes } from './exit_codes';
+import { exitCodes } from '../protocol/exit_codes';
 
 const help = `Usage: l3m evaluate <run folder> [--json]
 

@@ -7,7 +7,7 @@ import { basename, resolve } from 'node:path';
 import { importPaperConfig } from '../../schemas/paper_config_import';
 import { nodeFileSystem } from '../../schemas/node_file_system';
 import { formatDiagnostic, hasErrors, validateConfig } from '../../schemas/validate_config';
-import { exitCodes } from './exit_codes';
+import { exitCodes } from '../protocol/exit_codes';
 
 const help = `Usage: l3m import <paper-config.json> [-o out.l3m.json] [--task regression|generation] [--force]
 

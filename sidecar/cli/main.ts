@@ -2,7 +2,7 @@
 // module under sidecar/cli/ and exports `run(args): Promise<number>` (the exit code).
 // Exit codes: 0 success, 1 the command's subject had errors (e.g. invalid config), 2 usage error,
 // 3 run failed, 4 run cancelled, 70 internal error.
-import { exitCodes } from './exit_codes';
+import { exitCodes } from '../protocol/exit_codes';
 
 interface Command {
   summary: string;

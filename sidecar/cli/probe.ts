@@ -1,7 +1,7 @@
 // `l3m probe`: which compute backends and devices this machine offers, with versions, in the
 // preference order that `runtime.backend: "auto"` follows.
 import { probeBackends } from '../runtime/backends';
-import { exitCodes } from './exit_codes';
+import { exitCodes } from '../protocol/exit_codes';
 
 const help = `Usage: l3m probe [--json]
 

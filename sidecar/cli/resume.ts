@@ -4,7 +4,7 @@
 import { resolve } from 'node:path';
 import { readRun, isProcessAlive } from '../runs/run_store';
 import { trainInTerminal } from '../train/terminal_run';
-import { exitCodes } from './exit_codes';
+import { exitCodes } from '../protocol/exit_codes';
 
 const help = `Usage: l3m resume <run folder>
 

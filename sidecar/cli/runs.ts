@@ -5,7 +5,7 @@
 // `l3m` process, which applies the same checked transition and atomic write as the sidecar would.
 import { resolve } from 'node:path';
 import { failRun, listRuns, type RunListing } from '../runs/run_store';
-import { exitCodes } from './exit_codes';
+import { exitCodes } from '../protocol/exit_codes';
 
 const help = `Usage: l3m runs [--runs-dir DIR] [--json]
        l3m runs --mark-failed RUN_DIR --reason TEXT [--exit-code N]

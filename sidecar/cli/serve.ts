@@ -7,7 +7,7 @@ import { createMessageConnection, StreamMessageReader, StreamMessageWriter } fro
 import { fatal } from '../protocol/messages';
 import { FramingGuard } from '../rpc/framing_guard';
 import { notifier, startServer } from '../rpc/server';
-import { exitCodes } from './exit_codes';
+import { exitCodes } from '../protocol/exit_codes';
 
 const help = `Usage: l3m serve
 

@@ -9,7 +9,7 @@ import { ConfigInvalidError } from '../../schemas/load_config';
 import { formatDiagnostic } from '../../schemas/validate_config';
 import { prepareRun } from '../train/run_training';
 import { trainInTerminal } from '../train/terminal_run';
-import { exitCodes } from './exit_codes';
+import { exitCodes } from '../protocol/exit_codes';
 
 const help = `Usage: l3m train <config.l3m.json> [--runs-dir DIR]
 

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { DiagnosticSeverity } from 'vscode-json-languageservice';
 import { loadConfigFile } from '../../schemas/load_config';
 import { formatDiagnostic } from '../../schemas/validate_config';
-import { exitCodes } from './exit_codes';
+import { exitCodes } from '../protocol/exit_codes';
 
 const help = `Usage: l3m validate [--strict] <config.l3m.json | folder>...
 

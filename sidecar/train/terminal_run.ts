@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import type { ProgressParams } from '../protocol/messages';
 import { parseRunRecord } from '../protocol/run_folder';
 import { writeFileAtomicSync } from '../runs/atomic_write';
-import { exitCodes } from '../cli/exit_codes';
+import { exitCodes } from '../protocol/exit_codes';
 import { runTraining } from './run_training';
 
 export interface TerminalOutput {

@@ -1,4 +1,8 @@
-/** Exit codes of the `l3m` command, so that scripts and schedulers can tell how a command ended. */
+/**
+ * Exit codes of the `l3m` command, so that scripts, schedulers and the extension can tell how a
+ * command ended. Part of the protocol because the training code (a run's terminal shell) and the
+ * commands both return them.
+ */
 export const exitCodes = {
   ok: 0,
   /** The command's subject has errors (an invalid config, an unreadable file). */
