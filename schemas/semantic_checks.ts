@@ -6,10 +6,10 @@
 import { findNodeAtLocation, getNodeValue, parseTree, type Node as JsonNode } from 'jsonc-parser';
 import { DiagnosticSeverity, type Diagnostic } from 'vscode-json-languageservice';
 import { TextDocument } from 'vscode-languageserver-textdocument';
-import { simulatorPresets } from '../sidecar/data/simulator/presets';
 import { resolveConfig } from './resolve_config';
 import { backboneShape, resolveConfigPath, type BackboneShape } from './backbone_shape';
 import { diagnosticSource, type ConfigContext } from './config_context';
+import { simulatorPresets } from './simulator_presets';
 import type { ResolvedExperimentConfig } from './generated/experiment_config';
 
 type Path = Array<string | number>;
