@@ -192,7 +192,9 @@ export async function runLoop<Batch>(task: TrainingTask<Batch>, settings: LoopSe
       let stopEarly = false;
       if (settings.validateEvery > 0 && state.step % settings.validateEvery === 0 && state.step < settings.totalSteps) stopEarly = await validateNow();
       await flushMetrics();
-      if (settings.checkpointEvery > 0 && state.step % settings.checkpointEvery === 0) checkpointNow();
+      // The last step's checkpoint is written after the final validation below, so that it records it
+      // (and the best loss it may bring): a resume from it then has nothing left to repeat.
+      if (settings.checkpointEvery > 0 && state.step % settings.checkpointEvery === 0 && state.step < settings.totalSteps) checkpointNow();
       if (stopEarly) {
         io.log('info', `Early stopping at step ${state.step}: no improvement of the validation loss in ${state.evaluationsWithoutImprovement} evaluations (best ${state.bestLoss} at step ${state.bestStep}).`);
         outcome = 'early_stopped';
