@@ -55,6 +55,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     runsDir: settings.runsDir() ?? '',
     clientName: `${vscode.env.appName} ${vscode.version}`,
     output: (text) => output.append(text),
+    mayStart: () => vscode.workspace.isTrusted,
   });
   sidecar = client;
 

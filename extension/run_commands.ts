@@ -1,13 +1,14 @@
 // The commands on experiments and runs: Train, Cancel, Resume, Open Config, Reveal Run Folder.
-// Train and Resume are refused in an untrusted workspace (they execute code on this machine); the
-// views and validation keep working there. Errors from the sidecar are shown as they are — in
-// particular, until the training engine is built, Train shows the sidecar's error and no run.
+// Train and Resume are refused in an untrusted workspace (they execute code on this machine), and so
+// is Cancel (it signals a process that a file in the workspace names); Open Config there opens only
+// the run's own config.json. The views and validation keep working. Errors from the sidecar are
+// shown as they are — in particular, until the training engine is built, Train shows the sidecar's
+// error and no run.
 import * as vscode from 'vscode';
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { ResponseError } from 'vscode-jsonrpc';
 import { ErrorCodes, type ConfigErrorData } from '../sidecar/protocol/messages';
-import { isProcessAlive } from '../sidecar/protocol/run_listing';
+import { signalRunProcess } from '../sidecar/protocol/run_process';
+import { runConfigToOpen } from './run_config';
 import type { SidecarClient } from './sidecar_client';
 import { ExperimentItem } from './experiments_tree';
 import { RunItem, type RunsTree } from './runs_tree';
@@ -21,12 +22,15 @@ export interface CommandContext {
   markFailed(runDir: string, reason: string): Promise<void>;
 }
 
-/** Refuses with a message in an untrusted workspace; returns whether the action may go on. */
-export async function requireTrust(action: string): Promise<boolean> {
+/**
+ * Refuses with a message in an untrusted workspace; returns whether the action may go on. `why`: what
+ * the action would do that a workspace must be trusted for.
+ */
+export async function requireTrust(action: string, why = 'training runs code and reads files named by the config'): Promise<boolean> {
   if (vscode.workspace.isTrusted) return true;
   const manage = 'Manage Workspace Trust';
   const choice = await vscode.window.showWarningMessage(
-    `L3M Studio does not ${action} in an untrusted workspace: training runs code and reads files named by the config. Trust this workspace to ${action}.`,
+    `L3M Studio does not ${action} in an untrusted workspace: ${why}. Trust this workspace to ${action}.`,
     manage,
   );
   if (choice === manage) await vscode.commands.executeCommand('workbench.trust.manage');
@@ -98,16 +102,19 @@ export async function cancelRuns(ctx: CommandContext, clicked: unknown, selected
     void vscode.window.showInformationMessage('L3M: select a queued or running run to cancel.');
     return;
   }
+  if (!(await requireTrust('cancel a run', 'cancelling signals the process that the run\'s run.json names'))) return;
   for (const item of items) {
     try {
       if (ctx.client.activeRuns.includes(item.runDir)) {
         await ctx.client.cancelRun(item.runDir);
-      } else if (item.listing.kind === 'run' && item.listing.record.pid && isProcessAlive(item.listing.record.pid)) {
+      } else if (item.listing.kind === 'run') {
         // A run started elsewhere on this machine (`l3m train` in a terminal): SIGINT is its Ctrl-C,
-        // which stops within one step and leaves the run resumable.
-        process.kill(item.listing.record.pid, 'SIGINT');
+        // which stops within one step and leaves the run resumable. Sent only to the process whose
+        // identity run.json recorded, never to a bare pid (run_process.ts).
+        const outcome = signalRunProcess(item.listing.record, 'SIGINT');
+        if (!outcome.signalled) void vscode.window.showWarningMessage(`L3M: run ${item.label as string} is not run by this window's sidecar, and it was not signalled: ${outcome.reason}.`);
       } else {
-        void vscode.window.showWarningMessage(`L3M: run ${item.label as string} is not owned by this window's sidecar and its process cannot be reached from here.`);
+        void vscode.window.showWarningMessage(`L3M: run ${item.label as string} is not run by this window's sidecar, and its run.json cannot be read: ${item.listing.reason}.`);
       }
     } catch (error) {
       void vscode.window.showErrorMessage(`L3M: could not cancel ${item.label as string}: ${describeSidecarError(error)}`);
@@ -143,9 +150,14 @@ export async function openConfig(arg: unknown): Promise<void> {
   if (arg instanceof ExperimentItem) uri = arg.uri;
   else if (arg instanceof vscode.Uri) uri = arg;
   else if (arg instanceof RunItem) {
-    // The file the run was started from when it still exists, else the resolved copy in the run.
-    const source = arg.listing.kind === 'run' ? arg.listing.record.configPath : undefined;
-    uri = vscode.Uri.file(source && existsSync(source) ? source : join(arg.runDir, 'config.json'));
+    const workspaceFolders = (vscode.workspace.workspaceFolders ?? []).map((f) => f.uri.fsPath);
+    const chosen = await runConfigToOpen(arg.runDir, arg.listing.kind === 'run' ? arg.listing.record.configPath : undefined, workspaceFolders, vscode.workspace.isTrusted);
+    if ('problem' in chosen) {
+      void vscode.window.showErrorMessage(`L3M: Open Config: ${chosen.problem}`);
+      return;
+    }
+    if (chosen.note) void vscode.window.showInformationMessage(`L3M: ${chosen.note}`);
+    uri = vscode.Uri.file(chosen.path);
   }
   if (!uri) {
     void vscode.window.showErrorMessage('L3M: Open Config needs an experiment or a run item.');

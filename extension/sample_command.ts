@@ -5,11 +5,14 @@
 // Progress is read from the run folder itself, the source of truth: the sampler rewrites the
 // generated .npy after every slice with the slices still to come as NaN, so counting the finished
 // slices needs only the file (the extension imports nothing of the sidecar but its protocol).
+// Sampling starts the sidecar, which runs the model and reads what the run's config names, so it is
+// refused in an untrusted workspace; the files read here stay inside the run folder (confined_path.ts).
 import * as vscode from 'vscode';
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { readConfined } from '../sidecar/protocol/confined_path';
 import * as protocol from '../sidecar/protocol/messages';
 import { readRunFolder } from '../sidecar/protocol/run_listing';
+import { requireTrust } from './run_commands';
 import type { SidecarClient } from './sidecar_client';
 
 interface GenerationConfigView {
@@ -45,6 +48,7 @@ export async function sampleRun(client: SidecarClient, clicked: unknown, openIns
     void vscode.window.showInformationMessage('L3M: choose a finished generation run in the Runs view, then Sample.');
     return;
   }
+  if (!(await requireTrust('sample', 'sampling starts the sidecar, which runs the model and reads the files the run\'s config names'))) return;
   const listing = await readRunFolder(runDir);
   if (listing.kind === 'unreadable') {
     void vscode.window.showErrorMessage(`L3M: cannot sample from ${runDir}: ${listing.reason}`);
@@ -55,8 +59,9 @@ export async function sampleRun(client: SidecarClient, clicked: unknown, openIns
     return;
   }
   let config: GenerationConfigView = {};
+  const configFile = await readConfined(runDir, 'config.json');
   try {
-    config = JSON.parse(await readFile(join(runDir, 'config.json'), 'utf8')) as GenerationConfigView;
+    if ('bytes' in configFile) config = JSON.parse(configFile.bytes.toString('utf8')) as GenerationConfigView;
   } catch { /* the sidecar reports an unreadable config when asked to sample */ }
   // The test split's size is known exactly only to the sidecar; for simulated data this is its count.
   const simulated = config.data?.source === 'simulator' ? Math.round((config.data.simulator?.count ?? 0) * (config.data.splits?.test_fraction ?? 0)) : 0;
@@ -75,8 +80,9 @@ export async function sampleRun(client: SidecarClient, clicked: unknown, openIns
     const result = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `L3M: sampling ${slices} slices of test lightcone ${lightcone}`, cancellable: true }, async (progress, token) => {
       let reported = 0;
       const poll = setInterval(() => {
-        void readFile(join(runDir, 'samples', generatedName)).then((bytes) => {
-          const done = finishedSlices(bytes, slices);
+        void readConfined(runDir, `samples/${generatedName}`).then((read) => {
+          if (!('bytes' in read)) return;
+          const done = finishedSlices(read.bytes, slices);
           if (done !== null && done > reported) {
             progress.report({ increment: (100 * (done - reported)) / slices, message: `slice ${done}/${slices}` });
             reported = done;

@@ -27,6 +27,11 @@ export interface SidecarClientOptions {
   clientName: string;
   /** Receives the sidecar's stderr and the client's own notes (the "L3M Sidecar" output channel). */
   output(text: string): void;
+  /**
+   * Whether a sidecar may be started now; the extension answers whether the workspace is trusted.
+   * The commands refuse first with their own message; this is the backstop for any request.
+   */
+  mayStart?(): boolean;
 }
 
 export interface SidecarExit {
@@ -90,6 +95,9 @@ export class SidecarClient {
 
   /** Starts the sidecar if none is running, and waits for `initialize`. */
   async ensureStarted(): Promise<protocol.InitializeResult> {
+    if (!this.current && this.options.mayStart?.() === false) {
+      throw new Error('The sidecar is not started in an untrusted workspace: it runs code and reads files named by configs. Trust this workspace first.');
+    }
     if (!this.current) this.current = this.spawn();
     return this.current.ready;
   }

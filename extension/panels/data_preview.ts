@@ -13,10 +13,11 @@
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join, normalize, sep } from 'node:path';
-import { confinedPath, readConfined, realPathWithin } from '../../sidecar/protocol/confined_path';
+import { confinedPath, readConfined } from '../../sidecar/protocol/confined_path';
 import { parseRunRecord } from '../../sidecar/protocol/run_folder';
 import { parseNpy } from '../../webview/shared/npy';
 import type { InspectorDataPreview } from '../../webview/shared/panel_protocol';
+import { runConfigToOpen } from '../run_config';
 
 export const previewFolder = 'data-preview';
 
@@ -27,23 +28,16 @@ interface PreviewIndex {
 }
 
 /**
- * The config to preview: the file the run was started from when it still exists inside the run
- * folder or a workspace folder (relative data paths in it resolve against its folder), else the
- * resolved config.json in the run folder. A run record can name any path, and `l3m data` reads the
- * files its config names, so a source config elsewhere on the machine is not used; a config.json
- * that is a link out of the run folder is refused.
+ * The config to preview: the file the run was started from when it may be used (inside the run
+ * folder or a workspace folder; relative data paths in it resolve against its folder), else the
+ * resolved config.json in the run folder (run_config.ts).
  */
 export async function previewConfig(runDir: string, workspaceFolders: readonly string[]): Promise<{ path: string } | { problem: string }> {
   const record = await readConfined(runDir, 'run.json');
-  if ('bytes' in record) {
-    const parsed = parseRunRecord(record.bytes.toString('utf8'));
-    const source = 'record' in parsed ? parsed.record.configPath : undefined;
-    const confined = source ? await realPathWithin(source, [runDir, ...workspaceFolders]) : undefined;
-    if (confined) return { path: confined };
-  }
-  const own = await confinedPath(runDir, 'config.json');
-  if (own.kind === 'inside') return { path: own.path };
-  return { problem: own.kind === 'missing' ? `the run has no config.json, so its dataset is unknown` : own.problem };
+  const parsed = 'bytes' in record ? parseRunRecord(record.bytes.toString('utf8')) : undefined;
+  const source = parsed && 'record' in parsed ? parsed.record.configPath : undefined;
+  const chosen = await runConfigToOpen(runDir, source, workspaceFolders, true);
+  return 'problem' in chosen ? chosen : { path: chosen.path };
 }
 
 /** Whether data-preview/index.json is there (inside the run folder), so reading needs no `l3m data`. */

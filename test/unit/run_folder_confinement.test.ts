@@ -12,6 +12,7 @@ import { compareRun, inspectorInit, inspectorSample, monitorInit, readMetrics, r
 import { MetricsFollower } from '../../extension/panels/metrics_follower';
 import { previewConfig, readDataPreview } from '../../extension/panels/data_preview';
 import { readRunFolder } from '../../sidecar/protocol/run_listing';
+import { runConfigToOpen } from '../../extension/run_config';
 import type { MetricRecord } from '../../sidecar/protocol/run_folder';
 import { npyBytes, trainingRecords, writeMetrics, writeRun, writeSamples } from '../browser/run_fixtures';
 
@@ -164,4 +165,28 @@ test('the data preview uses the source config only inside the workspace, else th
   symlinkSync(join(outside, 'c.json'), join(runDir, 'config.json'));
   const refused = await previewConfig(runDir, [workspace]);
   assert.ok('problem' in refused && /config\.json leads to .*outside the run folder/.test(refused.problem), JSON.stringify(refused));
+}));
+
+test('Open Config: the source config inside the workspace when trusted, else the run\'s own config.json with the reason', withFolders(async ({ root, runs, outside }) => {
+  const runDir = writeRun(runs, 'e', 'r1', 'regression', {});
+  const own = join(runDir, 'config.json');
+  const inside = join(root, 'e.l3m.json');
+  writeFileSync(inside, '{}');
+  assert.deepEqual(await runConfigToOpen(runDir, inside, [root], true), { path: inside });
+  assert.deepEqual(await runConfigToOpen(runDir, join(root, 'deleted.l3m.json'), [root], true), { path: own }, 'a deleted source: the copy, silently');
+
+  const foreign = join(outside, 'secret.l3m.json');
+  writeFileSync(foreign, '{"secret": "SECRET"}');
+  const passedOver = await runConfigToOpen(runDir, foreign, [join(root, 'workspace-elsewhere')], true);
+  assert.ok('path' in passedOver && passedOver.path === own, JSON.stringify(passedOver));
+  assert.match('path' in passedOver ? passedOver.note ?? '' : '', /secret\.l3m\.json, lies outside the run folder and the workspace folders/);
+
+  const untrusted = await runConfigToOpen(runDir, inside, [root], false);
+  assert.ok('path' in untrusted && untrusted.path === own, 'untrusted: never the file run.json names');
+  assert.match('path' in untrusted ? untrusted.note ?? '' : '', /untrusted workspace/);
+
+  rmSync(own);
+  symlinkSync(foreign, own);
+  const refused = await runConfigToOpen(runDir, undefined, [root], true);
+  assert.ok('problem' in refused && /config\.json leads to .*secret\.l3m\.json, outside the run folder/.test(refused.problem), JSON.stringify(refused));
 }));
