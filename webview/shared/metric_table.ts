@@ -1,22 +1,10 @@
-// Metric records as columns: the monitor's initial load of a long run travels as typed arrays
-// (one Float64Array per field), which a webview message clones in a few milliseconds where 100k
-// record objects take well over 100 ms. The page keeps what it received as a list of such column
-// batches and appends live records as small batches. No DOM, no vscode: both sides import it.
+// Metric records as columns (metric_columns.ts says why): the extension turns records into columns,
+// and the page keeps what it received as a list of column batches, appending live records as small
+// batches. No DOM, no vscode: both sides import it.
+import { splitNames, type MetricColumns } from './metric_columns';
 import { recordKeys, type MetricRecord } from './panel_protocol';
 
-export const splitNames = ['train', 'val', 'test'] as const;
-export type SplitName = (typeof splitNames)[number];
-
-export interface MetricColumns {
-  length: number;
-  step: Float64Array;
-  epoch: Float64Array;
-  wall_time: Float64Array;
-  /** Index into splitNames. */
-  split: Uint8Array;
-  /** Per metric: the value (NaN where the record wrote null for a non-finite value), and whether the record has the key. */
-  metrics: { name: string; values: Float64Array; present: Uint8Array }[];
-}
+export { splitNames, type MetricColumns } from './metric_columns';
 
 export function recordsToColumns(records: MetricRecord[]): MetricColumns {
   const n = records.length;

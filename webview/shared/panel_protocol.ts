@@ -5,7 +5,7 @@
 // transfers without JSON-encoding); a run's metrics travel as typed-array columns (metric_table.ts),
 // and only the monitor's live appends of a few records as the objects of metrics.jsonl.
 import type { MetricRecord, RegressionEvaluationFile, RunRecord, SampleIndex } from '../../sidecar/protocol/run_folder';
-import type { MetricColumns } from './metric_table';
+import type { MetricColumns } from './metric_columns';
 
 export type { MetricRecord, RegressionEvaluationFile, RunRecord, SampleIndex };
 
