@@ -9,7 +9,7 @@
 //   m ← β1·m + (1−β1)·g,  v ← β2·v + (1−β2)·g²
 //   p ← p − (lr / (1−β1^t)) · m / (sqrt(v)/sqrt(1−β2^t) + eps)
 import * as tf from '@tensorflow/tfjs';
-import { checkGroupsDisjoint, defaultNoDecay, type ParameterGroup } from './parameter_group';
+import { checkGroupsDisjoint, defaultNoDecay, groupVariables, type ParameterGroup } from './parameter_group';
 
 export interface AdamOptions {
   kind: 'adam' | 'adamw';
@@ -52,7 +52,7 @@ export class AdamOptimizer {
 
   /** The variables this optimizer changes (groups with a ratio above 0), in group order. */
   updatedVariables(): tf.Variable[] {
-    return this.groups.filter((g) => g.lrRatio > 0).flatMap((g) => g.variables);
+    return groupVariables(this.groups.filter((g) => g.lrRatio > 0));
   }
 
   /**
@@ -69,10 +69,10 @@ export class AdamOptimizer {
       if (group.lrRatio === 0) continue;
       const groupLr = lr * group.lrRatio;
       const noDecay = group.noDecay ?? defaultNoDecay;
-      for (const variable of group.variables) {
+      for (const [key, variable] of group.weights) {
         const gradient = gradients[variable.name];
         if (gradient === undefined) continue;
-        const decay = noDecay(variable.name) ? 0 : group.weightDecay;
+        const decay = noDecay(key) ? 0 : group.weightDecay;
         const moments = this.momentsOf(variable);
         tf.tidy(() => {
           let g = gradient;

@@ -159,7 +159,7 @@ test('finetune modes: frozen trains no backbone weight, LoRA trains adapters and
   const names = (mode: FinetuneMode, lora = false) => {
     const model = makeModel(mode, lora);
     const groups = model.parameterGroups(ratios, 1e-3);
-    const backbone = groups.find((g) => g.name === 'backbone')?.variables.length ?? 0;
+    const backbone = groups.find((g) => g.name === 'backbone')?.weights.length ?? 0;
     const total = model.trainableParameterCount();
     const keys = model.namedTrainableWeights().map(([k]) => k);
     model.dispose();

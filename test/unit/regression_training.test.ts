@@ -14,6 +14,7 @@ import { RegressionTask, type RegressionData, type RegressionSplit } from '../..
 import { buildPrompt } from '../../sidecar/tasks/regression/prompt_template';
 import { NonFiniteLossError, runLoop, type LoopSettings, type LoopIO } from '../../sidecar/train/training_loop';
 import { mulberry32 } from '../../sidecar/train/seeded_random';
+import { groupVariables } from '../../sidecar/train/parameter_group';
 import type { MetricRecord } from '../../sidecar/protocol/run_folder';
 
 before(async () => { await tf.setBackend('cpu'); });
@@ -82,8 +83,8 @@ test('interleaved phases: the connector phase never touches the head, the head p
   const [connector, head] = task.phases;
   assert.deepEqual(connector.groups.map((g) => g.name), ['lightcone_connector', 'special_tokens']);
   assert.deepEqual(head.groups.map((g) => g.name), ['head']);
-  const headVars = new Set(head.groups.flatMap((g) => g.variables));
-  const connectorVars = connector.groups.flatMap((g) => g.variables);
+  const headVars = new Set(groupVariables(head.groups));
+  const connectorVars = groupVariables(connector.groups);
   for (const v of connectorVars) assert.ok(!headVars.has(v));
   // Gradients of the head phase exist for the head only; the backbone is frozen and gets none.
   const batch = task.batch(Int32Array.from([0, 1, 2, 3]));

@@ -15,7 +15,7 @@ import type { KvCache } from '../../model/kv_cache';
 import { SpecialTokens } from '../../model/special_tokens';
 import { trainableVariables, type FinetuneMode } from '../../model/finetune_groups';
 import { tokensPerSlice } from '../../data/tokenization';
-import type { ParameterGroup } from '../../train/parameter_group';
+import { biasNoDecay, type ParameterGroup } from '../../train/parameter_group';
 import { Mlp, inputConnectorSizes, type ConnectorShape } from '../regression/connectors';
 import { cfmLoss, drawCfmNoise } from './cfm_loss';
 import { integrate, type OdeOptions } from './ode_solvers';
@@ -275,25 +275,15 @@ export class GenerationModel {
 
   /** Parameter groups by the config's group names; biases exempt from weight decay as the reference. */
   parameterGroups(ratios: GenerationLrRatios, weightDecay: number): ParameterGroup[] {
-    const biases = new Set<string>([
-      ...[this.patchConnector, ...this.parameterConnectors, this.outputConnector, ...(this.timeStepConnector ? [this.timeStepConnector] : [])]
-        .flatMap((m) => m.layers.map((l) => l.bias.name)),
-      ...this.cnn.biases().map((v) => v.name),
-    ]);
-    const noDecay = (name: string) => biases.has(name);
-    const vars = (named: [string, tf.Variable][]) => named.map(([, v]) => v);
     const groups: ParameterGroup[] = [
-      { name: 'lightcone_connector', variables: vars(this.patchConnector.namedWeights()), lrRatio: ratios.lightcone_connector, weightDecay, noDecay },
-      { name: 'parameter_connectors', variables: vars(this.conditioningWeights()), lrRatio: ratios.parameter_connectors, weightDecay, noDecay },
-      { name: 'special_tokens', variables: vars(this.specialTokens.namedWeights()), lrRatio: ratios.special_tokens, weightDecay: 0 },
-      { name: 'head', variables: vars([...this.outputConnector.namedWeights(), ...this.cnn.namedWeights()]), lrRatio: ratios.head, weightDecay, noDecay },
+      { name: 'lightcone_connector', weights: this.patchConnector.namedWeights(), lrRatio: ratios.lightcone_connector, weightDecay, noDecay: biasNoDecay },
+      { name: 'parameter_connectors', weights: this.conditioningWeights(), lrRatio: ratios.parameter_connectors, weightDecay, noDecay: biasNoDecay },
+      { name: 'special_tokens', weights: this.specialTokens.namedWeights(), lrRatio: ratios.special_tokens, weightDecay: 0 },
+      { name: 'head', weights: [...this.outputConnector.namedWeights(), ...this.cnn.namedWeights()], lrRatio: ratios.head, weightDecay, noDecay: biasNoDecay },
+      // Qwen2's only biases are those of q/k/v; its norm scales and any LoRA adapters decay, as in the reference.
+      { name: 'backbone', weights: this.backboneTrainables(), lrRatio: ratios.backbone, weightDecay, noDecay: biasNoDecay },
     ];
-    const trainables = this.backboneTrainables();
-    // The reference exempts only parameters named "bias" (Qwen2's q/k/v biases); TF.js variable names
-    // are generated, so the exemption goes by the checkpoint key instead.
-    const backboneBiases = new Set(trainables.filter(([key]) => key.endsWith('.bias')).map(([, v]) => v.name));
-    if (trainables.length > 0) groups.push({ name: 'backbone', variables: vars(trainables), lrRatio: ratios.backbone, weightDecay, noDecay: (name) => backboneBiases.has(name) });
-    return groups.filter((g) => g.variables.length > 0);
+    return groups.filter((g) => g.weights.length > 0);
   }
 
   /** Every trainable variable by checkpoint key. */

@@ -113,11 +113,6 @@ export class VelocityCnn {
     return named;
   }
 
-  /** The bias variables (exempt from weight decay, as the reference exempts every "bias"). */
-  biases(): tf.Variable[] {
-    return [this.convInBias, this.convOutBias];
-  }
-
   parameterCount(): number {
     return this.namedWeights().reduce((sum, [, v]) => sum + v.size, 0);
   }

@@ -129,13 +129,12 @@ export class RegressionModel {
    */
   parameterGroups(ratios: RegressionLrRatios, weightDecay: number): ParameterGroup[] {
     const groups: ParameterGroup[] = [
-      { name: 'lightcone_connector', variables: this.inputConnector.namedWeights().map(([, v]) => v), lrRatio: ratios.lightcone_connector, weightDecay },
-      { name: 'special_tokens', variables: this.specialTokens.namedWeights().map(([, v]) => v), lrRatio: ratios.special_tokens, weightDecay, noDecay: () => true },
-      { name: 'head', variables: this.outputConnector.namedWeights().map(([, v]) => v), lrRatio: ratios.head, weightDecay },
+      { name: 'lightcone_connector', weights: this.inputConnector.namedWeights(), lrRatio: ratios.lightcone_connector, weightDecay, noDecay: defaultNoDecay },
+      { name: 'special_tokens', weights: this.specialTokens.namedWeights(), lrRatio: ratios.special_tokens, weightDecay, noDecay: () => true },
+      { name: 'head', weights: this.outputConnector.namedWeights(), lrRatio: ratios.head, weightDecay, noDecay: defaultNoDecay },
+      { name: 'backbone', weights: this.backboneTrainables(), lrRatio: ratios.backbone, weightDecay, noDecay: defaultNoDecay },
     ];
-    const backbone = this.backboneTrainables().map(([, v]) => v);
-    if (backbone.length > 0) groups.push({ name: 'backbone', variables: backbone, lrRatio: ratios.backbone, weightDecay, noDecay: defaultNoDecay });
-    return groups.filter((g) => g.variables.length > 0);
+    return groups.filter((g) => g.weights.length > 0);
   }
 
   /** Every trainable variable by checkpoint key (what a checkpoint saves, as the reference saves only requires_grad params). */
