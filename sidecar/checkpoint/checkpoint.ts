@@ -20,35 +20,14 @@ import { writeFileAtomicSync } from '../runs/atomic_write';
 import { confinedPathSync } from '../protocol/confined_path';
 import type { Qwen2Config } from '../model/qwen2_config';
 import { checkRegularFileSync, readRegularFileSync } from '../runtime/regular_file';
-import { checkCheckpointMetadata } from './checkpoint_metadata';
+import { checkCheckpointMetadata, type CheckpointLora, type CheckpointMetadata } from './checkpoint_metadata';
 import { SafetensorsFile } from './safetensors_reader';
 import { writeSafetensorsByContent, type TensorToWrite, type WrittenFile } from './safetensors_writer';
 
 /** Bumped when the layout changes incompatibly; readers refuse newer versions. */
 export const checkpointFormatVersion = 1;
 
-export interface CheckpointMetadata {
-  formatVersion: number;
-  /** The backbone architecture; resume takes it from here (STYLE.md rule 15). */
-  config: Qwen2Config;
-  step: number;
-  /** ISO time of writing. */
-  savedAt: string;
-  weightsFile: string;
-  optimizerFile: string | null;
-  /** The LoRA adapters the weights include (peft keys), so that a model can be rebuilt with them; null when none. */
-  lora: CheckpointLora | null;
-  /** Anything the trainer adds (epoch, best validation loss, experiment config hash, finetune mode, ...). */
-  extra: Record<string, unknown>;
-  /** Every data file with its sha256 and length; absent in checkpoints of the older layout. */
-  contents?: WrittenFile[];
-}
-
-export interface CheckpointLora {
-  rank: number;
-  alpha: number;
-  targets: string[];
-}
+export type { CheckpointLora, CheckpointMetadata };
 
 export type NamedTensors = readonly (readonly [string, tf.Tensor])[];
 

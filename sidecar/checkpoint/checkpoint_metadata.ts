@@ -4,7 +4,30 @@
 // reader would then fail with a bare TypeError far from the file. Each check names the file, the field,
 // what it holds and what was expected. (readCheckpointMetadata checks the file names and the step.)
 import { validateQwen2Config, type Qwen2Config } from '../model/qwen2_config';
-import type { CheckpointMetadata } from './checkpoint';
+import type { WrittenFile } from './safetensors_writer';
+
+export interface CheckpointMetadata {
+  formatVersion: number;
+  /** The backbone architecture; resume takes it from here (STYLE.md rule 15). */
+  config: Qwen2Config;
+  step: number;
+  /** ISO time of writing. */
+  savedAt: string;
+  weightsFile: string;
+  optimizerFile: string | null;
+  /** The LoRA adapters the weights include (peft keys), so that a model can be rebuilt with them; null when none. */
+  lora: CheckpointLora | null;
+  /** Anything the trainer adds (epoch, best validation loss, experiment config hash, finetune mode, ...). */
+  extra: Record<string, unknown>;
+  /** Every data file with its sha256 and length; absent in checkpoints of the older layout. */
+  contents?: WrittenFile[];
+}
+
+export interface CheckpointLora {
+  rank: number;
+  alpha: number;
+  targets: string[];
+}
 
 function describe(value: unknown): string {
   if (value === null) return 'null';
