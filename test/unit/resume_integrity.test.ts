@@ -50,6 +50,20 @@ test('a resumed run writes each step once, with the uninterrupted run\'s records
   rmSync(workspace, { recursive: true, force: true });
 });
 
+test('a run killed after its last checkpoint, before it was marked completed, finishes without repeating the final validation', async () => {
+  const workspace = mkdtempSync(join(tmpdir(), 'l3m-resume-'));
+  const configPath = writeTinyWorkspace(workspace, { training: { steps: 20, checkpoint_every: 10 }, evaluation: { every: 10 } });
+  const { runDir } = await prepareRun(configPath, join(workspace, 'runs'));
+  // The test evaluation's record comes after the last checkpoint: failing there stops the process in that window.
+  const events = quiet();
+  events.metrics = (records) => { if (records.some((r) => r.split === 'test')) throw new Error('simulated crash after the last checkpoint'); };
+  await assert.rejects(runTraining({ runDir, signal: new AbortController().signal, events }), /simulated crash/);
+  assert.equal(await runTraining({ runDir, signal: new AbortController().signal, events: quiet() }), 'completed');
+  const keys = rawRecords(runDir).map((r) => `${r.split}@${r.step}`);
+  assert.deepEqual(keys.filter((k) => !k.startsWith('train')), ['val@10', 'val@20', 'test@20']);
+  rmSync(workspace, { recursive: true, force: true });
+});
+
 test('resume removes the temporary files and orphaned checkpoint files a killed process left', async () => {
   const workspace = mkdtempSync(join(tmpdir(), 'l3m-resume-'));
   const cache = join(workspace, 'cache');
