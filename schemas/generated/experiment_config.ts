@@ -620,7 +620,7 @@ export interface Training {
    */
   eps?: number;
   /**
-   * Weight decay (not applied to biases and norms). Default: 0 for regression, 0.001 for generation, as the reference.
+   * Decoupled (AdamW) weight decay. Regression exempts biases, norm scales and special tokens; generation exempts biases only, as the reference. Default: 0 for regression, 0.001 for generation, as the reference.
    */
   weight_decay?: number;
   /**
@@ -1387,7 +1387,7 @@ export interface ResolvedTraining {
    */
   eps: number;
   /**
-   * Weight decay (not applied to biases and norms). Default: 0 for regression, 0.001 for generation, as the reference.
+   * Decoupled (AdamW) weight decay. Regression exempts biases, norm scales and special tokens; generation exempts biases only, as the reference. Default: 0 for regression, 0.001 for generation, as the reference.
    */
   weight_decay: number;
   /**
