@@ -121,19 +121,19 @@ function breaks(rule: BoundaryRule, edge: ImportEdge): boolean {
   return false;
 }
 
-function layerOf(path: string): number {
-  let best = -1;
-  let bestLength = -1;
+/** The index of the layer a file lies in (-1: none) and the folder that put it there. */
+function layerMatch(path: string): { index: number; folder: string } {
+  let best = { index: -1, folder: '' };
   layers.forEach((layer, index) => {
     for (const folder of layer.folders) {
-      if (path.startsWith(folder) && folder.length > bestLength) {
-        best = index;
-        bestLength = folder.length;
-      }
+      if (path.startsWith(folder) && folder.length > best.folder.length) best = { index, folder };
     }
   });
   return best;
 }
+
+const layerOf = (path: string): number => layerMatch(path).index;
+const layerName = (path: string): string => `layer ${layerMatch(path).index} (${layerMatch(path).folder})`;
 
 const isPending = (from: string, to: string): boolean => pending.some((entry) => from.startsWith(entry.from) && to.startsWith(entry.to));
 
@@ -181,7 +181,7 @@ test('every file lies in a layer', () => {
 test('no import goes up a layer', () => {
   const upward = upwardEdges()
     .filter((edge) => edge.target.kind === 'file' && !isPending(edge.from, edge.target.path))
-    .map((edge) => `${describe(edge)}: layer ${layerOf(edge.from)} imports layer ${layerOf(edge.target.kind === 'file' ? edge.target.path : '')}`);
+    .map((edge) => `${describe(edge)}: ${layerName(edge.from)} imports ${layerName(edge.target.kind === 'file' ? edge.target.path : '')}`);
   assert.deepEqual(upward, [], report('Imports from a lower layer to a higher one:', upward,
     `the layers, bottom up: ${layers.map((layer, index) => `${index} ${layer.folders.join(' ')} (${layer.reason})`).join('; ')}`,
     'move the shared code down to a layer both may import, or pass it in from above'));
