@@ -72,7 +72,7 @@ interface Finished { code: number | null; signal: NodeJS.Signals | null; stdout:
 /** Runs the sidecar with `args`; `arm` may call kill() from file events. Resolves when the process ends. */
 function runSidecar(args: string[], arm?: (kill: (where: string) => void, stdout: () => string) => FSWatcher[] | void): Promise<Finished> {
   return new Promise((resolvePromise, reject) => {
-    const env = { ...process.env, L3M_CACHE_DIR: join(workspace, 'cache') };
+    const env: NodeJS.ProcessEnv = { ...process.env, L3M_CACHE_DIR: join(workspace, 'cache') };
     delete env.L3M_BACKEND;
     delete env.L3M_RUNS_DIR;
     const child = spawn(process.execPath, [sidecar, ...args], { cwd: workspace, env, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -330,7 +330,7 @@ async function campaign(backend: string, rng: () => number): Promise<{ figures: 
 
 test(`${2 * killsPerBackend} SIGKILLs on cpu and wasm: no unreadable run, no torn checkpoint, no duplicate metric, final weights identical`, { timeout: 20 * 60_000 }, async () => {
   const rng = mulberry32(seed);
-  const results = [];
+  const results: { figures: Figures; problems: string[] }[] = [];
   for (const backend of ['cpu', 'wasm']) results.push(await campaign(backend, rng));
   const rows: [string, (f: Figures) => string][] = [
     ['SIGKILLs delivered / kill points tried', (f) => `${f.kills} / ${f.attempts}`],
