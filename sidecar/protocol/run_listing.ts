@@ -62,7 +62,9 @@ export async function readRunFolder(runDir: string, experiment?: string, runId?:
   // A run.json that is a link out of the run folder is not read: the listing would show another file.
   const read = await readConfined(runDir, 'run.json');
   if (!('bytes' in read)) {
-    const reason = read.missing ? 'no run.json (the run may still be being created, or this is not a run folder)' : read.problem;
+    // Run folders appear with their run.json in them; one without it was left by an older L3M Studio killed
+    // while creating it (nothing was trained in it), or is not a run folder.
+    const reason = read.missing ? 'no run.json: not a run folder, or one whose creation an older L3M Studio never finished (nothing was trained in it; delete it)' : read.problem;
     return { kind: 'unreadable', experiment: exp, runId: id, runDir, reason };
   }
   const text = read.bytes.toString('utf8');

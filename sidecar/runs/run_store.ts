@@ -127,25 +127,23 @@ async function claimFolder(temporary: string, runDir: string): Promise<boolean> 
 
 /** Writes config.json and run.json into the (temporary) run folder; returns the record. */
 async function fillRunFolder(folder: string, runId: string, options: CreateRunOptions, now: Date): Promise<RunRecord> {
-  {
-    const status = options.status ?? 'queued';
-    const record: RunRecord = {
-      id: runId,
-      experiment: options.experiment,
-      task: options.task,
-      status,
-      createdAt: now.toISOString(),
-      ...(status === 'running' ? { startedAt: now.toISOString() } : {}),
-      ...(options.configPath !== undefined ? { configPath: options.configPath } : {}),
-      pid: process.pid,
-      ...identityOf(process.pid),
-      host: hostname(),
-      version: packageVersion,
-    };
-    await writeFileAtomic(join(folder, 'config.json'), JSON.stringify(options.config, null, 2) + '\n');
-    await writeFileAtomic(join(folder, 'run.json'), JSON.stringify(record, null, 2) + '\n');
-    return record;
-  }
+  const status = options.status ?? 'queued';
+  const record: RunRecord = {
+    id: runId,
+    experiment: options.experiment,
+    task: options.task,
+    status,
+    createdAt: now.toISOString(),
+    ...(status === 'running' ? { startedAt: now.toISOString() } : {}),
+    ...(options.configPath !== undefined ? { configPath: options.configPath } : {}),
+    pid: process.pid,
+    ...identityOf(process.pid),
+    host: hostname(),
+    version: packageVersion,
+  };
+  await writeFileAtomic(join(folder, 'config.json'), JSON.stringify(options.config, null, 2) + '\n');
+  await writeFileAtomic(join(folder, 'run.json'), JSON.stringify(record, null, 2) + '\n');
+  return record;
 }
 
 /** `{ processIdentity }` of a pid, for Cancel to recognise the process later; empty where /proc is missing. */
