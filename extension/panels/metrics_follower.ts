@@ -1,10 +1,10 @@
 // Follows metrics.jsonl of a run started elsewhere (a terminal, a cluster job) with chokidar: on
 // each change it reads only the bytes appended since the last read, parses the complete lines, and
 // keeps an incomplete last line for the next read, so a line caught half-written is never reported
-// as corrupt. A file that shrinks was rewritten: the follower starts over and says so. A
-// metrics.jsonl that is a link leading out of the run folder is not read (confined_path.ts). A large
-// append is parsed one bounded window at a time with the host free between windows
-// (metrics_windows.ts).
+// as corrupt. A file that shrinks or is replaced (a resume rewinds it) was rewritten: the follower
+// starts over and says so. A metrics.jsonl that is a link leading out of the run folder is not read
+// (confined_path.ts). A large append is parsed one bounded window at a time with the host free
+// between windows (metrics_windows.ts).
 import { watch, type FSWatcher } from 'chokidar';
 import { open, stat } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -26,6 +26,8 @@ export class MetricsFollower {
   /** The last refusal reported, so that every change of a refused file does not repeat it. */
   private refused: string | null = null;
   private lines = new MetricsLineReader();
+  /** The file read so far (device and inode), to tell a file replaced by a rewrite from one appended to. */
+  private identity: string | null = null;
 
   /** `offset`: the byte length already read (readMetrics' `bytes`). */
   constructor(private readonly runDir: string, offset: number, private readonly events: FollowerEvents) {
@@ -66,12 +68,19 @@ export class MetricsFollower {
     }
     this.refused = null;
     let size: number;
+    let identity: string;
     try {
-      size = (await stat(found.path)).size;
+      const info = await stat(found.path);
+      size = info.size;
+      identity = `${info.dev}:${info.ino}`;
     } catch {
       return false; // Removed since it was resolved: the next change event reads again.
     }
-    if (size < this.offset) {
+    // A resume rewinds the file by writing a new one in its place, and the run may append past the
+    // old length before this reads: a shorter file, or another file, means everything is read again.
+    const replaced = this.identity !== null && identity !== this.identity;
+    this.identity = identity;
+    if (size < this.offset || replaced) {
       this.offset = 0;
       this.lines = new MetricsLineReader();
       this.events.onReset();
