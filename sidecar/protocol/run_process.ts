@@ -89,6 +89,11 @@ export function checkRunProcess(record: RunRecord, procRoot = '/proc', thisHost:
         + 'the run\'s own process is gone',
     };
   }
+  // An editor window's sidecar (`l3m serve`) runs that window's whole queue: a SIGINT would stop it and
+  // every run it holds, so its runs are cancelled over its protocol, from that window.
+  if (current.commandLine.slice(1).includes('serve')) {
+    return { allowed: false, reason: `process ${pid} is another editor window's sidecar (l3m serve), which runs that window's queue; cancel the run from that window` };
+  }
   return { allowed: true, pid };
 }
 

@@ -17,8 +17,8 @@ import type { RunRecord } from '../../sidecar/protocol/run_folder';
 const hasProc = existsSync('/proc/self/stat');
 
 /** A node process that prints "ready", then "got SIGINT" and exits when interrupted. */
-async function listener(): Promise<{ child: ChildProcess; output: () => string }> {
-  const child = spawn(process.execPath, ['-e', "process.on('SIGINT', () => { process.stdout.write('got SIGINT\\n'); process.exit(0); }); process.stdout.write('ready\\n'); setInterval(() => {}, 1 << 30);"], { stdio: ['ignore', 'pipe', 'inherit'] });
+async function listener(...args: string[]): Promise<{ child: ChildProcess; output: () => string }> {
+  const child = spawn(process.execPath, ['-e', "process.on('SIGINT', () => { process.stdout.write('got SIGINT\\n'); process.exit(0); }); process.stdout.write('ready\\n'); setInterval(() => {}, 1 << 30);", ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
   let text = '';
   child.stdout!.on('data', (d: Buffer) => { text += d.toString(); });
   while (!text.includes('ready')) await once(child.stdout!, 'data');
@@ -82,6 +82,20 @@ test('Cancel refuses a bare, reused or unverifiable pid and signals the recorded
     // The process is gone now: a stale run, nothing to signal.
     const gone = signalRunProcess(record({ pid, processIdentity: identity }));
     assert.equal(gone.signalled, false);
+  } finally {
+    child.kill('SIGKILL');
+  }
+});
+
+test('Cancel does not signal another window\'s sidecar (l3m serve), which runs more than this run', { skip: !hasProc && 'no /proc on this system' }, async () => {
+  const { child, output } = await listener('serve');
+  try {
+    const pid = child.pid!;
+    const identity = readProcessIdentity(pid)!;
+    const outcome = signalRunProcess(record({ pid, processIdentity: identity }));
+    assert.equal(outcome.signalled, false, 'a sidecar serving a window is not signalled');
+    assert.match(!outcome.signalled ? outcome.reason : '', /another editor window's sidecar \(l3m serve\)/);
+    assert.doesNotMatch(output(), /got SIGINT/);
   } finally {
     child.kill('SIGKILL');
   }
