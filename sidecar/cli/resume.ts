@@ -2,7 +2,8 @@
 // process, with the same progress display and Ctrl-C handling as `l3m train`. The continuation is the
 // one an uninterrupted run would have produced (same batches, same numbers).
 import { resolve } from 'node:path';
-import { readRun, isProcessAlive } from '../runs/run_store';
+import { readRun } from '../runs/run_store';
+import { isRunProcessAlive } from '../protocol/run_process';
 import { trainInTerminal } from '../train/terminal_run';
 import { exitCodes } from '../protocol/exit_codes';
 
@@ -27,7 +28,7 @@ export async function run(args: string[]): Promise<number> {
   try {
     const record = await readRun(runDir);
     status = record.status;
-    if (status === 'running' && record.pid !== undefined && record.pid !== process.pid && isProcessAlive(record.pid)) {
+    if (status === 'running' && record.pid !== undefined && record.pid !== process.pid && isRunProcessAlive(record)) {
       console.error(`l3m resume: ${runDir} is running in process ${record.pid}; cancel it first.`);
       return exitCodes.invalid;
     }

@@ -11,6 +11,7 @@ import { readdir } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { readConfined } from './confined_path';
+import { isRunProcessAlive } from './run_process';
 import { parseRunRecord, type RunRecord, type RunStatus } from './run_folder';
 
 /** What a listing shows as a run's status: the recorded one, or `stale` for a crashed run. */
@@ -45,13 +46,14 @@ export function isProcessAlive(pid: number): boolean {
 /**
  * Whether a run claims to be live (queued or running) although the process that owns it is dead.
  * A run recorded on another host cannot be checked from here (a cluster job seen over a shared file
- * system), so it is never called stale; nor is a record without a pid.
+ * system), so it is never called stale; nor is a record without a pid. A recorded process identity
+ * is checked, so a pid reused by another process does not keep a dead run live.
  */
 export function isStale(record: RunRecord, thisHost: string = hostname()): boolean {
   if (record.status !== 'running' && record.status !== 'queued') return false;
   if (record.pid === undefined) return false;
   if (record.host !== undefined && record.host !== thisHost) return false;
-  return !isProcessAlive(record.pid);
+  return !isRunProcessAlive(record);
 }
 
 /** Reads one run folder; never throws. `experiment` and `runId` default to the last path parts. */

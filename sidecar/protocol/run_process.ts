@@ -113,3 +113,25 @@ export function signalRunProcess(record: RunRecord, signal: NodeJS.Signals = 'SI
     return { signalled: false, reason: `process ${check.pid} could not be signalled (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})` };
   }
 }
+
+/**
+ * Whether the process that runs a run is still alive. With a recorded identity and /proc, a pid now
+ * used by another process does not count (a crashed run would otherwise look live for as long as its
+ * number is reused); without either, whether any process has that pid.
+ */
+export function isRunProcessAlive(record: RunRecord, procRoot = '/proc'): boolean {
+  const pid = record.pid;
+  if (pid === undefined || !Number.isInteger(pid) || pid <= 0) return false;
+  const recorded = record.processIdentity;
+  if (recorded && typeof recorded === 'object' && readProcessIdentity(process.pid, procRoot) !== null) {
+    const current = readProcessIdentity(pid, procRoot);
+    return current !== null && sameProcess({ ...recorded, pid }, current);
+  }
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: the process exists but belongs to another user.
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}

@@ -11,6 +11,7 @@ import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { once } from 'node:events';
 import { readProcessIdentity, signalRunProcess } from '../../sidecar/protocol/run_process';
+import { isStale } from '../../sidecar/protocol/run_listing';
 import { createRun, updateRun } from '../../sidecar/runs/run_store';
 import type { RunRecord } from '../../sidecar/protocol/run_folder';
 
@@ -99,4 +100,19 @@ test('Cancel does not signal another window\'s sidecar (l3m serve), which runs m
   } finally {
     child.kill('SIGKILL');
   }
+});
+
+test('a run whose recorded process number now belongs to another process is stale', { skip: !hasProc && 'no /proc on this system' }, async () => {
+  const { child } = await listener();
+  try {
+    const pid = child.pid!;
+    const identity = readProcessIdentity(pid)!;
+    assert.equal(isStale(record({ pid, processIdentity: identity })), false, 'its own live process: not stale');
+    assert.equal(isStale(record({ pid, processIdentity: { ...identity, startTime: identity.startTime + 1 } })), true, 'the number reused by another process: stale');
+    assert.equal(isStale(record({ pid })), false, 'a bare pid of a live process: not stale (nothing to tell it apart)');
+  } finally {
+    child.kill('SIGKILL');
+    await once(child, 'exit');
+  }
+  assert.equal(isStale(record({ pid: child.pid! })), true, 'a gone process: stale');
 });
