@@ -11,6 +11,7 @@ import * as vscode from 'vscode';
 import { join } from 'node:path';
 import { readConfined } from '../sidecar/protocol/confined_path';
 import * as protocol from '../sidecar/protocol/messages';
+import { NpyFormatError, parseNpyHeader, type NpyHeader } from '../sidecar/protocol/npy_format';
 import { readRunFolder } from '../sidecar/protocol/run_listing';
 import { requireTrust } from './run_commands';
 import type { SidecarClient } from './sidecar_client';
@@ -23,10 +24,16 @@ interface GenerationConfigView {
 
 /** Slices whose values are all finite in a float32 .npy [slices, x, y] written by the sampler; null if unreadable. */
 export function finishedSlices(bytes: Uint8Array, slices: number): number | null {
-  if (bytes.length < 10 || bytes[0] !== 0x93 || String.fromCharCode(...bytes.subarray(1, 6)) !== 'NUMPY') return null;
+  let header: NpyHeader;
+  try {
+    header = parseNpyHeader(bytes, 'the generated slices');
+  } catch (error) {
+    if (error instanceof NpyFormatError) return null;
+    throw error;
+  }
+  if (header.dtype !== '<f4' || header.fortranOrder) return null;
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const headerLength = bytes[6] === 1 ? view.getUint16(8, true) : view.getUint32(8, true);
-  const start = (bytes[6] === 1 ? 10 : 12) + headerLength;
+  const start = header.dataOffset;
   const count = (bytes.length - start) / 4;
   if (slices < 1 || !Number.isInteger(count) || count % slices !== 0) return null;
   const perSlice = count / slices;

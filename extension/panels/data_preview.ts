@@ -15,7 +15,7 @@ import { existsSync } from 'node:fs';
 import { join, normalize, sep } from 'node:path';
 import { confinedPath, readConfined } from '../../sidecar/protocol/confined_path';
 import { parseRunRecord } from '../../sidecar/protocol/run_folder';
-import { parseNpy } from '../../webview/shared/npy';
+import { parseNpy } from '../../sidecar/protocol/npy_format';
 import type { InspectorDataPreview } from '../../webview/shared/panel_protocol';
 import { runConfigToOpen } from '../run_config';
 
@@ -93,7 +93,7 @@ export async function readDataPreview(runDir: string): Promise<InspectorDataPrev
       continue;
     }
     const bytes = read.bytes;
-    const parsed = parseNpy(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer, `${previewFolder}/${entry.file}`);
+    const parsed = parseNpy(bytes, `${previewFolder}/${entry.file}`);
     if ('error' in parsed) { problems.push(parsed.error); continue; }
     const shape = parsed.array.shape;
     if (shape.length !== 2) { problems.push(`${previewFolder}/${entry.file}: shape (${shape.join(', ')}) is not [x, y]`); continue; }

@@ -1,193 +1,36 @@
-// Reader and writer of NumPy's .npy format (format versions 1.0, 2.0 and 3.0), hand-written because
-// the header is a few lines: magic "\x93NUMPY", version bytes, a little-endian header length (u16
-// for 1.0, u32 for 2.0/3.0), then a Python dict literal {'descr': '<f4', 'fortran_order': False,
-// 'shape': (140, 140, 2350), } padded to a multiple of 64 bytes. Specification:
-// numpy/lib/format.py (https://numpy.org/doc/stable/reference/generated/numpy.lib.format.html).
-// The paper's dataset stores float16 or float32 images; we decode every real numeric dtype to
-// Float32Array/Float64Array, and reject object arrays (pickles) because they can run code.
+// The sidecar's side of the .npy format (sidecar/protocol/npy_format.ts, shared with the extension and
+// the panels): the same encoder and decoder, with a malformed array raised as a DataError, which the
+// loaders and `l3m data` report as bad input (exit code "invalid") rather than as a crash.
+// Reading files stays with the loaders (npy_source.ts, npz_archive.ts), through runtime/regular_file.ts.
+import {
+  NpyFormatError, decodeNpy, encodeNpy, npyDataByteLength as byteLength, npyHeaderExtent as headerExtent,
+  parseNpyHeader as parseHeader, type NpyArray, type NpyHeader,
+} from '../protocol/npy_format';
 import { DataError } from './lightcone_record';
 
-export interface NpyArray {
-  /** Values in C order, converted to float. Float64 stays Float64Array, everything else is Float32Array. */
-  data: Float32Array | Float64Array;
-  shape: number[];
-  /** The descr string as stored, e.g. '<f4'. */
-  dtype: string;
-}
+export type { NpyArray, NpyHeader };
+export { encodeNpyHeader } from '../protocol/npy_format';
 
-export interface NpyHeader {
-  dtype: string;
-  fortranOrder: boolean;
-  shape: number[];
-  /** Byte offset of the first array element. */
-  dataOffset: number;
-}
-
-const magic = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59];
-
-/**
- * Byte length of an .npy header (magic, version, length field and the dict), which is the offset of the
- * first element; undefined while `bytes` is too short to tell. Lets a stream stop once it has the header.
- */
-export function npyHeaderExtent(bytes: Uint8Array, name: string): number | undefined {
-  if (bytes.length < 8) return undefined;
-  if (magic.some((b, i) => bytes[i] !== b)) {
-    throw new DataError(`${name}: not a NumPy .npy array (the file does not start with "\\x93NUMPY"); ` +
-      'expected an array written by numpy.save.');
+function asDataError<T>(decode: () => T): T {
+  try {
+    return decode();
+  } catch (error) {
+    if (error instanceof NpyFormatError) throw new DataError(error.message);
+    throw error;
   }
-  const major = bytes[6];
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  if (major === 1) return bytes.length < 10 ? undefined : 10 + view.getUint16(8, true);
-  if (major === 2 || major === 3) return bytes.length < 12 ? undefined : 12 + view.getUint32(8, true);
-  throw new DataError(`${name}: .npy format version ${major}.${bytes[7]} is not supported; expected 1.0, 2.0 or 3.0.`);
 }
+
+/** Byte length of an .npy header, or undefined while `bytes` is too short to tell (npy_format.ts). */
+export const npyHeaderExtent = (bytes: Uint8Array, name: string): number | undefined => asDataError(() => headerExtent(bytes, name));
 
 /** Parses the header of an .npy byte buffer; `name` is used in error messages. */
-export function parseNpyHeader(bytes: Uint8Array, name: string): NpyHeader {
-  const extent = npyHeaderExtent(bytes, name);
-  if (extent === undefined) {
-    throw new DataError(`${name}: not a NumPy .npy array (${bytes.length} bytes, shorter than the .npy preamble); ` +
-      'expected an array written by numpy.save.');
-  }
-  const major = bytes[6];
-  const headerStart = major === 1 ? 10 : 12;
-  const headerLength = extent - headerStart;
-  if (extent > bytes.length) {
-    throw new DataError(`${name}: .npy header claims ${headerLength} bytes but the file has ${bytes.length}; the file is truncated.`);
-  }
-  const text = new TextDecoder(major === 3 ? 'utf-8' : 'latin1').decode(bytes.subarray(headerStart, extent));
-  const descr = /'descr'\s*:\s*'([^']*)'/.exec(text)?.[1];
-  const fortran = /'fortran_order'\s*:\s*(True|False)/.exec(text)?.[1];
-  const shapeText = /'shape'\s*:\s*\(([^)]*)\)/.exec(text)?.[1];
-  if (descr === undefined || fortran === undefined || shapeText === undefined) {
-    throw new DataError(`${name}: .npy header ${JSON.stringify(text.trim())} lacks descr, fortran_order or shape; ` +
-      'expected a plain numeric array written by numpy.save (structured and object arrays are not supported).');
-  }
-  const shape = shapeText.split(',').map((s) => s.trim()).filter((s) => s.length > 0).map(Number);
-  if (shape.some((n) => !Number.isInteger(n) || n < 0)) {
-    throw new DataError(`${name}: .npy shape (${shapeText}) is not a tuple of non-negative integers.`);
-  }
-  return { dtype: descr, fortranOrder: fortran === 'True', shape, dataOffset: extent };
-}
+export const parseNpyHeader = (bytes: Uint8Array, name: string): NpyHeader => asDataError(() => parseHeader(bytes, name));
 
-interface NpyElement { kind: string; size: number; little: boolean }
+/** Bytes the elements of an .npy array occupy by its header; a damaged shape is refused. */
+export const npyDataByteLength = (header: NpyHeader, name: string): number => asDataError(() => byteLength(header, name));
 
-function elementOf(header: NpyHeader, name: string): NpyElement {
-  const match = /^([<>|=])([fiub])(\d+)$/.exec(header.dtype);
-  if (!match) {
-    throw new DataError(`${name}: .npy dtype '${header.dtype}' is not supported; expected a float, int or bool array ` +
-      "such as '<f4', '<f2', '<f8' or '<i8'.");
-  }
-  const size = Number(match[3]);
-  if (![1, 2, 4, 8].includes(size)) {
-    throw new DataError(`${name}: .npy dtype '${header.dtype}' is not supported; expected float16/32/64, int8-64, uint8-64 or bool.`);
-  }
-  return { kind: match[2], size, little: match[1] !== '>' };
-}
-
-/**
- * Bytes the elements of an .npy array occupy by its header (shape × item size), so that a reader knows
- * how much data to expect before reading any. A shape whose size is not an exact integer is refused.
- */
-export function npyDataByteLength(header: NpyHeader, name: string): number {
-  const { size } = elementOf(header, name);
-  const bytes = header.shape.reduce((a, b) => a * b, size);
-  if (!Number.isSafeInteger(bytes)) {
-    throw new DataError(`${name}: .npy shape [${header.shape.join(', ')}] of dtype ${header.dtype} would hold ${bytes} bytes, ` +
-      'more than any file can; the header is damaged.');
-  }
-  return bytes;
-}
-
-/** Half-precision (IEEE 754 binary16) to number; the paper's TFRecords store float16 images. */
-function halfToFloat(h: number): number {
-  const sign = h & 0x8000 ? -1 : 1;
-  const exponent = (h >> 10) & 0x1f;
-  const mantissa = h & 0x3ff;
-  if (exponent === 0) return sign * mantissa * 2 ** -24;
-  if (exponent === 31) return mantissa ? NaN : sign * Infinity;
-  return sign * (1 + mantissa / 1024) * 2 ** (exponent - 15);
-}
-
-/** Decodes the elements of an .npy buffer (C or Fortran order) into a C-order float array. */
-export function readNpy(bytes: Uint8Array, name: string): NpyArray {
-  const header = parseNpyHeader(bytes, name);
-  const { kind, size, little } = elementOf(header, name);
-  const dataBytes = npyDataByteLength(header, name);
-  const count = dataBytes / size;
-  const needed = header.dataOffset + dataBytes;
-  if (bytes.length < needed) {
-    throw new DataError(`${name}: .npy array of shape [${header.shape.join(', ')}] and dtype ${header.dtype} needs ` +
-      `${needed} bytes but the file has ${bytes.length}; the file is truncated.`);
-  }
-  const view = new DataView(bytes.buffer, bytes.byteOffset + header.dataOffset, count * size);
-  const wide = kind === 'f' && size === 8;
-  const out = wide ? new Float64Array(count) : new Float32Array(count);
-  const read = elementReader(view, kind, size, little, name, header.dtype);
-  for (let i = 0; i < count; i++) out[i] = read(i);
-  const data = header.fortranOrder && header.shape.length > 1 ? fortranToC(out, header.shape) : out;
-  return { data, shape: header.shape, dtype: header.dtype };
-}
-
-function elementReader(view: DataView, kind: string, size: number, little: boolean, name: string, dtype: string): (i: number) => number {
-  if (kind === 'f' && size === 2) return (i) => halfToFloat(view.getUint16(i * 2, little));
-  if (kind === 'f' && size === 4) return (i) => view.getFloat32(i * 4, little);
-  if (kind === 'f' && size === 8) return (i) => view.getFloat64(i * 8, little);
-  if (kind === 'i' && size === 1) return (i) => view.getInt8(i);
-  if (kind === 'i' && size === 2) return (i) => view.getInt16(i * 2, little);
-  if (kind === 'i' && size === 4) return (i) => view.getInt32(i * 4, little);
-  if (kind === 'i' && size === 8) return (i) => Number(view.getBigInt64(i * 8, little));
-  if ((kind === 'u' || kind === 'b') && size === 1) return (i) => view.getUint8(i);
-  if (kind === 'u' && size === 2) return (i) => view.getUint16(i * 2, little);
-  if (kind === 'u' && size === 4) return (i) => view.getUint32(i * 4, little);
-  if (kind === 'u' && size === 8) return (i) => Number(view.getBigUint64(i * 8, little));
-  throw new DataError(`${name}: .npy dtype '${dtype}' is not supported; expected float16/32/64, int8-64, uint8-64 or bool.`);
-}
-
-/** Reorders a Fortran-order (first axis fastest) array into C order (last axis fastest). */
-function fortranToC<T extends Float32Array | Float64Array>(data: T, shape: number[]): T {
-  const out = new (data.constructor as { new(n: number): T })(data.length);
-  const rank = shape.length;
-  const cStrides = new Array<number>(rank);
-  const fStrides = new Array<number>(rank);
-  cStrides[rank - 1] = 1;
-  for (let d = rank - 2; d >= 0; d--) cStrides[d] = cStrides[d + 1] * shape[d + 1];
-  fStrides[0] = 1;
-  for (let d = 1; d < rank; d++) fStrides[d] = fStrides[d - 1] * shape[d - 1];
-  for (let c = 0; c < data.length; c++) {
-    let rest = c;
-    let f = 0;
-    for (let d = 0; d < rank; d++) {
-      const index = Math.floor(rest / cStrides[d]);
-      rest -= index * cStrides[d];
-      f += index * fStrides[d];
-    }
-    out[c] = data[f];
-  }
-  return out;
-}
+/** Decodes an .npy buffer (any real numeric dtype, C or Fortran order) into a C-order float array. */
+export const readNpy = (bytes: Uint8Array, name: string): NpyArray => asDataError(() => decodeNpy(bytes, name));
 
 /** Encodes a C-order float array as an .npy (format 1.0) byte buffer: '<f4' or '<f8' by array type. */
-export function writeNpy(data: Float32Array | Float64Array, shape: readonly number[]): Uint8Array {
-  const count = shape.reduce((a, b) => a * b, 1);
-  if (count !== data.length) {
-    throw new Error(`writeNpy: shape [${shape.join(', ')}] holds ${count} values but the array has ${data.length}; pass a matching shape.`);
-  }
-  const descr = data instanceof Float64Array ? '<f8' : '<f4';
-  const shapeText = shape.length === 1 ? `(${shape[0]},)` : `(${shape.join(', ')})`;
-  let header = `{'descr': '${descr}', 'fortran_order': False, 'shape': ${shapeText}, }`;
-  // numpy pads with spaces so that the data starts at a multiple of 64 bytes, ending with '\n'.
-  const unpadded = 10 + header.length + 1;
-  header += ' '.repeat((64 - (unpadded % 64)) % 64) + '\n';
-  const out = new Uint8Array(10 + header.length + data.byteLength);
-  out.set(magic, 0);
-  out[6] = 1;
-  out[7] = 0;
-  new DataView(out.buffer).setUint16(8, header.length, true);
-  for (let i = 0; i < header.length; i++) out[10 + i] = header.charCodeAt(i);
-  // Copy through a little-endian view so the file is correct on any host byte order.
-  const view = new DataView(out.buffer, 10 + header.length);
-  if (data instanceof Float64Array) for (let i = 0; i < data.length; i++) view.setFloat64(i * 8, data[i], true);
-  else for (let i = 0; i < data.length; i++) view.setFloat32(i * 4, data[i], true);
-  return out;
-}
+export const writeNpy: (data: Float32Array | Float64Array, shape: readonly number[]) => Uint8Array = encodeNpy;

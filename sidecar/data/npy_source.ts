@@ -7,7 +7,7 @@
 import { readdir } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { openRegularFile, readRegularFile } from '../runtime/regular_file';
-import { npyDataByteLength, parseNpyHeader, readNpy } from './npy';
+import { encodeNpyHeader, npyDataByteLength, parseNpyHeader, readNpy } from './npy';
 import { parameterNames, type AstroParams } from './parameters';
 import {
   DataError, checkFinite, checkParamsInPriors, checkRank, resolveSliceRange,
@@ -84,13 +84,11 @@ async function readSliceRange(file: string, h: Header, start: number, end: numbe
   const handle = await openRegularFile(file, expectedArray, dataError);
   try {
     // A fake one-row .npy header lets readNpy decode any dtype of the row bytes.
-    const rowHeader = new TextEncoder().encode(`{'descr': '${h.dtype}', 'fortran_order': False, 'shape': (${h.ny}, ${h.nt}), }`);
-    const buffer = new Uint8Array(10 + rowHeader.length + rowBytes);
-    buffer.set([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 1, 0]);
-    new DataView(buffer.buffer).setUint16(8, rowHeader.length, true);
-    buffer.set(rowHeader, 10);
+    const rowHeader = encodeNpyHeader(h.dtype, [h.ny, h.nt]);
+    const buffer = new Uint8Array(rowHeader.length + rowBytes);
+    buffer.set(rowHeader, 0);
     for (let i = 0; i < h.nx; i++) {
-      const { bytesRead } = await handle.read(buffer, 10 + rowHeader.length, rowBytes, h.dataOffset + i * rowBytes);
+      const { bytesRead } = await handle.read(buffer, rowHeader.length, rowBytes, h.dataOffset + i * rowBytes);
       if (bytesRead !== rowBytes) {
         throw new DataError(`${file}: array ends inside x-row ${i} (got ${bytesRead} of ${rowBytes} bytes); the file is truncated.`);
       }

@@ -123,7 +123,7 @@ test('inspector: slider moves the slice, colour bar spans the data, context mark
   await serve(page, runDir);
   const problems = await page.evaluate(() => (globalThis as unknown as { l3mPanel: { problems(): string[] } }).l3mPanel.problems());
   assert.ok(problems.some((p) => /lc1_truth\.npy: the file is missing/.test(p)), problems.join('\n'));
-  assert.ok(problems.some((p) => /lc1_generated\.npy is not a NumPy \.npy file/.test(p)), problems.join('\n'));
+  assert.ok(problems.some((p) => /lc1_generated\.npy: not a NumPy \.npy file/.test(p)), problems.join('\n'));
   assert.match(await page.locator('figcaption').first().textContent() ?? '', /could not be read/);
   await page.screenshot({ path: 'test-artifacts/browser/inspector_bad_sample.png', fullPage: true });
   assert.deepEqual(pageErrors(page), []);
@@ -196,6 +196,6 @@ test('inspector: a run without samples shows true slices of its dataset (real `l
   writeFileSync(join(runDir, 'data-preview', JSON.parse(readFileSync(join(runDir, 'data-preview', 'index.json'), 'utf8')).files[1].file), 'garbage');
   const damaged = await readDataPreview(runDir);
   assert.equal(damaged.shape[0], 4);
-  assert.match(damaged.problems.join('\n'), /is not a NumPy \.npy file/);
+  assert.match(damaged.problems.join('\n'), /: not a NumPy \.npy file/);
   assert.deepEqual(pageErrors(page), []);
 });

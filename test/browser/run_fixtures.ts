@@ -4,17 +4,12 @@
 // corrupt .npy, a missing .npy).
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { encodeNpy } from '../../sidecar/protocol/npy_format';
 import type { MetricRecord, RegressionEvaluationFile, RunRecord, SampleIndex } from '../../sidecar/protocol/run_folder';
 
-/** A little-endian float32 .npy (format 1.0) of the given shape. */
+/** A little-endian float32 .npy (format 1.0) of the given shape, written by the sidecar's own encoder. */
 export function npyBytes(shape: number[], data: Float32Array): Buffer {
-  let header = `{'descr': '<f4', 'fortran_order': False, 'shape': (${shape.join(', ')}${shape.length === 1 ? ',' : ''}), }`;
-  const unpadded = 10 + header.length + 1;
-  header += ' '.repeat((64 - (unpadded % 64)) % 64) + '\n';
-  const head = Buffer.alloc(10);
-  Buffer.from([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 1, 0]).copy(head);
-  head.writeUInt16LE(header.length, 8);
-  return Buffer.concat([head, Buffer.from(header, 'latin1'), Buffer.from(data.buffer, data.byteOffset, data.byteLength)]);
+  return Buffer.from(encodeNpy(data, shape));
 }
 
 function runRecord(experiment: string, id: string, task: RunRecord['task'], status: RunRecord['status']): RunRecord {

@@ -67,10 +67,10 @@ const boundaryRules: BoundaryRule[] = [
   },
   {
     name: 'panels are browser code',
-    reason: 'The panels are browser bundles that talk to the extension by postMessage: they share only the run-folder records (sidecar/protocol/run_folder.ts, which imports nothing) and cannot load Node modules.',
+    reason: 'The panels are browser bundles that talk to the extension by postMessage: they share only the run-folder records and the .npy decoder (sidecar/protocol/run_folder.ts and npy_format.ts, which import nothing) and cannot load Node modules.',
     files: ['webview/'],
     forbidPaths: ['extension/', 'sidecar/', 'schemas/'],
-    allow: ['sidecar/protocol/run_folder.ts'],
+    allow: ['sidecar/protocol/run_folder.ts', 'sidecar/protocol/npy_format.ts'],
     forbidBuiltins: true,
   },
 ];

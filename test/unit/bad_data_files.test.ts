@@ -10,7 +10,7 @@ import * as zlib from 'node:zlib';
 import { zipSync } from 'fflate';
 import { crc32, crc32Table } from '../../sidecar/data/crc32';
 import { Hdf5FilesSource } from '../../sidecar/data/hdf5_source';
-import { writeNpy } from '../../sidecar/data/npy';
+import { encodeNpyHeader, writeNpy } from '../../sidecar/data/npy';
 import { NpyFolderSource } from '../../sidecar/data/npy_source';
 import { NpzFolderSource, encodeLightconeNpz, labelFromParams } from '../../sidecar/data/npz_source';
 import { fiducialParams } from '../../sidecar/data/parameters';
@@ -64,17 +64,6 @@ function patchUncompressedSize(zip: Uint8Array, name: string, size: number): Uin
   view.setUint32(central + 24, size, true);
   view.setUint32(local + 22, size, true);
   return out;
-}
-
-/** The header of an .npy array (format 1.0, padded as numpy pads it) without any data. */
-function npyHeader(descr: string, shapeText: string): Uint8Array {
-  const text = `{'descr': '${descr}', 'fortran_order': False, 'shape': ${shapeText}, }`;
-  const padded = text + ' '.repeat((64 - ((10 + text.length + 1) % 64)) % 64) + '\n';
-  const bytes = new Uint8Array(10 + padded.length);
-  bytes.set([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 1, 0]);
-  new DataView(bytes.buffer).setUint16(8, padded.length, true);
-  for (let i = 0; i < padded.length; i++) bytes[10 + i] = padded.charCodeAt(i);
-  return bytes;
 }
 
 const goodNpz = () => encodeLightconeNpz(image, shape, label);
@@ -135,7 +124,7 @@ test('a member that inflates far past its .npy header is refused before it is in
 
 test('a declared size that deflate cannot reach from the compressed bytes is refused before allocating it', async () => {
   // A header for ~4 GiB of float32 with a zip directory that agrees, over a few compressed bytes.
-  const claimed = npyHeader('<f4', '(1023, 1024, 1024)');
+  const claimed = encodeNpyHeader('<f4', [1023, 1024, 1024]);
   const zip = zipSync({ 'image.npy': [claimed, { level: 6 }], 'label.npy': [writeNpy(label, [6]), { level: 0 }] });
   const huge = patchUncompressedSize(zip, 'image.npy', claimed.length + 1023 * 1024 * 1024 * 4);
   await assert.rejects(useNpzFolder(folderWith({ 'huge.npz': huge })),
@@ -144,7 +133,7 @@ test('a declared size that deflate cannot reach from the compressed bytes is ref
 
 test('an .npy whose header shape is far larger than the file is refused, naming file, shape and sizes', async () => {
   const bytes = new Uint8Array(144);
-  bytes.set(npyHeader('<f4', '(100000, 100000, 100000)'));
+  bytes.set(encodeNpyHeader('<f4', [100000, 100000, 100000]));
   const folder = folderWith({ 'big.npy': bytes, 'big.json': JSON.stringify(fiducialParams) });
   const source = new NpyFolderSource(folder);
   await assert.rejects(async () => { for (const e of await source.list()) await source.load(e.id); },

@@ -4,7 +4,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { zipSync } from 'fflate';
-import { readNpy, writeNpy } from '../../sidecar/data/npy';
+import { encodeNpyHeader, readNpy, writeNpy } from '../../sidecar/data/npy';
 import { NpyFolderSource } from '../../sidecar/data/npy_source';
 import { NpzFolderSource, encodeLightconeNpz, labelFromParams } from '../../sidecar/data/npz_source';
 import { fiducialParams } from '../../sidecar/data/parameters';
@@ -27,17 +27,14 @@ test('.npy: write/read round trip, float16 and Fortran order decode, truncation 
   assert.deepEqual(round.shape, [2, 3]);
   assert.deepEqual(round.data, data);
   // Hand-built float16 Fortran-order [2, 2] array: column-major values 1, 2, 3, 4 → C order [[1, 3], [2, 4]].
-  const header = "{'descr': '<f2', 'fortran_order': True, 'shape': (2, 2), }";
-  const padded = header + ' '.repeat(64 - ((10 + header.length + 1) % 64)) + '\n';
-  const bytes = new Uint8Array(10 + padded.length + 8);
-  bytes.set([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 1, 0]);
-  new DataView(bytes.buffer).setUint16(8, padded.length, true);
-  for (let i = 0; i < padded.length; i++) bytes[10 + i] = padded.charCodeAt(i);
+  const header = encodeNpyHeader('<f2', [2, 2], true);
+  const bytes = new Uint8Array(header.length + 8);
+  bytes.set(header);
   const halves = [0x3c00, 0x4000, 0x4200, 0x4400]; // 1, 2, 3, 4 in binary16
-  halves.forEach((h, i) => new DataView(bytes.buffer).setUint16(10 + padded.length + 2 * i, h, true));
+  halves.forEach((h, i) => new DataView(bytes.buffer).setUint16(header.length + 2 * i, h, true));
   assert.deepEqual(Array.from(readNpy(bytes, 'h.npy').data), [1, 3, 2, 4]);
   assert.throws(() => readNpy(bytes.subarray(0, bytes.length - 3), 'h.npy'), /h\.npy: .*needs \d+ bytes but the file has \d+; the file is truncated/);
-  assert.throws(() => readNpy(new Uint8Array(20), 'z.npy'), /z\.npy: not a NumPy \.npy array/);
+  assert.throws(() => readNpy(new Uint8Array(20), 'z.npy'), /z\.npy: not a NumPy \.npy file/);
 });
 
 test('layout helpers: [x, y, t] ↔ [t, x, y] round trip', () => {

@@ -1,6 +1,6 @@
 // The panels' host side on real run folders: metrics.jsonl read up to its last complete line, the
 // follower reading only appended bytes (and a line written in two parts once), sample files and
-// their problems, the .npy reader's checks, and the page shell's CSP.
+// their problems (the .npy decoding itself is npy_format.test.ts's), and the page shell's CSP.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { compareRun, inspectorInit, inspectorSample, monitorInit, readMetrics } from '../../extension/panels/run_data';
 import { MetricsFollower } from '../../extension/panels/metrics_follower';
 import { contentSecurityPolicy, makeNonce, panelHtml } from '../../extension/panels/panel_html';
-import { parseNpy } from '../../webview/shared/npy';
+import { parseNpy } from '../../sidecar/protocol/npy_format';
 import type { MetricRecord } from '../../sidecar/protocol/run_folder';
 import { npyBytes, trainingRecords, writeMetrics, writeRun, writeSamples } from '../browser/run_fixtures';
 
@@ -80,7 +80,7 @@ test('inspector data: samples as .npy bytes, missing and corrupt files named, pa
     assert.equal(init.samples?.entries.length, 2);
     const good = await inspectorSample(runDir, init.samples, 0);
     assert.deepEqual(good.problems, []);
-    const parsed = parseNpy(good.truth as ArrayBuffer);
+    const parsed = parseNpy(good.truth as ArrayBuffer, 'samples/lc0_truth.npy');
     assert.ok('array' in parsed);
     assert.deepEqual(parsed.array.shape, [6, 8, 8]);
     assert.deepEqual([...parsed.array.data.slice(0, 5)], [...truth.slice(0, 5)]);
@@ -88,28 +88,13 @@ test('inspector data: samples as .npy bytes, missing and corrupt files named, pa
     assert.equal(bad.truth, null);
     assert.match(bad.problems[0], /lc1_truth\.npy: the file is missing/);
     const corrupt = parseNpy(bad.generated as ArrayBuffer, 'samples/lc1_generated.npy');
-    assert.ok('error' in corrupt && /not a NumPy \.npy file/.test(corrupt.error));
+    assert.ok('error' in corrupt && /^samples\/lc1_generated\.npy: not a NumPy \.npy file/.test(corrupt.error));
     const escape = await inspectorSample(runDir, { entries: [{ ...init.samples!.entries[0], truth: '../run.json' }] }, 0);
     assert.match(escape.problems[0], /outside samples\//);
     assert.match((await inspectorSample(runDir, init.samples, 7)).problems[0], /no sample 7/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
-});
-
-test('npy reader: float64 converted, truncated data and other dtypes refused with the reason', () => {
-  const f32 = npyBytes([2, 2], new Float32Array([1, 2, 3, 4]));
-  const ab = (b: Buffer) => b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer;
-  assert.deepEqual(parseNpy(ab(f32)), { array: { shape: [2, 2], data: new Float32Array([1, 2, 3, 4]) } });
-  const truncated = parseNpy(ab(f32.subarray(0, f32.length - 4)), 'x.npy');
-  assert.ok('error' in truncated && /x\.npy is truncated: shape \(2, 2\) needs 16 data bytes, the file has 12/.test(truncated.error));
-  const header = "{'descr': '<f8', 'fortran_order': False, 'shape': (2,), }".padEnd(117, ' ') + '\n';
-  const head = Buffer.from([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 1, 0, header.length, 0]);
-  const f64 = Buffer.concat([head, Buffer.from(header, 'latin1'), Buffer.from(new Float64Array([0.5, -2]).buffer)]);
-  assert.deepEqual(parseNpy(ab(f64)), { array: { shape: [2], data: new Float32Array([0.5, -2]) } });
-  const i4 = Buffer.from(f64.toString('latin1').replace("'<f8'", "'<i8'"), 'latin1');
-  const refused = parseNpy(ab(i4));
-  assert.ok('error' in refused && /dtype <i8/.test(refused.error));
 });
 
 test('compare data: config and metrics of a run; an unreadable config is a problem, not a failure', async () => {

@@ -10,7 +10,7 @@ import '../shared/panel.css';
 import './inspector.css';
 import type uPlot from 'uplot';
 import { connect } from '../shared/vscode_api';
-import { parseNpy, type NpyArray } from '../shared/npy';
+import { parseNpy, type Float32Npy as NpyArray } from '../../sidecar/protocol/npy_format';
 import { colorRangeFor, finiteRange, type ColorRange } from '../shared/colormaps';
 import { powerSpectrum2d } from '../shared/power_spectrum';
 import { Chart, formatValue } from '../shared/chart';
