@@ -12,8 +12,8 @@ import type { AddressInfo } from 'node:net';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { panelHtml } from '../../extension/panels/panel_html';
 import type { HostMessage } from '../../webview/shared/panel_protocol';
+import { chromiumExecutable } from '../chromium';
 
-export const chromiumPath = '/usr/bin/chromium';
 const root = process.cwd();
 
 // Dark+ colours, as VS Code sets them on a webview's <html>, so the screenshots look like the editor.
@@ -53,6 +53,7 @@ export interface PanelHost {
 
 export async function startPanelHost(): Promise<PanelHost> {
   if (!existsSync(join(root, 'dist/webview/monitor.js'))) throw new Error('dist/webview/*.js is missing: run `node esbuild.mjs --no-typecheck` first');
+  const executablePath = chromiumExecutable();
   let origin = '';
   const server: Server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', origin);
@@ -76,7 +77,7 @@ export async function startPanelHost(): Promise<PanelHost> {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const browser = await chromium.launch({
-    executablePath: chromiumPath,
+    executablePath,
     args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
   });
   return {

@@ -12,8 +12,8 @@ import { installExtension, isolatedEnv, makeSessionRoot, startCodeServer, type R
 import { ensureWorkbench, repoRoot, type Workbench } from '../../scripts/workbench/install';
 import { quietWorkbenchSettings, writeUserSettings } from '../../scripts/workbench/settings';
 import { buildExtension, bundlesAreFresh, packageVsix } from '../../scripts/workbench/vsix';
+import { chromiumExecutable } from '../chromium';
 
-export const chromiumPath = process.env.L3M_CHROMIUM ?? '/usr/bin/chromium';
 export const artifactsDir = join(repoRoot, 'test-artifacts');
 
 /** How long one wait for the workbench may take; generous because 2 shared cores are slow. */
@@ -83,9 +83,7 @@ function escapeRegExp(text: string): string {
 export async function launchStudio(options: LaunchOptions = {}): Promise<Studio> {
   const verbose = options.verbose === true || process.env.L3M_E2E_VERBOSE === '1';
   const log = verbose ? (line: string) => console.error(`[e2e] ${line}`) : () => {};
-  if (!existsSync(chromiumPath)) {
-    throw new Error(`Chromium was not found at ${chromiumPath}. Install Debian's chromium (apt-get install chromium) or set L3M_CHROMIUM to its path.`);
-  }
+  const chromiumPath = chromiumExecutable();
   const workbench = await ensureWorkbench(log);
   const sessionRoot = makeSessionRoot('l3m-e2e-');
   let server: RunningCodeServer | undefined;
