@@ -2,21 +2,46 @@
 //   node test/run.mjs                 build, then every suite
 //   node test/run.mjs unit browser    only those suites (unit, integration, browser, e2e)
 //   node test/run.mjs --no-build unit skip the build (the unit suite does not need it)
+//   node test/run.mjs fast            the unit tests less the slow tier (npm run test:fast), on every core
+//   node test/run.mjs slow            only the slow tier of the unit tests
 // Node 20's runner takes no globs, so the files are listed here.
 import { spawnSync } from 'node:child_process';
-import { readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 
 const allSuites = ['unit', 'integration', 'browser', 'e2e'];
+
+// The unit tests that train a model until it learns, run whole trainings or sweep large inputs: each
+// takes 5 to 55 s of CPU where the others take about a second, so the fast tier leaves them out.
+// `unit` (and so `npm test`) still runs them.
+const slowUnitTests = [
+  'test/unit/generation_training.test.ts',
+  'test/unit/regression_training.test.ts',
+  'test/unit/train_run.test.ts',
+  'test/unit/resume_integrity.test.ts',
+  'test/unit/rpc_progress_and_paths.test.ts',
+  'test/unit/data_simulated.test.ts',
+  'test/unit/language_server_fuzz.test.ts',
+  'test/unit/ops_data_parallel.test.ts',
+  'test/unit/ops_conv2d_gradients.test.ts',
+];
+const tiers = ['fast', 'slow'];
+
 const args = process.argv.slice(2);
 const noBuild = args.includes('--no-build');
 const named = args.filter((a) => !a.startsWith('--'));
 const suites = named.length > 0 ? named : allSuites;
 for (const suite of suites) {
-  if (!allSuites.includes(suite)) {
-    console.error(`Unknown test suite "${suite}". Choose from: ${allSuites.join(', ')}.`);
+  if (!allSuites.includes(suite) && !tiers.includes(suite)) {
+    console.error(`Unknown test suite "${suite}". Choose from: ${[...allSuites, ...tiers].join(', ')}.`);
     process.exit(2);
   }
+}
+const missingSlow = slowUnitTests.filter((file) => !existsSync(file));
+if (missingSlow.length > 0) {
+  console.error(`test/run.mjs lists slow unit tests that do not exist: ${missingSlow.join(', ')}. Update slowUnitTests after a rename or removal, or the fast tier would take them in.`);
+  process.exit(2);
 }
 
 function testFiles(dir) {
@@ -31,19 +56,28 @@ function testFiles(dir) {
   return found;
 }
 
-if (!noBuild && suites.some((s) => s !== 'unit')) {
+function suiteFiles(suite) {
+  if (suite === 'fast') return testFiles(join('test', 'unit')).filter((file) => !slowUnitTests.includes(file));
+  if (suite === 'slow') return slowUnitTests;
+  return testFiles(join('test', suite));
+}
+
+if (!noBuild && suites.some((s) => s !== 'unit' && !tiers.includes(s))) {
   const build = spawnSync(process.execPath, ['esbuild.mjs'], { stdio: 'inherit' });
   if (build.status !== 0) process.exit(build.status ?? 1);
 }
 
-const files = suites.flatMap((suite) => testFiles(join('test', suite)));
+const files = [...new Set(suites.flatMap(suiteFiles))];
 if (files.length === 0) {
   console.error(`No test files found in ${suites.map((s) => `test/${s}`).join(', ')}.`);
   process.exit(1);
 }
+// The fast tier's files are independent and mostly one process each, so it runs one per core; the
+// other suites keep the runner's default, as some share a workbench, ports or a build.
+const concurrency = suites.every((s) => s === 'fast') ? [`--test-concurrency=${availableParallelism()}`] : [];
 const result = spawnSync(
   process.execPath,
-  ['--import', 'tsx', '--test', '--test-reporter=spec', ...files],
+  ['--import', 'tsx', '--test', ...concurrency, '--test-reporter=spec', ...files],
   { stdio: 'inherit', env: { ...process.env, L3M_TEST: '1' } },
 );
 process.exit(result.status ?? 1);
