@@ -3,7 +3,6 @@
 // the status bar, and a notification when a run ends. Activation: package.json activationEvents
 // (a workspace with *.l3m.json files, or a view or command of the extension).
 import * as vscode from 'vscode';
-import { execFile } from 'node:child_process';
 import type { LanguageClient } from 'vscode-languageclient/node';
 import type { RunStateParams } from '../sidecar/protocol/messages';
 import { ExperimentsTree, experimentGlob } from './experiments_tree';
@@ -46,12 +45,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     vscode.window.createTreeView('l3m.runs', { treeDataProvider: runsTree, canSelectMany: true, showCollapseAll: true }),
   );
 
-  const sidecarScript = context.asAbsolutePath('dist/sidecar.js');
-  const node = settings.nodeCommand();
   const client = new SidecarClient({
-    nodePath: node.nodePath,
-    env: node.env,
-    sidecarScript,
+    ...settings.sidecarCommand(context.asAbsolutePath('dist/sidecar.js')),
     runsDir: settings.runsDir() ?? '',
     clientName: `${vscode.env.appName} ${vscode.version}`,
     output: (text) => output.append(text),
@@ -77,10 +72,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
       .then((c) => { if (c) output.show(true); });
   });
 
-  const markFailed = (runDir: string, reason: string) => new Promise<void>((resolve, reject) => {
-    execFile(node.nodePath, [sidecarScript, 'runs', '--mark-failed', runDir, '--reason', reason], { env: { ...process.env, ...node.env } }, (error, _out, stderr) => (error ? reject(new Error(stderr.trim() || error.message)) : resolve()));
-  });
-  const ctx: commands.CommandContext = { client, runsTree, output, markFailed };
+  const ctx: commands.CommandContext = { client, runsTree, output, markFailed: (runDir, reason) => client.markFailed(runDir, reason) };
 
   context.subscriptions.push(
     vscode.commands.registerCommand('l3m.train', (arg: unknown) => commands.train(ctx, arg)),

@@ -1,6 +1,7 @@
 // The extension's settings (package.json "contributes.configuration"), read in one place.
 import * as vscode from 'vscode';
 import { isAbsolute, join } from 'node:path';
+import { sidecarCommand as sidecarCommandFor, type SidecarCommand } from './sidecar_cli';
 
 /** The first workspace folder's path, or undefined in an empty window. */
 export function workspaceRoot(): string | undefined {
@@ -23,17 +24,8 @@ export function runsDir(): string | undefined {
   return root ? join(root, raw) : undefined;
 }
 
-/**
- * How to run Node for the sidecar. In desktop VS Code the extension host's process.execPath is the
- * Electron binary, which behaves as plain Node only with ELECTRON_RUN_AS_NODE=1; code-server runs
- * real Node, where that variable is harmless. `l3m.nodePath` overrides both.
- */
-export function nodeCommand(): { nodePath: string; env: Record<string, string> } {
-  const configured = vscode.workspace.getConfiguration('l3m').get<string>('nodePath')?.trim();
-  const env: Record<string, string> = {};
-  const backend = vscode.workspace.getConfiguration('l3m').get<string>('backend');
-  // The sidecar's training engine reads L3M_BACKEND to override the config's runtime.backend.
-  if (backend && backend !== 'config') env.L3M_BACKEND = backend;
-  if (configured) return { nodePath: configured, env };
-  return { nodePath: process.execPath, env: { ...env, ELECTRON_RUN_AS_NODE: '1' } };
+/** How to run the sidecar CLI at `sidecarScript` by `l3m.nodePath` and `l3m.backend` (sidecar_cli.ts). */
+export function sidecarCommand(sidecarScript: string): SidecarCommand {
+  const l3m = vscode.workspace.getConfiguration('l3m');
+  return sidecarCommandFor({ nodePath: l3m.get<string>('nodePath'), backend: l3m.get<string>('backend') }, sidecarScript);
 }

@@ -3,26 +3,23 @@
 // (STYLE.md rule 24, issue 5 item 5):
 //   - the death is noticed (exit event), logged with the exit code or signal;
 //   - every run this sidecar had queued or running is marked failed in its run.json, with the
-//     reason and the exit code, through a fresh `l3m runs --mark-failed` process (the extension may
+//     reason and the exit code, through a fresh `l3m runs --mark-failed` process (sidecar_cli.ts, the
+//     same Node and environment as the sidecar; the extension may
 //     only import the protocol, not the run store, and the dead sidecar cannot write it any more;
 //     the fresh process applies the same checked transition and atomic write);
 //   - nothing is restarted eagerly: the next request starts a new sidecar.
 // This module does not import `vscode`, so the integration tests drive it in plain Node.
-import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import {
   createMessageConnection, StreamMessageReader, StreamMessageWriter,
   type CancellationToken, type MessageConnection, type NotificationType, type RequestType, type RequestType0,
 } from 'vscode-jsonrpc/node';
 import * as protocol from '../sidecar/protocol/messages';
 import type { RunStatus } from '../sidecar/protocol/run_folder';
+import { describeCommand, markRunFailed, spawnSidecar, startFailure, type SidecarCommand } from './sidecar_cli';
 
-export interface SidecarClientOptions {
-  /** The Node executable (l3m.nodePath, or the extension host's own with ELECTRON_RUN_AS_NODE=1). */
-  nodePath: string;
-  /** Absolute path of dist/sidecar.js. */
-  sidecarScript: string;
-  /** Extra environment for the sidecar (e.g. ELECTRON_RUN_AS_NODE, L3M_BACKEND). */
-  env?: Record<string, string>;
+/** How to run the sidecar (sidecar_cli.ts's sidecarCommand), and the client's own wiring. */
+export interface SidecarClientOptions extends SidecarCommand {
   runsDir: string;
   clientName: string;
   /** Receives the sidecar's stderr and the client's own notes (the "L3M Sidecar" output channel). */
@@ -103,13 +100,9 @@ export class SidecarClient {
   }
 
   private spawn(): Running {
-    const { nodePath, sidecarScript, env, output } = this.options;
-    output(`Starting the sidecar: ${nodePath} ${sidecarScript} serve\n`);
-    const child = spawn(nodePath, [sidecarScript, 'serve'], {
-      stdio: ['pipe', 'pipe', 'pipe'],
-      env: { ...process.env, ...env },
-      windowsHide: true,
-    });
+    const { nodePath, output } = this.options;
+    output(`Starting the sidecar: ${describeCommand(this.options, ['serve'])}\n`);
+    const child = spawnSidecar(this.options, ['serve']);
     // Writes to a process that failed to start or died fail here; the exit handler reports it.
     child.stdin!.on('error', () => undefined);
     child.stderr!.setEncoding('utf8');
@@ -134,8 +127,9 @@ export class SidecarClient {
 
     const exited = new Promise<never>((_, reject) => {
       child.on('error', (error) => {
-        output(`[client] could not start the sidecar with "${nodePath}": ${error.message}. Set l3m.nodePath to a Node 20+ executable.\n`);
-        reject(new Error(`Could not start the L3M sidecar with "${nodePath}": ${error.message}. Set the l3m.nodePath setting to a Node 20 (or newer) executable.`));
+        const message = startFailure(nodePath, error);
+        output(`[client] ${message}\n`);
+        reject(new Error(message));
         // A spawn failure may come without an exit event: forget this process here.
         if (this.current === running) this.current = null;
         setImmediate(() => connection.dispose());
@@ -181,18 +175,9 @@ export class SidecarClient {
   }
 
   /** Records a failed run through a fresh `l3m runs --mark-failed` process (see the header). */
-  private markFailed(runDir: string, reason: string, exitCode: number | undefined): Promise<void> {
-    const args = [this.options.sidecarScript, 'runs', '--mark-failed', runDir, '--reason', reason];
-    if (exitCode !== undefined) args.push('--exit-code', String(exitCode));
-    return new Promise((resolveDone, reject) => {
-      execFile(this.options.nodePath, args, { env: { ...process.env, ...this.options.env }, timeout: 60_000 }, (error, _stdout, stderr) => {
-        if (error) reject(new Error(stderr.trim() || error.message));
-        else {
-          this.options.output(`[client] marked ${runDir} failed: ${reason}\n`);
-          resolveDone();
-        }
-      });
-    });
+  async markFailed(runDir: string, reason: string, exitCode?: number): Promise<void> {
+    await markRunFailed(this.options, runDir, reason, exitCode);
+    this.options.output(`[client] marked ${runDir} failed: ${reason}\n`);
   }
 
   async request<R>(type: RequestType0<R, void>): Promise<R>;

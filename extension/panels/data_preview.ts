@@ -1,7 +1,8 @@
 // True lightcone slices of a run's dataset, for the inspector of a run that has no samples yet (a
 // regression run, or a generation run still training): the issue's "true slices from the data
 // before that". The extension may not import the sidecar's data code, so the slices come from the
-// sidecar's own `l3m data` command, run as a child process on the run's config:
+// sidecar's own `l3m data` command, run as a child process on the run's config with the Node the
+// extension runs the sidecar with (sidecar_cli.ts: l3m.nodePath, or the host's own as Node):
 //   node dist/sidecar.js data <config> --out <runDir>/data-preview --slices N --max-cones 1 --json
 // It opens the dataset the run trained on (cached on disk by a hash of what made it, so this reads
 // instead of simulating) and writes N evenly spaced slices of the first lightcone as float32 .npy
@@ -10,7 +11,6 @@
 // slow or failing dataset open cannot stall the sidecar's training queue. Node only, no `vscode`.
 // `l3m data` reads whatever the config names and may simulate for minutes, so the inspector runs it
 // only in a trusted workspace; what is already in data-preview/ is read anywhere (inside the run folder).
-import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join, normalize, sep } from 'node:path';
 import { confinedPath, readConfined } from '../../sidecar/protocol/confined_path';
@@ -18,6 +18,7 @@ import { parseRunRecord } from '../../sidecar/protocol/run_folder';
 import { parseNpy } from '../../sidecar/protocol/npy_format';
 import type { InspectorDataPreview } from '../../webview/shared/panel_protocol';
 import { runConfigToOpen } from '../run_config';
+import { SidecarCliError, runSidecarCli, type SidecarCommand } from '../sidecar_cli';
 
 export const previewFolder = 'data-preview';
 
@@ -47,24 +48,26 @@ export async function hasDataPreview(runDir: string): Promise<boolean> {
 
 /**
  * Runs `l3m data` for the run unless data-preview/index.json exists; null when done, else why not.
- * `workspaceFolders`: where the run's source config may lie (previewConfig).
+ * `workspaceFolders`: where the run's source config may lie (previewConfig). Aborting `signal` (the
+ * panel closed) stops the command.
  */
-export async function ensureDataPreview(runDir: string, sidecarScript: string, workspaceFolders: readonly string[], slices = 12): Promise<string | null> {
+export async function ensureDataPreview(runDir: string, sidecar: SidecarCommand, workspaceFolders: readonly string[], slices = 12, signal?: AbortSignal): Promise<string | null> {
   const out = join(runDir, previewFolder);
   // data-preview/ linked elsewhere would make `l3m data` write outside the run folder.
   const folder = await confinedPath(runDir, previewFolder);
   if (folder.kind === 'outside' || folder.kind === 'error') return folder.problem;
   if (existsSync(join(out, 'index.json'))) return null;
-  if (!existsSync(sidecarScript)) return `the sidecar (${sidecarScript}) is missing: build the extension (npm run build)`;
+  if (!existsSync(sidecar.sidecarScript)) return `the sidecar (${sidecar.sidecarScript}) is missing: build the extension (npm run build)`;
   const config = await previewConfig(runDir, workspaceFolders);
   if ('problem' in config) return `no data preview: ${config.problem}`;
-  return new Promise((resolve) => {
-    execFile(process.execPath, [sidecarScript, 'data', config.path, '--out', out, '--slices', String(slices), '--max-cones', '1', '--json'], { cwd: runDir, timeout: 10 * 60_000, maxBuffer: 1 << 24 }, (error, _stdout, stderr) => {
-      if (!error) { resolve(null); return; }
-      const detail = stderr.trim().split('\n').filter((l) => l.trim() !== '').slice(-3).join(' ') || error.message;
-      resolve(`l3m data could not read the dataset of ${config.path}: ${detail}`);
-    });
-  });
+  try {
+    await runSidecarCli(sidecar, ['data', config.path, '--out', out, '--slices', String(slices), '--max-cones', '1', '--json'], { cwd: runDir, timeoutMs: 10 * 60_000, signal });
+    return null;
+  } catch (error) {
+    if (!(error instanceof SidecarCliError)) throw error;
+    // A Node that cannot start is the setting's fault, not the dataset's: its message names the fix.
+    return error.reason === 'start' ? error.message : `l3m data could not read the dataset of ${config.path}: ${error.message}`;
+  }
 }
 
 /** Reads data-preview/ into one [slices, x, y] float32 array for the page (binary), with what could not be read. */

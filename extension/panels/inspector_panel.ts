@@ -11,6 +11,7 @@ import { PanelChannel, viewTypes, webviewOptions } from './panel_channel';
 import { inspectorInit, inspectorSample } from './run_data';
 import { ensureDataPreview, hasDataPreview, readDataPreview } from './data_preview';
 import type { SampleIndex } from '../../sidecar/protocol/run_folder';
+import { sidecarCommand } from '../settings';
 
 /** Shown instead of true slices when making them would run `l3m data` in an untrusted workspace. */
 export const untrustedPreviewProblem = 'True slices of the dataset are not read in an untrusted workspace: reading them runs l3m data on the run\'s config, '
@@ -24,6 +25,8 @@ export class InspectorPanel implements vscode.Disposable {
   /** The data preview in progress or done (one `l3m data` per panel). */
   private preview: Promise<string | null> | null = null;
   private readonly trustGranted: vscode.Disposable;
+  /** Aborted when the panel closes, stopping an `l3m data` that nobody would see. */
+  private readonly closed = new AbortController();
 
   static create(extensionUri: vscode.Uri, runDir: string, onDispose: () => void): InspectorPanel {
     const panel = vscode.window.createWebviewPanel(viewTypes.inspector, `Inspector: ${basename(runDir)}`, vscode.ViewColumn.Active, webviewOptions(extensionUri, [runDir]));
@@ -53,6 +56,7 @@ export class InspectorPanel implements vscode.Disposable {
   }
 
   dispose(): void {
+    this.closed.abort();
     void this.watcher?.close();
     this.watcher = null;
     this.trustGranted.dispose();
@@ -71,12 +75,12 @@ export class InspectorPanel implements vscode.Disposable {
     let problem: string | null = null;
     if (vscode.workspace.isTrusted) {
       const workspaceFolders = (vscode.workspace.workspaceFolders ?? []).map((f) => f.uri.fsPath);
-      this.preview ??= ensureDataPreview(this.runDir, this.sidecarScript, workspaceFolders);
+      this.preview ??= ensureDataPreview(this.runDir, sidecarCommand(this.sidecarScript), workspaceFolders, undefined, this.closed.signal);
       problem = await this.preview;
     } else if (!(await hasDataPreview(this.runDir))) {
       problem = untrustedPreviewProblem;
     }
-    if (this.samples) return; // samples arrived meanwhile: the page shows those
+    if (this.samples || this.closed.signal.aborted) return; // samples arrived meanwhile (the page shows those), or nobody is looking
     const message = await readDataPreview(this.runDir);
     // Without a preview the reader's "index.json: missing" says nothing the trust message does not.
     if (problem === untrustedPreviewProblem) message.problems = [problem];

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { inspectorInit, inspectorSample } from '../../extension/panels/run_data';
 import { ensureDataPreview, readDataPreview } from '../../extension/panels/data_preview';
+import { sidecarCommand } from '../../extension/sidecar_cli';
 import { encodeLightconeNpz, labelFromParams } from '../../sidecar/data/npz_source';
 import { fiducialParams } from '../../sidecar/data/parameters';
 import { deliver, frames, pageErrors, posted, startPanelHost, type PanelHost } from './panel_host';
@@ -166,7 +167,7 @@ test('inspector: a run without samples shows true slices of its dataset (real `l
   const record = JSON.parse(readFileSync(join(runDir, 'run.json'), 'utf8')) as Record<string, unknown>;
   writeFileSync(join(runDir, 'run.json'), JSON.stringify({ ...record, configPath }));
 
-  assert.equal(await ensureDataPreview(runDir, sidecar, [runsDir], 5), null);
+  assert.equal(await ensureDataPreview(runDir, sidecarCommand({}, sidecar), [runsDir], 5), null);
   const message = await readDataPreview(runDir);
   assert.deepEqual(message.problems, []);
   assert.deepEqual(message.shape, [5, n, n]);

@@ -1,0 +1,58 @@
+// The inspector's data preview runs the real `l3m data` from the bundle with the Node the extension
+// was told to use (l3m.nodePath, through extension/sidecar_cli.ts), and says so when that Node is missing.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { ensureDataPreview, readDataPreview } from '../../extension/panels/data_preview';
+import { sidecarCommand } from '../../extension/sidecar_cli';
+import { encodeLightconeNpz, labelFromParams } from '../../sidecar/data/npz_source';
+import { fiducialParams } from '../../sidecar/data/parameters';
+import { writeRun } from '../browser/run_fixtures';
+
+const bundle = join(resolve(import.meta.dirname, '../..'), 'dist', 'sidecar.js');
+
+/** A run folder whose config (beside it, as run.json records) reads four small .npz lightcones. */
+function previewRun(runsDir: string): string {
+  const n = 28;
+  const nt = 30;
+  const dataDir = join(runsDir, 'lcs');
+  mkdirSync(dataDir, { recursive: true });
+  for (let c = 0; c < 4; c++) {
+    const image = new Float32Array(n * n * nt).fill(c + 1);
+    writeFileSync(join(dataDir, `lc${c}.npz`), encodeLightconeNpz(image, [n, n, nt], labelFromParams({ ...fiducialParams, zeta: 20 + 10 * c })));
+  }
+  const config = {
+    name: 'preview', task: 'regression', backbone: { source: 'random' },
+    data: { source: 'files', files: { format: 'npz', path: './lcs', transverse_cells: n }, patch_size: 14, splits: { validation_fraction: 0.25, test_fraction: 0.25, seed: 1 }, preprocessing: { global_signal_tokens: 6 } },
+  };
+  const configPath = join(runsDir, 'preview.l3m.json');
+  writeFileSync(configPath, JSON.stringify(config));
+  const runDir = writeRun(runsDir, 'preview', '20261123-100000-eeee', 'regression', config, 'running');
+  const record = JSON.parse(readFileSync(join(runDir, 'run.json'), 'utf8')) as Record<string, unknown>;
+  writeFileSync(join(runDir, 'run.json'), JSON.stringify({ ...record, configPath }));
+  return runDir;
+}
+
+test('the data preview runs l3m data with l3m.nodePath, and names that Node when it cannot start', async (t) => {
+  assert.ok(existsSync(bundle), `${bundle} is missing; run "node esbuild.mjs --no-typecheck" first`);
+  const runsDir = mkdtempSync(join(tmpdir(), 'l3m-preview-'));
+  t.after(() => rmSync(runsDir, { recursive: true, force: true }));
+  const runDir = previewRun(runsDir);
+
+  const missing = await ensureDataPreview(runDir, sidecarCommand({ nodePath: join(runsDir, 'no-such-node') }, bundle), [runsDir], 3);
+  assert.match(missing ?? '', /Could not start the L3M sidecar with ".*no-such-node": .*ENOENT.*l3m\.nodePath/);
+  assert.equal(existsSync(join(runDir, 'data-preview', 'index.json')), false);
+
+  // The configured Node: a launcher that records its arguments and hands over to this test's Node.
+  const launcher = join(runsDir, 'node-launcher');
+  const log = join(runsDir, 'launcher.log');
+  writeFileSync(launcher, `#!/bin/sh\nprintf '%s\\n' "$*" >> '${log}'\nexec '${process.execPath}' "$@"\n`);
+  chmodSync(launcher, 0o755);
+  assert.equal(await ensureDataPreview(runDir, sidecarCommand({ nodePath: launcher }, bundle), [runsDir], 3), null);
+  assert.match(readFileSync(log, 'utf8'), new RegExp(`^${bundle.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')} data .*preview\\.l3m\\.json --out .*data-preview --slices 3 --max-cones 1 --json\\n$`));
+  const preview = await readDataPreview(runDir);
+  assert.deepEqual(preview.problems, []);
+  assert.deepEqual(preview.shape, [3, 28, 28]);
+});
