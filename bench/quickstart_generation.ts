@@ -14,7 +14,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseMetricsJsonl } from '../sidecar/protocol/run_folder';
-import { prepareRun, runTraining } from '../sidecar/train/run_training';
+import { prepareRun, runTraining } from '../sidecar/jobs/train_job';
 import type { NextPatchEvaluation } from '../sidecar/tasks/generation/next_patch_evaluation';
 import { nextPatchTable, nextPatchVerdict } from '../sidecar/tasks/generation/next_patch_report';
 

@@ -14,7 +14,7 @@ import { parameterNames } from '../sidecar/data/parameters';
 import { parseMetricsJsonl } from '../sidecar/protocol/run_folder';
 import { openDataset } from '../sidecar/data/dataset';
 import { loadRegressionData } from '../sidecar/tasks/regression/regression_data';
-import { prepareRun, runTraining } from '../sidecar/train/run_training';
+import { prepareRun, runTraining } from '../sidecar/jobs/train_job';
 
 const args = process.argv.slice(2);
 const configPath = resolve(args.includes('--config') ? args[args.indexOf('--config') + 1] : 'examples/quickstart-regression.l3m.json');

@@ -1,10 +1,10 @@
 // `l3m evaluate <run folder>`: re-runs a trained run's test evaluation on its best checkpoint, as
-// `run/evaluate` does in the editor (sidecar/train/evaluation.ts dispatches on the task), and prints
+// `run/evaluate` does in the editor (sidecar/jobs/evaluate_job.ts, for any registered task), and prints
 // it as a table: for generation the next-patch scores beside the two baselines (eval/next_patch.json),
 // for regression the NLL, R² and coverage per parameter (eval/regression.json).
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { evaluateRun } from '../train/evaluation';
+import { evaluateRun } from '../jobs/evaluate_job';
 import type { NextPatchEvaluation } from '../tasks/generation/next_patch_evaluation';
 import { nextPatchTable, nextPatchVerdict } from '../tasks/generation/next_patch_report';
 import type { RegressionEvaluationFile } from '../protocol/run_folder';

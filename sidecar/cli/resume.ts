@@ -4,7 +4,7 @@
 import { resolve } from 'node:path';
 import { readRun } from '../runs/run_store';
 import { isRunProcessAlive } from '../protocol/run_process';
-import { trainInTerminal } from '../train/terminal_run';
+import { trainInTerminal } from './terminal_run';
 import { exitCodes } from '../protocol/exit_codes';
 
 const help = `Usage: l3m resume <run folder>

@@ -3,7 +3,8 @@
 // writes generated and true slices as .npy into the run's samples/ folder, printing progress per slice.
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { sampleRun } from '../train/sampling';
+import { sampleRun } from '../jobs/sample_job';
+import { readRunConfig } from '../runs/run_access';
 import { exitCodes } from '../protocol/exit_codes';
 
 const help = `Usage: l3m sample <run folder> [options]
@@ -58,15 +59,11 @@ export async function run(args: string[]): Promise<number> {
   const onSigint = () => controller.abort();
   process.once('SIGINT', onSigint);
   try {
-    const { readFile } = await import('node:fs/promises');
-    let evaluation: { generation_context_slices?: number; generation_slices?: number } = {};
-    try {
-      evaluation = (JSON.parse(await readFile(`${runDir}/config.json`, 'utf8')) as { evaluation?: typeof evaluation }).evaluation ?? {};
-    } catch { /* sampleRun reports an unreadable run folder with its own message */ }
+    const { evaluation } = await readRunConfig(runDir);
     const started = Date.now();
     const result = await sampleRun({
-      runDir, lightcone: values.lightcone ?? 0, contextSlices: values.context ?? evaluation.generation_context_slices ?? 2,
-      slices: values.slices ?? evaluation.generation_slices ?? 1, firstSlice: values.firstSlice ?? 0, seed: values.seed ?? 0,
+      runDir, lightcone: values.lightcone ?? 0, contextSlices: values.context ?? evaluation.generation_context_slices,
+      slices: values.slices ?? evaluation.generation_slices, firstSlice: values.firstSlice ?? 0, seed: values.seed ?? 0,
     }, controller.signal, {
       log: (message) => console.error(message),
       onSlice: (done, total) => console.error(`slice ${done}/${total} (${((Date.now() - started) / 1000).toFixed(1)} s)`),

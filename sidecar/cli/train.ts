@@ -7,8 +7,8 @@ import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { ConfigInvalidError } from '../../schemas/load_config';
 import { formatDiagnostic } from '../../schemas/validate_config';
-import { prepareRun } from '../train/run_training';
-import { trainInTerminal } from '../train/terminal_run';
+import { prepareRun } from '../jobs/train_job';
+import { trainInTerminal } from './terminal_run';
 import { exitCodes } from '../protocol/exit_codes';
 
 const help = `Usage: l3m train <config.l3m.json> [--runs-dir DIR]

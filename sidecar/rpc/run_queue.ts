@@ -1,13 +1,19 @@
 // One run at a time, the rest waiting in order (issue 5: "one run at a time on one GPU, the rest
-// queued"). The queue owns the AbortController of each run, turns the engine's callbacks into
-// listener events, and makes sure run.json ends in a final state however the engine ends: if the
-// engine throws before it recorded the failure, the queue records it.
+// queued"). The queue owns the AbortController of each run, turns the training job's callbacks into
+// listener events, and makes sure run.json ends in a final state however the training job ends: if the
+// job throws before it recorded the failure, the queue records it.
 import { realpath } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { ProgressParams, RunStateParams, StatusResult } from '../protocol/messages';
 import type { MetricRecord, RunRecord, RunStatus } from '../protocol/run_folder';
 import { failRun, readRun, updateRun } from '../runs/run_store';
-import type { TrainingEngine } from './training_engine';
+import type { prepareRun, runTraining } from '../jobs/train_job';
+
+/** The training job as the queue uses it (jobs/train_job.ts; tests pass their own to drive the queue). */
+export interface TrainingJobs {
+  prepareRun: typeof prepareRun;
+  runTraining: typeof runTraining;
+}
 
 export interface QueueListener {
   runState(params: RunStateParams): void;
@@ -44,7 +50,7 @@ export class RunQueue {
   private readonly progressThrottleMs: number;
 
   constructor(
-    private readonly loadEngine: () => Promise<TrainingEngine>,
+    private readonly jobs: TrainingJobs,
     private readonly listener: QueueListener,
     options: { progressThrottleMs?: number } = {},
   ) {
@@ -58,10 +64,9 @@ export class RunQueue {
     };
   }
 
-  /** Validates the config and creates a queued run folder through the engine, then enqueues it. */
+  /** Validates the config and creates a queued run folder through the training job, then enqueues it. */
   async start(configPath: string, runsDir: string): Promise<{ runId: string; runDir: string; status: RunStatus }> {
-    const engine = await this.loadEngine();
-    const { runId, runDir } = await engine.prepareRun(configPath, runsDir);
+    const { runId, runDir } = await this.jobs.prepareRun(configPath, runsDir);
     const record = await readRun(runDir);
     this.listener.runState({ kind: 'queued', runDir, record });
     const key = await canonicalRunDir(runDir);
@@ -71,7 +76,6 @@ export class RunQueue {
 
   /** Enqueues a cancelled or failed run to continue from its last checkpoint. */
   async resume(runDir: string): Promise<{ runId: string; runDir: string; status: RunStatus }> {
-    await this.loadEngine();
     const record = await readRun(runDir);
     const key = await canonicalRunDir(runDir);
     const queued = this.active?.key === key ? this.active : this.waiting.find((e) => e.key === key);
@@ -85,7 +89,7 @@ export class RunQueue {
 
   /**
    * Cancels a queued run at once, or asks the active run to stop and waits until it has (the
-   * engine stops within one step and leaves it resumable). Returns the run's final status.
+   * training job stops within one step and leaves it resumable). Returns the run's final status.
    */
   async cancel(runDir: string): Promise<RunStatus> {
     const key = await canonicalRunDir(runDir);
@@ -148,9 +152,8 @@ export class RunQueue {
     let lastPhaseKind: string | null = null;
     let outcome: 'completed' | 'cancelled';
     try {
-      const engine = await this.loadEngine();
       announceRunning();
-      outcome = await engine.runTraining({
+      outcome = await this.jobs.runTraining({
         runDir,
         signal: entry.controller.signal,
         events: {
@@ -182,7 +185,7 @@ export class RunQueue {
     else this.listener.runState({ kind: outcome, runDir, record });
   }
 
-  /** Makes run.json final when the engine did not (it threw early, or returned without writing). */
+  /** Makes run.json final when the training job did not (it threw early, or returned without writing). */
   private async ensureFinal(runDir: string, status: 'completed' | 'cancelled' | 'failed', message?: string): Promise<RunRecord> {
     let record: RunRecord;
     try {

@@ -1,20 +1,22 @@
 // The sidecar's JSON-RPC server: binds the requests of sidecar/protocol/messages.ts to the run queue,
-// the backend probe and the engines. It takes any MessageConnection, so tests drive it over in-memory
+// the backend probe and the jobs (train, resume, sample, evaluate). It takes any MessageConnection, so tests drive it over in-memory
 // streams (STYLE.md rule 17) and `l3m serve` over stdio.
 import { ResponseError, type MessageConnection, type NotificationType } from 'vscode-jsonrpc';
 import * as protocol from '../protocol/messages';
 import { ErrorCodes } from '../protocol/messages';
 import { packageVersion, RunUnreadableError, IllegalTransitionError } from '../runs/run_store';
 import { probeBackends, BackendUnavailableError } from '../runtime/backends';
-import { RunQueue, QueueConflictError } from './run_queue';
-import { EngineMissingError, loadEvaluationEngine, loadSamplingEngine, loadTrainingEngine, type TrainingEngine } from './training_engine';
+import { RunQueue, QueueConflictError, type TrainingJobs } from './run_queue';
+import { prepareRun, runTraining } from '../jobs/train_job';
+import { sampleRun } from '../jobs/sample_job';
+import { evaluateRun } from '../jobs/evaluate_job';
 import { isAbsolute, resolve } from 'node:path';
 import { readFileSync } from 'node:fs';
 import { jsonPathAt } from './diagnostic_path';
 
 export interface ServerOptions {
-  /** Replaces the lazily loaded training engine (tests of the queue wiring). */
-  loadEngine?: () => Promise<TrainingEngine>;
+  /** Replaces the training job (tests of the queue wiring). */
+  trainingJobs?: TrainingJobs;
   /** Called after the shutdown response was sent; `l3m serve` exits there. */
   onShutdown?: () => void;
   progressThrottleMs?: number;
@@ -27,7 +29,7 @@ export interface Server {
 
 /**
  * Maps an exception to a JSON-RPC error with an application code (STYLE.md rule 11). A config error
- * from the engine carries its diagnostics as ConfigErrorData.
+ * from a job carries its diagnostics as ConfigErrorData.
  */
 export function toResponseError(error: unknown): ResponseError<unknown> {
   if (error instanceof ResponseError) return error;
@@ -44,7 +46,6 @@ export function toResponseError(error: unknown): ResponseError<unknown> {
   if (error instanceof RunUnreadableError) return new ResponseError(ErrorCodes.runNotFound, message);
   if (error instanceof QueueConflictError || error instanceof IllegalTransitionError) return new ResponseError(ErrorCodes.runStateConflict, message);
   if (error instanceof BackendUnavailableError) return new ResponseError(ErrorCodes.backendUnavailable, message);
-  if (error instanceof EngineMissingError) return new ResponseError(ErrorCodes.internal, message);
   return new ResponseError(ErrorCodes.internal, `Internal error in the sidecar: ${message}`);
 }
 
@@ -118,7 +119,7 @@ export function startServer(connection: MessageConnection, options: ServerOption
     process.stderr.write(`[${level}] ${message}\n`);
     notify(protocol.log, { level, message });
   };
-  const queue = new RunQueue(options.loadEngine ?? loadTrainingEngine, {
+  const queue = new RunQueue(options.trainingJobs ?? { prepareRun, runTraining }, {
     runState: (params) => notify(protocol.runState, params),
     progress: (params) => notify(protocol.progress, params),
     metrics: (runDir, records) => notify(protocol.metrics, { runDir, records }),
@@ -157,14 +158,13 @@ export function startServer(connection: MessageConnection, options: ServerOption
   connection.onRequest(protocol.cancelRun, (params) => handle(async () => ({ status: await queue.cancel(absolutePath('runDir', params?.runDir)) })));
 
   connection.onRequest(protocol.sample, (params, token) => handle(async () => {
-    const engine = await loadSamplingEngine();
     const controller = new AbortController();
     token.onCancellationRequested(() => controller.abort());
     const runDir = absolutePath('runDir', params?.runDir);
     const started = Date.now();
     // Each slice is in samples/ when onSlice fires: the inspector shows it at once, and the progress
     // notification (a phase, not training steps) tells the monitor how far sampling is.
-    return engine.sampleRun({ ...params, runDir }, controller.signal, {
+    return sampleRun({ ...params, runDir }, controller.signal, {
       log: (message) => log('info', message),
       onSlice: (done, total, entry) => {
         notify(protocol.sampleWritten, { runDir, entry });
@@ -178,10 +178,9 @@ export function startServer(connection: MessageConnection, options: ServerOption
   }));
 
   connection.onRequest(protocol.evaluate, (params, token) => handle(async () => {
-    const engine = await loadEvaluationEngine();
     const controller = new AbortController();
     token.onCancellationRequested(() => controller.abort());
-    return engine.evaluateRun(absolutePath('runDir', params?.runDir), controller.signal);
+    return evaluateRun(absolutePath('runDir', params?.runDir), controller.signal);
   }));
 
   connection.onRequest(protocol.shutdown, async () => {

@@ -4,12 +4,14 @@
 // `best` for the lowest validation loss. Rotation keeps the newest `keep` step checkpoints; `best`
 // is never rotated away. A failed write throws and leaves every earlier checkpoint intact, since a
 // checkpoint switches to its new files in one rename and old ones are deleted only after that.
-import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { assignNamedWeights, deleteCheckpoint, loadCheckpoint, saveCheckpoint } from '../checkpoint/checkpoint';
 import type { Qwen2Config } from '../model/qwen2_config';
 import type { AdamOptimizer } from './adam_optimizer';
+import { listStepCheckpoints, stepCheckpointName } from '../runs/checkpoint_names';
+
+export { bestCheckpointName, listStepCheckpoints, stepCheckpointName } from '../runs/checkpoint_names';
 
 /** The trainer's counters, stored in the checkpoint metadata so that resume continues exactly. */
 export interface TrainerState {
@@ -24,13 +26,6 @@ export interface TrainerState {
   lastFiniteLoss: number | null;
   /** The step of the last validation (-1: none yet); absent in checkpoints written before it was recorded. */
   lastValidatedStep?: number;
-}
-
-export const bestCheckpointName = 'best';
-const stepNamePattern = /^step-(\d{8})\.json$/;
-
-export function stepCheckpointName(step: number): string {
-  return `step-${String(step).padStart(8, '0')}`;
 }
 
 export interface CheckpointContents {
@@ -68,17 +63,6 @@ export function writeTrainerCheckpoint(dir: string, name: string, contents: Chec
   } finally {
     tf.dispose(optimizerTensors.map(([, t]) => t));
   }
-}
-
-/** Step numbers of the complete step checkpoints in `dir`, ascending (a folder with a checkpoint's name is none). */
-export function listStepCheckpoints(dir: string): number[] {
-  let names: string[];
-  try {
-    names = readdirSync(dir, { withFileTypes: true }).filter((entry) => entry.isFile()).map((entry) => entry.name);
-  } catch {
-    return [];
-  }
-  return names.map((n) => stepNamePattern.exec(n)).filter((m): m is RegExpExecArray => m !== null).map((m) => Number(m[1])).sort((a, b) => a - b);
 }
 
 /** Restores weights, optimizer moments and trainer counters; returns the trainer state. */

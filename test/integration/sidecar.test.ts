@@ -64,17 +64,12 @@ test('initialize, status, probe, errors and shutdown against the real sidecar', 
     return true;
   });
 
-  // Train: without the training engine the sidecar says so; with it, a config that is not JSON is refused.
+  // Train: a config that is not JSON is refused with the config-invalid code.
   const config = join(runsDir, 'broken.l3m.json');
   writeFileSync(config, '{ not json');
-  const engineBuilt = existsSync(join(root, 'sidecar', 'train', 'run_training.ts'));
   await assert.rejects(sidecar.connection.sendRequest(protocol.startRun, { configPath: config, runsDir }), (e: unknown) => {
     assert.ok(e instanceof ResponseError);
-    if (engineBuilt) assert.equal(e.code, protocol.ErrorCodes.configInvalid);
-    else {
-      assert.equal(e.code, protocol.ErrorCodes.internal);
-      assert.match(e.message, /training engine is not built yet/);
-    }
+    assert.equal(e.code, protocol.ErrorCodes.configInvalid);
     return true;
   });
   assert.deepEqual(await sidecar.connection.sendRequest(protocol.status), { active: null, queued: [] });

@@ -1,5 +1,5 @@
 // The server's run queue over the protocol, client and server on in-memory streams (STYLE.md rule 17).
-// The training engine here is a minimal engine that honours the contract of sidecar/rpc/training_engine.ts
+// The training job here is a minimal one that honours the contract of TrainingJobs (sidecar/rpc/run_queue.ts)
 // (it writes run.json through the real run store and stops on the abort signal), with a gate the test
 // opens; it checks the queue's behaviour — one run at a time, queued status, cancel, failure recording —
 // and says nothing about training itself, which has its own tests.
@@ -10,14 +10,14 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { ResponseError } from 'vscode-jsonrpc/node';
 import * as protocol from '../../sidecar/protocol/messages';
-import type { TrainingEngine } from '../../sidecar/rpc/training_engine';
+import type { TrainingJobs } from '../../sidecar/rpc/run_queue';
 import { inMemoryServer } from './in_memory_server';
 import { createRun, experimentNameOf, readRun, updateRun } from '../../sidecar/runs/run_store';
 
 function gatedEngine() {
   const gates = new Map<string, () => void>();
   const started: string[] = [];
-  const engine: TrainingEngine = {
+  const engine: TrainingJobs = {
     async prepareRun(configPath, runsDir) {
       if (configPath.includes('invalid')) {
         throw Object.assign(new Error(`Config ${configPath} has 1 error.`), { name: 'ConfigInvalidError', file: configPath, diagnostics: [{ range: { start: { line: 1, character: 2 }, end: { line: 1, character: 9 } }, severity: 1, message: 'bad' }] });
@@ -45,8 +45,8 @@ function gatedEngine() {
   return { engine, started, release: (runDir: string) => gates.get(runDir)?.() };
 }
 
-function connect(engine: TrainingEngine) {
-  const { client, server, close } = inMemoryServer({ loadEngine: async () => engine });
+function connect(engine: TrainingJobs) {
+  const { client, server, close } = inMemoryServer({ trainingJobs: engine });
   const states: protocol.RunStateParams[] = [];
   const waiters: { match: (s: protocol.RunStateParams) => boolean; resolve: (s: protocol.RunStateParams) => void }[] = [];
   client.onNotification(protocol.runState, (s) => {

@@ -7,8 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { saveCheckpoint } from '../../sidecar/checkpoint/checkpoint';
 import { qwen2Config } from '../../sidecar/model/qwen2_config';
-import { prepareRun } from '../../sidecar/train/run_training';
-import { sampleRun } from '../../sidecar/train/sampling';
+import { prepareRun } from '../../sidecar/jobs/train_job';
+import { sampleRun } from '../../sidecar/jobs/sample_job';
 
 const examples = join(import.meta.dirname, '..', '..', 'examples');
 
@@ -24,7 +24,7 @@ test('sampling errors: regression run, no checkpoint, too many slices, bad numbe
   const signal = new AbortController().signal;
   try {
     const regression = await runFolder('quickstart-regression.l3m.json', runs);
-    await assert.rejects(sampleRun({ runDir: regression, lightcone: 0, contextSlices: 2, slices: 1 }, signal), /is a regression run; sampling and next-patch evaluation need a generation run/);
+    await assert.rejects(sampleRun({ runDir: regression, lightcone: 0, contextSlices: 2, slices: 1 }, signal), /is a regression run; sampling needs a run of a task that generates lightcones \("generation"\)/);
 
     const generation = await runFolder('quickstart-generation.l3m.json', runs);
     await assert.rejects(sampleRun({ runDir: generation, lightcone: 0, contextSlices: 2, slices: 1 }, signal), /has no checkpoint yet \(status queued\); train it/);

@@ -4,7 +4,7 @@ import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { AdamOptimizer } from '../../sidecar/train/adam_optimizer';
-import { Dense } from '../../sidecar/tasks/regression/connectors';
+import { Dense } from '../../sidecar/tasks/shared/connectors';
 
 before(async () => { await tf.setBackend('cpu'); });
 

@@ -9,7 +9,7 @@ import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { prepareRun, runTraining, type TrainingEvents } from '../../sidecar/train/run_training';
+import { prepareRun, runTraining, type TrainingEvents } from '../../sidecar/jobs/train_job';
 import { parseMetricsJsonl, type MetricRecord } from '../../sidecar/protocol/run_folder';
 import { writeTinyWorkspace } from '../integration/train_fixture';
 

@@ -9,7 +9,7 @@ import type { ProgressParams } from '../../sidecar/protocol/messages';
 import { jsonPathAt } from '../../sidecar/rpc/diagnostic_path';
 import { RunQueue } from '../../sidecar/rpc/run_queue';
 import { toResponseError } from '../../sidecar/rpc/server';
-import { prepareRun, runTraining } from '../../sidecar/train/run_training';
+import { prepareRun, runTraining } from '../../sidecar/jobs/train_job';
 import { ConfigInvalidError } from '../../schemas/load_config';
 import { writeTinyWorkspace } from '../integration/train_fixture';
 
@@ -56,13 +56,13 @@ test('data-phase progress is throttled like step progress; new phases and the la
     let finished!: () => void;
     let outcome = '';
     const done = new Promise<void>((resolve) => { finished = resolve; });
-    // The real engine, with its progress recorded on the way in, so that the test compares what the
-    // engine emitted with what the queue forwarded. A throttle interval longer than the run makes the
+    // The real training job, with its progress recorded on the way in, so that the test compares what the
+    // job emitted with what the queue forwarded. A throttle interval longer than the run makes the
     // expectation exact.
-    const queue = new RunQueue(async () => ({
+    const queue = new RunQueue({
       prepareRun,
       runTraining: (options) => runTraining({ ...options, events: { ...options.events, progress: (p) => { emitted.push(p); options.events.progress(p); } } }),
-    }), {
+    }, {
       runState: (s) => { if (s.kind === 'completed' || s.kind === 'failed' || s.kind === 'cancelled') { outcome = s.kind === 'failed' ? `failed: ${s.message}` : s.kind; finished(); } },
       progress: (p) => delivered.push(p), metrics: () => undefined, log: () => undefined,
     }, { progressThrottleMs: 1e9 });

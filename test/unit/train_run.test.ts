@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { prepareRun, runTraining, type TrainingEvents } from '../../sidecar/train/run_training';
+import { prepareRun, runTraining, type TrainingEvents } from '../../sidecar/jobs/train_job';
 import { ConfigInvalidError } from '../../schemas/load_config';
 import { loadCheckpoint } from '../../sidecar/checkpoint/checkpoint';
 import { parseMetricsJsonl, type MetricRecord } from '../../sidecar/protocol/run_folder';

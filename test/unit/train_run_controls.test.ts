@@ -1,11 +1,11 @@
-// run_training's controls around the training loop: a cancel while the dataset is still being
+// The training job's controls around the training loop: a cancel while the dataset is still being
 // simulated, and the editor's backend setting (env L3M_BACKEND) over the config's runtime.backend.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { backendRequestOf, prepareRun, runTraining, type TrainingEvents } from '../../sidecar/train/run_training';
+import { backendRequestOf, prepareRun, runTraining, type TrainingEvents } from '../../sidecar/jobs/train_job';
 import { writeTinyWorkspace } from '../integration/train_fixture';
 
 const readJson = (path: string) => JSON.parse(readFileSync(path, 'utf8'));

@@ -16,7 +16,7 @@ import { SpecialTokens } from '../../model/special_tokens';
 import { trainableVariables, type FinetuneMode } from '../../model/finetune_groups';
 import { tokensPerSlice } from '../../data/tokenization';
 import { biasNoDecay, type ParameterGroup } from '../../train/parameter_group';
-import { Mlp, inputConnectorSizes, type ConnectorShape } from '../regression/connectors';
+import { Mlp, inputConnectorSizes, type ConnectorShape } from '../shared/connectors';
 import { cfmLoss, drawCfmNoise } from './cfm_loss';
 import { integrate, type OdeOptions } from './ode_solvers';
 import {

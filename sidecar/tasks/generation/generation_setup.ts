@@ -1,14 +1,11 @@
-// Builds the generation model of a resolved config: the backbone (random Qwen2 of the configured
-// shape, or a pretrained HF checkpoint with its tokenizer), LoRA for the lora finetune mode (Table 4:
-// r = 8 or r = 2, norms trained unless lora.train_norms is false), the prompt, connectors and CFM head.
+// Builds the generation model of a resolved config: the backbone (shared/backbone_setup.ts: random
+// Qwen2 or a pretrained HF checkpoint; LoRA for the lora finetune mode, Table 4: r = 8 or r = 2, norms
+// trained unless lora.train_norms is false), the prompt, connectors and CFM head.
 import type { ResolvedCfmHead, ResolvedExperimentConfig } from '../../../schemas/generated/experiment_config';
-import { loadHfCheckpoint } from '../../checkpoint/hf_checkpoint';
 import type { Qwen2Config } from '../../model/qwen2_config';
-import { Qwen2Model, type LoraTarget } from '../../model/qwen2_model';
-import { Qwen2Tokenizer } from '../../model/qwen2_tokenizer';
 import type { FinetuneMode } from '../../model/finetune_groups';
 import { hashSeed } from '../../train/seeded_random';
-import { configRelative, finetuneModeOf, randomBackboneConfig } from '../regression/regression_setup';
+import { buildBackbone } from '../shared/backbone_setup';
 import { buildGenerationPrompt } from './generation_prompt';
 import { GenerationModel } from './generation_model';
 
@@ -33,27 +30,7 @@ export function buildGenerationModel(config: ResolvedExperimentConfig, configPat
   if (!config.backbone.causal) {
     throw new Error('Generation needs a causal backbone (backbone.causal = true): each patch may only see the patches before it.');
   }
-  const seed = config.training.seed;
-  let backbone: Qwen2Model;
-  let chatIds = null;
-  let description: string;
-  if (config.backbone.source === 'pretrained') {
-    const folder = configRelative(configPath, runDir, config.backbone.path);
-    const loaded = loadHfCheckpoint(folder, { configOverrides: { attentionDropout: config.backbone.attention_dropout, causal: true } });
-    backbone = loaded.model;
-    if (config.backbone.reinit_final_norm) backbone.resetFinalNorm();
-    if (config.prompt.template !== 'minimal') chatIds = Qwen2Tokenizer.fromFolder(folder).chatTokenIds();
-    description = `pretrained ${folder} (${loaded.config.numHiddenLayers} blocks, hidden ${loaded.config.hiddenSize})`;
-  } else {
-    const backboneConfig = randomBackboneConfig(config);
-    backbone = Qwen2Model.random(backboneConfig, hashSeed(seed, 0xb0b) & 0x7fffffff);
-    description = `random Qwen2 (${backboneConfig.numHiddenLayers} blocks, hidden ${backboneConfig.hiddenSize})`;
-  }
-  const finetune = finetuneModeOf(config);
-  if (finetune === 'lora') {
-    const lora = config.backbone.lora;
-    backbone.addLora({ rank: lora.rank, alpha: lora.alpha ?? 2 * lora.rank, targets: lora.targets as LoraTarget[], seed: hashSeed(seed, 0x10a) & 0x7fffffff });
-  }
+  const { backbone, chatIds, finetune, description } = buildBackbone(config, configPath, runDir, { describeMask: false, defaultLoraAlpha: 2 * config.backbone.lora.rank });
   const shape = (c: { kind: 'linear' | 'mlp'; mlp_depth: number; mlp_width: number }) => ({ kind: c.kind, depth: c.mlp_depth, width: c.mlp_width });
   const model = new GenerationModel(backbone, {
     prompt: buildGenerationPrompt({
@@ -69,7 +46,7 @@ export function buildGenerationModel(config: ResolvedExperimentConfig, configPat
       previousSliceResidual: head.previous_slice_residual },
     finetune,
     trainNorms: config.backbone.lora.train_norms,
-    seed: hashSeed(seed, 0xc1) & 0xffffff,
+    seed: hashSeed(config.training.seed, 0xc1) & 0xffffff,
   });
   return { model, backboneConfig: backbone.config, finetune, description };
 }

@@ -10,7 +10,7 @@ import type { Qwen2Model } from '../../model/qwen2_model';
 import { SpecialTokens } from '../../model/special_tokens';
 import { trainableVariables, type FinetuneMode } from '../../model/finetune_groups';
 import { defaultNoDecay, type ParameterGroup } from '../../train/parameter_group';
-import { Mlp, inputConnectorSizes, outputConnectorSizes, type ConnectorShape } from './connectors';
+import { Mlp, inputConnectorSizes, outputConnectorSizes, type ConnectorShape } from '../shared/connectors';
 import { gaussianNll, gaussianNllLoss, gaussianOutputs, outputSizeFor, paramCount, type CovarianceKind } from './gaussian_head';
 import { promptLength, trainableTokenNames, type PromptSegment } from './prompt_template';
 

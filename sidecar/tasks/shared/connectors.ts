@@ -1,4 +1,5 @@
-// The regression task's connectors (paper Sec. 3; reference regression/network/modeling.py):
+// The connectors of both tasks (paper Sec. 3; reference regression/network/modeling.py), written for
+// regression and reused by generation's patch, parameter and time-step connectors:
 // - the input connector maps each scalar lightcone token to a vector of the backbone's width, one
 //   shared map for every token: `linear` = nn.Linear(1, H); `mlp` = Linear(1,w) → [GELU, Linear(w,w)]×depth
 //   → GELU → Linear(w, H) (reference lc_connector);

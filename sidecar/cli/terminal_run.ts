@@ -9,7 +9,7 @@ import type { ProgressParams } from '../protocol/messages';
 import { parseRunRecord } from '../protocol/run_folder';
 import { writeFileAtomicSync } from '../runs/atomic_write';
 import { exitCodes } from '../protocol/exit_codes';
-import { runTraining } from './run_training';
+import { runTraining } from '../jobs/train_job';
 
 export interface TerminalOutput {
   out: NodeJS.WriteStream;

@@ -1,0 +1,226 @@
+// The training job, behind `l3m train`, `l3m resume` and the RPC server's run/start and run/resume:
+// `prepareRun` validates a config in run mode and creates the run folder (status queued, config.json =
+// the resolved config); `runTraining` trains the run in a folder — from scratch, or resumed from its
+// last checkpoint — writing metrics, checkpoints, the final evaluation and run.json as it goes, and
+// streaming the same through `events`. A failure marks run.json failed with the reason before it throws.
+// The run's task (tasks/registry.ts) supplies data, model and evaluation; everything else is here, once.
+import { existsSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import { dirname, join, relative } from 'node:path';
+import { ConfigInvalidError, loadConfigFile } from '../../schemas/load_config';
+import type { ResolvedExperimentConfig } from '../../schemas/generated/experiment_config';
+import type { ProgressParams } from '../protocol/messages';
+import type { MetricRecord, RunRecord } from '../protocol/run_folder';
+import { appendMetrics, createRun, experimentNameOf, failRun, readRun, rewindMetrics, updateRun } from '../runs/run_store';
+import { readRunConfig, writeEvaluation } from '../runs/run_access';
+import { bestCheckpointName, checkpointsDir } from '../runs/checkpoint_names';
+import { removeTemporaryFiles } from '../runs/run_cleanup';
+import { removeUnreferencedCheckpointFiles } from '../checkpoint/checkpoint';
+import { datasetCacheRoot, removeAbandonedTemporaryFolders } from '../data/dataset_cache';
+import type { DatasetProgress } from '../data/simulated_dataset';
+import { DatasetCancelledError } from '../data/simulated_dataset';
+import { runLoop } from '../train/training_loop';
+import { loopSettingsFor } from '../train/loop_settings';
+import { readCheckpointWeights } from '../train/trainer_checkpoints';
+import { taskDefinition } from '../tasks/registry';
+import type { TaskData, TaskDefinition, TaskModel } from '../tasks/task_definition';
+import { selectRuntime } from './select_runtime';
+
+export { backendRequestOf } from './select_runtime';
+
+export interface TrainingEvents {
+  progress(p: ProgressParams): void;
+  metrics(records: MetricRecord[]): void;
+  log(level: 'info' | 'warn' | 'error', message: string): void;
+}
+
+export interface RunTrainingOptions {
+  runDir: string;
+  signal: AbortSignal;
+  events: TrainingEvents;
+}
+
+/** What the shared skeleton needs of the run it trains. */
+interface RunContext {
+  runDir: string;
+  config: ResolvedExperimentConfig;
+  record: RunRecord;
+  signal: AbortSignal;
+  events: TrainingEvents;
+  /** Appends to metrics.jsonl and forwards to events.metrics. */
+  writeMetrics(records: MetricRecord[]): Promise<void>;
+  /** Forwards progress and keeps run.json's progress field current (throttled). */
+  reportProgress(p: Omit<ProgressParams, 'runDir'>): void;
+}
+
+type RunProgress = NonNullable<RunRecord['progress']>;
+type TaskOutcome = { kind: 'completed' | 'cancelled'; progress: RunProgress };
+
+/**
+ * Validates `configPath` in run mode (missing data or checkpoint paths are errors) and creates the run
+ * folder with status queued. Throws ConfigInvalidError (with the diagnostics) when the config has errors.
+ */
+export async function prepareRun(configPath: string, runsDir: string): Promise<{ runId: string; runDir: string }> {
+  const loaded = await loadConfigFile(configPath, 'run');
+  if (!loaded.config) throw new ConfigInvalidError(loaded.path, loaded.diagnostics);
+  const created = await createRun({
+    runsDir, experiment: experimentNameOf(loaded.path), task: loaded.config.task, config: loaded.config, configPath: loaded.path, status: 'queued',
+  });
+  return { runId: created.runId, runDir: created.runDir };
+}
+
+/**
+ * Trains the run in `runDir` until it completes, is cancelled through `signal` (resolves 'cancelled'
+ * within one step, leaving a resumable run), or fails (run.json failed with the reason; throws).
+ * A cancelled or failed run resumes from its last checkpoint.
+ */
+export async function runTraining(options: RunTrainingOptions): Promise<'completed' | 'cancelled'> {
+  const { runDir, signal, events } = options;
+  const progress = progressReporter(runDir, events);
+  try {
+    const record = await readRun(runDir);
+    if (record.status === 'completed') throw new Error(`Run ${runDir} is already completed; start a new run instead of resuming it.`);
+    const config = await readRunConfig(runDir);
+    const definition = taskDefinition(config.task, join(runDir, 'config.json'));
+    const runtime = await selectRuntime(config.runtime.backend);
+    events.log('info', runtime.description);
+    removeLeftovers(runDir, events);
+    await removeAbandonedTemporaryFolders(datasetCacheRoot()).then((removed) => {
+      if (removed.length > 0) events.log('info', `Removed ${removed.length} unfinished dataset folder${removed.length === 1 ? '' : 's'} of killed simulations: ${removed.join(', ')}.`);
+    });
+    const running = await updateRun(runDir, {
+      status: 'running', device: { backend: runtime.backend.name, device: runtime.backend.device, requested: runtime.request.backend, requestedBy: runtime.request.source }, pid: process.pid,
+    });
+    const context: RunContext = {
+      runDir, config, record: running, signal, events, reportProgress: progress.report,
+      writeMetrics: async (records) => {
+        await appendMetrics(runDir, records);
+        events.metrics(records);
+      },
+    };
+    let outcome: TaskOutcome;
+    try {
+      outcome = await trainTask(definition, context);
+    } catch (error) {
+      // Cancelled while the dataset was still being simulated: nothing was trained or cached, and a
+      // resume starts from the beginning (simulating again), so the run ends cancelled, not failed.
+      if (!(error instanceof DatasetCancelledError)) throw error;
+      outcome = { kind: 'cancelled', progress: running.progress ?? { step: 0, totalSteps: 0, epoch: 0 } };
+    } finally {
+      await progress.settled();
+    }
+    if (outcome.kind === 'cancelled') {
+      await updateRun(runDir, { status: 'cancelled', progress: outcome.progress, error: { message: 'Cancelled; resume to continue from the last checkpoint.', step: outcome.progress.step } });
+      return 'cancelled';
+    }
+    await updateRun(runDir, { status: 'completed', progress: outcome.progress });
+    return 'completed';
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    const step = (error as { step?: number }).step ?? progress.lastStep();
+    await failRun(runDir, message, step !== undefined ? { step } : {}).catch((writeError: unknown) => {
+      events.log('error', `Could not mark ${runDir} failed: ${(writeError as Error).message}`);
+    });
+    events.log('error', message);
+    throw error;
+  }
+}
+
+/**
+ * Forwards progress to `events` and keeps run.json's progress field current, at most every 2 s:
+ * run.json progress is for readers without the protocol (the Runs view, `l3m runs`), best effort.
+ */
+function progressReporter(runDir: string, events: TrainingEvents) {
+  let lastStep: number | undefined;
+  let lastRunJsonWrite = 0;
+  // Writes are chained so that a late progress write can never overwrite the final status.
+  let runJsonWrites: Promise<void> = Promise.resolve();
+  return {
+    report(p: Omit<ProgressParams, 'runDir'>): void {
+      if (p.phase === undefined) lastStep = p.step;
+      events.progress({ runDir, ...p });
+      const now = Date.now();
+      if (now - lastRunJsonWrite > 2000 && p.phase === undefined) {
+        lastRunJsonWrite = now;
+        const progress = { step: p.step, totalSteps: p.totalSteps, epoch: p.epoch };
+        runJsonWrites = runJsonWrites.then(() => updateRun(runDir, { progress })).then(() => undefined, () => undefined);
+      }
+    },
+    lastStep: () => lastStep,
+    settled: () => runJsonWrites,
+  };
+}
+
+/**
+ * Removes what a killed process left in the run folder (temporary files, checkpoint files no checkpoint
+ * names), before this process, which now owns the run, writes anything.
+ */
+function removeLeftovers(runDir: string, events: TrainingEvents): void {
+  const checkpointDir = checkpointsDir(runDir);
+  const removed = [...removeTemporaryFiles(runDir), ...removeUnreferencedCheckpointFiles(checkpointDir).map((file) => join(checkpointDir, file))];
+  if (removed.length > 0) {
+    events.log('info', `Removed ${removed.length} file${removed.length === 1 ? '' : 's'} left by an interrupted process: ${removed.map((path) => relative(runDir, path)).join(', ')}.`);
+  }
+}
+
+/** A progress report of a phase outside the training steps ("simulating lightcones 3/40"). */
+function phaseReport(phase: string): Omit<ProgressParams, 'runDir'> {
+  return { step: 0, totalSteps: 0, epoch: 0, loss: null, lr: 0, stepsPerSecond: 0, etaSeconds: null, phase };
+}
+
+/** The log lines and progress of a dataset being simulated or found in the cache. */
+function datasetEvents(events: TrainingEvents, phase: (text: string) => void): (event: DatasetProgress) => void {
+  return (event) => {
+    if (event.kind === 'started') events.log('info', `Simulating ${event.count} lightcones into ${event.folder} with ${event.workers} workers.`);
+    if (event.kind === 'cached') events.log('info', `Using the cached dataset ${event.folder} (${event.count} lightcones).`);
+    if (event.kind === 'finished-cone') phase(`simulating lightcones ${event.acceptedSoFar}/${event.count}`);
+  };
+}
+
+/** A task's run end to end: data, model, the loop with checkpoints and validation, then the test evaluation on the best checkpoint. */
+async function trainTask(definition: TaskDefinition, run: RunContext): Promise<TaskOutcome> {
+  const { config, runDir, events, signal } = run;
+  const phase = (text: string) => run.reportProgress(phaseReport(text));
+  // Relative data paths are relative to the config file, as the editor's checks resolve them.
+  const configDir = run.record.configPath ? dirname(run.record.configPath) : runDir;
+  const data = await definition.loadData(config, { configDir, signal, onDataset: datasetEvents(events, phase), onPhase: phase });
+  events.log('info', `Data: ${data.description}`);
+  const model = data.buildModel(config, { configPath: run.record.configPath, runDir });
+  try {
+    events.log('info', `Model: ${model.description}`);
+    const settings = loopSettingsFor(config, model.training.trainSize);
+    const checkpointDir = checkpointsDir(runDir);
+    await mkdir(checkpointDir, { recursive: true });
+    const result = await runLoop(model.training, settings, {
+      signal, checkpointDir, backboneConfig: model.backboneConfig, checkpointExtra: model.checkpointExtra(),
+      metrics: run.writeMetrics, rewindMetrics: (step) => rewindMetrics(runDir, step), progress: run.reportProgress, log: events.log,
+    });
+    const progress = { step: result.state.step, totalSteps: settings.totalSteps, epoch: result.state.step / settings.stepsPerEpoch };
+    if (result.outcome === 'cancelled') return { kind: 'cancelled', progress };
+    // The test evaluation uses the best checkpoint, as the reference's load_best_model() before evaluation.
+    if (existsSync(join(checkpointDir, `${bestCheckpointName}.json`))) readCheckpointWeights(checkpointDir, bestCheckpointName, model.training.namedWeights());
+    await evaluateAfterTraining(definition, data, model, run, { step: result.state.step, epoch: progress.epoch, wallTime: result.state.wallTime });
+    if (result.outcome === 'early_stopped') events.log('info', `Stopped early at step ${result.state.step}; best validation loss ${result.state.bestLoss} at step ${result.state.bestStep}.`);
+    return { kind: 'completed', progress };
+  } finally {
+    model.dispose();
+  }
+}
+
+/** The test evaluation that ends training (eval/<file>, a test record in metrics.jsonl, a summary line), then the task's own finish. */
+async function evaluateAfterTraining(definition: TaskDefinition, data: TaskData, model: TaskModel, run: RunContext,
+  at: { step: number; epoch: number; wallTime: number }): Promise<void> {
+  const { config, runDir, events, signal } = run;
+  if (data.testCount === 0) {
+    events.log('warn', definition.emptyTestWarning);
+    return;
+  }
+  const onPhase = (text: string) => run.reportProgress(phaseReport(text));
+  if (definition.evaluatesAfterTraining(config)) {
+    const evaluation = await model.evaluate({ signal, onPhase });
+    await writeEvaluation(runDir, definition.evaluationFile, evaluation.json);
+    await run.writeMetrics([{ step: at.step, epoch: at.epoch, wall_time: at.wallTime, split: 'test', ...evaluation.metrics }]);
+    events.log('info', evaluation.summary);
+  }
+  await model.finishTraining?.({ runDir, signal, onPhase, log: events.log });
+}
