@@ -19,7 +19,8 @@ export async function readRunConfig(runDir: string): Promise<ResolvedExperimentC
   try {
     text = (await readRegularFile(path, 'the resolved config of a run')).toString('utf8');
   } catch (error) {
-    throw new Error(`Cannot read the run's config ${path} (${reasonOf(error)}); is ${runDir} a run folder? A run folder holds the config.json that l3m train wrote when it created the run.`);
+    // The reader's message names the file and what was found there (missing, a directory, a FIFO).
+    throw new Error(`Cannot read the run's config: ${(error as Error).message} Is ${runDir} a run folder? A run folder holds the config.json that l3m train wrote when it created the run.`);
   }
   let config: unknown;
   try {
