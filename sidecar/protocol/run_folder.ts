@@ -223,7 +223,7 @@ export function parseRunRecord(text: string): { record: RunRecord } | { error: s
 }
 
 /**
- * eval/regression.json as the panels read it (written by sidecar/tasks/regression/regression_run.ts
+ * eval/regression.json as the panels read it (written by sidecar/jobs/train_job.ts and evaluate_job.ts
  * from evaluateRegression; the paper's Fig. 6). Values are normalised to [0, 1] with the prior
  * bounds `min`/`max`; non-finite numbers are written as null.
  */

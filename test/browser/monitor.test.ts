@@ -113,7 +113,7 @@ test('an R² that is undefined with one test lightcone is said so, not listed as
   const runDir = writeRun(runsDir, 'regress', '20261123-100000-cccc', 'regression', { seed: 1 });
   const training = trainingRecords(40, 20);
   writeMetrics(runDir, training);
-  // The training's end, as regression_run.ts writes it: eval/regression.json, then the test record
+  // The training's end, as the training job (sidecar/jobs/train_job.ts) writes it: eval/regression.json, then the test record
   // (its R² of one lightcone is NaN, written as null).
   const evaluation = { kind: 'regression', formatVersion: 1, testLightcones: 1, samplesPerLightcone: 20, nll: 1.5, parameters: [], points: [] };
   const testRecord = { step: 40, epoch: 1, wall_time: 9, split: 'test', nll: 1.5, r2_omegaM: null, r2_zeta: null, coverage68_omegaM: 1 } as MetricRecord;
