@@ -23,11 +23,16 @@ export interface FinishedRun {
   metadata: CheckpointMetadata;
 }
 
-/** Reads and checks a run folder without loading data or weights; `use` ("evaluate", "sample") ends the message of a run without a checkpoint. */
-export async function openFinishedRun(runDir: string, use: string): Promise<FinishedRun> {
+/**
+ * Reads and checks a run folder without loading data or weights. `use` ("evaluate", "sample") ends the
+ * message of a run without a checkpoint; `checkTask` refuses a task that cannot serve the job, before
+ * the checkpoint is looked at.
+ */
+export async function openFinishedRun(runDir: string, use: string, checkTask?: (definition: TaskDefinition) => void): Promise<FinishedRun> {
   const record = await readRun(runDir);
   const config = await readRunConfig(runDir);
   const definition = taskDefinition(config.task, join(runDir, 'config.json'));
+  checkTask?.(definition);
   const checkpoint = chooseCheckpoint(runDir, record.status, use);
   const metadata = readCheckpointMetadata(checkpoint.dir, checkpoint.name);
   definition.checkCheckpointExtra(metadata.extra, join(checkpoint.dir, checkpoint.name));

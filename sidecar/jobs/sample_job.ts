@@ -7,6 +7,7 @@
 import type { SampleParams, SampleResult } from '../protocol/messages';
 import type { SampleEntry } from '../protocol/run_folder';
 import { taskNames } from '../tasks/registry';
+import type { TaskDefinition, TaskSampling } from '../tasks/task_definition';
 import { loadFinishedRun, openFinishedRun } from './finished_run';
 
 export interface SampleRunHooks {
@@ -15,19 +16,21 @@ export interface SampleRunHooks {
   onSlice?: (done: number, total: number, entry: SampleEntry) => void;
 }
 
+/** The task's sampling, or an error naming the run's task and the tasks that sample. */
+function samplingOf(definition: TaskDefinition, runDir: string): TaskSampling {
+  if (definition.sampling) return definition.sampling;
+  const samplers = taskNames((other) => other.sampling !== undefined).map((name) => `"${name}"`).join(', ');
+  throw new Error(`Run ${runDir} is a ${definition.name} run; sampling needs a run of a task that generates lightcones (${samplers}).`);
+}
+
 export async function sampleRun(params: SampleParams, signal: AbortSignal, hooks: SampleRunHooks = {}): Promise<SampleResult> {
   const { lightcone, contextSlices, slices } = params;
   const firstSlice = params.firstSlice ?? 0;
   for (const [name, value, min] of [['lightcone', lightcone, 0], ['contextSlices', contextSlices, 0], ['slices', slices, 1], ['firstSlice', firstSlice, 0]] as const) {
     if (!Number.isInteger(value) || value < min) throw new Error(`Sampling: ${name} must be an integer ≥ ${min}, got ${JSON.stringify(value)}.`);
   }
-  const run = await openFinishedRun(params.runDir, 'sample');
-  const sampling = run.definition.sampling;
-  if (!sampling) {
-    const samplers = taskNames((definition) => definition.sampling !== undefined).map((name) => `"${name}"`).join(', ');
-    throw new Error(`Run ${params.runDir} is a ${run.definition.name} run; sampling needs a run of a task that generates lightcones (${samplers}).`);
-  }
-  const maxSlices = sampling.maxSlices(run.config, run.metadata);
+  const run = await openFinishedRun(params.runDir, 'sample', (definition) => samplingOf(definition, params.runDir));
+  const maxSlices = samplingOf(run.definition, params.runDir).maxSlices(run.config, run.metadata);
   if (contextSlices + slices > maxSlices) {
     throw new Error(`Sampling: ${contextSlices} context + ${slices} generated slices exceed the model's maximum sequence of ${maxSlices} slices `
       + `(max_position_embeddings ${run.metadata.config.maxPositionEmbeddings}); ask for at most ${maxSlices} slices in all.`);
