@@ -99,7 +99,10 @@ export async function packageVsix(outPath: string, log: (line: string) => void =
   if (leaked.length > 0) {
     throw new Error(`The .vsix would include sources, dependencies, source maps or an older package (${leaked.slice(0, 5).join(', ')}); extend .vscodeignore.`);
   }
-  await runNode([vsceCli, 'package', '--no-dependencies', '--skip-license', '--allow-missing-repository', '--out', outPath], log);
+  // The README links to docs/ relatively; with no repository URL to rewrite them against, vsce refuses
+  // to package unless told to leave relative links as they are (they work in a checkout, which is where
+  // docs/ lives: the .vsix carries no docs).
+  await runNode([vsceCli, 'package', '--no-dependencies', '--skip-license', '--allow-missing-repository', '--no-rewrite-relative-links', '--out', outPath], log);
   return outPath;
 }
 
