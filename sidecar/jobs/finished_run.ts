@@ -29,10 +29,11 @@ export interface FinishedRun {
  * the checkpoint is looked at.
  */
 export async function openFinishedRun(runDir: string, use: string, checkTask?: (definition: TaskDefinition) => void): Promise<FinishedRun> {
-  const record = await readRun(runDir);
+  // The config first: it says what the run is, so a folder that is no run is named by it.
   const config = await readRunConfig(runDir);
   const definition = taskDefinition(config.task, join(runDir, 'config.json'));
   checkTask?.(definition);
+  const record = await readRun(runDir);
   const checkpoint = chooseCheckpoint(runDir, record.status, use);
   const metadata = readCheckpointMetadata(checkpoint.dir, checkpoint.name);
   definition.checkCheckpointExtra(metadata.extra, join(checkpoint.dir, checkpoint.name));
