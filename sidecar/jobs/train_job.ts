@@ -26,8 +26,6 @@ import { taskDefinition } from '../tasks/registry';
 import type { TaskData, TaskDefinition, TaskModel } from '../tasks/task_definition';
 import { selectRuntime } from './select_runtime';
 
-export { backendRequestOf } from './select_runtime';
-
 export interface TrainingEvents {
   progress(p: ProgressParams): void;
   metrics(records: MetricRecord[]): void;

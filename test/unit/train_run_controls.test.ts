@@ -5,7 +5,8 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { backendRequestOf, prepareRun, runTraining, type TrainingEvents } from '../../sidecar/jobs/train_job';
+import { prepareRun, runTraining, type TrainingEvents } from '../../sidecar/jobs/train_job';
+import { backendRequestOf } from '../../sidecar/jobs/select_runtime';
 import { writeTinyWorkspace } from '../integration/train_fixture';
 
 const readJson = (path: string) => JSON.parse(readFileSync(path, 'utf8'));
