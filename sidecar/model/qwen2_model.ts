@@ -22,7 +22,7 @@ export type LoraTarget = (typeof loraTargetNames)[number];
 
 export interface LoraConfig {
   rank: number;
-  /** Default 2 (the issue's default); the reference code uses 2·rank. */
+  /** Default 2 · rank (a scale of 2), as the reference code and the config schema. */
   alpha?: number;
   /** Default: every linear layer of every block, as the reference. */
   targets?: readonly LoraTarget[];
@@ -167,7 +167,7 @@ export class Qwen2Model {
         throw new Error(`LoRA target "${target}" is not a linear layer of Qwen2; choose from ${loraTargetNames.join(', ')}.`);
       }
     }
-    const loraOptions: LoraOptions = { rank: options.rank, alpha: options.alpha ?? 2, seed: options.seed ?? 0 };
+    const loraOptions: LoraOptions = { rank: options.rank, alpha: options.alpha ?? 2 * options.rank, seed: options.seed ?? 0 };
     const seeds = new SeedStream(loraOptions.seed);
     for (const { target, layer } of this.linearLayers()) {
       if (targets.includes(target)) layer.addLora(loraOptions, seeds);

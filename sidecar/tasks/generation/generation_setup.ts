@@ -30,7 +30,7 @@ export function buildGenerationModel(config: ResolvedExperimentConfig, configPat
   if (!config.backbone.causal) {
     throw new Error('Generation needs a causal backbone (backbone.causal = true): each patch may only see the patches before it.');
   }
-  const { backbone, chatIds, finetune, description } = buildBackbone(config, configPath, runDir, { describeMask: false, defaultLoraAlpha: 2 * config.backbone.lora.rank });
+  const { backbone, chatIds, finetune, description } = buildBackbone(config, configPath, runDir, { describeMask: false });
   const shape = (c: { kind: 'linear' | 'mlp'; mlp_depth: number; mlp_width: number }) => ({ kind: c.kind, depth: c.mlp_depth, width: c.mlp_width });
   const model = new GenerationModel(backbone, {
     prompt: buildGenerationPrompt({

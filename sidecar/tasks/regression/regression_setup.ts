@@ -24,7 +24,7 @@ export function buildRegressionModel(config: ResolvedExperimentConfig, configPat
     throw new Error(`A regression config needs head.kind "gaussian", got "${config.head.kind}"; the cfm head is for task "generation".`);
   }
   const head = config.head as ResolvedGaussianHead;
-  const { backbone, chatIds, finetune, description } = buildBackbone(config, configPath, runDir, { describeMask: true, defaultLoraAlpha: undefined });
+  const { backbone, chatIds, finetune, description } = buildBackbone(config, configPath, runDir, { describeMask: true });
   const model = new RegressionModel(backbone, {
     prompt: buildPrompt({
       template: config.prompt.template, systemTokens: config.prompt.trainable_system_tokens, lightconeTokens: config.prompt.trainable_lightcone_tokens, chatIds,

@@ -51,11 +51,6 @@ export interface BuiltBackbone {
 export interface BackboneOptions {
   /** Whether the log names the attention mask of a random backbone (regression has both kinds). */
   describeMask: boolean;
-  /**
-   * LoRA's alpha when the config leaves it unset. Each task keeps the default it has always trained
-   * with: regression the LoRA module's own (undefined), generation twice the rank.
-   */
-  defaultLoraAlpha: number | undefined;
 }
 
 export function buildBackbone(config: ResolvedExperimentConfig, configPath: string | undefined, runDir: string, options: BackboneOptions): BuiltBackbone {
@@ -80,7 +75,7 @@ export function buildBackbone(config: ResolvedExperimentConfig, configPath: stri
   const finetune = finetuneModeOf(config);
   if (finetune === 'lora') {
     const lora = config.backbone.lora;
-    backbone.addLora({ rank: lora.rank, alpha: lora.alpha ?? options.defaultLoraAlpha, targets: lora.targets as LoraTarget[], seed: hashSeed(seed, 0x10a) & 0x7fffffff });
+    backbone.addLora({ rank: lora.rank, alpha: lora.alpha ?? 2 * lora.rank, targets: lora.targets as LoraTarget[], seed: hashSeed(seed, 0x10a) & 0x7fffffff });
   }
   return { backbone, chatIds, finetune, description };
 }
