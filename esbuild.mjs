@@ -1,4 +1,4 @@
-// One build for every process (STYLE.md rule 27): the extension host and the language server
+// One build for every process (docs/conventions.md#one-build): the extension host and the language server
 // (Node, `vscode` external), the sidecar (Node, native TF.js packages external), and the panels
 // (browser). `tsc --noEmit` gates it so that a type error never ships.
 import * as esbuild from 'esbuild';

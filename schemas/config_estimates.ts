@@ -1,9 +1,9 @@
 // Parameter and memory estimates of a resolved config, for hover and code lens in the editor.
-// The counts follow the module shapes of the paper's networks (DESIGN.md "The model";
-// L3M-REFERENCE.md §3.2-3.5): a Qwen2 decoder (q/k/v with biases, o and the SwiGLU MLP without,
-// two RMSNorms per block and a final one), affine connectors, special-token embeddings, and the
-// Gaussian or CFM head. They are exact for those shapes; memory is a lower bound (float32 weights,
-// gradients and Adam moments of the trained part, no activations).
+// The counts follow the module shapes of the paper's networks (docs/design.md#network-shapes): a
+// Qwen2 decoder (q/k/v with biases, o and the SwiGLU MLP without, two RMSNorms per block and a
+// final one), affine connectors, special-token embeddings, and the Gaussian or CFM head. They are
+// exact for those shapes; memory is a lower bound (float32 weights, gradients and Adam moments of
+// the trained part, no activations).
 import type { ResolvedExperimentConfig } from './generated/experiment_config';
 import type { BackboneShape } from './backbone_shape';
 
@@ -64,11 +64,11 @@ function specialTokenCount(config: ResolvedExperimentConfig): number {
   const standIns = config.prompt.template !== 'minimal' && config.backbone.source === 'random' ? 6 : 0;
   if (config.task === 'generation') {
     const system = config.prompt.template === 'chat_trainable' ? config.prompt.trainable_system_tokens : 0;
-    return 3 + system + standIns; // <|lightcone-token|>, <|nl_1|>, <|nl_2|> (§3.3) + trainable system tokens
+    return 3 + system + standIns; // <|lightcone-token|>, <|nl_1|>, <|nl_2|> + trainable system tokens
   }
   const prompt = config.prompt.template === 'chat_trainable'
     ? config.prompt.trainable_system_tokens + config.prompt.trainable_lightcone_tokens : 0;
-  return 1 + prompt + standIns; // <|ska_param|> summary token + trainable prompt tokens (§3.2)
+  return 1 + prompt + standIns; // <|ska_param|> summary token + trainable prompt tokens
 }
 
 function adapterParameters(config: ResolvedExperimentConfig, shape: BackboneShape): number {

@@ -1,5 +1,5 @@
 // Converts a config of the paper's own PyTorch code (heidelberg-hepml/L3M: a flat JSON loaded into
-// the ExpConfig / RegExpConfig / GenExpConfig dataclasses, L3M-REFERENCE.md §1-2) into an L3M Studio
+// the ExpConfig / RegExpConfig / GenExpConfig dataclasses, docs/paper-mapping.md#reference-configs) into an L3M Studio
 // experiment config, and lists every key that has no counterpart, with the reason. Values the
 // reference hard-codes (AdamW, the dopri5 solver with rtol = atol = 1e-3, LoRA alpha = 2r) become
 // explicit fields. Pure: the `l3m import` command reads and writes the files.
@@ -24,7 +24,7 @@ const generationKeys = ['lc_shape', 'parameter_connector', 't_index_connector', 
   'chunked_sublc_size', 'eval_t_max', 'eval_t_init', 'eval_l2_lcs', 'eval_generation_lcs', 'eval_l2_samples', 'lora'];
 const regressionKeys = ['number_of_runs', 'num_sys_prompt_tokens', 'num_pre_lc_tokens', 'train_ds_multiplicity', 'custom_number_of_layers'];
 
-/** Keys the reference's example configs carry but no reference code reads (§2b, §2c). */
+/** Keys the reference's example configs carry but no reference code reads: their behaviour is hard-coded in its scripts. */
 const unreadByReference = new Set(['lr_ratios', 'convergence_patience', 'train_head', 'train_only_head', 'train_interleaved',
   'split_lc_tok_training', 'start_gradient_clipping', 'lc_drop', 'epochs_per_eval', '_attn_implementation']);
 
@@ -41,7 +41,7 @@ const executionOnly: Record<string, string> = {
   compile_for_eval: 'torch.compile has no TensorFlow.js counterpart.',
 };
 
-/** The reference's defaults for a from-scratch Qwen2 (`L3M*Config.for_scratch_model`, §2a). */
+/** The reference's defaults for a from-scratch Qwen2 (`L3M*Config.for_scratch_model`). */
 const scratchDefaults = { vocab_size: 1, hidden_size: 32, intermediate_size: 32, num_hidden_layers: 1, num_attention_heads: 2,
   num_key_value_heads: 2, max_position_embeddings: 3072, rope_theta: 10000 };
 
@@ -113,7 +113,7 @@ export function importPaperConfig(paper: PaperConfig, fallbackName: string, task
     for (const key of Object.keys(scratch).filter((k) => !(k in scratchDefaults))) {
       unmapped.push({ key: `scratch_config.${key}`, value: scratch[key], reason: 'no architecture field of that name; see backbone.architecture for the supported ones.' });
     }
-    // The reference sets is_causal = False for its regression networks from scratch (§3.2).
+    // The reference sets is_causal = False for its regression networks from scratch (docs/paper-mapping.md#regression).
     if (resolvedTask === 'regression') backbone.causal = false;
   } else {
     backbone.source = 'pretrained';
@@ -131,15 +131,15 @@ export function importPaperConfig(paper: PaperConfig, fallbackName: string, task
       backbone.finetune = 'lora';
       backbone.lora = {
         ...(typeof settings.r === 'number' ? { rank: settings.r } : {}),
-        alpha: null, // the reference hard-codes alpha = 2r (§2d)
+        alpha: null, // the reference hard-codes alpha = 2r (docs/paper-mapping.md#finetuning)
         ...(typeof settings.train_norms === 'boolean' ? { train_norms: settings.train_norms } : {}),
       };
       if (settings.use_dora === true) unmapped.push({ key: 'lora.config.use_dora', value: true, reason: 'DoRA is not implemented; plain LoRA is used.' });
       for (const key of ['use_router', 'first_n', 'last_n', 'router_rank']) {
-        if (key in settings) unmapped.push({ key: `lora.config.${key}`, value: settings[key], reason: 'read by no reference code (§2c).' });
+        if (key in settings) unmapped.push({ key: `lora.config.${key}`, value: settings[key], reason: 'read by no reference code.' });
       }
     } else if (!fromScratch) {
-      backbone.finetune = 'full'; // the reference fine-tunes everything but the embeddings (§3.3)
+      backbone.finetune = 'full'; // the reference fine-tunes everything but the embeddings
     }
   } else if (lora !== undefined) {
     unmapped.push({ key: 'lora', value: lora, reason: 'the reference regression code does not read it.' });
@@ -182,7 +182,7 @@ export function importPaperConfig(paper: PaperConfig, fallbackName: string, task
       ...(typeof cnn.kernel_size === 'number' ? { kernel_size: cnn.kernel_size } : {}),
       ...(typeof cnn.residual_chs_factor === 'number' ? { residual_factor: cnn.residual_chs_factor } : {}),
       cond_channels: Math.max(1, Math.round(condDim / ((patch[1] ?? 14) * (patch[2] ?? 14)))),
-      // The reference integrates with torchdiffeq's dopri5, rtol = atol = 1e-3 (§3.5).
+      // The reference integrates with torchdiffeq's dopri5, rtol = atol = 1e-3 (docs/paper-mapping.md#sampling).
       solver: 'dopri5', rtol: 1e-3, atol: 1e-3,
     };
   } else {
@@ -244,8 +244,8 @@ export function importPaperConfig(paper: PaperConfig, fallbackName: string, task
   const clip = take('max_grad_norm');
   if (typeof clip === 'number') training.max_grad_norm = clip > 0 ? clip : 0;
   if (resolvedTask === 'regression') {
-    training.weight_decay = 0; // hard-coded in the reference regression script (§2d)
-    training.interleaved = !fromScratch; // train_interleaved = not train_from_scratch (§3.2)
+    training.weight_decay = 0; // hard-coded in the reference regression script
+    training.interleaved = !fromScratch; // train_interleaved = not train_from_scratch
   }
   const keep = take('max_num_checkpoints');
   if (typeof keep === 'number' && keep > 0) training.keep_checkpoints = keep;
@@ -267,7 +267,7 @@ export function importPaperConfig(paper: PaperConfig, fallbackName: string, task
   else if (typeof evalMax === 'number') unmapped.push({ key: 'eval_t_max', value: evalMax, reason: `must exceed eval_t_init (${String(evalInit)}); the reference would fail its own assertion.` });
 
   for (const [key, reason] of Object.entries(executionOnly)) drop(key, reason);
-  for (const key of unreadByReference) drop(key, 'no reference code reads it (L3M-REFERENCE.md §2b); the behaviour is hard-coded there and follows from the other fields here.');
+  for (const key of unreadByReference) drop(key, 'no reference code reads it: the behaviour is hard-coded there and follows from the other fields here.');
   for (const key of Object.keys(paper)) {
     if (!used.has(key)) unmapped.push({ key, value: paper[key], reason: 'not a field of the reference configs either (ExpConfig ignores unknown keys).' });
   }

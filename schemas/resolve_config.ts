@@ -1,5 +1,5 @@
 // Fills the defaults of an experiment config from the JSON schema itself, so that the schema stays
-// the one source of truth for defaults (STYLE.md rule 13): nothing here knows a field name.
+// the one source of truth for defaults (docs/conventions.md#schema-source): nothing here knows a field name.
 // The walk understands the few schema shapes the config schema uses: `properties` with `default`,
 // `oneOf` branches told apart by `const` properties (the head's `kind`), array `items`, and
 // top-level `allOf` entries of `if / then / else` whose branches only change defaults (the

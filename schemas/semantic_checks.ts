@@ -1,6 +1,7 @@
-// Checks of an experiment config that JSON Schema cannot express (issue 2, item 3): relations
-// between fields (head counts, patch and slice sizes, LoRA rank, schedule lengths) and files on
-// disk (the pretrained checkpoint, the data). One pure function, used by the language server and
+// Checks of an experiment config that JSON Schema cannot express, so that the editor reports them
+// while typing rather than a run failing later: relations between fields (head counts, patch and
+// slice sizes, LoRA rank, schedule lengths) and files on disk (the pretrained checkpoint, the
+// data). One pure function, used by the language server and
 // by `l3m validate`; the file system comes in through the context. Each diagnostic points at the
 // field (or, when the field is not written, the nearest written ancestor), names it and says the fix.
 import { findNodeAtLocation, getNodeValue, parseTree, type Node as JsonNode } from 'jsonc-parser';
@@ -125,7 +126,7 @@ function checkLoraRank({ config, shape, sink }: RuleInput): void {
   const h = shape.hidden_size;
   const kv = shape.num_key_value_heads * Math.floor(h / shape.num_attention_heads);
   const i = shape.intermediate_size;
-  // [input, output] of each projection of a Qwen2 block (DESIGN.md, "The model").
+  // [input, output] of each projection of a Qwen2 block (docs/design.md#network-shapes).
   const dims: Record<string, [number, number]> = {
     q_proj: [h, h], k_proj: [h, kv], v_proj: [h, kv], o_proj: [h, h], gate_proj: [h, i], up_proj: [h, i], down_proj: [i, h],
   };
@@ -156,7 +157,7 @@ function checkPatches({ config, shape, sink }: RuleInput): void {
     const sub = data.sublightcone;
     const side = slice.cells / data.patch_size;
     if (shape && isInt(sub?.length)) {
-      // Per slice [patch × Y, <|nl_2|>] × X, <|nl_1|> tokens (L3M-REFERENCE.md §3.3), plus about 32 prompt tokens.
+      // Per slice [patch × Y, <|nl_2|>] × X, <|nl_1|> tokens (docs/paper-mapping.md#tokenization), plus ~32 prompt tokens.
       const tokens = sub.length * (side * side + side + 1) + 32;
       if (tokens > shape.max_position_embeddings) {
         sink.report('context-length', ['data', 'sublightcone', 'length'], error,
@@ -349,7 +350,7 @@ export function semanticDiagnostics(text: string, context: ConfigContext): Diagn
     try {
       rule(input);
     } catch (caught) {
-      // A rule that trips over an unexpected shape must not take the server down (STYLE.md rule 23).
+      // A rule that trips over an unexpected shape must not take the server down (docs/conventions.md#user-input).
       sink.report('internal', [], warning, `L3M Studio could not finish a semantic check (${caught instanceof Error ? caught.message : String(caught)}); the schema diagnostics still apply. Please report this.`);
     }
   }

@@ -3,7 +3,7 @@
 
 export type SimulatorPresetName = 'test' | 'default' | 'faithful' | 'half_paper' | 'global_signal';
 
-/** Grid and numerical settings of one simulation (one row of SIMULATOR.md §3.12). */
+/** Grid and numerical settings of one simulation (one row of docs/simulator.md#presets). */
 export interface SimulatorSize {
   /** Cells per side of the coeval boxes (and of the lightcone's transverse slices). */
   n: number;
@@ -21,11 +21,11 @@ export interface SimulatorSize {
   deltaRFactor: number;
   /** Number of spin-temperature shells out to 500 Mpc (21cmFAST NUM_FILTER_STEPS_FOR_Ts = 40). */
   tsShells: number;
-  /** Clumping factor of the uniform-clumping recombination model (SIMULATOR.md §3.7; 0 = off). */
+  /** Clumping factor of the uniform-clumping recombination model (docs/simulator.md#ionisation; 0 = off). */
   clumping: number;
 }
 
-// Size presets of the built-in simulator (SIMULATOR.md §3.12). The cell size is 3.125 Mpc in all but
+// Size presets of the built-in simulator (docs/simulator.md#presets). The cell size is 3.125 Mpc in all but
 // `half_paper`, so a fixed nLos = 1024 cells reaches as far as the paper's 2350 × 1.43 Mpc cut
 // (3200 vs 3357 Mpc): the far-end redshift of a cone then depends on Ω_m, as in the paper's data.
 export const simulatorPresets: Readonly<Record<SimulatorPresetName, Readonly<SimulatorSize>>> = {

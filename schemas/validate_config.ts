@@ -1,7 +1,7 @@
 // The full validation of an experiment config text: JSON syntax and the JSON schema (through
 // vscode-json-languageservice, the same engine VS Code's JSON support uses) plus the semantic
 // checks (schemas/semantic_checks.ts). Pure apart from the file system passed in the context; no
-// vscode imports, so the language server, the CLI and the sidecar share it (STYLE.md rule 2).
+// vscode imports, so the language server, the CLI and the sidecar share it (docs/conventions.md#thin-language-server).
 import {
   getLanguageService, DiagnosticSeverity, type Diagnostic, type JSONDocument, type JSONSchema, type LanguageService,
 } from 'vscode-json-languageservice';

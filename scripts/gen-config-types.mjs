@@ -1,5 +1,5 @@
 // Derives the TypeScript types of the experiment config from schemas/l3m-experiment.schema.json,
-// the one source of truth (STYLE.md rule 13), with json-schema-to-typescript:
+// the one source of truth (docs/conventions.md#schema-source), with json-schema-to-typescript:
 //   ExperimentConfig          the config as written: defaulted fields are optional;
 //   ResolvedExperimentConfig  after resolveConfig(): every property that has a default is present.
 // The resolved type is compiled from a transformed copy of the schema in which every property with

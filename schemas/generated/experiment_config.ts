@@ -114,7 +114,7 @@ export interface Lora {
    */
   rank?: number;
   /**
-   * Scaling numerator alpha (the update is scaled by alpha / rank). `null` means 2 × rank, the reference code's choice (scale 2, L3M-REFERENCE.md §2d), which DESIGN.md summarises as "alpha = 2" (the scale).
+   * Scaling numerator alpha (the update is scaled by alpha / rank). `null` means 2 × rank, the reference code's choice: the update is scaled by 2 whatever the rank (docs/paper-mapping.md#finetuning).
    */
   alpha?: number | null;
   /**
@@ -239,7 +239,7 @@ export interface ParameterConnector {
  */
 export interface TIndexConnector {
   /**
-   * Feed the start-slice index to the model. The reference code means to, but a bug never writes it (L3M-REFERENCE.md §3.3); true gives the model its absolute position in the lightcone.
+   * Feed the start-slice index to the model. The reference code means to, but writes the value only when no position tensor is passed, which never happens, so its model has no absolute time (docs/paper-mapping.md#diff-t-index); true gives the model its absolute position in the lightcone.
    */
   enabled?: boolean;
   /**
@@ -277,7 +277,7 @@ export interface GaussianHead {
   mlp_width?: number;
 }
 /**
- * Generation head: conditional flow matching (CFM) with a velocity CNN on patch × patch images (paper Sec. 5; L3M-REFERENCE.md §3.4-3.5).
+ * Generation head: conditional flow matching (CFM) with a velocity CNN on patch × patch images (paper Sec. 5, Eq. 41; the reference code's `cnn` CFM head; docs/paper-mapping.md#cfm).
  */
 export interface CfmHead {
   /**
@@ -345,7 +345,7 @@ export interface Data {
   augmentation?: Augmentation;
 }
 /**
- * The built-in semi-numerical 21cm simulator (SIMULATOR.md), used when `data.source` = `simulator`.
+ * The built-in semi-numerical 21cm simulator (docs/simulator.md), used when `data.source` = `simulator`.
  */
 export interface Simulator {
   /**
@@ -628,7 +628,7 @@ export interface Training {
    */
   max_grad_norm?: number;
   /**
-   * Regression with a frozen or LoRA backbone: per batch, first update the input connector and special tokens, then the head on the detached backbone output (reference, L3M-REFERENCE.md §3.2). false trains everything jointly, as for the reference networks.
+   * Regression with a frozen or LoRA backbone: per batch, first update the input connector and special tokens, then the head on the detached backbone output (the reference code's two optimizers; docs/paper-mapping.md#regression). false trains everything jointly, as for the reference networks.
    */
   interleaved?: boolean;
   lr_ratios?: LrRatios;
@@ -881,7 +881,7 @@ export interface ResolvedLora {
    */
   rank: number;
   /**
-   * Scaling numerator alpha (the update is scaled by alpha / rank). `null` means 2 × rank, the reference code's choice (scale 2, L3M-REFERENCE.md §2d), which DESIGN.md summarises as "alpha = 2" (the scale).
+   * Scaling numerator alpha (the update is scaled by alpha / rank). `null` means 2 × rank, the reference code's choice: the update is scaled by 2 whatever the rank (docs/paper-mapping.md#finetuning).
    */
   alpha: number | null;
   /**
@@ -1006,7 +1006,7 @@ export interface ResolvedParameterConnector {
  */
 export interface ResolvedTIndexConnector {
   /**
-   * Feed the start-slice index to the model. The reference code means to, but a bug never writes it (L3M-REFERENCE.md §3.3); true gives the model its absolute position in the lightcone.
+   * Feed the start-slice index to the model. The reference code means to, but writes the value only when no position tensor is passed, which never happens, so its model has no absolute time (docs/paper-mapping.md#diff-t-index); true gives the model its absolute position in the lightcone.
    */
   enabled: boolean;
   /**
@@ -1044,7 +1044,7 @@ export interface ResolvedGaussianHead {
   mlp_width: number;
 }
 /**
- * Generation head: conditional flow matching (CFM) with a velocity CNN on patch × patch images (paper Sec. 5; L3M-REFERENCE.md §3.4-3.5).
+ * Generation head: conditional flow matching (CFM) with a velocity CNN on patch × patch images (paper Sec. 5, Eq. 41; the reference code's `cnn` CFM head; docs/paper-mapping.md#cfm).
  */
 export interface ResolvedCfmHead {
   /**
@@ -1112,7 +1112,7 @@ export interface ResolvedData {
   augmentation: ResolvedAugmentation;
 }
 /**
- * The built-in semi-numerical 21cm simulator (SIMULATOR.md), used when `data.source` = `simulator`.
+ * The built-in semi-numerical 21cm simulator (docs/simulator.md), used when `data.source` = `simulator`.
  */
 export interface ResolvedSimulator {
   /**
@@ -1395,7 +1395,7 @@ export interface ResolvedTraining {
    */
   max_grad_norm: number;
   /**
-   * Regression with a frozen or LoRA backbone: per batch, first update the input connector and special tokens, then the head on the detached backbone output (reference, L3M-REFERENCE.md §3.2). false trains everything jointly, as for the reference networks.
+   * Regression with a frozen or LoRA backbone: per batch, first update the input connector and special tokens, then the head on the detached backbone output (the reference code's two optimizers; docs/paper-mapping.md#regression). false trains everything jointly, as for the reference networks.
    */
   interleaved: boolean;
   lr_ratios: ResolvedLrRatios;
