@@ -24,7 +24,6 @@ import { epochBatches, regressionBatch, type PreparedCone, type RegressionSample
 import { fitStandardization, globalSignalTokens, standardize, toCosmicTimeOrder, transformVoxels } from '../sidecar/data/preprocessing';
 import { generateSimulatedDataset } from '../sidecar/data/simulated_dataset';
 import { randomInt, seededRandom, type Random } from '../sidecar/data/splits';
-import { randomWindowStart } from '../sidecar/data/sublightcones';
 import { windowBatch } from '../sidecar/tasks/generation/generation_data';
 import { fiducialParams } from '../sidecar/data/parameters';
 
@@ -41,7 +40,7 @@ const useTorch = !argv.includes('--no-torch');
 function generationBatch(cones: readonly PreparedCone[], batchSize: number, patchSize: number, random: Random) {
   const windows = Array.from({ length: batchSize }, () => {
     const cone = randomInt(random, cones.length);
-    return { cone, start: randomWindowStart(cones[cone].nt, 12, random) };
+    return { cone, start: randomInt(random, cones[cone].nt - 12 + 1) };
   });
   return windowBatch(cones, windows, 12, patchSize, () => randomAugmentation(random, cones[0].n));
 }

@@ -1,8 +1,8 @@
 // The Qwen2 decoder of HF `Qwen2ForCausalLM`: token embedding, pre-norm blocks, final RMSNorm, and an LM head
 // that is the embedding matrix when `tieWordEmbeddings` (Qwen2.5-0.5B) or a separate `lm_head.weight`.
-// Inputs are token ids or ready-made vectors (`inputsEmbeds`, e.g. from `mixInputs`, paper Fig. 2); positions are
-// explicit so that a KV cache can continue a sequence. Every weight is a tf.Variable named in `namedWeights()`
-// by its HF key, so loading and saving are a name map with shape checks.
+// Inputs are token ids or ready-made vectors (`inputsEmbeds`: a task's prompt with its connector outputs,
+// paper Fig. 2); positions are explicit so that a KV cache can continue a sequence. Every weight is a
+// tf.Variable named in `namedWeights()` by its HF key, so loading and saving are a name map with shape checks.
 import * as tf from '@tensorflow/tfjs';
 import { validateQwen2Config, headDim, type Qwen2Config } from './qwen2_config';
 import { Qwen2DecoderLayer } from './qwen2_decoder_layer';
@@ -32,7 +32,7 @@ export interface LoraConfig {
 export interface ForwardInputs {
   /** Token ids (B, T), int32; give these or inputsEmbeds. */
   inputIds?: tf.Tensor2D;
-  /** Input vectors (B, T, H), e.g. embeddings mixed with connector outputs by `mixInputs`. */
+  /** Input vectors (B, T, H), e.g. a prompt's token embeddings concatenated with connector outputs. */
   inputsEmbeds?: tf.Tensor3D;
   /** Absolute positions of the T new tokens (rotary); default pastLength … pastLength + T − 1. */
   positions?: readonly number[];

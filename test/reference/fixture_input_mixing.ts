@@ -1,6 +1,9 @@
-// Builds a model input that mixes token embeddings and vectors (paper Fig. 2): the prompt's text tokens go
-// through the embedding, and at given positions the rows are replaced by vectors from connectors or special
-// tokens. The replacement is a one-hot matmul rather than an index write, so gradients reach the vectors.
+// Test inputs that mix token embeddings and vectors the way test/reference/reference_qwen2.py builds them
+// (`embeds[:, p, :] = vectors[:, n, :]`): the prompt's tokens go through the embedding, and at given
+// positions the rows are replaced by vectors. The tasks build their inputs by concatenating prompt
+// segments instead (regression_model.ts, generation_model.ts); this scatter exists so the parity and
+// gradient tests can place vectors anywhere in a sequence, as the reference does. The replacement is
+// a one-hot matmul rather than an index write, so gradients reach the vectors.
 import * as tf from '@tensorflow/tfjs';
 
 /**

@@ -12,6 +12,9 @@ import { Qwen2Model } from '../../sidecar/model/qwen2_model';
 import { qwen2Config } from '../../sidecar/model/qwen2_config';
 import { flattenGroups, trainableVariables } from '../../sidecar/model/finetune_groups';
 import { assignNamedWeights, checkpointFormatVersion, loadCheckpoint, readCheckpointMetadata, saveCheckpoint } from '../../sidecar/checkpoint/checkpoint';
+import { SpecialTokens } from '../../sidecar/model/special_tokens';
+import { AdamOptimizer } from '../../sidecar/train/adam_optimizer';
+import { readTrainerCheckpoint, writeTrainerCheckpoint } from '../../sidecar/train/trainer_checkpoints';
 
 const config = qwen2Config({
   vocabSize: 20, hiddenSize: 16, numHiddenLayers: 1, numAttentionHeads: 4, numKeyValueHeads: 2, intermediateSize: 24,
@@ -123,48 +126,49 @@ print(json.dumps({'meta': meta, 'tensors': out}))
   });
 });
 
-describe('model checkpoints (resume)', () => {
-  test('save after one step, restore, continue: identical to training on without a restart', async () => {
-    const { saveModelCheckpoint, loadModelCheckpoint } = await import('../../sidecar/checkpoint/model_checkpoint');
-    const { SpecialTokens } = await import('../../sidecar/model/special_tokens');
-    const { mixInputs } = await import('../../sidecar/model/input_mixing');
+describe('trainer checkpoints (resume)', () => {
+  test('save after one step, restore into a fresh model, continue: identical to training on without a restart', () => {
     const ids = tf.tensor2d([[1, 2, 3, 4]], [1, 4], 'int32');
-    const setup = (model: Qwen2Model, tokens: InstanceType<typeof SpecialTokens>, connector: tf.Variable) => {
-      const optimizer = tf.train.adam(1e-2);
-      const variables = [...flattenGroups(trainableVariables(model, 'lora', tokens)), connector];
-      const loss = () => tf.tidy(() => {
-        const vectors = tf.concat([tokens.stack(['<|a|>']), connector], 0); // (2, H)
-        const embeds = mixInputs((x) => model.embed(x), ids, [0, 2], vectors);
-        return tf.mean(tf.square(model.forward({ inputsEmbeds: embeds }).hidden)) as tf.Scalar;
-      });
-      const step = () => (optimizer.minimize(loss, true, variables) as tf.Scalar).dataSync()[0]!;
-      return { optimizer, step };
+    // The trainable state of a task: LoRA adapters and norms, a special token and a connector, by checkpoint key.
+    // The frozen backbone is not in the checkpoint; it is rebuilt from the same base weights (the same seed here).
+    const setup = (tokenSeed: number, connectorInit: tf.Tensor) => {
+      const model = Qwen2Model.random(config, 5);
+      model.addLora({ rank: 2, alpha: 4 });
+      const tokens = new SpecialTokens(16, ['<|a|>'], tokenSeed);
+      const connector = tf.variable(connectorInit);
+      const weights: [string, tf.Variable][] = [
+        ...trainableVariables(model, 'lora', tokens).flatMap((group) => group.variables.map(({ name, variable }) => [name, variable] as [string, tf.Variable])),
+        ['connector.weight', connector],
+      ];
+      const optimizer = new AdamOptimizer([{ name: 'main', weights, lrRatio: 1, weightDecay: 0.01 }], { kind: 'adamw' });
+      const step = () => {
+        const { value, grads } = tf.variableGrads(() => tf.tidy(() => {
+          const embeds = tf.concat([model.embed(ids), tokens.stack(['<|a|>']).expandDims(0), connector.expandDims(0)], 1) as tf.Tensor3D;
+          return tf.mean(tf.square(model.forward({ inputsEmbeds: embeds }).hidden)) as tf.Scalar;
+        }), weights.map(([, v]) => v));
+        optimizer.apply(grads, 1e-2);
+        tf.dispose(grads);
+        const loss = value.dataSync()[0]!;
+        value.dispose();
+        return loss;
+      };
+      return { model, tokens, weights, optimizer, step, dispose: () => { model.dispose(); tokens.dispose(); connector.dispose(); optimizer.dispose(); } };
     };
-    const model = Qwen2Model.random(config, 5);
-    model.addLora({ rank: 2, alpha: 4 });
-    const tokens = new SpecialTokens(16, ['<|a|>'], 2);
-    const connector = tf.variable(tf.randomNormal([1, 16], 0, 1, 'float32', 3));
-    const original = setup(model, tokens, connector);
+    const original = setup(2, tf.randomNormal([1, 16], 0, 1, 'float32', 3));
     original.step();
-    saveModelCheckpoint({
-      dir, name: 'resume', model, step: 1, lora: { rank: 2, alpha: 4, targets: ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'] },
-      specialTokens: tokens, otherWeights: [['connector.weight', connector]],
-      optimizerState: (await original.optimizer.getWeights()).map((w) => [w.name, w.tensor] as const),
-    });
+    const state = { step: 1, bestLoss: null, bestStep: null, evaluationsWithoutImprovement: 0, wallTime: 0.5, lastFiniteLoss: 1 };
+    writeTrainerCheckpoint(dir, 'resume', { weights: original.weights, optimizers: [{ phase: 'main', optimizer: original.optimizer }], state, config });
     const continued = [original.step(), original.step()];
 
-    const restored = loadModelCheckpoint(dir, 'resume');
-    assert.equal(restored.metadata.step, 1);
-    assert.deepEqual(restored.specialTokens!.names, ['<|a|>']);
-    assert.deepEqual([...restored.otherWeights.keys()], ['connector.weight']);
-    const restoredConnector = tf.variable(restored.otherWeights.get('connector.weight')!);
-    const resumed = setup(restored.model, restored.specialTokens!, restoredConnector);
-    // tfjs's Adam matches its slots to variables by position (the order of the var list), not by name, so
-    // restoring them in saved order resumes the same optimizer state.
-    await resumed.optimizer.setWeights([...restored.optimizerState].map(([key, tensor]) => ({ name: key, tensor })));
-    const after = [resumed.step(), resumed.step()];
-    for (let i = 0; i < 2; i++) assert.ok(Math.abs(after[i]! - continued[i]!) < 1e-6 * Math.abs(continued[i]!), `${after[i]} vs ${continued[i]}`);
-    model.dispose();
-    restored.model.dispose();
+    // Different special-token and connector values before the restore, so only the checkpoint can make them agree.
+    const resumed = setup(7, tf.zeros([1, 16]));
+    const restoredState = readTrainerCheckpoint(dir, 'resume', { weights: resumed.weights, optimizers: [{ phase: 'main', optimizer: resumed.optimizer }] });
+    assert.deepEqual(restoredState, state);
+    assert.equal(resumed.optimizer.step, 1);
+    assert.deepEqual([resumed.step(), resumed.step()], continued);
+    original.dispose();
+    resumed.dispose();
+    ids.dispose();
   });
 });
+

@@ -2,14 +2,13 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { applyAugmentation, dihedralGroup, invertAugmentation, randomAugmentation, type Augmentation } from '../../sidecar/data/augmentation';
 import { epochBatches, regressionBatch } from '../../sidecar/data/batches';
-import { windowBatch } from '../../sidecar/tasks/generation/generation_data';
+import { evaluationWindows, windowBatch } from '../../sidecar/tasks/generation/generation_data';
 import { fiducialParams, normalizeParams } from '../../sidecar/data/parameters';
 import {
   binnedMeans, fitLogStandardization, fitStandardization, globalSignalTokens, inverseTransformVoxels, patchMeanTokens,
   standardize, toCosmicTimeOrder, transformVoxels, trimLateZeros, unstandardize,
 } from '../../sidecar/data/preprocessing';
 import { randomInt, seededRandom } from '../../sidecar/data/splits';
-import { appendixBWindows, chunkWindows, lossMask, randomWindowStart, slidingWindows } from '../../sidecar/data/sublightcones';
 import { detokenize, nl1Code, nl2Code, patchify, tokenizeSlices, tokenLayout, tokensPerSlice, unpatchify } from '../../sidecar/data/tokenization';
 import type { LightconeRecord } from '../../sidecar/data/lightcone_record';
 
@@ -139,19 +138,16 @@ test('augmentation: all 8 symmetries and translations invert exactly and are dis
   assert.throws(() => applyAugmentation(new Float32Array(12), 2, 2, dihedralGroup[1]), /square slices; got 2×3/);
 });
 
-test('sublightcones: 12-slice loss mask, App. B windows of 5 + 45 with stride 45 covering the cone', () => {
-  assert.deepEqual(Array.from(lossMask()), [0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1]);
-  const windows = appendixBWindows(200);
-  assert.deepEqual(windows.map((w) => [w.start, w.end, w.context]), [[0, 50, 5], [45, 95, 5], [90, 140, 5], [135, 185, 5], [150, 200, 35]]);
-  // Every slice after the first 5 is scored exactly once.
-  const scored = new Array(200).fill(0);
-  for (const w of windows) for (let t = w.start + w.context; t < w.end; t++) scored[t]++;
-  assert.deepEqual(scored.slice(5), new Array(195).fill(1));
-  assert.deepEqual(chunkWindows(50, 5, 45).length, 1);
-  assert.throws(() => chunkWindows(10, 5, 45), /fewer than one window of 50/);
-  // The config's default stride (null) is length − context: windows of 12 every 10 slices.
-  assert.deepEqual(slidingWindows(32, { length: 12, context: 2, stride: null }).map((w) => w.start), [0, 10, 20]);
-  assert.deepEqual(slidingWindows(32, { length: 12, context: 2, stride: 12 }).map((w) => w.start), [0, 12]);
+test('evaluation windows: data.sublightcone.length slices every stride (default length − context), whole windows only', () => {
+  const cones = [32, 40].map((nt) => ({ slices: new Float32Array(0), n: 4, nt, params: fiducialParams }));
+  const starts = (windows: { cone: number; start: number }[]) => windows.map((w) => [w.cone, w.start]);
+  // The config's default stride (null) is length − context, so consecutive windows overlap by the context.
+  assert.deepEqual(starts(evaluationWindows(cones, { length: 12, context: 2, stride: null }, 1)), [[0, 0], [0, 10], [0, 20]]);
+  assert.deepEqual(starts(evaluationWindows(cones, { length: 12, context: 2, stride: 12 }, -1)), [[0, 0], [0, 12], [1, 0], [1, 12], [1, 24]]);
+  // App. B's split as a config: 5 conditioning + 45 generated slices, stride 45; slices after the last whole window are left out.
+  const appendixB = evaluationWindows([{ ...cones[0], nt: 200 }], { length: 50, context: 5, stride: 45 }, -1);
+  assert.deepEqual(starts(appendixB), [[0, 0], [0, 45], [0, 90], [0, 135]]);
+  assert.deepEqual(evaluationWindows([{ ...cones[0], nt: 49 }], { length: 50, context: 5, stride: 45 }, -1), []);
 });
 
 test('batches: regression inputs and normalised targets; generation windows are seeded and augmented patches of the cone', () => {
@@ -168,7 +164,7 @@ test('batches: regression inputs and normalised targets; generation windows are 
   const cones = [0, 1].map((i) => ({ slices: randomSlices(n, nt, 10 + i), n, nt, params: fiducialParams }));
   // A training batch as generation_data.trainingBatch draws it: seeded windows and augmentations.
   const draw = (random: () => number) => {
-    const windows = [0, 1, 2].map(() => ({ cone: randomInt(random, cones.length), start: randomWindowStart(nt, 12, random) }));
+    const windows = [0, 1, 2].map(() => ({ cone: randomInt(random, cones.length), start: randomInt(random, nt - 12 + 1) }));
     const augmentations: Augmentation[] = [];
     const batch = windowBatch(cones, windows, 12, 14, () => { const drawn = randomAugmentation(random, n); augmentations.push(drawn); return drawn; });
     return { batch, windows, augmentations };

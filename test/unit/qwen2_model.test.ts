@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { Qwen2Model, qwen2WeightShapes } from '../../sidecar/model/qwen2_model';
 import { normalizeHfConfig, qwen2Config, qwen25_05bInstruct, toHfConfig } from '../../sidecar/model/qwen2_config';
-import { mixInputs, scatterVectors } from '../../sidecar/model/input_mixing';
+import { mixInputs, scatterVectors } from '../reference/fixture_input_mixing';
 import { SpecialTokens } from '../../sidecar/model/special_tokens';
 import { randomWeightSource } from '../../sidecar/model/weight_source';
 import { flattenGroups, trainableVariables } from '../../sidecar/model/finetune_groups';

@@ -10,7 +10,7 @@ import * as tf from '@tensorflow/tfjs';
 import { loadHfCheckpoint } from '../../sidecar/checkpoint/hf_checkpoint';
 import { SafetensorsFile } from '../../sidecar/checkpoint/safetensors_reader';
 import { KvCache } from '../../sidecar/model/kv_cache';
-import { mixInputs } from '../../sidecar/model/input_mixing';
+import { mixInputs } from '../reference/fixture_input_mixing';
 import type { Qwen2Model } from '../../sidecar/model/qwen2_model';
 import { fixtureInputs, fixturesDir, readFixture, relativeError } from '../reference/fixtures';
 

@@ -1,6 +1,7 @@
 // Data-parallel training on worker threads: N replicas, each on 1/N of the batch, gradients averaged over a
 // SharedArrayBuffer, Adam applied identically in every replica (see ./worker.ts). Equivalent to one Adam step
 // on the whole batch when the loss is a mean and the shards are equal.
+// Not used by `l3m train` yet, which is to train through it next; bench/train_step measures it meanwhile.
 import { Worker } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
