@@ -8,7 +8,7 @@ import type { WrittenFile } from './safetensors_writer';
 
 export interface CheckpointMetadata {
   formatVersion: number;
-  /** The backbone architecture; resume takes it from here (STYLE.md rule 15). */
+  /** The backbone architecture; resume takes it from here (docs/conventions.md#checkpoint-config). */
   config: Qwen2Config;
   step: number;
   /** ISO time of writing. */

@@ -1,7 +1,7 @@
 // `l3m serve`: the sidecar process the extension talks to, JSON-RPC 2.0 over stdio (vscode-jsonrpc).
 // stdout carries only the protocol, so everything that would print there (console.log in any
 // module) is sent to stderr, which the extension shows in its "L3M Sidecar" output channel. On a
-// fatal error the process sends `sidecar/fatal` before exiting non-zero (STYLE.md rule 24).
+// fatal error the process sends `sidecar/fatal` before exiting non-zero (docs/conventions.md#stdout-protocol).
 import { inspect } from 'node:util';
 import { createMessageConnection, StreamMessageReader, StreamMessageWriter } from 'vscode-jsonrpc/node';
 import { fatal } from '../protocol/messages';

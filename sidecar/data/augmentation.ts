@@ -2,7 +2,7 @@
 // (4 rotations by 90°, each optionally preceded by a reflection across the diagonal, i.e. a
 // transpose) and periodic translations (the simulation box is periodic, so a cyclic roll is an
 // exact symmetry). This is the reference training collate: rot90(k), random transpose, roll in x
-// and y by 0…n−1 pixels (L3M-REFERENCE.md §5.3). Applied identically to every slice of a [t, x, y]
+// and y by 0…n−1 pixels (docs/paper-mapping.md#augmentation). Applied identically to every slice of a [t, x, y]
 // block. Each transform is a permutation of voxels, so `invertAugmentation` undoes it exactly.
 import { randomInt, type Random } from './splits';
 

@@ -1,8 +1,7 @@
 // Comoving distance χ(z) and its inverse z(χ), used to give every slice of a 21cmFAST lightcone its
 // redshift (21cmFAST stores distances, never per-slice redshifts). 21cmFAST takes the distance
 // from an astropy Planck15/18 clone with H0 = 100·h, Om0 = Ω_m, Ob0 = Ω_b, T_CMB = 2.7255 K,
-// N_eff = 3.046 and one 0.06 eV neutrino (SIMULATOR.md §3.1, L3M-REFERENCE.md §10.1). Following
-// SIMULATOR.md §3.1 we use
+// N_eff = 3.046 and one 0.06 eV neutrino (docs/simulator.md#cosmology). We use
 //   E(z)² = (Ω_m + Ω_ν,m)(1+z)³ + Ω_rad(1+z)⁴ + Ω_Λ,
 //   Ω_rad = 2.4728e-5/h² · (1 + 0.2271·2.046),  Ω_ν,m = 0.06/(93.14 h²),  Ω_Λ = 1 − the rest,
 // which matches astropy to ≲0.2 % (about one 1.4 Mpc cell over z = 5…35).

@@ -1,5 +1,5 @@
-// Loader of 21cmFAST lightcone HDF5 files, layouts v3 and v4 (L3M-REFERENCE.md §10, SIMULATOR.md §6),
-// through h5wasm. Detection (SIMULATOR.md §6.4): `InputParameters` at the root → v4; `lightcones` +
+// Loader of 21cmFAST lightcone HDF5 files, layouts v3 and v4 (docs/paper-mapping.md#data-21cmfast-hdf5),
+// through h5wasm. Detection: `InputParameters` at the root → v4; `lightcones` +
 // `user_params` → v3 (with `distances` → v3.3/3.4). Everything else is rejected as non-21cmFAST.
 //   - voxels: `lightcones/<field>` (default brightness_temp), float32 [N, N, n_los], LOS fastest, low z first;
 //     read with Dataset.slice per slice range so that a large cone is never loaded whole.

@@ -1,4 +1,4 @@
-// Loader of the paper's own dataset format (L3M-REFERENCE.md §5.1): a folder of `.npz` files, one
+// Loader of the paper's own dataset format (docs/paper-mapping.md#data-formats): a folder of `.npz` files, one
 // per lightcone, each with `image` [x, y, t] (t from low to high redshift) and `label`, a 1-D array
 // whose LAST six entries are the parameters. The label order is configurable because the paper's
 // code, its README and the generator that made the data disagree:

@@ -1,7 +1,7 @@
-// The six simulation parameters of the L3M dataset (paper Table 1; SIMULATOR.md §1.1) in the one
+// The six simulation parameters of the L3M dataset (paper Table 1; docs/simulator.md#parameters) in the one
 // canonical order used everywhere in L3M Studio: model outputs, labels, panels and metric names.
 // The order is the reference code's positional label order [m, Om, E0, log LX, log Tvir, zeta]
-// (L3M-REFERENCE.md §5.1), so results line up with the paper's figures.
+// (docs/paper-mapping.md#parameters), so results line up with the paper's figures.
 
 export const parameterNames = ['mWDM', 'omegaM', 'E0', 'log10LX', 'log10Tvir', 'zeta'] as const;
 export type ParameterName = (typeof parameterNames)[number];

@@ -1,5 +1,5 @@
 // The paper's preprocessing (arXiv 2506.14757 Sec. 2 and App. B) and the reference code's variants
-// (L3M-REFERENCE.md §2d, §5), as pure functions on [t, x, y] Float32Arrays.
+// (docs/paper-mapping.md#preprocessing), as pure functions on [t, x, y] Float32Arrays.
 //
 // Time order: files store slice 0 at the LOWEST redshift. The reference code permutes to [t, x, y]
 // and flips t, so its tokens run from high z to low z (forward in cosmic time); `toCosmicTimeOrder`
@@ -81,7 +81,7 @@ export function unstandardize(row: ArrayLike<number>, stats: Standardization): F
 export interface BlockSize { t: number; x: number; y: number }
 
 /**
- * Patch-mean tokens, the reference regression input (L3M-REFERENCE.md §11.2): means over t×x×y
+ * Patch-mean tokens, the reference regression input (docs/paper-mapping.md#preprocessing): means over t×x×y
  * blocks (e.g. 10×28×28), ordered (t, x, y) row-major. Incomplete trailing blocks are dropped.
  * Returns the token values and the token grid shape.
  */

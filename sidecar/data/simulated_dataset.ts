@@ -1,6 +1,6 @@
 // Dataset generation from the built-in simulator: `count` accepted lightcones drawn with
 // sampleParams(seed, i) for i = 0, 1, 2, …; a cone failing the acceptance cut (τ > 0.089 or
-// x_HI(z_min) > 0.1, SIMULATOR.md §3.11) is recorded in the manifest and the next index is drawn.
+// x_HI(z_min) > 0.1, docs/simulator.md#dataset) is recorded in the manifest and the next index is drawn.
 // The accepted set is always the first `count` accepted indices, whatever the number of workers
 // or the order in which they finish, so a dataset is reproducible for a seed.
 //

@@ -1,6 +1,6 @@
 // Seeded randomness and the train/validation/test split by lightcone. The reference code shuffles
 // `glob()` output with random.seed(42), so its split depends on the filesystem's directory order
-// (L3M-REFERENCE.md §2d); here ids are sorted first and then shuffled by a seeded generator, so
+// (docs/paper-mapping.md#diff-split); here ids are sorted first and then shuffled by a seeded generator, so
 // the same files and seed give the same split on every machine.
 import seedrandom from 'seedrandom';
 

@@ -1,5 +1,5 @@
 // Slices → patch tokens with newline separators, and back (paper Sec. 3, Fig. 7; reference code
-// generation/processing.py `_patch_lc` and `set_lc_image_ids`, L3M-REFERENCE.md §3.3).
+// generation/processing.py `_patch_lc` and `set_lc_image_ids`, docs/paper-mapping.md#tokenization).
 //
 // Patches: a [t, x, y] block is cut into [t, X, Y] patches of p×p voxels (X = nx/p, Y = ny/p);
 // each patch vector holds its p·p voxels row-major (px, py), 196 values for p = 14, exactly the
@@ -7,11 +7,12 @@
 //
 // Separators: per slice the sequence is [patch × Y, <row separator>] × X, <slice separator>, i.e.
 // X·Y + X + 1 tokens (111 for 140² slices and 14² patches). Which of the two learned tokens is
-// called what differs between the texts: the paper's Fig. 7, the issue and DESIGN.md put <|nl_1|>
-// after each patch row and <|nl_2|> after each slice; the reference code names them the other way
-// round. The structure is identical, only the labels swap, so we default to the paper's naming
-// ('paper'), which the rest of L3M Studio documents, and offer 'reference' for code that must
-// match the reference checkpoints' embedding names.
+// called what differs between the texts: the paper's Fig. 7 (and
+// docs/paper-mapping.md#tokenization) puts <|nl_1|> after each patch row and <|nl_2|> after each
+// slice; the reference code names them the other way round. The structure is identical, only the
+// labels swap, so we default to the paper's naming ('paper'), which the rest of L3M Studio
+// documents, and offer 'reference' for code that must match the reference checkpoints' embedding
+// names.
 
 export type NewlineConvention = 'paper' | 'reference';
 

@@ -1,4 +1,4 @@
-// Which variables train in each finetune mode (paper Sec. 3, L3M-REFERENCE.md §2d), grouped by name so the
+// Which variables train in each finetune mode (paper Sec. 3, docs/paper-mapping.md#finetuning), grouped by name so the
 // trainer can give each group its own learning-rate ratio:
 //   frozen: nothing of the backbone;  lora: adapters + every norm scale;
 //   full: every backbone weight except the token embedding (as the reference, whose Qwen2Model has no head;

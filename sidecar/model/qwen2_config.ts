@@ -1,5 +1,5 @@
 // The architecture of a Qwen2 decoder, as one plain object that goes whole into every module
-// (STYLE.md rule 14). Field names are ours (camelCase); Hugging Face `config.json` keys are mapped in
+// (docs/conventions.md#qwen2-config). Field names are ours (camelCase); Hugging Face `config.json` keys are mapped in
 // exactly one place, `normalizeHfConfig`, so a renamed or missing HF key is fixed once.
 
 /** The architecture of a Qwen2 decoder (HF `Qwen2Config`, transformers/models/qwen2/configuration_qwen2.py). */

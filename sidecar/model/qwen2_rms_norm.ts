@@ -18,7 +18,7 @@ export class Qwen2RmsNorm {
     });
   }
 
-  /** Sets the scale back to ones: the reference drops Qwen's final `norm.weight` (L3M-REFERENCE.md §2d). */
+  /** Sets the scale back to ones: the reference drops Qwen's final `norm.weight` (docs/paper-mapping.md#backbone). */
   resetToOnes(): void {
     tf.tidy(() => this.weight.assign(tf.onesLike(this.weight)));
   }

@@ -1,6 +1,6 @@
 // Trainable special-token embeddings (prompt tuning, paper Sec. 3): named vectors of width H that replace the
 // embedding rows of their tokens in the input sequence. The reference's `TokenEmbd` is an nn.Parameter of
-// shape [1, hidden] initialised with normal_ (std 1) (L3M-REFERENCE.md §2d), and so is each vector here.
+// shape [1, hidden] initialised with normal_ (std 1) (docs/paper-mapping.md#finetuning), and so is each vector here.
 import * as tf from '@tensorflow/tfjs';
 import { SeedStream } from './init';
 

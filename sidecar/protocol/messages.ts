@@ -1,5 +1,5 @@
 // Every message between the extension host and the sidecar (JSON-RPC 2.0 over stdio, vscode-jsonrpc).
-// Both sides import this module and nothing else of each other (STYLE.md rules 1, 9-11).
+// Both sides import this module and nothing else of each other (docs/conventions.md#process-boundaries).
 // Each constant says who sends it and when.
 import { NotificationType, RequestType, RequestType0 } from 'vscode-jsonrpc';
 import type { MetricRecord, RunRecord, RunStatus, SampleEntry } from './run_folder';
@@ -126,5 +126,5 @@ export const runState = new NotificationType<RunStateParams>('run/state');
 /** A log line for the output channel (the sidecar's stderr carries the same). */
 export const log = new NotificationType<{ level: 'info' | 'warn' | 'error'; message: string }>('sidecar/log');
 
-/** Sent just before the sidecar exits because of a fatal error (STYLE.md rule 24). */
+/** Sent just before the sidecar exits because of a fatal error (docs/conventions.md#stdout-protocol). */
 export const fatal = new NotificationType<{ message: string; stack?: string }>('sidecar/fatal');

@@ -1,4 +1,4 @@
-// The on-disk format of a run folder: the single source of truth about a run (DESIGN.md "Runs").
+// The on-disk format of a run folder: the single source of truth about a run (docs/design.md#run-folder).
 // The extension, the panels and the sidecar all read these files; only the sidecar writes them.
 // This module is part of the protocol, so the extension may import it; it holds types and pure
 // parsing only (no file system access), which keeps it usable from a webview as well.

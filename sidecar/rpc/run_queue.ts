@@ -1,7 +1,8 @@
-// One run at a time, the rest waiting in order (issue 5: "one run at a time on one GPU, the rest
-// queued"). The queue owns the AbortController of each run, turns the training job's callbacks into
-// listener events, and makes sure run.json ends in a final state however the training job ends: if the
-// job throws before it recorded the failure, the queue records it.
+// One run at a time, the rest waiting in order: concurrent runs would compete for one GPU's memory (or
+// the same CPU cores), and each would run slower than alone. The queue owns the AbortController of each
+// run, turns the training job's callbacks into listener events, and makes sure run.json ends in a final
+// state however the training job ends: if the job throws before it recorded the failure, the queue
+// records it.
 import { realpath } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { ProgressParams, RunStateParams, StatusResult } from '../protocol/messages';

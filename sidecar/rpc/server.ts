@@ -1,6 +1,6 @@
 // The sidecar's JSON-RPC server: binds the requests of sidecar/protocol/messages.ts to the run queue,
 // the backend probe and the jobs (train, resume, sample, evaluate). It takes any MessageConnection, so tests drive it over in-memory
-// streams (STYLE.md rule 17) and `l3m serve` over stdio.
+// streams (docs/conventions.md#protocol-tests) and `l3m serve` over stdio.
 import { ResponseError, type MessageConnection, type NotificationType } from 'vscode-jsonrpc';
 import * as protocol from '../protocol/messages';
 import { ErrorCodes } from '../protocol/messages';
@@ -28,7 +28,7 @@ export interface Server {
 }
 
 /**
- * Maps an exception to a JSON-RPC error with an application code (STYLE.md rule 11). A config error
+ * Maps an exception to a JSON-RPC error with an application code (docs/conventions.md#error-codes). A config error
  * from a job carries its diagnostics as ConfigErrorData.
  */
 export function toResponseError(error: unknown): ResponseError<unknown> {

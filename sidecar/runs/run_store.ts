@@ -1,4 +1,4 @@
-// The writer of run folders (DESIGN.md "Runs"): creating a run, changing its status with checked
+// The writer of run folders (docs/design.md#run-folder): creating a run, changing its status with checked
 // transitions, and appending metrics. The format itself is in sidecar/protocol/run_folder.ts and the
 // reader in sidecar/protocol/run_listing.ts, both re-exported here so that sidecar code has one import.
 //

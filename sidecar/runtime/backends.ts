@@ -1,4 +1,4 @@
-// Probing and choosing the TensorFlow.js compute backend, in the order of DESIGN.md "Compute backends":
+// Probing and choosing the TensorFlow.js compute backend, in the order of docs/design.md#compute-backends:
 // cuda (tfjs-node-gpu with a visible NVIDIA GPU), cpu-native (tfjs-node), webgpu (Dawn through the
 // `webgpu` npm package, hardware adapters only), wasm, and the pure-JavaScript cpu backend.
 //
@@ -19,7 +19,7 @@ import type { BackendProbe } from '../protocol/messages';
 export type BackendName = BackendProbe['name'];
 export type BackendRequest = 'auto' | BackendName;
 
-/** The preference order of `auto` (DESIGN.md). */
+/** The preference order of `auto` (docs/design.md#compute-backends). */
 export const backendOrder: readonly BackendName[] = ['cuda', 'cpu-native', 'webgpu', 'wasm', 'cpu'];
 
 /** The name TF.js registers each backend under. */

@@ -1,5 +1,5 @@
 // Gradient clipping by global norm, as torch.nn.utils.clip_grad_norm_ (the reference clips each
-// optimizer's parameters separately with max_grad_norm, L3M-REFERENCE.md §2a): all gradients are
+// optimizer's parameters separately with max_grad_norm, docs/paper-mapping.md#training): all gradients are
 // scaled by min(1, maxNorm / (‖g‖ + 1e-6)), where ‖g‖ is the L2 norm of all of them together.
 import * as tf from '@tensorflow/tfjs';
 

@@ -1,6 +1,6 @@
 // Parameter groups: the unit at which the trainer applies learning-rate ratios, weight decay and
 // interleaved updates. The paper's regression trains the input connector and the special tokens
-// with one optimizer and the output head with another (L3M-REFERENCE.md §3.2, §2d); the generation
+// with one optimizer and the output head with another (docs/paper-mapping.md#regression); the generation
 // task gives every group a ratio of 1. Naming the groups lets a config say `lr_ratios: { head: 0.5 }`
 // without the trainer knowing what a head is.
 import type * as tf from '@tensorflow/tfjs';

@@ -33,7 +33,7 @@ export function mulberry32(seed: number): () => number {
 
 /**
  * The order in which epoch `epoch` visits the training set: every index repeated `multiplicity`
- * times (the reference's `train_ds_multiplicity`, L3M-REFERENCE.md §2b), then a Fisher-Yates
+ * times (the reference's `train_ds_multiplicity`, docs/paper-mapping.md#training), then a Fisher-Yates
  * shuffle seeded by (seed, epoch).
  */
 export function epochOrder(seed: number, epoch: number, size: number, multiplicity = 1): Int32Array {

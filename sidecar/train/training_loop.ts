@@ -49,7 +49,7 @@ export type LoopProgress = Omit<ProgressParams, 'runDir' | 'phase'>;
 export interface LoopIO {
   signal: AbortSignal;
   checkpointDir: string;
-  /** Stored in every checkpoint's metadata (the architecture, STYLE.md rule 15). */
+  /** Stored in every checkpoint's metadata (the architecture, docs/conventions.md#checkpoint-config). */
   backboneConfig: Qwen2Config;
   checkpointExtra?: Record<string, unknown>;
   metrics(records: MetricRecord[]): Promise<void>;
@@ -69,7 +69,10 @@ export interface LoopResult {
   state: TrainerState;
 }
 
-/** A non-finite loss: the run fails with the step and the last finite loss (issue 5, "Bad input"). */
+/**
+ * A non-finite loss: the run fails at once with the step and the last finite loss, rather than
+ * training on and ending with weights that are all NaN.
+ */
 export class NonFiniteLossError extends Error {
   constructor(readonly step: number, readonly phase: string, readonly value: string, readonly lastFiniteLoss: number | null) {
     super(`Loss became ${value} at step ${step} (phase "${phase}"); the last finite loss was ${lastFiniteLoss ?? 'none (the first step already failed)'}. `

@@ -16,9 +16,9 @@ export interface StepContext {
 
 /**
  * One optimizer's share of a step. The regression task's interleaved update has two phases per batch
- * (input connector + special tokens, then the head on the detached backbone output, L3M-REFERENCE.md
- * §3.2); joint training has one. Each phase has its own optimizer state and its own clipping, as
- * the reference's two optimizers do.
+ * (input connector + special tokens, then the head on the detached backbone output,
+ * docs/paper-mapping.md#regression); joint training has one. Each phase has its own optimizer state and
+ * its own clipping, as the reference's two optimizers do.
  */
 export interface UpdatePhase<Batch> {
   name: string;

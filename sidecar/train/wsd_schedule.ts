@@ -1,7 +1,7 @@
 // The warm-up → stable → decay ("WSD") learning-rate schedule of the paper's Tables 2-3 and of the
 // reference code's src/utils/scheduler.py `get_wsd_schedule`: a linear ramp 0 → 1 over the warm-up,
 // a constant 1, then a cosine 1 → 0 over the decay. The reference takes `current_step % total`,
-// which restarts the schedule when a run goes past its planned length (L3M-REFERENCE.md §6.2); we
+// which restarts the schedule when a run goes past its planned length (docs/paper-mapping.md#diff-wsd-restart); we
 // do not: past the end the factor stays at 0, so an extra step never jumps back to a high rate.
 
 export interface WsdPhases {

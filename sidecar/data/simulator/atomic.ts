@@ -1,4 +1,4 @@
-// Atomic rates and tables of the spin-temperature model (SIMULATOR.md §3.6, Appendix A), from
+// Atomic rates and tables of the spin-temperature model (docs/simulator.md#spin-temperature), from
 // 21cmFAST 3.1.2: photo-ionisation cross sections (`UsefulFunctions.c` HI/HeI/HeII_ion_crosssec,
 // Verner et al. 1996 type fits), case-A recombination (alpha_A), collisional coupling rates
 // (`heating_helper_progs.c` kappa_10 from Zygelman 2005; `_data/kappa_eH_table.dat`,
@@ -81,7 +81,7 @@ export function kappaPH(temperature: number): number {
   return Math.exp(interpolate(LN_T_PH, LN_K_PH, Math.log(Math.max(temperature, 1))));
 }
 
-/** RECFAST mean x_e and T_k above Z_HEAT_MAX (`_data/recfast_LCDM.dat`, SIMULATOR.md App. A). */
+/** RECFAST mean x_e and T_k above Z_HEAT_MAX (`_data/recfast_LCDM.dat`, docs/simulator.md#spin-temperature-thermal). */
 const RECFAST_Z = [30, 32, 34, 35, 36, 38, 40];
 const RECFAST_XE = [2.0124e-4, 2.0292e-4, 2.0457e-4, 2.0537e-4, 2.0617e-4, 2.0773e-4, 2.0926e-4];
 const RECFAST_TK = [19.248, 21.705, 24.293, 25.635, 27.009, 29.85, 32.814];

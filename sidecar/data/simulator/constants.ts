@@ -1,5 +1,5 @@
 // Physical constants exactly as 21cmFAST 3.1.2 uses them (`src/Constants.h`, top of
-// `src/UsefulFunctions.c`; SIMULATOR.md §1.3), so that derived numbers match the reference code.
+// `src/UsefulFunctions.c`; docs/simulator.md#constants), so that derived numbers match the reference code.
 // cgs units unless a name says otherwise; lengths in comoving Mpc.
 
 export const G = 6.67259e-8;
@@ -35,7 +35,7 @@ export const Y_HE = 0.245;
 export const OMEGA_R = 8.6e-5;
 export const SECONDS_PER_YEAR = 3.1556226e7;
 
-/** The fixed cosmology of the dataset (SIMULATOR.md §1.2; 21cmFAST `inputs.py` CosmoParams defaults). */
+/** The fixed cosmology of the dataset (docs/simulator.md#constants; 21cmFAST `inputs.py` CosmoParams defaults). */
 export const fixedCosmology = { sigma8: 0.8102, h: 0.6766, omegaB: 0.04897, ns: 0.9665 } as const;
 
 /** Fixed astrophysics of the dataset (defaults of 21cmFAST 3.1.2 used by the generator). */

@@ -1,4 +1,4 @@
-// Background cosmology of the simulator (SIMULATOR.md §3.1), ported from 21cmFAST 3.1.2
+// Background cosmology of the simulator (docs/simulator.md#cosmology), ported from 21cmFAST 3.1.2
 // `src/UsefulFunctions.c` (hubble, dtdz, drdz, omega_mz, dicke, Deltac_nonlinear, RtoM/MtoR) and the
 // astropy Planck15 clone that 21cmFAST's `inputs.py` uses for lightcone distances. Float64 throughout.
 import { CM_PER_MPC, C_CM, G, MSUN, M_P, OMEGA_R, Y_HE, fixedCosmology } from './constants';
@@ -102,7 +102,7 @@ export class Cosmology {
 
   /**
    * E(z) of the astropy Planck15 clone (T_CMB 2.7255 K, N_eff 3.046, one 0.06 eV neutrino treated as
-   * matter) that 21cmFAST uses for lightcone distances (SIMULATOR.md §3.1, ≲0.2 % approximation).
+   * matter) that 21cmFAST uses for lightcone distances (docs/simulator.md#cosmology, ≲0.2 % approximation).
    */
   private distanceE(z: number): number {
     const h2 = this.h * this.h;

@@ -1,4 +1,4 @@
-// Halo abundance: minimum source mass and collapsed fractions (SIMULATOR.md §3.3), ported from
+// Halo abundance: minimum source mass and collapsed fractions (docs/simulator.md#halos), ported from
 // 21cmFAST 3.1.2 `src/ps.c` (dNdM_st, FgtrM_General, FgtrM, M_J_WDM), `src/UsefulFunctions.c` (TtoM)
 // and `src/IonisationBox.c` (conditional Press–Schechter with the Sheth–Tormen normalisation).
 import { DELTA_C, SHETH_A_PARAM, SHETH_BIG_A, SHETH_P } from './constants';

@@ -1,4 +1,4 @@
-// Gaussian initial conditions (SIMULATOR.md §3.4; after 21cmFAST 3.1.2 `src/GenerateICs.c`).
+// Gaussian initial conditions (docs/simulator.md#initial-conditions; after 21cmFAST 3.1.2 `src/GenerateICs.c`).
 // Seeded white noise is coloured in Fourier space with sqrt(P(k) N³/V), smoothed by the real-space
 // top-hat of one cell (what 21cmFAST does when it subsamples its 3N grid to N), giving δ0 linearly
 // extrapolated to z = 0. The Zel'dovich displacement per unit growth is ψ = ∇∇⁻²δ0, ψ̃ = i k/k² δ̃.

@@ -1,4 +1,4 @@
-// Public entry point of the built-in 21cm lightcone simulator (SIMULATOR.md). The dataset generator
+// Public entry point of the built-in 21cm lightcone simulator (docs/simulator.md). The dataset generator
 // builds on `simulateLightcone`, `sampleParams`, `isAccepted` and `simulatorVersion`.
 import { parameterInfo, type AstroParams } from '../parameters';
 import { Rng } from './rng';
@@ -10,7 +10,7 @@ export { simulateLightcone } from './simulate';
 
 /**
  * Draws the `index`-th parameter set of a dataset with the given seed, from the priors of the
- * dataset generator (SIMULATOR.md §0): m_WDM, Ω_m, E_0 and ζ uniform; T_vir and L_X log-uniform,
+ * dataset generator (docs/simulator.md#parameters): m_WDM, Ω_m, E_0 and ζ uniform; T_vir and L_X log-uniform,
  * i.e. uniform in the stored log10 values. The same (seed, index) always gives the same draw.
  */
 export function sampleParams(seed: number, index: number): AstroParams {
@@ -32,7 +32,7 @@ export function sampleParams(seed: number, index: number): AstroParams {
   };
 }
 
-/** Dataset acceptance cut of 3D-21cmPIE-Net `runSimulations.py` (SIMULATOR.md §0, §3.11). */
+/** Dataset acceptance cut of 3D-21cmPIE-Net `runSimulations.py` (docs/simulator.md#dataset). */
 export const acceptance = { maxTau: 0.089, maxNeutralAtZMin: 0.1 } as const;
 
 /**

@@ -1,4 +1,4 @@
-// Excursion-set ionisation field (SIMULATOR.md §3.7; 21cmFAST 3.1.2 `src/IonisationBox.c`
+// Excursion-set ionisation field (docs/simulator.md#ionisation; 21cmFAST 3.1.2 `src/IonisationBox.c`
 // ComputeIonizedBox): for filter radii from R_max down to the cell, a cell is ionised when ζ f_coll
 // in the sphere around it exceeds the neutral fraction plus recombinations; f_coll is the conditional
 // Press–Schechter erfc normalised to the Sheth–Tormen mean (ST_over_PS). Centre-pixel flagging

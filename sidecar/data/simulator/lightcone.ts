@@ -1,4 +1,4 @@
-// Node redshifts and lightcone assembly (SIMULATOR.md §3.9; 21cmFAST 3.1.2 `wrapper.py`
+// Node redshifts and lightcone assembly (docs/simulator.md#lightcone; 21cmFAST 3.1.2 `wrapper.py`
 // _logscroll_redshifts, _setup_lightcone, _interpolate_in_redshift). Slice p of the cone sits at
 // comoving distance χ(z_min) + p·Δ and takes coeval slice p mod N along the line of sight, linearly
 // interpolated in distance between the two nodes that bracket it. Index 0 = z_min (lowest redshift).

@@ -1,4 +1,4 @@
-// Derived observables (SIMULATOR.md §3.10): Thomson optical depth (21cmFAST `UsefulFunctions.c`
+// Derived observables (docs/simulator.md#observables): Thomson optical depth (21cmFAST `UsefulFunctions.c`
 // tau_e) and the spherically averaged power spectrum Δ²(k) = k³P(k)/(2π²) of a periodic box.
 import { SIGMA_T } from './constants';
 import type { Cosmology } from './cosmology';

@@ -1,5 +1,5 @@
 // Evolved density by the Zel'dovich approximation with cloud-in-cell deposit, and the line-of-sight
-// velocity gradient (SIMULATOR.md §3.5; after 21cmFAST 3.1.2 `src/PerturbField.c`).
+// velocity gradient (docs/simulator.md#zeldovich; after 21cmFAST 3.1.2 `src/PerturbField.c`).
 // [APPROX] first-order ZA only (21cmFAST adds 2LPT) and CIC on the N grid (3.1.2: NGP on 3N).
 import type { Fft3 } from './fft';
 import type { InitialConditions } from './ics';

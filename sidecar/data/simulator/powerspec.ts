@@ -1,4 +1,4 @@
-// Linear matter power spectrum and σ(M) (SIMULATOR.md §3.2), ported from 21cmFAST 3.1.2 `src/ps.c`
+// Linear matter power spectrum and σ(M) (docs/simulator.md#power-spectrum), ported from 21cmFAST 3.1.2 `src/ps.c`
 // (TFset_parameters, TFmdm, init_ps R_CUTOFF, sigma_z0, power_in_k): the Eisenstein & Hu (1999)
 // "mdm" transfer function with a vanishing neutrino fraction (no BAO wiggles), times the thermal-relic
 // warm-dark-matter cut-off of Bode, Ostriker & Turok (2001) with the scale of Barkana, Haiman &

@@ -1,4 +1,4 @@
-// Seeded pseudo-random numbers for the simulator (SIMULATOR.md §2: xoshiro128** + Box–Muller,
+// Seeded pseudo-random numbers for the simulator (docs/simulator.md#random-numbers: xoshiro128** + Box–Muller,
 // Poisson by Knuth's method). Deterministic across platforms: only 32-bit integer arithmetic.
 
 /** SplitMix32-style mixing, used to expand a (seed, stream) pair into a full 128-bit state. */

@@ -1,4 +1,4 @@
-// Per-node global quantities of the spin-temperature shells (SIMULATOR.md §3.6.1, 3.6.3, 3.6.4; after
+// Per-node global quantities of the spin-temperature shells (docs/simulator.md#spin-temperature-shells; after
 // 21cmFAST 3.1.2 `SpinTemperatureBox.c` ComputeTsBox and `heating_helper_progs.c`): shell redshifts,
 // the mean star-formation weight, the X-ray heating / ionisation / Lyα kernels with the opacity cut
 // (Greig-style τ_X = 1 approximation) and the stellar Lyman-series sum. All shells share the box-mean
@@ -30,7 +30,7 @@ export class ShellModel {
   readonly radii: Float64Array;
   private readonly energies: Float64Array;
   private readonly nu0: number;
-  /** Soft-band normalisation of the X-ray spectrum (α_X = 1; SIMULATOR.md §3.6.3). */
+  /** Soft-band normalisation of the X-ray spectrum (α_X = 1; docs/simulator.md#spin-temperature-xrays). */
   private readonly luminosityNorm: number;
 
   constructor(private readonly cosmology: Cosmology, private readonly halos: HaloModel, cellMpc: number, shells: number,
@@ -130,7 +130,7 @@ export class ShellModel {
     }
   }
 
-  /** Stellar Lyman-series contribution per unit Ψ_r (SIMULATOR.md §3.6.4). */
+  /** Stellar Lyman-series contribution per unit Ψ_r (docs/simulator.md#spin-temperature-lyman). */
   private stellarLyman(zPrime: number, out: ShellNode): void {
     const c = this.cosmology;
     const norm = (fixedAstro.fStar * C_CM * c.nB0) / (4 * Math.PI);

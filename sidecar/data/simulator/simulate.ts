@@ -1,4 +1,4 @@
-// Driver of one lightcone simulation (SIMULATOR.md §2): initial conditions once, then for every node
+// Driver of one lightcone simulation (docs/simulator.md#pipeline): initial conditions once, then for every node
 // from high to low redshift the Zel'dovich density, spin temperature, ionisation and brightness
 // temperature, interpolated into the lightcone as they come.
 import type { AstroParams } from '../parameters';
@@ -108,7 +108,7 @@ export async function simulateLightcone(params: AstroParams, options: SimulateOp
       history.meanTk[i] = mean(tk);
       assembler.addNode(z, brightness);
       options.onNode?.({ z, xHI, deltaNl, brightness, ts, tk, n, boxMpc, fft });
-      // Uniform-clumping recombinations over the step to the next node (SIMULATOR.md §3.7 [APPROX]).
+      // Uniform-clumping recombinations over the step to the next node ([APPROX], docs/simulator.md#ionisation).
       if (size.clumping > 0 && i + 1 < nodes.length) {
         const dt = Math.abs(cosmology.dtdz(z)) * (z - nodes[i + 1]);
         const rate = size.clumping * ALPHA_B_10K * cosmology.nH0 * (1 + z) ** 3 * dt;

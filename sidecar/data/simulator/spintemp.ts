@@ -1,4 +1,4 @@
-// Per-cell spin temperature (SIMULATOR.md §3.6; 21cmFAST 3.1.2 `SpinTemperatureBox.c`, non-mass-
+// Per-cell spin temperature (docs/simulator.md#spin-temperature; 21cmFAST 3.1.2 `SpinTemperatureBox.c`, non-mass-
 // dependent branch). Sources are summed over shells of the linear density smoothed once per cone
 // [APPROX: 21cmFAST smooths the evolved field at every node]; each shell's star-formation weight
 // follows the conditional Press–Schechter derivative and is normalised to the global ST rate.
@@ -119,7 +119,7 @@ export class SpinTemperature {
     this.spinTemperature(zPrime);
   }
 
-  /** Σ_r Ψ_r(x) × shell kernels into the heat/ion/Lyα arrays (SIMULATOR.md §3.6.2–3.6.4). */
+  /** Σ_r Ψ_r(x) × shell kernels into the heat/ion/Lyα arrays (docs/simulator.md#spin-temperature-shells). */
   private accumulateSources(zPrime: number, xeMean: number): void {
     const c = this.cosmology;
     const node = this.shells.node(zPrime, xeMean);
@@ -179,7 +179,7 @@ export class SpinTemperature {
     }
   }
 
-  /** T_s from collisional and Wouthuysen–Field coupling (SIMULATOR.md §3.6.6; Hirata 2006 fits). */
+  /** T_s from collisional and Wouthuysen–Field coupling (docs/simulator.md#spin-temperature-ts; Hirata 2006 fits). */
   private spinTemperature(zPrime: number): void {
     const c = this.cosmology;
     const { tk, xe, ts } = this.state;

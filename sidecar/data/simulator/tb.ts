@@ -1,5 +1,5 @@
-// 21cm brightness temperature (SIMULATOR.md §3.8; 21cmFAST 3.1.2 `src/BrightnessTemperatureBox.c`;
-// the paper's Eq. 30 generalised with the spin temperature):
+// 21cm brightness temperature (docs/simulator.md#brightness-temperature; 21cmFAST 3.1.2
+// `src/BrightnessTemperatureBox.c`; the paper's Eq. 30 generalised with the spin temperature):
 // δT_b = 27 x_HI (1+δ) (Ω_b h²/0.023) sqrt(0.15/(Ω_m h²) (1+z)/10) (1 − T_γ/T_s) / (1 + (dv/dr)/H) mK.
 import { T_CMB0, fixedAstro } from './constants';
 import type { Cosmology } from './cosmology';

@@ -1,4 +1,4 @@
-// Public types of the built-in 21cm lightcone simulator (SIMULATOR.md §2, §3.12). The dataset
+// Public types of the built-in 21cm lightcone simulator (docs/simulator.md#presets). The dataset
 // generator, the CLI and the panels code against these; the physics modules fill them in.
 import type { AstroParams } from '../parameters';
 import type { SimulatorPresetName, SimulatorSize } from '../../../schemas/simulator_presets';
@@ -26,7 +26,7 @@ export interface Lightcone {
   redshifts: Float64Array;
   params: AstroParams;
   history: LightconeHistory;
-  /** Thomson optical depth to the CMB (SIMULATOR.md §3.10). */
+  /** Thomson optical depth to the CMB (docs/simulator.md#observables). */
   tau: number;
 }
 

@@ -3,10 +3,10 @@
 // (transformers/models/qwen2/modeling_qwen2.py, `rotate_half`, `apply_rotary_pos_emb`).
 //
 // Why a kernel: composed from TF.js ops the rotation is split + neg + concat + two products + a sum, six passes
-// over q and k and as many again in backward; on wasm SplitV and Concat along the last axis copy 16-float runs
-// one at a time and took ~8% of a training step of the issue's shape. This kernel is one pass of plain JS over the
-// backend's memory (memory-bound, so JS loses nothing to native code here), registered for the wasm and cpu
-// backends. Its gradient is the inverse rotation, i.e. the same kernel with the sine negated:
+// over q and k and as many again in backward; on wasm SplitV and Concat along the last axis copy 16-float runs one
+// at a time and took ~8% of a training step of bench/train_step's shape (c). This kernel is one pass of plain JS
+// over the backend's memory (memory-bound, so JS loses nothing to native code here), registered for the wasm and
+// cpu backends. Its gradient is the inverse rotation, i.e. the same kernel with the sine negated:
 //   dx_j = dy_j c_j + dy_{r(j)} s'_{r(j)} and s'_{r(j)} = −s'_j (r swaps the halves, the HF table repeats its half),
 // so backward is one pass as well. Other backends (webgpu) use the composed ops.
 import * as tf from '@tensorflow/tfjs';

@@ -1,5 +1,5 @@
 // The conditional flow-matching loss of the paper's Eq. 41 with linear interpolation paths (reference
-// `L3M_CFM_Head.get_loss`, L3M-REFERENCE.md §3.4): for a target patch x₁, noise ε ~ N(0, I) and a
+// `L3M_CFM_Head.get_loss`, docs/paper-mapping.md#cfm): for a target patch x₁, noise ε ~ N(0, I) and a
 // flow time τ ~ U(0, 1) drawn per patch,
 //   x_τ = (1 − τ)·ε + τ·x₁,   v* = x₁ − ε,   L = mean over patches and pixels of (v(x_τ, τ | c) − v*)².
 // No σ_min and no time weighting, as the reference. The noise and times are arguments, so that a test

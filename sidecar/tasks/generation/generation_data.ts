@@ -2,7 +2,7 @@
 // split by lightcone, in cosmic-time order, trimmed and transformed (statistics fitted on the training
 // split), cut into sublightcone windows; and the batches the trainer asks for: a training example is a
 // window of `data.sublightcone` (stride apart), read from a random offset inside its stride (the
-// reference's random crop of t_max slices inside a stored chunk, L3M-REFERENCE.md §5.3), with a
+// reference's random crop of t_max slices inside a stored chunk, docs/paper-mapping.md#generation), with a
 // random rotation / mirror / periodic shift as configured, cut into p×p patches.
 import type { ResolvedExperimentConfig } from '../../../schemas/generated/experiment_config';
 import { identityAugmentation, randomAugmentation, type Augmentation } from '../../data/augmentation';

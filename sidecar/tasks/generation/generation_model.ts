@@ -1,5 +1,5 @@
 // The generation model of the paper's Sec. 5 (reference generation/network/modeling.py `L3MGenerator`,
-// L3M-REFERENCE.md §3.3-3.6): connectors map the six parameters (one map each), the window's start
+// docs/paper-mapping.md#generation): connectors map the six parameters (one map each), the window's start
 // slice (t-index connector) and every p×p patch (Linear p² → H) into the backbone's hidden space;
 // the prompt (generation_prompt.ts) and the patch/newline layout (tokenization.ts) place them in one
 // causal sequence; the hidden state (after the final RMSNorm) at the token before each patch goes

@@ -1,12 +1,12 @@
 // The generation prompt (paper Sec. 5.1; reference generation/dataset.py `_get_static_inputs`,
-// L3M-REFERENCE.md §3.3) as a prefix of segments followed by the lightcone tokens:
+// docs/paper-mapping.md#generation) as a prefix of segments followed by the lightcone tokens:
 //   chat     <|im_start|>system\n[<|system-prompt-token|>×k]<|im_end|>\n<|im_start|>user\n
 //            <|parameter_0|>…<|parameter_5|><|time_step|><|im_end|>\n<|im_start|>assistant\n<|lightcone-token|>
 //   minimal  <|parameter_0|>…<|parameter_5|><|time_step|><|lightcone-token|>   (no chat tokens)
 // then, per slice, [patch × cols, <|nl_1|>] × rows, <|nl_2|> (tokenization.ts, the paper's naming).
 // Each <|parameter_i|> carries its normalised value through its own connector, and <|time_step|> the
 // window's start slice through the t-index connector. Unlike the reference, the time-step vector IS
-// written into the input (its bug, §11.3, leaves the model without absolute time); with
+// written into the input (its bug leaves the model without absolute time, docs/paper-mapping.md#diff-t-index); with
 // `connectors.t_index.enabled = false` the token is left out. The lightcone is always last, so
 // autoregressive sampling only ever appends. <|nl_1|>, <|nl_2|>, <|lightcone-token|> and the system
 // tokens are trainable vectors; chat pieces are the tokenizer's frozen embeddings on a pretrained

@@ -1,5 +1,5 @@
 // Autoregressive forecasting of whole slices, patch by patch (reference `L3MGenerator.generate`,
-// L3M-REFERENCE.md §3.6): the prompt and N ground-truth context slices go in first; then for every
+// docs/paper-mapping.md#sampling): the prompt and N ground-truth context slices go in first; then for every
 // patch of the generated slices the hidden state at the last token gives the condition, the CFM ODE
 // turns noise into the patch, and the patch (plus any separators that follow it) is appended.
 // With the key/value cache each step feeds only the new tokens, so a patch costs the same however

@@ -1,8 +1,9 @@
-// Next-patch evaluation (paper Table 4; reference `evaluate_next_patch_l2`, L3M-REFERENCE.md §7.2):
-// teacher-forced, each patch of the non-context slices of a test window is sampled with the CFM ODE
-// given the true preceding patches (one forward pass per window), and compared with the true patch by
-// the mean squared error over its pixels, averaged over `samples` draws. Beside it, two baselines that
-// need no model, so that a user can see whether the model learned anything:
+// Next-patch evaluation (paper Table 4; reference `evaluate_next_patch_l2`,
+// docs/paper-mapping.md#next-patch-evaluation): teacher-forced, each patch of the non-context slices of
+// a test window is sampled with the CFM ODE given the true preceding patches (one forward pass per
+// window), and compared with the true patch by the mean squared error over its pixels, averaged over
+// `samples` draws. Beside it, two baselines that need no model, so that a user can see whether the
+// model learned anything:
 //   previous slice — the patch at the same position in the previous (true) slice: the lightcone
 //                    changes slowly along time, so this is a strong baseline;
 //   mean patch     — the per-pixel mean of every training patch.

@@ -1,7 +1,7 @@
 // ODE solvers for CFM sampling: integrate dx/dτ = f(τ, x) from τ = 0 (noise) to τ = 1 (sample).
 // Fixed-step Euler (order 1), explicit midpoint (order 2) and classical RK4 (order 4) with a
 // configurable number of steps, and the adaptive Dormand–Prince 5(4) pair `dopri5` that the
-// reference samples with (torchdiffeq `odeint(method='dopri5', rtol=atol=1e-3)`, L3M-REFERENCE.md §3.5).
+// reference samples with (torchdiffeq `odeint(method='dopri5', rtol=atol=1e-3)`, docs/paper-mapping.md#sampling).
 // No maintained JavaScript ODE library integrates TF.js tensors (odex and ode45-cash-karp work on
 // plain number arrays and would force a device round trip per stage), so dopri5 is written here from
 // the Dormand & Prince (1980) tableau, with torchdiffeq's error norm (RMS of err / (atol + rtol·max|x|))

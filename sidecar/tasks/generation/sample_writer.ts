@@ -1,4 +1,4 @@
-// Writes a forecast into the run folder (DESIGN.md "Runs"): samples/<name>.generated.npy (the
+// Writes a forecast into the run folder (docs/design.md#run-folder): samples/<name>.generated.npy (the
 // generated slices) and samples/<name>.truth.npy (the context slices and the true slices that the
 // generated ones forecast), float32 [slices, x, y] in brightness temperature (the voxel transform
 // undone), and an entry in samples/index.json. The files are rewritten after every generated slice

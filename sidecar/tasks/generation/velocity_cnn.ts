@@ -1,5 +1,5 @@
 // The velocity network of the CFM head (paper Sec. 5; reference generation/network/modeling.py
-// `L3M_CFM_Head` with `cfm_connector.cls = "cnn"`, L3M-REFERENCE.md §3.5): a small CNN on one p×p
+// `L3M_CFM_Head` with `cfm_connector.cls = "cnn"`, docs/paper-mapping.md#cfm): a small CNN on one p×p
 // patch whose input channels are the condition image (cond_channels × p × p, from the output
 // connector), the flow time τ broadcast over the patch, and the current state x_τ, in the reference's
 // concatenation order [cond, τ, x]. Structure:
@@ -7,7 +7,7 @@
 //   [x + Conv1×1(SiLU(Conv k×k(SiLU(x))))] × blocks   (C → factor·C → C, no biases, as ResidualStackCNN)
 //   SiLU, Conv k×k (C → 1, bias)
 // "same" padding keeps the patch size. With C = 64, 6 blocks, k = 3 and 2 condition channels this is
-// 494,465 parameters (the issue's "about 490k"). Tensors are NHWC (TF.js's native layout; the
+// 494,465 parameters (velocity_cnn.test.ts checks the count). Tensors are NHWC (TF.js's native layout; the
 // reference runs channels_last too); kernels are stored [k, k, in, out], TF.js's conv2d layout.
 // Initialisation follows torch.nn.Conv2d: U(−1/√fan_in, 1/√fan_in) with fan_in = in·k·k.
 // Convolutions are tf.conv2d. TF.js's wasm backend lacks Conv2DBackpropFilter, so on wasm the kernels of

@@ -1,5 +1,5 @@
 // The heteroskedastic Gaussian head of the regression task (paper Eq. 34-37; reference
-// regression/network/modeling.py `L3MParamHead`, L3M-REFERENCE.md §3.2). The output connector gives
+// regression/network/modeling.py `L3MParamHead`, docs/paper-mapping.md#regression). The output connector gives
 // 27 numbers per lightcone: 6 means and the 21 entries of a lower-triangular Cholesky factor L of the
 // PRECISION matrix P = L·Lᵀ (not of the covariance):
 //   μ      = sigmoid(out[0:6])                       (parameters are min-max normalised to [0, 1])

@@ -2,7 +2,7 @@
 // covariance from the precision's Cholesky factor and sampling, in float64 on 6×6 matrices, which is
 // far below the cost of a tensor op. With P = L·Lᵀ the covariance is Σ = P⁻¹ = L⁻ᵀ·L⁻¹, and
 // x = μ + L⁻ᵀ·ε with ε ~ N(0, I) has exactly that covariance (the reference draws the same
-// distribution through torch's MultivariateNormal(precision_matrix=P), L3M-REFERENCE.md §7.1).
+// distribution through torch's MultivariateNormal(precision_matrix=P), docs/paper-mapping.md#regression-evaluation).
 
 /** Inverse of a lower-triangular d×d matrix (row-major), by forward substitution. */
 export function invertLowerTriangular(lower: ArrayLike<number>, d: number): Float64Array {

@@ -1,10 +1,11 @@
-// The regression evaluation of the paper's Fig. 6 (reference regression/evaluation.py, L3M-REFERENCE.md
-// §7.1): for each test lightcone, `samples` draws from the predicted Gaussian N(μ, P⁻¹), clamped to
-// [0, 1], binned by the TRUE value of each parameter into `bins` equal bins of [0, 1]; per bin the mean
-// and standard deviation of the draws and the mean |draw − truth| (the ratio panel). Also, per parameter:
-// R² of the predicted mean, and the calibration: the fraction of test lightcones whose true value lies
-// in the central 68.27% and 95.45% intervals of the predicted marginal (μ ± 1σ, μ ± 2σ). A calibrated
-// head gives ≈ 0.68 and ≈ 0.95. The result is written as eval/regression.json for the panels.
+// The regression evaluation of the paper's Fig. 6 (reference regression/evaluation.py,
+// docs/paper-mapping.md#regression-evaluation): for each test lightcone, `samples` draws from the
+// predicted Gaussian N(μ, P⁻¹), clamped to [0, 1], binned by the TRUE value of each parameter into `bins`
+// equal bins of [0, 1]; per bin the mean and standard deviation of the draws and the mean |draw − truth|
+// (the ratio panel). Also, per parameter: R² of the predicted mean, and the calibration: the fraction of
+// test lightcones whose true value lies in the central 68.27% and 95.45% intervals of the predicted
+// marginal (μ ± 1σ, μ ± 2σ). A calibrated head gives ≈ 0.68 and ≈ 0.95. The result is written as
+// eval/regression.json for the panels.
 import { parameterInfo, parameterNames } from '../../data/parameters';
 import { hashSeed, mulberry32 } from '../../train/seeded_random';
 import { covarianceFromPrecisionCholesky, normalSampler, samplePrecisionGaussian } from './precision_gaussian';

@@ -1,5 +1,5 @@
 // The regression model of the paper's Sec. 4 (reference regression/network/modeling.py `L3MRegressor`,
-// L3M-REFERENCE.md §3.2): scalar lightcone tokens (the 47-token global signal, or patch means) go
+// docs/paper-mapping.md#regression): scalar lightcone tokens (the 47-token global signal, or patch means) go
 // through the input connector into the backbone's hidden space, are placed inside a prompt template
 // (prompt_template.ts), run through the Qwen2 backbone, and the hidden state at the final
 // <|ska-param|> position (after the backbone's final RMSNorm) goes through the output connector into

@@ -63,9 +63,10 @@ export class RegressionTask implements TrainingTask<RegressionBatchTensors> {
     const loss = (batch: RegressionBatchTensors, context: StepContext) =>
       model.loss(batch.tokens, batch.targets, { training: true, dropoutSeed: context.seed });
     if (options.interleaved) {
-      // Reference §3.2: optimizer 0 = lc connector + special tokens (+ backbone weights when they train),
-      // optimizer 1 = head only, on a second forward pass whose backbone output is detached. Taking
-      // gradients only with respect to the head variables is that detachment: nothing flows further back.
+      // The reference (docs/paper-mapping.md#regression): optimizer 0 = lc connector + special tokens (+
+      // backbone weights when they train), optimizer 1 = head only, on a second forward pass whose backbone
+      // output is detached. Taking gradients only with respect to the head variables is that detachment:
+      // nothing flows further back.
       this.phases = [
         { name: 'connector', groups: groups.filter((g) => g.name !== 'head'), loss },
         { name: 'head', groups: groups.filter((g) => g.name === 'head'), loss },

@@ -62,7 +62,7 @@ export function buildBackbone(config: ResolvedExperimentConfig, configPath: stri
     const folder = configRelative(configPath, runDir, config.backbone.path);
     const loaded = loadHfCheckpoint(folder, { configOverrides: { attentionDropout: config.backbone.attention_dropout, causal: config.backbone.causal } });
     backbone = loaded.model;
-    // The reference drops Qwen's final norm weight and uses ones (L3M-REFERENCE.md §2d).
+    // The reference drops Qwen's final norm weight and uses ones (docs/paper-mapping.md#backbone).
     if (config.backbone.reinit_final_norm) backbone.resetFinalNorm();
     if (config.prompt.template !== 'minimal') chatIds = Qwen2Tokenizer.fromFolder(folder).chatTokenIds();
     description = `pretrained ${folder} (${loaded.config.numHiddenLayers} blocks, hidden ${loaded.config.hiddenSize})`;

@@ -1,4 +1,4 @@
-// The 3D real FFT interface of the simulator (SIMULATOR.md §5). Everything in the pipeline goes
+// The 3D real FFT interface of the simulator (docs/simulator.md#fft). Everything in the pipeline goes
 // through `forward` (real → half-complex) and `inverse` (half-complex → real, scaled by 1/N³), so the
 // backend (kissfft-wasm by default, fft.js as the pure-JS fallback) is swappable and testable.
 

@@ -1,4 +1,4 @@
-// fft.js backend of the 3D real FFT: the pure-JavaScript fallback (SIMULATOR.md §5; radix-4, float64,
+// fft.js backend of the 3D real FFT: the pure-JavaScript fallback (docs/simulator.md#fft; radix-4, float64,
 // powers of two only). A 3D transform is three passes of 1D complex transforms along the axes, lines
 // gathered into a scratch buffer. The real transforms go through the full complex cube: simple, and
 // this backend only runs when WASM is unavailable or for cross-checks.

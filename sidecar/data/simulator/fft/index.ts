@@ -1,4 +1,4 @@
-// FFT backend selection: kissfft-wasm first, fft.js when WASM cannot load (SIMULATOR.md §5).
+// FFT backend selection: kissfft-wasm first, fft.js when WASM cannot load (docs/simulator.md#fft).
 import { createFftJs3 } from './fftjs_backend';
 import { createKissFft3 } from './kissfft_backend';
 import type { Fft3, FftBackendName } from './fft3';

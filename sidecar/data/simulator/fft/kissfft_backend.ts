@@ -1,4 +1,4 @@
-// kissfft-wasm backend of the 3D real FFT (SIMULATOR.md §5: fastest measured here, any even N).
+// kissfft-wasm backend of the 3D real FFT (docs/simulator.md#fft: fastest measured here, any even N).
 // Two pitfalls of its Emscripten loader under Node are handled here: (1) it calls `fetch()` on a file
 // path when `fetch` exists (Node ≥ 18) and fails with ERR_INVALID_URL, so `fetch` is hidden while the
 // module loads; (2) the WASM heap can grow on allocation, which detaches old Float32Array views, so the
@@ -54,7 +54,7 @@ export async function createKissFft3(n: number): Promise<Fft3> {
   const total = n * n * n;
   const half = halfComplexLength(n);
   const realBuffer = new kiss.RealArray(total);
-  // Pitfall (3) of SIMULATOR.md §5: the wrapper's length check wants N³ complex values, of which only
+  // A third pitfall: the wrapper's length check wants N³ complex values, of which only
   // N²(N/2+1) are used.
   const complexBuffer = new kiss.ComplexArray(total);
   const forwardConfig = new kiss.RealFFTNDConfig([n, n, n]);
