@@ -1,4 +1,4 @@
-// The Sample action on a finished generation run (issue 6): choose a test lightcone, how many true
+// The Sample action on a finished generation run: choose a test lightcone, how many true
 // context slices and how many slices to generate, then the sidecar forecasts them patch by patch
 // (`run/sample`) while a notification shows progress; the slices appear in the run's samples/ folder
 // (the inspector panel follows that folder) and can be opened from the final message.

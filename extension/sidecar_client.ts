@@ -1,6 +1,6 @@
 // The extension's side of the sidecar: spawns `node dist/sidecar.js serve`, speaks the protocol of
 // sidecar/protocol/messages.ts over its stdio, and owns the policy for a sidecar that dies
-// (STYLE.md rule 24, issue 5 item 5):
+// (docs/conventions.md#stdout-protocol), so that a dead sidecar never leaves a run looking alive:
 //   - the death is noticed (exit event), logged with the exit code or signal;
 //   - every run this sidecar had queued or running is marked failed in its run.json, with the
 //     reason and the exit code, through a fresh `l3m runs --mark-failed` process (sidecar_cli.ts, the

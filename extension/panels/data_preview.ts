@@ -1,6 +1,6 @@
 // True lightcone slices of a run's dataset, for the inspector of a run that has no samples yet (a
-// regression run, or a generation run still training): the issue's "true slices from the data
-// before that". The extension may not import the sidecar's data code, so the slices come from the
+// regression run, or a generation run still training), so a user sees the data before any sample
+// exists. The extension may not import the sidecar's data code, so the slices come from the
 // sidecar's own `l3m data` command, run as a child process on the run's config with the Node the
 // extension runs the sidecar with (sidecar_cli.ts: l3m.nodePath, or the host's own as Node):
 //   node dist/sidecar.js data <config> --out <runDir>/data-preview --slices N --max-cones 1 --json

@@ -1,5 +1,5 @@
 // The training monitor's host: one panel per run. It posts the whole metrics.jsonl when the page
-// is ready, then what is appended. The file is the single source of truth (DESIGN.md "Runs"), so
+// is ready, then what is appended. The file is the single source of truth (docs/design.md#run-folder), so
 // records are read from it by a chokidar follower for every run; for runs this extension launched,
 // the sidecar's run/metrics notification only makes the follower read at once, which gives the
 // stream's latency without the duplicates that mixing two sources would create.

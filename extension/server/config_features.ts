@@ -1,4 +1,4 @@
-// The language features of *.l3m.json files as plain functions over text (STYLE.md rule 2):
+// The language features of *.l3m.json files as plain functions over text (docs/conventions.md#thin-language-server):
 // diagnostics, hover and completion. The JSON schema part comes from vscode-json-languageservice;
 // L3M Studio adds the semantic checks and, in hovers over the model sections, the parameter and
 // memory estimates. Only server.ts talks LSP; this module has no connection and no vscode import.

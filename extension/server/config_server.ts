@@ -1,4 +1,4 @@
-// The LSP shell of the *.l3m.json language server (STYLE.md rule 2) over the pure features in
+// The LSP shell of the *.l3m.json language server (docs/conventions.md#thin-language-server) over the pure features in
 // config_features.ts: it publishes diagnostics on open and change, answers hover and completion,
 // and re-validates the open configs when checkpoints or data files appear or vanish (they decide
 // the path diagnostics). server.ts starts it on the process's connection; tests start it on
@@ -49,7 +49,7 @@ export function startConfigServer(connection: Connection, fileSystem: ConfigFile
       // types package; the shapes are identical.
       diagnostics = await configDiagnostics(document.uri, document.getText(), fileSystem) as unknown as Diagnostic[];
     } catch (caught) {
-      // validateConfig does not throw for any text; this guards against bugs (STYLE.md rule 23).
+      // validateConfig does not throw for any text; this guards against bugs (docs/conventions.md#user-input).
       connection.console.error(`L3M: validating ${document.uri} failed: ${caught instanceof Error ? caught.stack ?? caught.message : String(caught)}`);
       return;
     }

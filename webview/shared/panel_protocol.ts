@@ -1,5 +1,5 @@
 // Every message between a panel's page (webview/) and its host in the extension (extension/panels/),
-// typed once and imported by both sides (STYLE.md rule 12). It imports neither `vscode` nor the DOM,
+// typed once and imported by both sides (docs/conventions.md#panel-messages). It imports neither `vscode` nor the DOM,
 // so both tsconfigs accept it. A page posts `ready` first; the host posts nothing before it.
 // Slices travel as binary (the raw bytes of their .npy files in an ArrayBuffer, which VS Code
 // transfers without JSON-encoding); a run's metrics travel as typed-array columns (metric_table.ts),
