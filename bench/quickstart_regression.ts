@@ -4,7 +4,8 @@
 // R² per parameter on the test split. The reference in the same run is the prior itself, two ways:
 // the uniform prior on the normalised unit cube (NLL 0 nats) and the best Gaussian fitted to the
 // training labels (their mean and covariance), evaluated on the same validation lightcones.
-// Goal (issue 5): validation NLL clearly below the prior's, positive R² for Ω_m, T_vir and ζ, < 2 min.
+// Goal: validation NLL clearly below the prior's, positive R² for Ω_m, T_vir and ζ, < 2 min on 2 CPU cores,
+// so that the quickstart shows learning within a user's first session.
 //   npm run bench -- quickstart_regression [--config path] [--keep]
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';

@@ -1,13 +1,13 @@
 // bench/sample: the generation task's speed.
-//  1. Slice forecasting, patches per second with and without the KV cache after 1, 4 and 12 slices
-//     (issue 6): with the cache each patch feeds 1–3 new tokens, so its cost stays flat as the
-//     context grows; without it each patch re-runs the whole sequence, so its cost grows with it. What
-//     is timed is the second generated slice (after C = 0, 3, 11 context slices and the first generated
-//     one), so that the one-off prefill of the prompt and the context — a single forward pass over
-//     them, not a per-patch cost — is left out of the per-patch figure. The
-//     ODE is one Euler step here so that the backbone's cost is what is measured; one line with the
-//     config's RK4 × 8 shows the full per-patch cost. Each rate is the median of 3 timed runs: single runs
-//     on this shared machine moved the 1→12 cost ratio by ×0.9–2.2.
+//  1. Slice forecasting, patches per second with and without the KV cache after 1, 4 and 12 slices:
+//     with the cache each patch feeds 1–3 new tokens, so its cost stays flat as the context grows;
+//     without it each patch re-runs the whole sequence, so its cost grows with it. What is timed is
+//     the second generated slice (after C = 0, 3, 11 context slices and the first generated one), so
+//     that the one-off prefill of the prompt and the context — a single forward pass over them, not a
+//     per-patch cost — is left out of the per-patch figure. The ODE is one Euler step here so that the
+//     backbone's cost is what is measured; one line with the config's RK4 × 8 shows the full per-patch
+//     cost. Each rate is the median of 3 timed runs: single runs on this shared machine moved the 1→12
+//     cost ratio by ×0.9–2.2.
 //  2. Training throughput in patch tokens per second (batch × window × patches per slice per optimizer
 //     step: forward, backward and Adam) on each available TF.js backend, beside PyTorch on the same CPU
 //     for the same shapes (/usr/bin/python3 with torch; skipped with a reason otherwise). On wasm, two rows:

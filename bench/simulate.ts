@@ -1,11 +1,13 @@
-// Built-in simulator benchmark (issue 4 "Fast, measured"; SIMULATOR.md §3.12, §4, §5):
+// Built-in simulator benchmark: the simulator is the default dataset, so its speed decides how soon a fresh
+// machine can train (docs/simulator.md#presets, #fft and #validation):
 //   1. the FFT choice: kissfft-wasm vs fft.js (r2c + c2r pair), with NumPy's pocketfft as the
 //      reference measured in the same run when /usr/bin/python3 has numpy;
 //   2. scaling of one coeval box with N (32³, 64³, 128³): ICs, Zel'dovich, one spin-temperature step,
 //      one excursion-set pass;
 //   3. seconds per lightcone at the `default` preset with 1 and 2 worker threads (dataset-like
 //      parameters from sampleParams), and the projected time of a 36-cone quickstart set;
-//   4. a validation report at the default size (the §4 numbers against their targets).
+//   4. a validation report at the default size (the numbers of docs/simulator.md#validation against
+//      their targets).
 // Usage: npm run bench -- simulate [--quick]. Ends with one line of JSON.
 import { spawnSync } from 'node:child_process';
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';

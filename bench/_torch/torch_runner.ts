@@ -3,8 +3,9 @@
 //
 // Why several set-ups: Debian's python3-torch 1.13 calls whatever libblas.so.3 the alternatives system points
 // at (reference BLAS, or OpenBLAS 0.3.21 as a pthread or an OpenMP build). OpenBLAS 0.3.21 mis-detects this
-// AVX-512 Xeon (issue 3: it picks a Prescott kernel unless OPENBLAS_CORETYPE=SkylakeX), and a pthread build
-// next to torch's own OpenMP threads oversubscribes 2 vCPUs. The fair reference is the fastest correct one.
+// AVX-512 Xeon (it picks a Prescott kernel unless OPENBLAS_CORETYPE=SkylakeX, which makes PyTorch much slower
+// than it need be), and a pthread build next to torch's own OpenMP threads oversubscribes 2 vCPUs. The fair
+// reference is the fastest correct one.
 import { spawnSync } from 'node:child_process';
 import { existsSync, realpathSync } from 'node:fs';
 import path from 'node:path';
