@@ -1,4 +1,4 @@
-// Runs the test suites with node's own runner (STYLE.md rule 16). Usage:
+// Runs the test suites with node's own runner (docs/conventions.md#unit-tests). Usage:
 //   node test/run.mjs                 build, then every suite
 //   node test/run.mjs unit browser    only those suites (unit, integration, browser, e2e)
 //   node test/run.mjs --no-build unit skip the build (the unit suite does not need it)

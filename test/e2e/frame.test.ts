@@ -1,5 +1,6 @@
-// The frame of L3M Studio in a real VS Code workbench (issue 2, item 7): the packaged extension is
-// installed into code-server, the examples workspace is open, and Chromium drives it like a user.
+// The frame of L3M Studio in a real VS Code workbench: what a user sees first must work there, not only
+// in unit tests. The packaged extension is installed into code-server, the examples workspace is open,
+// and Chromium drives it like a user.
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';

@@ -2,7 +2,7 @@
 // driven by Debian's Chromium through playwright-core. A test calls `launchStudio()`, uses the
 // helpers of the returned `Studio`, and calls `close()` in `after()`.
 //
-// Everything waits on selectors or events, never on a fixed delay (STYLE.md rule 20). The
+// Everything waits on selectors or events, never on a fixed delay (docs/conventions.md#e2e-waits). The
 // workbench's HOME, XDG folders and TMPDIR, Chromium's profile, the user-data and extensions
 // folders and the workspace copy all live in one temporary folder that `close()` removes.
 import { cpSync, existsSync, mkdirSync, rmSync } from 'node:fs';

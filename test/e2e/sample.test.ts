@@ -1,9 +1,9 @@
-// The Sample action in the real workbench (issue 6, deliverable 6). A tiny generation experiment is
-// trained for real with the sidecar's `l3m train` into the studio workspace's runs/ folder; in
-// code-server the run is right-clicked in the Runs view → Sample Lightcones, the three quick picks
-// are answered (test lightcone, context slices, slices to generate), and the completion message's
-// "Open in Inspector" button opens the inspector on the new sample. The run folder is checked as the
-// sidecar wrote it: samples/index.json lists the entry and its .npy files hold the asked slices.
+// The Sample action in the real workbench, from the context menu to the slices on disk. A tiny
+// generation experiment is trained for real with the sidecar's `l3m train` into the studio workspace's
+// runs/ folder; in code-server the run is right-clicked in the Runs view → Sample Lightcones, the three
+// quick picks are answered (test lightcone, context slices, slices to generate), and the completion
+// message's "Open in Inspector" button opens the inspector on the new sample. The run folder is checked
+// as the sidecar wrote it: samples/index.json lists the entry and its .npy files hold the asked slices.
 // Sample on a regression run is refused with a message that names the run's task.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';

@@ -1,4 +1,4 @@
-// Training from the sidebar in a real VS Code workbench (issue 5, "Correct, proven" bullet 3): a tiny
+// Training from the sidebar in a real VS Code workbench, the path a new user takes first: a tiny
 // regression config on the built-in simulator is written into the workspace, Train is clicked on it in
 // the Experiments view, and the run shows up in the Runs view as running, then completed, with its
 // metrics in the run folder. One code-server start for every Train check of this file.

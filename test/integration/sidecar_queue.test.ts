@@ -1,4 +1,4 @@
-// The server's run queue over the protocol, client and server on in-memory streams (STYLE.md rule 17).
+// The server's run queue over the protocol, client and server on in-memory streams (docs/conventions.md#protocol-tests).
 // The training job here is a minimal one that honours the contract of TrainingJobs (sidecar/rpc/run_queue.ts)
 // (it writes run.json through the real run store and stops on the abort signal), with a gate the test
 // opens; it checks the queue's behaviour — one run at a time, queued status, cancel, failure recording —

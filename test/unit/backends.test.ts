@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { BackendUnavailableError, backendOrder, isSoftwareAdapter, probeBackends, selectBackend, wasmDirectory } from '../../sidecar/runtime/backends';
 
-test('the probe lists every backend once, in the order of DESIGN.md', async () => {
+test('the probe lists every backend once, in the preference order of auto', async () => {
   const probes = await probeBackends();
   assert.deepEqual(probes.map((p) => p.name), ['cuda', 'cpu-native', 'webgpu', 'wasm', 'cpu']);
   assert.deepEqual([...backendOrder], probes.map((p) => p.name));

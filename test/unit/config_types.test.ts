@@ -1,4 +1,4 @@
-// The TypeScript types of the config are derived from the schema (STYLE.md rule 13); this test
+// The TypeScript types of the config are derived from the schema (docs/conventions.md#schema-source); this test
 // regenerates them in memory and fails when schemas/generated/experiment_config.ts is stale.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';

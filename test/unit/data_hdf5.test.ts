@@ -23,7 +23,7 @@ function cube(n: number): Float32Array {
   return data;
 }
 
-/** Writes a file in the v3 layout of 21cmFAST 3.1.2 (L3M-REFERENCE.md §10.2), ints as int64 (BigInt). */
+/** Writes a file in the v3 layout of 21cmFAST 3.1.2 (docs/paper-mapping.md#data-21cmfast-hdf5), ints as int64 (BigInt). */
 async function writeV3(path: string, withDistances: boolean): Promise<void> {
   const h5 = await loadH5wasm();
   const f = new h5.File(path, 'w');
@@ -58,7 +58,7 @@ async function writeV3(path: string, withDistances: boolean): Promise<void> {
   f.close();
 }
 
-/** Writes a file in the v4 layout (L3M-REFERENCE.md §10.1) with 2 low-z and 3 high-z buffer slices. */
+/** Writes a file in the v4 layout (docs/paper-mapping.md#data-21cmfast-hdf5) with 2 low-z and 3 high-z buffer slices. */
 async function writeV4(path: string): Promise<void> {
   const h5 = await loadH5wasm();
   const f = new h5.File(path, 'w');
@@ -91,7 +91,8 @@ async function writeV4(path: string): Promise<void> {
 test('comoving distance: inversion round-trips and the dataset cone reaches z ≈ 24.8 at Ω_m = 0.31', () => {
   const table = new ComovingDistanceTable({ omegaM: 0.30966, hubble: 0.6766 });
   for (const z of [0.5, 5, 12.3, 35]) assert.ok(Math.abs(table.redshift(table.distance(z)) - z) < 1e-6);
-  // SIMULATOR.md §0: 2350 cells of 200/140 Mpc from z = 5 end near z = 24.8 for Ω_m = 0.31.
+  // The paper's cones (docs/paper-mapping.md#data-formats): 2350 cells of 200/140 Mpc from z = 5 end
+  // near z = 24.8 for Ω_m = 0.31.
   const zEnd = table.redshift(table.distance(5) + 2350 * (200 / 140));
   assert.ok(Math.abs(zEnd - 24.8) < 0.4, `far end z = ${zEnd}`);
 });
@@ -101,7 +102,7 @@ test('v3.0–3.2 layout: axes, distances from attrs.redshift, parameters from th
   await writeV3(path, false);
   const h5 = await loadH5wasm();
   const raw = new h5.File(path, 'r');
-  // The reader must cope with int64 attributes arriving as BigInt (L3M-REFERENCE.md §10.3).
+  // The reader must cope with int64 attributes arriving as BigInt (docs/paper-mapping.md#data-21cmfast-hdf5).
   assert.equal(typeof (raw.get('user_params') as import('h5wasm').Group).attrs.HII_DIM.value, 'bigint');
   raw.close();
   const record = await readLightconeHdf5(path);

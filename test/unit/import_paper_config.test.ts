@@ -1,4 +1,4 @@
-// `l3m import`: the paper's reference configs (fixtures written from L3M-REFERENCE.md §2) become
+// `l3m import`: the paper's reference configs (fixtures written after the reference code's example configs) become
 // valid L3M Studio configs, with every field that has no counterpart listed.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';

@@ -1,4 +1,4 @@
-// The language server over LSP on in-memory streams (STYLE.md rule 17): a real server
+// The language server over LSP on in-memory streams (docs/conventions.md#protocol-tests): a real server
 // (startConfigServer) and a plain JSON-RPC client, no process and no VS Code.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';

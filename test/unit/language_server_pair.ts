@@ -1,5 +1,5 @@
 // A real language server (startConfigServer) and a plain JSON-RPC client over in-memory streams
-// (STYLE.md rule 17): no process and no VS Code. Shared by the language server tests.
+// (docs/conventions.md#protocol-tests): no process and no VS Code. Shared by the language server tests.
 import { after } from 'node:test';
 import { PassThrough } from 'node:stream';
 import { createMessageConnection, StreamMessageReader, StreamMessageWriter, type MessageConnection } from 'vscode-jsonrpc/node';

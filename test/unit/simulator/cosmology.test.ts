@@ -1,5 +1,5 @@
 // Cosmology, Eisenstein & Hu + WDM power, σ(M), M_min and collapsed fractions against the NumPy
-// prototype (shared/reference/simulator-prototype/cosmo.py, run with numpy 1.24; SIMULATOR.md §3.2–3.3).
+// prototype the simulator was ported next to (values from a run with numpy 1.24; docs/simulator.md#validation-components).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Cosmology } from '../../../sidecar/data/simulator/cosmology';

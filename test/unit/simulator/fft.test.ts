@@ -1,4 +1,4 @@
-// The FFT wrapper against a direct 3D DFT, for both backends (SIMULATOR.md §5).
+// The FFT wrapper against a direct 3D DFT, for both backends (docs/simulator.md#fft).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createFft3, halfComplexLength } from '../../../sidecar/data/simulator/fft';

@@ -1,5 +1,5 @@
 // Each of the six parameters moves the observables in the direction of the literature and of the
-// prototype scan (SIMULATOR.md §4.3, §4.4 item 6), on a tiny box: global quantities barely depend on N.
+// prototype scan (docs/simulator.md#validation-sensitivity), on a tiny box: global quantities barely depend on N.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { simulateLightcone } from '../../../sidecar/data/simulator';

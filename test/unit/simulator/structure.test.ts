@@ -1,4 +1,4 @@
-// Structure of the pipeline (SIMULATOR.md §4.4 items 2–4, 7): initial conditions, Zel'dovich density,
+// Structure of the pipeline (docs/simulator.md#validation-structure): initial conditions, Zel'dovich density,
 // ionisation bounds, lightcone assembly and determinism.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';

@@ -1,8 +1,9 @@
-// Shared helpers of the simulator tests: tiny sizes and the observables of §4 from a cone's history.
+// Shared helpers of the simulator tests: tiny sizes and the validation observables
+// (docs/simulator.md#validation) from a cone's history.
 import type { Lightcone, SimulatorSize } from '../../../sidecar/data/simulator';
 import { fiducialParams, type AstroParams } from '../../../sidecar/data/parameters';
 
-/** The §4.3 fiducial model: 21cmFAST defaults, cold dark matter (mWDM = Infinity). */
+/** The fiducial model (docs/simulator.md#validation-targets): 21cmFAST defaults, cold dark matter (mWDM = Infinity). */
 export const fiducialCdm: AstroParams = { ...fiducialParams, mWDM: Infinity };
 
 /** A very small size for the many runs of the sensitivity tests (global quantities barely depend on N). */

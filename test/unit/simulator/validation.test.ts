@@ -1,4 +1,4 @@
-// Validation of the fiducial model against SIMULATOR.md §4 (literature, 21cmFAST and prototype
+// Validation of the fiducial model against docs/simulator.md#validation-targets (literature, 21cmFAST and prototype
 // targets), on the `test` preset: reionisation midpoint and end, τ_e, the global-signal trough, the
 // high-z collisional signal and the 21cm power spectrum at mid-reionisation.
 import { before, test } from 'node:test';
@@ -25,7 +25,7 @@ before(async () => {
   });
 });
 
-test('reionisation midpoint is within Planck 2018 z_re = 7.7 ± 0.7 (§4.1; excursion-set prototype 7.17)', () => {
+test('reionisation midpoint is within Planck 2018 z_re = 7.7 ± 0.7 (excursion-set prototype 7.17)', () => {
   const { z50 } = observables(cone);
   assert.ok(z50 >= 6.9 && z50 <= 8.4, `z50 = ${z50}`);
 });
