@@ -76,7 +76,7 @@ async function samplingRate(model: GenerationModel, before: number, useCache: bo
     for (let r = 0; r < repeats; r++) await forecastSlices(model, options);
     rates.push((repeats * model.patchesPerSlice) / seconds);
   }
-  return rates.sort((a, b) => a - b)[1]!;
+  return rates.sort((a, b) => a - b)[1];
 }
 
 function trainingRate(shape: Shape, steps: number): { tokensPerSecond: number; stepSeconds: number; loss: number } {
@@ -101,7 +101,7 @@ function trainingRate(shape: Shape, steps: number): { tokensPerSecond: number; s
     step(i);
     times.push((performance.now() - start) / 1000);
   }
-  const stepSeconds = times.sort((a, b) => a - b)[Math.floor(steps / 2)]!;
+  const stepSeconds = times.sort((a, b) => a - b)[Math.floor(steps / 2)];
   optimizer.dispose();
   tf.dispose([inputs.patches, inputs.params, inputs.timeSteps]);
   model.dispose();
@@ -136,7 +136,7 @@ function cnnSeconds(shape: Shape, steps: number): number {
   }
   tf.dispose([cond, x, tau, target]);
   cnn.dispose();
-  return times.sort((a, b) => a - b)[Math.floor(steps / 2)]!;
+  return times.sort((a, b) => a - b)[Math.floor(steps / 2)];
 }
 
 // The same training step in PyTorch: a Qwen2 decoder (RMSNorm, rotate-half rotary, GQA, q/k/v biases,

@@ -88,7 +88,7 @@ function stepFlops(s: Shape): number {
 const median = (xs: number[]): number => {
   const sorted = [...xs].sort((p, q) => p - q);
   const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 };
 
 /** Fixed random inputs and targets, identical for every backend (generated in JS, not by a backend RNG). */
@@ -127,7 +127,7 @@ function makeTrainer(s: Shape): Trainer {
   return {
     step: () => {
       const value = optimizer.minimize(loss, true, trainable.map(([, v]) => v))!;
-      const result = value.dataSync()[0]!;
+      const result = value.dataSync()[0];
       value.dispose();
       return result;
     },
@@ -158,7 +158,7 @@ interface Measurement {
   load: number;
 }
 
-const load1 = (): number => os.loadavg()[0]!;
+const load1 = (): number => os.loadavg()[0];
 
 function timeSteps(trainer: Trainer, warmup: number, iterations: number): { first: number; times: number[]; leaked: number } {
   const first = trainer.step();
@@ -262,7 +262,7 @@ function bigModelChild(): void {
     const times: number[] = [];
     for (let i = 0; i < (quick ? 2 : 3); i++) {
       const start = performance.now();
-      const { hidden, logits } = model.forward({ inputIds: ids as tf.Tensor2D, returnLogits: true });
+      const { hidden, logits } = model.forward({ inputIds: ids, returnLogits: true });
       logits!.dataSync();
       times.push(performance.now() - start);
       tf.dispose([hidden, logits!]);
@@ -296,7 +296,7 @@ async function main(): Promise<void> {
       const tfjs = await measureShape(s, backends.filter((b) => b !== 'cpu' || s.id === 'c'), folder);
       let torch: TorchResult[] = [];
       // PyTorch's loss is checked against the wasm fast-kernel loss (the configuration that matters).
-      const reference = tfjs.find((m) => m.backend === 'wasm' && m.variant === 'xnn+0copy+rot+glu') ?? tfjs[0]!;
+      const reference = tfjs.find((m) => m.backend === 'wasm' && m.variant === 'xnn+0copy+rot+glu') ?? tfjs[0];
       if (folder) torch = runTorch(folder, torchVariants(), quick ? 2 : 5, reference.loss, stepFlops(s), s.id === 'b');
       const correct = torch.filter((t) => t.lossMatches);
       const best = correct.length ? correct.reduce((p, q) => (q.ms < p.ms ? q : p)) : null;

@@ -60,7 +60,7 @@ class Emitter<T> {
 export function exitCodeOf(code: number | null, signal: NodeJS.Signals | null): number | undefined {
   if (code !== null) return code;
   const numbers: Partial<Record<NodeJS.Signals, number>> = { SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGABRT: 6, SIGKILL: 9, SIGSEGV: 11, SIGTERM: 15 };
-  return signal && numbers[signal] !== undefined ? 128 + numbers[signal]! : undefined;
+  return signal && numbers[signal] !== undefined ? 128 + numbers[signal] : undefined;
 }
 
 interface Running { child: ChildProcess; connection: MessageConnection; ready: Promise<protocol.InitializeResult>; fatal?: string; stopping: boolean }

@@ -77,7 +77,7 @@ function missingSeverity(context: ConfigContext): DiagnosticSeverity {
 export function sliceCells(config: ResolvedExperimentConfig): { cells: number; origin: string } | undefined {
   const data = config.data;
   if (data?.source === 'simulator') {
-    const preset = simulatorPresets[data.simulator?.preset as keyof typeof simulatorPresets];
+    const preset = simulatorPresets[data.simulator?.preset];
     return preset && { cells: preset.n, origin: `simulator preset '${data.simulator.preset}'` };
   }
   if (data?.source === 'files' && isInt(data.files?.transverse_cells)) {
@@ -244,7 +244,7 @@ function checkSplitSizes({ config, sink }: RuleInput): void {
 function checkGlobalSignalTokens({ config, sink }: RuleInput): void {
   const data = config.data;
   if (config.task !== 'regression' || data?.source !== 'simulator' || data.preprocessing?.tokens !== 'global_signal') return;
-  const preset = simulatorPresets[data.simulator?.preset as keyof typeof simulatorPresets];
+  const preset = simulatorPresets[data.simulator?.preset];
   const tokens = data.preprocessing.global_signal_tokens;
   if (preset && isInt(tokens) && tokens > preset.nLos) {
     sink.report('global-signal-tokens', ['data', 'preprocessing', 'global_signal_tokens'], error,

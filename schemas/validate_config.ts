@@ -34,7 +34,7 @@ export function configLanguageService(): LanguageService {
     sharedService.configure({
       validate: true,
       allowComments: false,
-      schemas: [{ uri: experimentSchemaUri, fileMatch: ['*'], schema: experimentSchema as object }],
+      schemas: [{ uri: experimentSchemaUri, fileMatch: ['*'], schema: experimentSchema }],
     });
   }
   return sharedService;
@@ -53,7 +53,7 @@ export async function schemaDiagnostics(document: TextDocument, json: JSONDocume
   // validation off.
   const diagnostics = await configLanguageService().doValidation(document, json, {
     comments: 'error', trailingCommas: 'error', schemaValidation: 'error', schemaRequest: 'ignore',
-  }, experimentSchema as JSONSchema);
+  }, experimentSchema);
   // `$schema` may name a file the service cannot load; the built-in schema applies anyway.
   return diagnostics.filter((d) => !/Unable to load schema|Problems loading reference/.test(messageText(d)))
     .map((d) => ({ ...d, source: d.source ?? 'json-schema' }));

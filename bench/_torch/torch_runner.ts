@@ -51,7 +51,7 @@ export function torchVariants(): TorchVariant[] {
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
 /** Runs every variant on the exported folder; prints one line each; `heavy` cuts slow set-ups to one step. */

@@ -160,8 +160,8 @@ export function startCodeServer(workbench: Workbench, options: StartOptions): Pr
         }
       }
     };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
     child.on('error', (error) => { clearTimeout(timer); reject(error); });
     child.on('exit', (code, signal) => {
       clearTimeout(timer);

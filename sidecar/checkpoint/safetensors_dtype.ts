@@ -32,12 +32,12 @@ export function halfToFloat(bits: number): number {
 /** float32 value → IEEE binary16 bits, rounding to nearest even (as torch's .half()). */
 export function floatToHalf(value: number): number {
   const f32 = new Float32Array([value]);
-  const x = new Uint32Array(f32.buffer)[0]!;
+  const x = new Uint32Array(f32.buffer)[0];
   const sign = (x >>> 16) & 0x8000;
   const exponent = (x >>> 23) & 0xff;
   let mantissa = x & 0x7fffff;
   if (exponent === 0xff) return sign | 0x7c00 | (mantissa ? 0x200 : 0);
-  let e = exponent - 127 + 15;
+  const e = exponent - 127 + 15;
   if (e >= 0x1f) return sign | 0x7c00;
   if (e <= 0) {
     if (e < -10) return sign;
@@ -58,7 +58,7 @@ export function floatToHalf(value: number): number {
 
 /** Decodes little-endian bytes of a float dtype into a new Float32Array. */
 export function decodeToFloat32(bytes: Uint8Array, dtype: FloatDtype): Float32Array {
-  const count = bytes.byteLength / dtypeBytes[dtype]!;
+  const count = bytes.byteLength / dtypeBytes[dtype];
   const out = new Float32Array(count);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (dtype === 'F32') {
@@ -87,21 +87,21 @@ function halfTable(): Float32Array {
 
 /** Encodes float32 values as little-endian bytes of a float dtype (BF16 rounds to nearest even, as torch). */
 export function encodeFromFloat32(values: Float32Array, dtype: FloatDtype): Uint8Array {
-  const out = new Uint8Array(values.length * dtypeBytes[dtype]!);
+  const out = new Uint8Array(values.length * dtypeBytes[dtype]);
   const view = new DataView(out.buffer);
   if (dtype === 'F32') {
     if (littleEndian) out.set(new Uint8Array(values.buffer, values.byteOffset, values.byteLength));
-    else for (let i = 0; i < values.length; i++) view.setFloat32(4 * i, values[i]!, true);
+    else for (let i = 0; i < values.length; i++) view.setFloat32(4 * i, values[i], true);
   } else if (dtype === 'BF16') {
     const bits = new Uint32Array(Float32Array.from(values).buffer);
     for (let i = 0; i < values.length; i++) {
-      const x = bits[i]!;
+      const x = bits[i];
       const isNan = (x & 0x7f800000) === 0x7f800000 && (x & 0x7fffff) !== 0;
       const rounded = isNan ? (x >>> 16) | 0x40 : (x + 0x7fff + ((x >>> 16) & 1)) >>> 16;
       view.setUint16(2 * i, rounded & 0xffff, true);
     }
   } else {
-    for (let i = 0; i < values.length; i++) view.setUint16(2 * i, floatToHalf(values[i]!), true);
+    for (let i = 0; i < values.length; i++) view.setUint16(2 * i, floatToHalf(values[i]), true);
   }
   return out;
 }

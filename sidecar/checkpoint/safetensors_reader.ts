@@ -100,8 +100,8 @@ export class SafetensorsFile {
     // The format requires the tensors to tile the data region without overlaps; an overlap means a corrupt header.
     const sorted = [...this.tensors.values()].sort((a, b) => a.begin - b.begin);
     for (let i = 1; i < sorted.length; i++) {
-      if (sorted[i]!.begin < sorted[i - 1]!.end) {
-        throw this.error(`the header lies about offsets: tensors "${sorted[i - 1]!.name}" and "${sorted[i]!.name}" overlap`);
+      if (sorted[i].begin < sorted[i - 1].end) {
+        throw this.error(`the header lies about offsets: tensors "${sorted[i - 1].name}" and "${sorted[i].name}" overlap`);
       }
     }
   }

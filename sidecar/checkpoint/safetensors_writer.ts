@@ -34,7 +34,7 @@ export function safetensorsHeader(tensors: readonly TensorToWrite[], metadata?: 
     if (names.has(tensor.name)) throw new Error(`safetensors writer: tensor name "${tensor.name}" appears twice.`);
     names.add(tensor.name);
     const dtype = tensor.dtype ?? 'F32';
-    const bytes = tensor.shape.reduce((a, b) => a * b, 1) * dtypeBytes[dtype]!;
+    const bytes = tensor.shape.reduce((a, b) => a * b, 1) * dtypeBytes[dtype];
     header[tensor.name] = { dtype, shape: [...tensor.shape], data_offsets: [offset, offset + bytes] };
     offset += bytes;
   }

@@ -27,7 +27,7 @@ let h5Promise: Promise<H5Module> | undefined;
 /** Loads h5wasm's Node build once (ESM-only package, hence the dynamic import). */
 export async function loadH5wasm(): Promise<H5Module> {
   h5Promise ??= import('h5wasm/node').then(async (m) => {
-    const mod = ((m as unknown as { default?: H5Module }).default ?? m) as H5Module;
+    const mod = ((m as unknown as { default?: H5Module }).default ?? m);
     await mod.ready;
     return mod;
   });
@@ -72,11 +72,11 @@ function group(f: H5File, path: string, file: string): Group {
   if (!g || !('keys' in g)) {
     throw new DataError(`${file}: group "${path}" is missing; expected a 21cmFAST lightcone file (v3 or v4 layout).`);
   }
-  return g as Group;
+  return g;
 }
 
 function float64(value: unknown): Float64Array | undefined {
-  if (value === null || value === undefined || typeof value !== 'object' || !('length' in (value as object))) return undefined;
+  if (value === null || value === undefined || typeof value !== 'object' || !('length' in (value))) return undefined;
   return Float64Array.from(value as ArrayLike<number>, Number);
 }
 

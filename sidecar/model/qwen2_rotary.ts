@@ -27,7 +27,7 @@ export function rotaryTables(positions: readonly number[], headDim: number, thet
   const signedSin = new Float32Array(positions.length * headDim);
   positions.forEach((position, t) => {
     for (let i = 0; i < half; i++) {
-      const angle = Math.fround(position * Math.fround(invFreq[i]!));
+      const angle = Math.fround(position * Math.fround(invFreq[i]));
       const c = Math.cos(angle);
       const s = Math.sin(angle);
       cos[t * headDim + i] = c;

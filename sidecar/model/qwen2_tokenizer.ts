@@ -60,7 +60,7 @@ export class Qwen2Tokenizer {
       throw new Error(`${this.source}: ${JSON.stringify(text)} encodes to ${ids.length} tokens [${ids.join(', ')}], ` +
         'but the chat template needs it as one token; is this a Qwen2 tokenizer?');
     }
-    return ids[0]!;
+    return ids[0];
   }
 
   chatTokenIds(): ChatTokenIds {

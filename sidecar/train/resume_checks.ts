@@ -78,7 +78,7 @@ export function checkResumable(dir: string, name: string, metadata: CheckpointMe
     throw refuse(`records another backbone architecture than this run's config builds (${differences.join('; ')})`,
       'Resume with the config the run was started with (its config.json, backbone section), or start a new run.');
   }
-  const recordedExtra = metadata.extra as Record<string, unknown>;
+  const recordedExtra = metadata.extra;
   for (const [key, value] of Object.entries(expected.extra)) {
     // Strings and integers (task, finetune mode, patch grid) identify the setup; measured numbers and objects may legitimately differ in their last bits.
     if (!(typeof value === 'string' || Number.isSafeInteger(value)) || !(key in recordedExtra)) continue;

@@ -128,7 +128,7 @@ export async function deliver(page: Page, message: HostMessage): Promise<void> {
 
 /** Puts a host message into the page as window[name], binary parts as real ArrayBuffers/typed arrays, without posting it. */
 export async function stash(page: Page, name: string, message: HostMessage): Promise<void> {
-  await page.evaluate(([n, m]) => { const g = globalThis as unknown as Record<string, unknown> & { __revive(m: unknown): unknown }; g[n as string] = g.__revive(m); }, [name, encode(message)] as const);
+  await page.evaluate(([n, m]) => { const g = globalThis as unknown as Record<string, unknown> & { __revive(m: unknown): unknown }; g[n] = g.__revive(m); }, [name, encode(message)] as const);
 }
 
 /** The messages the page posted to its host so far. */

@@ -57,7 +57,7 @@ describe('L3M Studio in code-server', { timeout: 10 * 60_000 }, () => {
   });
 
   test('a run folder written by another process appears in the Runs view', async () => {
-    const experiment = exampleNames.find((name) => name.startsWith('quickstart-regression')) ?? exampleNames[0]!;
+    const experiment = exampleNames.find((name) => name.startsWith('quickstart-regression')) ?? exampleNames[0];
     const runId = '20260101-120000-e2e0';
     const runFolder = join(studio.workspace, 'runs', experiment, runId);
     mkdirSync(runFolder, { recursive: true });

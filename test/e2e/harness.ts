@@ -115,7 +115,7 @@ export async function launchStudio(options: LaunchOptions = {}): Promise<Studio>
     context = await chromium.launchPersistentContext(join(sessionRoot, 'chromium-profile'), {
       executablePath: chromiumPath,
       args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-      env: isolatedEnv(join(sessionRoot, 'chromium-env')) as Record<string, string>,
+      env: isolatedEnv(join(sessionRoot, 'chromium-env')),
       // Tall, because tree views render only the rows inside their viewport: an item scrolled out of
       // sight is not in the page at all. 1500 px shows about 30 rows in each of two stacked views.
       viewport: { width: 1400, height: 1500 },

@@ -123,7 +123,7 @@ describe('Sample Lightcones from the Runs view', { timeout: 10 * 60_000 }, () =>
       // generated slices and a generated file with the 2 generated slices, all finite (mK).
       const index = JSON.parse(readFileSync(join(runDir, 'samples', 'index.json'), 'utf8')) as SampleIndex;
       assert.equal(index.entries.length, 1, JSON.stringify(index));
-      const entry = index.entries[0]!;
+      const entry = index.entries[0];
       assert.deepEqual({ lightcone: entry.lightcone, contextSlices: entry.contextSlices, firstSlice: entry.firstSlice, generated: entry.generated },
         { lightcone: 0, contextSlices: 2, firstSlice: 2, generated: 'lc000-t0002-seed0.generated.npy' });
       const truth = readNpy(readFileSync(join(runDir, 'samples', entry.truth)), entry.truth);

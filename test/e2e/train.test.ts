@@ -47,7 +47,7 @@ describe('Train from the L3M side bar', { timeout: 10 * 60_000 }, () => {
       const runsDir = join(studio.workspace, 'runs', experiment);
       const runs = readdirSync(runsDir);
       assert.equal(runs.length, 1, `one run folder under ${runsDir}: ${runs.join(', ')}`);
-      const runDir = join(runsDir, runs[0]!);
+      const runDir = join(runsDir, runs[0]);
       assert.equal(JSON.parse(readFileSync(join(runDir, 'run.json'), 'utf8')).status, 'completed');
       assert.ok(existsSync(join(runDir, 'metrics.jsonl')));
       const { records, problems } = parseMetricsJsonl(readFileSync(join(runDir, 'metrics.jsonl'), 'utf8'));

@@ -38,8 +38,8 @@ function sidecarProcesses(studio: Studio): string[] {
 async function signalListener(): Promise<{ child: ChildProcess; output: () => string }> {
   const child = spawn(process.execPath, ['-e', "process.on('SIGINT', () => { process.stdout.write('got SIGINT\\n'); process.exit(0); }); process.stdout.write('ready\\n'); setInterval(() => {}, 1 << 30);"], { stdio: ['ignore', 'pipe', 'inherit'] });
   let text = '';
-  child.stdout!.on('data', (d: Buffer) => { text += d.toString(); });
-  while (!text.includes('ready')) await once(child.stdout!, 'data');
+  child.stdout.on('data', (d: Buffer) => { text += d.toString(); });
+  while (!text.includes('ready')) await once(child.stdout, 'data');
   return { child, output: () => text };
 }
 

@@ -21,11 +21,11 @@ function startSidecar() {
   assert.ok(existsSync(bundle), `${bundle} is missing; run "node esbuild.mjs --no-typecheck" first`);
   const child = spawn(process.execPath, [bundle, 'serve'], { stdio: ['pipe', 'pipe', 'pipe'] });
   let stderr = '';
-  child.stderr!.on('data', (chunk: Buffer) => { stderr += chunk.toString(); });
-  child.stdin!.on('error', () => undefined); // The sidecar may exit before it read everything.
+  child.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString(); });
+  child.stdin.on('error', () => undefined); // The sidecar may exit before it read everything.
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((res) => child.on('exit', (code, signal) => res({ code, signal })));
   // Only the reading half goes through vscode-jsonrpc; the test writes stdin itself.
-  const connection = createMessageConnection(new StreamMessageReader(child.stdout!), new StreamMessageWriter(child.stdin!));
+  const connection = createMessageConnection(new StreamMessageReader(child.stdout), new StreamMessageWriter(child.stdin));
   const fatal: string[] = [];
   const states: protocol.RunStateParams[] = [];
   let progressSeen = () => undefined as void;
@@ -63,7 +63,7 @@ for (const { name, bytes, problem } of cases) {
     t.after(() => { if (sidecar.child.exitCode === null) sidecar.child.kill('SIGKILL'); });
     // A working exchange first: the sidecar is listening when the bad bytes come.
     await sidecar.connection.sendRequest(protocol.initialize, { clientName: 'framing test', protocolVersion: protocol.protocolVersion, runsDir: '' });
-    sidecar.child.stdin!.write(bytes);
+    sidecar.child.stdin.write(bytes);
     const exit = await sidecar.exitWithin();
     if (exit === 'alive') assert.fail(`the sidecar still runs ${exitDeadlineMs} ms after ${name}; stderr:\n${sidecar.stderr()}`);
     assert.equal(exit.code, 70, `exit ${JSON.stringify(exit)}; stderr:\n${sidecar.stderr()}`);
@@ -87,7 +87,7 @@ test('binary garbage while a run trains: the run is cancelled (resumable) before
   const started = await sidecar.connection.sendRequest(protocol.startRun, { configPath, runsDir });
   await sidecar.firstProgress;
 
-  sidecar.child.stdin!.write(cases[3].bytes);
+  sidecar.child.stdin.write(cases[3].bytes);
   const exit = await sidecar.exitWithin();
   if (exit === 'alive') assert.fail(`the sidecar still runs; stderr:\n${sidecar.stderr()}`);
   assert.equal(exit.code, 70, sidecar.stderr());
@@ -111,7 +111,7 @@ test('stdin closed while a run trains: the run is cancelled (resumable) and the 
   await sidecar.firstProgress;
 
   // With its client gone the sidecar can notify no one; it must still stop the run cleanly.
-  sidecar.child.stdin!.end();
+  sidecar.child.stdin.end();
   const exit = await sidecar.exitWithin();
   if (exit === 'alive') assert.fail(`the sidecar still runs; stderr:\n${sidecar.stderr()}`);
   assert.equal(exit.code, 0, sidecar.stderr());

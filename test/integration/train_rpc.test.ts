@@ -18,8 +18,8 @@ const bundle = join(resolve(__dirname, '../..'), 'dist', 'sidecar.js');
 function startSidecar() {
   assert.ok(existsSync(bundle), `${bundle} is missing; run "node esbuild.mjs --no-typecheck" first`);
   const child = spawn(process.execPath, [bundle, 'serve'], { stdio: ['pipe', 'pipe', 'pipe'] });
-  child.stderr!.resume();
-  const connection = createMessageConnection(new StreamMessageReader(child.stdout!), new StreamMessageWriter(child.stdin!));
+  child.stderr.resume();
+  const connection = createMessageConnection(new StreamMessageReader(child.stdout), new StreamMessageWriter(child.stdin));
   const states: protocol.RunStateParams[] = [];
   const progress: protocol.ProgressParams[] = [];
   let metricLines = 0;

@@ -33,8 +33,8 @@ export function relativeError(actual: tf.Tensor, expected: tf.Tensor): number {
     throw new Error(`shape mismatch: actual [${actual.shape.join(', ')}] vs expected [${expected.shape.join(', ')}]`);
   }
   return tf.tidy(() => {
-    const difference = tf.max(tf.abs(tf.sub(actual, expected))).dataSync()[0]!;
-    const scale = tf.max(tf.abs(expected)).dataSync()[0]!;
+    const difference = tf.max(tf.abs(tf.sub(actual, expected))).dataSync()[0];
+    const scale = tf.max(tf.abs(expected)).dataSync()[0];
     return difference / scale;
   });
 }

@@ -43,7 +43,7 @@ function weightTensors(config: Qwen2Config, seed: number, dtype: FloatDtype): Te
     const values = name.endsWith('layernorm.weight') || name === 'model.norm.weight' ? fill(count, next, 0.2, 1)
       : name.endsWith('.bias') ? fill(count, next, 0.2)
       : name.includes('embed_tokens') || name === 'lm_head.weight' ? fill(count, next, 0.5)
-      : fill(count, next, 1 / Math.sqrt(shape[1]!) * 1.5);
+      : fill(count, next, 1 / Math.sqrt(shape[1]) * 1.5);
     return { name, shape, values: () => values, dtype };
   });
 }
@@ -77,10 +77,10 @@ function writeAdapter(path: string, config: Qwen2Config, seed: number): void {
     const target = name.split('.').at(-2)!;
     if (!name.endsWith('.weight') || !(loraTargetNames as readonly string[]).includes(target)) continue;
     const prefix = name.slice(0, -'.weight'.length);
-    const a = fill(rank * shape[1]!, next, 1 / Math.sqrt(shape[1]!));
-    const b = fill(shape[0]! * rank, next, 0.3);
-    tensors.push({ name: `${prefix}.lora_A.weight`, shape: [rank, shape[1]!], values: () => a });
-    tensors.push({ name: `${prefix}.lora_B.weight`, shape: [shape[0]!, rank], values: () => b });
+    const a = fill(rank * shape[1], next, 1 / Math.sqrt(shape[1]));
+    const b = fill(shape[0] * rank, next, 0.3);
+    tensors.push({ name: `${prefix}.lora_A.weight`, shape: [rank, shape[1]], values: () => a });
+    tensors.push({ name: `${prefix}.lora_B.weight`, shape: [shape[0], rank], values: () => b });
   }
   writeSafetensors(path, tensors, { rank: String(rank), alpha: '4' });
 }

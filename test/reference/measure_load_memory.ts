@@ -45,7 +45,7 @@ async function load(folder: string): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  if (process.argv[2] === '--load') return load(process.argv[3]!);
+  if (process.argv[2] === '--load') return load(process.argv[3]);
   const folder = process.argv[2] ?? join(tmpdir(), 'l3m-qwen25-05b-random');
   if (!existsSync(join(folder, 'model.safetensors'))) {
     console.log(`writing a random bf16 Qwen2.5-0.5B checkpoint to ${folder} ...`);

@@ -57,7 +57,7 @@ describe('checkpoints', () => {
     restored.addLora({ rank: 2 });
     const unused = assignNamedWeights([...restored.namedWeights(), ...restored.namedLoraWeights()], loaded.weights);
     assert.deepEqual(unused, []);
-    for (const [[name, a], [, b]] of weights.map((w, i) => [w, [...restored.namedWeights(), ...restored.namedLoraWeights()][i]!] as const)) {
+    for (const [[name, a], [, b]] of weights.map((w, i) => [w, [...restored.namedWeights(), ...restored.namedLoraWeights()][i]] as const)) {
       assert.deepEqual(Array.from(a.dataSync()), Array.from(b.dataSync()), name);
     }
     for (const [name, tensor] of optimizerState) {
@@ -71,10 +71,10 @@ describe('checkpoints', () => {
     const model = Qwen2Model.random(config, 1);
     saveCheckpoint({ dir, name: 'small', config, step: 0, weights: model.namedWeights() });
     const wider = Qwen2Model.random({ ...config, intermediateSize: 32 }, 2);
-    const before = wider.namedWeights()[0]![1].dataSync().slice();
+    const before = wider.namedWeights()[0][1].dataSync().slice();
     const loaded = loadCheckpoint(dir, 'small');
     assert.throws(() => assignNamedWeights(wider.namedWeights(), loaded.weights), /expected shape \[32, 16\], found \[24, 16\]/);
-    assert.deepEqual(wider.namedWeights()[0]![1].dataSync(), before, 'nothing assigned after a mismatch');
+    assert.deepEqual(wider.namedWeights()[0][1].dataSync(), before, 'nothing assigned after a mismatch');
     writeFileSync(join(dir, 'future.json'), JSON.stringify({ formatVersion: checkpointFormatVersion + 1 }));
     assert.throws(() => readCheckpointMetadata(dir, 'future'), /format version 2; this L3M Studio reads up to 1/);
     assert.throws(() => loadCheckpoint(dir, 'never-written'), /does not exist \(or was never completed/);
@@ -117,7 +117,7 @@ print(json.dumps({'meta': meta, 'tensors': out}))
     assert.equal(parsed.meta.step, '5');
     assert.equal(parsed.meta.format, 'pt');
     for (const [name, variable] of model.namedWeights()) {
-      const [sum, shape] = parsed.tensors[name]!;
+      const [sum, shape] = parsed.tensors[name];
       assert.deepEqual(shape, variable.shape);
       const expected = Array.from(variable.dataSync()).reduce((a, b) => a + b, 0);
       assert.ok(Math.abs(sum - expected) < 1e-4 * (1 + Math.abs(expected)), `${name}: ${sum} vs ${expected}`);
@@ -148,7 +148,7 @@ describe('trainer checkpoints (resume)', () => {
         }), weights.map(([, v]) => v));
         optimizer.apply(grads, 1e-2);
         tf.dispose(grads);
-        const loss = value.dataSync()[0]!;
+        const loss = value.dataSync()[0];
         value.dispose();
         return loss;
       };

@@ -66,7 +66,7 @@ describe('loading HF checkpoints', () => {
     file.close();
     const loaded = new Map(model.namedWeights()).get(key)!.dataSync();
     const bits = new Uint32Array(Float32Array.from(loaded).buffer);
-    for (let i = 0; i < bits.length; i++) assert.equal(bits[i]! >>> 16, raw[2 * i]! | (raw[2 * i + 1]! << 8));
+    for (let i = 0; i < bits.length; i++) assert.equal(bits[i] >>> 16, raw[2 * i] | (raw[2 * i + 1] << 8));
     model.dispose();
   });
 
@@ -108,7 +108,7 @@ describe('bad checkpoint folders', () => {
     const folder = copyOf('tied_f32', 'misshaped');
     rewrite(folder, (t) => {
       const i = t.findIndex((x) => x.name === 'model.layers.0.mlp.gate_proj.weight');
-      t[i] = { name: t[i]!.name, shape: [32, 48], values: t[i]!.values };
+      t[i] = { name: t[i].name, shape: [32, 48], values: t[i].values };
     });
     rejects(folder, /"model.layers.0.mlp.gate_proj.weight" in .*: expected shape \[48, 32\], found \[32, 48\]/);
   });

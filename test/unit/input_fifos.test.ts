@@ -50,7 +50,7 @@ test('a FIFO in place of any input file is refused at once, naming it', (t) => {
   assert.equal(results.length, cases.length,
     `every reader returns (${results.length} of ${cases.length} did; the next one blocked on its FIFO). stderr: ${child.stderr}`);
   cases.forEach(({ reader, name, expected }, i) => {
-    const result = results[i]!;
+    const result = results[i];
     assert.equal(result.outcome, 'refused', `${reader} refuses a FIFO named ${name}`);
     assert.ok(result.message!.includes(inputs[i]!.path), `${reader}: the message names the FIFO: ${result.message}`);
     assert.match(result.message!, /is a FIFO \(named pipe\), not a regular file/, reader);

@@ -27,7 +27,7 @@ test('token-by-token decoding with a cache equals the full pass', () => {
   for (let t = 0; t < 6; t++) pieces.push(model.forward({ inputIds: slice(t, t + 1), cache, returnLogits: true }).logits!);
   assert.equal(cache.length, 6);
   assert.deepEqual(cache.get(0)!.keys.shape, [2, 2, 6, 4]);
-  const error = tf.max(tf.abs(tf.sub(tf.concat(pieces, 1), full.logits!))).dataSync()[0]!;
+  const error = tf.max(tf.abs(tf.sub(tf.concat(pieces, 1), full.logits!))).dataSync()[0];
   assert.ok(error < 1e-5, `max difference ${error}`);
   cache.dispose();
   model.dispose();
@@ -39,14 +39,14 @@ test('chunked decoding (3 + 2 + 1) equals the full pass; the cache owns exactly 
   const cache = new KvCache(config.numHiddenLayers);
   const tensorsBefore = tf.memory().numTensors;
   const chunks = [[0, 3], [3, 5], [5, 6]].map(([a, b]) => {
-    const input = slice(a!, b!);
+    const input = slice(a, b);
     const hidden = model.forward({ inputIds: input, cache }).hidden;
     input.dispose();
     return hidden;
   });
   // Three outputs plus keys and values of every layer.
   assert.equal(tf.memory().numTensors, tensorsBefore + 3 + 2 * config.numHiddenLayers);
-  const error = tf.tidy(() => tf.max(tf.abs(tf.sub(tf.concat(chunks, 1), full))).dataSync()[0]!);
+  const error = tf.tidy(() => tf.max(tf.abs(tf.sub(tf.concat(chunks, 1), full))).dataSync()[0]);
   assert.ok(error < 1e-5, `max difference ${error}`);
   chunks.forEach((c) => c.dispose());
   cache.dispose();
@@ -59,6 +59,6 @@ test('without the cache, a continuation at the same positions does not see the p
   const model = new Qwen2Model(config, randomWeightSource(0.3, 3));
   const full = model.forward({ inputIds: slice(0, 6) }).hidden.slice([0, 5, 0], [2, 1, 16]);
   const alone = model.forward({ inputIds: slice(5, 6), positions: [5] }).hidden;
-  assert.ok(tf.max(tf.abs(tf.sub(alone, full))).dataSync()[0]! > 1e-3);
+  assert.ok(tf.max(tf.abs(tf.sub(alone, full))).dataSync()[0] > 1e-3);
   model.dispose();
 });

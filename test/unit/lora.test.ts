@@ -42,7 +42,7 @@ describe('LoRA', () => {
     const x = tf.randomNormal([2, 64], 0, 1, 'float32', 4);
     const expected = tf.tidy(() => tf.add(tf.add(tf.matMul(x, layer.weight, false, true), layer.bias!),
       tf.mul(tf.matMul(tf.matMul(x, layer.loraA!, false, true), layer.loraB!, false, true), 2)));
-    assert.ok(tf.max(tf.abs(tf.sub(layer.apply(x), expected))).dataSync()[0]! < 1e-5);
+    assert.ok(tf.max(tf.abs(tf.sub(layer.apply(x), expected))).dataSync()[0] < 1e-5);
     assert.throws(() => layer.addLora({ rank: 2, alpha: 2, seed: 0 }, new SeedStream(1)), /already attached/);
     layer.dispose();
   });
@@ -63,12 +63,12 @@ describe('LoRA', () => {
     const model = Qwen2Model.random(config, 2);
     model.addLora({ rank: 2 });
     const groups = trainableVariables(model, 'lora');
-    const before = model.layers[0]!.selfAttn.qProj.weight.dataSync().slice();
+    const before = model.layers[0].selfAttn.qProj.weight.dataSync().slice();
     const baseline = model.forward({ inputIds: ids() }).hidden;
     const optimizer = tf.train.sgd(0.5);
     optimizer.minimize(() => tf.sum(tf.square(model.forward({ inputIds: ids() }).hidden)) as tf.Scalar, false, flattenGroups(groups));
-    assert.deepEqual(model.layers[0]!.selfAttn.qProj.weight.dataSync(), before);
-    assert.ok(tf.max(tf.abs(tf.sub(baseline, model.forward({ inputIds: ids() }).hidden))).dataSync()[0]! > 1e-4);
+    assert.deepEqual(model.layers[0].selfAttn.qProj.weight.dataSync(), before);
+    assert.ok(tf.max(tf.abs(tf.sub(baseline, model.forward({ inputIds: ids() }).hidden))).dataSync()[0] > 1e-4);
     optimizer.dispose();
     model.dispose();
   });
@@ -83,7 +83,7 @@ describe('finetune groups', () => {
     model.addLora({ rank: 2 });
     const lora = trainableVariables(model, 'lora', tokens);
     assert.deepEqual(lora.map((g) => [g.group, g.variables.length]), [['lora', 28], ['norms', 5], ['specialTokens', 2]]);
-    assert.ok(lora[1]!.variables.some((v) => v.name === 'model.norm.weight'));
+    assert.ok(lora[1].variables.some((v) => v.name === 'model.norm.weight'));
     const full = trainableVariables(model, 'full');
     const fullNames = full.flatMap((g) => g.variables.map((v) => v.name));
     assert.ok(!fullNames.includes('model.embed_tokens.weight'));

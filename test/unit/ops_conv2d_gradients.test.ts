@@ -38,7 +38,7 @@ function convAndGrads(c: Case, seed: number): Result {
     const y = tf.conv2d(x, w, 1, c.pad);
     const dy = tf.randomNormal(y.shape, 0, 1, 'float32', seed + 2);
     const [dx, dw] = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 1, c.pad), dy)))([x, w]);
-    return { y: y.dataSync() as Float32Array, dx: dx!.dataSync() as Float32Array, dw: dw!.dataSync() as Float32Array };
+    return { y: y.dataSync() as Float32Array, dx: dx.dataSync() as Float32Array, dw: dw.dataSync() as Float32Array };
   });
 }
 
@@ -47,8 +47,8 @@ function maxRelative(actual: Float32Array, expected: Float32Array): number {
   let gap = 0;
   let scale = 0;
   for (let i = 0; i < expected.length; i++) {
-    gap = Math.max(gap, Math.abs(actual[i]! - expected[i]!));
-    scale = Math.max(scale, Math.abs(expected[i]!));
+    gap = Math.max(gap, Math.abs(actual[i] - expected[i]));
+    scale = Math.max(scale, Math.abs(expected[i]));
   }
   return gap / scale;
 }
@@ -77,7 +77,7 @@ test('wasm conv2d gradients equal the cpu backend kernels (1e-5 relative), no le
   cases.forEach((c, i) => {
     const actual = convAndGrads(c, 10 * i + 1);
     for (const key of ['y', 'dx', 'dw'] as const) {
-      const error = maxRelative(actual[key], expected[i]![key]);
+      const error = maxRelative(actual[key], expected[i][key]);
       assert.ok(error < 1e-5, `x [${c.x}], filter ${c.k.join('×')}, pad ${JSON.stringify(c.pad)}: ${key} relative error ${error}`);
     }
   });
@@ -94,7 +94,7 @@ test('sameConv2d on wasm uses tf.conv2d and its gradients equal the cpu referenc
     const dy = tf.randomNormal([4, 8, 8, 7], 0, 1, 'float32', k + 2);
     const f = (a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(sameConv2d(a as tf.Tensor4D, b as tf.Tensor4D), dy));
     const [dx, dw] = tf.grads(f)([x, w]);
-    return [sameConv2d(x, w), dx!, dw!].map((t) => t.dataSync() as Float32Array);
+    return [sameConv2d(x, w), dx, dw].map((t) => t.dataSync() as Float32Array);
   });
   const reference = [1, 3, 5].map(run);
   await import('@tensorflow/tfjs-backend-wasm');
@@ -103,7 +103,7 @@ test('sameConv2d on wasm uses tf.conv2d and its gradients equal the cpu referenc
   [1, 3, 5].forEach((k, i) => {
     const actual = run(k);
     ['value', 'dx', 'dw'].forEach((name, j) => {
-      const error = maxRelative(actual[j]!, reference[i]![j]!);
+      const error = maxRelative(actual[j], reference[i][j]);
       assert.ok(error < 1e-5, `k=${k}: ${name} relative error ${error}`);
     });
   });

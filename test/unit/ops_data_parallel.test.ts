@@ -35,12 +35,12 @@ test('two workers with averaged gradients take the same Adam steps as the whole 
   const referenceLosses: number[] = [];
   for (let step = 0; step < 2; step++) {
     const loss = optimizer.minimize(() => replica.loss(whole), true, replica.variables)!;
-    referenceLosses.push(loss.dataSync()[0]!);
+    referenceLosses.push(loss.dataSync()[0]);
     loss.dispose();
   }
   const referenceWeights = new Float32Array(parameterCount);
   let offset = 0;
-  for (const v of replica.variables) { referenceWeights.set(v.dataSync() as Float32Array, offset); offset += v.size; }
+  for (const v of replica.variables) { referenceWeights.set(v.dataSync(), offset); offset += v.size; }
   optimizer.dispose();
   replica.dispose();
 
@@ -49,13 +49,13 @@ test('two workers with averaged gradients take the same Adam steps as the whole 
   try {
     for (let step = 0; step < 2; step++) {
       const loss = await trainer.step(shards);
-      assert.ok(Math.abs(loss - referenceLosses[step]!) <= 1e-5 * Math.abs(referenceLosses[step]!),
+      assert.ok(Math.abs(loss - referenceLosses[step]) <= 1e-5 * Math.abs(referenceLosses[step]),
         `step ${step}: loss ${loss} vs whole batch ${referenceLosses[step]}`);
     }
     const [w0, w1] = [await trainer.weights(0), await trainer.weights(1)];
     assert.deepEqual(w0, w1, 'both replicas hold bit-identical weights');
     let diff = 0; let norm = 0;
-    for (let i = 0; i < parameterCount; i++) { diff += (w0[i]! - referenceWeights[i]!) ** 2; norm += referenceWeights[i]! ** 2; }
+    for (let i = 0; i < parameterCount; i++) { diff += (w0[i] - referenceWeights[i]) ** 2; norm += referenceWeights[i] ** 2; }
     assert.ok(Math.sqrt(diff / norm) < 1e-5, `weights differ from the whole-batch step by ${Math.sqrt(diff / norm)}`);
   } finally {
     await trainer.close();

@@ -18,8 +18,8 @@ setWasmPaths(path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/dist/tf
 /** Norm-relative error ||a - b|| / ||b||: the float32 rounding of different summation orders stays far below 1e-5. */
 function relativeError(actual: tf.Tensor, expected: tf.Tensor): number {
   return tf.tidy(() => {
-    const diff = tf.norm(tf.sub(actual, expected)).dataSync()[0]!;
-    const scale = tf.norm(expected).dataSync()[0]!;
+    const diff = tf.norm(tf.sub(actual, expected)).dataSync()[0];
+    const scale = tf.norm(expected).dataSync()[0];
     return diff / Math.max(scale, 1e-30);
   });
 }
@@ -44,13 +44,13 @@ function compare(name: string, inputs: tf.Tensor[], fast: (...xs: tf.Tensor[]) =
     const lossOf = (f: (...xs: tf.Tensor[]) => tf.Tensor) => (...xs: tf.Tensor[]) => tf.sum(tf.mul(f(...xs), cotangent));
     const gFast = tf.grads(lossOf(fast))(inputs);
     const gPlain = tf.grads(lossOf(plain))(inputs);
-    gFast.forEach((g, i) => assertClose(g, gPlain[i]!, `${name} gradient ${i}`));
+    gFast.forEach((g, i) => assertClose(g, gPlain[i], `${name} gradient ${i}`));
   });
 }
 
 const plainLinear = (x: tf.Tensor, w: tf.Tensor, b?: tf.Tensor): tf.Tensor => {
   const y = tf.matMul(x.reshape([-1, w.shape[1]!]), w, false, true);
-  return (b ? tf.add(y, b) : y).reshape([...x.shape.slice(0, -1), w.shape[0]!]);
+  return (b ? tf.add(y, b) : y).reshape([...x.shape.slice(0, -1), w.shape[0]]);
 };
 
 async function use(backend: 'cpu' | 'wasm'): Promise<void> {
@@ -74,8 +74,8 @@ function suite(backend: 'cpu' | 'wasm'): void {
   test(`${backend}: attentionScores and attentionOutput equal the plain batched products`, async () => {
     await use(backend);
     for (const [b, h, t, s, d] of [[2, 3, 5, 7, 4], [1, 1, 1, 9, 3], [3, 2, 8, 8, 16], [2, 4, 13, 1, 5]]) {
-      const q = randn([b!, h!, t!, d!]); const k = randn([b!, h!, s!, d!]);
-      const p = randn([b!, h!, t!, s!]); const v = randn([b!, h!, s!, d!]);
+      const q = randn([b, h, t, d]); const k = randn([b, h, s, d]);
+      const p = randn([b, h, t, s]); const v = randn([b, h, s, d]);
       const before = tf.memory().numTensors;
       compare(`scores ${[b, h, t, s, d]}`, [q, k], attentionScores, (qq, kk) => tf.matMul(qq, kk, false, true));
       compare(`output ${[b, h, t, s, d]}`, [p, v], attentionOutput, (pp, vv) => tf.matMul(pp, vv));
@@ -124,13 +124,13 @@ test('wasm: the global BatchMatMul override gives the stock numbers for tf.matMu
     for (const variant of ['xnn', 'transpose'] as const) {
       assert.equal(overrideWasmBatchMatMul(variant), true);
       tf.tidy(() => {
-        assertClose(f(a, b), stockValue!, `${variant} override: value`);
-        tf.grads(f)([a, b]).forEach((g, i) => assertClose(g, stockGrads[i]!, `${variant} override: gradient ${i}`));
+        assertClose(f(a, b), stockValue, `${variant} override: value`);
+        tf.grads(f)([a, b]).forEach((g, i) => assertClose(g, stockGrads[i], `${variant} override: gradient ${i}`));
       });
     }
   } finally {
     restoreStockWasmMatMul();
-    tf.dispose([a, b, stockValue!, ...stockGrads]);
+    tf.dispose([a, b, stockValue, ...stockGrads]);
   }
 });
 
@@ -153,7 +153,7 @@ test('wasm: zero-copy Identity/Cast share buffers safely: a clone outlives its s
     assert.deepEqual(Array.from(converted.dataSync()), [1, 2, 3], 'a real cast still converts');
     tf.dispose([copy, same, converted]);
     assert.equal(tf.memory().numTensors, before);
-    tf.tidy(() => tf.grads(f)([x, w, b]).forEach((g, i) => assertClose(g, stock[i]!, `zero-copy gradient ${i}`)));
+    tf.tidy(() => tf.grads(f)([x, w, b]).forEach((g, i) => assertClose(g, stock[i], `zero-copy gradient ${i}`)));
     assert.equal(tf.memory().numTensors, before, 'no tensors leak');
   } finally {
     restoreWasmCopies();

@@ -14,7 +14,7 @@ const require = createRequire(import.meta.url);
 setWasmPaths(path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm')) + path.sep);
 
 function maxRelative(actual: tf.Tensor, expected: tf.Tensor): number {
-  return tf.tidy(() => tf.max(tf.abs(tf.sub(actual, expected))).dataSync()[0]! / tf.max(tf.abs(expected)).dataSync()[0]!);
+  return tf.tidy(() => tf.max(tf.abs(tf.sub(actual, expected))).dataSync()[0] / tf.max(tf.abs(expected)).dataSync()[0]);
 }
 
 function checkBackend(backend: string): void {
@@ -25,7 +25,7 @@ function checkBackend(backend: string): void {
   ];
   for (const { shape, positions } of cases) {
     tf.tidy(() => {
-      const d = shape[3]!;
+      const d = shape[3];
       const tables = rotaryTables(positions, d, 1e4);
       const x = tf.randomNormal(shape, 0, 1, 'float32', 3);
       const dy = tf.randomNormal(shape, 0, 1, 'float32', 4);
@@ -58,7 +58,7 @@ test('rotateRows: the inverse rotation undoes the rotation', () => {
   const sin = new Float32Array(length * d);
   for (let t = 0; t < length; t++) {
     for (let i = 0; i < d / 2; i++) {
-      const a = angles[t * 3 + i]!;
+      const a = angles[t * 3 + i];
       cos[t * d + i] = cos[t * d + i + d / 2] = Math.cos(a);
       sin[t * d + i] = -Math.sin(a);
       sin[t * d + i + d / 2] = Math.sin(a);
@@ -69,8 +69,8 @@ test('rotateRows: the inverse rotation undoes the rotation', () => {
   const back = new Float32Array(x.length);
   rotateRows(x, cos, sin, y, length, d, false);
   rotateRows(y, cos, sin, back, length, d, true);
-  assert.ok(y.some((v, i) => Math.abs(v - x[i]!) > 0.1), 'the rotation moves the vector');
-  for (let i = 0; i < x.length; i++) assert.ok(Math.abs(back[i]! - x[i]!) < 1e-5, `entry ${i}: ${back[i]} vs ${x[i]}`);
+  assert.ok(y.some((v, i) => Math.abs(v - x[i]) > 0.1), 'the rotation moves the vector');
+  for (let i = 0; i < x.length; i++) assert.ok(Math.abs(back[i] - x[i]) < 1e-5, `entry ${i}: ${back[i]} vs ${x[i]}`);
 });
 
 test('rotary kernel: tables of another length are a clear error', () => {

@@ -89,7 +89,7 @@ test('inspector data: samples as .npy bytes, missing and corrupt files named, pa
     assert.match(bad.problems[0], /lc1_truth\.npy: the file is missing/);
     const corrupt = parseNpy(bad.generated as ArrayBuffer, 'samples/lc1_generated.npy');
     assert.ok('error' in corrupt && /^samples\/lc1_generated\.npy: not a NumPy \.npy file/.test(corrupt.error));
-    const escape = await inspectorSample(runDir, { entries: [{ ...init.samples!.entries[0], truth: '../run.json' }] }, 0);
+    const escape = await inspectorSample(runDir, { entries: [{ ...init.samples.entries[0], truth: '../run.json' }] }, 0);
     assert.match(escape.problems[0], /outside samples\//);
     assert.match((await inspectorSample(runDir, init.samples, 7)).problems[0], /no sample 7/);
   } finally {

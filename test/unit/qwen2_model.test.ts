@@ -65,14 +65,14 @@ describe('Qwen2Model', () => {
     const a = Qwen2Model.random(config, 7);
     const b = Qwen2Model.random(config, 7);
     const c = Qwen2Model.random(config, 8);
-    const q = a.layers[0]!.selfAttn.qProj;
+    const q = a.layers[0].selfAttn.qProj;
     const values = Array.from(q.weight.dataSync());
     const std = Math.sqrt(values.reduce((s, x) => s + x * x, 0) / values.length);
     assert.ok(std > 0.015 && std < 0.025, `std ${std}`);
     assert.ok(q.bias!.dataSync().every((x) => x === 0));
     assert.ok(a.norm.weight.dataSync().every((x) => x === 1));
-    assert.deepEqual(Array.from(b.layers[0]!.selfAttn.qProj.weight.dataSync()), values);
-    assert.notDeepEqual(Array.from(c.layers[0]!.selfAttn.qProj.weight.dataSync()), values);
+    assert.deepEqual(Array.from(b.layers[0].selfAttn.qProj.weight.dataSync()), values);
+    assert.notDeepEqual(Array.from(c.layers[0].selfAttn.qProj.weight.dataSync()), values);
     [a, b, c].forEach((m) => m.dispose());
   });
 
@@ -94,9 +94,9 @@ describe('Qwen2Model', () => {
     const shifted = model.forward({ inputIds: ids(), positions: [10, 11, 12, 13, 14] }).hidden;
     assert.equal(tf.max(tf.abs(tf.sub(base, same))).dataSync()[0], 0);
     // Relative positions are all that rotary attention sees, so a uniform shift changes outputs only by rounding.
-    assert.ok(tf.max(tf.abs(tf.sub(base, shifted))).dataSync()[0]! < 1e-4);
+    assert.ok(tf.max(tf.abs(tf.sub(base, shifted))).dataSync()[0] < 1e-4);
     const reordered = model.forward({ inputIds: ids(), positions: [0, 2, 4, 6, 8] }).hidden;
-    assert.ok(tf.max(tf.abs(tf.sub(base, reordered))).dataSync()[0]! > 1e-4);
+    assert.ok(tf.max(tf.abs(tf.sub(base, reordered))).dataSync()[0] > 1e-4);
     model.dispose();
   });
 
@@ -107,7 +107,7 @@ describe('Qwen2Model', () => {
     const again = model.forward({ inputIds: ids() }).hidden;
     const training = model.forward({ inputIds: ids(), training: true, dropoutSeed: 1 }).hidden;
     assert.equal(tf.max(tf.abs(tf.sub(inference, again))).dataSync()[0], 0);
-    assert.ok(tf.max(tf.abs(tf.sub(inference, training))).dataSync()[0]! > 1e-3);
+    assert.ok(tf.max(tf.abs(tf.sub(inference, training))).dataSync()[0] > 1e-3);
     model.dispose();
   });
 
@@ -130,14 +130,14 @@ describe('Qwen2Model', () => {
       return tf.losses.softmaxCrossEntropy(tf.oneHot(target.flatten(), 30), logits.reshape([-1, 30])) as tf.Scalar;
     });
     const first = loss();
-    const initial = first.dataSync()[0]!;
+    const initial = first.dataSync()[0];
     first.dispose();
     optimizer.minimize(loss, false, variables); // creates the Adam slots
     const tensorsBefore = tf.memory().numTensors;
     for (let i = 0; i < 5; i++) optimizer.minimize(loss, false, variables);
     assert.equal(tf.memory().numTensors, tensorsBefore, 'no tensors leak across training steps');
     const final = loss();
-    assert.ok(final.dataSync()[0]! < initial, `loss ${final.dataSync()[0]} < ${initial}`);
+    assert.ok(final.dataSync()[0] < initial, `loss ${final.dataSync()[0]} < ${initial}`);
     final.dispose();
     optimizer.dispose();
     model.dispose();
@@ -154,8 +154,8 @@ describe('Qwen2Model', () => {
       const embeds = mixInputs((x) => model.embed(x), ids(), [1, 3], vectors);
       return tf.sum(tf.square(model.forward({ inputsEmbeds: embeds }).hidden)) as tf.Scalar;
     }, [connector, ...flattenGroups(groups)]);
-    assert.ok(Number.isFinite(value.dataSync()[0]!));
-    for (const grad of Object.values(grads)) assert.ok(tf.max(tf.abs(grad)).dataSync()[0]! > 0);
+    assert.ok(Number.isFinite(value.dataSync()[0]));
+    for (const grad of Object.values(grads)) assert.ok(tf.max(tf.abs(grad)).dataSync()[0] > 0);
     assert.equal(Object.keys(grads).length, 2, 'only the connector and the special token receive gradients');
     model.dispose();
     tokens.dispose();
@@ -167,13 +167,13 @@ describe('mixInputs', () => {
     const embeds = tf.zeros([2, 4, 3]) as tf.Tensor3D;
     const perBatch = tf.tensor3d([[[1, 1, 1]], [[2, 2, 2]]]);
     const out = scatterVectors(embeds, [2], perBatch).arraySync();
-    assert.deepEqual(out[0]![2], [1, 1, 1]);
-    assert.deepEqual(out[1]![2], [2, 2, 2]);
-    assert.deepEqual(out[1]![1], [0, 0, 0]);
+    assert.deepEqual(out[0][2], [1, 1, 1]);
+    assert.deepEqual(out[1][2], [2, 2, 2]);
+    assert.deepEqual(out[1][1], [0, 0, 0]);
     const shared = scatterVectors(tf.ones([2, 4, 3]) as tf.Tensor3D, [0, 3], tf.tensor2d([[5, 5, 5], [6, 6, 6]])).arraySync();
-    assert.deepEqual(shared[1]![0], [5, 5, 5]);
-    assert.deepEqual(shared[1]![3], [6, 6, 6]);
-    assert.deepEqual(shared[1]![1], [1, 1, 1]);
+    assert.deepEqual(shared[1][0], [5, 5, 5]);
+    assert.deepEqual(shared[1][3], [6, 6, 6]);
+    assert.deepEqual(shared[1][1], [1, 1, 1]);
   });
 
   test('bad positions and shapes are refused', () => {

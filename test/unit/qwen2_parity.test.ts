@@ -28,7 +28,7 @@ before(async () => {
 });
 
 function ids(rows: number[][]): tf.Tensor2D {
-  return tf.tensor2d(rows, [rows.length, rows[0]!.length], 'int32');
+  return tf.tensor2d(rows, [rows.length, rows[0].length], 'int32');
 }
 
 function load(folder: string, causal = true): Qwen2Model {
@@ -105,8 +105,8 @@ describe('Qwen2 parity with the PyTorch reference', () => {
       return tf.sum(tf.mul(out.hidden, probe)) as tf.Scalar;
     }, [vectors, ...keys.map((k) => byName.get(k)!)]);
     check('mixed.hidden', hidden!);
-    check('mixed.grad.vectors', grads[vectors.name]!);
-    for (const key of keys) check(`mixed.grad.${key}`, grads[byName.get(key)!.name]!);
+    check('mixed.grad.vectors', grads[vectors.name]);
+    for (const key of keys) check(`mixed.grad.${key}`, grads[byName.get(key)!.name]);
     model.dispose();
   });
 
@@ -121,7 +121,7 @@ describe('Qwen2 parity with the PyTorch reference', () => {
     const { grads } = tf.variableGrads(
       () => tf.sum(tf.mul(model.forward({ inputIds: ids(inputs.ids) }).hidden, probe)) as tf.Scalar,
       keys.map((k) => lora.get(k)!));
-    for (const key of keys) check(`lora.grad.${key}`, grads[lora.get(key)!.name]!);
+    for (const key of keys) check(`lora.grad.${key}`, grads[lora.get(key)!.name]);
     model.dispose();
   });
 
@@ -132,7 +132,7 @@ describe('Qwen2 parity with the PyTorch reference', () => {
     const first = model.forward({ inputIds: ids(inputs.ids.map((r) => r.slice(0, prefix))), cache });
     assert.equal(cache.length, prefix);
     const second = model.forward({ inputIds: ids(inputs.ids.map((r) => r.slice(prefix))), cache });
-    assert.equal(cache.length, inputs.ids[0]!.length);
+    assert.equal(cache.length, inputs.ids[0].length);
     check('cache.hidden', tf.concat([first.hidden, second.hidden], 1));
     cache.dispose();
     model.dispose();

@@ -21,8 +21,8 @@ const hasProc = existsSync('/proc/self/stat');
 async function listener(...args: string[]): Promise<{ child: ChildProcess; output: () => string }> {
   const child = spawn(process.execPath, ['-e', "process.on('SIGINT', () => { process.stdout.write('got SIGINT\\n'); process.exit(0); }); process.stdout.write('ready\\n'); setInterval(() => {}, 1 << 30);", ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
   let text = '';
-  child.stdout!.on('data', (d: Buffer) => { text += d.toString(); });
-  while (!text.includes('ready')) await once(child.stdout!, 'data');
+  child.stdout.on('data', (d: Buffer) => { text += d.toString(); });
+  while (!text.includes('ready')) await once(child.stdout, 'data');
   return { child, output: () => text };
 }
 

@@ -22,7 +22,7 @@ app.append(title);
 const bridge = connect(onMessage);
 const saved = bridge.state<CompareState>('compare');
 const settings = {
-  xAxis: saved?.xAxis ?? ('step' as XAxis),
+  xAxis: saved?.xAxis ?? ('step'),
   smoothing: saved?.smoothing ?? 0.6,
   logY: saved?.logY ?? false,
   hidden: new Set(saved?.hidden ?? []),

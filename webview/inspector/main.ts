@@ -35,8 +35,8 @@ const view = {
   runDir: saved?.runDir ?? '',
   sample: saved?.sample ?? 0,
   slice: saved?.slice ?? 0,
-  colormap: saved?.colormap ?? ('diverging' as ColormapName),
-  scale: saved?.scale ?? ('shared' as 'shared' | 'per-panel'),
+  colormap: saved?.colormap ?? ('diverging'),
+  scale: saved?.scale ?? ('shared'),
 };
 
 const toolbar = document.createElement('div');

@@ -50,7 +50,7 @@ app.append(title, subtitle);
 
 const bridge = connect(onMessage);
 const saved = bridge.state<MonitorState>('monitor');
-const settings = { xAxis: saved?.xAxis ?? ('step' as XAxis), smoothing: saved?.smoothing ?? 0.6, logY: saved?.logY ?? false };
+const settings = { xAxis: saved?.xAxis ?? ('step'), smoothing: saved?.smoothing ?? 0.6, logY: saved?.logY ?? false };
 
 const controls = controlRow(app, {
   xAxis: settings.xAxis,
@@ -112,7 +112,7 @@ function addRecords(batch: MetricRecord[], rebuild: boolean): void {
       if (!(metric in r)) continue;
       const m = charts.get(metric);
       if (!m) continue;
-      let curve = m.curves.get(r.split);
+      const curve = m.curves.get(r.split);
       if (!curve) {
         // A split appears for the first time (the first validation): the chart needs a new series.
         rebuildCurves();

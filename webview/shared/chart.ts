@@ -133,7 +133,7 @@ export class Chart {
     const view = decimate(this.groups, this.range, Math.max(200, Math.round(plot.bbox.width / devicePixelRatio) || 600), this.options.logY);
     this.applying = true;
     try {
-      plot.setData(view as uPlot.AlignedData, this.range === null);
+      plot.setData(view, this.range === null);
       if (this.range) plot.setScale('x', this.range);
     } finally {
       this.applying = false;

@@ -109,7 +109,7 @@ export function appendToCurve(curve: Curve, record: MetricRecord, metric: string
   if (!(metric in record)) return;
   const v = record[metric];
   if (typeof v !== 'number' && v !== null) return;
-  curve.push(record[xAxis] as number, v);
+  curve.push(record[xAxis], v);
 }
 
 /**

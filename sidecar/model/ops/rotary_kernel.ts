@@ -24,10 +24,10 @@ export function rotateRows(x: Float32Array, cos: Float32Array, sin: Float32Array
     const base = r * headDim;
     const table = (r % length) * headDim;
     for (let j = 0; j < half; j++) {
-      const a = x[base + j]!;
-      const b = x[base + j + half]!;
-      out[base + j] = a * cos[table + j]! + sign * b * sin[table + j]!;
-      out[base + j + half] = b * cos[table + j + half]! + sign * a * sin[table + j + half]!;
+      const a = x[base + j];
+      const b = x[base + j + half];
+      out[base + j] = a * cos[table + j] + sign * b * sin[table + j];
+      out[base + j + half] = b * cos[table + j + half] + sign * a * sin[table + j + half];
     }
   }
 }
@@ -38,8 +38,8 @@ function kernelFunc(backendName: string): tf.KernelFunc {
     const cos = inputs['cos']!;
     const sin = inputs['sin']!;
     const access = floatAccess(backendName, backend);
-    const length = x.shape[x.shape.length - 2]!;
-    const headDim = x.shape[x.shape.length - 1]!;
+    const length = x.shape[x.shape.length - 2];
+    const headDim = x.shape[x.shape.length - 1];
     // Output first: allocating can grow the wasm heap and detach views taken before.
     const out = access.write([...x.shape]);
     const xs = access.read(x);
@@ -81,7 +81,7 @@ function checkShapes(x: tf.Tensor, cos: tf.Tensor, signedSin: tf.Tensor): void {
 /** swapHalves(x) = cat(x[..., d/2:], x[..., :d/2]) with TF.js ops (the path for backends without the kernel). */
 function swapHalves(x: tf.Tensor): tf.Tensor {
   const [first, second] = tf.split(x, 2, -1);
-  return tf.concat([second!, first!], -1);
+  return tf.concat([second, first], -1);
 }
 
 /**

@@ -16,18 +16,18 @@ export const swigluGradKernelName = 'L3mSwiGluGrad';
 
 /** out = gate · sig · up, element-wise. */
 export function swigluRows(gate: Float32Array, sig: Float32Array, up: Float32Array, out: Float32Array): void {
-  for (let i = 0; i < out.length; i++) out[i] = gate[i]! * sig[i]! * up[i]!;
+  for (let i = 0; i < out.length; i++) out[i] = gate[i] * sig[i] * up[i];
 }
 
 /** Both input gradients of gate · σ(gate) · up for the cotangent dy. */
 export function swigluGradRows(gate: Float32Array, sig: Float32Array, up: Float32Array, dy: Float32Array,
   dGate: Float32Array, dUp: Float32Array): void {
   for (let i = 0; i < dy.length; i++) {
-    const g = gate[i]!;
-    const s = sig[i]!;
-    const d = dy[i]!;
+    const g = gate[i];
+    const s = sig[i];
+    const d = dy[i];
     dUp[i] = d * g * s;
-    dGate[i] = d * up[i]! * s * (1 + g * (1 - s));
+    dGate[i] = d * up[i] * s * (1 + g * (1 - s));
   }
 }
 

@@ -80,7 +80,7 @@ function backpropInput(args: KernelArgs, stock: tf.KernelFunc | undefined): tf.T
   flipSwapFilter(access.read(filter), access.read(flipped.info), kH, kW, cin, cout); // views after the allocation
   const dx = runWasmKernel('Conv2D', { x: dy, filter: flipped.info }, {
     strides: 1, dilations: 1, dataFormat: 'NHWC',
-    pad: [[0, 0], [pads[0]!, pads[1]!], [pads[2]!, pads[3]!], [0, 0]] as unknown as tf.NamedAttrMap[string],
+    pad: [[0, 0], [pads[0], pads[1]], [pads[2], pads[3]], [0, 0]],
   }, backend);
   release(backend, flipped.info);
   return dx;
@@ -113,7 +113,7 @@ function backpropFilter(args: KernelArgs): tf.TensorInfo {
   const dyT = runWasmKernel('Transpose', { x: dy }, { perm: [1, 2, 0, 3] }, backend); // (outH, outW, M, Cout)
   const perCin = runWasmKernel('Conv2D', { x: xT, filter: dyT }, {
     strides: 1, dilations: 1, dataFormat: 'NHWC',
-    pad: [[0, 0], [conv.top, conv.bottom], [conv.left, conv.right], [0, 0]] as unknown as tf.NamedAttrMap[string],
+    pad: [[0, 0], [conv.top, conv.bottom], [conv.left, conv.right], [0, 0]],
   }, backend); // (Cin, kH, kW, Cout)
   release(backend, xT, dyT);
   if (perCin.shape[1] !== kH || perCin.shape[2] !== kW) {

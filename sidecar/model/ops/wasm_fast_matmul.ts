@@ -54,7 +54,7 @@ function transposeLastTwo(info: tf.TensorInfo, batch: number, rows: number, cols
   backend: WasmBackendInternals): tf.TensorInfo {
   const transpose = tf.getKernel('Transpose', 'wasm');
   const input: tf.TensorInfo = { dataId: info.dataId, shape: [batch, rows, cols], dtype: 'float32' };
-  return transpose.kernelFunc({ inputs: { x: input }, backend: backend as unknown as tf.KernelBackend,
+  return transpose.kernelFunc({ inputs: { x: input }, backend: backend,
     attrs: { perm: [0, 2, 1] } }) as tf.TensorInfo;
 }
 
@@ -65,10 +65,10 @@ interface ProductShape {
 function productShape(a: tf.TensorInfo, b: tf.TensorInfo, transposeA: boolean, transposeB: boolean): ProductShape {
   const aRank = a.shape.length;
   const bRank = b.shape.length;
-  const m = transposeA ? a.shape[aRank - 1]! : a.shape[aRank - 2]!;
-  const kA = transposeA ? a.shape[aRank - 2]! : a.shape[aRank - 1]!;
-  const kB = transposeB ? b.shape[bRank - 1]! : b.shape[bRank - 2]!;
-  const n = transposeB ? b.shape[bRank - 2]! : b.shape[bRank - 1]!;
+  const m = transposeA ? a.shape[aRank - 1] : a.shape[aRank - 2];
+  const kA = transposeA ? a.shape[aRank - 2] : a.shape[aRank - 1];
+  const kB = transposeB ? b.shape[bRank - 1] : b.shape[bRank - 2];
+  const n = transposeB ? b.shape[bRank - 2] : b.shape[bRank - 1];
   if (kA !== kB) {
     throw new Error(`fast matMul: inner sizes ${kA} and ${kB} of shapes [${a.shape}] and [${b.shape}] ` +
       `(transposeA ${transposeA}, transposeB ${transposeB}) differ; they must match.`);

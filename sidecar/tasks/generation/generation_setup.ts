@@ -21,7 +21,7 @@ export function cfmHeadOf(config: ResolvedExperimentConfig): ResolvedCfmHead {
   if (config.head.kind !== 'cfm') {
     throw new Error(`A generation config needs head.kind "cfm", got "${config.head.kind}"; the gaussian head is for task "regression".`);
   }
-  return config.head as ResolvedCfmHead;
+  return config.head;
 }
 
 export function buildGenerationModel(config: ResolvedExperimentConfig, configPath: string | undefined, runDir: string,

@@ -23,7 +23,7 @@ export function buildRegressionModel(config: ResolvedExperimentConfig, configPat
   if (config.head.kind !== 'gaussian') {
     throw new Error(`A regression config needs head.kind "gaussian", got "${config.head.kind}"; the cfm head is for task "generation".`);
   }
-  const head = config.head as ResolvedGaussianHead;
+  const head = config.head;
   const { backbone, chatIds, finetune, description } = buildBackbone(config, configPath, runDir, { describeMask: true });
   const model = new RegressionModel(backbone, {
     prompt: buildPrompt({

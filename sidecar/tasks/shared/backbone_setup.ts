@@ -75,7 +75,7 @@ export function buildBackbone(config: ResolvedExperimentConfig, configPath: stri
   const finetune = finetuneModeOf(config);
   if (finetune === 'lora') {
     const lora = config.backbone.lora;
-    backbone.addLora({ rank: lora.rank, alpha: lora.alpha ?? 2 * lora.rank, targets: lora.targets as LoraTarget[], seed: hashSeed(seed, 0x10a) & 0x7fffffff });
+    backbone.addLora({ rank: lora.rank, alpha: lora.alpha ?? 2 * lora.rank, targets: lora.targets, seed: hashSeed(seed, 0x10a) & 0x7fffffff });
   }
   return { backbone, chatIds, finetune, description };
 }

@@ -83,7 +83,7 @@ export class DataParallelTrainer {
   }
 
   private send(rank: number, message: ToWorker): void {
-    this.workers[rank]!.postMessage(message);
+    this.workers[rank].postMessage(message);
   }
 
   /** One Adam step on the whole batch, given as one shard per worker (equal sizes); returns the mean loss. */
@@ -101,9 +101,9 @@ export class DataParallelTrainer {
   async weights(rank = 0): Promise<Float32Array> {
     const reply = new Promise<{ type: 'weights'; weights: Float32Array }>((resolve) => {
       const onMessage = (message: FromWorker): void => {
-        if (message.type === 'weights') { this.workers[rank]!.off('message', onMessage); resolve(message); }
+        if (message.type === 'weights') { this.workers[rank].off('message', onMessage); resolve(message); }
       };
-      this.workers[rank]!.on('message', onMessage);
+      this.workers[rank].on('message', onMessage);
     });
     this.send(rank, { type: 'weights' });
     return (await reply).weights;

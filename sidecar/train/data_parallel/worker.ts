@@ -57,11 +57,11 @@ async function main(): Promise<void> {
   parentPort!.on('message', (message: ToWorker) => {
     try {
       if (message.type === 'step') {
-        const { value, grads } = tf.variableGrads(() => replica.loss(message.shard as Shard), replica.variables);
-        const loss = value.dataSync()[0]!;
+        const { value, grads } = tf.variableGrads(() => replica.loss(message.shard), replica.variables);
+        const loss = value.dataSync()[0];
         let offset = setup.rank * parameterCount;
         for (const v of replica.variables) {
-          gradients.set(grads[v.name]!.dataSync() as Float32Array, offset);
+          gradients.set(grads[v.name].dataSync(), offset);
           offset += v.size;
         }
         tf.dispose([value, ...Object.values(grads)]);
@@ -69,15 +69,15 @@ async function main(): Promise<void> {
         sum.fill(0);
         for (let w = 0; w < setup.workers; w++) {
           const slot = gradients.subarray(w * parameterCount, (w + 1) * parameterCount);
-          for (let i = 0; i < parameterCount; i++) sum[i] += slot[i]!;
+          for (let i = 0; i < parameterCount; i++) sum[i] += slot[i];
         }
         const scale = 1 / setup.workers;
         const averaged: { name: string; tensor: tf.Tensor }[] = [];
         offset = 0;
         replica.variables.forEach((v, i) => {
-          const tensor = tf.tidy(() => tf.mul(tf.tensor(sum.subarray(offset, offset + sizes[i]!), v.shape), scale));
+          const tensor = tf.tidy(() => tf.mul(tf.tensor(sum.subarray(offset, offset + sizes[i]), v.shape), scale));
           averaged.push({ name: v.name, tensor });
-          offset += sizes[i]!;
+          offset += sizes[i];
         });
         optimizer.applyGradients(averaged);
         tf.dispose(averaged.map((g) => g.tensor));
@@ -87,7 +87,7 @@ async function main(): Promise<void> {
       } else if (message.type === 'weights') {
         const flat = new Float32Array(parameterCount);
         let offset = 0;
-        for (const v of replica.variables) { flat.set(v.dataSync() as Float32Array, offset); offset += v.size; }
+        for (const v of replica.variables) { flat.set(v.dataSync(), offset); offset += v.size; }
         post({ type: 'weights', weights: flat });
       } else if (message.type === 'close') {
         optimizer.dispose();

@@ -59,7 +59,7 @@ test('δT_b(z ≈ 35) is the collisional −6…−10 mK of 21cmFAST', () => {
 
 test('21cm power at mid-reionisation: Δ² ≈ 10–30 mK² at k 0.1–0.5 /Mpc (Lidz+08; prototype 4–24 mK²)', () => {
   assert.ok(midSpectrum, 'no node recorded');
-  const { xHI, spectrum } = midSpectrum!;
+  const { xHI, spectrum } = midSpectrum;
   assert.ok(Math.abs(xHI - 0.5) < 0.15, `closest node has x_HI = ${xHI}`);
   let inRange = 0;
   spectrum.k.forEach((k, i) => {
