@@ -23,6 +23,7 @@ import { checkRegularFileSync, readRegularFileSync } from '../runtime/regular_fi
 import { checkCheckpointMetadata, type CheckpointLora, type CheckpointMetadata } from './checkpoint_metadata';
 import { SafetensorsFile } from './safetensors_reader';
 import { writeSafetensorsByContent, type TensorToWrite, type WrittenFile } from './safetensors_writer';
+import { errorMessage } from '../protocol/error_message';
 
 /** Bumped when the layout changes incompatibly; readers refuse newer versions. */
 export const checkpointFormatVersion = 1;
@@ -157,7 +158,7 @@ export function readCheckpointMetadata(dir: string, name: string): CheckpointMet
   try {
     metadata = JSON.parse(text);
   } catch (cause) {
-    throw new Error(`Checkpoint ${path}: not valid JSON (${(cause as Error).message}).`);
+    throw new Error(`Checkpoint ${path}: not valid JSON (${errorMessage(cause)}).`);
   }
   if (typeof metadata?.formatVersion !== 'number' || metadata.formatVersion > checkpointFormatVersion) {
     throw new Error(`Checkpoint ${path} has format version ${JSON.stringify(metadata?.formatVersion)}; this L3M Studio reads ` +

@@ -12,6 +12,7 @@ import { Qwen2Model, qwen2WeightShapes } from '../model/qwen2_model';
 import type { WeightSource } from '../model/weight_source';
 import { SafetensorsFile } from './safetensors_reader';
 import { floatDtypes, isFloatDtype } from './safetensors_dtype';
+import { errorMessage } from '../protocol/error_message';
 
 export const singleWeightsFile = 'model.safetensors';
 export const shardIndexFile = 'model.safetensors.index.json';
@@ -28,7 +29,7 @@ export function readHfConfig(folder: string): Qwen2Config {
   try {
     json = JSON.parse(text);
   } catch (cause) {
-    throw new Error(`${path}: not valid JSON (${(cause as Error).message}).`);
+    throw new Error(`${path}: not valid JSON (${errorMessage(cause)}).`);
   }
   return normalizeHfConfig(json, path);
 }
@@ -60,7 +61,7 @@ export class SafetensorsCollection {
     try {
       index = JSON.parse(text);
     } catch (cause) {
-      throw new Error(`${indexPath}: not valid JSON (${(cause as Error).message}).`);
+      throw new Error(`${indexPath}: not valid JSON (${errorMessage(cause)}).`);
     }
     const weightMap = index?.weight_map;
     if (typeof weightMap !== 'object' || weightMap === null) {

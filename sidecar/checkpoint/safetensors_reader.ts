@@ -9,6 +9,7 @@ import { closeSync, fstatSync, readSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
 import { openRegularFileSync } from '../runtime/regular_file';
 import { decodeToFloat32, dtypeBytes, floatDtypes, isFloatDtype } from './safetensors_dtype';
+import { errorMessage } from '../protocol/error_message';
 
 export interface TensorInfo {
   name: string;
@@ -49,7 +50,7 @@ export class SafetensorsFile {
       try {
         header = JSON.parse(Buffer.from(this.readExactly(8, headerLength)).toString('utf8'));
       } catch (cause) {
-        throw this.error(`the header is not valid JSON (${(cause as Error).message})`);
+        throw this.error(`the header is not valid JSON (${errorMessage(cause)})`);
       }
       if (typeof header !== 'object' || header === null || Array.isArray(header)) throw this.error('the header is not a JSON object');
       this.parseHeader(header as Record<string, unknown>, fileSize - this.dataStart);

@@ -12,6 +12,7 @@ import { writeNpy } from '../data/npy';
 import { parameterInfo, parameterNames } from '../data/parameters';
 import type { DatasetProgress } from '../data/simulated_dataset';
 import { exitCodes } from '../protocol/exit_codes';
+import { errorMessage } from '../protocol/error_message';
 
 const help = `Usage: l3m data <config.l3m.json> [--out DIR] [--slices N] [--max-cones N] [--json]
 
@@ -47,7 +48,7 @@ function parseArgs(args: string[]): Options | string {
       else if (options.config) return `unexpected argument "${arg}" (one config file only)`;
       else options.config = arg;
     } catch (error) {
-      return (error as Error).message;
+      return errorMessage(error);
     }
   }
   return options.config ? options : 'missing the config file';

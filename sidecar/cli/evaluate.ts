@@ -9,6 +9,7 @@ import type { NextPatchEvaluation } from '../tasks/generation/next_patch_evaluat
 import { nextPatchTable, nextPatchVerdict } from '../tasks/generation/next_patch_report';
 import type { RegressionEvaluationFile } from '../protocol/run_folder';
 import { exitCodes } from '../protocol/exit_codes';
+import { errorMessage } from '../protocol/error_message';
 
 const help = `Usage: l3m evaluate <run folder> [--json]
 
@@ -96,7 +97,7 @@ export async function run(args: string[]): Promise<number> {
     }
     return exitCodes.ok;
   } catch (error) {
-    console.error(`l3m evaluate: ${(error as Error).message}`);
+    console.error(`l3m evaluate: ${errorMessage(error)}`);
     return controller.signal.aborted ? exitCodes.cancelled : exitCodes.invalid;
   } finally {
     process.removeListener('SIGINT', onSigint);

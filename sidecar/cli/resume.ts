@@ -6,6 +6,7 @@ import { readRun } from '../runs/run_store';
 import { isRunProcessAlive } from '../protocol/run_process';
 import { trainInTerminal } from './terminal_run';
 import { exitCodes } from '../protocol/exit_codes';
+import { errorMessage } from '../protocol/error_message';
 
 const help = `Usage: l3m resume <run folder>
 
@@ -33,7 +34,7 @@ export async function run(args: string[]): Promise<number> {
       return exitCodes.invalid;
     }
   } catch (error) {
-    console.error(`l3m resume: ${(error as Error).message}`);
+    console.error(`l3m resume: ${errorMessage(error)}`);
     return exitCodes.invalid;
   }
   if (status === 'completed') {

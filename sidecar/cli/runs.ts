@@ -6,6 +6,7 @@
 import { resolve } from 'node:path';
 import { failRun, listRuns, type RunListing } from '../runs/run_store';
 import { exitCodes } from '../protocol/exit_codes';
+import { errorMessage } from '../protocol/error_message';
 
 const help = `Usage: l3m runs [--runs-dir DIR] [--json]
        l3m runs --mark-failed RUN_DIR --reason TEXT [--exit-code N]
@@ -37,7 +38,7 @@ function parseArgs(args: string[]): Options | string {
         options.exitCode = Number(v);
       } else return `unknown option "${arg}"`;
     } catch (error) {
-      return (error as Error).message;
+      return errorMessage(error);
     }
   }
   if (options.markFailed !== undefined && options.reason === undefined) return '--mark-failed needs --reason TEXT';
@@ -74,7 +75,7 @@ export async function run(args: string[]): Promise<number> {
       if (options.json) console.log(JSON.stringify(record));
       return exitCodes.ok;
     } catch (error) {
-      console.error(`l3m runs: ${(error as Error).message}`);
+      console.error(`l3m runs: ${errorMessage(error)}`);
       return exitCodes.invalid;
     }
   }

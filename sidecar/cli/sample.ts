@@ -6,6 +6,7 @@ import { parseArgs } from 'node:util';
 import { sampleRun } from '../jobs/sample_job';
 import { readRunConfig } from '../runs/run_access';
 import { exitCodes } from '../protocol/exit_codes';
+import { errorMessage } from '../protocol/error_message';
 
 const help = `Usage: l3m sample <run folder> [options]
 
@@ -29,7 +30,7 @@ export async function run(args: string[]): Promise<number> {
       lightcone: { type: 'string' }, context: { type: 'string' }, slices: { type: 'string' }, 'first-slice': { type: 'string' }, seed: { type: 'string' }, help: { type: 'boolean', short: 'h' },
     } });
   } catch (error) {
-    console.error(`l3m sample: ${(error as Error).message}\n\n${help}`);
+    console.error(`l3m sample: ${errorMessage(error)}\n\n${help}`);
     return exitCodes.usage;
   }
   if (parsed.values.help) {
@@ -71,7 +72,7 @@ export async function run(args: string[]): Promise<number> {
     console.log(`${runDir}/samples/${result.entry.generated}`);
     return exitCodes.ok;
   } catch (error) {
-    const message = (error as Error).message;
+    const message = errorMessage(error);
     console.error(`l3m sample: ${message}`);
     return controller.signal.aborted ? exitCodes.cancelled : exitCodes.invalid;
   } finally {

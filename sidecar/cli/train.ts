@@ -10,6 +10,7 @@ import { formatDiagnostic } from '../../schemas/validate_config';
 import { prepareRun } from '../jobs/train_job';
 import { trainInTerminal } from './terminal_run';
 import { exitCodes } from '../protocol/exit_codes';
+import { errorMessage } from '../protocol/error_message';
 
 const help = `Usage: l3m train <config.l3m.json> [--runs-dir DIR]
 
@@ -75,7 +76,7 @@ export async function run(args: string[]): Promise<number> {
       console.error(`l3m train: ${configPath} has errors; no run was started.`);
       return exitCodes.invalid;
     }
-    console.error(`l3m train: could not create the run folder: ${(error as Error).message}`);
+    console.error(`l3m train: could not create the run folder: ${errorMessage(error)}`);
     return exitCodes.runFailed;
   }
   return trainInTerminal(runDir);

@@ -19,6 +19,7 @@ import {
 import { generateSimulatedDataset, type DatasetProgress, type SimulatedDataset } from './simulated_dataset';
 import { splitByLightcone, type DatasetSplit } from './splits';
 import type { Priors } from './dataset_cache';
+import { errorReason } from '../protocol/error_message';
 
 /** Schema parameter names (snake_case) → canonical names of parameters.ts. */
 export const schemaParameterNames: Readonly<Record<string, ParameterName>> = {
@@ -67,7 +68,7 @@ function filesSource(data: ResolvedData, configDir: string): LightconeSource {
         try {
           files = readdirSync(path).filter((n) => ['.h5', '.hdf5'].includes(extname(n).toLowerCase())).map((n) => join(path, n));
         } catch (error) {
-          throw new DataError(`${path}: data.files.path cannot be listed (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); `
+          throw new DataError(`${path}: data.files.path cannot be listed (${errorReason(error)}); `
             + 'point it at a readable folder of 21cmFAST lightcone .h5 files.');
         }
       }

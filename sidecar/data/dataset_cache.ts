@@ -12,6 +12,7 @@ import { isProcessAlive } from '../protocol/run_listing';
 import { join } from 'node:path';
 import type { AstroParams, ParameterName } from './parameters';
 import type { SimulatorPresetName, SimulatorSize } from './simulator';
+import { errorCode } from '../protocol/error_message';
 
 /** Bump when the layout of a cached dataset changes. */
 export const datasetCacheFormat = 1;
@@ -132,7 +133,7 @@ export async function commitFolder(temporary: string, finalFolder: string): Prom
   try {
     await rename(temporary, finalFolder);
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
+    const code = errorCode(error);
     if ((code === 'ENOTEMPTY' || code === 'EEXIST' || code === 'EPERM') && existsSync(join(finalFolder, manifestName))) {
       await rm(temporary, { recursive: true, force: true });
       return;

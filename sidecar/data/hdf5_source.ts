@@ -20,6 +20,7 @@ import {
   DataError, checkFinite, checkParamsInPriors, checkRank, resolveSliceRange, xytToTxy,
   type LightconeEntry, type LightconeRecord, type LightconeSource, type SliceRange,
 } from './lightcone_record';
+import { errorMessage } from '../protocol/error_message';
 
 type H5Module = typeof import('h5wasm');
 let h5Promise: Promise<H5Module> | undefined;
@@ -182,7 +183,7 @@ function describeSafely(f: H5File, file: string, options: Hdf5Options): Hdf5Ligh
     return describeLightconeFile(f, file, options);
   } catch (error) {
     if (error instanceof DataError) throw error;
-    throw new DataError(`${file}: reading the HDF5 structure failed (${(error as Error).message}); the file is truncated or damaged. ` +
+    throw new DataError(`${file}: reading the HDF5 structure failed (${errorMessage(error)}); the file is truncated or damaged. ` +
       'Expected a complete 21cmFAST lightcone .h5 file.');
   }
 }
@@ -197,7 +198,7 @@ async function openLightconeFile(file: string): Promise<H5File> {
   try {
     return new h5.File(file, 'r');
   } catch (error) {
-    throw new DataError(`${file}: cannot open as HDF5 (${(error as Error).message}); the file is truncated or not HDF5. ` +
+    throw new DataError(`${file}: cannot open as HDF5 (${errorMessage(error)}); the file is truncated or not HDF5. ` +
       'Expected a 21cmFAST lightcone .h5 file.');
   }
 }
@@ -215,7 +216,7 @@ export async function readLightconeHdf5(file: string, range?: SliceRange, option
     try {
       block = dataset.slice([[], [], [info.bufferLow + start, info.bufferLow + end]]);
     } catch (error) {
-      throw new DataError(`${file}: reading "${field}" slices [${start}, ${end}) failed (${(error as Error).message}); the file is truncated or damaged.`);
+      throw new DataError(`${file}: reading "${field}" slices [${start}, ${end}) failed (${errorMessage(error)}); the file is truncated or damaged.`);
     }
     if (!(block instanceof Float32Array || block instanceof Float64Array) || block.length !== nx * ny * (end - start)) {
       throw new DataError(`${file}: dataset "${field}" returned ${(block as { constructor?: { name: string } })?.constructor?.name ?? typeof block}; ` +

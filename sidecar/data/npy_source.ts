@@ -13,6 +13,7 @@ import {
   DataError, checkFinite, checkParamsInPriors, checkRank, resolveSliceRange,
   type LightconeEntry, type LightconeRecord, type LightconeSource, type SliceRange,
 } from './lightcone_record';
+import { errorMessage } from '../protocol/error_message';
 
 interface Sidecar {
   params: AstroParams;
@@ -29,7 +30,7 @@ async function readSidecarJson(file: string): Promise<Sidecar> {
   try {
     json = JSON.parse(text) as Record<string, unknown>;
   } catch (error) {
-    throw new DataError(`${file}: not valid JSON (${(error as Error).message}).`);
+    throw new DataError(`${file}: not valid JSON (${errorMessage(error)}).`);
   }
   const params = {} as AstroParams;
   for (const name of parameterNames) {

@@ -17,6 +17,7 @@ import { openRegularFileDescriptor } from '../runtime/regular_file';
 import { crc32 } from './crc32';
 import { DataError } from './lightcone_record';
 import { npyDataByteLength, npyHeaderExtent, parseNpyHeader, type NpyHeader } from './npy';
+import { errorReason } from '../protocol/error_message';
 
 /** The largest .npy header read; numpy itself refuses headers over 10 000 bytes by default. */
 const maxHeaderBytes = 65536;
@@ -33,7 +34,7 @@ export interface NpzArchive {
 }
 
 function describeError(error: unknown): string {
-  return (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+  return errorReason(error);
 }
 
 /** Opens an .npz and reads its central directory (no member data). */

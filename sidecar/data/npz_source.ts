@@ -18,6 +18,7 @@ import {
   DataError, checkFinite, checkParamsInPriors, checkRank, resolveSliceRange, xytToTxy,
   type LightconeEntry, type LightconeRecord, type LightconeSource, type SliceRange,
 } from './lightcone_record';
+import { errorReason } from '../protocol/error_message';
 
 export type LabelOrder = 'code' | 'readme';
 
@@ -110,7 +111,7 @@ export class NpzFolderSource implements LightconeSource {
       try {
         names = (await readdir(this.folder)).filter((n) => n.endsWith('.npz')).sort();
       } catch (error) {
-        throw new DataError(`${this.folder}: cannot list the dataset folder (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); ` +
+        throw new DataError(`${this.folder}: cannot list the dataset folder (${errorReason(error)}); ` +
           'expected a folder of .npz files, one per lightcone.');
       }
       if (names.length === 0) throw new DataError(`${this.folder}: no .npz files found; expected one .npz per lightcone.`);

@@ -25,6 +25,7 @@ import { readCheckpointWeights } from '../train/trainer_checkpoints';
 import { taskDefinition } from '../tasks/registry';
 import type { TaskData, TaskDefinition, TaskModel } from '../tasks/task_definition';
 import { selectRuntime } from './select_runtime';
+import { errorMessage } from '../protocol/error_message';
 
 export interface TrainingEvents {
   progress(p: ProgressParams): void;
@@ -117,7 +118,7 @@ export async function runTraining(options: RunTrainingOptions): Promise<'complet
     const message = error instanceof Error ? error.message : String(error);
     const step = (error as { step?: number }).step ?? progress.lastStep();
     await failRun(runDir, message, step !== undefined ? { step } : {}).catch((writeError: unknown) => {
-      events.log('error', `Could not mark ${runDir} failed: ${(writeError as Error).message}`);
+      events.log('error', `Could not mark ${runDir} failed: ${errorMessage(writeError)}`);
     });
     events.log('error', message);
     throw error;

@@ -4,6 +4,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Tokenizer } from '@huggingface/tokenizers';
+import { errorMessage } from '../protocol/error_message';
 
 export interface ChatTokenIds {
   imStart: number;
@@ -28,12 +29,12 @@ export class Qwen2Tokenizer {
       json = JSON.parse(readFileSync(path, 'utf8'));
       if (existsSync(configPath)) config = JSON.parse(readFileSync(configPath, 'utf8'));
     } catch (cause) {
-      throw new Error(`${path}: not valid JSON (${(cause as Error).message}).`);
+      throw new Error(`${path}: not valid JSON (${errorMessage(cause)}).`);
     }
     try {
       return new Qwen2Tokenizer(new Tokenizer(json as object, config as object), path);
     } catch (cause) {
-      throw new Error(`${path}: @huggingface/tokenizers cannot read it (${(cause as Error).message}).`);
+      throw new Error(`${path}: @huggingface/tokenizers cannot read it (${errorMessage(cause)}).`);
     }
   }
 

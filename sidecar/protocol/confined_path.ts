@@ -10,6 +10,7 @@
 import { realpathSync } from 'node:fs';
 import { readFile, realpath } from 'node:fs/promises';
 import { isAbsolute, join, relative, sep } from 'node:path';
+import { errorCode, errorMessage } from './error_message';
 
 /** Where a name inside a root leads once every link is followed. */
 export type Confined =
@@ -37,9 +38,9 @@ function classify(name: string, rootReal: string, target: string, rootLabel: str
 }
 
 function failure(name: string, error: unknown): Confined {
-  const code = (error as NodeJS.ErrnoException).code;
+  const code = errorCode(error);
   if (code === 'ENOENT' || code === 'ENOTDIR') return { kind: 'missing' };
-  return { kind: 'error', problem: `${name}: ${(error as Error).message}` };
+  return { kind: 'error', problem: `${name}: ${errorMessage(error)}` };
 }
 
 /**
@@ -84,8 +85,8 @@ export async function readConfined(root: string, name: string, rootLabel = 'run 
   try {
     return { bytes: await readFile(found.path) };
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    return code === 'ENOENT' ? { problem: `${name}: missing`, missing: true } : { problem: `${name}: ${(error as Error).message}`, missing: false };
+    const code = errorCode(error);
+    return code === 'ENOENT' ? { problem: `${name}: missing`, missing: true } : { problem: `${name}: ${errorMessage(error)}`, missing: false };
   }
 }
 

@@ -1,3 +1,4 @@
+import { errorMessage } from './error_message';
 // The on-disk format of a run folder: the single source of truth about a run (docs/design.md#run-folder).
 // The extension, the panels and the sidecar all read these files; only the sidecar writes them.
 // This module is part of the protocol, so the extension may import it; it holds types and pure
@@ -209,7 +210,7 @@ export function parseRunRecord(text: string): { record: RunRecord } | { error: s
   try {
     value = JSON.parse(text);
   } catch (e) {
-    return { error: `run.json is not valid JSON (${(e as Error).message})` };
+    return { error: `run.json is not valid JSON (${errorMessage(e)})` };
   }
   if (typeof value !== 'object' || value === null) return { error: 'run.json does not hold an object' };
   const v = value as Record<string, unknown>;
@@ -254,7 +255,7 @@ export function parseRegressionEvaluation(text: string): { evaluation: Regressio
   try {
     value = JSON.parse(text);
   } catch (e) {
-    return { error: `eval/regression.json is not valid JSON (${(e as Error).message})` };
+    return { error: `eval/regression.json is not valid JSON (${errorMessage(e)})` };
   }
   const v = value as Partial<RegressionEvaluationFile> | null;
   if (typeof v !== 'object' || v === null || v.kind !== 'regression') return { error: 'eval/regression.json does not hold a regression evaluation (kind "regression")' };

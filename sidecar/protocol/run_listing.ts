@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { readConfined } from './confined_path';
 import { isRunProcessAlive } from './run_process';
 import { parseRunRecord, type RunRecord, type RunStatus } from './run_folder';
+import { errorCode } from './error_message';
 
 /** What a listing shows as a run's status: the recorded one, or `stale` for a crashed run. */
 export type DisplayStatus = RunStatus | 'stale';
@@ -39,7 +40,7 @@ export function isProcessAlive(pid: number): boolean {
     process.kill(pid, 0);
     return true;
   } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
+    return errorCode(error) === 'EPERM';
   }
 }
 

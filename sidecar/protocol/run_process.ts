@@ -13,6 +13,7 @@ import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { ProcessIdentity, RunRecord } from './run_folder';
+import { errorCode, errorReason } from './error_message';
 
 /** The identity of a live process, or null when /proc does not show it (gone, or no /proc here). */
 export function readProcessIdentity(pid: number, procRoot = '/proc'): ProcessIdentity | null {
@@ -110,7 +111,7 @@ export function signalRunProcess(record: RunRecord, signal: NodeJS.Signals = 'SI
     process.kill(check.pid, signal);
     return { signalled: true, pid: check.pid };
   } catch (error) {
-    return { signalled: false, reason: `process ${check.pid} could not be signalled (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})` };
+    return { signalled: false, reason: `process ${check.pid} could not be signalled (${errorReason(error)})` };
   }
 }
 
@@ -132,6 +133,6 @@ export function isRunProcessAlive(record: RunRecord, procRoot = '/proc'): boolea
     return true;
   } catch (error) {
     // EPERM: the process exists but belongs to another user.
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
+    return errorCode(error) === 'EPERM';
   }
 }

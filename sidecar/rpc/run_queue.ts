@@ -9,6 +9,7 @@ import type { ProgressParams, RunStateParams, StatusResult } from '../protocol/m
 import type { MetricRecord, RunRecord, RunStatus } from '../protocol/run_folder';
 import { failRun, readRun, updateRun } from '../runs/run_store';
 import type { prepareRun, runTraining } from '../jobs/train_job';
+import { errorMessage } from '../protocol/error_message';
 
 /** The training job as the queue uses it (jobs/train_job.ts; tests pass their own to drive the queue). */
 export interface TrainingJobs {
@@ -175,7 +176,7 @@ export class RunQueue {
         },
       });
     } catch (error) {
-      const message = (error as Error).message ?? String(error);
+      const message = errorMessage(error);
       this.listener.log('error', `Run ${runDir} failed: ${(error as Error).stack ?? message}`);
       const record = await this.ensureFinal(runDir, 'failed', message);
       this.listener.runState({ kind: 'failed', runDir, record, message: record.error?.message ?? message });
@@ -200,7 +201,7 @@ export class RunQueue {
       if (status === 'completed' && record.status === 'queued') return await failRun(runDir, 'the engine reported completion without starting the run');
       return await updateRun(runDir, { status });
     } catch (error) {
-      this.listener.log('error', `Could not record the end of run ${runDir}: ${(error as Error).message}`);
+      this.listener.log('error', `Could not record the end of run ${runDir}: ${errorMessage(error)}`);
       return record;
     }
   }

@@ -24,6 +24,7 @@ import { readProcessIdentity } from '../protocol/run_process';
 import { newRunId } from './run_id';
 import { syncDirectory, tempFilePrefix, writeFileAtomic } from './atomic_write';
 import { removeAbandonedRunFolders } from './run_cleanup';
+import { errorCode, errorReason } from '../protocol/error_message';
 
 export { listRuns, readRunFolder, isStale, isProcessAlive, type RunListing, type DisplayStatus } from '../protocol/run_listing';
 export { writeFileAtomic, writeFileAtomicSync } from './atomic_write';
@@ -119,7 +120,7 @@ async function claimFolder(temporary: string, runDir: string): Promise<boolean> 
     await rename(temporary, runDir);
     return true;
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
+    const code = errorCode(error);
     if (code === 'ENOTEMPTY' || code === 'EEXIST' || code === 'EPERM') return false;
     throw error;
   }
@@ -158,7 +159,7 @@ export async function readRun(runDir: string): Promise<RunRecord> {
   try {
     text = await readFile(join(runDir, 'run.json'), 'utf8');
   } catch (error) {
-    throw new RunUnreadableError(runDir, `run.json cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+    throw new RunUnreadableError(runDir, `run.json cannot be read (${errorReason(error)})`);
   }
   const parsed = parseRunRecord(text);
   if ('error' in parsed) throw new RunUnreadableError(runDir, parsed.error);
@@ -232,7 +233,7 @@ export async function rewindMetrics(runDir: string, step: number): Promise<void>
   try {
     text = await readFile(path, 'utf8');
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+    if (errorCode(error) === 'ENOENT') return;
     throw error;
   }
   const lines = text.split('\n');
@@ -258,7 +259,7 @@ export async function readMetrics(runDir: string): Promise<ParsedMetrics> {
     const parsed = parseMetricsJsonl(await readFile(join(runDir, 'metrics.jsonl'), 'utf8'));
     return { records: latestPerStep(parsed.records), problems: parsed.problems };
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { records: [], problems: [] };
+    if (errorCode(error) === 'ENOENT') return { records: [], problems: [] };
     throw error;
   }
 }

@@ -15,6 +15,7 @@ import { createRequire } from 'node:module';
 import { execFile, execFileSync } from 'node:child_process';
 import { pathToFileURL } from 'node:url';
 import type { BackendProbe } from '../protocol/messages';
+import { errorCode, errorMessage } from '../protocol/error_message';
 
 export type BackendName = BackendProbe['name'];
 export type BackendRequest = 'auto' | BackendName;
@@ -96,8 +97,8 @@ export function visibleNvidiaGpus(): string[] {
 }
 
 function describeImportFailure(pkg: string, error: unknown): string {
-  const code = (error as NodeJS.ErrnoException).code;
-  const message = (error as Error).message ?? String(error);
+  const code = errorCode(error);
+  const message = errorMessage(error);
   if ((code === 'MODULE_NOT_FOUND' || code === 'ERR_MODULE_NOT_FOUND') && message.includes(pkg)) {
     return `${pkg} is not installed (optional; the README says how to install it on a machine with internet)`;
   }
@@ -207,7 +208,7 @@ async function probeWebgpu(): Promise<BackendProbe> {
     await import('@tensorflow/tfjs-backend-webgpu');
     return { name, available: true, detail: `webgpu (Dawn) ${packageVersion('webgpu') ?? ''}, tfjs-backend-webgpu ${packageVersion('@tensorflow/tfjs-backend-webgpu') ?? ''}`.replace(/\s+,/g, ','), device: label };
   } catch (error) {
-    return { name, available: false, detail: `webgpu failed: ${(error as Error).message.split('\n')[0]}` };
+    return { name, available: false, detail: `webgpu failed: ${errorMessage(error).split('\n')[0]}` };
   }
 }
 
@@ -264,7 +265,7 @@ export function probeBackend(name: BackendName): Promise<BackendProbe> {
         if (name === 'wasm') return await probeWasm();
         return probeCpu();
       } catch (error) {
-        return { name, available: false, detail: `probe failed: ${(error as Error).message}` };
+        return { name, available: false, detail: `probe failed: ${errorMessage(error)}` };
       }
     })();
     probeCache.set(name, probe);
@@ -303,7 +304,7 @@ export async function selectBackend(requested: BackendRequest): Promise<Selected
       ok = await tf.setBackend(tfBackendName[probe.name]);
       if (ok) await tf.ready();
     } catch (error) {
-      failures.push(`${probe.name}: ${(error as Error).message}`);
+      failures.push(`${probe.name}: ${errorMessage(error)}`);
       ok = false;
     }
     if (ok) return { name: probe.name, device: probe.device ?? 'unknown', detail: probe.detail, versions: backendVersions(probe.name) };

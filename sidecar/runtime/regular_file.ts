@@ -10,6 +10,7 @@
 import { close, closeSync, constants, fstat, fstatSync, open as openFd, openSync, readFileSync, statSync, type Stats } from 'node:fs';
 import { open, stat, type FileHandle } from 'node:fs/promises';
 import { promisify } from 'node:util';
+import { errorCode, errorMessage } from '../protocol/error_message';
 
 /** Builds the error thrown for a refused path (DataError for datasets, Error elsewhere). */
 export type MakeError = (message: string) => Error;
@@ -31,10 +32,10 @@ function notRegular(path: string, stats: Stats, expected: string): string {
 }
 
 function openFailure(path: string, error: unknown, expected: string): string {
-  const code = (error as NodeJS.ErrnoException).code;
+  const code = errorCode(error);
   if (code === 'ENOENT') return `${path}: does not exist; expected ${expected}.`;
   if (code === 'EACCES' || code === 'EPERM') return `${path}: permission denied (${code}); expected ${expected} readable by this user.`;
-  return `${path}: cannot be opened (${code ?? (error as Error).message}); expected ${expected}.`;
+  return `${path}: cannot be opened (${code ?? errorMessage(error)}); expected ${expected}.`;
 }
 
 /** Opens `path` for reading if it is a regular file; `expected` completes "expected …" in the error. */

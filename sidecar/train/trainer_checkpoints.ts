@@ -10,6 +10,7 @@ import { assignNamedWeights, deleteCheckpoint, loadCheckpoint, saveCheckpoint } 
 import type { Qwen2Config } from '../model/qwen2_config';
 import type { AdamOptimizer } from './adam_optimizer';
 import { listStepCheckpoints, stepCheckpointName } from '../runs/checkpoint_names';
+import { errorReason } from '../protocol/error_message';
 
 export { bestCheckpointName, listStepCheckpoints, stepCheckpointName } from '../runs/checkpoint_names';
 
@@ -58,7 +59,7 @@ export function writeTrainerCheckpoint(dir: string, name: string, contents: Chec
       extra: { ...contents.extra, trainer: contents.state, optimizerSteps },
     });
   } catch (error) {
-    const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+    const reason = errorReason(error);
     throw new Error(`Could not write checkpoint "${name}" in ${dir}: ${reason}. Earlier checkpoints are intact; free disk space or fix the folder's permissions, then resume the run.`, { cause: error });
   } finally {
     tf.dispose(optimizerTensors.map(([, t]) => t));

@@ -10,6 +10,7 @@ import { inverseTransformVoxels, type SliceTransformOptions } from '../../data/p
 import { unpatchify } from '../../data/tokenization';
 import type { SampleEntry, SampleIndex } from '../../protocol/run_folder';
 import { writeFileAtomic } from '../../runs/atomic_write';
+import { errorCode, errorMessage } from '../../protocol/error_message';
 
 export interface SampleFiles {
   dir: string;
@@ -40,7 +41,7 @@ export async function recordSample(samplesDir: string, entry: SampleEntry): Prom
     const parsed = JSON.parse(await readFile(path, 'utf8')) as SampleIndex;
     if (Array.isArray(parsed.entries)) index = parsed;
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw new Error(`samples/index.json in ${samplesDir} is unreadable (${(error as Error).message}); move it away to start a new index.`);
+    if (errorCode(error) !== 'ENOENT') throw new Error(`samples/index.json in ${samplesDir} is unreadable (${errorMessage(error)}); move it away to start a new index.`);
   }
   index.entries = index.entries.filter((e) => e.generated !== entry.generated);
   index.entries.push(entry);

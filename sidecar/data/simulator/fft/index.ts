@@ -2,6 +2,7 @@
 import { createFftJs3 } from './fftjs_backend';
 import { createKissFft3 } from './kissfft_backend';
 import type { Fft3, FftBackendName } from './fft3';
+import { errorMessage } from '../../../protocol/error_message';
 
 export type { Fft3, FftBackendName } from './fft3';
 export { halfComplexLength } from './fft3';
@@ -14,7 +15,7 @@ export async function createFft3(n: number, backend: FftBackendName | 'auto' = '
     return await createKissFft3(n);
   } catch (error) {
     if ((n & (n - 1)) !== 0) {
-      throw new Error(`FFT: kissfft-wasm failed to load (${(error as Error).message}) and the fft.js fallback `
+      throw new Error(`FFT: kissfft-wasm failed to load (${errorMessage(error)}) and the fft.js fallback `
         + `needs a power-of-two N, got ${n}; reinstall kissfft-wasm or choose N = 32, 64, 128`);
     }
     return createFftJs3(n);
