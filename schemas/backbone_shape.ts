@@ -4,6 +4,7 @@
 // names as the schema's architecture keys, so no renaming is needed.
 import { isAbsolute, join, dirname, resolve } from 'node:path';
 import type { ConfigContext } from './config_context';
+import { isRecord } from './json_value';
 
 export interface BackboneShape {
   hidden_size: number;
@@ -25,14 +26,17 @@ export function resolveConfigPath(configPath: string, written: string): string {
   return isAbsolute(written) ? written : resolve(dirname(configPath), written);
 }
 
-function positiveIntegers(source: Record<string, unknown>): Omit<BackboneShape, 'origin'> | undefined {
-  const out: Record<string, number> = {};
-  for (const key of shapeKeys) {
+function hasPositiveIntegerShape(source: Record<string, unknown>): source is Record<string, unknown> & Omit<BackboneShape, 'origin'> {
+  return shapeKeys.every((key) => {
     const value = source[key];
-    if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) return undefined;
-    out[key] = value;
-  }
-  return out as unknown as Omit<BackboneShape, 'origin'>;
+    return typeof value === 'number' && Number.isInteger(value) && value >= 1;
+  });
+}
+
+function positiveIntegers(source: Record<string, unknown>): Omit<BackboneShape, 'origin'> | undefined {
+  if (!hasPositiveIntegerShape(source)) return undefined;
+  const { hidden_size, num_hidden_layers, num_attention_heads, num_key_value_heads, intermediate_size, max_position_embeddings, vocab_size } = source;
+  return { hidden_size, num_hidden_layers, num_attention_heads, num_key_value_heads, intermediate_size, max_position_embeddings, vocab_size };
 }
 
 /**
@@ -41,14 +45,15 @@ function positiveIntegers(source: Record<string, unknown>): Omit<BackboneShape, 
  * diagnostics report those).
  */
 export function backboneShape(config: unknown, context?: Pick<ConfigContext, 'configPath' | 'fileSystem'>): BackboneShape | undefined {
-  const backbone = (config as { backbone?: Record<string, unknown> } | undefined)?.backbone;
-  if (typeof backbone !== 'object' || backbone === null) return undefined;
+  const backbone = isRecord(config) ? config.backbone : undefined;
+  if (!isRecord(backbone)) return undefined;
   if (backbone.source === 'pretrained') {
     if (!context?.fileSystem.readText || typeof backbone.path !== 'string') return undefined;
     const text = context.fileSystem.readText(join(resolveConfigPath(context.configPath, backbone.path), 'config.json'));
     if (text === undefined) return undefined;
     try {
-      const parsed = JSON.parse(text) as Record<string, unknown>;
+      const parsed: unknown = JSON.parse(text);
+      if (!isRecord(parsed)) return undefined;
       // Older HF configs omit num_key_value_heads, which then equals num_attention_heads.
       const withDefaults = { num_key_value_heads: parsed.num_attention_heads, max_position_embeddings: 32768, ...parsed };
       const shape = positiveIntegers(withDefaults);
@@ -58,7 +63,7 @@ export function backboneShape(config: unknown, context?: Pick<ConfigContext, 'co
     }
   }
   const architecture = backbone.architecture;
-  if (typeof architecture !== 'object' || architecture === null) return undefined;
-  const shape = positiveIntegers(architecture as Record<string, unknown>);
+  if (!isRecord(architecture)) return undefined;
+  const shape = positiveIntegers(architecture);
   return shape && { ...shape, origin: 'architecture' };
 }

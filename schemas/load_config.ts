@@ -8,7 +8,7 @@ import { nodeFileSystem } from './node_file_system';
 import { resolveConfig } from './resolve_config';
 import { hasErrors, validateConfig, formatDiagnostic } from './validate_config';
 import type { ConfigFileSystem } from './config_context';
-import type { ExperimentConfig, ResolvedExperimentConfig } from './generated/experiment_config';
+import type { ResolvedExperimentConfig } from './generated/experiment_config';
 
 export interface LoadedConfig {
   /** Absolute path of the config file. */
@@ -45,7 +45,7 @@ export async function loadConfigFile(
   }
   const diagnostics = await validateConfig(text, { configPath: absolute, mode, fileSystem });
   if (hasErrors(diagnostics)) return { path: absolute, text, diagnostics };
-  return { path: absolute, text, diagnostics, config: resolveConfig(JSON.parse(text) as ExperimentConfig) };
+  return { path: absolute, text, diagnostics, config: resolveConfig(JSON.parse(text)) };
 }
 
 /** An error carrying the diagnostics of a config that cannot run; its message lists the errors. */

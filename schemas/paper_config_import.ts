@@ -4,6 +4,7 @@
 // reference hard-codes (AdamW, the dopri5 solver with rtol = atol = 1e-3, LoRA alpha = 2r) become
 // explicit fields. Pure: the `l3m import` command reads and writes the files.
 import type { ExperimentConfig } from './generated/experiment_config';
+import { isNumberArray } from './json_value';
 
 export interface UnmappedField {
   key: string;
@@ -101,7 +102,8 @@ export function importPaperConfig(paper: PaperConfig, fallbackName: string, task
   // Backbone: pretrained unless the reference trains from scratch or skips loading weights.
   const fromScratch = take('train_from_scratch') === true || take('load_llm_weights') === false;
   if (fromScratch) {
-    const scratch = isObject(take('scratch_config')) ? paper.scratch_config as Record<string, unknown> : {};
+    const scratchConfig = take('scratch_config');
+    const scratch = isObject(scratchConfig) ? scratchConfig : {};
     const layers = take('custom_number_of_layers');
     backbone.source = 'random';
     backbone.finetune = 'full';
@@ -123,7 +125,11 @@ export function importPaperConfig(paper: PaperConfig, fallbackName: string, task
     drop('custom_number_of_layers', 'a truncated pretrained backbone is not supported; use backbone.source "random" with architecture.num_hidden_layers.');
     drop('scratch_config', 'only used when training from scratch.');
   }
-  if (typeof paper.attn_drop === 'number') backbone.attention_dropout = take('attn_drop') as number;
+  const attentionDropout = paper.attn_drop;
+  if (typeof attentionDropout === 'number') {
+    take('attn_drop');
+    backbone.attention_dropout = attentionDropout;
+  }
   const lora = take('lora');
   if (resolvedTask === 'generation') {
     if (isObject(lora) && lora.use === true) {
@@ -169,7 +175,7 @@ export function importPaperConfig(paper: PaperConfig, fallbackName: string, task
     const tIndex = connector(take('t_index_connector'));
     connectors.t_index = { enabled: true, ...(tIndex ?? {}) };
     const cfm = take('cfm_connector');
-    const patch = Array.isArray(paper.patch_size) ? paper.patch_size as number[] : [1, 14, 14];
+    const patch = isNumberArray(paper.patch_size) ? paper.patch_size : [1, 14, 14];
     const cnn = isObject(cfm) ? { ...cfm, ...(isObject(cfm.cnn_config) ? cfm.cnn_config : {}) } : {};
     if (isObject(cfm) && cfm.cls === 'mlp') {
       unmapped.push({ key: 'cfm_connector', value: cfm, reason: 'the MLP velocity network is not implemented; the CNN head is used.' });
@@ -234,7 +240,7 @@ export function importPaperConfig(paper: PaperConfig, fallbackName: string, task
   for (const [from, to] of [['batch_size', 'batch_size'], ['gradient_accumulation_steps', 'gradient_accumulation_steps'], ['lr', 'lr'],
     ['train_ds_multiplicity', 'train_ds_multiplicity'], ['weight_decay', 'weight_decay']] as const) {
     const value = take(from);
-    if (typeof value === 'number') (training as Record<string, unknown>)[to] = value;
+    if (typeof value === 'number') training[to] = value;
   }
   const epochs = take('num_train_epochs');
   if (typeof epochs === 'number') training.epochs = epochs;
@@ -253,11 +259,11 @@ export function importPaperConfig(paper: PaperConfig, fallbackName: string, task
   drop('number_of_runs', 'one config is one run here; start it several times with different training.seed values.');
 
   // Evaluation (generation).
-  const evalMap: Array<[string, keyof typeof evaluation]> = [['eval_batch_size', 'batch_size'], ['eval_l2_lcs', 'next_patch_lightcones'],
-    ['eval_generation_lcs', 'generated_lightcones'], ['eval_l2_samples', 'cfm_samples_per_patch']];
+  const evalMap = [['eval_batch_size', 'batch_size'], ['eval_l2_lcs', 'next_patch_lightcones'],
+    ['eval_generation_lcs', 'generated_lightcones'], ['eval_l2_samples', 'cfm_samples_per_patch']] as const;
   for (const [from, to] of evalMap) {
     const value = take(from);
-    if (typeof value === 'number' && value >= 0) (evaluation as Record<string, unknown>)[to] = value;
+    if (typeof value === 'number' && value >= 0) evaluation[to] = value;
     else if (value !== undefined) unmapped.push({ key: from, value, reason: '-1 ("all test lightcones") has no counterpart; give a number.' });
   }
   const evalInit = take('eval_t_init');

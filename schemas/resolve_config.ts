@@ -5,7 +5,7 @@
 // top-level `allOf` entries of `if / then / else` whose branches only change defaults (the
 // task-dependent head, finetune mode, weight decay and clipping).
 import schemaJson from './l3m-experiment.schema.json';
-import type { ExperimentConfig, ResolvedExperimentConfig } from './generated/experiment_config';
+import type { ResolvedExperimentConfig } from './generated/experiment_config';
 
 /** The subset of JSON Schema draft-07 that the walk reads. */
 export interface SchemaNode {
@@ -39,6 +39,10 @@ export interface SchemaNode {
 }
 
 /** The experiment config schema (schemas/l3m-experiment.schema.json) as a typed object. */
+// TypeScript infers a JSON module's type member by member and gives the oneOf branches each other's
+// keys as `undefined`, which SchemaNode rejects; the file is this package's own schema, which the
+// schema tests compile and check.
+// eslint-disable-next-line @typescript-eslint/no-unsafe-type-assertion -- the inferred JSON type is wrong, not the value
 export const experimentSchema: SchemaNode = schemaJson as unknown as SchemaNode;
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
@@ -66,9 +70,9 @@ function matchesCondition(value: unknown, condition: SchemaNode): boolean {
 function mergeSchemas(base: SchemaNode, overlay: SchemaNode): SchemaNode {
   const merged: SchemaNode = { ...base };
   for (const [key, value] of Object.entries(overlay)) {
-    if (key === 'properties' && base.properties && isPlainObject(value)) {
+    if (key === 'properties' && base.properties && overlay.properties && isPlainObject(value)) {
       const properties: Record<string, SchemaNode> = { ...base.properties };
-      for (const [name, sub] of Object.entries(value as Record<string, SchemaNode>)) {
+      for (const [name, sub] of Object.entries(overlay.properties)) {
         properties[name] = properties[name] ? mergeSchemas(properties[name], sub) : sub;
       }
       merged.properties = properties;
@@ -125,9 +129,13 @@ function fill(value: unknown, schema: SchemaNode): unknown {
  * The input should have passed `validateConfig` without errors: values are not checked here, and
  * keys the schema does not know are kept as they are.
  */
-export function resolveConfig(raw: ExperimentConfig): ResolvedExperimentConfig {
+export function resolveConfig(raw: unknown): ResolvedExperimentConfig {
   if (!isPlainObject(raw)) {
     throw new TypeError(`resolveConfig: expected a config object, received ${raw === null ? 'null' : typeof raw}; parse and validate the file first (validateConfig).`);
   }
+  // ResolvedExperimentConfig is generated from the very schema whose defaults fill() applies, so the
+  // result has its shape as far as the input passed validateConfig; checking it again would repeat
+  // the schema validation.
+  // eslint-disable-next-line @typescript-eslint/no-unsafe-type-assertion -- the generated type describes the schema just applied
   return fill(structuredClone(raw), effectiveSchema(experimentSchema, raw)) as ResolvedExperimentConfig;
 }

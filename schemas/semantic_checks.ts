@@ -8,6 +8,7 @@ import { findNodeAtLocation, getNodeValue, parseTree, type Node as JsonNode } fr
 import { DiagnosticSeverity, type Diagnostic } from 'vscode-json-languageservice';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import { resolveConfig } from './resolve_config';
+import { isRecord } from './json_value';
 import { backboneShape, resolveConfigPath, type BackboneShape } from './backbone_shape';
 import { diagnosticSource, type ConfigContext } from './config_context';
 import { simulatorPresets } from './simulator_presets';
@@ -209,8 +210,9 @@ function checkDataSplitsAndPriors({ config, sink }: RuleInput): void {
       `data.splits: validation_fraction (${splits.validation_fraction}) + test_fraction (${splits.test_fraction}) leave no lightcones for training. Keep their sum below 1.`);
   }
   const priors = config.data?.source === 'simulator' ? config.data.simulator?.priors : undefined;
-  for (const [name, range] of Object.entries(priors ?? {})) {
-    if (range && isNum(range.min) && isNum(range.max) && range.min >= range.max) {
+  // The config is resolved from text that may not have passed the schema: a range may be anything.
+  for (const [name, range] of Object.entries<unknown>({ ...priors })) {
+    if (isRecord(range) && isNum(range.min) && isNum(range.max) && range.min >= range.max) {
       sink.report('prior-range', ['data', 'simulator', 'priors', name, 'min'], error,
         `data.simulator.priors.${name}: min (${range.min}) must be below max (${range.max}). Swap them, or widen the range.`);
     }

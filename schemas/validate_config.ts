@@ -3,11 +3,12 @@
 // checks (schemas/semantic_checks.ts). Pure apart from the file system passed in the context; no
 // vscode imports, so the language server, the CLI and the sidecar share it (docs/conventions.md#thin-language-server).
 import {
-  getLanguageService, DiagnosticSeverity, type Diagnostic, type JSONDocument, type JSONSchema, type LanguageService,
+  getLanguageService, DiagnosticSeverity, type Diagnostic, type JSONDocument, type LanguageService,
 } from 'vscode-json-languageservice';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import { pathToFileURL } from 'node:url';
 import { configLimitDiagnostic } from './config_limits';
+import { isRecord } from './json_value';
 import { experimentSchema } from './resolve_config';
 import { semanticDiagnostics } from './semantic_checks';
 import type { ConfigContext } from './config_context';
@@ -62,7 +63,8 @@ export async function schemaDiagnostics(document: TextDocument, json: JSONDocume
 /** The plain text of a diagnostic message (LSP 3.18 allows markup there). */
 export function messageText(diagnostic: Diagnostic): string {
   const message: unknown = diagnostic.message;
-  return typeof message === 'string' ? message : (message as { value: string }).value;
+  if (typeof message === 'string') return message;
+  return isRecord(message) && typeof message.value === 'string' ? message.value : JSON.stringify(message);
 }
 
 function byPosition(a: Diagnostic, b: Diagnostic): number {
