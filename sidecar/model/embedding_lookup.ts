@@ -32,7 +32,7 @@ const lookup = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
 export function embeddingLookup(table: tf.Tensor2D, ids: tf.Tensor): tf.Tensor {
   return tf.tidy(() => {
     const asInt = ids.dtype === 'int32' ? ids : tf.cast(ids, 'int32');
-    const rows = lookup(table, asInt.flatten() as tf.Tensor1D); // (N, H)
+    const rows = lookup(table, asInt.flatten()); // (N, H)
     return rows.reshape([...ids.shape, table.shape[1]]); // (..., H)
   });
 }

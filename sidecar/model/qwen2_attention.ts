@@ -66,7 +66,7 @@ export class Qwen2Attention {
   /** (B, T, heads·d) → (B, heads, T, d). */
   private splitHeads(x: tf.Tensor, heads: number): tf.Tensor4D {
     const [batch, length] = x.shape as [number, number, number];
-    return x.reshape([batch, length, heads, this.headDim]).transpose([0, 2, 1, 3]) as tf.Tensor4D;
+    return x.reshape([batch, length, heads, this.headDim]).transpose<tf.Tensor4D>([0, 2, 1, 3]);
   }
 
   apply(x: tf.Tensor, context: AttentionContext): tf.Tensor {

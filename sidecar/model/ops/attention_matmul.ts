@@ -24,7 +24,7 @@ function checkPair(name: string, a: tf.Tensor, aName: string, b: tf.Tensor, bNam
   }
 }
 
-const scoresOp = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+const scoresOp: (q: tf.Tensor, k: tf.Tensor) => tf.Tensor = tf.customGrad<tf.Tensor>((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
   const [q, k, save] = args as [tf.Tensor, tf.Tensor, tf.GradSaveFunc];
   save([q, k]);
   return {
@@ -35,9 +35,9 @@ const scoresOp = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
       return [matMulFast(g, ks), matMulFast(g, qs, true, false)]; // dq (B, nH, T, d), dk (B, nH, S, d)
     },
   };
-}) as (q: tf.Tensor, k: tf.Tensor) => tf.Tensor;
+});
 
-const outputOp = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+const outputOp: (p: tf.Tensor, v: tf.Tensor) => tf.Tensor = tf.customGrad<tf.Tensor>((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
   const [p, v, save] = args as [tf.Tensor, tf.Tensor, tf.GradSaveFunc];
   save([p, v]);
   return {
@@ -48,7 +48,7 @@ const outputOp = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
       return [matMulFast(g, vs, false, true), matMulFast(ps, g, true, false)]; // dp (B, nH, T, S), dv (B, nH, S, d)
     },
   };
-}) as (p: tf.Tensor, v: tf.Tensor) => tf.Tensor;
+});
 
 /** Raw attention scores q · kᵀ: q (B, nH, T, d), k (B, nH, S, d) → (B, nH, T, S); unscaled, unmasked. */
 export function attentionScores(q: tf.Tensor, k: tf.Tensor): tf.Tensor {

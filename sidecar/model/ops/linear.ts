@@ -22,7 +22,7 @@ function checkShapes(x: tf.Tensor, weight: tf.Tensor, bias?: tf.Tensor): void {
   }
 }
 
-const linearNoBias = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+const linearNoBias: (x: tf.Tensor, weight: tf.Tensor) => tf.Tensor = tf.customGrad<tf.Tensor>((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
   const [x, weight, save] = args as [tf.Tensor, tf.Tensor, tf.GradSaveFunc];
   save([x, weight]);
   return {
@@ -33,9 +33,9 @@ const linearNoBias = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) =>
       return [matMulFast(g, w), matMulFast(g, x2d, true, false)]; // dX (N, in), dW (out, in)
     },
   };
-}) as (x: tf.Tensor, weight: tf.Tensor) => tf.Tensor;
+});
 
-const linearWithBias = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+const linearWithBias: (x: tf.Tensor, weight: tf.Tensor, bias: tf.Tensor) => tf.Tensor = tf.customGrad<tf.Tensor>((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
   const [x, weight, bias, save] = args as [tf.Tensor, tf.Tensor, tf.Tensor, tf.GradSaveFunc];
   save([x, weight]);
   return {
@@ -46,7 +46,7 @@ const linearWithBias = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) 
       return [matMulFast(g, w), matMulFast(g, x2d, true, false), tf.sum(g, 0)]; // dX, dW, db (out)
     },
   };
-}) as (x: tf.Tensor, weight: tf.Tensor, bias: tf.Tensor) => tf.Tensor;
+});
 
 /** y = x · weightᵀ + bias, for x (..., in), weight (out, in), bias (out) → (..., out). */
 export function linear(x: tf.Tensor, weight: tf.Tensor, bias?: tf.Tensor): tf.Tensor {

@@ -37,7 +37,7 @@ export function matMulFast(a: tf.Tensor, b: tf.Tensor, transposeA = false, trans
   if (tf.getBackend() === 'wasm') {
     if (mode === 'xnn') {
       registerFastWasmMatMul();
-      return tf.engine().runKernel(fastBatchMatMulKernelName, { a, b }, { transposeA, transposeB }) as tf.Tensor;
+      return tf.engine().runKernel<tf.Tensor>(fastBatchMatMulKernelName, { a, b }, { transposeA, transposeB });
     }
     if (mode === 'transpose') {
       return tf.tidy(() => tf.matMul(transposeA ? swapLastTwo(a) : a, transposeB ? swapLastTwo(b) : b));

@@ -95,16 +95,16 @@ export function applyRotaryFused(x: tf.Tensor, cos: tf.Tensor, signedSin: tf.Ten
   }
   // The tables are constants of the forward pass: closed over and saved (so they outlive the forward's tidy
   // until backward), not inputs, so no gradient is computed for them.
-  const rotate = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+  const rotate: (input: tf.Tensor) => tf.Tensor = tf.customGrad<tf.Tensor>((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const [input, save] = args as [tf.Tensor, tf.GradSaveFunc];
     save([cos, signedSin]);
     return {
-      value: tf.engine().runKernel(rotaryKernelName, { x: input, cos, sin: signedSin }, { inverse: false }) as tf.Tensor,
+      value: tf.engine().runKernel<tf.Tensor>(rotaryKernelName, { x: input, cos, sin: signedSin }, { inverse: false }),
       gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
         const [c, s] = saved as [tf.Tensor, tf.Tensor];
-        return [tf.engine().runKernel(rotaryKernelName, { x: dy as tf.Tensor, cos: c, sin: s }, { inverse: true }) as tf.Tensor];
+        return [tf.engine().runKernel<tf.Tensor>(rotaryKernelName, { x: dy as tf.Tensor, cos: c, sin: s }, { inverse: true })];
       },
     };
-  }) as (input: tf.Tensor) => tf.Tensor;
+  });
   return rotate(x);
 }

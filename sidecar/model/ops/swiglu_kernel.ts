@@ -53,18 +53,18 @@ function gradKernel(backendName: string): tf.KernelFunc {
   };
 }
 
-const fused = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+const fused: (gate: tf.Tensor, up: tf.Tensor) => tf.Tensor = tf.customGrad<tf.Tensor>((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
   const [gate, up, save] = args as [tf.Tensor, tf.Tensor, tf.GradSaveFunc];
   const sig = tf.sigmoid(gate);
   save([gate, up, sig]);
   return {
-    value: tf.engine().runKernel(swigluKernelName, { gate, sig, up }) as tf.Tensor,
+    value: tf.engine().runKernel<tf.Tensor>(swigluKernelName, { gate, sig, up }),
     gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
       const [g, u, s] = saved as [tf.Tensor, tf.Tensor, tf.Tensor];
-      return tf.engine().runKernel(swigluGradKernelName, { gate: g, sig: s, up: u, dy: dy as tf.Tensor }) as tf.Tensor[];
+      return tf.engine().runKernel<tf.Tensor[]>(swigluGradKernelName, { gate: g, sig: s, up: u, dy: dy as tf.Tensor });
     },
   };
-}) as (gate: tf.Tensor, up: tf.Tensor) => tf.Tensor;
+});
 
 /** 'kernel' (default) or the composed ops, for before/after measurements (bench/train_step.ts). */
 export type SwigluMode = 'kernel' | 'composite';

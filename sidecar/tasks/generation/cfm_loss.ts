@@ -18,8 +18,8 @@ export interface CfmNoise {
 /** Draws ε and τ for M patches of D pixels from a seed (deterministic for a seed). */
 export function drawCfmNoise(patches: number, pixels: number, seed: number): CfmNoise {
   return tf.tidy(() => ({
-    noise: tf.randomNormal([patches, pixels], 0, 1, 'float32', seed) as tf.Tensor2D,
-    tau: tf.randomUniform([patches], 0, 1, 'float32', seed + 1) as tf.Tensor1D,
+    noise: tf.randomNormal<tf.Rank.R2>([patches, pixels], 0, 1, 'float32', seed),
+    tau: tf.randomUniform<tf.Rank.R1>([patches], 0, 1, 'float32', seed + 1),
   }));
 }
 
@@ -27,8 +27,8 @@ export function drawCfmNoise(patches: number, pixels: number, seed: number): Cfm
 export function linearPath(target: tf.Tensor2D, { noise, tau }: CfmNoise): { xTau: tf.Tensor2D; velocity: tf.Tensor2D } {
   return tf.tidy(() => {
     const t = tf.reshape(tau, [-1, 1]); // (M, 1)
-    const xTau = tf.add(tf.mul(tf.sub(1, t), noise), tf.mul(t, target)) as tf.Tensor2D; // (M, D)
-    return { xTau, velocity: tf.sub(target, noise) as tf.Tensor2D };
+    const xTau = tf.add<tf.Tensor2D>(tf.mul(tf.sub(1, t), noise), tf.mul(t, target)); // (M, D)
+    return { xTau, velocity: tf.sub<tf.Tensor2D>(target, noise) };
   });
 }
 
@@ -39,6 +39,6 @@ export function cfmLoss(field: VelocityField, target: tf.Tensor2D, cond: tf.Tens
   }
   return tf.tidy(() => {
     const { xTau, velocity } = linearPath(target, draws);
-    return tf.mean(tf.square(tf.sub(field(xTau, draws.tau, cond), velocity))) as tf.Scalar;
+    return tf.mean<tf.Scalar>(tf.square(tf.sub(field(xTau, draws.tau, cond), velocity)));
   });
 }

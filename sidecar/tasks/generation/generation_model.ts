@@ -154,7 +154,7 @@ export class GenerationModel {
       const rowSeparator = tf.broadcastTo(tf.reshape(this.specialTokens.get(rowSeparatorName), [1, 1, hidden]), [rowCount, 1, hidden]);
       const rowsWithSeparators = tf.reshape(tf.concat([embedded, rowSeparator], 1), [batch * slices, this.rows * (this.cols + 1), hidden]); // (B·W, X(Y+1), H)
       const sliceSeparator = tf.broadcastTo(tf.reshape(this.specialTokens.get(sliceSeparatorName), [1, 1, hidden]), [batch * slices, 1, hidden]);
-      return tf.reshape(tf.concat([rowsWithSeparators, sliceSeparator], 1), [batch, slices * this.tokensPerSlice, hidden]) as tf.Tensor3D;
+      return tf.reshape<tf.Rank.R3>(tf.concat([rowsWithSeparators, sliceSeparator], 1), [batch, slices * this.tokensPerSlice, hidden]);
     });
   }
 
@@ -176,7 +176,7 @@ export class GenerationModel {
   hidden(inputs: GenerationInputs, options: GenerationForwardOptions, cache?: KvCache): tf.Tensor3D {
     this.checkInputs(inputs);
     return tf.tidy(() => {
-      const embeds = tf.concat([this.prefixEmbeds(inputs.params, inputs.timeSteps), this.lightconeEmbeds(inputs.patches)], 1) as tf.Tensor3D;
+      const embeds = tf.concat<tf.Tensor3D>([this.prefixEmbeds(inputs.params, inputs.timeSteps), this.lightconeEmbeds(inputs.patches)], 1);
       return this.backbone.forward({ inputsEmbeds: embeds, training: options.training, dropoutSeed: options.dropoutSeed, cache }).hidden;
     });
   }
@@ -194,7 +194,7 @@ export class GenerationModel {
       const bySlice = tf.reshape(shifted, [batch, slices, perSlice, width]);
       const used = slices - firstSlice;
       const rows = tf.reshape(tf.slice(bySlice, [0, firstSlice, 0, 0], [batch, used, this.rows * (this.cols + 1), width]), [batch * used, this.rows, this.cols + 1, width]);
-      return tf.reshape(tf.slice(rows, [0, 0, 0, 0], [batch * used, this.rows, this.cols, width]), [-1, width]) as tf.Tensor2D;
+      return tf.reshape<tf.Rank.R2>(tf.slice(rows, [0, 0, 0, 0], [batch * used, this.rows, this.cols, width]), [-1, width]);
     });
   }
 
@@ -210,7 +210,7 @@ export class GenerationModel {
       const previous = firstSlice === 0
         ? tf.concat([tf.zeros([batch, 1, perSlice, p2]), tf.slice(patches, [0, 0, 0, 0], [batch, slices - 1, perSlice, p2])], 1)
         : tf.slice(patches, [0, firstSlice - 1, 0, 0], [batch, slices - firstSlice, perSlice, p2]);
-      return tf.reshape(previous, [-1, p2]) as tf.Tensor2D;
+      return tf.reshape<tf.Rank.R2>(previous, [-1, p2]);
     });
   }
 
@@ -226,7 +226,7 @@ export class GenerationModel {
       image.dispose();
       throw new Error(`Generation model: head.previous_slice_residual needs the previous slice's patch for each of the ${states.shape[0]} states, (${states.shape[0]}, ${p2}), got ${previous ? `[${previous.shape}]` : 'none'}.`);
     }
-    return tf.tidy(() => tf.concat([image, previous], 1) as tf.Tensor2D);
+    return tf.tidy(() => tf.concat<tf.Tensor2D>([image, previous], 1));
   }
 
   /** The previous slice's patches (M, p²) carried in conditions (M, cond·p²); null without previous_slice_residual. */
@@ -242,8 +242,8 @@ export class GenerationModel {
       const [batch, slices, perSlice, p2] = inputs.patches.shape;
       const previous = this.previousPatches(inputs.patches, firstSlice);
       const cond = this.conditions(this.predictingHidden(this.hidden(inputs, options), slices, firstSlice), previous);
-      const patches = tf.reshape(tf.slice(inputs.patches, [0, firstSlice, 0, 0], [batch, slices - firstSlice, perSlice, p2]), [-1, p2]) as tf.Tensor2D;
-      const targets = previous ? tf.sub(patches, previous) as tf.Tensor2D : patches; // the flow's data end: the patch or its change
+      const patches = tf.reshape<tf.Rank.R2>(tf.slice(inputs.patches, [0, firstSlice, 0, 0], [batch, slices - firstSlice, perSlice, p2]), [-1, p2]);
+      const targets = previous ? tf.sub<tf.Tensor2D>(patches, previous) : patches; // the flow's data end: the patch or its change
       const draws = drawCfmNoise(targets.shape[0], p2, noiseSeed);
       return cfmLoss((x, tau, c) => this.cnn.apply(x, tau, c), targets, cond, draws);
     });
@@ -254,7 +254,7 @@ export class GenerationModel {
     return tf.tidy(() => {
       const end = integrate((tau, x) => this.cnn.apply(x, tau, cond), noise, ode).x as tf.Tensor2D;
       const base = this.baseOf(cond);
-      return base ? tf.add(end, base) as tf.Tensor2D : end;
+      return base ? tf.add<tf.Tensor2D>(end, base) : end;
     });
   }
 
@@ -267,9 +267,9 @@ export class GenerationModel {
   meanForecast(cond: tf.Tensor2D, draws: tf.Tensor2D[]): tf.Tensor2D {
     return tf.tidy(() => {
       const estimates = draws.map((noise) => tf.add(noise, this.cnn.apply(noise, 0, cond)));
-      const mean = tf.div(tf.addN(estimates), draws.length) as tf.Tensor2D;
+      const mean = tf.div<tf.Tensor2D>(tf.addN(estimates), draws.length);
       const base = this.baseOf(cond);
-      return base ? tf.add(mean, base) as tf.Tensor2D : mean;
+      return base ? tf.add<tf.Tensor2D>(mean, base) : mean;
     });
   }
 

@@ -56,7 +56,7 @@ export async function forecastSlices(model: GenerationModel, options: ForecastOp
     const params = tf.tensor2d(Array.from(options.params), [1, 6]);
     const prefix = model.prefixEmbeds(params, tf.tensor1d([options.timeStep]));
     if (contextSlices === 0) return prefix;
-    return tf.concat([prefix, model.lightconeEmbeds(tf.tensor4d(options.context, [1, contextSlices, perSlice, p2]))], 1) as tf.Tensor3D;
+    return tf.concat<tf.Tensor3D>([prefix, model.lightconeEmbeds(tf.tensor4d(options.context, [1, contextSlices, perSlice, p2]))], 1);
   });
   let pending: tf.Tensor3D | null = sequence; // tokens not yet run through the backbone (cached mode)
   try {
@@ -67,8 +67,8 @@ export async function forecastSlices(model: GenerationModel, options: ForecastOp
         const sampled = tf.tidy(() => {
           const input = cache ? pending! : sequence;
           const { hidden } = model.backbone.forward({ inputsEmbeds: input, cache: cache ?? undefined });
-          const last = tf.reshape(tf.slice(hidden, [0, hidden.shape[1] - 1, 0], [1, 1, hidden.shape[2]]), [1, hidden.shape[2]]) as tf.Tensor2D;
-          const noise = tf.randomNormal([1, p2], 0, 1, 'float32', hashSeed(options.seed, k) & 0x7fffffff) as tf.Tensor2D;
+          const last = tf.reshape<tf.Rank.R2>(tf.slice(hidden, [0, hidden.shape[1] - 1, 0], [1, 1, hidden.shape[2]]), [1, hidden.shape[2]]);
+          const noise = tf.randomNormal<tf.Rank.R2>([1, p2], 0, 1, 'float32', hashSeed(options.seed, k) & 0x7fffffff);
           const previous = model.previousSliceResidual ? tf.tensor2d(previousSlice.subarray(patch * p2, (patch + 1) * p2), [1, p2]) : null;
           return model.samplePatches(model.conditions(last, previous), noise, options.ode);
         });
@@ -81,7 +81,7 @@ export async function forecastSlices(model: GenerationModel, options: ForecastOp
           pending = step;
         } else {
           const previous = sequence;
-          sequence = tf.concat([previous, step], 1) as tf.Tensor3D;
+          sequence = tf.concat<tf.Tensor3D>([previous, step], 1);
           tf.dispose([previous, step]);
         }
         // Let cancellation and progress messages through between patches.

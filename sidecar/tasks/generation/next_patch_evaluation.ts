@@ -154,7 +154,7 @@ export async function evaluateNextPatch(model: GenerationModel, data: Generation
       try {
         for (let s = 0; s < m; s++) {
           const sampled = tf.tidy(() => {
-            const noise = tf.randomNormal([patchCount, p2], 0, 1, 'float32', hashSeed(options.seed, start, s) & 0x7fffffff) as tf.Tensor2D;
+            const noise = tf.randomNormal<tf.Rank.R2>([patchCount, p2], 0, 1, 'float32', hashSeed(options.seed, start, s) & 0x7fffffff);
             return model.samplePatches(cond, noise, options.ode);
           });
           samples.push(sampled.dataSync() as Float32Array);
@@ -162,7 +162,7 @@ export async function evaluateNextPatch(model: GenerationModel, data: Generation
           await new Promise<void>((resolve) => setImmediate(resolve));
         }
         const forecast = tf.tidy(() => model.meanForecast(cond, Array.from({ length: meanDraws },
-          (_, j) => tf.randomNormal([patchCount, p2], 0, 1, 'float32', hashSeed(options.seed, start, 0x3ea, j) & 0x7fffffff) as tf.Tensor2D)));
+          (_, j) => tf.randomNormal<tf.Rank.R2>([patchCount, p2], 0, 1, 'float32', hashSeed(options.seed, start, 0x3ea, j) & 0x7fffffff))));
         meanForecast = forecast.dataSync() as Float32Array;
         forecast.dispose();
       } finally {

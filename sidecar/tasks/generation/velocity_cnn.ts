@@ -102,7 +102,7 @@ export class VelocityCnn {
         h = tf.add(h, sameConv2d(silu(inner) as tf.Tensor4D, this.blockProjection[b] as tf.Tensor4D)); // (M, p, p, C)
       }
       const out = tf.add(sameConv2d(silu(h) as tf.Tensor4D, this.convOut as tf.Tensor4D), this.convOutBias); // (M, p, p, 1)
-      return tf.reshape(out, [m, p * p]) as tf.Tensor2D;
+      return tf.reshape<tf.Rank.R2>(out, [m, p * p]);
     });
   }
 
@@ -149,13 +149,13 @@ export function sameConv2d(x: tf.Tensor4D, kernel: tf.Tensor4D,
     const [m, height, width, inChannels] = x.shape;
     const [k, , , outChannels] = kernel.shape;
     const kernelMatrix = tf.reshape(kernel, [k * k * inChannels, outChannels]); // rows ordered (dy, dx, cin)
-    if (k === 1) return tf.reshape(tf.matMul(tf.reshape(x, [-1, inChannels]), kernelMatrix), [m, height, width, outChannels]) as tf.Tensor4D;
+    if (k === 1) return tf.reshape<tf.Rank.R4>(tf.matMul(tf.reshape(x, [-1, inChannels]), kernelMatrix), [m, height, width, outChannels]);
     const half = (k - 1) / 2;
     const padded = tf.pad(x, [[0, 0], [half, half], [half, half], [0, 0]]); // (M, H+k−1, W+k−1, Cin)
     const shifted: tf.Tensor[] = [];
     for (let dy = 0; dy < k; dy++) for (let dx = 0; dx < k; dx++) shifted.push(tf.slice(padded, [0, dy, dx, 0], [m, height, width, inChannels]));
     const columns = tf.reshape(tf.concat(shifted, 3), [-1, k * k * inChannels]); // (M·H·W, k²·Cin)
-    return tf.reshape(tf.matMul(columns, kernelMatrix), [m, height, width, outChannels]) as tf.Tensor4D;
+    return tf.reshape<tf.Rank.R4>(tf.matMul(columns, kernelMatrix), [m, height, width, outChannels]);
   });
 }
 

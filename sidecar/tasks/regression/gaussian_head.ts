@@ -70,7 +70,7 @@ export interface GaussianOutputs {
  * has no gradient for the comparison that tf.where would need), and the gradient → 1 for very
  * negative x without a 0/0.
  */
-export const logSoftplus = tf.customGrad(((x: tf.Tensor, save: tf.GradSaveFunc) => {
+export const logSoftplus: (x: tf.Tensor) => tf.Tensor = tf.customGrad<tf.Tensor>(((x: tf.Tensor, save: tf.GradSaveFunc) => {
   const threshold = -15;
   const small = tf.less(x, threshold);
   const safeLarge = tf.maximum(x, threshold);
@@ -85,7 +85,7 @@ export const logSoftplus = tf.customGrad(((x: tf.Tensor, save: tf.GradSaveFunc) 
       return [tf.mul(dy, slope)];
     },
   };
-}) as unknown as Parameters<typeof tf.customGrad>[0]) as (x: tf.Tensor) => tf.Tensor;
+}) as unknown as Parameters<typeof tf.customGrad>[0]);
 
 /**
  * Splits the raw output of the output connector, (B, 27) for a full precision factor or (B, 12) for a
@@ -106,10 +106,10 @@ export function gaussianOutputs(raw: tf.Tensor2D): GaussianOutputs {
     const packed = tf.concat([tf.softplus(diagRaw), offRaw], 1);                        // (B, 21)
     const placement = tf.tensor2d(placementValues, [packedSize, paramCount * paramCount]); // (21, 36)
     const entries = tf.matMul(packed, placement);                                      // (B, 36)
-    const cholesky = tf.reshape(entries, [batch, paramCount, paramCount]) as tf.Tensor3D; // (B, 6, 6)
+    const cholesky = tf.reshape<tf.Rank.R3>(entries, [batch, paramCount, paramCount]); // (B, 6, 6)
     const logScale = choleskyRowScale.reduce((sum, s) => sum + Math.log(s), 0);
-    const logDetL = tf.add(tf.sum(logSoftplus(diagRaw), 1), logScale) as tf.Tensor1D;  // (B,)
-    return { mean: tf.sigmoid(meanRaw) as tf.Tensor2D, cholesky, logDetL };
+    const logDetL = tf.add<tf.Tensor1D>(tf.sum(logSoftplus(diagRaw), 1), logScale);  // (B,)
+    return { mean: tf.sigmoid<tf.Tensor2D>(meanRaw), cholesky, logDetL };
   });
 }
 
@@ -118,7 +118,7 @@ export function halfMahalanobis(outputs: GaussianOutputs, target: tf.Tensor2D): 
   return tf.tidy(() => {
     const residual = tf.expandDims(tf.sub(outputs.mean, target), 2);                  // (B, 6, 1)
     const projected = tf.matMul(outputs.cholesky, residual, true, false);              // (B, 6, 1)
-    return tf.mul(tf.sum(tf.square(projected), [1, 2]), 0.5) as tf.Tensor1D;
+    return tf.mul<tf.Tensor1D>(tf.sum(tf.square(projected), [1, 2]), 0.5);
   });
 }
 
@@ -127,7 +127,7 @@ export function gaussianNllLoss(raw: tf.Tensor2D, target: tf.Tensor2D): tf.Scala
   checkTarget(raw, target);
   return tf.tidy(() => {
     const outputs = gaussianOutputs(raw);
-    return tf.div(tf.mean(tf.sub(halfMahalanobis(outputs, target), outputs.logDetL)), paramCount) as tf.Scalar;
+    return tf.div<tf.Scalar>(tf.mean(tf.sub(halfMahalanobis(outputs, target), outputs.logDetL)), paramCount);
   });
 }
 
@@ -140,7 +140,7 @@ export function gaussianNll(raw: tf.Tensor2D, target: tf.Tensor2D): tf.Tensor1D 
   return tf.tidy(() => {
     const outputs = gaussianOutputs(raw);
     const constant = 0.5 * paramCount * Math.log(2 * Math.PI);
-    return tf.add(tf.sub(halfMahalanobis(outputs, target), outputs.logDetL), constant) as tf.Tensor1D;
+    return tf.add<tf.Tensor1D>(tf.sub(halfMahalanobis(outputs, target), outputs.logDetL), constant);
   });
 }
 

@@ -91,7 +91,7 @@ export class RegressionModel {
     return tf.tidy(() => {
       const { hidden } = this.backbone.forward({ inputsEmbeds: this.inputsEmbeds(tokens), training: options.training, dropoutSeed: options.dropoutSeed });
       const [batch, length, width] = hidden.shape;
-      return tf.reshape(tf.slice(hidden, [0, length - 1, 0], [batch, 1, width]), [batch, width]) as tf.Tensor2D; // (B, H)
+      return tf.reshape<tf.Rank.R2>(tf.slice(hidden, [0, length - 1, 0], [batch, 1, width]), [batch, width]); // (B, H)
     });
   }
 
