@@ -22,7 +22,7 @@ import type { Qwen2Config } from '../model/qwen2_config';
 import { checkRegularFileSync, readRegularFileSync } from '../runtime/regular_file';
 import { checkCheckpointMetadata, type CheckpointLora, type CheckpointMetadata } from './checkpoint_metadata';
 import { SafetensorsFile } from './safetensors_reader';
-import { writeSafetensorsByContent, type TensorToWrite, type WrittenFile } from './safetensors_writer';
+import { writeSafetensorsByContent, type TensorToWrite } from './safetensors_writer';
 import { errorMessage } from '../protocol/error_message';
 
 /** Bumped when the layout changes incompatibly; readers refuse newer versions. */
@@ -158,7 +158,7 @@ export function readCheckpointMetadata(dir: string, name: string): CheckpointMet
   try {
     metadata = JSON.parse(text);
   } catch (cause) {
-    throw new Error(`Checkpoint ${path}: not valid JSON (${errorMessage(cause)}).`);
+    throw new Error(`Checkpoint ${path}: not valid JSON (${errorMessage(cause)}).`, { cause });
   }
   if (typeof metadata?.formatVersion !== 'number' || metadata.formatVersion > checkpointFormatVersion) {
     throw new Error(`Checkpoint ${path} has format version ${JSON.stringify(metadata?.formatVersion)}; this L3M Studio reads ` +

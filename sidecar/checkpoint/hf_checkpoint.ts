@@ -29,7 +29,7 @@ export function readHfConfig(folder: string): Qwen2Config {
   try {
     json = JSON.parse(text);
   } catch (cause) {
-    throw new Error(`${path}: not valid JSON (${errorMessage(cause)}).`);
+    throw new Error(`${path}: not valid JSON (${errorMessage(cause)}).`, { cause });
   }
   return normalizeHfConfig(json, path);
 }
@@ -61,7 +61,7 @@ export class SafetensorsCollection {
     try {
       index = JSON.parse(text);
     } catch (cause) {
-      throw new Error(`${indexPath}: not valid JSON (${errorMessage(cause)}).`);
+      throw new Error(`${indexPath}: not valid JSON (${errorMessage(cause)}).`, { cause });
     }
     const weightMap = index?.weight_map;
     if (typeof weightMap !== 'object' || weightMap === null) {

@@ -87,7 +87,8 @@ export async function run(args: string[]): Promise<number> {
     // The extension closing our stdin means it is gone: stop the run (it stays resumable) and exit.
     connection.onClose(() => {
       if (exiting || inputBroken) return;
-      server.queue.cancelAll().finally(() => exit(exitCodes.ok));
+      // The close callback cannot wait for the cancellation; exit() ends the process once it settles.
+      void server.queue.cancelAll().finally(() => exit(exitCodes.ok));
     });
     connection.onError(([error]) => { if (!inputBroken) server.log('error', `protocol error: ${error.message}`); });
     connection.listen();

@@ -76,6 +76,11 @@ function group(f: H5File, path: string, file: string): Group {
   return g;
 }
 
+/** An attribute as text: a string or number as is, anything else (an array, bytes) as JSON. */
+function attributeText(value: unknown): string {
+  return typeof value === 'string' || typeof value === 'number' || typeof value === 'bigint' ? String(value) : JSON.stringify(value);
+}
+
 function float64(value: unknown): Float64Array | undefined {
   if (value === null || value === undefined || typeof value !== 'object' || !('length' in (value))) return undefined;
   return Float64Array.from(value as ArrayLike<number>, Number);
@@ -155,7 +160,7 @@ export function describeLightconeFile(f: H5File, file: string, options: Hdf5Opti
   }
   const redshifts = Float64Array.from(distances.subarray(bufferLow, storedLength - bufferHigh), (chi) => table.redshift(chi));
 
-  const version = String(
+  const version = attributeText(
     (isV4 ? f.attrs.__version__?.value ?? group(f, 'InputParameters', file).attrs['21cmFAST-version']?.value : f.attrs.version?.value) ?? 'unknown',
   );
   return { layout: isV4 ? 'v4' : 'v3', version, shape: { nx, ny, nt }, bufferLow, storedLength, params, redshifts, history: readHistory(f, isV4) };

@@ -132,7 +132,10 @@ export class NpzFolderSource implements LightconeSource {
     return this.readFile(basename(id), range);
   }
 
-  async close(): Promise<void> { this.entries = undefined; }
+  close(): Promise<void> {
+    this.entries = undefined;
+    return Promise.resolve();
+  }
 
   private params(label: NpyArray, file: string): AstroParams {
     if (label.shape.length !== 1 || label.shape[0] < 6) {

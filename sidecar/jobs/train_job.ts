@@ -91,7 +91,7 @@ export async function runTraining(options: RunTrainingOptions): Promise<'complet
       status: 'running', device: { backend: runtime.backend.name, device: runtime.backend.device, requested: runtime.request.backend, requestedBy: runtime.request.source }, pid: process.pid,
     });
     const context: RunContext = {
-      runDir, config, record: running, signal, events, reportProgress: progress.report,
+      runDir, config, record: running, signal, events, reportProgress: (p) => progress.report(p),
       writeMetrics: async (records) => {
         await appendMetrics(runDir, records);
         events.metrics(records);
@@ -192,7 +192,8 @@ async function trainTask(definition: TaskDefinition, run: RunContext): Promise<T
     await mkdir(checkpointDir, { recursive: true });
     const result = await runLoop(model.training, settings, {
       signal, checkpointDir, backboneConfig: model.backboneConfig, checkpointExtra: model.checkpointExtra(),
-      metrics: run.writeMetrics, rewindMetrics: (step) => rewindMetrics(runDir, step), progress: run.reportProgress, log: events.log,
+      metrics: (records) => run.writeMetrics(records), rewindMetrics: (step) => rewindMetrics(runDir, step), progress: (p) => run.reportProgress(p),
+      log: (level, message) => events.log(level, message),
     });
     const progress = { step: result.state.step, totalSteps: settings.totalSteps, epoch: result.state.step / settings.stepsPerEpoch };
     if (result.outcome === 'cancelled') return { kind: 'cancelled', progress };
@@ -221,5 +222,5 @@ async function evaluateAfterTraining(definition: TaskDefinition, data: TaskData,
     await run.writeMetrics([{ step: at.step, epoch: at.epoch, wall_time: at.wallTime, split: 'test', ...evaluation.metrics }]);
     events.log('info', evaluation.summary);
   }
-  await model.finishTraining?.({ runDir, signal, onPhase, log: events.log });
+  await model.finishTraining?.({ runDir, signal, onPhase, log: (level, message) => events.log(level, message) });
 }

@@ -29,12 +29,12 @@ export class Qwen2Tokenizer {
       json = JSON.parse(readFileSync(path, 'utf8'));
       if (existsSync(configPath)) config = JSON.parse(readFileSync(configPath, 'utf8'));
     } catch (cause) {
-      throw new Error(`${path}: not valid JSON (${errorMessage(cause)}).`);
+      throw new Error(`${path}: not valid JSON (${errorMessage(cause)}).`, { cause });
     }
     try {
       return new Qwen2Tokenizer(new Tokenizer(json as object, config as object), path);
     } catch (cause) {
-      throw new Error(`${path}: @huggingface/tokenizers cannot read it (${errorMessage(cause)}).`);
+      throw new Error(`${path}: @huggingface/tokenizers cannot read it (${errorMessage(cause)}).`, { cause });
     }
   }
 

@@ -19,13 +19,13 @@ export async function readRunConfig(runDir: string): Promise<ResolvedExperimentC
     text = (await readRegularFile(path, 'the resolved config of a run')).toString('utf8');
   } catch (error) {
     // The reader's message names the file and what was found there (missing, a directory, a FIFO).
-    throw new Error(`Cannot read the run's config: ${errorMessage(error)} Is ${runDir} a run folder? A run folder holds the config.json that l3m train wrote when it created the run.`);
+    throw new Error(`Cannot read the run's config: ${errorMessage(error)} Is ${runDir} a run folder? A run folder holds the config.json that l3m train wrote when it created the run.`, { cause: error });
   }
   let config: unknown;
   try {
     config = JSON.parse(text);
   } catch (error) {
-    throw new Error(`The run's config ${path} is not valid JSON (${errorMessage(error)}); it was damaged after the run was created. Start a new run from the experiment's config.`);
+    throw new Error(`The run's config ${path} is not valid JSON (${errorMessage(error)}); it was damaged after the run was created. Start a new run from the experiment's config.`, { cause: error });
   }
   if (typeof config !== 'object' || config === null || Array.isArray(config) || typeof (config as { task?: unknown }).task !== 'string') {
     throw new Error(`The run's config ${path} is not a resolved experiment config (no "task" string in a JSON object); it was damaged after the run was created. Start a new run from the experiment's config.`);
@@ -68,7 +68,7 @@ function checkManifestReadable(path: string, dir: string): void {
   try {
     parsed = JSON.parse(readRegularFileSync(path, 'the manifest of a checkpoint').toString('utf8'));
   } catch (error) {
-    throw new Error(`The best checkpoint's manifest ${path} is unreadable (${error instanceof SyntaxError ? `not valid JSON: ${error.message}` : errorReason(error)}); ${fallback}.`);
+    throw new Error(`The best checkpoint's manifest ${path} is unreadable (${error instanceof SyntaxError ? `not valid JSON: ${error.message}` : errorReason(error)}); ${fallback}.`, { cause: error });
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
     throw new Error(`The best checkpoint's manifest ${path} is ${JSON.stringify(parsed)}, not a JSON object as the trainer writes; ${fallback}.`);

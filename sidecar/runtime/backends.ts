@@ -240,7 +240,7 @@ export function wasmDirectory(): string | null {
   return candidates.find((dir) => existsSync(join(dir, 'tfjs-backend-wasm.wasm'))) ?? null;
 }
 
-async function probeWasm(): Promise<BackendProbe> {
+function probeWasm(): BackendProbe {
   const dir = wasmDirectory();
   if (!dir) return { name: 'wasm', available: false, detail: 'tfjs-backend-wasm.wasm not found in dist/wasm/ or node_modules; run "npm run build"' };
   setWasmPaths(dir.endsWith('/') ? dir : `${dir}/`);
@@ -262,7 +262,7 @@ export function probeBackend(name: BackendName): Promise<BackendProbe> {
       try {
         if (name === 'cuda' || name === 'cpu-native') return await probeNative(name);
         if (name === 'webgpu') return await probeWebgpu();
-        if (name === 'wasm') return await probeWasm();
+        if (name === 'wasm') return probeWasm();
         return probeCpu();
       } catch (error) {
         return { name, available: false, detail: `probe failed: ${errorMessage(error)}` };
@@ -299,7 +299,7 @@ export async function selectBackend(requested: BackendRequest): Promise<Selected
       if (requested !== 'auto') throw new BackendUnavailableError(probe.name, probe.detail);
       continue;
     }
-    let ok = false;
+    let ok: boolean;
     try {
       ok = await tf.setBackend(tfBackendName[probe.name]);
       if (ok) await tf.ready();

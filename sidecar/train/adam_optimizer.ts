@@ -119,7 +119,7 @@ export class AdamOptimizer {
       if (m === undefined || v === undefined) throw new Error(`Optimizer state for "${name}" has only one of its two moments; the checkpoint is incomplete.`);
       for (const [which, tensor] of [['m', m], ['v', v]] as const) {
         if (!tf.util.arraysEqual(tensor.shape, variable.shape)) {
-          throw new Error(`Optimizer state "${name}/${which}" has shape [${tensor.shape}] but the variable has [${variable.shape}].`);
+          throw new Error(`Optimizer state "${name}/${which}" has shape [${tensor.shape.join(',')}] but the variable has [${variable.shape.join(',')}].`);
         }
       }
       // tf.variable shares the data of its initial tensor; creating it inside tidy releases the

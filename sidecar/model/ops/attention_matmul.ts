@@ -10,16 +10,16 @@ import { matMulFast } from './matmul';
 
 function checkPair(name: string, a: tf.Tensor, aName: string, b: tf.Tensor, bName: string, sharedAxis: 'last' | 'rows'): void {
   if (a.rank !== 4 || b.rank !== 4) {
-    throw new Error(`${name}: ${aName} and ${bName} must be 4D (B, nH, ·, ·), got [${a.shape}] and [${b.shape}].`);
+    throw new Error(`${name}: ${aName} and ${bName} must be 4D (B, nH, ·, ·), got [${a.shape.join(',')}] and [${b.shape.join(',')}].`);
   }
   if (a.shape[0] !== b.shape[0] || a.shape[1] !== b.shape[1]) {
-    throw new Error(`${name}: batch and head axes of ${aName} [${a.shape}] and ${bName} [${b.shape}] differ; repeat ` +
+    throw new Error(`${name}: batch and head axes of ${aName} [${a.shape.join(',')}] and ${bName} [${b.shape.join(',')}] differ; repeat ` +
       'the key/value heads for their query groups first.');
   }
   const aInner = a.shape[3];
   const bInner = sharedAxis === 'last' ? b.shape[3] : b.shape[2];
   if (aInner !== bInner) {
-    throw new Error(`${name}: ${aName} [${a.shape}] and ${bName} [${b.shape}] do not share the contracted axis ` +
+    throw new Error(`${name}: ${aName} [${a.shape.join(',')}] and ${bName} [${b.shape.join(',')}] do not share the contracted axis ` +
       `(${aInner} vs ${bInner}).`);
   }
 }

@@ -9,16 +9,16 @@ import { matMulFast } from './matmul';
 
 function checkShapes(x: tf.Tensor, weight: tf.Tensor, bias?: tf.Tensor): void {
   if (weight.rank !== 2) {
-    throw new Error(`linear: weight must be 2D [out, in] (Hugging Face layout), got shape [${weight.shape}].`);
+    throw new Error(`linear: weight must be 2D [out, in] (Hugging Face layout), got shape [${weight.shape.join(',')}].`);
   }
   const [outFeatures, inFeatures] = weight.shape as [number, number];
   if (x.rank < 1 || x.shape[x.rank - 1] !== inFeatures) {
-    throw new Error(`linear: input shape [${x.shape}] must end in ${inFeatures} features to match weight ` +
+    throw new Error(`linear: input shape [${x.shape.join(',')}] must end in ${inFeatures} features to match weight ` +
       `[out ${outFeatures}, in ${inFeatures}].`);
   }
   if (bias && (bias.rank !== 1 || bias.shape[0] !== outFeatures)) {
     throw new Error(`linear: bias must be 1D [${outFeatures}] to match weight [out ${outFeatures}, in ${inFeatures}], ` +
-      `got shape [${bias.shape}].`);
+      `got shape [${bias.shape.join(',')}].`);
   }
 }
 

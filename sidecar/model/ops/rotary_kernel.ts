@@ -73,8 +73,8 @@ function checkShapes(x: tf.Tensor, cos: tf.Tensor, signedSin: tf.Tensor): void {
     cos.rank === 2 && cos.shape[0] === length && cos.shape[1] === headDim &&
     signedSin.rank === 2 && signedSin.shape[0] === length && signedSin.shape[1] === headDim;
   if (!ok) {
-    throw new Error(`applyRotaryFused: x must be float32 (..., T, d) with even d and tables (T, d); got x [${x.shape}] ` +
-      `${x.dtype}, cos [${cos.shape}], signedSin [${signedSin.shape}]. Build the tables with rotaryTables for the same T.`);
+    throw new Error(`applyRotaryFused: x must be float32 (..., T, d) with even d and tables (T, d); got x [${x.shape.join(',')}] ` +
+      `${x.dtype}, cos [${cos.shape.join(',')}], signedSin [${signedSin.shape.join(',')}]. Build the tables with rotaryTables for the same T.`);
   }
 }
 

@@ -77,8 +77,8 @@ export function setSwigluMode(next: SwigluMode): void {
 /** silu(gate) · up for equal-shaped float32 tensors; one-pass kernels on wasm and cpu, composed ops elsewhere. */
 export function swiglu(gate: tf.Tensor, up: tf.Tensor): tf.Tensor {
   if (gate.dtype !== 'float32' || up.dtype !== 'float32' || !tf.util.arraysEqual(gate.shape, up.shape)) {
-    throw new Error(`swiglu: gate and up must be float32 tensors of one shape, got [${gate.shape}] ${gate.dtype} and ` +
-      `[${up.shape}] ${up.dtype}; both come from the MLP's gate_proj and up_proj of the same input.`);
+    throw new Error(`swiglu: gate and up must be float32 tensors of one shape, got [${gate.shape.join(',')}] ${gate.dtype} and ` +
+      `[${up.shape.join(',')}] ${up.dtype}; both come from the MLP's gate_proj and up_proj of the same input.`);
   }
   const backendName = tf.getBackend();
   const kernels = mode === 'kernel' && registerJsKernel(swigluKernelName, backendName, forwardKernel) &&

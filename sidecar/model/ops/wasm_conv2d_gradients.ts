@@ -72,7 +72,7 @@ function backpropInput(args: KernelArgs, stock: tf.KernelFunc | undefined): tf.T
   const [kH, kW, cin, cout] = filter.shape as [number, number, number, number];
   const pads = conv && [kH - 1 - conv.top, kH - 1 - conv.bottom, kW - 1 - conv.left, kW - 1 - conv.right];
   if (!conv || !pads || pads.some((p) => p < 0)) {
-    if (!stock) throw new Error(`wasm Conv2DBackpropInput: unsupported convolution (strides ${String(attrs['strides'])}, pad ${String(attrs['pad'])}) and no stock kernel to fall back to.`);
+    if (!stock) throw new Error(`wasm Conv2DBackpropInput: unsupported convolution (strides ${JSON.stringify(attrs['strides'])}, pad ${JSON.stringify(attrs['pad'])}) and no stock kernel to fall back to.`);
     return stock(args) as tf.TensorInfo;
   }
   const access = floatAccess('wasm', backend);
@@ -95,7 +95,7 @@ function backpropFilter(args: KernelArgs): tf.TensorInfo {
   const conv = strideOneConv(x.shape, filterShape, attrs);
   if (!conv || x.dtype !== 'float32' || dy.dtype !== 'float32') {
     throw new Error(`wasm Conv2DBackpropFilter: only stride-1 channels-last float32 convolutions are supported, got strides ` +
-      `${String(attrs['strides'])}, dataFormat ${String(attrs['dataFormat'])}, dtypes ${x.dtype}/${dy.dtype}; use the cpu backend ` +
+      `${JSON.stringify(attrs['strides'])}, dataFormat ${JSON.stringify(attrs['dataFormat'])}, dtypes ${x.dtype}/${dy.dtype}; use the cpu backend ` +
       'for other convolutions.');
   }
   const [kH, kW, cin, cout] = filterShape as [number, number, number, number];
@@ -118,8 +118,8 @@ function backpropFilter(args: KernelArgs): tf.TensorInfo {
   release(backend, xT, dyT);
   if (perCin.shape[1] !== kH || perCin.shape[2] !== kW) {
     release(backend, perCin);
-    throw new Error(`wasm Conv2DBackpropFilter: the filter gradient came out [${perCin.shape}] for a ${kH}×${kW} filter; ` +
-      `x [${x.shape}], dy [${dy.shape}] and the padding do not describe one stride-1 convolution.`);
+    throw new Error(`wasm Conv2DBackpropFilter: the filter gradient came out [${perCin.shape.join(',')}] for a ${kH}×${kW} filter; ` +
+      `x [${x.shape.join(',')}], dy [${dy.shape.join(',')}] and the padding do not describe one stride-1 convolution.`);
   }
   const dW = runWasmKernel('Transpose', { x: perCin }, { perm: [1, 2, 0, 3] }, backend); // (kH, kW, Cin, Cout)
   release(backend, perCin);

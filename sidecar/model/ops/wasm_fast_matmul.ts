@@ -70,7 +70,7 @@ function productShape(a: tf.TensorInfo, b: tf.TensorInfo, transposeA: boolean, t
   const kB = transposeB ? b.shape[bRank - 1] : b.shape[bRank - 2];
   const n = transposeB ? b.shape[bRank - 2] : b.shape[bRank - 1];
   if (kA !== kB) {
-    throw new Error(`fast matMul: inner sizes ${kA} and ${kB} of shapes [${a.shape}] and [${b.shape}] ` +
+    throw new Error(`fast matMul: inner sizes ${kA} and ${kB} of shapes [${a.shape.join(',')}] and [${b.shape.join(',')}] ` +
       `(transposeA ${transposeA}, transposeB ${transposeB}) differ; they must match.`);
   }
   const outerA = a.shape.slice(0, -2);

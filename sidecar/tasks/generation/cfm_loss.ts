@@ -35,7 +35,7 @@ export function linearPath(target: tf.Tensor2D, { noise, tau }: CfmNoise): { xTa
 /** Eq. 41: the mean squared error between the predicted and the path velocity, over every patch and pixel. */
 export function cfmLoss(field: VelocityField, target: tf.Tensor2D, cond: tf.Tensor, draws: CfmNoise): tf.Scalar {
   if (target.rank !== 2 || draws.noise.shape[0] !== target.shape[0] || draws.noise.shape[1] !== target.shape[1] || draws.tau.shape[0] !== target.shape[0]) {
-    throw new Error(`CFM loss: target [${target.shape}], noise [${draws.noise.shape}] and τ [${draws.tau.shape}] must be (M, D), (M, D) and (M).`);
+    throw new Error(`CFM loss: target [${target.shape.join(',')}], noise [${draws.noise.shape.join(',')}] and τ [${draws.tau.shape.join(',')}] must be (M, D), (M, D) and (M).`);
   }
   return tf.tidy(() => {
     const { xTau, velocity } = linearPath(target, draws);

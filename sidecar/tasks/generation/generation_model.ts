@@ -224,7 +224,7 @@ export class GenerationModel {
     const p2 = this.patchSize * this.patchSize;
     if (!previous || previous.rank !== 2 || previous.shape[0] !== states.shape[0] || previous.shape[1] !== p2) {
       image.dispose();
-      throw new Error(`Generation model: head.previous_slice_residual needs the previous slice's patch for each of the ${states.shape[0]} states, (${states.shape[0]}, ${p2}), got ${previous ? `[${previous.shape}]` : 'none'}.`);
+      throw new Error(`Generation model: head.previous_slice_residual needs the previous slice's patch for each of the ${states.shape[0]} states, (${states.shape[0]}, ${p2}), got ${previous ? `[${previous.shape.join(',')}]` : 'none'}.`);
     }
     return tf.tidy(() => tf.concat<tf.Tensor2D>([image, previous], 1));
   }
@@ -323,12 +323,12 @@ export class GenerationModel {
     const p2 = this.patchSize * this.patchSize;
     const [batch, slices, perSlice, dim] = inputs.patches.shape;
     if (inputs.patches.rank !== 4 || perSlice !== this.patchesPerSlice || dim !== p2) {
-      throw new Error(`Generation model: patches must be (batch, slices, ${this.patchesPerSlice}, ${p2}), got [${inputs.patches.shape}]; check data.patch_size against the slices.`);
+      throw new Error(`Generation model: patches must be (batch, slices, ${this.patchesPerSlice}, ${p2}), got [${inputs.patches.shape.join(',')}]; check data.patch_size against the slices.`);
     }
     if (inputs.params.rank !== 2 || inputs.params.shape[0] !== batch || inputs.params.shape[1] !== 6) {
-      throw new Error(`Generation model: params must be (${batch}, 6) normalised parameters, got [${inputs.params.shape}].`);
+      throw new Error(`Generation model: params must be (${batch}, 6) normalised parameters, got [${inputs.params.shape.join(',')}].`);
     }
-    if (inputs.timeSteps.rank !== 1 || inputs.timeSteps.shape[0] !== batch) throw new Error(`Generation model: timeSteps must be (${batch}), got [${inputs.timeSteps.shape}].`);
+    if (inputs.timeSteps.rank !== 1 || inputs.timeSteps.shape[0] !== batch) throw new Error(`Generation model: timeSteps must be (${batch}), got [${inputs.timeSteps.shape.join(',')}].`);
     const length = this.prefixLength + slices * this.tokensPerSlice;
     if (length > this.backbone.config.maxPositionEmbeddings) {
       throw new Error(`Generation model: ${slices} slices make a sequence of ${length} tokens, longer than the backbone's max_position_embeddings ${this.backbone.config.maxPositionEmbeddings}; use at most ${this.maxSlices()} slices or a larger max_position_embeddings.`);

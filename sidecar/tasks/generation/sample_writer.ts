@@ -41,7 +41,7 @@ export async function recordSample(samplesDir: string, entry: SampleEntry): Prom
     const parsed = JSON.parse(await readFile(path, 'utf8')) as SampleIndex;
     if (Array.isArray(parsed.entries)) index = parsed;
   } catch (error) {
-    if (errorCode(error) !== 'ENOENT') throw new Error(`samples/index.json in ${samplesDir} is unreadable (${errorMessage(error)}); move it away to start a new index.`);
+    if (errorCode(error) !== 'ENOENT') throw new Error(`samples/index.json in ${samplesDir} is unreadable (${errorMessage(error)}); move it away to start a new index.`, { cause: error });
   }
   index.entries = index.entries.filter((e) => e.generated !== entry.generated);
   index.entries.push(entry);

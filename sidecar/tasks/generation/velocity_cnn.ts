@@ -85,9 +85,9 @@ export class VelocityCnn {
     const p = this.options.patchSize;
     const c = this.options.condChannels;
     const m = x.shape[0];
-    if (x.rank !== 2 || x.shape[1] !== p * p) throw new Error(`Velocity CNN: x must be (patches, ${p * p}), got [${x.shape}].`);
+    if (x.rank !== 2 || x.shape[1] !== p * p) throw new Error(`Velocity CNN: x must be (patches, ${p * p}), got [${x.shape.join(',')}].`);
     if (cond.rank !== 2 || cond.shape[0] !== m || cond.shape[1] !== c * p * p) {
-      throw new Error(`Velocity CNN: cond must be (${m}, ${c * p * p}) = (patches, cond_channels·p·p), got [${cond.shape}].`);
+      throw new Error(`Velocity CNN: cond must be (${m}, ${c * p * p}) = (patches, cond_channels·p·p), got [${cond.shape.join(',')}].`);
     }
     return tf.tidy(() => {
       // The channels are stacked channel-first, where each is one contiguous p×p block, and transposed to NHWC

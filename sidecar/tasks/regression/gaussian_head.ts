@@ -93,7 +93,7 @@ export const logSoftplus: (x: tf.Tensor) => tf.Tensor = tf.customGrad<tf.Tensor>
  */
 export function gaussianOutputs(raw: tf.Tensor2D): GaussianOutputs {
   if (raw.rank !== 2 || (raw.shape[1] !== headOutputSize && raw.shape[1] !== diagonalHeadOutputSize)) {
-    throw new Error(`Gaussian head expects (batch, ${headOutputSize}) outputs (or (batch, ${diagonalHeadOutputSize}) for a diagonal covariance), got [${raw.shape}]; the output connector must map to ${headOutputSize} values.`);
+    throw new Error(`Gaussian head expects (batch, ${headOutputSize}) outputs (or (batch, ${diagonalHeadOutputSize}) for a diagonal covariance), got [${raw.shape.join(',')}]; the output connector must map to ${headOutputSize} values.`);
   }
   const diagonalOnly = raw.shape[1] === diagonalHeadOutputSize;
   return tf.tidy(() => {
@@ -146,6 +146,6 @@ export function gaussianNll(raw: tf.Tensor2D, target: tf.Tensor2D): tf.Tensor1D 
 
 function checkTarget(raw: tf.Tensor2D, target: tf.Tensor2D): void {
   if (target.rank !== 2 || target.shape[1] !== paramCount || target.shape[0] !== raw.shape[0]) {
-    throw new Error(`Gaussian NLL: targets must be (batch=${raw.shape[0]}, ${paramCount}) normalised parameters, got [${target.shape}].`);
+    throw new Error(`Gaussian NLL: targets must be (batch=${raw.shape[0]}, ${paramCount}) normalised parameters, got [${target.shape.join(',')}].`);
   }
 }

@@ -167,7 +167,7 @@ export class RegressionModel {
 }
 
 function checkTokens(tokens: tf.Tensor): void {
-  if (tokens.rank !== 2) throw new Error(`Regression model expects lightcone tokens (batch, tokens), got [${tokens.shape}].`);
+  if (tokens.rank !== 2) throw new Error(`Regression model expects lightcone tokens (batch, tokens), got [${tokens.shape.join(',')}].`);
 }
 
 export { paramCount };

@@ -2,7 +2,7 @@
 // template, the connectors and the Gaussian head. The paper's reference networks (Table 2) are the same
 // code with `backbone.source = random`, `finetune = full` (everything trained from scratch), a non-causal
 // mask, the minimal template and `training.interleaved = false`.
-import type { ResolvedExperimentConfig, ResolvedGaussianHead } from '../../../schemas/generated/experiment_config';
+import type { ResolvedExperimentConfig } from '../../../schemas/generated/experiment_config';
 import type { Qwen2Config } from '../../model/qwen2_config';
 import type { FinetuneMode } from '../../model/finetune_groups';
 import { hashSeed } from '../../train/seeded_random';

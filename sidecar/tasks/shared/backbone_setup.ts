@@ -5,7 +5,7 @@ import { dirname, isAbsolute, resolve } from 'node:path';
 import type { ResolvedExperimentConfig } from '../../../schemas/generated/experiment_config';
 import { loadHfCheckpoint } from '../../checkpoint/hf_checkpoint';
 import { qwen2Config, type Qwen2Config } from '../../model/qwen2_config';
-import { Qwen2Model, type LoraTarget } from '../../model/qwen2_model';
+import { Qwen2Model } from '../../model/qwen2_model';
 import { Qwen2Tokenizer } from '../../model/qwen2_tokenizer';
 import type { FinetuneMode } from '../../model/finetune_groups';
 import { hashSeed } from '../../train/seeded_random';

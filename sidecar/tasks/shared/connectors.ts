@@ -58,7 +58,7 @@ export class Mlp {
   readonly layers: Dense[];
 
   constructor(readonly name: string, sizes: readonly number[], seed: number) {
-    if (sizes.length < 2) throw new Error(`MLP "${name}" needs at least an input and an output size, got [${sizes}].`);
+    if (sizes.length < 2) throw new Error(`MLP "${name}" needs at least an input and an output size, got [${sizes.join(',')}].`);
     this.layers = [];
     for (let i = 0; i + 1 < sizes.length; i++) this.layers.push(new Dense(`${name}.${i}`, sizes[i], sizes[i + 1], seed + 7919 * i));
   }

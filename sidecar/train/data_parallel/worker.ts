@@ -11,7 +11,7 @@ import { pathToFileURL } from 'node:url';
 import { selectBackend } from '../../runtime/backends';
 import { overrideWasmBatchMatMul } from '../../model/ops/wasm_fast_matmul';
 import { overrideWasmCopies } from '../../model/ops/wasm_zero_copy';
-import type { CreateReplica, Shard } from './replica';
+import type { CreateReplica } from './replica';
 import type { ToWorker, FromWorker, WorkerSetup } from './messages';
 
 const setup = workerData as WorkerSetup;
