@@ -4,6 +4,7 @@
 // Without -o the config goes to stdout and everything else to stderr, so it can be redirected.
 import { readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
+import { isRecord } from '../../schemas/json_value';
 import { importPaperConfig } from '../../schemas/paper_config_import';
 import { nodeFileSystem } from '../../schemas/node_file_system';
 import { formatDiagnostic, hasErrors, validateConfig } from '../../schemas/validate_config';
@@ -57,7 +58,11 @@ export async function run(args: string[]): Promise<number> {
     console.error(`l3m import: ${options}.\n\n${help}`);
     return exitCodes.usage;
   }
-  const input = options.input as string;
+  const { input } = options;
+  if (input === undefined) {
+    console.error(`l3m import: no input config given.\n\n${help}`);
+    return exitCodes.usage;
+  }
   let paper: unknown;
   try {
     paper = JSON.parse(readFileSync(input, 'utf8'));
@@ -65,7 +70,7 @@ export async function run(args: string[]): Promise<number> {
     console.error(`l3m import: cannot read ${input} as JSON: ${caught instanceof Error ? caught.message : String(caught)}. Give the reference code's config file (e.g. config/regression/example.json).`);
     return exitCodes.invalid;
   }
-  if (typeof paper !== 'object' || paper === null || Array.isArray(paper)) {
+  if (!isRecord(paper)) {
     console.error(`l3m import: ${input} holds ${Array.isArray(paper) ? 'an array' : String(paper)}, not a config object. Give the reference code's config file.`);
     return exitCodes.invalid;
   }
@@ -75,7 +80,7 @@ export async function run(args: string[]): Promise<number> {
   }
 
   const fallbackName = basename(input).replace(/\.json$/i, '');
-  const { task, config, unmapped } = importPaperConfig(paper as Record<string, unknown>, fallbackName, options.task);
+  const { task, config, unmapped } = importPaperConfig(paper, fallbackName, options.task);
   const text = `${JSON.stringify(config, null, 2)}\n`;
   const report = options.output ? console.log : console.error;
   if (options.output) writeFileSync(options.output, text);

@@ -15,12 +15,19 @@ export interface BackendRequestSource { backend: BackendRequest; source: 'L3M_BA
  */
 export function backendRequestOf(configBackend: string, environment: string | undefined): BackendRequestSource {
   if (environment !== undefined && environment !== '') {
-    if (!backendRequests.includes(environment as BackendRequest)) {
+    if (!isBackendRequest(environment)) {
       throw new Error(`L3M_BACKEND is "${environment}", which is not a backend; use one of ${backendRequests.join(', ')} (or unset it, or set l3m.backend to "config", to use runtime.backend).`);
     }
-    return { backend: environment as BackendRequest, source: 'L3M_BACKEND' };
+    return { backend: environment, source: 'L3M_BACKEND' };
   }
-  return { backend: configBackend as BackendRequest, source: 'runtime.backend' };
+  if (!isBackendRequest(configBackend)) {
+    throw new Error(`runtime.backend is "${configBackend}", which is not a backend; use one of ${backendRequests.join(', ')}.`);
+  }
+  return { backend: configBackend, source: 'runtime.backend' };
+}
+
+function isBackendRequest(value: string): value is BackendRequest {
+  return (backendRequests as readonly string[]).includes(value);
 }
 
 export interface SelectedRuntime {

@@ -59,8 +59,8 @@ function packageVersion(name: string): string | null {
     for (let i = 0; i < 6; i++) {
       const file = join(dir, 'package.json');
       if (existsSync(file)) {
-        const pkg = JSON.parse(readFileSync(file, 'utf8')) as { name?: string; version?: string };
-        if (pkg.name === name && pkg.version) return pkg.version;
+        const pkg: unknown = JSON.parse(readFileSync(file, 'utf8'));
+        if (typeof pkg === 'object' && pkg !== null && 'name' in pkg && pkg.name === name && 'version' in pkg && typeof pkg.version === 'string' && pkg.version) return pkg.version;
       }
       dir = dirname(dir);
     }

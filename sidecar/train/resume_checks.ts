@@ -28,9 +28,12 @@ const isFiniteOrNull = (value: unknown) => value === null || (typeof value === '
  * this run Y" each; empty when they agree.
  */
 export function architectureDifferences(recorded: Partial<Qwen2Config>, expected: Qwen2Config): string[] {
-  const keys = new Set([...Object.keys(expected), ...Object.keys(recorded ?? {})]) as Set<keyof Qwen2Config>;
-  return [...keys].filter((key) => JSON.stringify(recorded?.[key]) !== JSON.stringify(expected[key]))
-    .map((key) => `${key}: checkpoint ${JSON.stringify(recorded?.[key]) ?? 'absent'}, this run ${JSON.stringify(expected[key]) ?? 'absent'}`);
+  // Read as plain records: a checkpoint's config may hold keys that Qwen2Config does not name.
+  const recordedFields: Record<string, unknown> = { ...recorded };
+  const expectedFields: Record<string, unknown> = { ...expected };
+  const keys = new Set([...Object.keys(expectedFields), ...Object.keys(recordedFields)]);
+  return [...keys].filter((key) => JSON.stringify(recordedFields[key]) !== JSON.stringify(expectedFields[key]))
+    .map((key) => `${key}: checkpoint ${JSON.stringify(recordedFields[key]) ?? 'absent'}, this run ${JSON.stringify(expectedFields[key]) ?? 'absent'}`);
 }
 
 /** Throws when the checkpoint `name` in `dir` must not be resumed from this run; returns its trainer state. */
