@@ -46,7 +46,7 @@ if (missingSlow.length > 0) {
 
 function testFiles(dir) {
   let found = [];
-  let entries = [];
+  let entries;
   try { entries = readdirSync(dir); } catch { return found; }
   for (const name of entries.sort()) {
     const path = join(dir, name);

@@ -15,6 +15,7 @@ import { encodeLightconeNpz, labelFromParams } from '../../sidecar/data/npz_sour
 import { fiducialParams } from '../../sidecar/data/parameters';
 import { deliver, frames, pageErrors, posted, startPanelHost, type PanelHost } from './panel_host';
 import { writeRegressionEvaluation, writeRun, writeSamples } from './run_fixtures';
+import { readJson } from '../read_json';
 
 let host: PanelHost;
 let runsDir: string;
@@ -194,7 +195,7 @@ test('inspector: a run without samples shows true slices of its dataset (real `l
   await page.screenshot({ path: 'test-artifacts/browser/inspector_data_preview.png', fullPage: true });
 
   // A corrupt preview file: reported, the other slices still shown.
-  writeFileSync(join(runDir, 'data-preview', JSON.parse(readFileSync(join(runDir, 'data-preview', 'index.json'), 'utf8')).files[1].file), 'garbage');
+  writeFileSync(join(runDir, 'data-preview', readJson<{ files: { file: string }[] }>(join(runDir, 'data-preview', 'index.json')).files[1].file), 'garbage');
   const damaged = await readDataPreview(runDir);
   assert.equal(damaged.shape[0], 4);
   assert.match(damaged.problems.join('\n'), /: not a NumPy \.npy file/);

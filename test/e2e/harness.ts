@@ -195,7 +195,9 @@ function makeStudio(parts: Parts): Studio {
   }
 
   async function rowsText(rows: Locator): Promise<string[]> {
-    return rows.evaluateAll((elements) => elements.map((e) => e.getAttribute('aria-label') ?? e.textContent ?? ''));
+    // The Node project has no DOM library, so Playwright's Element is unresolved here: name the two members read.
+    return rows.evaluateAll((elements: { getAttribute(name: string): string | null; textContent: string | null }[]) =>
+      elements.map((e) => e.getAttribute('aria-label') ?? e.textContent ?? ''));
   }
 
   async function runCommand(title: string): Promise<void> {

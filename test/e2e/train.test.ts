@@ -6,7 +6,8 @@ import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { parseMetricsJsonl } from '../../sidecar/protocol/run_folder';
+import { parseMetricsJsonl, type RunRecord } from '../../sidecar/protocol/run_folder';
+import { readJson } from '../read_json';
 import { tinyRegressionConfig } from './tiny_regression_config';
 import { launchStudio, type Studio } from './harness';
 
@@ -48,7 +49,7 @@ describe('Train from the L3M side bar', { timeout: 10 * 60_000 }, () => {
       const runs = readdirSync(runsDir);
       assert.equal(runs.length, 1, `one run folder under ${runsDir}: ${runs.join(', ')}`);
       const runDir = join(runsDir, runs[0]);
-      assert.equal(JSON.parse(readFileSync(join(runDir, 'run.json'), 'utf8')).status, 'completed');
+      assert.equal(readJson<RunRecord>(join(runDir, 'run.json')).status, 'completed');
       assert.ok(existsSync(join(runDir, 'metrics.jsonl')));
       const { records, problems } = parseMetricsJsonl(readFileSync(join(runDir, 'metrics.jsonl'), 'utf8'));
       assert.deepEqual(problems, []);

@@ -11,6 +11,7 @@ import { isolatedEnv } from '../../scripts/workbench/code_server';
 import { checkEngine, type Workbench } from '../../scripts/workbench/install';
 import { descendantsOf, killProcessTree } from '../../scripts/workbench/process_tree';
 import { writeUserSettings } from '../../scripts/workbench/settings';
+import { readJson } from '../read_json';
 
 function alive(pid: number): boolean {
   try {
@@ -43,10 +44,10 @@ test('writeUserSettings keeps a user\'s values for npm start and overrides them 
     mkdirSync(join(dir, 'User'));
     writeFileSync(join(dir, 'User', 'settings.json'), JSON.stringify({ 'editor.fontSize': 20, 'workbench.startupEditor': 'welcomePage' }));
     writeUserSettings(dir, { 'workbench.startupEditor': 'none', 'update.mode': 'none' }, true);
-    const kept = JSON.parse(readFileSync(join(dir, 'User', 'settings.json'), 'utf8'));
+    const kept = readJson<Record<string, unknown>>(join(dir, 'User', 'settings.json'));
     assert.deepEqual(kept, { 'editor.fontSize': 20, 'workbench.startupEditor': 'welcomePage', 'update.mode': 'none' });
     writeUserSettings(dir, { 'workbench.startupEditor': 'none' }, false);
-    const overridden = JSON.parse(readFileSync(join(dir, 'User', 'settings.json'), 'utf8'));
+    const overridden = readJson<Record<string, unknown>>(join(dir, 'User', 'settings.json'));
     assert.equal(overridden['workbench.startupEditor'], 'none');
     assert.equal(overridden['editor.fontSize'], 20);
   } finally {

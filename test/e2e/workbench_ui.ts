@@ -21,9 +21,8 @@ export async function panelFrame(page: Page, panel: 'monitor' | 'inspector' | 'c
  */
 export async function waitFor<T>(frame: Frame, expression: string, timeoutMs = 60_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
-  let last: unknown = false;
   while (Date.now() < deadline) {
-    last = await frame.evaluate(expression);
+    const last: unknown = await frame.evaluate(expression);
     if (last !== false) return last as T;
     await frame.page().waitForTimeout(250);
   }

@@ -5,10 +5,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { writeTinyWorkspace } from './train_fixture';
+import type { RegressionEvaluationFile } from '../../sidecar/protocol/run_folder';
+import { parseJson, readJson } from '../read_json';
 
 const root = resolve(__dirname, '../..');
 const cli = join(root, 'sidecar', 'cli', 'main.ts');
@@ -33,19 +35,19 @@ test('l3m evaluate prints an undefined R² of a one-lightcone test split and exi
   const trained = await l3m(['train', configPath]);
   assert.equal(trained.code, 0, trained.stderr);
   const runDir = /Run folder: (.+)/.exec(trained.stdout)?.[1].trim() ?? '';
-  const written = JSON.parse(readFileSync(join(runDir, 'eval', 'regression.json'), 'utf8'));
+  const written = readJson<RegressionEvaluationFile>(join(runDir, 'eval', 'regression.json'));
   assert.equal(written.testLightcones, 1);
-  assert.ok(written.parameters.every((p: { r2: unknown }) => p.r2 === null), 'R² of one test lightcone is written as null');
+  assert.ok(written.parameters.every((p) => p.r2 === null), 'R² of one test lightcone is written as null');
 
   const evaluated = await l3m(['evaluate', runDir]);
   assert.equal(evaluated.code, 0, evaluated.stderr);
   assert.match(evaluated.stdout, /Test evaluation on 1 lightcone \(/);
-  for (const p of written.parameters) assert.match(evaluated.stdout, new RegExp(`${p.name} +– +${p.coverage68.toFixed(3)} `));
+  for (const p of written.parameters) assert.match(evaluated.stdout, new RegExp(`${p.name} +– +${p.coverage68!.toFixed(3)} `));
   assert.match(evaluated.stdout, /R² is undefined with one test lightcone/);
   assert.match(evaluated.stdout, /data\.splits\.test_fraction/);
   assert.doesNotMatch(evaluated.stdout + evaluated.stderr, /toFixed|NaN/);
 
   const json = await l3m(['evaluate', runDir, '--json']);
   assert.equal(json.code, 0, json.stderr);
-  assert.equal(JSON.parse(json.stdout).parameters[0].r2, null);
+  assert.equal(parseJson<RegressionEvaluationFile>(json.stdout).parameters[0].r2, null);
 });

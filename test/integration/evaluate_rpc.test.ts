@@ -11,6 +11,8 @@ import { ResponseError } from 'vscode-jsonrpc/node';
 import * as protocol from '../../sidecar/protocol/messages';
 import { recordingClient } from './in_memory_server';
 import { writeTinyWorkspace } from './train_fixture';
+import type { RegressionEvaluationFile } from '../../sidecar/protocol/run_folder';
+import { readJson } from '../read_json';
 
 test('run/evaluate re-runs a regression run\'s test evaluation on its best checkpoint', async (t) => {
   const workspace = mkdtempSync(join(tmpdir(), 'l3m-evaluate-'));
@@ -29,7 +31,7 @@ test('run/evaluate re-runs a regression run\'s test evaluation on its best check
   const result = await rpc.client.sendRequest(protocol.evaluate, { runDir: started.runDir });
   assert.equal(result.resultFile, trainedFile);
   assert.ok(statSync(trainedFile).mtimeMs >= writtenBefore);
-  const evaluated = JSON.parse(readFileSync(result.resultFile, 'utf8'));
+  const evaluated = readJson<RegressionEvaluationFile>(result.resultFile);
   assert.deepEqual(evaluated, JSON.parse(trained), 'the re-run evaluation differs from the one written at the end of training');
   assert.equal(evaluated.parameters.length, 6);
 

@@ -62,6 +62,6 @@ test('run/sample notifies each slice and stops when cancelled; run/evaluate of a
 
   const evaluated = await rpc.client.sendRequest(protocol.evaluate, { runDir: started.runDir });
   assert.equal(evaluated.resultFile, join(started.runDir, 'eval', 'next_patch.json'));
-  const evaluation = JSON.parse(readFileSync(evaluated.resultFile, 'utf8'));
+  const evaluation: unknown = JSON.parse(readFileSync(evaluated.resultFile, 'utf8'));
   assert.equal(typeof evaluation, 'object');
 });

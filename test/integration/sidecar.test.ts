@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createMessageConnection, ResponseError, StreamMessageReader, StreamMessageWriter, RequestType0, type MessageConnection } from 'vscode-jsonrpc/node';
 import * as protocol from '../../sidecar/protocol/messages';
+import { parseJson } from '../read_json';
 
 const root = resolve(__dirname, '../..');
 const bundle = join(root, 'dist', 'sidecar.js');
@@ -94,7 +95,7 @@ test('stdout carries only the protocol: a raw non-protocol line on stdin gets no
     const m = /^Content-Length: (\d+)\r\n\r\n/.exec(rest);
     assert.ok(m, `unframed output on stdout: ${JSON.stringify(rest.slice(0, 80))}`);
     const body = Buffer.from(rest.slice(m[0].length)).subarray(0, Number(m[1])).toString();
-    assert.equal(JSON.parse(body).jsonrpc, '2.0');
+    assert.equal(parseJson<{ jsonrpc?: unknown }>(body).jsonrpc, '2.0');
     rest = Buffer.from(rest.slice(m[0].length)).subarray(Number(m[1])).toString();
   }
   const protocolVersionMismatch = sidecar.connection.sendRequest(protocol.initialize, { clientName: 't', protocolVersion: '9.0', runsDir: '' });

@@ -6,11 +6,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createMessageConnection, StreamMessageReader, StreamMessageWriter } from 'vscode-jsonrpc/node';
 import * as protocol from '../../sidecar/protocol/messages';
+import type { RunRecord } from '../../sidecar/protocol/run_folder';
+import { readJson } from '../read_json';
 import { writeTinyWorkspace } from './train_fixture';
 
 const bundle = join(resolve(__dirname, '../..'), 'dist', 'sidecar.js');
@@ -92,7 +94,7 @@ test('binary garbage while a run trains: the run is cancelled (resumable) before
   if (exit === 'alive') assert.fail(`the sidecar still runs; stderr:\n${sidecar.stderr()}`);
   assert.equal(exit.code, 70, sidecar.stderr());
   assert.match(sidecar.fatal[0] ?? '', /byte 0x00 at offset 0/);
-  const record = JSON.parse(readFileSync(join(started.runDir, 'run.json'), 'utf8'));
+  const record = readJson<RunRecord>(join(started.runDir, 'run.json'));
   assert.equal(record.status, 'cancelled', JSON.stringify(record));
   assert.ok(sidecar.states.some((s) => s.runDir === started.runDir && s.kind === 'cancelled'), 'run/state cancelled reaches the client, which then does not mark the run failed');
 });
@@ -116,5 +118,5 @@ test('stdin closed while a run trains: the run is cancelled (resumable) and the 
   if (exit === 'alive') assert.fail(`the sidecar still runs; stderr:\n${sidecar.stderr()}`);
   assert.equal(exit.code, 0, sidecar.stderr());
   assert.doesNotMatch(sidecar.stderr(), /\[fatal\]|Connection is closed/);
-  assert.equal(JSON.parse(readFileSync(join(started.runDir, 'run.json'), 'utf8')).status, 'cancelled');
+  assert.equal(readJson<RunRecord>(join(started.runDir, 'run.json')).status, 'cancelled');
 });

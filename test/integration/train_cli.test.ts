@@ -9,7 +9,8 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { parseMetricsJsonl } from '../../sidecar/protocol/run_folder';
+import { parseMetricsJsonl, type RegressionEvaluationFile, type RunRecord } from '../../sidecar/protocol/run_folder';
+import { readJson } from '../read_json';
 import { writeTinyWorkspace } from './train_fixture';
 
 const root = resolve(__dirname, '../..');
@@ -33,8 +34,6 @@ function l3m(args: string[], options: { onStdout?: (text: string, child: ReturnT
 }
 
 const runFolderOf = (stdout: string) => /Run folder: (.+)/.exec(stdout)?.[1].trim();
-const readJson = (path: string) => JSON.parse(readFileSync(path, 'utf8'));
-
 test('l3m train completes a tiny run in runs/ beside the workspace and prints the run folder', async () => {
   const workspace = mkdtempSync(join(tmpdir(), 'l3m-cli-'));
   const configPath = writeTinyWorkspace(workspace);
@@ -44,16 +43,16 @@ test('l3m train completes a tiny run in runs/ beside the workspace and prints th
   assert.ok(runDir.startsWith(join(workspace, 'runs', 'tiny')), runDir);
   assert.match(result.stdout, /step 40\/40/);
   assert.match(result.stdout, /Completed\./);
-  assert.equal(readJson(join(runDir, 'run.json')).status, 'completed');
+  assert.equal(readJson<RunRecord>(join(runDir, 'run.json')).status, 'completed');
   assert.ok(existsSync(join(runDir, 'eval', 'regression.json')));
 
   // l3m evaluate re-runs the same evaluation on the best checkpoint and prints the table.
-  const trained = readJson(join(runDir, 'eval', 'regression.json'));
+  const trained = readJson<RegressionEvaluationFile>(join(runDir, 'eval', 'regression.json'));
   const evaluated = await l3m(['evaluate', runDir]);
   assert.equal(evaluated.code, 0, evaluated.stderr);
-  assert.match(evaluated.stdout, new RegExp(`NLL ${trained.nll.toFixed(3)} nats`));
-  for (const p of trained.parameters) assert.match(evaluated.stdout, new RegExp(`${p.name} +${p.r2.toFixed(3)} +${p.coverage68.toFixed(3)}`));
-  assert.deepEqual(readJson(join(runDir, 'eval', 'regression.json')), trained);
+  assert.match(evaluated.stdout, new RegExp(`NLL ${trained.nll!.toFixed(3)} nats`));
+  for (const p of trained.parameters) assert.match(evaluated.stdout, new RegExp(`${p.name} +${p.r2!.toFixed(3)} +${p.coverage68!.toFixed(3)}`));
+  assert.deepEqual(readJson<RegressionEvaluationFile>(join(runDir, 'eval', 'regression.json')), trained);
   const notARun = await l3m(['evaluate', workspace]);
   assert.equal(notARun.code, 1);
   assert.match(notARun.stderr, /config\.json/);
@@ -78,8 +77,9 @@ test('SIGINT cancels cleanly and l3m resume finishes the run', async () => {
   assert.equal(cancelled.code, 4, cancelled.stderr);
   const runDir = runFolderOf(cancelled.stdout)!;
   assert.ok(runDir.startsWith(runsDir));
-  const record = readJson(join(runDir, 'run.json'));
+  const record = readJson<RunRecord>(join(runDir, 'run.json'));
   assert.equal(record.status, 'cancelled');
+  assert.ok(record.progress, JSON.stringify(record));
   assert.ok(record.progress.step > 0 && record.progress.step < 300, JSON.stringify(record.progress));
   assert.ok(readdirSync(join(runDir, 'checkpoints')).includes(`step-${String(record.progress.step).padStart(8, '0')}.json`));
   assert.match(cancelled.stdout, /Resume with: l3m resume/);
@@ -87,7 +87,7 @@ test('SIGINT cancels cleanly and l3m resume finishes the run', async () => {
   const resumed = await l3m(['resume', runDir]);
   assert.equal(resumed.code, 0, resumed.stderr);
   assert.match(resumed.stderr, new RegExp(`Resuming from checkpoint step-0*${record.progress.step}`));
-  assert.equal(readJson(join(runDir, 'run.json')).status, 'completed');
+  assert.equal(readJson<RunRecord>(join(runDir, 'run.json')).status, 'completed');
   const { records } = parseMetricsJsonl(readFileSync(join(runDir, 'metrics.jsonl'), 'utf8'));
   const trainSteps = records.filter((r) => r.split === 'train').map((r) => r.step);
   assert.equal(trainSteps[trainSteps.length - 1], 300);

@@ -6,11 +6,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createMessageConnection, ResponseError, StreamMessageReader, StreamMessageWriter } from 'vscode-jsonrpc/node';
 import * as protocol from '../../sidecar/protocol/messages';
+import type { RunRecord } from '../../sidecar/protocol/run_folder';
+import { readJson } from '../read_json';
 import { writeTinyWorkspace } from './train_fixture';
 
 const bundle = join(resolve(__dirname, '../..'), 'dist', 'sidecar.js');
@@ -52,7 +54,7 @@ test('run/start trains a tiny config to completion; run/cancel and run/resume; i
   assert.deepEqual(kinds, ['queued', 'running', 'completed'], JSON.stringify(sidecar.states));
   assert.ok(sidecar.progress.some((p) => p.runDir === started.runDir && p.step === 40 && p.totalSteps === 40));
   assert.ok(sidecar.metricCount() >= 40);
-  assert.equal(JSON.parse(readFileSync(join(started.runDir, 'run.json'), 'utf8')).status, 'completed');
+  assert.equal(readJson<RunRecord>(join(started.runDir, 'run.json')).status, 'completed');
   assert.ok(existsSync(join(started.runDir, 'eval', 'regression.json')));
 
   // A long run, cancelled once it is stepping, then resumed to completion.
@@ -61,8 +63,9 @@ test('run/start trains a tiny config to completion; run/cancel and run/resume; i
   await sidecar.until(() => sidecar.progress.some((p) => p.runDir === long.runDir && p.step >= 5));
   const cancelled = await sidecar.connection.sendRequest(protocol.cancelRun, { runDir: long.runDir });
   assert.equal(cancelled.status, 'cancelled');
-  const record = JSON.parse(readFileSync(join(long.runDir, 'run.json'), 'utf8'));
+  const record = readJson<RunRecord>(join(long.runDir, 'run.json'));
   assert.equal(record.status, 'cancelled');
+  assert.ok(record.progress, JSON.stringify(record));
   assert.ok(record.progress.step >= 5 && record.progress.step < 2000);
   await sidecar.connection.sendRequest(protocol.resumeRun, { runDir: long.runDir });
   await sidecar.until(() => sidecar.states.filter((s) => s.runDir === long.runDir).some((s) => s.kind === 'completed' || s.kind === 'failed'));

@@ -38,7 +38,7 @@ export function scatterVectors(embeds: tf.Tensor3D, positions: readonly number[]
       ? tf.matMul(placementMatrix, vectors as tf.Tensor2D).expandDims(0) // (1, T, H)
       : tf.matMul(tf.broadcastTo(placementMatrix, [batch, length, count]), vectors); // (B, T, H)
     const kept = tf.mul(embeds, tf.tensor3d(keep, [1, length, 1])); // (B, T, H)
-    return tf.add(kept, placed) as tf.Tensor3D;
+    return tf.add<tf.Tensor3D>(kept, placed);
   });
 }
 

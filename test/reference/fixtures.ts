@@ -1,6 +1,6 @@
 // Shared helpers for the unit tests of the backbone: the committed fixture paths, the reference tensors the
 // PyTorch script wrote, and a relative-error measure.
-import { readFileSync } from 'node:fs';
+import { readJson } from '../read_json';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { SafetensorsFile } from '../../sidecar/checkpoint/safetensors_reader';
@@ -14,7 +14,7 @@ export interface FixtureInputs {
 }
 
 export function fixtureInputs(): FixtureInputs {
-  return JSON.parse(readFileSync(join(fixturesDir, 'inputs.json'), 'utf8'));
+  return readJson<FixtureInputs>(join(fixturesDir, 'inputs.json'));
 }
 
 /** Reads every tensor of a fixture safetensors file (float32). */

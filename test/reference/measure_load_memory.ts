@@ -12,6 +12,7 @@ import { qwen25_05bInstruct, toHfConfig } from '../../sidecar/model/qwen2_config
 import { qwen2WeightShapes } from '../../sidecar/model/qwen2_model';
 import { writeSafetensors } from '../../sidecar/checkpoint/safetensors_writer';
 import { loadHfCheckpoint } from '../../sidecar/checkpoint/hf_checkpoint';
+import { parseJson } from '../read_json';
 
 const gib = (bytes: number) => (bytes / 2 ** 30).toFixed(2);
 
@@ -33,6 +34,15 @@ function writeCheckpoint(folder: string): void {
   writeSafetensors(join(folder, 'model.safetensors'), tensors, { format: 'pt' });
 }
 
+/** What the child that loads the checkpoint prints as its last line. */
+interface LoadMeasurement {
+  parameters: number;
+  float32Bytes: number;
+  baselineRss: number;
+  peakRss: number;
+  seconds: number;
+}
+
 async function load(folder: string): Promise<void> {
   await tf.setBackend('cpu');
   const baseline = process.memoryUsage().rss;
@@ -41,7 +51,8 @@ async function load(folder: string): Promise<void> {
   const seconds = (Date.now() - started) / 1000;
   const parameters = model.parameterCount();
   const peak = process.resourceUsage().maxRSS * 1024;
-  console.log(JSON.stringify({ parameters, float32Bytes: parameters * 4, baselineRss: baseline, peakRss: peak, seconds }));
+  const measurement: LoadMeasurement = { parameters, float32Bytes: parameters * 4, baselineRss: baseline, peakRss: peak, seconds };
+  console.log(JSON.stringify(measurement));
 }
 
 async function main(): Promise<void> {
@@ -53,7 +64,7 @@ async function main(): Promise<void> {
   }
   const child = spawnSync(process.execPath, ['--import', 'tsx', __filename, '--load', folder], { encoding: 'utf8' });
   if (child.status !== 0) throw new Error(`loading failed: ${child.stderr}`);
-  const result = JSON.parse(child.stdout.trim().split('\n').at(-1)!);
+  const result = parseJson<LoadMeasurement>(child.stdout.trim().split('\n').at(-1)!);
   console.log(`parameters ${(result.parameters / 1e6).toFixed(1)}M, float32 weights ${gib(result.float32Bytes)} GiB`);
   console.log(`load time ${result.seconds.toFixed(1)} s; RSS before loading ${gib(result.baselineRss)} GiB, peak ${gib(result.peakRss)} GiB`);
   console.log(`peak / float32 size = ${(result.peakRss / result.float32Bytes).toFixed(2)} ` +

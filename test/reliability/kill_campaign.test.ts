@@ -16,7 +16,8 @@ import { join, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { createHash } from 'node:crypto';
 import { loadCheckpoint } from '../../sidecar/checkpoint/checkpoint';
-import { parseMetricsJsonl, type MetricRecord } from '../../sidecar/protocol/run_folder';
+import { parseMetricsJsonl, type MetricRecord, type RunRecord } from '../../sidecar/protocol/run_folder';
+import { readJson } from '../read_json';
 import { listRuns } from '../../sidecar/protocol/run_listing';
 import { mulberry32 } from '../../sidecar/train/seeded_random';
 import { tinyConfig, writeSyntheticLightcones } from '../integration/train_fixture';
@@ -318,7 +319,7 @@ async function campaign(backend: string, rng: () => number): Promise<{ figures: 
       && readFileSync(join(runDir, 'eval', 'regression.json'), 'utf8') === referenceEvaluation
       && JSON.stringify(comparable(records)) === JSON.stringify(comparable(metricRecords(referenceDir)))
       && train.every((r, i) => i === 0 || r.wall_time >= train[i - 1].wall_time)
-      && JSON.parse(readFileSync(join(runDir, 'run.json'), 'utf8')).status === 'completed';
+      && readJson<RunRecord>(join(runDir, 'run.json')).status === 'completed';
     if (identical) figures.runsIdentical++;
     else problems.push(`${runDir}: final state differs from the uninterrupted run's`);
   }

@@ -31,7 +31,7 @@ function trainedModel(): { model: Qwen2Model; optimizer: tf.AdamOptimizer } {
   model.addLora({ rank: 2 });
   const optimizer = tf.train.adam(1e-2);
   const ids = tf.tensor2d([[1, 2, 3]], [1, 3], 'int32');
-  optimizer.minimize(() => tf.sum(tf.square(model.forward({ inputIds: ids }).hidden)) as tf.Scalar, false,
+  optimizer.minimize(() => tf.sum<tf.Scalar>(tf.square(model.forward({ inputIds: ids }).hidden)), false,
     flattenGroups(trainableVariables(model, 'lora')));
   ids.dispose();
   return { model, optimizer };
@@ -144,7 +144,7 @@ describe('trainer checkpoints (resume)', () => {
       const step = () => {
         const { value, grads } = tf.variableGrads(() => tf.tidy(() => {
           const embeds = tf.concat([model.embed(ids), tokens.stack(['<|a|>']).expandDims(0), connector.expandDims(0)], 1) as tf.Tensor3D;
-          return tf.mean(tf.square(model.forward({ inputsEmbeds: embeds }).hidden)) as tf.Scalar;
+          return tf.mean<tf.Scalar>(tf.square(model.forward({ inputsEmbeds: embeds }).hidden));
         }), weights.map(([, v]) => v));
         optimizer.apply(grads, 1e-2);
         tf.dispose(grads);

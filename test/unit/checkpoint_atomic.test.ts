@@ -11,6 +11,8 @@ import * as tf from '@tensorflow/tfjs';
 import { qwen2Config } from '../../sidecar/model/qwen2_config';
 import { loadCheckpoint, readCheckpointMetadata, removeUnreferencedCheckpointFiles, saveCheckpoint } from '../../sidecar/checkpoint/checkpoint';
 import { writeSafetensors } from '../../sidecar/checkpoint/safetensors_writer';
+import type { CheckpointMetadata } from '../../sidecar/checkpoint/checkpoint_metadata';
+import { readJson } from '../read_json';
 
 const config = qwen2Config({ vocabSize: 8, hiddenSize: 4, numHiddenLayers: 1, numAttentionHeads: 1, numKeyValueHeads: 1, intermediateSize: 8 });
 let root: string;
@@ -60,7 +62,7 @@ test('a checkpoint of the older layout torn by an interrupted write is refused w
   saveCheckpoint({ dir, name: 'best', config, step: 10, weights: weightsAt(10) });
   // The older layout: best.json names best.safetensors, without content hashes; the weights were
   // replaced by step 15's before the metadata was.
-  const metadata = JSON.parse(readFileSync(join(dir, 'best.json'), 'utf8'));
+  const metadata = readJson<CheckpointMetadata>(join(dir, 'best.json'));
   rmSync(join(dir, metadata.weightsFile));
   writeSafetensors(join(dir, 'best.safetensors'), [{ name: 'w', shape: [2, 3], values: () => new Float32Array(6).fill(15) }],
     { format: 'pt', l3m_format_version: '1', step: '15' });

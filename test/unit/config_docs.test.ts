@@ -5,7 +5,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 // @ts-expect-error: a plain .mjs build script without type declarations.
-import { generateConfigDocs, schemaPath, docsPath, fieldPaths } from '../../scripts/gen-config-docs.mjs';
+import * as configDocsScript from '../../scripts/gen-config-docs.mjs';
+import { readJson } from '../read_json';
 
 interface SchemaNode {
   type?: string | string[];
@@ -15,19 +16,27 @@ interface SchemaNode {
   minimum?: number;
 }
 
+/** What the script exports, as it uses it (the script has no type declarations). */
+const { generateConfigDocs, schemaPath, docsPath, fieldPaths } = configDocsScript as {
+  generateConfigDocs: (schema: SchemaNode) => string;
+  fieldPaths: (schema: SchemaNode) => string[];
+  schemaPath: string;
+  docsPath: string;
+};
+
 function readSchema(): SchemaNode & { properties: Record<string, SchemaNode> } {
-  return JSON.parse(readFileSync(schemaPath, 'utf8'));
+  return readJson(schemaPath);
 }
 
 test('the committed docs/config-reference.md matches the schema (run `npm run gen:docs` when this fails)', () => {
-  const expected: string = generateConfigDocs(readSchema());
+  const expected = generateConfigDocs(readSchema());
   const committed = readFileSync(docsPath, 'utf8');
   assert.equal(committed, expected, 'docs/config-reference.md is stale: run `npm run gen:docs`');
 });
 
 test('every field of the schema has a row with its own anchor', () => {
-  const text: string = generateConfigDocs(readSchema());
-  const paths: string[] = fieldPaths(readSchema());
+  const text = generateConfigDocs(readSchema());
+  const paths = fieldPaths(readSchema());
   assert.ok(paths.length > 100, `only ${paths.length} field paths found`);
   for (const path of ['name', 'task', 'backbone.lora.alpha', 'head.covariance', 'head.channels', 'data.simulator.priors.zeta.max',
     'training.schedule.stable', 'runtime.backend']) {
@@ -39,7 +48,7 @@ test('every field of the schema has a row with its own anchor', () => {
 });
 
 test('defaults, ranges and task-conditional defaults come from the schema', () => {
-  const text: string = generateConfigDocs(readSchema());
+  const text = generateConfigDocs(readSchema());
   const row = (path: string): string => {
     const line = text.split('\n').find((l) => l.includes(`<a id="${path}"></a>`));
     assert.ok(line, `no row for ${path}`);
@@ -57,11 +66,11 @@ test('defaults, ranges and task-conditional defaults come from the schema', () =
 
 test('a changed schema changes the text, so a stale file is caught', () => {
   const schema = readSchema();
-  const before: string = generateConfigDocs(schema);
+  const before = generateConfigDocs(schema);
   const hidden = schema.properties.backbone.properties!.architecture.properties!.hidden_size;
   hidden.default = 1024;
   hidden.minimum = 8;
-  const after: string = generateConfigDocs(schema);
+  const after = generateConfigDocs(schema);
   assert.notEqual(after, before);
   assert.match(after, /<a id="backbone\.architecture\.hidden_size"><\/a>.*\| `1024` \|.*≥ 8/);
 });

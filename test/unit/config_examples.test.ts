@@ -9,6 +9,8 @@ import { resolveConfig } from '../../schemas/resolve_config';
 import { backboneShape } from '../../schemas/backbone_shape';
 import { estimateParameters } from '../../schemas/config_estimates';
 import { nodeFileSystem } from '../../schemas/node_file_system';
+import type { ExperimentConfig } from '../../schemas/generated/experiment_config';
+import { readJson } from '../read_json';
 
 const folder = resolve('examples');
 const files = readdirSync(folder).filter((f) => f.endsWith('.l3m.json')).sort();
@@ -33,7 +35,7 @@ test('every example validates without errors; the only warning is the missing Qw
 
 test('pretrained examples point at models/Qwen2.5-0.5B-Instruct; names match file names', () => {
   for (const file of files) {
-    const config = resolveConfig(JSON.parse(readFileSync(join(folder, file), 'utf8')));
+    const config = resolveConfig(readJson<ExperimentConfig>(join(folder, file)));
     assert.equal(`${config.name}.l3m.json`, file);
     if (config.backbone.source === 'pretrained') assert.equal(config.backbone.path, 'models/Qwen2.5-0.5B-Instruct', file);
   }
@@ -41,7 +43,7 @@ test('pretrained examples point at models/Qwen2.5-0.5B-Instruct; names match fil
 
 test('Table 2 reference networks: about 32k and 990k parameters, non-causal, minimal, all trained, from scratch', () => {
   for (const [name, target] of [['regression-reference-small', 32_000], ['regression-reference-large', 990_000]] as const) {
-    const config = resolveConfig(JSON.parse(readFileSync(join(folder, `${name}.l3m.json`), 'utf8')));
+    const config = resolveConfig(readJson<ExperimentConfig>(join(folder, `${name}.l3m.json`)));
     const estimate = estimateParameters(config, backboneShape(config)!);
     assert.ok(Math.abs(estimate.total - target) / target < 0.03, `${name}: ${estimate.total} parameters, expected about ${target}`);
     assert.ok(estimate.trainable / estimate.total > 0.99, `${name}: everything but the (one-row) embeddings is trained`);
@@ -55,7 +57,7 @@ test('Table 2 reference networks: about 32k and 990k parameters, non-causal, min
 
 test('quickstarts use the built-in simulator and a tiny random backbone', () => {
   for (const name of ['quickstart-regression', 'quickstart-generation']) {
-    const config = resolveConfig(JSON.parse(readFileSync(join(folder, `${name}.l3m.json`), 'utf8')));
+    const config = resolveConfig(readJson<ExperimentConfig>(join(folder, `${name}.l3m.json`)));
     assert.equal(config.data.source, 'simulator');
     assert.ok(['test', 'default', 'global_signal'].includes(config.data.simulator.preset));
     // A global_signal cone costs about a fifth of a default one (16-cell boxes, coarser steps), so the

@@ -71,5 +71,5 @@ test('resolving twice gives the same result (idempotent)', () => {
 });
 
 test('a non-object input is refused with a message naming the fix', () => {
-  assert.throws(() => resolveConfig(null as unknown as ExperimentConfig), /expected a config object, received null.*validateConfig/);
+  assert.throws(() => resolveConfig(null), /expected a config object, received null.*validateConfig/);
 });

@@ -4,10 +4,27 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 // @ts-expect-error: a plain .mjs build script without type declarations.
-import { generateConfigTypes, schemaPath, generatedPath, resolvedSchema } from '../../scripts/gen-config-types.mjs';
+import * as configTypesScript from '../../scripts/gen-config-types.mjs';
+import { readJson } from '../read_json';
+
+/** The parts of a (resolved) JSON schema node these tests read. */
+interface ResolvedSchemaNode {
+  title?: string;
+  required: string[];
+  allOf?: unknown;
+  properties: Record<string, ResolvedSchemaNode>;
+}
+
+/** What the script exports, as it uses it (the script has no type declarations). */
+const { generateConfigTypes, schemaPath, generatedPath, resolvedSchema } = configTypesScript as {
+  generateConfigTypes: (schema: unknown) => Promise<string>;
+  resolvedSchema: (schema: unknown) => ResolvedSchemaNode;
+  schemaPath: string;
+  generatedPath: string;
+};
 
 test('the committed generated types match the schema (run `npm run gen:types` when this fails)', async () => {
-  const schema = JSON.parse(readFileSync(schemaPath, 'utf8'));
+  const schema = readJson<unknown>(schemaPath);
   const expected = await generateConfigTypes(schema);
   const committed = readFileSync(generatedPath, 'utf8');
   assert.equal(committed, expected, 'schemas/generated/experiment_config.ts is stale: run `npm run gen:types`');
@@ -21,7 +38,7 @@ test('the generated file carries the do-not-edit header and both config types', 
 });
 
 test('the resolved schema requires every defaulted property, including task-conditional ones', () => {
-  const schema = JSON.parse(readFileSync(schemaPath, 'utf8'));
+  const schema = readJson<unknown>(schemaPath);
   const resolved = resolvedSchema(schema);
   assert.ok(resolved.required.includes('head'), 'head gets its default from the task condition');
   assert.ok(resolved.required.includes('backbone'));

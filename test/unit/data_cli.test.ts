@@ -10,7 +10,18 @@ import { encodeLightconeNpz, labelFromParams } from '../../sidecar/data/npz_sour
 import { fiducialParams } from '../../sidecar/data/parameters';
 import { loadRegressionData } from '../../sidecar/tasks/regression/regression_data';
 import { resolveConfig } from '../../schemas/resolve_config';
-import type { ExperimentConfig } from '../../schemas/generated/experiment_config';
+import { parseJson, readJson } from '../read_json';
+
+/** The parts of `l3m data --json` and of the preview's index.json that these tests read. */
+interface DataSummary {
+  lightcones: number;
+  split: { train: number; validation: number; test: number };
+  coverage: { name: string; min: number; max: number; mean: number }[];
+  meanGlobalSignal: number[];
+}
+interface PreviewIndex {
+  files: { file: string; slice: number }[];
+}
 
 const root = mkdtempSync(join(tmpdir(), 'l3m-datacli-'));
 const n = 28, nt = 60;
@@ -60,15 +71,16 @@ test('l3m data: summary of an npz dataset and preview slices written as .npy', a
   const out = join(root, 'preview');
   const result = await capture(() => run([join(root, 'exp.l3m.json'), '--out', out, '--slices', '3', '--json']));
   assert.equal(result.code, 0, result.err);
-  const summary = JSON.parse(result.out);
+  const summary = parseJson<DataSummary>(result.out);
   assert.equal(summary.lightcones, 4);
   assert.deepEqual(summary.split, { train: 2, validation: 1, test: 1 });
-  const zeta = summary.coverage.find((c: { name: string }) => c.name === 'zeta');
+  const zeta = summary.coverage.find((c) => c.name === 'zeta');
+  assert.ok(zeta, JSON.stringify(summary.coverage));
   assert.deepEqual([zeta.min, zeta.max, zeta.mean], [20, 50, 35]);
   // Mean global signal of slice k = (k + 1)·mean(cone + 1) = 2.5 (k + 1).
   assert.equal(summary.meanGlobalSignal[9], 25);
-  const index = JSON.parse(readFileSync(join(out, 'index.json'), 'utf8'));
-  assert.deepEqual(index.files.map((f: { slice: number }) => f.slice), [0, 30, 59]);
+  const index = readJson<PreviewIndex>(join(out, 'index.json'));
+  assert.deepEqual(index.files.map((f) => f.slice), [0, 30, 59]);
   const slice = readNpy(readFileSync(join(out, index.files[1].file)), 'slice');
   assert.deepEqual(slice.shape, [n, n]);
   assert.equal(slice.data[0], 31); // lc0, slice 30 → value 31
@@ -82,7 +94,7 @@ test('l3m data: summary of an npz dataset and preview slices written as .npy', a
 });
 
 test('dataset: regression set standardised on train; generation cones flipped to cosmic time', async () => {
-  const config = resolveConfig(rawConfig as unknown as ExperimentConfig);
+  const config = resolveConfig(rawConfig);
   const opened = await openDataset(config.data, { configDir: root });
   const { data, standardization } = await loadRegressionData(config, opened);
   assert.equal(data.train.ids.length, 2);

@@ -11,7 +11,7 @@ import { NpzFolderSource } from '../../sidecar/data/npz_source';
 
 export type FifoReader = 'npz' | 'npy' | 'hdf5' | 'safetensors' | 'hf-config' | 'checkpoint-metadata';
 
-const readers: Record<FifoReader, (path: string) => Promise<unknown> | unknown> = {
+const readers: Record<FifoReader, (path: string) => unknown> = {
   npz: (path) => new NpzFolderSource(dirname(path)).list(),
   npy: (path) => new NpyFolderSource(dirname(path)).list(),
   hdf5: (path) => new Hdf5FilesSource([path]).list(),

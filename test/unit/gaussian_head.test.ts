@@ -21,7 +21,7 @@ test('row scale is 1/sqrt(0.25·(i+1)) and off-diagonals follow torch.tril_indic
 });
 
 test('all-zero outputs: mean 0.5, diagonal softplus(0)·s_i, loss by hand', () => {
-  const raw = tf.zeros([1, 27]) as tf.Tensor2D;
+  const raw = tf.zeros<tf.Rank.R2>([1, 27]);
   const target = tf.tensor2d([[0.5, 0.5, 0.5, 0.5, 0.5, 1.5]]);
   const outputs = gaussianOutputs(raw);
   assert.deepEqual(Array.from(outputs.mean.dataSync()).map((v) => +v.toFixed(6)), [0.5, 0.5, 0.5, 0.5, 0.5, 0.5]);
@@ -44,7 +44,7 @@ test('a full 27-vector against a hand-built precision matrix', () => {
   const values = Array.from({ length: 27 }, (_, k) => Math.sin(1.7 * k + 0.3));
   const target = [0.1, 0.9, 0.3, 0.7, 0.5, 0.2];
   // Build L and P by hand in float64.
-  const L = Array.from({ length: 6 }, () => new Array(6).fill(0));
+  const L = Array.from({ length: 6 }, () => new Array<number>(6).fill(0));
   for (let i = 0; i < 6; i++) L[i][i] = softplus(values[6 + i]) * choleskyRowScale[i];
   offDiagonalIndices.forEach(([i, j], k) => { L[i][j] = values[12 + k] * choleskyRowScale[i]; });
   const r = target.map((y, i) => sigmoid(values[i]) - y);
@@ -77,17 +77,17 @@ test('log softplus is exact for very negative inputs and has finite gradients', 
 
 test('no tensors leak from the head and the loss', () => {
   const before = tf.memory().numTensors;
-  const raw = tf.randomNormal([3, 27], 0, 1, 'float32', 1) as tf.Tensor2D;
-  const y = tf.randomUniform([3, 6], 0, 1, 'float32', 2) as tf.Tensor2D;
+  const raw = tf.randomNormal<tf.Rank.R2>([3, 27], 0, 1, 'float32', 1);
+  const y = tf.randomUniform<tf.Rank.R2>([3, 6], 0, 1, 'float32', 2);
   tf.dispose([gaussianNllLoss(raw, y), gaussianNll(raw, y), raw, y]);
   assert.equal(tf.memory().numTensors, before);
 });
 
 test('bad shapes give clear errors', () => {
-  const raw = tf.zeros([2, 26]) as tf.Tensor2D;
+  const raw = tf.zeros<tf.Rank.R2>([2, 26]);
   assert.throws(() => gaussianOutputs(raw), /expects \(batch, 27\)/);
-  const good = tf.zeros([2, 27]) as tf.Tensor2D;
-  const y = tf.zeros([2, 5]) as tf.Tensor2D;
+  const good = tf.zeros<tf.Rank.R2>([2, 27]);
+  const y = tf.zeros<tf.Rank.R2>([2, 5]);
   assert.throws(() => gaussianNllLoss(good, y), /targets must be \(batch=2, 6\)/);
   tf.dispose([raw, good, y]);
 });

@@ -53,13 +53,13 @@ test('a sublightcone tokenises and back, and each patch is predicted from the to
   const P = model.prefixLength;
   const T = P + layout.length;
   // A fake hidden state whose value is its own position shows which positions predictingHidden picks.
-  const hidden = tf.tile(tf.reshape(tf.range(0, T), [1, T, 1]), [1, 1, 16]) as tf.Tensor3D;
+  const hidden = tf.tile<tf.Tensor3D>(tf.reshape(tf.range(0, T), [1, T, 1]), [1, 1, 16]);
   const picked = Array.from(tf.tidy(() => tf.slice(model.predictingHidden(hidden, 3, 1), [0, 0], [-1, 1])).dataSync());
   const expected: number[] = [];
   layout.forEach((token, j) => { if (token >= 4) expected.push(P + j - 1); }); // patches of slices 1 and 2 (patch index ≥ 4)
   assert.deepEqual(picked, expected);
   // The lightcone embedding puts patch k's connector output where the layout puts patch k.
-  const patches = tf.randomNormal([1, 3, 4, 4]) as tf.Tensor4D;
+  const patches = tf.randomNormal<tf.Rank.R4>([1, 3, 4, 4]);
   const embeds = model.lightconeEmbeds(patches);
   const connectorOut = model.patchConnector.apply(tf.reshape(patches, [12, 4]));
   layout.forEach((token, j) => {
@@ -102,7 +102,7 @@ test('sampling longer than the maximum sequence fails before any work', async ()
 test('a few steps on one tiny batch lower the CFM loss; the loss is finite and leaks nothing', () => {
   const model = tinyModel();
   const inputs = {
-    patches: tf.tidy(() => tf.add(tf.mul(tf.randomNormal([2, 3, 4, 4], 0, 0.1, 'float32', 3), 1), tf.reshape(tf.range(0, 3), [1, 3, 1, 1]))) as tf.Tensor4D,
+    patches: tf.tidy(() => tf.add<tf.Tensor4D>(tf.mul(tf.randomNormal([2, 3, 4, 4], 0, 0.1, 'float32', 3), 1), tf.reshape(tf.range(0, 3), [1, 3, 1, 1]))),
     params: tf.tensor2d([[0.1, 0.2, 0.3, 0.4, 0.5, 0.6], [0.6, 0.5, 0.4, 0.3, 0.2, 0.1]]),
     timeSteps: tf.tensor1d([-0.5, 0]),
   };
@@ -115,7 +115,7 @@ test('a few steps on one tiny batch lower the CFM loss; the loss is finite and l
   const last = evaluate();
   assert.ok(Number.isFinite(first) && last < 0.8 * first, `loss ${first} → ${last}`);
   assert.ok(tf.memory().numTensors <= before + 2 * variables.length + 2, 'only optimizer slots are added');
-  assert.throws(() => model.loss({ ...inputs, params: tf.zeros([2, 5]) as tf.Tensor2D }, 1, 0, { training: false }), /params must be \(2, 6\)/);
+  assert.throws(() => model.loss({ ...inputs, params: tf.zeros<tf.Rank.R2>([2, 5]) }, 1, 0, { training: false }), /params must be \(2, 6\)/);
   optimizer.dispose();
   tf.dispose(Object.values(inputs));
   model.dispose();
@@ -133,7 +133,7 @@ test('previous_slice_residual: the condition carries the previous patch and the 
   assert.deepEqual(fromZero.slice(0, 4), [[0, 0, 0, 0], [0, 0, 0, 0], [0, 0, 0, 0], [0, 0, 0, 0]]);
   assert.deepEqual(fromZero.slice(4, 12), [...values[0][0], ...values[0][1]]);
 
-  const states = tf.randomNormal([16, 16], 0, 1, 'float32', 5) as tf.Tensor2D;
+  const states = tf.randomNormal<tf.Rank.R2>([16, 16], 0, 1, 'float32', 5);
   assert.throws(() => model.conditions(states), /previous_slice_residual needs the previous slice's patch for each of the 16 states, \(16, 4\), got none/);
   const previous = model.previousPatches(patches, 1)!;
   const cond = model.conditions(states, previous);
@@ -145,7 +145,7 @@ test('previous_slice_residual: the condition carries the previous patch and the 
   const loss = model.loss(inputs, 1, 77, { training: false }).dataSync()[0];
   const byHand = tf.tidy(() => {
     const c = model.conditions(model.predictingHidden(model.hidden(inputs, { training: false }), 3, 1), model.previousPatches(patches, 1));
-    const change = tf.sub(tf.reshape(tf.slice(patches, [0, 1, 0, 0], [2, 2, 4, 4]), [-1, 4]), model.previousPatches(patches, 1)!) as tf.Tensor2D;
+    const change = tf.sub<tf.Tensor2D>(tf.reshape(tf.slice(patches, [0, 1, 0, 0], [2, 2, 4, 4]), [-1, 4]), model.previousPatches(patches, 1)!);
     return cfmLoss((x, tau, k) => model.cnn.apply(x, tau, k), change, c, drawCfmNoise(16, 4, 77)).dataSync()[0];
   });
   assert.ok(Math.abs(loss - byHand) < 1e-6 * Math.abs(byHand), `${loss} vs ${byHand}`);
@@ -153,7 +153,7 @@ test('previous_slice_residual: the condition carries the previous patch and the 
   // With a zero velocity field a sample stays at noise + the previous patch, and so does the mean forecast.
   model.cnn.convOut.assign(tf.zerosLike(model.cnn.convOut));
   model.cnn.convOutBias.assign(tf.zerosLike(model.cnn.convOutBias));
-  const noise = tf.randomNormal([16, 4], 0, 1, 'float32', 6) as tf.Tensor2D;
+  const noise = tf.randomNormal<tf.Rank.R2>([16, 4], 0, 1, 'float32', 6);
   const sampled = model.samplePatches(cond, noise, { solver: 'rk4', steps: 2 });
   const expected = tf.add(noise, previous);
   assert.ok(tf.max(tf.abs(tf.sub(sampled, expected))).dataSync()[0] < 1e-6);

@@ -9,6 +9,8 @@ import { saveCheckpoint } from '../../sidecar/checkpoint/checkpoint';
 import { qwen2Config } from '../../sidecar/model/qwen2_config';
 import { prepareRun } from '../../sidecar/jobs/train_job';
 import { sampleRun } from '../../sidecar/jobs/sample_job';
+import type { SampleIndex } from '../../sidecar/protocol/run_folder';
+import { readJson } from '../read_json';
 
 const examples = join(import.meta.dirname, '..', '..', 'examples');
 
@@ -80,7 +82,7 @@ test('a forecast writes growing .npy files (truth with its context, generated) i
     assert.deepEqual(generated.shape, [2, 4, 4]);
     truth.data.forEach((v, i) => assert.ok(Math.abs(v - mK[16 + i]) < 1e-3, `truth voxel ${i}: ${v} vs ${mK[16 + i]} mK`));
     assert.ok(Array.from(generated.data).every(Number.isFinite));
-    const index = JSON.parse(readFileSync(join(runDir, 'samples', 'index.json'), 'utf8'));
+    const index = readJson<SampleIndex>(join(runDir, 'samples', 'index.json'));
     assert.equal(index.entries.length, 1);
     assert.equal(index.entries[0].generated, entry.generated);
 

@@ -116,7 +116,7 @@ test('a short run learns: validation CFM loss falls and the next-patch MSE beats
   const records: MetricRecord[] = [];
   await runLoop(task, settings(60), {
     signal: new AbortController().signal, checkpointDir: dir, backboneConfig: model.backbone.config,
-    metrics: async (batch) => { records.push(...batch); }, progress: () => undefined, log: () => undefined,
+    metrics: (batch) => { records.push(...batch); return Promise.resolve(); }, progress: () => undefined, log: () => undefined,
   });
   const final = records.filter((r) => r.split === 'val').pop()!.loss as number;
   assert.ok(final < 0.6 * initial, `validation CFM loss ${initial} → ${final}`);
@@ -142,7 +142,7 @@ test('with previous_slice_residual a short run forecasts better than both baseli
   const dir = mkdtempSync(join(tmpdir(), 'l3m-gen-'));
   await runLoop(task, settings(160), {
     signal: new AbortController().signal, checkpointDir: dir, backboneConfig: model.backbone.config,
-    metrics: async () => undefined, progress: () => undefined, log: () => undefined,
+    metrics: () => Promise.resolve(), progress: () => undefined, log: () => undefined,
   });
   const evaluation = await evaluateNextPatch(model, data, { lightcones: -1, samples: 4, batchSize: 8, ode: { solver: 'midpoint', steps: 4 }, seed: 1 });
   const { previousSlice, meanPatch } = evaluation.baselines;

@@ -10,6 +10,10 @@ import { loadHfCheckpoint, readHfConfig } from '../../sidecar/checkpoint/hf_chec
 import { SafetensorsFile } from '../../sidecar/checkpoint/safetensors_reader';
 import { writeSafetensors } from '../../sidecar/checkpoint/safetensors_writer';
 import { fixturesDir } from '../reference/fixtures';
+import { parseJson, readJson } from '../read_json';
+
+/** A safetensors header: each tensor's dtype, shape and byte range (plus an optional __metadata__ entry). */
+type SafetensorsHeader = Record<string, { dtype: string; shape: number[]; data_offsets: [number, number] }>;
 
 let dir: string;
 before(async () => {
@@ -59,7 +63,7 @@ describe('loading HF checkpoints', () => {
 
   test('bf16 weights arrive as exactly the float32 values they encode', () => {
     const { model } = loadHfCheckpoint(join(fixturesDir, 'untied_bf16_sharded'));
-    const index = JSON.parse(readFileSync(join(fixturesDir, 'untied_bf16_sharded', 'model.safetensors.index.json'), 'utf8'));
+    const index = readJson<{ weight_map: Record<string, string> }>(join(fixturesDir, 'untied_bf16_sharded', 'model.safetensors.index.json'));
     const key = 'model.layers.1.mlp.up_proj.weight';
     const file = new SafetensorsFile(join(fixturesDir, 'untied_bf16_sharded', index.weight_map[key]));
     const raw = file.readBytes(key);
@@ -125,7 +129,7 @@ describe('bad checkpoint folders', () => {
     const path = join(folder, 'model.safetensors');
     const bytes = readFileSync(path);
     const headerLength = Number(bytes.readBigUInt64LE(0));
-    const header = JSON.parse(bytes.subarray(8, 8 + headerLength).toString());
+    const header = parseJson<SafetensorsHeader>(bytes.subarray(8, 8 + headerLength).toString());
     header['model.layers.0.self_attn.o_proj.weight'].dtype = 'I32'; // same width as F32, so offsets stay valid
     const json = JSON.stringify(header).padEnd(headerLength, ' ');
     assert.equal(json.length, headerLength);

@@ -10,6 +10,8 @@ import { validateConfig, hasErrors } from '../../schemas/validate_config';
 import { resolveConfig } from '../../schemas/resolve_config';
 import { nodeFileSystem } from '../../schemas/node_file_system';
 import { run } from '../../sidecar/cli/import';
+import type { ExperimentConfig } from '../../schemas/generated/experiment_config';
+import { readJson } from '../read_json';
 
 const fixture = (name: string) => JSON.parse(readFileSync(join('test/fixtures/paper_configs', `${name}.json`), 'utf8')) as Record<string, unknown>;
 const context = { configPath: '/nowhere/imported.l3m.json', mode: 'edit' as const, fileSystem: nodeFileSystem };
@@ -97,7 +99,7 @@ test('the CLI writes the file, refuses to overwrite, and rejects non-JSON input'
   try {
     const out = join(dir, 'reg.l3m.json');
     assert.equal(await run(['test/fixtures/paper_configs/regression_example.json', '-o', out]), 0);
-    assert.equal(JSON.parse(readFileSync(out, 'utf8')).task, 'regression');
+    assert.equal(readJson<ExperimentConfig>(out).task, 'regression');
     assert.ok(printed.some((l) => /fields have no counterpart/.test(l)));
     assert.ok(printed.some((l) => /^ {2}number_of_runs = 2: /.test(l)));
     assert.equal(await run(['test/fixtures/paper_configs/regression_example.json', '-o', out]), 2);

@@ -17,7 +17,7 @@ const text = [
 
 test('initialize, open a broken config, read diagnostics; hover and completion answer', async () => {
   const client = startPair();
-  const init = await client.sendRequest('initialize', { processId: null, rootUri: null, capabilities: {} }) as { capabilities: Record<string, unknown> };
+  const init = await client.sendRequest<{ capabilities: Record<string, unknown> }>('initialize', { processId: null, rootUri: null, capabilities: {} });
   assert.equal(init.capabilities.hoverProvider, true);
   assert.ok(init.capabilities.completionProvider);
   await client.sendNotification('initialized', {});
@@ -36,11 +36,11 @@ test('initialize, open a broken config, read diagnostics; hover and completion a
   await client.sendNotification('textDocument/didChange', { textDocument: { uri, version: 2 }, contentChanges: [{ text: good }] });
   assert.deepEqual((await fixed).diagnostics, []);
 
-  const hover = await client.sendRequest('textDocument/hover', { textDocument: { uri }, position: { line: 0, character: good.indexOf('hidden_size') + 2 } }) as { contents: { value: string } };
+  const hover = await client.sendRequest<{ contents: { value: string } }>('textDocument/hover', { textDocument: { uri }, position: { line: 0, character: good.indexOf('hidden_size') + 2 } });
   assert.match(hover.contents.value, /Width of the residual stream/);
   assert.match(hover.contents.value, /Parameters:\*\* .* total/);
 
-  const completion = await client.sendRequest('textDocument/completion', { textDocument: { uri }, position: { line: 0, character: good.indexOf('"source"') } }) as { items: Array<{ label: string }> };
+  const completion = await client.sendRequest<{ items: Array<{ label: string }> }>('textDocument/completion', { textDocument: { uri }, position: { line: 0, character: good.indexOf('"source"') } });
   const labels = completion.items.map((i) => i.label);
   assert.ok(labels.includes('finetune') && labels.includes('lora'), labels.join(', '));
 });

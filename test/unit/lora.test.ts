@@ -66,7 +66,7 @@ describe('LoRA', () => {
     const before = model.layers[0].selfAttn.qProj.weight.dataSync().slice();
     const baseline = model.forward({ inputIds: ids() }).hidden;
     const optimizer = tf.train.sgd(0.5);
-    optimizer.minimize(() => tf.sum(tf.square(model.forward({ inputIds: ids() }).hidden)) as tf.Scalar, false, flattenGroups(groups));
+    optimizer.minimize(() => tf.sum<tf.Scalar>(tf.square(model.forward({ inputIds: ids() }).hidden)), false, flattenGroups(groups));
     assert.deepEqual(model.layers[0].selfAttn.qProj.weight.dataSync(), before);
     assert.ok(tf.max(tf.abs(tf.sub(baseline, model.forward({ inputIds: ids() }).hidden))).dataSync()[0] > 1e-4);
     optimizer.dispose();

@@ -14,18 +14,19 @@ const record = '{"step":1,"epoch":0,"wall_time":0.5,"split":"train","loss":2.5}'
  */
 function countWork<T>(parse: () => T): { result: T; work: number } {
   const { slice } = Array.prototype;
+  // eslint-disable-next-line @typescript-eslint/unbound-method -- the originals are kept to be restored, and each is called with an explicit this (trim.call(this)).
   const { trim, trimEnd, trimStart } = String.prototype;
   const jsonParse = JSON.parse;
   let work = 0;
   Array.prototype.slice = function (this: unknown[], ...args: Parameters<typeof slice>) {
-    const copy = slice.apply(this, args);
+    const copy: unknown[] = slice.apply(this, args);
     work += copy.length;
     return copy;
   };
   String.prototype.trim = function (this: string) { work++; return trim.call(this); };
   String.prototype.trimEnd = function (this: string) { work++; return trimEnd.call(this); };
   String.prototype.trimStart = function (this: string) { work++; return trimStart.call(this); };
-  JSON.parse = function (...args: Parameters<typeof jsonParse>) { work++; return jsonParse.apply(JSON, args); } as typeof JSON.parse;
+  JSON.parse = function (...args: Parameters<typeof jsonParse>) { work++; return jsonParse.apply(JSON, args) as unknown; } as typeof JSON.parse;
   try {
     return { result: parse(), work };
   } finally {

@@ -33,7 +33,7 @@ function trackedFiles(): string[] {
   try {
     listing = execFileSync('git', ['ls-files', '-z'], { cwd: root, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
   } catch (error) {
-    throw new Error(`no_outside_citations: could not list the tracked files with \`git ls-files\` in ${root} (${String(error)}); run the test from a git checkout of L3M Studio.`);
+    throw new Error(`no_outside_citations: could not list the tracked files with \`git ls-files\` in ${root} (${String(error)}); run the test from a git checkout of L3M Studio.`, { cause: error });
   }
   return listing.split('\0').filter((file) => file !== '' && !file.startsWith('docs/') && file !== 'package-lock.json' && file !== self);
 }

@@ -33,8 +33,8 @@ interface Result { y: Float32Array; dx: Float32Array; dw: Float32Array }
 /** Seeds must be ≥ 1: TF.js treats seed 0 as "no seed" and draws different inputs on each backend. */
 function convAndGrads(c: Case, seed: number): Result {
   return tf.tidy(() => {
-    const x = tf.randomNormal(c.x, 0, 1, 'float32', seed) as tf.Tensor4D;
-    const w = tf.randomNormal([...c.k, c.cin, c.cout], 0, 1, 'float32', seed + 1) as tf.Tensor4D;
+    const x = tf.randomNormal<tf.Rank.R4>(c.x, 0, 1, 'float32', seed);
+    const w = tf.randomNormal<tf.Rank.R4>([...c.k, c.cin, c.cout], 0, 1, 'float32', seed + 1);
     const y = tf.conv2d(x, w, 1, c.pad);
     const dy = tf.randomNormal(y.shape, 0, 1, 'float32', seed + 2);
     const [dx, dw] = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 1, c.pad), dy)))([x, w]);
@@ -78,7 +78,7 @@ test('wasm conv2d gradients equal the cpu backend kernels (1e-5 relative), no le
     const actual = convAndGrads(c, 10 * i + 1);
     for (const key of ['y', 'dx', 'dw'] as const) {
       const error = maxRelative(actual[key], expected[i][key]);
-      assert.ok(error < 1e-5, `x [${c.x}], filter ${c.k.join('×')}, pad ${JSON.stringify(c.pad)}: ${key} relative error ${error}`);
+      assert.ok(error < 1e-5, `x [${c.x.join(',')}], filter ${c.k.join('×')}, pad ${JSON.stringify(c.pad)}: ${key} relative error ${error}`);
     }
   });
   assert.equal(tf.memory().numTensors, tensors, 'no tensors leak');
@@ -89,8 +89,8 @@ test('wasm conv2d gradients equal the cpu backend kernels (1e-5 relative), no le
 test('sameConv2d on wasm uses tf.conv2d and its gradients equal the cpu reference (1e-5 relative)', async () => {
   await tf.setBackend('cpu');
   const run = (k: number) => tf.tidy(() => {
-    const x = tf.randomNormal([4, 8, 8, 6], 0, 1, 'float32', k) as tf.Tensor4D;
-    const w = tf.randomNormal([k, k, 6, 7], 0, 1, 'float32', k + 1) as tf.Tensor4D;
+    const x = tf.randomNormal<tf.Rank.R4>([4, 8, 8, 6], 0, 1, 'float32', k);
+    const w = tf.randomNormal<tf.Rank.R4>([k, k, 6, 7], 0, 1, 'float32', k + 1);
     const dy = tf.randomNormal([4, 8, 8, 7], 0, 1, 'float32', k + 2);
     const f = (a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(sameConv2d(a as tf.Tensor4D, b as tf.Tensor4D), dy));
     const [dx, dw] = tf.grads(f)([x, w]);
@@ -114,12 +114,12 @@ test('sameConv2d on wasm uses tf.conv2d and its gradients equal the cpu referenc
 test('strided convolutions: the input gradient falls back to the stock kernel, the filter gradient is a clear error', async () => {
   await import('@tensorflow/tfjs-backend-wasm');
   await tf.setBackend('cpu');
-  const expected = tf.tidy(() => tf.conv2dTranspose(tf.ones([1, 3, 3, 2]) as tf.Tensor4D, tf.ones([3, 3, 4, 2]) as tf.Tensor4D, [1, 6, 6, 4], 2, 'same').dataSync() as Float32Array);
+  const expected = tf.tidy(() => tf.conv2dTranspose(tf.ones<tf.Rank.R4>([1, 3, 3, 2]), tf.ones<tf.Rank.R4>([3, 3, 4, 2]), [1, 6, 6, 4], 2, 'same').dataSync() as Float32Array);
   assert.ok(await tf.setBackend('wasm'));
   registerWasmConvGradients();
-  const actual = tf.tidy(() => tf.conv2dTranspose(tf.ones([1, 3, 3, 2]) as tf.Tensor4D, tf.ones([3, 3, 4, 2]) as tf.Tensor4D, [1, 6, 6, 4], 2, 'same').dataSync() as Float32Array);
+  const actual = tf.tidy(() => tf.conv2dTranspose(tf.ones<tf.Rank.R4>([1, 3, 3, 2]), tf.ones<tf.Rank.R4>([3, 3, 4, 2]), [1, 6, 6, 4], 2, 'same').dataSync() as Float32Array);
   assert.ok(maxRelative(actual, expected) < 1e-6);
-  assert.throws(() => tf.tidy(() => tf.grad((w: tf.Tensor) => tf.sum(tf.conv2d(tf.ones([1, 6, 6, 2]) as tf.Tensor4D, w as tf.Tensor4D, 2, 'same')))(tf.ones([3, 3, 2, 2]))),
+  assert.throws(() => tf.tidy(() => tf.grad((w: tf.Tensor) => tf.sum(tf.conv2d(tf.ones<tf.Rank.R4>([1, 6, 6, 2]), w as tf.Tensor4D, 2, 'same')))(tf.ones([3, 3, 2, 2]))),
     /wasm Conv2DBackpropFilter: only stride-1 channels-last float32 convolutions are supported, got strides 2/);
   await tf.setBackend('cpu');
 });

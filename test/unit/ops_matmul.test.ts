@@ -64,8 +64,8 @@ function suite(backend: 'cpu' | 'wasm'): void {
     for (const [lead, inF, outF] of [[[3, 5], 7, 11], [[2, 9], 16, 1], [[13], 1, 6], [[1, 1], 33, 17]] as const) {
       const x = randn([...lead, inF]); const w = randn([outF, inF]); const b = randn([outF]);
       const before = tf.memory().numTensors;
-      compare(`linear ${lead}x${inF}->${outF} bias`, [x, w, b], (xx, ww, bb) => linear(xx, ww, bb), plainLinear);
-      compare(`linear ${lead}x${inF}->${outF}`, [x, w], (xx, ww) => linear(xx, ww), (xx, ww) => plainLinear(xx, ww));
+      compare(`linear ${lead.join(',')}x${inF}->${outF} bias`, [x, w, b], (xx, ww, bb) => linear(xx, ww, bb), plainLinear);
+      compare(`linear ${lead.join(',')}x${inF}->${outF}`, [x, w], (xx, ww) => linear(xx, ww), (xx, ww) => plainLinear(xx, ww));
       assert.equal(tf.memory().numTensors, before, 'no tensors leak');
       tf.dispose([x, w, b]);
     }
@@ -77,8 +77,8 @@ function suite(backend: 'cpu' | 'wasm'): void {
       const q = randn([b, h, t, d]); const k = randn([b, h, s, d]);
       const p = randn([b, h, t, s]); const v = randn([b, h, s, d]);
       const before = tf.memory().numTensors;
-      compare(`scores ${[b, h, t, s, d]}`, [q, k], attentionScores, (qq, kk) => tf.matMul(qq, kk, false, true));
-      compare(`output ${[b, h, t, s, d]}`, [p, v], attentionOutput, (pp, vv) => tf.matMul(pp, vv));
+      compare(`scores ${[b, h, t, s, d].join(',')}`, [q, k], attentionScores, (qq, kk) => tf.matMul(qq, kk, false, true));
+      compare(`output ${[b, h, t, s, d].join(',')}`, [p, v], attentionOutput, (pp, vv) => tf.matMul(pp, vv));
       assert.equal(tf.memory().numTensors, before, 'no tensors leak');
       tf.dispose([q, k, p, v]);
     }

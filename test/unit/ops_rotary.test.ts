@@ -32,9 +32,9 @@ function checkBackend(backend: string): void {
       const fused = tf.grad((input: tf.Tensor) => tf.sum(tf.mul(applyRotaryFused(input, tables.cos, tables.signedSin), dy)));
       const plain = tf.grad((input: tf.Tensor) => tf.sum(tf.mul(applyRotary(input, tables.cos, tables.sin), dy)));
       const valueError = maxRelative(applyRotaryFused(x, tables.cos, tables.signedSin), applyRotary(x, tables.cos, tables.sin));
-      assert.ok(valueError < 1e-6, `${backend} [${shape}]: value error ${valueError}`);
+      assert.ok(valueError < 1e-6, `${backend} [${shape.join(',')}]: value error ${valueError}`);
       const gradError = maxRelative(fused(x), plain(x));
-      assert.ok(gradError < 1e-6, `${backend} [${shape}]: gradient error ${gradError}`);
+      assert.ok(gradError < 1e-6, `${backend} [${shape.join(',')}]: gradient error ${gradError}`);
     });
   }
 }

@@ -23,12 +23,12 @@ function check(backend: string, shape: number[]): void {
     const dy = tf.randomNormal(shape, 0, 1, 'float32', 7);
     const plain = (g: tf.Tensor, u: tf.Tensor): tf.Tensor => tf.mul(tf.mul(g, tf.sigmoid(g)), u);
     const valueError = maxRelative(swiglu(gate, up), plain(gate, up));
-    assert.ok(valueError < 1e-6, `${backend} [${shape}]: value error ${valueError}`);
+    assert.ok(valueError < 1e-6, `${backend} [${shape.join(',')}]: value error ${valueError}`);
     const fusedGrads = tf.grads((g: tf.Tensor, u: tf.Tensor) => tf.sum(tf.mul(swiglu(g, u), dy)))([gate, up]);
     const plainGrads = tf.grads((g: tf.Tensor, u: tf.Tensor) => tf.sum(tf.mul(plain(g, u), dy)))([gate, up]);
     ['gate', 'up'].forEach((name, i) => {
       const error = maxRelative(fusedGrads[i], plainGrads[i]);
-      assert.ok(error < 1e-5, `${backend} [${shape}]: d${name} error ${error}`);
+      assert.ok(error < 1e-5, `${backend} [${shape.join(',')}]: d${name} error ${error}`);
     });
   });
 }

@@ -176,7 +176,7 @@ test('decimation: small data passes through with null gaps; large data keeps eac
   assert.equal(view[0][0], 0);
   assert.equal(view[0][view[0].length - 1], n - 1);
   assert.ok(view.slice(1).every((col) => col.every((v) => v === null || Number.isFinite(v))), 'uPlot gets null for gaps, never NaN');
-  assert.equal(Math.max(...(view[1].filter((v) => v !== null) as number[])), Math.max(...[...y].filter((v) => !Number.isNaN(v))), 'the spike survives');
+  assert.equal(Math.max(...view[1].filter((v): v is number => v !== null)), Math.max(...[...y].filter((v) => !Number.isNaN(v))), 'the spike survives');
   assert.equal(view[2].filter((v) => v !== null).length, 50, 'every sparse point survives');
   // Zoomed: full resolution inside the range.
   const zoomed = decimate([{ x, ys: [y, sparse] }], { min: 1000, max: 1400 }, 500, false);
@@ -193,7 +193,7 @@ test('decimation by group: a dense and a sparse curve on their own x, merged aft
   assert.ok(view[0].every((v, i) => i === 0 || v > view[0][i - 1]), 'x strictly increasing');
   assert.deepEqual(view[2].filter((v) => v !== null), Array.from({ length: 40 }, (_, i) => i), 'every validation point, in order');
   assert.equal(view[0][0], 1, 'starts at the first train point');
-  assert.equal(Math.max(...(view[1].filter((v) => v !== null) as number[])), 1, 'the first (largest) train value survives');
+  assert.equal(Math.max(...view[1].filter((v): v is number => v !== null)), 1, 'the first (largest) train value survives');
   // Small groups merge to the union of x, null where a group has no point.
   assert.deepEqual(mergeGroups([{ x: [1, 3], ys: [[10, 30]] }, { x: [2, 3], ys: [[NaN, 3]] }]), [[1, 2, 3], [10, null, 30], [null, null, 3]]);
 });

@@ -11,7 +11,7 @@ import { MetricsFollower } from '../../extension/panels/metrics_follower';
 import { contentSecurityPolicy, makeNonce, panelHtml } from '../../extension/panels/panel_html';
 import { parseNpy } from '../../sidecar/protocol/npy_format';
 import type { MetricRecord } from '../../sidecar/protocol/run_folder';
-import { npyBytes, trainingRecords, writeMetrics, writeRun, writeSamples } from '../browser/run_fixtures';
+import { trainingRecords, writeMetrics, writeRun, writeSamples } from '../browser/run_fixtures';
 
 const line = (r: MetricRecord) => JSON.stringify(r) + '\n';
 

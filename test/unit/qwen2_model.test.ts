@@ -79,7 +79,7 @@ describe('Qwen2Model', () => {
   test('bad arguments throw clear errors', () => {
     const model = Qwen2Model.random(config, 1);
     assert.throws(() => model.forward({}), /exactly one of inputIds/);
-    assert.throws(() => model.forward({ inputsEmbeds: tf.zeros([1, 3, 8]) as tf.Tensor3D }), /inputsEmbeds must be \(B, T, 16\)/);
+    assert.throws(() => model.forward({ inputsEmbeds: tf.zeros<tf.Rank.R3>([1, 3, 8]) }), /inputsEmbeds must be \(B, T, 16\)/);
     assert.throws(() => model.forward({ inputIds: ids(), positions: [0, 1] }), /2 positions given for 5 tokens/);
     assert.throws(() => qwen2Config({ hiddenSize: 18, numAttentionHeads: 4 }), /not divisible/);
     assert.throws(() => model.addLora({ rank: 2, targets: ['qkv' as never] }), /LoRA target "qkv"/);
@@ -127,7 +127,7 @@ describe('Qwen2Model', () => {
     const input = ids();
     const loss = () => tf.tidy(() => {
       const logits = model.forward({ inputIds: input, returnLogits: true }).logits!;
-      return tf.losses.softmaxCrossEntropy(tf.oneHot(target.flatten(), 30), logits.reshape([-1, 30])) as tf.Scalar;
+      return tf.losses.softmaxCrossEntropy<tf.Tensor, tf.Scalar>(tf.oneHot(target.flatten(), 30), logits.reshape([-1, 30]));
     });
     const first = loss();
     const initial = first.dataSync()[0];
@@ -152,7 +152,7 @@ describe('Qwen2Model', () => {
     const { value, grads } = tf.variableGrads(() => {
       const vectors = tf.concat([connector, tf.broadcastTo(tokens.stack(['<|lc_start|>']).expandDims(0), [2, 1, 16])], 1); // (2, 2, 16)
       const embeds = mixInputs((x) => model.embed(x), ids(), [1, 3], vectors);
-      return tf.sum(tf.square(model.forward({ inputsEmbeds: embeds }).hidden)) as tf.Scalar;
+      return tf.sum<tf.Scalar>(tf.square(model.forward({ inputsEmbeds: embeds }).hidden));
     }, [connector, ...flattenGroups(groups)]);
     assert.ok(Number.isFinite(value.dataSync()[0]));
     for (const grad of Object.values(grads)) assert.ok(tf.max(tf.abs(grad)).dataSync()[0] > 0);
@@ -164,20 +164,20 @@ describe('Qwen2Model', () => {
 
 describe('mixInputs', () => {
   test('replaces exactly the given rows, by batch or shared vectors', () => {
-    const embeds = tf.zeros([2, 4, 3]) as tf.Tensor3D;
+    const embeds = tf.zeros<tf.Rank.R3>([2, 4, 3]);
     const perBatch = tf.tensor3d([[[1, 1, 1]], [[2, 2, 2]]]);
     const out = scatterVectors(embeds, [2], perBatch).arraySync();
     assert.deepEqual(out[0][2], [1, 1, 1]);
     assert.deepEqual(out[1][2], [2, 2, 2]);
     assert.deepEqual(out[1][1], [0, 0, 0]);
-    const shared = scatterVectors(tf.ones([2, 4, 3]) as tf.Tensor3D, [0, 3], tf.tensor2d([[5, 5, 5], [6, 6, 6]])).arraySync();
+    const shared = scatterVectors(tf.ones<tf.Rank.R3>([2, 4, 3]), [0, 3], tf.tensor2d([[5, 5, 5], [6, 6, 6]])).arraySync();
     assert.deepEqual(shared[1][0], [5, 5, 5]);
     assert.deepEqual(shared[1][3], [6, 6, 6]);
     assert.deepEqual(shared[1][1], [1, 1, 1]);
   });
 
   test('bad positions and shapes are refused', () => {
-    const embeds = tf.zeros([2, 4, 3]) as tf.Tensor3D;
+    const embeds = tf.zeros<tf.Rank.R3>([2, 4, 3]);
     assert.throws(() => scatterVectors(embeds, [4], tf.zeros([1, 3])), /outside the sequence/);
     assert.throws(() => scatterVectors(embeds, [1, 1], tf.zeros([2, 3])), /given twice/);
     assert.throws(() => scatterVectors(embeds, [1], tf.zeros([2, 2, 3])), /vectors must be/);

@@ -102,7 +102,7 @@ describe('Qwen2 parity with the PyTorch reference', () => {
       const embeds = mixInputs((x) => model.embed(x), ids(inputs.ids), inputs.vectorPositions, vectors);
       const out = model.forward({ inputsEmbeds: embeds });
       hidden = tf.keep(out.hidden);
-      return tf.sum(tf.mul(out.hidden, probe)) as tf.Scalar;
+      return tf.sum<tf.Scalar>(tf.mul(out.hidden, probe));
     }, [vectors, ...keys.map((k) => byName.get(k)!)]);
     check('mixed.hidden', hidden!);
     check('mixed.grad.vectors', grads[vectors.name]);
@@ -119,7 +119,7 @@ describe('Qwen2 parity with the PyTorch reference', () => {
     const keys = ['model.layers.0.self_attn.q_proj.lora_A.weight', 'model.layers.0.self_attn.q_proj.lora_B.weight',
       'model.layers.1.mlp.up_proj.lora_B.weight', 'model.layers.1.self_attn.v_proj.lora_A.weight'];
     const { grads } = tf.variableGrads(
-      () => tf.sum(tf.mul(model.forward({ inputIds: ids(inputs.ids) }).hidden, probe)) as tf.Scalar,
+      () => tf.sum<tf.Scalar>(tf.mul(model.forward({ inputIds: ids(inputs.ids) }).hidden, probe)),
       keys.map((k) => lora.get(k)!));
     for (const key of keys) check(`lora.grad.${key}`, grads[lora.get(key)!.name]);
     model.dispose();

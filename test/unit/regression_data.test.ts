@@ -10,7 +10,6 @@ import { encodeLightconeNpz, labelFromParams } from '../../sidecar/data/npz_sour
 import { fiducialParams, normalizeParams, type AstroParams, type ParameterName } from '../../sidecar/data/parameters';
 import { loadRegressionData } from '../../sidecar/tasks/regression/regression_data';
 import { resolveConfig } from '../../schemas/resolve_config';
-import type { ExperimentConfig } from '../../schemas/generated/experiment_config';
 
 const root = mkdtempSync(join(tmpdir(), 'l3m-regdata-'));
 const n = 4, nt = 12;
@@ -35,7 +34,7 @@ function config(files: Record<string, unknown>, splits = { validation_fraction: 
   return resolveConfig({
     name: 'regression-data-test', task: 'regression', backbone: { source: 'random' },
     data: { source: 'files', files: { transverse_cells: n, ...files }, patch_size: 2, splits, preprocessing: { global_signal_tokens: 3 } },
-  } as unknown as ExperimentConfig);
+  });
 }
 
 test('loadRegressionData: an npz label_order that is any permutation reads each parameter into its place', async () => {

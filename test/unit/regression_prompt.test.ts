@@ -60,7 +60,7 @@ test('a frozen Qwen2.5-0.5B-wide backbone trains 26,907 parameters (the paper\'s
   assert.equal(model.trainableParameterCount(), 2 * 896 + 896 + 896 * 27 + 27);
   const groups = model.parameterGroups({ lightcone_connector: 1, special_tokens: 1, head: 0.5, backbone: 1 }, 0);
   assert.deepEqual(groups.map((g) => [g.name, g.lrRatio]), [['lightcone_connector', 1], ['special_tokens', 1], ['head', 0.5]]);
-  const tokens = tf.randomNormal([2, 5], 0, 1, 'float32', 3) as tf.Tensor2D;
+  const tokens = tf.randomNormal<tf.Rank.R2>([2, 5], 0, 1, 'float32', 3);
   const raw = model.rawOutputs(tokens, { training: false });
   assert.deepEqual(raw.shape, [2, 27]);
   assert.equal(model.inputsEmbeds(tokens).shape[1], 6);
@@ -78,7 +78,7 @@ test('reference preset (scratch): every backbone weight trains, and an MLP conne
   assert.ok(names.includes('model.layers.0.self_attn.q_proj.weight'));
   assert.ok(names.includes('model.embed_tokens.weight'));
   assert.ok(names.includes('input_connector.2.weight'));
-  const tokens = tf.ones([3, 4]) as tf.Tensor2D;
+  const tokens = tf.ones<tf.Rank.R2>([3, 4]);
   const raw = model.rawOutputs(tokens, { training: false });
   assert.deepEqual(raw.shape, [3, 12]);
   const { cholesky } = model.predict(tokens);

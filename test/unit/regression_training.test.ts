@@ -70,7 +70,7 @@ function io(dir: string, records: MetricRecord[], controller = new AbortControll
   return {
     signal: controller.signal, checkpointDir: dir,
     backboneConfig: qwen2Config({ hiddenSize: 16, numAttentionHeads: 2, numKeyValueHeads: 1 }),
-    metrics: async (batch) => { for (const r of batch) { records.push(r); onRecord?.(r); } },
+    metrics: (batch) => { for (const r of batch) { records.push(r); onRecord?.(r); } return Promise.resolve(); },
     progress: () => undefined,
     log: () => undefined,
   };

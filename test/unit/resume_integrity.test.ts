@@ -10,7 +10,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { prepareRun, runTraining, type TrainingEvents } from '../../sidecar/jobs/train_job';
-import { parseMetricsJsonl, type MetricRecord } from '../../sidecar/protocol/run_folder';
+import { parseMetricsJsonl, type MetricRecord, type RunRecord } from '../../sidecar/protocol/run_folder';
+import type { CheckpointMetadata } from '../../sidecar/checkpoint/checkpoint_metadata';
+import { readJson } from '../read_json';
 import { writeTinyWorkspace } from '../integration/train_fixture';
 
 before(async () => { await tf.setBackend('cpu'); });
@@ -20,7 +22,6 @@ const quiet = (): TrainingEvents & { logs: string[] } => {
   return { logs, progress: () => undefined, metrics: () => undefined, log: (level, message) => logs.push(`${level}: ${message}`) };
 };
 const rawRecords = (runDir: string) => parseMetricsJsonl(readFileSync(join(runDir, 'metrics.jsonl'), 'utf8')).records;
-const readJson = (path: string) => JSON.parse(readFileSync(path, 'utf8'));
 
 /** Trains `runDir` until the metrics of `step` are written, then fails the process's way: an exception out of the loop. */
 async function crashAfterStep(runDir: string, step: number): Promise<void> {
@@ -100,13 +101,13 @@ test('a checkpoint whose trainer step or architecture does not fit the run is re
   const { runDir } = await prepareRun(configPath, join(workspace, 'runs'));
   await crashAfterStep(runDir, 12);
   const metadataPath = join(runDir, 'checkpoints', 'step-00000010.json');
-  const original = readJson(metadataPath);
+  const original = readJson<CheckpointMetadata & { extra: { trainer: Record<string, unknown> } }>(metadataPath);
   const metricsBefore = readFileSync(join(runDir, 'metrics.jsonl'), 'utf8');
 
   writeFileSync(metadataPath, JSON.stringify({ ...original, extra: { ...original.extra, trainer: { ...original.extra.trainer, step: 1e18 } } }));
   await assert.rejects(runTraining({ runDir, signal: new AbortController().signal, events: quiet() }),
     /step-00000010\.json records trainer step 1000000000000000000; expected an integer from 0 to 30\. It does not belong to this run/);
-  assert.equal(readJson(join(runDir, 'run.json')).status, 'failed');
+  assert.equal(readJson<RunRecord>(join(runDir, 'run.json')).status, 'failed');
   assert.equal(readFileSync(join(runDir, 'metrics.jsonl'), 'utf8'), metricsBefore, 'the metrics are untouched');
 
   writeFileSync(metadataPath, JSON.stringify({ ...original, config: { ...original.config, ropeTheta: 1, numHiddenLayers: 1 } }));

@@ -9,6 +9,7 @@ import * as tf from '@tensorflow/tfjs';
 import { SafetensorsFile } from '../../sidecar/checkpoint/safetensors_reader';
 import { writeSafetensors } from '../../sidecar/checkpoint/safetensors_writer';
 import { encodeFromFloat32, decodeToFloat32, floatToHalf, halfToFloat } from '../../sidecar/checkpoint/safetensors_dtype';
+import { parseJson } from '../read_json';
 
 let dir: string;
 before(async () => {
@@ -68,7 +69,7 @@ describe('writer and reader', () => {
     const bytes = readFileSync(path);
     const headerLength = Number(bytes.readBigUInt64LE(0));
     assert.equal(headerLength % 8, 0);
-    const header = JSON.parse(bytes.subarray(8, 8 + headerLength).toString());
+    const header = parseJson<Record<string, unknown>>(bytes.subarray(8, 8 + headerLength).toString());
     assert.deepEqual(header.x, { dtype: 'F32', shape: [3], data_offsets: [0, 12] });
     assert.equal(bytes.length, 8 + headerLength + 12);
     assert.deepEqual(readdirSync(dir).filter((f) => f.startsWith('.tmp-')), []);

@@ -70,7 +70,7 @@ test('defaults satisfy their own enums and bounds', () => {
   for (const { path, schema } of all) {
     const d = schema.default;
     if (d === undefined || d === null) continue;
-    if (schema.enum && typeof d !== 'object') assert.ok(schema.enum.includes(d), `${path}: default ${String(d)} not in enum`);
+    if (schema.enum && typeof d !== 'object') assert.ok(schema.enum.includes(d), `${path}: default ${JSON.stringify(d)} not in enum`);
     if (typeof d === 'number') {
       if (schema.minimum !== undefined) assert.ok(d >= schema.minimum, `${path}: default below minimum`);
       if (schema.maximum !== undefined) assert.ok(d <= schema.maximum, `${path}: default above maximum`);

@@ -10,7 +10,9 @@ import * as tf from '@tensorflow/tfjs';
 import { prepareRun, runTraining, type TrainingEvents } from '../../sidecar/jobs/train_job';
 import { ConfigInvalidError } from '../../schemas/load_config';
 import { loadCheckpoint } from '../../sidecar/checkpoint/checkpoint';
-import { parseMetricsJsonl, type MetricRecord } from '../../sidecar/protocol/run_folder';
+import { parseMetricsJsonl, type MetricRecord, type RegressionEvaluationFile, type RunRecord } from '../../sidecar/protocol/run_folder';
+import type { ResolvedExperimentConfig } from '../../schemas/generated/experiment_config';
+import { readJson } from '../read_json';
 import { writeTinyWorkspace, tinyConfig, tinyTokenizerJson } from '../integration/train_fixture';
 
 before(async () => { await tf.setBackend('cpu'); });
@@ -20,26 +22,25 @@ function quietEvents(records: MetricRecord[] = []): TrainingEvents & { logs: str
   return { logs, progress: () => undefined, metrics: (r) => records.push(...r), log: (level, message) => logs.push(`${level}: ${message}`) };
 }
 
-const readJson = (path: string) => JSON.parse(readFileSync(path, 'utf8'));
 
 test('a run completes: run.json, metrics (train, val, test), checkpoints, eval/regression.json', async () => {
   const workspace = mkdtempSync(join(tmpdir(), 'l3m-run-'));
   const configPath = writeTinyWorkspace(workspace);
   const { runDir } = await prepareRun(configPath, join(workspace, 'runs'));
-  assert.equal(readJson(join(runDir, 'run.json')).status, 'queued');
-  assert.equal(readJson(join(runDir, 'config.json')).training.seed, 3);
+  assert.equal(readJson<RunRecord>(join(runDir, 'run.json')).status, 'queued');
+  assert.equal(readJson<ResolvedExperimentConfig>(join(runDir, 'config.json')).training.seed, 3);
   const events = quietEvents();
   assert.equal(await runTraining({ runDir, signal: new AbortController().signal, events }), 'completed');
-  const record = readJson(join(runDir, 'run.json'));
+  const record = readJson<RunRecord>(join(runDir, 'run.json'));
   assert.equal(record.status, 'completed');
-  assert.equal(record.device.backend, 'cpu');
+  assert.equal(record.device?.backend, 'cpu');
   const { records, problems } = parseMetricsJsonl(readFileSync(join(runDir, 'metrics.jsonl'), 'utf8'));
   assert.deepEqual(problems, []);
   assert.equal(records.filter((r) => r.split === 'train').length, 40);
   assert.equal(records.filter((r) => r.split === 'val').length, 2);
   const testRecord = records.find((r) => r.split === 'test')!;
   for (const key of ['nll', 'r2_omegaM', 'coverage68_zeta', 'coverage95_log10Tvir']) assert.equal(typeof testRecord[key], 'number', key);
-  const evaluation = readJson(join(runDir, 'eval', 'regression.json'));
+  const evaluation = readJson<RegressionEvaluationFile>(join(runDir, 'eval', 'regression.json'));
   assert.equal(evaluation.parameters.length, 6);
   assert.equal(evaluation.parameters[0].bins.length, 10);
   assert.equal(evaluation.parameters[0].bins.reduce((s: number, b: { count: number }) => s + b.count, 0), evaluation.testLightcones);
@@ -74,8 +75,9 @@ test('an unwritable checkpoint fails the run with the reason; earlier checkpoint
   mkdirSync(blocked, { recursive: true });
   writeFileSync(join(blocked, 'occupied'), 'x');
   await assert.rejects(runTraining({ runDir, signal: new AbortController().signal, events: quietEvents() }), /Could not write checkpoint "step-00000020"/);
-  const record = readJson(join(runDir, 'run.json'));
+  const record = readJson<RunRecord>(join(runDir, 'run.json'));
   assert.equal(record.status, 'failed');
+  assert.ok(record.error, JSON.stringify(record));
   assert.match(record.error.message, /Earlier checkpoints are intact/);
   const earlier = loadCheckpoint(join(runDir, 'checkpoints'), 'step-00000010');
   assert.equal(earlier.metadata.step, 10);
@@ -98,9 +100,9 @@ test('cancel stops within a step and the run resumes to completion with the unin
     if (records.some((r) => r.split === 'train' && r.step === 13)) controller.abort();
   };
   assert.equal(await runTraining({ runDir: interrupted.runDir, signal: controller.signal, events }), 'cancelled');
-  const cancelled = readJson(join(interrupted.runDir, 'run.json'));
+  const cancelled = readJson<RunRecord>(join(interrupted.runDir, 'run.json'));
   assert.equal(cancelled.status, 'cancelled');
-  assert.equal(cancelled.progress.step, 13);
+  assert.equal(cancelled.progress?.step, 13);
   assert.equal(await runTraining({ runDir: interrupted.runDir, signal: new AbortController().signal, events: quietEvents() }), 'completed');
   const lossesOf = (runDir: string) => parseMetricsJsonl(readFileSync(join(runDir, 'metrics.jsonl'), 'utf8')).records
     .map((r) => ({ ...r, wall_time: 0, steps_per_s: 0 }));

@@ -2,14 +2,15 @@
 // simulated, and the editor's backend setting (env L3M_BACKEND) over the config's runtime.backend.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { prepareRun, runTraining, type TrainingEvents } from '../../sidecar/jobs/train_job';
 import { backendRequestOf } from '../../sidecar/jobs/select_runtime';
 import { writeTinyWorkspace } from '../integration/train_fixture';
+import type { RunRecord } from '../../sidecar/protocol/run_folder';
+import { readJson } from '../read_json';
 
-const readJson = (path: string) => JSON.parse(readFileSync(path, 'utf8'));
 
 function events(onLog: (message: string) => void = () => undefined): TrainingEvents {
   return { progress: () => undefined, metrics: () => undefined, log: (_level, message) => onLog(message) };
@@ -17,7 +18,7 @@ function events(onLog: (message: string) => void = () => undefined): TrainingEve
 
 /** A generation config: the quickstart example with the given simulator settings. */
 function writeGenerationWorkspace(workspace: string, simulator: Record<string, unknown>): string {
-  const config = JSON.parse(readFileSync(join(import.meta.dirname, '..', '..', 'examples', 'quickstart-generation.l3m.json'), 'utf8'));
+  const config = readJson<{ data: { simulator?: Record<string, unknown> } }>(join(import.meta.dirname, '..', '..', 'examples', 'quickstart-generation.l3m.json'));
   config.data.simulator = { ...config.data.simulator, ...simulator };
   const path = join(workspace, 'generation.l3m.json');
   writeFileSync(path, JSON.stringify(config));
@@ -44,8 +45,9 @@ for (const task of ['regression', 'generation'] as const) test(`cancel while the
     });
     assert.ok(started.at > 0, 'the dataset was being simulated');
     assert.equal(outcome, 'cancelled');
-    const record = readJson(join(runDir, 'run.json'));
+    const record = readJson<RunRecord>(join(runDir, 'run.json'));
     assert.equal(record.status, 'cancelled');
+    assert.ok(record.error, JSON.stringify(record));
     assert.match(record.error.message, /resume/);
     assert.deepEqual(readdirSync(join(cacheDir, 'datasets')), [], 'neither a dataset nor a temporary folder');
   } finally {
@@ -68,10 +70,10 @@ test('L3M_BACKEND wins over runtime.backend and run.json records what was asked 
     const configPath = writeTinyWorkspace(workspace, { runtime: { backend: 'wasm' }, training: { unit: 'steps', steps: 4, checkpoint_every: 4, schedule: { warmup: 1, decay: 2 } }, evaluation: { every: 4 } });
     const { runDir } = await prepareRun(configPath, join(workspace, 'runs'));
     assert.equal(await runTraining({ runDir, signal: new AbortController().signal, events: events() }), 'completed');
-    const device = readJson(join(runDir, 'run.json')).device;
-    assert.equal(device.backend, 'cpu');
-    assert.equal(device.requested, 'cpu');
-    assert.equal(device.requestedBy, 'L3M_BACKEND');
+    const device = readJson<RunRecord>(join(runDir, 'run.json')).device;
+    assert.equal(device?.backend, 'cpu');
+    assert.equal(device?.requested, 'cpu');
+    assert.equal(device?.requestedBy, 'L3M_BACKEND');
   } finally {
     if (previous === undefined) delete process.env.L3M_BACKEND;
     else process.env.L3M_BACKEND = previous;

@@ -45,7 +45,7 @@ test('a few Adam steps lower the regression loss of the CNN', () => {
   const cond = tf.randomNormal([8, 16], 0, 1, 'float32', 2);
   const target = tf.add(cond, 1);
   const optimizer = tf.train.adam(0.01);
-  const loss = () => tf.mean(tf.square(tf.sub(cnn.apply(x, 0.5, cond), target))) as tf.Scalar;
+  const loss = () => tf.mean<tf.Scalar>(tf.square(tf.sub(cnn.apply(x, 0.5, cond), target)));
   const first = loss().dataSync()[0];
   for (let i = 0; i < 20; i++) optimizer.minimize(loss, true, cnn.namedWeights().map(([, v]) => v))?.dispose();
   assert.ok(loss().dataSync()[0] < 0.5 * first);
@@ -56,8 +56,8 @@ test('a few Adam steps lower the regression loss of the CNN', () => {
 test('the im2col convolution (for backends without conv2d gradients) equals tf.conv2d, values and gradients', async () => {
   const { sameConv2d } = await import('../../sidecar/tasks/generation/velocity_cnn');
   for (const k of [1, 3, 5]) {
-    const x = tf.randomNormal([3, 6, 6, 4], 0, 1, 'float32', k) as tf.Tensor4D;
-    const kernel = tf.randomNormal([k, k, 4, 5], 0, 1, 'float32', k + 1) as tf.Tensor4D;
+    const x = tf.randomNormal<tf.Rank.R4>([3, 6, 6, 4], 0, 1, 'float32', k);
+    const kernel = tf.randomNormal<tf.Rank.R4>([k, k, 4, 5], 0, 1, 'float32', k + 1);
     const gap = tf.tidy(() => tf.max(tf.abs(tf.sub(sameConv2d(x, kernel, true), tf.conv2d(x, kernel, 1, 'same')))).dataSync()[0]);
     assert.ok(gap < 1e-4, `k=${k}: values differ by ${gap}`);
     const grads = (im2col: boolean) => tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.square(sameConv2d(a as tf.Tensor4D, b as tf.Tensor4D, im2col))))([x, kernel]);

@@ -75,8 +75,8 @@ test('regression, full finetuning: biases, norm scales and special tokens are no
     prompt: buildPrompt({ template: 'minimal', systemTokens: 0, lightconeTokens: 0, chatIds: null }),
     inputConnector: { kind: 'mlp', depth: 1, width: 4 }, headDepth: 1, headWidth: 4, covariance: 'full', finetune: 'full', seed: 1,
   });
-  const tokens = tf.randomNormal([3, 5], 0, 1, 'float32', 7) as tf.Tensor2D;
-  const targets = tf.randomUniform([3, 6], 0.1, 0.9, 'float32', 8) as tf.Tensor2D;
+  const tokens = tf.randomNormal<tf.Rank.R2>([3, 5], 0, 1, 'float32', 7);
+  const targets = tf.randomUniform<tf.Rank.R2>([3, 6], 0.1, 0.9, 'float32', 8);
   const ratios = { lightcone_connector: 1, special_tokens: 1, head: 1, backbone: 1 };
   const result = stepAt(model.namedTrainableWeights(), (wd) => model.parameterGroups(ratios, wd), () => model.loss(tokens, targets, { training: false }));
   const exempt = (key: string) => key.endsWith('.bias') || /(^model\.norm|_layernorm)\.weight$/.test(key) || key.startsWith('special_tokens.');
@@ -100,8 +100,8 @@ test('generation, full finetuning: biases are not decayed (the reference exempts
     head: { channels: 4, blocks: 1, residualFactor: 2, kernelSize: 3, condChannels: 2 }, finetune: 'full', trainNorms: true, seed: 4,
   });
   const inputs = {
-    patches: tf.randomNormal([2, 3, 4, 4], 0, 1, 'float32', 9) as tf.Tensor4D,
-    params: tf.randomUniform([2, 6], 0, 1, 'float32', 10) as tf.Tensor2D,
+    patches: tf.randomNormal<tf.Rank.R4>([2, 3, 4, 4], 0, 1, 'float32', 9),
+    params: tf.randomUniform<tf.Rank.R2>([2, 6], 0, 1, 'float32', 10),
     timeSteps: tf.tensor1d([0, 5]),
   };
   const ratios = { lightcone_connector: 1, parameter_connectors: 1, special_tokens: 1, head: 1, backbone: 1 };

@@ -73,7 +73,7 @@ test('Zel\'dovich density: zero mean, linear response ≈ 0.8–0.95 and correla
       ratios.push(s.std / (growth * sd0));
     }
     for (const r of ratios) assert.ok(r > 0.75 && r < 0.98, `std ratio ${r}`);
-    assert.ok(Math.abs(ratios[0] / ratios[1] - 1) < 0.05, `ratio not constant in z: ${ratios}`);
+    assert.ok(Math.abs(ratios[0] / ratios[1] - 1) < 0.05, `ratio not constant in z: ${ratios.join(',')}`);
   } finally {
     fft.dispose();
   }
@@ -101,7 +101,7 @@ test('excursion set: ⟨x_HII⟩ ≤ ζ F_ST (+ Poisson noise), and monotone in 
       assert.ok(xHII <= Math.min(1, analytic) * 1.1 + 0.01, `ζ=${zeta}: ⟨x_HII⟩ ${xHII} vs ζF_ST ${analytic}`);
       ionised.push(xHII);
     }
-    assert.ok(ionised[0] < ionised[1] && ionised[1] < ionised[2], `not monotone in ζ: ${ionised}`);
+    assert.ok(ionised[0] < ionised[1] && ionised[1] < ionised[2], `not monotone in ζ: ${ionised.join(',')}`);
   } finally {
     fft.dispose();
   }
