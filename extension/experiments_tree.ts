@@ -4,6 +4,8 @@ import * as vscode from 'vscode';
 // The ES module build: esbuild cannot follow the UMD build's factory-style requires (./impl/format).
 import { parse as parseJsonc } from 'jsonc-parser/lib/esm/main.js';
 import { basename } from 'node:path';
+import { isRecord } from '../schemas/json_value';
+import { errorMessage } from '../sidecar/protocol/error_message';
 import { SnapshotLoader, treeChanges, type Snapshot, type TreeChange } from './tree_changes';
 
 export const experimentGlob = '**/*.l3m.json';
@@ -16,10 +18,10 @@ export function experimentLabel(uri: vscode.Uri): string {
 
 /** The task (the group) and "regression · pretrained, lora" (the description) of a config's text; tolerant of half-typed JSON. */
 export function describeConfig(text: string): { task: string; description: string } {
-  const config = parseJsonc(text, [], { allowTrailingComma: true, disallowComments: false }) as Record<string, unknown> | undefined;
-  if (!config || typeof config !== 'object' || Array.isArray(config)) return { task: 'not valid', description: 'not a JSON object' };
+  const config: unknown = parseJsonc(text, [], { allowTrailingComma: true, disallowComments: false });
+  if (!isRecord(config)) return { task: 'not valid', description: 'not a JSON object' };
   const task = typeof config.task === 'string' ? config.task : 'no task';
-  const backbone = (config.backbone && typeof config.backbone === 'object' ? config.backbone : {}) as Record<string, unknown>;
+  const backbone = isRecord(config.backbone) ? config.backbone : {};
   const parts = [backbone.source, backbone.finetune].filter((p): p is string => typeof p === 'string');
   return { task, description: parts.length > 0 ? `${task} · ${parts.join(', ')}` : task };
 }
@@ -96,7 +98,7 @@ export class ExperimentsTree implements vscode.TreeDataProvider<Node>, vscode.Di
       try {
         described = describeConfig(Buffer.from(await vscode.workspace.fs.readFile(uri)).toString('utf8'));
       } catch (error) {
-        described = { task: 'not valid', description: `unreadable: ${(error as Error).message}` };
+        described = { task: 'not valid', description: `unreadable: ${errorMessage(error)}` };
       }
       grouped.set(described.task, [...(grouped.get(described.task) ?? []), { uri, description: described.description }]);
     }

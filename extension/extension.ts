@@ -58,13 +58,14 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   context.subscriptions.push(statusBar);
   client.onRunState.on((state) => {
     statusBar.onRunState(state);
-    runsTree.refresh();
+    // The view updates itself when its load ends; the event listener has nothing to wait for.
+    void runsTree.refresh();
     if (state.kind === 'completed' || state.kind === 'cancelled' || state.kind === 'failed') notifyRunEnded(state, output);
   });
   client.onProgress.on((p) => statusBar.onProgress(p));
   client.onExit.on((exit) => {
     statusBar.clear();
-    runsTree.refresh();
+    void runsTree.refresh();
     if (exit.expected) return;
     const how = exit.signal ? `was killed by ${exit.signal}` : `exited with code ${exit.code}`;
     const runs = exit.failedRuns.length > 0 ? ` ${exit.failedRuns.length} run(s) marked failed.` : '';
@@ -81,10 +82,9 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     vscode.commands.registerCommand('l3m.openConfig', (arg: unknown) => commands.openConfig(arg)),
     vscode.commands.registerCommand('l3m.revealRunFolder', (clicked: unknown, selected: unknown) => commands.revealRunFolder(clicked, selected)),
     vscode.commands.registerCommand('l3m.sample', (clicked: unknown) => sampleRun(client, clicked, (runDir) => void vscode.commands.executeCommand('l3m.openInspector', { runDir }))),
-    vscode.commands.registerCommand('l3m.refresh', () => {
+    vscode.commands.registerCommand('l3m.refresh', async () => {
       runsTree.setRunsDir(settings.runsDir());
-      experimentsTree.refresh();
-      runsTree.refresh();
+      await Promise.all([experimentsTree.refresh(), runsTree.refresh()]);
     }),
     vscode.languages.registerCodeLensProvider({ scheme: 'file', pattern: experimentGlob }, new TrainCodeLensProvider()),
     vscode.workspace.onDidChangeConfiguration((e) => {

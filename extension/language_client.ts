@@ -4,6 +4,7 @@
 import * as vscode from 'vscode';
 import { existsSync } from 'node:fs';
 import { LanguageClient, TransportKind, type LanguageClientOptions, type ServerOptions } from 'vscode-languageclient/node';
+import { errorMessage } from '../sidecar/protocol/error_message';
 
 export async function startLanguageClient(context: vscode.ExtensionContext, output: vscode.OutputChannel): Promise<LanguageClient | undefined> {
   const serverModule = context.asAbsolutePath('dist/server.js');
@@ -27,7 +28,7 @@ export async function startLanguageClient(context: vscode.ExtensionContext, outp
   try {
     await client.start();
   } catch (error) {
-    output.appendLine(`The L3M language server failed to start: ${(error as Error).message}`);
+    output.appendLine(`The L3M language server failed to start: ${errorMessage(error)}`);
     return undefined;
   }
   return client;

@@ -7,7 +7,9 @@
 import * as vscode from 'vscode';
 import { ResponseError } from 'vscode-jsonrpc';
 import { ErrorCodes, type ConfigErrorData } from '../sidecar/protocol/messages';
+import { errorMessage } from '../sidecar/protocol/error_message';
 import { signalRunProcess } from '../sidecar/protocol/run_process';
+import { isRecord } from '../schemas/json_value';
 import { runConfigToOpen } from './run_config';
 import type { SidecarClient } from './sidecar_client';
 import { ExperimentItem } from './experiments_tree';
@@ -52,17 +54,31 @@ function runItemsOf(clicked: unknown, selected: unknown): RunItem[] {
   return all;
 }
 
+// The wire carries the code as a plain number.
+const configInvalidCode: number = ErrorCodes.configInvalid;
+
+function isConfigDiagnostic(value: unknown): value is ConfigErrorData['diagnostics'][number] {
+  return isRecord(value) && typeof value.line === 'number' && typeof value.column === 'number'
+    && (value.severity === 'error' || value.severity === 'warning') && typeof value.message === 'string' && typeof value.path === 'string';
+}
+
+/** The data of a configInvalid error as the sidecar sends it; anything else is shown by its message alone. */
+function isConfigErrorData(value: unknown): value is ConfigErrorData {
+  return isRecord(value) && value.kind === 'config-invalid' && typeof value.file === 'string'
+    && Array.isArray(value.diagnostics) && value.diagnostics.every(isConfigDiagnostic);
+}
+
 export function describeSidecarError(error: unknown): string {
   if (error instanceof ResponseError) {
-    if (error.code === ErrorCodes.configInvalid) {
-      const data = error.data as ConfigErrorData | undefined;
+    if (error.code === configInvalidCode) {
+      const data = isConfigErrorData(error.data) ? error.data : undefined;
       const errors = data?.diagnostics?.filter((d) => d.severity === 'error') ?? [];
       const first = errors[0];
       return `${error.message}${first ? ` — ${data?.file ?? ''}:${first.line}:${first.column} ${first.message}` : ''}${errors.length > 1 ? ` (and ${errors.length - 1} more; see the Problems panel)` : ''}`;
     }
     return error.message;
   }
-  return (error as Error).message ?? String(error);
+  return errorMessage(error);
 }
 
 export async function train(ctx: CommandContext, arg: unknown): Promise<void> {
@@ -85,7 +101,8 @@ export async function train(ctx: CommandContext, arg: unknown): Promise<void> {
       { location: vscode.ProgressLocation.Window, title: `L3M: starting ${uri.fsPath.split(/[\\/]/).pop()}` },
       () => ctx.client.startRun({ configPath: uri.fsPath, runsDir }),
     );
-    ctx.runsTree.refresh();
+    // The view follows on its own; the message need not wait for it.
+    void ctx.runsTree.refresh();
     void vscode.window.showInformationMessage(`L3M: run ${result.runId} ${result.status === 'queued' ? 'queued' : 'started'}.`);
   } catch (error) {
     const message = describeSidecarError(error);
@@ -112,15 +129,15 @@ export async function cancelRuns(ctx: CommandContext, clicked: unknown, selected
         // which stops within one step and leaves the run resumable. Sent only to the process whose
         // identity run.json recorded, never to a bare pid (run_process.ts).
         const outcome = signalRunProcess(item.listing.record, 'SIGINT');
-        if (!outcome.signalled) void vscode.window.showWarningMessage(`L3M: run ${item.label as string} is not run by this window's sidecar, and it was not signalled: ${outcome.reason}.`);
+        if (!outcome.signalled) void vscode.window.showWarningMessage(`L3M: run ${item.listing.runId} is not run by this window's sidecar, and it was not signalled: ${outcome.reason}.`);
       } else {
-        void vscode.window.showWarningMessage(`L3M: run ${item.label as string} is not run by this window's sidecar, and its run.json cannot be read: ${item.listing.reason}.`);
+        void vscode.window.showWarningMessage(`L3M: run ${item.listing.runId} is not run by this window's sidecar, and its run.json cannot be read: ${item.listing.reason}.`);
       }
     } catch (error) {
-      void vscode.window.showErrorMessage(`L3M: could not cancel ${item.label as string}: ${describeSidecarError(error)}`);
+      void vscode.window.showErrorMessage(`L3M: could not cancel ${item.listing.runId}: ${describeSidecarError(error)}`);
     }
   }
-  ctx.runsTree.refresh();
+  await ctx.runsTree.refresh();
 }
 
 export async function resumeRuns(ctx: CommandContext, clicked: unknown, selected: unknown): Promise<void> {
@@ -139,10 +156,10 @@ export async function resumeRuns(ctx: CommandContext, clicked: unknown, selected
       const result = await ctx.client.resumeRun({ runDir: item.runDir });
       void vscode.window.showInformationMessage(`L3M: run ${result.runId} ${result.status === 'queued' ? 'queued to resume' : 'resumed'}.`);
     } catch (error) {
-      void vscode.window.showErrorMessage(`L3M: could not resume ${item.label as string}: ${describeSidecarError(error)}`);
+      void vscode.window.showErrorMessage(`L3M: could not resume ${item.listing.runId}: ${describeSidecarError(error)}`);
     }
   }
-  ctx.runsTree.refresh();
+  await ctx.runsTree.refresh();
 }
 
 export async function openConfig(arg: unknown): Promise<void> {

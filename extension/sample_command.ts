@@ -9,7 +9,9 @@
 // refused in an untrusted workspace; the files read here stay inside the run folder (confined_path.ts).
 import * as vscode from 'vscode';
 import { join } from 'node:path';
+import { isRecord } from '../schemas/json_value';
 import { readConfined } from '../sidecar/protocol/confined_path';
+import { errorMessage } from '../sidecar/protocol/error_message';
 import * as protocol from '../sidecar/protocol/messages';
 import { NpyFormatError, parseNpyHeader, type NpyHeader } from '../sidecar/protocol/npy_format';
 import { readRunFolder } from '../sidecar/protocol/run_listing';
@@ -17,9 +19,37 @@ import { requireTrust } from './run_commands';
 import type { SidecarClient } from './sidecar_client';
 
 interface GenerationConfigView {
-  task?: string;
-  data?: { source?: string; simulator?: { count?: number }; splits?: { test_fraction?: number }; sublightcone?: { length?: number } };
-  evaluation?: { generation_context_slices?: number; generation_slices?: number };
+  source?: unknown;
+  count?: number;
+  testFraction?: number;
+  contextSlices?: number;
+  slices?: number;
+}
+
+/** The value at `path` in parsed JSON, or undefined where a step is not an object. */
+function valueAt(json: unknown, path: string[]): unknown {
+  let value = json;
+  for (const key of path) {
+    if (!isRecord(value)) return undefined;
+    value = value[key];
+  }
+  return value;
+}
+
+function numberAt(json: unknown, path: string[]): number | undefined {
+  const value = valueAt(json, path);
+  return typeof value === 'number' ? value : undefined;
+}
+
+/** The fields of a run's config.json that suggest the sampling choices; any of them may be missing or ill-typed. */
+function generationConfigView(json: unknown): GenerationConfigView {
+  return {
+    source: valueAt(json, ['data', 'source']),
+    count: numberAt(json, ['data', 'simulator', 'count']),
+    testFraction: numberAt(json, ['data', 'splits', 'test_fraction']),
+    contextSlices: numberAt(json, ['evaluation', 'generation_context_slices']),
+    slices: numberAt(json, ['evaluation', 'generation_slices']),
+  };
 }
 
 /** Slices whose values are all finite in a float32 .npy [slices, x, y] written by the sampler; null if unreadable. */
@@ -50,7 +80,7 @@ async function pickNumber(title: string, values: number[], suggested: number, de
 }
 
 export async function sampleRun(client: SidecarClient, clicked: unknown, openInspector: (runDir: string) => void): Promise<void> {
-  const runDir = clicked && typeof clicked === 'object' && typeof (clicked as { runDir?: unknown }).runDir === 'string' ? (clicked as { runDir: string }).runDir : undefined;
+  const runDir = isRecord(clicked) && typeof clicked.runDir === 'string' ? clicked.runDir : undefined;
   if (!runDir) {
     void vscode.window.showInformationMessage('L3M: choose a finished generation run in the Runs view, then Sample.');
     return;
@@ -68,17 +98,17 @@ export async function sampleRun(client: SidecarClient, clicked: unknown, openIns
   let config: GenerationConfigView = {};
   const configFile = await readConfined(runDir, 'config.json');
   try {
-    if ('bytes' in configFile) config = JSON.parse(configFile.bytes.toString('utf8')) as GenerationConfigView;
+    if ('bytes' in configFile) config = generationConfigView(JSON.parse(configFile.bytes.toString('utf8')));
   } catch { /* the sidecar reports an unreadable config when asked to sample */ }
   // The test split's size is known exactly only to the sidecar; for simulated data this is its count.
-  const simulated = config.data?.source === 'simulator' ? Math.round((config.data.simulator?.count ?? 0) * (config.data.splits?.test_fraction ?? 0)) : 0;
+  const simulated = config.source === 'simulator' ? Math.round((config.count ?? 0) * (config.testFraction ?? 0)) : 0;
   const lightcones = Array.from({ length: simulated > 0 ? simulated : 10 }, (_, i) => i);
   const lightcone = await pickNumber('Sample: test lightcone', lightcones, 0, (i) => `test lightcone ${i}`);
   if (lightcone === undefined) return;
-  const contextDefault = config.evaluation?.generation_context_slices ?? 2;
+  const contextDefault = config.contextSlices ?? 2;
   const contextSlices = await pickNumber('Sample: true slices given as context', [...new Set([contextDefault, 1, 2, 4, 5, 8])].sort((a, b) => a - b), contextDefault, (n) => `${n} context slice${n === 1 ? '' : 's'}`);
   if (contextSlices === undefined) return;
-  const slicesDefault = config.evaluation?.generation_slices ?? 4;
+  const slicesDefault = config.slices ?? 4;
   const slices = await pickNumber('Sample: slices to generate', [...new Set([slicesDefault, 1, 2, 4, 8, 16, 45])].sort((a, b) => a - b), slicesDefault, (n) => `${n} slice${n === 1 ? '' : 's'}, patch by patch`);
   if (slices === undefined) return;
 
@@ -107,7 +137,7 @@ export async function sampleRun(client: SidecarClient, clicked: unknown, openIns
     const choice = await vscode.window.showInformationMessage(`L3M: wrote samples/${result.entry.generated} and its true slices.`, open);
     if (choice === open) openInspector(runDir);
   } catch (error) {
-    const message = (error as Error).message;
+    const message = errorMessage(error);
     if (/cancelled/i.test(message)) void vscode.window.showInformationMessage(`L3M: sampling cancelled; the slices finished so far are in ${join(runDir, 'samples')}.`);
     else void vscode.window.showErrorMessage(`L3M: sampling failed: ${message}`);
   }

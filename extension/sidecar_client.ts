@@ -17,6 +17,7 @@ import {
 import * as protocol from '../sidecar/protocol/messages';
 import type { RunStatus } from '../sidecar/protocol/run_folder';
 import { describeCommand, markRunFailed, spawnSidecar, startFailure, type SidecarCommand } from './sidecar_cli';
+import { errorMessage } from '../sidecar/protocol/error_message';
 
 /** How to run the sidecar (sidecar_cli.ts's sidecarCommand), and the client's own wiring. */
 export interface SidecarClientOptions extends SidecarCommand {
@@ -63,6 +64,11 @@ export function exitCodeOf(code: number | null, signal: NodeJS.Signals | null): 
   return signal && numbers[signal] !== undefined ? 128 + numbers[signal] : undefined;
 }
 
+/** A request without parameters: vscode-jsonrpc sends those with no params field at all. */
+function isRequestType0(type: RequestType0<unknown, void> | RequestType<unknown, unknown, void>): type is RequestType0<unknown, void> {
+  return type.numberOfParams === 0;
+}
+
 interface Running { child: ChildProcess; connection: MessageConnection; ready: Promise<protocol.InitializeResult>; fatal?: string; stopping: boolean }
 
 export class SidecarClient {
@@ -100,7 +106,8 @@ export class SidecarClient {
   }
 
   private spawn(): Running {
-    const { nodePath, output } = this.options;
+    const { nodePath } = this.options;
+    const output = (text: string): void => this.options.output(text);
     output(`Starting the sidecar: ${describeCommand(this.options, ['serve'])}\n`);
     const child = spawnSidecar(this.options, ['serve']);
     // Writes to a process that failed to start or died fail here; the exit handler reports it.
@@ -108,7 +115,8 @@ export class SidecarClient {
     child.stderr!.setEncoding('utf8');
     child.stderr!.on('data', (text: string) => output(text));
     const connection = createMessageConnection(new StreamMessageReader(child.stdout!), new StreamMessageWriter(child.stdin!));
-    const running: Running = { child, connection, ready: Promise.resolve() as never, stopping: false };
+    // `ready` is replaced below, before spawn() returns, once the handlers that settle it exist.
+    const running: Running = { child, connection, ready: new Promise<protocol.InitializeResult>(() => undefined), stopping: false };
 
     connection.onNotification(protocol.runState, (params) => {
       if (params.kind === 'queued' || params.kind === 'running') this.liveRuns.add(params.runDir);
@@ -167,7 +175,7 @@ export class SidecarClient {
           await this.markFailed(runDir, reason, exitCode);
           failedRuns.push(runDir);
         } catch (error) {
-          this.options.output(`[client] could not mark ${runDir} failed: ${(error as Error).message}\n`);
+          this.options.output(`[client] could not mark ${runDir} failed: ${errorMessage(error)}\n`);
         }
       }
     }
@@ -186,9 +194,7 @@ export class SidecarClient {
     await this.ensureStarted();
     const running = this.current;
     if (!running) throw new Error('The L3M sidecar exited while starting; see the "L3M Sidecar" output.');
-    return params === undefined
-      ? running.connection.sendRequest(type as RequestType0<unknown, void>)
-      : running.connection.sendRequest(type as RequestType<unknown, unknown, void>, params, token);
+    return isRequestType0(type) ? running.connection.sendRequest(type) : running.connection.sendRequest(type, params, token);
   }
 
   /**

@@ -13,7 +13,9 @@
 // only in a trusted workspace; what is already in data-preview/ is read anywhere (inside the run folder).
 import { existsSync } from 'node:fs';
 import { join, normalize, sep } from 'node:path';
+import { isRecord } from '../../schemas/json_value';
 import { confinedPath, readConfined } from '../../sidecar/protocol/confined_path';
+import { errorMessage } from '../../sidecar/protocol/error_message';
 import { parseRunRecord } from '../../sidecar/protocol/run_folder';
 import { parseNpy } from '../../sidecar/protocol/npy_format';
 import type { InspectorDataPreview } from '../../webview/shared/panel_protocol';
@@ -25,7 +27,24 @@ export const previewFolder = 'data-preview';
 /** What `l3m data` writes as data-preview/index.json (sidecar/cli/data.ts, writePreview). */
 interface PreviewIndex {
   lightcone: string | number;
-  files: { file: string; slice: number; redshift?: number }[];
+  files: PreviewFile[];
+}
+
+interface PreviewFile { file: string; slice: number; redshift?: number }
+
+function isPreviewFile(value: unknown): value is PreviewFile {
+  return isRecord(value) && typeof value.file === 'string' && typeof value.slice === 'number'
+    && (value.redshift === undefined || typeof value.redshift === 'number');
+}
+
+/** index.json as PreviewIndex, or what is wrong with it. */
+function parsePreviewIndex(json: unknown): PreviewIndex | { problem: string } {
+  const fix = 'delete the folder to write it again';
+  if (!isRecord(json) || !Array.isArray(json.files)) return { problem: `${previewFolder}/index.json has no "files" array; ${fix}` };
+  const bad = json.files.findIndex((entry) => !isPreviewFile(entry));
+  if (bad >= 0) return { problem: `${previewFolder}/index.json: files[${bad}] is ${JSON.stringify(json.files[bad])}, not { "file": name, "slice": number, "redshift"?: number }; ${fix}` };
+  const lightcone = typeof json.lightcone === 'number' ? json.lightcone : String(json.lightcone);
+  return { lightcone, files: json.files.filter(isPreviewFile) };
 }
 
 /**
@@ -74,15 +93,16 @@ export async function ensureDataPreview(runDir: string, sidecar: SidecarCommand,
 export async function readDataPreview(runDir: string): Promise<InspectorDataPreview> {
   const folder = join(runDir, previewFolder);
   const empty = (problem: string): InspectorDataPreview => ({ type: 'inspector/dataPreview', lightcone: '', slices: [], redshifts: null, shape: [0, 0, 0], data: null, problems: [problem] });
-  let index: PreviewIndex;
+  let json: unknown;
   const indexFile = await readConfined(runDir, `${previewFolder}/index.json`);
   if (!('bytes' in indexFile)) return empty(indexFile.problem);
   try {
-    index = JSON.parse(indexFile.bytes.toString('utf8')) as PreviewIndex;
-    if (!index || !Array.isArray(index.files)) return empty(`${previewFolder}/index.json has no "files" array; delete the folder to write it again`);
+    json = JSON.parse(indexFile.bytes.toString('utf8'));
   } catch (e) {
-    return empty(`${previewFolder}/index.json: ${(e as Error).message}`);
+    return empty(`${previewFolder}/index.json: ${errorMessage(e)}`);
   }
+  const index = parsePreviewIndex(json);
+  if ('problem' in index) return empty(index.problem);
   const problems: string[] = [];
   const planes: { data: Float32Array; slice: number; redshift?: number }[] = [];
   let rows = 0;
@@ -106,7 +126,8 @@ export async function readDataPreview(runDir: string): Promise<InspectorDataPrev
   }
   const data = new Float32Array(planes.length * rows * cols);
   planes.forEach((p, i) => data.set(p.data, i * rows * cols));
-  const redshifts = planes.every((p) => typeof p.redshift === 'number') && planes.length > 0 ? planes.map((p) => p.redshift as number) : null;
+  const known = planes.map((p) => p.redshift);
+  const redshifts = known.every((z): z is number => typeof z === 'number') && planes.length > 0 ? known : null;
   return {
     type: 'inspector/dataPreview',
     lightcone: String(index.lightcone),

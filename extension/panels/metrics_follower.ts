@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { confinedPath } from '../../sidecar/protocol/confined_path';
 import type { MetricRecord } from '../../sidecar/protocol/run_folder';
 import { MetricsLineReader, metricsWindowBytes, yieldToHost } from './metrics_windows';
+import { errorMessage } from '../../sidecar/protocol/error_message';
 
 export interface FollowerEvents {
   onRecords(records: MetricRecord[], problems: string[]): void;
@@ -45,7 +46,7 @@ export class MetricsFollower {
 
   /** Reads what was appended; also callable directly (e.g. when a run/metrics notification hints at new lines). */
   readAppended(): Promise<void> {
-    return this.readAll().catch((e: unknown) => this.events.onRecords([], [`metrics.jsonl: ${(e as Error).message}`]));
+    return this.readAll().catch((e: unknown) => this.events.onRecords([], [`metrics.jsonl: ${errorMessage(e)}`]));
   }
 
   async close(): Promise<void> {

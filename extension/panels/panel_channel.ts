@@ -8,6 +8,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { makeNonce, panelHtml } from './panel_html';
 import type { HostMessage, PageMessage } from '../../webview/shared/panel_protocol';
+import { errorMessage } from '../../sidecar/protocol/error_message';
 
 export type PageName = 'monitor' | 'inspector' | 'compare';
 
@@ -96,7 +97,7 @@ export class PanelChannel implements vscode.Disposable {
     try {
       await writeFile(target.fsPath, typeof message.data === 'string' ? message.data : Buffer.from(message.data));
     } catch (e) {
-      void vscode.window.showErrorMessage(`L3M: could not write ${target.fsPath}: ${(e as Error).message}`);
+      void vscode.window.showErrorMessage(`L3M: could not write ${target.fsPath}: ${errorMessage(e)}`);
     }
   }
 }

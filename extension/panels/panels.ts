@@ -3,6 +3,7 @@
 // (from the state each page keeps with setState), and the monitor that opens by itself when a run
 // the extension started begins to train. extension.ts calls `registerPanels` once.
 import * as vscode from 'vscode';
+import { isRecord } from '../../schemas/json_value';
 import { listRuns } from '../../sidecar/protocol/run_listing';
 import type { RunStateParams } from '../../sidecar/protocol/messages';
 import type { PanelState } from '../../webview/shared/panel_protocol';
@@ -27,7 +28,7 @@ export interface PanelOptions {
 
 /** A Runs view item, or anything else carrying a run folder. */
 function runDirOf(value: unknown): string | undefined {
-  return value && typeof value === 'object' && typeof (value as { runDir?: unknown }).runDir === 'string' ? (value as { runDir: string }).runDir : undefined;
+  return isRecord(value) && typeof value.runDir === 'string' ? value.runDir : undefined;
 }
 
 /** The runs a command applies to: the multi-selection when the clicked item is part of it. */
@@ -36,6 +37,17 @@ function runDirsOf(clicked: unknown, selected: unknown): string[] {
   const one = runDirOf(clicked);
   if (one) return all.includes(one) ? all : [one];
   return all;
+}
+
+/**
+ * A serializer's deserialize function from a synchronous one. The state is what the page saved with
+ * setState (webview/shared/vscode_api.ts), and undefined when it saved none.
+ */
+function revive(restore: (panel: vscode.WebviewPanel, state: PanelState | undefined) => void): (panel: vscode.WebviewPanel, state: PanelState | undefined) => Promise<void> {
+  return (panel, state) => {
+    restore(panel, state);
+    return Promise.resolve();
+  };
 }
 
 export function registerPanels(context: vscode.ExtensionContext, options: PanelOptions): void {
@@ -81,7 +93,7 @@ export function registerPanels(context: vscode.ExtensionContext, options: PanelO
       compare.panel.reveal();
       return;
     }
-    compare = ComparePanel.create(extensionUri, runDirs, options.runsDir, () => { compare = undefined; });
+    compare = ComparePanel.create(extensionUri, runDirs, () => options.runsDir(), () => { compare = undefined; });
   };
 
   context.subscriptions.push(
@@ -100,28 +112,34 @@ export function registerPanels(context: vscode.ExtensionContext, options: PanelO
     }),
     // After a window reload VS Code recreates the panels and hands back each page's saved state.
     vscode.window.registerWebviewPanelSerializer(viewTypes.monitor, {
-      deserializeWebviewPanel: async (panel, state: PanelState | undefined) => {
-        if (state?.kind !== 'monitor' || !state.runDir) return panel.dispose();
+      deserializeWebviewPanel: revive((panel, state) => {
+        if (state?.kind !== 'monitor' || !state.runDir) {
+          panel.dispose();
+          return;
+        }
         panel.webview.options = webviewOptions(extensionUri, [state.runDir]);
         monitors.get(state.runDir)?.panel.dispose();
         monitors.set(state.runDir, new MonitorPanel(panel, extensionUri, state.runDir, () => monitors.delete(state.runDir)));
-      },
+      }),
     }),
     vscode.window.registerWebviewPanelSerializer(viewTypes.inspector, {
-      deserializeWebviewPanel: async (panel, state: PanelState | undefined) => {
-        if (state?.kind !== 'inspector' || !state.runDir) return panel.dispose();
+      deserializeWebviewPanel: revive((panel, state) => {
+        if (state?.kind !== 'inspector' || !state.runDir) {
+          panel.dispose();
+          return;
+        }
         panel.webview.options = webviewOptions(extensionUri, [state.runDir]);
         inspectors.get(state.runDir)?.panel.dispose();
         inspectors.set(state.runDir, new InspectorPanel(panel, extensionUri, state.runDir, () => inspectors.delete(state.runDir)));
-      },
+      }),
     }),
     vscode.window.registerWebviewPanelSerializer(viewTypes.compare, {
-      deserializeWebviewPanel: async (panel, state: PanelState | undefined) => {
+      deserializeWebviewPanel: revive((panel, state) => {
         const runDirs = state?.kind === 'compare' ? state.runDirs : [];
         panel.webview.options = webviewOptions(extensionUri, runDirs);
         compare?.panel.dispose();
-        compare = new ComparePanel(panel, extensionUri, runDirs, options.runsDir, () => { compare = undefined; });
-      },
+        compare = new ComparePanel(panel, extensionUri, runDirs, () => options.runsDir(), () => { compare = undefined; });
+      }),
     }),
     options.runEvents.onRunState.on((state) => {
       // A run this extension started begins training: show its monitor beside the editor, once.

@@ -4,8 +4,10 @@
 // sentence that the panel shows. Every file is read through readConfined: a link that leads out of
 // the run folder is refused (sidecar/protocol/confined_path.ts).
 import { basename, dirname, join, normalize, sep } from 'node:path';
+import { isRecord } from '../../schemas/json_value';
 import { readConfined } from '../../sidecar/protocol/confined_path';
-import { latestPerStep, parseMetricsJsonl, parseRegressionEvaluation, parseRunRecord, type MetricRecord, type SampleIndex } from '../../sidecar/protocol/run_folder';
+import { errorMessage } from '../../sidecar/protocol/error_message';
+import { latestPerStep, parseMetricsJsonl, parseRegressionEvaluation, parseRunRecord, type MetricRecord, type SampleEntry, type SampleIndex } from '../../sidecar/protocol/run_folder';
 import { parseMetricsWindows } from './metrics_windows';
 import { recordsToColumns } from '../../webview/shared/metric_table';
 import type { CompareRun, InspectorInit, InspectorSample, MonitorAppend, MonitorInit, RunSummary } from '../../webview/shared/panel_protocol';
@@ -72,16 +74,26 @@ export async function monitorAppend(runDir: string, records: MetricRecord[], pro
   return { type: 'monitor/append', records, problems, testLightcones: await readTestLightcones(runDir) };
 }
 
+function isSampleEntry(value: unknown): value is SampleEntry {
+  return isRecord(value) && typeof value.lightcone === 'number' && typeof value.firstSlice === 'number'
+    && typeof value.contextSlices === 'number' && typeof value.generated === 'string' && typeof value.truth === 'string'
+    && typeof value.createdAt === 'string'
+    && (value.redshifts === undefined || (Array.isArray(value.redshifts) && value.redshifts.every((z) => typeof z === 'number')));
+}
+
 function parseSampleIndex(text: string): { index: SampleIndex } | { error: string } {
+  let value: unknown;
   try {
-    const value = JSON.parse(text) as Partial<SampleIndex>;
-    if (!value || !Array.isArray(value.entries)) return { error: 'samples/index.json has no "entries" array' };
-    const bad = value.entries.findIndex((e) => !e || typeof e.truth !== 'string' || typeof e.generated !== 'string');
-    if (bad >= 0) return { error: `samples/index.json entry ${bad} lacks the "truth" or "generated" file name` };
-    return { index: value as SampleIndex };
+    value = JSON.parse(text);
   } catch (e) {
-    return { error: `samples/index.json is not valid JSON (${(e as Error).message})` };
+    return { error: `samples/index.json is not valid JSON (${errorMessage(e)})` };
   }
+  if (!isRecord(value) || !Array.isArray(value.entries)) return { error: 'samples/index.json has no "entries" array' };
+  const bad = value.entries.findIndex((e) => !isSampleEntry(e));
+  if (bad >= 0) {
+    return { error: `samples/index.json entry ${bad} is not a sample entry: it needs "truth", "generated" and "createdAt" strings, "lightcone", "firstSlice" and "contextSlices" numbers, and "redshifts", if any, as numbers` };
+  }
+  return { index: { ...value, entries: value.entries.filter(isSampleEntry) } };
 }
 
 export async function inspectorInit(runDir: string): Promise<InspectorInit> {
@@ -115,7 +127,12 @@ async function readSampleFile(runDir: string, name: string): Promise<{ bytes: Ar
   const path = normalize(join(folder, name));
   if (!path.startsWith(folder + sep)) return { bytes: null, problem: `samples/index.json names "${name}", which is outside samples/; not read` };
   const read = await readConfined(runDir, `samples/${name}`);
-  if ('bytes' in read) return { bytes: read.bytes.buffer.slice(read.bytes.byteOffset, read.bytes.byteOffset + read.bytes.byteLength) as ArrayBuffer };
+  if ('bytes' in read) {
+    // A copy of exactly the file's bytes: a Buffer may be a view into a larger, shared pool.
+    const bytes = new ArrayBuffer(read.bytes.byteLength);
+    new Uint8Array(bytes).set(read.bytes);
+    return { bytes };
+  }
   return { bytes: null, problem: read.missing ? `samples/${name}: the file is missing` : read.problem };
 }
 
@@ -134,7 +151,7 @@ export async function compareRun(runDir: string): Promise<CompareRun> {
     try {
       parsedConfig = JSON.parse(config.text);
     } catch (e) {
-      problems.push(`config.json is not valid JSON (${(e as Error).message})`);
+      problems.push(`config.json is not valid JSON (${errorMessage(e)})`);
     }
   } else problems.push(describeError('config.json', config.error));
   return { run, config: parsedConfig, columns: recordsToColumns(metrics.records), problems: [...problems, ...metrics.problems] };

@@ -3,7 +3,7 @@
 // L3M Studio adds the semantic checks and, in hovers over the model sections, the parameter and
 // memory estimates. Only server.ts talks LSP; this module has no connection and no vscode import.
 import { getLocation, parseTree, getNodeValue } from 'jsonc-parser';
-import type { CompletionList, Diagnostic, Hover, MarkupContent, Position } from 'vscode-json-languageservice';
+import type { CompletionList, Diagnostic, Hover, Position } from 'vscode-json-languageservice';
 import { fileURLToPath } from 'node:url';
 import { backboneShape } from '../../schemas/backbone_shape';
 import { describeEstimate, estimateParameters } from '../../schemas/config_estimates';
@@ -11,7 +11,6 @@ import type { ConfigContext, ConfigFileSystem } from '../../schemas/config_conte
 import { configLimitDiagnostic } from '../../schemas/config_limits';
 import { resolveConfig } from '../../schemas/resolve_config';
 import { configDocument, configLanguageService, validateConfig } from '../../schemas/validate_config';
-import type { ExperimentConfig } from '../../schemas/generated/experiment_config';
 
 /** Whether a document URI is an experiment config the server should handle. */
 export function isExperimentConfig(uri: string): boolean {
@@ -43,7 +42,7 @@ export function estimateMarkdown(text: string, context: ConfigContext): string |
   const root = parseTree(text);
   if (!root || root.type !== 'object') return undefined;
   try {
-    const config = resolveConfig(getNodeValue(root) as ExperimentConfig);
+    const config = resolveConfig(getNodeValue(root));
     const shape = backboneShape(config, context);
     if (!shape) {
       return config.backbone?.source === 'pretrained'
@@ -60,7 +59,7 @@ export function estimateMarkdown(text: string, context: ConfigContext): string |
 function markdownOf(contents: Hover['contents']): string {
   if (typeof contents === 'string') return contents;
   if (Array.isArray(contents)) return contents.map((c) => (typeof c === 'string' ? c : c.value)).join('\n\n');
-  return (contents as MarkupContent).value;
+  return contents.value;
 }
 
 /**

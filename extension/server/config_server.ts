@@ -47,6 +47,7 @@ export function startConfigServer(connection: Connection, fileSystem: ConfigFile
     try {
       // vscode-json-languageservice and vscode-languageserver pin different copies of the same LSP
       // types package; the shapes are identical.
+      // eslint-disable-next-line @typescript-eslint/no-unsafe-type-assertion -- two copies of one LSP types package; TypeScript cannot tell they are the same
       diagnostics = await configDiagnostics(document.uri, document.getText(), fileSystem) as unknown as Diagnostic[];
     } catch (caught) {
       // validateConfig does not throw for any text; this guards against bugs (docs/conventions.md#user-input).
