@@ -161,7 +161,7 @@ async function main(): Promise<void> {
     writeFileSync(script, pythonScript);
     const result = spawnSync(python, [script, JSON.stringify({ n: paperN, nt: paperNt, patch: 14, batch: 8, repeats: Math.max(5, Math.floor(repeats / 3)) })], { encoding: 'utf8' });
     rmSync(dir, { recursive: true, force: true });
-    if (result.status === 0) reference = JSON.parse(result.stdout.trim().split('\n').pop()!);
+    if (result.status === 0) reference = JSON.parse(result.stdout.trim().split('\n').pop()!) as typeof reference;
     else console.log(`reference skipped: ${python} failed (${(result.stderr || result.error?.message || '').trim().split('\n').pop()})`);
   }
   const numpySeconds = typeof reference.numpy_generation_batch_s === 'number' ? reference.numpy_generation_batch_s : undefined;

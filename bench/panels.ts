@@ -131,7 +131,7 @@ async function inspectorFigures(host: Awaited<ReturnType<typeof startPanelHost>>
   await deliver(page, init);
   await deliver(page, await inspectorSample(runDir, init.samples, 0));
   await page.waitForFunction('document.querySelector("input.slice-slider").max === "39"');
-  return page.evaluate(`(async () => {
+  return page.evaluate<{ shown: number[]; withSpectrum: number[]; bare: number[] }>(`(async () => {
     const slider = document.querySelector('input.slice-slider');
     const frame = () => new Promise((r) => requestAnimationFrame(() => setTimeout(r)));
     const shown = [];
@@ -159,7 +159,7 @@ async function inspectorFigures(host: Awaited<ReturnType<typeof startPanelHost>>
       bare.push(performance.now() - t0);
     }
     return { shown, withSpectrum, bare };
-  })()`) as Promise<{ shown: number[]; withSpectrum: number[]; bare: number[] }>;
+  })()`);
 }
 
 async function main(): Promise<void> {

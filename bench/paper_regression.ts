@@ -93,13 +93,14 @@ async function train(variant: Variant, seed: number, data: RegressionData): Prom
   try {
     await runLoop(task, settings, {
       signal: new AbortController().signal, checkpointDir: dir, backboneConfig: variant.config,
-      metrics: async (records) => {
+      metrics: (records) => {
         for (const r of records) {
           if (r.split === 'val' && (r.loss as number) < bestLoss) {
             bestLoss = r.loss as number;
             bestNll = r.nll as number;
           }
         }
+        return Promise.resolve();
       },
       progress: () => undefined, log: () => undefined,
     });

@@ -12,7 +12,7 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { loadConfigFile } from '../schemas/load_config';
 import { parameterNames } from '../sidecar/data/parameters';
-import { parseMetricsJsonl } from '../sidecar/protocol/run_folder';
+import { parseMetricsJsonl, parseRunRecord } from '../sidecar/protocol/run_folder';
 import { openDataset } from '../sidecar/data/dataset';
 import { loadRegressionData } from '../sidecar/tasks/regression/regression_data';
 import { prepareRun, runTraining } from '../sidecar/jobs/train_job';
@@ -90,7 +90,10 @@ async function main(): Promise<void> {
   const dataCpu = ready === null ? 0 : cpuSeconds(ready.cpu);
   const trainingCpu = cpuSeconds(cpuTotal) - dataCpu;
   if (outcome !== 'completed') throw new Error(`run ended ${outcome}`);
-  const record = JSON.parse(readFileSync(join(runDir, 'run.json'), 'utf8'));
+  const parsedRecord = parseRunRecord(readFileSync(join(runDir, 'run.json'), 'utf8'));
+  if ('error' in parsedRecord) throw new Error(`${join(runDir, 'run.json')}: ${parsedRecord.error}`);
+  const { record } = parsedRecord;
+  const device = record.device ?? { backend: 'unknown', device: 'unknown' };
 
   const { records } = parseMetricsJsonl(readFileSync(join(runDir, 'metrics.jsonl'), 'utf8'));
   const val = records.filter((r) => r.split === 'val');
@@ -106,7 +109,7 @@ async function main(): Promise<void> {
   const priorTest = gaussianPriorNll(data.train.targets, data.test.targets);
 
   console.log('');
-  console.log(`Backend: ${record.device.backend} (${record.device.device})`);
+  console.log(`Backend: ${device.backend} (${device.device})`);
   const manifestSimulated = fromCache ? 'read from the cache' : 'simulated (cold cache)';
   console.log(`Wall time: ${totalSeconds.toFixed(1)} s total (goal < 120 s on two cores, cold cache)`);
   console.log(`  data ${manifestSimulated}: ${dataSeconds.toFixed(1)} s wall, ${dataCpu.toFixed(1)} s CPU`);
@@ -130,7 +133,7 @@ async function main(): Promise<void> {
   console.log(`Positive R² for Ω_m, T_vir and ζ: ${goal ? 'yes' : 'no'}`);
   if (!args.includes('--keep')) rmSync(runsDir, { recursive: true, force: true });
   console.log(JSON.stringify({
-    bench: 'quickstart_regression', backend: record.device.backend, cores: availableParallelism(),
+    bench: 'quickstart_regression', backend: device.backend, cores: availableParallelism(),
     wall_s: totalSeconds, data_s: dataSeconds, data_from_cache: fromCache, train_eval_s: trainingSeconds, data_cpu_s: dataCpu, train_eval_cpu_s: trainingCpu, val_nll_best: bestVal.nll, val_nll_best_step: bestVal.step, test_nll: test.nll,
     prior_uniform_nll: 0, prior_gaussian_val_nll: priorVal, prior_gaussian_test_nll: priorTest,
     r2: Object.fromEntries(parameterNames.map((n) => [n, test[`r2_${n}`]])),

@@ -82,8 +82,8 @@ async function samplingRate(model: GenerationModel, before: number, useCache: bo
 function trainingRate(shape: Shape, steps: number): { tokensPerSecond: number; stepSeconds: number; loss: number } {
   const model = buildModel(shape, 512);
   const grid = shape.n / shape.patchSize;
-  const patches = tf.randomNormal([shape.batch, shape.window, grid * grid, shape.patchSize ** 2], 0, 1, 'float32', 3) as tf.Tensor4D;
-  const inputs = { patches, params: tf.randomUniform([shape.batch, 6], 0, 1, 'float32', 4) as tf.Tensor2D, timeSteps: tf.zeros([shape.batch]) as tf.Tensor1D };
+  const patches = tf.randomNormal<tf.Rank.R4>([shape.batch, shape.window, grid * grid, shape.patchSize ** 2], 0, 1, 'float32', 3);
+  const inputs = { patches, params: tf.randomUniform<tf.Rank.R2>([shape.batch, 6], 0, 1, 'float32', 4), timeSteps: tf.zeros<tf.Rank.R1>([shape.batch]) };
   const variables = model.namedTrainableWeights().map(([, v]) => v);
   const optimizer = tf.train.adam(1e-4);
   let loss = NaN;
@@ -123,7 +123,7 @@ function cnnSeconds(shape: Shape, steps: number): number {
   const target = tf.randomNormal([m, p * p], 0, 1, 'float32', 9);
   const variables = [cond, ...cnn.namedWeights().map(([, v]) => v)];
   const step = () => {
-    const { value, grads } = tf.variableGrads(() => tf.mean(tf.square(tf.sub(cnn.apply(x, tau, cond), target))) as tf.Scalar, variables);
+    const { value, grads } = tf.variableGrads(() => tf.mean<tf.Scalar>(tf.square(tf.sub(cnn.apply(x, tau, cond), target))), variables);
     value.dataSync();
     tf.dispose([value, ...Object.values(grads)]);
   };

@@ -67,7 +67,7 @@ export function runTorch(folder: string, variants: TorchVariant[], iterations: n
     const line = run.stdout?.trim().split('\n').pop() ?? '';
     let parsed: { loss: number; ms: number[]; threads: number; blas: string; env: Record<string, string> };
     try {
-      parsed = JSON.parse(line);
+      parsed = JSON.parse(line) as typeof parsed;
     } catch {
       console.log(`  torch  ${variant.name}: failed (${(run.stderr ?? run.error?.message ?? '').trim().split('\n').pop()})`);
       continue;
