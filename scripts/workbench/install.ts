@@ -6,6 +6,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { isRecord } from '../../schemas/json_value';
 
 export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -56,12 +57,21 @@ function paths(dir: string) {
   };
 }
 
+/** A package.json's version; throws naming the file when it has none. */
+function readPackageJson(file: string): { version: string } {
+  const json: unknown = JSON.parse(readFileSync(file, 'utf8'));
+  if (!isRecord(json) || typeof json.version !== 'string') {
+    throw new Error(`${file} has no "version" string (received ${JSON.stringify(isRecord(json) ? json.version : json)}); reinstall the workbench with npm run workbench:install.`);
+  }
+  return { version: json.version };
+}
+
 /** The installed workbench, or undefined when some part is missing. */
 export function findWorkbench(dir = workbenchDir()): Workbench | undefined {
   const p = paths(dir);
   if (![p.node, p.codeServerEntry, p.codeDependencies, p.codePackage].every((file) => existsSync(file))) return undefined;
-  const codeServerPackage = JSON.parse(readFileSync(join(p.codeServerDir, 'package.json'), 'utf8')) as { version: string };
-  const codePackage = JSON.parse(readFileSync(p.codePackage, 'utf8')) as { version: string };
+  const codeServerPackage = readPackageJson(join(p.codeServerDir, 'package.json'));
+  const codePackage = readPackageJson(p.codePackage);
   return {
     dir,
     node: p.node,
@@ -185,8 +195,9 @@ export async function ensureWorkbench(log: (line: string) => void = (line) => co
 
 /** Fails when package.json engines.vscode asks for a newer VS Code than the one in code-server. */
 export function checkEngine(workbench: Workbench): void {
-  const manifest = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { engines?: { vscode?: string } };
-  const wanted = manifest.engines?.vscode ?? '*';
+  const manifest: unknown = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8'));
+  const engines = isRecord(manifest) ? manifest.engines : undefined;
+  const wanted = isRecord(engines) && typeof engines.vscode === 'string' ? engines.vscode : '*';
   const minimum = /(\d+)\.(\d+)\.(\d+)/.exec(wanted);
   const actual = /(\d+)\.(\d+)\.(\d+)/.exec(workbench.codeVersion);
   if (minimum === null || actual === null) return;

@@ -1,6 +1,7 @@
 // User settings written into a code-server user-data folder before it starts.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { isRecord } from '../../schemas/json_value';
 
 /**
  * Settings that keep the workbench quiet and predictable: no welcome page, no walkthroughs, no
@@ -33,7 +34,9 @@ export function writeUserSettings(userDataDir: string, settings: Record<string, 
   let existing: Record<string, unknown> = {};
   if (existsSync(file)) {
     try {
-      existing = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+      const parsed: unknown = JSON.parse(readFileSync(file, 'utf8'));
+      if (isRecord(parsed)) existing = parsed;
+      else if (keepExisting) return; // not an object: the user's to fix, as with a syntax error
     } catch {
       // A settings file with comments or a syntax error is the user's: leave it alone.
       if (keepExisting) return;
