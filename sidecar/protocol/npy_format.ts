@@ -184,8 +184,8 @@ function elementReader(view: DataView, kind: string, size: number, little: boole
 }
 
 /** Reorders a Fortran-order (first axis fastest) array into C order (last axis fastest). */
-function fortranToC<T extends Float32Array | Float64Array>(data: T, shape: number[]): T {
-  const out = new (data.constructor as new (n: number) => T)(data.length);
+function fortranToC(data: Float32Array | Float64Array, shape: number[]): Float32Array | Float64Array {
+  const out = data instanceof Float64Array ? new Float64Array(data.length) : new Float32Array(data.length);
   const rank = shape.length;
   const cStrides = new Array<number>(rank);
   const fStrides = new Array<number>(rank);

@@ -181,9 +181,9 @@ function cannotBeJson(line: string): boolean {
 
 function isMetricRecord(value: unknown): value is MetricRecord {
   if (typeof value !== 'object' || value === null) return false;
-  const v = value as Record<string, unknown>;
-  return typeof v.step === 'number' && typeof v.epoch === 'number' && typeof v.wall_time === 'number'
-    && (v.split === 'train' || v.split === 'val' || v.split === 'test');
+  if (!('step' in value && 'epoch' in value && 'wall_time' in value && 'split' in value)) return false;
+  return typeof value.step === 'number' && typeof value.epoch === 'number' && typeof value.wall_time === 'number'
+    && (value.split === 'train' || value.split === 'val' || value.split === 'test');
 }
 
 /**
@@ -213,14 +213,32 @@ export function parseRunRecord(text: string): { record: RunRecord } | { error: s
     return { error: `run.json is not valid JSON (${errorMessage(e)})` };
   }
   if (typeof value !== 'object' || value === null) return { error: 'run.json does not hold an object' };
-  const v = value as Record<string, unknown>;
   for (const key of ['id', 'experiment', 'status', 'createdAt'] as const) {
-    if (typeof v[key] !== 'string') return { error: `run.json lacks the string field "${key}"` };
+    if (!hasString(value, key)) return { error: `run.json lacks the string field "${key}"` };
   }
-  if (!(v.status as string in allowedTransitions)) {
-    return { error: `run.json has an unknown status "${String(v.status)}"` };
+  if (!isRunRecord(value)) {
+    return { error: `run.json has an unknown status "${'status' in value ? String(value.status) : ''}"` };
   }
-  return { record: value as RunRecord };
+  return { record: value };
+}
+
+function hasString<K extends string>(value: object, key: K): value is Record<K, string> {
+  const field: unknown = Reflect.get(value, key);
+  return typeof field === 'string';
+}
+
+function isRunStatus(value: unknown): value is RunStatus {
+  return typeof value === 'string' && Object.hasOwn(allowedTransitions, value);
+}
+
+/**
+ * What the readers of run.json rely on: its identity, its status (one the panels and the queue know)
+ * and its creation time. The other fields are optional or informative, and a record written by
+ * another version of L3M Studio may lack or add some, so they are read where used.
+ */
+function isRunRecord(value: object): value is RunRecord {
+  return hasString(value, 'id') && hasString(value, 'experiment') && hasString(value, 'createdAt')
+    && 'status' in value && isRunStatus(value.status);
 }
 
 /**
@@ -257,9 +275,19 @@ export function parseRegressionEvaluation(text: string): { evaluation: Regressio
   } catch (e) {
     return { error: `eval/regression.json is not valid JSON (${errorMessage(e)})` };
   }
-  const v = value as Partial<RegressionEvaluationFile> | null;
-  if (typeof v !== 'object' || v === null || v.kind !== 'regression') return { error: 'eval/regression.json does not hold a regression evaluation (kind "regression")' };
-  if (v.formatVersion !== 1) return { error: `eval/regression.json has format version ${String(v.formatVersion)}; this version of L3M Studio reads version 1` };
-  if (!Array.isArray(v.parameters) || !Array.isArray(v.points)) return { error: 'eval/regression.json lacks the "parameters" or "points" array' };
-  return { evaluation: v as RegressionEvaluationFile };
+  const v = value;
+  if (typeof v !== 'object' || v === null || !('kind' in v) || v.kind !== 'regression') return { error: 'eval/regression.json does not hold a regression evaluation (kind "regression")' };
+  const formatVersion = 'formatVersion' in v ? v.formatVersion : undefined;
+  if (formatVersion !== 1) return { error: `eval/regression.json has format version ${String(formatVersion)}; this version of L3M Studio reads version 1` };
+  if (!isRegressionEvaluation(v)) return { error: 'eval/regression.json lacks the "parameters" or "points" array' };
+  return { evaluation: v };
+}
+
+/**
+ * What the panels rely on before drawing: the kind, the version and the two arrays. Their entries are
+ * written by the sidecar from one function, and the panels read each field where they draw it.
+ */
+function isRegressionEvaluation(value: object): value is RegressionEvaluationFile {
+  return 'kind' in value && value.kind === 'regression' && 'formatVersion' in value && value.formatVersion === 1
+    && 'parameters' in value && Array.isArray(value.parameters) && 'points' in value && Array.isArray(value.points);
 }
