@@ -13,7 +13,7 @@ import { ProblemList } from '../shared/problems';
 import { checkbox, controlRow } from '../shared/controls';
 import { seriesColors, withAlpha } from '../shared/theme';
 import { configDifferences } from './config_diff';
-import type { CompareRun, CompareState, HostMessage, XAxis } from '../shared/panel_protocol';
+import type { CompareRun, CompareState, HostMessage } from '../shared/panel_protocol';
 
 const app = document.getElementById('app') ?? document.body;
 const title = document.createElement('h2');
@@ -251,8 +251,8 @@ function saveState(): void {
   });
 }
 
-(window as unknown as { l3mPanel: unknown }).l3mPanel = {
+Object.assign(window, { l3mPanel: {
   charts: () => [...charts].map(([key, chart]) => ({ key, uplot: chart.uplot })),
-  differingFields: () => [...configTable.querySelectorAll('tbody tr[data-path]')].map((tr) => (tr as HTMLElement).dataset.path),
+  differingFields: () => [...configTable.querySelectorAll<HTMLElement>('tbody tr[data-path]')].map((tr) => tr.dataset.path),
   problems: () => problems.all(),
-};
+} });

@@ -406,7 +406,7 @@ function saveState(): void {
   bridge.saveState({ kind: 'inspector', ...view });
 }
 
-(window as unknown as { l3mPanel: unknown }).l3mPanel = {
+Object.assign(window, { l3mPanel: {
   views: { truth: truthView, generated: generatedView, difference: differenceView },
   slider,
   view: () => ({ ...view }),
@@ -414,4 +414,4 @@ function saveState(): void {
   globalChart: () => globalChart?.uplot ?? null,
   spectrumChart: () => spectrumChart?.uplot ?? null,
   exportView,
-};
+} });

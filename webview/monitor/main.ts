@@ -131,9 +131,13 @@ function rebuildCurves(): void {
   for (const [metric, m] of charts) if (!wanted.has(metric)) { m.chart.destroy(); charts.delete(metric); }
   for (const metric of metrics) {
     const curves = splitCurves(table.batches, metric, settings.xAxis);
-    const splits = splitOrder.filter((s) => curves.has(s));
+    const present = splitOrder.flatMap((split) => {
+      const curve = curves.get(split);
+      return curve ? [{ split, curve }] : [];
+    });
+    const splits = present.map((p) => p.split);
     const existing = charts.get(metric);
-    const smoothed = splits.map((s) => new SmoothedCurve(curves.get(s) as Curve, settings.smoothing));
+    const smoothed = present.map((p) => new SmoothedCurve(p.curve, settings.smoothing));
     if (existing) {
       existing.curves = curves;
       existing.splits = splits;
@@ -184,8 +188,8 @@ function render(): void {
   const explained: string[] = [];
   for (const [metric, m] of charts) {
     for (const split of m.splits) {
-      const curve = m.curves.get(split) as Curve;
-      if (curve.nonFinite === 0) continue;
+      const curve = m.curves.get(split);
+      if (!curve || curve.nonFinite === 0) continue;
       const label = `${metricTitle(metric)} (${split})`;
       const reason = undefinedMetricReason(metric, split, testLightcones);
       if (reason === null) unexplained.push({ label, curve });
@@ -201,10 +205,10 @@ function saveState(): void {
 }
 
 // The browser tests and the benchmark read the charts' data through this handle.
-(window as unknown as { l3mPanel: unknown }).l3mPanel = {
+Object.assign(window, { l3mPanel: {
   // points: the points of the chart's longest curve; uPlot holds them decimated above decimationThreshold.
   charts: () => [...charts].map(([metric, m]) => ({ metric, title: m.chart.title, uplot: m.chart.uplot, points: Math.max(0, ...m.smoothed.map((c) => c.curve.length)) })),
   problems: () => problems.all(),
   settings: () => ({ ...settings }),
   controls,
-};
+} });

@@ -198,7 +198,8 @@ export class Chart {
         setScale: [(u, key) => { if (key === 'x') this.onScale(u); }],
       },
     };
-    this.plot = new uPlot(opts, [[], ...this.options.series.map(() => [])] as unknown as uPlot.AlignedData, this.plotHost);
+    const empty: uPlot.AlignedData = [[], ...this.options.series.map((): number[] => [])];
+    this.plot = new uPlot(opts, empty, this.plotHost);
     this.show();
   }
 

@@ -44,7 +44,11 @@ export function select<T extends string>(options: [T, string][], value: T, onCha
     if (v === value) option.setAttribute('selected', '');
     element.append(option);
   }
-  element.addEventListener('change', () => onChange(element.value as T));
+  element.addEventListener('change', () => {
+    // The element's value is one of the options above; finding it gives the value its type.
+    const chosen = options.find(([v]) => v === element.value);
+    if (chosen) onChange(chosen[0]);
+  });
   return element;
 }
 
@@ -60,7 +64,7 @@ export function checkbox(text: string, checked: boolean, onChange: (checked: boo
 export function controlRow(parent: HTMLElement, o: ControlRowOptions): ControlRow {
   const row = document.createElement('div');
   row.className = 'toolbar';
-  const xAxis = select<XAxis>([['step', 'Step'], ['epoch', 'Epoch'], ['wall_time', 'Wall time']], o.xAxis, o.onXAxis);
+  const xAxis = select<XAxis>([['step', 'Step'], ['epoch', 'Epoch'], ['wall_time', 'Wall time']], o.xAxis, (axis) => o.onXAxis(axis));
   labelled(row, 'X axis', xAxis);
   const smoothing = document.createElement('input');
   smoothing.type = 'range';
@@ -76,7 +80,7 @@ export function controlRow(parent: HTMLElement, o: ControlRowOptions): ControlRo
   });
   labelled(row, 'Smoothing', smoothing);
   row.lastElementChild?.append(shown);
-  const logY = checkbox('Log y axis', o.logY, o.onLogY);
+  const logY = checkbox('Log y axis', o.logY, (on) => o.onLogY(on));
   row.append(logY);
   parent.append(row);
   return { element: row, xAxis, smoothing, logY };

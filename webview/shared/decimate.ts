@@ -42,7 +42,7 @@ function lowerBound(x: Float64Array, value: number): number {
 
 /** A column with null for NaN (and, on a log axis, for values ≤ 0, which it cannot show). */
 function toPlotColumn(column: Float64Array, positiveOnly: boolean): (number | null)[] {
-  const out: (number | null)[] = new Array(column.length);
+  const out = new Array<number | null>(column.length);
   for (let i = 0; i < column.length; i++) {
     const v = column[i];
     out[i] = v !== v || (positiveOnly && !(v > 0)) ? null : v;

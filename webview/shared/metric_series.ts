@@ -132,7 +132,8 @@ export function splitCurves(batches: readonly MetricColumns[], metric: string, x
     for (let i = 0; i < batch.length; i++) {
       if (!present[i]) continue;
       const v = values[i];
-      (bySplit[batch.split[i]] as Curve).push(xs[i], v - v === 0 ? v : null);
+      // The counting pass made a curve for every split that has a value here.
+      bySplit[batch.split[i]]?.push(xs[i], v - v === 0 ? v : null);
     }
   }
   const curves = new Map<string, Curve>();
