@@ -20,6 +20,7 @@ import { writeFileAtomicSync } from '../runs/atomic_write';
 import { confinedPathSync } from '../protocol/confined_path';
 import type { Qwen2Config } from '../model/qwen2_config';
 import { checkRegularFileSync, readRegularFileSync } from '../runtime/regular_file';
+import { isRecord } from '../../schemas/json_value';
 import { checkCheckpointMetadata, type CheckpointLora, type CheckpointMetadata } from './checkpoint_metadata';
 import { SafetensorsFile } from './safetensors_reader';
 import { writeSafetensorsByContent, type TensorToWrite } from './safetensors_writer';
@@ -102,7 +103,8 @@ function syncDirectory(dir: string): void {
 /** The data files the checkpoint `name` in `dir` names now; none when it has no readable metadata. */
 function referencedFiles(dir: string, name: string): string[] {
   try {
-    const metadata = JSON.parse(readMetadataText(join(dir, `${name}.json`))) as Partial<CheckpointMetadata>;
+    const metadata: unknown = JSON.parse(readMetadataText(join(dir, `${name}.json`)));
+    if (!isRecord(metadata)) return [];
     return [metadata.weightsFile, metadata.optimizerFile].filter((f): f is string => typeof f === 'string' && !f.includes('/') && !f.includes('\\'));
   } catch {
     return [];
@@ -131,7 +133,8 @@ export function removeUnreferencedCheckpointFiles(dir: string): string[] {
   const referenced = new Set<string>();
   for (const name of names.filter((n) => n.endsWith('.json') && !n.startsWith('.'))) {
     try {
-      const metadata = JSON.parse(readMetadataText(join(dir, name))) as Partial<CheckpointMetadata>;
+      const metadata: unknown = JSON.parse(readMetadataText(join(dir, name)));
+      if (!isRecord(metadata)) return [];
       for (const file of [metadata.weightsFile, metadata.optimizerFile]) if (typeof file === 'string') referenced.add(file);
     } catch {
       return [];
@@ -154,22 +157,24 @@ export function readCheckpointMetadata(dir: string, name: string): CheckpointMet
   const path = join(dir, `${name}.json`);
   if (!existsSync(path)) throw new Error(`Checkpoint ${path} does not exist (or was never completed: the JSON is written last).`);
   const text = readMetadataText(path);
-  let metadata: CheckpointMetadata;
+  let json: unknown;
   try {
-    metadata = JSON.parse(text);
+    json = JSON.parse(text);
   } catch (cause) {
     throw new Error(`Checkpoint ${path}: not valid JSON (${errorMessage(cause)}).`, { cause });
   }
-  if (typeof metadata?.formatVersion !== 'number' || metadata.formatVersion > checkpointFormatVersion) {
-    throw new Error(`Checkpoint ${path} has format version ${JSON.stringify(metadata?.formatVersion)}; this L3M Studio reads ` +
+  // Read field by field: a JSON value that is not an object has none of them.
+  const metadata = isRecord(json) ? json : {};
+  if (typeof metadata.formatVersion !== 'number' || metadata.formatVersion > checkpointFormatVersion) {
+    throw new Error(`Checkpoint ${path} has format version ${JSON.stringify(metadata.formatVersion)}; this L3M Studio reads ` +
       `up to ${checkpointFormatVersion}. Update L3M Studio to load it.`);
   }
   const plainName = (file: unknown) => typeof file === 'string' && /^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(file);
-  if (!plainName(metadata.weightsFile) || !(metadata.optimizerFile === null || plainName(metadata.optimizerFile)) || !Number.isSafeInteger(metadata.step) || metadata.step < 0) {
+  if (!plainName(metadata.weightsFile) || !(metadata.optimizerFile === null || plainName(metadata.optimizerFile)) || typeof metadata.step !== 'number' || !Number.isSafeInteger(metadata.step) || metadata.step < 0) {
     throw new Error(`Checkpoint ${path} is not checkpoint metadata: it needs "weightsFile" (a file name in ${dir}), "optimizerFile" `
       + `(a file name or null) and "step" (an integer ≥ 0); found ${JSON.stringify({ weightsFile: metadata.weightsFile, optimizerFile: metadata.optimizerFile, step: metadata.step })}.`);
   }
-  return checkCheckpointMetadata(metadata, path);
+  return checkCheckpointMetadata(json, path);
 }
 
 /** A metadata file's text; a FIFO or directory in its place is refused instead of blocking or failing bare. */
@@ -256,7 +261,7 @@ export function loadCheckpoint(dir: string, name: string): LoadedCheckpoint {
   const weights = readAll(checkpointFilePath(dir, name, 'weightsFile', metadata.weightsFile));
   let optimizerState: Map<string, tf.Tensor>;
   try {
-    optimizerState = metadata.optimizerFile ? readAll(checkpointFilePath(dir, name, 'optimizerFile', metadata.optimizerFile)) : new Map();
+    optimizerState = metadata.optimizerFile ? readAll(checkpointFilePath(dir, name, 'optimizerFile', metadata.optimizerFile)) : new Map<string, tf.Tensor>();
   } catch (error) {
     for (const tensor of weights.values()) tensor.dispose();
     throw error;

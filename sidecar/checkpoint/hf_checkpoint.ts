@@ -13,6 +13,7 @@ import type { WeightSource } from '../model/weight_source';
 import { SafetensorsFile } from './safetensors_reader';
 import { floatDtypes, isFloatDtype } from './safetensors_dtype';
 import { errorMessage } from '../protocol/error_message';
+import { isRecord } from '../../schemas/json_value';
 
 export const singleWeightsFile = 'model.safetensors';
 export const shardIndexFile = 'model.safetensors.index.json';
@@ -57,14 +58,14 @@ export class SafetensorsCollection {
 
   private openSharded(folder: string, indexPath: string): void {
     const text = readRegularFileSync(indexPath, 'the shard index of a Hugging Face checkpoint (tensor name → shard file)').toString('utf8');
-    let index: { weight_map?: Record<string, string> };
+    let index: unknown;
     try {
       index = JSON.parse(text);
     } catch (cause) {
       throw new Error(`${indexPath}: not valid JSON (${errorMessage(cause)}).`, { cause });
     }
-    const weightMap = index?.weight_map;
-    if (typeof weightMap !== 'object' || weightMap === null) {
+    const weightMap = isRecord(index) ? index.weight_map : undefined;
+    if (!isRecord(weightMap)) {
       throw new Error(`${indexPath}: no "weight_map" object; a shard index maps each tensor name to its shard file.`);
     }
     const opened = new Map<string, SafetensorsFile>();

@@ -10,6 +10,7 @@ import * as tf from '@tensorflow/tfjs';
 import { openRegularFileSync } from '../runtime/regular_file';
 import { decodeToFloat32, dtypeBytes, floatDtypes, isFloatDtype } from './safetensors_dtype';
 import { errorMessage } from '../protocol/error_message';
+import { isRecord } from '../../schemas/json_value';
 
 export interface TensorInfo {
   name: string;
@@ -52,8 +53,8 @@ export class SafetensorsFile {
       } catch (cause) {
         throw this.error(`the header is not valid JSON (${errorMessage(cause)})`);
       }
-      if (typeof header !== 'object' || header === null || Array.isArray(header)) throw this.error('the header is not a JSON object');
-      this.parseHeader(header as Record<string, unknown>, fileSize - this.dataStart);
+      if (!isRecord(header)) throw this.error('the header is not a JSON object');
+      this.parseHeader(header, fileSize - this.dataStart);
     } catch (error) {
       closeSync(this.fd);
       this.fd = null;
@@ -73,17 +74,16 @@ export class SafetensorsFile {
         }
         continue;
       }
-      const info = entry as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
-      const offsets = info?.data_offsets;
-      if (typeof info?.dtype !== 'string' || !Array.isArray(info.shape) || !Array.isArray(offsets) || offsets.length !== 2 ||
-        !info.shape.every((s) => Number.isInteger(s) && s >= 0) || !offsets.every((o) => Number.isInteger(o) && o >= 0)) {
+      const info = isRecord(entry) ? entry : {};
+      const offsets = info.data_offsets;
+      if (typeof info.dtype !== 'string' || !isCountList(info.shape) || !isCountList(offsets) || offsets.length !== 2) {
         throw this.error(`tensor "${name}" has a malformed header entry ${JSON.stringify(entry)}; expected ` +
           '{dtype, shape: int[], data_offsets: [begin, end]}');
       }
       const bytesPerElement = dtypeBytes[info.dtype];
       if (bytesPerElement === undefined) throw this.error(`tensor "${name}" has unknown dtype "${info.dtype}"`);
-      const [begin, end] = offsets as [number, number];
-      const shape = info.shape as number[];
+      const [begin, end] = offsets;
+      const shape = info.shape;
       const expectedBytes = shape.reduce((a, b) => a * b, 1) * bytesPerElement;
       if (!Number.isSafeInteger(expectedBytes)) {
         throw this.error(`tensor "${name}" has shape [${shape.join(', ')}] of ${info.dtype}, more bytes than any file holds; the header is damaged`);
@@ -158,4 +158,9 @@ export class SafetensorsFile {
     if (this.fd !== null) closeSync(this.fd);
     this.fd = null;
   }
+}
+
+/** A list of integers ≥ 0: a tensor's shape, or its data offsets. */
+function isCountList(value: unknown): value is number[] {
+  return Array.isArray(value) && value.every((item) => typeof item === 'number' && Number.isInteger(item) && item >= 0);
 }
