@@ -72,11 +72,15 @@ export class SnapshotLoader {
       return this.loading;
     }
     this.loading = (async () => {
-      do {
-        this.again = false;
-        this.pending = mergeChanges(this.pending, await this.load());
-      } while (this.again);
-      this.loading = null;
+      try {
+        do {
+          this.again = false;
+          this.pending = mergeChanges(this.pending, await this.load());
+        } while (this.again);
+      } finally {
+        // A load that threw must not leave every later refresh waiting on it: the next one reads again.
+        this.loading = null;
+      }
       const change = this.pending;
       this.pending = { kind: 'none' };
       if (change.kind !== 'none') this.announce(change);

@@ -65,3 +65,18 @@ test('the loader reads one snapshot at a time, reads again when asked meanwhile,
   assert.equal(loads, 3);
   assert.equal(announced.length, 1, 'a load that changed nothing is not announced');
 });
+
+test('a load that throws rejects its refresh, and the next refresh loads again', async () => {
+  const { SnapshotLoader } = await import('../../extension/tree_changes');
+  let loads = 0;
+  const announced: unknown[] = [];
+  const loader = new SnapshotLoader(() => {
+    loads += 1;
+    return loads === 1 ? Promise.reject(new Error('the folder could not be read')) : Promise.resolve({ kind: 'root' as const });
+  }, (change) => announced.push(change));
+  await assert.rejects(loader.refresh(), /could not be read/);
+  assert.equal(loader.inFlight, null);
+  await loader.refresh();
+  assert.equal(loads, 2);
+  assert.deepEqual(announced, [{ kind: 'root' }]);
+});
