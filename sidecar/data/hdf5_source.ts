@@ -22,13 +22,14 @@ import {
 } from './lightcone_record';
 import { errorMessage } from '../protocol/error_message';
 
-type H5Module = typeof import('h5wasm');
+type H5Module = typeof import('h5wasm').default;
 let h5Promise: Promise<H5Module> | undefined;
 
 /** Loads h5wasm's Node build once (ESM-only package, hence the dynamic import). */
 export async function loadH5wasm(): Promise<H5Module> {
   h5Promise ??= import('h5wasm/node').then(async (m) => {
-    const mod = ((m as unknown as { default?: H5Module }).default ?? m);
+    // The namespace itself where a loader exposes no default export: it has the same members.
+    const mod: H5Module = m.default ?? m;
     await mod.ready;
     return mod;
   });
@@ -82,8 +83,23 @@ function attributeText(value: unknown): string {
 }
 
 function float64(value: unknown): Float64Array | undefined {
-  if (value === null || value === undefined || typeof value !== 'object' || !('length' in (value))) return undefined;
-  return Float64Array.from(value as ArrayLike<number>, Number);
+  if (value === null || value === undefined || typeof value !== 'object') return undefined;
+  const length: unknown = Reflect.get(value, 'length');
+  if (typeof length !== 'number') return undefined;
+  return Float64Array.from({ length }, (_, i) => Number(Reflect.get(value, i)));
+}
+
+/** The dataset at `path`, or undefined where there is none (a group, a link, nothing). */
+function datasetAt(g: Group, path: string): Dataset | undefined {
+  const entity = g.get(path);
+  return entity !== null && 'shape' in entity ? entity : undefined;
+}
+
+/** The class of a value h5wasm returned, for messages. */
+function kindOf(value: unknown): string {
+  if (value === null || typeof value !== 'object') return typeof value;
+  const constructor: unknown = Reflect.get(value, 'constructor');
+  return typeof constructor === 'function' ? constructor.name : typeof value;
 }
 
 /** Reads the metadata of an open 21cmFAST lightcone file (layout, shape, parameters, redshifts). */
@@ -96,8 +112,8 @@ export function describeLightconeFile(f: H5File, file: string, options: Hdf5Opti
       'expected groups "lightcones" and "InputParameters" (v4) or "lightcones" and "user_params" (v3).');
   }
   const field = options.field ?? 'brightness_temp';
-  const dataset = f.get(`lightcones/${field}`) as Dataset | null;
-  if (!dataset || !('shape' in dataset)) {
+  const dataset = datasetAt(f, `lightcones/${field}`);
+  if (!dataset) {
     const have = rootKeys.includes('lightcones') ? group(f, 'lightcones', file).keys().join(', ') : 'no lightcones group';
     throw new DataError(`${file}: dataset "lightcones/${field}" is missing (found ${have}); expected the lightcone field to read.`);
   }
@@ -139,7 +155,7 @@ export function describeLightconeFile(f: H5File, file: string, options: Hdf5Opti
 
   const table = new ComovingDistanceTable({ omegaM, hubble });
   const distancePath = isV4 ? 'lightcone_distances' : 'distances';
-  let distances = rootKeys.includes(distancePath) ? float64((f.get(distancePath) as Dataset).value) : undefined;
+  let distances = rootKeys.includes(distancePath) ? float64(datasetAt(f, distancePath)?.value) : undefined;
   if (distances && distances.length !== storedLength) {
     throw new DataError(`${file}: dataset "${distancePath}" has ${distances.length} entries but the lightcone has ${storedLength} slices; ` +
       'expected one comoving distance per slice.');
@@ -168,13 +184,14 @@ export function describeLightconeFile(f: H5File, file: string, options: Hdf5Opti
 
 /** Global histories from global_quantities, ordered by ascending redshift (files store nodes high z first). */
 function readHistory(f: H5File, isV4: boolean): LightconeRecord['history'] {
-  const nodesDataset = f.get(isV4 ? 'InputParameters/node_redshifts' : 'node_redshifts') as Dataset | null;
+  const nodesDataset = datasetAt(f, isV4 ? 'InputParameters/node_redshifts' : 'node_redshifts');
   const z = nodesDataset ? float64(nodesDataset.value) : undefined;
   if (!z || z.length === 0 || !f.keys().includes('global_quantities')) return undefined;
-  const quantities = f.get('global_quantities') as Group;
+  const quantities = f.get('global_quantities');
+  if (quantities === null || !('keys' in quantities)) return undefined;
   const read = (name: string) => {
     if (!quantities.keys().includes(name)) return undefined;
-    const values = float64((quantities.get(name) as Dataset).value);
+    const values = float64(datasetAt(quantities, name)?.value);
     return values && values.length === z.length ? values : undefined;
   };
   const order = Array.from(z.keys()).sort((a, b) => z[a] - z[b]);
@@ -216,7 +233,8 @@ export async function readLightconeHdf5(file: string, range?: SliceRange, option
     const { nx, ny, nt } = info.shape;
     const { start, end } = resolveSliceRange(range, nt, file);
     const field = `lightcones/${options.field ?? 'brightness_temp'}`;
-    const dataset = f.get(field) as Dataset;
+    const dataset = datasetAt(f, field);
+    if (!dataset) throw new DataError(`${file}: dataset "${field}" is missing; expected the lightcone field to read.`);
     let block: unknown;
     try {
       block = dataset.slice([[], [], [info.bufferLow + start, info.bufferLow + end]]);
@@ -224,7 +242,7 @@ export async function readLightconeHdf5(file: string, range?: SliceRange, option
       throw new DataError(`${file}: reading "${field}" slices [${start}, ${end}) failed (${errorMessage(error)}); the file is truncated or damaged.`);
     }
     if (!(block instanceof Float32Array || block instanceof Float64Array) || block.length !== nx * ny * (end - start)) {
-      throw new DataError(`${file}: dataset "${field}" returned ${(block as { constructor?: { name: string } })?.constructor?.name ?? typeof block}; ` +
+      throw new DataError(`${file}: dataset "${field}" returned ${kindOf(block)}; ` +
         `expected ${nx * ny * (end - start)} float values (float32 brightness temperatures).`);
     }
     checkFinite(block, file, field);
