@@ -13,14 +13,14 @@ import { ProblemList } from '../shared/problems';
 import { checkbox, controlRow } from '../shared/controls';
 import { seriesColors, withAlpha } from '../shared/theme';
 import { configDifferences } from './config_diff';
-import type { CompareRun, CompareState, HostMessage } from '../shared/panel_protocol';
+import type { CompareRun, HostMessage } from '../shared/panel_protocol';
 
 const app = document.getElementById('app') ?? document.body;
 const title = document.createElement('h2');
 title.textContent = 'Compare runs';
 app.append(title);
 const bridge = connect(onMessage);
-const saved = bridge.state<CompareState>('compare');
+const saved = bridge.state('compare');
 const settings = {
   xAxis: saved?.xAxis ?? ('step'),
   smoothing: saved?.smoothing ?? 0.6,

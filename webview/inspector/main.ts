@@ -20,7 +20,7 @@ import { pngOf } from '../shared/export';
 import { seriesColors, foreground, background, cssVar } from '../shared/theme';
 import { SliceView } from './slice_view';
 import { showRegression } from './regression_view';
-import type { ColormapName, HostMessage, InspectorDataPreview, InspectorInit, InspectorSample, InspectorState, SampleIndex } from '../shared/panel_protocol';
+import type { ColormapName, HostMessage, InspectorDataPreview, InspectorInit, InspectorSample, SampleIndex } from '../shared/panel_protocol';
 
 const app = document.getElementById('app') ?? document.body;
 const title = document.createElement('h2');
@@ -30,7 +30,7 @@ subtitle.className = 'subtitle';
 app.append(title, subtitle);
 
 const bridge = connect(onMessage);
-const saved = bridge.state<InspectorState>('inspector');
+const saved = bridge.state('inspector');
 const view = {
   runDir: saved?.runDir ?? '',
   sample: saved?.sample ?? 0,

@@ -14,7 +14,7 @@ import { ProblemList } from '../shared/problems';
 import { seriesColors, withAlpha, onThemeChange } from '../shared/theme';
 import { controlRow, runSubtitle } from '../shared/controls';
 import { benchMark } from '../shared/bench_marks';
-import type { HostMessage, MetricRecord, MonitorState, RunSummary, XAxis } from '../shared/panel_protocol';
+import type { HostMessage, MetricRecord, RunSummary, XAxis } from '../shared/panel_protocol';
 
 const splitOrder = ['train', 'val', 'test'] as const;
 const axisLabels: Record<XAxis, string> = { step: 'step', epoch: 'epoch', wall_time: 'wall time' };
@@ -49,7 +49,7 @@ subtitle.className = 'subtitle';
 app.append(title, subtitle);
 
 const bridge = connect(onMessage);
-const saved = bridge.state<MonitorState>('monitor');
+const saved = bridge.state('monitor');
 const settings = { xAxis: saved?.xAxis ?? ('step'), smoothing: saved?.smoothing ?? 0.6, logY: saved?.logY ?? false };
 
 const controls = controlRow(app, {

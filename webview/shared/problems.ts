@@ -33,9 +33,3 @@ export class ProblemList {
   }
 }
 
-/** The element with the given id, or an error that names it (the page template and script disagree). */
-export function byId<T extends HTMLElement>(id: string): T {
-  const element = document.getElementById(id);
-  if (!element) throw new Error(`panel page: no element #${id}; the host's HTML and the script are out of step`);
-  return element as T;
-}

@@ -1,6 +1,6 @@
 // The page's side of the webview bridge: VS Code's `acquireVsCodeApi()` (which may be called only
 // once per page), typed with the panel protocol, plus the ready handshake.
-import type { HostMessage, PageMessage, PanelState } from './panel_protocol';
+import { isHostMessage, isPanelStateOf, type HostMessage, type PageMessage, type PanelState } from './panel_protocol';
 
 interface VsCodeApi {
   postMessage(message: unknown, transfer?: Transferable[]): void;
@@ -12,7 +12,7 @@ declare function acquireVsCodeApi(): VsCodeApi;
 
 export interface PanelBridge {
   post(message: PageMessage): void;
-  state<S extends PanelState>(kind: S['kind']): S | undefined;
+  state<K extends PanelState['kind']>(kind: K): Extract<PanelState, { kind: K }> | undefined;
   saveState(state: PanelState): void;
 }
 
@@ -23,14 +23,14 @@ export interface PanelBridge {
 export function connect(onMessage: (message: HostMessage) => void): PanelBridge {
   const api = acquireVsCodeApi();
   window.addEventListener('message', (event: MessageEvent) => {
-    const data = event.data as HostMessage | undefined;
-    if (data && typeof data === 'object' && typeof data.type === 'string') onMessage(data);
+    const data: unknown = event.data;
+    if (isHostMessage(data)) onMessage(data);
   });
   const bridge: PanelBridge = {
     post: (message) => api.postMessage(message),
-    state: <S extends PanelState>(kind: S['kind']) => {
-      const s = api.getState() as PanelState | undefined;
-      return s && s.kind === kind ? (s as S) : undefined;
+    state: <K extends PanelState['kind']>(kind: K) => {
+      const saved = api.getState();
+      return isPanelStateOf(saved, kind) ? saved : undefined;
     },
     saveState: (state) => api.setState(state),
   };
