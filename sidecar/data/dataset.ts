@@ -83,7 +83,8 @@ export async function openDataset(data: ResolvedData, options: OpenOptions): Pro
   let source: LightconeSource;
   let simulated: SimulatedDataset | undefined;
   if (data.source === 'simulator') {
-    const priors = Object.fromEntries(Object.entries(data.simulator.priors).map(([name, range]) => [schemaParameterNames[name], range])) as Priors;
+    const { m_wdm, omega_m, e_0, log10_l_x, log10_t_vir, zeta } = data.simulator.priors;
+    const priors: Priors = { mWDM: m_wdm, omegaM: omega_m, E0: e_0, log10LX: log10_l_x, log10Tvir: log10_t_vir, zeta };
     simulated = await generateSimulatedDataset(
       { preset: data.simulator.preset, count: data.simulator.count, seed: data.simulator.seed, priors },
       { cacheRoot: options.cacheRoot, workers: options.workers, onProgress: options.onProgress, signal: options.signal },

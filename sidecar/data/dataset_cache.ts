@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import type { AstroParams, ParameterName } from './parameters';
 import type { SimulatorPresetName, SimulatorSize } from './simulator';
 import { errorCode } from '../protocol/error_message';
+import { isNumberArray, isRecord } from '../../schemas/json_value';
 
 /** Bump when the layout of a cached dataset changes. */
 export const datasetCacheFormat = 1;
@@ -38,7 +39,7 @@ export function datasetCacheRoot(env: NodeJS.ProcessEnv = process.env): string {
 function canonicalJson(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
   if (value && typeof value === 'object') {
-    return `{${Object.keys(value).sort().map((k) => `${JSON.stringify(k)}:${canonicalJson((value as Record<string, unknown>)[k])}`).join(',')}}`;
+    return `{${Object.keys(value).sort().map((k) => `${JSON.stringify(k)}:${canonicalJson(Reflect.get(value, k))}`).join(',')}}`;
   }
   return JSON.stringify(value);
 }
@@ -81,8 +82,29 @@ export const manifestName = 'manifest.json';
 export async function readCachedManifest(folder: string): Promise<DatasetManifest | undefined> {
   const path = join(folder, manifestName);
   if (!existsSync(path)) return undefined;
-  const manifest = JSON.parse(await readFile(path, 'utf8')) as DatasetManifest;
-  return manifest.format === datasetCacheFormat ? manifest : undefined;
+  const manifest: unknown = JSON.parse(await readFile(path, 'utf8'));
+  if (!isRecord(manifest) || manifest.format !== datasetCacheFormat) return undefined;
+  if (!isDatasetManifest(manifest)) {
+    throw new Error(`${path}: not a complete dataset manifest (it needs key, hash, shape, cones, rejected and meanHistory as the simulator writes them); `
+      + `the file was edited or damaged. Delete the folder ${folder} to simulate the dataset again.`);
+  }
+  return manifest;
+}
+
+/** What the readers of a cached dataset use: its shape, its cones with their parameters, and the histories. */
+function isDatasetManifest(value: Record<string, unknown>): value is Record<string, unknown> & DatasetManifest {
+  const { key, hash, createdAt, shape, cones, rejected, meanHistory, seconds } = value;
+  return typeof value.format === 'number' && isRecord(key) && typeof hash === 'string' && typeof createdAt === 'string'
+    && typeof seconds === 'number' && isRecord(shape) && typeof shape.nx === 'number' && typeof shape.ny === 'number'
+    && typeof shape.nt === 'number' && Array.isArray(cones) && cones.every(isManifestCone) && Array.isArray(rejected)
+    && rejected.every((r) => isRecord(r) && typeof r.drawIndex === 'number' && typeof r.reason === 'string')
+    && isRecord(meanHistory) && isNumberArray(meanHistory.z) && isNumberArray(meanHistory.xHI) && isNumberArray(meanHistory.meanTb);
+}
+
+function isManifestCone(value: unknown): value is ManifestCone {
+  return isRecord(value) && typeof value.id === 'string' && typeof value.drawIndex === 'number' && typeof value.tau === 'number'
+    && typeof value.neutralFractionAtZMin === 'number' && isRecord(value.params)
+    && Object.values(value.params).every((v) => typeof v === 'number');
 }
 
 /** A short tag of this machine's name, so that a cache shared between machines is cleaned only by the machine that wrote a folder. */

@@ -6,7 +6,7 @@
 // loaders transpose once on load so that everything downstream (tokenisation, augmentation,
 // global signal) works on contiguous slices. Slice 0 is the LOWEST redshift, as in every file
 // format; `toCosmicTimeOrder` in preprocessing.ts flips to the paper's token order (high z first).
-import { parameterInfo, parameterNames, type AstroParams } from './parameters';
+import { byParameter, parameterInfo, parameterNames, type AstroParams } from './parameters';
 
 export interface LightconeShape {
   /** Transverse cells along x (first file axis). */
@@ -145,7 +145,7 @@ export function checkParamsInPriors(params: AstroParams, file: string, dataset: 
 
 /** Builds AstroParams from six values in the canonical order. */
 export function paramsFromArray(values: ArrayLike<number>): AstroParams {
-  return Object.fromEntries(parameterNames.map((name, i) => [name, Number(values[i])])) as AstroParams;
+  return byParameter((_, i) => Number(values[i]));
 }
 
 /** Spatial mean of every slice of a [t, x, y] record: the global signal per slice. */

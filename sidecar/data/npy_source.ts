@@ -8,7 +8,8 @@ import { readdir } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { openRegularFile, readRegularFile } from '../runtime/regular_file';
 import { encodeNpyHeader, npyDataByteLength, parseNpyHeader, readNpy } from './npy';
-import { parameterNames, type AstroParams } from './parameters';
+import { byParameter, parameterNames, type AstroParams } from './parameters';
+import { isRecord } from '../../schemas/json_value';
 import {
   DataError, checkFinite, checkParamsInPriors, checkRank, resolveSliceRange,
   type LightconeEntry, type LightconeRecord, type LightconeSource, type SliceRange,
@@ -26,22 +27,24 @@ const expectedArray = 'an .npy array [x, y, t] written by numpy.save';
 async function readSidecarJson(file: string): Promise<Sidecar> {
   const expected = `a JSON object with ${parameterNames.join(', ')} next to the .npy array`;
   const text = (await readRegularFile(file, expected, dataError)).toString('utf8');
-  let json: Record<string, unknown>;
+  let parsed: unknown;
   try {
-    json = JSON.parse(text) as Record<string, unknown>;
+    parsed = JSON.parse(text);
   } catch (error) {
     throw new DataError(`${file}: not valid JSON (${errorMessage(error)}).`);
   }
-  const params = {} as AstroParams;
-  for (const name of parameterNames) {
+  // A value that is not an object has none of the keys, and is refused by the first of them.
+  const json = isRecord(parsed) ? parsed : {};
+  const params = byParameter((name) => {
     const value = json[name];
     if (typeof value !== 'number') {
       throw new DataError(`${file}: "${name}" is ${JSON.stringify(value)}; expected a number (keys: ${parameterNames.join(', ')}).`);
     }
-    params[name] = value;
-  }
+    return value;
+  });
   const z = json.redshifts;
-  return { params, redshifts: Array.isArray(z) ? Float64Array.from(z as number[]) : undefined };
+  const redshifts: unknown[] | undefined = Array.isArray(z) ? z : undefined;
+  return { params, redshifts: redshifts ? Float64Array.from(redshifts, Number) : undefined };
 }
 
 interface Header { nx: number; ny: number; nt: number; dtype: string; dataOffset: number; fortranOrder: boolean }

@@ -104,8 +104,9 @@ export async function readNpyMember(archive: NpzArchive, entry: yauzl.Entry, hea
   let filled = 0;
   let crc = 0;
   try {
-    for await (const piece of stream as AsyncIterable<Buffer>) {
-      let chunk: Uint8Array = piece;
+    for await (const piece of stream) {
+      // A stream without an encoding gives Buffers; a string would only come from one set to decode.
+      let chunk: Uint8Array = typeof piece === 'string' ? Buffer.from(piece) : piece;
       if (!header) {
         head = concat(head, chunk);
         const extent = npyHeaderExtent(head, name);

@@ -13,7 +13,7 @@ import { basename, join } from 'node:path';
 import { zipSync } from 'fflate';
 import { openNpzArchive, readNpyMember, type NpzArchive } from './npz_archive';
 import { readNpy, writeNpy, type NpyArray } from './npy';
-import { parameterNames, type AstroParams, type ParameterName } from './parameters';
+import { byParameter, parameterNames, type AstroParams, type ParameterName } from './parameters';
 import {
   DataError, checkFinite, checkParamsInPriors, checkRank, resolveSliceRange, xytToTxy,
   type LightconeEntry, type LightconeRecord, type LightconeSource, type SliceRange,
@@ -43,7 +43,7 @@ function orderNames(order: LabelOrderSpec): readonly ParameterName[] {
 export function paramsFromLabel(label: ArrayLike<number>, order: LabelOrderSpec): AstroParams {
   const names = orderNames(order);
   const offset = label.length - 6;
-  return Object.fromEntries(names.map((name, i) => [name, Number(label[offset + i])])) as AstroParams;
+  return byParameter((name) => Number(label[offset + names.indexOf(name)]));
 }
 
 /** Writes AstroParams as a six-entry label in the given order. */

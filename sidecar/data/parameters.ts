@@ -30,9 +30,19 @@ export const parameterInfo: Readonly<Record<ParameterName, ParameterInfo>> = {
   zeta: { label: 'ζ', unit: '', min: 10, max: 250, fiducial: 30 },
 };
 
-export const fiducialParams: AstroParams = Object.fromEntries(
-  parameterNames.map((name) => [name, parameterInfo[name].fiducial]),
-) as AstroParams;
+/**
+ * A record with one value per parameter, `value` called in the canonical order (so that a check that
+ * throws names the first parameter as a loop would). The literal lists every name, so the type
+ * checker proves the record complete.
+ */
+export function byParameter<T>(value: (name: ParameterName, index: number) => T): Record<ParameterName, T> {
+  return {
+    mWDM: value('mWDM', 0), omegaM: value('omegaM', 1), E0: value('E0', 2),
+    log10LX: value('log10LX', 3), log10Tvir: value('log10Tvir', 4), zeta: value('zeta', 5),
+  };
+}
+
+export const fiducialParams: AstroParams = byParameter((name) => parameterInfo[name].fiducial);
 
 /** Min-max normalisation to [0, 1] (paper Eq. 32). */
 export function normalizeParams(params: AstroParams): Float64Array {
@@ -47,8 +57,8 @@ export function denormalizeParams(normalized: ArrayLike<number>): AstroParams {
   if (normalized.length !== parameterNames.length) {
     throw new Error(`denormalizeParams: expected ${parameterNames.length} values, got ${normalized.length}`);
   }
-  return Object.fromEntries(parameterNames.map((name, i) => {
+  return byParameter((name, i) => {
     const { min, max } = parameterInfo[name];
-    return [name, min + normalized[i] * (max - min)];
-  })) as AstroParams;
+    return min + normalized[i] * (max - min);
+  });
 }

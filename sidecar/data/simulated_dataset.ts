@@ -19,7 +19,7 @@ import {
 } from './dataset_cache';
 import type { WorkerMessage, WorkerRequest } from './dataset_worker';
 import { NpyFolderSource } from './npy_source';
-import { parameterInfo, parameterNames, type AstroParams } from './parameters';
+import { byParameter, parameterInfo, type AstroParams } from './parameters';
 import { resolveSize, sampleParams, simulatorPresets, simulatorVersion, type SimulatorPresetName, type SimulatorSize } from './simulator';
 
 export interface SimulatedDatasetConfig {
@@ -73,14 +73,14 @@ export interface SimulatedDataset {
 
 /** Full priors: the dataset bounds overridden by the config's ranges. */
 export function resolvePriors(priors: Partial<Priors> = {}): Priors {
-  return Object.fromEntries(parameterNames.map((name) => {
+  return byParameter((name) => {
     const { min, max } = parameterInfo[name];
     const range = priors[name] ?? { min, max };
     if (!(range.min >= min && range.max <= max && range.min <= range.max)) {
       throw new Error(`simulated dataset: prior of ${name} [${range.min}, ${range.max}] must lie inside the dataset bounds [${min}, ${max}] with min ≤ max.`);
     }
-    return [name, { min: range.min, max: range.max }];
-  })) as Priors;
+    return { min: range.min, max: range.max };
+  });
 }
 
 /**
@@ -90,12 +90,12 @@ export function resolvePriors(priors: Partial<Priors> = {}): Priors {
  */
 export function drawParams(seed: number, index: number, priors: Priors): AstroParams {
   const base = sampleParams(seed, index);
-  return Object.fromEntries(parameterNames.map((name) => {
+  return byParameter((name) => {
     const { min, max } = parameterInfo[name];
     const range = priors[name];
-    if (range.min === min && range.max === max) return [name, base[name]];
-    return [name, range.min + ((base[name] - min) / (max - min)) * (range.max - range.min)];
-  })) as AstroParams;
+    if (range.min === min && range.max === max) return base[name];
+    return range.min + ((base[name] - min) / (max - min)) * (range.max - range.min);
+  });
 }
 
 /** Simulation seed of draw i: a hash of (seed, i), so cones differ in their initial conditions too. */

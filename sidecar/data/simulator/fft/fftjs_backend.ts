@@ -10,8 +10,9 @@ export function createFftJs3(n: number): Fft3 {
     throw new Error(`fft.js backend: N must be a power of two ≥ 4, got ${n}; use the kissfft backend for other sizes`);
   }
   const line = new FFT(n);
-  const lineIn = line.createComplexArray() as number[];
-  const lineOut = line.createComplexArray() as number[];
+  // What createComplexArray returns (2n zeros, re/im interleaved), typed: the package types it any[].
+  const lineIn = new Array<number>(2 * n).fill(0);
+  const lineOut = new Array<number>(2 * n).fill(0);
   const cube = new Float64Array(2 * n * n * n);
   const half = halfComplexLength(n);
   const nh = n / 2 + 1;
