@@ -177,7 +177,7 @@ export class RunQueue {
       });
     } catch (error) {
       const message = errorMessage(error);
-      this.listener.log('error', `Run ${runDir} failed: ${(error as Error).stack ?? message}`);
+      this.listener.log('error', `Run ${runDir} failed: ${(error instanceof Error ? error.stack : undefined) ?? message}`);
       const record = await this.ensureFinal(runDir, 'failed', message);
       this.listener.runState({ kind: 'failed', runDir, record, message: record.error?.message ?? message });
       return;

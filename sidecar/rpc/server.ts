@@ -13,6 +13,7 @@ import { evaluateRun } from '../jobs/evaluate_job';
 import { isAbsolute, resolve } from 'node:path';
 import { readFileSync } from 'node:fs';
 import { jsonPathAt } from './diagnostic_path';
+import { errorMessage } from '../protocol/error_message';
 
 export interface ServerOptions {
   /** Replaces the training job (tests of the queue wiring). */
@@ -33,14 +34,16 @@ export interface Server {
  */
 export function toResponseError(error: unknown): ResponseError<unknown> {
   if (error instanceof ResponseError) return error;
-  const e = error as Error & { data?: unknown; diagnostics?: unknown; file?: string };
-  const message = e?.message ?? String(error);
-  const data = e?.data as { kind?: string } | undefined;
-  if (data?.kind === 'config-invalid') return new ResponseError(ErrorCodes.configInvalid, message, data);
-  if (e?.name === 'ConfigInvalidError' || Array.isArray(e?.diagnostics)) {
-    const file = (e as { path?: string }).path ?? e.file ?? '';
+  const messageField = fieldOf(error, 'message');
+  const message = messageField != null ? errorMessage(messageField) : String(error);
+  const data = fieldOf(error, 'data');
+  if (fieldOf(data, 'kind') === 'config-invalid') return new ResponseError(ErrorCodes.configInvalid, message, data);
+  const diagnostics = fieldOf(error, 'diagnostics');
+  if (fieldOf(error, 'name') === 'ConfigInvalidError' || Array.isArray(diagnostics)) {
+    const file = errorMessage(fieldOf(error, 'path') ?? fieldOf(error, 'file') ?? '');
     const text = readConfigText(file);
-    const payload: protocol.ConfigErrorData = { kind: 'config-invalid', file, diagnostics: (Array.isArray(e.diagnostics) ? e.diagnostics : []).map((d) => toProtocolDiagnostic(d, text)) };
+    const list: unknown[] = Array.isArray(diagnostics) ? diagnostics : [];
+    const payload: protocol.ConfigErrorData = { kind: 'config-invalid', file, diagnostics: list.map((d) => toProtocolDiagnostic(d, text)) };
     return new ResponseError(ErrorCodes.configInvalid, message, payload);
   }
   if (error instanceof RunUnreadableError) return new ResponseError(ErrorCodes.runNotFound, message);
@@ -66,20 +69,32 @@ function readConfigText(file: string): string | null {
  * is recovered from the config text when the diagnostic does not carry it. Both shapes are accepted.
  */
 function toProtocolDiagnostic(d: unknown, text: string | null): ProtocolDiagnostic {
-  const v = d as Partial<Omit<ProtocolDiagnostic, 'severity'>> & { range?: { start: { line: number; character: number } }; severity?: unknown; data?: { path?: string } };
-  if (v.range) {
+  const severity = fieldOf(d, 'severity');
+  const message = errorMessage(fieldOf(d, 'message') ?? '');
+  const start = fieldOf(fieldOf(d, 'range'), 'start');
+  const startLine = fieldOf(start, 'line');
+  const startCharacter = fieldOf(start, 'character');
+  if (typeof startLine === 'number' && typeof startCharacter === 'number') {
+    const path = fieldOf(fieldOf(d, 'data'), 'path');
     return {
-      line: v.range.start.line + 1,
-      column: v.range.start.character + 1,
-      severity: v.severity === 1 || v.severity === 'error' ? 'error' : 'warning',
-      message: String(v.message ?? ''),
-      path: typeof v.data?.path === 'string' ? v.data.path : text !== null ? jsonPathAt(text, v.range.start.line, v.range.start.character) : '',
+      line: startLine + 1,
+      column: startCharacter + 1,
+      severity: severity === 1 || severity === 'error' ? 'error' : 'warning',
+      message,
+      path: typeof path === 'string' ? path : text !== null ? jsonPathAt(text, startLine, startCharacter) : '',
     };
   }
   return {
-    line: Number(v.line ?? 0), column: Number(v.column ?? 0),
-    severity: v.severity === 'error' ? 'error' : 'warning', message: String(v.message ?? ''), path: String(v.path ?? ''),
+    line: Number(fieldOf(d, 'line') ?? 0), column: Number(fieldOf(d, 'column') ?? 0),
+    severity: severity === 'error' ? 'error' : 'warning', message, path: errorMessage(fieldOf(d, 'path') ?? ''),
   };
+}
+
+/** A property of a thrown value or of a diagnostic, which may be anything; undefined for a primitive. */
+function fieldOf(value: unknown, key: string): unknown {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const field: unknown = Reflect.get(value, key);
+  return field;
 }
 
 function absolutePath(name: string, value: unknown): string {
