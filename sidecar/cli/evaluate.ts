@@ -7,7 +7,8 @@ import { resolve } from 'node:path';
 import { evaluateRun } from '../jobs/evaluate_job';
 import type { NextPatchEvaluation } from '../tasks/generation/next_patch_evaluation';
 import { nextPatchTable, nextPatchVerdict } from '../tasks/generation/next_patch_report';
-import type { RegressionEvaluationFile } from '../protocol/run_folder';
+import { parseRegressionEvaluation, type RegressionEvaluationFile } from '../protocol/run_folder';
+import { isRecord } from '../../schemas/json_value';
 import { exitCodes } from '../protocol/exit_codes';
 import { errorMessage } from '../protocol/error_message';
 
@@ -67,6 +68,29 @@ function generationTable(evaluation: NextPatchEvaluation): string {
   return `${nextPatchTable(evaluation)}\n  Model point forecasts ${verdict.pointBeatsBoth ? 'below' : 'not all below'} both baselines in MSE; ${crps}.`;
 }
 
+/**
+ * The table of the result file evaluateRun has just written: a regression evaluation (through the
+ * panels' parser) or a next-patch one, told apart by its kind. The next-patch file comes from the same
+ * process a moment before, so its kind and its three summaries that every table row reads are checked,
+ * not each number.
+ */
+function evaluationTable(file: string, text: string): string {
+  const parsed: unknown = JSON.parse(text);
+  if (isRecord(parsed) && parsed.kind === 'regression') {
+    const result = parseRegressionEvaluation(text);
+    if ('error' in result) throw new Error(`${file}: ${result.error}. Evaluate the run again.`);
+    return regressionTable(result.evaluation);
+  }
+  if (!isNextPatchEvaluation(parsed)) {
+    throw new Error(`${file}: not an evaluation result (kind "regression" or "next_patch" with model, baselines and crps); evaluate the run again.`);
+  }
+  return generationTable(parsed);
+}
+
+function isNextPatchEvaluation(value: unknown): value is NextPatchEvaluation {
+  return isRecord(value) && value.kind === 'next_patch' && isRecord(value.model) && isRecord(value.baselines) && isRecord(value.crps);
+}
+
 export async function run(args: string[]): Promise<number> {
   if (args.includes('-h') || args.includes('--help')) {
     console.log(help);
@@ -91,8 +115,7 @@ export async function run(args: string[]): Promise<number> {
     if (json) {
       console.log(JSON.stringify(JSON.parse(text)));
     } else {
-      const evaluation = JSON.parse(text) as NextPatchEvaluation | RegressionEvaluationFile;
-      console.log(evaluation.kind === 'regression' ? regressionTable(evaluation) : generationTable(evaluation));
+      console.log(evaluationTable(resultFile, text));
       console.log(resultFile);
     }
     return exitCodes.ok;

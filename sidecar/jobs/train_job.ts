@@ -116,7 +116,9 @@ export async function runTraining(options: RunTrainingOptions): Promise<'complet
     return 'completed';
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
-    const step = (error as { step?: number }).step ?? progress.lastStep();
+    // Training errors that happen at a known step (a non-finite loss) carry it.
+    const errorStep: unknown = typeof error === 'object' && error !== null && 'step' in error ? error.step : undefined;
+    const step = typeof errorStep === 'number' ? errorStep : progress.lastStep();
     await failRun(runDir, message, step !== undefined ? { step } : {}).catch((writeError: unknown) => {
       events.log('error', `Could not mark ${runDir} failed: ${errorMessage(writeError)}`);
     });

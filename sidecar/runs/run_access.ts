@@ -10,6 +10,7 @@ import { readRegularFile, readRegularFileSync } from '../runtime/regular_file';
 import { writeFileAtomic } from './atomic_write';
 import { bestCheckpointName, checkpointsDir, listStepCheckpoints, stepCheckpointName } from './checkpoint_names';
 import { errorMessage, errorReason } from '../protocol/error_message';
+import { isRecord } from '../../schemas/json_value';
 
 /** The resolved config of the run in `runDir`; throws naming config.json, what is wrong with it and the fix. */
 export async function readRunConfig(runDir: string): Promise<ResolvedExperimentConfig> {
@@ -27,10 +28,20 @@ export async function readRunConfig(runDir: string): Promise<ResolvedExperimentC
   } catch (error) {
     throw new Error(`The run's config ${path} is not valid JSON (${errorMessage(error)}); it was damaged after the run was created. Start a new run from the experiment's config.`, { cause: error });
   }
-  if (typeof config !== 'object' || config === null || Array.isArray(config) || typeof (config as { task?: unknown }).task !== 'string') {
+  if (!isRunConfig(config)) {
     throw new Error(`The run's config ${path} is not a resolved experiment config (no "task" string in a JSON object); it was damaged after the run was created. Start a new run from the experiment's config.`);
   }
-  return config as ResolvedExperimentConfig;
+  return config;
+}
+
+/**
+ * config.json is written by the sidecar itself, from a config that resolveConfig filled in and the
+ * validator accepted; so what tells it from a damaged or foreign file is checked (a JSON object with a
+ * task), not the whole schema again, which would cost a validation on every read and refuse the runs of
+ * an older version whose schema has since gained a field. The fields inside are read where they are used.
+ */
+function isRunConfig(config: unknown): config is ResolvedExperimentConfig {
+  return isRecord(config) && typeof config.task === 'string';
 }
 
 export interface ChosenCheckpoint {

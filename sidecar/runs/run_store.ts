@@ -240,13 +240,14 @@ export async function rewindMetrics(runDir: string, step: number): Promise<void>
   // The piece after the last line break is a torn write (or '' when the file ends with one).
   const torn = lines.pop() !== '';
   const kept = lines.filter((line) => {
-    let value: Partial<MetricRecord>;
+    let value: unknown;
     try {
-      value = JSON.parse(line) as Partial<MetricRecord>;
+      value = JSON.parse(line);
     } catch {
       return true;
     }
-    if (typeof value !== 'object' || value === null || typeof value.step !== 'number') return true;
+    if (typeof value !== 'object' || value === null || !('step' in value) || typeof value.step !== 'number') return true;
+    if (!('split' in value)) return value.step <= step;
     return value.split !== 'test' && value.step <= step;
   });
   if (!torn && kept.length === lines.length) return;

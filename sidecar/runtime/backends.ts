@@ -149,12 +149,22 @@ process.exit(0);`;
 
 interface AdapterPreflight { found: boolean; info?: { vendor?: string; architecture?: string; device?: string; description?: string }; fallback?: boolean; stderr: string }
 
+/** What adapterScript prints; anything else (a crash's output) counts as no adapter. */
+function isPreflightReport(value: unknown): value is Omit<AdapterPreflight, 'stderr'> {
+  if (typeof value !== 'object' || value === null || !('found' in value) || typeof value.found !== 'boolean') return false;
+  const info: unknown = 'info' in value ? value.info : undefined;
+  return info === undefined || (typeof info === 'object' && info !== null
+    && Object.values(info).every((field) => field === undefined || typeof field === 'string'));
+}
+
 function preflightAdapter(entry: string): Promise<AdapterPreflight> {
   return new Promise((resolvePreflight) => {
     execFile(process.execPath, ['--input-type=module', '-e', adapterScript, pathToFileURL(entry).href], { timeout: 30_000, encoding: 'utf8' }, (error, stdout, stderr) => {
       const noise = stderr.split('\n').map((l) => l.trim()).filter((l) => l !== '' && !l.startsWith('at ')).join('; ');
       try {
-        resolvePreflight({ ...(JSON.parse(stdout) as Omit<AdapterPreflight, 'stderr'>), stderr: noise });
+        const report: unknown = JSON.parse(stdout);
+        if (!isPreflightReport(report)) throw new Error('the adapter probe printed no report');
+        resolvePreflight({ ...report, stderr: noise });
       } catch {
         resolvePreflight({ found: false, stderr: noise || (error ? error.message.split('\n')[0] : 'no output') });
       }
@@ -177,9 +187,11 @@ async function probeWebgpu(): Promise<BackendProbe> {
     const label = Object.values(preflight.info ?? {}).filter((v) => v).join(' ') || 'unknown adapter';
     return { name, available: false, detail: `only a software adapter (${label}), which counts as no GPU` };
   }
-  let module: { create(options: string[]): GPUish; globals: Record<string, unknown> };
+  let module: WebgpuModule;
   try {
-    module = (await import('webgpu')) as unknown as typeof module;
+    const loaded: unknown = await import('webgpu');
+    if (!isWebgpuModule(loaded)) throw new Error('the package exports no create() and globals');
+    module = loaded;
   } catch (error) {
     return { name, available: false, detail: describeImportFailure('webgpu', error) };
   }
@@ -199,9 +211,9 @@ async function probeWebgpu(): Promise<BackendProbe> {
     }
     // tfjs-backend-webgpu registers itself at import time only when navigator.gpu exists, and Node 20
     // has no navigator, so it is provided here before the import.
-    const nav = (globalThis as { navigator?: { gpu?: unknown } }).navigator;
-    if (nav) {
-      if (!nav.gpu) Object.defineProperty(nav, 'gpu', { value: gpu, configurable: true });
+    const nav: unknown = Reflect.get(globalThis, 'navigator');
+    if (typeof nav === 'object' && nav !== null) {
+      if (!Reflect.get(nav, 'gpu')) Object.defineProperty(nav, 'gpu', { value: gpu, configurable: true });
     } else {
       Object.defineProperty(globalThis, 'navigator', { value: { gpu }, configurable: true, writable: true });
     }
@@ -210,6 +222,14 @@ async function probeWebgpu(): Promise<BackendProbe> {
   } catch (error) {
     return { name, available: false, detail: `webgpu failed: ${errorMessage(error).split('\n')[0]}` };
   }
+}
+
+// The webgpu package types create() with the DOM's GPU types, which this Node build does not include.
+interface WebgpuModule { create(options: string[]): GPUish; globals: Record<string, unknown> }
+
+function isWebgpuModule(value: unknown): value is WebgpuModule {
+  return typeof value === 'object' && value !== null && 'create' in value && typeof value.create === 'function'
+    && 'globals' in value && typeof value.globals === 'object' && value.globals !== null;
 }
 
 interface GPUish {

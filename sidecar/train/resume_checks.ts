@@ -90,5 +90,9 @@ export function checkResumable(dir: string, name: string, metadata: CheckpointMe
         'Resume with the config the run was started with (its config.json), or start a new run.');
     }
   }
-  return trainer as TrainerState;
+  // Each field as checked above; lastFiniteLoss absent (older checkpoints) reads as none.
+  return {
+    ...trainer, step: trainer.step, bestLoss: trainer.bestLoss ?? null, bestStep: bestStep ?? null,
+    evaluationsWithoutImprovement: trainer.evaluationsWithoutImprovement, wallTime: trainer.wallTime, lastFiniteLoss: trainer.lastFiniteLoss ?? null,
+  };
 }

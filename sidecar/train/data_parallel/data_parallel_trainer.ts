@@ -55,7 +55,7 @@ export class DataParallelTrainer {
     }
     const trainer = new DataParallelTrainer(workers);
     try {
-      const ready = await trainer.collect<{ type: 'ready'; parameterCount: number }>('ready');
+      const ready = await trainer.collect('ready');
       for (const r of ready) {
         if (r.parameterCount !== options.parameterCount) {
           throw new Error(`DataParallelTrainer: a replica has ${r.parameterCount} parameters, options say ${options.parameterCount}.`);
@@ -69,11 +69,11 @@ export class DataParallelTrainer {
   }
 
   /** Waits for one message of `type` from every worker (in rank order); a worker error rejects. */
-  private collect<T extends FromWorker>(type: T['type']): Promise<T[]> {
-    return Promise.all(this.workers.map((worker, rank) => new Promise<T>((resolve, reject) => {
+  private collect<K extends FromWorker['type']>(type: K): Promise<Extract<FromWorker, { type: K }>[]> {
+    return Promise.all(this.workers.map((worker, rank) => new Promise<Extract<FromWorker, { type: K }>>((resolve, reject) => {
       const onMessage = (message: FromWorker): void => {
         if (message.type === 'error') { cleanup(); reject(new Error(`data-parallel worker ${rank}: ${message.message}`)); }
-        else if (message.type === type) { cleanup(); resolve(message as T); }
+        else if (isOfType(message, type)) { cleanup(); resolve(message); }
       };
       const onError = (error: Error): void => { cleanup(); reject(error); };
       const cleanup = (): void => { worker.off('message', onMessage); worker.off('error', onError); };
@@ -91,7 +91,7 @@ export class DataParallelTrainer {
     if (shards.length !== this.workers.length) {
       throw new Error(`DataParallelTrainer.step: ${shards.length} shards for ${this.workers.length} workers; give one each.`);
     }
-    const done = this.collect<{ type: 'stepped'; loss: number }>('stepped');
+    const done = this.collect('stepped');
     shards.forEach((shard, rank) => this.send(rank, { type: 'step', shard }));
     const losses = await done;
     return losses.reduce((sum, r) => sum + r.loss, 0) / losses.length;
@@ -116,4 +116,8 @@ export class DataParallelTrainer {
       setTimeout(() => void worker.terminate(), 5000).unref();
     })));
   }
+}
+
+function isOfType<K extends FromWorker['type']>(message: FromWorker, type: K): message is Extract<FromWorker, { type: K }> {
+  return message.type === type;
 }

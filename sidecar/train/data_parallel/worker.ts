@@ -14,7 +14,29 @@ import { overrideWasmCopies } from '../../model/ops/wasm_zero_copy';
 import type { CreateReplica } from './replica';
 import type { ToWorker, FromWorker, WorkerSetup } from './messages';
 
-const setup = workerData as WorkerSetup;
+const setup = checkedSetup(workerData);
+
+/** workerData as the trainer builds it; anything else means the file was started some other way. */
+function checkedSetup(value: unknown): WorkerSetup {
+  if (!isWorkerSetup(value)) {
+    throw new Error('data-parallel worker: workerData is not a worker setup {rank, workers, backend, replicaModule, learningRate, '
+      + 'gradients, sync}; this file runs only as a worker started by DataParallelTrainer.');
+  }
+  return value;
+}
+
+function isWorkerSetup(value: unknown): value is WorkerSetup {
+  if (typeof value !== 'object' || value === null) return false;
+  const field = (key: keyof WorkerSetup): unknown => Reflect.get(value, key);
+  return typeof field('rank') === 'number' && typeof field('workers') === 'number'
+    && (field('backend') === 'wasm' || field('backend') === 'cpu') && typeof field('replicaModule') === 'string'
+    && typeof field('learningRate') === 'number' && field('gradients') instanceof SharedArrayBuffer
+    && field('sync') instanceof SharedArrayBuffer;
+}
+
+function exportsCreateReplica(value: unknown): value is { createReplica: CreateReplica } {
+  return typeof value === 'object' && value !== null && typeof Reflect.get(value, 'createReplica') === 'function';
+}
 const sync = new Int32Array(setup.sync); // [arrived, generation]
 
 /** Blocks until every worker has arrived (a generation-counting barrier on Atomics). */
@@ -37,10 +59,10 @@ async function main(): Promise<void> {
   await selectBackend(setup.backend);
   if (setup.backend === 'wasm') { overrideWasmBatchMatMul('xnn'); overrideWasmCopies(); }
   // A .ts replica (development, under tsx's require hook) is required; a built .js one is imported.
-  const module = (setup.replicaModule.endsWith('.ts')
+  const module: unknown = setup.replicaModule.endsWith('.ts')
     ? createRequire(path.join(process.cwd(), 'worker-require.js'))(setup.replicaModule)
-    : await import(pathToFileURL(setup.replicaModule).href)) as { createReplica?: CreateReplica };
-  if (typeof module.createReplica !== 'function') {
+    : await import(pathToFileURL(setup.replicaModule).href);
+  if (!exportsCreateReplica(module)) {
     throw new Error(`data-parallel worker: ${setup.replicaModule} does not export createReplica(options).`);
   }
   const replica = module.createReplica(setup.replicaOptions);
