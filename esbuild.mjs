@@ -23,11 +23,7 @@ const common = {
 };
 
 // Native or optional packages that must be resolved at run time, never bundled.
-const sidecarExternal = [
-  '@tensorflow/tfjs-node',
-  '@tensorflow/tfjs-node-gpu',
-  'webgpu',
-];
+const sidecarExternal = ['@tensorflow/tfjs-node', '@tensorflow/tfjs-node-gpu', 'webgpu'];
 
 const nodeEntries = [
   { entryPoints: { extension: 'extension/extension.ts' }, external: ['vscode'] },
@@ -43,32 +39,36 @@ const webEntries = ['monitor', 'inspector', 'compare']
 
 const contexts = [];
 for (const entry of nodeEntries) {
-  contexts.push(await esbuild.context({
-    ...common,
-    ...entry,
-    platform: 'node',
-    target: 'node20',
-    format: 'cjs',
-    outdir: 'dist',
-    // Prefer ES module builds: vscode-json-languageservice's UMD "main" build requires its own
-    // files by relative path at run time, which a bundle cannot satisfy.
-    mainFields: ['module', 'main'],
-    // ESM-only packages bundled into CommonJS (h5wasm's Node build calls createRequire(import.meta.url))
-    // need import.meta.url, which esbuild leaves empty in cjs output: point it at the bundle file.
-    banner: { js: "const __importMetaUrl = require('url').pathToFileURL(__filename).href;" },
-    define: { 'import.meta.url': '__importMetaUrl' },
-  }));
+  contexts.push(
+    await esbuild.context({
+      ...common,
+      ...entry,
+      platform: 'node',
+      target: 'node20',
+      format: 'cjs',
+      outdir: 'dist',
+      // Prefer ES module builds: vscode-json-languageservice's UMD "main" build requires its own
+      // files by relative path at run time, which a bundle cannot satisfy.
+      mainFields: ['module', 'main'],
+      // ESM-only packages bundled into CommonJS (h5wasm's Node build calls createRequire(import.meta.url))
+      // need import.meta.url, which esbuild leaves empty in cjs output: point it at the bundle file.
+      banner: { js: "const __importMetaUrl = require('url').pathToFileURL(__filename).href;" },
+      define: { 'import.meta.url': '__importMetaUrl' },
+    }),
+  );
 }
 if (webEntries.length > 0) {
-  contexts.push(await esbuild.context({
-    ...common,
-    entryPoints: Object.fromEntries(webEntries.map((p) => [p.split('/')[1], p])),
-    platform: 'browser',
-    target: 'es2022',
-    format: 'iife',
-    outdir: 'dist/webview',
-    loader: { '.css': 'css' },
-  }));
+  contexts.push(
+    await esbuild.context({
+      ...common,
+      entryPoints: Object.fromEntries(webEntries.map((p) => [p.split('/')[1], p])),
+      platform: 'browser',
+      target: 'es2022',
+      format: 'iife',
+      outdir: 'dist/webview',
+      loader: { '.css': 'css' },
+    }),
+  );
 }
 
 // WebAssembly payloads that the bundles load from disk at run time.

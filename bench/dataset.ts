@@ -21,7 +21,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { randomAugmentation } from '../sidecar/data/augmentation';
 import { epochBatches, regressionBatch, type PreparedCone, type RegressionSample } from '../sidecar/data/batches';
-import { fitStandardization, globalSignalTokens, standardize, toCosmicTimeOrder, transformVoxels } from '../sidecar/data/preprocessing';
+import {
+  fitStandardization,
+  globalSignalTokens,
+  standardize,
+  toCosmicTimeOrder,
+  transformVoxels,
+} from '../sidecar/data/preprocessing';
 import { generateSimulatedDataset } from '../sidecar/data/simulated_dataset';
 import { randomInt, seededRandom, type Random } from '../sidecar/data/splits';
 import { windowBatch } from '../sidecar/tasks/generation/generation_data';
@@ -114,11 +120,16 @@ print(json.dumps(out))
 async function main(): Promise<void> {
   console.log(`bench/dataset on ${os.cpus()[0]?.model ?? 'cpu'} (${os.availableParallelism()} cores available)`);
   const started = Date.now();
-  const dataset = await generateSimulatedDataset({ preset: 'test', count, seed: 2024 }, { workers: os.availableParallelism() });
+  const dataset = await generateSimulatedDataset(
+    { preset: 'test', count, seed: 2024 },
+    { workers: os.availableParallelism() },
+  );
   const generationSeconds = (Date.now() - started) / 1000;
-  console.log(dataset.fromCache
-    ? `dataset: ${count} cones of the 'test' preset reused from the cache ${dataset.folder}`
-    : `dataset: ${count} cones of the 'test' preset simulated in ${generationSeconds.toFixed(1)} s (${dataset.simulatedCount} simulations) into ${dataset.folder}`);
+  console.log(
+    dataset.fromCache
+      ? `dataset: ${count} cones of the 'test' preset reused from the cache ${dataset.folder}`
+      : `dataset: ${count} cones of the 'test' preset simulated in ${generationSeconds.toFixed(1)} s (${dataset.simulatedCount} simulations) into ${dataset.folder}`,
+  );
 
   // Load from the cache and prepare: cosmic-time order, log1p transform, global-signal tokens.
   const loadStart = process.hrtime.bigint();
@@ -127,7 +138,12 @@ async function main(): Promise<void> {
   const rawTokens: Float64Array[] = [];
   for (const entry of entries) {
     const record = toCosmicTimeOrder(await dataset.source.load(entry.id));
-    cones.push({ slices: transformVoxels(record.brightness, { kind: 'log1p' }), n: record.shape.nx, nt: record.shape.nt, params: record.params });
+    cones.push({
+      slices: transformVoxels(record.brightness, { kind: 'log1p' }),
+      n: record.shape.nx,
+      nt: record.shape.nt,
+      params: record.params,
+    });
     rawTokens.push(globalSignalTokens(record, Math.floor(record.shape.nt / 47)).subarray(0, 47));
   }
   const loadSecondsPerCone = Number(process.hrtime.bigint() - loadStart) / 1e9 / entries.length;
@@ -138,20 +154,36 @@ async function main(): Promise<void> {
   const generationSeconds32 = time(() => generationBatch(cones, 8, 8, random), repeats);
   const stats = fitStandardization(rawTokens);
   // Regression epochs repeat the cones (the reference's train_ds_multiplicity) to fill batches of 64.
-  const samples: RegressionSample[] = Array.from({ length: 256 }, (_, i) => ({ tokens: standardize(rawTokens[i % rawTokens.length], stats), params: cones[i % cones.length].params }));
+  const samples: RegressionSample[] = Array.from({ length: 256 }, (_, i) => ({
+    tokens: standardize(rawTokens[i % rawTokens.length], stats),
+    params: cones[i % cones.length].params,
+  }));
   const batches = epochBatches(samples.length, 64, 1, 0);
   let next = 0;
-  const regressionSeconds = time(() => { regressionBatch(samples, batches[next++ % batches.length]); }, repeats * 10);
-  console.log(`generation batch (8 × 12 slices of ${n}², 8² patches, augmented): ${(generationSeconds32 * 1000).toFixed(2)} ms → ${(1 / generationSeconds32).toFixed(0)} batches/s`);
-  console.log(`regression batch (64 × 47 tokens + params): ${(regressionSeconds * 1e6).toFixed(1)} µs → ${(1 / regressionSeconds).toFixed(0)} batches/s`);
+  const regressionSeconds = time(() => {
+    regressionBatch(samples, batches[next++ % batches.length]);
+  }, repeats * 10);
+  console.log(
+    `generation batch (8 × 12 slices of ${n}², 8² patches, augmented): ${(generationSeconds32 * 1000).toFixed(2)} ms → ${(1 / generationSeconds32).toFixed(0)} batches/s`,
+  );
+  console.log(
+    `regression batch (64 × 47 tokens + params): ${(regressionSeconds * 1e6).toFixed(1)} µs → ${(1 / regressionSeconds).toFixed(0)} batches/s`,
+  );
 
   // The paper's size on a synthetic cone (the values do not change the cost).
   const paperN = 140;
   const paperNt = 200;
   const synthetic = seededRandom(3);
-  const paperCone: PreparedCone = { slices: Float32Array.from({ length: paperN * paperN * paperNt }, () => synthetic()), n: paperN, nt: paperNt, params: fiducialParams };
+  const paperCone: PreparedCone = {
+    slices: Float32Array.from({ length: paperN * paperN * paperNt }, () => synthetic()),
+    n: paperN,
+    nt: paperNt,
+    params: fiducialParams,
+  };
   const paperSeconds = time(() => generationBatch([paperCone], 8, 14, random), Math.max(5, Math.floor(repeats / 3)));
-  console.log(`paper-size generation batch (8 × 12 slices of 140², 14² patches, augmented): ${(paperSeconds * 1000).toFixed(1)} ms → ${(1 / paperSeconds).toFixed(1)} batches/s`);
+  console.log(
+    `paper-size generation batch (8 × 12 slices of 140², 14² patches, augmented): ${(paperSeconds * 1000).toFixed(1)} ms → ${(1 / paperSeconds).toFixed(1)} batches/s`,
+  );
 
   let reference: Record<string, number | string> = {};
   const python = '/usr/bin/python3';
@@ -159,42 +191,66 @@ async function main(): Promise<void> {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'l3m-bench-dataset-'));
     const script = path.join(dir, 'reference.py');
     writeFileSync(script, pythonScript);
-    const result = spawnSync(python, [script, JSON.stringify({ n: paperN, nt: paperNt, patch: 14, batch: 8, repeats: Math.max(5, Math.floor(repeats / 3)) })], { encoding: 'utf8' });
+    const result = spawnSync(
+      python,
+      [
+        script,
+        JSON.stringify({ n: paperN, nt: paperNt, patch: 14, batch: 8, repeats: Math.max(5, Math.floor(repeats / 3)) }),
+      ],
+      { encoding: 'utf8' },
+    );
     rmSync(dir, { recursive: true, force: true });
     if (result.status === 0) reference = JSON.parse(result.stdout.trim().split('\n').pop()!) as typeof reference;
-    else console.log(`reference skipped: ${python} failed (${(result.stderr || result.error?.message || '').trim().split('\n').pop()})`);
+    else
+      console.log(
+        `reference skipped: ${python} failed (${(result.stderr || result.error?.message || '').trim().split('\n').pop()})`,
+      );
   }
-  const numpySeconds = typeof reference.numpy_generation_batch_s === 'number' ? reference.numpy_generation_batch_s : undefined;
+  const numpySeconds =
+    typeof reference.numpy_generation_batch_s === 'number' ? reference.numpy_generation_batch_s : undefined;
   if (numpySeconds) {
-    console.log(`  NumPy, same batch: ${(numpySeconds * 1000).toFixed(1)} ms → ours/NumPy time ratio ${(paperSeconds / numpySeconds).toFixed(2)}`);
+    console.log(
+      `  NumPy, same batch: ${(numpySeconds * 1000).toFixed(1)} ms → ours/NumPy time ratio ${(paperSeconds / numpySeconds).toFixed(2)}`,
+    );
   }
-  const regressionStep = typeof reference.torch_regression_step_s === 'number' ? reference.torch_regression_step_s : undefined;
-  const generationStep = typeof reference.torch_generation_step_s === 'number' ? reference.torch_generation_step_s : undefined;
+  const regressionStep =
+    typeof reference.torch_regression_step_s === 'number' ? reference.torch_regression_step_s : undefined;
+  const generationStep =
+    typeof reference.torch_generation_step_s === 'number' ? reference.torch_generation_step_s : undefined;
   if (regressionStep && generationStep) {
-    console.log(`PyTorch ${reference.torch_version} training step on this CPU: regression net ${(regressionStep * 1000).toFixed(0)} ms, generation-shaped net ${(generationStep * 1000).toFixed(0)} ms`);
-    console.log(`head-room (step time / batch time): regression ${(regressionStep / regressionSeconds).toFixed(0)}×, generation ${(generationStep / generationSeconds32).toFixed(0)}×` +
-      ` → data is ${regressionStep > regressionSeconds && generationStep > generationSeconds32 ? 'not' : 'STILL'} the bottleneck`);
+    console.log(
+      `PyTorch ${reference.torch_version} training step on this CPU: regression net ${(regressionStep * 1000).toFixed(0)} ms, generation-shaped net ${(generationStep * 1000).toFixed(0)} ms`,
+    );
+    console.log(
+      `head-room (step time / batch time): regression ${(regressionStep / regressionSeconds).toFixed(0)}×, generation ${(generationStep / generationSeconds32).toFixed(0)}×` +
+        ` → data is ${regressionStep > regressionSeconds && generationStep > generationSeconds32 ? 'not' : 'STILL'} the bottleneck`,
+    );
   } else if (useTorch) {
     console.log(`PyTorch step skipped: ${reference.torch_skipped ?? 'python3 reference did not run'}`);
   }
 
-  console.log(JSON.stringify({
-    bench: 'dataset', cones: count, cone_shape: [n, n, nt], from_cache: dataset.fromCache,
-    generation_seconds: dataset.fromCache ? null : generationSeconds,
-    cache_load_ms_per_cone: loadSecondsPerCone * 1000,
-    generation_batches_per_s: 1 / generationSeconds32,
-    regression_batches_per_s: 1 / regressionSeconds,
-    paper_size_generation_batches_per_s: 1 / paperSeconds,
-    numpy_paper_size_generation_batches_per_s: numpySeconds ? 1 / numpySeconds : null,
-    ratio_time_ours_over_numpy: numpySeconds ? paperSeconds / numpySeconds : null,
-    torch_regression_step_ms: regressionStep ? regressionStep * 1000 : null,
-    torch_generation_step_ms: generationStep ? generationStep * 1000 : null,
-    headroom_regression: regressionStep ? regressionStep / regressionSeconds : null,
-    headroom_generation: generationStep ? generationStep / generationSeconds32 : null,
-  }));
+  console.log(
+    JSON.stringify({
+      bench: 'dataset',
+      cones: count,
+      cone_shape: [n, n, nt],
+      from_cache: dataset.fromCache,
+      generation_seconds: dataset.fromCache ? null : generationSeconds,
+      cache_load_ms_per_cone: loadSecondsPerCone * 1000,
+      generation_batches_per_s: 1 / generationSeconds32,
+      regression_batches_per_s: 1 / regressionSeconds,
+      paper_size_generation_batches_per_s: 1 / paperSeconds,
+      numpy_paper_size_generation_batches_per_s: numpySeconds ? 1 / numpySeconds : null,
+      ratio_time_ours_over_numpy: numpySeconds ? paperSeconds / numpySeconds : null,
+      torch_regression_step_ms: regressionStep ? regressionStep * 1000 : null,
+      torch_generation_step_ms: generationStep ? generationStep * 1000 : null,
+      headroom_regression: regressionStep ? regressionStep / regressionSeconds : null,
+      headroom_generation: generationStep ? generationStep / generationSeconds32 : null,
+    }),
+  );
 }
 
 main().catch((error: unknown) => {
-  console.error(error instanceof Error ? error.stack ?? error.message : String(error));
+  console.error(error instanceof Error ? (error.stack ?? error.message) : String(error));
   process.exitCode = 1;
 });

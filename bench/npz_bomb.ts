@@ -13,7 +13,10 @@ import { fiducialParams } from '../sidecar/data/parameters';
 
 async function writeBomb(file: string, mebibytes: number): Promise<void> {
   const out = createWriteStream(file);
-  const done = new Promise<void>((resolve, reject) => { out.on('finish', resolve); out.on('error', reject); });
+  const done = new Promise<void>((resolve, reject) => {
+    out.on('finish', resolve);
+    out.on('error', reject);
+  });
   const zip = new Zip((error, chunk, final) => {
     if (error) throw error;
     out.write(chunk);
@@ -24,7 +27,12 @@ async function writeBomb(file: string, mebibytes: number): Promise<void> {
   label.push(writeNpy(labelFromParams(fiducialParams), [6]), true);
   const image = new ZipDeflate('image.npy', { level: 6 });
   zip.add(image);
-  image.push(writeNpy(Float32Array.from({ length: 30 }, (_, i) => i), [3, 2, 5]));
+  image.push(
+    writeNpy(
+      Float32Array.from({ length: 30 }, (_, i) => i),
+      [3, 2, 5],
+    ),
+  );
   const zeros = new Uint8Array(1 << 20);
   for (let i = 0; i < mebibytes; i++) image.push(zeros, i === mebibytes - 1);
   zip.end();
@@ -55,7 +63,11 @@ async function main(): Promise<void> {
     await writeBomb(file, mebibytes);
   }
   const child = spawnSync(process.execPath, ['--import', 'tsx', __filename, '--open', folder], { encoding: 'utf8' });
-  const result = JSON.parse(child.stdout.trim().split('\n').pop()!) as { startRss: number; peakRss: number; outcome: string };
+  const result = JSON.parse(child.stdout.trim().split('\n').pop()!) as {
+    startRss: number;
+    peakRss: number;
+    outcome: string;
+  };
   const mb = (bytes: number) => (bytes / 1e6).toFixed(0);
   console.log(`bomb: ${file}, ${mb(statSync(file).size)} MB on disk, inflates to ${mebibytes} MiB + 248 bytes`);
   console.log(`peak RSS ${mb(result.peakRss)} MB (${mb(result.startRss)} MB before reading); ${result.outcome}`);

@@ -25,7 +25,12 @@ import { trainingRecords, writeMetrics, writeRun, writeSamples } from '../test/b
 function stats(values: number[]): { mean: number; p50: number; p95: number; max: number } {
   const sorted = [...values].sort((a, b) => a - b);
   const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
-  return { mean: values.reduce((a, b) => a + b, 0) / values.length, p50: at(0.5), p95: at(0.95), max: sorted[sorted.length - 1] };
+  return {
+    mean: values.reduce((a, b) => a + b, 0) / values.length,
+    p50: at(0.5),
+    p95: at(0.95),
+    max: sorted[sorted.length - 1],
+  };
 }
 
 /** First paint in ms: post monitor/init, wait until the loss chart holds `points`, read the last draw mark. */
@@ -49,7 +54,11 @@ async function firstPaint(page: Page, points: number): Promise<number> {
 }
 
 /** Streams one train record every 20 ms for `seconds`; returns per-frame render work and frame intervals. */
-async function streaming(page: Page, fromStep: number, seconds: number): Promise<{ work: number[]; intervals: number[]; updates: number; points: number; drawn: number }> {
+async function streaming(
+  page: Page,
+  fromStep: number,
+  seconds: number,
+): Promise<{ work: number[]; intervals: number[]; updates: number; points: number; drawn: number }> {
   return page.evaluate(`new Promise((resolve) => {
     window.l3mBenchmark = true;
     performance.clearMarks();
@@ -92,11 +101,20 @@ async function buildBaseline(): Promise<string | null> {
   rmSync(source, { recursive: true, force: true });
   mkdirSync(source, { recursive: true });
   try {
-    const archive = execFileSync('git', ['archive', baselineCommit, 'webview', 'sidecar/protocol'], { cwd: root, maxBuffer: 1 << 26 });
+    const archive = execFileSync('git', ['archive', baselineCommit, 'webview', 'sidecar/protocol'], {
+      cwd: root,
+      maxBuffer: 1 << 26,
+    });
     execFileSync('tar', ['-x', '-C', source], { input: archive });
     await esbuild.build({
       entryPoints: { 'baseline-monitor': join(source, 'webview/monitor/main.ts') },
-      bundle: true, platform: 'browser', target: 'es2022', format: 'iife', outdir: join(root, 'dist/webview'), loader: { '.css': 'css' }, logLevel: 'error',
+      bundle: true,
+      platform: 'browser',
+      target: 'es2022',
+      format: 'iife',
+      outdir: join(root, 'dist/webview'),
+      loader: { '.css': 'css' },
+      logLevel: 'error',
       nodePaths: [join(root, 'node_modules')],
     });
     return null;
@@ -107,7 +125,12 @@ async function buildBaseline(): Promise<string | null> {
   }
 }
 
-async function monitorFigures(host: Awaited<ReturnType<typeof startPanelHost>>, runsDir: string, steps: number, bundle?: string) {
+async function monitorFigures(
+  host: Awaited<ReturnType<typeof startPanelHost>>,
+  runsDir: string,
+  steps: number,
+  bundle?: string,
+) {
   const runDir = writeRun(runsDir, 'bench', `monitor-${steps}-${bundle ?? 'current'}`, 'generation', {});
   writeMetrics(runDir, trainingRecords(steps, 100));
   const { message } = await monitorInit(runDir);
@@ -182,25 +205,48 @@ async function main(): Promise<void> {
     const ms = (v: number) => `${v.toFixed(1)} ms`;
     const paintBefore = before ? stats(before.paints) : null;
     const workBefore = before ? stats(before.stream.work) : null;
-    console.log('Chromium headless (software rendering), CPU shared with other work; 3 charts × (train raw + smoothed, val raw + smoothed).');
-    console.log(`Monitor first paint, 100k points per curve: median ${ms(paint.p50)} (runs ${big.paints.map(ms).join(', ')}); at 1k points ${ms(paintSmall.p50)}; ratio ${(paint.p50 / paintSmall.p50).toFixed(1)}×. Goal < 200 ms: ${paint.p50 < 200 ? 'met' : 'NOT met'}.`);
-    console.log(`Monitor streaming ${big.stream.updates} updates at 50/s onto 100k points (${big.stream.work.length} frames drawn, now ${big.stream.points} points, ${big.stream.drawn} after min/max decimation): render work per frame mean ${ms(work.mean)}, p95 ${ms(work.p95)}, max ${ms(work.max)}; frame interval p95 ${ms(intervals.p95)}; at 1k points p95 ${ms(workSmall.p95)}. Goal < 16 ms: ${work.p95 < 16 ? 'met' : 'NOT met'}.`);
+    console.log(
+      'Chromium headless (software rendering), CPU shared with other work; 3 charts × (train raw + smoothed, val raw + smoothed).',
+    );
+    console.log(
+      `Monitor first paint, 100k points per curve: median ${ms(paint.p50)} (runs ${big.paints.map(ms).join(', ')}); at 1k points ${ms(paintSmall.p50)}; ratio ${(paint.p50 / paintSmall.p50).toFixed(1)}×. Goal < 200 ms: ${paint.p50 < 200 ? 'met' : 'NOT met'}.`,
+    );
+    console.log(
+      `Monitor streaming ${big.stream.updates} updates at 50/s onto 100k points (${big.stream.work.length} frames drawn, now ${big.stream.points} points, ${big.stream.drawn} after min/max decimation): render work per frame mean ${ms(work.mean)}, p95 ${ms(work.p95)}, max ${ms(work.max)}; frame interval p95 ${ms(intervals.p95)}; at 1k points p95 ${ms(workSmall.p95)}. Goal < 16 ms: ${work.p95 < 16 ? 'met' : 'NOT met'}.`,
+    );
     if (paintBefore && workBefore && before) {
-      console.log(`Baseline, the monitor of commit ${baselineCommit} (number|null arrays merged on x at full size) on the same data: first paint median ${ms(paintBefore.p50)} (runs ${before.paints.map(ms).join(', ')}), now ${ms(paint.p50)}: ${(paintBefore.p50 / paint.p50).toFixed(2)}× faster; streaming frame work p95 ${ms(workBefore.p95)} (mean ${ms(workBefore.mean)}), now ${ms(work.p95)}: ${(workBefore.p95 / work.p95).toFixed(2)}× faster.`);
+      console.log(
+        `Baseline, the monitor of commit ${baselineCommit} (number|null arrays merged on x at full size) on the same data: first paint median ${ms(paintBefore.p50)} (runs ${before.paints.map(ms).join(', ')}), now ${ms(paint.p50)}: ${(paintBefore.p50 / paint.p50).toFixed(2)}× faster; streaming frame work p95 ${ms(workBefore.p95)} (mean ${ms(workBefore.mean)}), now ${ms(work.p95)}: ${(workBefore.p95 / work.p95).toFixed(2)}× faster.`,
+      );
     } else console.log(`Baseline skipped: ${baselineProblem}.`);
-    console.log(`Inspector slice 140×140 after the slider moves: median ${ms(shown.p50)}, p95 ${ms(shown.p95)}; with the two power spectra and the next frame p95 ${ms(spectrum.p95)}; bare putImageData p50 ${ms(bare.p50)} (ratio ${(shown.p50 / Math.max(bare.p50, 0.001)).toFixed(1)}×). Goal < 30 ms: ${shown.p95 < 30 ? 'met' : 'NOT met'}.`);
-    console.log(JSON.stringify({
-      bench: 'panels',
-      monitor_first_paint_100k_ms: +paint.p50.toFixed(2), monitor_first_paint_1k_ms: +paintSmall.p50.toFixed(2),
-      baseline_commit: paintBefore ? baselineCommit : null,
-      baseline_first_paint_100k_ms: paintBefore ? +paintBefore.p50.toFixed(2) : null, first_paint_speedup: paintBefore ? +(paintBefore.p50 / paint.p50).toFixed(2) : null,
-      baseline_stream_frame_work_p95_ms: workBefore ? +workBefore.p95.toFixed(2) : null, stream_frame_speedup_p95: workBefore ? +(workBefore.p95 / work.p95).toFixed(2) : null,
-      stream_frame_work_mean_ms: +work.mean.toFixed(2), stream_frame_work_p95_ms: +work.p95.toFixed(2), stream_frame_work_max_ms: +work.max.toFixed(2),
-      stream_frame_work_1k_p95_ms: +workSmall.p95.toFixed(2), stream_frame_interval_p95_ms: +intervals.p95.toFixed(2), stream_updates: big.stream.updates, stream_frames: big.stream.work.length,
-      inspector_slice_p50_ms: +shown.p50.toFixed(2), inspector_slice_p95_ms: +shown.p95.toFixed(2), inspector_with_spectrum_p95_ms: +spectrum.p95.toFixed(2), bare_put_image_p50_ms: +bare.p50.toFixed(3),
-      goals: { first_paint_ms: 200, frame_ms: 16, slice_ms: 30 },
-      goals_met: { first_paint: paint.p50 < 200, frame: work.p95 < 16, slice: shown.p95 < 30 },
-    }));
+    console.log(
+      `Inspector slice 140×140 after the slider moves: median ${ms(shown.p50)}, p95 ${ms(shown.p95)}; with the two power spectra and the next frame p95 ${ms(spectrum.p95)}; bare putImageData p50 ${ms(bare.p50)} (ratio ${(shown.p50 / Math.max(bare.p50, 0.001)).toFixed(1)}×). Goal < 30 ms: ${shown.p95 < 30 ? 'met' : 'NOT met'}.`,
+    );
+    console.log(
+      JSON.stringify({
+        bench: 'panels',
+        monitor_first_paint_100k_ms: +paint.p50.toFixed(2),
+        monitor_first_paint_1k_ms: +paintSmall.p50.toFixed(2),
+        baseline_commit: paintBefore ? baselineCommit : null,
+        baseline_first_paint_100k_ms: paintBefore ? +paintBefore.p50.toFixed(2) : null,
+        first_paint_speedup: paintBefore ? +(paintBefore.p50 / paint.p50).toFixed(2) : null,
+        baseline_stream_frame_work_p95_ms: workBefore ? +workBefore.p95.toFixed(2) : null,
+        stream_frame_speedup_p95: workBefore ? +(workBefore.p95 / work.p95).toFixed(2) : null,
+        stream_frame_work_mean_ms: +work.mean.toFixed(2),
+        stream_frame_work_p95_ms: +work.p95.toFixed(2),
+        stream_frame_work_max_ms: +work.max.toFixed(2),
+        stream_frame_work_1k_p95_ms: +workSmall.p95.toFixed(2),
+        stream_frame_interval_p95_ms: +intervals.p95.toFixed(2),
+        stream_updates: big.stream.updates,
+        stream_frames: big.stream.work.length,
+        inspector_slice_p50_ms: +shown.p50.toFixed(2),
+        inspector_slice_p95_ms: +shown.p95.toFixed(2),
+        inspector_with_spectrum_p95_ms: +spectrum.p95.toFixed(2),
+        bare_put_image_p50_ms: +bare.p50.toFixed(3),
+        goals: { first_paint_ms: 200, frame_ms: 16, slice_ms: 30 },
+        goals_met: { first_paint: paint.p50 < 200, frame: work.p95 < 16, slice: shown.p95 < 30 },
+      }),
+    );
   } finally {
     await host.close();
     rmSync(runsDir, { recursive: true, force: true });
@@ -208,6 +254,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  console.error(`bench panels: ${error instanceof Error ? error.stack ?? error.message : String(error)}`);
+  console.error(`bench panels: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
   process.exitCode = 1;
 });

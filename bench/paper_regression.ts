@@ -26,20 +26,39 @@ import { runLoop, stepsPerEpochFor, type LoopSettings } from '../sidecar/train/t
 import { epochOrder, hashSeed } from '../sidecar/train/seeded_random';
 
 const args = process.argv.slice(2);
-const option = (name: string, fallback: number) => (args.includes(name) ? Number(args[args.indexOf(name) + 1]) : fallback);
+const option = (name: string, fallback: number) =>
+  args.includes(name) ? Number(args[args.indexOf(name) + 1]) : fallback;
 const steps = option('--steps', 240);
 const hidden = option('--hidden', 64);
 const seeds = option('--seeds', 3);
-const configPath = resolve(args.includes('--config') ? args[args.indexOf('--config') + 1] : 'examples/quickstart-regression.l3m.json');
+const configPath = resolve(
+  args.includes('--config') ? args[args.indexOf('--config') + 1] : 'examples/quickstart-regression.l3m.json',
+);
 
-interface Variant { name: string; kind: 'frozen' | 'reference'; config: Qwen2Config }
-interface Outcome { bestLoss: number; bestNll: number; trainable: number; seconds: number }
+interface Variant {
+  name: string;
+  kind: 'frozen' | 'reference';
+  config: Qwen2Config;
+}
+interface Outcome {
+  bestLoss: number;
+  bestNll: number;
+  trainable: number;
+  seconds: number;
+}
 
 function qwenShaped(layers: number): Qwen2Config {
   // Qwen2.5-0.5B proportions: 14 query / 2 KV heads and an MLP 5.4× the width; here 4 / 2 heads.
   return qwen2Config({
-    vocabSize: 16, hiddenSize: hidden, numHiddenLayers: layers, numAttentionHeads: 4, numKeyValueHeads: 2,
-    intermediateSize: Math.round((hidden * 4864) / 896 / 8) * 8, ropeTheta: 10000, tieWordEmbeddings: true, causal: true,
+    vocabSize: 16,
+    hiddenSize: hidden,
+    numHiddenLayers: layers,
+    numAttentionHeads: 4,
+    numKeyValueHeads: 2,
+    intermediateSize: Math.round((hidden * 4864) / 896 / 8) * 8,
+    ropeTheta: 10000,
+    tieWordEmbeddings: true,
+    causal: true,
   });
 }
 
@@ -47,8 +66,12 @@ function buildModel(variant: Variant, seed: number): RegressionModel {
   const backbone = Qwen2Model.random(variant.config, hashSeed(seed, 0xb0b) & 0x7fffffff);
   return new RegressionModel(backbone, {
     prompt: buildPrompt({ template: 'minimal', systemTokens: 0, lightconeTokens: 0, chatIds: null }),
-    inputConnector: { kind: 'linear', depth: 1, width: 64 }, headDepth: 0, headWidth: 64, covariance: 'full',
-    finetune: variant.kind === 'frozen' ? 'frozen' : 'scratch', seed: hashSeed(seed, 0xc0) & 0xffffff,
+    inputConnector: { kind: 'linear', depth: 1, width: 64 },
+    headDepth: 0,
+    headWidth: 64,
+    covariance: 'full',
+    finetune: variant.kind === 'frozen' ? 'frozen' : 'scratch',
+    seed: hashSeed(seed, 0xc0) & 0xffffff,
   });
 }
 
@@ -59,8 +82,15 @@ function matchedReference(target: number): { config: Qwen2Config; count: number 
     for (const layers of [1, 2, 3]) {
       for (const factor of [1, 2, 4]) {
         const config = qwen2Config({
-          vocabSize: 1, hiddenSize: width, numHiddenLayers: layers, numAttentionHeads: 2, numKeyValueHeads: 2,
-          intermediateSize: width * factor, ropeTheta: 10000, tieWordEmbeddings: true, causal: false,
+          vocabSize: 1,
+          hiddenSize: width,
+          numHiddenLayers: layers,
+          numAttentionHeads: 2,
+          numKeyValueHeads: 2,
+          intermediateSize: width * factor,
+          ropeTheta: 10000,
+          tieWordEmbeddings: true,
+          causal: false,
         });
         const model = buildModel({ name: '', kind: 'reference', config }, 0);
         const count = model.trainableParameterCount();
@@ -75,16 +105,32 @@ function matchedReference(target: number): { config: Qwen2Config; count: number 
 async function train(variant: Variant, seed: number, data: RegressionData): Promise<Outcome> {
   const model = buildModel(variant, seed);
   const task = new RegressionTask(model, data, {
-    interleaved: variant.kind === 'frozen', weightDecay: 0, evalBatchSize: 16,
+    interleaved: variant.kind === 'frozen',
+    weightDecay: 0,
+    evalBatchSize: 16,
     lrRatios: { lightcone_connector: 1, special_tokens: 1, head: 1, backbone: 1 },
   });
   const batchSize = 8;
   const settings: LoopSettings = {
-    lr: 3e-3, optimizer: { kind: 'adamw', beta1: 0.9, beta2: 0.999, epsilon: 1e-8 }, batchSize, accumulation: 1,
-    stepsPerEpoch: stepsPerEpochFor(task.trainSize, 1, batchSize, 1), totalSteps: steps,
-    schedule: { warmup: Math.round(steps * 0.05), stable: steps - Math.round(steps * 0.05) - Math.round(steps * 0.3), decay: Math.round(steps * 0.3) },
-    maxGradNorm: 30, seed, multiplicity: 1, validateEvery: Math.max(1, Math.round(steps / 8)), checkpointEvery: 0, keepCheckpoints: 1,
-    earlyStopping: { enabled: false, patience: 5, minDelta: 0 }, logEvery: steps,
+    lr: 3e-3,
+    optimizer: { kind: 'adamw', beta1: 0.9, beta2: 0.999, epsilon: 1e-8 },
+    batchSize,
+    accumulation: 1,
+    stepsPerEpoch: stepsPerEpochFor(task.trainSize, 1, batchSize, 1),
+    totalSteps: steps,
+    schedule: {
+      warmup: Math.round(steps * 0.05),
+      stable: steps - Math.round(steps * 0.05) - Math.round(steps * 0.3),
+      decay: Math.round(steps * 0.3),
+    },
+    maxGradNorm: 30,
+    seed,
+    multiplicity: 1,
+    validateEvery: Math.max(1, Math.round(steps / 8)),
+    checkpointEvery: 0,
+    keepCheckpoints: 1,
+    earlyStopping: { enabled: false, patience: 5, minDelta: 0 },
+    logEvery: steps,
   };
   const dir = mkdtempSync(join(tmpdir(), 'l3m-bench-paper-'));
   let bestLoss = Infinity;
@@ -92,7 +138,9 @@ async function train(variant: Variant, seed: number, data: RegressionData): Prom
   const start = performance.now();
   try {
     await runLoop(task, settings, {
-      signal: new AbortController().signal, checkpointDir: dir, backboneConfig: variant.config,
+      signal: new AbortController().signal,
+      checkpointDir: dir,
+      backboneConfig: variant.config,
       metrics: (records) => {
         for (const r of records) {
           if (r.split === 'val' && (r.loss as number) < bestLoss) {
@@ -102,7 +150,8 @@ async function train(variant: Variant, seed: number, data: RegressionData): Prom
         }
         return Promise.resolve();
       },
-      progress: () => undefined, log: () => undefined,
+      progress: () => undefined,
+      log: () => undefined,
     });
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -132,11 +181,22 @@ function resplit(data: RegressionData, validationFraction: number): RegressionDa
   const validationCount = Math.round(ids.length * validationFraction);
   const pick = (indices: Int32Array) => ({
     ids: Array.from(indices, (i) => ids[i]),
-    tokens: Float32Array.from({ length: indices.length * data.tokenCount }, (_, k) => tokens[indices[Math.floor(k / data.tokenCount)] * data.tokenCount + (k % data.tokenCount)]),
-    targets: Float32Array.from({ length: indices.length * 6 }, (_, k) => targets[indices[Math.floor(k / 6)] * 6 + (k % 6)]),
+    tokens: Float32Array.from(
+      { length: indices.length * data.tokenCount },
+      (_, k) => tokens[indices[Math.floor(k / data.tokenCount)] * data.tokenCount + (k % data.tokenCount)],
+    ),
+    targets: Float32Array.from(
+      { length: indices.length * 6 },
+      (_, k) => targets[indices[Math.floor(k / 6)] * 6 + (k % 6)],
+    ),
   });
   const empty = { ids: [], tokens: new Float32Array(0), targets: new Float32Array(0) };
-  return { tokenCount: data.tokenCount, train: pick(order.subarray(validationCount)), validation: pick(order.subarray(0, validationCount)), test: empty };
+  return {
+    tokenCount: data.tokenCount,
+    train: pick(order.subarray(validationCount)),
+    validation: pick(order.subarray(0, validationCount)),
+    test: empty,
+  };
 }
 
 const meanStd = (values: number[]) => {
@@ -151,53 +211,101 @@ async function main(): Promise<void> {
   if (!loaded.config) throw new Error(`${configPath} has errors.`);
   const dataset = await openDataset(loaded.config.data, {
     configDir: resolve(configPath, '..'),
-    onProgress: (e) => { if (e.kind === 'started') console.log(`Simulating ${e.count} lightcones (first run only)…`); },
+    onProgress: (e) => {
+      if (e.kind === 'started') console.log(`Simulating ${e.count} lightcones (first run only)…`);
+    },
   });
   const data = resplit((await loadRegressionData(loaded.config, dataset)).data, option('--val-fraction', 1 / 3));
   await dataset.source.close();
-  console.log(`paper_regression: ${data.train.ids.length} train / ${data.validation.ids.length} validation lightcones, ${data.tokenCount} global-signal tokens`);
-  console.log(`backend ${backend.name} (${backend.device}), ${availableParallelism()} cores; ${steps} steps, batch 8, ${seeds} seeds; frozen backbones hidden ${hidden}`);
+  console.log(
+    `paper_regression: ${data.train.ids.length} train / ${data.validation.ids.length} validation lightcones, ${data.tokenCount} global-signal tokens`,
+  );
+  console.log(
+    `backend ${backend.name} (${backend.device}), ${availableParallelism()} cores; ${steps} steps, batch 8, ${seeds} seeds; frozen backbones hidden ${hidden}`,
+  );
 
   const frozenProbe = buildModel({ name: '', kind: 'frozen', config: qwenShaped(1) }, 0);
   const target = frozenProbe.trainableParameterCount();
   frozenProbe.dispose();
   const reference = matchedReference(target);
   const variants: Variant[] = [
-    ...[1, 2, 4, 8].map((layers): Variant => ({ name: `frozen random Qwen2, ${layers} block${layers > 1 ? 's' : ''}`, kind: 'frozen', config: qwenShaped(layers) })),
-    { name: `reference net (hidden ${reference.config.hiddenSize}, ${reference.config.numHiddenLayers} blocks, MLP ${reference.config.intermediateSize})`, kind: 'reference', config: reference.config },
+    ...[1, 2, 4, 8].map((layers): Variant => ({
+      name: `frozen random Qwen2, ${layers} block${layers > 1 ? 's' : ''}`,
+      kind: 'frozen',
+      config: qwenShaped(layers),
+    })),
+    {
+      name: `reference net (hidden ${reference.config.hiddenSize}, ${reference.config.numHiddenLayers} blocks, MLP ${reference.config.intermediateSize})`,
+      kind: 'reference',
+      config: reference.config,
+    },
   ];
-  const results: Record<string, { trainable: number; loss: { mean: number; std: number }; nll: { mean: number; std: number }; seconds: number; losses: number[] }> = {};
+  const results: Record<
+    string,
+    {
+      trainable: number;
+      loss: { mean: number; std: number };
+      nll: { mean: number; std: number };
+      seconds: number;
+      losses: number[];
+    }
+  > = {};
   for (const variant of variants) {
     const outcomes: Outcome[] = [];
     for (let s = 0; s < seeds; s++) outcomes.push(await train(variant, 1000 + s, data));
     const loss = meanStd(outcomes.map((o) => o.bestLoss));
     const nll = meanStd(outcomes.map((o) => o.bestNll));
-    results[variant.name] = { trainable: outcomes[0].trainable, loss, nll, seconds: outcomes.reduce((a, o) => a + o.seconds, 0), losses: outcomes.map((o) => o.bestLoss) };
-    console.log(`  ${variant.name.padEnd(52)} trainable ${String(outcomes[0].trainable).padStart(6)}  val loss ${loss.mean.toFixed(3)} ± ${loss.std.toFixed(3)}  `
-      + `NLL ${nll.mean.toFixed(2)} ± ${nll.std.toFixed(2)} nats  (${results[variant.name].seconds.toFixed(0)} s)`);
+    results[variant.name] = {
+      trainable: outcomes[0].trainable,
+      loss,
+      nll,
+      seconds: outcomes.reduce((a, o) => a + o.seconds, 0),
+      losses: outcomes.map((o) => o.bestLoss),
+    };
+    console.log(
+      `  ${variant.name.padEnd(52)} trainable ${String(outcomes[0].trainable).padStart(6)}  val loss ${loss.mean.toFixed(3)} ± ${loss.std.toFixed(3)}  ` +
+        `NLL ${nll.mean.toFixed(2)} ± ${nll.std.toFixed(2)} nats  (${results[variant.name].seconds.toFixed(0)} s)`,
+    );
   }
   const uniformLoss = -0.5 * Math.log(2 * Math.PI);
   const frozen1 = results[variants[0].name];
   const ref = results[variants[4].name];
   console.log('');
   console.log(`Prior (uniform): val loss ${uniformLoss.toFixed(3)}, NLL 0 nats.`);
-  const separated = (a: { mean: number; std: number }, b: { mean: number; std: number }) => Math.abs(a.mean - b.mean) > a.std + b.std;
-  console.log(`Frozen 1-block backbone vs matched reference net: Δloss = ${(frozen1.loss.mean - ref.loss.mean).toFixed(3)} `
-    + `(${frozen1.loss.mean < ref.loss.mean ? 'frozen backbone better' : 'reference net better'}; ${separated(frozen1.loss, ref.loss) ? 'beyond' : 'within'} the seed spread)`);
+  const separated = (a: { mean: number; std: number }, b: { mean: number; std: number }) =>
+    Math.abs(a.mean - b.mean) > a.std + b.std;
+  console.log(
+    `Frozen 1-block backbone vs matched reference net: Δloss = ${(frozen1.loss.mean - ref.loss.mean).toFixed(3)} ` +
+      `(${frozen1.loss.mean < ref.loss.mean ? 'frozen backbone better' : 'reference net better'}; ${separated(frozen1.loss, ref.loss) ? 'beyond' : 'within'} the seed spread)`,
+  );
   const depth = [1, 2, 4, 8].map((_, i) => results[variants[i].name].loss);
   const monotone = depth.every((v, i) => i === 0 || v.mean <= depth[i - 1].mean);
-  console.log(`Depth 1/2/4/8: val loss ${depth.map((v) => v.mean.toFixed(3)).join(' / ')} (${monotone ? 'decreasing' : 'not monotone'} in depth; `
-    + `1 vs 8 blocks ${separated(depth[0], depth[3]) ? 'beyond' : 'within'} the seed spread)`);
-  const beatsPrior = Object.entries(results).filter(([, r]) => r.nll.mean < 0).map(([name]) => name);
-  console.log(`Below the uniform prior's NLL (0 nats): ${beatsPrior.length > 0 ? beatsPrior.join('; ') : 'none of them at this data size and training length'}`);
+  console.log(
+    `Depth 1/2/4/8: val loss ${depth.map((v) => v.mean.toFixed(3)).join(' / ')} (${monotone ? 'decreasing' : 'not monotone'} in depth; ` +
+      `1 vs 8 blocks ${separated(depth[0], depth[3]) ? 'beyond' : 'within'} the seed spread)`,
+  );
+  const beatsPrior = Object.entries(results)
+    .filter(([, r]) => r.nll.mean < 0)
+    .map(([name]) => name);
+  console.log(
+    `Below the uniform prior's NLL (0 nats): ${beatsPrior.length > 0 ? beatsPrior.join('; ') : 'none of them at this data size and training length'}`,
+  );
   tf.disposeVariables();
-  console.log(JSON.stringify({
-    bench: 'paper_regression', backend: backend.name, cores: availableParallelism(), steps, seeds, hidden,
-    uniform_prior_loss: uniformLoss, results,
-  }));
+  console.log(
+    JSON.stringify({
+      bench: 'paper_regression',
+      backend: backend.name,
+      cores: availableParallelism(),
+      steps,
+      seeds,
+      hidden,
+      uniform_prior_loss: uniformLoss,
+      results,
+    }),
+  );
 }
 
 main().catch((error: unknown) => {
-  console.error(error instanceof Error ? error.stack ?? error.message : String(error));
+  console.error(error instanceof Error ? (error.stack ?? error.message) : String(error));
   process.exitCode = 1;
 });

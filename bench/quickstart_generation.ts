@@ -33,13 +33,17 @@ async function main(): Promise<void> {
     let trainingEnded = 0;
     let lastPhase = '';
     const outcome = await runTraining({
-      runDir, signal: new AbortController().signal,
+      runDir,
+      signal: new AbortController().signal,
       events: {
         progress: (p) => {
           if (p.phase === undefined) {
             if (trainingStarted === 0) trainingStarted = performance.now();
             trainingEnded = performance.now();
-            if (p.step % 50 === 0 || p.step === p.totalSteps) console.error(`step ${p.step}/${p.totalSteps} loss ${p.loss?.toFixed(4)} (${p.stepsPerSecond.toFixed(2)} steps/s)`);
+            if (p.step % 50 === 0 || p.step === p.totalSteps)
+              console.error(
+                `step ${p.step}/${p.totalSteps} loss ${p.loss?.toFixed(4)} (${p.stepsPerSecond.toFixed(2)} steps/s)`,
+              );
           } else if (p.phase.split(' ')[0] !== lastPhase) {
             lastPhase = p.phase.split(' ')[0];
             console.error(p.phase);
@@ -56,30 +60,57 @@ async function main(): Promise<void> {
     const evaluation = JSON.parse(readFileSync(join(runDir, 'eval', 'next_patch.json'), 'utf8')) as NextPatchEvaluation;
     const verdict = nextPatchVerdict(evaluation);
     console.log(`Quickstart generation (${configPath}), ${outcome}, ${availableParallelism()} cores visible`);
-    console.log(`  wall time ${total.toFixed(0)} s: training ${training.toFixed(0)} s (budget ${budgetSeconds} s), the rest simulation/loading and evaluation`);
-    console.log(`  validation CFM loss: ${validation.map((r) => `step ${r.step} ${(r.loss as number).toFixed(4)}`).join(', ')}`);
+    console.log(
+      `  wall time ${total.toFixed(0)} s: training ${training.toFixed(0)} s (budget ${budgetSeconds} s), the rest simulation/loading and evaluation`,
+    );
+    console.log(
+      `  validation CFM loss: ${validation.map((r) => `step ${r.step} ${(r.loss as number).toFixed(4)}`).join(', ')}`,
+    );
     console.log(nextPatchTable(evaluation));
     const { previousSlice, meanPatch } = evaluation.baselines;
     for (const point of verdict.pointForecasts) {
-      console.log(`  model ${point.name} / previous slice: ${(point.mse / previousSlice.mse).toFixed(2)}, / mean patch: ${(point.mse / meanPatch.mse).toFixed(2)} (MSE)`);
+      console.log(
+        `  model ${point.name} / previous slice: ${(point.mse / previousSlice.mse).toFixed(2)}, / mean patch: ${(point.mse / meanPatch.mse).toFixed(2)} (MSE)`,
+      );
     }
     if (evaluation.crps.model) {
-      console.log(`  model CRPS / previous slice: ${(evaluation.crps.model.mean / evaluation.crps.previousSlice.mean).toFixed(2)}, / mean patch: ${(evaluation.crps.model.mean / evaluation.crps.meanPatch.mean).toFixed(2)}`);
+      console.log(
+        `  model CRPS / previous slice: ${(evaluation.crps.model.mean / evaluation.crps.previousSlice.mean).toFixed(2)}, / mean patch: ${(evaluation.crps.model.mean / evaluation.crps.meanPatch.mean).toFixed(2)}`,
+      );
     }
     const inBudget = training <= budgetSeconds;
     const met = verdict.pointBeatsBoth && verdict.crpsBeatsBoth === true;
-    console.log(`  goal: point forecasts below both baselines ${verdict.pointBeatsBoth ? 'MET' : 'NOT met'}; sample CRPS below both ${verdict.crpsBeatsBoth ? 'MET' : 'NOT met'} `
-      + `(sample MSE ${verdict.samplesBeatBoth ? 'also' : 'not'} below both); training within budget ${inBudget ? 'MET' : 'NOT met'}`);
-    console.log(JSON.stringify({
-      bench: 'quickstart_generation', outcome, wallSeconds: total, trainingSeconds: training, budgetSeconds,
-      validationLoss: validation.map((r) => ({ step: r.step, loss: r.loss })),
-      windows: evaluation.windows, samplesPerPatch: evaluation.samplesPerPatch,
-      sampleMse: evaluation.model.mse, sampleMseSem: evaluation.model.sem, ensembleMeanMse: evaluation.ensembleMean?.mse ?? null, meanForecastMse: evaluation.conditionalMean.mse,
-      previousSliceMse: previousSlice.mse, meanPatchMse: meanPatch.mse,
-      sampleCrps: evaluation.crps.model?.mean ?? null, previousSliceCrps: evaluation.crps.previousSlice.mean, meanPatchCrps: evaluation.crps.meanPatch.mean,
-      spreadRatio: verdict.spreadRatio, pointBeatsBothBaselines: verdict.pointBeatsBoth, crpsBeatsBothBaselines: verdict.crpsBeatsBoth,
-      samplesBeatBothBaselines: verdict.samplesBeatBoth, goalMet: met && inBudget, withinBudget: inBudget,
-    }));
+    console.log(
+      `  goal: point forecasts below both baselines ${verdict.pointBeatsBoth ? 'MET' : 'NOT met'}; sample CRPS below both ${verdict.crpsBeatsBoth ? 'MET' : 'NOT met'} ` +
+        `(sample MSE ${verdict.samplesBeatBoth ? 'also' : 'not'} below both); training within budget ${inBudget ? 'MET' : 'NOT met'}`,
+    );
+    console.log(
+      JSON.stringify({
+        bench: 'quickstart_generation',
+        outcome,
+        wallSeconds: total,
+        trainingSeconds: training,
+        budgetSeconds,
+        validationLoss: validation.map((r) => ({ step: r.step, loss: r.loss })),
+        windows: evaluation.windows,
+        samplesPerPatch: evaluation.samplesPerPatch,
+        sampleMse: evaluation.model.mse,
+        sampleMseSem: evaluation.model.sem,
+        ensembleMeanMse: evaluation.ensembleMean?.mse ?? null,
+        meanForecastMse: evaluation.conditionalMean.mse,
+        previousSliceMse: previousSlice.mse,
+        meanPatchMse: meanPatch.mse,
+        sampleCrps: evaluation.crps.model?.mean ?? null,
+        previousSliceCrps: evaluation.crps.previousSlice.mean,
+        meanPatchCrps: evaluation.crps.meanPatch.mean,
+        spreadRatio: verdict.spreadRatio,
+        pointBeatsBothBaselines: verdict.pointBeatsBoth,
+        crpsBeatsBothBaselines: verdict.crpsBeatsBoth,
+        samplesBeatBothBaselines: verdict.samplesBeatBoth,
+        goalMet: met && inBudget,
+        withinBudget: inBudget,
+      }),
+    );
   } finally {
     if (args.includes('--keep')) console.error(`kept ${runsDir}`);
     else rmSync(runsDir, { recursive: true, force: true });

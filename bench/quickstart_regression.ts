@@ -18,7 +18,9 @@ import { loadRegressionData } from '../sidecar/tasks/regression/regression_data'
 import { prepareRun, runTraining } from '../sidecar/jobs/train_job';
 
 const args = process.argv.slice(2);
-const configPath = resolve(args.includes('--config') ? args[args.indexOf('--config') + 1] : 'examples/quickstart-regression.l3m.json');
+const configPath = resolve(
+  args.includes('--config') ? args[args.indexOf('--config') + 1] : 'examples/quickstart-regression.l3m.json',
+);
 
 /** NLL (nats) of a Gaussian with the train labels' mean and covariance, averaged over `rows`. */
 function gaussianPriorNll(train: Float32Array, rows: Float32Array): number {
@@ -27,14 +29,17 @@ function gaussianPriorNll(train: Float32Array, rows: Float32Array): number {
   const mean = new Float64Array(d);
   for (let i = 0; i < n; i++) for (let p = 0; p < d; p++) mean[p] += train[i * d + p] / n;
   const cov = new Float64Array(d * d);
-  for (let i = 0; i < n; i++) for (let p = 0; p < d; p++) for (let q = 0; q < d; q++) cov[p * d + q] += (train[i * d + p] - mean[p]) * (train[i * d + q] - mean[q]) / n;
+  for (let i = 0; i < n; i++)
+    for (let p = 0; p < d; p++)
+      for (let q = 0; q < d; q++) cov[p * d + q] += ((train[i * d + p] - mean[p]) * (train[i * d + q] - mean[q])) / n;
   // Cholesky of the covariance: log det and solves.
   const L = new Float64Array(d * d);
-  for (let i = 0; i < d; i++) for (let j = 0; j <= i; j++) {
-    let s = cov[i * d + j];
-    for (let k = 0; k < j; k++) s -= L[i * d + k] * L[j * d + k];
-    L[i * d + j] = i === j ? Math.sqrt(s) : s / L[j * d + j];
-  }
+  for (let i = 0; i < d; i++)
+    for (let j = 0; j <= i; j++) {
+      let s = cov[i * d + j];
+      for (let k = 0; k < j; k++) s -= L[i * d + k] * L[j * d + k];
+      L[i * d + j] = i === j ? Math.sqrt(s) : s / L[j * d + j];
+    }
   let logDet = 0;
   for (let i = 0; i < d; i++) logDet += 2 * Math.log(L[i * d + i]);
   const m = rows.length / d;
@@ -76,7 +81,8 @@ async function main(): Promise<void> {
       metrics: () => undefined,
       log: (level, message) => {
         if (message.startsWith('Using the cached dataset')) fromCache = true;
-        if (message.startsWith('Data:') && dataReady === null) dataReady = { wall: performance.now(), cpu: process.cpuUsage(cpuStart) };
+        if (message.startsWith('Data:') && dataReady === null)
+          dataReady = { wall: performance.now(), cpu: process.cpuUsage(cpuStart) };
         console.log(`  [${level}] ${message}`);
       },
     },
@@ -113,37 +119,65 @@ async function main(): Promise<void> {
   const manifestSimulated = fromCache ? 'read from the cache' : 'simulated (cold cache)';
   console.log(`Wall time: ${totalSeconds.toFixed(1)} s total (goal < 120 s on two cores, cold cache)`);
   console.log(`  data ${manifestSimulated}: ${dataSeconds.toFixed(1)} s wall, ${dataCpu.toFixed(1)} s CPU`);
-  console.log(`  training + evaluation: ${trainingSeconds.toFixed(1)} s wall, ${trainingCpu.toFixed(1)} s CPU `
-    + `(${train.length > 0 ? (train[train.length - 1].steps_per_s as number).toFixed(1) : '?'} steps/s, ${train.length > 0 ? train[train.length - 1].step : 0} steps)`);
-  console.log(`  CPU time / wall time: ${(cpuSeconds(cpuTotal) / totalSeconds).toFixed(2)} (2.0 = both cores busy; lower means the machine was shared)`);
-  console.log(`Lightcones: ${data.train.ids.length} train / ${data.validation.ids.length} validation / ${data.test.ids.length} test`);
+  console.log(
+    `  training + evaluation: ${trainingSeconds.toFixed(1)} s wall, ${trainingCpu.toFixed(1)} s CPU ` +
+      `(${train.length > 0 ? (train[train.length - 1].steps_per_s as number).toFixed(1) : '?'} steps/s, ${train.length > 0 ? train[train.length - 1].step : 0} steps)`,
+  );
+  console.log(
+    `  CPU time / wall time: ${(cpuSeconds(cpuTotal) / totalSeconds).toFixed(2)} (2.0 = both cores busy; lower means the machine was shared)`,
+  );
+  console.log(
+    `Lightcones: ${data.train.ids.length} train / ${data.validation.ids.length} validation / ${data.test.ids.length} test`,
+  );
   console.log('');
   console.log('NLL per lightcone (nats, lower is better)     validation   test');
-  console.log(`  model (best validation, step ${bestVal.step})            ${(bestVal.nll as number).toFixed(3).padStart(8)}   ${(test.nll as number).toFixed(3).padStart(6)}`);
-  console.log(`  uniform prior                                 ${(0).toFixed(3).padStart(8)}   ${(0).toFixed(3).padStart(6)}`);
-  console.log(`  Gaussian fit to the training labels           ${priorVal.toFixed(3).padStart(8)}   ${priorTest.toFixed(3).padStart(6)}`);
+  console.log(
+    `  model (best validation, step ${bestVal.step})            ${(bestVal.nll as number).toFixed(3).padStart(8)}   ${(test.nll as number).toFixed(3).padStart(6)}`,
+  );
+  console.log(
+    `  uniform prior                                 ${(0).toFixed(3).padStart(8)}   ${(0).toFixed(3).padStart(6)}`,
+  );
+  console.log(
+    `  Gaussian fit to the training labels           ${priorVal.toFixed(3).padStart(8)}   ${priorTest.toFixed(3).padStart(6)}`,
+  );
   console.log(`  model − uniform prior: ${(bestVal.nll as number).toFixed(3)} nats (validation)`);
   console.log('');
   console.log('Test split, per parameter:   R²      68% cover  95% cover');
   for (const name of parameterNames) {
     const r2 = test[`r2_${name}`] as number | null;
-    console.log(`  ${name.padEnd(10)}             ${r2 === null ? '   n/a' : r2.toFixed(3).padStart(6)}   ${(test[`coverage68_${name}`] as number).toFixed(2).padStart(6)}     ${(test[`coverage95_${name}`] as number).toFixed(2).padStart(6)}`);
+    console.log(
+      `  ${name.padEnd(10)}             ${r2 === null ? '   n/a' : r2.toFixed(3).padStart(6)}   ${(test[`coverage68_${name}`] as number).toFixed(2).padStart(6)}     ${(test[`coverage95_${name}`] as number).toFixed(2).padStart(6)}`,
+    );
   }
   const goal = ['omegaM', 'log10Tvir', 'zeta'].every((n) => (test[`r2_${n}`] as number) > 0);
   console.log(`Positive R² for Ω_m, T_vir and ζ: ${goal ? 'yes' : 'no'}`);
   if (!args.includes('--keep')) rmSync(runsDir, { recursive: true, force: true });
-  console.log(JSON.stringify({
-    bench: 'quickstart_regression', backend: device.backend, cores: availableParallelism(),
-    wall_s: totalSeconds, data_s: dataSeconds, data_from_cache: fromCache, train_eval_s: trainingSeconds, data_cpu_s: dataCpu, train_eval_cpu_s: trainingCpu, val_nll_best: bestVal.nll, val_nll_best_step: bestVal.step, test_nll: test.nll,
-    prior_uniform_nll: 0, prior_gaussian_val_nll: priorVal, prior_gaussian_test_nll: priorTest,
-    r2: Object.fromEntries(parameterNames.map((n) => [n, test[`r2_${n}`]])),
-    coverage68: Object.fromEntries(parameterNames.map((n) => [n, test[`coverage68_${n}`]])),
-    coverage95: Object.fromEntries(parameterNames.map((n) => [n, test[`coverage95_${n}`]])),
-    goal_positive_r2_omegaM_Tvir_zeta: goal,
-  }));
+  console.log(
+    JSON.stringify({
+      bench: 'quickstart_regression',
+      backend: device.backend,
+      cores: availableParallelism(),
+      wall_s: totalSeconds,
+      data_s: dataSeconds,
+      data_from_cache: fromCache,
+      train_eval_s: trainingSeconds,
+      data_cpu_s: dataCpu,
+      train_eval_cpu_s: trainingCpu,
+      val_nll_best: bestVal.nll,
+      val_nll_best_step: bestVal.step,
+      test_nll: test.nll,
+      prior_uniform_nll: 0,
+      prior_gaussian_val_nll: priorVal,
+      prior_gaussian_test_nll: priorTest,
+      r2: Object.fromEntries(parameterNames.map((n) => [n, test[`r2_${n}`]])),
+      coverage68: Object.fromEntries(parameterNames.map((n) => [n, test[`coverage68_${n}`]])),
+      coverage95: Object.fromEntries(parameterNames.map((n) => [n, test[`coverage95_${n}`]])),
+      goal_positive_r2_omegaM_Tvir_zeta: goal,
+    }),
+  );
 }
 
 main().catch((error: unknown) => {
-  console.error(error instanceof Error ? error.stack ?? error.message : String(error));
+  console.error(error instanceof Error ? (error.stack ?? error.message) : String(error));
   process.exitCode = 1;
 });

@@ -30,39 +30,103 @@ const quick = process.argv.includes('--quick');
 
 interface Shape {
   name: string;
-  hidden: number; layers: number; heads: number; kvHeads: number; intermediate: number;
-  n: number; patchSize: number; window: number; context: number; batch: number;
+  hidden: number;
+  layers: number;
+  heads: number;
+  kvHeads: number;
+  intermediate: number;
+  n: number;
+  patchSize: number;
+  window: number;
+  context: number;
+  batch: number;
   cnn: { channels: number; blocks: number };
 }
 
 /** The quickstart generation config's shapes (examples/quickstart-generation.l3m.json). */
-const quickstartShape: Shape = { name: 'quickstart', hidden: 32, layers: 2, heads: 4, kvHeads: 2, intermediate: 64, n: 32, patchSize: 8, window: 6, context: 2, batch: 8, cnn: { channels: 16, blocks: 2 } };
+const quickstartShape: Shape = {
+  name: 'quickstart',
+  hidden: 32,
+  layers: 2,
+  heads: 4,
+  kvHeads: 2,
+  intermediate: 64,
+  n: 32,
+  patchSize: 8,
+  window: 6,
+  context: 2,
+  batch: 8,
+  cnn: { channels: 16, blocks: 2 },
+};
 /** A wider backbone with the paper's velocity CNN (64 channels, 6 blocks) on the same 8×8 patches. */
-const mediumShape: Shape = { name: 'medium', hidden: 128, layers: 4, heads: 4, kvHeads: 2, intermediate: 256, n: 32, patchSize: 8, window: 6, context: 2, batch: 2, cnn: { channels: 64, blocks: 6 } };
+const mediumShape: Shape = {
+  name: 'medium',
+  hidden: 128,
+  layers: 4,
+  heads: 4,
+  kvHeads: 2,
+  intermediate: 256,
+  n: 32,
+  patchSize: 8,
+  window: 6,
+  context: 2,
+  batch: 2,
+  cnn: { channels: 64, blocks: 6 },
+};
 
 function buildModel(shape: Shape, maxPositions: number): GenerationModel {
-  const backbone = Qwen2Model.random(qwen2Config({
-    vocabSize: 16, hiddenSize: shape.hidden, numHiddenLayers: shape.layers, numAttentionHeads: shape.heads, numKeyValueHeads: shape.kvHeads,
-    intermediateSize: shape.intermediate, ropeTheta: 10000, maxPositionEmbeddings: maxPositions, tieWordEmbeddings: true,
-  }), 1);
+  const backbone = Qwen2Model.random(
+    qwen2Config({
+      vocabSize: 16,
+      hiddenSize: shape.hidden,
+      numHiddenLayers: shape.layers,
+      numAttentionHeads: shape.heads,
+      numKeyValueHeads: shape.kvHeads,
+      intermediateSize: shape.intermediate,
+      ropeTheta: 10000,
+      maxPositionEmbeddings: maxPositions,
+      tieWordEmbeddings: true,
+    }),
+    1,
+  );
   const grid = shape.n / shape.patchSize;
   const linear = { kind: 'linear' as const, depth: 0, width: 0 };
   return new GenerationModel(backbone, {
     prompt: buildGenerationPrompt({ template: 'minimal', systemTokens: 0, timeStep: true, chatIds: null }),
-    patchSize: shape.patchSize, rows: grid, cols: grid, lightconeConnector: linear, parameterConnector: linear, timeStepConnector: linear,
-    head: { channels: shape.cnn.channels, blocks: shape.cnn.blocks, residualFactor: 2, kernelSize: 3, condChannels: 2 }, finetune: 'scratch', trainNorms: true, seed: 2,
+    patchSize: shape.patchSize,
+    rows: grid,
+    cols: grid,
+    lightconeConnector: linear,
+    parameterConnector: linear,
+    timeStepConnector: linear,
+    head: { channels: shape.cnn.channels, blocks: shape.cnn.blocks, residualFactor: 2, kernelSize: 3, condChannels: 2 },
+    finetune: 'scratch',
+    trainNorms: true,
+    seed: 2,
   });
 }
 
 /** Patches per second of the second generated slice, which follows `before` slices (before − 1 of them context). */
-async function samplingRate(model: GenerationModel, before: number, useCache: boolean, ode: { solver: 'euler' | 'rk4'; steps: number }): Promise<number> {
+async function samplingRate(
+  model: GenerationModel,
+  before: number,
+  useCache: boolean,
+  ode: { solver: 'euler' | 'rk4'; steps: number },
+): Promise<number> {
   const perSlice = model.patchesPerSlice * model.patchSize ** 2;
   const contextSlices = before - 1;
   const context = Float32Array.from({ length: contextSlices * perSlice }, (_, i) => Math.sin(i));
   let firstSliceDone = 0;
   let seconds = 0;
   const options = {
-    params: [0.5, 0.5, 0.5, 0.5, 0.5, 0.5], timeStep: 0, context, contextSlices, slices: 2, ode, seed: 1, useCache,
+    params: [0.5, 0.5, 0.5, 0.5, 0.5, 0.5],
+    timeStep: 0,
+    context,
+    contextSlices,
+    slices: 2,
+    ode,
+    seed: 1,
+    useCache,
     onSlice: (index: number) => {
       if (index === 0) firstSliceDone = performance.now();
       else seconds += (performance.now() - firstSliceDone) / 1000;
@@ -82,13 +146,26 @@ async function samplingRate(model: GenerationModel, before: number, useCache: bo
 function trainingRate(shape: Shape, steps: number): { tokensPerSecond: number; stepSeconds: number; loss: number } {
   const model = buildModel(shape, 512);
   const grid = shape.n / shape.patchSize;
-  const patches = tf.randomNormal<tf.Rank.R4>([shape.batch, shape.window, grid * grid, shape.patchSize ** 2], 0, 1, 'float32', 3);
-  const inputs = { patches, params: tf.randomUniform<tf.Rank.R2>([shape.batch, 6], 0, 1, 'float32', 4), timeSteps: tf.zeros<tf.Rank.R1>([shape.batch]) };
+  const patches = tf.randomNormal<tf.Rank.R4>(
+    [shape.batch, shape.window, grid * grid, shape.patchSize ** 2],
+    0,
+    1,
+    'float32',
+    3,
+  );
+  const inputs = {
+    patches,
+    params: tf.randomUniform<tf.Rank.R2>([shape.batch, 6], 0, 1, 'float32', 4),
+    timeSteps: tf.zeros<tf.Rank.R1>([shape.batch]),
+  };
   const variables = model.namedTrainableWeights().map(([, v]) => v);
   const optimizer = tf.train.adam(1e-4);
   let loss = NaN;
   const step = (i: number) => {
-    const { value, grads } = tf.variableGrads(() => model.loss(inputs, shape.context, 100 + i, { training: true, dropoutSeed: i }), variables);
+    const { value, grads } = tf.variableGrads(
+      () => model.loss(inputs, shape.context, 100 + i, { training: true, dropoutSeed: i }),
+      variables,
+    );
     optimizer.applyGradients(grads as Parameters<typeof optimizer.applyGradients>[0]);
     loss = value.dataSync()[0];
     tf.dispose([value, ...Object.values(grads)]);
@@ -116,14 +193,25 @@ function trainingRate(shape: Shape, steps: number): { tokensPerSecond: number; s
 function cnnSeconds(shape: Shape, steps: number): number {
   const p = shape.patchSize;
   const m = shape.batch * (shape.window - shape.context) * (shape.n / p) ** 2;
-  const cnn = new VelocityCnn({ patchSize: p, condChannels: 2, channels: shape.cnn.channels, blocks: shape.cnn.blocks, residualFactor: 2, kernelSize: 3, seed: 5 });
+  const cnn = new VelocityCnn({
+    patchSize: p,
+    condChannels: 2,
+    channels: shape.cnn.channels,
+    blocks: shape.cnn.blocks,
+    residualFactor: 2,
+    kernelSize: 3,
+    seed: 5,
+  });
   const cond = tf.variable(tf.randomNormal([m, 2 * p * p], 0, 1, 'float32', 6));
   const x = tf.randomNormal([m, p * p], 0, 1, 'float32', 7);
   const tau = tf.randomUniform([m], 0, 1, 'float32', 8);
   const target = tf.randomNormal([m, p * p], 0, 1, 'float32', 9);
   const variables = [cond, ...cnn.namedWeights().map(([, v]) => v)];
   const step = () => {
-    const { value, grads } = tf.variableGrads(() => tf.mean<tf.Scalar>(tf.square(tf.sub(cnn.apply(x, tau, cond), target))), variables);
+    const { value, grads } = tf.variableGrads(
+      () => tf.mean<tf.Scalar>(tf.square(tf.sub(cnn.apply(x, tau, cond), target))),
+      variables,
+    );
     value.dataSync();
     tf.dispose([value, ...Object.values(grads)]);
   };
@@ -217,16 +305,37 @@ print(json.dumps({'stepSeconds': dt, 'tokensPerSecond': B * W * N / dt, 'cnnSeco
  * the 2 shared cores a whole run can be ×10 slower (OpenMP threads waiting on a core another process holds:
  * 106 ms and 1548 ms a step in two back-to-back runs), which would flatter TF.js.
  */
-function torchRate(shape: Shape): { tokensPerSecond: number; stepSeconds: number; cnnSeconds: number; detail: string } | { skipped: string } {
+function torchRate(
+  shape: Shape,
+): { tokensPerSecond: number; stepSeconds: number; cnnSeconds: number; detail: string } | { skipped: string } {
   const check = spawnSync('/usr/bin/python3', ['-c', 'import torch'], { encoding: 'utf8' });
-  if (check.status !== 0) return { skipped: `/usr/bin/python3 cannot import torch (${(check.stderr || check.error?.message || '').trim().split('\n').pop()})` };
+  if (check.status !== 0)
+    return {
+      skipped: `/usr/bin/python3 cannot import torch (${(check.stderr || check.error?.message || '').trim().split('\n').pop()})`,
+    };
   let best: { tokensPerSecond: number; stepSeconds: number; cnnSeconds: number; detail: string } | null = null;
   for (const threads of ['1', '2']) {
-    const run = spawnSync('/usr/bin/python3', ['-c', torchScript, JSON.stringify(shape), threads, String(quick ? 3 : 5)], { encoding: 'utf8', timeout: 600_000 });
-    if (run.status !== 0) return { skipped: `PyTorch run failed: ${run.stderr.trim().split('\n').slice(-3).join(' | ')}` };
-    const result = JSON.parse(run.stdout.trim().split('\n').pop()!) as { tokensPerSecond: number; stepSeconds: number; cnnSeconds: number; torch: string; threads: number };
+    const run = spawnSync(
+      '/usr/bin/python3',
+      ['-c', torchScript, JSON.stringify(shape), threads, String(quick ? 3 : 5)],
+      { encoding: 'utf8', timeout: 600_000 },
+    );
+    if (run.status !== 0)
+      return { skipped: `PyTorch run failed: ${run.stderr.trim().split('\n').slice(-3).join(' | ')}` };
+    const result = JSON.parse(run.stdout.trim().split('\n').pop()!) as {
+      tokensPerSecond: number;
+      stepSeconds: number;
+      cnnSeconds: number;
+      torch: string;
+      threads: number;
+    };
     if (!best || result.stepSeconds < best.stepSeconds) {
-      best = { tokensPerSecond: result.tokensPerSecond, stepSeconds: result.stepSeconds, cnnSeconds: result.cnnSeconds, detail: `torch ${result.torch}, ${result.threads} threads, median step, best of 1 and 2 threads` };
+      best = {
+        tokensPerSecond: result.tokensPerSecond,
+        stepSeconds: result.stepSeconds,
+        cnnSeconds: result.cnnSeconds,
+        detail: `torch ${result.torch}, ${result.threads} threads, median step, best of 1 and 2 threads`,
+      };
     }
   }
   return best!;
@@ -236,7 +345,9 @@ async function main(): Promise<void> {
   const figures: Record<string, unknown> = {};
   const backend = await selectBackend('wasm');
   installFastWasmKernels();
-  console.log(`Sampling on ${backend.name} (${backend.device}); medium backbone (hidden ${mediumShape.hidden}, ${mediumShape.layers} blocks), 4×4 patches of 8² per slice (21 tokens), the second of two generated slices timed.`);
+  console.log(
+    `Sampling on ${backend.name} (${backend.device}); medium backbone (hidden ${mediumShape.hidden}, ${mediumShape.layers} blocks), 4×4 patches of 8² per slice (21 tokens), the second of two generated slices timed.`,
+  );
   const model = buildModel({ ...mediumShape, cnn: { channels: 16, blocks: 2 } }, 512);
   const sampling: Record<string, { cached: number; uncached: number }> = {};
   console.log(' slices before | cached patches/s | uncached patches/s | cached/uncached');
@@ -244,22 +355,37 @@ async function main(): Promise<void> {
     const cached = await samplingRate(model, before, true, { solver: 'euler', steps: 1 });
     const uncached = await samplingRate(model, before, false, { solver: 'euler', steps: 1 });
     sampling[before] = { cached, uncached };
-    console.log(`${String(before).padStart(14)} | ${cached.toFixed(1).padStart(16)} | ${uncached.toFixed(1).padStart(18)} | ${(cached / uncached).toFixed(2).padStart(15)}`);
+    console.log(
+      `${String(before).padStart(14)} | ${cached.toFixed(1).padStart(16)} | ${uncached.toFixed(1).padStart(18)} | ${(cached / uncached).toFixed(2).padStart(15)}`,
+    );
   }
   const flat = sampling[1].cached / sampling[12].cached;
   const growth = sampling[1].uncached / sampling[12].uncached;
-  console.log(`Cost per patch from 1 to 12 slices before it: cached ×${flat.toFixed(2)}, uncached ×${growth.toFixed(2)} (a 12× longer sequence).`);
+  console.log(
+    `Cost per patch from 1 to 12 slices before it: cached ×${flat.toFixed(2)}, uncached ×${growth.toFixed(2)} (a 12× longer sequence).`,
+  );
   const rk4 = await samplingRate(model, 12, true, { solver: 'rk4', steps: 8 });
-  console.log(`With the quickstart's RK4 × 8 (32 CNN evaluations a patch), cached, after 12 slices: ${rk4.toFixed(1)} patches/s.`);
+  console.log(
+    `With the quickstart's RK4 × 8 (32 CNN evaluations a patch), cached, after 12 slices: ${rk4.toFixed(1)} patches/s.`,
+  );
   model.dispose();
-  figures.sampling = { backend: backend.name, patchesPerSecond: sampling, costGrowth1to12: { cached: flat, uncached: growth }, rk4x8Cached12: rk4 };
+  figures.sampling = {
+    backend: backend.name,
+    patchesPerSecond: sampling,
+    costGrowth1to12: { cached: flat, uncached: growth },
+    rk4x8Cached12: rk4,
+  };
 
   const training: Record<string, unknown> = {};
   for (const shape of quick ? [quickstartShape] : [quickstartShape, mediumShape]) {
-    console.log(`\nTraining step, ${shape.name} shapes: batch ${shape.batch} × ${shape.window} slices × ${(shape.n / shape.patchSize) ** 2} patches, hidden ${shape.hidden}, ${shape.layers} blocks, CNN ${shape.cnn.channels}×${shape.cnn.blocks}`);
+    console.log(
+      `\nTraining step, ${shape.name} shapes: batch ${shape.batch} × ${shape.window} slices × ${(shape.n / shape.patchSize) ** 2} patches, hidden ${shape.hidden}, ${shape.layers} blocks, CNN ${shape.cnn.channels}×${shape.cnn.blocks}`,
+    );
     const rows: Record<string, unknown> = {};
     // The pure-JavaScript cpu backend takes tens of seconds a step; it is timed on the quickstart shapes only, over one step.
-    for (const name of shape === quickstartShape ? ['wasm', 'wasm-before', 'cpu'] as const : ['wasm', 'wasm-before'] as const) {
+    for (const name of shape === quickstartShape
+      ? (['wasm', 'wasm-before', 'cpu'] as const)
+      : (['wasm', 'wasm-before'] as const)) {
       const selected = await selectBackend(name === 'cpu' ? 'cpu' : 'wasm');
       const before = name === 'wasm-before';
       if (before) uninstallFastWasmKernels();
@@ -272,18 +398,24 @@ async function main(): Promise<void> {
       rows[name] = { ...r, cnnSeconds: cnn };
       const note = before ? ', stock kernels, im2col convolutions' : name === 'wasm' ? ', fast kernels, tf.conv2d' : '';
       const cnnNote = cnn === undefined ? '' : `; the velocity CNN alone ${(cnn * 1000).toFixed(0)} ms`;
-      console.log(`  TF.js ${name.padEnd(11)} ${r.tokensPerSecond.toFixed(0).padStart(8)} patch tokens/s  (${(r.stepSeconds * 1000).toFixed(0)} ms/step${cnnNote}; ${selected.device}${note})`);
+      console.log(
+        `  TF.js ${name.padEnd(11)} ${r.tokensPerSecond.toFixed(0).padStart(8)} patch tokens/s  (${(r.stepSeconds * 1000).toFixed(0)} ms/step${cnnNote}; ${selected.device}${note})`,
+      );
     }
     installFastWasmKernels();
     const torch = torchRate(shape);
     rows.torch = torch;
     if ('skipped' in torch) console.log(`  PyTorch           skipped: ${torch.skipped}`);
     else {
-      console.log(`  PyTorch           ${torch.tokensPerSecond.toFixed(0).padStart(8)} patch tokens/s  (${(torch.stepSeconds * 1000).toFixed(0)} ms/step; the velocity CNN alone ${(torch.cnnSeconds * 1000).toFixed(0)} ms; ${torch.detail})`);
+      console.log(
+        `  PyTorch           ${torch.tokensPerSecond.toFixed(0).padStart(8)} patch tokens/s  (${(torch.stepSeconds * 1000).toFixed(0)} ms/step; the velocity CNN alone ${(torch.cnnSeconds * 1000).toFixed(0)} ms; ${torch.detail})`,
+      );
       const wasm = (rows['wasm'] as { tokensPerSecond: number }).tokensPerSecond;
       const before = (rows['wasm-before'] as { tokensPerSecond: number }).tokensPerSecond;
-      console.log(`  wasm / PyTorch: ${(wasm / torch.tokensPerSecond).toFixed(2)} (before: ${(before / torch.tokensPerSecond).toFixed(2)}); ` +
-        `wasm speed-up from the conv2d gradient kernels and fast kernels: ×${(wasm / before).toFixed(2)}`);
+      console.log(
+        `  wasm / PyTorch: ${(wasm / torch.tokensPerSecond).toFixed(2)} (before: ${(before / torch.tokensPerSecond).toFixed(2)}); ` +
+          `wasm speed-up from the conv2d gradient kernels and fast kernels: ×${(wasm / before).toFixed(2)}`,
+      );
     }
     training[shape.name] = rows;
   }

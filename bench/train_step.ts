@@ -32,7 +32,11 @@ import { Qwen2Model } from '../sidecar/model/qwen2_model';
 import { qwen2Config, qwen25_05bInstruct, type Qwen2Config } from '../sidecar/model/qwen2_config';
 import { writeNpy } from '../sidecar/data/npy';
 import { probeBackends, selectBackend } from '../sidecar/runtime/backends';
-import { overrideWasmBatchMatMul, restoreStockWasmMatMul, type WasmMatMulOverride } from '../sidecar/model/ops/wasm_fast_matmul';
+import {
+  overrideWasmBatchMatMul,
+  restoreStockWasmMatMul,
+  type WasmMatMulOverride,
+} from '../sidecar/model/ops/wasm_fast_matmul';
 import { overrideWasmCopies, restoreWasmCopies } from '../sidecar/model/ops/wasm_zero_copy';
 import { setMatMulMode } from '../sidecar/model/ops/matmul';
 import { setRotaryMode } from '../sidecar/model/ops/rotary_kernel';
@@ -57,13 +61,33 @@ const flagValue = (name: string): string | undefined => {
   return i >= 0 ? argv[i + 1] : undefined;
 };
 
-function shape(id: Shape['id'], label: string, hidden: number, layers: number, heads: number, kvHeads: number,
-  mlp: number, length: number, batch: number, causal: boolean): Shape {
+function shape(
+  id: Shape['id'],
+  label: string,
+  hidden: number,
+  layers: number,
+  heads: number,
+  kvHeads: number,
+  mlp: number,
+  length: number,
+  batch: number,
+  causal: boolean,
+): Shape {
   return {
-    id, label, batch, length,
+    id,
+    label,
+    batch,
+    length,
     config: qwen2Config({
-      vocabSize: 16, hiddenSize: hidden, numHiddenLayers: layers, numAttentionHeads: heads, numKeyValueHeads: kvHeads,
-      intermediateSize: mlp, causal, tieWordEmbeddings: true, ropeTheta: 1e6,
+      vocabSize: 16,
+      hiddenSize: hidden,
+      numHiddenLayers: layers,
+      numAttentionHeads: heads,
+      numKeyValueHeads: kvHeads,
+      intermediateSize: mlp,
+      causal,
+      tieWordEmbeddings: true,
+      ropeTheta: 1e6,
     }),
   };
 }
@@ -79,8 +103,13 @@ function stepFlops(s: Shape): number {
   const c = s.config;
   const d = c.hiddenSize / c.numAttentionHeads;
   const tokens = s.batch * s.length;
-  const projections = 2 * tokens * (c.hiddenSize * c.numAttentionHeads * d + 2 * c.hiddenSize * c.numKeyValueHeads * d +
-    c.numAttentionHeads * d * c.hiddenSize + 3 * c.hiddenSize * c.intermediateSize);
+  const projections =
+    2 *
+    tokens *
+    (c.hiddenSize * c.numAttentionHeads * d +
+      2 * c.hiddenSize * c.numKeyValueHeads * d +
+      c.numAttentionHeads * d * c.hiddenSize +
+      3 * c.hiddenSize * c.intermediateSize);
   const attention = 2 * 2 * s.batch * c.numAttentionHeads * s.length * s.length * d;
   return 3 * c.numHiddenLayers * (projections + attention);
 }
@@ -105,13 +134,20 @@ function fixedBatch(s: Shape): { input: Float32Array; target: Float32Array } {
   const size = s.batch * s.length * s.config.hiddenSize;
   const input = new Float32Array(size);
   const target = new Float32Array(size);
-  for (let i = 0; i < size; i++) { input[i] = normal(); target[i] = normal(); }
+  for (let i = 0; i < size; i++) {
+    input[i] = normal();
+    target[i] = normal();
+  }
   return { input, target };
 }
 
 const learningRate = 1e-3;
 
-interface Trainer { step: () => number; dispose: () => void; weights: () => [string, tf.Variable][] }
+interface Trainer {
+  step: () => number;
+  dispose: () => void;
+  weights: () => [string, tf.Variable][];
+}
 
 /** The model, its trainable weights (all but the unused embedding) and an Adam optimizer on the current backend. */
 function makeTrainer(s: Shape): Trainer {
@@ -126,13 +162,21 @@ function makeTrainer(s: Shape): Trainer {
   const loss = (): tf.Scalar => hiddenMse(model, x, y);
   return {
     step: () => {
-      const value = optimizer.minimize(loss, true, trainable.map(([, v]) => v))!;
+      const value = optimizer.minimize(
+        loss,
+        true,
+        trainable.map(([, v]) => v),
+      )!;
       const result = value.dataSync()[0];
       value.dispose();
       return result;
     },
     weights: () => trainable,
-    dispose: () => { optimizer.dispose(); model.dispose(); tf.dispose([x, y]); },
+    dispose: () => {
+      optimizer.dispose();
+      model.dispose();
+      tf.dispose([x, y]);
+    },
   };
 }
 
@@ -151,7 +195,12 @@ function exportForTorch(s: Shape, trainer: Trainer, folder: string): void {
 }
 
 interface Measurement {
-  backend: string; variant: string; ms: number; gflops: number; loss: number; steps: number;
+  backend: string;
+  variant: string;
+  ms: number;
+  gflops: number;
+  loss: number;
+  steps: number;
   /** Threads the step computes on (the data-parallel row uses one per worker). */
   threads: number;
   /** 1-minute load average when the measurement finished: the machine is shared, so every figure carries it. */
@@ -160,7 +209,11 @@ interface Measurement {
 
 const load1 = (): number => os.loadavg()[0];
 
-function timeSteps(trainer: Trainer, warmup: number, iterations: number): { first: number; times: number[]; leaked: number } {
+function timeSteps(
+  trainer: Trainer,
+  warmup: number,
+  iterations: number,
+): { first: number; times: number[]; leaked: number } {
   const first = trainer.step();
   for (let i = 1; i < warmup; i++) trainer.step();
   // Counted after the first step, which creates Adam's two moment variables per weight.
@@ -180,14 +233,25 @@ async function measureDataParallel(s: Shape, workers: number, iterations: number
   const per = s.batch / workers;
   const size = per * s.length * s.config.hiddenSize;
   const shards: Shard[] = Array.from({ length: workers }, (_, i) => ({
-    input: input.slice(i * size, (i + 1) * size), inputShape: [per, s.length, s.config.hiddenSize],
-    target: target.slice(i * size, (i + 1) * size), targetShape: [per, s.length, s.config.hiddenSize],
+    input: input.slice(i * size, (i + 1) * size),
+    inputShape: [per, s.length, s.config.hiddenSize],
+    target: target.slice(i * size, (i + 1) * size),
+    targetShape: [per, s.length, s.config.hiddenSize],
   }));
   const probe = Qwen2Model.random(s.config, 7);
-  const parameterCount = probe.namedWeights().filter(([n]) => n !== 'model.embed_tokens.weight').reduce((p, [, v]) => p + v.size, 0);
+  const parameterCount = probe
+    .namedWeights()
+    .filter(([n]) => n !== 'model.embed_tokens.weight')
+    .reduce((p, [, v]) => p + v.size, 0);
   probe.dispose();
-  const trainer = await DataParallelTrainer.create({ workers, replicaModule: 'bench/_replicas/qwen2_mse.ts',
-    replicaOptions: { config: s.config, seed: 7 }, parameterCount, learningRate, backend: 'wasm' });
+  const trainer = await DataParallelTrainer.create({
+    workers,
+    replicaModule: 'bench/_replicas/qwen2_mse.ts',
+    replicaOptions: { config: s.config, seed: 7 },
+    parameterCount,
+    learningRate,
+    backend: 'wasm',
+  });
   try {
     const first = await trainer.step(shards);
     const times: number[] = [];
@@ -199,11 +263,21 @@ async function measureDataParallel(s: Shape, workers: number, iterations: number
     const ms = median(times);
     const flops = stepFlops(s);
     const variant = `dp×${workers}`;
-    console.log(`  ${'wasm'.padEnd(6)} ${variant.padEnd(17)} ${ms.toFixed(0).padStart(7)} ms/step ` +
-      `${(flops / ms / 1e6).toFixed(2).padStart(6)} GFLOP/s  loss ${first.toPrecision(7)}  (${times.length} steps, ` +
-      `${workers} worker threads, fast kernels, gradients averaged, load ${load1().toFixed(1)})`);
-    return { backend: 'wasm', variant, ms, gflops: flops / ms / 1e6, loss: first, steps: times.length, threads: workers,
-      load: load1() };
+    console.log(
+      `  ${'wasm'.padEnd(6)} ${variant.padEnd(17)} ${ms.toFixed(0).padStart(7)} ms/step ` +
+        `${(flops / ms / 1e6).toFixed(2).padStart(6)} GFLOP/s  loss ${first.toPrecision(7)}  (${times.length} steps, ` +
+        `${workers} worker threads, fast kernels, gradients averaged, load ${load1().toFixed(1)})`,
+    );
+    return {
+      backend: 'wasm',
+      variant,
+      ms,
+      gflops: flops / ms / 1e6,
+      loss: first,
+      steps: times.length,
+      threads: workers,
+      load: load1(),
+    };
   } finally {
     await trainer.close();
   }
@@ -215,14 +289,17 @@ async function measureShape(s: Shape, backends: string[], torchFolder: string | 
   const iterations = quick ? 2 : 5;
   for (const backend of backends) {
     await selectBackend(backend as 'wasm' | 'cpu' | 'webgpu');
-    const variants = backend === 'wasm' ? ['stock', 'transpose', 'xnn', 'xnn+0copy', 'xnn+0copy+rot', 'xnn+0copy+rot+glu'] : ['default'];
+    const variants =
+      backend === 'wasm'
+        ? ['stock', 'transpose', 'xnn', 'xnn+0copy', 'xnn+0copy+rot', 'xnn+0copy+rot+glu']
+        : ['default'];
     for (const variant of variants) {
       if (backend === 'wasm') {
         // The model's own products go through sidecar/model/ops (matMulFast), other tf.matMul calls through the
         // backend's BatchMatMul kernel: each variant sets both.
         setMatMulMode(variant === 'stock' ? 'stock' : variant === 'transpose' ? 'transpose' : 'xnn');
         if (variant === 'stock') restoreStockWasmMatMul();
-        else overrideWasmBatchMatMul(variant.startsWith('xnn') ? 'xnn' : variant as WasmMatMulOverride);
+        else overrideWasmBatchMatMul(variant.startsWith('xnn') ? 'xnn' : (variant as WasmMatMulOverride));
         if (variant.includes('0copy')) overrideWasmCopies();
         else restoreWasmCopies();
       }
@@ -236,13 +313,28 @@ async function measureShape(s: Shape, backends: string[], torchFolder: string | 
       const { first, times, leaked } = timeSteps(trainer, 1, slow ? 1 : iterations);
       trainer.dispose();
       const ms = median(times);
-      out.push({ backend, variant, ms, gflops: flops / ms / 1e6, loss: first, steps: times.length, threads: 1, load: load1() });
-      console.log(`  ${backend.padEnd(6)} ${variant.padEnd(17)} ${ms.toFixed(0).padStart(7)} ms/step ` +
-        `${(flops / ms / 1e6).toFixed(2).padStart(6)} GFLOP/s  loss ${first.toPrecision(7)}  (${times.length} steps` +
-        `${leaked !== 0 ? `, ${leaked} tensors left` : ''}, load ${load1().toFixed(1)})`);
+      out.push({
+        backend,
+        variant,
+        ms,
+        gflops: flops / ms / 1e6,
+        loss: first,
+        steps: times.length,
+        threads: 1,
+        load: load1(),
+      });
+      console.log(
+        `  ${backend.padEnd(6)} ${variant.padEnd(17)} ${ms.toFixed(0).padStart(7)} ms/step ` +
+          `${(flops / ms / 1e6).toFixed(2).padStart(6)} GFLOP/s  loss ${first.toPrecision(7)}  (${times.length} steps` +
+          `${leaked !== 0 ? `, ${leaked} tensors left` : ''}, load ${load1().toFixed(1)})`,
+      );
     }
     if (backend === 'wasm') {
-      restoreStockWasmMatMul(); restoreWasmCopies(); setMatMulMode('xnn'); setRotaryMode('kernel'); setSwigluMode('kernel');
+      restoreStockWasmMatMul();
+      restoreWasmCopies();
+      setMatMulMode('xnn');
+      setRotaryMode('kernel');
+      setSwigluMode('kernel');
       out.push(await measureDataParallel(s, 2, iterations));
     }
   }
@@ -258,7 +350,11 @@ function bigModelChild(): void {
     const startInit = performance.now();
     const model = Qwen2Model.random(qwen25_05bInstruct, 3);
     const initMs = performance.now() - startInit;
-    const ids = tf.tensor2d(Array.from({ length: 64 }, (_, i) => (i * 7919) % qwen25_05bInstruct.vocabSize), [1, 64], 'int32');
+    const ids = tf.tensor2d(
+      Array.from({ length: 64 }, (_, i) => (i * 7919) % qwen25_05bInstruct.vocabSize),
+      [1, 64],
+      'int32',
+    );
     const times: number[] = [];
     for (let i = 0; i < (quick ? 2 : 3); i++) {
       const start = performance.now();
@@ -267,8 +363,14 @@ function bigModelChild(): void {
       times.push(performance.now() - start);
       tf.dispose([hidden, logits!]);
     }
-    console.log(JSON.stringify({ initMs, forwardMs: times, parameters: model.parameterCount(),
-      peakRssMiB: process.resourceUsage().maxRSS / 1024 }));
+    console.log(
+      JSON.stringify({
+        initMs,
+        forwardMs: times,
+        parameters: model.parameterCount(),
+        peakRssMiB: process.resourceUsage().maxRSS / 1024,
+      }),
+    );
   })();
 }
 
@@ -285,7 +387,8 @@ async function main(): Promise<void> {
     console.log(`  ${p.name.padEnd(10)} ${used ? 'measured' : 'skipped'}: ${p.detail}`);
     if (used) backends.push(p.name);
   }
-  const torchOk = !argv.includes('--no-torch') &&
+  const torchOk =
+    !argv.includes('--no-torch') &&
     spawnSync('/usr/bin/python3', ['-c', 'import torch'], { encoding: 'utf8' }).status === 0;
   if (!torchOk) console.log('PyTorch: skipped (--no-torch, or /usr/bin/python3 cannot import torch)');
   const figures: Record<string, unknown> = { quick, loadAverageStart: os.loadavg(), shapes: {} };
@@ -293,7 +396,11 @@ async function main(): Promise<void> {
     console.log(`\n(${s.id}) ${s.label}: ${(stepFlops(s) / 1e9).toFixed(2)} GFLOP per step`);
     const folder = torchOk ? mkdtempSync(path.join(os.tmpdir(), 'l3m-train-step-')) : null;
     try {
-      const tfjs = await measureShape(s, backends.filter((b) => b !== 'cpu' || s.id === 'c'), folder);
+      const tfjs = await measureShape(
+        s,
+        backends.filter((b) => b !== 'cpu' || s.id === 'c'),
+        folder,
+      );
       let torch: TorchResult[] = [];
       // PyTorch's loss is checked against the wasm fast-kernel loss (the configuration that matters).
       const reference = tfjs.find((m) => m.backend === 'wasm' && m.variant === 'xnn+0copy+rot+glu') ?? tfjs[0];
@@ -303,40 +410,57 @@ async function main(): Promise<void> {
       if (best) {
         console.log(`  fastest correct PyTorch: ${best.name} ${best.ms.toFixed(0)} ms/step`);
         console.log('  ratio tfjs / PyTorch (lower is better, goal ≤ 4 on wasm):');
-        for (const m of tfjs) console.log(`    ${m.backend.padEnd(6)} ${m.variant.padEnd(17)} ${(m.ms / best.ms).toFixed(1)}×`);
+        for (const m of tfjs)
+          console.log(`    ${m.backend.padEnd(6)} ${m.variant.padEnd(17)} ${(m.ms / best.ms).toFixed(1)}×`);
       }
       // Like for like: single-threaded TF.js against PyTorch's fastest correct 1-thread set-up, the 2-worker step
       // against its fastest correct 2-thread set-up.
-      const bestWith = (threads: number): TorchResult | null => correct.filter((t) => t.threads === threads)
-        .reduce<TorchResult | null>((p, q) => (!p || q.ms < p.ms ? q : p), null);
+      const bestWith = (threads: number): TorchResult | null =>
+        correct
+          .filter((t) => t.threads === threads)
+          .reduce<TorchResult | null>((p, q) => (!p || q.ms < p.ms ? q : p), null);
       const like: Record<string, number> = {};
       for (const threads of [1, 2]) {
         const torchBest = bestWith(threads);
-        const ours = tfjs.filter((m) => m.backend === 'wasm' && m.threads === threads)
+        const ours = tfjs
+          .filter((m) => m.backend === 'wasm' && m.threads === threads)
           .reduce<Measurement | null>((p, q) => (!p || q.ms < p.ms ? q : p), null);
         if (!torchBest || !ours) continue;
         like[`threads${threads}`] = ours.ms / torchBest.ms;
-        console.log(`  ${threads} thread${threads > 1 ? 's' : ''}: wasm ${ours.variant} ${ours.ms.toFixed(0)} ms / PyTorch ` +
-          `${torchBest.name} ${torchBest.ms.toFixed(0)} ms = ${(ours.ms / torchBest.ms).toFixed(1)}×`);
+        console.log(
+          `  ${threads} thread${threads > 1 ? 's' : ''}: wasm ${ours.variant} ${ours.ms.toFixed(0)} ms / PyTorch ` +
+            `${torchBest.name} ${torchBest.ms.toFixed(0)} ms = ${(ours.ms / torchBest.ms).toFixed(1)}×`,
+        );
       }
       (figures['shapes'] as Record<string, unknown>)[s.id] = {
-        label: s.label, gflopPerStep: stepFlops(s) / 1e9,
+        label: s.label,
+        gflopPerStep: stepFlops(s) / 1e9,
         tfjs: tfjs.map((m) => ({ ...m, ratioToTorch: best ? m.ms / best.ms : null })),
-        torch, torchBest: best?.name ?? null, likeForLikeRatio: like, load: load1(),
+        torch,
+        torchBest: best?.name ?? null,
+        likeForLikeRatio: like,
+        load: load1(),
       };
     } finally {
       if (folder) rmSync(folder, { recursive: true, force: true });
     }
   }
   if (!argv.includes('--no-big')) {
-    console.log('\nQwen2.5-0.5B shape, random weights, forward of 64 tokens with logits, wasm (fast kernel), fresh process:');
-    const child = spawnSync(process.execPath, ['--import', 'tsx', 'bench/train_step.ts', '--big-child', ...(quick ? ['--quick'] : [])],
-      { encoding: 'utf8', maxBuffer: 1 << 24 });
+    console.log(
+      '\nQwen2.5-0.5B shape, random weights, forward of 64 tokens with logits, wasm (fast kernel), fresh process:',
+    );
+    const child = spawnSync(
+      process.execPath,
+      ['--import', 'tsx', 'bench/train_step.ts', '--big-child', ...(quick ? ['--quick'] : [])],
+      { encoding: 'utf8', maxBuffer: 1 << 24 },
+    );
     const line = child.stdout.trim().split('\n').pop() ?? '';
     try {
       const big = JSON.parse(line) as { initMs: number; forwardMs: number[]; parameters: number; peakRssMiB: number };
-      console.log(`  ${(big.parameters / 1e6).toFixed(0)}M parameters, init ${(big.initMs / 1000).toFixed(1)} s, forward ` +
-        `${big.forwardMs.map((t) => t.toFixed(0)).join(', ')} ms (first includes warm-up), peak RSS ${big.peakRssMiB.toFixed(0)} MiB`);
+      console.log(
+        `  ${(big.parameters / 1e6).toFixed(0)}M parameters, init ${(big.initMs / 1000).toFixed(1)} s, forward ` +
+          `${big.forwardMs.map((t) => t.toFixed(0)).join(', ')} ms (first includes warm-up), peak RSS ${big.peakRssMiB.toFixed(0)} MiB`,
+      );
       figures['qwen25_05b'] = { ...big, forwardMsMedian: median(big.forwardMs.slice(1)) };
     } catch {
       console.log(`  failed: ${child.stderr.slice(-2000)}`);

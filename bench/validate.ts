@@ -26,14 +26,21 @@ const warmupEdits = 20;
  * files, until it has 300 lines.
  */
 function bigConfig(): string[] {
-  const config = resolveConfig({ name: 'bench', task: 'generation', backbone: { source: 'random', finetune: 'lora' },
-    data: { simulator: { preset: 'half_paper' } } });
+  const config = resolveConfig({
+    name: 'bench',
+    task: 'generation',
+    backbone: { source: 'random', finetune: 'lora' },
+    data: { simulator: { preset: 'half_paper' } },
+  });
   const lines = JSON.stringify(config, null, 2).split('\n');
   const out: string[] = [];
   let missing = targetLines - lines.length;
   for (const line of lines) {
     out.push(line);
-    if (missing > 0 && /^ {4}"[^"]+": .*,$/.test(line)) { out.push(''); missing--; }
+    if (missing > 0 && /^ {4}"[^"]+": .*,$/.test(line)) {
+      out.push('');
+      missing--;
+    }
   }
   while (missing-- > 0) out.splice(out.length - 1, 0, '');
   return out;
@@ -62,14 +69,18 @@ async function throughServer(lines: string[]): Promise<number[]> {
   // a bundle such as dist/server.js instead.
   const serverArg = process.argv.indexOf('--server');
   const built = serverArg > 0 ? resolve(process.argv[serverArg + 1]) : undefined;
-  if (built && !existsSync(built)) throw new Error(`--server ${built}: no such file; build it with "node esbuild.mjs".`);
+  if (built && !existsSync(built))
+    throw new Error(`--server ${built}: no such file; build it with "node esbuild.mjs".`);
   const args = built ? [built, '--stdio'] : ['--import', 'tsx', resolve('extension/server/server.ts'), '--stdio'];
   const child = spawn(process.execPath, args, { stdio: ['pipe', 'pipe', 'inherit'] });
   const client = createMessageConnection(new StreamMessageReader(child.stdout), new StreamMessageWriter(child.stdin));
   const waiting = new Map<number, (time: number) => void>();
   client.onNotification('textDocument/publishDiagnostics', (params: { version?: number }) => {
     const done = params.version !== undefined ? waiting.get(params.version) : undefined;
-    if (done) { waiting.delete(params.version as number); done(performance.now()); }
+    if (done) {
+      waiting.delete(params.version as number);
+      done(performance.now());
+    }
   });
   client.listen();
   const uri = pathToFileURL(resolve('examples/bench.l3m.json')).toString();
@@ -78,7 +89,9 @@ async function throughServer(lines: string[]): Promise<number[]> {
     await client.sendRequest('initialize', { processId: process.pid, rootUri: null, capabilities: {} });
     await client.sendNotification('initialized', {});
     const opened = published(1);
-    await client.sendNotification('textDocument/didOpen', { textDocument: { uri, languageId: 'json', version: 1, text: edited(lines, 0) } });
+    await client.sendNotification('textDocument/didOpen', {
+      textDocument: { uri, languageId: 'json', version: 1, text: edited(lines, 0) },
+    });
     await opened;
     const samples: number[] = [];
     // The first edits after start-up run cold code (JIT); they are sent but not counted.
@@ -86,7 +99,10 @@ async function throughServer(lines: string[]): Promise<number[]> {
       const version = i + warmupEdits + 2;
       const done = published(version);
       const start = performance.now();
-      await client.sendNotification('textDocument/didChange', { textDocument: { uri, version }, contentChanges: [{ text: edited(lines, i) }] });
+      await client.sendNotification('textDocument/didChange', {
+        textDocument: { uri, version },
+        contentChanges: [{ text: edited(lines, i) }],
+      });
       const end = await done;
       if (i >= 0) samples.push(end - start);
     }
@@ -117,19 +133,36 @@ async function main(): Promise<void> {
   const server = summary(await throughServer(lines));
   const direct = summary(await inProcess(lines));
   const fmt = (v: number) => `${v.toFixed(2)} ms`;
-  console.log(`Config: ${lines.length} lines, ${edits} timed edits after ${warmupEdits} warm-up edits (every 10th introduces an error).`);
-  console.log(`Language server over LSP (stdio): p50 ${fmt(server.p50)}, p95 ${fmt(server.p95)}, max ${fmt(server.max)}`);
-  console.log(`validateConfig in-process:        p50 ${fmt(direct.p50)}, p95 ${fmt(direct.p95)}, max ${fmt(direct.max)}`);
-  console.log(`LSP / in-process p95 ratio: ${(server.p95 / direct.p95).toFixed(2)}; goal p95 < ${goalMs} ms: ${server.p95 < goalMs ? 'met' : 'NOT met'}`);
-  console.log(JSON.stringify({
-    bench: 'validate', lines: lines.length, edits,
-    server_p50_ms: +server.p50.toFixed(3), server_p95_ms: +server.p95.toFixed(3), server_max_ms: +server.max.toFixed(3),
-    inprocess_p50_ms: +direct.p50.toFixed(3), inprocess_p95_ms: +direct.p95.toFixed(3),
-    ratio_p95: +(server.p95 / direct.p95).toFixed(3), goal_p95_ms: goalMs, goal_met: server.p95 < goalMs,
-  }));
+  console.log(
+    `Config: ${lines.length} lines, ${edits} timed edits after ${warmupEdits} warm-up edits (every 10th introduces an error).`,
+  );
+  console.log(
+    `Language server over LSP (stdio): p50 ${fmt(server.p50)}, p95 ${fmt(server.p95)}, max ${fmt(server.max)}`,
+  );
+  console.log(
+    `validateConfig in-process:        p50 ${fmt(direct.p50)}, p95 ${fmt(direct.p95)}, max ${fmt(direct.max)}`,
+  );
+  console.log(
+    `LSP / in-process p95 ratio: ${(server.p95 / direct.p95).toFixed(2)}; goal p95 < ${goalMs} ms: ${server.p95 < goalMs ? 'met' : 'NOT met'}`,
+  );
+  console.log(
+    JSON.stringify({
+      bench: 'validate',
+      lines: lines.length,
+      edits,
+      server_p50_ms: +server.p50.toFixed(3),
+      server_p95_ms: +server.p95.toFixed(3),
+      server_max_ms: +server.max.toFixed(3),
+      inprocess_p50_ms: +direct.p50.toFixed(3),
+      inprocess_p95_ms: +direct.p95.toFixed(3),
+      ratio_p95: +(server.p95 / direct.p95).toFixed(3),
+      goal_p95_ms: goalMs,
+      goal_met: server.p95 < goalMs,
+    }),
+  );
 }
 
 main().catch((error: unknown) => {
-  console.error(`bench validate: ${error instanceof Error ? error.stack ?? error.message : String(error)}`);
+  console.error(`bench validate: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
   process.exitCode = 1;
 });

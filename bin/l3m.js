@@ -12,7 +12,10 @@ const bundle = join(root, 'dist', 'sidecar.js');
 const reason = rebuildReason(root, bundle);
 if (reason) {
   console.error(`l3m: ${reason}; rebuilding the sidecar bundle.`);
-  const build = spawnSync(process.execPath, [join(root, 'esbuild.mjs'), '--no-typecheck'], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
+  const build = spawnSync(process.execPath, [join(root, 'esbuild.mjs'), '--no-typecheck'], {
+    cwd: root,
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
   if (build.status !== 0 || !existsSync(bundle)) {
     console.error(`l3m: could not build ${bundle}; run "npm run build" in ${root} and look at its errors.`);
     process.exit(70);

@@ -28,10 +28,15 @@ export function describeConfig(text: string): { task: string; description: strin
 
 /** A group of experiments of one task (regression, generation), as in the paper's Sections 4 and 5. */
 export class ExperimentGroupItem extends vscode.TreeItem {
-  constructor(readonly task: string, public experiments: ExperimentItem[]) {
+  constructor(
+    readonly task: string,
+    public experiments: ExperimentItem[],
+  ) {
     super(task, vscode.TreeItemCollapsibleState.Expanded);
     this.contextValue = 'experimentGroup';
-    this.iconPath = new vscode.ThemeIcon(task === 'regression' ? 'graph-scatter' : task === 'generation' ? 'sparkle' : 'warning');
+    this.iconPath = new vscode.ThemeIcon(
+      task === 'regression' ? 'graph-scatter' : task === 'generation' ? 'sparkle' : 'warning',
+    );
     this.id = `group:${task}`;
     this.setExperiments(experiments);
   }
@@ -47,7 +52,10 @@ export class ExperimentGroupItem extends vscode.TreeItem {
  * that Train on a row never loses its config to a refresh (tree_changes.ts says why).
  */
 export class ExperimentItem extends vscode.TreeItem {
-  constructor(readonly uri: vscode.Uri, description: string) {
+  constructor(
+    readonly uri: vscode.Uri,
+    description: string,
+  ) {
     super(experimentLabel(uri), vscode.TreeItemCollapsibleState.None);
     this.id = `experiment:${uri.toString()}`;
     this.resourceUri = uri;
@@ -73,14 +81,20 @@ export class ExperimentsTree implements vscode.TreeDataProvider<Node>, vscode.Di
   private shown: Snapshot = new Map();
   private groups: ExperimentGroupItem[] = [];
   private readonly items = new Map<string, ExperimentItem>();
-  private readonly loader = new SnapshotLoader(() => this.load(), (change) => this.announce(change));
+  private readonly loader = new SnapshotLoader(
+    () => this.load(),
+    (change) => this.announce(change),
+  );
 
   constructor() {
     this.watcher = vscode.workspace.createFileSystemWatcher(experimentGlob);
     const refresh = () => void this.refresh();
     this.subscriptions.push(
-      this.watcher, this.changed,
-      this.watcher.onDidCreate(refresh), this.watcher.onDidDelete(refresh), this.watcher.onDidChange(refresh),
+      this.watcher,
+      this.changed,
+      this.watcher.onDidCreate(refresh),
+      this.watcher.onDidDelete(refresh),
+      this.watcher.onDidChange(refresh),
       vscode.workspace.onDidChangeWorkspaceFolders(refresh),
     );
     void this.refresh();
@@ -91,7 +105,9 @@ export class ExperimentsTree implements vscode.TreeDataProvider<Node>, vscode.Di
   }
 
   private async load(): Promise<TreeChange> {
-    const uris = (await vscode.workspace.findFiles(experimentGlob, excludeGlob)).sort((a, b) => a.fsPath.localeCompare(b.fsPath));
+    const uris = (await vscode.workspace.findFiles(experimentGlob, excludeGlob)).sort((a, b) =>
+      a.fsPath.localeCompare(b.fsPath),
+    );
     const grouped = new Map<string, { uri: vscode.Uri; description: string }[]>();
     for (const uri of uris) {
       let described: { task: string; description: string };
@@ -100,12 +116,20 @@ export class ExperimentsTree implements vscode.TreeDataProvider<Node>, vscode.Di
       } catch (error) {
         described = { task: 'not valid', description: `unreadable: ${errorMessage(error)}` };
       }
-      grouped.set(described.task, [...(grouped.get(described.task) ?? []), { uri, description: described.description }]);
+      grouped.set(described.task, [
+        ...(grouped.get(described.task) ?? []),
+        { uri, description: described.description },
+      ]);
     }
     // Regression first, then generation (the paper's order), then anything else.
     const rank = (task: string) => (task === 'regression' ? 0 : task === 'generation' ? 1 : 2);
     const ordered = [...grouped.entries()].sort(([a], [b]) => rank(a) - rank(b) || a.localeCompare(b));
-    const shown: Snapshot = new Map(ordered.map(([task, configs]) => [task, configs.map((c) => ({ key: c.uri.toString(), signature: c.description }))]));
+    const shown: Snapshot = new Map(
+      ordered.map(([task, configs]) => [
+        task,
+        configs.map((c) => ({ key: c.uri.toString(), signature: c.description })),
+      ]),
+    );
     const change = treeChanges(this.shown, shown);
     this.shown = shown;
     const seen = new Set<string>();

@@ -26,9 +26,12 @@ function notifyRunEnded(state: RunStateParams, output: vscode.OutputChannel): vo
     if (choice === reveal) void vscode.commands.executeCommand('revealFileInOS', vscode.Uri.file(state.runDir));
     else if (choice === 'Show Output') output.show(true);
   };
-  if (state.kind === 'completed') void vscode.window.showInformationMessage(`L3M: run ${name} completed.`, reveal).then(act);
-  else if (state.kind === 'cancelled') void vscode.window.showWarningMessage(`L3M: run ${name} was cancelled; it can be resumed.`).then(act);
-  else if (state.kind === 'failed') void vscode.window.showErrorMessage(`L3M: run ${name} failed: ${state.message}`, 'Show Output', reveal).then(act);
+  if (state.kind === 'completed')
+    void vscode.window.showInformationMessage(`L3M: run ${name} completed.`, reveal).then(act);
+  else if (state.kind === 'cancelled')
+    void vscode.window.showWarningMessage(`L3M: run ${name} was cancelled; it can be resumed.`).then(act);
+  else if (state.kind === 'failed')
+    void vscode.window.showErrorMessage(`L3M: run ${name} failed: ${state.message}`, 'Show Output', reveal).then(act);
 }
 
 export async function activate(context: vscode.ExtensionContext): Promise<void> {
@@ -42,7 +45,11 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     experimentsTree,
     runsTree,
     vscode.window.createTreeView('l3m.experiments', { treeDataProvider: experimentsTree, showCollapseAll: true }),
-    vscode.window.createTreeView('l3m.runs', { treeDataProvider: runsTree, canSelectMany: true, showCollapseAll: true }),
+    vscode.window.createTreeView('l3m.runs', {
+      treeDataProvider: runsTree,
+      canSelectMany: true,
+      showCollapseAll: true,
+    }),
   );
 
   const client = new SidecarClient({
@@ -60,7 +67,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     statusBar.onRunState(state);
     // The view updates itself when its load ends; the event listener has nothing to wait for.
     void runsTree.refresh();
-    if (state.kind === 'completed' || state.kind === 'cancelled' || state.kind === 'failed') notifyRunEnded(state, output);
+    if (state.kind === 'completed' || state.kind === 'cancelled' || state.kind === 'failed')
+      notifyRunEnded(state, output);
   });
   client.onProgress.on((p) => statusBar.onProgress(p));
   client.onExit.on((exit) => {
@@ -69,19 +77,38 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     if (exit.expected) return;
     const how = exit.signal ? `was killed by ${exit.signal}` : `exited with code ${exit.code}`;
     const runs = exit.failedRuns.length > 0 ? ` ${exit.failedRuns.length} run(s) marked failed.` : '';
-    void vscode.window.showErrorMessage(`L3M: the sidecar ${how}${exit.fatalMessage ? `: ${exit.fatalMessage}` : ''}.${runs} The next Train starts a new one.`, 'Show Output')
-      .then((c) => { if (c) output.show(true); });
+    void vscode.window
+      .showErrorMessage(
+        `L3M: the sidecar ${how}${exit.fatalMessage ? `: ${exit.fatalMessage}` : ''}.${runs} The next Train starts a new one.`,
+        'Show Output',
+      )
+      .then((c) => {
+        if (c) output.show(true);
+      });
   });
 
-  const ctx: commands.CommandContext = { client, runsTree, output, markFailed: (runDir, reason) => client.markFailed(runDir, reason) };
+  const ctx: commands.CommandContext = {
+    client,
+    runsTree,
+    output,
+    markFailed: (runDir, reason) => client.markFailed(runDir, reason),
+  };
 
   context.subscriptions.push(
     vscode.commands.registerCommand('l3m.train', (arg: unknown) => commands.train(ctx, arg)),
-    vscode.commands.registerCommand('l3m.cancelRun', (clicked: unknown, selected: unknown) => commands.cancelRuns(ctx, clicked, selected)),
-    vscode.commands.registerCommand('l3m.resumeRun', (clicked: unknown, selected: unknown) => commands.resumeRuns(ctx, clicked, selected)),
+    vscode.commands.registerCommand('l3m.cancelRun', (clicked: unknown, selected: unknown) =>
+      commands.cancelRuns(ctx, clicked, selected),
+    ),
+    vscode.commands.registerCommand('l3m.resumeRun', (clicked: unknown, selected: unknown) =>
+      commands.resumeRuns(ctx, clicked, selected),
+    ),
     vscode.commands.registerCommand('l3m.openConfig', (arg: unknown) => commands.openConfig(arg)),
-    vscode.commands.registerCommand('l3m.revealRunFolder', (clicked: unknown, selected: unknown) => commands.revealRunFolder(clicked, selected)),
-    vscode.commands.registerCommand('l3m.sample', (clicked: unknown) => sampleRun(client, clicked, (runDir) => void vscode.commands.executeCommand('l3m.openInspector', { runDir }))),
+    vscode.commands.registerCommand('l3m.revealRunFolder', (clicked: unknown, selected: unknown) =>
+      commands.revealRunFolder(clicked, selected),
+    ),
+    vscode.commands.registerCommand('l3m.sample', (clicked: unknown) =>
+      sampleRun(client, clicked, (runDir) => void vscode.commands.executeCommand('l3m.openInspector', { runDir })),
+    ),
     vscode.commands.registerCommand('l3m.refresh', async () => {
       runsTree.setRunsDir(settings.runsDir());
       await Promise.all([experimentsTree.refresh(), runsTree.refresh()]);

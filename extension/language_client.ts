@@ -3,18 +3,32 @@
 // routes the files to it.
 import * as vscode from 'vscode';
 import { existsSync } from 'node:fs';
-import { LanguageClient, TransportKind, type LanguageClientOptions, type ServerOptions } from 'vscode-languageclient/node';
+import {
+  LanguageClient,
+  TransportKind,
+  type LanguageClientOptions,
+  type ServerOptions,
+} from 'vscode-languageclient/node';
 import { errorMessage } from '../sidecar/protocol/error_message';
 
-export async function startLanguageClient(context: vscode.ExtensionContext, output: vscode.OutputChannel): Promise<LanguageClient | undefined> {
+export async function startLanguageClient(
+  context: vscode.ExtensionContext,
+  output: vscode.OutputChannel,
+): Promise<LanguageClient | undefined> {
   const serverModule = context.asAbsolutePath('dist/server.js');
   if (!existsSync(serverModule)) {
-    output.appendLine(`The L3M language server is missing (${serverModule}); run "npm run build". Schema validation still works through jsonValidation.`);
+    output.appendLine(
+      `The L3M language server is missing (${serverModule}); run "npm run build". Schema validation still works through jsonValidation.`,
+    );
     return undefined;
   }
   const serverOptions: ServerOptions = {
     run: { module: serverModule, transport: TransportKind.ipc },
-    debug: { module: serverModule, transport: TransportKind.ipc, options: { execArgv: ['--nolazy', '--inspect=6019'] } },
+    debug: {
+      module: serverModule,
+      transport: TransportKind.ipc,
+      options: { execArgv: ['--nolazy', '--inspect=6019'] },
+    },
   };
   const clientOptions: LanguageClientOptions = {
     documentSelector: [

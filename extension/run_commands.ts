@@ -28,7 +28,10 @@ export interface CommandContext {
  * Refuses with a message in an untrusted workspace; returns whether the action may go on. `why`: what
  * the action would do that a workspace must be trusted for.
  */
-export async function requireTrust(action: string, why = 'training runs code and reads files named by the config'): Promise<boolean> {
+export async function requireTrust(
+  action: string,
+  why = 'training runs code and reads files named by the config',
+): Promise<boolean> {
   if (vscode.workspace.isTrusted) return true;
   const manage = 'Manage Workspace Trust';
   const choice = await vscode.window.showWarningMessage(
@@ -58,14 +61,25 @@ function runItemsOf(clicked: unknown, selected: unknown): RunItem[] {
 const configInvalidCode: number = ErrorCodes.configInvalid;
 
 function isConfigDiagnostic(value: unknown): value is ConfigErrorData['diagnostics'][number] {
-  return isRecord(value) && typeof value.line === 'number' && typeof value.column === 'number'
-    && (value.severity === 'error' || value.severity === 'warning') && typeof value.message === 'string' && typeof value.path === 'string';
+  return (
+    isRecord(value) &&
+    typeof value.line === 'number' &&
+    typeof value.column === 'number' &&
+    (value.severity === 'error' || value.severity === 'warning') &&
+    typeof value.message === 'string' &&
+    typeof value.path === 'string'
+  );
 }
 
 /** The data of a configInvalid error as the sidecar sends it; anything else is shown by its message alone. */
 function isConfigErrorData(value: unknown): value is ConfigErrorData {
-  return isRecord(value) && value.kind === 'config-invalid' && typeof value.file === 'string'
-    && Array.isArray(value.diagnostics) && value.diagnostics.every(isConfigDiagnostic);
+  return (
+    isRecord(value) &&
+    value.kind === 'config-invalid' &&
+    typeof value.file === 'string' &&
+    Array.isArray(value.diagnostics) &&
+    value.diagnostics.every(isConfigDiagnostic)
+  );
 }
 
 export function describeSidecarError(error: unknown): string {
@@ -84,13 +98,17 @@ export function describeSidecarError(error: unknown): string {
 export async function train(ctx: CommandContext, arg: unknown): Promise<void> {
   const uri = configUriOf(arg);
   if (!uri) {
-    void vscode.window.showErrorMessage('L3M: choose an experiment (*.l3m.json) to train: use Train on an item of the Experiments view, or open the config.');
+    void vscode.window.showErrorMessage(
+      'L3M: choose an experiment (*.l3m.json) to train: use Train on an item of the Experiments view, or open the config.',
+    );
     return;
   }
   if (!(await requireTrust('train'))) return;
   const runsDir = settings.runsDir();
   if (!runsDir) {
-    void vscode.window.showErrorMessage('L3M: the runs folder is unknown: open a workspace folder, or set l3m.runsDir to an absolute path.');
+    void vscode.window.showErrorMessage(
+      'L3M: the runs folder is unknown: open a workspace folder, or set l3m.runsDir to an absolute path.',
+    );
     return;
   }
   // Train what the user sees: save the config first if it has unsaved edits.
@@ -103,13 +121,17 @@ export async function train(ctx: CommandContext, arg: unknown): Promise<void> {
     );
     // The view follows on its own; the message need not wait for it.
     void ctx.runsTree.refresh();
-    void vscode.window.showInformationMessage(`L3M: run ${result.runId} ${result.status === 'queued' ? 'queued' : 'started'}.`);
+    void vscode.window.showInformationMessage(
+      `L3M: run ${result.runId} ${result.status === 'queued' ? 'queued' : 'started'}.`,
+    );
   } catch (error) {
     const message = describeSidecarError(error);
     ctx.output.appendLine(`[train] ${uri.fsPath}: ${message}`);
-    void vscode.window.showErrorMessage(`L3M: could not train ${uri.fsPath.split(/[\\/]/).pop()}: ${message}`, 'Show Output').then((c) => {
-      if (c) ctx.output.show(true);
-    });
+    void vscode.window
+      .showErrorMessage(`L3M: could not train ${uri.fsPath.split(/[\\/]/).pop()}: ${message}`, 'Show Output')
+      .then((c) => {
+        if (c) ctx.output.show(true);
+      });
   }
 }
 
@@ -119,7 +141,7 @@ export async function cancelRuns(ctx: CommandContext, clicked: unknown, selected
     void vscode.window.showInformationMessage('L3M: select a queued or running run to cancel.');
     return;
   }
-  if (!(await requireTrust('cancel a run', 'cancelling signals the process that the run\'s run.json names'))) return;
+  if (!(await requireTrust('cancel a run', "cancelling signals the process that the run's run.json names"))) return;
   for (const item of items) {
     try {
       if (ctx.client.activeRuns.includes(item.runDir)) {
@@ -129,19 +151,28 @@ export async function cancelRuns(ctx: CommandContext, clicked: unknown, selected
         // which stops within one step and leaves the run resumable. Sent only to the process whose
         // identity run.json recorded, never to a bare pid (run_process.ts).
         const outcome = signalRunProcess(item.listing.record, 'SIGINT');
-        if (!outcome.signalled) void vscode.window.showWarningMessage(`L3M: run ${item.listing.runId} is not run by this window's sidecar, and it was not signalled: ${outcome.reason}.`);
+        if (!outcome.signalled)
+          void vscode.window.showWarningMessage(
+            `L3M: run ${item.listing.runId} is not run by this window's sidecar, and it was not signalled: ${outcome.reason}.`,
+          );
       } else {
-        void vscode.window.showWarningMessage(`L3M: run ${item.listing.runId} is not run by this window's sidecar, and its run.json cannot be read: ${item.listing.reason}.`);
+        void vscode.window.showWarningMessage(
+          `L3M: run ${item.listing.runId} is not run by this window's sidecar, and its run.json cannot be read: ${item.listing.reason}.`,
+        );
       }
     } catch (error) {
-      void vscode.window.showErrorMessage(`L3M: could not cancel ${item.listing.runId}: ${describeSidecarError(error)}`);
+      void vscode.window.showErrorMessage(
+        `L3M: could not cancel ${item.listing.runId}: ${describeSidecarError(error)}`,
+      );
     }
   }
   await ctx.runsTree.refresh();
 }
 
 export async function resumeRuns(ctx: CommandContext, clicked: unknown, selected: unknown): Promise<void> {
-  const items = runItemsOf(clicked, selected).filter((i) => i.status === 'cancelled' || i.status === 'failed' || i.status === 'stale');
+  const items = runItemsOf(clicked, selected).filter(
+    (i) => i.status === 'cancelled' || i.status === 'failed' || i.status === 'stale',
+  );
   if (items.length === 0) {
     void vscode.window.showInformationMessage('L3M: select a cancelled, failed or stale run to resume.');
     return;
@@ -151,12 +182,19 @@ export async function resumeRuns(ctx: CommandContext, clicked: unknown, selected
     try {
       if (item.status === 'stale' && item.listing.kind === 'run') {
         // Its process is gone: record that first, so the run may legally go back to running.
-        await ctx.markFailed(item.runDir, `The process that ran it (pid ${item.listing.record.pid}) is gone; found stale by the extension.`);
+        await ctx.markFailed(
+          item.runDir,
+          `The process that ran it (pid ${item.listing.record.pid}) is gone; found stale by the extension.`,
+        );
       }
       const result = await ctx.client.resumeRun({ runDir: item.runDir });
-      void vscode.window.showInformationMessage(`L3M: run ${result.runId} ${result.status === 'queued' ? 'queued to resume' : 'resumed'}.`);
+      void vscode.window.showInformationMessage(
+        `L3M: run ${result.runId} ${result.status === 'queued' ? 'queued to resume' : 'resumed'}.`,
+      );
     } catch (error) {
-      void vscode.window.showErrorMessage(`L3M: could not resume ${item.listing.runId}: ${describeSidecarError(error)}`);
+      void vscode.window.showErrorMessage(
+        `L3M: could not resume ${item.listing.runId}: ${describeSidecarError(error)}`,
+      );
     }
   }
   await ctx.runsTree.refresh();
@@ -168,7 +206,12 @@ export async function openConfig(arg: unknown): Promise<void> {
   else if (arg instanceof vscode.Uri) uri = arg;
   else if (arg instanceof RunItem) {
     const workspaceFolders = (vscode.workspace.workspaceFolders ?? []).map((f) => f.uri.fsPath);
-    const chosen = await runConfigToOpen(arg.runDir, arg.listing.kind === 'run' ? arg.listing.record.configPath : undefined, workspaceFolders, vscode.workspace.isTrusted);
+    const chosen = await runConfigToOpen(
+      arg.runDir,
+      arg.listing.kind === 'run' ? arg.listing.record.configPath : undefined,
+      workspaceFolders,
+      vscode.workspace.isTrusted,
+    );
     if ('problem' in chosen) {
       void vscode.window.showErrorMessage(`L3M: Open Config: ${chosen.problem}`);
       return;

@@ -14,20 +14,29 @@ export type RunConfigChoice = { path: string; note?: string } | { problem: strin
  * The config to use for the run in `runDir`: `configPath` when it may be used, else config.json.
  * `note` says why the source config was passed over, when the user would expect it.
  */
-export async function runConfigToOpen(runDir: string, configPath: string | undefined, workspaceFolders: readonly string[], trusted: boolean): Promise<RunConfigChoice> {
+export async function runConfigToOpen(
+  runDir: string,
+  configPath: string | undefined,
+  workspaceFolders: readonly string[],
+  trusted: boolean,
+): Promise<RunConfigChoice> {
   let note: string | undefined;
   if (configPath && trusted) {
     const inside = await realPathWithin(configPath, [runDir, ...workspaceFolders]);
     if (inside) return { path: inside };
     if (existsSync(configPath)) {
-      note = `the run's own config.json is shown: the config it was started from, ${configPath}, lies outside the run folder and the `
-        + 'workspace folders, and L3M Studio opens only files there. Add its folder to the workspace to open it from the run.';
+      note =
+        `the run's own config.json is shown: the config it was started from, ${configPath}, lies outside the run folder and the ` +
+        'workspace folders, and L3M Studio opens only files there. Add its folder to the workspace to open it from the run.';
     }
   } else if (configPath) {
     note = `the run's own config.json is shown: in an untrusted workspace L3M Studio does not open the file that run.json names as its source (${configPath}).`;
   }
   const own = await confinedPath(runDir, 'config.json');
   if (own.kind === 'inside') return note ? { path: own.path, note } : { path: own.path };
-  if (own.kind === 'missing') return { problem: `the run ${runDir} has no config.json${configPath ? ` and its source config ${configPath} cannot be used` : ''}.` };
+  if (own.kind === 'missing')
+    return {
+      problem: `the run ${runDir} has no config.json${configPath ? ` and its source config ${configPath} cannot be used` : ''}.`,
+    };
   return { problem: own.problem };
 }

@@ -35,7 +35,11 @@ export class RunFolderWatcher {
   private readonly debounceMs: number;
   private readonly pollMissingMs: number;
 
-  constructor(readonly runsDir: string, private readonly onChange: () => void, options: RunFolderWatcherOptions = {}) {
+  constructor(
+    readonly runsDir: string,
+    private readonly onChange: () => void,
+    options: RunFolderWatcherOptions = {},
+  ) {
     this.debounceMs = options.debounceMs ?? 150;
     this.pollMissingMs = options.pollMissingMs ?? 500;
     this.start();
@@ -55,7 +59,8 @@ export class RunFolderWatcher {
     const watcher = watch(this.runsDir, {
       depth: 2,
       ignoreInitial: true,
-      ignored: (path: string) => path !== this.runsDir && !isRelevantPath(this.runsDir, path) && basename(path) !== 'run.json',
+      ignored: (path: string) =>
+        path !== this.runsDir && !isRelevantPath(this.runsDir, path) && basename(path) !== 'run.json',
     });
     watcher.on('all', (_event, path) => {
       if (isRelevantPath(this.runsDir, path)) this.changed();

@@ -24,7 +24,10 @@ function icon(status: DisplayStatus | 'unreadable'): vscode.ThemeIcon {
 }
 
 export class RunExperimentItem extends vscode.TreeItem {
-  constructor(readonly experiment: string, public runs: RunItem[]) {
+  constructor(
+    readonly experiment: string,
+    public runs: RunItem[],
+  ) {
     super(experiment, vscode.TreeItemCollapsibleState.Expanded);
     this.id = `runs:${experiment}`;
     this.contextValue = 'runExperiment';
@@ -74,7 +77,9 @@ export class RunItem extends vscode.TreeItem {
         r.device ? `Device: ${r.device.backend} — ${r.device.device}` : undefined,
         r.startedAt ? `Started: ${r.startedAt}` : `Created: ${r.createdAt}`,
         r.endedAt ? `Ended: ${r.endedAt}` : undefined,
-        r.error ? `Error: ${r.error.message}${r.error.exitCode !== undefined ? ` (exit code ${r.error.exitCode})` : ''}` : undefined,
+        r.error
+          ? `Error: ${r.error.message}${r.error.exitCode !== undefined ? ` (exit code ${r.error.exitCode})` : ''}`
+          : undefined,
       ];
       this.tooltip = lines.filter((l) => l !== undefined).join('\n');
     }
@@ -93,7 +98,10 @@ export class RunsTree implements vscode.TreeDataProvider<Node>, vscode.Disposabl
   private shown: Snapshot = new Map();
   private groups: RunExperimentItem[] = [];
   private readonly items = new Map<string, RunItem>();
-  private readonly loader = new SnapshotLoader(() => this.load(), (change) => this.announce(change));
+  private readonly loader = new SnapshotLoader(
+    () => this.load(),
+    (change) => this.announce(change),
+  );
 
   constructor(private runsDir: string | undefined) {
     this.follow();
@@ -133,7 +141,12 @@ export class RunsTree implements vscode.TreeDataProvider<Node>, vscode.Disposabl
     const grouped = new Map<string, RunListing[]>();
     for (const run of listing) grouped.set(run.experiment, [...(grouped.get(run.experiment) ?? []), run]);
     for (const runs of grouped.values()) runs.sort((a, b) => (a.runId < b.runId ? 1 : a.runId > b.runId ? -1 : 0));
-    const shown: Snapshot = new Map([...grouped].map(([experiment, runs]) => [experiment, runs.map((r) => ({ key: r.runDir, signature: JSON.stringify(r) }))]));
+    const shown: Snapshot = new Map(
+      [...grouped].map(([experiment, runs]) => [
+        experiment,
+        runs.map((r) => ({ key: r.runDir, signature: JSON.stringify(r) })),
+      ]),
+    );
     const change = treeChanges(this.shown, shown);
     this.shown = shown;
     this.listing = listing;

@@ -68,77 +68,129 @@ export function finishedSlices(bytes: Uint8Array, slices: number): number | null
   if (slices < 1 || !Number.isInteger(count) || count % slices !== 0) return null;
   const perSlice = count / slices;
   let done = 0;
-  while (done < slices && Number.isFinite(view.getFloat32(start + (done * perSlice) * 4, true))) done++;
+  while (done < slices && Number.isFinite(view.getFloat32(start + done * perSlice * 4, true))) done++;
   return done;
 }
 
-async function pickNumber(title: string, values: number[], suggested: number, describe: (n: number) => string): Promise<number | undefined> {
+async function pickNumber(
+  title: string,
+  values: number[],
+  suggested: number,
+  describe: (n: number) => string,
+): Promise<number | undefined> {
   const items = values.map((n) => ({ label: String(n), description: describe(n), picked: n === suggested }));
   items.sort((a, b) => Number(b.picked) - Number(a.picked));
-  const choice = await vscode.window.showQuickPick(items, { title, placeHolder: `${suggested} (${describe(suggested)})` });
+  const choice = await vscode.window.showQuickPick(items, {
+    title,
+    placeHolder: `${suggested} (${describe(suggested)})`,
+  });
   return choice ? Number(choice.label) : undefined;
 }
 
-export async function sampleRun(client: SidecarClient, clicked: unknown, openInspector: (runDir: string) => void): Promise<void> {
+export async function sampleRun(
+  client: SidecarClient,
+  clicked: unknown,
+  openInspector: (runDir: string) => void,
+): Promise<void> {
   const runDir = isRecord(clicked) && typeof clicked.runDir === 'string' ? clicked.runDir : undefined;
   if (!runDir) {
     void vscode.window.showInformationMessage('L3M: choose a finished generation run in the Runs view, then Sample.');
     return;
   }
-  if (!(await requireTrust('sample', 'sampling starts the sidecar, which runs the model and reads the files the run\'s config names'))) return;
+  if (
+    !(await requireTrust(
+      'sample',
+      "sampling starts the sidecar, which runs the model and reads the files the run's config names",
+    ))
+  )
+    return;
   const listing = await readRunFolder(runDir);
   if (listing.kind === 'unreadable') {
     void vscode.window.showErrorMessage(`L3M: cannot sample from ${runDir}: ${listing.reason}`);
     return;
   }
   if (listing.record.task !== 'generation') {
-    void vscode.window.showErrorMessage(`L3M: ${listing.record.experiment}/${listing.record.id} is a ${listing.record.task} run; only generation runs can sample lightcones.`);
+    void vscode.window.showErrorMessage(
+      `L3M: ${listing.record.experiment}/${listing.record.id} is a ${listing.record.task} run; only generation runs can sample lightcones.`,
+    );
     return;
   }
   let config: GenerationConfigView = {};
   const configFile = await readConfined(runDir, 'config.json');
   try {
     if ('bytes' in configFile) config = generationConfigView(JSON.parse(configFile.bytes.toString('utf8')));
-  } catch { /* the sidecar reports an unreadable config when asked to sample */ }
+  } catch {
+    /* the sidecar reports an unreadable config when asked to sample */
+  }
   // The test split's size is known exactly only to the sidecar; for simulated data this is its count.
   const simulated = config.source === 'simulator' ? Math.round((config.count ?? 0) * (config.testFraction ?? 0)) : 0;
   const lightcones = Array.from({ length: simulated > 0 ? simulated : 10 }, (_, i) => i);
   const lightcone = await pickNumber('Sample: test lightcone', lightcones, 0, (i) => `test lightcone ${i}`);
   if (lightcone === undefined) return;
   const contextDefault = config.contextSlices ?? 2;
-  const contextSlices = await pickNumber('Sample: true slices given as context', [...new Set([contextDefault, 1, 2, 4, 5, 8])].sort((a, b) => a - b), contextDefault, (n) => `${n} context slice${n === 1 ? '' : 's'}`);
+  const contextSlices = await pickNumber(
+    'Sample: true slices given as context',
+    [...new Set([contextDefault, 1, 2, 4, 5, 8])].sort((a, b) => a - b),
+    contextDefault,
+    (n) => `${n} context slice${n === 1 ? '' : 's'}`,
+  );
   if (contextSlices === undefined) return;
   const slicesDefault = config.slices ?? 4;
-  const slices = await pickNumber('Sample: slices to generate', [...new Set([slicesDefault, 1, 2, 4, 8, 16, 45])].sort((a, b) => a - b), slicesDefault, (n) => `${n} slice${n === 1 ? '' : 's'}, patch by patch`);
+  const slices = await pickNumber(
+    'Sample: slices to generate',
+    [...new Set([slicesDefault, 1, 2, 4, 8, 16, 45])].sort((a, b) => a - b),
+    slicesDefault,
+    (n) => `${n} slice${n === 1 ? '' : 's'}, patch by patch`,
+  );
   if (slices === undefined) return;
 
   const generatedName = `lc${String(lightcone).padStart(3, '0')}-t${String(contextSlices).padStart(4, '0')}-seed0.generated.npy`;
   try {
-    const result = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `L3M: sampling ${slices} slices of test lightcone ${lightcone}`, cancellable: true }, async (progress, token) => {
-      let reported = 0;
-      const poll = setInterval(() => {
-        void readConfined(runDir, `samples/${generatedName}`).then((read) => {
-          if (!('bytes' in read)) return;
-          const done = finishedSlices(read.bytes, slices);
-          if (done !== null && done > reported) {
-            progress.report({ increment: (100 * (done - reported)) / slices, message: `slice ${done}/${slices}` });
-            reported = done;
-          }
-        }, () => undefined);
-      }, 1000);
-      try {
-        // Cancel in the notification cancels the request; the sidecar stops between patches and keeps the slices written so far.
-        return await client.request(protocol.sample, { runDir, lightcone, contextSlices, slices, firstSlice: 0, seed: 0 }, token);
-      } finally {
-        clearInterval(poll);
-      }
-    });
+    const result = await vscode.window.withProgress(
+      {
+        location: vscode.ProgressLocation.Notification,
+        title: `L3M: sampling ${slices} slices of test lightcone ${lightcone}`,
+        cancellable: true,
+      },
+      async (progress, token) => {
+        let reported = 0;
+        const poll = setInterval(() => {
+          void readConfined(runDir, `samples/${generatedName}`).then(
+            (read) => {
+              if (!('bytes' in read)) return;
+              const done = finishedSlices(read.bytes, slices);
+              if (done !== null && done > reported) {
+                progress.report({ increment: (100 * (done - reported)) / slices, message: `slice ${done}/${slices}` });
+                reported = done;
+              }
+            },
+            () => undefined,
+          );
+        }, 1000);
+        try {
+          // Cancel in the notification cancels the request; the sidecar stops between patches and keeps the slices written so far.
+          return await client.request(
+            protocol.sample,
+            { runDir, lightcone, contextSlices, slices, firstSlice: 0, seed: 0 },
+            token,
+          );
+        } finally {
+          clearInterval(poll);
+        }
+      },
+    );
     const open = 'Open in Inspector';
-    const choice = await vscode.window.showInformationMessage(`L3M: wrote samples/${result.entry.generated} and its true slices.`, open);
+    const choice = await vscode.window.showInformationMessage(
+      `L3M: wrote samples/${result.entry.generated} and its true slices.`,
+      open,
+    );
     if (choice === open) openInspector(runDir);
   } catch (error) {
     const message = errorMessage(error);
-    if (/cancelled/i.test(message)) void vscode.window.showInformationMessage(`L3M: sampling cancelled; the slices finished so far are in ${join(runDir, 'samples')}.`);
+    if (/cancelled/i.test(message))
+      void vscode.window.showInformationMessage(
+        `L3M: sampling cancelled; the slices finished so far are in ${join(runDir, 'samples')}.`,
+      );
     else void vscode.window.showErrorMessage(`L3M: sampling failed: ${message}`);
   }
 }

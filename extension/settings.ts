@@ -27,5 +27,8 @@ export function runsDir(): string | undefined {
 /** How to run the sidecar CLI at `sidecarScript` by `l3m.nodePath` and `l3m.backend` (sidecar_cli.ts). */
 export function sidecarCommand(sidecarScript: string): SidecarCommand {
   const l3m = vscode.workspace.getConfiguration('l3m');
-  return sidecarCommandFor({ nodePath: l3m.get<string>('nodePath'), backend: l3m.get<string>('backend') }, sidecarScript);
+  return sidecarCommandFor(
+    { nodePath: l3m.get<string>('nodePath'), backend: l3m.get<string>('backend') },
+    sidecarScript,
+  );
 }

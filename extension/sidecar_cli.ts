@@ -31,7 +31,11 @@ export const hostRuntime: HostRuntime = { execPath: process.execPath, electron: 
  * The command for the settings `l3m.nodePath` and `l3m.backend` (either unset or blank), running
  * `sidecarScript`, from an extension host that is `runtime`.
  */
-export function sidecarCommand(settings: { nodePath?: string; backend?: string }, sidecarScript: string, runtime: HostRuntime = hostRuntime): SidecarCommand {
+export function sidecarCommand(
+  settings: { nodePath?: string; backend?: string },
+  sidecarScript: string,
+  runtime: HostRuntime = hostRuntime,
+): SidecarCommand {
   const env: Record<string, string> = {};
   const backend = settings.backend?.trim();
   if (backend && backend !== 'config') env.L3M_BACKEND = backend;
@@ -43,7 +47,9 @@ export function sidecarCommand(settings: { nodePath?: string; backend?: string }
 
 /** The command line as a person would type it, for logs. */
 export function describeCommand(command: SidecarCommand, args: readonly string[]): string {
-  const vars = Object.entries(command.env ?? {}).map(([name, value]) => `${name}=${value} `).join('');
+  const vars = Object.entries(command.env ?? {})
+    .map(([name, value]) => `${name}=${value} `)
+    .join('');
   return `${vars}${command.nodePath} ${command.sidecarScript} ${args.join(' ')}`;
 }
 
@@ -55,8 +61,16 @@ export function startFailure(nodePath: string, error: Error): string {
 }
 
 /** Starts a long-lived sidecar process (`serve`); the caller owns its stdio and its exit. */
-export function spawnSidecar(command: SidecarCommand, args: readonly string[], stdio: StdioOptions = ['pipe', 'pipe', 'pipe']): ChildProcess {
-  return spawn(command.nodePath, [command.sidecarScript, ...args], { stdio, env: { ...process.env, ...command.env }, windowsHide: true });
+export function spawnSidecar(
+  command: SidecarCommand,
+  args: readonly string[],
+  stdio: StdioOptions = ['pipe', 'pipe', 'pipe'],
+): ChildProcess {
+  return spawn(command.nodePath, [command.sidecarScript, ...args], {
+    stdio,
+    env: { ...process.env, ...command.env },
+    windowsHide: true,
+  });
 }
 
 export interface CliRunOptions {
@@ -90,7 +104,12 @@ export class SidecarCliError extends Error {
 
 /** The last `count` non-blank lines of `text`, joined by spaces: the part of stderr that says what failed. */
 export function lastLines(text: string, count = 3): string {
-  return text.split('\n').map((line) => line.trim()).filter((line) => line !== '').slice(-count).join(' ');
+  return text
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line !== '')
+    .slice(-count)
+    .join(' ');
 }
 
 const duration = (ms: number): string => (ms < 1000 ? `${ms} ms` : `${Math.round(ms / 1000)} s`);
@@ -105,34 +124,57 @@ interface ExecFailure extends Error {
  * Runs `l3m <args>` to the end and resolves with its output; a failure rejects with a SidecarCliError
  * that names the command, how it ended and the end of its stderr.
  */
-export function runSidecarCli(command: SidecarCommand, args: readonly string[], options: CliRunOptions): Promise<CliOutput> {
+export function runSidecarCli(
+  command: SidecarCommand,
+  args: readonly string[],
+  options: CliRunOptions,
+): Promise<CliOutput> {
   const name = `l3m ${args[0] ?? ''}`.trim();
   return new Promise((resolve, reject) => {
-    execFile(command.nodePath, [command.sidecarScript, ...args], {
-      env: { ...process.env, ...command.env },
-      cwd: options.cwd,
-      timeout: options.timeoutMs,
-      signal: options.signal,
-      maxBuffer: 1 << 24,
-      windowsHide: true,
-    }, (error: ExecFailure | null, stdout: string, stderr: string) => {
-      if (!error) {
-        resolve({ stdout, stderr });
-        return;
-      }
-      const tail = lastLines(stderr);
-      const said = tail ? `: ${tail}` : '';
-      if (error.name === 'AbortError' || options.signal?.aborted) {
-        reject(new SidecarCliError(`${name} was cancelled before it finished${said}`, 'cancelled', stderr, null));
-      } else if (typeof error.code === 'string') {
-        reject(new SidecarCliError(startFailure(command.nodePath, error), 'start', stderr, null));
-      } else if (error.killed && error.signal) {
-        reject(new SidecarCliError(`${name} did not finish within ${duration(options.timeoutMs)} and was stopped${said}`, 'timeout', stderr, null));
-      } else {
-        const how = error.signal ? `was killed by ${error.signal}` : `exited with code ${error.code}`;
-        reject(new SidecarCliError(`${name} ${how}${said || ` (${error.message.trim()})`}`, 'exit', stderr, typeof error.code === 'number' ? error.code : null));
-      }
-    });
+    execFile(
+      command.nodePath,
+      [command.sidecarScript, ...args],
+      {
+        env: { ...process.env, ...command.env },
+        cwd: options.cwd,
+        timeout: options.timeoutMs,
+        signal: options.signal,
+        maxBuffer: 1 << 24,
+        windowsHide: true,
+      },
+      (error: ExecFailure | null, stdout: string, stderr: string) => {
+        if (!error) {
+          resolve({ stdout, stderr });
+          return;
+        }
+        const tail = lastLines(stderr);
+        const said = tail ? `: ${tail}` : '';
+        if (error.name === 'AbortError' || options.signal?.aborted) {
+          reject(new SidecarCliError(`${name} was cancelled before it finished${said}`, 'cancelled', stderr, null));
+        } else if (typeof error.code === 'string') {
+          reject(new SidecarCliError(startFailure(command.nodePath, error), 'start', stderr, null));
+        } else if (error.killed && error.signal) {
+          reject(
+            new SidecarCliError(
+              `${name} did not finish within ${duration(options.timeoutMs)} and was stopped${said}`,
+              'timeout',
+              stderr,
+              null,
+            ),
+          );
+        } else {
+          const how = error.signal ? `was killed by ${error.signal}` : `exited with code ${error.code}`;
+          reject(
+            new SidecarCliError(
+              `${name} ${how}${said || ` (${error.message.trim()})`}`,
+              'exit',
+              stderr,
+              typeof error.code === 'number' ? error.code : null,
+            ),
+          );
+        }
+      },
+    );
   });
 }
 
@@ -140,7 +182,12 @@ export function runSidecarCli(command: SidecarCommand, args: readonly string[], 
  * Marks a run failed in its run.json through `l3m runs --mark-failed`, which applies the run store's
  * checked transition and atomic write (the extension may not import the run store).
  */
-export async function markRunFailed(command: SidecarCommand, runDir: string, reason: string, exitCode?: number): Promise<void> {
+export async function markRunFailed(
+  command: SidecarCommand,
+  runDir: string,
+  reason: string,
+  exitCode?: number,
+): Promise<void> {
   const args = ['runs', '--mark-failed', runDir, '--reason', reason];
   if (exitCode !== undefined) args.push('--exit-code', String(exitCode));
   await runSidecarCli(command, args, { timeoutMs: 60_000 });

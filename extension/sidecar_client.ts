@@ -11,8 +11,14 @@
 // This module does not import `vscode`, so the integration tests drive it in plain Node.
 import type { ChildProcess } from 'node:child_process';
 import {
-  createMessageConnection, StreamMessageReader, StreamMessageWriter,
-  type CancellationToken, type MessageConnection, type NotificationType, type RequestType, type RequestType0,
+  createMessageConnection,
+  StreamMessageReader,
+  StreamMessageWriter,
+  type CancellationToken,
+  type MessageConnection,
+  type NotificationType,
+  type RequestType,
+  type RequestType0,
 } from 'vscode-jsonrpc/node';
 import * as protocol from '../sidecar/protocol/messages';
 import type { RunStatus } from '../sidecar/protocol/run_folder';
@@ -60,16 +66,32 @@ class Emitter<T> {
 /** The exit code a shell would report: the code, or 128 + the signal number. */
 export function exitCodeOf(code: number | null, signal: NodeJS.Signals | null): number | undefined {
   if (code !== null) return code;
-  const numbers: Partial<Record<NodeJS.Signals, number>> = { SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGABRT: 6, SIGKILL: 9, SIGSEGV: 11, SIGTERM: 15 };
+  const numbers: Partial<Record<NodeJS.Signals, number>> = {
+    SIGHUP: 1,
+    SIGINT: 2,
+    SIGQUIT: 3,
+    SIGABRT: 6,
+    SIGKILL: 9,
+    SIGSEGV: 11,
+    SIGTERM: 15,
+  };
   return signal && numbers[signal] !== undefined ? 128 + numbers[signal] : undefined;
 }
 
 /** A request without parameters: vscode-jsonrpc sends those with no params field at all. */
-function isRequestType0(type: RequestType0<unknown, void> | RequestType<unknown, unknown, void>): type is RequestType0<unknown, void> {
+function isRequestType0(
+  type: RequestType0<unknown, void> | RequestType<unknown, unknown, void>,
+): type is RequestType0<unknown, void> {
   return type.numberOfParams === 0;
 }
 
-interface Running { child: ChildProcess; connection: MessageConnection; ready: Promise<protocol.InitializeResult>; fatal?: string; stopping: boolean }
+interface Running {
+  child: ChildProcess;
+  connection: MessageConnection;
+  ready: Promise<protocol.InitializeResult>;
+  fatal?: string;
+  stopping: boolean;
+}
 
 export class SidecarClient {
   private current: Running | null = null;
@@ -99,7 +121,9 @@ export class SidecarClient {
   /** Starts the sidecar if none is running, and waits for `initialize`. */
   async ensureStarted(): Promise<protocol.InitializeResult> {
     if (!this.current && this.options.mayStart?.() === false) {
-      throw new Error('The sidecar is not started in an untrusted workspace: it runs code and reads files named by configs. Trust this workspace first.');
+      throw new Error(
+        'The sidecar is not started in an untrusted workspace: it runs code and reads files named by configs. Trust this workspace first.',
+      );
     }
     if (!this.current) this.current = this.spawn();
     return this.current.ready;
@@ -114,9 +138,17 @@ export class SidecarClient {
     child.stdin!.on('error', () => undefined);
     child.stderr!.setEncoding('utf8');
     child.stderr!.on('data', (text: string) => output(text));
-    const connection = createMessageConnection(new StreamMessageReader(child.stdout!), new StreamMessageWriter(child.stdin!));
+    const connection = createMessageConnection(
+      new StreamMessageReader(child.stdout!),
+      new StreamMessageWriter(child.stdin!),
+    );
     // `ready` is replaced below, before spawn() returns, once the handlers that settle it exist.
-    const running: Running = { child, connection, ready: new Promise<protocol.InitializeResult>(() => undefined), stopping: false };
+    const running: Running = {
+      child,
+      connection,
+      ready: new Promise<protocol.InitializeResult>(() => undefined),
+      stopping: false,
+    };
 
     connection.onNotification(protocol.runState, (params) => {
       if (params.kind === 'queued' || params.kind === 'running') this.liveRuns.add(params.runDir);
@@ -143,7 +175,11 @@ export class SidecarClient {
         setImmediate(() => connection.dispose());
       });
       child.on('exit', (code, signal) => {
-        reject(new Error(`The L3M sidecar exited (${signal ?? `code ${code}`}) before it was ready${running.fatal ? `: ${running.fatal}` : ''}; see the "L3M Sidecar" output.`));
+        reject(
+          new Error(
+            `The L3M sidecar exited (${signal ?? `code ${code}`}) before it was ready${running.fatal ? `: ${running.fatal}` : ''}; see the "L3M Sidecar" output.`,
+          ),
+        );
         void this.handleExit(running, code, signal);
       });
     });
@@ -151,7 +187,13 @@ export class SidecarClient {
     // Send nothing before the process exists: a write to a process that failed to start makes
     // vscode-jsonrpc reject a promise nobody can catch.
     const spawned = new Promise<void>((res) => child.once('spawn', () => res()));
-    const initialized = spawned.then(() => connection.sendRequest(protocol.initialize, { clientName: this.options.clientName, protocolVersion: protocol.protocolVersion, runsDir: this.options.runsDir }));
+    const initialized = spawned.then(() =>
+      connection.sendRequest(protocol.initialize, {
+        clientName: this.options.clientName,
+        protocolVersion: protocol.protocolVersion,
+        runsDir: this.options.runsDir,
+      }),
+    );
     initialized.catch(() => undefined);
     running.ready = Promise.race([initialized, exited]);
     running.ready.catch(() => undefined);
@@ -166,7 +208,9 @@ export class SidecarClient {
     this.liveRuns.clear();
     const failedRuns: string[] = [];
     const how = signal ? `was killed by ${signal}` : `exited with code ${code}`;
-    this.options.output(`[client] the sidecar (pid ${running.child.pid}) ${how}${expected ? ' after shutdown' : ''}.\n`);
+    this.options.output(
+      `[client] the sidecar (pid ${running.child.pid}) ${how}${expected ? ' after shutdown' : ''}.\n`,
+    );
     {
       const reason = `The L3M sidecar ${how}${running.fatal ? `: ${running.fatal}` : ''}.`;
       const exitCode = exitCodeOf(code, signal);
@@ -190,11 +234,17 @@ export class SidecarClient {
 
   async request<R>(type: RequestType0<R, void>): Promise<R>;
   async request<P, R>(type: RequestType<P, R, void>, params: P, token?: CancellationToken): Promise<R>;
-  async request(type: RequestType0<unknown, void> | RequestType<unknown, unknown, void>, params?: unknown, token?: CancellationToken): Promise<unknown> {
+  async request(
+    type: RequestType0<unknown, void> | RequestType<unknown, unknown, void>,
+    params?: unknown,
+    token?: CancellationToken,
+  ): Promise<unknown> {
     await this.ensureStarted();
     const running = this.current;
     if (!running) throw new Error('The L3M sidecar exited while starting; see the "L3M Sidecar" output.');
-    return isRequestType0(type) ? running.connection.sendRequest(type) : running.connection.sendRequest(type, params, token);
+    return isRequestType0(type)
+      ? running.connection.sendRequest(type)
+      : running.connection.sendRequest(type, params, token);
   }
 
   /**
@@ -236,7 +286,10 @@ export class SidecarClient {
     running.stopping = true;
     const exited = new Promise<void>((res) => running.child.once('exit', () => res()));
     try {
-      await Promise.race([running.connection.sendRequest(protocol.shutdown), new Promise((res) => setTimeout(res, timeoutMs))]);
+      await Promise.race([
+        running.connection.sendRequest(protocol.shutdown),
+        new Promise((res) => setTimeout(res, timeoutMs)),
+      ]);
     } catch {
       // The sidecar may already be gone; the exit handler records that.
     }

@@ -5,6 +5,13 @@ export class TrainCodeLensProvider implements vscode.CodeLensProvider {
   provideCodeLenses(document: vscode.TextDocument): vscode.CodeLens[] {
     if (!document.uri.fsPath.endsWith('.l3m.json')) return [];
     const top = new vscode.Range(0, 0, 0, 0);
-    return [new vscode.CodeLens(top, { title: '▶ Train', tooltip: 'Train this experiment in the L3M sidecar', command: 'l3m.train', arguments: [document.uri] })];
+    return [
+      new vscode.CodeLens(top, {
+        title: '▶ Train',
+        tooltip: 'Train this experiment in the L3M sidecar',
+        command: 'l3m.train',
+        arguments: [document.uri],
+      }),
+    ];
   }
 }

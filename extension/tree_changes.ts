@@ -33,7 +33,12 @@ export function treeChanges(before: Snapshot, after: Snapshot): TreeChange {
   const rows: string[] = [];
   for (const [group, now] of after) {
     const then = before.get(group) ?? [];
-    if (!sameOrder(then.map((r) => r.key), now.map((r) => r.key))) {
+    if (
+      !sameOrder(
+        then.map((r) => r.key),
+        now.map((r) => r.key),
+      )
+    ) {
       groups.push(group);
       continue;
     }
@@ -49,7 +54,11 @@ export function mergeChanges(a: TreeChange, b: TreeChange): TreeChange {
   if (a.kind === 'none') return b;
   if (b.kind === 'none') return a;
   if (a.kind === 'root' || b.kind === 'root') return { kind: 'root' };
-  return { kind: 'elements', groups: [...new Set([...a.groups, ...b.groups])], rows: [...new Set([...a.rows, ...b.rows])] };
+  return {
+    kind: 'elements',
+    groups: [...new Set([...a.groups, ...b.groups])],
+    rows: [...new Set([...a.rows, ...b.rows])],
+  };
 }
 
 /**
@@ -63,7 +72,10 @@ export class SnapshotLoader {
   private pending: TreeChange = { kind: 'none' };
 
   /** `load` takes a snapshot and says what it changed; `announce` tells the view. */
-  constructor(private readonly load: () => Promise<TreeChange>, private readonly announce: (change: TreeChange) => void) {}
+  constructor(
+    private readonly load: () => Promise<TreeChange>,
+    private readonly announce: (change: TreeChange) => void,
+  ) {}
 
   /** Resolves when the view shows the folder as it is now (one more load after the one in flight). */
   refresh(): Promise<void> {

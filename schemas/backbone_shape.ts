@@ -18,15 +18,24 @@ export interface BackboneShape {
   origin: 'architecture' | 'checkpoint';
 }
 
-const shapeKeys = ['hidden_size', 'num_hidden_layers', 'num_attention_heads', 'num_key_value_heads',
-  'intermediate_size', 'max_position_embeddings', 'vocab_size'] as const;
+const shapeKeys = [
+  'hidden_size',
+  'num_hidden_layers',
+  'num_attention_heads',
+  'num_key_value_heads',
+  'intermediate_size',
+  'max_position_embeddings',
+  'vocab_size',
+] as const;
 
 /** Resolves a path written in the config against the config file's folder. */
 export function resolveConfigPath(configPath: string, written: string): string {
   return isAbsolute(written) ? written : resolve(dirname(configPath), written);
 }
 
-function hasPositiveIntegerShape(source: Record<string, unknown>): source is Record<string, unknown> & Omit<BackboneShape, 'origin'> {
+function hasPositiveIntegerShape(
+  source: Record<string, unknown>,
+): source is Record<string, unknown> & Omit<BackboneShape, 'origin'> {
   return shapeKeys.every((key) => {
     const value = source[key];
     return typeof value === 'number' && Number.isInteger(value) && value >= 1;
@@ -35,8 +44,24 @@ function hasPositiveIntegerShape(source: Record<string, unknown>): source is Rec
 
 function positiveIntegers(source: Record<string, unknown>): Omit<BackboneShape, 'origin'> | undefined {
   if (!hasPositiveIntegerShape(source)) return undefined;
-  const { hidden_size, num_hidden_layers, num_attention_heads, num_key_value_heads, intermediate_size, max_position_embeddings, vocab_size } = source;
-  return { hidden_size, num_hidden_layers, num_attention_heads, num_key_value_heads, intermediate_size, max_position_embeddings, vocab_size };
+  const {
+    hidden_size,
+    num_hidden_layers,
+    num_attention_heads,
+    num_key_value_heads,
+    intermediate_size,
+    max_position_embeddings,
+    vocab_size,
+  } = source;
+  return {
+    hidden_size,
+    num_hidden_layers,
+    num_attention_heads,
+    num_key_value_heads,
+    intermediate_size,
+    max_position_embeddings,
+    vocab_size,
+  };
 }
 
 /**
@@ -44,7 +69,10 @@ function positiveIntegers(source: Record<string, unknown>): Omit<BackboneShape, 
  * known: a pretrained checkpoint that is not here, or fields with the wrong type (the schema
  * diagnostics report those).
  */
-export function backboneShape(config: unknown, context?: Pick<ConfigContext, 'configPath' | 'fileSystem'>): BackboneShape | undefined {
+export function backboneShape(
+  config: unknown,
+  context?: Pick<ConfigContext, 'configPath' | 'fileSystem'>,
+): BackboneShape | undefined {
   const backbone = isRecord(config) ? config.backbone : undefined;
   if (!isRecord(backbone)) return undefined;
   if (backbone.source === 'pretrained') {
@@ -55,7 +83,11 @@ export function backboneShape(config: unknown, context?: Pick<ConfigContext, 'co
       const parsed: unknown = JSON.parse(text);
       if (!isRecord(parsed)) return undefined;
       // Older HF configs omit num_key_value_heads, which then equals num_attention_heads.
-      const withDefaults = { num_key_value_heads: parsed.num_attention_heads, max_position_embeddings: 32768, ...parsed };
+      const withDefaults = {
+        num_key_value_heads: parsed.num_attention_heads,
+        max_position_embeddings: 32768,
+        ...parsed,
+      };
       const shape = positiveIntegers(withDefaults);
       return shape && { ...shape, origin: 'checkpoint' };
     } catch {

@@ -27,7 +27,7 @@ export interface ParameterEstimate {
 export function qwen2BlockParameters(shape: BackboneShape): number {
   const h = shape.hidden_size;
   const kv = shape.num_key_value_heads * Math.floor(h / shape.num_attention_heads);
-  const attention = (h * h + h) + 2 * (h * kv + kv) + h * h; // q (+bias), k and v (+bias), o
+  const attention = h * h + h + 2 * (h * kv + kv) + h * h; // q (+bias), k and v (+bias), o
   const mlp = 3 * h * shape.intermediate_size; // gate, up, down
   return attention + mlp + 2 * h; // + input and post-attention RMSNorm scales
 }
@@ -35,7 +35,7 @@ export function qwen2BlockParameters(shape: BackboneShape): number {
 /** An affine map in → out, or the MLP variant in → [width × depth] → out (reference connectors). */
 function connectorParameters(input: number, output: number, kind: string, depth: number, width: number): number {
   if (kind !== 'mlp') return input * output + output;
-  return (input * width + width) + (depth - 1) * (width * width + width) + (width * output + output);
+  return input * width + width + (depth - 1) * (width * width + width) + (width * output + output);
 }
 
 function headParameters(config: ResolvedExperimentConfig, h: number): number {
@@ -66,8 +66,10 @@ function specialTokenCount(config: ResolvedExperimentConfig): number {
     const system = config.prompt.template === 'chat_trainable' ? config.prompt.trainable_system_tokens : 0;
     return 3 + system + standIns; // <|lightcone-token|>, <|nl_1|>, <|nl_2|> + trainable system tokens
   }
-  const prompt = config.prompt.template === 'chat_trainable'
-    ? config.prompt.trainable_system_tokens + config.prompt.trainable_lightcone_tokens : 0;
+  const prompt =
+    config.prompt.template === 'chat_trainable'
+      ? config.prompt.trainable_system_tokens + config.prompt.trainable_lightcone_tokens
+      : 0;
   return 1 + prompt + standIns; // <|ska_param|> summary token + trainable prompt tokens
 }
 
@@ -77,7 +79,13 @@ function adapterParameters(config: ResolvedExperimentConfig, shape: BackboneShap
   const kv = shape.num_key_value_heads * Math.floor(h / shape.num_attention_heads);
   const i = shape.intermediate_size;
   const dims: Record<string, [number, number]> = {
-    q_proj: [h, h], k_proj: [h, kv], v_proj: [h, kv], o_proj: [h, h], gate_proj: [h, i], up_proj: [h, i], down_proj: [i, h],
+    q_proj: [h, h],
+    k_proj: [h, kv],
+    v_proj: [h, kv],
+    o_proj: [h, h],
+    gate_proj: [h, i],
+    up_proj: [h, i],
+    down_proj: [i, h],
   };
   const r = config.backbone.lora.rank;
   const perBlock = config.backbone.lora.targets.reduce((sum, t) => sum + r * (dims[t][0] + dims[t][1]), 0);
@@ -96,21 +104,33 @@ export function estimateParameters(config: ResolvedExperimentConfig, shape: Back
     connectors = connectorParameters(1, h, c.lightcone.kind, c.lightcone.mlp_depth, c.lightcone.mlp_width);
   } else {
     const patch = config.data.patch_size * config.data.patch_size;
-    connectors = connectorParameters(patch, h, c.lightcone.kind, c.lightcone.mlp_depth, c.lightcone.mlp_width)
-      + 6 * connectorParameters(1, h, c.parameters.kind, c.parameters.mlp_depth, c.parameters.mlp_width)
-      + (c.t_index.enabled ? connectorParameters(1, h, c.t_index.kind, c.t_index.mlp_depth, c.t_index.mlp_width) : 0);
+    connectors =
+      connectorParameters(patch, h, c.lightcone.kind, c.lightcone.mlp_depth, c.lightcone.mlp_width) +
+      6 * connectorParameters(1, h, c.parameters.kind, c.parameters.mlp_depth, c.parameters.mlp_width) +
+      (c.t_index.enabled ? connectorParameters(1, h, c.t_index.kind, c.t_index.mlp_depth, c.t_index.mlp_width) : 0);
   }
   const specialTokens = specialTokenCount(config) * h;
   const head = headParameters(config, h);
   const adapters = adapterParameters(config, shape);
   const norms = (2 * shape.num_hidden_layers + 1) * h;
   // The token-embedding table never trains: L3M inputs are vectors, and chat pieces on a random backbone are stand-ins.
-  const backboneTrainable = config.backbone.finetune === 'full' ? backbone
-    : config.backbone.finetune === 'lora' && config.backbone.lora.train_norms ? norms : 0;
+  const backboneTrainable =
+    config.backbone.finetune === 'full'
+      ? backbone
+      : config.backbone.finetune === 'lora' && config.backbone.lora.train_norms
+        ? norms
+        : 0;
   const trainable = connectors + specialTokens + head + adapters + backboneTrainable;
   const total = backbone + embeddings + connectors + specialTokens + head + adapters;
   return {
-    backbone, embeddings, connectors, specialTokens, head, adapters, total, trainable,
+    backbone,
+    embeddings,
+    connectors,
+    specialTokens,
+    head,
+    adapters,
+    total,
+    trainable,
     trainingMemoryBytes: 4 * total + 3 * 4 * trainable,
   };
 }

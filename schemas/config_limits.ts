@@ -28,10 +28,14 @@ function mebibytes(bytes: number): string {
 /** The diagnostic of a config of `bytes` bytes over the size limit, or undefined within it. */
 export function configSizeDiagnostic(bytes: number): Diagnostic | undefined {
   if (bytes <= maxConfigBytes) return undefined;
-  return limitDiagnostic(0, 0, 'too-large',
-    `The config is ${mebibytes(bytes)} (${bytes.toLocaleString('en-US')} bytes); L3M Studio reads configs of at most `
-    + `${mebibytes(maxConfigBytes).replace('.0', '')} (${maxConfigBytes.toLocaleString('en-US')} bytes), and an experiment config is a few kB. `
-    + 'Check that this is the config you meant; data belongs in files that data.path names, not in the config.');
+  return limitDiagnostic(
+    0,
+    0,
+    'too-large',
+    `The config is ${mebibytes(bytes)} (${bytes.toLocaleString('en-US')} bytes); L3M Studio reads configs of at most ` +
+      `${mebibytes(maxConfigBytes).replace('.0', '')} (${maxConfigBytes.toLocaleString('en-US')} bytes), and an experiment config is a few kB. ` +
+      'Check that this is the config you meant; data belongs in files that data.path names, not in the config.',
+  );
 }
 
 /**
@@ -47,9 +51,13 @@ export function configLimitDiagnostic(text: string): Diagnostic | undefined {
   for (let token = scanner.scan(); token !== endOfFile; token = scanner.scan()) {
     if (token === openBrace || token === openBracket) {
       if (++depth > maxConfigDepth) {
-        return limitDiagnostic(scanner.getTokenStartLine(), scanner.getTokenStartCharacter(), 'too-deep',
-          `The config is nested deeper than ${maxConfigDepth} levels (here, at level ${depth}); an experiment config has at most 5. `
-          + 'Remove the extra brackets; nothing past this point is validated.');
+        return limitDiagnostic(
+          scanner.getTokenStartLine(),
+          scanner.getTokenStartCharacter(),
+          'too-deep',
+          `The config is nested deeper than ${maxConfigDepth} levels (here, at level ${depth}); an experiment config has at most 5. ` +
+            'Remove the extra brackets; nothing past this point is validated.',
+        );
       }
     } else if (token === closeBrace || token === closeBracket) {
       depth = Math.max(0, depth - 1);
@@ -61,7 +69,10 @@ export function configLimitDiagnostic(text: string): Diagnostic | undefined {
 function limitDiagnostic(line: number, character: number, code: string, message: string): Diagnostic {
   return {
     range: { start: { line, character }, end: { line, character: character + 1 } },
-    severity: DiagnosticSeverity.Error, source: diagnosticSource, code, message,
+    severity: DiagnosticSeverity.Error,
+    source: diagnosticSource,
+    code,
+    message,
     // The whole document is the subject: callers that map a diagnostic to a JSON path (the RPC
     // server's config errors) would otherwise parse the text this diagnostic refuses to parse.
     data: { path: '' },

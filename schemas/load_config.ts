@@ -24,7 +24,9 @@ export interface LoadedConfig {
  * callers treat every problem the same way; so does a file over the size limit, which is not read.
  */
 export async function loadConfigFile(
-  path: string, mode: 'edit' | 'run', fileSystem: ConfigFileSystem = nodeFileSystem,
+  path: string,
+  mode: 'edit' | 'run',
+  fileSystem: ConfigFileSystem = nodeFileSystem,
 ): Promise<LoadedConfig> {
   const absolute = resolve(path);
   let text: string;
@@ -35,12 +37,17 @@ export async function loadConfigFile(
   } catch (caught) {
     const reason = caught instanceof Error ? caught.message : String(caught);
     return {
-      path: absolute, text: '',
-      diagnostics: [{
-        range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } },
-        severity: DiagnosticSeverity.Error, source: 'l3m', code: 'unreadable',
-        message: `Cannot read the config file ${absolute}: ${reason}. Check the path and its permissions.`,
-      }],
+      path: absolute,
+      text: '',
+      diagnostics: [
+        {
+          range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } },
+          severity: DiagnosticSeverity.Error,
+          source: 'l3m',
+          code: 'unreadable',
+          message: `Cannot read the config file ${absolute}: ${reason}. Check the path and its permissions.`,
+        },
+      ],
     };
   }
   const diagnostics = await validateConfig(text, { configPath: absolute, mode, fileSystem });
@@ -50,9 +57,14 @@ export async function loadConfigFile(
 
 /** An error carrying the diagnostics of a config that cannot run; its message lists the errors. */
 export class ConfigInvalidError extends Error {
-  constructor(readonly path: string, readonly diagnostics: Diagnostic[]) {
+  constructor(
+    readonly path: string,
+    readonly diagnostics: Diagnostic[],
+  ) {
     const errors = diagnostics.filter((d) => d.severity === DiagnosticSeverity.Error);
-    super(`The config ${path} has ${errors.length} error${errors.length === 1 ? '' : 's'}:\n${errors.map((d) => formatDiagnostic(d, path)).join('\n')}`);
+    super(
+      `The config ${path} has ${errors.length} error${errors.length === 1 ? '' : 's'}:\n${errors.map((d) => formatDiagnostic(d, path)).join('\n')}`,
+    );
     this.name = 'ConfigInvalidError';
   }
 }

@@ -7,13 +7,26 @@ const maxTextBytes = 1 << 20;
 
 export const nodeFileSystem: ConfigFileSystem = {
   exists(path) {
-    try { statSync(path); return true; } catch { return false; }
+    try {
+      statSync(path);
+      return true;
+    } catch {
+      return false;
+    }
   },
   isDirectory(path) {
-    try { return statSync(path).isDirectory(); } catch { return false; }
+    try {
+      return statSync(path).isDirectory();
+    } catch {
+      return false;
+    }
   },
   list(path) {
-    try { return readdirSync(path); } catch { return []; }
+    try {
+      return readdirSync(path);
+    } catch {
+      return [];
+    }
   },
   readText(path) {
     try {

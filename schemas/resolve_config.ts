@@ -99,8 +99,10 @@ export function effectiveSchema(schema: SchemaNode, value: unknown): SchemaNode 
 export function selectBranch(branches: SchemaNode[], value: unknown): SchemaNode | undefined {
   if (!isPlainObject(value)) return undefined;
   return branches.find((branch) =>
-    Object.entries(branch.properties ?? {}).every(([name, sub]) =>
-      sub.const === undefined || value[name] === sub.const));
+    Object.entries(branch.properties ?? {}).every(
+      ([name, sub]) => sub.const === undefined || value[name] === sub.const,
+    ),
+  );
 }
 
 function fill(value: unknown, schema: SchemaNode): unknown {
@@ -131,7 +133,9 @@ function fill(value: unknown, schema: SchemaNode): unknown {
  */
 export function resolveConfig(raw: unknown): ResolvedExperimentConfig {
   if (!isPlainObject(raw)) {
-    throw new TypeError(`resolveConfig: expected a config object, received ${raw === null ? 'null' : typeof raw}; parse and validate the file first (validateConfig).`);
+    throw new TypeError(
+      `resolveConfig: expected a config object, received ${raw === null ? 'null' : typeof raw}; parse and validate the file first (validateConfig).`,
+    );
   }
   // ResolvedExperimentConfig is generated from the very schema whose defaults fill() applies, so the
   // result has its shape as far as the input passed validateConfig; checking it again would repeat

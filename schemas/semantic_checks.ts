@@ -21,7 +21,10 @@ export class DiagnosticSink {
   readonly diagnostics: Diagnostic[] = [];
   private readonly document: TextDocument;
 
-  constructor(text: string, private readonly root: JsonNode) {
+  constructor(
+    text: string,
+    private readonly root: JsonNode,
+  ) {
     this.document = TextDocument.create('config.l3m.json', 'json', 0, text);
   }
 
@@ -36,8 +39,11 @@ export class DiagnosticSink {
       if (!node) continue;
       // The value itself when the field is written; the ancestor's key otherwise.
       const useKey = length < path.length || at === 'key';
-      const target = useKey && node.parent?.type === 'property' ? node.parent.children?.[0] ?? node : node;
-      range = { start: this.document.positionAt(target.offset), end: this.document.positionAt(target.offset + target.length) };
+      const target = useKey && node.parent?.type === 'property' ? (node.parent.children?.[0] ?? node) : node;
+      range = {
+        start: this.document.positionAt(target.offset),
+        end: this.document.positionAt(target.offset + target.length),
+      };
       break;
     }
     this.diagnostics.push({ range, severity, message, source: diagnosticSource, code });
@@ -90,16 +96,31 @@ export function sliceCells(config: ResolvedExperimentConfig): { cells: number; o
 function checkHeadMatchesTask({ config, sink }: RuleInput): void {
   const kind = config.head?.kind;
   if (config.task === 'generation' && kind === 'gaussian') {
-    sink.report('head-task', ['head', 'kind'], error, "head.kind is 'gaussian' but task is 'generation': generating lightcones needs the flow-matching head. Set head.kind to 'cfm', or remove head to get the task's default.");
+    sink.report(
+      'head-task',
+      ['head', 'kind'],
+      error,
+      "head.kind is 'gaussian' but task is 'generation': generating lightcones needs the flow-matching head. Set head.kind to 'cfm', or remove head to get the task's default.",
+    );
   } else if (config.task === 'regression' && kind === 'cfm') {
-    sink.report('head-task', ['head', 'kind'], error, "head.kind is 'cfm' but task is 'regression': inferring parameters needs the Gaussian head. Set head.kind to 'gaussian', or remove head to get the task's default.");
+    sink.report(
+      'head-task',
+      ['head', 'kind'],
+      error,
+      "head.kind is 'cfm' but task is 'regression': inferring parameters needs the Gaussian head. Set head.kind to 'gaussian', or remove head to get the task's default.",
+    );
   }
 }
 
 function checkAttentionHeads({ config, sink }: RuleInput): void {
   if (config.backbone?.source !== 'random') {
     if (config.backbone?.source === 'pretrained' && sink.written(['backbone', 'architecture'])) {
-      sink.report('architecture-ignored', ['backbone', 'architecture'], information, "backbone.architecture is ignored for a pretrained backbone: the shape comes from the checkpoint's config.json. Remove it, or set backbone.source to 'random'.");
+      sink.report(
+        'architecture-ignored',
+        ['backbone', 'architecture'],
+        information,
+        "backbone.architecture is ignored for a pretrained backbone: the shape comes from the checkpoint's config.json. Remove it, or set backbone.source to 'random'.",
+      );
     }
     return;
   }
@@ -107,15 +128,27 @@ function checkAttentionHeads({ config, sink }: RuleInput): void {
   const at = (field: string) => ['backbone', 'architecture', field];
   if (!a || !isInt(a.hidden_size) || !isInt(a.num_attention_heads) || !isInt(a.num_key_value_heads)) return;
   if (a.num_attention_heads % a.num_key_value_heads !== 0) {
-    sink.report('gqa-heads', at('num_key_value_heads'), error,
-      `backbone.architecture.num_key_value_heads (${a.num_key_value_heads}) does not divide num_attention_heads (${a.num_attention_heads}): grouped-query attention gives every key/value head the same number of query heads. Use one of ${divisors(a.num_attention_heads).join(', ')}.`);
+    sink.report(
+      'gqa-heads',
+      at('num_key_value_heads'),
+      error,
+      `backbone.architecture.num_key_value_heads (${a.num_key_value_heads}) does not divide num_attention_heads (${a.num_attention_heads}): grouped-query attention gives every key/value head the same number of query heads. Use one of ${divisors(a.num_attention_heads).join(', ')}.`,
+    );
   }
   if (a.hidden_size % a.num_attention_heads !== 0) {
-    sink.report('hidden-heads', at('hidden_size'), error,
-      `backbone.architecture.hidden_size (${a.hidden_size}) is not divisible by num_attention_heads (${a.num_attention_heads}): each head gets hidden_size / num_attention_heads dimensions. Use a multiple of ${a.num_attention_heads} (e.g. ${Math.max(1, Math.round(a.hidden_size / a.num_attention_heads)) * a.num_attention_heads}) or a head count that divides ${a.hidden_size}.`);
+    sink.report(
+      'hidden-heads',
+      at('hidden_size'),
+      error,
+      `backbone.architecture.hidden_size (${a.hidden_size}) is not divisible by num_attention_heads (${a.num_attention_heads}): each head gets hidden_size / num_attention_heads dimensions. Use a multiple of ${a.num_attention_heads} (e.g. ${Math.max(1, Math.round(a.hidden_size / a.num_attention_heads)) * a.num_attention_heads}) or a head count that divides ${a.hidden_size}.`,
+    );
   } else if ((a.hidden_size / a.num_attention_heads) % 2 !== 0) {
-    sink.report('rotary-even', at('hidden_size'), error,
-      `The head dimension hidden_size / num_attention_heads = ${a.hidden_size}/${a.num_attention_heads} = ${a.hidden_size / a.num_attention_heads} is odd: rotary embeddings rotate pairs of dimensions. Choose backbone.architecture.hidden_size and num_attention_heads so that the head dimension is even.`);
+    sink.report(
+      'rotary-even',
+      at('hidden_size'),
+      error,
+      `The head dimension hidden_size / num_attention_heads = ${a.hidden_size}/${a.num_attention_heads} = ${a.hidden_size / a.num_attention_heads} is odd: rotary embeddings rotate pairs of dimensions. Choose backbone.architecture.hidden_size and num_attention_heads so that the head dimension is even.`,
+    );
   }
 }
 
@@ -129,7 +162,13 @@ function checkLoraRank({ config, shape, sink }: RuleInput): void {
   const i = shape.intermediate_size;
   // [input, output] of each projection of a Qwen2 block (docs/design.md#network-shapes).
   const dims: Record<string, [number, number]> = {
-    q_proj: [h, h], k_proj: [h, kv], v_proj: [h, kv], o_proj: [h, h], gate_proj: [h, i], up_proj: [h, i], down_proj: [i, h],
+    q_proj: [h, h],
+    k_proj: [h, kv],
+    v_proj: [h, kv],
+    o_proj: [h, h],
+    gate_proj: [h, i],
+    up_proj: [h, i],
+    down_proj: [i, h],
   };
   let smallest: { layer: string; size: number } | undefined;
   for (const target of targets) {
@@ -139,8 +178,12 @@ function checkLoraRank({ config, shape, sink }: RuleInput): void {
     if (!smallest || size < smallest.size) smallest = { layer: target, size };
   }
   if (smallest && rank >= smallest.size) {
-    sink.report('lora-rank', ['backbone', 'lora', 'rank'], error,
-      `backbone.lora.rank (${rank}) is not below the smallest dimension of the adapted layers (${smallest.layer}: ${smallest.size}, from the ${shape.origin === 'checkpoint' ? "checkpoint's config.json" : 'backbone.architecture'}): a low-rank adapter must have rank < min(in, out). Use a rank below ${smallest.size}, or drop ${smallest.layer} from backbone.lora.targets.`);
+    sink.report(
+      'lora-rank',
+      ['backbone', 'lora', 'rank'],
+      error,
+      `backbone.lora.rank (${rank}) is not below the smallest dimension of the adapted layers (${smallest.layer}: ${smallest.size}, from the ${shape.origin === 'checkpoint' ? "checkpoint's config.json" : 'backbone.architecture'}): a low-rank adapter must have rank < min(in, out). Use a rank below ${smallest.size}, or drop ${smallest.layer} from backbone.lora.targets.`,
+    );
   }
 }
 
@@ -151,8 +194,12 @@ function checkPatches({ config, shape, sink }: RuleInput): void {
   if (config.task === 'generation' && isInt(data.patch_size)) {
     if (slice.cells % data.patch_size !== 0) {
       const options = divisors(slice.cells).filter((d) => d > 1 && d < slice.cells);
-      sink.report('patch-slice', ['data', 'patch_size'], error,
-        `data.patch_size (${data.patch_size}) does not divide the ${slice.cells}-cell slices of ${slice.origin}: slices are cut into whole square patches. Use a divisor of ${slice.cells}${options.length ? ` (${options.join(', ')})` : ''}${data.source === 'simulator' ? ", or simulator preset 'half_paper' (70 cells) for 14-cell patches" : ''}.`);
+      sink.report(
+        'patch-slice',
+        ['data', 'patch_size'],
+        error,
+        `data.patch_size (${data.patch_size}) does not divide the ${slice.cells}-cell slices of ${slice.origin}: slices are cut into whole square patches. Use a divisor of ${slice.cells}${options.length ? ` (${options.join(', ')})` : ''}${data.source === 'simulator' ? ", or simulator preset 'half_paper' (70 cells) for 14-cell patches" : ''}.`,
+      );
       return;
     }
     const sub = data.sublightcone;
@@ -161,16 +208,29 @@ function checkPatches({ config, shape, sink }: RuleInput): void {
       // Per slice [patch × Y, <|nl_2|>] × X, <|nl_1|> tokens (docs/paper-mapping.md#tokenization), plus ~32 prompt tokens.
       const tokens = sub.length * (side * side + side + 1) + 32;
       if (tokens > shape.max_position_embeddings) {
-        sink.report('context-length', ['data', 'sublightcone', 'length'], error,
-          `A training window of ${sub.length} slices is about ${tokens} tokens (${side}×${side} patches + separators per slice), more than max_position_embeddings (${shape.max_position_embeddings}). Use fewer slices in data.sublightcone.length, a larger data.patch_size, or a larger max_position_embeddings.`);
+        sink.report(
+          'context-length',
+          ['data', 'sublightcone', 'length'],
+          error,
+          `A training window of ${sub.length} slices is about ${tokens} tokens (${side}×${side} patches + separators per slice), more than max_position_embeddings (${shape.max_position_embeddings}). Use fewer slices in data.sublightcone.length, a larger data.patch_size, or a larger max_position_embeddings.`,
+        );
       }
     }
   }
   if (config.task === 'regression' && data.preprocessing?.tokens === 'patch_mean') {
     const blocks = data.preprocessing.patch_mean_shape;
-    if (Array.isArray(blocks) && isInt(blocks[1]) && isInt(blocks[2]) && (slice.cells % blocks[1] !== 0 || slice.cells % blocks[2] !== 0)) {
-      sink.report('patch-slice', ['data', 'preprocessing', 'patch_mean_shape'], error,
-        `data.preprocessing.patch_mean_shape [${blocks.join(', ')}] has spatial sides that do not divide the ${slice.cells}-cell slices of ${slice.origin}. Use spatial sides from ${divisors(slice.cells).join(', ')}.`);
+    if (
+      Array.isArray(blocks) &&
+      isInt(blocks[1]) &&
+      isInt(blocks[2]) &&
+      (slice.cells % blocks[1] !== 0 || slice.cells % blocks[2] !== 0)
+    ) {
+      sink.report(
+        'patch-slice',
+        ['data', 'preprocessing', 'patch_mean_shape'],
+        error,
+        `data.preprocessing.patch_mean_shape [${blocks.join(', ')}] has spatial sides that do not divide the ${slice.cells}-cell slices of ${slice.origin}. Use spatial sides from ${divisors(slice.cells).join(', ')}.`,
+      );
     }
   }
 }
@@ -179,8 +239,12 @@ function checkSublightcone({ config, sink }: RuleInput): void {
   const sub = config.data?.sublightcone;
   if (config.task !== 'generation' || !sub || !isInt(sub.length) || !isInt(sub.context)) return;
   if (sub.context >= sub.length) {
-    sink.report('sublightcone-context', ['data', 'sublightcone', 'context'], error,
-      `data.sublightcone.context (${sub.context}) must be below data.sublightcone.length (${sub.length}): the context slices carry no loss, so at least one slice must remain to learn from. Lower context or raise length.`);
+    sink.report(
+      'sublightcone-context',
+      ['data', 'sublightcone', 'context'],
+      error,
+      `data.sublightcone.context (${sub.context}) must be below data.sublightcone.length (${sub.length}): the context slices carry no loss, so at least one slice must remain to learn from. Lower context or raise length.`,
+    );
   }
 }
 
@@ -195,26 +259,47 @@ function checkSchedule({ config, sink }: RuleInput): void {
   const used = s.warmup + stable + s.decay;
   const parts = `warm-up (${s.warmup})${isNum(s.stable) ? ` + stable (${s.stable})` : ''} + decay (${s.decay}) = ${used}`;
   if (used > total) {
-    sink.report('schedule-length', ['training', 'schedule', s.warmup >= s.decay ? 'warmup' : 'decay'], error,
-      `training.schedule: ${parts} ${t.unit} exceed the training length of ${total} ${t.unit} (${totalField}). Shorten the warm-up or decay, or train longer.`);
+    sink.report(
+      'schedule-length',
+      ['training', 'schedule', s.warmup >= s.decay ? 'warmup' : 'decay'],
+      error,
+      `training.schedule: ${parts} ${t.unit} exceed the training length of ${total} ${t.unit} (${totalField}). Shorten the warm-up or decay, or train longer.`,
+    );
   } else if (isNum(s.stable) && used < total) {
-    sink.report('schedule-length', ['training', 'schedule', 'stable'], warning,
-      `training.schedule: ${parts} ${t.unit} end before the training length of ${total} ${t.unit} (${totalField}); the learning rate would be zero for the last ${total - used} ${t.unit}. Set training.schedule.stable to null (the rest of training) or to ${total - s.warmup - s.decay}.`);
+    sink.report(
+      'schedule-length',
+      ['training', 'schedule', 'stable'],
+      warning,
+      `training.schedule: ${parts} ${t.unit} end before the training length of ${total} ${t.unit} (${totalField}); the learning rate would be zero for the last ${total - used} ${t.unit}. Set training.schedule.stable to null (the rest of training) or to ${total - s.warmup - s.decay}.`,
+    );
   }
 }
 
 function checkDataSplitsAndPriors({ config, sink }: RuleInput): void {
   const splits = config.data?.splits;
-  if (splits && isNum(splits.validation_fraction) && isNum(splits.test_fraction) && splits.validation_fraction + splits.test_fraction >= 1) {
-    sink.report('splits', ['data', 'splits', 'test_fraction'], error,
-      `data.splits: validation_fraction (${splits.validation_fraction}) + test_fraction (${splits.test_fraction}) leave no lightcones for training. Keep their sum below 1.`);
+  if (
+    splits &&
+    isNum(splits.validation_fraction) &&
+    isNum(splits.test_fraction) &&
+    splits.validation_fraction + splits.test_fraction >= 1
+  ) {
+    sink.report(
+      'splits',
+      ['data', 'splits', 'test_fraction'],
+      error,
+      `data.splits: validation_fraction (${splits.validation_fraction}) + test_fraction (${splits.test_fraction}) leave no lightcones for training. Keep their sum below 1.`,
+    );
   }
   const priors = config.data?.source === 'simulator' ? config.data.simulator?.priors : undefined;
   // The config is resolved from text that may not have passed the schema: a range may be anything.
   for (const [name, range] of Object.entries<unknown>({ ...priors })) {
     if (isRecord(range) && isNum(range.min) && isNum(range.max) && range.min >= range.max) {
-      sink.report('prior-range', ['data', 'simulator', 'priors', name, 'min'], error,
-        `data.simulator.priors.${name}: min (${range.min}) must be below max (${range.max}). Swap them, or widen the range.`);
+      sink.report(
+        'prior-range',
+        ['data', 'simulator', 'priors', name, 'min'],
+        error,
+        `data.simulator.priors.${name}: min (${range.min}) must be below max (${range.max}). Swap them, or widen the range.`,
+      );
     }
   }
 }
@@ -230,36 +315,64 @@ function checkSplitSizes({ config, sink }: RuleInput): void {
   const test = Math.round(count * splits.test_fraction);
   const train = count - validation - test;
   if (train < 1) return; // reported by the splits rule, or a count the schema rejects
-  for (const [name, fraction, size] of [['validation_fraction', splits.validation_fraction, validation], ['test_fraction', splits.test_fraction, test]] as const) {
+  for (const [name, fraction, size] of [
+    ['validation_fraction', splits.validation_fraction, validation],
+    ['test_fraction', splits.test_fraction, test],
+  ] as const) {
     if (fraction > 0 && size === 0) {
-      sink.report('split-empty', ['data', 'splits', name], warning,
-        `data.splits.${name} (${fraction}) of ${count} lightcones rounds to an empty split. Raise it to at least ${(1 / count).toFixed(3)} or simulate more lightcones (data.simulator.count).`);
+      sink.report(
+        'split-empty',
+        ['data', 'splits', name],
+        warning,
+        `data.splits.${name} (${fraction}) of ${count} lightcones rounds to an empty split. Raise it to at least ${(1 / count).toFixed(3)} or simulate more lightcones (data.simulator.count).`,
+      );
     }
   }
   const batch = config.training?.batch_size;
   if (config.task === 'regression' && isInt(batch) && batch > train * (config.training.train_ds_multiplicity ?? 1)) {
-    sink.report('batch-too-large', ['training', 'batch_size'], warning,
-      `training.batch_size (${batch}) is larger than the ${train} training lightcones: an epoch has no full batch. Lower the batch size or simulate more lightcones (data.simulator.count).`);
+    sink.report(
+      'batch-too-large',
+      ['training', 'batch_size'],
+      warning,
+      `training.batch_size (${batch}) is larger than the ${train} training lightcones: an epoch has no full batch. Lower the batch size or simulate more lightcones (data.simulator.count).`,
+    );
   }
 }
 
 function checkGlobalSignalTokens({ config, sink }: RuleInput): void {
   const data = config.data;
-  if (config.task !== 'regression' || data?.source !== 'simulator' || data.preprocessing?.tokens !== 'global_signal') return;
+  if (config.task !== 'regression' || data?.source !== 'simulator' || data.preprocessing?.tokens !== 'global_signal')
+    return;
   const preset = simulatorPresets[data.simulator?.preset];
   const tokens = data.preprocessing.global_signal_tokens;
   if (preset && isInt(tokens) && tokens > preset.nLos) {
-    sink.report('global-signal-tokens', ['data', 'preprocessing', 'global_signal_tokens'], error,
-      `data.preprocessing.global_signal_tokens (${tokens}) is more than the ${preset.nLos} slices of simulator preset '${data.simulator.preset}': each token averages at least one slice. Use at most ${preset.nLos} (the paper: 47).`);
+    sink.report(
+      'global-signal-tokens',
+      ['data', 'preprocessing', 'global_signal_tokens'],
+      error,
+      `data.preprocessing.global_signal_tokens (${tokens}) is more than the ${preset.nLos} slices of simulator preset '${data.simulator.preset}': each token averages at least one slice. Use at most ${preset.nLos} (the paper: 47).`,
+    );
   }
 }
 
 /** Sections written in the text that the rest of the config makes irrelevant: a hint, not an error. */
 function checkIgnoredSections({ config, sink }: RuleInput): void {
   const ignored: Array<[Array<string>, string]> = [];
-  if (config.backbone?.finetune !== 'lora') ignored.push([['backbone', 'lora'], `backbone.lora is ignored because backbone.finetune is '${String(config.backbone?.finetune)}'. Set finetune to 'lora' to use it.`]);
-  if (config.data?.source !== 'files') ignored.push([['data', 'files'], "data.files is ignored because data.source is 'simulator'. Set data.source to 'files' to read them."]);
-  if (config.data?.source !== 'simulator') ignored.push([['data', 'simulator'], "data.simulator is ignored because data.source is 'files'. Set data.source to 'simulator' to use it."]);
+  if (config.backbone?.finetune !== 'lora')
+    ignored.push([
+      ['backbone', 'lora'],
+      `backbone.lora is ignored because backbone.finetune is '${String(config.backbone?.finetune)}'. Set finetune to 'lora' to use it.`,
+    ]);
+  if (config.data?.source !== 'files')
+    ignored.push([
+      ['data', 'files'],
+      "data.files is ignored because data.source is 'simulator'. Set data.source to 'files' to read them.",
+    ]);
+  if (config.data?.source !== 'simulator')
+    ignored.push([
+      ['data', 'simulator'],
+      "data.simulator is ignored because data.source is 'files'. Set data.source to 'simulator' to use it.",
+    ]);
   if (config.task !== 'generation') {
     for (const key of ['sublightcone', 'augmentation', 'patch_size']) {
       ignored.push([['data', key], `data.${key} only applies to generation; this is a regression config.`]);
@@ -272,8 +385,12 @@ function checkIgnoredSections({ config, sink }: RuleInput): void {
 
 function checkCausal({ config, sink }: RuleInput): void {
   if (config.task === 'generation' && config.backbone?.causal === false) {
-    sink.report('causal-generation', ['backbone', 'causal'], error,
-      'backbone.causal is false but task is generation: next-patch generation must not see future patches. Set backbone.causal to true (non-causal attention is for the regression reference networks).');
+    sink.report(
+      'causal-generation',
+      ['backbone', 'causal'],
+      error,
+      'backbone.causal is false but task is generation: next-patch generation must not see future patches. Set backbone.causal to true (non-causal attention is for the regression reference networks).',
+    );
   }
 }
 
@@ -286,22 +403,37 @@ function checkPretrainedPath({ config, context, sink }: RuleInput): void {
   const fs = context.fileSystem;
   const at = ['backbone', 'path'];
   if (!fs.exists(folder)) {
-    sink.report('checkpoint-missing', at, missingSeverity(context),
-      `backbone.path: the checkpoint folder ${folder} does not exist${context.mode === 'edit' ? ' here (fine if it lives on the training machine)' : ''}. Download a Qwen2.5 checkpoint there (e.g. Qwen2.5-0.5B-Instruct: config.json, tokenizer.json, model.safetensors) or point backbone.path at one.`);
+    sink.report(
+      'checkpoint-missing',
+      at,
+      missingSeverity(context),
+      `backbone.path: the checkpoint folder ${folder} does not exist${context.mode === 'edit' ? ' here (fine if it lives on the training machine)' : ''}. Download a Qwen2.5 checkpoint there (e.g. Qwen2.5-0.5B-Instruct: config.json, tokenizer.json, model.safetensors) or point backbone.path at one.`,
+    );
     return;
   }
   if (!fs.isDirectory(folder)) {
-    sink.report('checkpoint-not-folder', at, error, `backbone.path: ${folder} is a file; it must be the checkpoint folder holding config.json and model.safetensors. Point backbone.path at that folder.`);
+    sink.report(
+      'checkpoint-not-folder',
+      at,
+      error,
+      `backbone.path: ${folder} is a file; it must be the checkpoint folder holding config.json and model.safetensors. Point backbone.path at that folder.`,
+    );
     return;
   }
   const names = fs.list(folder);
   const missing = [
     ...(names.includes('config.json') ? [] : ['config.json']),
-    ...(names.some((n) => safetensorsPattern.test(n)) ? [] : ['model.safetensors (or model.safetensors.index.json with its shards)']),
+    ...(names.some((n) => safetensorsPattern.test(n))
+      ? []
+      : ['model.safetensors (or model.safetensors.index.json with its shards)']),
   ];
   if (missing.length > 0) {
-    sink.report('checkpoint-incomplete', at, error,
-      `backbone.path: the folder ${folder} has no ${missing.join(' and no ')}. Copy the complete Hugging Face checkpoint there (PyTorch .bin weights are not read; convert them to safetensors).`);
+    sink.report(
+      'checkpoint-incomplete',
+      at,
+      error,
+      `backbone.path: the folder ${folder} has no ${missing.join(' and no ')}. Copy the complete Hugging Face checkpoint there (PyTorch .bin weights are not read; convert them to safetensors).`,
+    );
   }
 }
 
@@ -314,22 +446,40 @@ function checkDataPath({ config, context, sink }: RuleInput): void {
   const fs = context.fileSystem;
   const pattern = dataExtensions[data.files.format] ?? /./;
   if (!fs.exists(path)) {
-    sink.report('data-missing', ['data', 'files', 'path'], missingSeverity(context),
-      `data.files.path: ${path} does not exist${context.mode === 'edit' ? ' here (fine if the data live on the training machine)' : ''}. Put the ${data.files.format} lightcones there, point data.files.path at them, or use data.source 'simulator'.`);
+    sink.report(
+      'data-missing',
+      ['data', 'files', 'path'],
+      missingSeverity(context),
+      `data.files.path: ${path} does not exist${context.mode === 'edit' ? ' here (fine if the data live on the training machine)' : ''}. Put the ${data.files.format} lightcones there, point data.files.path at them, or use data.source 'simulator'.`,
+    );
     return;
   }
-  const found = fs.isDirectory(path) ? fs.list(path).filter((n) => pattern.test(n)) : (pattern.test(path) ? [path] : []);
+  const found = fs.isDirectory(path) ? fs.list(path).filter((n) => pattern.test(n)) : pattern.test(path) ? [path] : [];
   if (found.length === 0) {
-    sink.report('data-empty', ['data', 'files', 'path'], error,
-      `data.files.path: ${path} holds no .${data.files.format === 'hdf5' ? 'h5/.hdf5' : data.files.format} file. Check data.files.format ('${data.files.format}') and the folder.`);
+    sink.report(
+      'data-empty',
+      ['data', 'files', 'path'],
+      error,
+      `data.files.path: ${path} holds no .${data.files.format === 'hdf5' ? 'h5/.hdf5' : data.files.format} file. Check data.files.format ('${data.files.format}') and the folder.`,
+    );
   }
 }
 
 /** Every semantic rule, in the order their diagnostics are reported. */
 export const semanticRules: ReadonlyArray<(input: RuleInput) => void> = [
-  checkHeadMatchesTask, checkAttentionHeads, checkLoraRank, checkPatches, checkSublightcone,
-  checkSchedule, checkDataSplitsAndPriors, checkSplitSizes, checkGlobalSignalTokens, checkCausal, checkIgnoredSections,
-  checkPretrainedPath, checkDataPath,
+  checkHeadMatchesTask,
+  checkAttentionHeads,
+  checkLoraRank,
+  checkPatches,
+  checkSublightcone,
+  checkSchedule,
+  checkDataSplitsAndPriors,
+  checkSplitSizes,
+  checkGlobalSignalTokens,
+  checkCausal,
+  checkIgnoredSections,
+  checkPretrainedPath,
+  checkDataPath,
 ];
 
 /**
@@ -353,7 +503,12 @@ export function semanticDiagnostics(text: string, context: ConfigContext): Diagn
       rule(input);
     } catch (caught) {
       // A rule that trips over an unexpected shape must not take the server down (docs/conventions.md#user-input).
-      sink.report('internal', [], warning, `L3M Studio could not finish a semantic check (${caught instanceof Error ? caught.message : String(caught)}); the schema diagnostics still apply. Please report this.`);
+      sink.report(
+        'internal',
+        [],
+        warning,
+        `L3M Studio could not finish a semantic check (${caught instanceof Error ? caught.message : String(caught)}); the schema diagnostics still apply. Please report this.`,
+      );
     }
   }
   return sink.diagnostics;

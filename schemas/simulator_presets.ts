@@ -30,19 +30,59 @@ export interface SimulatorSize {
 // (3200 vs 3357 Mpc): the far-end redshift of a cone then depends on Ω_m, as in the paper's data.
 export const simulatorPresets: Readonly<Record<SimulatorPresetName, Readonly<SimulatorSize>>> = {
   /** Unit tests and CI: coarse nodes, few filter radii and shells; well under a second. */
-  test: { n: 32, boxMpc: 100, nLos: 1024, zMin: 5, zMax: 35, zStepFactor: 1.1, deltaRFactor: 1.3, tsShells: 12, clumping: 3 },
+  test: {
+    n: 32,
+    boxMpc: 100,
+    nLos: 1024,
+    zMin: 5,
+    zMax: 35,
+    zStepFactor: 1.1,
+    deltaRFactor: 1.3,
+    tsShells: 12,
+    clumping: 3,
+  },
   /**
    * The quickstart's built-in training set: small boxes so that a few dozen cones are made in well
    * under a minute on two cores; same cell size as `faithful`.
    */
-  default: { n: 32, boxMpc: 100, nLos: 1024, zMin: 5, zMax: 35, zStepFactor: 1.04, deltaRFactor: 1.2, tsShells: 16, clumping: 3 },
+  default: {
+    n: 32,
+    boxMpc: 100,
+    nLos: 1024,
+    zMin: 5,
+    zMax: 35,
+    zStepFactor: 1.04,
+    deltaRFactor: 1.2,
+    tsShells: 16,
+    clumping: 3,
+  },
   /** 21cmFAST's own numerical settings on a 64³, 200 Mpc box (validation). */
-  faithful: { n: 64, boxMpc: 200, nLos: 1024, zMin: 5, zMax: 35, zStepFactor: 1.02, deltaRFactor: 1.1, tsShells: 40, clumping: 3 },
+  faithful: {
+    n: 64,
+    boxMpc: 200,
+    nLos: 1024,
+    zMin: 5,
+    zMax: 35,
+    zStepFactor: 1.02,
+    deltaRFactor: 1.1,
+    tsShells: 40,
+    clumping: 3,
+  },
   /**
    * Exactly half the paper's resolution: 70 cells over 200 Mpc, 2.857 Mpc cells (2×2×2 binning of the
    * 140-cell data) and 1175 = 2350/2 line-of-sight cells, the paper's fixed-length cut.
    */
-  half_paper: { n: 70, boxMpc: 200, nLos: 1175, zMin: 5, zMax: 35, zStepFactor: 1.02, deltaRFactor: 1.1, tsShells: 40, clumping: 3 },
+  half_paper: {
+    n: 70,
+    boxMpc: 200,
+    nLos: 1175,
+    zMin: 5,
+    zMax: 35,
+    zStepFactor: 1.02,
+    deltaRFactor: 1.1,
+    tsShells: 40,
+    clumping: 3,
+  },
   /**
    * The regression quickstart's set: the global signal is the box mean of each slice, and the box mean
    * of the density is the cosmic mean by construction (the k = 0 mode is zero on the periodic grid), so
@@ -50,5 +90,15 @@ export const simulatorPresets: Readonly<Record<SimulatorPresetName, Readonly<Sim
    * Same 3.125 Mpc cells and nLos as `default` (the Ω_m-dependent far end of the fixed-length cut is
    * kept); coarser node steps and filter radii like `test`.
    */
-  global_signal: { n: 16, boxMpc: 50, nLos: 1024, zMin: 5, zMax: 35, zStepFactor: 1.08, deltaRFactor: 1.3, tsShells: 12, clumping: 3 },
+  global_signal: {
+    n: 16,
+    boxMpc: 50,
+    nLos: 1024,
+    zMin: 5,
+    zMax: 35,
+    zStepFactor: 1.08,
+    deltaRFactor: 1.3,
+    tsShells: 12,
+    clumping: 3,
+  },
 };

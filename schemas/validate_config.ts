@@ -3,7 +3,11 @@
 // checks (schemas/semantic_checks.ts). Pure apart from the file system passed in the context; no
 // vscode imports, so the language server, the CLI and the sidecar share it (docs/conventions.md#thin-language-server).
 import {
-  getLanguageService, DiagnosticSeverity, type Diagnostic, type JSONDocument, type LanguageService,
+  getLanguageService,
+  DiagnosticSeverity,
+  type Diagnostic,
+  type JSONDocument,
+  type LanguageService,
 } from 'vscode-json-languageservice';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import { pathToFileURL } from 'node:url';
@@ -28,9 +32,10 @@ export function configLanguageService(): LanguageService {
       // A config's own "$schema" (e.g. ../schemas/l3m-experiment.schema.json, for editors without
       // L3M Studio) would replace the fileMatch association; any URI naming the experiment schema
       // gets the built-in copy, and nothing is fetched from disk or the network.
-      schemaRequestService: (uri) => (/l3m-experiment\.schema\.json$/.test(uri)
-        ? Promise.resolve(JSON.stringify(experimentSchema))
-        : Promise.reject(new Error(`L3M Studio does not fetch schemas (${uri}); the experiment schema is built in.`))),
+      schemaRequestService: (uri) =>
+        /l3m-experiment\.schema\.json$/.test(uri)
+          ? Promise.resolve(JSON.stringify(experimentSchema))
+          : Promise.reject(new Error(`L3M Studio does not fetch schemas (${uri}); the experiment schema is built in.`)),
     });
     sharedService.configure({
       validate: true,
@@ -52,11 +57,20 @@ export async function schemaDiagnostics(document: TextDocument, json: JSONDocume
   // schema cannot run, so they are errors here.
   // The schema is passed explicitly so that a "$schema" naming some other schema cannot switch the
   // validation off.
-  const diagnostics = await configLanguageService().doValidation(document, json, {
-    comments: 'error', trailingCommas: 'error', schemaValidation: 'error', schemaRequest: 'ignore',
-  }, experimentSchema);
+  const diagnostics = await configLanguageService().doValidation(
+    document,
+    json,
+    {
+      comments: 'error',
+      trailingCommas: 'error',
+      schemaValidation: 'error',
+      schemaRequest: 'ignore',
+    },
+    experimentSchema,
+  );
   // `$schema` may name a file the service cannot load; the built-in schema applies anyway.
-  return diagnostics.filter((d) => !/Unable to load schema|Problems loading reference/.test(messageText(d)))
+  return diagnostics
+    .filter((d) => !/Unable to load schema|Problems loading reference/.test(messageText(d)))
     .map((d) => ({ ...d, source: d.source ?? 'json-schema' }));
 }
 
@@ -79,11 +93,16 @@ function byPosition(a: Diagnostic, b: Diagnostic): number {
 export async function validateConfig(text: string, context: ConfigContext): Promise<Diagnostic[]> {
   const document = configDocument(text, context.configPath);
   if (text.trim() === '') {
-    return [{
-      range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } },
-      severity: DiagnosticSeverity.Error, source: 'l3m', code: 'empty',
-      message: 'The config is empty: expected a JSON object with at least "name" and "task" (e.g. {"name": "my-run", "task": "regression"}).',
-    }];
+    return [
+      {
+        range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } },
+        severity: DiagnosticSeverity.Error,
+        source: 'l3m',
+        code: 'empty',
+        message:
+          'The config is empty: expected a JSON object with at least "name" and "task" (e.g. {"name": "my-run", "task": "regression"}).',
+      },
+    ];
   }
   const limit = configLimitDiagnostic(text);
   if (limit) return [limit];
@@ -100,9 +119,14 @@ export function hasErrors(diagnostics: readonly Diagnostic[]): boolean {
 
 /** `line:column: severity: message` with 1-based line and column, as compilers print them. */
 export function formatDiagnostic(diagnostic: Diagnostic, file: string): string {
-  const severity = diagnostic.severity === DiagnosticSeverity.Error ? 'error'
-    : diagnostic.severity === DiagnosticSeverity.Warning ? 'warning'
-      : diagnostic.severity === DiagnosticSeverity.Information ? 'info' : 'hint';
+  const severity =
+    diagnostic.severity === DiagnosticSeverity.Error
+      ? 'error'
+      : diagnostic.severity === DiagnosticSeverity.Warning
+        ? 'warning'
+        : diagnostic.severity === DiagnosticSeverity.Information
+          ? 'info'
+          : 'hint';
   const { line, character } = diagnostic.range.start;
   return `${file}:${line + 1}:${character + 1}: ${severity}: ${messageText(diagnostic)}`;
 }

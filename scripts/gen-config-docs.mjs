@@ -148,7 +148,9 @@ export function generateConfigDocs(schema) {
   const tableHead = ['| field | type | default | allowed | description |', '| --- | --- | --- | --- | --- |'];
   const row = (node, path) => {
     const field = hasChildren(node) ? `[\`${path}\`](#${path})` : `${anchor(path)}\`${path}\``;
-    const description = hasChildren(node) ? `${descriptionText(node)} See [\`${path}\`](#${path}).` : descriptionText(node);
+    const description = hasChildren(node)
+      ? `${descriptionText(node)} See [\`${path}\`](#${path}).`
+      : descriptionText(node);
     return `| ${field} | ${cell(typeText(node))} | ${cell(defaultText(node, path, conditional))} | ${cell(constraintText(node))} | ${cell(description)} |`;
   };
 
@@ -163,7 +165,11 @@ export function generateConfigDocs(schema) {
     const table = (owner, title) => {
       const entries = Object.entries(owner.properties ?? {});
       if (entries.length === 0) return;
-      if (title) lines.push(`**${title}**${owner.markdownDescription ?? owner.description ? `: ${owner.markdownDescription ?? owner.description}` : ''}`, '');
+      if (title)
+        lines.push(
+          `**${title}**${(owner.markdownDescription ?? owner.description) ? `: ${owner.markdownDescription ?? owner.description}` : ''}`,
+          '',
+        );
       lines.push(...tableHead);
       for (const [name, sub] of entries) {
         const subPath = `${path}.${name}`;
@@ -173,7 +179,8 @@ export function generateConfigDocs(schema) {
       lines.push('');
     };
     if (Array.isArray(node.oneOf)) {
-      for (const branch of node.oneOf) table(branch, `${branch.title ?? 'variant'} (${constraintText(branch.properties?.kind ?? {}) || 'one of'})`);
+      for (const branch of node.oneOf)
+        table(branch, `${branch.title ?? 'variant'} (${constraintText(branch.properties?.kind ?? {}) || 'one of'})`);
     } else {
       table(node, '');
     }
@@ -186,12 +193,17 @@ export function generateConfigDocs(schema) {
   const objects = top.filter(([, node]) => hasChildren(node));
 
   const topLines = ['## <a id="top-level"></a>Top level', ''];
-  if (schema.required?.length) topLines.push(`Required: ${schema.required.map((name) => `\`${name}\``).join(', ')}. Unknown fields are errors.`, '');
+  if (schema.required?.length)
+    topLines.push(
+      `Required: ${schema.required.map((name) => `\`${name}\``).join(', ')}. Unknown fields are errors.`,
+      '',
+    );
   topLines.push(...tableHead, ...scalars.map(([name, node]) => row(node, name)), '');
   for (const [name, node] of objects) section(node, name, 1);
 
   const taskDefaults = [...conditional.entries()].flatMap(([path, list]) =>
-    list.map(({ when, value }) => `- [\`${path}\`](#${path}): ${code(value)} ${when}`));
+    list.map(({ when, value }) => `- [\`${path}\`](#${path}): ${code(value)} ${when}`),
+  );
 
   const intro = [
     banner,

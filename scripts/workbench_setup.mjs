@@ -6,7 +6,9 @@ import { tsImport } from 'tsx/esm/api';
 const { ensureWorkbench } = await tsImport('./workbench/install.ts', import.meta.url);
 try {
   const workbench = await ensureWorkbench((line) => console.error(line));
-  console.log(`Workbench ready in ${workbench.dir}: code-server ${workbench.codeServerVersion} (VS Code ${workbench.codeVersion}), Node ${workbench.node}`);
+  console.log(
+    `Workbench ready in ${workbench.dir}: code-server ${workbench.codeServerVersion} (VS Code ${workbench.codeVersion}), Node ${workbench.node}`,
+  );
 } catch (error) {
   console.error(error instanceof Error ? error.message : String(error));
   process.exitCode = 1;

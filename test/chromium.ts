@@ -10,7 +10,9 @@ export function chromiumExecutable(env: NodeJS.ProcessEnv = process.env): string
   const path = env.L3M_CHROMIUM || defaultChromium;
   if (!existsSync(path)) {
     const origin = env.L3M_CHROMIUM ? 'L3M_CHROMIUM names' : 'the default is';
-    throw new Error(`Chromium was not found at ${path} (${origin} that path). Install Debian's chromium (apt-get install chromium) or set L3M_CHROMIUM to its path.`);
+    throw new Error(
+      `Chromium was not found at ${path} (${origin} that path). Install Debian's chromium (apt-get install chromium) or set L3M_CHROMIUM to its path.`,
+    );
   }
   return path;
 }

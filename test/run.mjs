@@ -40,14 +40,20 @@ for (const suite of suites) {
 }
 const missingSlow = slowUnitTests.filter((file) => !existsSync(file));
 if (missingSlow.length > 0) {
-  console.error(`test/run.mjs lists slow unit tests that do not exist: ${missingSlow.join(', ')}. Update slowUnitTests after a rename or removal, or the fast tier would take them in.`);
+  console.error(
+    `test/run.mjs lists slow unit tests that do not exist: ${missingSlow.join(', ')}. Update slowUnitTests after a rename or removal, or the fast tier would take them in.`,
+  );
   process.exit(2);
 }
 
 function testFiles(dir) {
   let found = [];
   let entries;
-  try { entries = readdirSync(dir); } catch { return found; }
+  try {
+    entries = readdirSync(dir);
+  } catch {
+    return found;
+  }
   for (const name of entries.sort()) {
     const path = join(dir, name);
     if (statSync(path).isDirectory()) found = found.concat(testFiles(path));

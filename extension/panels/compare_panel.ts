@@ -10,12 +10,28 @@ export class ComparePanel implements vscode.Disposable {
   private readonly channel: PanelChannel;
   private runDirs: string[];
 
-  static create(extensionUri: vscode.Uri, runDirs: string[], runsDir: () => string | undefined, onDispose: () => void): ComparePanel {
-    const panel = vscode.window.createWebviewPanel(viewTypes.compare, 'Compare Runs', vscode.ViewColumn.Active, webviewOptions(extensionUri, runDirs));
+  static create(
+    extensionUri: vscode.Uri,
+    runDirs: string[],
+    runsDir: () => string | undefined,
+    onDispose: () => void,
+  ): ComparePanel {
+    const panel = vscode.window.createWebviewPanel(
+      viewTypes.compare,
+      'Compare Runs',
+      vscode.ViewColumn.Active,
+      webviewOptions(extensionUri, runDirs),
+    );
     return new ComparePanel(panel, extensionUri, runDirs, runsDir, onDispose);
   }
 
-  constructor(readonly panel: vscode.WebviewPanel, extensionUri: vscode.Uri, runDirs: string[], private readonly runsDir: () => string | undefined, onDispose: () => void) {
+  constructor(
+    readonly panel: vscode.WebviewPanel,
+    extensionUri: vscode.Uri,
+    runDirs: string[],
+    private readonly runsDir: () => string | undefined,
+    onDispose: () => void,
+  ) {
     this.runDirs = [...new Set(runDirs)];
     panel.title = 'Compare Runs';
     this.channel = new PanelChannel(panel, 'compare', extensionUri, {
@@ -54,7 +70,9 @@ export class ComparePanel implements vscode.Disposable {
   private async pickMore(): Promise<void> {
     const runsDir = this.runsDir();
     if (!runsDir) {
-      void vscode.window.showErrorMessage('L3M: the runs folder is unknown: open a workspace folder, or set l3m.runsDir.');
+      void vscode.window.showErrorMessage(
+        'L3M: the runs folder is unknown: open a workspace folder, or set l3m.runsDir.',
+      );
       return;
     }
     const listings = (await listRuns(runsDir)).filter((l) => !this.runDirs.includes(l.runDir));
@@ -63,7 +81,11 @@ export class ComparePanel implements vscode.Disposable {
       return;
     }
     const picked = await vscode.window.showQuickPick(
-      listings.map((l) => ({ label: `${l.experiment}/${l.runId}`, description: l.kind === 'run' ? l.displayStatus : 'unreadable', runDir: l.runDir })),
+      listings.map((l) => ({
+        label: `${l.experiment}/${l.runId}`,
+        description: l.kind === 'run' ? l.displayStatus : 'unreadable',
+        runDir: l.runDir,
+      })),
       { canPickMany: true, title: 'Add runs to the comparison' },
     );
     if (picked && picked.length > 0) await this.addRuns(picked.map((p) => p.runDir));

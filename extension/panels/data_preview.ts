@@ -30,19 +30,31 @@ interface PreviewIndex {
   files: PreviewFile[];
 }
 
-interface PreviewFile { file: string; slice: number; redshift?: number }
+interface PreviewFile {
+  file: string;
+  slice: number;
+  redshift?: number;
+}
 
 function isPreviewFile(value: unknown): value is PreviewFile {
-  return isRecord(value) && typeof value.file === 'string' && typeof value.slice === 'number'
-    && (value.redshift === undefined || typeof value.redshift === 'number');
+  return (
+    isRecord(value) &&
+    typeof value.file === 'string' &&
+    typeof value.slice === 'number' &&
+    (value.redshift === undefined || typeof value.redshift === 'number')
+  );
 }
 
 /** index.json as PreviewIndex, or what is wrong with it. */
 function parsePreviewIndex(json: unknown): PreviewIndex | { problem: string } {
   const fix = 'delete the folder to write it again';
-  if (!isRecord(json) || !Array.isArray(json.files)) return { problem: `${previewFolder}/index.json has no "files" array; ${fix}` };
+  if (!isRecord(json) || !Array.isArray(json.files))
+    return { problem: `${previewFolder}/index.json has no "files" array; ${fix}` };
   const bad = json.files.findIndex((entry) => !isPreviewFile(entry));
-  if (bad >= 0) return { problem: `${previewFolder}/index.json: files[${bad}] is ${JSON.stringify(json.files[bad])}, not { "file": name, "slice": number, "redshift"?: number }; ${fix}` };
+  if (bad >= 0)
+    return {
+      problem: `${previewFolder}/index.json: files[${bad}] is ${JSON.stringify(json.files[bad])}, not { "file": name, "slice": number, "redshift"?: number }; ${fix}`,
+    };
   const lightcone = typeof json.lightcone === 'number' ? json.lightcone : String(json.lightcone);
   return { lightcone, files: json.files.filter(isPreviewFile) };
 }
@@ -52,7 +64,10 @@ function parsePreviewIndex(json: unknown): PreviewIndex | { problem: string } {
  * folder or a workspace folder; relative data paths in it resolve against its folder), else the
  * resolved config.json in the run folder (run_config.ts).
  */
-export async function previewConfig(runDir: string, workspaceFolders: readonly string[]): Promise<{ path: string } | { problem: string }> {
+export async function previewConfig(
+  runDir: string,
+  workspaceFolders: readonly string[],
+): Promise<{ path: string } | { problem: string }> {
   const record = await readConfined(runDir, 'run.json');
   const parsed = 'bytes' in record ? parseRunRecord(record.bytes.toString('utf8')) : undefined;
   const source = parsed && 'record' in parsed ? parsed.record.configPath : undefined;
@@ -70,29 +85,50 @@ export async function hasDataPreview(runDir: string): Promise<boolean> {
  * `workspaceFolders`: where the run's source config may lie (previewConfig). Aborting `signal` (the
  * panel closed) stops the command.
  */
-export async function ensureDataPreview(runDir: string, sidecar: SidecarCommand, workspaceFolders: readonly string[], slices = 12, signal?: AbortSignal): Promise<string | null> {
+export async function ensureDataPreview(
+  runDir: string,
+  sidecar: SidecarCommand,
+  workspaceFolders: readonly string[],
+  slices = 12,
+  signal?: AbortSignal,
+): Promise<string | null> {
   const out = join(runDir, previewFolder);
   // data-preview/ linked elsewhere would make `l3m data` write outside the run folder.
   const folder = await confinedPath(runDir, previewFolder);
   if (folder.kind === 'outside' || folder.kind === 'error') return folder.problem;
   if (existsSync(join(out, 'index.json'))) return null;
-  if (!existsSync(sidecar.sidecarScript)) return `the sidecar (${sidecar.sidecarScript}) is missing: build the extension (npm run build)`;
+  if (!existsSync(sidecar.sidecarScript))
+    return `the sidecar (${sidecar.sidecarScript}) is missing: build the extension (npm run build)`;
   const config = await previewConfig(runDir, workspaceFolders);
   if ('problem' in config) return `no data preview: ${config.problem}`;
   try {
-    await runSidecarCli(sidecar, ['data', config.path, '--out', out, '--slices', String(slices), '--max-cones', '1', '--json'], { cwd: runDir, timeoutMs: 10 * 60_000, signal });
+    await runSidecarCli(
+      sidecar,
+      ['data', config.path, '--out', out, '--slices', String(slices), '--max-cones', '1', '--json'],
+      { cwd: runDir, timeoutMs: 10 * 60_000, signal },
+    );
     return null;
   } catch (error) {
     if (!(error instanceof SidecarCliError)) throw error;
     // A Node that cannot start is the setting's fault, not the dataset's: its message names the fix.
-    return error.reason === 'start' ? error.message : `l3m data could not read the dataset of ${config.path}: ${error.message}`;
+    return error.reason === 'start'
+      ? error.message
+      : `l3m data could not read the dataset of ${config.path}: ${error.message}`;
   }
 }
 
 /** Reads data-preview/ into one [slices, x, y] float32 array for the page (binary), with what could not be read. */
 export async function readDataPreview(runDir: string): Promise<InspectorDataPreview> {
   const folder = join(runDir, previewFolder);
-  const empty = (problem: string): InspectorDataPreview => ({ type: 'inspector/dataPreview', lightcone: '', slices: [], redshifts: null, shape: [0, 0, 0], data: null, problems: [problem] });
+  const empty = (problem: string): InspectorDataPreview => ({
+    type: 'inspector/dataPreview',
+    lightcone: '',
+    slices: [],
+    redshifts: null,
+    shape: [0, 0, 0],
+    data: null,
+    problems: [problem],
+  });
   let json: unknown;
   const indexFile = await readConfined(runDir, `${previewFolder}/index.json`);
   if (!('bytes' in indexFile)) return empty(indexFile.problem);
@@ -109,7 +145,10 @@ export async function readDataPreview(runDir: string): Promise<InspectorDataPrev
   let cols = 0;
   for (const entry of index.files) {
     const path = normalize(join(folder, String(entry.file)));
-    if (!path.startsWith(folder + sep)) { problems.push(`${previewFolder}/index.json names "${entry.file}", outside ${previewFolder}/; not read`); continue; }
+    if (!path.startsWith(folder + sep)) {
+      problems.push(`${previewFolder}/index.json names "${entry.file}", outside ${previewFolder}/; not read`);
+      continue;
+    }
     const read = await readConfined(runDir, `${previewFolder}/${String(entry.file)}`);
     if (!('bytes' in read)) {
       problems.push(read.missing ? `${previewFolder}/${entry.file}: the file is missing` : read.problem);
@@ -117,11 +156,22 @@ export async function readDataPreview(runDir: string): Promise<InspectorDataPrev
     }
     const bytes = read.bytes;
     const parsed = parseNpy(bytes, `${previewFolder}/${entry.file}`);
-    if ('error' in parsed) { problems.push(parsed.error); continue; }
+    if ('error' in parsed) {
+      problems.push(parsed.error);
+      continue;
+    }
     const shape = parsed.array.shape;
-    if (shape.length !== 2) { problems.push(`${previewFolder}/${entry.file}: shape (${shape.join(', ')}) is not [x, y]`); continue; }
+    if (shape.length !== 2) {
+      problems.push(`${previewFolder}/${entry.file}: shape (${shape.join(', ')}) is not [x, y]`);
+      continue;
+    }
     if (planes.length === 0) [rows, cols] = shape;
-    else if (shape[0] !== rows || shape[1] !== cols) { problems.push(`${previewFolder}/${entry.file}: ${shape[0]}×${shape[1]}, unlike the first slice's ${rows}×${cols}; left out`); continue; }
+    else if (shape[0] !== rows || shape[1] !== cols) {
+      problems.push(
+        `${previewFolder}/${entry.file}: ${shape[0]}×${shape[1]}, unlike the first slice's ${rows}×${cols}; left out`,
+      );
+      continue;
+    }
     planes.push({ data: parsed.array.data, slice: entry.slice, redshift: entry.redshift });
   }
   const data = new Float32Array(planes.length * rows * cols);

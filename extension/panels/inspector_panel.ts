@@ -14,8 +14,9 @@ import type { SampleIndex } from '../../sidecar/protocol/run_folder';
 import { sidecarCommand } from '../settings';
 
 /** Shown instead of true slices when making them would run `l3m data` in an untrusted workspace. */
-export const untrustedPreviewProblem = 'True slices of the dataset are not read in an untrusted workspace: reading them runs l3m data on the run\'s config, '
-  + 'which opens the files the config names and may simulate lightcones for minutes. Trust this workspace to see them.';
+export const untrustedPreviewProblem =
+  "True slices of the dataset are not read in an untrusted workspace: reading them runs l3m data on the run's config, " +
+  'which opens the files the config names and may simulate lightcones for minutes. Trust this workspace to see them.';
 
 export class InspectorPanel implements vscode.Disposable {
   private readonly channel: PanelChannel;
@@ -29,23 +30,37 @@ export class InspectorPanel implements vscode.Disposable {
   private readonly closed = new AbortController();
 
   static create(extensionUri: vscode.Uri, runDir: string, onDispose: () => void): InspectorPanel {
-    const panel = vscode.window.createWebviewPanel(viewTypes.inspector, `Inspector: ${basename(runDir)}`, vscode.ViewColumn.Active, webviewOptions(extensionUri, [runDir]));
+    const panel = vscode.window.createWebviewPanel(
+      viewTypes.inspector,
+      `Inspector: ${basename(runDir)}`,
+      vscode.ViewColumn.Active,
+      webviewOptions(extensionUri, [runDir]),
+    );
     return new InspectorPanel(panel, extensionUri, runDir, onDispose);
   }
 
-  constructor(readonly panel: vscode.WebviewPanel, extensionUri: vscode.Uri, readonly runDir: string, onDispose: () => void) {
+  constructor(
+    readonly panel: vscode.WebviewPanel,
+    extensionUri: vscode.Uri,
+    readonly runDir: string,
+    onDispose: () => void,
+  ) {
     panel.title = `Inspector: ${basename(runDir)}`;
     this.sidecarScript = join(extensionUri.fsPath, 'dist', 'sidecar.js');
     this.channel = new PanelChannel(panel, 'inspector', extensionUri, {
       onReady: () => this.sendInit(),
       onMessage: async (message) => {
-        if (message.type === 'inspector/loadSample') this.channel.post(await inspectorSample(runDir, this.samples, message.index));
+        if (message.type === 'inspector/loadSample')
+          this.channel.post(await inspectorSample(runDir, this.samples, message.index));
       },
       exportDir: () => runDir,
     });
     this.channel.setRunDirs([runDir]);
     // New samples or a new evaluation: send the index again (the page keeps its slice and view).
-    this.watcher = watch([join(runDir, 'samples', 'index.json'), join(runDir, 'eval', 'regression.json')], { ignoreInitial: true, atomic: true });
+    this.watcher = watch([join(runDir, 'samples', 'index.json'), join(runDir, 'eval', 'regression.json')], {
+      ignoreInitial: true,
+      atomic: true,
+    });
     this.watcher.on('add', () => void this.sendInit()).on('change', () => void this.sendInit());
     // Trusted now: the true slices that were withheld can be read.
     this.trustGranted = vscode.workspace.onDidGrantWorkspaceTrust(() => void this.sendInit());
@@ -75,7 +90,13 @@ export class InspectorPanel implements vscode.Disposable {
     let problem: string | null = null;
     if (vscode.workspace.isTrusted) {
       const workspaceFolders = (vscode.workspace.workspaceFolders ?? []).map((f) => f.uri.fsPath);
-      this.preview ??= ensureDataPreview(this.runDir, sidecarCommand(this.sidecarScript), workspaceFolders, undefined, this.closed.signal);
+      this.preview ??= ensureDataPreview(
+        this.runDir,
+        sidecarCommand(this.sidecarScript),
+        workspaceFolders,
+        undefined,
+        this.closed.signal,
+      );
       problem = await this.preview;
     } else if (!(await hasDataPreview(this.runDir))) {
       problem = untrustedPreviewProblem;

@@ -31,7 +31,11 @@ export class MetricsFollower {
   private identity: string | null = null;
 
   /** `offset`: the byte length already read (readMetrics' `bytes`). */
-  constructor(private readonly runDir: string, offset: number, private readonly events: FollowerEvents) {
+  constructor(
+    private readonly runDir: string,
+    offset: number,
+    private readonly events: FollowerEvents,
+  ) {
     this.file = join(runDir, 'metrics.jsonl');
     this.offset = offset;
   }
@@ -40,7 +44,9 @@ export class MetricsFollower {
     // Polling would cost a stat per interval per panel; fs events suffice for local disks, and
     // chokidar's atomic option handles editors/tools that replace the file.
     this.watcher = watch(this.file, { ignoreInitial: false, atomic: true });
-    const changed = () => { this.reading = this.reading.then(() => this.readAppended()); };
+    const changed = () => {
+      this.reading = this.reading.then(() => this.readAppended());
+    };
     this.watcher.on('add', changed).on('change', changed);
   }
 
@@ -95,7 +101,8 @@ export class MetricsFollower {
       const parsed = this.lines.take(buffer.subarray(0, bytesRead));
       if (parsed.consumed === 0) return false; // Only part of a line so far.
       this.offset += parsed.consumed;
-      if (parsed.records.length > 0 || parsed.problems.length > 0) this.events.onRecords(parsed.records, parsed.problems);
+      if (parsed.records.length > 0 || parsed.problems.length > 0)
+        this.events.onRecords(parsed.records, parsed.problems);
       return this.offset < size;
     } finally {
       await handle.close();

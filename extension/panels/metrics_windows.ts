@@ -29,7 +29,10 @@ export class MetricsLineReader {
   private nextLine: number;
   private skipping = false;
 
-  constructor(firstLine = 1, private readonly windowBytes = metricsWindowBytes) {
+  constructor(
+    firstLine = 1,
+    private readonly windowBytes = metricsWindowBytes,
+  ) {
     this.nextLine = firstLine;
   }
 
@@ -52,8 +55,11 @@ export class MetricsLineReader {
       this.skipping = true;
       const limit = this.windowBytes >= 1 << 20 ? `${this.windowBytes / (1 << 20)} MiB` : `${this.windowBytes} bytes`;
       return {
-        consumed: window.length, records: [],
-        problems: [`metrics.jsonl line ${this.nextLine}: longer than ${limit} without a line break, skipped (a metric record is one line of a few hundred bytes; is this file a metrics log?)`],
+        consumed: window.length,
+        records: [],
+        problems: [
+          `metrics.jsonl line ${this.nextLine}: longer than ${limit} without a line break, skipped (a metric record is one line of a few hundred bytes; is this file a metrics log?)`,
+        ],
       };
     }
     return { consumed: start, records: [], problems: [] };
@@ -75,7 +81,9 @@ export function yieldToHost(): Promise<void> {
  * The complete lines of a metrics.jsonl buffer, window by window, yielding between windows.
  * `end` is the byte length consumed: the start of a last line that has no line break yet.
  */
-export async function parseMetricsWindows(buffer: Buffer): Promise<{ records: MetricRecord[]; problems: string[]; end: number }> {
+export async function parseMetricsWindows(
+  buffer: Buffer,
+): Promise<{ records: MetricRecord[]; problems: string[]; end: number }> {
   const reader = new MetricsLineReader();
   const records: MetricRecord[] = [];
   const problems: string[] = [];

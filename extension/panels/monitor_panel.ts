@@ -16,13 +16,26 @@ export class MonitorPanel implements vscode.Disposable {
   private readonly channel: PanelChannel;
 
   static create(extensionUri: vscode.Uri, runDir: string, onDispose: () => void): MonitorPanel {
-    const panel = vscode.window.createWebviewPanel(viewTypes.monitor, `Monitor: ${basename(runDir)}`, { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true }, webviewOptions(extensionUri, [runDir]));
+    const panel = vscode.window.createWebviewPanel(
+      viewTypes.monitor,
+      `Monitor: ${basename(runDir)}`,
+      { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true },
+      webviewOptions(extensionUri, [runDir]),
+    );
     return new MonitorPanel(panel, extensionUri, runDir, onDispose);
   }
 
-  constructor(readonly panel: vscode.WebviewPanel, extensionUri: vscode.Uri, readonly runDir: string, onDispose: () => void) {
+  constructor(
+    readonly panel: vscode.WebviewPanel,
+    extensionUri: vscode.Uri,
+    readonly runDir: string,
+    onDispose: () => void,
+  ) {
     panel.title = `Monitor: ${basename(runDir)}`;
-    this.channel = new PanelChannel(panel, 'monitor', extensionUri, { onReady: () => this.sendAll(), exportDir: () => runDir });
+    this.channel = new PanelChannel(panel, 'monitor', extensionUri, {
+      onReady: () => this.sendAll(),
+      exportDir: () => runDir,
+    });
     this.channel.setRunDirs([runDir]);
     panel.onDidDispose(() => {
       this.dispose();
@@ -52,7 +65,9 @@ export class MonitorPanel implements vscode.Disposable {
     this.follower = new MetricsFollower(this.runDir, bytes, {
       // Chained, so that a batch whose message waits for eval/regression.json is not overtaken.
       onRecords: (records, problems) => {
-        this.appending = this.appending.then(async () => this.channel.post(await monitorAppend(this.runDir, records, problems)));
+        this.appending = this.appending.then(async () =>
+          this.channel.post(await monitorAppend(this.runDir, records, problems)),
+        );
       },
       onReset: () => void this.sendAll(),
     });

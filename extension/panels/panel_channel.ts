@@ -12,16 +12,26 @@ import { errorMessage } from '../../sidecar/protocol/error_message';
 
 export type PageName = 'monitor' | 'inspector' | 'compare';
 
-export const viewTypes: Record<PageName, string> = { monitor: 'l3m.monitor', inspector: 'l3m.inspector', compare: 'l3m.compare' };
+export const viewTypes: Record<PageName, string> = {
+  monitor: 'l3m.monitor',
+  inspector: 'l3m.inspector',
+  compare: 'l3m.compare',
+};
 
-export function webviewOptions(extensionUri: vscode.Uri, runDirs: string[]): vscode.WebviewOptions & vscode.WebviewPanelOptions {
+export function webviewOptions(
+  extensionUri: vscode.Uri,
+  runDirs: string[],
+): vscode.WebviewOptions & vscode.WebviewPanelOptions {
   return {
     enableScripts: true,
     // The pages keep their state with setState and rebuild from the host's data, so they need
     // not stay alive while hidden.
     retainContextWhenHidden: false,
     enableFindWidget: false,
-    localResourceRoots: [vscode.Uri.joinPath(extensionUri, 'dist', 'webview'), ...runDirs.map((d) => vscode.Uri.file(d))],
+    localResourceRoots: [
+      vscode.Uri.joinPath(extensionUri, 'dist', 'webview'),
+      ...runDirs.map((d) => vscode.Uri.file(d)),
+    ],
   };
 }
 
@@ -38,10 +48,15 @@ export class PanelChannel implements vscode.Disposable {
     readonly panel: vscode.WebviewPanel,
     private readonly page: PageName,
     private readonly extensionUri: vscode.Uri,
-    private readonly handlers: { onReady(): void | Promise<void>; onMessage?(message: PageMessage): void | Promise<void>; exportDir?(): string | undefined },
+    private readonly handlers: {
+      onReady(): void | Promise<void>;
+      onMessage?(message: PageMessage): void | Promise<void>;
+      exportDir?(): string | undefined;
+    },
   ) {
     const webview = panel.webview;
-    const bundle = (file: string) => webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'dist', 'webview', file)).toString();
+    const bundle = (file: string) =>
+      webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'dist', 'webview', file)).toString();
     webview.html = panelHtml({
       page,
       title: panel.title,

@@ -17,7 +17,9 @@ export interface PanelPage {
 
 /** A nonce for one page load: 32 characters from a cryptographic source. */
 export function makeNonce(random: (bytes: number) => Uint8Array): string {
-  return Array.from(random(24), (b) => 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'[b & 63]).join('');
+  return Array.from(random(24), (b) => 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'[b & 63]).join(
+    '',
+  );
 }
 
 export function contentSecurityPolicy(cspSource: string, nonce: string): string {

@@ -43,7 +43,9 @@ function runDirsOf(clicked: unknown, selected: unknown): string[] {
  * A serializer's deserialize function from a synchronous one. The state is what the page saved with
  * setState (webview/shared/vscode_api.ts), and undefined when it saved none.
  */
-function revive(restore: (panel: vscode.WebviewPanel, state: PanelState | undefined) => void): (panel: vscode.WebviewPanel, state: PanelState | undefined) => Promise<void> {
+function revive(
+  restore: (panel: vscode.WebviewPanel, state: PanelState | undefined) => void,
+): (panel: vscode.WebviewPanel, state: PanelState | undefined) => Promise<void> {
   return (panel, state) => {
     restore(panel, state);
     return Promise.resolve();
@@ -60,7 +62,9 @@ export function registerPanels(context: vscode.ExtensionContext, options: PanelO
   const pickRuns = async (canPickMany: boolean, title: string): Promise<string[]> => {
     const runsDir = options.runsDir();
     if (!runsDir) {
-      void vscode.window.showErrorMessage('L3M: the runs folder is unknown: open a workspace folder, or set l3m.runsDir.');
+      void vscode.window.showErrorMessage(
+        'L3M: the runs folder is unknown: open a workspace folder, or set l3m.runsDir.',
+      );
       return [];
     }
     const listings = await listRuns(runsDir);
@@ -68,8 +72,14 @@ export function registerPanels(context: vscode.ExtensionContext, options: PanelO
       void vscode.window.showInformationMessage(`L3M: no runs in ${runsDir} yet. Train an experiment first.`);
       return [];
     }
-    const items = listings.map((l) => ({ label: `${l.experiment}/${l.runId}`, description: l.kind === 'run' ? `${l.displayStatus} · ${l.record.task}` : 'unreadable', runDir: l.runDir }));
-    const picked = canPickMany ? await vscode.window.showQuickPick(items, { canPickMany: true, title }) : await vscode.window.showQuickPick(items, { title });
+    const items = listings.map((l) => ({
+      label: `${l.experiment}/${l.runId}`,
+      description: l.kind === 'run' ? `${l.displayStatus} · ${l.record.task}` : 'unreadable',
+      runDir: l.runDir,
+    }));
+    const picked = canPickMany
+      ? await vscode.window.showQuickPick(items, { canPickMany: true, title })
+      : await vscode.window.showQuickPick(items, { title });
     if (!picked) return [];
     return (Array.isArray(picked) ? picked : [picked]).map((p) => p.runDir);
   };
@@ -80,12 +90,18 @@ export function registerPanels(context: vscode.ExtensionContext, options: PanelO
       if (reveal) existing.panel.reveal(undefined, true);
       return;
     }
-    monitors.set(runDir, MonitorPanel.create(extensionUri, runDir, () => monitors.delete(runDir)));
+    monitors.set(
+      runDir,
+      MonitorPanel.create(extensionUri, runDir, () => monitors.delete(runDir)),
+    );
   };
   const openInspector = (runDir: string): void => {
     const existing = inspectors.get(runDir);
     if (existing) return existing.panel.reveal();
-    inspectors.set(runDir, InspectorPanel.create(extensionUri, runDir, () => inspectors.delete(runDir)));
+    inspectors.set(
+      runDir,
+      InspectorPanel.create(extensionUri, runDir, () => inspectors.delete(runDir)),
+    );
   };
   const openCompare = async (runDirs: string[]): Promise<void> => {
     if (compare) {
@@ -93,21 +109,31 @@ export function registerPanels(context: vscode.ExtensionContext, options: PanelO
       compare.panel.reveal();
       return;
     }
-    compare = ComparePanel.create(extensionUri, runDirs, () => options.runsDir(), () => { compare = undefined; });
+    compare = ComparePanel.create(
+      extensionUri,
+      runDirs,
+      () => options.runsDir(),
+      () => {
+        compare = undefined;
+      },
+    );
   };
 
   context.subscriptions.push(
     vscode.commands.registerCommand('l3m.openMonitor', async (clicked: unknown, selected: unknown) => {
       const runDirs = runDirsOf(clicked, selected);
-      for (const runDir of runDirs.length > 0 ? runDirs : await pickRuns(false, 'Open the training monitor of a run')) openMonitor(runDir);
+      for (const runDir of runDirs.length > 0 ? runDirs : await pickRuns(false, 'Open the training monitor of a run'))
+        openMonitor(runDir);
     }),
     vscode.commands.registerCommand('l3m.openInspector', async (clicked: unknown, selected: unknown) => {
       const runDirs = runDirsOf(clicked, selected);
-      for (const runDir of runDirs.length > 0 ? runDirs : await pickRuns(false, 'Inspect the lightcones of a run')) openInspector(runDir);
+      for (const runDir of runDirs.length > 0 ? runDirs : await pickRuns(false, 'Inspect the lightcones of a run'))
+        openInspector(runDir);
     }),
     vscode.commands.registerCommand('l3m.compareRuns', async (clicked: unknown, selected: unknown) => {
       const runDirs = runDirsOf(clicked, selected);
-      const chosen = runDirs.length > 1 || compare ? runDirs : [...runDirs, ...(await pickRuns(true, 'Choose runs to compare'))];
+      const chosen =
+        runDirs.length > 1 || compare ? runDirs : [...runDirs, ...(await pickRuns(true, 'Choose runs to compare'))];
       if (chosen.length > 0) await openCompare(chosen);
     }),
     // After a window reload VS Code recreates the panels and hands back each page's saved state.
@@ -119,7 +145,10 @@ export function registerPanels(context: vscode.ExtensionContext, options: PanelO
         }
         panel.webview.options = webviewOptions(extensionUri, [state.runDir]);
         monitors.get(state.runDir)?.panel.dispose();
-        monitors.set(state.runDir, new MonitorPanel(panel, extensionUri, state.runDir, () => monitors.delete(state.runDir)));
+        monitors.set(
+          state.runDir,
+          new MonitorPanel(panel, extensionUri, state.runDir, () => monitors.delete(state.runDir)),
+        );
       }),
     }),
     vscode.window.registerWebviewPanelSerializer(viewTypes.inspector, {
@@ -130,7 +159,10 @@ export function registerPanels(context: vscode.ExtensionContext, options: PanelO
         }
         panel.webview.options = webviewOptions(extensionUri, [state.runDir]);
         inspectors.get(state.runDir)?.panel.dispose();
-        inspectors.set(state.runDir, new InspectorPanel(panel, extensionUri, state.runDir, () => inspectors.delete(state.runDir)));
+        inspectors.set(
+          state.runDir,
+          new InspectorPanel(panel, extensionUri, state.runDir, () => inspectors.delete(state.runDir)),
+        );
       }),
     }),
     vscode.window.registerWebviewPanelSerializer(viewTypes.compare, {
@@ -138,7 +170,15 @@ export function registerPanels(context: vscode.ExtensionContext, options: PanelO
         const runDirs = state?.kind === 'compare' ? state.runDirs : [];
         panel.webview.options = webviewOptions(extensionUri, runDirs);
         compare?.panel.dispose();
-        compare = new ComparePanel(panel, extensionUri, runDirs, () => options.runsDir(), () => { compare = undefined; });
+        compare = new ComparePanel(
+          panel,
+          extensionUri,
+          runDirs,
+          () => options.runsDir(),
+          () => {
+            compare = undefined;
+          },
+        );
       }),
     }),
     options.runEvents.onRunState.on((state) => {
@@ -150,6 +190,11 @@ export function registerPanels(context: vscode.ExtensionContext, options: PanelO
       monitors.get(state.runDir)?.runState(state.record);
     }),
     options.runEvents.onMetrics.on((params) => monitors.get(params.runDir)?.metricsArrived()),
-    { dispose: () => { for (const p of [...monitors.values(), ...inspectors.values()]) p.panel.dispose(); compare?.panel.dispose(); } },
+    {
+      dispose: () => {
+        for (const p of [...monitors.values(), ...inspectors.values()]) p.panel.dispose();
+        compare?.panel.dispose();
+      },
+    },
   );
 }

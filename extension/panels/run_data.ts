@@ -7,10 +7,25 @@ import { basename, dirname, join, normalize, sep } from 'node:path';
 import { isRecord } from '../../schemas/json_value';
 import { readConfined } from '../../sidecar/protocol/confined_path';
 import { errorMessage } from '../../sidecar/protocol/error_message';
-import { latestPerStep, parseMetricsJsonl, parseRegressionEvaluation, parseRunRecord, type MetricRecord, type SampleEntry, type SampleIndex } from '../../sidecar/protocol/run_folder';
+import {
+  latestPerStep,
+  parseMetricsJsonl,
+  parseRegressionEvaluation,
+  parseRunRecord,
+  type MetricRecord,
+  type SampleEntry,
+  type SampleIndex,
+} from '../../sidecar/protocol/run_folder';
 import { parseMetricsWindows } from './metrics_windows';
 import { recordsToColumns } from '../../webview/shared/metric_table';
-import type { CompareRun, InspectorInit, InspectorSample, MonitorAppend, MonitorInit, RunSummary } from '../../webview/shared/panel_protocol';
+import type {
+  CompareRun,
+  InspectorInit,
+  InspectorSample,
+  MonitorAppend,
+  MonitorInit,
+  RunSummary,
+} from '../../webview/shared/panel_protocol';
 
 /** A text file of the run folder by its '/'-separated name; `error` is 'missing' or a whole sentence. */
 async function readText(runDir: string, name: string): Promise<{ text: string } | { error: string }> {
@@ -27,14 +42,20 @@ function describeError(name: string, error: string): string {
 export async function readRunSummary(runDir: string): Promise<{ run: RunSummary; problems: string[] }> {
   const fallback = `${basename(dirname(runDir))}/${basename(runDir)}`;
   const read = await readText(runDir, 'run.json');
-  if ('error' in read) return { run: { runDir, name: fallback, record: null }, problems: [describeError('run.json', read.error)] };
+  if ('error' in read)
+    return { run: { runDir, name: fallback, record: null }, problems: [describeError('run.json', read.error)] };
   const parsed = parseRunRecord(read.text);
   if ('error' in parsed) return { run: { runDir, name: fallback, record: null }, problems: [parsed.error] };
-  return { run: { runDir, name: `${parsed.record.experiment}/${parsed.record.id}`, record: parsed.record }, problems: [] };
+  return {
+    run: { runDir, name: `${parsed.record.experiment}/${parsed.record.id}`, record: parsed.record },
+    problems: [],
+  };
 }
 
 /** metrics.jsonl with the byte length read, so that a follower can continue from there. */
-export async function readMetrics(runDir: string): Promise<{ records: MetricRecord[]; problems: string[]; bytes: number }> {
+export async function readMetrics(
+  runDir: string,
+): Promise<{ records: MetricRecord[]; problems: string[]; bytes: number }> {
   const read = await readConfined(runDir, 'metrics.jsonl');
   if (!('bytes' in read)) return { records: [], problems: read.missing ? [] : [read.problem], bytes: 0 };
   const buffer = read.bytes;
@@ -60,25 +81,51 @@ async function readTestLightcones(runDir: string): Promise<number | null> {
   const read = await readText(runDir, 'eval/regression.json');
   if ('error' in read) return null;
   const parsed = parseRegressionEvaluation(read.text);
-  return 'error' in parsed || typeof parsed.evaluation.testLightcones !== 'number' ? null : parsed.evaluation.testLightcones;
+  return 'error' in parsed || typeof parsed.evaluation.testLightcones !== 'number'
+    ? null
+    : parsed.evaluation.testLightcones;
 }
 
 export async function monitorInit(runDir: string): Promise<{ message: MonitorInit; bytes: number }> {
-  const [{ run, problems }, metrics, testLightcones] = await Promise.all([readRunSummary(runDir), readMetrics(runDir), readTestLightcones(runDir)]);
-  return { message: { type: 'monitor/init', run, columns: recordsToColumns(metrics.records), problems: [...problems, ...metrics.problems], testLightcones }, bytes: metrics.bytes };
+  const [{ run, problems }, metrics, testLightcones] = await Promise.all([
+    readRunSummary(runDir),
+    readMetrics(runDir),
+    readTestLightcones(runDir),
+  ]);
+  return {
+    message: {
+      type: 'monitor/init',
+      run,
+      columns: recordsToColumns(metrics.records),
+      problems: [...problems, ...metrics.problems],
+      testLightcones,
+    },
+    bytes: metrics.bytes,
+  };
 }
 
 /** Appended records for the monitor; with the test record comes the size of the test split. */
-export async function monitorAppend(runDir: string, records: MetricRecord[], problems: string[]): Promise<MonitorAppend> {
+export async function monitorAppend(
+  runDir: string,
+  records: MetricRecord[],
+  problems: string[],
+): Promise<MonitorAppend> {
   if (!records.some((r) => r.split === 'test')) return { type: 'monitor/append', records, problems };
   return { type: 'monitor/append', records, problems, testLightcones: await readTestLightcones(runDir) };
 }
 
 function isSampleEntry(value: unknown): value is SampleEntry {
-  return isRecord(value) && typeof value.lightcone === 'number' && typeof value.firstSlice === 'number'
-    && typeof value.contextSlices === 'number' && typeof value.generated === 'string' && typeof value.truth === 'string'
-    && typeof value.createdAt === 'string'
-    && (value.redshifts === undefined || (Array.isArray(value.redshifts) && value.redshifts.every((z) => typeof z === 'number')));
+  return (
+    isRecord(value) &&
+    typeof value.lightcone === 'number' &&
+    typeof value.firstSlice === 'number' &&
+    typeof value.contextSlices === 'number' &&
+    typeof value.generated === 'string' &&
+    typeof value.truth === 'string' &&
+    typeof value.createdAt === 'string' &&
+    (value.redshifts === undefined ||
+      (Array.isArray(value.redshifts) && value.redshifts.every((z) => typeof z === 'number')))
+  );
 }
 
 function parseSampleIndex(text: string): { index: SampleIndex } | { error: string } {
@@ -91,7 +138,9 @@ function parseSampleIndex(text: string): { index: SampleIndex } | { error: strin
   if (!isRecord(value) || !Array.isArray(value.entries)) return { error: 'samples/index.json has no "entries" array' };
   const bad = value.entries.findIndex((e) => !isSampleEntry(e));
   if (bad >= 0) {
-    return { error: `samples/index.json entry ${bad} is not a sample entry: it needs "truth", "generated" and "createdAt" strings, "lightcone", "firstSlice" and "contextSlices" numbers, and "redshifts", if any, as numbers` };
+    return {
+      error: `samples/index.json entry ${bad} is not a sample entry: it needs "truth", "generated" and "createdAt" strings, "lightcone", "firstSlice" and "contextSlices" numbers, and "redshifts", if any, as numbers`,
+    };
   }
   return { index: { ...value, entries: value.entries.filter(isSampleEntry) } };
 }
@@ -113,7 +162,11 @@ export async function inspectorInit(runDir: string): Promise<InspectorInit> {
     else regression = parsed.evaluation;
   } else if (evaluation.error !== 'missing') problems.push(evaluation.error);
   if (!samples && !regression && run.record?.status === 'completed') {
-    problems.push(run.record.task === 'regression' ? 'eval/regression.json is missing: the run has no test evaluation' : 'samples/index.json is missing: the run has no samples yet');
+    problems.push(
+      run.record.task === 'regression'
+        ? 'eval/regression.json is missing: the run has no test evaluation'
+        : 'samples/index.json is missing: the run has no samples yet',
+    );
   }
   return { type: 'inspector/init', run, samples, regression, problems };
 }
@@ -125,7 +178,8 @@ export async function inspectorInit(runDir: string): Promise<InspectorInit> {
 async function readSampleFile(runDir: string, name: string): Promise<{ bytes: ArrayBuffer | null; problem?: string }> {
   const folder = join(runDir, 'samples');
   const path = normalize(join(folder, name));
-  if (!path.startsWith(folder + sep)) return { bytes: null, problem: `samples/index.json names "${name}", which is outside samples/; not read` };
+  if (!path.startsWith(folder + sep))
+    return { bytes: null, problem: `samples/index.json names "${name}", which is outside samples/; not read` };
   const read = await readConfined(runDir, `samples/${name}`);
   if ('bytes' in read) {
     // A copy of exactly the file's bytes: a Buffer may be a view into a larger, shared pool.
@@ -136,16 +190,34 @@ async function readSampleFile(runDir: string, name: string): Promise<{ bytes: Ar
   return { bytes: null, problem: read.missing ? `samples/${name}: the file is missing` : read.problem };
 }
 
-export async function inspectorSample(runDir: string, samples: SampleIndex | null, index: number): Promise<InspectorSample> {
+export async function inspectorSample(
+  runDir: string,
+  samples: SampleIndex | null,
+  index: number,
+): Promise<InspectorSample> {
   const entry = samples?.entries[index];
-  if (!entry) return { type: 'inspector/sample', index, truth: null, generated: null, problems: [`no sample ${index} in samples/index.json`] };
-  const [truth, generated] = await Promise.all([readSampleFile(runDir, entry.truth), readSampleFile(runDir, entry.generated)]);
+  if (!entry)
+    return {
+      type: 'inspector/sample',
+      index,
+      truth: null,
+      generated: null,
+      problems: [`no sample ${index} in samples/index.json`],
+    };
+  const [truth, generated] = await Promise.all([
+    readSampleFile(runDir, entry.truth),
+    readSampleFile(runDir, entry.generated),
+  ]);
   const problems = [truth.problem, generated.problem].filter((p): p is string => p !== undefined);
   return { type: 'inspector/sample', index, truth: truth.bytes, generated: generated.bytes, problems };
 }
 
 export async function compareRun(runDir: string): Promise<CompareRun> {
-  const [{ run, problems }, metrics, config] = await Promise.all([readRunSummary(runDir), readMetrics(runDir), readText(runDir, 'config.json')]);
+  const [{ run, problems }, metrics, config] = await Promise.all([
+    readRunSummary(runDir),
+    readMetrics(runDir),
+    readText(runDir, 'config.json'),
+  ]);
   let parsedConfig: unknown = null;
   if ('text' in config) {
     try {
@@ -154,5 +226,10 @@ export async function compareRun(runDir: string): Promise<CompareRun> {
       problems.push(`config.json is not valid JSON (${errorMessage(e)})`);
     }
   } else problems.push(describeError('config.json', config.error));
-  return { run, config: parsedConfig, columns: recordsToColumns(metrics.records), problems: [...problems, ...metrics.problems] };
+  return {
+    run,
+    config: parsedConfig,
+    columns: recordsToColumns(metrics.records),
+    problems: [...problems, ...metrics.problems],
+  };
 }

@@ -20,7 +20,11 @@ export function isExperimentConfig(uri: string): boolean {
 /** The file path of a document URI; untitled documents get a path in the working directory. */
 export function configPathOf(uri: string): string {
   if (uri.startsWith('file:')) {
-    try { return fileURLToPath(uri); } catch { /* fall through to the untitled case */ }
+    try {
+      return fileURLToPath(uri);
+    } catch {
+      /* fall through to the untitled case */
+    }
   }
   return `${process.cwd()}/untitled.l3m.json`;
 }
@@ -46,7 +50,7 @@ export function estimateMarkdown(text: string, context: ConfigContext): string |
     const shape = backboneShape(config, context);
     if (!shape) {
       return config.backbone?.source === 'pretrained'
-        ? '**Parameters:** unknown until the checkpoint\'s config.json is readable at backbone.path.'
+        ? "**Parameters:** unknown until the checkpoint's config.json is readable at backbone.path."
         : undefined;
     }
     return describeEstimate(estimateParameters(config, shape));
@@ -66,15 +70,22 @@ function markdownOf(contents: Hover['contents']): string {
  * Schema documentation of the field under the cursor, plus estimates inside the model sections.
  * None for a text over the limits: its one diagnostic says why, and parsing it is what the limits avoid.
  */
-export async function configHover(uri: string, text: string, position: Position, fileSystem: ConfigFileSystem): Promise<Hover | null> {
+export async function configHover(
+  uri: string,
+  text: string,
+  position: Position,
+  fileSystem: ConfigFileSystem,
+): Promise<Hover | null> {
   if (configLimitDiagnostic(text)) return null;
   const document = configDocument(text, configPathOf(uri));
   const service = configLanguageService();
   const hover = await service.doHover(document, position, service.parseJSONDocument(document));
   const location = getLocation(text, document.offsetAt(position));
   const section = location.path[0];
-  const estimate = typeof section === 'string' && estimatedSections.has(section)
-    ? estimateMarkdown(text, contextFor(uri, fileSystem)) : undefined;
+  const estimate =
+    typeof section === 'string' && estimatedSections.has(section)
+      ? estimateMarkdown(text, contextFor(uri, fileSystem))
+      : undefined;
   if (!hover && !estimate) return null;
   const parts = [hover ? markdownOf(hover.contents) : '', estimate ?? ''].filter(Boolean);
   return { contents: { kind: 'markdown', value: parts.join('\n\n---\n\n') }, range: hover?.range };

@@ -4,8 +4,13 @@
 // the path diagnostics). server.ts starts it on the process's connection; tests start it on
 // in-memory streams.
 import {
-  DidChangeWatchedFilesNotification, TextDocuments, TextDocumentSyncKind,
-  type Connection, type Diagnostic, type InitializeParams, type InitializeResult,
+  DidChangeWatchedFilesNotification,
+  TextDocuments,
+  TextDocumentSyncKind,
+  type Connection,
+  type Diagnostic,
+  type InitializeParams,
+  type InitializeResult,
 } from 'vscode-languageserver/node';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import type { ConfigFileSystem } from '../../schemas/config_context';
@@ -35,7 +40,9 @@ export function startConfigServer(connection: Connection, fileSystem: ConfigFile
     if (!canWatchFiles) return;
     // Files that decide the path diagnostics: a checkpoint's config.json and weights, and data files.
     void connection.client.register(DidChangeWatchedFilesNotification.type, {
-      watchers: [{ globPattern: '**/{config.json,*.safetensors,model.safetensors.index.json,*.npz,*.npy,*.h5,*.hdf5}' }],
+      watchers: [
+        { globPattern: '**/{config.json,*.safetensors,model.safetensors.index.json,*.npz,*.npy,*.h5,*.hdf5}' },
+      ],
     });
   });
 
@@ -48,47 +55,53 @@ export function startConfigServer(connection: Connection, fileSystem: ConfigFile
       // vscode-json-languageservice and vscode-languageserver pin different copies of the same LSP
       // types package; the shapes are identical.
       // eslint-disable-next-line @typescript-eslint/no-unsafe-type-assertion -- two copies of one LSP types package; TypeScript cannot tell they are the same
-      diagnostics = await configDiagnostics(document.uri, document.getText(), fileSystem) as unknown as Diagnostic[];
+      diagnostics = (await configDiagnostics(document.uri, document.getText(), fileSystem)) as unknown as Diagnostic[];
     } catch (caught) {
       // validateConfig does not throw for any text; this guards against bugs (docs/conventions.md#user-input).
-      connection.console.error(`L3M: validating ${document.uri} failed: ${caught instanceof Error ? caught.stack ?? caught.message : String(caught)}`);
+      connection.console.error(
+        `L3M: validating ${document.uri} failed: ${caught instanceof Error ? (caught.stack ?? caught.message) : String(caught)}`,
+      );
       return;
     }
     if (documents.get(document.uri)?.version !== version) return;
     await connection.sendDiagnostics({ uri: document.uri, version, diagnostics });
-}
-
-documents.onDidOpen((event) => { void validate(event.document); });
-documents.onDidChangeContent((event) => { void validate(event.document); });
-documents.onDidClose((event) => {
-  void connection.sendDiagnostics({ uri: event.document.uri, diagnostics: [] });
-});
-connection.onDidChangeWatchedFiles(() => {
-  for (const document of documents.all()) void validate(document);
-});
-
-connection.onHover(async ({ textDocument, position }) => {
-  const document = documents.get(textDocument.uri);
-  if (!document || !isExperimentConfig(document.uri)) return null;
-  try {
-    return await configHover(document.uri, document.getText(), position, fileSystem);
-  } catch (caught) {
-    connection.console.error(`L3M: hover failed: ${caught instanceof Error ? caught.message : String(caught)}`);
-    return null;
   }
-});
 
-connection.onCompletion(async ({ textDocument, position }) => {
-  const document = documents.get(textDocument.uri);
-  if (!document || !isExperimentConfig(document.uri)) return null;
-  try {
-    return await configCompletion(document.uri, document.getText(), position);
-  } catch (caught) {
-    connection.console.error(`L3M: completion failed: ${caught instanceof Error ? caught.message : String(caught)}`);
-    return null;
-  }
-});
+  documents.onDidOpen((event) => {
+    void validate(event.document);
+  });
+  documents.onDidChangeContent((event) => {
+    void validate(event.document);
+  });
+  documents.onDidClose((event) => {
+    void connection.sendDiagnostics({ uri: event.document.uri, diagnostics: [] });
+  });
+  connection.onDidChangeWatchedFiles(() => {
+    for (const document of documents.all()) void validate(document);
+  });
 
-documents.listen(connection);
-connection.listen();
+  connection.onHover(async ({ textDocument, position }) => {
+    const document = documents.get(textDocument.uri);
+    if (!document || !isExperimentConfig(document.uri)) return null;
+    try {
+      return await configHover(document.uri, document.getText(), position, fileSystem);
+    } catch (caught) {
+      connection.console.error(`L3M: hover failed: ${caught instanceof Error ? caught.message : String(caught)}`);
+      return null;
+    }
+  });
+
+  connection.onCompletion(async ({ textDocument, position }) => {
+    const document = documents.get(textDocument.uri);
+    if (!document || !isExperimentConfig(document.uri)) return null;
+    try {
+      return await configCompletion(document.uri, document.getText(), position);
+    } catch (caught) {
+      connection.console.error(`L3M: completion failed: ${caught instanceof Error ? caught.message : String(caught)}`);
+      return null;
+    }
+  });
+
+  documents.listen(connection);
+  connection.listen();
 }

@@ -29,7 +29,11 @@ export function isolatedEnv(root: string, extra: NodeJS.ProcessEnv = {}): NodeJS
   // those of an enclosing `npm run` or `node --test` would reach every process the workbench starts
   // (terminals, the sidecar) and change how npm and node behave there.
   for (const key of Object.keys(env)) {
-    if (/^(VSCODE_|CODE_SERVER_|npm_)/i.test(key) || ['ELECTRON_RUN_AS_NODE', 'NODE_TEST_CONTEXT', 'NODE_OPTIONS'].includes(key)) delete env[key];
+    if (
+      /^(VSCODE_|CODE_SERVER_|npm_)/i.test(key) ||
+      ['ELECTRON_RUN_AS_NODE', 'NODE_TEST_CONTEXT', 'NODE_OPTIONS'].includes(key)
+    )
+      delete env[key];
   }
   return env;
 }
@@ -50,27 +54,46 @@ function runToEnd(command: string, args: string[], env: NodeJS.ProcessEnv): Prom
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
-    child.stdout.on('data', (chunk: Buffer) => { output += chunk.toString(); });
-    child.stderr.on('data', (chunk: Buffer) => { output += chunk.toString(); });
+    child.stdout.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+    });
+    child.stderr.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+    });
     child.on('error', reject);
     child.on('close', (code) => {
       if (code === 0) resolve(output);
-      else reject(new Error(`"${args.slice(1, 3).join(' ')}" of code-server exited with ${code}:\n${output.slice(-4000)}`));
+      else
+        reject(
+          new Error(`"${args.slice(1, 3).join(' ')}" of code-server exited with ${code}:\n${output.slice(-4000)}`),
+        );
     });
   });
 }
 
 /** Installs `vsixPath` into the given extensions folder (replacing an older copy) and returns code-server's output. */
-export async function installExtension(workbench: Workbench, vsixPath: string, folders: CodeServerFolders, env: NodeJS.ProcessEnv): Promise<string> {
+export async function installExtension(
+  workbench: Workbench,
+  vsixPath: string,
+  folders: CodeServerFolders,
+  env: NodeJS.ProcessEnv,
+): Promise<string> {
   mkdirSync(folders.extensionsDir, { recursive: true });
   mkdirSync(folders.userDataDir, { recursive: true });
-  const output = await runToEnd(workbench.node, [
-    workbench.codeServerEntry,
-    '--extensions-dir', folders.extensionsDir,
-    '--user-data-dir', folders.userDataDir,
-    '--install-extension', vsixPath,
-    '--force',
-  ], env);
+  const output = await runToEnd(
+    workbench.node,
+    [
+      workbench.codeServerEntry,
+      '--extensions-dir',
+      folders.extensionsDir,
+      '--user-data-dir',
+      folders.userDataDir,
+      '--install-extension',
+      vsixPath,
+      '--force',
+    ],
+    env,
+  );
   if (!/successfully installed|already installed/i.test(output)) {
     throw new Error(`code-server did not confirm the installation of ${vsixPath}. Its output:\n${output}`);
   }
@@ -112,13 +135,17 @@ export interface RunningCodeServer {
 export function startCodeServer(workbench: Workbench, options: StartOptions): Promise<RunningCodeServer> {
   const args = [
     workbench.codeServerEntry,
-    '--bind-addr', `127.0.0.1:${options.port ?? 0}`,
-    '--auth', 'none',
+    '--bind-addr',
+    `127.0.0.1:${options.port ?? 0}`,
+    '--auth',
+    'none',
     '--disable-telemetry',
     '--disable-update-check',
     '--disable-getting-started-override',
-    '--user-data-dir', options.userDataDir,
-    '--extensions-dir', options.extensionsDir,
+    '--user-data-dir',
+    options.userDataDir,
+    '--extensions-dir',
+    options.extensionsDir,
     ...(options.workspaceTrust === true ? [] : ['--disable-workspace-trust']),
     options.workspace,
   ];
@@ -128,13 +155,18 @@ export function startCodeServer(workbench: Workbench, options: StartOptions): Pr
   let output = '';
   let pending = '';
   const stop = async () => {
-    if (child.pid !== undefined && child.exitCode === null && child.signalCode === null) await killProcessTree(child.pid);
+    if (child.pid !== undefined && child.exitCode === null && child.signalCode === null)
+      await killProcessTree(child.pid);
   };
   return new Promise((resolve, reject) => {
     const timeoutMs = options.startTimeoutMs ?? 60_000;
     const timer = setTimeout(() => {
       void stop();
-      reject(new Error(`code-server did not report a listening address within ${timeoutMs / 1000} s. Its output:\n${output.slice(-4000)}`));
+      reject(
+        new Error(
+          `code-server did not report a listening address within ${timeoutMs / 1000} s. Its output:\n${output.slice(-4000)}`,
+        ),
+      );
     }, timeoutMs);
     const onData = (chunk: Buffer) => {
       const text = chunk.toString();
@@ -162,10 +194,17 @@ export function startCodeServer(workbench: Workbench, options: StartOptions): Pr
     };
     child.stdout.on('data', onData);
     child.stderr.on('data', onData);
-    child.on('error', (error) => { clearTimeout(timer); reject(error); });
+    child.on('error', (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
     child.on('exit', (code, signal) => {
       clearTimeout(timer);
-      reject(new Error(`code-server exited (code ${code}, signal ${signal}) before it listened. Its output:\n${output.slice(-4000)}`));
+      reject(
+        new Error(
+          `code-server exited (code ${code}, signal ${signal}) before it listened. Its output:\n${output.slice(-4000)}`,
+        ),
+      );
     });
   });
 }

@@ -37,8 +37,10 @@ export function workbenchDir(): string {
 function nodePackageName(): string {
   const os = process.platform === 'win32' ? 'win' : process.platform;
   if (os !== 'linux' && os !== 'darwin') {
-    throw new Error(`The L3M workbench installs code-server on Linux or macOS; this machine is "${process.platform}". `
-      + 'Use desktop VS Code with the packaged extension instead: npm run package, then install dist/l3m-studio.vsix.');
+    throw new Error(
+      `The L3M workbench installs code-server on Linux or macOS; this machine is "${process.platform}". ` +
+        'Use desktop VS Code with the packaged extension instead: npm run package, then install dist/l3m-studio.vsix.',
+    );
   }
   return `node-${os}-${process.arch}`;
 }
@@ -61,7 +63,9 @@ function paths(dir: string) {
 function readPackageJson(file: string): { version: string } {
   const json: unknown = JSON.parse(readFileSync(file, 'utf8'));
   if (!isRecord(json) || typeof json.version !== 'string') {
-    throw new Error(`${file} has no "version" string (received ${JSON.stringify(isRecord(json) ? json.version : json)}); reinstall the workbench with npm run workbench:install.`);
+    throw new Error(
+      `${file} has no "version" string (received ${JSON.stringify(isRecord(json) ? json.version : json)}); reinstall the workbench with npm run workbench:install.`,
+    );
   }
   return { version: json.version };
 }
@@ -69,7 +73,8 @@ function readPackageJson(file: string): { version: string } {
 /** The installed workbench, or undefined when some part is missing. */
 export function findWorkbench(dir = workbenchDir()): Workbench | undefined {
   const p = paths(dir);
-  if (![p.node, p.codeServerEntry, p.codeDependencies, p.codePackage].every((file) => existsSync(file))) return undefined;
+  if (![p.node, p.codeServerEntry, p.codeDependencies, p.codePackage].every((file) => existsSync(file)))
+    return undefined;
   const codeServerPackage = readPackageJson(join(p.codeServerDir, 'package.json'));
   const codePackage = readPackageJson(p.codePackage);
   return {
@@ -92,26 +97,36 @@ function npmCli(): string {
   ];
   const found = candidates.find((c) => c !== undefined && /npm-cli\.js$/.test(c) && existsSync(c));
   if (found === undefined) {
-    throw new Error(`Could not find npm's npm-cli.js next to ${process.execPath}. Install npm (it comes with Node 20) and retry.`);
+    throw new Error(
+      `Could not find npm's npm-cli.js next to ${process.execPath}. Install npm (it comes with Node 20) and retry.`,
+    );
   }
   return found;
 }
 
-function run(command: string, args: string[], options: { cwd: string; env: NodeJS.ProcessEnv; log: (line: string) => void }): Promise<void> {
+function run(
+  command: string,
+  args: string[],
+  options: { cwd: string; env: NodeJS.ProcessEnv; log: (line: string) => void },
+): Promise<void> {
   return new Promise((resolvePromise, reject) => {
     const child = spawn(command, args, { cwd: options.cwd, env: options.env, stdio: ['ignore', 'pipe', 'pipe'] });
     let tail = '';
     const collect = (chunk: Buffer) => {
       const text = chunk.toString();
       tail = (tail + text).slice(-6000);
-      for (const line of text.split('\n')) if (line.trim() !== '' && !/Unknown (env|user) config "nodedir"/.test(line)) options.log(line);
+      for (const line of text.split('\n'))
+        if (line.trim() !== '' && !/Unknown (env|user) config "nodedir"/.test(line)) options.log(line);
     };
     child.stdout.on('data', collect);
     child.stderr.on('data', collect);
     child.on('error', reject);
     child.on('close', (code) => {
       if (code === 0) resolvePromise();
-      else reject(new Error(`"${command} ${args.join(' ')}" in ${options.cwd} exited with ${code}. Its last output:\n${tail}`));
+      else
+        reject(
+          new Error(`"${command} ${args.join(' ')}" in ${options.cwd} exited with ${code}. Its last output:\n${tail}`),
+        );
     });
   });
 }
@@ -123,12 +138,20 @@ function run(command: string, args: string[], options: { cwd: string; env: NodeJ
  * concurrent first uses (npm start and npm test) do not write into the same folder.
  */
 async function installPackage(
-  target: string, spec: string, env: NodeJS.ProcessEnv, node: string, log: (line: string) => void, isComplete: () => boolean,
+  target: string,
+  spec: string,
+  env: NodeJS.ProcessEnv,
+  node: string,
+  log: (line: string) => void,
+  isComplete: () => boolean,
 ): Promise<void> {
   const staging = `${target}.partial-${process.pid}`;
   rmSync(staging, { recursive: true, force: true });
   mkdirSync(staging, { recursive: true });
-  writeFileSync(join(staging, 'package.json'), JSON.stringify({ name: `l3m-workbench-${spec.split('@')[0]}`, private: true }, null, 2));
+  writeFileSync(
+    join(staging, 'package.json'),
+    JSON.stringify({ name: `l3m-workbench-${spec.split('@')[0]}`, private: true }, null, 2),
+  );
   try {
     await run(node, [npmCli(), 'install', '--no-audit', '--no-fund', '--no-save', spec], { cwd: staging, env, log });
     // Another process may have finished the same install meanwhile and be using it: keep that one.
@@ -161,7 +184,14 @@ export async function ensureWorkbench(log: (line: string) => void = (line) => co
 
   if (!existsSync(p.node)) {
     log(`Installing Node ${nodeMajor} (npm package ${nodePackageName()}@${nodeMajor}) into ${join(dir, 'node24')} ...`);
-    await installPackage(join(dir, 'node24'), `${nodePackageName()}@${nodeMajor}`, withoutNpmVariables(process.env), process.execPath, log, () => existsSync(p.node));
+    await installPackage(
+      join(dir, 'node24'),
+      `${nodePackageName()}@${nodeMajor}`,
+      withoutNpmVariables(process.env),
+      process.execPath,
+      log,
+      () => existsSync(p.node),
+    );
   }
 
   if (!existsSync(p.codeServerEntry) || !existsSync(p.codeDependencies)) {
@@ -180,14 +210,22 @@ export async function ensureWorkbench(log: (line: string) => void = (line) => co
       // scripts are allowed for this install only, which is code-server's own pinned dependency tree.
       npm_config_dangerously_allow_all_scripts: 'true',
     };
-    await installPackage(join(dir, 'code-server'), `code-server@${codeServerVersion}`, env, p.node, log,
-      () => existsSync(p.codeServerEntry) && existsSync(p.codeDependencies));
+    await installPackage(
+      join(dir, 'code-server'),
+      `code-server@${codeServerVersion}`,
+      env,
+      p.node,
+      log,
+      () => existsSync(p.codeServerEntry) && existsSync(p.codeDependencies),
+    );
   }
 
   const installed = findWorkbench(dir);
   if (installed === undefined) {
-    throw new Error(`The workbench install in ${dir} finished but code-server is incomplete (looked for ${p.codeServerEntry} and ${p.codeDependencies}). `
-      + `Delete ${dir} and run "npm run e2e-setup" again; its output names the failing step.`);
+    throw new Error(
+      `The workbench install in ${dir} finished but code-server is incomplete (looked for ${p.codeServerEntry} and ${p.codeDependencies}). ` +
+        `Delete ${dir} and run "npm run e2e-setup" again; its output names the failing step.`,
+    );
   }
   checkEngine(installed);
   return installed;
@@ -204,7 +242,9 @@ export function checkEngine(workbench: Workbench): void {
   const [wantMajor, wantMinor] = [Number(minimum[1]), Number(minimum[2])];
   const [haveMajor, haveMinor] = [Number(actual[1]), Number(actual[2])];
   if (haveMajor < wantMajor || (haveMajor === wantMajor && haveMinor < wantMinor)) {
-    throw new Error(`package.json engines.vscode is "${wanted}" but code-server ${workbench.codeServerVersion} contains VS Code ${workbench.codeVersion}, `
-      + 'which would refuse to install the extension. Lower engines.vscode or raise codeServerVersion in scripts/workbench/install.ts.');
+    throw new Error(
+      `package.json engines.vscode is "${wanted}" but code-server ${workbench.codeServerVersion} contains VS Code ${workbench.codeVersion}, ` +
+        'which would refuse to install the extension. Lower engines.vscode or raise codeServerVersion in scripts/workbench/install.ts.',
+    );
   }
 }

@@ -24,7 +24,8 @@ function parseArgs(args: string[]): StudioArgs | string {
     const value = args[i + 1];
     if (args[i] === '--port' && value !== undefined) {
       parsed.port = Number(value);
-      if (!Number.isInteger(parsed.port) || parsed.port < 0 || parsed.port > 65535) return `--port must be an integer from 0 to 65535, got "${value}".`;
+      if (!Number.isInteger(parsed.port) || parsed.port < 0 || parsed.port > 65535)
+        return `--port must be an integer from 0 to 65535, got "${value}".`;
       i++;
     } else if (args[i] === '--workspace' && value !== undefined) {
       parsed.workspace = resolve(value);
@@ -64,7 +65,9 @@ export async function main(argv: string[]): Promise<number> {
     const env = isolatedEnv(sessionRoot);
     mkdirSync(args.workspace, { recursive: true });
     writeUserSettings(folders.userDataDir, quietWorkbenchSettings, true);
-    console.error(`Installing ${vsix} into code-server ${workbench.codeServerVersion} (VS Code ${workbench.codeVersion}) ...`);
+    console.error(
+      `Installing ${vsix} into code-server ${workbench.codeServerVersion} (VS Code ${workbench.codeVersion}) ...`,
+    );
     await installExtension(workbench, vsix, folders, env);
 
     const server = await startCodeServer(workbench, { ...folders, workspace: args.workspace, env, port: args.port });
@@ -81,11 +84,15 @@ export async function main(argv: string[]): Promise<number> {
     process.on('SIGTERM', () => void stop('SIGTERM'));
     server.process.on('exit', (code) => {
       if (stopping) return;
-      console.error(`code-server exited unexpectedly (code ${code}). Its last output:\n${server.output().slice(-3000)}`);
+      console.error(
+        `code-server exited unexpectedly (code ${code}). Its last output:\n${server.output().slice(-3000)}`,
+      );
       rmSync(sessionRoot, { recursive: true, force: true });
       process.exit(1);
     });
-    console.log(`\nL3M Studio is running. Open this address in a browser on this machine:\n\n  ${server.url}\n\nPress Ctrl-C to stop.`);
+    console.log(
+      `\nL3M Studio is running. Open this address in a browser on this machine:\n\n  ${server.url}\n\nPress Ctrl-C to stop.`,
+    );
     // Keep running until a signal arrives; the server's pipes keep the event loop alive.
     return await new Promise<number>(() => {});
   } catch (error) {

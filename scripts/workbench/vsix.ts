@@ -18,7 +18,9 @@ const bundleOfEntry: Record<string, string> = {
 /** Files the packaged extension cannot work without; packaging fails when one is missing. */
 export const requiredInVsix = [
   'package.json',
-  ...Object.entries(bundleOfEntry).filter(([entry]) => existsSync(join(repoRoot, entry))).map(([, bundle]) => bundle),
+  ...Object.entries(bundleOfEntry)
+    .filter(([entry]) => existsSync(join(repoRoot, entry)))
+    .map(([, bundle]) => bundle),
   'dist/wasm/tfjs-backend-wasm.wasm',
   'dist/wasm/tfjs-backend-wasm-simd.wasm',
   'dist/wasm/tfjs-backend-wasm-threaded-simd.wasm',
@@ -77,14 +79,21 @@ export function bundlesAreFresh(): boolean {
     .map(([, bundle]) => join(repoRoot, bundle));
   if (bundles.length === 0 || !bundles.every((p) => existsSync(p))) return false;
   const oldestBundle = Math.min(...bundles.map((p) => statSync(p).mtimeMs));
-  const newestSource = Math.max(...['extension', 'sidecar', 'webview', 'schemas', 'package.json', 'esbuild.mjs'].map((p) => newestMtime(join(repoRoot, p))));
+  const newestSource = Math.max(
+    ...['extension', 'sidecar', 'webview', 'schemas', 'package.json', 'esbuild.mjs'].map((p) =>
+      newestMtime(join(repoRoot, p)),
+    ),
+  );
   return newestSource <= oldestBundle;
 }
 
 /** The files vsce would put into the package, as paths relative to the repository root. */
 export async function listPackageFiles(): Promise<string[]> {
   const output = await runNode([vsceCli, 'ls', '--no-dependencies'], () => {});
-  return output.split('\n').map((line) => line.trim()).filter((line) => line !== '' && !/^(WARNING|INFO|DONE)\b/.test(line));
+  return output
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line !== '' && !/^(WARNING|INFO|DONE)\b/.test(line));
 }
 
 /** Packages the current dist/ into `outPath` and checks that the runtime files are in it. */
@@ -92,17 +101,35 @@ export async function packageVsix(outPath: string, log: (line: string) => void =
   const files = new Set(await listPackageFiles());
   const missing = requiredInVsix.filter((file) => !files.has(file));
   if (missing.length > 0) {
-    throw new Error(`The .vsix would lack ${missing.join(', ')}. Build first (npm run build), and check that .vscodeignore does not exclude them `
-      + `and that the extension, server and sidecar entry points exist (esbuild.mjs bundles only those that do).`);
+    throw new Error(
+      `The .vsix would lack ${missing.join(', ')}. Build first (npm run build), and check that .vscodeignore does not exclude them ` +
+        `and that the extension, server and sidecar entry points exist (esbuild.mjs bundles only those that do).`,
+    );
   }
-  const leaked = [...files].filter((file) => /^(node_modules|test|\.workbench|extension|sidecar)\/|\.(map|vsix)$/.test(file));
+  const leaked = [...files].filter((file) =>
+    /^(node_modules|test|\.workbench|extension|sidecar)\/|\.(map|vsix)$/.test(file),
+  );
   if (leaked.length > 0) {
-    throw new Error(`The .vsix would include sources, dependencies, source maps or an older package (${leaked.slice(0, 5).join(', ')}); extend .vscodeignore.`);
+    throw new Error(
+      `The .vsix would include sources, dependencies, source maps or an older package (${leaked.slice(0, 5).join(', ')}); extend .vscodeignore.`,
+    );
   }
   // The README links to docs/ relatively; with no repository URL to rewrite them against, vsce refuses
   // to package unless told to leave relative links as they are (they work in a checkout, which is where
   // docs/ lives: the .vsix carries no docs).
-  await runNode([vsceCli, 'package', '--no-dependencies', '--skip-license', '--allow-missing-repository', '--no-rewrite-relative-links', '--out', outPath], log);
+  await runNode(
+    [
+      vsceCli,
+      'package',
+      '--no-dependencies',
+      '--skip-license',
+      '--allow-missing-repository',
+      '--no-rewrite-relative-links',
+      '--out',
+      outPath,
+    ],
+    log,
+  );
   return outPath;
 }
 
@@ -114,7 +141,9 @@ export async function main(): Promise<number> {
     await buildExtension({ production: true, typecheck: true, log });
     const out = join(repoRoot, 'dist', 'l3m-studio.vsix');
     await packageVsix(out, log);
-    console.log(`${out} (${(statSync(out).size / 1e6).toFixed(1)} MB). Install it in VS Code with "Extensions: Install from VSIX..." or: code --install-extension ${out}`);
+    console.log(
+      `${out} (${(statSync(out).size / 1e6).toFixed(1)} MB). Install it in VS Code with "Extensions: Install from VSIX..." or: code --install-extension ${out}`,
+    );
     return 0;
   } catch (error) {
     console.error(error instanceof Error ? error.message : String(error));

@@ -12,7 +12,17 @@
 // afterwards. Loading checks every file against the manifest (length, sha256, the step in its header),
 // so a checkpoint of the older layout (`<name>.safetensors`, replaced in place) that a kill tore is
 // refused rather than used.
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readSync, readdirSync, rmSync, statSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readSync,
+  readdirSync,
+  rmSync,
+  statSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import * as tf from '@tensorflow/tfjs';
@@ -67,10 +77,21 @@ export function saveCheckpoint(args: SaveCheckpointArgs): string {
   mkdirSync(args.dir, { recursive: true });
   const previous = referencedFiles(args.dir, args.name);
   const fileMetadata = { format: 'pt', l3m_format_version: String(checkpointFormatVersion), step: String(args.step) };
-  const weights = writeSafetensorsByContent(args.dir, (hash) => `${args.name}.${hashInName(hash)}.safetensors`, toWrite(args.weights), fileMetadata);
-  const optimizer = args.optimizerState && args.optimizerState.length > 0
-    ? writeSafetensorsByContent(args.dir, (hash) => `${args.name}.${hashInName(hash)}.optimizer.safetensors`, toWrite(args.optimizerState), fileMetadata)
-    : null;
+  const weights = writeSafetensorsByContent(
+    args.dir,
+    (hash) => `${args.name}.${hashInName(hash)}.safetensors`,
+    toWrite(args.weights),
+    fileMetadata,
+  );
+  const optimizer =
+    args.optimizerState && args.optimizerState.length > 0
+      ? writeSafetensorsByContent(
+          args.dir,
+          (hash) => `${args.name}.${hashInName(hash)}.optimizer.safetensors`,
+          toWrite(args.optimizerState),
+          fileMetadata,
+        )
+      : null;
   // The data files' renames must be on disk before the manifest that names them.
   syncDirectory(args.dir);
   const metadata: CheckpointMetadata = {
@@ -94,7 +115,11 @@ export function saveCheckpoint(args: SaveCheckpointArgs): string {
 function syncDirectory(dir: string): void {
   try {
     const fd = openSync(dir, 'r');
-    try { fsyncSync(fd); } finally { closeSync(fd); }
+    try {
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
   } catch {
     // Some file systems (and Windows) refuse fsync on a directory; the renames are still atomic there.
   }
@@ -105,7 +130,9 @@ function referencedFiles(dir: string, name: string): string[] {
   try {
     const metadata: unknown = JSON.parse(readMetadataText(join(dir, `${name}.json`)));
     if (!isRecord(metadata)) return [];
-    return [metadata.weightsFile, metadata.optimizerFile].filter((f): f is string => typeof f === 'string' && !f.includes('/') && !f.includes('\\'));
+    return [metadata.weightsFile, metadata.optimizerFile].filter(
+      (f): f is string => typeof f === 'string' && !f.includes('/') && !f.includes('\\'),
+    );
   } catch {
     return [];
   }
@@ -126,7 +153,9 @@ export function deleteCheckpoint(dir: string, name: string): void {
 export function removeUnreferencedCheckpointFiles(dir: string): string[] {
   let names: string[];
   try {
-    names = readdirSync(dir, { withFileTypes: true }).filter((entry) => entry.isFile()).map((entry) => entry.name);
+    names = readdirSync(dir, { withFileTypes: true })
+      .filter((entry) => entry.isFile())
+      .map((entry) => entry.name);
   } catch {
     return [];
   }
@@ -135,7 +164,8 @@ export function removeUnreferencedCheckpointFiles(dir: string): string[] {
     try {
       const metadata: unknown = JSON.parse(readMetadataText(join(dir, name)));
       if (!isRecord(metadata)) return [];
-      for (const file of [metadata.weightsFile, metadata.optimizerFile]) if (typeof file === 'string') referenced.add(file);
+      for (const file of [metadata.weightsFile, metadata.optimizerFile])
+        if (typeof file === 'string') referenced.add(file);
     } catch {
       return [];
     }
@@ -155,7 +185,8 @@ export interface LoadedCheckpoint {
 /** Reads only the metadata JSON of a checkpoint (to build the model before loading weights). */
 export function readCheckpointMetadata(dir: string, name: string): CheckpointMetadata {
   const path = join(dir, `${name}.json`);
-  if (!existsSync(path)) throw new Error(`Checkpoint ${path} does not exist (or was never completed: the JSON is written last).`);
+  if (!existsSync(path))
+    throw new Error(`Checkpoint ${path} does not exist (or was never completed: the JSON is written last).`);
   const text = readMetadataText(path);
   let json: unknown;
   try {
@@ -166,13 +197,23 @@ export function readCheckpointMetadata(dir: string, name: string): CheckpointMet
   // Read field by field: a JSON value that is not an object has none of them.
   const metadata = isRecord(json) ? json : {};
   if (typeof metadata.formatVersion !== 'number' || metadata.formatVersion > checkpointFormatVersion) {
-    throw new Error(`Checkpoint ${path} has format version ${JSON.stringify(metadata.formatVersion)}; this L3M Studio reads ` +
-      `up to ${checkpointFormatVersion}. Update L3M Studio to load it.`);
+    throw new Error(
+      `Checkpoint ${path} has format version ${JSON.stringify(metadata.formatVersion)}; this L3M Studio reads ` +
+        `up to ${checkpointFormatVersion}. Update L3M Studio to load it.`,
+    );
   }
   const plainName = (file: unknown) => typeof file === 'string' && /^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(file);
-  if (!plainName(metadata.weightsFile) || !(metadata.optimizerFile === null || plainName(metadata.optimizerFile)) || typeof metadata.step !== 'number' || !Number.isSafeInteger(metadata.step) || metadata.step < 0) {
-    throw new Error(`Checkpoint ${path} is not checkpoint metadata: it needs "weightsFile" (a file name in ${dir}), "optimizerFile" `
-      + `(a file name or null) and "step" (an integer ≥ 0); found ${JSON.stringify({ weightsFile: metadata.weightsFile, optimizerFile: metadata.optimizerFile, step: metadata.step })}.`);
+  if (
+    !plainName(metadata.weightsFile) ||
+    !(metadata.optimizerFile === null || plainName(metadata.optimizerFile)) ||
+    typeof metadata.step !== 'number' ||
+    !Number.isSafeInteger(metadata.step) ||
+    metadata.step < 0
+  ) {
+    throw new Error(
+      `Checkpoint ${path} is not checkpoint metadata: it needs "weightsFile" (a file name in ${dir}), "optimizerFile" ` +
+        `(a file name or null) and "step" (an integer ≥ 0); found ${JSON.stringify({ weightsFile: metadata.weightsFile, optimizerFile: metadata.optimizerFile, step: metadata.step })}.`,
+    );
   }
   return checkCheckpointMetadata(json, path);
 }
@@ -187,17 +228,27 @@ function readMetadataText(path: string): string {
  * metadata travels with copied run folders, so the name must stay inside the checkpoint folder,
  * links followed: otherwise loading would read any file on the machine as weights.
  */
-export function checkpointFilePath(dir: string, name: string, field: 'weightsFile' | 'optimizerFile', file: unknown): string {
+export function checkpointFilePath(
+  dir: string,
+  name: string,
+  field: 'weightsFile' | 'optimizerFile',
+  file: unknown,
+): string {
   const metadataPath = join(dir, `${name}.json`);
   if (typeof file !== 'string' || file === '') {
-    throw new Error(`Checkpoint ${metadataPath}: ${field} must be a file name, found ${JSON.stringify(file)}. The checkpoint is damaged; resume from another one.`);
+    throw new Error(
+      `Checkpoint ${metadataPath}: ${field} must be a file name, found ${JSON.stringify(file)}. The checkpoint is damaged; resume from another one.`,
+    );
   }
   const found = confinedPathSync(dir, file, 'checkpoint folder');
   if (found.kind === 'inside') return found.path;
-  if (found.kind === 'missing') throw new Error(`Checkpoint ${metadataPath}: its ${field} "${file}" does not exist in ${dir}.`);
+  if (found.kind === 'missing')
+    throw new Error(`Checkpoint ${metadataPath}: its ${field} "${file}" does not exist in ${dir}.`);
   if (found.kind === 'error') throw new Error(`Checkpoint ${metadataPath}: ${found.problem}`);
-  throw new Error(`The ${field} "${file}" of checkpoint ${metadataPath} leads to ${found.target}, outside the checkpoint folder ${dir}; `
-    + 'it was not read. A checkpoint reads only files in its own folder: copy the file there and name it without a path.');
+  throw new Error(
+    `The ${field} "${file}" of checkpoint ${metadataPath} leads to ${found.target}, outside the checkpoint folder ${dir}; ` +
+      'it was not read. A checkpoint reads only files in its own folder: copy the file there and name it without a path.',
+  );
 }
 
 function readAll(path: string): Map<string, tf.Tensor> {
@@ -233,23 +284,33 @@ function sha256Of(path: string): string {
  */
 export function verifyCheckpointFiles(dir: string, name: string, metadata: CheckpointMetadata): void {
   const files = [metadata.weightsFile, metadata.optimizerFile].filter((f): f is string => f !== null);
-  const fix = 'Resume from (or evaluate) another checkpoint: delete this one\'s .json to make the run fall back to the one before it.';
+  const fix =
+    "Resume from (or evaluate) another checkpoint: delete this one's .json to make the run fall back to the one before it.";
   for (const file of files) {
     const path = join(dir, file);
-    if (!existsSync(path)) throw new Error(`Checkpoint ${join(dir, `${name}.json`)} names ${file}, which does not exist. ${fix}`);
+    if (!existsSync(path))
+      throw new Error(`Checkpoint ${join(dir, `${name}.json`)} names ${file}, which does not exist. ${fix}`);
     checkRegularFileSync(path, 'a safetensors file of the checkpoint', (message) => new Error(`${message} ${fix}`));
     const listed = metadata.contents?.find((c) => c.file === file);
     if (listed) {
       const bytes = statSync(path).size;
-      if (bytes !== listed.bytes) throw new Error(`Checkpoint file ${path} has ${bytes} bytes; its metadata ${name}.json records ${listed.bytes}. ${fix}`);
-      if (sha256Of(path) !== listed.sha256) throw new Error(`Checkpoint file ${path}: its content does not match the sha256 its metadata records (${listed.sha256}); the file was changed or damaged after it was written. ${fix}`);
+      if (bytes !== listed.bytes)
+        throw new Error(
+          `Checkpoint file ${path} has ${bytes} bytes; its metadata ${name}.json records ${listed.bytes}. ${fix}`,
+        );
+      if (sha256Of(path) !== listed.sha256)
+        throw new Error(
+          `Checkpoint file ${path}: its content does not match the sha256 its metadata records (${listed.sha256}); the file was changed or damaged after it was written. ${fix}`,
+        );
     }
     const header = new SafetensorsFile(path);
     const step = header.metadata.step;
     header.close();
     if (step !== undefined && step !== String(metadata.step)) {
-      throw new Error(`Checkpoint ${name} is torn: ${name}.json records step ${metadata.step} but ${file} holds step ${step} (its header), `
-        + `so the files come from two different writes (an older L3M Studio replaced them one by one and was interrupted). ${fix}`);
+      throw new Error(
+        `Checkpoint ${name} is torn: ${name}.json records step ${metadata.step} but ${file} holds step ${step} (its header), ` +
+          `so the files come from two different writes (an older L3M Studio replaced them one by one and was interrupted). ${fix}`,
+      );
     }
   }
 }
@@ -261,7 +322,9 @@ export function loadCheckpoint(dir: string, name: string): LoadedCheckpoint {
   const weights = readAll(checkpointFilePath(dir, name, 'weightsFile', metadata.weightsFile));
   let optimizerState: Map<string, tf.Tensor>;
   try {
-    optimizerState = metadata.optimizerFile ? readAll(checkpointFilePath(dir, name, 'optimizerFile', metadata.optimizerFile)) : new Map<string, tf.Tensor>();
+    optimizerState = metadata.optimizerFile
+      ? readAll(checkpointFilePath(dir, name, 'optimizerFile', metadata.optimizerFile))
+      : new Map<string, tf.Tensor>();
   } catch (error) {
     for (const tensor of weights.values()) tensor.dispose();
     throw error;
@@ -274,14 +337,20 @@ export function loadCheckpoint(dir: string, name: string): LoadedCheckpoint {
  * nothing. Keys in `tensors` without a variable are returned (e.g. optional parts the caller handles).
  * `source` (the weights file, where known) begins every error message.
  */
-export function assignNamedWeights(variables: readonly (readonly [string, tf.Variable])[], tensors: Map<string, tf.Tensor>,
-  source = 'Checkpoint'): string[] {
+export function assignNamedWeights(
+  variables: readonly (readonly [string, tf.Variable])[],
+  tensors: Map<string, tf.Tensor>,
+  source = 'Checkpoint',
+): string[] {
   const fix = 'the checkpoint was written for another model configuration.';
   for (const [name, variable] of variables) {
     const tensor = tensors.get(name);
-    if (!tensor) throw new Error(`${source}: no tensor "${name}" (expected shape [${variable.shape.join(', ')}]); ${fix}`);
+    if (!tensor)
+      throw new Error(`${source}: no tensor "${name}" (expected shape [${variable.shape.join(', ')}]); ${fix}`);
     if (tensor.shape.length !== variable.shape.length || tensor.shape.some((s, i) => s !== variable.shape[i])) {
-      throw new Error(`${source}: tensor "${name}": expected shape [${variable.shape.join(', ')}], found [${tensor.shape.join(', ')}]; ${fix}`);
+      throw new Error(
+        `${source}: tensor "${name}": expected shape [${variable.shape.join(', ')}], found [${tensor.shape.join(', ')}]; ${fix}`,
+      );
     }
   }
   for (const [name, variable] of variables) variable.assign(tensors.get(name)!);

@@ -22,8 +22,10 @@ export const shardIndexFile = 'model.safetensors.index.json';
 export function readHfConfig(folder: string): Qwen2Config {
   const path = join(folder, 'config.json');
   if (!existsSync(path)) {
-    throw new Error(`Checkpoint folder ${folder} has no config.json; a Hugging Face Qwen2 checkpoint folder holds ` +
-      'config.json, model.safetensors (or model.safetensors.index.json + shards) and tokenizer.json.');
+    throw new Error(
+      `Checkpoint folder ${folder} has no config.json; a Hugging Face Qwen2 checkpoint folder holds ` +
+        'config.json, model.safetensors (or model.safetensors.index.json + shards) and tokenizer.json.',
+    );
   }
   const text = readRegularFileSync(path, 'the config.json of a Hugging Face Qwen2 checkpoint').toString('utf8');
   let json: unknown;
@@ -47,8 +49,10 @@ export class SafetensorsCollection {
       if (existsSync(index)) this.openSharded(folder, index);
       else if (existsSync(single)) this.add(new SafetensorsFile(single));
       else {
-        throw new Error(`Checkpoint folder ${folder} has neither ${singleWeightsFile} nor ${shardIndexFile}; ` +
-          'only safetensors checkpoints are supported (convert .bin files with save_pretrained(safe_serialization=True)).');
+        throw new Error(
+          `Checkpoint folder ${folder} has neither ${singleWeightsFile} nor ${shardIndexFile}; ` +
+            'only safetensors checkpoints are supported (convert .bin files with save_pretrained(safe_serialization=True)).',
+        );
       }
     } catch (error) {
       this.close();
@@ -57,7 +61,10 @@ export class SafetensorsCollection {
   }
 
   private openSharded(folder: string, indexPath: string): void {
-    const text = readRegularFileSync(indexPath, 'the shard index of a Hugging Face checkpoint (tensor name → shard file)').toString('utf8');
+    const text = readRegularFileSync(
+      indexPath,
+      'the shard index of a Hugging Face checkpoint (tensor name → shard file)',
+    ).toString('utf8');
     let index: unknown;
     try {
       index = JSON.parse(text);
@@ -71,17 +78,21 @@ export class SafetensorsCollection {
     const opened = new Map<string, SafetensorsFile>();
     for (const [name, shard] of Object.entries(weightMap)) {
       if (typeof shard !== 'string' || shard.includes('/') || shard.includes('\\') || shard.startsWith('.')) {
-        throw new Error(`${indexPath}: tensor "${name}" maps to ${JSON.stringify(shard)}, which is not a file name in the folder.`);
+        throw new Error(
+          `${indexPath}: tensor "${name}" maps to ${JSON.stringify(shard)}, which is not a file name in the folder.`,
+        );
       }
       let file = opened.get(shard);
       if (!file) {
         const shardPath = join(folder, shard);
-        if (!existsSync(shardPath)) throw new Error(`${indexPath}: shard ${shard} (holding "${name}") does not exist in ${folder}.`);
+        if (!existsSync(shardPath))
+          throw new Error(`${indexPath}: shard ${shard} (holding "${name}") does not exist in ${folder}.`);
         file = new SafetensorsFile(shardPath);
         opened.set(shard, file);
         this.files.push(file);
       }
-      if (!file.has(name)) throw new Error(`${indexPath}: says "${name}" is in ${shard}, but that file has no such tensor.`);
+      if (!file.has(name))
+        throw new Error(`${indexPath}: says "${name}" is in ${shard}, but that file has no such tensor.`);
       this.byName.set(name, file);
     }
   }
@@ -124,16 +135,22 @@ export function checkCheckpointTensors(tensors: SafetensorsCollection, config: Q
   for (const [name, expected] of qwen2WeightShapes(config)) {
     const file = tensors.file(name);
     if (!file) {
-      throw new Error(`Checkpoint is missing tensor "${name}" (expected shape [${expected.join(', ')}]); the weights do not ` +
-        'belong to this config.json.');
+      throw new Error(
+        `Checkpoint is missing tensor "${name}" (expected shape [${expected.join(', ')}]); the weights do not ` +
+          'belong to this config.json.',
+      );
     }
     const info = file.info(name);
     if (info.shape.length !== expected.length || info.shape.some((s, i) => s !== expected[i])) {
-      throw new Error(`Checkpoint tensor "${name}" in ${file.path}: expected shape [${expected.join(', ')}], found ` +
-        `[${info.shape.join(', ')}]; the weights do not match config.json.`);
+      throw new Error(
+        `Checkpoint tensor "${name}" in ${file.path}: expected shape [${expected.join(', ')}], found ` +
+          `[${info.shape.join(', ')}]; the weights do not match config.json.`,
+      );
     }
     if (!isFloatDtype(info.dtype)) {
-      throw new Error(`Checkpoint tensor "${name}" in ${file.path} has dtype ${info.dtype}; supported: ${floatDtypes.join(', ')}.`);
+      throw new Error(
+        `Checkpoint tensor "${name}" in ${file.path} has dtype ${info.dtype}; supported: ${floatDtypes.join(', ')}.`,
+      );
     }
   }
 }

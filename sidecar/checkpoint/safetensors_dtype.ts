@@ -5,8 +5,21 @@
 
 /** Bytes per element of every dtype the format defines, so that headers can be validated. */
 export const dtypeBytes: Readonly<Record<string, number>> = {
-  BOOL: 1, U8: 1, I8: 1, F8_E5M2: 1, F8_E4M3: 1, I16: 2, U16: 2, F16: 2, BF16: 2,
-  I32: 4, U32: 4, F32: 4, F64: 8, I64: 8, U64: 8,
+  BOOL: 1,
+  U8: 1,
+  I8: 1,
+  F8_E5M2: 1,
+  F8_E4M3: 1,
+  I16: 2,
+  U16: 2,
+  F16: 2,
+  BF16: 2,
+  I32: 4,
+  U32: 4,
+  F32: 4,
+  F64: 8,
+  I64: 8,
+  U64: 8,
 };
 
 /** The dtypes this reader converts to float32 (a model's weights). */
@@ -46,13 +59,13 @@ export function floatToHalf(value: number): number {
     let half = mantissa >>> shift;
     const remainder = mantissa & ((1 << shift) - 1);
     const halfway = 1 << (shift - 1);
-    if (remainder > halfway || (remainder === halfway && (half & 1))) half += 1;
+    if (remainder > halfway || (remainder === halfway && half & 1)) half += 1;
     return sign | half;
   }
   let half = (e << 10) | (mantissa >>> 13);
   const remainder = mantissa & 0x1fff;
   // Rounding up may carry into the exponent (up to infinity), which is the correct rounded result.
-  if (remainder > 0x1000 || (remainder === 0x1000 && (half & 1))) half += 1;
+  if (remainder > 0x1000 || (remainder === 0x1000 && half & 1)) half += 1;
   return sign | half;
 }
 

@@ -35,16 +35,24 @@ export class SafetensorsFile {
   /** Opens `path` and validates its header; throws an error naming the file on any inconsistency. */
   constructor(readonly path: string) {
     // A FIFO would block here forever and a directory fails later with a bare EISDIR: refuse both by name.
-    this.fd = openRegularFileSync(path, 'a safetensors file (8-byte header length, JSON header, tensor data)',
-      (message) => new Error(`Safetensors file ${message}`));
+    this.fd = openRegularFileSync(
+      path,
+      'a safetensors file (8-byte header length, JSON header, tensor data)',
+      (message) => new Error(`Safetensors file ${message}`),
+    );
     try {
       const fileSize = fstatSync(this.fd).size;
-      if (fileSize < 8) throw this.error(`the file is ${fileSize} bytes, shorter than the 8-byte header length; it is truncated or not safetensors`);
+      if (fileSize < 8)
+        throw this.error(
+          `the file is ${fileSize} bytes, shorter than the 8-byte header length; it is truncated or not safetensors`,
+        );
       const lengthBytes = this.readExactly(0, 8);
       const headerLength = Number(new DataView(lengthBytes.buffer, lengthBytes.byteOffset, 8).getBigUint64(0, true));
       if (headerLength > maxHeaderBytes || 8 + headerLength > fileSize) {
-        throw this.error(`the header claims ${headerLength} bytes but the file has only ${fileSize - 8} after the length; ` +
-          'the file is truncated or not safetensors');
+        throw this.error(
+          `the header claims ${headerLength} bytes but the file has only ${fileSize - 8} after the length; ` +
+            'the file is truncated or not safetensors',
+        );
       }
       this.dataStart = 8 + headerLength;
       let header: unknown;
@@ -77,8 +85,10 @@ export class SafetensorsFile {
       const info = isRecord(entry) ? entry : {};
       const offsets = info.data_offsets;
       if (typeof info.dtype !== 'string' || !isCountList(info.shape) || !isCountList(offsets) || offsets.length !== 2) {
-        throw this.error(`tensor "${name}" has a malformed header entry ${JSON.stringify(entry)}; expected ` +
-          '{dtype, shape: int[], data_offsets: [begin, end]}');
+        throw this.error(
+          `tensor "${name}" has a malformed header entry ${JSON.stringify(entry)}; expected ` +
+            '{dtype, shape: int[], data_offsets: [begin, end]}',
+        );
       }
       const bytesPerElement = dtypeBytes[info.dtype];
       if (bytesPerElement === undefined) throw this.error(`tensor "${name}" has unknown dtype "${info.dtype}"`);
@@ -86,15 +96,21 @@ export class SafetensorsFile {
       const shape = info.shape;
       const expectedBytes = shape.reduce((a, b) => a * b, 1) * bytesPerElement;
       if (!Number.isSafeInteger(expectedBytes)) {
-        throw this.error(`tensor "${name}" has shape [${shape.join(', ')}] of ${info.dtype}, more bytes than any file holds; the header is damaged`);
+        throw this.error(
+          `tensor "${name}" has shape [${shape.join(', ')}] of ${info.dtype}, more bytes than any file holds; the header is damaged`,
+        );
       }
       if (end < begin || end - begin !== expectedBytes) {
-        throw this.error(`the header lies about tensor "${name}": data_offsets [${begin}, ${end}] hold ${end - begin} bytes, ` +
-          `but ${info.dtype} [${shape.join(', ')}] needs ${expectedBytes}`);
+        throw this.error(
+          `the header lies about tensor "${name}": data_offsets [${begin}, ${end}] hold ${end - begin} bytes, ` +
+            `but ${info.dtype} [${shape.join(', ')}] needs ${expectedBytes}`,
+        );
       }
       if (end > dataLength) {
-        throw this.error(`tensor "${name}" ends at data byte ${end}, past the end of the data (${dataLength} bytes); ` +
-          'the file is truncated or its header lies about offsets');
+        throw this.error(
+          `tensor "${name}" ends at data byte ${end}, past the end of the data (${dataLength} bytes); ` +
+            'the file is truncated or its header lies about offsets',
+        );
       }
       this.tensors.set(name, { name, dtype: info.dtype, shape, begin, end });
     }
@@ -102,7 +118,9 @@ export class SafetensorsFile {
     const sorted = [...this.tensors.values()].sort((a, b) => a.begin - b.begin);
     for (let i = 1; i < sorted.length; i++) {
       if (sorted[i].begin < sorted[i - 1].end) {
-        throw this.error(`the header lies about offsets: tensors "${sorted[i - 1].name}" and "${sorted[i].name}" overlap`);
+        throw this.error(
+          `the header lies about offsets: tensors "${sorted[i - 1].name}" and "${sorted[i].name}" overlap`,
+        );
       }
     }
   }
@@ -139,8 +157,10 @@ export class SafetensorsFile {
   readFloat32(name: string): Float32Array {
     const info = this.info(name);
     if (!isFloatDtype(info.dtype)) {
-      throw this.error(`tensor "${name}" has dtype ${info.dtype}, which is not supported for weights; ` +
-        `supported: ${floatDtypes.join(', ')}`);
+      throw this.error(
+        `tensor "${name}" has dtype ${info.dtype}, which is not supported for weights; ` +
+          `supported: ${floatDtypes.join(', ')}`,
+      );
     }
     const bytes = this.readBytes(name);
     // F32 on a little-endian host is already the float32 layout: view the freshly read buffer instead of copying.

@@ -56,7 +56,12 @@ export interface WrittenFile {
 }
 
 /** Streams the file into a fresh temporary file in `dir`, fsynced, hashing the bytes as they go. */
-function writeTemporary(dir: string, label: string, tensors: readonly TensorToWrite[], metadata?: Record<string, string>): { tempPath: string; sha256: string; bytes: number } {
+function writeTemporary(
+  dir: string,
+  label: string,
+  tensors: readonly TensorToWrite[],
+  metadata?: Record<string, string>,
+): { tempPath: string; sha256: string; bytes: number } {
   const header = safetensorsHeader(tensors, metadata);
   const tempPath = join(dir, `${tempFilePrefix}${label}.${process.pid}.${randomBytes(4).toString('hex')}`);
   const fd = openSync(tempPath, 'wx');
@@ -74,17 +79,27 @@ function writeTemporary(dir: string, label: string, tensors: readonly TensorToWr
       const values = tensor.values();
       const expected = tensor.shape.reduce((a, b) => a * b, 1);
       if (values.length !== expected) {
-        throw new Error(`safetensors writer: tensor "${tensor.name}" has ${values.length} values but shape ` +
-          `[${tensor.shape.join(', ')}] needs ${expected}.`);
+        throw new Error(
+          `safetensors writer: tensor "${tensor.name}" has ${values.length} values but shape ` +
+            `[${tensor.shape.join(', ')}] needs ${expected}.`,
+        );
       }
       write(encodeFromFloat32(values, tensor.dtype ?? 'F32'));
     }
     fsyncSync(fd);
     complete = true;
   } finally {
-    try { closeSync(fd); } catch { /* already closed */ }
+    try {
+      closeSync(fd);
+    } catch {
+      /* already closed */
+    }
     if (!complete) {
-      try { unlinkSync(tempPath); } catch { /* never created */ }
+      try {
+        unlinkSync(tempPath);
+      } catch {
+        /* never created */
+      }
     }
   }
   return { tempPath, sha256: hash.digest('hex'), bytes };
@@ -94,13 +109,21 @@ function renameInto(tempPath: string, path: string): void {
   try {
     renameSync(tempPath, path);
   } catch (error) {
-    try { unlinkSync(tempPath); } catch { /* already gone */ }
+    try {
+      unlinkSync(tempPath);
+    } catch {
+      /* already gone */
+    }
     throw error;
   }
 }
 
 /** Writes `tensors` to `path` atomically (temporary file + fsync + rename); returns its hash and length. */
-export function writeSafetensors(path: string, tensors: readonly TensorToWrite[], metadata?: Record<string, string>): WrittenFile {
+export function writeSafetensors(
+  path: string,
+  tensors: readonly TensorToWrite[],
+  metadata?: Record<string, string>,
+): WrittenFile {
   const written = writeTemporary(dirname(path), basename(path), tensors, metadata);
   renameInto(written.tempPath, path);
   return { file: basename(path), sha256: written.sha256, bytes: written.bytes };
@@ -111,8 +134,12 @@ export function writeSafetensors(path: string, tensors: readonly TensorToWrite[]
  * so that a new version never replaces the bytes an existing reference points at: a file of that name
  * already holds exactly these bytes.
  */
-export function writeSafetensorsByContent(dir: string, nameOf: (sha256: string) => string, tensors: readonly TensorToWrite[],
-  metadata?: Record<string, string>): WrittenFile {
+export function writeSafetensorsByContent(
+  dir: string,
+  nameOf: (sha256: string) => string,
+  tensors: readonly TensorToWrite[],
+  metadata?: Record<string, string>,
+): WrittenFile {
   const written = writeTemporary(dir, nameOf('content'), tensors, metadata);
   const file = nameOf(written.sha256);
   renameInto(written.tempPath, join(dir, file));

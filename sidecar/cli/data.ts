@@ -25,7 +25,13 @@ and cached on first use.
   --max-cones N    lightcones read for the statistics (default 200; parameters use all)
   --json           print the summary as JSON`;
 
-interface Options { config?: string; out?: string; slices: number; maxCones: number; json: boolean }
+interface Options {
+  config?: string;
+  out?: string;
+  slices: number;
+  maxCones: number;
+  json: boolean;
+}
 
 function parseArgs(args: string[]): Options | string {
   const options: Options = { slices: 4, maxCones: 200, json: false };
@@ -33,7 +39,8 @@ function parseArgs(args: string[]): Options | string {
     const arg = args[i];
     const integer = () => {
       const v = args[++i];
-      if (v === undefined || !/^\d+$/.test(v) || Number(v) < 1) throw new Error(`${arg} needs a positive integer, got "${v ?? ''}"`);
+      if (v === undefined || !/^\d+$/.test(v) || Number(v) < 1)
+        throw new Error(`${arg} needs a positive integer, got "${v ?? ''}"`);
       return Number(v);
     };
     try {
@@ -72,15 +79,28 @@ export function sparkline(values: ArrayLike<number>, width = 60): string {
   return means.map((v) => bars[hi === lo ? 0 : Math.round(((v - lo) / (hi - lo)) * (bars.length - 1))]).join('');
 }
 
-interface Coverage { name: string; label: string; min: number; max: number; mean: number; priorMin: number; priorMax: number }
+interface Coverage {
+  name: string;
+  label: string;
+  min: number;
+  max: number;
+  mean: number;
+  priorMin: number;
+  priorMax: number;
+}
 
 function coverage(params: Record<string, number>[]): Coverage[] {
   return parameterNames.map((name) => {
     const values = params.map((p) => p[name]);
     const info = parameterInfo[name];
     return {
-      name, label: info.label, min: Math.min(...values), max: Math.max(...values),
-      mean: values.reduce((a, b) => a + b, 0) / values.length, priorMin: info.min, priorMax: info.max,
+      name,
+      label: info.label,
+      min: Math.min(...values),
+      max: Math.max(...values),
+      mean: values.reduce((a, b) => a + b, 0) / values.length,
+      priorMin: info.min,
+      priorMax: info.max,
     };
   });
 }
@@ -88,16 +108,23 @@ function coverage(params: Record<string, number>[]): Coverage[] {
 /** A 20-character bar: the prior range, with the covered span marked. */
 function coverageBar(c: Coverage): string {
   const width = 20;
-  const at = (v: number) => Math.max(0, Math.min(width - 1, Math.round(((v - c.priorMin) / (c.priorMax - c.priorMin)) * (width - 1))));
+  const at = (v: number) =>
+    Math.max(0, Math.min(width - 1, Math.round(((v - c.priorMin) / (c.priorMax - c.priorMin)) * (width - 1))));
   return Array.from({ length: width }, (_, i) => (i >= at(c.min) && i <= at(c.max) ? '█' : '·')).join('');
 }
 
 const fmt = (v: number) => (Math.abs(v) >= 100 ? v.toFixed(0) : Math.abs(v) >= 1 ? v.toFixed(2) : v.toFixed(3));
 
 export async function run(args: string[]): Promise<number> {
-  if (args.includes('--help') || args.includes('-h')) { console.log(help); return exitCodes.ok; }
+  if (args.includes('--help') || args.includes('-h')) {
+    console.log(help);
+    return exitCodes.ok;
+  }
   const options = parseArgs(args);
-  if (typeof options === 'string') { console.error(`l3m data: ${options}\n\n${help}`); return exitCodes.usage; }
+  if (typeof options === 'string') {
+    console.error(`l3m data: ${options}\n\n${help}`);
+    return exitCodes.usage;
+  }
   const loaded = await loadConfigFile(options.config!, 'run');
   if (hasErrors(loaded.diagnostics) || !loaded.config) {
     for (const d of loaded.diagnostics) console.error(formatDiagnostic(d, loaded.path));
@@ -107,7 +134,8 @@ export async function run(args: string[]): Promise<number> {
   const data = config.data;
   let lastReport = 0;
   const onProgress = (event: DatasetProgress) => {
-    if (event.kind === 'started') console.error(`Simulating ${event.count} lightcones on ${event.workers} worker(s) into the cache…`);
+    if (event.kind === 'started')
+      console.error(`Simulating ${event.count} lightcones on ${event.workers} worker(s) into the cache…`);
     if (event.kind === 'finished-cone' && (Date.now() - lastReport > 2000 || event.acceptedSoFar === event.count)) {
       lastReport = Date.now();
       console.error(`  ${event.acceptedSoFar}/${event.count} accepted, ${event.rejectedSoFar} rejected`);
@@ -123,51 +151,82 @@ export async function run(args: string[]): Promise<number> {
     const shape = entries[0].shape;
     const sameLength = records.every((r) => r.shape.nt === shape.nt);
     const meanSignal = new Float64Array(shape.nt);
-    if (sameLength) for (const r of records) sliceMeans(r).forEach((v, k) => { meanSignal[k] += v / records.length; });
+    if (sameLength)
+      for (const r of records)
+        sliceMeans(r).forEach((v, k) => {
+          meanSignal[k] += v / records.length;
+        });
     const history = opened.simulated?.manifest.meanHistory ?? meanFileHistory(records);
 
     const outDir = resolve(options.out ?? join('runs', config.name, 'data-preview'));
     const preview = await writePreview(records[0], options.slices, outDir, sameLength ? meanSignal : undefined);
 
     const summary = {
-      source: opened.source.description, lightcones: entries.length, shape,
-      split: { train: opened.split.train.length, validation: opened.split.validation.length, test: opened.split.test.length },
-      simulated: opened.simulated && {
-        folder: opened.simulated.folder, fromCache: opened.simulated.fromCache,
-        rejected: opened.simulated.manifest.rejected.length, seconds: opened.simulated.manifest.seconds,
+      source: opened.source.description,
+      lightcones: entries.length,
+      shape,
+      split: {
+        train: opened.split.train.length,
+        validation: opened.split.validation.length,
+        test: opened.split.test.length,
       },
-      coverage: params, history, meanGlobalSignal: sameLength ? Array.from(meanSignal) : undefined, preview,
+      simulated: opened.simulated && {
+        folder: opened.simulated.folder,
+        fromCache: opened.simulated.fromCache,
+        rejected: opened.simulated.manifest.rejected.length,
+        seconds: opened.simulated.manifest.seconds,
+      },
+      coverage: params,
+      history,
+      meanGlobalSignal: sameLength ? Array.from(meanSignal) : undefined,
+      preview,
     };
-    if (options.json) { console.log(JSON.stringify(summary)); return exitCodes.ok; }
+    if (options.json) {
+      console.log(JSON.stringify(summary));
+      return exitCodes.ok;
+    }
     const lines = [
       `Dataset: ${summary.source}`,
       `  ${entries.length} lightcones of ${shape.nx}×${shape.ny}×${shape.nt} (x, y, slices); split train/validation/test = ` +
         `${summary.split.train}/${summary.split.validation}/${summary.split.test} (seed ${data.splits.seed})`,
     ];
     if (summary.simulated) {
-      lines.push(`  simulator cache: ${summary.simulated.folder} (${summary.simulated.fromCache ? 'reused' : `generated in ${summary.simulated.seconds.toFixed(1)} s`}, ` +
-        `${summary.simulated.rejected} draw(s) rejected by the τ/x_HI cut)`);
+      lines.push(
+        `  simulator cache: ${summary.simulated.folder} (${summary.simulated.fromCache ? 'reused' : `generated in ${summary.simulated.seconds.toFixed(1)} s`}, ` +
+          `${summary.simulated.rejected} draw(s) rejected by the τ/x_HI cut)`,
+      );
     }
     lines.push('', 'Parameter coverage (min … max, mean; bar = prior range):');
     for (const c of params) {
-      lines.push(`  ${c.label.padEnd(12)} ${fmt(c.min).padStart(7)} … ${fmt(c.max).padEnd(7)} mean ${fmt(c.mean).padEnd(7)} ` +
-        `${coverageBar(c)} [${c.priorMin}, ${c.priorMax}]`);
+      lines.push(
+        `  ${c.label.padEnd(12)} ${fmt(c.min).padStart(7)} … ${fmt(c.max).padEnd(7)} mean ${fmt(c.mean).padEnd(7)} ` +
+          `${coverageBar(c)} [${c.priorMin}, ${c.priorMax}]`,
+      );
     }
     if (history) {
-      lines.push('', `Mean neutral fraction x_HI, z = ${fmt(history.z[0])} → ${fmt(history.z[history.z.length - 1])}:`,
-        `  ${sparkline(history.xHI)}  (${fmt(Math.min(...history.xHI))} … ${fmt(Math.max(...history.xHI))})`);
+      lines.push(
+        '',
+        `Mean neutral fraction x_HI, z = ${fmt(history.z[0])} → ${fmt(history.z[history.z.length - 1])}:`,
+        `  ${sparkline(history.xHI)}  (${fmt(Math.min(...history.xHI))} … ${fmt(Math.max(...history.xHI))})`,
+      );
     } else {
       lines.push('', 'Mean neutral fraction: not stored in these files.');
     }
     if (sameLength) {
-      lines.push('', `Mean global signal ⟨δT_b⟩ over ${records.length} cone(s), slice 0 (low z) → ${shape.nt - 1}:`,
-        `  ${sparkline(meanSignal)}  (${fmt(Math.min(...meanSignal))} … ${fmt(Math.max(...meanSignal))} mK)`);
+      lines.push(
+        '',
+        `Mean global signal ⟨δT_b⟩ over ${records.length} cone(s), slice 0 (low z) → ${shape.nt - 1}:`,
+        `  ${sparkline(meanSignal)}  (${fmt(Math.min(...meanSignal))} … ${fmt(Math.max(...meanSignal))} mK)`,
+      );
     }
     lines.push('', `Preview: ${preview.files.length} slice(s) of ${preview.lightcone} written to ${outDir}`);
     console.log(lines.join('\n'));
     return exitCodes.ok;
   } catch (error) {
-    if (error instanceof DataError) { console.error(`l3m data: ${error.message}`); return exitCodes.invalid; }
+    if (error instanceof DataError) {
+      console.error(`l3m data: ${error.message}`);
+      return exitCodes.invalid;
+    }
     throw error;
   }
 }
@@ -188,7 +247,9 @@ async function writePreview(record: LightconeRecord, count: number, outDir: stri
   await mkdir(outDir, { recursive: true });
   const { nx, ny, nt } = record.shape;
   const plane = nx * ny;
-  const picks = Array.from(new Set(Array.from({ length: Math.min(count, nt) }, (_, i) => Math.round((i * (nt - 1)) / Math.max(1, count - 1)))));
+  const picks = Array.from(
+    new Set(Array.from({ length: Math.min(count, nt) }, (_, i) => Math.round((i * (nt - 1)) / Math.max(1, count - 1)))),
+  );
   const stem = record.id.replace(/\.[^.]+$/, '');
   const files: { file: string; slice: number; redshift?: number }[] = [];
   for (const k of picks) {
@@ -197,7 +258,13 @@ async function writePreview(record: LightconeRecord, count: number, outDir: stri
     files.push({ file, slice: record.firstSlice + k, redshift: record.redshifts?.[k] });
   }
   if (meanSignal) await writeFile(join(outDir, 'mean_global_signal.npy'), writeNpy(meanSignal, [meanSignal.length]));
-  const index = { lightcone: record.id, source: record.source, params: record.params, files, meanGlobalSignal: meanSignal ? 'mean_global_signal.npy' : undefined };
+  const index = {
+    lightcone: record.id,
+    source: record.source,
+    params: record.params,
+    files,
+    meanGlobalSignal: meanSignal ? 'mean_global_signal.npy' : undefined,
+  };
   await writeFile(join(outDir, 'index.json'), JSON.stringify(index, null, 1));
   return { lightcone: record.id, files };
 }

@@ -53,18 +53,24 @@ function regressionTable(evaluation: RegressionEvaluationFile): string {
     `  ${'parameter'.padEnd(12)} ${'R²'.padStart(7)} ${'68%'.padStart(7)} ${'95%'.padStart(7)} ${'mean σ'.padStart(8)}`,
   ];
   for (const p of evaluation.parameters) {
-    lines.push(`  ${p.name.padEnd(12)} ${figure(p.r2, 7)} ${figure(p.coverage68, 7)} ${figure(p.coverage95, 7)} ${figure(p.meanSigma, 8)}`);
+    lines.push(
+      `  ${p.name.padEnd(12)} ${figure(p.r2, 7)} ${figure(p.coverage68, 7)} ${figure(p.coverage95, 7)} ${figure(p.meanSigma, 8)}`,
+    );
   }
   const note = undefinedR2Note(evaluation);
   if (note) lines.push(note);
-  lines.push('  Coverage: the fraction of test values inside the central 68% / 95% predictive interval (calibrated: 0.68 / 0.95); σ normalised to the prior range.');
+  lines.push(
+    '  Coverage: the fraction of test values inside the central 68% / 95% predictive interval (calibrated: 0.68 / 0.95); σ normalised to the prior range.',
+  );
   return lines.join('\n');
 }
 
 function generationTable(evaluation: NextPatchEvaluation): string {
   const verdict = nextPatchVerdict(evaluation);
-  const crps = verdict.crpsBeatsBoth === null ? 'CRPS needs ≥ 2 samples per patch (evaluation.cfm_samples_per_patch)'
-    : `sample CRPS ${verdict.crpsBeatsBoth ? 'below' : 'not below'} both baselines`;
+  const crps =
+    verdict.crpsBeatsBoth === null
+      ? 'CRPS needs ≥ 2 samples per patch (evaluation.cfm_samples_per_patch)'
+      : `sample CRPS ${verdict.crpsBeatsBoth ? 'below' : 'not below'} both baselines`;
   return `${nextPatchTable(evaluation)}\n  Model point forecasts ${verdict.pointBeatsBoth ? 'below' : 'not all below'} both baselines in MSE; ${crps}.`;
 }
 
@@ -82,13 +88,21 @@ function evaluationTable(file: string, text: string): string {
     return regressionTable(result.evaluation);
   }
   if (!isNextPatchEvaluation(parsed)) {
-    throw new Error(`${file}: not an evaluation result (kind "regression" or "next_patch" with model, baselines and crps); evaluate the run again.`);
+    throw new Error(
+      `${file}: not an evaluation result (kind "regression" or "next_patch" with model, baselines and crps); evaluate the run again.`,
+    );
   }
   return generationTable(parsed);
 }
 
 function isNextPatchEvaluation(value: unknown): value is NextPatchEvaluation {
-  return isRecord(value) && value.kind === 'next_patch' && isRecord(value.model) && isRecord(value.baselines) && isRecord(value.crps);
+  return (
+    isRecord(value) &&
+    value.kind === 'next_patch' &&
+    isRecord(value.model) &&
+    isRecord(value.baselines) &&
+    isRecord(value.crps)
+  );
 }
 
 export async function run(args: string[]): Promise<number> {
@@ -100,7 +114,9 @@ export async function run(args: string[]): Promise<number> {
   const rest = args.filter((a) => a !== '--json');
   const unknown = rest.find((a) => a.startsWith('-'));
   if (unknown || rest.length !== 1) {
-    console.error(`l3m evaluate: ${unknown ? `unknown option ${unknown}` : `give exactly one run folder, got ${rest.length}`}.\n\n${help}`);
+    console.error(
+      `l3m evaluate: ${unknown ? `unknown option ${unknown}` : `give exactly one run folder, got ${rest.length}`}.\n\n${help}`,
+    );
     return exitCodes.usage;
   }
   const controller = new AbortController();

@@ -22,7 +22,12 @@ Options:
   --force            overwrite an existing output file
   -h, --help         show this help`;
 
-interface Options { input?: string; output?: string; task?: 'regression' | 'generation'; force: boolean }
+interface Options {
+  input?: string;
+  output?: string;
+  task?: 'regression' | 'generation';
+  force: boolean;
+}
 
 function parseArgs(args: string[]): Options | string {
   const options: Options = { force: false };
@@ -33,7 +38,8 @@ function parseArgs(args: string[]): Options | string {
       options.output = args[++i];
     } else if (arg === '--task') {
       const task = args[++i];
-      if (task !== 'regression' && task !== 'generation') return `--task must be regression or generation, received ${task ?? 'nothing'}`;
+      if (task !== 'regression' && task !== 'generation')
+        return `--task must be regression or generation, received ${task ?? 'nothing'}`;
       options.task = task;
     } else if (arg === '--force') {
       options.force = true;
@@ -67,11 +73,15 @@ export async function run(args: string[]): Promise<number> {
   try {
     paper = JSON.parse(readFileSync(input, 'utf8'));
   } catch (caught) {
-    console.error(`l3m import: cannot read ${input} as JSON: ${caught instanceof Error ? caught.message : String(caught)}. Give the reference code's config file (e.g. config/regression/example.json).`);
+    console.error(
+      `l3m import: cannot read ${input} as JSON: ${caught instanceof Error ? caught.message : String(caught)}. Give the reference code's config file (e.g. config/regression/example.json).`,
+    );
     return exitCodes.invalid;
   }
   if (!isRecord(paper)) {
-    console.error(`l3m import: ${input} holds ${Array.isArray(paper) ? 'an array' : String(paper)}, not a config object. Give the reference code's config file.`);
+    console.error(
+      `l3m import: ${input} holds ${Array.isArray(paper) ? 'an array' : String(paper)}, not a config object. Give the reference code's config file.`,
+    );
     return exitCodes.invalid;
   }
   if (options.output && existsSync(options.output) && !options.force) {

@@ -11,22 +11,47 @@ interface Command {
 
 // Static imports per entry keep esbuild able to bundle every command.
 const commands: Record<string, Command> = {
-  import: { summary: 'Convert a config of the paper\'s PyTorch code into an L3M Studio config', load: () => import('./import') },
-  validate: { summary: 'Check experiment configs (schema + semantic rules), file:line:col diagnostics', load: () => import('./validate') },
+  import: {
+    summary: "Convert a config of the paper's PyTorch code into an L3M Studio config",
+    load: () => import('./import'),
+  },
+  validate: {
+    summary: 'Check experiment configs (schema + semantic rules), file:line:col diagnostics',
+    load: () => import('./validate'),
+  },
   runs: { summary: 'List run folders with status and progress', load: () => import('./runs') },
   probe: { summary: 'Show the available compute backends and devices', load: () => import('./probe') },
   serve: { summary: 'Serve the JSON-RPC protocol on stdio (used by the extension)', load: () => import('./serve') },
-  train: { summary: 'Train an experiment config (progress bar; Ctrl-C cancels, resumable)', load: () => import('./train') },
+  train: {
+    summary: 'Train an experiment config (progress bar; Ctrl-C cancels, resumable)',
+    load: () => import('./train'),
+  },
   resume: { summary: 'Resume a cancelled or failed run from its last checkpoint', load: () => import('./resume') },
-  data: { summary: 'Inspect a config\'s dataset: size, parameter coverage, x_HI history, global signal; writes preview slices', load: () => import('./data') },
-  sample: { summary: 'Generate lightcone slices with a trained generation run (KV-cached); writes .npy into its samples/', load: () => import('./sample') },
-  evaluate: { summary: 'Next-patch MSE of a generation run beside the previous-slice and mean-patch baselines', load: () => import('./evaluate') },
+  data: {
+    summary: "Inspect a config's dataset: size, parameter coverage, x_HI history, global signal; writes preview slices",
+    load: () => import('./data'),
+  },
+  sample: {
+    summary: 'Generate lightcone slices with a trained generation run (KV-cached); writes .npy into its samples/',
+    load: () => import('./sample'),
+  },
+  evaluate: {
+    summary: 'Next-patch MSE of a generation run beside the previous-slice and mean-patch baselines',
+    load: () => import('./evaluate'),
+  },
 };
 
 function usage(): string {
   const width = Math.max(...Object.keys(commands).map((c) => c.length), 4);
   const lines = Object.entries(commands).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`);
-  return ['Usage: l3m <command> [options]', '', 'Commands:', ...lines, '', 'Run "l3m <command> --help" for its options.'].join('\n');
+  return [
+    'Usage: l3m <command> [options]',
+    '',
+    'Commands:',
+    ...lines,
+    '',
+    'Run "l3m <command> --help" for its options.',
+  ].join('\n');
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -45,9 +70,11 @@ async function main(argv: string[]): Promise<number> {
 }
 
 main(process.argv.slice(2)).then(
-  (code) => { process.exitCode = code; },
+  (code) => {
+    process.exitCode = code;
+  },
   (error: unknown) => {
-    console.error(`l3m: internal error: ${error instanceof Error ? error.stack ?? error.message : String(error)}`);
+    console.error(`l3m: internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
     process.exitCode = exitCodes.internal;
   },
 );

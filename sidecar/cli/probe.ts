@@ -25,7 +25,12 @@ export async function run(args: string[]): Promise<number> {
     console.log(JSON.stringify({ backends, chosen }, null, 2));
     return exitCodes.ok;
   }
-  const rows = backends.map((b) => [b.name === chosen ? `${b.name} *` : b.name, b.available ? 'yes' : 'no', b.device ?? '-', b.detail]);
+  const rows = backends.map((b) => [
+    b.name === chosen ? `${b.name} *` : b.name,
+    b.available ? 'yes' : 'no',
+    b.device ?? '-',
+    b.detail,
+  ]);
   const header = ['backend', 'available', 'device', 'detail'];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.slice().map((r) => (i < 3 ? r[i].length : 0))));
   const line = (cells: string[]) => cells.map((c, i) => (i < 3 ? c.padEnd(widths[i]) : c)).join('  ');

@@ -21,7 +21,9 @@ export async function run(args: string[]): Promise<number> {
   }
   const unknown = args.filter((a) => a.startsWith('-'));
   if (unknown.length > 0 || args.length !== 1) {
-    console.error(`l3m resume: ${unknown.length > 0 ? `unknown option ${unknown.join(', ')}` : `give exactly one run folder, got ${args.length}`}.\n\n${help}`);
+    console.error(
+      `l3m resume: ${unknown.length > 0 ? `unknown option ${unknown.join(', ')}` : `give exactly one run folder, got ${args.length}`}.\n\n${help}`,
+    );
     return exitCodes.usage;
   }
   const runDir = resolve(args[0]);

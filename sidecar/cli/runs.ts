@@ -16,7 +16,13 @@ Lists run folders: experiment, run id, status, step/total, start time, device.
   --json           print the listing as JSON
   --mark-failed    record that a run failed (used by the extension when its sidecar died)`;
 
-interface Options { runsDir: string; json: boolean; markFailed?: string; reason?: string; exitCode?: number }
+interface Options {
+  runsDir: string;
+  json: boolean;
+  markFailed?: string;
+  reason?: string;
+  exitCode?: number;
+}
 
 function parseArgs(args: string[]): Options | string {
   const options: Options = { runsDir: process.env.L3M_RUNS_DIR || 'runs', json: false };
@@ -71,7 +77,11 @@ export async function run(args: string[]): Promise<number> {
   }
   if (options.markFailed !== undefined) {
     try {
-      const record = await failRun(resolve(options.markFailed), options.reason ?? '', options.exitCode !== undefined ? { exitCode: options.exitCode } : {});
+      const record = await failRun(
+        resolve(options.markFailed),
+        options.reason ?? '',
+        options.exitCode !== undefined ? { exitCode: options.exitCode } : {},
+      );
       if (options.json) console.log(JSON.stringify(record));
       return exitCodes.ok;
     } catch (error) {
@@ -96,6 +106,8 @@ export async function run(args: string[]): Promise<number> {
   console.log(line(header));
   for (const r of rows) console.log(line(r));
   const unreadable = listing.filter((l) => l.kind === 'unreadable').length;
-  console.log(`\n${listing.length} run${listing.length === 1 ? '' : 's'} in ${runsDir}${unreadable ? `, ${unreadable} unreadable` : ''}.`);
+  console.log(
+    `\n${listing.length} run${listing.length === 1 ? '' : 's'} in ${runsDir}${unreadable ? `, ${unreadable} unreadable` : ''}.`,
+  );
   return exitCodes.ok;
 }

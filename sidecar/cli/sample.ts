@@ -26,9 +26,18 @@ Ctrl-C cancels. Exit codes: 0 done, 1 the run cannot sample (not a generation ru
 export async function run(args: string[]): Promise<number> {
   let parsed;
   try {
-    parsed = parseArgs({ args, allowPositionals: true, options: {
-      lightcone: { type: 'string' }, context: { type: 'string' }, slices: { type: 'string' }, 'first-slice': { type: 'string' }, seed: { type: 'string' }, help: { type: 'boolean', short: 'h' },
-    } });
+    parsed = parseArgs({
+      args,
+      allowPositionals: true,
+      options: {
+        lightcone: { type: 'string' },
+        context: { type: 'string' },
+        slices: { type: 'string' },
+        'first-slice': { type: 'string' },
+        seed: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
   } catch (error) {
     console.error(`l3m sample: ${errorMessage(error)}\n\n${help}`);
     return exitCodes.usage;
@@ -51,8 +60,11 @@ export async function run(args: string[]): Promise<number> {
     return value;
   };
   const values = {
-    lightcone: integer('lightcone', parsed.values.lightcone), context: integer('context', parsed.values.context), slices: integer('slices', parsed.values.slices),
-    firstSlice: integer('first-slice', parsed.values['first-slice']), seed: integer('seed', parsed.values.seed),
+    lightcone: integer('lightcone', parsed.values.lightcone),
+    context: integer('context', parsed.values.context),
+    slices: integer('slices', parsed.values.slices),
+    firstSlice: integer('first-slice', parsed.values['first-slice']),
+    seed: integer('seed', parsed.values.seed),
   };
   if (Object.values(values).includes(null)) return exitCodes.usage;
   const runDir = resolve(parsed.positionals[0]);
@@ -62,13 +74,22 @@ export async function run(args: string[]): Promise<number> {
   try {
     const { evaluation } = await readRunConfig(runDir);
     const started = Date.now();
-    const result = await sampleRun({
-      runDir, lightcone: values.lightcone ?? 0, contextSlices: values.context ?? evaluation.generation_context_slices,
-      slices: values.slices ?? evaluation.generation_slices, firstSlice: values.firstSlice ?? 0, seed: values.seed ?? 0,
-    }, controller.signal, {
-      log: (message) => console.error(message),
-      onSlice: (done, total) => console.error(`slice ${done}/${total} (${((Date.now() - started) / 1000).toFixed(1)} s)`),
-    });
+    const result = await sampleRun(
+      {
+        runDir,
+        lightcone: values.lightcone ?? 0,
+        contextSlices: values.context ?? evaluation.generation_context_slices,
+        slices: values.slices ?? evaluation.generation_slices,
+        firstSlice: values.firstSlice ?? 0,
+        seed: values.seed ?? 0,
+      },
+      controller.signal,
+      {
+        log: (message) => console.error(message),
+        onSlice: (done, total) =>
+          console.error(`slice ${done}/${total} (${((Date.now() - started) / 1000).toFixed(1)} s)`),
+      },
+    );
     console.log(`${runDir}/samples/${result.entry.generated}`);
     return exitCodes.ok;
   } catch (error) {

@@ -78,7 +78,9 @@ export async function run(args: string[]): Promise<number> {
       process.stderr.write(`[fatal] ${message}\n`);
       notify(fatal, { message });
       let timer: NodeJS.Timeout | undefined;
-      const waited = new Promise<void>((resolveWait) => { timer = setTimeout(resolveWait, cancelTimeoutMs); });
+      const waited = new Promise<void>((resolveWait) => {
+        timer = setTimeout(resolveWait, cancelTimeoutMs);
+      });
       void Promise.race([server.queue.cancelAll(), waited]).finally(() => {
         clearTimeout(timer);
         exit(exitCodes.internal);
@@ -90,7 +92,9 @@ export async function run(args: string[]): Promise<number> {
       // The close callback cannot wait for the cancellation; exit() ends the process once it settles.
       void server.queue.cancelAll().finally(() => exit(exitCodes.ok));
     });
-    connection.onError(([error]) => { if (!inputBroken) server.log('error', `protocol error: ${error.message}`); });
+    connection.onError(([error]) => {
+      if (!inputBroken) server.log('error', `protocol error: ${error.message}`);
+    });
     connection.listen();
     server.log('info', `l3m sidecar ${process.pid} serving on stdio`);
   });

@@ -33,11 +33,16 @@ export function progressLine(p: Omit<ProgressParams, 'runDir'>, width: number): 
   const filled = Math.round(fraction * width);
   const bar = width > 0 ? ` [${'#'.repeat(filled)}${'-'.repeat(width - filled)}]` : '';
   const loss = p.loss === null ? '-' : p.loss.toPrecision(4);
-  return `epoch ${p.epoch.toFixed(2)}  step ${p.step}/${p.totalSteps}${bar}  loss ${loss}  lr ${p.lr.toExponential(2)}  `
-    + `${p.stepsPerSecond.toFixed(2)} steps/s  ETA ${formatDuration(p.etaSeconds)}`;
+  return (
+    `epoch ${p.epoch.toFixed(2)}  step ${p.step}/${p.totalSteps}${bar}  loss ${loss}  lr ${p.lr.toExponential(2)}  ` +
+    `${p.stepsPerSecond.toFixed(2)} steps/s  ETA ${formatDuration(p.etaSeconds)}`
+  );
 }
 
-export async function trainInTerminal(runDir: string, output: TerminalOutput = { out: process.stdout, err: process.stderr }): Promise<number> {
+export async function trainInTerminal(
+  runDir: string,
+  output: TerminalOutput = { out: process.stdout, err: process.stderr },
+): Promise<number> {
   const { out, err } = output;
   const tty = out.isTTY === true;
   const controller = new AbortController();
@@ -90,7 +95,8 @@ export async function trainInTerminal(runDir: string, output: TerminalOutput = {
           for (const record of records) {
             if (record.split === 'train') continue;
             endLine();
-            const values = Object.entries(record).filter(([k]) => !['step', 'epoch', 'wall_time', 'split'].includes(k))
+            const values = Object.entries(record)
+              .filter(([k]) => !['step', 'epoch', 'wall_time', 'split'].includes(k))
               .map(([k, v]) => `${k} ${typeof v === 'number' ? Number(v.toPrecision(4)) : v}`);
             out.write(`${record.split} @ step ${record.step}: ${values.join(', ')}\n`);
           }
@@ -125,7 +131,12 @@ function markCancelledSync(runDir: string): void {
     const path = join(runDir, 'run.json');
     const parsed = parseRunRecord(readFileSync(path, 'utf8'));
     if ('error' in parsed || parsed.record.status !== 'running') return;
-    const record = { ...parsed.record, status: 'cancelled' as const, endedAt: new Date().toISOString(), error: { message: 'Interrupted (second Ctrl-C); resume to continue from the last checkpoint.' } };
+    const record = {
+      ...parsed.record,
+      status: 'cancelled' as const,
+      endedAt: new Date().toISOString(),
+      error: { message: 'Interrupted (second Ctrl-C); resume to continue from the last checkpoint.' },
+    };
     writeFileAtomicSync(path, JSON.stringify(record, null, 2) + '\n');
   } catch {
     // Nothing more can be done while exiting; `l3m runs` reports the run as stale (dead pid).

@@ -52,7 +52,11 @@ export async function run(args: string[]): Promise<number> {
   const files: string[] = [];
   for (const target of targets) {
     let isFolder = false;
-    try { isFolder = statSync(target).isDirectory(); } catch { /* a missing file is reported by loadConfigFile */ }
+    try {
+      isFolder = statSync(target).isDirectory();
+    } catch {
+      /* a missing file is reported by loadConfigFile */
+    }
     files.push(...(isFolder ? configsUnder(target) : [target]));
   }
   if (files.length === 0) {
@@ -70,6 +74,8 @@ export async function run(args: string[]): Promise<number> {
     }
   }
   const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
-  console.log(`${plural(files.length, 'config')} checked (${mode === 'run' ? 'strict' : 'edit'} mode): ${plural(errors, 'error')}, ${plural(warnings, 'warning')}.`);
+  console.log(
+    `${plural(files.length, 'config')} checked (${mode === 'run' ? 'strict' : 'edit'} mode): ${plural(errors, 'error')}, ${plural(warnings, 'warning')}.`,
+  );
   return errors > 0 ? exitCodes.invalid : exitCodes.ok;
 }

@@ -20,10 +20,16 @@ export const identityAugmentation: Augmentation = { rotations: 0, transpose: fal
 
 /** The 8 dihedral elements without translation, for exhaustive tests and test-time averaging. */
 export const dihedralGroup: readonly Augmentation[] = [false, true].flatMap((transpose) =>
-  [0, 1, 2, 3].map((rotations) => ({ rotations, transpose, shiftX: 0, shiftY: 0 })));
+  [0, 1, 2, 3].map((rotations) => ({ rotations, transpose, shiftX: 0, shiftY: 0 })),
+);
 
 export function randomAugmentation(random: Random, n: number): Augmentation {
-  return { rotations: randomInt(random, 4), transpose: random() < 0.5, shiftX: randomInt(random, n), shiftY: randomInt(random, n) };
+  return {
+    rotations: randomInt(random, 4),
+    transpose: random() < 0.5,
+    shiftX: randomInt(random, n),
+    shiftY: randomInt(random, n),
+  };
 }
 
 /** Destination (x, y) of source voxel (x, y) on an n×n slice; returns x·n + y. */
@@ -57,7 +63,10 @@ export function augmentationSourceIndex(n: number, a: Augmentation): Int32Array 
 }
 
 function checkSquare(nx: number, ny: number): void {
-  if (nx !== ny) throw new Error(`augmentation needs square slices; got ${nx}×${ny}. Rotations of a non-square box are not symmetries.`);
+  if (nx !== ny)
+    throw new Error(
+      `augmentation needs square slices; got ${nx}×${ny}. Rotations of a non-square box are not symmetries.`,
+    );
 }
 
 /** Applies `a` to every slice of a [t, n, n] block. */

@@ -32,7 +32,9 @@ export function regressionBatch(samples: readonly RegressionSample[], indices: r
     const sample = samples[index];
     if (!sample) throw new Error(`regressionBatch: sample index ${index} is outside the ${samples.length} samples.`);
     if (sample.tokens.length !== tokenCount) {
-      throw new Error(`regressionBatch: sample ${index} has ${sample.tokens.length} tokens, expected ${tokenCount}; all cones need the same length.`);
+      throw new Error(
+        `regressionBatch: sample ${index} has ${sample.tokens.length} tokens, expected ${tokenCount}; all cones need the same length.`,
+      );
     }
     inputs.set(sample.tokens, b * tokenCount);
     targets.set(normalizeParams(sample.params), b * 6);
@@ -41,8 +43,17 @@ export function regressionBatch(samples: readonly RegressionSample[], indices: r
 }
 
 /** The sample order of one epoch: a seeded shuffle, split into batches (the last may be short unless dropLast). */
-export function epochBatches(sampleCount: number, batchSize: number, seed: number, epoch: number, dropLast = false): number[][] {
-  const order = shuffled(Array.from({ length: sampleCount }, (_, i) => i), seededRandom(`epoch:${seed}:${epoch}`));
+export function epochBatches(
+  sampleCount: number,
+  batchSize: number,
+  seed: number,
+  epoch: number,
+  dropLast = false,
+): number[][] {
+  const order = shuffled(
+    Array.from({ length: sampleCount }, (_, i) => i),
+    seededRandom(`epoch:${seed}:${epoch}`),
+  );
   const batches: number[][] = [];
   for (let i = 0; i < order.length; i += batchSize) {
     const batch = order.slice(i, i + batchSize);

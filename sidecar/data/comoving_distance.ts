@@ -20,7 +20,11 @@ export class ComovingDistanceTable {
   private readonly chi: Float64Array;
 
   /** Tabulates χ(z) in Mpc on [0, zMax] with `steps` intervals. */
-  constructor(readonly cosmology: DistanceCosmology, readonly zMax = 60, steps = 12000) {
+  constructor(
+    readonly cosmology: DistanceCosmology,
+    readonly zMax = 60,
+    steps = 12000,
+  ) {
     const { omegaM, hubble } = cosmology;
     const omegaRad = (2.4728e-5 / (hubble * hubble)) * (1 + 0.2271 * 2.046);
     const omegaNu = 0.06 / (93.14 * hubble * hubble);
@@ -56,14 +60,17 @@ export class ComovingDistanceTable {
 function interpolate(xs: Float64Array, ys: Float64Array, x: number, what: string): number {
   const last = xs.length - 1;
   if (!(x >= xs[0] && x <= xs[last])) {
-    throw new RangeError(`comoving distance table: ${what} ${x} is outside [${xs[0]}, ${xs[last].toFixed(1)}]; ` +
-      'expected a lightcone between z = 0 and z = 60.');
+    throw new RangeError(
+      `comoving distance table: ${what} ${x} is outside [${xs[0]}, ${xs[last].toFixed(1)}]; ` +
+        'expected a lightcone between z = 0 and z = 60.',
+    );
   }
   let lo = 0;
   let hi = last;
   while (hi - lo > 1) {
     const mid = (lo + hi) >> 1;
-    if (xs[mid] <= x) lo = mid; else hi = mid;
+    if (xs[mid] <= x) lo = mid;
+    else hi = mid;
   }
   const t = (x - xs[lo]) / (xs[hi] - xs[lo]);
   return ys[lo] + t * (ys[hi] - ys[lo]);

@@ -24,6 +24,5 @@ export function crc32Table(bytes: Uint8Array, previous = 0): number {
 const native = (zlib as { crc32?: (data: Uint8Array, value?: number) => number }).crc32;
 
 /** CRC-32 of `bytes`, continuing from `previous` (the checksum of the bytes before them). */
-export const crc32: (bytes: Uint8Array, previous?: number) => number = typeof native === 'function'
-  ? (bytes, previous = 0) => native(bytes, previous)
-  : crc32Table;
+export const crc32: (bytes: Uint8Array, previous?: number) => number =
+  typeof native === 'function' ? (bytes, previous = 0) => native(bytes, previous) : crc32Table;

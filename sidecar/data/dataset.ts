@@ -14,7 +14,11 @@ import { NpyFolderSource } from './npy_source';
 import { NpzFolderSource } from './npz_source';
 import { parameterNames, type ParameterName } from './parameters';
 import {
-  fitLogStandardization, toCosmicTimeOrder, transformVoxels, trimLateZeros, type SliceTransformOptions,
+  fitLogStandardization,
+  toCosmicTimeOrder,
+  transformVoxels,
+  trimLateZeros,
+  type SliceTransformOptions,
 } from './preprocessing';
 import { generateSimulatedDataset, type DatasetProgress, type SimulatedDataset } from './simulated_dataset';
 import { splitByLightcone, type DatasetSplit } from './splits';
@@ -23,7 +27,12 @@ import { errorReason } from '../protocol/error_message';
 
 /** Schema parameter names (snake_case) → canonical names of parameters.ts. */
 export const schemaParameterNames: Readonly<Record<string, ParameterName>> = {
-  m_wdm: 'mWDM', omega_m: 'omegaM', e_0: 'E0', log10_l_x: 'log10LX', log10_t_vir: 'log10Tvir', zeta: 'zeta',
+  m_wdm: 'mWDM',
+  omega_m: 'omegaM',
+  e_0: 'E0',
+  log10_l_x: 'log10LX',
+  log10_t_vir: 'log10Tvir',
+  zeta: 'zeta',
 };
 
 export interface OpenedDataset {
@@ -47,12 +56,18 @@ export interface OpenOptions {
 function filesSource(data: ResolvedData, configDir: string): LightconeSource {
   const path = isAbsolute(data.files.path) ? data.files.path : resolve(configDir, data.files.path);
   if (!existsSync(path)) {
-    throw new DataError(`${path}: data.files.path does not exist; point it at a folder of ${data.files.format} lightcones `
-      + '(a relative path is resolved against the folder of the config file).');
+    throw new DataError(
+      `${path}: data.files.path does not exist; point it at a folder of ${data.files.format} lightcones ` +
+        '(a relative path is resolved against the folder of the config file).',
+    );
   }
   const isFolder = statSync(path).isDirectory();
   if (!isFolder) {
-    checkRegularFileSync(path, `a folder of ${data.files.format} lightcones, or one such file (data.files.path)`, (message) => new DataError(message));
+    checkRegularFileSync(
+      path,
+      `a folder of ${data.files.format} lightcones, or one such file (data.files.path)`,
+      (message) => new DataError(message),
+    );
   }
   switch (data.files.format) {
     case 'npz': {
@@ -66,13 +81,20 @@ function filesSource(data: ResolvedData, configDir: string): LightconeSource {
       let files = [path];
       if (isFolder) {
         try {
-          files = readdirSync(path).filter((n) => ['.h5', '.hdf5'].includes(extname(n).toLowerCase())).map((n) => join(path, n));
+          files = readdirSync(path)
+            .filter((n) => ['.h5', '.hdf5'].includes(extname(n).toLowerCase()))
+            .map((n) => join(path, n));
         } catch (error) {
-          throw new DataError(`${path}: data.files.path cannot be listed (${errorReason(error)}); `
-            + 'point it at a readable folder of 21cmFAST lightcone .h5 files.');
+          throw new DataError(
+            `${path}: data.files.path cannot be listed (${errorReason(error)}); ` +
+              'point it at a readable folder of 21cmFAST lightcone .h5 files.',
+          );
         }
       }
-      if (files.length === 0) throw new DataError(`${path}: no .h5/.hdf5 files found; point data.files.path at a folder of 21cmFAST lightcone files.`);
+      if (files.length === 0)
+        throw new DataError(
+          `${path}: no .h5/.hdf5 files found; point data.files.path at a folder of 21cmFAST lightcone files.`,
+        );
       return new Hdf5FilesSource(files);
     }
   }
@@ -87,7 +109,12 @@ export async function openDataset(data: ResolvedData, options: OpenOptions): Pro
     const priors: Priors = { mWDM: m_wdm, omegaM: omega_m, E0: e_0, log10LX: log10_l_x, log10Tvir: log10_t_vir, zeta };
     simulated = await generateSimulatedDataset(
       { preset: data.simulator.preset, count: data.simulator.count, seed: data.simulator.seed, priors },
-      { cacheRoot: options.cacheRoot, workers: options.workers, onProgress: options.onProgress, signal: options.signal },
+      {
+        cacheRoot: options.cacheRoot,
+        workers: options.workers,
+        onProgress: options.onProgress,
+        signal: options.signal,
+      },
     );
     source = simulated.source;
   } else {
@@ -101,12 +128,19 @@ export async function openDataset(data: ResolvedData, options: OpenOptions): Pro
 }
 
 /** The configured voxel transform; 'sgn_log' needs statistics fitted on training cones. */
-export function sliceTransformOptions(data: ResolvedData, trainingVoxels: readonly Float32Array[]): SliceTransformOptions | undefined {
+export function sliceTransformOptions(
+  data: ResolvedData,
+  trainingVoxels: readonly Float32Array[],
+): SliceTransformOptions | undefined {
   switch (data.preprocessing.slice_transform) {
-    case 'none': return undefined;
-    case 'sgn_log1p': return { kind: 'log1p' };
+    case 'none':
+      return undefined;
+    case 'sgn_log1p':
+      return { kind: 'log1p' };
     case 'sgn_log':
-      return data.preprocessing.standardize ? { kind: 'log', ...fitLogStandardization(trainingVoxels) } : { kind: 'log', shift: 0, scale: 1 };
+      return data.preprocessing.standardize
+        ? { kind: 'log', ...fitLogStandardization(trainingVoxels) }
+        : { kind: 'log', shift: 0, scale: 1 };
   }
 }
 
@@ -114,13 +148,19 @@ export function sliceTransformOptions(data: ResolvedData, trainingVoxels: readon
  * Prepares cones for generation batches: cosmic-time order, trimmed, then `transform` applied
  * (pass undefined for raw mK values; buildGenerationSet fits it on the training split).
  */
-export async function buildGenerationCones(opened: OpenedDataset, data: ResolvedData, ids: readonly string[],
-  transform: SliceTransformOptions | undefined): Promise<PreparedCone[]> {
+export async function buildGenerationCones(
+  opened: OpenedDataset,
+  data: ResolvedData,
+  ids: readonly string[],
+  transform: SliceTransformOptions | undefined,
+): Promise<PreparedCone[]> {
   const cones: PreparedCone[] = [];
   for (const id of ids) {
     const record = toCosmicTimeOrder(await opened.source.load(id));
     if (record.shape.nx !== record.shape.ny) {
-      throw new DataError(`${record.source}: slices are ${record.shape.nx}×${record.shape.ny}; generation expects square slices.`);
+      throw new DataError(
+        `${record.source}: slices are ${record.shape.nx}×${record.shape.ny}; generation expects square slices.`,
+      );
     }
     const trimmed = data.preprocessing.trim
       ? trimLateZeros(record.brightness, record.shape, data.preprocessing.trim_keep_slices)
@@ -142,7 +182,10 @@ export interface GenerationSet {
 /** Prepares all three splits for generation, fitting the 'sgn_log' statistics on training cones only. */
 export async function buildGenerationSet(opened: OpenedDataset, data: ResolvedData): Promise<GenerationSet> {
   const untransformedTrain = await buildGenerationCones(opened, data, opened.split.train, undefined);
-  const transform = sliceTransformOptions(data, untransformedTrain.map((c) => c.slices));
+  const transform = sliceTransformOptions(
+    data,
+    untransformedTrain.map((c) => c.slices),
+  );
   const train = transform
     ? untransformedTrain.map((c) => ({ ...c, slices: transformVoxels(c.slices, transform) }))
     : untransformedTrain;

@@ -31,7 +31,8 @@ export interface SimulatedDatasetKey {
 }
 
 export function datasetCacheRoot(env: NodeJS.ProcessEnv = process.env): string {
-  const base = env.L3M_CACHE_DIR && env.L3M_CACHE_DIR.length > 0 ? env.L3M_CACHE_DIR : join(homedir(), '.cache', 'l3m-studio');
+  const base =
+    env.L3M_CACHE_DIR && env.L3M_CACHE_DIR.length > 0 ? env.L3M_CACHE_DIR : join(homedir(), '.cache', 'l3m-studio');
   return join(base, 'datasets');
 }
 
@@ -39,13 +40,18 @@ export function datasetCacheRoot(env: NodeJS.ProcessEnv = process.env): string {
 function canonicalJson(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
   if (value && typeof value === 'object') {
-    return `{${Object.keys(value).sort().map((k) => `${JSON.stringify(k)}:${canonicalJson(Reflect.get(value, k))}`).join(',')}}`;
+    return `{${Object.keys(value)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canonicalJson(Reflect.get(value, k))}`)
+      .join(',')}}`;
   }
   return JSON.stringify(value);
 }
 
 export function datasetCacheKey(key: SimulatedDatasetKey): string {
-  return createHash('sha256').update(canonicalJson({ format: datasetCacheFormat, ...key })).digest('hex');
+  return createHash('sha256')
+    .update(canonicalJson({ format: datasetCacheFormat, ...key }))
+    .digest('hex');
 }
 
 /** One accepted cone in a cached dataset. */
@@ -85,8 +91,10 @@ export async function readCachedManifest(folder: string): Promise<DatasetManifes
   const manifest: unknown = JSON.parse(await readFile(path, 'utf8'));
   if (!isRecord(manifest) || manifest.format !== datasetCacheFormat) return undefined;
   if (!isDatasetManifest(manifest)) {
-    throw new Error(`${path}: not a complete dataset manifest (it needs key, hash, shape, cones, rejected and meanHistory as the simulator writes them); `
-      + `the file was edited or damaged. Delete the folder ${folder} to simulate the dataset again.`);
+    throw new Error(
+      `${path}: not a complete dataset manifest (it needs key, hash, shape, cones, rejected and meanHistory as the simulator writes them); ` +
+        `the file was edited or damaged. Delete the folder ${folder} to simulate the dataset again.`,
+    );
   }
   return manifest;
 }
@@ -94,17 +102,37 @@ export async function readCachedManifest(folder: string): Promise<DatasetManifes
 /** What the readers of a cached dataset use: its shape, its cones with their parameters, and the histories. */
 function isDatasetManifest(value: Record<string, unknown>): value is Record<string, unknown> & DatasetManifest {
   const { key, hash, createdAt, shape, cones, rejected, meanHistory, seconds } = value;
-  return typeof value.format === 'number' && isRecord(key) && typeof hash === 'string' && typeof createdAt === 'string'
-    && typeof seconds === 'number' && isRecord(shape) && typeof shape.nx === 'number' && typeof shape.ny === 'number'
-    && typeof shape.nt === 'number' && Array.isArray(cones) && cones.every(isManifestCone) && Array.isArray(rejected)
-    && rejected.every((r) => isRecord(r) && typeof r.drawIndex === 'number' && typeof r.reason === 'string')
-    && isRecord(meanHistory) && isNumberArray(meanHistory.z) && isNumberArray(meanHistory.xHI) && isNumberArray(meanHistory.meanTb);
+  return (
+    typeof value.format === 'number' &&
+    isRecord(key) &&
+    typeof hash === 'string' &&
+    typeof createdAt === 'string' &&
+    typeof seconds === 'number' &&
+    isRecord(shape) &&
+    typeof shape.nx === 'number' &&
+    typeof shape.ny === 'number' &&
+    typeof shape.nt === 'number' &&
+    Array.isArray(cones) &&
+    cones.every(isManifestCone) &&
+    Array.isArray(rejected) &&
+    rejected.every((r) => isRecord(r) && typeof r.drawIndex === 'number' && typeof r.reason === 'string') &&
+    isRecord(meanHistory) &&
+    isNumberArray(meanHistory.z) &&
+    isNumberArray(meanHistory.xHI) &&
+    isNumberArray(meanHistory.meanTb)
+  );
 }
 
 function isManifestCone(value: unknown): value is ManifestCone {
-  return isRecord(value) && typeof value.id === 'string' && typeof value.drawIndex === 'number' && typeof value.tau === 'number'
-    && typeof value.neutralFractionAtZMin === 'number' && isRecord(value.params)
-    && Object.values(value.params).every((v) => typeof v === 'number');
+  return (
+    isRecord(value) &&
+    typeof value.id === 'string' &&
+    typeof value.drawIndex === 'number' &&
+    typeof value.tau === 'number' &&
+    typeof value.neutralFractionAtZMin === 'number' &&
+    isRecord(value.params) &&
+    Object.values(value.params).every((v) => typeof v === 'number')
+  );
 }
 
 /** A short tag of this machine's name, so that a cache shared between machines is cleaned only by the machine that wrote a folder. */
@@ -156,7 +184,10 @@ export async function commitFolder(temporary: string, finalFolder: string): Prom
     await rename(temporary, finalFolder);
   } catch (error) {
     const code = errorCode(error);
-    if ((code === 'ENOTEMPTY' || code === 'EEXIST' || code === 'EPERM') && existsSync(join(finalFolder, manifestName))) {
+    if (
+      (code === 'ENOTEMPTY' || code === 'EEXIST' || code === 'EPERM') &&
+      existsSync(join(finalFolder, manifestName))
+    ) {
       await rm(temporary, { recursive: true, force: true });
       return;
     }

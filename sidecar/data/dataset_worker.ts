@@ -21,10 +21,14 @@ export interface WorkerRequest {
 export type WorkerMessage =
   | { kind: 'progress'; drawIndex: number; fraction: number; phase: string }
   | {
-    kind: 'done'; drawIndex: number; accepted: boolean; reason?: string; tau: number;
-    shape: [number, number, number];
-    history: { z: number[]; xHI: number[]; meanTb: number[] };
-  }
+      kind: 'done';
+      drawIndex: number;
+      accepted: boolean;
+      reason?: string;
+      tau: number;
+      shape: [number, number, number];
+      history: { z: number[]; xHI: number[]; meanTb: number[] };
+    }
   | { kind: 'error'; drawIndex: number; message: string };
 
 async function handle(request: WorkerRequest): Promise<WorkerMessage> {
@@ -32,20 +36,41 @@ async function handle(request: WorkerRequest): Promise<WorkerMessage> {
   const cone = await simulateLightcone(request.params, {
     size: request.size,
     seed: request.simulationSeed,
-    onProgress: (fraction, phase) => port.postMessage({ kind: 'progress', drawIndex: request.drawIndex, fraction, phase } satisfies WorkerMessage),
+    onProgress: (fraction, phase) =>
+      port.postMessage({ kind: 'progress', drawIndex: request.drawIndex, fraction, phase } satisfies WorkerMessage),
   });
   const verdict = isAccepted(cone);
   if (verdict.ok) {
     // Same layout as every file format: [x, y, t] with t from low z; the JSON is npy_source's.
     await writeFile(join(request.folder, `${request.id}.npy`), writeNpy(cone.brightness, cone.shape));
-    await writeFile(join(request.folder, `${request.id}.json`), JSON.stringify({
-      ...cone.params, redshifts: Array.from(cone.redshifts), tau: cone.tau, drawIndex: request.drawIndex, simulationSeed: request.simulationSeed,
-      history: { z: Array.from(cone.history.z), xHI: Array.from(cone.history.xHI), meanTb: Array.from(cone.history.meanTb) },
-    }));
+    await writeFile(
+      join(request.folder, `${request.id}.json`),
+      JSON.stringify({
+        ...cone.params,
+        redshifts: Array.from(cone.redshifts),
+        tau: cone.tau,
+        drawIndex: request.drawIndex,
+        simulationSeed: request.simulationSeed,
+        history: {
+          z: Array.from(cone.history.z),
+          xHI: Array.from(cone.history.xHI),
+          meanTb: Array.from(cone.history.meanTb),
+        },
+      }),
+    );
   }
   return {
-    kind: 'done', drawIndex: request.drawIndex, accepted: verdict.ok, reason: verdict.reason, tau: cone.tau, shape: cone.shape,
-    history: { z: Array.from(cone.history.z), xHI: Array.from(cone.history.xHI), meanTb: Array.from(cone.history.meanTb) },
+    kind: 'done',
+    drawIndex: request.drawIndex,
+    accepted: verdict.ok,
+    reason: verdict.reason,
+    tau: cone.tau,
+    shape: cone.shape,
+    history: {
+      z: Array.from(cone.history.z),
+      xHI: Array.from(cone.history.xHI),
+      meanTb: Array.from(cone.history.meanTb),
+    },
   };
 }
 
@@ -54,9 +79,12 @@ if (parentPort) {
   port.on('message', (request: WorkerRequest) => {
     handle(request).then(
       (message) => port.postMessage(message),
-      (error: unknown) => port.postMessage({
-        kind: 'error', drawIndex: request.drawIndex, message: error instanceof Error ? error.message : String(error),
-      } satisfies WorkerMessage),
+      (error: unknown) =>
+        port.postMessage({
+          kind: 'error',
+          drawIndex: request.drawIndex,
+          message: error instanceof Error ? error.message : String(error),
+        } satisfies WorkerMessage),
     );
   });
 }

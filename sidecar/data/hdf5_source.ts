@@ -17,8 +17,16 @@ import type { Dataset, File as H5File, Group } from 'h5wasm';
 import { ComovingDistanceTable } from './comoving_distance';
 import type { AstroParams } from './parameters';
 import {
-  DataError, checkFinite, checkParamsInPriors, checkRank, resolveSliceRange, xytToTxy,
-  type LightconeEntry, type LightconeRecord, type LightconeSource, type SliceRange,
+  DataError,
+  checkFinite,
+  checkParamsInPriors,
+  checkRank,
+  resolveSliceRange,
+  xytToTxy,
+  type LightconeEntry,
+  type LightconeRecord,
+  type LightconeSource,
+  type SliceRange,
 } from './lightcone_record';
 import { errorMessage } from '../protocol/error_message';
 
@@ -64,7 +72,9 @@ function num(value: unknown): number {
 function attr(group: Group, name: string, file: string, where: string): number {
   const a = group.attrs[name];
   if (!a) {
-    throw new DataError(`${file}: attribute ${where}@${name} is missing; expected a 21cmFAST lightcone with its input parameter groups.`);
+    throw new DataError(
+      `${file}: attribute ${where}@${name} is missing; expected a 21cmFAST lightcone with its input parameter groups.`,
+    );
   }
   return num(a.value);
 }
@@ -79,7 +89,9 @@ function group(f: H5File, path: string, file: string): Group {
 
 /** An attribute as text: a string or number as is, anything else (an array, bytes) as JSON. */
 function attributeText(value: unknown): string {
-  return typeof value === 'string' || typeof value === 'number' || typeof value === 'bigint' ? String(value) : JSON.stringify(value);
+  return typeof value === 'string' || typeof value === 'number' || typeof value === 'bigint'
+    ? String(value)
+    : JSON.stringify(value);
 }
 
 function float64(value: unknown): Float64Array | undefined {
@@ -108,14 +120,20 @@ export function describeLightconeFile(f: H5File, file: string, options: Hdf5Opti
   const isV4 = rootKeys.includes('InputParameters');
   const isV3 = !isV4 && rootKeys.includes('lightcones') && rootKeys.includes('user_params');
   if (!isV4 && !isV3) {
-    throw new DataError(`${file}: not a 21cmFAST lightcone file (root holds ${rootKeys.join(', ') || 'nothing'}); ` +
-      'expected groups "lightcones" and "InputParameters" (v4) or "lightcones" and "user_params" (v3).');
+    throw new DataError(
+      `${file}: not a 21cmFAST lightcone file (root holds ${rootKeys.join(', ') || 'nothing'}); ` +
+        'expected groups "lightcones" and "InputParameters" (v4) or "lightcones" and "user_params" (v3).',
+    );
   }
   const field = options.field ?? 'brightness_temp';
   const dataset = datasetAt(f, `lightcones/${field}`);
   if (!dataset) {
-    const have = rootKeys.includes('lightcones') ? group(f, 'lightcones', file).keys().join(', ') : 'no lightcones group';
-    throw new DataError(`${file}: dataset "lightcones/${field}" is missing (found ${have}); expected the lightcone field to read.`);
+    const have = rootKeys.includes('lightcones')
+      ? group(f, 'lightcones', file).keys().join(', ')
+      : 'no lightcones group';
+    throw new DataError(
+      `${file}: dataset "lightcones/${field}" is missing (found ${have}); expected the lightcone field to read.`,
+    );
   }
   const shape = dataset.shape ?? [];
   checkRank(shape, 3, file, `lightcones/${field}`, '[x, y, line of sight] (angular lightcones are not supported)');
@@ -149,37 +167,62 @@ export function describeLightconeFile(f: H5File, file: string, options: Hdf5Opti
   }
   const nt = storedLength - bufferLow - bufferHigh;
   if (nt <= 0) {
-    throw new DataError(`${file}: lightcone has ${storedLength} slices but the buffers remove ${bufferLow} + ${bufferHigh}; ` +
-      'expected lowz_buffer_pixels + highz_buffer_pixels smaller than the line of sight.');
+    throw new DataError(
+      `${file}: lightcone has ${storedLength} slices but the buffers remove ${bufferLow} + ${bufferHigh}; ` +
+        'expected lowz_buffer_pixels + highz_buffer_pixels smaller than the line of sight.',
+    );
   }
 
   const table = new ComovingDistanceTable({ omegaM, hubble });
   const distancePath = isV4 ? 'lightcone_distances' : 'distances';
   let distances = rootKeys.includes(distancePath) ? float64(datasetAt(f, distancePath)?.value) : undefined;
   if (distances && distances.length !== storedLength) {
-    throw new DataError(`${file}: dataset "${distancePath}" has ${distances.length} entries but the lightcone has ${storedLength} slices; ` +
-      'expected one comoving distance per slice.');
+    throw new DataError(
+      `${file}: dataset "${distancePath}" has ${distances.length} entries but the lightcone has ${storedLength} slices; ` +
+        'expected one comoving distance per slice.',
+    );
   }
   if (!distances) {
-    if (isV4) throw new DataError(`${file}: dataset "lightcone_distances" is missing; expected it in every 21cmFAST v4 lightcone.`);
+    if (isV4)
+      throw new DataError(
+        `${file}: dataset "lightcone_distances" is missing; expected it in every 21cmFAST v4 lightcone.`,
+      );
     // 21cmFAST 3.0–3.3: distances derived from the lowest redshift as outputs.py does.
     const user = group(f, 'user_params', file);
     const boxLength = attr(user, 'BOX_LEN', file, 'user_params');
     const cells = attr(user, 'HII_DIM', file, 'user_params');
     const zMin = f.attrs.redshift ? num(f.attrs.redshift.value) : NaN;
     if (!Number.isFinite(zMin)) {
-      throw new DataError(`${file}: root attribute "redshift" is missing; expected the lowest redshift of a 21cmFAST v3 lightcone.`);
+      throw new DataError(
+        `${file}: root attribute "redshift" is missing; expected the lowest redshift of a 21cmFAST v3 lightcone.`,
+      );
     }
     const chiMin = table.distance(zMin);
     const span = (storedLength * boxLength) / cells;
-    distances = Float64Array.from({ length: storedLength }, (_, i) => chiMin + (storedLength === 1 ? 0 : (span * i) / (storedLength - 1)));
+    distances = Float64Array.from(
+      { length: storedLength },
+      (_, i) => chiMin + (storedLength === 1 ? 0 : (span * i) / (storedLength - 1)),
+    );
   }
-  const redshifts = Float64Array.from(distances.subarray(bufferLow, storedLength - bufferHigh), (chi) => table.redshift(chi));
+  const redshifts = Float64Array.from(distances.subarray(bufferLow, storedLength - bufferHigh), (chi) =>
+    table.redshift(chi),
+  );
 
   const version = attributeText(
-    (isV4 ? f.attrs.__version__?.value ?? group(f, 'InputParameters', file).attrs['21cmFAST-version']?.value : f.attrs.version?.value) ?? 'unknown',
+    (isV4
+      ? (f.attrs.__version__?.value ?? group(f, 'InputParameters', file).attrs['21cmFAST-version']?.value)
+      : f.attrs.version?.value) ?? 'unknown',
   );
-  return { layout: isV4 ? 'v4' : 'v3', version, shape: { nx, ny, nt }, bufferLow, storedLength, params, redshifts, history: readHistory(f, isV4) };
+  return {
+    layout: isV4 ? 'v4' : 'v3',
+    version,
+    shape: { nx, ny, nt },
+    bufferLow,
+    storedLength,
+    params,
+    redshifts,
+    history: readHistory(f, isV4),
+  };
 }
 
 /** Global histories from global_quantities, ordered by ascending redshift (files store nodes high z first). */
@@ -196,7 +239,11 @@ function readHistory(f: H5File, isV4: boolean): LightconeRecord['history'] {
   };
   const order = Array.from(z.keys()).sort((a, b) => z[a] - z[b]);
   const reorder = (v: Float64Array | undefined) => (v ? Float64Array.from(order, (i) => v[i]) : undefined);
-  return { z: reorder(z)!, xHI: reorder(read('xH_box') ?? read('neutral_fraction')), meanTb: reorder(read('brightness_temp')) };
+  return {
+    z: reorder(z)!,
+    xHI: reorder(read('xH_box') ?? read('neutral_fraction')),
+    meanTb: reorder(read('brightness_temp')),
+  };
 }
 
 /** h5wasm throws bare messages ("name not defined!") on damaged files; give them a file name and a cause. */
@@ -205,8 +252,10 @@ function describeSafely(f: H5File, file: string, options: Hdf5Options): Hdf5Ligh
     return describeLightconeFile(f, file, options);
   } catch (error) {
     if (error instanceof DataError) throw error;
-    throw new DataError(`${file}: reading the HDF5 structure failed (${errorMessage(error)}); the file is truncated or damaged. ` +
-      'Expected a complete 21cmFAST lightcone .h5 file.');
+    throw new DataError(
+      `${file}: reading the HDF5 structure failed (${errorMessage(error)}); the file is truncated or damaged. ` +
+        'Expected a complete 21cmFAST lightcone .h5 file.',
+    );
   }
 }
 
@@ -220,13 +269,19 @@ async function openLightconeFile(file: string): Promise<H5File> {
   try {
     return new h5.File(file, 'r');
   } catch (error) {
-    throw new DataError(`${file}: cannot open as HDF5 (${errorMessage(error)}); the file is truncated or not HDF5. ` +
-      'Expected a 21cmFAST lightcone .h5 file.');
+    throw new DataError(
+      `${file}: cannot open as HDF5 (${errorMessage(error)}); the file is truncated or not HDF5. ` +
+        'Expected a 21cmFAST lightcone .h5 file.',
+    );
   }
 }
 
 /** Reads one 21cmFAST lightcone file, or a slice range of its kept (buffer-free) slices. */
-export async function readLightconeHdf5(file: string, range?: SliceRange, options: Hdf5Options = {}): Promise<LightconeRecord> {
+export async function readLightconeHdf5(
+  file: string,
+  range?: SliceRange,
+  options: Hdf5Options = {},
+): Promise<LightconeRecord> {
   const f = await openLightconeFile(file);
   try {
     const info = describeSafely(f, file, options);
@@ -239,11 +294,15 @@ export async function readLightconeHdf5(file: string, range?: SliceRange, option
     try {
       block = dataset.slice([[], [], [info.bufferLow + start, info.bufferLow + end]]);
     } catch (error) {
-      throw new DataError(`${file}: reading "${field}" slices [${start}, ${end}) failed (${errorMessage(error)}); the file is truncated or damaged.`);
+      throw new DataError(
+        `${file}: reading "${field}" slices [${start}, ${end}) failed (${errorMessage(error)}); the file is truncated or damaged.`,
+      );
     }
     if (!(block instanceof Float32Array || block instanceof Float64Array) || block.length !== nx * ny * (end - start)) {
-      throw new DataError(`${file}: dataset "${field}" returned ${kindOf(block)}; ` +
-        `expected ${nx * ny * (end - start)} float values (float32 brightness temperatures).`);
+      throw new DataError(
+        `${file}: dataset "${field}" returned ${kindOf(block)}; ` +
+          `expected ${nx * ny * (end - start)} float values (float32 brightness temperatures).`,
+      );
     }
     checkFinite(block, file, field);
     if (!options.allowOutsidePriors) checkParamsInPriors(info.params, file, 'the input parameter groups');
@@ -277,7 +336,10 @@ export class Hdf5FilesSource implements LightconeSource {
   readonly description: string;
   private readonly files: Map<string, string>;
 
-  constructor(paths: string[], private readonly options: Hdf5Options = {}) {
+  constructor(
+    paths: string[],
+    private readonly options: Hdf5Options = {},
+  ) {
     const sorted = [...paths].sort((a, b) => (basename(a) < basename(b) ? -1 : basename(a) > basename(b) ? 1 : 0));
     this.files = new Map(sorted.map((p) => [basename(p), p]));
     this.description = `${sorted.length} 21cmFAST HDF5 file(s)`;
@@ -299,5 +361,7 @@ export class Hdf5FilesSource implements LightconeSource {
     return readLightconeHdf5(path, range, this.options);
   }
 
-  async close(): Promise<void> { /* files are opened per call */ }
+  async close(): Promise<void> {
+    /* files are opened per call */
+  }
 }

@@ -75,8 +75,10 @@ export function resolveSliceRange(range: SliceRange | undefined, nt: number, whe
   const resolved = range ?? { start: 0, end: nt };
   const { start, end } = resolved;
   if (!Number.isInteger(start) || !Number.isInteger(end) || start < 0 || end > nt || start >= end) {
-    throw new DataError(`${where}: slice range [${start}, ${end}) is outside the cone's ${nt} slices; ` +
-      `expected integers with 0 ≤ start < end ≤ ${nt}.`);
+    throw new DataError(
+      `${where}: slice range [${start}, ${end}) is outside the cone's ${nt} slices; ` +
+        `expected integers with 0 ≤ start < end ≤ ${nt}.`,
+    );
   }
   return resolved;
 }
@@ -112,17 +114,27 @@ export function txyToXyt(txy: ArrayLike<number>, nx: number, ny: number, nt: num
 export function checkFinite(data: ArrayLike<number>, file: string, dataset: string): void {
   for (let i = 0; i < data.length; i++) {
     if (!Number.isFinite(data[i])) {
-      throw new DataError(`${file}: dataset "${dataset}" holds ${data[i]} at flat index ${i}; ` +
-        'expected finite brightness temperatures. Re-export the file or drop this lightcone.');
+      throw new DataError(
+        `${file}: dataset "${dataset}" holds ${data[i]} at flat index ${i}; ` +
+          'expected finite brightness temperatures. Re-export the file or drop this lightcone.',
+      );
     }
   }
 }
 
 /** Throws when the array's shape does not have the expected rank. */
-export function checkRank(shape: readonly number[], rank: number, file: string, dataset: string, meaning: string): void {
+export function checkRank(
+  shape: readonly number[],
+  rank: number,
+  file: string,
+  dataset: string,
+  meaning: string,
+): void {
   if (shape.length !== rank) {
-    throw new DataError(`${file}: dataset "${dataset}" has shape [${shape.join(', ')}] (rank ${shape.length}); ` +
-      `expected rank ${rank} ${meaning}.`);
+    throw new DataError(
+      `${file}: dataset "${dataset}" has shape [${shape.join(', ')}] (rank ${shape.length}); ` +
+        `expected rank ${rank} ${meaning}.`,
+    );
   }
 }
 
@@ -137,8 +149,10 @@ export function checkParamsInPriors(params: AstroParams, file: string, dataset: 
     const { min, max, label } = parameterInfo[name];
     const slack = 1e-6 * (max - min);
     if (!Number.isFinite(value) || value < min - slack || value > max + slack) {
-      throw new DataError(`${file}: ${dataset} gives ${label} (${name}) = ${value}, outside the prior [${min}, ${max}]; ` +
-        'expected parameters inside the priors of the paper\'s Table 1 (check the label order option).');
+      throw new DataError(
+        `${file}: ${dataset} gives ${label} (${name}) = ${value}, outside the prior [${min}, ${max}]; ` +
+          "expected parameters inside the priors of the paper's Table 1 (check the label order option).",
+      );
     }
   }
 }

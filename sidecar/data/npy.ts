@@ -3,8 +3,14 @@
 // loaders and `l3m data` report as bad input (exit code "invalid") rather than as a crash.
 // Reading files stays with the loaders (npy_source.ts, npz_archive.ts), through runtime/regular_file.ts.
 import {
-  NpyFormatError, decodeNpy, encodeNpy, npyDataByteLength as byteLength, npyHeaderExtent as headerExtent,
-  parseNpyHeader as parseHeader, type NpyArray, type NpyHeader,
+  NpyFormatError,
+  decodeNpy,
+  encodeNpy,
+  npyDataByteLength as byteLength,
+  npyHeaderExtent as headerExtent,
+  parseNpyHeader as parseHeader,
+  type NpyArray,
+  type NpyHeader,
 } from '../protocol/npy_format';
 import { DataError } from './lightcone_record';
 
@@ -21,13 +27,16 @@ function asDataError<T>(decode: () => T): T {
 }
 
 /** Byte length of an .npy header, or undefined while `bytes` is too short to tell (npy_format.ts). */
-export const npyHeaderExtent = (bytes: Uint8Array, name: string): number | undefined => asDataError(() => headerExtent(bytes, name));
+export const npyHeaderExtent = (bytes: Uint8Array, name: string): number | undefined =>
+  asDataError(() => headerExtent(bytes, name));
 
 /** Parses the header of an .npy byte buffer; `name` is used in error messages. */
-export const parseNpyHeader = (bytes: Uint8Array, name: string): NpyHeader => asDataError(() => parseHeader(bytes, name));
+export const parseNpyHeader = (bytes: Uint8Array, name: string): NpyHeader =>
+  asDataError(() => parseHeader(bytes, name));
 
 /** Bytes the elements of an .npy array occupy by its header; a damaged shape is refused. */
-export const npyDataByteLength = (header: NpyHeader, name: string): number => asDataError(() => byteLength(header, name));
+export const npyDataByteLength = (header: NpyHeader, name: string): number =>
+  asDataError(() => byteLength(header, name));
 
 /** Decodes an .npy buffer (any real numeric dtype, C or Fortran order) into a C-order float array. */
 export const readNpy = (bytes: Uint8Array, name: string): NpyArray => asDataError(() => decodeNpy(bytes, name));

@@ -11,8 +11,15 @@ import { encodeNpyHeader, npyDataByteLength, parseNpyHeader, readNpy } from './n
 import { byParameter, parameterNames, type AstroParams } from './parameters';
 import { isRecord } from '../../schemas/json_value';
 import {
-  DataError, checkFinite, checkParamsInPriors, checkRank, resolveSliceRange,
-  type LightconeEntry, type LightconeRecord, type LightconeSource, type SliceRange,
+  DataError,
+  checkFinite,
+  checkParamsInPriors,
+  checkRank,
+  resolveSliceRange,
+  type LightconeEntry,
+  type LightconeRecord,
+  type LightconeSource,
+  type SliceRange,
 } from './lightcone_record';
 import { errorMessage } from '../protocol/error_message';
 
@@ -38,7 +45,9 @@ async function readSidecarJson(file: string): Promise<Sidecar> {
   const params = byParameter((name) => {
     const value = json[name];
     if (typeof value !== 'number') {
-      throw new DataError(`${file}: "${name}" is ${JSON.stringify(value)}; expected a number (keys: ${parameterNames.join(', ')}).`);
+      throw new DataError(
+        `${file}: "${name}" is ${JSON.stringify(value)}; expected a number (keys: ${parameterNames.join(', ')}).`,
+      );
     }
     return value;
   });
@@ -47,7 +56,14 @@ async function readSidecarJson(file: string): Promise<Sidecar> {
   return { params, redshifts: redshifts ? Float64Array.from(redshifts, Number) : undefined };
 }
 
-interface Header { nx: number; ny: number; nt: number; dtype: string; dataOffset: number; fortranOrder: boolean }
+interface Header {
+  nx: number;
+  ny: number;
+  nt: number;
+  dtype: string;
+  dataOffset: number;
+  fortranOrder: boolean;
+}
 
 async function readHeader(file: string): Promise<Header> {
   const handle = await openRegularFile(file, expectedArray, dataError);
@@ -60,8 +76,10 @@ async function readHeader(file: string): Promise<Header> {
     const needed = header.dataOffset + npyDataByteLength(header, file);
     const { size } = await handle.stat();
     if (size < needed) {
-      throw new DataError(`${file}: .npy array of shape [${header.shape.join(', ')}] and dtype ${header.dtype} needs ` +
-        `${needed} bytes but the file has ${size}; the file is truncated.`);
+      throw new DataError(
+        `${file}: .npy array of shape [${header.shape.join(', ')}] and dtype ${header.dtype} needs ` +
+          `${needed} bytes but the file has ${size}; the file is truncated.`,
+      );
     }
     const [nx, ny, nt] = header.shape;
     return { nx, ny, nt, dtype: header.dtype, dataOffset: header.dataOffset, fortranOrder: header.fortranOrder };
@@ -78,7 +96,8 @@ async function readSliceRange(file: string, h: Header, start: number, end: numbe
     const { data, shape } = readNpy(await readRegularFile(file, expectedArray, dataError), file);
     const [nx, ny, nt] = shape;
     const out = new Float32Array(nx * ny * (end - start));
-    for (let ij = 0; ij < nx * ny; ij++) for (let k = start; k < end; k++) out[(k - start) * nx * ny + ij] = data[ij * nt + k];
+    for (let ij = 0; ij < nx * ny; ij++)
+      for (let k = start; k < end; k++) out[(k - start) * nx * ny + ij] = data[ij * nt + k];
     return out;
   }
   const item = Number(itemMatch[1]);
@@ -94,7 +113,9 @@ async function readSliceRange(file: string, h: Header, start: number, end: numbe
     for (let i = 0; i < h.nx; i++) {
       const { bytesRead } = await handle.read(buffer, rowHeader.length, rowBytes, h.dataOffset + i * rowBytes);
       if (bytesRead !== rowBytes) {
-        throw new DataError(`${file}: array ends inside x-row ${i} (got ${bytesRead} of ${rowBytes} bytes); the file is truncated.`);
+        throw new DataError(
+          `${file}: array ends inside x-row ${i} (got ${bytesRead} of ${rowBytes} bytes); the file is truncated.`,
+        );
       }
       const row = readNpy(buffer, file).data;
       for (let j = 0; j < h.ny; j++) {
@@ -111,7 +132,10 @@ async function readSliceRange(file: string, h: Header, start: number, end: numbe
 export class NpyFolderSource implements LightconeSource {
   readonly description: string;
 
-  constructor(private readonly folder: string, private readonly options: { allowOutsidePriors?: boolean } = {}) {
+  constructor(
+    private readonly folder: string,
+    private readonly options: { allowOutsidePriors?: boolean } = {},
+  ) {
     this.description = `npy folder ${folder}`;
   }
 
@@ -120,9 +144,14 @@ export class NpyFolderSource implements LightconeSource {
     try {
       names = (await readdir(this.folder)).filter((n) => n.endsWith('.npy')).sort();
     } catch {
-      throw new DataError(`${this.folder}: cannot list the dataset folder; expected a folder of <name>.npy + <name>.json lightcones.`);
+      throw new DataError(
+        `${this.folder}: cannot list the dataset folder; expected a folder of <name>.npy + <name>.json lightcones.`,
+      );
     }
-    if (names.length === 0) throw new DataError(`${this.folder}: no .npy files found; expected <name>.npy [x, y, t] with <name>.json parameters.`);
+    if (names.length === 0)
+      throw new DataError(
+        `${this.folder}: no .npy files found; expected <name>.npy [x, y, t] with <name>.json parameters.`,
+      );
     const out: LightconeEntry[] = [];
     for (const name of names) {
       const file = join(this.folder, name);
@@ -141,17 +170,26 @@ export class NpyFolderSource implements LightconeSource {
     const { start, end } = resolveSliceRange(range, h.nt, file);
     const { params, redshifts } = await this.params(name);
     if (redshifts && redshifts.length !== h.nt) {
-      throw new DataError(`${file.replace(/\.npy$/, '.json')}: "redshifts" has ${redshifts.length} entries; expected ${h.nt}, one per slice.`);
+      throw new DataError(
+        `${file.replace(/\.npy$/, '.json')}: "redshifts" has ${redshifts.length} entries; expected ${h.nt}, one per slice.`,
+      );
     }
     const brightness = await readSliceRange(file, h, start, end);
     checkFinite(brightness, file, 'array');
     return {
-      id: name, brightness, shape: { nx: h.nx, ny: h.ny, nt: end - start },
-      redshifts: redshifts?.slice(start, end), params, source: file, firstSlice: start,
+      id: name,
+      brightness,
+      shape: { nx: h.nx, ny: h.ny, nt: end - start },
+      redshifts: redshifts?.slice(start, end),
+      params,
+      source: file,
+      firstSlice: start,
     };
   }
 
-  async close(): Promise<void> { /* files are opened per call */ }
+  async close(): Promise<void> {
+    /* files are opened per call */
+  }
 
   private async params(name: string): Promise<Sidecar> {
     const jsonFile = join(this.folder, name.replace(/\.npy$/, '.json'));

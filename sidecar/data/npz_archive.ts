@@ -53,7 +53,9 @@ export async function openNpzArchive(file: string, expected: string): Promise<Np
     for await (const entry of zip.eachEntry()) members.set(entry.fileName, entry);
   } catch (error) {
     zip.close();
-    throw new DataError(`${file}: the .npz (zip) directory is damaged (${describeError(error)}); the file is truncated or not an .npz.`);
+    throw new DataError(
+      `${file}: the .npz (zip) directory is damaged (${describeError(error)}); the file is truncated or not an .npz.`,
+    );
   }
   return { file, members, zip };
 }
@@ -66,16 +68,28 @@ function memberError(archive: NpzArchive, entry: yauzl.Entry, problem: string): 
 function checkDeclaredSizes(archive: NpzArchive, entry: yauzl.Entry): void {
   const { compressedSize, uncompressedSize, compressionMethod } = entry;
   if (compressionMethod === storedMethod && compressedSize !== uncompressedSize) {
-    throw memberError(archive, entry, `is stored uncompressed but the zip directory gives ${compressedSize} compressed and ` +
-      `${uncompressedSize} uncompressed bytes; the file is damaged. Re-create it with numpy.savez.`);
+    throw memberError(
+      archive,
+      entry,
+      `is stored uncompressed but the zip directory gives ${compressedSize} compressed and ` +
+        `${uncompressedSize} uncompressed bytes; the file is damaged. Re-create it with numpy.savez.`,
+    );
   }
   if (compressionMethod === deflateMethod && uncompressedSize > compressedSize * maxDeflateRatio + 1024) {
-    throw memberError(archive, entry, `declares ${uncompressedSize} bytes uncompressed from ${compressedSize} compressed bytes; ` +
-      `deflate inflates at most ${maxDeflateRatio} bytes per byte, so the zip directory is damaged or crafted. Re-create the file with numpy.savez.`);
+    throw memberError(
+      archive,
+      entry,
+      `declares ${uncompressedSize} bytes uncompressed from ${compressedSize} compressed bytes; ` +
+        `deflate inflates at most ${maxDeflateRatio} bytes per byte, so the zip directory is damaged or crafted. Re-create the file with numpy.savez.`,
+    );
   }
   if (compressionMethod !== storedMethod && compressionMethod !== deflateMethod) {
-    throw memberError(archive, entry, `uses zip compression method ${compressionMethod}; expected stored (0) or deflate (8), ` +
-      'as numpy.savez and numpy.savez_compressed write.');
+    throw memberError(
+      archive,
+      entry,
+      `uses zip compression method ${compressionMethod}; expected stored (0) or deflate (8), ` +
+        'as numpy.savez and numpy.savez_compressed write.',
+    );
   }
 }
 
@@ -111,23 +125,35 @@ export async function readNpyMember(archive: NpzArchive, entry: yauzl.Entry, hea
         head = concat(head, chunk);
         const extent = npyHeaderExtent(head, name);
         if (extent !== undefined && extent > maxHeaderBytes) {
-          throw memberError(archive, entry, `has a .npy header of ${extent} bytes; expected at most ${maxHeaderBytes} (numpy writes a few hundred).`);
+          throw memberError(
+            archive,
+            entry,
+            `has a .npy header of ${extent} bytes; expected at most ${maxHeaderBytes} (numpy writes a few hundred).`,
+          );
         }
         if (extent === undefined || head.length < extent) continue;
         header = parseNpyHeader(head.subarray(0, extent), name);
         const needed = header.dataOffset + npyDataByteLength(header, name);
         if (needed !== entry.uncompressedSize) {
-          throw memberError(archive, entry, `declares ${entry.uncompressedSize} bytes uncompressed, but its .npy header ` +
-            `(shape [${header.shape.join(', ')}], dtype ${header.dtype}) needs ${needed}; the file is damaged or crafted. ` +
-            'Re-create it with numpy.savez.');
+          throw memberError(
+            archive,
+            entry,
+            `declares ${entry.uncompressedSize} bytes uncompressed, but its .npy header ` +
+              `(shape [${header.shape.join(', ')}], dtype ${header.dtype}) needs ${needed}; the file is damaged or crafted. ` +
+              'Re-create it with numpy.savez.',
+          );
         }
         if (headerOnly) return { header };
         bytes = new Uint8Array(needed);
         chunk = head;
       }
       if (filled + chunk.length > bytes!.length) {
-        throw memberError(archive, entry, `inflates past the ${bytes!.length} bytes its .npy header and the zip directory declare; ` +
-          'the file is damaged or crafted (a decompression bomb). Re-create it with numpy.savez.');
+        throw memberError(
+          archive,
+          entry,
+          `inflates past the ${bytes!.length} bytes its .npy header and the zip directory declare; ` +
+            'the file is damaged or crafted (a decompression bomb). Re-create it with numpy.savez.',
+        );
       }
       bytes!.set(chunk, filled);
       filled += chunk.length;
@@ -135,16 +161,28 @@ export async function readNpyMember(archive: NpzArchive, entry: yauzl.Entry, hea
     }
   } catch (error) {
     if (error instanceof DataError) throw error;
-    throw memberError(archive, entry, `cannot be inflated (${describeError(error)}); the file is truncated or damaged.`);
+    throw memberError(
+      archive,
+      entry,
+      `cannot be inflated (${describeError(error)}); the file is truncated or damaged.`,
+    );
   }
   if (!header) parseNpyHeader(head, name); // throws the matching "not an .npy" or "truncated" error
   if (!header || filled !== bytes!.length) {
-    throw memberError(archive, entry, `ends after ${filled} of the ${entry.uncompressedSize} bytes it declares; the file is truncated.`);
+    throw memberError(
+      archive,
+      entry,
+      `ends after ${filled} of the ${entry.uncompressedSize} bytes it declares; the file is truncated.`,
+    );
   }
   const stored = entry.crc32 >>> 0;
   if (crc !== stored) {
-    throw memberError(archive, entry, `fails its CRC-32 check (stored 0x${hex(stored)}, computed 0x${hex(crc)}); the file is damaged ` +
-      '(numpy refuses it with "Bad CRC-32"). Copy or re-create it.');
+    throw memberError(
+      archive,
+      entry,
+      `fails its CRC-32 check (stored 0x${hex(stored)}, computed 0x${hex(crc)}); the file is damaged ` +
+        '(numpy refuses it with "Bad CRC-32"). Copy or re-create it.',
+    );
   }
   return { header, bytes };
 }

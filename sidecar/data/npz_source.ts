@@ -15,8 +15,16 @@ import { openNpzArchive, readNpyMember, type NpzArchive } from './npz_archive';
 import { readNpy, writeNpy, type NpyArray } from './npy';
 import { byParameter, parameterNames, type AstroParams, type ParameterName } from './parameters';
 import {
-  DataError, checkFinite, checkParamsInPriors, checkRank, resolveSliceRange, xytToTxy,
-  type LightconeEntry, type LightconeRecord, type LightconeSource, type SliceRange,
+  DataError,
+  checkFinite,
+  checkParamsInPriors,
+  checkRank,
+  resolveSliceRange,
+  xytToTxy,
+  type LightconeEntry,
+  type LightconeRecord,
+  type LightconeSource,
+  type SliceRange,
 } from './lightcone_record';
 import { errorReason } from '../protocol/error_message';
 
@@ -34,7 +42,9 @@ export type LabelOrderSpec = LabelOrder | readonly ParameterName[];
 function orderNames(order: LabelOrderSpec): readonly ParameterName[] {
   if (typeof order === 'string') return labelOrders[order];
   if (order.length !== 6 || new Set(order).size !== 6 || order.some((n) => !parameterNames.includes(n))) {
-    throw new DataError(`label order [${order.join(', ')}] is not a permutation of the six parameters ${parameterNames.join(', ')}.`);
+    throw new DataError(
+      `label order [${order.join(', ')}] is not a permutation of the six parameters ${parameterNames.join(', ')}.`,
+    );
   }
   return order;
 }
@@ -61,14 +71,19 @@ async function openLightconeNpz(file: string): Promise<{ archive: NpzArchive; im
   if (!image || !label) {
     archive.zip.close();
     const have = [...archive.members.keys()].join(', ') || 'no members';
-    throw new DataError(`${file}: .npz lacks ${image ? '"label"' : '"image"'} (found ${have}); ` +
-      'expected arrays "image" [x, y, t] and "label" (last six entries = the parameters).');
+    throw new DataError(
+      `${file}: .npz lacks ${image ? '"label"' : '"image"'} (found ${have}); ` +
+        'expected arrays "image" [x, y, t] and "label" (last six entries = the parameters).',
+    );
   }
   return { archive, image, label };
 }
 
 /** Decodes `image` and `label` of one .npz file; `headerOnly` reads just the image's .npy header. */
-export async function readLightconeNpz(file: string, headerOnly = false): Promise<{ image?: NpyArray; imageShape: number[]; label: NpyArray }> {
+export async function readLightconeNpz(
+  file: string,
+  headerOnly = false,
+): Promise<{ image?: NpyArray; imageShape: number[]; label: NpyArray }> {
   const { archive, image, label } = await openLightconeNpz(file);
   try {
     const labelMember = await readNpyMember(archive, archive.members.get(label)!);
@@ -83,7 +98,11 @@ export async function readLightconeNpz(file: string, headerOnly = false): Promis
 }
 
 /** Encodes a lightcone as the paper's .npz: `image` [x, y, t] float32 and `label` float64. */
-export function encodeLightconeNpz(imageXyt: Float32Array, shape: [number, number, number], label: Float64Array): Uint8Array {
+export function encodeLightconeNpz(
+  imageXyt: Float32Array,
+  shape: [number, number, number],
+  label: Float64Array,
+): Uint8Array {
   return zipSync({
     'image.npy': [writeNpy(imageXyt, shape), { level: 0 }],
     'label.npy': [writeNpy(label, [label.length]), { level: 0 }],
@@ -101,7 +120,10 @@ export class NpzFolderSource implements LightconeSource {
   readonly description: string;
   private entries: Map<string, LightconeEntry> | undefined;
 
-  constructor(private readonly folder: string, private readonly options: NpzSourceOptions = {}) {
+  constructor(
+    private readonly folder: string,
+    private readonly options: NpzSourceOptions = {},
+  ) {
     this.description = `npz folder ${folder}`;
   }
 
@@ -111,10 +133,13 @@ export class NpzFolderSource implements LightconeSource {
       try {
         names = (await readdir(this.folder)).filter((n) => n.endsWith('.npz')).sort();
       } catch (error) {
-        throw new DataError(`${this.folder}: cannot list the dataset folder (${errorReason(error)}); ` +
-          'expected a folder of .npz files, one per lightcone.');
+        throw new DataError(
+          `${this.folder}: cannot list the dataset folder (${errorReason(error)}); ` +
+            'expected a folder of .npz files, one per lightcone.',
+        );
       }
-      if (names.length === 0) throw new DataError(`${this.folder}: no .npz files found; expected one .npz per lightcone.`);
+      if (names.length === 0)
+        throw new DataError(`${this.folder}: no .npz files found; expected one .npz per lightcone.`);
       this.entries = new Map();
       // Listing reads each file's label and image header only, never its voxels.
       for (const name of names) {
@@ -122,7 +147,11 @@ export class NpzFolderSource implements LightconeSource {
         const { imageShape, label } = await readLightconeNpz(file, true);
         checkRank(imageShape, 3, file, 'image', '[x, y, t]');
         const params = this.params(label, file);
-        this.entries.set(name, { id: name, shape: { nx: imageShape[0], ny: imageShape[1], nt: imageShape[2] }, params });
+        this.entries.set(name, {
+          id: name,
+          shape: { nx: imageShape[0], ny: imageShape[1], nt: imageShape[2] },
+          params,
+        });
       }
     }
     return [...this.entries.values()];
@@ -139,8 +168,10 @@ export class NpzFolderSource implements LightconeSource {
 
   private params(label: NpyArray, file: string): AstroParams {
     if (label.shape.length !== 1 || label.shape[0] < 6) {
-      throw new DataError(`${file}: dataset "label" has shape [${label.shape.join(', ')}]; expected a 1-D array of at least 6 entries ` +
-        '(the last six are the parameters).');
+      throw new DataError(
+        `${file}: dataset "label" has shape [${label.shape.join(', ')}]; expected a 1-D array of at least 6 entries ` +
+          '(the last six are the parameters).',
+      );
     }
     const order = this.options.labelOrder ?? 'code';
     const params = paramsFromLabel(label.data, order);

@@ -37,8 +37,12 @@ export const parameterInfo: Readonly<Record<ParameterName, ParameterInfo>> = {
  */
 export function byParameter<T>(value: (name: ParameterName, index: number) => T): Record<ParameterName, T> {
   return {
-    mWDM: value('mWDM', 0), omegaM: value('omegaM', 1), E0: value('E0', 2),
-    log10LX: value('log10LX', 3), log10Tvir: value('log10Tvir', 4), zeta: value('zeta', 5),
+    mWDM: value('mWDM', 0),
+    omegaM: value('omegaM', 1),
+    E0: value('E0', 2),
+    log10LX: value('log10LX', 3),
+    log10Tvir: value('log10Tvir', 4),
+    zeta: value('zeta', 5),
   };
 }
 

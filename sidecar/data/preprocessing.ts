@@ -19,17 +19,21 @@ export function toCosmicTimeOrder(record: LightconeRecord): LightconeRecord {
   const { nx, ny, nt } = record.shape;
   const plane = nx * ny;
   const brightness = new Float32Array(record.brightness.length);
-  for (let k = 0; k < nt; k++) brightness.set(record.brightness.subarray(k * plane, (k + 1) * plane), (nt - 1 - k) * plane);
+  for (let k = 0; k < nt; k++)
+    brightness.set(record.brightness.subarray(k * plane, (k + 1) * plane), (nt - 1 - k) * plane);
   const redshifts = record.redshifts ? Float64Array.from(record.redshifts).reverse() : undefined;
   return { ...record, brightness, redshifts };
 }
 
 /** Means over consecutive bins of `binSize` values; floor(n / binSize) bins, the remainder dropped. */
 export function binnedMeans(values: ArrayLike<number>, binSize: number): Float64Array {
-  if (!Number.isInteger(binSize) || binSize < 1) throw new Error(`binnedMeans: bin size ${binSize} must be a positive integer.`);
+  if (!Number.isInteger(binSize) || binSize < 1)
+    throw new Error(`binnedMeans: bin size ${binSize} must be a positive integer.`);
   const bins = Math.floor(values.length / binSize);
   if (bins === 0) {
-    throw new Error(`binnedMeans: ${values.length} slices are fewer than one bin of ${binSize}; use a smaller bin or a longer cone.`);
+    throw new Error(
+      `binnedMeans: ${values.length} slices are fewer than one bin of ${binSize}; use a smaller bin or a longer cone.`,
+    );
   }
   const out = new Float64Array(bins);
   for (let b = 0; b < bins; b++) {
@@ -58,7 +62,8 @@ export function fitStandardization(rows: readonly ArrayLike<number>[]): Standard
   const mean = new Array<number>(n).fill(0);
   const std = new Array<number>(n).fill(0);
   for (const row of rows) {
-    if (row.length !== n) throw new Error(`fitStandardization: row of length ${row.length}, expected ${n} like the first row.`);
+    if (row.length !== n)
+      throw new Error(`fitStandardization: row of length ${row.length}, expected ${n} like the first row.`);
     for (let i = 0; i < n; i++) mean[i] += row[i] / rows.length;
   }
   for (const row of rows) for (let i = 0; i < n; i++) std[i] += (row[i] - mean[i]) ** 2 / rows.length;
@@ -69,7 +74,9 @@ export function fitStandardization(rows: readonly ArrayLike<number>[]): Standard
 
 export function standardize(row: ArrayLike<number>, stats: Standardization): Float32Array {
   if (row.length !== stats.mean.length) {
-    throw new Error(`standardize: ${row.length} values but the statistics hold ${stats.mean.length}; recompute them for this token count.`);
+    throw new Error(
+      `standardize: ${row.length} values but the statistics hold ${stats.mean.length}; recompute them for this token count.`,
+    );
   }
   return Float32Array.from({ length: row.length }, (_, i) => (row[i] - stats.mean[i]) / stats.std[i]);
 }
@@ -78,20 +85,29 @@ export function unstandardize(row: ArrayLike<number>, stats: Standardization): F
   return Float64Array.from({ length: row.length }, (_, i) => row[i] * stats.std[i] + stats.mean[i]);
 }
 
-export interface BlockSize { t: number; x: number; y: number }
+export interface BlockSize {
+  t: number;
+  x: number;
+  y: number;
+}
 
 /**
  * Patch-mean tokens, the reference regression input (docs/paper-mapping.md#preprocessing): means over t×x×y
  * blocks (e.g. 10×28×28), ordered (t, x, y) row-major. Incomplete trailing blocks are dropped.
  * Returns the token values and the token grid shape.
  */
-export function patchMeanTokens(record: Pick<LightconeRecord, 'brightness' | 'shape'>, block: BlockSize): { tokens: Float32Array; grid: [number, number, number] } {
+export function patchMeanTokens(
+  record: Pick<LightconeRecord, 'brightness' | 'shape'>,
+  block: BlockSize,
+): { tokens: Float32Array; grid: [number, number, number] } {
   const { nx, ny, nt } = record.shape;
   const gt = Math.floor(nt / block.t);
   const gx = Math.floor(nx / block.x);
   const gy = Math.floor(ny / block.y);
   if (gt === 0 || gx === 0 || gy === 0) {
-    throw new Error(`patchMeanTokens: block ${block.t}×${block.x}×${block.y} is larger than the cone ${nt}×${nx}×${ny}; use a smaller block.`);
+    throw new Error(
+      `patchMeanTokens: block ${block.t}×${block.x}×${block.y} is larger than the cone ${nt}×${nx}×${ny}; use a smaller block.`,
+    );
   }
   const sums = new Float64Array(gt * gx * gy);
   for (let k = 0; k < gt * block.t; k++) {
@@ -134,7 +150,12 @@ export function transformVoxels(values: Float32Array, options: SliceTransformOpt
   for (let i = 0; i < values.length; i++) {
     const x = values[i];
     const magnitude = Math.abs(x);
-    const logged = options.kind === 'log1p' ? Math.sign(x) * Math.log1p(magnitude) : x === 0 ? 0 : Math.sign(x) * Math.log(magnitude);
+    const logged =
+      options.kind === 'log1p'
+        ? Math.sign(x) * Math.log1p(magnitude)
+        : x === 0
+          ? 0
+          : Math.sign(x) * Math.log(magnitude);
     out[i] = (logged + shift) / scale;
   }
   return out;
@@ -183,12 +204,19 @@ export function fitLogStandardization(samples: readonly Float32Array[]): { shift
  * Trims the late all-zero period (cosmic-time order: the fully ionised end) so that at most
  * `keepZeroSlices` all-zero slices remain (the reference keeps 2·t_end; the paper keeps 100).
  */
-export function trimLateZeros(brightness: Float32Array, shape: LightconeShape, keepZeroSlices = 100): { brightness: Float32Array; shape: LightconeShape } {
+export function trimLateZeros(
+  brightness: Float32Array,
+  shape: LightconeShape,
+  keepZeroSlices = 100,
+): { brightness: Float32Array; shape: LightconeShape } {
   const plane = shape.nx * shape.ny;
   let lastNonZero = -1;
   for (let k = shape.nt - 1; k >= 0 && lastNonZero < 0; k--) {
     for (let p = k * plane; p < (k + 1) * plane; p++) {
-      if (brightness[p] !== 0) { lastNonZero = k; break; }
+      if (brightness[p] !== 0) {
+        lastNonZero = k;
+        break;
+      }
     }
   }
   const nt = Math.min(shape.nt, lastNonZero + 1 + keepZeroSlices);

@@ -14,13 +14,30 @@ import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import {
-  commitFolder, datasetCacheFormat, datasetCacheKey, datasetCacheRoot, makeTemporaryFolder, manifestName, readCachedManifest,
-  type DatasetManifest, type ManifestCone, type ManifestRejection, type Priors, type SimulatedDatasetKey,
+  commitFolder,
+  datasetCacheFormat,
+  datasetCacheKey,
+  datasetCacheRoot,
+  makeTemporaryFolder,
+  manifestName,
+  readCachedManifest,
+  type DatasetManifest,
+  type ManifestCone,
+  type ManifestRejection,
+  type Priors,
+  type SimulatedDatasetKey,
 } from './dataset_cache';
 import type { WorkerMessage, WorkerRequest } from './dataset_worker';
 import { NpyFolderSource } from './npy_source';
 import { byParameter, parameterInfo, type AstroParams } from './parameters';
-import { resolveSize, sampleParams, simulatorPresets, simulatorVersion, type SimulatorPresetName, type SimulatorSize } from './simulator';
+import {
+  resolveSize,
+  sampleParams,
+  simulatorPresets,
+  simulatorVersion,
+  type SimulatorPresetName,
+  type SimulatorSize,
+} from './simulator';
 
 export interface SimulatedDatasetConfig {
   preset: SimulatorPresetName;
@@ -36,7 +53,15 @@ export type DatasetProgress =
   | { kind: 'cached'; folder: string; count: number }
   | { kind: 'started'; folder: string; count: number; workers: number }
   | { kind: 'cone'; drawIndex: number; fraction: number; phase: string }
-  | { kind: 'finished-cone'; drawIndex: number; accepted: boolean; reason?: string; acceptedSoFar: number; rejectedSoFar: number; count: number }
+  | {
+      kind: 'finished-cone';
+      drawIndex: number;
+      accepted: boolean;
+      reason?: string;
+      acceptedSoFar: number;
+      rejectedSoFar: number;
+      count: number;
+    }
   | { kind: 'done'; folder: string; seconds: number };
 
 export interface GenerateOptions {
@@ -56,8 +81,13 @@ export interface GenerateOptions {
 
 /** Thrown by generateSimulatedDataset when its signal aborts; the caller ends its run as cancelled. */
 export class DatasetCancelledError extends Error {
-  constructor(readonly completedCones: number, readonly count: number) {
-    super(`Dataset generation was cancelled after ${completedCones} of ${count} lightcones; nothing was cached, the next run simulates the set again.`);
+  constructor(
+    readonly completedCones: number,
+    readonly count: number,
+  ) {
+    super(
+      `Dataset generation was cancelled after ${completedCones} of ${count} lightcones; nothing was cached, the next run simulates the set again.`,
+    );
     this.name = 'DatasetCancelledError';
   }
 }
@@ -77,7 +107,9 @@ export function resolvePriors(priors: Partial<Priors> = {}): Priors {
     const { min, max } = parameterInfo[name];
     const range = priors[name] ?? { min, max };
     if (!(range.min >= min && range.max <= max && range.min <= range.max)) {
-      throw new Error(`simulated dataset: prior of ${name} [${range.min}, ${range.max}] must lie inside the dataset bounds [${min}, ${max}] with min ≤ max.`);
+      throw new Error(
+        `simulated dataset: prior of ${name} [${range.min}, ${range.max}] must lie inside the dataset bounds [${min}, ${max}] with min ≤ max.`,
+      );
     }
     return { min: range.min, max: range.max };
   });
@@ -129,7 +161,10 @@ function startWorker(): Worker {
   return new Worker(`require('tsx/cjs'); require(${JSON.stringify(source)});`, { eval: true });
 }
 
-export async function generateSimulatedDataset(config: SimulatedDatasetConfig, options: GenerateOptions = {}): Promise<SimulatedDataset> {
+export async function generateSimulatedDataset(
+  config: SimulatedDatasetConfig,
+  options: GenerateOptions = {},
+): Promise<SimulatedDataset> {
   const key = datasetKey(config);
   const hash = datasetCacheKey(key);
   const root = options.cacheRoot ?? datasetCacheRoot();
@@ -149,7 +184,10 @@ export async function generateSimulatedDataset(config: SimulatedDatasetConfig, o
     const finalManifest = (await readCachedManifest(folder)) ?? manifest;
     options.onProgress?.({ kind: 'done', folder, seconds: manifest.seconds });
     return {
-      folder, manifest: finalManifest, fromCache: false, simulatedCount: simulated,
+      folder,
+      manifest: finalManifest,
+      fromCache: false,
+      simulatedCount: simulated,
       source: new NpyFolderSource(folder),
     };
   } catch (error) {
@@ -158,7 +196,12 @@ export async function generateSimulatedDataset(config: SimulatedDatasetConfig, o
   }
 }
 
-async function simulateInto(folder: string, key: SimulatedDatasetKey, hash: string, options: GenerateOptions): Promise<{ manifest: DatasetManifest; simulated: number }> {
+async function simulateInto(
+  folder: string,
+  key: SimulatedDatasetKey,
+  hash: string,
+  options: GenerateOptions,
+): Promise<{ manifest: DatasetManifest; simulated: number }> {
   const started = Date.now();
   const workerCount = Math.max(1, Math.min(options.workers ?? availableParallelism(), key.count));
   const maxDraws = options.maxDraws ?? 20 * key.count + 20;
@@ -188,8 +231,12 @@ async function simulateInto(folder: string, key: SimulatedDatasetKey, hash: stri
           if (inFlight === 0) {
             if (acceptedSoFar >= key.count) resolvePool();
             else {
-              rejectPool(new Error(`simulated dataset: only ${acceptedSoFar} of ${key.count} cones passed the acceptance cut in ${maxDraws} draws; ` +
-                'widen the priors (small m_WDM and ζ rarely finish reionisation by z = 5) or lower data.simulator.count.'));
+              rejectPool(
+                new Error(
+                  `simulated dataset: only ${acceptedSoFar} of ${key.count} cones passed the acceptance cut in ${maxDraws} draws; ` +
+                    'widen the priors (small m_WDM and ζ rarely finish reionisation by z = 5) or lower data.simulator.count.',
+                ),
+              );
             }
           }
           return;
@@ -198,14 +245,26 @@ async function simulateInto(folder: string, key: SimulatedDatasetKey, hash: stri
         const drawn = drawParams(key.seed, drawIndex, key.priors);
         params.set(drawIndex, drawn);
         inFlight++;
-        const request: WorkerRequest = { drawIndex, params: drawn, size: key.size, simulationSeed: simulationSeed(key.seed, drawIndex), folder, id: idOf(drawIndex) };
+        const request: WorkerRequest = {
+          drawIndex,
+          params: drawn,
+          size: key.size,
+          simulationSeed: simulationSeed(key.seed, drawIndex),
+          folder,
+          id: idOf(drawIndex),
+        };
         worker.postMessage(request);
       };
       for (const worker of workers) {
         worker.on('message', (message: WorkerMessage) => {
           if (failed) return;
           if (message.kind === 'progress') {
-            options.onProgress?.({ kind: 'cone', drawIndex: message.drawIndex, fraction: message.fraction, phase: message.phase });
+            options.onProgress?.({
+              kind: 'cone',
+              drawIndex: message.drawIndex,
+              fraction: message.fraction,
+              phase: message.phase,
+            });
             return;
           }
           inFlight--;
@@ -217,12 +276,20 @@ async function simulateInto(folder: string, key: SimulatedDatasetKey, hash: stri
           results.set(message.drawIndex, message);
           if (message.accepted) acceptedSoFar++;
           options.onProgress?.({
-            kind: 'finished-cone', drawIndex: message.drawIndex, accepted: message.accepted, reason: message.reason,
-            acceptedSoFar, rejectedSoFar: results.size - acceptedSoFar, count: key.count,
+            kind: 'finished-cone',
+            drawIndex: message.drawIndex,
+            accepted: message.accepted,
+            reason: message.reason,
+            acceptedSoFar,
+            rejectedSoFar: results.size - acceptedSoFar,
+            count: key.count,
           });
           dispatch(worker);
         });
-        worker.on('error', (error) => { failed = true; rejectPool(error); });
+        worker.on('error', (error) => {
+          failed = true;
+          rejectPool(error);
+        });
         dispatch(worker);
       }
     });
@@ -245,17 +312,32 @@ async function simulateInto(folder: string, key: SimulatedDatasetKey, hash: stri
       }
       continue;
     }
-    if (!result.accepted) { rejected.push({ drawIndex: index, reason: result.reason ?? 'rejected' }); continue; }
+    if (!result.accepted) {
+      rejected.push({ drawIndex: index, reason: result.reason ?? 'rejected' });
+      continue;
+    }
     const xHI = result.history.xHI;
     const zs = result.history.z;
     const lowest = zs.indexOf(Math.min(...zs));
-    cones.push({ id: idOf(index), drawIndex: index, params: params.get(index)!, tau: result.tau, neutralFractionAtZMin: xHI[lowest] });
+    cones.push({
+      id: idOf(index),
+      drawIndex: index,
+      params: params.get(index)!,
+      tau: result.tau,
+      neutralFractionAtZMin: xHI[lowest],
+    });
   }
   const first = results.get(cones[0].drawIndex)!;
   const manifest: DatasetManifest = {
-    format: datasetCacheFormat, key, hash, createdAt: new Date().toISOString(),
+    format: datasetCacheFormat,
+    key,
+    hash,
+    createdAt: new Date().toISOString(),
     shape: { nx: first.shape[0], ny: first.shape[1], nt: first.shape[2] },
-    cones, rejected, meanHistory: meanHistory(cones.map((c) => results.get(c.drawIndex)!.history)), seconds: (Date.now() - started) / 1000,
+    cones,
+    rejected,
+    meanHistory: meanHistory(cones.map((c) => results.get(c.drawIndex)!.history)),
+    seconds: (Date.now() - started) / 1000,
   };
   // Every draw that reached a worker ran the simulator, including those past the count.
   return { manifest, simulated: results.size };

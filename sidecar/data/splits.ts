@@ -46,9 +46,12 @@ export interface DatasetSplit {
 export function splitByLightcone(ids: readonly string[], fractions: SplitFractions, seed: number): DatasetSplit {
   const total = fractions.train + fractions.validation + fractions.test;
   if (Object.values(fractions).some((f) => !(f >= 0)) || Math.abs(total - 1) > 1e-9) {
-    throw new Error(`splitByLightcone: fractions ${JSON.stringify(fractions)} must be non-negative and sum to 1 (got ${total}).`);
+    throw new Error(
+      `splitByLightcone: fractions ${JSON.stringify(fractions)} must be non-negative and sum to 1 (got ${total}).`,
+    );
   }
-  if (new Set(ids).size !== ids.length) throw new Error('splitByLightcone: lightcone ids are not unique; expected one id per lightcone.');
+  if (new Set(ids).size !== ids.length)
+    throw new Error('splitByLightcone: lightcone ids are not unique; expected one id per lightcone.');
   const order = shuffled([...ids].sort(), seededRandom(`split:${seed}`));
   const nValidation = Math.round(order.length * fractions.validation);
   const nTest = Math.round(order.length * fractions.test);

@@ -40,7 +40,9 @@ export interface PatchGrid {
 /** Checks that the patch size divides the slice and returns the grid. */
 export function patchGrid(nx: number, ny: number, nt: number, patchSize: number): PatchGrid {
   if (!Number.isInteger(patchSize) || patchSize < 1 || nx % patchSize !== 0 || ny % patchSize !== 0) {
-    throw new Error(`patch size ${patchSize} does not divide the ${nx}×${ny} slice; choose a divisor of both (14 for 140², 8 or 16 for 64²).`);
+    throw new Error(
+      `patch size ${patchSize} does not divide the ${nx}×${ny} slice; choose a divisor of both (14 for 140², 8 or 16 for 64²).`,
+    );
   }
   return { slices: nt, rows: nx / patchSize, cols: ny / patchSize, patchSize };
 }
@@ -91,7 +93,12 @@ export function tokensPerSlice(rows: number, cols: number): number {
 }
 
 /** The token sequence for `slices` slices of rows×cols patches. */
-export function tokenLayout(slices: number, rows: number, cols: number, convention: NewlineConvention = 'paper'): TokenLayout {
+export function tokenLayout(
+  slices: number,
+  rows: number,
+  cols: number,
+  convention: NewlineConvention = 'paper',
+): TokenLayout {
   const rowSeparator = convention === 'paper' ? nl1Code : nl2Code;
   const sliceSeparator = convention === 'paper' ? nl2Code : nl1Code;
   const tokens = new Int32Array(slices * tokensPerSlice(rows, cols));
@@ -114,10 +121,20 @@ export interface TokenizedSlices {
   patchSize: number;
 }
 
-export function tokenizeSlices(slices: Float32Array, nx: number, ny: number, nt: number, patchSize: number,
-  convention: NewlineConvention = 'paper'): TokenizedSlices {
+export function tokenizeSlices(
+  slices: Float32Array,
+  nx: number,
+  ny: number,
+  nt: number,
+  patchSize: number,
+  convention: NewlineConvention = 'paper',
+): TokenizedSlices {
   const grid = patchGrid(nx, ny, nt, patchSize);
-  return { layout: tokenLayout(nt, grid.rows, grid.cols, convention), patches: patchify(slices, nx, ny, nt, patchSize), patchSize };
+  return {
+    layout: tokenLayout(nt, grid.rows, grid.cols, convention),
+    patches: patchify(slices, nx, ny, nt, patchSize),
+    patchSize,
+  };
 }
 
 /**
@@ -133,10 +150,12 @@ export function detokenize(tokenized: TokenizedSlices): Float32Array {
   let next = 0;
   for (let i = 0; i < layout.tokens.length; i++) {
     const token = layout.tokens[i];
-    if ((token < 0) !== (expected[i] < 0) || (token < 0 && token !== expected[i])) {
-      throw new Error(`detokenize: token ${i} is ${token} but the ${layout.convention} layout expects ${expected[i]}; the sequence is malformed.`);
+    if (token < 0 !== expected[i] < 0 || (token < 0 && token !== expected[i])) {
+      throw new Error(
+        `detokenize: token ${i} is ${token} but the ${layout.convention} layout expects ${expected[i]}; the sequence is malformed.`,
+      );
     }
-    if (token >= 0) ordered.set(patches.subarray(token * p2, (token + 1) * p2), (next++) * p2);
+    if (token >= 0) ordered.set(patches.subarray(token * p2, (token + 1) * p2), next++ * p2);
   }
   const nx = layout.patchRows * patchSize;
   const ny = layout.patchCols * patchSize;

@@ -12,14 +12,20 @@ export interface EvaluateHooks {
   onProgress?: (done: number, total: number) => void;
 }
 
-export async function evaluateRun(runDir: string, signal: AbortSignal, hooks: EvaluateHooks = {}): Promise<{ resultFile: string }> {
+export async function evaluateRun(
+  runDir: string,
+  signal: AbortSignal,
+  hooks: EvaluateHooks = {},
+): Promise<{ resultFile: string }> {
   const run = await openFinishedRun(runDir, 'evaluate');
   const { model } = await loadFinishedRun(run, {
     log: hooks.log,
     signal,
     checkData: (data) => {
       if (data.testCount === 0) {
-        throw new Error(`Run ${runDir} has an empty test split (data.splits.test_fraction ${run.config.data.splits.test_fraction}); there is nothing to evaluate.`);
+        throw new Error(
+          `Run ${runDir} has an empty test split (data.splits.test_fraction ${run.config.data.splits.test_fraction}); there is nothing to evaluate.`,
+        );
       }
     },
   });

@@ -28,7 +28,11 @@ export interface FinishedRun {
  * message of a run without a checkpoint; `checkTask` refuses a task that cannot serve the job, before
  * the checkpoint is looked at.
  */
-export async function openFinishedRun(runDir: string, use: string, checkTask?: (definition: TaskDefinition) => void): Promise<FinishedRun> {
+export async function openFinishedRun(
+  runDir: string,
+  use: string,
+  checkTask?: (definition: TaskDefinition) => void,
+): Promise<FinishedRun> {
   // The config first: it says what the run is, so a folder that is no run is named by it.
   const config = await readRunConfig(runDir);
   const definition = taskDefinition(config.task, join(runDir, 'config.json'));

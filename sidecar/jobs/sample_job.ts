@@ -19,27 +19,48 @@ export interface SampleRunHooks {
 /** The task's sampling, or an error naming the run's task and the tasks that sample. */
 function samplingOf(definition: TaskDefinition, runDir: string): TaskSampling {
   if (definition.sampling) return definition.sampling;
-  const samplers = taskNames((other) => other.sampling !== undefined).map((name) => `"${name}"`).join(', ');
-  throw new Error(`Run ${runDir} is a ${definition.name} run; sampling needs a run of a task that generates lightcones (${samplers}).`);
+  const samplers = taskNames((other) => other.sampling !== undefined)
+    .map((name) => `"${name}"`)
+    .join(', ');
+  throw new Error(
+    `Run ${runDir} is a ${definition.name} run; sampling needs a run of a task that generates lightcones (${samplers}).`,
+  );
 }
 
-export async function sampleRun(params: SampleParams, signal: AbortSignal, hooks: SampleRunHooks = {}): Promise<SampleResult> {
+export async function sampleRun(
+  params: SampleParams,
+  signal: AbortSignal,
+  hooks: SampleRunHooks = {},
+): Promise<SampleResult> {
   const { lightcone, contextSlices, slices } = params;
   const firstSlice = params.firstSlice ?? 0;
-  for (const [name, value, min] of [['lightcone', lightcone, 0], ['contextSlices', contextSlices, 0], ['slices', slices, 1], ['firstSlice', firstSlice, 0]] as const) {
-    if (!Number.isInteger(value) || value < min) throw new Error(`Sampling: ${name} must be an integer ≥ ${min}, got ${JSON.stringify(value)}.`);
+  for (const [name, value, min] of [
+    ['lightcone', lightcone, 0],
+    ['contextSlices', contextSlices, 0],
+    ['slices', slices, 1],
+    ['firstSlice', firstSlice, 0],
+  ] as const) {
+    if (!Number.isInteger(value) || value < min)
+      throw new Error(`Sampling: ${name} must be an integer ≥ ${min}, got ${JSON.stringify(value)}.`);
   }
   const run = await openFinishedRun(params.runDir, 'sample', (definition) => samplingOf(definition, params.runDir));
   const maxSlices = samplingOf(run.definition, params.runDir).maxSlices(run.config, run.metadata);
   if (contextSlices + slices > maxSlices) {
-    throw new Error(`Sampling: ${contextSlices} context + ${slices} generated slices exceed the model's maximum sequence of ${maxSlices} slices `
-      + `(max_position_embeddings ${run.metadata.config.maxPositionEmbeddings}); ask for at most ${maxSlices} slices in all.`);
+    throw new Error(
+      `Sampling: ${contextSlices} context + ${slices} generated slices exceed the model's maximum sequence of ${maxSlices} slices ` +
+        `(max_position_embeddings ${run.metadata.config.maxPositionEmbeddings}); ask for at most ${maxSlices} slices in all.`,
+    );
   }
   const { model } = await loadFinishedRun(run, { log: hooks.log, signal });
   try {
-    if (!model.sample) throw new Error(`The ${run.definition.name} task declares sampling, but its model has no sample(); register the task with both or neither.`);
-    const entry = await model.sample({ runDir: params.runDir, lightcone, firstSlice, contextSlices, slices, seed: params.seed ?? 0 },
-      { signal, onSlice: hooks.onSlice, onWarning: hooks.log });
+    if (!model.sample)
+      throw new Error(
+        `The ${run.definition.name} task declares sampling, but its model has no sample(); register the task with both or neither.`,
+      );
+    const entry = await model.sample(
+      { runDir: params.runDir, lightcone, firstSlice, contextSlices, slices, seed: params.seed ?? 0 },
+      { signal, onSlice: hooks.onSlice, onWarning: hooks.log },
+    );
     return { entry };
   } finally {
     model.dispose();

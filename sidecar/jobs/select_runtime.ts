@@ -7,7 +7,10 @@ import { installFastWasmKernels } from '../model/ops/install_wasm_kernels';
 
 const backendRequests: readonly BackendRequest[] = ['auto', 'cuda', 'cpu-native', 'webgpu', 'wasm', 'cpu'];
 
-export interface BackendRequestSource { backend: BackendRequest; source: 'L3M_BACKEND' | 'runtime.backend' }
+export interface BackendRequestSource {
+  backend: BackendRequest;
+  source: 'L3M_BACKEND' | 'runtime.backend';
+}
 
 /**
  * The backend to ask for: the editor's `l3m.backend` setting reaches the sidecar as L3M_BACKEND (unset
@@ -16,12 +19,16 @@ export interface BackendRequestSource { backend: BackendRequest; source: 'L3M_BA
 export function backendRequestOf(configBackend: string, environment: string | undefined): BackendRequestSource {
   if (environment !== undefined && environment !== '') {
     if (!isBackendRequest(environment)) {
-      throw new Error(`L3M_BACKEND is "${environment}", which is not a backend; use one of ${backendRequests.join(', ')} (or unset it, or set l3m.backend to "config", to use runtime.backend).`);
+      throw new Error(
+        `L3M_BACKEND is "${environment}", which is not a backend; use one of ${backendRequests.join(', ')} (or unset it, or set l3m.backend to "config", to use runtime.backend).`,
+      );
     }
     return { backend: environment, source: 'L3M_BACKEND' };
   }
   if (!isBackendRequest(configBackend)) {
-    throw new Error(`runtime.backend is "${configBackend}", which is not a backend; use one of ${backendRequests.join(', ')}.`);
+    throw new Error(
+      `runtime.backend is "${configBackend}", which is not a backend; use one of ${backendRequests.join(', ')}.`,
+    );
   }
   return { backend: configBackend, source: 'runtime.backend' };
 }
@@ -39,7 +46,10 @@ export interface SelectedRuntime {
 }
 
 /** Selects the backend for a run's config and, on wasm, installs the fast kernels. */
-export async function selectRuntime(configBackend: string, environment: string | undefined = process.env.L3M_BACKEND): Promise<SelectedRuntime> {
+export async function selectRuntime(
+  configBackend: string,
+  environment: string | undefined = process.env.L3M_BACKEND,
+): Promise<SelectedRuntime> {
   const request = backendRequestOf(configBackend, environment);
   const backend = await selectBackend(request.backend);
   // On wasm, route every matmul through XNNPACK and skip the copies of saved tensors (the perf

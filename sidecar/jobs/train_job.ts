@@ -11,7 +11,15 @@ import { ConfigInvalidError, loadConfigFile } from '../../schemas/load_config';
 import type { ResolvedExperimentConfig } from '../../schemas/generated/experiment_config';
 import type { ProgressParams } from '../protocol/messages';
 import type { MetricRecord, RunRecord } from '../protocol/run_folder';
-import { appendMetrics, createRun, experimentNameOf, failRun, readRun, rewindMetrics, updateRun } from '../runs/run_store';
+import {
+  appendMetrics,
+  createRun,
+  experimentNameOf,
+  failRun,
+  readRun,
+  rewindMetrics,
+  updateRun,
+} from '../runs/run_store';
 import { readRunConfig, writeEvaluation } from '../runs/run_access';
 import { bestCheckpointName, checkpointsDir } from '../runs/checkpoint_names';
 import { removeTemporaryFiles } from '../runs/run_cleanup';
@@ -63,7 +71,12 @@ export async function prepareRun(configPath: string, runsDir: string): Promise<{
   const loaded = await loadConfigFile(configPath, 'run');
   if (!loaded.config) throw new ConfigInvalidError(loaded.path, loaded.diagnostics);
   const created = await createRun({
-    runsDir, experiment: experimentNameOf(loaded.path), task: loaded.config.task, config: loaded.config, configPath: loaded.path, status: 'queued',
+    runsDir,
+    experiment: experimentNameOf(loaded.path),
+    task: loaded.config.task,
+    config: loaded.config,
+    configPath: loaded.path,
+    status: 'queued',
   });
   return { runId: created.runId, runDir: created.runDir };
 }
@@ -78,20 +91,37 @@ export async function runTraining(options: RunTrainingOptions): Promise<'complet
   const progress = progressReporter(runDir, events);
   try {
     const record = await readRun(runDir);
-    if (record.status === 'completed') throw new Error(`Run ${runDir} is already completed; start a new run instead of resuming it.`);
+    if (record.status === 'completed')
+      throw new Error(`Run ${runDir} is already completed; start a new run instead of resuming it.`);
     const config = await readRunConfig(runDir);
     const definition = taskDefinition(config.task, join(runDir, 'config.json'));
     const runtime = await selectRuntime(config.runtime.backend);
     events.log('info', runtime.description);
     removeLeftovers(runDir, events);
     await removeAbandonedTemporaryFolders(datasetCacheRoot()).then((removed) => {
-      if (removed.length > 0) events.log('info', `Removed ${removed.length} unfinished dataset folder${removed.length === 1 ? '' : 's'} of killed simulations: ${removed.join(', ')}.`);
+      if (removed.length > 0)
+        events.log(
+          'info',
+          `Removed ${removed.length} unfinished dataset folder${removed.length === 1 ? '' : 's'} of killed simulations: ${removed.join(', ')}.`,
+        );
     });
     const running = await updateRun(runDir, {
-      status: 'running', device: { backend: runtime.backend.name, device: runtime.backend.device, requested: runtime.request.backend, requestedBy: runtime.request.source }, pid: process.pid,
+      status: 'running',
+      device: {
+        backend: runtime.backend.name,
+        device: runtime.backend.device,
+        requested: runtime.request.backend,
+        requestedBy: runtime.request.source,
+      },
+      pid: process.pid,
     });
     const context: RunContext = {
-      runDir, config, record: running, signal, events, reportProgress: (p) => progress.report(p),
+      runDir,
+      config,
+      record: running,
+      signal,
+      events,
+      reportProgress: (p) => progress.report(p),
       writeMetrics: async (records) => {
         await appendMetrics(runDir, records);
         events.metrics(records);
@@ -109,7 +139,11 @@ export async function runTraining(options: RunTrainingOptions): Promise<'complet
       await progress.settled();
     }
     if (outcome.kind === 'cancelled') {
-      await updateRun(runDir, { status: 'cancelled', progress: outcome.progress, error: { message: 'Cancelled; resume to continue from the last checkpoint.', step: outcome.progress.step } });
+      await updateRun(runDir, {
+        status: 'cancelled',
+        progress: outcome.progress,
+        error: { message: 'Cancelled; resume to continue from the last checkpoint.', step: outcome.progress.step },
+      });
       return 'cancelled';
     }
     await updateRun(runDir, { status: 'completed', progress: outcome.progress });
@@ -144,7 +178,12 @@ function progressReporter(runDir: string, events: TrainingEvents) {
       if (now - lastRunJsonWrite > 2000 && p.phase === undefined) {
         lastRunJsonWrite = now;
         const progress = { step: p.step, totalSteps: p.totalSteps, epoch: p.epoch };
-        runJsonWrites = runJsonWrites.then(() => updateRun(runDir, { progress })).then(() => undefined, () => undefined);
+        runJsonWrites = runJsonWrites
+          .then(() => updateRun(runDir, { progress }))
+          .then(
+            () => undefined,
+            () => undefined,
+          );
       }
     },
     lastStep: () => lastStep,
@@ -158,9 +197,15 @@ function progressReporter(runDir: string, events: TrainingEvents) {
  */
 function removeLeftovers(runDir: string, events: TrainingEvents): void {
   const checkpointDir = checkpointsDir(runDir);
-  const removed = [...removeTemporaryFiles(runDir), ...removeUnreferencedCheckpointFiles(checkpointDir).map((file) => join(checkpointDir, file))];
+  const removed = [
+    ...removeTemporaryFiles(runDir),
+    ...removeUnreferencedCheckpointFiles(checkpointDir).map((file) => join(checkpointDir, file)),
+  ];
   if (removed.length > 0) {
-    events.log('info', `Removed ${removed.length} file${removed.length === 1 ? '' : 's'} left by an interrupted process: ${removed.map((path) => relative(runDir, path)).join(', ')}.`);
+    events.log(
+      'info',
+      `Removed ${removed.length} file${removed.length === 1 ? '' : 's'} left by an interrupted process: ${removed.map((path) => relative(runDir, path)).join(', ')}.`,
+    );
   }
 }
 
@@ -172,8 +217,10 @@ function phaseReport(phase: string): Omit<ProgressParams, 'runDir'> {
 /** The log lines and progress of a dataset being simulated or found in the cache. */
 function datasetEvents(events: TrainingEvents, phase: (text: string) => void): (event: DatasetProgress) => void {
   return (event) => {
-    if (event.kind === 'started') events.log('info', `Simulating ${event.count} lightcones into ${event.folder} with ${event.workers} workers.`);
-    if (event.kind === 'cached') events.log('info', `Using the cached dataset ${event.folder} (${event.count} lightcones).`);
+    if (event.kind === 'started')
+      events.log('info', `Simulating ${event.count} lightcones into ${event.folder} with ${event.workers} workers.`);
+    if (event.kind === 'cached')
+      events.log('info', `Using the cached dataset ${event.folder} (${event.count} lightcones).`);
     if (event.kind === 'finished-cone') phase(`simulating lightcones ${event.acceptedSoFar}/${event.count}`);
   };
 }
@@ -184,7 +231,12 @@ async function trainTask(definition: TaskDefinition, run: RunContext): Promise<T
   const phase = (text: string) => run.reportProgress(phaseReport(text));
   // Relative data paths are relative to the config file, as the editor's checks resolve them.
   const configDir = run.record.configPath ? dirname(run.record.configPath) : runDir;
-  const data = await definition.loadData(config, { configDir, signal, onDataset: datasetEvents(events, phase), onPhase: phase });
+  const data = await definition.loadData(config, {
+    configDir,
+    signal,
+    onDataset: datasetEvents(events, phase),
+    onPhase: phase,
+  });
   events.log('info', `Data: ${data.description}`);
   const model = data.buildModel(config, { configPath: run.record.configPath, runDir });
   try {
@@ -193,16 +245,34 @@ async function trainTask(definition: TaskDefinition, run: RunContext): Promise<T
     const checkpointDir = checkpointsDir(runDir);
     await mkdir(checkpointDir, { recursive: true });
     const result = await runLoop(model.training, settings, {
-      signal, checkpointDir, backboneConfig: model.backboneConfig, checkpointExtra: model.checkpointExtra(),
-      metrics: (records) => run.writeMetrics(records), rewindMetrics: (step) => rewindMetrics(runDir, step), progress: (p) => run.reportProgress(p),
+      signal,
+      checkpointDir,
+      backboneConfig: model.backboneConfig,
+      checkpointExtra: model.checkpointExtra(),
+      metrics: (records) => run.writeMetrics(records),
+      rewindMetrics: (step) => rewindMetrics(runDir, step),
+      progress: (p) => run.reportProgress(p),
       log: (level, message) => events.log(level, message),
     });
-    const progress = { step: result.state.step, totalSteps: settings.totalSteps, epoch: result.state.step / settings.stepsPerEpoch };
+    const progress = {
+      step: result.state.step,
+      totalSteps: settings.totalSteps,
+      epoch: result.state.step / settings.stepsPerEpoch,
+    };
     if (result.outcome === 'cancelled') return { kind: 'cancelled', progress };
     // The test evaluation uses the best checkpoint, as the reference's load_best_model() before evaluation.
-    if (existsSync(join(checkpointDir, `${bestCheckpointName}.json`))) readCheckpointWeights(checkpointDir, bestCheckpointName, model.training.namedWeights());
-    await evaluateAfterTraining(definition, data, model, run, { step: result.state.step, epoch: progress.epoch, wallTime: result.state.wallTime });
-    if (result.outcome === 'early_stopped') events.log('info', `Stopped early at step ${result.state.step}; best validation loss ${result.state.bestLoss} at step ${result.state.bestStep}.`);
+    if (existsSync(join(checkpointDir, `${bestCheckpointName}.json`)))
+      readCheckpointWeights(checkpointDir, bestCheckpointName, model.training.namedWeights());
+    await evaluateAfterTraining(definition, data, model, run, {
+      step: result.state.step,
+      epoch: progress.epoch,
+      wallTime: result.state.wallTime,
+    });
+    if (result.outcome === 'early_stopped')
+      events.log(
+        'info',
+        `Stopped early at step ${result.state.step}; best validation loss ${result.state.bestLoss} at step ${result.state.bestStep}.`,
+      );
     return { kind: 'completed', progress };
   } finally {
     model.dispose();
@@ -210,8 +280,13 @@ async function trainTask(definition: TaskDefinition, run: RunContext): Promise<T
 }
 
 /** The test evaluation that ends training (eval/<file>, a test record in metrics.jsonl, a summary line), then the task's own finish. */
-async function evaluateAfterTraining(definition: TaskDefinition, data: TaskData, model: TaskModel, run: RunContext,
-  at: { step: number; epoch: number; wallTime: number }): Promise<void> {
+async function evaluateAfterTraining(
+  definition: TaskDefinition,
+  data: TaskData,
+  model: TaskModel,
+  run: RunContext,
+  at: { step: number; epoch: number; wallTime: number },
+): Promise<void> {
   const { config, runDir, events, signal } = run;
   if (data.testCount === 0) {
     events.log('warn', definition.emptyTestWarning);
@@ -221,7 +296,9 @@ async function evaluateAfterTraining(definition: TaskDefinition, data: TaskData,
   if (definition.evaluatesAfterTraining(config)) {
     const evaluation = await model.evaluate({ signal, onPhase });
     await writeEvaluation(runDir, definition.evaluationFile, evaluation.json);
-    await run.writeMetrics([{ step: at.step, epoch: at.epoch, wall_time: at.wallTime, split: 'test', ...evaluation.metrics }]);
+    await run.writeMetrics([
+      { step: at.step, epoch: at.epoch, wall_time: at.wallTime, split: 'test', ...evaluation.metrics },
+    ]);
     events.log('info', evaluation.summary);
   }
   await model.finishTraining?.({ runDir, signal, onPhase, log: (level, message) => events.log(level, message) });

@@ -19,9 +19,9 @@ const lookup = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
       const vocab = table.shape[0];
       const dTable = segmentSumAvailable()
         ? tf.unsortedSegmentSum(g, ids, vocab) // (vocab, H)
-        // oneHot is built as int32 and cast: tfjs-backend-wasm 4.22's OneHot with dtype float32 writes the integer
-        // bit pattern of 1 (a 1.4e-45 denormal) instead of 1.0.
-        : tf.matMul(tf.cast(tf.oneHot(ids, vocab), 'float32'), g, true, false); // (vocab, H)
+        : // oneHot is built as int32 and cast: tfjs-backend-wasm 4.22's OneHot with dtype float32 writes the integer
+          // bit pattern of 1 (a 1.4e-45 denormal) instead of 1.0.
+          tf.matMul(tf.cast(tf.oneHot(ids, vocab), 'float32'), g, true, false); // (vocab, H)
       // Token ids are not differentiable; their "gradient" is zeros so that the tape has one per input.
       return [dTable, tf.zerosLike(ids)];
     },

@@ -24,16 +24,24 @@ function group(name: ParameterGroupName, entries: [string, tf.Variable][]): Para
 }
 
 /** The trainable variables of a mode, by group; empty groups are left out. */
-export function trainableVariables(model: Qwen2Model, mode: FinetuneMode, specialTokens?: SpecialTokens): ParameterGroup[] {
+export function trainableVariables(
+  model: Qwen2Model,
+  mode: FinetuneMode,
+  specialTokens?: SpecialTokens,
+): ParameterGroup[] {
   const groups: ParameterGroup[] = [];
   const norms = new Set(model.namedNormWeights().map(([key]) => key));
-  const backboneWithoutNorms = model.namedWeights().filter(([key]) => !norms.has(key) && key !== 'model.embed_tokens.weight');
+  const backboneWithoutNorms = model
+    .namedWeights()
+    .filter(([key]) => !norms.has(key) && key !== 'model.embed_tokens.weight');
   switch (mode) {
     case 'frozen':
       break;
     case 'lora':
       if (!model.hasLora) {
-        throw new Error('Finetune mode "lora": the model has no LoRA adapters; call addLora({ rank }) first or choose another mode.');
+        throw new Error(
+          'Finetune mode "lora": the model has no LoRA adapters; call addLora({ rank }) first or choose another mode.',
+        );
       }
       groups.push(group('lora', model.namedLoraWeights()), group('norms', model.namedNormWeights()));
       break;
@@ -46,7 +54,8 @@ export function trainableVariables(model: Qwen2Model, mode: FinetuneMode, specia
     default:
       throw new Error(`Unknown finetune mode "${String(mode)}"; choose from ${finetuneModes.join(', ')}.`);
   }
-  if (specialTokens && specialTokens.names.length > 0) groups.push(group('specialTokens', specialTokens.namedWeights()));
+  if (specialTokens && specialTokens.names.length > 0)
+    groups.push(group('specialTokens', specialTokens.namedWeights()));
   return groups.filter((g) => g.variables.length > 0);
 }
 

@@ -22,8 +22,13 @@ export class LoraLinear {
   loraB: tf.Variable | null = null; // (out, r)
   loraScale = 0;
 
-  constructor(readonly name: string, readonly inFeatures: number, readonly outFeatures: number, hasBias: boolean,
-    source: WeightSource) {
+  constructor(
+    readonly name: string,
+    readonly inFeatures: number,
+    readonly outFeatures: number,
+    hasBias: boolean,
+    source: WeightSource,
+  ) {
     this.weight = variableFrom(source, `${name}.weight`, [outFeatures, inFeatures], 'linear');
     this.bias = hasBias ? variableFrom(source, `${name}.bias`, [outFeatures], 'bias') : null;
   }
@@ -31,9 +36,15 @@ export class LoraLinear {
   /** Adds an adapter (A Kaiming-uniform, B zero, like peft); throws when one is already there. */
   addLora(options: LoraOptions, seeds: SeedStream): void {
     if (this.loraA) throw new Error(`LoRA on ${this.name}: an adapter is already attached.`);
-    if (!Number.isInteger(options.rank) || options.rank <= 0 || options.rank > Math.min(this.inFeatures, this.outFeatures)) {
-      throw new Error(`LoRA on ${this.name}: rank must be an integer in [1, ${Math.min(this.inFeatures, this.outFeatures)}], ` +
-        `got ${options.rank}.`);
+    if (
+      !Number.isInteger(options.rank) ||
+      options.rank <= 0 ||
+      options.rank > Math.min(this.inFeatures, this.outFeatures)
+    ) {
+      throw new Error(
+        `LoRA on ${this.name}: rank must be an integer in [1, ${Math.min(this.inFeatures, this.outFeatures)}], ` +
+          `got ${options.rank}.`,
+      );
     }
     const a = kaimingUniformInit([options.rank, this.inFeatures], seeds);
     this.loraA = tf.variable(a, true);
@@ -64,7 +75,10 @@ export class LoraLinear {
   /** Adapter weights by peft key (`<prefix>.lora_A.weight`, `<prefix>.lora_B.weight`). */
   namedLoraWeights(): [string, tf.Variable][] {
     if (!this.loraA || !this.loraB) return [];
-    return [[`${this.name}.lora_A.weight`, this.loraA], [`${this.name}.lora_B.weight`, this.loraB]];
+    return [
+      [`${this.name}.lora_A.weight`, this.loraA],
+      [`${this.name}.lora_B.weight`, this.loraB],
+    ];
   }
 
   dispose(): void {

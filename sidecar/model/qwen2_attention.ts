@@ -47,7 +47,12 @@ export class Qwen2Attention {
   private readonly headDim: number;
   private readonly dropout: number;
 
-  constructor(readonly config: Qwen2Config, readonly layerIndex: number, name: string, source: WeightSource) {
+  constructor(
+    readonly config: Qwen2Config,
+    readonly layerIndex: number,
+    name: string,
+    source: WeightSource,
+  ) {
     this.numHeads = config.numAttentionHeads;
     this.numKvHeads = config.numKeyValueHeads;
     this.headDim = headDim(config);
@@ -89,7 +94,8 @@ export class Qwen2Attention {
       const groups = this.numHeads / this.numKvHeads;
       const keyLength = k.shape[2];
       const groupedQ = q.reshape([batch, this.numKvHeads, groups * length, this.headDim]); // (B, nKv, groups·T, d)
-      let scores = tf.mul(attentionScores(groupedQ, k), 1 / Math.sqrt(this.headDim)) // (B, nKv, groups·T, Tk)
+      let scores = tf
+        .mul(attentionScores(groupedQ, k), 1 / Math.sqrt(this.headDim)) // (B, nKv, groups·T, Tk)
         .reshape([batch, this.numHeads, length, keyLength]); // (B, nH, T, Tk)
       if (context.mask) scores = tf.add(scores, context.mask);
       let weights = tf.softmax(scores, -1); // (B, nH, T, Tk)

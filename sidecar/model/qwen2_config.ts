@@ -61,7 +61,12 @@ export const qwen25_05bInstruct: Readonly<Qwen2Config> = Object.freeze({
 /** Throws a message naming the bad field when a config cannot describe a Qwen2 network. */
 export function validateQwen2Config(config: Qwen2Config, source = 'Qwen2 config'): void {
   const positiveInts: (keyof Qwen2Config)[] = [
-    'vocabSize', 'hiddenSize', 'numHiddenLayers', 'numAttentionHeads', 'numKeyValueHeads', 'intermediateSize',
+    'vocabSize',
+    'hiddenSize',
+    'numHiddenLayers',
+    'numAttentionHeads',
+    'numKeyValueHeads',
+    'intermediateSize',
   ];
   for (const key of positiveInts) {
     const value = config[key];
@@ -70,16 +75,22 @@ export function validateQwen2Config(config: Qwen2Config, source = 'Qwen2 config'
     }
   }
   if (config.hiddenSize % config.numAttentionHeads !== 0) {
-    throw new Error(`${source}: hiddenSize ${config.hiddenSize} is not divisible by numAttentionHeads ` +
-      `${config.numAttentionHeads}; choose a head count that divides the hidden size.`);
+    throw new Error(
+      `${source}: hiddenSize ${config.hiddenSize} is not divisible by numAttentionHeads ` +
+        `${config.numAttentionHeads}; choose a head count that divides the hidden size.`,
+    );
   }
   if (headDim(config) % 2 !== 0) {
-    throw new Error(`${source}: the head width hiddenSize/numAttentionHeads = ${headDim(config)} is odd; the rotary ` +
-      'embedding pairs dimension i with i + d/2, so it must be even.');
+    throw new Error(
+      `${source}: the head width hiddenSize/numAttentionHeads = ${headDim(config)} is odd; the rotary ` +
+        'embedding pairs dimension i with i + d/2, so it must be even.',
+    );
   }
   if (config.numAttentionHeads % config.numKeyValueHeads !== 0) {
-    throw new Error(`${source}: numAttentionHeads ${config.numAttentionHeads} is not a multiple of numKeyValueHeads ` +
-      `${config.numKeyValueHeads}; grouped-query attention needs whole groups.`);
+    throw new Error(
+      `${source}: numAttentionHeads ${config.numAttentionHeads} is not a multiple of numKeyValueHeads ` +
+        `${config.numKeyValueHeads}; grouped-query attention needs whole groups.`,
+    );
   }
   for (const key of ['rmsNormEps', 'ropeTheta', 'initializerRange'] as const) {
     if (!(config[key] > 0)) throw new Error(`${source}: ${key} must be > 0, got ${config[key]}.`);
@@ -102,7 +113,8 @@ export function qwen2Config(partial: Partial<Qwen2Config>): Qwen2Config {
 function readNumber(json: Record<string, unknown>, key: string, fallback: number | undefined, source: string): number {
   const value = json[key];
   if (value === undefined || value === null) {
-    if (fallback === undefined) throw new Error(`${source}: required key "${key}" is missing; a Qwen2 config.json has it.`);
+    if (fallback === undefined)
+      throw new Error(`${source}: required key "${key}" is missing; a Qwen2 config.json has it.`);
     return fallback;
   }
   if (typeof value !== 'number' || !Number.isFinite(value)) {
@@ -118,13 +130,17 @@ function readNumber(json: Record<string, unknown>, key: string, fallback: number
  */
 export function normalizeHfConfig(json: unknown, source = 'config.json'): Qwen2Config {
   if (typeof json !== 'object' || json === null || Array.isArray(json)) {
-    throw new Error(`${source}: expected a JSON object, got ${json === null ? 'null' : Array.isArray(json) ? 'an array' : typeof json}.`);
+    throw new Error(
+      `${source}: expected a JSON object, got ${json === null ? 'null' : Array.isArray(json) ? 'an array' : typeof json}.`,
+    );
   }
   const hf = json as Record<string, unknown>;
   const modelType = hf.model_type;
   if (modelType !== undefined && modelType !== 'qwen2') {
-    throw new Error(`${source}: model_type is ${JSON.stringify(modelType)}, but only "qwen2" checkpoints ` +
-      '(Qwen2 / Qwen2.5) are supported.');
+    throw new Error(
+      `${source}: model_type is ${JSON.stringify(modelType)}, but only "qwen2" checkpoints ` +
+        '(Qwen2 / Qwen2.5) are supported.',
+    );
   }
   if (hf.rope_scaling !== undefined && hf.rope_scaling !== null) {
     throw new Error(`${source}: rope_scaling ${JSON.stringify(hf.rope_scaling)} is not supported; only plain RoPE.`);

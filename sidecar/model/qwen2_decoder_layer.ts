@@ -13,12 +13,20 @@ export class Qwen2DecoderLayer {
   readonly postAttentionLayernorm: Qwen2RmsNorm;
   readonly mlp: Qwen2Mlp;
 
-  constructor(config: Qwen2Config, readonly layerIndex: number, source: WeightSource) {
+  constructor(
+    config: Qwen2Config,
+    readonly layerIndex: number,
+    source: WeightSource,
+  ) {
     const name = `model.layers.${layerIndex}`;
     this.inputLayernorm = new Qwen2RmsNorm(`${name}.input_layernorm`, config.hiddenSize, config.rmsNormEps, source);
     this.selfAttn = new Qwen2Attention(config, layerIndex, `${name}.self_attn`, source);
-    this.postAttentionLayernorm = new Qwen2RmsNorm(`${name}.post_attention_layernorm`, config.hiddenSize,
-      config.rmsNormEps, source);
+    this.postAttentionLayernorm = new Qwen2RmsNorm(
+      `${name}.post_attention_layernorm`,
+      config.hiddenSize,
+      config.rmsNormEps,
+      source,
+    );
     this.mlp = new Qwen2Mlp(config, `${name}.mlp`, source);
   }
 

@@ -86,9 +86,17 @@ export class Qwen2Model {
   readonly lmHead: tf.Variable | null; // (vocab, H), null when tied
   private disposed = false;
 
-  constructor(readonly config: Qwen2Config, source: WeightSource) {
+  constructor(
+    readonly config: Qwen2Config,
+    source: WeightSource,
+  ) {
     validateQwen2Config(config);
-    this.embedTokens = variableFrom(source, 'model.embed_tokens.weight', [config.vocabSize, config.hiddenSize], 'embedding');
+    this.embedTokens = variableFrom(
+      source,
+      'model.embed_tokens.weight',
+      [config.vocabSize, config.hiddenSize],
+      'embedding',
+    );
     this.layers = [];
     for (let i = 0; i < config.numHiddenLayers; i++) this.layers.push(new Qwen2DecoderLayer(config, i, source));
     this.norm = new Qwen2RmsNorm('model.norm', config.hiddenSize, config.rmsNormEps, source);
@@ -117,9 +125,14 @@ export class Qwen2Model {
     if ((inputs.inputIds === undefined) === (inputs.inputsEmbeds === undefined)) {
       throw new Error('Qwen2Model.forward: give exactly one of inputIds (B, T) or inputsEmbeds (B, T, H).');
     }
-    if (inputs.inputsEmbeds && (inputs.inputsEmbeds.rank !== 3 || inputs.inputsEmbeds.shape[2] !== this.config.hiddenSize)) {
-      throw new Error(`Qwen2Model.forward: inputsEmbeds must be (B, T, ${this.config.hiddenSize}), got ` +
-        `[${inputs.inputsEmbeds.shape.join(', ')}].`);
+    if (
+      inputs.inputsEmbeds &&
+      (inputs.inputsEmbeds.rank !== 3 || inputs.inputsEmbeds.shape[2] !== this.config.hiddenSize)
+    ) {
+      throw new Error(
+        `Qwen2Model.forward: inputsEmbeds must be (B, T, ${this.config.hiddenSize}), got ` +
+          `[${inputs.inputsEmbeds.shape.join(', ')}].`,
+      );
     }
     if (inputs.inputIds && inputs.inputIds.rank !== 2) {
       throw new Error(`Qwen2Model.forward: inputIds must be (B, T), got [${inputs.inputIds.shape.join(', ')}].`);
@@ -128,7 +141,9 @@ export class Qwen2Model {
     const pastLength = inputs.cache?.length ?? 0;
     const positions = inputs.positions ?? Array.from({ length }, (_, i) => pastLength + i);
     if (positions.length !== length) {
-      throw new Error(`Qwen2Model.forward: ${positions.length} positions given for ${length} tokens; give one per token.`);
+      throw new Error(
+        `Qwen2Model.forward: ${positions.length} positions given for ${length} tokens; give one per token.`,
+      );
     }
     return tf.tidy(() => {
       const context: AttentionContext = {
@@ -164,10 +179,16 @@ export class Qwen2Model {
     const targets = options.targets ?? loraTargetNames;
     for (const target of targets) {
       if (!loraTargetNames.includes(target)) {
-        throw new Error(`LoRA target "${target}" is not a linear layer of Qwen2; choose from ${loraTargetNames.join(', ')}.`);
+        throw new Error(
+          `LoRA target "${target}" is not a linear layer of Qwen2; choose from ${loraTargetNames.join(', ')}.`,
+        );
       }
     }
-    const loraOptions: LoraOptions = { rank: options.rank, alpha: options.alpha ?? 2 * options.rank, seed: options.seed ?? 0 };
+    const loraOptions: LoraOptions = {
+      rank: options.rank,
+      alpha: options.alpha ?? 2 * options.rank,
+      seed: options.seed ?? 0,
+    };
     const seeds = new SeedStream(loraOptions.seed);
     for (const { target, layer } of this.linearLayers()) {
       if (targets.includes(target)) layer.addLora(loraOptions, seeds);
@@ -200,7 +221,10 @@ export class Qwen2Model {
   /** All norm scales (input, post-attention, final), trainable in the lora and full modes. */
   namedNormWeights(): [string, tf.Variable][] {
     return [
-      ...this.layers.flatMap((block) => [...block.inputLayernorm.namedWeights(), ...block.postAttentionLayernorm.namedWeights()]),
+      ...this.layers.flatMap((block) => [
+        ...block.inputLayernorm.namedWeights(),
+        ...block.postAttentionLayernorm.namedWeights(),
+      ]),
       ...this.norm.namedWeights(),
     ];
   }

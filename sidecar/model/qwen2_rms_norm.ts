@@ -6,7 +6,12 @@ import { variableFrom, type WeightSource } from './weight_source';
 export class Qwen2RmsNorm {
   weight: tf.Variable; // (H)
 
-  constructor(readonly name: string, readonly size: number, readonly eps: number, source: WeightSource) {
+  constructor(
+    readonly name: string,
+    readonly size: number,
+    readonly eps: number,
+    source: WeightSource,
+  ) {
     this.weight = variableFrom(source, `${name}.weight`, [size], 'norm');
   }
 

@@ -57,5 +57,7 @@ export function applyRotary(x: tf.Tensor, cos: tf.Tensor, sin: tf.Tensor): tf.Te
 
 /** The model's rotary: the one-pass kernel (./ops/rotary_kernel.ts) unless switched to the composition for measurements. */
 export function applyRotaryTables(x: tf.Tensor, tables: RotaryTables): tf.Tensor {
-  return rotaryMode() === 'kernel' ? applyRotaryFused(x, tables.cos, tables.signedSin) : applyRotary(x, tables.cos, tables.sin);
+  return rotaryMode() === 'kernel'
+    ? applyRotaryFused(x, tables.cos, tables.signedSin)
+    : applyRotary(x, tables.cos, tables.sin);
 }

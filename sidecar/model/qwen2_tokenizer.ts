@@ -16,12 +16,16 @@ export interface ChatTokenIds {
 }
 
 export class Qwen2Tokenizer {
-  constructor(readonly tokenizer: Tokenizer, readonly source: string) {}
+  constructor(
+    readonly tokenizer: Tokenizer,
+    readonly source: string,
+  ) {}
 
   /** Reads `<folder>/tokenizer.json` (and tokenizer_config.json when present). */
   static fromFolder(folder: string): Qwen2Tokenizer {
     const path = join(folder, 'tokenizer.json');
-    if (!existsSync(path)) throw new Error(`Checkpoint folder ${folder} has no tokenizer.json; copy it from the model's repository.`);
+    if (!existsSync(path))
+      throw new Error(`Checkpoint folder ${folder} has no tokenizer.json; copy it from the model's repository.`);
     const configPath = join(folder, 'tokenizer_config.json');
     let json: unknown;
     let config: unknown = {};
@@ -58,8 +62,10 @@ export class Qwen2Tokenizer {
   singleTokenId(text: string): number {
     const ids = this.encode(text);
     if (ids.length !== 1) {
-      throw new Error(`${this.source}: ${JSON.stringify(text)} encodes to ${ids.length} tokens [${ids.join(', ')}], ` +
-        'but the chat template needs it as one token; is this a Qwen2 tokenizer?');
+      throw new Error(
+        `${this.source}: ${JSON.stringify(text)} encodes to ${ids.length} tokens [${ids.join(', ')}], ` +
+          'but the chat template needs it as one token; is this a Qwen2 tokenizer?',
+      );
     }
     return ids[0];
   }

@@ -7,10 +7,16 @@ import { SeedStream } from './init';
 export class SpecialTokens {
   private readonly vectors = new Map<string, tf.Variable>();
 
-  constructor(readonly hiddenSize: number, names: readonly string[], seed = 0, std = 1) {
+  constructor(
+    readonly hiddenSize: number,
+    names: readonly string[],
+    seed = 0,
+    std = 1,
+  ) {
     const seeds = new SeedStream(seed);
     for (const name of names) {
-      if (this.vectors.has(name)) throw new Error(`SpecialTokens: the name "${name}" is given twice; names must be unique.`);
+      if (this.vectors.has(name))
+        throw new Error(`SpecialTokens: the name "${name}" is given twice; names must be unique.`);
       const initial = tf.randomNormal([hiddenSize], 0, std, 'float32', seeds.next());
       this.vectors.set(name, tf.variable(initial, true));
       initial.dispose();
@@ -24,7 +30,8 @@ export class SpecialTokens {
   /** The trainable vector (H) of `name`. */
   get(name: string): tf.Variable {
     const vector = this.vectors.get(name);
-    if (!vector) throw new Error(`SpecialTokens: no token named "${name}"; known: ${this.names.join(', ') || '(none)'}.`);
+    if (!vector)
+      throw new Error(`SpecialTokens: no token named "${name}"; known: ${this.names.join(', ') || '(none)'}.`);
     return vector;
   }
 

@@ -27,14 +27,21 @@ export function randomWeightSource(initializerRange: number, seed: number): Weig
 }
 
 /** Wraps a tensor from a source as a variable, checking its shape; the tensor's memory is shared, not copied. */
-export function variableFrom(source: WeightSource, name: string, shape: number[], kind: WeightKind,
-  trainable = true): tf.Variable {
+export function variableFrom(
+  source: WeightSource,
+  name: string,
+  shape: number[],
+  kind: WeightKind,
+  trainable = true,
+): tf.Variable {
   const tensor = source(name, shape, kind);
   if (tensor.shape.length !== shape.length || tensor.shape.some((size, i) => size !== shape[i])) {
     const found = `[${tensor.shape.join(', ')}]`;
     tensor.dispose();
-    throw new Error(`Weight "${name}": expected shape [${shape.join(', ')}], found ${found}; the checkpoint does ` +
-      'not match the configured architecture (check config.json).');
+    throw new Error(
+      `Weight "${name}": expected shape [${shape.join(', ')}], found ${found}; the checkpoint does ` +
+        'not match the configured architecture (check config.json).',
+    );
   }
   const asFloat = tensor.dtype === 'float32' ? tensor : tf.cast(tensor, 'float32');
   const variable = tf.variable(asFloat, trainable);

@@ -27,8 +27,10 @@ export function isWithin(folder: string, path: string): boolean {
 
 /** The sentence a reader shows for a file that leads out of its root. */
 export function outsideProblem(name: string, target: string, rootLabel: string, root: string): string {
-  return `${name} leads to ${target}, outside the ${rootLabel} ${root}; it was not read. L3M Studio reads only files `
-    + `inside the ${rootLabel}: replace the link with a copy of the file.`;
+  return (
+    `${name} leads to ${target}, outside the ${rootLabel} ${root}; it was not read. L3M Studio reads only files ` +
+    `inside the ${rootLabel}: replace the link with a copy of the file.`
+  );
 }
 
 function classify(name: string, rootReal: string, target: string, rootLabel: string, root: string): Confined {
@@ -78,7 +80,11 @@ export function confinedPathSync(root: string, name: string, rootLabel = 'run fo
 }
 
 /** The bytes of `name` inside `root`, or why they were not read (`missing` tells an absent file apart). */
-export async function readConfined(root: string, name: string, rootLabel = 'run folder'): Promise<{ bytes: Buffer } | { problem: string; missing: boolean }> {
+export async function readConfined(
+  root: string,
+  name: string,
+  rootLabel = 'run folder',
+): Promise<{ bytes: Buffer } | { problem: string; missing: boolean }> {
   const found = await confinedPath(root, name, rootLabel);
   if (found.kind === 'missing') return { problem: `${name}: missing`, missing: true };
   if (found.kind !== 'inside') return { problem: found.problem, missing: false };
@@ -86,7 +92,9 @@ export async function readConfined(root: string, name: string, rootLabel = 'run 
     return { bytes: await readFile(found.path) };
   } catch (error) {
     const code = errorCode(error);
-    return code === 'ENOENT' ? { problem: `${name}: missing`, missing: true } : { problem: `${name}: ${errorMessage(error)}`, missing: false };
+    return code === 'ENOENT'
+      ? { problem: `${name}: missing`, missing: true }
+      : { problem: `${name}: ${errorMessage(error)}`, missing: false };
   }
 }
 
@@ -105,7 +113,9 @@ export async function realPathWithin(path: string, roots: readonly string[]): Pr
   for (const root of roots) {
     try {
       if (isWithin(await realpath(root), target)) return target;
-    } catch { /* a root that does not exist holds nothing */ }
+    } catch {
+      /* a root that does not exist holds nothing */
+    }
   }
   return undefined;
 }

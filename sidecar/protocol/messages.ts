@@ -33,8 +33,16 @@ export interface ConfigErrorData {
 // ---- Requests (extension → sidecar) ----
 
 /** Sent once after the sidecar starts. */
-export interface InitializeParams { clientName: string; protocolVersion: string; runsDir: string }
-export interface InitializeResult { protocolVersion: string; sidecarVersion: string; pid: number }
+export interface InitializeParams {
+  clientName: string;
+  protocolVersion: string;
+  runsDir: string;
+}
+export interface InitializeResult {
+  protocolVersion: string;
+  sidecarVersion: string;
+  pid: number;
+}
 export const initialize = new RequestType<InitializeParams, InitializeResult, void>('sidecar/initialize');
 
 /** Start training a config. Resolves as soon as the run folder exists (the run may be queued). */
@@ -43,15 +51,23 @@ export interface StartRunParams {
   configPath: string;
   runsDir: string;
 }
-export interface StartRunResult { runId: string; runDir: string; status: RunStatus }
+export interface StartRunResult {
+  runId: string;
+  runDir: string;
+  status: RunStatus;
+}
 export const startRun = new RequestType<StartRunParams, StartRunResult, void>('run/start');
 
 /** Resume a cancelled or failed run from its last checkpoint. */
-export interface ResumeRunParams { runDir: string }
+export interface ResumeRunParams {
+  runDir: string;
+}
 export const resumeRun = new RequestType<ResumeRunParams, StartRunResult, void>('run/resume');
 
 /** Cancel a queued or running run; the trainer stops within one step and leaves it resumable. */
-export interface CancelRunParams { runDir: string }
+export interface CancelRunParams {
+  runDir: string;
+}
 export const cancelRun = new RequestType<CancelRunParams, { status: RunStatus }, void>('run/cancel');
 
 /** Sample lightcone slices from a finished generation run. */
@@ -67,15 +83,22 @@ export interface SampleParams {
   firstSlice?: number;
   seed?: number;
 }
-export interface SampleResult { entry: SampleEntry }
+export interface SampleResult {
+  entry: SampleEntry;
+}
 export const sample = new RequestType<SampleParams, SampleResult, void>('run/sample');
 
 /** Evaluate a finished run on its test split (writes eval/ in the run folder). */
-export interface EvaluateParams { runDir: string }
+export interface EvaluateParams {
+  runDir: string;
+}
 export const evaluate = new RequestType<EvaluateParams, { resultFile: string }, void>('run/evaluate');
 
 /** What the sidecar is doing now. */
-export interface StatusResult { active: { runDir: string; status: RunStatus } | null; queued: string[] }
+export interface StatusResult {
+  active: { runDir: string; status: RunStatus } | null;
+  queued: string[];
+}
 export const status = new RequestType0<StatusResult, void>('sidecar/status');
 
 /** Which compute backends and devices are available. */

@@ -51,47 +51,67 @@ export function npyHeaderExtent(bytes: Uint8Array, name: string): number | undef
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (major === 1) return bytes.length < 10 ? undefined : 10 + view.getUint16(8, true);
   if (major === 2 || major === 3) return bytes.length < 12 ? undefined : 12 + view.getUint32(8, true);
-  throw new NpyFormatError(`${name}: .npy format version ${major}.${bytes[7]} is not supported; expected 1.0, 2.0 or 3.0.`);
+  throw new NpyFormatError(
+    `${name}: .npy format version ${major}.${bytes[7]} is not supported; expected 1.0, 2.0 or 3.0.`,
+  );
 }
 
 /** Parses the header of an .npy byte buffer; `name` is used in error messages. */
 export function parseNpyHeader(bytes: Uint8Array, name: string): NpyHeader {
   const extent = npyHeaderExtent(bytes, name);
   if (extent === undefined) {
-    throw new NpyFormatError(`${name}: not a NumPy .npy file (${bytes.length} bytes, shorter than the .npy preamble); ${expectedArray}.`);
+    throw new NpyFormatError(
+      `${name}: not a NumPy .npy file (${bytes.length} bytes, shorter than the .npy preamble); ${expectedArray}.`,
+    );
   }
   const major = bytes[6];
   const headerStart = major === 1 ? 10 : 12;
   const headerLength = extent - headerStart;
   if (extent > bytes.length) {
-    throw new NpyFormatError(`${name}: .npy header claims ${headerLength} bytes but the file has ${bytes.length}; the file is truncated.`);
+    throw new NpyFormatError(
+      `${name}: .npy header claims ${headerLength} bytes but the file has ${bytes.length}; the file is truncated.`,
+    );
   }
   const text = new TextDecoder(major === 3 ? 'utf-8' : 'latin1').decode(bytes.subarray(headerStart, extent));
   const descr = /'descr'\s*:\s*'([^']*)'/.exec(text)?.[1];
   const fortran = /'fortran_order'\s*:\s*(True|False)/.exec(text)?.[1];
   const shapeText = /'shape'\s*:\s*\(([^)]*)\)/.exec(text)?.[1];
   if (descr === undefined || fortran === undefined || shapeText === undefined) {
-    throw new NpyFormatError(`${name}: .npy header ${JSON.stringify(text.trim())} lacks descr, fortran_order or shape; ` +
-      'expected a plain numeric array written by numpy.save (structured and object arrays are not supported).');
+    throw new NpyFormatError(
+      `${name}: .npy header ${JSON.stringify(text.trim())} lacks descr, fortran_order or shape; ` +
+        'expected a plain numeric array written by numpy.save (structured and object arrays are not supported).',
+    );
   }
-  const shape = shapeText.split(',').map((s) => s.trim()).filter((s) => s.length > 0).map(Number);
+  const shape = shapeText
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0)
+    .map(Number);
   if (shape.some((n) => !Number.isInteger(n) || n < 0)) {
     throw new NpyFormatError(`${name}: .npy shape (${shapeText}) is not a tuple of non-negative integers.`);
   }
   return { dtype: descr, fortranOrder: fortran === 'True', shape, dataOffset: extent };
 }
 
-interface NpyElement { kind: string; size: number; little: boolean }
+interface NpyElement {
+  kind: string;
+  size: number;
+  little: boolean;
+}
 
 function elementOf(dtype: string, name: string): NpyElement {
   const match = /^([<>|=])([fiub])(\d+)$/.exec(dtype);
   if (!match) {
-    throw new NpyFormatError(`${name}: .npy dtype '${dtype}' is not supported; expected a float, int or bool array ` +
-      "such as '<f4', '<f2', '<f8' or '<i8'.");
+    throw new NpyFormatError(
+      `${name}: .npy dtype '${dtype}' is not supported; expected a float, int or bool array ` +
+        "such as '<f4', '<f2', '<f8' or '<i8'.",
+    );
   }
   const size = Number(match[3]);
   if (![1, 2, 4, 8].includes(size) || (match[2] === 'f' && size === 1) || (match[2] === 'b' && size !== 1)) {
-    throw new NpyFormatError(`${name}: .npy dtype '${dtype}' is not supported; expected float16/32/64, int8-64, uint8-64 or bool.`);
+    throw new NpyFormatError(
+      `${name}: .npy dtype '${dtype}' is not supported; expected float16/32/64, int8-64, uint8-64 or bool.`,
+    );
   }
   return { kind: match[2], size, little: match[1] !== '>' };
 }
@@ -104,8 +124,10 @@ export function npyDataByteLength(header: NpyHeader, name: string): number {
   const { size } = elementOf(header.dtype, name);
   const bytes = header.shape.reduce((a, b) => a * b, size);
   if (!Number.isSafeInteger(bytes)) {
-    throw new NpyFormatError(`${name}: .npy shape [${header.shape.join(', ')}] of dtype ${header.dtype} would hold ${bytes} bytes, ` +
-      'more than any file can; the header is damaged.');
+    throw new NpyFormatError(
+      `${name}: .npy shape [${header.shape.join(', ')}] of dtype ${header.dtype} would hold ${bytes} bytes, ` +
+        'more than any file can; the header is damaged.',
+    );
   }
   return bytes;
 }
@@ -130,8 +152,10 @@ export function decodeNpy(bytes: Uint8Array, name: string): NpyArray {
   const count = dataBytes / size;
   const needed = header.dataOffset + dataBytes;
   if (bytes.length < needed) {
-    throw new NpyFormatError(`${name}: .npy array of shape [${header.shape.join(', ')}] and dtype ${header.dtype} needs ` +
-      `${needed} bytes but the file has ${bytes.length}; the file is truncated.`);
+    throw new NpyFormatError(
+      `${name}: .npy array of shape [${header.shape.join(', ')}] and dtype ${header.dtype} needs ` +
+        `${needed} bytes but the file has ${bytes.length}; the file is truncated.`,
+    );
   }
   const start = bytes.byteOffset + header.dataOffset;
   let out: Float32Array | Float64Array;
@@ -216,7 +240,10 @@ export function encodeNpyHeader(descr: string, shape: readonly number[], fortran
   let dict = `{'descr': '${descr}', 'fortran_order': ${fortranOrder ? 'True' : 'False'}, 'shape': ${shapeText}, }`;
   const unpadded = 10 + dict.length + 1;
   dict += ' '.repeat((64 - (unpadded % 64)) % 64) + '\n';
-  if (dict.length > 0xffff) throw new RangeError(`encodeNpyHeader: a header of ${dict.length} bytes needs format 2.0; use a shape of fewer dimensions.`);
+  if (dict.length > 0xffff)
+    throw new RangeError(
+      `encodeNpyHeader: a header of ${dict.length} bytes needs format 2.0; use a shape of fewer dimensions.`,
+    );
   const out = new Uint8Array(10 + dict.length);
   out.set(npyMagic, 0);
   out[6] = 1;
@@ -230,7 +257,9 @@ export function encodeNpyHeader(descr: string, shape: readonly number[], fortran
 export function encodeNpy(data: Float32Array | Float64Array, shape: readonly number[]): Uint8Array {
   const count = shape.reduce((a, b) => a * b, 1);
   if (count !== data.length) {
-    throw new RangeError(`encodeNpy: shape [${shape.join(', ')}] holds ${count} values but the array has ${data.length}; pass a matching shape.`);
+    throw new RangeError(
+      `encodeNpy: shape [${shape.join(', ')}] holds ${count} values but the array has ${data.length}; pass a matching shape.`,
+    );
   }
   const header = encodeNpyHeader(data instanceof Float64Array ? '<f8' : '<f4', shape);
   const out = new Uint8Array(header.length + data.byteLength);

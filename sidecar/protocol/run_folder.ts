@@ -161,7 +161,9 @@ export function parseMetricsJsonl(text: string, firstLine = 1): ParsedMetrics {
   }
   if (unlisted > 0) {
     const which = unlisted === 1 ? `line ${firstUnlisted}` : `lines ${firstUnlisted} to ${lastUnlisted}`;
-    problems.push(`metrics.jsonl: ${unlisted.toLocaleString('en-US')} more line${unlisted === 1 ? ' that is not a metric record' : 's that are not metric records'} (${which}) ${unlisted === 1 ? 'was' : 'were'} skipped`);
+    problems.push(
+      `metrics.jsonl: ${unlisted.toLocaleString('en-US')} more line${unlisted === 1 ? ' that is not a metric record' : 's that are not metric records'} (${which}) ${unlisted === 1 ? 'was' : 'were'} skipped`,
+    );
   }
   return { records, problems };
 }
@@ -182,8 +184,12 @@ function cannotBeJson(line: string): boolean {
 function isMetricRecord(value: unknown): value is MetricRecord {
   if (typeof value !== 'object' || value === null) return false;
   if (!('step' in value && 'epoch' in value && 'wall_time' in value && 'split' in value)) return false;
-  return typeof value.step === 'number' && typeof value.epoch === 'number' && typeof value.wall_time === 'number'
-    && (value.split === 'train' || value.split === 'val' || value.split === 'test');
+  return (
+    typeof value.step === 'number' &&
+    typeof value.epoch === 'number' &&
+    typeof value.wall_time === 'number' &&
+    (value.split === 'train' || value.split === 'val' || value.split === 'test')
+  );
 }
 
 /**
@@ -237,8 +243,13 @@ function isRunStatus(value: unknown): value is RunStatus {
  * another version of L3M Studio may lack or add some, so they are read where used.
  */
 function isRunRecord(value: object): value is RunRecord {
-  return hasString(value, 'id') && hasString(value, 'experiment') && hasString(value, 'createdAt')
-    && 'status' in value && isRunStatus(value.status);
+  return (
+    hasString(value, 'id') &&
+    hasString(value, 'experiment') &&
+    hasString(value, 'createdAt') &&
+    'status' in value &&
+    isRunStatus(value.status)
+  );
 }
 
 /**
@@ -262,7 +273,14 @@ export interface RegressionEvaluationFile {
     coverage68: number | null;
     coverage95: number | null;
     meanSigma: number | null;
-    bins: { lo: number; hi: number; count: number; mean: number | null; std: number | null; meanAbsError: number | null }[];
+    bins: {
+      lo: number;
+      hi: number;
+      count: number;
+      mean: number | null;
+      std: number | null;
+      meanAbsError: number | null;
+    }[];
   }[];
   points: { id: string; truth: number[]; mean: number[]; sigma: number[] }[];
 }
@@ -276,9 +294,13 @@ export function parseRegressionEvaluation(text: string): { evaluation: Regressio
     return { error: `eval/regression.json is not valid JSON (${errorMessage(e)})` };
   }
   const v = value;
-  if (typeof v !== 'object' || v === null || !('kind' in v) || v.kind !== 'regression') return { error: 'eval/regression.json does not hold a regression evaluation (kind "regression")' };
+  if (typeof v !== 'object' || v === null || !('kind' in v) || v.kind !== 'regression')
+    return { error: 'eval/regression.json does not hold a regression evaluation (kind "regression")' };
   const formatVersion = 'formatVersion' in v ? v.formatVersion : undefined;
-  if (formatVersion !== 1) return { error: `eval/regression.json has format version ${String(formatVersion)}; this version of L3M Studio reads version 1` };
+  if (formatVersion !== 1)
+    return {
+      error: `eval/regression.json has format version ${String(formatVersion)}; this version of L3M Studio reads version 1`,
+    };
   if (!isRegressionEvaluation(v)) return { error: 'eval/regression.json lacks the "parameters" or "points" array' };
   return { evaluation: v };
 }
@@ -288,6 +310,14 @@ export function parseRegressionEvaluation(text: string): { evaluation: Regressio
  * written by the sidecar from one function, and the panels read each field where they draw it.
  */
 function isRegressionEvaluation(value: object): value is RegressionEvaluationFile {
-  return 'kind' in value && value.kind === 'regression' && 'formatVersion' in value && value.formatVersion === 1
-    && 'parameters' in value && Array.isArray(value.parameters) && 'points' in value && Array.isArray(value.points);
+  return (
+    'kind' in value &&
+    value.kind === 'regression' &&
+    'formatVersion' in value &&
+    value.formatVersion === 1 &&
+    'parameters' in value &&
+    Array.isArray(value.parameters) &&
+    'points' in value &&
+    Array.isArray(value.points)
+  );
 }

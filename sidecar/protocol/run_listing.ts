@@ -20,14 +20,14 @@ export type DisplayStatus = RunStatus | 'stale';
 
 export type RunListing =
   | {
-    kind: 'run';
-    experiment: string;
-    runId: string;
-    runDir: string;
-    record: RunRecord;
-    /** The recorded status, or 'stale' when the run claims to be live but its process is dead. */
-    displayStatus: DisplayStatus;
-  }
+      kind: 'run';
+      experiment: string;
+      runId: string;
+      runDir: string;
+      record: RunRecord;
+      /** The recorded status, or 'stale' when the run claims to be live but its process is dead. */
+      displayStatus: DisplayStatus;
+    }
   | { kind: 'unreadable'; experiment: string; runId: string; runDir: string; reason: string };
 
 /**
@@ -67,7 +67,9 @@ export async function readRunFolder(runDir: string, experiment?: string, runId?:
   if (!('bytes' in read)) {
     // Run folders appear with their run.json in them; one without it was left by an older L3M Studio killed
     // while creating it (nothing was trained in it), or is not a run folder.
-    const reason = read.missing ? 'no run.json: not a run folder, or one whose creation an older L3M Studio never finished (nothing was trained in it; delete it)' : read.problem;
+    const reason = read.missing
+      ? 'no run.json: not a run folder, or one whose creation an older L3M Studio never finished (nothing was trained in it; delete it)'
+      : read.problem;
     return { kind: 'unreadable', experiment: exp, runId: id, runDir, reason };
   }
   const text = read.bytes.toString('utf8');
@@ -88,7 +90,10 @@ async function subdirectories(dir: string): Promise<string[]> {
   try {
     const entries = await readdir(dir, { withFileTypes: true });
     // Hidden entries are temporary files and folders of the atomic writers, or editor litter.
-    return entries.filter((e) => e.isDirectory() && !e.name.startsWith('.')).map((e) => e.name).sort();
+    return entries
+      .filter((e) => e.isDirectory() && !e.name.startsWith('.'))
+      .map((e) => e.name)
+      .sort();
   } catch {
     return [];
   }

@@ -46,12 +46,14 @@ function readBootId(procRoot: string): string | undefined {
 
 /** Whether two identities are the same process: same pid, start time, command line and boot. */
 export function sameProcess(recorded: ProcessIdentity, current: ProcessIdentity): boolean {
-  return recorded.pid === current.pid
-    && recorded.startTime === current.startTime
-    && (recorded.bootId === undefined || current.bootId === undefined || recorded.bootId === current.bootId)
-    && Array.isArray(recorded.commandLine)
-    && recorded.commandLine.length === current.commandLine.length
-    && recorded.commandLine.every((arg, i) => arg === current.commandLine[i]);
+  return (
+    recorded.pid === current.pid &&
+    recorded.startTime === current.startTime &&
+    (recorded.bootId === undefined || current.bootId === undefined || recorded.bootId === current.bootId) &&
+    Array.isArray(recorded.commandLine) &&
+    recorded.commandLine.length === current.commandLine.length &&
+    recorded.commandLine.every((arg, i) => arg === current.commandLine[i])
+  );
 }
 
 export type SignalCheck = { allowed: true; pid: number } | { allowed: false; reason: string };
@@ -62,7 +64,8 @@ export type SignalCheck = { allowed: true; pid: number } | { allowed: false; rea
  */
 export function checkRunProcess(record: RunRecord, procRoot = '/proc', thisHost: string = hostname()): SignalCheck {
   const pid = record.pid;
-  if (pid === undefined || !Number.isInteger(pid) || pid <= 0) return { allowed: false, reason: 'run.json names no process' };
+  if (pid === undefined || !Number.isInteger(pid) || pid <= 0)
+    return { allowed: false, reason: 'run.json names no process' };
   if (record.host !== undefined && record.host !== thisHost) {
     return { allowed: false, reason: `it runs on ${record.host}, not on this machine (${thisHost}); cancel it there` };
   }
@@ -70,30 +73,37 @@ export function checkRunProcess(record: RunRecord, procRoot = '/proc', thisHost:
   if (!recorded || typeof recorded !== 'object') {
     return {
       allowed: false,
-      reason: `run.json records process ${pid} without its identity (start time and command line), so it cannot be told apart `
-        + 'from another process that now has that number; stop the run where it was started (Ctrl-C in its terminal)',
+      reason:
+        `run.json records process ${pid} without its identity (start time and command line), so it cannot be told apart ` +
+        'from another process that now has that number; stop the run where it was started (Ctrl-C in its terminal)',
     };
   }
   if (readProcessIdentity(process.pid, procRoot) === null) {
     return {
       allowed: false,
-      reason: `this system has no ${procRoot} to read process identities from, so L3M Studio cannot check which process has pid ${pid}, `
-        + 'and signals only processes it can identify; stop the run where it was started (Ctrl-C in its terminal)',
+      reason:
+        `this system has no ${procRoot} to read process identities from, so L3M Studio cannot check which process has pid ${pid}, ` +
+        'and signals only processes it can identify; stop the run where it was started (Ctrl-C in its terminal)',
     };
   }
   const current = readProcessIdentity(pid, procRoot);
-  if (current === null) return { allowed: false, reason: `its process ${pid} is gone (the run is stale; resume it to continue)` };
+  if (current === null)
+    return { allowed: false, reason: `its process ${pid} is gone (the run is stale; resume it to continue)` };
   if (!sameProcess({ ...recorded, pid }, current)) {
     return {
       allowed: false,
-      reason: `process ${pid} is not the process that started the run (its start time or command line differ: the number was reused); `
-        + 'the run\'s own process is gone',
+      reason:
+        `process ${pid} is not the process that started the run (its start time or command line differ: the number was reused); ` +
+        "the run's own process is gone",
     };
   }
   // An editor window's sidecar (`l3m serve`) runs that window's whole queue: a SIGINT would stop it and
   // every run it holds, so its runs are cancelled over its protocol, from that window.
   if (current.commandLine.slice(1).includes('serve')) {
-    return { allowed: false, reason: `process ${pid} is another editor window's sidecar (l3m serve), which runs that window's queue; cancel the run from that window` };
+    return {
+      allowed: false,
+      reason: `process ${pid} is another editor window's sidecar (l3m serve), which runs that window's queue; cancel the run from that window`,
+    };
   }
   return { allowed: true, pid };
 }
@@ -104,7 +114,11 @@ export type SignalOutcome = { signalled: true; pid: number } | { signalled: fals
  * Sends `signal` (SIGINT: the run's Ctrl-C, which stops it after the current step and leaves it
  * resumable) to the run's process, only when checkRunProcess allows it.
  */
-export function signalRunProcess(record: RunRecord, signal: NodeJS.Signals = 'SIGINT', procRoot = '/proc'): SignalOutcome {
+export function signalRunProcess(
+  record: RunRecord,
+  signal: NodeJS.Signals = 'SIGINT',
+  procRoot = '/proc',
+): SignalOutcome {
   const check = checkRunProcess(record, procRoot);
   if (!check.allowed) return { signalled: false, reason: check.reason };
   try {

@@ -25,7 +25,12 @@ export function jsonPathAt(text: string, line: number, character: number): strin
   let node: Node | undefined = findNodeAtOffset(root, offsetOf(text, line, character), true);
   if (!node) return '';
   // On a property key, the path is that of the property's value.
-  if (node.parent?.type === 'property' && node.parent.children?.[0] === node) node = node.parent.children[1] ?? node.parent;
+  if (node.parent?.type === 'property' && node.parent.children?.[0] === node)
+    node = node.parent.children[1] ?? node.parent;
   const segments = getNodePath(node);
-  return segments.reduce<string>((path, segment) => (typeof segment === 'number' ? `${path}[${segment}]` : path === '' ? segment : `${path}.${segment}`), '');
+  return segments.reduce<string>(
+    (path, segment) =>
+      typeof segment === 'number' ? `${path}[${segment}]` : path === '' ? segment : `${path}.${segment}`,
+    '',
+  );
 }

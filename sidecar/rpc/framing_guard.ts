@@ -23,11 +23,17 @@ export interface FramingLimits {
 
 export const defaultFramingLimits: FramingLimits = { maxHeaderBytes: 8192, maxContentLength: 64 * 1024 * 1024 };
 
-const expected = 'each message must start with "Content-Length: <bytes>\\r\\n", optional "Name: value\\r\\n" lines and an empty line (vscode-jsonrpc framing)';
+const expected =
+  'each message must start with "Content-Length: <bytes>\\r\\n", optional "Name: value\\r\\n" lines and an empty line (vscode-jsonrpc framing)';
 
 /** RFC 9110 token characters, which a header name consists of. */
 function isTokenByte(byte: number): boolean {
-  return (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5a) || (byte >= 0x61 && byte <= 0x7a) || "!#$%&'*+-.^_`|~".includes(String.fromCharCode(byte));
+  return (
+    (byte >= 0x30 && byte <= 0x39) ||
+    (byte >= 0x41 && byte <= 0x5a) ||
+    (byte >= 0x61 && byte <= 0x7a) ||
+    "!#$%&'*+-.^_`|~".includes(String.fromCharCode(byte))
+  );
 }
 
 /** A header value: visible ASCII, space and tab. */
@@ -92,7 +98,11 @@ export class FramingGuard extends Transform {
       const problem = this.headerByte(chunk[i]);
       if (problem !== null) {
         if (i > 0) this.push(chunk.subarray(0, i));
-        callback(new FramingError(`${problem} (message header at byte ${this.headerStart} of the stream, received so far: "${shown(this.header)}"); ${expected}.`));
+        callback(
+          new FramingError(
+            `${problem} (message header at byte ${this.headerStart} of the stream, received so far: "${shown(this.header)}"); ${expected}.`,
+          ),
+        );
         return;
       }
       i += 1;
@@ -105,7 +115,8 @@ export class FramingGuard extends Transform {
   private headerByte(byte: number): string | null {
     const at = this.header.length;
     this.header.push(byte);
-    if (at >= this.limits.maxHeaderBytes) return `no header end ("\\r\\n\\r\\n") within ${this.limits.maxHeaderBytes} bytes`;
+    if (at >= this.limits.maxHeaderBytes)
+      return `no header end ("\\r\\n\\r\\n") within ${this.limits.maxHeaderBytes} bytes`;
     if (this.afterCr) {
       if (byte !== 0x0a) return `byte ${hex(byte)} at offset ${at} after "\\r", where "\\n" was expected`;
       this.afterCr = false;
@@ -132,13 +143,16 @@ export class FramingGuard extends Transform {
   /** The empty line after the headers: checks Content-Length and starts the body. */
   private endOfHeader(): string | null {
     const lines = Buffer.from(this.header).toString('latin1').split('\r\n').slice(0, -2);
-    const values = lines.filter((l) => l.slice(0, l.indexOf(':')).trim().toLowerCase() === 'content-length').map((l) => l.slice(l.indexOf(':') + 1).trim());
+    const values = lines
+      .filter((l) => l.slice(0, l.indexOf(':')).trim().toLowerCase() === 'content-length')
+      .map((l) => l.slice(l.indexOf(':') + 1).trim());
     if (values.length === 0) return 'no Content-Length header';
     if (values.length > 1) return `${values.length} Content-Length headers`;
     const value = values[0];
     if (!/^\d+$/.test(value)) return `Content-Length "${value}" is not a byte count (a non-negative integer)`;
     const length = Number(value);
-    if (length > this.limits.maxContentLength) return `Content-Length ${length} is above the ${this.limits.maxContentLength}-byte limit of one message`;
+    if (length > this.limits.maxContentLength)
+      return `Content-Length ${length} is above the ${this.limits.maxContentLength}-byte limit of one message`;
     this.bodyLeft = length;
     return null;
   }

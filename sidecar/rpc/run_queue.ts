@@ -28,7 +28,13 @@ export interface QueueListener {
  * `runDir` as the request spelled it (notifications and status repeat it); `key` its canonical path,
  * the run's identity here.
  */
-interface Entry { runDir: string; key: string; controller: AbortController; done: Promise<void>; finish: () => void }
+interface Entry {
+  runDir: string;
+  key: string;
+  controller: AbortController;
+  done: Promise<void>;
+  finish: () => void;
+}
 
 /**
  * The run folder's canonical path: `<dir>`, `<dir>/`, `<parent>/../<dir>` and a symlink to it name one
@@ -83,7 +89,9 @@ export class RunQueue {
     const queued = this.active?.key === key ? this.active : this.waiting.find((e) => e.key === key);
     if (queued) throw new QueueConflictError(`Run ${runDir} is already queued or running here (as ${queued.runDir}).`);
     if (!resumable.includes(record.status)) {
-      throw new QueueConflictError(`Run ${runDir} is "${record.status}"; only a cancelled or failed run can be resumed.`);
+      throw new QueueConflictError(
+        `Run ${runDir} is "${record.status}"; only a cancelled or failed run can be resumed.`,
+      );
     }
     this.enqueue(runDir, key);
     return { runId: record.id, runDir, status: this.active?.key === key ? 'running' : 'queued' };
@@ -123,7 +131,9 @@ export class RunQueue {
 
   private enqueue(runDir: string, key: string): void {
     let finish!: () => void;
-    const done = new Promise<void>((resolveDone) => { finish = resolveDone; });
+    const done = new Promise<void>((resolveDone) => {
+      finish = resolveDone;
+    });
     this.waiting.push({ runDir, key, controller: new AbortController(), done, finish });
     this.pump();
   }
@@ -177,28 +187,44 @@ export class RunQueue {
       });
     } catch (error) {
       const message = errorMessage(error);
-      this.listener.log('error', `Run ${runDir} failed: ${(error instanceof Error ? error.stack : undefined) ?? message}`);
+      this.listener.log(
+        'error',
+        `Run ${runDir} failed: ${(error instanceof Error ? error.stack : undefined) ?? message}`,
+      );
       const record = await this.ensureFinal(runDir, 'failed', message);
       this.listener.runState({ kind: 'failed', runDir, record, message: record.error?.message ?? message });
       return;
     }
     const record = await this.ensureFinal(runDir, outcome);
-    if (record.status === 'failed') this.listener.runState({ kind: 'failed', runDir, record, message: record.error?.message ?? 'failed' });
+    if (record.status === 'failed')
+      this.listener.runState({ kind: 'failed', runDir, record, message: record.error?.message ?? 'failed' });
     else this.listener.runState({ kind: outcome, runDir, record });
   }
 
   /** Makes run.json final when the training job did not (it threw early, or returned without writing). */
-  private async ensureFinal(runDir: string, status: 'completed' | 'cancelled' | 'failed', message?: string): Promise<RunRecord> {
+  private async ensureFinal(
+    runDir: string,
+    status: 'completed' | 'cancelled' | 'failed',
+    message?: string,
+  ): Promise<RunRecord> {
     let record: RunRecord;
     try {
       record = await readRun(runDir);
     } catch {
-      return { id: runDir, experiment: '', task: 'regression', status, createdAt: new Date().toISOString(), version: '' };
+      return {
+        id: runDir,
+        experiment: '',
+        task: 'regression',
+        status,
+        createdAt: new Date().toISOString(),
+        version: '',
+      };
     }
     if (record.status === 'completed' || record.status === 'cancelled' || record.status === 'failed') return record;
     try {
       if (status === 'failed') return await failRun(runDir, message ?? 'the training engine failed');
-      if (status === 'completed' && record.status === 'queued') return await failRun(runDir, 'the engine reported completion without starting the run');
+      if (status === 'completed' && record.status === 'queued')
+        return await failRun(runDir, 'the engine reported completion without starting the run');
       return await updateRun(runDir, { status });
     } catch (error) {
       this.listener.log('error', `Could not record the end of run ${runDir}: ${errorMessage(error)}`);

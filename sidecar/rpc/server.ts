@@ -43,11 +43,16 @@ export function toResponseError(error: unknown): ResponseError<unknown> {
     const file = errorMessage(fieldOf(error, 'path') ?? fieldOf(error, 'file') ?? '');
     const text = readConfigText(file);
     const list: unknown[] = Array.isArray(diagnostics) ? diagnostics : [];
-    const payload: protocol.ConfigErrorData = { kind: 'config-invalid', file, diagnostics: list.map((d) => toProtocolDiagnostic(d, text)) };
+    const payload: protocol.ConfigErrorData = {
+      kind: 'config-invalid',
+      file,
+      diagnostics: list.map((d) => toProtocolDiagnostic(d, text)),
+    };
     return new ResponseError(ErrorCodes.configInvalid, message, payload);
   }
   if (error instanceof RunUnreadableError) return new ResponseError(ErrorCodes.runNotFound, message);
-  if (error instanceof QueueConflictError || error instanceof IllegalTransitionError) return new ResponseError(ErrorCodes.runStateConflict, message);
+  if (error instanceof QueueConflictError || error instanceof IllegalTransitionError)
+    return new ResponseError(ErrorCodes.runStateConflict, message);
   if (error instanceof BackendUnavailableError) return new ResponseError(ErrorCodes.backendUnavailable, message);
   return new ResponseError(ErrorCodes.internal, `Internal error in the sidecar: ${message}`);
 }
@@ -85,8 +90,11 @@ function toProtocolDiagnostic(d: unknown, text: string | null): ProtocolDiagnost
     };
   }
   return {
-    line: Number(fieldOf(d, 'line') ?? 0), column: Number(fieldOf(d, 'column') ?? 0),
-    severity: severity === 'error' ? 'error' : 'warning', message, path: errorMessage(fieldOf(d, 'path') ?? ''),
+    line: Number(fieldOf(d, 'line') ?? 0),
+    column: Number(fieldOf(d, 'column') ?? 0),
+    severity: severity === 'error' ? 'error' : 'warning',
+    message,
+    path: errorMessage(fieldOf(d, 'path') ?? ''),
   };
 }
 
@@ -134,69 +142,101 @@ export function startServer(connection: MessageConnection, options: ServerOption
     process.stderr.write(`[${level}] ${message}\n`);
     notify(protocol.log, { level, message });
   };
-  const queue = new RunQueue(options.trainingJobs ?? { prepareRun, runTraining }, {
-    runState: (params) => notify(protocol.runState, params),
-    progress: (params) => notify(protocol.progress, params),
-    metrics: (runDir, records) => notify(protocol.metrics, { runDir, records }),
-    log,
-  }, { progressThrottleMs: options.progressThrottleMs });
+  const queue = new RunQueue(
+    options.trainingJobs ?? { prepareRun, runTraining },
+    {
+      runState: (params) => notify(protocol.runState, params),
+      progress: (params) => notify(protocol.progress, params),
+      metrics: (runDir, records) => notify(protocol.metrics, { runDir, records }),
+      log,
+    },
+    { progressThrottleMs: options.progressThrottleMs },
+  );
 
-  connection.onRequest(protocol.initialize, (params) => handle(() => {
-    if (typeof params?.protocolVersion !== 'string') {
-      throw new ResponseError(-32602, `initialize needs protocolVersion (a string like "${protocol.protocolVersion}"), got ${JSON.stringify(params?.protocolVersion)}.`);
-    }
-    const [major] = params.protocolVersion.split('.');
-    if (major !== protocol.protocolVersion.split('.')[0]) {
-      throw new ResponseError(ErrorCodes.internal, `The client speaks protocol ${params.protocolVersion}, this sidecar ${protocol.protocolVersion}; rebuild the extension and the sidecar together (npm run build).`);
-    }
-    if (typeof params.runsDir === 'string' && params.runsDir !== '') runsDirDefault = absolutePath('runsDir', params.runsDir);
-    log('info', `initialized by ${params.clientName ?? 'a client'}; runs folder ${runsDirDefault ?? '(none)'}`);
-    return { protocolVersion: protocol.protocolVersion, sidecarVersion: packageVersion, pid: process.pid };
-  }));
+  connection.onRequest(protocol.initialize, (params) =>
+    handle(() => {
+      if (typeof params?.protocolVersion !== 'string') {
+        throw new ResponseError(
+          -32602,
+          `initialize needs protocolVersion (a string like "${protocol.protocolVersion}"), got ${JSON.stringify(params?.protocolVersion)}.`,
+        );
+      }
+      const [major] = params.protocolVersion.split('.');
+      if (major !== protocol.protocolVersion.split('.')[0]) {
+        throw new ResponseError(
+          ErrorCodes.internal,
+          `The client speaks protocol ${params.protocolVersion}, this sidecar ${protocol.protocolVersion}; rebuild the extension and the sidecar together (npm run build).`,
+        );
+      }
+      if (typeof params.runsDir === 'string' && params.runsDir !== '')
+        runsDirDefault = absolutePath('runsDir', params.runsDir);
+      log('info', `initialized by ${params.clientName ?? 'a client'}; runs folder ${runsDirDefault ?? '(none)'}`);
+      return { protocolVersion: protocol.protocolVersion, sidecarVersion: packageVersion, pid: process.pid };
+    }),
+  );
 
   connection.onRequest(protocol.status, () => queue.status());
 
-  connection.onRequest(protocol.probeDevices, () => handle(async () => {
-    const backends = await probeBackends();
-    return { backends, chosen: backends.find((b) => b.available)?.name ?? 'none' };
-  }));
+  connection.onRequest(protocol.probeDevices, () =>
+    handle(async () => {
+      const backends = await probeBackends();
+      return { backends, chosen: backends.find((b) => b.available)?.name ?? 'none' };
+    }),
+  );
 
-  connection.onRequest(protocol.startRun, (params) => handle(() => {
-    const configPath = absolutePath('configPath', params?.configPath);
-    const runsDir = params?.runsDir ? absolutePath('runsDir', params.runsDir) : runsDirDefault;
-    if (!runsDir) throw new ResponseError(-32602, 'run/start needs runsDir (or a runsDir given at initialize).');
-    return queue.start(configPath, runsDir);
-  }));
+  connection.onRequest(protocol.startRun, (params) =>
+    handle(() => {
+      const configPath = absolutePath('configPath', params?.configPath);
+      const runsDir = params?.runsDir ? absolutePath('runsDir', params.runsDir) : runsDirDefault;
+      if (!runsDir) throw new ResponseError(-32602, 'run/start needs runsDir (or a runsDir given at initialize).');
+      return queue.start(configPath, runsDir);
+    }),
+  );
 
-  connection.onRequest(protocol.resumeRun, (params) => handle(() => queue.resume(absolutePath('runDir', params?.runDir))));
+  connection.onRequest(protocol.resumeRun, (params) =>
+    handle(() => queue.resume(absolutePath('runDir', params?.runDir))),
+  );
 
-  connection.onRequest(protocol.cancelRun, (params) => handle(async () => ({ status: await queue.cancel(absolutePath('runDir', params?.runDir)) })));
+  connection.onRequest(protocol.cancelRun, (params) =>
+    handle(async () => ({ status: await queue.cancel(absolutePath('runDir', params?.runDir)) })),
+  );
 
-  connection.onRequest(protocol.sample, (params, token) => handle(async () => {
-    const controller = new AbortController();
-    token.onCancellationRequested(() => controller.abort());
-    const runDir = absolutePath('runDir', params?.runDir);
-    const started = Date.now();
-    // Each slice is in samples/ when onSlice fires: the inspector shows it at once, and the progress
-    // notification (a phase, not training steps) tells the monitor how far sampling is.
-    return sampleRun({ ...params, runDir }, controller.signal, {
-      log: (message) => log('info', message),
-      onSlice: (done, total, entry) => {
-        notify(protocol.sampleWritten, { runDir, entry });
-        const seconds = (Date.now() - started) / 1000;
-        notify(protocol.progress, {
-          runDir, step: done, totalSteps: total, epoch: 0, loss: null, lr: 0, stepsPerSecond: seconds > 0 ? done / seconds : 0,
-          etaSeconds: done > 0 ? (seconds / done) * (total - done) : null, phase: `sampling slice ${done}/${total}`,
-        });
-      },
-    });
-  }));
+  connection.onRequest(protocol.sample, (params, token) =>
+    handle(async () => {
+      const controller = new AbortController();
+      token.onCancellationRequested(() => controller.abort());
+      const runDir = absolutePath('runDir', params?.runDir);
+      const started = Date.now();
+      // Each slice is in samples/ when onSlice fires: the inspector shows it at once, and the progress
+      // notification (a phase, not training steps) tells the monitor how far sampling is.
+      return sampleRun({ ...params, runDir }, controller.signal, {
+        log: (message) => log('info', message),
+        onSlice: (done, total, entry) => {
+          notify(protocol.sampleWritten, { runDir, entry });
+          const seconds = (Date.now() - started) / 1000;
+          notify(protocol.progress, {
+            runDir,
+            step: done,
+            totalSteps: total,
+            epoch: 0,
+            loss: null,
+            lr: 0,
+            stepsPerSecond: seconds > 0 ? done / seconds : 0,
+            etaSeconds: done > 0 ? (seconds / done) * (total - done) : null,
+            phase: `sampling slice ${done}/${total}`,
+          });
+        },
+      });
+    }),
+  );
 
-  connection.onRequest(protocol.evaluate, (params, token) => handle(async () => {
-    const controller = new AbortController();
-    token.onCancellationRequested(() => controller.abort());
-    return evaluateRun(absolutePath('runDir', params?.runDir), controller.signal);
-  }));
+  connection.onRequest(protocol.evaluate, (params, token) =>
+    handle(async () => {
+      const controller = new AbortController();
+      token.onCancellationRequested(() => controller.abort());
+      return evaluateRun(absolutePath('runDir', params?.runDir), controller.signal);
+    }),
+  );
 
   connection.onRequest(protocol.shutdown, async () => {
     log('info', 'shutdown requested; cancelling queued and running runs (they stay resumable)');

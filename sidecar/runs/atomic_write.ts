@@ -57,12 +57,20 @@ export function writeFileAtomicSync(path: string, data: string | Uint8Array): vo
     written = true;
   } finally {
     if (!written) {
-      try { unlinkSync(tempPath); } catch { /* it was never created */ }
+      try {
+        unlinkSync(tempPath);
+      } catch {
+        /* it was never created */
+      }
     }
   }
   try {
     const dirFd = openSync(dirname(path), 'r');
-    try { fsyncSync(dirFd); } finally { closeSync(dirFd); }
+    try {
+      fsyncSync(dirFd);
+    } finally {
+      closeSync(dirFd);
+    }
   } catch {
     // Some file systems (and Windows) refuse fsync on a directory; the rename is still atomic there.
   }
@@ -72,7 +80,11 @@ export function writeFileAtomicSync(path: string, data: string | Uint8Array): vo
 export async function syncDirectory(dir: string): Promise<void> {
   try {
     const handle = await open(dir, 'r');
-    try { await handle.sync(); } finally { await handle.close(); }
+    try {
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
   } catch {
     // Some file systems (and Windows) refuse fsync on a directory; the rename is still atomic there.
   }

@@ -20,16 +20,24 @@ export async function readRunConfig(runDir: string): Promise<ResolvedExperimentC
     text = (await readRegularFile(path, 'the resolved config of a run')).toString('utf8');
   } catch (error) {
     // The reader's message names the file and what was found there (missing, a directory, a FIFO).
-    throw new Error(`Cannot read the run's config: ${errorMessage(error)} Is ${runDir} a run folder? A run folder holds the config.json that l3m train wrote when it created the run.`, { cause: error });
+    throw new Error(
+      `Cannot read the run's config: ${errorMessage(error)} Is ${runDir} a run folder? A run folder holds the config.json that l3m train wrote when it created the run.`,
+      { cause: error },
+    );
   }
   let config: unknown;
   try {
     config = JSON.parse(text);
   } catch (error) {
-    throw new Error(`The run's config ${path} is not valid JSON (${errorMessage(error)}); it was damaged after the run was created. Start a new run from the experiment's config.`, { cause: error });
+    throw new Error(
+      `The run's config ${path} is not valid JSON (${errorMessage(error)}); it was damaged after the run was created. Start a new run from the experiment's config.`,
+      { cause: error },
+    );
   }
   if (!isRunConfig(config)) {
-    throw new Error(`The run's config ${path} is not a resolved experiment config (no "task" string in a JSON object); it was damaged after the run was created. Start a new run from the experiment's config.`);
+    throw new Error(
+      `The run's config ${path} is not a resolved experiment config (no "task" string in a JSON object); it was damaged after the run was created. Start a new run from the experiment's config.`,
+    );
   }
   return config;
 }
@@ -65,24 +73,33 @@ export function chooseCheckpoint(runDir: string, status: string, use: string): C
     return { dir, name: bestCheckpointName };
   }
   const steps = listStepCheckpoints(dir);
-  if (steps.length === 0) throw new Error(`Run ${runDir} has no checkpoint yet (status ${status}); train it (or resume it) until it saves one, then ${use}.`);
+  if (steps.length === 0)
+    throw new Error(
+      `Run ${runDir} has no checkpoint yet (status ${status}); train it (or resume it) until it saves one, then ${use}.`,
+    );
   return { dir, name: stepCheckpointName(steps[steps.length - 1]) };
 }
 
 /** Throws when a checkpoint's manifest is not a readable JSON object; its full check is the checkpoint loader's. */
 function checkManifestReadable(path: string, dir: string): void {
   const steps = listStepCheckpoints(dir);
-  const fallback = steps.length > 0
-    ? `delete it to use the newest step checkpoint (${stepCheckpointName(steps[steps.length - 1])}) instead, or resume the run to write a new best`
-    : 'resume the run to write a new one';
+  const fallback =
+    steps.length > 0
+      ? `delete it to use the newest step checkpoint (${stepCheckpointName(steps[steps.length - 1])}) instead, or resume the run to write a new best`
+      : 'resume the run to write a new one';
   let parsed: unknown;
   try {
     parsed = JSON.parse(readRegularFileSync(path, 'the manifest of a checkpoint').toString('utf8'));
   } catch (error) {
-    throw new Error(`The best checkpoint's manifest ${path} is unreadable (${error instanceof SyntaxError ? `not valid JSON: ${error.message}` : errorReason(error)}); ${fallback}.`, { cause: error });
+    throw new Error(
+      `The best checkpoint's manifest ${path} is unreadable (${error instanceof SyntaxError ? `not valid JSON: ${error.message}` : errorReason(error)}); ${fallback}.`,
+      { cause: error },
+    );
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-    throw new Error(`The best checkpoint's manifest ${path} is ${JSON.stringify(parsed)}, not a JSON object as the trainer writes; ${fallback}.`);
+    throw new Error(
+      `The best checkpoint's manifest ${path} is ${JSON.stringify(parsed)}, not a JSON object as the trainer writes; ${fallback}.`,
+    );
   }
 }
 

@@ -11,7 +11,8 @@ export function newRunId(time: Date = new Date(), suffix: string = randomBytes(2
   if (!/^[0-9a-f]{4}$/.test(suffix)) {
     throw new Error(`Run id suffix must be 4 lowercase hex digits, got "${suffix}".`);
   }
-  if (Number.isNaN(time.getTime())) throw new Error('Run id time is an invalid Date; pass a valid Date or none for now.');
+  if (Number.isNaN(time.getTime()))
+    throw new Error('Run id time is an invalid Date; pass a valid Date or none for now.');
   const two = (n: number) => String(n).padStart(2, '0');
   const date = `${time.getUTCFullYear()}${two(time.getUTCMonth() + 1)}${two(time.getUTCDate())}`;
   const clock = `${two(time.getUTCHours())}${two(time.getUTCMinutes())}${two(time.getUTCSeconds())}`;
@@ -30,6 +31,7 @@ export function parseRunIdTime(id: string): Date | null {
   const [year, month, day, hour, minute, second] = m.slice(1, 7).map(Number);
   const time = new Date(Date.UTC(year, month - 1, day, hour, minute, second));
   // Reject impossible dates such as 20260231, which Date.UTC would silently roll over.
-  if (time.getUTCMonth() !== month - 1 || time.getUTCDate() !== day || hour > 23 || minute > 59 || second > 59) return null;
+  if (time.getUTCMonth() !== month - 1 || time.getUTCDate() !== day || hour > 23 || minute > 59 || second > 59)
+    return null;
   return time;
 }

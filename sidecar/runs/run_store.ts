@@ -26,7 +26,14 @@ import { syncDirectory, tempFilePrefix, writeFileAtomic } from './atomic_write';
 import { removeAbandonedRunFolders } from './run_cleanup';
 import { errorCode, errorReason } from '../protocol/error_message';
 
-export { listRuns, readRunFolder, isStale, isProcessAlive, type RunListing, type DisplayStatus } from '../protocol/run_listing';
+export {
+  listRuns,
+  readRunFolder,
+  isStale,
+  isProcessAlive,
+  type RunListing,
+  type DisplayStatus,
+} from '../protocol/run_listing';
 export { writeFileAtomic, writeFileAtomicSync } from './atomic_write';
 export { newRunId, isRunId, parseRunIdTime } from './run_id';
 
@@ -35,17 +42,27 @@ export const packageVersion = '0.1.0';
 
 /** Thrown for a status change that allowedTransitions forbids; names both states. */
 export class IllegalTransitionError extends Error {
-  constructor(readonly runDir: string, readonly from: RunStatus, readonly to: RunStatus) {
+  constructor(
+    readonly runDir: string,
+    readonly from: RunStatus,
+    readonly to: RunStatus,
+  ) {
     const allowed = allowedTransitions[from];
-    super(`Run ${runDir}: cannot go from "${from}" to "${to}"; from "${from}" a run may only go to `
-      + (allowed.length > 0 ? allowed.map((s) => `"${s}"`).join(', ') : 'nothing (it is final)') + '.');
+    super(
+      `Run ${runDir}: cannot go from "${from}" to "${to}"; from "${from}" a run may only go to ` +
+        (allowed.length > 0 ? allowed.map((s) => `"${s}"`).join(', ') : 'nothing (it is final)') +
+        '.',
+    );
     this.name = 'IllegalTransitionError';
   }
 }
 
 /** Thrown when run.json is missing or corrupt while a writer needs it. */
 export class RunUnreadableError extends Error {
-  constructor(readonly runDir: string, reason: string) {
+  constructor(
+    readonly runDir: string,
+    reason: string,
+  ) {
     super(`Run ${runDir} is unreadable: ${reason}. Check that the folder is a run folder made by L3M Studio.`);
     this.name = 'RunUnreadableError';
   }
@@ -54,8 +71,10 @@ export class RunUnreadableError extends Error {
 /** Experiment names become folder names, so they must be one safe path segment. */
 export function checkExperimentName(name: string): void {
   if (name === '' || name === '.' || name === '..' || /[\\/\0]/.test(name) || name.startsWith('.')) {
-    throw new Error(`Experiment name "${name}" cannot be a folder name; use the config file name without .l3m.json `
-      + '(no slashes, not starting with a dot).');
+    throw new Error(
+      `Experiment name "${name}" cannot be a folder name; use the config file name without .l3m.json ` +
+        '(no slashes, not starting with a dot).',
+    );
   }
 }
 
@@ -78,7 +97,11 @@ export interface CreateRunOptions {
   now?: Date;
 }
 
-export interface CreatedRun { runId: string; runDir: string; record: RunRecord }
+export interface CreatedRun {
+  runId: string;
+  runDir: string;
+  record: RunRecord;
+}
 
 /**
  * Creates `runsDir/<experiment>/<run-id>/` with config.json and run.json. The folder is filled under a
@@ -183,7 +206,8 @@ export async function updateRun(runDir: string, update: RunUpdate, now: Date = n
   const current = await readRun(runDir);
   const next: RunRecord = { ...current, ...update };
   if (update.status !== undefined && update.status !== current.status) {
-    if (!canTransition(current.status, update.status)) throw new IllegalTransitionError(runDir, current.status, update.status);
+    if (!canTransition(current.status, update.status))
+      throw new IllegalTransitionError(runDir, current.status, update.status);
     if (update.status === 'running') {
       next.startedAt = current.startedAt ?? now.toISOString();
       next.pid = update.pid ?? process.pid;
@@ -202,13 +226,19 @@ export async function updateRun(runDir: string, update: RunUpdate, now: Date = n
 }
 
 /** Marks a run failed with a reason (and the exit code of the process that died, when known). */
-export async function failRun(runDir: string, message: string, extra: { step?: number; exitCode?: number } = {}): Promise<RunRecord> {
+export async function failRun(
+  runDir: string,
+  message: string,
+  extra: { step?: number; exitCode?: number } = {},
+): Promise<RunRecord> {
   return updateRun(runDir, { status: 'failed', error: { message, ...extra } });
 }
 
 /** JSON has no NaN or Infinity: non-finite metric values are written as null (run_folder.ts). */
 function metricLine(record: MetricRecord): string {
-  return JSON.stringify(record, (_key, value: unknown) => (typeof value === 'number' && !Number.isFinite(value) ? null : value));
+  return JSON.stringify(record, (_key, value: unknown) =>
+    typeof value === 'number' && !Number.isFinite(value) ? null : value,
+  );
 }
 
 /**
@@ -246,7 +276,8 @@ export async function rewindMetrics(runDir: string, step: number): Promise<void>
     } catch {
       return true;
     }
-    if (typeof value !== 'object' || value === null || !('step' in value) || typeof value.step !== 'number') return true;
+    if (typeof value !== 'object' || value === null || !('step' in value) || typeof value.step !== 'number')
+      return true;
     if (!('split' in value)) return value.step <= step;
     return value.split !== 'test' && value.step <= step;
   });

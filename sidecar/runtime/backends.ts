@@ -42,8 +42,13 @@ export interface SelectedBackend {
 
 /** Thrown by selectBackend when the requested backend cannot be used; says why and what to do. */
 export class BackendUnavailableError extends Error {
-  constructor(readonly backend: string, readonly reason: string) {
-    super(`Compute backend "${backend}" is unavailable: ${reason}. Set runtime.backend to "auto" (or run "l3m probe" to see what is available).`);
+  constructor(
+    readonly backend: string,
+    readonly reason: string,
+  ) {
+    super(
+      `Compute backend "${backend}" is unavailable: ${reason}. Set runtime.backend to "auto" (or run "l3m probe" to see what is available).`,
+    );
     this.name = 'BackendUnavailableError';
   }
 }
@@ -60,7 +65,16 @@ function packageVersion(name: string): string | null {
       const file = join(dir, 'package.json');
       if (existsSync(file)) {
         const pkg: unknown = JSON.parse(readFileSync(file, 'utf8'));
-        if (typeof pkg === 'object' && pkg !== null && 'name' in pkg && pkg.name === name && 'version' in pkg && typeof pkg.version === 'string' && pkg.version) return pkg.version;
+        if (
+          typeof pkg === 'object' &&
+          pkg !== null &&
+          'name' in pkg &&
+          pkg.name === name &&
+          'version' in pkg &&
+          typeof pkg.version === 'string' &&
+          pkg.version
+        )
+          return pkg.version;
       }
       dir = dirname(dir);
     }
@@ -79,8 +93,15 @@ function cpuDescription(): string {
 export function visibleNvidiaGpus(): string[] {
   if (process.env.CUDA_VISIBLE_DEVICES === '' || process.env.CUDA_VISIBLE_DEVICES === '-1') return [];
   try {
-    const out = execFileSync('nvidia-smi', ['--query-gpu=name', '--format=csv,noheader'], { encoding: 'utf8', timeout: 10_000, stdio: ['ignore', 'pipe', 'ignore'] });
-    const names = out.split('\n').map((l) => l.trim()).filter((l) => l !== '');
+    const out = execFileSync('nvidia-smi', ['--query-gpu=name', '--format=csv,noheader'], {
+      encoding: 'utf8',
+      timeout: 10_000,
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
+    const names = out
+      .split('\n')
+      .map((l) => l.trim())
+      .filter((l) => l !== '');
     if (names.length > 0) return names;
   } catch {
     // No nvidia-smi: fall back to the driver's /proc entries.
@@ -110,7 +131,12 @@ async function probeNative(name: 'cuda' | 'cpu-native'): Promise<BackendProbe> {
   let gpus: string[] = [];
   if (name === 'cuda') {
     gpus = visibleNvidiaGpus();
-    if (gpus.length === 0) return { name, available: false, detail: 'no NVIDIA GPU is visible (nvidia-smi and /proc/driver/nvidia found none)' };
+    if (gpus.length === 0)
+      return {
+        name,
+        available: false,
+        detail: 'no NVIDIA GPU is visible (nvidia-smi and /proc/driver/nvidia found none)',
+      };
   }
   try {
     await import(pkg);
@@ -130,9 +156,13 @@ async function probeNative(name: 'cuda' | 'cpu-native'): Promise<BackendProbe> {
 }
 
 /** A software rasteriser posing as a GPU: slower than the wasm backend, so it counts as no GPU. */
-export function isSoftwareAdapter(info: { vendor?: string; architecture?: string; device?: string; description?: string }, isFallback: boolean): boolean {
+export function isSoftwareAdapter(
+  info: { vendor?: string; architecture?: string; device?: string; description?: string },
+  isFallback: boolean,
+): boolean {
   if (isFallback) return true;
-  const text = `${info.vendor ?? ''} ${info.architecture ?? ''} ${info.device ?? ''} ${info.description ?? ''}`.toLowerCase();
+  const text =
+    `${info.vendor ?? ''} ${info.architecture ?? ''} ${info.device ?? ''} ${info.description ?? ''}`.toLowerCase();
   return /llvmpipe|swiftshader|softpipe|lavapipe|software|microsoft basic render/.test(text);
 }
 
@@ -147,28 +177,47 @@ const adapter = await Promise.race([m.create([]).requestAdapter({ powerPreferenc
 process.stdout.write(JSON.stringify(adapter ? { found: true, info: { ...(adapter.info ?? {}) }, fallback: adapter.isFallbackAdapter === true } : { found: false }));
 process.exit(0);`;
 
-interface AdapterPreflight { found: boolean; info?: { vendor?: string; architecture?: string; device?: string; description?: string }; fallback?: boolean; stderr: string }
+interface AdapterPreflight {
+  found: boolean;
+  info?: { vendor?: string; architecture?: string; device?: string; description?: string };
+  fallback?: boolean;
+  stderr: string;
+}
 
 /** What adapterScript prints; anything else (a crash's output) counts as no adapter. */
 function isPreflightReport(value: unknown): value is Omit<AdapterPreflight, 'stderr'> {
-  if (typeof value !== 'object' || value === null || !('found' in value) || typeof value.found !== 'boolean') return false;
+  if (typeof value !== 'object' || value === null || !('found' in value) || typeof value.found !== 'boolean')
+    return false;
   const info: unknown = 'info' in value ? value.info : undefined;
-  return info === undefined || (typeof info === 'object' && info !== null
-    && Object.values(info).every((field) => field === undefined || typeof field === 'string'));
+  return (
+    info === undefined ||
+    (typeof info === 'object' &&
+      info !== null &&
+      Object.values(info).every((field) => field === undefined || typeof field === 'string'))
+  );
 }
 
 function preflightAdapter(entry: string): Promise<AdapterPreflight> {
   return new Promise((resolvePreflight) => {
-    execFile(process.execPath, ['--input-type=module', '-e', adapterScript, pathToFileURL(entry).href], { timeout: 30_000, encoding: 'utf8' }, (error, stdout, stderr) => {
-      const noise = stderr.split('\n').map((l) => l.trim()).filter((l) => l !== '' && !l.startsWith('at ')).join('; ');
-      try {
-        const report: unknown = JSON.parse(stdout);
-        if (!isPreflightReport(report)) throw new Error('the adapter probe printed no report');
-        resolvePreflight({ ...report, stderr: noise });
-      } catch {
-        resolvePreflight({ found: false, stderr: noise || (error ? error.message.split('\n')[0] : 'no output') });
-      }
-    });
+    execFile(
+      process.execPath,
+      ['--input-type=module', '-e', adapterScript, pathToFileURL(entry).href],
+      { timeout: 30_000, encoding: 'utf8' },
+      (error, stdout, stderr) => {
+        const noise = stderr
+          .split('\n')
+          .map((l) => l.trim())
+          .filter((l) => l !== '' && !l.startsWith('at '))
+          .join('; ');
+        try {
+          const report: unknown = JSON.parse(stdout);
+          if (!isPreflightReport(report)) throw new Error('the adapter probe printed no report');
+          resolvePreflight({ ...report, stderr: noise });
+        } catch {
+          resolvePreflight({ found: false, stderr: noise || (error ? error.message.split('\n')[0] : 'no output') });
+        }
+      },
+    );
   });
 }
 
@@ -182,9 +231,13 @@ async function probeWebgpu(): Promise<BackendProbe> {
   }
   const preflight = await preflightAdapter(entry);
   const dawnSaid = preflight.stderr ? ` (Dawn: ${preflight.stderr})` : '';
-  if (!preflight.found) return { name, available: false, detail: `Dawn found no GPU adapter (no Vulkan/Metal/D3D12 driver)${dawnSaid}` };
+  if (!preflight.found)
+    return { name, available: false, detail: `Dawn found no GPU adapter (no Vulkan/Metal/D3D12 driver)${dawnSaid}` };
   if (isSoftwareAdapter(preflight.info ?? {}, preflight.fallback === true)) {
-    const label = Object.values(preflight.info ?? {}).filter((v) => v).join(' ') || 'unknown adapter';
+    const label =
+      Object.values(preflight.info ?? {})
+        .filter((v) => v)
+        .join(' ') || 'unknown adapter';
     return { name, available: false, detail: `only a software adapter (${label}), which counts as no GPU` };
   }
   let module: WebgpuModule;
@@ -205,7 +258,8 @@ async function probeWebgpu(): Promise<BackendProbe> {
     ]);
     if (!adapter) return { name, available: false, detail: 'Dawn found no GPU adapter (no Vulkan/Metal/D3D12 driver)' };
     const info = adapter.info ?? {};
-    const label = [info.vendor, info.architecture, info.device, info.description].filter((s) => s).join(' ') || 'unknown adapter';
+    const label =
+      [info.vendor, info.architecture, info.device, info.description].filter((s) => s).join(' ') || 'unknown adapter';
     if (isSoftwareAdapter(info, adapter.isFallbackAdapter === true)) {
       return { name, available: false, detail: `only a software adapter (${label}), which counts as no GPU` };
     }
@@ -218,18 +272,37 @@ async function probeWebgpu(): Promise<BackendProbe> {
       Object.defineProperty(globalThis, 'navigator', { value: { gpu }, configurable: true, writable: true });
     }
     await import('@tensorflow/tfjs-backend-webgpu');
-    return { name, available: true, detail: `webgpu (Dawn) ${packageVersion('webgpu') ?? ''}, tfjs-backend-webgpu ${packageVersion('@tensorflow/tfjs-backend-webgpu') ?? ''}`.replace(/\s+,/g, ','), device: label };
+    return {
+      name,
+      available: true,
+      detail:
+        `webgpu (Dawn) ${packageVersion('webgpu') ?? ''}, tfjs-backend-webgpu ${packageVersion('@tensorflow/tfjs-backend-webgpu') ?? ''}`.replace(
+          /\s+,/g,
+          ',',
+        ),
+      device: label,
+    };
   } catch (error) {
     return { name, available: false, detail: `webgpu failed: ${errorMessage(error).split('\n')[0]}` };
   }
 }
 
 // The webgpu package types create() with the DOM's GPU types, which this Node build does not include.
-interface WebgpuModule { create(options: string[]): GPUish; globals: Record<string, unknown> }
+interface WebgpuModule {
+  create(options: string[]): GPUish;
+  globals: Record<string, unknown>;
+}
 
 function isWebgpuModule(value: unknown): value is WebgpuModule {
-  return typeof value === 'object' && value !== null && 'create' in value && typeof value.create === 'function'
-    && 'globals' in value && typeof value.globals === 'object' && value.globals !== null;
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    'create' in value &&
+    typeof value.create === 'function' &&
+    'globals' in value &&
+    typeof value.globals === 'object' &&
+    value.globals !== null
+  );
 }
 
 interface GPUish {
@@ -262,14 +335,29 @@ export function wasmDirectory(): string | null {
 
 function probeWasm(): BackendProbe {
   const dir = wasmDirectory();
-  if (!dir) return { name: 'wasm', available: false, detail: 'tfjs-backend-wasm.wasm not found in dist/wasm/ or node_modules; run "npm run build"' };
+  if (!dir)
+    return {
+      name: 'wasm',
+      available: false,
+      detail: 'tfjs-backend-wasm.wasm not found in dist/wasm/ or node_modules; run "npm run build"',
+    };
   setWasmPaths(dir.endsWith('/') ? dir : `${dir}/`);
   const simd = existsSync(join(dir, 'tfjs-backend-wasm-simd.wasm'));
-  return { name: 'wasm', available: true, detail: `@tensorflow/tfjs-backend-wasm ${version_wasm}${simd ? ' (SIMD build present)' : ''}`, device: `CPU via WebAssembly (${cpuDescription()})` };
+  return {
+    name: 'wasm',
+    available: true,
+    detail: `@tensorflow/tfjs-backend-wasm ${version_wasm}${simd ? ' (SIMD build present)' : ''}`,
+    device: `CPU via WebAssembly (${cpuDescription()})`,
+  };
 }
 
 function probeCpu(): BackendProbe {
-  return { name: 'cpu', available: true, detail: `@tensorflow/tfjs-backend-cpu ${tf.version['tfjs-backend-cpu'] ?? tf.version_core}`, device: `CPU, pure JavaScript (${cpuDescription()})` };
+  return {
+    name: 'cpu',
+    available: true,
+    detail: `@tensorflow/tfjs-backend-cpu ${tf.version['tfjs-backend-cpu'] ?? tf.version_core}`,
+    device: `CPU, pure JavaScript (${cpuDescription()})`,
+  };
 }
 
 const probeCache = new Map<BackendName, Promise<BackendProbe>>();
@@ -307,7 +395,10 @@ export async function probeBackends(): Promise<BackendProbe[]> {
  */
 export async function selectBackend(requested: BackendRequest): Promise<SelectedBackend> {
   if (requested !== 'auto' && !backendOrder.includes(requested)) {
-    throw new BackendUnavailableError(String(requested), `unknown backend; choose one of auto, ${backendOrder.join(', ')}`);
+    throw new BackendUnavailableError(
+      String(requested),
+      `unknown backend; choose one of auto, ${backendOrder.join(', ')}`,
+    );
   }
   // Only the requested backend is probed (auto: in preference order, until one initialises), so that
   // asking for cpu or wasm never loads a GPU stack.
@@ -327,17 +418,37 @@ export async function selectBackend(requested: BackendRequest): Promise<Selected
       failures.push(`${probe.name}: ${errorMessage(error)}`);
       ok = false;
     }
-    if (ok) return { name: probe.name, device: probe.device ?? 'unknown', detail: probe.detail, versions: backendVersions(probe.name) };
-    if (requested !== 'auto') throw new BackendUnavailableError(probe.name, `TF.js could not initialise it${failures.length ? ` (${failures.join('; ')})` : ''}`);
+    if (ok)
+      return {
+        name: probe.name,
+        device: probe.device ?? 'unknown',
+        detail: probe.detail,
+        versions: backendVersions(probe.name),
+      };
+    if (requested !== 'auto')
+      throw new BackendUnavailableError(
+        probe.name,
+        `TF.js could not initialise it${failures.length ? ` (${failures.join('; ')})` : ''}`,
+      );
   }
-  throw new BackendUnavailableError('auto', `no backend could be initialised (${failures.join('; ') || 'none available'})`);
+  throw new BackendUnavailableError(
+    'auto',
+    `no backend could be initialised (${failures.join('; ') || 'none available'})`,
+  );
 }
 
 function backendVersions(name: BackendName): Record<string, string> {
   const versions: Record<string, string> = { tfjs: tf.version.tfjs ?? tf.version_core, 'tfjs-core': tf.version_core };
   if (name === 'wasm') versions['tfjs-backend-wasm'] = version_wasm;
   if (name === 'cpu') versions['tfjs-backend-cpu'] = tf.version['tfjs-backend-cpu'] ?? tf.version_core;
-  const pkg = name === 'cuda' ? '@tensorflow/tfjs-node-gpu' : name === 'cpu-native' ? '@tensorflow/tfjs-node' : name === 'webgpu' ? '@tensorflow/tfjs-backend-webgpu' : null;
+  const pkg =
+    name === 'cuda'
+      ? '@tensorflow/tfjs-node-gpu'
+      : name === 'cpu-native'
+        ? '@tensorflow/tfjs-node'
+        : name === 'webgpu'
+          ? '@tensorflow/tfjs-backend-webgpu'
+          : null;
   if (pkg) versions[pkg] = packageVersion(pkg) ?? 'unknown';
   if (name === 'webgpu') versions.webgpu = packageVersion('webgpu') ?? 'unknown';
   return versions;

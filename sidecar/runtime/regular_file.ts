@@ -7,7 +7,18 @@
 // The file is opened with O_NONBLOCK, which makes open() return at once on a FIFO and changes nothing for
 // a regular file, and its kind is then read from the open descriptor (fstat), so nothing can swap the file
 // between the check and the read. Windows has no O_NONBLOCK and no FIFOs in the file system.
-import { close, closeSync, constants, fstat, fstatSync, open as openFd, openSync, readFileSync, statSync, type Stats } from 'node:fs';
+import {
+  close,
+  closeSync,
+  constants,
+  fstat,
+  fstatSync,
+  open as openFd,
+  openSync,
+  readFileSync,
+  statSync,
+  type Stats,
+} from 'node:fs';
 import { open, stat, type FileHandle } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { errorCode, errorMessage } from '../protocol/error_message';
@@ -34,12 +45,17 @@ function notRegular(path: string, stats: Stats, expected: string): string {
 function openFailure(path: string, error: unknown, expected: string): string {
   const code = errorCode(error);
   if (code === 'ENOENT') return `${path}: does not exist; expected ${expected}.`;
-  if (code === 'EACCES' || code === 'EPERM') return `${path}: permission denied (${code}); expected ${expected} readable by this user.`;
+  if (code === 'EACCES' || code === 'EPERM')
+    return `${path}: permission denied (${code}); expected ${expected} readable by this user.`;
   return `${path}: cannot be opened (${code ?? errorMessage(error)}); expected ${expected}.`;
 }
 
 /** Opens `path` for reading if it is a regular file; `expected` completes "expected …" in the error. */
-export async function openRegularFile(path: string, expected: string, makeError: MakeError = plainError): Promise<FileHandle> {
+export async function openRegularFile(
+  path: string,
+  expected: string,
+  makeError: MakeError = plainError,
+): Promise<FileHandle> {
   let handle: FileHandle;
   try {
     handle = await open(path, readFlags);
@@ -58,7 +74,11 @@ export async function openRegularFile(path: string, expected: string, makeError:
  * openRegularFile as a bare descriptor, for libraries that take over a descriptor and close it
  * themselves (yauzl.fromFd); a FileHandle would close it a second time.
  */
-export async function openRegularFileDescriptor(path: string, expected: string, makeError: MakeError = plainError): Promise<number> {
+export async function openRegularFileDescriptor(
+  path: string,
+  expected: string,
+  makeError: MakeError = plainError,
+): Promise<number> {
   let fd: number;
   try {
     fd = await promisify(openFd)(path, readFlags);
@@ -90,7 +110,11 @@ export function openRegularFileSync(path: string, expected: string, makeError: M
 }
 
 /** Reads a whole regular file. */
-export async function readRegularFile(path: string, expected: string, makeError: MakeError = plainError): Promise<Buffer> {
+export async function readRegularFile(
+  path: string,
+  expected: string,
+  makeError: MakeError = plainError,
+): Promise<Buffer> {
   const handle = await openRegularFile(path, expected, makeError);
   try {
     return await handle.readFile();
@@ -114,7 +138,11 @@ export function readRegularFileSync(path: string, expected: string, makeError: M
  * themselves (h5wasm). stat() never blocks on a FIFO; the file could change before the library opens
  * it, which only an attacker racing the run could arrange.
  */
-export async function checkRegularFile(path: string, expected: string, makeError: MakeError = plainError): Promise<Stats> {
+export async function checkRegularFile(
+  path: string,
+  expected: string,
+  makeError: MakeError = plainError,
+): Promise<Stats> {
   let stats: Stats;
   try {
     stats = await stat(path);

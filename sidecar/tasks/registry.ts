@@ -23,7 +23,11 @@ export function taskDefinitions(): readonly TaskDefinition[] {
 export function taskDefinition(task: unknown, source: string): TaskDefinition {
   const found = definitions.find((definition) => definition.name === task);
   if (!found) {
-    throw new Error(`${source} has task ${JSON.stringify(task)}, which this version of L3M Studio does not know; the known tasks are ${taskNames().map((name) => `"${name}"`).join(', ')}.`);
+    throw new Error(
+      `${source} has task ${JSON.stringify(task)}, which this version of L3M Studio does not know; the known tasks are ${taskNames()
+        .map((name) => `"${name}"`)
+        .join(', ')}.`,
+    );
   }
   return found;
 }

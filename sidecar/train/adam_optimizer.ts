@@ -25,7 +25,10 @@ export interface OptimizerState {
   tensors: Map<string, tf.Tensor>;
 }
 
-interface Moments { m: tf.Variable; v: tf.Variable }
+interface Moments {
+  m: tf.Variable;
+  v: tf.Variable;
+}
 
 export class AdamOptimizer {
   readonly kind: 'adam' | 'adamw';
@@ -43,7 +46,10 @@ export class AdamOptimizer {
     this.beta1 = options.beta1 ?? 0.9;
     this.beta2 = options.beta2 ?? 0.999;
     this.epsilon = options.epsilon ?? 1e-8;
-    for (const [name, value] of [['beta1', this.beta1], ['beta2', this.beta2]] as const) {
+    for (const [name, value] of [
+      ['beta1', this.beta1],
+      ['beta2', this.beta2],
+    ] as const) {
       if (!(value >= 0 && value < 1)) throw new Error(`Adam ${name} must be in [0, 1), got ${value}.`);
     }
     if (!(this.epsilon > 0)) throw new Error(`Adam epsilon must be > 0, got ${this.epsilon}.`);
@@ -103,12 +109,15 @@ export class AdamOptimizer {
 
   /** Restores a state written by getState (values are copied; the caller keeps ownership). */
   setState(state: OptimizerState): void {
-    if (!Number.isInteger(state.step) || state.step < 0) throw new Error(`Optimizer state step must be an integer ≥ 0, got ${state.step}.`);
+    if (!Number.isInteger(state.step) || state.step < 0)
+      throw new Error(`Optimizer state step must be an integer ≥ 0, got ${state.step}.`);
     const known = new Map(this.updatedVariables().map((v) => [v.name, v]));
     for (const key of state.tensors.keys()) {
       const variableName = key.replace(/\/[mv]$/, '');
       if (!known.has(variableName)) {
-        throw new Error(`Optimizer state holds "${key}" but no trained variable is named "${variableName}"; the checkpoint belongs to another model or parameter grouping.`);
+        throw new Error(
+          `Optimizer state holds "${key}" but no trained variable is named "${variableName}"; the checkpoint belongs to another model or parameter grouping.`,
+        );
       }
     }
     this.disposeMoments();
@@ -116,15 +125,24 @@ export class AdamOptimizer {
       const m = state.tensors.get(`${name}/m`);
       const v = state.tensors.get(`${name}/v`);
       if (m === undefined && v === undefined) continue;
-      if (m === undefined || v === undefined) throw new Error(`Optimizer state for "${name}" has only one of its two moments; the checkpoint is incomplete.`);
-      for (const [which, tensor] of [['m', m], ['v', v]] as const) {
+      if (m === undefined || v === undefined)
+        throw new Error(`Optimizer state for "${name}" has only one of its two moments; the checkpoint is incomplete.`);
+      for (const [which, tensor] of [
+        ['m', m],
+        ['v', v],
+      ] as const) {
         if (!tf.util.arraysEqual(tensor.shape, variable.shape)) {
-          throw new Error(`Optimizer state "${name}/${which}" has shape [${tensor.shape.join(',')}] but the variable has [${variable.shape.join(',')}].`);
+          throw new Error(
+            `Optimizer state "${name}/${which}" has shape [${tensor.shape.join(',')}] but the variable has [${variable.shape.join(',')}].`,
+          );
         }
       }
       // tf.variable shares the data of its initial tensor; creating it inside tidy releases the
       // temporary handle so that no tensor is leaked.
-      this.moments.set(name, tf.tidy(() => ({ m: tf.variable(m.clone(), false), v: tf.variable(v.clone(), false) })));
+      this.moments.set(
+        name,
+        tf.tidy(() => ({ m: tf.variable(m.clone(), false), v: tf.variable(v.clone(), false) })),
+      );
     }
     this.step = state.step;
   }

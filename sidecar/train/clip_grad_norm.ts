@@ -25,6 +25,7 @@ export function clipByGlobalNorm(gradients: Readonly<Record<string, tf.Tensor>>,
   const norm = globalNorm(gradients);
   const scale = maxNorm > 0 && Number.isFinite(norm) ? Math.min(1, maxNorm / (norm + 1e-6)) : 1;
   const clipped: Record<string, tf.Tensor> = {};
-  for (const [name, g] of Object.entries(gradients)) clipped[name] = scale === 1 ? g.clone() : tf.tidy(() => tf.mul(g, scale));
+  for (const [name, g] of Object.entries(gradients))
+    clipped[name] = scale === 1 ? g.clone() : tf.tidy(() => tf.mul(g, scale));
   return { gradients: clipped, norm };
 }

@@ -10,7 +10,12 @@ const maxTrainRecords = 2000;
 
 export function loopSettingsFor(config: ResolvedExperimentConfig, trainSize: number): LoopSettings {
   const t = config.training;
-  const stepsPerEpoch = stepsPerEpochFor(trainSize, t.train_ds_multiplicity, t.batch_size, t.gradient_accumulation_steps);
+  const stepsPerEpoch = stepsPerEpochFor(
+    trainSize,
+    t.train_ds_multiplicity,
+    t.batch_size,
+    t.gradient_accumulation_steps,
+  );
   const toSteps = (amount: number) => Math.round(t.unit === 'epochs' ? amount * stepsPerEpoch : amount);
   const totalSteps = t.unit === 'epochs' ? toSteps(t.epochs) : t.steps;
   if (!(totalSteps >= 1)) throw new Error(`training.${t.unit} gives ${totalSteps} steps; train for at least one step.`);
@@ -36,7 +41,11 @@ export function loopSettingsFor(config: ResolvedExperimentConfig, trainSize: num
     validateEvery: Math.max(0, toSteps(config.evaluation.every)),
     checkpointEvery: Math.max(0, toSteps(t.checkpoint_every)),
     keepCheckpoints: t.keep_checkpoints,
-    earlyStopping: { enabled: t.early_stopping.enabled, patience: t.early_stopping.patience, minDelta: t.early_stopping.min_delta },
+    earlyStopping: {
+      enabled: t.early_stopping.enabled,
+      patience: t.early_stopping.patience,
+      minDelta: t.early_stopping.min_delta,
+    },
     logEvery: Math.max(1, Math.ceil(totalSteps / maxTrainRecords)),
   };
 }

@@ -59,20 +59,27 @@ export function checkGroupsDisjoint(groups: readonly ParameterGroup[]): void {
   const seenVariables = new Map<string, string>();
   const seenKeys = new Map<string, string>();
   for (const group of groups) {
-    if (seenNames.has(group.name)) throw new Error(`Parameter group "${group.name}" is defined twice; give each group a unique name.`);
+    if (seenNames.has(group.name))
+      throw new Error(`Parameter group "${group.name}" is defined twice; give each group a unique name.`);
     seenNames.add(group.name);
     if (!(group.lrRatio >= 0) || !Number.isFinite(group.lrRatio)) {
-      throw new Error(`Parameter group "${group.name}" has learning-rate ratio ${group.lrRatio}; use a finite number ≥ 0.`);
+      throw new Error(
+        `Parameter group "${group.name}" has learning-rate ratio ${group.lrRatio}; use a finite number ≥ 0.`,
+      );
     }
     for (const [key, variable] of group.weights) {
       const other = seenVariables.get(variable.name);
       if (other !== undefined) {
-        throw new Error(`Weight "${key}" (variable ${variable.name}) is in both parameter groups "${other}" and "${group.name}"; a variable may belong to one group only.`);
+        throw new Error(
+          `Weight "${key}" (variable ${variable.name}) is in both parameter groups "${other}" and "${group.name}"; a variable may belong to one group only.`,
+        );
       }
       seenVariables.set(variable.name, group.name);
       const keyOwner = seenKeys.get(key);
       if (keyOwner !== undefined) {
-        throw new Error(`Checkpoint key "${key}" names two variables (in parameter groups "${keyOwner}" and "${group.name}"); each weight needs its own key.`);
+        throw new Error(
+          `Checkpoint key "${key}" names two variables (in parameter groups "${keyOwner}" and "${group.name}"); each weight needs its own key.`,
+        );
       }
       seenKeys.set(key, group.name);
     }

@@ -37,8 +37,10 @@ export function mulberry32(seed: number): () => number {
  * shuffle seeded by (seed, epoch).
  */
 export function epochOrder(seed: number, epoch: number, size: number, multiplicity = 1): Int32Array {
-  if (!Number.isInteger(size) || size < 0) throw new Error(`epochOrder: dataset size must be an integer ≥ 0, got ${size}.`);
-  if (!Number.isInteger(multiplicity) || multiplicity < 1) throw new Error(`train_ds_multiplicity must be an integer ≥ 1, got ${multiplicity}.`);
+  if (!Number.isInteger(size) || size < 0)
+    throw new Error(`epochOrder: dataset size must be an integer ≥ 0, got ${size}.`);
+  if (!Number.isInteger(multiplicity) || multiplicity < 1)
+    throw new Error(`train_ds_multiplicity must be an integer ≥ 1, got ${multiplicity}.`);
   const order = new Int32Array(size * multiplicity);
   for (let i = 0; i < order.length; i++) order[i] = i % size;
   const random = mulberry32(hashSeed(seed, epoch, 0x5eed));

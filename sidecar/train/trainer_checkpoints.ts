@@ -49,30 +49,45 @@ export function writeTrainerCheckpoint(dir: string, name: string, contents: Chec
       for (const [slot, tensor] of state.tensors) {
         const variableName = slot.replace(/\/[mv]$/, '');
         const key = keyOf.get(variableName);
-        if (key === undefined) throw new Error(`optimizer of phase "${phase}" updates variable ${variableName}, which the task does not list among its checkpointed weights`);
+        if (key === undefined)
+          throw new Error(
+            `optimizer of phase "${phase}" updates variable ${variableName}, which the task does not list among its checkpointed weights`,
+          );
         optimizerTensors.push([`${phase}:${key}${slot.slice(variableName.length)}`, tensor]);
       }
     }
     saveCheckpoint({
-      dir, name, config: contents.config, step: contents.state.step,
-      weights: contents.weights, optimizerState: optimizerTensors,
+      dir,
+      name,
+      config: contents.config,
+      step: contents.state.step,
+      weights: contents.weights,
+      optimizerState: optimizerTensors,
       extra: { ...contents.extra, trainer: contents.state, optimizerSteps },
     });
   } catch (error) {
     const reason = errorReason(error);
-    throw new Error(`Could not write checkpoint "${name}" in ${dir}: ${reason}. Earlier checkpoints are intact; free disk space or fix the folder's permissions, then resume the run.`, { cause: error });
+    throw new Error(
+      `Could not write checkpoint "${name}" in ${dir}: ${reason}. Earlier checkpoints are intact; free disk space or fix the folder's permissions, then resume the run.`,
+      { cause: error },
+    );
   } finally {
     tf.dispose(optimizerTensors.map(([, t]) => t));
   }
 }
 
 /** Restores weights, optimizer moments and trainer counters; returns the trainer state. */
-export function readTrainerCheckpoint(dir: string, name: string, contents: Omit<CheckpointContents, 'state' | 'config'>): TrainerState {
+export function readTrainerCheckpoint(
+  dir: string,
+  name: string,
+  contents: Omit<CheckpointContents, 'state' | 'config'>,
+): TrainerState {
   const loaded = loadCheckpoint(dir, name);
   try {
     assignNamedWeights(contents.weights, loaded.weights, join(dir, loaded.metadata.weightsFile));
     const extra = loaded.metadata.extra as { trainer?: TrainerState; optimizerSteps?: Record<string, number> };
-    if (!extra.trainer || !extra.optimizerSteps) throw new Error(`Checkpoint ${join(dir, name)} has no trainer state; it was not written by the training engine.`);
+    if (!extra.trainer || !extra.optimizerSteps)
+      throw new Error(`Checkpoint ${join(dir, name)} has no trainer state; it was not written by the training engine.`);
     const variableOf = new Map(contents.weights.map(([key, variable]) => [key, variable]));
     for (const { phase, optimizer } of contents.optimizers) {
       const tensors = new Map<string, tf.Tensor>();
@@ -81,11 +96,17 @@ export function readTrainerCheckpoint(dir: string, name: string, contents: Omit<
         const rest = slotKey.slice(phase.length + 1);
         const key = rest.replace(/\/[mv]$/, '');
         const variable = variableOf.get(key);
-        if (!variable) throw new Error(`Checkpoint optimizer slot "${slotKey}" names no weight of this model; the checkpoint belongs to another configuration.`);
+        if (!variable)
+          throw new Error(
+            `Checkpoint optimizer slot "${slotKey}" names no weight of this model; the checkpoint belongs to another configuration.`,
+          );
         tensors.set(`${variable.name}${rest.slice(key.length)}`, tensor);
       }
       const step = extra.optimizerSteps[phase];
-      if (step === undefined) throw new Error(`Checkpoint ${join(dir, name)} has no optimizer state for phase "${phase}"; it was written with another training setup (training.interleaved changed?).`);
+      if (step === undefined)
+        throw new Error(
+          `Checkpoint ${join(dir, name)} has no optimizer state for phase "${phase}"; it was written with another training setup (training.interleaved changed?).`,
+        );
       optimizer.setState({ step, tensors });
     }
     return extra.trainer;
@@ -107,5 +128,6 @@ export function readCheckpointWeights(dir: string, name: string, weights: [strin
 /** Deletes step checkpoints beyond the newest `keep` (the JSON first, so no half checkpoint looks complete). */
 export function rotateCheckpoints(dir: string, keep: number): void {
   const steps = listStepCheckpoints(dir);
-  for (const step of steps.slice(0, Math.max(0, steps.length - Math.max(1, keep)))) deleteCheckpoint(dir, stepCheckpointName(step));
+  for (const step of steps.slice(0, Math.max(0, steps.length - Math.max(1, keep))))
+    deleteCheckpoint(dir, stepCheckpointName(step));
 }

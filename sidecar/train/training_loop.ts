@@ -15,8 +15,13 @@ import { epochOrder, opSeed } from './seeded_random';
 import type { StepContext, TrainingTask, UpdatePhase } from './training_task';
 import { wsdFactor, type WsdPhases } from './wsd_schedule';
 import {
-  bestCheckpointName, listStepCheckpoints, readTrainerCheckpoint, rotateCheckpoints, stepCheckpointName,
-  writeTrainerCheckpoint, type TrainerState,
+  bestCheckpointName,
+  listStepCheckpoints,
+  readTrainerCheckpoint,
+  rotateCheckpoints,
+  stepCheckpointName,
+  writeTrainerCheckpoint,
+  type TrainerState,
 } from './trainer_checkpoints';
 import { readCheckpointMetadata } from '../checkpoint/checkpoint';
 import { checkResumable } from './resume_checks';
@@ -74,34 +79,65 @@ export interface LoopResult {
  * training on and ending with weights that are all NaN.
  */
 export class NonFiniteLossError extends Error {
-  constructor(readonly step: number, readonly phase: string, readonly value: string, readonly lastFiniteLoss: number | null) {
-    super(`Loss became ${value} at step ${step} (phase "${phase}"); the last finite loss was ${lastFiniteLoss ?? 'none (the first step already failed)'}. `
-      + 'Lower training.lr, enable clipping (training.max_grad_norm), or check the data for NaNs; the run can be resumed from its last checkpoint.');
+  constructor(
+    readonly step: number,
+    readonly phase: string,
+    readonly value: string,
+    readonly lastFiniteLoss: number | null,
+  ) {
+    super(
+      `Loss became ${value} at step ${step} (phase "${phase}"); the last finite loss was ${lastFiniteLoss ?? 'none (the first step already failed)'}. ` +
+        'Lower training.lr, enable clipping (training.max_grad_norm), or check the data for NaNs; the run can be resumed from its last checkpoint.',
+    );
     this.name = 'NonFiniteLossError';
   }
 }
 
 /** Steps per epoch as the reference computes it: ⌊N·multiplicity / (batch·accumulation)⌋ (drop_last). */
-export function stepsPerEpochFor(trainSize: number, multiplicity: number, batchSize: number, accumulation: number): number {
+export function stepsPerEpochFor(
+  trainSize: number,
+  multiplicity: number,
+  batchSize: number,
+  accumulation: number,
+): number {
   const steps = Math.floor((trainSize * multiplicity) / (batchSize * accumulation));
   if (steps < 1) {
-    throw new Error(`The training split has ${trainSize} examples (×${multiplicity}), fewer than one step of ${batchSize}×${accumulation}; `
-      + 'lower training.batch_size or use more data.');
+    throw new Error(
+      `The training split has ${trainSize} examples (×${multiplicity}), fewer than one step of ${batchSize}×${accumulation}; ` +
+        'lower training.batch_size or use more data.',
+    );
   }
   return steps;
 }
 
-export async function runLoop<Batch>(task: TrainingTask<Batch>, settings: LoopSettings, io: LoopIO): Promise<LoopResult> {
-  const optimizers = task.phases.map((phase) => ({ phase: phase.name, optimizer: new AdamOptimizer(phase.groups, settings.optimizer) }));
+export async function runLoop<Batch>(
+  task: TrainingTask<Batch>,
+  settings: LoopSettings,
+  io: LoopIO,
+): Promise<LoopResult> {
+  const optimizers = task.phases.map((phase) => ({
+    phase: phase.name,
+    optimizer: new AdamOptimizer(phase.groups, settings.optimizer),
+  }));
   const weights = task.namedWeights();
-  let state: TrainerState = { step: 0, bestLoss: null, bestStep: null, evaluationsWithoutImprovement: 0, wallTime: 0, lastFiniteLoss: null };
+  let state: TrainerState = {
+    step: 0,
+    bestLoss: null,
+    bestStep: null,
+    evaluationsWithoutImprovement: 0,
+    wallTime: 0,
+    lastFiniteLoss: null,
+  };
   try {
     const resumeFrom = listStepCheckpoints(io.checkpointDir).pop();
     if (resumeFrom !== undefined) {
       const name = stepCheckpointName(resumeFrom);
       checkResumable(io.checkpointDir, name, readCheckpointMetadata(io.checkpointDir, name), {
-        stepInName: resumeFrom, totalSteps: settings.totalSteps, backboneConfig: io.backboneConfig,
-        extra: io.checkpointExtra ?? {}, phases: optimizers.map((o) => o.phase),
+        stepInName: resumeFrom,
+        totalSteps: settings.totalSteps,
+        backboneConfig: io.backboneConfig,
+        extra: io.checkpointExtra ?? {},
+        phases: optimizers.map((o) => o.phase),
       });
       state = readTrainerCheckpoint(io.checkpointDir, name, { weights, optimizers });
       io.log('info', `Resuming from checkpoint ${name} (step ${state.step} of ${settings.totalSteps}).`);
@@ -112,9 +148,14 @@ export async function runLoop<Batch>(task: TrainingTask<Batch>, settings: LoopSe
     const sessionStartStep = state.step;
     const wallTimeBefore = state.wallTime;
     const elapsed = () => wallTimeBefore + (performance.now() - sessionStart) / 1000;
-    const save = (name: string) => writeTrainerCheckpoint(io.checkpointDir, name, {
-      weights, optimizers, state: { ...state, wallTime: elapsed(), lastValidatedStep }, config: io.backboneConfig, extra: io.checkpointExtra,
-    });
+    const save = (name: string) =>
+      writeTrainerCheckpoint(io.checkpointDir, name, {
+        weights,
+        optimizers,
+        state: { ...state, wallTime: elapsed(), lastValidatedStep },
+        config: io.backboneConfig,
+        extra: io.checkpointExtra,
+      });
     const epochOf = (step: number) => step / settings.stepsPerEpoch;
     let lastSavedStep = resumeFrom ?? -1;
     // A validation at the checkpoint's step happened before the checkpoint was written; repeating it
@@ -139,8 +180,17 @@ export async function runLoop<Batch>(task: TrainingTask<Batch>, settings: LoopSe
     const validateNow = async (): Promise<boolean> => {
       const result = await task.validate();
       lastValidatedStep = state.step;
-      pending.push({ step: state.step, epoch: epochOf(state.step), wall_time: elapsed(), split: 'val', loss: result.loss, ...result.metrics });
-      const improved = Number.isFinite(result.loss) && (state.bestLoss === null || result.loss < state.bestLoss - settings.earlyStopping.minDelta);
+      pending.push({
+        step: state.step,
+        epoch: epochOf(state.step),
+        wall_time: elapsed(),
+        split: 'val',
+        loss: result.loss,
+        ...result.metrics,
+      });
+      const improved =
+        Number.isFinite(result.loss) &&
+        (state.bestLoss === null || result.loss < state.bestLoss - settings.earlyStopping.minDelta);
       if (improved) {
         state = { ...state, bestLoss: result.loss, bestStep: state.step, evaluationsWithoutImprovement: 0 };
         save(bestCheckpointName);
@@ -151,10 +201,17 @@ export async function runLoop<Batch>(task: TrainingTask<Batch>, settings: LoopSe
     };
 
     let outcome: LoopOutcome = 'completed';
-    if (resumeFrom !== undefined && settings.earlyStopping.enabled && state.evaluationsWithoutImprovement >= settings.earlyStopping.patience) {
+    if (
+      resumeFrom !== undefined &&
+      settings.earlyStopping.enabled &&
+      state.evaluationsWithoutImprovement >= settings.earlyStopping.patience
+    ) {
       // The run had stopped early when this checkpoint was written; the process ended before run.json said so.
       outcome = 'early_stopped';
-      io.log('info', `The run had stopped early at step ${state.step} (no improvement in ${state.evaluationsWithoutImprovement} evaluations); finishing it without further steps.`);
+      io.log(
+        'info',
+        `The run had stopped early at step ${state.step} (no improvement in ${state.evaluationsWithoutImprovement} evaluations); finishing it without further steps.`,
+      );
     }
     let order: { epoch: number; indices: Int32Array } | null = null;
     while (outcome === 'completed' && state.step < settings.totalSteps) {
@@ -165,19 +222,34 @@ export async function runLoop<Batch>(task: TrainingTask<Batch>, settings: LoopSe
       const step = state.step;
       const lr = settings.lr * wsdFactor(step, settings.schedule);
       const epoch = Math.floor(step / settings.stepsPerEpoch);
-      if (order === null || order.epoch !== epoch) order = { epoch, indices: epochOrder(settings.seed, epoch, task.trainSize, settings.multiplicity) };
+      if (order === null || order.epoch !== epoch)
+        order = { epoch, indices: epochOrder(settings.seed, epoch, task.trainSize, settings.multiplicity) };
       const losses = trainStep(task, optimizers, settings, step, lr, order.indices);
       const lossValues = [...losses.values()];
       const firstBad = [...losses].find(([, loss]) => !Number.isFinite(loss.value) || !Number.isFinite(loss.gradNorm));
       if (firstBad) {
         const [phase, { value, gradNorm }] = firstBad;
-        throw new NonFiniteLossError(step + 1, phase, Number.isFinite(value) ? `finite (${value}) but its gradient norm is ${gradNorm}` : String(value), state.lastFiniteLoss);
+        throw new NonFiniteLossError(
+          step + 1,
+          phase,
+          Number.isFinite(value) ? `finite (${value}) but its gradient norm is ${gradNorm}` : String(value),
+          state.lastFiniteLoss,
+        );
       }
       state = { ...state, step: step + 1, lastFiniteLoss: lossValues[0].value };
 
-      const stepsPerSecond = (state.step - sessionStartStep) / Math.max(1e-9, (performance.now() - sessionStart) / 1000);
+      const stepsPerSecond =
+        (state.step - sessionStartStep) / Math.max(1e-9, (performance.now() - sessionStart) / 1000);
       if (state.step % settings.logEvery === 0 || state.step === settings.totalSteps) {
-        const record: MetricRecord = { step: state.step, epoch: epochOf(state.step), wall_time: elapsed(), split: 'train', loss: lossValues[0].value, lr, steps_per_s: stepsPerSecond };
+        const record: MetricRecord = {
+          step: state.step,
+          epoch: epochOf(state.step),
+          wall_time: elapsed(),
+          split: 'train',
+          loss: lossValues[0].value,
+          lr,
+          steps_per_s: stepsPerSecond,
+        };
         for (const [phase, loss] of losses) {
           record[`grad_norm_${phase}`] = loss.gradNorm;
           if (phase !== task.phases[0].name) record[`loss_${phase}`] = loss.value;
@@ -188,18 +260,32 @@ export async function runLoop<Batch>(task: TrainingTask<Batch>, settings: LoopSe
       if (now - lastProgress > 200 || state.step === settings.totalSteps) {
         lastProgress = now;
         io.progress({
-          step: state.step, totalSteps: settings.totalSteps, epoch: epochOf(state.step), loss: lossValues[0].value, lr, stepsPerSecond,
+          step: state.step,
+          totalSteps: settings.totalSteps,
+          epoch: epochOf(state.step),
+          loss: lossValues[0].value,
+          lr,
+          stepsPerSecond,
           etaSeconds: stepsPerSecond > 0 ? (settings.totalSteps - state.step) / stepsPerSecond : null,
         });
       }
       let stopEarly = false;
-      if (settings.validateEvery > 0 && state.step % settings.validateEvery === 0 && state.step < settings.totalSteps) stopEarly = await validateNow();
+      if (settings.validateEvery > 0 && state.step % settings.validateEvery === 0 && state.step < settings.totalSteps)
+        stopEarly = await validateNow();
       await flushMetrics();
       // The last step's checkpoint is written after the final validation below, so that it records it
       // (and the best loss it may bring): a resume from it then has nothing left to repeat.
-      if (settings.checkpointEvery > 0 && state.step % settings.checkpointEvery === 0 && state.step < settings.totalSteps) checkpointNow();
+      if (
+        settings.checkpointEvery > 0 &&
+        state.step % settings.checkpointEvery === 0 &&
+        state.step < settings.totalSteps
+      )
+        checkpointNow();
       if (stopEarly) {
-        io.log('info', `Early stopping at step ${state.step}: no improvement of the validation loss in ${state.evaluationsWithoutImprovement} evaluations (best ${state.bestLoss} at step ${state.bestStep}).`);
+        io.log(
+          'info',
+          `Early stopping at step ${state.step}: no improvement of the validation loss in ${state.evaluationsWithoutImprovement} evaluations (best ${state.bestLoss} at step ${state.bestStep}).`,
+        );
         outcome = 'early_stopped';
         break;
       }
@@ -219,7 +305,10 @@ export async function runLoop<Batch>(task: TrainingTask<Batch>, settings: LoopSe
   }
 }
 
-interface PhaseLoss { value: number; gradNorm: number }
+interface PhaseLoss {
+  value: number;
+  gradNorm: number;
+}
 
 /**
  * One optimizer step: for each phase in order, the mean loss and gradients over the accumulation
@@ -227,8 +316,14 @@ interface PhaseLoss { value: number; gradNorm: number }
  * (the interleaved update recomputes the forward pass after the connector step, as the reference).
  * `order` is the epoch's seeded visiting order (a function of seed and epoch only, so resume-safe).
  */
-function trainStep<Batch>(task: TrainingTask<Batch>, optimizers: { phase: string; optimizer: AdamOptimizer }[],
-  settings: LoopSettings, step: number, lr: number, order: Int32Array): Map<string, PhaseLoss> {
+function trainStep<Batch>(
+  task: TrainingTask<Batch>,
+  optimizers: { phase: string; optimizer: AdamOptimizer }[],
+  settings: LoopSettings,
+  step: number,
+  lr: number,
+  order: Int32Array,
+): Map<string, PhaseLoss> {
   const perStep = settings.batchSize * settings.accumulation;
   const offset = (step % settings.stepsPerEpoch) * perStep;
   const losses = new Map<string, PhaseLoss>();
@@ -252,8 +347,10 @@ function trainStep<Batch>(task: TrainingTask<Batch>, optimizers: { phase: string
       }
     }
     const accumulated: Record<string, tf.Tensor> = summed!;
-    const mean = settings.accumulation === 1 ? accumulated
-      : Object.fromEntries(Object.entries(accumulated).map(([name, g]) => [name, tf.div(g, settings.accumulation)]));
+    const mean =
+      settings.accumulation === 1
+        ? accumulated
+        : Object.fromEntries(Object.entries(accumulated).map(([name, g]) => [name, tf.div(g, settings.accumulation)]));
     if (mean !== accumulated) tf.dispose(Object.values(accumulated));
     const loss = lossSum / settings.accumulation;
     const { gradients, norm } = clipByGlobalNorm(mean, settings.maxGradNorm);
@@ -269,8 +366,13 @@ function trainStep<Batch>(task: TrainingTask<Batch>, optimizers: { phase: string
   return losses;
 }
 
-function computeGradients<Batch>(task: TrainingTask<Batch>, phase: UpdatePhase<Batch>, indices: Int32Array,
-  context: StepContext, variables: tf.Variable[]): { value: number; grads: Record<string, tf.Tensor> } {
+function computeGradients<Batch>(
+  task: TrainingTask<Batch>,
+  phase: UpdatePhase<Batch>,
+  indices: Int32Array,
+  context: StepContext,
+  variables: tf.Variable[],
+): { value: number; grads: Record<string, tf.Tensor> } {
   const batch = task.batch(indices, context);
   try {
     const { value, grads } = tf.variableGrads(() => phase.loss(batch, context), variables);

@@ -36,7 +36,12 @@ export function wsdFactor(step: number, phases: WsdPhases): number {
  * with the stable phase filling the rest of the run, exactly as the reference multiplies epochs by
  * steps per epoch.
  */
-export function phasesFromEpochs(options: { warmupEpochs: number; decayEpochs: number; totalEpochs: number; stepsPerEpoch: number }): WsdPhases {
+export function phasesFromEpochs(options: {
+  warmupEpochs: number;
+  decayEpochs: number;
+  totalEpochs: number;
+  stepsPerEpoch: number;
+}): WsdPhases {
   const { warmupEpochs, decayEpochs, totalEpochs, stepsPerEpoch } = options;
   const warmup = Math.round(warmupEpochs * stepsPerEpoch);
   const decay = Math.round(decayEpochs * stepsPerEpoch);
@@ -48,7 +53,9 @@ export function phasesFromEpochs(options: { warmupEpochs: number; decayEpochs: n
 export function phasesFromSteps(options: { warmup: number; decay: number; total: number }): WsdPhases {
   const { warmup, decay, total } = options;
   if (warmup + decay > total) {
-    throw new Error(`Learning-rate schedule: warm-up (${warmup} steps) plus decay (${decay} steps) exceed the run length (${total} steps); shorten them or train longer.`);
+    throw new Error(
+      `Learning-rate schedule: warm-up (${warmup} steps) plus decay (${decay} steps) exceed the run length (${total} steps); shorten them or train longer.`,
+    );
   }
   const phases = { warmup, stable: total - warmup - decay, decay };
   checkPhases(phases);
@@ -58,6 +65,7 @@ export function phasesFromSteps(options: { warmup: number; decay: number; total:
 function checkPhases(phases: WsdPhases): void {
   for (const key of ['warmup', 'stable', 'decay'] as const) {
     const value = phases[key];
-    if (!Number.isInteger(value) || value < 0) throw new Error(`Learning-rate schedule: ${key} must be a whole number of steps ≥ 0, got ${value}.`);
+    if (!Number.isInteger(value) || value < 0)
+      throw new Error(`Learning-rate schedule: ${key} must be a whole number of steps ≥ 0, got ${value}.`);
   }
 }

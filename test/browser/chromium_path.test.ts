@@ -41,7 +41,13 @@ test('L3M_CHROMIUM names the browser the panel pages open in', async (t) => {
 test('an L3M_CHROMIUM that does not exist is named, with the fix', async () => {
   await withChromiumVariable('/nonexistent/chromium', async () => {
     // A host that starts anyway is closed, so that the failure does not leave a browser running.
-    const started = startPanelHost().then(async (host) => { await host.close(); return host; });
-    await assert.rejects(started, /Chromium was not found at \/nonexistent\/chromium \(L3M_CHROMIUM names that path\).*set L3M_CHROMIUM/);
+    const started = startPanelHost().then(async (host) => {
+      await host.close();
+      return host;
+    });
+    await assert.rejects(
+      started,
+      /Chromium was not found at \/nonexistent\/chromium \(L3M_CHROMIUM names that path\).*set L3M_CHROMIUM/,
+    );
   });
 });

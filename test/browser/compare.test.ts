@@ -31,8 +31,15 @@ const baseConfig = {
 
 test('compare: overlaid curves per run, sortable metrics, exactly the differing config fields', async () => {
   const a = writeRun(runsDir, 'gen', '20261123-100000-0001', 'generation', baseConfig);
-  const b = writeRun(runsDir, 'gen', '20261123-100000-0002', 'generation', { ...baseConfig, model: { ...baseConfig.model, finetune: { mode: 'lora', rank: 16 } }, training: { ...baseConfig.training, phases: [{ steps: 100, lr: 0.0005 }] } });
-  const c = writeRun(runsDir, 'gen', '20261123-100000-0003', 'generation', { ...baseConfig, data: { source: 'simulator', lightcones: 40, augment: true } });
+  const b = writeRun(runsDir, 'gen', '20261123-100000-0002', 'generation', {
+    ...baseConfig,
+    model: { ...baseConfig.model, finetune: { mode: 'lora', rank: 16 } },
+    training: { ...baseConfig.training, phases: [{ steps: 100, lr: 0.0005 }] },
+  });
+  const c = writeRun(runsDir, 'gen', '20261123-100000-0003', 'generation', {
+    ...baseConfig,
+    data: { source: 'simulator', lightcones: 40, augment: true },
+  });
   writeMetrics(a, trainingRecords(100, 20, 1, 1.0));
   writeMetrics(b, trainingRecords(80, 20, 2, 0.8));
   writeMetrics(c, trainingRecords(120, 20, 3, 1.2));
@@ -40,11 +47,21 @@ test('compare: overlaid curves per run, sortable metrics, exactly the differing 
   await deliver(page, { type: 'compare/runs', runs: await Promise.all([a, b, c].map(compareRun)) });
   await frames(page);
 
-  const differing = await page.evaluate(() => (globalThis as unknown as { l3mPanel: { differingFields(): string[] } }).l3mPanel.differingFields());
+  const differing = await page.evaluate(() =>
+    (globalThis as unknown as { l3mPanel: { differingFields(): string[] } }).l3mPanel.differingFields(),
+  );
   assert.deepEqual(differing, ['data.augment', 'model.finetune.rank', 'training.phases.0.lr']);
   assert.equal(await page.locator('tr[data-path="data.augment"] td').nth(1).textContent(), '(absent)');
 
-  const charts = await page.evaluate(() => (globalThis as unknown as { l3mPanel: { charts(): { key: string; uplot: { data: unknown[][]; series: { show: boolean }[] } }[] } }).l3mPanel.charts().map((ch) => ({ key: ch.key, points: ch.uplot.data[0].length, series: ch.uplot.data.length - 1 })));
+  const charts = await page.evaluate(() =>
+    (
+      globalThis as unknown as {
+        l3mPanel: { charts(): { key: string; uplot: { data: unknown[][]; series: { show: boolean }[] } }[] };
+      }
+    ).l3mPanel
+      .charts()
+      .map((ch) => ({ key: ch.key, points: ch.uplot.data[0].length, series: ch.uplot.data.length - 1 })),
+  );
   const loss = charts.find((ch) => ch.key === 'loss · train');
   // Three runs, raw + smoothed each; the union of their steps is 1…120.
   assert.deepEqual(loss, { key: 'loss · train', points: 120, series: 6 });
@@ -52,7 +69,11 @@ test('compare: overlaid curves per run, sortable metrics, exactly the differing 
 
   // Legend toggle hides run b's curves in every chart.
   await page.locator('.legend-item').nth(1).locator('vscode-checkbox').click();
-  const shown = await page.evaluate(() => (globalThis as unknown as { l3mPanel: { charts(): { uplot: { series: { show: boolean }[] } }[] } }).l3mPanel.charts()[0].uplot.series.map((s) => s.show));
+  const shown = await page.evaluate(() =>
+    (globalThis as unknown as { l3mPanel: { charts(): { uplot: { series: { show: boolean }[] } }[] } }).l3mPanel
+      .charts()[0]
+      .uplot.series.map((s) => s.show),
+  );
   assert.deepEqual(shown, [true, true, true, false, false, true, true]);
 
   // Sorting by the final train loss, ascending: b (scaled 0.8) first.
@@ -60,7 +81,10 @@ test('compare: overlaid curves per run, sortable metrics, exactly the differing 
   const order = await page.locator('table.metrics tbody tr td:first-child').allTextContents();
   assert.equal(order[0], 'gen/20261123-100000-0002');
   await page.locator('table.metrics th', { hasText: 'loss · train final' }).click();
-  assert.equal((await page.locator('table.metrics tbody tr td:first-child').allTextContents())[2], 'gen/20261123-100000-0002');
+  assert.equal(
+    (await page.locator('table.metrics tbody tr td:first-child').allTextContents())[2],
+    'gen/20261123-100000-0002',
+  );
   await page.screenshot({ path: 'test-artifacts/browser/compare.png', fullPage: true });
 
   // Remove asks the host; a run with an unreadable config is shown with the reason.
@@ -69,7 +93,12 @@ test('compare: overlaid curves per run, sortable metrics, exactly the differing 
   writeFileSync(join(c, 'config.json'), '{"task": ');
   await deliver(page, { type: 'compare/runs', runs: await Promise.all([a, c].map(compareRun)) });
   await frames(page);
-  const problems = await page.evaluate(() => (globalThis as unknown as { l3mPanel: { problems(): string[] } }).l3mPanel.problems());
-  assert.ok(problems.some((p) => /0003: config.json is not valid JSON/.test(p)), problems.join('\n'));
+  const problems = await page.evaluate(() =>
+    (globalThis as unknown as { l3mPanel: { problems(): string[] } }).l3mPanel.problems(),
+  );
+  assert.ok(
+    problems.some((p) => /0003: config.json is not valid JSON/.test(p)),
+    problems.join('\n'),
+  );
   assert.deepEqual(pageErrors(page), []);
 });

@@ -30,7 +30,9 @@ after(async () => {
 });
 
 /** A digest of the truth canvas's pixels, and its colour bar's ends. */
-function truthView(page: Page): Promise<{ digest: number; lo: number; hi: number; caption: string; generatedCaption: string; label: string }> {
+function truthView(
+  page: Page,
+): Promise<{ digest: number; lo: number; hi: number; caption: string; generatedCaption: string; label: string }> {
   // Page code as a string: the tests' tsconfig has no DOM types.
   return page.evaluate(`(() => {
     const canvas = document.querySelectorAll('canvas.slice')[0];
@@ -79,7 +81,10 @@ test('inspector: slider moves the slice, colour bar spans the data, context mark
   // Shared diverging scale: symmetric about zero at the largest |value| of truth and generated.
   let m = 0;
   for (const a of [truth, generated]) for (const v of a) m = Math.max(m, Math.abs(v));
-  assert.ok(Math.abs(first.hi - m) < 1e-3 && Math.abs(first.lo + m) < 1e-3, `colour bar [${first.lo}, ${first.hi}] vs data ±${m}`);
+  assert.ok(
+    Math.abs(first.hi - m) < 1e-3 && Math.abs(first.lo + m) < 1e-3,
+    `colour bar [${first.lo}, ${first.hi}] vs data ±${m}`,
+  );
   assert.match(first.label, /1 \/ 16 .*z = 12\.00.*context/);
   assert.match(first.generatedCaption, /context/);
 
@@ -97,36 +102,63 @@ test('inspector: slider moves the slice, colour bar spans the data, context mark
   const sequential = await truthView(page);
   let lo = Infinity;
   let hi = -Infinity;
-  for (const v of truth) { lo = Math.min(lo, v); hi = Math.max(hi, v); }
-  assert.ok(Math.abs(sequential.lo - lo) < 1e-3 && Math.abs(sequential.hi - hi) < 1e-3, `[${sequential.lo}, ${sequential.hi}] vs [${lo}, ${hi}]`);
+  for (const v of truth) {
+    lo = Math.min(lo, v);
+    hi = Math.max(hi, v);
+  }
+  assert.ok(
+    Math.abs(sequential.lo - lo) < 1e-3 && Math.abs(sequential.hi - hi) < 1e-3,
+    `[${sequential.lo}, ${sequential.hi}] vs [${lo}, ${hi}]`,
+  );
 
   // Hover read-out names the values under the mouse.
   const box = await page.locator('canvas.slice').first().boundingBox();
   assert.ok(box);
   await page.mouse.move(box.x + 5, box.y + 5);
-  assert.match(await page.locator('.readout').textContent() ?? '', /x 0, y 0 · true .* mK · generated .* mK · difference/);
+  assert.match(
+    (await page.locator('.readout').textContent()) ?? '',
+    /x 0, y 0 · true .* mK · generated .* mK · difference/,
+  );
 
   // Global signal and power spectrum are drawn: one point per slice and per k annulus.
   const charts = await page.evaluate(() => {
-    const p = (globalThis as unknown as { l3mPanel: { globalChart(): { data: unknown[][] }; spectrumChart(): { data: (number | null)[][] } } }).l3mPanel;
-    return { global: p.globalChart().data[0].length, spectrum: p.spectrumChart().data[0].length, spectrumFinite: p.spectrumChart().data[1].filter((v) => v !== null && v > 0).length };
+    const p = (
+      globalThis as unknown as {
+        l3mPanel: { globalChart(): { data: unknown[][] }; spectrumChart(): { data: (number | null)[][] } };
+      }
+    ).l3mPanel;
+    return {
+      global: p.globalChart().data[0].length,
+      spectrum: p.spectrumChart().data[0].length,
+      spectrumFinite: p.spectrumChart().data[1].filter((v) => v !== null && v > 0).length,
+    };
   });
   assert.deepEqual(charts, { global: 16, spectrum: 16, spectrumFinite: 16 });
   await page.screenshot({ path: 'test-artifacts/browser/inspector.png', fullPage: true });
 
   // The view exports as a PNG.
   await page.locator('vscode-button', { hasText: 'Export view as PNG' }).click();
-  await page.waitForFunction(() => (globalThis as unknown as { __posted: { type: string }[] }).__posted.some((x) => x.type === 'export'));
+  await page.waitForFunction(() =>
+    (globalThis as unknown as { __posted: { type: string }[] }).__posted.some((x) => x.type === 'export'),
+  );
   const png = (await posted(page)).find((x) => x.type === 'export') as unknown as { data: { head: number[] } };
   assert.deepEqual(png.data.head.slice(0, 4), [0x89, 0x50, 0x4e, 0x47]);
 
   // Second sample: truth missing, generated corrupt — the page says so and does not go blank.
   await choose(page, 0, '1');
   await serve(page, runDir);
-  const problems = await page.evaluate(() => (globalThis as unknown as { l3mPanel: { problems(): string[] } }).l3mPanel.problems());
-  assert.ok(problems.some((p) => /lc1_truth\.npy: the file is missing/.test(p)), problems.join('\n'));
-  assert.ok(problems.some((p) => /lc1_generated\.npy: not a NumPy \.npy file/.test(p)), problems.join('\n'));
-  assert.match(await page.locator('figcaption').first().textContent() ?? '', /could not be read/);
+  const problems = await page.evaluate(() =>
+    (globalThis as unknown as { l3mPanel: { problems(): string[] } }).l3mPanel.problems(),
+  );
+  assert.ok(
+    problems.some((p) => /lc1_truth\.npy: the file is missing/.test(p)),
+    problems.join('\n'),
+  );
+  assert.ok(
+    problems.some((p) => /lc1_generated\.npy: not a NumPy \.npy file/.test(p)),
+    problems.join('\n'),
+  );
+  assert.match((await page.locator('figcaption').first().textContent()) ?? '', /could not be read/);
   await page.screenshot({ path: 'test-artifacts/browser/inspector_bad_sample.png', fullPage: true });
   assert.deepEqual(pageErrors(page), []);
 });
@@ -138,7 +170,10 @@ test('inspector: regression run shows the Fig. 6 view and the calibration table'
   await serve(page, runDir);
   const rows = await page.locator('table.calibration tbody tr').count();
   assert.equal(rows, 6);
-  assert.equal(await page.locator('table.calibration tbody tr').first().locator('td').nth(1).textContent(), evaluation.parameters[0].r2?.toFixed(3));
+  assert.equal(
+    await page.locator('table.calibration tbody tr').first().locator('td').nth(1).textContent(),
+    evaluation.parameters[0].r2?.toFixed(3),
+  );
   assert.equal(await page.locator('.chart-card').count(), 6);
   await page.screenshot({ path: 'test-artifacts/browser/inspector_regression.png', fullPage: true });
   assert.deepEqual(pageErrors(page), []);
@@ -155,11 +190,22 @@ test('inspector: a run without samples shows true slices of its dataset (real `l
   for (let c = 0; c < 4; c++) {
     const image = new Float32Array(n * n * nt);
     for (let ij = 0; ij < n * n; ij++) for (let k = 0; k < nt; k++) image[ij * nt + k] = (k + 1) * (c + 1);
-    writeFileSync(join(dataDir, `lc${c}.npz`), encodeLightconeNpz(image, [n, n, nt], labelFromParams({ ...fiducialParams, zeta: 20 + 10 * c })));
+    writeFileSync(
+      join(dataDir, `lc${c}.npz`),
+      encodeLightconeNpz(image, [n, n, nt], labelFromParams({ ...fiducialParams, zeta: 20 + 10 * c })),
+    );
   }
   const config = {
-    name: 'preview', task: 'regression', backbone: { source: 'random' },
-    data: { source: 'files', files: { format: 'npz', path: './lcs', transverse_cells: n }, patch_size: 14, splits: { validation_fraction: 0.25, test_fraction: 0.25, seed: 1 }, preprocessing: { global_signal_tokens: 6 } },
+    name: 'preview',
+    task: 'regression',
+    backbone: { source: 'random' },
+    data: {
+      source: 'files',
+      files: { format: 'npz', path: './lcs', transverse_cells: n },
+      patch_size: 14,
+      splits: { validation_fraction: 0.25, test_fraction: 0.25, seed: 1 },
+      preprocessing: { global_signal_tokens: 6 },
+    },
   };
   const configPath = join(runsDir, 'preview.l3m.json');
   writeFileSync(configPath, JSON.stringify(config));
@@ -176,7 +222,10 @@ test('inspector: a run without samples shows true slices of its dataset (real `l
   const cone = values[0]; // slice 0 of cone c is c + 1
   message.slices.forEach((slice, i) => {
     const plane = values.subarray(i * n * n, (i + 1) * n * n);
-    assert.ok(plane.every((v) => v === (slice + 1) * cone), `preview slice ${slice} is the true slice`);
+    assert.ok(
+      plane.every((v) => v === (slice + 1) * cone),
+      `preview slice ${slice} is the true slice`,
+    );
   });
 
   const page = await host.open('inspector');
@@ -187,15 +236,25 @@ test('inspector: a run without samples shows true slices of its dataset (real `l
   assert.equal(view.caption, 'True — data (no samples yet)');
   assert.match(view.label, /^1 \/ 5 · lightcone slice 0 .*data \(no samples yet\)/);
   const top = (message.slices[4] + 1) * cone;
-  assert.ok(Math.abs(view.hi - top) < 1e-3 && Math.abs(view.lo + top) < 1e-3, `colour bar [${view.lo}, ${view.hi}] vs ±${top}`);
-  assert.match(await page.locator('.slice-view').nth(1).textContent() ?? '', /no samples yet/);
+  assert.ok(
+    Math.abs(view.hi - top) < 1e-3 && Math.abs(view.lo + top) < 1e-3,
+    `colour bar [${view.lo}, ${view.hi}] vs ±${top}`,
+  );
+  assert.match((await page.locator('.slice-view').nth(1).textContent()) ?? '', /no samples yet/);
   await page.locator('input.slice-slider').fill('4');
   await frames(page);
   assert.match((await truthView(page)).label, new RegExp(`^5 / 5 · lightcone slice ${message.slices[4]} `));
   await page.screenshot({ path: 'test-artifacts/browser/inspector_data_preview.png', fullPage: true });
 
   // A corrupt preview file: reported, the other slices still shown.
-  writeFileSync(join(runDir, 'data-preview', readJson<{ files: { file: string }[] }>(join(runDir, 'data-preview', 'index.json')).files[1].file), 'garbage');
+  writeFileSync(
+    join(
+      runDir,
+      'data-preview',
+      readJson<{ files: { file: string }[] }>(join(runDir, 'data-preview', 'index.json')).files[1].file,
+    ),
+    'garbage',
+  );
   const damaged = await readDataPreview(runDir);
   assert.equal(damaged.shape[0], 4);
   assert.match(damaged.problems.join('\n'), /: not a NumPy \.npy file/);

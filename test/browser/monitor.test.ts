@@ -24,12 +24,26 @@ after(async () => {
   rmSync(runsDir, { recursive: true, force: true });
 });
 
-interface ChartInfo { metric: string; points: number; series: (number | null)[][] }
+interface ChartInfo {
+  metric: string;
+  points: number;
+  series: (number | null)[][];
+}
 
 function charts(page: Page): Promise<ChartInfo[]> {
   return page.evaluate(() => {
-    const panel = (globalThis as unknown as { l3mPanel: { charts(): { metric: string; uplot: { data: (number | null)[][] } | null }[] } }).l3mPanel;
-    return panel.charts().map((c) => ({ metric: c.metric, points: c.uplot ? c.uplot.data[0].length : 0, series: c.uplot ? c.uplot.data.slice(1) : [] }));
+    const panel = (
+      globalThis as unknown as {
+        l3mPanel: { charts(): { metric: string; uplot: { data: (number | null)[][] } | null }[] };
+      }
+    ).l3mPanel;
+    return panel
+      .charts()
+      .map((c) => ({
+        metric: c.metric,
+        points: c.uplot ? c.uplot.data[0].length : 0,
+        series: c.uplot ? c.uplot.data.slice(1) : [],
+      }));
   });
 }
 
@@ -45,7 +59,10 @@ test('monitor draws one point per record, smooths, grows live, and reports a tru
   await frames(page);
 
   const before = await charts(page);
-  assert.deepEqual(before.map((c) => c.metric), ['loss', 'lr', 'steps_per_s']);
+  assert.deepEqual(
+    before.map((c) => c.metric),
+    ['loss', 'lr', 'steps_per_s'],
+  );
   const loss = before[0];
   // Train has 300 steps and validation shares 12 of them: the aligned x axis has 300 points.
   assert.equal(loss.points, 300);
@@ -55,9 +72,17 @@ test('monitor draws one point per record, smooths, grows live, and reports a tru
   assert.equal(loss.series[2].filter((v) => v !== null).length, 12);
   assert.notDeepEqual(loss.series[1], loss.series[0], 'smoothing 0.6 changes the curve');
 
-  const problems = await page.evaluate(() => (globalThis as unknown as { l3mPanel: { problems(): string[] } }).l3mPanel.problems());
-  assert.ok(problems.some((p) => /last line is incomplete/.test(p)), problems.join('\n'));
-  assert.ok(problems.some((p) => /Loss \(train\): 1 value is NaN or infinite \(first at step 40\)/.test(p)), problems.join('\n'));
+  const problems = await page.evaluate(() =>
+    (globalThis as unknown as { l3mPanel: { problems(): string[] } }).l3mPanel.problems(),
+  );
+  assert.ok(
+    problems.some((p) => /last line is incomplete/.test(p)),
+    problems.join('\n'),
+  );
+  assert.ok(
+    problems.some((p) => /Loss \(train\): 1 value is NaN or infinite \(first at step 40\)/.test(p)),
+    problems.join('\n'),
+  );
 
   // Smoothing off: the smoothed curve is the raw one; stronger smoothing: flatter than before.
   await page.locator('input[type=range]').fill('0');
@@ -67,7 +92,12 @@ test('monitor draws one point per record, smooths, grows live, and reports a tru
   await page.locator('input[type=range]').fill('0.95');
   await frames(page);
   const smooth = (await charts(page))[0];
-  const roughness = (ys: (number | null)[]) => { let r = 0; for (let i = 1; i < ys.length; i++) if (ys[i] !== null && ys[i - 1] !== null) r += Math.abs((ys[i] as number) - (ys[i - 1] as number)); return r; };
+  const roughness = (ys: (number | null)[]) => {
+    let r = 0;
+    for (let i = 1; i < ys.length; i++)
+      if (ys[i] !== null && ys[i - 1] !== null) r += Math.abs((ys[i] as number) - (ys[i - 1] as number));
+    return r;
+  };
   assert.ok(roughness(smooth.series[1]) < roughness(loss.series[1]) * 0.8, 'smoothing 0.95 is flatter than 0.6');
 
   // Live: appended records grow the curves in place.
@@ -79,7 +109,12 @@ test('monitor draws one point per record, smooths, grows live, and reports a tru
   // Log axis: the chart is rebuilt with a log scale and keeps its data.
   await page.locator('vscode-checkbox').click();
   await frames(page);
-  const distr = await page.evaluate(() => (globalThis as unknown as { l3mPanel: { charts(): { uplot: { scales: { y: { distr: number } } } }[] } }).l3mPanel.charts()[0].uplot.scales.y.distr);
+  const distr = await page.evaluate(
+    () =>
+      (
+        globalThis as unknown as { l3mPanel: { charts(): { uplot: { scales: { y: { distr: number } } } }[] } }
+      ).l3mPanel.charts()[0].uplot.scales.y.distr,
+  );
   assert.equal(distr, 3);
   assert.equal((await charts(page))[0].points, grown.points);
 
@@ -103,8 +138,12 @@ test('state survives a reload: smoothing and axis come back', async () => {
   await deliver(page, (await monitorInit(runDir)).message);
   await page.locator('input[type=range]').fill('0.3');
   await page.reload();
-  await page.waitForFunction(() => (globalThis as unknown as { __posted: { type: string }[] }).__posted.some((m) => m.type === 'ready'));
-  const settings = await page.evaluate(() => (globalThis as unknown as { l3mPanel: { settings(): { smoothing: number } } }).l3mPanel.settings());
+  await page.waitForFunction(() =>
+    (globalThis as unknown as { __posted: { type: string }[] }).__posted.some((m) => m.type === 'ready'),
+  );
+  const settings = await page.evaluate(() =>
+    (globalThis as unknown as { l3mPanel: { settings(): { smoothing: number } } }).l3mPanel.settings(),
+  );
   assert.equal(settings.smoothing, 0.3);
   assert.equal(await page.locator('input[type=range]').inputValue(), '0.3');
 });
@@ -115,8 +154,25 @@ test('an R² that is undefined with one test lightcone is said so, not listed as
   writeMetrics(runDir, training);
   // The training's end, as the training job (sidecar/jobs/train_job.ts) writes it: eval/regression.json, then the test record
   // (its R² of one lightcone is NaN, written as null).
-  const evaluation = { kind: 'regression', formatVersion: 1, testLightcones: 1, samplesPerLightcone: 20, nll: 1.5, parameters: [], points: [] };
-  const testRecord = { step: 40, epoch: 1, wall_time: 9, split: 'test', nll: 1.5, r2_omegaM: null, r2_zeta: null, coverage68_omegaM: 1 } as MetricRecord;
+  const evaluation = {
+    kind: 'regression',
+    formatVersion: 1,
+    testLightcones: 1,
+    samplesPerLightcone: 20,
+    nll: 1.5,
+    parameters: [],
+    points: [],
+  };
+  const testRecord = {
+    step: 40,
+    epoch: 1,
+    wall_time: 9,
+    split: 'test',
+    nll: 1.5,
+    r2_omegaM: null,
+    r2_zeta: null,
+    coverage68_omegaM: 1,
+  } as MetricRecord;
   const live = await host.open('monitor');
   await deliver(live, (await monitorInit(runDir)).message);
   mkdirSync(join(runDir, 'eval'));
@@ -129,7 +185,9 @@ test('an R² that is undefined with one test lightcone is said so, not listed as
   await frames(reopened);
 
   for (const page of [live, reopened]) {
-    const problems = await page.evaluate(() => (globalThis as unknown as { l3mPanel: { problems(): string[] } }).l3mPanel.problems());
+    const problems = await page.evaluate(() =>
+      (globalThis as unknown as { l3mPanel: { problems(): string[] } }).l3mPanel.problems(),
+    );
     assert.deepEqual(problems, []);
     assert.equal(await page.locator('.problems').textContent(), '');
     const notes = await page.locator('.notes').textContent();
@@ -142,6 +200,11 @@ test('an R² that is undefined with one test lightcone is said so, not listed as
   const many = await host.open('monitor');
   await deliver(many, (await monitorInit(runDir)).message);
   await frames(many);
-  const problems = await many.evaluate(() => (globalThis as unknown as { l3mPanel: { problems(): string[] } }).l3mPanel.problems());
-  assert.ok(problems.some((p) => /R² omegaM \(test\): 1 value is NaN or infinite/.test(p)), problems.join('\n'));
+  const problems = await many.evaluate(() =>
+    (globalThis as unknown as { l3mPanel: { problems(): string[] } }).l3mPanel.problems(),
+  );
+  assert.ok(
+    problems.some((p) => /R² omegaM \(test\): 1 value is NaN or infinite/.test(p)),
+    problems.join('\n'),
+  );
 });

@@ -47,30 +47,61 @@ export interface PanelHost {
   origin: string;
   browser: Browser;
   /** options.bundle: another script under dist/webview/ (without .js) in place of the page's own, e.g. a benchmark's baseline build. */
-  open(page: 'monitor' | 'inspector' | 'compare', options?: { width?: number; height?: number; bundle?: string }): Promise<Page>;
+  open(
+    page: 'monitor' | 'inspector' | 'compare',
+    options?: { width?: number; height?: number; bundle?: string },
+  ): Promise<Page>;
   close(): Promise<void>;
 }
 
 export async function startPanelHost(): Promise<PanelHost> {
-  if (!existsSync(join(root, 'dist/webview/monitor.js'))) throw new Error('dist/webview/*.js is missing: run `node esbuild.mjs --no-typecheck` first');
+  if (!existsSync(join(root, 'dist/webview/monitor.js')))
+    throw new Error('dist/webview/*.js is missing: run `node esbuild.mjs --no-typecheck` first');
   const executablePath = chromiumExecutable();
   let origin = '';
   const server: Server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', origin);
-    const page = /^\/panel\/(monitor|inspector|compare)$/.exec(url.pathname)?.[1] as 'monitor' | 'inspector' | 'compare' | undefined;
+    const page = /^\/panel\/(monitor|inspector|compare)$/.exec(url.pathname)?.[1] as
+      'monitor' | 'inspector' | 'compare' | undefined;
     if (page) {
       const nonce = 'testnonce' + Math.random().toString(36).slice(2);
-      const bundle = /^[\w/-]+$/.test(url.searchParams.get('bundle') ?? '') ? (url.searchParams.get('bundle') as string) : page;
-      let html = panelHtml({ page, title: page, scriptUri: `${origin}/dist/webview/${bundle}.js`, styleUri: `${origin}/dist/webview/${bundle}.css`, cspSource: origin, nonce });
-      html = html.replace('</head>', `<style>${themeCss}</style>\n</head>`).replace('<script nonce=', `<script nonce="${nonce}">${stub}</script>\n<script nonce=`);
+      const bundle = /^[\w/-]+$/.test(url.searchParams.get('bundle') ?? '')
+        ? (url.searchParams.get('bundle') as string)
+        : page;
+      let html = panelHtml({
+        page,
+        title: page,
+        scriptUri: `${origin}/dist/webview/${bundle}.js`,
+        styleUri: `${origin}/dist/webview/${bundle}.css`,
+        cspSource: origin,
+        nonce,
+      });
+      html = html
+        .replace('</head>', `<style>${themeCss}</style>\n</head>`)
+        .replace('<script nonce=', `<script nonce="${nonce}">${stub}</script>\n<script nonce=`);
       res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(html);
       return;
     }
-    if (url.pathname === '/favicon.ico') { res.writeHead(204).end(); return; }
+    if (url.pathname === '/favicon.ico') {
+      res.writeHead(204).end();
+      return;
+    }
     const file = normalize(join(root, url.pathname));
-    if (!file.startsWith(join(root, 'dist', 'webview'))) { res.writeHead(404).end(); return; }
+    if (!file.startsWith(join(root, 'dist', 'webview'))) {
+      res.writeHead(404).end();
+      return;
+    }
     readFile(file).then(
-      (body) => res.writeHead(200, { 'content-type': file.endsWith('.js') ? 'text/javascript' : file.endsWith('.css') ? 'text/css' : 'application/octet-stream' }).end(body),
+      (body) =>
+        res
+          .writeHead(200, {
+            'content-type': file.endsWith('.js')
+              ? 'text/javascript'
+              : file.endsWith('.css')
+                ? 'text/css'
+                : 'application/octet-stream',
+          })
+          .end(body),
       () => res.writeHead(404).end(),
     );
   });
@@ -78,7 +109,14 @@ export async function startPanelHost(): Promise<PanelHost> {
   origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const browser = await chromium.launch({
     executablePath,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+    ],
   });
   return {
     origin,
@@ -87,10 +125,16 @@ export async function startPanelHost(): Promise<PanelHost> {
       const page = await browser.newPage({ viewport: { width: options.width ?? 1200, height: options.height ?? 900 } });
       const errors: string[] = [];
       page.on('pageerror', (e) => errors.push(e.message));
-      page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+      page.on('console', (m) => {
+        if (m.type() === 'error') errors.push(m.text());
+      });
       errorsOf.set(page, errors);
-      await page.goto(`${origin}/panel/${name}${options.bundle ? `?bundle=${encodeURIComponent(options.bundle)}` : ''}`);
-      await page.waitForFunction(() => (globalThis as unknown as { __posted: { type: string }[] }).__posted.some((m) => m.type === 'ready'));
+      await page.goto(
+        `${origin}/panel/${name}${options.bundle ? `?bundle=${encodeURIComponent(options.bundle)}` : ''}`,
+      );
+      await page.waitForFunction(() =>
+        (globalThis as unknown as { __posted: { type: string }[] }).__posted.some((m) => m.type === 'ready'),
+      );
       return page;
     },
     async close() {
@@ -115,9 +159,14 @@ interface PageGlobals {
 
 function encode(value: unknown): unknown {
   if (value instanceof ArrayBuffer) return { __b64: Buffer.from(value).toString('base64') };
-  if (ArrayBuffer.isView(value)) return { __b64: Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('base64'), __view: value.constructor.name };
+  if (ArrayBuffer.isView(value))
+    return {
+      __b64: Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('base64'),
+      __view: value.constructor.name,
+    };
   if (Array.isArray(value)) return value.map(encode);
-  if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, encode(v)]));
+  if (value && typeof value === 'object')
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, encode(v)]));
   return value;
 }
 
@@ -128,21 +177,32 @@ export async function deliver(page: Page, message: HostMessage): Promise<void> {
 
 /** Puts a host message into the page as window[name], binary parts as real ArrayBuffers/typed arrays, without posting it. */
 export async function stash(page: Page, name: string, message: HostMessage): Promise<void> {
-  await page.evaluate(([n, m]) => { const g = globalThis as unknown as Record<string, unknown> & { __revive(m: unknown): unknown }; g[n] = g.__revive(m); }, [name, encode(message)] as const);
+  await page.evaluate(
+    ([n, m]) => {
+      const g = globalThis as unknown as Record<string, unknown> & { __revive(m: unknown): unknown };
+      g[n] = g.__revive(m);
+    },
+    [name, encode(message)] as const,
+  );
 }
 
 /** The messages the page posted to its host so far. */
 export function posted(page: Page): Promise<{ type: string; [key: string]: unknown }[]> {
   // ArrayBuffers (exported PNGs) come back as their length and first 8 bytes.
-  return page.evaluate(() => (globalThis as unknown as PageGlobals).__posted.map((m) => {
-    const copy: { type: string; [key: string]: unknown } = { ...m };
-    if (m.data instanceof ArrayBuffer) copy.data = { bytes: m.data.byteLength, head: Array.from(new Uint8Array(m.data).slice(0, 8)) };
-    return copy;
-  }));
+  return page.evaluate(() =>
+    (globalThis as unknown as PageGlobals).__posted.map((m) => {
+      const copy: { type: string; [key: string]: unknown } = { ...m };
+      if (m.data instanceof ArrayBuffer)
+        copy.data = { bytes: m.data.byteLength, head: Array.from(new Uint8Array(m.data).slice(0, 8)) };
+      return copy;
+    }),
+  );
 }
 
 /** Waits until every pending animation frame has run (two frames, so a frame scheduled by a handler has run too). */
 export function frames(page: Page, count = 2): Promise<void> {
   // A string, not a function: tsx's transform wraps named inner functions in a helper that does not exist in the page.
-  return page.evaluate(`new Promise((resolve) => { let left = ${count}; const tick = () => { if (--left <= 0) resolve(); else requestAnimationFrame(tick); }; requestAnimationFrame(tick); })`);
+  return page.evaluate(
+    `new Promise((resolve) => { let left = ${count}; const tick = () => { if (--left <= 0) resolve(); else requestAnimationFrame(tick); }; requestAnimationFrame(tick); })`,
+  );
 }

@@ -14,14 +14,26 @@ export function npyBytes(shape: number[], data: Float32Array): Buffer {
 
 function runRecord(experiment: string, id: string, task: RunRecord['task'], status: RunRecord['status']): RunRecord {
   return {
-    id, experiment, task, status, version: '0.1.0',
-    createdAt: '2026-11-23T10:00:00Z', startedAt: '2026-11-23T10:00:01Z',
+    id,
+    experiment,
+    task,
+    status,
+    version: '0.1.0',
+    createdAt: '2026-11-23T10:00:00Z',
+    startedAt: '2026-11-23T10:00:01Z',
     device: { backend: 'wasm', device: 'cpu (2 threads)' },
     progress: { step: 100, totalSteps: 100, epoch: 2 },
   };
 }
 
-export function writeRun(runsDir: string, experiment: string, id: string, task: RunRecord['task'], config: unknown, status: RunRecord['status'] = 'completed'): string {
+export function writeRun(
+  runsDir: string,
+  experiment: string,
+  id: string,
+  task: RunRecord['task'],
+  config: unknown,
+  status: RunRecord['status'] = 'completed',
+): string {
   const runDir = join(runsDir, experiment, id);
   mkdirSync(runDir, { recursive: true });
   writeFileSync(join(runDir, 'run.json'), JSON.stringify(runRecord(experiment, id, task, status), null, 2));
@@ -32,12 +44,27 @@ export function writeRun(runsDir: string, experiment: string, id: string, task: 
 /** `steps` train records (loss, lr, steps_per_s) and a validation loss every `valEvery` steps. */
 export function trainingRecords(steps: number, valEvery: number, seed = 1, lossScale = 1): MetricRecord[] {
   let s = seed;
-  const random = () => ((s = (s * 1103515245 + 12345) % 2147483648) / 2147483648);
+  const random = () => (s = (s * 1103515245 + 12345) % 2147483648) / 2147483648;
   const records: MetricRecord[] = [];
   for (let step = 1; step <= steps; step++) {
     const loss = lossScale * (2 * Math.exp(-step / (steps / 4)) + 0.3 + 0.2 * (random() - 0.5));
-    records.push({ step, epoch: Math.floor((step - 1) / 50), wall_time: step * 0.25, split: 'train', loss, lr: 1e-3 * Math.min(1, step / 10), steps_per_s: 4 + random() });
-    if (step % valEvery === 0) records.push({ step, epoch: Math.floor((step - 1) / 50), wall_time: step * 0.25 + 0.1, split: 'val', loss: lossScale * (2 * Math.exp(-step / (steps / 4)) + 0.35) });
+    records.push({
+      step,
+      epoch: Math.floor((step - 1) / 50),
+      wall_time: step * 0.25,
+      split: 'train',
+      loss,
+      lr: 1e-3 * Math.min(1, step / 10),
+      steps_per_s: 4 + random(),
+    });
+    if (step % valEvery === 0)
+      records.push({
+        step,
+        epoch: Math.floor((step - 1) / 50),
+        wall_time: step * 0.25 + 0.1,
+        split: 'val',
+        loss: lossScale * (2 * Math.exp(-step / (steps / 4)) + 0.35),
+      });
   }
   return records;
 }
@@ -53,7 +80,7 @@ export function lightconeCube(slices: number, n: number, phase = 0): Float32Arra
     const mean = -40 + (70 * s) / Math.max(slices - 1, 1);
     for (let y = 0; y < n; y++) {
       for (let x = 0; x < n; x++) {
-        const wave = Math.sin((2 * Math.PI * (x + phase)) / n * 2) * Math.cos((2 * Math.PI * y) / n * 3);
+        const wave = Math.sin(((2 * Math.PI * (x + phase)) / n) * 2) * Math.cos(((2 * Math.PI * y) / n) * 3);
         const bubble = Math.hypot(x - n / 2, y - n / 2) < (n / 3) * (s / slices) ? 0 : 1;
         out[s * n * n + y * n + x] = bubble * (mean + 15 * wave);
       }
@@ -63,7 +90,11 @@ export function lightconeCube(slices: number, n: number, phase = 0): Float32Arra
 }
 
 /** samples/ with a good entry (4 context slices, redshifts) and a second entry whose generated file is corrupt and truth missing. */
-export function writeSamples(runDir: string, slices: number, n: number): { truth: Float32Array; generated: Float32Array } {
+export function writeSamples(
+  runDir: string,
+  slices: number,
+  n: number,
+): { truth: Float32Array; generated: Float32Array } {
   const dir = join(runDir, 'samples');
   mkdirSync(dir, { recursive: true });
   const truth = lightconeCube(slices, n);
@@ -75,8 +106,23 @@ export function writeSamples(runDir: string, slices: number, n: number): { truth
   writeFileSync(join(dir, 'lc1_generated.npy'), Buffer.from('not a numpy file'));
   const index: SampleIndex = {
     entries: [
-      { lightcone: 0, firstSlice: 4, contextSlices: 4, generated: 'lc0_generated.npy', truth: 'lc0_truth.npy', redshifts: Array.from({ length: slices }, (_, i) => 12 - (i * 6) / slices), createdAt: '2026-11-23T10:05:00Z' },
-      { lightcone: 1, firstSlice: 4, contextSlices: 4, generated: 'lc1_generated.npy', truth: 'lc1_truth.npy', createdAt: '2026-11-23T10:05:00Z' },
+      {
+        lightcone: 0,
+        firstSlice: 4,
+        contextSlices: 4,
+        generated: 'lc0_generated.npy',
+        truth: 'lc0_truth.npy',
+        redshifts: Array.from({ length: slices }, (_, i) => 12 - (i * 6) / slices),
+        createdAt: '2026-11-23T10:05:00Z',
+      },
+      {
+        lightcone: 1,
+        firstSlice: 4,
+        contextSlices: 4,
+        generated: 'lc1_generated.npy',
+        truth: 'lc1_truth.npy',
+        createdAt: '2026-11-23T10:05:00Z',
+      },
     ],
   };
   writeFileSync(join(dir, 'index.json'), JSON.stringify(index, null, 2));
@@ -84,22 +130,48 @@ export function writeSamples(runDir: string, slices: number, n: number): { truth
 }
 
 export function writeRegressionEvaluation(runDir: string): RegressionEvaluationFile {
-  const names = [['mWDM', 'm_WDM', 'keV', 0.3, 10], ['omegaM', 'Ω_m', '', 0.2, 0.4], ['E0', 'E_0', 'eV', 100, 1500], ['log10LX', 'log₁₀ L_X', '', 38, 42], ['log10Tvir', 'log₁₀ T_vir', 'K', 4, 5.3], ['zeta', 'ζ', '', 10, 250]] as const;
+  const names = [
+    ['mWDM', 'm_WDM', 'keV', 0.3, 10],
+    ['omegaM', 'Ω_m', '', 0.2, 0.4],
+    ['E0', 'E_0', 'eV', 100, 1500],
+    ['log10LX', 'log₁₀ L_X', '', 38, 42],
+    ['log10Tvir', 'log₁₀ T_vir', 'K', 4, 5.3],
+    ['zeta', 'ζ', '', 10, 250],
+  ] as const;
   let s = 7;
-  const random = () => ((s = (s * 1103515245 + 12345) % 2147483648) / 2147483648);
+  const random = () => (s = (s * 1103515245 + 12345) % 2147483648) / 2147483648;
   const points = Array.from({ length: 60 }, (_, i) => {
     const truth = names.map(() => random());
-    const mean = truth.map((t, k) => Math.min(1, Math.max(0, t + (random() - 0.5) * (0.1 + 0.15 * k / 5))));
+    const mean = truth.map((t, k) => Math.min(1, Math.max(0, t + (random() - 0.5) * (0.1 + (0.15 * k) / 5))));
     return { id: `lc${i}`, truth, mean, sigma: mean.map(() => 0.05 + 0.05 * random()) };
   });
   const evaluation: RegressionEvaluationFile = {
-    kind: 'regression', formatVersion: 1, testLightcones: points.length, samplesPerLightcone: 100, nll: -8.4,
+    kind: 'regression',
+    formatVersion: 1,
+    testLightcones: points.length,
+    samplesPerLightcone: 100,
+    nll: -8.4,
     parameters: names.map(([name, label, unit, min, max], k) => ({
-      name, label, unit, min, max, r2: 0.95 - 0.1 * k, coverage68: 0.66 + 0.01 * k, coverage95: 0.94, meanSigma: 0.07,
+      name,
+      label,
+      unit,
+      min,
+      max,
+      r2: 0.95 - 0.1 * k,
+      coverage68: 0.66 + 0.01 * k,
+      coverage95: 0.94,
+      meanSigma: 0.07,
       bins: Array.from({ length: 10 }, (_, b) => {
         const inBin = points.filter((p) => p.truth[k] >= b / 10 && p.truth[k] < (b + 1) / 10);
         const mean = inBin.length ? inBin.reduce((a, p) => a + p.mean[k], 0) / inBin.length : null;
-        return { lo: b / 10, hi: (b + 1) / 10, count: inBin.length, mean, std: inBin.length ? 0.06 : null, meanAbsError: inBin.length ? 0.05 : null };
+        return {
+          lo: b / 10,
+          hi: (b + 1) / 10,
+          count: inBin.length,
+          mean,
+          std: inBin.length ? 0.06 : null,
+          meanAbsError: inBin.length ? 0.05 : null,
+        };
       }),
     })),
     points,

@@ -35,7 +35,10 @@ describe('L3M Studio in code-server', { timeout: 10 * 60_000 }, () => {
       }
       const items = await studio.treeItems('Experiments');
       for (const name of exampleNames) {
-        assert.ok(items.some((item) => item === name || item === `${name}.l3m.json`), `"${name}" is missing from the Experiments view: ${items.join(', ')}`);
+        assert.ok(
+          items.some((item) => item === name || item === `${name}.l3m.json`),
+          `"${name}" is missing from the Experiments view: ${items.join(', ')}`,
+        );
       }
     });
   });
@@ -46,12 +49,17 @@ describe('L3M Studio in code-server', { timeout: 10 * 60_000 }, () => {
     await studio.screenshotOnFailure('problems', async () => {
       await studio.openFile('broken.l3m.json');
       const rows = await studio.waitForProblem(/bogusKnob.* at line 2 /);
-      assert.ok(rows.some((row) => /broken\.l3m\.json/.test(row)), `no Problems entry names broken.l3m.json: ${rows.join(' | ')}`);
+      assert.ok(
+        rows.some((row) => /broken\.l3m\.json/.test(row)),
+        `no Problems entry names broken.l3m.json: ${rows.join(' | ')}`,
+      );
       const markers = rows.filter((row) => /^(Error|Warning|Info)/.test(row));
       // VS Code's built-in JSON validation also checks the schema, but reports warnings only; errors
       // come from the L3M language server (schemaValidation 'error'), so they prove that it runs.
-      assert.ok(markers.some((row) => /^Error: .*bogusKnob/.test(row)),
-        `the unknown key is not reported as an error, so the L3M language server did not report it: ${markers.join(' | ')}`);
+      assert.ok(
+        markers.some((row) => /^Error: .*bogusKnob/.test(row)),
+        `the unknown key is not reported as an error, so the L3M language server did not report it: ${markers.join(' | ')}`,
+      );
       await studio.waitForProblem(/^Error: .* at line 3 /);
     });
   });
@@ -62,7 +70,16 @@ describe('L3M Studio in code-server', { timeout: 10 * 60_000 }, () => {
     const runFolder = join(studio.workspace, 'runs', experiment, runId);
     mkdirSync(runFolder, { recursive: true });
     const now = new Date().toISOString();
-    const record = { id: runId, experiment, task: 'regression', status: 'completed', createdAt: now, startedAt: now, endedAt: now, version: '0.1.0' };
+    const record = {
+      id: runId,
+      experiment,
+      task: 'regression',
+      status: 'completed',
+      createdAt: now,
+      startedAt: now,
+      endedAt: now,
+      version: '0.1.0',
+    };
     writeFileSync(join(runFolder, 'run.json'), `${JSON.stringify(record, null, 2)}\n`);
     await studio.screenshotOnFailure('runs', async () => {
       await studio.openL3MView();

@@ -8,7 +8,13 @@
 import { cpSync, existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Locator, type Page } from 'playwright-core';
-import { installExtension, isolatedEnv, makeSessionRoot, startCodeServer, type RunningCodeServer } from '../../scripts/workbench/code_server';
+import {
+  installExtension,
+  isolatedEnv,
+  makeSessionRoot,
+  startCodeServer,
+  type RunningCodeServer,
+} from '../../scripts/workbench/code_server';
 import { ensureWorkbench, repoRoot, type Workbench } from '../../scripts/workbench/install';
 import { quietWorkbenchSettings, writeUserSettings } from '../../scripts/workbench/settings';
 import { buildExtension, bundlesAreFresh, packageVsix } from '../../scripts/workbench/vsix';
@@ -89,7 +95,7 @@ export async function launchStudio(options: LaunchOptions = {}): Promise<Studio>
   let server: RunningCodeServer | undefined;
   let context: BrowserContext | undefined;
   try {
-    const vsix = options.vsixPath ?? await ensureVsix(sessionRoot, log);
+    const vsix = options.vsixPath ?? (await ensureVsix(sessionRoot, log));
     const env = isolatedEnv(join(sessionRoot, 'env'));
     const folders = { userDataDir: join(sessionRoot, 'user-data'), extensionsDir: join(sessionRoot, 'extensions') };
     const workspace = join(sessionRoot, 'workspace');
@@ -97,9 +103,10 @@ export async function launchStudio(options: LaunchOptions = {}): Promise<Studio>
     if (existsSync(join(repoRoot, 'examples'))) cpSync(join(repoRoot, 'examples'), workspace, { recursive: true });
     mkdirSync(join(workspace, 'runs'), { recursive: true });
 
-    const trustSettings = options.workspaceTrust === 'untrusted'
-      ? { 'security.workspace.trust.enabled': true, 'security.workspace.trust.startupPrompt': 'never' }
-      : { 'security.workspace.trust.enabled': false };
+    const trustSettings =
+      options.workspaceTrust === 'untrusted'
+        ? { 'security.workspace.trust.enabled': true, 'security.workspace.trust.startupPrompt': 'never' }
+        : { 'security.workspace.trust.enabled': false };
     writeUserSettings(folders.userDataDir, { ...quietWorkbenchSettings, ...trustSettings, ...options.settings }, false);
     await installExtension(workbench, vsix, folders, env);
     server = await startCodeServer(workbench, {
@@ -114,7 +121,14 @@ export async function launchStudio(options: LaunchOptions = {}): Promise<Studio>
     // process's TMPDIR; Chromium gets the same isolated HOME and XDG folders as code-server.
     context = await chromium.launchPersistentContext(join(sessionRoot, 'chromium-profile'), {
       executablePath: chromiumPath,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--no-first-run',
+      ],
       env: isolatedEnv(join(sessionRoot, 'chromium-env')),
       // Tall, because tree views render only the rows inside their viewport: an item scrolled out of
       // sight is not in the page at all. 1500 px shows about 30 rows in each of two stacked views.
@@ -122,7 +136,7 @@ export async function launchStudio(options: LaunchOptions = {}): Promise<Studio>
       headless: true,
     });
     context.setDefaultTimeout(defaultTimeoutMs);
-    const page = context.pages()[0] ?? await context.newPage();
+    const page = context.pages()[0] ?? (await context.newPage());
     await page.goto(server.url);
     // The workbench is ready when its parts are laid out and the Explorer shows the workspace folder.
     await page.locator('.monaco-workbench .part.activitybar').waitFor({ state: 'visible' });
@@ -156,7 +170,10 @@ function makeStudio(parts: Parts): Studio {
   async function openQuickInput(prefix: string, text: string): Promise<void> {
     // F1 opens the Command Palette with a ">" prefix; replacing the whole text switches the same
     // widget to file search when the prefix is empty.
-    await page.locator('.monaco-workbench').focus().catch(() => {});
+    await page
+      .locator('.monaco-workbench')
+      .focus()
+      .catch(() => {});
     await page.keyboard.press('F1');
     await quickInputBox.waitFor({ state: 'visible' });
     await quickInputBox.fill(`${prefix}${text}`);
@@ -183,7 +200,12 @@ function makeStudio(parts: Parts): Studio {
   async function describePane(found: Locator): Promise<string> {
     const items = await found.locator('.pane-body .monaco-list-row .label-name').allTextContents();
     if (items.length > 0) return `It shows: ${items.join(', ')}.`;
-    const text = (await found.locator('.pane-body').innerText().catch(() => '')).trim();
+    const text = (
+      await found
+        .locator('.pane-body')
+        .innerText()
+        .catch(() => '')
+    ).trim();
     return text !== '' ? `It shows the message: "${text}".` : 'It is empty.';
   }
 
@@ -197,12 +219,15 @@ function makeStudio(parts: Parts): Studio {
   async function rowsText(rows: Locator): Promise<string[]> {
     // The Node project has no DOM library, so Playwright's Element is unresolved here: name the two members read.
     return rows.evaluateAll((elements: { getAttribute(name: string): string | null; textContent: string | null }[]) =>
-      elements.map((e) => e.getAttribute('aria-label') ?? e.textContent ?? ''));
+      elements.map((e) => e.getAttribute('aria-label') ?? e.textContent ?? ''),
+    );
   }
 
   async function runCommand(title: string): Promise<void> {
     await openQuickInput('>', title);
-    const row = quickInput.locator('.monaco-list-row', { has: page.locator('.label-name', { hasText: new RegExp(`^${escapeRegExp(title)}$`) }) });
+    const row = quickInput.locator('.monaco-list-row', {
+      has: page.locator('.label-name', { hasText: new RegExp(`^${escapeRegExp(title)}$`) }),
+    });
     await row.first().waitFor({ state: 'visible' });
     await row.first().click();
     await quickInput.waitFor({ state: 'hidden' });
@@ -227,9 +252,13 @@ function makeStudio(parts: Parts): Studio {
     async waitForTreeItem(viewTitle, label, timeoutMs = defaultTimeoutMs) {
       const found = await expandPane(viewTitle);
       const pattern = typeof label === 'string' ? new RegExp(`^${escapeRegExp(label)}$`) : label;
-      const row = found.locator('.pane-body .monaco-list-row', { has: page.locator('.label-name', { hasText: pattern }) }).first();
+      const row = found
+        .locator('.pane-body .monaco-list-row', { has: page.locator('.label-name', { hasText: pattern }) })
+        .first();
       await row.waitFor({ state: 'visible', timeout: timeoutMs }).catch(async () => {
-        throw new Error(`No item matching ${pattern} appeared in the ${viewTitle} view within ${timeoutMs / 1000} s. ${await describePane(found)}`);
+        throw new Error(
+          `No item matching ${pattern} appeared in the ${viewTitle} view within ${timeoutMs / 1000} s. ${await describePane(found)}`,
+        );
       });
       return row;
     },
@@ -237,7 +266,9 @@ function makeStudio(parts: Parts): Studio {
     async revealTreeItem(viewTitle, label, timeoutMs = defaultTimeoutMs) {
       const found = await expandPane(viewTitle);
       const pattern = typeof label === 'string' ? new RegExp(`^${escapeRegExp(label)}$`) : label;
-      const target = found.locator('.pane-body .monaco-list-row', { has: page.locator('.label-name', { hasText: pattern }) }).first();
+      const target = found
+        .locator('.pane-body .monaco-list-row', { has: page.locator('.label-name', { hasText: pattern }) })
+        .first();
       const collapsed = found.locator('.pane-body .monaco-list-row[aria-expanded="false"]').first();
       const deadline = Date.now() + timeoutMs;
       // Each round waits for an event: the item itself, or a collapsed parent to open. Opening a
@@ -246,22 +277,32 @@ function makeStudio(parts: Parts): Studio {
       for (;;) {
         const remaining = deadline - Date.now();
         const fail = async () => {
-          throw new Error(`No item matching ${pattern} appeared in the ${viewTitle} view within ${timeoutMs / 1000} s. ${await describePane(found)}`);
+          throw new Error(
+            `No item matching ${pattern} appeared in the ${viewTitle} view within ${timeoutMs / 1000} s. ${await describePane(found)}`,
+          );
         };
         if (remaining <= 0) await fail();
         await target.or(collapsed).first().waitFor({ state: 'visible', timeout: remaining }).catch(fail);
         if (await target.isVisible()) return target;
         const parentLabel = await collapsed.getAttribute('aria-label');
         await collapsed.locator('.monaco-tl-twistie').click();
-        await found.locator(`.pane-body .monaco-list-row[aria-expanded="true"][aria-label="${(parentLabel ?? '').replace(/"/g, '\\"')}"]`).first()
-          .or(target).first().waitFor({ state: 'visible', timeout: Math.max(1, deadline - Date.now()) });
+        await found
+          .locator(
+            `.pane-body .monaco-list-row[aria-expanded="true"][aria-label="${(parentLabel ?? '').replace(/"/g, '\\"')}"]`,
+          )
+          .first()
+          .or(target)
+          .first()
+          .waitFor({ state: 'visible', timeout: Math.max(1, deadline - Date.now()) });
       }
     },
 
     async openFile(relativePath) {
       await openQuickInput('', relativePath);
       const name = relativePath.split('/').pop()!;
-      const row = quickInput.locator('.monaco-list-row', { has: page.locator('.label-name', { hasText: new RegExp(`^${escapeRegExp(name)}$`) }) });
+      const row = quickInput.locator('.monaco-list-row', {
+        has: page.locator('.label-name', { hasText: new RegExp(`^${escapeRegExp(name)}$`) }),
+      });
       await row.first().waitFor({ state: 'visible' });
       await row.first().click();
       await page.locator(`.tabs-container .tab.active[aria-label*="${name}"]`).waitFor({ state: 'visible' });
@@ -281,15 +322,19 @@ function makeStudio(parts: Parts): Studio {
       // "Error: Unknown key at line 3 and character 5."; a file row names the file.
       // The predicate runs in the page; it is passed as source text because this file is typed for Node.
       const pattern = `new RegExp(${JSON.stringify(match.source)}, ${JSON.stringify(match.flags)})`;
-      await page.waitForFunction(
-        `Array.from(document.querySelectorAll('.markers-panel .monaco-list-row')).some((row) => ${pattern}.test(row.getAttribute('aria-label') || ''))`,
-        undefined,
-        { timeout: timeoutMs },
-      ).catch(async () => {
-        const shown = await rowsText(markers.locator('.monaco-list-row'));
-        throw new Error(`No Problems entry matching ${match} appeared within ${timeoutMs / 1000} s. The Problems panel shows: `
-          + `${shown.length > 0 ? shown.join(' | ') : '(nothing)'}. Is the language server running for *.l3m.json files?`);
-      });
+      await page
+        .waitForFunction(
+          `Array.from(document.querySelectorAll('.markers-panel .monaco-list-row')).some((row) => ${pattern}.test(row.getAttribute('aria-label') || ''))`,
+          undefined,
+          { timeout: timeoutMs },
+        )
+        .catch(async () => {
+          const shown = await rowsText(markers.locator('.monaco-list-row'));
+          throw new Error(
+            `No Problems entry matching ${match} appeared within ${timeoutMs / 1000} s. The Problems panel shows: ` +
+              `${shown.length > 0 ? shown.join(' | ') : '(nothing)'}. Is the language server running for *.l3m.json files?`,
+          );
+        });
       return rowsText(markers.locator('.monaco-list-row'));
     },
 

@@ -35,19 +35,35 @@ describe('L3M panels in code-server', { timeout: 10 * 60_000 }, () => {
       const row = await studio.revealTreeItem('Experiments', new RegExp(`^${trainExperiment}(\\.l3m\\.json)?$`));
       // As test/e2e/train.test.ts does: the inline Train action shows while the row is hovered.
       await row.hover();
-      await row.locator('.actions .action-label[aria-label="Train"], .actions .action-label[title="Train"]').first().click();
+      await row
+        .locator('.actions .action-label[aria-label="Train"], .actions .action-label[title="Train"]')
+        .first()
+        .click();
       // Nothing here opens the monitor: the extension does when the run starts.
       const frame = await panelFrame(studio.page, 'monitor', 180_000, trainExperiment);
       // One reading of the page: the loss curve's points and the run state it was told, together.
-      const reading = "(() => { const c = window.l3mPanel.charts().find((x) => x.metric === 'loss'); const s = document.querySelector('.subtitle').textContent; return c && c.points > 0 ? { points: c.points, state: s } : false; })()";
+      const reading =
+        "(() => { const c = window.l3mPanel.charts().find((x) => x.metric === 'loss'); const s = document.querySelector('.subtitle').textContent; return c && c.points > 0 ? { points: c.points, state: s } : false; })()";
       const first = await waitFor<{ points: number; state: string }>(frame, reading, 180_000);
-      const grown = await waitFor<{ points: number; state: string }>(frame, `(() => { const r = ${reading}; return r && r.points > ${first.points} ? r : false; })()`, 180_000);
+      const grown = await waitFor<{ points: number; state: string }>(
+        frame,
+        `(() => { const r = ${reading}; return r && r.points > ${first.points} ? r : false; })()`,
+        180_000,
+      );
       assert.ok(grown.points > first.points);
       assert.match(first.state, /^running/, `the first points were drawn while the run was running (${first.state})`);
-      assert.match(grown.state, /^running/, `the curve grew while the run was running (${grown.state}: ${first.points} → ${grown.points} points)`);
+      assert.match(
+        grown.state,
+        /^running/,
+        `the curve grew while the run was running (${grown.state}: ${first.points} → ${grown.points} points)`,
+      );
       await studio.screenshot('panels-train-monitor');
       // The run ends completed, with all its steps on the monitor's loss curve.
-      const done = await waitFor<{ points: number; state: string }>(frame, `(() => { const r = ${reading}; return r && /^completed/.test(r.state) && r.points >= ${trainConfig.training.steps} ? r : false; })()`, 300_000);
+      const done = await waitFor<{ points: number; state: string }>(
+        frame,
+        `(() => { const r = ${reading}; return r && /^completed/.test(r.state) && r.points >= ${trainConfig.training.steps} ? r : false; })()`,
+        300_000,
+      );
       assert.ok(done.points >= trainConfig.training.steps);
 
       // The run has no samples (a regression run): the inspector shows true slices of its dataset.
@@ -55,7 +71,11 @@ describe('L3M panels in code-server', { timeout: 10 * 60_000 }, () => {
       await runRow.click({ button: 'right' });
       await chooseMenuItem(studio.page, 'Inspect Lightcones');
       const inspector = await panelFrame(studio.page, 'inspector', 60_000, trainExperiment);
-      const caption = await waitFor<string>(inspector, "(() => { const c = document.querySelector('figcaption'); return c && /data \\(no samples yet\\)/.test(c.textContent) && Number(document.querySelector('input.slice-slider').max) > 0 ? c.textContent : false; })()", 180_000);
+      const caption = await waitFor<string>(
+        inspector,
+        "(() => { const c = document.querySelector('figcaption'); return c && /data \\(no samples yet\\)/.test(c.textContent) && Number(document.querySelector('input.slice-slider').max) > 0 ? c.textContent : false; })()",
+        180_000,
+      );
       assert.equal(caption, 'True — data (no samples yet)');
       await studio.screenshot('panels-train-inspector-data');
     });
@@ -73,9 +93,12 @@ describe('L3M panels in code-server', { timeout: 10 * 60_000 }, () => {
     const clickedDir = writeRun(runs, 'e2e-race', clickedId, 'generation', {});
     writeMetrics(clickedDir, trainingRecords(20, 10));
     // A researcher's runs folder holds many runs: reading it takes a while, which is when the rows were lost.
-    for (let i = 0; i < 150; i++) writeRun(runs, 'e2e-race-history', `20250101-000000-${i.toString(16).padStart(4, '0')}`, 'regression', {});
+    for (let i = 0; i < 150; i++)
+      writeRun(runs, 'e2e-race-history', `20250101-000000-${i.toString(16).padStart(4, '0')}`, 'regression', {});
     const busyRecord = join(runs, 'e2e-race', busyId, 'run.json');
-    const base = JSON.parse(readFileSync(busyRecord, 'utf8')) as { progress: { step: number; totalSteps: number; epoch: number } };
+    const base = JSON.parse(readFileSync(busyRecord, 'utf8')) as {
+      progress: { step: number; totalSteps: number; epoch: number };
+    };
     let step = 0;
     const churn = setInterval(() => {
       step += 1;
@@ -94,7 +117,11 @@ describe('L3M panels in code-server', { timeout: 10 * 60_000 }, () => {
             panelFrame(studio.page, 'monitor', 60_000, clickedId).then(() => 'monitor'),
             quickInput.waitFor({ state: 'visible', timeout: 60_000 }).then(() => 'picker'),
           ]);
-          assert.equal(outcome, 'monitor', `attempt ${attempt}: the command lost its run (after ${step} run.json rewrites) and asked for one instead`);
+          assert.equal(
+            outcome,
+            'monitor',
+            `attempt ${attempt}: the command lost its run (after ${step} run.json rewrites) and asked for one instead`,
+          );
           await studio.runCommand('View: Close All Editors');
         }
       });
@@ -116,9 +143,21 @@ describe('L3M panels in code-server', { timeout: 10 * 60_000 }, () => {
       await row.hover();
       await row.locator('[aria-label="Open Training Monitor"]').click();
       const frame = await panelFrame(studio.page, 'monitor', 60_000, '20260101-120000-m001');
-      const before = await waitFor<number>(frame, "(() => { const c = window.l3mPanel.charts()[0]; return c && c.points >= 39 ? c.points : false; })()");
-      appendFileSync(join(runDir, 'metrics.jsonl'), records.slice(40).map((r) => JSON.stringify(r) + '\n').join(''));
-      const after = await waitFor<number>(frame, `(() => { const c = window.l3mPanel.charts()[0]; return c && c.points > ${before} ? c.points : false; })()`);
+      const before = await waitFor<number>(
+        frame,
+        '(() => { const c = window.l3mPanel.charts()[0]; return c && c.points >= 39 ? c.points : false; })()',
+      );
+      appendFileSync(
+        join(runDir, 'metrics.jsonl'),
+        records
+          .slice(40)
+          .map((r) => JSON.stringify(r) + '\n')
+          .join(''),
+      );
+      const after = await waitFor<number>(
+        frame,
+        `(() => { const c = window.l3mPanel.charts()[0]; return c && c.points > ${before} ? c.points : false; })()`,
+      );
       assert.equal(after, 80);
       await studio.screenshot('panels-monitor');
     });
@@ -133,7 +172,10 @@ describe('L3M panels in code-server', { timeout: 10 * 60_000 }, () => {
       await row.click({ button: 'right' });
       await chooseMenuItem(studio.page, 'Inspect Lightcones');
       const frame = await panelFrame(studio.page, 'inspector');
-      const max = await waitFor<string>(frame, "(() => { const s = document.querySelector('input.slice-slider'); return s && s.max === '11' ? s.max : false; })()");
+      const max = await waitFor<string>(
+        frame,
+        "(() => { const s = document.querySelector('input.slice-slider'); return s && s.max === '11' ? s.max : false; })()",
+      );
       assert.equal(max, '11');
       await studio.screenshot('panels-inspector');
     });
@@ -154,7 +196,10 @@ describe('L3M panels in code-server', { timeout: 10 * 60_000 }, () => {
       await second.click({ button: 'right' });
       await chooseMenuItem(studio.page, 'Compare Runs');
       const frame = await panelFrame(studio.page, 'compare');
-      const fields = await waitFor<string[]>(frame, "(() => { const f = window.l3mPanel.differingFields(); return f.length > 0 ? f : false; })()");
+      const fields = await waitFor<string[]>(
+        frame,
+        '(() => { const f = window.l3mPanel.differingFields(); return f.length > 0 ? f : false; })()',
+      );
       assert.deepEqual(fields, ['training.lr']);
       await studio.screenshot('panels-compare');
     });

@@ -40,8 +40,23 @@ const generationConfig = {
     sublightcone: { length: 6, context: 2, stride: 16 },
     augmentation: { rotations: false, reflections: false, translations: false },
   },
-  training: { batch_size: 4, unit: 'steps', steps: 10, lr: 0.002, schedule: { warmup: 2, decay: 4 }, seed: 42, checkpoint_every: 10 },
-  evaluation: { every: 10, batch_size: 4, next_patch_mse: false, generated_lightcones: 0, generation_context_slices: 2, generation_slices: 2 },
+  training: {
+    batch_size: 4,
+    unit: 'steps',
+    steps: 10,
+    lr: 0.002,
+    schedule: { warmup: 2, decay: 4 },
+    seed: 42,
+    checkpoint_every: 10,
+  },
+  evaluation: {
+    every: 10,
+    batch_size: 4,
+    next_patch_mse: false,
+    generated_lightcones: 0,
+    generation_context_slices: 2,
+    generation_slices: 2,
+  },
   runtime: { backend: 'cpu' },
 };
 
@@ -53,16 +68,40 @@ const generationConfig = {
  */
 async function trainWithCli(studio: Studio, configPath: string): Promise<string> {
   const env = isolatedEnv(join(studio.sessionRoot, 'env'));
-  const child = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'sidecar', 'cli', 'main.ts'), 'train', configPath, '--runs-dir', join(studio.workspace, 'runs')], {
-    cwd: repoRoot, env, stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      join(repoRoot, 'sidecar', 'cli', 'main.ts'),
+      'train',
+      configPath,
+      '--runs-dir',
+      join(studio.workspace, 'runs'),
+    ],
+    {
+      cwd: repoRoot,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let output = '';
-  child.stdout.on('data', (d: Buffer) => { output += d.toString(); });
-  child.stderr.on('data', (d: Buffer) => { output += d.toString(); });
-  const code = await new Promise<number | null>((resolve, reject) => { child.on('error', reject); child.on('close', resolve); });
+  child.stdout.on('data', (d: Buffer) => {
+    output += d.toString();
+  });
+  child.stderr.on('data', (d: Buffer) => {
+    output += d.toString();
+  });
+  const code = await new Promise<number | null>((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', resolve);
+  });
   assert.equal(code, 0, `l3m train ${configPath} exited with ${code}:\n${output.slice(-3000)}`);
   const runDir = /Completed\. Run folder: (.+)$/m.exec(output)?.[1]?.trim();
-  assert.ok(runDir && existsSync(join(runDir, 'checkpoints', 'best.json')), `l3m train printed no completed run folder with a checkpoint:\n${output.slice(-3000)}`);
+  assert.ok(
+    runDir && existsSync(join(runDir, 'checkpoints', 'best.json')),
+    `l3m train printed no completed run folder with a checkpoint:\n${output.slice(-3000)}`,
+  );
   return runDir;
 }
 
@@ -73,7 +112,10 @@ async function answerQuickPick(page: Page, title: string, label: string): Promis
   const rows = widget.locator('.quick-input-list .monaco-list-row');
   await rows.first().waitFor({ state: 'visible' });
   const suggested = (await rows.first().locator('.label-name').first().innerText()).trim();
-  await rows.filter({ has: page.locator('.label-name', { hasText: new RegExp(`^${label}$`) }) }).first().click();
+  await rows
+    .filter({ has: page.locator('.label-name', { hasText: new RegExp(`^${label}$`) }) })
+    .first()
+    .click();
   // The next pick reuses the same widget with a new title, so wait for this title to go.
   await widget.locator('.quick-input-title', { hasText: title }).waitFor({ state: 'hidden' });
   return suggested;
@@ -113,7 +155,8 @@ describe('Sample Lightcones from the Runs view', { timeout: 10 * 60_000 }, () =>
       const done = page.locator('.notifications-toasts .notification-toast', { hasText: /L3M: wrote samples\// });
       const failed = page.locator('.notifications-toasts .notification-toast', { hasText: /L3M: sampling failed/ });
       await done.or(failed).first().waitFor({ state: 'visible', timeout: 180_000 });
-      if (await failed.first().isVisible()) assert.fail(`Sampling failed in the workbench: ${await failed.first().innerText()}`);
+      if (await failed.first().isVisible())
+        assert.fail(`Sampling failed in the workbench: ${await failed.first().innerText()}`);
       const message = await done.first().innerText();
       assert.match(message, /L3M: wrote samples\/lc000-t0002-seed0\.generated\.npy and its true slices\./);
       // Sampling has its own notification: the status bar (the training queue) does not show it as a run.
@@ -124,21 +167,34 @@ describe('Sample Lightcones from the Runs view', { timeout: 10 * 60_000 }, () =>
       const index = JSON.parse(readFileSync(join(runDir, 'samples', 'index.json'), 'utf8')) as SampleIndex;
       assert.equal(index.entries.length, 1, JSON.stringify(index));
       const entry = index.entries[0];
-      assert.deepEqual({ lightcone: entry.lightcone, contextSlices: entry.contextSlices, firstSlice: entry.firstSlice, generated: entry.generated },
-        { lightcone: 0, contextSlices: 2, firstSlice: 2, generated: 'lc000-t0002-seed0.generated.npy' });
+      assert.deepEqual(
+        {
+          lightcone: entry.lightcone,
+          contextSlices: entry.contextSlices,
+          firstSlice: entry.firstSlice,
+          generated: entry.generated,
+        },
+        { lightcone: 0, contextSlices: 2, firstSlice: 2, generated: 'lc000-t0002-seed0.generated.npy' },
+      );
       const truth = readNpy(readFileSync(join(runDir, 'samples', entry.truth)), entry.truth);
       const generated = readNpy(readFileSync(join(runDir, 'samples', entry.generated)), entry.generated);
       assert.equal(truth.shape.length, 3);
       assert.deepEqual(truth.shape, [4, truth.shape[1], truth.shape[1]]);
       assert.deepEqual(generated.shape, [2, truth.shape[1], truth.shape[1]]);
-      assert.ok(Array.from(generated.data).every(Number.isFinite), 'every generated voxel is finite (no slice left unwritten)');
+      assert.ok(
+        Array.from(generated.data).every(Number.isFinite),
+        'every generated voxel is finite (no slice left unwritten)',
+      );
       assert.ok(Array.from(truth.data).every(Number.isFinite), 'every true voxel is finite');
 
       // Open in Inspector: the panel of this run shows the sample, 4 slices (2 context + 2 generated).
       await done.first().locator('.monaco-button', { hasText: 'Open in Inspector' }).click();
       const inspector = await panelFrame(page, 'inspector', 60_000, runId);
-      const shown = await waitFor<{ max: string; samples: string[] }>(inspector,
-        "(() => { const s = document.querySelector('input.slice-slider'); const o = Array.from(document.querySelectorAll('vscode-option')).map((e) => e.textContent).filter((t) => /^lightcone /.test(t)); return s && s.max === '3' && o.length > 0 ? { max: s.max, samples: o } : false; })()", 120_000);
+      const shown = await waitFor<{ max: string; samples: string[] }>(
+        inspector,
+        "(() => { const s = document.querySelector('input.slice-slider'); const o = Array.from(document.querySelectorAll('vscode-option')).map((e) => e.textContent).filter((t) => /^lightcone /.test(t)); return s && s.max === '3' && o.length > 0 ? { max: s.max, samples: o } : false; })()",
+        120_000,
+      );
       assert.deepEqual(shown, { max: '3', samples: ['lightcone 0, slices from 0 (2 context)'] });
       await studio.screenshot('sample-inspector');
     });
@@ -151,11 +207,19 @@ describe('Sample Lightcones from the Runs view', { timeout: 10 * 60_000 }, () =>
       const row = await studio.revealTreeItem('Runs', '20260101-120000-r001');
       await row.click({ button: 'right' });
       await chooseMenuItem(studio.page, 'Sample Lightcones');
-      const toast = studio.page.locator('.notifications-toasts .notification-toast', { hasText: /20260101-120000-r001/ });
+      const toast = studio.page.locator('.notifications-toasts .notification-toast', {
+        hasText: /20260101-120000-r001/,
+      });
       await toast.first().waitFor({ state: 'visible' });
-      assert.match(await toast.first().innerText(), /L3M: e2e-sample-regression\/20260101-120000-r001 is a regression run; only generation runs can sample lightcones\./);
+      assert.match(
+        await toast.first().innerText(),
+        /L3M: e2e-sample-regression\/20260101-120000-r001 is a regression run; only generation runs can sample lightcones\./,
+      );
       // Refused before any quick pick: no question about lightcones was asked.
-      assert.equal(await studio.page.locator('.quick-input-widget .quick-input-title', { hasText: /^Sample:/ }).isVisible(), false);
+      assert.equal(
+        await studio.page.locator('.quick-input-widget .quick-input-title', { hasText: /^Sample:/ }).isVisible(),
+        false,
+      );
     });
   });
 });

@@ -7,8 +7,18 @@ export function tinyRegressionConfig(name: string, steps: number, evaluateEvery:
     name,
     task: 'regression',
     backbone: {
-      source: 'random', finetune: 'full', causal: false,
-      architecture: { hidden_size: 16, num_hidden_layers: 1, num_attention_heads: 2, num_key_value_heads: 1, intermediate_size: 32, vocab_size: 16, max_position_embeddings: 128 },
+      source: 'random',
+      finetune: 'full',
+      causal: false,
+      architecture: {
+        hidden_size: 16,
+        num_hidden_layers: 1,
+        num_attention_heads: 2,
+        num_key_value_heads: 1,
+        intermediate_size: 32,
+        vocab_size: 16,
+        max_position_embeddings: 128,
+      },
     },
     prompt: { template: 'minimal' },
     data: {
@@ -17,7 +27,15 @@ export function tinyRegressionConfig(name: string, steps: number, evaluateEvery:
       splits: { validation_fraction: 0.2, test_fraction: 0.2, seed: 1 },
       preprocessing: { global_signal_tokens: 8 },
     },
-    training: { batch_size: 2, unit: 'steps', steps, lr: 0.01, schedule: { warmup: 1, decay: 2 }, checkpoint_every: steps, seed: 1 },
+    training: {
+      batch_size: 2,
+      unit: 'steps',
+      steps,
+      lr: 0.01,
+      schedule: { warmup: 1, decay: 2 },
+      checkpoint_every: steps,
+      seed: 1,
+    },
     evaluation: { every: evaluateEvery, batch_size: 2, regression_samples: 10 },
     runtime: { backend: 'cpu' },
   };

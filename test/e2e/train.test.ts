@@ -34,12 +34,18 @@ describe('Train from the L3M side bar', { timeout: 10 * 60_000 }, () => {
       const row = await studio.revealTreeItem('Experiments', new RegExp(`^${experiment}(\\.l3m\\.json)?$`));
       // The inline action shows while the row is hovered (package.json menus: view/item/context, group inline).
       await row.hover();
-      const train = row.locator('.actions .action-label[aria-label="Train"], .actions .action-label[title="Train"]').first();
+      const train = row
+        .locator('.actions .action-label[aria-label="Train"], .actions .action-label[title="Train"]')
+        .first();
       await train.click();
 
-      const runRow = (status: string) => studio.page.locator('.part.sidebar .pane .monaco-list-row', {
-        has: studio.page.locator('.label-description', { hasText: new RegExp(`^${status}$`) }),
-      }).filter({ has: studio.page.locator('.label-name', { hasText: /^\d{8}-\d{6}-[0-9a-f]{4}$/ }) }).first();
+      const runRow = (status: string) =>
+        studio.page
+          .locator('.part.sidebar .pane .monaco-list-row', {
+            has: studio.page.locator('.label-description', { hasText: new RegExp(`^${status}$`) }),
+          })
+          .filter({ has: studio.page.locator('.label-name', { hasText: /^\d{8}-\d{6}-[0-9a-f]{4}$/ }) })
+          .first();
       // The Runs view groups runs under their experiment; reveal opens the group when it appears.
       await studio.revealTreeItem('Runs', /^\d{8}-\d{6}-[0-9a-f]{4}$/);
       await runRow('running').waitFor({ state: 'visible', timeout: 120_000 });

@@ -25,20 +25,32 @@ function sidecarProcesses(studio: Studio): string[] {
   for (const pid of readdirSync('/proc').filter((name) => /^\d+$/.test(name))) {
     let commandLine: string;
     try {
-      commandLine = readFileSync(join('/proc', pid, 'cmdline'), 'utf8').split('\0').join(' ');
+      commandLine = readFileSync(join('/proc', pid, 'cmdline'), 'utf8')
+        .split('\0')
+        .join(' ');
     } catch {
       continue; // exited meanwhile
     }
-    if (commandLine.includes(studio.sessionRoot) && commandLine.includes('sidecar.js')) found.push(`${pid}: ${commandLine}`);
+    if (commandLine.includes(studio.sessionRoot) && commandLine.includes('sidecar.js'))
+      found.push(`${pid}: ${commandLine}`);
   }
   return found;
 }
 
 /** A node process that prints "ready", then "got SIGINT" and exits when interrupted. */
 async function signalListener(): Promise<{ child: ChildProcess; output: () => string }> {
-  const child = spawn(process.execPath, ['-e', "process.on('SIGINT', () => { process.stdout.write('got SIGINT\\n'); process.exit(0); }); process.stdout.write('ready\\n'); setInterval(() => {}, 1 << 30);"], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(
+    process.execPath,
+    [
+      '-e',
+      "process.on('SIGINT', () => { process.stdout.write('got SIGINT\\n'); process.exit(0); }); process.stdout.write('ready\\n'); setInterval(() => {}, 1 << 30);",
+    ],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
   let text = '';
-  child.stdout.on('data', (d: Buffer) => { text += d.toString(); });
+  child.stdout.on('data', (d: Buffer) => {
+    text += d.toString();
+  });
   while (!text.includes('ready')) await once(child.stdout, 'data');
   return { child, output: () => text };
 }
@@ -54,14 +66,18 @@ describe('L3M in an untrusted workspace', { timeout: 10 * 60_000 }, () => {
     await studio?.close();
   });
 
-  const toast = (text: RegExp) => studio.page.locator('.notifications-toasts .notification-toast', { hasText: text }).first();
+  const toast = (text: RegExp) =>
+    studio.page.locator('.notifications-toasts .notification-toast', { hasText: text }).first();
 
   test('Train is refused with the reason, and no run is created', async () => {
     await studio.screenshotOnFailure('train-untrusted', async () => {
       await studio.openL3MView();
       const row = await studio.revealTreeItem('Experiments', /^quickstart-regression(\.l3m\.json)?$/);
       await row.hover();
-      await row.locator('.actions .action-label[aria-label="Train"], .actions .action-label[title="Train"]').first().click();
+      await row
+        .locator('.actions .action-label[aria-label="Train"], .actions .action-label[title="Train"]')
+        .first()
+        .click();
       const refused = toast(/does not train in an untrusted workspace/);
       await refused.waitFor({ state: 'visible' });
       assert.match(await refused.innerText(), /Trust this workspace to train/);
@@ -70,14 +86,23 @@ describe('L3M in an untrusted workspace', { timeout: 10 * 60_000 }, () => {
   });
 
   test('the inspector of a run without samples does not run l3m data on its config', async () => {
-    const runDir = writeRun(join(studio.workspace, 'runs'), experiment, '20260101-120000-u001', 'regression', tinyRegressionConfig(experiment, 10, 10));
+    const runDir = writeRun(
+      join(studio.workspace, 'runs'),
+      experiment,
+      '20260101-120000-u001',
+      'regression',
+      tinyRegressionConfig(experiment, 10, 10),
+    );
     await studio.screenshotOnFailure('untrusted-inspector', async () => {
       await studio.openL3MView();
       const row = await studio.revealTreeItem('Runs', /20260101-120000-u001/);
       await row.click({ button: 'right' });
       await chooseMenuItem(studio.page, 'Inspect Lightcones');
       const frame = await panelFrame(studio.page, 'inspector', 60_000, experiment);
-      const problems = await waitFor<string[]>(frame, "(() => { const p = window.l3mPanel.problems(); return p.some((x) => /not read in an untrusted workspace/.test(x)) ? p : false; })()");
+      const problems = await waitFor<string[]>(
+        frame,
+        '(() => { const p = window.l3mPanel.problems(); return p.some((x) => /not read in an untrusted workspace/.test(x)) ? p : false; })()',
+      );
       assert.match(problems.join(' | '), /Trust this workspace to see them/);
       assert.equal(existsSync(join(runDir, 'data-preview')), false, 'l3m data wrote nothing');
       assert.deepEqual(sidecarProcesses(studio), [], 'no l3m data or sidecar process runs');
@@ -103,14 +128,32 @@ describe('L3M in an untrusted workspace', { timeout: 10 * 60_000 }, () => {
     const { child, output } = await signalListener();
     try {
       // run.json names the listener with its true identity: only the trust check can stop the signal.
-      const runDir = writeRun(join(studio.workspace, 'runs'), experiment, '20260101-120000-u003', 'regression', {}, 'running');
+      const runDir = writeRun(
+        join(studio.workspace, 'runs'),
+        experiment,
+        '20260101-120000-u003',
+        'regression',
+        {},
+        'running',
+      );
       const record = JSON.parse(readFileSync(join(runDir, 'run.json'), 'utf8')) as Record<string, unknown>;
-      writeFileSync(join(runDir, 'run.json'), JSON.stringify({ ...record, pid: child.pid, host: hostname(), processIdentity: readProcessIdentity(child.pid!) }));
+      writeFileSync(
+        join(runDir, 'run.json'),
+        JSON.stringify({
+          ...record,
+          pid: child.pid,
+          host: hostname(),
+          processIdentity: readProcessIdentity(child.pid!),
+        }),
+      );
       await studio.screenshotOnFailure('untrusted-cancel', async () => {
         await studio.openL3MView();
         const row = await studio.revealTreeItem('Runs', /20260101-120000-u003/);
         await row.hover();
-        await row.locator('.actions .action-label[aria-label="Cancel Run"], .actions .action-label[title="Cancel Run"]').first().click();
+        await row
+          .locator('.actions .action-label[aria-label="Cancel Run"], .actions .action-label[title="Cancel Run"]')
+          .first()
+          .click();
         const refused = toast(/does not cancel a run in an untrusted workspace/);
         await refused.waitFor({ state: 'visible' });
         assert.match(await refused.innerText(), /Trust this workspace to cancel a run/);
@@ -122,10 +165,12 @@ describe('L3M in an untrusted workspace', { timeout: 10 * 60_000 }, () => {
     }
   });
 
-  test('Open Config opens the run\'s own config.json, not the file run.json names', async () => {
+  test("Open Config opens the run's own config.json, not the file run.json names", async () => {
     const secret = join(studio.sessionRoot, 'outside-secret.l3m.json');
     writeFileSync(secret, '{ "name": "OUTSIDE-SECRET" }\n');
-    const runDir = writeRun(join(studio.workspace, 'runs'), experiment, '20260101-120000-u004', 'regression', { name: 'run-own-config' });
+    const runDir = writeRun(join(studio.workspace, 'runs'), experiment, '20260101-120000-u004', 'regression', {
+      name: 'run-own-config',
+    });
     const record = JSON.parse(readFileSync(join(runDir, 'run.json'), 'utf8')) as Record<string, unknown>;
     writeFileSync(join(runDir, 'run.json'), JSON.stringify({ ...record, configPath: secret }));
     await studio.screenshotOnFailure('untrusted-open-config', async () => {
@@ -137,7 +182,11 @@ describe('L3M in an untrusted workspace', { timeout: 10 * 60_000 }, () => {
       const text = await studio.page.locator('.editor-instance .monaco-editor .view-lines').first().innerText();
       assert.match(text, /run-own-config/);
       assert.doesNotMatch(text, /OUTSIDE-SECRET/);
-      assert.equal(await studio.page.locator('.tabs-container .tab[aria-label*="outside-secret"]').count(), 0, 'the outside file was not opened');
+      assert.equal(
+        await studio.page.locator('.tabs-container .tab[aria-label*="outside-secret"]').count(),
+        0,
+        'the outside file was not opened',
+      );
     });
   });
 

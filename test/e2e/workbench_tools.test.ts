@@ -23,26 +23,33 @@ function alive(pid: number): boolean {
   }
 }
 
-test('killProcessTree ends a child and a grandchild that left the process group', { skip: process.platform !== 'linux' }, async () => {
-  // The shell starts a grandchild in a new session (setsid) and prints its PID, then waits.
-  const root = spawn('sh', ['-c', 'setsid sleep 600 & echo $!; sleep 600'], { stdio: ['ignore', 'pipe', 'ignore'] });
-  const grandchild = await new Promise<number>((resolve) => {
-    root.stdout.once('data', (chunk: Buffer) => resolve(Number(chunk.toString().trim())));
-  });
-  const exited = new Promise((resolve) => root.once('exit', resolve));
-  const tree = descendantsOf(root.pid!);
-  assert.ok(tree.includes(root.pid!), `the tree of ${root.pid} should start with it: ${tree.join(',')}`);
-  assert.ok(tree.includes(grandchild), `the setsid grandchild ${grandchild} should be in the tree ${tree.join(',')}`);
-  await killProcessTree(root.pid!, 2000);
-  await exited;
-  assert.equal(alive(grandchild), false, `grandchild ${grandchild} survived`);
-});
+test(
+  'killProcessTree ends a child and a grandchild that left the process group',
+  { skip: process.platform !== 'linux' },
+  async () => {
+    // The shell starts a grandchild in a new session (setsid) and prints its PID, then waits.
+    const root = spawn('sh', ['-c', 'setsid sleep 600 & echo $!; sleep 600'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    const grandchild = await new Promise<number>((resolve) => {
+      root.stdout.once('data', (chunk: Buffer) => resolve(Number(chunk.toString().trim())));
+    });
+    const exited = new Promise((resolve) => root.once('exit', resolve));
+    const tree = descendantsOf(root.pid!);
+    assert.ok(tree.includes(root.pid!), `the tree of ${root.pid} should start with it: ${tree.join(',')}`);
+    assert.ok(tree.includes(grandchild), `the setsid grandchild ${grandchild} should be in the tree ${tree.join(',')}`);
+    await killProcessTree(root.pid!, 2000);
+    await exited;
+    assert.equal(alive(grandchild), false, `grandchild ${grandchild} survived`);
+  },
+);
 
-test('writeUserSettings keeps a user\'s values for npm start and overrides them for tests', () => {
+test("writeUserSettings keeps a user's values for npm start and overrides them for tests", () => {
   const dir = mkdtempSync(join(tmpdir(), 'l3m-settings-'));
   try {
     mkdirSync(join(dir, 'User'));
-    writeFileSync(join(dir, 'User', 'settings.json'), JSON.stringify({ 'editor.fontSize': 20, 'workbench.startupEditor': 'welcomePage' }));
+    writeFileSync(
+      join(dir, 'User', 'settings.json'),
+      JSON.stringify({ 'editor.fontSize': 20, 'workbench.startupEditor': 'welcomePage' }),
+    );
     writeUserSettings(dir, { 'workbench.startupEditor': 'none', 'update.mode': 'none' }, true);
     const kept = readJson<Record<string, unknown>>(join(dir, 'User', 'settings.json'));
     assert.deepEqual(kept, { 'editor.fontSize': 20, 'workbench.startupEditor': 'welcomePage', 'update.mode': 'none' });
@@ -57,7 +64,12 @@ test('writeUserSettings keeps a user\'s values for npm start and overrides them 
 
 test('checkEngine accepts the code-server release and rejects an older VS Code', () => {
   const workbench = (codeVersion: string): Workbench => ({
-    dir: '/nowhere', node: '/nowhere/node', nodePackageDir: '/nowhere', codeServerEntry: '/nowhere/entry.js', codeServerVersion: 'test', codeVersion,
+    dir: '/nowhere',
+    node: '/nowhere/node',
+    nodePackageDir: '/nowhere',
+    codeServerEntry: '/nowhere/entry.js',
+    codeServerVersion: 'test',
+    codeVersion,
   });
   assert.doesNotThrow(() => checkEngine(workbench('1.139.1')));
   assert.throws(() => checkEngine(workbench('1.80.0')), /engines\.vscode .* VS Code 1\.80\.0/);
@@ -71,7 +83,15 @@ test('isolatedEnv moves HOME, XDG folders and TMPDIR under the session folder an
   process.env.npm_config_local_prefix = '/somewhere/else';
   try {
     const env = isolatedEnv(dir);
-    for (const key of ['HOME', 'XDG_CONFIG_HOME', 'XDG_DATA_HOME', 'XDG_CACHE_HOME', 'XDG_STATE_HOME', 'XDG_RUNTIME_DIR', 'TMPDIR']) {
+    for (const key of [
+      'HOME',
+      'XDG_CONFIG_HOME',
+      'XDG_DATA_HOME',
+      'XDG_CACHE_HOME',
+      'XDG_STATE_HOME',
+      'XDG_RUNTIME_DIR',
+      'TMPDIR',
+    ]) {
       assert.ok(env[key]?.startsWith(dir), `${key} is ${env[key]}, not under ${dir}`);
     }
     assert.equal(env.VSCODE_IPC_HOOK_CLI, undefined);

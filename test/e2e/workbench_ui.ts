@@ -3,11 +3,20 @@
 import type { Frame, Page } from 'playwright-core';
 
 /** The frame of a panel page; `run`: only one whose heading names that run (several monitors can be open). */
-export async function panelFrame(page: Page, panel: 'monitor' | 'inspector' | 'compare', timeoutMs = 60_000, run = ''): Promise<Frame> {
+export async function panelFrame(
+  page: Page,
+  panel: 'monitor' | 'inspector' | 'compare',
+  timeoutMs = 60_000,
+  run = '',
+): Promise<Frame> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     for (const frame of page.frames()) {
-      const found = await frame.evaluate(`document.body && document.body.dataset.panel === ${JSON.stringify(panel)} && typeof window.l3mPanel === 'object' && (document.querySelector('h2')?.textContent ?? '').includes(${JSON.stringify(run)})`).catch(() => false);
+      const found = await frame
+        .evaluate(
+          `document.body && document.body.dataset.panel === ${JSON.stringify(panel)} && typeof window.l3mPanel === 'object' && (document.querySelector('h2')?.textContent ?? '').includes(${JSON.stringify(run)})`,
+        )
+        .catch(() => false);
       if (found) return frame;
     }
     await page.waitForTimeout(250);

@@ -21,11 +21,22 @@ function previewRun(runsDir: string): string {
   mkdirSync(dataDir, { recursive: true });
   for (let c = 0; c < 4; c++) {
     const image = new Float32Array(n * n * nt).fill(c + 1);
-    writeFileSync(join(dataDir, `lc${c}.npz`), encodeLightconeNpz(image, [n, n, nt], labelFromParams({ ...fiducialParams, zeta: 20 + 10 * c })));
+    writeFileSync(
+      join(dataDir, `lc${c}.npz`),
+      encodeLightconeNpz(image, [n, n, nt], labelFromParams({ ...fiducialParams, zeta: 20 + 10 * c })),
+    );
   }
   const config = {
-    name: 'preview', task: 'regression', backbone: { source: 'random' },
-    data: { source: 'files', files: { format: 'npz', path: './lcs', transverse_cells: n }, patch_size: 14, splits: { validation_fraction: 0.25, test_fraction: 0.25, seed: 1 }, preprocessing: { global_signal_tokens: 6 } },
+    name: 'preview',
+    task: 'regression',
+    backbone: { source: 'random' },
+    data: {
+      source: 'files',
+      files: { format: 'npz', path: './lcs', transverse_cells: n },
+      patch_size: 14,
+      splits: { validation_fraction: 0.25, test_fraction: 0.25, seed: 1 },
+      preprocessing: { global_signal_tokens: 6 },
+    },
   };
   const configPath = join(runsDir, 'preview.l3m.json');
   writeFileSync(configPath, JSON.stringify(config));
@@ -41,7 +52,12 @@ test('the data preview runs l3m data with l3m.nodePath, and names that Node when
   t.after(() => rmSync(runsDir, { recursive: true, force: true }));
   const runDir = previewRun(runsDir);
 
-  const missing = await ensureDataPreview(runDir, sidecarCommand({ nodePath: join(runsDir, 'no-such-node') }, bundle), [runsDir], 3);
+  const missing = await ensureDataPreview(
+    runDir,
+    sidecarCommand({ nodePath: join(runsDir, 'no-such-node') }, bundle),
+    [runsDir],
+    3,
+  );
   assert.match(missing ?? '', /Could not start the L3M sidecar with ".*no-such-node": .*ENOENT.*l3m\.nodePath/);
   assert.equal(existsSync(join(runDir, 'data-preview', 'index.json')), false);
 
@@ -51,7 +67,12 @@ test('the data preview runs l3m data with l3m.nodePath, and names that Node when
   writeFileSync(launcher, `#!/bin/sh\nprintf '%s\\n' "$*" >> '${log}'\nexec '${process.execPath}' "$@"\n`);
   chmodSync(launcher, 0o755);
   assert.equal(await ensureDataPreview(runDir, sidecarCommand({ nodePath: launcher }, bundle), [runsDir], 3), null);
-  assert.match(readFileSync(log, 'utf8'), new RegExp(`^${bundle.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')} data .*preview\\.l3m\\.json --out .*data-preview --slices 3 --max-cones 1 --json\\n$`));
+  assert.match(
+    readFileSync(log, 'utf8'),
+    new RegExp(
+      `^${bundle.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')} data .*preview\\.l3m\\.json --out .*data-preview --slices 3 --max-cones 1 --json\\n$`,
+    ),
+  );
   const preview = await readDataPreview(runDir);
   assert.deepEqual(preview.problems, []);
   assert.deepEqual(preview.shape, [3, 28, 28]);

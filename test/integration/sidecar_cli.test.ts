@@ -9,7 +9,10 @@ import { createRun, readRun, updateRun } from '../../sidecar/runs/run_store';
 
 const bundle = join(resolve(__dirname, '../..'), 'dist', 'sidecar.js');
 
-function l3m(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+function l3m(
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((res) => {
     execFile(process.execPath, [bundle, ...args], { env: { ...process.env, ...env } }, (error, stdout, stderr) => {
       res({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr });
@@ -21,7 +24,11 @@ test('l3m runs lists runs, unreadable ones with the reason, as a table and as JS
   const runsDir = mkdtempSync(join(tmpdir(), 'l3m-cli-'));
   t.after(() => rmSync(runsDir, { recursive: true, force: true }));
   const ok = await createRun({ runsDir, experiment: 'quick', task: 'regression', config: {} });
-  await updateRun(ok.runDir, { status: 'running', device: { backend: 'wasm', device: 'cpu' }, progress: { step: 12, totalSteps: 100, epoch: 1 } });
+  await updateRun(ok.runDir, {
+    status: 'running',
+    device: { backend: 'wasm', device: 'cpu' },
+    progress: { step: 12, totalSteps: 100, epoch: 1 },
+  });
   const bad = await createRun({ runsDir, experiment: 'quick', task: 'regression', config: {} });
   writeFileSync(join(bad.runDir, 'run.json'), 'garbage');
 
@@ -42,9 +49,20 @@ test('l3m runs --mark-failed records the failure with its exit code, and refuses
   t.after(() => rmSync(runsDir, { recursive: true, force: true }));
   const run = await createRun({ runsDir, experiment: 'quick', task: 'regression', config: {} });
   await updateRun(run.runDir, { status: 'running' });
-  const marked = await l3m(['runs', '--mark-failed', run.runDir, '--reason', 'The L3M sidecar was killed by SIGKILL.', '--exit-code', '137']);
+  const marked = await l3m([
+    'runs',
+    '--mark-failed',
+    run.runDir,
+    '--reason',
+    'The L3M sidecar was killed by SIGKILL.',
+    '--exit-code',
+    '137',
+  ]);
   assert.equal(marked.code, 0, marked.stderr);
-  assert.deepEqual((await readRun(run.runDir)).error, { message: 'The L3M sidecar was killed by SIGKILL.', exitCode: 137 });
+  assert.deepEqual((await readRun(run.runDir)).error, {
+    message: 'The L3M sidecar was killed by SIGKILL.',
+    exitCode: 137,
+  });
   await updateRun(run.runDir, { status: 'running' });
   await updateRun(run.runDir, { status: 'completed' });
   const refused = await l3m(['runs', '--mark-failed', run.runDir, '--reason', 'late']);
@@ -69,7 +87,10 @@ test('l3m probe prints the backends as JSON with the chosen one', async () => {
   const probe = await l3m(['probe', '--json']);
   assert.equal(probe.code, 0, probe.stderr);
   const parsed = JSON.parse(probe.stdout) as { backends: { name: string; available: boolean }[]; chosen: string };
-  assert.deepEqual(parsed.backends.map((b) => b.name), ['cuda', 'cpu-native', 'webgpu', 'wasm', 'cpu']);
+  assert.deepEqual(
+    parsed.backends.map((b) => b.name),
+    ['cuda', 'cpu-native', 'webgpu', 'wasm', 'cpu'],
+  );
   assert.equal(parsed.chosen, parsed.backends.find((b) => b.available)?.name);
   const table = await l3m(['probe']);
   assert.match(table.stdout, /^backend\s+available\s+device\s+detail/m);

@@ -23,7 +23,15 @@ test('a sidecar killed with SIGKILL is detected, its run marked failed, and the 
   assert.ok(existsSync(sidecarScript), `${sidecarScript} is missing; run "node esbuild.mjs --no-typecheck" first`);
   const runsDir = mkdtempSync(join(tmpdir(), 'l3m-client-'));
   let output = '';
-  const client = new SidecarClient({ nodePath: process.execPath, sidecarScript, runsDir, clientName: 'client test', output: (text) => { output += text; } });
+  const client = new SidecarClient({
+    nodePath: process.execPath,
+    sidecarScript,
+    runsDir,
+    clientName: 'client test',
+    output: (text) => {
+      output += text;
+    },
+  });
   t.after(async () => {
     await client.stop();
     rmSync(runsDir, { recursive: true, force: true });
@@ -69,8 +77,17 @@ test('a sidecar killed with SIGKILL is detected, its run marked failed, and the 
 });
 
 test('a Node path that does not exist gives a clear error naming the setting', async () => {
-  const client = new SidecarClient({ nodePath: '/nonexistent/node', sidecarScript, runsDir: tmpdir(), clientName: 't', output: () => undefined });
-  await assert.rejects(client.request(protocol.status), /Could not start the L3M sidecar with "\/nonexistent\/node".*l3m\.nodePath/);
+  const client = new SidecarClient({
+    nodePath: '/nonexistent/node',
+    sidecarScript,
+    runsDir: tmpdir(),
+    clientName: 't',
+    output: () => undefined,
+  });
+  await assert.rejects(
+    client.request(protocol.status),
+    /Could not start the L3M sidecar with "\/nonexistent\/node".*l3m\.nodePath/,
+  );
   assert.equal(client.isRunning, false);
 });
 
@@ -78,7 +95,15 @@ test('a sidecar that reports sidecar/fatal for broken stdin framing exits; its r
   assert.ok(existsSync(sidecarScript), `${sidecarScript} is missing; run "node esbuild.mjs --no-typecheck" first`);
   const runsDir = mkdtempSync(join(tmpdir(), 'l3m-client-'));
   let output = '';
-  const client = new SidecarClient({ nodePath: process.execPath, sidecarScript, runsDir, clientName: 'client test', output: (text) => { output += text; } });
+  const client = new SidecarClient({
+    nodePath: process.execPath,
+    sidecarScript,
+    runsDir,
+    clientName: 'client test',
+    output: (text) => {
+      output += text;
+    },
+  });
   t.after(async () => {
     await client.stop();
     rmSync(runsDir, { recursive: true, force: true });
@@ -102,7 +127,10 @@ test('a sidecar that reports sidecar/fatal for broken stdin framing exits; its r
   assert.deepEqual(failedRuns, [runDir]);
   const record = await readRun(runDir);
   assert.equal(record.status, 'failed');
-  assert.match(record.error?.message ?? '', /sidecar exited with code 70: The sidecar's stdin is no longer the protocol/);
+  assert.match(
+    record.error?.message ?? '',
+    /sidecar exited with code 70: The sidecar's stdin is no longer the protocol/,
+  );
   assert.equal(record.error?.exitCode, 70);
   assert.match(output, /\[fatal\] The sidecar's stdin is no longer the protocol/);
 

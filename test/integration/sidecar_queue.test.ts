@@ -20,15 +20,39 @@ function gatedEngine() {
   const engine: TrainingJobs = {
     async prepareRun(configPath, runsDir) {
       if (configPath.includes('invalid')) {
-        throw Object.assign(new Error(`Config ${configPath} has 1 error.`), { name: 'ConfigInvalidError', file: configPath, diagnostics: [{ range: { start: { line: 1, character: 2 }, end: { line: 1, character: 9 } }, severity: 1, message: 'bad' }] });
+        throw Object.assign(new Error(`Config ${configPath} has 1 error.`), {
+          name: 'ConfigInvalidError',
+          file: configPath,
+          diagnostics: [
+            {
+              range: { start: { line: 1, character: 2 }, end: { line: 1, character: 9 } },
+              severity: 1,
+              message: 'bad',
+            },
+          ],
+        });
       }
-      const { runId, runDir } = await createRun({ runsDir, experiment: experimentNameOf(configPath), task: 'regression', config: { configPath } });
+      const { runId, runDir } = await createRun({
+        runsDir,
+        experiment: experimentNameOf(configPath),
+        task: 'regression',
+        config: { configPath },
+      });
       return { runId, runDir };
     },
     async runTraining({ runDir, signal, events }) {
       await updateRun(runDir, { status: 'running' });
       started.push(runDir);
-      events.progress({ runDir, step: 1, totalSteps: 2, epoch: 0, loss: 1.5, lr: 1e-3, stepsPerSecond: 10, etaSeconds: 0.1 });
+      events.progress({
+        runDir,
+        step: 1,
+        totalSteps: 2,
+        epoch: 0,
+        loss: 1.5,
+        lr: 1e-3,
+        stepsPerSecond: 10,
+        etaSeconds: 0.1,
+      });
       const released = new Promise<void>((res) => gates.set(runDir, res));
       const aborted = new Promise<void>((res) => signal.addEventListener('abort', () => res(), { once: true }));
       await Promise.race([released, aborted]);
@@ -48,27 +72,39 @@ function gatedEngine() {
 function connect(engine: TrainingJobs) {
   const { client, server, close } = inMemoryServer({ trainingJobs: engine });
   const states: protocol.RunStateParams[] = [];
-  const waiters: { match: (s: protocol.RunStateParams) => boolean; resolve: (s: protocol.RunStateParams) => void }[] = [];
+  const waiters: { match: (s: protocol.RunStateParams) => boolean; resolve: (s: protocol.RunStateParams) => void }[] =
+    [];
   client.onNotification(protocol.runState, (s) => {
     states.push(s);
-    for (const w of [...waiters]) if (w.match(s)) { waiters.splice(waiters.indexOf(w), 1); w.resolve(s); }
+    for (const w of [...waiters])
+      if (w.match(s)) {
+        waiters.splice(waiters.indexOf(w), 1);
+        w.resolve(s);
+      }
   });
   const progress: protocol.ProgressParams[] = [];
   const progressWaiters: { runDir: string; count: number; resolve: () => void }[] = [];
   const progressCount = (runDir: string) => progress.filter((p) => p.runDir === runDir).length;
   client.onNotification(protocol.progress, (p) => {
     progress.push(p);
-    for (const w of [...progressWaiters]) if (progressCount(w.runDir) >= w.count) { progressWaiters.splice(progressWaiters.indexOf(w), 1); w.resolve(); }
+    for (const w of [...progressWaiters])
+      if (progressCount(w.runDir) >= w.count) {
+        progressWaiters.splice(progressWaiters.indexOf(w), 1);
+        w.resolve();
+      }
   });
   /** Resolves once the engine reported progress `count` times for the run (it is inside runTraining). */
-  const waitForProgress = (runDir: string, count = 1) => (progressCount(runDir) >= count
-    ? Promise.resolve()
-    : new Promise<void>((resolve) => progressWaiters.push({ runDir, count, resolve })));
+  const waitForProgress = (runDir: string, count = 1) =>
+    progressCount(runDir) >= count
+      ? Promise.resolve()
+      : new Promise<void>((resolve) => progressWaiters.push({ runDir, count, resolve }));
   client.listen();
   const waitForState = (runDir: string, kind: protocol.RunStateParams['kind']) => {
     const found = states.find((s) => s.runDir === runDir && s.kind === kind);
     if (found) return Promise.resolve(found);
-    return new Promise<protocol.RunStateParams>((resolve) => waiters.push({ match: (s) => s.runDir === runDir && s.kind === kind, resolve }));
+    return new Promise<protocol.RunStateParams>((resolve) =>
+      waiters.push({ match: (s) => s.runDir === runDir && s.kind === kind, resolve }),
+    );
   };
   return { client, server, states, progress, waitForState, waitForProgress, close };
 }
@@ -77,14 +113,20 @@ test('one run at a time: the second is queued, then runs when the first complete
   const runsDir = mkdtempSync(join(tmpdir(), 'l3m-queue-'));
   const { engine, started, release } = gatedEngine();
   const c = connect(engine);
-  t.after(() => { c.close(); rmSync(runsDir, { recursive: true, force: true }); });
+  t.after(() => {
+    c.close();
+    rmSync(runsDir, { recursive: true, force: true });
+  });
 
   const first = await c.client.sendRequest(protocol.startRun, { configPath: '/w/alpha.l3m.json', runsDir });
   const second = await c.client.sendRequest(protocol.startRun, { configPath: '/w/beta.l3m.json', runsDir });
   assert.equal(second.status, 'queued');
   await c.waitForState(first.runDir, 'running');
   await c.waitForProgress(first.runDir);
-  assert.deepEqual(await c.client.sendRequest(protocol.status), { active: { runDir: first.runDir, status: 'running' }, queued: [second.runDir] });
+  assert.deepEqual(await c.client.sendRequest(protocol.status), {
+    active: { runDir: first.runDir, status: 'running' },
+    queued: [second.runDir],
+  });
   assert.equal((await readRun(second.runDir)).status, 'queued', 'a waiting run is queued in run.json');
   assert.deepEqual(started, [first.runDir]);
 
@@ -103,7 +145,10 @@ test('cancel: a queued run is cancelled at once, the running one stops via its s
   const runsDir = mkdtempSync(join(tmpdir(), 'l3m-queue-'));
   const { engine, release } = gatedEngine();
   const c = connect(engine);
-  t.after(() => { c.close(); rmSync(runsDir, { recursive: true, force: true }); });
+  t.after(() => {
+    c.close();
+    rmSync(runsDir, { recursive: true, force: true });
+  });
 
   const running = await c.client.sendRequest(protocol.startRun, { configPath: '/w/alpha.l3m.json', runsDir });
   const waiting = await c.client.sendRequest(protocol.startRun, { configPath: '/w/beta.l3m.json', runsDir });
@@ -131,7 +176,10 @@ test('an engine failure is recorded in run.json and announced; an invalid config
   const runsDir = mkdtempSync(join(tmpdir(), 'l3m-queue-'));
   const { engine, release } = gatedEngine();
   const c = connect(engine);
-  t.after(() => { c.close(); rmSync(runsDir, { recursive: true, force: true }); });
+  t.after(() => {
+    c.close();
+    rmSync(runsDir, { recursive: true, force: true });
+  });
 
   const run = await c.client.sendRequest(protocol.startRun, { configPath: '/w/explode.l3m.json', runsDir });
   await c.waitForProgress(run.runDir);
@@ -142,22 +190,28 @@ test('an engine failure is recorded in run.json and announced; an invalid config
   assert.equal(record.status, 'failed');
   assert.equal(record.error?.message, 'NaN loss at step 2 (last finite loss 1.5)');
 
-  await assert.rejects(c.client.sendRequest(protocol.startRun, { configPath: '/w/invalid.l3m.json', runsDir }), (e: unknown) => {
-    assert.ok(e instanceof ResponseError);
-    assert.equal(e.code, protocol.ErrorCodes.configInvalid);
-    const data = e.data as protocol.ConfigErrorData;
-    assert.equal(data.kind, 'config-invalid');
-    // The validator's LSP diagnostics (0-based) arrive 1-based, as a terminal prints them.
-    assert.deepEqual(data.diagnostics[0], { line: 2, column: 3, severity: 'error', message: 'bad', path: '' });
-    return true;
-  });
+  await assert.rejects(
+    c.client.sendRequest(protocol.startRun, { configPath: '/w/invalid.l3m.json', runsDir }),
+    (e: unknown) => {
+      assert.ok(e instanceof ResponseError);
+      assert.equal(e.code, protocol.ErrorCodes.configInvalid);
+      const data = e.data as protocol.ConfigErrorData;
+      assert.equal(data.kind, 'config-invalid');
+      // The validator's LSP diagnostics (0-based) arrive 1-based, as a terminal prints them.
+      assert.deepEqual(data.diagnostics[0], { line: 2, column: 3, severity: 'error', message: 'bad', path: '' });
+      return true;
+    },
+  );
 });
 
 test('one run is one entry however its folder is spelled: a trailing slash or a symlink does not queue it twice', async (t) => {
   const runsDir = mkdtempSync(join(tmpdir(), 'l3m-queue-'));
   const { engine, started, release } = gatedEngine();
   const c = connect(engine);
-  t.after(() => { c.close(); rmSync(runsDir, { recursive: true, force: true }); });
+  t.after(() => {
+    c.close();
+    rmSync(runsDir, { recursive: true, force: true });
+  });
 
   // beta keeps the queue busy, so that the resumed alpha waits in it.
   const alpha = await c.client.sendRequest(protocol.startRun, { configPath: '/w/alpha.l3m.json', runsDir });
@@ -169,7 +223,12 @@ test('one run is one entry however its folder is spelled: a trailing slash or a 
   assert.equal((await c.client.sendRequest(protocol.resumeRun, { runDir: alpha.runDir })).status, 'queued');
   const link = join(runsDir, 'alpha-link');
   symlinkSync(alpha.runDir, link);
-  for (const spelling of [`${alpha.runDir}/`, `${alpha.runDir}//`, join(alpha.runDir, '..', basename(alpha.runDir)), link]) {
+  for (const spelling of [
+    `${alpha.runDir}/`,
+    `${alpha.runDir}//`,
+    join(alpha.runDir, '..', basename(alpha.runDir)),
+    link,
+  ]) {
     await assert.rejects(c.client.sendRequest(protocol.resumeRun, { runDir: spelling }), (e: unknown) => {
       assert.ok(e instanceof ResponseError, String(e));
       assert.equal(e.code, protocol.ErrorCodes.runStateConflict, `${spelling}: ${e.message}`);
@@ -180,8 +239,13 @@ test('one run is one entry however its folder is spelled: a trailing slash or a 
   assert.deepEqual((await c.client.sendRequest(protocol.status)).queued, [alpha.runDir]);
 
   // Cancelling by another spelling cancels the one entry, so nothing restarts the cancelled run.
-  assert.deepEqual(await c.client.sendRequest(protocol.cancelRun, { runDir: `${alpha.runDir}/` }), { status: 'cancelled' });
-  assert.deepEqual(await c.client.sendRequest(protocol.status), { active: { runDir: beta.runDir, status: 'running' }, queued: [] });
+  assert.deepEqual(await c.client.sendRequest(protocol.cancelRun, { runDir: `${alpha.runDir}/` }), {
+    status: 'cancelled',
+  });
+  assert.deepEqual(await c.client.sendRequest(protocol.status), {
+    active: { runDir: beta.runDir, status: 'running' },
+    queued: [],
+  });
   release(beta.runDir);
   await c.waitForState(beta.runDir, 'completed');
   assert.deepEqual(await c.client.sendRequest(protocol.status), { active: null, queued: [] });

@@ -16,18 +16,30 @@ import { writeTinyWorkspace } from './train_fixture';
 const root = resolve(__dirname, '../..');
 const cli = join(root, 'sidecar', 'cli', 'main.ts');
 
-interface Finished { code: number | null; stdout: string; stderr: string }
+interface Finished {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
 
-function l3m(args: string[], options: { onStdout?: (text: string, child: ReturnType<typeof spawn>) => void } = {}): Promise<Finished> {
+function l3m(
+  args: string[],
+  options: { onStdout?: (text: string, child: ReturnType<typeof spawn>) => void } = {},
+): Promise<Finished> {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', cli, ...args], { cwd: root, env: { ...process.env, L3M_RUNS_DIR: '' } });
+    const child = spawn(process.execPath, ['--import', 'tsx', cli, ...args], {
+      cwd: root,
+      env: { ...process.env, L3M_RUNS_DIR: '' },
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => {
       stdout += chunk.toString();
       options.onStdout?.(stdout, child);
     });
-    child.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString(); });
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
     child.on('error', reject);
     child.on('close', (code) => resolvePromise({ code, stdout, stderr }));
   });
@@ -51,7 +63,8 @@ test('l3m train completes a tiny run in runs/ beside the workspace and prints th
   const evaluated = await l3m(['evaluate', runDir]);
   assert.equal(evaluated.code, 0, evaluated.stderr);
   assert.match(evaluated.stdout, new RegExp(`NLL ${trained.nll!.toFixed(3)} nats`));
-  for (const p of trained.parameters) assert.match(evaluated.stdout, new RegExp(`${p.name} +${p.r2!.toFixed(3)} +${p.coverage68!.toFixed(3)}`));
+  for (const p of trained.parameters)
+    assert.match(evaluated.stdout, new RegExp(`${p.name} +${p.r2!.toFixed(3)} +${p.coverage68!.toFixed(3)}`));
   assert.deepEqual(readJson<RegressionEvaluationFile>(join(runDir, 'eval', 'regression.json')), trained);
   const notARun = await l3m(['evaluate', workspace]);
   assert.equal(notARun.code, 1);
@@ -63,7 +76,10 @@ test('SIGINT cancels cleanly and l3m resume finishes the run', async () => {
   const workspace = mkdtempSync(join(tmpdir(), 'l3m-cli-'));
   const runsDir = join(workspace, 'elsewhere');
   // Long enough that the signal arrives mid-training; plain output (not a TTY) prints the run folder first.
-  const configPath = writeTinyWorkspace(workspace, { training: { steps: 300, checkpoint_every: 100 }, evaluation: { every: 150 } });
+  const configPath = writeTinyWorkspace(workspace, {
+    training: { steps: 300, checkpoint_every: 100 },
+    evaluation: { every: 150 },
+  });
   let signalled = false;
   const cancelled = await l3m(['train', configPath, '--runs-dir', runsDir], {
     onStdout: (stdout, child) => {
@@ -81,7 +97,9 @@ test('SIGINT cancels cleanly and l3m resume finishes the run', async () => {
   assert.equal(record.status, 'cancelled');
   assert.ok(record.progress, JSON.stringify(record));
   assert.ok(record.progress.step > 0 && record.progress.step < 300, JSON.stringify(record.progress));
-  assert.ok(readdirSync(join(runDir, 'checkpoints')).includes(`step-${String(record.progress.step).padStart(8, '0')}.json`));
+  assert.ok(
+    readdirSync(join(runDir, 'checkpoints')).includes(`step-${String(record.progress.step).padStart(8, '0')}.json`),
+  );
   assert.match(cancelled.stdout, /Resume with: l3m resume/);
 
   const resumed = await l3m(['resume', runDir]);

@@ -28,12 +28,19 @@ export function writeSyntheticLightcones(workspace: string, options: FixtureOpti
     for (let k = 0; k < nt; k++) {
       // A "global signal" whose depth, timing and width depend on the parameters, plus voxel noise.
       const t = k / nt;
-      const signal = -20 * (0.5 + y[1]) * Math.exp(-(((t - 0.3 - 0.4 * y[4]) / (0.08 + 0.1 * y[5])) ** 2)) + 10 * y[0] * t + 5 * y[2] * Math.sin(6 * t) + 3 * y[3] * t * t;
+      const signal =
+        -20 * (0.5 + y[1]) * Math.exp(-(((t - 0.3 - 0.4 * y[4]) / (0.08 + 0.1 * y[5])) ** 2)) +
+        10 * y[0] * t +
+        5 * y[2] * Math.sin(6 * t) +
+        3 * y[3] * t * t;
       for (let ij = 0; ij < n * n; ij++) image[ij * nt + k] = signal + 0.5 * (random() - 0.5);
     }
     const name = `cone-${String(c).padStart(3, '0')}`;
     writeFileSync(join(folder, `${name}.npy`), writeNpy(image, [n, n, nt]));
-    writeFileSync(join(folder, `${name}.json`), JSON.stringify(Object.fromEntries(parameterNames.map((p, i) => [p, denormalizeParams(y)[p] ?? i]))));
+    writeFileSync(
+      join(folder, `${name}.json`),
+      JSON.stringify(Object.fromEntries(parameterNames.map((p, i) => [p, denormalizeParams(y)[p] ?? i]))),
+    );
   }
   return folder;
 }
@@ -42,22 +49,50 @@ export function writeSyntheticLightcones(workspace: string, options: FixtureOpti
 export function tinyConfig(overrides: Record<string, Record<string, unknown>> = {}): Record<string, unknown> {
   const base: Record<string, Record<string, unknown>> = {
     backbone: {
-      source: 'random', finetune: 'frozen', causal: false,
-      architecture: { hidden_size: 16, num_hidden_layers: 1, num_attention_heads: 2, num_key_value_heads: 1, intermediate_size: 32, vocab_size: 16, max_position_embeddings: 256 },
+      source: 'random',
+      finetune: 'frozen',
+      causal: false,
+      architecture: {
+        hidden_size: 16,
+        num_hidden_layers: 1,
+        num_attention_heads: 2,
+        num_key_value_heads: 1,
+        intermediate_size: 32,
+        vocab_size: 16,
+        max_position_embeddings: 256,
+      },
     },
     prompt: { template: 'minimal' },
-    data: { source: 'files', files: { format: 'npy', path: 'data' }, splits: { validation_fraction: 0.2, test_fraction: 0.2, seed: 1 }, preprocessing: { global_signal_tokens: 8 } },
-    training: { batch_size: 4, unit: 'steps', steps: 40, lr: 0.01, schedule: { warmup: 2, decay: 10 }, checkpoint_every: 10, seed: 3 },
+    data: {
+      source: 'files',
+      files: { format: 'npy', path: 'data' },
+      splits: { validation_fraction: 0.2, test_fraction: 0.2, seed: 1 },
+      preprocessing: { global_signal_tokens: 8 },
+    },
+    training: {
+      batch_size: 4,
+      unit: 'steps',
+      steps: 40,
+      lr: 0.01,
+      schedule: { warmup: 2, decay: 10 },
+      checkpoint_every: 10,
+      seed: 3,
+    },
     evaluation: { every: 20, regression_samples: 20, batch_size: 8 },
     runtime: { backend: 'cpu' },
   };
   const merged: Record<string, unknown> = { name: 'tiny', task: 'regression' };
-  for (const key of new Set([...Object.keys(base), ...Object.keys(overrides)])) merged[key] = { ...base[key], ...overrides[key] };
+  for (const key of new Set([...Object.keys(base), ...Object.keys(overrides)]))
+    merged[key] = { ...base[key], ...overrides[key] };
   return merged;
 }
 
 /** Writes a workspace (a .vscode folder marks it) with data and tiny.l3m.json; returns the config path. */
-export function writeTinyWorkspace(workspace: string, overrides: Record<string, Record<string, unknown>> = {}, fixture: FixtureOptions = {}): string {
+export function writeTinyWorkspace(
+  workspace: string,
+  overrides: Record<string, Record<string, unknown>> = {},
+  fixture: FixtureOptions = {},
+): string {
   mkdirSync(join(workspace, '.vscode'), { recursive: true });
   writeSyntheticLightcones(workspace, fixture);
   const path = join(workspace, 'tiny.l3m.json');
@@ -72,7 +107,9 @@ export function writeTinyWorkspace(workspace: string, overrides: Record<string, 
 export function tinyTokenizerJson(words: string[]): object {
   const vocab: Record<string, number> = {};
   const merges: string[] = [];
-  const add = (token: string) => { if (!(token in vocab)) vocab[token] = Object.keys(vocab).length; };
+  const add = (token: string) => {
+    if (!(token in vocab)) vocab[token] = Object.keys(vocab).length;
+  };
   for (const word of words) for (const ch of word) add(ch);
   add('Ġ');
   add('Ċ');
@@ -83,7 +120,15 @@ export function tinyTokenizerJson(words: string[]): object {
       add(word.slice(0, i));
     }
   }
-  const special = (content: string, id: number) => ({ id, content, single_word: false, lstrip: false, rstrip: false, normalized: false, special: true });
+  const special = (content: string, id: number) => ({
+    id,
+    content,
+    single_word: false,
+    lstrip: false,
+    rstrip: false,
+    normalized: false,
+    special: true,
+  });
   const next = Object.keys(vocab).length;
   return {
     version: '1.0',
@@ -92,8 +137,17 @@ export function tinyTokenizerJson(words: string[]): object {
     pre_tokenizer: { type: 'ByteLevel', add_prefix_space: false, trim_offsets: false, use_regex: true },
     post_processor: null,
     decoder: { type: 'ByteLevel', add_prefix_space: false, trim_offsets: false, use_regex: true },
-    model: { type: 'BPE', dropout: null, unk_token: null, continuing_subword_prefix: null, end_of_word_suffix: null,
-      fuse_unk: false, byte_fallback: false, vocab, merges },
+    model: {
+      type: 'BPE',
+      dropout: null,
+      unk_token: null,
+      continuing_subword_prefix: null,
+      end_of_word_suffix: null,
+      fuse_unk: false,
+      byte_fallback: false,
+      vocab,
+      merges,
+    },
   };
 }
 
@@ -101,8 +155,19 @@ export function tinyTokenizerJson(words: string[]): object {
 export function tinyGenerationModel(): Record<string, unknown> {
   return {
     backbone: {
-      source: 'random', finetune: 'full', causal: true,
-      architecture: { hidden_size: 16, num_hidden_layers: 1, num_attention_heads: 2, num_key_value_heads: 1, intermediate_size: 32, vocab_size: 16, max_position_embeddings: 256, tie_word_embeddings: true },
+      source: 'random',
+      finetune: 'full',
+      causal: true,
+      architecture: {
+        hidden_size: 16,
+        num_hidden_layers: 1,
+        num_attention_heads: 2,
+        num_key_value_heads: 1,
+        intermediate_size: 32,
+        vocab_size: 16,
+        max_position_embeddings: 256,
+        tie_word_embeddings: true,
+      },
     },
     prompt: { template: 'minimal' },
     connectors: { lightcone: { kind: 'linear' }, parameters: { kind: 'linear' }, t_index: { enabled: true } },

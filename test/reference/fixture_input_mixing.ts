@@ -23,7 +23,9 @@ export function scatterVectors(embeds: tf.Tensor3D, positions: readonly number[]
   }
   const expected = vectors.rank === 2 ? [count, hidden] : [batch, count, hidden];
   if (vectors.rank < 2 || vectors.rank > 3 || vectors.shape.some((s, i) => s !== expected[i])) {
-    throw new Error(`mixInputs: vectors must be (B=${batch}, N=${count}, H=${hidden}) or (N, H), got [${vectors.shape.join(', ')}].`);
+    throw new Error(
+      `mixInputs: vectors must be (B=${batch}, N=${count}, H=${hidden}) or (N, H), got [${vectors.shape.join(', ')}].`,
+    );
   }
   if (count === 0) return tf.clone(embeds);
   return tf.tidy(() => {
@@ -34,16 +36,21 @@ export function scatterVectors(embeds: tf.Tensor3D, positions: readonly number[]
       keep[p] = 0;
     });
     const placementMatrix = tf.tensor2d(placement, [length, count]); // (T, N)
-    const placed = vectors.rank === 2
-      ? tf.matMul(placementMatrix, vectors as tf.Tensor2D).expandDims(0) // (1, T, H)
-      : tf.matMul(tf.broadcastTo(placementMatrix, [batch, length, count]), vectors); // (B, T, H)
+    const placed =
+      vectors.rank === 2
+        ? tf.matMul(placementMatrix, vectors as tf.Tensor2D).expandDims(0) // (1, T, H)
+        : tf.matMul(tf.broadcastTo(placementMatrix, [batch, length, count]), vectors); // (B, T, H)
     const kept = tf.mul(embeds, tf.tensor3d(keep, [1, length, 1])); // (B, T, H)
     return tf.add<tf.Tensor3D>(kept, placed);
   });
 }
 
 /** Embeds `inputIds` (B, T) with `embed` and scatters `vectors` at `vectorPositions` (see scatterVectors). */
-export function mixInputs(embed: (ids: tf.Tensor2D) => tf.Tensor3D, inputIds: tf.Tensor2D,
-  vectorPositions: readonly number[], vectors: tf.Tensor): tf.Tensor3D {
+export function mixInputs(
+  embed: (ids: tf.Tensor2D) => tf.Tensor3D,
+  inputIds: tf.Tensor2D,
+  vectorPositions: readonly number[],
+  vectors: tf.Tensor,
+): tf.Tensor3D {
   return tf.tidy(() => scatterVectors(embed(inputIds), vectorPositions, vectors));
 }

@@ -31,19 +31,32 @@ function fill(count: number, next: () => number, std: number, mean = 0): Float32
 }
 
 /** The tiny architecture: GQA with 2 query heads per KV head, head width 8. */
-export const tinyConfig = (tie: boolean): Qwen2Config => qwen2Config({
-  vocabSize: 40, hiddenSize: 32, numHiddenLayers: 2, numAttentionHeads: 4, numKeyValueHeads: 2,
-  intermediateSize: 48, rmsNormEps: 1e-6, ropeTheta: 10000, maxPositionEmbeddings: 128, tieWordEmbeddings: tie,
-});
+export const tinyConfig = (tie: boolean): Qwen2Config =>
+  qwen2Config({
+    vocabSize: 40,
+    hiddenSize: 32,
+    numHiddenLayers: 2,
+    numAttentionHeads: 4,
+    numKeyValueHeads: 2,
+    intermediateSize: 48,
+    rmsNormEps: 1e-6,
+    ropeTheta: 10000,
+    maxPositionEmbeddings: 128,
+    tieWordEmbeddings: tie,
+  });
 
 function weightTensors(config: Qwen2Config, seed: number, dtype: FloatDtype): TensorToWrite[] {
   const next = normalGenerator(seed);
   return [...qwen2WeightShapes(config)].map(([name, shape]) => {
     const count = shape.reduce((a, b) => a * b, 1);
-    const values = name.endsWith('layernorm.weight') || name === 'model.norm.weight' ? fill(count, next, 0.2, 1)
-      : name.endsWith('.bias') ? fill(count, next, 0.2)
-      : name.includes('embed_tokens') || name === 'lm_head.weight' ? fill(count, next, 0.5)
-      : fill(count, next, 1 / Math.sqrt(shape[1]) * 1.5);
+    const values =
+      name.endsWith('layernorm.weight') || name === 'model.norm.weight'
+        ? fill(count, next, 0.2, 1)
+        : name.endsWith('.bias')
+          ? fill(count, next, 0.2)
+          : name.includes('embed_tokens') || name === 'lm_head.weight'
+            ? fill(count, next, 0.5)
+            : fill(count, next, (1 / Math.sqrt(shape[1])) * 1.5);
     return { name, shape, values: () => values, dtype };
   });
 }
@@ -51,7 +64,10 @@ function weightTensors(config: Qwen2Config, seed: number, dtype: FloatDtype): Te
 function writeHfFolder(folder: string, config: Qwen2Config, seed: number, dtype: FloatDtype, shards: number): void {
   rmSync(folder, { recursive: true, force: true });
   mkdirSync(folder, { recursive: true });
-  writeFileSync(join(folder, 'config.json'), JSON.stringify({ ...toHfConfig(config), torch_dtype: dtype === 'BF16' ? 'bfloat16' : 'float32' }, null, 2) + '\n');
+  writeFileSync(
+    join(folder, 'config.json'),
+    JSON.stringify({ ...toHfConfig(config), torch_dtype: dtype === 'BF16' ? 'bfloat16' : 'float32' }, null, 2) + '\n',
+  );
   const tensors = weightTensors(config, seed, dtype);
   if (shards === 1) {
     writeSafetensors(join(folder, 'model.safetensors'), tensors, { format: 'pt' });
@@ -65,7 +81,10 @@ function writeHfFolder(folder: string, config: Qwen2Config, seed: number, dtype:
     writeSafetensors(join(folder, file), part, { format: 'pt' });
     for (const t of part) weightMap[t.name] = file;
   }
-  writeFileSync(join(folder, 'model.safetensors.index.json'), JSON.stringify({ metadata: {}, weight_map: weightMap }, null, 2) + '\n');
+  writeFileSync(
+    join(folder, 'model.safetensors.index.json'),
+    JSON.stringify({ metadata: {}, weight_map: weightMap }, null, 2) + '\n',
+  );
 }
 
 /** A LoRA adapter on every linear layer with non-zero B (rank 2, alpha 4), peft key names. */
@@ -97,13 +116,24 @@ function main(): void {
   writeHfFolder(join(fixturesDir, 'tied_f16'), tied, 33, 'F16', 1);
   writeAdapter(join(fixturesDir, 'lora_adapter.safetensors'), tied, 44);
   const next = normalGenerator(55);
-  const ids = Array.from({ length: batch }, (_, b) => Array.from({ length }, (_, t) => (7 * b + 5 * t + 3) % tied.vocabSize));
+  const ids = Array.from({ length: batch }, (_, b) =>
+    Array.from({ length }, (_, t) => (7 * b + 5 * t + 3) % tied.vocabSize),
+  );
   const probe = fill(batch * length * tied.hiddenSize, next, 1);
   const vectors = fill(batch * 2 * tied.hiddenSize, next, 1);
-  writeFileSync(join(fixturesDir, 'inputs.json'), JSON.stringify({
-    ids, vectorPositions: [1, 4], cachePrefix: 4,
-    note: 'probe (B, T, H): loss = sum(hidden * probe); vectors (B, 2, H) replace the embeddings at vectorPositions',
-  }, null, 2) + '\n');
+  writeFileSync(
+    join(fixturesDir, 'inputs.json'),
+    JSON.stringify(
+      {
+        ids,
+        vectorPositions: [1, 4],
+        cachePrefix: 4,
+        note: 'probe (B, T, H): loss = sum(hidden * probe); vectors (B, 2, H) replace the embeddings at vectorPositions',
+      },
+      null,
+      2,
+    ) + '\n',
+  );
   writeSafetensors(join(fixturesDir, 'inputs.safetensors'), [
     { name: 'probe', shape: [batch, length, tied.hiddenSize], values: () => probe },
     { name: 'vectors', shape: [batch, 2, tied.hiddenSize], values: () => vectors },

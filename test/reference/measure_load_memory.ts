@@ -18,10 +18,15 @@ const gib = (bytes: number) => (bytes / 2 ** 30).toFixed(2);
 
 function writeCheckpoint(folder: string): void {
   mkdirSync(folder, { recursive: true });
-  writeFileSync(join(folder, 'config.json'), JSON.stringify({ ...toHfConfig(qwen25_05bInstruct), torch_dtype: 'bfloat16' }));
+  writeFileSync(
+    join(folder, 'config.json'),
+    JSON.stringify({ ...toHfConfig(qwen25_05bInstruct), torch_dtype: 'bfloat16' }),
+  );
   let state = 12345;
   const tensors = [...qwen2WeightShapes(qwen25_05bInstruct)].map(([name, shape]) => ({
-    name, shape, dtype: 'BF16' as const,
+    name,
+    shape,
+    dtype: 'BF16' as const,
     values: () => {
       const values = new Float32Array(shape.reduce((a, b) => a * b, 1));
       for (let i = 0; i < values.length; i++) {
@@ -51,7 +56,13 @@ async function load(folder: string): Promise<void> {
   const seconds = (Date.now() - started) / 1000;
   const parameters = model.parameterCount();
   const peak = process.resourceUsage().maxRSS * 1024;
-  const measurement: LoadMeasurement = { parameters, float32Bytes: parameters * 4, baselineRss: baseline, peakRss: peak, seconds };
+  const measurement: LoadMeasurement = {
+    parameters,
+    float32Bytes: parameters * 4,
+    baselineRss: baseline,
+    peakRss: peak,
+    seconds,
+  };
   console.log(JSON.stringify(measurement));
 }
 
@@ -66,9 +77,13 @@ async function main(): Promise<void> {
   if (child.status !== 0) throw new Error(`loading failed: ${child.stderr}`);
   const result = parseJson<LoadMeasurement>(child.stdout.trim().split('\n').at(-1)!);
   console.log(`parameters ${(result.parameters / 1e6).toFixed(1)}M, float32 weights ${gib(result.float32Bytes)} GiB`);
-  console.log(`load time ${result.seconds.toFixed(1)} s; RSS before loading ${gib(result.baselineRss)} GiB, peak ${gib(result.peakRss)} GiB`);
-  console.log(`peak / float32 size = ${(result.peakRss / result.float32Bytes).toFixed(2)} ` +
-    `(peak minus baseline: ${((result.peakRss - result.baselineRss) / result.float32Bytes).toFixed(2)})`);
+  console.log(
+    `load time ${result.seconds.toFixed(1)} s; RSS before loading ${gib(result.baselineRss)} GiB, peak ${gib(result.peakRss)} GiB`,
+  );
+  console.log(
+    `peak / float32 size = ${(result.peakRss / result.float32Bytes).toFixed(2)} ` +
+      `(peak minus baseline: ${((result.peakRss - result.baselineRss) / result.float32Bytes).toFixed(2)})`,
+  );
   console.log(JSON.stringify({ name: 'hf_load_memory', ...result, ratio: result.peakRss / result.float32Bytes }));
 }
 

@@ -10,7 +10,17 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, watch, writeFileSync, type FSWatcher } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  watch,
+  writeFileSync,
+  type FSWatcher,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
@@ -51,11 +61,16 @@ interface Figures {
 
 let workspace: string;
 before(() => {
-  if (!existsSync(sidecar)) throw new Error(`${sidecar} is missing; build it first with "node esbuild.mjs --no-typecheck" (npm run test:reliability does).`);
+  if (!existsSync(sidecar))
+    throw new Error(
+      `${sidecar} is missing; build it first with "node esbuild.mjs --no-typecheck" (npm run test:reliability does).`,
+    );
   workspace = mkdtempSync(join(tmpdir(), 'l3m-kill-'));
   writeSyntheticLightcones(workspace);
 });
-after(() => { if (!process.env.L3M_KILL_KEEP) rmSync(workspace, { recursive: true, force: true }); });
+after(() => {
+  if (!process.env.L3M_KILL_KEEP) rmSync(workspace, { recursive: true, force: true });
+});
 
 function writeConfig(name: string, backend: string, keepCheckpoints: number): string {
   const path = join(workspace, `${name}.l3m.json`);
@@ -68,15 +83,28 @@ function writeConfig(name: string, backend: string, keepCheckpoints: number): st
   return path;
 }
 
-interface Finished { code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string; killedAt: string | null }
+interface Finished {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+  killedAt: string | null;
+}
 
 /** Runs the sidecar with `args`; `arm` may call kill() from file events. Resolves when the process ends. */
-function runSidecar(args: string[], arm?: (kill: (where: string) => void, stdout: () => string) => FSWatcher[] | void): Promise<Finished> {
+function runSidecar(
+  args: string[],
+  arm?: (kill: (where: string) => void, stdout: () => string) => FSWatcher[] | void,
+): Promise<Finished> {
   return new Promise((resolvePromise, reject) => {
     const env: NodeJS.ProcessEnv = { ...process.env, L3M_CACHE_DIR: join(workspace, 'cache') };
     delete env.L3M_BACKEND;
     delete env.L3M_RUNS_DIR;
-    const child = spawn(process.execPath, [sidecar, ...args], { cwd: workspace, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [sidecar, ...args], {
+      cwd: workspace,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     let killedAt: string | null = null;
@@ -84,8 +112,12 @@ function runSidecar(args: string[], arm?: (kill: (where: string) => void, stdout
       if (killedAt !== null || child.exitCode !== null) return;
       if (child.kill('SIGKILL')) killedAt = where;
     };
-    child.stdout.on('data', (chunk: Buffer) => { stdout += chunk.toString(); });
-    child.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString(); });
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+    });
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
     const watchers = arm?.(kill, () => stdout) ?? [];
     child.on('error', reject);
     child.on('exit', (code, signal) => {
@@ -117,8 +149,10 @@ function armKill(point: KillPoint, experimentDir: string, knownRunDir: string | 
     let checkpointEvents = 0;
     let armedRunDir: string | null = null;
     const onCheckpointFile = (file: string) => {
-      if (point.kind === 'checkpoint' && ++checkpointEvents >= point.event) kill(`checkpoint file event ${checkpointEvents} (${file})`);
-      if (point.kind === 'best' && file.startsWith('best') && ++checkpointEvents >= point.event) kill(`best file event ${checkpointEvents} (${file})`);
+      if (point.kind === 'checkpoint' && ++checkpointEvents >= point.event)
+        kill(`checkpoint file event ${checkpointEvents} (${file})`);
+      if (point.kind === 'best' && file.startsWith('best') && ++checkpointEvents >= point.event)
+        kill(`best file event ${checkpointEvents} (${file})`);
     };
     const armCheckpoints = (runDir: string) => {
       if (watchers.some((w) => (w as FSWatcher & { dir?: string }).dir === 'checkpoints')) return;
@@ -131,8 +165,11 @@ function armKill(point: KillPoint, experimentDir: string, knownRunDir: string | 
       const watcher = safeWatch(runDir, (file) => {
         if (file === 'checkpoints') armCheckpoints(runDir);
         if (file === 'metrics.jsonl' && point.kind === 'step') {
-          const steps = metricRecords(runDir).filter((r) => r.split === 'train').map((r) => r.step);
-          if (steps.length > 0 && Math.max(...steps) >= point.step) kill(`after step ${point.step}'s metrics (file at step ${Math.max(...steps)})`);
+          const steps = metricRecords(runDir)
+            .filter((r) => r.split === 'train')
+            .map((r) => r.step);
+          if (steps.length > 0 && Math.max(...steps) >= point.step)
+            kill(`after step ${point.step}'s metrics (file at step ${Math.max(...steps)})`);
         }
       });
       if (watcher) watchers.push(watcher);
@@ -182,8 +219,16 @@ const sha256 = (path: string) => createHash('sha256').update(readFileSync(path))
 
 /** sha256 of the weights and optimizer files a checkpoint's metadata names (any layout). */
 function checkpointHashes(dir: string, name: string): { step: number; weights: string; optimizer: string | null } {
-  const metadata = JSON.parse(readFileSync(join(dir, `${name}.json`), 'utf8')) as { step: number; weightsFile: string; optimizerFile: string | null };
-  return { step: metadata.step, weights: sha256(join(dir, metadata.weightsFile)), optimizer: metadata.optimizerFile ? sha256(join(dir, metadata.optimizerFile)) : null };
+  const metadata = JSON.parse(readFileSync(join(dir, `${name}.json`), 'utf8')) as {
+    step: number;
+    weightsFile: string;
+    optimizerFile: string | null;
+  };
+  return {
+    step: metadata.step,
+    weights: sha256(join(dir, metadata.weightsFile)),
+    optimizer: metadata.optimizerFile ? sha256(join(dir, metadata.optimizerFile)) : null,
+  };
 }
 
 /** The hashes of every step checkpoint of the uninterrupted run, by step. */
@@ -198,7 +243,12 @@ function referenceWeights(runDir: string): Map<number, { weights: string; optimi
 }
 
 /** Checks every checkpoint of a run: it loads (files agree with the manifest) and its weights are the reference's at its step. */
-function checkCheckpoints(runDir: string, reference: ReturnType<typeof referenceWeights>, figures: Figures, problems: string[]): void {
+function checkCheckpoints(
+  runDir: string,
+  reference: ReturnType<typeof referenceWeights>,
+  figures: Figures,
+  problems: string[],
+): void {
   const dir = join(runDir, 'checkpoints');
   if (!existsSync(dir)) return;
   for (const file of readdirSync(dir).filter((f) => f.endsWith('.json') && !f.startsWith('.'))) {
@@ -209,7 +259,8 @@ function checkCheckpoints(runDir: string, reference: ReturnType<typeof reference
       tf.dispose([...loaded.weights.values(), ...loaded.optimizerState.values()]);
       // Independent of the loader's own checks: the weights must be the uninterrupted run's at the recorded step.
       const { step, weights } = checkpointHashes(dir, name);
-      if (reference.get(step)?.weights !== weights) throw new Error(`its weights are not the uninterrupted run's at its step ${step}`);
+      if (reference.get(step)?.weights !== weights)
+        throw new Error(`its weights are not the uninterrupted run's at its step ${step}`);
     } catch (error) {
       figures.tornCheckpoints++;
       problems.push(`${join(dir, file)}: ${(error as Error).message}`);
@@ -219,8 +270,18 @@ function checkCheckpoints(runDir: string, reference: ReturnType<typeof reference
 
 async function campaign(backend: string, rng: () => number): Promise<{ figures: Figures; problems: string[] }> {
   const figures: Figures = {
-    backend, attempts: 0, kills: 0, killsByKind: { creating: 0, step: 0, checkpoint: 0, best: 0 }, resumes: 0, runs: 0, runsIdentical: 0,
-    tornCheckpoints: 0, checkpointsChecked: 0, unreadableFolders: 0, duplicateMetricLines: 0, leftoverTemporaryFiles: 0,
+    backend,
+    attempts: 0,
+    kills: 0,
+    killsByKind: { creating: 0, step: 0, checkpoint: 0, best: 0 },
+    resumes: 0,
+    runs: 0,
+    runsIdentical: 0,
+    tornCheckpoints: 0,
+    checkpointsChecked: 0,
+    unreadableFolders: 0,
+    duplicateMetricLines: 0,
+    leftoverTemporaryFiles: 0,
   };
   const problems: string[] = [];
   const runsDir = join(workspace, `runs-${backend}`);
@@ -240,7 +301,17 @@ async function campaign(backend: string, rng: () => number): Promise<{ figures: 
   let current: string | null = null;
   // Every kind of point is visited: the first kill interrupts the creation of the run folder, the others
   // come in a seeded order, each with a seeded step or event number.
-  const kinds: KillPoint['kind'][] = ['step', 'step', 'step', 'checkpoint', 'checkpoint', 'checkpoint', 'checkpoint', 'best', 'best'];
+  const kinds: KillPoint['kind'][] = [
+    'step',
+    'step',
+    'step',
+    'checkpoint',
+    'checkpoint',
+    'checkpoint',
+    'checkpoint',
+    'best',
+    'best',
+  ];
   for (let i = kinds.length - 1; i > 0; i--) {
     const j = Math.floor(rng() * (i + 1));
     [kinds[i], kinds[j]] = [kinds[j], kinds[i]];
@@ -266,12 +337,18 @@ async function campaign(backend: string, rng: () => number): Promise<{ figures: 
       const duplicates = duplicateLines(records);
       if (duplicates > 0) {
         const keys = records.map((r) => `${r.split}@${r.step}`);
-        problems.push(`${runDir}: ${duplicates} duplicate metric lines (${keys.filter((k, i) => keys.indexOf(k) !== i).join(', ')}) after ${JSON.stringify(lastKill)}`);
+        problems.push(
+          `${runDir}: ${duplicates} duplicate metric lines (${keys.filter((k, i) => keys.indexOf(k) !== i).join(', ')}) after ${JSON.stringify(lastKill)}`,
+        );
       }
       figures.duplicateMetricLines += duplicates;
     }
   };
-  const newRunDirs = () => readdirSync(experimentDir).filter((n) => !n.startsWith('.')).map((n) => join(experimentDir, n)).filter((d) => !runDirs.has(d));
+  const newRunDirs = () =>
+    readdirSync(experimentDir)
+      .filter((n) => !n.startsWith('.'))
+      .map((n) => join(experimentDir, n))
+      .filter((d) => !runDirs.has(d));
 
   while (figures.kills < killsPerBackend && figures.attempts < 4 * killsPerBackend) {
     const point = drawPoint();
@@ -290,7 +367,11 @@ async function campaign(backend: string, rng: () => number): Promise<{ figures: 
       await snapshot();
       continue;
     }
-    assert.equal(finished.code, 0, `${args.join(' ')} ended with ${finished.code ?? finished.signal}: ${finished.stderr}`);
+    assert.equal(
+      finished.code,
+      0,
+      `${args.join(' ')} ended with ${finished.code ?? finished.signal}: ${finished.stderr}`,
+    );
     if (current !== null) completed.add(current);
     current = null;
   }
@@ -307,19 +388,29 @@ async function campaign(backend: string, rng: () => number): Promise<{ figures: 
   const comparable = (records: MetricRecord[]) => records.map((r) => ({ ...r, wall_time: 0, steps_per_s: 0 }));
   for (const runDir of runDirs) {
     figures.runs++;
-    const leftovers = [...temporaryFiles(runDir), ...readdirSync(join(runDir, 'checkpoints')).filter((f) => f.endsWith('.safetensors')
-      && !readdirSync(join(runDir, 'checkpoints')).some((j) => j.endsWith('.json') && readFileSync(join(runDir, 'checkpoints', j), 'utf8').includes(f)))];
+    const leftovers = [
+      ...temporaryFiles(runDir),
+      ...readdirSync(join(runDir, 'checkpoints')).filter(
+        (f) =>
+          f.endsWith('.safetensors') &&
+          !readdirSync(join(runDir, 'checkpoints')).some(
+            (j) => j.endsWith('.json') && readFileSync(join(runDir, 'checkpoints', j), 'utf8').includes(f),
+          ),
+      ),
+    ];
     figures.leftoverTemporaryFiles += leftovers.length;
     if (leftovers.length > 0) problems.push(`${runDir}: left over ${leftovers.join(', ')}`);
     const finalStep = checkpointHashes(join(runDir, 'checkpoints'), `step-${String(totalSteps).padStart(8, '0')}`);
     const expected = reference.get(totalSteps)!;
     const records = metricRecords(runDir);
     const train = records.filter((r) => r.split === 'train');
-    const identical = finalStep.weights === expected.weights && finalStep.optimizer === expected.optimizer
-      && readFileSync(join(runDir, 'eval', 'regression.json'), 'utf8') === referenceEvaluation
-      && JSON.stringify(comparable(records)) === JSON.stringify(comparable(metricRecords(referenceDir)))
-      && train.every((r, i) => i === 0 || r.wall_time >= train[i - 1].wall_time)
-      && readJson<RunRecord>(join(runDir, 'run.json')).status === 'completed';
+    const identical =
+      finalStep.weights === expected.weights &&
+      finalStep.optimizer === expected.optimizer &&
+      readFileSync(join(runDir, 'eval', 'regression.json'), 'utf8') === referenceEvaluation &&
+      JSON.stringify(comparable(records)) === JSON.stringify(comparable(metricRecords(referenceDir))) &&
+      train.every((r, i) => i === 0 || r.wall_time >= train[i - 1].wall_time) &&
+      readJson<RunRecord>(join(runDir, 'run.json')).status === 'completed';
     if (identical) figures.runsIdentical++;
     else problems.push(`${runDir}: final state differs from the uninterrupted run's`);
   }
@@ -329,34 +420,41 @@ async function campaign(backend: string, rng: () => number): Promise<{ figures: 
   return { figures, problems };
 }
 
-test(`${2 * killsPerBackend} SIGKILLs on cpu and wasm: no unreadable run, no torn checkpoint, no duplicate metric, final weights identical`, { timeout: 20 * 60_000 }, async () => {
-  const rng = mulberry32(seed);
-  const results: { figures: Figures; problems: string[] }[] = [];
-  for (const backend of ['cpu', 'wasm']) results.push(await campaign(backend, rng));
-  const rows: [string, (f: Figures) => string][] = [
-    ['SIGKILLs delivered / kill points tried', (f) => `${f.kills} / ${f.attempts}`],
-    ['  while creating the run folder', (f) => String(f.killsByKind.creating)],
-    ['  after a given step\'s metrics', (f) => String(f.killsByKind.step)],
-    ['  at a checkpoint file event', (f) => String(f.killsByKind.checkpoint)],
-    ['  right after a best file event', (f) => String(f.killsByKind.best)],
-    ['resumes (all succeeded)', (f) => String(f.resumes)],
-    ['runs completed byte-identical to the uninterrupted run', (f) => `${f.runsIdentical} / ${f.runs}`],
-    ['torn checkpoints / checkpoint checks', (f) => `${f.tornCheckpoints} / ${f.checkpointsChecked}`],
-    ['unreadable run folders (summed over checks)', (f) => String(f.unreadableFolders)],
-    ['duplicate (split, step) metric lines', (f) => String(f.duplicateMetricLines)],
-    ['temporary or orphaned files left at the end', (f) => String(f.leftoverTemporaryFiles)],
-  ];
-  const table = [`| kill campaign (seed ${seed}) | ${results.map((r) => r.figures.backend).join(' | ')} |`, `| --- | ${results.map(() => '---').join(' | ')} |`,
-    ...rows.map(([label, cell]) => `| ${label} | ${results.map((r) => cell(r.figures)).join(' | ')} |`)].join('\n');
-  console.log(table);
-  const problems = results.flatMap((r) => r.problems);
-  assert.deepEqual(problems, []);
-  for (const { figures } of results) {
-    assert.equal(figures.kills, killsPerBackend);
-    assert.equal(figures.unreadableFolders, 0);
-    assert.equal(figures.tornCheckpoints, 0);
-    assert.equal(figures.duplicateMetricLines, 0);
-    assert.equal(figures.leftoverTemporaryFiles, 0);
-    assert.equal(figures.runsIdentical, figures.runs);
-  }
-});
+test(
+  `${2 * killsPerBackend} SIGKILLs on cpu and wasm: no unreadable run, no torn checkpoint, no duplicate metric, final weights identical`,
+  { timeout: 20 * 60_000 },
+  async () => {
+    const rng = mulberry32(seed);
+    const results: { figures: Figures; problems: string[] }[] = [];
+    for (const backend of ['cpu', 'wasm']) results.push(await campaign(backend, rng));
+    const rows: [string, (f: Figures) => string][] = [
+      ['SIGKILLs delivered / kill points tried', (f) => `${f.kills} / ${f.attempts}`],
+      ['  while creating the run folder', (f) => String(f.killsByKind.creating)],
+      ["  after a given step's metrics", (f) => String(f.killsByKind.step)],
+      ['  at a checkpoint file event', (f) => String(f.killsByKind.checkpoint)],
+      ['  right after a best file event', (f) => String(f.killsByKind.best)],
+      ['resumes (all succeeded)', (f) => String(f.resumes)],
+      ['runs completed byte-identical to the uninterrupted run', (f) => `${f.runsIdentical} / ${f.runs}`],
+      ['torn checkpoints / checkpoint checks', (f) => `${f.tornCheckpoints} / ${f.checkpointsChecked}`],
+      ['unreadable run folders (summed over checks)', (f) => String(f.unreadableFolders)],
+      ['duplicate (split, step) metric lines', (f) => String(f.duplicateMetricLines)],
+      ['temporary or orphaned files left at the end', (f) => String(f.leftoverTemporaryFiles)],
+    ];
+    const table = [
+      `| kill campaign (seed ${seed}) | ${results.map((r) => r.figures.backend).join(' | ')} |`,
+      `| --- | ${results.map(() => '---').join(' | ')} |`,
+      ...rows.map(([label, cell]) => `| ${label} | ${results.map((r) => cell(r.figures)).join(' | ')} |`),
+    ].join('\n');
+    console.log(table);
+    const problems = results.flatMap((r) => r.problems);
+    assert.deepEqual(problems, []);
+    for (const { figures } of results) {
+      assert.equal(figures.kills, killsPerBackend);
+      assert.equal(figures.unreadableFolders, 0);
+      assert.equal(figures.tornCheckpoints, 0);
+      assert.equal(figures.duplicateMetricLines, 0);
+      assert.equal(figures.leftoverTemporaryFiles, 0);
+      assert.equal(figures.runsIdentical, figures.runs);
+    }
+  },
+);

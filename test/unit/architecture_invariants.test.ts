@@ -27,21 +27,31 @@ interface BoundaryRule {
 const boundaryRules: BoundaryRule[] = [
   {
     name: 'the extension reaches the sidecar only through its protocol',
-    reason: 'The extension host and the sidecar are separate processes; they share the messages and the run-folder format (sidecar/protocol/) and schemas/, never sidecar internals, which would pull TF.js and the training code into the editor.',
+    reason:
+      'The extension host and the sidecar are separate processes; they share the messages and the run-folder format (sidecar/protocol/) and schemas/, never sidecar internals, which would pull TF.js and the training code into the editor.',
     files: ['extension/'],
     forbidPaths: ['sidecar/'],
     allow: ['sidecar/protocol/'],
   },
   {
     name: 'model, data, checkpoint, training, task and job code is headless',
-    reason: 'This code runs the same under `l3m train`, `l3m serve` and a batch job: the shells (sidecar/cli, sidecar/rpc, JSON-RPC) call it, never the other way round.',
-    files: ['sidecar/model/', 'sidecar/data/', 'sidecar/checkpoint/', 'sidecar/train/', 'sidecar/tasks/', 'sidecar/jobs/'],
+    reason:
+      'This code runs the same under `l3m train`, `l3m serve` and a batch job: the shells (sidecar/cli, sidecar/rpc, JSON-RPC) call it, never the other way round.',
+    files: [
+      'sidecar/model/',
+      'sidecar/data/',
+      'sidecar/checkpoint/',
+      'sidecar/train/',
+      'sidecar/tasks/',
+      'sidecar/jobs/',
+    ],
     forbidPaths: ['sidecar/rpc/', 'sidecar/cli/'],
     forbidPackages: ['vscode-jsonrpc'],
   },
   {
     name: 'schemas/ stands alone',
-    reason: 'The language server, the CLI and the training code all import schemas/, so it imports none of them: anything it needs from elsewhere moves into schemas/.',
+    reason:
+      'The language server, the CLI and the training code all import schemas/, so it imports none of them: anything it needs from elsewhere moves into schemas/.',
     files: ['schemas/'],
     forbidPaths: ['sidecar/', 'extension/', 'webview/'],
   },
@@ -54,20 +64,23 @@ const boundaryRules: BoundaryRule[] = [
   },
   {
     name: 'only the extension host imports vscode',
-    reason: 'The vscode module exists only inside the extension host; the sidecar, the language server (its own process) and the panels (browser pages) cannot load it.',
+    reason:
+      'The vscode module exists only inside the extension host; the sidecar, the language server (its own process) and the panels (browser pages) cannot load it.',
     files: ['sidecar/', 'schemas/', 'webview/', 'extension/server/'],
     forbidPackages: ['vscode'],
   },
   {
     name: 'only the language server imports vscode-languageserver',
-    reason: 'Validation is pure (schemas/validate_config.ts); only the LSP shell in extension/server/ speaks LSP, so the CLI and the tests run the same checks without a server.',
+    reason:
+      'Validation is pure (schemas/validate_config.ts); only the LSP shell in extension/server/ speaks LSP, so the CLI and the tests run the same checks without a server.',
     files: ['extension/', 'sidecar/', 'schemas/', 'webview/'],
     except: ['extension/server/'],
     forbidPackages: ['vscode-languageserver'],
   },
   {
     name: 'panels are browser code',
-    reason: 'The panels are browser bundles that talk to the extension by postMessage: they share only the run-folder records and the .npy decoder (sidecar/protocol/run_folder.ts and npy_format.ts, which import nothing) and cannot load Node modules.',
+    reason:
+      'The panels are browser bundles that talk to the extension by postMessage: they share only the run-folder records and the .npy decoder (sidecar/protocol/run_folder.ts and npy_format.ts, which import nothing) and cannot load Node modules.',
     files: ['webview/'],
     forbidPaths: ['extension/', 'sidecar/', 'schemas/'],
     allow: ['sidecar/protocol/run_folder.ts', 'sidecar/protocol/npy_format.ts'],
@@ -81,15 +94,21 @@ const boundaryRules: BoundaryRule[] = [
  */
 const layers: Array<{ folders: string[]; reason: string }> = [
   { folders: ['schemas/', 'sidecar/protocol/'], reason: 'the config and the run format, shared by every process' },
-  { folders: ['sidecar/runtime/', 'sidecar/runs/', 'webview/shared/'], reason: 'services on those formats: backends and input files, the run store, the panels\' shared code' },
+  {
+    folders: ['sidecar/runtime/', 'sidecar/runs/', 'webview/shared/'],
+    reason: "services on those formats: backends and input files, the run store, the panels' shared code",
+  },
   { folders: ['sidecar/model/', 'sidecar/data/'], reason: 'the model and the data pipeline, each usable alone' },
   { folders: ['sidecar/checkpoint/'], reason: 'saving and loading models' },
   { folders: ['sidecar/train/'], reason: 'the task-independent engine: loop, optimizer, schedule' },
   { folders: ['sidecar/tasks/'], reason: 'the tasks, built on the engine' },
   { folders: ['sidecar/jobs/'], reason: 'train, resume, evaluate, sample: one skeleton driving a task' },
   { folders: ['sidecar/rpc/'], reason: 'the JSON-RPC server' },
-  { folders: ['sidecar/cli/'], reason: 'the sidecar\'s entry: one module per command, `serve` starting the RPC server' },
-  { folders: ['extension/', 'webview/'], reason: 'the editor side: extension host, language server and panel entries, which nothing imports' },
+  { folders: ['sidecar/cli/'], reason: "the sidecar's entry: one module per command, `serve` starting the RPC server" },
+  {
+    folders: ['extension/', 'webview/'],
+    reason: 'the editor side: extension host, language server and panel entries, which nothing imports',
+  },
 ];
 
 /**
@@ -98,18 +117,21 @@ const layers: Array<{ folders: string[]; reason: string }> = [
  */
 const pending: Array<{ from: string; to: string; reason: string }> = [];
 
-const startsWithAny = (path: string, prefixes: readonly string[] = []): boolean => prefixes.some((prefix) => path.startsWith(prefix));
+const startsWithAny = (path: string, prefixes: readonly string[] = []): boolean =>
+  prefixes.some((prefix) => path.startsWith(prefix));
 
 function describe(edge: ImportEdge): string {
   const target = edge.target;
-  const name = target.kind === 'file' ? target.path : target.kind === 'unresolved' ? 'nothing (unresolved)' : target.name;
+  const name =
+    target.kind === 'file' ? target.path : target.kind === 'unresolved' ? 'nothing (unresolved)' : target.name;
   return `${edge.from}:${edge.line} → ${name} ('${edge.specifier}')`;
 }
 
 function breaks(rule: BoundaryRule, edge: ImportEdge): boolean {
   if (!startsWithAny(edge.from, rule.files) || startsWithAny(edge.from, rule.except)) return false;
   const target = edge.target;
-  if (target.kind === 'file') return startsWithAny(target.path, rule.forbidPaths) && !startsWithAny(target.path, rule.allow);
+  if (target.kind === 'file')
+    return startsWithAny(target.path, rule.forbidPaths) && !startsWithAny(target.path, rule.allow);
   if (target.kind === 'package') return (rule.forbidPackages ?? []).includes(target.name);
   if (target.kind === 'builtin') return rule.forbidBuiltins === true;
   return false;
@@ -129,7 +151,8 @@ function layerMatch(path: string): { index: number; folder: string } {
 const layerOf = (path: string): number => layerMatch(path).index;
 const layerName = (path: string): string => `layer ${layerMatch(path).index} (${layerMatch(path).folder})`;
 
-const isPending = (from: string, to: string): boolean => pending.some((entry) => from.startsWith(entry.from) && to.startsWith(entry.to));
+const isPending = (from: string, to: string): boolean =>
+  pending.some((entry) => from.startsWith(entry.from) && to.startsWith(entry.to));
 
 /** Imports that go to a higher layer than their file's, pending ones included. */
 function upwardEdges(): ImportEdge[] {
@@ -141,57 +164,132 @@ function report(title: string, lines: string[], reason: string, fix: string): st
 }
 
 test('the import graph covers the source tree', () => {
-  assert.ok(files.length > 150, `expected the source tree under extension/, sidecar/, schemas/ and webview/, found ${files.length} .ts files`);
-  assert.ok(edges.some((edge) => edge.target.kind === 'file'), 'no import between project files was found');
+  assert.ok(
+    files.length > 150,
+    `expected the source tree under extension/, sidecar/, schemas/ and webview/, found ${files.length} .ts files`,
+  );
+  assert.ok(
+    edges.some((edge) => edge.target.kind === 'file'),
+    'no import between project files was found',
+  );
 });
 
 test('the cycle finder reports each knot once, as a path back to its first file', () => {
-  const edge = (from: string, to: string): ImportEdge => ({ from, line: 1, specifier: to, target: { kind: 'file', path: to } });
-  const knot = [edge('a.ts', 'b.ts'), edge('b.ts', 'c.ts'), edge('c.ts', 'a.ts'), edge('c.ts', 'b.ts'), edge('c.ts', 'd.ts'), edge('e.ts', 'e.ts')];
-  assert.deepEqual(importCycles(knot), [['a.ts', 'b.ts', 'c.ts', 'a.ts'], ['e.ts', 'e.ts']]);
+  const edge = (from: string, to: string): ImportEdge => ({
+    from,
+    line: 1,
+    specifier: to,
+    target: { kind: 'file', path: to },
+  });
+  const knot = [
+    edge('a.ts', 'b.ts'),
+    edge('b.ts', 'c.ts'),
+    edge('c.ts', 'a.ts'),
+    edge('c.ts', 'b.ts'),
+    edge('c.ts', 'd.ts'),
+    edge('e.ts', 'e.ts'),
+  ];
+  assert.deepEqual(importCycles(knot), [
+    ['a.ts', 'b.ts', 'c.ts', 'a.ts'],
+    ['e.ts', 'e.ts'],
+  ]);
   assert.deepEqual(importCycles([edge('a.ts', 'b.ts'), edge('b.ts', 'c.ts')]), []);
 });
 
 test('every relative import resolves to a file', () => {
   const unresolved = edges.filter((edge) => edge.target.kind === 'unresolved').map(describe);
-  assert.deepEqual(unresolved, [], report('Imports that resolve to no file:', unresolved,
-    'a missing file leaves the import graph, and so these checks, incomplete', 'correct the path or add the file'));
+  assert.deepEqual(
+    unresolved,
+    [],
+    report(
+      'Imports that resolve to no file:',
+      unresolved,
+      'a missing file leaves the import graph, and so these checks, incomplete',
+      'correct the path or add the file',
+    ),
+  );
 });
 
 for (const rule of boundaryRules) {
   test(`boundary: ${rule.name}`, () => {
     const offending = edges.filter((edge) => breaks(rule, edge)).map(describe);
-    assert.deepEqual(offending, [], report(`Imports that break "${rule.name}":`, offending, rule.reason,
-      'move what the file needs to a module both sides may import, or move the code to the side that owns it'));
+    assert.deepEqual(
+      offending,
+      [],
+      report(
+        `Imports that break "${rule.name}":`,
+        offending,
+        rule.reason,
+        'move what the file needs to a module both sides may import, or move the code to the side that owns it',
+      ),
+    );
   });
 }
 
 test('every file lies in a layer', () => {
   const outside = files.filter((file) => layerOf(file) < 0);
-  assert.deepEqual(outside, [], report('Files in no layer:', outside,
-    'the layer check cannot judge their imports', 'add their folder to `layers` in this test and to ARCHITECTURE.md'));
+  assert.deepEqual(
+    outside,
+    [],
+    report(
+      'Files in no layer:',
+      outside,
+      'the layer check cannot judge their imports',
+      'add their folder to `layers` in this test and to ARCHITECTURE.md',
+    ),
+  );
 });
 
 test('no import goes up a layer', () => {
   const upward = upwardEdges()
     .filter((edge) => edge.target.kind === 'file' && !isPending(edge.from, edge.target.path))
-    .map((edge) => `${describe(edge)}: ${layerName(edge.from)} imports ${layerName(edge.target.kind === 'file' ? edge.target.path : '')}`);
-  assert.deepEqual(upward, [], report('Imports from a lower layer to a higher one:', upward,
-    `the layers, bottom up: ${layers.map((layer, index) => `${index} ${layer.folders.join(' ')} (${layer.reason})`).join('; ')}`,
-    'move the shared code down to a layer both may import, or pass it in from above'));
+    .map(
+      (edge) =>
+        `${describe(edge)}: ${layerName(edge.from)} imports ${layerName(edge.target.kind === 'file' ? edge.target.path : '')}`,
+    );
+  assert.deepEqual(
+    upward,
+    [],
+    report(
+      'Imports from a lower layer to a higher one:',
+      upward,
+      `the layers, bottom up: ${layers.map((layer, index) => `${index} ${layer.folders.join(' ')} (${layer.reason})`).join('; ')}`,
+      'move the shared code down to a layer both may import, or pass it in from above',
+    ),
+  );
 });
 
 test('no import cycles', () => {
   const notPending = edges.filter((edge) => edge.target.kind !== 'file' || !isPending(edge.from, edge.target.path));
   const cycles = importCycles(notPending).map((cycle) => cycle.join(' → '));
-  assert.deepEqual(cycles, [], report('Import cycles:', cycles,
-    'a cycle makes its files one unit: none can be loaded, tested or understood alone, and load order decides what is undefined',
-    'move what both sides need into a third module that both import'));
+  assert.deepEqual(
+    cycles,
+    [],
+    report(
+      'Import cycles:',
+      cycles,
+      'a cycle makes its files one unit: none can be loaded, tested or understood alone, and load order decides what is undefined',
+      'move what both sides need into a third module that both import',
+    ),
+  );
 });
 
 test('each pending exception still occurs (delete it with the code it excuses)', () => {
-  const stale = pending.filter((entry) => !edges.some((edge) =>
-    edge.target.kind === 'file' && edge.from.startsWith(entry.from) && edge.target.path.startsWith(entry.to)));
-  assert.deepEqual(stale.map((entry) => `${entry.from} → ${entry.to}`), [], report('Pending exceptions with no import left to excuse:',
-    stale.map((entry) => `${entry.from} → ${entry.to}`), 'an unused exception would hide the next such import', 'delete the entry from `pending` in this test'));
+  const stale = pending.filter(
+    (entry) =>
+      !edges.some(
+        (edge) =>
+          edge.target.kind === 'file' && edge.from.startsWith(entry.from) && edge.target.path.startsWith(entry.to),
+      ),
+  );
+  assert.deepEqual(
+    stale.map((entry) => `${entry.from} → ${entry.to}`),
+    [],
+    report(
+      'Pending exceptions with no import left to excuse:',
+      stale.map((entry) => `${entry.from} → ${entry.to}`),
+      'an unused exception would hide the next such import',
+      'delete the entry from `pending` in this test',
+    ),
+  );
 });

@@ -1,12 +1,25 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { BackendUnavailableError, backendOrder, isSoftwareAdapter, probeBackends, selectBackend, wasmDirectory } from '../../sidecar/runtime/backends';
+import {
+  BackendUnavailableError,
+  backendOrder,
+  isSoftwareAdapter,
+  probeBackends,
+  selectBackend,
+  wasmDirectory,
+} from '../../sidecar/runtime/backends';
 
 test('the probe lists every backend once, in the preference order of auto', async () => {
   const probes = await probeBackends();
-  assert.deepEqual(probes.map((p) => p.name), ['cuda', 'cpu-native', 'webgpu', 'wasm', 'cpu']);
-  assert.deepEqual([...backendOrder], probes.map((p) => p.name));
+  assert.deepEqual(
+    probes.map((p) => p.name),
+    ['cuda', 'cpu-native', 'webgpu', 'wasm', 'cpu'],
+  );
+  assert.deepEqual(
+    [...backendOrder],
+    probes.map((p) => p.name),
+  );
   for (const p of probes) assert.ok(p.detail.length > 0, `${p.name} has a detail`);
 });
 
@@ -17,9 +30,11 @@ test('wasm and cpu are available here; absent native packages are reported, not 
   assert.match(byName.get('wasm')?.detail ?? '', /tfjs-backend-wasm 4\./);
   // The native packages cannot be installed without internet; when absent the reason says so.
   const native = byName.get('cpu-native');
-  if (native && !native.available) assert.match(native.detail, /@tensorflow\/tfjs-node is not installed|failed to load/);
+  if (native && !native.available)
+    assert.match(native.detail, /@tensorflow\/tfjs-node is not installed|failed to load/);
   const cuda = byName.get('cuda');
-  if (cuda && !cuda.available) assert.match(cuda.detail, /no NVIDIA GPU is visible|tfjs-node-gpu is not installed|failed to load/);
+  if (cuda && !cuda.available)
+    assert.match(cuda.detail, /no NVIDIA GPU is visible|tfjs-node-gpu is not installed|failed to load/);
 });
 
 test('the wasm files are located (node_modules in development)', () => {
@@ -61,7 +76,10 @@ test('software adapters count as no GPU', () => {
   assert.equal(isSoftwareAdapter({ vendor: 'mesa', description: 'llvmpipe (LLVM 15.0.6, 256 bits)' }, false), true);
   assert.equal(isSoftwareAdapter({ vendor: 'google', architecture: 'swiftshader' }, false), true);
   assert.equal(isSoftwareAdapter({ vendor: 'nvidia', description: 'NVIDIA H100' }, true), true, 'a fallback adapter');
-  assert.equal(isSoftwareAdapter({ vendor: 'nvidia', architecture: 'hopper', description: 'NVIDIA H100 80GB HBM3' }, false), false);
+  assert.equal(
+    isSoftwareAdapter({ vendor: 'nvidia', architecture: 'hopper', description: 'NVIDIA H100 80GB HBM3' }, false),
+    false,
+  );
 });
 
 // Dawn writes driver warnings straight to file descriptor 2, so these run in a child process whose
@@ -71,7 +89,10 @@ async function childStderr(body: string): Promise<{ stdout: string; stderr: stri
   const { execFile } = await import('node:child_process');
   const { promisify } = await import('node:util');
   const script = `const b = require(${JSON.stringify(require.resolve('../../sidecar/runtime/backends'))});\n(async () => { ${body} })();`;
-  return promisify(execFile)(process.execPath, ['--import', 'tsx', '-e', script], { encoding: 'utf8', timeout: 60_000 });
+  return promisify(execFile)(process.execPath, ['--import', 'tsx', '-e', script], {
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
 }
 
 test('selecting cpu probes nothing else: no Dawn/Vulkan output on stderr', async () => {
@@ -80,9 +101,11 @@ test('selecting cpu probes nothing else: no Dawn/Vulkan output on stderr', async
   assert.doesNotMatch(stderr, /Vulkan|dawn|BackendVk/i);
 });
 
-test('the full probe captures Dawn\'s messages into the webgpu detail instead of stderr', async () => {
+test("the full probe captures Dawn's messages into the webgpu detail instead of stderr", async () => {
   const { stdout, stderr } = await childStderr(`process.stdout.write(JSON.stringify(await b.probeBackends()));`);
-  const webgpu = (JSON.parse(stdout) as { name: string; available: boolean; detail: string }[]).find((p) => p.name === 'webgpu');
+  const webgpu = (JSON.parse(stdout) as { name: string; available: boolean; detail: string }[]).find(
+    (p) => p.name === 'webgpu',
+  );
   assert.ok(webgpu && webgpu.detail.length > 0);
   assert.doesNotMatch(stderr, /Vulkan|BackendVk/i);
 });

@@ -49,7 +49,11 @@ function memberOffsets(zip: Uint8Array, name: string): { central: number; local:
     const entryName = Buffer.from(zip.subarray(at + 46, at + 46 + nameLength)).toString('latin1');
     const local = view.getUint32(at + 42, true);
     if (entryName === name) {
-      return { central: at, local, dataStart: local + 30 + view.getUint16(local + 26, true) + view.getUint16(local + 28, true) };
+      return {
+        central: at,
+        local,
+        dataStart: local + 30 + view.getUint16(local + 26, true) + view.getUint16(local + 28, true),
+      };
     }
     at += 46 + nameLength + view.getUint16(at + 30, true) + view.getUint16(at + 32, true);
   }
@@ -78,10 +82,16 @@ test('CRC-32: the table fallback and zlib agree on the standard check value and 
 });
 
 test('a good .npz (stored and deflated) still loads', async () => {
-  const deflated = zipSync({ 'image.npy': [writeNpy(image, shape), { level: 6 }], 'label.npy': [writeNpy(label, [6]), { level: 6 }] });
+  const deflated = zipSync({
+    'image.npy': [writeNpy(image, shape), { level: 6 }],
+    'label.npy': [writeNpy(label, [6]), { level: 6 }],
+  });
   const folder = folderWith({ 'a.npz': goodNpz(), 'b.npz': deflated });
   const source = new NpzFolderSource(folder);
-  assert.deepEqual((await source.list()).map((e) => e.id), ['a.npz', 'b.npz']);
+  assert.deepEqual(
+    (await source.list()).map((e) => e.id),
+    ['a.npz', 'b.npz'],
+  );
   for (const id of ['a.npz', 'b.npz']) assert.equal((await source.load(id)).brightness[0], 0.5);
 });
 
@@ -99,10 +109,18 @@ test('bit-flipped .npz files are refused by their CRC-32, as numpy refuses them'
     const bytes = good.slice();
     bytes[offset] ^= 0x04;
     const folder = folderWith({ 'flipped.npz': bytes });
-    await assert.rejects(useNpzFolder(folder), (error: Error) => {
-      assert.match(error.message, /flipped\.npz: member "(image|label)\.npy" fails its CRC-32 check \(stored 0x[0-9a-f]{8}, computed 0x[0-9a-f]{8}\); the file is damaged/, where);
-      return true;
-    }, `a flip in ${where} is refused`);
+    await assert.rejects(
+      useNpzFolder(folder),
+      (error: Error) => {
+        assert.match(
+          error.message,
+          /flipped\.npz: member "(image|label)\.npy" fails its CRC-32 check \(stored 0x[0-9a-f]{8}, computed 0x[0-9a-f]{8}\); the file is damaged/,
+          where,
+        );
+        return true;
+      },
+      `a flip in ${where} is refused`,
+    );
   }
 });
 
@@ -113,13 +131,17 @@ test('a member that inflates far past its .npy header is refused before it is in
   inflated.set(npy);
   const bomb = zipSync({ 'image.npy': [inflated, { level: 9 }], 'label.npy': [writeNpy(label, [6]), { level: 0 }] });
   assert.ok(bomb.length < 100_000, 'the bomb is small on disk');
-  await assert.rejects(useNpzFolder(folderWith({ 'bomb.npz': bomb })),
-    /bomb\.npz: member "image\.npy" declares 16777464 bytes uncompressed, but its \.npy header \(shape \[3, 2, 5\], dtype <f4\) needs 248/);
+  await assert.rejects(
+    useNpzFolder(folderWith({ 'bomb.npz': bomb })),
+    /bomb\.npz: member "image\.npy" declares 16777464 bytes uncompressed, but its \.npy header \(shape \[3, 2, 5\], dtype <f4\) needs 248/,
+  );
 
   // The same bomb with the sizes in the zip headers rewritten to match the .npy header: inflating stops past them.
   const lying = patchUncompressedSize(bomb, 'image.npy', npy.length);
-  await assert.rejects(useNpzFolder(folderWith({ 'lying.npz': lying })),
-    /lying\.npz: member "image\.npy" inflates past the 248 bytes its \.npy header and the zip directory declare/);
+  await assert.rejects(
+    useNpzFolder(folderWith({ 'lying.npz': lying })),
+    /lying\.npz: member "image\.npy" inflates past the 248 bytes its \.npy header and the zip directory declare/,
+  );
 });
 
 test('a declared size that deflate cannot reach from the compressed bytes is refused before allocating it', async () => {
@@ -127,8 +149,10 @@ test('a declared size that deflate cannot reach from the compressed bytes is ref
   const claimed = encodeNpyHeader('<f4', [1023, 1024, 1024]);
   const zip = zipSync({ 'image.npy': [claimed, { level: 6 }], 'label.npy': [writeNpy(label, [6]), { level: 0 }] });
   const huge = patchUncompressedSize(zip, 'image.npy', claimed.length + 1023 * 1024 * 1024 * 4);
-  await assert.rejects(useNpzFolder(folderWith({ 'huge.npz': huge })),
-    /huge\.npz: member "image\.npy" declares \d+ bytes uncompressed from \d+ compressed bytes; deflate inflates at most 1032 bytes per byte/);
+  await assert.rejects(
+    useNpzFolder(folderWith({ 'huge.npz': huge })),
+    /huge\.npz: member "image\.npy" declares \d+ bytes uncompressed from \d+ compressed bytes; deflate inflates at most 1032 bytes per byte/,
+  );
 });
 
 test('an .npy whose header shape is far larger than the file is refused, naming file, shape and sizes', async () => {
@@ -136,8 +160,9 @@ test('an .npy whose header shape is far larger than the file is refused, naming 
   bytes.set(encodeNpyHeader('<f4', [100000, 100000, 100000]));
   const folder = folderWith({ 'big.npy': bytes, 'big.json': JSON.stringify(fiducialParams) });
   const source = new NpyFolderSource(folder);
-  await assert.rejects(async () => { for (const e of await source.list()) await source.load(e.id); },
-    /big\.npy: \.npy array of shape \[100000, 100000, 100000\] and dtype <f4 needs 4000000000000128 bytes but the file has 144; the file is truncated/);
+  await assert.rejects(async () => {
+    for (const e of await source.list()) await source.load(e.id);
+  }, /big\.npy: \.npy array of shape \[100000, 100000, 100000\] and dtype <f4 needs 4000000000000128 bytes but the file has 144; the file is truncated/);
 });
 
 test('a directory where a data file belongs is named as a directory', async () => {
@@ -145,11 +170,20 @@ test('a directory where a data file belongs is named as a directory', async () =
   await assert.rejects(useNpzFolder(npz), /a\.npz: is a directory, not a regular file; expected an \.npz file/);
 
   const npy = folderWith({ 'a.npy': null, 'a.json': JSON.stringify(fiducialParams) });
-  await assert.rejects(new NpyFolderSource(npy).list(), /a\.npy: is a directory, not a regular file; expected an \.npy array/);
+  await assert.rejects(
+    new NpyFolderSource(npy).list(),
+    /a\.npy: is a directory, not a regular file; expected an \.npy array/,
+  );
 
   const json = folderWith({ 'a.npy': writeNpy(image, shape), 'a.json': null });
-  await assert.rejects(new NpyFolderSource(json).list(), /a\.json: is a directory, not a regular file; expected a JSON object with mWDM/);
+  await assert.rejects(
+    new NpyFolderSource(json).list(),
+    /a\.json: is a directory, not a regular file; expected a JSON object with mWDM/,
+  );
 
   const h5 = folderWith({ 'cone.h5': null });
-  await assert.rejects(new Hdf5FilesSource([join(h5, 'cone.h5')]).list(), /cone\.h5: is a directory, not a regular file; expected a 21cmFAST lightcone \.h5 file/);
+  await assert.rejects(
+    new Hdf5FilesSource([join(h5, 'cone.h5')]).list(),
+    /cone\.h5: is a directory, not a regular file; expected a 21cmFAST lightcone \.h5 file/,
+  );
 });

@@ -15,7 +15,12 @@ const later = new Date('2024-09-01T00:00:00Z');
 /** A package root with sources written at `past` and dist/sidecar.js at `built`. */
 function packageRoot(): { root: string; bundle: string } {
   const root = mkdtempSync(join(tmpdir(), 'l3m-bundle-'));
-  const files = ['sidecar/train/training_loop.ts', 'sidecar/data/simulator/presets.ts', 'schemas/l3m-experiment.schema.json', 'esbuild.mjs'];
+  const files = [
+    'sidecar/train/training_loop.ts',
+    'sidecar/data/simulator/presets.ts',
+    'schemas/l3m-experiment.schema.json',
+    'esbuild.mjs',
+  ];
   for (const file of files) {
     mkdirSync(join(root, file, '..'), { recursive: true });
     writeFileSync(join(root, file), '// source\n');

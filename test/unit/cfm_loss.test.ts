@@ -4,18 +4,27 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { cfmLoss, drawCfmNoise, linearPath } from '../../sidecar/tasks/generation/cfm_loss';
 
-before(async () => { await tf.setBackend('cpu'); });
+before(async () => {
+  await tf.setBackend('cpu');
+});
 
 test('linear path and loss equal the hand computation', () => {
-  const target = tf.tensor2d([[1, 2], [3, -1]]);
-  const noise = tf.tensor2d([[0.5, -0.5], [0, 1]]);
+  const target = tf.tensor2d([
+    [1, 2],
+    [3, -1],
+  ]);
+  const noise = tf.tensor2d([
+    [0.5, -0.5],
+    [0, 1],
+  ]);
   const tau = tf.tensor1d([0.25, 0.5]);
   const { xTau, velocity } = linearPath(target, { noise, tau });
   // x_τ = (1−τ)ε + τx₁: row 0 → 0.75·[0.5, −0.5] + 0.25·[1, 2] = [0.625, 0.125]; row 1 → [1.5, 0].
   assert.deepEqual(Array.from(xTau.dataSync()), [0.625, 0.125, 1.5, 0]);
   assert.deepEqual(Array.from(velocity.dataSync()), [0.5, 2.5, 3, -2]);
   // Field v = 2·x_τ + τ + cond with cond = 0.1: predictions [1.6, 0.6], [3.6, 0.6].
-  const field = (x: tf.Tensor, t: tf.Tensor, cond: tf.Tensor) => tf.add(tf.add(tf.mul(x, 2), tf.reshape(t, [-1, 1])), cond);
+  const field = (x: tf.Tensor, t: tf.Tensor, cond: tf.Tensor) =>
+    tf.add(tf.add(tf.mul(x, 2), tf.reshape(t, [-1, 1])), cond);
   const loss = cfmLoss(field, target, tf.scalar(0.1), { noise, tau });
   const hand = ((1.6 - 0.5) ** 2 + (0.6 - 2.5) ** 2 + (3.6 - 3) ** 2 + (0.6 + 2) ** 2) / 4;
   assert.ok(Math.abs(loss.dataSync()[0] - hand) < 1e-5, `${loss.dataSync()[0]} vs ${hand}`);

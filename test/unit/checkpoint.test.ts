@@ -11,13 +11,24 @@ import * as tf from '@tensorflow/tfjs';
 import { Qwen2Model } from '../../sidecar/model/qwen2_model';
 import { qwen2Config } from '../../sidecar/model/qwen2_config';
 import { flattenGroups, trainableVariables } from '../../sidecar/model/finetune_groups';
-import { assignNamedWeights, checkpointFormatVersion, loadCheckpoint, readCheckpointMetadata, saveCheckpoint } from '../../sidecar/checkpoint/checkpoint';
+import {
+  assignNamedWeights,
+  checkpointFormatVersion,
+  loadCheckpoint,
+  readCheckpointMetadata,
+  saveCheckpoint,
+} from '../../sidecar/checkpoint/checkpoint';
 import { SpecialTokens } from '../../sidecar/model/special_tokens';
 import { AdamOptimizer } from '../../sidecar/train/adam_optimizer';
 import { readTrainerCheckpoint, writeTrainerCheckpoint } from '../../sidecar/train/trainer_checkpoints';
 
 const config = qwen2Config({
-  vocabSize: 20, hiddenSize: 16, numHiddenLayers: 1, numAttentionHeads: 4, numKeyValueHeads: 2, intermediateSize: 24,
+  vocabSize: 20,
+  hiddenSize: 16,
+  numHiddenLayers: 1,
+  numAttentionHeads: 4,
+  numKeyValueHeads: 2,
+  intermediateSize: 24,
 });
 let dir: string;
 before(async () => {
@@ -31,8 +42,11 @@ function trainedModel(): { model: Qwen2Model; optimizer: tf.AdamOptimizer } {
   model.addLora({ rank: 2 });
   const optimizer = tf.train.adam(1e-2);
   const ids = tf.tensor2d([[1, 2, 3]], [1, 3], 'int32');
-  optimizer.minimize(() => tf.sum<tf.Scalar>(tf.square(model.forward({ inputIds: ids }).hidden)), false,
-    flattenGroups(trainableVariables(model, 'lora')));
+  optimizer.minimize(
+    () => tf.sum<tf.Scalar>(tf.square(model.forward({ inputIds: ids }).hidden)),
+    false,
+    flattenGroups(trainableVariables(model, 'lora')),
+  );
   ids.dispose();
   return { model, optimizer };
 }
@@ -42,10 +56,22 @@ describe('checkpoints', () => {
     const { model, optimizer } = trainedModel();
     const weights = [...model.namedWeights(), ...model.namedLoraWeights()];
     const optimizerState = (await optimizer.getWeights()).map((w) => [w.name, w.tensor] as const);
-    saveCheckpoint({ dir, name: 'step-000001', config, step: 1, weights, optimizerState, extra: { epoch: 0, mode: 'lora' } });
+    saveCheckpoint({
+      dir,
+      name: 'step-000001',
+      config,
+      step: 1,
+      weights,
+      optimizerState,
+      extra: { epoch: 0, mode: 'lora' },
+    });
     // The manifest and two data files named by their content.
-    assert.deepEqual(readdirSync(dir).sort().map((f) => f.replace(/\.[0-9a-f]{16}\./, '.<hash>.')),
-      ['step-000001.<hash>.optimizer.safetensors', 'step-000001.<hash>.safetensors', 'step-000001.json']);
+    assert.deepEqual(
+      readdirSync(dir)
+        .sort()
+        .map((f) => f.replace(/\.[0-9a-f]{16}\./, '.<hash>.')),
+      ['step-000001.<hash>.optimizer.safetensors', 'step-000001.<hash>.safetensors', 'step-000001.json'],
+    );
 
     const loaded = loadCheckpoint(dir, 'step-000001');
     assert.equal(loaded.metadata.formatVersion, checkpointFormatVersion);
@@ -57,7 +83,9 @@ describe('checkpoints', () => {
     restored.addLora({ rank: 2 });
     const unused = assignNamedWeights([...restored.namedWeights(), ...restored.namedLoraWeights()], loaded.weights);
     assert.deepEqual(unused, []);
-    for (const [[name, a], [, b]] of weights.map((w, i) => [w, [...restored.namedWeights(), ...restored.namedLoraWeights()][i]] as const)) {
+    for (const [[name, a], [, b]] of weights.map(
+      (w, i) => [w, [...restored.namedWeights(), ...restored.namedLoraWeights()][i]] as const,
+    )) {
       assert.deepEqual(Array.from(a.dataSync()), Array.from(b.dataSync()), name);
     }
     for (const [name, tensor] of optimizerState) {
@@ -73,7 +101,10 @@ describe('checkpoints', () => {
     const wider = Qwen2Model.random({ ...config, intermediateSize: 32 }, 2);
     const before = wider.namedWeights()[0][1].dataSync().slice();
     const loaded = loadCheckpoint(dir, 'small');
-    assert.throws(() => assignNamedWeights(wider.namedWeights(), loaded.weights), /expected shape \[32, 16\], found \[24, 16\]/);
+    assert.throws(
+      () => assignNamedWeights(wider.namedWeights(), loaded.weights),
+      /expected shape \[32, 16\], found \[24, 16\]/,
+    );
     assert.deepEqual(wider.namedWeights()[0][1].dataSync(), before, 'nothing assigned after a mismatch');
     writeFileSync(join(dir, 'future.json'), JSON.stringify({ formatVersion: checkpointFormatVersion + 1 }));
     assert.throws(() => readCheckpointMetadata(dir, 'future'), /format version 2; this L3M Studio reads up to 1/);
@@ -111,9 +142,16 @@ for name, info in sorted(header.items(), key=lambda kv: kv[1]['data_offsets'][0]
 assert end == len(data), 'no trailing bytes'
 print(json.dumps({'meta': meta, 'tensors': out}))
 `;
-    const result = spawnSync('/usr/bin/python3', ['-c', script, join(dir, readCheckpointMetadata(dir, 'for-python').weightsFile)], { encoding: 'utf8' });
+    const result = spawnSync(
+      '/usr/bin/python3',
+      ['-c', script, join(dir, readCheckpointMetadata(dir, 'for-python').weightsFile)],
+      { encoding: 'utf8' },
+    );
     assert.equal(result.status, 0, result.stderr);
-    const parsed = JSON.parse(result.stdout) as { meta: Record<string, string>; tensors: Record<string, [number, number[]]> };
+    const parsed = JSON.parse(result.stdout) as {
+      meta: Record<string, string>;
+      tensors: Record<string, [number, number[]]>;
+    };
     assert.equal(parsed.meta.step, '5');
     assert.equal(parsed.meta.format, 'pt');
     for (const [name, variable] of model.namedWeights()) {
@@ -137,32 +175,70 @@ describe('trainer checkpoints (resume)', () => {
       const tokens = new SpecialTokens(16, ['<|a|>'], tokenSeed);
       const connector = tf.variable(connectorInit);
       const weights: [string, tf.Variable][] = [
-        ...trainableVariables(model, 'lora', tokens).flatMap((group) => group.variables.map(({ name, variable }) => [name, variable] as [string, tf.Variable])),
+        ...trainableVariables(model, 'lora', tokens).flatMap((group) =>
+          group.variables.map(({ name, variable }) => [name, variable] as [string, tf.Variable]),
+        ),
         ['connector.weight', connector],
       ];
-      const optimizer = new AdamOptimizer([{ name: 'main', weights, lrRatio: 1, weightDecay: 0.01 }], { kind: 'adamw' });
+      const optimizer = new AdamOptimizer([{ name: 'main', weights, lrRatio: 1, weightDecay: 0.01 }], {
+        kind: 'adamw',
+      });
       const step = () => {
-        const { value, grads } = tf.variableGrads(() => tf.tidy(() => {
-          const embeds = tf.concat([model.embed(ids), tokens.stack(['<|a|>']).expandDims(0), connector.expandDims(0)], 1) as tf.Tensor3D;
-          return tf.mean<tf.Scalar>(tf.square(model.forward({ inputsEmbeds: embeds }).hidden));
-        }), weights.map(([, v]) => v));
+        const { value, grads } = tf.variableGrads(
+          () =>
+            tf.tidy(() => {
+              const embeds = tf.concat(
+                [model.embed(ids), tokens.stack(['<|a|>']).expandDims(0), connector.expandDims(0)],
+                1,
+              ) as tf.Tensor3D;
+              return tf.mean<tf.Scalar>(tf.square(model.forward({ inputsEmbeds: embeds }).hidden));
+            }),
+          weights.map(([, v]) => v),
+        );
         optimizer.apply(grads, 1e-2);
         tf.dispose(grads);
         const loss = value.dataSync()[0];
         value.dispose();
         return loss;
       };
-      return { model, tokens, weights, optimizer, step, dispose: () => { model.dispose(); tokens.dispose(); connector.dispose(); optimizer.dispose(); } };
+      return {
+        model,
+        tokens,
+        weights,
+        optimizer,
+        step,
+        dispose: () => {
+          model.dispose();
+          tokens.dispose();
+          connector.dispose();
+          optimizer.dispose();
+        },
+      };
     };
     const original = setup(2, tf.randomNormal([1, 16], 0, 1, 'float32', 3));
     original.step();
-    const state = { step: 1, bestLoss: null, bestStep: null, evaluationsWithoutImprovement: 0, wallTime: 0.5, lastFiniteLoss: 1 };
-    writeTrainerCheckpoint(dir, 'resume', { weights: original.weights, optimizers: [{ phase: 'main', optimizer: original.optimizer }], state, config });
+    const state = {
+      step: 1,
+      bestLoss: null,
+      bestStep: null,
+      evaluationsWithoutImprovement: 0,
+      wallTime: 0.5,
+      lastFiniteLoss: 1,
+    };
+    writeTrainerCheckpoint(dir, 'resume', {
+      weights: original.weights,
+      optimizers: [{ phase: 'main', optimizer: original.optimizer }],
+      state,
+      config,
+    });
     const continued = [original.step(), original.step()];
 
     // Different special-token and connector values before the restore, so only the checkpoint can make them agree.
     const resumed = setup(7, tf.zeros([1, 16]));
-    const restoredState = readTrainerCheckpoint(dir, 'resume', { weights: resumed.weights, optimizers: [{ phase: 'main', optimizer: resumed.optimizer }] });
+    const restoredState = readTrainerCheckpoint(dir, 'resume', {
+      weights: resumed.weights,
+      optimizers: [{ phase: 'main', optimizer: resumed.optimizer }],
+    });
     assert.deepEqual(restoredState, state);
     assert.equal(resumed.optimizer.step, 1);
     assert.deepEqual([resumed.step(), resumed.step()], continued);
@@ -171,4 +247,3 @@ describe('trainer checkpoints (resume)', () => {
     ids.dispose();
   });
 });
-

@@ -9,12 +9,24 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { qwen2Config } from '../../sidecar/model/qwen2_config';
-import { loadCheckpoint, readCheckpointMetadata, removeUnreferencedCheckpointFiles, saveCheckpoint } from '../../sidecar/checkpoint/checkpoint';
+import {
+  loadCheckpoint,
+  readCheckpointMetadata,
+  removeUnreferencedCheckpointFiles,
+  saveCheckpoint,
+} from '../../sidecar/checkpoint/checkpoint';
 import { writeSafetensors } from '../../sidecar/checkpoint/safetensors_writer';
 import type { CheckpointMetadata } from '../../sidecar/checkpoint/checkpoint_metadata';
 import { readJson } from '../read_json';
 
-const config = qwen2Config({ vocabSize: 8, hiddenSize: 4, numHiddenLayers: 1, numAttentionHeads: 1, numKeyValueHeads: 1, intermediateSize: 8 });
+const config = qwen2Config({
+  vocabSize: 8,
+  hiddenSize: 4,
+  numHiddenLayers: 1,
+  numAttentionHeads: 1,
+  numKeyValueHeads: 1,
+  intermediateSize: 8,
+});
 let root: string;
 before(async () => {
   await tf.setBackend('cpu');
@@ -24,16 +36,28 @@ after(() => rmSync(root, { recursive: true, force: true }));
 
 const weightsAt = (value: number) => [['w', tf.fill([2, 3], value)] as const];
 const valuesOf = (loaded: ReturnType<typeof loadCheckpoint>) => Array.from(loaded.weights.get('w')!.dataSync());
-const disposeLoaded = (loaded: ReturnType<typeof loadCheckpoint>) => tf.dispose([...loaded.weights.values(), ...loaded.optimizerState.values()]);
+const disposeLoaded = (loaded: ReturnType<typeof loadCheckpoint>) =>
+  tf.dispose([...loaded.weights.values(), ...loaded.optimizerState.values()]);
 
 test('a replacement that dies after the weights are written leaves the previous best whole', () => {
   const dir = join(root, 'interrupted');
-  saveCheckpoint({ dir, name: 'best', config, step: 10, weights: weightsAt(10), optimizerState: [['w/m', tf.fill([2, 3], 0.5)]] });
+  saveCheckpoint({
+    dir,
+    name: 'best',
+    config,
+    step: 10,
+    weights: weightsAt(10),
+    optimizerState: [['w/m', tf.fill([2, 3], 0.5)]],
+  });
   // A disposed tensor makes the optimizer file fail after the weights file is complete: the state a kill
   // between the two files leaves behind.
   const gone = tf.fill([2, 3], 1);
   gone.dispose();
-  assert.throws(() => saveCheckpoint({ dir, name: 'best', config, step: 15, weights: weightsAt(15), optimizerState: [['w/m', gone]] }), /disposed/);
+  assert.throws(
+    () =>
+      saveCheckpoint({ dir, name: 'best', config, step: 15, weights: weightsAt(15), optimizerState: [['w/m', gone]] }),
+    /disposed/,
+  );
   const loaded = loadCheckpoint(dir, 'best');
   assert.equal(loaded.metadata.step, 10);
   assert.deepEqual(valuesOf(loaded), [10, 10, 10, 10, 10, 10], 'the weights belong to the step the metadata names');
@@ -64,8 +88,11 @@ test('a checkpoint of the older layout torn by an interrupted write is refused w
   // replaced by step 15's before the metadata was.
   const metadata = readJson<CheckpointMetadata>(join(dir, 'best.json'));
   rmSync(join(dir, metadata.weightsFile));
-  writeSafetensors(join(dir, 'best.safetensors'), [{ name: 'w', shape: [2, 3], values: () => new Float32Array(6).fill(15) }],
-    { format: 'pt', l3m_format_version: '1', step: '15' });
+  writeSafetensors(
+    join(dir, 'best.safetensors'),
+    [{ name: 'w', shape: [2, 3], values: () => new Float32Array(6).fill(15) }],
+    { format: 'pt', l3m_format_version: '1', step: '15' },
+  );
   delete metadata.contents;
   writeFileSync(join(dir, 'best.json'), JSON.stringify({ ...metadata, weightsFile: 'best.safetensors' }));
   assert.throws(() => loadCheckpoint(dir, 'best'), /best\.json records step 10 but best\.safetensors holds step 15/);

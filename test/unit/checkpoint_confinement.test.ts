@@ -12,7 +12,14 @@ import { Qwen2Model } from '../../sidecar/model/qwen2_model';
 import { loadCheckpoint, saveCheckpoint } from '../../sidecar/checkpoint/checkpoint';
 import { readCheckpointWeights } from '../../sidecar/train/trainer_checkpoints';
 
-const config = qwen2Config({ vocabSize: 20, hiddenSize: 16, numHiddenLayers: 1, numAttentionHeads: 4, numKeyValueHeads: 2, intermediateSize: 24 });
+const config = qwen2Config({
+  vocabSize: 20,
+  hiddenSize: 16,
+  numHiddenLayers: 1,
+  numAttentionHeads: 4,
+  numKeyValueHeads: 2,
+  intermediateSize: 24,
+});
 let root: string;
 before(async () => {
   await tf.setBackend('cpu');
@@ -35,7 +42,14 @@ test('weightsFile or optimizerFile leading out of the checkpoint folder is refus
   const outside = join(root, 'outside');
   mkdirSync(outside, { recursive: true });
   try {
-    saveCheckpoint({ dir, name: 'a', config, step: 1, weights: model.namedWeights(), optimizerState: model.namedWeights() });
+    saveCheckpoint({
+      dir,
+      name: 'a',
+      config,
+      step: 1,
+      weights: model.namedWeights(),
+      optimizerState: model.namedWeights(),
+    });
     const saved = metadataOf(dir, 'a');
     copyFileSync(join(dir, saved.weightsFile), join(outside, 'w.safetensors'));
     const loaded = loadCheckpoint(dir, 'a');
@@ -52,10 +66,18 @@ test('weightsFile or optimizerFile leading out of the checkpoint folder is refus
     copyFileSync(join(dir, weightsB), join(outside, 'b.safetensors'));
     rmSync(join(dir, weightsB));
     symlinkSync(join(outside, 'b.safetensors'), join(dir, weightsB));
-    assert.throws(() => loadCheckpoint(dir, 'b'), new RegExp(`weightsFile "${weightsB.replace(/\./g, '\\.')}" of checkpoint .*b\\.json leads to .*outside.*b\\.safetensors, outside the checkpoint folder`));
+    assert.throws(
+      () => loadCheckpoint(dir, 'b'),
+      new RegExp(
+        `weightsFile "${weightsB.replace(/\./g, '\\.')}" of checkpoint .*b\\.json leads to .*outside.*b\\.safetensors, outside the checkpoint folder`,
+      ),
+    );
 
     // The same refusal on the way evaluation and sampling load a finished run's weights.
-    assert.throws(() => readCheckpointWeights(dir, 'b', model.namedWeights()), /weightsFile .* outside the checkpoint folder/);
+    assert.throws(
+      () => readCheckpointWeights(dir, 'b', model.namedWeights()),
+      /weightsFile .* outside the checkpoint folder/,
+    );
   } finally {
     model.dispose();
   }

@@ -4,14 +4,17 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { clipByGlobalNorm, globalNorm } from '../../sidecar/train/clip_grad_norm';
 
-before(async () => { await tf.setBackend('cpu'); });
+before(async () => {
+  await tf.setBackend('cpu');
+});
 
 test('the global norm spans all tensors; clipping scales them together', () => {
   const grads = { a: tf.tensor1d([3, 0]), b: tf.tensor2d([[0, 4]]) };
   assert.ok(Math.abs(globalNorm(grads) - 5) < 1e-6);
   const { gradients, norm } = clipByGlobalNorm(grads, 1);
   assert.ok(Math.abs(norm - 5) < 1e-6);
-  const a = gradients.a.dataSync(); const b = gradients.b.dataSync();
+  const a = gradients.a.dataSync();
+  const b = gradients.b.dataSync();
   assert.ok(Math.abs(a[0] - 0.6) < 1e-6 && Math.abs(b[1] - 0.8) < 1e-6);
   assert.ok(Math.abs(globalNorm(gradients) - 1) < 1e-5);
   tf.dispose([...Object.values(grads), ...Object.values(gradients)]);
@@ -31,5 +34,6 @@ test('a NaN gradient gives a non-finite norm and is not scaled', () => {
   const grads = { a: tf.tensor1d([NaN, 1]) };
   const { gradients, norm } = clipByGlobalNorm(grads, 1);
   assert.ok(Number.isNaN(norm));
-  gradients.a.dispose(); grads.a.dispose();
+  gradients.a.dispose();
+  grads.a.dispose();
 });

@@ -38,8 +38,16 @@ test('every field of the schema has a row with its own anchor', () => {
   const text = generateConfigDocs(readSchema());
   const paths = fieldPaths(readSchema());
   assert.ok(paths.length > 100, `only ${paths.length} field paths found`);
-  for (const path of ['name', 'task', 'backbone.lora.alpha', 'head.covariance', 'head.channels', 'data.simulator.priors.zeta.max',
-    'training.schedule.stable', 'runtime.backend']) {
+  for (const path of [
+    'name',
+    'task',
+    'backbone.lora.alpha',
+    'head.covariance',
+    'head.channels',
+    'data.simulator.priors.zeta.max',
+    'training.schedule.stable',
+    'runtime.backend',
+  ]) {
     assert.ok(paths.includes(path), `fieldPaths lacks ${path}`);
   }
   for (const path of paths) {
@@ -59,7 +67,10 @@ test('defaults, ranges and task-conditional defaults come from the schema', () =
   assert.match(row('backbone.architecture.rms_norm_eps'), /≤ 0\.1/);
   assert.match(row('backbone.finetune'), /`"frozen"`; `"full"` when task = generation/);
   assert.match(row('training.weight_decay'), /`0`; `0\.001` when task = generation/);
-  assert.match(text, /Default: `\{"kind":"cfm"\}` when task = generation; `\{"kind":"gaussian"\}` when task ≠ generation/);
+  assert.match(
+    text,
+    /Default: `\{"kind":"cfm"\}` when task = generation; `\{"kind":"gaussian"\}` when task ≠ generation/,
+  );
   assert.match(row('task'), /`"regression"`, `"generation"`/);
   assert.match(row('training.schedule.stable'), /number or null/);
 });

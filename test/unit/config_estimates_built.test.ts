@@ -15,10 +15,12 @@ import { buildRegressionModel } from '../../sidecar/tasks/regression/regression_
 
 const examples = join(import.meta.dirname, '..', '..', 'examples');
 
-test('the estimate\'s trainable count equals the built model\'s for the buildable examples', async () => {
+test("the estimate's trainable count equals the built model's for the buildable examples", async () => {
   await tf.setBackend('cpu');
   const checked: string[] = [];
-  for (const file of readdirSync(examples).filter((f) => f.endsWith('.l3m.json')).sort()) {
+  for (const file of readdirSync(examples)
+    .filter((f) => f.endsWith('.l3m.json'))
+    .sort()) {
     const config = resolveConfig(JSON.parse(readFileSync(join(examples, file), 'utf8')) as ExperimentConfig);
     if (config.backbone.source !== 'random') continue;
     const estimate = estimateParameters(config, backboneShape(config)!);
@@ -38,5 +40,10 @@ test('the estimate\'s trainable count equals the built model\'s for the buildabl
     assert.equal(estimate.trainable, built, `${file}: estimate ${estimate.trainable}, built model ${built}`);
     checked.push(file);
   }
-  assert.ok(checked.includes('quickstart-generation.l3m.json') && checked.includes('quickstart-regression.l3m.json') && checked.length >= 4, checked.join(', '));
+  assert.ok(
+    checked.includes('quickstart-generation.l3m.json') &&
+      checked.includes('quickstart-regression.l3m.json') &&
+      checked.length >= 4,
+    checked.join(', '),
+  );
 });

@@ -13,13 +13,28 @@ import type { ExperimentConfig } from '../../schemas/generated/experiment_config
 import { readJson } from '../read_json';
 
 const folder = resolve('examples');
-const files = readdirSync(folder).filter((f) => f.endsWith('.l3m.json')).sort();
+const files = readdirSync(folder)
+  .filter((f) => f.endsWith('.l3m.json'))
+  .sort();
 
 test('the examples cover the paper setups and the quickstarts', () => {
-  for (const name of ['quickstart-regression', 'quickstart-generation', 'regression-pretrained-minimal', 'regression-pretrained-chat',
-    'regression-pretrained-chat-trainable', 'regression-random-backbone', 'regression-reference-small', 'regression-reference-large',
-    'generation-pretrained-full', 'generation-pretrained-lora-r8', 'generation-pretrained-lora-r2', 'generation-pretrained-frozen',
-    'generation-random-backbone', 'generation-reference-small', 'generation-reference-large']) {
+  for (const name of [
+    'quickstart-regression',
+    'quickstart-generation',
+    'regression-pretrained-minimal',
+    'regression-pretrained-chat',
+    'regression-pretrained-chat-trainable',
+    'regression-random-backbone',
+    'regression-reference-small',
+    'regression-reference-large',
+    'generation-pretrained-full',
+    'generation-pretrained-lora-r8',
+    'generation-pretrained-lora-r2',
+    'generation-pretrained-frozen',
+    'generation-random-backbone',
+    'generation-reference-small',
+    'generation-reference-large',
+  ]) {
     assert.ok(files.includes(`${name}.l3m.json`), name);
   }
 });
@@ -27,9 +42,21 @@ test('the examples cover the paper setups and the quickstarts', () => {
 test('every example validates without errors; the only warning is the missing Qwen checkpoint', async () => {
   for (const file of files) {
     const path = join(folder, file);
-    const diagnostics = await validateConfig(readFileSync(path, 'utf8'), { configPath: path, mode: 'edit', fileSystem: nodeFileSystem });
-    const unexpected = diagnostics.filter((d) => d.severity === DiagnosticSeverity.Error || (d.severity === DiagnosticSeverity.Warning && d.code !== 'checkpoint-missing'));
-    assert.deepEqual(unexpected.map((d) => formatDiagnostic(d, file)), [], file);
+    const diagnostics = await validateConfig(readFileSync(path, 'utf8'), {
+      configPath: path,
+      mode: 'edit',
+      fileSystem: nodeFileSystem,
+    });
+    const unexpected = diagnostics.filter(
+      (d) =>
+        d.severity === DiagnosticSeverity.Error ||
+        (d.severity === DiagnosticSeverity.Warning && d.code !== 'checkpoint-missing'),
+    );
+    assert.deepEqual(
+      unexpected.map((d) => formatDiagnostic(d, file)),
+      [],
+      file,
+    );
   }
 });
 
@@ -37,16 +64,26 @@ test('pretrained examples point at models/Qwen2.5-0.5B-Instruct; names match fil
   for (const file of files) {
     const config = resolveConfig(readJson<ExperimentConfig>(join(folder, file)));
     assert.equal(`${config.name}.l3m.json`, file);
-    if (config.backbone.source === 'pretrained') assert.equal(config.backbone.path, 'models/Qwen2.5-0.5B-Instruct', file);
+    if (config.backbone.source === 'pretrained')
+      assert.equal(config.backbone.path, 'models/Qwen2.5-0.5B-Instruct', file);
   }
 });
 
 test('Table 2 reference networks: about 32k and 990k parameters, non-causal, minimal, all trained, from scratch', () => {
-  for (const [name, target] of [['regression-reference-small', 32_000], ['regression-reference-large', 990_000]] as const) {
+  for (const [name, target] of [
+    ['regression-reference-small', 32_000],
+    ['regression-reference-large', 990_000],
+  ] as const) {
     const config = resolveConfig(readJson<ExperimentConfig>(join(folder, `${name}.l3m.json`)));
     const estimate = estimateParameters(config, backboneShape(config)!);
-    assert.ok(Math.abs(estimate.total - target) / target < 0.03, `${name}: ${estimate.total} parameters, expected about ${target}`);
-    assert.ok(estimate.trainable / estimate.total > 0.99, `${name}: everything but the (one-row) embeddings is trained`);
+    assert.ok(
+      Math.abs(estimate.total - target) / target < 0.03,
+      `${name}: ${estimate.total} parameters, expected about ${target}`,
+    );
+    assert.ok(
+      estimate.trainable / estimate.total > 0.99,
+      `${name}: everything but the (one-row) embeddings is trained`,
+    );
     assert.equal(config.backbone.source, 'random');
     assert.equal(config.backbone.finetune, 'full');
     assert.equal(config.backbone.causal, false);

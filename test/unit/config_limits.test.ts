@@ -27,7 +27,9 @@ function sized(bytes: number): string {
   return head + 'x'.repeat(bytes - head.length - tail.length) + tail;
 }
 
-const deepMessage = new RegExp(`^The config is nested deeper than ${maxConfigDepth} levels \\(here, at level ${maxConfigDepth + 1}\\)`);
+const deepMessage = new RegExp(
+  `^The config is nested deeper than ${maxConfigDepth} levels \\(here, at level ${maxConfigDepth + 1}\\)`,
+);
 const sizeMessage = /^The config is \d+\.\d MiB \([\d,]+ bytes\); L3M Studio reads configs of at most 1 MiB/;
 
 test('the limits: 1 MiB and 64 levels', () => {
@@ -47,12 +49,21 @@ test('5000 levels deep: one diagnostic at the first bracket too deep, not a stac
 
 test('the depth limit is exact, and brackets inside strings or after the root do not count', async () => {
   const atLimit = await validateConfig(nested(maxConfigDepth - 1), context);
-  assert.ok(atLimit.every((d) => !/nested deeper/.test(messageText(d))), atLimit.map(messageText).join('\n'));
-  assert.ok(atLimit.some((d) => /Property extra is not allowed/.test(messageText(d))), 'the schema still validates it');
+  assert.ok(
+    atLimit.every((d) => !/nested deeper/.test(messageText(d))),
+    atLimit.map(messageText).join('\n'),
+  );
+  assert.ok(
+    atLimit.some((d) => /Property extra is not allowed/.test(messageText(d))),
+    'the schema still validates it',
+  );
   const overLimit = await validateConfig(nested(maxConfigDepth), context);
   assert.match(messageText(overLimit[0]), deepMessage);
   const inString = await validateConfig(`{"name": "${'['.repeat(5000)}\\"{{{", "task": "regression"}`, context);
-  assert.ok(inString.every((d) => !/nested deeper/.test(messageText(d))), inString.map(messageText).join('\n'));
+  assert.ok(
+    inString.every((d) => !/nested deeper/.test(messageText(d))),
+    inString.map(messageText).join('\n'),
+  );
 });
 
 test('over 1 MiB: one diagnostic with the size; exactly 1 MiB is validated; bytes are UTF-8 bytes', async () => {
@@ -61,7 +72,10 @@ test('over 1 MiB: one diagnostic with the size; exactly 1 MiB is validated; byte
   assert.match(messageText(over[0]), sizeMessage);
   assert.match(messageText(over[0]), /\(1,048,577 bytes\)/);
   const atLimit = await validateConfig(sized(maxConfigBytes), context);
-  assert.ok(atLimit.every((d) => !/MiB/.test(messageText(d))), atLimit.map(messageText).join('\n'));
+  assert.ok(
+    atLimit.every((d) => !/MiB/.test(messageText(d))),
+    atLimit.map(messageText).join('\n'),
+  );
   // 600 000 "é" are 1.2 MB of UTF-8 in 0.6 M characters.
   const accents = await validateConfig(`{"name": "${'é'.repeat(600_000)}", "task": "regression"}`, context);
   assert.match(messageText(accents[0]), /\(1,200,034 bytes\)/);
@@ -79,11 +93,16 @@ test('l3m validate and loadConfigFile: a deep and a 50 MB config each get their 
   const loaded = await loadConfigFile(big, 'run');
   assert.equal(loaded.config, undefined);
   assert.equal(loaded.text, '', 'a file over the limit is not read');
-  assert.match(messageText(loaded.diagnostics[0]), /^The config is 47\.7 MiB \(50,000,000 bytes\); L3M Studio reads configs of at most 1 MiB/);
+  assert.match(
+    messageText(loaded.diagnostics[0]),
+    /^The config is 47\.7 MiB \(50,000,000 bytes\); L3M Studio reads configs of at most 1 MiB/,
+  );
 
   const out: string[] = [];
   const log = console.log;
-  console.log = (...parts: unknown[]) => { out.push(parts.join(' ')); };
+  console.log = (...parts: unknown[]) => {
+    out.push(parts.join(' '));
+  };
   let code: number;
   try {
     code = await validateCli([deep, big, good]);
@@ -91,7 +110,10 @@ test('l3m validate and loadConfigFile: a deep and a 50 MB config each get their 
     console.log = log;
   }
   assert.equal(code, 1);
-  assert.match(out[0], new RegExp(`deep\\.l3m\\.json:4:${11 + maxConfigDepth}: error: The config is nested deeper than 64 levels`));
+  assert.match(
+    out[0],
+    new RegExp(`deep\\.l3m\\.json:4:${11 + maxConfigDepth}: error: The config is nested deeper than 64 levels`),
+  );
   assert.match(out[1], /big\.l3m\.json:1:1: error: The config is 47\.7 MiB/);
   assert.equal(out[2], '3 configs checked (edit mode): 2 errors, 0 warnings.');
 });
@@ -99,10 +121,15 @@ test('l3m validate and loadConfigFile: a deep and a 50 MB config each get their 
 test('language server: a deep and an oversized document get their diagnostic; hover and completion answer null', async () => {
   const client = startPair();
   await client.sendRequest('initialize', { processId: null, rootUri: null, capabilities: {} });
-  for (const [name, text, message] of [['deep', nested(5000), deepMessage], ['big', sized(2 * maxConfigBytes), sizeMessage]] as const) {
+  for (const [name, text, message] of [
+    ['deep', nested(5000), deepMessage],
+    ['big', sized(2 * maxConfigBytes), sizeMessage],
+  ] as const) {
     const uri = `file:///w/${name}.l3m.json`;
     const published = within(nextDiagnostics(client, uri), 10_000);
-    await client.sendNotification('textDocument/didOpen', { textDocument: { uri, languageId: 'json', version: 1, text } });
+    await client.sendNotification('textDocument/didOpen', {
+      textDocument: { uri, languageId: 'json', version: 1, text },
+    });
     const diagnostics = (await published)?.diagnostics;
     assert.ok(diagnostics, `no diagnostics published for ${name}.l3m.json within 10 s`);
     assert.equal(diagnostics.length, 1);

@@ -7,7 +7,10 @@ import type { ExperimentConfig } from '../../schemas/generated/experiment_config
 /** Every property path with a default in the (unconditional) schema, with its default. */
 function defaultsOf(schema: SchemaNode, path: string[] = [], out: Array<[string[], unknown]> = []) {
   for (const [name, sub] of Object.entries(schema.properties ?? {})) {
-    if (sub.default !== undefined && (sub.default === null || typeof sub.default !== 'object' || Array.isArray(sub.default))) {
+    if (
+      sub.default !== undefined &&
+      (sub.default === null || typeof sub.default !== 'object' || Array.isArray(sub.default))
+    ) {
       out.push([[...path, name], sub.default]);
     }
     if (sub.properties) defaultsOf(sub, [...path, name], out);
@@ -47,7 +50,8 @@ test('generation gets the task-conditional defaults: CFM head, full finetuning, 
 
 test('values written in the config win over defaults, deep inside too, and the input is not modified', () => {
   const raw: ExperimentConfig = {
-    name: 'x', task: 'generation',
+    name: 'x',
+    task: 'generation',
     head: { kind: 'gaussian' },
     backbone: { finetune: 'lora', lora: { rank: 2 } },
     data: { simulator: { priors: { zeta: { min: 20 } } } },

@@ -16,7 +16,11 @@ test('a minimal valid config has no diagnostics', async () => {
 test('schema violations are errors with the range of the offending value', async () => {
   const text = `{ "name": "a", "task": "regression", ${random}, "training": { "batch_size": 0, "optimizer": "sgd" }, "extra": true }`;
   const diagnostics = await validateConfig(text, context);
-  const found = diagnostics.map((d) => [messageText(d), text.slice(d.range.start.character, d.range.end.character), d.severity]);
+  const found = diagnostics.map((d) => [
+    messageText(d),
+    text.slice(d.range.start.character, d.range.end.character),
+    d.severity,
+  ]);
   assert.deepEqual(found, [
     ['Value is below the minimum of 1.', '0', DiagnosticSeverity.Error],
     ['Value is not accepted. Valid values: "adamw", "adam".', '"sgd"', DiagnosticSeverity.Error],
@@ -26,14 +30,30 @@ test('schema violations are errors with the range of the offending value', async
 
 test('a "$schema" naming another schema does not switch validation off', async () => {
   for (const schema of ['../schemas/l3m-experiment.schema.json', 'https://example.com/other.json']) {
-    const diagnostics = await validateConfig(`{ "$schema": "${schema}", "name": "a", "task": "regression", ${random}, "extra": 1 }`, context);
+    const diagnostics = await validateConfig(
+      `{ "$schema": "${schema}", "name": "a", "task": "regression", ${random}, "extra": 1 }`,
+      context,
+    );
     assert.deepEqual(diagnostics.map(messageText), ['Property extra is not allowed.'], schema);
   }
 });
 
 test('malformed text gives diagnostics, never an exception', async () => {
-  for (const text of ['', '   ', '{', '{ "name": ', 'null', '42', '"text"', '[{}]', '{ "name": "a", }', '{ // comment\n "name": "a" }',
-    '{"task": "generation", "data": {"patch_size": "big", "sublightcone": []}, "backbone": {"architecture": null}}', '\u0000\u0001', '{"a":'.repeat(200)]) {
+  for (const text of [
+    '',
+    '   ',
+    '{',
+    '{ "name": ',
+    'null',
+    '42',
+    '"text"',
+    '[{}]',
+    '{ "name": "a", }',
+    '{ // comment\n "name": "a" }',
+    '{"task": "generation", "data": {"patch_size": "big", "sublightcone": []}, "backbone": {"architecture": null}}',
+    '\u0000\u0001',
+    '{"a":'.repeat(200),
+  ]) {
     const diagnostics = await validateConfig(text, context);
     assert.ok(hasErrors(diagnostics), `expected an error for ${JSON.stringify(text.slice(0, 40))}`);
   }
@@ -46,7 +66,14 @@ test('comments and trailing commas are errors (configs are strict JSON for every
 });
 
 test('formatDiagnostic prints 1-based line and column', () => {
-  const line = formatDiagnostic({ range: { start: { line: 2, character: 4 }, end: { line: 2, character: 9 } }, severity: DiagnosticSeverity.Warning, message: 'careful' }, 'x.l3m.json');
+  const line = formatDiagnostic(
+    {
+      range: { start: { line: 2, character: 4 }, end: { line: 2, character: 9 } },
+      severity: DiagnosticSeverity.Warning,
+      message: 'careful',
+    },
+    'x.l3m.json',
+  );
   assert.equal(line, 'x.l3m.json:3:5: warning: careful');
 });
 
@@ -54,7 +81,10 @@ test('random damage to a real example (cuts, deletions, swapped types) never thr
   const { readFileSync } = await import('node:fs');
   const original = readFileSync('examples/generation-pretrained-lora-r8.l3m.json', 'utf8');
   let seed = 12345;
-  const next = () => { seed = (seed * 1103515245 + 12345) % 2 ** 31; return seed / 2 ** 31; };
+  const next = () => {
+    seed = (seed * 1103515245 + 12345) % 2 ** 31;
+    return seed / 2 ** 31;
+  };
   for (let i = 0; i < 150; i++) {
     const at = Math.floor(next() * original.length);
     const variants = [

@@ -24,7 +24,8 @@ interface PreviewIndex {
 }
 
 const root = mkdtempSync(join(tmpdir(), 'l3m-datacli-'));
-const n = 28, nt = 60;
+const n = 28,
+  nt = 60;
 
 /** Four .npz cones whose slice k has the constant value (k + 1)·(cone + 1), ζ varying per cone. */
 function writeDataset(): void {
@@ -32,15 +33,22 @@ function writeDataset(): void {
   for (let c = 0; c < 4; c++) {
     const image = new Float32Array(n * n * nt);
     for (let ij = 0; ij < n * n; ij++) for (let k = 0; k < nt; k++) image[ij * nt + k] = (k + 1) * (c + 1);
-    writeFileSync(join(root, 'lcs', `lc${c}.npz`), encodeLightconeNpz(image, [n, n, nt], labelFromParams({ ...fiducialParams, zeta: 20 + 10 * c })));
+    writeFileSync(
+      join(root, 'lcs', `lc${c}.npz`),
+      encodeLightconeNpz(image, [n, n, nt], labelFromParams({ ...fiducialParams, zeta: 20 + 10 * c })),
+    );
   }
 }
 writeDataset();
 
 const rawConfig = {
-  name: 'cli-test', task: 'regression', backbone: { source: 'random' },
+  name: 'cli-test',
+  task: 'regression',
+  backbone: { source: 'random' },
   data: {
-    source: 'files', files: { format: 'npz', path: './lcs', transverse_cells: n }, patch_size: 14,
+    source: 'files',
+    files: { format: 'npz', path: './lcs', transverse_cells: n },
+    patch_size: 14,
     splits: { validation_fraction: 0.25, test_fraction: 0.25, seed: 1 },
     preprocessing: { global_signal_tokens: 6 },
   },
@@ -52,8 +60,12 @@ async function capture(fn: () => Promise<number>): Promise<{ code: number; out: 
   const err: string[] = [];
   const log = console.log;
   const error = console.error;
-  console.log = (...a: unknown[]) => { out.push(a.join(' ')); };
-  console.error = (...a: unknown[]) => { err.push(a.join(' ')); };
+  console.log = (...a: unknown[]) => {
+    out.push(a.join(' '));
+  };
+  console.error = (...a: unknown[]) => {
+    err.push(a.join(' '));
+  };
   try {
     return { code: await fn(), out: out.join('\n'), err: err.join('\n') };
   } finally {
@@ -80,7 +92,10 @@ test('l3m data: summary of an npz dataset and preview slices written as .npy', a
   // Mean global signal of slice k = (k + 1)·mean(cone + 1) = 2.5 (k + 1).
   assert.equal(summary.meanGlobalSignal[9], 25);
   const index = readJson<PreviewIndex>(join(out, 'index.json'));
-  assert.deepEqual(index.files.map((f) => f.slice), [0, 30, 59]);
+  assert.deepEqual(
+    index.files.map((f) => f.slice),
+    [0, 30, 59],
+  );
   const slice = readNpy(readFileSync(join(out, index.files[1].file)), 'slice');
   assert.deepEqual(slice.shape, [n, n]);
   assert.equal(slice.data[0], 31); // lc0, slice 30 → value 31
@@ -111,12 +126,19 @@ test('dataset: regression set standardised on train; generation cones flipped to
   // Cosmic-time order: the first slice is the highest redshift (file slice nt − 1, value 2·nt), then log1p-transformed.
   assert.ok(Math.abs(cones[0].slices[0] - (Math.log1p(2 * nt) + 1.51) / 2.74) < 1e-6);
   assert.equal(cones[0].nt, nt);
-  const generation = await buildGenerationSet(opened, { ...noTrim, preprocessing: { ...noTrim.preprocessing, slice_transform: 'sgn_log' } });
+  const generation = await buildGenerationSet(opened, {
+    ...noTrim,
+    preprocessing: { ...noTrim.preprocessing, slice_transform: 'sgn_log' },
+  });
   assert.equal(generation.train.length, 2);
   assert.equal(generation.transform?.kind, 'log');
   // The 'sgn_log' statistics standardise the training voxels: mean ≈ 0 over the training cones.
   let sum = 0;
   let count = 0;
-  for (const cone of generation.train) for (const v of cone.slices) { sum += v; count++; }
+  for (const cone of generation.train)
+    for (const v of cone.slices) {
+      sum += v;
+      count++;
+    }
   assert.ok(Math.abs(sum / count) < 1e-4);
 });

@@ -19,7 +19,8 @@ const voxel = (i: number, j: number, k: number) => i * 100 + j * 10 + k + 0.5;
 
 function cube(n: number): Float32Array {
   const data = new Float32Array(nx * ny * n);
-  for (let i = 0; i < nx; i++) for (let j = 0; j < ny; j++) for (let k = 0; k < n; k++) data[(i * ny + j) * n + k] = voxel(i, j, k);
+  for (let i = 0; i < nx; i++)
+    for (let j = 0; j < ny; j++) for (let k = 0; k < n; k++) data[(i * ny + j) * n + k] = voxel(i, j, k);
   return data;
 }
 
@@ -53,7 +54,12 @@ async function writeV3(path: string, withDistances: boolean): Promise<void> {
   gq.create_dataset({ name: 'brightness_temp', data: new Float64Array([-50, 10, 0.1]), shape: [3], dtype: '<d' });
   if (withDistances) {
     const chi0 = new ComovingDistanceTable({ omegaM: 0.31, hubble: 0.6766 }).distance(5);
-    f.create_dataset({ name: 'distances', data: Float64Array.from({ length: nLos }, (_, i) => chi0 + 50 * i), shape: [nLos], dtype: '<d' });
+    f.create_dataset({
+      name: 'distances',
+      data: Float64Array.from({ length: nLos }, (_, i) => chi0 + 50 * i),
+      shape: [nLos],
+      dtype: '<d',
+    });
   }
   f.close();
 }
@@ -84,7 +90,12 @@ async function writeV4(path: string): Promise<void> {
   lc.create_dataset({ name: 'brightness_temp', data: cube(nLos + 5), shape: [nx, ny, nLos + 5], dtype: '<f' });
   const table = new ComovingDistanceTable({ omegaM: 0.25, hubble: 0.6766 });
   const chi0 = table.distance(6);
-  f.create_dataset({ name: 'lightcone_distances', data: Float64Array.from({ length: nLos + 5 }, (_, i) => chi0 + 20 * i), shape: [nLos + 5], dtype: '<d' });
+  f.create_dataset({
+    name: 'lightcone_distances',
+    data: Float64Array.from({ length: nLos + 5 }, (_, i) => chi0 + 20 * i),
+    shape: [nLos + 5],
+    dtype: '<d',
+  });
   f.close();
 }
 
@@ -142,13 +153,22 @@ test('v4 layout: buffers stripped, slice range read, m_WDM fallback', async () =
   assert.deepEqual(full.params, { mWDM: 2, omegaM: 0.25, E0: 500, log10LX: 40.5, log10Tvir: 4.69897, zeta: 30 });
   const part = await readLightconeHdf5(path, { start: 4, end: 6 }, { mWDMFallback: 1.5 });
   assert.equal(part.params.mWDM, 1.5);
-  assert.deepEqual(Array.from(part.brightness.subarray(0, nx * ny)), Array.from(full.brightness.subarray(4 * nx * ny, 5 * nx * ny)));
+  assert.deepEqual(
+    Array.from(part.brightness.subarray(0, nx * ny)),
+    Array.from(full.brightness.subarray(4 * nx * ny, 5 * nx * ny)),
+  );
   const source = new Hdf5FilesSource([path, join(dir, 'v3.h5')]);
-  assert.deepEqual((await source.list()).map((e) => e.id), ['v3.h5', 'v4.h5']);
+  assert.deepEqual(
+    (await source.list()).map((e) => e.id),
+    ['v3.h5', 'v4.h5'],
+  );
 });
 
 test('bad HDF5 input: missing, truncated, non-21cmFAST, wrong rank, NaN, outside priors', async () => {
-  await assert.rejects(readLightconeHdf5(join(dir, 'absent.h5')), /absent\.h5: does not exist; expected a 21cmFAST lightcone \.h5 file/);
+  await assert.rejects(
+    readLightconeHdf5(join(dir, 'absent.h5')),
+    /absent\.h5: does not exist; expected a 21cmFAST lightcone \.h5 file/,
+  );
   const bytes = readFileSync(join(dir, 'v3.h5'));
   const truncated = join(dir, 'truncated.h5');
   writeFileSync(truncated, bytes.subarray(0, Math.floor(bytes.length / 3)));
@@ -158,23 +178,42 @@ test('bad HDF5 input: missing, truncated, non-21cmFAST, wrong rank, NaN, outside
   let f = new h5.File(other, 'w');
   f.create_dataset({ name: 'x', data: new Float32Array(4), shape: [4], dtype: '<f' });
   f.close();
-  await assert.rejects(readLightconeHdf5(other), /other\.h5: not a 21cmFAST lightcone file .*expected groups "lightcones"/);
+  await assert.rejects(
+    readLightconeHdf5(other),
+    /other\.h5: not a 21cmFAST lightcone file .*expected groups "lightcones"/,
+  );
 
   const rank = join(dir, 'rank.h5');
   await writeV3(rank, false);
   f = new h5.File(rank, 'a');
-  (f.get('lightcones') as import('h5wasm').Group).create_dataset({ name: 'flat', data: new Float32Array(8), shape: [8], dtype: '<f' });
+  (f.get('lightcones') as import('h5wasm').Group).create_dataset({
+    name: 'flat',
+    data: new Float32Array(8),
+    shape: [8],
+    dtype: '<f',
+  });
   f.close();
-  await assert.rejects(readLightconeHdf5(rank, undefined, { field: 'flat' }), /rank\.h5: dataset "lightcones\/flat" has shape \[8\] \(rank 1\); expected rank 3/);
+  await assert.rejects(
+    readLightconeHdf5(rank, undefined, { field: 'flat' }),
+    /rank\.h5: dataset "lightcones\/flat" has shape \[8\] \(rank 1\); expected rank 3/,
+  );
 
   const nan = join(dir, 'nan.h5');
   await writeV3(nan, false);
   f = new h5.File(nan, 'a');
   const values = cube(nLos);
   values[5] = NaN;
-  (f.get('lightcones') as import('h5wasm').Group).create_dataset({ name: 'bad', data: values, shape: [nx, ny, nLos], dtype: '<f' });
+  (f.get('lightcones') as import('h5wasm').Group).create_dataset({
+    name: 'bad',
+    data: values,
+    shape: [nx, ny, nLos],
+    dtype: '<f',
+  });
   f.close();
-  await assert.rejects(readLightconeHdf5(nan, undefined, { field: 'bad' }), /nan\.h5: dataset "lightcones\/bad" holds NaN/);
+  await assert.rejects(
+    readLightconeHdf5(nan, undefined, { field: 'bad' }),
+    /nan\.h5: dataset "lightcones\/bad" holds NaN/,
+  );
 
   const prior = join(dir, 'prior.h5');
   await writeV3(prior, false);

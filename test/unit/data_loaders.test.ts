@@ -12,12 +12,15 @@ import { splitByLightcone } from '../../sidecar/data/splits';
 import { txyToXyt, xytToTxy } from '../../sidecar/data/lightcone_record';
 
 const root = mkdtempSync(join(tmpdir(), 'l3m-loaders-'));
-const nx = 3, ny = 2, nt = 5;
+const nx = 3,
+  ny = 2,
+  nt = 5;
 const voxel = (i: number, j: number, k: number) => i * 100 + j * 10 + k;
 
 function imageXyt(): Float32Array {
   const data = new Float32Array(nx * ny * nt);
-  for (let i = 0; i < nx; i++) for (let j = 0; j < ny; j++) for (let k = 0; k < nt; k++) data[(i * ny + j) * nt + k] = voxel(i, j, k);
+  for (let i = 0; i < nx; i++)
+    for (let j = 0; j < ny; j++) for (let k = 0; k < nt; k++) data[(i * ny + j) * nt + k] = voxel(i, j, k);
   return data;
 }
 
@@ -33,7 +36,10 @@ test('.npy: write/read round trip, float16 and Fortran order decode, truncation 
   const halves = [0x3c00, 0x4000, 0x4200, 0x4400]; // 1, 2, 3, 4 in binary16
   halves.forEach((h, i) => new DataView(bytes.buffer).setUint16(header.length + 2 * i, h, true));
   assert.deepEqual(Array.from(readNpy(bytes, 'h.npy').data), [1, 3, 2, 4]);
-  assert.throws(() => readNpy(bytes.subarray(0, bytes.length - 3), 'h.npy'), /h\.npy: .*needs \d+ bytes but the file has \d+; the file is truncated/);
+  assert.throws(
+    () => readNpy(bytes.subarray(0, bytes.length - 3), 'h.npy'),
+    /h\.npy: .*needs \d+ bytes but the file has \d+; the file is truncated/,
+  );
   assert.throws(() => readNpy(new Uint8Array(20), 'z.npy'), /z\.npy: not a NumPy \.npy file/);
 });
 
@@ -51,9 +57,15 @@ test('.npz folder: image axes, label order code vs README, slice range, sorted i
   // A label with two leading extra entries: only the last six are the parameters.
   const label = Float64Array.from([7, 8, ...labelFromParams(params, 'code')]);
   writeFileSync(join(folder, 'b.npz'), encodeLightconeNpz(imageXyt(), [nx, ny, nt], label));
-  writeFileSync(join(folder, 'a.npz'), encodeLightconeNpz(imageXyt(), [nx, ny, nt], labelFromParams(fiducialParams, 'code')));
+  writeFileSync(
+    join(folder, 'a.npz'),
+    encodeLightconeNpz(imageXyt(), [nx, ny, nt], labelFromParams(fiducialParams, 'code')),
+  );
   const source = new NpzFolderSource(folder);
-  assert.deepEqual((await source.list()).map((e) => e.id), ['a.npz', 'b.npz']);
+  assert.deepEqual(
+    (await source.list()).map((e) => e.id),
+    ['a.npz', 'b.npz'],
+  );
   const record = await source.load('b.npz');
   assert.deepEqual(record.params, params);
   assert.deepEqual(record.shape, { nx, ny, nt });
@@ -62,8 +74,10 @@ test('.npz folder: image axes, label order code vs README, slice range, sorted i
   assert.equal(part.firstSlice, 2);
   assert.equal(part.brightness[0], voxel(0, 0, 2));
   // Read with the README order, E0 and log10 L_X swap: 39 lands in E0 and is outside its prior.
-  await assert.rejects(new NpzFolderSource(folder, { labelOrder: 'readme' }).load('b.npz'),
-    /b\.npz: "label" \(order readme\) gives E_0 \(E0\) = 39, outside the prior \[100, 1500\]/);
+  await assert.rejects(
+    new NpzFolderSource(folder, { labelOrder: 'readme' }).load('b.npz'),
+    /b\.npz: "label" \(order readme\) gives E_0 \(E0\) = 39, outside the prior \[100, 1500\]/,
+  );
   const readme = await new NpzFolderSource(folder, { labelOrder: 'readme', allowOutsidePriors: true }).load('b.npz');
   assert.equal(readme.params.log10LX, 900);
 });
@@ -73,8 +87,17 @@ test('.npz bad input: missing file, wrong rank, NaN, missing label, not a zip', 
   mkdirSync(folder);
   const source = new NpzFolderSource(folder);
   await assert.rejects(source.load('absent.npz'), /absent\.npz: does not exist; expected an \.npz file/);
-  writeFileSync(join(folder, 'rank.npz'), zipSync({ 'image.npy': writeNpy(new Float32Array(6), [6]), 'label.npy': writeNpy(labelFromParams(fiducialParams), [6]) }));
-  await assert.rejects(source.load('rank.npz'), /rank\.npz: dataset "image" has shape \[6\] \(rank 1\); expected rank 3 \[x, y, t\]/);
+  writeFileSync(
+    join(folder, 'rank.npz'),
+    zipSync({
+      'image.npy': writeNpy(new Float32Array(6), [6]),
+      'label.npy': writeNpy(labelFromParams(fiducialParams), [6]),
+    }),
+  );
+  await assert.rejects(
+    source.load('rank.npz'),
+    /rank\.npz: dataset "image" has shape \[6\] \(rank 1\); expected rank 3 \[x, y, t\]/,
+  );
   const nan = imageXyt();
   nan[4] = NaN;
   writeFileSync(join(folder, 'nan.npz'), encodeLightconeNpz(nan, [nx, ny, nt], labelFromParams(fiducialParams)));
@@ -96,8 +119,17 @@ test('.npz bad input: missing file, wrong rank, NaN, missing label, not a zip', 
   const whole = writeNpy(imageXyt(), [nx, ny, nt]);
   const shortFolder = join(root, 'npz-short');
   mkdirSync(shortFolder);
-  writeFileSync(join(shortFolder, 'short.npz'), zipSync({ 'label.npy': writeNpy(labelFromParams(fiducialParams), [6]), 'image.npy': whole.subarray(0, whole.length - 8) }));
-  await assert.rejects(new NpzFolderSource(shortFolder).list(), /short\.npz: member "image\.npy" declares \d+ bytes uncompressed, but its \.npy header \(shape \[3, 2, 5\], dtype <f4\) needs \d+/);
+  writeFileSync(
+    join(shortFolder, 'short.npz'),
+    zipSync({
+      'label.npy': writeNpy(labelFromParams(fiducialParams), [6]),
+      'image.npy': whole.subarray(0, whole.length - 8),
+    }),
+  );
+  await assert.rejects(
+    new NpzFolderSource(shortFolder).list(),
+    /short\.npz: member "image\.npy" declares \d+ bytes uncompressed, but its \.npy header \(shape \[3, 2, 5\], dtype <f4\) needs \d+/,
+  );
   writeFileSync(join(folder, 'text.npz'), 'hello');
   await assert.rejects(source.load('text.npz'), /text\.npz: not a readable \.npz \(zip\) archive/);
   await assert.rejects(new NpzFolderSource(join(root, 'nowhere')).list(), /nowhere: cannot list the dataset folder/);
@@ -116,10 +148,19 @@ test('.npy + JSON folder: slice-range reads, parameters checked against the prio
   assert.equal(part.brightness[(1 * nx + 2) * ny + 0], voxel(2, 0, 2));
   assert.deepEqual(Array.from(part.redshifts!), [6, 7]);
   writeFileSync(join(folder, 'cone.json'), JSON.stringify({ ...fiducialParams, omegaM: 0.9 }));
-  await assert.rejects(source.load('cone.npy'), /cone\.json: the parameter JSON gives Ω_m \(omegaM\) = 0\.9, outside the prior \[0\.2, 0\.4\]/);
+  await assert.rejects(
+    source.load('cone.npy'),
+    /cone\.json: the parameter JSON gives Ω_m \(omegaM\) = 0\.9, outside the prior \[0\.2, 0\.4\]/,
+  );
   writeFileSync(join(folder, 'flat.npy'), writeNpy(new Float32Array(4), [2, 2]));
-  await assert.rejects(source.load('flat.npy'), /flat\.npy: dataset "array" has shape \[2, 2\] \(rank 2\); expected rank 3/);
-  await assert.rejects(source.load('cone.npy', { start: 3, end: 9 }), /slice range \[3, 9\) is outside the cone's 5 slices/);
+  await assert.rejects(
+    source.load('flat.npy'),
+    /flat\.npy: dataset "array" has shape \[2, 2\] \(rank 2\); expected rank 3/,
+  );
+  await assert.rejects(
+    source.load('cone.npy', { start: 3, end: 9 }),
+    /slice range \[3, 9\) is outside the cone's 5 slices/,
+  );
 });
 
 test('splits: by sorted id and seed, independent of input order, disjoint and complete', () => {

@@ -1,15 +1,39 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { applyAugmentation, dihedralGroup, invertAugmentation, randomAugmentation, type Augmentation } from '../../sidecar/data/augmentation';
+import {
+  applyAugmentation,
+  dihedralGroup,
+  invertAugmentation,
+  randomAugmentation,
+  type Augmentation,
+} from '../../sidecar/data/augmentation';
 import { epochBatches, regressionBatch } from '../../sidecar/data/batches';
 import { evaluationWindows, windowBatch } from '../../sidecar/tasks/generation/generation_data';
 import { fiducialParams, normalizeParams } from '../../sidecar/data/parameters';
 import {
-  binnedMeans, fitLogStandardization, fitStandardization, globalSignalTokens, inverseTransformVoxels, patchMeanTokens,
-  standardize, toCosmicTimeOrder, transformVoxels, trimLateZeros, unstandardize,
+  binnedMeans,
+  fitLogStandardization,
+  fitStandardization,
+  globalSignalTokens,
+  inverseTransformVoxels,
+  patchMeanTokens,
+  standardize,
+  toCosmicTimeOrder,
+  transformVoxels,
+  trimLateZeros,
+  unstandardize,
 } from '../../sidecar/data/preprocessing';
 import { randomInt, seededRandom } from '../../sidecar/data/splits';
-import { detokenize, nl1Code, nl2Code, patchify, tokenizeSlices, tokenLayout, tokensPerSlice, unpatchify } from '../../sidecar/data/tokenization';
+import {
+  detokenize,
+  nl1Code,
+  nl2Code,
+  patchify,
+  tokenizeSlices,
+  tokenLayout,
+  tokensPerSlice,
+  unpatchify,
+} from '../../sidecar/data/tokenization';
 import type { LightconeRecord } from '../../sidecar/data/lightcone_record';
 
 function randomSlices(n: number, nt: number, seed: number): Float32Array {
@@ -31,26 +55,36 @@ test('global signal: 2350 slices in bins of 50 give 47 tokens, each the mean of 
 });
 
 test('standardisation with stored statistics round-trips', () => {
-  const rows = [[1, 10], [3, 10], [5, 10]];
+  const rows = [
+    [1, 10],
+    [3, 10],
+    [5, 10],
+  ];
   const stats = fitStandardization(rows);
   assert.deepEqual(stats.mean, [3, 10]);
   assert.equal(stats.std[1], 1); // constant column left unscaled
   const z = standardize(rows[2], stats);
   assert.ok(Math.abs(z[0] - 2 / Math.sqrt(8 / 3)) < 1e-6);
-  assert.deepEqual(Array.from(unstandardize(z, stats)).map((v) => Math.round(v * 1e5) / 1e5), [5, 10]);
+  assert.deepEqual(
+    Array.from(unstandardize(z, stats)).map((v) => Math.round(v * 1e5) / 1e5),
+    [5, 10],
+  );
 });
 
 test('patch-mean tokens average t×x×y blocks in (t, x, y) order', () => {
-  const nx = 4, ny = 4, nt = 4;
+  const nx = 4,
+    ny = 4,
+    nt = 4;
   const brightness = new Float32Array(nx * ny * nt);
-  for (let k = 0; k < nt; k++) for (let i = 0; i < nx; i++) for (let j = 0; j < ny; j++) brightness[(k * nx + i) * ny + j] = 100 * k + 10 * i + j;
+  for (let k = 0; k < nt; k++)
+    for (let i = 0; i < nx; i++) for (let j = 0; j < ny; j++) brightness[(k * nx + i) * ny + j] = 100 * k + 10 * i + j;
   const { tokens, grid } = patchMeanTokens({ brightness, shape: { nx, ny, nt } }, { t: 2, x: 2, y: 4 });
   assert.deepEqual(grid, [2, 2, 1]);
   // Block (0, 0, 0): k ∈ {0,1}, i ∈ {0,1}, j ∈ 0..3 → mean 50 + 5 + 1.5.
   assert.deepEqual(Array.from(tokens), [56.5, 76.5, 256.5, 276.5]);
 });
 
-test('voxel transforms: log1p with the reference constants and the paper\'s log (0 ↦ 0) invert exactly', () => {
+test("voxel transforms: log1p with the reference constants and the paper's log (0 ↦ 0) invert exactly", () => {
   const values = Float32Array.from([-120, -1.5, -0.2, 0, 0.3, 7, 45]);
   const log1p = transformVoxels(values, { kind: 'log1p' });
   assert.ok(Math.abs(log1p[3] - 1.51 / 2.74) < 1e-6);
@@ -58,7 +92,10 @@ test('voxel transforms: log1p with the reference constants and the paper\'s log 
   const stats = fitLogStandardization([values]);
   const logged = transformVoxels(values, { kind: 'log', ...stats });
   assert.ok(logged.every(Number.isFinite));
-  for (const [kind, out, extra] of [['log1p', log1p, {}], ['log', logged, stats]] as const) {
+  for (const [kind, out, extra] of [
+    ['log1p', log1p, {}],
+    ['log', logged, stats],
+  ] as const) {
     const back = inverseTransformVoxels(out, { kind, ...extra });
     values.forEach((v, i) => {
       // Eq. 38 folds (−1, 1) onto the |x| ≥ 1 branch (−0.2 and 5 share a value); only log1p is a bijection.
@@ -73,7 +110,12 @@ test('cosmic-time order flips slices and redshifts; trimming keeps 100 late zero
   const brightness = new Float32Array(nt * 4);
   for (let k = 0; k < 150; k++) brightness.fill(k + 1, k * 4, (k + 1) * 4);
   const record: LightconeRecord = {
-    id: 'a', brightness, shape: { nx: 2, ny: 2, nt }, params: fiducialParams, source: 't', firstSlice: 0,
+    id: 'a',
+    brightness,
+    shape: { nx: 2, ny: 2, nt },
+    params: fiducialParams,
+    source: 't',
+    firstSlice: 0,
     redshifts: Float64Array.from({ length: nt }, (_, k) => 5 + k),
   };
   // File order: low z first, the zeros sit at high z (k ≥ 150); after the flip they come first.
@@ -87,7 +129,8 @@ test('cosmic-time order flips slices and redshifts; trimming keeps 100 late zero
 });
 
 test('patches: 14×14 row-major within a patch, patchify/unpatchify round trip', () => {
-  const n = 28, nt = 3;
+  const n = 28,
+    nt = 3;
   const slices = randomSlices(n, nt, 1);
   const patches = patchify(slices, n, n, nt, 14);
   // Patch (k=1, a=1, b=0), voxel (u=2, v=5) = slice 1 at x = 14 + 2, y = 5.
@@ -102,7 +145,8 @@ test('token layout: 111 tokens per 140² slice; separators placed per convention
   assert.deepEqual(Array.from(paper.subarray(0, 9)), [0, 1, 2, nl1Code, 3, 4, 5, nl1Code, nl2Code]);
   const reference = tokenLayout(1, 2, 3, 'reference').tokens;
   assert.deepEqual(Array.from(reference), [0, 1, 2, nl2Code, 3, 4, 5, nl2Code, nl1Code]);
-  const n = 28, nt = 4;
+  const n = 28,
+    nt = 4;
   const slices = randomSlices(n, nt, 2);
   for (const convention of ['paper', 'reference'] as const) {
     const tokenized = tokenizeSlices(slices, n, n, nt, 14, convention);
@@ -115,7 +159,8 @@ test('token layout: 111 tokens per 140² slice; separators placed per convention
 });
 
 test('augmentation: all 8 symmetries and translations invert exactly and are distinct', () => {
-  const n = 6, nt = 2;
+  const n = 6,
+    nt = 2;
   const slices = randomSlices(n, nt, 3);
   const seen = new Set<string>();
   for (const a of dihedralGroup) {
@@ -129,7 +174,10 @@ test('augmentation: all 8 symmetries and translations invert exactly and are dis
   const rotated = applyAugmentation(slices, n, nt, { rotations: 1, transpose: false, shiftX: 0, shiftY: 0 });
   assert.equal(rotated[1 * n + 4], slices[4 * n + (n - 1 - 1)]);
   // A translation is periodic: shifting by n is the identity.
-  assert.deepEqual(applyAugmentation(slices, n, nt, { rotations: 0, transpose: false, shiftX: n, shiftY: 2 * n }), slices);
+  assert.deepEqual(
+    applyAugmentation(slices, n, nt, { rotations: 0, transpose: false, shiftX: n, shiftY: 2 * n }),
+    slices,
+  );
   const random = seededRandom(9);
   for (let i = 0; i < 20; i++) {
     const a = randomAugmentation(random, n);
@@ -142,11 +190,26 @@ test('evaluation windows: data.sublightcone.length slices every stride (default 
   const cones = [32, 40].map((nt) => ({ slices: new Float32Array(0), n: 4, nt, params: fiducialParams }));
   const starts = (windows: { cone: number; start: number }[]) => windows.map((w) => [w.cone, w.start]);
   // The config's default stride (null) is length − context, so consecutive windows overlap by the context.
-  assert.deepEqual(starts(evaluationWindows(cones, { length: 12, context: 2, stride: null }, 1)), [[0, 0], [0, 10], [0, 20]]);
-  assert.deepEqual(starts(evaluationWindows(cones, { length: 12, context: 2, stride: 12 }, -1)), [[0, 0], [0, 12], [1, 0], [1, 12], [1, 24]]);
+  assert.deepEqual(starts(evaluationWindows(cones, { length: 12, context: 2, stride: null }, 1)), [
+    [0, 0],
+    [0, 10],
+    [0, 20],
+  ]);
+  assert.deepEqual(starts(evaluationWindows(cones, { length: 12, context: 2, stride: 12 }, -1)), [
+    [0, 0],
+    [0, 12],
+    [1, 0],
+    [1, 12],
+    [1, 24],
+  ]);
   // App. B's split as a config: 5 conditioning + 45 generated slices, stride 45; slices after the last whole window are left out.
   const appendixB = evaluationWindows([{ ...cones[0], nt: 200 }], { length: 50, context: 5, stride: 45 }, -1);
-  assert.deepEqual(starts(appendixB), [[0, 0], [0, 45], [0, 90], [0, 135]]);
+  assert.deepEqual(starts(appendixB), [
+    [0, 0],
+    [0, 45],
+    [0, 90],
+    [0, 135],
+  ]);
   assert.deepEqual(evaluationWindows([{ ...cones[0], nt: 49 }], { length: 50, context: 5, stride: 45 }, -1), []);
 });
 
@@ -156,17 +219,28 @@ test('batches: regression inputs and normalised targets; generation windows are 
   assert.deepEqual(Array.from(batch.inputs), [2, 2.5, 0, 0.5]);
   assert.deepEqual(Array.from(batch.targets.subarray(0, 6)), Array.from(normalizeParams(fiducialParams), Math.fround));
   const epoch = epochBatches(10, 4, 1, 0);
-  assert.deepEqual(epoch.flat().sort((a, b) => a - b), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+  assert.deepEqual(
+    epoch.flat().sort((a, b) => a - b),
+    [0, 1, 2, 3, 4, 5, 6, 7, 8, 9],
+  );
   assert.notDeepEqual(epoch, epochBatches(10, 4, 1, 1));
   assert.deepEqual(epoch, epochBatches(10, 4, 1, 0));
 
-  const n = 28, nt = 30;
+  const n = 28,
+    nt = 30;
   const cones = [0, 1].map((i) => ({ slices: randomSlices(n, nt, 10 + i), n, nt, params: fiducialParams }));
   // A training batch as generation_data.trainingBatch draws it: seeded windows and augmentations.
   const draw = (random: () => number) => {
-    const windows = [0, 1, 2].map(() => ({ cone: randomInt(random, cones.length), start: randomInt(random, nt - 12 + 1) }));
+    const windows = [0, 1, 2].map(() => ({
+      cone: randomInt(random, cones.length),
+      start: randomInt(random, nt - 12 + 1),
+    }));
     const augmentations: Augmentation[] = [];
-    const batch = windowBatch(cones, windows, 12, 14, () => { const drawn = randomAugmentation(random, n); augmentations.push(drawn); return drawn; });
+    const batch = windowBatch(cones, windows, 12, 14, () => {
+      const drawn = randomAugmentation(random, n);
+      augmentations.push(drawn);
+      return drawn;
+    });
     return { batch, windows, augmentations };
   };
   const a = draw(seededRandom(5));

@@ -10,11 +10,17 @@ function frame(body: string, extraHeaders = ''): Buffer {
 }
 
 /** Feeds the chunks and returns what came out and the error, if any. */
-async function feed(chunks: Buffer[], limits?: ConstructorParameters<typeof FramingGuard>[0]): Promise<{ out: Buffer; error: Error | null }> {
+async function feed(
+  chunks: Buffer[],
+  limits?: ConstructorParameters<typeof FramingGuard>[0],
+): Promise<{ out: Buffer; error: Error | null }> {
   const guard = new FramingGuard(limits);
   const out: Buffer[] = [];
   guard.on('data', (b: Buffer) => out.push(b));
-  const ended = new Promise<Error | null>((res) => { guard.on('end', () => res(null)); guard.on('error', (e) => res(e)); });
+  const ended = new Promise<Error | null>((res) => {
+    guard.on('end', () => res(null));
+    guard.on('error', (e) => res(e));
+  });
   for (const chunk of chunks) guard.write(chunk);
   guard.end();
   const error = await ended;
@@ -23,7 +29,10 @@ async function feed(chunks: Buffer[], limits?: ConstructorParameters<typeof Fram
 
 const good = Buffer.concat([
   frame('{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"clientName":"é ∑"}}'),
-  frame('{"jsonrpc":"2.0","method":"$/cancelRequest","params":{"id":1}}', 'Content-Type: application/vscode-jsonrpc; charset=utf-8\r\n'),
+  frame(
+    '{"jsonrpc":"2.0","method":"$/cancelRequest","params":{"id":1}}',
+    'Content-Type: application/vscode-jsonrpc; charset=utf-8\r\n',
+  ),
   frame(''),
   frame('\r\n\r\nContent-Length: 3\r\n\r\n'), // framing-like bytes inside a body are body bytes
 ]);
@@ -40,12 +49,20 @@ test('a well-framed stream passes unchanged, cut at every byte', async () => {
 });
 
 const bad: [string, Buffer, RegExp][] = [
-  ['no Content-Length', Buffer.from('Content-Type: x\r\n\r\n{}'), /^no Content-Length header \(message header at byte \d+ of the stream, received so far: "Content-Type: x\\r\\n\\r\\n"\)/],
+  [
+    'no Content-Length',
+    Buffer.from('Content-Type: x\r\n\r\n{}'),
+    /^no Content-Length header \(message header at byte \d+ of the stream, received so far: "Content-Type: x\\r\\n\\r\\n"\)/,
+  ],
   ['negative', Buffer.from('Content-Length: -5\r\n\r\n{}'), /^Content-Length "-5" is not a byte count/],
   ['non-numeric', Buffer.from('Content-Length: 12abc\r\n\r\n{}'), /^Content-Length "12abc" is not a byte count/],
   ['empty', Buffer.from('Content-Length:\r\n\r\n'), /^Content-Length "" is not a byte count/],
   ['twice', Buffer.from('Content-Length: 2\r\ncontent-length: 2\r\n\r\n{}'), /^2 Content-Length headers/],
-  ['too long', Buffer.from('Content-Length: 1000001\r\n\r\n'), /^Content-Length 1000001 is above the 1000000-byte limit/],
+  [
+    'too long',
+    Buffer.from('Content-Length: 1000001\r\n\r\n'),
+    /^Content-Length 1000001 is above the 1000000-byte limit/,
+  ],
   ['binary', Buffer.from([0x00, 0xff, 0x13]), /^byte 0x00 at offset 0, where a header name was expected/],
   ['binary value', Buffer.from('Content-Length: \xff\r\n\r\n', 'latin1'), /^byte 0xff at offset 16 in a header value/],
   ['no colon', Buffer.from('hello\r\n\r\n'), /^a header line without ":" at offset 0/],

@@ -4,19 +4,39 @@ import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import {
-  choleskyRowScale, gaussianNll, gaussianNllLoss, gaussianOutputs, headOutputSize, logSoftplus, offDiagonalIndices,
+  choleskyRowScale,
+  gaussianNll,
+  gaussianNllLoss,
+  gaussianOutputs,
+  headOutputSize,
+  logSoftplus,
+  offDiagonalIndices,
 } from '../../sidecar/tasks/regression/gaussian_head';
-import { covarianceFromPrecisionCholesky, normalSampler, samplePrecisionGaussian } from '../../sidecar/tasks/regression/precision_gaussian';
+import {
+  covarianceFromPrecisionCholesky,
+  normalSampler,
+  samplePrecisionGaussian,
+} from '../../sidecar/tasks/regression/precision_gaussian';
 import { mulberry32 } from '../../sidecar/train/seeded_random';
 
-before(async () => { await tf.setBackend('cpu'); });
+before(async () => {
+  await tf.setBackend('cpu');
+});
 
 const softplus = (x: number) => Math.log1p(Math.exp(x));
 const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));
 
 test('row scale is 1/sqrt(0.25·(i+1)) and off-diagonals follow torch.tril_indices order', () => {
-  assert.deepEqual(choleskyRowScale.map((s) => +s.toFixed(4)), [2, 1.4142, 1.1547, 1, 0.8944, 0.8165]);
-  assert.deepEqual(offDiagonalIndices.slice(0, 4), [[1, 0], [2, 0], [2, 1], [3, 0]]);
+  assert.deepEqual(
+    choleskyRowScale.map((s) => +s.toFixed(4)),
+    [2, 1.4142, 1.1547, 1, 0.8944, 0.8165],
+  );
+  assert.deepEqual(offDiagonalIndices.slice(0, 4), [
+    [1, 0],
+    [2, 0],
+    [2, 1],
+    [3, 0],
+  ]);
   assert.equal(headOutputSize, 27);
 });
 
@@ -24,7 +44,10 @@ test('all-zero outputs: mean 0.5, diagonal softplus(0)·s_i, loss by hand', () =
   const raw = tf.zeros<tf.Rank.R2>([1, 27]);
   const target = tf.tensor2d([[0.5, 0.5, 0.5, 0.5, 0.5, 1.5]]);
   const outputs = gaussianOutputs(raw);
-  assert.deepEqual(Array.from(outputs.mean.dataSync()).map((v) => +v.toFixed(6)), [0.5, 0.5, 0.5, 0.5, 0.5, 0.5]);
+  assert.deepEqual(
+    Array.from(outputs.mean.dataSync()).map((v) => +v.toFixed(6)),
+    [0.5, 0.5, 0.5, 0.5, 0.5, 0.5],
+  );
   const L = outputs.cholesky.arraySync()[0];
   for (let i = 0; i < 6; i++) {
     assert.ok(Math.abs(L[i][i] - Math.log(2) * choleskyRowScale[i]) < 1e-6);
@@ -46,7 +69,9 @@ test('a full 27-vector against a hand-built precision matrix', () => {
   // Build L and P by hand in float64.
   const L = Array.from({ length: 6 }, () => new Array<number>(6).fill(0));
   for (let i = 0; i < 6; i++) L[i][i] = softplus(values[6 + i]) * choleskyRowScale[i];
-  offDiagonalIndices.forEach(([i, j], k) => { L[i][j] = values[12 + k] * choleskyRowScale[i]; });
+  offDiagonalIndices.forEach(([i, j], k) => {
+    L[i][j] = values[12 + k] * choleskyRowScale[i];
+  });
   const r = target.map((y, i) => sigmoid(values[i]) - y);
   let quad = 0;
   for (let j = 0; j < 6; j++) {
@@ -69,7 +94,9 @@ test('log softplus is exact for very negative inputs and has finite gradients', 
   const values = logSoftplus(x).dataSync();
   assert.ok(Math.abs(values[0] + 200) < 1e-4);
   assert.ok(Math.abs(values[3] - Math.log(Math.log(2))) < 1e-6);
-  const grads = tf.grad((t: tf.Tensor) => tf.sum(logSoftplus(t)))(x).dataSync();
+  const grads = tf
+    .grad((t: tf.Tensor) => tf.sum(logSoftplus(t)))(x)
+    .dataSync();
   for (const g of grads) assert.ok(Number.isFinite(g));
   assert.ok(Math.abs(grads[0] - 1) < 1e-6);
   x.dispose();
@@ -97,19 +124,24 @@ test('covariance is the inverse of L·Lᵀ and samples have it', () => {
   const cov = covarianceFromPrecisionCholesky(L, 3);
   // P·Σ = I
   const P = Array.from({ length: 9 }, (_, e) => {
-    const i = Math.floor(e / 3); const j = e % 3;
-    let s = 0; for (let k = 0; k < 3; k++) s += L[i * 3 + k] * L[j * 3 + k]; return s;
+    const i = Math.floor(e / 3);
+    const j = e % 3;
+    let s = 0;
+    for (let k = 0; k < 3; k++) s += L[i * 3 + k] * L[j * 3 + k];
+    return s;
   });
-  for (let i = 0; i < 3; i++) for (let j = 0; j < 3; j++) {
-    let s = 0; for (let k = 0; k < 3; k++) s += P[i * 3 + k] * cov[k * 3 + j];
-    assert.ok(Math.abs(s - (i === j ? 1 : 0)) < 1e-12);
-  }
+  for (let i = 0; i < 3; i++)
+    for (let j = 0; j < 3; j++) {
+      let s = 0;
+      for (let k = 0; k < 3; k++) s += P[i * 3 + k] * cov[k * 3 + j];
+      assert.ok(Math.abs(s - (i === j ? 1 : 0)) < 1e-12);
+    }
   const n = 40000;
   const samples = samplePrecisionGaussian([1, 2, 3], L, n, normalSampler(mulberry32(7)));
   const mean = [0, 0, 0];
   for (let s = 0; s < n; s++) for (let i = 0; i < 3; i++) mean[i] += samples[s * 3 + i] / n;
   let c02 = 0;
-  for (let s = 0; s < n; s++) c02 += (samples[s * 3] - mean[0]) * (samples[s * 3 + 2] - mean[2]) / n;
+  for (let s = 0; s < n; s++) c02 += ((samples[s * 3] - mean[0]) * (samples[s * 3 + 2] - mean[2])) / n;
   assert.ok(Math.abs(mean[2] - 3) < 0.05);
   assert.ok(Math.abs(c02 - cov[2]) < 0.05 * Math.sqrt(cov[0] * cov[8]) + 0.01, `${c02} vs ${cov[2]}`);
 });

@@ -26,22 +26,42 @@ test('sampling errors: regression run, no checkpoint, too many slices, bad numbe
   const signal = new AbortController().signal;
   try {
     const regression = await runFolder('quickstart-regression.l3m.json', runs);
-    await assert.rejects(sampleRun({ runDir: regression, lightcone: 0, contextSlices: 2, slices: 1 }, signal), /is a regression run; sampling needs a run of a task that generates lightcones \("generation"\)/);
+    await assert.rejects(
+      sampleRun({ runDir: regression, lightcone: 0, contextSlices: 2, slices: 1 }, signal),
+      /is a regression run; sampling needs a run of a task that generates lightcones \("generation"\)/,
+    );
 
     const generation = await runFolder('quickstart-generation.l3m.json', runs);
-    await assert.rejects(sampleRun({ runDir: generation, lightcone: 0, contextSlices: 2, slices: 1 }, signal), /has no checkpoint yet \(status queued\); train it/);
+    await assert.rejects(
+      sampleRun({ runDir: generation, lightcone: 0, contextSlices: 2, slices: 1 }, signal),
+      /has no checkpoint yet \(status queued\); train it/,
+    );
 
     // A checkpoint whose metadata says 4×4 patches per slice (21 tokens) and 256 positions: 11 slices fit after the 8-token prompt.
     saveCheckpoint({
-      dir: join(generation, 'checkpoints'), name: 'best', step: 1, weights: [],
+      dir: join(generation, 'checkpoints'),
+      name: 'best',
+      step: 1,
+      weights: [],
       config: qwen2Config({ hiddenSize: 32, numAttentionHeads: 4, numKeyValueHeads: 2, maxPositionEmbeddings: 256 }),
       extra: { task: 'generation', transform: null, sliceScale: 100, n: 32, rows: 4, cols: 4, finetune: 'scratch' },
     });
-    await assert.rejects(sampleRun({ runDir: generation, lightcone: 0, contextSlices: 8, slices: 4 }, signal),
-      /8 context \+ 4 generated slices exceed the model's maximum sequence of 11 slices \(max_position_embeddings 256\)/);
-    await assert.rejects(sampleRun({ runDir: generation, lightcone: -1, contextSlices: 2, slices: 1 }, signal), /lightcone must be an integer ≥ 0, got -1/);
-    await assert.rejects(sampleRun({ runDir: generation, lightcone: 0, contextSlices: 2, slices: 0 }, signal), /slices must be an integer ≥ 1, got 0/);
-    await assert.rejects(sampleRun({ runDir: join(runs, 'nowhere'), lightcone: 0, contextSlices: 2, slices: 1 }, signal), /nowhere/);
+    await assert.rejects(
+      sampleRun({ runDir: generation, lightcone: 0, contextSlices: 8, slices: 4 }, signal),
+      /8 context \+ 4 generated slices exceed the model's maximum sequence of 11 slices \(max_position_embeddings 256\)/,
+    );
+    await assert.rejects(
+      sampleRun({ runDir: generation, lightcone: -1, contextSlices: 2, slices: 1 }, signal),
+      /lightcone must be an integer ≥ 0, got -1/,
+    );
+    await assert.rejects(
+      sampleRun({ runDir: generation, lightcone: 0, contextSlices: 2, slices: 0 }, signal),
+      /slices must be an integer ≥ 1, got 0/,
+    );
+    await assert.rejects(
+      sampleRun({ runDir: join(runs, 'nowhere'), lightcone: 0, contextSlices: 2, slices: 1 }, signal),
+      /nowhere/,
+    );
   } finally {
     rmSync(runs, { recursive: true, force: true });
   }
@@ -57,12 +77,32 @@ test('a forecast writes growing .npy files (truth with its context, generated) i
   const { readNpy } = await import('../../sidecar/data/npy');
   const { transformVoxels } = await import('../../sidecar/data/preprocessing');
   const { fiducialParams } = await import('../../sidecar/data/parameters');
-  const backbone = Qwen2Model.random(qwen2Config({ vocabSize: 8, hiddenSize: 16, numHiddenLayers: 1, numAttentionHeads: 2, numKeyValueHeads: 1, intermediateSize: 16, maxPositionEmbeddings: 128, tieWordEmbeddings: true }), 1);
+  const backbone = Qwen2Model.random(
+    qwen2Config({
+      vocabSize: 8,
+      hiddenSize: 16,
+      numHiddenLayers: 1,
+      numAttentionHeads: 2,
+      numKeyValueHeads: 1,
+      intermediateSize: 16,
+      maxPositionEmbeddings: 128,
+      tieWordEmbeddings: true,
+    }),
+    1,
+  );
   const linear = { kind: 'linear' as const, depth: 0, width: 0 };
   const model = new GenerationModel(backbone, {
-    prompt: buildGenerationPrompt({ template: 'minimal', systemTokens: 0, timeStep: true, chatIds: null }), patchSize: 2, rows: 2, cols: 2,
-    lightconeConnector: linear, parameterConnector: linear, timeStepConnector: linear,
-    head: { channels: 4, blocks: 1, residualFactor: 2, kernelSize: 3, condChannels: 1 }, finetune: 'frozen', trainNorms: false, seed: 1,
+    prompt: buildGenerationPrompt({ template: 'minimal', systemTokens: 0, timeStep: true, chatIds: null }),
+    patchSize: 2,
+    rows: 2,
+    cols: 2,
+    lightconeConnector: linear,
+    parameterConnector: linear,
+    timeStepConnector: linear,
+    head: { channels: 4, blocks: 1, residualFactor: 2, kernelSize: 3, condChannels: 1 },
+    finetune: 'frozen',
+    trainNorms: false,
+    seed: 1,
   });
   const mK = Float32Array.from({ length: 6 * 16 }, (_, i) => 20 * Math.sin(i / 7));
   const transform = { kind: 'log1p' as const };
@@ -71,7 +111,17 @@ test('a forecast writes growing .npy files (truth with its context, generated) i
   try {
     const seen: number[] = [];
     const entry = await forecastLightcone(model, {
-      runDir, cone, lightcone: 3, firstSlice: 1, contextSlices: 2, slices: 2, seed: 5, ode: { solver: 'euler', steps: 2 }, patchSize: 2, sliceScale: 6, transform,
+      runDir,
+      cone,
+      lightcone: 3,
+      firstSlice: 1,
+      contextSlices: 2,
+      slices: 2,
+      seed: 5,
+      ode: { solver: 'euler', steps: 2 },
+      patchSize: 2,
+      sliceScale: 6,
+      transform,
       onSlice: (done) => seen.push(done),
     });
     assert.deepEqual(seen, [1, 2]);
@@ -80,7 +130,9 @@ test('a forecast writes growing .npy files (truth with its context, generated) i
     const generated = readNpy(readFileSync(join(runDir, 'samples', entry.generated)), entry.generated);
     assert.deepEqual(truth.shape, [4, 4, 4]);
     assert.deepEqual(generated.shape, [2, 4, 4]);
-    truth.data.forEach((v, i) => assert.ok(Math.abs(v - mK[16 + i]) < 1e-3, `truth voxel ${i}: ${v} vs ${mK[16 + i]} mK`));
+    truth.data.forEach((v, i) =>
+      assert.ok(Math.abs(v - mK[16 + i]) < 1e-3, `truth voxel ${i}: ${v} vs ${mK[16 + i]} mK`),
+    );
     assert.ok(Array.from(generated.data).every(Number.isFinite));
     const index = readJson<SampleIndex>(join(runDir, 'samples', 'index.json'));
     assert.equal(index.entries.length, 1);
@@ -102,11 +154,24 @@ test('a forecast writes growing .npy files (truth with its context, generated) i
     model.cnn.convOutBias.assign(tf.fill([1], 100));
     const warnings: string[] = [];
     await forecastLightcone(model, {
-      runDir, cone, lightcone: 3, firstSlice: 1, contextSlices: 2, slices: 2, seed: 6, ode: { solver: 'euler', steps: 2 }, patchSize: 2, sliceScale: 6, transform,
+      runDir,
+      cone,
+      lightcone: 3,
+      firstSlice: 1,
+      contextSlices: 2,
+      slices: 2,
+      seed: 6,
+      ode: { solver: 'euler', steps: 2 },
+      patchSize: 2,
+      sliceScale: 6,
+      transform,
       onWarning: (message) => warnings.push(message),
     });
     assert.equal(warnings.length, 1, warnings.join('\n'));
-    assert.match(warnings[0], /^Generated slice 1 of test lightcone 3 leaves the true lightcone's range \(a value of [^,]+ mK[^,]*, outside -?\d+ mK … -?\d+ mK\): the forecast drifts/);
+    assert.match(
+      warnings[0],
+      /^Generated slice 1 of test lightcone 3 leaves the true lightcone's range \(a value of [^,]+ mK[^,]*, outside -?\d+ mK … -?\d+ mK\): the forecast drifts/,
+    );
     assert.match(warnings[0], /a value of \+∞ mK \(beyond float32\)/);
   } finally {
     model.dispose();

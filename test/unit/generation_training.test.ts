@@ -21,7 +21,9 @@ import { mulberry32 } from '../../sidecar/train/seeded_random';
 import type { MetricRecord } from '../../sidecar/protocol/run_folder';
 import type { FinetuneMode } from '../../sidecar/model/finetune_groups';
 
-before(async () => { await tf.setBackend('cpu'); });
+before(async () => {
+  await tf.setBackend('cpu');
+});
 
 const n = 4;
 const nt = 8;
@@ -44,8 +46,19 @@ function makeData(make: (count: number, seed: number) => PreparedCone[] = cones)
     train: { ids: train.map((_, i) => `train-${i}`), cones: train },
     validation: { ids: ['val-0', 'val-1', 'val-2', 'val-3'], cones: make(4, 2) },
     test: { ids: ['test-0', 'test-1', 'test-2', 'test-3'], cones: make(4, 3) },
-    transform: undefined, sliceScale: nt, n, patchSize, rows: 2, cols: 2, windowLength: 4, contextSlices: 2, stride: 4,
-    trainWindows: train.flatMap((_, cone) => [{ cone, start: 0 }, { cone, start: 4 }]),
+    transform: undefined,
+    sliceScale: nt,
+    n,
+    patchSize,
+    rows: 2,
+    cols: 2,
+    windowLength: 4,
+    contextSlices: 2,
+    stride: 4,
+    trainWindows: train.flatMap((_, cone) => [
+      { cone, start: 0 },
+      { cone, start: 4 },
+    ]),
     meanPatch: meanPatch(train, patchSize),
   };
 }
@@ -75,15 +88,33 @@ function autoregressiveCones(count: number, seed: number, a: number): PreparedCo
 }
 
 function makeModel(finetune: FinetuneMode, lora = false, previousSliceResidual = false): GenerationModel {
-  const backbone = Qwen2Model.random(qwen2Config({
-    vocabSize: 8, hiddenSize: 16, numHiddenLayers: 1, numAttentionHeads: 2, numKeyValueHeads: 1, intermediateSize: 32, ropeTheta: 10000, maxPositionEmbeddings: 64, tieWordEmbeddings: true,
-  }), 2);
+  const backbone = Qwen2Model.random(
+    qwen2Config({
+      vocabSize: 8,
+      hiddenSize: 16,
+      numHiddenLayers: 1,
+      numAttentionHeads: 2,
+      numKeyValueHeads: 1,
+      intermediateSize: 32,
+      ropeTheta: 10000,
+      maxPositionEmbeddings: 64,
+      tieWordEmbeddings: true,
+    }),
+    2,
+  );
   if (lora) backbone.addLora({ rank: 2, alpha: 4, seed: 1 });
   return new GenerationModel(backbone, {
     prompt: buildGenerationPrompt({ template: 'minimal', systemTokens: 0, timeStep: true, chatIds: null }),
-    patchSize, rows: 2, cols: 2,
-    lightconeConnector: { kind: 'linear', depth: 0, width: 0 }, parameterConnector: { kind: 'linear', depth: 0, width: 0 }, timeStepConnector: { kind: 'linear', depth: 0, width: 0 },
-    head: { channels: 8, blocks: 1, residualFactor: 2, kernelSize: 3, condChannels: 2, previousSliceResidual }, finetune, trainNorms: true, seed: 4,
+    patchSize,
+    rows: 2,
+    cols: 2,
+    lightconeConnector: { kind: 'linear', depth: 0, width: 0 },
+    parameterConnector: { kind: 'linear', depth: 0, width: 0 },
+    timeStepConnector: { kind: 'linear', depth: 0, width: 0 },
+    head: { channels: 8, blocks: 1, residualFactor: 2, kernelSize: 3, condChannels: 2, previousSliceResidual },
+    finetune,
+    trainNorms: true,
+    seed: 4,
   });
 }
 
@@ -92,9 +123,21 @@ const augmentation = { rotations: true, reflections: true, translations: true };
 
 function settings(totalSteps: number): LoopSettings {
   return {
-    lr: 0.01, optimizer: { kind: 'adamw', beta1: 0.9, beta2: 0.999, epsilon: 1e-8 }, batchSize: 8, accumulation: 1, stepsPerEpoch: 6, totalSteps,
-    schedule: { warmup: 2, stable: totalSteps - 6, decay: 4 }, maxGradNorm: 1, seed: 3, multiplicity: 1, validateEvery: 10, checkpointEvery: 0, keepCheckpoints: 1,
-    earlyStopping: { enabled: false, patience: 3, minDelta: 0 }, logEvery: 1,
+    lr: 0.01,
+    optimizer: { kind: 'adamw', beta1: 0.9, beta2: 0.999, epsilon: 1e-8 },
+    batchSize: 8,
+    accumulation: 1,
+    stepsPerEpoch: 6,
+    totalSteps,
+    schedule: { warmup: 2, stable: totalSteps - 6, decay: 4 },
+    maxGradNorm: 1,
+    seed: 3,
+    multiplicity: 1,
+    validateEvery: 10,
+    checkpointEvery: 0,
+    keepCheckpoints: 1,
+    earlyStopping: { enabled: false, patience: 3, minDelta: 0 },
+    logEvery: 1,
   };
 }
 
@@ -110,25 +153,54 @@ test('baselines: the previous-slice patch and the mean patch, as defined', () =>
 test('a short run learns: validation CFM loss falls and the next-patch MSE beats the mean-patch baseline', async () => {
   const data = makeData();
   const model = makeModel('scratch');
-  const task = new GenerationTask(model, data, { lrRatios: ratios, weightDecay: 1e-3, evalBatchSize: 8, augmentation, seed: 5, maxValidationWindows: 16 });
+  const task = new GenerationTask(model, data, {
+    lrRatios: ratios,
+    weightDecay: 1e-3,
+    evalBatchSize: 8,
+    augmentation,
+    seed: 5,
+    maxValidationWindows: 16,
+  });
   const initial = (await task.validate()).loss;
   const dir = mkdtempSync(join(tmpdir(), 'l3m-gen-'));
   const records: MetricRecord[] = [];
   await runLoop(task, settings(60), {
-    signal: new AbortController().signal, checkpointDir: dir, backboneConfig: model.backbone.config,
-    metrics: (batch) => { records.push(...batch); return Promise.resolve(); }, progress: () => undefined, log: () => undefined,
+    signal: new AbortController().signal,
+    checkpointDir: dir,
+    backboneConfig: model.backbone.config,
+    metrics: (batch) => {
+      records.push(...batch);
+      return Promise.resolve();
+    },
+    progress: () => undefined,
+    log: () => undefined,
   });
   const final = records.filter((r) => r.split === 'val').pop()!.loss as number;
   assert.ok(final < 0.6 * initial, `validation CFM loss ${initial} → ${final}`);
-  const evaluation = await evaluateNextPatch(model, data, { lightcones: -1, samples: 2, batchSize: 8, ode: { solver: 'midpoint', steps: 4 }, seed: 1 });
+  const evaluation = await evaluateNextPatch(model, data, {
+    lightcones: -1,
+    samples: 2,
+    batchSize: 8,
+    ode: { solver: 'midpoint', steps: 4 },
+    seed: 1,
+  });
   assert.equal(evaluation.windows, 8);
   assert.equal(evaluation.perPosition.length, 4);
-  assert.ok(evaluation.model.mse < evaluation.baselines.meanPatch.mse, `model ${evaluation.model.mse} vs mean patch ${evaluation.baselines.meanPatch.mse}`);
+  assert.ok(
+    evaluation.model.mse < evaluation.baselines.meanPatch.mse,
+    `model ${evaluation.model.mse} vs mean patch ${evaluation.baselines.meanPatch.mse}`,
+  );
   // The point forecast (ε + v(ε, 0)) has no sampling noise: below the samples' MSE and the mean patch's.
-  assert.ok(evaluation.conditionalMean.mse < evaluation.model.mse && evaluation.conditionalMean.mse < evaluation.baselines.meanPatch.mse,
-    `conditional mean ${evaluation.conditionalMean.mse}, samples ${evaluation.model.mse}`);
+  assert.ok(
+    evaluation.conditionalMean.mse < evaluation.model.mse &&
+      evaluation.conditionalMean.mse < evaluation.baselines.meanPatch.mse,
+    `conditional mean ${evaluation.conditionalMean.mse}, samples ${evaluation.model.mse}`,
+  );
   assert.ok(evaluation.baselines.previousSlice.mse < 0.01, 'the previous slice is nearly the same here');
-  assert.ok(evaluation.ensembleMean && evaluation.ensembleMean.mse <= evaluation.model.mse, 'the mean of two samples scores at most one sample');
+  assert.ok(
+    evaluation.ensembleMean && evaluation.ensembleMean.mse <= evaluation.model.mse,
+    'the mean of two samples scores at most one sample',
+  );
   assert.ok(evaluation.crps.model && evaluation.crps.model.mean < evaluation.crps.meanPatch.mean);
   model.dispose();
   rmSync(dir, { recursive: true, force: true });
@@ -138,19 +210,47 @@ test('with previous_slice_residual a short run forecasts better than both baseli
   const a = 0.5;
   const data = makeData((count, seed) => autoregressiveCones(count, seed, a));
   const model = makeModel('scratch', false, true);
-  const task = new GenerationTask(model, data, { lrRatios: ratios, weightDecay: 1e-3, evalBatchSize: 8, augmentation, seed: 5, maxValidationWindows: 16 });
+  const task = new GenerationTask(model, data, {
+    lrRatios: ratios,
+    weightDecay: 1e-3,
+    evalBatchSize: 8,
+    augmentation,
+    seed: 5,
+    maxValidationWindows: 16,
+  });
   const dir = mkdtempSync(join(tmpdir(), 'l3m-gen-'));
   await runLoop(task, settings(160), {
-    signal: new AbortController().signal, checkpointDir: dir, backboneConfig: model.backbone.config,
-    metrics: () => Promise.resolve(), progress: () => undefined, log: () => undefined,
+    signal: new AbortController().signal,
+    checkpointDir: dir,
+    backboneConfig: model.backbone.config,
+    metrics: () => Promise.resolve(),
+    progress: () => undefined,
+    log: () => undefined,
   });
-  const evaluation = await evaluateNextPatch(model, data, { lightcones: -1, samples: 4, batchSize: 8, ode: { solver: 'midpoint', steps: 4 }, seed: 1 });
+  const evaluation = await evaluateNextPatch(model, data, {
+    lightcones: -1,
+    samples: 4,
+    batchSize: 8,
+    ode: { solver: 'midpoint', steps: 4 },
+    seed: 1,
+  });
   const { previousSlice, meanPatch } = evaluation.baselines;
-  assert.ok(Math.abs(previousSlice.mse - 2 * (1 - a)) < 0.35, `previous slice ${previousSlice.mse}, expected about ${2 * (1 - a)}`);
-  const scores = `mean forecast ${evaluation.conditionalMean.mse}, ensemble ${evaluation.ensembleMean!.mse}, samples ${evaluation.model.mse}, previous ${previousSlice.mse}, mean patch ${meanPatch.mse}; `
-    + `CRPS ${evaluation.crps.model!.mean} vs ${evaluation.crps.previousSlice.mean}, ${evaluation.crps.meanPatch.mean}`;
-  assert.ok(evaluation.conditionalMean.mse < previousSlice.mse && evaluation.conditionalMean.mse < meanPatch.mse, scores);
-  assert.ok(evaluation.crps.model!.mean < evaluation.crps.previousSlice.mean && evaluation.crps.model!.mean < evaluation.crps.meanPatch.mean, scores);
+  assert.ok(
+    Math.abs(previousSlice.mse - 2 * (1 - a)) < 0.35,
+    `previous slice ${previousSlice.mse}, expected about ${2 * (1 - a)}`,
+  );
+  const scores =
+    `mean forecast ${evaluation.conditionalMean.mse}, ensemble ${evaluation.ensembleMean!.mse}, samples ${evaluation.model.mse}, previous ${previousSlice.mse}, mean patch ${meanPatch.mse}; ` +
+    `CRPS ${evaluation.crps.model!.mean} vs ${evaluation.crps.previousSlice.mean}, ${evaluation.crps.meanPatch.mean}`;
+  assert.ok(
+    evaluation.conditionalMean.mse < previousSlice.mse && evaluation.conditionalMean.mse < meanPatch.mse,
+    scores,
+  );
+  assert.ok(
+    evaluation.crps.model!.mean < evaluation.crps.previousSlice.mean &&
+      evaluation.crps.model!.mean < evaluation.crps.meanPatch.mean,
+    scores,
+  );
   model.dispose();
   rmSync(dir, { recursive: true, force: true });
 });
@@ -171,6 +271,8 @@ test('finetune modes: frozen trains no backbone weight, LoRA trains adapters and
   assert.ok(lora.keys.some((k) => k.includes('lora_A')) && lora.keys.some((k) => k.includes('input_layernorm')));
   assert.ok(!lora.keys.some((k) => k.endsWith('q_proj.weight')));
   const full = names('full');
-  assert.ok(full.keys.includes('model.layers.0.self_attn.q_proj.weight') && !full.keys.includes('model.embed_tokens.weight'));
+  assert.ok(
+    full.keys.includes('model.layers.0.self_attn.q_proj.weight') && !full.keys.includes('model.embed_tokens.weight'),
+  );
   assert.ok(frozen.total < lora.total && lora.total < full.total);
 });

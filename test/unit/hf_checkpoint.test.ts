@@ -30,7 +30,10 @@ function copyOf(fixture: string, name: string): string {
 }
 
 /** Rewrites the single-file checkpoint of `folder` with `edit` applied to its tensor list. */
-function rewrite(folder: string, edit: (tensors: { name: string; shape: number[]; values: () => Float32Array }[]) => void): void {
+function rewrite(
+  folder: string,
+  edit: (tensors: { name: string; shape: number[]; values: () => Float32Array }[]) => void,
+): void {
   const path = join(folder, 'model.safetensors');
   const file = new SafetensorsFile(path);
   const tensors = [...file.tensors.values()].map((info) => {
@@ -56,14 +59,19 @@ describe('loading HF checkpoints', () => {
       assert.equal(config.hiddenSize, 32);
       assert.equal(config.tieWordEmbeddings, fixture !== 'untied_bf16_sharded');
       assert.deepEqual(unusedKeys, []);
-      assert.deepEqual(model.forward({ inputIds: tf.tensor2d([[1, 2]], [1, 2], 'int32'), returnLogits: true }).logits!.shape, [1, 2, 40]);
+      assert.deepEqual(
+        model.forward({ inputIds: tf.tensor2d([[1, 2]], [1, 2], 'int32'), returnLogits: true }).logits!.shape,
+        [1, 2, 40],
+      );
       model.dispose();
     }
   });
 
   test('bf16 weights arrive as exactly the float32 values they encode', () => {
     const { model } = loadHfCheckpoint(join(fixturesDir, 'untied_bf16_sharded'));
-    const index = readJson<{ weight_map: Record<string, string> }>(join(fixturesDir, 'untied_bf16_sharded', 'model.safetensors.index.json'));
+    const index = readJson<{ weight_map: Record<string, string> }>(
+      join(fixturesDir, 'untied_bf16_sharded', 'model.safetensors.index.json'),
+    );
     const key = 'model.layers.1.mlp.up_proj.weight';
     const file = new SafetensorsFile(join(fixturesDir, 'untied_bf16_sharded', index.weight_map[key]));
     const raw = file.readBytes(key);
@@ -76,7 +84,9 @@ describe('loading HF checkpoints', () => {
 
   test('extra tensors are reported, not fatal (lm_head of a tied model)', () => {
     const folder = copyOf('tied_f32', 'extra');
-    rewrite(folder, (t) => t.push({ name: 'lm_head.weight', shape: [40, 32], values: () => new Float32Array(40 * 32) }));
+    rewrite(folder, (t) =>
+      t.push({ name: 'lm_head.weight', shape: [40, 32], values: () => new Float32Array(40 * 32) }),
+    );
     const { model, unusedKeys } = loadHfCheckpoint(folder);
     assert.deepEqual(unusedKeys, ['lm_head.weight']);
     model.dispose();
@@ -104,7 +114,12 @@ describe('bad checkpoint folders', () => {
 
   test('a missing tensor is named with its expected shape', () => {
     const folder = copyOf('tied_f32', 'missing');
-    rewrite(folder, (t) => t.splice(t.findIndex((x) => x.name === 'model.layers.1.self_attn.v_proj.bias'), 1));
+    rewrite(folder, (t) =>
+      t.splice(
+        t.findIndex((x) => x.name === 'model.layers.1.self_attn.v_proj.bias'),
+        1,
+      ),
+    );
     rejects(folder, /missing tensor "model.layers.1.self_attn.v_proj.bias" \(expected shape \[16\]\)/);
   });
 
@@ -135,7 +150,10 @@ describe('bad checkpoint folders', () => {
     assert.equal(json.length, headerLength);
     Buffer.from(json).copy(bytes, 8);
     writeFileSync(path, bytes);
-    rejects(folder, /"model.layers.0.self_attn.o_proj.weight" in .*int-weights\/model.safetensors has dtype I32; supported: F32, F16, BF16/);
+    rejects(
+      folder,
+      /"model.layers.0.self_attn.o_proj.weight" in .*int-weights\/model.safetensors has dtype I32; supported: F32, F16, BF16/,
+    );
   });
 
   test('a shard index pointing at a missing shard', () => {

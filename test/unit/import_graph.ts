@@ -12,7 +12,11 @@ export interface ImportEdge {
   line: number;
   specifier: string;
   /** A project file (relative path), a package name ('vscode', '@tensorflow/tfjs'), or a Node built-in. */
-  target: { kind: 'file'; path: string } | { kind: 'package'; name: string } | { kind: 'builtin'; name: string } | { kind: 'unresolved' };
+  target:
+    | { kind: 'file'; path: string }
+    | { kind: 'package'; name: string }
+    | { kind: 'builtin'; name: string }
+    | { kind: 'unresolved' };
 }
 
 const resolveOptions: ts.CompilerOptions = {
@@ -81,16 +85,22 @@ function stronglyConnected(next: Map<string, string[]>): string[][] {
   for (const start of [...next.keys()].sort()) {
     if (index.has(start)) continue;
     const work: Array<{ node: string; child: number }> = [{ node: start, child: 0 }];
-    index.set(start, counter); low.set(start, counter); counter++;
-    stack.push(start); onStack.add(start);
+    index.set(start, counter);
+    low.set(start, counter);
+    counter++;
+    stack.push(start);
+    onStack.add(start);
     while (work.length > 0) {
       const frame = work[work.length - 1];
       const children = next.get(frame.node) ?? [];
       if (frame.child < children.length) {
         const child = children[frame.child++];
         if (!index.has(child)) {
-          index.set(child, counter); low.set(child, counter); counter++;
-          stack.push(child); onStack.add(child);
+          index.set(child, counter);
+          low.set(child, counter);
+          counter++;
+          stack.push(child);
+          onStack.add(child);
           work.push({ node: child, child: 0 });
         } else if (onStack.has(child)) {
           low.set(frame.node, Math.min(low.get(frame.node)!, index.get(child)!));

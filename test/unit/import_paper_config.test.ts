@@ -13,7 +13,8 @@ import { run } from '../../sidecar/cli/import';
 import type { ExperimentConfig } from '../../schemas/generated/experiment_config';
 import { readJson } from '../read_json';
 
-const fixture = (name: string) => JSON.parse(readFileSync(join('test/fixtures/paper_configs', `${name}.json`), 'utf8')) as Record<string, unknown>;
+const fixture = (name: string) =>
+  JSON.parse(readFileSync(join('test/fixtures/paper_configs', `${name}.json`), 'utf8')) as Record<string, unknown>;
 const context = { configPath: '/nowhere/imported.l3m.json', mode: 'edit' as const, fileSystem: nodeFileSystem };
 
 test('the task is detected from keys only one dataclass has', () => {
@@ -44,10 +45,20 @@ test('regression example: values carried over, the result validates, unmapped fi
   assert.deepEqual(r.training.schedule, { warmup: 1, stable: null, decay: 1 });
   assert.equal(r.data.splits.validation_fraction, 0.2);
   const keys = unmapped.map((u) => u.key);
-  for (const key of ['test_ds_size', 'number_of_runs', 'tf32', 'compile', 'lr_ratios', 'convergence_patience', 'LLM_DIR', 'DATASET_DIR']) {
+  for (const key of [
+    'test_ds_size',
+    'number_of_runs',
+    'tf32',
+    'compile',
+    'lr_ratios',
+    'convergence_patience',
+    'LLM_DIR',
+    'DATASET_DIR',
+  ]) {
     assert.ok(keys.includes(key), `${key} should be listed as unmapped: ${keys.join(', ')}`);
   }
-  for (const key of ['batch_size', 'lr', 'attn_drop', 'patch_size', 'minimalistic_chat_template']) assert.ok(!keys.includes(key), key);
+  for (const key of ['batch_size', 'lr', 'attn_drop', 'patch_size', 'minimalistic_chat_template'])
+    assert.ok(!keys.includes(key), key);
 });
 
 test('generation examples: CFM head from cfm_connector, sublightcone from t_init/t_max, LoRA rank', async () => {
@@ -57,7 +68,19 @@ test('generation examples: CFM head from cfm_connector, sublightcone from t_init
     assert.equal(hasErrors(diagnostics), false, `${name}: ${JSON.stringify(diagnostics.map((d) => d.message))}`);
     const r = resolveConfig(config);
     assert.equal(r.task, 'generation');
-    assert.deepEqual(r.head, { kind: 'cfm', channels: 64, blocks: 6, residual_factor: 2, kernel_size: 3, cond_channels: 2, previous_slice_residual: false, solver: 'dopri5', steps: 20, rtol: 1e-3, atol: 1e-3 });
+    assert.deepEqual(r.head, {
+      kind: 'cfm',
+      channels: 64,
+      blocks: 6,
+      residual_factor: 2,
+      kernel_size: 3,
+      cond_channels: 2,
+      previous_slice_residual: false,
+      solver: 'dopri5',
+      steps: 20,
+      rtol: 1e-3,
+      atol: 1e-3,
+    });
     assert.equal(r.data.patch_size, 14);
     assert.equal(r.data.files.transverse_cells, 140);
     assert.deepEqual([r.data.sublightcone.length, r.data.sublightcone.context], [3, 2]);
@@ -79,14 +102,29 @@ test('generation examples: CFM head from cfm_connector, sublightcone from t_init
 });
 
 test('from scratch: random backbone with the reference scratch defaults, non-causal regression', () => {
-  const { config } = importPaperConfig({ run_name: 'scratch run!', train_from_scratch: true, number_of_runs: 1, scratch_config: { hidden_size: 64, num_hidden_layers: 3, bogus: 1 } }, 'x');
+  const { config } = importPaperConfig(
+    {
+      run_name: 'scratch run!',
+      train_from_scratch: true,
+      number_of_runs: 1,
+      scratch_config: { hidden_size: 64, num_hidden_layers: 3, bogus: 1 },
+    },
+    'x',
+  );
   const r = resolveConfig(config);
   assert.equal(r.name, 'scratch-run-');
   assert.equal(r.backbone.source, 'random');
   assert.equal(r.backbone.finetune, 'full');
   assert.equal(r.backbone.causal, false);
   assert.equal(r.training.interleaved, false);
-  assert.deepEqual([r.backbone.architecture.hidden_size, r.backbone.architecture.num_hidden_layers, r.backbone.architecture.vocab_size], [64, 3, 1]);
+  assert.deepEqual(
+    [
+      r.backbone.architecture.hidden_size,
+      r.backbone.architecture.num_hidden_layers,
+      r.backbone.architecture.vocab_size,
+    ],
+    [64, 3, 1],
+  );
 });
 
 test('the CLI writes the file, refuses to overwrite, and rejects non-JSON input', async () => {
@@ -94,8 +132,12 @@ test('the CLI writes the file, refuses to overwrite, and rejects non-JSON input'
   const log = console.log;
   const error = console.error;
   const printed: string[] = [];
-  console.log = (...p: unknown[]) => { printed.push(p.join(' ')); };
-  console.error = (...p: unknown[]) => { printed.push(p.join(' ')); };
+  console.log = (...p: unknown[]) => {
+    printed.push(p.join(' '));
+  };
+  console.error = (...p: unknown[]) => {
+    printed.push(p.join(' '));
+  };
   try {
     const out = join(dir, 'reg.l3m.json');
     assert.equal(await run(['test/fixtures/paper_configs/regression_example.json', '-o', out]), 0);

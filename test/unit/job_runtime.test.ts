@@ -29,22 +29,55 @@ test('evaluate and sample honour L3M_BACKEND as training does', async () => {
   const signal = new AbortController().signal;
   try {
     // A regression run whose checkpoint holds no weights: loading them fails, after the runtime is chosen.
-    const regression = (await prepareRun(writeTinyWorkspace(workspace, { runtime: { backend: 'cpu' } }), join(workspace, 'runs'))).runDir;
-    const config = qwen2Config({ hiddenSize: 16, numAttentionHeads: 2, numKeyValueHeads: 1, maxPositionEmbeddings: 256 });
-    saveCheckpoint({ dir: join(regression, 'checkpoints'), name: 'best', step: 1, weights: [], config, extra: { task: 'regression' } });
-    await withBackendVariable('bogus', () => assert.rejects(evaluateRun(regression, signal), /L3M_BACKEND is "bogus", which is not a backend; use one of auto, cuda/));
+    const regression = (
+      await prepareRun(writeTinyWorkspace(workspace, { runtime: { backend: 'cpu' } }), join(workspace, 'runs'))
+    ).runDir;
+    const config = qwen2Config({
+      hiddenSize: 16,
+      numAttentionHeads: 2,
+      numKeyValueHeads: 1,
+      maxPositionEmbeddings: 256,
+    });
+    saveCheckpoint({
+      dir: join(regression, 'checkpoints'),
+      name: 'best',
+      step: 1,
+      weights: [],
+      config,
+      extra: { task: 'regression' },
+    });
+    await withBackendVariable('bogus', () =>
+      assert.rejects(
+        evaluateRun(regression, signal),
+        /L3M_BACKEND is "bogus", which is not a backend; use one of auto, cuda/,
+      ),
+    );
     const logs: string[] = [];
-    await withBackendVariable('cpu', () => assert.rejects(evaluateRun(regression, signal, { log: (message) => logs.push(message) })));
+    await withBackendVariable('cpu', () =>
+      assert.rejects(evaluateRun(regression, signal, { log: (message) => logs.push(message) })),
+    );
     assert.match(logs[0] ?? '', /^Backend cpu \(.*\); requested "cpu" by L3M_BACKEND\.$/);
 
     const generationConfig = join(workspace, 'generation.l3m.json');
-    writeFileSync(generationConfig, readFileSync(join(import.meta.dirname, '..', '..', 'examples', 'quickstart-generation.l3m.json')));
+    writeFileSync(
+      generationConfig,
+      readFileSync(join(import.meta.dirname, '..', '..', 'examples', 'quickstart-generation.l3m.json')),
+    );
     const generation = (await prepareRun(generationConfig, join(workspace, 'runs'))).runDir;
     saveCheckpoint({
-      dir: join(generation, 'checkpoints'), name: 'best', step: 1, weights: [], config,
+      dir: join(generation, 'checkpoints'),
+      name: 'best',
+      step: 1,
+      weights: [],
+      config,
       extra: { task: 'generation', transform: null, sliceScale: 100, n: 32, rows: 4, cols: 4, finetune: 'scratch' },
     });
-    await withBackendVariable('bogus', () => assert.rejects(sampleRun({ runDir: generation, lightcone: 0, contextSlices: 2, slices: 1 }, signal), /L3M_BACKEND is "bogus"/));
+    await withBackendVariable('bogus', () =>
+      assert.rejects(
+        sampleRun({ runDir: generation, lightcone: 0, contextSlices: 2, slices: 1 }, signal),
+        /L3M_BACKEND is "bogus"/,
+      ),
+    );
   } finally {
     rmSync(workspace, { recursive: true, force: true });
   }

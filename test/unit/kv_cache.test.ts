@@ -9,11 +9,25 @@ import { KvCache } from '../../sidecar/model/kv_cache';
 import { randomWeightSource } from '../../sidecar/model/weight_source';
 
 const config = qwen2Config({
-  vocabSize: 30, hiddenSize: 16, numHiddenLayers: 2, numAttentionHeads: 4, numKeyValueHeads: 2,
-  intermediateSize: 24, tieWordEmbeddings: true, ropeTheta: 10000,
+  vocabSize: 30,
+  hiddenSize: 16,
+  numHiddenLayers: 2,
+  numAttentionHeads: 4,
+  numKeyValueHeads: 2,
+  intermediateSize: 24,
+  tieWordEmbeddings: true,
+  ropeTheta: 10000,
 });
-const rows = [[1, 2, 3, 4, 5, 6], [7, 8, 9, 10, 11, 12]];
-const slice = (from: number, to: number) => tf.tensor2d(rows.map((r) => r.slice(from, to)), [2, to - from], 'int32');
+const rows = [
+  [1, 2, 3, 4, 5, 6],
+  [7, 8, 9, 10, 11, 12],
+];
+const slice = (from: number, to: number) =>
+  tf.tensor2d(
+    rows.map((r) => r.slice(from, to)),
+    [2, to - from],
+    'int32',
+  );
 
 before(async () => {
   await tf.setBackend('cpu');
@@ -24,7 +38,8 @@ test('token-by-token decoding with a cache equals the full pass', () => {
   const full = model.forward({ inputIds: slice(0, 6), returnLogits: true });
   const cache = new KvCache(config.numHiddenLayers);
   const pieces: tf.Tensor[] = [];
-  for (let t = 0; t < 6; t++) pieces.push(model.forward({ inputIds: slice(t, t + 1), cache, returnLogits: true }).logits!);
+  for (let t = 0; t < 6; t++)
+    pieces.push(model.forward({ inputIds: slice(t, t + 1), cache, returnLogits: true }).logits!);
   assert.equal(cache.length, 6);
   assert.deepEqual(cache.get(0)!.keys.shape, [2, 2, 6, 4]);
   const error = tf.max(tf.abs(tf.sub(tf.concat(pieces, 1), full.logits!))).dataSync()[0];
@@ -38,7 +53,11 @@ test('chunked decoding (3 + 2 + 1) equals the full pass; the cache owns exactly 
   const full = model.forward({ inputIds: slice(0, 6) }).hidden;
   const cache = new KvCache(config.numHiddenLayers);
   const tensorsBefore = tf.memory().numTensors;
-  const chunks = [[0, 3], [3, 5], [5, 6]].map(([a, b]) => {
+  const chunks = [
+    [0, 3],
+    [3, 5],
+    [5, 6],
+  ].map(([a, b]) => {
     const input = slice(a, b);
     const hidden = model.forward({ inputIds: input, cache }).hidden;
     input.dispose();

@@ -28,14 +28,19 @@ test(`${documents} malformed configs: diagnostics for each, no crash, no hang`, 
   for (const [index, doc] of malformedConfigs(documents, 1).entries()) {
     const uri = `file:///w/${doc.name}.l3m.json`;
     const published = within(nextDiagnostics(client, uri, 1), hangAfterMs);
-    await client.sendNotification('textDocument/didOpen', { textDocument: { uri, languageId: 'json', version: 1, text: doc.text } });
+    await client.sendNotification('textDocument/didOpen', {
+      textDocument: { uri, languageId: 'json', version: 1, text: doc.text },
+    });
     const result = await published;
     if (!result) hangs.push(`${doc.name} (${doc.recipe}): no diagnostics within ${hangAfterMs / 1000} s`);
     else if (result.diagnostics.length === 0) silent.push(`${doc.name} (${doc.recipe})`);
     const position = positionAt(doc.text, (index * 7919) % (doc.text.length + 1));
     for (const method of ['textDocument/hover', 'textDocument/completion']) {
       try {
-        const answer = await within(client.sendRequest(method, { textDocument: { uri }, position }).then(() => 'answered'), hangAfterMs);
+        const answer = await within(
+          client.sendRequest(method, { textDocument: { uri }, position }).then(() => 'answered'),
+          hangAfterMs,
+        );
         if (!answer) hangs.push(`${doc.name} (${doc.recipe}): ${method} took over ${hangAfterMs / 1000} s`);
       } catch (error) {
         failures.push(`${doc.name} (${doc.recipe}): ${method} failed: ${(error as Error).message}`);

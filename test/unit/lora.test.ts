@@ -12,10 +12,23 @@ import { trainableVariables, flattenGroups } from '../../sidecar/model/finetune_
 import { SpecialTokens } from '../../sidecar/model/special_tokens';
 
 const config = qwen2Config({
-  vocabSize: 30, hiddenSize: 16, numHiddenLayers: 2, numAttentionHeads: 4, numKeyValueHeads: 2,
-  intermediateSize: 24, tieWordEmbeddings: false,
+  vocabSize: 30,
+  hiddenSize: 16,
+  numHiddenLayers: 2,
+  numAttentionHeads: 4,
+  numKeyValueHeads: 2,
+  intermediateSize: 24,
+  tieWordEmbeddings: false,
 });
-const ids = () => tf.tensor2d([[1, 2, 3, 4], [5, 6, 7, 8]], [2, 4], 'int32');
+const ids = () =>
+  tf.tensor2d(
+    [
+      [1, 2, 3, 4],
+      [5, 6, 7, 8],
+    ],
+    [2, 4],
+    'int32',
+  );
 
 before(async () => {
   await tf.setBackend('cpu');
@@ -40,8 +53,12 @@ describe('LoRA', () => {
     assert.ok(a.every((x) => Math.abs(x) <= bound) && Math.max(...a.map(Math.abs)) > 0.8 * bound);
     layer.loraB!.assign(tf.randomNormal([5, 3], 0, 1, 'float32', 3));
     const x = tf.randomNormal([2, 64], 0, 1, 'float32', 4);
-    const expected = tf.tidy(() => tf.add(tf.add(tf.matMul(x, layer.weight, false, true), layer.bias!),
-      tf.mul(tf.matMul(tf.matMul(x, layer.loraA!, false, true), layer.loraB!, false, true), 2)));
+    const expected = tf.tidy(() =>
+      tf.add(
+        tf.add(tf.matMul(x, layer.weight, false, true), layer.bias!),
+        tf.mul(tf.matMul(tf.matMul(x, layer.loraA!, false, true), layer.loraB!, false, true), 2),
+      ),
+    );
     assert.ok(tf.max(tf.abs(tf.sub(layer.apply(x), expected))).dataSync()[0] < 1e-5);
     assert.throws(() => layer.addLora({ rank: 2, alpha: 2, seed: 0 }, new SeedStream(1)), /already attached/);
     layer.dispose();
@@ -66,7 +83,11 @@ describe('LoRA', () => {
     const before = model.layers[0].selfAttn.qProj.weight.dataSync().slice();
     const baseline = model.forward({ inputIds: ids() }).hidden;
     const optimizer = tf.train.sgd(0.5);
-    optimizer.minimize(() => tf.sum<tf.Scalar>(tf.square(model.forward({ inputIds: ids() }).hidden)), false, flattenGroups(groups));
+    optimizer.minimize(
+      () => tf.sum<tf.Scalar>(tf.square(model.forward({ inputIds: ids() }).hidden)),
+      false,
+      flattenGroups(groups),
+    );
     assert.deepEqual(model.layers[0].selfAttn.qProj.weight.dataSync(), before);
     assert.ok(tf.max(tf.abs(tf.sub(baseline, model.forward({ inputIds: ids() }).hidden))).dataSync()[0] > 1e-4);
     optimizer.dispose();
@@ -82,7 +103,14 @@ describe('finetune groups', () => {
     assert.throws(() => trainableVariables(model, 'lora'), /no LoRA adapters/);
     model.addLora({ rank: 2 });
     const lora = trainableVariables(model, 'lora', tokens);
-    assert.deepEqual(lora.map((g) => [g.group, g.variables.length]), [['lora', 28], ['norms', 5], ['specialTokens', 2]]);
+    assert.deepEqual(
+      lora.map((g) => [g.group, g.variables.length]),
+      [
+        ['lora', 28],
+        ['norms', 5],
+        ['specialTokens', 2],
+      ],
+    );
     assert.ok(lora[1].variables.some((v) => v.name === 'model.norm.weight'));
     const full = trainableVariables(model, 'full');
     const fullNames = full.flatMap((g) => g.variables.map((v) => v.name));

@@ -14,12 +14,29 @@ for (const task of ['regression', 'generation'] as const) {
   test(`${task}: an unset LoRA alpha scales every adapter by 2, and a set one by alpha / rank`, async () => {
     const dir = mkdtempSync(join(tmpdir(), 'l3m-lora-alpha-'));
     try {
-      const base = task === 'regression' ? tinyConfig() : {
-        ...tinyConfig(), name: 'tiny-generation', task: 'generation', ...tinyGenerationModel(),
-        data: { source: 'files', files: { format: 'npy', path: 'data', transverse_cells: 4 }, patch_size: 2, sublightcone: { length: 6, context: 2, stride: 8 } },
-      };
-      for (const [alpha, scale] of [[null, 2], [4, 1]] as const) {
-        const config = { ...base, backbone: { ...(base.backbone as object), finetune: 'lora', lora: { rank: 4, alpha } } };
+      const base =
+        task === 'regression'
+          ? tinyConfig()
+          : {
+              ...tinyConfig(),
+              name: 'tiny-generation',
+              task: 'generation',
+              ...tinyGenerationModel(),
+              data: {
+                source: 'files',
+                files: { format: 'npy', path: 'data', transverse_cells: 4 },
+                patch_size: 2,
+                sublightcone: { length: 6, context: 2, stride: 8 },
+              },
+            };
+      for (const [alpha, scale] of [
+        [null, 2],
+        [4, 1],
+      ] as const) {
+        const config = {
+          ...base,
+          backbone: { ...(base.backbone as object), finetune: 'lora', lora: { rank: 4, alpha } },
+        };
         const configPath = join(dir, `${task}.l3m.json`);
         writeFileSync(configPath, JSON.stringify(config));
         const loaded = await loadConfigFile(configPath, 'edit');

@@ -26,8 +26,14 @@ test('a metrics.jsonl replaced by a rewound one that grew past the old length is
     const problems: string[] = [];
     let resets = 0;
     const follower = new MetricsFollower(runDir, bytes, {
-      onRecords: (r, p) => { got.push(...r); problems.push(...p); },
-      onReset: () => { resets += 1; got.length = 0; },
+      onRecords: (r, p) => {
+        got.push(...r);
+        problems.push(...p);
+      },
+      onReset: () => {
+        resets += 1;
+        got.length = 0;
+      },
     });
     await follower.readAppended();
     // The resume: steps up to 10 kept, written to a new file renamed over the old one, then training
@@ -40,7 +46,11 @@ test('a metrics.jsonl replaced by a rewound one that grew past the old length is
     await follower.close();
     assert.deepEqual(problems, []);
     assert.equal(resets, 1, 'the replaced file was noticed');
-    assert.deepEqual(got.map((r) => r.step), records.map((r) => r.step), 'every step once, in order');
+    assert.deepEqual(
+      got.map((r) => r.step),
+      records.map((r) => r.step),
+      'every step once, in order',
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -23,10 +23,22 @@ function countWork<T>(parse: () => T): { result: T; work: number } {
     work += copy.length;
     return copy;
   };
-  String.prototype.trim = function (this: string) { work++; return trim.call(this); };
-  String.prototype.trimEnd = function (this: string) { work++; return trimEnd.call(this); };
-  String.prototype.trimStart = function (this: string) { work++; return trimStart.call(this); };
-  JSON.parse = function (...args: Parameters<typeof jsonParse>) { work++; return jsonParse.apply(JSON, args) as unknown; } as typeof JSON.parse;
+  String.prototype.trim = function (this: string) {
+    work++;
+    return trim.call(this);
+  };
+  String.prototype.trimEnd = function (this: string) {
+    work++;
+    return trimEnd.call(this);
+  };
+  String.prototype.trimStart = function (this: string) {
+    work++;
+    return trimStart.call(this);
+  };
+  JSON.parse = function (...args: Parameters<typeof jsonParse>) {
+    work++;
+    return jsonParse.apply(JSON, args) as unknown;
+  } as typeof JSON.parse;
   try {
     return { result: parse(), work };
   } finally {
@@ -44,8 +56,14 @@ test('garbage lines cost linear work: twice the lines, at most about twice the w
   const small = countWork(() => parseMetricsJsonl(garbage(4000)));
   const large = countWork(() => parseMetricsJsonl(garbage(8000)));
   assert.equal(large.result.records.length, 1);
-  assert.ok(large.work <= 4 * 8001, `8000 garbage lines and a record cost ${large.work} units of line work; expected at most 4 per line (32004)`);
-  assert.ok(large.work <= 2.2 * small.work, `work grew from ${small.work} (4000 lines) to ${large.work} (8000 lines): faster than linear`);
+  assert.ok(
+    large.work <= 4 * 8001,
+    `8000 garbage lines and a record cost ${large.work} units of line work; expected at most 4 per line (32004)`,
+  );
+  assert.ok(
+    large.work <= 2.2 * small.work,
+    `work grew from ${small.work} (4000 lines) to ${large.work} (8000 lines): faster than linear`,
+  );
 });
 
 test('100 000 garbage lines: every record kept, a short problem list that counts the rest', () => {
@@ -54,7 +72,10 @@ test('100 000 garbage lines: every record kept, a short problem list that counts
   assert.ok(work <= 4 * 100_002, `work ${work} for 100 002 lines`);
   assert.ok(result.problems.length <= 21, `${result.problems.length} problems`);
   assert.equal(result.problems[0], 'metrics.jsonl line 2: not valid JSON');
-  assert.match(result.problems.at(-1)!, /^metrics\.jsonl: 99,980 more lines that are not metric records \(lines 22 to 100001\) were skipped$/);
+  assert.match(
+    result.problems.at(-1)!,
+    /^metrics\.jsonl: 99,980 more lines that are not metric records \(lines 22 to 100001\) were skipped$/,
+  );
 });
 
 test('line numbers, non-records, and a torn last line told from a corrupt one by its line break', () => {
@@ -68,7 +89,9 @@ test('line numbers, non-records, and a torn last line told from a corrupt one by
     'metrics.jsonl line 7: truncated last line (the run may still be writing it)',
   ]);
   // A line break after the bad line means the writer finished it: corrupt, not torn.
-  assert.deepEqual(parseMetricsJsonl(`${record}\n{"step": 3, "ep\n  \n`).problems, ['metrics.jsonl line 2: not valid JSON']);
+  assert.deepEqual(parseMetricsJsonl(`${record}\n{"step": 3, "ep\n  \n`).problems, [
+    'metrics.jsonl line 2: not valid JSON',
+  ]);
   assert.deepEqual(parseMetricsJsonl('{"st\n' + record, 41).problems, ['metrics.jsonl line 41: not valid JSON']);
   assert.deepEqual(parseMetricsJsonl(''), { records: [], problems: [] });
 });

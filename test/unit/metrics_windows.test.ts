@@ -31,7 +31,8 @@ function fileWithLongGarbage(): { text: string; records: MetricRecord[]; garbage
 
 test('MetricsLineReader: lines split across windows, numbers running on, a long line skipped once', () => {
   const records = trainingRecords(40, 1000);
-  const text = records.slice(0, 10).map(line).join('') + 'y'.repeat(300) + '\n' + 'bad\n' + records.slice(10).map(line).join('');
+  const text =
+    records.slice(0, 10).map(line).join('') + 'y'.repeat(300) + '\n' + 'bad\n' + records.slice(10).map(line).join('');
   const bytes = Buffer.from(text);
   const reader = new MetricsLineReader(1, 256);
   const got: MetricRecord[] = [];
@@ -46,7 +47,10 @@ test('MetricsLineReader: lines split across windows, numbers running on, a long 
     problems.push(...taken.problems);
     windows++;
   }
-  assert.deepEqual(got.map((r) => r.step), records.map((r) => r.step));
+  assert.deepEqual(
+    got.map((r) => r.step),
+    records.map((r) => r.step),
+  );
   assert.deepEqual(problems, [
     'metrics.jsonl line 11: longer than 256 bytes without a line break, skipped (a metric record is one line of a few hundred bytes; is this file a metrics log?)',
     'metrics.jsonl line 12: not valid JSON',
@@ -64,16 +68,28 @@ test('the follower reads a large append one bounded window per batch and skips a
     writeFileSync(file, '');
     const batches: MetricRecord[][] = [];
     const problems: string[] = [];
-    const follower = new MetricsFollower(runDir, 0, { onRecords: (r, p) => { batches.push(r); problems.push(...p); }, onReset: () => assert.fail('no reset') });
+    const follower = new MetricsFollower(runDir, 0, {
+      onRecords: (r, p) => {
+        batches.push(r);
+        problems.push(...p);
+      },
+      onReset: () => assert.fail('no reset'),
+    });
     const { text, records, garbageLine } = fileWithLongGarbage();
     appendFileSync(file, text);
     await follower.readAppended();
-    assert.deepEqual(batches.flat().map((r) => r.step), records.map((r) => r.step), 'every record once, in order');
+    assert.deepEqual(
+      batches.flat().map((r) => r.step),
+      records.map((r) => r.step),
+      'every record once, in order',
+    );
     for (const batch of batches) {
       const bytes = batch.reduce((sum, r) => sum + line(r).length, 0);
       assert.ok(bytes <= metricsWindowBytes, `one batch parsed ${bytes} bytes; expected at most ${metricsWindowBytes}`);
     }
-    assert.deepEqual(problems, [`metrics.jsonl line ${garbageLine}: longer than 1 MiB without a line break, skipped (a metric record is one line of a few hundred bytes; is this file a metrics log?)`]);
+    assert.deepEqual(problems, [
+      `metrics.jsonl line ${garbageLine}: longer than 1 MiB without a line break, skipped (a metric record is one line of a few hundred bytes; is this file a metrics log?)`,
+    ]);
     // Following continues after the long line with the right numbers.
     appendFileSync(file, 'oops\n');
     await follower.readAppended();
@@ -91,7 +107,10 @@ test('readMetrics skips a line longer than a window and keeps every record aroun
     const { text, records, garbageLine } = fileWithLongGarbage();
     writeFileSync(join(runDir, 'metrics.jsonl'), text + '{"step": 9, "ep');
     const read = await readMetrics(runDir);
-    assert.deepEqual(read.records.map((r) => r.step), records.map((r) => r.step));
+    assert.deepEqual(
+      read.records.map((r) => r.step),
+      records.map((r) => r.step),
+    );
     assert.equal(read.bytes, Buffer.byteLength(text));
     assert.deepEqual(read.problems, [
       `metrics.jsonl line ${garbageLine}: longer than 1 MiB without a line break, skipped (a metric record is one line of a few hundred bytes; is this file a metrics log?)`,

@@ -8,7 +8,14 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  NpyFormatError, decodeNpy, encodeNpy, encodeNpyHeader, npyDataByteLength, npyHeaderExtent, parseNpy, parseNpyHeader,
+  NpyFormatError,
+  decodeNpy,
+  encodeNpy,
+  encodeNpyHeader,
+  npyDataByteLength,
+  npyHeaderExtent,
+  parseNpy,
+  parseNpyHeader,
 } from '../../sidecar/protocol/npy_format';
 
 const python = '/usr/bin/python3';
@@ -16,7 +23,9 @@ const python = '/usr/bin/python3';
 /** Why numpy cannot check the files here, or null when it can. */
 function numpyMissing(): string | null {
   const probe = spawnSync(python, ['-c', 'import numpy'], { encoding: 'utf8' });
-  return probe.status === 0 ? null : `${python} with numpy is not available (${(probe.stderr || String(probe.error)).trim().split('\n').pop()})`;
+  return probe.status === 0
+    ? null
+    : `${python} with numpy is not available (${(probe.stderr || String(probe.error)).trim().split('\n').pop()})`;
 }
 
 function withFolder(body: (dir: string) => void): void {
@@ -46,7 +55,13 @@ function rawNpy(dict: string, data = new Uint8Array(0), version: [number, number
 test('round trip: float32 and float64 arrays of rank 1 to 3 come back with shape, dtype and every value', () => {
   const f32 = Float32Array.from({ length: 24 }, (_, i) => (i - 7) * 0.37);
   const f64 = Float64Array.from({ length: 6 }, (_, i) => Math.PI * i - 1e-12);
-  for (const [data, shape] of [[f32, [24]], [f32, [4, 6]], [f32, [2, 3, 4]], [f64, [6]], [f64, [3, 2]]] as const) {
+  for (const [data, shape] of [
+    [f32, [24]],
+    [f32, [4, 6]],
+    [f32, [2, 3, 4]],
+    [f64, [6]],
+    [f64, [3, 2]],
+  ] as const) {
     const bytes = encodeNpy(data, shape);
     assert.equal((bytes.length - data.byteLength) % 64, 0, 'the data starts at a multiple of 64 bytes, as numpy pads');
     const back = decodeNpy(bytes, 'round.npy');
@@ -98,7 +113,10 @@ print(json.dumps({'a': [a.dtype.str, list(a.shape), a.ravel().tolist()], 'b': [b
       assert.deepEqual(Array.from(array.data), x, file);
     }
     assert.ok(load('v3.npy').data instanceof Float64Array);
-    assert.deepEqual(Array.from(load('i8.npy').data), x.map((v) => v * 4));
+    assert.deepEqual(
+      Array.from(load('i8.npy').data),
+      x.map((v) => v * 4),
+    );
     assert.deepEqual(Array.from(load('u1.npy').data), [0, 1, 2, 3, 4, 5]);
     assert.deepEqual(Array.from(load('bool.npy').data), [1, 0, 1]);
     assert.deepEqual(load('scalar.npy'), { data: new Float32Array([2.5]), shape: [], dtype: '<f4' });
@@ -109,22 +127,52 @@ print(json.dumps({'a': [a.dtype.str, list(a.shape), a.ravel().tolist()], 'b': [b
 test('damaged headers are refused with the file named, what it holds and what was expected', () => {
   const good = encodeNpy(new Float32Array([1, 2, 3, 4]), [2, 2]);
   const cases: Array<[Uint8Array, RegExp]> = [
-    [new Uint8Array(20), /^z\.npy: not a NumPy \.npy file \(it does not start with "\\x93NUMPY"\); expected an array written by numpy\.save\.$/],
+    [
+      new Uint8Array(20),
+      /^z\.npy: not a NumPy \.npy file \(it does not start with "\\x93NUMPY"\); expected an array written by numpy\.save\.$/,
+    ],
     [good.subarray(0, 5), /^z\.npy: not a NumPy \.npy file \(5 bytes, shorter than the \.npy preamble\)/],
-    [Uint8Array.from([...good.subarray(0, 6), 4, 0, 0, 0, 0, 0]), /^z\.npy: \.npy format version 4\.0 is not supported; expected 1\.0, 2\.0 or 3\.0\.$/],
+    [
+      Uint8Array.from([...good.subarray(0, 6), 4, 0, 0, 0, 0, 0]),
+      /^z\.npy: \.npy format version 4\.0 is not supported; expected 1\.0, 2\.0 or 3\.0\.$/,
+    ],
     [good.subarray(0, 40), /^z\.npy: \.npy header claims 118 bytes but the file has 40; the file is truncated\.$/],
-    [rawNpy("{'descr': '<f4', 'shape': (2,), }\n"), /^z\.npy: \.npy header .* lacks descr, fortran_order or shape; expected a plain numeric array/],
-    [rawNpy("{'descr': '<f4', 'fortran_order': False, 'shape': (2, -1), }\n"), /^z\.npy: \.npy shape \(2, -1\) is not a tuple of non-negative integers\.$/],
-    [rawNpy("{'descr': '|O', 'fortran_order': False, 'shape': (2,), }\n"), /^z\.npy: \.npy dtype '\|O' is not supported; expected a float, int or bool array/],
-    [rawNpy("{'descr': '<c8', 'fortran_order': False, 'shape': (2,), }\n"), /^z\.npy: \.npy dtype '<c8' is not supported/],
-    [rawNpy("{'descr': '<f16', 'fortran_order': False, 'shape': (2,), }\n"), /^z\.npy: \.npy dtype '<f16' is not supported; expected float16\/32\/64, int8-64, uint8-64 or bool\.$/],
-    [good.subarray(0, good.length - 3), /^z\.npy: \.npy array of shape \[2, 2\] and dtype <f4 needs 144 bytes but the file has 141; the file is truncated\.$/],
+    [
+      rawNpy("{'descr': '<f4', 'shape': (2,), }\n"),
+      /^z\.npy: \.npy header .* lacks descr, fortran_order or shape; expected a plain numeric array/,
+    ],
+    [
+      rawNpy("{'descr': '<f4', 'fortran_order': False, 'shape': (2, -1), }\n"),
+      /^z\.npy: \.npy shape \(2, -1\) is not a tuple of non-negative integers\.$/,
+    ],
+    [
+      rawNpy("{'descr': '|O', 'fortran_order': False, 'shape': (2,), }\n"),
+      /^z\.npy: \.npy dtype '\|O' is not supported; expected a float, int or bool array/,
+    ],
+    [
+      rawNpy("{'descr': '<c8', 'fortran_order': False, 'shape': (2,), }\n"),
+      /^z\.npy: \.npy dtype '<c8' is not supported/,
+    ],
+    [
+      rawNpy("{'descr': '<f16', 'fortran_order': False, 'shape': (2,), }\n"),
+      /^z\.npy: \.npy dtype '<f16' is not supported; expected float16\/32\/64, int8-64, uint8-64 or bool\.$/,
+    ],
+    [
+      good.subarray(0, good.length - 3),
+      /^z\.npy: \.npy array of shape \[2, 2\] and dtype <f4 needs 144 bytes but the file has 141; the file is truncated\.$/,
+    ],
   ];
   for (const [bytes, message] of cases) {
-    assert.throws(() => decodeNpy(bytes, 'z.npy'), (error: unknown) => error instanceof NpyFormatError && message.test(error.message));
+    assert.throws(
+      () => decodeNpy(bytes, 'z.npy'),
+      (error: unknown) => error instanceof NpyFormatError && message.test(error.message),
+    );
   }
   const huge = parseNpyHeader(encodeNpyHeader('<f8', [2 ** 20, 2 ** 20, 2 ** 20]), 'huge.npy');
-  assert.throws(() => npyDataByteLength(huge, 'huge.npy'), /huge\.npy: \.npy shape \[1048576, 1048576, 1048576\] of dtype <f8 would hold \d+ bytes, more than any file can/);
+  assert.throws(
+    () => npyDataByteLength(huge, 'huge.npy'),
+    /huge\.npy: \.npy shape \[1048576, 1048576, 1048576\] of dtype <f8 would hold \d+ bytes, more than any file can/,
+  );
 });
 
 test('the header extent is known from the first bytes, so a stream can stop there', () => {
@@ -139,7 +187,7 @@ test('the header extent is known from the first bytes, so a stream can stop ther
   assert.deepEqual(decodeNpy(v2, 'b.npy').data, new Float32Array([0]));
 });
 
-test('the panels read every array the sidecar reads, as float32, and get the sidecar\'s message for one they cannot', () => {
+test("the panels read every array the sidecar reads, as float32, and get the sidecar's message for one they cannot", () => {
   // float16, big-endian and Fortran order as numpy writes them: [[1, 2], [3, 4]].
   const half = new Uint8Array(8);
   [0x3c00, 0x4200, 0x4000, 0x4400].forEach((h, i) => new DataView(half.buffer).setUint16(2 * i, h, true));
@@ -147,12 +195,18 @@ test('the panels read every array the sidecar reads, as float32, and get the sid
   const big = new Uint8Array(16);
   [1, 2, 3, 4].forEach((v, i) => new DataView(big.buffer).setFloat32(4 * i, v, false));
   const bigEndian = Uint8Array.from([...encodeNpyHeader('>f4', [2, 2]), ...big]);
-  for (const [name, bytes] of [['half.npy', fortranHalf], ['big.npy', bigEndian]] as const) {
+  for (const [name, bytes] of [
+    ['half.npy', fortranHalf],
+    ['big.npy', bigEndian],
+  ] as const) {
     const parsed = parseNpy(bytes.slice().buffer, name);
     assert.deepEqual(parsed, { array: { shape: [2, 2], data: new Float32Array([1, 2, 3, 4]) } }, name);
   }
   const f64 = parseNpy(encodeNpy(Float64Array.from([0.5, -2]), [2]).buffer as ArrayBuffer, 'd.npy');
   assert.deepEqual(f64, { array: { shape: [2], data: new Float32Array([0.5, -2]) } });
   const corrupt = parseNpy(bytesOf('not a numpy file').buffer as ArrayBuffer, 'samples/lc1_generated.npy');
-  assert.deepEqual(corrupt, { error: 'samples/lc1_generated.npy: not a NumPy .npy file (it does not start with "\\x93NUMPY"); expected an array written by numpy.save.' });
+  assert.deepEqual(corrupt, {
+    error:
+      'samples/lc1_generated.npy: not a NumPy .npy file (it does not start with "\\x93NUMPY"); expected an array written by numpy.save.',
+  });
 });

@@ -5,7 +5,9 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { integrate, type OdeSolverName } from '../../sidecar/tasks/generation/ode_solvers';
 
-before(async () => { await tf.setBackend('cpu'); });
+before(async () => {
+  await tf.setBackend('cpu');
+});
 
 const f = (t: number, x: tf.Tensor) => tf.mul(x, Math.cos(t));
 const exact = Math.exp(Math.sin(1));
@@ -18,13 +20,20 @@ function errorAt(solver: OdeSolverName, steps: number): number {
   return Math.max(Math.abs(a - exact), Math.abs(b - 2 * exact));
 }
 
-for (const [solver, order] of [['euler', 1], ['midpoint', 2], ['rk4', 4]] as const) {
+for (const [solver, order] of [
+  ['euler', 1],
+  ['midpoint', 2],
+  ['rk4', 4],
+] as const) {
   test(`${solver} converges at order ${order}`, () => {
     // float32 limits how small the RK4 error can get, so its step sizes stay coarse.
     const steps = solver === 'rk4' ? [2, 4] : [16, 32];
     const [coarse, fine] = steps.map((s) => errorAt(solver, s));
     const observed = Math.log2(coarse / fine);
-    assert.ok(Math.abs(observed - order) < 0.3, `${solver}: observed order ${observed.toFixed(2)} (errors ${coarse}, ${fine})`);
+    assert.ok(
+      Math.abs(observed - order) < 0.3,
+      `${solver}: observed order ${observed.toFixed(2)} (errors ${coarse}, ${fine})`,
+    );
   });
 }
 
@@ -42,7 +51,8 @@ test('dopri5 meets its tolerance with few steps and tightens with it', () => {
 test('solvers free every intermediate tensor and reject bad steps', () => {
   const x0 = tf.tensor1d([1]);
   const before = tf.memory().numTensors;
-  for (const solver of ['euler', 'midpoint', 'rk4', 'dopri5'] as const) integrate(f, x0, { solver, steps: 3 }).x.dispose();
+  for (const solver of ['euler', 'midpoint', 'rk4', 'dopri5'] as const)
+    integrate(f, x0, { solver, steps: 3 }).x.dispose();
   assert.equal(tf.memory().numTensors, before);
   assert.throws(() => integrate(f, x0, { solver: 'rk4', steps: 0 }), /steps must be an integer/);
   assert.throws(() => integrate(f, x0, { solver: 'heun' as OdeSolverName, steps: 2 }), /Unknown ODE solver "heun"/);

@@ -34,14 +34,21 @@ let seed = 1;
 const randn = (shape: number[]): tf.Tensor => tf.randomNormal(shape, 0, 1, 'float32', seed++);
 
 /** Values and gradients of `fast(...inputs)` and `plain(...inputs)` under a random cotangent. */
-function compare(name: string, inputs: tf.Tensor[], fast: (...xs: tf.Tensor[]) => tf.Tensor,
-  plain: (...xs: tf.Tensor[]) => tf.Tensor): void {
+function compare(
+  name: string,
+  inputs: tf.Tensor[],
+  fast: (...xs: tf.Tensor[]) => tf.Tensor,
+  plain: (...xs: tf.Tensor[]) => tf.Tensor,
+): void {
   tf.tidy(() => {
     const yFast = fast(...inputs);
     const yPlain = plain(...inputs);
     assertClose(yFast, yPlain, `${name} value`);
     const cotangent = randn(yPlain.shape);
-    const lossOf = (f: (...xs: tf.Tensor[]) => tf.Tensor) => (...xs: tf.Tensor[]) => tf.sum(tf.mul(f(...xs), cotangent));
+    const lossOf =
+      (f: (...xs: tf.Tensor[]) => tf.Tensor) =>
+      (...xs: tf.Tensor[]) =>
+        tf.sum(tf.mul(f(...xs), cotangent));
     const gFast = tf.grads(lossOf(fast))(inputs);
     const gPlain = tf.grads(lossOf(plain))(inputs);
     gFast.forEach((g, i) => assertClose(g, gPlain[i], `${name} gradient ${i}`));
@@ -61,11 +68,28 @@ async function use(backend: 'cpu' | 'wasm'): Promise<void> {
 function suite(backend: 'cpu' | 'wasm'): void {
   test(`${backend}: linear equals x·Wᵀ + b in value and gradients (odd sizes, with and without bias)`, async () => {
     await use(backend);
-    for (const [lead, inF, outF] of [[[3, 5], 7, 11], [[2, 9], 16, 1], [[13], 1, 6], [[1, 1], 33, 17]] as const) {
-      const x = randn([...lead, inF]); const w = randn([outF, inF]); const b = randn([outF]);
+    for (const [lead, inF, outF] of [
+      [[3, 5], 7, 11],
+      [[2, 9], 16, 1],
+      [[13], 1, 6],
+      [[1, 1], 33, 17],
+    ] as const) {
+      const x = randn([...lead, inF]);
+      const w = randn([outF, inF]);
+      const b = randn([outF]);
       const before = tf.memory().numTensors;
-      compare(`linear ${lead.join(',')}x${inF}->${outF} bias`, [x, w, b], (xx, ww, bb) => linear(xx, ww, bb), plainLinear);
-      compare(`linear ${lead.join(',')}x${inF}->${outF}`, [x, w], (xx, ww) => linear(xx, ww), (xx, ww) => plainLinear(xx, ww));
+      compare(
+        `linear ${lead.join(',')}x${inF}->${outF} bias`,
+        [x, w, b],
+        (xx, ww, bb) => linear(xx, ww, bb),
+        plainLinear,
+      );
+      compare(
+        `linear ${lead.join(',')}x${inF}->${outF}`,
+        [x, w],
+        (xx, ww) => linear(xx, ww),
+        (xx, ww) => plainLinear(xx, ww),
+      );
       assert.equal(tf.memory().numTensors, before, 'no tensors leak');
       tf.dispose([x, w, b]);
     }
@@ -73,11 +97,20 @@ function suite(backend: 'cpu' | 'wasm'): void {
 
   test(`${backend}: attentionScores and attentionOutput equal the plain batched products`, async () => {
     await use(backend);
-    for (const [b, h, t, s, d] of [[2, 3, 5, 7, 4], [1, 1, 1, 9, 3], [3, 2, 8, 8, 16], [2, 4, 13, 1, 5]]) {
-      const q = randn([b, h, t, d]); const k = randn([b, h, s, d]);
-      const p = randn([b, h, t, s]); const v = randn([b, h, s, d]);
+    for (const [b, h, t, s, d] of [
+      [2, 3, 5, 7, 4],
+      [1, 1, 1, 9, 3],
+      [3, 2, 8, 8, 16],
+      [2, 4, 13, 1, 5],
+    ]) {
+      const q = randn([b, h, t, d]);
+      const k = randn([b, h, s, d]);
+      const p = randn([b, h, t, s]);
+      const v = randn([b, h, s, d]);
       const before = tf.memory().numTensors;
-      compare(`scores ${[b, h, t, s, d].join(',')}`, [q, k], attentionScores, (qq, kk) => tf.matMul(qq, kk, false, true));
+      compare(`scores ${[b, h, t, s, d].join(',')}`, [q, k], attentionScores, (qq, kk) =>
+        tf.matMul(qq, kk, false, true),
+      );
       compare(`output ${[b, h, t, s, d].join(',')}`, [p, v], attentionOutput, (pp, vv) => tf.matMul(pp, vv));
       assert.equal(tf.memory().numTensors, before, 'no tensors leak');
       tf.dispose([q, k, p, v]);
@@ -87,13 +120,20 @@ function suite(backend: 'cpu' | 'wasm'): void {
   test(`${backend}: matMulFast handles every transpose combination and one-sided batch broadcast`, async () => {
     await use(backend);
     tf.tidy(() => {
-      for (const [ta, tb] of [[false, false], [true, false], [false, true], [true, true]] as const) {
-        const a = randn(ta ? [3, 6, 5] : [3, 5, 6]); const bb = randn(tb ? [3, 7, 6] : [3, 6, 7]);
+      for (const [ta, tb] of [
+        [false, false],
+        [true, false],
+        [false, true],
+        [true, true],
+      ] as const) {
+        const a = randn(ta ? [3, 6, 5] : [3, 5, 6]);
+        const bb = randn(tb ? [3, 7, 6] : [3, 6, 7]);
         assertClose(matMulFast(a, bb, ta, tb), tf.matMul(a, bb, ta, tb), `batched ${ta}/${tb}`);
         const w = randn(tb ? [7, 6] : [6, 7]);
         assertClose(matMulFast(a, w, ta, tb), tf.matMul(a, w, ta, tb), `shared right ${ta}/${tb}`);
         // Few rows against a wide weight: the kernel computes (op(B)ᵀ·op(A)ᵀ)ᵀ instead.
-        const rows = randn(ta ? [40, 2] : [2, 40]); const wide = randn(tb ? [50, 40] : [40, 50]);
+        const rows = randn(ta ? [40, 2] : [2, 40]);
+        const wide = randn(tb ? [50, 40] : [40, 50]);
         assertClose(matMulFast(rows, wide, ta, tb), tf.matMul(rows, wide, ta, tb), `swapped 2D ${ta}/${tb}`);
         const left = randn(ta ? [6, 5] : [5, 6]);
         assertClose(matMulFast(left, bb, ta, tb), tf.matMul(left, bb, ta, tb), `shared left ${ta}/${tb}`);
@@ -107,7 +147,10 @@ function suite(backend: 'cpu' | 'wasm'): void {
       assert.throws(() => linear(tf.zeros([2, 3]), tf.zeros([4, 5])), /must end in 5 features/);
       assert.throws(() => linear(tf.zeros([2, 5]), tf.zeros([4, 5]), tf.zeros([3])), /bias must be 1D \[4\]/);
       assert.throws(() => attentionScores(tf.zeros([1, 2, 3, 4]), tf.zeros([1, 2, 3, 5])), /contracted axis/);
-      assert.throws(() => attentionOutput(tf.zeros([1, 2, 3, 4]), tf.zeros([1, 1, 4, 5])), /repeat the key\/value heads/);
+      assert.throws(
+        () => attentionOutput(tf.zeros([1, 2, 3, 4]), tf.zeros([1, 1, 4, 5])),
+        /repeat the key\/value heads/,
+      );
     });
   });
 }
@@ -117,7 +160,8 @@ suite('wasm');
 
 test('wasm: the global BatchMatMul override gives the stock numbers for tf.matMul and its gradient', async () => {
   await use('wasm');
-  const a = randn([2, 3, 9, 5]); const b = randn([2, 3, 7, 5]);
+  const a = randn([2, 3, 9, 5]);
+  const b = randn([2, 3, 7, 5]);
   const f = (x: tf.Tensor, y: tf.Tensor) => tf.sum(tf.square(tf.matMul(x, y, false, true)));
   const [stockValue, ...stockGrads] = tf.tidy(() => [f(a, b), ...tf.grads(f)([a, b])].map((t) => tf.keep(t)));
   try {
@@ -137,9 +181,15 @@ test('wasm: the global BatchMatMul override gives the stock numbers for tf.matMu
 test('wasm: zero-copy Identity/Cast share buffers safely: a clone outlives its source, gradients unchanged', async () => {
   await use('wasm');
   const { overrideWasmCopies, restoreWasmCopies } = await import('../../sidecar/model/ops/wasm_zero_copy');
-  const x = randn([4, 5]); const w = randn([3, 5]); const b = randn([3]);
+  const x = randn([4, 5]);
+  const w = randn([3, 5]);
+  const b = randn([3]);
   const f = (xx: tf.Tensor, ww: tf.Tensor, bb: tf.Tensor) => tf.sum(tf.square(tf.sigmoid(linear(xx, ww, bb))));
-  const stock = tf.tidy(() => tf.grads(f)([x, w, b]).map((g) => tf.keep(g)));
+  const stock = tf.tidy(() =>
+    tf
+      .grads(f)([x, w, b])
+      .map((g) => tf.keep(g)),
+  );
   assert.equal(overrideWasmCopies(), true);
   try {
     const before = tf.memory().numTensors;
@@ -153,7 +203,11 @@ test('wasm: zero-copy Identity/Cast share buffers safely: a clone outlives its s
     assert.deepEqual(Array.from(converted.dataSync()), [1, 2, 3], 'a real cast still converts');
     tf.dispose([copy, same, converted]);
     assert.equal(tf.memory().numTensors, before);
-    tf.tidy(() => tf.grads(f)([x, w, b]).forEach((g, i) => assertClose(g, stock[i], `zero-copy gradient ${i}`)));
+    tf.tidy(() =>
+      tf
+        .grads(f)([x, w, b])
+        .forEach((g, i) => assertClose(g, stock[i], `zero-copy gradient ${i}`)),
+    );
     assert.equal(tf.memory().numTensors, before, 'no tensors leak');
   } finally {
     restoreWasmCopies();

@@ -29,9 +29,14 @@ function checkBackend(backend: string): void {
       const tables = rotaryTables(positions, d, 1e4);
       const x = tf.randomNormal(shape, 0, 1, 'float32', 3);
       const dy = tf.randomNormal(shape, 0, 1, 'float32', 4);
-      const fused = tf.grad((input: tf.Tensor) => tf.sum(tf.mul(applyRotaryFused(input, tables.cos, tables.signedSin), dy)));
+      const fused = tf.grad((input: tf.Tensor) =>
+        tf.sum(tf.mul(applyRotaryFused(input, tables.cos, tables.signedSin), dy)),
+      );
       const plain = tf.grad((input: tf.Tensor) => tf.sum(tf.mul(applyRotary(input, tables.cos, tables.sin), dy)));
-      const valueError = maxRelative(applyRotaryFused(x, tables.cos, tables.signedSin), applyRotary(x, tables.cos, tables.sin));
+      const valueError = maxRelative(
+        applyRotaryFused(x, tables.cos, tables.signedSin),
+        applyRotary(x, tables.cos, tables.sin),
+      );
       assert.ok(valueError < 1e-6, `${backend} [${shape.join(',')}]: value error ${valueError}`);
       const gradError = maxRelative(fused(x), plain(x));
       assert.ok(gradError < 1e-6, `${backend} [${shape.join(',')}]: gradient error ${gradError}`);
@@ -69,14 +74,19 @@ test('rotateRows: the inverse rotation undoes the rotation', () => {
   const back = new Float32Array(x.length);
   rotateRows(x, cos, sin, y, length, d, false);
   rotateRows(y, cos, sin, back, length, d, true);
-  assert.ok(y.some((v, i) => Math.abs(v - x[i]) > 0.1), 'the rotation moves the vector');
+  assert.ok(
+    y.some((v, i) => Math.abs(v - x[i]) > 0.1),
+    'the rotation moves the vector',
+  );
   for (let i = 0; i < x.length; i++) assert.ok(Math.abs(back[i] - x[i]) < 1e-5, `entry ${i}: ${back[i]} vs ${x[i]}`);
 });
 
 test('rotary kernel: tables of another length are a clear error', () => {
   tf.tidy(() => {
     const tables = rotaryTables([0, 1, 2], 8, 1e4);
-    assert.throws(() => applyRotaryFused(tf.zeros([1, 2, 4, 8]), tables.cos, tables.signedSin),
-      /applyRotaryFused: x must be float32 \(\.\.\., T, d\).*x \[1,2,4,8\].*cos \[3,8\]/);
+    assert.throws(
+      () => applyRotaryFused(tf.zeros([1, 2, 4, 8]), tables.cos, tables.signedSin),
+      /applyRotaryFused: x must be float32 \(\.\.\., T, d\).*x \[1,2,4,8\].*cos \[3,8\]/,
+    );
   });
 });

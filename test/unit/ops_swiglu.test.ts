@@ -47,6 +47,9 @@ test('swiglu kernels equal gate·σ(gate)·up, values and gradients, cpu and was
 
 test('swiglu: mismatched shapes are a clear error', () => {
   tf.tidy(() => {
-    assert.throws(() => swiglu(tf.zeros([2, 3]), tf.zeros([2, 4])), /swiglu: gate and up must be float32 tensors of one shape, got \[2,3\]/);
+    assert.throws(
+      () => swiglu(tf.zeros([2, 3]), tf.zeros([2, 4])),
+      /swiglu: gate and up must be float32 tensors of one shape, got \[2,3\]/,
+    );
   });
 });

@@ -4,7 +4,16 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { smoothExponential, smoothInto } from '../../webview/shared/smoothing';
-import { Curve, SmoothedCurve, alignCurves, columnMetricNames, finalAndBest, metricNames, splitCurves, undefinedMetricReason } from '../../webview/shared/metric_series';
+import {
+  Curve,
+  SmoothedCurve,
+  alignCurves,
+  columnMetricNames,
+  finalAndBest,
+  metricNames,
+  splitCurves,
+  undefinedMetricReason,
+} from '../../webview/shared/metric_series';
 import { recordsToColumns } from '../../webview/shared/metric_table';
 import { toColumn } from '../../webview/shared/columns';
 import type { MetricRecord } from '../../webview/shared/panel_protocol';
@@ -35,13 +44,30 @@ test('smoothing: weight 0 is the identity; debiased EMA by hand; gaps stay gaps'
 test('curves: aligned on the union of x with gaps; out-of-order steps are sorted; final and best', () => {
   const a = new Curve(2);
   const b = new Curve();
-  for (const [x, y] of [[1, 5], [2, 4], [3, 3]]) a.push(x, y);
-  for (const [x, y] of [[2, 9], [4, 7]]) b.push(x, y);
+  for (const [x, y] of [
+    [1, 5],
+    [2, 4],
+    [3, 3],
+  ])
+    a.push(x, y);
+  for (const [x, y] of [
+    [2, 9],
+    [4, 7],
+  ])
+    b.push(x, y);
   const aligned = alignCurves([a, b]);
   assert.deepEqual([...aligned.x], [1, 2, 3, 4]);
-  assert.deepEqual(aligned.ys.map(gapsAsNull), [[5, 4, 3, null], [null, 9, null, 7]]);
+  assert.deepEqual(aligned.ys.map(gapsAsNull), [
+    [5, 4, 3, null],
+    [null, 9, null, 7],
+  ]);
   const resumed = new Curve();
-  for (const [x, y] of [[1, 1], [3, 3], [2, 2]]) resumed.push(x, y);
+  for (const [x, y] of [
+    [1, 1],
+    [3, 3],
+    [2, 2],
+  ])
+    resumed.push(x, y);
   assert.deepEqual([...alignCurves([resumed]).x], [1, 2, 3]);
   assert.deepEqual([...alignCurves([resumed]).ys[0]], [1, 2, 3]);
   const withNaN = new Curve();
@@ -52,7 +78,10 @@ test('curves: aligned on the union of x with gaps; out-of-order steps are sorted
   assert.equal(withNaN.firstNonFiniteX, 2);
   assert.deepEqual(finalAndBest(withNaN, 'loss'), { final: 1.5, best: 1.5 });
   assert.deepEqual(finalAndBest(a, 'r2_omegaM'), { final: 3, best: 5 });
-  assert.deepEqual(metricNames([{ step: 1, epoch: 0, wall_time: 0, split: 'train', grad_norm: 1, r2_x: 0.5, loss: 2, lr: 1 }]), ['loss', 'lr', 'grad_norm', 'r2_x']);
+  assert.deepEqual(
+    metricNames([{ step: 1, epoch: 0, wall_time: 0, split: 'train', grad_norm: 1, r2_x: 0.5, loss: 2, lr: 1 }]),
+    ['loss', 'lr', 'grad_norm', 'r2_x'],
+  );
 });
 
 test('split curves: typed columns → one curve per split, null values as counted gaps, metric names ordered', () => {
@@ -76,16 +105,23 @@ test('split curves: typed columns → one curve per split, null values as counte
 
 function mode(rows: number, cols: number, kr: number, kc: number, amplitude: number): Float32Array {
   const out = new Float32Array(rows * cols);
-  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[r * cols + c] = amplitude * Math.cos(2 * Math.PI * (kr * r / rows + kc * c / cols));
+  for (let r = 0; r < rows; r++)
+    for (let c = 0; c < cols; c++)
+      out[r * cols + c] = amplitude * Math.cos(2 * Math.PI * ((kr * r) / rows + (kc * c) / cols));
   return out;
 }
 
 test('power spectrum: a pure cosine puts all power in its annulus (A²/4 per ± mode)', () => {
-  for (const n of [32, 20]) { // fft.js path and direct-DFT path
+  for (const n of [32, 20]) {
+    // fft.js path and direct-DFT path
     const ps = powerSpectrum2d(mode(n, n, 0, 3, 2), 0, n, n);
     assert.deepEqual(ps.k.length, n / 2);
     // |δ̃(k)|²/N² for A cos: two modes each (A/2)² = 1; the |k| = 3 annulus holds 2 of its cells with power 1.
-    const cells = [...Array(n).keys()].flatMap((r) => [...Array(n).keys()].map((c) => Math.round(Math.hypot(r <= n / 2 ? r : r - n, c <= n / 2 ? c : c - n)))).filter((b) => b === 3).length;
+    const cells = [...Array(n).keys()]
+      .flatMap((r) =>
+        [...Array(n).keys()].map((c) => Math.round(Math.hypot(r <= n / 2 ? r : r - n, c <= n / 2 ? c : c - n))),
+      )
+      .filter((b) => b === 3).length;
     assert.ok(Math.abs((ps.power[2] as number) - 2 / cells) < 1e-6, `n=${n}: ${ps.power[2]} vs ${2 / cells}`);
     for (const [i, p] of ps.power.entries()) if (i !== 2) assert.ok((p ?? 0) < 1e-9, `n=${n} bin ${i + 1}: ${p}`);
   }
@@ -95,7 +131,11 @@ test('power spectrum: a pure cosine puts all power in its annulus (A²/4 per ± 
 });
 
 test('power spectrum: matches a naive 2D DFT on both the fft.js (16) and the direct (18) path', () => {
-  for (const [rows, cols] of [[16, 16], [18, 18], [16, 8]]) {
+  for (const [rows, cols] of [
+    [16, 16],
+    [18, 18],
+    [16, 8],
+  ]) {
     const n = rows * cols;
     const field = new Float32Array(n).map((_, i) => Math.sin(i * 0.37) + 0.5 * Math.cos(i * 1.3));
     let mean = 0;
@@ -103,21 +143,29 @@ test('power spectrum: matches a naive 2D DFT on both the fft.js (16) and the dir
     const bins = Math.floor(Math.min(rows, cols) / 2);
     const sum = new Array(bins + 1).fill(0);
     const count = new Array(bins + 1).fill(0);
-    for (let u = 0; u < rows; u++) for (let v = 0; v < cols; v++) {
-      let re = 0;
-      let im = 0;
-      for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) {
-        const phase = -2 * Math.PI * (u * r / rows + v * c / cols);
-        re += (field[r * cols + c] - mean) * Math.cos(phase);
-        im += (field[r * cols + c] - mean) * Math.sin(phase);
+    for (let u = 0; u < rows; u++)
+      for (let v = 0; v < cols; v++) {
+        let re = 0;
+        let im = 0;
+        for (let r = 0; r < rows; r++)
+          for (let c = 0; c < cols; c++) {
+            const phase = -2 * Math.PI * ((u * r) / rows + (v * c) / cols);
+            re += (field[r * cols + c] - mean) * Math.cos(phase);
+            im += (field[r * cols + c] - mean) * Math.sin(phase);
+          }
+        const b = Math.round(Math.hypot(u <= rows / 2 ? u : u - rows, v <= cols / 2 ? v : v - cols));
+        if (b >= 1 && b <= bins) {
+          sum[b] += (re * re + im * im) / (n * n);
+          count[b]++;
+        }
       }
-      const b = Math.round(Math.hypot(u <= rows / 2 ? u : u - rows, v <= cols / 2 ? v : v - cols));
-      if (b >= 1 && b <= bins) { sum[b] += (re * re + im * im) / (n * n); count[b]++; }
-    }
     const ps = powerSpectrum2d(field, 0, rows, cols);
     ps.power.forEach((p, i) => {
       const expected = sum[i + 1] / count[i + 1];
-      assert.ok(Math.abs((p as number) - expected) <= 1e-6 * expected + 1e-12, `${rows}×${cols} k=${i + 1}: ${p} vs ${expected}`);
+      assert.ok(
+        Math.abs((p as number) - expected) <= 1e-6 * expected + 1e-12,
+        `${rows}×${cols} k=${i + 1}: ${p} vs ${expected}`,
+      );
     });
   }
 });
@@ -129,14 +177,31 @@ test('colour ranges: diverging is symmetric about zero; non-finite pixels are ma
   assert.deepEqual(colorRangeFor({ lo: -1, hi: 3 }, 'sequential'), { lo: -1, hi: 3 });
   const out = new Uint8ClampedArray(8);
   paintSlice(new Float32Array([0, NaN]), 0, 1, 2, { lo: -1, hi: 1 }, 'diverging', out);
-  assert.ok([...out.slice(0, 3)].every((v) => v >= 245), 'zero is (near) white'); // 256 entries have no exact centre
+  assert.ok(
+    [...out.slice(0, 3)].every((v) => v >= 245),
+    'zero is (near) white',
+  ); // 256 entries have no exact centre
   assert.deepEqual([...out.slice(4, 8)], [255, 0, 255, 255]);
 });
 
 test('config difference: exactly the differing paths, absent fields included, unreadable ignored', () => {
-  assert.deepEqual([...flattenConfig({ a: { b: [1, { c: 2 }] }, e: {} })], [['a.b.0', '1'], ['a.b.1.c', '2'], ['e', '{}']]);
-  const diffs = configDifferences([{ lr: 1, model: { rank: 8 }, same: 'x' }, { lr: 2, model: { rank: 8 }, same: 'x', extra: true }, null]);
-  assert.deepEqual(diffs, [{ path: 'extra', values: [undefined, 'true', undefined] }, { path: 'lr', values: ['1', '2', undefined] }]);
+  assert.deepEqual(
+    [...flattenConfig({ a: { b: [1, { c: 2 }] }, e: {} })],
+    [
+      ['a.b.0', '1'],
+      ['a.b.1.c', '2'],
+      ['e', '{}'],
+    ],
+  );
+  const diffs = configDifferences([
+    { lr: 1, model: { rank: 8 }, same: 'x' },
+    { lr: 2, model: { rank: 8 }, same: 'x', extra: true },
+    null,
+  ]);
+  assert.deepEqual(diffs, [
+    { path: 'extra', values: [undefined, 'true', undefined] },
+    { path: 'lr', values: ['1', '2', undefined] },
+  ]);
   assert.deepEqual(configDifferences([{ a: 1 }]), []);
 });
 
@@ -151,7 +216,9 @@ test('smoothed curve: appending in place gives what smoothing the whole curve gi
   assert.equal(group.x.length, 3000);
   assert.deepEqual(gapsAsNull(group.ys[0]), gapsAsNull(train.ys));
   const whole = smoothExponential(train.ys, 0.7);
-  whole.forEach((v, k) => assert.ok(Number.isNaN(v) ? Number.isNaN(group.ys[1][k]) : Math.abs(v - group.ys[1][k]) < 1e-12, `at ${k}`));
+  whole.forEach((v, k) =>
+    assert.ok(Number.isNaN(v) ? Number.isNaN(group.ys[1][k]) : Math.abs(v - group.ys[1][k]) < 1e-12, `at ${k}`),
+  );
   // A point before the end (a resume rewinding) re-sorts and smooths again.
   train.push(10.5, 9);
   const resumed = smoothed.group();
@@ -165,8 +232,14 @@ test('smoothed curve: appending in place gives what smoothing the whole curve gi
 
 test('decimation: small data passes through with null gaps; large data keeps each series envelope and the x extent', () => {
   const small = { x: Float64Array.of(1, 2, 3), ys: [Float64Array.of(1, -1, NaN)] };
-  assert.deepEqual(decimate([small], null, 100, false), [[1, 2, 3], [1, -1, null]]);
-  assert.deepEqual(decimate([small], null, 100, true), [[1, 2, 3], [1, null, null]]);
+  assert.deepEqual(decimate([small], null, 100, false), [
+    [1, 2, 3],
+    [1, -1, null],
+  ]);
+  assert.deepEqual(decimate([small], null, 100, true), [
+    [1, 2, 3],
+    [1, null, null],
+  ]);
   const n = 50_000;
   const x = Float64Array.from({ length: n }, (_, i) => i);
   const y = x.map((i) => Math.sin(i / 300) + (i === 12_345 ? 5 : 0) + (i === 20_000 ? NaN : 0));
@@ -175,8 +248,15 @@ test('decimation: small data passes through with null gaps; large data keeps eac
   assert.ok(view[0].length <= 2 * 500 + 2 * 2 * 64, `${view[0].length} points`);
   assert.equal(view[0][0], 0);
   assert.equal(view[0][view[0].length - 1], n - 1);
-  assert.ok(view.slice(1).every((col) => col.every((v) => v === null || Number.isFinite(v))), 'uPlot gets null for gaps, never NaN');
-  assert.equal(Math.max(...view[1].filter((v): v is number => v !== null)), Math.max(...[...y].filter((v) => !Number.isNaN(v))), 'the spike survives');
+  assert.ok(
+    view.slice(1).every((col) => col.every((v) => v === null || Number.isFinite(v))),
+    'uPlot gets null for gaps, never NaN',
+  );
+  assert.equal(
+    Math.max(...view[1].filter((v): v is number => v !== null)),
+    Math.max(...[...y].filter((v) => !Number.isNaN(v))),
+    'the spike survives',
+  );
   assert.equal(view[2].filter((v) => v !== null).length, 50, 'every sparse point survives');
   // Zoomed: full resolution inside the range.
   const zoomed = decimate([{ x, ys: [y, sparse] }], { min: 1000, max: 1400 }, 500, false);
@@ -185,17 +265,44 @@ test('decimation: small data passes through with null gaps; large data keeps eac
 
 test('decimation by group: a dense and a sparse curve on their own x, merged after decimation', () => {
   const n = 40_000;
-  const train = { x: Float64Array.from({ length: n }, (_, i) => i + 1), ys: [Float64Array.from({ length: n }, (_, i) => 1 / (i + 1))] };
-  const val = { x: Float64Array.from({ length: 40 }, (_, i) => (i + 1) * 1000 + 0.5), ys: [Float64Array.from({ length: 40 }, (_, i) => i)] };
+  const train = {
+    x: Float64Array.from({ length: n }, (_, i) => i + 1),
+    ys: [Float64Array.from({ length: n }, (_, i) => 1 / (i + 1))],
+  };
+  const val = {
+    x: Float64Array.from({ length: 40 }, (_, i) => (i + 1) * 1000 + 0.5),
+    ys: [Float64Array.from({ length: 40 }, (_, i) => i)],
+  };
   const view = decimate([train, val], null, 400, false);
   assert.equal(view.length, 3);
   assert.ok(view[0].length < 2 * 400 + 4 * 64 + 40, `${view[0].length} rows`);
-  assert.ok(view[0].every((v, i) => i === 0 || v > view[0][i - 1]), 'x strictly increasing');
-  assert.deepEqual(view[2].filter((v) => v !== null), Array.from({ length: 40 }, (_, i) => i), 'every validation point, in order');
+  assert.ok(
+    view[0].every((v, i) => i === 0 || v > view[0][i - 1]),
+    'x strictly increasing',
+  );
+  assert.deepEqual(
+    view[2].filter((v) => v !== null),
+    Array.from({ length: 40 }, (_, i) => i),
+    'every validation point, in order',
+  );
   assert.equal(view[0][0], 1, 'starts at the first train point');
-  assert.equal(Math.max(...view[1].filter((v): v is number => v !== null)), 1, 'the first (largest) train value survives');
+  assert.equal(
+    Math.max(...view[1].filter((v): v is number => v !== null)),
+    1,
+    'the first (largest) train value survives',
+  );
   // Small groups merge to the union of x, null where a group has no point.
-  assert.deepEqual(mergeGroups([{ x: [1, 3], ys: [[10, 30]] }, { x: [2, 3], ys: [[NaN, 3]] }]), [[1, 2, 3], [10, null, 30], [null, null, 3]]);
+  assert.deepEqual(
+    mergeGroups([
+      { x: [1, 3], ys: [[10, 30]] },
+      { x: [2, 3], ys: [[NaN, 3]] },
+    ]),
+    [
+      [1, 2, 3],
+      [10, null, 30],
+      [null, null, 3],
+    ],
+  );
 });
 
 test('chart columns: plain arrays with null become NaN columns; typed columns pass as they are', () => {
@@ -206,7 +313,11 @@ test('chart columns: plain arrays with null become NaN columns; typed columns pa
 
 test('a NaN R² is explained only for the test split of one lightcone', () => {
   const check = (metric: string, split: string, testLightcones: number | null, expected: string | null) =>
-    assert.equal(undefinedMetricReason(metric, split, testLightcones), expected, `${metric} ${split} ${testLightcones}`);
+    assert.equal(
+      undefinedMetricReason(metric, split, testLightcones),
+      expected,
+      `${metric} ${split} ${testLightcones}`,
+    );
   check('r2_omegaM', 'test', 1, 'undefined with one test lightcone');
   check('r2_omegaM', 'test', 2, null);
   check('r2_omegaM', 'test', null, null);

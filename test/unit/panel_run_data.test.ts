@@ -27,7 +27,10 @@ test('readMetrics stops at the last complete line and reports an incomplete one'
     assert.match(read.problems[0], /last line is incomplete/);
     assert.equal(read.bytes, records.map(line).join('').length);
     // A complete last line without its newline is still a record (a new step: a repeated one is shown once).
-    writeFileSync(join(runDir, 'metrics.jsonl'), records.map(line).join('') + JSON.stringify({ ...records[4], step: records[4].step + 1 }));
+    writeFileSync(
+      join(runDir, 'metrics.jsonl'),
+      records.map(line).join('') + JSON.stringify({ ...records[4], step: records[4].step + 1 }),
+    );
     assert.equal((await readMetrics(runDir)).records.length, 6);
     const init = await monitorInit(join(dir, 'e', 'missing'));
     assert.equal(init.message.run.record, null);
@@ -47,17 +50,29 @@ test('the follower reads appended bytes only, and a line written in two parts on
     const got: MetricRecord[] = [];
     const problems: string[] = [];
     let resets = 0;
-    const follower = new MetricsFollower(runDir, bytes, { onRecords: (r, p) => { got.push(...r); problems.push(...p); }, onReset: () => resets++ });
+    const follower = new MetricsFollower(runDir, bytes, {
+      onRecords: (r, p) => {
+        got.push(...r);
+        problems.push(...p);
+      },
+      onReset: () => resets++,
+    });
     const text = line(records[2]);
     appendFileSync(join(runDir, 'metrics.jsonl'), text.slice(0, 10));
     await follower.readAppended();
     assert.equal(got.length, 0, 'half a line is not read');
     appendFileSync(join(runDir, 'metrics.jsonl'), text.slice(10) + line(records[3]));
     await follower.readAppended();
-    assert.deepEqual(got.map((r) => r.step), [3, 4]);
+    assert.deepEqual(
+      got.map((r) => r.step),
+      [3, 4],
+    );
     appendFileSync(join(runDir, 'metrics.jsonl'), 'garbage\n' + line(records[4]));
     await follower.readAppended();
-    assert.deepEqual(got.map((r) => r.step), [3, 4, 5]);
+    assert.deepEqual(
+      got.map((r) => r.step),
+      [3, 4, 5],
+    );
     assert.match(problems[0], /not valid JSON/);
     writeFileSync(join(runDir, 'metrics.jsonl'), line(records[0]));
     await follower.readAppended();
@@ -89,7 +104,11 @@ test('inspector data: samples as .npy bytes, missing and corrupt files named, pa
     assert.match(bad.problems[0], /lc1_truth\.npy: the file is missing/);
     const corrupt = parseNpy(bad.generated as ArrayBuffer, 'samples/lc1_generated.npy');
     assert.ok('error' in corrupt && /^samples\/lc1_generated\.npy: not a NumPy \.npy file/.test(corrupt.error));
-    const escape = await inspectorSample(runDir, { entries: [{ ...init.samples.entries[0], truth: '../run.json' }] }, 0);
+    const escape = await inspectorSample(
+      runDir,
+      { entries: [{ ...init.samples.entries[0], truth: '../run.json' }] },
+      0,
+    );
     assert.match(escape.problems[0], /outside samples\//);
     assert.match((await inspectorSample(runDir, init.samples, 7)).problems[0], /no sample 7/);
   } finally {
@@ -105,8 +124,11 @@ test('compare data: config and metrics of a run; an unreadable config is a probl
     const run = await compareRun(runDir);
     assert.deepEqual(run.config, { lr: 1 });
     assert.equal(run.columns.length, 3);
-    assert.ok(run.columns.step instanceof Float64Array, "metrics travel as typed columns");
-    assert.deepEqual(run.columns.metrics.map((m) => m.name), ["loss", "lr", "steps_per_s"]);
+    assert.ok(run.columns.step instanceof Float64Array, 'metrics travel as typed columns');
+    assert.deepEqual(
+      run.columns.metrics.map((m) => m.name),
+      ['loss', 'lr', 'steps_per_s'],
+    );
     writeFileSync(join(runDir, 'config.json'), '{');
     const broken = await compareRun(runDir);
     assert.equal(broken.config, null);
@@ -123,7 +145,14 @@ test('page shell: nonce-only scripts, no eval, no remote content', () => {
   assert.match(csp, /default-src 'none'/);
   assert.match(csp, new RegExp(`script-src 'nonce-${nonce}'(;|$)`));
   assert.doesNotMatch(csp, /unsafe-eval|https?:\/\/(?!x\.vscode-resource)|\*/);
-  const html = panelHtml({ page: 'monitor', title: 'A <b>', scriptUri: 's.js', styleUri: 's.css', cspSource: 'https://x.vscode-resource', nonce });
+  const html = panelHtml({
+    page: 'monitor',
+    title: 'A <b>',
+    scriptUri: 's.js',
+    styleUri: 's.css',
+    cspSource: 'https://x.vscode-resource',
+    nonce,
+  });
   assert.match(html, new RegExp(`<script nonce="${nonce}" src="s.js"></script>`));
   assert.match(html, /<title>A &#60;b&#62;<\/title>/);
 });

@@ -22,7 +22,10 @@ const entryPoints = [
 
 /** Product code no entry point reaches yet, each with the reason it stays in a product folder. */
 const notYetReached: Array<{ prefix: string; reason: string }> = [
-  { prefix: 'sidecar/train/data_parallel/', reason: 'the data-parallel trainer, which `l3m train` is to use next; measured by bench/train_step meanwhile' },
+  {
+    prefix: 'sidecar/train/data_parallel/',
+    reason: 'the data-parallel trainer, which `l3m train` is to use next; measured by bench/train_step meanwhile',
+  },
 ];
 
 test('every product module is reached from a product entry point', () => {
@@ -38,15 +41,29 @@ test('every product module is reached from a product entry point', () => {
     reached.add(file);
     stack.push(...(importsOf.get(file) ?? []));
   }
-  for (const entry of entryPoints) assert.ok(files.includes(entry), `entry point ${entry} does not exist; update entryPoints in this test`);
-  const unreached = files.filter((file) => productFolders.some((folder) => file.startsWith(`${folder}/`)) && !file.endsWith('.d.ts')
-    && !reached.has(file) && !notYetReached.some((entry) => file.startsWith(entry.prefix)));
-  const users = (file: string) => [...new Set(edges.filter((e) => e.target.kind === 'file' && e.target.path === file).map((e) => e.from))];
-  assert.deepEqual(unreached, [], `Product modules that no entry point reaches:\n${unreached.map((f) => `  ${f} ← ${users(f).join(', ') || 'nothing'}`).join('\n')}\n`
-    + 'Fix: make the product use the module, point its tests at the product code that does the same and delete it, '
-    + 'or move it under test/ or bench/ if it only builds fixtures or baselines.');
+  for (const entry of entryPoints)
+    assert.ok(files.includes(entry), `entry point ${entry} does not exist; update entryPoints in this test`);
+  const unreached = files.filter(
+    (file) =>
+      productFolders.some((folder) => file.startsWith(`${folder}/`)) &&
+      !file.endsWith('.d.ts') &&
+      !reached.has(file) &&
+      !notYetReached.some((entry) => file.startsWith(entry.prefix)),
+  );
+  const users = (file: string) => [
+    ...new Set(edges.filter((e) => e.target.kind === 'file' && e.target.path === file).map((e) => e.from)),
+  ];
+  assert.deepEqual(
+    unreached,
+    [],
+    `Product modules that no entry point reaches:\n${unreached.map((f) => `  ${f} ← ${users(f).join(', ') || 'nothing'}`).join('\n')}\n` +
+      'Fix: make the product use the module, point its tests at the product code that does the same and delete it, ' +
+      'or move it under test/ or bench/ if it only builds fixtures or baselines.',
+  );
   for (const entry of notYetReached) {
-    assert.ok(files.some((file) => file.startsWith(entry.prefix) && !reached.has(file)),
-      `${entry.prefix} is now reached from an entry point (or gone); delete its entry in notYetReached`);
+    assert.ok(
+      files.some((file) => file.startsWith(entry.prefix) && !reached.has(file)),
+      `${entry.prefix} is now reached from an entry point (or gone); delete its entry in notYetReached`,
+    );
   }
 });

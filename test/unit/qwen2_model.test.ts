@@ -11,10 +11,24 @@ import { randomWeightSource } from '../../sidecar/model/weight_source';
 import { flattenGroups, trainableVariables } from '../../sidecar/model/finetune_groups';
 
 const config = qwen2Config({
-  vocabSize: 30, hiddenSize: 16, numHiddenLayers: 2, numAttentionHeads: 4, numKeyValueHeads: 2,
-  intermediateSize: 24, tieWordEmbeddings: true, ropeTheta: 10000,
+  vocabSize: 30,
+  hiddenSize: 16,
+  numHiddenLayers: 2,
+  numAttentionHeads: 4,
+  numKeyValueHeads: 2,
+  intermediateSize: 24,
+  tieWordEmbeddings: true,
+  ropeTheta: 10000,
 });
-const ids = () => tf.tensor2d([[1, 2, 3, 4, 5], [6, 7, 8, 9, 10]], [2, 5], 'int32');
+const ids = () =>
+  tf.tensor2d(
+    [
+      [1, 2, 3, 4, 5],
+      [6, 7, 8, 9, 10],
+    ],
+    [2, 5],
+    'int32',
+  );
 
 before(async () => {
   await tf.setBackend('cpu');
@@ -23,10 +37,22 @@ before(async () => {
 describe('Qwen2Config', () => {
   test('normalizeHfConfig maps the Qwen2.5-0.5B config.json and round-trips toHfConfig', () => {
     const hf = {
-      architectures: ['Qwen2ForCausalLM'], model_type: 'qwen2', vocab_size: 151936, hidden_size: 896,
-      num_hidden_layers: 24, num_attention_heads: 14, num_key_value_heads: 2, intermediate_size: 4864,
-      rms_norm_eps: 1e-6, rope_theta: 1000000, max_position_embeddings: 32768, tie_word_embeddings: true,
-      attention_dropout: 0.0, initializer_range: 0.02, hidden_act: 'silu', torch_dtype: 'bfloat16',
+      architectures: ['Qwen2ForCausalLM'],
+      model_type: 'qwen2',
+      vocab_size: 151936,
+      hidden_size: 896,
+      num_hidden_layers: 24,
+      num_attention_heads: 14,
+      num_key_value_heads: 2,
+      intermediate_size: 4864,
+      rms_norm_eps: 1e-6,
+      rope_theta: 1000000,
+      max_position_embeddings: 32768,
+      tie_word_embeddings: true,
+      attention_dropout: 0.0,
+      initializer_range: 0.02,
+      hidden_act: 'silu',
+      torch_dtype: 'bfloat16',
     };
     assert.deepEqual(normalizeHfConfig(hf), qwen25_05bInstruct);
     assert.deepEqual(normalizeHfConfig(toHfConfig(config)), config);
@@ -34,9 +60,15 @@ describe('Qwen2Config', () => {
 
   test('bad configs name the field', () => {
     assert.throws(() => normalizeHfConfig({ model_type: 'llama' }), /model_type is "llama"/);
-    assert.throws(() => normalizeHfConfig({ ...toHfConfig(config), hidden_size: undefined }), /"hidden_size" is missing/);
+    assert.throws(
+      () => normalizeHfConfig({ ...toHfConfig(config), hidden_size: undefined }),
+      /"hidden_size" is missing/,
+    );
     assert.throws(() => normalizeHfConfig({ ...toHfConfig(config), num_key_value_heads: 3 }), /numKeyValueHeads 3/);
-    assert.throws(() => normalizeHfConfig({ ...toHfConfig(config), hidden_size: '16' }), /"hidden_size" must be a number/);
+    assert.throws(
+      () => normalizeHfConfig({ ...toHfConfig(config), hidden_size: '16' }),
+      /"hidden_size" must be a number/,
+    );
     assert.throws(() => normalizeHfConfig([]), /expected a JSON object/);
   });
 
@@ -56,7 +88,10 @@ describe('Qwen2Model', () => {
     assert.deepEqual(out.hidden.shape, [2, 5, 16]);
     assert.deepEqual(out.logits!.shape, [2, 5, 30]);
     const named = model.namedWeights();
-    assert.deepEqual(named.map(([k, v]) => [k, v.shape]), [...qwen2WeightShapes(config)]);
+    assert.deepEqual(
+      named.map(([k, v]) => [k, v.shape]),
+      [...qwen2WeightShapes(config)],
+    );
     assert.equal(model.lmHead, null);
     model.dispose();
   });
@@ -79,7 +114,10 @@ describe('Qwen2Model', () => {
   test('bad arguments throw clear errors', () => {
     const model = Qwen2Model.random(config, 1);
     assert.throws(() => model.forward({}), /exactly one of inputIds/);
-    assert.throws(() => model.forward({ inputsEmbeds: tf.zeros<tf.Rank.R3>([1, 3, 8]) }), /inputsEmbeds must be \(B, T, 16\)/);
+    assert.throws(
+      () => model.forward({ inputsEmbeds: tf.zeros<tf.Rank.R3>([1, 3, 8]) }),
+      /inputsEmbeds must be \(B, T, 16\)/,
+    );
     assert.throws(() => model.forward({ inputIds: ids(), positions: [0, 1] }), /2 positions given for 5 tokens/);
     assert.throws(() => qwen2Config({ hiddenSize: 18, numAttentionHeads: 4 }), /not divisible/);
     assert.throws(() => model.addLora({ rank: 2, targets: ['qkv' as never] }), /LoRA target "qkv"/);
@@ -123,12 +161,23 @@ describe('Qwen2Model', () => {
     const model = Qwen2Model.random(config, 4);
     const optimizer = tf.train.adam(1e-2);
     const variables = flattenGroups(trainableVariables(model, 'scratch'));
-    const target = tf.tensor2d([[2, 3, 4, 5, 6], [7, 8, 9, 10, 11]], [2, 5], 'int32');
+    const target = tf.tensor2d(
+      [
+        [2, 3, 4, 5, 6],
+        [7, 8, 9, 10, 11],
+      ],
+      [2, 5],
+      'int32',
+    );
     const input = ids();
-    const loss = () => tf.tidy(() => {
-      const logits = model.forward({ inputIds: input, returnLogits: true }).logits!;
-      return tf.losses.softmaxCrossEntropy<tf.Tensor, tf.Scalar>(tf.oneHot(target.flatten(), 30), logits.reshape([-1, 30]));
-    });
+    const loss = () =>
+      tf.tidy(() => {
+        const logits = model.forward({ inputIds: input, returnLogits: true }).logits!;
+        return tf.losses.softmaxCrossEntropy<tf.Tensor, tf.Scalar>(
+          tf.oneHot(target.flatten(), 30),
+          logits.reshape([-1, 30]),
+        );
+      });
     const first = loss();
     const initial = first.dataSync()[0];
     first.dispose();
@@ -148,9 +197,15 @@ describe('Qwen2Model', () => {
     const tokens = new SpecialTokens(16, ['<|lc_start|>'], 1);
     const connector = tf.variable(tf.randomNormal([2, 1, 16], 0, 1, 'float32', 9));
     const groups = trainableVariables(model, 'frozen', tokens);
-    assert.deepEqual(groups.map((g) => g.group), ['specialTokens']);
+    assert.deepEqual(
+      groups.map((g) => g.group),
+      ['specialTokens'],
+    );
     const { value, grads } = tf.variableGrads(() => {
-      const vectors = tf.concat([connector, tf.broadcastTo(tokens.stack(['<|lc_start|>']).expandDims(0), [2, 1, 16])], 1); // (2, 2, 16)
+      const vectors = tf.concat(
+        [connector, tf.broadcastTo(tokens.stack(['<|lc_start|>']).expandDims(0), [2, 1, 16])],
+        1,
+      ); // (2, 2, 16)
       const embeds = mixInputs((x) => model.embed(x), ids(), [1, 3], vectors);
       return tf.sum<tf.Scalar>(tf.square(model.forward({ inputsEmbeds: embeds }).hidden));
     }, [connector, ...flattenGroups(groups)]);
@@ -170,7 +225,14 @@ describe('mixInputs', () => {
     assert.deepEqual(out[0][2], [1, 1, 1]);
     assert.deepEqual(out[1][2], [2, 2, 2]);
     assert.deepEqual(out[1][1], [0, 0, 0]);
-    const shared = scatterVectors(tf.ones<tf.Rank.R3>([2, 4, 3]), [0, 3], tf.tensor2d([[5, 5, 5], [6, 6, 6]])).arraySync();
+    const shared = scatterVectors(
+      tf.ones<tf.Rank.R3>([2, 4, 3]),
+      [0, 3],
+      tf.tensor2d([
+        [5, 5, 5],
+        [6, 6, 6],
+      ]),
+    ).arraySync();
     assert.deepEqual(shared[1][0], [5, 5, 5]);
     assert.deepEqual(shared[1][3], [6, 6, 6]);
     assert.deepEqual(shared[1][1], [1, 1, 1]);

@@ -79,7 +79,10 @@ describe('Qwen2 parity with the PyTorch reference', () => {
   test('untied head from a sharded bf16 checkpoint', () => {
     const model = load('untied_bf16_sharded');
     assert.ok(model.lmHead, 'separate lm_head');
-    check('untied_bf16_sharded.causal.logits', model.forward({ inputIds: ids(inputs.ids), returnLogits: true }).logits!);
+    check(
+      'untied_bf16_sharded.causal.logits',
+      model.forward({ inputIds: ids(inputs.ids), returnLogits: true }).logits!,
+    );
     model.dispose();
   });
 
@@ -94,9 +97,14 @@ describe('Qwen2 parity with the PyTorch reference', () => {
     const vectors = tf.variable(extra.get('vectors')!);
     const probe = extra.get('probe')!;
     const byName = new Map(model.namedWeights());
-    const keys = ['model.layers.0.self_attn.q_proj.weight', 'model.layers.0.self_attn.k_proj.bias',
-      'model.layers.1.mlp.down_proj.weight', 'model.layers.1.input_layernorm.weight', 'model.norm.weight',
-      'model.embed_tokens.weight'];
+    const keys = [
+      'model.layers.0.self_attn.q_proj.weight',
+      'model.layers.0.self_attn.k_proj.bias',
+      'model.layers.1.mlp.down_proj.weight',
+      'model.layers.1.input_layernorm.weight',
+      'model.norm.weight',
+      'model.embed_tokens.weight',
+    ];
     let hidden: tf.Tensor | undefined;
     const { grads } = tf.variableGrads(() => {
       const embeds = mixInputs((x) => model.embed(x), ids(inputs.ids), inputs.vectorPositions, vectors);
@@ -116,11 +124,16 @@ describe('Qwen2 parity with the PyTorch reference', () => {
     const probe = extra.get('probe')!;
     check('lora.logits', model.forward({ inputIds: ids(inputs.ids), returnLogits: true }).logits!);
     const lora = new Map(model.namedLoraWeights());
-    const keys = ['model.layers.0.self_attn.q_proj.lora_A.weight', 'model.layers.0.self_attn.q_proj.lora_B.weight',
-      'model.layers.1.mlp.up_proj.lora_B.weight', 'model.layers.1.self_attn.v_proj.lora_A.weight'];
+    const keys = [
+      'model.layers.0.self_attn.q_proj.lora_A.weight',
+      'model.layers.0.self_attn.q_proj.lora_B.weight',
+      'model.layers.1.mlp.up_proj.lora_B.weight',
+      'model.layers.1.self_attn.v_proj.lora_A.weight',
+    ];
     const { grads } = tf.variableGrads(
       () => tf.sum<tf.Scalar>(tf.mul(model.forward({ inputIds: ids(inputs.ids) }).hidden, probe)),
-      keys.map((k) => lora.get(k)!));
+      keys.map((k) => lora.get(k)!),
+    );
     for (const key of keys) check(`lora.grad.${key}`, grads[lora.get(key)!.name]);
     model.dispose();
   });

@@ -12,13 +12,19 @@ import { loadRegressionData } from '../../sidecar/tasks/regression/regression_da
 import { resolveConfig } from '../../schemas/resolve_config';
 
 const root = mkdtempSync(join(tmpdir(), 'l3m-regdata-'));
-const n = 4, nt = 12;
+const n = 4,
+  nt = 12;
 
 /** A label order that is neither the reference code's nor its README's. */
 const permutedSchema = ['zeta', 'e_0', 'omega_m', 'm_wdm', 'log10_t_vir', 'log10_l_x'];
 const permutedCanonical: ParameterName[] = ['zeta', 'E0', 'omegaM', 'mWDM', 'log10Tvir', 'log10LX'];
 
-const coneParams = (c: number): AstroParams => ({ ...fiducialParams, zeta: 20 + 10 * c, omegaM: 0.22 + 0.05 * c, E0: 300 + 100 * c });
+const coneParams = (c: number): AstroParams => ({
+  ...fiducialParams,
+  zeta: 20 + 10 * c,
+  omegaM: 0.22 + 0.05 * c,
+  E0: 300 + 100 * c,
+});
 
 /** `count` constant-slice .npz cones (slice k of cone c holds k + c) with labels in `order`. */
 function writeCones(folder: string, count: number, order: ParameterName[]): void {
@@ -26,14 +32,25 @@ function writeCones(folder: string, count: number, order: ParameterName[]): void
   for (let c = 0; c < count; c++) {
     const image = new Float32Array(n * n * nt);
     for (let ij = 0; ij < n * n; ij++) for (let k = 0; k < nt; k++) image[ij * nt + k] = k + c;
-    writeFileSync(join(folder, `lc${c}.npz`), encodeLightconeNpz(image, [n, n, nt], labelFromParams(coneParams(c), order)));
+    writeFileSync(
+      join(folder, `lc${c}.npz`),
+      encodeLightconeNpz(image, [n, n, nt], labelFromParams(coneParams(c), order)),
+    );
   }
 }
 
 function config(files: Record<string, unknown>, splits = { validation_fraction: 0.25, test_fraction: 0.25, seed: 3 }) {
   return resolveConfig({
-    name: 'regression-data-test', task: 'regression', backbone: { source: 'random' },
-    data: { source: 'files', files: { transverse_cells: n, ...files }, patch_size: 2, splits, preprocessing: { global_signal_tokens: 3 } },
+    name: 'regression-data-test',
+    task: 'regression',
+    backbone: { source: 'random' },
+    data: {
+      source: 'files',
+      files: { transverse_cells: n, ...files },
+      patch_size: 2,
+      splits,
+      preprocessing: { global_signal_tokens: 3 },
+    },
   });
 }
 
@@ -42,25 +59,37 @@ test('loadRegressionData: an npz label_order that is any permutation reads each 
   const resolved = config({ format: 'npz', path: './permuted', label_order: permutedSchema });
   const { data } = await loadRegressionData(resolved, await openDataset(resolved.data, { configDir: root }));
   const splits = [data.train, data.validation, data.test];
-  assert.deepEqual(splits.map((s) => s.ids.length), [2, 1, 1]);
+  assert.deepEqual(
+    splits.map((s) => s.ids.length),
+    [2, 1, 1],
+  );
   for (const split of splits) {
     split.ids.forEach((id, i) => {
       const expected = normalizeParams(coneParams(Number(/lc(\d)/.exec(id)![1])));
       const got = split.targets.subarray(i * 6, i * 6 + 6);
-      for (let p = 0; p < 6; p++) assert.ok(Math.abs(got[p] - expected[p]) < 1e-6, `${id} parameter ${p}: ${got[p]} vs ${expected[p]}`);
+      for (let p = 0; p < 6; p++)
+        assert.ok(Math.abs(got[p] - expected[p]) < 1e-6, `${id} parameter ${p}: ${got[p]} vs ${expected[p]}`);
     });
   }
   // The same files read in the default (code) order put ζ's value where m_WDM belongs, outside its prior.
   const defaultOrder = config({ format: 'npz', path: './permuted' });
-  await assert.rejects(async () => loadRegressionData(defaultOrder, await openDataset(defaultOrder.data, { configDir: root })),
-    /gives m_WDM \(mWDM\) = [2-5]0, outside the prior.*check the label order/);
+  await assert.rejects(
+    async () => loadRegressionData(defaultOrder, await openDataset(defaultOrder.data, { configDir: root })),
+    /gives m_WDM \(mWDM\) = [2-5]0, outside the prior.*check the label order/,
+  );
 });
 
 test('loadRegressionData: standardize off keeps the raw cosmic-time global signal', async () => {
   writeCones(join(root, 'raw'), 4, permutedCanonical);
   const resolved = config({ format: 'npz', path: './raw', label_order: permutedSchema });
-  const unstandardized = { ...resolved, data: { ...resolved.data, preprocessing: { ...resolved.data.preprocessing, standardize: false } } };
-  const { data, standardization } = await loadRegressionData(unstandardized, await openDataset(unstandardized.data, { configDir: root }));
+  const unstandardized = {
+    ...resolved,
+    data: { ...resolved.data, preprocessing: { ...resolved.data.preprocessing, standardize: false } },
+  };
+  const { data, standardization } = await loadRegressionData(
+    unstandardized,
+    await openDataset(unstandardized.data, { configDir: root }),
+  );
   assert.deepEqual(standardization.std, [1, 1, 1]);
   // 12 slices in 3 bins of 4, high z (file slice 11) first: bin b of cone c is mean(11 − 4b … 8 − 4b) + c = 9.5 − 4b + c.
   const c = Number(/lc(\d)/.exec(data.train.ids[0])![1]);
@@ -69,12 +98,24 @@ test('loadRegressionData: standardize off keeps the raw cosmic-time global signa
 
 test('opening and loading regression data: errors name the path or the setting and the fix', async () => {
   const missing = config({ format: 'hdf5', path: './nowhere' });
-  await assert.rejects(openDataset(missing.data, { configDir: root }),
-    (error: Error) => error.message.includes(join(root, 'nowhere')) && /point it at a folder of hdf5 lightcones/.test(error.message));
+  await assert.rejects(
+    openDataset(missing.data, { configDir: root }),
+    (error: Error) =>
+      error.message.includes(join(root, 'nowhere')) && /point it at a folder of hdf5 lightcones/.test(error.message),
+  );
   mkdirSync(join(root, 'empty'));
   const empty = config({ format: 'hdf5', path: './empty' });
-  await assert.rejects(openDataset(empty.data, { configDir: root }), /empty: no \.h5\/\.hdf5 files found; point data\.files\.path at a folder/);
+  await assert.rejects(
+    openDataset(empty.data, { configDir: root }),
+    /empty: no \.h5\/\.hdf5 files found; point data\.files\.path at a folder/,
+  );
   writeCones(join(root, 'one'), 1, permutedCanonical);
-  const single = config({ format: 'npz', path: './one', label_order: permutedSchema }, { validation_fraction: 0.5, test_fraction: 0.5, seed: 1 });
-  await assert.rejects(async () => loadRegressionData(single, await openDataset(single.data, { configDir: root })), /none is left for training.*use more lightcones/);
+  const single = config(
+    { format: 'npz', path: './one', label_order: permutedSchema },
+    { validation_fraction: 0.5, test_fraction: 0.5, seed: 1 },
+  );
+  await assert.rejects(
+    async () => loadRegressionData(single, await openDataset(single.data, { configDir: root })),
+    /none is left for training.*use more lightcones/,
+  );
 });

@@ -4,12 +4,19 @@
 import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { buildPrompt, promptLength, summaryTokenName, trainableTokenNames } from '../../sidecar/tasks/regression/prompt_template';
+import {
+  buildPrompt,
+  promptLength,
+  summaryTokenName,
+  trainableTokenNames,
+} from '../../sidecar/tasks/regression/prompt_template';
 import { RegressionModel } from '../../sidecar/tasks/regression/regression_model';
 import { Qwen2Model } from '../../sidecar/model/qwen2_model';
 import { qwen2Config } from '../../sidecar/model/qwen2_config';
 
-before(async () => { await tf.setBackend('cpu'); });
+before(async () => {
+  await tf.setBackend('cpu');
+});
 
 const chatIds = { imStart: 100, imEnd: 101, system: 5, user: 6, assistant: 7, newline: 8 };
 
@@ -33,7 +40,15 @@ test('chat with tokenizer ids follows the Qwen chat template with an empty syste
 test('chat on a random backbone uses trainable stand-ins for the chat pieces', () => {
   const prompt = buildPrompt({ template: 'chat', systemTokens: 0, lightconeTokens: 0, chatIds: null });
   assert.ok(prompt.every((s) => s.kind !== 'text'));
-  assert.deepEqual(trainableTokenNames(prompt), ['<|im_start|>', 'system', '\\n', '<|im_end|>', 'user', 'assistant', summaryTokenName]);
+  assert.deepEqual(trainableTokenNames(prompt), [
+    '<|im_start|>',
+    'system',
+    '\\n',
+    '<|im_end|>',
+    'user',
+    'assistant',
+    summaryTokenName,
+  ]);
   assert.equal(promptLength(prompt, 10), 10 + 14);
 });
 
@@ -46,20 +61,48 @@ test('chat_trainable places system-prompt tokens in the system turn and lightcon
     { kind: 'trainable', names: ['<|lightcone-token|>0'] },
   ]);
   assert.deepEqual(prompt[4], { kind: 'lightcone' });
-  assert.throws(() => buildPrompt({ template: 'chat_trainable', systemTokens: -1, lightconeTokens: 0, chatIds }), /trainable_system_tokens must be an integer ≥ 0/);
-  assert.throws(() => buildPrompt({ template: 'fancy' as 'chat', systemTokens: 0, lightconeTokens: 0, chatIds }), /unknown/);
+  assert.throws(
+    () => buildPrompt({ template: 'chat_trainable', systemTokens: -1, lightconeTokens: 0, chatIds }),
+    /trainable_system_tokens must be an integer ≥ 0/,
+  );
+  assert.throws(
+    () => buildPrompt({ template: 'fancy' as 'chat', systemTokens: 0, lightconeTokens: 0, chatIds }),
+    /unknown/,
+  );
 });
 
-test('a frozen Qwen2.5-0.5B-wide backbone trains 26,907 parameters (the paper\'s 26.9k), in three groups', () => {
-  const backbone = Qwen2Model.random(qwen2Config({ vocabSize: 4, hiddenSize: 896, numHiddenLayers: 1, numAttentionHeads: 14, numKeyValueHeads: 2, intermediateSize: 64 }), 1);
+test("a frozen Qwen2.5-0.5B-wide backbone trains 26,907 parameters (the paper's 26.9k), in three groups", () => {
+  const backbone = Qwen2Model.random(
+    qwen2Config({
+      vocabSize: 4,
+      hiddenSize: 896,
+      numHiddenLayers: 1,
+      numAttentionHeads: 14,
+      numKeyValueHeads: 2,
+      intermediateSize: 64,
+    }),
+    1,
+  );
   const model = new RegressionModel(backbone, {
     prompt: buildPrompt({ template: 'minimal', systemTokens: 0, lightconeTokens: 0, chatIds: null }),
-    inputConnector: { kind: 'linear', depth: 1, width: 64 }, headDepth: 0, headWidth: 64, covariance: 'full', finetune: 'frozen', seed: 1,
+    inputConnector: { kind: 'linear', depth: 1, width: 64 },
+    headDepth: 0,
+    headWidth: 64,
+    covariance: 'full',
+    finetune: 'frozen',
+    seed: 1,
   });
   // Linear(1, 896) + <|ska-param|> + Linear(896, 27).
   assert.equal(model.trainableParameterCount(), 2 * 896 + 896 + 896 * 27 + 27);
   const groups = model.parameterGroups({ lightcone_connector: 1, special_tokens: 1, head: 0.5, backbone: 1 }, 0);
-  assert.deepEqual(groups.map((g) => [g.name, g.lrRatio]), [['lightcone_connector', 1], ['special_tokens', 1], ['head', 0.5]]);
+  assert.deepEqual(
+    groups.map((g) => [g.name, g.lrRatio]),
+    [
+      ['lightcone_connector', 1],
+      ['special_tokens', 1],
+      ['head', 0.5],
+    ],
+  );
   const tokens = tf.randomNormal<tf.Rank.R2>([2, 5], 0, 1, 'float32', 3);
   const raw = model.rawOutputs(tokens, { training: false });
   assert.deepEqual(raw.shape, [2, 27]);
@@ -69,10 +112,26 @@ test('a frozen Qwen2.5-0.5B-wide backbone trains 26,907 parameters (the paper\'s
 });
 
 test('reference preset (scratch): every backbone weight trains, and an MLP connector and diagonal head have the right shapes', () => {
-  const backbone = Qwen2Model.random(qwen2Config({ vocabSize: 1, hiddenSize: 8, numHiddenLayers: 1, numAttentionHeads: 2, numKeyValueHeads: 2, intermediateSize: 16, causal: false }), 2);
+  const backbone = Qwen2Model.random(
+    qwen2Config({
+      vocabSize: 1,
+      hiddenSize: 8,
+      numHiddenLayers: 1,
+      numAttentionHeads: 2,
+      numKeyValueHeads: 2,
+      intermediateSize: 16,
+      causal: false,
+    }),
+    2,
+  );
   const model = new RegressionModel(backbone, {
     prompt: buildPrompt({ template: 'minimal', systemTokens: 0, lightconeTokens: 0, chatIds: null }),
-    inputConnector: { kind: 'mlp', depth: 1, width: 4 }, headDepth: 1, headWidth: 4, covariance: 'diagonal', finetune: 'scratch', seed: 1,
+    inputConnector: { kind: 'mlp', depth: 1, width: 4 },
+    headDepth: 1,
+    headWidth: 4,
+    covariance: 'diagonal',
+    finetune: 'scratch',
+    seed: 1,
   });
   const names = model.namedTrainableWeights().map(([n]) => n);
   assert.ok(names.includes('model.layers.0.self_attn.q_proj.weight'));
@@ -82,7 +141,8 @@ test('reference preset (scratch): every backbone weight trains, and an MLP conne
   const raw = model.rawOutputs(tokens, { training: false });
   assert.deepEqual(raw.shape, [3, 12]);
   const { cholesky } = model.predict(tokens);
-  for (let b = 0; b < 3; b++) for (let i = 0; i < 6; i++) for (let j = 0; j < i; j++) assert.equal(cholesky[b * 36 + i * 6 + j], 0);
+  for (let b = 0; b < 3; b++)
+    for (let i = 0; i < 6; i++) for (let j = 0; j < i; j++) assert.equal(cholesky[b * 36 + i * 6 + j], 0);
   tf.dispose([tokens, raw]);
   model.dispose();
 });

@@ -10,14 +10,20 @@ import * as tf from '@tensorflow/tfjs';
 import { Qwen2Model } from '../../sidecar/model/qwen2_model';
 import { qwen2Config } from '../../sidecar/model/qwen2_config';
 import { RegressionModel } from '../../sidecar/tasks/regression/regression_model';
-import { RegressionTask, type RegressionData, type RegressionSplit } from '../../sidecar/tasks/regression/regression_task';
+import {
+  RegressionTask,
+  type RegressionData,
+  type RegressionSplit,
+} from '../../sidecar/tasks/regression/regression_task';
 import { buildPrompt } from '../../sidecar/tasks/regression/prompt_template';
 import { NonFiniteLossError, runLoop, type LoopSettings, type LoopIO } from '../../sidecar/train/training_loop';
 import { mulberry32 } from '../../sidecar/train/seeded_random';
 import { groupVariables } from '../../sidecar/train/parameter_group';
 import type { MetricRecord } from '../../sidecar/protocol/run_folder';
 
-before(async () => { await tf.setBackend('cpu'); });
+before(async () => {
+  await tf.setBackend('cpu');
+});
 
 const tokenCount = 8;
 
@@ -30,59 +36,115 @@ function syntheticSplit(count: number, seed: number, prefix: string): Regression
     const y = Array.from({ length: 6 }, () => random());
     targets.set(y, i * 6);
     for (let t = 0; t < tokenCount; t++) {
-      tokens[i * tokenCount + t] = 2 * (y[t % 6] - 0.5) + 0.5 * Math.sin(3 * y[(t + 1) % 6] + t) + 0.05 * (random() - 0.5);
+      tokens[i * tokenCount + t] =
+        2 * (y[t % 6] - 0.5) + 0.5 * Math.sin(3 * y[(t + 1) % 6] + t) + 0.05 * (random() - 0.5);
     }
   }
   return { ids: Array.from({ length: count }, (_, i) => `${prefix}-${i}`), tokens, targets };
 }
 
 function makeData(): RegressionData {
-  return { tokenCount, train: syntheticSplit(48, 1, 'train'), validation: syntheticSplit(16, 2, 'val'), test: syntheticSplit(16, 3, 'test') };
+  return {
+    tokenCount,
+    train: syntheticSplit(48, 1, 'train'),
+    validation: syntheticSplit(16, 2, 'val'),
+    test: syntheticSplit(16, 3, 'test'),
+  };
 }
 
-function makeTask(options: { interleaved: boolean; finetune?: 'frozen' | 'scratch'; dropout?: number }): RegressionTask {
+function makeTask(options: {
+  interleaved: boolean;
+  finetune?: 'frozen' | 'scratch';
+  dropout?: number;
+}): RegressionTask {
   const config = qwen2Config({
-    vocabSize: 8, hiddenSize: 16, numHiddenLayers: 1, numAttentionHeads: 2, numKeyValueHeads: 1, intermediateSize: 32,
-    ropeTheta: 10000, tieWordEmbeddings: true, causal: false, attentionDropout: options.dropout ?? 0,
+    vocabSize: 8,
+    hiddenSize: 16,
+    numHiddenLayers: 1,
+    numAttentionHeads: 2,
+    numKeyValueHeads: 1,
+    intermediateSize: 32,
+    ropeTheta: 10000,
+    tieWordEmbeddings: true,
+    causal: false,
+    attentionDropout: options.dropout ?? 0,
   });
   const backbone = Qwen2Model.random(config, 5);
   const model = new RegressionModel(backbone, {
     prompt: buildPrompt({ template: 'minimal', systemTokens: 0, lightconeTokens: 0, chatIds: null }),
-    inputConnector: { kind: 'linear', depth: 1, width: 8 }, headDepth: 0, headWidth: 8, covariance: 'full',
-    finetune: options.finetune ?? 'frozen', seed: 3,
+    inputConnector: { kind: 'linear', depth: 1, width: 8 },
+    headDepth: 0,
+    headWidth: 8,
+    covariance: 'full',
+    finetune: options.finetune ?? 'frozen',
+    seed: 3,
   });
   return new RegressionTask(model, makeData(), {
-    interleaved: options.interleaved, weightDecay: 0, evalBatchSize: 8,
+    interleaved: options.interleaved,
+    weightDecay: 0,
+    evalBatchSize: 8,
     lrRatios: { lightcone_connector: 1, special_tokens: 1, head: 1, backbone: 1 },
   });
 }
 
 function settings(totalSteps: number, overrides: Partial<LoopSettings> = {}): LoopSettings {
   return {
-    lr: 0.01, optimizer: { kind: 'adamw', beta1: 0.9, beta2: 0.999, epsilon: 1e-8 }, batchSize: 8, accumulation: 1,
-    stepsPerEpoch: 6, totalSteps, schedule: totalSteps >= 4 ? { warmup: 2, stable: totalSteps - 4, decay: 2 } : { warmup: 0, stable: totalSteps, decay: 0 }, maxGradNorm: 30, seed: 11,
-    multiplicity: 1, validateEvery: 6, checkpointEvery: 4, keepCheckpoints: 2,
-    earlyStopping: { enabled: false, patience: 3, minDelta: 0 }, logEvery: 1, ...overrides,
+    lr: 0.01,
+    optimizer: { kind: 'adamw', beta1: 0.9, beta2: 0.999, epsilon: 1e-8 },
+    batchSize: 8,
+    accumulation: 1,
+    stepsPerEpoch: 6,
+    totalSteps,
+    schedule:
+      totalSteps >= 4 ? { warmup: 2, stable: totalSteps - 4, decay: 2 } : { warmup: 0, stable: totalSteps, decay: 0 },
+    maxGradNorm: 30,
+    seed: 11,
+    multiplicity: 1,
+    validateEvery: 6,
+    checkpointEvery: 4,
+    keepCheckpoints: 2,
+    earlyStopping: { enabled: false, patience: 3, minDelta: 0 },
+    logEvery: 1,
+    ...overrides,
   };
 }
 
-function io(dir: string, records: MetricRecord[], controller = new AbortController(), onRecord?: (r: MetricRecord) => void): LoopIO {
+function io(
+  dir: string,
+  records: MetricRecord[],
+  controller = new AbortController(),
+  onRecord?: (r: MetricRecord) => void,
+): LoopIO {
   return {
-    signal: controller.signal, checkpointDir: dir,
+    signal: controller.signal,
+    checkpointDir: dir,
     backboneConfig: qwen2Config({ hiddenSize: 16, numAttentionHeads: 2, numKeyValueHeads: 1 }),
-    metrics: (batch) => { for (const r of batch) { records.push(r); onRecord?.(r); } return Promise.resolve(); },
+    metrics: (batch) => {
+      for (const r of batch) {
+        records.push(r);
+        onRecord?.(r);
+      }
+      return Promise.resolve();
+    },
     progress: () => undefined,
     log: () => undefined,
   };
 }
 
-const snapshot = (task: RegressionTask) => task.namedWeights().map(([key, v]) => [key, Array.from(v.dataSync())] as const);
+const snapshot = (task: RegressionTask) =>
+  task.namedWeights().map(([key, v]) => [key, Array.from(v.dataSync())] as const);
 
 test('interleaved phases: the connector phase never touches the head, the head phase only the head', () => {
   const task = makeTask({ interleaved: true });
   const [connector, head] = task.phases;
-  assert.deepEqual(connector.groups.map((g) => g.name), ['lightcone_connector', 'special_tokens']);
-  assert.deepEqual(head.groups.map((g) => g.name), ['head']);
+  assert.deepEqual(
+    connector.groups.map((g) => g.name),
+    ['lightcone_connector', 'special_tokens'],
+  );
+  assert.deepEqual(
+    head.groups.map((g) => g.name),
+    ['head'],
+  );
   const headVars = new Set(groupVariables(head.groups));
   const connectorVars = groupVariables(connector.groups);
   for (const v of connectorVars) assert.ok(!headVars.has(v));
@@ -103,8 +165,11 @@ test('one interleaved step changes only the trained groups and leaves the frozen
   const before = snapshot(task);
   await runLoop(task, settings(1, { validateEvery: 0, checkpointEvery: 0 }), io(dir, []));
   const after = snapshot(task);
-  for (let i = 0; i < before.length; i++) assert.notDeepEqual(after[i][1], before[i][1], `${before[i][0]} should have changed`);
-  task.model.backbone.namedWeights().forEach(([key, v], i) => assert.deepEqual(Array.from(v.dataSync()), backboneBefore[i], `${key} is frozen`));
+  for (let i = 0; i < before.length; i++)
+    assert.notDeepEqual(after[i][1], before[i][1], `${before[i][0]} should have changed`);
+  task.model.backbone
+    .namedWeights()
+    .forEach(([key, v], i) => assert.deepEqual(Array.from(v.dataSync()), backboneBefore[i], `${key} is frozen`));
   task.model.dispose();
   rmSync(dir, { recursive: true, force: true });
 });
@@ -113,7 +178,11 @@ test('a tiny run learns: training loss falls and the validation NLL beats the un
   const task = makeTask({ interleaved: false, finetune: 'scratch' });
   const dir = mkdtempSync(join(tmpdir(), 'l3m-train-'));
   const records: MetricRecord[] = [];
-  const result = await runLoop(task, settings(150, { lr: 0.02, validateEvery: 50, checkpointEvery: 50, schedule: { warmup: 5, stable: 95, decay: 50 } }), io(dir, records));
+  const result = await runLoop(
+    task,
+    settings(150, { lr: 0.02, validateEvery: 50, checkpointEvery: 50, schedule: { warmup: 5, stable: 95, decay: 50 } }),
+    io(dir, records),
+  );
   assert.equal(result.outcome, 'completed');
   const train = records.filter((r) => r.split === 'train').map((r) => r.loss as number);
   const firstLosses = train.slice(0, 6).reduce((a, b) => a + b) / 6;
@@ -122,7 +191,10 @@ test('a tiny run learns: training loss falls and the validation NLL beats the un
   const val = records.filter((r) => r.split === 'val');
   if (process.env.L3M_DEBUG) console.log(JSON.stringify(val), train.join(' '));
   assert.ok(val.length >= 2);
-  assert.ok((val[val.length - 1].nll as number) < 0, `validation NLL ${val[val.length - 1].nll} should be below the uniform prior's 0`);
+  assert.ok(
+    (val[val.length - 1].nll as number) < 0,
+    `validation NLL ${val[val.length - 1].nll} should be below the uniform prior's 0`,
+  );
   task.model.dispose();
   rmSync(dir, { recursive: true, force: true });
 });
@@ -139,7 +211,13 @@ test('resume: k steps, cancel, resume k more equals 2k uninterrupted steps bit f
   const first = makeTask({ interleaved: true, dropout: 0.1 });
   const controller = new AbortController();
   const recordsB: MetricRecord[] = [];
-  const cancelled = await runLoop(first, settings(total), io(dirB, recordsB, controller, (r) => { if (r.split === 'train' && r.step === k) controller.abort(); }));
+  const cancelled = await runLoop(
+    first,
+    settings(total),
+    io(dirB, recordsB, controller, (r) => {
+      if (r.split === 'train' && r.step === k) controller.abort();
+    }),
+  );
   assert.equal(cancelled.outcome, 'cancelled');
   assert.equal(cancelled.state.step, k);
   first.model.dispose();
@@ -163,14 +241,26 @@ test('a NaN loss stops the run naming the step and the last finite loss, before 
   const dir = mkdtempSync(join(tmpdir(), 'l3m-train-'));
   let before: ReturnType<typeof snapshot> = [];
   const records: MetricRecord[] = [];
-  await assert.rejects(runLoop(task, settings(30), io(dir, records, new AbortController(), () => { before = snapshot(task); })), (error: unknown) => {
-    assert.ok(error instanceof NonFiniteLossError);
-    const trainRecords = records.filter((r) => r.split === 'train');
-    assert.equal(error.step, trainRecords.length + 1);
-    assert.equal(error.lastFiniteLoss, trainRecords.length > 0 ? trainRecords[trainRecords.length - 1].loss : null);
-    assert.match(error.message, new RegExp(`Loss became NaN at step ${error.step} \\(phase "connector"\\); the last finite loss was`));
-    return true;
-  });
+  await assert.rejects(
+    runLoop(
+      task,
+      settings(30),
+      io(dir, records, new AbortController(), () => {
+        before = snapshot(task);
+      }),
+    ),
+    (error: unknown) => {
+      assert.ok(error instanceof NonFiniteLossError);
+      const trainRecords = records.filter((r) => r.split === 'train');
+      assert.equal(error.step, trainRecords.length + 1);
+      assert.equal(error.lastFiniteLoss, trainRecords.length > 0 ? trainRecords[trainRecords.length - 1].loss : null);
+      assert.match(
+        error.message,
+        new RegExp(`Loss became NaN at step ${error.step} \\(phase "connector"\\); the last finite loss was`),
+      );
+      return true;
+    },
+  );
   if (before.length > 0) assert.deepEqual(snapshot(task), before);
   task.model.dispose();
   rmSync(dir, { recursive: true, force: true });
@@ -181,7 +271,11 @@ test('early stopping: no improvement for `patience` validations ends the run', a
   const dir = mkdtempSync(join(tmpdir(), 'l3m-train-'));
   const records: MetricRecord[] = [];
   // With a zero learning rate the validation loss never improves after the first validation.
-  const result = await runLoop(task, settings(30, { lr: 0, validateEvery: 3, earlyStopping: { enabled: true, patience: 2, minDelta: 0 } }), io(dir, records));
+  const result = await runLoop(
+    task,
+    settings(30, { lr: 0, validateEvery: 3, earlyStopping: { enabled: true, patience: 2, minDelta: 0 } }),
+    io(dir, records),
+  );
   assert.equal(result.outcome, 'early_stopped');
   assert.equal(result.state.step, 9);
   assert.equal(result.state.bestStep, 3);

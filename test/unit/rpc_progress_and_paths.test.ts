@@ -33,10 +33,16 @@ test('config-invalid errors carry the JSON path of each diagnostic', async () =>
   const workspace = mkdtempSync(join(tmpdir(), 'l3m-rpc-'));
   try {
     const configPath = writeTinyWorkspace(workspace, { training: { lr: -1 } });
-    const error = await prepareRun(configPath, join(workspace, 'runs')).then(() => null, (e: unknown) => e);
+    const error = await prepareRun(configPath, join(workspace, 'runs')).then(
+      () => null,
+      (e: unknown) => e,
+    );
     assert.ok(error instanceof ConfigInvalidError);
     const data = toResponseError(error).data as { diagnostics: { path: string; severity: string }[] };
-    assert.ok(data.diagnostics.some((d) => d.severity === 'error' && d.path === 'training.lr'), JSON.stringify(data.diagnostics));
+    assert.ok(
+      data.diagnostics.some((d) => d.severity === 'error' && d.path === 'training.lr'),
+      JSON.stringify(data.diagnostics),
+    );
   } finally {
     rmSync(workspace, { recursive: true, force: true });
   }
@@ -48,24 +54,52 @@ test('data-phase progress is throttled like step progress; new phases and the la
   process.env.L3M_CACHE_DIR = join(workspace, 'cache');
   try {
     const configPath = writeTinyWorkspace(workspace, {
-      data: { source: 'simulator', simulator: { preset: 'test', count: 4, seed: 2 }, splits: { validation_fraction: 0.25, test_fraction: 0.25, seed: 1 } },
-      training: { unit: 'steps', steps: 6, batch_size: 2, checkpoint_every: 6, schedule: { warmup: 1, decay: 2 } }, evaluation: { every: 6, batch_size: 2 },
+      data: {
+        source: 'simulator',
+        simulator: { preset: 'test', count: 4, seed: 2 },
+        splits: { validation_fraction: 0.25, test_fraction: 0.25, seed: 1 },
+      },
+      training: { unit: 'steps', steps: 6, batch_size: 2, checkpoint_every: 6, schedule: { warmup: 1, decay: 2 } },
+      evaluation: { every: 6, batch_size: 2 },
     });
     const emitted: ProgressParams[] = [];
     const delivered: ProgressParams[] = [];
     let finished!: () => void;
     let outcome = '';
-    const done = new Promise<void>((resolve) => { finished = resolve; });
+    const done = new Promise<void>((resolve) => {
+      finished = resolve;
+    });
     // The real training job, with its progress recorded on the way in, so that the test compares what the
     // job emitted with what the queue forwarded. A throttle interval longer than the run makes the
     // expectation exact.
-    const queue = new RunQueue({
-      prepareRun,
-      runTraining: (options) => runTraining({ ...options, events: { ...options.events, progress: (p) => { emitted.push(p); options.events.progress(p); } } }),
-    }, {
-      runState: (s) => { if (s.kind === 'completed' || s.kind === 'failed' || s.kind === 'cancelled') { outcome = s.kind === 'failed' ? `failed: ${s.message}` : s.kind; finished(); } },
-      progress: (p) => delivered.push(p), metrics: () => undefined, log: () => undefined,
-    }, { progressThrottleMs: 1e9 });
+    const queue = new RunQueue(
+      {
+        prepareRun,
+        runTraining: (options) =>
+          runTraining({
+            ...options,
+            events: {
+              ...options.events,
+              progress: (p) => {
+                emitted.push(p);
+                options.events.progress(p);
+              },
+            },
+          }),
+      },
+      {
+        runState: (s) => {
+          if (s.kind === 'completed' || s.kind === 'failed' || s.kind === 'cancelled') {
+            outcome = s.kind === 'failed' ? `failed: ${s.message}` : s.kind;
+            finished();
+          }
+        },
+        progress: (p) => delivered.push(p),
+        metrics: () => undefined,
+        log: () => undefined,
+      },
+      { progressThrottleMs: 1e9 },
+    );
     await queue.start(configPath, join(workspace, 'runs'));
     await done;
     assert.equal(outcome, 'completed');

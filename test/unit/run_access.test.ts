@@ -30,7 +30,10 @@ function withFolder(body: (dir: string) => Promise<void> | void): () => Promise<
 /** A checkpoint of a generation model whose metadata allows 11 slices (4×4 patches, 256 positions). */
 function writeCheckpoint(checkpointDir: string, name: string, step: number): void {
   saveCheckpoint({
-    dir: checkpointDir, name, step, weights: [],
+    dir: checkpointDir,
+    name,
+    step,
+    weights: [],
     config: qwen2Config({ hiddenSize: 32, numAttentionHeads: 4, numKeyValueHeads: 2, maxPositionEmbeddings: 256 }),
     extra: { task: 'generation', transform: null, sliceScale: 100, n: 32, rows: 4, cols: 4, finetune: 'scratch' },
   });
@@ -42,46 +45,90 @@ async function runFolder(example: string, runs: string): Promise<string> {
   return (await prepareRun(config, runs)).runDir;
 }
 
-test('readRunConfig: the resolved config, or an error naming config.json and what is wrong', withFolder(async (dir) => {
-  await assert.rejects(readRunConfig(dir), new RegExp(`Cannot read the run's config: ${join(dir, 'config.json')}: does not exist.* Is ${dir} a run folder\\?`));
-  writeFileSync(join(dir, 'config.json'), '{"task": "regression", ');
-  await assert.rejects(readRunConfig(dir), new RegExp(`The run's config ${join(dir, 'config.json')} is not valid JSON`));
-  writeFileSync(join(dir, 'config.json'), '[1, 2]');
-  await assert.rejects(readRunConfig(dir), /is not a resolved experiment config \(no "task" string in a JSON object\)/);
-  mkdirSync(join(dir, 'sub', 'config.json'), { recursive: true });
-  await assert.rejects(readRunConfig(join(dir, 'sub')), /Cannot read the run's config: .*sub\/config\.json.*directory/);
-  writeFileSync(join(dir, 'config.json'), '{"task": "regression", "training": {"seed": 3}}');
-  assert.deepEqual(await readRunConfig(dir), { task: 'regression', training: { seed: 3 } });
-}));
+test(
+  'readRunConfig: the resolved config, or an error naming config.json and what is wrong',
+  withFolder(async (dir) => {
+    await assert.rejects(
+      readRunConfig(dir),
+      new RegExp(
+        `Cannot read the run's config: ${join(dir, 'config.json')}: does not exist.* Is ${dir} a run folder\\?`,
+      ),
+    );
+    writeFileSync(join(dir, 'config.json'), '{"task": "regression", ');
+    await assert.rejects(
+      readRunConfig(dir),
+      new RegExp(`The run's config ${join(dir, 'config.json')} is not valid JSON`),
+    );
+    writeFileSync(join(dir, 'config.json'), '[1, 2]');
+    await assert.rejects(
+      readRunConfig(dir),
+      /is not a resolved experiment config \(no "task" string in a JSON object\)/,
+    );
+    mkdirSync(join(dir, 'sub', 'config.json'), { recursive: true });
+    await assert.rejects(
+      readRunConfig(join(dir, 'sub')),
+      /Cannot read the run's config: .*sub\/config\.json.*directory/,
+    );
+    writeFileSync(join(dir, 'config.json'), '{"task": "regression", "training": {"seed": 3}}');
+    assert.deepEqual(await readRunConfig(dir), { task: 'regression', training: { seed: 3 } });
+  }),
+);
 
-test('chooseCheckpoint: best, else the newest step; none is an error that says what to do', withFolder((dir) => {
-  assert.throws(() => chooseCheckpoint(dir, 'queued', 'evaluate'), new RegExp(`Run ${dir} has no checkpoint yet \\(status queued\\); train it \\(or resume it\\) until it saves one, then evaluate\\.`));
-  const checkpoints = join(dir, 'checkpoints');
-  writeCheckpoint(checkpoints, 'step-00000002', 2);
-  writeCheckpoint(checkpoints, 'step-00000010', 10);
-  assert.deepEqual(chooseCheckpoint(dir, 'cancelled', 'sample'), { dir: checkpoints, name: 'step-00000010' });
-  writeCheckpoint(checkpoints, 'best', 2);
-  assert.deepEqual(chooseCheckpoint(dir, 'completed', 'sample'), { dir: checkpoints, name: 'best' });
-}));
+test(
+  'chooseCheckpoint: best, else the newest step; none is an error that says what to do',
+  withFolder((dir) => {
+    assert.throws(
+      () => chooseCheckpoint(dir, 'queued', 'evaluate'),
+      new RegExp(
+        `Run ${dir} has no checkpoint yet \\(status queued\\); train it \\(or resume it\\) until it saves one, then evaluate\\.`,
+      ),
+    );
+    const checkpoints = join(dir, 'checkpoints');
+    writeCheckpoint(checkpoints, 'step-00000002', 2);
+    writeCheckpoint(checkpoints, 'step-00000010', 10);
+    assert.deepEqual(chooseCheckpoint(dir, 'cancelled', 'sample'), { dir: checkpoints, name: 'step-00000010' });
+    writeCheckpoint(checkpoints, 'best', 2);
+    assert.deepEqual(chooseCheckpoint(dir, 'completed', 'sample'), { dir: checkpoints, name: 'best' });
+  }),
+);
 
-test('chooseCheckpoint: a damaged best.json is reported with its path and the way out, not passed over', withFolder((dir) => {
-  const checkpoints = join(dir, 'checkpoints');
-  writeCheckpoint(checkpoints, 'step-00000010', 10);
-  const best = join(checkpoints, 'best.json');
-  writeFileSync(best, '{"formatVersion": 1, "weightsFi');
-  assert.throws(() => chooseCheckpoint(dir, 'completed', 'evaluate'),
-    new RegExp(`The best checkpoint's manifest ${best} is unreadable \\(not valid JSON: .*\\); delete it to use the newest step checkpoint \\(step-00000010\\) instead, or resume the run to write a new best\\.`));
-  writeFileSync(best, 'null');
-  assert.throws(() => chooseCheckpoint(dir, 'completed', 'evaluate'), new RegExp(`manifest ${best} is null, not a JSON object`));
-}));
+test(
+  'chooseCheckpoint: a damaged best.json is reported with its path and the way out, not passed over',
+  withFolder((dir) => {
+    const checkpoints = join(dir, 'checkpoints');
+    writeCheckpoint(checkpoints, 'step-00000010', 10);
+    const best = join(checkpoints, 'best.json');
+    writeFileSync(best, '{"formatVersion": 1, "weightsFi');
+    assert.throws(
+      () => chooseCheckpoint(dir, 'completed', 'evaluate'),
+      new RegExp(
+        `The best checkpoint's manifest ${best} is unreadable \\(not valid JSON: .*\\); delete it to use the newest step checkpoint \\(step-00000010\\) instead, or resume the run to write a new best\\.`,
+      ),
+    );
+    writeFileSync(best, 'null');
+    assert.throws(
+      () => chooseCheckpoint(dir, 'completed', 'evaluate'),
+      new RegExp(`manifest ${best} is null, not a JSON object`),
+    );
+  }),
+);
 
-test('sampling and evaluating a run with a damaged best.json report it before reading any data', withFolder(async (runs) => {
-  const signal = new AbortController().signal;
-  const generation = await runFolder('quickstart-generation.l3m.json', runs);
-  writeCheckpoint(join(generation, 'checkpoints'), 'step-00000004', 4);
-  const best = join(generation, 'checkpoints', 'best.json');
-  writeFileSync(best, '{"formatVersion": 1, "weightsFi');
-  // 8 + 4 slices exceed the step checkpoint's 11: an older checkpoint used in place of best would fail on that instead.
-  await assert.rejects(sampleRun({ runDir: generation, lightcone: 0, contextSlices: 8, slices: 4 }, signal), new RegExp(`The best checkpoint's manifest ${best} is unreadable`));
-  await assert.rejects(evaluateRun(generation, signal), new RegExp(`The best checkpoint's manifest ${best} is unreadable`));
-}));
+test(
+  'sampling and evaluating a run with a damaged best.json report it before reading any data',
+  withFolder(async (runs) => {
+    const signal = new AbortController().signal;
+    const generation = await runFolder('quickstart-generation.l3m.json', runs);
+    writeCheckpoint(join(generation, 'checkpoints'), 'step-00000004', 4);
+    const best = join(generation, 'checkpoints', 'best.json');
+    writeFileSync(best, '{"formatVersion": 1, "weightsFi');
+    // 8 + 4 slices exceed the step checkpoint's 11: an older checkpoint used in place of best would fail on that instead.
+    await assert.rejects(
+      sampleRun({ runDir: generation, lightcone: 0, contextSlices: 8, slices: 4 }, signal),
+      new RegExp(`The best checkpoint's manifest ${best} is unreadable`),
+    );
+    await assert.rejects(
+      evaluateRun(generation, signal),
+      new RegExp(`The best checkpoint's manifest ${best} is unreadable`),
+    );
+  }),
+);

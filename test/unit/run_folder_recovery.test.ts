@@ -19,14 +19,27 @@ function deadPid(): number {
   return Number(child.stdout);
 }
 
-const record = (split: MetricRecord['split'], step: number, loss: number, wallTime = step): MetricRecord => ({ step, epoch: step / 10, wall_time: wallTime, split, loss });
+const record = (split: MetricRecord['split'], step: number, loss: number, wallTime = step): MetricRecord => ({
+  step,
+  epoch: step / 10,
+  wall_time: wallTime,
+  split,
+  loss,
+});
 
 test('a run folder whose creation fails part way never shows up, and a killed creation is cleaned by the next', async () => {
   const runsDir = mkdtempSync(join(tmpdir(), 'l3m-create-'));
   // A config that cannot be serialised fails the write after the folder was claimed, where a kill
   // between creating the folder and writing run.json would stop.
-  const unserialisable = { toJSON() { throw new Error('disk full'); } };
-  await assert.rejects(createRun({ runsDir, experiment: 'exp', task: 'regression', config: unserialisable }), /disk full/);
+  const unserialisable = {
+    toJSON() {
+      throw new Error('disk full');
+    },
+  };
+  await assert.rejects(
+    createRun({ runsDir, experiment: 'exp', task: 'regression', config: unserialisable }),
+    /disk full/,
+  );
   assert.deepEqual(await listRuns(runsDir), []);
   assert.deepEqual(readdirSync(join(runsDir, 'exp')), [], 'nothing is left behind');
 
@@ -45,28 +58,61 @@ test('a run folder whose creation fails part way never shows up, and a killed cr
 
 test('rewindMetrics keeps the lines up to the checkpoint step, drops later ones, test lines and a torn last line', async () => {
   const runDir = mkdtempSync(join(tmpdir(), 'l3m-rewind-'));
-  await appendMetrics(runDir, [record('train', 9, 1), record('train', 10, 0.9), record('val', 10, 0.95), record('train', 11, 0.8), record('train', 12, 0.7)]);
-  writeFileSync(join(runDir, 'metrics.jsonl'), readFileSync(join(runDir, 'metrics.jsonl'), 'utf8') + 'not json but a whole line\n{"step": 13, "ep', 'utf8');
+  await appendMetrics(runDir, [
+    record('train', 9, 1),
+    record('train', 10, 0.9),
+    record('val', 10, 0.95),
+    record('train', 11, 0.8),
+    record('train', 12, 0.7),
+  ]);
+  writeFileSync(
+    join(runDir, 'metrics.jsonl'),
+    readFileSync(join(runDir, 'metrics.jsonl'), 'utf8') + 'not json but a whole line\n{"step": 13, "ep',
+    'utf8',
+  );
   await rewindMetrics(runDir, 10);
   const text = readFileSync(join(runDir, 'metrics.jsonl'), 'utf8');
   assert.ok(text.endsWith('\n'));
   assert.match(text, /not json but a whole line/, 'a damaged line is kept for whoever investigates');
-  assert.deepEqual(parseMetricsJsonl(text).records.map((r) => `${r.split}@${r.step}`), ['train@9', 'train@10', 'val@10']);
+  assert.deepEqual(
+    parseMetricsJsonl(text).records.map((r) => `${r.split}@${r.step}`),
+    ['train@9', 'train@10', 'val@10'],
+  );
   await appendMetrics(runDir, [record('train', 11, 0.8, 11)]);
-  assert.deepEqual((await readMetrics(runDir)).records.map((r) => `${r.split}@${r.step}`), ['train@9', 'train@10', 'val@10', 'train@11']);
+  assert.deepEqual(
+    (await readMetrics(runDir)).records.map((r) => `${r.split}@${r.step}`),
+    ['train@9', 'train@10', 'val@10', 'train@11'],
+  );
   await rewindMetrics(runDir, 0);
   assert.equal(readFileSync(join(runDir, 'metrics.jsonl'), 'utf8'), 'not json but a whole line\n');
   rmSync(runDir, { recursive: true, force: true });
 });
 
 test('readers show each (split, step) once: the last line written wins', async () => {
-  const lines = [record('train', 1, 1), record('train', 2, 2), record('val', 2, 5), record('train', 3, 3), record('train', 2, 20), record('train', 3, 30), record('train', 4, 40)];
-  assert.deepEqual(latestPerStep(lines).map((r) => `${r.split}@${r.step}=${r.loss}`), ['train@1=1', 'val@2=5', 'train@2=20', 'train@3=30', 'train@4=40']);
+  const lines = [
+    record('train', 1, 1),
+    record('train', 2, 2),
+    record('val', 2, 5),
+    record('train', 3, 3),
+    record('train', 2, 20),
+    record('train', 3, 30),
+    record('train', 4, 40),
+  ];
+  assert.deepEqual(
+    latestPerStep(lines).map((r) => `${r.split}@${r.step}=${r.loss}`),
+    ['train@1=1', 'val@2=5', 'train@2=20', 'train@3=30', 'train@4=40'],
+  );
   const runDir = mkdtempSync(join(tmpdir(), 'l3m-dedupe-'));
   await appendMetrics(runDir, lines);
-  assert.deepEqual((await readMetrics(runDir)).records.map((r) => `${r.split}@${r.step}`), ['train@1', 'val@2', 'train@2', 'train@3', 'train@4']);
+  assert.deepEqual(
+    (await readMetrics(runDir)).records.map((r) => `${r.split}@${r.step}`),
+    ['train@1', 'val@2', 'train@2', 'train@3', 'train@4'],
+  );
   // The panels' reader (monitor, compare) as well.
-  assert.deepEqual((await readPanelMetrics(runDir)).records.map((r) => `${r.split}@${r.step}=${r.loss}`), ['train@1=1', 'val@2=5', 'train@2=20', 'train@3=30', 'train@4=40']);
+  assert.deepEqual(
+    (await readPanelMetrics(runDir)).records.map((r) => `${r.split}@${r.step}=${r.loss}`),
+    ['train@1=1', 'val@2=5', 'train@2=20', 'train@3=30', 'train@4=40'],
+  );
   rmSync(runDir, { recursive: true, force: true });
 });
 
@@ -97,7 +143,10 @@ test('temporary files of a killed writer are removed from the run folder, and ab
   const finished = join(cache, 'c'.repeat(64));
   for (const folder of [dead, live, finished]) mkdirSync(folder);
   assert.deepEqual(await removeAbandonedTemporaryFolders(cache), [dead]);
-  assert.deepEqual(readdirSync(cache).sort(), ['b'.repeat(64) + live.slice(live.lastIndexOf('.tmp-')), 'c'.repeat(64)].sort());
+  assert.deepEqual(
+    readdirSync(cache).sort(),
+    ['b'.repeat(64) + live.slice(live.lastIndexOf('.tmp-')), 'c'.repeat(64)].sort(),
+  );
   rmSync(runDir, { recursive: true, force: true });
   rmSync(cache, { recursive: true, force: true });
 });

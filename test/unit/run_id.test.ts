@@ -16,7 +16,14 @@ test('run ids sort by time as plain strings', () => {
 test('parseRunIdTime round-trips and rejects what is not a run id', () => {
   const time = new Date('2026-11-23T10:25:08Z');
   assert.equal(parseRunIdTime(newRunId(time))?.toISOString(), time.toISOString());
-  for (const bad of ['20261123-102508', '20261123-102508-XYZW', '20260231-000000-abcd', '20261123-246000-abcd', 'latest', '']) {
+  for (const bad of [
+    '20261123-102508',
+    '20261123-102508-XYZW',
+    '20260231-000000-abcd',
+    '20261123-246000-abcd',
+    'latest',
+    '',
+  ]) {
     assert.equal(parseRunIdTime(bad), null, bad);
     assert.equal(isRunId(bad), false, bad);
   }

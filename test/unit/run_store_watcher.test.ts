@@ -11,12 +11,18 @@ import { listRuns } from '../../sidecar/protocol/run_listing';
 
 function nextChange(): { promise: Promise<void>; onChange: () => void } {
   let resolveChange!: () => void;
-  let promise = new Promise<void>((res) => { resolveChange = res; });
+  let promise = new Promise<void>((res) => {
+    resolveChange = res;
+  });
   return {
-    get promise() { return promise; },
+    get promise() {
+      return promise;
+    },
     onChange: () => {
       const r = resolveChange;
-      promise = new Promise<void>((res) => { resolveChange = res; });
+      promise = new Promise<void>((res) => {
+        resolveChange = res;
+      });
       r();
     },
   };
@@ -29,7 +35,11 @@ function createRunInAnotherProcess(runsDir: string, experiment: string): Promise
     const dir = ${JSON.stringify(runsDir)} + '/' + ${JSON.stringify(experiment)} + '/20260101-000000-abcd';
     mkdirSync(dir, { recursive: true });
     writeFileSync(dir + '/run.json', JSON.stringify({ id: '20260101-000000-abcd', experiment: ${JSON.stringify(experiment)}, task: 'regression', status: 'running', createdAt: new Date().toISOString(), version: '0.1.0' }));`;
-  return new Promise((res, rej) => spawn(process.execPath, ['-e', script], { stdio: 'inherit' }).on('exit', (code) => (code === 0 ? res() : rej(new Error(`exit ${code}`)))));
+  return new Promise((res, rej) =>
+    spawn(process.execPath, ['-e', script], { stdio: 'inherit' }).on('exit', (code) =>
+      code === 0 ? res() : rej(new Error(`exit ${code}`)),
+    ),
+  );
 }
 
 test('only folders and run.json matter to the listing', () => {
@@ -62,5 +72,8 @@ test('a run folder created by another process is noticed, also when the runs fol
   await createRunInAnotherProcess(runsDir, 'quick');
   await next;
   const listing = await listRuns(runsDir);
-  assert.deepEqual(listing.map((l) => [l.experiment, l.runId, l.kind]), [['quick', '20260101-000000-abcd', 'run']]);
+  assert.deepEqual(
+    listing.map((l) => [l.experiment, l.runId, l.kind]),
+    [['quick', '20260101-000000-abcd', 'run']],
+  );
 });

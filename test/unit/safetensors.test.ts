@@ -8,7 +8,12 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { SafetensorsFile } from '../../sidecar/checkpoint/safetensors_reader';
 import { writeSafetensors } from '../../sidecar/checkpoint/safetensors_writer';
-import { encodeFromFloat32, decodeToFloat32, floatToHalf, halfToFloat } from '../../sidecar/checkpoint/safetensors_dtype';
+import {
+  encodeFromFloat32,
+  decodeToFloat32,
+  floatToHalf,
+  halfToFloat,
+} from '../../sidecar/checkpoint/safetensors_dtype';
 import { parseJson } from '../read_json';
 
 let dir: string;
@@ -38,7 +43,10 @@ describe('dtype conversion', () => {
     assert.equal(floatToHalf(1e6), 0x7c00);
     assert.equal(halfToFloat(0x0001), 2 ** -24);
     assert.equal(halfToFloat(floatToHalf(1 + 2 ** -11)), 1, 'a tie rounds to even');
-    const bf16 = decodeToFloat32(encodeFromFloat32(Float32Array.from([1 + 2 ** -8, 1 + 3 * 2 ** -8, 3.140625]), 'BF16'), 'BF16');
+    const bf16 = decodeToFloat32(
+      encodeFromFloat32(Float32Array.from([1 + 2 ** -8, 1 + 3 * 2 ** -8, 3.140625]), 'BF16'),
+      'BF16',
+    );
     assert.deepEqual(Array.from(bf16), [1, 1 + 4 * 2 ** -8, 3.140625]);
   });
 });
@@ -47,10 +55,14 @@ describe('writer and reader', () => {
   for (const dtype of ['F32', 'BF16', 'F16'] as const) {
     test(`round trip ${dtype}`, () => {
       const path = join(dir, `round-${dtype}.safetensors`);
-      writeSafetensors(path, [
-        { name: 'a', shape: [2, 4], values: () => values, dtype },
-        { name: 'scalar', shape: [], values: () => Float32Array.from([7]), dtype },
-      ], { format: 'pt' });
+      writeSafetensors(
+        path,
+        [
+          { name: 'a', shape: [2, 4], values: () => values, dtype },
+          { name: 'scalar', shape: [], values: () => Float32Array.from([7]), dtype },
+        ],
+        { format: 'pt' },
+      );
       const file = new SafetensorsFile(path);
       assert.deepEqual(file.metadata, { format: 'pt' });
       assert.equal(file.info('a').dtype, dtype);
@@ -72,12 +84,18 @@ describe('writer and reader', () => {
     const header = parseJson<Record<string, unknown>>(bytes.subarray(8, 8 + headerLength).toString());
     assert.deepEqual(header.x, { dtype: 'F32', shape: [3], data_offsets: [0, 12] });
     assert.equal(bytes.length, 8 + headerLength + 12);
-    assert.deepEqual(readdirSync(dir).filter((f) => f.startsWith('.tmp-')), []);
+    assert.deepEqual(
+      readdirSync(dir).filter((f) => f.startsWith('.tmp-')),
+      [],
+    );
   });
 
   test('a failed write leaves neither the target nor a temporary file', () => {
     const path = join(dir, 'failed.safetensors');
-    assert.throws(() => writeSafetensors(path, [{ name: 'x', shape: [4], values: () => Float32Array.from([1]) }]), /has 1 values but shape \[4\]/);
+    assert.throws(
+      () => writeSafetensors(path, [{ name: 'x', shape: [4], values: () => Float32Array.from([1]) }]),
+      /has 1 values but shape \[4\]/,
+    );
     assert.ok(!readdirSync(dir).some((f) => f.includes('failed')));
   });
 });
@@ -87,7 +105,10 @@ describe('corrupt files', () => {
     const path = join(dir, 'truncated.safetensors');
     writeSafetensors(path, [{ name: 'w', shape: [16], values: () => new Float32Array(16) }]);
     truncateSync(path, readFileSync(path).length - 10);
-    assert.throws(() => new SafetensorsFile(path), (e: Error) => e.message.includes(path) && /past the end of the data/.test(e.message));
+    assert.throws(
+      () => new SafetensorsFile(path),
+      (e: Error) => e.message.includes(path) && /past the end of the data/.test(e.message),
+    );
   });
 
   test('truncated header and tiny files', () => {
@@ -102,9 +123,14 @@ describe('corrupt files', () => {
   test('a header that lies about offsets: wrong size, overlap', () => {
     const wrongSize = rawFile('size.safetensors', { w: { dtype: 'F32', shape: [4], data_offsets: [0, 12] } }, 16);
     assert.throws(() => new SafetensorsFile(wrongSize), /header lies about tensor "w".*hold 12 bytes.*needs 16/);
-    const overlap = rawFile('overlap.safetensors', {
-      a: { dtype: 'F32', shape: [2], data_offsets: [0, 8] }, b: { dtype: 'F32', shape: [2], data_offsets: [4, 12] },
-    }, 12);
+    const overlap = rawFile(
+      'overlap.safetensors',
+      {
+        a: { dtype: 'F32', shape: [2], data_offsets: [0, 8] },
+        b: { dtype: 'F32', shape: [2], data_offsets: [4, 12] },
+      },
+      12,
+    );
     assert.throws(() => new SafetensorsFile(overlap), /tensors "a" and "b" overlap/);
   });
 
@@ -123,7 +149,10 @@ describe('corrupt files', () => {
     assert.throws(() => new SafetensorsFile(unknown), /unknown dtype "Q4"/);
     const int64 = rawFile('int64.safetensors', { w: { dtype: 'I64', shape: [2], data_offsets: [0, 16] } }, 16);
     const file = new SafetensorsFile(int64);
-    assert.throws(() => file.readTensor('w'), (e: Error) => e.message.includes(int64) && /dtype I64, which is not supported/.test(e.message));
+    assert.throws(
+      () => file.readTensor('w'),
+      (e: Error) => e.message.includes(int64) && /dtype I64, which is not supported/.test(e.message),
+    );
     file.close();
   });
 });

@@ -30,7 +30,11 @@ test('past the end the factor stays 0 (no restart)', () => {
 });
 
 test('epochs convert to steps with the stable phase filling the rest', () => {
-  assert.deepEqual(phasesFromEpochs({ warmupEpochs: 1, decayEpochs: 1, totalEpochs: 3, stepsPerEpoch: 10 }), { warmup: 10, stable: 10, decay: 10 });
+  assert.deepEqual(phasesFromEpochs({ warmupEpochs: 1, decayEpochs: 1, totalEpochs: 3, stepsPerEpoch: 10 }), {
+    warmup: 10,
+    stable: 10,
+    decay: 10,
+  });
   assert.deepEqual(phasesFromSteps({ warmup: 0, decay: 5, total: 5 }), { warmup: 0, stable: 0, decay: 5 });
 });
 

@@ -6,7 +6,11 @@ import { experimentSchema, type SchemaNode } from '../../schemas/resolve_config'
 import { parameterInfo, parameterNames } from '../../sidecar/data/parameters';
 import { simulatorPresets } from '../../sidecar/data/simulator/presets';
 
-interface Field { path: string; schema: SchemaNode; required: boolean }
+interface Field {
+  path: string;
+  schema: SchemaNode;
+  required: boolean;
+}
 
 /** Every property of the schema, through oneOf branches, with whether its parent requires it. */
 function fields(schema: SchemaNode, path = '', out: Field[] = []): Field[] {
@@ -32,8 +36,19 @@ const conditionalDefaults = new Set(['head']);
 
 test('the schema is draft-07 with the fixed top-level keys', () => {
   assert.equal(experimentSchema.$schema, 'http://json-schema.org/draft-07/schema#');
-  assert.deepEqual(Object.keys(experimentSchema.properties ?? {}),
-    ['$schema', 'name', 'task', 'backbone', 'prompt', 'connectors', 'head', 'data', 'training', 'evaluation', 'runtime']);
+  assert.deepEqual(Object.keys(experimentSchema.properties ?? {}), [
+    '$schema',
+    'name',
+    'task',
+    'backbone',
+    'prompt',
+    'connectors',
+    'head',
+    'data',
+    'training',
+    'evaluation',
+    'runtime',
+  ]);
   assert.deepEqual(experimentSchema.required, ['name', 'task']);
 });
 
@@ -41,7 +56,10 @@ test('every field has a description and a markdownDescription', () => {
   assert.ok(all.length > 100, `expected the complete config, found ${all.length} fields`);
   for (const { path, schema } of all) {
     assert.ok(typeof schema.description === 'string' && schema.description.length > 15, `${path}: description`);
-    assert.ok(typeof schema.markdownDescription === 'string' && schema.markdownDescription.length > 15, `${path}: markdownDescription`);
+    assert.ok(
+      typeof schema.markdownDescription === 'string' && schema.markdownDescription.length > 15,
+      `${path}: markdownDescription`,
+    );
   }
 });
 
@@ -49,13 +67,23 @@ test('every field has a default unless required or task-conditional, and a bound
   for (const { path, schema, required } of all) {
     const hasDefault = schema.default !== undefined || required || conditionalDefaults.has(path) || path === '$schema';
     assert.ok(hasDefault, `${path}: no default`);
-    const bounded = schema.enum !== undefined || schema.const !== undefined
-      || schema.minimum !== undefined || schema.maximum !== undefined || schema.exclusiveMinimum !== undefined
-      || schema.minLength !== undefined || schema.minItems !== undefined || schema.type === 'boolean'
-      || schema.type === 'object' || schema.oneOf !== undefined;
+    const bounded =
+      schema.enum !== undefined ||
+      schema.const !== undefined ||
+      schema.minimum !== undefined ||
+      schema.maximum !== undefined ||
+      schema.exclusiveMinimum !== undefined ||
+      schema.minLength !== undefined ||
+      schema.minItems !== undefined ||
+      schema.type === 'boolean' ||
+      schema.type === 'object' ||
+      schema.oneOf !== undefined;
     assert.ok(bounded, `${path}: neither bounds nor enum`);
     if (schema.type === 'integer' || schema.type === 'number') {
-      assert.ok(schema.maximum !== undefined && (schema.minimum !== undefined || schema.exclusiveMinimum !== undefined), `${path}: numbers need both bounds`);
+      assert.ok(
+        schema.maximum !== undefined && (schema.minimum !== undefined || schema.exclusiveMinimum !== undefined),
+        `${path}: numbers need both bounds`,
+      );
     }
   }
 });
@@ -70,11 +98,13 @@ test('defaults satisfy their own enums and bounds', () => {
   for (const { path, schema } of all) {
     const d = schema.default;
     if (d === undefined || d === null) continue;
-    if (schema.enum && typeof d !== 'object') assert.ok(schema.enum.includes(d), `${path}: default ${JSON.stringify(d)} not in enum`);
+    if (schema.enum && typeof d !== 'object')
+      assert.ok(schema.enum.includes(d), `${path}: default ${JSON.stringify(d)} not in enum`);
     if (typeof d === 'number') {
       if (schema.minimum !== undefined) assert.ok(d >= schema.minimum, `${path}: default below minimum`);
       if (schema.maximum !== undefined) assert.ok(d <= schema.maximum, `${path}: default above maximum`);
-      if (schema.exclusiveMinimum !== undefined) assert.ok(d > schema.exclusiveMinimum, `${path}: default not above exclusiveMinimum`);
+      if (schema.exclusiveMinimum !== undefined)
+        assert.ok(d > schema.exclusiveMinimum, `${path}: default not above exclusiveMinimum`);
     }
   }
 });
@@ -89,13 +119,14 @@ test('the prior defaults are the dataset bounds of sidecar/data/parameters.ts, i
   });
 });
 
-test('the simulator presets of the schema are the simulator\'s own', () => {
+test("the simulator presets of the schema are the simulator's own", () => {
   const preset = experimentSchema.properties!.data.properties!.simulator.properties!.preset;
   assert.deepEqual([...(preset.enum ?? [])].sort(), Object.keys(simulatorPresets).sort());
 });
 
 test('paper and reference defaults: patch 14, sublightcone 12 with 2 context, 47 tokens, CFM 64×6, LoRA targets', () => {
-  const p = (path: string) => path.split('.').reduce<SchemaNode>((node, key) => node.properties![key], experimentSchema);
+  const p = (path: string) =>
+    path.split('.').reduce<SchemaNode>((node, key) => node.properties![key], experimentSchema);
   assert.equal(p('data.patch_size').default, 14);
   assert.equal(p('data.sublightcone.length').default, 12);
   assert.equal(p('data.sublightcone.context').default, 2);
@@ -105,5 +136,13 @@ test('paper and reference defaults: patch 14, sublightcone 12 with 2 context, 47
   const cfm = experimentSchema.properties!.head.oneOf!.find((b) => b.title === 'CfmHead')!;
   assert.equal(cfm.properties!.channels.default, 64);
   assert.equal(cfm.properties!.blocks.default, 6);
-  assert.deepEqual(p('backbone.lora.targets').default, ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj']);
+  assert.deepEqual(p('backbone.lora.targets').default, [
+    'q_proj',
+    'k_proj',
+    'v_proj',
+    'o_proj',
+    'gate_proj',
+    'up_proj',
+    'down_proj',
+  ]);
 });

@@ -8,8 +8,12 @@ import { SidecarClient } from '../../extension/sidecar_client';
 test('no sidecar starts while mayStart says no', async () => {
   const notes: string[] = [];
   const client = new SidecarClient({
-    nodePath: process.execPath, sidecarScript: 'dist/sidecar.js', runsDir: '', clientName: 'test',
-    output: (text) => notes.push(text), mayStart: () => false,
+    nodePath: process.execPath,
+    sidecarScript: 'dist/sidecar.js',
+    runsDir: '',
+    clientName: 'test',
+    output: (text) => notes.push(text),
+    mayStart: () => false,
   });
   await assert.rejects(client.request(protocol.status), /not started in an untrusted workspace/);
   await assert.rejects(client.startRun({ configPath: '/x.l3m.json', runsDir: '/runs' }), /Trust this workspace/);

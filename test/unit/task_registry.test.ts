@@ -12,19 +12,35 @@ import { loadConfigFile } from '../../schemas/load_config';
 import { taskDefinition, taskDefinitions, taskNames } from '../../sidecar/tasks/registry';
 import { tinyConfig, tinyGenerationModel, writeSyntheticLightcones } from '../integration/train_fixture';
 
-const schema = JSON.parse(readFileSync(join(import.meta.dirname, '..', '..', 'schemas', 'l3m-experiment.schema.json'), 'utf8')) as { properties: { task: { enum: string[] } } };
+const schema = JSON.parse(
+  readFileSync(join(import.meta.dirname, '..', '..', 'schemas', 'l3m-experiment.schema.json'), 'utf8'),
+) as { properties: { task: { enum: string[] } } };
 
 /** A tiny valid config of each task, on the synthetic lightcones of train_fixture.ts. */
 const tinyConfigs: Record<string, Record<string, unknown>> = {
   regression: tinyConfig(),
   generation: {
-    ...tinyConfig(), name: 'tiny-generation', task: 'generation', ...tinyGenerationModel(),
+    ...tinyConfig(),
+    name: 'tiny-generation',
+    task: 'generation',
+    ...tinyGenerationModel(),
     data: {
-      source: 'files', files: { format: 'npy', path: 'data', transverse_cells: 4 }, splits: { validation_fraction: 0.2, test_fraction: 0.2, seed: 1 },
-      preprocessing: { slice_transform: 'sgn_log1p', standardize: true, trim: false }, patch_size: 2,
-      sublightcone: { length: 6, context: 2, stride: 8 }, augmentation: { rotations: false, reflections: false, translations: false },
+      source: 'files',
+      files: { format: 'npy', path: 'data', transverse_cells: 4 },
+      splits: { validation_fraction: 0.2, test_fraction: 0.2, seed: 1 },
+      preprocessing: { slice_transform: 'sgn_log1p', standardize: true, trim: false },
+      patch_size: 2,
+      sublightcone: { length: 6, context: 2, stride: 8 },
+      augmentation: { rotations: false, reflections: false, translations: false },
     },
-    evaluation: { every: 2, batch_size: 4, next_patch_mse: true, next_patch_lightcones: 1, cfm_samples_per_patch: 1, generated_lightcones: 0 },
+    evaluation: {
+      every: 2,
+      batch_size: 4,
+      next_patch_mse: true,
+      next_patch_lightcones: 1,
+      cfm_samples_per_patch: 1,
+      generated_lightcones: 0,
+    },
   },
 };
 
@@ -33,13 +49,19 @@ test('the registry holds exactly the tasks the config schema allows, each once',
   assert.equal(new Set(taskNames()).size, taskNames().length);
   for (const definition of taskDefinitions()) {
     assert.match(definition.evaluationFile, /^[a-z_]+\.json$/, `${definition.name}: eval/ file name`);
-    assert.match(definition.emptyTestWarning, /data\.splits\.test_fraction/, `${definition.name}: the empty-test warning names the fix`);
+    assert.match(
+      definition.emptyTestWarning,
+      /data\.splits\.test_fraction/,
+      `${definition.name}: the empty-test warning names the fix`,
+    );
   }
 });
 
 test('an unknown task is refused with its source and the known tasks', () => {
-  assert.throws(() => taskDefinition('classification', '/runs/demo/run-1/config.json'),
-    /^Error: \/runs\/demo\/run-1\/config\.json has task "classification", which this version of L3M Studio does not know; the known tasks are "regression", "generation"\.$/);
+  assert.throws(
+    () => taskDefinition('classification', '/runs/demo/run-1/config.json'),
+    /^Error: \/runs\/demo\/run-1\/config\.json has task "classification", which this version of L3M Studio does not know; the known tasks are "regression", "generation"\.$/,
+  );
   assert.throws(() => taskDefinition(undefined, 'x.l3m.json'), /x\.l3m\.json has task undefined/);
 });
 
@@ -69,7 +91,10 @@ test('each registered task loads data, builds its model and training task, and r
         definition.checkCheckpointExtra(extra, 'own.json');
         data.restoreFromCheckpoint(extra);
         for (const other of taskNames().filter((n) => n !== name)) {
-          assert.throws(() => definition.checkCheckpointExtra({ task: other }, `/runs/x/checkpoints/best`), /Checkpoint \/runs\/x\/checkpoints\/best was not written by a/);
+          assert.throws(
+            () => definition.checkCheckpointExtra({ task: other }, `/runs/x/checkpoints/best`),
+            /Checkpoint \/runs\/x\/checkpoints\/best was not written by a/,
+          );
         }
       } finally {
         model.dispose();

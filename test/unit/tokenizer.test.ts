@@ -12,7 +12,10 @@ let dir: string;
 
 before(() => {
   dir = mkdtempSync(join(tmpdir(), 'l3m-tok-'));
-  writeFileSync(join(dir, 'tokenizer.json'), JSON.stringify(tinyTokenizerJson(['system', 'user', 'assistant', 'hello'])));
+  writeFileSync(
+    join(dir, 'tokenizer.json'),
+    JSON.stringify(tinyTokenizerJson(['system', 'user', 'assistant', 'hello'])),
+  );
 });
 after(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -25,8 +28,13 @@ test('chat token ids: <|im_start|>, <|im_end|>, role words and newline', () => {
   assert.equal(tokenizer.decode([ids.assistant]), 'assistant');
   assert.equal(tokenizer.decode([ids.newline]), '\n');
   // The ChatML header encodes as the special token, the role word and the newline, as Qwen's template.
-  assert.deepEqual(tokenizer.encode('<|im_start|>user\nhello<|im_end|>'),
-    [ids.imStart, ids.user, ids.newline, tokenizer.singleTokenId('hello'), ids.imEnd]);
+  assert.deepEqual(tokenizer.encode('<|im_start|>user\nhello<|im_end|>'), [
+    ids.imStart,
+    ids.user,
+    ids.newline,
+    tokenizer.singleTokenId('hello'),
+    ids.imEnd,
+  ]);
 });
 
 test('missing file, missing tokens and multi-token role words are clear errors', () => {

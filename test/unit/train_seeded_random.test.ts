@@ -20,13 +20,18 @@ test('orders depend only on (seed, epoch)', () => {
 
 test('seeds: distinct for nearby inputs, positive 31-bit for TF.js ops; uniform floats in [0, 1)', () => {
   const seen = new Set<number>();
-  for (let step = 0; step < 1000; step++) for (let purpose = 0; purpose < 3; purpose++) seen.add(opSeed(42, step, purpose));
+  for (let step = 0; step < 1000; step++)
+    for (let purpose = 0; purpose < 3; purpose++) seen.add(opSeed(42, step, purpose));
   assert.equal(seen.size, 3000);
   for (const s of seen) assert.ok(s >= 0 && s < 2 ** 31);
   assert.notEqual(hashSeed(1, 2), hashSeed(2, 1));
   const random = mulberry32(1);
   let sum = 0;
-  for (let i = 0; i < 10000; i++) { const u = random(); assert.ok(u >= 0 && u < 1); sum += u; }
+  for (let i = 0; i < 10000; i++) {
+    const u = random();
+    assert.ok(u >= 0 && u < 1);
+    sum += u;
+  }
   assert.ok(Math.abs(sum / 10000 - 0.5) < 0.02);
 });
 

@@ -11,20 +11,45 @@ const snapshot = (groups: Record<string, Row[]>) => new Map(Object.entries(group
 const before = snapshot({ a: [row('/a/2', 'running 1'), row('/a/1')], b: [row('/b/1', 'failed')] });
 
 test('an unchanged snapshot refreshes nothing', () => {
-  assert.deepEqual(treeChanges(before, snapshot({ a: [row('/a/2', 'running 1'), row('/a/1')], b: [row('/b/1', 'failed')] })), { kind: 'none' });
+  assert.deepEqual(
+    treeChanges(before, snapshot({ a: [row('/a/2', 'running 1'), row('/a/1')], b: [row('/b/1', 'failed')] })),
+    { kind: 'none' },
+  );
 });
 
 test('rows whose content changed refresh alone', () => {
-  assert.deepEqual(treeChanges(before, snapshot({ a: [row('/a/2', 'running 2'), row('/a/1')], b: [row('/b/1', 'failed')] })), { kind: 'elements', groups: [], rows: ['/a/2'] });
-  assert.deepEqual(treeChanges(before, snapshot({ a: [row('/a/2', 'completed'), row('/a/1')], b: [row('/b/1', 'cancelled')] })), { kind: 'elements', groups: [], rows: ['/a/2', '/b/1'] });
+  assert.deepEqual(
+    treeChanges(before, snapshot({ a: [row('/a/2', 'running 2'), row('/a/1')], b: [row('/b/1', 'failed')] })),
+    { kind: 'elements', groups: [], rows: ['/a/2'] },
+  );
+  assert.deepEqual(
+    treeChanges(before, snapshot({ a: [row('/a/2', 'completed'), row('/a/1')], b: [row('/b/1', 'cancelled')] })),
+    { kind: 'elements', groups: [], rows: ['/a/2', '/b/1'] },
+  );
 });
 
 test('a group whose rows came, went or moved refreshes; groups that came, went or moved refresh the root', () => {
-  assert.deepEqual(treeChanges(before, snapshot({ a: [row('/a/3'), row('/a/2', 'running 1'), row('/a/1')], b: [row('/b/1', 'failed')] })), { kind: 'elements', groups: ['a'], rows: [] });
-  assert.deepEqual(treeChanges(before, snapshot({ a: [row('/a/2', 'running 1')], b: [row('/b/1', 'failed')] })), { kind: 'elements', groups: ['a'], rows: [] });
-  assert.deepEqual(treeChanges(before, snapshot({ a: [row('/a/1'), row('/a/2', 'running 1')], b: [row('/b/1', 'failed')] })), { kind: 'elements', groups: ['a'], rows: [] });
+  assert.deepEqual(
+    treeChanges(
+      before,
+      snapshot({ a: [row('/a/3'), row('/a/2', 'running 1'), row('/a/1')], b: [row('/b/1', 'failed')] }),
+    ),
+    { kind: 'elements', groups: ['a'], rows: [] },
+  );
+  assert.deepEqual(treeChanges(before, snapshot({ a: [row('/a/2', 'running 1')], b: [row('/b/1', 'failed')] })), {
+    kind: 'elements',
+    groups: ['a'],
+    rows: [],
+  });
+  assert.deepEqual(
+    treeChanges(before, snapshot({ a: [row('/a/1'), row('/a/2', 'running 1')], b: [row('/b/1', 'failed')] })),
+    { kind: 'elements', groups: ['a'], rows: [] },
+  );
   assert.deepEqual(treeChanges(before, snapshot({ a: [row('/a/2', 'running 1'), row('/a/1')] })), { kind: 'root' });
-  assert.deepEqual(treeChanges(before, snapshot({ b: [row('/b/1', 'failed')], a: [row('/a/2', 'running 1'), row('/a/1')] })), { kind: 'root' });
+  assert.deepEqual(
+    treeChanges(before, snapshot({ b: [row('/b/1', 'failed')], a: [row('/a/2', 'running 1'), row('/a/1')] })),
+    { kind: 'root' },
+  );
   assert.deepEqual(treeChanges(new Map(), before), { kind: 'root' });
 });
 
@@ -39,19 +64,28 @@ test('changes of several snapshots merge: the root wins, element lists unite', (
 
 test('the loader reads one snapshot at a time, reads again when asked meanwhile, and announces once', async () => {
   const { SnapshotLoader } = await import('../../extension/tree_changes');
-  const results = [{ kind: 'elements' as const, groups: [], rows: ['/a/1'] }, { kind: 'elements' as const, groups: ['b'], rows: [] }, { kind: 'none' as const }];
+  const results = [
+    { kind: 'elements' as const, groups: [], rows: ['/a/1'] },
+    { kind: 'elements' as const, groups: ['b'], rows: [] },
+    { kind: 'none' as const },
+  ];
   let loads = 0;
   let running = 0;
   let release!: () => void;
-  const gate = new Promise<void>((res) => { release = res; });
+  const gate = new Promise<void>((res) => {
+    release = res;
+  });
   const announced: unknown[] = [];
-  const loader = new SnapshotLoader(async () => {
-    running += 1;
-    assert.equal(running, 1, 'two loads ran at once');
-    if (loads === 0) await gate;
-    running -= 1;
-    return results[loads++];
-  }, (change) => announced.push(change));
+  const loader = new SnapshotLoader(
+    async () => {
+      running += 1;
+      assert.equal(running, 1, 'two loads ran at once');
+      if (loads === 0) await gate;
+      running -= 1;
+      return results[loads++];
+    },
+    (change) => announced.push(change),
+  );
   const first = loader.refresh();
   const second = loader.refresh();
   const third = loader.refresh();
@@ -70,10 +104,15 @@ test('a load that throws rejects its refresh, and the next refresh loads again',
   const { SnapshotLoader } = await import('../../extension/tree_changes');
   let loads = 0;
   const announced: unknown[] = [];
-  const loader = new SnapshotLoader(() => {
-    loads += 1;
-    return loads === 1 ? Promise.reject(new Error('the folder could not be read')) : Promise.resolve({ kind: 'root' as const });
-  }, (change) => announced.push(change));
+  const loader = new SnapshotLoader(
+    () => {
+      loads += 1;
+      return loads === 1
+        ? Promise.reject(new Error('the folder could not be read'))
+        : Promise.resolve({ kind: 'root' as const });
+    },
+    (change) => announced.push(change),
+  );
   await assert.rejects(loader.refresh(), /could not be read/);
   assert.equal(loader.inFlight, null);
   await loader.refresh();

@@ -6,7 +6,9 @@ export type FlatConfig = Map<string, string>;
 
 export function flattenConfig(value: unknown, prefix = '', into: FlatConfig = new Map()): FlatConfig {
   if (value !== null && typeof value === 'object') {
-    const entries = Array.isArray(value) ? value.map((v, i) => [String(i), v] as const) : Object.entries<unknown>({ ...value });
+    const entries = Array.isArray(value)
+      ? value.map((v, i) => [String(i), v] as const)
+      : Object.entries<unknown>({ ...value });
     if (entries.length === 0) into.set(prefix, JSON.stringify(value));
     for (const [key, v] of entries) flattenConfig(v, prefix ? `${prefix}.${key}` : key, into);
   } else if (prefix !== '') {

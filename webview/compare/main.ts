@@ -22,7 +22,7 @@ app.append(title);
 const bridge = connect(onMessage);
 const saved = bridge.state('compare');
 const settings = {
-  xAxis: saved?.xAxis ?? ('step'),
+  xAxis: saved?.xAxis ?? 'step',
   smoothing: saved?.smoothing ?? 0.6,
   logY: saved?.logY ?? false,
   hidden: new Set(saved?.hidden ?? []),
@@ -30,9 +30,21 @@ const settings = {
 };
 const controls = controlRow(app, {
   ...settings,
-  onXAxis: (x) => { settings.xAxis = x; render(); saveState(); },
-  onSmoothing: (s) => { settings.smoothing = s; render(); saveState(); },
-  onLogY: (log) => { settings.logY = log; render(); saveState(); },
+  onXAxis: (x) => {
+    settings.xAxis = x;
+    render();
+    saveState();
+  },
+  onSmoothing: (s) => {
+    settings.smoothing = s;
+    render();
+    saveState();
+  },
+  onLogY: (log) => {
+    settings.logY = log;
+    render();
+    saveState();
+  },
 });
 const add = document.createElement('vscode-button');
 add.textContent = 'Add runs…';
@@ -60,7 +72,10 @@ const charts = new Map<string, Chart>();
 function onMessage(message: HostMessage): void {
   if (message.type !== 'compare/runs') return;
   runs = message.runs;
-  problems.set('runs', runs.flatMap((r) => r.problems.map((p) => `${r.run.name}: ${p}`)));
+  problems.set(
+    'runs',
+    runs.flatMap((r) => r.problems.map((p) => `${r.run.name}: ${p}`)),
+  );
   render();
   saveState();
 }
@@ -94,8 +109,14 @@ function render(): void {
   renderLegend(colorOf);
   const keys = chartKeys();
   const wanted = new Set(keys.map((k) => k.key));
-  for (const [key, chart] of charts) if (!wanted.has(key)) { chart.destroy(); charts.delete(key); }
-  const table: { run: CompareRun; values: Map<string, { final: number | null; best: number | null }> }[] = runs.map((run) => ({ run, values: new Map() }));
+  for (const [key, chart] of charts)
+    if (!wanted.has(key)) {
+      chart.destroy();
+      charts.delete(key);
+    }
+  const table: { run: CompareRun; values: Map<string, { final: number | null; best: number | null }> }[] = runs.map(
+    (run) => ({ run, values: new Map() }),
+  );
   for (const { key, metric, split } of keys) {
     const curves = runs.map((r) => curveOf(r, metric, split));
     curves.forEach((c, i) => table[i].values.set(key, finalAndBest(c, metric)));
@@ -107,17 +128,28 @@ function render(): void {
       series.push({ label: `${r.run.name} (raw)`, color: withAlpha(colorOf(i), 0.25), faint: true, show });
       series.push({ label: r.run.name, color: colorOf(i), width: 2, show });
     });
-    const options = { title: key, xLabel: settings.xAxis === 'wall_time' ? 'wall time [s]' : settings.xAxis, logY: settings.logY, series };
+    const options = {
+      title: key,
+      xLabel: settings.xAxis === 'wall_time' ? 'wall time [s]' : settings.xAxis,
+      logY: settings.logY,
+      series,
+    };
     let chart = charts.get(key);
     if (chart) chart.reconfigure(options);
     else charts.set(key, (chart = new Chart(grid, options, bridge)));
     // One series group per run (its own x, raw and smoothed): runs are merged on x only after decimation.
-    chart.setGroups(curves.map((c) => {
-      c.ensureSorted();
-      return { x: c.xs, ys: [c.ys, smoothExponential(c.ys, settings.smoothing)] };
-    }));
+    chart.setGroups(
+      curves.map((c) => {
+        c.ensureSorted();
+        return { x: c.xs, ys: [c.ys, smoothExponential(c.ys, settings.smoothing)] };
+      }),
+    );
   }
-  renderMetricsTable(table, keys.map((k) => k.key), colorOf);
+  renderMetricsTable(
+    table,
+    keys.map((k) => k.key),
+    colorOf,
+  );
   renderConfigTable(colorOf);
 }
 
@@ -160,30 +192,44 @@ function header(table: HTMLTableElement, columns: string[], sortable: boolean): 
     th.scope = 'col';
     if (sortable) {
       th.tabIndex = 0;
-      if (settings.sort.column === column) th.setAttribute('aria-sort', settings.sort.descending ? 'descending' : 'ascending');
+      if (settings.sort.column === column)
+        th.setAttribute('aria-sort', settings.sort.descending ? 'descending' : 'ascending');
       const sort = () => {
         settings.sort = { column, descending: settings.sort.column === column ? !settings.sort.descending : false };
         render();
         saveState();
       };
       th.addEventListener('click', sort);
-      th.addEventListener('keydown', (e) => { if (e.key === 'Enter' || e.key === ' ') { e.preventDefault(); sort(); } });
+      th.addEventListener('keydown', (e) => {
+        if (e.key === 'Enter' || e.key === ' ') {
+          e.preventDefault();
+          sort();
+        }
+      });
     }
     row.append(th);
   }
 }
 
-function renderMetricsTable(rows: { run: CompareRun; values: Map<string, { final: number | null; best: number | null }> }[], keys: string[], colorOf: (i: number) => string): void {
+function renderMetricsTable(
+  rows: { run: CompareRun; values: Map<string, { final: number | null; best: number | null }> }[],
+  keys: string[],
+  colorOf: (i: number) => string,
+): void {
   metricsTable.replaceChildren();
   // A best learning rate or throughput means nothing; those get their final value only.
-  const columns = ['run', 'status', ...keys.flatMap((k) => (/^(lr|steps_per_s) /.test(k) ? [`${k} final`] : [`${k} final`, `${k} best`]))];
+  const columns = [
+    'run',
+    'status',
+    ...keys.flatMap((k) => (/^(lr|steps_per_s) /.test(k) ? [`${k} final`] : [`${k} final`, `${k} best`])),
+  ];
   header(metricsTable, columns, true);
   const cell = (row: (typeof rows)[number], column: string): string | number | null => {
     if (column === 'run') return row.run.run.name;
     if (column === 'status') return row.run.run.record?.status ?? 'unreadable';
     const key = column.replace(/ (final|best)$/, '');
     const v = row.values.get(key);
-    return column.endsWith(' final') ? v?.final ?? null : v?.best ?? null;
+    return column.endsWith(' final') ? (v?.final ?? null) : (v?.best ?? null);
   };
   const indexed = rows.map((row, i) => ({ row, i }));
   const { column, descending } = settings.sort;
@@ -251,8 +297,11 @@ function saveState(): void {
   });
 }
 
-Object.assign(window, { l3mPanel: {
-  charts: () => [...charts].map(([key, chart]) => ({ key, uplot: chart.uplot })),
-  differingFields: () => [...configTable.querySelectorAll<HTMLElement>('tbody tr[data-path]')].map((tr) => tr.dataset.path),
-  problems: () => problems.all(),
-} });
+Object.assign(window, {
+  l3mPanel: {
+    charts: () => [...charts].map(([key, chart]) => ({ key, uplot: chart.uplot })),
+    differingFields: () =>
+      [...configTable.querySelectorAll<HTMLElement>('tbody tr[data-path]')].map((tr) => tr.dataset.path),
+    problems: () => problems.all(),
+  },
+});

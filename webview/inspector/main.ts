@@ -20,7 +20,14 @@ import { pngOf } from '../shared/export';
 import { seriesColors, foreground, background, cssVar } from '../shared/theme';
 import { SliceView } from './slice_view';
 import { showRegression } from './regression_view';
-import type { ColormapName, HostMessage, InspectorDataPreview, InspectorInit, InspectorSample, SampleIndex } from '../shared/panel_protocol';
+import type {
+  ColormapName,
+  HostMessage,
+  InspectorDataPreview,
+  InspectorInit,
+  InspectorSample,
+  SampleIndex,
+} from '../shared/panel_protocol';
 
 const app = document.getElementById('app') ?? document.body;
 const title = document.createElement('h2');
@@ -35,8 +42,8 @@ const view = {
   runDir: saved?.runDir ?? '',
   sample: saved?.sample ?? 0,
   slice: saved?.slice ?? 0,
-  colormap: saved?.colormap ?? ('diverging'),
-  scale: saved?.scale ?? ('shared'),
+  colormap: saved?.colormap ?? 'diverging',
+  scale: saved?.scale ?? 'shared',
 };
 
 const toolbar = document.createElement('div');
@@ -44,9 +51,31 @@ toolbar.className = 'toolbar';
 app.append(toolbar);
 let sampleSelect: HTMLElement & { value: string } = select([], '', () => undefined);
 labelled(toolbar, 'Sample', sampleSelect);
-const colormapSelect = select<ColormapName>([['diverging', 'Diverging (RdBu, 0 = white)'], ['sequential', 'Sequential (viridis)']], view.colormap, (v) => { view.colormap = v; draw(); saveState(); });
+const colormapSelect = select<ColormapName>(
+  [
+    ['diverging', 'Diverging (RdBu, 0 = white)'],
+    ['sequential', 'Sequential (viridis)'],
+  ],
+  view.colormap,
+  (v) => {
+    view.colormap = v;
+    draw();
+    saveState();
+  },
+);
 labelled(toolbar, 'Colour map', colormapSelect);
-const scaleSelect = select<'shared' | 'per-panel'>([['shared', 'Shared'], ['per-panel', 'Per panel']], view.scale, (v) => { view.scale = v; draw(); saveState(); });
+const scaleSelect = select<'shared' | 'per-panel'>(
+  [
+    ['shared', 'Shared'],
+    ['per-panel', 'Per panel'],
+  ],
+  view.scale,
+  (v) => {
+    view.scale = v;
+    draw();
+    saveState();
+  },
+);
 labelled(toolbar, 'Scale', scaleSelect);
 const exportButton = document.createElement('vscode-button');
 exportButton.setAttribute('secondary', '');
@@ -67,7 +96,11 @@ slider.max = '0';
 slider.step = '1';
 slider.value = '0';
 slider.className = 'slice-slider';
-slider.addEventListener('input', () => { view.slice = Number(slider.value); draw(); saveState(); });
+slider.addEventListener('input', () => {
+  view.slice = Number(slider.value);
+  draw();
+  saveState();
+});
 const sliceLabel = document.createElement('span');
 sliceLabel.className = 'slice-label';
 sliceRow.append(play);
@@ -98,7 +131,11 @@ let preview: { lightcone: string; slices: number[]; redshifts: number[] | null }
 let truth: NpyArray | null = null;
 let generated: NpyArray | null = null;
 let difference: Float32Array | null = null;
-let ranges: { truth: ColorRange | null; generated: ColorRange | null; difference: ColorRange | null } = { truth: null, generated: null, difference: null };
+let ranges: { truth: ColorRange | null; generated: ColorRange | null; difference: ColorRange | null } = {
+  truth: null,
+  generated: null,
+  difference: null,
+};
 let globalChart: Chart | null = null;
 let spectrumChart: Chart | null = null;
 let playing = 0;
@@ -106,7 +143,9 @@ let spectrumFrame = 0;
 
 for (const v of [truthView, generatedView, differenceView]) {
   v.canvas.addEventListener('mousemove', (e) => showReadout(v.valueAt(e)));
-  v.canvas.addEventListener('mouseleave', () => { readout.textContent = ''; });
+  v.canvas.addEventListener('mouseleave', () => {
+    readout.textContent = '';
+  });
 }
 
 function onMessage(message: HostMessage): void {
@@ -119,14 +158,25 @@ function onMessage(message: HostMessage): void {
 function init(message: InspectorInit): void {
   title.textContent = `Lightcone inspector — ${message.run.name}`;
   subtitle.textContent = runSubtitle(message.run.record);
-  if (view.runDir !== message.run.runDir) { view.sample = 0; view.slice = 0; }
+  if (view.runDir !== message.run.runDir) {
+    view.sample = 0;
+    view.slice = 0;
+  }
   view.runDir = message.run.runDir;
   problems.set('init', message.problems);
   samples = message.samples;
   const entries = samples?.entries ?? [];
   if (entries.length > 0) preview = null;
-  const options: [string, string][] = entries.map((e, i) => [String(i), `lightcone ${e.lightcone}, slices from ${e.firstSlice - e.contextSlices} (${e.contextSlices} context)`]);
-  const replacement = select(options, String(Math.min(view.sample, Math.max(entries.length - 1, 0))), (v) => { view.sample = Number(v); view.slice = 0; bridge.post({ type: 'inspector/loadSample', index: view.sample }); saveState(); });
+  const options: [string, string][] = entries.map((e, i) => [
+    String(i),
+    `lightcone ${e.lightcone}, slices from ${e.firstSlice - e.contextSlices} (${e.contextSlices} context)`,
+  ]);
+  const replacement = select(options, String(Math.min(view.sample, Math.max(entries.length - 1, 0))), (v) => {
+    view.sample = Number(v);
+    view.slice = 0;
+    bridge.post({ type: 'inspector/loadSample', index: view.sample });
+    saveState();
+  });
   sampleSelect.replaceWith(replacement);
   sampleSelect = replacement;
   regressionHost.replaceChildren();
@@ -140,7 +190,9 @@ function init(message: InspectorInit): void {
     slices.style.display = message.regression ? 'none' : '';
     toolbar.style.display = message.regression ? 'none' : '';
     sliceRow.style.display = 'none';
-    if (!preview) for (const v of [truthView, generatedView, differenceView]) v.showMissing('this run has no samples yet (samples/index.json); reading true slices of its dataset…');
+    if (!preview)
+      for (const v of [truthView, generatedView, differenceView])
+        v.showMissing('this run has no samples yet (samples/index.json); reading true slices of its dataset…');
   }
   saveState();
 }
@@ -151,7 +203,8 @@ function showDataPreview(message: InspectorDataPreview): void {
   problems.set('sample', message.problems);
   const [count, rows, cols] = message.shape;
   if (!message.data || count === 0) {
-    for (const v of [truthView, generatedView, differenceView]) v.showMissing('this run has no samples yet, and its dataset could not be read (see above)');
+    for (const v of [truthView, generatedView, differenceView])
+      v.showMissing('this run has no samples yet, and its dataset could not be read (see above)');
     return;
   }
   preview = { lightcone: message.lightcone, slices: message.slices, redshifts: message.redshifts };
@@ -184,14 +237,22 @@ function loadSample(message: InspectorSample): void {
   const read = (bytes: ArrayBuffer | null, file: string | undefined): NpyArray | null => {
     if (!bytes) return null;
     const parsed = parseNpy(bytes, `samples/${file ?? '?'}`);
-    if ('error' in parsed) { found.push(parsed.error); return null; }
-    if (parsed.array.shape.length !== 3) { found.push(`samples/${file}: shape (${parsed.array.shape.join(', ')}) is not [slices, x, y]`); return null; }
+    if ('error' in parsed) {
+      found.push(parsed.error);
+      return null;
+    }
+    if (parsed.array.shape.length !== 3) {
+      found.push(`samples/${file}: shape (${parsed.array.shape.join(', ')}) is not [slices, x, y]`);
+      return null;
+    }
     return parsed.array;
   };
   truth = read(message.truth, entry?.truth);
   generated = read(message.generated, entry?.generated);
   if (truth && generated && (truth.shape[1] !== generated.shape[1] || truth.shape[2] !== generated.shape[2])) {
-    found.push(`the generated slices are ${generated.shape[1]}×${generated.shape[2]} but the true ones ${truth.shape[1]}×${truth.shape[2]}; showing them apart, without a difference`);
+    found.push(
+      `the generated slices are ${generated.shape[1]}×${generated.shape[2]} but the true ones ${truth.shape[1]}×${truth.shape[2]}; showing them apart, without a difference`,
+    );
   }
   difference = truth && generated && sameSliceShape() ? differenceOf(truth, generated, generatedOffset()) : null;
   ranges = {
@@ -236,26 +297,55 @@ function draw(): void {
   const lightconeSlice = entry ? entry.firstSlice - entry.contextSlices + s : preview ? preview.slices[s] : s;
   const source = preview ? ` · data (no samples yet): lightcone ${preview.lightcone}` : '';
   sliceLabel.textContent = `${s + 1} / ${Number(slider.max) + 1} · lightcone slice ${lightconeSlice}${redshift !== undefined ? ` · z = ${redshift.toFixed(2)}` : ''}${context ? ' · context (ground truth given to the model)' : ''}${source}`;
-  const shared = view.scale === 'shared' && ranges.truth && ranges.generated
-    ? { lo: Math.min(ranges.truth.lo, ranges.generated.lo), hi: Math.max(ranges.truth.hi, ranges.generated.hi) }
-    : null;
-  const show = (v: SliceView, array: NpyArray | null, sliceIndex: number, range: ColorRange | null, label: string, why: string) => {
+  const shared =
+    view.scale === 'shared' && ranges.truth && ranges.generated
+      ? { lo: Math.min(ranges.truth.lo, ranges.generated.lo), hi: Math.max(ranges.truth.hi, ranges.generated.hi) }
+      : null;
+  const show = (
+    v: SliceView,
+    array: NpyArray | null,
+    sliceIndex: number,
+    range: ColorRange | null,
+    label: string,
+    why: string,
+  ) => {
     if (!array || !range) return v.showMissing(why);
     if (sliceIndex < 0 || sliceIndex >= array.shape[0]) return v.showMissing(`no slice ${s + 1} in this file`);
     const [, rows, cols] = array.shape;
-    v.show(array.data, sliceIndex * rows * cols, rows, cols, colorRangeFor(shared ?? range, view.colormap), view.colormap);
+    v.show(
+      array.data,
+      sliceIndex * rows * cols,
+      rows,
+      cols,
+      colorRangeFor(shared ?? range, view.colormap),
+      view.colormap,
+    );
     v.setCaption(label);
   };
   const offset = generatedOffset();
   show(truthView, truth, s, ranges.truth, preview ? 'True — data (no samples yet)' : 'True', 'could not be read');
   const generatedIsContext = context && offset === 0;
-  show(generatedView, generated, s - offset, ranges.generated, generatedIsContext ? 'Generated — context (= true)' : 'Generated', preview ? 'no samples yet: the true slices are from the run\'s dataset' : 'could not be read');
+  show(
+    generatedView,
+    generated,
+    s - offset,
+    ranges.generated,
+    generatedIsContext ? 'Generated — context (= true)' : 'Generated',
+    preview ? "no samples yet: the true slices are from the run's dataset" : 'could not be read',
+  );
   if (difference && truth && ranges.difference) {
     const [, rows, cols] = truth.shape;
     const slice = difference.subarray(s * rows * cols, (s + 1) * rows * cols);
     const r = finiteRange(slice);
     if (r) {
-      differenceView.show(difference, s * rows * cols, rows, cols, colorRangeFor(ranges.difference, 'diverging'), 'diverging');
+      differenceView.show(
+        difference,
+        s * rows * cols,
+        rows,
+        cols,
+        colorRangeFor(ranges.difference, 'diverging'),
+        'diverging',
+      );
       differenceView.setCaption('Generated − true');
     } else differenceView.showMissing(context && offset > 0 ? 'context slice (not generated)' : 'no finite values');
   } else differenceView.showMissing('needs both true and generated slices');
@@ -289,23 +379,43 @@ function buildCharts(): void {
   const offset = generatedOffset();
   const truthMeans = truth ? sliceMeans(truth) : [];
   const generatedMeans = generated ? sliceMeans(generated) : [];
-  const data: (number | null)[][] = [x, x.map((_, s) => truthMeans[s] ?? null), x.map((_, s) => generatedMeans[s - offset] ?? null)];
-  if (x.length > 1 && x[0] > x[x.length - 1]) { for (const col of data) col.reverse(); }
-  globalChart = new Chart(chartGrid, {
-    title: 'Global signal ⟨δT₂₁⟩',
-    xLabel: axis.label,
-    logY: false,
-    series: [{ label: 'true', color: blue, width: 2 }, { label: 'generated', color: orange, width: 2 }],
-    plugins: [currentSliceMarker(() => axis.x[view.slice])],
-  }, bridge);
+  const data: (number | null)[][] = [
+    x,
+    x.map((_, s) => truthMeans[s] ?? null),
+    x.map((_, s) => generatedMeans[s - offset] ?? null),
+  ];
+  if (x.length > 1 && x[0] > x[x.length - 1]) {
+    for (const col of data) col.reverse();
+  }
+  globalChart = new Chart(
+    chartGrid,
+    {
+      title: 'Global signal ⟨δT₂₁⟩',
+      xLabel: axis.label,
+      logY: false,
+      series: [
+        { label: 'true', color: blue, width: 2 },
+        { label: 'generated', color: orange, width: 2 },
+      ],
+      plugins: [currentSliceMarker(() => axis.x[view.slice])],
+    },
+    bridge,
+  );
   globalChart.setData(data);
-  spectrumChart = new Chart(chartGrid, {
-    title: 'Power spectrum of the slice',
-    xLabel: 'k [2π/L]',
-    logY: true,
-    logX: true,
-    series: [{ label: 'true', color: blue, width: 2 }, { label: 'generated', color: orange, width: 2 }],
-  }, bridge);
+  spectrumChart = new Chart(
+    chartGrid,
+    {
+      title: 'Power spectrum of the slice',
+      xLabel: 'k [2π/L]',
+      logY: true,
+      logX: true,
+      series: [
+        { label: 'true', color: blue, width: 2 },
+        { label: 'generated', color: orange, width: 2 },
+      ],
+    },
+    bridge,
+  );
 }
 
 function updateSpectrum(): void {
@@ -321,7 +431,8 @@ function updateSpectrum(): void {
   const k = (t ?? g)?.k ?? [];
   // Power 10¹² below the peak is round-off of a (near) pure mode, not signal: leave it off the log axis.
   const peak = Math.max(...[...(t?.power ?? []), ...(g?.power ?? [])].map((p) => p ?? 0));
-  const clean = (power: (number | null)[] | undefined) => (power ?? k.map(() => null)).map((p) => (p !== null && p > peak * 1e-12 ? p : null));
+  const clean = (power: (number | null)[] | undefined) =>
+    (power ?? k.map(() => null)).map((p) => (p !== null && p > peak * 1e-12 ? p : null));
   spectrumChart.setData([k, clean(t?.power), clean(g?.power)]);
 }
 
@@ -347,10 +458,18 @@ function currentSliceMarker(at: () => number): uPlot.Plugin {
 }
 
 function showReadout(hit: { row: number; col: number; value: number } | null): void {
-  if (!hit) { readout.textContent = ''; return; }
-  const at = (v: SliceView) => (v.values && v.rows === truthView.rows ? v.values[v.offset + hit.row * v.cols + hit.col] : undefined);
+  if (!hit) {
+    readout.textContent = '';
+    return;
+  }
+  const at = (v: SliceView) =>
+    v.values && v.rows === truthView.rows ? v.values[v.offset + hit.row * v.cols + hit.col] : undefined;
   const parts = [`x ${hit.col}, y ${hit.row}`];
-  for (const [name, v] of [['true', truthView], ['generated', generatedView], ['difference', differenceView]] as const) {
+  for (const [name, v] of [
+    ['true', truthView],
+    ['generated', generatedView],
+    ['difference', differenceView],
+  ] as const) {
     const value = at(v);
     if (value !== undefined) parts.push(`${name} ${Number.isFinite(value) ? formatValue(value) : 'NaN'} mK`);
   }
@@ -406,12 +525,14 @@ function saveState(): void {
   bridge.saveState({ kind: 'inspector', ...view });
 }
 
-Object.assign(window, { l3mPanel: {
-  views: { truth: truthView, generated: generatedView, difference: differenceView },
-  slider,
-  view: () => ({ ...view }),
-  problems: () => problems.all(),
-  globalChart: () => globalChart?.uplot ?? null,
-  spectrumChart: () => spectrumChart?.uplot ?? null,
-  exportView,
-} });
+Object.assign(window, {
+  l3mPanel: {
+    views: { truth: truthView, generated: generatedView, difference: differenceView },
+    slider,
+    view: () => ({ ...view }),
+    problems: () => problems.all(),
+    globalChart: () => globalChart?.uplot ?? null,
+    spectrumChart: () => spectrumChart?.uplot ?? null,
+    exportView,
+  },
+});

@@ -8,7 +8,11 @@ import { seriesColors, withAlpha } from '../shared/theme';
 import type { PanelBridge } from '../shared/vscode_api';
 import type { RegressionEvaluationFile } from '../shared/panel_protocol';
 
-export function showRegression(parent: HTMLElement, evaluation: RegressionEvaluationFile, bridge: PanelBridge): Chart[] {
+export function showRegression(
+  parent: HTMLElement,
+  evaluation: RegressionEvaluationFile,
+  bridge: PanelBridge,
+): Chart[] {
   const heading = document.createElement('h2');
   heading.textContent = `Regression on ${evaluation.testLightcones} test lightcones (${evaluation.samplesPerLightcone} posterior draws each)`;
   parent.append(heading, calibrationTable(evaluation));
@@ -40,19 +44,23 @@ export function showRegression(parent: HTMLElement, evaluation: RegressionEvalua
     }
     const { x, ys } = alignCurves([diagonal, points, binLo, binMean, binHi]);
     const unit = p.unit ? ` [${p.unit}]` : '';
-    const chart = new Chart(grid, {
-      title: `${p.label}${unit}  R² = ${p.r2 === null ? '–' : p.r2.toFixed(3)}`,
-      xLabel: `true ${p.label}`,
-      logY: false,
-      height: 260,
-      series: [
-        { label: 'truth', color: withAlpha(red, 0.6), width: 1 },
-        { label: 'predicted mean', color: withAlpha(blue, 0.55), scatter: true },
-        { label: 'bin mean − σ', color: withAlpha(orange, 0.5), width: 1 },
-        { label: 'bin mean', color: orange, width: 2 },
-        { label: 'bin mean + σ', color: withAlpha(orange, 0.5), width: 1 },
-      ],
-    }, bridge);
+    const chart = new Chart(
+      grid,
+      {
+        title: `${p.label}${unit}  R² = ${p.r2 === null ? '–' : p.r2.toFixed(3)}`,
+        xLabel: `true ${p.label}`,
+        logY: false,
+        height: 260,
+        series: [
+          { label: 'truth', color: withAlpha(red, 0.6), width: 1 },
+          { label: 'predicted mean', color: withAlpha(blue, 0.55), scatter: true },
+          { label: 'bin mean − σ', color: withAlpha(orange, 0.5), width: 1 },
+          { label: 'bin mean', color: orange, width: 2 },
+          { label: 'bin mean + σ', color: withAlpha(orange, 0.5), width: 1 },
+        ],
+      },
+      bridge,
+    );
     chart.setData([x, ...ys]);
     charts.push(chart);
   });
@@ -73,7 +81,13 @@ function calibrationTable(evaluation: RegressionEvaluationFile): HTMLTableElemen
   for (const p of evaluation.parameters) {
     const row = body.insertRow();
     const sigma = p.meanSigma === null ? null : p.meanSigma * (p.max - p.min);
-    for (const cell of [p.label, fmt(p.r2), fmt(p.coverage68), fmt(p.coverage95), sigma === null ? '–' : `${formatValue(sigma)} ${p.unit}`.trim()]) {
+    for (const cell of [
+      p.label,
+      fmt(p.r2),
+      fmt(p.coverage68),
+      fmt(p.coverage95),
+      sigma === null ? '–' : `${formatValue(sigma)} ${p.unit}`.trim(),
+    ]) {
       row.insertCell().textContent = cell;
     }
   }

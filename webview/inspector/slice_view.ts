@@ -21,7 +21,10 @@ export class SliceView {
   cols = 0;
   range: ColorRange | null = null;
 
-  constructor(parent: HTMLElement, readonly name: string) {
+  constructor(
+    parent: HTMLElement,
+    readonly name: string,
+  ) {
     this.element = document.createElement('figure');
     this.element.className = 'slice-view';
     this.caption = document.createElement('figcaption');

@@ -9,7 +9,16 @@ import '../shared/panel.css';
 import { connect } from '../shared/vscode_api';
 import { MetricTable, recordsToColumns } from '../shared/metric_table';
 import { Chart, formatDuration, type ChartSeries } from '../shared/chart';
-import { Curve, SmoothedCurve, addMetricNames, appendToCurve, metricNames, nonFiniteProblems, splitCurves, undefinedMetricReason } from '../shared/metric_series';
+import {
+  Curve,
+  SmoothedCurve,
+  addMetricNames,
+  appendToCurve,
+  metricNames,
+  nonFiniteProblems,
+  splitCurves,
+  undefinedMetricReason,
+} from '../shared/metric_series';
 import { ProblemList } from '../shared/problems';
 import { seriesColors, withAlpha, onThemeChange } from '../shared/theme';
 import { controlRow, runSubtitle } from '../shared/controls';
@@ -18,7 +27,13 @@ import type { HostMessage, MetricRecord, RunSummary, XAxis } from '../shared/pan
 
 const splitOrder = ['train', 'val', 'test'] as const;
 const axisLabels: Record<XAxis, string> = { step: 'step', epoch: 'epoch', wall_time: 'wall time' };
-const metricTitles: Record<string, string> = { loss: 'Loss', lr: 'Learning rate', steps_per_s: 'Throughput (steps/s)', grad_norm: 'Gradient norm', nll: 'NLL' };
+const metricTitles: Record<string, string> = {
+  loss: 'Loss',
+  lr: 'Learning rate',
+  steps_per_s: 'Throughput (steps/s)',
+  grad_norm: 'Gradient norm',
+  nll: 'NLL',
+};
 
 function metricTitle(metric: string): string {
   return metricTitles[metric] ?? (metric.startsWith('r2_') ? `R² ${metric.slice(3)}` : metric);
@@ -50,15 +65,35 @@ app.append(title, subtitle);
 
 const bridge = connect(onMessage);
 const saved = bridge.state('monitor');
-const settings = { xAxis: saved?.xAxis ?? ('step'), smoothing: saved?.smoothing ?? 0.6, logY: saved?.logY ?? false };
+const settings = { xAxis: saved?.xAxis ?? 'step', smoothing: saved?.smoothing ?? 0.6, logY: saved?.logY ?? false };
 
 const controls = controlRow(app, {
   xAxis: settings.xAxis,
   smoothing: settings.smoothing,
   logY: settings.logY,
-  onXAxis: (x) => { settings.xAxis = x; rebuildCurves(); saveState(); },
-  onSmoothing: (s) => { settings.smoothing = s; for (const m of charts.values()) { for (const c of m.smoothed) c.setWeight(s); m.dirty = true; } schedule(); saveState(); },
-  onLogY: (log) => { settings.logY = log; for (const [metric, m] of charts) { m.chart.reconfigure(chartOptions(metric, m.splits)); m.dirty = true; } schedule(); saveState(); },
+  onXAxis: (x) => {
+    settings.xAxis = x;
+    rebuildCurves();
+    saveState();
+  },
+  onSmoothing: (s) => {
+    settings.smoothing = s;
+    for (const m of charts.values()) {
+      for (const c of m.smoothed) c.setWeight(s);
+      m.dirty = true;
+    }
+    schedule();
+    saveState();
+  },
+  onLogY: (log) => {
+    settings.logY = log;
+    for (const [metric, m] of charts) {
+      m.chart.reconfigure(chartOptions(metric, m.splits));
+      m.dirty = true;
+    }
+    schedule();
+    saveState();
+  },
 });
 const problems = new ProblemList(app);
 // Values that are missing for a known reason: said plainly, apart from what could not be read.
@@ -71,7 +106,13 @@ empty.textContent = 'Waiting for the run to write metrics…';
 const grid = document.createElement('div');
 grid.className = 'charts';
 app.append(empty, grid);
-onThemeChange(() => { for (const [metric, m] of charts) { m.chart.reconfigure(chartOptions(metric, m.splits)); m.dirty = true; } schedule(); });
+onThemeChange(() => {
+  for (const [metric, m] of charts) {
+    m.chart.reconfigure(chartOptions(metric, m.splits));
+    m.dirty = true;
+  }
+  schedule();
+});
 
 function onMessage(message: HostMessage): void {
   if (message.type === 'monitor/init') {
@@ -83,7 +124,10 @@ function onMessage(message: HostMessage): void {
     problems.set('metrics', message.problems);
     testLightcones = message.testLightcones;
     table.append(message.columns);
-    addMetricNames(message.columns.metrics.map((m) => m.name), metrics);
+    addMetricNames(
+      message.columns.metrics.map((m) => m.name),
+      metrics,
+    );
     rebuildCurves();
     // Draw the first load now rather than on the next animation frame.
     cancelAnimationFrame(frame);
@@ -128,7 +172,11 @@ function addRecords(batch: MetricRecord[], rebuild: boolean): void {
 /** Recomputes every curve from all records (new metric, new split, or another x axis). */
 function rebuildCurves(): void {
   const wanted = new Set(metrics);
-  for (const [metric, m] of charts) if (!wanted.has(metric)) { m.chart.destroy(); charts.delete(metric); }
+  for (const [metric, m] of charts)
+    if (!wanted.has(metric)) {
+      m.chart.destroy();
+      charts.delete(metric);
+    }
   for (const metric of metrics) {
     const curves = splitCurves(table.batches, metric, settings.xAxis);
     const present = splitOrder.flatMap((split) => {
@@ -145,11 +193,20 @@ function rebuildCurves(): void {
       existing.chart.reconfigure(chartOptions(metric, splits));
       existing.dirty = true;
     } else {
-      charts.set(metric, { chart: new Chart(grid, chartOptions(metric, splits), bridge), curves, splits, smoothed, dirty: true });
+      charts.set(metric, {
+        chart: new Chart(grid, chartOptions(metric, splits), bridge),
+        curves,
+        splits,
+        smoothed,
+        dirty: true,
+      });
     }
   }
   // Keep the grid in metric order (loss first).
-  for (const metric of metrics) { const m = charts.get(metric); if (m) grid.append(m.chart.element); }
+  for (const metric of metrics) {
+    const m = charts.get(metric);
+    if (m) grid.append(m.chart.element);
+  }
   schedule();
 }
 
@@ -182,7 +239,10 @@ function render(): void {
   for (const [, m] of charts) {
     if (!m.dirty) continue;
     m.dirty = false;
-    m.chart.setGroups(m.smoothed.map((c) => c.group()), m.chart.zoomed);
+    m.chart.setGroups(
+      m.smoothed.map((c) => c.group()),
+      m.chart.zoomed,
+    );
   }
   const unexplained: { label: string; curve: Curve }[] = [];
   const explained: string[] = [];
@@ -205,10 +265,18 @@ function saveState(): void {
 }
 
 // The browser tests and the benchmark read the charts' data through this handle.
-Object.assign(window, { l3mPanel: {
-  // points: the points of the chart's longest curve; uPlot holds them decimated above decimationThreshold.
-  charts: () => [...charts].map(([metric, m]) => ({ metric, title: m.chart.title, uplot: m.chart.uplot, points: Math.max(0, ...m.smoothed.map((c) => c.curve.length)) })),
-  problems: () => problems.all(),
-  settings: () => ({ ...settings }),
-  controls,
-} });
+Object.assign(window, {
+  l3mPanel: {
+    // points: the points of the chart's longest curve; uPlot holds them decimated above decimationThreshold.
+    charts: () =>
+      [...charts].map(([metric, m]) => ({
+        metric,
+        title: m.chart.title,
+        uplot: m.chart.uplot,
+        points: Math.max(0, ...m.smoothed.map((c) => c.curve.length)),
+      })),
+    problems: () => problems.all(),
+    settings: () => ({ ...settings }),
+    controls,
+  },
+});

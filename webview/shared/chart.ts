@@ -51,7 +51,11 @@ export class Chart {
   private options: ChartOptions;
   private readonly resize: ResizeObserver;
 
-  constructor(parent: HTMLElement, options: ChartOptions, private readonly bridge: PanelBridge) {
+  constructor(
+    parent: HTMLElement,
+    options: ChartOptions,
+    private readonly bridge: PanelBridge,
+  ) {
     this.options = options;
     this.element = document.createElement('section');
     this.element.className = 'chart-card';
@@ -130,7 +134,12 @@ export class Chart {
   private show(): void {
     const plot = this.plot;
     if (!plot) return;
-    const view = decimate(this.groups, this.range, Math.max(200, Math.round(plot.bbox.width / devicePixelRatio) || 600), this.options.logY);
+    const view = decimate(
+      this.groups,
+      this.range,
+      Math.max(200, Math.round(plot.bbox.width / devicePixelRatio) || 600),
+      this.options.logY,
+    );
     this.applying = true;
     try {
       plot.setData(view, this.range === null);
@@ -149,7 +158,10 @@ export class Chart {
     const range = min <= all.min && max >= all.max ? null : { min, max };
     // uPlot reports scale changes after a redraw too (including those show() caused): only a
     // real change of range needs a new view, or the two would feed each other forever.
-    const same = range === null ? this.range === null : this.range !== null && this.range.min === range.min && this.range.max === range.max;
+    const same =
+      range === null
+        ? this.range === null
+        : this.range !== null && this.range.min === range.min && this.range.max === range.max;
     if (same) return;
     this.range = range;
     if (this.groups.some((g) => g.x.length > decimationThreshold)) queueMicrotask(() => this.show());
@@ -169,13 +181,25 @@ export class Chart {
     this.plot?.destroy();
     const fg = foreground();
     const grid = { stroke: gridColor(), width: 1 };
-    const axis = { stroke: fg, grid, ticks: grid, font: '11px sans-serif', values: (_u: uPlot, splits: number[]) => splits.map((v) => (v === null ? '' : formatValue(v))) };
+    const axis = {
+      stroke: fg,
+      grid,
+      ticks: grid,
+      font: '11px sans-serif',
+      values: (_u: uPlot, splits: number[]) => splits.map((v) => (v === null ? '' : formatValue(v))),
+    };
     const formatX = this.options.formatX;
     const opts: uPlot.Options = {
       ...this.size(),
       cursor: { drag: { x: true, y: false, setScale: true } },
-      scales: { x: this.options.logX ? { time: false, distr: 3 } : { time: false }, y: this.options.logY ? { distr: 3 } : {} },
-      axes: [{ ...axis, label: this.options.xLabel, labelFont: '11px sans-serif' }, { ...axis, size: 60 }],
+      scales: {
+        x: this.options.logX ? { time: false, distr: 3 } : { time: false },
+        y: this.options.logY ? { distr: 3 } : {},
+      },
+      axes: [
+        { ...axis, label: this.options.xLabel, labelFont: '11px sans-serif' },
+        { ...axis, size: 60 },
+      ],
       legend: { live: true },
       series: [
         { label: this.options.xLabel, value: formatX ? (_u, v) => (v === null ? '–' : formatX(v)) : undefined },
@@ -195,7 +219,11 @@ export class Chart {
       // A performance mark per draw lets bench/panels time first paint and streaming frames.
       hooks: {
         draw: [() => benchMark('l3m-chart-draw')],
-        setScale: [(u, key) => { if (key === 'x') this.onScale(u); }],
+        setScale: [
+          (u, key) => {
+            if (key === 'x') this.onScale(u);
+          },
+        ],
       },
     };
     const empty: uPlot.AlignedData = [[], ...this.options.series.map((): number[] => [])];
@@ -233,33 +261,41 @@ function wheelZoomAndPan(): uPlot.Plugin {
     hooks: {
       ready: (u) => {
         const over = u.over;
-        over.addEventListener('wheel', (e) => {
-          const { min, max } = u.scales.x;
-          if (min === undefined || max === undefined || u.data[0].length < 2) return;
-          e.preventDefault();
-          const at = u.posToVal(u.cursor.left ?? 0, 'x');
-          const factor = e.deltaY < 0 ? 0.8 : 1.25;
-          u.setScale('x', { min: at - (at - min) * factor, max: at + (max - at) * factor });
-        }, { passive: false });
-        over.addEventListener('mousedown', (e) => {
-          if (!e.altKey) return;
-          e.stopPropagation();
-          e.preventDefault();
-          const { min, max } = u.scales.x;
-          if (min === undefined || max === undefined) return;
-          const startX = e.clientX;
-          const perPixel = (max - min) / over.clientWidth;
-          const move = (m: MouseEvent) => {
-            const d = (m.clientX - startX) * perPixel;
-            u.setScale('x', { min: min - d, max: max - d });
-          };
-          const up = () => {
-            window.removeEventListener('mousemove', move);
-            window.removeEventListener('mouseup', up);
-          };
-          window.addEventListener('mousemove', move);
-          window.addEventListener('mouseup', up);
-        }, true);
+        over.addEventListener(
+          'wheel',
+          (e) => {
+            const { min, max } = u.scales.x;
+            if (min === undefined || max === undefined || u.data[0].length < 2) return;
+            e.preventDefault();
+            const at = u.posToVal(u.cursor.left ?? 0, 'x');
+            const factor = e.deltaY < 0 ? 0.8 : 1.25;
+            u.setScale('x', { min: at - (at - min) * factor, max: at + (max - at) * factor });
+          },
+          { passive: false },
+        );
+        over.addEventListener(
+          'mousedown',
+          (e) => {
+            if (!e.altKey) return;
+            e.stopPropagation();
+            e.preventDefault();
+            const { min, max } = u.scales.x;
+            if (min === undefined || max === undefined) return;
+            const startX = e.clientX;
+            const perPixel = (max - min) / over.clientWidth;
+            const move = (m: MouseEvent) => {
+              const d = (m.clientX - startX) * perPixel;
+              u.setScale('x', { min: min - d, max: max - d });
+            };
+            const up = () => {
+              window.removeEventListener('mousemove', move);
+              window.removeEventListener('mouseup', up);
+            };
+            window.addEventListener('mousemove', move);
+            window.addEventListener('mouseup', up);
+          },
+          true,
+        );
       },
     },
   };

@@ -9,13 +9,29 @@ type Rgb = [number, number, number];
 
 // matplotlib RdBu (11 samples), reversed.
 const rdbuR: Rgb[] = [
-  [5, 48, 97], [33, 102, 172], [67, 147, 195], [146, 197, 222], [209, 229, 240], [247, 247, 247],
-  [253, 219, 199], [244, 165, 130], [214, 96, 77], [178, 24, 43], [103, 0, 31],
+  [5, 48, 97],
+  [33, 102, 172],
+  [67, 147, 195],
+  [146, 197, 222],
+  [209, 229, 240],
+  [247, 247, 247],
+  [253, 219, 199],
+  [244, 165, 130],
+  [214, 96, 77],
+  [178, 24, 43],
+  [103, 0, 31],
 ];
 // matplotlib viridis (9 samples).
 const viridis: Rgb[] = [
-  [68, 1, 84], [71, 44, 122], [59, 81, 139], [44, 113, 142], [33, 144, 141], [39, 173, 129],
-  [92, 200, 99], [170, 220, 50], [253, 231, 37],
+  [68, 1, 84],
+  [71, 44, 122],
+  [59, 81, 139],
+  [44, 113, 142],
+  [33, 144, 141],
+  [39, 173, 129],
+  [92, 200, 99],
+  [170, 220, 50],
+  [253, 231, 37],
 ];
 
 function lut(points: Rgb[]): Uint8Array {
@@ -32,7 +48,10 @@ function lut(points: Rgb[]): Uint8Array {
 export const colormaps: Record<ColormapName, Uint8Array> = { diverging: lut(rdbuR), sequential: lut(viridis) };
 
 /** The value range a colour map spans: symmetric about zero for the diverging map. */
-export interface ColorRange { lo: number; hi: number }
+export interface ColorRange {
+  lo: number;
+  hi: number;
+}
 
 /** Finite minimum and maximum of the values; null when none is finite. */
 export function finiteRange(values: ArrayLike<number>): ColorRange | null {
@@ -59,18 +78,32 @@ export function colorRangeFor(range: ColorRange, map: ColormapName): ColorRange 
  * Paints a [rows, cols] slice into RGBA pixels (row-major; row 0 at the top). Non-finite values are
  * painted magenta so that they stand out rather than hide as a colour of the map.
  */
-export function paintSlice(values: Float32Array, offset: number, rows: number, cols: number, range: ColorRange, map: ColormapName, out: Uint8ClampedArray): void {
+export function paintSlice(
+  values: Float32Array,
+  offset: number,
+  rows: number,
+  cols: number,
+  range: ColorRange,
+  map: ColormapName,
+  out: Uint8ClampedArray,
+): void {
   const table = colormaps[map];
   const scale = 255 / (range.hi - range.lo);
   for (let i = 0; i < rows * cols; i++) {
     const v = values[offset + i];
     const o = i * 4;
     if (!Number.isFinite(v)) {
-      out[o] = 255; out[o + 1] = 0; out[o + 2] = 255; out[o + 3] = 255;
+      out[o] = 255;
+      out[o + 1] = 0;
+      out[o + 2] = 255;
+      out[o + 3] = 255;
       continue;
     }
     let k = Math.round((v - range.lo) * scale);
     k = k < 0 ? 0 : k > 255 ? 255 : k;
-    out[o] = table[k * 3]; out[o + 1] = table[k * 3 + 1]; out[o + 2] = table[k * 3 + 2]; out[o + 3] = 255;
+    out[o] = table[k * 3];
+    out[o + 1] = table[k * 3 + 1];
+    out[o + 2] = table[k * 3 + 2];
+    out[o + 3] = 255;
   }
 }

@@ -35,7 +35,11 @@ export function labelled(row: HTMLElement, text: string, control: HTMLElement): 
   control.setAttribute('aria-label', text);
 }
 
-export function select<T extends string>(options: [T, string][], value: T, onChange: (v: T) => void): HTMLElement & { value: string } {
+export function select<T extends string>(
+  options: [T, string][],
+  value: T,
+  onChange: (v: T) => void,
+): HTMLElement & { value: string } {
   const element = document.createElement('vscode-single-select') as HTMLElement & { value: string };
   for (const [v, text] of options) {
     const option = document.createElement('vscode-option');
@@ -52,7 +56,11 @@ export function select<T extends string>(options: [T, string][], value: T, onCha
   return element;
 }
 
-export function checkbox(text: string, checked: boolean, onChange: (checked: boolean) => void): HTMLElement & { checked: boolean } {
+export function checkbox(
+  text: string,
+  checked: boolean,
+  onChange: (checked: boolean) => void,
+): HTMLElement & { checked: boolean } {
   const element = document.createElement('vscode-checkbox') as HTMLElement & { checked: boolean };
   element.setAttribute('label', text);
   if (checked) element.setAttribute('checked', '');
@@ -64,7 +72,15 @@ export function checkbox(text: string, checked: boolean, onChange: (checked: boo
 export function controlRow(parent: HTMLElement, o: ControlRowOptions): ControlRow {
   const row = document.createElement('div');
   row.className = 'toolbar';
-  const xAxis = select<XAxis>([['step', 'Step'], ['epoch', 'Epoch'], ['wall_time', 'Wall time']], o.xAxis, (axis) => o.onXAxis(axis));
+  const xAxis = select<XAxis>(
+    [
+      ['step', 'Step'],
+      ['epoch', 'Epoch'],
+      ['wall_time', 'Wall time'],
+    ],
+    o.xAxis,
+    (axis) => o.onXAxis(axis),
+  );
   labelled(row, 'X axis', xAxis);
   const smoothing = document.createElement('input');
   smoothing.type = 'range';
@@ -91,7 +107,8 @@ export function runSubtitle(record: RunRecord | null): string {
   if (!record) return 'run.json could not be read';
   const parts: string[] = [record.status, record.task];
   if (record.device) parts.push(`${record.device.backend} — ${record.device.device}`);
-  if (record.progress) parts.push(`step ${record.progress.step}/${record.progress.totalSteps}, epoch ${record.progress.epoch}`);
+  if (record.progress)
+    parts.push(`step ${record.progress.step}/${record.progress.totalSteps}, epoch ${record.progress.epoch}`);
   if (record.error) parts.push(`error: ${record.error.message}`);
   return parts.join(' · ');
 }

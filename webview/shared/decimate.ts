@@ -51,7 +51,16 @@ function toPlotColumn(column: Float64Array, positiveOnly: boolean): (number | nu
 }
 
 /** Appends the min/max of each bucket of x[from, to) over [a, b) in `count` buckets. */
-function decimateSegment(group: SeriesGroup, from: number, to: number, a: number, b: number, count: number, positiveOnly: boolean, out: PlotGroup): void {
+function decimateSegment(
+  group: SeriesGroup,
+  from: number,
+  to: number,
+  a: number,
+  b: number,
+  count: number,
+  positiveOnly: boolean,
+  out: PlotGroup,
+): void {
   if (to <= from) return;
   const { x, ys } = group;
   const series = ys.length;
@@ -102,9 +111,15 @@ function decimateSegment(group: SeriesGroup, from: number, to: number, a: number
  * One group decimated. `range`: the visible x range (null: everything); `buckets`: buckets across
  * it; `positiveOnly`: drop values ≤ 0 (a log axis cannot show them). x must be sorted.
  */
-export function decimateGroup(group: SeriesGroup, range: { min: number; max: number } | null, buckets: number, positiveOnly: boolean): PlotGroup {
+export function decimateGroup(
+  group: SeriesGroup,
+  range: { min: number; max: number } | null,
+  buckets: number,
+  positiveOnly: boolean,
+): PlotGroup {
   const x = group.x;
-  if (x.length <= decimationThreshold) return { x: Array.from(x), ys: group.ys.map((c) => toPlotColumn(c, positiveOnly)) };
+  if (x.length <= decimationThreshold)
+    return { x: Array.from(x), ys: group.ys.map((c) => toPlotColumn(c, positiveOnly)) };
   const out: PlotGroup = { x: [], ys: group.ys.map(() => []) };
   const first = x[0];
   const last = x[x.length - 1];
@@ -126,11 +141,16 @@ export function decimateGroup(group: SeriesGroup, range: { min: number; max: num
 export function mergeGroups(groups: { x: ArrayLike<number>; ys: ArrayLike<number | null>[] }[]): PlotData {
   const x: number[] = [];
   const ys: (number | null)[][] = groups.flatMap((g) => g.ys.map(() => []));
-  if (groups.length === 1) return [Array.from(groups[0].x), ...groups[0].ys.map((y) => Array.from(y, (v) => (v === null || v !== v ? null : v)))];
+  if (groups.length === 1)
+    return [
+      Array.from(groups[0].x),
+      ...groups[0].ys.map((y) => Array.from(y, (v) => (v === null || v !== v ? null : v))),
+    ];
   const at = groups.map(() => 0);
   for (;;) {
     let next = Infinity;
-    for (let g = 0; g < groups.length; g++) if (at[g] < groups[g].x.length && groups[g].x[at[g]] < next) next = groups[g].x[at[g]];
+    for (let g = 0; g < groups.length; g++)
+      if (at[g] < groups[g].x.length && groups[g].x[at[g]] < next) next = groups[g].x[at[g]];
     if (next === Infinity) return [x, ...ys];
     x.push(next);
     let column = 0;
@@ -147,6 +167,11 @@ export function mergeGroups(groups: { x: ArrayLike<number>; ys: ArrayLike<number
 }
 
 /** Every group decimated on its own x, then merged: what uPlot gets. */
-export function decimate(groups: SeriesGroup[], range: { min: number; max: number } | null, buckets: number, positiveOnly: boolean): PlotData {
+export function decimate(
+  groups: SeriesGroup[],
+  range: { min: number; max: number } | null,
+  buckets: number,
+  positiveOnly: boolean,
+): PlotData {
   return mergeGroups(groups.map((g) => decimateGroup(g, range, buckets, positiveOnly)));
 }

@@ -50,10 +50,30 @@ export function safeFileName(text: string): string {
   return text.replace(/[^A-Za-z0-9._-]+/g, '_').replace(/^_+|_+$/g, '') || 'export';
 }
 
-export async function exportPng(bridge: PanelBridge, canvas: HTMLCanvasElement, title: string, fileName: string): Promise<void> {
-  bridge.post({ type: 'export', fileName: `${safeFileName(fileName)}.png`, mime: 'image/png', data: await canvasToPng(canvas, title) });
+export async function exportPng(
+  bridge: PanelBridge,
+  canvas: HTMLCanvasElement,
+  title: string,
+  fileName: string,
+): Promise<void> {
+  bridge.post({
+    type: 'export',
+    fileName: `${safeFileName(fileName)}.png`,
+    mime: 'image/png',
+    data: await canvasToPng(canvas, title),
+  });
 }
 
-export function exportCsv(bridge: PanelBridge, fileName: string, header: string[], columns: ArrayLike<string | number | null>[]): void {
-  bridge.post({ type: 'export', fileName: `${safeFileName(fileName)}.csv`, mime: 'text/csv', data: toCsv(header, columns) });
+export function exportCsv(
+  bridge: PanelBridge,
+  fileName: string,
+  header: string[],
+  columns: ArrayLike<string | number | null>[],
+): void {
+  bridge.post({
+    type: 'export',
+    fileName: `${safeFileName(fileName)}.csv`,
+    mime: 'text/csv',
+    data: toCsv(header, columns),
+  });
 }

@@ -45,11 +45,17 @@ export class Curve {
   }
 
   /** False after a point went back in x, until ensureSorted. */
-  get isSorted(): boolean { return this.sorted; }
+  get isSorted(): boolean {
+    return this.sorted;
+  }
 
   /** The points as exact-length views (no copy). */
-  get xs(): Float64Array { return this.x.subarray(0, this.length); }
-  get ys(): Float64Array { return this.y.subarray(0, this.length); }
+  get xs(): Float64Array {
+    return this.x.subarray(0, this.length);
+  }
+  get ys(): Float64Array {
+    return this.y.subarray(0, this.length);
+  }
 
   /** Sorts by x (stable), once, when a resume wrote steps out of order. */
   ensureSorted(): void {
@@ -59,7 +65,10 @@ export class Curve {
     const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => xs[a] - xs[b] || a - b);
     const x = new Float64Array(this.x.length);
     const y = new Float64Array(this.y.length);
-    for (let i = 0; i < n; i++) { x[i] = xs[order[i]]; y[i] = this.y[order[i]]; }
+    for (let i = 0; i < n; i++) {
+      x[i] = xs[order[i]];
+      y[i] = this.y[order[i]];
+    }
     this.x = x;
     this.y = y;
     this.sorted = true;
@@ -137,13 +146,18 @@ export function splitCurves(batches: readonly MetricColumns[], metric: string, x
     }
   }
   const curves = new Map<string, Curve>();
-  bySplit.forEach((curve, i) => { if (curve) curves.set(splitNames[i], curve); });
+  bySplit.forEach((curve, i) => {
+    if (curve) curves.set(splitNames[i], curve);
+  });
   return curves;
 }
 
 /** Metric names of column batches, ordered as metricNames orders them. */
 export function columnMetricNames(batches: readonly MetricColumns[], into: string[] = []): string[] {
-  return addMetricNames(batches.flatMap((b) => b.metrics.map((m) => m.name)), into);
+  return addMetricNames(
+    batches.flatMap((b) => b.metrics.map((m) => m.name)),
+    into,
+  );
 }
 
 /**
@@ -171,7 +185,10 @@ function mergeInto(curves: Curve[], from: number[], x: Float64Array, ys: Float64
     for (let c = 0; c < k; c++) {
       const curve = curves[c];
       const i = from[c];
-      if (i < curve.length && curve.x[i] === next) { ys[c][at] = curve.y[i]; from[c] = i + 1; } else ys[c][at] = NaN;
+      if (i < curve.length && curve.x[i] === next) {
+        ys[c][at] = curve.y[i];
+        from[c] = i + 1;
+      } else ys[c][at] = NaN;
     }
     at++;
   }
@@ -183,7 +200,16 @@ export function alignCurves(curves: Curve[]): { x: Float64Array; ys: Float64Arra
   const total = curves.reduce((sum, c) => sum + c.length, 0);
   const x = new Float64Array(total);
   const ys = curves.map(() => new Float64Array(total));
-  const n = curves.length === 0 ? 0 : mergeInto(curves, curves.map(() => 0), x, ys, 0);
+  const n =
+    curves.length === 0
+      ? 0
+      : mergeInto(
+          curves,
+          curves.map(() => 0),
+          x,
+          ys,
+          0,
+        );
   return { x: x.subarray(0, n), ys: ys.map((y) => y.subarray(0, n)) };
 }
 
@@ -191,7 +217,10 @@ export function alignCurves(curves: Curve[]): { x: Float64Array; ys: Float64Arra
 export function nonFiniteProblems(curves: { label: string; curve: Curve }[], xAxis: XAxis): string[] {
   return curves
     .filter(({ curve }) => curve.nonFinite > 0)
-    .map(({ label, curve }) => `${label}: ${curve.nonFinite} value${curve.nonFinite === 1 ? ' is' : 's are'} NaN or infinite (first at ${xAxis} ${curve.firstNonFiniteX}); shown as gaps`);
+    .map(
+      ({ label, curve }) =>
+        `${label}: ${curve.nonFinite} value${curve.nonFinite === 1 ? ' is' : 's are'} NaN or infinite (first at ${xAxis} ${curve.firstNonFiniteX}); shown as gaps`,
+    );
 }
 
 /**
@@ -200,7 +229,9 @@ export function nonFiniteProblems(curves: { label: string; curve: Curve }[], xAx
  * evaluation writes NaN (null in metrics.jsonl) for every R² of a one-lightcone test split.
  */
 export function undefinedMetricReason(metric: string, split: string, testLightcones: number | null): string | null {
-  return split === 'test' && metric.startsWith('r2_') && testLightcones === 1 ? 'undefined with one test lightcone' : null;
+  return split === 'test' && metric.startsWith('r2_') && testLightcones === 1
+    ? 'undefined with one test lightcone'
+    : null;
 }
 
 /** Final and best (minimum, or maximum for r2/coverage/throughput metrics) value of a curve. */
@@ -229,7 +260,10 @@ export class SmoothedCurve {
   private consumed = 0;
   private ema: EmaState = emaStart();
 
-  constructor(readonly curve: Curve, private weight: number) {
+  constructor(
+    readonly curve: Curve,
+    private weight: number,
+  ) {
     this.rebuild();
   }
 
@@ -241,7 +275,10 @@ export class SmoothedCurve {
   /** Smooths the points added since the last call. */
   update(): void {
     const c = this.curve;
-    if (!c.isSorted || c.length < this.consumed) { this.rebuild(); return; }
+    if (!c.isSorted || c.length < this.consumed) {
+      this.rebuild();
+      return;
+    }
     if (c.length === this.consumed) return;
     if (c.length > this.smooth.length) {
       const grown = new Float64Array(Math.max(2 * this.smooth.length, c.length));

@@ -8,7 +8,14 @@ export { splitNames, type MetricColumns } from './metric_columns';
 
 export function recordsToColumns(records: MetricRecord[]): MetricColumns {
   const n = records.length;
-  const columns: MetricColumns = { length: n, step: new Float64Array(n), epoch: new Float64Array(n), wall_time: new Float64Array(n), split: new Uint8Array(n), metrics: [] };
+  const columns: MetricColumns = {
+    length: n,
+    step: new Float64Array(n),
+    epoch: new Float64Array(n),
+    wall_time: new Float64Array(n),
+    split: new Uint8Array(n),
+    metrics: [],
+  };
   const byName = new Map<string, MetricColumns['metrics'][number]>();
   for (let i = 0; i < n; i++) {
     const r = records[i];

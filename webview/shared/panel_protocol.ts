@@ -111,27 +111,66 @@ export interface CompareRuns {
   runs: CompareRun[];
 }
 
-export type HostMessage = MonitorInit | MonitorAppend | RunStateMessage | InspectorInit | InspectorSample | InspectorDataPreview | CompareRuns;
+export type HostMessage =
+  MonitorInit | MonitorAppend | RunStateMessage | InspectorInit | InspectorSample | InspectorDataPreview | CompareRuns;
 
 const hostMessageTypes: ReadonlySet<string> = new Set<HostMessage['type']>([
-  'monitor/init', 'monitor/append', 'run/state', 'inspector/init', 'inspector/sample', 'inspector/dataPreview', 'compare/runs',
+  'monitor/init',
+  'monitor/append',
+  'run/state',
+  'inspector/init',
+  'inspector/sample',
+  'inspector/dataPreview',
+  'compare/runs',
 ]);
 
 /** Whether a posted value is one of the host's messages (by its type; only our own extension host posts to a panel). */
 export function isHostMessage(value: unknown): value is HostMessage {
-  return typeof value === 'object' && value !== null && 'type' in value && typeof value.type === 'string' && hostMessageTypes.has(value.type);
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    'type' in value &&
+    typeof value.type === 'string' &&
+    hostMessageTypes.has(value.type)
+  );
 }
 
 /** State a page keeps with setState, so that it survives hiding and a window reload. */
-export interface MonitorState { kind: 'monitor'; runDir: string; xAxis: XAxis; smoothing: number; logY: boolean }
-export interface InspectorState { kind: 'inspector'; runDir: string; sample: number; slice: number; colormap: ColormapName; scale: 'shared' | 'per-panel' }
-export interface CompareState { kind: 'compare'; runDirs: string[]; xAxis: XAxis; smoothing: number; logY: boolean; hidden: string[]; sort: { column: string; descending: boolean } }
+export interface MonitorState {
+  kind: 'monitor';
+  runDir: string;
+  xAxis: XAxis;
+  smoothing: number;
+  logY: boolean;
+}
+export interface InspectorState {
+  kind: 'inspector';
+  runDir: string;
+  sample: number;
+  slice: number;
+  colormap: ColormapName;
+  scale: 'shared' | 'per-panel';
+}
+export interface CompareState {
+  kind: 'compare';
+  runDirs: string[];
+  xAxis: XAxis;
+  smoothing: number;
+  logY: boolean;
+  hidden: string[];
+  sort: { column: string; descending: boolean };
+}
 export type PanelState = MonitorState | InspectorState | CompareState;
 
 /** Whether a value kept with setState is the state of the panel `kind` (state from an older version may differ). */
-export function isPanelStateOf<K extends PanelState['kind']>(value: unknown, kind: K): value is Extract<PanelState, { kind: K }> {
+export function isPanelStateOf<K extends PanelState['kind']>(
+  value: unknown,
+  kind: K,
+): value is Extract<PanelState, { kind: K }> {
   if (typeof value !== 'object' || value === null || !('kind' in value) || value.kind !== kind) return false;
-  return kind === 'compare' ? 'runDirs' in value && Array.isArray(value.runDirs) : 'runDir' in value && typeof value.runDir === 'string';
+  return kind === 'compare'
+    ? 'runDirs' in value && Array.isArray(value.runDirs)
+    : 'runDir' in value && typeof value.runDir === 'string';
 }
 
 export type XAxis = 'step' | 'epoch' | 'wall_time';

@@ -15,15 +15,24 @@ function transform2d(re: Float64Array, im: Float64Array, rows: number, cols: num
       const input = fft.createComplexArray();
       const output = fft.createComplexArray();
       return (inRe, inIm) => {
-        for (let i = 0; i < length; i++) { input[2 * i] = inRe[i]; input[2 * i + 1] = inIm[i]; }
+        for (let i = 0; i < length; i++) {
+          input[2 * i] = inRe[i];
+          input[2 * i + 1] = inIm[i];
+        }
         fft.transform(output, input);
-        for (let i = 0; i < length; i++) { inRe[i] = output[2 * i]; inIm[i] = output[2 * i + 1]; }
+        for (let i = 0; i < length; i++) {
+          inRe[i] = output[2 * i];
+          inIm[i] = output[2 * i + 1];
+        }
       };
     }
     // Direct DFT with a precomputed twiddle table: O(n²) per line, 140² · 2 · 140 ≈ 5.5M products.
     const cos = new Float64Array(length);
     const sin = new Float64Array(length);
-    for (let k = 0; k < length; k++) { cos[k] = Math.cos((2 * Math.PI * k) / length); sin[k] = Math.sin((2 * Math.PI * k) / length); }
+    for (let k = 0; k < length; k++) {
+      cos[k] = Math.cos((2 * Math.PI * k) / length);
+      sin[k] = Math.sin((2 * Math.PI * k) / length);
+    }
     const outRe = new Float64Array(length);
     const outIm = new Float64Array(length);
     return (inRe, inIm) => {
@@ -55,9 +64,15 @@ function transform2d(re: Float64Array, im: Float64Array, rows: number, cols: num
   const colRe = new Float64Array(rows);
   const colIm = new Float64Array(rows);
   for (let c = 0; c < cols; c++) {
-    for (let r = 0; r < rows; r++) { colRe[r] = re[r * cols + c]; colIm[r] = im[r * cols + c]; }
+    for (let r = 0; r < rows; r++) {
+      colRe[r] = re[r * cols + c];
+      colIm[r] = im[r * cols + c];
+    }
     colT(colRe, colIm);
-    for (let r = 0; r < rows; r++) { re[r * cols + c] = colRe[r]; im[r * cols + c] = colIm[r]; }
+    for (let r = 0; r < rows; r++) {
+      re[r * cols + c] = colRe[r];
+      im[r * cols + c] = colIm[r];
+    }
   }
 }
 

@@ -32,4 +32,3 @@ export class ProblemList {
     this.element.textContent = all.length === 0 ? '' : `Could not read everything:\n• ${all.join('\n• ')}`;
   }
 }
-

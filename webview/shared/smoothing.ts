@@ -19,9 +19,19 @@ export function emaStart(): EmaState {
  * Smooths values[from, to) into out[from, to) (out may be a longer buffer), continuing `state`.
  * weight in [0, 1): 0 copies the values (non-finite ones as NaN).
  */
-export function smoothInto(values: ArrayLike<number>, weight: number, out: Float64Array, from = 0, to = values.length, state: EmaState = emaStart()): EmaState {
+export function smoothInto(
+  values: ArrayLike<number>,
+  weight: number,
+  out: Float64Array,
+  from = 0,
+  to = values.length,
+  state: EmaState = emaStart(),
+): EmaState {
   if (!(weight > 0)) {
-    for (let i = from; i < to; i++) { const v = values[i]; out[i] = v - v === 0 ? v : NaN; }
+    for (let i = from; i < to; i++) {
+      const v = values[i];
+      out[i] = v - v === 0 ? v : NaN;
+    }
     return state;
   }
   const w = Math.min(weight, 0.999);
@@ -30,7 +40,10 @@ export function smoothInto(values: ArrayLike<number>, weight: number, out: Float
   for (let i = from; i < to; i++) {
     const v = values[i];
     // v - v is 0 exactly for finite v (NaN for NaN and ±Infinity): one test for "is a gap".
-    if (v - v !== 0) { out[i] = NaN; continue; }
+    if (v - v !== 0) {
+      out[i] = NaN;
+      continue;
+    }
     last = last * w + (1 - w) * v;
     power *= w;
     out[i] = last / (1 - power);

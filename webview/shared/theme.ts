@@ -41,7 +41,14 @@ export function withAlpha(color: string, alpha: number): string {
     return `rgba(${n >> 16},${(n >> 8) & 255},${n & 255},${alpha})`;
   }
   const short = /^#([0-9a-f]{3})$/i.exec(color);
-  if (short) return withAlpha(`#${short[1].split('').map((c) => c + c).join('')}`, alpha);
+  if (short)
+    return withAlpha(
+      `#${short[1]
+        .split('')
+        .map((c) => c + c)
+        .join('')}`,
+      alpha,
+    );
   return color;
 }
 

@@ -11,7 +11,10 @@ import { interpolate } from './cosmology';
 function hydrogenicCrossSection(nu: number, threshold: number, scale: number): number {
   if (nu <= threshold) return 0;
   const eps = Math.sqrt(nu / threshold - 1);
-  return (scale * 6.3e-18 * (threshold / nu) ** 4 * Math.exp(4 - (4 * Math.atan(eps)) / eps)) / (1 - Math.exp((-2 * Math.PI) / eps));
+  return (
+    (scale * 6.3e-18 * (threshold / nu) ** 4 * Math.exp(4 - (4 * Math.atan(eps)) / eps)) /
+    (1 - Math.exp((-2 * Math.PI) / eps))
+  );
 }
 
 export function sigmaHI(nu: number): number {
@@ -32,8 +35,18 @@ export function sigmaHeI(nu: number): number {
 /** Case-A recombination coefficient [cm³ s⁻¹] (alpha_A fit). */
 export function alphaA(temperature: number): number {
   const l = Math.log(temperature / 1.1604505e4);
-  return Math.exp(-28.6130338 - 0.72411256 * l - 2.02604473e-2 * l ** 2 - 2.38086188e-3 * l ** 3 - 3.21260521e-4 * l ** 4
-    - 1.42150291e-5 * l ** 5 + 4.98910892e-6 * l ** 6 + 5.75561414e-7 * l ** 7 - 1.85676704e-8 * l ** 8 - 3.07113524e-9 * l ** 9);
+  return Math.exp(
+    -28.6130338 -
+      0.72411256 * l -
+      2.02604473e-2 * l ** 2 -
+      2.38086188e-3 * l ** 3 -
+      3.21260521e-4 * l ** 4 -
+      1.42150291e-5 * l ** 5 +
+      4.98910892e-6 * l ** 6 +
+      5.75561414e-7 * l ** 7 -
+      1.85676704e-8 * l ** 8 -
+      3.07113524e-9 * l ** 9,
+  );
 }
 
 /** Energy fractions of X-ray secondary electrons versus x_e (Shull & van Steenberg 1985 fits). */
@@ -42,20 +55,24 @@ export const fIon = (xe: number): number => 0.3908 * (1 - Math.max(xe, 1e-10) **
 export const fExc = (xe: number): number => 0.4766 * (1 - Math.max(xe, 1e-10) ** 0.2735) ** 1.5221;
 
 const KAPPA_HH_LN = [
-  -29.6115227098, -29.6228184691, -29.5917673123, -29.4469989515, -29.1171430989, -28.5382192456,
-  -27.7424388865, -26.8137036254, -25.8749225449, -25.0548322235, -24.4005076336, -23.8952335377,
-  -23.5075651004, -23.2016376290, -22.9593758343, -22.7534867461, -22.5745752086, -22.4195690855,
-  -22.2833176123, -22.1549519419, -22.0323282988, -21.9149994721, -21.8001214390, -21.6839502137,
-  -21.5662434981, -21.4473595491, -21.3279560712, -21.2067614838, -21.0835560288, -20.9627928675,
+  -29.6115227098, -29.6228184691, -29.5917673123, -29.4469989515, -29.1171430989, -28.5382192456, -27.7424388865,
+  -26.8137036254, -25.8749225449, -25.0548322235, -24.4005076336, -23.8952335377, -23.5075651004, -23.201637629,
+  -22.9593758343, -22.7534867461, -22.5745752086, -22.4195690855, -22.2833176123, -22.1549519419, -22.0323282988,
+  -21.9149994721, -21.800121439, -21.6839502137, -21.5662434981, -21.4473595491, -21.3279560712, -21.2067614838,
+  -21.0835560288, -20.9627928675,
 ];
 const KAPPA_HH_DLNT = 0.317597943861;
 const KAPPA_T_EH = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1e3, 2e3, 3e3, 5e3, 7e3, 1e4, 1.5e4, 2e4, 3e4, 6e4, 1e5];
-const KAPPA_EH = [2.38918e-10, 3.37062e-10, 5.30367e-10, 7.4594e-10, 1.04665e-9, 1.6286e-9, 2.26014e-9, 3.10599e-9,
-  4.59451e-9, 5.91721e-9, 7.15325e-9, 7.71197e-9, 8.17007e-9, 8.32114e-9, 8.36573e-9, 8.28527e-9, 8.11389e-9, 7.5748e-9,
-  5.5747e-9, 3.72254e-9];
+const KAPPA_EH = [
+  2.38918e-10, 3.37062e-10, 5.30367e-10, 7.4594e-10, 1.04665e-9, 1.6286e-9, 2.26014e-9, 3.10599e-9, 4.59451e-9,
+  5.91721e-9, 7.15325e-9, 7.71197e-9, 8.17007e-9, 8.32114e-9, 8.36573e-9, 8.28527e-9, 8.11389e-9, 7.5748e-9, 5.5747e-9,
+  3.72254e-9,
+];
 const KAPPA_T_PH = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1e3, 2e3, 3e3, 5e3, 7e3, 1e4, 1.5e4, 2e4];
-const KAPPA_PH = [0.4e-9, 0.45e-9, 0.43e-9, 0.369e-9, 0.317e-9, 0.3047e-9, 0.3379e-9, 0.4043e-9, 0.5471e-9, 0.7051e-9,
-  0.9167e-9, 1.07e-9, 1.301e-9, 1.48e-9, 1.695e-9, 1.975e-9, 2.201e-9];
+const KAPPA_PH = [
+  0.4e-9, 0.45e-9, 0.43e-9, 0.369e-9, 0.317e-9, 0.3047e-9, 0.3379e-9, 0.4043e-9, 0.5471e-9, 0.7051e-9, 0.9167e-9,
+  1.07e-9, 1.301e-9, 1.48e-9, 1.695e-9, 1.975e-9, 2.201e-9,
+];
 const LN_T_EH = KAPPA_T_EH.map(Math.log);
 const LN_K_EH = KAPPA_EH.map(Math.log);
 const LN_T_PH = KAPPA_T_PH.map(Math.log);
@@ -90,33 +107,55 @@ export function recfast(z: number): { xe: number; tk: number } {
 }
 
 const SPECTRUM = [
-  [1.49494, 0.142018], [0.393277, -2.17044], [0.160398, 2.14591], [0.0729365, -17.4677], [0.0349985, -34.0605],
-  [0.0174907, -42.9493], [0.0102821, -13.5722], [7.30747e-3, 3.95519], [5.44619e-3, 5.1087], [4.17057e-3, 5.73644],
-  [3.26463e-3, 6.11457], [2.60298e-3, 6.3601], [2.10843e-3, 6.52889], [1.73139e-3, 6.65021], [1.43814e-3, 3.86785e-3],
-  [1.18812e-3, -54.8366], [9.86257e-4, -54.8176], [8.28343e-4, -54.8015], [7.029e-4, -54.7877], [6.019e-4, -54.7758],
-  [5.19604e-4, -54.7655], [4.51832e-4, -54.7564],
+  [1.49494, 0.142018],
+  [0.393277, -2.17044],
+  [0.160398, 2.14591],
+  [0.0729365, -17.4677],
+  [0.0349985, -34.0605],
+  [0.0174907, -42.9493],
+  [0.0102821, -13.5722],
+  [7.30747e-3, 3.95519],
+  [5.44619e-3, 5.1087],
+  [4.17057e-3, 5.73644],
+  [3.26463e-3, 6.11457],
+  [2.60298e-3, 6.3601],
+  [2.10843e-3, 6.52889],
+  [1.73139e-3, 6.65021],
+  [1.43814e-3, 3.86785e-3],
+  [1.18812e-3, -54.8366],
+  [9.86257e-4, -54.8176],
+  [8.28343e-4, -54.8015],
+  [7.029e-4, -54.7877],
+  [6.019e-4, -54.7758],
+  [5.19604e-4, -54.7655],
+  [4.51832e-4, -54.7564],
 ];
 /** Lyn frequencies in units of ν_α for n = 2..23. */
 export const LYMAN_NU_HAT = Array.from({ length: 22 }, (_, i) => (4 / 3) * (1 - 1 / (i + 2) ** 2));
 const SPECTRUM_INDEX = SPECTRUM.map(([, alpha]) => alpha);
 // Normalise each band to 5000 photons per stellar baryon in total (heating_helper_progs.c; the last
 // band is left as read, as in 21cmFAST).
-const SPECTRUM_NORM = SPECTRUM.map(([n0, alpha], i) => i < SPECTRUM.length - 1
-  ? (n0 * (alpha + 1)) / (LYMAN_NU_HAT[i + 1] ** (alpha + 1) - LYMAN_NU_HAT[i] ** (alpha + 1)) * 5000
-  : n0);
+const SPECTRUM_NORM = SPECTRUM.map(([n0, alpha], i) =>
+  i < SPECTRUM.length - 1
+    ? ((n0 * (alpha + 1)) / (LYMAN_NU_HAT[i + 1] ** (alpha + 1) - LYMAN_NU_HAT[i] ** (alpha + 1))) * 5000
+    : n0,
+);
 
 /** Photons per stellar baryon per Hz at frequency ν̂ (units of ν_α) (spectral_emissivity). */
 export function stellarEmissivity(nuHat: number): number {
   for (let i = 0; i < LYMAN_NU_HAT.length - 1; i++) {
-    if (nuHat >= LYMAN_NU_HAT[i] && nuHat < LYMAN_NU_HAT[i + 1]) return (SPECTRUM_NORM[i] * nuHat ** SPECTRUM_INDEX[i]) / LY_ALPHA_HZ;
+    if (nuHat >= LYMAN_NU_HAT[i] && nuHat < LYMAN_NU_HAT[i + 1])
+      return (SPECTRUM_NORM[i] * nuHat ** SPECTRUM_INDEX[i]) / LY_ALPHA_HZ;
   }
   const last = SPECTRUM_NORM.length - 1;
   return (SPECTRUM_NORM[last] * nuHat ** SPECTRUM_INDEX[last]) / LY_ALPHA_HZ;
 }
 
 /** Fraction of Lyn photons recycled into Lyα, n = 2..23 (frecycle). */
-export const LYMAN_RECYCLE = [1, 0, 0.2609, 0.3078, 0.3259, 0.3353, 0.341, 0.3448, 0.3476, 0.3496, 0.3512, 0.3524,
-  0.3535, 0.3543, 0.355, 0.3556, 0.3561, 0.3565, 0.3569, 0.3572, 0.3575, 0.3578];
+export const LYMAN_RECYCLE = [
+  1, 0, 0.2609, 0.3078, 0.3259, 0.3353, 0.341, 0.3448, 0.3476, 0.3496, 0.3512, 0.3524, 0.3535, 0.3543, 0.355, 0.3556,
+  0.3561, 0.3565, 0.3569, 0.3572, 0.3575, 0.3578,
+];
 
 /** Highest source redshift whose Lyn photons reach z′ before redshifting into Ly(n+1) (zmax). */
 export function lymanHorizon(zPrime: number, n: number): number {

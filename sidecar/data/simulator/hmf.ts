@@ -13,9 +13,22 @@ const Z_TABLE_POINTS = 400;
 export function erfc(x: number): number {
   const z = Math.abs(x);
   const t = 1 / (1 + 0.5 * z);
-  const ans = t * Math.exp(-z * z - 1.26551223 + t * (1.00002368 + t * (0.37409191 + t * (0.09678418
-    + t * (-0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587
-    + t * (-0.82215223 + t * 0.17087277)))))))));
+  const ans =
+    t *
+    Math.exp(
+      -z * z -
+        1.26551223 +
+        t *
+          (1.00002368 +
+            t *
+              (0.37409191 +
+                t *
+                  (0.09678418 +
+                    t *
+                      (-0.18628806 +
+                        t *
+                          (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))),
+    );
   return x >= 0 ? ans : 2 - ans;
 }
 
@@ -30,10 +43,15 @@ export class HaloModel {
   private readonly fpsTable = new Float64Array(Z_TABLE_POINTS);
   private readonly lnMminTable = new Float64Array(Z_TABLE_POINTS);
 
-  constructor(readonly cosmology: Cosmology, mWDM: number | null, log10Tvir: number) {
+  constructor(
+    readonly cosmology: Cosmology,
+    mWDM: number | null,
+    log10Tvir: number,
+  ) {
     this.power = new LinearPower(cosmology, mWDM);
     this.tVir = 10 ** log10Tvir;
-    this.jeansMass = mWDM !== null && Number.isFinite(mWDM) ? wdmJeansMass(cosmology.omegaM, cosmology.omegaB, mWDM) : 0;
+    this.jeansMass =
+      mWDM !== null && Number.isFinite(mWDM) ? wdmJeansMass(cosmology.omegaM, cosmology.omegaB, mWDM) : 0;
     for (let i = 0; i < Z_TABLE_POINTS; i++) {
       const z = Z_TABLE_MIN + i * this.dz;
       const mMin = this.minimumMassExact(z);
@@ -70,7 +88,7 @@ export class HaloModel {
     for (let i = 0; i <= steps; i++) {
       const mass = Math.exp(lnLo + i * h);
       const nu = (Math.sqrt(SHETH_A_PARAM) * DELTA_C) / (this.power.sigmaOfMass(mass) * growth);
-      const f = Math.sqrt(2 / Math.PI) * SHETH_BIG_A * (1 + nu ** (-2 * SHETH_P)) * nu * Math.exp(-nu * nu / 2);
+      const f = Math.sqrt(2 / Math.PI) * SHETH_BIG_A * (1 + nu ** (-2 * SHETH_P)) * nu * Math.exp((-nu * nu) / 2);
       const term = -this.power.dLnSigmaDLnM(mass) * f;
       sum += i === 0 || i === steps ? term / 2 : term;
     }

@@ -37,7 +37,11 @@ export function generateInitialConditions(power: LinearPower, grid: KGrid, fft: 
   const delta0 = new Float32Array(total);
   fft.inverse(deltaK, delta0);
 
-  const psi: [Float32Array, Float32Array, Float32Array] = [new Float32Array(total), new Float32Array(total), new Float32Array(total)];
+  const psi: [Float32Array, Float32Array, Float32Array] = [
+    new Float32Array(total),
+    new Float32Array(total),
+    new Float32Array(total),
+  ];
   const scratch = new Float32Array(2 * fft.halfLength);
   const components = [grid.kx, grid.ky, grid.kz];
   for (let axis = 0; axis < 3; axis++) {

@@ -46,7 +46,10 @@ export function isAccepted(cone: Lightcone): { ok: boolean; reason?: string } {
     return { ok: false, reason: `Thomson optical depth τ = ${cone.tau.toFixed(4)} > ${acceptance.maxTau}` };
   }
   if (last < 0 || !(xHI[last] <= acceptance.maxNeutralAtZMin)) {
-    return { ok: false, reason: `neutral fraction x_HI(z=${z[last]?.toFixed(2)}) = ${xHI[last]?.toFixed(3)} > ${acceptance.maxNeutralAtZMin}` };
+    return {
+      ok: false,
+      reason: `neutral fraction x_HI(z=${z[last]?.toFixed(2)}) = ${xHI[last]?.toFixed(3)} > ${acceptance.maxNeutralAtZMin}`,
+    };
   }
   return { ok: true };
 }

@@ -53,8 +53,13 @@ export class IonizationSolver {
   private readonly recR: Float32Array;
   private readonly ionised: Uint8Array;
 
-  constructor(private readonly cosmology: Cosmology, private readonly halos: HaloModel, private readonly grid: KGrid,
-    private readonly fft: Fft3, private readonly rng: Rng) {
+  constructor(
+    private readonly cosmology: Cosmology,
+    private readonly halos: HaloModel,
+    private readonly grid: KGrid,
+    private readonly fft: Fft3,
+    private readonly rng: Rng,
+  ) {
     const total = grid.n ** 3;
     this.filtered = new Float32Array(2 * fft.halfLength);
     this.recK = new Float32Array(2 * fft.halfLength);

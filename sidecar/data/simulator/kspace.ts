@@ -20,7 +20,14 @@ export function axisWavenumber(m: number, n: number, boxMpc: number): number {
 export function makeKGrid(n: number, boxMpc: number): KGrid {
   const nh = n / 2 + 1;
   const size = n * n * nh;
-  const grid: KGrid = { n, boxMpc, kx: new Float32Array(size), ky: new Float32Array(size), kz: new Float32Array(size), k: new Float32Array(size) };
+  const grid: KGrid = {
+    n,
+    boxMpc,
+    kx: new Float32Array(size),
+    ky: new Float32Array(size),
+    kz: new Float32Array(size),
+    k: new Float32Array(size),
+  };
   for (let i = 0; i < n; i++) {
     const kx = axisWavenumber(i, n, boxMpc);
     for (let j = 0; j < n; j++) {

@@ -19,7 +19,13 @@ export class LightconeAssembler {
   private readonly chiMin: number;
   private previous: { distance: number; box: Float32Array } | null = null;
 
-  constructor(private readonly cosmology: Cosmology, private readonly n: number, private readonly nLos: number, cellMpc: number, zMin: number) {
+  constructor(
+    private readonly cosmology: Cosmology,
+    private readonly n: number,
+    private readonly nLos: number,
+    cellMpc: number,
+    zMin: number,
+  ) {
     this.brightness = new Float32Array(n * n * nLos);
     this.chiMin = cosmology.comovingDistance(zMin);
     this.distances = Float64Array.from({ length: nLos }, (_, p) => p * cellMpc);

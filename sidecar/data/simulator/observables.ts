@@ -10,7 +10,11 @@ import { axisWavenumber } from './kspace';
  * τ_e = σ_T [N_b0 ∫_3^{z_max} x_i (1+z)² |dr/dz| dz + (N_b0 + n_He0) ∫_0^3 (1+z)² |dr/dz| dz]: helium
  * singly ionised with hydrogen above z = 3 and doubly below; x_i = 1 below the lowest node.
  */
-export function thomsonOpticalDepth(cosmology: Cosmology, nodeZ: ArrayLike<number>, nodeXHI: ArrayLike<number>): number {
+export function thomsonOpticalDepth(
+  cosmology: Cosmology,
+  nodeZ: ArrayLike<number>,
+  nodeXHI: ArrayLike<number>,
+): number {
   const order = Array.from(nodeZ, (_, i) => i).sort((a, b) => nodeZ[a] - nodeZ[b]);
   const zs = order.map((i) => nodeZ[i]);
   const xi = order.map((i) => 1 - nodeXHI[i]);

@@ -12,7 +12,14 @@ export const INITIAL_REDSHIFT = 300;
  * δ_NL(x) at growth D by moving one particle per cell from q to q + (D − D_init)ψ(q) and depositing
  * its mass (1 + D_init δ0(q)) with CIC weights on the periodic grid; clipped at −1 + 1e-7.
  */
-export function zeldovichDensity(ics: InitialConditions, n: number, cellMpc: number, growth: number, growthInit: number, out: Float32Array): void {
+export function zeldovichDensity(
+  ics: InitialConditions,
+  n: number,
+  cellMpc: number,
+  growth: number,
+  growthInit: number,
+  out: Float32Array,
+): void {
   out.fill(0);
   const [psiX, psiY, psiZ] = ics.psi;
   const step = (growth - growthInit) / cellMpc;
@@ -63,7 +70,14 @@ export function zeldovichDensity(ics: InitialConditions, n: number, cellMpc: num
  * ∂v_z/∂z [s⁻¹] from linear theory applied to δ_NL: IFFT[−f_v k_z²/k² δ̃_NL], f_v = (dD/dt)/D
  * (PerturbField.c velocity, then BrightnessTemperatureBox.c's gradient along the line of sight).
  */
-export function velocityGradient(grid: KGrid, fft: Fft3, deltaNlK: Float32Array, growthRate: number, scratch: Float32Array, out: Float32Array): void {
+export function velocityGradient(
+  grid: KGrid,
+  fft: Fft3,
+  deltaNlK: Float32Array,
+  growthRate: number,
+  scratch: Float32Array,
+  out: Float32Array,
+): void {
   for (let idx = 0; idx < grid.k.length; idx++) {
     const k2 = grid.k[idx] * grid.k[idx];
     const factor = k2 > 0 ? (-growthRate * grid.kz[idx] * grid.kz[idx]) / k2 : 0;

@@ -36,7 +36,10 @@ export class LinearPower {
   private readonly dLnM = (LN_M_MAX - LN_M_MIN) / (M_POINTS - 1);
 
   /** `mWDM` in keV; null or Infinity = cold dark matter. */
-  constructor(readonly cosmology: Cosmology, readonly mWDM: number | null) {
+  constructor(
+    readonly cosmology: Cosmology,
+    readonly mWDM: number | null,
+  ) {
     const { h } = fixedCosmology;
     const omegaB = cosmology.omegaB;
     const omegaM = cosmology.omegaM;
@@ -54,8 +57,10 @@ export class LinearPower {
     const yD = (1 + zEquality) / (1 + zDrag);
     const rDrag = (31.5 * omegaB * h * h * th ** -4 * 1000) / (1 + zDrag);
     const rEquality = (31.5 * omegaB * h * h * th ** -4 * 1000) / (1 + zEquality);
-    this.soundHorizon = (2 / 3 / kEquality) * Math.sqrt(6 / rEquality)
-      * Math.log((Math.sqrt(1 + rDrag) + Math.sqrt(rDrag + rEquality)) / (1 + Math.sqrt(rEquality)));
+    this.soundHorizon =
+      (2 / 3 / kEquality) *
+      Math.sqrt(6 / rEquality) *
+      Math.log((Math.sqrt(1 + rDrag) + Math.sqrt(rDrag + rEquality)) / (1 + Math.sqrt(rEquality)));
     const pC = -(5 - Math.sqrt(1 + 24 * (1 - fNu - fBaryon))) / 4;
     const pCb = -(5 - Math.sqrt(1 + 24 * (1 - fNu))) / 4;
     const fC = 1 - fNu - fBaryon;
@@ -65,12 +70,10 @@ export class LinearPower {
     a *= 1 - 0.553 * fNub + 0.126 * fNub ** 3;
     a /= 1 - 0.193 * Math.sqrt(fNu) + 0.169 * fNu;
     a *= (1 + yD) ** (pC - pCb);
-    a *= 1 + ((pCb - pC) / 2) * (1 + 1 / (4 * pC + 3) / (4 * pCb + 7)) / (1 + yD);
+    a *= 1 + (((pCb - pC) / 2) * (1 + 1 / (4 * pC + 3) / (4 * pCb + 7))) / (1 + yD);
     this.alphaNu = a;
     this.betaC = 1 / (1 - 0.949 * fNub);
-    this.cutoffRadius = mWDM !== null && Number.isFinite(mWDM)
-      ? wdmCutoffRadius(omegaM, omegaB, mWDM)
-      : 0;
+    this.cutoffRadius = mWDM !== null && Number.isFinite(mWDM) ? wdmCutoffRadius(omegaM, omegaB, mWDM) : 0;
 
     // σ² integrand shape k³ k^n_s T² on the ln k grid, then σ_norm from σ(8/h Mpc) = σ8.
     this.shapeOnLnK = new Float64Array(K_POINTS);

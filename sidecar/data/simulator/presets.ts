@@ -14,7 +14,9 @@ export function resolveSize(size: SimulatorPresetName | SimulatorSize): Simulato
   if (typeof size === 'string') {
     const preset = simulatorPresets[size];
     if (!preset) {
-      throw new Error(`simulator size: unknown preset '${size}'; expected one of ${Object.keys(simulatorPresets).join(', ')}`);
+      throw new Error(
+        `simulator size: unknown preset '${size}'; expected one of ${Object.keys(simulatorPresets).join(', ')}`,
+      );
     }
     return { ...preset };
   }

@@ -4,11 +4,31 @@
 // (Greig-style τ_X = 1 approximation) and the stellar Lyman-series sum. All shells share the box-mean
 // x_e here [APPROX: 21cmFAST tabulates the kernels on an x_e grid and interpolates per cell].
 import {
-  C_CM, CM_PER_MPC, H_PLANCK, LY_ALPHA_HZ, NU_ION_HEI, NU_ION_HEII, NU_ION_HI, NU_OVER_EV, SECONDS_PER_YEAR, fixedAstro,
+  C_CM,
+  CM_PER_MPC,
+  H_PLANCK,
+  LY_ALPHA_HZ,
+  NU_ION_HEI,
+  NU_ION_HEII,
+  NU_ION_HI,
+  NU_OVER_EV,
+  SECONDS_PER_YEAR,
+  fixedAstro,
 } from './constants';
 import type { Cosmology } from './cosmology';
 import type { HaloModel } from './hmf';
-import { LYMAN_NU_HAT, LYMAN_RECYCLE, fExc, fHeat, fIon, lymanHorizon, sigmaHI, sigmaHeI, sigmaHeII, stellarEmissivity } from './atomic';
+import {
+  LYMAN_NU_HAT,
+  LYMAN_RECYCLE,
+  fExc,
+  fHeat,
+  fIon,
+  lymanHorizon,
+  sigmaHI,
+  sigmaHeI,
+  sigmaHeII,
+  stellarEmissivity,
+} from './atomic';
 
 const ENERGY_POINTS = 48;
 const OPACITY_STEPS_PER_SHELL = 4;
@@ -33,15 +53,26 @@ export class ShellModel {
   /** Soft-band normalisation of the X-ray spectrum (α_X = 1; docs/simulator.md#spin-temperature-xrays). */
   private readonly luminosityNorm: number;
 
-  constructor(private readonly cosmology: Cosmology, private readonly halos: HaloModel, cellMpc: number, shells: number,
-    private readonly zeta: number, log10LX: number, private readonly e0: number) {
+  constructor(
+    private readonly cosmology: Cosmology,
+    private readonly halos: HaloModel,
+    cellMpc: number,
+    shells: number,
+    private readonly zeta: number,
+    log10LX: number,
+    private readonly e0: number,
+  ) {
     const r0 = 0.620350491 * cellMpc;
     const factor = (fixedAstro.rXLyMaxMpc / r0) ** (1 / shells);
     this.radii = Float64Array.from({ length: shells }, (_, r) => r0 * factor ** r);
     this.nu0 = e0 * NU_OVER_EV;
     const eLow = Math.max(e0, 24.6);
-    this.energies = Float64Array.from({ length: ENERGY_POINTS }, (_, i) => eLow * (fixedAstro.nuXMaxEv / eLow) ** (i / (ENERGY_POINTS - 1)));
-    this.luminosityNorm = (10 ** log10LX * SECONDS_PER_YEAR) / H_PLANCK / (this.nu0 * Math.log(fixedAstro.nuXBandMaxEv / e0));
+    this.energies = Float64Array.from(
+      { length: ENERGY_POINTS },
+      (_, i) => eLow * (fixedAstro.nuXMaxEv / eLow) ** (i / (ENERGY_POINTS - 1)),
+    );
+    this.luminosityNorm =
+      (10 ** log10LX * SECONDS_PER_YEAR) / H_PLANCK / (this.nu0 * Math.log(fixedAstro.nuXBandMaxEv / e0));
   }
 
   /** Shell geometry and kernels for the node at z′, with the box-mean x_e. */
@@ -49,8 +80,13 @@ export class ShellModel {
     const c = this.cosmology;
     const shells = this.radii.length;
     const out: ShellNode = {
-      zShell: new Float64Array(shells), dzShell: new Float64Array(shells), sfrWeight: new Float64Array(shells),
-      heat: new Float64Array(shells), ion: new Float64Array(shells), lyaX: new Float64Array(shells), lyaStar: new Float64Array(shells),
+      zShell: new Float64Array(shells),
+      dzShell: new Float64Array(shells),
+      sfrWeight: new Float64Array(shells),
+      heat: new Float64Array(shells),
+      ion: new Float64Array(shells),
+      lyaX: new Float64Array(shells),
+      lyaStar: new Float64Array(shells),
     };
     let edge = zPrime;
     let previousRadius = 0;
@@ -87,16 +123,28 @@ export class ShellModel {
       const sHI = sigmaHI(nu);
       const sHeI = sigmaHeI(nu);
       const sHeII = sigmaHeII(nu);
-      heatIntegrand[e] = spectrum * fHeat(xe) * (H_PLANCK * (nu - NU_ION_HI) * nHI * sHI
-        + H_PLANCK * (nu - NU_ION_HEI) * nHeI * sHeI + H_PLANCK * (nu - NU_ION_HEII) * nHeII * sHeII);
-      ionIntegrand[e] = spectrum * ((1 + (fIon(xe) * (nu - NU_ION_HI)) / NU_ION_HI) * (nHI * sHI + nHeI * sHeI) + nHeII * sHeII);
-      lyaIntegrand[e] = spectrum * fExc(xe) * ((H_PLANCK * (nu - NU_ION_HI)) / (10.2 * 1.602e-12)) * (nHI * sHI + nHeI * sHeI);
+      heatIntegrand[e] =
+        spectrum *
+        fHeat(xe) *
+        (H_PLANCK * (nu - NU_ION_HI) * nHI * sHI +
+          H_PLANCK * (nu - NU_ION_HEI) * nHeI * sHeI +
+          H_PLANCK * (nu - NU_ION_HEII) * nHeII * sHeII);
+      ionIntegrand[e] =
+        spectrum * ((1 + (fIon(xe) * (nu - NU_ION_HI)) / NU_ION_HI) * (nHI * sHI + nHeI * sHeI) + nHeII * sHeII);
+      lyaIntegrand[e] =
+        spectrum * fExc(xe) * ((H_PLANCK * (nu - NU_ION_HI)) / (10.2 * 1.602e-12)) * (nHI * sHI + nHeI * sHeI);
     }
     // Cumulative optical depth from z′ outwards, per received frequency ν (emitted at ν(1+ẑ)/(1+z′)).
     const tau = new Float64Array(nus.length);
     const lyaFactor = C_CM / (4 * Math.PI * LY_ALPHA_HZ * c.hubble(zPrime));
-    const prefactor = (this.luminosityNorm / this.nu0) * C_CM * fixedAstro.fStar * c.omegaB * c.rhoCrit
-      * CM_PER_MPC ** -3 * (1 + zPrime) ** (alpha + 3);
+    const prefactor =
+      (this.luminosityNorm / this.nu0) *
+      C_CM *
+      fixedAstro.fStar *
+      c.omegaB *
+      c.rhoCrit *
+      CM_PER_MPC ** -3 *
+      (1 + zPrime) ** (alpha + 3);
     let zFrom = zPrime;
     for (let r = 0; r < out.zShell.length; r++) {
       const zTo = out.zShell[r];

@@ -56,9 +56,13 @@ export function checkParams(params: AstroParams): void {
   }
 }
 
-export async function simulateLightcone(params: AstroParams, options: SimulateOptions & SimulateInternals): Promise<Lightcone> {
+export async function simulateLightcone(
+  params: AstroParams,
+  options: SimulateOptions & SimulateInternals,
+): Promise<Lightcone> {
   checkParams(params);
-  if (!Number.isFinite(options.seed)) throw new Error(`simulateLightcone: seed must be a finite number, got ${options.seed}`);
+  if (!Number.isFinite(options.seed))
+    throw new Error(`simulateLightcone: seed must be a finite number, got ${options.seed}`);
   const size = resolveSize(options.size);
   const { n, boxMpc, nLos, zMin, zMax } = size;
   const cell = boxMpc / n;
@@ -72,7 +76,17 @@ export async function simulateLightcone(params: AstroParams, options: SimulateOp
     const grid = makeKGrid(n, boxMpc);
     progress(0.02, 'initial conditions');
     const ics = generateInitialConditions(halos.power, grid, fft, options.seed);
-    const spin = new SpinTemperature(cosmology, halos, ics, grid, fft, size.tsShells, params.zeta, params.log10LX, params.E0);
+    const spin = new SpinTemperature(
+      cosmology,
+      halos,
+      ics,
+      grid,
+      fft,
+      size.tsShells,
+      params.zeta,
+      params.log10LX,
+      params.E0,
+    );
     const solver = new IonizationSolver(cosmology, halos, grid, fft, new Rng(options.seed, 2));
     const assembler = new LightconeAssembler(cosmology, n, nLos, cell, zMin);
     const radii = filterRadii(boxMpc, n, size.deltaRFactor, size.clumping);
@@ -87,8 +101,11 @@ export async function simulateLightcone(params: AstroParams, options: SimulateOp
     const recombinations = new Float32Array(total);
     const brightness = new Float32Array(total);
     const history = {
-      z: Float64Array.from(nodes), xHI: new Float64Array(nodes.length), meanTb: new Float64Array(nodes.length),
-      meanTs: new Float64Array(nodes.length), meanTk: new Float64Array(nodes.length),
+      z: Float64Array.from(nodes),
+      xHI: new Float64Array(nodes.length),
+      meanTb: new Float64Array(nodes.length),
+      meanTs: new Float64Array(nodes.length),
+      meanTk: new Float64Array(nodes.length),
     };
     const growthInit = cosmology.growth(INITIAL_REDSHIFT);
 

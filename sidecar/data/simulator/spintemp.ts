@@ -31,8 +31,17 @@ export class SpinTemperature {
   private previousZ: number | null = null;
   private readonly rates = new TemperatureRateTable();
 
-  constructor(private readonly cosmology: Cosmology, private readonly halos: HaloModel, private readonly ics: InitialConditions,
-    grid: KGrid, fft: Fft3, shellCount: number, zeta: number, log10LX: number, e0: number) {
+  constructor(
+    private readonly cosmology: Cosmology,
+    private readonly halos: HaloModel,
+    private readonly ics: InitialConditions,
+    grid: KGrid,
+    fft: Fft3,
+    shellCount: number,
+    zeta: number,
+    log10LX: number,
+    e0: number,
+  ) {
     const total = grid.n ** 3;
     const cell = grid.boxMpc / grid.n;
     this.shells = new ShellModel(cosmology, halos, cell, shellCount, zeta, log10LX, e0);
@@ -45,11 +54,16 @@ export class SpinTemperature {
       fft.inverse(scratch, field);
       return field;
     });
-    this.shellSigma = Float64Array.from(this.shells.radii, (radius, r) => halos.power.sigmaOfMass(
-      cosmology.radiusToMass(r === 0 ? L_FACTOR * cell : radius)));
+    this.shellSigma = Float64Array.from(this.shells.radii, (radius, r) =>
+      halos.power.sigmaOfMass(cosmology.radiusToMass(r === 0 ? L_FACTOR * cell : radius)),
+    );
     // The gas starts from RECFAST at Z_HEAT_MAX = 35 (the first node below it steps from there).
     const start = recfast(35);
-    this.state = { tk: new Float32Array(total).fill(start.tk), xe: new Float32Array(total).fill(start.xe), ts: new Float32Array(total) };
+    this.state = {
+      tk: new Float32Array(total).fill(start.tk),
+      xe: new Float32Array(total).fill(start.xe),
+      ts: new Float32Array(total),
+    };
     this.heat = new Float64Array(total);
     this.ion = new Float64Array(total);
     this.lyaX = new Float64Array(total);
@@ -85,7 +99,7 @@ export class SpinTemperature {
     const dtdz = c.dtdz(zPrime);
     const tGamma = T_CMB0 * (1 + zPrime);
     const nB = c.nB0 * (1 + zPrime) ** 3;
-    const compton = ((-1.51e-4 / (c.hubble(zPrime) / c.hubble0)) / c.h) * tGamma ** 4 / (1 + zPrime);
+    const compton = ((-1.51e-4 / (c.hubble(zPrime) / c.hubble0) / c.h) * tGamma ** 4) / (1 + zPrime);
     const adiabatic = ((1 + zPrime) / (1 + zPrime - dz)) ** 2;
     // Module imports are hoisted into locals: under tsx/CommonJS each imported binding is a getter,
     // which costs more than the arithmetic in these per-cell loops.
@@ -99,15 +113,19 @@ export class SpinTemperature {
       const delta = delta0 * growth;
       const t = tk[q];
       const x = xe[q];
-      const dxe = dtdz * (this.ion[q] - interpolateRate(alphaTable, this.rates.position(t)) * 2 * x * x * c.fH * nB * (1 + delta));
+      const dxe =
+        dtdz *
+        (this.ion[q] - interpolateRate(alphaTable, this.rates.position(t)) * 2 * x * x * c.fH * nB * (1 + delta));
       // Heating uses the local deposition fraction relative to the one in the shell kernels.
       const heating = this.heat[q] * (heatFraction(x) / xeMeanHeat);
       // Compression/expansion with the cell: (2/3) T dδ/dz / (1 + δ) = (2/3) T δ0 D′/(1 + δ0 D). Linear
       // theory lets δ0 D pass −1 in deep voids, where this term would diverge; 1 + δ is floored at 0.1.
       const structure = (2 / 3) * t * ((delta0 * dGrowth) / Math.max(1 + delta, 0.1));
-      const dTk = structure - (dxe * t) / (1 + x)
-        + compton * (x / (1 + x + c.fHe)) * (tGamma - t)
-        + ((2 / 3) * dtdz * heating) / (K_B * (1 + x));
+      const dTk =
+        structure -
+        (dxe * t) / (1 + x) +
+        compton * (x / (1 + x + c.fHe)) * (tGamma - t) +
+        ((2 / 3) * dtdz * heating) / (K_B * (1 + x));
       xe[q] = Math.min(Math.max(x + dxe * dz, 0), 1 - 1e-7);
       // Adiabatic cooling T ∝ (1+z)² is applied exactly, so coarse node steps do not bias T_k.
       if (t < maxTk) {
@@ -199,18 +217,25 @@ export class SpinTemperature {
       const x = xe[q];
       const onePlusDelta = Math.max(1 + this.ics.delta0[q] * growth, 1e-3);
       const u = this.rates.position(t);
-      const xc = onePlusDelta * xcPrefactor * ((1 - x) * nH0 * interpolateRate(kappaHH, u)
-        + x * nB0 * interpolateRate(kappaEH, u) + x * nH0 * interpolateRate(kappaPH, u));
+      const xc =
+        onePlusDelta *
+        xcPrefactor *
+        ((1 - x) * nH0 * interpolateRate(kappaHH, u) +
+          x * nB0 * interpolateRate(kappaEH, u) +
+          x * nH0 * interpolateRate(kappaPH, u));
       const jAlpha = this.lyaStar[q] + this.lyaX[q] * onePlusDelta;
       let spin: number;
       if (jAlpha > 1e-20) {
         const xi = xiPrefactor * Math.cbrt((onePlusDelta * (1 - x)) / (t * t));
-        const x0 = ((1.66e11 / (1 + zPrime)) * jAlpha) / (1 + 2.98394 * xi + 1.53583 * xi * xi + 3.85289 * xi * xi * xi);
+        const x0 =
+          ((1.66e11 / (1 + zPrime)) * jAlpha) / (1 + 2.98394 * xi + 1.53583 * xi * xi + 3.85289 * xi * xi * xi);
         spin = tGamma;
         for (let iteration = 0; iteration < 50; iteration++) {
           const previous = spin;
-          const xAlpha = (1 - 0.0631789 / t + 0.115995 / (t * t) - 0.401403 / (t * spin) + 0.336463 / (t * t * spin)) * x0;
-          spin = (1 + xAlpha + xc) / (1 / tGamma + xAlpha * (1 / t + 0.405535 / (t * spin) - 0.405535 / (t * t)) + xc / t);
+          const xAlpha =
+            (1 - 0.0631789 / t + 0.115995 / (t * t) - 0.401403 / (t * spin) + 0.336463 / (t * t * spin)) * x0;
+          spin =
+            (1 + xAlpha + xc) / (1 / tGamma + xAlpha * (1 / t + 0.405535 / (t * spin) - 0.405535 / (t * t)) + xc / t);
           if (Math.abs(spin - previous) / Math.abs(spin) < 1e-3) break;
         }
       } else {

@@ -48,8 +48,11 @@ export function floatAccess(backendName: string, backend: unknown): FloatAccess 
 const registered = new Set<string>();
 
 /** Registers `kernelName` on `backendName` once, when it is wasm or cpu; false for other backends. */
-export function registerJsKernel(kernelName: string, backendName: string,
-  make: (backendName: string) => tf.KernelFunc): boolean {
+export function registerJsKernel(
+  kernelName: string,
+  backendName: string,
+  make: (backendName: string) => tf.KernelFunc,
+): boolean {
   if (backendName !== 'wasm' && backendName !== 'cpu') return false;
   const key = `${kernelName}/${backendName}`;
   if (!registered.has(key)) {

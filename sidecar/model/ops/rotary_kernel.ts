@@ -15,8 +15,15 @@ import { floatAccess, registerJsKernel } from './js_kernel_memory';
 export const rotaryKernelName = 'L3mRotary';
 
 /** The loop: x (rows = …·T, d), tables (T, d); the table row of x's row r is r mod T. */
-export function rotateRows(x: Float32Array, cos: Float32Array, sin: Float32Array, out: Float32Array, length: number,
-  headDim: number, inverse: boolean): void {
+export function rotateRows(
+  x: Float32Array,
+  cos: Float32Array,
+  sin: Float32Array,
+  out: Float32Array,
+  length: number,
+  headDim: number,
+  inverse: boolean,
+): void {
   const half = headDim / 2;
   const rows = x.length / headDim;
   const sign = inverse ? -1 : 1;
@@ -69,12 +76,22 @@ function ensureKernel(backendName: string): boolean {
 
 function checkShapes(x: tf.Tensor, cos: tf.Tensor, signedSin: tf.Tensor): void {
   const [length, headDim] = [x.shape[x.rank - 2], x.shape[x.rank - 1]];
-  const ok = x.rank >= 2 && headDim !== undefined && headDim % 2 === 0 && x.dtype === 'float32' &&
-    cos.rank === 2 && cos.shape[0] === length && cos.shape[1] === headDim &&
-    signedSin.rank === 2 && signedSin.shape[0] === length && signedSin.shape[1] === headDim;
+  const ok =
+    x.rank >= 2 &&
+    headDim !== undefined &&
+    headDim % 2 === 0 &&
+    x.dtype === 'float32' &&
+    cos.rank === 2 &&
+    cos.shape[0] === length &&
+    cos.shape[1] === headDim &&
+    signedSin.rank === 2 &&
+    signedSin.shape[0] === length &&
+    signedSin.shape[1] === headDim;
   if (!ok) {
-    throw new Error(`applyRotaryFused: x must be float32 (..., T, d) with even d and tables (T, d); got x [${x.shape.join(',')}] ` +
-      `${x.dtype}, cos [${cos.shape.join(',')}], signedSin [${signedSin.shape.join(',')}]. Build the tables with rotaryTables for the same T.`);
+    throw new Error(
+      `applyRotaryFused: x must be float32 (..., T, d) with even d and tables (T, d); got x [${x.shape.join(',')}] ` +
+        `${x.dtype}, cos [${cos.shape.join(',')}], signedSin [${signedSin.shape.join(',')}]. Build the tables with rotaryTables for the same T.`,
+    );
   }
 }
 
@@ -95,16 +112,24 @@ export function applyRotaryFused(x: tf.Tensor, cos: tf.Tensor, signedSin: tf.Ten
   }
   // The tables are constants of the forward pass: closed over and saved (so they outlive the forward's tidy
   // until backward), not inputs, so no gradient is computed for them.
-  const rotate: (input: tf.Tensor) => tf.Tensor = tf.customGrad<tf.Tensor>((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
-    const [input, save] = args as [tf.Tensor, tf.GradSaveFunc];
-    save([cos, signedSin]);
-    return {
-      value: tf.engine().runKernel<tf.Tensor>(rotaryKernelName, { x: input, cos, sin: signedSin }, { inverse: false }),
-      gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
-        const [c, s] = saved as [tf.Tensor, tf.Tensor];
-        return [tf.engine().runKernel<tf.Tensor>(rotaryKernelName, { x: dy as tf.Tensor, cos: c, sin: s }, { inverse: true })];
-      },
-    };
-  });
+  const rotate: (input: tf.Tensor) => tf.Tensor = tf.customGrad<tf.Tensor>(
+    (...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+      const [input, save] = args as [tf.Tensor, tf.GradSaveFunc];
+      save([cos, signedSin]);
+      return {
+        value: tf
+          .engine()
+          .runKernel<tf.Tensor>(rotaryKernelName, { x: input, cos, sin: signedSin }, { inverse: false }),
+        gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
+          const [c, s] = saved as [tf.Tensor, tf.Tensor];
+          return [
+            tf
+              .engine()
+              .runKernel<tf.Tensor>(rotaryKernelName, { x: dy as tf.Tensor, cos: c, sin: s }, { inverse: true }),
+          ];
+        },
+      };
+    },
+  );
   return rotate(x);
 }

@@ -20,8 +20,14 @@ export function swigluRows(gate: Float32Array, sig: Float32Array, up: Float32Arr
 }
 
 /** Both input gradients of gate · σ(gate) · up for the cotangent dy. */
-export function swigluGradRows(gate: Float32Array, sig: Float32Array, up: Float32Array, dy: Float32Array,
-  dGate: Float32Array, dUp: Float32Array): void {
+export function swigluGradRows(
+  gate: Float32Array,
+  sig: Float32Array,
+  up: Float32Array,
+  dy: Float32Array,
+  dGate: Float32Array,
+  dUp: Float32Array,
+): void {
   for (let i = 0; i < dy.length; i++) {
     const g = gate[i];
     const s = sig[i];
@@ -47,24 +53,34 @@ function gradKernel(backendName: string): tf.KernelFunc {
     const dGate = access.write(shape);
     const dUp = access.write(shape);
     // Views of the first output are re-taken after the second allocation for the same reason.
-    swigluGradRows(access.read(inputs['gate']!), access.read(inputs['sig']!), access.read(inputs['up']!),
-      access.read(inputs['dy']!), access.read(dGate.info), dUp.values);
+    swigluGradRows(
+      access.read(inputs['gate']!),
+      access.read(inputs['sig']!),
+      access.read(inputs['up']!),
+      access.read(inputs['dy']!),
+      access.read(dGate.info),
+      dUp.values,
+    );
     return [dGate.info, dUp.info];
   };
 }
 
-const fused: (gate: tf.Tensor, up: tf.Tensor) => tf.Tensor = tf.customGrad<tf.Tensor>((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
-  const [gate, up, save] = args as [tf.Tensor, tf.Tensor, tf.GradSaveFunc];
-  const sig = tf.sigmoid(gate);
-  save([gate, up, sig]);
-  return {
-    value: tf.engine().runKernel<tf.Tensor>(swigluKernelName, { gate, sig, up }),
-    gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
-      const [g, u, s] = saved as [tf.Tensor, tf.Tensor, tf.Tensor];
-      return tf.engine().runKernel<tf.Tensor[]>(swigluGradKernelName, { gate: g, sig: s, up: u, dy: dy as tf.Tensor });
-    },
-  };
-});
+const fused: (gate: tf.Tensor, up: tf.Tensor) => tf.Tensor = tf.customGrad<tf.Tensor>(
+  (...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const [gate, up, save] = args as [tf.Tensor, tf.Tensor, tf.GradSaveFunc];
+    const sig = tf.sigmoid(gate);
+    save([gate, up, sig]);
+    return {
+      value: tf.engine().runKernel<tf.Tensor>(swigluKernelName, { gate, sig, up }),
+      gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
+        const [g, u, s] = saved as [tf.Tensor, tf.Tensor, tf.Tensor];
+        return tf
+          .engine()
+          .runKernel<tf.Tensor[]>(swigluGradKernelName, { gate: g, sig: s, up: u, dy: dy as tf.Tensor });
+      },
+    };
+  },
+);
 
 /** 'kernel' (default) or the composed ops, for before/after measurements (bench/train_step.ts). */
 export type SwigluMode = 'kernel' | 'composite';
@@ -77,11 +93,15 @@ export function setSwigluMode(next: SwigluMode): void {
 /** silu(gate) · up for equal-shaped float32 tensors; one-pass kernels on wasm and cpu, composed ops elsewhere. */
 export function swiglu(gate: tf.Tensor, up: tf.Tensor): tf.Tensor {
   if (gate.dtype !== 'float32' || up.dtype !== 'float32' || !tf.util.arraysEqual(gate.shape, up.shape)) {
-    throw new Error(`swiglu: gate and up must be float32 tensors of one shape, got [${gate.shape.join(',')}] ${gate.dtype} and ` +
-      `[${up.shape.join(',')}] ${up.dtype}; both come from the MLP's gate_proj and up_proj of the same input.`);
+    throw new Error(
+      `swiglu: gate and up must be float32 tensors of one shape, got [${gate.shape.join(',')}] ${gate.dtype} and ` +
+        `[${up.shape.join(',')}] ${up.dtype}; both come from the MLP's gate_proj and up_proj of the same input.`,
+    );
   }
   const backendName = tf.getBackend();
-  const kernels = mode === 'kernel' && registerJsKernel(swigluKernelName, backendName, forwardKernel) &&
+  const kernels =
+    mode === 'kernel' &&
+    registerJsKernel(swigluKernelName, backendName, forwardKernel) &&
     registerJsKernel(swigluGradKernelName, backendName, gradKernel);
   if (!kernels) return tf.tidy(() => tf.mul(tf.mul(gate, tf.sigmoid(gate)), up));
   return fused(gate, up);

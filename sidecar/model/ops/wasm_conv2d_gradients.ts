@@ -24,9 +24,17 @@ interface WasmBackendLike {
 
 type KernelArgs = Parameters<tf.KernelFunc>[0];
 
-function runWasmKernel(name: string, inputs: tf.NamedTensorInfoMap, attrs: tf.NamedAttrMap, backend: unknown): tf.TensorInfo {
+function runWasmKernel(
+  name: string,
+  inputs: tf.NamedTensorInfoMap,
+  attrs: tf.NamedAttrMap,
+  backend: unknown,
+): tf.TensorInfo {
   const kernel = tf.getKernel(name, 'wasm');
-  if (!kernel) throw new Error(`wasm conv2d gradients: the wasm backend has no ${name} kernel; load @tensorflow/tfjs-backend-wasm 4.x.`);
+  if (!kernel)
+    throw new Error(
+      `wasm conv2d gradients: the wasm backend has no ${name} kernel; load @tensorflow/tfjs-backend-wasm 4.x.`,
+    );
   return kernel.kernelFunc({ inputs, attrs, backend: backend as tf.KernelBackend }) as tf.TensorInfo;
 }
 
@@ -35,12 +43,20 @@ function release(backend: unknown, ...infos: tf.TensorInfo[]): void {
 }
 
 /** W (kH, kW, Cin, Cout) → W′ (kH, kW, Cout, Cin) flipped in space: W′[a, b, co, ci] = W[kH−1−a, kW−1−b, ci, co]. */
-export function flipSwapFilter(w: Float32Array, out: Float32Array, kH: number, kW: number, cin: number, cout: number): void {
+export function flipSwapFilter(
+  w: Float32Array,
+  out: Float32Array,
+  kH: number,
+  kW: number,
+  cin: number,
+  cout: number,
+): void {
   for (let a = 0; a < kH; a++) {
     for (let b = 0; b < kW; b++) {
       const src = ((kH - 1 - a) * kW + (kW - 1 - b)) * cin * cout;
       const dst = (a * kW + b) * cout * cin;
-      for (let ci = 0; ci < cin; ci++) for (let co = 0; co < cout; co++) out[dst + co * cin + ci] = w[src + ci * cout + co]!;
+      for (let ci = 0; ci < cin; ci++)
+        for (let co = 0; co < cout; co++) out[dst + co * cin + ci] = w[src + ci * cout + co]!;
     }
   }
 }
@@ -48,15 +64,27 @@ export function flipSwapFilter(w: Float32Array, out: Float32Array, kH: number, k
 interface StrideOneConv {
   convInfo: tf.backend_util.Conv2DInfo;
   /** Padding of the forward convolution. */
-  top: number; bottom: number; left: number; right: number;
+  top: number;
+  bottom: number;
+  left: number;
+  right: number;
 }
 
 /** The forward convolution's geometry when it is one these kernels handle (stride 1, channels-last), else null. */
 function strideOneConv(inputShape: number[], filterShape: number[], attrs: tf.NamedAttrMap): StrideOneConv | null {
-  const dataFormat = tf.backend_util.convertConv2DDataFormat((attrs['dataFormat'] as 'NHWC' | 'NCHW' | undefined) ?? 'NHWC');
-  const convInfo = tf.backend_util.computeConv2DInfo(inputShape as [number, number, number, number],
-    filterShape as [number, number, number, number], attrs['strides'] as [number, number] | number, 1,
-    attrs['pad'] as 'same' | 'valid' | number, attrs['dimRoundingMode'] as 'floor' | 'round' | 'ceil' | undefined, false, dataFormat);
+  const dataFormat = tf.backend_util.convertConv2DDataFormat(
+    (attrs['dataFormat'] as 'NHWC' | 'NCHW' | undefined) ?? 'NHWC',
+  );
+  const convInfo = tf.backend_util.computeConv2DInfo(
+    inputShape as [number, number, number, number],
+    filterShape as [number, number, number, number],
+    attrs['strides'] as [number, number] | number,
+    1,
+    attrs['pad'] as 'same' | 'valid' | number,
+    attrs['dimRoundingMode'] as 'floor' | 'round' | 'ceil' | undefined,
+    false,
+    dataFormat,
+  );
   if (convInfo.strideHeight !== 1 || convInfo.strideWidth !== 1 || convInfo.dataFormat !== 'channelsLast') return null;
   const { top, bottom, left, right } = convInfo.padInfo;
   return { convInfo, top, bottom, left, right };
@@ -68,20 +96,36 @@ function backpropInput(args: KernelArgs, stock: tf.KernelFunc | undefined): tf.T
   const dy = inputs['dy']!;
   const filter = inputs['filter']!;
   const inputShape = attrs['inputShape'] as number[];
-  const conv = dy.dtype === 'float32' && filter.dtype === 'float32' ? strideOneConv(inputShape, filter.shape, attrs) : null;
+  const conv =
+    dy.dtype === 'float32' && filter.dtype === 'float32' ? strideOneConv(inputShape, filter.shape, attrs) : null;
   const [kH, kW, cin, cout] = filter.shape as [number, number, number, number];
   const pads = conv && [kH - 1 - conv.top, kH - 1 - conv.bottom, kW - 1 - conv.left, kW - 1 - conv.right];
   if (!conv || !pads || pads.some((p) => p < 0)) {
-    if (!stock) throw new Error(`wasm Conv2DBackpropInput: unsupported convolution (strides ${JSON.stringify(attrs['strides'])}, pad ${JSON.stringify(attrs['pad'])}) and no stock kernel to fall back to.`);
+    if (!stock)
+      throw new Error(
+        `wasm Conv2DBackpropInput: unsupported convolution (strides ${JSON.stringify(attrs['strides'])}, pad ${JSON.stringify(attrs['pad'])}) and no stock kernel to fall back to.`,
+      );
     return stock(args) as tf.TensorInfo;
   }
   const access = floatAccess('wasm', backend);
   const flipped = access.write([kH, kW, cout, cin]);
   flipSwapFilter(access.read(filter), access.read(flipped.info), kH, kW, cin, cout); // views after the allocation
-  const dx = runWasmKernel('Conv2D', { x: dy, filter: flipped.info }, {
-    strides: 1, dilations: 1, dataFormat: 'NHWC',
-    pad: [[0, 0], [pads[0], pads[1]], [pads[2], pads[3]], [0, 0]],
-  }, backend);
+  const dx = runWasmKernel(
+    'Conv2D',
+    { x: dy, filter: flipped.info },
+    {
+      strides: 1,
+      dilations: 1,
+      dataFormat: 'NHWC',
+      pad: [
+        [0, 0],
+        [pads[0], pads[1]],
+        [pads[2], pads[3]],
+        [0, 0],
+      ],
+    },
+    backend,
+  );
   release(backend, flipped.info);
   return dx;
 }
@@ -94,32 +138,53 @@ function backpropFilter(args: KernelArgs): tf.TensorInfo {
   const filterShape = attrs['filterShape'] as number[];
   const conv = strideOneConv(x.shape, filterShape, attrs);
   if (!conv || x.dtype !== 'float32' || dy.dtype !== 'float32') {
-    throw new Error(`wasm Conv2DBackpropFilter: only stride-1 channels-last float32 convolutions are supported, got strides ` +
-      `${JSON.stringify(attrs['strides'])}, dataFormat ${JSON.stringify(attrs['dataFormat'])}, dtypes ${x.dtype}/${dy.dtype}; use the cpu backend ` +
-      'for other convolutions.');
+    throw new Error(
+      `wasm Conv2DBackpropFilter: only stride-1 channels-last float32 convolutions are supported, got strides ` +
+        `${JSON.stringify(attrs['strides'])}, dataFormat ${JSON.stringify(attrs['dataFormat'])}, dtypes ${x.dtype}/${dy.dtype}; use the cpu backend ` +
+        'for other convolutions.',
+    );
   }
   const [kH, kW, cin, cout] = filterShape as [number, number, number, number];
   const [m, h, w] = x.shape as [number, number, number, number];
   const [, outH, outW] = dy.shape as [number, number, number, number];
   if (kH === 1 && kW === 1 && conv.top + conv.bottom + conv.left + conv.right === 0) {
     // A 1×1 convolution is a product over the pixels: dW = x(N, Cin)ᵀ · dy(N, Cout).
-    const product = runWasmKernel('BatchMatMul', {
-      a: { dataId: x.dataId, shape: [1, m * h * w, cin], dtype: 'float32' },
-      b: { dataId: dy.dataId, shape: [1, m * outH * outW, cout], dtype: 'float32' },
-    }, { transposeA: true, transposeB: false }, backend);
+    const product = runWasmKernel(
+      'BatchMatMul',
+      {
+        a: { dataId: x.dataId, shape: [1, m * h * w, cin], dtype: 'float32' },
+        b: { dataId: dy.dataId, shape: [1, m * outH * outW, cout], dtype: 'float32' },
+      },
+      { transposeA: true, transposeB: false },
+      backend,
+    );
     return { ...product, shape: filterShape };
   }
   const xT = runWasmKernel('Transpose', { x }, { perm: [3, 1, 2, 0] }, backend); // (Cin, H, W, M)
   const dyT = runWasmKernel('Transpose', { x: dy }, { perm: [1, 2, 0, 3] }, backend); // (outH, outW, M, Cout)
-  const perCin = runWasmKernel('Conv2D', { x: xT, filter: dyT }, {
-    strides: 1, dilations: 1, dataFormat: 'NHWC',
-    pad: [[0, 0], [conv.top, conv.bottom], [conv.left, conv.right], [0, 0]],
-  }, backend); // (Cin, kH, kW, Cout)
+  const perCin = runWasmKernel(
+    'Conv2D',
+    { x: xT, filter: dyT },
+    {
+      strides: 1,
+      dilations: 1,
+      dataFormat: 'NHWC',
+      pad: [
+        [0, 0],
+        [conv.top, conv.bottom],
+        [conv.left, conv.right],
+        [0, 0],
+      ],
+    },
+    backend,
+  ); // (Cin, kH, kW, Cout)
   release(backend, xT, dyT);
   if (perCin.shape[1] !== kH || perCin.shape[2] !== kW) {
     release(backend, perCin);
-    throw new Error(`wasm Conv2DBackpropFilter: the filter gradient came out [${perCin.shape.join(',')}] for a ${kH}×${kW} filter; ` +
-      `x [${x.shape.join(',')}], dy [${dy.shape.join(',')}] and the padding do not describe one stride-1 convolution.`);
+    throw new Error(
+      `wasm Conv2DBackpropFilter: the filter gradient came out [${perCin.shape.join(',')}] for a ${kH}×${kW} filter; ` +
+        `x [${x.shape.join(',')}], dy [${dy.shape.join(',')}] and the padding do not describe one stride-1 convolution.`,
+    );
   }
   const dW = runWasmKernel('Transpose', { x: perCin }, { perm: [1, 2, 0, 3] }, backend); // (kH, kW, Cin, Cout)
   release(backend, perCin);
@@ -140,11 +205,16 @@ export function registerWasmConvGradients(): boolean {
   stockInput = tf.getKernel('Conv2DBackpropInput', 'wasm') ?? null;
   if (stockInput) tf.unregisterKernel('Conv2DBackpropInput', 'wasm');
   const stockFunc = stockInput?.kernelFunc;
-  tf.registerKernel({ kernelName: 'Conv2DBackpropInput', backendName: 'wasm', setupFunc: stockInput?.setupFunc,
-    kernelFunc: (args) => backpropInput(args, stockFunc) });
+  tf.registerKernel({
+    kernelName: 'Conv2DBackpropInput',
+    backendName: 'wasm',
+    setupFunc: stockInput?.setupFunc,
+    kernelFunc: (args) => backpropInput(args, stockFunc),
+  });
   // A later tfjs-backend-wasm may bring its own; keep it then.
   ownFilter = !tf.getKernel('Conv2DBackpropFilter', 'wasm');
-  if (ownFilter) tf.registerKernel({ kernelName: 'Conv2DBackpropFilter', backendName: 'wasm', kernelFunc: backpropFilter });
+  if (ownFilter)
+    tf.registerKernel({ kernelName: 'Conv2DBackpropFilter', backendName: 'wasm', kernelFunc: backpropFilter });
   installed = true;
   return true;
 }

@@ -17,8 +17,17 @@ import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 /** The name under which the fast product is registered for the wasm backend. */
 export const fastBatchMatMulKernelName = 'L3mFastBatchMatMul';
 
-type WasmMatMul = (aId: number, aShape: Uint8Array, aShapeLength: number, bId: number, bShape: Uint8Array,
-  bShapeLength: number, transposeA: number, transposeB: number, outId: number) => void;
+type WasmMatMul = (
+  aId: number,
+  aShape: Uint8Array,
+  aShapeLength: number,
+  bId: number,
+  bShape: Uint8Array,
+  bShapeLength: number,
+  transposeA: number,
+  transposeB: number,
+  outId: number,
+) => void;
 
 /** The backend's internals this kernel touches; typed here because tfjs-backend-wasm does not export them. */
 interface WasmBackendInternals {
@@ -38,8 +47,17 @@ function wasmMatMulOf(backend: WasmBackendInternals): WasmMatMul {
   let fn = matMulByBackend.get(backend);
   if (!fn) {
     // Same export and argument list as tfjs-backend-wasm/src/kernels/BatchMatMul.ts uses.
-    fn = backend.wasm.cwrap('BatchMatMul', null, ['number', 'array', 'number', 'number', 'array', 'number', 'number',
-      'number', 'number']);
+    fn = backend.wasm.cwrap('BatchMatMul', null, [
+      'number',
+      'array',
+      'number',
+      'number',
+      'array',
+      'number',
+      'number',
+      'number',
+      'number',
+    ]);
     matMulByBackend.set(backend, fn);
   }
   return fn;
@@ -50,16 +68,25 @@ function shapeBytes(shape: number[]): Uint8Array {
 }
 
 /** Transposes the last two axes of a contiguous (batch, rows, cols) buffer with the backend's Transpose kernel. */
-function transposeLastTwo(info: tf.TensorInfo, batch: number, rows: number, cols: number,
-  backend: WasmBackendInternals): tf.TensorInfo {
+function transposeLastTwo(
+  info: tf.TensorInfo,
+  batch: number,
+  rows: number,
+  cols: number,
+  backend: WasmBackendInternals,
+): tf.TensorInfo {
   const transpose = tf.getKernel('Transpose', 'wasm');
   const input: tf.TensorInfo = { dataId: info.dataId, shape: [batch, rows, cols], dtype: 'float32' };
-  return transpose.kernelFunc({ inputs: { x: input }, backend: backend,
-    attrs: { perm: [0, 2, 1] } }) as tf.TensorInfo;
+  return transpose.kernelFunc({ inputs: { x: input }, backend: backend, attrs: { perm: [0, 2, 1] } }) as tf.TensorInfo;
 }
 
 interface ProductShape {
-  batchA: number; batchB: number; m: number; k: number; n: number; outShape: number[];
+  batchA: number;
+  batchB: number;
+  m: number;
+  k: number;
+  n: number;
+  outShape: number[];
 }
 
 function productShape(a: tf.TensorInfo, b: tf.TensorInfo, transposeA: boolean, transposeB: boolean): ProductShape {
@@ -70,8 +97,10 @@ function productShape(a: tf.TensorInfo, b: tf.TensorInfo, transposeA: boolean, t
   const kB = transposeB ? b.shape[bRank - 1] : b.shape[bRank - 2];
   const n = transposeB ? b.shape[bRank - 2] : b.shape[bRank - 1];
   if (kA !== kB) {
-    throw new Error(`fast matMul: inner sizes ${kA} and ${kB} of shapes [${a.shape.join(',')}] and [${b.shape.join(',')}] ` +
-      `(transposeA ${transposeA}, transposeB ${transposeB}) differ; they must match.`);
+    throw new Error(
+      `fast matMul: inner sizes ${kA} and ${kB} of shapes [${a.shape.join(',')}] and [${b.shape.join(',')}] ` +
+        `(transposeA ${transposeA}, transposeB ${transposeB}) differ; they must match.`,
+    );
   }
   const outerA = a.shape.slice(0, -2);
   const outerB = b.shape.slice(0, -2);
@@ -85,14 +114,18 @@ function productShape(a: tf.TensorInfo, b: tf.TensorInfo, transposeA: boolean, t
  * Kernel body: out = op(a) · op(b), op = optional transpose of the last two axes, batch axes broadcast when
  * one side has a single batch entry. Shapes it cannot split (other broadcasts, non-float32) go to `fallback`.
  */
-export function fastBatchMatMul(args: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap },
-  fallback: tf.KernelFunc, allowSwap = true): tf.TensorInfo {
+export function fastBatchMatMul(
+  args: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap },
+  fallback: tf.KernelFunc,
+  allowSwap = true,
+): tf.TensorInfo {
   const a = args.inputs['a']!;
   const b = args.inputs['b']!;
   const transposeA = Boolean(args.attrs?.['transposeA']);
   const transposeB = Boolean(args.attrs?.['transposeB']);
   const backend = args.backend as WasmBackendInternals;
-  if (a.dtype !== 'float32' || b.dtype !== 'float32') return fallback(args as Parameters<tf.KernelFunc>[0]) as tf.TensorInfo;
+  if (a.dtype !== 'float32' || b.dtype !== 'float32')
+    return fallback(args as Parameters<tf.KernelFunc>[0]) as tf.TensorInfo;
   const { batchA, batchB, m, k, n, outShape } = productShape(a, b, transposeA, transposeB);
   const batch = Math.max(batchA, batchB);
   if (!(batchA === batchB || batchA === 1 || batchB === 1) || m * k * n === 0) {
@@ -105,8 +138,11 @@ export function fastBatchMatMul(args: { inputs: tf.NamedTensorInfoMap; backend: 
     const directCost = (transposeA ? m * k : 0) + (transposeB ? k * n : 0);
     const swappedCost = (transposeB ? 0 : k * n) + (transposeA ? 0 : m * k) + m * n;
     if (swappedCost < directCost) {
-      const swapped = fastBatchMatMul({ inputs: { a: b, b: a }, backend: args.backend,
-        attrs: { transposeA: !transposeB, transposeB: !transposeA } }, fallback, false); // (n, m)
+      const swapped = fastBatchMatMul(
+        { inputs: { a: b, b: a }, backend: args.backend, attrs: { transposeA: !transposeB, transposeB: !transposeA } },
+        fallback,
+        false,
+      ); // (n, m)
       const out = transposeLastTwo(swapped, 1, n, m, backend); // (m, n)
       backend.disposeData(swapped.dataId);
       return { ...out, shape: outShape };
@@ -115,9 +151,15 @@ export function fastBatchMatMul(args: { inputs: tf.NamedTensorInfoMap; backend: 
   const temporaries: tf.TensorInfo[] = [];
   // Bring both operands to the layout XNNPACK's path wants: A (batch, m, k), B (batch, k, n), contiguous.
   let aInfo = a;
-  if (transposeA) { aInfo = transposeLastTwo(a, batchA, k, m, backend); temporaries.push(aInfo); }
+  if (transposeA) {
+    aInfo = transposeLastTwo(a, batchA, k, m, backend);
+    temporaries.push(aInfo);
+  }
   let bInfo = b;
-  if (transposeB) { bInfo = transposeLastTwo(b, batchB, n, k, backend); temporaries.push(bInfo); }
+  if (transposeB) {
+    bInfo = transposeLastTwo(b, batchB, n, k, backend);
+    temporaries.push(bInfo);
+  }
   const out = backend.makeOutput(outShape, 'float32');
   const matMul = wasmMatMulOf(backend);
   const aData = backend.dataIdMap.get(aInfo.dataId);
@@ -176,8 +218,10 @@ export function registerFastWasmMatMul(): void {
  * The first remedy alone, for measurements: materialise transposed operands with the Transpose kernel, then
  * run the stock kernel without transpose flags. Batch-1 products then reach XNNPACK; batched ones still do not.
  */
-export function transposeThenStockMatMul(args: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap },
-  stock: tf.KernelFunc): tf.TensorInfo {
+export function transposeThenStockMatMul(
+  args: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap },
+  stock: tf.KernelFunc,
+): tf.TensorInfo {
   const a = args.inputs['a']!;
   const b = args.inputs['b']!;
   const transposeA = Boolean(args.attrs?.['transposeA']);
@@ -191,8 +235,11 @@ export function transposeThenStockMatMul(args: { inputs: tf.NamedTensorInfoMap; 
   const bInfo = transposeB ? transposeLastTwo(b, batchB, n, k, backend) : b;
   const a3: tf.TensorInfo = { dataId: aInfo.dataId, shape: [...a.shape.slice(0, -2), m, k], dtype: 'float32' };
   const b3: tf.TensorInfo = { dataId: bInfo.dataId, shape: [...b.shape.slice(0, -2), k, n], dtype: 'float32' };
-  const out = stock({ inputs: { a: a3, b: b3 }, backend: args.backend as tf.KernelBackend,
-    attrs: { transposeA: false, transposeB: false } }) as tf.TensorInfo;
+  const out = stock({
+    inputs: { a: a3, b: b3 },
+    backend: args.backend as tf.KernelBackend,
+    attrs: { transposeA: false, transposeB: false },
+  }) as tf.TensorInfo;
   if (transposeA) backend.disposeData(aInfo.dataId);
   if (transposeB) backend.disposeData(bInfo.dataId);
   return out;
@@ -221,9 +268,10 @@ export function overrideWasmBatchMatMul(variant: WasmMatMulOverride = 'xnn'): bo
     kernelName: 'BatchMatMul',
     backendName: 'wasm',
     setupFunc: stock.setupFunc,
-    kernelFunc: variant === 'xnn'
-      ? (args) => fastBatchMatMul(args, stock.kernelFunc)
-      : (args) => transposeThenStockMatMul(args, stock.kernelFunc),
+    kernelFunc:
+      variant === 'xnn'
+        ? (args) => fastBatchMatMul(args, stock.kernelFunc)
+        : (args) => transposeThenStockMatMul(args, stock.kernelFunc),
   });
   return true;
 }

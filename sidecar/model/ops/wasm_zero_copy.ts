@@ -8,7 +8,9 @@
 // fresh output, and variables take new buffers on assign.
 import * as tf from '@tensorflow/tfjs';
 
-interface RefCountingBackend { incRef: (dataId: object) => void }
+interface RefCountingBackend {
+  incRef: (dataId: object) => void;
+}
 
 function share(x: tf.TensorInfo, backend: unknown): tf.TensorInfo {
   (backend as RefCountingBackend).incRef(x.dataId);
@@ -27,7 +29,8 @@ export function overrideWasmCopies(): boolean {
   stockKernels.set('Cast', cast);
   tf.unregisterKernel('Identity', 'wasm');
   tf.registerKernel({
-    kernelName: 'Identity', backendName: 'wasm',
+    kernelName: 'Identity',
+    backendName: 'wasm',
     kernelFunc: (args) => {
       const x = args.inputs['x']!;
       return x.dtype === 'string' ? identity.kernelFunc(args) : share(x, args.backend);
@@ -35,7 +38,8 @@ export function overrideWasmCopies(): boolean {
   });
   tf.unregisterKernel('Cast', 'wasm');
   tf.registerKernel({
-    kernelName: 'Cast', backendName: 'wasm',
+    kernelName: 'Cast',
+    backendName: 'wasm',
     kernelFunc: (args) => {
       const x = args.inputs['x']!;
       return x.dtype === args.attrs?.['dtype'] && x.dtype !== 'string' ? share(x, args.backend) : cast.kernelFunc(args);

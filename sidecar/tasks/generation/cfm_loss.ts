@@ -24,7 +24,10 @@ export function drawCfmNoise(patches: number, pixels: number, seed: number): Cfm
 }
 
 /** The point on the linear path and its target velocity: x_τ = (1−τ)ε + τx₁, v* = x₁ − ε. */
-export function linearPath(target: tf.Tensor2D, { noise, tau }: CfmNoise): { xTau: tf.Tensor2D; velocity: tf.Tensor2D } {
+export function linearPath(
+  target: tf.Tensor2D,
+  { noise, tau }: CfmNoise,
+): { xTau: tf.Tensor2D; velocity: tf.Tensor2D } {
   return tf.tidy(() => {
     const t = tf.reshape(tau, [-1, 1]); // (M, 1)
     const xTau = tf.add<tf.Tensor2D>(tf.mul(tf.sub(1, t), noise), tf.mul(t, target)); // (M, D)
@@ -34,8 +37,15 @@ export function linearPath(target: tf.Tensor2D, { noise, tau }: CfmNoise): { xTa
 
 /** Eq. 41: the mean squared error between the predicted and the path velocity, over every patch and pixel. */
 export function cfmLoss(field: VelocityField, target: tf.Tensor2D, cond: tf.Tensor, draws: CfmNoise): tf.Scalar {
-  if (target.rank !== 2 || draws.noise.shape[0] !== target.shape[0] || draws.noise.shape[1] !== target.shape[1] || draws.tau.shape[0] !== target.shape[0]) {
-    throw new Error(`CFM loss: target [${target.shape.join(',')}], noise [${draws.noise.shape.join(',')}] and τ [${draws.tau.shape.join(',')}] must be (M, D), (M, D) and (M).`);
+  if (
+    target.rank !== 2 ||
+    draws.noise.shape[0] !== target.shape[0] ||
+    draws.noise.shape[1] !== target.shape[1] ||
+    draws.tau.shape[0] !== target.shape[0]
+  ) {
+    throw new Error(
+      `CFM loss: target [${target.shape.join(',')}], noise [${draws.noise.shape.join(',')}] and τ [${draws.tau.shape.join(',')}] must be (M, D), (M, D) and (M).`,
+    );
   }
   return tf.tidy(() => {
     const { xTau, velocity } = linearPath(target, draws);

@@ -44,11 +44,18 @@ export interface GenerationData {
 }
 
 /** Loads, splits and prepares the config's dataset for generation. */
-export async function loadGenerationData(config: ResolvedExperimentConfig, configDir: string,
-  onProgress?: (event: DatasetProgress) => void, signal?: AbortSignal): Promise<GenerationData> {
+export async function loadGenerationData(
+  config: ResolvedExperimentConfig,
+  configDir: string,
+  onProgress?: (event: DatasetProgress) => void,
+  signal?: AbortSignal,
+): Promise<GenerationData> {
   const opened = await openDataset(config.data, { configDir, onProgress, signal });
   const set = await buildGenerationSet(opened, config.data);
-  if (set.train.length === 0) throw new Error(`The dataset has ${opened.ids.length} lightcones and none is left for training after the validation and test fractions; use more lightcones.`);
+  if (set.train.length === 0)
+    throw new Error(
+      `The dataset has ${opened.ids.length} lightcones and none is left for training after the validation and test fractions; use more lightcones.`,
+    );
   const { n } = set.train[0];
   const patchSize = config.data.patch_size;
   const grid = patchGrid(n, n, 1, patchSize);
@@ -56,8 +63,14 @@ export async function loadGenerationData(config: ResolvedExperimentConfig, confi
   const stride = config.data.sublightcone.stride ?? length - context;
   const trainWindows: WindowRef[] = [];
   set.train.forEach((cone, index) => {
-    if (cone.n !== n) throw new Error(`Lightcone ${opened.split.train[index]} has ${cone.n}² slices but ${opened.split.train[0]} has ${n}²; a dataset needs one slice size.`);
-    if (cone.nt < length) throw new Error(`Lightcone ${opened.split.train[index]} has ${cone.nt} slices after trimming, fewer than data.sublightcone.length ${length}; keep more slices (data.preprocessing.trim_keep_slices) or shorten the window.`);
+    if (cone.n !== n)
+      throw new Error(
+        `Lightcone ${opened.split.train[index]} has ${cone.n}² slices but ${opened.split.train[0]} has ${n}²; a dataset needs one slice size.`,
+      );
+    if (cone.nt < length)
+      throw new Error(
+        `Lightcone ${opened.split.train[index]} has ${cone.nt} slices after trimming, fewer than data.sublightcone.length ${length}; keep more slices (data.preprocessing.trim_keep_slices) or shorten the window.`,
+      );
     for (let start = 0; start + length <= cone.nt; start += stride) trainWindows.push({ cone: index, start });
   });
   return {
@@ -66,14 +79,28 @@ export async function loadGenerationData(config: ResolvedExperimentConfig, confi
     test: { ids: opened.split.test, cones: set.test },
     transform: set.transform,
     sliceScale: Math.max(...set.train.map((c) => c.nt)),
-    n, patchSize, rows: grid.rows, cols: grid.cols, windowLength: length, contextSlices: context, stride, trainWindows,
+    n,
+    patchSize,
+    rows: grid.rows,
+    cols: grid.cols,
+    windowLength: length,
+    contextSlices: context,
+    stride,
+    trainWindows,
     meanPatch: meanPatch(set.train, patchSize),
   };
 }
 
 /** Patches (length, rows·cols, p²) of slices start … start+length−1 of a cone, after an augmentation. */
-export function windowPatches(cone: PreparedCone, start: number, length: number, patchSize: number, augmentation: Augmentation = identityAugmentation): Float32Array {
-  if (start < 0 || start + length > cone.nt) throw new Error(`windowPatches: slices ${start}…${start + length - 1} are outside the cone's ${cone.nt} slices.`);
+export function windowPatches(
+  cone: PreparedCone,
+  start: number,
+  length: number,
+  patchSize: number,
+  augmentation: Augmentation = identityAugmentation,
+): Float32Array {
+  if (start < 0 || start + length > cone.nt)
+    throw new Error(`windowPatches: slices ${start}…${start + length - 1} are outside the cone's ${cone.nt} slices.`);
   const gather = patchGatherIndex(cone.n, patchSize, augmentation);
   const plane = cone.n * cone.n;
   const out = new Float32Array(length * plane);
@@ -110,7 +137,12 @@ export interface WindowBatch {
 }
 
 /** A training batch: each window read from a random offset within its stride, randomly augmented as configured. */
-export function trainingBatch(data: GenerationData, indices: ArrayLike<number>, augmentation: ResolvedExperimentConfig['data']['augmentation'], random: Random): WindowBatch {
+export function trainingBatch(
+  data: GenerationData,
+  indices: ArrayLike<number>,
+  augmentation: ResolvedExperimentConfig['data']['augmentation'],
+  random: Random,
+): WindowBatch {
   const windows = Array.from(indices, (i) => {
     const window = data.trainWindows[i];
     const cone = data.train.cones[window.cone];
@@ -129,8 +161,13 @@ export function trainingBatch(data: GenerationData, indices: ArrayLike<number>, 
 }
 
 /** Windows of `length` slices of the given cones, unaugmented unless `augment` draws one per window. */
-export function windowBatch(cones: readonly PreparedCone[], windows: readonly WindowRef[], length: number, patchSize: number,
-  augment: () => Augmentation = () => identityAugmentation): WindowBatch {
+export function windowBatch(
+  cones: readonly PreparedCone[],
+  windows: readonly WindowRef[],
+  length: number,
+  patchSize: number,
+  augment: () => Augmentation = () => identityAugmentation,
+): WindowBatch {
   const perWindow = length * cones[windows[0]?.cone ?? 0].n ** 2;
   const patches = new Float32Array(windows.length * perWindow);
   const params = new Float32Array(windows.length * 6);
@@ -149,7 +186,11 @@ export function windowBatch(cones: readonly PreparedCone[], windows: readonly Wi
  * with the configured context, from the first `maxCones` cones (−1 = all). Same-shaped windows batch
  * together; the few slices after the last whole window are left out.
  */
-export function evaluationWindows(cones: readonly PreparedCone[], sublightcone: { length: number; context: number; stride: number | null }, maxCones: number): WindowRef[] {
+export function evaluationWindows(
+  cones: readonly PreparedCone[],
+  sublightcone: { length: number; context: number; stride: number | null },
+  maxCones: number,
+): WindowRef[] {
   const used = maxCones < 0 ? cones.length : Math.min(maxCones, cones.length);
   const stride = sublightcone.stride ?? sublightcone.length - sublightcone.context;
   const windows: WindowRef[] = [];

@@ -20,7 +20,12 @@ import { Mlp, inputConnectorSizes, type ConnectorShape } from '../shared/connect
 import { cfmLoss, drawCfmNoise } from './cfm_loss';
 import { integrate, type OdeOptions } from './ode_solvers';
 import {
-  generationTrainableNames, lightconeStartName, prefixLength, rowSeparatorName, sliceSeparatorName, type GenerationSegment,
+  generationTrainableNames,
+  lightconeStartName,
+  prefixLength,
+  rowSeparatorName,
+  sliceSeparatorName,
+  type GenerationSegment,
 } from './generation_prompt';
 import { VelocityCnn } from './velocity_cnn';
 
@@ -34,7 +39,14 @@ export interface GenerationModelOptions {
   parameterConnector: ConnectorShape;
   /** null when connectors.t_index.enabled is false. */
   timeStepConnector: ConnectorShape | null;
-  head: { channels: number; blocks: number; residualFactor: number; kernelSize: number; condChannels: number; previousSliceResidual?: boolean };
+  head: {
+    channels: number;
+    blocks: number;
+    residualFactor: number;
+    kernelSize: number;
+    condChannels: number;
+    previousSliceResidual?: boolean;
+  };
   finetune: FinetuneMode;
   /** LoRA mode: also train the norm scales (lora.train_norms). */
   trainNorms: boolean;
@@ -79,10 +91,15 @@ export class GenerationModel {
   private readonly condChannels: number;
   private readonly trainNorms: boolean;
 
-  constructor(readonly backbone: Qwen2Model, options: GenerationModelOptions) {
+  constructor(
+    readonly backbone: Qwen2Model,
+    options: GenerationModelOptions,
+  ) {
     const hidden = backbone.config.hiddenSize;
     if (options.timeStepConnector === null && options.prompt.some((s) => s.kind === 'time_step')) {
-      throw new Error('Generation prompt has a <|time_step|> token but the t-index connector is disabled; enable connectors.t_index or drop the token.');
+      throw new Error(
+        'Generation prompt has a <|time_step|> token but the t-index connector is disabled; enable connectors.t_index or drop the token.',
+      );
     }
     this.prompt = options.prompt;
     this.patchSize = options.patchSize;
@@ -97,11 +114,24 @@ export class GenerationModel {
     const patchSizes = inputConnectorSizes(options.lightconeConnector, hidden);
     patchSizes[0] = p2;
     this.patchConnector = new Mlp('lightcone_connector', patchSizes, s + 1);
-    this.parameterConnectors = Array.from({ length: 6 }, (_, i) => new Mlp(`parameter_connector.${i}`, inputConnectorSizes(options.parameterConnector, hidden), s + 2 + 7 * i));
-    this.timeStepConnector = options.timeStepConnector ? new Mlp('t_index_connector', inputConnectorSizes(options.timeStepConnector, hidden), s + 3) : null;
+    this.parameterConnectors = Array.from(
+      { length: 6 },
+      (_, i) =>
+        new Mlp(`parameter_connector.${i}`, inputConnectorSizes(options.parameterConnector, hidden), s + 2 + 7 * i),
+    );
+    this.timeStepConnector = options.timeStepConnector
+      ? new Mlp('t_index_connector', inputConnectorSizes(options.timeStepConnector, hidden), s + 3)
+      : null;
     this.outputConnector = new Mlp('cond_connector', [hidden, options.head.condChannels * p2], s + 4);
-    this.cnn = new VelocityCnn({ patchSize: options.patchSize, condChannels: options.head.condChannels + (this.previousSliceResidual ? 1 : 0), channels: options.head.channels,
-      blocks: options.head.blocks, residualFactor: options.head.residualFactor, kernelSize: options.head.kernelSize, seed: s + 5 });
+    this.cnn = new VelocityCnn({
+      patchSize: options.patchSize,
+      condChannels: options.head.condChannels + (this.previousSliceResidual ? 1 : 0),
+      channels: options.head.channels,
+      blocks: options.head.blocks,
+      residualFactor: options.head.residualFactor,
+      kernelSize: options.head.kernelSize,
+      seed: s + 5,
+    });
     this.specialTokens = new SpecialTokens(hidden, generationTrainableNames(options.prompt), s + 6);
   }
 
@@ -130,11 +160,21 @@ export class GenerationModel {
       const parts = this.prompt.map((segment) => {
         switch (segment.kind) {
           case 'text':
-            return tf.tile(this.backbone.embed(tf.tensor2d(segment.ids, [1, segment.ids.length], 'int32')), [batch, 1, 1]); // (B, n, H)
+            return tf.tile(this.backbone.embed(tf.tensor2d(segment.ids, [1, segment.ids.length], 'int32')), [
+              batch,
+              1,
+              1,
+            ]); // (B, n, H)
           case 'trainable':
-            return tf.tile(tf.reshape(this.specialTokens.stack(segment.names), [1, segment.names.length, hidden]), [batch, 1, 1]); // (B, k, H)
+            return tf.tile(tf.reshape(this.specialTokens.stack(segment.names), [1, segment.names.length, hidden]), [
+              batch,
+              1,
+              1,
+            ]); // (B, k, H)
           case 'parameter':
-            return this.parameterConnectors[segment.index].apply(tf.reshape(tf.slice(params, [0, segment.index], [batch, 1]), [batch, 1, 1])); // (B, 1, H)
+            return this.parameterConnectors[segment.index].apply(
+              tf.reshape(tf.slice(params, [0, segment.index], [batch, 1]), [batch, 1, 1]),
+            ); // (B, 1, H)
           case 'time_step':
             return this.timeStepConnector!.apply(tf.reshape(timeSteps, [batch, 1, 1])); // (B, 1, H)
         }
@@ -151,10 +191,26 @@ export class GenerationModel {
       const hidden = this.backbone.config.hiddenSize;
       const rowCount = batch * slices * this.rows;
       const embedded = tf.reshape(this.patchConnector.apply(patches), [rowCount, this.cols, hidden]); // (B·W·X, Y, H)
-      const rowSeparator = tf.broadcastTo(tf.reshape(this.specialTokens.get(rowSeparatorName), [1, 1, hidden]), [rowCount, 1, hidden]);
-      const rowsWithSeparators = tf.reshape(tf.concat([embedded, rowSeparator], 1), [batch * slices, this.rows * (this.cols + 1), hidden]); // (B·W, X(Y+1), H)
-      const sliceSeparator = tf.broadcastTo(tf.reshape(this.specialTokens.get(sliceSeparatorName), [1, 1, hidden]), [batch * slices, 1, hidden]);
-      return tf.reshape<tf.Rank.R3>(tf.concat([rowsWithSeparators, sliceSeparator], 1), [batch, slices * this.tokensPerSlice, hidden]);
+      const rowSeparator = tf.broadcastTo(tf.reshape(this.specialTokens.get(rowSeparatorName), [1, 1, hidden]), [
+        rowCount,
+        1,
+        hidden,
+      ]);
+      const rowsWithSeparators = tf.reshape(tf.concat([embedded, rowSeparator], 1), [
+        batch * slices,
+        this.rows * (this.cols + 1),
+        hidden,
+      ]); // (B·W, X(Y+1), H)
+      const sliceSeparator = tf.broadcastTo(tf.reshape(this.specialTokens.get(sliceSeparatorName), [1, 1, hidden]), [
+        batch * slices,
+        1,
+        hidden,
+      ]);
+      return tf.reshape<tf.Rank.R3>(tf.concat([rowsWithSeparators, sliceSeparator], 1), [
+        batch,
+        slices * this.tokensPerSlice,
+        hidden,
+      ]);
     });
   }
 
@@ -176,8 +232,16 @@ export class GenerationModel {
   hidden(inputs: GenerationInputs, options: GenerationForwardOptions, cache?: KvCache): tf.Tensor3D {
     this.checkInputs(inputs);
     return tf.tidy(() => {
-      const embeds = tf.concat<tf.Tensor3D>([this.prefixEmbeds(inputs.params, inputs.timeSteps), this.lightconeEmbeds(inputs.patches)], 1);
-      return this.backbone.forward({ inputsEmbeds: embeds, training: options.training, dropoutSeed: options.dropoutSeed, cache }).hidden;
+      const embeds = tf.concat<tf.Tensor3D>(
+        [this.prefixEmbeds(inputs.params, inputs.timeSteps), this.lightconeEmbeds(inputs.patches)],
+        1,
+      );
+      return this.backbone.forward({
+        inputsEmbeds: embeds,
+        training: options.training,
+        dropoutSeed: options.dropoutSeed,
+        cache,
+      }).hidden;
     });
   }
 
@@ -193,8 +257,14 @@ export class GenerationModel {
       const shifted = tf.slice(hidden, [0, this.prefixLength - 1, 0], [batch, slices * perSlice, width]); // (B, W·S, H): state before each token
       const bySlice = tf.reshape(shifted, [batch, slices, perSlice, width]);
       const used = slices - firstSlice;
-      const rows = tf.reshape(tf.slice(bySlice, [0, firstSlice, 0, 0], [batch, used, this.rows * (this.cols + 1), width]), [batch * used, this.rows, this.cols + 1, width]);
-      return tf.reshape<tf.Rank.R2>(tf.slice(rows, [0, 0, 0, 0], [batch * used, this.rows, this.cols, width]), [-1, width]);
+      const rows = tf.reshape(
+        tf.slice(bySlice, [0, firstSlice, 0, 0], [batch, used, this.rows * (this.cols + 1), width]),
+        [batch * used, this.rows, this.cols + 1, width],
+      );
+      return tf.reshape<tf.Rank.R2>(tf.slice(rows, [0, 0, 0, 0], [batch * used, this.rows, this.cols, width]), [
+        -1,
+        width,
+      ]);
     });
   }
 
@@ -207,9 +277,13 @@ export class GenerationModel {
     if (!this.previousSliceResidual) return null;
     return tf.tidy(() => {
       const [batch, slices, perSlice, p2] = patches.shape;
-      const previous = firstSlice === 0
-        ? tf.concat([tf.zeros([batch, 1, perSlice, p2]), tf.slice(patches, [0, 0, 0, 0], [batch, slices - 1, perSlice, p2])], 1)
-        : tf.slice(patches, [0, firstSlice - 1, 0, 0], [batch, slices - firstSlice, perSlice, p2]);
+      const previous =
+        firstSlice === 0
+          ? tf.concat(
+              [tf.zeros([batch, 1, perSlice, p2]), tf.slice(patches, [0, 0, 0, 0], [batch, slices - 1, perSlice, p2])],
+              1,
+            )
+          : tf.slice(patches, [0, firstSlice - 1, 0, 0], [batch, slices - firstSlice, perSlice, p2]);
       return tf.reshape<tf.Rank.R2>(previous, [-1, p2]);
     });
   }
@@ -224,7 +298,9 @@ export class GenerationModel {
     const p2 = this.patchSize * this.patchSize;
     if (!previous || previous.rank !== 2 || previous.shape[0] !== states.shape[0] || previous.shape[1] !== p2) {
       image.dispose();
-      throw new Error(`Generation model: head.previous_slice_residual needs the previous slice's patch for each of the ${states.shape[0]} states, (${states.shape[0]}, ${p2}), got ${previous ? `[${previous.shape.join(',')}]` : 'none'}.`);
+      throw new Error(
+        `Generation model: head.previous_slice_residual needs the previous slice's patch for each of the ${states.shape[0]} states, (${states.shape[0]}, ${p2}), got ${previous ? `[${previous.shape.join(',')}]` : 'none'}.`,
+      );
     }
     return tf.tidy(() => tf.concat<tf.Tensor2D>([image, previous], 1));
   }
@@ -242,7 +318,10 @@ export class GenerationModel {
       const [batch, slices, perSlice, p2] = inputs.patches.shape;
       const previous = this.previousPatches(inputs.patches, firstSlice);
       const cond = this.conditions(this.predictingHidden(this.hidden(inputs, options), slices, firstSlice), previous);
-      const patches = tf.reshape<tf.Rank.R2>(tf.slice(inputs.patches, [0, firstSlice, 0, 0], [batch, slices - firstSlice, perSlice, p2]), [-1, p2]);
+      const patches = tf.reshape<tf.Rank.R2>(
+        tf.slice(inputs.patches, [0, firstSlice, 0, 0], [batch, slices - firstSlice, perSlice, p2]),
+        [-1, p2],
+      );
       const targets = previous ? tf.sub<tf.Tensor2D>(patches, previous) : patches; // the flow's data end: the patch or its change
       const draws = drawCfmNoise(targets.shape[0], p2, noiseSeed);
       return cfmLoss((x, tau, c) => this.cnn.apply(x, tau, c), targets, cond, draws);
@@ -276,12 +355,41 @@ export class GenerationModel {
   /** Parameter groups by the config's group names; biases exempt from weight decay as the reference. */
   parameterGroups(ratios: GenerationLrRatios, weightDecay: number): ParameterGroup[] {
     const groups: ParameterGroup[] = [
-      { name: 'lightcone_connector', weights: this.patchConnector.namedWeights(), lrRatio: ratios.lightcone_connector, weightDecay, noDecay: biasNoDecay },
-      { name: 'parameter_connectors', weights: this.conditioningWeights(), lrRatio: ratios.parameter_connectors, weightDecay, noDecay: biasNoDecay },
-      { name: 'special_tokens', weights: this.specialTokens.namedWeights(), lrRatio: ratios.special_tokens, weightDecay: 0 },
-      { name: 'head', weights: [...this.outputConnector.namedWeights(), ...this.cnn.namedWeights()], lrRatio: ratios.head, weightDecay, noDecay: biasNoDecay },
+      {
+        name: 'lightcone_connector',
+        weights: this.patchConnector.namedWeights(),
+        lrRatio: ratios.lightcone_connector,
+        weightDecay,
+        noDecay: biasNoDecay,
+      },
+      {
+        name: 'parameter_connectors',
+        weights: this.conditioningWeights(),
+        lrRatio: ratios.parameter_connectors,
+        weightDecay,
+        noDecay: biasNoDecay,
+      },
+      {
+        name: 'special_tokens',
+        weights: this.specialTokens.namedWeights(),
+        lrRatio: ratios.special_tokens,
+        weightDecay: 0,
+      },
+      {
+        name: 'head',
+        weights: [...this.outputConnector.namedWeights(), ...this.cnn.namedWeights()],
+        lrRatio: ratios.head,
+        weightDecay,
+        noDecay: biasNoDecay,
+      },
       // Qwen2's only biases are those of q/k/v; its norm scales and any LoRA adapters decay, as in the reference.
-      { name: 'backbone', weights: this.backboneTrainables(), lrRatio: ratios.backbone, weightDecay, noDecay: biasNoDecay },
+      {
+        name: 'backbone',
+        weights: this.backboneTrainables(),
+        lrRatio: ratios.backbone,
+        weightDecay,
+        noDecay: biasNoDecay,
+      },
     ];
     return groups.filter((g) => g.weights.length > 0);
   }
@@ -303,19 +411,30 @@ export class GenerationModel {
   }
 
   dispose(): void {
-    for (const m of [this.patchConnector, ...this.parameterConnectors, this.outputConnector, ...(this.timeStepConnector ? [this.timeStepConnector] : [])]) m.dispose();
+    for (const m of [
+      this.patchConnector,
+      ...this.parameterConnectors,
+      this.outputConnector,
+      ...(this.timeStepConnector ? [this.timeStepConnector] : []),
+    ])
+      m.dispose();
     this.cnn.dispose();
     this.specialTokens.dispose();
     this.backbone.dispose();
   }
 
   private conditioningWeights(): [string, tf.Variable][] {
-    return [...this.parameterConnectors.flatMap((m) => m.namedWeights()), ...(this.timeStepConnector?.namedWeights() ?? [])];
+    return [
+      ...this.parameterConnectors.flatMap((m) => m.namedWeights()),
+      ...(this.timeStepConnector?.namedWeights() ?? []),
+    ];
   }
 
   private backboneTrainables(): [string, tf.Variable][] {
     return trainableVariables(this.backbone, this.finetune)
-      .filter((g) => g.group !== 'specialTokens' && (this.trainNorms || this.finetune !== 'lora' || g.group !== 'norms'))
+      .filter(
+        (g) => g.group !== 'specialTokens' && (this.trainNorms || this.finetune !== 'lora' || g.group !== 'norms'),
+      )
       .flatMap((g) => g.variables.map(({ name, variable }) => [name, variable] as [string, tf.Variable]));
   }
 
@@ -323,15 +442,22 @@ export class GenerationModel {
     const p2 = this.patchSize * this.patchSize;
     const [batch, slices, perSlice, dim] = inputs.patches.shape;
     if (inputs.patches.rank !== 4 || perSlice !== this.patchesPerSlice || dim !== p2) {
-      throw new Error(`Generation model: patches must be (batch, slices, ${this.patchesPerSlice}, ${p2}), got [${inputs.patches.shape.join(',')}]; check data.patch_size against the slices.`);
+      throw new Error(
+        `Generation model: patches must be (batch, slices, ${this.patchesPerSlice}, ${p2}), got [${inputs.patches.shape.join(',')}]; check data.patch_size against the slices.`,
+      );
     }
     if (inputs.params.rank !== 2 || inputs.params.shape[0] !== batch || inputs.params.shape[1] !== 6) {
-      throw new Error(`Generation model: params must be (${batch}, 6) normalised parameters, got [${inputs.params.shape.join(',')}].`);
+      throw new Error(
+        `Generation model: params must be (${batch}, 6) normalised parameters, got [${inputs.params.shape.join(',')}].`,
+      );
     }
-    if (inputs.timeSteps.rank !== 1 || inputs.timeSteps.shape[0] !== batch) throw new Error(`Generation model: timeSteps must be (${batch}), got [${inputs.timeSteps.shape.join(',')}].`);
+    if (inputs.timeSteps.rank !== 1 || inputs.timeSteps.shape[0] !== batch)
+      throw new Error(`Generation model: timeSteps must be (${batch}), got [${inputs.timeSteps.shape.join(',')}].`);
     const length = this.prefixLength + slices * this.tokensPerSlice;
     if (length > this.backbone.config.maxPositionEmbeddings) {
-      throw new Error(`Generation model: ${slices} slices make a sequence of ${length} tokens, longer than the backbone's max_position_embeddings ${this.backbone.config.maxPositionEmbeddings}; use at most ${this.maxSlices()} slices or a larger max_position_embeddings.`);
+      throw new Error(
+        `Generation model: ${slices} slices make a sequence of ${length} tokens, longer than the backbone's max_position_embeddings ${this.backbone.config.maxPositionEmbeddings}; use at most ${this.maxSlices()} slices or a larger max_position_embeddings.`,
+      );
     }
   }
 }

@@ -27,7 +27,14 @@ export const rowSeparatorName = '<|nl_1|>';
 export const sliceSeparatorName = '<|nl_2|>';
 export const systemTokenName = (i: number) => `<|system-prompt-token|>${i}`;
 
-const standIns = { imStart: '<|im_start|>', imEnd: '<|im_end|>', system: 'system', user: 'user', assistant: 'assistant', newline: '\\n' } as const;
+const standIns = {
+  imStart: '<|im_start|>',
+  imEnd: '<|im_end|>',
+  system: 'system',
+  user: 'user',
+  assistant: 'assistant',
+  newline: '\\n',
+} as const;
 
 export interface GenerationPromptOptions {
   template: GenerationTemplateName;
@@ -42,7 +49,9 @@ export interface GenerationPromptOptions {
 /** The prompt prefix, ending with <|lightcone-token|>; adjacent text or trainable pieces merged. */
 export function buildGenerationPrompt(options: GenerationPromptOptions): GenerationSegment[] {
   if (!['minimal', 'chat', 'chat_trainable'].includes(options.template)) {
-    throw new Error(`Prompt template "${String(options.template)}" is unknown; choose minimal, chat or chat_trainable.`);
+    throw new Error(
+      `Prompt template "${String(options.template)}" is unknown; choose minimal, chat or chat_trainable.`,
+    );
   }
   if (!Number.isInteger(options.systemTokens) || options.systemTokens < 0) {
     throw new Error(`prompt.trainable_system_tokens must be an integer ≥ 0, got ${options.systemTokens}.`);
@@ -52,9 +61,19 @@ export function buildGenerationPrompt(options: GenerationPromptOptions): Generat
     const last = segments[segments.length - 1];
     if (segment.kind === 'text' && last?.kind === 'text') last.ids.push(...segment.ids);
     else if (segment.kind === 'trainable' && last?.kind === 'trainable') last.names.push(...segment.names);
-    else segments.push(segment.kind === 'text' ? { kind: 'text', ids: [...segment.ids] } : segment.kind === 'trainable' ? { kind: 'trainable', names: [...segment.names] } : segment);
+    else
+      segments.push(
+        segment.kind === 'text'
+          ? { kind: 'text', ids: [...segment.ids] }
+          : segment.kind === 'trainable'
+            ? { kind: 'trainable', names: [...segment.names] }
+            : segment,
+      );
   };
-  const piece = (key: keyof typeof standIns) => push(options.chatIds ? { kind: 'text', ids: [options.chatIds[key]] } : { kind: 'trainable', names: [standIns[key]] });
+  const piece = (key: keyof typeof standIns) =>
+    push(
+      options.chatIds ? { kind: 'text', ids: [options.chatIds[key]] } : { kind: 'trainable', names: [standIns[key]] },
+    );
   const conditioning = () => {
     for (let i = 0; i < 6; i++) push({ kind: 'parameter', index: i });
     if (options.timeStep) push({ kind: 'time_step' });
@@ -62,15 +81,23 @@ export function buildGenerationPrompt(options: GenerationPromptOptions): Generat
   if (options.template === 'minimal') {
     conditioning();
   } else {
-    piece('imStart'); piece('system'); piece('newline');
+    piece('imStart');
+    piece('system');
+    piece('newline');
     if (options.template === 'chat_trainable' && options.systemTokens > 0) {
       push({ kind: 'trainable', names: Array.from({ length: options.systemTokens }, (_, i) => systemTokenName(i)) });
     }
-    piece('imEnd'); piece('newline');
-    piece('imStart'); piece('user'); piece('newline');
+    piece('imEnd');
+    piece('newline');
+    piece('imStart');
+    piece('user');
+    piece('newline');
     conditioning();
-    piece('imEnd'); piece('newline');
-    piece('imStart'); piece('assistant'); piece('newline');
+    piece('imEnd');
+    piece('newline');
+    piece('imStart');
+    piece('assistant');
+    piece('newline');
   }
   push({ kind: 'trainable', names: [lightconeStartName] });
   return segments;
@@ -78,7 +105,10 @@ export function buildGenerationPrompt(options: GenerationPromptOptions): Generat
 
 /** Tokens in the prefix. */
 export function prefixLength(segments: readonly GenerationSegment[]): number {
-  return segments.reduce((n, s) => n + (s.kind === 'text' ? s.ids.length : s.kind === 'trainable' ? s.names.length : 1), 0);
+  return segments.reduce(
+    (n, s) => n + (s.kind === 'text' ? s.ids.length : s.kind === 'trainable' ? s.names.length : 1),
+    0,
+  );
 }
 
 /** Every trainable vector the model needs: the prompt's plus the two separators, in first-use order. */
@@ -90,7 +120,12 @@ export function generationTrainableNames(segments: readonly GenerationSegment[])
 }
 
 /** Sequence length of a prompt with `slices` slices of rows×cols patches. */
-export function sequenceLength(segments: readonly GenerationSegment[], slices: number, rows: number, cols: number): number {
+export function sequenceLength(
+  segments: readonly GenerationSegment[],
+  slices: number,
+  rows: number,
+  cols: number,
+): number {
   return prefixLength(segments) + slices * tokensPerSlice(rows, cols);
 }
 

@@ -36,27 +36,37 @@ export async function forecastSlices(model: GenerationModel, options: ForecastOp
   const p2 = model.patchSize * model.patchSize;
   const perSlice = model.patchesPerSlice;
   const { contextSlices, slices } = options;
-  if (!Number.isInteger(slices) || slices < 1) throw new Error(`Sampling: the number of slices to generate must be an integer ≥ 1, got ${slices}.`);
-  if (!Number.isInteger(contextSlices) || contextSlices < 0) throw new Error(`Sampling: context slices must be an integer ≥ 0, got ${contextSlices}.`);
+  if (!Number.isInteger(slices) || slices < 1)
+    throw new Error(`Sampling: the number of slices to generate must be an integer ≥ 1, got ${slices}.`);
+  if (!Number.isInteger(contextSlices) || contextSlices < 0)
+    throw new Error(`Sampling: context slices must be an integer ≥ 0, got ${contextSlices}.`);
   if (options.context.length !== contextSlices * perSlice * p2) {
-    throw new Error(`Sampling: the context holds ${options.context.length} values, expected ${contextSlices} slices × ${perSlice} patches × ${p2}.`);
+    throw new Error(
+      `Sampling: the context holds ${options.context.length} values, expected ${contextSlices} slices × ${perSlice} patches × ${p2}.`,
+    );
   }
   const total = contextSlices + slices;
   if (total > model.maxSlices()) {
-    throw new Error(`Sampling: ${contextSlices} context + ${slices} generated slices need ${model.prefixLength + total * model.tokensPerSlice} tokens, `
-      + `more than the model's max_position_embeddings ${model.backbone.config.maxPositionEmbeddings} (at most ${model.maxSlices()} slices); ask for fewer slices.`);
+    throw new Error(
+      `Sampling: ${contextSlices} context + ${slices} generated slices need ${model.prefixLength + total * model.tokensPerSlice} tokens, ` +
+        `more than the model's max_position_embeddings ${model.backbone.config.maxPositionEmbeddings} (at most ${model.maxSlices()} slices); ask for fewer slices.`,
+    );
   }
   const output = new Float32Array(slices * perSlice * p2);
   // The slice before the one being generated (the last context slice, then each generated slice), for
   // head.previous_slice_residual; zeros when there is no context.
-  let previousSlice = contextSlices > 0 ? options.context.subarray((contextSlices - 1) * perSlice * p2) : new Float32Array(perSlice * p2);
+  let previousSlice =
+    contextSlices > 0 ? options.context.subarray((contextSlices - 1) * perSlice * p2) : new Float32Array(perSlice * p2);
   const cache = options.useCache ? new KvCache(model.backbone.config.numHiddenLayers) : null;
   // Without a cache the whole input so far is kept and re-run every step.
   let sequence: tf.Tensor3D = tf.tidy(() => {
     const params = tf.tensor2d(Array.from(options.params), [1, 6]);
     const prefix = model.prefixEmbeds(params, tf.tensor1d([options.timeStep]));
     if (contextSlices === 0) return prefix;
-    return tf.concat<tf.Tensor3D>([prefix, model.lightconeEmbeds(tf.tensor4d(options.context, [1, contextSlices, perSlice, p2]))], 1);
+    return tf.concat<tf.Tensor3D>(
+      [prefix, model.lightconeEmbeds(tf.tensor4d(options.context, [1, contextSlices, perSlice, p2]))],
+      1,
+    );
   });
   let pending: tf.Tensor3D | null = sequence; // tokens not yet run through the backbone (cached mode)
   try {
@@ -67,14 +77,21 @@ export async function forecastSlices(model: GenerationModel, options: ForecastOp
         const sampled = tf.tidy(() => {
           const input = cache ? pending! : sequence;
           const { hidden } = model.backbone.forward({ inputsEmbeds: input, cache: cache ?? undefined });
-          const last = tf.reshape<tf.Rank.R2>(tf.slice(hidden, [0, hidden.shape[1] - 1, 0], [1, 1, hidden.shape[2]]), [1, hidden.shape[2]]);
+          const last = tf.reshape<tf.Rank.R2>(tf.slice(hidden, [0, hidden.shape[1] - 1, 0], [1, 1, hidden.shape[2]]), [
+            1,
+            hidden.shape[2],
+          ]);
           const noise = tf.randomNormal<tf.Rank.R2>([1, p2], 0, 1, 'float32', hashSeed(options.seed, k) & 0x7fffffff);
-          const previous = model.previousSliceResidual ? tf.tensor2d(previousSlice.subarray(patch * p2, (patch + 1) * p2), [1, p2]) : null;
+          const previous = model.previousSliceResidual
+            ? tf.tensor2d(previousSlice.subarray(patch * p2, (patch + 1) * p2), [1, p2])
+            : null;
           return model.samplePatches(model.conditions(last, previous), noise, options.ode);
         });
         output.set(sampled.dataSync(), k * p2);
         const row = Math.floor(patch / model.cols);
-        const step = tf.tidy(() => model.stepEmbeds(sampled, separatorsAfter(row, patch % model.cols, model.rows, model.cols), 1));
+        const step = tf.tidy(() =>
+          model.stepEmbeds(sampled, separatorsAfter(row, patch % model.cols, model.rows, model.cols), 1),
+        );
         sampled.dispose();
         if (cache) {
           if (pending !== sequence) pending?.dispose();

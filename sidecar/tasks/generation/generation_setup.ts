@@ -19,22 +19,39 @@ export interface BuiltGenerationModel {
 /** The config's CFM head, or a clear error for another head kind. */
 export function cfmHeadOf(config: ResolvedExperimentConfig): ResolvedCfmHead {
   if (config.head.kind !== 'cfm') {
-    throw new Error(`A generation config needs head.kind "cfm", got "${config.head.kind}"; the gaussian head is for task "regression".`);
+    throw new Error(
+      `A generation config needs head.kind "cfm", got "${config.head.kind}"; the gaussian head is for task "regression".`,
+    );
   }
   return config.head;
 }
 
-export function buildGenerationModel(config: ResolvedExperimentConfig, configPath: string | undefined, runDir: string,
-  grid: { rows: number; cols: number }): BuiltGenerationModel {
+export function buildGenerationModel(
+  config: ResolvedExperimentConfig,
+  configPath: string | undefined,
+  runDir: string,
+  grid: { rows: number; cols: number },
+): BuiltGenerationModel {
   const head = cfmHeadOf(config);
   if (!config.backbone.causal) {
-    throw new Error('Generation needs a causal backbone (backbone.causal = true): each patch may only see the patches before it.');
+    throw new Error(
+      'Generation needs a causal backbone (backbone.causal = true): each patch may only see the patches before it.',
+    );
   }
-  const { backbone, chatIds, finetune, description } = buildBackbone(config, configPath, runDir, { describeMask: false });
-  const shape = (c: { kind: 'linear' | 'mlp'; mlp_depth: number; mlp_width: number }) => ({ kind: c.kind, depth: c.mlp_depth, width: c.mlp_width });
+  const { backbone, chatIds, finetune, description } = buildBackbone(config, configPath, runDir, {
+    describeMask: false,
+  });
+  const shape = (c: { kind: 'linear' | 'mlp'; mlp_depth: number; mlp_width: number }) => ({
+    kind: c.kind,
+    depth: c.mlp_depth,
+    width: c.mlp_width,
+  });
   const model = new GenerationModel(backbone, {
     prompt: buildGenerationPrompt({
-      template: config.prompt.template, systemTokens: config.prompt.trainable_system_tokens, timeStep: config.connectors.t_index.enabled, chatIds,
+      template: config.prompt.template,
+      systemTokens: config.prompt.trainable_system_tokens,
+      timeStep: config.connectors.t_index.enabled,
+      chatIds,
     }),
     patchSize: config.data.patch_size,
     rows: grid.rows,
@@ -42,8 +59,14 @@ export function buildGenerationModel(config: ResolvedExperimentConfig, configPat
     lightconeConnector: shape(config.connectors.lightcone),
     parameterConnector: shape(config.connectors.parameters),
     timeStepConnector: config.connectors.t_index.enabled ? shape(config.connectors.t_index) : null,
-    head: { channels: head.channels, blocks: head.blocks, residualFactor: head.residual_factor, kernelSize: head.kernel_size, condChannels: head.cond_channels,
-      previousSliceResidual: head.previous_slice_residual },
+    head: {
+      channels: head.channels,
+      blocks: head.blocks,
+      residualFactor: head.residual_factor,
+      kernelSize: head.kernel_size,
+      condChannels: head.cond_channels,
+      previousSliceResidual: head.previous_slice_residual,
+    },
     finetune,
     trainNorms: config.backbone.lora.train_norms,
     seed: hashSeed(config.training.seed, 0xc1) & 0xffffff,
@@ -52,7 +75,12 @@ export function buildGenerationModel(config: ResolvedExperimentConfig, configPat
 }
 
 /** The ODE options of the config's CFM head. */
-export function odeOptionsOf(config: ResolvedExperimentConfig): { solver: ResolvedCfmHead['solver']; steps: number; rtol: number; atol: number } {
+export function odeOptionsOf(config: ResolvedExperimentConfig): {
+  solver: ResolvedCfmHead['solver'];
+  steps: number;
+  rtol: number;
+  atol: number;
+} {
   const head = cfmHeadOf(config);
   return { solver: head.solver, steps: head.steps, rtol: head.rtol, atol: head.atol };
 }

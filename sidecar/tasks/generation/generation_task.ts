@@ -22,7 +22,10 @@ export interface GenerationTaskOptions {
 }
 
 /** Tensors of a window batch. */
-export function batchTensors(batch: WindowBatch, data: Pick<GenerationData, 'windowLength' | 'rows' | 'cols' | 'patchSize' | 'sliceScale'>): GenerationInputs {
+export function batchTensors(
+  batch: WindowBatch,
+  data: Pick<GenerationData, 'windowLength' | 'rows' | 'cols' | 'patchSize' | 'sliceScale'>,
+): GenerationInputs {
   const p2 = data.patchSize * data.patchSize;
   return {
     patches: tf.tensor4d(batch.patches, [batch.batchSize, data.windowLength, data.rows * data.cols, p2]),
@@ -35,13 +38,20 @@ export class GenerationTask implements TrainingTask<GenerationInputs> {
   readonly trainSize: number;
   readonly phases: UpdatePhase<GenerationInputs>[];
 
-  constructor(readonly model: GenerationModel, readonly data: GenerationData, readonly options: GenerationTaskOptions) {
+  constructor(
+    readonly model: GenerationModel,
+    readonly data: GenerationData,
+    readonly options: GenerationTaskOptions,
+  ) {
     this.trainSize = data.trainWindows.length;
-    this.phases = [{
-      name: 'all',
-      groups: model.parameterGroups(options.lrRatios, options.weightDecay),
-      loss: (batch, context) => model.loss(batch, data.contextSlices, context.seed, { training: true, dropoutSeed: context.seed }),
-    }];
+    this.phases = [
+      {
+        name: 'all',
+        groups: model.parameterGroups(options.lrRatios, options.weightDecay),
+        loss: (batch, context) =>
+          model.loss(batch, data.contextSlices, context.seed, { training: true, dropoutSeed: context.seed }),
+      },
+    ];
   }
 
   batch(indices: Int32Array, context: StepContext): GenerationInputs {
@@ -60,8 +70,11 @@ export class GenerationTask implements TrainingTask<GenerationInputs> {
   /** The CFM loss on the validation windows with noise fixed per window batch. */
   async validate(): Promise<ValidationResult> {
     const cones = this.data.validation.cones;
-    const windows = evaluationWindows(cones, { length: this.data.windowLength, context: this.data.contextSlices, stride: this.data.stride }, -1)
-      .slice(0, this.options.maxValidationWindows);
+    const windows = evaluationWindows(
+      cones,
+      { length: this.data.windowLength, context: this.data.contextSlices, stride: this.data.stride },
+      -1,
+    ).slice(0, this.options.maxValidationWindows);
     if (windows.length === 0) return { loss: NaN, metrics: {} };
     let sum = 0;
     const size = Math.max(1, this.options.evalBatchSize);
@@ -69,7 +82,11 @@ export class GenerationTask implements TrainingTask<GenerationInputs> {
       const chunk = windows.slice(start, start + size);
       const inputs = batchTensors(windowBatch(cones, chunk, this.data.windowLength, this.data.patchSize), this.data);
       try {
-        const loss = tf.tidy(() => this.model.loss(inputs, this.data.contextSlices, hashSeed(this.options.seed, 0x7a1, start) & 0x7fffffff, { training: false }));
+        const loss = tf.tidy(() =>
+          this.model.loss(inputs, this.data.contextSlices, hashSeed(this.options.seed, 0x7a1, start) & 0x7fffffff, {
+            training: false,
+          }),
+        );
         sum += loss.dataSync()[0] * chunk.length;
         loss.dispose();
       } finally {

@@ -50,7 +50,11 @@ export function forecastBounds(cone: PreparedCone): { low: number; high: number 
 }
 
 /** The first generated slice (index) with a value outside the bounds, and that value; null when every slice stays inside. */
-export function driftingSlice(bounds: { low: number; high: number }, generated: Float32Array, perSlice: number): { index: number; value: number } | null {
+export function driftingSlice(
+  bounds: { low: number; high: number },
+  generated: Float32Array,
+  perSlice: number,
+): { index: number; value: number } | null {
   for (let i = 0; i < generated.length; i++) {
     const v = generated[i];
     if (!(v >= bounds.low && v <= bounds.high)) return { index: Math.floor(i / perSlice), value: v };
@@ -59,14 +63,25 @@ export function driftingSlice(bounds: { low: number; high: number }, generated: 
 }
 
 /** Checks a forecast request against a cone, before any work. */
-export function checkForecastRange(cone: PreparedCone, lightcone: number, firstSlice: number, contextSlices: number, slices: number): void {
+export function checkForecastRange(
+  cone: PreparedCone,
+  lightcone: number,
+  firstSlice: number,
+  contextSlices: number,
+  slices: number,
+): void {
   if (!Number.isInteger(firstSlice) || firstSlice < 0 || firstSlice + contextSlices + slices > cone.nt) {
-    throw new Error(`Test lightcone ${lightcone} has ${cone.nt} slices; slices ${firstSlice}…${firstSlice + contextSlices + slices - 1} `
-      + `(first slice ${firstSlice}, ${contextSlices} context + ${slices} generated) do not fit. Start earlier or generate fewer slices.`);
+    throw new Error(
+      `Test lightcone ${lightcone} has ${cone.nt} slices; slices ${firstSlice}…${firstSlice + contextSlices + slices - 1} ` +
+        `(first slice ${firstSlice}, ${contextSlices} context + ${slices} generated) do not fit. Start earlier or generate fewer slices.`,
+    );
   }
 }
 
-export async function forecastLightcone(model: GenerationModel, options: LightconeForecastOptions): Promise<SampleEntry> {
+export async function forecastLightcone(
+  model: GenerationModel,
+  options: LightconeForecastOptions,
+): Promise<SampleEntry> {
   const { cone, firstSlice, contextSlices, slices } = options;
   checkForecastRange(cone, options.lightcone, firstSlice, contextSlices, slices);
   const perSlice = model.patchesPerSlice * options.patchSize * options.patchSize;
@@ -81,11 +96,23 @@ export async function forecastLightcone(model: GenerationModel, options: Lightco
   const bounds = forecastBounds(cone);
   let warned = false;
   const entry: SampleEntry = {
-    lightcone: options.lightcone, firstSlice: firstSlice + contextSlices, contextSlices, generated: `${stem}.generated.npy`, truth: truthName, createdAt: new Date().toISOString(),
+    lightcone: options.lightcone,
+    firstSlice: firstSlice + contextSlices,
+    contextSlices,
+    generated: `${stem}.generated.npy`,
+    truth: truthName,
+    createdAt: new Date().toISOString(),
   };
   await forecastSlices(model, {
-    params: normalizeParams(cone.params), timeStep: timeStepValue(firstSlice, options.sliceScale),
-    context: all.slice(0, contextSlices * perSlice), contextSlices, slices, ode: options.ode, seed: options.seed, useCache: true, signal: options.signal,
+    params: normalizeParams(cone.params),
+    timeStep: timeStepValue(firstSlice, options.sliceScale),
+    context: all.slice(0, contextSlices * perSlice),
+    contextSlices,
+    slices,
+    ode: options.ode,
+    seed: options.seed,
+    useCache: true,
+    signal: options.signal,
     onSlice: async (index, patches) => {
       generated.set(patches, index * perSlice);
       if (!warned) {
@@ -97,9 +124,11 @@ export async function forecastLightcone(model: GenerationModel, options: Lightco
             if (!Number.isFinite(x)) return `${x > 0 ? '+' : '−'}∞ mK (beyond float32)`;
             return Math.abs(x) < 1e5 ? `${Math.round(x)} mK` : `${x.toExponential(1)} mK`;
           };
-          options.onWarning?.(`Generated slice ${index + 1} of test lightcone ${options.lightcone} leaves the true lightcone's range `
-            + `(a value of ${inMk(drift.value)}, outside ${inMk(bounds.low)} … ${inMk(bounds.high)}): the forecast drifts, as a model that has not learned `
-            + 'the slice-to-slice change lets its errors add up; its later slices are not physical. Train longer or generate fewer slices.');
+          options.onWarning?.(
+            `Generated slice ${index + 1} of test lightcone ${options.lightcone} leaves the true lightcone's range ` +
+              `(a value of ${inMk(drift.value)}, outside ${inMk(bounds.low)} … ${inMk(bounds.high)}): the forecast drifts, as a model that has not learned ` +
+              'the slice-to-slice change lets its errors add up; its later slices are not physical. Train longer or generate fewer slices.',
+          );
         }
       }
       // Not yet generated slices stay NaN, so a viewer can tell them from a generated zero.

@@ -63,7 +63,11 @@ export interface NextPatchEvaluation {
    * spread is far smaller than either score's): the point forecasts' MSE and the samples' CRPS (null
    * with 1 sample per patch). Negative: the model is better.
    */
-  versusPreviousSlice: { meanForecastMse: ScoreSummary; ensembleMeanMse: ScoreSummary | null; crps: ScoreSummary | null };
+  versusPreviousSlice: {
+    meanForecastMse: ScoreSummary;
+    ensembleMeanMse: ScoreSummary | null;
+    crps: ScoreSummary | null;
+  };
   /** Model sample MSE per patch position within a slice (rows·cols, row-major). */
   perPosition: number[];
   windows: number;
@@ -121,13 +125,24 @@ function windowMeans(scores: Float64Array, windows: number, patchesPerWindow: nu
   });
 }
 
-export async function evaluateNextPatch(model: GenerationModel, data: GenerationData, options: NextPatchOptions): Promise<NextPatchEvaluation> {
+export async function evaluateNextPatch(
+  model: GenerationModel,
+  data: GenerationData,
+  options: NextPatchOptions,
+): Promise<NextPatchEvaluation> {
   const cones = data.test.cones;
-  const windows = evaluationWindows(cones, { length: data.windowLength, context: data.contextSlices, stride: data.stride }, options.lightcones);
+  const windows = evaluationWindows(
+    cones,
+    { length: data.windowLength, context: data.contextSlices, stride: data.stride },
+    options.lightcones,
+  );
   if (windows.length === 0) {
-    throw new Error(`Next-patch evaluation: the test split has no window of ${data.windowLength} slices (${cones.length} test lightcones); raise data.splits.test_fraction or shorten data.sublightcone.length.`);
+    throw new Error(
+      `Next-patch evaluation: the test split has no window of ${data.windowLength} slices (${cones.length} test lightcones); raise data.splits.test_fraction or shorten data.sublightcone.length.`,
+    );
   }
-  if (!Number.isInteger(options.samples) || options.samples < 1) throw new Error(`evaluation.cfm_samples_per_patch must be an integer ≥ 1, got ${options.samples}.`);
+  if (!Number.isInteger(options.samples) || options.samples < 1)
+    throw new Error(`evaluation.cfm_samples_per_patch must be an integer ≥ 1, got ${options.samples}.`);
   const m = options.samples;
   const p2 = data.patchSize * data.patchSize;
   const perSlice = data.rows * data.cols;
@@ -135,8 +150,16 @@ export async function evaluateNextPatch(model: GenerationModel, data: Generation
   const patchesPerWindow = scored * perSlice;
   const meanDraws = 4;
   // Per-window scores, in window order.
-  const scores = { sample: [] as number[], ensemble: [] as number[], mean: [] as number[], crps: [] as number[],
-    previousMse: [] as number[], previousMae: [] as number[], meanPatchMse: [] as number[], meanPatchMae: [] as number[] };
+  const scores = {
+    sample: [] as number[],
+    ensemble: [] as number[],
+    mean: [] as number[],
+    crps: [] as number[],
+    previousMse: [] as number[],
+    previousMae: [] as number[],
+    meanPatchMse: [] as number[],
+    meanPatchMae: [] as number[],
+  };
   const perPosition = new Float64Array(perSlice);
   const size = Math.max(1, options.batchSize);
   for (let start = 0; start < windows.length; start += size) {
@@ -148,21 +171,42 @@ export async function evaluateNextPatch(model: GenerationModel, data: Generation
     const samples: Float32Array[] = [];
     let meanForecast: Float32Array;
     try {
-      const cond = tf.tidy(() => model.conditions(
-        model.predictingHidden(model.hidden(inputs, { training: false }), data.windowLength, data.contextSlices),
-        model.previousPatches(inputs.patches, data.contextSlices)));
+      const cond = tf.tidy(() =>
+        model.conditions(
+          model.predictingHidden(model.hidden(inputs, { training: false }), data.windowLength, data.contextSlices),
+          model.previousPatches(inputs.patches, data.contextSlices),
+        ),
+      );
       try {
         for (let s = 0; s < m; s++) {
           const sampled = tf.tidy(() => {
-            const noise = tf.randomNormal<tf.Rank.R2>([patchCount, p2], 0, 1, 'float32', hashSeed(options.seed, start, s) & 0x7fffffff);
+            const noise = tf.randomNormal<tf.Rank.R2>(
+              [patchCount, p2],
+              0,
+              1,
+              'float32',
+              hashSeed(options.seed, start, s) & 0x7fffffff,
+            );
             return model.samplePatches(cond, noise, options.ode);
           });
           samples.push(sampled.dataSync() as Float32Array);
           sampled.dispose();
           await new Promise<void>((resolve) => setImmediate(resolve));
         }
-        const forecast = tf.tidy(() => model.meanForecast(cond, Array.from({ length: meanDraws },
-          (_, j) => tf.randomNormal<tf.Rank.R2>([patchCount, p2], 0, 1, 'float32', hashSeed(options.seed, start, 0x3ea, j) & 0x7fffffff))));
+        const forecast = tf.tidy(() =>
+          model.meanForecast(
+            cond,
+            Array.from({ length: meanDraws }, (_, j) =>
+              tf.randomNormal<tf.Rank.R2>(
+                [patchCount, p2],
+                0,
+                1,
+                'float32',
+                hashSeed(options.seed, start, 0x3ea, j) & 0x7fffffff,
+              ),
+            ),
+          ),
+        );
         meanForecast = forecast.dataSync() as Float32Array;
         forecast.dispose();
       } finally {
@@ -172,8 +216,16 @@ export async function evaluateNextPatch(model: GenerationModel, data: Generation
       tf.dispose([inputs.patches, inputs.params, inputs.timeSteps]);
     }
     // Per-patch scores (pixel means), patches ordered window, slice, position as the samples.
-    const per = { sample: new Float64Array(patchCount), ensemble: new Float64Array(patchCount), mean: new Float64Array(patchCount), crps: new Float64Array(patchCount),
-      previousMse: new Float64Array(patchCount), previousMae: new Float64Array(patchCount), meanPatchMse: new Float64Array(patchCount), meanPatchMae: new Float64Array(patchCount) };
+    const per = {
+      sample: new Float64Array(patchCount),
+      ensemble: new Float64Array(patchCount),
+      mean: new Float64Array(patchCount),
+      crps: new Float64Array(patchCount),
+      previousMse: new Float64Array(patchCount),
+      previousMae: new Float64Array(patchCount),
+      meanPatchMse: new Float64Array(patchCount),
+      meanPatchMae: new Float64Array(patchCount),
+    };
     const perWindow = data.windowLength * perSlice * p2;
     const draws = new Float64Array(m);
     for (let i = 0; i < patchCount; i++) {
@@ -181,8 +233,14 @@ export async function evaluateNextPatch(model: GenerationModel, data: Generation
       const k = i % patchesPerWindow;
       const at = b * perWindow + ((data.contextSlices + Math.floor(k / perSlice)) * perSlice + (k % perSlice)) * p2;
       const before = at - perSlice * p2;
-      let sample = 0, ensemble = 0, mean = 0, crps = 0;
-      let previousMse = 0, previousMae = 0, meanPatchMse = 0, meanPatchMae = 0;
+      let sample = 0,
+        ensemble = 0,
+        mean = 0,
+        crps = 0;
+      let previousMse = 0,
+        previousMae = 0,
+        meanPatchMse = 0,
+        meanPatchMae = 0;
       for (let j = 0; j < p2; j++) {
         const y = batch.patches[at + j];
         let sum = 0;
@@ -212,7 +270,8 @@ export async function evaluateNextPatch(model: GenerationModel, data: Generation
       per.meanPatchMae[i] = meanPatchMae / p2;
       perPosition[k % perSlice] += per.sample[i];
     }
-    for (const key of Object.keys(scores) as (keyof typeof scores)[]) scores[key].push(...windowMeans(per[key], chunk.length, patchesPerWindow));
+    for (const key of Object.keys(scores) as (keyof typeof scores)[])
+      scores[key].push(...windowMeans(per[key], chunk.length, patchesPerWindow));
     options.onProgress?.(Math.min(windows.length, start + size), windows.length);
   }
   const usedCones = [...new Set(windows.map((w) => w.cone))];
@@ -222,7 +281,11 @@ export async function evaluateNextPatch(model: GenerationModel, data: Generation
     ensembleMean: m > 1 ? summary(scores.ensemble) : null,
     conditionalMean: summary(scores.mean),
     baselines: { previousSlice: summary(scores.previousMse), meanPatch: summary(scores.meanPatchMse) },
-    crps: { model: m > 1 ? scoreSummary(scores.crps) : null, previousSlice: scoreSummary(scores.previousMae), meanPatch: scoreSummary(scores.meanPatchMae) },
+    crps: {
+      model: m > 1 ? scoreSummary(scores.crps) : null,
+      previousSlice: scoreSummary(scores.previousMae),
+      meanPatch: scoreSummary(scores.meanPatchMae),
+    },
     versusPreviousSlice: {
       meanForecastMse: scoreSummary(scores.mean.map((v, i) => v - scores.previousMse[i])),
       ensembleMeanMse: m > 1 ? scoreSummary(scores.ensemble.map((v, i) => v - scores.previousMse[i])) : null,

@@ -40,19 +40,33 @@ export interface OdeResult {
 export function integrate(f: OdeFunction, x0: tf.Tensor, options: OdeOptions): OdeResult {
   const t0 = options.t0 ?? 0;
   const t1 = options.t1 ?? 1;
-  if (!Number.isInteger(options.steps) || options.steps < 1) throw new Error(`ODE solver ${options.solver}: steps must be an integer ≥ 1, got ${options.steps}.`);
+  if (!Number.isInteger(options.steps) || options.steps < 1)
+    throw new Error(`ODE solver ${options.solver}: steps must be an integer ≥ 1, got ${options.steps}.`);
   switch (options.solver) {
-    case 'euler': return fixedStep(f, x0, t0, t1, options.steps, eulerStep, 1);
-    case 'midpoint': return fixedStep(f, x0, t0, t1, options.steps, midpointStep, 2);
-    case 'rk4': return fixedStep(f, x0, t0, t1, options.steps, rk4Step, 4);
-    case 'dopri5': return dopri5(f, x0, t0, t1, options);
-    default: throw new Error(`Unknown ODE solver "${String(options.solver)}"; choose one of ${odeSolverNames.join(', ')}.`);
+    case 'euler':
+      return fixedStep(f, x0, t0, t1, options.steps, eulerStep, 1);
+    case 'midpoint':
+      return fixedStep(f, x0, t0, t1, options.steps, midpointStep, 2);
+    case 'rk4':
+      return fixedStep(f, x0, t0, t1, options.steps, rk4Step, 4);
+    case 'dopri5':
+      return dopri5(f, x0, t0, t1, options);
+    default:
+      throw new Error(`Unknown ODE solver "${String(options.solver)}"; choose one of ${odeSolverNames.join(', ')}.`);
   }
 }
 
 type Step = (f: OdeFunction, t: number, x: tf.Tensor, h: number) => tf.Tensor;
 
-function fixedStep(f: OdeFunction, x0: tf.Tensor, t0: number, t1: number, steps: number, step: Step, stages: number): OdeResult {
+function fixedStep(
+  f: OdeFunction,
+  x0: tf.Tensor,
+  t0: number,
+  t1: number,
+  steps: number,
+  step: Step,
+  stages: number,
+): OdeResult {
   const h = (t1 - t0) / steps;
   let x = tf.clone(x0);
   for (let i = 0; i < steps; i++) {
@@ -90,14 +104,22 @@ const dpA: number[][] = [
   [35 / 384, 0, 500 / 1113, 125 / 192, -2187 / 6784, 11 / 84],
 ];
 /** Fifth-order weights (= the last row of A: first same as last) minus the embedded fourth-order ones. */
-const dpErrorWeights = [35 / 384 - 5179 / 57600, 0, 500 / 1113 - 7571 / 16695, 125 / 192 - 393 / 640,
-  -2187 / 6784 + 92097 / 339200, 11 / 84 - 187 / 2100, -1 / 40];
+const dpErrorWeights = [
+  35 / 384 - 5179 / 57600,
+  0,
+  500 / 1113 - 7571 / 16695,
+  125 / 192 - 393 / 640,
+  -2187 / 6784 + 92097 / 339200,
+  11 / 84 - 187 / 2100,
+  -1 / 40,
+];
 
 function dopri5(f: OdeFunction, x0: tf.Tensor, t0: number, t1: number, options: OdeOptions): OdeResult {
   const rtol = options.rtol ?? 1e-3;
   const atol = options.atol ?? 1e-3;
   const maxSteps = options.maxSteps ?? 10000;
-  if (!(rtol > 0) || !(atol > 0)) throw new Error(`dopri5: rtol and atol must be positive, got rtol=${rtol}, atol=${atol}.`);
+  if (!(rtol > 0) || !(atol > 0))
+    throw new Error(`dopri5: rtol and atol must be positive, got rtol=${rtol}, atol=${atol}.`);
   let t = t0;
   let h = (t1 - t0) / options.steps;
   let x = tf.clone(x0);
@@ -108,7 +130,9 @@ function dopri5(f: OdeFunction, x0: tf.Tensor, t0: number, t1: number, options: 
   while (t < t1 - 1e-12 * Math.abs(t1 - t0)) {
     if (++attempts > maxSteps) {
       tf.dispose([x, k1]);
-      throw new Error(`dopri5 took more than ${maxSteps} steps between τ = ${t0} and ${t1} (at τ = ${t}); the velocity field is too stiff or diverging. Use a fixed-step solver or looser rtol/atol.`);
+      throw new Error(
+        `dopri5 took more than ${maxSteps} steps between τ = ${t0} and ${t1} (at τ = ${t}); the velocity field is too stiff or diverging. Use a fixed-step solver or looser rtol/atol.`,
+      );
     }
     h = Math.min(h, t1 - t);
     const stepH = h;
@@ -120,7 +144,9 @@ function dopri5(f: OdeFunction, x0: tf.Tensor, t0: number, t1: number, options: 
       }
       // The seventh stage is evaluated at the fifth-order solution (A's last row = b), which is that solution's slope (FSAL).
       const y5 = tf.add(x, tf.addN(dpA[6].map((a, j) => tf.mul(k[j], a * stepH)).filter((_, j) => dpA[6][j] !== 0)));
-      const error = tf.addN(dpErrorWeights.map((w, j) => tf.mul(k[j], w * stepH)).filter((_, j) => dpErrorWeights[j] !== 0));
+      const error = tf.addN(
+        dpErrorWeights.map((w, j) => tf.mul(k[j], w * stepH)).filter((_, j) => dpErrorWeights[j] !== 0),
+      );
       const scale = tf.add(atol, tf.mul(rtol, tf.maximum(tf.abs(x), tf.abs(y5))));
       const rms = tf.sqrt(tf.mean(tf.square(tf.div(error, scale))));
       return { next: y5, k7: k[6], ratio: rms };
@@ -130,7 +156,9 @@ function dopri5(f: OdeFunction, x0: tf.Tensor, t0: number, t1: number, options: 
     ratio.dispose();
     if (!Number.isFinite(errorRatio)) {
       tf.dispose([x, k1, next, k7]);
-      throw new Error(`dopri5: the error estimate became ${errorRatio} at τ = ${t}; the velocity field produced non-finite values.`);
+      throw new Error(
+        `dopri5: the error estimate became ${errorRatio} at τ = ${t}; the velocity field produced non-finite values.`,
+      );
     }
     if (errorRatio <= 1) {
       t += stepH;

@@ -21,15 +21,27 @@ export interface SampleFiles {
 }
 
 /** Patches (slices, rows·cols, p²) → brightness temperature [slices, n, n]. */
-export function patchesToSlices(patches: Float32Array, slices: number, files: Pick<SampleFiles, 'n' | 'patchSize' | 'transform'>): Float32Array {
+export function patchesToSlices(
+  patches: Float32Array,
+  slices: number,
+  files: Pick<SampleFiles, 'n' | 'patchSize' | 'transform'>,
+): Float32Array {
   const voxels = unpatchify(patches, files.n, files.n, slices, files.patchSize);
   return files.transform ? inverseTransformVoxels(voxels, files.transform) : voxels;
 }
 
-export async function writeSampleArrays(files: SampleFiles, kind: 'generated' | 'truth', patches: Float32Array, slices: number): Promise<string> {
+export async function writeSampleArrays(
+  files: SampleFiles,
+  kind: 'generated' | 'truth',
+  patches: Float32Array,
+  slices: number,
+): Promise<string> {
   await mkdir(files.dir, { recursive: true });
   const name = `${files.stem}.${kind}.npy`;
-  await writeFileAtomic(join(files.dir, name), writeNpy(patchesToSlices(patches, slices, files), [slices, files.n, files.n]));
+  await writeFileAtomic(
+    join(files.dir, name),
+    writeNpy(patchesToSlices(patches, slices, files), [slices, files.n, files.n]),
+  );
   return name;
 }
 
@@ -41,7 +53,11 @@ export async function recordSample(samplesDir: string, entry: SampleEntry): Prom
     const parsed = JSON.parse(await readFile(path, 'utf8')) as SampleIndex;
     if (Array.isArray(parsed.entries)) index = parsed;
   } catch (error) {
-    if (errorCode(error) !== 'ENOENT') throw new Error(`samples/index.json in ${samplesDir} is unreadable (${errorMessage(error)}); move it away to start a new index.`, { cause: error });
+    if (errorCode(error) !== 'ENOENT')
+      throw new Error(
+        `samples/index.json in ${samplesDir} is unreadable (${errorMessage(error)}); move it away to start a new index.`,
+        { cause: error },
+      );
   }
   index.entries = index.entries.filter((e) => e.generated !== entry.generated);
   index.entries.push(entry);

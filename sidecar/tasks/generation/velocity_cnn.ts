@@ -28,11 +28,20 @@ export interface VelocityCnnOptions {
 }
 
 /** The paper's CNN: 64 channels, 6 residual blocks, factor 2, 3×3 kernels, 2 condition channels, 14×14 patches. */
-export const paperVelocityCnn: Omit<VelocityCnnOptions, 'seed'> = { patchSize: 14, condChannels: 2, channels: 64, blocks: 6, residualFactor: 2, kernelSize: 3 };
+export const paperVelocityCnn: Omit<VelocityCnnOptions, 'seed'> = {
+  patchSize: 14,
+  condChannels: 2,
+  channels: 64,
+  blocks: 6,
+  residualFactor: 2,
+  kernelSize: 3,
+};
 
 function kernel(name: string, k: number, inChannels: number, outChannels: number, seed: number): tf.Variable {
   const bound = 1 / Math.sqrt(inChannels * k * k);
-  return tf.tidy(() => tf.variable(tf.randomUniform([k, k, inChannels, outChannels], -bound, bound, 'float32', seed), true, name));
+  return tf.tidy(() =>
+    tf.variable(tf.randomUniform([k, k, inChannels, outChannels], -bound, bound, 'float32', seed), true, name),
+  );
 }
 
 function bias(name: string, fanIn: number, size: number, seed: number): tf.Variable {
@@ -52,11 +61,21 @@ export class VelocityCnn {
 
   constructor(readonly options: VelocityCnnOptions) {
     const { patchSize, condChannels, channels, blocks, residualFactor, kernelSize, seed } = options;
-    for (const [label, value, min] of [['patch size', patchSize, 1], ['cond_channels', condChannels, 1], ['channels', channels, 1],
-      ['blocks', blocks, 0], ['residual_factor', residualFactor, 1], ['kernel_size', kernelSize, 1]] as const) {
-      if (!Number.isInteger(value) || value < min) throw new Error(`Velocity CNN: ${label} must be an integer ≥ ${min}, got ${value}.`);
+    for (const [label, value, min] of [
+      ['patch size', patchSize, 1],
+      ['cond_channels', condChannels, 1],
+      ['channels', channels, 1],
+      ['blocks', blocks, 0],
+      ['residual_factor', residualFactor, 1],
+      ['kernel_size', kernelSize, 1],
+    ] as const) {
+      if (!Number.isInteger(value) || value < min)
+        throw new Error(`Velocity CNN: ${label} must be an integer ≥ ${min}, got ${value}.`);
     }
-    if (kernelSize % 2 === 0) throw new Error(`Velocity CNN: kernel_size must be odd so that "same" padding keeps the ${patchSize}×${patchSize} patch, got ${kernelSize}.`);
+    if (kernelSize % 2 === 0)
+      throw new Error(
+        `Velocity CNN: kernel_size must be odd so that "same" padding keeps the ${patchSize}×${patchSize} patch, got ${kernelSize}.`,
+      );
     // Unique variable names per instance, so that two models (e.g. cached vs uncached tests) can coexist.
     const prefix = `cfm_head${instances++ === 0 ? '' : `_${instances}`}`;
     const inChannels = condChannels + 2;
@@ -85,9 +104,12 @@ export class VelocityCnn {
     const p = this.options.patchSize;
     const c = this.options.condChannels;
     const m = x.shape[0];
-    if (x.rank !== 2 || x.shape[1] !== p * p) throw new Error(`Velocity CNN: x must be (patches, ${p * p}), got [${x.shape.join(',')}].`);
+    if (x.rank !== 2 || x.shape[1] !== p * p)
+      throw new Error(`Velocity CNN: x must be (patches, ${p * p}), got [${x.shape.join(',')}].`);
     if (cond.rank !== 2 || cond.shape[0] !== m || cond.shape[1] !== c * p * p) {
-      throw new Error(`Velocity CNN: cond must be (${m}, ${c * p * p}) = (patches, cond_channels·p·p), got [${cond.shape.join(',')}].`);
+      throw new Error(
+        `Velocity CNN: cond must be (${m}, ${c * p * p}) = (patches, cond_channels·p·p), got [${cond.shape.join(',')}].`,
+      );
     }
     return tf.tidy(() => {
       // The channels are stacked channel-first, where each is one contiguous p×p block, and transposed to NHWC
@@ -107,8 +129,16 @@ export class VelocityCnn {
   }
 
   namedWeights(): [string, tf.Variable][] {
-    const named: [string, tf.Variable][] = [['cfm_head.conv_in.weight', this.convIn], ['cfm_head.conv_in.bias', this.convInBias]];
-    this.blockConv.forEach((w, b) => named.push([`cfm_head.blocks.${b}.conv.weight`, w], [`cfm_head.blocks.${b}.proj.weight`, this.blockProjection[b]]));
+    const named: [string, tf.Variable][] = [
+      ['cfm_head.conv_in.weight', this.convIn],
+      ['cfm_head.conv_in.bias', this.convInBias],
+    ];
+    this.blockConv.forEach((w, b) =>
+      named.push(
+        [`cfm_head.blocks.${b}.conv.weight`, w],
+        [`cfm_head.blocks.${b}.proj.weight`, this.blockProjection[b]],
+      ),
+    );
     named.push(['cfm_head.conv_out.weight', this.convOut], ['cfm_head.conv_out.bias', this.convOutBias]);
     return named;
   }
@@ -134,7 +164,10 @@ export function setConvolutionPath(path: ConvolutionPath): void {
 function backendHasConvGradients(): boolean {
   const backend = tf.getBackend();
   if (backend === 'wasm') registerWasmConvGradients();
-  return tf.getKernel('Conv2DBackpropFilter', backend) !== undefined && tf.getKernel('Conv2DBackpropInput', backend) !== undefined;
+  return (
+    tf.getKernel('Conv2DBackpropFilter', backend) !== undefined &&
+    tf.getKernel('Conv2DBackpropInput', backend) !== undefined
+  );
 }
 
 /**
@@ -142,18 +175,33 @@ function backendHasConvGradients(): boolean {
  * tf.conv2d(x, kernel, 1, 'same'); by im2col where the backend has no conv2d gradients (see header)
  * or when `useIm2col` asks for it (tests and A/B measurements).
  */
-export function sameConv2d(x: tf.Tensor4D, kernel: tf.Tensor4D,
-  useIm2col = convolutionPath === 'im2col' || !backendHasConvGradients()): tf.Tensor4D {
+export function sameConv2d(
+  x: tf.Tensor4D,
+  kernel: tf.Tensor4D,
+  useIm2col = convolutionPath === 'im2col' || !backendHasConvGradients(),
+): tf.Tensor4D {
   if (!useIm2col) return tf.conv2d(x, kernel, 1, 'same');
   return tf.tidy(() => {
     const [m, height, width, inChannels] = x.shape;
     const [k, , , outChannels] = kernel.shape;
     const kernelMatrix = tf.reshape(kernel, [k * k * inChannels, outChannels]); // rows ordered (dy, dx, cin)
-    if (k === 1) return tf.reshape<tf.Rank.R4>(tf.matMul(tf.reshape(x, [-1, inChannels]), kernelMatrix), [m, height, width, outChannels]);
+    if (k === 1)
+      return tf.reshape<tf.Rank.R4>(tf.matMul(tf.reshape(x, [-1, inChannels]), kernelMatrix), [
+        m,
+        height,
+        width,
+        outChannels,
+      ]);
     const half = (k - 1) / 2;
-    const padded = tf.pad(x, [[0, 0], [half, half], [half, half], [0, 0]]); // (M, H+k−1, W+k−1, Cin)
+    const padded = tf.pad(x, [
+      [0, 0],
+      [half, half],
+      [half, half],
+      [0, 0],
+    ]); // (M, H+k−1, W+k−1, Cin)
     const shifted: tf.Tensor[] = [];
-    for (let dy = 0; dy < k; dy++) for (let dx = 0; dx < k; dx++) shifted.push(tf.slice(padded, [0, dy, dx, 0], [m, height, width, inChannels]));
+    for (let dy = 0; dy < k; dy++)
+      for (let dx = 0; dx < k; dx++) shifted.push(tf.slice(padded, [0, dy, dx, 0], [m, height, width, inChannels]));
     const columns = tf.reshape(tf.concat(shifted, 3), [-1, k * k * inChannels]); // (M·H·W, k²·Cin)
     return tf.reshape<tf.Rank.R4>(tf.matMul(columns, kernelMatrix), [m, height, width, outChannels]);
   });

@@ -34,7 +34,10 @@ export function outputSizeFor(covariance: CovarianceKind): number {
   return covariance === 'full' ? headOutputSize : diagonalHeadOutputSize;
 }
 /** Row scale of the Cholesky factor, 1/sqrt(0.25·(i+1)) (reference `sigma_scale`). */
-export const choleskyRowScale: readonly number[] = Array.from({ length: paramCount }, (_, i) => 1 / Math.sqrt(0.25 * (i + 1)));
+export const choleskyRowScale: readonly number[] = Array.from(
+  { length: paramCount },
+  (_, i) => 1 / Math.sqrt(0.25 * (i + 1)),
+);
 
 /** (row, col) of the off-diagonal entries in the order of torch.tril_indices(d, d, -1): row-major. */
 export const offDiagonalIndices: readonly (readonly [number, number])[] = (() => {
@@ -51,7 +54,9 @@ const packedSize = paramCount + offDiagonalIndices.length;
 const placementValues: Float32Array = (() => {
   const values = new Float32Array(packedSize * paramCount * paramCount);
   for (let i = 0; i < paramCount; i++) values[i * paramCount * paramCount + i * paramCount + i] = choleskyRowScale[i];
-  offDiagonalIndices.forEach(([i, j], k) => { values[(paramCount + k) * paramCount * paramCount + i * paramCount + j] = choleskyRowScale[i]; });
+  offDiagonalIndices.forEach(([i, j], k) => {
+    values[(paramCount + k) * paramCount * paramCount + i * paramCount + j] = choleskyRowScale[i];
+  });
   return values;
 })();
 
@@ -70,7 +75,10 @@ export interface GaussianOutputs {
  * has no gradient for the comparison that tf.where would need), and the gradient → 1 for very
  * negative x without a 0/0.
  */
-export const logSoftplus: (x: tf.Tensor) => tf.Tensor = tf.customGrad<tf.Tensor>(((x: tf.Tensor, save: tf.GradSaveFunc) => {
+export const logSoftplus: (x: tf.Tensor) => tf.Tensor = tf.customGrad<tf.Tensor>(((
+  x: tf.Tensor,
+  save: tf.GradSaveFunc,
+) => {
   const threshold = -15;
   const small = tf.less(x, threshold);
   const safeLarge = tf.maximum(x, threshold);
@@ -81,7 +89,11 @@ export const logSoftplus: (x: tf.Tensor) => tf.Tensor = tf.customGrad<tf.Tensor>
     gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
       const [input] = saved;
       const clamped = tf.maximum(input, threshold);
-      const slope = tf.where(tf.less(input, threshold), tf.onesLike(input), tf.div(tf.sigmoid(clamped), tf.softplus(clamped)));
+      const slope = tf.where(
+        tf.less(input, threshold),
+        tf.onesLike(input),
+        tf.div(tf.sigmoid(clamped), tf.softplus(clamped)),
+      );
       return [tf.mul(dy, slope)];
     },
   };
@@ -93,22 +105,24 @@ export const logSoftplus: (x: tf.Tensor) => tf.Tensor = tf.customGrad<tf.Tensor>
  */
 export function gaussianOutputs(raw: tf.Tensor2D): GaussianOutputs {
   if (raw.rank !== 2 || (raw.shape[1] !== headOutputSize && raw.shape[1] !== diagonalHeadOutputSize)) {
-    throw new Error(`Gaussian head expects (batch, ${headOutputSize}) outputs (or (batch, ${diagonalHeadOutputSize}) for a diagonal covariance), got [${raw.shape.join(',')}]; the output connector must map to ${headOutputSize} values.`);
+    throw new Error(
+      `Gaussian head expects (batch, ${headOutputSize}) outputs (or (batch, ${diagonalHeadOutputSize}) for a diagonal covariance), got [${raw.shape.join(',')}]; the output connector must map to ${headOutputSize} values.`,
+    );
   }
   const diagonalOnly = raw.shape[1] === diagonalHeadOutputSize;
   return tf.tidy(() => {
     const batch = raw.shape[0];
-    const meanRaw = tf.slice(raw, [0, 0], [batch, paramCount]);                        // (B, 6)
-    const diagRaw = tf.slice(raw, [0, paramCount], [batch, paramCount]);               // (B, 6)
+    const meanRaw = tf.slice(raw, [0, 0], [batch, paramCount]); // (B, 6)
+    const diagRaw = tf.slice(raw, [0, paramCount], [batch, paramCount]); // (B, 6)
     const offRaw = diagonalOnly
-      ? tf.zeros([batch, offDiagonalIndices.length])                                   // (B, 15)
-      : tf.slice(raw, [0, 2 * paramCount], [batch, offDiagonalIndices.length]);        // (B, 15)
-    const packed = tf.concat([tf.softplus(diagRaw), offRaw], 1);                        // (B, 21)
+      ? tf.zeros([batch, offDiagonalIndices.length]) // (B, 15)
+      : tf.slice(raw, [0, 2 * paramCount], [batch, offDiagonalIndices.length]); // (B, 15)
+    const packed = tf.concat([tf.softplus(diagRaw), offRaw], 1); // (B, 21)
     const placement = tf.tensor2d(placementValues, [packedSize, paramCount * paramCount]); // (21, 36)
-    const entries = tf.matMul(packed, placement);                                      // (B, 36)
+    const entries = tf.matMul(packed, placement); // (B, 36)
     const cholesky = tf.reshape<tf.Rank.R3>(entries, [batch, paramCount, paramCount]); // (B, 6, 6)
     const logScale = choleskyRowScale.reduce((sum, s) => sum + Math.log(s), 0);
-    const logDetL = tf.add<tf.Tensor1D>(tf.sum(logSoftplus(diagRaw), 1), logScale);  // (B,)
+    const logDetL = tf.add<tf.Tensor1D>(tf.sum(logSoftplus(diagRaw), 1), logScale); // (B,)
     return { mean: tf.sigmoid<tf.Tensor2D>(meanRaw), cholesky, logDetL };
   });
 }
@@ -116,8 +130,8 @@ export function gaussianOutputs(raw: tf.Tensor2D): GaussianOutputs {
 /** Per-lightcone ½ (μ−y)ᵀ P (μ−y) = ½ ‖Lᵀ (μ−y)‖², shape (B,). */
 export function halfMahalanobis(outputs: GaussianOutputs, target: tf.Tensor2D): tf.Tensor1D {
   return tf.tidy(() => {
-    const residual = tf.expandDims(tf.sub(outputs.mean, target), 2);                  // (B, 6, 1)
-    const projected = tf.matMul(outputs.cholesky, residual, true, false);              // (B, 6, 1)
+    const residual = tf.expandDims(tf.sub(outputs.mean, target), 2); // (B, 6, 1)
+    const projected = tf.matMul(outputs.cholesky, residual, true, false); // (B, 6, 1)
     return tf.mul<tf.Tensor1D>(tf.sum(tf.square(projected), [1, 2]), 0.5);
   });
 }
@@ -146,6 +160,8 @@ export function gaussianNll(raw: tf.Tensor2D, target: tf.Tensor2D): tf.Tensor1D 
 
 function checkTarget(raw: tf.Tensor2D, target: tf.Tensor2D): void {
   if (target.rank !== 2 || target.shape[1] !== paramCount || target.shape[0] !== raw.shape[0]) {
-    throw new Error(`Gaussian NLL: targets must be (batch=${raw.shape[0]}, ${paramCount}) normalised parameters, got [${target.shape.join(',')}].`);
+    throw new Error(
+      `Gaussian NLL: targets must be (batch=${raw.shape[0]}, ${paramCount}) normalised parameters, got [${target.shape.join(',')}].`,
+    );
   }
 }

@@ -13,7 +13,9 @@ export function invertLowerTriangular(lower: ArrayLike<number>, d: number): Floa
       for (let k = col; k < row; k++) sum -= lower[row * d + k] * inverse[k * d + col];
       const diagonal = lower[row * d + row];
       if (!(diagonal !== 0 && Number.isFinite(diagonal))) {
-        throw new Error(`Cholesky factor has diagonal entry ${diagonal} at row ${row}; a precision factor needs a positive diagonal.`);
+        throw new Error(
+          `Cholesky factor has diagonal entry ${diagonal} at row ${row}; a precision factor needs a positive diagonal.`,
+        );
       }
       inverse[row * d + col] = sum / diagonal;
     }
@@ -57,9 +59,17 @@ export function normalSampler(uniform: () => number): () => number {
  * `count` samples of N(mean, (L·Lᵀ)⁻¹), row-major (count, d): x = mean + L⁻ᵀ ε, with L⁻ᵀ ε found by
  * back substitution of Lᵀ z = ε.
  */
-export function samplePrecisionGaussian(mean: ArrayLike<number>, lower: ArrayLike<number>, count: number, normal: () => number): Float64Array {
+export function samplePrecisionGaussian(
+  mean: ArrayLike<number>,
+  lower: ArrayLike<number>,
+  count: number,
+  normal: () => number,
+): Float64Array {
   const d = mean.length;
-  if (lower.length !== d * d) throw new Error(`samplePrecisionGaussian: the Cholesky factor needs ${d * d} entries for ${d} means, got ${lower.length}.`);
+  if (lower.length !== d * d)
+    throw new Error(
+      `samplePrecisionGaussian: the Cholesky factor needs ${d * d} entries for ${d} means, got ${lower.length}.`,
+    );
   const samples = new Float64Array(count * d);
   const epsilon = new Float64Array(d);
   const z = new Float64Array(d);

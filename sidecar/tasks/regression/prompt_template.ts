@@ -19,9 +19,7 @@ export type { ChatTokenIds };
 export type PromptTemplateName = 'minimal' | 'chat' | 'chat_trainable';
 
 export type PromptSegment =
-  | { kind: 'text'; ids: number[] }
-  | { kind: 'trainable'; names: string[] }
-  | { kind: 'lightcone' };
+  { kind: 'text'; ids: number[] } | { kind: 'trainable'; names: string[] } | { kind: 'lightcone' };
 
 export const summaryTokenName = '<|ska-param|>';
 export const systemPromptTokenName = (i: number) => `<|system-prompt-token|>${i}`;
@@ -29,7 +27,12 @@ export const lightconeMarkerName = (i: number) => `<|lightcone-token|>${i}`;
 
 /** The stand-in names used for chat pieces on a random backbone. */
 const standIn = {
-  imStart: '<|im_start|>', imEnd: '<|im_end|>', system: 'system', user: 'user', assistant: 'assistant', newline: '\\n',
+  imStart: '<|im_start|>',
+  imEnd: '<|im_end|>',
+  system: 'system',
+  user: 'user',
+  assistant: 'assistant',
+  newline: '\\n',
 } as const;
 
 export interface PromptOptions {
@@ -47,10 +50,21 @@ export function buildPrompt(options: PromptOptions): PromptSegment[] {
   const segments: PromptSegment[] = [];
   const push = (segment: PromptSegment) => {
     const last = segments[segments.length - 1];
-    if (segment.kind === 'text' && last?.kind === 'text') { last.ids.push(...segment.ids); return; }
-    if (segment.kind === 'trainable' && last?.kind === 'trainable') { last.names.push(...segment.names); return; }
-    segments.push(segment.kind === 'text' ? { kind: 'text', ids: [...segment.ids] }
-      : segment.kind === 'trainable' ? { kind: 'trainable', names: [...segment.names] } : { kind: 'lightcone' });
+    if (segment.kind === 'text' && last?.kind === 'text') {
+      last.ids.push(...segment.ids);
+      return;
+    }
+    if (segment.kind === 'trainable' && last?.kind === 'trainable') {
+      last.names.push(...segment.names);
+      return;
+    }
+    segments.push(
+      segment.kind === 'text'
+        ? { kind: 'text', ids: [...segment.ids] }
+        : segment.kind === 'trainable'
+          ? { kind: 'trainable', names: [...segment.names] }
+          : { kind: 'lightcone' },
+    );
   };
   const piece = (key: keyof typeof standIn) => {
     if (options.chatIds === null) push({ kind: 'trainable', names: [standIn[key]] });
@@ -63,25 +77,43 @@ export function buildPrompt(options: PromptOptions): PromptSegment[] {
     throw new Error(`Prompt template "${String(template)}" is unknown; choose minimal, chat or chat_trainable.`);
   }
   if (template === 'chat_trainable') {
-    for (const [label, count] of [['trainable_system_tokens', options.systemTokens], ['trainable_lightcone_tokens', options.lightconeTokens]] as const) {
-      if (!Number.isInteger(count) || count < 0) throw new Error(`prompt.${label} must be an integer ≥ 0, got ${count}.`);
+    for (const [label, count] of [
+      ['trainable_system_tokens', options.systemTokens],
+      ['trainable_lightcone_tokens', options.lightconeTokens],
+    ] as const) {
+      if (!Number.isInteger(count) || count < 0)
+        throw new Error(`prompt.${label} must be an integer ≥ 0, got ${count}.`);
     }
   }
   if (template === 'minimal') {
     push({ kind: 'lightcone' });
   } else {
-    piece('imStart'); piece('system'); piece('newline');
+    piece('imStart');
+    piece('system');
+    piece('newline');
     if (template === 'chat_trainable' && options.systemTokens > 0) {
-      push({ kind: 'trainable', names: Array.from({ length: options.systemTokens }, (_, i) => systemPromptTokenName(i)) });
+      push({
+        kind: 'trainable',
+        names: Array.from({ length: options.systemTokens }, (_, i) => systemPromptTokenName(i)),
+      });
     }
-    piece('imEnd'); piece('newline');
-    piece('imStart'); piece('user'); piece('newline');
+    piece('imEnd');
+    piece('newline');
+    piece('imStart');
+    piece('user');
+    piece('newline');
     if (template === 'chat_trainable' && options.lightconeTokens > 0) {
-      push({ kind: 'trainable', names: Array.from({ length: options.lightconeTokens }, (_, i) => lightconeMarkerName(i)) });
+      push({
+        kind: 'trainable',
+        names: Array.from({ length: options.lightconeTokens }, (_, i) => lightconeMarkerName(i)),
+      });
     }
     push({ kind: 'lightcone' });
-    piece('imEnd'); piece('newline');
-    piece('imStart'); piece('assistant'); piece('newline');
+    piece('imEnd');
+    piece('newline');
+    piece('imStart');
+    piece('assistant');
+    piece('newline');
   }
   push({ kind: 'trainable', names: [summaryTokenName] });
   return segments;
@@ -99,5 +131,8 @@ export function trainableTokenNames(segments: readonly PromptSegment[]): string[
 
 /** Sequence length of a prompt around `lightconeTokens` lightcone tokens. */
 export function promptLength(segments: readonly PromptSegment[], lightconeTokens: number): number {
-  return segments.reduce((sum, s) => sum + (s.kind === 'text' ? s.ids.length : s.kind === 'trainable' ? s.names.length : lightconeTokens), 0);
+  return segments.reduce(
+    (sum, s) => sum + (s.kind === 'text' ? s.ids.length : s.kind === 'trainable' ? s.names.length : lightconeTokens),
+    0,
+  );
 }

@@ -10,7 +10,14 @@
 import type { ResolvedExperimentConfig } from '../../../schemas/generated/experiment_config';
 import type { OpenedDataset } from '../../data/dataset';
 import { sliceMeans, type LightconeRecord } from '../../data/lightcone_record';
-import { binnedMeans, fitStandardization, patchMeanTokens, standardize, toCosmicTimeOrder, type Standardization } from '../../data/preprocessing';
+import {
+  binnedMeans,
+  fitStandardization,
+  patchMeanTokens,
+  standardize,
+  toCosmicTimeOrder,
+  type Standardization,
+} from '../../data/preprocessing';
 import { normalizeParams } from '../../data/parameters';
 import type { RegressionData, RegressionSplit } from './regression_task';
 
@@ -22,13 +29,18 @@ export interface LoadedRegressionData {
 }
 
 /** Tokens of one lightcone, before standardisation. */
-export function lightconeTokens(record: LightconeRecord, preprocessing: ResolvedExperimentConfig['data']['preprocessing']): Float64Array {
+export function lightconeTokens(
+  record: LightconeRecord,
+  preprocessing: ResolvedExperimentConfig['data']['preprocessing'],
+): Float64Array {
   if (preprocessing.tokens === 'global_signal') {
     const count = preprocessing.global_signal_tokens;
     const means = sliceMeans(record).reverse(); // cosmic-time order: high z first
     const binSize = Math.floor(means.length / count);
     if (binSize < 1) {
-      throw new Error(`Lightcone ${record.id} has ${means.length} slices, fewer than data.preprocessing.global_signal_tokens = ${count}; use fewer tokens or longer lightcones.`);
+      throw new Error(
+        `Lightcone ${record.id} has ${means.length} slices, fewer than data.preprocessing.global_signal_tokens = ${count}; use fewer tokens or longer lightcones.`,
+      );
     }
     return binnedMeans(means, binSize).slice(0, count);
   }
@@ -40,23 +52,33 @@ export function lightconeTokens(record: LightconeRecord, preprocessing: Resolved
  * Loads every lightcone of a dataset opened by data/dataset.ts's openDataset once, in its split,
  * tokenised and standardised with statistics of the training split.
  */
-export async function loadRegressionData(config: ResolvedExperimentConfig, dataset: OpenedDataset,
-  onProgress?: (done: number, total: number) => void): Promise<LoadedRegressionData> {
+export async function loadRegressionData(
+  config: ResolvedExperimentConfig,
+  dataset: OpenedDataset,
+  onProgress?: (done: number, total: number) => void,
+): Promise<LoadedRegressionData> {
   const { source, ids, split } = dataset;
   if (split.train.length === 0) {
-    throw new Error(`The dataset (${source.description}) has ${ids.length} lightcones and none is left for training after the validation and test fractions; use more lightcones.`);
+    throw new Error(
+      `The dataset (${source.description}) has ${ids.length} lightcones and none is left for training after the validation and test fractions; use more lightcones.`,
+    );
   }
   const raw = new Map<string, { tokens: Float64Array; targets: Float64Array }>();
   let done = 0;
   for (const id of [...split.train, ...split.validation, ...split.test]) {
     const record = await source.load(id);
-    raw.set(id, { tokens: lightconeTokens(record, config.data.preprocessing), targets: normalizeParams(record.params) });
+    raw.set(id, {
+      tokens: lightconeTokens(record, config.data.preprocessing),
+      targets: normalizeParams(record.params),
+    });
     onProgress?.(++done, ids.length);
   }
   const tokenCount = raw.get(split.train[0])!.tokens.length;
   for (const [id, row] of raw) {
     if (row.tokens.length !== tokenCount) {
-      throw new Error(`Lightcone ${id} gives ${row.tokens.length} tokens but ${split.train[0]} gives ${tokenCount}; all lightcones of a dataset need the same shape.`);
+      throw new Error(
+        `Lightcone ${id} gives ${row.tokens.length} tokens but ${split.train[0]} gives ${tokenCount}; all lightcones of a dataset need the same shape.`,
+      );
     }
   }
   const standardization = config.data.preprocessing.standardize

@@ -17,16 +17,29 @@ export const regressionDefinition: TaskDefinition = {
   loadData: async (config, options) => regressionData(await readRegressionData(config, options)),
   checkCheckpointExtra(extra, path) {
     if (extra.task !== 'regression') {
-      throw new Error(`Checkpoint ${path} was not written by a regression run (its task is ${JSON.stringify(extra.task)}); use it with the run that wrote it.`);
+      throw new Error(
+        `Checkpoint ${path} was not written by a regression run (its task is ${JSON.stringify(extra.task)}); use it with the run that wrote it.`,
+      );
     }
   },
 };
 
-async function readRegressionData(config: ResolvedExperimentConfig, options: DataOptions): Promise<LoadedRegressionData> {
-  const dataset = await openDataset(config.data, { configDir: options.configDir, signal: options.signal, onProgress: options.onDataset });
+async function readRegressionData(
+  config: ResolvedExperimentConfig,
+  options: DataOptions,
+): Promise<LoadedRegressionData> {
+  const dataset = await openDataset(config.data, {
+    configDir: options.configDir,
+    signal: options.signal,
+    onProgress: options.onDataset,
+  });
   const onPhase = options.onPhase;
   try {
-    return await loadRegressionData(config, dataset, onPhase && ((done, total) => onPhase(`reading lightcones ${done}/${total}`)));
+    return await loadRegressionData(
+      config,
+      dataset,
+      onPhase && ((done, total) => onPhase(`reading lightcones ${done}/${total}`)),
+    );
   } finally {
     await dataset.source.close();
   }
@@ -44,7 +57,11 @@ function regressionData(loaded: LoadedRegressionData): TaskData {
   };
 }
 
-function regressionModel(config: ResolvedExperimentConfig, paths: { configPath: string | undefined; runDir: string }, loaded: LoadedRegressionData): TaskModel {
+function regressionModel(
+  config: ResolvedExperimentConfig,
+  paths: { configPath: string | undefined; runDir: string },
+  loaded: LoadedRegressionData,
+): TaskModel {
   const built = buildRegressionModel(config, paths.configPath, paths.runDir);
   let task: RegressionTask;
   try {
@@ -59,19 +76,26 @@ function regressionModel(config: ResolvedExperimentConfig, paths: { configPath: 
     throw error;
   }
   return {
-    description: `${built.description}; ${built.model.trainableParameterCount()} trainable parameters (${built.finetune}), `
-      + `${config.training.interleaved ? 'interleaved connector/head updates' : 'joint updates'}.`,
+    description:
+      `${built.description}; ${built.model.trainableParameterCount()} trainable parameters (${built.finetune}), ` +
+      `${config.training.interleaved ? 'interleaved connector/head updates' : 'joint updates'}.`,
     backboneConfig: built.backboneConfig,
     training: task,
     checkpointExtra: () => ({ task: 'regression', standardization: loaded.standardization, finetune: built.finetune }),
     async evaluate(options) {
       options.onPhase?.('evaluating the test split');
       const predictions = await task.predict(loaded.data.test);
-      const evaluation = evaluateRegression(predictions, { samples: config.evaluation.regression_samples, bins: config.evaluation.regression_bins, seed: config.training.seed });
+      const evaluation = evaluateRegression(predictions, {
+        samples: config.evaluation.regression_samples,
+        bins: config.evaluation.regression_bins,
+        seed: config.training.seed,
+      });
       const r2 = evaluation.parameters.map((p) => `${p.name} ${p.r2.toFixed(2)}`).join(', ');
       return {
         // Non-finite figures (an R² of a constant column) are written as null, as JSON has no NaN.
-        json: JSON.stringify(evaluation, (_k, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? null : v)) + '\n',
+        json:
+          JSON.stringify(evaluation, (_k, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? null : v)) +
+          '\n',
         metrics: regressionMetrics(evaluation),
         summary: `Test: NLL ${evaluation.nll.toFixed(3)} nats (uniform prior: 0); R² ${r2}.`,
       };

@@ -64,14 +64,23 @@ export interface RegressionEvaluation {
   points: { id: string; truth: number[]; mean: number[]; sigma: number[] }[];
 }
 
-export function evaluateRegression(predictions: RegressionPredictions, options: { samples: number; bins: number; seed: number }): RegressionEvaluation {
+export function evaluateRegression(
+  predictions: RegressionPredictions,
+  options: { samples: number; bins: number; seed: number },
+): RegressionEvaluation {
   const n = predictions.ids.length;
   const d = paramCount;
-  if (n === 0) throw new Error('Regression evaluation: the test split is empty; set data.splits.test_fraction above 0 or use more lightcones.');
-  if (!(Number.isInteger(options.bins) && options.bins >= 1)) throw new Error(`evaluation.regression_bins must be an integer ≥ 1, got ${options.bins}.`);
+  if (n === 0)
+    throw new Error(
+      'Regression evaluation: the test split is empty; set data.splits.test_fraction above 0 or use more lightcones.',
+    );
+  if (!(Number.isInteger(options.bins) && options.bins >= 1))
+    throw new Error(`evaluation.regression_bins must be an integer ≥ 1, got ${options.bins}.`);
   const normal = normalSampler(mulberry32(hashSeed(options.seed, 0xe7a1)));
   const sigmas = new Float64Array(n * d);
-  const binSums = Array.from({ length: d }, () => Array.from({ length: options.bins }, () => ({ count: 0, draws: 0, sum: 0, sumSq: 0, absErr: 0 })));
+  const binSums = Array.from({ length: d }, () =>
+    Array.from({ length: options.bins }, () => ({ count: 0, draws: 0, sum: 0, sumSq: 0, absErr: 0 })),
+  );
   const points: RegressionEvaluation['points'] = [];
   for (let i = 0; i < n; i++) {
     const mean = predictions.mean.subarray(i * d, (i + 1) * d);
@@ -92,12 +101,21 @@ export function evaluateRegression(predictions: RegressionPredictions, options: 
         acc.absErr += Math.abs(value - truth[p]);
       }
     }
-    points.push({ id: predictions.ids[i], truth: Array.from(truth), mean: Array.from(mean), sigma: Array.from(sigmas.subarray(i * d, (i + 1) * d)) });
+    points.push({
+      id: predictions.ids[i],
+      truth: Array.from(truth),
+      mean: Array.from(mean),
+      sigma: Array.from(sigmas.subarray(i * d, (i + 1) * d)),
+    });
   }
   const parameters = parameterNames.map((name, p): ParameterEvaluation => {
     let truthMean = 0;
     for (let i = 0; i < n; i++) truthMean += predictions.truth[i * d + p] / n;
-    let residual = 0; let total = 0; let in68 = 0; let in95 = 0; let sigmaSum = 0;
+    let residual = 0;
+    let total = 0;
+    let in68 = 0;
+    let in95 = 0;
+    let sigmaSum = 0;
     for (let i = 0; i < n; i++) {
       const y = predictions.truth[i * d + p];
       const error = y - predictions.mean[i * d + p];
@@ -110,7 +128,11 @@ export function evaluateRegression(predictions: RegressionPredictions, options: 
     }
     const info = parameterInfo[name];
     return {
-      name, label: info.label, unit: info.unit, min: info.min, max: info.max,
+      name,
+      label: info.label,
+      unit: info.unit,
+      min: info.min,
+      max: info.max,
       // R² is undefined when every test truth is equal; report NaN (null in JSON) rather than a made-up number.
       r2: total > 0 ? 1 - residual / total : NaN,
       coverage68: in68 / n,
@@ -119,7 +141,10 @@ export function evaluateRegression(predictions: RegressionPredictions, options: 
       bins: binSums[p].map((acc, b) => {
         const mean = acc.draws > 0 ? acc.sum / acc.draws : null;
         return {
-          lo: b / options.bins, hi: (b + 1) / options.bins, count: acc.count, mean,
+          lo: b / options.bins,
+          hi: (b + 1) / options.bins,
+          count: acc.count,
+          mean,
           std: mean !== null ? Math.sqrt(Math.max(0, acc.sumSq / acc.draws - mean * mean)) : null,
           meanAbsError: acc.draws > 0 ? acc.absErr / acc.draws : null,
         };
@@ -128,7 +153,15 @@ export function evaluateRegression(predictions: RegressionPredictions, options: 
   });
   let nll = 0;
   for (let i = 0; i < n; i++) nll += predictions.nll[i] / n;
-  return { kind: 'regression', formatVersion: 1, testLightcones: n, samplesPerLightcone: options.samples, nll, parameters, points };
+  return {
+    kind: 'regression',
+    formatVersion: 1,
+    testLightcones: n,
+    samplesPerLightcone: options.samples,
+    nll,
+    parameters,
+    points,
+  };
 }
 
 /** The evaluation as metric values for metrics.jsonl (split 'test'): nll, r2_<param>, coverage68_<param>, coverage95_<param>. */

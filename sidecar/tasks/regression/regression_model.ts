@@ -11,7 +11,14 @@ import { SpecialTokens } from '../../model/special_tokens';
 import { trainableVariables, type FinetuneMode } from '../../model/finetune_groups';
 import { defaultNoDecay, type ParameterGroup } from '../../train/parameter_group';
 import { Mlp, inputConnectorSizes, outputConnectorSizes, type ConnectorShape } from '../shared/connectors';
-import { gaussianNll, gaussianNllLoss, gaussianOutputs, outputSizeFor, paramCount, type CovarianceKind } from './gaussian_head';
+import {
+  gaussianNll,
+  gaussianNllLoss,
+  gaussianOutputs,
+  outputSizeFor,
+  paramCount,
+  type CovarianceKind,
+} from './gaussian_head';
 import { promptLength, trainableTokenNames, type PromptSegment } from './prompt_template';
 
 export interface RegressionModelOptions {
@@ -48,15 +55,26 @@ export class RegressionModel {
   readonly covariance: CovarianceKind;
   readonly finetune: FinetuneMode;
 
-  constructor(readonly backbone: Qwen2Model, options: RegressionModelOptions) {
+  constructor(
+    readonly backbone: Qwen2Model,
+    options: RegressionModelOptions,
+  ) {
     const hidden = backbone.config.hiddenSize;
-    if (!options.prompt.some((s) => s.kind === 'lightcone')) throw new Error('Regression prompt has no lightcone segment; every template must place the lightcone tokens.');
+    if (!options.prompt.some((s) => s.kind === 'lightcone'))
+      throw new Error('Regression prompt has no lightcone segment; every template must place the lightcone tokens.');
     this.prompt = options.prompt;
     this.covariance = options.covariance;
     this.finetune = options.finetune;
-    this.inputConnector = new Mlp('input_connector', inputConnectorSizes(options.inputConnector, hidden), options.seed * 4 + 1);
-    this.outputConnector = new Mlp('output_connector',
-      outputConnectorSizes(options.headDepth, options.headWidth, hidden, outputSizeFor(options.covariance)), options.seed * 4 + 2);
+    this.inputConnector = new Mlp(
+      'input_connector',
+      inputConnectorSizes(options.inputConnector, hidden),
+      options.seed * 4 + 1,
+    );
+    this.outputConnector = new Mlp(
+      'output_connector',
+      outputConnectorSizes(options.headDepth, options.headWidth, hidden, outputSizeFor(options.covariance)),
+      options.seed * 4 + 2,
+    );
     this.specialTokens = new SpecialTokens(hidden, trainableTokenNames(options.prompt), options.seed * 4 + 3);
   }
 
@@ -79,7 +97,11 @@ export class RegressionModel {
             return tf.tile(this.backbone.embed(ids), [batch, 1, 1]); // (B, len, H)
           }
           case 'trainable':
-            return tf.tile(tf.reshape(this.specialTokens.stack(segment.names), [1, segment.names.length, hidden]), [batch, 1, 1]); // (B, k, H)
+            return tf.tile(tf.reshape(this.specialTokens.stack(segment.names), [1, segment.names.length, hidden]), [
+              batch,
+              1,
+              1,
+            ]); // (B, k, H)
         }
       });
       return tf.concat(parts, 1) as tf.Tensor3D; // (B, T, H)
@@ -89,7 +111,11 @@ export class RegressionModel {
   /** The hidden state at the summary token, after the final norm: (B, H). */
   summaryHidden(tokens: tf.Tensor2D, options: ForwardOptions): tf.Tensor2D {
     return tf.tidy(() => {
-      const { hidden } = this.backbone.forward({ inputsEmbeds: this.inputsEmbeds(tokens), training: options.training, dropoutSeed: options.dropoutSeed });
+      const { hidden } = this.backbone.forward({
+        inputsEmbeds: this.inputsEmbeds(tokens),
+        training: options.training,
+        dropoutSeed: options.dropoutSeed,
+      });
       const [batch, length, width] = hidden.shape;
       return tf.reshape<tf.Rank.R2>(tf.slice(hidden, [0, length - 1, 0], [batch, 1, width]), [batch, width]); // (B, H)
     });
@@ -107,7 +133,10 @@ export class RegressionModel {
   }
 
   /** Mean, Cholesky factor of the precision, full NLL per lightcone (nats), for evaluation. */
-  predict(tokens: tf.Tensor2D, targets?: tf.Tensor2D): { mean: Float32Array; cholesky: Float32Array; nll: Float32Array | null } {
+  predict(
+    tokens: tf.Tensor2D,
+    targets?: tf.Tensor2D,
+  ): { mean: Float32Array; cholesky: Float32Array; nll: Float32Array | null } {
     const [mean, cholesky, nll] = tf.tidy(() => {
       const raw = this.rawOutputs(tokens, { training: false });
       const outputs = gaussianOutputs(raw);
@@ -116,7 +145,7 @@ export class RegressionModel {
     const result = {
       mean: mean.dataSync() as Float32Array,
       cholesky: cholesky.dataSync() as Float32Array,
-      nll: targets ? nll.dataSync() as Float32Array : null,
+      nll: targets ? (nll.dataSync() as Float32Array) : null,
     };
     tf.dispose([mean, cholesky, nll]);
     return result;
@@ -129,10 +158,34 @@ export class RegressionModel {
    */
   parameterGroups(ratios: RegressionLrRatios, weightDecay: number): ParameterGroup[] {
     const groups: ParameterGroup[] = [
-      { name: 'lightcone_connector', weights: this.inputConnector.namedWeights(), lrRatio: ratios.lightcone_connector, weightDecay, noDecay: defaultNoDecay },
-      { name: 'special_tokens', weights: this.specialTokens.namedWeights(), lrRatio: ratios.special_tokens, weightDecay, noDecay: () => true },
-      { name: 'head', weights: this.outputConnector.namedWeights(), lrRatio: ratios.head, weightDecay, noDecay: defaultNoDecay },
-      { name: 'backbone', weights: this.backboneTrainables(), lrRatio: ratios.backbone, weightDecay, noDecay: defaultNoDecay },
+      {
+        name: 'lightcone_connector',
+        weights: this.inputConnector.namedWeights(),
+        lrRatio: ratios.lightcone_connector,
+        weightDecay,
+        noDecay: defaultNoDecay,
+      },
+      {
+        name: 'special_tokens',
+        weights: this.specialTokens.namedWeights(),
+        lrRatio: ratios.special_tokens,
+        weightDecay,
+        noDecay: () => true,
+      },
+      {
+        name: 'head',
+        weights: this.outputConnector.namedWeights(),
+        lrRatio: ratios.head,
+        weightDecay,
+        noDecay: defaultNoDecay,
+      },
+      {
+        name: 'backbone',
+        weights: this.backboneTrainables(),
+        lrRatio: ratios.backbone,
+        weightDecay,
+        noDecay: defaultNoDecay,
+      },
     ];
     return groups.filter((g) => g.weights.length > 0);
   }
@@ -167,7 +220,8 @@ export class RegressionModel {
 }
 
 function checkTokens(tokens: tf.Tensor): void {
-  if (tokens.rank !== 2) throw new Error(`Regression model expects lightcone tokens (batch, tokens), got [${tokens.shape.join(',')}].`);
+  if (tokens.rank !== 2)
+    throw new Error(`Regression model expects lightcone tokens (batch, tokens), got [${tokens.shape.join(',')}].`);
 }
 
 export { paramCount };

@@ -19,17 +19,32 @@ export interface BuiltRegressionModel {
   description: string;
 }
 
-export function buildRegressionModel(config: ResolvedExperimentConfig, configPath: string | undefined, runDir: string): BuiltRegressionModel {
+export function buildRegressionModel(
+  config: ResolvedExperimentConfig,
+  configPath: string | undefined,
+  runDir: string,
+): BuiltRegressionModel {
   if (config.head.kind !== 'gaussian') {
-    throw new Error(`A regression config needs head.kind "gaussian", got "${config.head.kind}"; the cfm head is for task "generation".`);
+    throw new Error(
+      `A regression config needs head.kind "gaussian", got "${config.head.kind}"; the cfm head is for task "generation".`,
+    );
   }
   const head = config.head;
-  const { backbone, chatIds, finetune, description } = buildBackbone(config, configPath, runDir, { describeMask: true });
+  const { backbone, chatIds, finetune, description } = buildBackbone(config, configPath, runDir, {
+    describeMask: true,
+  });
   const model = new RegressionModel(backbone, {
     prompt: buildPrompt({
-      template: config.prompt.template, systemTokens: config.prompt.trainable_system_tokens, lightconeTokens: config.prompt.trainable_lightcone_tokens, chatIds,
+      template: config.prompt.template,
+      systemTokens: config.prompt.trainable_system_tokens,
+      lightconeTokens: config.prompt.trainable_lightcone_tokens,
+      chatIds,
     }),
-    inputConnector: { kind: config.connectors.lightcone.kind, depth: config.connectors.lightcone.mlp_depth, width: config.connectors.lightcone.mlp_width },
+    inputConnector: {
+      kind: config.connectors.lightcone.kind,
+      depth: config.connectors.lightcone.mlp_depth,
+      width: config.connectors.lightcone.mlp_width,
+    },
     headDepth: head.mlp_depth,
     headWidth: head.mlp_width,
     covariance: head.covariance,

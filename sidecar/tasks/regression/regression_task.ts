@@ -41,7 +41,11 @@ export function splitSize(split: RegressionSplit): number {
 }
 
 /** Tensors for rows `indices` of a split. */
-export function gatherRows(split: RegressionSplit, tokenCount: number, indices: ArrayLike<number>): RegressionBatchTensors {
+export function gatherRows(
+  split: RegressionSplit,
+  tokenCount: number,
+  indices: ArrayLike<number>,
+): RegressionBatchTensors {
   const count = indices.length;
   const tokens = new Float32Array(count * tokenCount);
   const targets = new Float32Array(count * paramCount);
@@ -57,7 +61,11 @@ export class RegressionTask implements TrainingTask<RegressionBatchTensors> {
   readonly trainSize: number;
   readonly phases: UpdatePhase<RegressionBatchTensors>[];
 
-  constructor(readonly model: RegressionModel, readonly data: RegressionData, readonly options: RegressionTaskOptions) {
+  constructor(
+    readonly model: RegressionModel,
+    readonly data: RegressionData,
+    readonly options: RegressionTaskOptions,
+  ) {
     this.trainSize = splitSize(data.train);
     const groups = model.parameterGroups(options.lrRatios, options.weightDecay);
     const loss = (batch: RegressionBatchTensors, context: StepContext) =>
@@ -97,7 +105,8 @@ export class RegressionTask implements TrainingTask<RegressionBatchTensors> {
     const metrics: Record<string, number> = { nll };
     parameterNames.forEach((name, p) => {
       let l1 = 0;
-      for (let i = 0; i < n; i++) l1 += Math.abs(predictions.mean[i * paramCount + p] - predictions.truth[i * paramCount + p]) / n;
+      for (let i = 0; i < n; i++)
+        l1 += Math.abs(predictions.mean[i * paramCount + p] - predictions.truth[i * paramCount + p]) / n;
       metrics[`l1_${name}`] = l1;
     });
     // The validation loss in the training loss's convention: (full NLL − (d/2)·log 2π) / d.

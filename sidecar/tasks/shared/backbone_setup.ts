@@ -29,11 +29,18 @@ export function finetuneModeOf(config: ResolvedExperimentConfig): FinetuneMode {
 export function randomBackboneConfig(config: ResolvedExperimentConfig): Qwen2Config {
   const a = config.backbone.architecture;
   return qwen2Config({
-    vocabSize: a.vocab_size, hiddenSize: a.hidden_size, numHiddenLayers: a.num_hidden_layers,
-    numAttentionHeads: a.num_attention_heads, numKeyValueHeads: a.num_key_value_heads,
-    intermediateSize: a.intermediate_size, rmsNormEps: a.rms_norm_eps, ropeTheta: a.rope_theta,
-    maxPositionEmbeddings: a.max_position_embeddings, tieWordEmbeddings: a.tie_word_embeddings,
-    attentionDropout: config.backbone.attention_dropout, causal: config.backbone.causal,
+    vocabSize: a.vocab_size,
+    hiddenSize: a.hidden_size,
+    numHiddenLayers: a.num_hidden_layers,
+    numAttentionHeads: a.num_attention_heads,
+    numKeyValueHeads: a.num_key_value_heads,
+    intermediateSize: a.intermediate_size,
+    rmsNormEps: a.rms_norm_eps,
+    ropeTheta: a.rope_theta,
+    maxPositionEmbeddings: a.max_position_embeddings,
+    tieWordEmbeddings: a.tie_word_embeddings,
+    attentionDropout: config.backbone.attention_dropout,
+    causal: config.backbone.causal,
   });
 }
 
@@ -53,14 +60,21 @@ export interface BackboneOptions {
   describeMask: boolean;
 }
 
-export function buildBackbone(config: ResolvedExperimentConfig, configPath: string | undefined, runDir: string, options: BackboneOptions): BuiltBackbone {
+export function buildBackbone(
+  config: ResolvedExperimentConfig,
+  configPath: string | undefined,
+  runDir: string,
+  options: BackboneOptions,
+): BuiltBackbone {
   const seed = config.training.seed;
   let backbone: Qwen2Model;
   let chatIds: ChatTokenIds | null = null;
   let description: string;
   if (config.backbone.source === 'pretrained') {
     const folder = configRelative(configPath, runDir, config.backbone.path);
-    const loaded = loadHfCheckpoint(folder, { configOverrides: { attentionDropout: config.backbone.attention_dropout, causal: config.backbone.causal } });
+    const loaded = loadHfCheckpoint(folder, {
+      configOverrides: { attentionDropout: config.backbone.attention_dropout, causal: config.backbone.causal },
+    });
     backbone = loaded.model;
     // The reference drops Qwen's final norm weight and uses ones (docs/paper-mapping.md#backbone).
     if (config.backbone.reinit_final_norm) backbone.resetFinalNorm();
@@ -75,7 +89,12 @@ export function buildBackbone(config: ResolvedExperimentConfig, configPath: stri
   const finetune = finetuneModeOf(config);
   if (finetune === 'lora') {
     const lora = config.backbone.lora;
-    backbone.addLora({ rank: lora.rank, alpha: lora.alpha ?? 2 * lora.rank, targets: lora.targets, seed: hashSeed(seed, 0x10a) & 0x7fffffff });
+    backbone.addLora({
+      rank: lora.rank,
+      alpha: lora.alpha ?? 2 * lora.rank,
+      targets: lora.targets,
+      seed: hashSeed(seed, 0x10a) & 0x7fffffff,
+    });
   }
   return { backbone, chatIds, finetune, description };
 }

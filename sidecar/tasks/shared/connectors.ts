@@ -15,12 +15,21 @@ export class Dense {
   readonly weight: tf.Variable; // (out, in)
   readonly bias: tf.Variable; // (out)
 
-  constructor(readonly name: string, readonly inFeatures: number, readonly outFeatures: number, seed: number) {
+  constructor(
+    readonly name: string,
+    readonly inFeatures: number,
+    readonly outFeatures: number,
+    seed: number,
+  ) {
     if (!Number.isInteger(inFeatures) || inFeatures < 1 || !Number.isInteger(outFeatures) || outFeatures < 1) {
-      throw new Error(`Dense layer "${name}": sizes must be positive integers, got in=${inFeatures}, out=${outFeatures}.`);
+      throw new Error(
+        `Dense layer "${name}": sizes must be positive integers, got in=${inFeatures}, out=${outFeatures}.`,
+      );
     }
     const bound = 1 / Math.sqrt(inFeatures);
-    this.weight = tf.tidy(() => tf.variable(tf.randomUniform([outFeatures, inFeatures], -bound, bound, 'float32', seed), true));
+    this.weight = tf.tidy(() =>
+      tf.variable(tf.randomUniform([outFeatures, inFeatures], -bound, bound, 'float32', seed), true),
+    );
     this.bias = tf.tidy(() => tf.variable(tf.randomUniform([outFeatures], -bound, bound, 'float32', seed + 1), true));
   }
 
@@ -39,7 +48,10 @@ export class Dense {
   }
 
   namedWeights(): [string, tf.Variable][] {
-    return [[`${this.name}.weight`, this.weight], [`${this.name}.bias`, this.bias]];
+    return [
+      [`${this.name}.weight`, this.weight],
+      [`${this.name}.bias`, this.bias],
+    ];
   }
 
   dispose(): void {
@@ -57,10 +69,16 @@ export function gelu(x: tf.Tensor): tf.Tensor {
 export class Mlp {
   readonly layers: Dense[];
 
-  constructor(readonly name: string, sizes: readonly number[], seed: number) {
-    if (sizes.length < 2) throw new Error(`MLP "${name}" needs at least an input and an output size, got [${sizes.join(',')}].`);
+  constructor(
+    readonly name: string,
+    sizes: readonly number[],
+    seed: number,
+  ) {
+    if (sizes.length < 2)
+      throw new Error(`MLP "${name}" needs at least an input and an output size, got [${sizes.join(',')}].`);
     this.layers = [];
-    for (let i = 0; i + 1 < sizes.length; i++) this.layers.push(new Dense(`${name}.${i}`, sizes[i], sizes[i + 1], seed + 7919 * i));
+    for (let i = 0; i + 1 < sizes.length; i++)
+      this.layers.push(new Dense(`${name}.${i}`, sizes[i], sizes[i + 1], seed + 7919 * i));
   }
 
   apply(x: tf.Tensor): tf.Tensor {
@@ -76,7 +94,11 @@ export class Mlp {
 
   namedWeights(): [string, tf.Variable][] {
     // A single layer keeps the plain `<name>.weight` keys of the paper's linear connector.
-    if (this.layers.length === 1) return [[`${this.name}.weight`, this.layers[0].weight], [`${this.name}.bias`, this.layers[0].bias]];
+    if (this.layers.length === 1)
+      return [
+        [`${this.name}.weight`, this.layers[0].weight],
+        [`${this.name}.bias`, this.layers[0].bias],
+      ];
     return this.layers.flatMap((layer) => layer.namedWeights());
   }
 

@@ -47,9 +47,14 @@ export class DataParallelTrainer {
     const workers: Worker[] = [];
     for (let rank = 0; rank < options.workers; rank++) {
       const setup: WorkerSetup = {
-        rank, workers: options.workers, backend: options.backend ?? 'wasm',
+        rank,
+        workers: options.workers,
+        backend: options.backend ?? 'wasm',
         replicaModule: path.resolve(options.replicaModule),
-        replicaOptions: options.replicaOptions, learningRate: options.learningRate, gradients, sync,
+        replicaOptions: options.replicaOptions,
+        learningRate: options.learningRate,
+        gradients,
+        sync,
       };
       workers.push(startWorker(setup));
     }
@@ -58,7 +63,9 @@ export class DataParallelTrainer {
       const ready = await trainer.collect('ready');
       for (const r of ready) {
         if (r.parameterCount !== options.parameterCount) {
-          throw new Error(`DataParallelTrainer: a replica has ${r.parameterCount} parameters, options say ${options.parameterCount}.`);
+          throw new Error(
+            `DataParallelTrainer: a replica has ${r.parameterCount} parameters, options say ${options.parameterCount}.`,
+          );
         }
       }
     } catch (error) {
@@ -70,16 +77,32 @@ export class DataParallelTrainer {
 
   /** Waits for one message of `type` from every worker (in rank order); a worker error rejects. */
   private collect<K extends FromWorker['type']>(type: K): Promise<Extract<FromWorker, { type: K }>[]> {
-    return Promise.all(this.workers.map((worker, rank) => new Promise<Extract<FromWorker, { type: K }>>((resolve, reject) => {
-      const onMessage = (message: FromWorker): void => {
-        if (message.type === 'error') { cleanup(); reject(new Error(`data-parallel worker ${rank}: ${message.message}`)); }
-        else if (isOfType(message, type)) { cleanup(); resolve(message); }
-      };
-      const onError = (error: Error): void => { cleanup(); reject(error); };
-      const cleanup = (): void => { worker.off('message', onMessage); worker.off('error', onError); };
-      worker.on('message', onMessage);
-      worker.on('error', onError);
-    })));
+    return Promise.all(
+      this.workers.map(
+        (worker, rank) =>
+          new Promise<Extract<FromWorker, { type: K }>>((resolve, reject) => {
+            const onMessage = (message: FromWorker): void => {
+              if (message.type === 'error') {
+                cleanup();
+                reject(new Error(`data-parallel worker ${rank}: ${message.message}`));
+              } else if (isOfType(message, type)) {
+                cleanup();
+                resolve(message);
+              }
+            };
+            const onError = (error: Error): void => {
+              cleanup();
+              reject(error);
+            };
+            const cleanup = (): void => {
+              worker.off('message', onMessage);
+              worker.off('error', onError);
+            };
+            worker.on('message', onMessage);
+            worker.on('error', onError);
+          }),
+      ),
+    );
   }
 
   private send(rank: number, message: ToWorker): void {
@@ -89,7 +112,9 @@ export class DataParallelTrainer {
   /** One Adam step on the whole batch, given as one shard per worker (equal sizes); returns the mean loss. */
   async step(shards: Shard[]): Promise<number> {
     if (shards.length !== this.workers.length) {
-      throw new Error(`DataParallelTrainer.step: ${shards.length} shards for ${this.workers.length} workers; give one each.`);
+      throw new Error(
+        `DataParallelTrainer.step: ${shards.length} shards for ${this.workers.length} workers; give one each.`,
+      );
     }
     const done = this.collect('stepped');
     shards.forEach((shard, rank) => this.send(rank, { type: 'step', shard }));
@@ -101,7 +126,10 @@ export class DataParallelTrainer {
   async weights(rank = 0): Promise<Float32Array> {
     const reply = new Promise<{ type: 'weights'; weights: Float32Array }>((resolve) => {
       const onMessage = (message: FromWorker): void => {
-        if (message.type === 'weights') { this.workers[rank].off('message', onMessage); resolve(message); }
+        if (message.type === 'weights') {
+          this.workers[rank].off('message', onMessage);
+          resolve(message);
+        }
       };
       this.workers[rank].on('message', onMessage);
     });
@@ -110,14 +138,22 @@ export class DataParallelTrainer {
   }
 
   async close(): Promise<void> {
-    await Promise.all(this.workers.map((worker) => new Promise<void>((resolve) => {
-      worker.once('exit', () => resolve());
-      worker.postMessage({ type: 'close' } satisfies ToWorker);
-      setTimeout(() => void worker.terminate(), 5000).unref();
-    })));
+    await Promise.all(
+      this.workers.map(
+        (worker) =>
+          new Promise<void>((resolve) => {
+            worker.once('exit', () => resolve());
+            worker.postMessage({ type: 'close' } satisfies ToWorker);
+            setTimeout(() => void worker.terminate(), 5000).unref();
+          }),
+      ),
+    );
   }
 }
 
-function isOfType<K extends FromWorker['type']>(message: FromWorker, type: K): message is Extract<FromWorker, { type: K }> {
+function isOfType<K extends FromWorker['type']>(
+  message: FromWorker,
+  type: K,
+): message is Extract<FromWorker, { type: K }> {
   return message.type === type;
 }

@@ -19,8 +19,10 @@ const setup = checkedSetup(workerData);
 /** workerData as the trainer builds it; anything else means the file was started some other way. */
 function checkedSetup(value: unknown): WorkerSetup {
   if (!isWorkerSetup(value)) {
-    throw new Error('data-parallel worker: workerData is not a worker setup {rank, workers, backend, replicaModule, learningRate, '
-      + 'gradients, sync}; this file runs only as a worker started by DataParallelTrainer.');
+    throw new Error(
+      'data-parallel worker: workerData is not a worker setup {rank, workers, backend, replicaModule, learningRate, ' +
+        'gradients, sync}; this file runs only as a worker started by DataParallelTrainer.',
+    );
   }
   return value;
 }
@@ -28,10 +30,15 @@ function checkedSetup(value: unknown): WorkerSetup {
 function isWorkerSetup(value: unknown): value is WorkerSetup {
   if (typeof value !== 'object' || value === null) return false;
   const field = (key: keyof WorkerSetup): unknown => Reflect.get(value, key);
-  return typeof field('rank') === 'number' && typeof field('workers') === 'number'
-    && (field('backend') === 'wasm' || field('backend') === 'cpu') && typeof field('replicaModule') === 'string'
-    && typeof field('learningRate') === 'number' && field('gradients') instanceof SharedArrayBuffer
-    && field('sync') instanceof SharedArrayBuffer;
+  return (
+    typeof field('rank') === 'number' &&
+    typeof field('workers') === 'number' &&
+    (field('backend') === 'wasm' || field('backend') === 'cpu') &&
+    typeof field('replicaModule') === 'string' &&
+    typeof field('learningRate') === 'number' &&
+    field('gradients') instanceof SharedArrayBuffer &&
+    field('sync') instanceof SharedArrayBuffer
+  );
 }
 
 function exportsCreateReplica(value: unknown): value is { createReplica: CreateReplica } {
@@ -57,7 +64,10 @@ function post(message: FromWorker): void {
 
 async function main(): Promise<void> {
   await selectBackend(setup.backend);
-  if (setup.backend === 'wasm') { overrideWasmBatchMatMul('xnn'); overrideWasmCopies(); }
+  if (setup.backend === 'wasm') {
+    overrideWasmBatchMatMul('xnn');
+    overrideWasmCopies();
+  }
   // A .ts replica (development, under tsx's require hook) is required; a built .js one is imported.
   const module: unknown = setup.replicaModule.endsWith('.ts')
     ? createRequire(path.join(process.cwd(), 'worker-require.js'))(setup.replicaModule)
@@ -70,8 +80,10 @@ async function main(): Promise<void> {
   const parameterCount = sizes.reduce((p, q) => p + q, 0);
   const gradients = new Float32Array(setup.gradients);
   if (gradients.length !== setup.workers * parameterCount) {
-    throw new Error(`data-parallel worker: the gradient buffer holds ${gradients.length} floats, expected ` +
-      `${setup.workers} workers × ${parameterCount} parameters; give parameterCount = ${parameterCount}.`);
+    throw new Error(
+      `data-parallel worker: the gradient buffer holds ${gradients.length} floats, expected ` +
+        `${setup.workers} workers × ${parameterCount} parameters; give parameterCount = ${parameterCount}.`,
+    );
   }
   const optimizer = tf.train.adam(setup.learningRate);
   const sum = new Float32Array(parameterCount);
@@ -109,7 +121,10 @@ async function main(): Promise<void> {
       } else if (message.type === 'weights') {
         const flat = new Float32Array(parameterCount);
         let offset = 0;
-        for (const v of replica.variables) { flat.set(v.dataSync(), offset); offset += v.size; }
+        for (const v of replica.variables) {
+          flat.set(v.dataSync(), offset);
+          offset += v.size;
+        }
         post({ type: 'weights', weights: flat });
       } else if (message.type === 'close') {
         optimizer.dispose();
@@ -117,10 +132,12 @@ async function main(): Promise<void> {
         process.exit(0);
       }
     } catch (error) {
-      post({ type: 'error', message: error instanceof Error ? error.stack ?? error.message : String(error) });
+      post({ type: 'error', message: error instanceof Error ? (error.stack ?? error.message) : String(error) });
     }
   });
   post({ type: 'ready', parameterCount });
 }
 
-main().catch((error: unknown) => post({ type: 'error', message: error instanceof Error ? error.stack ?? error.message : String(error) }));
+main().catch((error: unknown) =>
+  post({ type: 'error', message: error instanceof Error ? (error.stack ?? error.message) : String(error) }),
+);

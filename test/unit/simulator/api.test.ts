@@ -3,7 +3,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  isAccepted, resolveSize, sampleParams, simulateLightcone, simulatorPresets, simulatorVersion, type Lightcone,
+  isAccepted,
+  resolveSize,
+  sampleParams,
+  simulateLightcone,
+  simulatorPresets,
+  simulatorVersion,
+  type Lightcone,
 } from '../../../sidecar/data/simulator';
 import { parameterInfo, parameterNames } from '../../../sidecar/data/parameters';
 import { fiducialCdm } from './summary';
@@ -25,7 +31,10 @@ test('sampleParams: deterministic, inside the priors, different per index', () =
   for (const name of parameterNames) {
     const { min, max } = parameterInfo[name];
     const values = draws.map((d) => d[name]);
-    assert.ok(values.every((v) => v >= min && v <= max), `${name} outside [${min}, ${max}]`);
+    assert.ok(
+      values.every((v) => v >= min && v <= max),
+      `${name} outside [${min}, ${max}]`,
+    );
     const mean = values.reduce((a, b) => a + b, 0) / values.length;
     // Uniform in the stored value (log10 for T_vir and L_X): the mean sits mid-prior.
     assert.ok(Math.abs(mean - (min + max) / 2) < 0.08 * (max - min), `${name} mean ${mean}`);
@@ -34,8 +43,18 @@ test('sampleParams: deterministic, inside the priors, different per index', () =
 
 function fakeCone(tau: number, xHIEnd: number): Lightcone {
   return {
-    brightness: new Float32Array(0), shape: [0, 0, 0], redshifts: new Float64Array(0), params: fiducialCdm, tau,
-    history: { z: Float64Array.of(10, 5), xHI: Float64Array.of(1, xHIEnd), meanTb: new Float64Array(2), meanTs: new Float64Array(2), meanTk: new Float64Array(2) },
+    brightness: new Float32Array(0),
+    shape: [0, 0, 0],
+    redshifts: new Float64Array(0),
+    params: fiducialCdm,
+    tau,
+    history: {
+      z: Float64Array.of(10, 5),
+      xHI: Float64Array.of(1, xHIEnd),
+      meanTb: new Float64Array(2),
+      meanTs: new Float64Array(2),
+      meanTk: new Float64Array(2),
+    },
   };
 }
 
@@ -50,14 +69,26 @@ test('isAccepted applies τ ≤ 0.089 and x_HI(z_min) ≤ 0.1 and says why it re
 });
 
 test('bad input: parameters, sizes and presets are refused with the name, the value and the expectation', async () => {
-  await assert.rejects(simulateLightcone({ ...fiducialCdm, zeta: Number.NaN }, { size: 'test', seed: 1 }), /parameter 'zeta' = NaN.*expected ζ/);
-  await assert.rejects(simulateLightcone({ ...fiducialCdm, E0: 5000 }, { size: 'test', seed: 1 }), /'E0' = 5000.*\[100, 2000\)/);
+  await assert.rejects(
+    simulateLightcone({ ...fiducialCdm, zeta: Number.NaN }, { size: 'test', seed: 1 }),
+    /parameter 'zeta' = NaN.*expected ζ/,
+  );
+  await assert.rejects(
+    simulateLightcone({ ...fiducialCdm, E0: 5000 }, { size: 'test', seed: 1 }),
+    /'E0' = 5000.*\[100, 2000\)/,
+  );
   await assert.rejects(simulateLightcone(fiducialCdm, { size: 'huge' as never, seed: 1 }), /unknown preset 'huge'/);
-  assert.throws(() => resolveSize({ ...simulatorPresets.test, n: 31 }), /'n' = 31 is invalid; expected an even integer/);
-  await assert.rejects(simulateLightcone(fiducialCdm, { size: 'test', seed: Number.NaN }), /seed must be a finite number/);
+  assert.throws(
+    () => resolveSize({ ...simulatorPresets.test, n: 31 }),
+    /'n' = 31 is invalid; expected an even integer/,
+  );
+  await assert.rejects(
+    simulateLightcone(fiducialCdm, { size: 'test', seed: Number.NaN }),
+    /seed must be a finite number/,
+  );
 });
 
-test('global_signal preset: default\'s cells and line of sight on a 16-cell box, and the same global signal', async () => {
+test("global_signal preset: default's cells and line of sight on a 16-cell box, and the same global signal", async () => {
   const small = simulatorPresets.global_signal;
   const reference = simulatorPresets.default;
   assert.equal(small.n, 16);
@@ -86,10 +117,21 @@ test('global_signal preset: default\'s cells and line of sight on a 16-cell box,
   const mean = (v: number[]) => v.reduce((s, x) => s + x, 0) / v.length;
   const ma = mean(a);
   const mb = mean(b);
-  let sab = 0; let saa = 0; let sbb = 0;
-  for (let i = 0; i < bins; i++) { sab += (a[i] - ma) * (b[i] - mb); saa += (a[i] - ma) ** 2; sbb += (b[i] - mb) ** 2; }
+  let sab = 0;
+  let saa = 0;
+  let sbb = 0;
+  for (let i = 0; i < bins; i++) {
+    sab += (a[i] - ma) * (b[i] - mb);
+    saa += (a[i] - ma) ** 2;
+    sbb += (b[i] - mb) ** 2;
+  }
   const correlation = sab / Math.sqrt(saa * sbb);
-  console.log(`global signal correlation global_signal vs default: ${correlation.toFixed(4)}; trough ${Math.min(...a).toFixed(1)} vs ${Math.min(...b).toFixed(1)} mK`);
+  console.log(
+    `global signal correlation global_signal vs default: ${correlation.toFixed(4)}; trough ${Math.min(...a).toFixed(1)} vs ${Math.min(...b).toFixed(1)} mK`,
+  );
   assert.ok(correlation > 0.95, `correlation ${correlation}`);
-  assert.ok(Math.abs(Math.min(...a) - Math.min(...b)) < 0.25 * Math.abs(Math.min(...b)), 'absorption trough within 25%');
+  assert.ok(
+    Math.abs(Math.min(...a) - Math.min(...b)) < 0.25 * Math.abs(Math.min(...b)),
+    'absorption trough within 25%',
+  );
 });

@@ -11,7 +11,10 @@ const cosmology = new Cosmology(fiducialOmegaM);
 const cdm = new HaloModel(cosmology, null, 4.69897);
 
 function close(actual: number, expected: number, relative: number, what: string): void {
-  assert.ok(Math.abs(actual - expected) <= relative * Math.abs(expected), `${what}: got ${actual}, expected ${expected} ±${relative * 100}%`);
+  assert.ok(
+    Math.abs(actual - expected) <= relative * Math.abs(expected),
+    `${what}: got ${actual}, expected ${expected} ±${relative * 100}%`,
+  );
 }
 
 test('σ(8/h Mpc) equals σ8 after normalisation', () => {
@@ -33,7 +36,10 @@ test('σ(M) for CDM and WDM, and the WDM scales, match the prototype', () => {
   const sigmas = [5.8163, 4.7931, 3.842, 2.2052, 1.006];
   masses.forEach((m, i) => close(cdm.power.sigmaOfMass(m), sigmas[i], 5e-3, `σ(${m})`));
   const wdm: Array<[number, number, number, number]> = [
-    [0.3, 2.4716, 0.77555, 1.8861e12], [1, 3.8727, 0.19422, 1.5277e10], [2, 4.4883, 0.087522, 9.5481e8], [10, 4.7875, 0.01375, 1.5277e6],
+    [0.3, 2.4716, 0.77555, 1.8861e12],
+    [1, 3.8727, 0.19422, 1.5277e10],
+    [2, 4.4883, 0.087522, 9.5481e8],
+    [10, 4.7875, 0.01375, 1.5277e6],
   ];
   for (const [mass, sigma9, cutoff, jeans] of wdm) {
     close(new LinearPower(cosmology, mass).sigmaOfMass(1e9), sigma9, 5e-3, `σ(1e9) at ${mass} keV`);

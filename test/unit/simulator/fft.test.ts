@@ -8,19 +8,23 @@ import { Rng } from '../../../sidecar/data/simulator/rng';
 function directDft(input: Float32Array, n: number): Float64Array {
   const nh = n / 2 + 1;
   const out = new Float64Array(2 * n * n * nh);
-  for (let a = 0; a < n; a++) for (let b = 0; b < n; b++) for (let c = 0; c < nh; c++) {
-    let re = 0;
-    let im = 0;
-    for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) for (let k = 0; k < n; k++) {
-      const phase = (-2 * Math.PI * (a * i + b * j + c * k)) / n;
-      const v = input[(i * n + j) * n + k];
-      re += v * Math.cos(phase);
-      im += v * Math.sin(phase);
-    }
-    const idx = 2 * ((a * n + b) * nh + c);
-    out[idx] = re;
-    out[idx + 1] = im;
-  }
+  for (let a = 0; a < n; a++)
+    for (let b = 0; b < n; b++)
+      for (let c = 0; c < nh; c++) {
+        let re = 0;
+        let im = 0;
+        for (let i = 0; i < n; i++)
+          for (let j = 0; j < n; j++)
+            for (let k = 0; k < n; k++) {
+              const phase = (-2 * Math.PI * (a * i + b * j + c * k)) / n;
+              const v = input[(i * n + j) * n + k];
+              re += v * Math.cos(phase);
+              im += v * Math.sin(phase);
+            }
+        const idx = 2 * ((a * n + b) * nh + c);
+        out[idx] = re;
+        out[idx + 1] = im;
+      }
   return out;
 }
 
@@ -30,7 +34,11 @@ function randomField(n: number, seed: number): Float32Array {
   return field;
 }
 
-for (const [backend, n] of [['kissfft', 8], ['fftjs', 8], ['kissfft', 6]] as const) {
+for (const [backend, n] of [
+  ['kissfft', 8],
+  ['fftjs', 8],
+  ['kissfft', 6],
+] as const) {
   test(`${backend} N=${n}: forward matches a direct DFT and inverse round-trips`, async () => {
     const fft = await createFft3(n, backend);
     try {
@@ -64,7 +72,10 @@ test('fft.js refuses a non-power-of-two size with a clear message', async () => 
 test('wrong array sizes are reported with the expected lengths', async () => {
   const fft = await createFft3(8, 'kissfft');
   try {
-    assert.throws(() => fft.forward(new Float32Array(10), new Float32Array(2 * halfComplexLength(8))), /expected a real array of 512/);
+    assert.throws(
+      () => fft.forward(new Float32Array(10), new Float32Array(2 * halfComplexLength(8))),
+      /expected a real array of 512/,
+    );
   } finally {
     fft.dispose();
   }

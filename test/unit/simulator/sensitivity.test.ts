@@ -23,7 +23,10 @@ test('more ζ → earlier reionisation and larger τ', async () => {
 
 test('more L_X → shallower and earlier absorption trough (prototype: −259 mK at 10^38, −23 mK at 10^42)', async () => {
   const [low, mid, high] = await Promise.all([run({ log10LX: 38 }), run({}), run({ log10LX: 42 })]);
-  assert.ok(low.troughTb < mid.troughTb && mid.troughTb < high.troughTb, `troughs ${low.troughTb}, ${mid.troughTb}, ${high.troughTb}`);
+  assert.ok(
+    low.troughTb < mid.troughTb && mid.troughTb < high.troughTb,
+    `troughs ${low.troughTb}, ${mid.troughTb}, ${high.troughTb}`,
+  );
   assert.ok(low.troughTb < -180 && high.troughTb > -60, `extremes ${low.troughTb}, ${high.troughTb}`);
   assert.ok(high.troughZ > low.troughZ, `trough z ${low.troughZ} vs ${high.troughZ}`);
 });

@@ -23,7 +23,10 @@ const halos = new HaloModel(cosmology, null, 4.69897);
 function stats(a: Float32Array, b?: Float32Array): { mean: number; std: number; corr: number } {
   let ma = 0;
   let mb = 0;
-  for (let i = 0; i < a.length; i++) { ma += a[i]; mb += b ? b[i] : 0; }
+  for (let i = 0; i < a.length; i++) {
+    ma += a[i];
+    mb += b ? b[i] : 0;
+  }
   ma /= a.length;
   mb /= a.length;
   let va = 0;
@@ -31,7 +34,10 @@ function stats(a: Float32Array, b?: Float32Array): { mean: number; std: number; 
   let cov = 0;
   for (let i = 0; i < a.length; i++) {
     va += (a[i] - ma) ** 2;
-    if (b) { vb += (b[i] - mb) ** 2; cov += (a[i] - ma) * (b[i] - mb); }
+    if (b) {
+      vb += (b[i] - mb) ** 2;
+      cov += (a[i] - ma) * (b[i] - mb);
+    }
   }
   return { mean: ma, std: Math.sqrt(va / a.length), corr: b ? cov / Math.sqrt(va * vb) : Number.NaN };
 }
@@ -47,7 +53,10 @@ test('initial conditions: zero mean, P(k) = P_lin(k) W²(kR) within cosmic varia
     spectrum.k.forEach((k, i) => {
       const expected = (k ** 3 * halos.power.power(k) * topHatWindow(k * radius) ** 2) / (2 * Math.PI ** 2);
       const tolerance = 4 / Math.sqrt(spectrum.modes[i] / 2) + 0.1; // 4σ cosmic variance + binning
-      assert.ok(Math.abs(spectrum.delta2[i] / expected - 1) < tolerance, `k=${k}: Δ² ${spectrum.delta2[i]} vs ${expected}`);
+      assert.ok(
+        Math.abs(spectrum.delta2[i] / expected - 1) < tolerance,
+        `k=${k}: Δ² ${spectrum.delta2[i]} vs ${expected}`,
+      );
     });
     const again = generateInitialConditions(halos.power, grid, fft, 3);
     assert.deepEqual(again.delta0, ics.delta0);
@@ -56,7 +65,7 @@ test('initial conditions: zero mean, P(k) = P_lin(k) W²(kR) within cosmic varia
   }
 });
 
-test('Zel\'dovich density: zero mean, linear response ≈ 0.8–0.95 and correlated with δ0 at high z', async () => {
+test("Zel'dovich density: zero mean, linear response ≈ 0.8–0.95 and correlated with δ0 at high z", async () => {
   const fft = await createFft3(n);
   try {
     const grid = makeKGrid(n, boxMpc);
@@ -93,10 +102,18 @@ test('excursion set: ⟨x_HII⟩ ≤ ζ F_ST (+ Poisson noise), and monotone in 
     for (const zeta of [10, 20, 40]) {
       const solver = new IonizationSolver(cosmology, halos, grid, fft, new Rng(1, 2));
       const xHI = new Float32Array(n ** 3);
-      const analytic = solver.solve({
-        z, zeta, deltaNl, deltaNlK, recombinations: new Float32Array(n ** 3), xe: new Float32Array(n ** 3),
-        radii: filterRadii(boxMpc, n, 1.2, 3),
-      }, xHI);
+      const analytic = solver.solve(
+        {
+          z,
+          zeta,
+          deltaNl,
+          deltaNlK,
+          recombinations: new Float32Array(n ** 3),
+          xe: new Float32Array(n ** 3),
+          radii: filterRadii(boxMpc, n, 1.2, 3),
+        },
+        xHI,
+      );
       const xHII = 1 - stats(xHI).mean;
       assert.ok(xHII <= Math.min(1, analytic) * 1.1 + 0.01, `ζ=${zeta}: ⟨x_HII⟩ ${xHII} vs ζF_ST ${analytic}`);
       ionised.push(xHII);
@@ -124,7 +141,11 @@ test('lightcone: slice 0 is the z_min coeval slice, slices tile the box periodic
   const size = { ...tinySize, nLos: 200 };
   let lowest: Float32Array | null = null;
   const cone = await simulateLightcone(fiducialCdm, {
-    size, seed: 8, onNode: (node) => { if (Math.abs(node.z - size.zMin) < 1e-9) lowest = Float32Array.from(node.brightness); },
+    size,
+    seed: 8,
+    onNode: (node) => {
+      if (Math.abs(node.z - size.zMin) < 1e-9) lowest = Float32Array.from(node.brightness);
+    },
   });
   assert.ok(lowest, 'no node at z_min');
   const box = lowest as Float32Array;
@@ -143,8 +164,10 @@ test('the fft.js fallback gives the same cone as kissfft-wasm up to float32 roun
   const kiss = await simulateLightcone(fiducialCdm, { size: tinySize, seed: 9, fftBackend: 'kissfft' });
   const js = await simulateLightcone(fiducialCdm, { size: tinySize, seed: 9, fftBackend: 'fftjs' });
   for (let i = 0; i < kiss.history.z.length; i++) {
-    assert.ok(Math.abs(kiss.history.meanTb[i] - js.history.meanTb[i]) < 0.05 + 1e-3 * Math.abs(kiss.history.meanTb[i]),
-      `⟨δT_b⟩ at z=${kiss.history.z[i]}: ${kiss.history.meanTb[i]} vs ${js.history.meanTb[i]}`);
+    assert.ok(
+      Math.abs(kiss.history.meanTb[i] - js.history.meanTb[i]) < 0.05 + 1e-3 * Math.abs(kiss.history.meanTb[i]),
+      `⟨δT_b⟩ at z=${kiss.history.z[i]}: ${kiss.history.meanTb[i]} vs ${js.history.meanTb[i]}`,
+    );
     assert.ok(Math.abs(kiss.history.xHI[i] - js.history.xHI[i]) < 0.01, `x_HI at z=${kiss.history.z[i]}`);
   }
 });
@@ -158,7 +181,10 @@ test('corners of the prior (no sources, no heating, very early reionisation) giv
   for (const params of corners) {
     const cone = await simulateLightcone(params, { size: tinySize, seed: 3 });
     assert.ok(cone.brightness.every(Number.isFinite), `non-finite δT_b for ${JSON.stringify(params)}`);
-    assert.ok(cone.history.meanTb.every((v) => Number.isFinite(v) && v > -400), `global signal for ${JSON.stringify(params)}`);
+    assert.ok(
+      cone.history.meanTb.every((v) => Number.isFinite(v) && v > -400),
+      `global signal for ${JSON.stringify(params)}`,
+    );
     assert.ok(Number.isFinite(cone.tau));
   }
 });

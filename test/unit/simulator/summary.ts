@@ -8,7 +8,15 @@ export const fiducialCdm: AstroParams = { ...fiducialParams, mWDM: Infinity };
 
 /** A very small size for the many runs of the sensitivity tests (global quantities barely depend on N). */
 export const tinySize: SimulatorSize = {
-  n: 16, boxMpc: 50, nLos: 128, zMin: 5, zMax: 35, zStepFactor: 1.1, deltaRFactor: 1.4, tsShells: 8, clumping: 3,
+  n: 16,
+  boxMpc: 50,
+  nLos: 128,
+  zMin: 5,
+  zMax: 35,
+  zStepFactor: 1.1,
+  deltaRFactor: 1.4,
+  tsShells: 8,
+  clumping: 3,
 };
 
 export interface Observables {

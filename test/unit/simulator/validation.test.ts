@@ -19,7 +19,11 @@ before(async () => {
       for (const v of node.xHI) mean += v;
       mean /= node.xHI.length;
       if (!midSpectrum || Math.abs(mean - 0.5) < Math.abs(midSpectrum.xHI - 0.5)) {
-        midSpectrum = { xHI: mean, z: node.z, spectrum: powerSpectrum(node.brightness, node.n, node.boxMpc, node.fft, 8) };
+        midSpectrum = {
+          xHI: mean,
+          z: node.z,
+          spectrum: powerSpectrum(node.brightness, node.n, node.boxMpc, node.fft, 8),
+        };
       }
     },
   });

@@ -30,7 +30,9 @@ export function checkFftArrays(name: string, n: number, real: Float32Array, comp
   const realLength = n * n * n;
   const complexLength = 2 * halfComplexLength(n);
   if (real.length !== realLength || complex.length !== complexLength) {
-    throw new Error(`${name}: for N = ${n} expected a real array of ${realLength} and a half-complex array of `
-      + `${complexLength} floats, got ${real.length} and ${complex.length}`);
+    throw new Error(
+      `${name}: for N = ${n} expected a real array of ${realLength} and a half-complex array of ` +
+        `${complexLength} floats, got ${real.length} and ${complex.length}`,
+    );
   }
 }

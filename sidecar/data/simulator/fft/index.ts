@@ -15,8 +15,11 @@ export async function createFft3(n: number, backend: FftBackendName | 'auto' = '
     return await createKissFft3(n);
   } catch (error) {
     if ((n & (n - 1)) !== 0) {
-      throw new Error(`FFT: kissfft-wasm failed to load (${errorMessage(error)}) and the fft.js fallback `
-        + `needs a power-of-two N, got ${n}; reinstall kissfft-wasm or choose N = 32, 64, 128`, { cause: error });
+      throw new Error(
+        `FFT: kissfft-wasm failed to load (${errorMessage(error)}) and the fft.js fallback ` +
+          `needs a power-of-two N, got ${n}; reinstall kissfft-wasm or choose N = 32, 64, 128`,
+        { cause: error },
+      );
     }
     return createFftJs3(n);
   }

@@ -22,11 +22,18 @@ interface KissModule {
   InverseRealFFTNDConfig: new (dims: number[]) => KissConfig<KissArray, KissArray>;
 }
 
-const kissClasses = ['RealArray', 'ComplexArray', 'RealFFTNDConfig', 'InverseRealFFTNDConfig'] as const satisfies readonly (keyof KissModule)[];
+const kissClasses = [
+  'RealArray',
+  'ComplexArray',
+  'RealFFTNDConfig',
+  'InverseRealFFTNDConfig',
+] as const satisfies readonly (keyof KissModule)[];
 
 /** Whether a module loaded at run time has the functions (or classes) named, as the version the code was written for has. */
 function hasFunctions<T>(value: unknown, names: readonly (keyof T & string)[]): value is T {
-  return typeof value === 'object' && value !== null && names.every((name) => typeof Reflect.get(value, name) === 'function');
+  return (
+    typeof value === 'object' && value !== null && names.every((name) => typeof Reflect.get(value, name) === 'function')
+  );
 }
 
 let loading: Promise<KissModule> | null = null;
@@ -43,19 +50,25 @@ export function loadKissFft(): Promise<KissModule> {
       try {
         const wasmModule: unknown = requireAtRunTime('kissfft-wasm/lib/wasm');
         if (!hasFunctions<{ waitLoading(): Promise<void> }>(wasmModule, ['waitLoading'])) {
-          throw new Error('kissfft-wasm/lib/wasm exports no waitLoading(); expected kissfft-wasm 1.x (reinstall the extension\'s packages).');
+          throw new Error(
+            "kissfft-wasm/lib/wasm exports no waitLoading(); expected kissfft-wasm 1.x (reinstall the extension's packages).",
+          );
         }
         await wasmModule.waitLoading();
         const kiss: unknown = requireAtRunTime('kissfft-wasm');
         if (!hasFunctions<KissModule>(kiss, kissClasses)) {
-          throw new Error(`kissfft-wasm lacks one of ${kissClasses.join(', ')}; expected kissfft-wasm 1.x (reinstall the extension's packages).`);
+          throw new Error(
+            `kissfft-wasm lacks one of ${kissClasses.join(', ')}; expected kissfft-wasm 1.x (reinstall the extension's packages).`,
+          );
         }
         return kiss;
       } finally {
         globalThis.fetch = savedFetch;
       }
     })();
-    loading.catch(() => { loading = null; });
+    loading.catch(() => {
+      loading = null;
+    });
   }
   return loading;
 }
