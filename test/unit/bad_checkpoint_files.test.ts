@@ -86,6 +86,34 @@ describe('checkpoint metadata', () => {
         /hiddenSize/,
       ],
       [
+        'config-field-missing',
+        (m) => {
+          delete (m.config as Record<string, unknown>).causal;
+        },
+        /"config\.causal" is missing; expected true or false/,
+      ],
+      [
+        'config-field-mistyped',
+        (m) => {
+          (m.config as Record<string, unknown>).ropeTheta = '1e6';
+        },
+        /"config\.ropeTheta" is "1e6"; expected a number/,
+      ],
+      [
+        'saved-at',
+        (m) => {
+          m.savedAt = 5;
+        },
+        /"savedAt" is 5; expected the time of writing/,
+      ],
+      [
+        'contents',
+        (m) => {
+          m.contents = [{ file: 'x' }];
+        },
+        /"contents" is .*; expected a list of \{file, bytes, sha256\}/,
+      ],
+      [
         'lora',
         (m) => {
           m.lora = { rank: 2 };

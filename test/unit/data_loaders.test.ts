@@ -161,6 +161,9 @@ test('.npy + JSON folder: slice-range reads, parameters checked against the prio
     source.load('cone.npy', { start: 3, end: 9 }),
     /slice range \[3, 9\) is outside the cone's 5 slices/,
   );
+  // A parameter file holding null (or any non-object) is refused by its first missing parameter.
+  writeFileSync(join(folder, 'cone.json'), 'null');
+  await assert.rejects(source.load('cone.npy'), /cone\.json: "mWDM" is undefined; expected a number \(keys: mWDM, /);
 });
 
 test('splits: by sorted id and seed, independent of input order, disjoint and complete', () => {
