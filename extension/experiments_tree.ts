@@ -6,7 +6,7 @@ import { parse as parseJsonc } from 'jsonc-parser/lib/esm/main.js';
 import { basename } from 'node:path';
 import { isRecord } from '../schemas/json_value';
 import { errorMessage } from '../sidecar/protocol/error_message';
-import { SnapshotLoader, treeChanges, type Snapshot, type TreeChange } from './tree_changes';
+import { SnapshotLoader, changedNodes, treeChanges, type Snapshot, type TreeChange } from './tree_changes';
 
 export const experimentGlob = '**/*.l3m.json';
 const excludeGlob = '{**/node_modules/**,**/.git/**,**/dist/**,**/.workbench/**}';
@@ -153,12 +153,8 @@ export class ExperimentsTree implements vscode.TreeDataProvider<Node>, vscode.Di
 
   /** Tells VS Code which nodes changed, and nothing else. */
   private announce(change: TreeChange): void {
-    if (change.kind === 'none') return;
-    if (change.kind === 'root') return this.changed.fire(undefined);
-    this.changed.fire([
-      ...this.groups.filter((g) => change.groups.includes(g.task)),
-      ...change.rows.map((key) => this.items.get(key)).filter((i): i is ExperimentItem => i !== undefined),
-    ]);
+    const nodes = changedNodes<Node, Node>(change, new Map(this.groups.map((g) => [g.task, g])), this.items);
+    if (nodes !== null) this.changed.fire(nodes);
   }
 
   getTreeItem(node: Node): vscode.TreeItem {

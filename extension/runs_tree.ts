@@ -6,7 +6,7 @@
 import * as vscode from 'vscode';
 import { listRuns, type DisplayStatus, type RunListing } from '../sidecar/protocol/run_listing';
 import { RunFolderWatcher } from './run_folder_watcher';
-import { SnapshotLoader, treeChanges, type Snapshot, type TreeChange } from './tree_changes';
+import { SnapshotLoader, changedNodes, treeChanges, type Snapshot, type TreeChange } from './tree_changes';
 
 const statusIcons: Record<DisplayStatus | 'unreadable', [string, string | undefined]> = {
   queued: ['clock', undefined],
@@ -175,12 +175,8 @@ export class RunsTree implements vscode.TreeDataProvider<Node>, vscode.Disposabl
 
   /** Tells VS Code which nodes changed, and nothing else. */
   private announce(change: TreeChange): void {
-    if (change.kind === 'none') return;
-    if (change.kind === 'root') return this.changed.fire(undefined);
-    this.changed.fire([
-      ...this.groups.filter((g) => change.groups.includes(g.experiment)),
-      ...change.rows.map((d) => this.items.get(d)).filter((i): i is RunItem => i !== undefined),
-    ]);
+    const nodes = changedNodes<Node, Node>(change, new Map(this.groups.map((g) => [g.experiment, g])), this.items);
+    if (nodes !== null) this.changed.fire(nodes);
   }
 
   getTreeItem(node: Node): vscode.TreeItem {

@@ -105,3 +105,18 @@ export class SnapshotLoader {
     return this.loading;
   }
 }
+
+/**
+ * What to pass to a tree's onDidChangeTreeData for a change: null for nothing, undefined for the root,
+ * else the changed groups and rows, found by their keys.
+ */
+export function changedNodes<G, R>(
+  change: TreeChange,
+  groups: ReadonlyMap<string, G>,
+  rows: ReadonlyMap<string, R>,
+): (G | R)[] | undefined | null {
+  if (change.kind === 'none') return null;
+  if (change.kind === 'root') return undefined;
+  const nodes = [...change.groups.map((key) => groups.get(key)), ...change.rows.map((key) => rows.get(key))];
+  return nodes.filter((node): node is G | R => node !== undefined);
+}

@@ -119,3 +119,21 @@ test('a load that throws rejects its refresh, and the next refresh loads again',
   assert.equal(loads, 2);
   assert.deepEqual(announced, [{ kind: 'root' }]);
 });
+
+test('the nodes to refresh: none, the root, or the changed groups and rows found by key', async () => {
+  const { changedNodes } = await import('../../extension/tree_changes');
+  const groups = new Map([
+    ['a', 'group a'],
+    ['b', 'group b'],
+  ]);
+  const rows = new Map([
+    ['/a/1', 'row a1'],
+    ['/b/1', 'row b1'],
+  ]);
+  assert.equal(changedNodes({ kind: 'none' }, groups, rows), null);
+  assert.equal(changedNodes({ kind: 'root' }, groups, rows), undefined);
+  assert.deepEqual(changedNodes({ kind: 'elements', groups: ['b'], rows: ['/a/1', '/gone'] }, groups, rows), [
+    'group b',
+    'row a1',
+  ]);
+});
