@@ -37,13 +37,11 @@ function charts(page: Page): Promise<ChartInfo[]> {
         l3mPanel: { charts(): { metric: string; uplot: { data: (number | null)[][] } | null }[] };
       }
     ).l3mPanel;
-    return panel
-      .charts()
-      .map((c) => ({
-        metric: c.metric,
-        points: c.uplot ? c.uplot.data[0].length : 0,
-        series: c.uplot ? c.uplot.data.slice(1) : [],
-      }));
+    return panel.charts().map((c) => ({
+      metric: c.metric,
+      points: c.uplot ? c.uplot.data[0].length : 0,
+      series: c.uplot ? c.uplot.data.slice(1) : [],
+    }));
   });
 }
 
