@@ -12,24 +12,14 @@
 // afterwards. Loading checks every file against the manifest (length, sha256, the step in its header),
 // so a checkpoint of the older layout (`<name>.safetensors`, replaced in place) that a kill tore is
 // refused rather than used.
-import {
-  closeSync,
-  existsSync,
-  fsyncSync,
-  mkdirSync,
-  openSync,
-  readSync,
-  readdirSync,
-  rmSync,
-  statSync,
-} from 'node:fs';
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import * as tf from '@tensorflow/tfjs';
 import { writeFileAtomicSync } from '../runs/atomic_write';
 import { confinedPathSync } from '../protocol/confined_path';
 import type { Qwen2Config } from '../model/qwen2_config';
-import { checkRegularFileSync, readRegularFileSync } from '../runtime/regular_file';
+import { checkRegularFileSync, readRegularFileSync, regularFileNames } from '../runtime/regular_file';
 import { isRecord } from '../../schemas/json_value';
 import { checkCheckpointMetadata, type CheckpointLora, type CheckpointMetadata } from './checkpoint_metadata';
 import { SafetensorsFile } from './safetensors_reader';
@@ -151,14 +141,7 @@ export function deleteCheckpoint(dir: string, name: string): void {
  * names cannot be told apart. Returns the names removed. Only the process that owns the run calls this.
  */
 export function removeUnreferencedCheckpointFiles(dir: string): string[] {
-  let names: string[];
-  try {
-    names = readdirSync(dir, { withFileTypes: true })
-      .filter((entry) => entry.isFile())
-      .map((entry) => entry.name);
-  } catch {
-    return [];
-  }
+  const names = regularFileNames(dir);
   const referenced = new Set<string>();
   for (const name of names.filter((n) => n.endsWith('.json') && !n.startsWith('.'))) {
     try {

@@ -3,7 +3,7 @@
 // is ours, but a hand edit, a disk fault or a copy from another tool can leave `"extra": null`, and each
 // reader would then fail with a bare TypeError far from the file. Each check names the file, the field,
 // what it holds and what was expected. (readCheckpointMetadata checks the file names and the step.)
-import { validateQwen2Config, type Qwen2Config } from '../model/qwen2_config';
+import { qwen2IntegerKeys, validateQwen2Config, type Qwen2Config } from '../model/qwen2_config';
 import type { WrittenFile } from './safetensors_writer';
 
 export interface CheckpointMetadata {
@@ -80,12 +80,7 @@ export function checkCheckpointMetadata(json: unknown, path: string): Checkpoint
 // Every field of a Qwen2Config: checkpoints have written all of them since the first format version.
 // validateQwen2Config then checks the ranges of those it can check.
 const qwen2NumberKeys = [
-  'vocabSize',
-  'hiddenSize',
-  'numHiddenLayers',
-  'numAttentionHeads',
-  'numKeyValueHeads',
-  'intermediateSize',
+  ...qwen2IntegerKeys,
   'rmsNormEps',
   'ropeTheta',
   'maxPositionEmbeddings',

@@ -58,17 +58,19 @@ export const qwen25_05bInstruct: Readonly<Qwen2Config> = Object.freeze({
   causal: true,
 });
 
+/** The fields of a Qwen2Config that count something (sizes, layers, heads): positive integers. */
+export const qwen2IntegerKeys = [
+  'vocabSize',
+  'hiddenSize',
+  'numHiddenLayers',
+  'numAttentionHeads',
+  'numKeyValueHeads',
+  'intermediateSize',
+] as const satisfies readonly (keyof Qwen2Config)[];
+
 /** Throws a message naming the bad field when a config cannot describe a Qwen2 network. */
 export function validateQwen2Config(config: Qwen2Config, source = 'Qwen2 config'): void {
-  const positiveInts: (keyof Qwen2Config)[] = [
-    'vocabSize',
-    'hiddenSize',
-    'numHiddenLayers',
-    'numAttentionHeads',
-    'numKeyValueHeads',
-    'intermediateSize',
-  ];
-  for (const key of positiveInts) {
+  for (const key of qwen2IntegerKeys) {
     const value = config[key];
     if (typeof value !== 'number' || !Number.isInteger(value) || value <= 0) {
       throw new Error(`${source}: ${key} must be a positive integer, got ${JSON.stringify(value)}.`);

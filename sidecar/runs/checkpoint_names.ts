@@ -1,8 +1,8 @@
 // The names of a run's checkpoints in <runDir>/checkpoints/: `step-<8 digits>` for the periodic and
 // final ones, `best` for the lowest validation loss. They are part of the run-folder format, so the
 // trainer that writes checkpoints and the jobs that pick one to load read them from here.
-import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { regularFileNames } from '../runtime/regular_file';
 
 export const bestCheckpointName = 'best';
 const stepNamePattern = /^step-(\d{8})\.json$/;
@@ -18,14 +18,7 @@ export function checkpointsDir(runDir: string): string {
 
 /** Step numbers of the complete step checkpoints in `dir`, ascending (a folder with a checkpoint's name is none). */
 export function listStepCheckpoints(dir: string): number[] {
-  let names: string[];
-  try {
-    names = readdirSync(dir, { withFileTypes: true })
-      .filter((entry) => entry.isFile())
-      .map((entry) => entry.name);
-  } catch {
-    return [];
-  }
+  const names = regularFileNames(dir);
   return names
     .map((n) => stepNamePattern.exec(n))
     .filter((m): m is RegExpExecArray => m !== null)

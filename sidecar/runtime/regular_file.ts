@@ -15,6 +15,7 @@ import {
   fstatSync,
   open as openFd,
   openSync,
+  readdirSync,
   readFileSync,
   statSync,
   type Stats,
@@ -163,4 +164,15 @@ export function checkRegularFileSync(path: string, expected: string, makeError: 
   }
   if (!stats.isFile()) throw makeError(notRegular(path, stats, expected));
   return stats;
+}
+
+/** The names of the regular files in `dir` (not folders, links or FIFOs); none when it cannot be read. */
+export function regularFileNames(dir: string): string[] {
+  try {
+    return readdirSync(dir, { withFileTypes: true })
+      .filter((entry) => entry.isFile())
+      .map((entry) => entry.name);
+  } catch {
+    return [];
+  }
 }
