@@ -11,22 +11,14 @@ import { join } from 'node:path';
 import { CancellationTokenSource } from 'vscode-jsonrpc/node';
 import * as protocol from '../../sidecar/protocol/messages';
 import { recordingClient } from './in_memory_server';
-import { tinyGenerationModel, writeSyntheticLightcones } from './train_fixture';
+import { tinyGenerationData, tinyGenerationModel, writeSyntheticLightcones } from './train_fixture';
 
 function generationConfig(): Record<string, unknown> {
   return {
     name: 'tiny-generation',
     task: 'generation',
     ...tinyGenerationModel(),
-    data: {
-      source: 'files',
-      files: { format: 'npy', path: 'data', transverse_cells: 4 },
-      splits: { validation_fraction: 0.2, test_fraction: 0.2, seed: 1 },
-      preprocessing: { slice_transform: 'sgn_log1p', standardize: true, trim: false },
-      patch_size: 2,
-      sublightcone: { length: 6, context: 2, stride: 8 },
-      augmentation: { rotations: false, reflections: false, translations: false },
-    },
+    data: tinyGenerationData(),
     training: {
       batch_size: 4,
       unit: 'steps',

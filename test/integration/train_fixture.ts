@@ -174,3 +174,19 @@ export function tinyGenerationModel(): Record<string, unknown> {
     head: { kind: 'cfm', channels: 4, blocks: 1, kernel_size: 3, cond_channels: 1, solver: 'euler', steps: 2 },
   };
 }
+
+/**
+ * The data section of a tiny generation config on the synthetic lightcones of writeSyntheticLightcones
+ * (4 transverse cells, so 2×2 patches and windows of 6 slices fit the tiny backbone's 256 positions).
+ */
+export function tinyGenerationData(): Record<string, unknown> {
+  return {
+    source: 'files',
+    files: { format: 'npy', path: 'data', transverse_cells: 4 },
+    splits: { validation_fraction: 0.2, test_fraction: 0.2, seed: 1 },
+    preprocessing: { slice_transform: 'sgn_log1p', standardize: true, trim: false },
+    patch_size: 2,
+    sublightcone: { length: 6, context: 2, stride: 8 },
+    augmentation: { rotations: false, reflections: false, translations: false },
+  };
+}

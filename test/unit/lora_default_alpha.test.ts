@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfigFile } from '../../schemas/load_config';
 import { buildBackbone } from '../../sidecar/tasks/shared/backbone_setup';
-import { tinyConfig, tinyGenerationModel } from '../integration/train_fixture';
+import { tinyConfig, tinyGenerationData, tinyGenerationModel } from '../integration/train_fixture';
 
 for (const task of ['regression', 'generation'] as const) {
   test(`${task}: an unset LoRA alpha scales every adapter by 2, and a set one by alpha / rank`, async () => {
@@ -22,12 +22,7 @@ for (const task of ['regression', 'generation'] as const) {
               name: 'tiny-generation',
               task: 'generation',
               ...tinyGenerationModel(),
-              data: {
-                source: 'files',
-                files: { format: 'npy', path: 'data', transverse_cells: 4 },
-                patch_size: 2,
-                sublightcone: { length: 6, context: 2, stride: 8 },
-              },
+              data: tinyGenerationData(),
             };
       for (const [alpha, scale] of [
         [null, 2],

@@ -10,7 +10,12 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { loadConfigFile } from '../../schemas/load_config';
 import { taskDefinition, taskDefinitions, taskNames } from '../../sidecar/tasks/registry';
-import { tinyConfig, tinyGenerationModel, writeSyntheticLightcones } from '../integration/train_fixture';
+import {
+  tinyConfig,
+  tinyGenerationData,
+  tinyGenerationModel,
+  writeSyntheticLightcones,
+} from '../integration/train_fixture';
 
 const schema = JSON.parse(
   readFileSync(join(import.meta.dirname, '..', '..', 'schemas', 'l3m-experiment.schema.json'), 'utf8'),
@@ -24,15 +29,7 @@ const tinyConfigs: Record<string, Record<string, unknown>> = {
     name: 'tiny-generation',
     task: 'generation',
     ...tinyGenerationModel(),
-    data: {
-      source: 'files',
-      files: { format: 'npy', path: 'data', transverse_cells: 4 },
-      splits: { validation_fraction: 0.2, test_fraction: 0.2, seed: 1 },
-      preprocessing: { slice_transform: 'sgn_log1p', standardize: true, trim: false },
-      patch_size: 2,
-      sublightcone: { length: 6, context: 2, stride: 8 },
-      augmentation: { rotations: false, reflections: false, translations: false },
-    },
+    data: tinyGenerationData(),
     evaluation: {
       every: 2,
       batch_size: 4,
