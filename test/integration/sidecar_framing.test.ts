@@ -3,7 +3,7 @@
 // so with `sidecar/fatal`, leave its run cancelled and resumable, and exit non-zero, so that the
 // extension notices the death (extension/sidecar_client.ts) instead of talking to a deaf process.
 // Drives the real bundle (`node esbuild.mjs --no-typecheck` first) by writing raw bytes to its stdin.
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
@@ -110,7 +110,8 @@ for (const { name, bytes, problem } of cases) {
   });
 }
 
-test('binary garbage while a run trains: the run is cancelled (resumable) before the sidecar exits', async (t) => {
+/** A sidecar training a run long enough to be interrupted (5000 steps), once its first progress arrived. */
+async function sidecarTraining(t: TestContext) {
   const workspace = mkdtempSync(join(tmpdir(), 'l3m-framing-'));
   const runsDir = join(workspace, 'runs');
   const sidecar = startSidecar();
@@ -129,6 +130,11 @@ test('binary garbage while a run trains: the run is cancelled (resumable) before
   });
   const started = await sidecar.connection.sendRequest(protocol.startRun, { configPath, runsDir });
   await sidecar.firstProgress;
+  return { sidecar, started };
+}
+
+test('binary garbage while a run trains: the run is cancelled (resumable) before the sidecar exits', async (t) => {
+  const { sidecar, started } = await sidecarTraining(t);
 
   sidecar.child.stdin.write(cases[3].bytes);
   const exit = await sidecar.exitWithin();
@@ -144,24 +150,7 @@ test('binary garbage while a run trains: the run is cancelled (resumable) before
 });
 
 test('stdin closed while a run trains: the run is cancelled (resumable) and the sidecar exits 0', async (t) => {
-  const workspace = mkdtempSync(join(tmpdir(), 'l3m-framing-'));
-  const runsDir = join(workspace, 'runs');
-  const sidecar = startSidecar();
-  t.after(() => {
-    if (sidecar.child.exitCode === null) sidecar.child.kill('SIGKILL');
-    rmSync(workspace, { recursive: true, force: true });
-  });
-  await sidecar.connection.sendRequest(protocol.initialize, {
-    clientName: 'framing test',
-    protocolVersion: protocol.protocolVersion,
-    runsDir,
-  });
-  const configPath = writeTinyWorkspace(workspace, {
-    training: { steps: 5000, checkpoint_every: 1000 },
-    evaluation: { every: 2500 },
-  });
-  const started = await sidecar.connection.sendRequest(protocol.startRun, { configPath, runsDir });
-  await sidecar.firstProgress;
+  const { sidecar, started } = await sidecarTraining(t);
 
   // With its client gone the sidecar can notify no one; it must still stop the run cleanly.
   sidecar.child.stdin.end();
