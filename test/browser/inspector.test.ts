@@ -4,17 +4,15 @@
 // corrupt and a missing .npy are reported while the page keeps showing, and the Fig. 6 view shows.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { inspectorInit, inspectorSample } from '../../extension/panels/run_data';
 import { ensureDataPreview, readDataPreview } from '../../extension/panels/data_preview';
 import { sidecarCommand } from '../../extension/sidecar_cli';
-import { encodeLightconeNpz, labelFromParams } from '../../sidecar/data/npz_source';
-import { fiducialParams } from '../../sidecar/data/parameters';
 import { deliver, frames, pageErrors, posted, startPanelHost, type PanelHost } from './panel_host';
-import { writeRegressionEvaluation, writeRun, writeSamples } from './run_fixtures';
+import { writePreviewRun, writeRegressionEvaluation, writeRun, writeSamples } from './run_fixtures';
 import { readJson } from '../read_json';
 
 let host: PanelHost;
@@ -185,34 +183,7 @@ test('inspector: a run without samples shows true slices of its dataset (real `l
   // A tiny .npz dataset: in cone c, slice k is the constant (k + 1)·(c + 1), so every preview slice is checkable.
   const n = 28;
   const nt = 30;
-  const dataDir = join(runsDir, 'lcs');
-  mkdirSync(dataDir, { recursive: true });
-  for (let c = 0; c < 4; c++) {
-    const image = new Float32Array(n * n * nt);
-    for (let ij = 0; ij < n * n; ij++) for (let k = 0; k < nt; k++) image[ij * nt + k] = (k + 1) * (c + 1);
-    writeFileSync(
-      join(dataDir, `lc${c}.npz`),
-      encodeLightconeNpz(image, [n, n, nt], labelFromParams({ ...fiducialParams, zeta: 20 + 10 * c })),
-    );
-  }
-  const config = {
-    name: 'preview',
-    task: 'regression',
-    backbone: { source: 'random' },
-    data: {
-      source: 'files',
-      files: { format: 'npz', path: './lcs', transverse_cells: n },
-      patch_size: 14,
-      splits: { validation_fraction: 0.25, test_fraction: 0.25, seed: 1 },
-      preprocessing: { global_signal_tokens: 6 },
-    },
-  };
-  const configPath = join(runsDir, 'preview.l3m.json');
-  writeFileSync(configPath, JSON.stringify(config));
-  const runDir = writeRun(runsDir, 'preview', '20261123-100000-eeee', 'regression', config, 'running');
-  // The run was started from configPath (relative data path), as run.json records it.
-  const record = JSON.parse(readFileSync(join(runDir, 'run.json'), 'utf8')) as Record<string, unknown>;
-  writeFileSync(join(runDir, 'run.json'), JSON.stringify({ ...record, configPath }));
+  const runDir = writePreviewRun(runsDir, n, nt);
 
   assert.equal(await ensureDataPreview(runDir, sidecarCommand({}, sidecar), [runsDir], 5), null);
   const message = await readDataPreview(runDir);

@@ -2,8 +2,10 @@
 // samples/ with float32 .npy files, eval/regression.json — written the way the sidecar writes them,
 // including the bad cases the panels must survive (a truncated last line, NaN written as null, a
 // corrupt .npy, a missing .npy).
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { encodeLightconeNpz, labelFromParams } from '../../sidecar/data/npz_source';
+import { fiducialParams } from '../../sidecar/data/parameters';
 import { encodeNpy } from '../../sidecar/protocol/npy_format';
 import type { MetricRecord, RegressionEvaluationFile, RunRecord, SampleIndex } from '../../sidecar/protocol/run_folder';
 
@@ -179,4 +181,40 @@ export function writeRegressionEvaluation(runDir: string): RegressionEvaluationF
   mkdirSync(join(runDir, 'eval'), { recursive: true });
   writeFileSync(join(runDir, 'eval', 'regression.json'), JSON.stringify(evaluation));
   return evaluation;
+}
+
+/**
+ * A running regression run with no samples whose config (beside it, as run.json records) reads four
+ * n × n × nt .npz lightcones from runsDir/lcs: in cone c, slice k is the constant (k + 1)·(c + 1), so every
+ * slice of a data preview is checkable.
+ */
+export function writePreviewRun(runsDir: string, n: number, nt: number): string {
+  const dataDir = join(runsDir, 'lcs');
+  mkdirSync(dataDir, { recursive: true });
+  for (let c = 0; c < 4; c++) {
+    const image = new Float32Array(n * n * nt);
+    for (let ij = 0; ij < n * n; ij++) for (let k = 0; k < nt; k++) image[ij * nt + k] = (k + 1) * (c + 1);
+    writeFileSync(
+      join(dataDir, `lc${c}.npz`),
+      encodeLightconeNpz(image, [n, n, nt], labelFromParams({ ...fiducialParams, zeta: 20 + 10 * c })),
+    );
+  }
+  const config = {
+    name: 'preview',
+    task: 'regression',
+    backbone: { source: 'random' },
+    data: {
+      source: 'files',
+      files: { format: 'npz', path: './lcs', transverse_cells: n },
+      patch_size: 14,
+      splits: { validation_fraction: 0.25, test_fraction: 0.25, seed: 1 },
+      preprocessing: { global_signal_tokens: 6 },
+    },
+  };
+  const configPath = join(runsDir, 'preview.l3m.json');
+  writeFileSync(configPath, JSON.stringify(config));
+  const runDir = writeRun(runsDir, 'preview', '20261123-100000-eeee', 'regression', config, 'running');
+  const record = JSON.parse(readFileSync(join(runDir, 'run.json'), 'utf8')) as Record<string, unknown>;
+  writeFileSync(join(runDir, 'run.json'), JSON.stringify({ ...record, configPath }));
+  return runDir;
 }

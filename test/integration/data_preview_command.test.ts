@@ -2,55 +2,20 @@
 // was told to use (l3m.nodePath, through extension/sidecar_cli.ts), and says so when that Node is missing.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { ensureDataPreview, readDataPreview } from '../../extension/panels/data_preview';
 import { sidecarCommand } from '../../extension/sidecar_cli';
-import { encodeLightconeNpz, labelFromParams } from '../../sidecar/data/npz_source';
-import { fiducialParams } from '../../sidecar/data/parameters';
-import { writeRun } from '../browser/run_fixtures';
+import { writePreviewRun } from '../browser/run_fixtures';
 
 const bundle = join(resolve(import.meta.dirname, '../..'), 'dist', 'sidecar.js');
-
-/** A run folder whose config (beside it, as run.json records) reads four small .npz lightcones. */
-function previewRun(runsDir: string): string {
-  const n = 28;
-  const nt = 30;
-  const dataDir = join(runsDir, 'lcs');
-  mkdirSync(dataDir, { recursive: true });
-  for (let c = 0; c < 4; c++) {
-    const image = new Float32Array(n * n * nt).fill(c + 1);
-    writeFileSync(
-      join(dataDir, `lc${c}.npz`),
-      encodeLightconeNpz(image, [n, n, nt], labelFromParams({ ...fiducialParams, zeta: 20 + 10 * c })),
-    );
-  }
-  const config = {
-    name: 'preview',
-    task: 'regression',
-    backbone: { source: 'random' },
-    data: {
-      source: 'files',
-      files: { format: 'npz', path: './lcs', transverse_cells: n },
-      patch_size: 14,
-      splits: { validation_fraction: 0.25, test_fraction: 0.25, seed: 1 },
-      preprocessing: { global_signal_tokens: 6 },
-    },
-  };
-  const configPath = join(runsDir, 'preview.l3m.json');
-  writeFileSync(configPath, JSON.stringify(config));
-  const runDir = writeRun(runsDir, 'preview', '20261123-100000-eeee', 'regression', config, 'running');
-  const record = JSON.parse(readFileSync(join(runDir, 'run.json'), 'utf8')) as Record<string, unknown>;
-  writeFileSync(join(runDir, 'run.json'), JSON.stringify({ ...record, configPath }));
-  return runDir;
-}
 
 test('the data preview runs l3m data with l3m.nodePath, and names that Node when it cannot start', async (t) => {
   assert.ok(existsSync(bundle), `${bundle} is missing; run "node esbuild.mjs --no-typecheck" first`);
   const runsDir = mkdtempSync(join(tmpdir(), 'l3m-preview-'));
   t.after(() => rmSync(runsDir, { recursive: true, force: true }));
-  const runDir = previewRun(runsDir);
+  const runDir = writePreviewRun(runsDir, 28, 30);
 
   const missing = await ensureDataPreview(
     runDir,
