@@ -91,7 +91,8 @@ export function buildBackbone(
     const lora = config.backbone.lora;
     backbone.addLora({
       rank: lora.rank,
-      alpha: lora.alpha ?? 2 * lora.rank,
+      // Unset: the LoRA default of 2 × rank (Qwen2Model.addLora), as the schema documents.
+      alpha: lora.alpha ?? undefined,
       targets: lora.targets,
       seed: hashSeed(seed, 0x10a) & 0x7fffffff,
     });
