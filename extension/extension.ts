@@ -40,15 +40,23 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   context.subscriptions.push(output, languageOutput);
 
   const experimentsTree = new ExperimentsTree();
-  const runsTree = new RunsTree(settings.runsDir());
+  const runsTree = new RunsTree(settings.runsDir(), settings.watchPolling());
+  const runsView = vscode.window.createTreeView('l3m.runs', {
+    treeDataProvider: runsTree,
+    canSelectMany: true,
+    showCollapseAll: true,
+  });
   context.subscriptions.push(
     experimentsTree,
     runsTree,
     vscode.window.createTreeView('l3m.experiments', { treeDataProvider: experimentsTree, showCollapseAll: true }),
-    vscode.window.createTreeView('l3m.runs', {
-      treeDataProvider: runsTree,
-      canSelectMany: true,
-      showCollapseAll: true,
+    runsView,
+    runsTree.onDidChangeWatchMode(({ runsDir, mode }) => {
+      output.appendLine(
+        `[runs] Following ${runsDir} ${mode.polling ? 'by polling it every second' : 'by file events'}: ${mode.reason}.`,
+      );
+      // Polling is slower and costs a stat per run each second: say so where the runs are shown.
+      runsView.message = mode.polling ? `Polling the runs folder every second: ${mode.reason}.` : undefined;
     }),
   );
 
@@ -116,6 +124,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     vscode.languages.registerCodeLensProvider({ scheme: 'file', pattern: experimentGlob }, new TrainCodeLensProvider()),
     vscode.workspace.onDidChangeConfiguration((e) => {
       if (e.affectsConfiguration('l3m.runsDir')) runsTree.setRunsDir(settings.runsDir());
+      if (e.affectsConfiguration('l3m.watchPolling')) runsTree.setWatchPolling(settings.watchPolling());
       if (e.affectsConfiguration('l3m.nodePath') || e.affectsConfiguration('l3m.backend')) {
         void vscode.window.showInformationMessage('L3M: the new sidecar setting applies after a window reload.');
       }

@@ -6,6 +6,7 @@
 import * as vscode from 'vscode';
 import { listRuns, type DisplayStatus, type RunListing } from '../sidecar/protocol/run_listing';
 import { RunFolderWatcher } from './run_folder_watcher';
+import type { WatchMode, WatchPollingSetting } from './watch_mode';
 import { SnapshotLoader, changedNodes, treeChanges, type Snapshot, type TreeChange } from './tree_changes';
 
 const statusIcons: Record<DisplayStatus | 'unreadable', [string, string | undefined]> = {
@@ -93,6 +94,9 @@ type Node = RunExperimentItem | RunItem;
 export class RunsTree implements vscode.TreeDataProvider<Node>, vscode.Disposable {
   private readonly changed = new vscode.EventEmitter<Node | Node[] | undefined>();
   readonly onDidChangeTreeData = this.changed.event;
+  private readonly watchModeChanged = new vscode.EventEmitter<{ runsDir: string; mode: WatchMode }>();
+  /** How the runs folder is followed (file events or polling), each time its watching starts. */
+  readonly onDidChangeWatchMode = this.watchModeChanged.event;
   private watcher: RunFolderWatcher | null = null;
   private listing: RunListing[] = [];
   private shown: Snapshot = new Map();
@@ -103,7 +107,10 @@ export class RunsTree implements vscode.TreeDataProvider<Node>, vscode.Disposabl
     (change) => this.announce(change),
   );
 
-  constructor(private runsDir: string | undefined) {
+  constructor(
+    private runsDir: string | undefined,
+    private polling: WatchPollingSetting = 'auto',
+  ) {
     this.follow();
     void this.refresh();
   }
@@ -125,9 +132,22 @@ export class RunsTree implements vscode.TreeDataProvider<Node>, vscode.Disposabl
     void this.refresh();
   }
 
+  /** Follows the folder again under a new `l3m.watchPolling`. */
+  setWatchPolling(polling: WatchPollingSetting): void {
+    if (polling === this.polling) return;
+    this.polling = polling;
+    this.follow();
+  }
+
   private follow(): void {
     void this.watcher?.dispose();
-    this.watcher = this.runsDir ? new RunFolderWatcher(this.runsDir, () => void this.refresh()) : null;
+    const runsDir = this.runsDir;
+    this.watcher = runsDir
+      ? new RunFolderWatcher(runsDir, () => void this.refresh(), {
+          polling: this.polling,
+          onMode: (mode) => this.watchModeChanged.fire({ runsDir, mode }),
+        })
+      : null;
   }
 
   /** Re-reads the runs folder (once more after the load in flight, if any) and then updates the tree. */
@@ -193,5 +213,6 @@ export class RunsTree implements vscode.TreeDataProvider<Node>, vscode.Disposabl
   dispose(): void {
     void this.watcher?.dispose();
     this.changed.dispose();
+    this.watchModeChanged.dispose();
   }
 }

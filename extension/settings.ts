@@ -2,6 +2,7 @@
 import * as vscode from 'vscode';
 import { isAbsolute, join } from 'node:path';
 import { sidecarCommand as sidecarCommandFor, type SidecarCommand } from './sidecar_cli';
+import { watchPollingSettings, type WatchPollingSetting } from './watch_mode';
 
 /** The first workspace folder's path, or undefined in an empty window. */
 export function workspaceRoot(): string | undefined {
@@ -31,4 +32,16 @@ export function sidecarCommand(sidecarScript: string): SidecarCommand {
     { nodePath: l3m.get<string>('nodePath'), backend: l3m.get<string>('backend') },
     sidecarScript,
   );
+}
+
+/** `l3m.executor`: where sweeps run, overriding each sweep file's `executor`; undefined: the file decides. */
+export function executorOverride(): 'local' | 'slurm' | undefined {
+  const value = vscode.workspace.getConfiguration('l3m').get<string>('executor');
+  return value === 'local' || value === 'slurm' ? value : undefined;
+}
+
+/** `l3m.watchPolling`: whether the Runs view polls its folder (watch_mode.ts); "auto" for anything else. */
+export function watchPolling(): WatchPollingSetting {
+  const value = vscode.workspace.getConfiguration('l3m').get<string>('watchPolling');
+  return watchPollingSettings.find((s) => s === value) ?? 'auto';
 }
