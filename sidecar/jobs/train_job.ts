@@ -1,6 +1,7 @@
 // The training job, behind `l3m train`, `l3m resume` and the RPC server's run/start and run/resume:
 // `prepareRun` validates a config in run mode and creates the run folder (status queued, config.json =
-// the resolved config); `runTraining` trains the run in a folder — from scratch, or resumed from its
+// the resolved config), `prepareConfiguredRun` the same for a config held in memory (a sweep's run);
+// `runTraining` trains the run in a folder — from scratch, or resumed from its
 // last checkpoint — writing metrics, checkpoints, the final evaluation and run.json as it goes, and
 // streaming the same through `events`. A failure marks run.json failed with the reason before it throws.
 // The run's task (tasks/registry.ts) supplies data, model and evaluation; everything else is here, once.
@@ -8,6 +9,9 @@ import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
 import { ConfigInvalidError, loadConfigFile } from '../../schemas/load_config';
+import { hasErrors, validateConfig } from '../../schemas/validate_config';
+import { nodeFileSystem } from '../../schemas/node_file_system';
+import { resolveConfig } from '../../schemas/resolve_config';
 import type { ResolvedExperimentConfig } from '../../schemas/generated/experiment_config';
 import type { ProgressParams } from '../protocol/messages';
 import type { MetricRecord, RunRecord } from '../protocol/run_folder';
@@ -77,8 +81,52 @@ export async function prepareRun(configPath: string, runsDir: string): Promise<{
     config: loaded.config,
     configPath: loaded.path,
     status: 'queued',
+    labels: { seed: loaded.config.training.seed },
   });
   return { runId: created.runId, runDir: created.runDir };
+}
+
+export interface PrepareConfiguredRunOptions {
+  /** The run's own config: a base config with overrides applied, as JSON (not resolved). */
+  config: Record<string, unknown>;
+  /** The base config file it came from: relative paths in `config` resolve against its folder, and run.json names it. */
+  configPath: string;
+  runsDir: string;
+  /** The experiment folder; default the base file's experiment name. */
+  experiment?: string;
+  /** Labels for run.json: a sweep's place and executor (the seed is always recorded). */
+  labels?: Pick<RunRecord, 'sweep' | 'executor'>;
+  /** Whether this process owns the queued run (default true); a sweep's runs are trained by other processes. */
+  ownedByThisProcess?: boolean;
+}
+
+/**
+ * Like prepareRun for a config held in memory rather than in a file (a sweep's overridden copy of a base
+ * config): validated in run mode as if it were the base file, so its relative data and checkpoint paths
+ * mean the same, and a run folder created with status queued (config.json = the resolved config,
+ * configPath = the base file). Throws ConfigInvalidError naming the base file when it has errors.
+ */
+export async function prepareConfiguredRun(
+  options: PrepareConfiguredRunOptions,
+): Promise<{ runId: string; runDir: string; record: RunRecord }> {
+  const text = JSON.stringify(options.config, null, 2);
+  const diagnostics = await validateConfig(text, {
+    configPath: options.configPath,
+    mode: 'run',
+    fileSystem: nodeFileSystem,
+  });
+  if (hasErrors(diagnostics)) throw new ConfigInvalidError(options.configPath, diagnostics);
+  const config = resolveConfig(options.config);
+  return createRun({
+    runsDir: options.runsDir,
+    experiment: options.experiment ?? experimentNameOf(options.configPath),
+    task: config.task,
+    config,
+    configPath: options.configPath,
+    status: 'queued',
+    labels: { seed: config.training.seed, ...options.labels },
+    ownedByThisProcess: options.ownedByThisProcess,
+  });
 }
 
 /**

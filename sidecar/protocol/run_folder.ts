@@ -62,7 +62,28 @@ export interface RunRecord {
   progress?: { step: number; totalSteps: number; epoch: number };
   /** The package version that wrote the run. */
   version: string;
+  /** `training.seed` of the run, recorded for every run so that repeats can be told apart and redone. */
+  seed?: number;
+  /** Where the run stands in a sweep, for a run that a sweep created (sidecar/protocol/sweep_folder.ts). */
+  sweep?: RunSweepField;
+  /** Which executor runs it: a local process, or a Slurm job (with the scheduler's last word on it). */
+  executor?: RunExecutorField;
 }
+
+/** run.json's `sweep`: the sweep's id and the run's place in its expansion. */
+export interface RunSweepField {
+  id: string;
+  /** Position in the sweep's expansion order (sweep.json's runs[index]). */
+  index: number;
+  /** The group key the panels average over, e.g. "setup=lora-r2, training.lr=0.001". */
+  group: string;
+  setup: string | null;
+  repeat: number;
+}
+
+/** run.json's `executor`. */
+export type RunExecutorField =
+  { kind: 'local' } | { kind: 'slurm'; jobId: string; arrayTaskId?: number; lastState?: string; lastSeen?: string };
 
 /** A process as Linux's /proc tells it apart from later ones that reuse its pid. */
 export interface ProcessIdentity {
@@ -225,7 +246,51 @@ export function parseRunRecord(text: string): { record: RunRecord } | { error: s
   if (!isRunRecord(value)) {
     return { error: `run.json has an unknown status "${'status' in value ? String(value.status) : ''}"` };
   }
-  return { record: value };
+  return { record: withoutMalformedSweepFields(value) };
+}
+
+/**
+ * The record less a `seed`, `sweep` or `executor` field of the wrong shape (hand-edited, or written by
+ * another version): those fields only label a run, so a bad one is dropped rather than making the run
+ * unreadable, and every reader can trust the types of the ones that remain.
+ */
+function withoutMalformedSweepFields(record: RunRecord): RunRecord {
+  const kept: RunRecord = { ...record };
+  if ('seed' in kept && !(typeof kept.seed === 'number' && Number.isInteger(kept.seed) && kept.seed >= 0))
+    delete kept.seed;
+  if ('sweep' in kept && !isRunSweepField(kept.sweep)) delete kept.sweep;
+  if ('executor' in kept && !isRunExecutorField(kept.executor)) delete kept.executor;
+  return kept;
+}
+
+function isRunSweepField(value: unknown): value is RunSweepField {
+  if (typeof value !== 'object' || value === null) return false;
+  return (
+    hasString(value, 'id') &&
+    hasString(value, 'group') &&
+    'index' in value &&
+    isCount(value.index) &&
+    'repeat' in value &&
+    isCount(value.repeat) &&
+    'setup' in value &&
+    (value.setup === null || typeof value.setup === 'string')
+  );
+}
+
+function isRunExecutorField(value: unknown): value is RunExecutorField {
+  if (typeof value !== 'object' || value === null || !('kind' in value)) return false;
+  if (value.kind === 'local') return true;
+  if (value.kind !== 'slurm' || !hasString(value, 'jobId')) return false;
+  const optionalString = (key: string) => {
+    const field: unknown = Reflect.get(value, key);
+    return field === undefined || typeof field === 'string';
+  };
+  const task: unknown = Reflect.get(value, 'arrayTaskId');
+  return (task === undefined || isCount(task)) && optionalString('lastState') && optionalString('lastSeen');
+}
+
+function isCount(value: unknown): value is number {
+  return typeof value === 'number' && Number.isInteger(value) && value >= 0;
 }
 
 function hasString<K extends string>(value: object, key: K): value is Record<K, string> {

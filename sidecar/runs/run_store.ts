@@ -93,6 +93,14 @@ export interface CreateRunOptions {
   configPath?: string;
   /** 'queued' (default) when the run waits for its turn; 'running' when it starts at once. */
   status?: 'queued' | 'running';
+  /** Labels recorded in run.json from the start: the seed, and a sweep's place and executor. */
+  labels?: Pick<RunRecord, 'seed' | 'sweep' | 'executor'>;
+  /**
+   * Whether run.json names this process as the run's owner (default true). A sweep creates its runs
+   * queued for other processes (or cluster jobs) to train; naming the creator would make each run look
+   * stale once it exits.
+   */
+  ownedByThisProcess?: boolean;
   /** Only for tests: the creation time and id suffix. */
   now?: Date;
 }
@@ -160,10 +168,9 @@ async function fillRunFolder(folder: string, runId: string, options: CreateRunOp
     createdAt: now.toISOString(),
     ...(status === 'running' ? { startedAt: now.toISOString() } : {}),
     ...(options.configPath !== undefined ? { configPath: options.configPath } : {}),
-    pid: process.pid,
-    ...identityOf(process.pid),
-    host: hostname(),
+    ...(options.ownedByThisProcess === false ? {} : { pid: process.pid, ...identityOf(process.pid), host: hostname() }),
     version: packageVersion,
+    ...options.labels,
   };
   await writeFileAtomic(join(folder, 'config.json'), JSON.stringify(options.config, null, 2) + '\n');
   await writeFileAtomic(join(folder, 'run.json'), JSON.stringify(record, null, 2) + '\n');
