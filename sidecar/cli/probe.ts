@@ -2,11 +2,15 @@
 // preference order that `runtime.backend: "auto"` follows.
 import { probeBackends } from '../runtime/backends';
 import { exitCodes } from '../protocol/exit_codes';
+import type { BackendProbe } from '../protocol/messages';
+import { backendsDirVariable, placeLabel } from '../runtime/optional_modules';
 
 const help = `Usage: l3m probe [--json]
 
 Lists the TensorFlow.js compute backends (cuda, cpu-native, webgpu, wasm, cpu), whether each is
-available here, its version or why it is unavailable, and the one "auto" would choose.
+available here, its version or why it is unavailable, and the one "auto" would choose; then, for
+the optional packages of cuda, cpu-native and webgpu, where they were looked for and what was there:
+first the folder in ${backendsDirVariable} (set by the editor), then the node_modules beside the sidecar.
   --json   print a JSON object { backends, chosen } instead of a table`;
 
 export async function run(args: string[]): Promise<number> {
@@ -37,5 +41,23 @@ export async function run(args: string[]): Promise<number> {
   console.log(line(header));
   for (const row of rows) console.log(line(row));
   console.log(`\n* chosen by runtime.backend "auto": ${chosen}`);
+  console.log(`\n${moduleReport(backends).join('\n')}`);
   return exitCodes.ok;
+}
+
+/** Where each optional package was looked for, one line per place, in the order of the search. */
+function moduleReport(backends: BackendProbe[]): string[] {
+  const dir = process.env[backendsDirVariable]?.trim();
+  const lines = [
+    `Optional packages (${dir ? `${backendsDirVariable}=${dir}` : `${backendsDirVariable} not set`}; places in search order):`,
+  ];
+  for (const backend of backends) {
+    if (!backend.module) continue;
+    lines.push(`  ${backend.module.package} (${backend.name})`);
+    for (const entry of backend.module.searched) {
+      const where = entry.outcome === 'absent' ? entry.detail : `${entry.path}: ${entry.detail}`;
+      lines.push(`    ${entry.outcome.padEnd(7)} ${placeLabel(entry.place)}: ${where}`);
+    }
+  }
+  return lines;
 }

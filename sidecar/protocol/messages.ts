@@ -108,6 +108,26 @@ export interface BackendProbe {
   /** Package and version, or why it is unavailable. */
   detail: string;
   device?: string;
+  /** For a backend that needs an optional package (cuda, cpu-native, webgpu): where it was looked for. */
+  module?: OptionalModuleSearch;
+}
+
+/** Where the sidecar looked for an optional backend package, in its order of places. */
+export interface OptionalModuleSearch {
+  package: string;
+  searched: ModuleSearchEntry[];
+}
+
+/** One place looked in for an optional package, and what was there. */
+export interface ModuleSearchEntry {
+  /** The editor's backends folder (L3M_BACKENDS_DIR), or the node_modules folders beside the sidecar. */
+  place: 'backends-dir' | 'sidecar';
+  /** The package's folder there (…/node_modules/<package>), or where it would be. */
+  path: string;
+  /** loaded: used; found: present, not loaded (not needed, or found earlier); absent; failed: present but loading threw. */
+  outcome: 'loaded' | 'found' | 'absent' | 'failed';
+  /** The version (loaded, found), why absent, or the version and the load error (failed). */
+  detail: string;
 }
 export const probeDevices = new RequestType0<{ backends: BackendProbe[]; chosen: string }, void>('devices/probe');
 

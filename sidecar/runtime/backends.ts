@@ -16,6 +16,14 @@ import { execFile, execFileSync } from 'node:child_process';
 import { pathToFileURL } from 'node:url';
 import type { BackendProbe } from '../protocol/messages';
 import { errorCode, errorMessage } from '../protocol/error_message';
+import {
+  checkOptionalModule,
+  describeSearch,
+  loadOptionalModule,
+  locateOptionalModule,
+  optionalBackendPackages,
+  type OptionalModuleResult,
+} from './optional_modules';
 
 export type BackendName = BackendProbe['name'];
 export type BackendRequest = 'auto' | BackendName;
@@ -56,7 +64,13 @@ export class BackendUnavailableError extends Error {
 // `require` that works both in the esbuild bundle (CommonJS) and under tsx in development.
 const requireHere = createRequire(typeof __filename !== 'undefined' ? __filename : join(process.cwd(), 'index.js'));
 
+/** What the last search for each optional backend's package found, for the probe's report. */
+const moduleSearches = new Map<BackendName, OptionalModuleResult>();
+
 function packageVersion(name: string): string | null {
+  // The optional packages are resolved from their own places (optional_modules.ts), not from here.
+  const optional = Object.entries(optionalBackendPackages).find(([, pkg]) => pkg === name);
+  if (optional) return locateOptionalModule(name).found?.version ?? null;
   // Read package.json from the package folder: some packages' "exports" hide it from require.
   try {
     const entry = requireHere.resolve(name);
@@ -138,15 +152,13 @@ async function probeNative(name: 'cuda' | 'cpu-native'): Promise<BackendProbe> {
         detail: 'no NVIDIA GPU is visible (nvidia-smi and /proc/driver/nvidia found none)',
       };
   }
-  try {
-    await import(pkg);
-  } catch (error) {
-    return { name, available: false, detail: describeImportFailure(pkg, error) };
-  }
+  const search = await loadOptionalModule(pkg);
+  moduleSearches.set(name, search);
+  if (!search.found) return { name, available: false, detail: describeSearch(search) };
   if (!tf.findBackend('tensorflow') && !tf.engine().registryFactory.tensorflow) {
     return { name, available: false, detail: `${pkg} loaded but registered no "tensorflow" backend` };
   }
-  const version = packageVersion(pkg) ?? 'unknown version';
+  const version = search.found.version;
   return {
     name,
     available: true,
@@ -223,12 +235,11 @@ function preflightAdapter(entry: string): Promise<AdapterPreflight> {
 
 async function probeWebgpu(): Promise<BackendProbe> {
   const name = 'webgpu';
-  let entry: string;
-  try {
-    entry = requireHere.resolve('webgpu');
-  } catch (error) {
-    return { name, available: false, detail: describeImportFailure('webgpu', error) };
-  }
+  // Loaded in a child process first: Dawn is loaded here only once an adapter is known to exist.
+  const search = await checkOptionalModule(optionalBackendPackages.webgpu);
+  moduleSearches.set(name, search);
+  if (!search.found) return { name, available: false, detail: describeSearch(search) };
+  const entry = search.found.entry;
   const preflight = await preflightAdapter(entry);
   const dawnSaid = preflight.stderr ? ` (Dawn: ${preflight.stderr})` : '';
   if (!preflight.found)
@@ -242,7 +253,7 @@ async function probeWebgpu(): Promise<BackendProbe> {
   }
   let module: WebgpuModule;
   try {
-    const loaded: unknown = await import('webgpu');
+    const loaded: unknown = await import(pathToFileURL(entry).href);
     if (!isWebgpuModule(loaded)) throw new Error('the package exports no create() and globals');
     module = loaded;
   } catch (error) {
@@ -368,8 +379,8 @@ export function probeBackend(name: BackendName): Promise<BackendProbe> {
   if (!probe) {
     probe = (async (): Promise<BackendProbe> => {
       try {
-        if (name === 'cuda' || name === 'cpu-native') return await probeNative(name);
-        if (name === 'webgpu') return await probeWebgpu();
+        if (name === 'cuda' || name === 'cpu-native') return withModuleSearch(await probeNative(name));
+        if (name === 'webgpu') return withModuleSearch(await probeWebgpu());
         if (name === 'wasm') return probeWasm();
         return probeCpu();
       } catch (error) {
@@ -379,6 +390,16 @@ export function probeBackend(name: BackendName): Promise<BackendProbe> {
     probeCache.set(name, probe);
   }
   return probe;
+}
+
+/**
+ * Adds where the backend's optional package was looked for; a probe that stopped before searching
+ * (no NVIDIA GPU visible) gets the places without loading anything, so the report still says what is there.
+ */
+function withModuleSearch(probe: BackendProbe): BackendProbe {
+  if (probe.name !== 'cuda' && probe.name !== 'cpu-native' && probe.name !== 'webgpu') return probe;
+  const search = moduleSearches.get(probe.name) ?? locateOptionalModule(optionalBackendPackages[probe.name]);
+  return { ...probe, module: { package: search.package, searched: search.searched } };
 }
 
 /** Probes every backend once per process, in preference order. Never throws. */
