@@ -138,7 +138,7 @@ async function checkBase(written: string, at: JsonPath, context: SweepContext, s
       'base-invalid',
       at,
       error,
-      `${where} has ${plural(errors.length, 'error')}, so no run of it can start; the first: ${formatDiagnostic(errors[0], path)}. Fix the base config (l3m validate shows them all).`,
+      `${where} has ${plural(errors.length, 'error')}, so no run of it can start; the first: ${formatDiagnostic(errors[0], path).replace(/\.$/, '')}. Fix the base config (l3m validate shows them all).`,
     );
     return base;
   }
