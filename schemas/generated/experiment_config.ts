@@ -763,6 +763,10 @@ export interface Runtime {
    */
   backend?: 'auto' | 'cuda' | 'cpu-native' | 'webgpu' | 'wasm' | 'cpu';
   /**
+   * Let backend: "webgpu" run on a software WebGPU adapter (Mesa's llvmpipe through Dawn's OpenGL ES backend) when the machine has no GPU. It executes the same WebGPU kernels on the CPU, several times slower than wasm, so it serves to check the WebGPU path, not to train; auto never picks it.
+   */
+  allow_software_gpu?: boolean;
+  /**
    * Worker threads for the wasm backend and data preparation; 0 uses all available cores.
    */
   threads?: number;
@@ -1529,6 +1533,10 @@ export interface ResolvedRuntime {
    * TensorFlow.js backend: `auto` picks the first available of cuda, cpu-native, webgpu, wasm, cpu; the others demand one (the run fails with a clear message when it is missing).
    */
   backend: 'auto' | 'cuda' | 'cpu-native' | 'webgpu' | 'wasm' | 'cpu';
+  /**
+   * Let backend: "webgpu" run on a software WebGPU adapter (Mesa's llvmpipe through Dawn's OpenGL ES backend) when the machine has no GPU. It executes the same WebGPU kernels on the CPU, several times slower than wasm, so it serves to check the WebGPU path, not to train; auto never picks it.
+   */
+  allow_software_gpu: boolean;
   /**
    * Worker threads for the wasm backend and data preparation; 0 uses all available cores.
    */

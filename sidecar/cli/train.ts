@@ -8,6 +8,7 @@ import { dirname, join, resolve } from 'node:path';
 import { ConfigInvalidError } from '../../schemas/load_config';
 import { formatDiagnostic } from '../../schemas/validate_config';
 import { prepareRun } from '../jobs/train_job';
+import { BackendUnavailableError } from '../runtime/backends';
 import { trainInTerminal } from './terminal_run';
 import { exitCodes } from '../protocol/exit_codes';
 import { errorMessage } from '../protocol/error_message';
@@ -75,6 +76,10 @@ export async function run(args: string[]): Promise<number> {
       for (const diagnostic of error.diagnostics) console.error(formatDiagnostic(diagnostic, error.path));
       console.error(`l3m train: ${configPath} has errors; no run was started.`);
       return exitCodes.invalid;
+    }
+    if (error instanceof BackendUnavailableError) {
+      console.error(`l3m train: ${error.message} No run was started.`);
+      return exitCodes.runFailed;
     }
     console.error(`l3m train: could not create the run folder: ${errorMessage(error)}`);
     return exitCodes.runFailed;

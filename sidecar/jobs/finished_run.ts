@@ -59,7 +59,7 @@ export interface LoadOptions {
 /** Selects the runtime, reads the run's data and builds its model with the checkpoint's weights; the caller disposes the model. */
 export async function loadFinishedRun(run: FinishedRun, options: LoadOptions = {}): Promise<LoadedRun> {
   const { log, signal } = options;
-  const runtime = await selectRuntime(run.config.runtime.backend);
+  const runtime = await selectRuntime(run.config.runtime);
   log?.(runtime.description);
   // Relative data paths are relative to the config file, as in training.
   const configDir = run.record.configPath ? dirname(run.record.configPath) : run.runDir;

@@ -2,7 +2,13 @@
 // (the editor's l3m.backend setting as L3M_BACKEND, else the config's runtime.backend), selecting it,
 // and on wasm the fast kernels. A job that skipped any of these would compute with other kernels than
 // training did. It lives with the jobs, not in runtime/, because the fast kernels are model code.
-import { selectBackend, type BackendRequest, type SelectedBackend } from '../runtime/backends';
+import {
+  BackendUnavailableError,
+  probeBackend,
+  selectBackend,
+  type BackendRequest,
+  type SelectedBackend,
+} from '../runtime/backends';
 import { installFastWasmKernels } from '../model/ops/install_wasm_kernels';
 
 const backendRequests: readonly BackendRequest[] = ['auto', 'cuda', 'cpu-native', 'webgpu', 'wasm', 'cpu'];
@@ -45,13 +51,40 @@ export interface SelectedRuntime {
   description: string;
 }
 
+/** The config's runtime section as far as the backend choice goes; a bare string is runtime.backend alone. */
+export type RuntimeSection = string | { backend: string; allow_software_gpu?: boolean };
+
+function sectionOf(runtime: RuntimeSection): { backend: string; allowSoftwareGpu: boolean } {
+  return typeof runtime === 'string'
+    ? { backend: runtime, allowSoftwareGpu: false }
+    : { backend: runtime.backend, allowSoftwareGpu: runtime.allow_software_gpu === true };
+}
+
+/**
+ * Refuses, before a run folder is created, a backend that is named explicitly and unavailable here: the
+ * run would fail at its first line. Throws BackendUnavailableError with the probe's reason and the fix;
+ * `auto` always finds one. Probes only the named backend (cached for the run that follows).
+ */
+export async function checkRuntimeAvailable(
+  runtime: RuntimeSection,
+  environment: string | undefined = process.env.L3M_BACKEND,
+): Promise<void> {
+  const { backend, allowSoftwareGpu } = sectionOf(runtime);
+  const request = backendRequestOf(backend, environment);
+  if (request.backend === 'auto') return;
+  const probe = await probeBackend(request.backend, { allowSoftwareGpu });
+  if (!probe.available)
+    throw new BackendUnavailableError(request.backend, `${probe.detail} (requested by ${request.source})`);
+}
+
 /** Selects the backend for a run's config and, on wasm, installs the fast kernels. */
 export async function selectRuntime(
-  configBackend: string,
+  runtime: RuntimeSection,
   environment: string | undefined = process.env.L3M_BACKEND,
 ): Promise<SelectedRuntime> {
+  const { backend: configBackend, allowSoftwareGpu } = sectionOf(runtime);
   const request = backendRequestOf(configBackend, environment);
-  const backend = await selectBackend(request.backend);
+  const backend = await selectBackend(request.backend, { allowSoftwareGpu });
   // On wasm, route every matmul through XNNPACK and skip the copies of saved tensors (the perf
   // helper's kernels, numerically equal to the stock ones); process-wide, so installed here.
   const fastKernels = backend.name === 'wasm' && installFastWasmKernels();

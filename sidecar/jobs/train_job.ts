@@ -36,7 +36,7 @@ import { loopSettingsFor } from '../train/loop_settings';
 import { readCheckpointWeights } from '../train/trainer_checkpoints';
 import { taskDefinition } from '../tasks/registry';
 import type { TaskData, TaskDefinition, TaskModel } from '../tasks/task_definition';
-import { selectRuntime } from './select_runtime';
+import { checkRuntimeAvailable, selectRuntime } from './select_runtime';
 import { errorMessage } from '../protocol/error_message';
 
 export interface TrainingEvents {
@@ -69,11 +69,13 @@ type TaskOutcome = { kind: 'completed' | 'cancelled'; progress: RunProgress };
 
 /**
  * Validates `configPath` in run mode (missing data or checkpoint paths are errors) and creates the run
- * folder with status queued. Throws ConfigInvalidError (with the diagnostics) when the config has errors.
+ * folder with status queued. Throws ConfigInvalidError (with the diagnostics) when the config has errors,
+ * and BackendUnavailableError (the probe's reason and the fix) when it names a backend this machine lacks.
  */
 export async function prepareRun(configPath: string, runsDir: string): Promise<{ runId: string; runDir: string }> {
   const loaded = await loadConfigFile(configPath, 'run');
   if (!loaded.config) throw new ConfigInvalidError(loaded.path, loaded.diagnostics);
+  await checkRuntimeAvailable(loaded.config.runtime);
   const created = await createRun({
     runsDir,
     experiment: experimentNameOf(loaded.path),
@@ -143,7 +145,7 @@ export async function runTraining(options: RunTrainingOptions): Promise<'complet
       throw new Error(`Run ${runDir} is already completed; start a new run instead of resuming it.`);
     const config = await readRunConfig(runDir);
     const definition = taskDefinition(config.task, join(runDir, 'config.json'));
-    const runtime = await selectRuntime(config.runtime.backend);
+    const runtime = await selectRuntime(config.runtime);
     events.log('info', runtime.description);
     removeLeftovers(runDir, events);
     await removeAbandonedTemporaryFolders(datasetCacheRoot()).then((removed) => {

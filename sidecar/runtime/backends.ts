@@ -12,10 +12,17 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { availableParallelism, cpus } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createRequire } from 'node:module';
-import { execFile, execFileSync } from 'node:child_process';
-import { pathToFileURL } from 'node:url';
+import { execFileSync } from 'node:child_process';
 import type { BackendProbe } from '../protocol/messages';
-import { errorCode, errorMessage } from '../protocol/error_message';
+import { errorMessage } from '../protocol/error_message';
+import {
+  adapterLabel,
+  isSoftwareAdapter,
+  preflightAdapters,
+  startAdapter,
+  type AdapterPreflight,
+  type StartedAdapter,
+} from './webgpu_adapter';
 import {
   checkOptionalModule,
   describeSearch,
@@ -54,11 +61,20 @@ export class BackendUnavailableError extends Error {
     readonly backend: string,
     readonly reason: string,
   ) {
-    super(
-      `Compute backend "${backend}" is unavailable: ${reason}. Set runtime.backend to "auto" (or run "l3m probe" to see what is available).`,
-    );
+    super(`Compute backend "${backend}" is unavailable: ${reason}. ${backendFix(backend)}`);
     this.name = 'BackendUnavailableError';
   }
+}
+
+/** What would make a backend available, or what to ask for instead. */
+export function backendFix(backend: string): string {
+  const instead = 'or set runtime.backend to "auto" (run "l3m probe" to see what is available)';
+  if (backend === 'cuda')
+    return `To use it, run on a machine with an NVIDIA GPU and its driver, with @tensorflow/tfjs-node-gpu and the CUDA 11.8/cuDNN 8 libraries it loads installed, ${instead}.`;
+  if (backend === 'cpu-native') return `To use it, install @tensorflow/tfjs-node for this platform, ${instead}.`;
+  if (backend === 'webgpu')
+    return `To use it, run on a machine whose GPU has a Vulkan driver (for NVIDIA: the driver's Vulkan ICD and libvulkan1), or set runtime.allow_software_gpu to true to run on Mesa's software adapter (slower than wasm; for tests), ${instead}.`;
+  return `Set runtime.backend to "auto" (or run "l3m probe" to see what is available).`;
 }
 
 // `require` that works both in the esbuild bundle (CommonJS) and under tsx in development.
@@ -131,15 +147,6 @@ export function visibleNvidiaGpus(): string[] {
   }
 }
 
-function describeImportFailure(pkg: string, error: unknown): string {
-  const code = errorCode(error);
-  const message = errorMessage(error);
-  if ((code === 'MODULE_NOT_FOUND' || code === 'ERR_MODULE_NOT_FOUND') && message.includes(pkg)) {
-    return `${pkg} is not installed (optional; the README says how to install it on a machine with internet)`;
-  }
-  return `${pkg} failed to load: ${message.split('\n')[0]}`;
-}
-
 async function probeNative(name: 'cuda' | 'cpu-native'): Promise<BackendProbe> {
   const pkg = name === 'cuda' ? '@tensorflow/tfjs-node-gpu' : '@tensorflow/tfjs-node';
   let gpus: string[] = [];
@@ -167,160 +174,70 @@ async function probeNative(name: 'cuda' | 'cpu-native'): Promise<BackendProbe> {
   };
 }
 
-/** A software rasteriser posing as a GPU: slower than the wasm backend, so it counts as no GPU. */
-export function isSoftwareAdapter(
-  info: { vendor?: string; architecture?: string; device?: string; description?: string },
-  isFallback: boolean,
-): boolean {
-  if (isFallback) return true;
-  const text =
-    `${info.vendor ?? ''} ${info.architecture ?? ''} ${info.device ?? ''} ${info.description ?? ''}`.toLowerCase();
-  return /llvmpipe|swiftshader|softpipe|lavapipe|software|microsoft basic render/.test(text);
+export { isSoftwareAdapter } from './webgpu_adapter';
+
+/** Options of a backend request beyond its name. */
+export interface BackendOptions {
+  /**
+   * Let an explicit "webgpu" request use a software adapter (Mesa's llvmpipe), which is slower than wasm:
+   * for tests of the WebGPU kernels on machines without a GPU. `auto` never uses one.
+   */
+  allowSoftwareGpu?: boolean;
 }
 
-// Dawn writes its driver warnings ("Couldn't load Vulkan: libvulkan.so.1 …" with a C++ source line)
-// straight to file descriptor 2, where no JavaScript hook can catch them. So the adapter is first looked
-// for in a short-lived child process whose stderr is captured: on a machine without a GPU the noise ends
-// up in the probe's detail string instead of the sidecar's log, and Dawn is never loaded in-process.
-const adapterScript = `
-const m = await import(process.argv[1]);
-Object.assign(globalThis, m.globals);
-const adapter = await Promise.race([m.create([]).requestAdapter({ powerPreference: 'high-performance' }), new Promise((r) => setTimeout(() => r(null), 15000))]);
-process.stdout.write(JSON.stringify(adapter ? { found: true, info: { ...(adapter.info ?? {}) }, fallback: adapter.isFallbackAdapter === true } : { found: false }));
-process.exit(0);`;
+/** One adapter preflight per process: it starts a child process and loads Dawn there. */
+let adapterPreflight: Promise<AdapterPreflight> | null = null;
+/** Dawn in this process, at most once per kind of adapter (a hardware probe and a software-allowed one may both find the GPU). */
+const startedAdapters = new Map<'hardware' | 'software', Promise<StartedAdapter>>();
 
-interface AdapterPreflight {
-  found: boolean;
-  info?: { vendor?: string; architecture?: string; device?: string; description?: string };
-  fallback?: boolean;
-  stderr: string;
-}
-
-/** What adapterScript prints; anything else (a crash's output) counts as no adapter. */
-function isPreflightReport(value: unknown): value is Omit<AdapterPreflight, 'stderr'> {
-  if (typeof value !== 'object' || value === null || !('found' in value) || typeof value.found !== 'boolean')
-    return false;
-  const info: unknown = 'info' in value ? value.info : undefined;
-  return (
-    info === undefined ||
-    (typeof info === 'object' &&
-      info !== null &&
-      Object.values(info).every((field) => field === undefined || typeof field === 'string'))
-  );
-}
-
-function preflightAdapter(entry: string): Promise<AdapterPreflight> {
-  return new Promise((resolvePreflight) => {
-    execFile(
-      process.execPath,
-      ['--input-type=module', '-e', adapterScript, pathToFileURL(entry).href],
-      { timeout: 30_000, encoding: 'utf8' },
-      (error, stdout, stderr) => {
-        const noise = stderr
-          .split('\n')
-          .map((l) => l.trim())
-          .filter((l) => l !== '' && !l.startsWith('at '))
-          .join('; ');
-        try {
-          const report: unknown = JSON.parse(stdout);
-          if (!isPreflightReport(report)) throw new Error('the adapter probe printed no report');
-          resolvePreflight({ ...report, stderr: noise });
-        } catch {
-          resolvePreflight({ found: false, stderr: noise || (error ? error.message.split('\n')[0] : 'no output') });
-        }
-      },
-    );
-  });
-}
-
-async function probeWebgpu(): Promise<BackendProbe> {
+async function probeWebgpu(allowSoftware: boolean): Promise<BackendProbe> {
   const name = 'webgpu';
   // Loaded in a child process first: Dawn is loaded here only once an adapter is known to exist.
   const search = await checkOptionalModule(optionalBackendPackages.webgpu);
   moduleSearches.set(name, search);
   if (!search.found) return { name, available: false, detail: describeSearch(search) };
   const entry = search.found.entry;
-  const preflight = await preflightAdapter(entry);
-  const dawnSaid = preflight.stderr ? ` (Dawn: ${preflight.stderr})` : '';
-  if (!preflight.found)
-    return { name, available: false, detail: `Dawn found no GPU adapter (no Vulkan/Metal/D3D12 driver)${dawnSaid}` };
-  if (isSoftwareAdapter(preflight.info ?? {}, preflight.fallback === true)) {
-    const label =
-      Object.values(preflight.info ?? {})
-        .filter((v) => v)
-        .join(' ') || 'unknown adapter';
-    return { name, available: false, detail: `only a software adapter (${label}), which counts as no GPU` };
+  adapterPreflight ??= preflightAdapters(entry);
+  const preflight = await adapterPreflight;
+  const hardware =
+    preflight.hardware && !isSoftwareAdapter(preflight.hardware.info, preflight.hardware.fallback)
+      ? preflight.hardware
+      : null;
+  const software = hardware ? null : (preflight.software ?? preflight.hardware);
+  const chosen = hardware ?? (allowSoftware ? software : null);
+  if (!chosen) {
+    const dawnSaid = preflight.hardwareMessages ? ` (Dawn: ${preflight.hardwareMessages})` : '';
+    const noHardware = `Dawn found no hardware GPU adapter (no Vulkan/Metal/D3D12 driver for a GPU)${dawnSaid}`;
+    if (software)
+      return {
+        name,
+        available: false,
+        detail: `${noHardware}; only a software adapter (${adapterLabel(software.info)}), which is slower than wasm and used only when runtime.allow_software_gpu is true`,
+      };
+    const softwareSaid = preflight.softwareMessages ? ` (Dawn: ${preflight.softwareMessages})` : '';
+    return {
+      name,
+      available: false,
+      detail: `${noHardware}; no software adapter either (Mesa's EGL and llvmpipe, packages libegl1 libegl-mesa0 libgl1-mesa-dri)${softwareSaid}`,
+    };
   }
-  let module: WebgpuModule;
   try {
-    const loaded: unknown = await import(pathToFileURL(entry).href);
-    if (!isWebgpuModule(loaded)) throw new Error('the package exports no create() and globals');
-    module = loaded;
-  } catch (error) {
-    return { name, available: false, detail: describeImportFailure('webgpu', error) };
-  }
-  try {
-    Object.assign(globalThis, module.globals);
-    const gpu = module.create([]);
-    // The adapter request can hang on broken drivers; give it a bounded time.
-    const adapter = await Promise.race([
-      gpu.requestAdapter({ powerPreference: 'high-performance' }),
-      new Promise<null>((resolve) => setTimeout(() => resolve(null), 15_000).unref()),
-    ]);
-    if (!adapter) return { name, available: false, detail: 'Dawn found no GPU adapter (no Vulkan/Metal/D3D12 driver)' };
-    const info = adapter.info ?? {};
-    const label =
-      [info.vendor, info.architecture, info.device, info.description].filter((s) => s).join(' ') || 'unknown adapter';
-    if (isSoftwareAdapter(info, adapter.isFallbackAdapter === true)) {
-      return { name, available: false, detail: `only a software adapter (${label}), which counts as no GPU` };
+    let starting = startedAdapters.get(chosen.route.kind);
+    if (!starting) {
+      starting = startAdapter(entry, chosen.route);
+      startedAdapters.set(chosen.route.kind, starting);
     }
-    // tfjs-backend-webgpu registers itself at import time only when navigator.gpu exists, and Node 20
-    // has no navigator, so it is provided here before the import.
-    const nav: unknown = Reflect.get(globalThis, 'navigator');
-    if (typeof nav === 'object' && nav !== null) {
-      if (!Reflect.get(nav, 'gpu')) Object.defineProperty(nav, 'gpu', { value: gpu, configurable: true });
-    } else {
-      Object.defineProperty(globalThis, 'navigator', { value: { gpu }, configurable: true, writable: true });
-    }
-    await import('@tensorflow/tfjs-backend-webgpu');
+    const started = await starting;
+    const versions = `webgpu (Dawn) ${packageVersion('webgpu') ?? ''}, tfjs-backend-webgpu ${packageVersion('@tensorflow/tfjs-backend-webgpu') ?? ''}`;
     return {
       name,
       available: true,
-      detail:
-        `webgpu (Dawn) ${packageVersion('webgpu') ?? ''}, tfjs-backend-webgpu ${packageVersion('@tensorflow/tfjs-backend-webgpu') ?? ''}`.replace(
-          /\s+,/g,
-          ',',
-        ),
-      device: label,
+      detail: `${versions.replace(/\s+,/g, ',')}${started.software ? ', software adapter (allowed by runtime.allow_software_gpu)' : ''}`,
+      device: `${adapterLabel(started.info)}${started.software ? ' (software, on the CPU)' : ''}`,
     };
   } catch (error) {
     return { name, available: false, detail: `webgpu failed: ${errorMessage(error).split('\n')[0]}` };
   }
-}
-
-// The webgpu package types create() with the DOM's GPU types, which this Node build does not include.
-interface WebgpuModule {
-  create(options: string[]): GPUish;
-  globals: Record<string, unknown>;
-}
-
-function isWebgpuModule(value: unknown): value is WebgpuModule {
-  return (
-    typeof value === 'object' &&
-    value !== null &&
-    'create' in value &&
-    typeof value.create === 'function' &&
-    'globals' in value &&
-    typeof value.globals === 'object' &&
-    value.globals !== null
-  );
-}
-
-interface GPUish {
-  requestAdapter(options?: { powerPreference?: string }): Promise<{
-    info?: { vendor?: string; architecture?: string; device?: string; description?: string };
-    isFallbackAdapter?: boolean;
-  } | null>;
 }
 
 /**
@@ -371,23 +288,25 @@ function probeCpu(): BackendProbe {
   };
 }
 
-const probeCache = new Map<BackendName, Promise<BackendProbe>>();
+const probeCache = new Map<string, Promise<BackendProbe>>();
 
-/** Probes one backend, once per process. Never throws. */
-export function probeBackend(name: BackendName): Promise<BackendProbe> {
-  let probe = probeCache.get(name);
+/** Probes one backend, once per process (webgpu: once with and once without software adapters). Never throws. */
+export function probeBackend(name: BackendName, options: BackendOptions = {}): Promise<BackendProbe> {
+  const allowSoftware = name === 'webgpu' && options.allowSoftwareGpu === true;
+  const key = allowSoftware ? 'webgpu+software' : name;
+  let probe = probeCache.get(key);
   if (!probe) {
     probe = (async (): Promise<BackendProbe> => {
       try {
         if (name === 'cuda' || name === 'cpu-native') return withModuleSearch(await probeNative(name));
-        if (name === 'webgpu') return withModuleSearch(await probeWebgpu());
+        if (name === 'webgpu') return withModuleSearch(await probeWebgpu(allowSoftware));
         if (name === 'wasm') return probeWasm();
         return probeCpu();
       } catch (error) {
         return { name, available: false, detail: `probe failed: ${errorMessage(error)}` };
       }
     })();
-    probeCache.set(name, probe);
+    probeCache.set(key, probe);
   }
   return probe;
 }
@@ -413,8 +332,9 @@ export async function probeBackends(): Promise<BackendProbe[]> {
  * Chooses a backend (the first available one for `auto`), makes it TF.js's active backend, and
  * returns what was chosen with the versions to record in the run. When initialising a backend
  * fails although its probe succeeded (a driver error, say), `auto` falls through to the next one.
+ * A software WebGPU adapter is used only for an explicit "webgpu" with `allowSoftwareGpu`.
  */
-export async function selectBackend(requested: BackendRequest): Promise<SelectedBackend> {
+export async function selectBackend(requested: BackendRequest, options: BackendOptions = {}): Promise<SelectedBackend> {
   if (requested !== 'auto' && !backendOrder.includes(requested)) {
     throw new BackendUnavailableError(
       String(requested),
@@ -426,7 +346,7 @@ export async function selectBackend(requested: BackendRequest): Promise<Selected
   const names = requested === 'auto' ? backendOrder : [requested];
   const failures: string[] = [];
   for (const name of names) {
-    const probe = await probeBackend(name);
+    const probe = await probeBackend(name, requested === 'auto' ? {} : options);
     if (!probe.available) {
       if (requested !== 'auto') throw new BackendUnavailableError(probe.name, probe.detail);
       continue;

@@ -109,3 +109,37 @@ test("the full probe captures Dawn's messages into the webgpu detail instead of 
   assert.ok(webgpu && webgpu.detail.length > 0);
   assert.doesNotMatch(stderr, /Vulkan|BackendVk/i);
 });
+
+// Mesa's llvmpipe behind Dawn's OpenGL ES backend is a software adapter: `auto` and a plain "webgpu"
+// request must never use it, and an explicit request with allowSoftwareGpu must. Without Mesa's EGL
+// there is no software adapter at all, and the webgpu probe says so; CI installs Mesa.
+test('a software WebGPU adapter is used only for an explicit webgpu request that allows it', async () => {
+  const { stdout } = await childStderr(`
+    const plain = await b.probeBackend('webgpu');
+    const auto = await b.selectBackend('auto');
+    let software = null;
+    try { software = await b.selectBackend('webgpu', { allowSoftwareGpu: true }); } catch (e) { software = { refused: e.message }; }
+    process.stdout.write(JSON.stringify({ plain, auto: auto.name, software }));
+    process.exit(0);`);
+  const { plain, auto, software } = JSON.parse(stdout) as {
+    plain: { available: boolean; detail: string };
+    auto: string;
+    software: { name?: string; device?: string; refused?: string };
+  };
+  if (plain.available) return; // A hardware GPU: nothing software to check here.
+  assert.notEqual(auto, 'webgpu', 'auto never picks a software adapter');
+  if (software.refused !== undefined) {
+    assert.ok(process.env.CI !== 'true', `CI installs Mesa, so a software adapter must exist: ${software.refused}`);
+    assert.match(software.refused, /no software adapter either \(Mesa's EGL and llvmpipe/);
+    return;
+  }
+  assert.match(plain.detail, /only a software adapter \(llvmpipe.*used only when runtime\.allow_software_gpu is true/);
+  assert.equal(software.name, 'webgpu');
+  assert.match(software.device ?? '', /llvmpipe.*\(software, on the CPU\)/);
+});
+
+test('an unavailable backend names the fix for that backend', () => {
+  assert.match(new BackendUnavailableError('webgpu', 'x').message, /Vulkan driver.*runtime\.allow_software_gpu to true/);
+  assert.match(new BackendUnavailableError('cuda', 'x').message, /NVIDIA GPU.*@tensorflow\/tfjs-node-gpu/);
+  assert.match(new BackendUnavailableError('cpu-native', 'x').message, /install @tensorflow\/tfjs-node/);
+});
