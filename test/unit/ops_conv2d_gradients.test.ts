@@ -13,6 +13,8 @@ import {
   flipSwapFilter,
   registerWasmConvGradients,
   restoreWasmConvGradients,
+  setFilterGradientMode,
+  type FilterGradientMode,
 } from '../../sidecar/model/ops/wasm_conv2d_gradients';
 import { sameConv2d } from '../../sidecar/tasks/generation/velocity_cnn';
 
@@ -93,28 +95,43 @@ test('flipSwapFilter flips the kernel in space and swaps its channel axes', () =
   assert.deepEqual(Array.from(out), [100, 110, 101, 111, 102, 112, 0, 10, 1, 11, 2, 12]);
 });
 
-test('wasm conv2d gradients equal the cpu backend kernels (1e-5 relative), no leaks', async () => {
-  await tf.setBackend('cpu');
-  const expected = cases.map((c, i) => convAndGrads(c, 10 * i + 1));
-  await import('@tensorflow/tfjs-backend-wasm');
-  assert.ok(await tf.setBackend('wasm'));
-  assert.ok(registerWasmConvGradients());
-  const tensors = tf.memory().numTensors;
-  const buffers = backendBuffers();
-  cases.forEach((c, i) => {
-    const actual = convAndGrads(c, 10 * i + 1);
-    for (const key of ['y', 'dx', 'dw'] as const) {
-      const error = maxRelative(actual[key], expected[i][key]);
-      assert.ok(
-        error < 1e-5,
-        `x [${c.x.join(',')}], filter ${c.k.join('×')}, pad ${JSON.stringify(c.pad)}: ${key} relative error ${error}`,
-      );
+// Each filter-gradient path: the column product (default), the same split into chunks of a few images (a
+// limit of 2000 floats splits every case with a k×k filter), and the earlier image-as-filter convolution.
+const modes: { name: string; mode: FilterGradientMode; columnFloatLimit?: number }[] = [
+  { name: 'columns', mode: 'columns' },
+  { name: 'columns split into chunks of images', mode: 'columns', columnFloatLimit: 2000 },
+  { name: 'image as filter', mode: 'image-filter' },
+];
+
+for (const { name, mode, columnFloatLimit } of modes) {
+  test(`wasm conv2d gradients (${name}) equal the cpu backend kernels (1e-5 relative), no leaks`, async () => {
+    await tf.setBackend('cpu');
+    const expected = cases.map((c, i) => convAndGrads(c, 10 * i + 1));
+    await import('@tensorflow/tfjs-backend-wasm');
+    assert.ok(await tf.setBackend('wasm'));
+    assert.ok(registerWasmConvGradients());
+    setFilterGradientMode(mode, { columnFloatLimit });
+    try {
+      const tensors = tf.memory().numTensors;
+      const buffers = backendBuffers();
+      cases.forEach((c, i) => {
+        const actual = convAndGrads(c, 10 * i + 1);
+        for (const key of ['y', 'dx', 'dw'] as const) {
+          const error = maxRelative(actual[key], expected[i][key]);
+          assert.ok(
+            error < 1e-5,
+            `x [${c.x.join(',')}], filter ${c.k.join('×')}, pad ${JSON.stringify(c.pad)}: ${key} relative error ${error}`,
+          );
+        }
+      });
+      assert.equal(tf.memory().numTensors, tensors, 'no tensors leak');
+      assert.equal(backendBuffers(), buffers, "no wasm buffers leak from the kernels' intermediates");
+    } finally {
+      setFilterGradientMode('columns');
+      await tf.setBackend('cpu');
     }
   });
-  assert.equal(tf.memory().numTensors, tensors, 'no tensors leak');
-  assert.equal(backendBuffers(), buffers, "no wasm buffers leak from the kernels' intermediates");
-  await tf.setBackend('cpu');
-});
+}
 
 test('sameConv2d on wasm uses tf.conv2d and its gradients equal the cpu reference (1e-5 relative)', async () => {
   await tf.setBackend('cpu');

@@ -8,10 +8,10 @@
 // the backend's own compiled Conv2D (and Transpose, BatchMatMul) kernels; no new native code:
 //   dx = conv(dy, W′) with W′[a, b, co, ci] = W[k−1−a, k−1−b, ci, co] (the kernel flipped in space, its channel
 //        axes swapped) and pads k−1−pad on each side (the transposed convolution of a stride-1 conv);
-//   dW[a, b, ci, co] = Σ_{m,i,j} x[m, i+a−top, j+b−left, ci] · dy[m, i, j, co]: a convolution whose "batch" is
-//        ci, whose image is x's (H, W) with the batch m as channels, and whose filter is dy with (i, j) as the
-//        spatial axes and m as input channels: conv(xᵀ (Cin, H, W, M), dyᵀ (outH, outW, M, Cout)) with x's
-//        padding, giving (Cin, kH, kW, Cout), transposed to (kH, kW, Cin, Cout). For 1×1 kernels without
+//   dW[a, b, ci, co] = Σ_{m,i,j} x[m, i+a−top, j+b−left, ci] · dy[m, i, j, co]: one matrix product
+//        colsᵀ (kH·kW·Cin, N) · dy (N, Cout) over the N output pixels, colsᵀ being the shifted input written
+//        out transposed (filterGradientByColumns). It replaced a convolution of the transposed input with dy as
+//        a filter as large as the image, which XNNPACK ran at half the forward's rate. For 1×1 kernels without
 //        padding it is the plain product x(N, Cin)ᵀ · dy(N, Cout).
 // Stride-1, dilation-1, channels-last convolutions are handled (every convolution of the model); the input
 // gradient of any other goes to the stock kernel, and the filter gradient of any other throws a clear error.
@@ -130,7 +130,7 @@ function backpropInput(args: KernelArgs, stock: tf.KernelFunc | undefined): tf.T
   return dx;
 }
 
-/** Conv2DBackpropFilter for stride 1: one Conv2D (XNNPACK) of the transposed input with the transposed dy. */
+/** Conv2DBackpropFilter for stride 1: matrix products on XNNPACK (see filterGradientByColumns). */
 function backpropFilter(args: KernelArgs): tf.TensorInfo {
   const { inputs, backend, attrs = {} } = args;
   const x = inputs['x']!;
@@ -160,6 +160,36 @@ function backpropFilter(args: KernelArgs): tf.TensorInfo {
     );
     return { ...product, shape: filterShape };
   }
+  const shape = filterShape as [number, number, number, number];
+  return filterGradientMode === 'columns'
+    ? filterGradientByColumns(x, dy, shape, conv, backend)
+    : filterGradientByImageFilter(x, dy, shape, conv, backend);
+}
+
+/**
+ * How the filter gradient of a k×k convolution is computed: 'columns' (the product below, the default) or
+ * 'image-filter' (the earlier convolution of the transposed input with dy as the filter), kept so that
+ * bench/train_step measures both in one run.
+ */
+export type FilterGradientMode = 'columns' | 'image-filter';
+let filterGradientMode: FilterGradientMode = 'columns';
+/** Images per product of the 'columns' path are capped so that its columns stay within this many floats. */
+let columnFloatLimit = 16 * 1024 * 1024; // 64 MiB
+
+export function setFilterGradientMode(mode: FilterGradientMode, options: { columnFloatLimit?: number } = {}): void {
+  filterGradientMode = mode;
+  columnFloatLimit = options.columnFloatLimit ?? 16 * 1024 * 1024;
+}
+
+/** The earlier path: one Conv2D of xᵀ (Cin, H, W, M) with dyᵀ (outH, outW, M, Cout) as its filter. */
+function filterGradientByImageFilter(
+  x: tf.TensorInfo,
+  dy: tf.TensorInfo,
+  filterShape: [number, number, number, number],
+  conv: StrideOneConv,
+  backend: unknown,
+): tf.TensorInfo {
+  const [kH, kW] = filterShape;
   const xT = runWasmKernel('Transpose', { x }, { perm: [3, 1, 2, 0] }, backend); // (Cin, H, W, M)
   const dyT = runWasmKernel('Transpose', { x: dy }, { perm: [1, 2, 0, 3] }, backend); // (outH, outW, M, Cout)
   const perCin = runWasmKernel(
@@ -189,6 +219,134 @@ function backpropFilter(args: KernelArgs): tf.TensorInfo {
   const dW = runWasmKernel('Transpose', { x: perCin }, { perm: [1, 2, 0, 3] }, backend); // (kH, kW, Cin, Cout)
   release(backend, perCin);
   return dW;
+}
+
+/**
+ * dW as one matrix product per chunk of images: colsᵀ (kH·kW·Cin, N) · dy (N, Cout), N the chunk's output
+ * pixels, where row (a, b, ci) of colsᵀ is input channel ci shifted by (a − top, b − left), zero outside.
+ * colsᵀ is written transposed so that the product needs no transpose (a transposed operand costs a copy on
+ * XNNPACK's path, and that copy of the 9×-larger columns took as long as the product); the input is first
+ * transposed to channel planes (Cin, M, H, W), so every row is filled from contiguous runs. A batch whose
+ * columns exceed the float limit is split into chunks of whole images whose products are summed, so memory
+ * does not grow with the batch.
+ */
+function filterGradientByColumns(
+  x: tf.TensorInfo,
+  dy: tf.TensorInfo,
+  filterShape: [number, number, number, number],
+  conv: StrideOneConv,
+  backend: unknown,
+): tf.TensorInfo {
+  const [kH, kW, cin, cout] = filterShape;
+  const [m, h, w] = x.shape as [number, number, number, number];
+  const [, outH, outW] = dy.shape as [number, number, number, number];
+  const rows = kH * kW * cin;
+  const pixelsPerImage = outH * outW;
+  const imagesPerChunk = Math.max(1, Math.floor(columnFloatLimit / (rows * pixelsPerImage)));
+  const access = floatAccess('wasm', backend);
+  const planes = runWasmKernel('Transpose', { x }, { perm: [3, 0, 1, 2] }, backend); // (Cin, M, H, W)
+  let sum: Float32Array | null = null;
+  let single: tf.TensorInfo | null = null;
+  try {
+    for (let first = 0; first < m; first += imagesPerChunk) {
+      const images = Math.min(imagesPerChunk, m - first);
+      const n = images * pixelsPerImage;
+      const cols = access.write([1, rows, n]);
+      // Views after every allocation: one can grow the heap and detach earlier views.
+      fillColumns(
+        access.read(cols.info),
+        access.read(planes),
+        { kH, kW, cin, m, h, w, outH, outW, first, images },
+        conv,
+      );
+      let dyChunk: tf.TensorInfo = { dataId: dy.dataId, shape: [1, n, cout], dtype: 'float32' };
+      let ownDy = false;
+      if (images !== m) {
+        const copy = access.write([1, n, cout]);
+        copy.values.set(
+          access.read(dy).subarray(first * pixelsPerImage * cout, (first + images) * pixelsPerImage * cout),
+        );
+        dyChunk = copy.info;
+        ownDy = true;
+      }
+      const product = runWasmKernel(
+        'BatchMatMul',
+        { a: cols.info, b: dyChunk },
+        { transposeA: false, transposeB: false },
+        backend,
+      );
+      release(backend, cols.info);
+      if (ownDy) release(backend, dyChunk);
+      if (images === m) {
+        single = product;
+        break;
+      }
+      const values = access.read(product);
+      if (!sum) sum = Float32Array.from(values);
+      else for (let i = 0; i < sum.length; i++) sum[i] += values[i];
+      release(backend, product);
+    }
+  } finally {
+    release(backend, planes);
+  }
+  if (single) return { ...single, shape: filterShape };
+  const out = access.write(filterShape);
+  out.values.set(sum!);
+  return out.info;
+}
+
+interface ColumnGeometry {
+  kH: number;
+  kW: number;
+  cin: number;
+  m: number;
+  h: number;
+  w: number;
+  outH: number;
+  outW: number;
+  /** First image of the chunk, and how many. */
+  first: number;
+  images: number;
+}
+
+/** Fills colsᵀ (kH·kW·Cin rows, images·outH·outW columns) from channel planes (Cin, M, H, W). */
+export function fillColumns(
+  cols: Float32Array,
+  planes: Float32Array,
+  g: ColumnGeometry,
+  pad: { top: number; left: number },
+): void {
+  if (g.outH === g.h && g.outW === g.w) {
+    fillSameSizeColumns(cols, planes, g, pad);
+    return;
+  }
+  const n = g.images * g.outH * g.outW;
+  for (let a = 0; a < g.kH; a++) {
+    const di = a - pad.top;
+    for (let b = 0; b < g.kW; b++) {
+      const dj = b - pad.left;
+      // Output columns j whose input column j + dj lies inside the image.
+      const jFrom = Math.max(0, -dj);
+      const jTo = Math.min(g.outW, g.w - dj);
+      for (let ci = 0; ci < g.cin; ci++) {
+        let dst = ((a * g.kW + b) * g.cin + ci) * n;
+        for (let image = 0; image < g.images; image++) {
+          const plane = (ci * g.m + g.first + image) * g.h * g.w;
+          for (let i = 0; i < g.outH; i++, dst += g.outW) {
+            const ii = i + di;
+            if (ii < 0 || ii >= g.h || jFrom >= jTo) {
+              cols.fill(0, dst, dst + g.outW);
+              continue;
+            }
+            const src = plane + ii * g.w + dj;
+            for (let j = 0; j < jFrom; j++) cols[dst + j] = 0;
+            for (let j = jFrom; j < jTo; j++) cols[dst + j] = planes[src + j]!;
+            for (let j = jTo; j < g.outW; j++) cols[dst + j] = 0;
+          }
+        }
+      }
+    }
+  }
 }
 
 let stockInput: tf.KernelConfig | null = null;
@@ -227,4 +385,53 @@ export function restoreWasmConvGradients(): void {
   if (stockInput) tf.registerKernel(stockInput);
   stockInput = null;
   installed = false;
+}
+
+/**
+ * fillColumns for an output as large as the input ("same" padding): row (a, b, ci) is the chunk's run of channel
+ * ci's planes read at a constant offset (a − top)·W + (b − left), so it is copied in one piece, and only the
+ * pixels whose source lies outside their own image (read across an image edge) are zeroed afterwards. Copying
+ * pixel runs of one image row each was slower than the matrix product that follows for 8×8 patches.
+ */
+function fillSameSizeColumns(
+  cols: Float32Array,
+  planes: Float32Array,
+  g: ColumnGeometry,
+  pad: { top: number; left: number },
+): void {
+  const plane = g.h * g.w;
+  const n = g.images * plane;
+  for (let a = 0; a < g.kH; a++) {
+    const di = a - pad.top;
+    for (let b = 0; b < g.kW; b++) {
+      const dj = b - pad.left;
+      const shift = di * g.w + dj;
+      const jFrom = Math.max(0, -dj);
+      const jTo = Math.min(g.w, g.w - dj);
+      const iFrom = Math.max(0, -di);
+      const iTo = Math.min(g.h, g.h - di);
+      for (let ci = 0; ci < g.cin; ci++) {
+        const dst = ((a * g.kW + b) * g.cin + ci) * n;
+        const src = (ci * g.m + g.first) * plane + shift;
+        // The part of the run that lies inside the planes at all; the rest is zero.
+        const from = Math.min(n, Math.max(0, -src));
+        const to = Math.max(from, Math.min(n, planes.length - src));
+        cols.fill(0, dst, dst + from);
+        cols.set(planes.subarray(src + from, src + to), dst + from);
+        cols.fill(0, dst + to, dst + n);
+        if (di === 0 && dj === 0) continue;
+        for (let image = 0; image < g.images; image++) {
+          const base = dst + image * plane;
+          cols.fill(0, base, base + iFrom * g.w);
+          cols.fill(0, base + iTo * g.w, base + plane);
+          if (dj === 0) continue;
+          for (let i = iFrom; i < iTo; i++) {
+            const row = base + i * g.w;
+            for (let j = 0; j < jFrom; j++) cols[row + j] = 0;
+            for (let j = jTo; j < g.w; j++) cols[row + j] = 0;
+          }
+        }
+      }
+    }
+  }
 }
