@@ -1,6 +1,7 @@
 // The compare panel's host: one panel for a set of runs, which the page can grow (a quick pick of
 // the runs folder) or shrink. Each change posts the whole set again; a few runs' metrics are small
-// next to what the page draws.
+// next to what the page draws. A sweep's runs come with the request to group them by their sweep
+// group; the page's group table is copied to the clipboard here, since a webview may not write it.
 import * as vscode from 'vscode';
 import { listRuns } from '../../sidecar/protocol/run_listing';
 import { PanelChannel, viewTypes, webviewOptions } from './panel_channel';
@@ -9,12 +10,15 @@ import { compareRun } from './run_data';
 export class ComparePanel implements vscode.Disposable {
   private readonly channel: PanelChannel;
   private runDirs: string[];
+  /** Sent with the next post only: the page keeps the grouping once chosen, and the user may change it. */
+  private groupBy: 'sweep' | undefined;
 
   static create(
     extensionUri: vscode.Uri,
     runDirs: string[],
     runsDir: () => string | undefined,
     onDispose: () => void,
+    groupBy?: 'sweep',
   ): ComparePanel {
     const panel = vscode.window.createWebviewPanel(
       viewTypes.compare,
@@ -22,7 +26,7 @@ export class ComparePanel implements vscode.Disposable {
       vscode.ViewColumn.Active,
       webviewOptions(extensionUri, runDirs),
     );
-    return new ComparePanel(panel, extensionUri, runDirs, runsDir, onDispose);
+    return new ComparePanel(panel, extensionUri, runDirs, runsDir, onDispose, groupBy);
   }
 
   constructor(
@@ -31,14 +35,20 @@ export class ComparePanel implements vscode.Disposable {
     runDirs: string[],
     private readonly runsDir: () => string | undefined,
     onDispose: () => void,
+    groupBy?: 'sweep',
   ) {
     this.runDirs = [...new Set(runDirs)];
+    this.groupBy = groupBy;
     panel.title = 'Compare Runs';
     this.channel = new PanelChannel(panel, 'compare', extensionUri, {
       onReady: () => this.send(),
       onMessage: async (message) => {
         if (message.type === 'compare/removeRun') await this.setRuns(this.runDirs.filter((d) => d !== message.runDir));
         else if (message.type === 'compare/addRuns') await this.pickMore();
+        else if (message.type === 'compare/copy') {
+          await vscode.env.clipboard.writeText(message.text);
+          void vscode.window.showInformationMessage(`L3M: copied ${message.what} to the clipboard.`);
+        }
       },
       exportDir: () => this.runsDir(),
     });
@@ -49,8 +59,10 @@ export class ComparePanel implements vscode.Disposable {
     });
   }
 
-  async setRuns(runDirs: string[]): Promise<void> {
+  /** Replaces the compared runs; `groupBy: 'sweep'` asks the page to group them by their sweep group. */
+  async setRuns(runDirs: string[], groupBy?: 'sweep'): Promise<void> {
     this.runDirs = [...new Set(runDirs)];
+    this.groupBy = groupBy;
     this.channel.setRunDirs(this.runDirs);
     await this.send();
   }
@@ -64,7 +76,10 @@ export class ComparePanel implements vscode.Disposable {
   }
 
   private async send(): Promise<void> {
-    this.channel.post({ type: 'compare/runs', runs: await Promise.all(this.runDirs.map(compareRun)) });
+    const runs = await Promise.all(this.runDirs.map(compareRun));
+    const groupBy = this.groupBy;
+    this.groupBy = undefined;
+    this.channel.post({ type: 'compare/runs', runs, ...(groupBy ? { groupBy } : {}) });
   }
 
   private async pickMore(): Promise<void> {

@@ -105,7 +105,12 @@ export class PanelChannel implements vscode.Disposable {
     const dir = this.handlers.exportDir?.();
     const target = await vscode.window.showSaveDialog({
       defaultUri: dir ? vscode.Uri.file(join(dir, message.fileName)) : undefined,
-      filters: message.mime === 'image/png' ? { 'PNG image': ['png'] } : { CSV: ['csv'] },
+      filters:
+        message.mime === 'image/png'
+          ? { 'PNG image': ['png'] }
+          : message.mime === 'text/markdown'
+            ? { Markdown: ['md'] }
+            : { CSV: ['csv'] },
       saveLabel: 'Export',
     });
     if (!target) return;

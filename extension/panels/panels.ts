@@ -11,6 +11,8 @@ import { viewTypes, webviewOptions } from './panel_channel';
 import { MonitorPanel } from './monitor_panel';
 import { InspectorPanel } from './inspector_panel';
 import { ComparePanel } from './compare_panel';
+import { sweepRunDirs } from './run_data';
+import { listSweeps } from '../../sidecar/protocol/sweep_folder';
 
 type Subscription = { dispose(): void };
 
@@ -37,6 +39,13 @@ function runDirsOf(clicked: unknown, selected: unknown): string[] {
   const one = runDirOf(clicked);
   if (one) return all.includes(one) ? all : [one];
   return all;
+}
+
+/** A sweep folder from a command's argument: its path, its Uri, or a Runs view node carrying `sweepDir`. */
+function sweepDirOf(value: unknown): string | undefined {
+  if (typeof value === 'string') return value;
+  if (value instanceof vscode.Uri) return value.fsPath;
+  return isRecord(value) && typeof value.sweepDir === 'string' ? value.sweepDir : undefined;
 }
 
 /**
@@ -119,7 +128,57 @@ export function registerPanels(context: vscode.ExtensionContext, options: PanelO
     );
   };
 
+  /** Compare on all the runs of a sweep, grouped by its group_by; the runs replace those compared before. */
+  const openCompareSweep = async (sweepDir: string): Promise<void> => {
+    const read = await sweepRunDirs(sweepDir);
+    if ('error' in read) {
+      void vscode.window.showErrorMessage(`L3M: cannot compare the sweep: ${read.error}`);
+      return;
+    }
+    if (compare) {
+      await compare.setRuns(read.runDirs, 'sweep');
+      compare.panel.reveal();
+      return;
+    }
+    compare = ComparePanel.create(
+      extensionUri,
+      read.runDirs,
+      () => options.runsDir(),
+      () => {
+        compare = undefined;
+      },
+      'sweep',
+    );
+  };
+  const pickSweep = async (): Promise<string | undefined> => {
+    const runsDir = options.runsDir();
+    if (!runsDir) {
+      void vscode.window.showErrorMessage(
+        'L3M: the runs folder is unknown: open a workspace folder, or set l3m.runsDir.',
+      );
+      return undefined;
+    }
+    const sweeps = (await listSweeps(runsDir)).filter((l) => l.kind === 'sweep');
+    if (sweeps.length === 0) {
+      void vscode.window.showInformationMessage(`L3M: no sweeps in ${runsDir} yet. Run a sweep file first.`);
+      return undefined;
+    }
+    const picked = await vscode.window.showQuickPick(
+      sweeps.reverse().map((l) => ({
+        label: l.sweep.name,
+        description: `${l.sweep.id} · ${l.sweep.runs.length} runs`,
+        sweepDir: l.sweepDir,
+      })),
+      { title: 'Compare the runs of a sweep' },
+    );
+    return picked?.sweepDir;
+  };
+
   context.subscriptions.push(
+    vscode.commands.registerCommand('l3m.compareSweep', async (clicked: unknown) => {
+      const sweepDir = sweepDirOf(clicked) ?? (await pickSweep());
+      if (sweepDir) await openCompareSweep(sweepDir);
+    }),
     vscode.commands.registerCommand('l3m.openMonitor', async (clicked: unknown, selected: unknown) => {
       const runDirs = runDirsOf(clicked, selected);
       for (const runDir of runDirs.length > 0 ? runDirs : await pickRuns(false, 'Open the training monitor of a run'))

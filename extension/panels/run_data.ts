@@ -16,6 +16,7 @@ import {
   type SampleEntry,
   type SampleIndex,
 } from '../../sidecar/protocol/run_folder';
+import { readSweepFolder, runsDirOfSweep } from '../../sidecar/protocol/sweep_folder';
 import { parseMetricsWindows } from './metrics_windows';
 import { recordsToColumns } from '../../webview/shared/metric_table';
 import type {
@@ -232,4 +233,18 @@ export async function compareRun(runDir: string): Promise<CompareRun> {
     columns: recordsToColumns(metrics.records),
     problems: [...problems, ...metrics.problems],
   };
+}
+
+/**
+ * The run folders of a sweep folder (`<runsDir>/.sweeps/<id>`), in its expansion order, for Compare;
+ * an unreadable sweep.json gives the reason. sweep.json names each run relative to the runs folder and
+ * its parser refuses a name that would leave it.
+ */
+export async function sweepRunDirs(sweepDir: string): Promise<{ runDirs: string[] } | { error: string }> {
+  const listing = await readSweepFolder(sweepDir);
+  if (listing.kind === 'unreadable') return { error: `${sweepDir}: ${listing.reason}` };
+  const runsDir = runsDirOfSweep(sweepDir);
+  const runs = [...listing.sweep.runs].sort((a, b) => a.index - b.index);
+  if (runs.length === 0) return { error: `${sweepDir}: sweep.json lists no runs` };
+  return { runDirs: runs.map((r) => join(runsDir, r.runDir)) };
 }

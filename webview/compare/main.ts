@@ -1,7 +1,9 @@
 // Run comparison: the runs picked in the Runs view, their curves overlaid (one colour per run; the
 // legend's checkboxes hide or show a run), a sortable table of each run's final and best metrics,
 // and a table of only the config fields that differ. Runs can be added (the host shows a picker)
-// or removed in place.
+// or removed in place. Grouped (by their sweep group, or by a config field that differs), the
+// charts show each group's mean with a ±1σ band instead, the legend lists groups, and a table gives
+// each group's final and best metric as mean ± σ with the ratio to a reference group (group_view.ts).
 import '@vscode-elements/elements';
 import '../shared/panel.css';
 import { connect } from '../shared/vscode_api';
@@ -10,9 +12,11 @@ import { Curve, columnMetricNames, finalAndBest, splitCurves } from '../shared/m
 import { splitNames, type MetricColumns } from '../shared/metric_table';
 import { smoothExponential } from '../shared/smoothing';
 import { ProblemList } from '../shared/problems';
-import { checkbox, controlRow } from '../shared/controls';
+import { checkbox, controlRow, labelled, select } from '../shared/controls';
 import { seriesColors, withAlpha } from '../shared/theme';
 import { configDifferences } from './config_diff';
+import { defaultGroupMetric, defaultGrouping, groupRuns, groupingChoices, type RunGroup } from './grouping';
+import { GroupTableView, groupChartParts } from './group_view';
 import type { CompareRun, HostMessage } from '../shared/panel_protocol';
 
 const app = document.getElementById('app') ?? document.body;
@@ -27,6 +31,12 @@ const settings = {
   logY: saved?.logY ?? false,
   hidden: new Set(saved?.hidden ?? []),
   sort: saved?.sort ?? { column: 'run', descending: false },
+  /** Undefined until the user or a sweep chooses; then the runs' default applies (grouping.ts). */
+  groupBy: saved?.groupBy,
+  showRuns: saved?.showRuns ?? false,
+  groupMetric: saved?.groupMetric ?? null,
+  reference: saved?.reference ?? null,
+  hiddenGroups: new Set(saved?.hiddenGroups ?? []),
 };
 const controls = controlRow(app, {
   ...settings,
@@ -50,6 +60,9 @@ const add = document.createElement('vscode-button');
 add.textContent = 'Add runs…';
 add.addEventListener('click', () => bridge.post({ type: 'compare/addRuns' }));
 controls.element.append(add);
+const groupControls = document.createElement('div');
+groupControls.className = 'toolbar';
+app.append(groupControls);
 const problems = new ProblemList(app);
 const legend = document.createElement('div');
 legend.className = 'toolbar legend';
@@ -64,7 +77,14 @@ const configHeading = document.createElement('h2');
 configHeading.textContent = 'Config fields that differ';
 const configTable = document.createElement('table');
 configTable.className = 'data config-diff';
-app.append(legend, grid, metricsHeading, metricsTable, configHeading, configTable);
+app.append(legend, grid);
+const groupTableView = new GroupTableView(app, bridge, ({ metric, reference }) => {
+  settings.groupMetric = metric;
+  settings.reference = reference;
+  render();
+  saveState();
+});
+app.append(metricsHeading, metricsTable, configHeading, configTable);
 
 let runs: CompareRun[] = [];
 const charts = new Map<string, Chart>();
@@ -72,6 +92,7 @@ const charts = new Map<string, Chart>();
 function onMessage(message: HostMessage): void {
   if (message.type !== 'compare/runs') return;
   runs = message.runs;
+  if (message.groupBy) settings.groupBy = message.groupBy;
   problems.set(
     'runs',
     runs.flatMap((r) => r.problems.map((p) => `${r.run.name}: ${p}`)),
@@ -103,10 +124,52 @@ function curveOf(run: CompareRun, metric: string, split: string): Curve {
   return splitCurves([run.columns], metric, settings.xAxis).get(split) ?? new Curve(4);
 }
 
+/** The grouping in force: the one chosen, while these runs offer it; else the runs' default. */
+function currentGrouping(): string {
+  const choices = groupingChoices(runs).map(([value]) => value);
+  return settings.groupBy !== undefined && choices.includes(settings.groupBy)
+    ? settings.groupBy
+    : defaultGrouping(runs);
+}
+
+/** The groups the page shows now, or null when each run stands alone. */
+function currentGroups(): RunGroup[] | null {
+  return groupRuns(runs, currentGrouping());
+}
+
+function renderGroupControls(grouping: string): void {
+  groupControls.replaceChildren();
+  const choices = groupingChoices(runs);
+  if (choices.length < 2) return;
+  labelled(
+    groupControls,
+    'Group by',
+    select(choices, grouping, (g) => {
+      settings.groupBy = g;
+      render();
+      saveState();
+    }),
+  );
+  if (grouping === '') return;
+  groupControls.append(
+    checkbox('Show runs', settings.showRuns, (on) => {
+      settings.showRuns = on;
+      render();
+      saveState();
+    }),
+  );
+}
+
 function render(): void {
   const colors = seriesColors();
-  const colorOf = (i: number) => colors[i % colors.length];
-  renderLegend(colorOf);
+  const groups = currentGroups();
+  renderGroupControls(currentGrouping());
+  // Grouped, a run takes its group's colour everywhere (legend, tables), so the bands match the rows.
+  const groupOf = new Map<number, number>();
+  groups?.forEach((g, k) => g.runs.forEach((r) => groupOf.set(r, k)));
+  const colorOf = (i: number) => colors[(groups ? (groupOf.get(i) ?? 0) : i) % colors.length];
+  if (groups) renderGroupLegend(groups, (k) => colors[k % colors.length]);
+  else renderLegend(colorOf);
   const keys = chartKeys();
   const wanted = new Set(keys.map((k) => k.key));
   for (const [key, chart] of charts)
@@ -122,6 +185,10 @@ function render(): void {
     curves.forEach((c, i) => table[i].values.set(key, finalAndBest(c, metric)));
     // Test-split metrics are one value per run: they belong in the table, not in a chart.
     if (split === 'test') continue;
+    if (groups) {
+      renderGroupChart(key, curves, groups, (k) => colors[k % colors.length]);
+      continue;
+    }
     const series: ChartSeries[] = [];
     runs.forEach((r, i) => {
       const show = !settings.hidden.has(r.run.runDir);
@@ -145,12 +212,86 @@ function render(): void {
       }),
     );
   }
+  groupTableView.element.hidden = groups === null;
+  if (groups)
+    groupTableView.render(
+      {
+        metrics: orderedForTable(keys.map((k) => k.key)),
+        groups: (key) => {
+          const found = keys.find((k) => k.key === key);
+          return groups.map((g) => ({
+            group: g.key,
+            runs: g.runs.map((r) => {
+              const curve = found ? curveOf(runs[r], found.metric, found.split) : new Curve(4);
+              curve.ensureSorted();
+              return { x: curve.xs, y: curve.ys };
+            }),
+          }));
+        },
+      },
+      settings.groupMetric ?? defaultGroupMetric(keys.map((k) => k.key)),
+      settings.reference,
+    );
   renderMetricsTable(
     table,
     keys.map((k) => k.key),
     colorOf,
   );
   renderConfigTable(colorOf);
+}
+
+/** The table's metric choices: test metrics first (a paper's table reports those), then the rest. */
+function orderedForTable(keys: string[]): string[] {
+  return [...keys.filter((k) => k.endsWith(' · test')), ...keys.filter((k) => !k.endsWith(' · test'))];
+}
+
+/** One chart of groups: each run's curve smoothed as shown, then mean ± σ over the group (group_view.ts). */
+function renderGroupChart(key: string, curves: Curve[], groups: RunGroup[], groupColor: (k: number) => string): void {
+  const parts = groupChartParts(
+    groups.map((g, k) => ({
+      key: g.key,
+      color: groupColor(k),
+      hidden: settings.hiddenGroups.has(g.key),
+      runs: g.runs.map((r) => {
+        const c = curves[r];
+        c.ensureSorted();
+        return { name: runs[r].run.name, x: c.xs, y: smoothExponential(c.ys, settings.smoothing) };
+      }),
+    })),
+    settings.showRuns,
+  );
+  const options = {
+    title: key,
+    xLabel: settings.xAxis === 'wall_time' ? 'wall time [s]' : settings.xAxis,
+    logY: settings.logY,
+    series: parts.series,
+    bands: parts.bands,
+  };
+  let chart = charts.get(key);
+  if (chart) chart.reconfigure(options);
+  else charts.set(key, (chart = new Chart(grid, options, bridge)));
+  chart.setGroups(parts.data);
+}
+
+function renderGroupLegend(groups: RunGroup[], groupColor: (k: number) => string): void {
+  legend.replaceChildren();
+  groups.forEach((g, k) => {
+    const item = document.createElement('span');
+    item.className = 'legend-item';
+    item.dataset.group = g.key;
+    const swatch = document.createElement('span');
+    swatch.className = 'swatch';
+    swatch.style.background = groupColor(k);
+    const label = `${g.key} (${g.runs.length} run${g.runs.length === 1 ? '' : 's'})`;
+    const box = checkbox(label, !settings.hiddenGroups.has(g.key), (checked) => {
+      if (checked) settings.hiddenGroups.delete(g.key);
+      else settings.hiddenGroups.add(g.key);
+      render();
+      saveState();
+    });
+    item.append(swatch, box);
+    legend.append(item);
+  });
 }
 
 function renderLegend(colorOf: (i: number) => string): void {
@@ -294,6 +435,11 @@ function saveState(): void {
     logY: settings.logY,
     hidden: [...settings.hidden],
     sort: settings.sort,
+    groupBy: settings.groupBy,
+    showRuns: settings.showRuns,
+    groupMetric: settings.groupMetric,
+    reference: settings.reference,
+    hiddenGroups: [...settings.hiddenGroups],
   });
 }
 
@@ -303,5 +449,7 @@ Object.assign(window, {
     differingFields: () =>
       [...configTable.querySelectorAll<HTMLElement>('tbody tr[data-path]')].map((tr) => tr.dataset.path),
     problems: () => problems.all(),
+    groups: () => currentGroups()?.map((g) => ({ key: g.key, runs: g.runs.map((r) => runs[r].run.name) })) ?? null,
+    groupTable: () => groupTableView.shown,
   },
 });

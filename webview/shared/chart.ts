@@ -34,6 +34,11 @@ export interface ChartOptions {
   height?: number;
   /** Formats an x value in the read-out (e.g. wall time as h:mm:ss). */
   formatX?: (x: number) => string;
+  /**
+   * Filled areas between two series (a ±1σ band): `upper` and `lower` are 1-based indices into
+   * `series` (as uPlot counts them, x being 0).
+   */
+  bands?: { upper: number; lower: number; fill: string }[];
 }
 
 /** x, then one column per series: typed columns with NaN for a gap, or plain arrays with null. */
@@ -215,6 +220,7 @@ export class Chart {
           value: (_u, v) => (v === null || v === undefined ? '–' : formatValue(v)),
         })),
       ],
+      bands: this.options.bands?.map((b) => ({ series: [b.upper, b.lower], fill: b.fill })),
       plugins: [wheelZoomAndPan(), ...(this.options.plugins ?? [])],
       // A performance mark per draw lets bench/panels time first paint and streaming frames.
       hooks: {

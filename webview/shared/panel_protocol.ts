@@ -28,8 +28,10 @@ export type PageMessage =
   | { type: 'compare/addRuns' }
   /** Compare: drop a run from the panel. */
   | { type: 'compare/removeRun'; runDir: string }
-  /** Any panel: save a file the user exported (PNG bytes or CSV text) through a save dialog. */
-  | { type: 'export'; fileName: string; mime: 'image/png' | 'text/csv'; data: ArrayBuffer | string };
+  /** Compare: put a text the user exported (the group table as CSV or Markdown) on the clipboard. */
+  | { type: 'compare/copy'; text: string; what: string }
+  /** Any panel: save a file the user exported (PNG bytes, CSV or Markdown text) through a save dialog. */
+  | { type: 'export'; fileName: string; mime: 'image/png' | 'text/csv' | 'text/markdown'; data: ArrayBuffer | string };
 
 // ---- Host → page ----
 
@@ -109,6 +111,8 @@ export interface CompareRun {
 export interface CompareRuns {
   type: 'compare/runs';
   runs: CompareRun[];
+  /** Set when the runs are a sweep's: the page then groups them by their sweep group (run.json's sweep.group). */
+  groupBy?: 'sweep';
 }
 
 export type HostMessage =
@@ -159,6 +163,15 @@ export interface CompareState {
   logY: boolean;
   hidden: string[];
   sort: { column: string; descending: boolean };
+  /** How runs are grouped: '' for none, 'sweep', or 'config:<dotted path>'. Absent in older state. */
+  groupBy?: string;
+  /** Whether the group charts show each run's curve behind the bands. */
+  showRuns?: boolean;
+  /** The group table's metric ("metric · split") and reference group. */
+  groupMetric?: string | null;
+  reference?: string | null;
+  /** Groups hidden from the charts, by key. */
+  hiddenGroups?: string[];
 }
 export type PanelState = MonitorState | InspectorState | CompareState;
 
