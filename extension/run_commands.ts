@@ -13,7 +13,8 @@ import { isRecord } from '../schemas/json_value';
 import { runConfigToOpen } from './run_config';
 import type { SidecarClient } from './sidecar_client';
 import { ExperimentItem } from './experiments_tree';
-import { RunItem, type RunsTree } from './runs_tree';
+import { RunItem } from './run_items';
+import type { RunsTree } from './runs_tree';
 import * as settings from './settings';
 
 export interface CommandContext {

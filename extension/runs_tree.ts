@@ -1,95 +1,37 @@
 // The Runs view: runs/<experiment>/<run-id>/ from the `l3m.runsDir` setting, grouped by experiment,
-// newest first. A run item's label is its run id and its description its status (stable for the
-// end-to-end tests); unreadable runs are listed with the reason; runs whose process died show as
-// stale. The folder is followed with chokidar (run_folder_watcher.ts), and the sidecar's run/state
-// notifications refresh it at once.
+// newest first, and above them one node per sweep (newest first) with that sweep's runs as children.
+// A sweep's runs stay under their experiment too: the experiment groups are every run there is, as
+// `l3m runs` lists them, and Compare Runs can take runs of several sweeps from there. The rows are in
+// run_items.ts. The folder is followed with chokidar (run_folder_watcher.ts), and the sidecar's
+// run/state and sweep/state notifications refresh it at once.
 import * as vscode from 'vscode';
-import { listRuns, type DisplayStatus, type RunListing } from '../sidecar/protocol/run_listing';
+import { join } from 'node:path';
+import { listRuns, type RunListing } from '../sidecar/protocol/run_listing';
+import { listSweeps, summarizeSweepRuns, type SweepListing } from '../sidecar/protocol/sweep_folder';
+import { RunExperimentItem, RunItem, SweepItem, SweepRunItem } from './run_items';
 import { RunFolderWatcher } from './run_folder_watcher';
+import { SweepEnds, countSweepRuns, type SweepCounts } from './sweep_progress';
 import type { WatchMode, WatchPollingSetting } from './watch_mode';
-import { SnapshotLoader, changedNodes, treeChanges, type Snapshot, type TreeChange } from './tree_changes';
+import {
+  SnapshotLoader,
+  changedNodes,
+  mergeChanges,
+  treeChanges,
+  type Snapshot,
+  type TreeChange,
+} from './tree_changes';
 
-const statusIcons: Record<DisplayStatus | 'unreadable', [string, string | undefined]> = {
-  queued: ['clock', undefined],
-  running: ['sync~spin', 'charts.blue'],
-  completed: ['pass', 'testing.iconPassed'],
-  failed: ['error', 'testing.iconFailed'],
-  cancelled: ['circle-slash', undefined],
-  stale: ['warning', 'list.warningForeground'],
-  unreadable: ['question', 'list.warningForeground'],
-};
+type Node = RunExperimentItem | RunItem | SweepItem;
 
-function icon(status: DisplayStatus | 'unreadable'): vscode.ThemeIcon {
-  const [id, color] = statusIcons[status];
-  return new vscode.ThemeIcon(id, color ? new vscode.ThemeColor(color) : undefined);
+/** A sweep's group key: experiment folders are never hidden, so no experiment has one. */
+function sweepKey(sweepDir: string): string {
+  return `.sweeps/${sweepDir}`;
 }
 
-export class RunExperimentItem extends vscode.TreeItem {
-  constructor(
-    readonly experiment: string,
-    public runs: RunItem[],
-  ) {
-    super(experiment, vscode.TreeItemCollapsibleState.Expanded);
-    this.id = `runs:${experiment}`;
-    this.contextValue = 'runExperiment';
-    this.iconPath = new vscode.ThemeIcon('beaker');
-    this.setRuns(runs);
-  }
-
-  setRuns(runs: RunItem[]): void {
-    this.runs = runs;
-    this.description = `${runs.length} run${runs.length === 1 ? '' : 's'}`;
-  }
+/** The change that refreshes these groups' own rows (a sweep node's description), beside `change`. */
+function withGroups(change: TreeChange, groups: string[]): TreeChange {
+  return groups.length === 0 ? change : mergeChanges(change, { kind: 'elements', groups, rows: [] });
 }
-
-/**
- * A run row. The same object stays in the tree for as long as its run folder exists and is updated
- * in place: VS Code resolves a context-menu command's argument through the object it was given, so
- * replacing it on every change would lose the clicked row during a refresh.
- */
-export class RunItem extends vscode.TreeItem {
-  readonly runDir: string;
-  status: DisplayStatus | 'unreadable' = 'unreadable';
-  listing!: RunListing;
-
-  constructor(listing: RunListing) {
-    super(listing.runId, vscode.TreeItemCollapsibleState.None);
-    this.runDir = listing.runDir;
-    this.id = `run:${listing.runDir}`;
-    this.resourceUri = vscode.Uri.file(listing.runDir);
-    this.update(listing);
-  }
-
-  update(listing: RunListing): void {
-    this.listing = listing;
-    if (listing.kind === 'unreadable') {
-      this.status = 'unreadable';
-      this.description = 'unreadable';
-      this.tooltip = `${listing.runDir}\nUnreadable: ${listing.reason}`;
-    } else {
-      const r = listing.record;
-      this.status = listing.displayStatus;
-      this.description = listing.displayStatus;
-      const lines = [
-        listing.runDir,
-        `Status: ${listing.displayStatus === 'stale' ? `stale — run.json says ${r.status}, but process ${r.pid} is gone` : r.status}`,
-        `Task: ${r.task}`,
-        r.progress ? `Step: ${r.progress.step}/${r.progress.totalSteps} (epoch ${r.progress.epoch})` : undefined,
-        r.device ? `Device: ${r.device.backend} — ${r.device.device}` : undefined,
-        r.startedAt ? `Started: ${r.startedAt}` : `Created: ${r.createdAt}`,
-        r.endedAt ? `Ended: ${r.endedAt}` : undefined,
-        r.error
-          ? `Error: ${r.error.message}${r.error.exitCode !== undefined ? ` (exit code ${r.error.exitCode})` : ''}`
-          : undefined,
-      ];
-      this.tooltip = lines.filter((l) => l !== undefined).join('\n');
-    }
-    this.contextValue = `run-${this.status}`;
-    this.iconPath = icon(this.status);
-  }
-}
-
-type Node = RunExperimentItem | RunItem;
 
 export class RunsTree implements vscode.TreeDataProvider<Node>, vscode.Disposable {
   private readonly changed = new vscode.EventEmitter<Node | Node[] | undefined>();
@@ -101,7 +43,17 @@ export class RunsTree implements vscode.TreeDataProvider<Node>, vscode.Disposabl
   private listing: RunListing[] = [];
   private shown: Snapshot = new Map();
   private groups: RunExperimentItem[] = [];
+  private sweeps: SweepItem[] = [];
+  /** Every run row by its key: run folders under experiments, sweep keys + run folder under sweeps. */
   private readonly items = new Map<string, RunItem>();
+  private readonly sweepItems = new Map<string, SweepItem>();
+  /** What each sweep node showed, to refresh it when its counts change (its rows alone would not). */
+  private sweepSignatures = new Map<string, string>();
+  /** When sweeps end, as this view sees their runs; the extension claims each end once (sweep_progress.ts). */
+  readonly sweepEnds = new SweepEnds();
+  private readonly sweepEnded = new vscode.EventEmitter<SweepItem>();
+  /** A sweep whose last live run ended, as seen in the folder (also when no sidecar of this window ran it). */
+  readonly onDidSeeSweepEnd = this.sweepEnded.event;
   private readonly loader = new SnapshotLoader(
     () => this.load(),
     (change) => this.announce(change),
@@ -123,6 +75,11 @@ export class RunsTree implements vscode.TreeDataProvider<Node>, vscode.Disposabl
   /** The latest listing (for the status bar and the commands). */
   get runs(): readonly RunListing[] {
     return this.listing;
+  }
+
+  /** The node of the sweep with this id, as of the latest load. */
+  sweep(id: string): SweepItem | undefined {
+    return this.sweeps.find((s) => s.sweepId === id);
   }
 
   setRunsDir(runsDir: string | undefined): void {
@@ -156,46 +113,83 @@ export class RunsTree implements vscode.TreeDataProvider<Node>, vscode.Disposabl
   }
 
   private async load(): Promise<TreeChange> {
-    const listing = this.runsDir ? await listRuns(this.runsDir).catch(() => []) : [];
+    const runsDir = this.runsDir;
+    const [listing, sweepListing] = runsDir
+      ? await Promise.all([listRuns(runsDir).catch(() => []), listSweeps(runsDir).catch(() => [])])
+      : [[], []];
     // Experiments by name (listRuns sorts them), runs newest first: run ids sort by creation time.
     const grouped = new Map<string, RunListing[]>();
     for (const run of listing) grouped.set(run.experiment, [...(grouped.get(run.experiment) ?? []), run]);
     for (const runs of grouped.values()) runs.sort((a, b) => (a.runId < b.runId ? 1 : a.runId > b.runId ? -1 : 0));
-    const shown: Snapshot = new Map(
-      [...grouped].map(([experiment, runs]) => [
+    const byRunDir = new Map(listing.map((run) => [run.runDir, run]));
+    // Sweeps newest first (listSweeps gives them oldest first), each with its runs in expansion order.
+    const sweeps = [...sweepListing].reverse().map((sweep) => sweepRows(sweep, runsDir ?? '', byRunDir));
+    const shown: Snapshot = new Map([
+      ...sweeps.map(({ sweep, runs }): [string, { key: string; signature: string }[]] => [
+        sweepKey(sweep.sweepDir),
+        runs.map(({ key, run, entry }) => ({ key, signature: JSON.stringify([run, entry]) })),
+      ]),
+      ...[...grouped].map(([experiment, runs]): [string, { key: string; signature: string }[]] => [
         experiment,
         runs.map((r) => ({ key: r.runDir, signature: JSON.stringify(r) })),
       ]),
-    );
-    const change = treeChanges(this.shown, shown);
-    this.shown = shown;
-    this.listing = listing;
+    ]);
     const seen = new Set<string>();
-    const groups: RunExperimentItem[] = [];
-    for (const [experiment, runs] of grouped) {
-      const items = runs.map((run) => {
-        seen.add(run.runDir);
-        const existing = this.items.get(run.runDir);
-        if (existing) {
-          existing.update(run);
-          return existing;
-        }
-        const created = new RunItem(run);
-        this.items.set(run.runDir, created);
-        return created;
-      });
+    const rowOf = (key: string, run: RunListing, make: () => RunItem): RunItem => {
+      seen.add(key);
+      const item = this.items.get(key) ?? make();
+      item.update(run);
+      this.items.set(key, item);
+      return item;
+    };
+    const groups = [...grouped].map(([experiment, runs]) => {
+      const items = runs.map((run) => rowOf(run.runDir, run, () => new RunItem(run)));
       const group = this.groups.find((g) => g.experiment === experiment);
       if (group) group.setRuns(items);
-      groups.push(group ?? new RunExperimentItem(experiment, items));
-    }
-    for (const runDir of [...this.items.keys()]) if (!seen.has(runDir)) this.items.delete(runDir);
+      return group ?? new RunExperimentItem(experiment, items);
+    });
+    const signatures = new Map<string, string>();
+    const counts = new Map<string, SweepCounts>();
+    const sweepItems = sweeps.map(({ sweep, runs, counts: sweepCounts, failures }) => {
+      const id = sweep.kind === 'sweep' ? sweep.sweep.id : sweep.id;
+      const items = runs.map(({ key, run, entry }) => {
+        const item = rowOf(key, run, () => new SweepRunItem(run, id));
+        if (item instanceof SweepRunItem) item.noteSweep(entry);
+        return item;
+      });
+      const node = this.sweepItems.get(sweep.sweepDir) ?? new SweepItem(sweep);
+      this.sweepItems.set(sweep.sweepDir, node);
+      node.update(sweep, sweepCounts, failures, items);
+      signatures.set(sweepKey(sweep.sweepDir), JSON.stringify([node.description, node.tooltip, node.contextValue]));
+      if (sweep.kind === 'sweep') counts.set(id, sweepCounts);
+      return node;
+    });
+    const changedSweeps = [...signatures]
+      .filter(([key, signature]) => this.sweepSignatures.has(key) && this.sweepSignatures.get(key) !== signature)
+      .map(([key]) => key);
+    const change = withGroups(treeChanges(this.shown, shown), changedSweeps);
+    this.shown = shown;
+    this.listing = listing;
+    this.sweepSignatures = signatures;
+    for (const key of [...this.items.keys()]) if (!seen.has(key)) this.items.delete(key);
+    for (const dir of [...this.sweepItems.keys()])
+      if (!sweeps.some((s) => s.sweep.sweepDir === dir)) this.sweepItems.delete(dir);
     this.groups = groups;
+    this.sweeps = sweepItems;
+    for (const id of this.sweepEnds.look(counts)) {
+      const node = this.sweep(id);
+      if (node) this.sweepEnded.fire(node);
+    }
     return change;
   }
 
   /** Tells VS Code which nodes changed, and nothing else. */
   private announce(change: TreeChange): void {
-    const nodes = changedNodes<Node, Node>(change, new Map(this.groups.map((g) => [g.experiment, g])), this.items);
+    const groups = new Map<string, Node>([
+      ...this.sweeps.map((s): [string, Node] => [sweepKey(s.sweepDir), s]),
+      ...this.groups.map((g): [string, Node] => [g.experiment, g]),
+    ]);
+    const nodes = changedNodes<Node, Node>(change, groups, this.items);
     if (nodes !== null) this.changed.fire(nodes);
   }
 
@@ -204,15 +198,31 @@ export class RunsTree implements vscode.TreeDataProvider<Node>, vscode.Disposabl
   }
 
   async getChildren(node?: Node): Promise<Node[]> {
-    if (node instanceof RunExperimentItem) return node.runs;
+    if (node instanceof RunExperimentItem || node instanceof SweepItem) return node.runs;
     if (node) return [];
     await this.loader.inFlight;
-    return this.groups;
+    return [...this.sweeps, ...this.groups];
   }
 
   dispose(): void {
     void this.watcher?.dispose();
     this.changed.dispose();
     this.watchModeChanged.dispose();
+    this.sweepEnded.dispose();
   }
+}
+
+/** A sweep's rows (the runs whose folders exist), its counts and its failures, from the run listing. */
+function sweepRows(sweep: SweepListing, runsDir: string, byRunDir: ReadonlyMap<string, RunListing>) {
+  if (sweep.kind === 'unreadable') return { sweep, runs: [], counts: countSweepRuns([], byRunDir), failures: [] };
+  const entries = [...sweep.sweep.runs].sort((a, b) => a.index - b.index);
+  const runDirs = entries.map((entry) => join(runsDir, entry.runDir));
+  const runs = entries.flatMap((entry, i) => {
+    const run = byRunDir.get(runDirs[i]);
+    return run ? [{ key: `${sweepKey(sweep.sweepDir)}/${run.runDir}`, run, entry }] : [];
+  });
+  const failures = summarizeSweepRuns(
+    runs.map(({ run, entry }) => ({ entry, runDir: run.runDir, listing: run })),
+  ).failures;
+  return { sweep, runs, counts: countSweepRuns(runDirs, byRunDir), failures };
 }

@@ -1,10 +1,20 @@
-// "▶ Train" at the top of every *.l3m.json, the editor's twin of the Train action in the sidebar.
+// "▶ Train" at the top of every *.l3m.json, and "▶ Run Sweep" at the top of every *.l3m-sweep.json:
+// the editor's twins of the Train and Run Sweep actions in the sidebar.
 import * as vscode from 'vscode';
 
 export class TrainCodeLensProvider implements vscode.CodeLensProvider {
   provideCodeLenses(document: vscode.TextDocument): vscode.CodeLens[] {
-    if (!document.uri.fsPath.endsWith('.l3m.json')) return [];
     const top = new vscode.Range(0, 0, 0, 0);
+    if (document.uri.fsPath.endsWith('.l3m-sweep.json'))
+      return [
+        new vscode.CodeLens(top, {
+          title: '▶ Run Sweep',
+          tooltip: 'Run every run of this sweep (the executor is the file’s, or the l3m.executor setting)',
+          command: 'l3m.runSweep',
+          arguments: [document.uri],
+        }),
+      ];
+    if (!document.uri.fsPath.endsWith('.l3m.json')) return [];
     return [
       new vscode.CodeLens(top, {
         title: '▶ Train',
