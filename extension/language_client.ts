@@ -1,4 +1,4 @@
-// Starts the language server of *.l3m.json files (dist/server.js, written in extension/server/)
+// Starts the language server of *.l3m.json and *.l3m-sweep.json files (dist/server.js, written in extension/server/)
 // over IPC. The server owns schema and semantic diagnostics, hover and completion; the client only
 // routes the files to it.
 import * as vscode from 'vscode';
@@ -32,10 +32,11 @@ export async function startLanguageClient(
   };
   const clientOptions: LanguageClientOptions = {
     documentSelector: [
-      { scheme: 'file', language: 'json', pattern: '**/*.l3m.json' },
-      { scheme: 'file', language: 'jsonc', pattern: '**/*.l3m.json' },
+      { scheme: 'file', language: 'json', pattern: '**/*.{l3m,l3m-sweep}.json' },
+      { scheme: 'file', language: 'jsonc', pattern: '**/*.{l3m,l3m-sweep}.json' },
     ],
-    synchronize: { fileEvents: vscode.workspace.createFileSystemWatcher('**/*.l3m.json') },
+    // Base configs on disk decide a sweep's diagnostics, so their changes reach the server too.
+    synchronize: { fileEvents: vscode.workspace.createFileSystemWatcher('**/*.{l3m,l3m-sweep}.json') },
     outputChannel: output,
   };
   const client = new LanguageClient('l3mLanguageServer', 'L3M Language Server', serverOptions, clientOptions);

@@ -1,5 +1,5 @@
-// The LSP shell of the *.l3m.json language server (docs/conventions.md#thin-language-server) over the pure features in
-// config_features.ts: it publishes diagnostics on open and change, answers hover and completion,
+// The LSP shell of the *.l3m.json and *.l3m-sweep.json language server (docs/conventions.md#thin-language-server) over
+// the pure features in config_features.ts and sweep_features.ts: it publishes diagnostics on open and change, answers hover and completion,
 // and re-validates the open configs when checkpoints or data files appear or vanish (they decide
 // the path diagnostics). server.ts starts it on the process's connection; tests start it on
 // in-memory streams.
@@ -15,6 +15,12 @@ import {
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import type { ConfigFileSystem } from '../../schemas/config_context';
 import { configCompletion, configDiagnostics, configHover, isExperimentConfig } from './config_features';
+import { isSweepFile, sweepCompletion, sweepDiagnostics, sweepHover } from './sweep_features';
+
+/** Whether the server answers for a document: an experiment config or a sweep file. */
+function isServed(uri: string): boolean {
+  return isExperimentConfig(uri) || isSweepFile(uri);
+}
 
 /**
  * Wires the config features to an LSP connection and starts listening. The file system decides
@@ -40,22 +46,29 @@ export function startConfigServer(connection: Connection, fileSystem: ConfigFile
     if (!canWatchFiles) return;
     // Files that decide the path diagnostics: a checkpoint's config.json and weights, and data files.
     void connection.client.register(DidChangeWatchedFilesNotification.type, {
+      // A sweep's diagnostics also follow its base configs (*.l3m.json) on disk.
       watchers: [
-        { globPattern: '**/{config.json,*.safetensors,model.safetensors.index.json,*.npz,*.npy,*.h5,*.hdf5}' },
+        {
+          globPattern: '**/{config.json,*.safetensors,model.safetensors.index.json,*.npz,*.npy,*.h5,*.hdf5,*.l3m.json}',
+        },
       ],
     });
   });
 
   /** Validates a document and publishes the result unless a newer version arrived meanwhile. */
   async function validate(document: TextDocument): Promise<void> {
-    if (!isExperimentConfig(document.uri)) return;
+    if (!isServed(document.uri)) return;
     const version = document.version;
     let diagnostics: Diagnostic[];
     try {
       // vscode-json-languageservice and vscode-languageserver pin different copies of the same LSP
       // types package; the shapes are identical.
       // eslint-disable-next-line @typescript-eslint/no-unsafe-type-assertion -- two copies of one LSP types package; TypeScript cannot tell they are the same
-      diagnostics = (await configDiagnostics(document.uri, document.getText(), fileSystem)) as unknown as Diagnostic[];
+      diagnostics = (await (isSweepFile(document.uri) ? sweepDiagnostics : configDiagnostics)(
+        document.uri,
+        document.getText(),
+        fileSystem,
+      )) as unknown as Diagnostic[];
     } catch (caught) {
       // validateConfig does not throw for any text; this guards against bugs (docs/conventions.md#user-input).
       connection.console.error(
@@ -82,9 +95,10 @@ export function startConfigServer(connection: Connection, fileSystem: ConfigFile
 
   connection.onHover(async ({ textDocument, position }) => {
     const document = documents.get(textDocument.uri);
-    if (!document || !isExperimentConfig(document.uri)) return null;
+    if (!document || !isServed(document.uri)) return null;
     try {
-      return await configHover(document.uri, document.getText(), position, fileSystem);
+      const hover = isSweepFile(document.uri) ? sweepHover : configHover;
+      return await hover(document.uri, document.getText(), position, fileSystem);
     } catch (caught) {
       connection.console.error(`L3M: hover failed: ${caught instanceof Error ? caught.message : String(caught)}`);
       return null;
@@ -93,9 +107,10 @@ export function startConfigServer(connection: Connection, fileSystem: ConfigFile
 
   connection.onCompletion(async ({ textDocument, position }) => {
     const document = documents.get(textDocument.uri);
-    if (!document || !isExperimentConfig(document.uri)) return null;
+    if (!document || !isServed(document.uri)) return null;
     try {
-      return await configCompletion(document.uri, document.getText(), position);
+      const complete = isSweepFile(document.uri) ? sweepCompletion : configCompletion;
+      return await complete(document.uri, document.getText(), position);
     } catch (caught) {
       connection.console.error(`L3M: completion failed: ${caught instanceof Error ? caught.message : String(caught)}`);
       return null;
