@@ -2,18 +2,26 @@
 // its loss equals the TF.js loss for the same weights and batch.
 //
 // Why several set-ups: Debian's python3-torch 1.13 calls whatever libblas.so.3 the alternatives system points
-// at (reference BLAS, or OpenBLAS 0.3.21 as a pthread or an OpenMP build). OpenBLAS 0.3.21 mis-detects this
-// AVX-512 Xeon (it picks a Prescott kernel unless OPENBLAS_CORETYPE=SkylakeX, which makes PyTorch much slower
-// than it need be), and a pthread build next to torch's own OpenMP threads oversubscribes 2 vCPUs. The fair
-// reference is the fastest correct one.
+// at (reference BLAS, or OpenBLAS 0.3.21 as a pthread or an OpenMP build). OpenBLAS 0.3.21 can mis-detect a CPU
+// (it picked a Prescott kernel on an AVX-512 Xeon unless OPENBLAS_CORETYPE named the core), and a pthread build
+// next to torch's own OpenMP threads oversubscribes 2 vCPUs. The fair reference is the fastest correct one.
+// A forced core type must be one the CPU can execute: SkylakeX kernels need AVX-512 (they died with SIGILL and
+// an empty message on an AMD EPYC without it), Haswell kernels need AVX2 and FMA. The variants are chosen from
+// /proc/cpuinfo's flags, and every variant left out or failing is printed with the reason.
 import { spawnSync } from 'node:child_process';
-import { existsSync, realpathSync } from 'node:fs';
+import { existsSync, readFileSync, realpathSync } from 'node:fs';
 import path from 'node:path';
 
 export interface TorchVariant {
   name: string;
   env: Record<string, string>;
   slow?: boolean;
+}
+
+/** A variant not run on this machine, and why. */
+export interface SkippedVariant {
+  name: string;
+  reason: string;
 }
 
 export interface TorchResult {
@@ -31,7 +39,39 @@ export interface TorchResult {
 
 const libDir = '/usr/lib/x86_64-linux-gnu';
 
-export function torchVariants(): TorchVariant[] {
+/** The CPU's feature flags (the first processor's "flags" line of /proc/cpuinfo); empty where unreadable. */
+export function cpuFlags(cpuinfo?: string): Set<string> {
+  let text = cpuinfo;
+  if (text === undefined) {
+    try {
+      text = readFileSync('/proc/cpuinfo', 'utf8');
+    } catch {
+      return new Set();
+    }
+  }
+  const line = text.split('\n').find((l) => /^flags\s*:/.test(l));
+  return new Set(
+    line
+      ? line
+          .replace(/^flags\s*:/, '')
+          .trim()
+          .split(/\s+/)
+      : [],
+  );
+}
+
+/** The OpenBLAS core type to force on this CPU, or why none can be: the newest kernel family its flags allow. */
+export function forcedCoreType(flags: Set<string>): { coreType: string } | { reason: string } {
+  if (flags.has('avx512f') && flags.has('avx512bw') && flags.has('avx512vl')) return { coreType: 'SkylakeX' };
+  if (flags.has('avx2') && flags.has('fma')) return { coreType: 'Haswell' };
+  if (flags.size === 0) return { reason: 'the CPU flags could not be read (/proc/cpuinfo)' };
+  return { reason: 'the CPU has neither AVX-512 (SkylakeX kernels) nor AVX2+FMA (Haswell kernels)' };
+}
+
+export function torchVariants(flags: Set<string> = cpuFlags()): {
+  variants: TorchVariant[];
+  skipped: SkippedVariant[];
+} {
   let installed = 'libblas.so.3';
   try {
     installed = realpathSync(path.join(libDir, 'libblas.so.3'));
@@ -45,47 +85,77 @@ export function torchVariants(): TorchVariant[] {
       slow: installed.includes('/blas/'),
     },
   ];
+  const skipped: SkippedVariant[] = [];
+  const forced = forcedCoreType(flags);
   const pthread = path.join(libDir, 'openblas-pthread');
   const openmp = path.join(libDir, 'openblas-openmp');
   if (existsSync(pthread)) {
-    variants.push(
-      {
-        name: 'OpenBLAS pthread, core auto-detected, 2 threads',
-        env: { LD_LIBRARY_PATH: pthread, L3M_TORCH_THREADS: '2' },
-      },
-      {
-        name: 'OpenBLAS pthread, SkylakeX, 2 BLAS threads, torch 2',
-        env: {
-          LD_LIBRARY_PATH: pthread,
-          OPENBLAS_CORETYPE: 'SkylakeX',
-          OPENBLAS_NUM_THREADS: '2',
-          L3M_TORCH_THREADS: '2',
+    variants.push({
+      name: 'OpenBLAS pthread, core auto-detected, 2 threads',
+      env: { LD_LIBRARY_PATH: pthread, L3M_TORCH_THREADS: '2' },
+    });
+    if ('coreType' in forced) {
+      variants.push(
+        {
+          name: `OpenBLAS pthread, ${forced.coreType}, 2 BLAS threads, torch 2`,
+          env: {
+            LD_LIBRARY_PATH: pthread,
+            OPENBLAS_CORETYPE: forced.coreType,
+            OPENBLAS_NUM_THREADS: '2',
+            L3M_TORCH_THREADS: '2',
+          },
         },
-      },
-      {
-        name: 'OpenBLAS pthread, SkylakeX, 1 BLAS thread, torch 1',
-        env: {
-          LD_LIBRARY_PATH: pthread,
-          OPENBLAS_CORETYPE: 'SkylakeX',
-          OPENBLAS_NUM_THREADS: '1',
-          L3M_TORCH_THREADS: '1',
+        {
+          name: `OpenBLAS pthread, ${forced.coreType}, 1 BLAS thread, torch 1`,
+          env: {
+            LD_LIBRARY_PATH: pthread,
+            OPENBLAS_CORETYPE: forced.coreType,
+            OPENBLAS_NUM_THREADS: '1',
+            L3M_TORCH_THREADS: '1',
+          },
         },
-      },
-    );
-  }
+      );
+    } else skipped.push({ name: 'OpenBLAS pthread with a forced core type', reason: forced.reason });
+    variants.push({
+      name: 'OpenBLAS pthread, core auto-detected, 1 thread',
+      env: { LD_LIBRARY_PATH: pthread, OPENBLAS_NUM_THREADS: '1', L3M_TORCH_THREADS: '1' },
+    });
+  } else
+    skipped.push({ name: 'OpenBLAS pthread', reason: `${pthread} is absent (Debian package libopenblas0-pthread)` });
   if (existsSync(openmp)) {
+    const core: Record<string, string> = 'coreType' in forced ? { OPENBLAS_CORETYPE: forced.coreType } : {};
+    const label = 'coreType' in forced ? forced.coreType : 'core auto-detected';
     variants.push(
       {
-        name: 'OpenBLAS OpenMP, SkylakeX, OMP 2 threads',
-        env: { LD_LIBRARY_PATH: openmp, OPENBLAS_CORETYPE: 'SkylakeX', OMP_NUM_THREADS: '2', L3M_TORCH_THREADS: '2' },
+        name: `OpenBLAS OpenMP, ${label}, OMP 2 threads`,
+        env: { LD_LIBRARY_PATH: openmp, ...core, OMP_NUM_THREADS: '2', L3M_TORCH_THREADS: '2' },
       },
       {
-        name: 'OpenBLAS OpenMP, SkylakeX, OMP 1 thread',
-        env: { LD_LIBRARY_PATH: openmp, OPENBLAS_CORETYPE: 'SkylakeX', OMP_NUM_THREADS: '1', L3M_TORCH_THREADS: '1' },
+        name: `OpenBLAS OpenMP, ${label}, OMP 1 thread`,
+        env: { LD_LIBRARY_PATH: openmp, ...core, OMP_NUM_THREADS: '1', L3M_TORCH_THREADS: '1' },
       },
     );
-  }
-  return variants;
+  } else skipped.push({ name: 'OpenBLAS OpenMP', reason: `${openmp} is absent (Debian package libopenblas0-openmp)` });
+  return { variants, skipped };
+}
+
+/** Why a child process gave no result: its signal or exit status, and the last line of what it said. */
+export function failureReason(run: {
+  status: number | null;
+  signal: NodeJS.Signals | null;
+  stderr?: string | null;
+  stdout?: string | null;
+  error?: Error;
+}): string {
+  const how = run.error
+    ? run.error.message
+    : run.signal
+      ? `killed by ${run.signal}${run.signal === 'SIGILL' ? ' (an instruction this CPU lacks)' : ''}`
+      : run.status !== 0
+        ? `exit status ${run.status}`
+        : 'no JSON result line';
+  const said = (run.stderr ?? '').trim().split('\n').pop() || (run.stdout ?? '').trim().split('\n').pop() || '';
+  return said ? `${how}: ${said}` : `${how}, nothing on stderr`;
 }
 
 function median(xs: number[]): number {
@@ -97,7 +167,7 @@ function median(xs: number[]): number {
 /** Runs every variant on the exported folder; prints one line each; `heavy` cuts slow set-ups to one step. */
 export function runTorch(
   folder: string,
-  variants: TorchVariant[],
+  { variants, skipped }: { variants: TorchVariant[]; skipped: SkippedVariant[] },
   iterations: number,
   tfjsLoss: number,
   flops: number,
@@ -105,6 +175,7 @@ export function runTorch(
 ): TorchResult[] {
   const script = path.join('bench', '_torch', 'train_step.py');
   const results: TorchResult[] = [];
+  for (const skip of skipped) console.log(`  torch  ${skip.name}: skipped (${skip.reason})`);
   for (const variant of variants) {
     const steps = variant.slow ? 1 : heavy ? Math.min(iterations, 3) : iterations;
     const run = spawnSync('/usr/bin/python3', [script, folder, '1', String(steps)], {
@@ -115,11 +186,10 @@ export function runTorch(
     const line = run.stdout?.trim().split('\n').pop() ?? '';
     let parsed: { loss: number; ms: number[]; threads: number; blas: string; env: Record<string, string> };
     try {
+      if (run.status !== 0 || run.signal) throw new Error('failed');
       parsed = JSON.parse(line) as typeof parsed;
     } catch {
-      console.log(
-        `  torch  ${variant.name}: failed (${(run.stderr ?? run.error?.message ?? '').trim().split('\n').pop()})`,
-      );
+      console.log(`  torch  ${variant.name}: failed (${failureReason(run)})`);
       continue;
     }
     const ms = median(parsed.ms);
