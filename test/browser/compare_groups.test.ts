@@ -5,14 +5,13 @@
 // export buttons hand to the host, the raw runs on demand, and grouping by a config field instead.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { compareRun, sweepRunDirs } from '../../extension/panels/run_data';
-import type { MetricRecord } from '../../sidecar/protocol/run_folder';
 import { deliver, frames, pageErrors, posted, startPanelHost, type PanelHost } from './panel_host';
-import { writeMetrics, writeRun } from './run_fixtures';
+import { writeSweepFixture } from './sweep_fixtures';
 
 let host: PanelHost;
 let runsDir: string;
@@ -25,153 +24,6 @@ after(async () => {
   await host?.close();
   rmSync(runsDir, { recursive: true, force: true });
 });
-
-interface FixtureRun {
-  setup: 'full' | 'lora-r2' | 'frozen';
-  /** Validation loss by step; null is a non-finite value. */
-  val: [number, number | null][];
-  /** The test split's next-patch MSE; null is a non-finite value. */
-  test: number | null;
-}
-
-// Hand-computed values are in the assertions below.
-const fixtures: FixtureRun[] = [
-  {
-    setup: 'full',
-    val: [
-      [10, 4],
-      [20, 3],
-      [30, 2],
-      [40, 1],
-    ],
-    test: 0.01,
-  },
-  {
-    setup: 'full',
-    val: [
-      [10, 5],
-      [20, 4],
-      [30, 3],
-      [40, 2],
-    ],
-    test: 0.012,
-  },
-  {
-    setup: 'full',
-    val: [
-      [10, 6],
-      [20, 2],
-      [30, 4],
-      [40, 3],
-    ],
-    test: 0.014,
-  },
-  {
-    setup: 'lora-r2',
-    val: [
-      [10, 8],
-      [20, 6],
-      [30, 5],
-      [40, 4],
-    ],
-    test: 0.024,
-  },
-  // Another validation interval: steps 10, 25, 40.
-  {
-    setup: 'lora-r2',
-    val: [
-      [10, 9],
-      [25, 7],
-      [40, 5],
-    ],
-    test: 0.03,
-  },
-  // A NaN at step 20 and in the test metric.
-  {
-    setup: 'lora-r2',
-    val: [
-      [10, 7],
-      [20, null],
-      [30, 6],
-      [40, 5],
-    ],
-    test: null,
-  },
-  {
-    setup: 'frozen',
-    val: [
-      [10, 10],
-      [20, 9],
-      [30, 8],
-      [40, 7],
-    ],
-    test: 0.03,
-  },
-];
-
-function records(run: FixtureRun): MetricRecord[] {
-  const out: MetricRecord[] = [];
-  for (let step = 1; step <= 40; step++) {
-    out.push({ step, epoch: 0, wall_time: step / 2, split: 'train', loss: 1 + 10 / step });
-    const val = run.val.find(([s]) => s === step);
-    if (val) out.push({ step, epoch: 0, wall_time: step / 2 + 0.1, split: 'val', loss: val[1] });
-  }
-  out.push({ step: 40, epoch: 0, wall_time: 21, split: 'test', next_patch_mse: run.test });
-  return out;
-}
-
-/** The sweep's run folders and its sweep folder, as a sweep writes them (run.json's sweep field, sweep.json). */
-function writeSweep(): { runDirs: string[]; sweepDir: string } {
-  const sweepId = 'table4-small-20261123-100000-abcd';
-  const runDirs = fixtures.map((f, index) => {
-    const repeat = fixtures.slice(0, index).filter((g) => g.setup === f.setup).length;
-    const runDir = writeRun(
-      runsDir,
-      'generation',
-      `20261123-1000${String(index).padStart(2, '0')}-000${index}`,
-      'generation',
-      {
-        task: 'generation',
-        backbone: { source: 'random', finetune: f.setup === 'lora-r2' ? 'lora' : f.setup },
-        training: { seed: 100 + repeat },
-      },
-    );
-    const record: unknown = JSON.parse(readFileSync(join(runDir, 'run.json'), 'utf8'));
-    const sweep = { id: sweepId, index, group: `setup=${f.setup}`, setup: f.setup, repeat };
-    writeFileSync(join(runDir, 'run.json'), JSON.stringify({ ...(record as object), seed: 100 + repeat, sweep }));
-    writeMetrics(runDir, records(f));
-    return runDir;
-  });
-  const sweepDir = join(runsDir, '.sweeps', sweepId);
-  mkdirSync(sweepDir, { recursive: true });
-  writeFileSync(
-    join(sweepDir, 'sweep.json'),
-    JSON.stringify({
-      id: sweepId,
-      name: 'table4-small',
-      sweepPath: join(runsDir, 'table4-small.l3m-sweep.json'),
-      createdAt: '2026-11-23T10:00:00Z',
-      executor: 'local',
-      groupBy: ['setup'],
-      repeats: 3,
-      sweepSeed: 0,
-      // Listed out of order: the expansion order is the index.
-      runs: fixtures
-        .map((f, index) => ({
-          index,
-          runDir: `generation/${runDirs[index].split('/').pop()}`,
-          group: `setup=${f.setup}`,
-          setup: f.setup,
-          repeat: 0,
-          seed: 100,
-          overrides: {},
-        }))
-        .reverse(),
-      version: '0.1.0',
-    }),
-  );
-  return { runDirs, sweepDir };
-}
 
 interface ChartView {
   key: string;
@@ -225,10 +77,15 @@ function choose(page: Page, selector: string, value: string): Promise<void> {
 }
 
 test('compare groups: bands of mean ± σ per group, groups in the legend, the Table-4 table and its exports', async () => {
-  const { runDirs, sweepDir } = writeSweep();
+  const { runDirs, sweepDir } = writeSweepFixture(runsDir);
   // The sweep folder lists the runs in expansion order, as l3m.compareSweep opens them.
   const fromSweep = await sweepRunDirs(sweepDir);
   assert.deepEqual(fromSweep, { runDirs });
+  const missing = await sweepRunDirs(join(runsDir, '.sweeps', 'gone-20261123-100000-0000'));
+  assert.ok(
+    'error' in missing && /gone-20261123-100000-0000: no sweep\.json/.test(missing.error),
+    JSON.stringify(missing),
+  );
   const page = await host.open('compare', { height: 1600 });
   // Statistics on the raw values: smoothing off.
   await page.locator('input[type=range]').fill('0');
