@@ -23,8 +23,9 @@ const slowUnitTests = [
   'test/unit/rpc_progress_and_paths.test.ts',
   'test/unit/data_simulated.test.ts',
   'test/unit/language_server_fuzz.test.ts',
-  'test/unit/ops_data_parallel.test.ts',
+  'test/unit/data_parallel.test.ts',
   'test/unit/ops_conv2d_gradients.test.ts',
+  'test/unit/webgpu_parity.test.ts',
 ];
 const tiers = ['fast', 'slow'];
 
