@@ -15,7 +15,6 @@
 //     velocity CNN on tf.conv2d) and the stock kernels with the CNN's im2col convolutions (the state before
 //     sidecar/model/ops/wasm_conv2d_gradients.ts), so the gain is measured in the same run.
 // Usage: npm run bench -- sample [--quick]
-import * as tf from '@tensorflow/tfjs';
 import { installFastWasmKernels, uninstallFastWasmKernels } from '../sidecar/model/ops/install_wasm_kernels';
 import { selectBackend } from '../sidecar/runtime/backends';
 import type { GenerationModel } from '../sidecar/tasks/generation/generation_model';
