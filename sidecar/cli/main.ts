@@ -7,6 +7,8 @@ import { exitCodes } from '../protocol/exit_codes';
 interface Command {
   summary: string;
   load: () => Promise<{ run(args: string[]): Promise<number> }>;
+  /** Started by other programs (the sweep executors), not by people: left out of the usage text. */
+  hidden?: boolean;
 }
 
 // Static imports per entry keep esbuild able to bundle every command.
@@ -39,11 +41,21 @@ const commands: Record<string, Command> = {
     summary: 'Next-patch MSE of a generation run beside the previous-slice and mean-patch baselines',
     load: () => import('./evaluate'),
   },
+  sweep: {
+    summary: 'Plan, run, follow, cancel and resume a sweep (*.l3m-sweep.json): repeats and grids of runs',
+    load: () => import('./sweep'),
+  },
+  'train-run': {
+    summary: 'Train or continue one prepared run folder (what the sweep executors start)',
+    load: () => import('./train_run'),
+    hidden: true,
+  },
 };
 
 function usage(): string {
-  const width = Math.max(...Object.keys(commands).map((c) => c.length), 4);
-  const lines = Object.entries(commands).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`);
+  const listed = Object.entries(commands).filter(([, c]) => !c.hidden);
+  const width = Math.max(...listed.map(([name]) => name.length), 4);
+  const lines = listed.map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`);
   return [
     'Usage: l3m <command> [options]',
     '',

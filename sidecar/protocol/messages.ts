@@ -3,6 +3,7 @@
 // Each constant says who sends it and when.
 import { NotificationType, RequestType, RequestType0 } from 'vscode-jsonrpc';
 import type { MetricRecord, RunRecord, RunStatus, SampleEntry } from './run_folder';
+import type { SweepSummary } from './sweep_folder';
 
 /** The protocol version; the extension refuses a sidecar that speaks another major version. */
 export const protocolVersion = '1.0';
@@ -20,8 +21,17 @@ export const enum ErrorCodes {
   backendUnavailable = 1004,
   /** The workspace is not trusted; nothing is started. */
   untrusted = 1005,
+  /** The sweep expands to more runs than its max_runs and the request did not say yes; `data` is SweepTooLargeData. */
+  sweepTooLarge = 1006,
   /** Anything else that went wrong inside the sidecar. */
   internal = 1099,
+}
+
+export interface SweepTooLargeData {
+  kind: 'sweep-too-large';
+  file: string;
+  runs: number;
+  maxRuns: number;
 }
 
 export interface ConfigErrorData {
@@ -131,6 +141,48 @@ export interface ModuleSearchEntry {
 }
 export const probeDevices = new RequestType0<{ backends: BackendProbe[]; chosen: string }, void>('devices/probe');
 
+/**
+ * Sent by the Sweep action: checks and expands a sweep file, creates its sweep folder and every run
+ * folder (queued), and starts the runs on the executor. Resolves once the runs exist (and, on Slurm,
+ * are submitted); local runs go on as child processes of the sidecar, announced by sweep/state. A sweep
+ * file with errors is ErrorCodes.configInvalid (ConfigErrorData on the sweep file); more runs than
+ * max_runs without `yes` is ErrorCodes.sweepTooLarge, so that the editor asks first.
+ */
+export interface SweepRunParams {
+  /** Absolute path of a `*.l3m-sweep.json` file. */
+  sweepPath: string;
+  runsDir: string;
+  /** Overrides the sweep file's executor (the l3m.executor setting). */
+  executor?: 'local' | 'slurm';
+  /** Local: K runs at once, overriding the sweep file's local.parallel. */
+  parallel?: number;
+  /** Run a sweep of more runs than its max_runs. */
+  yes?: boolean;
+}
+export interface SweepRunResult {
+  sweepDir: string;
+  sweepId: string;
+  /** The runs started (resume: the unfinished ones taken up), by their index in the sweep. */
+  runs: { index: number; runDir: string }[];
+}
+export const runSweep = new RequestType<SweepRunParams, SweepRunResult, void>('sweep/run');
+
+/**
+ * Cancels every unfinished run of a sweep (queued ones at once, running ones after their current
+ * step, each with a checkpoint); resolves once they have stopped (local) or their jobs are cancelled (Slurm).
+ */
+export interface SweepFolderParams {
+  /** Absolute path of the sweep folder, <runs>/.sweeps/<sweep-id>. */
+  sweepDir: string;
+}
+export const cancelSweep = new RequestType<SweepFolderParams, { summary: SweepSummary }, void>('sweep/cancel');
+
+/** Runs a sweep's unfinished runs again (queued, cancelled, failed), each from its last checkpoint. */
+export interface SweepResumeParams extends SweepFolderParams {
+  parallel?: number;
+}
+export const resumeSweep = new RequestType<SweepResumeParams, SweepRunResult, void>('sweep/resume');
+
 /** Ask the sidecar to finish its work and exit. */
 export const shutdown = new RequestType0<void, void>('sidecar/shutdown');
 
@@ -165,6 +217,18 @@ export type RunStateParams =
   | { kind: 'cancelled'; runDir: string; record: RunRecord }
   | { kind: 'failed'; runDir: string; record: RunRecord; message: string };
 export const runState = new NotificationType<RunStateParams>('run/state');
+
+/**
+ * A sweep that this sidecar runs or submitted changed: sent on every state change of one of its runs,
+ * and once more with `ended: true` when its executor is done with it (local: every run ended; Slurm:
+ * the jobs were submitted, and the folder tells the rest).
+ */
+export interface SweepStateParams {
+  sweepDir: string;
+  summary: SweepSummary;
+  ended?: boolean;
+}
+export const sweepState = new NotificationType<SweepStateParams>('sweep/state');
 
 /** A log line for the output channel (the sidecar's stderr carries the same). */
 export const log = new NotificationType<{ level: 'info' | 'warn' | 'error'; message: string }>('sidecar/log');

@@ -13,6 +13,7 @@ import { evaluateRun } from '../jobs/evaluate_job';
 import { isAbsolute, resolve } from 'node:path';
 import { readFileSync } from 'node:fs';
 import { jsonPathAt } from './diagnostic_path';
+import { registerSweepRequests, type SweepRequests } from './sweep_requests';
 import { errorMessage } from '../protocol/error_message';
 
 export interface ServerOptions {
@@ -21,10 +22,13 @@ export interface ServerOptions {
   /** Called after the shutdown response was sent; `l3m serve` exits there. */
   onShutdown?: () => void;
   progressThrottleMs?: number;
+  /** The command prefix that starts `l3m` for a sweep's runs (default: this process's own entry). */
+  sidecarCommand?: string[];
 }
 
 export interface Server {
   queue: RunQueue;
+  sweeps: SweepRequests;
   log(level: 'info' | 'warn' | 'error', message: string): void;
 }
 
@@ -142,10 +146,14 @@ export function startServer(connection: MessageConnection, options: ServerOption
     process.stderr.write(`[${level}] ${message}\n`);
     notify(protocol.log, { level, message });
   };
+  let sweeps: SweepRequests | null = null;
   const queue = new RunQueue(
     options.trainingJobs ?? { prepareRun, runTraining },
     {
-      runState: (params) => notify(protocol.runState, params),
+      runState: (params) => {
+        notify(protocol.runState, params);
+        sweeps?.queueChanged();
+      },
       progress: (params) => notify(protocol.progress, params),
       metrics: (runDir, records) => notify(protocol.metrics, { runDir, records }),
       log,
@@ -238,11 +246,20 @@ export function startServer(connection: MessageConnection, options: ServerOption
     }),
   );
 
+  sweeps = registerSweepRequests(connection, handle, {
+    notify,
+    log,
+    runsDirDefault: () => runsDirDefault,
+    queueRunning: () => (queue.status().active ? 1 : 0),
+    sidecarCommand: options.sidecarCommand,
+  });
+  const sweepRequests = sweeps;
+
   connection.onRequest(protocol.shutdown, async () => {
     log('info', 'shutdown requested; cancelling queued and running runs (they stay resumable)');
-    await queue.cancelAll();
+    await Promise.all([queue.cancelAll(), sweepRequests.cancelAll()]);
     if (options.onShutdown) setImmediate(options.onShutdown);
   });
 
-  return { queue, log };
+  return { queue, sweeps: sweepRequests, log };
 }

@@ -34,7 +34,7 @@ const boundaryRules: BoundaryRule[] = [
     allow: ['sidecar/protocol/'],
   },
   {
-    name: 'model, data, checkpoint, training, task and job code is headless',
+    name: 'model, data, checkpoint, training, task, job and sweep code is headless',
     reason:
       'This code runs the same under `l3m train`, `l3m serve` and a batch job: the shells (sidecar/cli, sidecar/rpc, JSON-RPC) call it, never the other way round.',
     files: [
@@ -44,6 +44,7 @@ const boundaryRules: BoundaryRule[] = [
       'sidecar/train/',
       'sidecar/tasks/',
       'sidecar/jobs/',
+      'sidecar/sweeps/',
     ],
     forbidPaths: ['sidecar/rpc/', 'sidecar/cli/'],
     forbidPackages: ['vscode-jsonrpc'],
@@ -103,6 +104,10 @@ const layers: Array<{ folders: string[]; reason: string }> = [
   { folders: ['sidecar/train/'], reason: 'the task-independent engine: loop, optimizer, schedule' },
   { folders: ['sidecar/tasks/'], reason: 'the tasks, built on the engine' },
   { folders: ['sidecar/jobs/'], reason: 'train, resume, evaluate, sample: one skeleton driving a task' },
+  {
+    folders: ['sidecar/sweeps/'],
+    reason: 'sweeps: their folders and the executors that run their runs as processes of their own',
+  },
   { folders: ['sidecar/rpc/'], reason: 'the JSON-RPC server' },
   { folders: ['sidecar/cli/'], reason: "the sidecar's entry: one module per command, `serve` starting the RPC server" },
   {
