@@ -15,6 +15,7 @@ import * as commands from './run_commands';
 import { sampleRun } from './sample_command';
 import * as settings from './settings';
 import { registerPanels } from './panels/panels';
+import { installGpuBackend } from './backend_install';
 
 let languageClient: LanguageClient | undefined;
 let sidecar: SidecarClient | undefined;
@@ -32,6 +33,13 @@ function notifyRunEnded(state: RunStateParams, output: vscode.OutputChannel): vo
     void vscode.window.showWarningMessage(`L3M: run ${name} was cancelled; it can be resumed.`).then(act);
   else if (state.kind === 'failed')
     void vscode.window.showErrorMessage(`L3M: run ${name} failed: ${state.message}`, 'Show Output', reveal).then(act);
+}
+
+/** The optionalDependencies of the extension's package.json: the GPU backend packages it was built against. */
+function optionalDependencies(packageJson: unknown): Record<string, unknown> {
+  if (typeof packageJson !== 'object' || packageJson === null || !('optionalDependencies' in packageJson)) return {};
+  const deps: unknown = packageJson.optionalDependencies;
+  return typeof deps === 'object' && deps !== null ? { ...deps } : {};
 }
 
 export async function activate(context: vscode.ExtensionContext): Promise<void> {
@@ -60,6 +68,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     }),
   );
 
+  const backendsInstallFolder = vscode.Uri.joinPath(context.globalStorageUri, 'backends').fsPath;
+  settings.setBackendsInstallFolder(backendsInstallFolder);
   const client = new SidecarClient({
     ...settings.sidecarCommand(context.asAbsolutePath('dist/sidecar.js')),
     runsDir: settings.runsDir() ?? '',
@@ -117,6 +127,15 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     vscode.commands.registerCommand('l3m.sample', (clicked: unknown) =>
       sampleRun(client, clicked, (runDir) => void vscode.commands.executeCommand('l3m.openInspector', { runDir })),
     ),
+    vscode.commands.registerCommand('l3m.installGpuBackend', () =>
+      installGpuBackend({
+        client,
+        output,
+        sidecarScript: context.asAbsolutePath('dist/sidecar.js'),
+        installFolder: backendsInstallFolder,
+        builtAgainst: optionalDependencies(context.extension.packageJSON),
+      }),
+    ),
     vscode.commands.registerCommand('l3m.refresh', async () => {
       runsTree.setRunsDir(settings.runsDir());
       await Promise.all([experimentsTree.refresh(), runsTree.refresh()]);
@@ -125,7 +144,11 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     vscode.workspace.onDidChangeConfiguration((e) => {
       if (e.affectsConfiguration('l3m.runsDir')) runsTree.setRunsDir(settings.runsDir());
       if (e.affectsConfiguration('l3m.watchPolling')) runsTree.setWatchPolling(settings.watchPolling());
-      if (e.affectsConfiguration('l3m.nodePath') || e.affectsConfiguration('l3m.backend')) {
+      if (
+        e.affectsConfiguration('l3m.nodePath') ||
+        e.affectsConfiguration('l3m.backend') ||
+        e.affectsConfiguration('l3m.backendsPath')
+      ) {
         void vscode.window.showInformationMessage('L3M: the new sidecar setting applies after a window reload.');
       }
     }),

@@ -1,5 +1,6 @@
 // The extension's settings (package.json "contributes.configuration"), read in one place.
 import * as vscode from 'vscode';
+import { homedir } from 'node:os';
 import { isAbsolute, join } from 'node:path';
 import { sidecarCommand as sidecarCommandFor, type SidecarCommand } from './sidecar_cli';
 import { watchPollingSettings, type WatchPollingSetting } from './watch_mode';
@@ -25,11 +26,39 @@ export function runsDir(): string | undefined {
   return root ? join(root, raw) : undefined;
 }
 
-/** How to run the sidecar CLI at `sidecarScript` by `l3m.nodePath` and `l3m.backend` (sidecar_cli.ts). */
+let backendsInstallFolder: string | undefined;
+
+/** Where "L3M: Install GPU Backend" installs (a folder of the extension's global storage); set at activation. */
+export function setBackendsInstallFolder(folder: string): void {
+  backendsInstallFolder = folder;
+}
+
+/**
+ * `l3m.backendsPath`: a folder holding node_modules with GPU backend packages installed elsewhere.
+ * `~` is the home folder; a relative path is taken relative to the first workspace folder.
+ */
+export function backendsPath(): string | undefined {
+  const raw = vscode.workspace.getConfiguration('l3m').get<string>('backendsPath')?.trim();
+  if (!raw) return undefined;
+  const expanded = raw === '~' || raw.startsWith('~/') ? join(homedir(), raw.slice(1)) : raw;
+  if (isAbsolute(expanded)) return expanded;
+  const root = workspaceRoot();
+  return root ? join(root, expanded) : undefined;
+}
+
+/** The folders the sidecar searches for GPU backend packages first, in order: the setting's, then the installed ones. */
+export function backendsDirs(): string[] {
+  return [backendsPath(), backendsInstallFolder].filter((dir): dir is string => dir !== undefined);
+}
+
+/**
+ * How to run the sidecar CLI at `sidecarScript` by `l3m.nodePath`, `l3m.backend` and the backends
+ * folders (sidecar_cli.ts).
+ */
 export function sidecarCommand(sidecarScript: string): SidecarCommand {
   const l3m = vscode.workspace.getConfiguration('l3m');
   return sidecarCommandFor(
-    { nodePath: l3m.get<string>('nodePath'), backend: l3m.get<string>('backend') },
+    { nodePath: l3m.get<string>('nodePath'), backend: l3m.get<string>('backend'), backendsDirs: backendsDirs() },
     sidecarScript,
   );
 }

@@ -5,9 +5,12 @@
 //   - else the extension host's own executable. In desktop VS Code that is the Electron binary, which
 //     acts as plain Node only with ELECTRON_RUN_AS_NODE=1 (without it, it opens another editor
 //     window); code-server runs real Node and needs nothing;
-//   - `l3m.backend` as L3M_BACKEND, which overrides the config's runtime.backend.
+//   - `l3m.backend` as L3M_BACKEND, which overrides the config's runtime.backend;
+//   - the backends folders (`l3m.backendsPath`, then the one "L3M: Install GPU Backend" installs into)
+//     as L3M_BACKENDS_DIR, where the sidecar looks for its optional GPU packages first.
 // This module does not import `vscode` (settings.ts reads the settings), so tests run it in plain Node.
 import { execFile, spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
+import { delimiter } from 'node:path';
 
 /** How to run the sidecar CLI: the Node executable, the script, and the environment added to the host's. */
 export interface SidecarCommand {
@@ -28,17 +31,19 @@ export interface HostRuntime {
 export const hostRuntime: HostRuntime = { execPath: process.execPath, electron: process.versions.electron };
 
 /**
- * The command for the settings `l3m.nodePath` and `l3m.backend` (either unset or blank), running
- * `sidecarScript`, from an extension host that is `runtime`.
+ * The command for the settings `l3m.nodePath` and `l3m.backend` (either unset or blank) and the
+ * backends folders, in search order, running `sidecarScript`, from an extension host that is `runtime`.
  */
 export function sidecarCommand(
-  settings: { nodePath?: string; backend?: string },
+  settings: { nodePath?: string; backend?: string; backendsDirs?: readonly string[] },
   sidecarScript: string,
   runtime: HostRuntime = hostRuntime,
 ): SidecarCommand {
   const env: Record<string, string> = {};
   const backend = settings.backend?.trim();
   if (backend && backend !== 'config') env.L3M_BACKEND = backend;
+  const backendsDirs = (settings.backendsDirs ?? []).map((dir) => dir.trim()).filter((dir) => dir !== '');
+  if (backendsDirs.length > 0) env.L3M_BACKENDS_DIR = backendsDirs.join(delimiter);
   const configured = settings.nodePath?.trim();
   if (configured) return { nodePath: configured, sidecarScript, env };
   if (runtime.electron !== undefined) env.ELECTRON_RUN_AS_NODE = '1';

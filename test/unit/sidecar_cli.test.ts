@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { delimiter, join } from 'node:path';
 import {
   SidecarCliError,
   describeCommand,
@@ -49,6 +49,13 @@ test("the command: l3m.nodePath when set, else the host's executable, as Node wh
     describeCommand(sidecarCommand({ backend: 'cpu' }, script, electron), ['data', 'a.l3m.json']),
     'L3M_BACKEND=cpu ELECTRON_RUN_AS_NODE=1 /opt/VSCode/code /ext/dist/sidecar.js data a.l3m.json',
   );
+});
+
+test('the backends folders reach the sidecar as L3M_BACKENDS_DIR, in search order, blanks left out', () => {
+  assert.deepEqual(sidecarCommand({ backendsDirs: ['/data/backends', ' ', '/g/backends'] }, script, node).env, {
+    L3M_BACKENDS_DIR: ['/data/backends', '/g/backends'].join(delimiter),
+  });
+  assert.deepEqual(sidecarCommand({ backendsDirs: [] }, script, node).env, {});
 });
 
 /** Real scripts standing where dist/sidecar.js does, run by this test's own Node. */
