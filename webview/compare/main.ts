@@ -17,6 +17,7 @@ import { seriesColors, withAlpha } from '../shared/theme';
 import { configDifferences } from './config_diff';
 import { defaultGroupMetric, defaultGrouping, groupRuns, groupingChoices, type RunGroup } from './grouping';
 import { GroupTableView, groupChartParts } from './group_view';
+import { metricHasBest } from '../../sidecar/protocol/group_stats';
 import type { CompareRun, HostMessage } from '../shared/panel_protocol';
 
 const app = document.getElementById('app') ?? document.body;
@@ -362,7 +363,7 @@ function renderMetricsTable(
   const columns = [
     'run',
     'status',
-    ...keys.flatMap((k) => (/^(lr|steps_per_s) /.test(k) ? [`${k} final`] : [`${k} final`, `${k} best`])),
+    ...keys.flatMap((k) => (metricHasBest(k.split(' · ')[0]) ? [`${k} final`, `${k} best`] : [`${k} final`])),
   ];
   header(metricsTable, columns, true);
   const cell = (row: (typeof rows)[number], column: string): string | number | null => {

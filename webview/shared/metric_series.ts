@@ -11,6 +11,7 @@
 // allocation read by tight loops. uPlot's own gap marker is null, not NaN (NaN passes its
 // `!= null` tests and breaks its path), so the conversion to null happens last, in decimate.ts,
 // on the points that uPlot actually gets.
+import { metricDirection } from '../../sidecar/protocol/group_stats';
 import { recordKeys, type MetricRecord, type XAxis } from './panel_protocol';
 import { emaStart, smoothInto, type EmaState } from './smoothing';
 import { splitNames, type MetricColumns } from './metric_table';
@@ -234,9 +235,9 @@ export function undefinedMetricReason(metric: string, split: string, testLightco
     : null;
 }
 
-/** Final and best (minimum, or maximum for r2/coverage/throughput metrics) value of a curve. */
+/** Final and best value of a curve; best in the metric's direction (group_stats.ts metricDirection). */
 export function finalAndBest(curve: Curve, metric: string): { final: number | null; best: number | null } {
-  const higherIsBetter = /^(r2|coverage|steps_per_s|accuracy)/.test(metric);
+  const higherIsBetter = metricDirection(metric) === 'max';
   let best: number | null = null;
   let final: number | null = null;
   for (let i = 0; i < curve.length; i++) {
