@@ -62,12 +62,17 @@ export function jobKey(jobId: string, arrayTaskId?: number): string {
   return arrayTaskId === undefined ? jobId : `${jobId}_${arrayTaskId}`;
 }
 
-/** Submits a script (held: it starts only once released); returns the job id. */
+/**
+ * Submits a script held (it starts only once released); returns the job id. Slurm checks a held job
+ * against the cluster's nodes only on release (an impossible --mem would wait forever as BadConstraints),
+ * so the submission is first tried with --test-only, which checks everything and submits nothing.
+ */
 export async function submitHeld(
   scriptPath: string,
   args: string[],
   options: SlurmClientOptions = {},
 ): Promise<string> {
+  await runSlurm('sbatch', ['--test-only', ...args, scriptPath], options);
   const out = await runSlurm('sbatch', ['--parsable', '--hold', ...args, scriptPath], options);
   // --parsable prints "<id>" or "<id>;<cluster>".
   const id = out.trim().split('\n').pop()?.split(';')[0] ?? '';

@@ -239,6 +239,7 @@ export class SlurmExecutor implements SweepExecutor {
     );
     const lastSeen = await this.readLastSeen(sweepDir);
     for (const job of jobs.values()) lastSeen[job.key] = { state: job.state, reason: job.reason, seen: now };
+    await mkdir(join(sweepDir, 'slurm'), { recursive: true });
     await writeFileAtomic(join(sweepDir, 'slurm', jobsFile), JSON.stringify(lastSeen, null, 2) + '\n');
 
     const state = await readSweepState(sweepDir);

@@ -146,6 +146,8 @@ export function jobScript(input: JobScriptInput): string {
     '--no-requeue',
     `--output=${logPattern(input.logDir, array, 'out')}`,
     `--error=${logPattern(input.logDir, array, 'err')}`,
+    // The folder sbatch was called from may not exist on the compute nodes; the sweep's log folder does.
+    `--chdir=${input.logDir}`,
     ...sbatchOptions(input.options),
   ].map((option) => `#SBATCH ${quoteOptionValue(option)}`);
 

@@ -73,6 +73,7 @@ test('jobScript: #SBATCH header with the job name, no requeue, logs and options;
     '#SBATCH --no-requeue',
     "#SBATCH --output='/shared/my runs/.sweeps/grid/slurm/%j.out'",
     "#SBATCH --error='/shared/my runs/.sweeps/grid/slurm/%j.err'",
+    "#SBATCH --chdir='/shared/my runs/.sweeps/grid/slurm'",
     '#SBATCH --partition=debug',
     '#SBATCH --qos=low',
   ]);
