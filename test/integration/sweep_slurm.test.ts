@@ -8,6 +8,7 @@
 // Slurm sends SIGCONT before its SIGTERM (as it does for suspended jobs), so the run goes on from there.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import {
   chmodSync,
   existsSync,
@@ -47,6 +48,14 @@ async function until<T>(seconds: number, what: string, check: () => Promise<T | 
     if (Date.now() > end) assert.fail(`Timed out after ${seconds} s waiting for ${what}\n${cluster.logs()}`);
     await new Promise((r) => setTimeout(r, 200));
   }
+}
+
+function l3m(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((done) => {
+    execFile(process.execPath, [bundle, ...args], { env }, (error, stdout, stderr) => {
+      done({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr });
+    });
+  });
 }
 
 function recorder(): SweepEvents & { lines: string[] } {
@@ -315,6 +324,35 @@ describe('Slurm executor on a real cluster', { skip: unavailable ?? false }, () 
       /Slurm no longer knows job 987654 .*L3M Studio never saw it in the queue/,
     );
   });
+
+  test(
+    'l3m sweep run --executor slurm submits and returns; l3m sweep status shows the jobs',
+    { timeout: 300_000 },
+    async () => {
+      const path = join(workspace, 'cli.l3m-sweep.json');
+      writeFileSync(path, JSON.stringify({ base: 'tiny.l3m.json', repeats: 2, executor: 'local' }));
+      const env = { ...process.env, ...cluster.env };
+      const submitted = await l3m(
+        ['sweep', 'run', path, '--executor', 'slurm', '--runs-dir', join(workspace, 'runs')],
+        env,
+      );
+      assert.equal(submitted.code, 0, submitted.stderr);
+      assert.match(submitted.stderr, /2 runs submitted to Slurm as job array (\d+) \(tasks 0-1\)/);
+      const sweepDir =
+        /Follow the sweep with: l3m sweep status (.+)$/m.exec(submitted.stdout)?.[1] ?? assert.fail(submitted.stdout);
+      const jobId = /job array (\d+)/.exec(submitted.stderr)?.[1];
+      const sweep = JSON.parse(readFileSync(join(sweepDir, 'sweep.json'), 'utf8')) as { runs: { runDir: string }[] };
+      for (const run of sweep.runs) {
+        const runDir = join(workspace, 'runs', run.runDir);
+        await until(300, `${runDir} to complete`, statusOf('completed', runDir));
+      }
+      const status = await l3m(['sweep', 'status', sweepDir], env);
+      assert.equal(status.code, 0, status.stderr);
+      assert.match(status.stdout, /2 completed/);
+      assert.match(status.stdout, new RegExp(`${jobId}_0`));
+      assert.match(status.stdout, new RegExp(`${jobId}_1`));
+    },
+  );
 
   test(
     "a node that dies under a running job fails that run with Slurm's reason; the other run is untouched",
