@@ -12,6 +12,8 @@ export class SlurmCommandError extends Error {
     readonly command: string,
     /** Slurm's stderr, trimmed; empty when the command could not start. */
     readonly slurmMessage: string,
+    /** The command's exit code; null when it could not start or was stopped. */
+    readonly exitCode: number | null = null,
   ) {
     super(message);
     this.name = 'SlurmCommandError';
@@ -51,7 +53,8 @@ export function runSlurm(program: string, args: string[], options: SlurmClientOp
           return;
         }
         const how = error.killed ? 'was stopped after it took too long' : `failed (exit code ${String(error.code)})`;
-        reject(new SlurmCommandError(`${shown} ${how}${said ? `: ${said}` : ''}`, shown, said));
+        const code = typeof error.code === 'number' ? error.code : null;
+        reject(new SlurmCommandError(`${shown} ${how}${said ? `: ${said}` : ''}`, shown, said, code));
       },
     );
   });
@@ -162,7 +165,9 @@ export async function showJob(key: string, options: SlurmClientOptions = {}): Pr
   try {
     return parseJobDetail(await runSlurm('scontrol', ['-o', 'show', 'job', key], options));
   } catch (error) {
-    if (error instanceof SlurmCommandError && /Invalid job id/i.test(error.slurmMessage)) return null;
+    // A forgotten job is "Invalid job id"; a forgotten task of an array that Slurm still knows fails silently.
+    const forgotten = (message: string) => message === '' || /Invalid job id/i.test(message);
+    if (error instanceof SlurmCommandError && error.exitCode === 1 && forgotten(error.slurmMessage)) return null;
     throw error;
   }
 }

@@ -212,7 +212,15 @@ export class SlurmExecutor implements SweepExecutor {
       return job && isActiveJobState(job.state) ? [job.key] : [];
     });
     await cancelJobs(keys, this.client);
-    // Queued runs whose jobs never started are over now; the refresh records that.
+    // Slurm forgets an array task cancelled while pending at once (squeue and scontrol no longer know
+    // it), so what this cancel did is kept as the last word on those jobs; the refresh then ends their
+    // runs "cancelled" rather than "vanished".
+    const now = new Date().toISOString();
+    const pending = keys.filter((key) => jobs.get(key)?.state === 'PENDING');
+    await this.writeLastSeen(sweepDir, {
+      ...(await this.readLastSeen(sweepDir)),
+      ...Object.fromEntries(pending.map((key) => [key, { state: 'CANCELLED', reason: 'None', seen: now }])),
+    });
     await this.refresh(sweepDir);
   }
 
@@ -239,13 +247,15 @@ export class SlurmExecutor implements SweepExecutor {
     );
     const lastSeen = await this.readLastSeen(sweepDir);
     for (const job of jobs.values()) lastSeen[job.key] = { state: job.state, reason: job.reason, seen: now };
-    await mkdir(join(sweepDir, 'slurm'), { recursive: true });
-    await writeFileAtomic(join(sweepDir, 'slurm', jobsFile), JSON.stringify(lastSeen, null, 2) + '\n');
+    await this.writeLastSeen(sweepDir, lastSeen);
 
     const state = await readSweepState(sweepDir);
     for (const run of runs) {
       const job = run.job!;
-      const observed: JobObservation | undefined = jobs.get(job.key);
+      // A job Slurm has forgotten after it was seen over: that last word is the final one.
+      const seen = lastSeen[job.key];
+      const observed: JobObservation | undefined =
+        jobs.get(job.key) ?? (seen && !isActiveJobState(seen.state) ? { key: job.key, ...seen } : undefined);
       if (observed && isActiveJobState(observed.state)) continue;
       const detail = observed ? await showJob(job.key, this.client) : null;
       const field = run.record.executor?.kind === 'slurm' ? run.record.executor : undefined;
@@ -314,6 +324,11 @@ export class SlurmExecutor implements SweepExecutor {
       runs.push({ entry, runDir, record, job });
     }
     return runs;
+  }
+
+  private async writeLastSeen(sweepDir: string, lastSeen: Record<string, LastSeen>): Promise<void> {
+    await mkdir(join(sweepDir, 'slurm'), { recursive: true });
+    await writeFileAtomic(join(sweepDir, 'slurm', jobsFile), JSON.stringify(lastSeen, null, 2) + '\n');
   }
 
   private async readLastSeen(sweepDir: string): Promise<Record<string, LastSeen>> {

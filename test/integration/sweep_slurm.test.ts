@@ -313,6 +313,26 @@ describe('Slurm executor on a real cluster', { skip: unavailable ?? false }, () 
     },
   );
 
+  test(
+    'cancelling a sweep whose jobs have not started ends its runs cancelled at once',
+    { timeout: 60_000 },
+    async () => {
+      // --begin keeps the jobs pending for an hour: they are waiting when the cancel comes.
+      const { sweepDir, runDirs } = await newSweep('pending', { repeats: 2, slurm: { extra: ['--begin=now+1hour'] } });
+      await executor().start(sweepDir, [0, 1], recorder());
+      await executor().cancel(sweepDir);
+      for (const runDir of runDirs) {
+        const record = await readRun(runDir);
+        assert.equal(record.status, 'cancelled');
+        assert.match(
+          record.error?.message ?? '',
+          /Slurm job \d+_\d ended CANCELLED before the run started; resume the sweep to run it/,
+        );
+        assert.equal(slurmField(record).lastState, 'CANCELLED');
+      }
+    },
+  );
+
   test('a job Slurm no longer knows fails its run with what was last seen', { timeout: 60_000 }, async () => {
     const { sweepDir, runDirs } = await newSweep('vanished', {});
     await updateRun(runDirs[0], { executor: { kind: 'slurm', jobId: '987654' } });
