@@ -70,7 +70,7 @@ export class BackendUnavailableError extends Error {
 export function backendFix(backend: string): string {
   const instead = 'or set runtime.backend to "auto" (run "l3m probe" to see what is available)';
   if (backend === 'cuda')
-    return `To use it, run on a machine with an NVIDIA GPU and its driver, with @tensorflow/tfjs-node-gpu and the CUDA 11.8/cuDNN 8 libraries it loads installed, ${instead}.`;
+    return `To use it, run on a machine with an NVIDIA GPU and its driver, with @tensorflow/tfjs-node-gpu and the CUDA and cuDNN libraries its libtensorflow was built for (CUDA 11.2, cuDNN 8.1 for tfjs-node-gpu 4.x), ${instead}.`;
   if (backend === 'cpu-native') return `To use it, install @tensorflow/tfjs-node for this platform, ${instead}.`;
   if (backend === 'webgpu')
     return `To use it, run on a machine whose GPU has a Vulkan driver (for NVIDIA: the driver's Vulkan ICD and libvulkan1), or set runtime.allow_software_gpu to true to run on Mesa's software adapter (slower than wasm; for tests), ${instead}.`;
