@@ -135,7 +135,8 @@ function plannedSteps(config: ResolvedExperimentConfig): number | undefined {
   const train =
     count - Math.round(count * data.splits.validation_fraction) - Math.round(count * data.splits.test_fraction);
   const perStep = t.batch_size * t.gradient_accumulation_steps;
-  return Math.ceil(t.epochs * Math.ceil((train * t.train_ds_multiplicity) / perStep));
+  // An epoch is whole batches: the last partial one is dropped, as the training loader does.
+  return Math.ceil(t.epochs * Math.max(1, Math.floor((train * t.train_ds_multiplicity) / perStep)));
 }
 
 const benchmarks = new Map<string, Promise<{ flopsPerSecond: number; backend: string } | { error: string }>>();

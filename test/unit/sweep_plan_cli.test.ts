@@ -92,7 +92,7 @@ test('plan prints the runs, the estimates and the run time measured on an earlie
   // No frozen run was measured: its time comes from the backend benchmark, and says so.
   assert.match(
     out,
-    /q: setup=frozen: .* per run: 960 steps × [\d.]+ GFLOP at [\d.]+ GFLOP\/s \(\w+(-\w+)? matmul benchmark/,
+    /q: setup=frozen: .* per run: 900 steps × [\d.]+ GFLOP at [\d.]+ GFLOP\/s \(\w+(-\w+)? matmul benchmark/,
   );
   assert.match(out, /Total: \d+ min \d+ s of runs one at a time/);
 });
