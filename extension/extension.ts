@@ -1,11 +1,11 @@
 // Entry point of L3M Studio in VS Code's extension host: the Experiments and Runs views, the
 // language client for *.l3m.json, the sidecar client and the commands that drive it, the queue in
-// the status bar, and a notification when a run ends. Activation: package.json activationEvents
+// the status bar, and a notification when a run or a sweep ends. Activation: package.json activationEvents
 // (a workspace with *.l3m.json files, or a view or command of the extension).
 import * as vscode from 'vscode';
 import type { LanguageClient } from 'vscode-languageclient/node';
 import type { RunStateParams } from '../sidecar/protocol/messages';
-import { ExperimentsTree, experimentGlob } from './experiments_tree';
+import { ExperimentsTree, experimentGlob, sweepGlob } from './experiments_tree';
 import { RunsTree } from './runs_tree';
 import { SidecarClient } from './sidecar_client';
 import { QueueStatusBar } from './status_bar';
@@ -13,6 +13,8 @@ import { TrainCodeLensProvider } from './train_code_lens';
 import { startLanguageClient } from './language_client';
 import * as commands from './run_commands';
 import { sampleRun } from './sample_command';
+import type { SweepItem } from './run_items';
+import * as sweeps from './sweep_commands';
 import * as settings from './settings';
 import { registerPanels } from './panels/panels';
 import { installGpuBackend } from './backend_install';
@@ -85,8 +87,21 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     statusBar.onRunState(state);
     // The view updates itself when its load ends; the event listener has nothing to wait for.
     void runsTree.refresh();
-    if (state.kind === 'completed' || state.kind === 'cancelled' || state.kind === 'failed')
+    // A sweep's runs end by the dozen: the sweep's own notification speaks for them.
+    if ((state.kind === 'completed' || state.kind === 'cancelled' || state.kind === 'failed') && !state.record.sweep)
       notifyRunEnded(state, output);
+  });
+  // The end of a sweep, from whichever says it first: this window's sidecar, or the runs folder (a
+  // Slurm sweep, or one run by `l3m sweep run` in a terminal); each end is announced once.
+  const announceSweepEnd = (node: SweepItem | undefined) => {
+    if (node && runsTree.sweepEnds.claim(node.sweepId)) sweeps.announceSweepEnd(node);
+  };
+  context.subscriptions.push(runsTree.onDidSeeSweepEnd(announceSweepEnd));
+  client.onSweepState.on((state) => {
+    void runsTree.refresh().then(() => {
+      // `ended` says the sidecar is done with the sweep; on Slurm that is at submission, so the runs decide.
+      if (state.ended && state.summary.ended) announceSweepEnd(runsTree.sweepAt(state.sweepDir));
+    });
   });
   client.onProgress.on((p) => statusBar.onProgress(p));
   client.onExit.on((exit) => {
@@ -114,6 +129,9 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
 
   context.subscriptions.push(
     vscode.commands.registerCommand('l3m.train', (arg: unknown) => commands.train(ctx, arg)),
+    vscode.commands.registerCommand('l3m.runSweep', (arg: unknown) => sweeps.runSweep(ctx, arg)),
+    vscode.commands.registerCommand('l3m.cancelSweep', (clicked: unknown) => sweeps.cancelSweep(ctx, clicked)),
+    vscode.commands.registerCommand('l3m.resumeSweep', (clicked: unknown) => sweeps.resumeSweep(ctx, clicked)),
     vscode.commands.registerCommand('l3m.cancelRun', (clicked: unknown, selected: unknown) =>
       commands.cancelRuns(ctx, clicked, selected),
     ),
@@ -140,7 +158,13 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
       runsTree.setRunsDir(settings.runsDir());
       await Promise.all([experimentsTree.refresh(), runsTree.refresh()]);
     }),
-    vscode.languages.registerCodeLensProvider({ scheme: 'file', pattern: experimentGlob }, new TrainCodeLensProvider()),
+    vscode.languages.registerCodeLensProvider(
+      [
+        { scheme: 'file', pattern: experimentGlob },
+        { scheme: 'file', pattern: sweepGlob },
+      ],
+      new TrainCodeLensProvider(),
+    ),
     vscode.workspace.onDidChangeConfiguration((e) => {
       if (e.affectsConfiguration('l3m.runsDir')) runsTree.setRunsDir(settings.runsDir());
       if (e.affectsConfiguration('l3m.watchPolling')) runsTree.setWatchPolling(settings.watchPolling());

@@ -82,6 +82,11 @@ export class RunsTree implements vscode.TreeDataProvider<Node>, vscode.Disposabl
     return this.sweeps.find((s) => s.sweepId === id);
   }
 
+  /** The node of the sweep folder `sweepDir`, as of the latest load. */
+  sweepAt(sweepDir: string): SweepItem | undefined {
+    return this.sweepItems.get(sweepDir);
+  }
+
   setRunsDir(runsDir: string | undefined): void {
     if (runsDir === this.runsDir) return;
     this.runsDir = runsDir;

@@ -22,6 +22,7 @@ import {
 } from 'vscode-jsonrpc/node';
 import * as protocol from '../sidecar/protocol/messages';
 import type { RunStatus } from '../sidecar/protocol/run_folder';
+import type { SweepSummary } from '../sidecar/protocol/sweep_folder';
 import { describeCommand, markRunFailed, spawnSidecar, startFailure, type SidecarCommand } from './sidecar_cli';
 import { errorMessage } from '../sidecar/protocol/error_message';
 
@@ -100,6 +101,7 @@ export class SidecarClient {
   readonly onRunState = new Emitter<protocol.RunStateParams>();
   readonly onProgress = new Emitter<protocol.ProgressParams>();
   readonly onMetrics = new Emitter<{ runDir: string; records: unknown[] }>();
+  readonly onSweepState = new Emitter<protocol.SweepStateParams>();
   readonly onExit = new Emitter<SidecarExit>();
 
   constructor(private readonly options: SidecarClientOptions) {}
@@ -157,6 +159,7 @@ export class SidecarClient {
     });
     connection.onNotification(protocol.progress, (p) => this.onProgress.fire(p));
     connection.onNotification(protocol.metrics, (p) => this.onMetrics.fire(p));
+    connection.onNotification(protocol.sweepState, (p) => this.onSweepState.fire(p));
     connection.onNotification(protocol.log, (p) => output(`[${p.level}] ${p.message}\n`));
     connection.onNotification(protocol.fatal, (p) => {
       running.fatal = p.message;
@@ -272,6 +275,21 @@ export class SidecarClient {
     const { status } = await this.request(protocol.cancelRun, { runDir });
     this.liveRuns.delete(runDir);
     return status;
+  }
+
+  /** Plans and starts a sweep file's runs (local) or submits them (slurm); its progress comes as sweep/state. */
+  runSweep(params: protocol.SweepRunParams): Promise<protocol.SweepRunResult> {
+    return this.request(protocol.runSweep, params);
+  }
+
+  /** Cancels every unfinished run of a sweep: they end cancelled and resumable. */
+  cancelSweep(sweepDir: string): Promise<{ summary: SweepSummary }> {
+    return this.request(protocol.cancelSweep, { sweepDir });
+  }
+
+  /** Starts again only the runs of a sweep that did not complete. */
+  resumeSweep(params: protocol.SweepResumeParams): Promise<protocol.SweepRunResult> {
+    return this.request(protocol.resumeSweep, params);
   }
 
   /** Listens to a notification type not covered by the emitters above. */

@@ -1,5 +1,5 @@
 // Restricted Mode (an untrusted workspace): the views still list configs and runs, but nothing that
-// runs code or acts on what a workspace file names happens. Train, Sample and Cancel are refused with
+// runs code or acts on what a workspace file names happens. Train, Run Sweep, Sample and Cancel are refused with
 // the reason; the inspector of a run without samples does not run `l3m data` on its config; Open
 // Config opens the run's own config.json, never the file run.json names as its source. No run folder
 // is created, no process is signalled, and no sidecar process starts. A separate file because it
@@ -82,6 +82,24 @@ describe('L3M in an untrusted workspace', { timeout: 10 * 60_000 }, () => {
       await refused.waitFor({ state: 'visible' });
       assert.match(await refused.innerText(), /Trust this workspace to train/);
       assert.deepEqual(readdirSync(join(studio.workspace, 'runs')), [], 'no run folder');
+    });
+  });
+
+  test('Run Sweep is refused with the reason, and no sweep or run is created', async () => {
+    await studio.screenshotOnFailure('sweep-untrusted', async () => {
+      await studio.openL3MView();
+      // examples/ holds a sweep file; the Experiments view lists it beside the configs.
+      const row = await studio.revealTreeItem('Experiments', /^quickstart-sweep$/);
+      await row.hover();
+      await row
+        .locator('.actions .action-label[aria-label="Run Sweep"], .actions .action-label[title="Run Sweep"]')
+        .first()
+        .click();
+      const refused = toast(/does not run a sweep in an untrusted workspace/);
+      await refused.waitFor({ state: 'visible' });
+      assert.match(await refused.innerText(), /Trust this workspace to run a sweep/);
+      assert.deepEqual(readdirSync(join(studio.workspace, 'runs')), [], 'no sweep or run folder');
+      assert.deepEqual(sidecarProcesses(studio), [], 'no sidecar process');
     });
   });
 
