@@ -169,7 +169,9 @@ export const runSweep = new RequestType<SweepRunParams, SweepRunResult, void>('s
 
 /**
  * Cancels every unfinished run of a sweep (queued ones at once, running ones after their current
- * step, each with a checkpoint); resolves once they have stopped (local) or their jobs are cancelled (Slurm).
+ * step, each with a checkpoint). Resolves once they have stopped (a local sweep this sidecar runs), once
+ * the process that runs it was asked to stop them (a local sweep another process runs), or once their
+ * jobs are cancelled (Slurm).
  */
 export interface SweepFolderParams {
   /** Absolute path of the sweep folder, <runs>/.sweeps/<sweep-id>. */
