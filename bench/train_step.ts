@@ -21,8 +21,10 @@
 // zero-copy Identity/Cast kernels (sidecar/model/ops/wasm_zero_copy.ts: TF.js copies every tensor it saves for
 // backward); and that plus the one-pass rotary kernel (sidecar/model/ops/rotary_kernel.ts: the earlier variants
 // compose rotate_half from split/neg/concat as HF writes it); and that plus the one-pass SiLU-gate kernels
-// (sidecar/model/ops/swiglu_kernel.ts; earlier variants compose sigmoid and products); and that on two worker threads with averaged gradients (sidecar/train/data_parallel: the wasm
-// backend's own thread pool is off under Node, so this is how a step uses both cores).
+// (sidecar/model/ops/swiglu_kernel.ts; earlier variants compose sigmoid and products). The last row is `l3m train`'s
+// own configuration: the engine's step (sidecar/train/training_loop.ts trainStep: AdamOptimizer, the kernels
+// selectRuntime installs) on every core's data-parallel worker (sidecar/train/data_parallel: the wasm backend's own
+// thread pool is off under Node, so this is how a step uses them all), as runtime.threads 0 gives.
 import * as tf from '@tensorflow/tfjs';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -41,9 +43,11 @@ import { overrideWasmCopies, restoreWasmCopies } from '../sidecar/model/ops/wasm
 import { setMatMulMode } from '../sidecar/model/ops/matmul';
 import { setRotaryMode } from '../sidecar/model/ops/rotary_kernel';
 import { setSwigluMode } from '../sidecar/model/ops/swiglu_kernel';
-import { hiddenMse } from './_replicas/qwen2_mse';
-import { DataParallelTrainer } from '../sidecar/train/data_parallel/data_parallel_trainer';
-import type { Shard } from '../sidecar/train/data_parallel/replica';
+import { hiddenMse, qwen2MseTask } from './_replicas/qwen2_mse';
+import { GradientPool } from '../sidecar/train/data_parallel/gradient_pool';
+import { AdamOptimizer } from '../sidecar/train/adam_optimizer';
+import { trainStep } from '../sidecar/train/training_loop';
+import { selectRuntime } from '../sidecar/jobs/select_runtime';
 import { runTorch, torchVariants, type TorchResult } from './_torch/torch_runner';
 
 interface Shape {
@@ -227,46 +231,55 @@ function timeSteps(
   return { first, times, leaked: tf.memory().numTensors - before };
 }
 
-/** The fast wasm step on N worker threads, each with 1/N of the batch (sidecar/train/data_parallel). */
-async function measureDataParallel(s: Shape, workers: number, iterations: number): Promise<Measurement> {
+/** `l3m train`'s step: the engine's trainStep on `workers` data-parallel workers (1/N of the rows each). */
+async function measureEngineStep(s: Shape, workers: number, iterations: number): Promise<Measurement> {
+  await selectRuntime('wasm', '');
   const { input, target } = fixedBatch(s);
-  const per = s.batch / workers;
-  const size = per * s.length * s.config.hiddenSize;
-  const shards: Shard[] = Array.from({ length: workers }, (_, i) => ({
-    input: input.slice(i * size, (i + 1) * size),
-    inputShape: [per, s.length, s.config.hiddenSize],
-    target: target.slice(i * size, (i + 1) * size),
-    targetShape: [per, s.length, s.config.hiddenSize],
-  }));
-  const probe = Qwen2Model.random(s.config, 7);
-  const parameterCount = probe
-    .namedWeights()
-    .filter(([n]) => n !== 'model.embed_tokens.weight')
-    .reduce((p, [, v]) => p + v.size, 0);
-  probe.dispose();
-  const trainer = await DataParallelTrainer.create({
-    workers,
-    replicaModule: 'bench/_replicas/qwen2_mse.ts',
-    replicaOptions: { config: s.config, seed: 7 },
-    parameterCount,
-    learningRate,
-    backend: 'wasm',
+  const options = { config: s.config, seed: 7, input, target, batch: s.batch, length: s.length };
+  const replica = qwen2MseTask(options);
+  const optimizer = new AdamOptimizer(replica.task.phases[0].groups, {
+    kind: 'adam',
+    beta1: 0.9,
+    beta2: 0.999,
+    epsilon: 1e-8,
   });
+  const pool =
+    workers > 1
+      ? await GradientPool.start({
+          workers,
+          entry: path.resolve('bench/_replicas/qwen2_mse_worker'),
+          job: options,
+          task: replica.task,
+          batchSize: s.batch,
+        })
+      : undefined;
+  const settings = { batchSize: s.batch, accumulation: 1, stepsPerEpoch: 1, seed: 1, maxGradNorm: 0 };
+  const order = Int32Array.from({ length: s.batch }, (_, i) => i);
+  const step = async (i: number): Promise<number> => {
+    const losses = await trainStep(
+      replica.task,
+      [{ phase: 'all', optimizer }],
+      settings,
+      { step: i, lr: learningRate, order },
+      pool,
+    );
+    return losses.get('all')!.value;
+  };
   try {
-    const first = await trainer.step(shards);
+    const first = await step(0);
     const times: number[] = [];
     for (let i = 0; i < iterations; i++) {
       const start = performance.now();
-      await trainer.step(shards);
+      await step(i + 1);
       times.push(performance.now() - start);
     }
     const ms = median(times);
     const flops = stepFlops(s);
-    const variant = `dp×${workers}`;
+    const variant = `l3m train ×${workers}`;
     console.log(
       `  ${'wasm'.padEnd(6)} ${variant.padEnd(17)} ${ms.toFixed(0).padStart(7)} ms/step ` +
         `${(flops / ms / 1e6).toFixed(2).padStart(6)} GFLOP/s  loss ${first.toPrecision(7)}  (${times.length} steps, ` +
-        `${workers} worker threads, fast kernels, gradients averaged, load ${load1().toFixed(1)})`,
+        `${workers} data-parallel workers as runtime.threads 0 gives, the engine's step, load ${load1().toFixed(1)})`,
     );
     return {
       backend: 'wasm',
@@ -279,7 +292,9 @@ async function measureDataParallel(s: Shape, workers: number, iterations: number
       load: load1(),
     };
   } finally {
-    await trainer.close();
+    await pool?.close();
+    optimizer.dispose();
+    replica.dispose();
   }
 }
 
@@ -335,7 +350,7 @@ async function measureShape(s: Shape, backends: string[], torchFolder: string | 
       setMatMulMode('xnn');
       setRotaryMode('kernel');
       setSwigluMode('kernel');
-      out.push(await measureDataParallel(s, 2, iterations));
+      out.push(await measureEngineStep(s, os.availableParallelism(), iterations));
     }
   }
   return out;

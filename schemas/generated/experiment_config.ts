@@ -483,6 +483,46 @@ export interface DataFiles {
    * Expected transverse size of the slices in cells (the paper's data: 140 × 140). Used to check `patch_size` while editing; the loader checks it against the files.
    */
   transverse_cells?: number;
+  labels?: DataLabels;
+}
+/**
+ * Labels given explicitly for 21cmFAST HDF5 files (format = hdf5). A file's attributes give a parameter only where the file's source model gives it the paper's meaning (docs/paper-mapping.md#labels); any other parameter must be given here, or the file is refused. An explicit value replaces the file's own, and each parameter may come from file or fixed, not both.
+ */
+export interface DataLabels {
+  /**
+   * JSON file, relative to this config file or absolute, that maps every lightcone file name in files.path to the parameters it gives explicitly, by their config names: {"cone_0001.h5": {"m_wdm": 3.2, "zeta": 41.5}, "cone_0002.h5": {}, …}. Every file needs an entry; {} keeps all of the file's own values. pandas writes one with DataFrame.to_json(orient="index"). null: no labels file.
+   */
+  file?: string | null;
+  fixed?: FixedLabels;
+}
+/**
+ * Values shared by every lightcone, per parameter: for a parameter the dataset does not vary, or that its model lacks (21cmFAST 4 files are cold dark matter, so m_wdm is fixed here, e.g. at the prior's upper end).
+ */
+export interface FixedLabels {
+  /**
+   * Warm dark matter particle mass m_WDM in keV, the same for every lightcone; null takes it from each file (or the labels file). Must lie inside [0.3, 10], the dataset bounds of the paper's Table 1.
+   */
+  m_wdm?: number | null;
+  /**
+   * Matter density Ω_m, the same for every lightcone; null takes it from each file (or the labels file). Must lie inside [0.2, 0.4], the dataset bounds of the paper's Table 1.
+   */
+  omega_m?: number | null;
+  /**
+   * X-ray energy threshold E_0 in eV, the same for every lightcone; null takes it from each file (or the labels file). Must lie inside [100, 1500], the dataset bounds of the paper's Table 1.
+   */
+  e_0?: number | null;
+  /**
+   * log10 of the X-ray luminosity per star formation rate L_X in erg s⁻¹ M_⊙⁻¹ yr, the same for every lightcone; null takes it from each file (or the labels file). Must lie inside [38, 42], the dataset bounds of the paper's Table 1.
+   */
+  log10_l_x?: number | null;
+  /**
+   * log10 of the minimum virial temperature T_vir of star-forming halos in K, the same for every lightcone; null takes it from each file (or the labels file). Must lie inside [4.0, 5.3], the dataset bounds of the paper's Table 1.
+   */
+  log10_t_vir?: number | null;
+  /**
+   * Ionising efficiency ζ, the same for every lightcone; null takes it from each file (or the labels file). Must lie inside [10, 250], the dataset bounds of the paper's Table 1.
+   */
+  zeta?: number | null;
 }
 /**
  * Split of the lightcones into training, validation and test sets, by lightcone, fixed by `seed` and independent of directory order.
@@ -767,7 +807,7 @@ export interface Runtime {
    */
   allow_software_gpu?: boolean;
   /**
-   * Worker threads for the wasm backend and data preparation; 0 uses all available cores.
+   * Data-parallel workers that share each training step on the wasm and cpu backends, one thread each, each computing its share of the batch's rows; 0 uses every core. More than the machine's cores is clamped, with a warning in the run's log. The environment variable L3M_THREADS, when set, overrides it (a sweep running K runs at once on one machine sets it to floor(cores / K) for each). The summed gradients are the same up to float rounding whatever the count, so a run is reproducible for a given count and differs from another count only in the last bits. Backends with their own threads (cpu-native, cuda, webgpu) train on one worker.
    */
   threads?: number;
 }
@@ -1254,6 +1294,46 @@ export interface ResolvedDataFiles {
    * Expected transverse size of the slices in cells (the paper's data: 140 × 140). Used to check `patch_size` while editing; the loader checks it against the files.
    */
   transverse_cells: number;
+  labels: ResolvedDataLabels;
+}
+/**
+ * Labels given explicitly for 21cmFAST HDF5 files (format = hdf5). A file's attributes give a parameter only where the file's source model gives it the paper's meaning (docs/paper-mapping.md#labels); any other parameter must be given here, or the file is refused. An explicit value replaces the file's own, and each parameter may come from file or fixed, not both.
+ */
+export interface ResolvedDataLabels {
+  /**
+   * JSON file, relative to this config file or absolute, that maps every lightcone file name in files.path to the parameters it gives explicitly, by their config names: {"cone_0001.h5": {"m_wdm": 3.2, "zeta": 41.5}, "cone_0002.h5": {}, …}. Every file needs an entry; {} keeps all of the file's own values. pandas writes one with DataFrame.to_json(orient="index"). null: no labels file.
+   */
+  file: string | null;
+  fixed: ResolvedFixedLabels;
+}
+/**
+ * Values shared by every lightcone, per parameter: for a parameter the dataset does not vary, or that its model lacks (21cmFAST 4 files are cold dark matter, so m_wdm is fixed here, e.g. at the prior's upper end).
+ */
+export interface ResolvedFixedLabels {
+  /**
+   * Warm dark matter particle mass m_WDM in keV, the same for every lightcone; null takes it from each file (or the labels file). Must lie inside [0.3, 10], the dataset bounds of the paper's Table 1.
+   */
+  m_wdm: number | null;
+  /**
+   * Matter density Ω_m, the same for every lightcone; null takes it from each file (or the labels file). Must lie inside [0.2, 0.4], the dataset bounds of the paper's Table 1.
+   */
+  omega_m: number | null;
+  /**
+   * X-ray energy threshold E_0 in eV, the same for every lightcone; null takes it from each file (or the labels file). Must lie inside [100, 1500], the dataset bounds of the paper's Table 1.
+   */
+  e_0: number | null;
+  /**
+   * log10 of the X-ray luminosity per star formation rate L_X in erg s⁻¹ M_⊙⁻¹ yr, the same for every lightcone; null takes it from each file (or the labels file). Must lie inside [38, 42], the dataset bounds of the paper's Table 1.
+   */
+  log10_l_x: number | null;
+  /**
+   * log10 of the minimum virial temperature T_vir of star-forming halos in K, the same for every lightcone; null takes it from each file (or the labels file). Must lie inside [4.0, 5.3], the dataset bounds of the paper's Table 1.
+   */
+  log10_t_vir: number | null;
+  /**
+   * Ionising efficiency ζ, the same for every lightcone; null takes it from each file (or the labels file). Must lie inside [10, 250], the dataset bounds of the paper's Table 1.
+   */
+  zeta: number | null;
 }
 /**
  * Split of the lightcones into training, validation and test sets, by lightcone, fixed by `seed` and independent of directory order.
@@ -1538,7 +1618,7 @@ export interface ResolvedRuntime {
    */
   allow_software_gpu: boolean;
   /**
-   * Worker threads for the wasm backend and data preparation; 0 uses all available cores.
+   * Data-parallel workers that share each training step on the wasm and cpu backends, one thread each, each computing its share of the batch's rows; 0 uses every core. More than the machine's cores is clamped, with a warning in the run's log. The environment variable L3M_THREADS, when set, overrides it (a sweep running K runs at once on one machine sets it to floor(cores / K) for each). The summed gradients are the same up to float rounding whatever the count, so a run is reproducible for a given count and differs from another count only in the last bits. Backends with their own threads (cpu-native, cuda, webgpu) train on one worker.
    */
   threads: number;
 }

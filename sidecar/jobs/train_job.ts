@@ -31,12 +31,13 @@ import { removeUnreferencedCheckpointFiles } from '../checkpoint/checkpoint';
 import { datasetCacheRoot, removeAbandonedTemporaryFolders } from '../data/dataset_cache';
 import type { DatasetProgress } from '../data/simulated_dataset';
 import { DatasetCancelledError } from '../data/simulated_dataset';
-import { runLoop } from '../train/training_loop';
+import { runLoop, type LoopResult } from '../train/training_loop';
 import { loopSettingsFor } from '../train/loop_settings';
 import { readCheckpointWeights } from '../train/trainer_checkpoints';
 import { taskDefinition } from '../tasks/registry';
 import type { TaskData, TaskDefinition, TaskModel } from '../tasks/task_definition';
 import { checkRuntimeAvailable, selectRuntime } from './select_runtime';
+import { describeWorkerCount, runWorkerCount, startTrainingWorkers } from './training_workers';
 import { errorMessage } from '../protocol/error_message';
 
 export interface TrainingEvents {
@@ -58,6 +59,10 @@ interface RunContext {
   record: RunRecord;
   signal: AbortSignal;
   events: TrainingEvents;
+  /** Data-parallel workers that share each step, the training thread included (./training_workers.ts). */
+  workers: number;
+  /** The backend the workers select (only wasm and cpu runs have more than one). */
+  backend: string;
   /** Appends to metrics.jsonl and forwards to events.metrics. */
   writeMetrics(records: MetricRecord[]): Promise<void>;
   /** Forwards progress and keeps run.json's progress field current (throttled). */
@@ -147,6 +152,9 @@ export async function runTraining(options: RunTrainingOptions): Promise<'complet
     const definition = taskDefinition(config.task, join(runDir, 'config.json'));
     const runtime = await selectRuntime(config.runtime);
     events.log('info', runtime.description);
+    const workerCount = runWorkerCount(config, runtime.backend.name);
+    for (const note of workerCount.notes) events.log(note.level, note.message);
+    events.log('info', describeWorkerCount(workerCount));
     removeLeftovers(runDir, events);
     await removeAbandonedTemporaryFolders(datasetCacheRoot()).then((removed) => {
       if (removed.length > 0)
@@ -162,6 +170,7 @@ export async function runTraining(options: RunTrainingOptions): Promise<'complet
         device: runtime.backend.device,
         requested: runtime.request.backend,
         requestedBy: runtime.request.source,
+        workers: workerCount.workers,
       },
       pid: process.pid,
     });
@@ -171,6 +180,8 @@ export async function runTraining(options: RunTrainingOptions): Promise<'complet
       record: running,
       signal,
       events,
+      workers: workerCount.workers,
+      backend: runtime.backend.name,
       reportProgress: (p) => progress.report(p),
       writeMetrics: async (records) => {
         await appendMetrics(runDir, records);
@@ -294,16 +305,28 @@ async function trainTask(definition: TaskDefinition, run: RunContext): Promise<T
     const settings = loopSettingsFor(config, model.training.trainSize);
     const checkpointDir = checkpointsDir(runDir);
     await mkdir(checkpointDir, { recursive: true });
-    const result = await runLoop(model.training, settings, {
-      signal,
-      checkpointDir,
-      backboneConfig: model.backboneConfig,
-      checkpointExtra: model.checkpointExtra(),
-      metrics: (records) => run.writeMetrics(records),
-      rewindMetrics: (step) => rewindMetrics(runDir, step),
-      progress: (p) => run.reportProgress(p),
-      log: (level, message) => events.log(level, message),
-    });
+    const workers = await startTrainingWorkers(
+      run.workers,
+      { runDir, configDir, configPath: run.record.configPath, backend: run.backend === 'wasm' ? 'wasm' : 'cpu' },
+      model.training,
+      config.training.batch_size,
+    );
+    let result: LoopResult;
+    try {
+      result = await runLoop(model.training, settings, {
+        signal,
+        checkpointDir,
+        backboneConfig: model.backboneConfig,
+        checkpointExtra: model.checkpointExtra(),
+        metrics: (records) => run.writeMetrics(records),
+        rewindMetrics: (step) => rewindMetrics(runDir, step),
+        progress: (p) => run.reportProgress(p),
+        log: (level, message) => events.log(level, message),
+        workers,
+      });
+    } finally {
+      await workers?.close();
+    }
     const progress = {
       step: result.state.step,
       totalSteps: settings.totalSteps,

@@ -46,7 +46,14 @@ export interface RunRecord {
    * with the backend that was asked for ('auto', 'wasm', …) and by what: the editor's l3m.backend
    * setting (env L3M_BACKEND) or the config's runtime.backend.
    */
-  device?: { backend: string; device: string; requested?: string; requestedBy?: 'L3M_BACKEND' | 'runtime.backend' };
+  device?: {
+    backend: string;
+    device: string;
+    requested?: string;
+    requestedBy?: 'L3M_BACKEND' | 'runtime.backend';
+    /** Data-parallel workers that shared each training step (runtime.threads or L3M_THREADS, clamped). */
+    workers?: number;
+  };
   /** The process that runs (or ran) it, to tell a crashed run from a live one. */
   pid?: number;
   /**

@@ -12,7 +12,9 @@ import type { Qwen2Config } from '../model/qwen2_config';
 import { AdamOptimizer } from './adam_optimizer';
 import { clipByGlobalNorm } from './clip_grad_norm';
 import { epochOrder, opSeed } from './seeded_random';
-import type { StepContext, TrainingTask, UpdatePhase } from './training_task';
+import type { TrainingTask } from './training_task';
+import { phaseGradients, type MicroBatch, type PhaseGradients } from './phase_gradients';
+import type { GradientPool } from './data_parallel/gradient_pool';
 import { wsdFactor, type WsdPhases } from './wsd_schedule';
 import {
   bestCheckpointName,
@@ -65,6 +67,11 @@ export interface LoopIO {
   rewindMetrics?(step: number): Promise<void>;
   progress(progress: LoopProgress): void;
   log(level: 'info' | 'warn' | 'error', message: string): void;
+  /**
+   * Data-parallel workers that share each step (./data_parallel/); without them this thread computes the
+   * whole batch. The pool's task must be the one the loop trains.
+   */
+  workers?: GradientPool;
 }
 
 export type LoopOutcome = 'completed' | 'early_stopped' | 'cancelled';
@@ -224,7 +231,7 @@ export async function runLoop<Batch>(
       const epoch = Math.floor(step / settings.stepsPerEpoch);
       if (order === null || order.epoch !== epoch)
         order = { epoch, indices: epochOrder(settings.seed, epoch, task.trainSize, settings.multiplicity) };
-      const losses = trainStep(task, optimizers, settings, step, lr, order.indices);
+      const losses = await trainStep(task, optimizers, settings, { step, lr, order: order.indices }, io.workers);
       const lossValues = [...losses.values()];
       const firstBad = [...losses].find(([, loss]) => !Number.isFinite(loss.value) || !Number.isFinite(loss.gradNorm));
       if (firstBad) {
@@ -312,18 +319,19 @@ interface PhaseLoss {
 
 /**
  * One optimizer step: for each phase in order, the mean loss and gradients over the accumulation
- * micro-batches, clipping, and the update. Later phases see the weights earlier phases just updated
- * (the interleaved update recomputes the forward pass after the connector step, as the reference).
- * `order` is the epoch's seeded visiting order (a function of seed and epoch only, so resume-safe).
+ * micro-batches (on this thread, or shared by data-parallel workers), clipping, and the update. Later phases
+ * see the weights earlier phases just updated (the interleaved update recomputes the forward pass after the
+ * connector step, as the reference). `order` is the epoch's seeded visiting order (a function of seed and
+ * epoch only, so resume-safe).
  */
-function trainStep<Batch>(
+export async function trainStep<Batch>(
   task: TrainingTask<Batch>,
   optimizers: { phase: string; optimizer: AdamOptimizer }[],
-  settings: LoopSettings,
-  step: number,
-  lr: number,
-  order: Int32Array,
-): Map<string, PhaseLoss> {
+  settings: Pick<LoopSettings, 'batchSize' | 'accumulation' | 'stepsPerEpoch' | 'seed' | 'maxGradNorm'>,
+  at: { step: number; lr: number; order: Int32Array },
+  workers?: GradientPool,
+): Promise<Map<string, PhaseLoss>> {
+  const { step, lr, order } = at;
   const perStep = settings.batchSize * settings.accumulation;
   const offset = (step % settings.stepsPerEpoch) * perStep;
   const losses = new Map<string, PhaseLoss>();
@@ -332,21 +340,16 @@ function trainStep<Batch>(
     const optimizer = optimizers[phaseIndex].optimizer;
     const variables = optimizer.updatedVariables();
     if (variables.length === 0) continue;
+    const microBatches: MicroBatch[] = Array.from({ length: settings.accumulation }, (_, micro) => ({
+      indices: order.subarray(offset + micro * settings.batchSize, offset + (micro + 1) * settings.batchSize),
+      context: { step, seed: opSeed(settings.seed, step, phaseIndex * 4096 + micro) },
+    }));
+    const computed: PhaseGradients = workers
+      ? await workers.phaseGradients(phaseIndex, variables, microBatches)
+      : phaseGradients(task, phase, variables, microBatches);
     let lossSum = 0;
-    let summed: Record<string, tf.Tensor> | null = null;
-    for (let micro = 0; micro < settings.accumulation; micro++) {
-      const indices = order.subarray(offset + micro * settings.batchSize, offset + (micro + 1) * settings.batchSize);
-      const context: StepContext = { step, seed: opSeed(settings.seed, step, phaseIndex * 4096 + micro) };
-      const { value, grads } = computeGradients(task, phase, indices, context, variables);
-      lossSum += value;
-      if (summed === null) summed = grads;
-      else {
-        const previous: Record<string, tf.Tensor> = summed;
-        summed = Object.fromEntries(Object.entries(grads).map(([name, g]) => [name, tf.add(previous[name], g)]));
-        tf.dispose([...Object.values(previous), ...Object.values(grads)]);
-      }
-    }
-    const accumulated: Record<string, tf.Tensor> = summed!;
+    for (const value of computed.losses) lossSum += value;
+    const accumulated = computed.grads;
     const mean =
       settings.accumulation === 1
         ? accumulated
@@ -359,27 +362,12 @@ function trainStep<Batch>(
     // A non-finite loss or gradient must not reach the weights: the rest of the step is skipped and
     // the caller fails the run, so the last checkpoint and the weights stay as they were.
     const finite = Number.isFinite(loss) && Number.isFinite(norm);
-    if (finite) optimizer.apply(gradients, lr);
+    if (finite) {
+      optimizer.apply(gradients, lr);
+      workers?.updated(variables);
+    }
     tf.dispose(Object.values(gradients));
     if (!finite) break;
   }
   return losses;
-}
-
-function computeGradients<Batch>(
-  task: TrainingTask<Batch>,
-  phase: UpdatePhase<Batch>,
-  indices: Int32Array,
-  context: StepContext,
-  variables: tf.Variable[],
-): { value: number; grads: Record<string, tf.Tensor> } {
-  const batch = task.batch(indices, context);
-  try {
-    const { value, grads } = tf.variableGrads(() => phase.loss(batch, context), variables);
-    const loss = value.dataSync()[0];
-    value.dispose();
-    return { value: loss, grads };
-  } finally {
-    task.disposeBatch(batch);
-  }
 }

@@ -5,6 +5,7 @@
 // variables a checkpoint holds.
 import type * as tf from '@tensorflow/tfjs';
 import type { ParameterGroup } from './parameter_group';
+import { hashSeed } from './seeded_random';
 
 /** What a loss function may depend on besides the batch. */
 export interface StepContext {
@@ -12,6 +13,36 @@ export interface StepContext {
   step: number;
   /** Seed for this phase's and micro-batch's random ops (attention dropout, CFM noise). */
   seed: number;
+  /**
+   * Set when data-parallel workers share the step (./data_parallel/): this worker computes rows
+   * [start, start + size) of a micro-batch of `of` rows. `batch` still receives all `of` indices and the
+   * same seed as every other worker, so that a task can draw the micro-batch's randomness as one worker
+   * would and keep its own rows: the step then differs from a one-worker step only in rounding.
+   */
+  shard?: Shard;
+}
+
+/** Rows [start, start + size) of a micro-batch of `of` rows. */
+export interface Shard {
+  start: number;
+  size: number;
+  of: number;
+}
+
+/** The indices of the rows this worker computes: all of them when the step is not shared. */
+export function shardIndices(indices: Int32Array, context: StepContext): Int32Array {
+  return context.shard ? indices.subarray(context.shard.start, context.shard.start + context.shard.size) : indices;
+}
+
+/**
+ * The seed of dropout masks for this worker's rows. Masks are drawn for the tensor a worker holds, so the
+ * workers of a shared step need distinct seeds (equal ones would repeat one mask on every shard); the first
+ * worker keeps the step's seed, which is all a step that is not shared uses.
+ */
+export function dropoutSeedOf(context: StepContext): number {
+  return context.shard && context.shard.start > 0
+    ? hashSeed(context.seed, context.shard.start) & 0x7fffffff
+    : context.seed;
 }
 
 /**
@@ -23,7 +54,11 @@ export interface StepContext {
 export interface UpdatePhase<Batch> {
   name: string;
   groups: ParameterGroup[];
-  /** The scalar loss of a batch; called inside tf.variableGrads over this phase's variables. */
+  /**
+   * The scalar loss of a batch; called inside tf.variableGrads over this phase's variables. It must be the
+   * mean over the batch's rows of terms of equal weight, so that the shards' losses weighted by their row
+   * counts sum to the batch's loss (data-parallel workers rely on it).
+   */
   loss(batch: Batch, context: StepContext): tf.Scalar;
 }
 
@@ -38,7 +73,10 @@ export interface TrainingTask<Batch> {
   /** Number of training examples (before train_ds_multiplicity). */
   readonly trainSize: number;
   readonly phases: UpdatePhase<Batch>[];
-  /** Builds the batch of the given training-example indices (tensors the engine disposes via disposeBatch). */
+  /**
+   * Builds the batch of the given training-example indices (tensors the engine disposes via disposeBatch);
+   * with `context.shard`, only the shard's rows of them (see StepContext.shard).
+   */
   batch(indices: Int32Array, context: StepContext): Batch;
   disposeBatch(batch: Batch): void;
   /** Evaluates the validation split with the current weights. */

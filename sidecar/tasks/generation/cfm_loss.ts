@@ -15,12 +15,19 @@ export interface CfmNoise {
   tau: tf.Tensor1D;
 }
 
-/** Draws ε and τ for M patches of D pixels from a seed (deterministic for a seed). */
-export function drawCfmNoise(patches: number, pixels: number, seed: number): CfmNoise {
-  return tf.tidy(() => ({
-    noise: tf.randomNormal<tf.Rank.R2>([patches, pixels], 0, 1, 'float32', seed),
-    tau: tf.randomUniform<tf.Rank.R1>([patches], 0, 1, 'float32', seed + 1),
-  }));
+/**
+ * Draws ε and τ for M patches of D pixels from a seed (deterministic for a seed). With `skip`, the draws
+ * of patches skip … skip + M − 1 of the same streams: a data-parallel worker holding the later patches of a
+ * batch gets the numbers that one worker drawing the whole batch would give them.
+ */
+export function drawCfmNoise(patches: number, pixels: number, seed: number, skip = 0): CfmNoise {
+  return tf.tidy(() => {
+    // Each stream draws its values in order, so the first draws of a longer tensor are a shorter one's.
+    const noise = tf.randomNormal<tf.Rank.R2>([skip + patches, pixels], 0, 1, 'float32', seed);
+    const tau = tf.randomUniform<tf.Rank.R1>([skip + patches], 0, 1, 'float32', seed + 1);
+    if (skip === 0) return { noise, tau };
+    return { noise: tf.slice(noise, [skip, 0], [patches, pixels]), tau: tf.slice(tau, [skip], [patches]) };
+  });
 }
 
 /** The point on the linear path and its target velocity: x_τ = (1−τ)ε + τx₁, v* = x₁ − ε. */

@@ -142,14 +142,22 @@ export function trainingBatch(
   indices: ArrayLike<number>,
   augmentation: ResolvedExperimentConfig['data']['augmentation'],
   random: Random,
+  rows?: { start: number; size: number },
 ): WindowBatch {
   const windows = Array.from(indices, (i) => {
     const window = data.trainWindows[i];
+    if (window === undefined) {
+      throw new Error(
+        `Generation training batch: window index ${i} is outside the ${data.trainWindows.length} training windows; the batch order was made for other data.`,
+      );
+    }
     const cone = data.train.cones[window.cone];
     const room = Math.min(data.stride - 1, cone.nt - data.windowLength - window.start);
     return { cone: window.cone, start: window.start + Math.floor(random() * (Math.max(0, room) + 1)) };
   });
-  return windowBatch(data.train.cones, windows, data.windowLength, data.patchSize, () => {
+  // Every window's augmentation is drawn, in order, even when only some rows are built: a data-parallel
+  // worker's rows then get the augmentations one worker building the whole batch gives them.
+  const augmentations = windows.map(() => {
     const drawn = randomAugmentation(random, data.n);
     return {
       rotations: augmentation.rotations ? drawn.rotations : 0,
@@ -158,6 +166,10 @@ export function trainingBatch(
       shiftY: augmentation.translations ? drawn.shiftY : 0,
     };
   });
+  const first = rows?.start ?? 0;
+  const kept = rows ? windows.slice(first, first + rows.size) : windows;
+  let next = first;
+  return windowBatch(data.train.cones, kept, data.windowLength, data.patchSize, () => augmentations[next++]);
 }
 
 /** Windows of `length` slices of the given cones, unaugmented unless `augment` draws one per window. */

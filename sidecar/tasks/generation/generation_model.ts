@@ -312,8 +312,17 @@ export class GenerationModel {
     return tf.slice(cond, [0, this.condChannels * p2], [cond.shape[0], p2]);
   }
 
-  /** The CFM loss (Eq. 41) of a batch on the patches of slices firstSlice … W−1. */
-  loss(inputs: GenerationInputs, firstSlice: number, noiseSeed: number, options: GenerationForwardOptions): tf.Scalar {
+  /**
+   * The CFM loss (Eq. 41) of a batch on the patches of slices firstSlice … W−1. `firstWindow` places the
+   * batch in a larger one whose noise the seed draws (a data-parallel shard starting at that window).
+   */
+  loss(
+    inputs: GenerationInputs,
+    firstSlice: number,
+    noiseSeed: number,
+    options: GenerationForwardOptions,
+    firstWindow = 0,
+  ): tf.Scalar {
     return tf.tidy(() => {
       const [batch, slices, perSlice, p2] = inputs.patches.shape;
       const previous = this.previousPatches(inputs.patches, firstSlice);
@@ -323,7 +332,7 @@ export class GenerationModel {
         [-1, p2],
       );
       const targets = previous ? tf.sub<tf.Tensor2D>(patches, previous) : patches; // the flow's data end: the patch or its change
-      const draws = drawCfmNoise(targets.shape[0], p2, noiseSeed);
+      const draws = drawCfmNoise(targets.shape[0], p2, noiseSeed, (firstWindow * targets.shape[0]) / batch);
       return cfmLoss((x, tau, c) => this.cnn.apply(x, tau, c), targets, cond, draws);
     });
   }

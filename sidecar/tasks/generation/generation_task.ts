@@ -5,7 +5,13 @@
 import * as tf from '@tensorflow/tfjs';
 import type { ResolvedExperimentConfig } from '../../../schemas/generated/experiment_config';
 import { hashSeed, mulberry32 } from '../../train/seeded_random';
-import type { StepContext, TrainingTask, UpdatePhase, ValidationResult } from '../../train/training_task';
+import {
+  dropoutSeedOf,
+  type StepContext,
+  type TrainingTask,
+  type UpdatePhase,
+  type ValidationResult,
+} from '../../train/training_task';
 import type { GenerationData, WindowBatch } from './generation_data';
 import { evaluationWindows, trainingBatch, windowBatch } from './generation_data';
 import type { GenerationInputs, GenerationLrRatios, GenerationModel } from './generation_model';
@@ -49,14 +55,20 @@ export class GenerationTask implements TrainingTask<GenerationInputs> {
         name: 'all',
         groups: model.parameterGroups(options.lrRatios, options.weightDecay),
         loss: (batch, context) =>
-          model.loss(batch, data.contextSlices, context.seed, { training: true, dropoutSeed: context.seed }),
+          model.loss(
+            batch,
+            data.contextSlices,
+            context.seed,
+            { training: true, dropoutSeed: dropoutSeedOf(context) },
+            context.shard?.start ?? 0,
+          ),
       },
     ];
   }
 
   batch(indices: Int32Array, context: StepContext): GenerationInputs {
     const random = mulberry32(hashSeed(context.seed, 0xba7c));
-    return batchTensors(trainingBatch(this.data, indices, this.options.augmentation, random), this.data);
+    return batchTensors(trainingBatch(this.data, indices, this.options.augmentation, random, context.shard), this.data);
   }
 
   disposeBatch(batch: GenerationInputs): void {

@@ -5,7 +5,14 @@
 // final test evaluation.
 import * as tf from '@tensorflow/tfjs';
 import { parameterNames } from '../../data/parameters';
-import type { StepContext, TrainingTask, UpdatePhase, ValidationResult } from '../../train/training_task';
+import {
+  dropoutSeedOf,
+  shardIndices,
+  type StepContext,
+  type TrainingTask,
+  type UpdatePhase,
+  type ValidationResult,
+} from '../../train/training_task';
 import { paramCount } from './gaussian_head';
 import type { RegressionModel, RegressionLrRatios } from './regression_model';
 import type { RegressionPredictions } from './regression_evaluation';
@@ -51,6 +58,11 @@ export function gatherRows(
   const targets = new Float32Array(count * paramCount);
   for (let b = 0; b < count; b++) {
     const row = indices[b];
+    if (!(row >= 0 && row < splitSize(split))) {
+      throw new Error(
+        `Regression batch: row ${row} is outside the split's ${splitSize(split)} lightcones; the batch order was made for other data.`,
+      );
+    }
     tokens.set(split.tokens.subarray(row * tokenCount, (row + 1) * tokenCount), b * tokenCount);
     targets.set(split.targets.subarray(row * paramCount, (row + 1) * paramCount), b * paramCount);
   }
@@ -69,7 +81,7 @@ export class RegressionTask implements TrainingTask<RegressionBatchTensors> {
     this.trainSize = splitSize(data.train);
     const groups = model.parameterGroups(options.lrRatios, options.weightDecay);
     const loss = (batch: RegressionBatchTensors, context: StepContext) =>
-      model.loss(batch.tokens, batch.targets, { training: true, dropoutSeed: context.seed });
+      model.loss(batch.tokens, batch.targets, { training: true, dropoutSeed: dropoutSeedOf(context) });
     if (options.interleaved) {
       // The reference (docs/paper-mapping.md#regression): optimizer 0 = lc connector + special tokens (+
       // backbone weights when they train), optimizer 1 = head only, on a second forward pass whose backbone
@@ -84,8 +96,8 @@ export class RegressionTask implements TrainingTask<RegressionBatchTensors> {
     }
   }
 
-  batch(indices: Int32Array): RegressionBatchTensors {
-    return gatherRows(this.data.train, this.data.tokenCount, indices);
+  batch(indices: Int32Array, context?: StepContext): RegressionBatchTensors {
+    return gatherRows(this.data.train, this.data.tokenCount, context ? shardIndices(indices, context) : indices);
   }
 
   disposeBatch(batch: RegressionBatchTensors): void {
