@@ -9,6 +9,7 @@ import {
   type BackendRequest,
   type SelectedBackend,
 } from '../runtime/backends';
+import { watchGpuDevice } from '../runtime/gpu_memory_errors';
 import { installFastWasmKernels } from '../model/ops/install_wasm_kernels';
 
 const backendRequests: readonly BackendRequest[] = ['auto', 'cuda', 'cpu-native', 'webgpu', 'wasm', 'cpu'];
@@ -85,6 +86,9 @@ export async function selectRuntime(
   const { backend: configBackend, allowSoftwareGpu } = sectionOf(runtime);
   const request = backendRequestOf(configBackend, environment);
   const backend = await selectBackend(request.backend, { allowSoftwareGpu });
+  // Dawn reports a failed allocation as a device event, not an exception: collect them from the start
+  // (runtime/gpu_memory_errors.ts), so that the training step can be checked.
+  if (backend.name === 'webgpu') watchGpuDevice();
   // On wasm, route every matmul through XNNPACK and skip the copies of saved tensors (the perf
   // helper's kernels, numerically equal to the stock ones); process-wide, so installed here.
   const fastKernels = backend.name === 'wasm' && installFastWasmKernels();
