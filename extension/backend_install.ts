@@ -32,7 +32,8 @@ const backendPackages = [
   },
   {
     name: '@tensorflow/tfjs-node-gpu',
-    description: 'CUDA on NVIDIA GPUs, Linux x64 only; its install downloads libtensorflow (needs CUDA 11.8, cuDNN 8)',
+    description:
+      'CUDA on NVIDIA GPUs, Linux x64 only; its install downloads libtensorflow (needs CUDA 11.2 and cuDNN 8.1)',
   },
   {
     name: '@tensorflow/tfjs-node',

@@ -209,7 +209,7 @@ export function describeNpmFailure(
   if (errors.includes('command failed') && scriptPath) {
     const pkg = /node_modules[/\\](@[^/\\]+[/\\][^/\\]+|[^/\\]+)$/.exec(scriptPath)?.[1] ?? scriptPath;
     const native = /tfjs-node/.test(pkg)
-      ? ' tfjs-node downloads libtensorflow (and, for tfjs-node-gpu, needs Linux x64 with CUDA 11.8 and cuDNN 8) during its install; on a machine without internet, install it elsewhere and set l3m.backendsPath.'
+      ? ' tfjs-node downloads libtensorflow (and, for tfjs-node-gpu, needs Linux x64 with CUDA 11.2 and cuDNN 8.1) during its install; on a machine without internet, install it elsewhere and set l3m.backendsPath.'
       : '';
     const scriptOutput = output
       .split('\n')
