@@ -69,6 +69,7 @@ function submitSweep(cluster: SlurmCluster, name: string, sweep: object): { subm
       cwd: workspace,
       env: { ...process.env, ...cluster.env, L3M_RUNS_DIR: '' },
       encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
     },
   );
   const sweepDir = /Follow the sweep with: l3m sweep status (.+)$/m.exec(out)?.[1];
