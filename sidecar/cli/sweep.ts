@@ -222,7 +222,9 @@ function eventLine(sweep: SweepFile, index: number, record: RunRecord, done: num
       : record.status === 'completed'
         ? `completed${seconds}`
         : record.status === 'cancelled'
-          ? `cancelled at step ${record.progress?.step ?? 0}`
+          ? record.startedAt
+            ? `cancelled at step ${record.progress?.step ?? 0}`
+            : 'cancelled before it started'
           : record.status;
   return `[${done}/${total} done] ${label} ${what}  ${runDir}`;
 }
