@@ -9,6 +9,7 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { prepareRun, runTraining, type TrainingEvents } from '../../sidecar/jobs/train_job';
+import { drawCfmNoise } from '../../sidecar/tasks/generation/cfm_loss';
 import { selectRuntime } from '../../sidecar/jobs/select_runtime';
 import { startTrainingWorkers } from '../../sidecar/jobs/training_workers';
 import { readRunConfig } from '../../sidecar/runs/run_access';
@@ -65,6 +66,15 @@ test('the worker count: L3M_THREADS over runtime.threads, 0 = every core, clampe
     /L3M_THREADS is "all", which is not a thread count; set it to a whole number ≥ 0/,
   );
   assert.throws(() => count(0, '-1'), /L3M_THREADS is "-1"/);
+});
+
+test("a shard's flow-matching draws are the whole batch's draws for its rows", async () => {
+  await selectRuntime('cpu', '');
+  const whole = drawCfmNoise(5, 3, 11);
+  const rows = drawCfmNoise(2, 3, 11, 3);
+  assert.deepEqual(Array.from(rows.noise.dataSync()), Array.from(whole.noise.dataSync()).slice(9, 15));
+  assert.deepEqual(Array.from(rows.tau.dataSync()), Array.from(whole.tau.dataSync()).slice(3, 5));
+  tf.dispose([whole.noise, whole.tau, rows.noise, rows.tau]);
 });
 
 const quiet = (log: TrainingEvents['log'] = () => undefined): TrainingEvents => ({
