@@ -1,5 +1,6 @@
 // Installing a backend package with the real npm into a backends folder (extension/npm_install.ts), and the
-// bundled sidecar's probe finding what such a folder holds (L3M_BACKENDS_DIR). Everything is offline:
+// bundled sidecar's probe finding what such a folder holds (L3M_BACKENDS_DIR), from `l3m probe` and over
+// the extension's sidecar client with the folders as the extension passes them. Everything is offline:
 // packages are tarballs made here with `npm pack`, and the network failure is a registry nobody listens on.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -8,7 +9,9 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, 
 import { tmpdir } from 'node:os';
 import { delimiter, join, resolve } from 'node:path';
 import { findNpm, runNpmInstall, type NpmCommand } from '../../extension/npm_install';
-import type { BackendProbe } from '../../sidecar/protocol/messages';
+import { sidecarCommand } from '../../extension/sidecar_cli';
+import { SidecarClient } from '../../extension/sidecar_client';
+import * as protocol from '../../sidecar/protocol/messages';
 import { readJson } from '../read_json';
 
 const repo = resolve(__dirname, '../..');
@@ -142,7 +145,7 @@ test('cancelling stops npm and the install script it started', async (t) => {
   }
 });
 
-function probe(env: Record<string, string>): Promise<BackendProbe[]> {
+function probe(env: Record<string, string>): Promise<protocol.BackendProbe[]> {
   return new Promise((resolveProbe, reject) => {
     execFile(
       process.execPath,
@@ -150,7 +153,7 @@ function probe(env: Record<string, string>): Promise<BackendProbe[]> {
       { env: { ...process.env, ...env } },
       (error, stdout, stderr) => {
         if (error) reject(new Error(`l3m probe failed: ${stderr}`));
-        else resolveProbe((JSON.parse(stdout) as { backends: BackendProbe[] }).backends);
+        else resolveProbe((JSON.parse(stdout) as { backends: protocol.BackendProbe[] }).backends);
       },
     );
   });
@@ -177,13 +180,14 @@ test(
 
     const backends = await probe({ L3M_BACKENDS_DIR: [broken, working].join(delimiter) });
     const webgpu = backends.find((b) => b.name === 'webgpu');
+    const webgpuSearch = [
+      ['backends-dir', 'failed', join(broken, 'node_modules', 'webgpu')],
+      ['backends-dir', 'loaded', join(working, 'node_modules', 'webgpu')],
+      ['sidecar', 'found', join(repo, 'node_modules', 'webgpu')],
+    ];
     assert.deepEqual(
       webgpu?.module?.searched.map((s) => [s.place, s.outcome, s.path]),
-      [
-        ['backends-dir', 'failed', join(broken, 'node_modules', 'webgpu')],
-        ['backends-dir', 'loaded', join(working, 'node_modules', 'webgpu')],
-        ['sidecar', 'found', join(repo, 'node_modules', 'webgpu')],
-      ],
+      webgpuSearch,
     );
     assert.match(
       webgpu?.module?.searched[0].detail ?? '',
@@ -198,6 +202,20 @@ test(
         join(broken, 'node_modules', '@tensorflow', 'tfjs-node-gpu'),
         join(working, 'node_modules', '@tensorflow', 'tfjs-node-gpu'),
       ],
+    );
+
+    // The editor's way: the folders as the extension passes them, and the probe request of `l3m serve`.
+    const client = new SidecarClient({
+      ...sidecarCommand({ nodePath: process.execPath, backendsDirs: [broken, working] }, bundle),
+      runsDir: dir,
+      clientName: 'backend install test',
+      output: () => {},
+    });
+    t.after(() => client.stop());
+    const overRpc = await client.request(protocol.probeDevices);
+    assert.deepEqual(
+      overRpc.backends.find((b) => b.name === 'webgpu')?.module?.searched.map((s) => [s.place, s.outcome, s.path]),
+      webgpuSearch,
     );
   },
 );
