@@ -20,7 +20,13 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { randomAugmentation } from '../sidecar/data/augmentation';
-import { epochBatches, regressionBatch, type PreparedCone, type RegressionSample } from '../sidecar/data/batches';
+import {
+  epochBatches,
+  memoryCone,
+  regressionBatch,
+  type PreparedCone,
+  type RegressionSample,
+} from '../sidecar/data/batches';
 import {
   fitStandardization,
   globalSignalTokens,
@@ -138,12 +144,14 @@ async function main(): Promise<void> {
   const rawTokens: Float64Array[] = [];
   for (const entry of entries) {
     const record = toCosmicTimeOrder(await dataset.source.load(entry.id));
-    cones.push({
-      slices: transformVoxels(record.brightness, { kind: 'log1p' }),
-      n: record.shape.nx,
-      nt: record.shape.nt,
-      params: record.params,
-    });
+    cones.push(
+      memoryCone({
+        slices: transformVoxels(record.brightness, { kind: 'log1p' }),
+        n: record.shape.nx,
+        nt: record.shape.nt,
+        params: record.params,
+      }),
+    );
     rawTokens.push(globalSignalTokens(record, Math.floor(record.shape.nt / 47)).subarray(0, 47));
   }
   const loadSecondsPerCone = Number(process.hrtime.bigint() - loadStart) / 1e9 / entries.length;
@@ -174,12 +182,12 @@ async function main(): Promise<void> {
   const paperN = 140;
   const paperNt = 200;
   const synthetic = seededRandom(3);
-  const paperCone: PreparedCone = {
+  const paperCone: PreparedCone = memoryCone({
     slices: Float32Array.from({ length: paperN * paperN * paperNt }, () => synthetic()),
     n: paperN,
     nt: paperNt,
     params: fiducialParams,
-  };
+  });
   const paperSeconds = time(() => generationBatch([paperCone], 8, 14, random), Math.max(5, Math.floor(repeats / 3)));
   console.log(
     `paper-size generation batch (8 × 12 slices of 140², 14² patches, augmented): ${(paperSeconds * 1000).toFixed(1)} ms → ${(1 / paperSeconds).toFixed(1)} batches/s`,

@@ -342,6 +342,10 @@ export interface Data {
    */
   patch_size?: number;
   sublightcone?: Sublightcone;
+  /**
+   * Most memory, in MB, that decoded chunks of the dataset's store may take while training, evaluating and sampling (a least-recently-used cache). The dataset is converted once into a chunked store in the cache folder and read from there, so memory stays the same whatever the dataset's size; the run's "Data:" line shows the value.
+   */
+  cache_mb?: number;
   augmentation?: Augmentation;
 }
 /**
@@ -1153,6 +1157,10 @@ export interface ResolvedData {
    */
   patch_size: number;
   sublightcone: ResolvedSublightcone;
+  /**
+   * Most memory, in MB, that decoded chunks of the dataset's store may take while training, evaluating and sampling (a least-recently-used cache). The dataset is converted once into a chunked store in the cache folder and read from there, so memory stays the same whatever the dataset's size; the run's "Data:" line shows the value.
+   */
+  cache_mb: number;
   augmentation: ResolvedAugmentation;
 }
 /**

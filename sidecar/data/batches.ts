@@ -62,12 +62,31 @@ export function epochBatches(
   return batches;
 }
 
-/** A cone ready for generation batches: transformed voxels in cosmic-time order, [t, n, n]. */
+/**
+ * A cone ready for generation batches: transformed voxels in cosmic-time order, [t, n, n], read a
+ * window at a time (from the dataset's store, dataset.ts, or from memory, memoryCone), so that no
+ * split is ever held whole.
+ */
 export interface PreparedCone {
-  slices: Float32Array;
   n: number;
   nt: number;
   params: AstroParams;
+  /** The transformed slices [start, end), cosmic-time order, [t, n, n]. */
+  readSlices(start: number, end: number): Float32Array;
+  /** Asks for slices [start, end) to be read ahead, where the cone is on disk. */
+  prefetch?(start: number, end: number): void;
+}
+
+/** A cone whose transformed slices are held in memory. */
+export type MemoryCone = PreparedCone & { slices: Float32Array };
+
+/** A cone whose transformed slices are already in memory (tests, benchmarks, small data). */
+export function memoryCone(cone: { slices: Float32Array; n: number; nt: number; params: AstroParams }): MemoryCone {
+  const { slices, n, nt } = cone;
+  if (slices.length !== nt * n * n) {
+    throw new Error(`memoryCone: ${slices.length} values for ${nt} slices of ${n}×${n}; expected ${nt * n * n}.`);
+  }
+  return { ...cone, readSlices: (start, end) => slices.subarray(start * n * n, end * n * n) };
 }
 
 /** Source voxel (in the original n×n slice) of every position of the augmented slice's patch vectors. */

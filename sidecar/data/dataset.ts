@@ -1,42 +1,43 @@
 // From a resolved experiment config's `data` section to ready training data: the lightcone source
-// (simulator cache or files) and the train/validation/test split (openDataset, the one way every
-// task, `l3m data` and the benchmarks open data), and the prepared cones for generation (transformed,
-// trimmed, cosmic-time ordered). Regression tokens are built from the opened dataset by
+// (simulator cache or files), converted once into its chunked store (store/), and the
+// train/validation/test split (openDataset, the one way every task, `l3m data` and the benchmarks open
+// data), and the prepared cones for generation (transformed, trimmed, cosmic-time ordered), read from
+// the store a window at a time. Regression tokens are built from the opened dataset by
 // tasks/regression/regression_data.ts; everything below it is a pure function or a loader.
 import { existsSync, readdirSync, statSync } from 'node:fs';
+import { readdir, stat } from 'node:fs/promises';
 import { dirname, extname, isAbsolute, join, resolve } from 'node:path';
 import type { ResolvedData } from '../../schemas/generated/experiment_config';
 import type { PreparedCone } from './batches';
+import { datasetCacheRoot } from './dataset_cache';
+import { ConeStore } from './store/cone_store';
+import { ensureStore, type StoreProgress } from './store/convert_store';
+import { storesRoot } from './store/store_layout';
+import { StoreSource } from './store/store_source';
 import { checkRegularFileSync } from '../runtime/regular_file';
 import { DataError, type LightconeSource } from './lightcone_record';
 import { Hdf5FilesSource } from './hdf5_source';
 import { NpyFolderSource } from './npy_source';
 import { NpzFolderSource } from './npz_source';
-import { parameterNames, type ParameterName } from './parameters';
-import {
-  fitLogStandardization,
-  toCosmicTimeOrder,
-  transformVoxels,
-  trimLateZeros,
-  type SliceTransformOptions,
-} from './preprocessing';
+import { hasExplicitLabels, readExplicitLabels } from './label_source';
+import { parameterFromSchemaName, parameterNames, type ParameterName } from './parameters';
+import { LogStatistics, fitLogStandardization, transformVoxels, type SliceTransformOptions } from './preprocessing';
 import { generateSimulatedDataset, type DatasetProgress, type SimulatedDataset } from './simulated_dataset';
 import { splitByLightcone, type DatasetSplit } from './splits';
+import { UniformLightcones } from './uniform_lightcones';
 import type { Priors } from './dataset_cache';
 import { errorReason } from '../protocol/error_message';
 
 /** Schema parameter names (snake_case) → canonical names of parameters.ts. */
-export const schemaParameterNames: Readonly<Record<string, ParameterName>> = {
-  m_wdm: 'mWDM',
-  omega_m: 'omegaM',
-  e_0: 'E0',
-  log10_l_x: 'log10LX',
-  log10_t_vir: 'log10Tvir',
-  zeta: 'zeta',
-};
+export const schemaParameterNames: Readonly<Record<string, ParameterName>> = parameterFromSchemaName;
 
 export interface OpenedDataset {
+  /** The dataset's store as a LightconeSource: the original ids, parameters and voxels. */
   source: LightconeSource;
+  /** The converted store every read goes through, with its chunk cache of data.cache_mb. */
+  store: ConeStore;
+  /** True when the store was found in the cache rather than converted by this call. */
+  storeFromCache: boolean;
   ids: string[];
   split: DatasetSplit;
   /** Set when the data come from the simulator. */
@@ -49,11 +50,49 @@ export interface OpenOptions {
   cacheRoot?: string;
   workers?: number;
   onProgress?: (event: DatasetProgress) => void;
-  /** Cancels simulating a dataset (DatasetCancelledError); a cached or file dataset opens regardless. */
+  /** Cancels simulating a dataset (DatasetCancelledError) or converting it into its store (between cones). */
   signal?: AbortSignal;
+  /** The conversion into the store, as a phase line with progress and ETA ("converting lightcones 3/50 …"). */
+  onPhase?: (text: string) => void;
+  /** Converts the source into a new store even when one is cached (`l3m data --rebuild`). */
+  rebuild?: boolean;
+  /** Worker threads prefetching chunks (default 1; 0 for none). */
+  prefetchWorkers?: number;
 }
 
-function filesSource(data: ResolvedData, configDir: string): LightconeSource {
+/** A phase line of a store conversion; undefined for events that are not progress. */
+export function storePhase(event: StoreProgress): string | undefined {
+  if (event.kind !== 'store-cone') return undefined;
+  const eta = event.etaSeconds === null ? '' : `, ETA ${formatSeconds(event.etaSeconds)}`;
+  return `converting lightcones into the store ${event.done}/${event.total} (${event.megabytesPerSecond.toFixed(1)} MB/s written${eta})`;
+}
+
+function formatSeconds(seconds: number): string {
+  if (seconds < 90) return `${Math.round(seconds)} s`;
+  if (seconds < 5400) return `${Math.round(seconds / 60)} min`;
+  return `${(seconds / 3600).toFixed(1)} h`;
+}
+
+/**
+ * What determines a file dataset's content without reading its voxels: the resolved `data.files`
+ * settings, every file of the folder by name, size and modification time, and what the source lists
+ * (ids, shapes and the six parameters as the source maps them). Hashing the voxels themselves would
+ * cost as much as converting them.
+ */
+async function filesFingerprint(data: ResolvedData, configDir: string, source: LightconeSource): Promise<unknown> {
+  const path = isAbsolute(data.files.path) ? data.files.path : resolve(configDir, data.files.path);
+  const folder = statSync(path).isDirectory() ? path : dirname(path);
+  const names = (await readdir(folder)).sort();
+  const files = [];
+  for (const name of names) {
+    const info = await stat(join(folder, name));
+    if (info.isFile()) files.push({ name, size: info.size, mtimeMs: info.mtimeMs });
+  }
+  return { kind: 'files', path, settings: data.files, files, entries: await source.list() };
+}
+
+/** The configured files as a source, before any store: `l3m data` lists it for where each label came from. */
+export function filesSource(data: ResolvedData, configDir: string): LightconeSource {
   const path = isAbsolute(data.files.path) ? data.files.path : resolve(configDir, data.files.path);
   if (!existsSync(path)) {
     throw new DataError(
@@ -67,6 +106,12 @@ function filesSource(data: ResolvedData, configDir: string): LightconeSource {
       path,
       `a folder of ${data.files.format} lightcones, or one such file (data.files.path)`,
       (message) => new DataError(message),
+    );
+  }
+  if (data.files.format !== 'hdf5' && hasExplicitLabels(data.files.labels)) {
+    throw new DataError(
+      `${path}: data.files.labels gives labels, but data.files.format is '${data.files.format}', whose files carry their own; ` +
+        "explicit labels are for 21cmFAST HDF5 files (format 'hdf5'). Remove data.files.labels, or fix the labels in the files.",
     );
   }
   switch (data.files.format) {
@@ -95,36 +140,64 @@ function filesSource(data: ResolvedData, configDir: string): LightconeSource {
         throw new DataError(
           `${path}: no .h5/.hdf5 files found; point data.files.path at a folder of 21cmFAST lightcone files.`,
         );
-      return new Hdf5FilesSource(files);
+      return new Hdf5FilesSource(files, { labels: readExplicitLabels(data.files.labels, configDir) });
     }
   }
 }
 
-/** Opens the configured dataset (simulating it on first use) and splits it by lightcone. */
+/**
+ * Opens the configured dataset (simulating it on first use), converts it into its store on first use
+ * (store/convert_store.ts), and splits it by lightcone. Every later read goes through the store.
+ */
 export async function openDataset(data: ResolvedData, options: OpenOptions): Promise<OpenedDataset> {
-  let source: LightconeSource;
+  let raw: LightconeSource;
   let simulated: SimulatedDataset | undefined;
+  let fingerprint: unknown;
+  const cacheRoot = options.cacheRoot ?? datasetCacheRoot();
   if (data.source === 'simulator') {
     const { m_wdm, omega_m, e_0, log10_l_x, log10_t_vir, zeta } = data.simulator.priors;
     const priors: Priors = { mWDM: m_wdm, omegaM: omega_m, E0: e_0, log10LX: log10_l_x, log10Tvir: log10_t_vir, zeta };
     simulated = await generateSimulatedDataset(
       { preset: data.simulator.preset, count: data.simulator.count, seed: data.simulator.seed, priors },
       {
-        cacheRoot: options.cacheRoot,
+        cacheRoot,
         workers: options.workers,
         onProgress: options.onProgress,
         signal: options.signal,
       },
     );
-    source = simulated.source;
+    raw = simulated.source;
+    fingerprint = { kind: 'simulator', hash: simulated.manifest.hash };
   } else {
-    source = filesSource(data, options.configDir);
+    raw = new UniformLightcones(filesSource(data, options.configDir));
+    fingerprint = await filesFingerprint(data, options.configDir, raw);
   }
-  const ids = (await source.list()).map((e) => e.id);
+  let converted;
+  try {
+    converted = await ensureStore(raw, {
+      root: storesRoot(cacheRoot),
+      fingerprint,
+      rebuild: options.rebuild,
+      signal: options.signal,
+      onProgress: (event) => {
+        options.onProgress?.(event);
+        const phase = storePhase(event);
+        if (phase) options.onPhase?.(phase);
+      },
+    });
+  } finally {
+    await raw.close();
+  }
+  const store = await ConeStore.open(converted.folder, {
+    cacheMb: data.cache_mb,
+    prefetchWorkers: options.prefetchWorkers,
+  });
+  const source = new StoreSource(store);
+  const ids = store.cones.map((c) => c.id);
   const validation = data.splits.validation_fraction;
   const test = data.splits.test_fraction;
   const split = splitByLightcone(ids, { train: 1 - validation - test, validation, test }, data.splits.seed);
-  return { source, ids, split, simulated };
+  return { source, store, storeFromCache: converted.fromCache, ids, split, simulated };
 }
 
 /** The configured voxel transform; 'sgn_log' needs statistics fitted on training cones. */
@@ -145,30 +218,71 @@ export function sliceTransformOptions(
 }
 
 /**
- * Prepares cones for generation batches: cosmic-time order, trimmed, then `transform` applied
- * (pass undefined for raw mK values; buildGenerationSet fits it on the training split).
+ * A cone of the store prepared for generation: cosmic-time order (high z first), trimmed as configured
+ * (from the first non-zero slice the conversion recorded) and transformed on read. Each window gives
+ * the same floats as transforming the whole trimmed cone and cutting the window out of it.
  */
-export async function buildGenerationCones(
+export function storedGenerationCone(
+  opened: OpenedDataset,
+  data: ResolvedData,
+  id: string,
+  transform: SliceTransformOptions | undefined,
+): PreparedCone {
+  const store = opened.store;
+  const index = store.indexOf(id);
+  if (index < 0)
+    throw new DataError(`${store.folder}: no lightcone "${id}" in the store of ${store.manifest.description}.`);
+  const cone = store.cone(index);
+  if (cone.nx !== cone.ny) {
+    throw new DataError(`${cone.source}: slices are ${cone.nx}×${cone.ny}; generation expects square slices.`);
+  }
+  const full = cone.nt;
+  const nt = data.preprocessing.trim
+    ? Math.min(full, full - cone.firstNonZeroSlice + data.preprocessing.trim_keep_slices)
+    : full;
+  const plane = cone.nx * cone.ny;
+  return {
+    n: cone.nx,
+    nt,
+    params: cone.params,
+    readSlices(start, end) {
+      if (start < 0 || end > nt || start >= end) {
+        throw new Error(`Lightcone ${id}: slices [${start}, ${end}) are outside its ${nt} prepared slices.`);
+      }
+      // Cosmic-time slices [start, end) are the stored (redshift-order) slices [full − end, full − start), reversed.
+      const stored = store.readSlices(index, full - end, full - start);
+      const out = new Float32Array(stored.length);
+      const count = end - start;
+      for (let k = 0; k < count; k++) out.set(stored.subarray(k * plane, (k + 1) * plane), (count - 1 - k) * plane);
+      return transform ? transformVoxels(out, transform) : out;
+    },
+    prefetch(start, end) {
+      store.prefetch([{ cone: index, start: full - Math.min(end, nt), end: full - Math.max(start, 0) }]);
+    },
+  };
+}
+
+/** Prepared cones of `ids` (cosmic-time order, trimmed, then `transform` applied on read; undefined for raw mK). */
+export function buildGenerationCones(
   opened: OpenedDataset,
   data: ResolvedData,
   ids: readonly string[],
   transform: SliceTransformOptions | undefined,
-): Promise<PreparedCone[]> {
-  const cones: PreparedCone[] = [];
-  for (const id of ids) {
-    const record = toCosmicTimeOrder(await opened.source.load(id));
-    if (record.shape.nx !== record.shape.ny) {
-      throw new DataError(
-        `${record.source}: slices are ${record.shape.nx}×${record.shape.ny}; generation expects square slices.`,
-      );
+): PreparedCone[] {
+  return ids.map((id) => storedGenerationCone(opened, data, id, transform));
+}
+
+/** Calls `visit` with every cone's slices in order, a block of whole slices at a time (bounded memory). */
+export function forEachSliceBlock(
+  cones: readonly PreparedCone[],
+  visit: (slices: Float32Array, cone: PreparedCone) => void,
+  blockSlices = 32,
+): void {
+  for (const cone of cones) {
+    for (let start = 0; start < cone.nt; start += blockSlices) {
+      visit(cone.readSlices(start, Math.min(cone.nt, start + blockSlices)), cone);
     }
-    const trimmed = data.preprocessing.trim
-      ? trimLateZeros(record.brightness, record.shape, data.preprocessing.trim_keep_slices)
-      : { brightness: record.brightness, shape: record.shape };
-    const slices = transform ? transformVoxels(trimmed.brightness, transform) : trimmed.brightness;
-    cones.push({ slices, n: record.shape.nx, nt: trimmed.shape.nt, params: record.params });
   }
-  return cones;
 }
 
 export interface GenerationSet {
@@ -179,20 +293,25 @@ export interface GenerationSet {
   transform: SliceTransformOptions | undefined;
 }
 
-/** Prepares all three splits for generation, fitting the 'sgn_log' statistics on training cones only. */
-export async function buildGenerationSet(opened: OpenedDataset, data: ResolvedData): Promise<GenerationSet> {
-  const untransformedTrain = await buildGenerationCones(opened, data, opened.split.train, undefined);
-  const transform = sliceTransformOptions(
-    data,
-    untransformedTrain.map((c) => c.slices),
-  );
-  const train = transform
-    ? untransformedTrain.map((c) => ({ ...c, slices: transformVoxels(c.slices, transform) }))
-    : untransformedTrain;
+/**
+ * Prepares all three splits for generation, fitting the 'sgn_log' statistics on training cones only
+ * in one streaming pass over them (the same sums in the same order as over whole cones).
+ */
+export function buildGenerationSet(opened: OpenedDataset, data: ResolvedData): GenerationSet {
+  let transform: SliceTransformOptions | undefined;
+  if (data.preprocessing.slice_transform === 'sgn_log' && data.preprocessing.standardize) {
+    const statistics = new LogStatistics();
+    forEachSliceBlock(buildGenerationCones(opened, data, opened.split.train, undefined), (slices) =>
+      statistics.add(slices),
+    );
+    transform = { kind: 'log', ...statistics.result() };
+  } else {
+    transform = sliceTransformOptions(data, []);
+  }
   return {
-    train,
-    validation: await buildGenerationCones(opened, data, opened.split.validation, transform),
-    test: await buildGenerationCones(opened, data, opened.split.test, transform),
+    train: buildGenerationCones(opened, data, opened.split.train, transform),
+    validation: buildGenerationCones(opened, data, opened.split.validation, transform),
+    test: buildGenerationCones(opened, data, opened.split.test, transform),
     transform,
   };
 }

@@ -180,24 +180,38 @@ export function inverseTransformVoxels(values: Float32Array, options: SliceTrans
 
 /**
  * Shift and scale for the 'log' transform measured on training data (mean and standard deviation
- * of sgn(x)·ln|x| over all non-zero voxels), as Eq. 38's standardisation needs.
+ * of sgn(x)·ln|x| over all non-zero voxels), as Eq. 38's standardisation needs. Fed slices in order,
+ * piece by piece (a cone read from its store window after window), it adds the same terms in the same
+ * order as over whole arrays, so the result is the same to the last bit.
  */
-export function fitLogStandardization(samples: readonly Float32Array[]): { shift: number; scale: number } {
-  let sum = 0;
-  let sumSquares = 0;
-  let count = 0;
-  for (const values of samples) {
-    for (const x of values) {
+export class LogStatistics {
+  private sum = 0;
+  private sumSquares = 0;
+  private count = 0;
+
+  add(values: ArrayLike<number>): void {
+    for (let i = 0; i < values.length; i++) {
+      const x = values[i];
       if (x === 0) continue;
       const v = Math.sign(x) * Math.log(Math.abs(x));
-      sum += v;
-      sumSquares += v * v;
-      count++;
+      this.sum += v;
+      this.sumSquares += v * v;
+      this.count++;
     }
   }
-  if (count === 0) return { shift: 0, scale: 1 };
-  const mean = sum / count;
-  return { shift: -mean, scale: Math.sqrt(Math.max(sumSquares / count - mean * mean, 0)) || 1 };
+
+  result(): { shift: number; scale: number } {
+    if (this.count === 0) return { shift: 0, scale: 1 };
+    const mean = this.sum / this.count;
+    return { shift: -mean, scale: Math.sqrt(Math.max(this.sumSquares / this.count - mean * mean, 0)) || 1 };
+  }
+}
+
+/** LogStatistics over whole arrays. */
+export function fitLogStandardization(samples: readonly Float32Array[]): { shift: number; scale: number } {
+  const statistics = new LogStatistics();
+  for (const values of samples) statistics.add(values);
+  return statistics.result();
 }
 
 /**

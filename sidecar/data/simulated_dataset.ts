@@ -29,6 +29,7 @@ import {
 } from './dataset_cache';
 import type { WorkerMessage, WorkerRequest } from './dataset_worker';
 import { NpyFolderSource } from './npy_source';
+import type { StoreProgress } from './store/convert_store';
 import { byParameter, parameterInfo, type AstroParams } from './parameters';
 import {
   resolveSize,
@@ -62,7 +63,9 @@ export type DatasetProgress =
       rejectedSoFar: number;
       count: number;
     }
-  | { kind: 'done'; folder: string; seconds: number };
+  | { kind: 'done'; folder: string; seconds: number }
+  // Converting the dataset into its store (store/convert_store.ts), whatever its source.
+  | StoreProgress;
 
 export interface GenerateOptions {
   /** Root of the dataset cache; default datasetCacheRoot(). */

@@ -7,7 +7,7 @@ import {
   randomAugmentation,
   type Augmentation,
 } from '../../sidecar/data/augmentation';
-import { epochBatches, regressionBatch } from '../../sidecar/data/batches';
+import { epochBatches, memoryCone, regressionBatch } from '../../sidecar/data/batches';
 import { evaluationWindows, windowBatch } from '../../sidecar/tasks/generation/generation_data';
 import { fiducialParams, normalizeParams } from '../../sidecar/data/parameters';
 import {
@@ -187,7 +187,9 @@ test('augmentation: all 8 symmetries and translations invert exactly and are dis
 });
 
 test('evaluation windows: data.sublightcone.length slices every stride (default length − context), whole windows only', () => {
-  const cones = [32, 40].map((nt) => ({ slices: new Float32Array(0), n: 4, nt, params: fiducialParams }));
+  const cones = [32, 40].map((nt) =>
+    memoryCone({ slices: new Float32Array(nt * 16), n: 4, nt, params: fiducialParams }),
+  );
   const starts = (windows: { cone: number; start: number }[]) => windows.map((w) => [w.cone, w.start]);
   // The config's default stride (null) is length − context, so consecutive windows overlap by the context.
   assert.deepEqual(starts(evaluationWindows(cones, { length: 12, context: 2, stride: null }, 1)), [
@@ -228,7 +230,7 @@ test('batches: regression inputs and normalised targets; generation windows are 
 
   const n = 28,
     nt = 30;
-  const cones = [0, 1].map((i) => ({ slices: randomSlices(n, nt, 10 + i), n, nt, params: fiducialParams }));
+  const cones = [0, 1].map((i) => memoryCone({ slices: randomSlices(n, nt, 10 + i), n, nt, params: fiducialParams }));
   // A training batch as generation_data.trainingBatch draws it: seeded windows and augmentations.
   const draw = (random: () => number) => {
     const windows = [0, 1, 2].map(() => ({

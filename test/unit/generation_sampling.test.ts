@@ -11,6 +11,7 @@ import { prepareRun } from '../../sidecar/jobs/train_job';
 import { sampleRun } from '../../sidecar/jobs/sample_job';
 import type { SampleIndex } from '../../sidecar/protocol/run_folder';
 import { readJson } from '../read_json';
+import { memoryCone } from '../../sidecar/data/batches';
 
 const examples = join(import.meta.dirname, '..', '..', 'examples');
 
@@ -106,7 +107,7 @@ test('a forecast writes growing .npy files (truth with its context, generated) i
   });
   const mK = Float32Array.from({ length: 6 * 16 }, (_, i) => 20 * Math.sin(i / 7));
   const transform = { kind: 'log1p' as const };
-  const cone = { slices: transformVoxels(mK, transform), n: 4, nt: 6, params: fiducialParams };
+  const cone = memoryCone({ slices: transformVoxels(mK, transform), n: 4, nt: 6, params: fiducialParams });
   const runDir = mkdtempSync(join(tmpdir(), 'l3m-forecast-'));
   try {
     const seen: number[] = [];

@@ -10,7 +10,7 @@ import * as tf from '@tensorflow/tfjs';
 import { Qwen2Model } from '../../sidecar/model/qwen2_model';
 import { qwen2Config } from '../../sidecar/model/qwen2_config';
 import { denormalizeParams } from '../../sidecar/data/parameters';
-import type { PreparedCone } from '../../sidecar/data/batches';
+import { memoryCone, type MemoryCone } from '../../sidecar/data/batches';
 import { meanPatch, windowPatches, type GenerationData } from '../../sidecar/tasks/generation/generation_data';
 import { GenerationModel } from '../../sidecar/tasks/generation/generation_model';
 import { buildGenerationPrompt } from '../../sidecar/tasks/generation/generation_prompt';
@@ -30,17 +30,17 @@ const nt = 8;
 const patchSize = 2;
 
 /** Cones whose voxels are a parameter-dependent level plus a little noise: the level is learnable from the parameter tokens and the context. */
-function cones(count: number, seed: number): PreparedCone[] {
+function cones(count: number, seed: number): MemoryCone[] {
   const random = mulberry32(seed);
   return Array.from({ length: count }, () => {
     const normalised = Array.from({ length: 6 }, () => random());
     const level = 3 * (normalised[0] - 0.5);
     const slices = Float32Array.from({ length: nt * n * n }, () => level + 0.05 * (random() - 0.5));
-    return { slices, n, nt, params: denormalizeParams(Float64Array.from(normalised)) };
+    return memoryCone({ slices, n, nt, params: denormalizeParams(Float64Array.from(normalised)) });
   });
 }
 
-function makeData(make: (count: number, seed: number) => PreparedCone[] = cones): GenerationData {
+function makeData(make: (count: number, seed: number) => MemoryCone[] = cones): GenerationData {
   const train = make(24, 1);
   return {
     train: { ids: train.map((_, i) => `train-${i}`), cones: train },
@@ -68,7 +68,7 @@ function makeData(make: (count: number, seed: number) => PreparedCone[] = cones)
  * L, stationary with unit variance: the previous slice scores 2(1 − a), the mean patch 1 + Var(L), the
  * best forecast L + a·(x_{t−1} − L) scores σ² = 1 − a².
  */
-function autoregressiveCones(count: number, seed: number, a: number): PreparedCone[] {
+function autoregressiveCones(count: number, seed: number, a: number): MemoryCone[] {
   const random = mulberry32(seed);
   const normal = () => Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
   const sigma = Math.sqrt(1 - a * a);
@@ -83,7 +83,7 @@ function autoregressiveCones(count: number, seed: number, a: number): PreparedCo
         y = a * y + sigma * normal();
       }
     }
-    return { slices, n, nt, params: denormalizeParams(Float64Array.from(normalised)) };
+    return memoryCone({ slices, n, nt, params: denormalizeParams(Float64Array.from(normalised)) });
   });
 }
 
@@ -145,7 +145,10 @@ test('baselines: the previous-slice patch and the mean patch, as defined', () =>
   const data = makeData();
   const patches = windowPatches(data.train.cones[0], 0, nt, patchSize);
   assert.equal(patches.length, nt * n * n);
-  const level = data.train.cones.map((c) => c.slices.reduce((a, b) => a + b, 0) / c.slices.length);
+  const level = data.train.cones.map((c) => {
+    const slices = c.readSlices(0, c.nt);
+    return slices.reduce((a, b) => a + b, 0) / slices.length;
+  });
   const expected = level.reduce((a, b) => a + b, 0) / level.length;
   for (const v of data.meanPatch) assert.ok(Math.abs(v - expected) < 1e-3);
 });

@@ -1,13 +1,14 @@
 // The generation task's data: the config's lightcones (simulator cache or files, data/dataset.ts),
-// split by lightcone, in cosmic-time order, trimmed and transformed (statistics fitted on the training
-// split), cut into sublightcone windows; and the batches the trainer asks for: a training example is a
+// read from the dataset's store a window at a time (memory bounded by data.cache_mb, whatever the
+// dataset's size), split by lightcone, in cosmic-time order, trimmed and transformed (statistics fitted
+// on the training split in one streaming pass), cut into sublightcone windows; and the batches the trainer asks for: a training example is a
 // window of `data.sublightcone` (stride apart), read from a random offset inside its stride (the
 // reference's random crop of t_max slices inside a stored chunk, docs/paper-mapping.md#generation), with a
 // random rotation / mirror / periodic shift as configured, cut into p×p patches.
 import type { ResolvedExperimentConfig } from '../../../schemas/generated/experiment_config';
 import { identityAugmentation, randomAugmentation, type Augmentation } from '../../data/augmentation';
 import { patchGatherIndex, type PreparedCone } from '../../data/batches';
-import { buildGenerationSet, openDataset } from '../../data/dataset';
+import { buildGenerationSet, forEachSliceBlock, openDataset } from '../../data/dataset';
 import { normalizeParams } from '../../data/parameters';
 import type { SliceTransformOptions } from '../../data/preprocessing';
 import type { DatasetProgress } from '../../data/simulated_dataset';
@@ -41,6 +42,10 @@ export interface GenerationData {
   trainWindows: WindowRef[];
   /** Per-pixel mean of every training patch (p²): the mean-patch baseline. */
   meanPatch: Float32Array;
+  /** The store's chunk cache in MB (data.cache_mb), for the "Data:" line; absent for data held in memory. */
+  cacheMb?: number;
+  /** Stops the store's prefetching workers; data held in memory need none. */
+  close?: () => Promise<void>;
 }
 
 /** Loads, splits and prepares the config's dataset for generation. */
@@ -49,9 +54,10 @@ export async function loadGenerationData(
   configDir: string,
   onProgress?: (event: DatasetProgress) => void,
   signal?: AbortSignal,
+  onPhase?: (text: string) => void,
 ): Promise<GenerationData> {
-  const opened = await openDataset(config.data, { configDir, onProgress, signal });
-  const set = await buildGenerationSet(opened, config.data);
+  const opened = await openDataset(config.data, { configDir, onProgress, signal, onPhase });
+  const set = buildGenerationSet(opened, config.data);
   if (set.train.length === 0)
     throw new Error(
       `The dataset has ${opened.ids.length} lightcones and none is left for training after the validation and test fractions; use more lightcones.`,
@@ -88,6 +94,8 @@ export async function loadGenerationData(
     stride,
     trainWindows,
     meanPatch: meanPatch(set.train, patchSize),
+    cacheMb: config.data.cache_mb,
+    close: () => opened.store.close(),
   };
 }
 
@@ -103,27 +111,49 @@ export function windowPatches(
     throw new Error(`windowPatches: slices ${start}…${start + length - 1} are outside the cone's ${cone.nt} slices.`);
   const gather = patchGatherIndex(cone.n, patchSize, augmentation);
   const plane = cone.n * cone.n;
+  const slices = cone.readSlices(start, start + length);
   const out = new Float32Array(length * plane);
   for (let k = 0; k < length; k++) {
-    const base = (start + k) * plane;
-    for (let o = 0; o < plane; o++) out[k * plane + o] = cone.slices[base + gather[o]];
+    const base = k * plane;
+    for (let o = 0; o < plane; o++) out[k * plane + o] = slices[base + gather[o]];
   }
   return out;
 }
 
-/** Per-pixel mean over every patch of every slice of the cones. */
+/**
+ * Per-pixel mean over every patch of every slice of the cones, in one pass a block of slices at a
+ * time (the same sums in the same order as over whole cones).
+ */
 export function meanPatch(cones: readonly PreparedCone[], patchSize: number): Float32Array {
   const p2 = patchSize * patchSize;
   const sums = new Float64Array(p2);
   let count = 0;
-  for (const cone of cones) {
-    const patches = windowPatches(cone, 0, cone.nt, patchSize);
-    for (let i = 0; i < patches.length; i += p2) {
-      for (let j = 0; j < p2; j++) sums[j] += patches[i + j];
-      count++;
+  const gathers = new Map<number, Int32Array>();
+  forEachSliceBlock(cones, (slices, cone) => {
+    let gather = gathers.get(cone.n);
+    if (!gather) gathers.set(cone.n, (gather = patchGatherIndex(cone.n, patchSize, identityAugmentation)));
+    const plane = cone.n * cone.n;
+    for (let base = 0; base < slices.length; base += plane) {
+      for (let i = 0; i < plane; i += p2) {
+        for (let j = 0; j < p2; j++) sums[j] += slices[base + gather[i + j]];
+        count++;
+      }
     }
-  }
+  });
   return Float32Array.from(sums, (s) => s / Math.max(1, count));
+}
+
+/**
+ * Asks the cones' stores to read ahead the slices that training examples `indices` can draw (each
+ * window's whole stride of random offsets), so the next batch finds its chunks decoded.
+ */
+export function prefetchTrainingWindows(data: GenerationData, indices: ArrayLike<number>): void {
+  for (let b = 0; b < indices.length; b++) {
+    const window = data.trainWindows[indices[b]];
+    if (!window) continue;
+    const cone = data.train.cones[window.cone];
+    cone.prefetch?.(window.start, Math.min(cone.nt, window.start + data.stride - 1 + data.windowLength));
+  }
 }
 
 export interface WindowBatch {

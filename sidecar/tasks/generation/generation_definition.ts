@@ -32,7 +32,9 @@ export const generationDefinition: TaskDefinition = {
     'The test split is empty; no next-patch evaluation or samples were made (raise data.splits.test_fraction).',
   evaluatesAfterTraining: (config) => config.evaluation.next_patch_mse,
   loadData: async (config, options) =>
-    generationData(await loadGenerationData(config, options.configDir, options.onDataset, options.signal)),
+    generationData(
+      await loadGenerationData(config, options.configDir, options.onDataset, options.signal, options.onPhase),
+    ),
   checkCheckpointExtra(extra, path) {
     const grid = extra as Partial<GenerationCheckpointExtra>;
     if (grid.task !== 'generation' || !((grid.rows ?? 0) > 0) || !((grid.cols ?? 0) > 0)) {
@@ -63,7 +65,8 @@ function generationData(data: GenerationData): TaskData {
   return {
     description:
       `${data.train.ids.length} train / ${data.validation.ids.length} validation / ${data.test.ids.length} test lightcones of ${data.n}² slices; ` +
-      `${data.trainWindows.length} training windows of ${data.windowLength} slices (${data.contextSlices} context), ${data.rows}×${data.cols} patches of ${data.patchSize}².`,
+      `${data.trainWindows.length} training windows of ${data.windowLength} slices (${data.contextSlices} context), ${data.rows}×${data.cols} patches of ${data.patchSize}²` +
+      (data.cacheMb === undefined ? '.' : `; chunk cache ${data.cacheMb} MB.`),
     testCount: data.test.cones.length,
     restoreFromCheckpoint(stored) {
       // Use the statistics training used (identical unless the data changed since).
@@ -167,7 +170,10 @@ function generationModel(
         onWarning: hooks.onWarning,
       });
     },
-    dispose: () => model.dispose(),
+    dispose: () => {
+      model.dispose();
+      void data.close?.();
+    },
   };
 }
 

@@ -41,9 +41,12 @@ export interface LightconeForecastOptions {
 export function forecastBounds(cone: PreparedCone): { low: number; high: number } {
   let min = Infinity;
   let max = -Infinity;
-  for (const v of cone.slices) {
-    if (v < min) min = v;
-    if (v > max) max = v;
+  // A block of slices at a time: a cone read from its store is never held whole.
+  for (let start = 0; start < cone.nt; start += 32) {
+    for (const v of cone.readSlices(start, Math.min(cone.nt, start + 32))) {
+      if (v < min) min = v;
+      if (v > max) max = v;
+    }
   }
   const margin = 0.5 * (max - min);
   return { low: min - margin, high: max + margin };

@@ -1,5 +1,6 @@
 // The regression dataset of a config: the lightcones and split that data/dataset.ts's openDataset
-// opens (the built-in simulator's cache, or files), turned into one row of scalar tokens per lightcone
+// opens (the built-in simulator's cache, or files, converted into the dataset's store), turned into one
+// row of scalar tokens per lightcone
 // (the paper's global signal, or the reference code's patch means), standardised per token position
 // with statistics of the training split only, and the six parameters min-max normalised to [0, 1].
 //
@@ -33,19 +34,47 @@ export function lightconeTokens(
   record: LightconeRecord,
   preprocessing: ResolvedExperimentConfig['data']['preprocessing'],
 ): Float64Array {
-  if (preprocessing.tokens === 'global_signal') {
-    const count = preprocessing.global_signal_tokens;
-    const means = sliceMeans(record).reverse(); // cosmic-time order: high z first
-    const binSize = Math.floor(means.length / count);
-    if (binSize < 1) {
-      throw new Error(
-        `Lightcone ${record.id} has ${means.length} slices, fewer than data.preprocessing.global_signal_tokens = ${count}; use fewer tokens or longer lightcones.`,
-      );
-    }
-    return binnedMeans(means, binSize).slice(0, count);
-  }
+  if (preprocessing.tokens === 'global_signal')
+    return globalSignalTokenRow(sliceMeans(record), record.id, preprocessing);
   const [t, x, y] = preprocessing.patch_mean_shape;
   return Float64Array.from(patchMeanTokens(toCosmicTimeOrder(record), { t, x, y }).tokens);
+}
+
+/**
+ * Tokens of the dataset's lightcone `id`: global-signal tokens from the store's global signal (the
+ * slice means the conversion computed, the same floats as sliceMeans of the cone), so that no voxel
+ * is read; patch-mean tokens from the cone's voxels.
+ */
+async function coneTokens(
+  dataset: OpenedDataset,
+  id: string,
+  preprocessing: ResolvedExperimentConfig['data']['preprocessing'],
+): Promise<{ tokens: Float64Array; targets: Float64Array }> {
+  const index = dataset.store.indexOf(id);
+  if (preprocessing.tokens === 'global_signal' && index >= 0) {
+    const cone = dataset.store.cone(index);
+    const means = dataset.store.globalSignal(index);
+    return { tokens: globalSignalTokenRow(means, cone.id, preprocessing), targets: normalizeParams(cone.params) };
+  }
+  const record = await dataset.source.load(id);
+  return { tokens: lightconeTokens(record, preprocessing), targets: normalizeParams(record.params) };
+}
+
+/** Global-signal tokens from the slice means in redshift order (see the header). */
+function globalSignalTokenRow(
+  sliceMeansByRedshift: Float64Array,
+  id: string,
+  preprocessing: ResolvedExperimentConfig['data']['preprocessing'],
+): Float64Array {
+  const count = preprocessing.global_signal_tokens;
+  const means = Float64Array.from(sliceMeansByRedshift).reverse(); // cosmic-time order: high z first
+  const binSize = Math.floor(means.length / count);
+  if (binSize < 1) {
+    throw new Error(
+      `Lightcone ${id} has ${means.length} slices, fewer than data.preprocessing.global_signal_tokens = ${count}; use fewer tokens or longer lightcones.`,
+    );
+  }
+  return binnedMeans(means, binSize).slice(0, count);
 }
 
 /**
@@ -66,11 +95,7 @@ export async function loadRegressionData(
   const raw = new Map<string, { tokens: Float64Array; targets: Float64Array }>();
   let done = 0;
   for (const id of [...split.train, ...split.validation, ...split.test]) {
-    const record = await source.load(id);
-    raw.set(id, {
-      tokens: lightconeTokens(record, config.data.preprocessing),
-      targets: normalizeParams(record.params),
-    });
+    raw.set(id, await coneTokens(dataset, id, config.data.preprocessing));
     onProgress?.(++done, ids.length);
   }
   const tokenCount = raw.get(split.train[0])!.tokens.length;

@@ -14,7 +14,7 @@ export const regressionDefinition: TaskDefinition = {
   evaluationFile: 'regression.json',
   emptyTestWarning: 'The test split is empty; no evaluation was written (raise data.splits.test_fraction).',
   evaluatesAfterTraining: () => true,
-  loadData: async (config, options) => regressionData(await readRegressionData(config, options)),
+  loadData: async (config, options) => regressionData(await readRegressionData(config, options), config),
   checkCheckpointExtra(extra, path) {
     if (extra.task !== 'regression') {
       throw new Error(
@@ -32,6 +32,9 @@ async function readRegressionData(
     configDir: options.configDir,
     signal: options.signal,
     onProgress: options.onDataset,
+    onPhase: options.onPhase,
+    // Regression reads each cone once, for its tokens: nothing to read ahead.
+    prefetchWorkers: 0,
   });
   const onPhase = options.onPhase;
   try {
@@ -45,10 +48,10 @@ async function readRegressionData(
   }
 }
 
-function regressionData(loaded: LoadedRegressionData): TaskData {
+function regressionData(loaded: LoadedRegressionData, config: ResolvedExperimentConfig): TaskData {
   const { data } = loaded;
   return {
-    description: `${loaded.description}; ${data.train.ids.length} train / ${data.validation.ids.length} validation / ${data.test.ids.length} test lightcones, ${data.tokenCount} tokens each.`,
+    description: `${loaded.description}; ${data.train.ids.length} train / ${data.validation.ids.length} validation / ${data.test.ids.length} test lightcones, ${data.tokenCount} tokens each; chunk cache ${config.data.cache_mb} MB.`,
     testCount: data.test.ids.length,
     // The standardisation is fitted again on the same training split, which reproduces the stored one
     // unless the data changed; evaluation has always used the data's own.
