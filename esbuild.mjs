@@ -31,6 +31,8 @@ const nodeEntries = [
   { entryPoints: { sidecar: 'sidecar/cli/main.ts' }, external: sidecarExternal },
   // Worker-thread entry of dataset generation; simulated_dataset.ts looks for it next to the bundle.
   { entryPoints: { dataset_worker: 'sidecar/data/dataset_worker.ts' }, external: sidecarExternal },
+  // Worker-thread entry of lightcone store prefetching; sidecar/data/store/prefetch_pool.ts looks for it next to the bundle.
+  { entryPoints: { store_worker: 'sidecar/data/store/store_worker.ts' }, external: sidecarExternal },
   // Worker-thread entry of data-parallel training; sidecar/jobs/training_workers.ts looks for it next to the bundle.
   { entryPoints: { training_worker: 'sidecar/jobs/training_worker.ts' }, external: sidecarExternal },
 ].filter((entry) => Object.values(entry.entryPoints).every((p) => existsSync(p)));

@@ -27,6 +27,7 @@ import {
 } from './trainer_checkpoints';
 import { readCheckpointMetadata } from '../checkpoint/checkpoint';
 import { checkResumable } from './resume_checks';
+import { throwIfDeviceFailed } from '../runtime/gpu_memory_errors';
 
 export interface LoopSettings {
   lr: number;
@@ -155,14 +156,23 @@ export async function runLoop<Batch>(
     const sessionStartStep = state.step;
     const wallTimeBefore = state.wallTime;
     const elapsed = () => wallTimeBefore + (performance.now() - sessionStart) / 1000;
+    // The shapes of the last step's batch, for a GPU failure that shows only when a checkpoint reads the weights.
+    let lastShapes = 'none';
+    // A GPU device's failure in the last step's update, or in a validation since, shows once the checkpoint
+    // has read every tensor: it is checked then, before the checkpoint replaces the previous one.
     const save = (name: string) =>
-      writeTrainerCheckpoint(io.checkpointDir, name, {
-        weights,
-        optimizers,
-        state: { ...state, wallTime: elapsed(), lastValidatedStep },
-        config: io.backboneConfig,
-        extra: io.checkpointExtra,
-      });
+      writeTrainerCheckpoint(
+        io.checkpointDir,
+        name,
+        {
+          weights,
+          optimizers,
+          state: { ...state, wallTime: elapsed(), lastValidatedStep },
+          config: io.backboneConfig,
+          extra: io.checkpointExtra,
+        },
+        () => throwIfDeviceFailed(state.step, lastShapes, settings.batchSize),
+      );
     const epochOf = (step: number) => step / settings.stepsPerEpoch;
     let lastSavedStep = resumeFrom ?? -1;
     // A validation at the checkpoint's step happened before the checkpoint was written; repeating it
@@ -179,8 +189,8 @@ export async function runLoop<Batch>(
       await io.metrics(records);
     };
 
-    const checkpointNow = () => {
-      save(stepCheckpointName(state.step));
+    const checkpointNow = async () => {
+      await save(stepCheckpointName(state.step));
       lastSavedStep = state.step;
       rotateCheckpoints(io.checkpointDir, settings.keepCheckpoints);
     };
@@ -200,7 +210,7 @@ export async function runLoop<Batch>(
         (state.bestLoss === null || result.loss < state.bestLoss - settings.earlyStopping.minDelta);
       if (improved) {
         state = { ...state, bestLoss: result.loss, bestStep: state.step, evaluationsWithoutImprovement: 0 };
-        save(bestCheckpointName);
+        await save(bestCheckpointName);
       } else {
         state = { ...state, evaluationsWithoutImprovement: state.evaluationsWithoutImprovement + 1 };
       }
@@ -231,8 +241,12 @@ export async function runLoop<Batch>(
       const epoch = Math.floor(step / settings.stepsPerEpoch);
       if (order === null || order.epoch !== epoch)
         order = { epoch, indices: epochOrder(settings.seed, epoch, task.trainSize, settings.multiplicity) };
+      // A task that reads its data from disk starts reading the next step's examples while this one computes.
+      const next = task.prefetch && nextStepIndices(settings, step + 1, order, task.trainSize);
+      if (next) task.prefetch!(next);
       const losses = await trainStep(task, optimizers, settings, { step, lr, order: order.indices }, io.workers);
       const lossValues = [...losses.values()];
+      lastShapes = lossValues[lossValues.length - 1]?.shapes ?? lastShapes;
       const firstBad = [...losses].find(([, loss]) => !Number.isFinite(loss.value) || !Number.isFinite(loss.gradNorm));
       if (firstBad) {
         const [phase, { value, gradNorm }] = firstBad;
@@ -287,7 +301,7 @@ export async function runLoop<Batch>(
         state.step % settings.checkpointEvery === 0 &&
         state.step < settings.totalSteps
       )
-        checkpointNow();
+        await checkpointNow();
       if (stopEarly) {
         io.log(
           'info',
@@ -304,7 +318,7 @@ export async function runLoop<Batch>(
       await validateNow();
     }
     await flushMetrics();
-    if (lastSavedStep !== state.step) checkpointNow();
+    if (lastSavedStep !== state.step) await checkpointNow();
     state = { ...state, wallTime: elapsed() };
     return { outcome, state };
   } finally {
@@ -315,6 +329,24 @@ export async function runLoop<Batch>(
 interface PhaseLoss {
   value: number;
   gradNorm: number;
+  /** The shapes of the phase's last micro-batch, for a GPU failure found later. */
+  shapes: string;
+}
+
+/** The training-example indices of step `step` (all its micro-batches), or null past the last step. */
+function nextStepIndices(
+  settings: LoopSettings,
+  step: number,
+  current: { epoch: number; indices: Int32Array },
+  trainSize: number,
+): Int32Array | null {
+  if (step >= settings.totalSteps) return null;
+  const epoch = Math.floor(step / settings.stepsPerEpoch);
+  const order =
+    epoch === current.epoch ? current.indices : epochOrder(settings.seed, epoch, trainSize, settings.multiplicity);
+  const perStep = settings.batchSize * settings.accumulation;
+  const offset = (step % settings.stepsPerEpoch) * perStep;
+  return order.subarray(offset, offset + perStep);
 }
 
 /**
@@ -346,7 +378,7 @@ export async function trainStep<Batch>(
     }));
     const computed: PhaseGradients = workers
       ? await workers.phaseGradients(phaseIndex, variables, microBatches)
-      : phaseGradients(task, phase, variables, microBatches);
+      : await phaseGradients(task, phase, variables, microBatches);
     let lossSum = 0;
     for (const value of computed.losses) lossSum += value;
     const accumulated = computed.grads;
@@ -356,9 +388,22 @@ export async function trainStep<Batch>(
         : Object.fromEntries(Object.entries(accumulated).map(([name, g]) => [name, tf.div(g, settings.accumulation)]));
     if (mean !== accumulated) tf.dispose(Object.values(accumulated));
     const loss = lossSum / settings.accumulation;
-    const { gradients, norm } = clipByGlobalNorm(mean, settings.maxGradNorm);
-    tf.dispose(Object.values(mean));
-    losses.set(phase.name, { value: loss, gradNorm: norm });
+    let clipped: Awaited<ReturnType<typeof clipByGlobalNorm>>;
+    try {
+      clipped = await clipByGlobalNorm(mean, settings.maxGradNorm);
+    } finally {
+      tf.dispose(Object.values(mean));
+    }
+    const { gradients, norm } = clipped;
+    try {
+      // The norm's read has let the device report the accumulation and the clipping (webgpu reads zeros
+      // from a buffer it could not allocate and throws nothing): a failure stops here, before the update.
+      throwIfDeviceFailed(step + 1, computed.shapes, settings.batchSize);
+    } catch (error) {
+      tf.dispose(Object.values(gradients));
+      throw error;
+    }
+    losses.set(phase.name, { value: loss, gradNorm: norm, shapes: computed.shapes });
     // A non-finite loss or gradient must not reach the weights: the rest of the step is skipped and
     // the caller fails the run, so the last checkpoint and the weights stay as they were.
     const finite = Number.isFinite(loss) && Number.isFinite(norm);

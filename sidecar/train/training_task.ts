@@ -78,6 +78,11 @@ export interface TrainingTask<Batch> {
    * with `context.shard`, only the shard's rows of them (see StepContext.shard).
    */
   batch(indices: Int32Array, context: StepContext): Batch;
+  /**
+   * Optional: the indices the next step will ask `batch` for, given while this step computes, so that a
+   * task reading its data from disk can have them read ahead. It must not change what `batch` returns.
+   */
+  prefetch?(indices: Int32Array): void;
   disposeBatch(batch: Batch): void;
   /** Evaluates the validation split with the current weights. */
   validate(): Promise<ValidationResult>;

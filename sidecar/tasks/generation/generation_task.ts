@@ -13,7 +13,7 @@ import {
   type ValidationResult,
 } from '../../train/training_task';
 import type { GenerationData, WindowBatch } from './generation_data';
-import { evaluationWindows, trainingBatch, windowBatch } from './generation_data';
+import { evaluationWindows, prefetchTrainingWindows, trainingBatch, windowBatch } from './generation_data';
 import type { GenerationInputs, GenerationLrRatios, GenerationModel } from './generation_model';
 import { timeStepValue } from './generation_prompt';
 
@@ -69,6 +69,10 @@ export class GenerationTask implements TrainingTask<GenerationInputs> {
   batch(indices: Int32Array, context: StepContext): GenerationInputs {
     const random = mulberry32(hashSeed(context.seed, 0xba7c));
     return batchTensors(trainingBatch(this.data, indices, this.options.augmentation, random, context.shard), this.data);
+  }
+
+  prefetch(indices: Int32Array): void {
+    prefetchTrainingWindows(this.data, indices);
   }
 
   disposeBatch(batch: GenerationInputs): void {
