@@ -14,7 +14,7 @@ import type { DatasetProgress } from '../data/simulated_dataset';
 import { exitCodes } from '../protocol/exit_codes';
 import { errorMessage } from '../protocol/error_message';
 
-const help = `Usage: l3m data <config.l3m.json> [--out DIR] [--slices N] [--max-cones N] [--json]
+const help = `Usage: l3m data <config.l3m.json> [--out DIR] [--slices N] [--max-cones N] [--rebuild] [--json]
 
 Inspects the dataset of an experiment config: size and split, parameter coverage against the
 priors, mean neutral-fraction history and global signal; writes N slices of the first lightcone as
@@ -23,6 +23,8 @@ and cached on first use.
   --out DIR        folder for the preview .npy files
   --slices N       number of preview slices (default 4)
   --max-cones N    lightcones read for the statistics (default 200; parameters use all)
+  --rebuild        convert the dataset into a new store even if one is cached (after a damaged
+                   chunk was reported); the old store is replaced once the new one is complete
   --json           print the summary as JSON`;
 
 interface Options {
@@ -31,10 +33,11 @@ interface Options {
   slices: number;
   maxCones: number;
   json: boolean;
+  rebuild: boolean;
 }
 
 function parseArgs(args: string[]): Options | string {
-  const options: Options = { slices: 4, maxCones: 200, json: false };
+  const options: Options = { slices: 4, maxCones: 200, json: false, rebuild: false };
   for (let i = 0; i < args.length; i++) {
     const arg = args[i];
     const integer = () => {
@@ -45,6 +48,7 @@ function parseArgs(args: string[]): Options | string {
     };
     try {
       if (arg === '--json') options.json = true;
+      else if (arg === '--rebuild') options.rebuild = true;
       else if (arg === '--out') {
         const v = args[++i];
         if (v === undefined || v.startsWith('--')) return '--out needs a folder';
@@ -140,9 +144,21 @@ export async function run(args: string[]): Promise<number> {
       lastReport = Date.now();
       console.error(`  ${event.acceptedSoFar}/${event.count} accepted, ${event.rejectedSoFar} rejected`);
     }
+    if (event.kind === 'store-started')
+      console.error(`Converting ${event.cones} lightcones into the store ${event.folder}…`);
   };
   try {
-    const opened = await openDataset(data, { configDir: dirname(loaded.path), onProgress });
+    const opened = await openDataset(data, {
+      configDir: dirname(loaded.path),
+      onProgress,
+      rebuild: options.rebuild,
+      onPhase: (text) => {
+        if (Date.now() - lastReport > 2000) {
+          lastReport = Date.now();
+          console.error(`  ${text}`);
+        }
+      },
+    });
     const entries = await opened.source.list();
     const params = coverage(entries.map((e) => e.params));
     const statsIds = opened.ids.slice(0, options.maxCones);
@@ -170,6 +186,7 @@ export async function run(args: string[]): Promise<number> {
         validation: opened.split.validation.length,
         test: opened.split.test.length,
       },
+      store: { folder: opened.store.folder, fromCache: opened.storeFromCache, cacheMb: data.cache_mb },
       simulated: opened.simulated && {
         folder: opened.simulated.folder,
         fromCache: opened.simulated.fromCache,
@@ -190,6 +207,9 @@ export async function run(args: string[]): Promise<number> {
       `  ${entries.length} lightcones of ${shape.nx}×${shape.ny}×${shape.nt} (x, y, slices); split train/validation/test = ` +
         `${summary.split.train}/${summary.split.validation}/${summary.split.test} (seed ${data.splits.seed})`,
     ];
+    lines.push(
+      `  store: ${summary.store.folder} (${summary.store.fromCache ? 'reused' : 'converted now'}; chunk cache ${data.cache_mb} MB)`,
+    );
     if (summary.simulated) {
       lines.push(
         `  simulator cache: ${summary.simulated.folder} (${summary.simulated.fromCache ? 'reused' : `generated in ${summary.simulated.seconds.toFixed(1)} s`}, ` +
