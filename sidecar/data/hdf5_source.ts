@@ -7,15 +7,17 @@
 //   - redshifts: invert the comoving distance (comoving_distance.ts) with the file's cosmology;
 //     v3.0–3.3 store no distances: slice i sits at χ(attrs.redshift) + linspace(0, N·BOX_LEN/HII_DIM, N)[i],
 //     exactly as 21cmFAST 3.x writes it (note linspace's spacing N·Δ/(N−1)).
-//   - parameters: Ω_m = cosmo_params@OMm, E_0 = astro_params@NU_X_THRESH, log10 L_X = @L_X,
-//     log10 T_vir = @ION_Tvir_MIN, ζ = @HII_EFF_FACTOR; m_WDM = _globals@M_WDM (v3) — v4 has no WDM
-//     parameter, so `mWDMFallback` (default 2 keV, the value hard-coded in 21cmFAST's M_J_WDM) applies.
+//   - parameters: from the attributes only where the file's source model gives them the paper's meaning
+//     (hdf5_parameters.ts); the config's explicit labels (label_source.ts) replace them, and a parameter
+//     that has neither refuses the file, naming the flag that decides and its value.
 //   - h5wasm returns int64 attributes as BigInt and bools as enums 0/1: every number goes through Number().
 import { basename } from 'node:path';
 import { checkRegularFile } from '../runtime/regular_file';
 import type { Dataset, File as H5File, Group } from 'h5wasm';
 import { ComovingDistanceTable } from './comoving_distance';
-import type { AstroParams } from './parameters';
+import { byParameter, parameterInfo, schemaParameterNames, type AstroParams, type ParameterName } from './parameters';
+import { readParameterAttributes, type ParameterReadings } from './hdf5_parameters';
+import { explicitValuesFor, type ExplicitLabels } from './label_source';
 import {
   DataError,
   checkFinite,
@@ -47,8 +49,8 @@ export async function loadH5wasm(): Promise<H5Module> {
 export interface Hdf5Options {
   /** Lightcone field to read; default 'brightness_temp'. */
   field?: string;
-  /** m_WDM for v4 files (no WDM parameter there) and v3 files without _globals@M_WDM. Default 2 keV. */
-  mWDMFallback?: number;
+  /** Labels the config gives explicitly; they replace the files' attributes. */
+  labels?: ExplicitLabels;
   allowOutsidePriors?: boolean;
 }
 
@@ -60,6 +62,10 @@ export interface Hdf5LightconeInfo {
   bufferLow: number;
   storedLength: number;
   params: AstroParams;
+  /** Where each parameter came from: an attribute path, a labels file line, or a fixed value of the config. */
+  provenance: Record<ParameterName, string>;
+  /** Transverse cell size in Mpc (BOX_LEN / HII_DIM), when the file gives both. */
+  cellMpc?: number;
   /** Redshift of every kept slice, ascending. */
   redshifts: Float64Array;
   history?: LightconeRecord['history'];
@@ -141,23 +147,17 @@ export function describeLightconeFile(f: H5File, file: string, options: Hdf5Opti
 
   const prefix = isV4 ? 'InputParameters/' : '';
   const cosmo = group(f, `${prefix}cosmo_params`, file);
-  const astro = group(f, `${prefix}astro_params`, file);
+  // A lightcone file always has its astrophysical parameters, whichever of them its model uses.
+  group(f, `${prefix}astro_params`, file);
   const where = (g: string) => `${prefix}${g}`;
   const omegaM = attr(cosmo, 'OMm', file, where('cosmo_params'));
   const hubble = cosmo.attrs.hlittle ? num(cosmo.attrs.hlittle.value) : 0.6766;
-  let mWDM = options.mWDMFallback ?? 2;
-  if (isV3 && rootKeys.includes('_globals')) {
-    const globals = group(f, '_globals', file);
-    if (globals.attrs.M_WDM) mWDM = num(globals.attrs.M_WDM.value);
-  }
-  const params: AstroParams = {
-    mWDM,
-    omegaM,
-    E0: attr(astro, 'NU_X_THRESH', file, where('astro_params')),
-    log10LX: attr(astro, 'L_X', file, where('astro_params')),
-    log10Tvir: attr(astro, 'ION_Tvir_MIN', file, where('astro_params')),
-    zeta: attr(astro, 'HII_EFF_FACTOR', file, where('astro_params')),
-  };
+  const version = attributeText(
+    (isV4
+      ? (f.attrs.__version__?.value ?? group(f, 'InputParameters', file).attrs['21cmFAST-version']?.value)
+      : f.attrs.version?.value) ?? 'unknown',
+  );
+  const labels = resolveParameters(readParameterAttributes(f, isV4 ? 'v4' : 'v3', version), file, options.labels);
 
   let bufferLow = 0;
   let bufferHigh = 0;
@@ -208,21 +208,66 @@ export function describeLightconeFile(f: H5File, file: string, options: Hdf5Opti
     table.redshift(chi),
   );
 
-  const version = attributeText(
-    (isV4
-      ? (f.attrs.__version__?.value ?? group(f, 'InputParameters', file).attrs['21cmFAST-version']?.value)
-      : f.attrs.version?.value) ?? 'unknown',
-  );
   return {
     layout: isV4 ? 'v4' : 'v3',
     version,
     shape: { nx, ny, nt },
     bufferLow,
     storedLength,
-    params,
+    params: labels.params,
+    provenance: labels.provenance,
+    cellMpc: cellSize(f, isV4),
     redshifts,
     history: readHistory(f, isV4),
   };
+}
+
+/** BOX_LEN / HII_DIM in Mpc, or undefined where the file lacks either. */
+function cellSize(f: H5File, isV4: boolean): number | undefined {
+  const grid = f.get(isV4 ? 'InputParameters/simulation_options' : 'user_params');
+  if (grid === null || !('keys' in grid)) return undefined;
+  const boxLength = Number(grid.attrs.BOX_LEN?.value);
+  const cells = Number(grid.attrs.HII_DIM?.value);
+  return boxLength > 0 && cells > 0 ? boxLength / cells : undefined;
+}
+
+/**
+ * Each parameter from the config's explicit labels, else from the file's attributes where its model
+ * gives the paper's meaning; refuses the file, naming every parameter that has neither.
+ */
+function resolveParameters(
+  readings: ParameterReadings,
+  file: string,
+  labels: ExplicitLabels | undefined,
+): { params: AstroParams; provenance: Record<ParameterName, string> } {
+  const explicit = explicitValuesFor(labels, basename(file), file);
+  const refusals: string[] = [];
+  const refused: string[] = [];
+  const chosen = byParameter((name) => {
+    const value = explicit.values[name];
+    if (value !== undefined) return { value, from: explicit.provenance[name]! };
+    const reading = readings[name];
+    if (reading.kind === 'mapped') return reading;
+    refusals.push(`  ${parameterInfo[name].label} (${name}): ${reading.reason}`);
+    refused.push(schemaParameterNames[name]);
+    return { value: NaN, from: '' };
+  });
+  if (refusals.length > 0) {
+    const names = parameterNamesOf(refusals.length);
+    throw new DataError(
+      `${file}: ${names} cannot be read from this file with the meaning of the paper's Table 1:\n${refusals.join('\n')}\n` +
+        `Give ${refusals.length === 1 ? 'it' : 'them'} explicitly: data.files.labels.fixed (${refused.join(', ')}) for a value shared by every lightcone, ` +
+        `or an entry for "${basename(file)}" in a labels file (data.files.labels.file); docs/paper-mapping.md#labels explains the rules.`,
+    );
+  }
+  return {
+    params: byParameter((name) => chosen[name].value),
+    provenance: byParameter((name) => chosen[name].from),
+  };
+}
+
+function parameterNamesOf(count: number): string {
+  return count === 1 ? '1 parameter' : `${count} parameters`;
 }
 
 /** Global histories from global_quantities, ordered by ascending redshift (files store nodes high z first). */
@@ -350,7 +395,7 @@ export class Hdf5FilesSource implements LightconeSource {
     for (const [id, path] of this.files) {
       const info = await describeLightconeHdf5(path, this.options);
       if (!this.options.allowOutsidePriors) checkParamsInPriors(info.params, path, 'the input parameter groups');
-      out.push({ id, shape: info.shape, params: info.params });
+      out.push({ id, shape: info.shape, params: info.params, provenance: info.provenance, cellMpc: info.cellMpc });
     }
     return out;
   }

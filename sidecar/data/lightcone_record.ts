@@ -6,7 +6,7 @@
 // loaders transpose once on load so that everything downstream (tokenisation, augmentation,
 // global signal) works on contiguous slices. Slice 0 is the LOWEST redshift, as in every file
 // format; `toCosmicTimeOrder` in preprocessing.ts flips to the paper's token order (high z first).
-import { byParameter, parameterInfo, parameterNames, type AstroParams } from './parameters';
+import { byParameter, parameterInfo, parameterNames, type AstroParams, type ParameterName } from './parameters';
 
 export interface LightconeShape {
   /** Transverse cells along x (first file axis). */
@@ -41,6 +41,10 @@ export interface LightconeEntry {
   /** Full shape of the cone (nt = all slices). */
   shape: LightconeShape;
   params: AstroParams;
+  /** Where each parameter came from (an attribute, a labels file line), where the source says. */
+  provenance?: Readonly<Record<ParameterName, string>>;
+  /** Transverse cell size in Mpc, where the source knows it. */
+  cellMpc?: number;
 }
 
 /** Half-open slice range [start, end) along the line of sight. */

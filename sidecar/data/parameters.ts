@@ -6,6 +6,30 @@
 export const parameterNames = ['mWDM', 'omegaM', 'E0', 'log10LX', 'log10Tvir', 'zeta'] as const;
 export type ParameterName = (typeof parameterNames)[number];
 
+/**
+ * The config's (schema's) snake_case name of each parameter: `data.files.label_order`, the simulator's
+ * priors, the explicit labels (`data.files.labels`) and labels files use these.
+ */
+export const schemaParameterNames = {
+  mWDM: 'm_wdm',
+  omegaM: 'omega_m',
+  E0: 'e_0',
+  log10LX: 'log10_l_x',
+  log10Tvir: 'log10_t_vir',
+  zeta: 'zeta',
+} as const satisfies Record<ParameterName, string>;
+export type SchemaParameterName = (typeof schemaParameterNames)[ParameterName];
+
+/** Canonical name of a schema (snake_case) parameter name. */
+export const parameterFromSchemaName: Readonly<Record<SchemaParameterName, ParameterName>> = {
+  m_wdm: 'mWDM',
+  omega_m: 'omegaM',
+  e_0: 'E0',
+  log10_l_x: 'log10LX',
+  log10_t_vir: 'log10Tvir',
+  zeta: 'zeta',
+};
+
 /** The six parameters of one lightcone, in physical units (not normalised). */
 export type AstroParams = Record<ParameterName, number>;
 

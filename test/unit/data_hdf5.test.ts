@@ -5,99 +5,19 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Hdf5FilesSource, loadH5wasm, readLightconeHdf5 } from '../../sidecar/data/hdf5_source';
 import { ComovingDistanceTable } from '../../sidecar/data/comoving_distance';
+import { cube, voxel, writeV3 as writeV3Lightcone, writeV4 as writeV4Lightcone } from '../fixtures/hdf5_lightcones';
 
 const dir = mkdtempSync(join(tmpdir(), 'l3m-h5-'));
 const nx = 4;
 const ny = 3;
 const nLos = 10;
 
-/** h5wasm's typings omit bigint, but its runtime writes a BigInt with dtype '<q' as a true int64 attribute. */
-const int64 = (value: number) => BigInt(value) as unknown as number;
+/** Files in 21cmFAST's own layouts (test/fixtures/hdf5_lightcones.ts) with the paper's model flags. */
+const writeV3 = (path: string, withDistances: boolean) => writeV3Lightcone(path, { nx, ny, nLos, withDistances });
+const writeV4 = (path: string) => writeV4Lightcone(path, { nx, ny, nLos });
 
-/** Voxel value encodes its file position (x, y, k) so that axis mix-ups show. */
-const voxel = (i: number, j: number, k: number) => i * 100 + j * 10 + k + 0.5;
-
-function cube(n: number): Float32Array {
-  const data = new Float32Array(nx * ny * n);
-  for (let i = 0; i < nx; i++)
-    for (let j = 0; j < ny; j++) for (let k = 0; k < n; k++) data[(i * ny + j) * n + k] = voxel(i, j, k);
-  return data;
-}
-
-/** Writes a file in the v3 layout of 21cmFAST 3.1.2 (docs/paper-mapping.md#data-21cmfast-hdf5), ints as int64 (BigInt). */
-async function writeV3(path: string, withDistances: boolean): Promise<void> {
-  const h5 = await loadH5wasm();
-  const f = new h5.File(path, 'w');
-  f.create_attribute('redshift', 5.0);
-  f.create_attribute('random_seed', int64(12345), null, '<q');
-  f.create_attribute('version', '3.1.2');
-  const user = f.create_group('user_params');
-  user.create_attribute('HII_DIM', int64(nx), null, '<q');
-  user.create_attribute('BOX_LEN', int64(200), null, '<q');
-  const cosmo = f.create_group('cosmo_params');
-  cosmo.create_attribute('OMm', 0.31);
-  cosmo.create_attribute('hlittle', 0.6766);
-  const astro = f.create_group('astro_params');
-  astro.create_attribute('HII_EFF_FACTOR', 55.0);
-  astro.create_attribute('ION_Tvir_MIN', 4.8);
-  astro.create_attribute('L_X', 40.2);
-  astro.create_attribute('NU_X_THRESH', 700.0);
-  const globals = f.create_group('_globals');
-  globals.create_attribute('M_WDM', 3.5);
-  globals.create_attribute('P_CUTOFF', int64(1), null, '<q');
-  f.create_group('flag_options');
-  const lc = f.create_group('lightcones');
-  lc.create_dataset({ name: 'brightness_temp', data: cube(nLos), shape: [nx, ny, nLos], dtype: '<f' });
-  f.create_dataset({ name: 'node_redshifts', data: new Float64Array([20, 10, 5]), shape: [3], dtype: '<d' });
-  const gq = f.create_group('global_quantities');
-  gq.create_dataset({ name: 'xH_box', data: new Float64Array([1, 0.5, 0.01]), shape: [3], dtype: '<d' });
-  gq.create_dataset({ name: 'brightness_temp', data: new Float64Array([-50, 10, 0.1]), shape: [3], dtype: '<d' });
-  if (withDistances) {
-    const chi0 = new ComovingDistanceTable({ omegaM: 0.31, hubble: 0.6766 }).distance(5);
-    f.create_dataset({
-      name: 'distances',
-      data: Float64Array.from({ length: nLos }, (_, i) => chi0 + 50 * i),
-      shape: [nLos],
-      dtype: '<d',
-    });
-  }
-  f.close();
-}
-
-/** Writes a file in the v4 layout (docs/paper-mapping.md#data-21cmfast-hdf5) with 2 low-z and 3 high-z buffer slices. */
-async function writeV4(path: string): Promise<void> {
-  const h5 = await loadH5wasm();
-  const f = new h5.File(path, 'w');
-  f.create_attribute('lightcone', 1, null, '|b1');
-  f.create_attribute('lowz_buffer_pixels', int64(2), null, '<q');
-  f.create_attribute('highz_buffer_pixels', int64(3), null, '<q');
-  f.create_attribute('__version__', '4.0.0');
-  const inputs = f.create_group('InputParameters');
-  inputs.create_attribute('random_seed', int64(7), null, '<q');
-  const sim = inputs.create_group('simulation_options');
-  sim.create_attribute('HII_DIM', int64(nx), null, '<q');
-  sim.create_attribute('BOX_LEN', 200.0);
-  const cosmo = inputs.create_group('cosmo_params');
-  cosmo.create_attribute('OMm', 0.25);
-  cosmo.create_attribute('hlittle', 0.6766);
-  const astro = inputs.create_group('astro_params');
-  astro.create_attribute('HII_EFF_FACTOR', 30.0);
-  astro.create_attribute('ION_Tvir_MIN', 4.69897);
-  astro.create_attribute('L_X', 40.5);
-  astro.create_attribute('NU_X_THRESH', 500.0);
-  inputs.create_dataset({ name: 'node_redshifts', data: new Float64Array([30, 6]), shape: [2], dtype: '<d' });
-  const lc = f.create_group('lightcones');
-  lc.create_dataset({ name: 'brightness_temp', data: cube(nLos + 5), shape: [nx, ny, nLos + 5], dtype: '<f' });
-  const table = new ComovingDistanceTable({ omegaM: 0.25, hubble: 0.6766 });
-  const chi0 = table.distance(6);
-  f.create_dataset({
-    name: 'lightcone_distances',
-    data: Float64Array.from({ length: nLos + 5 }, (_, i) => chi0 + 20 * i),
-    shape: [nLos + 5],
-    dtype: '<d',
-  });
-  f.close();
-}
+/** v4 files are cold dark matter, so m_WDM is given explicitly. */
+const cdm = { labels: { fixed: { mWDM: 2 } } };
 
 test('comoving distance: inversion round-trips and the dataset cone reaches z ≈ 24.8 at Ω_m = 0.31', () => {
   const table = new ComovingDistanceTable({ omegaM: 0.30966, hubble: 0.6766 });
@@ -140,10 +60,10 @@ test('v3.4 layout: stored distances are used', async () => {
   assert.equal(record.brightness[0], voxel(0, 0, 3));
 });
 
-test('v4 layout: buffers stripped, slice range read, m_WDM fallback', async () => {
+test('v4 layout: buffers stripped, slice range read, m_WDM given explicitly', async () => {
   const path = join(dir, 'v4.h5');
   await writeV4(path);
-  const full = await readLightconeHdf5(path);
+  const full = await readLightconeHdf5(path, undefined, cdm);
   assert.equal(full.shape.nt, nLos);
   // Kept slice 0 is stored slice 2 (the low-z buffer is 2 pixels).
   assert.equal(full.brightness[0], voxel(0, 0, 2));
@@ -151,13 +71,13 @@ test('v4 layout: buffers stripped, slice range read, m_WDM fallback', async () =
   const table = new ComovingDistanceTable({ omegaM: 0.25, hubble: 0.6766 });
   assert.ok(Math.abs(table.distance(full.redshifts![0]) - (table.distance(6) + 40)) < 1e-3);
   assert.deepEqual(full.params, { mWDM: 2, omegaM: 0.25, E0: 500, log10LX: 40.5, log10Tvir: 4.69897, zeta: 30 });
-  const part = await readLightconeHdf5(path, { start: 4, end: 6 }, { mWDMFallback: 1.5 });
+  const part = await readLightconeHdf5(path, { start: 4, end: 6 }, { labels: { fixed: { mWDM: 1.5 } } });
   assert.equal(part.params.mWDM, 1.5);
   assert.deepEqual(
     Array.from(part.brightness.subarray(0, nx * ny)),
     Array.from(full.brightness.subarray(4 * nx * ny, 5 * nx * ny)),
   );
-  const source = new Hdf5FilesSource([path, join(dir, 'v3.h5')]);
+  const source = new Hdf5FilesSource([path, join(dir, 'v3.h5')], cdm);
   assert.deepEqual(
     (await source.list()).map((e) => e.id),
     ['v3.h5', 'v4.h5'],
@@ -201,7 +121,7 @@ test('bad HDF5 input: missing, truncated, non-21cmFAST, wrong rank, NaN, outside
   const nan = join(dir, 'nan.h5');
   await writeV3(nan, false);
   f = new h5.File(nan, 'a');
-  const values = cube(nLos);
+  const values = cube(nx, ny, nLos);
   values[5] = NaN;
   (f.get('lightcones') as import('h5wasm').Group).create_dataset({
     name: 'bad',
