@@ -144,7 +144,7 @@ export class GradientPool {
       return index;
     });
     const refresh = [...this.stale].sort((a, b) => a - b);
-    for (const index of refresh) this.weights.set(named[index][1].dataSync(), this.offsets[index]);
+    for (const index of refresh) this.weights.set(await named[index][1].data(), this.offsets[index]);
     this.stale.clear();
     Atomics.add(this.fence, 0, 1);
     const replies = this.fromEveryWorker();
@@ -155,7 +155,8 @@ export class GradientPool {
         variables: variableIndices,
         refresh,
         microBatches: microBatches.map(({ indices, context }) => ({
-          indices,
+          // A copy: a view would take the whole epoch order it views along into the message.
+          indices: indices.slice(),
           context: { ...context, shard: this.shards[i + 1] },
         })),
       };
@@ -163,7 +164,7 @@ export class GradientPool {
     });
     let own: PhaseGradients;
     try {
-      own = phaseGradients(
+      own = await phaseGradients(
         task,
         task.phases[phase],
         variables,
@@ -199,12 +200,12 @@ export class GradientPool {
   }
 
   /** Worker 0's gradients plus the others', in rank order, each weighted by its share of the rows. */
-  private sum(
+  private async sum(
     own: PhaseGradients,
     replies: FromWorker[],
     variables: tf.Variable[],
     variableIndices: number[],
-  ): PhaseGradients {
+  ): Promise<PhaseGradients> {
     try {
       const others = replies.map((reply, i) => {
         if (reply.type !== 'gradients') {
@@ -231,7 +232,7 @@ export class GradientPool {
       for (const variable of variables) {
         const mine = own.grads[variable.name];
         if (mine !== undefined) {
-          const total = new Float32Array(mine.dataSync());
+          const total = new Float32Array(await mine.data());
           for (let i = 0; i < total.length; i++) total[i] *= share[0];
           this.slots.forEach((slot, s) => {
             const part = slot.subarray(offset, offset + total.length);
@@ -241,7 +242,7 @@ export class GradientPool {
         }
         offset += variable.size;
       }
-      return { losses, grads };
+      return { losses, grads, shapes: own.shapes };
     } finally {
       tf.dispose(Object.values(own.grads));
     }
