@@ -353,9 +353,9 @@ export interface Data {
  */
 export interface Simulator {
   /**
-   * Simulation size preset: `test` (32 cells, < 1 s a cone), `default` (32 cells, finer time steps; the quickstart set), `faithful` (64 cells with 21cmFAST's numerical settings), `half_paper` (70 cells, 1175 slices: half the paper's resolution), `global_signal` (16 cells over 50 Mpc with coarser steps, about 0.3 s a cone: enough for the global signal, which only needs the box mean; the regression quickstart's set).
+   * Simulation size preset: `test` (32 cells, < 1 s a cone), `default` (32 cells, finer time steps; the quickstart set), `faithful` (64 cells with 21cmFAST's numerical settings), `half_paper` (70 cells, 1175 slices: half the paper's resolution), `paper_coarse` (the paper's 140 cells over 200 Mpc and 2350 slices, with `test`'s coarse time steps: for running the paper's shapes), `global_signal` (16 cells over 50 Mpc with coarser steps, about 0.3 s a cone: enough for the global signal, which only needs the box mean; the regression quickstart's set).
    */
-  preset?: 'test' | 'default' | 'faithful' | 'half_paper' | 'global_signal';
+  preset?: 'test' | 'default' | 'faithful' | 'half_paper' | 'paper_coarse' | 'global_signal';
   /**
    * Number of lightcones to simulate (train + validation + test). The paper's dataset has about 5000.
    */
@@ -629,6 +629,10 @@ export interface Training {
    * Micro-batches whose gradients are summed before one optimizer step.
    */
   gradient_accumulation_steps?: number;
+  /**
+   * Keep only each decoder block's input (and none of the velocity CNN's activations) in the forward pass and recompute the rest block by block, and the CNN a chunk of patches at a time, in the backward pass. Training memory then grows with one block rather than all of them, for about one more forward pass of compute: what lets the paper's 1353-token windows train within the wasm backend's 4 GiB. The gradients are the same up to float rounding.
+   */
+  recompute_activations?: boolean;
   /**
    * Unit of `epochs`/`steps`, `schedule`, `checkpoint_every` and `evaluation.every`: `epochs` or optimizer `steps`.
    */
@@ -1168,9 +1172,9 @@ export interface ResolvedData {
  */
 export interface ResolvedSimulator {
   /**
-   * Simulation size preset: `test` (32 cells, < 1 s a cone), `default` (32 cells, finer time steps; the quickstart set), `faithful` (64 cells with 21cmFAST's numerical settings), `half_paper` (70 cells, 1175 slices: half the paper's resolution), `global_signal` (16 cells over 50 Mpc with coarser steps, about 0.3 s a cone: enough for the global signal, which only needs the box mean; the regression quickstart's set).
+   * Simulation size preset: `test` (32 cells, < 1 s a cone), `default` (32 cells, finer time steps; the quickstart set), `faithful` (64 cells with 21cmFAST's numerical settings), `half_paper` (70 cells, 1175 slices: half the paper's resolution), `paper_coarse` (the paper's 140 cells over 200 Mpc and 2350 slices, with `test`'s coarse time steps: for running the paper's shapes), `global_signal` (16 cells over 50 Mpc with coarser steps, about 0.3 s a cone: enough for the global signal, which only needs the box mean; the regression quickstart's set).
    */
-  preset: 'test' | 'default' | 'faithful' | 'half_paper' | 'global_signal';
+  preset: 'test' | 'default' | 'faithful' | 'half_paper' | 'paper_coarse' | 'global_signal';
   /**
    * Number of lightcones to simulate (train + validation + test). The paper's dataset has about 5000.
    */
@@ -1444,6 +1448,10 @@ export interface ResolvedTraining {
    * Micro-batches whose gradients are summed before one optimizer step.
    */
   gradient_accumulation_steps: number;
+  /**
+   * Keep only each decoder block's input (and none of the velocity CNN's activations) in the forward pass and recompute the rest block by block, and the CNN a chunk of patches at a time, in the backward pass. Training memory then grows with one block rather than all of them, for about one more forward pass of compute: what lets the paper's 1353-token windows train within the wasm backend's 4 GiB. The gradients are the same up to float rounding.
+   */
+  recompute_activations: boolean;
   /**
    * Unit of `epochs`/`steps`, `schedule`, `checkpoint_every` and `evaluation.every`: `epochs` or optimizer `steps`.
    */
