@@ -12,6 +12,7 @@ import { isRecord } from './json_value';
 import { backboneShape, resolveConfigPath, type BackboneShape } from './backbone_shape';
 import { diagnosticSource, type ConfigContext } from './config_context';
 import { simulatorPresets } from './simulator_presets';
+import { labelParameterNames, parseLabelsFile } from './labels_file';
 import type { ResolvedExperimentConfig } from './generated/experiment_config';
 
 type Path = Array<string | number>;
@@ -465,6 +466,94 @@ function checkDataPath({ config, context, sink }: RuleInput): void {
   }
 }
 
+/**
+ * The explicit labels (`data.files.labels`): only for HDF5 files, each parameter from one place, and a
+ * labels file that exists, parses, lists every lightcone file with values in range. Problems inside the
+ * labels file are reported at the config's `file` field, naming the labels file's line and column.
+ */
+function checkDataLabels({ config, context, sink }: RuleInput): void {
+  const data = config.data;
+  const labels = data?.files?.labels;
+  if (data?.source !== 'files' || !isRecord(labels)) return;
+  const fixed: Record<string, unknown> = isRecord(labels.fixed) ? labels.fixed : {};
+  const fixedNames = labelParameterNames.filter((name) => isNum(fixed[name]));
+  const file = typeof labels.file === 'string' && labels.file.length > 0 ? labels.file : undefined;
+  const at = ['data', 'files', 'labels', 'file'];
+  if (data.files.format !== 'hdf5') {
+    if (file !== undefined || fixedNames.length > 0) {
+      sink.report(
+        'labels-format',
+        ['data', 'files', 'labels'],
+        error,
+        `data.files.labels: explicit labels are for 21cmFAST HDF5 files, but data.files.format is '${data.files.format}', whose files carry their own labels. Remove data.files.labels, or set data.files.format to 'hdf5'.`,
+        'key',
+      );
+    }
+    return;
+  }
+  if (file === undefined) return;
+  const path = resolveConfigPath(context.configPath, file);
+  const fs = context.fileSystem;
+  if (!fs.exists(path)) {
+    sink.report(
+      'labels-missing',
+      at,
+      missingSeverity(context),
+      `data.files.labels.file: ${path} does not exist${context.mode === 'edit' ? ' here (fine if it lives on the training machine)' : ''}. Write the labels file there ({"<lightcone file>": {"zeta": 30, …}, …}) or point data.files.labels.file at it.`,
+    );
+    return;
+  }
+  const text = fs.isDirectory(path) ? undefined : fs.readText?.(path);
+  // A labels file too large to read while editing is still checked by the loader before training.
+  if (text === undefined) return;
+  const parsed = parseLabelsFile(text);
+  if (parsed.problems.length > 0) {
+    const { line, column, message } = parsed.problems[0];
+    const more = parsed.problems.length > 1 ? ` (and ${parsed.problems.length - 1} more)` : '';
+    sink.report('labels-invalid', at, error, `data.files.labels.file: ${path}:${line}:${column}: ${message}${more}`);
+    return;
+  }
+  for (const row of parsed.rows) {
+    const twice = fixedNames.find((name) => row.values[name] !== undefined);
+    if (twice) {
+      sink.report(
+        'labels-twice',
+        ['data', 'files', 'labels', 'fixed', twice],
+        error,
+        `data.files.labels.fixed.${twice} is also given by ${path}:${row.line} ("${row.file}"); a parameter comes from one place. Remove one of them.`,
+      );
+      return;
+    }
+  }
+  const folder = resolveConfigPath(context.configPath, data.files.path);
+  if (!fs.isDirectory(folder)) return;
+  const listed = new Set(parsed.rows.map((row) => row.file));
+  const lightcones = fs.list(folder).filter((name) => dataExtensions.hdf5.test(name));
+  const missing = lightcones.filter((name) => !listed.has(name)).sort();
+  if (missing.length > 0) {
+    const shown = missing
+      .slice(0, 3)
+      .map((name) => `"${name}"`)
+      .join(', ');
+    sink.report(
+      'labels-incomplete',
+      at,
+      error,
+      `data.files.labels.file: ${path} has no entry for ${missing.length} of the ${lightcones.length} lightcone file(s) in ${folder}: ${shown}${missing.length > 3 ? ', …' : ''}. Add an entry for each ({} keeps the file's own values).`,
+    );
+  }
+  const present = new Set(lightcones);
+  const extra = parsed.rows.filter((row) => !present.has(row.file));
+  if (extra.length > 0 && lightcones.length > 0) {
+    sink.report(
+      'labels-unknown-file',
+      at,
+      warning,
+      `data.files.labels.file: ${path}:${extra[0].line} names "${extra[0].file}", which is not in ${folder}${extra.length > 1 ? ` (and ${extra.length - 1} more such entries)` : ''}; its labels are not used. Check the file name.`,
+    );
+  }
+}
+
 /** Every semantic rule, in the order their diagnostics are reported. */
 export const semanticRules: ReadonlyArray<(input: RuleInput) => void> = [
   checkHeadMatchesTask,
@@ -480,6 +569,7 @@ export const semanticRules: ReadonlyArray<(input: RuleInput) => void> = [
   checkIgnoredSections,
   checkPretrainedPath,
   checkDataPath,
+  checkDataLabels,
 ];
 
 /**

@@ -261,7 +261,7 @@ test('labels: a refused file stops the dataset before anything is trained', asyn
     data: { source: 'files', files: { format: 'hdf5', path: folder } },
   });
   await assert.rejects(
-    openDataset(config.data, { configDir: dir }),
+    openDataset(config.data, { configDir: dir, cacheRoot: join(dir, 'cache') }),
     /cdm\.h5: .*ζ \(zeta\): InputParameters\/matter_options@SOURCE_MODEL = "E-INTEGRAL"/s,
   );
   const labelled = resolveConfig({
@@ -272,8 +272,11 @@ test('labels: a refused file stops the dataset before anything is trained', asyn
       files: { format: 'hdf5', path: folder, labels: { fixed: { m_wdm: 10, zeta: 30, log10_t_vir: 4.7 } } },
     },
   });
-  const opened = await openDataset(labelled.data, { configDir: dir });
+  const opened = await openDataset(labelled.data, { configDir: dir, cacheRoot: join(dir, 'cache') });
   assert.deepEqual(opened.ids, ['cdm.h5']);
+  const [stored] = await opened.source.list();
+  assert.deepEqual(stored.params, { ...v4Values, mWDM: 10, zeta: 30, log10Tvir: 4.7 });
+  await opened.source.close();
 });
 
 test('a dataset whose lightcones differ in shape or resolution is refused, naming the first two that differ', async () => {
@@ -291,7 +294,7 @@ test('a dataset whose lightcones differ in shape or resolution is refused, namin
       data: { source: 'files', files: { format: 'hdf5', path, labels: { fixed } } },
     }).data;
   await assert.rejects(
-    openDataset(config(folder), { configDir: dir }),
+    openDataset(config(folder), { configDir: dir, cacheRoot: join(dir, 'cache') }),
     /a\.h5 is 4×3×10 .* but c\.h5 is 5×5×10 .*; every lightcone of a dataset needs the same shape/,
   );
   const resolution = join(dir, 'resolution');
@@ -299,7 +302,7 @@ test('a dataset whose lightcones differ in shape or resolution is refused, namin
   await writeV4(join(resolution, 'a.h5'));
   await writeV4(join(resolution, 'b.h5'), { boxLength: 300 });
   await assert.rejects(
-    openDataset(config(resolution), { configDir: dir }),
+    openDataset(config(resolution), { configDir: dir, cacheRoot: join(dir, 'cache') }),
     /a\.h5 has cells of 50 Mpc but b\.h5 has cells of 75 Mpc; every lightcone of a dataset needs the same resolution/,
   );
 });

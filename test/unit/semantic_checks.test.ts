@@ -388,3 +388,79 @@ test('sections made irrelevant by other fields are hinted at their key', () => {
     DiagnosticSeverity.Information,
   );
 });
+
+test('explicit labels: for hdf5 only; a labels file that exists, parses, lists every file in range, each parameter from one place', () => {
+  const labelled = (labels: object, format = 'hdf5') => ({
+    name: 'x',
+    task: 'regression',
+    data: { source: 'files', files: { path: 'h5', format, labels } },
+  });
+  const lightcones = { '/w/h5/a.h5': '', '/w/h5/b.h5': '' };
+  const fs = (labelsText: string) => ({ ...qwenFiles, ...lightcones, '/w/labels.json': labelsText });
+  const complete = '{\n "a.h5": {"zeta": 30},\n "b.h5": {}\n}';
+  expectNone(labelled({ file: 'labels.json' }), 'labels-invalid', context('run', fs(complete)));
+  expectNone(labelled({ file: 'labels.json' }), 'labels-incomplete', context('run', fs(complete)));
+  expectNone(labelled({ file: 'labels.json', fixed: { m_wdm: 10 } }), 'labels-twice', context('run', fs(complete)));
+  expectOne(
+    labelled({ fixed: { m_wdm: 10 } }, 'npz'),
+    'labels-format',
+    /explicit labels are for 21cmFAST HDF5 files, but data\.files\.format is 'npz'/,
+    '"labels"',
+  );
+  expectOne(
+    labelled({ file: 'nowhere.json' }),
+    'labels-missing',
+    /\/w\/nowhere\.json does not exist here/,
+    '"nowhere.json"',
+    DiagnosticSeverity.Warning,
+    context('edit', fs(complete)),
+  );
+  expectOne(
+    labelled({ file: 'nowhere.json' }),
+    'labels-missing',
+    /\/w\/nowhere\.json does not exist\. Write the labels file there/,
+    '"nowhere.json"',
+    DiagnosticSeverity.Error,
+    context('run', fs(complete)),
+  );
+  expectOne(
+    labelled({ file: 'labels.json' }),
+    'labels-invalid',
+    /\/w\/labels\.json:2:\d+: "a\.h5" gives zeta = 900, outside \[10, 250\]/,
+    '"labels.json"',
+    DiagnosticSeverity.Error,
+    context('edit', fs('{\n "a.h5": {"zeta": 900},\n "b.h5": {}\n}')),
+  );
+  expectOne(
+    labelled({ file: 'labels.json' }),
+    'labels-invalid',
+    /\/w\/labels\.json:1:\d+: not valid JSON/,
+    '"labels.json"',
+    DiagnosticSeverity.Error,
+    context('edit', fs('{ "a.h5": ')),
+  );
+  expectOne(
+    labelled({ file: 'labels.json' }),
+    'labels-incomplete',
+    /has no entry for 1 of the 2 lightcone file\(s\) in \/w\/h5: "b\.h5"/,
+    '"labels.json"',
+    DiagnosticSeverity.Error,
+    context('edit', fs('{ "a.h5": {} }')),
+  );
+  expectOne(
+    labelled({ file: 'labels.json' }),
+    'labels-unknown-file',
+    /\/w\/labels\.json:3 names "c\.h5", which is not in \/w\/h5/,
+    '"labels.json"',
+    DiagnosticSeverity.Warning,
+    context('edit', fs('{\n "a.h5": {}, "b.h5": {},\n "c.h5": {}\n}')),
+  );
+  expectOne(
+    labelled({ file: 'labels.json', fixed: { zeta: 40 } }),
+    'labels-twice',
+    /data\.files\.labels\.fixed\.zeta is also given by \/w\/labels\.json:2 \("a\.h5"\)/,
+    '40',
+    DiagnosticSeverity.Error,
+    context('edit', fs(complete)),
+  );
+});
