@@ -1,7 +1,8 @@
 // One webview panel and its typed channel: the page shell with a fresh nonce (panel_html.ts),
 // localResourceRoots limited to the extension's webview bundles and the panel's run folders,
 // posts held back until the page says `ready` (and again after a reload of the page, which posts
-// `ready` anew), and the export messages turned into files through a save dialog.
+// `ready` anew), and the export messages turned into files through a save dialog. Every message goes
+// out with its typed arrays in one buffer (typed_array_packing.ts says why).
 import * as vscode from 'vscode';
 import { randomBytes } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
@@ -9,6 +10,7 @@ import { join } from 'node:path';
 import { makeNonce, panelHtml } from './panel_html';
 import type { HostMessage, PageMessage } from '../../webview/shared/panel_protocol';
 import { errorMessage } from '../../sidecar/protocol/error_message';
+import { maxMessageBuffers, messageBufferCount, packTypedArrays } from './typed_array_packing';
 
 export type PageName = 'monitor' | 'inspector' | 'compare';
 
@@ -78,7 +80,15 @@ export class PanelChannel implements vscode.Disposable {
       this.pending.push(message);
       return;
     }
-    void this.panel.webview.postMessage(message);
+    const packed = packTypedArrays(message);
+    const buffers = messageBufferCount(packed);
+    if (buffers > maxMessageBuffers) {
+      // VS Code would drop the buffers past its limit without a word; say so rather than show partial data.
+      void vscode.window.showErrorMessage(
+        `L3M: the ${this.page} panel's ${message.type} message has ${buffers} binary parts, more than the ${maxMessageBuffers} a webview message carries; the page shows what arrives of it. This is a defect of L3M Studio: please report it.`,
+      );
+    }
+    void this.panel.webview.postMessage(packed);
   }
 
   dispose(): void {

@@ -4,8 +4,10 @@
 // or removed in place. Grouped (by their sweep group, or by a config field that differs), the
 // charts show each group's mean with a ±1σ band instead, the legend lists groups, and a table gives
 // each group's final and best metric as mean ± σ with the ratio to a reference group (group_view.ts).
+// A run that could not be read whole keeps its row, which says why (received_runs.ts).
 import '@vscode-elements/elements';
 import '../shared/panel.css';
+import './compare.css';
 import { connect } from '../shared/vscode_api';
 import { Chart, formatValue, type ChartSeries } from '../shared/chart';
 import { Curve, columnMetricNames, finalAndBest, splitCurves } from '../shared/metric_series';
@@ -17,6 +19,7 @@ import { seriesColors, withAlpha } from '../shared/theme';
 import { configDifferences } from './config_diff';
 import { defaultGroupMetric, defaultGrouping, groupRuns, groupingChoices, type RunGroup } from './grouping';
 import { GroupTableView, groupChartParts } from './group_view';
+import { checkReceivedRuns, rowNote } from './received_runs';
 import { metricHasBest } from '../../sidecar/protocol/group_stats';
 import type { CompareRun, HostMessage } from '../shared/panel_protocol';
 
@@ -92,7 +95,7 @@ const charts = new Map<string, Chart>();
 
 function onMessage(message: HostMessage): void {
   if (message.type !== 'compare/runs') return;
-  runs = message.runs;
+  runs = checkReceivedRuns(message.runs);
   if (message.groupBy) settings.groupBy = message.groupBy;
   problems.set(
     'runs',
@@ -398,6 +401,15 @@ function renderMetricsTable(
         td.append(swatch);
       }
       td.append(v === null ? '–' : typeof v === 'number' ? formatValue(v) : v);
+      if (c === 'status') {
+        const note = rowNote(row.run);
+        if (note !== null) {
+          const line = document.createElement('div');
+          line.className = 'row-note';
+          line.textContent = note;
+          td.append(line);
+        }
+      }
     });
   }
 }
