@@ -6,8 +6,10 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { loadConfigFile } from '../../schemas/load_config';
 import { formatDiagnostic, hasErrors } from '../../schemas/validate_config';
-import { openDataset } from '../data/dataset';
-import { DataError, sliceMeans, type LightconeRecord } from '../data/lightcone_record';
+import { filesSource, openDataset } from '../data/dataset';
+import { labelProvenance } from '../data/label_provenance';
+import { DataError, sliceMeans, type LightconeEntry, type LightconeRecord } from '../data/lightcone_record';
+import type { ResolvedData } from '../../schemas/generated/experiment_config';
 import { writeNpy } from '../data/npy';
 import { parameterInfo, parameterNames } from '../data/parameters';
 import type { DatasetProgress } from '../data/simulated_dataset';
@@ -161,6 +163,7 @@ export async function run(args: string[]): Promise<number> {
     });
     const entries = await opened.source.list();
     const params = coverage(entries.map((e) => e.params));
+    const labels = labelProvenance(await provenanceEntries(data, dirname(loaded.path), entries), data);
     const statsIds = opened.ids.slice(0, options.maxCones);
     const records: LightconeRecord[] = [];
     for (const id of statsIds) records.push(await opened.source.load(id));
@@ -194,6 +197,7 @@ export async function run(args: string[]): Promise<number> {
         seconds: opened.simulated.manifest.seconds,
       },
       coverage: params,
+      labels,
       history,
       meanGlobalSignal: sameLength ? Array.from(meanSignal) : undefined,
       preview,
@@ -223,6 +227,11 @@ export async function run(args: string[]): Promise<number> {
           `${coverageBar(c)} [${c.priorMin}, ${c.priorMax}]`,
       );
     }
+    lines.push('', 'Where the labels come from (lightcones):');
+    for (const name of parameterNames) {
+      const origins = labels[name].map(({ from, count }) => `${from} (${count})`).join(', ');
+      lines.push(`  ${parameterInfo[name].label.padEnd(12)} ${origins}`);
+    }
     if (history) {
       lines.push(
         '',
@@ -248,6 +257,24 @@ export async function run(args: string[]): Promise<number> {
       return exitCodes.invalid;
     }
     throw error;
+  }
+}
+
+/**
+ * The entries whose provenance to show: a store keeps only the values, so 21cmFAST files are listed
+ * again (their metadata, no voxels) for where each label came from; other sources record none.
+ */
+async function provenanceEntries(
+  data: ResolvedData,
+  configDir: string,
+  stored: LightconeEntry[],
+): Promise<LightconeEntry[]> {
+  if (data.source !== 'files' || data.files.format !== 'hdf5') return stored;
+  const files = filesSource(data, configDir);
+  try {
+    return await files.list();
+  } finally {
+    await files.close();
   }
 }
 

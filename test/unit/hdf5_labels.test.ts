@@ -8,7 +8,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Hdf5FilesSource } from '../../sidecar/data/hdf5_source';
 import { readExplicitLabels } from '../../sidecar/data/label_source';
+import { labelProvenance } from '../../sidecar/data/label_provenance';
 import { openDataset } from '../../sidecar/data/dataset';
+import { run as dataCommand } from '../../sidecar/cli/data';
 import { parameterNames, type AstroParams, type ParameterName } from '../../sidecar/data/parameters';
 import { resolveConfig } from '../../schemas/resolve_config';
 import { writeV3, writeV4, type V3Options, type V4Options } from '../fixtures/hdf5_lightcones';
@@ -305,4 +307,100 @@ test('a dataset whose lightcones differ in shape or resolution is refused, namin
     openDataset(config(resolution), { configDir: dir, cacheRoot: join(dir, 'cache') }),
     /a\.h5 has cells of 50 Mpc but b\.h5 has cells of 75 Mpc; every lightcone of a dataset needs the same resolution/,
   );
+});
+
+/** Runs `l3m data` with its output captured. */
+async function l3mData(args: string[]): Promise<{ code: number; out: string; err: string }> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const { log, error } = console;
+  console.log = (...parts: unknown[]) => void out.push(parts.join(' '));
+  console.error = (...parts: unknown[]) => void err.push(parts.join(' '));
+  try {
+    return { code: await dataCommand(args), out: out.join('\n'), err: err.join('\n') };
+  } finally {
+    console.log = log;
+    console.error = error;
+  }
+}
+
+test('l3m data prints where each parameter came from; a refused file fails it with the reason', async () => {
+  const root = join(dir, 'cli');
+  mkdirSync(join(root, 'lcs'), { recursive: true });
+  process.env.L3M_CACHE_DIR = join(root, 'cache');
+  await writeV3(join(root, 'lcs', 'a.h5'));
+  await writeV3(join(root, 'lcs', 'b.h5'));
+  await writeV4(join(root, 'lcs', 'c.h5'), { matter: { SOURCE_MODEL: 'E-INTEGRAL' } });
+  await writeV4(join(root, 'lcs', 'd.h5'), { matter: { SOURCE_MODEL: 'E-INTEGRAL' } });
+  const cdm = { m_wdm: 10, zeta: 42, log10_t_vir: 4.4 };
+  writeFileSync(
+    join(root, 'labels.json'),
+    JSON.stringify({ 'a.h5': {}, 'b.h5': { zeta: 60 }, 'c.h5': cdm, 'd.h5': cdm }, null, 1),
+  );
+  const config = (labels: object | undefined) => {
+    const files = { format: 'hdf5', path: './lcs', transverse_cells: 4, ...(labels ? { labels } : {}) };
+    writeFileSync(
+      join(root, 'exp.l3m.json'),
+      JSON.stringify({
+        name: 'labels',
+        task: 'regression',
+        backbone: { source: 'random' },
+        data: {
+          source: 'files',
+          files,
+          splits: { validation_fraction: 0.25, test_fraction: 0.25, seed: 1 },
+          preprocessing: { global_signal_tokens: 2 },
+        },
+      }),
+    );
+    return join(root, 'exp.l3m.json');
+  };
+  const refused = await l3mData([config(undefined), '--out', join(root, 'preview')]);
+  assert.notEqual(refused.code, 0);
+  assert.match(
+    refused.err,
+    /c\.h5: 3 parameters cannot be read .*\n.*m_WDM \(mWDM\): 21cmFAST 4\.0\.0 has no warm-dark-matter model/,
+  );
+
+  const shown = await l3mData([config({ file: 'labels.json' }), '--out', join(root, 'preview')]);
+  assert.equal(shown.code, 0, shown.err);
+  const labelsFile = escape(join(root, 'labels.json'));
+  const section = shown.out.split('Where the labels come from (lightcones):\n')[1] ?? '';
+  const line = (label: string) => section.split('\n').find((l) => l.trimStart().startsWith(label)) ?? '';
+  assert.match(line('m_WDM'), new RegExp(`_globals@M_WDM \\(2\\), labels file ${labelsFile} \\(2\\)`));
+  assert.match(line('Ω_m'), /cosmo_params@OMm \(2\), InputParameters\/cosmo_params@OMm \(2\)/);
+  assert.match(line('ζ'), new RegExp(`labels file ${labelsFile} \\(3\\), astro_params@HII_EFF_FACTOR \\(1\\)`));
+  const json = JSON.parse(
+    (await l3mData([config({ file: 'labels.json' }), '--json', '--out', join(root, 'preview')])).out,
+  ) as {
+    labels: Record<ParameterName, { from: string; count: number }[]>;
+  };
+  assert.deepEqual(json.labels.E0, [
+    { from: 'astro_params@NU_X_THRESH', count: 2 },
+    { from: 'InputParameters/astro_params@NU_X_THRESH', count: 2 },
+  ]);
+  delete process.env.L3M_CACHE_DIR;
+});
+
+test('label provenance of sources that record none: the .npz label index by label_order, the .npy JSON, the simulator', () => {
+  const entry = { id: 'x', shape: { nx: 2, ny: 2, nt: 2 }, params: v3Values };
+  const npz = resolveConfig({
+    name: 'x',
+    task: 'regression',
+    data: {
+      source: 'files',
+      files: { format: 'npz', label_order: ['m_wdm', 'omega_m', 'log10_l_x', 'e_0', 'log10_t_vir', 'zeta'] },
+    },
+  }).data;
+  const fromNpz = labelProvenance([entry, entry], npz);
+  assert.deepEqual(fromNpz.E0, [{ from: 'label[-3] of each .npz (data.files.label_order)', count: 2 }]);
+  assert.deepEqual(fromNpz.mWDM, [{ from: 'label[-6] of each .npz (data.files.label_order)', count: 2 }]);
+  const npy = resolveConfig({
+    name: 'x',
+    task: 'regression',
+    data: { source: 'files', files: { format: 'npy' } },
+  }).data;
+  assert.deepEqual(labelProvenance([entry], npy).zeta, [{ from: '"zeta" of the .json beside each .npy', count: 1 }]);
+  const simulator = resolveConfig({ name: 'x', task: 'regression' }).data;
+  assert.match(labelProvenance([entry], simulator).omegaM[0].from, /simulator draws/);
 });

@@ -28,6 +28,7 @@ import {
   type GenerationSegment,
 } from './generation_prompt';
 import { VelocityCnn } from './velocity_cnn';
+import { recomputedVelocity } from './recomputed_velocity';
 
 export interface GenerationModelOptions {
   prompt: GenerationSegment[];
@@ -51,6 +52,8 @@ export interface GenerationModelOptions {
   /** LoRA mode: also train the norm scales (lora.train_norms). */
   trainNorms: boolean;
   seed: number;
+  /** Recompute the blocks' and the velocity CNN's activations in the backward pass (training.recompute_activations). */
+  recomputeActivations?: boolean;
 }
 
 /** Learning-rate ratios by the config's group names (training.lr_ratios). */
@@ -86,6 +89,7 @@ export class GenerationModel {
   readonly rows: number;
   readonly cols: number;
   readonly finetune: FinetuneMode;
+  private readonly recomputeActivations: boolean;
   /** head.previous_slice_residual: patches are modelled as the previous slice's patch plus a change. */
   readonly previousSliceResidual: boolean;
   private readonly condChannels: number;
@@ -107,6 +111,7 @@ export class GenerationModel {
     this.cols = options.cols;
     this.finetune = options.finetune;
     this.trainNorms = options.trainNorms;
+    this.recomputeActivations = options.recomputeActivations ?? false;
     this.previousSliceResidual = options.head.previousSliceResidual ?? false;
     this.condChannels = options.head.condChannels;
     const p2 = options.patchSize * options.patchSize;
@@ -241,6 +246,7 @@ export class GenerationModel {
         training: options.training,
         dropoutSeed: options.dropoutSeed,
         cache,
+        recomputeFor: this.recomputeActivations && !cache ? this.trainedVariableSet() : undefined,
       }).hidden;
     });
   }
@@ -333,7 +339,10 @@ export class GenerationModel {
       );
       const targets = previous ? tf.sub<tf.Tensor2D>(patches, previous) : patches; // the flow's data end: the patch or its change
       const draws = drawCfmNoise(targets.shape[0], p2, noiseSeed, (firstWindow * targets.shape[0]) / batch);
-      return cfmLoss((x, tau, c) => this.cnn.apply(x, tau, c), targets, cond, draws);
+      const field = this.recomputeActivations
+        ? (x: tf.Tensor, tau: tf.Tensor, c: tf.Tensor) => recomputedVelocity(this.cnn, x, tau, c)
+        : (x: tf.Tensor, tau: tf.Tensor, c: tf.Tensor) => this.cnn.apply(x, tau, c);
+      return cfmLoss(field, targets, cond, draws);
     });
   }
 
@@ -413,6 +422,10 @@ export class GenerationModel {
       ...this.cnn.namedWeights(),
       ...this.backboneTrainables(),
     ];
+  }
+
+  private trainedVariableSet(): Set<tf.Variable> {
+    return new Set(this.namedTrainableWeights().map(([, v]) => v));
   }
 
   trainableParameterCount(): number {

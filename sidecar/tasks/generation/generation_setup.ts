@@ -70,6 +70,7 @@ export function buildGenerationModel(
     finetune,
     trainNorms: config.backbone.lora.train_norms,
     seed: hashSeed(config.training.seed, 0xc1) & 0xffffff,
+    recomputeActivations: config.training.recompute_activations,
   });
   return { model, backboneConfig: backbone.config, finetune, description };
 }
