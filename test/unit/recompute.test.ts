@@ -23,7 +23,7 @@ test('recompute gives the gradients of the plain function, to inputs and variabl
   const x = tf.randomNormal([5, 3], 0, 1, 'float32', 2);
   const data = tf.randomNormal([5, 4], 0, 1, 'float32', 3);
   const fn = (xs: tf.Tensor, ds: tf.Tensor) => tf.mul(tf.tanh(tf.matMul(xs, w)), ds);
-  const lossOf = (y: tf.Tensor) => tf.sum(tf.square(y)) as tf.Scalar;
+  const lossOf = (y: tf.Tensor) => tf.sum<tf.Scalar>(tf.square(y));
   const plain = tf.grads((xs: tf.Tensor, ws: tf.Tensor) => {
     void ws;
     return lossOf(fn(xs, data));

@@ -103,7 +103,7 @@ function generationModel(
       evalBatchSize: config.evaluation.batch_size,
       augmentation: config.data.augmentation,
       seed: config.training.seed,
-      maxValidationWindows: 64,
+      maxValidationWindows: config.evaluation.validation_windows,
     });
   } catch (error) {
     model.dispose();
