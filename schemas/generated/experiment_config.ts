@@ -778,6 +778,10 @@ export interface Evaluation {
    */
   regression_bins?: number;
   /**
+   * Generation: validation windows at most, the first ones of the validation cones (every stride of `data.sublightcone`). Each is one forward pass, so at the paper's 1353-token windows on a CPU a small number keeps validation to minutes.
+   */
+  validation_windows?: number;
+  /**
    * Generation: compute the teacher-forced next-patch MSE per patch position on the test set.
    */
   next_patch_mse?: boolean;
@@ -1596,6 +1600,10 @@ export interface ResolvedEvaluation {
    * Regression: bins of the true value per parameter in the prediction-vs-truth plot (reference: 10).
    */
   regression_bins: number;
+  /**
+   * Generation: validation windows at most, the first ones of the validation cones (every stride of `data.sublightcone`). Each is one forward pass, so at the paper's 1353-token windows on a CPU a small number keeps validation to minutes.
+   */
+  validation_windows: number;
   /**
    * Generation: compute the teacher-forced next-patch MSE per patch position on the test set.
    */
