@@ -91,8 +91,11 @@ function slurmField(record: RunRecord) {
   return record.executor?.kind === 'slurm' ? record.executor : assert.fail('no slurm executor');
 }
 
+/** A check for `until`: the run's record once it has `status`; a run that fails instead fails the test at once. */
 const statusOf = (status: RunRecord['status'], runDir: string) => async () => {
   const record = await readRun(runDir);
+  if (record.status === 'failed' && status !== 'failed')
+    assert.fail(`${runDir} failed while waiting for "${status}": ${record.error?.message ?? '(no message)'}`);
   return record.status === status ? record : null;
 };
 
@@ -179,8 +182,12 @@ describe('Slurm executor on a real cluster', { skip: unavailable ?? false }, () 
       const pids = await Promise.all(runDirs.map(async (runDir) => (await readRun(runDir)).pid));
       assert.equal(new Set(pids).size, 4);
 
-      await executor().refresh(sweepDir);
-      for (const runDir of runDirs) assert.equal(slurmField(await readRun(runDir)).lastState, 'COMPLETED');
+      // A run records its end just before its process exits, and Slurm ends the job after that: wait for both.
+      await until(60, 'Slurm to record COMPLETED for every job', async () => {
+        await executor().refresh(sweepDir);
+        const states = await Promise.all(runDirs.map(async (runDir) => slurmField(await readRun(runDir)).lastState));
+        return states.every((state) => state === 'COMPLETED') ? true : null;
+      });
     },
   );
 
