@@ -23,7 +23,7 @@ import { checkRegularFileSync, readRegularFileSync, regularFileNames } from '../
 import { isRecord } from '../../schemas/json_value';
 import { checkCheckpointMetadata, type CheckpointLora, type CheckpointMetadata } from './checkpoint_metadata';
 import { SafetensorsFile } from './safetensors_reader';
-import { writeSafetensorsByContent, type TensorToWrite } from './safetensors_writer';
+import { writeSafetensorsByContent, type TensorToRead } from './safetensors_writer';
 import { errorMessage } from '../protocol/error_message';
 
 /** Bumped when the layout changes incompatibly; readers refuse newer versions. */
@@ -43,14 +43,21 @@ export interface SaveCheckpointArgs {
   optimizerState?: NamedTensors;
   lora?: CheckpointLora | null;
   extra?: Record<string, unknown>;
+  /**
+   * Called once every tensor has been read and written, before the metadata that switches to the new
+   * checkpoint: a throw leaves the previous checkpoint of this name as it was (the GPU device's errors are
+   * checked here, since they arrive only after reads).
+   */
+  beforeCommit?: () => void;
 }
 
-function toWrite(tensors: NamedTensors): TensorToWrite[] {
+/** Each tensor is read when its turn to be written comes, asynchronously: webgpu has no synchronous read under Node. */
+function toRead(tensors: NamedTensors): TensorToRead[] {
   return tensors.map(([name, tensor]) => ({
     name,
     shape: tensor.shape,
-    values: () => {
-      const values = tensor.dataSync();
+    values: async () => {
+      const values = await tensor.data();
       return values instanceof Float32Array ? values : Float32Array.from(values as ArrayLike<number>);
     },
   }));
@@ -60,28 +67,31 @@ function toWrite(tensors: NamedTensors): TensorToWrite[] {
 const hashInName = (sha256: string) => sha256.slice(0, 16);
 
 /** Writes a checkpoint as one atomic unit (see the top of this file); returns the path of its metadata JSON. */
-export function saveCheckpoint(args: SaveCheckpointArgs): string {
+export async function saveCheckpoint(args: SaveCheckpointArgs): Promise<string> {
   if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(args.name)) {
     throw new Error(`Checkpoint name "${args.name}" must be a plain file stem (letters, digits, '.', '_', '-').`);
   }
   mkdirSync(args.dir, { recursive: true });
   const previous = referencedFiles(args.dir, args.name);
   const fileMetadata = { format: 'pt', l3m_format_version: String(checkpointFormatVersion), step: String(args.step) };
-  const weights = writeSafetensorsByContent(
+  const weights = await writeSafetensorsByContent(
     args.dir,
     (hash) => `${args.name}.${hashInName(hash)}.safetensors`,
-    toWrite(args.weights),
+    toRead(args.weights),
     fileMetadata,
   );
   const optimizer =
     args.optimizerState && args.optimizerState.length > 0
-      ? writeSafetensorsByContent(
+      ? await writeSafetensorsByContent(
           args.dir,
           (hash) => `${args.name}.${hashInName(hash)}.optimizer.safetensors`,
-          toWrite(args.optimizerState),
+          toRead(args.optimizerState),
           fileMetadata,
         )
       : null;
+  // A refusal here leaves the data files just written unnamed by any metadata, as a kill would; the
+  // owner's next start removes them (removeUnreferencedCheckpointFiles).
+  args.beforeCommit?.();
   // The data files' renames must be on disk before the manifest that names them.
   syncDirectory(args.dir);
   const metadata: CheckpointMetadata = {

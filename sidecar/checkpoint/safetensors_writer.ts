@@ -19,13 +19,21 @@ export interface TensorToWrite {
   dtype?: FloatDtype;
 }
 
+/** A tensor whose values are read asynchronously when it is written, one tensor at a time. */
+export interface TensorToRead extends Omit<TensorToWrite, 'values'> {
+  values: () => Promise<Float32Array>;
+}
+
 function writeAll(fd: number, bytes: Uint8Array): void {
   let offset = 0;
   while (offset < bytes.length) offset += writeSync(fd, bytes, offset, bytes.length - offset);
 }
 
 /** The header bytes (length prefix + padded JSON) for the tensors in order. */
-export function safetensorsHeader(tensors: readonly TensorToWrite[], metadata?: Record<string, string>): Uint8Array {
+export function safetensorsHeader(
+  tensors: readonly Omit<TensorToWrite, 'values'>[],
+  metadata?: Record<string, string>,
+): Uint8Array {
   const header: Record<string, unknown> = {};
   if (metadata && Object.keys(metadata).length > 0) header.__metadata__ = metadata;
   let offset = 0;
@@ -55,6 +63,64 @@ export interface WrittenFile {
   bytes: number;
 }
 
+/** A temporary file in `dir` that receives the header, then each tensor's bytes in order, hashed as they go. */
+class TemporaryFile {
+  readonly path: string;
+  private readonly fd: number;
+  private readonly hash = createHash('sha256');
+  private bytes = 0;
+
+  constructor(dir: string, label: string, header: Uint8Array) {
+    this.path = join(dir, `${tempFilePrefix}${label}.${process.pid}.${randomBytes(4).toString('hex')}`);
+    this.fd = openSync(this.path, 'wx');
+    try {
+      this.write(header);
+    } catch (error) {
+      this.discard();
+      throw error;
+    }
+  }
+
+  /** Appends a tensor's values, checked against its shape. */
+  append(tensor: Omit<TensorToWrite, 'values'>, values: Float32Array): void {
+    const expected = tensor.shape.reduce((a, b) => a * b, 1);
+    if (values.length !== expected) {
+      throw new Error(
+        `safetensors writer: tensor "${tensor.name}" has ${values.length} values but shape ` +
+          `[${tensor.shape.join(', ')}] needs ${expected}.`,
+      );
+    }
+    this.write(encodeFromFloat32(values, tensor.dtype ?? 'F32'));
+  }
+
+  /** Fsyncs and closes the file; returns its hash and length. */
+  complete(): { tempPath: string; sha256: string; bytes: number } {
+    fsyncSync(this.fd);
+    closeSync(this.fd);
+    return { tempPath: this.path, sha256: this.hash.digest('hex'), bytes: this.bytes };
+  }
+
+  /** Closes and removes the unfinished file. */
+  discard(): void {
+    try {
+      closeSync(this.fd);
+    } catch {
+      /* already closed */
+    }
+    try {
+      unlinkSync(this.path);
+    } catch {
+      /* never created */
+    }
+  }
+
+  private write(chunk: Uint8Array): void {
+    writeAll(this.fd, chunk);
+    this.hash.update(chunk);
+    this.bytes += chunk.length;
+  }
+}
+
 /** Streams the file into a fresh temporary file in `dir`, fsynced, hashing the bytes as they go. */
 function writeTemporary(
   dir: string,
@@ -62,47 +128,31 @@ function writeTemporary(
   tensors: readonly TensorToWrite[],
   metadata?: Record<string, string>,
 ): { tempPath: string; sha256: string; bytes: number } {
-  const header = safetensorsHeader(tensors, metadata);
-  const tempPath = join(dir, `${tempFilePrefix}${label}.${process.pid}.${randomBytes(4).toString('hex')}`);
-  const fd = openSync(tempPath, 'wx');
-  const hash = createHash('sha256');
-  let bytes = 0;
-  const write = (chunk: Uint8Array) => {
-    writeAll(fd, chunk);
-    hash.update(chunk);
-    bytes += chunk.length;
-  };
-  let complete = false;
+  const file = new TemporaryFile(dir, label, safetensorsHeader(tensors, metadata));
   try {
-    write(header);
-    for (const tensor of tensors) {
-      const values = tensor.values();
-      const expected = tensor.shape.reduce((a, b) => a * b, 1);
-      if (values.length !== expected) {
-        throw new Error(
-          `safetensors writer: tensor "${tensor.name}" has ${values.length} values but shape ` +
-            `[${tensor.shape.join(', ')}] needs ${expected}.`,
-        );
-      }
-      write(encodeFromFloat32(values, tensor.dtype ?? 'F32'));
-    }
-    fsyncSync(fd);
-    complete = true;
-  } finally {
-    try {
-      closeSync(fd);
-    } catch {
-      /* already closed */
-    }
-    if (!complete) {
-      try {
-        unlinkSync(tempPath);
-      } catch {
-        /* never created */
-      }
-    }
+    for (const tensor of tensors) file.append(tensor, tensor.values());
+    return file.complete();
+  } catch (error) {
+    file.discard();
+    throw error;
   }
-  return { tempPath, sha256: hash.digest('hex'), bytes };
+}
+
+/** As writeTemporary, awaiting each tensor's values in turn (a GPU tensor is read asynchronously). */
+async function writeTemporaryAsync(
+  dir: string,
+  label: string,
+  tensors: readonly TensorToRead[],
+  metadata?: Record<string, string>,
+): Promise<{ tempPath: string; sha256: string; bytes: number }> {
+  const file = new TemporaryFile(dir, label, safetensorsHeader(tensors, metadata));
+  try {
+    for (const tensor of tensors) file.append(tensor, await tensor.values());
+    return file.complete();
+  } catch (error) {
+    file.discard();
+    throw error;
+  }
 }
 
 function renameInto(tempPath: string, path: string): void {
@@ -132,15 +182,16 @@ export function writeSafetensors(
 /**
  * Writes `tensors` atomically into `dir` under a name derived from the content's hash (`nameOf(hash)`),
  * so that a new version never replaces the bytes an existing reference points at: a file of that name
- * already holds exactly these bytes.
+ * already holds exactly these bytes. Each tensor's values are awaited in turn, so that only one is
+ * materialised at a time even when reading it is asynchronous.
  */
-export function writeSafetensorsByContent(
+export async function writeSafetensorsByContent(
   dir: string,
   nameOf: (sha256: string) => string,
-  tensors: readonly TensorToWrite[],
+  tensors: readonly TensorToRead[],
   metadata?: Record<string, string>,
-): WrittenFile {
-  const written = writeTemporary(dir, nameOf('content'), tensors, metadata);
+): Promise<WrittenFile> {
+  const written = await writeTemporaryAsync(dir, nameOf('content'), tensors, metadata);
   const file = nameOf(written.sha256);
   renameInto(written.tempPath, join(dir, file));
   return { file, sha256: written.sha256, bytes: written.bytes };

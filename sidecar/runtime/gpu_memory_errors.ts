@@ -108,12 +108,18 @@ export function batchShapes(batch: unknown): string {
  * Throws when the GPU device reported an error since the last check: GpuOutOfMemoryError (with the step,
  * the batch's shapes and the fix) for an allocation it could not make, else an Error with the device's
  * message. Call it after awaiting a read of the step's result, so that the device's events have arrived.
+ * `batch` is the step's batch (tensors), or batchShapes' description of it once the batch is disposed.
  */
 export function throwIfDeviceFailed(step: number, batch: unknown, batchSize: number | null = null): void {
   const errors = takeDeviceErrors();
   if (errors.length === 0) return;
   if (errors.some((e) => isOutOfMemory(`${e.kind} ${e.message}`)))
-    throw new GpuOutOfMemoryError(step, batchShapes(batch), summary(errors), batchSize);
+    throw new GpuOutOfMemoryError(
+      step,
+      typeof batch === 'string' ? batch : batchShapes(batch),
+      summary(errors),
+      batchSize,
+    );
   throw new Error(
     `The GPU device reported an error at step ${step}: ${summary(errors)}; the step's results are not usable.`,
   );

@@ -10,19 +10,27 @@ export interface ClipResult {
   norm: number;
 }
 
-/** The L2 norm of all gradients together. */
-export function globalNorm(gradients: Readonly<Record<string, tf.Tensor>>): number {
+/** The L2 norm of all gradients together, read asynchronously (webgpu has no synchronous read under Node). */
+export async function globalNorm(gradients: Readonly<Record<string, tf.Tensor>>): Promise<number> {
   const tensors = Object.values(gradients);
   if (tensors.length === 0) return 0;
-  return tf.tidy(() => tf.sqrt(tf.addN(tensors.map((g) => tf.sum(tf.square(g))))).dataSync()[0]);
+  const norm = tf.tidy(() => tf.sqrt(tf.addN(tensors.map((g) => tf.sum(tf.square(g))))));
+  try {
+    return (await norm.data())[0];
+  } finally {
+    norm.dispose();
+  }
 }
 
 /**
  * Clips to `maxNorm` (≤ 0 disables clipping, as in the reference). The scale uses the same 1e-6 as
  * PyTorch, so a norm just below the limit leaves the gradients unchanged.
  */
-export function clipByGlobalNorm(gradients: Readonly<Record<string, tf.Tensor>>, maxNorm: number): ClipResult {
-  const norm = globalNorm(gradients);
+export async function clipByGlobalNorm(
+  gradients: Readonly<Record<string, tf.Tensor>>,
+  maxNorm: number,
+): Promise<ClipResult> {
+  const norm = await globalNorm(gradients);
   const scale = maxNorm > 0 && Number.isFinite(norm) ? Math.min(1, maxNorm / (norm + 1e-6)) : 1;
   const clipped: Record<string, tf.Tensor> = {};
   for (const [name, g] of Object.entries(gradients))

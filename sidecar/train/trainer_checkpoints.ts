@@ -37,8 +37,17 @@ export interface CheckpointContents {
   extra?: Record<string, unknown>;
 }
 
-/** Saves a checkpoint; throws an error naming the file and the reason when writing fails. */
-export function writeTrainerCheckpoint(dir: string, name: string, contents: CheckpointContents): void {
+/**
+ * Saves a checkpoint; throws an error naming the file and the reason when writing fails. `beforeCommit`
+ * runs once every tensor has been read, before the new checkpoint replaces the old one of this name: the
+ * training loop checks the GPU device there, and its error is thrown as it is.
+ */
+export async function writeTrainerCheckpoint(
+  dir: string,
+  name: string,
+  contents: CheckpointContents,
+  beforeCommit?: () => void,
+): Promise<void> {
   const keyOf = new Map(contents.weights.map(([key, variable]) => [variable.name, key]));
   const optimizerTensors: [string, tf.Tensor][] = [];
   const optimizerSteps: Record<string, number> = {};
@@ -56,7 +65,7 @@ export function writeTrainerCheckpoint(dir: string, name: string, contents: Chec
         optimizerTensors.push([`${phase}:${key}${slot.slice(variableName.length)}`, tensor]);
       }
     }
-    saveCheckpoint({
+    await saveCheckpoint({
       dir,
       name,
       config: contents.config,
@@ -64,8 +73,16 @@ export function writeTrainerCheckpoint(dir: string, name: string, contents: Chec
       weights: contents.weights,
       optimizerState: optimizerTensors,
       extra: { ...contents.extra, trainer: contents.state, optimizerSteps },
+      beforeCommit: () => {
+        try {
+          beforeCommit?.();
+        } catch (error) {
+          throw new CommitRefused(error);
+        }
+      },
     });
   } catch (error) {
+    if (error instanceof CommitRefused) throw error.reason;
     const reason = errorReason(error);
     throw new Error(
       `Could not write checkpoint "${name}" in ${dir}: ${reason}. Earlier checkpoints are intact; free disk space or fix the folder's permissions, then resume the run.`,
@@ -73,6 +90,13 @@ export function writeTrainerCheckpoint(dir: string, name: string, contents: Chec
     );
   } finally {
     tf.dispose(optimizerTensors.map(([, t]) => t));
+  }
+}
+
+/** What beforeCommit threw, kept apart from a failed write so that it reaches the caller unchanged. */
+class CommitRefused extends Error {
+  constructor(readonly reason: unknown) {
+    super('the checkpoint was not committed');
   }
 }
 

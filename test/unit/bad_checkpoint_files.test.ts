@@ -35,10 +35,10 @@ before(async () => {
 after(() => rmSync(dir, { recursive: true, force: true }));
 
 /** A complete checkpoint `name` in a fresh folder, its metadata JSON then edited by `edit`. */
-function checkpointWith(name: string, edit: (metadata: Record<string, unknown>) => void): string {
+async function checkpointWith(name: string, edit: (metadata: Record<string, unknown>) => void): Promise<string> {
   const folder = join(dir, name);
   const model = Qwen2Model.random(config, 1);
-  saveCheckpoint({
+  await saveCheckpoint({
     dir: folder,
     name: 'step-000001',
     config,
@@ -55,7 +55,7 @@ function checkpointWith(name: string, edit: (metadata: Record<string, unknown>) 
 }
 
 describe('checkpoint metadata', () => {
-  test('null and mistyped fields are named with what was found and expected', () => {
+  test('null and mistyped fields are named with what was found and expected', async () => {
     const cases: [string, (m: Record<string, unknown>) => void, RegExp][] = [
       [
         'extra-null',
@@ -122,7 +122,7 @@ describe('checkpoint metadata', () => {
       ],
     ];
     for (const [name, edit, expected] of cases) {
-      const folder = checkpointWith(name, edit);
+      const folder = await checkpointWith(name, edit);
       assert.throws(
         () => readCheckpointMetadata(folder, 'step-000001'),
         (error: Error) => {
@@ -138,7 +138,7 @@ describe('checkpoint metadata', () => {
     }
   });
 
-  test('a directory in place of the metadata or the weights is named as a directory', () => {
+  test('a directory in place of the metadata or the weights is named as a directory', async () => {
     const metadataDir = join(dir, 'metadata-dir');
     mkdirSync(join(metadataDir, 'step-000001.json'), { recursive: true });
     assert.throws(
@@ -146,7 +146,7 @@ describe('checkpoint metadata', () => {
       /step-000001\.json: is a directory, not a regular file; expected the metadata JSON of a checkpoint/,
     );
     let weightsFile = '';
-    const weightsDir = checkpointWith('weights-dir', (m) => {
+    const weightsDir = await checkpointWith('weights-dir', (m) => {
       weightsFile = m.weightsFile as string;
     });
     unlinkSync(join(weightsDir, weightsFile));
@@ -159,9 +159,9 @@ describe('checkpoint metadata', () => {
     );
   });
 
-  test('a tensor whose shape does not match the model names the weights file', () => {
+  test('a tensor whose shape does not match the model names the weights file', async () => {
     let weightsFile = '';
-    const folder = checkpointWith('shape', (m) => {
+    const folder = await checkpointWith('shape', (m) => {
       weightsFile = m.weightsFile as string;
     });
     const wider = Qwen2Model.random({ ...config, intermediateSize: 32 }, 2);

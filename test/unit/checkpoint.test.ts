@@ -56,7 +56,7 @@ describe('checkpoints', () => {
     const { model, optimizer } = trainedModel();
     const weights = [...model.namedWeights(), ...model.namedLoraWeights()];
     const optimizerState = (await optimizer.getWeights()).map((w) => [w.name, w.tensor] as const);
-    saveCheckpoint({
+    await saveCheckpoint({
       dir,
       name: 'step-000001',
       config,
@@ -95,9 +95,9 @@ describe('checkpoints', () => {
     restored.dispose();
   });
 
-  test('shape mismatches change nothing; newer formats and incomplete checkpoints are refused', () => {
+  test('shape mismatches change nothing; newer formats and incomplete checkpoints are refused', async () => {
     const model = Qwen2Model.random(config, 1);
-    saveCheckpoint({ dir, name: 'small', config, step: 0, weights: model.namedWeights() });
+    await saveCheckpoint({ dir, name: 'small', config, step: 0, weights: model.namedWeights() });
     const wider = Qwen2Model.random({ ...config, intermediateSize: 32 }, 2);
     const before = wider.namedWeights()[0][1].dataSync().slice();
     const loaded = loadCheckpoint(dir, 'small');
@@ -109,19 +109,19 @@ describe('checkpoints', () => {
     writeFileSync(join(dir, 'future.json'), JSON.stringify({ formatVersion: checkpointFormatVersion + 1 }));
     assert.throws(() => readCheckpointMetadata(dir, 'future'), /format version 2; this L3M Studio reads up to 1/);
     assert.throws(() => loadCheckpoint(dir, 'never-written'), /does not exist \(or was never completed/);
-    assert.throws(() => saveCheckpoint({ dir, name: '../escape', config, step: 0, weights: [] }), /plain file stem/);
+    await assert.rejects(saveCheckpoint({ dir, name: '../escape', config, step: 0, weights: [] }), /plain file stem/);
     model.dispose();
     wider.dispose();
   });
 
-  test('Python reads the files by the safetensors spec (struct/json + numpy) with identical values', (t) => {
+  test('Python reads the files by the safetensors spec (struct/json + numpy) with identical values', async (t) => {
     const probe = spawnSync('/usr/bin/python3', ['-c', 'import numpy'], { encoding: 'utf8' });
     if (probe.status !== 0) {
       t.skip('/usr/bin/python3 with numpy is not available');
       return;
     }
     const model = Qwen2Model.random(config, 3);
-    saveCheckpoint({ dir, name: 'for-python', config, step: 5, weights: model.namedWeights() });
+    await saveCheckpoint({ dir, name: 'for-python', config, step: 5, weights: model.namedWeights() });
     const script = `
 import json, struct, sys, numpy as np
 raw = open(sys.argv[1], 'rb').read()
@@ -165,7 +165,7 @@ print(json.dumps({'meta': meta, 'tensors': out}))
 });
 
 describe('trainer checkpoints (resume)', () => {
-  test('save after one step, restore into a fresh model, continue: identical to training on without a restart', () => {
+  test('save after one step, restore into a fresh model, continue: identical to training on without a restart', async () => {
     const ids = tf.tensor2d([[1, 2, 3, 4]], [1, 4], 'int32');
     // The trainable state of a task: LoRA adapters and norms, a special token and a connector, by checkpoint key.
     // The frozen backbone is not in the checkpoint; it is rebuilt from the same base weights (the same seed here).
@@ -225,7 +225,7 @@ describe('trainer checkpoints (resume)', () => {
       wallTime: 0.5,
       lastFiniteLoss: 1,
     };
-    writeTrainerCheckpoint(dir, 'resume', {
+    await writeTrainerCheckpoint(dir, 'resume', {
       weights: original.weights,
       optimizers: [{ phase: 'main', optimizer: original.optimizer }],
       state,

@@ -39,9 +39,9 @@ const valuesOf = (loaded: ReturnType<typeof loadCheckpoint>) => Array.from(loade
 const disposeLoaded = (loaded: ReturnType<typeof loadCheckpoint>) =>
   tf.dispose([...loaded.weights.values(), ...loaded.optimizerState.values()]);
 
-test('a replacement that dies after the weights are written leaves the previous best whole', () => {
+test('a replacement that dies after the weights are written leaves the previous best whole', async () => {
   const dir = join(root, 'interrupted');
-  saveCheckpoint({
+  await saveCheckpoint({
     dir,
     name: 'best',
     config,
@@ -53,9 +53,8 @@ test('a replacement that dies after the weights are written leaves the previous 
   // between the two files leaves behind.
   const gone = tf.fill([2, 3], 1);
   gone.dispose();
-  assert.throws(
-    () =>
-      saveCheckpoint({ dir, name: 'best', config, step: 15, weights: weightsAt(15), optimizerState: [['w/m', gone]] }),
+  await assert.rejects(
+    saveCheckpoint({ dir, name: 'best', config, step: 15, weights: weightsAt(15), optimizerState: [['w/m', gone]] }),
     /disposed/,
   );
   const loaded = loadCheckpoint(dir, 'best');
@@ -70,10 +69,10 @@ test('a replacement that dies after the weights are written leaves the previous 
   assert.deepEqual(files, ['best.json', metadata.weightsFile, metadata.optimizerFile!].sort());
 });
 
-test('replacing a checkpoint removes the files of the one it replaced', () => {
+test('replacing a checkpoint removes the files of the one it replaced', async () => {
   const dir = join(root, 'replaced');
-  saveCheckpoint({ dir, name: 'best', config, step: 1, weights: weightsAt(1) });
-  saveCheckpoint({ dir, name: 'best', config, step: 2, weights: weightsAt(2) });
+  await saveCheckpoint({ dir, name: 'best', config, step: 1, weights: weightsAt(1) });
+  await saveCheckpoint({ dir, name: 'best', config, step: 2, weights: weightsAt(2) });
   assert.deepEqual(readdirSync(dir).sort(), ['best.json', readCheckpointMetadata(dir, 'best').weightsFile].sort());
   const loaded = loadCheckpoint(dir, 'best');
   assert.equal(loaded.metadata.step, 2);
@@ -81,9 +80,9 @@ test('replacing a checkpoint removes the files of the one it replaced', () => {
   disposeLoaded(loaded);
 });
 
-test('a checkpoint of the older layout torn by an interrupted write is refused with both steps', () => {
+test('a checkpoint of the older layout torn by an interrupted write is refused with both steps', async () => {
   const dir = join(root, 'legacy');
-  saveCheckpoint({ dir, name: 'best', config, step: 10, weights: weightsAt(10) });
+  await saveCheckpoint({ dir, name: 'best', config, step: 10, weights: weightsAt(10) });
   // The older layout: best.json names best.safetensors, without content hashes; the weights were
   // replaced by step 15's before the metadata was.
   const metadata = readJson<CheckpointMetadata>(join(dir, 'best.json'));
@@ -98,9 +97,9 @@ test('a checkpoint of the older layout torn by an interrupted write is refused w
   assert.throws(() => loadCheckpoint(dir, 'best'), /best\.json records step 10 but best\.safetensors holds step 15/);
 });
 
-test('a checkpoint file whose content changed after it was written is refused', () => {
+test('a checkpoint file whose content changed after it was written is refused', async () => {
   const dir = join(root, 'corrupt');
-  saveCheckpoint({ dir, name: 'step-00000003', config, step: 3, weights: weightsAt(3) });
+  await saveCheckpoint({ dir, name: 'step-00000003', config, step: 3, weights: weightsAt(3) });
   const file = join(dir, readCheckpointMetadata(dir, 'step-00000003').weightsFile);
   const bytes = readFileSync(file);
   bytes[bytes.length - 1] ^= 0xff;

@@ -36,13 +36,13 @@ function rewriteMetadata(dir: string, name: string, change: Record<string, unkno
   writeFileSync(path, JSON.stringify({ ...JSON.parse(readFileSync(path, 'utf8')), ...change }));
 }
 
-test('weightsFile or optimizerFile leading out of the checkpoint folder is refused', () => {
+test('weightsFile or optimizerFile leading out of the checkpoint folder is refused', async () => {
   const model = Qwen2Model.random(config, 1);
   const dir = join(root, 'run', 'checkpoints');
   const outside = join(root, 'outside');
   mkdirSync(outside, { recursive: true });
   try {
-    saveCheckpoint({
+    await saveCheckpoint({
       dir,
       name: 'a',
       config,
@@ -61,7 +61,7 @@ test('weightsFile or optimizerFile leading out of the checkpoint folder is refus
     assert.throws(() => loadCheckpoint(dir, 'a'), /optimizerFile/);
 
     // The weights file itself a link to an identical file outside: its content checks pass, its place does not.
-    saveCheckpoint({ dir, name: 'b', config, step: 1, weights: model.namedWeights() });
+    await saveCheckpoint({ dir, name: 'b', config, step: 1, weights: model.namedWeights() });
     const weightsB = metadataOf(dir, 'b').weightsFile;
     copyFileSync(join(dir, weightsB), join(outside, 'b.safetensors'));
     rmSync(join(dir, weightsB));

@@ -153,7 +153,7 @@ for (const task of ['regression', 'generation'] as const) {
           pool.updated(variables);
         }
         const micro = microBatches(step, 4, 2, built.task.trainSize);
-        const one = flat(phaseGradients(built.task, phase, variables, micro));
+        const one = flat(await phaseGradients(built.task, phase, variables, micro));
         const two = flat(await pool.phaseGradients(0, variables, micro));
         const again = flat(await pool.phaseGradients(0, variables, micro));
         assert.deepEqual(again, two, 'the same step on the same two workers repeats to the bit');

@@ -189,7 +189,7 @@ test('a few steps on one tiny batch lower the CFM loss; the loss is finite and l
   model.dispose();
 });
 
-test('previous_slice_residual: the condition carries the previous patch and the flow models the change', () => {
+test('previous_slice_residual: the condition carries the previous patch and the flow models the change', async () => {
   const model = tinyModel(128, 2, true);
   assert.equal(model.cnn.convIn.shape[2], 2 + 2 + 1, 'cond_channels + the previous patch + τ + x');
   const patches = tf.tensor4d(
@@ -246,7 +246,7 @@ test('previous_slice_residual: the condition carries the previous patch and the 
   model.cnn.convOut.assign(tf.zerosLike(model.cnn.convOut));
   model.cnn.convOutBias.assign(tf.zerosLike(model.cnn.convOutBias));
   const noise = tf.randomNormal<tf.Rank.R2>([16, 4], 0, 1, 'float32', 6);
-  const sampled = model.samplePatches(cond, noise, { solver: 'rk4', steps: 2 });
+  const sampled = await model.samplePatches(cond, noise, { solver: 'rk4', steps: 2 });
   const expected = tf.add(noise, previous);
   assert.ok(tf.max(tf.abs(tf.sub(sampled, expected))).dataSync()[0] < 1e-6);
   assert.ok(tf.max(tf.abs(tf.sub(model.meanForecast(cond, [noise]), expected))).dataSync()[0] < 1e-6);

@@ -39,7 +39,7 @@ test('sampling errors: regression run, no checkpoint, too many slices, bad numbe
     );
 
     // A checkpoint whose metadata says 4×4 patches per slice (21 tokens) and 256 positions: 11 slices fit after the 8-token prompt.
-    saveCheckpoint({
+    await saveCheckpoint({
       dir: join(generation, 'checkpoints'),
       name: 'best',
       step: 1,

@@ -38,7 +38,7 @@ test('evaluate and sample honour L3M_BACKEND as training does', async () => {
       numKeyValueHeads: 1,
       maxPositionEmbeddings: 256,
     });
-    saveCheckpoint({
+    await saveCheckpoint({
       dir: join(regression, 'checkpoints'),
       name: 'best',
       step: 1,
@@ -64,7 +64,7 @@ test('evaluate and sample honour L3M_BACKEND as training does', async () => {
       readFileSync(join(import.meta.dirname, '..', '..', 'examples', 'quickstart-generation.l3m.json')),
     );
     const generation = (await prepareRun(generationConfig, join(workspace, 'runs'))).runDir;
-    saveCheckpoint({
+    await saveCheckpoint({
       dir: join(generation, 'checkpoints'),
       name: 'best',
       step: 1,

@@ -12,9 +12,9 @@ before(async () => {
 const f = (t: number, x: tf.Tensor) => tf.mul(x, Math.cos(t));
 const exact = Math.exp(Math.sin(1));
 
-function errorAt(solver: OdeSolverName, steps: number): number {
+async function errorAt(solver: OdeSolverName, steps: number): Promise<number> {
   const x0 = tf.tensor1d([1, 2]);
-  const { x } = integrate(f, x0, { solver, steps });
+  const { x } = await integrate(f, x0, { solver, steps });
   const [a, b] = x.dataSync();
   tf.dispose([x0, x]);
   return Math.max(Math.abs(a - exact), Math.abs(b - 2 * exact));
@@ -25,10 +25,10 @@ for (const [solver, order] of [
   ['midpoint', 2],
   ['rk4', 4],
 ] as const) {
-  test(`${solver} converges at order ${order}`, () => {
+  test(`${solver} converges at order ${order}`, async () => {
     // float32 limits how small the RK4 error can get, so its step sizes stay coarse.
     const steps = solver === 'rk4' ? [2, 4] : [16, 32];
-    const [coarse, fine] = steps.map((s) => errorAt(solver, s));
+    const [coarse, fine] = await Promise.all(steps.map((s) => errorAt(solver, s)));
     const observed = Math.log2(coarse / fine);
     assert.ok(
       Math.abs(observed - order) < 0.3,
@@ -37,10 +37,10 @@ for (const [solver, order] of [
   });
 }
 
-test('dopri5 meets its tolerance with few steps and tightens with it', () => {
+test('dopri5 meets its tolerance with few steps and tightens with it', async () => {
   for (const tol of [1e-3, 1e-5]) {
     const x0 = tf.tensor1d([1]);
-    const result = integrate(f, x0, { solver: 'dopri5', steps: 1, rtol: tol, atol: tol });
+    const result = await integrate(f, x0, { solver: 'dopri5', steps: 1, rtol: tol, atol: tol });
     const error = Math.abs(result.x.dataSync()[0] - exact);
     assert.ok(error < 10 * tol, `dopri5 rtol=${tol}: error ${error}`);
     assert.ok(result.steps >= 1 && (result.evaluations - 1) % 6 === 0 && result.evaluations >= 1 + 6 * result.steps);
@@ -48,13 +48,13 @@ test('dopri5 meets its tolerance with few steps and tightens with it', () => {
   }
 });
 
-test('solvers free every intermediate tensor and reject bad steps', () => {
+test('solvers free every intermediate tensor and reject bad steps', async () => {
   const x0 = tf.tensor1d([1]);
   const before = tf.memory().numTensors;
   for (const solver of ['euler', 'midpoint', 'rk4', 'dopri5'] as const)
-    integrate(f, x0, { solver, steps: 3 }).x.dispose();
+    (await integrate(f, x0, { solver, steps: 3 })).x.dispose();
   assert.equal(tf.memory().numTensors, before);
-  assert.throws(() => integrate(f, x0, { solver: 'rk4', steps: 0 }), /steps must be an integer/);
-  assert.throws(() => integrate(f, x0, { solver: 'heun' as OdeSolverName, steps: 2 }), /Unknown ODE solver "heun"/);
+  await assert.rejects(integrate(f, x0, { solver: 'rk4', steps: 0 }), /steps must be an integer/);
+  await assert.rejects(integrate(f, x0, { solver: 'heun' as OdeSolverName, steps: 2 }), /Unknown ODE solver "heun"/);
   x0.dispose();
 });

@@ -111,7 +111,7 @@ test("a frozen Qwen2.5-0.5B-wide backbone trains 26,907 parameters (the paper's 
   model.dispose();
 });
 
-test('reference preset (scratch): every backbone weight trains, and an MLP connector and diagonal head have the right shapes', () => {
+test('reference preset (scratch): every backbone weight trains, and an MLP connector and diagonal head have the right shapes', async () => {
   const backbone = Qwen2Model.random(
     qwen2Config({
       vocabSize: 1,
@@ -140,7 +140,7 @@ test('reference preset (scratch): every backbone weight trains, and an MLP conne
   const tokens = tf.ones<tf.Rank.R2>([3, 4]);
   const raw = model.rawOutputs(tokens, { training: false });
   assert.deepEqual(raw.shape, [3, 12]);
-  const { cholesky } = model.predict(tokens);
+  const { cholesky } = await model.predict(tokens);
   for (let b = 0; b < 3; b++)
     for (let i = 0; i < 6; i++) for (let j = 0; j < i; j++) assert.equal(cholesky[b * 36 + i * 6 + j], 0);
   tf.dispose([tokens, raw]);

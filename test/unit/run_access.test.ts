@@ -28,8 +28,8 @@ function withFolder(body: (dir: string) => Promise<void> | void): () => Promise<
 }
 
 /** A checkpoint of a generation model whose metadata allows 11 slices (4×4 patches, 256 positions). */
-function writeCheckpoint(checkpointDir: string, name: string, step: number): void {
-  saveCheckpoint({
+async function writeCheckpoint(checkpointDir: string, name: string, step: number): Promise<void> {
+  await saveCheckpoint({
     dir: checkpointDir,
     name,
     step,
@@ -76,7 +76,7 @@ test(
 
 test(
   'chooseCheckpoint: best, else the newest step; none is an error that says what to do',
-  withFolder((dir) => {
+  withFolder(async (dir) => {
     assert.throws(
       () => chooseCheckpoint(dir, 'queued', 'evaluate'),
       new RegExp(
@@ -84,19 +84,19 @@ test(
       ),
     );
     const checkpoints = join(dir, 'checkpoints');
-    writeCheckpoint(checkpoints, 'step-00000002', 2);
-    writeCheckpoint(checkpoints, 'step-00000010', 10);
+    await writeCheckpoint(checkpoints, 'step-00000002', 2);
+    await writeCheckpoint(checkpoints, 'step-00000010', 10);
     assert.deepEqual(chooseCheckpoint(dir, 'cancelled', 'sample'), { dir: checkpoints, name: 'step-00000010' });
-    writeCheckpoint(checkpoints, 'best', 2);
+    await writeCheckpoint(checkpoints, 'best', 2);
     assert.deepEqual(chooseCheckpoint(dir, 'completed', 'sample'), { dir: checkpoints, name: 'best' });
   }),
 );
 
 test(
   'chooseCheckpoint: a damaged best.json is reported with its path and the way out, not passed over',
-  withFolder((dir) => {
+  withFolder(async (dir) => {
     const checkpoints = join(dir, 'checkpoints');
-    writeCheckpoint(checkpoints, 'step-00000010', 10);
+    await writeCheckpoint(checkpoints, 'step-00000010', 10);
     const best = join(checkpoints, 'best.json');
     writeFileSync(best, '{"formatVersion": 1, "weightsFi');
     assert.throws(
@@ -118,7 +118,7 @@ test(
   withFolder(async (runs) => {
     const signal = new AbortController().signal;
     const generation = await runFolder('quickstart-generation.l3m.json', runs);
-    writeCheckpoint(join(generation, 'checkpoints'), 'step-00000004', 4);
+    await writeCheckpoint(join(generation, 'checkpoints'), 'step-00000004', 4);
     const best = join(generation, 'checkpoints', 'best.json');
     writeFileSync(best, '{"formatVersion": 1, "weightsFi');
     // 8 + 4 slices exceed the step checkpoint's 11: an older checkpoint used in place of best would fail on that instead.

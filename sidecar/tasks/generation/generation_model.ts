@@ -346,13 +346,18 @@ export class GenerationModel {
     });
   }
 
-  /** Samples patches (M, p²) for conditions (M, cond·p²) by integrating the CFM ODE from noise (M, p²) at τ = 0 to τ = 1. */
-  samplePatches(cond: tf.Tensor2D, noise: tf.Tensor2D, ode: Omit<OdeOptions, 't0' | 't1'>): tf.Tensor2D {
-    return tf.tidy(() => {
-      const end = integrate((tau, x) => this.cnn.apply(x, tau, cond), noise, ode).x as tf.Tensor2D;
-      const base = this.baseOf(cond);
-      return base ? tf.add<tf.Tensor2D>(end, base) : end;
-    });
+  /**
+   * Samples patches (M, p²) for conditions (M, cond·p²) by integrating the CFM ODE from noise (M, p²) at τ = 0
+   * to τ = 1. Neither input is disposed; the caller owns the result.
+   */
+  async samplePatches(cond: tf.Tensor2D, noise: tf.Tensor2D, ode: Omit<OdeOptions, 't0' | 't1'>): Promise<tf.Tensor2D> {
+    const end = (await integrate((tau, x) => this.cnn.apply(x, tau, cond), noise, ode)).x as tf.Tensor2D;
+    if (!this.previousSliceResidual) return end;
+    try {
+      return tf.tidy(() => tf.add<tf.Tensor2D>(end, this.baseOf(cond)!));
+    } finally {
+      end.dispose();
+    }
   }
 
   /**

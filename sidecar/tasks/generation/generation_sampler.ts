@@ -74,20 +74,29 @@ export async function forecastSlices(model: GenerationModel, options: ForecastOp
       for (let patch = 0; patch < perSlice; patch++) {
         if (options.signal?.aborted) throw new Error('Sampling was cancelled.');
         const k = slice * perSlice + patch;
-        const sampled = tf.tidy(() => {
+        const { cond, noise } = tf.tidy(() => {
           const input = cache ? pending! : sequence;
           const { hidden } = model.backbone.forward({ inputsEmbeds: input, cache: cache ?? undefined });
           const last = tf.reshape<tf.Rank.R2>(tf.slice(hidden, [0, hidden.shape[1] - 1, 0], [1, 1, hidden.shape[2]]), [
             1,
             hidden.shape[2],
           ]);
-          const noise = tf.randomNormal<tf.Rank.R2>([1, p2], 0, 1, 'float32', hashSeed(options.seed, k) & 0x7fffffff);
           const previous = model.previousSliceResidual
             ? tf.tensor2d(previousSlice.subarray(patch * p2, (patch + 1) * p2), [1, p2])
             : null;
-          return model.samplePatches(model.conditions(last, previous), noise, options.ode);
+          return {
+            cond: model.conditions(last, previous),
+            noise: tf.randomNormal<tf.Rank.R2>([1, p2], 0, 1, 'float32', hashSeed(options.seed, k) & 0x7fffffff),
+          };
         });
-        output.set(sampled.dataSync(), k * p2);
+        let sampled: tf.Tensor2D;
+        try {
+          sampled = await model.samplePatches(cond, noise, options.ode);
+        } finally {
+          tf.dispose([cond, noise]);
+        }
+        // Read asynchronously: the webgpu backend has no synchronous read under Node.
+        output.set(await sampled.data(), k * p2);
         const row = Math.floor(patch / model.cols);
         const step = tf.tidy(() =>
           model.stepEmbeds(sampled, separatorsAfter(row, patch % model.cols, model.rows, model.cols), 1),

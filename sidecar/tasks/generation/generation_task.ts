@@ -103,8 +103,11 @@ export class GenerationTask implements TrainingTask<GenerationInputs> {
             training: false,
           }),
         );
-        sum += loss.dataSync()[0] * chunk.length;
-        loss.dispose();
+        try {
+          sum += (await loss.data())[0] * chunk.length;
+        } finally {
+          loss.dispose();
+        }
       } finally {
         this.disposeBatch(inputs);
       }

@@ -179,18 +179,25 @@ export async function evaluateNextPatch(
       );
       try {
         for (let s = 0; s < m; s++) {
-          const sampled = tf.tidy(() => {
-            const noise = tf.randomNormal<tf.Rank.R2>(
-              [patchCount, p2],
-              0,
-              1,
-              'float32',
-              hashSeed(options.seed, start, s) & 0x7fffffff,
-            );
-            return model.samplePatches(cond, noise, options.ode);
-          });
-          samples.push(sampled.dataSync() as Float32Array);
-          sampled.dispose();
+          const noise = tf.randomNormal<tf.Rank.R2>(
+            [patchCount, p2],
+            0,
+            1,
+            'float32',
+            hashSeed(options.seed, start, s) & 0x7fffffff,
+          );
+          let sampled: tf.Tensor2D;
+          try {
+            sampled = await model.samplePatches(cond, noise, options.ode);
+          } finally {
+            noise.dispose();
+          }
+          // Every read is awaited: the webgpu backend has no synchronous read under Node.
+          try {
+            samples.push((await sampled.data()) as Float32Array);
+          } finally {
+            sampled.dispose();
+          }
           await new Promise<void>((resolve) => setImmediate(resolve));
         }
         const forecast = tf.tidy(() =>
@@ -207,8 +214,11 @@ export async function evaluateNextPatch(
             ),
           ),
         );
-        meanForecast = forecast.dataSync() as Float32Array;
-        forecast.dispose();
+        try {
+          meanForecast = (await forecast.data()) as Float32Array;
+        } finally {
+          forecast.dispose();
+        }
       } finally {
         cond.dispose();
       }

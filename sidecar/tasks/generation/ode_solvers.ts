@@ -7,6 +7,8 @@
 // the Dormand & Prince (1980) tableau, with torchdiffeq's error norm (RMS of err / (atol + rtol·max|x|))
 // and step controller (safety 0.9, factor clipped to [0.2, 10], exponent −1/5).
 // The state is any tensor; every step runs inside tf.tidy, so only the current state stays alive.
+// Integration is asynchronous because dopri5 reads its error estimate after each step, and the webgpu
+// backend has no synchronous read under Node.
 import * as tf from '@tensorflow/tfjs';
 
 export type OdeSolverName = 'euler' | 'midpoint' | 'rk4' | 'dopri5';
@@ -37,7 +39,7 @@ export interface OdeResult {
 }
 
 /** Integrates from t0 (default 0) to t1 (default 1) starting at x0 (not disposed). */
-export function integrate(f: OdeFunction, x0: tf.Tensor, options: OdeOptions): OdeResult {
+export async function integrate(f: OdeFunction, x0: tf.Tensor, options: OdeOptions): Promise<OdeResult> {
   const t0 = options.t0 ?? 0;
   const t1 = options.t1 ?? 1;
   if (!Number.isInteger(options.steps) || options.steps < 1)
@@ -114,7 +116,7 @@ const dpErrorWeights = [
   -1 / 40,
 ];
 
-function dopri5(f: OdeFunction, x0: tf.Tensor, t0: number, t1: number, options: OdeOptions): OdeResult {
+async function dopri5(f: OdeFunction, x0: tf.Tensor, t0: number, t1: number, options: OdeOptions): Promise<OdeResult> {
   const rtol = options.rtol ?? 1e-3;
   const atol = options.atol ?? 1e-3;
   const maxSteps = options.maxSteps ?? 10000;
@@ -123,7 +125,7 @@ function dopri5(f: OdeFunction, x0: tf.Tensor, t0: number, t1: number, options: 
   let t = t0;
   let h = (t1 - t0) / options.steps;
   let x = tf.clone(x0);
-  let k1 = tf.keep(f(t, x));
+  let k1 = tf.tidy(() => f(t, x));
   let evaluations = 1;
   let accepted = 0;
   let attempts = 0;
@@ -152,8 +154,15 @@ function dopri5(f: OdeFunction, x0: tf.Tensor, t0: number, t1: number, options: 
       return { next: y5, k7: k[6], ratio: rms };
     });
     evaluations += 6;
-    const errorRatio = ratio.dataSync()[0];
-    ratio.dispose();
+    let errorRatio: number;
+    try {
+      errorRatio = (await ratio.data())[0];
+    } catch (error) {
+      tf.dispose([x, k1, next, k7]);
+      throw error;
+    } finally {
+      ratio.dispose();
+    }
     if (!Number.isFinite(errorRatio)) {
       tf.dispose([x, k1, next, k7]);
       throw new Error(

@@ -132,23 +132,28 @@ export class RegressionModel {
     return tf.tidy(() => gaussianNllLoss(this.rawOutputs(tokens, options), targets));
   }
 
-  /** Mean, Cholesky factor of the precision, full NLL per lightcone (nats), for evaluation. */
-  predict(
+  /**
+   * Mean, Cholesky factor of the precision, full NLL per lightcone (nats), for evaluation; read
+   * asynchronously, as the webgpu backend has no synchronous read under Node.
+   */
+  async predict(
     tokens: tf.Tensor2D,
     targets?: tf.Tensor2D,
-  ): { mean: Float32Array; cholesky: Float32Array; nll: Float32Array | null } {
+  ): Promise<{ mean: Float32Array; cholesky: Float32Array; nll: Float32Array | null }> {
     const [mean, cholesky, nll] = tf.tidy(() => {
       const raw = this.rawOutputs(tokens, { training: false });
       const outputs = gaussianOutputs(raw);
       return [outputs.mean, outputs.cholesky, targets ? gaussianNll(raw, targets) : tf.zeros([0])];
     });
-    const result = {
-      mean: mean.dataSync() as Float32Array,
-      cholesky: cholesky.dataSync() as Float32Array,
-      nll: targets ? (nll.dataSync() as Float32Array) : null,
-    };
-    tf.dispose([mean, cholesky, nll]);
-    return result;
+    try {
+      return {
+        mean: (await mean.data()) as Float32Array,
+        cholesky: (await cholesky.data()) as Float32Array,
+        nll: targets ? ((await nll.data()) as Float32Array) : null,
+      };
+    } finally {
+      tf.dispose([mean, cholesky, nll]);
+    }
   }
 
   /**

@@ -137,7 +137,7 @@ export class RegressionTask implements TrainingTask<RegressionBatchTensors> {
       const indices = Array.from({ length: Math.min(size, n - start) }, (_, i) => start + i);
       const batch = gatherRows(split, this.data.tokenCount, indices);
       try {
-        const result = this.model.predict(batch.tokens, batch.targets);
+        const result = await this.model.predict(batch.tokens, batch.targets);
         mean.set(result.mean, start * d);
         cholesky.set(result.cholesky, start * d * d);
         nll.set(result.nll!, start);

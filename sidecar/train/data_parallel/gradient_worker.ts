@@ -35,33 +35,41 @@ export function serveGradients(build: () => Promise<TrainingTask<unknown>>): voi
         offsets.push(offset);
         offset += variable.size;
       }
-      port.on('message', (request: GradientsRequest) => {
+      const answer = async (request: GradientsRequest): Promise<FromWorker> => {
+        Atomics.load(fence, 0);
+        for (const index of request.refresh) {
+          const variable = named[index][1];
+          tf.tidy(() =>
+            variable.assign(
+              tf.tensor(weights.subarray(offsets[index], offsets[index] + variable.size), variable.shape),
+            ),
+          );
+        }
+        const variables = request.variables.map((index) => named[index][1]);
+        const { losses, grads } = await phaseGradients(
+          task,
+          task.phases[request.phase],
+          variables,
+          request.microBatches,
+        );
+        const missing: number[] = [];
+        let at = 0;
         try {
-          Atomics.load(fence, 0);
-          for (const index of request.refresh) {
-            const variable = named[index][1];
-            tf.tidy(() =>
-              variable.assign(
-                tf.tensor(weights.subarray(offsets[index], offsets[index] + variable.size), variable.shape),
-              ),
-            );
-          }
-          const variables = request.variables.map((index) => named[index][1]);
-          const { losses, grads } = phaseGradients(task, task.phases[request.phase], variables, request.microBatches);
-          const missing: number[] = [];
-          let at = 0;
-          request.variables.forEach((index, v) => {
+          for (const [v, index] of request.variables.entries()) {
             const grad = grads[variables[v].name];
             if (grad === undefined) missing.push(index);
-            else gradients.set(grad.dataSync(), at);
+            else gradients.set(await grad.data(), at);
             at += variables[v].size;
-          });
+          }
+        } finally {
           tf.dispose(Object.values(grads));
-          Atomics.add(fence, 0, 1);
-          post({ type: 'gradients', losses, missing });
-        } catch (error) {
-          post({ type: 'error', message: reportedError(error) });
         }
+        Atomics.add(fence, 0, 1);
+        return { type: 'gradients', losses, missing };
+      };
+      // The pool sends the next request only after this one's reply, so two answers never overlap.
+      port.on('message', (request: GradientsRequest) => {
+        answer(request).then(post, (error: unknown) => post({ type: 'error', message: reportedError(error) }));
       });
       post({ type: 'ready', weights: named.map(([key, v]) => ({ key, size: v.size })), trainSize: task.trainSize });
     },
