@@ -5,6 +5,8 @@
 //     the sweep and run folders, one `train-run` process per run, the runner's polling) is its wall time
 //     over 4 less a plain run's;
 //   - the same at K = 2: the speed-up of running 2 at once on this machine's cores.
+//   - through Slurm (bench/_sweep_slurm.ts, on a single-node cluster of its own): submit-to-start latency,
+//     and the overhead per run against the local K = 1 sweep; skipped with the reason without Slurm.
 // Each is timed in wall and in CPU seconds of the whole process tree; the overhead is taken from the
 // CPU time, which other work on a shared machine disturbs far less. It is a constant per run, not a
 // share of it, so it is set against the tiny run (a pessimistic bound) and against a quickstart run of
@@ -106,8 +108,16 @@ function main(): void {
     `4 runs: ${k1.wall.toFixed(1)} s at K = 1, ${k2.wall.toFixed(1)} s at K = 2: speed-up ${speedup.toFixed(2)}× on ${cores} cores`,
   );
 
-  // The Slurm rows (submit-to-start latency, and the overhead per run through Slurm against local)
-  // belong here, measured on the test cluster, and in the JSON line below.
+  // The Slurm rows: submit-to-start latency and the overhead per run through Slurm against local, on a
+  // test cluster of their own (bench/_sweep_slurm.ts); skipped with the reason where Slurm is missing.
+  const slurmResult = join(workspace, 'slurm.json');
+  const slurmRows = spawnSync(
+    process.execPath,
+    ['--import', 'tsx', join(root, 'bench', '_sweep_slurm.ts'), workspace, String(k1.wall), slurmResult],
+    { stdio: 'inherit' },
+  );
+  if (slurmRows.status !== 0) throw new Error('The Slurm rows (bench/_sweep_slurm.ts) failed; see above.');
+  const slurm: unknown = JSON.parse(readFileSync(slurmResult, 'utf8'));
 
   console.log(
     JSON.stringify({
@@ -123,6 +133,7 @@ function main(): void {
       overheadPercentOfTinyRun: (100 * overheadCpu) / plain.cpu,
       overheadPercentOfQuickstart: (100 * overheadCpu) / quickstartSeconds,
       speedupK2: speedup,
+      slurm,
     }),
   );
   if (keep) console.log(`Kept ${workspace}`);
