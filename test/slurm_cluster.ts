@@ -61,9 +61,13 @@ const packageOf: Record<string, string> = {
   slurmd: 'slurmd',
 };
 
+/** Where the Slurm programs are looked for: PATH, then the sbin folders. */
+export function programFolders(): string[] {
+  return [...(process.env.PATH ?? '').split(delimiter), '/usr/sbin', '/usr/local/sbin', '/sbin'];
+}
+
 /** Absolute path of a program on PATH or in the sbin folders (daemons live there, often off a user's PATH). */
-export function findProgram(name: string): string | null {
-  const folders = [...(process.env.PATH ?? '').split(delimiter), '/usr/sbin', '/usr/local/sbin', '/sbin'];
+export function findProgram(name: string, folders: string[] = programFolders()): string | null {
   for (const folder of folders) {
     if (folder === '') continue;
     const path = join(folder, name);
@@ -81,8 +85,8 @@ export function findProgram(name: string): string | null {
  * Why this machine cannot run a Slurm cluster for the tests, or null when it can. In CI (CI=true)
  * the tests must never skip, so startSlurmCluster throws this reason there instead.
  */
-export function slurmUnavailableReason(): string | null {
-  const missing = programs.filter((p) => findProgram(p) === null);
+export function slurmUnavailableReason(folders: string[] = programFolders()): string | null {
+  const missing = programs.filter((p) => findProgram(p, folders) === null);
   if (missing.length > 0) {
     const packages = [...new Set(missing.map((p) => packageOf[p] ?? 'slurm-client'))];
     return (
@@ -233,8 +237,8 @@ function commandName(pid: number): string {
  * Starts a cluster, or says why it cannot: a machine without Slurm gets `{ skip }`, except in CI
  * (CI=true), where that throws so that the Slurm tests never pass by skipping.
  */
-export async function startSlurmCluster(): Promise<SlurmClusterStart> {
-  const reason = slurmUnavailableReason();
+export async function startSlurmCluster(options: { programFolders?: string[] } = {}): Promise<SlurmClusterStart> {
+  const reason = slurmUnavailableReason(options.programFolders);
   if (reason !== null) {
     if (process.env.CI === 'true') throw new Error(`CI must run the Slurm tests, but: ${reason}`);
     return { skip: reason };
