@@ -10,11 +10,25 @@ export interface ClipResult {
   norm: number;
 }
 
+// tf.addN is one kernel over all its inputs, and the webgpu backend binds each input as a storage buffer,
+// of which a device allows only a few per shader stage (8 in WebGPU's compatibility mode): a model's
+// forty gradients fail validation there. So the squares are summed in groups, each group adding to the
+// running total. The additions keep one addN's order (the total plus each next term, left to right), so
+// the norm on cpu and wasm is the same to the bit.
+const addNInputs = 6;
+
+function sumInOrder(tensors: readonly tf.Tensor[]): tf.Tensor {
+  let total = tf.addN(tensors.slice(0, addNInputs));
+  for (let i = addNInputs; i < tensors.length; i += addNInputs - 1)
+    total = tf.addN([total, ...tensors.slice(i, i + addNInputs - 1)]);
+  return total;
+}
+
 /** The L2 norm of all gradients together, read asynchronously (webgpu has no synchronous read under Node). */
 export async function globalNorm(gradients: Readonly<Record<string, tf.Tensor>>): Promise<number> {
   const tensors = Object.values(gradients);
   if (tensors.length === 0) return 0;
-  const norm = tf.tidy(() => tf.sqrt(tf.addN(tensors.map((g) => tf.sum(tf.square(g))))));
+  const norm = tf.tidy(() => tf.sqrt(sumInOrder(tensors.map((g) => tf.sum(tf.square(g))))));
   try {
     return (await norm.data())[0];
   } finally {

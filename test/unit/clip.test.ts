@@ -37,3 +37,12 @@ test('a NaN gradient gives a non-finite norm and is not scaled', async () => {
   gradients.a.dispose();
   grads.a.dispose();
 });
+
+test("the norm of many gradients, summed in groups for the GPU's buffer limit, equals one addN's to the bit", async () => {
+  const grads = Object.fromEntries(
+    Array.from({ length: 41 }, (_, i) => [`g${i}`, tf.randomNormal([3 + (i % 5), 7], 0, 1 + i / 10, 'float32', i)]),
+  );
+  const oneKernel = tf.tidy(() => tf.sqrt(tf.addN(Object.values(grads).map((g) => tf.sum(tf.square(g))))));
+  assert.equal(await globalNorm(grads), (await oneKernel.data())[0]);
+  tf.dispose([oneKernel, ...Object.values(grads)]);
+});
