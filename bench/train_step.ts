@@ -1,12 +1,15 @@
 // bench/train_step: one forward + backward + Adam step of the real Qwen2 model (sidecar/model/qwen2_model.ts)
 // on every available TF.js backend, and the same step in PyTorch on the same weights and batch.
 //
-//   npm run bench -- train_step [--quick] [--shapes a,b,c] [--no-torch] [--no-cpu] [--no-big]
+//   npm run bench -- train_step [--quick] [--shapes a,b,c] [--no-torch] [--no-cpu] [--no-big] [--no-generation]
 //
 // Shapes: (a) the paper's large regression reference net (hidden 128, 6 blocks, 4/4 heads, MLP 256, 48 tokens,
 // batch 64, non-causal); (b) mid-size (hidden 256, 6 blocks, 4/2 heads, MLP 256, seq 256, batch 8, causal); (c)
 // a small causal shape, the only one the pure-JavaScript cpu backend also runs (hidden 128, 4 blocks, 4/2
 // heads, MLP 256, seq 64, batch 32, causal).
+// Then the generation task's step (backbone + velocity CNN + CFM loss + Adam) at the quickstart and medium shapes
+// (bench/_generation/generation_rows.ts), beside PyTorch at 1 and 2 threads. Every rate is also given as a share
+// of the wasm matrix-product peak measured at the start of the run (bench/_generation/matmul_peak.ts).
 // Loss: mean squared error of the final hidden states against a fixed random target; inputs enter as vectors
 // (inputsEmbeds), as the connectors feed them, so the embedding matrix is not trained.
 //
@@ -49,6 +52,8 @@ import { AdamOptimizer } from '../sidecar/train/adam_optimizer';
 import { trainStep } from '../sidecar/train/training_loop';
 import { selectRuntime } from '../sidecar/jobs/select_runtime';
 import { runTorch, torchVariants, type TorchResult } from './_torch/torch_runner';
+import { generationRows } from './_generation/generation_rows';
+import { matMulPeakGflops } from './_generation/matmul_peak';
 
 interface Shape {
   id: 'a' | 'b' | 'c';
@@ -402,11 +407,20 @@ async function main(): Promise<void> {
     console.log(`  ${p.name.padEnd(10)} ${used ? 'measured' : 'skipped'}: ${p.detail}`);
     if (used) backends.push(p.name);
   }
+  // The matrix-product peak of this run (one thread, wasm fast kernel): each row's rate divided by it (times its
+  // threads) shows how far a step is from what the backend can do at all.
+  const peak = await matMulPeakGflops();
+  console.log(`Matrix-product peak (wasm, 1 thread, 1024³): ${peak.toFixed(1)} GFLOP/s`);
   const torchOk =
     !argv.includes('--no-torch') &&
     spawnSync('/usr/bin/python3', ['-c', 'import torch'], { encoding: 'utf8' }).status === 0;
   if (!torchOk) console.log('PyTorch: skipped (--no-torch, or /usr/bin/python3 cannot import torch)');
-  const figures: Record<string, unknown> = { quick, loadAverageStart: os.loadavg(), shapes: {} };
+  const figures: Record<string, unknown> = {
+    quick,
+    loadAverageStart: os.loadavg(),
+    matmulPeakGflops: peak,
+    shapes: {},
+  };
   for (const s of shapes) {
     console.log(`\n(${s.id}) ${s.label}: ${(stepFlops(s) / 1e9).toFixed(2)} GFLOP per step`);
     const folder = torchOk ? mkdtempSync(path.join(os.tmpdir(), 'l3m-train-step-')) : null;
@@ -424,12 +438,17 @@ async function main(): Promise<void> {
       const best = correct.length ? correct.reduce((p, q) => (q.ms < p.ms ? q : p)) : null;
       if (best) {
         console.log(`  fastest correct PyTorch: ${best.name} ${best.ms.toFixed(0)} ms/step`);
-        console.log('  ratio tfjs / PyTorch (lower is better, goal ≤ 4 on wasm):');
+        console.log(
+          '  ratio tfjs / fastest correct PyTorch (lower is better), and share of the matmul peak × threads:',
+        );
         for (const m of tfjs)
-          console.log(`    ${m.backend.padEnd(6)} ${m.variant.padEnd(17)} ${(m.ms / best.ms).toFixed(1)}×`);
+          console.log(
+            `    ${m.backend.padEnd(6)} ${m.variant.padEnd(17)} ${(m.ms / best.ms).toFixed(1)}×  ` +
+              `${((100 * m.gflops) / (peak * m.threads)).toFixed(0)}% of peak`,
+          );
       }
-      // Like for like: single-threaded TF.js against PyTorch's fastest correct 1-thread set-up, the 2-worker step
-      // against its fastest correct 2-thread set-up.
+      // Like for like (goal ≤ 2×): single-threaded TF.js against PyTorch's fastest correct 1-thread set-up, the
+      // 2-worker step against its fastest correct 2-thread set-up.
       const bestWith = (threads: number): TorchResult | null =>
         correct
           .filter((t) => t.threads === threads)
@@ -450,7 +469,11 @@ async function main(): Promise<void> {
       (figures['shapes'] as Record<string, unknown>)[s.id] = {
         label: s.label,
         gflopPerStep: stepFlops(s) / 1e9,
-        tfjs: tfjs.map((m) => ({ ...m, ratioToTorch: best ? m.ms / best.ms : null })),
+        tfjs: tfjs.map((m) => ({
+          ...m,
+          ratioToTorch: best ? m.ms / best.ms : null,
+          ratioToPeak: m.gflops / (peak * m.threads),
+        })),
         torch,
         torchBest: best?.name ?? null,
         likeForLikeRatio: like,
@@ -460,6 +483,7 @@ async function main(): Promise<void> {
       if (folder) rmSync(folder, { recursive: true, force: true });
     }
   }
+  if (!argv.includes('--no-generation')) figures['generation'] = await generationRows(quick, peak);
   if (!argv.includes('--no-big')) {
     console.log(
       '\nQwen2.5-0.5B shape, random weights, forward of 64 tokens with logits, wasm (fast kernel), fresh process:',
