@@ -21,7 +21,29 @@ type TypedArray =
   | BigInt64Array
   | BigUint64Array;
 
-type TypedArrayConstructor = new (buffer: ArrayBuffer, byteOffset: number, length: number) => TypedArray;
+const typedArrayTypes = [
+  Int8Array,
+  Uint8Array,
+  Uint8ClampedArray,
+  Int16Array,
+  Uint16Array,
+  Int32Array,
+  Uint32Array,
+  Float32Array,
+  Float64Array,
+  BigInt64Array,
+  BigUint64Array,
+] as const;
+
+/** A view of `buffer` at `byteOffset` of the same type and length as `view`, holding a copy of its bytes. */
+function copyInto(view: TypedArray, buffer: ArrayBuffer, byteOffset: number): TypedArray {
+  new Uint8Array(buffer, byteOffset, view.byteLength).set(
+    new Uint8Array(view.buffer, view.byteOffset, view.byteLength),
+  );
+  // A Buffer is a Uint8Array, which the page reads it as anyway.
+  const type = typedArrayTypes.find((t) => view instanceof t) ?? Uint8Array;
+  return new type(buffer, byteOffset, view.length);
+}
 
 function isTypedArray(value: unknown): value is TypedArray {
   return ArrayBuffer.isView(value) && !(value instanceof DataView);
@@ -63,12 +85,8 @@ export function packTypedArrays<T>(message: T): T {
   }
   const buffer = new ArrayBuffer(size);
   const packed = new Map<TypedArray, TypedArray>();
-  views.forEach((view, i) => {
-    const copy = new (view.constructor as TypedArrayConstructor)(buffer, offsets[i], view.length);
-    // Both sides are the same type, so set() copies bits, NaNs and bigints included.
-    (copy as Float64Array).set(view as Float64Array);
-    packed.set(view, copy);
-  });
+  views.forEach((view, i) => packed.set(view, copyInto(view, buffer, offsets[i])));
+  // eslint-disable-next-line @typescript-eslint/no-unsafe-type-assertion -- rebuild keeps the message's shape: it replaces only typed arrays, each by one of its own type and length
   return rebuild(message, packed) as T;
 }
 
