@@ -15,6 +15,8 @@ import path from 'node:path';
 export interface TorchVariant {
   name: string;
   env: Record<string, string>;
+  /** Variables of this process's environment the variant runs without (an inherited OPENBLAS_CORETYPE). */
+  unset?: string[];
   slow?: boolean;
 }
 
@@ -80,7 +82,9 @@ export function torchVariants(flags: Set<string> = cpuFlags()): {
   }
   const variants: TorchVariant[] = [
     {
-      name: `as installed (libblas.so.3 → ${installed}), 2 threads`,
+      name:
+        `as installed (libblas.so.3 → ${installed}` +
+        `${process.env['OPENBLAS_CORETYPE'] ? `, OPENBLAS_CORETYPE=${process.env['OPENBLAS_CORETYPE']} inherited` : ''}), 2 threads`,
       env: { L3M_TORCH_THREADS: '2' },
       slow: installed.includes('/blas/'),
     },
@@ -93,6 +97,7 @@ export function torchVariants(flags: Set<string> = cpuFlags()): {
     variants.push({
       name: 'OpenBLAS pthread, core auto-detected, 2 threads',
       env: { LD_LIBRARY_PATH: pthread, L3M_TORCH_THREADS: '2' },
+      unset: ['OPENBLAS_CORETYPE'],
     });
     if ('coreType' in forced) {
       variants.push(
@@ -119,20 +124,24 @@ export function torchVariants(flags: Set<string> = cpuFlags()): {
     variants.push({
       name: 'OpenBLAS pthread, core auto-detected, 1 thread',
       env: { LD_LIBRARY_PATH: pthread, OPENBLAS_NUM_THREADS: '1', L3M_TORCH_THREADS: '1' },
+      unset: ['OPENBLAS_CORETYPE'],
     });
   } else
     skipped.push({ name: 'OpenBLAS pthread', reason: `${pthread} is absent (Debian package libopenblas0-pthread)` });
   if (existsSync(openmp)) {
     const core: Record<string, string> = 'coreType' in forced ? { OPENBLAS_CORETYPE: forced.coreType } : {};
     const label = 'coreType' in forced ? forced.coreType : 'core auto-detected';
+    const unset = 'coreType' in forced ? [] : ['OPENBLAS_CORETYPE'];
     variants.push(
       {
         name: `OpenBLAS OpenMP, ${label}, OMP 2 threads`,
         env: { LD_LIBRARY_PATH: openmp, ...core, OMP_NUM_THREADS: '2', L3M_TORCH_THREADS: '2' },
+        unset,
       },
       {
         name: `OpenBLAS OpenMP, ${label}, OMP 1 thread`,
         env: { LD_LIBRARY_PATH: openmp, ...core, OMP_NUM_THREADS: '1', L3M_TORCH_THREADS: '1' },
+        unset,
       },
     );
   } else skipped.push({ name: 'OpenBLAS OpenMP', reason: `${openmp} is absent (Debian package libopenblas0-openmp)` });
@@ -158,6 +167,12 @@ export function failureReason(run: {
   return said ? `${how}: ${said}` : `${how}, nothing on stderr`;
 }
 
+function withoutVariables(env: NodeJS.ProcessEnv, names: string[]): NodeJS.ProcessEnv {
+  const copy = { ...env };
+  for (const name of names) delete copy[name];
+  return copy;
+}
+
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   const m = Math.floor(s.length / 2);
@@ -180,7 +195,7 @@ export function runTorch(
     const steps = variant.slow ? 1 : heavy ? Math.min(iterations, 3) : iterations;
     const run = spawnSync('/usr/bin/python3', [script, folder, '1', String(steps)], {
       encoding: 'utf8',
-      env: { ...process.env, ...variant.env },
+      env: withoutVariables({ ...process.env, ...variant.env }, variant.unset ?? []),
       timeout: 600_000,
     });
     const line = run.stdout?.trim().split('\n').pop() ?? '';
