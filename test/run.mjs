@@ -26,6 +26,7 @@ const slowUnitTests = [
   'test/unit/data_parallel.test.ts',
   'test/unit/ops_conv2d_gradients.test.ts',
   'test/unit/webgpu_parity.test.ts',
+  'test/unit/webgpu_training_run.test.ts',
 ];
 const tiers = ['fast', 'slow'];
 

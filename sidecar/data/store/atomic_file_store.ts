@@ -19,7 +19,7 @@ export class AtomicFileStore {
 
   static async open(root: string): Promise<AtomicFileStore> {
     const module = await import('@zarrita/storage/fs');
-    const Store = (module as { default: typeof module.default }).default;
+    const Store = module.default;
     return new AtomicFileStore(root, new Store(root));
   }
 

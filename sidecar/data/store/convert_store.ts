@@ -141,13 +141,22 @@ async function takeLock(partial: string): Promise<void> {
 async function readProgress(partial: string, key: string): Promise<Progress> {
   try {
     const parsed: unknown = JSON.parse(await readFile(join(partial, progressName), 'utf8'));
-    if (isRecord(parsed) && parsed.key === key && Array.isArray(parsed.cones) && typeof parsed.bytes === 'number') {
-      return parsed as unknown as Progress;
-    }
+    if (isProgress(parsed, key)) return parsed;
   } catch {
     // No progress yet (or a damaged file, which a conversion written atomically does not leave): start over.
   }
   return { key, cones: [], bytes: 0 };
+}
+
+/** Progress of this key, with cones as this version's conversion records them. */
+function isProgress(value: unknown, key: string): value is Progress {
+  return (
+    isRecord(value) &&
+    value.key === key &&
+    typeof value.bytes === 'number' &&
+    Array.isArray(value.cones) &&
+    value.cones.every((c) => isRecord(c) && typeof c.id === 'string' && typeof c.chunkSlices === 'number')
+  );
 }
 
 async function writeJsonAtomically(path: string, value: unknown): Promise<void> {

@@ -18,10 +18,21 @@ export async function readStoreManifest(folder: string): Promise<StoreManifest |
   }
   const manifest = isRecord(parsed) && isRecord(parsed.attributes) ? parsed.attributes.l3m : undefined;
   if (!isRecord(manifest) || manifest.format !== storeFormat) return undefined;
-  if (typeof manifest.key !== 'string' || !Array.isArray(manifest.cones) || manifest.cones.length === 0) {
+  if (!isStoreManifest(manifest)) {
     throw new DataError(
       `${path}: the store's manifest lacks its key or cones (the file was edited or damaged); ${rebuildHint(folder)}.`,
     );
   }
-  return manifest as unknown as StoreManifest;
+  return manifest;
+}
+
+/** The fields readers use; the cones were written by this version's conversion (the format says so). */
+function isStoreManifest(value: Record<string, unknown>): value is Record<string, unknown> & StoreManifest {
+  return (
+    typeof value.key === 'string' &&
+    typeof value.description === 'string' &&
+    Array.isArray(value.cones) &&
+    value.cones.length > 0 &&
+    value.cones.every((c) => isRecord(c) && typeof c.id === 'string' && typeof c.nt === 'number')
+  );
 }

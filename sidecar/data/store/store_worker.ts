@@ -6,9 +6,10 @@ import type { PrefetchReply, PrefetchRequest } from './prefetch_pool';
 import { AtomicFileStore } from './atomic_file_store';
 import { loadZarrita } from './zarr_library';
 import { errorMessage } from '../../protocol/error_message';
+import { isRecord } from '../../../schemas/json_value';
 
 type AbsolutePath = `/${string}`;
-const folder = (workerData as { folder: string }).folder;
+const folder = isRecord(workerData) && typeof workerData.folder === 'string' ? workerData.folder : '';
 
 async function main(): Promise<void> {
   const zarr = await loadZarrita();
@@ -33,9 +34,10 @@ async function main(): Promise<void> {
           if (!array) arrays.set(arrayPath, (array = openArray(arrayPath)));
           const chunk = await (await array).getChunk(coords.split('/').map(Number));
           const data = chunk.data;
-          if (!(data instanceof Float32Array)) throw new Error(`${arrayPath} is not float32`);
+          if (!(data instanceof Float32Array) || !(data.buffer instanceof ArrayBuffer))
+            throw new Error(`${arrayPath} is not float32`);
           reply = { path, data };
-          parentPort!.postMessage(reply, [data.buffer as ArrayBuffer]);
+          parentPort!.postMessage(reply, [data.buffer]);
           continue;
         } catch (error) {
           reply = { path, error: errorMessage(error) };

@@ -5,6 +5,7 @@
 // that Node ships.
 import { promisify } from 'node:util';
 import { gunzip, gzip } from 'node:zlib';
+import { isRecord } from '../../../schemas/json_value';
 
 export type Zarrita = typeof import('zarrita');
 
@@ -30,14 +31,13 @@ let loading: Promise<Zarrita> | undefined;
 
 /** zarrita with the encoding gzip codec registered. */
 export function loadZarrita(): Promise<Zarrita> {
-  loading ??= import('zarrita').then((module) => {
-    // The namespace itself where a loader exposes no default export, as for h5wasm.
-    const zarr: Zarrita = (module as { default?: Zarrita }).default ?? module;
-    // zarrita's registry entry type is not exported; the class has the shape it asks for (fromConfig, kind, encode, decode).
+  loading ??= import('zarrita').then((zarr) => {
     zarr.registry.set('gzip', () =>
-      Promise.resolve(
-        NodeGzipCodec as unknown as Awaited<ReturnType<NonNullable<ReturnType<typeof zarr.registry.get>>>>,
-      ),
+      Promise.resolve({
+        kind: 'bytes_to_bytes' as const,
+        fromConfig: (config: unknown) =>
+          NodeGzipCodec.fromConfig(isRecord(config) && typeof config.level === 'number' ? { level: config.level } : {}),
+      }),
     );
     return zarr;
   });
