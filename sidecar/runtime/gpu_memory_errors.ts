@@ -17,6 +17,9 @@ export interface DeviceError {
   message: string;
 }
 
+/** What the GPU was doing when it failed: a training step, or the validation that follows some steps. */
+export type DeviceWork = 'training' | 'validation';
+
 /** The run failed because the GPU had no memory (or no buffer) for a tensor. */
 export class GpuOutOfMemoryError extends Error {
   constructor(
@@ -24,13 +27,33 @@ export class GpuOutOfMemoryError extends Error {
     readonly shapes: string,
     readonly said: string,
     readonly batchSize: number | null,
+    readonly during: DeviceWork = 'training',
   ) {
+    const now = batchSize !== null ? ` (now ${batchSize})` : '';
     super(
-      `The GPU ran out of memory at step ${step} (batch tensors ${shapes}): ${said}. ` +
-        `Lower training.batch_size${batchSize !== null ? ` (now ${batchSize})` : ''} and raise training.accumulation to keep the effective batch, ` +
-        'or shorten the sequences or the model; the last checkpoint is as it was, and the run resumes from it.',
+      during === 'training'
+        ? `The GPU ran out of memory at step ${step} (batch tensors ${shapes}): ${said}. ` +
+            `Lower training.batch_size${now} and raise training.gradient_accumulation_steps to keep the effective batch, ` +
+            'or shorten the sequences or the model; the last checkpoint is as it was, and the run resumes from it.'
+        : `The GPU ran out of memory validating at step ${step} (batch tensors ${shapes}): ${said}. ` +
+            `Lower evaluation.batch_size${now}, which validation and the test evaluation use; the last checkpoint is as it was, and the run resumes from it.`,
     );
     this.name = 'GpuOutOfMemoryError';
+  }
+}
+
+/** The GPU device reported another error (a kernel it refused): the step's results are not usable. */
+export class GpuDeviceError extends Error {
+  constructor(
+    readonly step: number,
+    readonly said: string,
+    readonly during: DeviceWork = 'training',
+  ) {
+    super(
+      `The GPU device reported an error ${during === 'training' ? 'at' : 'validating at'} step ${step}: ${said}; ` +
+        'the results are not usable, and the last checkpoint is as it was.',
+    );
+    this.name = 'GpuDeviceError';
   }
 }
 
@@ -108,9 +131,15 @@ export function batchShapes(batch: unknown): string {
  * Throws when the GPU device reported an error since the last check: GpuOutOfMemoryError (with the step,
  * the batch's shapes and the fix) for an allocation it could not make, else an Error with the device's
  * message. Call it after awaiting a read of the step's result, so that the device's events have arrived.
- * `batch` is the step's batch (tensors), or batchShapes' description of it once the batch is disposed.
+ * `batch` is the step's batch (tensors), or batchShapes' description of it once the batch is disposed;
+ * `during` says which batch size the fix names.
  */
-export function throwIfDeviceFailed(step: number, batch: unknown, batchSize: number | null = null): void {
+export function throwIfDeviceFailed(
+  step: number,
+  batch: unknown,
+  batchSize: number | null = null,
+  during: DeviceWork = 'training',
+): void {
   const errors = takeDeviceErrors();
   if (errors.length === 0) return;
   if (errors.some((e) => isOutOfMemory(`${e.kind} ${e.message}`)))
@@ -119,8 +148,7 @@ export function throwIfDeviceFailed(step: number, batch: unknown, batchSize: num
       typeof batch === 'string' ? batch : batchShapes(batch),
       summary(errors),
       batchSize,
+      during,
     );
-  throw new Error(
-    `The GPU device reported an error at step ${step}: ${summary(errors)}; the step's results are not usable.`,
-  );
+  throw new GpuDeviceError(step, summary(errors), during);
 }

@@ -196,6 +196,9 @@ export async function runLoop<Batch>(
     };
     const validateNow = async (): Promise<boolean> => {
       const result = await task.validate();
+      // A validation batch the GPU could not hold reads as zeros (webgpu): the loss it gives must not make a
+      // best checkpoint. The validation's reads have let the device's errors arrive.
+      throwIfDeviceFailed(state.step, result.batch?.shapes ?? 'none', result.batch?.rows ?? null, 'validation');
       lastValidatedStep = state.step;
       pending.push({
         step: state.step,

@@ -67,6 +67,11 @@ export interface ValidationResult {
   loss: number;
   /** Further metrics for metrics.jsonl (split 'val'). */
   metrics: Record<string, number>;
+  /**
+   * The first (full-size) validation batch: its tensors' shapes (gpu_memory_errors' batchShapes) and rows,
+   * named when the GPU could not hold it.
+   */
+  batch?: { shapes: string; rows: number };
 }
 
 export interface TrainingTask<Batch> {

@@ -5,6 +5,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { ResolvedExperimentConfig } from '../../../schemas/generated/experiment_config';
 import { hashSeed, mulberry32 } from '../../train/seeded_random';
+import { batchShapes } from '../../runtime/gpu_memory_errors';
 import {
   dropoutSeedOf,
   type StepContext,
@@ -93,10 +94,12 @@ export class GenerationTask implements TrainingTask<GenerationInputs> {
     ).slice(0, this.options.maxValidationWindows);
     if (windows.length === 0) return { loss: NaN, metrics: {} };
     let sum = 0;
+    let first: ValidationResult['batch'];
     const size = Math.max(1, this.options.evalBatchSize);
     for (let start = 0; start < windows.length; start += size) {
       const chunk = windows.slice(start, start + size);
       const inputs = batchTensors(windowBatch(cones, chunk, this.data.windowLength, this.data.patchSize), this.data);
+      first ??= { shapes: batchShapes(inputs), rows: chunk.length };
       try {
         const loss = tf.tidy(() =>
           this.model.loss(inputs, this.data.contextSlices, hashSeed(this.options.seed, 0x7a1, start) & 0x7fffffff, {
@@ -114,6 +117,6 @@ export class GenerationTask implements TrainingTask<GenerationInputs> {
       await new Promise<void>((resolve) => setImmediate(resolve));
     }
     const loss = sum / windows.length;
-    return { loss, metrics: { cfm_loss: loss, windows: windows.length } };
+    return { loss, metrics: { cfm_loss: loss, windows: windows.length }, batch: first };
   }
 }

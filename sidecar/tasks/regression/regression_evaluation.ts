@@ -22,6 +22,8 @@ export interface RegressionPredictions {
   nll: Float32Array;
   /** Lightcone ids, in the same order. */
   ids: string[];
+  /** The first (full-size) evaluation batch: its tensors' shapes and rows (for a GPU failure's message). */
+  batch?: { shapes: string; rows: number };
 }
 
 export interface RegressionBin {

@@ -5,6 +5,7 @@
 // final test evaluation.
 import * as tf from '@tensorflow/tfjs';
 import { parameterNames } from '../../data/parameters';
+import { batchShapes } from '../../runtime/gpu_memory_errors';
 import {
   dropoutSeedOf,
   shardIndices,
@@ -122,7 +123,11 @@ export class RegressionTask implements TrainingTask<RegressionBatchTensors> {
       metrics[`l1_${name}`] = l1;
     });
     // The validation loss in the training loss's convention: (full NLL − (d/2)·log 2π) / d.
-    return { loss: (nll - 0.5 * paramCount * Math.log(2 * Math.PI)) / paramCount, metrics };
+    return {
+      loss: (nll - 0.5 * paramCount * Math.log(2 * Math.PI)) / paramCount,
+      metrics,
+      batch: predictions.batch,
+    };
   }
 
   /** Mean, precision factor and NLL of every lightcone of a split, in evaluation batches. */
@@ -133,9 +138,11 @@ export class RegressionTask implements TrainingTask<RegressionBatchTensors> {
     const cholesky = new Float32Array(n * d * d);
     const nll = new Float32Array(n);
     const size = Math.max(1, this.options.evalBatchSize);
+    let first: RegressionPredictions['batch'];
     for (let start = 0; start < n; start += size) {
       const indices = Array.from({ length: Math.min(size, n - start) }, (_, i) => start + i);
       const batch = gatherRows(split, this.data.tokenCount, indices);
+      first ??= { shapes: batchShapes(batch), rows: indices.length };
       try {
         const result = await this.model.predict(batch.tokens, batch.targets);
         mean.set(result.mean, start * d);
@@ -147,6 +154,6 @@ export class RegressionTask implements TrainingTask<RegressionBatchTensors> {
       // Keep the event loop responsive (cancel requests) during long evaluations.
       await new Promise<void>((resolve) => setImmediate(resolve));
     }
-    return { mean, cholesky, nll, truth: split.targets.slice(0, n * d), ids: [...split.ids] };
+    return { mean, cholesky, nll, truth: split.targets.slice(0, n * d), ids: [...split.ids], batch: first };
   }
 }
