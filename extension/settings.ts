@@ -4,6 +4,7 @@ import { homedir } from 'node:os';
 import { isAbsolute, join } from 'node:path';
 import { sidecarCommand as sidecarCommandFor, type SidecarCommand } from './sidecar_cli';
 import { watchPollingSettings, type WatchPollingSetting } from './watch_mode';
+import type { SlurmSettings } from '../sidecar/protocol/messages';
 
 /** The first workspace folder's path, or undefined in an empty window. */
 export function workspaceRoot(): string | undefined {
@@ -67,6 +68,26 @@ export function sidecarCommand(sidecarScript: string): SidecarCommand {
 export function executorOverride(): 'local' | 'slurm' | undefined {
   const value = vscode.workspace.getConfiguration('l3m').get<string>('executor');
   return value === 'local' || value === 'slurm' ? value : undefined;
+}
+
+/**
+ * `l3m.slurm`: Slurm options for what a sweep file's `slurm` section leaves out (partition, account, …),
+ * its well-typed fields; the sidecar checks their values. Undefined when the setting is not an object.
+ */
+export function slurmSettings(): SlurmSettings | undefined {
+  const value: unknown = vscode.workspace.getConfiguration('l3m').get('slurm');
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
+  const field = (key: string): unknown => Reflect.get(value, key);
+  const settings: SlurmSettings = {};
+  for (const key of ['partition', 'time', 'mem', 'gres', 'account', 'shared_dir'] as const) {
+    const text = field(key);
+    if (typeof text === 'string' && text !== '') settings[key] = text;
+  }
+  const cpus = field('cpus_per_task');
+  if (typeof cpus === 'number') settings.cpus_per_task = cpus;
+  const extra = field('extra');
+  if (Array.isArray(extra)) settings.extra = extra.filter((line): line is string => typeof line === 'string');
+  return settings;
 }
 
 /** `l3m.watchPolling`: whether the Runs view polls its folder (watch_mode.ts); "auto" for anything else. */

@@ -99,7 +99,7 @@ export async function runSweep(ctx: SweepCommandContext, arg: unknown): Promise<
   try {
     const result = await vscode.window.withProgress(
       { location: vscode.ProgressLocation.Window, title: `L3M: starting the sweep ${file}` },
-      () => ctx.client.runSweep({ sweepPath: uri.fsPath, runsDir, executor, yes }),
+      () => ctx.client.runSweep({ sweepPath: uri.fsPath, runsDir, executor, yes, slurm: settings.slurmSettings() }),
     );
     ctx.runsTree.sweepEnds.started(result.sweepId);
     void ctx.runsTree.refresh();

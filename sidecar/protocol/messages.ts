@@ -158,6 +158,22 @@ export interface SweepRunParams {
   parallel?: number;
   /** Run a sweep of more runs than its max_runs. */
   yes?: boolean;
+  /**
+   * Slurm options for what the sweep file's `slurm` section leaves out (the l3m.slurm setting); the
+   * sweep file's own win, extra lines add up. Recorded in sweep.json, so a resume uses the same.
+   */
+  slurm?: SlurmSettings;
+}
+/** The l3m.slurm setting: the fields of a sweep file's `slurm` section less `array`. */
+export interface SlurmSettings {
+  partition?: string;
+  time?: string;
+  cpus_per_task?: number;
+  mem?: string;
+  gres?: string;
+  account?: string;
+  extra?: string[];
+  shared_dir?: string;
 }
 export interface SweepRunResult {
   sweepDir: string;

@@ -6,7 +6,7 @@
 // waits for the sweep: a run the user starts by hand is the one they are waiting for.
 import { ResponseError, type MessageConnection, type NotificationType } from 'vscode-jsonrpc';
 import { isAbsolute, resolve } from 'node:path';
-import { planSweep } from '../../schemas/sweep_plan';
+import { planSweep, type SweepPlan } from '../../schemas/sweep_plan';
 import { ConfigInvalidError } from '../../schemas/load_config';
 import * as protocol from '../protocol/messages';
 import { ErrorCodes } from '../protocol/messages';
@@ -16,6 +16,7 @@ import { createSweep, readSweep, unfinishedRuns, updateSweepState } from '../swe
 import { chooseExecutorKind, createExecutor } from '../sweeps/choose_executor';
 import { ExecutorUnavailableError, type ExecutorKind, type SweepExecutor } from '../sweeps/executor';
 import { LocalExecutor } from '../sweeps/local_executor';
+import { mergeSlurmOptions, slurmDefaultsOf } from '../sweeps/slurm_script';
 
 export interface SweepRequestsOptions {
   notify: <P>(type: NotificationType<P>, params: P) => void;
@@ -136,7 +137,10 @@ export function registerSweepRequests(
         throw new ResponseError(-32602, errorMessage(error));
       }
       const executor = executorFor(kind, parallel);
-      const { sweepDir, sweep } = await createSweep(plan, { runsDir, executor: kind });
+      const { sweepDir, sweep } = await createSweep(withSlurmSettings(plan, params?.slurm), {
+        runsDir,
+        executor: kind,
+      });
       options.log('info', `Sweep ${sweep.id}: ${sweep.runs.length} runs on the ${kind} executor, folder ${sweepDir}`);
       const indexes = sweep.runs.map((r) => r.index);
       await begin(executor, sweepDir, sweep, indexes);
@@ -180,4 +184,16 @@ export function registerSweepRequests(
       await Promise.all([...running.values()].map((executor) => executor.cancelAll()));
     },
   };
+}
+
+/**
+ * The plan with the l3m.slurm setting under the sweep file's slurm options (recorded in sweep.json, so a
+ * resume submits the same); a setting that cannot be an #SBATCH line is refused as invalid params.
+ */
+function withSlurmSettings(plan: SweepPlan, setting: unknown): SweepPlan {
+  try {
+    return { ...plan, slurm: mergeSlurmOptions(slurmDefaultsOf(setting, 'The l3m.slurm setting'), plan.slurm) };
+  } catch (error) {
+    throw new ResponseError(-32602, errorMessage(error));
+  }
 }

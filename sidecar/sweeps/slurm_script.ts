@@ -44,20 +44,35 @@ export function shellQuote(value: string): string {
  * out of its `#SBATCH` line is refused with the field named.
  */
 export function slurmOptionsOf(raw: unknown, where: string): SlurmOptions {
-  const section: Record<string, unknown> =
-    typeof raw === 'object' && raw !== null && !Array.isArray(raw) ? { ...raw } : {};
-  const options: SlurmOptions = {
+  const section = isObject(raw) ? raw : {};
+  return {
+    ...slurmDefaultsOf(raw, where),
     array: typeof section.array === 'boolean' ? section.array : true,
     extra: Array.isArray(section.extra) ? section.extra.filter((e): e is string => typeof e === 'string') : [],
     shared_dir: typeof section.shared_dir === 'string' ? section.shared_dir : null,
   };
+}
+
+/**
+ * Slurm options that apply where a sweep file leaves them out (the editor's l3m.slurm setting): the
+ * same fields as a sweep file's `slurm` section less `array`, checked the same way.
+ */
+export function slurmDefaultsOf(raw: unknown, where: string): Partial<SlurmOptions> {
+  const section = isObject(raw) ? raw : {};
+  const options: Partial<SlurmOptions> = {};
   for (const key of ['partition', 'time', 'mem', 'gres', 'account'] as const) {
     const value = section[key];
-    if (typeof value === 'string') options[key] = value;
+    if (typeof value === 'string' && value !== '') options[key] = value;
   }
   if (typeof section.cpus_per_task === 'number') options.cpus_per_task = section.cpus_per_task;
+  if (Array.isArray(section.extra)) options.extra = section.extra.filter((e): e is string => typeof e === 'string');
+  if (typeof section.shared_dir === 'string' && section.shared_dir !== '') options.shared_dir = section.shared_dir;
   checkOneLine(options, where);
   return options;
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 /** The sweep file's options over the defaults (the l3m.slurm settings): the sweep file wins, extra lines add up. */
@@ -76,14 +91,14 @@ export function mergeSlurmOptions(defaults: Partial<SlurmOptions>, sweep: SlurmO
   return merged;
 }
 
-function checkOneLine(options: SlurmOptions, where: string): void {
+function checkOneLine(options: Partial<SlurmOptions>, where: string): void {
   const fields: [string, string | undefined][] = [
     ['partition', options.partition],
     ['time', options.time],
     ['mem', options.mem],
     ['gres', options.gres],
     ['account', options.account],
-    ...options.extra.map((line, i): [string, string] => [`extra[${i}]`, line]),
+    ...(options.extra ?? []).map((line, i): [string, string] => [`extra[${i}]`, line]),
   ];
   for (const [field, value] of fields) {
     if (value === undefined) continue;

@@ -22,6 +22,7 @@ import {
 import { hostname, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { planSweep } from '../../schemas/sweep_plan';
+import * as protocol from '../../sidecar/protocol/messages';
 import type { RunRecord } from '../../sidecar/protocol/run_folder';
 import { readSweepState, runsDirOfSweep } from '../../sidecar/protocol/sweep_folder';
 import { readRun, updateRun } from '../../sidecar/runs/run_store';
@@ -29,6 +30,7 @@ import type { SweepEvents } from '../../sidecar/sweeps/executor';
 import { SlurmExecutor } from '../../sidecar/sweeps/slurm_executor';
 import { createSweep } from '../../sidecar/sweeps/sweep_store';
 import { slurmUnavailableReason, startSlurmCluster, type SlurmCluster } from '../slurm_cluster';
+import { inMemoryServer } from './in_memory_server';
 import { tinyConfig, writeSyntheticLightcones } from './train_fixture';
 
 const bundle = join(resolve(__dirname, '../..'), 'dist', 'sidecar.js');
@@ -378,6 +380,49 @@ describe('Slurm executor on a real cluster', { skip: unavailable ?? false }, () 
       assert.match(status.stdout, /2 completed/);
       assert.match(status.stdout, new RegExp(`${jobId}_0`));
       assert.match(status.stdout, new RegExp(`${jobId}_1`));
+    },
+  );
+
+  test(
+    'sweep/run with the l3m.slurm setting: it fills what the sweep file leaves out, and sweep.json keeps it',
+    { timeout: 300_000 },
+    async (t) => {
+      const sweepPath = join(workspace, 'settings.l3m-sweep.json');
+      writeFileSync(
+        sweepPath,
+        JSON.stringify({ base: 'tiny.l3m.json', executor: 'slurm', slurm: { time: '00:05:00' } }),
+      );
+      const runsDir = join(workspace, 'runs');
+      // The server's Slurm commands run in this process's environment.
+      const saved = process.env.SLURM_CONF;
+      process.env.SLURM_CONF = cluster.env.SLURM_CONF;
+      const { client, close } = inMemoryServer({ sidecarCommand: [process.execPath, bundle] });
+      t.after(() => {
+        close();
+        if (saved === undefined) delete process.env.SLURM_CONF;
+        else process.env.SLURM_CONF = saved;
+      });
+      client.listen();
+      const setting = { partition: 'test', time: '00:09:00', extra: ['--comment=from-the-setting'] };
+      const result = await client.sendRequest(protocol.runSweep, { sweepPath, runsDir, slurm: setting });
+      const script = readFileSync(join(result.sweepDir, 'slurm', 'submit-1.sh'), 'utf8');
+      assert.match(script, /^#SBATCH --partition=test$/m);
+      assert.match(script, /^#SBATCH --time=00:05:00$/m, 'the sweep file wins');
+      assert.match(script, /^#SBATCH --comment=from-the-setting$/m);
+      const recorded = JSON.parse(readFileSync(join(result.sweepDir, 'sweep.json'), 'utf8')) as { slurm: object };
+      assert.deepEqual(recorded.slurm, {
+        array: true,
+        extra: ['--comment=from-the-setting'],
+        shared_dir: null,
+        partition: 'test',
+        time: '00:05:00',
+      });
+      await until(300, 'the run to complete', statusOf('completed', result.runs[0].runDir));
+
+      await assert.rejects(
+        client.sendRequest(protocol.runSweep, { sweepPath, runsDir, slurm: { extra: ['--qos=a\n#SBATCH --qos=b'] } }),
+        /The l3m\.slurm setting: slurm\.extra\[0\] holds a line break/,
+      );
     },
   );
 
