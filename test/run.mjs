@@ -22,6 +22,7 @@ const slowUnitTests = [
   'test/unit/resume_integrity.test.ts',
   'test/unit/rpc_progress_and_paths.test.ts',
   'test/unit/data_simulated.test.ts',
+  'test/unit/store_memory.test.ts',
   'test/unit/language_server_fuzz.test.ts',
   'test/unit/data_parallel.test.ts',
   'test/unit/ops_conv2d_gradients.test.ts',
