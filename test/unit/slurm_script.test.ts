@@ -13,6 +13,7 @@ import {
   mergeSlurmOptions,
   sbatchOptions,
   shellQuote,
+  slurmDefaultsOf,
   slurmOptionsOf,
   unwritableRunExitCode,
 } from '../../sidecar/sweeps/slurm_script';
@@ -180,4 +181,16 @@ test('mergeSlurmOptions: the sweep file over the settings, extra lines from both
 test('logFile names the log sbatch wrote for a job and for an array task', () => {
   assert.equal(logFile('/l', '12', undefined, 'err'), '/l/12.err');
   assert.equal(logFile('/l', '12', 3, 'out'), '/l/12_3.out');
+});
+
+test('slurmDefaultsOf reads the l3m.slurm setting: its well-typed fields, no array choice, and the same line checks', () => {
+  assert.deepEqual(
+    slurmDefaultsOf({ partition: 'gpu', account: '', array: false, extra: ['--qos=low', 3], cpus_per_task: '2' }, 's'),
+    { partition: 'gpu', extra: ['--qos=low'] },
+  );
+  assert.deepEqual(slurmDefaultsOf('not an object', 's'), {});
+  assert.throws(
+    () => slurmDefaultsOf({ account: 'a\nb' }, 'The l3m.slurm setting'),
+    /^Error: The l3m\.slurm setting: slurm\.account holds a line break/,
+  );
 });
