@@ -14,7 +14,10 @@ import { writeMetrics, writeRun } from '../browser/run_fixtures';
 import { regressionMetricNames, regressionRecords } from '../browser/regression_metrics';
 
 const experiment = 'e2e-many';
-const runIds = Array.from({ length: 15 }, (_, i) => `20260301-1000${String(i).padStart(2, '0')}-aa${String(i).padStart(2, '0')}`);
+const runIds = Array.from(
+  { length: 15 },
+  (_, i) => `20260301-1000${String(i).padStart(2, '0')}-aa${String(i).padStart(2, '0')}`,
+);
 const brokenId = '20260301-100099-bbbb';
 
 /** What the page shows of each run: its curves (points per chart) and its row of the metrics table. */
@@ -112,7 +115,9 @@ describe('Compare on many runs in code-server', { timeout: 10 * 60_000 }, () => 
       // Add runs…: the other ten and the broken run, all picked at once.
       await frame.locator('vscode-button', { hasText: 'Add runs…' }).click();
       const picker = page.locator('.quick-input-widget');
-      await picker.locator('.quick-input-title', { hasText: 'Add runs to the comparison' }).waitFor({ state: 'visible' });
+      await picker
+        .locator('.quick-input-title', { hasText: 'Add runs to the comparison' })
+        .waitFor({ state: 'visible' });
       await picker.locator('.quick-input-list .monaco-list-row').first().waitFor({ state: 'visible' });
       // The header's checkbox checks every item; the count then says so.
       await picker.locator('.quick-input-header [role="checkbox"]').first().click();
