@@ -28,6 +28,7 @@ const slowUnitTests = [
   'test/unit/ops_conv2d_gradients.test.ts',
   'test/unit/webgpu_parity.test.ts',
   'test/unit/webgpu_training_run.test.ts',
+  'test/unit/gpu_out_of_memory_run.test.ts',
 ];
 const tiers = ['fast', 'slow'];
 
