@@ -1,6 +1,6 @@
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { run, sparkline } from '../../sidecar/cli/data';
@@ -24,6 +24,15 @@ interface PreviewIndex {
 }
 
 const root = mkdtempSync(join(tmpdir(), 'l3m-datacli-'));
+// The stores these tests convert go to a cache inside the temporary folder, removed with it, rather
+// than into the user's dataset cache.
+const previousCacheDir = process.env.L3M_CACHE_DIR;
+process.env.L3M_CACHE_DIR = join(root, 'cache');
+after(() => {
+  if (previousCacheDir === undefined) delete process.env.L3M_CACHE_DIR;
+  else process.env.L3M_CACHE_DIR = previousCacheDir;
+  rmSync(root, { recursive: true, force: true });
+});
 const n = 28,
   nt = 60;
 

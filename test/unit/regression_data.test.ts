@@ -1,8 +1,8 @@
 // The regression data path: files opened by data/dataset.ts's openDataset, loaded by
 // regression_data.ts's loadRegressionData (labels in any order the config gives, clear errors).
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openDataset } from '../../sidecar/data/dataset';
@@ -12,6 +12,15 @@ import { loadRegressionData } from '../../sidecar/tasks/regression/regression_da
 import { resolveConfig } from '../../schemas/resolve_config';
 
 const root = mkdtempSync(join(tmpdir(), 'l3m-regdata-'));
+// The stores these tests convert go to a cache inside the temporary folder, removed with it, rather
+// than into the user's dataset cache.
+const previousCacheDir = process.env.L3M_CACHE_DIR;
+process.env.L3M_CACHE_DIR = join(root, 'cache');
+after(() => {
+  if (previousCacheDir === undefined) delete process.env.L3M_CACHE_DIR;
+  else process.env.L3M_CACHE_DIR = previousCacheDir;
+  rmSync(root, { recursive: true, force: true });
+});
 const n = 4,
   nt = 12;
 
