@@ -295,11 +295,18 @@ export interface GenerationSet {
 
 /**
  * Prepares all three splits for generation, fitting the 'sgn_log' statistics on training cones only
- * in one streaming pass over them (the same sums in the same order as over whole cones).
+ * in one streaming pass over them (the same sums in the same order as over whole cones), unless
+ * `fitted` gives the transform that pass gave before (store/training_statistics.ts).
  */
-export function buildGenerationSet(opened: OpenedDataset, data: ResolvedData): GenerationSet {
+export function buildGenerationSet(
+  opened: OpenedDataset,
+  data: ResolvedData,
+  fitted?: { transform: SliceTransformOptions | undefined },
+): GenerationSet {
   let transform: SliceTransformOptions | undefined;
-  if (data.preprocessing.slice_transform === 'sgn_log' && data.preprocessing.standardize) {
+  if (fitted) {
+    transform = fitted.transform;
+  } else if (data.preprocessing.slice_transform === 'sgn_log' && data.preprocessing.standardize) {
     const statistics = new LogStatistics();
     forEachSliceBlock(buildGenerationCones(opened, data, opened.split.train, undefined), (slices) =>
       statistics.add(slices),

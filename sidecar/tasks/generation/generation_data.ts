@@ -1,8 +1,8 @@
 // The generation task's data: the config's lightcones (simulator cache or files, data/dataset.ts),
 // read from the dataset's store a window at a time (memory bounded by data.cache_mb, whatever the
 // dataset's size), split by lightcone, in cosmic-time order, trimmed and transformed (statistics fitted
-// on the training split in one streaming pass), cut into sublightcone windows; and the batches the trainer asks for: a training example is a
-// window of `data.sublightcone` (stride apart), read from a random offset inside its stride (the
+// on the training split in one streaming pass, kept in the store for the next run), cut into
+// sublightcone windows; and the batches the trainer asks for: a training example is a window of `data.sublightcone` (stride apart), read from a random offset inside its stride (the
 // reference's random crop of t_max slices inside a stored chunk, docs/paper-mapping.md#generation), with a
 // random rotation / mirror / periodic shift as configured, cut into p×p patches.
 import type { ResolvedExperimentConfig } from '../../../schemas/generated/experiment_config';
@@ -11,6 +11,7 @@ import { patchGatherIndex, type PreparedCone } from '../../data/batches';
 import { buildGenerationSet, forEachSliceBlock, openDataset } from '../../data/dataset';
 import { normalizeParams } from '../../data/parameters';
 import type { SliceTransformOptions } from '../../data/preprocessing';
+import { readTrainingStatistics, statisticsKey, writeTrainingStatistics } from '../../data/store/training_statistics';
 import type { DatasetProgress } from '../../data/simulated_dataset';
 import { patchGrid } from '../../data/tokenization';
 import type { Random } from '../../data/splits';
@@ -57,13 +58,24 @@ export async function loadGenerationData(
   onPhase?: (text: string) => void,
 ): Promise<GenerationData> {
   const opened = await openDataset(config.data, { configDir, onProgress, signal, onPhase });
-  const set = buildGenerationSet(opened, config.data);
+  const patchSize = config.data.patch_size;
+  const { preprocessing } = config.data;
+  const statisticsInputs = {
+    train: opened.split.train,
+    sliceTransform: preprocessing.slice_transform,
+    standardize: preprocessing.standardize,
+    trim: preprocessing.trim,
+    trimKeepSlices: preprocessing.trim_keep_slices,
+    patchSize,
+  };
+  const key = statisticsKey(opened.store.manifest.key, statisticsInputs);
+  const stored = await readTrainingStatistics(opened.store.folder, key, patchSize);
+  const set = buildGenerationSet(opened, config.data, stored);
   if (set.train.length === 0)
     throw new Error(
       `The dataset has ${opened.ids.length} lightcones and none is left for training after the validation and test fractions; use more lightcones.`,
     );
   const { n } = set.train[0];
-  const patchSize = config.data.patch_size;
   const grid = patchGrid(n, n, 1, patchSize);
   const { length, context } = config.data.sublightcone;
   const stride = config.data.sublightcone.stride ?? length - context;
@@ -79,6 +91,8 @@ export async function loadGenerationData(
       );
     for (let start = 0; start + length <= cone.nt; start += stride) trainWindows.push({ cone: index, start });
   });
+  const statistics = stored ?? { transform: set.transform, meanPatch: meanPatch(set.train, patchSize) };
+  if (!stored) await writeTrainingStatistics(opened.store.folder, key, statisticsInputs, statistics);
   return {
     train: { ids: opened.split.train, cones: set.train },
     validation: { ids: opened.split.validation, cones: set.validation },
@@ -93,7 +107,7 @@ export async function loadGenerationData(
     contextSlices: context,
     stride,
     trainWindows,
-    meanPatch: meanPatch(set.train, patchSize),
+    meanPatch: statistics.meanPatch,
     cacheMb: config.data.cache_mb,
     close: () => opened.store.close(),
   };
