@@ -9,6 +9,7 @@ import { ConfigInvalidError } from '../../schemas/load_config';
 import { formatDiagnostic } from '../../schemas/validate_config';
 import { prepareRun } from '../jobs/train_job';
 import { BackendUnavailableError } from '../runtime/backends';
+import { MemoryEstimateExceededError } from '../jobs/memory_check';
 import { trainInTerminal } from './terminal_run';
 import { exitCodes } from '../protocol/exit_codes';
 import { errorMessage } from '../protocol/error_message';
@@ -79,6 +80,10 @@ export async function run(args: string[]): Promise<number> {
     }
     if (error instanceof BackendUnavailableError) {
       console.error(`l3m train: ${error.message} No run was started.`);
+      return exitCodes.runFailed;
+    }
+    if (error instanceof MemoryEstimateExceededError) {
+      console.error(`l3m train: ${error.message}`);
       return exitCodes.runFailed;
     }
     console.error(`l3m train: could not create the run folder: ${errorMessage(error)}`);

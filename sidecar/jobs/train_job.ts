@@ -37,6 +37,7 @@ import { readCheckpointWeights } from '../train/trainer_checkpoints';
 import { taskDefinition } from '../tasks/registry';
 import type { TaskData, TaskDefinition, TaskModel } from '../tasks/task_definition';
 import { checkRuntimeAvailable, selectRuntime } from './select_runtime';
+import { checkTrainingMemory } from './memory_check';
 import { describeWorkerCount, runWorkerCount, startTrainingWorkers } from './training_workers';
 import { errorMessage } from '../protocol/error_message';
 
@@ -75,12 +76,14 @@ type TaskOutcome = { kind: 'completed' | 'cancelled'; progress: RunProgress };
 /**
  * Validates `configPath` in run mode (missing data or checkpoint paths are errors) and creates the run
  * folder with status queued. Throws ConfigInvalidError (with the diagnostics) when the config has errors,
- * and BackendUnavailableError (the probe's reason and the fix) when it names a backend this machine lacks.
+ * BackendUnavailableError (the probe's reason and the fix) when it names a backend this machine lacks, and
+ * MemoryEstimateExceededError (the estimate, the limit, what to lower) when it would not fit in memory.
  */
 export async function prepareRun(configPath: string, runsDir: string): Promise<{ runId: string; runDir: string }> {
   const loaded = await loadConfigFile(configPath, 'run');
   if (!loaded.config) throw new ConfigInvalidError(loaded.path, loaded.diagnostics);
   await checkRuntimeAvailable(loaded.config.runtime);
+  checkTrainingMemory(loaded.config, loaded.path);
   const created = await createRun({
     runsDir,
     experiment: experimentNameOf(loaded.path),
@@ -124,6 +127,7 @@ export async function prepareConfiguredRun(
   });
   if (hasErrors(diagnostics)) throw new ConfigInvalidError(options.configPath, diagnostics);
   const config = resolveConfig(options.config);
+  checkTrainingMemory(config, options.configPath);
   return createRun({
     runsDir: options.runsDir,
     experiment: options.experiment ?? experimentNameOf(options.configPath),

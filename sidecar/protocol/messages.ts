@@ -23,6 +23,8 @@ export const enum ErrorCodes {
   untrusted = 1005,
   /** The sweep expands to more runs than its max_runs and the request did not say yes; `data` is SweepTooLargeData. */
   sweepTooLarge = 1006,
+  /** The run's estimated memory is more than the machine has; nothing was started (the message has the figures). */
+  memoryExceeded = 1007,
   /** Anything else that went wrong inside the sidecar. */
   internal = 1099,
 }

@@ -6,6 +6,7 @@ import * as protocol from '../protocol/messages';
 import { ErrorCodes } from '../protocol/messages';
 import { packageVersion, RunUnreadableError, IllegalTransitionError } from '../runs/run_store';
 import { probeBackends, BackendUnavailableError } from '../runtime/backends';
+import { MemoryEstimateExceededError } from '../jobs/memory_check';
 import { RunQueue, QueueConflictError, type TrainingJobs } from './run_queue';
 import { prepareRun, runTraining } from '../jobs/train_job';
 import { sampleRun } from '../jobs/sample_job';
@@ -58,6 +59,7 @@ export function toResponseError(error: unknown): ResponseError<unknown> {
   if (error instanceof QueueConflictError || error instanceof IllegalTransitionError)
     return new ResponseError(ErrorCodes.runStateConflict, message);
   if (error instanceof BackendUnavailableError) return new ResponseError(ErrorCodes.backendUnavailable, message);
+  if (error instanceof MemoryEstimateExceededError) return new ResponseError(ErrorCodes.memoryExceeded, message);
   return new ResponseError(ErrorCodes.internal, `Internal error in the sidecar: ${message}`);
 }
 
