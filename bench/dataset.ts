@@ -15,6 +15,13 @@
 //    (4 blocks, hidden 128, 252 tokens = 12 slices × 21 tokens of a 32² cone, batch 8), as the step
 //    the batch has to keep up with. The ratio step time / batch time is the head-room; > 1 means the
 //    data pipeline is not the bottleneck (the goal).
+//
+//   npm run bench -- dataset --paper-scale [--cones 50,200] [--batches N] [--steps N] [--keep]
+//
+// runs the paper-scale section instead (bench/_dataset/paper_scale.ts): synthetic half-paper-size .npz
+// datasets of 50 and 200 cones (several GB) converted into the store against the disk's read speed,
+// batches per second from the store for both tasks against real training steps of the quickstart
+// models, and the data path's peak RSS at each size. `--cones 3,6` is a quick check of the same path.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -38,6 +45,7 @@ import { generateSimulatedDataset } from '../sidecar/data/simulated_dataset';
 import { randomInt, seededRandom, type Random } from '../sidecar/data/splits';
 import { windowBatch } from '../sidecar/tasks/generation/generation_data';
 import { fiducialParams } from '../sidecar/data/parameters';
+import { paperScale } from './_dataset/paper_scale';
 
 const argv = process.argv.slice(2);
 const option = (name: string, fallback: number) => {
@@ -258,7 +266,7 @@ async function main(): Promise<void> {
   );
 }
 
-main().catch((error: unknown) => {
+(argv.includes('--paper-scale') ? paperScale(argv) : main()).catch((error: unknown) => {
   console.error(error instanceof Error ? (error.stack ?? error.message) : String(error));
   process.exitCode = 1;
 });
