@@ -148,6 +148,8 @@ export async function run(args: string[]): Promise<number> {
     }
     if (event.kind === 'store-started')
       console.error(`Converting ${event.cones} lightcones into the store ${event.folder}…`);
+    if (event.kind === 'store-waiting')
+      console.error(`Waiting for process ${event.pid}, which is converting this dataset into ${event.folder}…`);
   };
   try {
     const opened = await openDataset(data, {

@@ -62,6 +62,8 @@ export interface OpenOptions {
 
 /** A phase line of a store conversion; undefined for events that are not progress. */
 export function storePhase(event: StoreProgress): string | undefined {
+  if (event.kind === 'store-waiting')
+    return `waiting for process ${event.pid}, which is converting this dataset into its store`;
   if (event.kind !== 'store-cone') return undefined;
   const eta = event.etaSeconds === null ? '' : `, ETA ${formatSeconds(event.etaSeconds)}`;
   return `converting lightcones into the store ${event.done}/${event.total} (${event.megabytesPerSecond.toFixed(1)} MB/s written${eta})`;

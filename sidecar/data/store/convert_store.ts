@@ -46,7 +46,9 @@ export type StoreProgress =
       megabytesPerSecond: number;
       etaSeconds: number | null;
     }
-  | { kind: 'store-done'; folder: string; seconds: number; megabytes: number };
+  | { kind: 'store-done'; folder: string; seconds: number; megabytes: number }
+  /** Another process on this machine is converting the same dataset; this one waits for its store. */
+  | { kind: 'store-waiting'; folder: string; pid: number };
 
 export interface ConvertOptions {
   /** Folder holding the stores (store_layout.ts storesRoot). */
@@ -98,7 +100,11 @@ export async function ensureStore(
   }
   const partial = `${folder}.partial`;
   await mkdir(partial, { recursive: true });
-  await takeLock(partial);
+  const finishedMeanwhile = await takeLock(partial, folder, options);
+  if (finishedMeanwhile && !options.rebuild) {
+    options.onProgress?.({ kind: 'store-cached', folder, cones: finishedMeanwhile.cones.length });
+    return { folder, manifest: finishedMeanwhile, fromCache: true };
+  }
   try {
     const manifest = await convertInto(partial, folder, key, source, options);
     await commit(partial, folder);
@@ -117,25 +123,57 @@ export async function ensureStore(
   }
 }
 
-/** One conversion per partial folder: a live process on this machine holding the lock is waited for by refusing. */
-async function takeLock(partial: string): Promise<void> {
+/** How often a conversion waiting for another process's looks again. */
+const lockPollMs = 500;
+
+/**
+ * One conversion per store. The lock file is created exclusively, so of two processes starting together (the runs
+ * of a sweep share their dataset) one converts. The other waits while the holder, a live process on this machine,
+ * works, and returns the store it finished (null: this process now holds the lock). A lock whose process is gone
+ * (killed) is taken over, and the conversion resumes where it stopped. A lock of another host (a shared file
+ * system) is taken over too, since whether its process lives cannot be seen from here: every file of a store is
+ * written atomically, so two hosts converting one dataset write the same bytes.
+ */
+async function takeLock(partial: string, folder: string, options: ConvertOptions): Promise<StoreManifest | null> {
   const path = join(partial, lockName);
-  if (existsSync(path)) {
+  let announced = false;
+  for (;;) {
+    try {
+      await writeFile(path, JSON.stringify({ host: hostname(), pid: process.pid }), { flag: 'wx' });
+      return null;
+    } catch (error) {
+      if (errorCode(error) !== 'EEXIST') throw error;
+    }
+    const holder = await lockHolder(path);
+    if (holder === 'gone') {
+      await rm(path, { force: true });
+      continue;
+    }
+    if (!announced) {
+      announced = true;
+      options.onProgress?.({ kind: 'store-waiting', folder, pid: holder.pid });
+    }
+    if (options.signal?.aborted) throw new StoreConversionCancelledError(0, 0);
+    await new Promise((resolve) => setTimeout(resolve, lockPollMs));
+    const finished = await readStoreManifest(folder);
+    if (finished) return finished;
+  }
+}
+
+/** The live process holding a lock, or 'gone' when none does (no file, an unreadable one, a dead process). */
+async function lockHolder(path: string): Promise<{ pid: number } | 'gone'> {
+  // A lock just created exclusively may not hold its pid yet: one second look, then it is a killed one's.
+  for (let attempt = 0; attempt < 2; attempt++) {
     try {
       const lock: unknown = JSON.parse(await readFile(path, 'utf8'));
-      if (isRecord(lock) && lock.host === hostname() && typeof lock.pid === 'number' && lock.pid !== process.pid) {
-        if (isProcessAlive(lock.pid)) {
-          throw new DataError(
-            `${partial}: process ${lock.pid} is converting this dataset into its store now; wait for it to finish, then run again.`,
-          );
-        }
-      }
+      if (!isRecord(lock) || typeof lock.pid !== 'number' || lock.host !== hostname()) return 'gone';
+      return lock.pid !== process.pid && isProcessAlive(lock.pid) ? { pid: lock.pid } : 'gone';
     } catch (error) {
-      if (error instanceof DataError) throw error;
-      // An unreadable lock was left by a killed conversion: take it over.
+      if (!(error instanceof SyntaxError)) return 'gone';
+      await new Promise((resolve) => setTimeout(resolve, 50));
     }
   }
-  await writeFile(path, JSON.stringify({ host: hostname(), pid: process.pid }));
+  return 'gone';
 }
 
 async function readProgress(partial: string, key: string): Promise<Progress> {
