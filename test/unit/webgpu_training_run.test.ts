@@ -104,6 +104,7 @@ for (const task of ['regression', 'generation'] as const) {
       const record = readJson<RunRecord>(join(straight, 'run.json'));
       assert.equal(record.status, 'completed');
       assert.equal(record.device?.backend, 'webgpu');
+      assert.equal(record.device?.workers, 1, 'webgpu trains on one worker, whatever runtime.threads says');
       const trained = records(straight);
       assert.deepEqual(
         trained.filter((r) => r.split === 'train').map((r) => r.step),
