@@ -75,7 +75,17 @@ async function main(): Promise<void> {
     writeFileSync(join(workspace, 'package.json'), '{"private": true}\n'); // marks the workspace root
     copyFileSync(resolve('examples/quickstart-generation.l3m.json'), join(workspace, 'quickstart-generation.l3m.json'));
     const sweepPath = join(workspace, 'paper-generation.l3m-sweep.json');
-    const stepOverride = steps === undefined ? {} : { 'training.steps': steps };
+    // A shorter run keeps the quickstart's schedule in proportion (warm-up 1/15, decay 1/3 of the steps).
+    const stepOverride =
+      steps === undefined
+        ? {}
+        : {
+            'training.steps': steps,
+            'training.schedule.warmup': Math.max(1, Math.round(steps / 15)),
+            'training.schedule.decay': Math.round(steps / 3),
+            'training.checkpoint_every': steps,
+            'evaluation.every': steps,
+          };
     writeFileSync(
       sweepPath,
       JSON.stringify(
