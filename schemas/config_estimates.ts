@@ -143,9 +143,19 @@ export function formatCount(n: number): string {
   return String(n);
 }
 
-/** A Markdown summary for hover and code lens. */
-export function describeEstimate(e: ParameterEstimate): string {
+/**
+ * A Markdown summary for hover and code lens; `memoryLine` (schemas/memory_estimate.ts) replaces the lower bound
+ * of weights and Adam when the whole training memory could be estimated.
+ */
+export function describeEstimate(e: ParameterEstimate, memoryLine?: string): string {
   const mib = e.trainingMemoryBytes / 2 ** 20;
+  if (memoryLine) {
+    return [
+      `**Parameters:** ${formatCount(e.total)} total, ${formatCount(e.trainable)} trained`,
+      `backbone ${formatCount(e.backbone)} + embeddings ${formatCount(e.embeddings)} + connectors ${formatCount(e.connectors)} + special tokens ${formatCount(e.specialTokens)} + head ${formatCount(e.head)}${e.adapters ? ` + LoRA ${formatCount(e.adapters)}` : ''}`,
+      memoryLine,
+    ].join('  \n');
+  }
   return [
     `**Parameters:** ${formatCount(e.total)} total, ${formatCount(e.trainable)} trained`,
     `backbone ${formatCount(e.backbone)} + embeddings ${formatCount(e.embeddings)} + connectors ${formatCount(e.connectors)} + special tokens ${formatCount(e.specialTokens)} + head ${formatCount(e.head)}${e.adapters ? ` + LoRA ${formatCount(e.adapters)}` : ''}`,

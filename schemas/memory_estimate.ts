@@ -13,8 +13,9 @@
 // and per block and head 3·T² attention values (scores, scaled scores, softmax), 4 more with attention dropout
 // (its mask, the scaled and the dropped weights). The velocity CNN keeps, per pixel of the M = B·W'·X·Y patches
 // it predicts, 2·(cond + 2) + 4·C + 5 values and (3·f + 4)·C per residual block (C channels, factor f). With
-// `training.recompute_activations` a block keeps only its input and the CNN its three inputs, and the backward
-// pass holds one block's activations (or one 64 MB chunk of the CNN's) at a time on top.
+// `training.recompute_activations` a block keeps only the inputs of its two residual halves and the CNN its three
+// inputs, and the backward pass holds one half block's activations (or one 64 MB chunk of the CNN's) at a time. TF.js keeps the gradient
+// of every kept tensor until the backward pass ends, so the backward pass doubles what it walks through.
 import type { ResolvedExperimentConfig } from './generated/experiment_config';
 import type { BackboneShape } from './backbone_shape';
 import type { ParameterEstimate } from './config_estimates';
@@ -97,22 +98,45 @@ const loraOutputs = (shape: BackboneShape, kv: number): Record<string, number> =
   down_proj: shape.hidden_size,
 });
 
-/** Floats one decoder block keeps for its backward pass, per micro-batch of `batch` sequences of `tokens`. */
+/**
+ * Floats one decoder block keeps for its backward pass, per micro-batch of `batch` sequences of `tokens`, by
+ * residual half: the attention half (input norm, q/k/v/o, rotary, the attention maps) and the MLP half (norm,
+ * gate/up/down, SwiGLU), which recomputation rebuilds one at a time.
+ */
+export function blockActivationHalves(
+  config: ResolvedExperimentConfig,
+  shape: BackboneShape,
+  batch: number,
+  tokens: number,
+): { attention: number; mlp: number } {
+  const h = shape.hidden_size;
+  const kv = shape.num_key_value_heads * Math.floor(h / shape.num_attention_heads);
+  let attention = 10 * h + 4 * kv + 3;
+  let mlp = 4 * h + 4 * shape.intermediate_size + 3;
+  if (config.backbone.finetune === 'lora') {
+    const outputs = loraOutputs(shape, kv);
+    for (const target of config.backbone.lora.targets) {
+      const adapter = config.backbone.lora.rank + 3 * outputs[target];
+      if (['q_proj', 'k_proj', 'v_proj', 'o_proj'].includes(target)) attention += adapter;
+      else mlp += adapter;
+    }
+  }
+  const mapsPerHead = config.backbone.attention_dropout > 0 ? 7 : 3;
+  return {
+    attention: batch * tokens * attention + batch * mapsPerHead * shape.num_attention_heads * tokens * tokens,
+    mlp: batch * tokens * mlp,
+  };
+}
+
+/** Floats one decoder block keeps for its backward pass (both halves). */
 export function blockActivationFloats(
   config: ResolvedExperimentConfig,
   shape: BackboneShape,
   batch: number,
   tokens: number,
 ): number {
-  const h = shape.hidden_size;
-  const kv = shape.num_key_value_heads * Math.floor(h / shape.num_attention_heads);
-  let perToken = 14 * h + 4 * kv + 4 * shape.intermediate_size + 6;
-  if (config.backbone.finetune === 'lora') {
-    const outputs = loraOutputs(shape, kv);
-    for (const target of config.backbone.lora.targets) perToken += config.backbone.lora.rank + 3 * outputs[target];
-  }
-  const mapsPerHead = config.backbone.attention_dropout > 0 ? 7 : 3;
-  return batch * tokens * perToken + batch * mapsPerHead * shape.num_attention_heads * tokens * tokens;
+  const halves = blockActivationHalves(config, shape, batch, tokens);
+  return halves.attention + halves.mlp;
 }
 
 /** Floats the generation model keeps outside its blocks: connectors, separators, final norm, condition, CNN. */
@@ -162,25 +186,29 @@ export function estimateTrainingMemory(
   const batch = Math.ceil(config.training.batch_size / workers);
   const recompute = config.training.recompute_activations;
   const layers = shape.num_hidden_layers;
-  const block = blockActivationFloats(config, shape, batch, tokens);
+  const halves = blockActivationHalves(config, shape, batch, tokens);
+  const block = halves.attention + halves.mlp;
   const h = shape.hidden_size;
   const head =
     config.task === 'generation'
       ? generationHeadFloats(config, shape, batch, tokens)
       : { saved: batch * tokens * (5 * h + 3), cnn: 0, cnnInputs: 0 };
-  // Backward temporaries: the gradients of a block's attention maps and MLP-wide tensors, and the largest
-  // weight gradient (a frozen weight's too: the linear kernel computes it before it is dropped).
-  const attentionGradients = 2 * batch * shape.num_attention_heads * tokens * tokens;
-  const temporaries = attentionGradients + 2 * batch * tokens * shape.intermediate_size + h * shape.intermediate_size;
+  // The largest weight gradient made on top (a frozen weight's too: the linear kernel computes it, then drops it).
+  const temporaries = h * shape.intermediate_size;
   let activationFloats: number;
   let backwardFloats: number;
+  // TF.js frees no gradient of an intermediate tensor before its backward pass ends (tfjs-core's
+  // backpropagateGradients disposes only gradients it sums), so a pass holds a gradient beside each tensor it
+  // kept: twice the activations. A recomputed half block's own pass ends with it, so only one half is doubled.
   if (recompute) {
-    activationFloats = layers * batch * tokens * h + head.saved + head.cnnInputs;
+    // Each block keeps the inputs of its two halves.
+    activationFloats = 2 * layers * batch * tokens * h + head.saved + head.cnnInputs;
     const cnnChunk = head.cnn > 0 ? Math.min(head.cnn, cnnChunkFloats) : 0;
-    backwardFloats = Math.max(block + temporaries, cnnChunk);
+    backwardFloats =
+      activationFloats + Math.max(2 * halves.attention + temporaries, 2 * halves.mlp + temporaries, 2 * cnnChunk);
   } else {
     activationFloats = layers * block + head.saved + head.cnn;
-    backwardFloats = temporaries;
+    backwardFloats = activationFloats + temporaries;
   }
   const weightsBytes = 4 * parameters.total;
   const optimizerBytes = 12 * parameters.trainable;
@@ -225,6 +253,11 @@ export function memoryAdvice(config: ResolvedExperimentConfig, estimate: MemoryE
   if (estimate.dataBytes > 512 * 2 ** 20) advice.push('lower data.cache_mb');
   advice.push('or use a smaller backbone');
   return advice.join('; ');
+}
+
+/** The hover's line, in place of the parameter estimate's lower bound. */
+export function describeMemoryMarkdown(estimate: MemoryEstimate): string {
+  return `**Training memory:** ${describeMemory(estimate)}`;
 }
 
 /** One line for hover and `l3m sweep plan`. */

@@ -6,6 +6,7 @@ import type { ConfigFileSystem } from './config_context';
 import { backboneShape } from './backbone_shape';
 import { describeEstimate, estimateParameters, formatCount, type ParameterEstimate } from './config_estimates';
 import { resolveConfig } from './resolve_config';
+import { estimateTrainingMemory, formatBytes, describeMemoryMarkdown, type MemoryEstimate } from './memory_estimate';
 import type { PlannedRun, SweepPlan } from './sweep_types';
 
 export interface SweepEstimate {
@@ -16,6 +17,8 @@ export interface SweepEstimate {
   experiment: string;
   /** Undefined when the size is unknown (`unknown` says why). */
   estimate?: ParameterEstimate;
+  /** The training memory estimate (schemas/memory_estimate.ts), when the sequence length is known. */
+  memory?: MemoryEstimate;
   unknown?: string;
 }
 
@@ -23,7 +26,7 @@ export interface SweepEstimate {
 export function runEstimate(
   run: PlannedRun,
   fileSystem: ConfigFileSystem,
-): { estimate?: ParameterEstimate; unknown?: string } {
+): { estimate?: ParameterEstimate; memory?: MemoryEstimate; unknown?: string } {
   try {
     const config = resolveConfig(run.config);
     const shape = backboneShape(config, { configPath: run.base, fileSystem });
@@ -35,7 +38,8 @@ export function runEstimate(
             : 'unknown (the backbone shape is not readable)',
       };
     }
-    return { estimate: estimateParameters(config, shape) };
+    const estimate = estimateParameters(config, shape);
+    return { estimate, memory: estimateTrainingMemory(config, shape, estimate) };
   } catch {
     // A planned run's config has been validated; this guards against a shape the estimate does not know.
     return { unknown: 'unknown' };
@@ -45,7 +49,7 @@ export function runEstimate(
 /** One entry per distinct estimate of each experiment, in run order. */
 export function sweepEstimates(plan: SweepPlan, fileSystem: ConfigFileSystem): SweepEstimate[] {
   const entries = new Map<string, SweepEstimate>();
-  const byOverrides = new Map<string, { estimate?: ParameterEstimate; unknown?: string }>();
+  const byOverrides = new Map<string, { estimate?: ParameterEstimate; memory?: MemoryEstimate; unknown?: string }>();
   for (const run of plan.runs) {
     // Repeats differ only in the seed, which never changes the size: estimate each config once.
     const configKey = `${run.base}\n${JSON.stringify(run.overrides)}`;
@@ -63,10 +67,20 @@ export function sweepEstimates(plan: SweepPlan, fileSystem: ConfigFileSystem): S
   return [...entries.values()];
 }
 
-/** "20.2k parameters (19.7k trained), at least 0.4 MiB to train" for a table row. */
-export function estimateLine(entry: Pick<SweepEstimate, 'estimate' | 'unknown'>): string {
+/**
+ * "20.2k parameters (19.7k trained), about 530 MiB to train (activations 1.2 MiB at 8 × 185 tokens)" for a table
+ * row; "at least" the weights and Adam's when the sequence length is unknown.
+ */
+export function estimateLine(entry: Pick<SweepEstimate, 'estimate' | 'memory' | 'unknown'>): string {
   const e = entry.estimate;
   if (!e) return `parameters ${entry.unknown ?? 'unknown'}`;
+  const m = entry.memory;
+  if (m) {
+    return (
+      `${formatCount(e.total)} parameters (${formatCount(e.trainable)} trained), about ${formatBytes(m.totalBytes)} to train ` +
+      `(activations ${formatBytes(m.activationBytes + m.backwardBytes)} at ${m.microBatch} × ${m.sequenceLength} tokens${m.recompute ? ', recomputed' : ''})`
+    );
+  }
   const mib = e.trainingMemoryBytes / 2 ** 20;
   const memory = mib >= 1024 ? `${(mib / 1024).toFixed(1)} GiB` : `${mib.toFixed(1)} MiB`;
   return `${formatCount(e.total)} parameters (${formatCount(e.trainable)} trained), at least ${memory} to train`;
@@ -85,7 +99,7 @@ export function describeSweep(plan: SweepPlan, fileSystem: ConfigFileSystem): st
     const who = `${entry.experiment}: ${entry.groups.slice(0, 3).join('; ')}${entry.groups.length > 3 ? `; and ${entry.groups.length - 3} more groups` : ''}`;
     lines.push(
       entry.estimate
-        ? `*${who}*  \n${describeEstimate(entry.estimate)}`
+        ? `*${who}*  \n${describeEstimate(entry.estimate, entry.memory && describeMemoryMarkdown(entry.memory))}`
         : `*${who}*  \n**Parameters:** ${entry.unknown ?? 'unknown'}`,
     );
   }

@@ -7,6 +7,10 @@ import type { CompletionList, Diagnostic, Hover, Position } from 'vscode-json-la
 import { fileURLToPath } from 'node:url';
 import { backboneShape } from '../../schemas/backbone_shape';
 import { describeEstimate, estimateParameters } from '../../schemas/config_estimates';
+import { describeMemoryMarkdown, estimateTrainingMemory } from '../../schemas/memory_estimate';
+import type { ResolvedExperimentConfig } from '../../schemas/generated/experiment_config';
+import { formatDuration, measuredRuns, timeFromEarlierRuns } from '../../sidecar/protocol/measured_step_rate';
+import { defaultRunsDir } from '../../sidecar/protocol/workspace_folders';
 import type { ConfigContext, ConfigFileSystem } from '../../schemas/config_context';
 import { configLimitDiagnostic } from '../../schemas/config_limits';
 import { resolveConfig } from '../../schemas/resolve_config';
@@ -41,6 +45,26 @@ export function configDiagnostics(uri: string, text: string, fileSystem: ConfigF
 /** The sections whose hover shows the model's size. */
 const estimatedSections = new Set(['backbone', 'head', 'connectors', 'prompt', 'task']);
 
+/** Run folders read per hover at most: the newest of the experiment, so that a long history keeps hover quick. */
+const measuredRunsRead = 20;
+
+/**
+ * The time per epoch (or per run, for a length in steps) from completed runs of the same shape in the config's
+ * runs folder, or where to get one.
+ */
+function timeLine(config: ResolvedExperimentConfig, configPath: string): string | undefined {
+  if (!configPath) return undefined;
+  const experiment = (configPath.split(/[\\/]/).pop() ?? '').replace(/\.l3m\.json$/, '').replace(/\.json$/, '');
+  const measured = timeFromEarlierRuns(config, measuredRuns(defaultRunsDir(configPath), experiment, measuredRunsRead));
+  if (!measured) {
+    return '**Time per epoch:** not measured yet: no completed run of this shape in the runs folder (`l3m sweep plan` estimates it from a benchmark of the backend).';
+  }
+  const from = `at ${measured.stepsPerSecond.toPrecision(3)} steps/s, measured on ${measured.runs} completed run${measured.runs === 1 ? '' : 's'} of this shape`;
+  return measured.epochSeconds !== undefined
+    ? `**Time per epoch:** ${formatDuration(measured.epochSeconds)} ${from}; the run about ${formatDuration(measured.seconds)}`
+    : `**Run time:** about ${formatDuration(measured.seconds)} (${measured.steps} steps ${from}, with data and evaluation)`;
+}
+
 /** Markdown with the parameter and memory estimates of the text, or undefined when unknown. */
 export function estimateMarkdown(text: string, context: ConfigContext): string | undefined {
   const root = parseTree(text);
@@ -53,7 +77,10 @@ export function estimateMarkdown(text: string, context: ConfigContext): string |
         ? "**Parameters:** unknown until the checkpoint's config.json is readable at backbone.path."
         : undefined;
     }
-    return describeEstimate(estimateParameters(config, shape));
+    const parameters = estimateParameters(config, shape);
+    const memory = estimateTrainingMemory(config, shape, parameters);
+    const time = timeLine(config, context.configPath);
+    return `${describeEstimate(parameters, memory && describeMemoryMarkdown(memory))}${time ? `  \n${time}` : ''}`;
   } catch {
     // Ill-typed fields: the diagnostics say what is wrong; the hover just has no estimate.
     return undefined;

@@ -1,6 +1,6 @@
 // `l3m sweep plan <file> [--runs-dir DIR] [--json]`: a sweep file checked and expanded, started
 // nothing. Prints the run count, one row per run (index, group, overrides, seed), the parameter and
-// memory estimates of each distinct config (as hover shows them) and the estimated run time, from
+// memory estimates of each distinct config (as hover shows them) and the estimated run time and time per epoch, from
 // earlier runs of the same shape in the runs folder or else a benchmark of the backend, saying which.
 // A sweep with errors prints them as file:line:col and exits 1, as `l3m train` does for a config.
 import { parseArgs } from 'node:util';
@@ -49,7 +49,9 @@ function table(rows: string[][]): string[] {
 }
 
 function describeRunTime(time: RunTime): string {
-  return time.seconds === undefined ? time.detail : `${formatDuration(time.seconds)} per run: ${time.detail}`;
+  if (time.seconds === undefined) return time.detail;
+  const epoch = time.epochSeconds === undefined ? '' : ` (${formatDuration(time.epochSeconds)} per epoch)`;
+  return `${formatDuration(time.seconds)} per run${epoch}: ${time.detail}`;
 }
 
 function printPlan(

@@ -4,109 +4,37 @@
 // Otherwise: a short matmul benchmark of the backend the config asks for, scaled by the config's
 // training FLOPs (6 · parameters · tokens per step, the usual dense-transformer count); that ignores
 // per-step overheads and the CFM head's convolutions, so it says so and is a rough lower bound.
-import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import type { ResolvedExperimentConfig } from '../../schemas/generated/experiment_config';
 import type { ConfigFileSystem } from '../../schemas/config_context';
 import { resolveConfig } from '../../schemas/resolve_config';
 import { sliceCells } from '../../schemas/semantic_checks';
+import { simulatorPresets } from '../../schemas/simulator_presets';
 import { runEstimate } from '../../schemas/sweep_estimates';
 import type { PlannedRun, SweepPlan } from '../../schemas/sweep_plan';
-import { parseMetricsJsonl, parseRunRecord } from '../protocol/run_folder';
+import { measuredRuns, timeFromEarlierRuns, type Measurement } from '../protocol/measured_step_rate';
 import { errorMessage } from '../protocol/error_message';
 import { selectRuntime } from '../jobs/select_runtime';
 
 export interface RunTime {
   /** Seconds one run of this config takes, when known. */
   seconds?: number;
+  /** Seconds of one epoch's training steps, when the number of steps per epoch is known. */
+  epochSeconds?: number;
   source: 'measured' | 'benchmark' | 'unknown';
   /** What the figure rests on, or why there is none. */
   detail: string;
 }
 
-/** The settings that do not change how fast a step runs or how long data and evaluation take. */
-function shapeKey(config: ResolvedExperimentConfig): string {
-  const { name: _name, training, data, ...rest } = structuredClone(config);
-  const { batch_size, gradient_accumulation_steps, train_ds_multiplicity, interleaved } = training;
-  const splits = { ...data.splits, seed: 0 };
-  const simulator = data.simulator ? { ...data.simulator, seed: 0 } : undefined;
-  return JSON.stringify({
-    ...rest,
-    $schema: undefined,
-    data: { ...data, splits, simulator },
-    training: { batch_size, gradient_accumulation_steps, train_ds_multiplicity, interleaved },
-  });
-}
-
-/** The training length of a config in the unit it is written in. */
-function lengthInUnits(config: ResolvedExperimentConfig): number {
-  return config.training.unit === 'steps' ? config.training.steps : config.training.epochs;
-}
-
-interface Measurement {
-  stepsPerSecond: number;
-  /** Seconds of the run outside the training steps (data, evaluation, checkpoints). */
-  overhead: number;
-  totalSteps: number;
-  config: ResolvedExperimentConfig;
-  runDir: string;
-}
-
-/** Completed runs of `experiment` in `runsDir` with their measured throughput, newest first. */
-function measuredRuns(runsDir: string, experiment: string): Measurement[] {
-  const folder = join(runsDir, experiment);
-  let names: string[];
-  try {
-    names = readdirSync(folder).filter((n) => !n.startsWith('.'));
-  } catch {
-    return [];
-  }
-  const found: Measurement[] = [];
-  for (const name of names.sort().reverse()) {
-    const runDir = join(folder, name);
-    try {
-      const parsed = parseRunRecord(readFileSync(join(runDir, 'run.json'), 'utf8'));
-      if ('error' in parsed) continue;
-      const record = parsed.record;
-      if (record.status !== 'completed' || !record.progress || !record.startedAt || !record.endedAt) continue;
-      const config = resolveConfig(JSON.parse(readFileSync(join(runDir, 'config.json'), 'utf8')));
-      const metrics = parseMetricsJsonl(readFileSync(join(runDir, 'metrics.jsonl'), 'utf8')).records;
-      const last = metrics.filter((m) => m.split === 'train' && typeof m.steps_per_s === 'number').pop();
-      const stepsPerSecond = typeof last?.steps_per_s === 'number' ? last.steps_per_s : 0;
-      if (!(stepsPerSecond > 0)) continue;
-      const wall = (Date.parse(record.endedAt) - Date.parse(record.startedAt)) / 1000;
-      const totalSteps = record.progress.totalSteps;
-      found.push({
-        stepsPerSecond,
-        overhead: Math.max(0, wall - totalSteps / stepsPerSecond),
-        totalSteps,
-        config,
-        runDir,
-      });
-    } catch {
-      // A run folder being written or damaged is no measurement; the others still are.
-    }
-  }
-  return found;
-}
-
 /** Seconds of a run of `config` from earlier runs of the same shape, or undefined when none fits. */
 function fromEarlierRuns(config: ResolvedExperimentConfig, earlier: Measurement[]): RunTime | undefined {
-  const key = shapeKey(config);
-  const same = earlier.filter((m) => shapeKey(m.config) === key && m.config.training.unit === config.training.unit);
-  if (same.length === 0) return undefined;
-  const newest = same.slice(0, 5);
-  const mean = (values: number[]) => values.reduce((a, b) => a + b, 0) / values.length;
-  // Same data and batch size, so steps per unit (epoch or step) are the same as the earlier runs'.
-  const stepsPerUnit = mean(newest.map((m) => m.totalSteps / lengthInUnits(m.config)));
-  const steps = Math.round(stepsPerUnit * lengthInUnits(config));
-  const stepsPerSecond = mean(newest.map((m) => m.stepsPerSecond));
-  const overhead = mean(newest.map((m) => m.overhead));
+  const measured = timeFromEarlierRuns(config, earlier);
+  if (!measured) return undefined;
   return {
-    seconds: steps / stepsPerSecond + overhead,
+    seconds: measured.seconds,
+    epochSeconds: measured.epochSeconds,
     source: 'measured',
-    detail: `${steps} steps at ${stepsPerSecond.toPrecision(3)} steps/s + ${overhead.toFixed(0)} s data and evaluation, measured on ${newest.length} completed run${newest.length === 1 ? '' : 's'} of the same shape (newest ${newest[0].runDir})`,
+    detail: `${measured.steps} steps at ${measured.stepsPerSecond.toPrecision(3)} steps/s + ${measured.overhead.toFixed(0)} s data and evaluation, measured on ${measured.runs} completed run${measured.runs === 1 ? '' : 's'} of the same shape (newest ${measured.newestRunDir})`,
   };
 }
 
@@ -125,18 +53,34 @@ function tokensPerSample(config: ResolvedExperimentConfig): number | undefined {
   return config.data.sublightcone.length * (side * side + side + 1) + 32;
 }
 
+/**
+ * Optimizer steps of one epoch, when the config says enough to count them: the built-in simulator's training
+ * cones (and for generation their windows, before trimming drops the late, ionised end: an upper bound).
+ */
+function stepsPerEpoch(config: ResolvedExperimentConfig): number | undefined {
+  const t = config.training;
+  const data = config.data;
+  if (data.source !== 'simulator') return undefined;
+  const count = data.simulator.count;
+  const train =
+    count - Math.round(count * data.splits.validation_fraction) - Math.round(count * data.splits.test_fraction);
+  let samples = train * t.train_ds_multiplicity;
+  if (config.task === 'generation') {
+    const nLos = simulatorPresets[data.simulator.preset]?.nLos;
+    if (nLos === undefined) return undefined;
+    const { length, context, stride } = data.sublightcone;
+    samples *= Math.max(0, Math.floor((nLos - length) / (stride ?? length - context)) + 1);
+  }
+  // An epoch is whole batches: the last partial one is dropped, as the training loader does.
+  return Math.max(1, Math.floor(samples / (t.batch_size * t.gradient_accumulation_steps)));
+}
+
 /** Optimizer steps of a run, when the config says enough to count them. */
 function plannedSteps(config: ResolvedExperimentConfig): number | undefined {
   const t = config.training;
   if (t.unit === 'steps') return t.steps;
-  const data = config.data;
-  if (config.task !== 'regression' || data.source !== 'simulator') return undefined;
-  const count = data.simulator.count;
-  const train =
-    count - Math.round(count * data.splits.validation_fraction) - Math.round(count * data.splits.test_fraction);
-  const perStep = t.batch_size * t.gradient_accumulation_steps;
-  // An epoch is whole batches: the last partial one is dropped, as the training loader does.
-  return Math.ceil(t.epochs * Math.max(1, Math.floor((train * t.train_ds_multiplicity) / perStep)));
+  const perEpoch = stepsPerEpoch(config);
+  return perEpoch === undefined ? undefined : Math.ceil(t.epochs * perEpoch);
 }
 
 const benchmarks = new Map<string, Promise<{ flopsPerSecond: number; backend: string } | { error: string }>>();
@@ -196,8 +140,10 @@ async function fromBenchmark(
     tokens *
     config.training.batch_size *
     config.training.gradient_accumulation_steps;
+  const perEpoch = stepsPerEpoch(config);
   return {
     seconds: (steps * perStep) / measured.flopsPerSecond,
+    epochSeconds: perEpoch === undefined ? undefined : (perEpoch * perStep) / measured.flopsPerSecond,
     source: 'benchmark',
     detail: `${steps} steps × ${(perStep / 1e9).toPrecision(3)} GFLOP at ${(measured.flopsPerSecond / 1e9).toPrecision(3)} GFLOP/s (${measured.backend} matmul benchmark; no completed run of this shape to measure, so steps' overheads are left out: a lower bound)`,
   };
@@ -232,11 +178,4 @@ export function configKey(run: PlannedRun): string {
   return `${run.base}\n${JSON.stringify(run.overrides)}`;
 }
 
-/** 95 → "1 min 35 s", 7300 → "2 h 2 min". */
-export function formatDuration(seconds: number): string {
-  if (seconds < 60) return `${seconds.toFixed(seconds < 10 ? 1 : 0)} s`;
-  const minutes = Math.floor(seconds / 60);
-  if (minutes < 60) return `${minutes} min ${Math.round(seconds - minutes * 60)} s`;
-  const hours = Math.floor(minutes / 60);
-  return `${hours} h ${minutes - hours * 60} min`;
-}
+export { formatDuration } from '../protocol/measured_step_rate';

@@ -3,8 +3,7 @@
 // The runs folder is --runs-dir, else $L3M_RUNS_DIR, else runs/ in the config's workspace: the nearest
 // folder above the config holding .git, package.json or .vscode (else the config's own folder), which is
 // where the extension's Runs view looks by default (${workspaceFolder}/runs).
-import { existsSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { ConfigInvalidError } from '../../schemas/load_config';
 import { formatDiagnostic } from '../../schemas/validate_config';
 import { prepareRun } from '../jobs/train_job';
@@ -26,19 +25,9 @@ Options:
 Ctrl-C cancels after the current step (resume with "l3m resume <run folder>"); a second Ctrl-C quits at once.
 Exit codes: 0 completed, 1 config has errors, 2 usage error, 3 run failed, 4 cancelled.`;
 
-/** The workspace of a config: the nearest folder up holding .git, package.json or .vscode; else the config's folder. */
-export function workspaceOf(configPath: string): string {
-  const start = dirname(resolve(configPath));
-  for (let dir = start; ; dir = dirname(dir)) {
-    if (['.git', 'package.json', '.vscode'].some((marker) => existsSync(join(dir, marker)))) return dir;
-    if (dirname(dir) === dir) return start;
-  }
-}
+import { defaultRunsDir } from '../protocol/workspace_folders';
 
-export function defaultRunsDir(configPath: string, env: NodeJS.ProcessEnv = process.env): string {
-  if (env.L3M_RUNS_DIR) return resolve(env.L3M_RUNS_DIR);
-  return join(workspaceOf(configPath), 'runs');
-}
+export { defaultRunsDir, workspaceOf } from '../protocol/workspace_folders';
 
 export async function run(args: string[]): Promise<number> {
   if (args.includes('-h') || args.includes('--help')) {

@@ -1,26 +1,34 @@
 // A decoder block run through activation recomputation (./ops/recompute.ts): the forward pass keeps only the
-// block's input, and the backward pass rebuilds the block's activations from it. Used for training when
-// `training.recompute_activations` is on, so that a step holds one block's activations instead of all of them.
-import type * as tf from '@tensorflow/tfjs';
+// inputs of the block's two residual halves (attention, MLP), and the backward pass rebuilds one half's
+// activations at a time from its input. Used for training when `training.recompute_activations` is on, so that
+// a step holds half a block's activations instead of all the blocks'. The halves are recomputed apart because
+// TF.js keeps the gradient of every tensor of a pass until the pass ends: a whole block's pass would hold its
+// attention maps and its MLP-wide tensors, with their gradients, at once.
+import * as tf from '@tensorflow/tfjs';
 import type { AttentionContext } from './qwen2_attention';
 import type { Qwen2DecoderLayer } from './qwen2_decoder_layer';
 import { recompute } from './ops/recompute';
 
-/** Every variable a block reads: its two norm scales and its projections' weights, biases and adapters. */
-export function blockVariables(block: Qwen2DecoderLayer): tf.Variable[] {
-  const projections = [...Object.values(block.selfAttn.projections), ...Object.values(block.mlp.projections)];
-  return [
-    ...block.inputLayernorm.namedWeights(),
-    ...block.postAttentionLayernorm.namedWeights(),
-    ...projections.flatMap((p) => [...p.namedWeights(), ...p.namedLoraWeights()]),
-  ].map(([, v]) => v);
+function variablesOf(named: [string, tf.Variable][]): tf.Variable[] {
+  return named.map(([, v]) => v);
+}
+
+/** The variables each half of a block reads: norm scale, projections' weights, biases and adapters. */
+export function blockHalfVariables(block: Qwen2DecoderLayer): { attention: tf.Variable[]; mlp: tf.Variable[] } {
+  const of = (
+    projections: { namedWeights(): [string, tf.Variable][]; namedLoraWeights(): [string, tf.Variable][] }[],
+  ) => projections.flatMap((p) => [...variablesOf(p.namedWeights()), ...variablesOf(p.namedLoraWeights())]);
+  return {
+    attention: [...variablesOf(block.inputLayernorm.namedWeights()), ...of(Object.values(block.selfAttn.projections))],
+    mlp: [...variablesOf(block.postAttentionLayernorm.namedWeights()), ...of(Object.values(block.mlp.projections))],
+  };
 }
 
 /**
- * `block.apply(x, context)` with its activations recomputed in the backward pass; gradients reach `x` and those
- * of the block's variables that are in `trained` (a frozen weight asks for none, so none is held). The rotary
- * tables and the mask go in as saved inputs, because the forward pass's scope disposes them before the backward
- * pass needs them again. Training only: a key/value cache is refused.
+ * `block.apply(x, context)` with its activations recomputed in the backward pass, half a block at a time;
+ * gradients reach `x` and those of the block's variables that are in `trained` (a frozen weight asks for none,
+ * so none is held). The rotary tables and the mask go in as saved inputs, because the forward pass's scope
+ * disposes them before the backward pass needs them again. Training only: a key/value cache is refused.
  */
 export function applyRecomputedBlock(
   block: Qwen2DecoderLayer,
@@ -33,19 +41,27 @@ export function applyRecomputedBlock(
       'Recomputed decoder block: a key/value cache is for inference; recompute activations only in training.',
     );
   }
+  const variables = blockHalfVariables(block);
   const { cos, sin, signedSin } = context.rotary;
   const tensors = [x, cos, sin, signedSin, ...(context.mask ? [context.mask] : [])];
-  return recompute(
+  const afterAttention = recompute(
     (input, cosIn, sinIn, signedSinIn, mask) =>
-      block.apply(input, {
-        ...context,
-        rotary: { cos: cosIn as tf.Tensor2D, sin: sinIn as tf.Tensor2D, signedSin: signedSinIn as tf.Tensor2D },
-        mask: mask ?? null,
-      }),
+      tf.add(
+        input,
+        block.selfAttn.apply(block.inputLayernorm.apply(input), {
+          ...context,
+          rotary: { cos: cosIn as tf.Tensor2D, sin: sinIn as tf.Tensor2D, signedSin: signedSinIn as tf.Tensor2D },
+          mask: mask ?? null,
+        }),
+      ), // (B, T, H)
     {
       tensors,
       differentiable: tensors.map((_, i) => i === 0),
-      variables: blockVariables(block).filter((v) => trained.has(v)),
+      variables: variables.attention.filter((v) => trained.has(v)),
     },
+  );
+  return recompute(
+    (input) => tf.add(input, block.mlp.apply(block.postAttentionLayernorm.apply(input))), // (B, T, H)
+    { tensors: [afterAttention], differentiable: [true], variables: variables.mlp.filter((v) => trained.has(v)) },
   );
 }

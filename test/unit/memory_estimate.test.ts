@@ -8,6 +8,7 @@ import { backboneShape } from '../../schemas/backbone_shape';
 import { estimateParameters } from '../../schemas/config_estimates';
 import {
   blockActivationFloats,
+  blockActivationHalves,
   estimateTrainingMemory,
   describeMemory,
   trainingSequenceLength,
@@ -85,8 +86,15 @@ test('the whole estimate: weights, Adam, activations of both blocks and the CNN;
   const flow = 2 * 32 * 2 * 16 + 7 * 32 * 16 + 2 * 32;
   assert.equal(outside, connectors + finalNorm + condition + flow);
   const recomputed = estimateTrainingMemory(tinyConfig({ recompute: true }), shape, parameters)!;
-  assert.equal(recomputed.activationBytes / 4, 2 * T * 32 + outside + 32 * 16 * 3 + 32);
-  assert.ok(recomputed.backwardBytes >= 4 * block, 'the backward pass holds one block at a time');
+  // Each of the 2 blocks keeps the inputs of its 2 halves (T × H each); the CNN keeps x, τ and the condition.
+  assert.equal(recomputed.activationBytes / 4, 2 * 2 * T * 32 + outside + 32 * 16 * 3 + 32);
+  const halves = blockActivationHalves(config, shape, 1, T);
+  assert.equal(halves.attention + halves.mlp, block);
+  assert.ok(
+    recomputed.backwardBytes / 4 >= 2 * Math.max(halves.attention, halves.mlp),
+    'the backward pass holds one half block and its gradients at a time',
+  );
+  assert.ok(recomputed.backwardBytes < plain.backwardBytes);
   assert.equal(
     plain.totalBytes,
     plain.weightsBytes +

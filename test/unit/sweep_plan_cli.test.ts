@@ -83,16 +83,19 @@ test('plan prints the runs, the estimates and the run time measured on an earlie
   assert.match(rows[0], /^\s*0\s+q\s+setup=full\s+backbone\.finetune=full\s+0\s+(\d+)$/);
   assert.match(rows[3], /^\s*3\s+q\s+setup=frozen\s+backbone\.finetune=frozen\s+1\s+(\d+)$/);
   assert.ok(rows[0].endsWith(` ${deriveSeed(0, 0)}`) && rows[3].endsWith(` ${deriveSeed(0, 1)}`));
-  assert.match(out, /q: setup=full: 20\.2k parameters \(19\.7k trained\), at least 0\.3 MiB to train/);
+  assert.match(
+    out,
+    /q: setup=full: 20\.2k parameters \(19\.7k trained\), about [\d.]+ MiB to train \(activations [\d.]+ MiB at \d+ × 55 tokens\)/,
+  );
   assert.match(out, /q: setup=frozen: 20\.2k parameters \(987 trained\)/);
   assert.match(
     out,
-    /q: setup=full: 2 min 30 s per run: 960 steps at 8\.00 steps\/s \+ 30 s data and evaluation, measured on 1 completed run of the same shape/,
+    /q: setup=full: 2 min 30 s per run \(2\.0 s per epoch\): 960 steps at 8\.00 steps\/s \+ 30 s data and evaluation, measured on 1 completed run of the same shape/,
   );
   // No frozen run was measured: its time comes from the backend benchmark, and says so.
   assert.match(
     out,
-    /q: setup=frozen: .* per run: 900 steps × [\d.]+ GFLOP at [\d.]+ GFLOP\/s \(\w+(-\w+)? matmul benchmark/,
+    /q: setup=frozen: .* per run \(.* per epoch\): 900 steps × [\d.]+ GFLOP at [\d.]+ GFLOP\/s \(\w+(-\w+)? matmul benchmark/,
   );
   assert.match(out, /Total: \d+ min \d+ s of runs one at a time/);
 });

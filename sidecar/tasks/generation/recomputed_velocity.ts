@@ -10,8 +10,10 @@ import type { VelocityCnn } from './velocity_cnn';
 const chunkFloats = 2 ** 24;
 
 /** Patches per chunk: the CNN's saved floats per pixel are (3·factor + 4)·C per block and about 4·C more. */
-export function velocityChunkRows(cnn: VelocityCnn): number {
-  const { patchSize, channels, blocks, residualFactor } = cnn.options;
+export function velocityChunkRows(
+  shape: Pick<VelocityCnn['options'], 'patchSize' | 'channels' | 'blocks' | 'residualFactor'>,
+): number {
+  const { patchSize, channels, blocks, residualFactor } = shape;
   const perPatch = patchSize * patchSize * channels * (blocks * (3 * residualFactor + 4) + 4);
   return Math.max(1, Math.floor(chunkFloats / perPatch));
 }
@@ -24,6 +26,6 @@ export function recomputedVelocity(cnn: VelocityCnn, x: tf.Tensor, tau: tf.Tenso
   return recompute(
     (xChunk, tauChunk, condChunk) => cnn.apply(xChunk, tauChunk, condChunk),
     { tensors: [x, tau, cond], differentiable: [false, false, true], variables: cnn.namedWeights().map(([, v]) => v) },
-    velocityChunkRows(cnn),
+    velocityChunkRows(cnn.options),
   );
 }
