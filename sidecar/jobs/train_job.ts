@@ -196,10 +196,15 @@ export async function runTraining(options: RunTrainingOptions): Promise<'complet
     try {
       outcome = await trainTask(definition, context);
     } catch (error) {
-      // Cancelled while the dataset was still being simulated: nothing was trained or cached, and a
-      // resume starts from the beginning (simulating again), so the run ends cancelled, not failed.
-      if (!(error instanceof DatasetCancelledError)) throw error;
-      outcome = { kind: 'cancelled', progress: running.progress ?? { step: 0, totalSteps: 0, epoch: 0 } };
+      // Cancelled while the dataset was still being simulated (nothing was trained or cached, and a resume
+      // starts from the beginning, simulating again), or during the test evaluation or sampling after training
+      // (a resume evaluates again from the last checkpoint): the run ends cancelled, not failed.
+      if (!(error instanceof DatasetCancelledError) && !signal.aborted) throw error;
+      if (!(error instanceof DatasetCancelledError))
+        events.log('info', `Stopped by the cancel: ${errorMessage(error)}`);
+      await progress.settled();
+      const latest = (await readRun(runDir)).progress ?? running.progress;
+      outcome = { kind: 'cancelled', progress: latest ?? { step: 0, totalSteps: 0, epoch: 0 } };
     } finally {
       await progress.settled();
     }
