@@ -29,6 +29,7 @@ const slowUnitTests = [
   'test/unit/webgpu_parity.test.ts',
   'test/unit/webgpu_training_run.test.ts',
   'test/unit/gpu_out_of_memory_run.test.ts',
+  'test/unit/paper_scale_run.test.ts',
   'test/unit/train_cancel_evaluation.test.ts',
 ];
 const tiers = ['fast', 'slow'];
