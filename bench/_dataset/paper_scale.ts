@@ -43,6 +43,7 @@ interface StoreFigures {
   regressionLoadSeconds: number;
   regressionBatchesPerSecond: number;
   peakRssMb: number;
+  peakRssMbAfter: { conversion: number; statistics: number; generationBatches: number };
 }
 
 interface StepFigures {
@@ -70,6 +71,8 @@ interface CountFigures {
   regression_load_s: number;
   regression_batches_per_s: number;
   peak_rss_mb: number;
+  /** The peak RSS as it stood after the conversion, the two generation loads and the generation batches. */
+  peak_rss_mb_after: { conversion: number; statistics: number; generation_batches: number };
 }
 
 const mb = (bytes: number) => bytes / 1e6;
@@ -258,6 +261,11 @@ export async function paperScale(argv: readonly string[]): Promise<void> {
         regression_load_s: store.regressionLoadSeconds,
         regression_batches_per_s: store.regressionBatchesPerSecond,
         peak_rss_mb: store.peakRssMb,
+        peak_rss_mb_after: {
+          conversion: store.peakRssMbAfter.conversion,
+          statistics: store.peakRssMbAfter.statistics,
+          generation_batches: store.peakRssMbAfter.generationBatches,
+        },
       };
       results.push(figures);
       printCount(figures, store);
@@ -329,6 +337,10 @@ function printCount(f: CountFigures, store: StoreFigures): void {
       `${f.generation_batches_per_s.toFixed(1)} batches/s over ${store.trainWindows} training windows (chunk cache ${store.cacheMb} MB)`,
   );
   console.log(
-    `  regression: ${f.cones} global signals loaded in ${f.regression_load_s.toFixed(2)} s; ${f.regression_batches_per_s.toFixed(0)} batches/s; peak RSS ${f.peak_rss_mb.toFixed(0)} MB`,
+    `  regression: ${f.cones} global signals loaded in ${f.regression_load_s.toFixed(2)} s; ${f.regression_batches_per_s.toFixed(0)} batches/s`,
+  );
+  const after = f.peak_rss_mb_after;
+  console.log(
+    `  peak RSS ${f.peak_rss_mb.toFixed(0)} MB; after conversion ${after.conversion.toFixed(0)}, statistics ${after.statistics.toFixed(0)}, generation batches ${after.generation_batches.toFixed(0)}`,
   );
 }

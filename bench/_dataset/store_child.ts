@@ -4,10 +4,13 @@
 //   2. generation: loadGenerationData twice, the first streaming the training cones for the sgn_log
 //      statistics and the mean patch, the second reading them from the store; then training batches as
 //      the training loop draws them (the next step's windows prefetched by the store's worker thread
-//      before this step's batch is built), with no model between batches: the data path's own rate;
+//      before this step's batch is built), with no model between batches: the prefetch races the reads,
+//      and whatever has not arrived is read by the main thread, so the rate is a lower bound of what a
+//      training step, which gives the prefetch its whole duration, sees;
 //   3. regression: openDataset and loadRegressionData (the stored global signal of every cone, read
 //      once), then training batches as the regression task gathers them (tensors of the rows).
-// Prints one JSON line: the figures and the process's peak RSS (the kernel's maxRSS).
+// Prints one JSON line: the figures and the process's peak RSS (the kernel's maxRSS), also as it stood
+// after each phase.
 import * as tf from '@tensorflow/tfjs';
 import { openDataset } from '../../sidecar/data/dataset';
 import { seededRandom } from '../../sidecar/data/splits';
@@ -31,6 +34,8 @@ interface ChildInput {
 
 const input = JSON.parse(process.argv[2]) as ChildInput;
 const seconds = (start: bigint) => Number(process.hrtime.bigint() - start) / 1e9;
+/** The process's peak RSS so far in MB: read after each phase, it shows which phase set the peak. */
+const peakRssMb = () => process.resourceUsage().maxRSS / 1024;
 
 /** Batch `step`'s indices of the training order, epoch after epoch, as the training loop takes them. */
 function batchIndices(seed: number, size: number, batchSize: number): (step: number) => Int32Array {
@@ -58,6 +63,7 @@ async function main(): Promise<void> {
   const { manifest, cones } = opened.store;
   const storeFromCache = opened.storeFromCache;
   await opened.store.close();
+  const peakAfterConversion = peakRssMb();
 
   start = process.hrtime.bigint();
   const first = await loadGenerationData(generation, input.configDir);
@@ -66,6 +72,7 @@ async function main(): Promise<void> {
   start = process.hrtime.bigint();
   const data = await loadGenerationData(generation, input.configDir);
   const statisticsStoredSeconds = seconds(start);
+  const peakAfterStatistics = peakRssMb();
 
   const random = seededRandom(generation.training.seed);
   const generationIndices = batchIndices(
@@ -77,9 +84,13 @@ async function main(): Promise<void> {
   for (let step = 0; step < input.generationBatches; step++) {
     prefetchTrainingWindows(data, generationIndices(step + 1));
     trainingBatch(data, generationIndices(step), generation.data.augmentation, random);
+    // The training loop awaits each step, and the prefetched chunks arrive (as messages) only then; a
+    // loop that never yields would leave them queued, unread and held, however many there are.
+    await new Promise((resolve) => setImmediate(resolve));
   }
   const generationSeconds = seconds(start);
   await data.close?.();
+  const peakAfterGenerationBatches = peakRssMb();
 
   start = process.hrtime.bigint();
   const regressionOpened = await openDataset(regression.data, { configDir: input.configDir });
@@ -111,7 +122,12 @@ async function main(): Promise<void> {
       generationBatchesPerSecond: input.generationBatches / generationSeconds,
       regressionLoadSeconds,
       regressionBatchesPerSecond: input.regressionBatches / regressionSeconds,
-      peakRssMb: process.resourceUsage().maxRSS / 1024,
+      peakRssMb: peakRssMb(),
+      peakRssMbAfter: {
+        conversion: peakAfterConversion,
+        statistics: peakAfterStatistics,
+        generationBatches: peakAfterGenerationBatches,
+      },
     }),
   );
 }
