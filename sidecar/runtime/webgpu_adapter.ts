@@ -45,7 +45,9 @@ export function isSoftwareAdapter(info: AdapterInfo, isFallback: boolean): boole
 
 /** The adapter's name for logs and run.json: its non-empty info fields. */
 export function adapterLabel(info: AdapterInfo): string {
-  return [info.vendor, info.architecture, info.device, info.description].filter((s) => s).join(' ') || 'unknown adapter';
+  return (
+    [info.vendor, info.architecture, info.device, info.description].filter((s) => s).join(' ') || 'unknown adapter'
+  );
 }
 
 /** Mesa's EGL needs a platform without a display server; an explicit choice by the user is kept. */

@@ -139,7 +139,10 @@ test('a software WebGPU adapter is used only for an explicit webgpu request that
 });
 
 test('an unavailable backend names the fix for that backend', () => {
-  assert.match(new BackendUnavailableError('webgpu', 'x').message, /Vulkan driver.*runtime\.allow_software_gpu to true/);
+  assert.match(
+    new BackendUnavailableError('webgpu', 'x').message,
+    /Vulkan driver.*runtime\.allow_software_gpu to true/,
+  );
   assert.match(new BackendUnavailableError('cuda', 'x').message, /NVIDIA GPU.*@tensorflow\/tfjs-node-gpu/);
   assert.match(new BackendUnavailableError('cpu-native', 'x').message, /install @tensorflow\/tfjs-node/);
 });
