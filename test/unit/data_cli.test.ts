@@ -131,11 +131,11 @@ test('dataset: regression set standardised on train; generation cones flipped to
   const trainScale = data.train.ids.reduce((sum, id) => sum + Number(/lc(\d)/.exec(id)![1]) + 1, 0) / 2;
   for (let b = 0; b < 6; b++) assert.ok(Math.abs(standardization.mean[b] - (55.5 - 10 * b) * trainScale) < 1e-9);
   const noTrim = { ...config.data, preprocessing: { ...config.data.preprocessing, trim: false } };
-  const cones = await buildGenerationCones(opened, noTrim, ['lc1.npz'], { kind: 'log1p' });
+  const cones = buildGenerationCones(opened, noTrim, ['lc1.npz'], { kind: 'log1p' });
   // Cosmic-time order: the first slice is the highest redshift (file slice nt − 1, value 2·nt), then log1p-transformed.
   assert.ok(Math.abs(cones[0].readSlices(0, 1)[0] - (Math.log1p(2 * nt) + 1.51) / 2.74) < 1e-6);
   assert.equal(cones[0].nt, nt);
-  const generation = await buildGenerationSet(opened, {
+  const generation = buildGenerationSet(opened, {
     ...noTrim,
     preprocessing: { ...noTrim.preprocessing, slice_transform: 'sgn_log' },
   });
