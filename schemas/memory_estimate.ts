@@ -33,7 +33,7 @@ export const wasmHeapOverhead = 1.15;
 
 /** Whether a run's tensors, with the heap's overhead, fit the wasm backend's heap. */
 export function fitsWasmHeap(estimate: MemoryEstimate): boolean {
-  return estimate.tensorBytes * wasmHeapOverhead <= wasmHeapLimitBytes;
+  return estimate.tensorBytes * wasmHeapOverhead + estimate.heapSlackBytes <= wasmHeapLimitBytes;
 }
 
 /** A worker thread's own V8 isolate and wasm module, before its tensors. */
@@ -63,8 +63,14 @@ export interface MemoryEstimate {
   dataBytes: number;
   /** The process before any tensor. */
   processBytes: number;
-  /** Every tensor of the training thread at the peak of a step: what its wasm heap must hold. */
+  /** Every tensor of the training thread at the peak of a step. */
   tensorBytes: number;
+  /**
+   * What the wasm heap grows by beyond the live tensors when blocks are recomputed: it cannot compact, and each
+   * recomputed block's backward pass leaves about one attention map's worth of space it cannot reuse (measured at
+   * 1353 tokens: 100 MB a block while the live tensors stayed level, docs/paper-scale.md#measured).
+   */
+  heapSlackBytes: number;
   /** The estimated peak resident memory of the training process. */
   totalBytes: number;
   recompute: boolean;
@@ -228,6 +234,7 @@ export function estimateTrainingMemory(
   const backwardBytes = 4 * backwardFloats;
   const tensorBytes = weightsBytes + optimizerBytes + activationBytes + backwardBytes;
   const dataBytes = config.data.cache_mb * 2 ** 20;
+  const heapSlackBytes = recompute ? 4 * layers * batch * shape.num_attention_heads * tokens * tokens : 0;
   const workerBytes = (workers - 1) * (workerThreadBytes + weightsBytes + activationBytes + backwardBytes);
   return {
     microBatch: batch,
@@ -240,7 +247,8 @@ export function estimateTrainingMemory(
     dataBytes,
     processBytes: processBaselineBytes,
     tensorBytes,
-    totalBytes: tensorBytes + dataBytes + processBaselineBytes + workerBytes,
+    heapSlackBytes,
+    totalBytes: tensorBytes + heapSlackBytes + dataBytes + processBaselineBytes + workerBytes,
     recompute,
   };
 }

@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { validateQwen2Config, headDim, type Qwen2Config } from './qwen2_config';
 import { Qwen2DecoderLayer } from './qwen2_decoder_layer';
-import { applyRecomputedBlock } from './recomputed_block';
+import { applyRecomputedBlocks } from './recomputed_block';
 import { Qwen2RmsNorm } from './qwen2_rms_norm';
 import { causalMask, type AttentionContext } from './qwen2_attention';
 import { rotaryTables } from './qwen2_rotary';
@@ -161,11 +161,8 @@ export class Qwen2Model {
         dropoutSeed: inputs.dropoutSeed,
       };
       let hidden: tf.Tensor = inputs.inputsEmbeds ?? this.embed(inputs.inputIds!); // (B, T, H)
-      for (const layer of this.layers) {
-        hidden = inputs.recomputeFor
-          ? applyRecomputedBlock(layer, hidden, context, inputs.recomputeFor)
-          : layer.apply(hidden, context); // (B, T, H)
-      }
+      if (inputs.recomputeFor) hidden = applyRecomputedBlocks(this.layers, hidden, context, inputs.recomputeFor);
+      else for (const layer of this.layers) hidden = layer.apply(hidden, context); // (B, T, H)
       const normed = this.norm.apply(hidden) as tf.Tensor3D; // (B, T, H)
       return inputs.returnLogits ? { hidden: normed, logits: this.logits(normed) } : { hidden: normed };
     });

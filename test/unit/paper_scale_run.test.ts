@@ -53,7 +53,7 @@ test('the paper-scale example, shrunk: trains, checkpoints, resumes after a canc
       training: { ...example.training, steps: 3, gradient_accumulation_steps: 2, checkpoint_every: 1 },
       evaluation: { ...example.evaluation, every: 3 },
     };
-    assert.equal(config.training.recompute_activations, true, 'the example recomputes activations');
+    assert.equal(example.training.recompute_activations, true, 'the example recomputes activations');
     const configPath = join(workspace, 'generation-paper-scale-cpu.l3m.json');
     writeFileSync(configPath, JSON.stringify(config, null, 2));
     const { runDir } = await prepareRun(configPath, join(workspace, 'runs'));

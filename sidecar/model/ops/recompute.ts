@@ -114,3 +114,105 @@ export function recompute(
   });
   return op(...tensors, ...variables);
 }
+
+/** A tensor's values held in JavaScript memory instead of the backend's. */
+interface OffloadedTensor {
+  values: Float32Array;
+  shape: number[];
+}
+
+/**
+ * Moves a tensor out of the backend into JavaScript memory (and disposes it). On wasm, a tensor that lives
+ * through many later allocations, placed between large short-lived ones, splits the free space they leave, and
+ * the heap, which cannot compact, grows past them instead: measured about 100 MB more per half block at the
+ * paper's 1353 tokens, enough to run a 4 GiB heap out. Held here, long-lived values pin nothing.
+ */
+function offload(t: tf.Tensor): OffloadedTensor {
+  const out = { values: t.dataSync() as Float32Array, shape: [...t.shape] };
+  t.dispose();
+  return out;
+}
+
+function restore(t: OffloadedTensor): tf.Tensor {
+  return tf.tensor(t.values, t.shape, 'float32');
+}
+
+/** Whether TF.js is recording a tape, so that a backward pass will follow (the engine's own test, read only). */
+function tapeIsRecording(): boolean {
+  return (tf.engine() as unknown as { isTapeOn(): boolean }).isTapeOn();
+}
+
+/**
+ * `x` through `stages` in order, each stage's activations recomputed in the backward pass, which walks the stages
+ * back one at a time and frees each stage's input and gradient as soon as the stage before has its own. One op for
+ * the whole chain rather than one per stage, because TF.js frees no gradient before its backward pass ends: with
+ * an op per stage, each stage's input gradient would stay until the end, pinned between the next stage's large
+ * transients, and the wasm heap, which cannot compact, grows by about one attention map a block.
+ * `constants` are tensors every stage reads (rotary tables, the mask), kept for the backward pass and given no
+ * gradient: they must not depend on trained variables. `variables[s]` are the trained variables stage s reads.
+ * Without a tape recording (evaluation, sampling) the stages just run.
+ */
+export function recomputeSequence(
+  stages: ((x: tf.Tensor, ...constants: tf.Tensor[]) => tf.Tensor)[],
+  x: tf.Tensor,
+  constants: tf.Tensor[],
+  variables: tf.Variable[][],
+): tf.Tensor {
+  if (variables.length !== stages.length)
+    throw new Error(
+      `recomputeSequence: ${variables.length} variable lists for ${stages.length} stages; give one per stage.`,
+    );
+  if (!tapeIsRecording()) {
+    let h = x;
+    for (const stage of stages) {
+      const next = stage(h, ...constants);
+      if (h !== x) h.dispose();
+      h = next;
+    }
+    return h;
+  }
+  const flat = variables.flat();
+  const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const save = args[args.length - 1] as tf.GradSaveFunc;
+    const input = args[0] as tf.Tensor;
+    const given = args.slice(1, 1 + constants.length) as tf.Tensor[];
+    save([input, ...given]);
+    // Each later stage's input, held in JavaScript memory until the backward pass needs it (see offload).
+    const stageInputs: (OffloadedTensor | null)[] = [null];
+    let h = input;
+    for (let s = 0; s < stages.length; s++) {
+      const next = stages[s](h, ...given);
+      if (h !== input) h.dispose();
+      h = next;
+      if (s < stages.length - 1) stageInputs.push({ values: h.dataSync() as Float32Array, shape: [...h.shape] });
+    }
+    return {
+      value: h,
+      gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
+        const kept = saved.slice(1);
+        const engineState = (tf.engine() as unknown as { state: { activeTape: unknown } }).state;
+        const outerTape = engineState.activeTape;
+        const variableGrads: OffloadedTensor[][] = stages.map(() => []);
+        let grad: OffloadedTensor | tf.Tensor = dy as tf.Tensor;
+        for (let s = stages.length - 1; s >= 0; s--) {
+          const stageInput = s === 0 ? saved[0] : restore(stageInputs[s]!);
+          const upstream = grad instanceof tf.Tensor ? grad : restore(grad);
+          let result: { value: tf.Tensor; grads: tf.Tensor[] };
+          try {
+            result = tf.valueAndGrads((x: tf.Tensor) => stages[s](x, ...kept))([stageInput, ...variables[s]], upstream);
+          } finally {
+            engineState.activeTape = outerTape;
+          }
+          result.value.dispose();
+          if (upstream !== dy) upstream.dispose();
+          if (s > 0) stageInput.dispose();
+          grad = s === 0 ? result.grads[0] : offload(result.grads[0]);
+          variableGrads[s] = result.grads.slice(1).map(offload);
+        }
+        // The constants get no gradient; TF.js never asks for it, as they do not depend on trained variables.
+        return [grad as tf.Tensor, ...kept.map(() => tf.scalar(0)), ...variableGrads.flat().map(restore)];
+      },
+    };
+  });
+  return op(x, ...constants, ...flat);
+}
