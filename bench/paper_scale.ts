@@ -215,21 +215,29 @@ async function main(): Promise<void> {
     console.log(
       `l3m train (interrupted after the first checkpoint): exit ${train.exitCode}, ${train.wallSeconds.toFixed(0)} s, peak RSS ${mib(train.peakRssBytes)}`,
     );
-    const resume = await timedL3m(['resume', runDir], env);
-    console.log(
-      `l3m resume: exit ${resume.exitCode}, ${resume.wallSeconds.toFixed(0)} s, peak RSS ${mib(resume.peakRssBytes)}`,
-    );
-    const sample = await timedL3m(['sample', runDir, '--slices', '1', '--context', '5'], env);
-    console.log(
-      `l3m sample (one slice after 5 context slices): exit ${sample.exitCode}, ${sample.wallSeconds.toFixed(0)} s, peak RSS ${mib(sample.peakRssBytes)}`,
-    );
+    // A run that failed (out of memory) is not resumed: it would fail the same way.
+    const trained = train.exitCode === 0 || train.exitCode === 4;
+    const resume = trained ? await timedL3m(['resume', runDir], env) : null;
+    if (resume)
+      console.log(
+        `l3m resume: exit ${resume.exitCode}, ${resume.wallSeconds.toFixed(0)} s, peak RSS ${mib(resume.peakRssBytes)}`,
+      );
+    const sample =
+      resume?.exitCode === 0 ? await timedL3m(['sample', runDir, '--slices', '1', '--context', '5'], env) : null;
+    if (sample)
+      console.log(
+        `l3m sample (one slice after 5 context slices): exit ${sample.exitCode}, ${sample.wallSeconds.toFixed(0)} s, peak RSS ${mib(sample.peakRssBytes)}`,
+      );
+    if (!trained)
+      console.log(`Training failed: ${train.stderrTail.trim().split('\n').slice(-2).join(' ')}; no resume or sample.`);
 
-    const metrics = parseMetricsJsonl(readFileSync(join(runDir, 'metrics.jsonl'), 'utf8')).records;
+    const metricsPath = join(runDir, 'metrics.jsonl');
+    const metrics = existsSync(metricsPath) ? parseMetricsJsonl(readFileSync(metricsPath, 'utf8')).records : [];
     const trainRecords = metrics.filter((m) => m.split === 'train');
     const stepRates = trainRecords.map((m) => m.steps_per_s).filter((v): v is number => typeof v === 'number' && v > 0);
     const stepSeconds = stepRates.length > 0 ? 1 / stepRates[stepRates.length - 1] : NaN;
     const checkpoints = join(runDir, 'checkpoints');
-    const manifests = readdirSync(checkpoints).filter((n) => /^step-\d+\.json$/.test(n));
+    const manifests = existsSync(checkpoints) ? readdirSync(checkpoints).filter((n) => /^step-\d+\.json$/.test(n)) : [];
     const checkpointSize = manifests.length > 0 ? checkpointBytes(checkpoints, manifests[manifests.length - 1]) : NaN;
     console.log(
       `Step time ${stepSeconds.toFixed(0)} s (${accumulation} micro-batch${accumulation > 1 ? 'es' : ''} of one window; the resumed session's mean, checkpoint included), ` +
