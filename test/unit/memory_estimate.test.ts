@@ -111,12 +111,13 @@ test('the whole estimate: weights, Adam, activations of both blocks and the CNN;
 test("the paper's setup: 1353-token windows are over the wasm heap (as measured), 8-slice windows are not, and none fits RAM without recomputation", () => {
   const raw = JSON.parse(readFileSync('examples/generation-paper-scale-cpu.l3m.json', 'utf8')) as {
     training: Record<string, unknown>;
+    data: Record<string, unknown>;
   };
   const at = (batch: number, recompute: boolean, slices = 12) => {
     const config = resolveConfig({
       ...raw,
       data: {
-        ...(raw as { data: Record<string, unknown> }).data,
+        ...raw.data,
         sublightcone: { length: slices, context: 2, stride: null },
       },
       training: { ...raw.training, batch_size: batch, recompute_activations: recompute },
