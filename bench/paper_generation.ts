@@ -10,7 +10,7 @@
 // r = 2) and 2.2 (frozen). Its other rows use the pretrained backbone or absolute MSEs on the real data, which
 // have no counterpart at this scale, so they are left blank here rather than guessed.
 //
-//   npm run bench -- paper_generation [--repeats N] [--steps N] [--parallel K] [--keep]
+//   npm run bench -- paper_generation [--repeats N] [--steps N] [--parallel K] [--keep] [--from DIR]
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -29,6 +29,8 @@ const option = (name: string): string | undefined => {
 const repeats = Number(option('--repeats') ?? 3);
 const steps = option('--steps') === undefined ? undefined : Number(option('--steps'));
 const parallel = Number(option('--parallel') ?? 2);
+/** A workspace kept by an earlier run (--keep): its runs are read again and nothing is trained. */
+const from = option('--from');
 
 /** The setups, as overrides of the quickstart generation config (hidden 32, 2 blocks, 4/2 heads, MLP 64). */
 const setups: { name: string; overrides: Record<string, unknown>; paperRatio: number | null }[] = [
@@ -63,15 +65,28 @@ const setups: { name: string; overrides: Record<string, unknown>; paperRatio: nu
 interface RunResult {
   group: string;
   setup: string;
+  repeat: number;
   mse: number;
   trainable: number;
   status: string;
 }
 
 async function main(): Promise<void> {
-  const workspace = mkdtempSync(join(tmpdir(), 'l3m-paper-generation-'));
+  const workspace = from ? resolve(from) : mkdtempSync(join(tmpdir(), 'l3m-paper-generation-'));
   const runsDir = join(workspace, 'runs');
   try {
+    const sweep = from ? { status: null, wallSeconds: NaN } : runSweep(workspace, runsDir);
+    const wallSeconds = sweep.wallSeconds;
+    await report(runsDir, sweep.status, wallSeconds);
+  } finally {
+    if (args.includes('--keep') || from) console.error(`Kept ${workspace}`);
+    else rmSync(workspace, { recursive: true, force: true });
+  }
+}
+
+/** Writes the sweep file into `workspace` and runs it with `l3m sweep run`. */
+function runSweep(workspace: string, runsDir: string): { status: number | null; wallSeconds: number } {
+  {
     writeFileSync(join(workspace, 'package.json'), '{"private": true}\n'); // marks the workspace root
     copyFileSync(resolve('examples/quickstart-generation.l3m.json'), join(workspace, 'quickstart-generation.l3m.json'));
     const sweepPath = join(workspace, 'paper-generation.l3m-sweep.json');
@@ -118,7 +133,13 @@ async function main(): Promise<void> {
     );
     const wallSeconds = (performance.now() - started) / 1000;
     console.log(`l3m sweep run exited with ${sweep.status} after ${(wallSeconds / 60).toFixed(1)} min`);
+    return { status: sweep.status, wallSeconds };
+  }
+}
 
+/** Reads every run's test next-patch MSE and prints the tables, the verdicts and the JSON line. */
+async function report(runsDir: string, exitCode: number | null, wallSeconds: number): Promise<void> {
+  {
     const listing = (await listSweeps(runsDir)).find((l) => l.kind === 'sweep');
     if (!listing || listing.kind !== 'sweep') throw new Error(`no sweep folder under ${runsDir}`);
     const runs: RunResult[] = [];
@@ -138,6 +159,7 @@ async function main(): Promise<void> {
       runs.push({
         group: run.entry.group,
         setup: run.entry.setup ?? run.entry.group,
+        repeat: run.entry.repeat,
         mse,
         trainable: shape ? estimateParameters(config, shape).trainable : NaN,
         status,
@@ -178,18 +200,40 @@ async function main(): Promise<void> {
         paperRatio: s.paperRatio,
       });
     }
+    // Repeat r of every setup has the same seed (and the same test windows), so the per-repeat ratio to full
+    // finetuning is a paired comparison, with less spread than the ratio of the group means.
+    const paired = (name: string): { mean: number; sd: number; n: number } => {
+      const ratios = runs
+        .filter((r) => r.setup === name)
+        .map((r) => r.mse / (runs.find((f) => f.setup === 'random-full' && f.repeat === r.repeat)?.mse ?? NaN))
+        .filter(Number.isFinite);
+      const n = ratios.length;
+      const mean = ratios.reduce((a, b) => a + b, 0) / n;
+      const sd = n > 1 ? Math.sqrt(ratios.reduce((a, b) => a + (b - mean) ** 2, 0) / (n - 1)) : NaN;
+      return { mean, sd: sd / Math.sqrt(n), n };
+    };
     const verdicts: Record<string, string> = {};
     for (const name of ['random-lora-r2', 'random-frozen']) {
       const ratio = table.rows[setups.findIndex((s) => s.name === name)]?.finalRatio;
+      const pair = paired(name);
       const paper = setups.find((s) => s.name === name)!.paperRatio!;
       let verdict: string;
       if (!ratio || !Number.isFinite(ratio.ratio)) verdict = 'no ratio (runs missing)';
       else {
-        const sigmas = Number.isFinite(ratio.sd) && ratio.sd > 0 ? (ratio.ratio - 1) / ratio.sd : NaN;
-        const behind = ratio.ratio > 1;
+        // Judged on the paired ratio where it has an error; 2 standard errors from 1 count as a difference.
+        const [value, error] = Number.isFinite(pair.sd) ? [pair.mean, pair.sd] : [ratio.ratio, ratio.sd];
+        const z = error > 0 ? (value - 1) / error : NaN;
+        const how = !Number.isFinite(z)
+          ? 'cannot be judged (σ undefined with one run)'
+          : z > 2
+            ? 'falls behind full finetuning here'
+            : z < -2
+              ? 'does better than full finetuning here'
+              : 'is level with full finetuning here, within the noise';
         verdict =
-          `${behind ? 'falls behind' : 'does not fall behind'} full finetuning here: ratio ${ratio.ratio.toFixed(2)}` +
-          `${Number.isFinite(sigmas) ? ` (${sigmas.toFixed(1)} σ from 1)` : ''}; the paper: ${paper.toFixed(1)}`;
+          `${how}: ratio of means ${ratio.ratio.toFixed(3)} ± ${ratio.sd.toFixed(3)}, paired per repeat ` +
+          `${pair.mean.toFixed(3)} ± ${pair.sd.toFixed(3)} (n = ${pair.n}, ${Number.isFinite(z) ? z.toFixed(1) : '–'} σ from 1); ` +
+          `the paper: ${paper.toFixed(1)}`;
       }
       verdicts[name] = verdict;
       console.log(`${name}: ${verdict}`);
@@ -201,14 +245,11 @@ async function main(): Promise<void> {
         parallel,
         steps: steps ?? null,
         wallSeconds,
-        exitCode: sweep.status,
+        exitCode,
         rows,
         verdicts,
       }),
     );
-  } finally {
-    if (args.includes('--keep')) console.error(`Kept ${workspace}`);
-    else rmSync(workspace, { recursive: true, force: true });
   }
 }
 
