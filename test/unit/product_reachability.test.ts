@@ -17,6 +17,7 @@ const entryPoints = [
   'extension/server/server.ts',
   'sidecar/cli/main.ts',
   'sidecar/data/dataset_worker.ts',
+  'sidecar/data/store/store_worker.ts',
   'sidecar/jobs/training_worker.ts',
   ...files.filter((file) => /^webview\/[^/]+\/main\.ts$/.test(file)),
 ];
