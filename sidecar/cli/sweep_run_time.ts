@@ -96,12 +96,17 @@ function benchmarkBackend(config: ResolvedExperimentConfig) {
         const n = 256;
         const a = tf.randomNormal([n, n]);
         const b = tf.randomNormal([n, n]);
-        const once = () => tf.tidy(() => tf.matMul(a, b)).dataSync();
-        once();
+        // Read back asynchronously (the webgpu backend has no synchronous read in Node) and freed each time.
+        const once = async () => {
+          const product = tf.matMul(a, b);
+          await product.data();
+          product.dispose();
+        };
+        await once();
         let repetitions = 0;
         const start = performance.now();
         while (performance.now() - start < 500) {
-          once();
+          await once();
           repetitions++;
         }
         const seconds = (performance.now() - start) / 1000;
