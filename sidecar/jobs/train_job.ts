@@ -202,8 +202,7 @@ export async function runTraining(options: RunTrainingOptions): Promise<'complet
       if (!(error instanceof DatasetCancelledError) && !signal.aborted) throw error;
       if (!(error instanceof DatasetCancelledError))
         events.log('info', `Stopped by the cancel: ${errorMessage(error)}`);
-      await progress.settled();
-      const latest = (await readRun(runDir)).progress ?? running.progress;
+      const latest = progress.last() ?? running.progress;
       outcome = { kind: 'cancelled', progress: latest ?? { step: 0, totalSteps: 0, epoch: 0 } };
     } finally {
       await progress.settled();
@@ -236,13 +235,13 @@ export async function runTraining(options: RunTrainingOptions): Promise<'complet
  * run.json progress is for readers without the protocol (the Runs view, `l3m runs`), best effort.
  */
 function progressReporter(runDir: string, events: TrainingEvents) {
-  let lastStep: number | undefined;
+  let last: RunProgress | undefined;
   let lastRunJsonWrite = 0;
   // Writes are chained so that a late progress write can never overwrite the final status.
   let runJsonWrites: Promise<void> = Promise.resolve();
   return {
     report(p: Omit<ProgressParams, 'runDir'>): void {
-      if (p.phase === undefined) lastStep = p.step;
+      if (p.phase === undefined) last = { step: p.step, totalSteps: p.totalSteps, epoch: p.epoch };
       events.progress({ runDir, ...p });
       const now = Date.now();
       if (now - lastRunJsonWrite > 2000 && p.phase === undefined) {
@@ -256,7 +255,9 @@ function progressReporter(runDir: string, events: TrainingEvents) {
           );
       }
     },
-    lastStep: () => lastStep,
+    lastStep: () => last?.step,
+    /** The last training progress reported (run.json's copy lags by up to 2 s). */
+    last: () => last,
     settled: () => runJsonWrites,
   };
 }
