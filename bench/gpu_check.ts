@@ -16,7 +16,13 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Qwen2Model } from '../sidecar/model/qwen2_model';
-import { qwen2Config, type Qwen2Config } from '../sidecar/model/qwen2_config';
+import type { Qwen2Config } from '../sidecar/model/qwen2_config';
+import {
+  backboneStepFlops,
+  benchBackbone,
+  regressionShapes as trainStepShapes,
+  type RegressionShape,
+} from './_shapes/regression_shapes';
 import { writeNpy } from '../sidecar/data/npy';
 import { linear } from '../sidecar/model/ops/linear';
 import { VelocityCnn } from '../sidecar/tasks/generation/velocity_cnn';
@@ -33,14 +39,6 @@ const wantedShapes = shapeFlag >= 0 ? (argv[shapeFlag + 1] ?? '').split(',') : n
 const iterations = quick || tiny ? 2 : 5;
 const learningRate = 1e-3;
 
-interface RegressionShape {
-  id: string;
-  label: string;
-  config: Qwen2Config;
-  batch: number;
-  length: number;
-}
-
 interface GenerationShape {
   id: string;
   label: string;
@@ -53,54 +51,18 @@ interface GenerationShape {
   cnn: { channels: number; blocks: number; condChannels: number };
 }
 
-function backbone(hidden: number, layers: number, heads: number, kvHeads: number, mlp: number, causal: boolean) {
-  return qwen2Config({
-    vocabSize: 16,
-    hiddenSize: hidden,
-    numHiddenLayers: layers,
-    numAttentionHeads: heads,
-    numKeyValueHeads: kvHeads,
-    intermediateSize: mlp,
-    causal,
-    tieWordEmbeddings: true,
-    ropeTheta: 1e6,
-  });
-}
-
 // The regression shapes of bench/train_step (the same ids), whose PyTorch reference is bench/_torch/train_step.py.
 const regressionShapes: RegressionShape[] = tiny
   ? [
       {
         id: 'tiny',
         label: 'tiny: H16 L1 2/1h MLP32 T8 B2',
-        config: backbone(16, 1, 2, 1, 32, true),
+        config: benchBackbone(16, 1, 2, 1, 32, true),
         batch: 2,
         length: 8,
       },
     ]
-  : [
-      {
-        id: 'a',
-        label: 'paper large reference net: H128 L6 4/4h MLP256 T48 B64 non-causal',
-        config: backbone(128, 6, 4, 4, 256, false),
-        batch: 64,
-        length: 48,
-      },
-      {
-        id: 'b',
-        label: 'mid-size: H256 L6 4/2h MLP256 T256 B8 causal',
-        config: backbone(256, 6, 4, 2, 256, true),
-        batch: 8,
-        length: 256,
-      },
-      {
-        id: 'c',
-        label: 'small causal: H128 L4 4/2h MLP256 T64 B32 causal',
-        config: backbone(128, 4, 4, 2, 256, true),
-        batch: 32,
-        length: 64,
-      },
-    ];
+  : trainStepShapes;
 
 // The generation step: examples/quickstart-generation.l3m.json's sizes, and a medium backbone with the paper's CNN.
 const generationShapes: GenerationShape[] = tiny
@@ -108,7 +70,7 @@ const generationShapes: GenerationShape[] = tiny
       {
         id: 'gen-tiny',
         label: 'tiny: H16 L1, CNN 4ch 1 block, p4, 4 patches, B2',
-        config: backbone(16, 1, 2, 1, 32, true),
+        config: benchBackbone(16, 1, 2, 1, 32, true),
         batch: 2,
         length: 8,
         patches: 4,
@@ -120,7 +82,7 @@ const generationShapes: GenerationShape[] = tiny
       {
         id: 'gen-quickstart',
         label: 'quickstart: H32 L2 4/2h MLP64 T102, CNN 16ch 2 blocks, p8, 64 patches, B8',
-        config: backbone(32, 2, 4, 2, 64, true),
+        config: benchBackbone(32, 2, 4, 2, 64, true),
         batch: 8,
         length: 102,
         patches: 64,
@@ -130,7 +92,7 @@ const generationShapes: GenerationShape[] = tiny
       {
         id: 'gen-medium',
         label: 'medium: H128 L4 4/4h MLP256 T252, paper CNN 64ch 6 blocks, p8, 64 patches, B8',
-        config: backbone(128, 4, 4, 4, 256, true),
+        config: benchBackbone(128, 4, 4, 4, 256, true),
         batch: 8,
         length: 252,
         patches: 64,
@@ -151,21 +113,6 @@ function normals(count: number, seed: number): Float32Array {
   const out = new Float32Array(count);
   for (let i = 0; i < count; i++) out[i] = Math.sqrt(-2 * Math.log(next() + 1e-12)) * Math.cos(2 * Math.PI * next());
   return out;
-}
-
-/** Matrix-product FLOPs of a training step of the backbone (bench/train_step's count: 3 × forward). */
-function backboneFlops(config: Qwen2Config, batch: number, length: number): number {
-  const d = config.hiddenSize / config.numAttentionHeads;
-  const tokens = batch * length;
-  const projections =
-    2 *
-    tokens *
-    (config.hiddenSize * config.numAttentionHeads * d +
-      2 * config.hiddenSize * config.numKeyValueHeads * d +
-      config.numAttentionHeads * d * config.hiddenSize +
-      3 * config.hiddenSize * config.intermediateSize);
-  const attention = 2 * 2 * batch * config.numAttentionHeads * length * length * d;
-  return 3 * config.numHiddenLayers * (projections + attention);
 }
 
 /** The CNN's convolution FLOPs for M patches (3 × forward), added to the backbone's for a generation step. */
@@ -245,7 +192,7 @@ async function regressionStep(s: RegressionShape, folder: string | null): Promis
           true,
           trainable.map(([, v]) => v),
         )!,
-      backboneFlops(s.config, s.batch, s.length),
+      backboneStepFlops(s.config, s.batch, s.length),
     );
   } finally {
     optimizer.dispose();
@@ -307,7 +254,7 @@ async function generationStep(s: GenerationShape): Promise<Timed> {
   try {
     return await timeSteps(
       () => optimizer.minimize(loss, true, variables)!,
-      backboneFlops(config, batch, length) + cnnFlops(s),
+      backboneStepFlops(config, batch, length) + cnnFlops(s),
     );
   } finally {
     optimizer.dispose();
@@ -442,7 +389,7 @@ async function main(): Promise<void> {
           `  regression (${s.id}) ${s.label}: ${timed.ms.toFixed(1)} ms/step, ${timed.gflops.toFixed(1)} GFLOP/s, loss ${timed.loss.toPrecision(6)}`,
         );
         if (folder && script) {
-          const reference = runTorch(python, script, folder, backboneFlops(s.config, s.batch, s.length));
+          const reference = runTorch(python, script, folder, backboneStepFlops(s.config, s.batch, s.length));
           torchReport.regression[s.id] = reference;
           if ('error' in reference) console.log(`    PyTorch: ${reference.error}`);
           else

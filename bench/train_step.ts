@@ -34,7 +34,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Qwen2Model } from '../sidecar/model/qwen2_model';
-import { qwen2Config, qwen25_05bInstruct, type Qwen2Config } from '../sidecar/model/qwen2_config';
+import { qwen25_05bInstruct } from '../sidecar/model/qwen2_config';
+import { backboneStepFlops, regressionShapes, type RegressionShape } from './_shapes/regression_shapes';
 import { writeNpy } from '../sidecar/data/npy';
 import { probeBackends, selectBackend } from '../sidecar/runtime/backends';
 import {
@@ -55,13 +56,7 @@ import { runTorch, torchVariants, type TorchResult } from './_torch/torch_runner
 import { generationRows } from './_generation/generation_rows';
 import { matMulPeakGflops } from './_generation/matmul_peak';
 
-interface Shape {
-  id: 'a' | 'b' | 'c';
-  label: string;
-  config: Qwen2Config;
-  batch: number;
-  length: number;
-}
+type Shape = RegressionShape;
 
 const argv = process.argv.slice(2);
 const quick = argv.includes('--quick');
@@ -70,58 +65,10 @@ const flagValue = (name: string): string | undefined => {
   return i >= 0 ? argv[i + 1] : undefined;
 };
 
-function shape(
-  id: Shape['id'],
-  label: string,
-  hidden: number,
-  layers: number,
-  heads: number,
-  kvHeads: number,
-  mlp: number,
-  length: number,
-  batch: number,
-  causal: boolean,
-): Shape {
-  return {
-    id,
-    label,
-    batch,
-    length,
-    config: qwen2Config({
-      vocabSize: 16,
-      hiddenSize: hidden,
-      numHiddenLayers: layers,
-      numAttentionHeads: heads,
-      numKeyValueHeads: kvHeads,
-      intermediateSize: mlp,
-      causal,
-      tieWordEmbeddings: true,
-      ropeTheta: 1e6,
-    }),
-  };
-}
-
-const allShapes: Shape[] = [
-  shape('a', 'paper large reference net: H128 L6 4/4h MLP256 T48 B64 non-causal', 128, 6, 4, 4, 256, 48, 64, false),
-  shape('b', 'mid-size: H256 L6 4/2h MLP256 T256 B8 causal', 256, 6, 4, 2, 256, 256, 8, true),
-  shape('c', 'small causal: H128 L4 4/2h MLP256 T64 B32 causal', 128, 4, 4, 2, 256, 64, 32, true),
-];
+const allShapes = regressionShapes;
 
 /** Matrix-product FLOPs of one training step (see the header). */
-function stepFlops(s: Shape): number {
-  const c = s.config;
-  const d = c.hiddenSize / c.numAttentionHeads;
-  const tokens = s.batch * s.length;
-  const projections =
-    2 *
-    tokens *
-    (c.hiddenSize * c.numAttentionHeads * d +
-      2 * c.hiddenSize * c.numKeyValueHeads * d +
-      c.numAttentionHeads * d * c.hiddenSize +
-      3 * c.hiddenSize * c.intermediateSize);
-  const attention = 2 * 2 * s.batch * c.numAttentionHeads * s.length * s.length * d;
-  return 3 * c.numHiddenLayers * (projections + attention);
-}
+const stepFlops = (s: Shape): number => backboneStepFlops(s.config, s.batch, s.length);
 
 const median = (xs: number[]): number => {
   const sorted = [...xs].sort((p, q) => p - q);

@@ -9,6 +9,7 @@ import { GenerationModel } from '../../sidecar/tasks/generation/generation_model
 import { buildGenerationPrompt } from '../../sidecar/tasks/generation/generation_prompt';
 import { VelocityCnn } from '../../sidecar/tasks/generation/velocity_cnn';
 import { failureReason } from '../_torch/torch_runner';
+import { backboneStepFlops, benchBackbone } from '../_shapes/regression_shapes';
 
 export interface GenerationShape {
   name: string;
@@ -295,18 +296,12 @@ export function torchGenerationRates(
 export function generationStepFlops(shape: GenerationShape): { backbone: number; cnn: number } {
   const grid = shape.n / shape.patchSize;
   const perSlice = grid * (grid + 1) + 1;
-  const tokens = shape.batch * (8 + shape.window * perSlice);
-  const d = shape.hidden / shape.heads;
-  const projections =
-    2 *
-    tokens *
-    (shape.hidden * shape.heads * d +
-      2 * shape.hidden * shape.kvHeads * d +
-      shape.heads * d * shape.hidden +
-      3 * shape.hidden * shape.intermediate);
-  const length = tokens / shape.batch;
-  const attention = 2 * 2 * shape.batch * shape.heads * length * length * d;
-  const backbone = 3 * shape.layers * (projections + attention);
+  const length = 8 + shape.window * perSlice;
+  const backbone = backboneStepFlops(
+    benchBackbone(shape.hidden, shape.layers, shape.heads, shape.kvHeads, shape.intermediate, true),
+    shape.batch,
+    length,
+  );
   const m = shape.batch * (shape.window - shape.context) * grid * grid;
   const pixels = m * shape.patchSize ** 2;
   const c = shape.cnn.channels;
