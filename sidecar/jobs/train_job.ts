@@ -221,7 +221,7 @@ export async function runTraining(options: RunTrainingOptions): Promise<'complet
     const message = error instanceof Error ? error.message : String(error);
     // Training errors that happen at a known step (a non-finite loss) carry it.
     const errorStep: unknown = typeof error === 'object' && error !== null && 'step' in error ? error.step : undefined;
-    const step = typeof errorStep === 'number' ? errorStep : progress.lastStep();
+    const step = typeof errorStep === 'number' ? errorStep : progress.last()?.step;
     await failRun(runDir, message, step !== undefined ? { step } : {}).catch((writeError: unknown) => {
       events.log('error', `Could not mark ${runDir} failed: ${errorMessage(writeError)}`);
     });
@@ -255,7 +255,6 @@ function progressReporter(runDir: string, events: TrainingEvents) {
           );
       }
     },
-    lastStep: () => last?.step,
     /** The last training progress reported (run.json's copy lags by up to 2 s). */
     last: () => last,
     settled: () => runJsonWrites,
