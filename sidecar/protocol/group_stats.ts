@@ -25,19 +25,37 @@
 /** Which way a metric improves; its best value over a run is its minimum or its maximum. */
 export type MetricDirection = 'min' | 'max';
 
-// The one declaration of metric directions that every panel reads: losses, NLL, MSE, CRPS, L1 and
-// anything unknown improve downwards; R², coverage, accuracy and throughput upwards.
-const higherIsBetter = /^(r2|coverage|accuracy|steps_per_s)/;
-// A learning rate or a throughput has a final value worth showing but no best worth ranking by.
-const noBest = /^(lr|steps_per_s)$/;
+/** What a metric's best value is: its minimum, its maximum, or nothing worth ranking by ('none'). */
+export type MetricBest = MetricDirection | 'none';
 
-export function metricDirection(metric: string): MetricDirection {
-  return higherIsBetter.test(metric) ? 'max' : 'min';
+// The one declaration, per metric, of what "best" means, which every panel reads. A name matches the
+// first pattern that matches it whole. Losses and errors improve downwards, R² and accuracy upwards.
+// The rest has no best: the learning rate and the gradient norms follow the schedule and the
+// optimiser, throughput and the system's load follow the machine, `windows` counts what a validation
+// scored, a σ over windows is a spread, and a coverage is right when it equals its nominal fraction
+// (68 %, 95 %), so neither its minimum nor its maximum is its best. A metric not declared here has no
+// best either: ranking runs by a quantity of unknown meaning would mislead.
+const declaredBest: readonly (readonly [RegExp, MetricBest])[] = [
+  [/^(loss|loss_\w+|cfm_loss|nll)$/, 'min'],
+  [/^\w*_std$/, 'none'],
+  [/^(l1_\w+|\w*mse\w*|\w*crps\w*)$/, 'min'],
+  [/^(r2_\w+|accuracy\w*)$/, 'max'],
+  [/^(coverage\d+_\w+|lr|steps_per_s|grad_norm_\w+|windows)$/, 'none'],
+];
+
+/** The metric's declared best (min, max or none); 'none' for a metric the declaration does not know. */
+export function metricBest(metric: string): MetricBest {
+  return declaredBest.find(([pattern]) => pattern.test(metric))?.[1] ?? 'none';
 }
 
-/** Whether a best value of the metric means anything (not for the learning rate or throughput). */
+/** The direction in which the metric's best lies; 'min' for a metric without one (only its final value is shown). */
+export function metricDirection(metric: string): MetricDirection {
+  return metricBest(metric) === 'max' ? 'max' : 'min';
+}
+
+/** Whether a best value of the metric means anything (metricBest is not 'none'). */
 export function metricHasBest(metric: string): boolean {
-  return !noBest.test(metric);
+  return metricBest(metric) !== 'none';
 }
 
 /** One run's curve: x (e.g. step) and y, NaN for a value that was not finite. */

@@ -12,6 +12,7 @@ import {
   formatSummary,
   groupBy,
   groupTable,
+  metricBest,
   metricDirection,
   metricHasBest,
   ratioOfMeans,
@@ -91,8 +92,35 @@ test('directions: one declaration; final is the last value, NaN included; best i
   assert.equal(metricDirection('next_patch_mse'), 'min');
   assert.equal(metricDirection('next_patch_crps'), 'min');
   assert.equal(metricDirection('r2_zeta'), 'max');
-  assert.equal(metricDirection('coverage68_zeta'), 'max');
+  const declared = (names: string[]) => Object.fromEntries(names.map((n) => [n, metricBest(n)]));
+  assert.deepEqual(
+    declared(['loss', 'loss_head', 'cfm_loss', 'nll', 'l1_zeta', 'next_patch_mse', 'baseline_mean_patch_crps']),
+    {
+      loss: 'min',
+      loss_head: 'min',
+      cfm_loss: 'min',
+      nll: 'min',
+      l1_zeta: 'min',
+      next_patch_mse: 'min',
+      baseline_mean_patch_crps: 'min',
+    },
+  );
+  assert.deepEqual(declared(['r2_zeta', 'accuracy']), { r2_zeta: 'max', accuracy: 'max' });
+  // No best where ranking by it means nothing: schedule, optimiser, machine, counts, spreads, calibration, the unknown.
+  const none = [
+    'lr',
+    'steps_per_s',
+    'grad_norm_all',
+    'grad_norm_head',
+    'windows',
+    'next_patch_mse_std',
+    'coverage68_zeta',
+    'coverage95_E0',
+    'rss_mb',
+  ];
+  assert.deepEqual(declared(none), Object.fromEntries(none.map((n) => [n, 'none'])));
   assert.equal(metricHasBest('lr'), false);
+  assert.equal(metricHasBest('grad_norm_all'), false);
   assert.equal(metricHasBest('loss'), true);
   assert.deepEqual(finalAndBest({ x: [1, 2, 3], y: [3, 1, 2] }, 'min'), { final: 2, best: 1 });
   assert.deepEqual(finalAndBest({ x: [1, 2, 3], y: [0.1, 0.5, 0.3] }, 'max'), { final: 0.3, best: 0.5 });
