@@ -154,6 +154,9 @@ export interface InspectorState {
   slice: number;
   colormap: ColormapName;
   scale: 'shared' | 'per-panel';
+  /** How values map to colours, and the percentiles of the default window. Absent in older state. */
+  transform?: DisplayTransform;
+  percentiles?: { lo: number; hi: number };
 }
 export interface CompareState {
   kind: 'compare';
@@ -188,6 +191,8 @@ export function isPanelStateOf<K extends PanelState['kind']>(
 
 export type XAxis = 'step' | 'epoch' | 'wall_time';
 export type ColormapName = 'diverging' | 'sequential';
+/** The inspector's display transform: linear, symmetric-log, or sgn·ln(1+|x|). */
+export type DisplayTransform = 'linear' | 'symlog' | 'sgn-ln';
 
 /** The keys of a metric record that are not metric values. */
 export const recordKeys: ReadonlySet<string> = new Set(['step', 'epoch', 'wall_time', 'split']);
