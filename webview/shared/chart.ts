@@ -20,6 +20,8 @@ export interface ChartSeries {
   show?: boolean;
   /** Points only, no line (a scatter plot). */
   scatter?: boolean;
+  /** A dash pattern (canvas setLineDash): tells apart curves that share a colour when runs outnumber the palette. */
+  dash?: number[];
 }
 
 export interface ChartOptions {
@@ -212,6 +214,7 @@ export class Chart {
           label: s.label,
           stroke: s.color,
           width: s.width ?? (s.faint ? 1 : 1.5),
+          dash: s.dash,
           spanGaps: true,
           show: s.show ?? true,
           points: s.scatter ? { show: true, size: 4, fill: s.color, stroke: s.color } : { show: false },
