@@ -5,11 +5,8 @@
 // shown as they are — in particular, until the training engine is built, Train shows the sidecar's
 // error and no run.
 import * as vscode from 'vscode';
-import { ResponseError } from 'vscode-jsonrpc';
-import { ErrorCodes, type ConfigErrorData } from '../sidecar/protocol/messages';
-import { errorMessage } from '../sidecar/protocol/error_message';
 import { signalRunProcess } from '../sidecar/protocol/run_process';
-import { isRecord } from '../schemas/json_value';
+import { describeSidecarError as describeErrorText, isConfigInvalid } from './sidecar_error_text';
 import { runConfigToOpen } from './run_config';
 import type { SidecarClient } from './sidecar_client';
 import { ExperimentItem } from './experiments_tree';
@@ -58,42 +55,12 @@ function runItemsOf(clicked: unknown, selected: unknown): RunItem[] {
   return all;
 }
 
-// The wire carries the code as a plain number.
-const configInvalidCode: number = ErrorCodes.configInvalid;
-
-function isConfigDiagnostic(value: unknown): value is ConfigErrorData['diagnostics'][number] {
-  return (
-    isRecord(value) &&
-    typeof value.line === 'number' &&
-    typeof value.column === 'number' &&
-    (value.severity === 'error' || value.severity === 'warning') &&
-    typeof value.message === 'string' &&
-    typeof value.path === 'string'
-  );
-}
-
-/** The data of a configInvalid error as the sidecar sends it; anything else is shown by its message alone. */
-function isConfigErrorData(value: unknown): value is ConfigErrorData {
-  return (
-    isRecord(value) &&
-    value.kind === 'config-invalid' &&
-    typeof value.file === 'string' &&
-    Array.isArray(value.diagnostics) &&
-    value.diagnostics.every(isConfigDiagnostic)
-  );
-}
-
+/** An error from the sidecar in one line, paths relative to the workspace folders (sidecar_error_text.ts). */
 export function describeSidecarError(error: unknown): string {
-  if (error instanceof ResponseError) {
-    if (error.code === configInvalidCode) {
-      const data = isConfigErrorData(error.data) ? error.data : undefined;
-      const errors = data?.diagnostics?.filter((d) => d.severity === 'error') ?? [];
-      const first = errors[0];
-      return `${error.message}${first ? ` — ${data?.file ?? ''}:${first.line}:${first.column} ${first.message}` : ''}${errors.length > 1 ? ` (and ${errors.length - 1} more; see the Problems panel)` : ''}`;
-    }
-    return error.message;
-  }
-  return errorMessage(error);
+  return describeErrorText(
+    error,
+    (vscode.workspace.workspaceFolders ?? []).map((f) => f.uri.fsPath),
+  );
 }
 
 export async function train(ctx: CommandContext, arg: unknown): Promise<void> {
@@ -127,11 +94,15 @@ export async function train(ctx: CommandContext, arg: unknown): Promise<void> {
     );
   } catch (error) {
     const message = describeSidecarError(error);
-    ctx.output.appendLine(`[train] ${uri.fsPath}: ${message}`);
+    // The output keeps the whole error, every diagnostic with its absolute path.
+    ctx.output.appendLine(`[train] ${uri.fsPath}: ${error instanceof Error ? error.message : message}`);
+    const showProblems = 'Show Problems';
+    const actions = isConfigInvalid(error) ? [showProblems, 'Show Output'] : ['Show Output'];
     void vscode.window
-      .showErrorMessage(`L3M: could not train ${uri.fsPath.split(/[\\/]/).pop()}: ${message}`, 'Show Output')
+      .showErrorMessage(`L3M: could not train ${uri.fsPath.split(/[\\/]/).pop()}: ${message}`, ...actions)
       .then((c) => {
-        if (c) ctx.output.show(true);
+        if (c === showProblems) void vscode.commands.executeCommand('workbench.actions.view.problems');
+        else if (c) ctx.output.show(true);
       });
   }
 }

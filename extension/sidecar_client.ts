@@ -103,6 +103,8 @@ export class SidecarClient {
   readonly onMetrics = new Emitter<{ runDir: string; records: unknown[] }>();
   readonly onSweepState = new Emitter<protocol.SweepStateParams>();
   readonly onExit = new Emitter<SidecarExit>();
+  /** The sidecar's log lines as notifications; the output gets them from its stderr. */
+  readonly onLog = new Emitter<{ level: 'info' | 'warn' | 'error'; message: string }>();
 
   constructor(private readonly options: SidecarClientOptions) {}
 
@@ -160,10 +162,12 @@ export class SidecarClient {
     connection.onNotification(protocol.progress, (p) => this.onProgress.fire(p));
     connection.onNotification(protocol.metrics, (p) => this.onMetrics.fire(p));
     connection.onNotification(protocol.sweepState, (p) => this.onSweepState.fire(p));
-    connection.onNotification(protocol.log, (p) => output(`[${p.level}] ${p.message}\n`));
+    // The sidecar writes each log line to its stderr as well, and stderr is already in the output: printing
+    // the notification too showed every line twice. It still reaches listeners, for clients without stderr.
+    connection.onNotification(protocol.log, (p) => this.onLog.fire(p));
     connection.onNotification(protocol.fatal, (p) => {
+      // Its stderr carries the same line (see the log notification above).
       running.fatal = p.message;
-      output(`[fatal] ${p.stack ?? p.message}\n`);
     });
     connection.onError(([error]) => output(`[client] protocol error: ${error.message}\n`));
     connection.listen();

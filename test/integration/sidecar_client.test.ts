@@ -137,3 +137,38 @@ test('a sidecar that reports sidecar/fatal for broken stdin framing exits; its r
   assert.equal((await client.request(protocol.probeDevices)).backends.length, 5);
   assert.notEqual(client.pid, firstPid);
 });
+
+test('each log line of the sidecar reaches the output once, though it comes both on stderr and as a notification', async (t) => {
+  assert.ok(existsSync(sidecarScript), `${sidecarScript} is missing; run "node esbuild.mjs --no-typecheck" first`);
+  const runsDir = mkdtempSync(join(tmpdir(), 'l3m-client-'));
+  let output = '';
+  const line = 'initialized by client log test';
+  let stderrCopy!: () => void;
+  const stderrSeen = new Promise<void>((res) => (stderrCopy = res));
+  const client = new SidecarClient({
+    nodePath: process.execPath,
+    sidecarScript,
+    runsDir,
+    clientName: 'client log test',
+    output: (text) => {
+      output += text;
+      if (output.includes(line)) stderrCopy();
+    },
+  });
+  const notified: string[] = [];
+  client.onLog.on((p) => notified.push(p.message));
+  t.after(async () => {
+    await client.stop();
+    rmSync(runsDir, { recursive: true, force: true });
+  });
+  // The notification is sent before the initialize response, so it has arrived once the request
+  // resolves; the stderr copy comes on its own pipe, so the test waits for it.
+  await client.ensureStarted();
+  await stderrSeen;
+  assert.ok(
+    notified.some((m) => m.includes(line)),
+    `the log notification arrived: ${notified.join(' | ')}`,
+  );
+  const count = output.split(line).length - 1;
+  assert.equal(count, 1, `"${line}" is in the output ${count} times:\n${output}`);
+});
