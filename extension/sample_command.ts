@@ -8,6 +8,7 @@
 // Sampling starts the sidecar, which runs the model and reads what the run's config names, so it is
 // refused in an untrusted workspace; the files read here stay inside the run folder (confined_path.ts).
 import * as vscode from 'vscode';
+import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isRecord } from '../schemas/json_value';
 import { readConfined } from '../sidecar/protocol/confined_path';
@@ -144,7 +145,11 @@ export async function sampleRun(
   );
   if (slices === undefined) return;
 
-  const generatedName = `lc${String(lightcone).padStart(3, '0')}-t${String(contextSlices).padStart(4, '0')}-seed0.generated.npy`;
+  // The sidecar names the file by the checkpoint step it picks too, so the poll matches the rest of the name.
+  const generatedName = new RegExp(
+    `^lc${String(lightcone).padStart(3, '0')}-t${String(contextSlices).padStart(4, '0')}-seed0-step\\d+\\.generated\\.npy$`,
+  );
+  const startedAt = Date.now();
   try {
     const result = await vscode.window.withProgress(
       {
@@ -155,17 +160,22 @@ export async function sampleRun(
       async (progress, token) => {
         let reported = 0;
         const poll = setInterval(() => {
-          void readConfined(runDir, `samples/${generatedName}`).then(
-            (read) => {
-              if (!('bytes' in read)) return;
-              const done = finishedSlices(read.bytes, slices);
-              if (done !== null && done > reported) {
-                progress.report({ increment: (100 * (done - reported)) / slices, message: `slice ${done}/${slices}` });
-                reported = done;
-              }
-            },
-            () => undefined,
-          );
+          void newestMatching(join(runDir, 'samples'), generatedName, startedAt)
+            .then((name) => (name ? readConfined(runDir, `samples/${name}`) : null))
+            .then(
+              (read) => {
+                if (!read || !('bytes' in read)) return;
+                const done = finishedSlices(read.bytes, slices);
+                if (done !== null && done > reported) {
+                  progress.report({
+                    increment: (100 * (done - reported)) / slices,
+                    message: `slice ${done}/${slices}`,
+                  });
+                  reported = done;
+                }
+              },
+              () => undefined,
+            );
         }, 1000);
         try {
           // Cancel in the notification cancels the request; the sidecar stops between patches and keeps the slices written so far.
@@ -193,4 +203,15 @@ export async function sampleRun(
       );
     else void vscode.window.showErrorMessage(`L3M: sampling failed: ${message}`);
   }
+}
+
+/** The newest file of `folder` whose name matches, changed since `since` (ms); null when none is. */
+async function newestMatching(folder: string, pattern: RegExp, since: number): Promise<string | null> {
+  let best: { name: string; mtime: number } | null = null;
+  for (const name of await readdir(folder).catch(() => [] as string[])) {
+    if (!pattern.test(name)) continue;
+    const mtime = (await stat(join(folder, name)).catch(() => null))?.mtimeMs ?? -Infinity;
+    if (mtime >= since - 1000 && (!best || mtime > best.mtime)) best = { name, mtime };
+  }
+  return best?.name ?? null;
 }

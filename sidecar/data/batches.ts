@@ -75,6 +75,8 @@ export interface PreparedCone {
   readSlices(start: number, end: number): Float32Array;
   /** Asks for slices [start, end) to be read ahead, where the cone is on disk. */
   prefetch?(start: number, end: number): void;
+  /** The redshift of each slice [start, end) in the same cosmic-time order, when the source knows them. */
+  redshifts?(start: number, end: number): number[] | undefined;
 }
 
 /** A cone whose transformed slices are held in memory. */

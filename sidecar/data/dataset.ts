@@ -261,6 +261,12 @@ export function storedGenerationCone(
     prefetch(start, end) {
       store.prefetch([{ cone: index, start: full - Math.min(end, nt), end: full - Math.max(start, 0) }]);
     },
+    redshifts(start, end) {
+      const stored = store.redshifts(index);
+      if (!stored || start < 0 || end > nt) return undefined;
+      // Cosmic-time slice k is stored slice full − 1 − k, as in readSlices.
+      return Array.from({ length: Math.max(end - start, 0) }, (_, k) => stored[full - 1 - (start + k)]);
+    },
   };
 }
 

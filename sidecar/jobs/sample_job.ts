@@ -58,7 +58,15 @@ export async function sampleRun(
         `The ${run.definition.name} task declares sampling, but its model has no sample(); register the task with both or neither.`,
       );
     const entry = await model.sample(
-      { runDir: params.runDir, lightcone, firstSlice, contextSlices, slices, seed: params.seed ?? 0 },
+      {
+        runDir: params.runDir,
+        lightcone,
+        firstSlice,
+        contextSlices,
+        slices,
+        seed: params.seed ?? 0,
+        checkpointStep: run.metadata.step,
+      },
       { signal, onSlice: hooks.onSlice, onWarning: hooks.log },
     );
     return { entry };

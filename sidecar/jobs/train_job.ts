@@ -27,7 +27,7 @@ import {
 import { readRunConfig, writeEvaluation } from '../runs/run_access';
 import { bestCheckpointName, checkpointsDir } from '../runs/checkpoint_names';
 import { removeTemporaryFiles } from '../runs/run_cleanup';
-import { removeUnreferencedCheckpointFiles } from '../checkpoint/checkpoint';
+import { readCheckpointMetadata, removeUnreferencedCheckpointFiles } from '../checkpoint/checkpoint';
 import { datasetCacheRoot, removeAbandonedTemporaryFolders } from '../data/dataset_cache';
 import type { DatasetProgress } from '../data/simulated_dataset';
 import { DatasetCancelledError } from '../data/simulated_dataset';
@@ -343,9 +343,14 @@ async function trainTask(definition: TaskDefinition, run: RunContext): Promise<T
     };
     if (result.outcome === 'cancelled') return { kind: 'cancelled', progress };
     // The test evaluation uses the best checkpoint, as the reference's load_best_model() before evaluation.
-    if (existsSync(join(checkpointDir, `${bestCheckpointName}.json`)))
+    // The samples made after training record the step of the weights that made them: the best checkpoint's when there is one.
+    let checkpointStep = result.state.step;
+    if (existsSync(join(checkpointDir, `${bestCheckpointName}.json`))) {
       readCheckpointWeights(checkpointDir, bestCheckpointName, model.training.namedWeights());
+      checkpointStep = readCheckpointMetadata(checkpointDir, bestCheckpointName).step;
+    }
     await evaluateAfterTraining(definition, data, model, run, {
+      checkpointStep,
       step: result.state.step,
       epoch: progress.epoch,
       wallTime: result.state.wallTime,
@@ -367,7 +372,7 @@ async function evaluateAfterTraining(
   data: TaskData,
   model: TaskModel,
   run: RunContext,
-  at: { step: number; epoch: number; wallTime: number },
+  at: { step: number; epoch: number; wallTime: number; checkpointStep: number },
 ): Promise<void> {
   const { config, runDir, events, signal } = run;
   if (data.testCount === 0) {
@@ -383,5 +388,11 @@ async function evaluateAfterTraining(
     ]);
     events.log('info', evaluation.summary);
   }
-  await model.finishTraining?.({ runDir, signal, onPhase, log: (level, message) => events.log(level, message) });
+  await model.finishTraining?.({
+    runDir,
+    checkpointStep: at.checkpointStep,
+    signal,
+    onPhase,
+    log: (level, message) => events.log(level, message),
+  });
 }

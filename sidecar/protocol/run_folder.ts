@@ -134,6 +134,13 @@ export interface SampleEntry {
   truth: string;
   /** Redshift of each slice in `truth`, when known. */
   redshifts?: number[];
+  /**
+   * Training step of the checkpoint whose weights made the sample. Absent in samples written before
+   * steps were recorded: a panel shows those as "step unknown".
+   */
+  checkpointStep?: number;
+  /** Comoving side length of a slice [Mpc], when the dataset knows it (the built-in simulator's presets). */
+  boxMpc?: number;
   createdAt: string;
 }
 

@@ -100,6 +100,8 @@ export interface TaskEvaluation {
 
 export interface FinishOptions {
   runDir: string;
+  /** Training step of the checkpoint whose weights the model holds now. */
+  checkpointStep: number;
   signal: AbortSignal;
   onPhase: (phase: string) => void;
   log: (level: 'info' | 'warn', message: string) => void;
@@ -112,6 +114,8 @@ export interface SampleRequest {
   contextSlices: number;
   slices: number;
   seed: number;
+  /** Training step of the checkpoint whose weights the model holds. */
+  checkpointStep: number;
 }
 
 export interface SampleHooks {

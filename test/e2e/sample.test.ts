@@ -158,7 +158,7 @@ describe('Sample Lightcones from the Runs view', { timeout: 10 * 60_000 }, () =>
       if (await failed.first().isVisible())
         assert.fail(`Sampling failed in the workbench: ${await failed.first().innerText()}`);
       const message = await done.first().innerText();
-      assert.match(message, /L3M: wrote samples\/lc000-t0002-seed0\.generated\.npy and its true slices\./);
+      assert.match(message, /L3M: wrote samples\/lc000-t0002-seed0-step\d{6}\.generated\.npy and its true slices\./);
       // Sampling has its own notification: the status bar (the training queue) does not show it as a run.
       assert.doesNotMatch(await page.locator('.part.statusbar').innerText(), /sampling slice/);
 
@@ -174,7 +174,16 @@ describe('Sample Lightcones from the Runs view', { timeout: 10 * 60_000 }, () =>
           firstSlice: entry.firstSlice,
           generated: entry.generated,
         },
-        { lightcone: 0, contextSlices: 2, firstSlice: 2, generated: 'lc000-t0002-seed0.generated.npy' },
+        {
+          lightcone: 0,
+          contextSlices: 2,
+          firstSlice: 2,
+          generated: `lc000-t0002-seed0-step${String(entry.checkpointStep).padStart(6, '0')}.generated.npy`,
+        },
+      );
+      assert.ok(
+        Number.isInteger(entry.checkpointStep),
+        `the entry records its checkpoint's step: ${JSON.stringify(entry)}`,
       );
       const truth = readNpy(readFileSync(join(runDir, 'samples', entry.truth)), entry.truth);
       const generated = readNpy(readFileSync(join(runDir, 'samples', entry.generated)), entry.generated);

@@ -107,7 +107,12 @@ test('a forecast writes growing .npy files (truth with its context, generated) i
   });
   const mK = Float32Array.from({ length: 6 * 16 }, (_, i) => 20 * Math.sin(i / 7));
   const transform = { kind: 'log1p' as const };
-  const cone = memoryCone({ slices: transformVoxels(mK, transform), n: 4, nt: 6, params: fiducialParams });
+  // Redshifts in cosmic-time order (falling), one per slice, as a stored cone gives them.
+  const coneRedshifts = [12, 11, 10, 9, 8, 7];
+  const cone = {
+    ...memoryCone({ slices: transformVoxels(mK, transform), n: 4, nt: 6, params: fiducialParams }),
+    redshifts: (start: number, end: number) => coneRedshifts.slice(start, end),
+  };
   const runDir = mkdtempSync(join(tmpdir(), 'l3m-forecast-'));
   try {
     const seen: number[] = [];
@@ -119,6 +124,8 @@ test('a forecast writes growing .npy files (truth with its context, generated) i
       contextSlices: 2,
       slices: 2,
       seed: 5,
+      checkpointStep: 40,
+      boxMpc: 12.5,
       ode: { solver: 'euler', steps: 2 },
       patchSize: 2,
       sliceScale: 6,
@@ -127,6 +134,11 @@ test('a forecast writes growing .npy files (truth with its context, generated) i
     });
     assert.deepEqual(seen, [1, 2]);
     assert.equal(entry.firstSlice, 3);
+    // The entry records the checkpoint step, the slice side, and the redshift of each truth slice (context included).
+    assert.equal(entry.checkpointStep, 40);
+    assert.equal(entry.boxMpc, 12.5);
+    assert.deepEqual(entry.redshifts, [11, 10, 9, 8]);
+    assert.equal(entry.generated, 'lc003-t0003-seed5-step000040.generated.npy');
     const truth = readNpy(readFileSync(join(runDir, 'samples', entry.truth)), entry.truth);
     const generated = readNpy(readFileSync(join(runDir, 'samples', entry.generated)), entry.generated);
     assert.deepEqual(truth.shape, [4, 4, 4]);
@@ -138,6 +150,33 @@ test('a forecast writes growing .npy files (truth with its context, generated) i
     const index = readJson<SampleIndex>(join(runDir, 'samples', 'index.json'));
     assert.equal(index.entries.length, 1);
     assert.equal(index.entries[0].generated, entry.generated);
+    assert.equal(index.entries[0].checkpointStep, 40);
+    assert.deepEqual(index.entries[0].redshifts, [11, 10, 9, 8]);
+
+    // The same stretch sampled from a later checkpoint is a second entry beside the first, not a replacement.
+    const later = await forecastLightcone(model, {
+      runDir,
+      cone,
+      lightcone: 3,
+      firstSlice: 1,
+      contextSlices: 2,
+      slices: 1,
+      seed: 5,
+      checkpointStep: 80,
+      ode: { solver: 'euler', steps: 2 },
+      patchSize: 2,
+      sliceScale: 6,
+      transform,
+    });
+    const both = readJson<SampleIndex>(join(runDir, 'samples', 'index.json'));
+    assert.deepEqual(
+      both.entries.map((e) => [e.generated, e.checkpointStep]),
+      [
+        [entry.generated, 40],
+        [later.generated, 80],
+      ],
+    );
+    assert.equal(later.boxMpc, undefined, 'no side length is recorded when the dataset does not give one');
 
     // The true slices never count as drifting; a value more than half a span beyond their range does, in its slice.
     const { driftingSlice, forecastBounds } = await import('../../sidecar/tasks/generation/lightcone_forecast');
@@ -162,6 +201,7 @@ test('a forecast writes growing .npy files (truth with its context, generated) i
       contextSlices: 2,
       slices: 2,
       seed: 6,
+      checkpointStep: 40,
       ode: { solver: 'euler', steps: 2 },
       patchSize: 2,
       sliceScale: 6,
@@ -177,5 +217,56 @@ test('a forecast writes growing .npy files (truth with its context, generated) i
   } finally {
     model.dispose();
     rmSync(runDir, { recursive: true, force: true });
+  }
+});
+
+test("a stored cone gives its slices' redshifts in cosmic-time order, as its slices are read", async () => {
+  const { resolveConfig } = await import('../../schemas/resolve_config');
+  const { openDataset, buildGenerationCones } = await import('../../sidecar/data/dataset');
+  const { writeNpy } = await import('../../sidecar/data/npy');
+  const { fiducialParams } = await import('../../sidecar/data/parameters');
+  const root = mkdtempSync(join(tmpdir(), 'l3m-cone-redshifts-'));
+  const previousCacheDir = process.env.L3M_CACHE_DIR;
+  process.env.L3M_CACHE_DIR = join(root, 'cache');
+  const n = 4;
+  const nt = 5;
+  // Files store slice 0 at the lowest redshift; each slice holds its index + 1, so order is visible.
+  const stored = [6, 7, 8, 9, 10];
+  try {
+    const { mkdirSync } = await import('node:fs');
+    mkdirSync(join(root, 'lcs'));
+    for (let c = 0; c < 4; c++) {
+      const image = new Float32Array(n * n * nt);
+      for (let ij = 0; ij < n * n; ij++) for (let k = 0; k < nt; k++) image[ij * nt + k] = k + 1;
+      writeFileSync(join(root, 'lcs', `lc${c}.npy`), writeNpy(image, [n, n, nt]));
+      writeFileSync(join(root, 'lcs', `lc${c}.json`), JSON.stringify({ ...fiducialParams, redshifts: stored }));
+    }
+    const config = resolveConfig({
+      name: 'redshifts',
+      task: 'generation',
+      backbone: { source: 'random' },
+      data: {
+        source: 'files',
+        files: { format: 'npy', path: './lcs', transverse_cells: n },
+        patch_size: 2,
+        splits: { validation_fraction: 0.25, test_fraction: 0.25, seed: 1 },
+        sublightcone: { length: 4, context: 1 },
+        preprocessing: { slice_transform: 'none', trim: false },
+      },
+    });
+    const opened = await openDataset(config.data, { configDir: root });
+    try {
+      const [cone] = buildGenerationCones(opened, config.data, [opened.ids[0]], undefined);
+      assert.deepEqual(cone.redshifts?.(0, 5), [10, 9, 8, 7, 6]);
+      assert.deepEqual(cone.redshifts?.(1, 3), [9, 8]);
+      // The first cosmic-time slice is the highest-redshift one, holding stored slice nt − 1.
+      assert.equal(cone.readSlices(1, 2)[0], 4);
+    } finally {
+      await opened.store.close();
+    }
+  } finally {
+    if (previousCacheDir === undefined) delete process.env.L3M_CACHE_DIR;
+    else process.env.L3M_CACHE_DIR = previousCacheDir;
+    rmSync(root, { recursive: true, force: true });
   }
 });

@@ -11,6 +11,7 @@ import type { GenerationModel } from './generation_model';
 import { buildGenerationModel, odeOptionsOf } from './generation_setup';
 import { GenerationTask } from './generation_task';
 import { checkForecastRange, forecastLightcone } from './lightcone_forecast';
+import { simulatorPresets } from '../../../schemas/simulator_presets';
 import { evaluateNextPatch, nextPatchMetrics } from './next_patch_evaluation';
 import { nextPatchSummaryLine } from './next_patch_report';
 
@@ -161,6 +162,7 @@ function generationModel(
       return forecastLightcone(model, {
         ...request,
         cone: cones[request.lightcone],
+        boxMpc: sliceSideMpc(config, data.n),
         ode,
         patchSize: data.patchSize,
         sliceScale: data.sliceScale,
@@ -175,6 +177,16 @@ function generationModel(
       void data.close?.();
     },
   };
+}
+
+/**
+ * The comoving side of a slice [Mpc]: known for the built-in simulator, whose preset fixes the box,
+ * while its cells are the slice's; lightcone files do not say it.
+ */
+export function sliceSideMpc(config: ResolvedExperimentConfig, n: number): number | undefined {
+  if (config.data.source !== 'simulator') return undefined;
+  const preset = simulatorPresets[config.data.simulator.preset];
+  return preset && preset.n === n ? preset.boxMpc : undefined;
 }
 
 /** Autoregressive samples of the first test lightcones into samples/, as the reference evaluates after training. */
@@ -209,6 +221,8 @@ async function sampleTestLightcones(
       contextSlices,
       slices,
       seed: config.training.seed,
+      checkpointStep: options.checkpointStep,
+      boxMpc: sliceSideMpc(config, data.n),
       ode,
       patchSize: data.patchSize,
       sliceScale: data.sliceScale,

@@ -27,6 +27,10 @@ export interface LightconeForecastOptions {
   contextSlices: number;
   slices: number;
   seed: number;
+  /** Training step of the checkpoint whose weights the model holds (SampleEntry.checkpointStep). */
+  checkpointStep: number;
+  /** Comoving side length of a slice [Mpc], when the dataset knows it. */
+  boxMpc?: number;
   ode: Omit<OdeOptions, 't0' | 't1'>;
   patchSize: number;
   sliceScale: number;
@@ -81,6 +85,11 @@ export function checkForecastRange(
   }
 }
 
+/** The file stem of a sample: lightcone, first generated slice, seed and checkpoint step. */
+export function sampleStem(lightcone: number, firstGenerated: number, seed: number, checkpointStep: number): string {
+  return `lc${String(lightcone).padStart(3, '0')}-t${String(firstGenerated).padStart(4, '0')}-seed${seed}-step${String(checkpointStep).padStart(6, '0')}`;
+}
+
 export async function forecastLightcone(
   model: GenerationModel,
   options: LightconeForecastOptions,
@@ -90,7 +99,9 @@ export async function forecastLightcone(
   const perSlice = model.patchesPerSlice * options.patchSize * options.patchSize;
   const all = windowPatches(cone, firstSlice, contextSlices + slices, options.patchSize);
   const samplesDir = join(options.runDir, 'samples');
-  const stem = `lc${String(options.lightcone).padStart(3, '0')}-t${String(firstSlice + contextSlices).padStart(4, '0')}-seed${options.seed}`;
+  // The checkpoint's step is part of the name, so samples of the same stretch from several checkpoints
+  // stay side by side and the inspector can step through training.
+  const stem = sampleStem(options.lightcone, firstSlice + contextSlices, options.seed, options.checkpointStep);
   const files = { dir: samplesDir, stem, n: cone.n, patchSize: options.patchSize, transform: options.transform };
   // The truth file holds the context slices too (the inspector shows them as given to the model);
   // the generated file only the generated ones, which line up with the truth's last `slices`.
@@ -104,8 +115,12 @@ export async function forecastLightcone(
     contextSlices,
     generated: `${stem}.generated.npy`,
     truth: truthName,
+    checkpointStep: options.checkpointStep,
     createdAt: new Date().toISOString(),
   };
+  const redshifts = cone.redshifts?.(firstSlice, firstSlice + contextSlices + slices);
+  if (redshifts) entry.redshifts = redshifts;
+  if (options.boxMpc !== undefined) entry.boxMpc = options.boxMpc;
   await forecastSlices(model, {
     params: normalizeParams(cone.params),
     timeStep: timeStepValue(firstSlice, options.sliceScale),
