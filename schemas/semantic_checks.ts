@@ -14,6 +14,7 @@ import { diagnosticSource, type ConfigContext } from './config_context';
 import { simulatorPresets } from './simulator_presets';
 import { labelParameterNames, parseLabelsFile } from './labels_file';
 import type { ResolvedExperimentConfig } from './generated/experiment_config';
+import { quickFixData, type QuickFix } from './config_quick_fixes';
 
 type Path = Array<string | number>;
 
@@ -33,7 +34,14 @@ export class DiagnosticSink {
    * Reports at `path` (its value, or its key when `at` is 'key'), or at the key of the nearest
    * ancestor the text contains.
    */
-  report(code: string, path: Path, severity: DiagnosticSeverity, message: string, at: 'value' | 'key' = 'value'): void {
+  report(
+    code: string,
+    path: Path,
+    severity: DiagnosticSeverity,
+    message: string,
+    at: 'value' | 'key' = 'value',
+    fixes: QuickFix[] = [],
+  ): void {
     let range = { start: this.document.positionAt(0), end: this.document.positionAt(1) };
     for (let length = path.length; length >= 1; length--) {
       const node = findNodeAtLocation(this.root, path.slice(0, length));
@@ -47,7 +55,10 @@ export class DiagnosticSink {
       };
       break;
     }
-    this.diagnostics.push({ range, severity, message, source: diagnosticSource, code });
+    const diagnostic: Diagnostic = { range, severity, message, source: diagnosticSource, code };
+    // A fix replaces the field's value, so it is offered only where the value itself is written.
+    if (fixes.length > 0 && this.written(path)) diagnostic.data = quickFixData(fixes);
+    this.diagnostics.push(diagnostic);
   }
 
   /** Whether the text itself writes the field at `path` (as opposed to a default filling it). */
@@ -127,15 +138,25 @@ function checkAttentionHeads({ config, sink }: RuleInput): void {
   }
   const a = config.backbone.architecture;
   const at = (field: string) => ['backbone', 'architecture', field];
-  if (!a || !isInt(a.hidden_size) || !isInt(a.num_attention_heads) || !isInt(a.num_key_value_heads)) return;
-  if (a.num_attention_heads % a.num_key_value_heads !== 0) {
+  // Each relation is checked when its own fields are well typed, so that a type error in one field
+  // (reported by the schema) does not hide the other relations.
+  if (!a || !isInt(a.num_attention_heads) || a.num_attention_heads < 1) return;
+  if (
+    isInt(a.num_key_value_heads) &&
+    a.num_key_value_heads >= 1 &&
+    a.num_attention_heads % a.num_key_value_heads !== 0
+  ) {
+    const choices = divisors(a.num_attention_heads);
     sink.report(
       'gqa-heads',
       at('num_key_value_heads'),
       error,
-      `backbone.architecture.num_key_value_heads (${a.num_key_value_heads}) does not divide num_attention_heads (${a.num_attention_heads}): grouped-query attention gives every key/value head the same number of query heads. Use one of ${divisors(a.num_attention_heads).join(', ')}.`,
+      `backbone.architecture.num_key_value_heads (${a.num_key_value_heads}) does not divide num_attention_heads (${a.num_attention_heads}): grouped-query attention gives every key/value head the same number of query heads. Use one of ${choices.join(', ')}.`,
+      'value',
+      choices.map((n) => ({ title: `Change num_key_value_heads to ${n}`, newText: String(n) })),
     );
   }
+  if (!isInt(a.hidden_size)) return;
   if (a.hidden_size % a.num_attention_heads !== 0) {
     sink.report(
       'hidden-heads',

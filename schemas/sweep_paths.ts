@@ -55,7 +55,7 @@ export function describePath(path: string): string | undefined {
 }
 
 /** Edit distance (insertions, deletions, substitutions), one row at a time. */
-function editDistance(a: string, b: string): number {
+export function editDistance(a: string, b: string): number {
   let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
   for (let i = 1; i <= a.length; i++) {
     const current = [i];

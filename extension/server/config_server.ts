@@ -7,6 +7,7 @@ import {
   DidChangeWatchedFilesNotification,
   TextDocuments,
   TextDocumentSyncKind,
+  type CodeAction,
   type Connection,
   type Diagnostic,
   type InitializeParams,
@@ -16,6 +17,7 @@ import { TextDocument } from 'vscode-languageserver-textdocument';
 import type { ConfigFileSystem } from '../../schemas/config_context';
 import { configCompletion, configDiagnostics, configHover, isExperimentConfig } from './config_features';
 import { isSweepFile, sweepCompletion, sweepDiagnostics, sweepHover } from './sweep_features';
+import { configCodeActions } from './config_code_actions';
 
 /** Whether the server answers for a document: an experiment config or a sweep file. */
 function isServed(uri: string): boolean {
@@ -37,6 +39,7 @@ export function startConfigServer(connection: Connection, fileSystem: ConfigFile
         textDocumentSync: TextDocumentSyncKind.Incremental,
         hoverProvider: true,
         completionProvider: { triggerCharacters: ['"', ':', ' '], resolveProvider: false },
+        codeActionProvider: { codeActionKinds: ['quickfix'] },
       },
       serverInfo: { name: 'L3M Studio config server' },
     };
@@ -113,6 +116,20 @@ export function startConfigServer(connection: Connection, fileSystem: ConfigFile
       return await complete(document.uri, document.getText(), position);
     } catch (caught) {
       connection.console.error(`L3M: completion failed: ${caught instanceof Error ? caught.message : String(caught)}`);
+      return null;
+    }
+  });
+
+  connection.onCodeAction(async ({ textDocument, range }) => {
+    const document = documents.get(textDocument.uri);
+    if (!document || !isExperimentConfig(document.uri)) return null;
+    try {
+      // eslint-disable-next-line @typescript-eslint/no-unsafe-type-assertion -- two copies of one LSP types package; TypeScript cannot tell they are the same
+      return (await configCodeActions(document.uri, document.getText(), range, fileSystem)) as unknown as CodeAction[];
+    } catch (caught) {
+      connection.console.error(
+        `L3M: code actions failed: ${caught instanceof Error ? caught.message : String(caught)}`,
+      );
       return null;
     }
   });
