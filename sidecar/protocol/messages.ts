@@ -4,6 +4,7 @@
 import { NotificationType, RequestType, RequestType0 } from 'vscode-jsonrpc';
 import type { MetricRecord, RunRecord, RunStatus, SampleEntry } from './run_folder';
 import type { SweepSummary } from './sweep_folder';
+import type { RunStage } from './run_stage';
 
 /** The protocol version; the extension refuses a sidecar that speaks another major version. */
 export const protocolVersion = '1.0';
@@ -113,6 +114,34 @@ export interface StatusResult {
 }
 export const status = new RequestType0<StatusResult, void>('sidecar/status');
 
+/** One run in the sidecar's training queue. */
+export interface QueueEntry {
+  runDir: string;
+  /**
+   * 'start': a new run (queued in run.json); 'resume': a cancelled or failed run taken up again, whose
+   * run.json keeps that status until it starts.
+   */
+  kind: 'start' | 'resume';
+}
+/** The queue: the run training now, and the waiting ones in the order they will run. */
+export interface QueueState {
+  active: QueueEntry | null;
+  waiting: QueueEntry[];
+}
+/** The queue's order now (the Queue view asks when it first shows). */
+export const queueState = new RequestType0<QueueState, void>('queue/state');
+
+/**
+ * Sent by the Queue view's Move Up / Move Down: moves a waiting run `offset` places (negative:
+ * earlier), clamped to the ends; a running run or one not in the queue is ErrorCodes.runStateConflict.
+ * Answers the new order (queue/changed announces it too).
+ */
+export interface MoveInQueueParams {
+  runDir: string;
+  offset: number;
+}
+export const moveInQueue = new RequestType<MoveInQueueParams, QueueState, void>('queue/move');
+
 /** Which compute backends and devices are available. */
 export interface BackendProbe {
   name: 'cuda' | 'cpu-native' | 'webgpu' | 'wasm' | 'cpu';
@@ -220,6 +249,8 @@ export interface ProgressParams {
   etaSeconds: number | null;
   /** What the sidecar is doing when not stepping, e.g. "simulating lightcone 3/40". */
   phase?: string;
+  /** The run's stage (data, training, evaluating, sampling) with its progress and ETA (run_stage.ts). */
+  stage?: RunStage;
 }
 export const progress = new NotificationType<ProgressParams>('run/progress');
 
@@ -249,6 +280,9 @@ export interface SweepStateParams {
   ended?: boolean;
 }
 export const sweepState = new NotificationType<SweepStateParams>('sweep/state');
+
+/** The queue changed: a run entered it, started, ended, was cancelled or was moved. */
+export const queueChanged = new NotificationType<QueueState>('queue/changed');
 
 /** A log line for the output channel (the sidecar's stderr carries the same). */
 export const log = new NotificationType<{ level: 'info' | 'warn' | 'error'; message: string }>('sidecar/log');

@@ -5,7 +5,7 @@
 // records it.
 import { realpath } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import type { ProgressParams, RunStateParams, StatusResult } from '../protocol/messages';
+import type { ProgressParams, QueueEntry, QueueState, RunStateParams, StatusResult } from '../protocol/messages';
 import type { MetricRecord, RunRecord, RunStatus } from '../protocol/run_folder';
 import { failRun, readRun, updateRun } from '../runs/run_store';
 import type { prepareRun, runTraining } from '../jobs/train_job';
@@ -22,6 +22,8 @@ export interface QueueListener {
   progress(params: ProgressParams): void;
   metrics(runDir: string, records: MetricRecord[]): void;
   log(level: 'info' | 'warn' | 'error', message: string): void;
+  /** The queue's order changed: a run entered, started, left, or was moved. */
+  queueChanged?(state: QueueState): void;
 }
 
 /**
@@ -31,6 +33,7 @@ export interface QueueListener {
 interface Entry {
   runDir: string;
   key: string;
+  kind: QueueEntry['kind'];
   controller: AbortController;
   done: Promise<void>;
   finish: () => void;
@@ -72,13 +75,58 @@ export class RunQueue {
     };
   }
 
+  /** The running run and the waiting ones in the order they will run. */
+  state(): QueueState {
+    const entry = (e: Entry): QueueEntry => ({ runDir: e.runDir, kind: e.kind });
+    return { active: this.active ? entry(this.active) : null, waiting: this.waiting.map(entry) };
+  }
+
+  /**
+   * Moves a waiting run `offset` places (negative: earlier), clamped to the ends of the waiting list;
+   * the running run stays where it is. Returns the new order.
+   */
+  async move(runDir: string, offset: number): Promise<QueueState> {
+    if (!Number.isInteger(offset)) {
+      throw new QueueConflictError(
+        `queue/move needs an integer offset (-1 moves a run one place earlier), got ${offset}.`,
+      );
+    }
+    const key = await canonicalRunDir(runDir);
+    const index = this.waiting.findIndex((e) => e.key === key);
+    if (index < 0) {
+      throw new QueueConflictError(
+        this.active?.key === key
+          ? `Run ${runDir} is running; only a waiting run can be moved.`
+          : `Run ${runDir} is not waiting in this sidecar's queue; it may have started or ended meanwhile.`,
+      );
+    }
+    const target = Math.min(this.waiting.length - 1, Math.max(0, index + offset));
+    if (target !== index) {
+      const [entry] = this.waiting.splice(index, 1);
+      this.waiting.splice(target, 0, entry);
+      this.announceOrder();
+    }
+    return this.state();
+  }
+
+  /** Where a run is: running, waiting (1 is next), or not in the queue. */
+  private placeOf(key: string): { running: true } | { position: number; of: number } | null {
+    if (this.active?.key === key) return { running: true };
+    const index = this.waiting.findIndex((e) => e.key === key);
+    return index < 0 ? null : { position: index + 1, of: this.waiting.length };
+  }
+
+  private announceOrder(): void {
+    this.listener.queueChanged?.(this.state());
+  }
+
   /** Validates the config and creates a queued run folder through the training job, then enqueues it. */
   async start(configPath: string, runsDir: string): Promise<{ runId: string; runDir: string; status: RunStatus }> {
     const { runId, runDir } = await this.jobs.prepareRun(configPath, runsDir);
     const record = await readRun(runDir);
     this.listener.runState({ kind: 'queued', runDir, record });
     const key = await canonicalRunDir(runDir);
-    this.enqueue(runDir, key);
+    this.enqueue(runDir, key, 'start');
     return { runId, runDir, status: this.active?.key === key ? 'running' : 'queued' };
   }
 
@@ -86,14 +134,23 @@ export class RunQueue {
   async resume(runDir: string): Promise<{ runId: string; runDir: string; status: RunStatus }> {
     const record = await readRun(runDir);
     const key = await canonicalRunDir(runDir);
-    const queued = this.active?.key === key ? this.active : this.waiting.find((e) => e.key === key);
-    if (queued) throw new QueueConflictError(`Run ${runDir} is already queued or running here (as ${queued.runDir}).`);
+    const place = this.placeOf(key);
+    if (place) {
+      throw new QueueConflictError(
+        'running' in place
+          ? `Run ${record.id} is already running in this sidecar; cancel it first to start it again.`
+          : `Run ${record.id} is already queued to ${this.waiting[place.position - 1].kind === 'resume' ? 'resume' : 'start'}: position ${place.position} of ${place.of} waiting. The Queue view can move it up.`,
+      );
+    }
     if (!resumable.includes(record.status)) {
       throw new QueueConflictError(
         `Run ${runDir} is "${record.status}"; only a cancelled or failed run can be resumed.`,
       );
     }
-    this.enqueue(runDir, key);
+    // Announced as queued, although run.json keeps its cancelled or failed status until the run starts
+    // (it may never start: a cancel in the queue leaves it as it was), so that the views show it waiting.
+    this.listener.runState({ kind: 'queued', runDir, record });
+    this.enqueue(runDir, key, 'resume');
     return { runId: record.id, runDir, status: this.active?.key === key ? 'running' : 'queued' };
   }
 
@@ -107,11 +164,14 @@ export class RunQueue {
     if (index >= 0) {
       const [entry] = this.waiting.splice(index, 1);
       entry.finish();
+      this.announceOrder();
       const current = await readRun(entry.runDir);
       // A queued resume is still "cancelled" or "failed" on disk and stays so.
       const record = current.status === 'queued' ? await updateRun(entry.runDir, { status: 'cancelled' }) : current;
-      // Announced under the name the queue announced it with, which is the one clients track.
-      if (record.status === 'cancelled') this.listener.runState({ kind: 'cancelled', runDir: entry.runDir, record });
+      // Announced under the name the queue announced it with, which is the one clients track. A resume
+      // taken out of the queue is announced cancelled too (its waiting was), with run.json as it is.
+      if (record.status === 'cancelled' || entry.kind === 'resume')
+        this.listener.runState({ kind: 'cancelled', runDir: entry.runDir, record });
       return record.status;
     }
     if (this.active?.key === key) {
@@ -129,24 +189,27 @@ export class RunQueue {
     if (this.active) await this.cancel(this.active.runDir).catch(() => undefined);
   }
 
-  private enqueue(runDir: string, key: string): void {
+  private enqueue(runDir: string, key: string, kind: Entry['kind']): void {
     let finish!: () => void;
     const done = new Promise<void>((resolveDone) => {
       finish = resolveDone;
     });
-    this.waiting.push({ runDir, key, controller: new AbortController(), done, finish });
-    this.pump();
+    this.waiting.push({ runDir, key, kind, controller: new AbortController(), done, finish });
+    if (!this.pump()) this.announceOrder();
   }
 
-  private pump(): void {
-    if (this.active || this.waiting.length === 0) return;
+  /** Starts the next waiting run when none runs; returns whether it did (and announced the new order). */
+  private pump(): boolean {
+    if (this.active || this.waiting.length === 0) return false;
     const entry = this.waiting.shift()!;
     this.active = entry;
+    this.announceOrder();
     void this.execute(entry).finally(() => {
       this.active = null;
       entry.finish();
-      this.pump();
+      if (!this.pump()) this.announceOrder();
     });
+    return true;
   }
 
   private async execute(entry: Entry): Promise<void> {
@@ -156,7 +219,7 @@ export class RunQueue {
       if (announcedRunning) return;
       announcedRunning = true;
       readRun(runDir).then(
-        (record) => this.listener.runState({ kind: 'running', runDir, record: { ...record, status: 'running' } }),
+        (record) => this.listener.runState({ kind: 'running', runDir, record: asStarting(record) }),
         () => undefined,
       );
     };
@@ -239,4 +302,14 @@ export class QueueConflictError extends Error {
     super(message);
     this.name = 'QueueConflictError';
   }
+}
+
+/**
+ * The record a run will have once its job marks it running, announced before run.json says so: a resumed
+ * run's record still holds the cancel or failure that ended its previous process, which the job clears
+ * (runs/run_store.ts updateRun), and no reader may show it beside "running".
+ */
+export function asStarting(record: RunRecord): RunRecord {
+  const { error: _error, endedAt: _endedAt, ...rest } = record;
+  return { ...rest, status: 'running' };
 }

@@ -159,6 +159,7 @@ export function startServer(connection: MessageConnection, options: ServerOption
       progress: (params) => notify(protocol.progress, params),
       metrics: (runDir, records) => notify(protocol.metrics, { runDir, records }),
       log,
+      queueChanged: (state) => notify(protocol.queueChanged, state),
     },
     { progressThrottleMs: options.progressThrottleMs },
   );
@@ -186,6 +187,21 @@ export function startServer(connection: MessageConnection, options: ServerOption
   );
 
   connection.onRequest(protocol.status, () => queue.status());
+
+  connection.onRequest(protocol.queueState, () => queue.state());
+
+  connection.onRequest(protocol.moveInQueue, (params) =>
+    handle(() => {
+      const offset = params?.offset;
+      if (typeof offset !== 'number' || !Number.isInteger(offset)) {
+        throw new ResponseError(
+          -32602,
+          `queue/move needs offset, an integer (-1 moves a run one place earlier), got ${JSON.stringify(offset)}.`,
+        );
+      }
+      return queue.move(absolutePath('runDir', params?.runDir), offset);
+    }),
+  );
 
   connection.onRequest(protocol.probeDevices, () =>
     handle(async () => {

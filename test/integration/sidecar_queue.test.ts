@@ -232,7 +232,7 @@ test('one run is one entry however its folder is spelled: a trailing slash or a 
     await assert.rejects(c.client.sendRequest(protocol.resumeRun, { runDir: spelling }), (e: unknown) => {
       assert.ok(e instanceof ResponseError, String(e));
       assert.equal(e.code, protocol.ErrorCodes.runStateConflict, `${spelling}: ${e.message}`);
-      assert.match(e.message, /already queued or running here/);
+      assert.match(e.message, /already queued to resume: position 1 of 1 waiting/);
       return true;
     });
   }
@@ -251,4 +251,168 @@ test('one run is one entry however its folder is spelled: a trailing slash or a 
   assert.deepEqual(await c.client.sendRequest(protocol.status), { active: null, queued: [] });
   assert.deepEqual(started, [alpha.runDir, beta.runDir]);
   assert.equal((await readRun(alpha.runDir)).status, 'cancelled');
+});
+
+/** Records queue/changed; `order` is the latest as [active, ...waiting] names, `until` waits for one. */
+function queueRecorder(c: ReturnType<typeof connect>) {
+  const seen: protocol.QueueState[] = [];
+  const waiters: { match: (s: protocol.QueueState) => boolean; resolve: () => void }[] = [];
+  c.client.onNotification(protocol.queueChanged, (state) => {
+    seen.push(state);
+    for (const w of [...waiters])
+      if (w.match(state)) {
+        waiters.splice(waiters.indexOf(w), 1);
+        w.resolve();
+      }
+  });
+  return {
+    seen,
+    until: (match: (s: protocol.QueueState) => boolean) =>
+      seen.some(match) ? Promise.resolve() : new Promise<void>((resolve) => waiters.push({ match, resolve })),
+  };
+}
+
+const names = (state: protocol.QueueState) => [
+  state.active ? basename(state.active.runDir) : null,
+  ...state.waiting.map((e) => `${basename(e.runDir)}:${e.kind}`),
+];
+
+test('a resumed run waiting in the queue is announced queued; a second resume names its place', async (t) => {
+  const runsDir = mkdtempSync(join(tmpdir(), 'l3m-queue-'));
+  const { engine, release } = gatedEngine();
+  const c = connect(engine);
+  const queue = queueRecorder(c);
+  t.after(() => {
+    c.close();
+    rmSync(runsDir, { recursive: true, force: true });
+  });
+  const alpha = await c.client.sendRequest(protocol.startRun, { configPath: '/w/alpha.l3m.json', runsDir });
+  await c.waitForProgress(alpha.runDir);
+  await c.client.sendRequest(protocol.cancelRun, { runDir: alpha.runDir });
+  const beta = await c.client.sendRequest(protocol.startRun, { configPath: '/w/beta.l3m.json', runsDir });
+  await c.waitForProgress(beta.runDir);
+
+  const queuedBefore = c.states.filter((s) => s.runDir === alpha.runDir && s.kind === 'queued').length;
+  assert.equal((await c.client.sendRequest(protocol.resumeRun, { runDir: alpha.runDir })).status, 'queued');
+  // The views learn that it waits, although run.json stays "cancelled" until it starts. The
+  // notification is sent before the response, so it has arrived.
+  const announced = c.states.filter((s) => s.runDir === alpha.runDir && s.kind === 'queued');
+  assert.equal(announced.length, queuedBefore + 1);
+  assert.equal(announced.at(-1)?.record.status, 'cancelled');
+  assert.equal((await readRun(alpha.runDir)).status, 'cancelled');
+  await queue.until((s) => s.waiting.some((e) => e.runDir === alpha.runDir));
+  assert.deepEqual(names(await c.client.sendRequest(protocol.queueState)), [
+    basename(beta.runDir),
+    `${basename(alpha.runDir)}:resume`,
+  ]);
+
+  await assert.rejects(c.client.sendRequest(protocol.resumeRun, { runDir: alpha.runDir }), (e: unknown) => {
+    assert.ok(e instanceof ResponseError);
+    assert.equal(e.code, protocol.ErrorCodes.runStateConflict);
+    assert.equal(
+      e.message,
+      `Run ${alpha.runId} is already queued to resume: position 1 of 1 waiting. The Queue view can move it up.`,
+    );
+    return true;
+  });
+  await assert.rejects(c.client.sendRequest(protocol.resumeRun, { runDir: beta.runDir }), /already running/);
+
+  release(beta.runDir);
+  await c.waitForProgress(alpha.runDir, 2);
+  release(alpha.runDir);
+  await c.waitForState(alpha.runDir, 'completed');
+  await queue.until((s) => s.active === null && s.waiting.length === 0);
+});
+
+test('queue/move reorders the waiting runs, which then start in the new order; running or unknown runs are refused', async (t) => {
+  const runsDir = mkdtempSync(join(tmpdir(), 'l3m-queue-'));
+  const { engine, started, release } = gatedEngine();
+  const c = connect(engine);
+  const queue = queueRecorder(c);
+  t.after(() => {
+    c.close();
+    rmSync(runsDir, { recursive: true, force: true });
+  });
+  const start = (name: string) =>
+    c.client.sendRequest(protocol.startRun, { configPath: `/w/${name}.l3m.json`, runsDir });
+  const a = await start('a');
+  await c.waitForProgress(a.runDir);
+  const b = await start('b');
+  const d = await start('d');
+  const e = await start('e');
+  const order = async () => names(await c.client.sendRequest(protocol.queueState));
+  const [na, nb, nd, ne] = [a, b, d, e].map((r) => basename(r.runDir));
+  assert.deepEqual(await order(), [na, `${nb}:start`, `${nd}:start`, `${ne}:start`]);
+
+  const moved = await c.client.sendRequest(protocol.moveInQueue, { runDir: e.runDir, offset: -2 });
+  assert.deepEqual(names(moved), [na, `${ne}:start`, `${nb}:start`, `${nd}:start`]);
+  await queue.until((s) => names(s).join() === names(moved).join());
+  // Clamped at the ends.
+  assert.deepEqual(names(await c.client.sendRequest(protocol.moveInQueue, { runDir: b.runDir, offset: 5 })), [
+    na,
+    `${ne}:start`,
+    `${nd}:start`,
+    `${nb}:start`,
+  ]);
+  assert.deepEqual(names(await c.client.sendRequest(protocol.moveInQueue, { runDir: d.runDir, offset: -1 })), [
+    na,
+    `${nd}:start`,
+    `${ne}:start`,
+    `${nb}:start`,
+  ]);
+
+  for (const [params, pattern] of [
+    [{ runDir: a.runDir, offset: 1 }, /is running; only a waiting run can be moved/],
+    [{ runDir: join(runsDir, 'nowhere'), offset: 1 }, /is not waiting in this sidecar's queue/],
+  ] as const) {
+    await assert.rejects(c.client.sendRequest(protocol.moveInQueue, params), (error: unknown) => {
+      assert.ok(error instanceof ResponseError);
+      assert.equal(error.code, protocol.ErrorCodes.runStateConflict);
+      assert.match(error.message, pattern);
+      return true;
+    });
+  }
+  await assert.rejects(
+    c.client.sendRequest(protocol.moveInQueue, { runDir: b.runDir, offset: 0.5 }),
+    /needs offset, an integer/,
+  );
+
+  // Cancelling a waiting run takes it out of the order; the others start in the order they were moved to.
+  await c.client.sendRequest(protocol.cancelRun, { runDir: e.runDir });
+  assert.deepEqual(await order(), [na, `${nd}:start`, `${nb}:start`]);
+  for (const run of [a, d, b]) {
+    await c.waitForProgress(run.runDir);
+    release(run.runDir);
+    await c.waitForState(run.runDir, 'completed');
+  }
+  assert.deepEqual(started, [a.runDir, d.runDir, b.runDir]);
+  assert.equal((await readRun(e.runDir)).status, 'cancelled');
+  await queue.until((s) => s.active === null && s.waiting.length === 0);
+});
+
+test('cancelling a resume that waits leaves a failed run failed, and announces that it no longer waits', async (t) => {
+  const runsDir = mkdtempSync(join(tmpdir(), 'l3m-queue-'));
+  const { engine, release } = gatedEngine();
+  const c = connect(engine);
+  const queue = queueRecorder(c);
+  t.after(() => {
+    c.close();
+    rmSync(runsDir, { recursive: true, force: true });
+  });
+  const broken = await c.client.sendRequest(protocol.startRun, { configPath: '/w/explode.l3m.json', runsDir });
+  await c.waitForProgress(broken.runDir);
+  release(broken.runDir);
+  await c.waitForState(broken.runDir, 'failed');
+  const busy = await c.client.sendRequest(protocol.startRun, { configPath: '/w/busy.l3m.json', runsDir });
+  await c.waitForProgress(busy.runDir);
+  await c.client.sendRequest(protocol.resumeRun, { runDir: broken.runDir });
+  await queue.until((s) => s.waiting.some((w) => w.runDir === broken.runDir && w.kind === 'resume'));
+
+  assert.deepEqual(await c.client.sendRequest(protocol.cancelRun, { runDir: broken.runDir }), { status: 'failed' });
+  const cancelled = await c.waitForState(broken.runDir, 'cancelled');
+  assert.equal(cancelled.record.status, 'failed', 'run.json is as it was');
+  assert.equal((await readRun(broken.runDir)).error?.message, 'NaN loss at step 2 (last finite loss 1.5)');
+  assert.deepEqual(names(await c.client.sendRequest(protocol.queueState)), [basename(busy.runDir)]);
+  release(busy.runDir);
+  await c.waitForState(busy.runDir, 'completed');
 });
