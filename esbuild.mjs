@@ -61,6 +61,23 @@ for (const entry of nodeEntries) {
     }),
   );
 }
+// The inspector's power-spectrum worker, bundled on its own and carried by the page bundles as text:
+// a webview may start a worker only from a blob: URL (its scripts come from another origin, and it
+// may not fetch). Read once per build, so `--watch` picks up a change to the worker on a restart.
+const spectrumWorker = 'webview/inspector/spectrum_worker.ts';
+const spectrumWorkerSource = existsSync(spectrumWorker)
+  ? (
+      await esbuild.build({
+        ...common,
+        sourcemap: false,
+        entryPoints: [spectrumWorker],
+        platform: 'browser',
+        target: 'es2022',
+        format: 'iife',
+        write: false,
+      })
+    ).outputFiles[0].text
+  : '';
 if (webEntries.length > 0) {
   contexts.push(
     await esbuild.context({
@@ -71,6 +88,7 @@ if (webEntries.length > 0) {
       format: 'iife',
       outdir: 'dist/webview',
       loader: { '.css': 'css' },
+      define: { L3M_SPECTRUM_WORKER_SOURCE: JSON.stringify(spectrumWorkerSource) },
     }),
   );
 }

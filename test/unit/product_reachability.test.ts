@@ -19,6 +19,8 @@ const entryPoints = [
   'sidecar/data/dataset_worker.ts',
   'sidecar/data/store/store_worker.ts',
   'sidecar/jobs/training_worker.ts',
+  // Bundled on its own and carried into the inspector page as text (esbuild.mjs), so not imported.
+  'webview/inspector/spectrum_worker.ts',
   ...files.filter((file) => /^webview\/[^/]+\/main\.ts$/.test(file)),
 ];
 

@@ -11,17 +11,23 @@ import './inspector.css';
 import type uPlot from 'uplot';
 import { connect } from '../shared/vscode_api';
 import { parseNpy, type Float32Npy as NpyArray } from '../../sidecar/protocol/npy_format';
-import { colorRangeFor, finiteRange, type ColorRange } from '../shared/colormaps';
-import { powerSpectrum2d } from '../shared/power_spectrum';
+import { finiteRange } from '../shared/colormaps';
+import type { PowerSpectrum } from '../shared/power_spectrum';
 import { Chart, formatValue } from '../shared/chart';
 import { ProblemList } from '../shared/problems';
 import { labelled, runSubtitle, select } from '../shared/controls';
 import { pngOf } from '../shared/export';
+import { benchMark } from '../shared/bench_marks';
 import { seriesColors, foreground, background, cssVar } from '../shared/theme';
 import { SliceView } from './slice_view';
+import { SliceWindows, type SlicePanel } from './slice_windows';
+import { defaultPercentiles } from './intensity_window';
+import { SyncedZoom } from './synced_zoom';
+import { SpectrumClient } from './spectrum_client';
 import { showRegression } from './regression_view';
 import type {
   ColormapName,
+  DisplayTransform,
   HostMessage,
   InspectorDataPreview,
   InspectorInit,
@@ -44,6 +50,8 @@ const view = {
   slice: saved?.slice ?? 0,
   colormap: saved?.colormap ?? 'diverging',
   scale: saved?.scale ?? 'shared',
+  transform: saved?.transform ?? 'linear',
+  percentiles: saved?.percentiles ?? defaultPercentiles,
 };
 
 const toolbar = document.createElement('div');
@@ -77,6 +85,43 @@ const scaleSelect = select<'shared' | 'per-panel'>(
   },
 );
 labelled(toolbar, 'Scale', scaleSelect);
+const percentileOptions: [string, string][] = [
+  ['1-99', '1–99 %'],
+  ['0.1-99.9', '0.1–99.9 %'],
+  ['0-100', 'min–max'],
+];
+const windowSelect = select(percentileOptions, `${view.percentiles.lo}-${100 - view.percentiles.lo}`, (v) => {
+  const lo = Number(v.split('-')[0]);
+  view.percentiles = { lo, hi: 100 - lo };
+  windows.percentiles = view.percentiles;
+  windows.reset();
+  draw();
+  saveState();
+});
+windowSelect.title = 'The window each colour bar spans: percentiles of the lightcone (drag on a colour bar to set it)';
+labelled(toolbar, 'Window', windowSelect);
+const transformSelect = select<DisplayTransform>(
+  [
+    ['linear', 'Linear'],
+    ['symlog', 'Symmetric log'],
+    ['sgn-ln', 'sgn·ln(1+|x|), as the model sees it'],
+  ],
+  view.transform,
+  (v) => {
+    view.transform = v;
+    draw();
+    saveState();
+  },
+);
+labelled(toolbar, 'Display', transformSelect);
+const resetWindowButton = document.createElement('vscode-button');
+resetWindowButton.setAttribute('secondary', '');
+resetWindowButton.textContent = 'Reset window';
+resetWindowButton.addEventListener('click', () => {
+  windows.reset();
+  draw();
+});
+toolbar.append(resetWindowButton);
 const exportButton = document.createElement('vscode-button');
 exportButton.setAttribute('secondary', '');
 exportButton.textContent = 'Export view as PNG';
@@ -115,6 +160,8 @@ app.append(slices);
 const truthView = new SliceView(slices, 'True');
 const generatedView = new SliceView(slices, 'Generated');
 const differenceView = new SliceView(slices, 'Generated − true');
+const windows = new SliceWindows();
+windows.percentiles = view.percentiles;
 const readout = document.createElement('div');
 readout.className = 'readout';
 readout.setAttribute('aria-live', 'polite');
@@ -131,22 +178,22 @@ let preview: { lightcone: string; slices: number[]; redshifts: number[] | null }
 let truth: NpyArray | null = null;
 let generated: NpyArray | null = null;
 let difference: Float32Array | null = null;
-let ranges: { truth: ColorRange | null; generated: ColorRange | null; difference: ColorRange | null } = {
-  truth: null,
-  generated: null,
-  difference: null,
-};
 let globalChart: Chart | null = null;
 let spectrumChart: Chart | null = null;
 let playing = 0;
-let spectrumFrame = 0;
-
-for (const v of [truthView, generatedView, differenceView]) {
-  v.canvas.addEventListener('mousemove', (e) => showReadout(v.valueAt(e)));
-  v.canvas.addEventListener('mouseleave', () => {
-    readout.textContent = '';
-  });
-}
+/** The slice the power spectrum chart shows now (its answer may come after the slider moved on). */
+let spectrumSlice: number | null = null;
+const spectra = new SpectrumClient(showSpectra);
+const zoom = new SyncedZoom([truthView, generatedView, differenceView], showReadout);
+for (const [panel, v] of [
+  ['truth', truthView],
+  ['generated', generatedView],
+  ['difference', differenceView],
+] as const)
+  v.onWindowDrag = (window) => {
+    windows.drag(windows.keyFor(panel, view.scale === 'shared'), window);
+    draw();
+  };
 
 function onMessage(message: HostMessage): void {
   if (message.type === 'inspector/init') init(message);
@@ -211,7 +258,7 @@ function showDataPreview(message: InspectorDataPreview): void {
   truth = { shape: [count, rows, cols], data: new Float32Array(message.data) };
   generated = null;
   difference = null;
-  ranges = { truth: finiteRange(truth.data), generated: null, difference: null };
+  windows.setData({ truth: truth.data });
   slices.style.display = '';
   toolbar.style.display = '';
   slider.max = String(count - 1);
@@ -255,11 +302,7 @@ function loadSample(message: InspectorSample): void {
     );
   }
   difference = truth && generated && sameSliceShape() ? differenceOf(truth, generated, generatedOffset()) : null;
-  ranges = {
-    truth: truth ? finiteRange(truth.data) : null,
-    generated: generated ? finiteRange(generated.data) : null,
-    difference: difference ? finiteRange(difference) : null,
-  };
+  windows.setData({ truth: truth?.data, generated: generated?.data, difference });
   const count = Math.max(truth?.shape[0] ?? 0, (generated?.shape[0] ?? 0) + generatedOffset());
   slider.max = String(Math.max(count - 1, 0));
   view.slice = Math.min(view.slice, Math.max(count - 1, 0));
@@ -297,62 +340,50 @@ function draw(): void {
   const lightconeSlice = entry ? entry.firstSlice - entry.contextSlices + s : preview ? preview.slices[s] : s;
   const source = preview ? ` · data (no samples yet): lightcone ${preview.lightcone}` : '';
   sliceLabel.textContent = `${s + 1} / ${Number(slider.max) + 1} · lightcone slice ${lightconeSlice}${redshift !== undefined ? ` · z = ${redshift.toFixed(2)}` : ''}${context ? ' · context (ground truth given to the model)' : ''}${source}`;
-  const shared =
-    view.scale === 'shared' && ranges.truth && ranges.generated
-      ? { lo: Math.min(ranges.truth.lo, ranges.generated.lo), hi: Math.max(ranges.truth.hi, ranges.generated.hi) }
-      : null;
+  benchMark('l3m-inspector-draw-start');
+  // The δT_b views on the diverging map keep their window symmetric about zero, so white stays δT_b = 0.
+  const windowOf = (panel: SlicePanel, symmetric: boolean) =>
+    windows.window(windows.keyFor(panel, view.scale === 'shared'), symmetric);
   const show = (
     v: SliceView,
     array: NpyArray | null,
     sliceIndex: number,
-    range: ColorRange | null,
+    panel: SlicePanel,
     label: string,
     why: string,
   ) => {
+    const symmetric = view.colormap === 'diverging';
+    const range = array ? windowOf(panel, symmetric) : null;
     if (!array || !range) return v.showMissing(why);
     if (sliceIndex < 0 || sliceIndex >= array.shape[0]) return v.showMissing(`no slice ${s + 1} in this file`);
     const [, rows, cols] = array.shape;
-    v.show(
-      array.data,
-      sliceIndex * rows * cols,
-      rows,
-      cols,
-      colorRangeFor(shared ?? range, view.colormap),
-      view.colormap,
-    );
+    v.show(array.data, sliceIndex * rows * cols, rows, cols, range, view.colormap, view.transform, symmetric);
     v.setCaption(label);
   };
   const offset = generatedOffset();
-  show(truthView, truth, s, ranges.truth, preview ? 'True — data (no samples yet)' : 'True', 'could not be read');
+  show(truthView, truth, s, 'truth', preview ? 'True — data (no samples yet)' : 'True', 'could not be read');
   const generatedIsContext = context && offset === 0;
   show(
     generatedView,
     generated,
     s - offset,
-    ranges.generated,
+    'generated',
     generatedIsContext ? 'Generated — context (= true)' : 'Generated',
     preview ? "no samples yet: the true slices are from the run's dataset" : 'could not be read',
   );
-  if (difference && truth && ranges.difference) {
+  const differenceWindow = difference ? windowOf('difference', true) : null;
+  if (difference && truth && differenceWindow) {
     const [, rows, cols] = truth.shape;
     const slice = difference.subarray(s * rows * cols, (s + 1) * rows * cols);
     const r = finiteRange(slice);
     if (r) {
-      differenceView.show(
-        difference,
-        s * rows * cols,
-        rows,
-        cols,
-        colorRangeFor(ranges.difference, 'diverging'),
-        'diverging',
-      );
+      differenceView.show(difference, s * rows * cols, rows, cols, differenceWindow, 'diverging', view.transform, true);
       differenceView.setCaption('Generated − true');
     } else differenceView.showMissing(context && offset > 0 ? 'context slice (not generated)' : 'no finite values');
   } else differenceView.showMissing('needs both true and generated slices');
   globalChart?.uplot?.redraw(false, false);
-  // The power spectrum is computed after this frame is shown, so the slider stays responsive.
-  cancelAnimationFrame(spectrumFrame);
-  spectrumFrame = requestAnimationFrame(updateSpectrum);
+  requestSpectra();
+  benchMark('l3m-inspector-draw-end');
 }
 
 function sliceMeans(array: NpyArray): (number | null)[] {
@@ -371,6 +402,7 @@ function buildCharts(): void {
   spectrumChart?.destroy();
   globalChart = null;
   spectrumChart = null;
+  spectrumSlice = null;
   if (!truth && !generated) return;
   const [blue, orange] = seriesColors();
   const count = Number(slider.max) + 1;
@@ -418,16 +450,21 @@ function buildCharts(): void {
   );
 }
 
-function updateSpectrum(): void {
+/** Asks for the current slice's spectra: the worker computes them while the page stays free for the slider. */
+function requestSpectra(): void {
   if (!spectrumChart) return;
   const s = view.slice;
-  const spectrum = (array: NpyArray | null, index: number) => {
+  const copy = (array: NpyArray | null, index: number) => {
     if (!array || index < 0 || index >= array.shape[0]) return null;
     const [, rows, cols] = array.shape;
-    return powerSpectrum2d(array.data, index * rows * cols, rows, cols);
+    return { values: array.data.slice(index * rows * cols, (index + 1) * rows * cols), rows, cols };
   };
-  const t = spectrum(truth, s);
-  const g = spectrum(generated, s - generatedOffset());
+  spectra.request([copy(truth, s), copy(generated, s - generatedOffset())], s);
+}
+
+function showSpectra([t, g]: (PowerSpectrum | null)[], slice: number): void {
+  if (!spectrumChart) return;
+  spectrumSlice = slice;
   const k = (t ?? g)?.k ?? [];
   // Power 10¹² below the peak is round-off of a (near) pure mode, not signal: leave it off the log axis.
   const peak = Math.max(...[...(t?.power ?? []), ...(g?.power ?? [])].map((p) => p ?? 0));
@@ -462,8 +499,7 @@ function showReadout(hit: { row: number; col: number; value: number } | null): v
     readout.textContent = '';
     return;
   }
-  const at = (v: SliceView) =>
-    v.values && v.rows === truthView.rows ? v.values[v.offset + hit.row * v.cols + hit.col] : undefined;
+  const at = (v: SliceView) => (v.rows === truthView.rows ? v.valueOf(hit.row, hit.col) : undefined);
   const parts = [`x ${hit.col}, y ${hit.row}`];
   for (const [name, v] of [
     ['true', truthView],
@@ -533,6 +569,10 @@ Object.assign(window, {
     problems: () => problems.all(),
     globalChart: () => globalChart?.uplot ?? null,
     spectrumChart: () => spectrumChart?.uplot ?? null,
+    /** The slice whose spectra the chart shows, and where they are computed. */
+    spectrum: () => ({ slice: spectrumSlice, mode: spectra.mode, fallbackReason: spectra.fallbackReason }),
+    useSpectrumMode: (mode: 'worker' | 'main-thread') => spectra.use(mode),
+    zoom,
     exportView,
   },
 });

@@ -1,25 +1,44 @@
 // One slice panel of the inspector: the slice drawn pixel for pixel into a canvas (scaled up by CSS
-// with nearest-neighbour sampling, so each cell stays a crisp square), its colour bar with the
-// range it spans, and a caption. The panel keeps the values it shows so the page can read out the
-// value under the mouse.
+// with nearest-neighbour sampling, so each cell stays a crisp square) inside a viewport that zooms
+// and pans (synced_zoom.ts moves every panel's viewport together), its colour bar with the window it
+// spans (drag an end to change it: colorbar_drag.ts), a marker and read-out of the cell under the
+// mouse, and a caption. The panel keeps the values it shows so the page can read out any cell.
 import { colormaps, paintSlice, type ColorRange } from '../shared/colormaps';
-import type { ColormapName } from '../shared/panel_protocol';
+import type { ColormapName, DisplayTransform } from '../shared/panel_protocol';
 import { formatValue } from '../shared/chart';
+import { transformFunction } from './intensity_window';
+import { attachColorBarDrag } from './colorbar_drag';
+
+/** The visible part of a slice: magnification (1 = whole slice) and its top-left corner as fractions of the slice. */
+export interface ZoomState {
+  scale: number;
+  x: number;
+  y: number;
+}
 
 export class SliceView {
   readonly element: HTMLElement;
   readonly canvas: HTMLCanvasElement;
+  readonly viewport: HTMLElement;
   readonly colorBar: HTMLCanvasElement;
   private readonly caption: HTMLElement;
   private readonly barLo: HTMLElement;
   private readonly barHi: HTMLElement;
+  private readonly marker: HTMLElement;
+  private readonly pixelReadout: HTMLElement;
   private image: ImageData | null = null;
+  private zoom: ZoomState = { scale: 1, x: 0, y: 0 };
+  private marked: { row: number; col: number } | null = null;
   /** The values shown now ([rows, cols] from `offset`), for the hover read-out. */
   values: Float32Array | null = null;
   offset = 0;
   rows = 0;
   cols = 0;
   range: ColorRange | null = null;
+  transform: DisplayTransform = 'linear';
+  symmetric = false;
+  /** Called with the window a drag on the colour bar sets. */
+  onWindowDrag: (window: ColorRange) => void = () => undefined;
 
   constructor(
     parent: HTMLElement,
@@ -29,10 +48,16 @@ export class SliceView {
     this.element.className = 'slice-view';
     this.caption = document.createElement('figcaption');
     this.caption.textContent = name;
+    this.viewport = document.createElement('div');
+    this.viewport.className = 'slice-viewport';
     this.canvas = document.createElement('canvas');
     this.canvas.className = 'slice';
     this.canvas.setAttribute('role', 'img');
     this.canvas.setAttribute('aria-label', `${name} slice`);
+    this.marker = document.createElement('div');
+    this.marker.className = 'cell-marker';
+    this.marker.hidden = true;
+    this.viewport.append(this.canvas, this.marker);
     const bar = document.createElement('div');
     bar.className = 'colorbar';
     this.barLo = document.createElement('span');
@@ -40,32 +65,68 @@ export class SliceView {
     this.colorBar = document.createElement('canvas');
     this.colorBar.width = 256;
     this.colorBar.height = 1;
-    bar.append(this.barLo, this.colorBar, this.barHi);
-    this.element.append(this.caption, this.canvas, bar);
+    this.colorBar.title = 'Drag an end to set the window; Reset window returns to the percentiles';
+    const unit = document.createElement('span');
+    unit.className = 'colorbar-unit';
+    unit.textContent = 'mK';
+    unit.title = 'Brightness temperature δT_b in millikelvin';
+    bar.append(this.barLo, this.colorBar, this.barHi, unit);
+    this.pixelReadout = document.createElement('div');
+    this.pixelReadout.className = 'pixel-readout';
+    this.element.append(this.caption, this.viewport, bar, this.pixelReadout);
     parent.append(this.element);
+    attachColorBarDrag(
+      this.colorBar,
+      () => (this.range ? { range: this.range, transform: this.transform, symmetric: this.symmetric } : null),
+      (window) => this.onWindowDrag(window),
+    );
   }
 
   setCaption(text: string): void {
     this.caption.textContent = text;
   }
 
-  /** Draws slice values[offset … offset + rows·cols) with the colour map over `range`. */
-  show(values: Float32Array, offset: number, rows: number, cols: number, range: ColorRange, map: ColormapName): void {
+  /**
+   * Draws slice values[offset … offset + rows·cols) with the colour map over the window `range`,
+   * through the display transform; `symmetric` keeps a dragged window symmetric about zero.
+   */
+  show(
+    values: Float32Array,
+    offset: number,
+    rows: number,
+    cols: number,
+    range: ColorRange,
+    map: ColormapName,
+    transform: DisplayTransform = 'linear',
+    symmetric = false,
+  ): void {
     this.values = values;
     this.offset = offset;
     this.rows = rows;
     this.cols = cols;
     this.range = range;
+    this.transform = transform;
+    this.symmetric = symmetric;
     if (this.canvas.width !== cols || this.canvas.height !== rows || !this.image) {
       this.canvas.width = cols;
       this.canvas.height = rows;
       this.image = new ImageData(cols, rows);
     }
-    paintSlice(values, offset, rows, cols, range, map, this.image.data);
+    paintSlice(
+      values,
+      offset,
+      rows,
+      cols,
+      range,
+      map,
+      this.image.data,
+      transform === 'linear' ? undefined : transformFunction(transform, range),
+    );
     const ctx = this.canvas.getContext('2d');
     ctx?.putImageData(this.image, 0, 0);
-    this.drawColorBar(range, map);
+    this.drawColorBar(range, map, transform);
     this.element.classList.remove('missing');
+    this.markCell(this.marked);
   }
 
   /** Shows why there is nothing to draw, instead of a blank square. */
@@ -83,9 +144,10 @@ export class SliceView {
     this.colorBar.dataset.hi = '';
     this.caption.textContent = `${this.name}: ${reason}`;
     this.caption.title = this.caption.textContent;
+    this.markCell(this.marked);
   }
 
-  /** The value under a mouse position on the canvas, with its cell, or null outside. */
+  /** The cell under a mouse position on the viewport, with its value, or null outside. */
   valueAt(event: MouseEvent): { row: number; col: number; value: number } | null {
     if (!this.values) return null;
     const box = this.canvas.getBoundingClientRect();
@@ -95,7 +157,47 @@ export class SliceView {
     return { row, col, value: this.values[this.offset + row * this.cols + col] };
   }
 
-  private drawColorBar(range: ColorRange, map: ColormapName): void {
+  /** The value this panel shows at a cell; undefined when it shows nothing there. */
+  valueOf(row: number, col: number): number | undefined {
+    if (!this.values || row >= this.rows || col >= this.cols) return undefined;
+    return this.values[this.offset + row * this.cols + col];
+  }
+
+  /** Shows the visible part `zoom` of the slice (a CSS transform, so the pixels are not painted again). */
+  setZoom(zoom: ZoomState): void {
+    this.zoom = zoom;
+    const width = this.viewport.clientWidth;
+    const height = this.viewport.clientHeight;
+    this.canvas.style.transform =
+      zoom.scale === 1
+        ? ''
+        : `translate(${-zoom.x * zoom.scale * width}px, ${-zoom.y * zoom.scale * height}px) scale(${zoom.scale})`;
+    this.markCell(this.marked);
+  }
+
+  /** Marks a cell (the one under the mouse in any panel) and reads out this panel's value there, in mK. */
+  markCell(cell: { row: number; col: number } | null): void {
+    this.marked = cell;
+    const value = cell ? this.valueOf(cell.row, cell.col) : undefined;
+    if (!cell || value === undefined) {
+      this.marker.hidden = true;
+      this.pixelReadout.textContent = '';
+      return;
+    }
+    const width = this.viewport.clientWidth;
+    const height = this.viewport.clientHeight;
+    const { scale, x, y } = this.zoom;
+    const cellWidth = (width / this.cols) * scale;
+    const cellHeight = (height / this.rows) * scale;
+    this.marker.hidden = false;
+    this.marker.style.left = `${(cell.col / this.cols - x) * scale * width}px`;
+    this.marker.style.top = `${(cell.row / this.rows - y) * scale * height}px`;
+    this.marker.style.width = `${cellWidth}px`;
+    this.marker.style.height = `${cellHeight}px`;
+    this.pixelReadout.textContent = `x ${cell.col}, y ${cell.row}: ${Number.isFinite(value) ? formatValue(value) : 'NaN'} mK`;
+  }
+
+  private drawColorBar(range: ColorRange, map: ColormapName, transform: DisplayTransform): void {
     const table = colormaps[map];
     const ctx = this.colorBar.getContext('2d');
     if (!ctx) return;
@@ -107,9 +209,11 @@ export class SliceView {
       strip.data[i * 4 + 3] = 255;
     }
     ctx.putImageData(strip, 0, 0);
-    // The bar's ends are the range's ends; the labels and data attributes say what they are.
+    // The bar's ends are the window's ends (its colours run evenly on the display transform's scale);
+    // the labels and data attributes say what they are.
     this.colorBar.dataset.lo = String(range.lo);
     this.colorBar.dataset.hi = String(range.hi);
+    this.colorBar.dataset.transform = transform;
     this.barLo.textContent = formatValue(range.lo);
     this.barHi.textContent = formatValue(range.hi);
   }

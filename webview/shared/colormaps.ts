@@ -76,7 +76,9 @@ export function colorRangeFor(range: ColorRange, map: ColormapName): ColorRange 
 
 /**
  * Paints a [rows, cols] slice into RGBA pixels (row-major; row 0 at the top). Non-finite values are
- * painted magenta so that they stand out rather than hide as a colour of the map.
+ * painted magenta so that they stand out rather than hide as a colour of the map. `transform`, when
+ * given, maps each value (and the range's ends) before the colour map, so a display transform spreads
+ * the colours over its own scale; values outside the range take the map's end colours.
  */
 export function paintSlice(
   values: Float32Array,
@@ -86,9 +88,11 @@ export function paintSlice(
   range: ColorRange,
   map: ColormapName,
   out: Uint8ClampedArray,
+  transform?: (v: number) => number,
 ): void {
   const table = colormaps[map];
-  const scale = 255 / (range.hi - range.lo);
+  const lo = transform ? transform(range.lo) : range.lo;
+  const scale = 255 / ((transform ? transform(range.hi) : range.hi) - lo);
   for (let i = 0; i < rows * cols; i++) {
     const v = values[offset + i];
     const o = i * 4;
@@ -99,7 +103,7 @@ export function paintSlice(
       out[o + 3] = 255;
       continue;
     }
-    let k = Math.round((v - range.lo) * scale);
+    let k = Math.round(((transform ? transform(v) : v) - lo) * scale);
     k = k < 0 ? 0 : k > 255 ? 255 : k;
     out[o] = table[k * 3];
     out[o + 1] = table[k * 3 + 1];
