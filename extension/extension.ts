@@ -18,6 +18,7 @@ import * as sweeps from './sweep_commands';
 import * as settings from './settings';
 import { registerPanels } from './panels/panels';
 import { installGpuBackend } from './backend_install';
+import { registerQueueCommands } from './queue_commands';
 
 let languageClient: LanguageClient | undefined;
 let sidecar: SidecarClient | undefined;
@@ -104,6 +105,9 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     });
   });
   client.onProgress.on((p) => statusBar.onProgress(p));
+  // The Runs view's Queue section, and a resumed run waiting in the queue shown as queued.
+  client.onQueueChanged.on((state) => runsTree.setQueue(state));
+  registerQueueCommands(context, client);
   client.onExit.on((exit) => {
     statusBar.clear();
     void runsTree.refresh();

@@ -7,6 +7,7 @@
 import * as vscode from 'vscode';
 import { signalRunProcess } from '../sidecar/protocol/run_process';
 import { describeSidecarError as describeErrorText, isConfigInvalid } from './sidecar_error_text';
+import { describeQueuePlace, queuePlace } from './queue_places';
 import { runConfigToOpen } from './run_config';
 import type { SidecarClient } from './sidecar_client';
 import { ExperimentItem } from './experiments_tree';
@@ -142,11 +143,21 @@ export async function cancelRuns(ctx: CommandContext, clicked: unknown, selected
 }
 
 export async function resumeRuns(ctx: CommandContext, clicked: unknown, selected: unknown): Promise<void> {
-  const items = runItemsOf(clicked, selected).filter(
-    (i) => i.status === 'cancelled' || i.status === 'failed' || i.status === 'stale',
-  );
+  // A run already in this window's queue is not resumed twice: say where it is instead.
+  const all = runItemsOf(clicked, selected);
+  for (const item of all) {
+    const place = queuePlace(ctx.client.queue, item.runDir);
+    if (place)
+      void vscode.window.showInformationMessage(
+        `L3M: run ${item.listing.runId} is already ${place.state === 'running' ? 'running' : `queued: ${describeQueuePlace(place)}`} (see the Queue section of the Runs view).`,
+      );
+  }
+  const items = all
+    .filter((i) => !queuePlace(ctx.client.queue, i.runDir))
+    .filter((i) => i.status === 'cancelled' || i.status === 'failed' || i.status === 'stale');
   if (items.length === 0) {
-    void vscode.window.showInformationMessage('L3M: select a cancelled, failed or stale run to resume.');
+    if (all.length === 0 || all.some((i) => !queuePlace(ctx.client.queue, i.runDir)))
+      void vscode.window.showInformationMessage('L3M: select a cancelled, failed or stale run to resume.');
     return;
   }
   if (!(await requireTrust('resume a run'))) return;

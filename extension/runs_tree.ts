@@ -12,6 +12,9 @@ import { RunExperimentItem, RunItem, SweepItem, SweepRunItem } from './run_items
 import { RunFolderWatcher } from './run_folder_watcher';
 import { SweepEnds, countSweepRuns, type SweepCounts } from './sweep_progress';
 import type { WatchMode, WatchPollingSetting } from './watch_mode';
+import type { QueueState } from '../sidecar/protocol/messages';
+import { QueueItem, QueueSection } from './queue_items';
+import { withQueueStatus } from './queue_places';
 import {
   SnapshotLoader,
   changedNodes,
@@ -21,7 +24,7 @@ import {
   type TreeChange,
 } from './tree_changes';
 
-type Node = RunExperimentItem | RunItem | SweepItem;
+type Node = RunExperimentItem | RunItem | SweepItem | QueueSection | QueueItem;
 
 /** A sweep's group key: experiment folders are never hidden, so no experiment has one. */
 function sweepKey(sweepDir: string): string {
@@ -54,6 +57,9 @@ export class RunsTree implements vscode.TreeDataProvider<Node>, vscode.Disposabl
   private readonly sweepEnded = new vscode.EventEmitter<SweepItem>();
   /** A sweep whose last live run ended, as seen in the folder (also when no sidecar of this window ran it). */
   readonly onDidSeeSweepEnd = this.sweepEnded.event;
+  /** This window's sidecar queue, shown as the first node while it holds a run (queue_items.ts). */
+  readonly queueSection = new QueueSection();
+  private queue: QueueState = { active: null, waiting: [] };
   private readonly loader = new SnapshotLoader(
     () => this.load(),
     (change) => this.announce(change),
@@ -112,6 +118,18 @@ export class RunsTree implements vscode.TreeDataProvider<Node>, vscode.Disposabl
       : null;
   }
 
+  /**
+   * The sidecar's queue changed: the Queue section shows it, and a resumed run waiting in it shows as
+   * queued (run.json says cancelled or failed until it starts).
+   */
+  setQueue(state: QueueState): void {
+    this.queue = state;
+    this.queueSection.show(state);
+    // The section appears, changes or goes: the root's children change.
+    this.changed.fire(undefined);
+    void this.refresh();
+  }
+
   /** Re-reads the runs folder (once more after the load in flight, if any) and then updates the tree. */
   refresh(): Promise<void> {
     return this.loader.refresh();
@@ -119,9 +137,11 @@ export class RunsTree implements vscode.TreeDataProvider<Node>, vscode.Disposabl
 
   private async load(): Promise<TreeChange> {
     const runsDir = this.runsDir;
-    const [listing, sweepListing] = runsDir
+    const [folderListing, sweepListing] = runsDir
       ? await Promise.all([listRuns(runsDir).catch(() => []), listSweeps(runsDir).catch(() => [])])
       : [[], []];
+    const queue = this.queue;
+    const listing = folderListing.map((run) => withQueueStatus(run, queue));
     // Experiments by name (listRuns sorts them), runs newest first: run ids sort by creation time.
     const grouped = new Map<string, RunListing[]>();
     for (const run of listing) grouped.set(run.experiment, [...(grouped.get(run.experiment) ?? []), run]);
@@ -204,9 +224,11 @@ export class RunsTree implements vscode.TreeDataProvider<Node>, vscode.Disposabl
 
   async getChildren(node?: Node): Promise<Node[]> {
     if (node instanceof RunExperimentItem || node instanceof SweepItem) return node.runs;
+    if (node instanceof QueueSection) return node.items;
     if (node) return [];
     await this.loader.inFlight;
-    return [...this.sweeps, ...this.groups];
+    const queue = this.queueSection.items.length > 0 ? [this.queueSection] : [];
+    return [...queue, ...this.sweeps, ...this.groups];
   }
 
   dispose(): void {

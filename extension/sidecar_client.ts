@@ -103,6 +103,9 @@ export class SidecarClient {
   readonly onMetrics = new Emitter<{ runDir: string; records: unknown[] }>();
   readonly onSweepState = new Emitter<protocol.SweepStateParams>();
   readonly onExit = new Emitter<SidecarExit>();
+  /** The sidecar's queue changed (queue/changed); also fired, empty, when the sidecar exits. */
+  readonly onQueueChanged = new Emitter<protocol.QueueState>();
+  private queueNow: protocol.QueueState = { active: null, waiting: [] };
   /** The sidecar's log lines as notifications; the output gets them from its stderr. */
   readonly onLog = new Emitter<{ level: 'info' | 'warn' | 'error'; message: string }>();
 
@@ -115,6 +118,11 @@ export class SidecarClient {
 
   get pid(): number | undefined {
     return this.current?.child.pid;
+  }
+
+  /** The sidecar's queue as last announced: the running run and the waiting ones in order. */
+  get queue(): protocol.QueueState {
+    return this.queueNow;
   }
 
   /** Runs this client believes are queued or running in the sidecar. */
@@ -158,6 +166,10 @@ export class SidecarClient {
       if (params.kind === 'queued' || params.kind === 'running') this.liveRuns.add(params.runDir);
       else this.liveRuns.delete(params.runDir);
       this.onRunState.fire(params);
+    });
+    connection.onNotification(protocol.queueChanged, (state) => {
+      this.queueNow = state;
+      this.onQueueChanged.fire(state);
     });
     connection.onNotification(protocol.progress, (p) => this.onProgress.fire(p));
     connection.onNotification(protocol.metrics, (p) => this.onMetrics.fire(p));
@@ -213,6 +225,8 @@ export class SidecarClient {
     const expected = running.stopping && code === 0;
     const runs = [...this.liveRuns];
     this.liveRuns.clear();
+    this.queueNow = { active: null, waiting: [] };
+    this.onQueueChanged.fire(this.queueNow);
     const failedRuns: string[] = [];
     const how = signal ? `was killed by ${signal}` : `exited with code ${code}`;
     this.options.output(
@@ -279,6 +293,13 @@ export class SidecarClient {
     const { status } = await this.request(protocol.cancelRun, { runDir });
     this.liveRuns.delete(runDir);
     return status;
+  }
+
+  /** Moves a waiting run `offset` places in the queue (negative: earlier); answers the new order. */
+  async moveInQueue(runDir: string, offset: number): Promise<protocol.QueueState> {
+    const state = await this.request(protocol.moveInQueue, { runDir, offset });
+    this.queueNow = state;
+    return state;
   }
 
   /** Plans and starts a sweep file's runs (local) or submits them (slurm); its progress comes as sweep/state. */
