@@ -114,21 +114,25 @@ describe(
           assert.ok(offered.includes(name), `the quick pick offers ${name}: ${offered.join(', ')}`);
         await quickInput.locator('.monaco-list-row', { hasText: 'From package tarballs (.tgz)' }).first().click();
 
-        // code-server's file dialog is a quick input that takes a typed path.
+        // code-server's file dialog is a quick input that takes a typed path. It opens on a folder that it lists
+        // asynchronously, and then writes that folder's path into the input: a path typed before that is
+        // overwritten (seen on a loaded machine, where the dialog then said "Please select a file"). So wait
+        // for the folder's listing first, and if the dialog is still open after accepting, type the path again.
         await title('package tarballs to install').waitFor({ state: 'visible' });
-        await quickInput.locator('input.input').fill(tarball);
-        // The dialog accepts once it has looked the typed path up and lists the file.
-        await quickInput.locator('.monaco-list-row', { hasText: 'webgpu-0.6.2.tgz' }).first().waitFor();
-        // On a loaded machine the dialog can take the click while it is still resolving the typed path, and stay
-        // open; accepting again (Enter in its input) once it has settled is what a user would do.
-        await quickInput.getByRole('button', { name: 'Install' }).click();
+        const input = quickInput.locator('input.input');
+        await quickInput.locator('.monaco-list-row', { hasText: '..' }).first().waitFor();
         for (let attempt = 1; ; attempt++) {
+          await input.fill(tarball);
+          // The dialog accepts once it has looked the typed path up and lists the file.
+          await quickInput.locator('.monaco-list-row', { hasText: 'webgpu-0.6.2.tgz' }).first().waitFor();
+          if (attempt === 1) await quickInput.getByRole('button', { name: 'Install' }).click();
+          else await input.press('Enter');
           try {
             await title('package tarballs to install').waitFor({ state: 'hidden', timeout: 15_000 });
             break;
           } catch (error) {
             if (attempt >= 4) throw error;
-            await quickInput.locator('input.input').press('Enter');
+            t.diagnostic(`the file dialog stayed open with "${await input.inputValue()}"; typing the path again`);
           }
         }
 
