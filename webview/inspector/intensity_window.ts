@@ -5,7 +5,8 @@
 // means δT_b = 0. A person can then drag either end on the colour bar (dragWindow) and reset to the
 // percentiles. The display transform maps values before the colour map: linear, symmetric-log
 // (linear within ±1 % of the window's largest end, logarithmic beyond), or sgn·ln(1+|x|), the
-// transform the model's inputs go through.
+// default transform of a generation run's inputs (slice_transform sgn_log1p), so slices look as the
+// model sees them.
 import type { ColorRange } from '../shared/colormaps';
 import type { DisplayTransform } from '../shared/panel_protocol';
 
