@@ -177,6 +177,12 @@ describe('L3M panels in code-server', { timeout: 10 * 60_000 }, () => {
         "(() => { const s = document.querySelector('input.slice-slider'); return s && s.max === '11' ? s.max : false; })()",
       );
       assert.equal(max, '11');
+      // The power spectra come from the page's worker in VS Code's webview too (its policy allows blob: workers).
+      const spectrum = await waitFor<{ mode: string; reason: string | null }>(
+        frame,
+        '(() => { const s = window.l3mPanel.spectrum(); return s.slice !== null ? { mode: s.mode, reason: s.fallbackReason } : false; })()',
+      );
+      assert.equal(spectrum.mode, 'worker', `spectra computed in a worker (${spectrum.reason ?? ''})`);
       await studio.screenshot('panels-inspector');
     });
   });
