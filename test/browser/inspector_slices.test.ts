@@ -341,8 +341,11 @@ test('inspector: the power spectra are computed in a worker and follow the slide
   const expectedTruth = powerSpectrum2d(truth, 6 * size, n, n);
   const expectedGenerated = powerSpectrum2d(generated, 6 * size, n, n);
   assert.deepEqual(shown.k, expectedTruth.k);
-  expectedTruth.power.forEach((p, i) => close(shown.t[i] ?? NaN, p ?? NaN, `true P(k=${i + 1})`, 1e-9));
-  expectedGenerated.power.forEach((p, i) => close(shown.g[i] ?? NaN, p ?? NaN, `generated P(k=${i + 1})`, 1e-9));
+  // The chart shows Δ²(k) = 2π k² P / N² (physical_axes.ts), k in units of the fundamental mode here.
+  const delta2 = (p: number | null, i: number) =>
+    p === null ? NaN : (2 * Math.PI * expectedTruth.k[i] ** 2 * p) / size;
+  expectedTruth.power.forEach((p, i) => close(shown.t[i] ?? NaN, delta2(p, i), `true Δ²(k=${i + 1})`, 1e-9));
+  expectedGenerated.power.forEach((p, i) => close(shown.g[i] ?? NaN, delta2(p, i), `generated Δ²(k=${i + 1})`, 1e-9));
   assert.deepEqual(pageErrors(page), [], 'no policy violation starting the worker');
   await page.close();
 });

@@ -18,13 +18,26 @@ import { ProblemList } from '../shared/problems';
 import { labelled, runSubtitle, select } from '../shared/controls';
 import { pngOf } from '../shared/export';
 import { benchMark } from '../shared/bench_marks';
-import { seriesColors, foreground, background, cssVar } from '../shared/theme';
+import { seriesColors, foreground, cssVar } from '../shared/theme';
 import { SliceView } from './slice_view';
 import { SliceWindows, type SlicePanel } from './slice_windows';
 import { defaultPercentiles } from './intensity_window';
 import { SyncedZoom } from './synced_zoom';
 import { SpectrumClient } from './spectrum_client';
 import { showRegression } from './regression_view';
+import {
+  physicalSpectrum,
+  redshiftLabel,
+  signalAxis,
+  sliceGrid,
+  spectrumKLabel,
+  type SignalAxis,
+  type SliceGrid,
+} from './physical_axes';
+import { SliceAxes } from './slice_axes';
+import { SideView } from './side_view';
+import { StepSlider, sampleLabel } from './step_slider';
+import { exportFileName, inspectorExportCanvas } from './inspector_export';
 import type {
   ColormapName,
   DisplayTransform,
@@ -40,7 +53,12 @@ const title = document.createElement('h2');
 title.textContent = 'Lightcone inspector';
 const subtitle = document.createElement('div');
 subtitle.className = 'subtitle';
-app.append(title, subtitle);
+// Says what the panel is waiting for until there is something to show, so opening is never a blank page.
+const loading = document.createElement('div');
+loading.className = 'loading';
+loading.setAttribute('role', 'status');
+loading.textContent = 'Opening the run: reading samples/index.json and eval/regression.json…';
+app.append(title, subtitle, loading);
 
 const bridge = connect(onMessage);
 const saved = bridge.state('inspector');
@@ -152,6 +170,34 @@ sliceRow.append(play);
 labelled(sliceRow, 'Slice', slider);
 sliceRow.append(sliceLabel);
 app.append(sliceRow);
+// The sample's training step (a slider where the same stretch was sampled at several checkpoints), the
+// global signal's axis, and why slices are labelled by index where they are.
+const stepSlider = new StepSlider((sample) => {
+  view.sample = sample;
+  bridge.post({ type: 'inspector/loadSample', index: sample });
+  saveState();
+});
+let signalAxisChoice: SignalAxis = 'redshift';
+const signalAxisSelect = select<SignalAxis>(
+  [
+    ['redshift', 'Redshift z'],
+    ['frequency', 'Observed frequency (MHz)'],
+  ],
+  signalAxisChoice,
+  (v) => {
+    signalAxisChoice = v;
+    buildCharts();
+    draw();
+  },
+);
+const physicsRow = document.createElement('div');
+physicsRow.className = 'toolbar';
+physicsRow.append(stepSlider.element);
+labelled(physicsRow, 'Global signal against', signalAxisSelect);
+const gridNote = document.createElement('span');
+gridNote.className = 'grid-note';
+physicsRow.append(gridNote);
+app.append(physicsRow);
 
 const problems = new ProblemList(app);
 const slices = document.createElement('div');
@@ -160,12 +206,14 @@ app.append(slices);
 const truthView = new SliceView(slices, 'True');
 const generatedView = new SliceView(slices, 'Generated');
 const differenceView = new SliceView(slices, 'Generated − true');
+const sliceAxes = [truthView, generatedView, differenceView].map((v) => new SliceAxes(v));
 const windows = new SliceWindows();
 windows.percentiles = view.percentiles;
 const readout = document.createElement('div');
 readout.className = 'readout';
 readout.setAttribute('aria-live', 'polite');
 app.append(readout);
+const sideView = new SideView(app);
 const chartGrid = document.createElement('div');
 chartGrid.className = 'charts';
 app.append(chartGrid);
@@ -173,6 +221,7 @@ const regressionHost = document.createElement('div');
 app.append(regressionHost);
 
 let samples: SampleIndex | null = null;
+let runName = '';
 /** A run without samples: true slices of its dataset (inspector/dataPreview), shown as the truth alone. */
 let preview: { lightcone: string; slices: number[]; redshifts: number[] | null } | null = null;
 let truth: NpyArray | null = null;
@@ -204,6 +253,7 @@ function onMessage(message: HostMessage): void {
 
 function init(message: InspectorInit): void {
   title.textContent = `Lightcone inspector — ${message.run.name}`;
+  runName = message.run.name;
   subtitle.textContent = runSubtitle(message.run.record);
   if (view.runDir !== message.run.runDir) {
     view.sample = 0;
@@ -214,10 +264,14 @@ function init(message: InspectorInit): void {
   samples = message.samples;
   const entries = samples?.entries ?? [];
   if (entries.length > 0) preview = null;
-  const options: [string, string][] = entries.map((e, i) => [
-    String(i),
-    `lightcone ${e.lightcone}, slices from ${e.firstSlice - e.contextSlices} (${e.contextSlices} context)`,
-  ]);
+  const options: [string, string][] = entries.map((e, i) => [String(i), sampleLabel(e)]);
+  stepSlider.update(entries, Math.min(view.sample, Math.max(entries.length - 1, 0)));
+  loading.textContent =
+    entries.length > 0
+      ? `Reading the slices of sample ${Math.min(view.sample, entries.length - 1) + 1}…`
+      : message.regression
+        ? ''
+        : "Reading true slices of the run's dataset…";
   const replacement = select(options, String(Math.min(view.sample, Math.max(entries.length - 1, 0))), (v) => {
     view.sample = Number(v);
     view.slice = 0;
@@ -247,6 +301,7 @@ function init(message: InspectorInit): void {
 /** No samples yet: the true slices of the run's dataset in the truth panel, marked as data. */
 function showDataPreview(message: InspectorDataPreview): void {
   if ((samples?.entries.length ?? 0) > 0) return;
+  loading.textContent = '';
   problems.set('sample', message.problems);
   const [count, rows, cols] = message.shape;
   if (!message.data || count === 0) {
@@ -269,17 +324,24 @@ function showDataPreview(message: InspectorDataPreview): void {
   draw();
 }
 
-/** The x of each slice for the global signal: redshift when known, else the lightcone's slice number. */
+/** The x of each slice for the global signal: redshift or frequency when known, else the lightcone's slice number. */
 function sliceAxis(count: number): { x: number[]; label: string } {
+  return signalAxis(currentGrid(count), count, signalAxisChoice, preview?.slices ?? []);
+}
+
+/** The redshift grid of the slices shown, or why there is none. */
+function currentGrid(count: number): SliceGrid {
   const entry = samples?.entries[view.sample];
-  const redshifts = entry?.redshifts ?? preview?.redshifts ?? null;
-  if (redshifts && redshifts.length >= count) return { x: redshifts.slice(0, count), label: 'redshift z' };
-  if (preview && preview.slices.length >= count) return { x: preview.slices.slice(0, count), label: 'lightcone slice' };
-  return { x: Array.from({ length: count }, (_, s) => s), label: 'slice' };
+  if (entry) return sliceGrid(entry.redshifts, count, `Sample ${view.sample + 1} (samples/index.json)`);
+  if (preview) return sliceGrid(preview.redshifts, count, `The dataset's lightcone ${preview.lightcone}`);
+  return sliceGrid(null, count, 'This view');
 }
 
 function loadSample(message: InspectorSample): void {
   const entry = samples?.entries[message.index];
+  loading.textContent = '';
+  stepSlider.update(samples?.entries ?? [], message.index);
+  sampleSelect.value = String(message.index);
   const found: string[] = [...message.problems];
   const read = (bytes: ArrayBuffer | null, file: string | undefined): NpyArray | null => {
     if (!bytes) return null;
@@ -336,10 +398,13 @@ function draw(): void {
   const entry = samples?.entries[view.sample];
   const s = view.slice;
   const context = entry ? s < entry.contextSlices : false;
-  const redshift = entry?.redshifts?.[s] ?? preview?.redshifts?.[s];
+  const count = Number(slider.max) + 1;
+  const grid = currentGrid(count);
+  const physical = redshiftLabel(grid, s);
+  gridNote.textContent = grid.kind === 'index' ? grid.reason : '';
   const lightconeSlice = entry ? entry.firstSlice - entry.contextSlices + s : preview ? preview.slices[s] : s;
   const source = preview ? ` · data (no samples yet): lightcone ${preview.lightcone}` : '';
-  sliceLabel.textContent = `${s + 1} / ${Number(slider.max) + 1} · lightcone slice ${lightconeSlice}${redshift !== undefined ? ` · z = ${redshift.toFixed(2)}` : ''}${context ? ' · context (ground truth given to the model)' : ''}${source}`;
+  sliceLabel.textContent = `${s + 1} / ${count} · lightcone slice ${lightconeSlice}${physical ? ` · ${physical}` : ''}${context ? ' · context (ground truth given to the model)' : ''}${source}`;
   benchMark('l3m-inspector-draw-start');
   // The δT_b views on the diverging map keep their window symmetric about zero, so white stays δT_b = 0.
   const windowOf = (panel: SlicePanel, symmetric: boolean) =>
@@ -381,9 +446,27 @@ function draw(): void {
       differenceView.setCaption('Generated − true');
     } else differenceView.showMissing(context && offset > 0 ? 'context slice (not generated)' : 'no finite values');
   } else differenceView.showMissing('needs both true and generated slices');
+  drawPhysics(s, offset);
   globalChart?.uplot?.redraw(false, false);
   requestSpectra();
   benchMark('l3m-inspector-draw-end');
+}
+
+/** The side view through the whole cone and the slices' axes in Mpc, for slice `s`. */
+function drawPhysics(s: number, offset: number): void {
+  const entry = samples?.entries[view.sample];
+  const cells = truth?.shape[2] ?? generated?.shape[2] ?? 0;
+  for (const axes of sliceAxes) axes.set(entry?.boxMpc ?? null, cells);
+  const range = truthView.range;
+  sideView.show({
+    truth: range ? truth : null,
+    generated,
+    offset,
+    boundary: entry ? entry.contextSlices : null,
+    slice: s,
+    range: range ?? { lo: 0, hi: 1 },
+    map: view.colormap,
+  });
 }
 
 function sliceMeans(array: NpyArray): (number | null)[] {
@@ -422,7 +505,7 @@ function buildCharts(): void {
   globalChart = new Chart(
     chartGrid,
     {
-      title: 'Global signal ⟨δT₂₁⟩',
+      title: 'Global signal ⟨δT_b⟩ [mK]',
       xLabel: axis.label,
       logY: false,
       series: [
@@ -437,8 +520,8 @@ function buildCharts(): void {
   spectrumChart = new Chart(
     chartGrid,
     {
-      title: 'Power spectrum of the slice',
-      xLabel: 'k [2π/L]',
+      title: 'Power spectrum of the slice, Δ²(k) [mK²]',
+      xLabel: spectrumKLabel(samples?.entries[view.sample]?.boxMpc ?? null),
       logY: true,
       logX: true,
       series: [
@@ -470,7 +553,12 @@ function showSpectra([t, g]: (PowerSpectrum | null)[], slice: number): void {
   const peak = Math.max(...[...(t?.power ?? []), ...(g?.power ?? [])].map((p) => p ?? 0));
   const clean = (power: (number | null)[] | undefined) =>
     (power ?? k.map(() => null)).map((p) => (p !== null && p > peak * 1e-12 ? p : null));
-  spectrumChart.setData([k, clean(t?.power), clean(g?.power)]);
+  const shape = (truth ?? generated)?.shape;
+  const cells = shape ? shape[1] * shape[2] : 1;
+  const side = samples?.entries[view.sample]?.boxMpc ?? null;
+  const truthSpectrum = physicalSpectrum(k, clean(t?.power), cells, side);
+  const generatedSpectrum = physicalSpectrum(k, clean(g?.power), cells, side);
+  spectrumChart.setData([truthSpectrum.k, truthSpectrum.delta2, generatedSpectrum.delta2]);
 }
 
 /** A vertical line at the current slice, drawn after the series. */
@@ -528,33 +616,28 @@ function togglePlay(): void {
   }, 125);
 }
 
-/** The three slice panels with captions and colour bars, as one PNG. */
+/** The view as it stands, drawn for the export (inspector_export.ts). */
+function exportCanvas(scale = 2): { canvas: HTMLCanvasElement; texts: string[] } {
+  const { x, unit } = sliceAxes[0].visible();
+  const extent =
+    unit === 'Mpc'
+      ? `x, y: ${formatValue(x[0])}–${formatValue(x[1])} comoving Mpc`
+      : `x, y: ${formatValue(x[0])}–${formatValue(x[1])} cells (the slice side in Mpc is unknown)`;
+  return inspectorExportCanvas(
+    {
+      runName,
+      sliceLabel: sliceLabel.textContent ?? '',
+      axes: extent,
+      views: [truthView, generatedView, differenceView],
+      side: sideView.canvases(),
+    },
+    scale,
+  );
+}
+
 async function exportView(): Promise<void> {
-  const views = [truthView, generatedView, differenceView];
-  const cell = 280;
-  const canvas = document.createElement('canvas');
-  canvas.width = views.length * (cell + 16) + 16;
-  canvas.height = cell + 80;
-  const ctx = canvas.getContext('2d');
-  if (!ctx) return;
-  ctx.fillStyle = background();
-  ctx.fillRect(0, 0, canvas.width, canvas.height);
-  ctx.fillStyle = foreground();
-  ctx.font = '13px sans-serif';
-  ctx.fillText(sliceLabel.textContent ?? '', 16, 18);
-  ctx.imageSmoothingEnabled = false;
-  views.forEach((v, i) => {
-    const left = 16 + i * (cell + 16);
-    ctx.fillText(v.element.querySelector('figcaption')?.textContent ?? v.name, left, 40);
-    if (v.values) ctx.drawImage(v.canvas, left, 48, cell, cell);
-    ctx.drawImage(v.colorBar, left, 48 + cell + 6, cell, 8);
-    if (v.range) {
-      ctx.fillText(formatValue(v.range.lo), left, 48 + cell + 28);
-      const hi = formatValue(v.range.hi);
-      ctx.fillText(hi, left + cell - ctx.measureText(hi).width, 48 + cell + 28);
-    }
-  });
-  bridge.post({ type: 'export', fileName: 'lightcone_view.png', mime: 'image/png', data: await pngOf(canvas) });
+  const { canvas } = exportCanvas();
+  bridge.post({ type: 'export', fileName: exportFileName(runName), mime: 'image/png', data: await pngOf(canvas) });
 }
 
 function saveState(): void {
@@ -574,5 +657,11 @@ Object.assign(window, {
     useSpectrumMode: (mode: 'worker' | 'main-thread') => spectra.use(mode),
     zoom,
     exportView,
+    exportCanvas,
+    stepSlider,
+    sideView,
+    sliceAxes,
+    gridNote,
+    loading,
   },
 });

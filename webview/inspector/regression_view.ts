@@ -43,7 +43,7 @@ export function showRegression(
       if (typeof t === 'number' && typeof m === 'number') points.push(physical(t), physical(m));
     }
     const { x, ys } = alignCurves([diagonal, points, binLo, binMean, binHi]);
-    const unit = p.unit ? ` [${p.unit}]` : '';
+    const unit = parameterUnits(p).title;
     const chart = new Chart(
       grid,
       {
@@ -67,6 +67,18 @@ export function showRegression(
   return charts;
 }
 
+/**
+ * How a parameter's values and spreads are given: a log₁₀ quantity (log₁₀ T_vir with T_vir in K) is a
+ * number of decades, so its σ is in dex, not in the unit under the logarithm; the axis says which unit
+ * that is. Other parameters carry their unit as it is.
+ */
+export function parameterUnits(p: { name: string; label: string; unit: string }): { title: string; sigma: string } {
+  const logarithmic = p.name.startsWith('log10') || p.label.startsWith('log₁₀');
+  if (!logarithmic) return { title: p.unit ? ` [${p.unit}]` : '', sigma: p.unit };
+  const inner = p.label.replace(/^log₁₀\s*/, '');
+  return { title: p.unit ? ` (${inner} in ${p.unit})` : '', sigma: 'dex' };
+}
+
 function calibrationTable(evaluation: RegressionEvaluationFile): HTMLTableElement {
   const table = document.createElement('table');
   table.className = 'data calibration';
@@ -86,7 +98,7 @@ function calibrationTable(evaluation: RegressionEvaluationFile): HTMLTableElemen
       fmt(p.r2),
       fmt(p.coverage68),
       fmt(p.coverage95),
-      sigma === null ? '–' : `${formatValue(sigma)} ${p.unit}`.trim(),
+      sigma === null ? '–' : `${formatValue(sigma)} ${parameterUnits(p).sigma}`.trim(),
     ]) {
       row.insertCell().textContent = cell;
     }
