@@ -11,7 +11,9 @@
 //                           rotary outputs; the SwiGLU's gate, up and sigmoid
 //   + Σ over LoRA targets (r + 3·out)   the adapter's r-wide inner value and its up, scaled and summed outputs
 // and per block and head 3·T² attention values (scores, scaled scores, softmax), 4 more with attention dropout
-// (its mask, the scaled and the dropped weights). The velocity CNN keeps, per pixel of the M = B·W'·X·Y patches
+// (its mask, the scaled and the dropped weights), when attention takes the plain path. A sequence longer than
+// `attentionQueryBlockRows` without dropout takes the blocked path (sidecar/model/ops/blocked_attention.ts), which
+// keeps no map and makes about 10 maps of one block of query rows at a time in its backward pass. The velocity CNN keeps, per pixel of the M = B·W'·X·Y patches
 // it predicts, 2·(cond + 2) + 4·C + 5 values and (3·f + 4)·C per residual block (C channels, factor f). With
 // `training.recompute_activations` a block keeps only the inputs of its two residual halves and the CNN its three
 // inputs, and the backward pass holds one half block's activations (or one 64 MB chunk of the CNN's) at a time. TF.js keeps the gradient
@@ -20,6 +22,20 @@ import type { ResolvedExperimentConfig } from './generated/experiment_config';
 import type { BackboneShape } from './backbone_shape';
 import type { ParameterEstimate } from './config_estimates';
 import { simulatorPresets } from './simulator_presets';
+
+/**
+ * Query rows per block of the model's attention over a longer sequence (sidecar/model/ops/blocked_attention.ts
+ * reads it): no whole (T × T) map per head is made, in the forward or the backward pass.
+ */
+export const attentionQueryBlockRows = 256;
+
+/** Block-sized attention maps the blocked path holds at once in its backward pass (scores to softmax, then dS). */
+const blockedAttentionMaps = 10;
+
+/** Whether training attention over `tokens` takes the blocked path: longer than a block, and no dropout. */
+export function attentionIsBlocked(config: ResolvedExperimentConfig, tokens: number): boolean {
+  return tokens > attentionQueryBlockRows && config.backbone.attention_dropout === 0;
+}
 
 /** A Node process with TF.js and its wasm module loaded, before any tensor (measured: 190–260 MB). */
 export const processBaselineBytes = 256 * 2 ** 20;
@@ -118,15 +134,16 @@ const loraOutputs = (shape: BackboneShape, kv: number): Record<string, number> =
 
 /**
  * Floats one decoder block keeps for its backward pass, per micro-batch of `batch` sequences of `tokens`, by
- * residual half: the attention half (input norm, q/k/v/o, rotary, the attention maps) and the MLP half (norm,
- * gate/up/down, SwiGLU), which recomputation rebuilds one at a time.
+ * residual half: the attention half (input norm, q/k/v/o, rotary, the attention maps on the plain path) and the
+ * MLP half (norm, gate/up/down, SwiGLU), which recomputation rebuilds one at a time; and `attentionTransient`, the
+ * block-sized maps the blocked attention's backward pass makes on top (0 on the plain path).
  */
 export function blockActivationHalves(
   config: ResolvedExperimentConfig,
   shape: BackboneShape,
   batch: number,
   tokens: number,
-): { attention: number; mlp: number } {
+): { attention: number; mlp: number; attentionTransient: number } {
   const h = shape.hidden_size;
   const kv = shape.num_key_value_heads * Math.floor(h / shape.num_attention_heads);
   let attention = 10 * h + 4 * kv + 3;
@@ -139,10 +156,14 @@ export function blockActivationHalves(
       else mlp += adapter;
     }
   }
-  const mapsPerHead = config.backbone.attention_dropout > 0 ? 7 : 3;
+  const blocked = attentionIsBlocked(config, tokens);
+  const mapsPerHead = blocked ? 0 : config.backbone.attention_dropout > 0 ? 7 : 3;
   return {
     attention: batch * tokens * attention + batch * mapsPerHead * shape.num_attention_heads * tokens * tokens,
     mlp: batch * tokens * mlp,
+    attentionTransient: blocked
+      ? blockedAttentionMaps * batch * shape.num_attention_heads * attentionQueryBlockRows * tokens
+      : 0,
   };
 }
 
@@ -223,10 +244,15 @@ export function estimateTrainingMemory(
     activationFloats = 2 * layers * batch * tokens * h + head.saved + head.cnnInputs;
     const cnnChunk = head.cnn > 0 ? Math.min(head.cnn, cnnChunkFloats) : 0;
     backwardFloats =
-      activationFloats + Math.max(2 * halves.attention + temporaries, 2 * halves.mlp + temporaries, 2 * cnnChunk);
+      activationFloats +
+      Math.max(
+        2 * halves.attention + Math.max(temporaries, halves.attentionTransient),
+        2 * halves.mlp + temporaries,
+        2 * cnnChunk,
+      );
   } else {
     activationFloats = layers * block + head.saved + head.cnn;
-    backwardFloats = activationFloats + temporaries;
+    backwardFloats = activationFloats + Math.max(temporaries, halves.attentionTransient);
   }
   const weightsBytes = 4 * parameters.total;
   const optimizerBytes = 12 * parameters.trainable;

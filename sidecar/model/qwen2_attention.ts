@@ -1,12 +1,14 @@
 // Grouped-query self-attention as HF `Qwen2Attention` (eager path): q/k/v projections with biases, o_proj
 // without; rotary on q and k; query head h reads key/value head floor(h / (nHeads / nKv)) (HF `repeat_kv`);
 // scores scaled by 1/sqrt(d); an additive causal mask or none; softmax in float32; dropout on the softmax
-// weights while training (HF `attention_dropout`).
+// weights while training (HF `attention_dropout`). More query rows than one block of ./ops/blocked_attention.ts
+// are computed a block at a time, with the same numbers, unless dropout is on.
 import * as tf from '@tensorflow/tfjs';
 import { headDim, type Qwen2Config } from './qwen2_config';
 import { LoraLinear } from './lora_linear';
 import { applyRotaryTables, type RotaryTables } from './qwen2_rotary';
 import { attentionOutput, attentionScores } from './ops/attention_matmul';
+import { attentionQueryBlockRows, blockedAttention } from './ops/blocked_attention';
 import type { KvCache } from './kv_cache';
 import type { WeightSource } from './weight_source';
 
@@ -88,6 +90,14 @@ export class Qwen2Attention {
         }
         context.cache.set(this.layerIndex, { keys: k, values: v });
       }
+      const dropping = context.training && this.dropout > 0;
+      if (length > attentionQueryBlockRows() && !dropping) {
+        // Long windows: a block of query rows at a time, so that no whole (T × Tk) map per head is made
+        // (./ops/blocked_attention.ts). Dropout would need the plain path's random draws, so it keeps that path.
+        const attended = blockedAttention(q, k, v, context.mask); // (B, nH, T, d)
+        const merged = attended.transpose([0, 2, 1, 3]).reshape([batch, length, this.numHeads * this.headDim]); // (B, T, nH·d)
+        return this.oProj.apply(merged); // (B, T, H)
+      }
       // Grouped-query attention without copying keys/values (equivalent to HF `repeat_kv`): query heads
       // h = kv·groups + g are contiguous per KV head, so folding the group into the query axis lets each KV head
       // serve its `groups` query heads in one batched matmul.
@@ -99,7 +109,7 @@ export class Qwen2Attention {
         .reshape([batch, this.numHeads, length, keyLength]); // (B, nH, T, Tk)
       if (context.mask) scores = tf.add(scores, context.mask);
       let weights = tf.softmax(scores, -1); // (B, nH, T, Tk)
-      if (context.training && this.dropout > 0) {
+      if (dropping) {
         // Each layer gets its own seed, so a seeded step does not drop the same positions in every layer.
         const seed = context.dropoutSeed === undefined ? undefined : context.dropoutSeed * 1009 + this.layerIndex;
         weights = tf.dropout(weights, this.dropout, undefined, seed);

@@ -9,6 +9,7 @@ import { estimateParameters } from '../../schemas/config_estimates';
 import {
   blockActivationFloats,
   blockActivationHalves,
+  attentionQueryBlockRows,
   estimateTrainingMemory,
   describeMemory,
   trainingSequenceLength,
@@ -65,6 +66,21 @@ test("a block's saved floats, counted by hand: per token 14H + 4kv + 4I + 6 + Σ
   assert.equal(blockActivationFloats(config, shape, 1, T), T * (perToken + lora) + 3 * 4 * T * T);
   assert.equal(blockActivationFloats(tinyConfig({ dropout: 0.1 }), shape, 1, T), T * (perToken + lora) + 7 * 4 * T * T);
   assert.equal(blockActivationFloats(config, shape, 2, T), 2 * blockActivationFloats(config, shape, 1, T));
+});
+
+test('attention longer than a query block keeps no map, and counts its blocks in the backward pass; dropout keeps the plain path', () => {
+  const config = tinyConfig();
+  const shape = backboneShape(config)!;
+  const T = attentionQueryBlockRows + 45;
+  const plainShort = blockActivationHalves(config, shape, 1, attentionQueryBlockRows);
+  assert.equal(plainShort.attentionTransient, 0, 'a sequence of one block takes the plain path');
+  const blocked = blockActivationHalves(config, shape, 2, T);
+  const perToken = blockActivationHalves(config, shape, 2, 1).attention - 2 * 3 * 4;
+  assert.equal(blocked.attention, T * perToken, 'no attention map is kept');
+  assert.equal(blocked.attentionTransient, 10 * 2 * 4 * attentionQueryBlockRows * T);
+  const dropping = blockActivationHalves(tinyConfig({ dropout: 0.1 }), shape, 2, T);
+  assert.equal(dropping.attention, T * perToken + 2 * 7 * 4 * T * T);
+  assert.equal(dropping.attentionTransient, 0);
 });
 
 test('the whole estimate: weights, Adam, activations of both blocks and the CNN; recomputation keeps block inputs only', () => {
