@@ -8,6 +8,7 @@ import * as vscode from 'vscode';
 import type { DisplayStatus, RunListing } from '../sidecar/protocol/run_listing';
 import type { SweepListing, SweepRunEntry, SweepSummary } from '../sidecar/protocol/sweep_folder';
 import { describeSweepProgress, liveRuns, resumableRuns, type SweepCounts } from './sweep_progress';
+import { formatEpoch, progressLine, runDescription } from '../sidecar/protocol/run_stage';
 
 const statusIcons: Record<DisplayStatus | 'unreadable', [string, string | undefined]> = {
   queued: ['clock', undefined],
@@ -69,12 +70,15 @@ export class RunItem extends vscode.TreeItem {
     } else {
       const r = listing.record;
       this.status = listing.displayStatus;
-      this.description = listing.displayStatus;
+      this.description = runDescription(listing.displayStatus, r.progress);
       const lines = [
         listing.runDir,
         `Status: ${listing.displayStatus === 'stale' ? `stale — run.json says ${r.status}, but process ${r.pid} is gone` : r.status}`,
         `Task: ${r.task}`,
-        r.progress ? `Step: ${r.progress.step}/${r.progress.totalSteps} (epoch ${r.progress.epoch})` : undefined,
+        r.progress
+          ? `Step: ${r.progress.step}/${r.progress.totalSteps} (epoch ${formatEpoch(r.progress.epoch)})`
+          : undefined,
+        r.progress?.stage && listing.displayStatus === 'running' ? `Now: ${progressLine(r.progress)}` : undefined,
         r.device ? `Device: ${r.device.backend} — ${r.device.device}` : undefined,
         r.startedAt ? `Started: ${r.startedAt}` : `Created: ${r.createdAt}`,
         r.endedAt ? `Ended: ${r.endedAt}` : undefined,

@@ -2,6 +2,7 @@
 // Clicking it shows the Runs view.
 import * as vscode from 'vscode';
 import type { ProgressParams, RunStateParams } from '../sidecar/protocol/messages';
+import { progressLine, progressOfReport, shortProgress } from '../sidecar/protocol/run_stage';
 
 function runName(runDir: string): string {
   const parts = runDir.split(/[\\/]/).filter((p) => p !== '');
@@ -62,12 +63,8 @@ export class QueueStatusBar implements vscode.Disposable {
       this.item.tooltip = [...this.queued].map(runName).join('\n');
     } else {
       const p = this.lastProgress;
-      const steps = p ? ` ${p.step}/${p.totalSteps}` : '';
-      const loss = p && p.loss !== null ? ` loss ${p.loss.toPrecision(4)}` : '';
-      const phase = p?.phase ? ` ${p.phase}` : '';
-      this.item.text = `$(sync~spin) L3M ${runName(this.active)}${steps}${loss}${phase}${waiting}`;
-      const eta = p?.etaSeconds != null ? `, ETA ${Math.round(p.etaSeconds)} s` : '';
-      this.item.tooltip = `Training ${this.active}${p ? `\nstep ${p.step} of ${p.totalSteps}, epoch ${p.epoch}, lr ${p.lr.toExponential(2)}, ${p.stepsPerSecond.toFixed(2)} steps/s${eta}` : ''}`;
+      this.item.text = `$(sync~spin) L3M ${runName(this.active)}${p ? ` ${shortProgress(p)}` : ''}${waiting}`;
+      this.item.tooltip = `Training ${this.active}${p ? `\n${progressLine(progressOfReport(p))}${p.phase === undefined ? `, lr ${p.lr.toExponential(2)}` : ''}` : ''}`;
     }
     this.item.show();
   }

@@ -9,12 +9,13 @@ import { watch, type FSWatcher } from 'chokidar';
 import { open, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { confinedPath } from '../../sidecar/protocol/confined_path';
-import type { MetricRecord } from '../../sidecar/protocol/run_folder';
+import type { MetricRecord, SystemRecord } from '../../sidecar/protocol/run_folder';
 import { MetricsLineReader, metricsWindowBytes, yieldToHost } from './metrics_windows';
 import { errorMessage } from '../../sidecar/protocol/error_message';
 
 export interface FollowerEvents {
-  onRecords(records: MetricRecord[], problems: string[]): void;
+  /** `system`: the system lines read with them (run_folder.ts SystemRecord) and the malformed ones skipped. */
+  onRecords(records: MetricRecord[], problems: string[], system?: { records: SystemRecord[]; skipped: number }): void;
   /** The file was replaced by a shorter one: everything must be read again. */
   onReset(): void;
 }
@@ -101,8 +102,9 @@ export class MetricsFollower {
       const parsed = this.lines.take(buffer.subarray(0, bytesRead));
       if (parsed.consumed === 0) return false; // Only part of a line so far.
       this.offset += parsed.consumed;
-      if (parsed.records.length > 0 || parsed.problems.length > 0)
-        this.events.onRecords(parsed.records, parsed.problems);
+      const system = { records: parsed.system ?? [], skipped: parsed.systemSkipped ?? 0 };
+      if (parsed.records.length > 0 || parsed.problems.length > 0 || system.records.length > 0 || system.skipped > 0)
+        this.events.onRecords(parsed.records, parsed.problems, system);
       return this.offset < size;
     } finally {
       await handle.close();

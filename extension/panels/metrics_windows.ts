@@ -2,7 +2,7 @@
 // may hold a file of millions of lines (or of garbage), and parsing it in one synchronous call
 // would freeze every view and command of the window while it lasts. The initial read and the
 // follower both go through MetricsLineReader; between windows they yield to the event loop.
-import { parseMetricsJsonl, type MetricRecord } from '../../sidecar/protocol/run_folder';
+import { parseMetricsJsonl, type MetricRecord, type SystemRecord } from '../../sidecar/protocol/run_folder';
 
 /**
  * The most bytes parsed in one go. A metric record is a few hundred bytes, so a window holds
@@ -15,6 +15,9 @@ export interface MetricsWindow {
   consumed: number;
   records: MetricRecord[];
   problems: string[];
+  /** System lines (run_folder.ts SystemRecord) and how many malformed ones were skipped. */
+  system?: SystemRecord[];
+  systemSkipped?: number;
 }
 
 const newline = 0x0a;
@@ -81,12 +84,18 @@ export function yieldToHost(): Promise<void> {
  * The complete lines of a metrics.jsonl buffer, window by window, yielding between windows.
  * `end` is the byte length consumed: the start of a last line that has no line break yet.
  */
-export async function parseMetricsWindows(
-  buffer: Buffer,
-): Promise<{ records: MetricRecord[]; problems: string[]; end: number }> {
+export async function parseMetricsWindows(buffer: Buffer): Promise<{
+  records: MetricRecord[];
+  problems: string[];
+  system: SystemRecord[];
+  systemSkipped: number;
+  end: number;
+}> {
   const reader = new MetricsLineReader();
   const records: MetricRecord[] = [];
   const problems: string[] = [];
+  const system: SystemRecord[] = [];
+  let systemSkipped = 0;
   let end = 0;
   while (end < buffer.length) {
     const taken = reader.take(buffer.subarray(end, end + metricsWindowBytes));
@@ -96,7 +105,9 @@ export async function parseMetricsWindows(
     // engine's argument limit.
     for (const record of taken.records) records.push(record);
     problems.push(...taken.problems);
+    for (const record of taken.system ?? []) system.push(record);
+    systemSkipped += taken.systemSkipped ?? 0;
     if (end < buffer.length) await yieldToHost();
   }
-  return { records, problems, end };
+  return { records, problems, system, systemSkipped, end };
 }

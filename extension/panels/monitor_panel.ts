@@ -9,17 +9,24 @@ import { MetricsFollower } from './metrics_follower';
 import { PanelChannel, viewTypes, webviewOptions } from './panel_channel';
 import { monitorAppend, monitorInit } from './run_data';
 import type { RunRecord } from '../../sidecar/protocol/run_folder';
+import type { ProgressLike } from '../../sidecar/protocol/run_stage';
 
 export class MonitorPanel implements vscode.Disposable {
   private follower: MetricsFollower | null = null;
   private appending: Promise<void> = Promise.resolve();
   private readonly channel: PanelChannel;
 
-  static create(extensionUri: vscode.Uri, runDir: string, onDispose: () => void): MonitorPanel {
+  /** `column`: the editor group to open in (monitor_column.ts), or 'beside' the active editor. */
+  static create(
+    extensionUri: vscode.Uri,
+    runDir: string,
+    onDispose: () => void,
+    column: number | 'beside' = 'beside',
+  ): MonitorPanel {
     const panel = vscode.window.createWebviewPanel(
       viewTypes.monitor,
       `Monitor: ${basename(runDir)}`,
-      { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true },
+      { viewColumn: column === 'beside' ? vscode.ViewColumn.Beside : column, preserveFocus: true },
       webviewOptions(extensionUri, [runDir]),
     );
     return new MonitorPanel(panel, extensionUri, runDir, onDispose);
@@ -52,6 +59,11 @@ export class MonitorPanel implements vscode.Disposable {
     this.channel.post({ type: 'run/state', record });
   }
 
+  /** The sidecar's progress of this run (stage, step, throughput, ETA), fresher than run.json's copy. */
+  progress(progress: ProgressLike): void {
+    this.channel.post({ type: 'run/progress', progress });
+  }
+
   dispose(): void {
     void this.follower?.close();
     this.follower = null;
@@ -64,9 +76,9 @@ export class MonitorPanel implements vscode.Disposable {
     this.channel.post(message);
     this.follower = new MetricsFollower(this.runDir, bytes, {
       // Chained, so that a batch whose message waits for eval/regression.json is not overtaken.
-      onRecords: (records, problems) => {
+      onRecords: (records, problems, system) => {
         this.appending = this.appending.then(async () =>
-          this.channel.post(await monitorAppend(this.runDir, records, problems)),
+          this.channel.post(await monitorAppend(this.runDir, records, problems, system)),
         );
       },
       onReset: () => void this.sendAll(),

@@ -5,7 +5,8 @@
 import * as vscode from 'vscode';
 import { isRecord } from '../../schemas/json_value';
 import { listRuns } from '../../sidecar/protocol/run_listing';
-import type { RunStateParams } from '../../sidecar/protocol/messages';
+import type { ProgressParams, RunStateParams } from '../../sidecar/protocol/messages';
+import { monitorColumn } from './monitor_column';
 import type { PanelState } from '../../webview/shared/panel_protocol';
 import { viewTypes, webviewOptions } from './panel_channel';
 import { MonitorPanel } from './monitor_panel';
@@ -20,6 +21,7 @@ type Subscription = { dispose(): void };
 export interface RunEvents {
   onRunState: { on(listener: (state: RunStateParams) => void): Subscription };
   onMetrics: { on(listener: (params: { runDir: string }) => void): Subscription };
+  onProgress: { on(listener: (params: ProgressParams) => void): Subscription };
 }
 
 export interface PanelOptions {
@@ -99,9 +101,10 @@ export function registerPanels(context: vscode.ExtensionContext, options: PanelO
       if (reveal) existing.panel.reveal(undefined, true);
       return;
     }
+    const column = monitorColumn([...monitors.values()].map((m) => m.panel.viewColumn));
     monitors.set(
       runDir,
-      MonitorPanel.create(extensionUri, runDir, () => monitors.delete(runDir)),
+      MonitorPanel.create(extensionUri, runDir, () => monitors.delete(runDir), column),
     );
   };
   const openInspector = (runDir: string): void => {
@@ -249,6 +252,7 @@ export function registerPanels(context: vscode.ExtensionContext, options: PanelO
       monitors.get(state.runDir)?.runState(state.record);
     }),
     options.runEvents.onMetrics.on((params) => monitors.get(params.runDir)?.metricsArrived()),
+    options.runEvents.onProgress.on((params) => monitors.get(params.runDir)?.progress(params)),
     {
       dispose: () => {
         for (const p of [...monitors.values(), ...inspectors.values()]) p.panel.dispose();

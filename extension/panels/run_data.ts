@@ -13,7 +13,9 @@ import {
   parseRegressionEvaluation,
   parseRunRecord,
   type MetricRecord,
+  type RunRecord,
   type SampleEntry,
+  type SystemRecord,
   type SampleIndex,
 } from '../../sidecar/protocol/run_folder';
 import { readSweepFolder, runsDirOfSweep } from '../../sidecar/protocol/sweep_folder';
@@ -53,28 +55,81 @@ export async function readRunSummary(runDir: string): Promise<{ run: RunSummary;
   };
 }
 
-/** metrics.jsonl with the byte length read, so that a follower can continue from there. */
-export async function readMetrics(
-  runDir: string,
-): Promise<{ records: MetricRecord[]; problems: string[]; bytes: number }> {
+/** What readMetrics read of metrics.jsonl. */
+export interface ReadMetrics {
+  records: MetricRecord[];
+  problems: string[];
+  /** The system lines (run_folder.ts SystemRecord) and the malformed ones skipped. */
+  system: SystemRecord[];
+  systemSkipped: number;
+  /** The byte length read, so that a follower can continue from there. */
+  bytes: number;
+  /** Whether the file ends in a piece of a line (no line break after it) that is no record. */
+  incompleteTail: boolean;
+}
+
+/**
+ * The sentence for a last line without its end. While the run is live this is a line still being written,
+ * which the follower reads once it is complete: no problem at all. A run that ended was cut off there.
+ */
+export const cutOffLastLine =
+  'metrics.jsonl: the last line is incomplete (the run ended while writing it); it was skipped';
+
+/** Whether a run may still append to its metrics.jsonl (a missing run.json says nothing, so it may). */
+export function mayStillWrite(record: RunRecord | null): boolean {
+  return record === null || record.status === 'running' || record.status === 'queued';
+}
+
+/**
+ * metrics.jsonl with the byte length read. A line still being written (no newline yet) is left for the
+ * follower to read when it is complete, and is not a problem here: the caller, who knows whether the run
+ * is still live, decides that with `incompleteTail` (see cutOffLastLine).
+ */
+export async function readMetrics(runDir: string): Promise<ReadMetrics> {
   const read = await readConfined(runDir, 'metrics.jsonl');
-  if (!('bytes' in read)) return { records: [], problems: read.missing ? [] : [read.problem], bytes: 0 };
+  if (!('bytes' in read))
+    return {
+      records: [],
+      problems: read.missing ? [] : [read.problem],
+      system: [],
+      systemSkipped: 0,
+      bytes: 0,
+      incompleteTail: false,
+    };
   const buffer = read.bytes;
-  // A line still being written (no newline yet) is left for the follower to read when it is complete.
   const complete = await parseMetricsWindows(buffer);
-  const { end } = complete;
+  const { end, system, systemSkipped } = complete;
   const tail = buffer.subarray(end).toString('utf8').trim();
   const problems = [...complete.problems];
   if (tail !== '') {
     const last = parseMetricsJsonl(tail);
-    if (last.records.length === 1) {
+    if (last.records.length === 1 || last.system?.length === 1) {
       complete.records.push(...last.records);
-      return { records: latestPerStep(complete.records), problems, bytes: buffer.length };
+      system.push(...(last.system ?? []));
+      return {
+        records: latestPerStep(complete.records),
+        problems,
+        system,
+        systemSkipped,
+        bytes: buffer.length,
+        incompleteTail: false,
+      };
     }
-    problems.push('metrics.jsonl: the last line is incomplete (the run may still be writing it, or it was cut off)');
   }
   // A step written twice (a run resumed by an older version) is shown once, as its last line says.
-  return { records: latestPerStep(complete.records), problems, bytes: end };
+  return {
+    records: latestPerStep(complete.records),
+    problems,
+    system,
+    systemSkipped,
+    bytes: end,
+    incompleteTail: tail !== '',
+  };
+}
+
+/** readMetrics' problems with the cut-off last line of a run that ended. */
+function metricsProblems(metrics: ReadMetrics, record: RunRecord | null): string[] {
+  return metrics.incompleteTail && !mayStillWrite(record) ? [...metrics.problems, cutOffLastLine] : metrics.problems;
 }
 
 /** The number of test lightcones in eval/regression.json; null when there is none (its problems are the inspector's to show). */
@@ -98,8 +153,10 @@ export async function monitorInit(runDir: string): Promise<{ message: MonitorIni
       type: 'monitor/init',
       run,
       columns: recordsToColumns(metrics.records),
-      problems: [...problems, ...metrics.problems],
+      problems: [...problems, ...metricsProblems(metrics, run.record)],
       testLightcones,
+      system: metrics.system,
+      systemSkipped: metrics.systemSkipped,
     },
     bytes: metrics.bytes,
   };
@@ -110,9 +167,15 @@ export async function monitorAppend(
   runDir: string,
   records: MetricRecord[],
   problems: string[],
+  system: { records: SystemRecord[]; skipped: number } = { records: [], skipped: 0 },
 ): Promise<MonitorAppend> {
-  if (!records.some((r) => r.split === 'test')) return { type: 'monitor/append', records, problems };
-  return { type: 'monitor/append', records, problems, testLightcones: await readTestLightcones(runDir) };
+  const message: MonitorAppend = { type: 'monitor/append', records, problems };
+  if (system.records.length > 0 || system.skipped > 0) {
+    message.system = system.records;
+    message.systemSkipped = system.skipped;
+  }
+  if (records.some((r) => r.split === 'test')) message.testLightcones = await readTestLightcones(runDir);
+  return message;
 }
 
 function isSampleEntry(value: unknown): value is SampleEntry {
@@ -231,7 +294,7 @@ export async function compareRun(runDir: string): Promise<CompareRun> {
     run,
     config: parsedConfig,
     columns: recordsToColumns(metrics.records),
-    problems: [...problems, ...metrics.problems],
+    problems: [...problems, ...metricsProblems(metrics, run.record)],
   };
 }
 

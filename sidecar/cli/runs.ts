@@ -7,11 +7,13 @@ import { resolve } from 'node:path';
 import { failRun, listRuns, type RunListing } from '../runs/run_store';
 import { exitCodes } from '../protocol/exit_codes';
 import { errorMessage } from '../protocol/error_message';
+import { describeProgress } from '../protocol/run_stage';
 
 const help = `Usage: l3m runs [--runs-dir DIR] [--json]
        l3m runs --mark-failed RUN_DIR --reason TEXT [--exit-code N]
 
-Lists run folders: experiment, run id, status, step/total, start time, device.
+Lists run folders: experiment, run id, status, progress (step/total; a running run's
+stage with its progress and ETA), start time, device.
   --runs-dir DIR   the runs folder (default: $L3M_RUNS_DIR, else ./runs)
   --json           print the listing as JSON
   --mark-failed    record that a run failed (used by the extension when its sidecar died)`;
@@ -59,10 +61,24 @@ function shortTime(iso: string | undefined): string {
 
 function row(l: RunListing): string[] {
   if (l.kind === 'unreadable') return [l.experiment, l.runId, 'unreadable', '-', '-', l.reason];
-  const p = l.record.progress;
   const device = l.record.device ? `${l.record.device.backend} (${l.record.device.device})` : '-';
   const status = l.displayStatus === 'stale' ? 'stale (process gone)' : l.displayStatus;
-  return [l.experiment, l.runId, status, p ? `${p.step}/${p.totalSteps}` : '-', shortTime(l.record.startedAt), device];
+  return [l.experiment, l.runId, status, progressCell(l), shortTime(l.record.startedAt), device];
+}
+
+/**
+ * The progress column: step/total, and for a running run its stage with the stage's progress and ETA as
+ * run.json last recorded them ("simulating lightcones 3/40 · ETA 2 min 5 s"), never the 0/0 of the step
+ * counts before training.
+ */
+function progressCell(l: Extract<RunListing, { kind: 'run' }>): string {
+  const p = l.record.progress;
+  if (!p) return '-';
+  if (l.displayStatus === 'running' && p.stage) {
+    const d = describeProgress(p);
+    return [d.stage, d.rate, d.eta].filter((part) => part !== undefined).join(' · ');
+  }
+  return `${p.step}/${p.totalSteps}`;
 }
 
 export async function run(args: string[]): Promise<number> {
@@ -99,7 +115,7 @@ export async function run(args: string[]): Promise<number> {
     console.log(`No runs in ${runsDir}.`);
     return exitCodes.ok;
   }
-  const header = ['experiment', 'run', 'status', 'step', 'started (UTC)', 'device / reason'];
+  const header = ['experiment', 'run', 'status', 'progress', 'started (UTC)', 'device / reason'];
   const rows = listing.map(row);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const line = (cells: string[]) => cells.map((c, i) => (i < cells.length - 1 ? c.padEnd(widths[i]) : c)).join('  ');

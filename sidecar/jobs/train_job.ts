@@ -14,6 +14,9 @@ import { nodeFileSystem } from '../../schemas/node_file_system';
 import { resolveConfig } from '../../schemas/resolve_config';
 import type { ResolvedExperimentConfig } from '../../schemas/generated/experiment_config';
 import type { ProgressParams } from '../protocol/messages';
+import type { RunStageName } from '../protocol/run_stage';
+import { progressReporter, type RunProgress } from './progress_reporter';
+import { RunWallClock, processSampler, startSystemMetrics, systemMetricsInterval } from './system_metrics';
 import type { MetricRecord, RunRecord } from '../protocol/run_folder';
 import {
   appendMetrics,
@@ -66,11 +69,10 @@ interface RunContext {
   backend: string;
   /** Appends to metrics.jsonl and forwards to events.metrics. */
   writeMetrics(records: MetricRecord[]): Promise<void>;
-  /** Forwards progress and keeps run.json's progress field current (throttled). */
-  reportProgress(p: Omit<ProgressParams, 'runDir'>): void;
+  /** Forwards progress with the run's stage and keeps run.json's progress field current (progress_reporter.ts). */
+  reportProgress(p: Omit<ProgressParams, 'runDir'>, stage?: RunStageName): void;
 }
 
-type RunProgress = NonNullable<RunRecord['progress']>;
 type TaskOutcome = { kind: 'completed' | 'cancelled'; progress: RunProgress };
 
 /**
@@ -147,7 +149,7 @@ export async function prepareConfiguredRun(
  */
 export async function runTraining(options: RunTrainingOptions): Promise<'completed' | 'cancelled'> {
   const { runDir, signal, events } = options;
-  const progress = progressReporter(runDir, events);
+  const progress = progressReporter(runDir, (p) => events.progress(p));
   try {
     const record = await readRun(runDir);
     if (record.status === 'completed')
@@ -178,6 +180,15 @@ export async function runTraining(options: RunTrainingOptions): Promise<'complet
       },
       pid: process.pid,
     });
+    const clock = new RunWallClock();
+    const system = startSystemMetrics({
+      runDir,
+      intervalMs: systemMetricsInterval(process.env.L3M_SYSTEM_METRICS_INTERVAL_S),
+      sampler: processSampler(runtime.backend.name),
+      wallTime: () => clock.wallTime(),
+      step: () => progress.last()?.step ?? running.progress?.step ?? 0,
+      warn: (message) => events.log('warn', message),
+    });
     const context: RunContext = {
       runDir,
       config,
@@ -186,9 +197,10 @@ export async function runTraining(options: RunTrainingOptions): Promise<'complet
       events,
       workers: workerCount.workers,
       backend: runtime.backend.name,
-      reportProgress: (p) => progress.report(p),
+      reportProgress: (p, stage) => progress.report(p, stage),
       writeMetrics: async (records) => {
         await appendMetrics(runDir, records);
+        clock.saw(records);
         events.metrics(records);
       },
     };
@@ -205,7 +217,7 @@ export async function runTraining(options: RunTrainingOptions): Promise<'complet
       const latest = progress.last() ?? running.progress;
       outcome = { kind: 'cancelled', progress: latest ?? { step: 0, totalSteps: 0, epoch: 0 } };
     } finally {
-      await progress.settled();
+      await Promise.all([progress.settled(), system.stop()]);
     }
     if (outcome.kind === 'cancelled') {
       await updateRun(runDir, {
@@ -228,37 +240,6 @@ export async function runTraining(options: RunTrainingOptions): Promise<'complet
     events.log('error', message);
     throw error;
   }
-}
-
-/**
- * Forwards progress to `events` and keeps run.json's progress field current, at most every 2 s:
- * run.json progress is for readers without the protocol (the Runs view, `l3m runs`), best effort.
- */
-function progressReporter(runDir: string, events: TrainingEvents) {
-  let last: RunProgress | undefined;
-  let lastRunJsonWrite = 0;
-  // Writes are chained so that a late progress write can never overwrite the final status.
-  let runJsonWrites: Promise<void> = Promise.resolve();
-  return {
-    report(p: Omit<ProgressParams, 'runDir'>): void {
-      if (p.phase === undefined) last = { step: p.step, totalSteps: p.totalSteps, epoch: p.epoch };
-      events.progress({ runDir, ...p });
-      const now = Date.now();
-      if (now - lastRunJsonWrite > 2000 && p.phase === undefined) {
-        lastRunJsonWrite = now;
-        const progress = { step: p.step, totalSteps: p.totalSteps, epoch: p.epoch };
-        runJsonWrites = runJsonWrites
-          .then(() => updateRun(runDir, { progress }))
-          .then(
-            () => undefined,
-            () => undefined,
-          );
-      }
-    },
-    /** The last training progress reported (run.json's copy lags by up to 2 s). */
-    last: () => last,
-    settled: () => runJsonWrites,
-  };
 }
 
 /**
@@ -298,7 +279,7 @@ function datasetEvents(events: TrainingEvents, phase: (text: string) => void): (
 /** A task's run end to end: data, model, the loop with checkpoints and validation, then the test evaluation on the best checkpoint. */
 async function trainTask(definition: TaskDefinition, run: RunContext): Promise<TaskOutcome> {
   const { config, runDir, events, signal } = run;
-  const phase = (text: string) => run.reportProgress(phaseReport(text));
+  const phase = (text: string) => run.reportProgress(phaseReport(text), 'data');
   // Relative data paths are relative to the config file, as the editor's checks resolve them.
   const configDir = run.record.configPath ? dirname(run.record.configPath) : runDir;
   const data = await definition.loadData(config, {
@@ -379,8 +360,9 @@ async function evaluateAfterTraining(
     events.log('warn', definition.emptyTestWarning);
     return;
   }
-  const onPhase = (text: string) => run.reportProgress(phaseReport(text));
+  const onPhase = (text: string) => run.reportProgress(phaseReport(text), 'evaluating');
   if (definition.evaluatesAfterTraining(config)) {
+    onPhase('evaluating the test split');
     const evaluation = await model.evaluate({ signal, onPhase });
     await writeEvaluation(runDir, definition.evaluationFile, evaluation.json);
     await run.writeMetrics([
@@ -392,7 +374,7 @@ async function evaluateAfterTraining(
     runDir,
     checkpointStep: at.checkpointStep,
     signal,
-    onPhase,
+    onPhase: (text) => run.reportProgress(phaseReport(text), 'sampling'),
     log: (level, message) => events.log(level, message),
   });
 }

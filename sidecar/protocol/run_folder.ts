@@ -1,4 +1,5 @@
 import { errorMessage } from './error_message';
+import { isRunStage, type RunStage } from './run_stage';
 // The on-disk format of a run folder: the single source of truth about a run (docs/design.md#run-folder).
 // The extension, the panels and the sidecar all read these files; only the sidecar writes them.
 // This module is part of the protocol, so the extension may import it; it holds types and pure
@@ -65,8 +66,19 @@ export interface RunRecord {
   host?: string;
   /** Why the run failed or was cancelled; absent otherwise. */
   error?: { message: string; step?: number; exitCode?: number };
-  /** Progress as last written by the trainer (step counts, not times). */
-  progress?: { step: number; totalSteps: number; epoch: number };
+  /**
+   * Progress as last written by the trainer: step counts, and while the run is live its stage (data,
+   * training, evaluating, sampling) with that stage's progress and ETA, the measured throughput, and the
+   * training's ETA. A run that ended keeps only the step counts.
+   */
+  progress?: {
+    step: number;
+    totalSteps: number;
+    epoch: number;
+    stage?: RunStage;
+    stepsPerSecond?: number;
+    etaSeconds?: number | null;
+  };
   /** The package version that wrote the run. */
   version: string;
   /** `training.seed` of the run, recorded for every run so that repeats can be told apart and redone. */
@@ -117,6 +129,24 @@ export interface MetricRecord {
   [metric: string]: number | string | null;
 }
 
+/**
+ * A line of metrics.jsonl that says how the machine fared rather than how training went: written by the
+ * sidecar at a low rate (every 10 s) with `kind: "system"` and no `split`, so that no reader of training
+ * metrics takes it for one. `cpu_percent` counts one core as 100 (the training process with its worker
+ * threads); `rss_mb` is the process's resident memory; `gpu_mb` the memory its tensors hold on a GPU
+ * backend, absent on a CPU one.
+ */
+export interface SystemRecord {
+  kind: 'system';
+  /** Seconds since the run started, as in a metric record. */
+  wall_time: number;
+  /** The last training step when the sample was taken (0 before training). */
+  step: number;
+  cpu_percent: number | null;
+  rss_mb: number | null;
+  gpu_mb?: number | null;
+}
+
 /** samples/index.json: what the sampler wrote, in the order it wrote it. */
 export interface SampleIndex {
   entries: SampleEntry[];
@@ -148,6 +178,10 @@ export interface SampleEntry {
 export interface ParsedMetrics {
   records: MetricRecord[];
   problems: string[];
+  /** System lines (SystemRecord); absent where a reader did not ask for them. */
+  system?: SystemRecord[];
+  /** System lines that were malformed: skipped and counted, never a problem of the training metrics. */
+  systemSkipped?: number;
 }
 
 /** How many unreadable lines parseMetricsJsonl describes one by one before it only counts them. */
@@ -165,6 +199,8 @@ export const metricsProblemsListed = 20;
 export function parseMetricsJsonl(text: string, firstLine = 1): ParsedMetrics {
   const records: MetricRecord[] = [];
   const problems: string[] = [];
+  const system: SystemRecord[] = [];
+  let systemSkipped = 0;
   const lines = text.split('\n');
   let unlisted = 0;
   let firstUnlisted = 0;
@@ -192,7 +228,10 @@ export function parseMetricsJsonl(text: string, firstLine = 1): ParsedMetrics {
       continue;
     }
     if (isMetricRecord(value)) records.push(value);
-    else report(i, 'not a metric record (needs step, epoch, wall_time, split)');
+    else if (isSystemLine(value)) {
+      if (isSystemRecord(value)) system.push(value);
+      else systemSkipped++;
+    } else report(i, 'not a metric record (needs step, epoch, wall_time, split)');
   }
   if (unlisted > 0) {
     const which = unlisted === 1 ? `line ${firstUnlisted}` : `lines ${firstUnlisted} to ${lastUnlisted}`;
@@ -200,10 +239,26 @@ export function parseMetricsJsonl(text: string, firstLine = 1): ParsedMetrics {
       `metrics.jsonl: ${unlisted.toLocaleString('en-US')} more line${unlisted === 1 ? ' that is not a metric record' : 's that are not metric records'} (${which}) ${unlisted === 1 ? 'was' : 'were'} skipped`,
     );
   }
-  return { records, problems };
+  return { records, problems, system, systemSkipped };
 }
 
 const invalid = Symbol('invalid JSON');
+
+function isSystemLine(value: unknown): value is { kind: 'system' } {
+  return typeof value === 'object' && value !== null && 'kind' in value && value.kind === 'system';
+}
+
+function isSystemRecord(value: { kind: 'system' }): value is SystemRecord {
+  const field = (key: string): unknown => Reflect.get(value, key);
+  const numberOrNull = (v: unknown) => v === null || typeof v === 'number';
+  return (
+    typeof field('wall_time') === 'number' &&
+    typeof field('step') === 'number' &&
+    numberOrNull(field('cpu_percent')) &&
+    numberOrNull(field('rss_mb')) &&
+    (field('gpu_mb') === undefined || numberOrNull(field('gpu_mb')))
+  );
+}
 
 /**
  * Whether a trimmed line is certainly not JSON, told from its ends alone. A failing JSON.parse
@@ -274,6 +329,10 @@ function withoutMalformedSweepFields(record: RunRecord): RunRecord {
     delete kept.seed;
   if ('sweep' in kept && !isRunSweepField(kept.sweep)) delete kept.sweep;
   if ('executor' in kept && !isRunExecutorField(kept.executor)) delete kept.executor;
+  if (kept.progress && 'stage' in kept.progress && !isRunStage(kept.progress.stage)) {
+    const { stage: _stage, ...rest } = kept.progress;
+    kept.progress = rest;
+  }
   return kept;
 }
 

@@ -1,6 +1,6 @@
 // The training monitor page in real Chromium with a recorded run folder: the curves have one point
-// per record, smoothing changes them, live appends grow them, the log axis works, and a truncated
-// last line and NaN values are reported without blanking the panel.
+// per record, smoothing changes them, live appends grow them, the log axis works, NaN values are
+// reported without blanking the panel, and a last line the running run is still writing is no error.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -73,10 +73,8 @@ test('monitor draws one point per record, smooths, grows live, and reports a tru
   const problems = await page.evaluate(() =>
     (globalThis as unknown as { l3mPanel: { problems(): string[] } }).l3mPanel.problems(),
   );
-  assert.ok(
-    problems.some((p) => /last line is incomplete/.test(p)),
-    problems.join('\n'),
-  );
+  // The run is running: its last line is still being written, which is no read error.
+  assert.ok(!problems.some((p) => /incomplete|truncated/.test(p)), problems.join('\n'));
   assert.ok(
     problems.some((p) => /Loss \(train\): 1 value is NaN or infinite \(first at step 40\)/.test(p)),
     problems.join('\n'),
@@ -202,7 +200,7 @@ test('an R² that is undefined with one test lightcone is said so, not listed as
     (globalThis as unknown as { l3mPanel: { problems(): string[] } }).l3mPanel.problems(),
   );
   assert.ok(
-    problems.some((p) => /R² omegaM \(test\): 1 value is NaN or infinite/.test(p)),
+    problems.some((p) => /R² omegaM \(test\): the value is NaN or infinite/.test(p)),
     problems.join('\n'),
   );
 });

@@ -42,7 +42,8 @@ describe('Train from the L3M side bar', { timeout: 10 * 60_000 }, () => {
       const runRow = (status: string) =>
         studio.page
           .locator('.part.sidebar .pane .monaco-list-row', {
-            has: studio.page.locator('.label-description', { hasText: new RegExp(`^${status}$`) }),
+            // A running run's description goes on with its stage ("running · training step 3/8 …").
+            has: studio.page.locator('.label-description', { hasText: new RegExp(`^${status}( · |$)`) }),
           })
           .filter({ has: studio.page.locator('.label-name', { hasText: /^\d{8}-\d{6}-[0-9a-f]{4}$/ }) })
           .first();

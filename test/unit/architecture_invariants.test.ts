@@ -81,10 +81,15 @@ const boundaryRules: BoundaryRule[] = [
   {
     name: 'panels are browser code',
     reason:
-      'The panels are browser bundles that talk to the extension by postMessage: they share only the run-folder records, the .npy decoder and the group statistics (sidecar/protocol/run_folder.ts, npy_format.ts and group_stats.ts, which load no Node module) and cannot load Node modules.',
+      'The panels are browser bundles that talk to the extension by postMessage: they share only the run-folder records, the run stages, the .npy decoder and the group statistics (sidecar/protocol/run_folder.ts, run_stage.ts, npy_format.ts and group_stats.ts, which load no Node module) and cannot load Node modules.',
     files: ['webview/'],
     forbidPaths: ['extension/', 'sidecar/', 'schemas/'],
-    allow: ['sidecar/protocol/run_folder.ts', 'sidecar/protocol/npy_format.ts', 'sidecar/protocol/group_stats.ts'],
+    allow: [
+      'sidecar/protocol/run_folder.ts',
+      'sidecar/protocol/run_stage.ts',
+      'sidecar/protocol/npy_format.ts',
+      'sidecar/protocol/group_stats.ts',
+    ],
     forbidBuiltins: true,
   },
 ];

@@ -6,7 +6,14 @@ import assert from 'node:assert/strict';
 import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { compareRun, inspectorInit, inspectorSample, monitorInit, readMetrics } from '../../extension/panels/run_data';
+import {
+  compareRun,
+  cutOffLastLine,
+  inspectorInit,
+  inspectorSample,
+  monitorInit,
+  readMetrics,
+} from '../../extension/panels/run_data';
 import { MetricsFollower } from '../../extension/panels/metrics_follower';
 import { contentSecurityPolicy, makeNonce, panelHtml } from '../../extension/panels/panel_html';
 import { parseNpy } from '../../sidecar/protocol/npy_format';
@@ -15,17 +22,28 @@ import { trainingRecords, writeMetrics, writeRun, writeSamples } from '../browse
 
 const line = (r: MetricRecord) => JSON.stringify(r) + '\n';
 
-test('readMetrics stops at the last complete line and reports an incomplete one', async () => {
+test('readMetrics stops at the last complete line and says when the file ends in part of one', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'l3m-rd-'));
   try {
     const runDir = writeRun(dir, 'e', 'r1', 'generation', {});
-    assert.deepEqual(await readMetrics(runDir), { records: [], problems: [], bytes: 0 });
+    assert.deepEqual(await readMetrics(runDir), {
+      records: [],
+      problems: [],
+      system: [],
+      systemSkipped: 0,
+      bytes: 0,
+      incompleteTail: false,
+    });
     const records = trainingRecords(5, 100);
     writeMetrics(runDir, records, '{"step": 6, "ep');
     const read = await readMetrics(runDir);
     assert.equal(read.records.length, 5);
-    assert.match(read.problems[0], /last line is incomplete/);
+    assert.equal(read.incompleteTail, true);
+    assert.deepEqual(read.problems, []);
     assert.equal(read.bytes, records.map(line).join('').length);
+    // The run (completed) ended there: the line was cut off, and the monitor and compare say so.
+    assert.ok((await monitorInit(runDir)).message.problems.includes(cutOffLastLine));
+    assert.ok((await compareRun(runDir)).problems.includes(cutOffLastLine));
     // A complete last line without its newline is still a record (a new step: a repeated one is shown once).
     writeFileSync(
       join(runDir, 'metrics.jsonl'),
@@ -35,6 +53,38 @@ test('readMetrics stops at the last complete line and reports an incomplete one'
     const init = await monitorInit(join(dir, 'e', 'missing'));
     assert.equal(init.message.run.record, null);
     assert.match(init.message.problems[0], /run\.json: missing/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a line still being written by a live run is no problem, and the follower reads it once complete', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'l3m-live-'));
+  try {
+    const runDir = writeRun(dir, 'e', 'r1', 'regression', {}, 'running');
+    const records = trainingRecords(4, 100);
+    const text = line(records[3]);
+    writeMetrics(runDir, records.slice(0, 3), text.slice(0, 12));
+    const { message, bytes } = await monitorInit(runDir);
+    assert.deepEqual(message.problems, [], 'a healthy run shows no read error');
+    assert.equal((await compareRun(runDir)).problems.length, 0);
+    const got: MetricRecord[] = [];
+    const problems: string[] = [];
+    const follower = new MetricsFollower(runDir, bytes, {
+      onRecords: (r, p) => {
+        got.push(...r);
+        problems.push(...p);
+      },
+      onReset: () => assert.fail('the file was only appended to'),
+    });
+    appendFileSync(join(runDir, 'metrics.jsonl'), text.slice(12));
+    await follower.readAppended();
+    assert.deepEqual(
+      got.map((r) => r.step),
+      [4],
+    );
+    assert.deepEqual(problems, []);
+    await follower.close();
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

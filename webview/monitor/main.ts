@@ -6,6 +6,7 @@
 // user zoomed keeps its zoom while it grows.
 import '@vscode-elements/elements';
 import '../shared/panel.css';
+import './monitor.css';
 import { connect } from '../shared/vscode_api';
 import { MetricTable, recordsToColumns } from '../shared/metric_table';
 import { Chart, formatDuration, type ChartSeries } from '../shared/chart';
@@ -21,11 +22,15 @@ import {
 } from '../shared/metric_series';
 import { ProblemList } from '../shared/problems';
 import { seriesColors, withAlpha, onThemeChange } from '../shared/theme';
-import { controlRow, runSubtitle } from '../shared/controls';
+import { controlRow } from '../shared/controls';
+import { RunHeader, lastTrainRecord } from './run_header';
+import { TestResults, chartedMetricNames, testRecordsOf } from './test_results';
+import { SystemSection } from './system_section';
 import { benchMark } from '../shared/bench_marks';
 import type { HostMessage, MetricRecord, RunSummary, XAxis } from '../shared/panel_protocol';
 
-const splitOrder = ['train', 'val', 'test'] as const;
+// The test split is one record at the end of a run: a table (test_results.ts), not one-point charts.
+const splitOrder = ['train', 'val'] as const;
 const axisLabels: Record<XAxis, string> = { step: 'step', epoch: 'epoch', wall_time: 'wall time' };
 const metricTitles: Record<string, string> = {
   loss: 'Loss',
@@ -59,9 +64,8 @@ let testLightcones: number | null = null;
 
 const title = document.createElement('h2');
 title.textContent = 'Training monitor';
-const subtitle = document.createElement('div');
-subtitle.className = 'subtitle';
-app.append(title, subtitle);
+app.append(title);
+const header = new RunHeader(app);
 
 const bridge = connect(onMessage);
 const saved = bridge.state('monitor');
@@ -103,9 +107,11 @@ app.append(notes);
 const empty = document.createElement('div');
 empty.className = 'empty';
 empty.textContent = 'Waiting for the run to write metrics…';
+const testResults = new TestResults(app, (metric) => undefinedMetricReason(metric, 'test', testLightcones));
 const grid = document.createElement('div');
 grid.className = 'charts';
 app.append(empty, grid);
+const systemSection = new SystemSection(app, bridge);
 onThemeChange(() => {
   for (const [metric, m] of charts) {
     m.chart.reconfigure(chartOptions(metric, m.splits));
@@ -118,16 +124,19 @@ function onMessage(message: HostMessage): void {
   if (message.type === 'monitor/init') {
     run = message.run;
     title.textContent = `Training monitor — ${run.name}`;
-    subtitle.textContent = runSubtitle(run.record);
+    header.setRecord(run.record, true);
     table.clear();
     metrics.length = 0;
     problems.set('metrics', message.problems);
     testLightcones = message.testLightcones;
     table.append(message.columns);
-    addMetricNames(
-      message.columns.metrics.map((m) => m.name),
-      metrics,
-    );
+    addMetricNames(chartedMetricNames(message.columns), metrics);
+    const lastTrain = lastTrainRecord(message.columns);
+    if (lastTrain) header.seeRecords([lastTrain]);
+    testResults.clear();
+    testResults.add(testRecordsOf(message.columns));
+    systemSection.clear();
+    systemSection.add(message.system, message.systemSkipped);
     rebuildCurves();
     // Draw the first load now rather than on the next animation frame.
     cancelAnimationFrame(frame);
@@ -136,22 +145,31 @@ function onMessage(message: HostMessage): void {
   } else if (message.type === 'monitor/append') {
     if (message.problems.length > 0) problems.add('metrics', message.problems);
     if (message.testLightcones !== undefined) testLightcones = message.testLightcones;
+    if (message.system || message.systemSkipped) systemSection.add(message.system ?? [], message.systemSkipped ?? 0);
     addRecords(message.records, false);
   } else if (message.type === 'run/state' && run) {
     run = { ...run, record: message.record };
-    subtitle.textContent = runSubtitle(message.record);
+    header.setRecord(message.record);
+  } else if (message.type === 'run/progress') {
+    header.setProgress(message.progress);
   }
 }
 
 function addRecords(batch: MetricRecord[], rebuild: boolean): void {
   table.append(recordsToColumns(batch));
+  header.seeRecords(batch);
+  testResults.add(batch);
   const before = metrics.length;
-  metricNames(batch, metrics);
+  metricNames(
+    batch.filter((r) => r.split !== 'test'),
+    metrics,
+  );
   if (rebuild || metrics.length !== before) {
     rebuildCurves();
     return;
   }
   for (const r of batch) {
+    if (r.split === 'test') continue;
     for (const metric of metrics) {
       if (!(metric in r)) continue;
       const m = charts.get(metric);
@@ -256,7 +274,11 @@ function render(): void {
       else explained.push(`${label}: ${reason}`);
     }
   }
-  problems.set('nan', nonFiniteProblems(unexplained, settings.xAxis));
+  problems.set('nan', [
+    ...nonFiniteProblems(unexplained, settings.xAxis),
+    ...testResults.unexplained().map((metric) => `${metricTitle(metric)} (test): the value is NaN or infinite`),
+  ]);
+  for (const { metric, reason } of testResults.explained()) explained.push(`${metricTitle(metric)} (test): ${reason}`);
   notes.textContent = explained.join('\n');
 }
 
@@ -276,6 +298,9 @@ Object.assign(window, {
         points: Math.max(0, ...m.smoothed.map((c) => c.curve.length)),
       })),
     problems: () => problems.all(),
+    header: () => header.text(),
+    testResults: () => testResults.rows(),
+    system: () => systemSection.state(),
     settings: () => ({ ...settings }),
     controls,
   },

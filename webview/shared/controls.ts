@@ -3,6 +3,7 @@
 // successor of the webview UI toolkit) except the slider, which that library lacks: a native range
 // input styled with the theme's accent colour. Every control has a visible label.
 import type { RunRecord, XAxis } from './panel_protocol';
+import { formatEpoch } from '../../sidecar/protocol/run_stage';
 
 export interface ControlRowOptions {
   xAxis: XAxis;
@@ -102,13 +103,19 @@ export function controlRow(parent: HTMLElement, o: ControlRowOptions): ControlRo
   return { element: row, xAxis, smoothing, logY };
 }
 
-/** One line about a run: status, task, device, progress. */
+/**
+ * One line about a run: status, task, device, progress. The error is shown only while the run stands
+ * failed or cancelled: a resumed run's record may still carry the previous process's reason.
+ */
 export function runSubtitle(record: RunRecord | null): string {
   if (!record) return 'run.json could not be read';
   const parts: string[] = [record.status, record.task];
   if (record.device) parts.push(`${record.device.backend} — ${record.device.device}`);
   if (record.progress)
-    parts.push(`step ${record.progress.step}/${record.progress.totalSteps}, epoch ${record.progress.epoch}`);
-  if (record.error) parts.push(`error: ${record.error.message}`);
+    parts.push(
+      `step ${record.progress.step}/${record.progress.totalSteps}, epoch ${formatEpoch(record.progress.epoch)}`,
+    );
+  if (record.error && (record.status === 'failed' || record.status === 'cancelled'))
+    parts.push(`error: ${record.error.message}`);
   return parts.join(' · ');
 }

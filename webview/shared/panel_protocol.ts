@@ -4,10 +4,18 @@
 // Slices travel as binary (the raw bytes of their .npy files in an ArrayBuffer, which VS Code
 // transfers without JSON-encoding); a run's metrics travel as typed-array columns (metric_table.ts),
 // and only the monitor's live appends of a few records as the objects of metrics.jsonl.
-import type { MetricRecord, RegressionEvaluationFile, RunRecord, SampleIndex } from '../../sidecar/protocol/run_folder';
+import type {
+  MetricRecord,
+  RegressionEvaluationFile,
+  RunRecord,
+  SampleIndex,
+  SystemRecord,
+} from '../../sidecar/protocol/run_folder';
 import type { MetricColumns } from './metric_columns';
+import type { ProgressLike } from '../../sidecar/protocol/run_stage';
 
-export type { MetricRecord, RegressionEvaluationFile, RunRecord, SampleIndex };
+export type { MetricRecord, RegressionEvaluationFile, RunRecord, SampleIndex, SystemRecord };
+export type { ProgressLike };
 
 /** What a panel shows about a run besides its data. */
 export interface RunSummary {
@@ -47,6 +55,9 @@ export interface MonitorInit {
    * of a single test lightcone is undefined, not unreadable, and the page says so.
    */
   testLightcones: number | null;
+  /** The system lines of metrics.jsonl (CPU, memory, GPU memory), and how many malformed ones were skipped. */
+  system: SystemRecord[];
+  systemSkipped: number;
 }
 
 export interface MonitorAppend {
@@ -55,6 +66,15 @@ export interface MonitorAppend {
   problems: string[];
   /** As in MonitorInit, sent with the test record (eval/regression.json is written before it). */
   testLightcones?: number | null;
+  /** As in MonitorInit, when system lines came with the records. */
+  system?: SystemRecord[];
+  systemSkipped?: number;
+}
+
+/** Monitor: the run's progress as the sidecar reports it (run/progress), fresher than run.json's copy. */
+export interface RunProgressMessage {
+  type: 'run/progress';
+  progress: ProgressLike;
 }
 
 export interface RunStateMessage {
@@ -116,12 +136,20 @@ export interface CompareRuns {
 }
 
 export type HostMessage =
-  MonitorInit | MonitorAppend | RunStateMessage | InspectorInit | InspectorSample | InspectorDataPreview | CompareRuns;
+  | MonitorInit
+  | MonitorAppend
+  | RunStateMessage
+  | RunProgressMessage
+  | InspectorInit
+  | InspectorSample
+  | InspectorDataPreview
+  | CompareRuns;
 
 const hostMessageTypes: ReadonlySet<string> = new Set<HostMessage['type']>([
   'monitor/init',
   'monitor/append',
   'run/state',
+  'run/progress',
   'inspector/init',
   'inspector/sample',
   'inspector/dataPreview',
