@@ -68,7 +68,7 @@ test('compare: overlaid curves per run, sortable metrics, exactly the differing 
   assert.ok(charts.some((ch) => ch.key === 'loss · val'));
 
   // Legend toggle hides run b's curves in every chart.
-  await page.locator('.legend-item').nth(1).locator('vscode-checkbox').click();
+  await page.locator('.run-legend .run-item').nth(1).locator('input.run-shown').click();
   const shown = await page.evaluate(() =>
     (globalThis as unknown as { l3mPanel: { charts(): { uplot: { series: { show: boolean }[] } }[] } }).l3mPanel
       .charts()[0]
@@ -78,17 +78,21 @@ test('compare: overlaid curves per run, sortable metrics, exactly the differing 
 
   // Sorting by the final train loss, ascending: b (scaled 0.8) first.
   await page.locator('table.metrics th', { hasText: 'loss · train final' }).click();
-  const order = await page.locator('table.metrics tbody tr td:first-child').allTextContents();
-  assert.equal(order[0], 'gen/20261123-100000-0002');
+  const order = () =>
+    page.evaluate<string[]>(`[...document.querySelectorAll('table.metrics tbody tr')].map((r) => r.dataset.runDir)`);
+  assert.equal((await order())[0], b);
   await page.locator('table.metrics th', { hasText: 'loss · train final' }).click();
-  assert.equal(
-    (await page.locator('table.metrics tbody tr td:first-child').allTextContents())[2],
-    'gen/20261123-100000-0002',
-  );
+  assert.equal((await order())[2], b);
+  // Runs are named by the fields in which they differ, each only by those it has.
+  assert.deepEqual(await page.locator('table.metrics tbody tr td:first-child').allTextContents(), [
+    'gen · augment=true rank=8 lr=0.001',
+    'gen · rank=8 lr=0.001',
+    'gen · rank=16 lr=0.0005',
+  ]);
   await page.screenshot({ path: 'test-artifacts/browser/compare.png', fullPage: true });
 
   // Remove asks the host; a run with an unreadable config is shown with the reason.
-  await page.locator('.legend-item').nth(2).locator('vscode-button').click();
+  await page.locator('.run-legend .run-item').nth(2).locator('.run-remove').click();
   assert.ok((await posted(page)).some((m) => m.type === 'compare/removeRun' && m.runDir === c));
   writeFileSync(join(c, 'config.json'), '{"task": ');
   await deliver(page, { type: 'compare/runs', runs: await Promise.all([a, c].map(compareRun)) });

@@ -241,16 +241,19 @@ test('compare groups: bands of mean ± σ per group, groups in the legend, the T
   const withRuns = (await charts(page)).find((c) => c.key === 'loss · val');
   assert.ok(withRuns);
   assert.equal(withRuns.labels.length, 1 + 9 + 7);
-  assert.deepEqual(withRuns.labels.slice(10, 12), [
-    'generation/20261123-100000-0000',
-    'generation/20261123-100001-0001',
-  ]);
-  assert.equal(at(withRuns, 'generation/20261123-100004-0004', 25), 7);
+  // Runs are labelled by the names the page gives them (the fields in which they differ).
+  const nameOf = new Map(await page.evaluate<[string, string][]>('window.l3mPanel.runs().map((r) => [r.id, r.name])'));
+  assert.deepEqual(
+    withRuns.labels.slice(10, 12),
+    ['generation/20261123-100000-0000', 'generation/20261123-100001-0001'].map((id) => nameOf.get(id)),
+  );
+  assert.equal(at(withRuns, nameOf.get('generation/20261123-100004-0004') ?? '', 25), 7);
 
   // Grouping off: the legend lists the runs again; a sweep's message groups them anew.
   await choose(page, '.toolbar .control vscode-single-select[aria-label="Group by"]', '');
   await frames(page);
-  assert.equal(await page.locator('.legend-item').count(), 7);
+  assert.equal(await page.locator('.run-legend .run-item').count(), 7);
+  assert.equal(await page.locator('.legend-item').count(), 0);
   assert.equal(await page.locator('.group-table').isHidden(), true);
   await deliver(page, { type: 'compare/runs', runs: await Promise.all(runDirs.map(compareRun)), groupBy: 'sweep' });
   await frames(page);

@@ -1,4 +1,4 @@
-// The compare page in real Chromium with fifteen regression runs of 31 metrics each, sent as the
+// The compare page in real Chromium with five, then fifteen regression runs of 31 metrics each, sent as the
 // extension sends them (every typed array of the message in one buffer, typed_array_packing.ts):
 // each run has a curve of its own in every chart and a value in every cell of its row, per run and
 // grouped by a config field. Runs that cannot be shown say why in their own row: metrics.jsonl
@@ -39,19 +39,33 @@ interface RunShown {
 
 function runsShown(page: Page): Promise<RunShown[]> {
   return page.evaluate(`(() => {
-    const names = [...document.querySelectorAll('.legend .legend-item vscode-checkbox')].map((b) => b.getAttribute('label'));
     const charts = window.l3mPanel.charts();
     const rows = [...document.querySelectorAll('table.metrics tbody tr')];
-    return names.map((name, i) => {
-      const row = rows.find((r) => r.cells[0].textContent === name);
+    return window.l3mPanel.runs().map((run, i) => {
+      const row = rows.find((r) => r.dataset.runDir === run.runDir);
       return {
-        name,
+        name: run.id,
         points: Object.fromEntries(charts.map((c) => [c.key, (c.uplot.data[2 * i + 1] ?? []).filter((v) => v !== null && Number.isFinite(v)).length])),
         row: row ? [...row.cells].map((c) => c.textContent) : [],
         note: row?.querySelector('.row-note')?.textContent ?? null,
       };
     });
   })()`);
+}
+
+/** Every run is drawn in each of the 14 charts and has a value in every cell of its row. */
+function assertAllDrawn(shown: RunShown[], cells: number): void {
+  for (const run of shown) {
+    const charts = Object.entries(run.points);
+    assert.equal(charts.length, 14, `${run.name}: a chart per train (6) and validation (8) metric`);
+    assert.deepEqual(
+      charts.filter(([, n]) => n === 0).map(([key]) => key),
+      [],
+      `${run.name} has no curve in these charts`,
+    );
+    assert.ok(run.row.length === cells && !run.row.includes('–'), `${run.name}'s row: ${run.row.join(' | ')}`);
+    assert.equal(run.note, null, run.name);
+  }
 }
 
 /** Chooses a value in a vscode-single-select, as a click on an option does. */
@@ -94,22 +108,25 @@ test('compare many: 15 runs of 31 metrics each drawn with all their values; unre
     },
   };
   const page = await host.open('compare', { height: 1400 });
+  // Five runs first, as a selection in the Runs view sends them.
+  await deliver(page, packTypedArrays({ type: 'compare/runs', runs: runs.slice(0, 5) }));
+  await frames(page);
+  const five = await runsShown(page);
+  assert.equal(five.length, 5);
+  // The default columns: run, status, the train and validation loss (final, best, best step each), the test NLL and six R².
+  assertAllDrawn(five, 2 + 6 + 7);
   await deliver(page, packTypedArrays({ type: 'compare/runs', runs: [...runs.slice(0, 16), lost, runs[17]] }));
+  await frames(page);
+  // Every metric as a column: each of the 15 runs has a value in every one.
+  await page.locator('.metric-chooser summary').click();
+  await page.locator('.metric-chooser vscode-button', { hasText: 'All' }).click();
+  await page.locator('.metric-chooser summary').click();
   await frames(page);
 
   const shown = await runsShown(page);
   assert.equal(shown.length, 18);
-  for (const run of shown.slice(0, 15)) {
-    const charts = Object.entries(run.points);
-    assert.equal(charts.length, 14, `${run.name}: a chart per train (6) and validation (8) metric`);
-    assert.deepEqual(
-      charts.filter(([, n]) => n === 0).map(([key]) => key),
-      [],
-      `${run.name} has no curve in these charts`,
-    );
-    assert.ok(run.row.length > 40 && !run.row.includes('–'), `${run.name}'s row: ${run.row.join(' | ')}`);
-    assert.equal(run.note, null, run.name);
-  }
+  assertAllDrawn(shown.slice(0, 15), await page.locator('table.metrics thead th').count());
+  assert.ok(shown[0].row.length > 40, `all 31 metrics as columns: ${shown[0].row.length} cells`);
   const [refusedShown, cutShown, queuedShown] = shown.slice(15);
   assert.match(refusedShown.note ?? '', /^metrics\.jsonl leads to .*outside the run folder .*; it was not read\./);
   assert.match(

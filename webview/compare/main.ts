@@ -1,26 +1,35 @@
-// Run comparison: the runs picked in the Runs view, their curves overlaid (one colour per run; the
-// legend's checkboxes hide or show a run), a sortable table of each run's final and best metrics,
-// and a table of only the config fields that differ. Runs can be added (the host shows a picker)
-// or removed in place. Grouped (by their sweep group, or by a config field that differs), the
-// charts show each group's mean with a ±1σ band instead, the legend lists groups, and a table gives
-// each group's final and best metric as mean ± σ with the ratio to a reference group (group_view.ts).
-// A run that could not be read whole keeps its row, which says why (received_runs.ts).
+// Run comparison: the runs picked in the Runs view, their curves overlaid, each run in a colour and
+// dash of its own that it keeps while it is compared (run_palette.ts) and named by its experiment and
+// the config fields in which it differs (run_names.ts). The legend (run_legend.ts) filters, shows,
+// hides, solos and highlights runs; the metrics table (run_table_view.ts) gives each run's final and
+// best-so-far values of the chosen metrics and exports them; the config table lists the fields that
+// differ, or all of them. Runs can be added (the host shows a picker) or removed in place. Grouped
+// (by their sweep group, or by a config field that differs), the charts show each group's mean with
+// a ±1σ band instead, the legend lists groups, and a table gives each group's final and best metric
+// as mean ± σ with the ratio to a reference group (group_view.ts). A run that could not be read
+// whole keeps its row, which says why (received_runs.ts).
 import '@vscode-elements/elements';
 import '../shared/panel.css';
 import './compare.css';
 import { connect } from '../shared/vscode_api';
-import { Chart, formatValue, type ChartSeries } from '../shared/chart';
-import { Curve, columnMetricNames, finalAndBest, splitCurves } from '../shared/metric_series';
+import { Chart, type ChartSeries } from '../shared/chart';
+import { Curve, columnMetricNames, splitCurves } from '../shared/metric_series';
 import { splitNames, type MetricColumns } from '../shared/metric_table';
 import { smoothExponential } from '../shared/smoothing';
 import { ProblemList } from '../shared/problems';
 import { checkbox, controlRow, labelled, select } from '../shared/controls';
-import { seriesColors, withAlpha } from '../shared/theme';
-import { configDifferences } from './config_diff';
+import { withAlpha } from '../shared/theme';
+import { configFields } from './config_diff';
 import { defaultGroupMetric, defaultGrouping, groupRuns, groupingChoices, type RunGroup } from './grouping';
 import { GroupTableView, groupChartParts } from './group_view';
 import { checkReceivedRuns, rowNote } from './received_runs';
-import { metricHasBest } from '../../sidecar/protocol/group_stats';
+import { assignSlots, styleOfSlot, type RunStyle } from './run_palette';
+import { runNames } from './run_names';
+import { RunLegend } from './run_legend';
+import { bestSoFar, type MetricKey, type TableRow } from './run_table';
+import { RunTableView } from './run_table_view';
+import { metricBest } from '../../sidecar/protocol/group_stats';
+import { benchMark } from '../shared/bench_marks';
 import type { CompareRun, HostMessage } from '../shared/panel_protocol';
 
 const app = document.getElementById('app') ?? document.body;
@@ -34,13 +43,22 @@ const settings = {
   smoothing: saved?.smoothing ?? 0.6,
   logY: saved?.logY ?? false,
   hidden: new Set(saved?.hidden ?? []),
-  sort: saved?.sort ?? { column: 'run', descending: false },
+  /** Each compared run's palette slot, by run folder: kept while the run is compared. */
+  slots: saved?.slots ?? {},
+  legendFilter: saved?.legendFilter ?? '',
+  legendOpen: saved?.legendOpen ?? true,
   /** Undefined until the user or a sweep chooses; then the runs' default applies (grouping.ts). */
   groupBy: saved?.groupBy,
   showRuns: saved?.showRuns ?? false,
   groupMetric: saved?.groupMetric ?? null,
   reference: saved?.reference ?? null,
   hiddenGroups: new Set(saved?.hiddenGroups ?? []),
+  /** Every config field, or only those that differ. */
+  configAll: saved?.configAll ?? false,
+};
+const tableSettings = {
+  metrics: saved?.tableMetrics ?? null,
+  sort: saved?.sort ?? { column: 'run', descending: false },
 };
 const controls = controlRow(app, {
   ...settings,
@@ -68,34 +86,76 @@ const groupControls = document.createElement('div');
 groupControls.className = 'toolbar';
 app.append(groupControls);
 const problems = new ProblemList(app);
-const legend = document.createElement('div');
-legend.className = 'toolbar legend';
-legend.setAttribute('aria-label', 'Runs');
+const runLegend = new RunLegend(
+  app,
+  {
+    onShow: (runDir, shown) => {
+      if (shown) settings.hidden.delete(runDir);
+      else settings.hidden.add(runDir);
+      applyVisibility();
+    },
+    onSolo: (runDir) => {
+      const alone = runs.every((r) => (r.run.runDir === runDir) !== settings.hidden.has(r.run.runDir));
+      settings.hidden = new Set(alone ? [] : runs.map((r) => r.run.runDir).filter((d) => d !== runDir));
+      applyVisibility();
+    },
+    onShowAll: () => {
+      settings.hidden.clear();
+      applyVisibility();
+    },
+    onHighlight: highlight,
+    onRemove: (runDir) => bridge.post({ type: 'compare/removeRun', runDir }),
+    onViewChange: ({ filter, open }) => {
+      settings.legendFilter = filter;
+      settings.legendOpen = open;
+      saveState();
+    },
+  },
+  { filter: settings.legendFilter, open: settings.legendOpen },
+);
+const groupLegend = document.createElement('div');
+groupLegend.className = 'toolbar legend';
+groupLegend.setAttribute('aria-label', 'Groups');
 const grid = document.createElement('div');
 grid.className = 'charts';
-const metricsHeading = document.createElement('h2');
-metricsHeading.textContent = 'Metrics';
-const metricsTable = document.createElement('table');
-metricsTable.className = 'data metrics';
-const configHeading = document.createElement('h2');
-configHeading.textContent = 'Config fields that differ';
-const configTable = document.createElement('table');
-configTable.className = 'data config-diff';
-app.append(legend, grid);
+app.append(groupLegend, grid);
 const groupTableView = new GroupTableView(app, bridge, ({ metric, reference }) => {
   settings.groupMetric = metric;
   settings.reference = reference;
   render();
   saveState();
 });
-app.append(metricsHeading, metricsTable, configHeading, configTable);
+const runTable = new RunTableView(app, bridge, tableSettings, () => {
+  render();
+  saveState();
+});
+const configHeading = document.createElement('h2');
+configHeading.textContent = 'Config';
+const configTools = document.createElement('div');
+configTools.className = 'toolbar';
+configTools.append(
+  checkbox('Only fields that differ', !settings.configAll, (only) => {
+    settings.configAll = !only;
+    renderConfigTable();
+    saveState();
+  }),
+);
+const configTable = document.createElement('table');
+configTable.className = 'data config-diff';
+app.append(configHeading, configTools, configTable);
 
 let runs: CompareRun[] = [];
+let names: string[] = [];
 const charts = new Map<string, Chart>();
 
 function onMessage(message: HostMessage): void {
   if (message.type !== 'compare/runs') return;
   runs = checkReceivedRuns(message.runs);
+  names = runNames(runs);
+  settings.slots = assignSlots(
+    settings.slots,
+    runs.map((r) => r.run.runDir),
+  );
   if (message.groupBy) settings.groupBy = message.groupBy;
   problems.set(
     'runs',
@@ -105,11 +165,15 @@ function onMessage(message: HostMessage): void {
   saveState();
 }
 
+function styleOf(runDir: string): RunStyle {
+  return styleOfSlot(settings.slots[runDir] ?? 0);
+}
+
 /** Chart keys: "metric · split" for every metric and split some run logged. */
-function chartKeys(): { key: string; metric: string; split: string }[] {
-  const keys: { key: string; metric: string; split: string }[] = [];
-  const names = columnMetricNames(runs.map((r) => r.columns));
-  for (const metric of names) {
+function chartKeys(): MetricKey[] {
+  const keys: MetricKey[] = [];
+  const metricNames = columnMetricNames(runs.map((r) => r.columns));
+  for (const metric of metricNames) {
     const logged = new Set(runs.flatMap((r) => [...splitsWith(r.columns, metric)]));
     for (const split of splitNames) if (logged.has(split)) keys.push({ key: `${metric} · ${split}`, metric, split });
   }
@@ -124,8 +188,9 @@ function splitsWith(columns: MetricColumns, metric: string): Set<string> {
   return found;
 }
 
-function curveOf(run: CompareRun, metric: string, split: string): Curve {
-  return splitCurves([run.columns], metric, settings.xAxis).get(split) ?? new Curve(4);
+/** Each run's curves of a metric by split, against the chart's x axis; computed once a render. */
+function curvesOf(metric: string, xAxis: typeof settings.xAxis): Map<string, Curve>[] {
+  return runs.map((r) => splitCurves([r.columns], metric, xAxis));
 }
 
 /** The grouping in force: the one chosen, while these runs offer it; else the runs' default. */
@@ -165,15 +230,20 @@ function renderGroupControls(grouping: string): void {
 }
 
 function render(): void {
-  const colors = seriesColors();
+  benchMark('l3m-render-start');
   const groups = currentGroups();
   renderGroupControls(currentGrouping());
   // Grouped, a run takes its group's colour everywhere (legend, tables), so the bands match the rows.
   const groupOf = new Map<number, number>();
   groups?.forEach((g, k) => g.runs.forEach((r) => groupOf.set(r, k)));
-  const colorOf = (i: number) => colors[(groups ? (groupOf.get(i) ?? 0) : i) % colors.length];
-  if (groups) renderGroupLegend(groups, (k) => colors[k % colors.length]);
-  else renderLegend(colorOf);
+  const runStyle = (i: number): RunStyle => (groups ? styleOfSlot(groupOf.get(i) ?? 0) : styleOf(runs[i].run.runDir));
+  runLegend.element.hidden = groups !== null;
+  groupLegend.hidden = groups === null;
+  if (groups) renderGroupLegend(groups);
+  else {
+    groupLegend.replaceChildren();
+    renderRunLegend();
+  }
   const keys = chartKeys();
   const wanted = new Set(keys.map((k) => k.key));
   for (const [key, chart] of charts)
@@ -181,23 +251,44 @@ function render(): void {
       chart.destroy();
       charts.delete(key);
     }
-  const table: { run: CompareRun; values: Map<string, { final: number | null; best: number | null }> }[] = runs.map(
-    (run) => ({ run, values: new Map() }),
-  );
+  const rows: TableRow[] = runs.map((run, i) => ({
+    runDir: run.run.runDir,
+    name: names[i],
+    id: run.run.name,
+    status: run.run.record?.status ?? 'unreadable',
+    note: rowNote(run),
+    values: new Map(),
+  }));
+  const byMetric = new Map<string, { chart: Map<string, Curve>[]; step: Map<string, Curve>[] }>();
+  const curvesFor = (metric: string) => {
+    let found = byMetric.get(metric);
+    if (!found) {
+      const chart = curvesOf(metric, settings.xAxis);
+      found = { chart, step: settings.xAxis === 'step' ? chart : curvesOf(metric, 'step') };
+      byMetric.set(metric, found);
+    }
+    return found;
+  };
   for (const { key, metric, split } of keys) {
-    const curves = runs.map((r) => curveOf(r, metric, split));
-    curves.forEach((c, i) => table[i].values.set(key, finalAndBest(c, metric)));
+    const all = curvesFor(metric);
+    // The table's best is at a step, whatever the charts' x axis.
+    all.step.forEach((bySplit, i) => {
+      const c = bySplit.get(split);
+      if (c) rows[i].values.set(key, bestSoFar(c.xs, c.ys, metricBest(metric)));
+    });
     // Test-split metrics are one value per run: they belong in the table, not in a chart.
     if (split === 'test') continue;
+    const curves = all.chart.map((bySplit) => bySplit.get(split) ?? new Curve(4));
     if (groups) {
-      renderGroupChart(key, curves, groups, (k) => colors[k % colors.length]);
+      renderGroupChart(key, curves, groups);
       continue;
     }
     const series: ChartSeries[] = [];
     runs.forEach((r, i) => {
       const show = !settings.hidden.has(r.run.runDir);
-      series.push({ label: `${r.run.name} (raw)`, color: withAlpha(colorOf(i), 0.25), faint: true, show });
-      series.push({ label: r.run.name, color: colorOf(i), width: 2, show });
+      const style = runStyle(i);
+      series.push({ label: `${names[i]} (raw)`, color: withAlpha(style.color, 0.25), faint: true, show });
+      series.push({ label: names[i], color: style.color, width: 2, show, dash: style.dash });
     });
     const options = {
       title: key,
@@ -226,7 +317,7 @@ function render(): void {
           return groups.map((g) => ({
             group: g.key,
             runs: g.runs.map((r) => {
-              const curve = found ? curveOf(runs[r], found.metric, found.split) : new Curve(4);
+              const curve = (found && curvesFor(found.metric).chart[r].get(found.split)) || new Curve(4);
               curve.ensureSorted();
               return { x: curve.xs, y: curve.ys };
             }),
@@ -236,12 +327,10 @@ function render(): void {
       settings.groupMetric ?? defaultGroupMetric(keys.map((k) => k.key)),
       settings.reference,
     );
-  renderMetricsTable(
-    table,
-    keys.map((k) => k.key),
-    colorOf,
-  );
-  renderConfigTable(colorOf);
+  benchMark('l3m-charts-set');
+  runTable.render(keys, rows, (runDir) => runStyle(runs.findIndex((r) => r.run.runDir === runDir)));
+  renderConfigTable();
+  benchMark('l3m-render-end');
 }
 
 /** The table's metric choices: test metrics first (a paper's table reports those), then the rest. */
@@ -250,16 +339,16 @@ function orderedForTable(keys: string[]): string[] {
 }
 
 /** One chart of groups: each run's curve smoothed as shown, then mean ± σ over the group (group_view.ts). */
-function renderGroupChart(key: string, curves: Curve[], groups: RunGroup[], groupColor: (k: number) => string): void {
+function renderGroupChart(key: string, curves: Curve[], groups: RunGroup[]): void {
   const parts = groupChartParts(
     groups.map((g, k) => ({
       key: g.key,
-      color: groupColor(k),
+      color: styleOfSlot(k).color,
       hidden: settings.hiddenGroups.has(g.key),
       runs: g.runs.map((r) => {
         const c = curves[r];
         c.ensureSorted();
-        return { name: runs[r].run.name, x: c.xs, y: smoothExponential(c.ys, settings.smoothing) };
+        return { name: names[r], x: c.xs, y: smoothExponential(c.ys, settings.smoothing) };
       }),
     })),
     settings.showRuns,
@@ -277,15 +366,15 @@ function renderGroupChart(key: string, curves: Curve[], groups: RunGroup[], grou
   chart.setGroups(parts.data);
 }
 
-function renderGroupLegend(groups: RunGroup[], groupColor: (k: number) => string): void {
-  legend.replaceChildren();
+function renderGroupLegend(groups: RunGroup[]): void {
+  groupLegend.replaceChildren();
   groups.forEach((g, k) => {
     const item = document.createElement('span');
     item.className = 'legend-item';
     item.dataset.group = g.key;
     const swatch = document.createElement('span');
     swatch.className = 'swatch';
-    swatch.style.background = groupColor(k);
+    swatch.style.background = styleOfSlot(k).color;
     const label = `${g.key} (${g.runs.length} run${g.runs.length === 1 ? '' : 's'})`;
     const box = checkbox(label, !settings.hiddenGroups.has(g.key), (checked) => {
       if (checked) settings.hiddenGroups.delete(g.key);
@@ -294,147 +383,86 @@ function renderGroupLegend(groups: RunGroup[], groupColor: (k: number) => string
       saveState();
     });
     item.append(swatch, box);
-    legend.append(item);
+    groupLegend.append(item);
   });
 }
 
-function renderLegend(colorOf: (i: number) => string): void {
-  legend.replaceChildren();
-  if (runs.length === 0) {
-    legend.textContent = 'No runs: select runs in the Runs view and choose Compare Runs, or use Add runs….';
-    return;
-  }
+function renderRunLegend(): void {
+  runLegend.render(
+    runs.map((r, i) => ({
+      runDir: r.run.runDir,
+      name: names[i],
+      id: r.run.name,
+      style: styleOf(r.run.runDir),
+      shown: !settings.hidden.has(r.run.runDir),
+    })),
+  );
+}
+
+/** Shows and hides runs in place (no rebuild of the charts), then the legend and state follow. */
+function applyVisibility(): void {
   runs.forEach((r, i) => {
-    const item = document.createElement('span');
-    item.className = 'legend-item';
-    const swatch = document.createElement('span');
-    swatch.className = 'swatch';
-    swatch.style.background = colorOf(i);
-    const box = checkbox(r.run.name, !settings.hidden.has(r.run.runDir), (checked) => {
-      if (checked) settings.hidden.delete(r.run.runDir);
-      else settings.hidden.add(r.run.runDir);
-      for (const chart of charts.values()) {
-        chart.uplot?.setSeries(2 * i + 1, { show: checked });
-        chart.uplot?.setSeries(2 * i + 2, { show: checked });
-      }
-      saveState();
-    });
-    const remove = document.createElement('vscode-button');
-    remove.setAttribute('secondary', '');
-    remove.textContent = 'Remove';
-    remove.setAttribute('aria-label', `Remove ${r.run.name} from the comparison`);
-    remove.addEventListener('click', () => bridge.post({ type: 'compare/removeRun', runDir: r.run.runDir }));
-    item.append(swatch, box, remove);
-    legend.append(item);
-  });
-}
-
-function header(table: HTMLTableElement, columns: string[], sortable: boolean): void {
-  const row = table.createTHead().insertRow();
-  for (const column of columns) {
-    const th = document.createElement('th');
-    th.textContent = column;
-    th.scope = 'col';
-    if (sortable) {
-      th.tabIndex = 0;
-      if (settings.sort.column === column)
-        th.setAttribute('aria-sort', settings.sort.descending ? 'descending' : 'ascending');
-      const sort = () => {
-        settings.sort = { column, descending: settings.sort.column === column ? !settings.sort.descending : false };
-        render();
-        saveState();
-      };
-      th.addEventListener('click', sort);
-      th.addEventListener('keydown', (e) => {
-        if (e.key === 'Enter' || e.key === ' ') {
-          e.preventDefault();
-          sort();
-        }
-      });
+    const show = !settings.hidden.has(r.run.runDir);
+    for (const chart of charts.values()) {
+      const u = chart.uplot;
+      if (!u || u.series.length !== 2 * runs.length + 1) continue;
+      if (u.series[2 * i + 1].show !== show) u.setSeries(2 * i + 1, { show });
+      if (u.series[2 * i + 2].show !== show) u.setSeries(2 * i + 2, { show });
     }
-    row.append(th);
-  }
+  });
+  renderRunLegend();
+  saveState();
 }
 
-function renderMetricsTable(
-  rows: { run: CompareRun; values: Map<string, { final: number | null; best: number | null }> }[],
-  keys: string[],
-  colorOf: (i: number) => string,
-): void {
-  metricsTable.replaceChildren();
-  // A best learning rate or throughput means nothing; those get their final value only.
-  const columns = [
-    'run',
-    'status',
-    ...keys.flatMap((k) => (metricHasBest(k.split(' · ')[0]) ? [`${k} final`, `${k} best`] : [`${k} final`])),
-  ];
-  header(metricsTable, columns, true);
-  const cell = (row: (typeof rows)[number], column: string): string | number | null => {
-    if (column === 'run') return row.run.run.name;
-    if (column === 'status') return row.run.run.record?.status ?? 'unreadable';
-    const key = column.replace(/ (final|best)$/, '');
-    const v = row.values.get(key);
-    return column.endsWith(' final') ? (v?.final ?? null) : (v?.best ?? null);
-  };
-  const indexed = rows.map((row, i) => ({ row, i }));
-  const { column, descending } = settings.sort;
-  if (columns.includes(column)) {
-    indexed.sort((a, b) => {
-      const va = cell(a.row, column);
-      const vb = cell(b.row, column);
-      if (va === null) return 1;
-      if (vb === null) return -1;
-      const order = typeof va === 'number' && typeof vb === 'number' ? va - vb : String(va).localeCompare(String(vb));
-      return descending ? -order : order;
-    });
+/** Highlights a run's smoothed curve in every chart (uPlot dims the other series), or none. */
+function highlight(runDir: string | null): void {
+  if (currentGroups()) return;
+  const i = runDir === null ? -1 : runs.findIndex((r) => r.run.runDir === runDir);
+  for (const chart of charts.values()) {
+    const u = chart.uplot;
+    if (!u || u.series.length !== 2 * runs.length + 1) continue;
+    u.setSeries(i < 0 ? null : 2 * i + 2, { focus: true });
   }
-  const body = metricsTable.createTBody();
-  for (const { row, i } of indexed) {
-    const tr = body.insertRow();
-    columns.forEach((c, k) => {
-      const td = tr.insertCell();
-      const v = cell(row, c);
-      if (k === 0) {
-        const swatch = document.createElement('span');
-        swatch.className = 'swatch';
-        swatch.style.background = colorOf(i);
-        td.append(swatch);
-      }
-      td.append(v === null ? '–' : typeof v === 'number' ? formatValue(v) : v);
-      if (c === 'status') {
-        const note = rowNote(row.run);
-        if (note !== null) {
-          const line = document.createElement('div');
-          line.className = 'row-note';
-          line.textContent = note;
-          td.append(line);
-        }
-      }
-    });
-  }
+  highlighted = i < 0 ? null : runDir;
 }
+let highlighted: string | null = null;
 
-function renderConfigTable(colorOf: (i: number) => string): void {
+function renderConfigTable(): void {
   configTable.replaceChildren();
-  const differences = configDifferences(runs.map((r) => r.config));
-  header(configTable, ['field', ...runs.map((r) => r.run.name)], false);
+  const fields = configFields(
+    runs.map((r) => r.config),
+    settings.configAll,
+  );
+  const head = configTable.createTHead().insertRow();
+  for (const [i, text] of ['field', ...names].entries()) {
+    const th = document.createElement('th');
+    th.scope = 'col';
+    th.textContent = text;
+    if (i > 0) th.title = runs[i - 1].run.name;
+    head.append(th);
+  }
   const body = configTable.createTBody();
-  if (runs.length < 2) {
+  if (!settings.configAll && runs.length < 2) {
     body.insertRow().insertCell().textContent = 'Add a second run to see how the configs differ.';
     return;
   }
-  if (differences.length === 0) {
-    body.insertRow().insertCell().textContent = 'The configs are identical.';
+  if (fields.length === 0) {
+    body.insertRow().insertCell().textContent = settings.configAll
+      ? 'No config could be read.'
+      : 'The configs are identical in every field the runs use.';
     return;
   }
-  for (const d of differences) {
+  for (const d of fields) {
     const tr = body.insertRow();
     tr.dataset.path = d.path;
+    if (d.differs) tr.dataset.differs = '';
     tr.insertCell().textContent = d.path;
     d.values.forEach((v, i) => {
       const td = tr.insertCell();
-      td.textContent = runs[i].config === null ? 'unreadable' : v === undefined ? '(absent)' : v;
-      td.style.borderLeft = `2px solid ${colorOf(i)}`;
+      td.textContent =
+        runs[i].config === null ? 'unreadable' : v === undefined ? '(absent)' : d.used[i] ? v : `${v} (not used)`;
+      if (!d.used[i]) td.className = 'unused';
+      td.style.borderLeft = `2px solid ${styleOf(runs[i].run.runDir).color}`;
     });
   }
 }
@@ -447,19 +475,43 @@ function saveState(): void {
     smoothing: settings.smoothing,
     logY: settings.logY,
     hidden: [...settings.hidden],
-    sort: settings.sort,
+    sort: tableSettings.sort,
     groupBy: settings.groupBy,
     showRuns: settings.showRuns,
     groupMetric: settings.groupMetric,
     reference: settings.reference,
     hiddenGroups: [...settings.hiddenGroups],
+    slots: settings.slots,
+    legendFilter: settings.legendFilter,
+    legendOpen: settings.legendOpen,
+    tableMetrics: tableSettings.metrics,
+    configAll: settings.configAll,
   });
 }
 
 Object.assign(window, {
   l3mPanel: {
     charts: () => [...charts].map(([key, chart]) => ({ key, uplot: chart.uplot })),
+    /** The runs in the order of the charts' series (run i is series 2i + 1 raw and 2i + 2 smoothed). */
+    runs: () =>
+      runs.map((r, i) => ({
+        runDir: r.run.runDir,
+        id: r.run.name,
+        name: names[i],
+        ...styleOf(r.run.runDir),
+        shown: !settings.hidden.has(r.run.runDir),
+      })),
+    highlighted: () => highlighted,
+    metricsTable: () => {
+      const { columns, rows } = runTable.shown;
+      return {
+        columns: columns.map((c) => c.header),
+        rows: rows.map((r) => ({ runDir: r.runDir, name: r.name, values: Object.fromEntries(r.values) })),
+      };
+    },
     differingFields: () =>
+      [...configTable.querySelectorAll<HTMLElement>('tbody tr[data-path][data-differs]')].map((tr) => tr.dataset.path),
+    configFields: () =>
       [...configTable.querySelectorAll<HTMLElement>('tbody tr[data-path]')].map((tr) => tr.dataset.path),
     problems: () => problems.all(),
     groups: () => currentGroups()?.map((g) => ({ key: g.key, runs: g.runs.map((r) => runs[r].run.name) })) ?? null,

@@ -4,7 +4,6 @@
 // which solos the run on a click (a second click shows every run again); hovering a run highlights
 // its curves in every chart and dims the others. The page owns the state (hidden runs, filter, open)
 // and redraws on the changes this reports.
-import { checkbox } from '../shared/controls';
 import type { RunStyle } from './run_palette';
 
 export interface LegendRun {
@@ -112,8 +111,13 @@ export class RunLegend {
       item.dataset.runDir = run.runDir;
       item.title = run.id;
       item.classList.toggle('hidden-run', !run.shown);
-      const box = checkbox('', run.shown, (checked) => this.events.onShow(run.runDir, checked));
+      // A native checkbox: one per run, and dozens of web components would cost more than the charts to start.
+      const box = document.createElement('input');
+      box.type = 'checkbox';
+      box.className = 'run-shown';
+      box.checked = run.shown;
       box.setAttribute('aria-label', `Show ${run.name}`);
+      box.addEventListener('change', () => this.events.onShow(run.runDir, box.checked));
       const name = document.createElement('button');
       name.className = 'run-name';
       name.textContent = run.name;

@@ -33,6 +33,11 @@ export class RunTableView {
   private readonly table: HTMLTableElement;
   private shownColumns: TableColumn[] = [];
   private shownRows: TableRow[] = [];
+  private choices: { keys: readonly MetricKey[]; chosen: ReadonlySet<string>; defaults: string[] } = {
+    keys: [],
+    chosen: new Set(),
+    defaults: [],
+  };
 
   constructor(
     parent: HTMLElement,
@@ -52,6 +57,9 @@ export class RunTableView {
     this.chooserList = document.createElement('div');
     this.chooserList.className = 'metric-choices';
     this.chooser.append(this.chooserSummary, this.chooserList);
+    // The choices are built only while the chooser is open: dozens of checkboxes nobody looks at would
+    // slow the page's first paint.
+    this.chooser.addEventListener('toggle', () => this.renderChooser());
     const exports = document.createElement('span');
     exports.className = 'exports';
     for (const [label, format, copy] of [
@@ -86,7 +94,8 @@ export class RunTableView {
     const defaults = defaultTableMetrics(keys);
     const chosen = new Set(this.settings.metrics ?? defaults);
     const metrics = keys.filter((k) => chosen.has(k.key));
-    this.renderChooser(keys, chosen, defaults);
+    this.choices = { keys, chosen, defaults };
+    this.renderChooser();
     const columns = tableColumns(metrics);
     const sorted = sortRows(rows, columns, this.settings.sort);
     this.shownColumns = columns;
@@ -115,10 +124,12 @@ export class RunTableView {
     }
   }
 
-  private renderChooser(keys: readonly MetricKey[], chosen: ReadonlySet<string>, defaults: string[]): void {
+  private renderChooser(): void {
+    const { keys, chosen, defaults } = this.choices;
     const count = keys.filter((k) => chosen.has(k.key)).length;
     this.chooserSummary.textContent = `Metric columns: ${count} of ${keys.length}`;
     this.chooserList.replaceChildren();
+    if (!this.chooser.open) return;
     const tools = document.createElement('div');
     tools.className = 'toolbar';
     for (const [label, metrics] of [

@@ -203,6 +203,15 @@ export interface CompareState {
   reference?: string | null;
   /** Groups hidden from the charts, by key. */
   hiddenGroups?: string[];
+  /** Each run's palette slot (its colour and dash), by run folder, so that colours stay put. */
+  slots?: Record<string, number>;
+  /** The legend's filter text, and whether the legend is open. */
+  legendFilter?: string;
+  legendOpen?: boolean;
+  /** The metrics table's chosen "metric · split" columns; null for the default set. */
+  tableMetrics?: string[] | null;
+  /** Whether the config table lists every field (true) or only those that differ. */
+  configAll?: boolean;
 }
 export type PanelState = MonitorState | InspectorState | CompareState;
 
