@@ -123,7 +123,14 @@ export async function inspectorFrames(
   try {
     await deliver(page, init);
     await deliver(page, await inspectorSample(runDir, init.samples, 0));
-    await page.waitForFunction(`document.querySelector("input.slice-slider").max === "${slices - 1}"`);
+    // A function, not a string: a string is evaluated in the page, which its policy (no unsafe-eval) refuses.
+    await page.waitForFunction(
+      (max) =>
+        (
+          globalThis as unknown as { document: { querySelector(s: string): { max: string } | null } }
+        ).document.querySelector('input.slice-slider')?.max === max,
+      String(slices - 1),
+    );
     // A short drag first, so that neither measured run pays for the first compilation of the code.
     await sliderDrag(page, 'worker', 20);
     const sliderWorker = await sliderDrag(page, 'worker', framesPerRun);

@@ -326,7 +326,11 @@ test('inspector: the power spectra are computed in a worker and follow the slide
     const slider = document.querySelector('input.slice-slider');
     for (const s of [1, 2, 3, 4, 5, 7, 6]) { slider.value = String(s); slider.dispatchEvent(new Event('input')); }
   })()`);
-  await page.waitForFunction('window.l3mPanel.spectrum().slice === 6');
+  // A function, not a string: a string is evaluated in the page, which its policy (no unsafe-eval) refuses.
+  await page.waitForFunction(
+    () =>
+      (globalThis as unknown as { l3mPanel: { spectrum(): { slice: number | null } } }).l3mPanel.spectrum().slice === 6,
+  );
   const shown = await page.evaluate<{
     mode: string;
     reason: string | null;

@@ -27,6 +27,8 @@ export class SliceView {
   private readonly marker: HTMLElement;
   private readonly pixelReadout: HTMLElement;
   private image: ImageData | null = null;
+  /** The colour map the colour bar's strip shows: the strip is painted again only when it changes. */
+  private barMap: ColormapName | null = null;
   private zoom: ZoomState = { scale: 1, x: 0, y: 0 };
   private marked: { row: number; col: number } | null = null;
   /** The values shown now ([rows, cols] from `offset`), for the hover read-out. */
@@ -198,17 +200,20 @@ export class SliceView {
   }
 
   private drawColorBar(range: ColorRange, map: ColormapName, transform: DisplayTransform): void {
-    const table = colormaps[map];
     const ctx = this.colorBar.getContext('2d');
     if (!ctx) return;
-    const strip = new ImageData(256, 1);
-    for (let i = 0; i < 256; i++) {
-      strip.data[i * 4] = table[i * 3];
-      strip.data[i * 4 + 1] = table[i * 3 + 1];
-      strip.data[i * 4 + 2] = table[i * 3 + 2];
-      strip.data[i * 4 + 3] = 255;
+    if (this.barMap !== map) {
+      const table = colormaps[map];
+      const strip = new ImageData(256, 1);
+      for (let i = 0; i < 256; i++) {
+        strip.data[i * 4] = table[i * 3];
+        strip.data[i * 4 + 1] = table[i * 3 + 1];
+        strip.data[i * 4 + 2] = table[i * 3 + 2];
+        strip.data[i * 4 + 3] = 255;
+      }
+      ctx.putImageData(strip, 0, 0);
+      this.barMap = map;
     }
-    ctx.putImageData(strip, 0, 0);
     // The bar's ends are the window's ends (its colours run evenly on the display transform's scale);
     // the labels and data attributes say what they are.
     this.colorBar.dataset.lo = String(range.lo);
