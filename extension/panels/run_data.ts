@@ -192,7 +192,32 @@ function isSampleEntry(value: unknown): value is SampleEntry {
   );
 }
 
-function parseSampleIndex(text: string): { index: SampleIndex } | { error: string } {
+/**
+ * Optional fields of the entries that are malformed, dropped from their entry with the reason each: a
+ * sample is still shown, as "step unknown" or with axes in cells, rather than refused.
+ */
+function dropMalformedOptionalFields(entries: SampleEntry[]): string[] {
+  const problems: string[] = [];
+  entries.forEach((entry, i) => {
+    const step: unknown = entry.checkpointStep;
+    if (step !== undefined && !(typeof step === 'number' && Number.isInteger(step) && step >= 0)) {
+      problems.push(
+        `samples/index.json entry ${i}: "checkpointStep" is ${JSON.stringify(step)}, not a training step (an integer ≥ 0); the sample is shown as "step unknown"`,
+      );
+      delete entry.checkpointStep;
+    }
+    const side: unknown = entry.boxMpc;
+    if (side !== undefined && !(typeof side === 'number' && Number.isFinite(side) && side > 0)) {
+      problems.push(
+        `samples/index.json entry ${i}: "boxMpc" is ${JSON.stringify(side)}, not a slice side in Mpc (a number > 0); its axes are in cells`,
+      );
+      delete entry.boxMpc;
+    }
+  });
+  return problems;
+}
+
+function parseSampleIndex(text: string): { index: SampleIndex; problems: string[] } | { error: string } {
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -206,7 +231,8 @@ function parseSampleIndex(text: string): { index: SampleIndex } | { error: strin
       error: `samples/index.json entry ${bad} is not a sample entry: it needs "truth", "generated" and "createdAt" strings, "lightcone", "firstSlice" and "contextSlices" numbers, and "redshifts", if any, as numbers`,
     };
   }
-  return { index: { ...value, entries: value.entries.filter(isSampleEntry) } };
+  const entries = value.entries.filter(isSampleEntry);
+  return { index: { ...value, entries }, problems: dropMalformedOptionalFields(entries) };
 }
 
 export async function inspectorInit(runDir: string): Promise<InspectorInit> {
@@ -216,7 +242,10 @@ export async function inspectorInit(runDir: string): Promise<InspectorInit> {
   if ('text' in index) {
     const parsed = parseSampleIndex(index.text);
     if ('error' in parsed) problems.push(parsed.error);
-    else samples = parsed.index;
+    else {
+      samples = parsed.index;
+      problems.push(...parsed.problems);
+    }
   } else if (index.error !== 'missing') problems.push(index.error);
   let regression: InspectorInit['regression'] = null;
   const evaluation = await readText(runDir, 'eval/regression.json');
