@@ -118,9 +118,11 @@ export class PanelChannel implements vscode.Disposable {
       filters:
         message.mime === 'image/png'
           ? { 'PNG image': ['png'] }
-          : message.mime === 'text/markdown'
-            ? { Markdown: ['md'] }
-            : { CSV: ['csv'] },
+          : message.mime === 'image/svg+xml'
+            ? { 'SVG image': ['svg'] }
+            : message.mime === 'text/markdown'
+              ? { Markdown: ['md'] }
+              : { CSV: ['csv'] },
       saveLabel: 'Export',
     });
     if (!target) return;

@@ -31,6 +31,32 @@ export function pngOf(canvas: HTMLCanvasElement): Promise<ArrayBuffer> {
   });
 }
 
+/**
+ * PNG bytes of an SVG picture drawn at `scale` times its CSS size: the vector picture is rasterised
+ * at the target size, so the image is sharp whatever the screen's pixel ratio.
+ */
+export async function svgToPng(svg: string, width: number, height: number, scale = 2): Promise<ArrayBuffer> {
+  const image = new Image();
+  // A data: URL (the page's CSP allows data: images); an SVG without foreignObject leaves the canvas readable.
+  image.src = `data:image/svg+xml;charset=utf-8,${encodeURIComponent(svg)}`;
+  await image.decode();
+  const canvas = document.createElement('canvas');
+  canvas.width = Math.round(width * scale);
+  canvas.height = Math.round(height * scale);
+  const ctx = canvas.getContext('2d');
+  if (!ctx) throw new Error('export: this page has no 2D canvas context');
+  ctx.drawImage(image, 0, 0, canvas.width, canvas.height);
+  return pngOf(canvas);
+}
+
+export function exportSvg(bridge: PanelBridge, fileName: string, svg: string): void {
+  bridge.post({ type: 'export', fileName: `${safeFileName(fileName)}.svg`, mime: 'image/svg+xml', data: svg });
+}
+
+export function exportPngBytes(bridge: PanelBridge, fileName: string, data: ArrayBuffer): void {
+  bridge.post({ type: 'export', fileName: `${safeFileName(fileName)}.png`, mime: 'image/png', data });
+}
+
 function csvCell(value: string | number | null): string {
   // NaN is a gap in the typed curve columns (metric_series.ts): an empty cell, like null.
   if (value === null || (typeof value === 'number' && Number.isNaN(value))) return '';

@@ -38,8 +38,13 @@ export type PageMessage =
   | { type: 'compare/removeRun'; runDir: string }
   /** Compare: put a text the user exported (the group table as CSV or Markdown) on the clipboard. */
   | { type: 'compare/copy'; text: string; what: string }
-  /** Any panel: save a file the user exported (PNG bytes, CSV or Markdown text) through a save dialog. */
-  | { type: 'export'; fileName: string; mime: 'image/png' | 'text/csv' | 'text/markdown'; data: ArrayBuffer | string };
+  /** Any panel: save a file the user exported (PNG bytes, SVG, CSV or Markdown text) through a save dialog. */
+  | {
+      type: 'export';
+      fileName: string;
+      mime: 'image/png' | 'image/svg+xml' | 'text/csv' | 'text/markdown';
+      data: ArrayBuffer | string;
+    };
 
 // ---- Host → page ----
 
@@ -114,6 +119,8 @@ export interface InspectorDataPreview {
   redshifts: number[] | null;
   /** [slices, x, y] of `data`. */
   shape: [number, number, number];
+  /** Comoving side of a slice [Mpc], when the run's dataset gives it (the built-in simulator). */
+  boxMpc?: number;
   /** float32 values in C order (binary); null when nothing could be read. */
   data: ArrayBuffer | null;
   problems: string[];
@@ -174,6 +181,9 @@ export interface MonitorState {
   xAxis: XAxis;
   smoothing: number;
   logY: boolean;
+  /** The charts' axis scales (axis_scales.ts); absent in older state, where logY stands for the y scale. */
+  xScale?: 'linear' | 'log' | 'symlog';
+  yScale?: 'linear' | 'log' | 'symlog';
 }
 export interface InspectorState {
   kind: 'inspector';
@@ -192,6 +202,9 @@ export interface CompareState {
   xAxis: XAxis;
   smoothing: number;
   logY: boolean;
+  /** As in MonitorState. */
+  xScale?: 'linear' | 'log' | 'symlog';
+  yScale?: 'linear' | 'log' | 'symlog';
   hidden: string[];
   sort: { column: string; descending: boolean };
   /** How runs are grouped: '' for none, 'sweep', or 'config:<dotted path>'. Absent in older state. */

@@ -52,7 +52,25 @@ export function withAlpha(color: string, alpha: number): string {
   return color;
 }
 
-/** Calls `onChange` when VS Code switches theme (it rewrites the body's class list). */
-export function onThemeChange(onChange: () => void): void {
-  new MutationObserver(onChange).observe(document.body, { attributes: true, attributeFilter: ['class'] });
+// VS Code re-themes a webview by rewriting the --vscode-* variables in <html>'s style attribute and
+// the body's theme class and data-vscode-theme-* attributes; a switch between two dark themes keeps
+// the class, so the variables must be watched too. One observer serves every listener (a compare
+// page has a chart per metric and split).
+const themeListeners = new Set<() => void>();
+let themeObserver: MutationObserver | null = null;
+
+/** Calls `onChange` after VS Code switches theme; the returned function stops it. */
+export function onThemeChange(onChange: () => void): () => void {
+  themeListeners.add(onChange);
+  if (!themeObserver) {
+    themeObserver = new MutationObserver(() => {
+      for (const listener of [...themeListeners]) listener();
+    });
+    themeObserver.observe(document.documentElement, { attributes: true, attributeFilter: ['style', 'class'] });
+    themeObserver.observe(document.body, {
+      attributes: true,
+      attributeFilter: ['class', 'data-vscode-theme-kind', 'data-vscode-theme-id', 'data-vscode-theme-name'],
+    });
+  }
+  return () => themeListeners.delete(onChange);
 }
