@@ -9,12 +9,13 @@ import { describeQueuePlace, queueRows, type QueueRow } from './queue_places';
 
 export class QueueItem extends vscode.TreeItem {
   constructor(readonly row: QueueRow) {
-    // Experiment and run id: the rows below name runs by id under their experiment, these stand alone.
-    super(`${row.experiment}/${row.runId}`, vscode.TreeItemCollapsibleState.None);
+    // The experiment as the label and the place first in the description, so that a narrow side bar
+    // still shows what runs and in which order; the run id follows (the tooltip has the folder).
+    super(row.experiment, vscode.TreeItemCollapsibleState.None);
     this.id = `queue:${row.runDir}`;
     this.resourceUri = vscode.Uri.file(row.runDir);
     const where = describeQueuePlace(row.place);
-    this.description = where;
+    this.description = `${where} · ${row.runId}`;
     this.tooltip = `${row.runDir}\n${row.place.kind === 'resume' ? 'Resumed from its last checkpoint' : 'A new run'}, ${where}.`;
     this.iconPath =
       row.place.state === 'running'

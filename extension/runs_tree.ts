@@ -123,10 +123,12 @@ export class RunsTree implements vscode.TreeDataProvider<Node>, vscode.Disposabl
    * queued (run.json says cancelled or failed until it starts).
    */
   setQueue(state: QueueState): void {
+    const shown = this.queueSection.items.length > 0;
     this.queue = state;
     this.queueSection.show(state);
-    // The section appears, changes or goes: the root's children change.
-    this.changed.fire(undefined);
+    // Only the section while it stays: a refresh of the root would re-resolve every row, and a command
+    // clicked on a row meanwhile would get no row.
+    this.changed.fire(shown && this.queueSection.items.length > 0 ? this.queueSection : undefined);
     void this.refresh();
   }
 
