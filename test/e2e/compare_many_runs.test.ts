@@ -2,7 +2,8 @@
 // transport: five runs selected in the Runs view, then ten more through "Add runs…", then one
 // removed. Each run has the 31 metrics of a regression run, so that a message carries hundreds of
 // typed arrays. Every run must be drawn (a curve of its own in every chart) and have every value of
-// the metrics table; a run whose metrics cannot be read says why in its own row.
+// the metrics table; a run whose metrics cannot be read says why in its own row. With 15 runs the
+// legend stays usable: runs named by what differs, a colour each, a filter, solo and highlight.
 import assert from 'node:assert/strict';
 import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -23,21 +24,23 @@ const brokenId = '20260301-100099-bbbb';
 /** What the page shows of each run: its curves (points per chart) and its row of the metrics table. */
 interface RunShown {
   name: string;
-  /** Per chart drawn: the finite points of the run's raw series. */
+  /** Per chart drawn: the finite points of the run's raw series. `name` is the run's `<experiment>/<run-id>`. */
   points: Record<string, number>;
   /** The run's row of the metrics table, cell by cell. */
   row: string[];
 }
 
 const reading = `(() => {
-  const names = [...document.querySelectorAll('.legend .legend-item vscode-checkbox')].map((b) => b.getAttribute('label') ?? b.textContent);
   const charts = window.l3mPanel.charts();
-  const rows = [...document.querySelectorAll('table.metrics tbody tr')].map((r) => [...r.cells].map((c) => c.textContent));
-  return names.map((name, i) => ({
-    name,
-    points: Object.fromEntries(charts.map((c) => [c.key, (c.uplot.data[2 * i + 1] ?? []).filter((v) => v !== null && Number.isFinite(v)).length])),
-    row: rows.find((r) => r[0] === name) ?? [],
-  }));
+  const rows = [...document.querySelectorAll('table.metrics tbody tr')];
+  return window.l3mPanel.runs().map((run, i) => {
+    const row = rows.find((r) => r.dataset.runDir === run.runDir);
+    return {
+      name: run.id,
+      points: Object.fromEntries(charts.map((c) => [c.key, (c.uplot.data[2 * i + 1] ?? []).filter((v) => v !== null && Number.isFinite(v)).length])),
+      row: row ? [...row.cells].map((c) => c.textContent) : [],
+    };
+  });
 })()`;
 
 /**
@@ -57,6 +60,16 @@ async function runsShown(page: Page, count: number): Promise<RunShown[]> {
     await page.waitForTimeout(250);
   }
   throw new Error(`the compare page did not list ${count} runs within 120 s; it showed ${JSON.stringify(last)}`);
+}
+
+/** Polls `check` (the page updates on its own events) until it holds, for at most 30 s. */
+async function waitFor(check: () => Promise<boolean>, what: string): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline) {
+    if (await check()) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`within 30 s, expected: ${what}`);
 }
 
 /** Every run is drawn in every chart and has a value in every cell of its row. */
@@ -141,12 +154,60 @@ describe('Compare on many runs in code-server', { timeout: 10 * 60_000 }, () => 
       // Remove: the others keep their data.
       const removed = `${experiment}/${runIds[1]}`;
       const reloaded = await panelFrame(page, 'compare');
-      await reloaded.locator(`vscode-button[aria-label="Remove ${removed} from the comparison"]`).click();
+      await reloaded.locator(`.run-legend button[aria-label="Remove ${removed} from the comparison"]`).click();
       const fifteen = await runsShown(page, 15);
       assertAllDrawn(
         fifteen.filter((s) => !s.name.endsWith(brokenId)),
         names(runIds).filter((n) => n !== removed),
       );
+
+      // The legend with 15 runs: named by what differs, each its own colour, a few lines high; filter,
+      // solo and highlight reach every chart.
+      const legendFrame = await panelFrame(page, 'compare');
+      const runsOnPage = () =>
+        legendFrame.evaluate<
+          { id: string; name: string; color: string; shown: boolean; show: boolean[]; alpha: number[] }[]
+        >(`(() => {
+          const charts = window.l3mPanel.charts();
+          return window.l3mPanel.runs().map((r, i) => ({ ...r,
+            show: charts.map((c) => c.uplot.series[2 * i + 2].show),
+            alpha: charts.map((c) => c.uplot.series[2 * i + 2].alpha ?? 1) }));
+        })()`);
+      const listed = await runsOnPage();
+      assert.equal(listed.find((r) => r.id === `${experiment}/${runIds[4]}`)?.name, `${experiment} · lr=0.01 seed=4`);
+      assert.equal(new Set(listed.map((r) => r.color)).size, 15, 'every run has a colour of its own');
+      const legendHeight = await legendFrame.evaluate<number>(
+        `document.querySelector('.run-legend').getBoundingClientRect().height`,
+      );
+      assert.ok(legendHeight < 240, `the legend of 15 runs is ${legendHeight} px high`);
+      await legendFrame.locator('.run-legend input.run-filter').fill('lr=0.015');
+      await legendFrame
+        .locator('.run-legend summary', { hasText: '5 match the filter' })
+        .waitFor({ state: 'visible', timeout: 10_000 });
+      assert.equal(
+        await legendFrame.evaluate<number>(
+          `[...document.querySelectorAll('.run-legend .run-item')].filter((n) => n.getClientRects().length > 0).length`,
+        ),
+        5,
+        'the filter leaves 5 runs on screen',
+      );
+      const soloed = `${experiment} · lr=0.015 seed=8`;
+      await legendFrame.locator('.run-legend .run-item:not([hidden]) .run-name', { hasText: soloed }).click();
+      await waitFor(async () => {
+        const state = await runsOnPage();
+        return state.every((r) => (r.name === soloed) === r.shown && r.show.every((s) => s === r.shown));
+      }, `only ${soloed} shown in every chart after a click on its name`);
+      await legendFrame.locator('.run-legend .run-item:not([hidden]) .run-name', { hasText: soloed }).click();
+      await waitFor(
+        async () => (await runsOnPage()).every((r) => r.shown && r.show.every(Boolean)),
+        'every run shown again after a second click',
+      );
+      await legendFrame.locator('.run-legend .run-item:not([hidden])', { hasText: soloed }).hover();
+      await waitFor(async () => {
+        const state = await runsOnPage();
+        return state.every((r) => r.alpha.every((a) => (r.name === soloed ? a === 1 : a < 1)));
+      }, `${soloed} highlighted, the others dimmed, while the pointer is on it`);
+      await studio.screenshot('compare-many-runs-legend');
     });
   });
 });
