@@ -177,6 +177,18 @@ test('compare at scale: 20 distinct colours that stay put, names by differing fi
     state.every((r) => r.alpha === 1),
     'no run dimmed after the pointer left the legend',
   );
+  // From the keyboard: focus on a run's name highlights it, and leaving the legend ends it.
+  await page.locator('.run-legend .run-name', { hasText: soloName }).focus();
+  await frames(page);
+  state = await runsOnPage(page);
+  assert.deepEqual(
+    state.filter((r) => r.alpha === 1).map((r) => r.name),
+    [soloName],
+  );
+  await page.locator('.run-legend input.run-filter').focus();
+  await frames(page);
+  state = await runsOnPage(page);
+  assert.ok(state.every((r) => r.alpha === 1));
   assert.deepEqual(pageErrors(page), []);
 });
 

@@ -1,9 +1,9 @@
 // The compare page's legend of runs, compact enough for dozens of runs: a collapsible section whose
 // list scrolls within a few lines, so the charts stay in view; a filter that narrows the list by
 // name or run id; per run a checkbox that shows or hides it, its colour and dash, and its name,
-// which solos the run on a click (a second click shows every run again); hovering a run highlights
-// its curves in every chart and dims the others. The page owns the state (hidden runs, filter, open)
-// and redraws on the changes this reports.
+// which solos the run on a click (a second click shows every run again); hovering a run (or
+// focusing its controls) highlights its curves in every chart and dims the others. The page owns
+// the state (hidden runs, filter, open) and redraws on the changes this reports.
 import type { RunStyle } from './run_palette';
 
 export interface LegendRun {
@@ -130,6 +130,9 @@ export class RunLegend {
       remove.setAttribute('aria-label', `Remove ${run.id} from the comparison`);
       remove.addEventListener('click', () => this.events.onRemove(run.runDir));
       item.addEventListener('mouseenter', () => this.events.onHighlight(run.runDir));
+      // Keyboard users highlight a run by moving focus onto its controls.
+      item.addEventListener('focusin', () => this.events.onHighlight(run.runDir));
+      item.addEventListener('focusout', () => this.events.onHighlight(null));
       item.append(box, swatch(run.style), name, remove);
       this.list.append(item);
     }
