@@ -119,3 +119,12 @@ export const simulatorPresets: Readonly<Record<SimulatorPresetName, Readonly<Sim
     clumping: 3,
   },
 };
+
+/**
+ * The comoving side [Mpc] of a slice of the built-in simulator's `preset` that has `cells` cells a side;
+ * undefined for an unknown preset or a slice of another size (cut or binned after simulation).
+ */
+export function simulatorSliceSideMpc(preset: string, cells: number): number | undefined {
+  const size = Object.entries(simulatorPresets).find(([name]) => name === preset)?.[1];
+  return size && size.n === cells ? size.boxMpc : undefined;
+}

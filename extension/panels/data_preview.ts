@@ -14,6 +14,7 @@
 import { existsSync } from 'node:fs';
 import { join, normalize, sep } from 'node:path';
 import { isRecord } from '../../schemas/json_value';
+import { simulatorSliceSideMpc } from '../../schemas/simulator_presets';
 import { confinedPath, readConfined } from '../../sidecar/protocol/confined_path';
 import { errorMessage } from '../../sidecar/protocol/error_message';
 import { parseRunRecord } from '../../sidecar/protocol/run_folder';
@@ -176,6 +177,7 @@ export async function readDataPreview(runDir: string): Promise<InspectorDataPrev
   }
   const data = new Float32Array(planes.length * rows * cols);
   planes.forEach((p, i) => data.set(p.data, i * rows * cols));
+  const boxMpc = await sliceSideOfRun(runDir, cols);
   const known = planes.map((p) => p.redshift);
   const redshifts = known.every((z): z is number => typeof z === 'number') && planes.length > 0 ? known : null;
   return {
@@ -184,7 +186,24 @@ export async function readDataPreview(runDir: string): Promise<InspectorDataPrev
     slices: planes.map((p) => p.slice),
     redshifts,
     shape: [planes.length, rows, cols],
+    ...(boxMpc === undefined ? {} : { boxMpc }),
     data: planes.length > 0 ? data.buffer : null,
     problems,
   };
+}
+
+/** The comoving side of the run's slices [Mpc] from its config.json (resolved): known for the built-in simulator only. */
+async function sliceSideOfRun(runDir: string, cells: number): Promise<number | undefined> {
+  const read = await readConfined(runDir, 'config.json');
+  if (!('bytes' in read)) return undefined;
+  try {
+    const config: unknown = JSON.parse(read.bytes.toString('utf8'));
+    const data = isRecord(config) ? config.data : undefined;
+    if (!isRecord(data) || data.source !== 'simulator' || !isRecord(data.simulator)) return undefined;
+    const preset = data.simulator.preset;
+    return typeof preset === 'string' ? simulatorSliceSideMpc(preset, cells) : undefined;
+  } catch {
+    // An unreadable config is reported where the preview is made; here it only leaves the axes in cells.
+    return undefined;
+  }
 }

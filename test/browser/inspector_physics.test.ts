@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { inspectorInit, inspectorSample } from '../../extension/panels/run_data';
+import { readDataPreview } from '../../extension/panels/data_preview';
 import type { SampleEntry, SampleIndex } from '../../sidecar/protocol/run_folder';
 import { powerSpectrum2d } from '../../webview/shared/power_spectrum';
 import { deliver, frames, pageErrors, posted, startPanelHost, type PanelHost } from './panel_host';
@@ -334,7 +335,7 @@ test('inspector physics: the side view cuts through the whole cone, true and gen
   assert.match(side.generated.caption, /left of the line: the 3 context slices, true/);
 
   // The cut's values: the generated cut holds the truth left of the boundary and the forecast right of it.
-  const { sideCut, generatedSideCut } = await import('../../webview/inspector/side_view');
+  const { sideCut, generatedSideCut } = await import('../../webview/inspector/side_cut');
   const truthArray = { shape: [slices, n, n], data: truth };
   const cut = generatedSideCut(truthArray, { shape: [slices - context, n, n], data: generated[0] }, context, n / 2);
   const x = 5;
@@ -398,6 +399,47 @@ test('inspector physics: the PNG export carries the run name, the slice z and MH
   const message = (await posted(page)).find((m) => m.type === 'export');
   assert.equal(message?.fileName, `${runName.replace(/[^A-Za-z0-9._-]+/g, '_')}_lightcone_view.png`);
   assert.deepEqual((message?.data as { head: number[] }).head.slice(0, 4), [0x89, 0x50, 0x4e, 0x47], 'a PNG');
+  assert.deepEqual(pageErrors(page), []);
+});
+
+test("inspector physics: a run's dataset preview (no samples yet) is labelled in z and MHz too, with axes in Mpc from the simulator preset", async () => {
+  // The built-in simulator's `test` preset: 32 cells over 100 Mpc.
+  const cells = 32;
+  const runDir = writeRun(runsDir, 'gen', '20261201-100000-preview', 'generation', {
+    data: { source: 'simulator', simulator: { preset: 'test' } },
+  });
+  const folder = join(runDir, 'data-preview');
+  mkdirSync(folder, { recursive: true });
+  const previewRedshifts = [9.5, 9.1, 8.8, 8.4];
+  const cube = lightconeCube(previewRedshifts.length, cells);
+  previewRedshifts.forEach((_, k) =>
+    writeFileSync(
+      join(folder, `s${k}.npy`),
+      npyBytes([cells, cells], cube.slice(k * cells * cells, (k + 1) * cells * cells)),
+    ),
+  );
+  writeFileSync(
+    join(folder, 'index.json'),
+    JSON.stringify({
+      lightcone: 3,
+      files: previewRedshifts.map((z, k) => ({ file: `s${k}.npy`, slice: 10 + k, redshift: z })),
+    }),
+  );
+  const page = await host.open('inspector', { height: 1400 });
+  await deliver(page, await inspectorInit(runDir));
+  const message = await readDataPreview(runDir);
+  assert.equal(message.boxMpc, 100);
+  await deliver(page, message);
+  await frames(page);
+  await moveSlice(page, 2);
+  const state = await panel(page);
+  assert.match(
+    state.label,
+    new RegExp(`lightcone slice 12 · z = 8\\.80 · ${(1420.405751 / 9.8).toFixed(1).replace('.', '\\.')} MHz`),
+  );
+  assert.match(state.label, /data \(no samples yet\)/);
+  assert.deepEqual([state.axes.from, state.axes.to], [0, 100]);
+  assert.equal(state.spectrumXLabel, 'k [Mpc⁻¹]');
   assert.deepEqual(pageErrors(page), []);
 });
 

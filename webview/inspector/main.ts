@@ -223,7 +223,7 @@ app.append(regressionHost);
 let samples: SampleIndex | null = null;
 let runName = '';
 /** A run without samples: true slices of its dataset (inspector/dataPreview), shown as the truth alone. */
-let preview: { lightcone: string; slices: number[]; redshifts: number[] | null } | null = null;
+let preview: { lightcone: string; slices: number[]; redshifts: number[] | null; boxMpc?: number } | null = null;
 let truth: NpyArray | null = null;
 let generated: NpyArray | null = null;
 let difference: Float32Array | null = null;
@@ -309,7 +309,12 @@ function showDataPreview(message: InspectorDataPreview): void {
       v.showMissing('this run has no samples yet, and its dataset could not be read (see above)');
     return;
   }
-  preview = { lightcone: message.lightcone, slices: message.slices, redshifts: message.redshifts };
+  preview = {
+    lightcone: message.lightcone,
+    slices: message.slices,
+    redshifts: message.redshifts,
+    boxMpc: message.boxMpc,
+  };
   truth = { shape: [count, rows, cols], data: new Float32Array(message.data) };
   generated = null;
   difference = null;
@@ -452,11 +457,16 @@ function draw(): void {
   benchMark('l3m-inspector-draw-end');
 }
 
+/** The comoving side of the slices shown [Mpc], or null when their sample or preview does not give it. */
+function sliceSide(): number | null {
+  return samples?.entries[view.sample]?.boxMpc ?? preview?.boxMpc ?? null;
+}
+
 /** The side view through the whole cone and the slices' axes in Mpc, for slice `s`. */
 function drawPhysics(s: number, offset: number): void {
   const entry = samples?.entries[view.sample];
   const cells = truth?.shape[2] ?? generated?.shape[2] ?? 0;
-  for (const axes of sliceAxes) axes.set(entry?.boxMpc ?? null, cells);
+  for (const axes of sliceAxes) axes.set(sliceSide(), cells);
   const range = truthView.range;
   sideView.show({
     truth: range ? truth : null,
@@ -521,7 +531,7 @@ function buildCharts(): void {
     chartGrid,
     {
       title: 'Power spectrum of the slice, Δ²(k) [mK²]',
-      xLabel: spectrumKLabel(samples?.entries[view.sample]?.boxMpc ?? null),
+      xLabel: spectrumKLabel(sliceSide()),
       logY: true,
       logX: true,
       series: [
@@ -555,7 +565,7 @@ function showSpectra([t, g]: (PowerSpectrum | null)[], slice: number): void {
     (power ?? k.map(() => null)).map((p) => (p !== null && p > peak * 1e-12 ? p : null));
   const shape = (truth ?? generated)?.shape;
   const cells = shape ? shape[1] * shape[2] : 1;
-  const side = samples?.entries[view.sample]?.boxMpc ?? null;
+  const side = sliceSide();
   const truthSpectrum = physicalSpectrum(k, clean(t?.power), cells, side);
   const generatedSpectrum = physicalSpectrum(k, clean(g?.power), cells, side);
   spectrumChart.setData([truthSpectrum.k, truthSpectrum.delta2, generatedSpectrum.delta2]);

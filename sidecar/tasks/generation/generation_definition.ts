@@ -11,7 +11,7 @@ import type { GenerationModel } from './generation_model';
 import { buildGenerationModel, odeOptionsOf } from './generation_setup';
 import { GenerationTask } from './generation_task';
 import { checkForecastRange, forecastLightcone } from './lightcone_forecast';
-import { simulatorPresets } from '../../../schemas/simulator_presets';
+import { simulatorSliceSideMpc } from '../../../schemas/simulator_presets';
 import { evaluateNextPatch, nextPatchMetrics } from './next_patch_evaluation';
 import { nextPatchSummaryLine } from './next_patch_report';
 
@@ -184,9 +184,7 @@ function generationModel(
  * while its cells are the slice's; lightcone files do not say it.
  */
 export function sliceSideMpc(config: ResolvedExperimentConfig, n: number): number | undefined {
-  if (config.data.source !== 'simulator') return undefined;
-  const preset = simulatorPresets[config.data.simulator.preset];
-  return preset && preset.n === n ? preset.boxMpc : undefined;
+  return config.data.source === 'simulator' ? simulatorSliceSideMpc(config.data.simulator.preset, n) : undefined;
 }
 
 /** Autoregressive samples of the first test lightcones into samples/, as the reference evaluates after training. */
