@@ -13,7 +13,7 @@ import {
   transformFunction,
 } from '../../webview/inspector/intensity_window';
 import { SliceWindows } from '../../webview/inspector/slice_windows';
-import { maxZoom, panBy, zoomAbout } from '../../webview/inspector/synced_zoom';
+import { maxZoom, panBy, zoomAbout } from '../../webview/inspector/zoom_math';
 
 test('percentiles interpolate between ranks as np.percentile does, over the finite values only', () => {
   // np.percentile([1, 2, 3, 4, 10], [1, 25, 50, 99]) = [1.04, 2, 3, 9.76]

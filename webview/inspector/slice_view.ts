@@ -8,13 +8,7 @@ import type { ColormapName, DisplayTransform } from '../shared/panel_protocol';
 import { formatValue } from '../shared/chart';
 import { transformFunction } from './intensity_window';
 import { attachColorBarDrag } from './colorbar_drag';
-
-/** The visible part of a slice: magnification (1 = whole slice) and its top-left corner as fractions of the slice. */
-export interface ZoomState {
-  scale: number;
-  x: number;
-  y: number;
-}
+import type { ZoomState } from './zoom_math';
 
 export class SliceView {
   readonly element: HTMLElement;
@@ -52,6 +46,7 @@ export class SliceView {
     this.caption.textContent = name;
     this.viewport = document.createElement('div');
     this.viewport.className = 'slice-viewport';
+    this.viewport.title = 'Wheel to zoom, drag to pan, double-click for the whole slice (all three views follow)';
     this.canvas = document.createElement('canvas');
     this.canvas.className = 'slice';
     this.canvas.setAttribute('role', 'img');

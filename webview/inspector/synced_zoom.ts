@@ -3,34 +3,11 @@
 // part of its slice. The cell under the mouse in any view is marked, with its value, in all three,
 // so one place can be compared across them.
 import { benchMark } from '../shared/bench_marks';
-import type { SliceView, ZoomState } from './slice_view';
+import type { SliceView } from './slice_view';
+import { clampZoom, panBy, zoomAbout, type ZoomState } from './zoom_math';
 
-export const maxZoom = 32;
 /** Magnification per wheel notch. */
 const wheelFactor = 1.25;
-
-/**
- * The zoom after magnifying by `factor` about the point (px, py) of the viewport (fractions of its
- * width and height): the part of the slice under that point stays under it. The magnification stays
- * within 1 … maxZoom and the visible part within the slice.
- */
-export function zoomAbout(zoom: ZoomState, px: number, py: number, factor: number): ZoomState {
-  const scale = Math.min(Math.max(zoom.scale * factor, 1), maxZoom);
-  const atX = zoom.x + px / zoom.scale;
-  const atY = zoom.y + py / zoom.scale;
-  return clampZoom({ scale, x: atX - px / scale, y: atY - py / scale });
-}
-
-/** The zoom after the slice is dragged by (dx, dy), fractions of the viewport's width and height. */
-export function panBy(zoom: ZoomState, dx: number, dy: number): ZoomState {
-  return clampZoom({ scale: zoom.scale, x: zoom.x - dx / zoom.scale, y: zoom.y - dy / zoom.scale });
-}
-
-function clampZoom(zoom: ZoomState): ZoomState {
-  const limit = 1 - 1 / zoom.scale;
-  const clamp = (v: number) => Math.min(Math.max(v, 0), limit);
-  return { scale: zoom.scale, x: clamp(zoom.x), y: clamp(zoom.y) };
-}
 
 export class SyncedZoom {
   private zoom: ZoomState = { scale: 1, x: 0, y: 0 };
@@ -49,7 +26,7 @@ export class SyncedZoom {
 
   set(zoom: ZoomState): void {
     benchMark('l3m-zoom-start');
-    this.zoom = clampZoom({ ...zoom, scale: Math.min(Math.max(zoom.scale, 1), maxZoom) });
+    this.zoom = clampZoom(zoom);
     for (const view of this.views) view.setZoom(this.zoom);
     benchMark('l3m-zoom-end');
   }
