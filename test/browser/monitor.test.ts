@@ -103,7 +103,11 @@ test('monitor draws one point per record, smooths, grows live, and reports a tru
   assert.ok(grown.points > 300, `grew to ${grown.points}`);
 
   // Log axis: the chart is rebuilt with a log scale and keeps its data.
-  await page.locator('vscode-checkbox').click();
+  await page.evaluate(`(() => {
+    const select = document.querySelector('vscode-single-select[aria-label="Y scale"]');
+    select.value = 'log';
+    select.dispatchEvent(new Event('change'));
+  })()`);
   await frames(page);
   const distr = await page.evaluate(
     () =>

@@ -13,6 +13,9 @@ import '../shared/panel.css';
 import './compare.css';
 import { connect } from '../shared/vscode_api';
 import { Chart, type ChartSeries } from '../shared/chart';
+import { chartKeyTitle, xAxisTitle } from '../shared/metric_labels';
+import { isAxisScale } from '../shared/axis_scales';
+import { metricDirection, metricHasBest } from '../../sidecar/protocol/group_stats';
 import { Curve, columnMetricNames, splitCurves } from '../shared/metric_series';
 import { splitNames, type MetricColumns } from '../shared/metric_table';
 import { smoothExponential } from '../shared/smoothing';
@@ -42,6 +45,9 @@ const settings = {
   xAxis: saved?.xAxis ?? 'step',
   smoothing: saved?.smoothing ?? 0.6,
   logY: saved?.logY ?? false,
+  xScale: isAxisScale(saved?.xScale) ? saved.xScale : 'linear',
+  // State saved before the scale choice had only a log y switch.
+  yScale: isAxisScale(saved?.yScale) ? saved.yScale : saved?.logY ? 'log' : 'linear',
   hidden: new Set(saved?.hidden ?? []),
   /** Each compared run's palette slot, by run folder: kept while the run is compared. */
   slots: saved?.slots ?? {},
@@ -72,8 +78,14 @@ const controls = controlRow(app, {
     render();
     saveState();
   },
-  onLogY: (log) => {
-    settings.logY = log;
+  onXScale: (scale) => {
+    settings.xScale = scale;
+    render();
+    saveState();
+  },
+  onYScale: (scale) => {
+    settings.yScale = scale;
+    settings.logY = scale === 'log';
     render();
     saveState();
   },
@@ -287,13 +299,18 @@ function render(): void {
     runs.forEach((r, i) => {
       const show = !settings.hidden.has(r.run.runDir);
       const style = runStyle(i);
-      series.push({ label: `${names[i]} (raw)`, color: withAlpha(style.color, 0.25), faint: true, show });
+      series.push({
+        label: `${names[i]} (raw)`,
+        color: withAlpha(style.color, 0.25),
+        faint: true,
+        show,
+        best: { label: names[i], color: style.color },
+      });
       series.push({ label: names[i], color: style.color, width: 2, show, dash: style.dash });
     });
     const options = {
-      title: key,
-      xLabel: settings.xAxis === 'wall_time' ? 'wall time [s]' : settings.xAxis,
-      logY: settings.logY,
+      ...chartScales(key),
+      best: metricHasBest(metric) ? metricDirection(metric) : undefined,
       series,
     };
     let chart = charts.get(key);
@@ -354,9 +371,7 @@ function renderGroupChart(key: string, curves: Curve[], groups: RunGroup[]): voi
     settings.showRuns,
   );
   const options = {
-    title: key,
-    xLabel: settings.xAxis === 'wall_time' ? 'wall time [s]' : settings.xAxis,
-    logY: settings.logY,
+    ...chartScales(key),
     series: parts.series,
     bands: parts.bands,
   };
@@ -364,6 +379,17 @@ function renderGroupChart(key: string, curves: Curve[], groups: RunGroup[]): voi
   if (chart) chart.reconfigure(options);
   else charts.set(key, (chart = new Chart(grid, options, bridge)));
   chart.setGroups(parts.data);
+}
+
+/** A chart's title in words and its axes as chosen (metric_labels.ts, axis_scales.ts). */
+function chartScales(key: string) {
+  return {
+    title: chartKeyTitle(key),
+    xLabel: xAxisTitle(settings.xAxis),
+    logY: settings.yScale === 'log',
+    xScale: settings.xScale,
+    yScale: settings.yScale,
+  };
 }
 
 function renderGroupLegend(groups: RunGroup[]): void {
@@ -474,6 +500,8 @@ function saveState(): void {
     xAxis: settings.xAxis,
     smoothing: settings.smoothing,
     logY: settings.logY,
+    xScale: settings.xScale,
+    yScale: settings.yScale,
     hidden: [...settings.hidden],
     sort: tableSettings.sort,
     groupBy: settings.groupBy,
@@ -491,7 +519,15 @@ function saveState(): void {
 
 Object.assign(window, {
   l3mPanel: {
-    charts: () => [...charts].map(([key, chart]) => ({ key, uplot: chart.uplot })),
+    charts: () =>
+      [...charts].map(([key, chart]) => ({
+        key,
+        title: chart.title,
+        uplot: chart.uplot,
+        best: chart.best,
+        notes: chart.notes,
+        picture: () => chart.picture(),
+      })),
     /** The runs in the order of the charts' series (run i is series 2i + 1 raw and 2i + 2 smoothed). */
     runs: () =>
       runs.map((r, i) => ({

@@ -22,27 +22,18 @@ import {
 } from '../shared/metric_series';
 import { ProblemList } from '../shared/problems';
 import { seriesColors, withAlpha, onThemeChange } from '../shared/theme';
+import { metricTitle, xAxisTitle } from '../shared/metric_labels';
+import { isAxisScale } from '../shared/axis_scales';
+import { metricDirection, metricHasBest } from '../../sidecar/protocol/group_stats';
 import { controlRow } from '../shared/controls';
 import { RunHeader, lastTrainRecord } from './run_header';
 import { TestResults, chartedMetricNames, testRecordsOf } from './test_results';
 import { SystemSection } from './system_section';
 import { benchMark } from '../shared/bench_marks';
-import type { HostMessage, MetricRecord, RunSummary, XAxis } from '../shared/panel_protocol';
+import type { HostMessage, MetricRecord, RunSummary } from '../shared/panel_protocol';
 
 // The test split is one record at the end of a run: a table (test_results.ts), not one-point charts.
 const splitOrder = ['train', 'val'] as const;
-const axisLabels: Record<XAxis, string> = { step: 'step', epoch: 'epoch', wall_time: 'wall time' };
-const metricTitles: Record<string, string> = {
-  loss: 'Loss',
-  lr: 'Learning rate',
-  steps_per_s: 'Throughput (steps/s)',
-  grad_norm: 'Gradient norm',
-  nll: 'NLL',
-};
-
-function metricTitle(metric: string): string {
-  return metricTitles[metric] ?? (metric.startsWith('r2_') ? `R² ${metric.slice(3)}` : metric);
-}
 
 interface MetricChart {
   chart: Chart;
@@ -69,12 +60,19 @@ const header = new RunHeader(app);
 
 const bridge = connect(onMessage);
 const saved = bridge.state('monitor');
-const settings = { xAxis: saved?.xAxis ?? 'step', smoothing: saved?.smoothing ?? 0.6, logY: saved?.logY ?? false };
+const settings = {
+  xAxis: saved?.xAxis ?? 'step',
+  smoothing: saved?.smoothing ?? 0.6,
+  xScale: isAxisScale(saved?.xScale) ? saved.xScale : 'linear',
+  // State saved before the scale choice had only a log y switch.
+  yScale: isAxisScale(saved?.yScale) ? saved.yScale : saved?.logY ? 'log' : 'linear',
+};
 
 const controls = controlRow(app, {
   xAxis: settings.xAxis,
   smoothing: settings.smoothing,
-  logY: settings.logY,
+  xScale: settings.xScale,
+  yScale: settings.yScale,
   onXAxis: (x) => {
     settings.xAxis = x;
     rebuildCurves();
@@ -89,13 +87,14 @@ const controls = controlRow(app, {
     schedule();
     saveState();
   },
-  onLogY: (log) => {
-    settings.logY = log;
-    for (const [metric, m] of charts) {
-      m.chart.reconfigure(chartOptions(metric, m.splits));
-      m.dirty = true;
-    }
-    schedule();
+  onXScale: (scale) => {
+    settings.xScale = scale;
+    reconfigureCharts();
+    saveState();
+  },
+  onYScale: (scale) => {
+    settings.yScale = scale;
+    reconfigureCharts();
     saveState();
   },
 });
@@ -112,13 +111,16 @@ const grid = document.createElement('div');
 grid.className = 'charts';
 app.append(empty, grid);
 const systemSection = new SystemSection(app, bridge);
-onThemeChange(() => {
+// The charts redraw their axes in the new theme themselves; the curves take the theme's chart colours.
+onThemeChange(reconfigureCharts);
+
+function reconfigureCharts(): void {
   for (const [metric, m] of charts) {
     m.chart.reconfigure(chartOptions(metric, m.splits));
     m.dirty = true;
   }
   schedule();
-});
+}
 
 function onMessage(message: HostMessage): void {
   if (message.type === 'monitor/init') {
@@ -231,15 +233,25 @@ function rebuildCurves(): void {
 function chartOptions(metric: string, splits: string[]) {
   const colors = seriesColors();
   const series: ChartSeries[] = [];
+  const best = metricHasBest(metric) ? metricDirection(metric) : undefined;
   splits.forEach((split, i) => {
     const color = colors[i % colors.length];
-    series.push({ label: `${split} (raw)`, color: withAlpha(color, 0.25), faint: true });
+    // The best so far is that of the raw values, marked in the split's full colour.
+    series.push({
+      label: `${split} (raw)`,
+      color: withAlpha(color, 0.25),
+      faint: true,
+      best: best ? { label: split, color } : undefined,
+    });
     series.push({ label: split, color, width: 2 });
   });
   return {
     title: metricTitle(metric),
-    xLabel: axisLabels[settings.xAxis],
-    logY: settings.logY,
+    xLabel: xAxisTitle(settings.xAxis),
+    logY: settings.yScale === 'log',
+    xScale: settings.xScale,
+    yScale: settings.yScale,
+    best,
     series,
     formatX: settings.xAxis === 'wall_time' ? formatDuration : undefined,
   };
@@ -283,7 +295,7 @@ function render(): void {
 }
 
 function saveState(): void {
-  bridge.saveState({ kind: 'monitor', runDir: run?.runDir ?? '', ...settings });
+  bridge.saveState({ kind: 'monitor', runDir: run?.runDir ?? '', ...settings, logY: settings.yScale === 'log' });
 }
 
 // The browser tests and the benchmark read the charts' data through this handle.
@@ -295,6 +307,9 @@ Object.assign(window, {
         metric,
         title: m.chart.title,
         uplot: m.chart.uplot,
+        best: m.chart.best,
+        notes: m.chart.notes,
+        picture: () => m.chart.picture(),
         points: Math.max(0, ...m.smoothed.map((c) => c.curve.length)),
       })),
     problems: () => problems.all(),

@@ -1,24 +1,29 @@
 // The chart controls shared by the monitor and compare panels: x axis (step, epoch, wall time),
-// smoothing, and a log y axis. Controls are @vscode-elements/elements components (the maintained
-// successor of the webview UI toolkit) except the slider, which that library lacks: a native range
-// input styled with the theme's accent colour. Every control has a visible label.
+// smoothing, and the scale of each axis (linear, log, or symlog for y, whose values may be ≤ 0).
+// Controls are @vscode-elements/elements components (the maintained successor of the webview UI
+// toolkit) except the slider, which that library lacks: a native range input styled with the
+// theme's accent colour. Every control has a visible label.
 import type { RunRecord, XAxis } from './panel_protocol';
+import { axisScaleChoices, type AxisScale } from './axis_scales';
 import { formatEpoch } from '../../sidecar/protocol/run_stage';
 
 export interface ControlRowOptions {
   xAxis: XAxis;
   smoothing: number;
-  logY: boolean;
+  xScale: AxisScale;
+  yScale: AxisScale;
   onXAxis(x: XAxis): void;
   onSmoothing(weight: number): void;
-  onLogY(log: boolean): void;
+  onXScale(scale: AxisScale): void;
+  onYScale(scale: AxisScale): void;
 }
 
 export interface ControlRow {
   element: HTMLElement;
   xAxis: HTMLElement & { value: string };
   smoothing: HTMLInputElement;
-  logY: HTMLElement & { checked: boolean };
+  xScale: HTMLElement & { value: string };
+  yScale: HTMLElement & { value: string };
 }
 
 let uid = 0;
@@ -97,10 +102,19 @@ export function controlRow(parent: HTMLElement, o: ControlRowOptions): ControlRo
   });
   labelled(row, 'Smoothing', smoothing);
   row.lastElementChild?.append(shown);
-  const logY = checkbox('Log y axis', o.logY, (on) => o.onLogY(on));
-  row.append(logY);
+  // x values are steps, epochs or seconds, never negative: symlog would only add a choice that does nothing.
+  const xScale = select(
+    axisScaleChoices.filter(([v]) => v !== 'symlog'),
+    o.xScale,
+    (scale) => o.onXScale(scale),
+  );
+  xScale.classList.add('scale-select');
+  labelled(row, 'X scale', xScale);
+  const yScale = select(axisScaleChoices, o.yScale, (scale) => o.onYScale(scale));
+  yScale.classList.add('scale-select');
+  labelled(row, 'Y scale', yScale);
   parent.append(row);
-  return { element: row, xAxis, smoothing, logY };
+  return { element: row, xAxis, smoothing, xScale, yScale };
 }
 
 /**
