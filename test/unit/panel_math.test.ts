@@ -198,10 +198,21 @@ test('config difference: exactly the differing paths, absent fields included, un
     { lr: 2, model: { rank: 8 }, same: 'x', extra: true },
     null,
   ]);
-  assert.deepEqual(diffs, [
-    { path: 'extra', values: [undefined, 'true', undefined] },
-    { path: 'lr', values: ['1', '2', undefined] },
-  ]);
+  assert.deepEqual(
+    diffs.map(({ path, values }) => ({ path, values })),
+    [
+      { path: 'extra', values: [undefined, 'true', undefined] },
+      { path: 'lr', values: ['1', '2', undefined] },
+    ],
+  );
+  // The unreadable config reads no field; every field differs among the two that do.
+  assert.deepEqual(
+    diffs.map((d) => [d.used, d.differs]),
+    [
+      [[true, true, false], true],
+      [[true, true, false], true],
+    ],
+  );
   assert.deepEqual(configDifferences([{ a: 1 }]), []);
 });
 
