@@ -10,6 +10,9 @@
 //     `--catch-up` alone), with its references measured in the same run.
 //  4. Compare, time to first paint with 20 runs × 10k steps, against 2 runs × 10k in the same run
 //     (_panels/compare_first_paint.ts; `--compare` runs only this). Goal < 200 ms.
+//  6. Inspector with its side view, 140×140 × 160 slices: work per frame dragging the slice slider
+//     (cuts kept) against dragging the cut's row (both cuts made again each frame), same page and run
+//     (_panels/inspector_side_view.ts; `--side-view` runs only this). Goal < 16 ms.
 // References measured in the same run: the monitor at 1k points (how the cost scales); the monitor
 // as it was before its curves became Float64Array columns decimated per curve (commit f18305c:
 // `number | null` arrays merged on x at full size, then smoothed and decimated), built from git into
@@ -28,6 +31,7 @@ import { trainingRecords, writeMetrics, writeRun, writeSamples } from '../test/b
 import { inspectorFrameReport, inspectorFrames } from './_panels/inspector_frames';
 import { monitorCatchUp, monitorCatchUpReport } from './_panels/monitor_catch_up';
 import { compareFirstPaint, compareFirstPaintReport } from './_panels/compare_first_paint';
+import { inspectorSideView, inspectorSideViewReport } from './_panels/inspector_side_view';
 
 function stats(values: number[]): { mean: number; p50: number; p95: number; max: number } {
   const sorted = [...values].sort((a, b) => a - b);
@@ -203,6 +207,13 @@ async function main(): Promise<void> {
       console.log(JSON.stringify({ bench: 'panels', ...report.json }));
       return;
     }
+    // `--side-view`: only the inspector's frame work with the side view (slice drag against row drag).
+    if (process.argv.includes('--side-view')) {
+      const report = inspectorSideViewReport(await inspectorSideView(host, runsDir));
+      for (const line of report.lines) console.log(line);
+      console.log(JSON.stringify({ bench: 'panels', ...report.json }));
+      return;
+    }
     // `--compare`: only the compare page's first paint with 20 runs (and its 2-run reference).
     if (process.argv.includes('--compare')) {
       const report = compareFirstPaintReport(await compareFirstPaint(host, runsDir));
@@ -225,6 +236,7 @@ async function main(): Promise<void> {
     const frames = inspectorFrameReport(await inspectorFrames(host, runsDir));
     const catchUp = monitorCatchUpReport(await monitorCatchUp(host, runsDir));
     const compare = compareFirstPaintReport(await compareFirstPaint(host, runsDir));
+    const sideView = inspectorSideViewReport(await inspectorSideView(host, runsDir));
     const paint = stats(big.paints);
     const paintSmall = stats(small.paints);
     const work = stats(big.stream.work);
@@ -256,12 +268,14 @@ async function main(): Promise<void> {
     for (const line of frames.lines) console.log(line);
     for (const line of catchUp.lines) console.log(line);
     for (const line of compare.lines) console.log(line);
+    for (const line of sideView.lines) console.log(line);
     console.log(
       JSON.stringify({
         bench: 'panels',
         ...frames.json,
         ...catchUp.json,
         ...compare.json,
+        ...sideView.json,
         monitor_first_paint_100k_ms: +paint.p50.toFixed(2),
         monitor_first_paint_1k_ms: +paintSmall.p50.toFixed(2),
         baseline_commit: paintBefore ? baselineCommit : null,

@@ -70,6 +70,16 @@ export class SideView {
   readonly truthCut: Cut;
   readonly generatedCut: Cut;
   private data: SideViewData | null = null;
+  /** What the cuts were last painted from: moving the slice only moves a marker, so the cuts are painted again only when this changes. */
+  private painted: {
+    truth: Float32Npy;
+    generated: Float32Npy | null;
+    offset: number;
+    row: number;
+    lo: number;
+    hi: number;
+    map: ColormapName;
+  } | null = null;
   /** The row of the slices the cut goes through; the middle one until the user moves it. */
   row: number | null = null;
 
@@ -111,22 +121,45 @@ export class SideView {
     const truth = data?.truth ?? null;
     this.element.hidden = !data || !truth;
     if (!data || !truth) return;
-    const [slices, rows, cols] = truth.shape;
+    const [slices, rows] = truth.shape;
     if (this.row === null || this.row >= rows) this.row = Math.floor(rows / 2);
     this.rowInput.max = String(rows - 1);
     this.rowInput.value = String(this.row);
     this.note.textContent = `y = ${this.row} · ${slices} slices · transverse x down`;
-    this.truthCut.paint(sideCut(truth, this.row), cols, slices, data.range, data.map);
+    const source = {
+      truth,
+      generated: data.generated,
+      offset: data.offset,
+      row: this.row,
+      lo: data.range.lo,
+      hi: data.range.hi,
+      map: data.map,
+    };
+    const p = this.painted;
+    const same =
+      p !== null &&
+      p.truth === source.truth &&
+      p.generated === source.generated &&
+      p.offset === source.offset &&
+      p.row === source.row &&
+      p.lo === source.lo &&
+      p.hi === source.hi &&
+      p.map === source.map;
+    if (!same) this.paint(data, truth, this.row);
+    this.painted = source;
+    for (const cut of [this.truthCut, this.generatedCut]) {
+      cut.mark(cut.boundary, data.boundary !== null && data.boundary > 0 ? data.boundary : null, slices);
+      cut.mark(cut.current, data.slice, slices, true);
+    }
+  }
+
+  private paint(data: SideViewData, truth: Float32Npy, row: number): void {
+    const [slices, rows, cols] = truth.shape;
+    this.truthCut.paint(sideCut(truth, row), cols, slices, data.range, data.map);
     const generated = data.generated;
     const sameShape = generated && generated.shape[1] === rows && generated.shape[2] === cols;
     if (generated && sameShape) {
-      this.generatedCut.paint(
-        generatedSideCut(truth, generated, data.offset, this.row),
-        cols,
-        slices,
-        data.range,
-        data.map,
-      );
+      this.generatedCut.paint(generatedSideCut(truth, generated, data.offset, row), cols, slices, data.range, data.map);
       this.generatedCut.caption.textContent =
         data.boundary !== null && data.boundary > 0
           ? `Generated (left of the line: the ${data.boundary} context slices, true)`
@@ -137,10 +170,6 @@ export class SideView {
       this.generatedCut.caption.textContent = generated
         ? 'Generated: its slices differ in size from the true ones'
         : 'Generated: none (no sample read)';
-    }
-    for (const cut of [this.truthCut, this.generatedCut]) {
-      cut.mark(cut.boundary, data.boundary !== null && data.boundary > 0 ? data.boundary : null, slices);
-      cut.mark(cut.current, data.slice, slices, true);
     }
   }
 
