@@ -17,7 +17,7 @@ import { chartKeyTitle, xAxisTitle } from '../shared/metric_labels';
 import { isAxisScale } from '../shared/axis_scales';
 import { metricDirection, metricHasBest } from '../../sidecar/protocol/group_stats';
 import { Curve, columnMetricNames, splitCurves } from '../shared/metric_series';
-import { splitNames, type MetricColumns } from '../shared/metric_table';
+import { splitNames } from '../shared/metric_table';
 import { smoothExponential } from '../shared/smoothing';
 import { ProblemList } from '../shared/problems';
 import { checkbox, controlRow, labelled, select } from '../shared/controls';
@@ -181,23 +181,18 @@ function styleOf(runDir: string): RunStyle {
   return styleOfSlot(settings.slots[runDir] ?? 0);
 }
 
-/** Chart keys: "metric · split" for every metric and split some run logged. */
-function chartKeys(): MetricKey[] {
+/**
+ * Chart keys: "metric · split" for every metric and split some run logged (a value or a null), read
+ * off the runs' curves, which have a curve for exactly those splits.
+ */
+function chartKeys(curvesOfMetric: (metric: string) => Map<string, Curve>[]): MetricKey[] {
   const keys: MetricKey[] = [];
   const metricNames = columnMetricNames(runs.map((r) => r.columns));
   for (const metric of metricNames) {
-    const logged = new Set(runs.flatMap((r) => [...splitsWith(r.columns, metric)]));
+    const logged = new Set(curvesOfMetric(metric).flatMap((bySplit) => [...bySplit.keys()]));
     for (const split of splitNames) if (logged.has(split)) keys.push({ key: `${metric} · ${split}`, metric, split });
   }
   return keys;
-}
-
-/** The splits in which a run's columns have a value (or a null) of `metric`. */
-function splitsWith(columns: MetricColumns, metric: string): Set<string> {
-  const found = new Set<string>();
-  const column = columns.metrics.find((m) => m.name === metric);
-  if (column) for (let i = 0; i < columns.length; i++) if (column.present[i]) found.add(splitNames[columns.split[i]]);
-  return found;
 }
 
 /** Each run's curves of a metric by split, against the chart's x axis; computed once a render. */
@@ -256,7 +251,18 @@ function render(): void {
     groupLegend.replaceChildren();
     renderRunLegend();
   }
-  const keys = chartKeys();
+  // Each metric's curves are made once a render, for the charts' x axis and for steps (the table's best).
+  const byMetric = new Map<string, { chart: Map<string, Curve>[]; step: Map<string, Curve>[] }>();
+  const curvesFor = (metric: string) => {
+    let found = byMetric.get(metric);
+    if (!found) {
+      const chart = curvesOf(metric, settings.xAxis);
+      found = { chart, step: settings.xAxis === 'step' ? chart : curvesOf(metric, 'step') };
+      byMetric.set(metric, found);
+    }
+    return found;
+  };
+  const keys = chartKeys((metric) => curvesFor(metric).step);
   const wanted = new Set(keys.map((k) => k.key));
   for (const [key, chart] of charts)
     if (!wanted.has(key)) {
@@ -271,16 +277,6 @@ function render(): void {
     note: rowNote(run),
     values: new Map(),
   }));
-  const byMetric = new Map<string, { chart: Map<string, Curve>[]; step: Map<string, Curve>[] }>();
-  const curvesFor = (metric: string) => {
-    let found = byMetric.get(metric);
-    if (!found) {
-      const chart = curvesOf(metric, settings.xAxis);
-      found = { chart, step: settings.xAxis === 'step' ? chart : curvesOf(metric, 'step') };
-      byMetric.set(metric, found);
-    }
-    return found;
-  };
   for (const { key, metric, split } of keys) {
     const all = curvesFor(metric);
     // The table's best is at a step, whatever the charts' x axis.
