@@ -102,7 +102,11 @@ export async function train(ctx: CommandContext, arg: unknown): Promise<void> {
     void vscode.window
       .showErrorMessage(`L3M: could not train ${uri.fsPath.split(/[\\/]/).pop()}: ${message}`, ...actions)
       .then((c) => {
-        if (c === showProblems) void vscode.commands.executeCommand('workbench.actions.view.problems');
+        // The language server reports the problems of open documents: open the config beside them.
+        if (c === showProblems)
+          void vscode.window
+            .showTextDocument(uri, { preview: true })
+            .then(() => vscode.commands.executeCommand('workbench.actions.view.problems'));
         else if (c) ctx.output.show(true);
       });
   }

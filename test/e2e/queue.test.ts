@@ -186,4 +186,32 @@ describe('The training queue in the Runs view', { timeout: 12 * 60_000 }, () => 
       await expectQueue([]);
     });
   });
+
+  test('Train on a config with errors: the notification states them once, relative to the workspace, and shows the Problems', async () => {
+    await studio.screenshotOnFailure('queue-train-refused', async () => {
+      const name = 'e2e-queue-broken';
+      const config = tinyRegressionConfig(name, 8, 4);
+      config.backbone.architecture.num_key_value_heads = 3;
+      writeFileSync(
+        join(studio.workspace, `${name}.l3m.json`),
+        `${JSON.stringify({ ...config, trainig: {} }, null, 2)}\n`,
+      );
+      await inlineAction('Experiments', new RegExp(`^${name}(\\.l3m\\.json)?$`), 'Train');
+      const toast = studio.page.locator('.notifications-toasts .notification-toast', { hasText: /could not train/ });
+      await toast.waitFor({ state: 'visible', timeout: 60_000 });
+      const text = await toast.locator('.notification-list-item-message').innerText();
+      assert.match(
+        text,
+        new RegExp(`could not train ${name}\\.l3m\\.json: ${name}\\.l3m\\.json has 2 errors: line \\d+, column \\d+: `),
+      );
+      assert.ok(!text.includes(studio.workspace), `no absolute path in: ${text}`);
+      assert.equal(text.split('does not divide').length - 1, 1, `the KV-heads error once in: ${text}`);
+      await toast.locator('.monaco-button', { hasText: /^Show Problems$/ }).click();
+      // The action opens the config and the Problems panel; the harness would open the panel itself otherwise.
+      await studio.page.locator('.markers-panel').waitFor({ state: 'visible', timeout: 30_000 });
+      await studio.waitForProblem(/Did you mean "training"\?/);
+      await studio.waitForProblem(/num_key_value_heads \(3\) does not divide/);
+      assert.equal(existsSync(join(runsDir(), name)), false, 'no run folder for a config with errors');
+    });
+  });
 });
