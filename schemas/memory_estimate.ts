@@ -83,8 +83,10 @@ export interface MemoryEstimate {
   tensorBytes: number;
   /**
    * What the wasm heap grows by beyond the live tensors when blocks are recomputed: it cannot compact, and each
-   * recomputed block's backward pass leaves about one attention map's worth of space it cannot reuse (measured at
-   * 1353 tokens: 100 MB a block while the live tensors stayed level, docs/paper-scale.md#measured).
+   * recomputed block's backward pass leaves space it cannot reuse. With whole attention maps, about one map a block
+   * (measured at 1353 tokens: 100 MB a block while the live tensors stayed level); with blocked attention, about
+   * two MLP-wide weight matrices a block, the largest transients left (measured at 1353 tokens: 34 MiB a block
+   * between 4 and 24 blocks; docs/paper-scale.md#measured).
    */
   heapSlackBytes: number;
   /** The estimated peak resident memory of the training process. */
@@ -260,7 +262,11 @@ export function estimateTrainingMemory(
   const backwardBytes = 4 * backwardFloats;
   const tensorBytes = weightsBytes + optimizerBytes + activationBytes + backwardBytes;
   const dataBytes = config.data.cache_mb * 2 ** 20;
-  const heapSlackBytes = recompute ? 4 * layers * batch * shape.num_attention_heads * tokens * tokens : 0;
+  const heapSlackBytes = !recompute
+    ? 0
+    : attentionIsBlocked(config, tokens)
+      ? 4 * layers * 2 * h * shape.intermediate_size
+      : 4 * layers * batch * shape.num_attention_heads * tokens * tokens;
   const workerBytes = (workers - 1) * (workerThreadBytes + weightsBytes + activationBytes + backwardBytes);
   return {
     microBatch: batch,

@@ -124,14 +124,16 @@ test('the whole estimate: weights, Adam, activations of both blocks and the CNN;
   );
 });
 
-test("the paper's setup: 1353-token windows are over the wasm heap (as measured), 8-slice windows are not, and none fits RAM without recomputation", () => {
+test("the paper's setup: one 1353-token window fits the wasm heap with blocked attention (as measured), two do not, dropout's plain path does not, and none fits RAM without recomputation", () => {
   const raw = JSON.parse(readFileSync('examples/generation-paper-scale-cpu.l3m.json', 'utf8')) as {
+    backbone: Record<string, unknown>;
     training: Record<string, unknown>;
     data: Record<string, unknown>;
   };
-  const at = (batch: number, recompute: boolean, slices = 12) => {
+  const at = (batch: number, recompute: boolean, slices = 12, dropout = 0) => {
     const config = resolveConfig({
       ...raw,
+      backbone: { ...raw.backbone, attention_dropout: dropout },
       data: {
         ...raw.data,
         sublightcone: { length: slices, context: 2, stride: null },
@@ -143,12 +145,16 @@ test("the paper's setup: 1353-token windows are over the wasm heap (as measured)
   };
   const one = at(1, true);
   assert.equal(one.sequenceLength, 21 + 12 * 111);
-  // The live tensors fit; the heap's growth in the recomputed backward pass (one attention map a block) does not.
-  assert.ok(one.tensorBytes * wasmHeapOverhead < wasmHeapLimitBytes);
-  assert.equal(one.heapSlackBytes, 4 * 24 * 14 * 1353 * 1353);
-  assert.ok(!fitsWasmHeap(one), describeMemory(one));
-  assert.ok(fitsWasmHeap(at(1, true, 8)), describeMemory(at(1, true, 8)));
-  assert.ok(!fitsWasmHeap(at(2, true, 8)), 'two 8-slice windows do not fit');
+  // Blocked attention: the heap's growth in the recomputed backward pass is about two MLP-wide matrices a block.
+  assert.equal(one.heapSlackBytes, 4 * 24 * 2 * 896 * 4864);
+  assert.ok(fitsWasmHeap(one), describeMemory(one));
+  assert.ok(one.tensorBytes * wasmHeapOverhead + one.heapSlackBytes < wasmHeapLimitBytes);
+  assert.ok(!fitsWasmHeap(at(2, true)), 'two 1353-token windows do not fit');
+  // With attention dropout the plain path keeps its maps, and the heap grows by one map a block.
+  const dropping = at(1, true, 12, 0.01);
+  assert.equal(dropping.heapSlackBytes, 4 * 24 * 14 * 1353 * 1353);
+  assert.ok(!fitsWasmHeap(dropping), describeMemory(dropping));
+  assert.ok(fitsWasmHeap(at(1, true, 8, 0.01)), describeMemory(at(1, true, 8, 0.01)));
   assert.ok(at(1, false).tensorBytes > 20 * 2 ** 30, 'without recomputation a window keeps over 20 GiB');
   assert.match(describeMemory(at(1, false)), /over the wasm backend/);
 });
