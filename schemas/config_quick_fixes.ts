@@ -57,17 +57,34 @@ export function nearestKey(parent: readonly string[], key: string): string | und
 }
 
 const unknownProperty = /^Property (.+) is not allowed\.$/;
+const notAccepted = /^Value is not accepted\. Valid values: (.+)\.$/;
+
+/** The values the schema's "Value is not accepted. Valid values: …" lists, as JSON texts; none when unreadable. */
+function acceptedValues(list: string): string[] {
+  try {
+    const values: unknown = JSON.parse(`[${list}]`);
+    return Array.isArray(values) ? values.map((v) => JSON.stringify(v)) : [];
+  } catch {
+    return [];
+  }
+}
 
 /**
- * The schema's "Property x is not allowed." diagnostics with the nearest allowed key added: the
- * message says "Did you mean "y"?" and the diagnostic carries the fix that renames the key. Others
- * pass unchanged.
+ * The schema's diagnostics with their quick fixes: "Property x is not allowed." gets the nearest
+ * allowed key of its object ("Did you mean "y"?" and the rename), "Value is not accepted. Valid
+ * values: …" one fix per value. Others pass unchanged.
  */
-export function withNearestKeys(diagnostics: readonly Diagnostic[], text: string): Diagnostic[] {
+export function withSchemaQuickFixes(diagnostics: readonly Diagnostic[], text: string): Diagnostic[] {
   const document = TextDocument.create('config.l3m.json', 'json', 0, text);
   return diagnostics.map((d) => {
     const message = typeof d.message === 'string' ? d.message : undefined;
-    const match = message === undefined ? null : unknownProperty.exec(message);
+    if (message === undefined) return d;
+    const values = notAccepted.exec(message);
+    if (values) {
+      const fixes = acceptedValues(values[1]).map((value) => ({ title: `Change to ${value}`, newText: value }));
+      return fixes.length > 0 ? { ...d, data: quickFixData(fixes) } : d;
+    }
+    const match = unknownProperty.exec(message);
     if (!match) return d;
     const location = getLocation(text, document.offsetAt(d.range.start) + 1);
     const path = location.path;

@@ -15,7 +15,7 @@ import { configLimitDiagnostic } from './config_limits';
 import { isRecord } from './json_value';
 import { experimentSchema } from './resolve_config';
 import { semanticDiagnostics } from './semantic_checks';
-import { withNearestKeys } from './config_quick_fixes';
+import { withSchemaQuickFixes } from './config_quick_fixes';
 import type { ConfigContext } from './config_context';
 
 /** The URI the schema is registered under inside the language service. */
@@ -110,7 +110,7 @@ export async function validateConfig(text: string, context: ConfigContext): Prom
   const service = configLanguageService();
   const json = service.parseJSONDocument(document);
   const schema = await schemaDiagnostics(document, json);
-  return [...withNearestKeys(schema, text), ...semanticDiagnostics(text, context)].sort(byPosition);
+  return [...withSchemaQuickFixes(schema, text), ...semanticDiagnostics(text, context)].sort(byPosition);
 }
 
 /** Whether any diagnostic is an error (warnings and hints do not block a run). */

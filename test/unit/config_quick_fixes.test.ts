@@ -82,6 +82,21 @@ test('an unknown key names the nearest allowed key of its object and carries the
   assert.deepEqual((await validateConfig(fixed, context)).map(messageText), [], fixed);
 });
 
+test('a value the schema does not accept offers each accepted value', async () => {
+  const text = config({}, { training: { optimizer: 'sgd' } });
+  const diagnostic = (await validateConfig(text, context)).find((d) => /Value is not accepted/.test(messageText(d)));
+  assert.ok(diagnostic);
+  assert.deepEqual(
+    quickFixesOf(diagnostic).map((f) => [f.title, f.newText]),
+    [
+      ['Change to "adamw"', '"adamw"'],
+      ['Change to "adam"', '"adam"'],
+    ],
+  );
+  const fixed = applied(text, diagnostic.range, quickFixesOf(diagnostic)[0].newText);
+  assert.deepEqual((await validateConfig(fixed, context)).map(messageText), [], fixed);
+});
+
 test('nearest keys: only close ones, in the object the key is in', () => {
   assert.equal(nearestKey([], 'trainig'), 'training');
   assert.equal(nearestKey(['training'], 'batchsize'), 'batch_size');
