@@ -104,15 +104,15 @@ async function streaming(
 
 const baselineCommit = 'f18305c';
 
-/** Builds the monitor page of `baselineCommit` into dist/webview/baseline-monitor.js; returns null or why not. */
-async function buildBaseline(): Promise<string | null> {
+/** Builds the monitor page of `commit` into dist/webview/baseline-monitor.js; returns null or why not. */
+async function buildBaseline(commit = baselineCommit): Promise<string | null> {
   const root = resolve(import.meta.dirname ?? __dirname, '..');
   // Inside the repository, so that its imports resolve against the same node_modules.
   const source = join(root, 'dist', 'bench-baseline-src');
   rmSync(source, { recursive: true, force: true });
   mkdirSync(source, { recursive: true });
   try {
-    const archive = execFileSync('git', ['archive', baselineCommit, 'webview', 'sidecar/protocol'], {
+    const archive = execFileSync('git', ['archive', commit, 'webview', 'sidecar/protocol'], {
       cwd: root,
       maxBuffer: 1 << 26,
     });
@@ -226,6 +226,38 @@ async function main(): Promise<void> {
       const report = monitorCatchUpReport(await monitorCatchUp(host, runsDir));
       for (const line of report.lines) console.log(line);
       console.log(JSON.stringify({ bench: 'panels', ...report.json }));
+      return;
+    }
+    // `--monitor [--against <commit>]`: only the monitor's first paint and streaming at 100k and 1k
+    // points, with the monitor of another commit on the same data as the reference when one is named.
+    if (process.argv.includes('--monitor')) {
+      const against = process.argv[process.argv.indexOf('--against') + 1];
+      const problem = process.argv.includes('--against') ? await buildBaseline(against) : 'no --against commit';
+      const reference = problem === null ? await monitorFigures(host, runsDir, 100_000, 'baseline-monitor') : null;
+      const big = await monitorFigures(host, runsDir, 100_000);
+      const small = await monitorFigures(host, runsDir, 1_000);
+      const paint = stats(big.paints);
+      const work = stats(big.stream.work);
+      console.log(
+        `Monitor first paint, 100k points per curve: median ${paint.p50.toFixed(1)} ms; at 1k points ${stats(small.paints).p50.toFixed(1)} ms. Streaming onto 100k points: render work per frame p95 ${work.p95.toFixed(1)} ms (mean ${work.mean.toFixed(1)} ms); at 1k points p95 ${stats(small.stream.work).p95.toFixed(1)} ms.`,
+      );
+      console.log(
+        reference
+          ? `Reference, the monitor of ${against} on the same data: first paint median ${stats(reference.paints).p50.toFixed(1)} ms, streaming frame work p95 ${stats(reference.stream.work).p95.toFixed(1)} ms (mean ${stats(reference.stream.work).mean.toFixed(1)} ms).`
+          : `Reference skipped: ${problem}.`,
+      );
+      console.log(
+        JSON.stringify({
+          bench: 'panels',
+          monitor_first_paint_100k_ms: +paint.p50.toFixed(2),
+          monitor_first_paint_1k_ms: +stats(small.paints).p50.toFixed(2),
+          stream_frame_work_p95_ms: +work.p95.toFixed(2),
+          stream_frame_work_1k_p95_ms: +stats(small.stream.work).p95.toFixed(2),
+          reference_commit: reference ? against : null,
+          reference_first_paint_100k_ms: reference ? +stats(reference.paints).p50.toFixed(2) : null,
+          reference_stream_frame_work_p95_ms: reference ? +stats(reference.stream.work).p95.toFixed(2) : null,
+        }),
+      );
       return;
     }
     const baselineProblem = await buildBaseline();

@@ -260,6 +260,20 @@ test('best so far on each chart matches the data, in the metric’s direction', 
   assert.deepEqual((await chart(page, 'lr')).best, []);
   assert.equal((await chart(page, 'steps_per_s')).notes.best, '');
   await page.screenshot({ path: 'test-artifacts/browser/chart_best.png' });
+
+  // Live: a new best arrives with the run's next record, and the chart says so.
+  const next: MetricRecord = {
+    step: 201,
+    epoch: 4,
+    wall_time: 60,
+    split: 'train',
+    loss: 0.01,
+    lr: 1e-3,
+    steps_per_s: 4,
+  };
+  await deliver(page, { type: 'monitor/append', records: [next], problems: [] });
+  await frames(page);
+  assert.deepEqual((await chart(page, 'loss')).best[0], { label: 'train', x: 201, y: 0.01 });
 });
 
 /** The export message the page posted last: its type, file name and text (SVG, CSV). */

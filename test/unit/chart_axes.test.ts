@@ -65,6 +65,10 @@ test('best so far: the first extreme finite value in the metric’s direction', 
   assert.deepEqual(bestPoint(x, [3, 1, NaN, 1, 2], 'min'), { x: 20, y: 1 });
   assert.deepEqual(bestPoint(x, [0.1, 0.5, 0.9, 0.9, Infinity], 'max'), { x: 30, y: 0.9 });
   assert.equal(bestPoint(x, [NaN, NaN, NaN, NaN, NaN], 'min'), null);
+  // A scan continued from an earlier one over a prefix finds what a whole scan finds.
+  const y = [3, 1, NaN, 0.5, 2];
+  assert.deepEqual(bestPoint(x, y, 'min', 3, bestPoint(x.slice(0, 3), y.slice(0, 3), 'min')), bestPoint(x, y, 'min'));
+  assert.deepEqual(bestPoint(x, [3, 1, 4, 1, 5], 'min', 2, { x: 20, y: 1 }), { x: 20, y: 1 }, 'a tie keeps the first');
   const best = (label: string, y: number, at: number): CurveBest => ({
     label,
     color: '#000',

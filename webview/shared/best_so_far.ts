@@ -19,10 +19,19 @@ export interface CurveBest {
   point: BestPoint;
 }
 
-/** The best finite value of y in the direction and the first x where it occurs; null when there is none. */
-export function bestPoint(x: ArrayLike<number>, y: ArrayLike<number>, direction: MetricDirection): BestPoint | null {
-  let best: BestPoint | null = null;
-  for (let i = 0; i < y.length; i++) {
+/**
+ * The best finite value of y in the direction and the first x where it occurs; null when there is
+ * none. `from` and `start` continue an earlier scan of y[0, from) that found `start`.
+ */
+export function bestPoint(
+  x: ArrayLike<number>,
+  y: ArrayLike<number>,
+  direction: MetricDirection,
+  from = 0,
+  start: BestPoint | null = null,
+): BestPoint | null {
+  let best = start;
+  for (let i = from; i < y.length; i++) {
     const v = y[i];
     if (!(v - v === 0)) continue;
     if (best === null || (direction === 'min' ? v < best.y : v > best.y)) best = { x: x[i], y: v };

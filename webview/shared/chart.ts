@@ -83,6 +83,16 @@ export class Chart {
   private applying = false;
   private options: ChartOptions;
   private bests: CurveBest[] = [];
+  private readonly bestCache = new Map<
+    number,
+    {
+      buffer: ArrayBufferLike;
+      offset: number;
+      length: number;
+      direction: MetricDirection;
+      point: CurveBest['point'] | null;
+    }
+  >();
   /** symlog's linear zone of each axis, from the data when the plot was built. */
   private linearZone = { x: 1, y: 1 };
   private readonly resize: ResizeObserver;
@@ -238,14 +248,34 @@ export class Chart {
           const marked = this.options.series[index]?.best;
           index++;
           if (!marked) continue;
-          const point = bestPoint(g.x, y, direction);
+          const point = this.bestOf(index, g.x, y, direction);
           if (point) this.bests.push({ label: marked.label, color: marked.color, series: index, point });
         }
     }
     const formatX = this.options.formatX ?? formatValue;
-    this.bestLine.textContent = direction
-      ? bestText(this.bests, direction, this.options.xLabel, formatValue, formatX)
-      : '';
+    setText(this.bestLine, direction ? bestText(this.bests, direction, this.options.xLabel, formatValue, formatX) : '');
+  }
+
+  /**
+   * A series' best point. A live curve grows in place in the same buffer (metric_series.ts), so only
+   * its new points are scanned each frame; another buffer (a rewound or sorted curve) is scanned whole.
+   */
+  private bestOf(
+    series: number,
+    x: Float64Array,
+    y: Float64Array,
+    direction: MetricDirection,
+  ): ReturnType<typeof bestPoint> {
+    const cached = this.bestCache.get(series);
+    const continues =
+      cached !== undefined &&
+      cached.buffer === y.buffer &&
+      cached.offset === y.byteOffset &&
+      cached.direction === direction &&
+      cached.length <= y.length;
+    const point = continues ? bestPoint(x, y, direction, cached.length, cached.point) : bestPoint(x, y, direction);
+    this.bestCache.set(series, { buffer: y.buffer, offset: y.byteOffset, length: y.length, direction, point });
+    return point;
   }
 
   /** The note of what a log axis leaves out. */
@@ -266,7 +296,7 @@ export class Chart {
       const note = hiddenByLogNote('x', countNonPositive(this.groups.map((g) => g.x)), total);
       if (note) notes.push(note);
     }
-    this.noteLine.textContent = notes.join(' ');
+    setText(this.noteLine, notes.join(' '));
   }
 
   /** Whether the k-th series of a group is a faint raw copy (its values are counted with the smoothed one's). */
@@ -436,6 +466,11 @@ export class Chart {
     // The full data, aligned on x only now (the chart itself never needs the aligned 100k rows).
     exportCsv(this.bridge, this.options.title, header, mergeGroups(this.groups));
   }
+}
+
+/** Sets an element's text only when it changes: a live chart recomputes its lines every frame, and an unchanged text need not cost a layout. */
+function setText(element: HTMLElement, text: string): void {
+  if (element.textContent !== text) element.textContent = text;
 }
 
 function emptyData(series: number): uPlot.AlignedData {
