@@ -6,6 +6,7 @@
 import * as vscode from 'vscode';
 import { basename } from 'node:path';
 import { MetricsFollower } from './metrics_follower';
+import { RunRecordFollower } from './run_record_follower';
 import { PanelChannel, viewTypes, webviewOptions } from './panel_channel';
 import { monitorAppend, monitorInit } from './run_data';
 import type { RunRecord } from '../../sidecar/protocol/run_folder';
@@ -13,6 +14,7 @@ import type { ProgressLike } from '../../sidecar/protocol/run_stage';
 
 export class MonitorPanel implements vscode.Disposable {
   private follower: MetricsFollower | null = null;
+  private record: RunRecordFollower | null = null;
   private appending: Promise<void> = Promise.resolve();
   private readonly channel: PanelChannel;
 
@@ -67,6 +69,8 @@ export class MonitorPanel implements vscode.Disposable {
   dispose(): void {
     void this.follower?.close();
     this.follower = null;
+    this.record?.close();
+    this.record = null;
     this.channel.dispose();
   }
 
@@ -84,5 +88,14 @@ export class MonitorPanel implements vscode.Disposable {
       onReset: () => void this.sendAll(),
     });
     this.follower.start();
+    // A run started elsewhere (a terminal, a cluster) tells its state and stage only through run.json.
+    if (!this.record) {
+      this.record = new RunRecordFollower(
+        this.runDir,
+        (record) => this.runState(record),
+        (problem) => this.channel.post({ type: 'monitor/append', records: [], problems: [problem] }),
+      );
+      this.record.start();
+    }
   }
 }

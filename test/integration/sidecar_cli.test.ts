@@ -31,17 +31,32 @@ test('l3m runs lists runs, unreadable ones with the reason, as a table and as JS
   });
   const bad = await createRun({ runsDir, experiment: 'quick', task: 'regression', config: {} });
   writeFileSync(join(bad.runDir, 'run.json'), 'garbage');
+  // A run simulating its dataset shows the stage, its progress and ETA, not the 0/0 of its step counts.
+  const simulating = await createRun({ runsDir, experiment: 'quick', task: 'regression', config: {} });
+  await updateRun(simulating.runDir, {
+    status: 'running',
+    progress: {
+      step: 0,
+      totalSteps: 0,
+      epoch: 0,
+      stage: { name: 'data', text: 'simulating lightcones 3/40', fraction: 0.075, etaSeconds: 125 },
+    },
+  });
 
   const table = await l3m(['runs', '--runs-dir', runsDir]);
   assert.equal(table.code, 0, table.stderr);
   assert.match(table.stdout, new RegExp(`quick\\s+${ok.runId}\\s+running\\s+12/100`));
   assert.match(table.stdout, new RegExp(`${bad.runId}\\s+unreadable.*not valid JSON`));
-  assert.match(table.stdout, /2 runs in .*, 1 unreadable\./);
+  assert.match(
+    table.stdout,
+    new RegExp(`${simulating.runId}\\s+running\\s+simulating lightcones 3/40 · ETA 2 min 5 s\\s`),
+  );
+  assert.match(table.stdout, /3 runs in .*, 1 unreadable\./);
 
   const json = await l3m(['runs', '--json'], { L3M_RUNS_DIR: runsDir });
   const parsed = JSON.parse(json.stdout) as { runsDir: string; runs: { runId: string; kind: string }[] };
   assert.equal(parsed.runsDir, runsDir);
-  assert.deepEqual(parsed.runs.map((r) => r.kind).sort(), ['run', 'unreadable']);
+  assert.deepEqual(parsed.runs.map((r) => r.kind).sort(), ['run', 'run', 'unreadable']);
 });
 
 test('l3m runs --mark-failed records the failure with its exit code, and refuses an illegal transition', async (t) => {

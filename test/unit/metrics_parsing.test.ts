@@ -93,5 +93,5 @@ test('line numbers, non-records, and a torn last line told from a corrupt one by
     'metrics.jsonl line 2: not valid JSON',
   ]);
   assert.deepEqual(parseMetricsJsonl('{"st\n' + record, 41).problems, ['metrics.jsonl line 41: not valid JSON']);
-  assert.deepEqual(parseMetricsJsonl(''), { records: [], problems: [] });
+  assert.deepEqual(parseMetricsJsonl(''), { records: [], problems: [], system: [], systemSkipped: 0 });
 });

@@ -3,7 +3,7 @@
 // their problems (the .npy decoding itself is npy_format.test.ts's), and the page shell's CSP.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -17,7 +17,8 @@ import {
 import { MetricsFollower } from '../../extension/panels/metrics_follower';
 import { contentSecurityPolicy, makeNonce, panelHtml } from '../../extension/panels/panel_html';
 import { parseNpy } from '../../sidecar/protocol/npy_format';
-import type { MetricRecord } from '../../sidecar/protocol/run_folder';
+import type { MetricRecord, RunRecord } from '../../sidecar/protocol/run_folder';
+import { RunRecordFollower } from '../../extension/panels/run_record_follower';
 import { trainingRecords, writeMetrics, writeRun, writeSamples } from '../browser/run_fixtures';
 
 const line = (r: MetricRecord) => JSON.stringify(r) + '\n';
@@ -205,4 +206,38 @@ test('page shell: nonce-only scripts, no eval, no remote content', () => {
   });
   assert.match(html, new RegExp(`<script nonce="${nonce}" src="s.js"></script>`));
   assert.match(html, /<title>A &#60;b&#62;<\/title>/);
+});
+
+test("the monitor's host follows run.json, so a run started elsewhere shows its stage as it goes", async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'l3m-record-'));
+  try {
+    const runDir = writeRun(dir, 'e', 'r1', 'regression', {}, 'running');
+    const seen: RunRecord[] = [];
+    let told: () => void = () => undefined;
+    const follower = new RunRecordFollower(runDir, (record) => {
+      seen.push(record);
+      told();
+    });
+    follower.start();
+    const next = () => new Promise<void>((resolve) => (told = resolve));
+    // Rewritten as the sidecar does it: a temporary file renamed over run.json.
+    const rewrite = (change: Partial<RunRecord>) => {
+      const record = { ...(JSON.parse(readFileSync(join(runDir, 'run.json'), 'utf8')) as RunRecord), ...change };
+      writeFileSync(join(runDir, 'run.json.tmp'), JSON.stringify(record));
+      renameSync(join(runDir, 'run.json.tmp'), join(runDir, 'run.json'));
+    };
+    let arrived = next();
+    rewrite({
+      progress: { step: 0, totalSteps: 0, epoch: 0, stage: { name: 'data', text: 'simulating lightcones 3/40' } },
+    });
+    await arrived;
+    assert.equal(seen[seen.length - 1].progress?.stage?.text, 'simulating lightcones 3/40');
+    arrived = next();
+    rewrite({ status: 'completed', progress: { step: 8, totalSteps: 8, epoch: 1 } });
+    await arrived;
+    assert.equal(seen[seen.length - 1].status, 'completed');
+    follower.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
