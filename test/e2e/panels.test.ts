@@ -3,10 +3,11 @@
 // run (no samples) shows true slices of its dataset; a run written by another process is
 // opened in the training monitor from the Runs view and its curve grows as lines are appended to
 // metrics.jsonl (the chokidar follower); a generation run with samples opens in the inspector; two
-// runs selected together open in Compare. The webview pages live in nested iframes; the tests find
+// runs selected together open in Compare. The trained run's monitor is hidden behind another tab for
+// 10 s while it trains and draws every step once shown again. The webview pages live in nested iframes; the tests find
 // a page's frame by its data-panel attribute.
 import assert from 'node:assert/strict';
-import { appendFileSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { tinyRegressionConfig } from './tiny_regression_config';
 import { launchStudio, type Studio } from './harness';
@@ -58,13 +59,38 @@ describe('L3M panels in code-server', { timeout: 10 * 60_000 }, () => {
         `the curve grew while the run was running (${grown.state}: ${first.points} → ${grown.points} points)`,
       );
       await studio.screenshot('panels-train-monitor');
-      // The run ends completed, with all its steps on the monitor's loss curve.
+      // Hidden behind another tab of its group for 10 s while the run trains (VS Code drops a hidden page),
+      // then shown again: the page comes back and draws the steps it missed. The 10 s are the scenario's
+      // hidden time, not a wait for something to happen.
+      const experimentRuns = join(studio.workspace, 'runs', trainExperiment);
+      const trainSteps = () => {
+        const [run] = readdirSync(experimentRuns).filter((name) => !name.startsWith('.'));
+        return readFileSync(join(experimentRuns, run, 'metrics.jsonl'), 'utf8')
+          .split('\n')
+          .filter((line) => line.includes('"split":"train"')).length;
+      };
+      await studio.page.locator('.tabs-container .tab', { hasText: 'Monitor: ' }).first().click();
+      await studio.runCommand('File: New Untitled Text File');
+      await studio.page.locator('.tabs-container .tab.active', { hasText: 'Untitled' }).waitFor({ state: 'visible' });
+      const hiddenAt = trainSteps();
+      await studio.page.waitForTimeout(10_000);
+      const shownAt = trainSteps();
+      await studio.runCommand('View: Close Editor');
+      const shown = await panelFrame(studio.page, 'monitor', 60_000, trainExperiment);
+      // Shown again, it draws at once every step written so far, those of its 10 s away included.
+      const caughtUp = await waitFor<number>(
+        shown,
+        `(() => { const c = window.l3mPanel.charts().find((x) => x.metric === 'loss'); return c && c.points >= ${shownAt} ? c.points : false; })()`,
+        60_000,
+      );
+      assert.ok(caughtUp >= shownAt, `${shownAt - hiddenAt} steps were trained while the monitor was hidden`);
+      // The run ends completed, with every step on the monitor's loss curve, those trained while it was hidden too.
       const done = await waitFor<{ points: number; state: string }>(
-        frame,
+        shown,
         `(() => { const r = ${reading}; return r && /^completed/.test(r.state) && r.points >= ${trainConfig.training.steps} ? r : false; })()`,
         300_000,
       );
-      assert.ok(done.points >= trainConfig.training.steps);
+      assert.equal(done.points, trainConfig.training.steps, 'every step is drawn once');
 
       // The run has no samples (a regression run): the inspector shows true slices of its dataset.
       const runRow = await studio.revealTreeItem('Runs', /^\d{8}-\d{6}-[0-9a-f]{4}$/);
