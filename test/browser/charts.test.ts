@@ -193,6 +193,17 @@ test('titles in words with units, log x ticks at decades, and zoom and pan per a
   const reset = await chart(page, 'loss');
   assert.deepEqual(reset.x, log.x);
   assert.deepEqual(reset.y, log.y);
+  assert.equal(
+    await page.locator('.chart-card').first().locator('vscode-button', { hasText: 'Reset' }).isHidden(),
+    true,
+  );
+
+  // Against epochs, a log x axis leaves out epoch 0 (steps 1 to 50 here) and says so.
+  await choose(page, 'X axis', 'epoch');
+  await frames(page);
+  const epochs = await chart(page, 'loss');
+  assert.equal(epochs.notes.hidden, 'Log x: 50 of 1010 values at x ≤ 0 not drawn.');
+  assert.equal(epochs.x.min, 1, 'the axis starts at the first epoch it can show');
   assert.deepEqual(pageErrors(page), []);
 });
 

@@ -185,6 +185,7 @@ export class Chart {
     if (!keepZoom) {
       this.range = null;
       this.yRange = null;
+      this.resetButton.hidden = true;
     }
     this.findBests();
     // A symlog axis's linear zone comes from the data; new data that moves it needs a new scale.
