@@ -5,10 +5,16 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
+import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import { createRequire } from 'node:module';
+import path from 'node:path';
 import { blockedAttention, setAttentionQueryBlockRows } from '../../sidecar/model/ops/blocked_attention';
 import { causalMask } from '../../sidecar/model/qwen2_attention';
 import { Qwen2Model } from '../../sidecar/model/qwen2_model';
 import { qwen2Config } from '../../sidecar/model/qwen2_config';
+
+const require = createRequire(import.meta.url);
+setWasmPaths(path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm')) + path.sep);
 
 before(async () => {
   await tf.setBackend('cpu');
@@ -26,7 +32,7 @@ function relativeDifference(actual: tf.Tensor, expected: tf.Tensor): number {
 
 /** Textbook attention, written independently: key/value heads repeated for their query groups (HF `repeat_kv`). */
 function referenceAttention(q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, mask: tf.Tensor | null): tf.Tensor {
-  const groups = q.shape[1] / k.shape[1];
+  const groups = q.shape[1]! / k.shape[1]!;
   const repeat = (x: tf.Tensor) => {
     const [b, kv, s, d] = x.shape as [number, number, number, number];
     return tf.tile(x.reshape([b, kv, 1, s * d]), [1, 1, groups, 1]).reshape([b, kv * groups, s, d]); // (B, nH, S, d)
@@ -59,33 +65,47 @@ const cases = [
   { name: 'one block larger than the queries', t: 9, past: 0, heads: 2, kv: 2, causal: true, block: 16 },
 ];
 
-for (const c of cases) {
-  test(`blocked attention equals the plain path in values and in dq, dk, dv: ${c.name}`, () => {
-    const d = 6;
-    const keys = c.past + c.t;
-    const q = tf.randomNormal([2, c.heads, c.t, d], 0, 1, 'float32', 1);
-    const k = tf.randomNormal([2, c.kv, keys, d], 0, 1, 'float32', 2);
-    const v = tf.randomNormal([2, c.kv, keys, d], 0, 1, 'float32', 3);
-    const upstream = tf.randomNormal([2, c.heads, c.t, d], 0, 1, 'float32', 4);
-    const mask = c.causal ? causalMask(c.t, c.past) : null;
-    const before = tf.memory().numTensors;
-    const blocked = tf.valueAndGrads((a: tf.Tensor, b: tf.Tensor, e: tf.Tensor) =>
-      blockedAttention(a, b, e, mask, c.block),
-    )([q, k, v], upstream);
-    const plain = tf.valueAndGrads((a: tf.Tensor, b: tf.Tensor, e: tf.Tensor) => referenceAttention(a, b, e, mask))(
-      [q, k, v],
-      upstream,
-    );
-    assert.deepEqual(blocked.value.shape, [2, c.heads, c.t, d]);
-    assert.ok(relativeDifference(blocked.value, plain.value) < 1e-5, 'values differ');
-    ['dq', 'dk', 'dv'].forEach((name, i) =>
-      assert.ok(relativeDifference(blocked.grads[i], plain.grads[i]) < 1e-5, `${name} differs`),
-    );
-    tf.dispose([blocked.value, ...blocked.grads]);
-    assert.equal(tf.memory().numTensors, before + plain.grads.length + 1, 'blocked attention leaves no tensor behind');
-    tf.dispose([plain.value, ...plain.grads, q, k, v, upstream, ...(mask ? [mask] : [])]);
-  });
+/** Values and dq, dk, dv of one case against the reference. */
+function checkCase(c: (typeof cases)[number]): void {
+  const d = 6;
+  const keys = c.past + c.t;
+  const q = tf.randomNormal([2, c.heads, c.t, d], 0, 1, 'float32', 1);
+  const k = tf.randomNormal([2, c.kv, keys, d], 0, 1, 'float32', 2);
+  const v = tf.randomNormal([2, c.kv, keys, d], 0, 1, 'float32', 3);
+  const upstream = tf.randomNormal([2, c.heads, c.t, d], 0, 1, 'float32', 4);
+  const mask = c.causal ? causalMask(c.t, c.past) : null;
+  const before = tf.memory().numTensors;
+  const blocked = tf.valueAndGrads((a: tf.Tensor, b: tf.Tensor, e: tf.Tensor) =>
+    blockedAttention(a, b, e, mask, c.block),
+  )([q, k, v], upstream);
+  const plain = tf.valueAndGrads((a: tf.Tensor, b: tf.Tensor, e: tf.Tensor) => referenceAttention(a, b, e, mask))(
+    [q, k, v],
+    upstream,
+  );
+  assert.deepEqual(blocked.value.shape, [2, c.heads, c.t, d]);
+  assert.ok(relativeDifference(blocked.value, plain.value) < 1e-5, 'values differ');
+  ['dq', 'dk', 'dv'].forEach((name, i) =>
+    assert.ok(relativeDifference(blocked.grads[i], plain.grads[i]) < 1e-5, `${name} differs`),
+  );
+  tf.dispose([blocked.value, ...blocked.grads]);
+  assert.equal(tf.memory().numTensors, before + plain.grads.length + 1, 'blocked attention leaves no tensor behind');
+  tf.dispose([plain.value, ...plain.grads, q, k, v, upstream, ...(mask ? [mask] : [])]);
 }
+
+for (const c of cases) {
+  test(`blocked attention equals the plain path in values and in dq, dk, dv: ${c.name}`, () => checkCase(c));
+}
+
+test('on the wasm backend, whose products run on XNNPACK, blocked attention equals the plain path too', async () => {
+  await import('@tensorflow/tfjs-backend-wasm');
+  assert.ok(await tf.setBackend('wasm'));
+  try {
+    checkCase(cases[0]);
+    checkCase(cases[2]);
+  } finally {
+    await tf.setBackend('cpu');
+  }
+});
 
 test('blocked attention keeps q, k, v and the mask for the backward pass, not the attention maps', () => {
   const [t, heads, d] = [96, 4, 8];
@@ -159,7 +179,7 @@ test('a LoRA backbone on 37 causal tokens: blocks of 8 give the plain loss and e
   const trained = [...model.namedLoraWeights(), ...model.layers.flatMap((l) => l.inputLayernorm.namedWeights())].map(
     ([, w]) => w,
   );
-  const embeds = tf.randomNormal([2, 37, 24], 0, 1, 'float32', 7);
+  const embeds = tf.randomNormal<tf.Rank.R3>([2, 37, 24], 0, 1, 'float32', 7);
   const target = tf.randomNormal([2, 37, 24], 0, 1, 'float32', 8);
   const step = (blockRows: number, recompute: boolean) => {
     setAttentionQueryBlockRows(blockRows);
