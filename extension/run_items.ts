@@ -73,7 +73,7 @@ export class RunItem extends vscode.TreeItem {
       this.description = runDescription(listing.displayStatus, r.progress);
       const lines = [
         listing.runDir,
-        `Status: ${listing.displayStatus === 'stale' ? `stale — run.json says ${r.status}, but process ${r.pid} is gone` : r.status}`,
+        `Status: ${listing.displayStatus === 'stale' ? `stale — run.json says ${r.status}, but process ${r.pid} is gone` : listing.displayStatus === 'queued' && r.status !== 'queued' ? `queued to resume (see the Queue section); run.json says ${r.status} until it starts` : r.status}`,
         `Task: ${r.task}`,
         r.progress
           ? `Step: ${r.progress.step}/${r.progress.totalSteps} (epoch ${formatEpoch(r.progress.epoch)})`
