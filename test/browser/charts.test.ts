@@ -237,6 +237,19 @@ test('log y says what it leaves out; symlog shows negative values', async () => 
   assert.equal(lr.nonNull[0], 60);
   await page.screenshot({ path: 'test-artifacts/browser/chart_symlog.png' });
   assert.deepEqual(pageErrors(page), []);
+
+  // The choice is kept with the page's state: a reload (VS Code's, of a hidden panel) draws symlog again.
+  await page.reload();
+  await page.waitForFunction(() =>
+    (globalThis as unknown as { __posted: { type: string }[] }).__posted.some((m) => m.type === 'ready'),
+  );
+  await deliver(page, (await monitorInit(runDir)).message);
+  await frames(page);
+  assert.equal((await chart(page, 'loss')).y.distr, 4);
+  assert.equal(
+    await page.evaluate<string>(`document.querySelector('vscode-single-select[aria-label="Y scale"]').value`),
+    'symlog',
+  );
 });
 
 /** The best raw value in the direction, and the first step where it is reached. */
