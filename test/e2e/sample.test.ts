@@ -185,6 +185,9 @@ describe('Sample Lightcones from the Runs view', { timeout: 10 * 60_000 }, () =>
         Number.isInteger(entry.checkpointStep),
         `the entry records its checkpoint's step: ${JSON.stringify(entry)}`,
       );
+      // The simulator knows every slice's redshift and the `test` preset's 100 Mpc side.
+      assert.equal(entry.redshifts?.length, 4, `a redshift per true slice: ${JSON.stringify(entry.redshifts)}`);
+      assert.equal(entry.boxMpc, 100);
       const truth = readNpy(readFileSync(join(runDir, 'samples', entry.truth)), entry.truth);
       const generated = readNpy(readFileSync(join(runDir, 'samples', entry.generated)), entry.generated);
       assert.equal(truth.shape.length, 3);
@@ -199,12 +202,21 @@ describe('Sample Lightcones from the Runs view', { timeout: 10 * 60_000 }, () =>
       // Open in Inspector: the panel of this run shows the sample, 4 slices (2 context + 2 generated).
       await done.first().locator('.monaco-button', { hasText: 'Open in Inspector' }).click();
       const inspector = await panelFrame(page, 'inspector', 60_000, runId);
-      const shown = await waitFor<{ max: string; samples: string[] }>(
+      const shown = await waitFor<{ max: string; samples: string[]; label: string }>(
         inspector,
-        "(() => { const s = document.querySelector('input.slice-slider'); const o = Array.from(document.querySelectorAll('vscode-option')).map((e) => e.textContent).filter((t) => /^lightcone /.test(t)); return s && s.max === '3' && o.length > 0 ? { max: s.max, samples: o } : false; })()",
+        "(() => { const s = document.querySelector('input.slice-slider'); const o = Array.from(document.querySelectorAll('vscode-option')).map((e) => e.textContent).filter((t) => /^lightcone /.test(t)); return s && s.max === '3' && o.length > 0 ? { max: s.max, samples: o, label: document.querySelector('.slice-label').textContent } : false; })()",
         120_000,
       );
-      assert.deepEqual(shown, { max: '3', samples: ['lightcone 0, slices from 0 (2 context)'] });
+      assert.deepEqual(
+        { max: shown.max, samples: shown.samples },
+        { max: '3', samples: [`lightcone 0, slices from 0 (2 context) · step ${entry.checkpointStep}`] },
+      );
+      // The first slice is labelled with the redshift the sample recorded and its observed 21cm frequency.
+      const z = entry.redshifts?.[0] ?? NaN;
+      assert.ok(
+        shown.label.includes(`z = ${z.toFixed(2)} · ${(1420.405751 / (1 + z)).toFixed(1)} MHz`),
+        `slice label "${shown.label}" for z = ${z}`,
+      );
       await studio.screenshot('sample-inspector');
     });
   });
