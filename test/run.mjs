@@ -31,6 +31,7 @@ const slowUnitTests = [
   'test/unit/gpu_out_of_memory_run.test.ts',
   'test/unit/paper_scale_run.test.ts',
   'test/unit/train_cancel_evaluation.test.ts',
+  'test/unit/samples_after_training.test.ts',
 ];
 const tiers = ['fast', 'slow'];
 
