@@ -372,13 +372,20 @@ test('inspector physics: the PNG export carries the run name, the slice z and MH
   const page = await host.open('inspector', { height: 1400 });
   await serve(page, runDir);
   await moveSlice(page, 4);
-  const exported = await page.evaluate<{ width: number; height: number; texts: string[]; bar: number[] }>(`(() => {
+  const exported = await page.evaluate<{
+    width: number;
+    height: number;
+    texts: string[];
+    bar: number[];
+    png: string;
+  }>(`(() => {
     const { canvas, texts } = window.l3mPanel.exportCanvas();
     const ctx = canvas.getContext('2d');
     // The truth colour bar's middle, in the image at 2×.
     const bar = Array.from(ctx.getImageData(2 * (16 + 140), 2 * (64 + 280 + 10), 1, 1).data);
-    return { width: canvas.width, height: canvas.height, texts, bar };
+    return { width: canvas.width, height: canvas.height, texts, bar, png: canvas.toDataURL('image/png') };
   })()`);
+  writeFileSync('test-artifacts/browser/inspector_export.png', Buffer.from(exported.png.split(',')[1], 'base64'));
   const runName = (await inspectorInit(runDir)).run.name;
   const all = exported.texts.join('\n');
   assert.ok(

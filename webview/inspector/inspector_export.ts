@@ -27,7 +27,8 @@ export function inspectorExportCanvas(
   const width = what.views.length * (cell + gap) + gap;
   const imageTop = 64;
   const sideTop = imageTop + cell + 56;
-  const height = sideTop + what.side.length * (sideHeight + 28) + 20;
+  const cutBlock = sideHeight + 46;
+  const height = sideTop + what.side.length * cutBlock + 8;
   const canvas = document.createElement('canvas');
   canvas.width = width * scale;
   canvas.height = height * scale;
@@ -60,7 +61,7 @@ export function inspectorExportCanvas(
     }
   });
   what.side.forEach((cut, i) => {
-    const top = sideTop + i * (sideHeight + 28) + 12;
+    const top = sideTop + i * cutBlock + 12;
     const cutWidth = width - 2 * gap;
     text(`${cut.name} — side view, line of sight →`, gap, top);
     ctx.drawImage(cut.canvas, gap, top + 6, cutWidth, sideHeight);
