@@ -67,7 +67,8 @@ export function bestMarkers(bests: () => CurveBest[]): uPlot.Plugin {
       draw: [
         (u) => {
           const ctx = u.ctx;
-          const ratio = u.bbox.width / Math.max(1, u.over.clientWidth) || devicePixelRatio;
+          // Canvas pixels per CSS pixel (uPlot draws at the device pixel ratio).
+          const ratio = u.bbox.width / Math.max(1, u.over.clientWidth) || 1;
           ctx.save();
           ctx.beginPath();
           ctx.rect(u.bbox.left, u.bbox.top, u.bbox.width, u.bbox.height);
