@@ -3,7 +3,8 @@
 //  1. Monitor, time to first paint with 100k points per curve: from posting monitor/init (typed-array
 //     columns; the structured clone VS Code also does) to the last chart's draw. Goal < 200 ms.
 //  2. Monitor, frame time while streaming 50 metric updates per second onto those 100k points:
-//     per frame, from the render's start to its last chart draw. Goal < 16 ms.
+//     per frame, from the render's start to its last chart draw. Goal < 16 ms. `--monitor` runs 1 and
+//     2 alone, and `--monitor --against <commit>` with that commit's monitor on the same data.
 //  3. Inspector, time to show a 140×140 slice after the slider moves (three panels painted, colour
 //     bars, marker); the deferred power spectrum is reported apart. Goal < 30 ms.
 //  5. Monitor catch-up after being hidden while the run wrote 10k steps (_panels/monitor_catch_up.ts,
