@@ -190,6 +190,11 @@ test('inspector physics: slice z and MHz from the redshift grid, global signal a
     redshifts.map((z) => (1420.405751 / (1 + z)).toFixed(6)),
   );
   await page.screenshot({ path: 'test-artifacts/browser/inspector_physics.png', fullPage: true });
+  // The choice is kept with the page's state, so a reloaded page draws against frequency again.
+  await page.reload();
+  answered.delete(page);
+  await serve(page, runDir);
+  assert.match((await panel(page)).globalXLabel, /observed frequency \[MHz\]/);
 
   // The spectrum in physical units: k · 2π/L in Mpc⁻¹ and Δ² = 2π k² P / N² of the slice in view.
   await moveSlice(page, 5);

@@ -70,6 +70,7 @@ const view = {
   scale: saved?.scale ?? 'shared',
   transform: saved?.transform ?? 'linear',
   percentiles: saved?.percentiles ?? defaultPercentiles,
+  signalAxis: saved?.signalAxis ?? 'redshift',
 };
 
 const toolbar = document.createElement('div');
@@ -177,17 +178,17 @@ const stepSlider = new StepSlider((sample) => {
   bridge.post({ type: 'inspector/loadSample', index: sample });
   saveState();
 });
-let signalAxisChoice: SignalAxis = 'redshift';
 const signalAxisSelect = select<SignalAxis>(
   [
     ['redshift', 'Redshift z'],
     ['frequency', 'Observed frequency (MHz)'],
   ],
-  signalAxisChoice,
+  view.signalAxis,
   (v) => {
-    signalAxisChoice = v;
+    view.signalAxis = v;
     buildCharts();
     draw();
+    saveState();
   },
 );
 const physicsRow = document.createElement('div');
@@ -331,7 +332,7 @@ function showDataPreview(message: InspectorDataPreview): void {
 
 /** The x of each slice for the global signal: redshift or frequency when known, else the lightcone's slice number. */
 function sliceAxis(count: number): { x: number[]; label: string } {
-  return signalAxis(currentGrid(count), count, signalAxisChoice, preview?.slices ?? []);
+  return signalAxis(currentGrid(count), count, view.signalAxis, preview?.slices ?? []);
 }
 
 /** The redshift grid of the slices shown, or why there is none. */

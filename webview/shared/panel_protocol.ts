@@ -195,6 +195,8 @@ export interface InspectorState {
   /** How values map to colours, and the percentiles of the default window. Absent in older state. */
   transform?: DisplayTransform;
   percentiles?: { lo: number; hi: number };
+  /** What the global signal is drawn against. Absent in older state. */
+  signalAxis?: 'redshift' | 'frequency';
 }
 export interface CompareState {
   kind: 'compare';
