@@ -397,7 +397,7 @@ export class Chart {
     const formatX = this.options.formatX;
     const opts: uPlot.Options = {
       ...this.size(),
-      cursor: zoomCursor,
+      cursor: zoomCursor(),
       scales: {
         x: { time: false, ...scaleOptions(this.scaleOf('x'), 'x', this.linearZone.x, () => this.range) },
         y: scaleOptions(this.scaleOf('y'), 'y', this.linearZone.y, () => this.yRange),

@@ -33,12 +33,14 @@ function zoomedSpan(at: number, size: number, factor: number): [number, number] 
   return [at - at * factor, at + (size - at) * factor];
 }
 
-/** uPlot's cursor options for the drag selection this plugin applies. */
-export const zoomCursor: uPlot.Cursor = {
-  drag: { x: true, y: true, uni: 30, setScale: false },
-  // uPlot's own double-click resets x only; the plugin's resets both axes and the decimation.
-  bind: { dblclick: () => () => null },
-};
+/** uPlot's cursor options for the drag selection this plugin applies; fresh per plot, as uPlot keeps a drag's state in them. */
+export function zoomCursor(): uPlot.Cursor {
+  return {
+    drag: { x: true, y: true, uni: 30, setScale: false },
+    // uPlot's own double-click resets x only; the plugin's resets both axes and the decimation.
+    bind: { dblclick: () => () => null },
+  };
+}
 
 export function zoomPlugin(target: ZoomTarget): uPlot.Plugin {
   return {
