@@ -186,6 +186,24 @@ describe('L3M panels in code-server', { timeout: 10 * 60_000 }, () => {
       );
       assert.equal(after, 80);
       await studio.screenshot('panels-monitor');
+
+      // A second run's monitor, opened while the first one's group is the active one, joins that group as a
+      // tab rather than opening a new column beside it.
+      const second = writeRun(runs, 'e2e-monitor', '20260101-120000-m002', 'generation', { seed: 2 }, 'running');
+      writeMetrics(second, records.slice(0, 10));
+      const groups = () => studio.page.locator('.editor-group-container').count();
+      await studio.page.locator('.tabs-container .tab', { hasText: 'Monitor: 20260101-120000-m001' }).click();
+      const groupsBefore = await groups();
+      const secondRow = await studio.revealTreeItem('Runs', /20260101-120000-m002/);
+      await secondRow.hover();
+      await secondRow.locator('[aria-label="Open Training Monitor"]').click();
+      await panelFrame(studio.page, 'monitor', 60_000, '20260101-120000-m002');
+      assert.equal(await groups(), groupsBefore, 'no new editor group for the second monitor');
+      const sameGroup = studio.page.locator('.editor-group-container', {
+        has: studio.page.locator('.tab', { hasText: 'Monitor: 20260101-120000-m001' }),
+      });
+      await sameGroup.locator('.tab', { hasText: 'Monitor: 20260101-120000-m002' }).waitFor({ state: 'visible' });
+      await studio.screenshot('panels-monitor-one-group');
     });
   });
 
