@@ -67,7 +67,9 @@ function axisTicks(u: uPlot, axis: number): { splits: number[]; values: string[]
 function linePaths(
   xs: ArrayLike<number>,
   ys: ArrayLike<number | null | undefined>,
-  toX: (v: number) => number, toY: (v: number) => number) {
+  toX: (v: number) => number,
+  toY: (v: number) => number,
+) {
   const parts: string[] = [];
   let current: string[] = [];
   for (let i = 0; i < xs.length; i++) {
