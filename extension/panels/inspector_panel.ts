@@ -4,7 +4,11 @@
 // run without samples gets true slices of its dataset instead (data_preview.ts); making them runs
 // `l3m data` on the run's config, which reads the files the config names, so in an untrusted
 // workspace only a preview already in the run folder is shown.
+// Opening says what it is doing: the page shows what it reads, a progress item in the status bar
+// lasts until the page has slices (or a reason) to show, and a failure to read the run is said on the
+// page and in a notification.
 import * as vscode from 'vscode';
+import { existsSync } from 'node:fs';
 import { watch, type FSWatcher } from 'chokidar';
 import { basename, join } from 'node:path';
 import { PanelChannel, viewTypes, webviewOptions } from './panel_channel';
@@ -12,6 +16,8 @@ import { inspectorInit, inspectorSample } from './run_data';
 import { ensureDataPreview, hasDataPreview, readDataPreview } from './data_preview';
 import type { SampleIndex } from '../../sidecar/protocol/run_folder';
 import { sidecarCommand } from '../settings';
+import { errorMessage } from '../../sidecar/protocol/error_message';
+import type { InspectorDataPreview } from '../../webview/shared/panel_protocol';
 
 /** Shown instead of true slices when making them would run `l3m data` in an untrusted workspace. */
 export const untrustedPreviewProblem =
@@ -28,6 +34,8 @@ export class InspectorPanel implements vscode.Disposable {
   private readonly trustGranted: vscode.Disposable;
   /** Aborted when the panel closes, stopping an `l3m data` that nobody would see. */
   private readonly closed = new AbortController();
+  /** Settled once the page has slices, a preview or a reason to show, or the panel closed: ends the progress item. */
+  private markShown: () => void = () => undefined;
 
   static create(extensionUri: vscode.Uri, runDir: string, onDispose: () => void): InspectorPanel {
     const panel = vscode.window.createWebviewPanel(
@@ -46,12 +54,24 @@ export class InspectorPanel implements vscode.Disposable {
     onDispose: () => void,
   ) {
     panel.title = `Inspector: ${basename(runDir)}`;
+    const shown = new Promise<void>((resolve) => (this.markShown = resolve));
+    void vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Window, title: `L3M: opening the inspector of ${basename(runDir)}…` },
+      () => shown,
+    );
+    const page = join(extensionUri.fsPath, 'dist', 'webview', 'inspector.js');
+    if (!existsSync(page))
+      void vscode.window.showErrorMessage(
+        `L3M: the inspector cannot open: its page ${page} is missing. Rebuild the extension (npm run build) or reinstall it.`,
+      );
     this.sidecarScript = join(extensionUri.fsPath, 'dist', 'sidecar.js');
     this.channel = new PanelChannel(panel, 'inspector', extensionUri, {
       onReady: () => this.sendInit(),
       onMessage: async (message) => {
-        if (message.type === 'inspector/loadSample')
+        if (message.type === 'inspector/loadSample') {
           this.channel.post(await inspectorSample(runDir, this.samples, message.index));
+          this.markShown();
+        }
       },
       exportDir: () => runDir,
     });
@@ -71,6 +91,7 @@ export class InspectorPanel implements vscode.Disposable {
   }
 
   dispose(): void {
+    this.markShown();
     this.closed.abort();
     void this.watcher?.close();
     this.watcher = null;
@@ -79,10 +100,29 @@ export class InspectorPanel implements vscode.Disposable {
   }
 
   private async sendInit(): Promise<void> {
-    const init = await inspectorInit(this.runDir);
-    this.samples = init.samples;
-    this.channel.post(init);
-    if (!init.samples) await this.sendDataPreview();
+    try {
+      const init = await inspectorInit(this.runDir);
+      this.samples = init.samples;
+      this.channel.post(init);
+      if (init.regression && !init.samples) this.markShown();
+      if (!init.samples) await this.sendDataPreview();
+    } catch (error) {
+      // The page shows the reason where the slices would be; the notification says it once more.
+      const reason = `The inspector could not read the run folder ${this.runDir}: ${errorMessage(error)}`;
+      const nothing: InspectorDataPreview = {
+        type: 'inspector/dataPreview',
+        lightcone: '',
+        slices: [],
+        redshifts: null,
+        shape: [0, 0, 0],
+        data: null,
+        problems: [reason],
+      };
+      this.channel.post(nothing);
+      void vscode.window.showErrorMessage(`L3M: ${reason}`);
+    } finally {
+      if (this.samples === null) this.markShown();
+    }
   }
 
   /** No samples yet: true slices of the run's dataset, through `l3m data` (data_preview.ts). */
