@@ -4,6 +4,7 @@
 // (protocol/run_folder.ts SystemRecord), so readers of training metrics skip it. The rate is low so that
 // a long run's file stays dominated by its training lines; a failed write is reported once and sampling
 // goes on, since these figures must never stop a run.
+import { execFile } from 'node:child_process';
 import { appendFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
@@ -34,12 +35,40 @@ export function systemMetricsInterval(environment: string | undefined): number {
   return seconds * 1000;
 }
 
+/**
+ * The utilisation nvidia-smi reports (`--query-gpu=utilization.gpu --format=csv,noheader,nounits`: one line
+ * per GPU), the busiest GPU's; null for output that holds no number (a driver error, "[N/A]").
+ */
+export function parseGpuUtilisation(output: string): number | null {
+  const values = output
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line !== '')
+    .map(Number)
+    .filter((value) => Number.isFinite(value));
+  return values.length > 0 ? Math.max(...values) : null;
+}
+
+/** Asks nvidia-smi for the GPU's utilisation without blocking the training thread; null when it cannot tell. */
+export function nvidiaSmiUtilisation(): Promise<number | null> {
+  return new Promise((resolve) => {
+    execFile(
+      'nvidia-smi',
+      ['--query-gpu=utilization.gpu', '--format=csv,noheader,nounits'],
+      { timeout: 5000, encoding: 'utf8' },
+      (error, stdout) => resolve(error ? null : parseGpuUtilisation(stdout)),
+    );
+  });
+}
+
 export interface SystemSampler {
   /** Microseconds of CPU time (user + system) the process used so far. */
   cpuMicros(): number;
   rssBytes(): number;
   /** GPU bytes, or undefined on a CPU backend. */
   gpuBytes(): number | undefined;
+  /** The GPU's utilisation in %, on a backend that can tell (cuda: nvidia-smi); absent elsewhere. */
+  gpuUtilisation?: () => Promise<number | null>;
   /** Milliseconds, monotonic. */
   now(): number;
 }
@@ -53,6 +82,7 @@ export function processSampler(backend: string): SystemSampler {
     rssBytes: () => process.memoryUsage.rss(),
     gpuBytes: () => tensorGpuBytes(backend),
     now: () => performance.now(),
+    ...(backend === 'cuda' ? { gpuUtilisation: nvidiaSmiUtilisation } : {}),
   };
 }
 
@@ -110,10 +140,14 @@ export function startSystemMetrics(options: SystemMetricsOptions): { stop(): Pro
   const file = join(options.runDir, 'metrics.jsonl');
   let writing: Promise<void> = Promise.resolve();
   let warned = false;
+  const utilisation = options.sampler.gpuUtilisation;
   const timer = setInterval(() => {
     const record = meter.sample(options.wallTime(), options.step());
     writing = writing
-      .then(() => appendFile(file, JSON.stringify(record) + '\n', 'utf8'))
+      .then(async () => {
+        if (utilisation) record.gpu_util = await utilisation();
+        await appendFile(file, JSON.stringify(record) + '\n', 'utf8');
+      })
       .catch((error: unknown) => {
         if (warned) return;
         warned = true;

@@ -145,6 +145,8 @@ export interface SystemRecord {
   cpu_percent: number | null;
   rss_mb: number | null;
   gpu_mb?: number | null;
+  /** The GPU's utilisation in % (nvidia-smi, the busiest visible GPU) on the cuda backend; absent elsewhere. */
+  gpu_util?: number | null;
 }
 
 /** samples/index.json: what the sampler wrote, in the order it wrote it. */
@@ -256,7 +258,8 @@ function isSystemRecord(value: { kind: 'system' }): value is SystemRecord {
     typeof field('step') === 'number' &&
     numberOrNull(field('cpu_percent')) &&
     numberOrNull(field('rss_mb')) &&
-    (field('gpu_mb') === undefined || numberOrNull(field('gpu_mb')))
+    (field('gpu_mb') === undefined || numberOrNull(field('gpu_mb'))) &&
+    (field('gpu_util') === undefined || numberOrNull(field('gpu_util')))
   );
 }
 

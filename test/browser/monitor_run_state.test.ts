@@ -226,7 +226,15 @@ test('system metrics are a collapsed section; a malformed system line is skipped
   assert.ok(!v.charts.some((m) => /cpu|rss/.test(m)), 'no system chart among the training charts');
   await page.locator('.system-section summary').click();
   await frames(page);
-  const next: SystemRecord = { kind: 'system', wall_time: 40, step: 20, cpu_percent: 50, rss_mb: 410, gpu_mb: 128 };
+  const next: SystemRecord = {
+    kind: 'system',
+    wall_time: 40,
+    step: 20,
+    cpu_percent: 50,
+    rss_mb: 410,
+    gpu_mb: 128,
+    gpu_util: 71,
+  };
   await deliver(page, await monitorAppend(runDir, [], [], { records: [next], skipped: 0 }));
   await frames(page);
   v = await view(page);
@@ -237,7 +245,12 @@ test('system metrics are a collapsed section; a malformed system line is skipped
       ['CPU (%, one core = 100)', 4],
       ['Resident memory (MB)', 4],
       ['GPU memory held by tensors (MB)', 4],
+      ['GPU utilisation (%)', 4],
     ],
+  );
+  assert.match(
+    v.system.summary,
+    /^System: CPU 50%, 410 MB resident, 128 MB on the GPU, GPU 71% busy \(4 samples; 1 malformed line skipped\)$/,
   );
   await page.screenshot({ path: 'test-artifacts/browser/monitor_system.png', fullPage: true });
   assert.deepEqual(pageErrors(page), []);

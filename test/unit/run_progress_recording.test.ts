@@ -11,6 +11,7 @@ import { progressReporter } from '../../sidecar/jobs/progress_reporter';
 import {
   RunWallClock,
   SystemMetricsMeter,
+  parseGpuUtilisation,
   processSampler,
   startSystemMetrics,
   systemMetricsInterval,
@@ -144,6 +145,13 @@ test('the sidecar appends system lines that readers of training metrics skip; a 
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test("the GPU's utilisation is the busiest GPU's figure of nvidia-smi, and none where it gives none", () => {
+  assert.equal(parseGpuUtilisation('37\n'), 37);
+  assert.equal(parseGpuUtilisation('12\n85\n'), 85);
+  assert.equal(parseGpuUtilisation('[N/A]\n'), null);
+  assert.equal(parseGpuUtilisation(''), null);
 });
 
 test('the sampling interval comes from L3M_SYSTEM_METRICS_INTERVAL_S, and a bad one is refused with the fix', () => {

@@ -12,6 +12,7 @@ const quantities = [
   { key: 'cpu_percent', title: 'CPU (%, one core = 100)' },
   { key: 'rss_mb', title: 'Resident memory (MB)' },
   { key: 'gpu_mb', title: 'GPU memory held by tensors (MB)' },
+  { key: 'gpu_util', title: 'GPU utilisation (%)' },
 ] as const;
 
 type Quantity = (typeof quantities)[number]['key'];
@@ -76,6 +77,7 @@ export class SystemSection {
             latest.cpu_percent !== null ? `CPU ${latest.cpu_percent}%` : undefined,
             latest.rss_mb !== null ? `${latest.rss_mb} MB resident` : undefined,
             latest.gpu_mb != null ? `${latest.gpu_mb} MB on the GPU` : undefined,
+            latest.gpu_util != null ? `GPU ${latest.gpu_util}% busy` : undefined,
           ]
             .filter((s) => s !== undefined)
             .join(', ');
@@ -93,7 +95,8 @@ export class SystemSection {
         const v = r[key];
         return typeof v === 'number' ? v : NaN;
       });
-      if (key === 'gpu_mb' && !this.records.some((r) => typeof r.gpu_mb === 'number')) return;
+      // The GPU charts only where a GPU backend wrote figures.
+      if ((key === 'gpu_mb' || key === 'gpu_util') && !this.records.some((r) => typeof r[key] === 'number')) return;
       let chart = this.charts.get(key);
       if (!chart) {
         chart = new Chart(
