@@ -1,11 +1,11 @@
 // The panels in the real workbench (code-server + Chromium): Train on a tiny config opens the
-// monitor by itself and its loss curve grows while the run is running, and the inspector of that
-// run (no samples) shows true slices of its dataset; a run written by another process is
-// opened in the training monitor from the Runs view and its curve grows as lines are appended to
-// metrics.jsonl (the chokidar follower); a generation run with samples opens in the inspector; two
-// runs selected together open in Compare. The trained run's monitor is hidden behind another tab for
-// 10 s while it trains and draws every step once shown again. The webview pages live in nested iframes; the tests find
-// a page's frame by its data-panel attribute.
+// monitor by itself and its loss curve grows while the run is running; hidden behind another tab for
+// 10 s while it trains, the monitor draws every step once shown again; and the inspector of that run
+// (no samples) shows true slices of its dataset. A run written by another process is opened in the
+// training monitor from the Runs view and its curve grows as lines are appended to metrics.jsonl (the
+// chokidar follower), and a second run's monitor joins its editor group; a generation run with samples
+// opens in the inspector; two runs selected together open in Compare. The webview pages live in nested
+// iframes; the tests find a page's frame by its data-panel attribute.
 import assert from 'node:assert/strict';
 import { appendFileSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
