@@ -9,7 +9,8 @@
 //
 //   npm run bench -- paper_scale [--steps N] [--accumulation K] [--threads T] [--no-torch] [--no-check] [--keep]
 //
-// --steps: optimizer steps of the run (default 3: the first is checkpointed and interrupted, the rest resumed);
+// --steps: optimizer steps of the run (default 3: the Ctrl-C sent at the first checkpoint is seen after the step under
+// way, the second, so a resume has a step left only from 3 steps on; with fewer the run completes and is sampled);
 // --accumulation: micro-batches of one window per step (default 1; the paper's batch of 8 is 8, and a step then
 // takes 8 times as long); --threads: PyTorch threads (default 1, as the run's one worker).
 import { spawn, spawnSync } from 'node:child_process';
@@ -215,15 +216,19 @@ async function main(): Promise<void> {
     console.log(
       `l3m train (interrupted after the first checkpoint): exit ${train.exitCode}, ${train.wallSeconds.toFixed(0)} s, peak RSS ${mib(train.peakRssBytes)}`,
     );
-    // A run that failed (out of memory) is not resumed: it would fail the same way.
+    // A run that failed (out of memory) is not resumed: it would fail the same way. One that completed before the
+    // Ctrl-C was seen (fewer than 3 steps) has nothing to resume and is sampled as it is.
     const trained = train.exitCode === 0 || train.exitCode === 4;
-    const resume = trained ? await timedL3m(['resume', runDir], env) : null;
+    if (train.exitCode === 0) console.log('The run completed before the interrupt was seen; no resume.');
+    const resume = train.exitCode === 4 ? await timedL3m(['resume', runDir], env) : null;
     if (resume)
       console.log(
         `l3m resume: exit ${resume.exitCode}, ${resume.wallSeconds.toFixed(0)} s, peak RSS ${mib(resume.peakRssBytes)}`,
       );
     const sample =
-      resume?.exitCode === 0 ? await timedL3m(['sample', runDir, '--slices', '1', '--context', '5'], env) : null;
+      resume?.exitCode === 0 || train.exitCode === 0
+        ? await timedL3m(['sample', runDir, '--slices', '1', '--context', '5'], env)
+        : null;
     if (sample)
       console.log(
         `l3m sample (one slice after 5 context slices): exit ${sample.exitCode}, ${sample.wallSeconds.toFixed(0)} s, peak RSS ${mib(sample.peakRssBytes)}`,
