@@ -210,6 +210,7 @@ test('page shell: nonce-only scripts, no eval, no remote content', () => {
 
 test("the monitor's host follows run.json, so a run started elsewhere shows its stage as it goes", async () => {
   const dir = mkdtempSync(join(tmpdir(), 'l3m-record-'));
+  let keepAlive: NodeJS.Timeout | undefined;
   try {
     const runDir = writeRun(dir, 'e', 'r1', 'regression', {}, 'running');
     const seen: RunRecord[] = [];
@@ -219,6 +220,9 @@ test("the monitor's host follows run.json, so a run started elsewhere shows its 
       told();
     });
     follower.start();
+    // The follower's watcher does not keep a process alive (the extension host stays up anyway); this
+    // test's process must, or it can end before the kernel reports the rename.
+    keepAlive = setInterval(() => undefined, 1000);
     const next = () => new Promise<void>((resolve) => (told = resolve));
     // Rewritten as the sidecar does it: a temporary file renamed over run.json.
     const rewrite = (change: Partial<RunRecord>) => {
@@ -238,6 +242,7 @@ test("the monitor's host follows run.json, so a run started elsewhere shows its 
     assert.equal(seen[seen.length - 1].status, 'completed');
     follower.close();
   } finally {
+    clearInterval(keepAlive);
     rmSync(dir, { recursive: true, force: true });
   }
 });
