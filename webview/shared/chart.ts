@@ -131,7 +131,14 @@ export class Chart {
     this.element.append(header, this.plotHost, this.bestLine, this.noteLine);
     parent.append(this.element);
     this.build();
-    this.resize = new ResizeObserver(() => this.plot?.setSize(this.size()));
+    this.resize = new ResizeObserver(() => {
+      const plot = this.plot;
+      if (!plot) return;
+      // uPlot redraws on every setSize, even to the size it already has, and an observer always
+      // reports once when it starts: without this check each chart would draw twice on first paint.
+      const size = this.size();
+      if (size.width !== plot.width || size.height !== plot.height) plot.setSize(size);
+    });
     this.resize.observe(this.plotHost);
     // Axis colours are read when uPlot draws (see build), so a theme change needs only a redraw.
     this.stopTheme = onThemeChange(() => this.plot?.redraw(false, true));
