@@ -103,6 +103,23 @@ test('split curves: typed columns → one curve per split, null values as counte
   assert.deepEqual([...splitCurves(batches, 'lr', 'step').keys()], ['train']);
 });
 
+test('split curves: a batch that goes back in step (a resume) is sorted on demand, and the first non-finite x is kept', () => {
+  const records: MetricRecord[] = [
+    { step: 1, epoch: 0, wall_time: 1, split: 'train', loss: 3 },
+    { step: 3, epoch: 0, wall_time: 2, split: 'train', loss: null },
+    { step: 2, epoch: 0, wall_time: 3, split: 'train', loss: 2 },
+    { step: 4, epoch: 0, wall_time: 4, split: 'train', loss: null },
+  ];
+  const train = splitCurves([recordsToColumns(records)], 'loss', 'step').get('train') as Curve;
+  assert.equal(train.isSorted, false);
+  assert.equal(train.nonFinite, 2);
+  assert.equal(train.firstNonFiniteX, 3);
+  train.ensureSorted();
+  assert.deepEqual([...train.xs], [1, 2, 3, 4]);
+  assert.deepEqual(gapsAsNull(train.ys), [3, 2, null, null]);
+  assert.equal(splitCurves([recordsToColumns(records.slice(0, 2))], 'loss', 'step').get('train')?.isSorted, true);
+});
+
 function mode(rows: number, cols: number, kr: number, kc: number, amplitude: number): Float32Array {
   const out = new Float32Array(rows * cols);
   for (let r = 0; r < rows; r++)
@@ -272,6 +289,30 @@ test('decimation: small data passes through with null gaps; large data keeps eac
   // Zoomed: full resolution inside the range.
   const zoomed = decimate([{ x, ys: [y, sparse] }], { min: 1000, max: 1400 }, 500, false);
   assert.ok(zoomed[0].includes(1200) && zoomed[0].includes(1201));
+});
+
+test('decimation of runs logged at the same steps: the columns side by side on the one x, each bucket its own min and max', () => {
+  const n = 10_000;
+  const x = Float64Array.from({ length: n }, (_, i) => i);
+  const runs = [1, 2, 3].map((scale) => ({
+    x,
+    ys: [Float64Array.from(x, (i) => scale * (i % 10)), Float64Array.from(x, (i) => (i === 5 ? NaN : scale))],
+  }));
+  const view = decimate(runs, null, 1000, false);
+  // 1000 buckets of 10 steps, the first and last step of each: [0, 9, 10, 19, …].
+  assert.equal(view.length, 1 + 2 * runs.length);
+  assert.deepEqual(view[0].slice(0, 4), [0, 9, 10, 19]);
+  assert.equal(view[0].length, 2000);
+  for (const [r, scale] of [1, 2, 3].entries()) {
+    assert.deepEqual(view[1 + 2 * r].slice(0, 4), [0, 9 * scale, 0, 9 * scale], `run ${r + 1}: min then max`);
+    assert.deepEqual(view[2 + 2 * r].slice(0, 2), [scale, scale], `run ${r + 1}: a gap inside a bucket is skipped`);
+  }
+  // The same runs on x shifted by half a step no longer share x: merged, null where a run has no point.
+  const shifted = { x: x.map((v) => v + 0.5), ys: runs[0].ys };
+  const merged = decimate([runs[0], shifted], null, 1000, false);
+  assert.deepEqual(merged[0].slice(0, 3), [0, 0.5, 9]);
+  assert.deepEqual(merged[1].slice(0, 3), [0, null, 9]);
+  assert.deepEqual(merged[3].slice(0, 3), [null, 0, null]);
 });
 
 test('decimation by group: a dense and a sparse curve on their own x, merged after decimation', () => {

@@ -12,7 +12,7 @@ import '@vscode-elements/elements';
 import '../shared/panel.css';
 import './compare.css';
 import { connect } from '../shared/vscode_api';
-import { Chart, type ChartSeries } from '../shared/chart';
+import { Chart, type ChartOptions, type ChartSeries } from '../shared/chart';
 import { chartKeyTitle, xAxisTitle } from '../shared/metric_labels';
 import { isAxisScale } from '../shared/axis_scales';
 import { metricDirection, metricHasBest } from '../../sidecar/protocol/group_stats';
@@ -311,7 +311,7 @@ function render(): void {
     };
     let chart = charts.get(key);
     if (chart) chart.reconfigure(options);
-    else charts.set(key, (chart = new Chart(grid, options, bridge)));
+    else charts.set(key, (chart = newChart(options)));
     // One series group per run (its own x, raw and smoothed): runs are merged on x only after decimation.
     chart.setGroups(
       curves.map((c) => {
@@ -373,8 +373,18 @@ function renderGroupChart(key: string, curves: Curve[], groups: RunGroup[]): voi
   };
   let chart = charts.get(key);
   if (chart) chart.reconfigure(options);
-  else charts.set(key, (chart = new Chart(grid, options, bridge)));
+  else charts.set(key, (chart = newChart(options)));
   chart.setGroups(parts.data);
+}
+
+/**
+ * A new chart in the grid. The grid's columns are of equal width, so a chart takes the width of one
+ * already drawn: only the first is measured, and adding twenty runs' charts forces one layout, not
+ * one per chart.
+ */
+function newChart(options: ChartOptions): Chart {
+  const drawn = [...charts.values()].find((c) => c.uplot !== null);
+  return new Chart(grid, options, bridge, drawn?.uplot?.width);
 }
 
 /** A chart's title in words and its axes as chosen (metric_labels.ts, axis_scales.ts). */

@@ -102,6 +102,12 @@ export class Chart {
     parent: HTMLElement,
     options: ChartOptions,
     private readonly bridge: PanelBridge,
+    /**
+     * The plot's width in CSS pixels when the caller knows it (a card in a grid of equal columns
+     * beside one already drawn): reading it from the page would force a layout for each new chart.
+     * A wrong width is corrected by the resize observer.
+     */
+    private readonly initialWidth?: number,
   ) {
     this.options = options;
     this.element = document.createElement('section');
@@ -384,6 +390,14 @@ export class Chart {
   }
 
   private build(): void {
+    // A rebuild keeps the width the plot has (the resize observer keeps it current), so that
+    // rebuilding several charts in a row never forces a layout between them.
+    const size =
+      this.plot !== null
+        ? { width: this.plot.width, height: this.options.height ?? 220 }
+        : this.initialWidth !== undefined
+          ? { width: this.initialWidth, height: this.options.height ?? 220 }
+          : this.size();
     this.plot?.destroy();
     this.linearZone = this.symlogZones();
     // Colours as functions: uPlot calls them on every draw, so a redraw after a theme change picks up the new theme.
@@ -403,7 +417,7 @@ export class Chart {
     };
     const formatX = this.options.formatX;
     const opts: uPlot.Options = {
-      ...this.size(),
+      ...size,
       cursor: zoomCursor(),
       scales: {
         x: { time: false, ...scaleOptions(this.scaleOf('x'), 'x', this.linearZone.x, () => this.range) },

@@ -50,7 +50,12 @@ function toPlotColumn(column: Float64Array, positiveOnly: boolean): (number | nu
   return out;
 }
 
-/** Appends the min/max of each bucket of x[from, to) over [a, b) in `count` buckets. */
+/**
+ * Appends the min/max of each bucket of x[from, to) over [a, b) in `count` buckets. The buckets'
+ * bounds are found once and then each series is scanned on its own, bucket after bucket: a chart of
+ * twenty runs decimates sixty series on a freshly loaded page, where per-bucket bookkeeping across
+ * series costs more than the scan.
+ */
 function decimateSegment(
   group: SeriesGroup,
   from: number,
@@ -63,12 +68,10 @@ function decimateSegment(
 ): void {
   if (to <= from) return;
   const { x, ys } = group;
-  const series = ys.length;
   const outX = out.x;
-  const mins = new Float64Array(series);
-  const maxs = new Float64Array(series);
-  const counts = new Uint32Array(series);
   const width = (b - a) / count || 1;
+  // Bucket k holds the points [ends[k - 1], ends[k]) (ends[-1] being `from`).
+  const ends: number[] = [];
   let i = from;
   while (i < to) {
     // One bucket: the run of points whose x falls into the same bucket as x[i].
@@ -77,15 +80,19 @@ function decimateSegment(
     const start = i;
     while (i < to && x[i] < bucketEnd) i++;
     if (i === start) i++; // round-off at a boundary: take the point anyway
-    mins.fill(Infinity);
-    maxs.fill(-Infinity);
-    counts.fill(0);
-    for (let s = 0; s < series; s++) {
-      const y = ys[s];
+    ends.push(i);
+    outX.push(x[start]);
+    if (i - start > 1) outX.push(x[i - 1]);
+  }
+  for (let s = 0; s < ys.length; s++) {
+    const y = ys[s];
+    const column = out.ys[s];
+    let start = from;
+    for (const end of ends) {
       let mn = Infinity;
       let mx = -Infinity;
       let n = 0;
-      for (let k = start; k < i; k++) {
+      for (let k = start; k < end; k++) {
         const v = y[k];
         // NaN fails every comparison, so gaps never count.
         if (positiveOnly ? !(v > 0) : v !== v) continue;
@@ -93,16 +100,10 @@ function decimateSegment(
         if (v < mn) mn = v;
         if (v > mx) mx = v;
       }
-      mins[s] = mn;
-      maxs[s] = mx;
-      counts[s] = n;
-    }
-    outX.push(x[start]);
-    for (let s = 0; s < series; s++) out.ys[s].push(counts[s] > 0 ? mins[s] : null);
-    if (i - start > 1) {
+      column.push(n > 0 ? mn : null);
       // A series with one value in the bucket shows it once (a sparse validation curve stays sparse).
-      outX.push(x[i - 1]);
-      for (let s = 0; s < series; s++) out.ys[s].push(counts[s] > 1 ? maxs[s] : null);
+      if (end - start > 1) column.push(n > 1 ? mx : null);
+      start = end;
     }
   }
 }
@@ -173,5 +174,22 @@ export function decimate(
   buckets: number,
   positiveOnly: boolean,
 ): PlotData {
-  return mergeGroups(groups.map((g) => decimateGroup(g, range, buckets, positiveOnly)));
+  const decimated = groups.map((g) => decimateGroup(g, range, buckets, positiveOnly));
+  return onSharedX(decimated) ?? mergeGroups(decimated);
+}
+
+/**
+ * The decimated groups side by side when they all kept the same x (runs logged at the same steps
+ * decimate to the same points), or null. Then no merge is needed: the columns are used as they are,
+ * their gaps being null already.
+ */
+function onSharedX(groups: PlotGroup[]): PlotData | null {
+  if (groups.length === 0) return null;
+  const x = groups[0].x;
+  for (let g = 1; g < groups.length; g++) {
+    const other = groups[g].x;
+    if (other.length !== x.length) return null;
+    for (let i = 0; i < x.length; i++) if (other[i] !== x[i]) return null;
+  }
+  return [x, ...groups.flatMap((g) => g.ys)];
 }

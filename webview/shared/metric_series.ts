@@ -45,6 +45,17 @@ export class Curve {
     this.length = n + 1;
   }
 
+  /** Counts a non-finite value at x (written as NaN by the caller). */
+  noteNonFinite(x: number): void {
+    this.nonFinite++;
+    if (this.firstNonFiniteX === null) this.firstNonFiniteX = x;
+  }
+
+  /** Marks points written directly into the columns as out of x order (ensureSorted sorts them). */
+  markUnsorted(): void {
+    this.sorted = false;
+  }
+
   /** False after a point went back in x, until ensureSorted. */
   get isSorted(): boolean {
     return this.sorted;
@@ -136,21 +147,53 @@ export function splitCurves(batches: readonly MetricColumns[], metric: string, x
     for (let i = 0; i < batch.length; i++) if (column.present[i]) counts[batch.split[i]]++;
   }
   // Exact capacities from a counting pass: no regrowth, no over-allocation for a sparse split.
-  const bySplit = Array.from(counts, (n) => (n > 0 ? new Curve(n) : null));
-  for (const { batch, values, present } of found) {
-    const xs = batch[xAxis];
-    for (let i = 0; i < batch.length; i++) {
-      if (!present[i]) continue;
-      const v = values[i];
-      // The counting pass made a curve for every split that has a value here.
-      bySplit[batch.split[i]]?.push(xs[i], v - v === 0 ? v : null);
-    }
-  }
   const curves = new Map<string, Curve>();
-  bySplit.forEach((curve, i) => {
-    if (curve) curves.set(splitNames[i], curve);
+  counts.forEach((n, split) => {
+    if (n === 0) return;
+    const curve = new Curve(n);
+    for (const { batch, values, present } of found)
+      fillSplit(curve, batch.length, batch[xAxis], values, present, batch.split, split);
+    curves.set(splitNames[split], curve);
   });
   return curves;
+}
+
+/**
+ * Appends one split's present values to a curve that has room for them. The loop writes the typed
+ * columns directly rather than calling push per point: the compare page converts 20 runs × 10k
+ * steps per metric on first paint, in a freshly loaded page where a call per point costs several
+ * times more than the loop itself.
+ */
+function fillSplit(
+  curve: Curve,
+  length: number,
+  xs: Float64Array,
+  values: Float64Array,
+  present: Uint8Array,
+  splits: Uint8Array,
+  split: number,
+): void {
+  const x = curve.x;
+  const y = curve.y;
+  let n = curve.length;
+  let last = n > 0 ? x[n - 1] : -Infinity;
+  let sorted = true;
+  for (let i = 0; i < length; i++) {
+    if (present[i] === 0 || splits[i] !== split) continue;
+    const at = xs[i];
+    const v = values[i];
+    if (at < last) sorted = false;
+    last = at;
+    x[n] = at;
+    if (v - v === 0) y[n] = v;
+    else {
+      y[n] = NaN;
+      curve.noteNonFinite(at);
+    }
+    n++;
+  }
+  curve.length = n;
+  if (!sorted) curve.markUnsorted();
 }
 
 /** Metric names of column batches, ordered as metricNames orders them. */
