@@ -30,13 +30,20 @@ export function bestPoint(
   from = 0,
   start: BestPoint | null = null,
 ): BestPoint | null {
-  let best = start;
+  // The best index is tracked and the point made once at the end: a falling loss improves at
+  // thousands of steps, and an object per improvement is garbage on the compare page's first paint.
+  let at = -1;
+  let bestY = start?.y ?? NaN;
+  const min = direction === 'min';
   for (let i = from; i < y.length; i++) {
     const v = y[i];
     if (!(v - v === 0)) continue;
-    if (best === null || (direction === 'min' ? v < best.y : v > best.y)) best = { x: x[i], y: v };
+    if ((at < 0 && start === null) || (min ? v < bestY : v > bestY)) {
+      at = i;
+      bestY = v;
+    }
   }
-  return best;
+  return at < 0 ? start : { x: x[at], y: bestY };
 }
 
 /** Curves listed one by one up to this many; past it the text names the overall best only. */
