@@ -165,7 +165,12 @@ async function inspectorFigures(host: Awaited<ReturnType<typeof startPanelHost>>
   const page = await host.open('inspector', { width: 1400, height: 1000 });
   await deliver(page, init);
   await deliver(page, await inspectorSample(runDir, init.samples, 0));
-  await page.waitForFunction('document.querySelector("input.slice-slider").max === "39"');
+  // A function, not a string: the page's CSP forbids the eval a string condition needs once it polls.
+  await page.waitForFunction(() => {
+    type Slider = { max: string } | null;
+    const page = globalThis as unknown as { document: { querySelector(selector: string): Slider } };
+    return page.document.querySelector('input.slice-slider')?.max === '39';
+  });
   return page.evaluate<{ shown: number[]; withSpectrum: number[]; bare: number[] }>(`(async () => {
     const slider = document.querySelector('input.slice-slider');
     const frame = () => new Promise((r) => requestAnimationFrame(() => setTimeout(r)));
