@@ -10,7 +10,8 @@
 //  5. Monitor catch-up after being hidden while the run wrote 10k steps (_panels/monitor_catch_up.ts,
 //     `--catch-up` alone), with its references measured in the same run.
 //  4. Compare, time to first paint with 20 runs × 10k steps, against 2 runs × 10k in the same run
-//     (_panels/compare_first_paint.ts; `--compare` runs only this). Goal < 200 ms.
+//     (_panels/compare_first_paint.ts; `--compare` runs only this, `--compare --against <commit>`
+//     also that commit's compare page on the same runs). Goal < 200 ms.
 //  6. Inspector with its side view, 140×140 × 160 slices: work per frame dragging the slice slider
 //     (cuts kept) against dragging the cut's row (both cuts made again each frame), same page and run
 //     (_panels/inspector_side_view.ts; `--side-view` runs only this). Goal < 16 ms.
@@ -105,8 +106,8 @@ async function streaming(
 
 const baselineCommit = 'f18305c';
 
-/** Builds the monitor page of `commit` into dist/webview/baseline-monitor.js; returns null or why not. */
-async function buildBaseline(commit = baselineCommit): Promise<string | null> {
+/** Builds the `page` of `commit` into dist/webview/baseline-<page>.js; returns null or why not. */
+async function buildBaseline(commit = baselineCommit, page: 'monitor' | 'compare' = 'monitor'): Promise<string | null> {
   const root = resolve(import.meta.dirname ?? __dirname, '..');
   // Inside the repository, so that its imports resolve against the same node_modules.
   const source = join(root, 'dist', 'bench-baseline-src');
@@ -119,7 +120,7 @@ async function buildBaseline(commit = baselineCommit): Promise<string | null> {
     });
     execFileSync('tar', ['-x', '-C', source], { input: archive });
     await esbuild.build({
-      entryPoints: { 'baseline-monitor': join(source, 'webview/monitor/main.ts') },
+      entryPoints: { [`baseline-${page}`]: join(source, `webview/${page}/main.ts`) },
       bundle: true,
       platform: 'browser',
       target: 'es2022',
@@ -131,7 +132,7 @@ async function buildBaseline(commit = baselineCommit): Promise<string | null> {
     });
     return null;
   } catch (error) {
-    return `the baseline (commit ${baselineCommit}) could not be built: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`;
+    return `the baseline (commit ${commit}) could not be built: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`;
   } finally {
     rmSync(source, { recursive: true, force: true });
   }
@@ -220,9 +221,15 @@ async function main(): Promise<void> {
       console.log(JSON.stringify({ bench: 'panels', ...report.json }));
       return;
     }
-    // `--compare`: only the compare page's first paint with 20 runs (and its 2-run reference).
+    // `--compare [--against <commit>]`: only the compare page's first paint with 20 runs (and its
+    // 2-run reference), with that commit's compare page on the same runs when one is named.
     if (process.argv.includes('--compare')) {
-      const report = compareFirstPaintReport(await compareFirstPaint(host, runsDir));
+      const against = process.argv.includes('--against') ? process.argv[process.argv.indexOf('--against') + 1] : null;
+      const problem = against === null ? null : await buildBaseline(against, 'compare');
+      const baseline =
+        against !== null && problem === null ? { bundle: 'baseline-compare', commit: against } : undefined;
+      const report = compareFirstPaintReport(await compareFirstPaint(host, runsDir, baseline));
+      if (problem !== null) console.log(`Baseline skipped: ${problem}.`);
       for (const line of report.lines) console.log(line);
       console.log(JSON.stringify({ bench: 'panels', ...report.json }));
       return;

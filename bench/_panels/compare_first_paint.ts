@@ -3,10 +3,14 @@
 // smoothed curve in each, plus the legend, the metrics table with best-so-far values and the config
 // table), from posting compare/runs (the message as the extension builds it, from real run folders)
 // to the last chart's draw. Goal < 200 ms. The reference, measured in the same run on the same page
-// and browser: 2 runs of 10k steps, so the figure shows what 18 more runs cost.
+// and browser: 2 runs of 10k steps, so the figure shows what 18 more runs cost. With a baseline
+// bundle (bench/panels `--compare --against <commit>`: that commit's compare page, built from git),
+// the 20 runs are timed on it too, round for round alternating with the current page, so that both
+// figures see the same load on a shared machine.
 import type { Page } from 'playwright-core';
 import { compareRun } from '../../extension/panels/run_data';
 import type { PanelHost } from '../../test/browser/panel_host';
+import type { HostMessage } from '../../webview/shared/panel_protocol';
 import { stash } from '../../test/browser/panel_host';
 import { trainingRecords, writeMetrics, writeRun } from '../../test/browser/run_fixtures';
 
@@ -43,7 +47,8 @@ function firstPaint(page: Page, runs: number): Promise<Paint> {
   })`);
 }
 
-async function paints(host: PanelHost, runsDir: string, count: number): Promise<Paint[]> {
+/** The compare/runs message for `count` runs of `steps` steps, from real run folders. */
+async function runsMessage(runsDir: string, count: number): Promise<HostMessage> {
   const runDirs = Array.from({ length: count }, (_, i) => {
     const runDir = writeRun(
       runsDir,
@@ -58,25 +63,44 @@ async function paints(host: PanelHost, runsDir: string, count: number): Promise<
     writeMetrics(runDir, trainingRecords(steps, 100, i + 1, 1 + i / 50));
     return runDir;
   });
-  const message = { type: 'compare/runs' as const, runs: await Promise.all(runDirs.map(compareRun)) };
-  const out: Paint[] = [];
-  for (let round = 0; round < rounds; round++) {
-    const page = await host.open('compare', { width: 1400, height: 900 });
+  return { type: 'compare/runs' as const, runs: await Promise.all(runDirs.map(compareRun)) };
+}
+
+async function paintOnce(host: PanelHost, message: HostMessage, count: number, bundle?: string): Promise<Paint> {
+  const page = await host.open('compare', { width: 1400, height: 900, bundle });
+  try {
     await stash(page, '__benchCompare', message);
-    out.push(await firstPaint(page, count));
+    return await firstPaint(page, count);
+  } finally {
     await page.close();
   }
-  return out;
 }
 
 export interface CompareFirstPaint {
   /** Per round, ms. */
   twenty: Paint[];
   two: Paint[];
+  /** The baseline bundle's 20-run paints, and its commit; absent without one. */
+  baseline?: { commit: string; twenty: Paint[] };
 }
 
-export async function compareFirstPaint(host: PanelHost, runsDir: string): Promise<CompareFirstPaint> {
-  return { twenty: await paints(host, runsDir, 20), two: await paints(host, runsDir, 2) };
+/** `baseline`: a bundle under dist/webview/ (without .js) with another commit's compare page, and that commit. */
+export async function compareFirstPaint(
+  host: PanelHost,
+  runsDir: string,
+  baseline?: { bundle: string; commit: string },
+): Promise<CompareFirstPaint> {
+  const twentyRuns = await runsMessage(runsDir, 20);
+  const twoRuns = await runsMessage(runsDir, 2);
+  const figures: CompareFirstPaint = { twenty: [], two: [] };
+  const before: Paint[] = [];
+  for (let round = 0; round < rounds; round++) {
+    if (baseline) before.push(await paintOnce(host, twentyRuns, 20, baseline.bundle));
+    figures.twenty.push(await paintOnce(host, twentyRuns, 20));
+  }
+  for (let round = 0; round < rounds; round++) figures.two.push(await paintOnce(host, twoRuns, 2));
+  if (baseline) figures.baseline = { commit: baseline.commit, twenty: before };
+  return figures;
 }
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
@@ -93,6 +117,11 @@ export function compareFirstPaintReport(figures: CompareFirstPaint): {
     `message to render ${ms(of(paints, 'start'))}, charts set up ${ms(of(paints, 'charts') - of(paints, 'start'))}, legend and tables ${ms(of(paints, 'end') - of(paints, 'charts'))}, then the draws`;
   return {
     lines: [
+      ...(figures.baseline
+        ? [
+            `Baseline, the compare page of ${figures.baseline.commit} on the same 20 runs, rounds alternating with the current page: median ${ms(of(figures.baseline.twenty, 'paint'))} (runs ${figures.baseline.twenty.map((p) => ms(p.paint)).join(', ')}; ${split(figures.baseline.twenty)}); now ${(of(figures.baseline.twenty, 'paint') / twenty).toFixed(2)}× faster.`,
+          ]
+        : []),
       `Compare first paint, 20 runs × ${steps / 1000}k steps (4 charts, raw + smoothed per run): median ${ms(twenty)} (runs ${figures.twenty.map((p) => ms(p.paint)).join(', ')}; ${split(figures.twenty)}); reference 2 runs × ${steps / 1000}k: ${ms(two)} (${split(figures.two)}); ratio ${(twenty / two).toFixed(1)}×. Goal < 200 ms: ${twenty < 200 ? 'met' : 'NOT met'}.`,
     ],
     json: {
@@ -100,6 +129,12 @@ export function compareFirstPaintReport(figures: CompareFirstPaint): {
       compare_first_paint_2x10k_ms: +two.toFixed(2),
       compare_render_20x10k_ms: +(of(figures.twenty, 'end') - of(figures.twenty, 'start')).toFixed(2),
       compare_first_paint_goal_met: twenty < 200,
+      ...(figures.baseline
+        ? {
+            compare_first_paint_20x10k_baseline_ms: +of(figures.baseline.twenty, 'paint').toFixed(2),
+            compare_baseline_commit: figures.baseline.commit,
+          }
+        : {}),
     },
   };
 }
