@@ -3,7 +3,8 @@
 // the config fields in which they differ; a legend that stays small, filters, solos and highlights;
 // and the metrics table: its default columns, best-so-far values and steps checked against the
 // logged data, the column chooser, the CSV and Markdown exports, and the config table's toggle
-// between the fields that differ and all fields, with fields a run never read left out.
+// between the fields that differ and all fields, with fields a run never read left out. And the first
+// paint of 20 runs × 10k steps: each chart drawn once, on curves decimated to the plot's width.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -337,4 +338,48 @@ test('compare tables: default columns, best-so-far against the data, chooser, CS
   });
   await page.screenshot({ path: 'test-artifacts/browser/compare-tables.png', fullPage: true });
   assert.deepEqual(pageErrors(page), []);
+});
+
+test('first paint of 20 runs × 10k steps: each chart drawn once, every run on the decimated shared steps', async () => {
+  const steps = 10_000;
+  const dirs = Array.from({ length: 20 }, (_, i) => {
+    const runDir = writeRun(runsDir, 'paint', `20261201-1100${String(i).padStart(2, '0')}-dd00`, 'regression', {
+      task: 'regression',
+      training: { unit: 'steps', steps, lr: lrs[i % 4], seed: i },
+    });
+    writeMetrics(runDir, trainingRecords(steps, 100, i + 1, 1 + i / 40));
+    return runDir;
+  });
+  const runs = await Promise.all(dirs.map(compareRun));
+  const page = await host.open('compare', { width: 1400, height: 900 });
+  // The page marks each chart draw while this is set (bench_marks.ts).
+  await page.evaluate('window.l3mBenchmark = true');
+  await deliver(page, { type: 'compare/runs', runs });
+  await page.waitForFunction('window.l3mPanel.charts().length === 4');
+  await frames(page, 4);
+  const drawn: { draws: number; charts: { title: string; rows: number; width: number; pointsPerRun: number[] }[] } =
+    await page.evaluate(`({
+      draws: performance.getEntriesByName('l3m-chart-draw').length,
+      charts: window.l3mPanel.charts().map((c) => ({
+        title: c.title,
+        rows: c.uplot.data[0].length,
+        width: c.uplot.bbox.width / devicePixelRatio,
+        pointsPerRun: window.l3mPanel.runs().map((_, i) => c.uplot.data[2 * i + 2].filter((v) => v !== null).length),
+      })),
+    })`);
+  // A chart drawn twice (its first size reported again by the resize observer) costs a whole redraw.
+  assert.equal(drawn.draws, 4, `${drawn.draws} draws for 4 charts`);
+  for (const chart of drawn.charts) {
+    const training = chart.title.includes('val') ? steps / 100 : steps;
+    // Train curves (10k steps) are cut to about two points per pixel column; validation (100 points) is kept whole.
+    assert.ok(
+      chart.rows <= Math.min(training, 2 * Math.round(chart.width) + 4 * 64),
+      `${chart.title}: ${chart.rows} rows`,
+    );
+    assert.ok(chart.rows >= Math.min(training, Math.round(chart.width)), `${chart.title}: ${chart.rows} rows`);
+    // Every run logged the same steps, so every run has a value in every row: nothing was padded with gaps.
+    assert.deepEqual(chart.pointsPerRun, Array(20).fill(chart.rows), chart.title);
+  }
+  assert.deepEqual(pageErrors(page), []);
+  await page.close();
 });
