@@ -12,8 +12,9 @@ import { join } from 'node:path';
 
 const allSuites = ['unit', 'integration', 'browser', 'e2e'];
 
-// The unit tests that train a model until it learns, run whole trainings or sweep large inputs: each
-// takes 5 to 55 s of CPU where the others take about a second, so the fast tier leaves them out.
+// The unit tests that train a model until it learns, run whole trainings or sweep large inputs (5 to 55 s of
+// CPU each), and those that start several processes or convert real stores and HDF5 files (3 to 8 s), where
+// the others take about a second: the fast tier leaves them out so that it stays under a minute on two cores.
 // `unit` (and so `npm test`) still runs them.
 const slowUnitTests = [
   'test/unit/generation_training.test.ts',
@@ -32,6 +33,16 @@ const slowUnitTests = [
   'test/unit/paper_scale_run.test.ts',
   'test/unit/train_cancel_evaluation.test.ts',
   'test/unit/samples_after_training.test.ts',
+  'test/unit/data_store.test.ts',
+  'test/unit/data_hdf5.test.ts',
+  'test/unit/hdf5_labels.test.ts',
+  'test/unit/bad_data_files.test.ts',
+  'test/unit/input_fifos.test.ts',
+  'test/unit/backends.test.ts',
+  'test/unit/backend_unavailable_run.test.ts',
+  'test/unit/gpu_memory_errors.test.ts',
+  'test/unit/train_run_controls.test.ts',
+  'test/unit/generation_model.test.ts',
 ];
 const tiers = ['fast', 'slow'];
 
