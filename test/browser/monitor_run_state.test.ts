@@ -115,6 +115,9 @@ test('during dataset simulation the header shows the stage, its progress and ETA
   assert.equal(header.live, 'simulating lightcones 12/40 · ETA 2 min 20 s');
   assert.equal(header.fraction, 0.3);
   assert.doesNotMatch(`${header.status} ${header.live}`, /0\/0/);
+  // Where the charts will be, the page names the stage rather than waiting without a word.
+  const waiting = await page.locator('.empty').innerText();
+  assert.equal(waiting, 'No curves yet: simulating lightcones 12/40. They start with the first training step.');
   // A run started in a terminal: the same from run.json alone.
   const terminal = writeRun(runsDir, 'quick', '20261202-100000-cccc', 'regression', {}, 'running');
   editRun(terminal, {

@@ -127,6 +127,7 @@ function onMessage(message: HostMessage): void {
     run = message.run;
     title.textContent = `Training monitor — ${run.name}`;
     header.setRecord(run.record, true);
+    empty.textContent = header.waitingText();
     table.clear();
     metrics.length = 0;
     problems.set('metrics', message.problems);
@@ -152,8 +153,10 @@ function onMessage(message: HostMessage): void {
   } else if (message.type === 'run/state' && run) {
     run = { ...run, record: message.record };
     header.setRecord(message.record);
+    empty.textContent = header.waitingText();
   } else if (message.type === 'run/progress') {
     header.setProgress(message.progress);
+    empty.textContent = header.waitingText();
   }
 }
 

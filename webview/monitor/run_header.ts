@@ -105,6 +105,15 @@ export class RunHeader {
     if (changed) this.render();
   }
 
+  /** What the page says while it has no curve: during data simulation it can take minutes, so the stage is named. */
+  waitingText(): string {
+    const progress = currentProgress(this.record, this.reported, this.drawn);
+    if (progress?.stage && progress.stage.name !== 'training')
+      return `No curves yet: ${describeProgress(progress).stage}. They start with the first training step.`;
+    if (this.record && !isLive(this.record)) return `This run wrote no metrics (${this.record.status}).`;
+    return 'Waiting for the run to write metrics…';
+  }
+
   /** What the header shows now (the browser tests read it). */
   text(): { status: string; live: string; fraction: number | null } {
     return {
