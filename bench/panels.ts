@@ -193,11 +193,12 @@ async function inspectorFigures(host: Awaited<ReturnType<typeof startPanelHost>>
     const ctx = canvas.getContext('2d');
     const image = new ImageData(140, 140);
     const bare = [];
+    // One putImageData is below the page's timer resolution (0.1 ms): time 20 and take the mean.
     for (let i = 0; i < 120; i++) {
       image.data.fill(i);
       const t0 = performance.now();
-      ctx.putImageData(image, 0, 0);
-      bare.push(performance.now() - t0);
+      for (let k = 0; k < 20; k++) ctx.putImageData(image, 0, 0);
+      bare.push((performance.now() - t0) / 20);
     }
     return { shown, withSpectrum, bare };
   })()`);
@@ -308,7 +309,7 @@ async function main(): Promise<void> {
       );
     } else console.log(`Baseline skipped: ${baselineProblem}.`);
     console.log(
-      `Inspector slice 140×140 after the slider moves: median ${ms(shown.p50)}, p95 ${ms(shown.p95)}; with the two power spectra and the next frame p95 ${ms(spectrum.p95)}; bare putImageData p50 ${ms(bare.p50)} (ratio ${(shown.p50 / Math.max(bare.p50, 0.001)).toFixed(1)}×). Goal < 30 ms: ${shown.p95 < 30 ? 'met' : 'NOT met'}.`,
+      `Inspector slice 140×140 after the slider moves: median ${ms(shown.p50)}, p95 ${ms(shown.p95)}; with the two power spectra and the next frame p95 ${ms(spectrum.p95)}; bare putImageData p50 ${bare.p50.toFixed(3)} ms (ratio ${(shown.p50 / Math.max(bare.p50, 0.001)).toFixed(1)}×). Goal < 30 ms: ${shown.p95 < 30 ? 'met' : 'NOT met'}.`,
     );
     for (const line of frames.lines) console.log(line);
     for (const line of catchUp.lines) console.log(line);
