@@ -11,6 +11,8 @@ type FileSystemStore = InstanceType<typeof import('@zarrita/storage/fs').default
 
 export class AtomicFileStore {
   bytesWritten = 0;
+  private readonly writing = new Set<Promise<void>>();
+  private closed = false;
 
   private constructor(
     readonly root: string,
@@ -27,7 +29,25 @@ export class AtomicFileStore {
     return this.inner.get(key);
   }
 
-  async set(key: AbsolutePath, value: Uint8Array): Promise<void> {
+  set(key: AbsolutePath, value: Uint8Array): Promise<void> {
+    if (this.closed) return Promise.reject(new Error(`${this.root}: the store was closed after a failed write`));
+    const writing = this.write(key, value);
+    this.writing.add(writing);
+    const forget = () => this.writing.delete(writing);
+    writing.then(forget, forget);
+    return writing;
+  }
+
+  /**
+   * Refuses every later write and resolves once none is under way, whether they succeeded or failed: chunks still
+   * being encoded when a write failed would otherwise come to be written after the caller has cleaned up.
+   */
+  async close(): Promise<void> {
+    this.closed = true;
+    while (this.writing.size > 0) await Promise.allSettled([...this.writing]);
+  }
+
+  private async write(key: AbsolutePath, value: Uint8Array): Promise<void> {
     const file = join(this.root, key.slice(1));
     await mkdir(dirname(file), { recursive: true });
     // One writer per store folder (the conversion holds its lock), so a fixed temporary name is enough.

@@ -219,8 +219,26 @@ async function convertInto(
   source: LightconeSource,
   options: ConvertOptions,
 ): Promise<StoreManifest> {
-  const zarr = await loadZarrita();
   const store = await AtomicFileStore.open(partial);
+  try {
+    return await convertThrough(store, partial, folder, key, source, options);
+  } catch (error) {
+    // zarrita encodes and writes a cone's chunks concurrently and rejects at the first failure (a full disk)
+    // while others are still being encoded or written: removing the partial store before they end races with them.
+    await store.close();
+    throw error;
+  }
+}
+
+async function convertThrough(
+  store: AtomicFileStore,
+  partial: string,
+  folder: string,
+  key: string,
+  source: LightconeSource,
+  options: ConvertOptions,
+): Promise<StoreManifest> {
+  const zarr = await loadZarrita();
   const root = zarr.root(store);
   const started = Date.now();
   const entries = await source.list();
