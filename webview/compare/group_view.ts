@@ -14,9 +14,9 @@ import {
 import type { ChartOptions, ChartSeries } from '../shared/chart';
 import type { SeriesGroup } from '../shared/decimate';
 import { labelled, select } from '../shared/controls';
-import { safeFileName } from '../shared/export';
 import { withAlpha } from '../shared/theme';
 import type { PanelBridge } from '../shared/vscode_api';
+import { postTableText, tableExportButtons, type TableFormat } from './table_export';
 
 /** A group as the charts draw it: its runs' curves (already smoothed as shown) and its colour. */
 export interface ChartGroup {
@@ -93,18 +93,7 @@ export class GroupTableView {
       'Mean ± sample σ over each group’s runs, n runs with a finite value (NaN values are skipped and counted); the ratio to the reference group is the ratio of the means ± its standard error (first-order propagation).';
     const exports = document.createElement('div');
     exports.className = 'toolbar';
-    for (const [label, format, copy] of [
-      ['Copy Markdown', 'markdown', true],
-      ['Copy CSV', 'csv', true],
-      ['Save Markdown', 'markdown', false],
-      ['Save CSV', 'csv', false],
-    ] as const) {
-      const button = document.createElement('vscode-button');
-      button.setAttribute('secondary', '');
-      button.textContent = label;
-      button.addEventListener('click', () => this.export(format, copy));
-      exports.append(button);
-    }
+    tableExportButtons(exports, (format, copy) => this.export(format, copy));
     this.element.append(heading, this.controls, this.table, note, exports);
     parent.append(this.element);
   }
@@ -163,20 +152,11 @@ export class GroupTableView {
     }
   }
 
-  private export(format: 'markdown' | 'csv', copy: boolean): void {
+  private export(format: TableFormat, copy: boolean): void {
     const table = this.current;
     if (!table) return;
     const text = format === 'csv' ? tableToCsv(table) : tableToMarkdown(table);
     const what = `the group table of ${table.metric} as ${format === 'csv' ? 'CSV' : 'Markdown'}`;
-    if (copy) {
-      this.bridge.post({ type: 'compare/copy', text, what });
-      return;
-    }
-    this.bridge.post({
-      type: 'export',
-      fileName: `${safeFileName(`groups ${table.metric}`)}.${format === 'csv' ? 'csv' : 'md'}`,
-      mime: format === 'csv' ? 'text/csv' : 'text/markdown',
-      data: text,
-    });
+    postTableText(this.bridge, { text, format, copy, what, fileStem: `groups ${table.metric}` });
   }
 }

@@ -3,10 +3,10 @@
 // showing no values under its status, and its export as CSV or Markdown, to a file or the clipboard.
 import { formatValue } from '../shared/chart';
 import { checkbox } from '../shared/controls';
-import { safeFileName } from '../shared/export';
 import type { PanelBridge } from '../shared/vscode_api';
 import { swatch } from './run_legend';
 import type { RunStyle } from './run_palette';
+import { postTableText, tableExportButtons, type TableFormat } from './table_export';
 import {
   cellValue,
   defaultTableMetrics,
@@ -62,18 +62,7 @@ export class RunTableView {
     this.chooser.addEventListener('toggle', () => this.renderChooser());
     const exports = document.createElement('span');
     exports.className = 'exports';
-    for (const [label, format, copy] of [
-      ['Copy Markdown', 'markdown', true],
-      ['Copy CSV', 'csv', true],
-      ['Save Markdown', 'markdown', false],
-      ['Save CSV', 'csv', false],
-    ] as const) {
-      const button = document.createElement('vscode-button');
-      button.setAttribute('secondary', '');
-      button.textContent = label;
-      button.addEventListener('click', () => this.export(format, copy));
-      exports.append(button);
-    }
+    tableExportButtons(exports, (format, copy) => this.export(format, copy));
     tools.append(exports);
     this.table = document.createElement('table');
     this.table.className = 'data metrics';
@@ -188,21 +177,12 @@ export class RunTableView {
     }
   }
 
-  private export(format: 'markdown' | 'csv', copy: boolean): void {
+  private export(format: TableFormat, copy: boolean): void {
     const text =
       format === 'csv'
         ? runTableCsv(this.shownColumns, this.shownRows)
         : runTableMarkdown(this.shownColumns, this.shownRows);
     const what = `the metrics table as ${format === 'csv' ? 'CSV' : 'Markdown'}`;
-    if (copy) {
-      this.bridge.post({ type: 'compare/copy', text, what });
-      return;
-    }
-    this.bridge.post({
-      type: 'export',
-      fileName: `${safeFileName('compare metrics')}.${format === 'csv' ? 'csv' : 'md'}`,
-      mime: format === 'csv' ? 'text/csv' : 'text/markdown',
-      data: text,
-    });
+    postTableText(this.bridge, { text, format, copy, what, fileStem: 'compare metrics' });
   }
 }
